@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 
 use crate::error::Error;
 use crate::tokens::{doc, ident, member_leaf, set_member, Setter};
-use tencentcloud_model::model::{Action, ErrorCode, Leaf, Member, Object, Scalar, ValueSet, REQUEST_ID};
+use tencentcloud_model::model::{Action, ErrorCode, Leaf, Member, Object, ValueSet, REQUEST_ID};
 
 use crate::rust::RustModel as Model;
 
@@ -247,7 +247,7 @@ fn enum_tokens(model: &Model, set: &ValueSet) -> TokenStream {
         set.name,
         listed.join(", ")
     ));
-    let variant_docs = set.values.iter().map(|v| doc(&format!("`{v}`.")));
+    let variant_docs = set.values.iter().map(|v| doc(&format!("The wire value `{v}`.")));
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -389,7 +389,7 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
         docs.push_str(&prose(&object.document));
         docs.push_str("\n\n");
     }
-    docs.push_str(&format!("Wire object `{}`.", object.name));
+    docs.push_str(&object_summary(model, object));
     let docs = doc(&docs);
     let fields = object.members.iter().map(|m| field_tokens(model, object, m));
     let setters = object.members.iter().map(|m| object_setter(model, object, m));
@@ -412,6 +412,35 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
     }
 }
 
+/// What an object is for: an action's request (with the action's facts), an
+/// action's response, or a part of either.
+fn object_summary(model: &Model, object: &Object) -> String {
+    if let Some(action) = model.actions.iter().find(|a| a.input == object.name) {
+        let method = model.method(action);
+        return format!(
+            "The request of `{}`, sent by [`Client::{method}`](super::Client::{method}) \
+             (wire object `{}`).\n\n{}",
+            action.name,
+            object.name,
+            crate::tokens::action_facts(model, action)
+        );
+    }
+    if let Some(action) = model.actions.iter().find(|a| a.output == object.name) {
+        let method = model.method(action);
+        return format!(
+            "The response of `{}`, as [`Client::{method}`](super::Client::{method}) returns it \
+             (wire object `{}`): members the service adds later are ignored.",
+            action.name, object.name
+        );
+    }
+    let sides = match (object.in_input, object.in_output) {
+        (true, true) => "requests and responses",
+        (true, false) => "requests",
+        _ => "responses",
+    };
+    format!("Wire object `{}`, used in {sides}.", object.name)
+}
+
 fn object_setter(model: &Model, object: &Object, m: &Member) -> TokenStream {
     let field_name = model.field(object, m);
     let field = ident(field_name);
@@ -421,11 +450,12 @@ fn object_setter(model: &Model, object: &Object, m: &Member) -> TokenStream {
         .deprecated
         .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
     let wire = &m.wire_name;
-    let docs = if m.ty.list {
-        doc(&format!("Sets `{wire}` to these items."))
-    } else {
-        doc(&format!("Sets `{wire}`."))
-    };
+    let what = if m.ty.list { " to these items" } else { "" };
+    let docs = doc(&format!(
+        "Sets `{wire}`{what}; the field is [`{0}`](Self::{0}).\n\n{1}",
+        field_name.trim_start_matches("r#"),
+        crate::tokens::member_facts(model, object, m)
+    ));
     quote! {
         #docs
         #deprecated
@@ -458,49 +488,7 @@ fn field_doc(model: &Model, object: &Object, m: &Member) -> String {
         out.push_str(&prose(&m.document));
         out.push_str("\n\n");
     }
-    let leaf = match (&m.ty.leaf, &m.value_set) {
-        (_, Some(set)) => format!("[`{}`]", model.enum_type(set)),
-        (Leaf::Scalar(s), None) => s.describe().to_string(),
-        (Leaf::Object(name), None) => {
-            format!("[`{}`]", model.type_name(name))
-        }
-    };
-    let ty = if m.ty.list {
-        format!("list of {leaf}")
-    } else {
-        leaf
-    };
-    out.push_str(&format!("Wire name `{}`; {ty}", m.wire_name));
-    let mut facts = Vec::new();
-    // Only the sides the object is used on: a response-only object's
-    // `required` flag says nothing a caller can act on.
-    if m.required && object.in_input {
-        facts.push("required in requests");
-    }
-    if m.output_required && object.in_output {
-        facts.push("always present in responses");
-    }
-    if m.nullable {
-        facts.push("may be null");
-    }
-    for fact in facts {
-        out.push_str("; ");
-        out.push_str(fact);
-    }
-    out.push('.');
-    if let Some(example) = m.example.as_deref().map(str::trim) {
-        // Shown inline as code: anything that would break the span is left out.
-        if !example.is_empty()
-            && !example.contains('`')
-            && !example.contains(char::is_control)
-            && example.len() <= 200
-        {
-            out.push_str(&format!(" Example: `{example}`."));
-        }
-    }
-    if m.deprecated {
-        out.push_str(" Deprecated by the service.");
-    }
+    out.push_str(&crate::tokens::member_facts(model, object, m));
     out
 }
 
@@ -684,9 +672,9 @@ fn errors_file(model: &Model) -> TokenStream {
 
 fn code_doc(code: &ErrorCode) -> TokenStream {
     let text = if code.description.is_empty() {
-        format!("`{}`.", code.code)
+        format!("Error code `{}`, documented for this action.", code.code)
     } else {
-        format!("`{}`: {}", code.code, code.description)
+        format!("Error code `{}`: {}", code.code, code.description)
     };
     doc(&text)
 }
@@ -772,10 +760,12 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
                 self.service_error().code()
             }
 
+            /// The service's message, as received (untrusted text).
             pub fn message(&self) -> &str {
                 self.service_error().message()
             }
 
+            /// The id the service gave the request, for its support.
             pub fn request_id(&self) -> &str {
                 self.service_error().request_id()
             }
@@ -824,16 +814,12 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
 
 // ---------------------------------------------------------------- client.rs
 
-/// The request member Tencent Cloud uses as an idempotency token.
-const CLIENT_TOKEN: &str = "ClientToken";
+use tencentcloud_model::facts::CLIENT_TOKEN;
 
-/// The input's top-level `ClientToken` string member, if it has one.
+/// The input's top-level `ClientToken` string member, if it has one (the
+/// model's rule, which `tcloud` and the docs follow too).
 fn client_token_member<'m>(model: &'m Model, action: &Action) -> Option<&'m Member> {
-    let input = model.objects.iter().find(|o| o.name == action.input)?;
-    input
-        .members
-        .iter()
-        .find(|m| m.wire_name == CLIENT_TOKEN && !m.ty.list && m.ty.leaf == Leaf::Scalar(Scalar::String))
+    tencentcloud_model::facts::client_token(model.object(&action.input)?)
 }
 
 fn client_file(model: &Model) -> TokenStream {
@@ -893,16 +879,8 @@ fn client_file(model: &Model) -> TokenStream {
             text.push_str("\n\n");
             text.push_str(&prose(&action.document));
         }
-        if action.skip_sign {
-            text.push_str(
-                "\n\nThe service takes this action unsigned: it is sent with `Authorization: SKIP` \
-                 and needs no credentials.",
-            );
-        }
-        if let Some(paging) = crate::gen_paging::paging_doc(action) {
-            text.push_str("\n\n");
-            text.push_str(&paging);
-        }
+        text.push_str("\n\n");
+        text.push_str(&crate::tokens::action_facts(model, action));
         text.push_str(&format!(
             "\n\nWire action `{}`, version {version}. Request: [`{}`](super::types::{}); \
              response: [`{}`](super::types::{}); errors: [`{}`](super::errors::{}).",

@@ -105,6 +105,8 @@ pub(crate) fn calls_file(model: &Model) -> TokenStream {
         }
 
         mod sealed {
+            /// Implemented by this service's request types alone, so that no
+            /// other type is a [`Request`](super::Request).
             pub trait Sealed {}
         }
 
@@ -130,7 +132,10 @@ fn action_setters(model: &Model, action: &Action) -> TokenStream {
             setter.field.trim_start_matches("r#"),
             setter.field.trim_start_matches("r#")
         );
-        let required = if m.required { " Required." } else { "" };
+        let input_object = model
+            .object(&action.input)
+            .expect("every action has its input object");
+        let facts = crate::tokens::member_facts(model, input_object, m);
         let deprecated = m
             .deprecated
             .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
@@ -142,7 +147,7 @@ fn action_setters(model: &Model, action: &Action) -> TokenStream {
         let (first, first_doc, all) = match setter.all.as_deref() {
             Some(all) => {
                 let all = ident(all);
-                let all_doc = doc(&format!("Sets `{wire}` to these items; see {see}.{required}"));
+                let all_doc = doc(&format!("Sets `{wire}` to these items; see {see}.\n\n{facts}"));
                 let Setter { param, arg, store } = set;
                 let all = quote! {
                     #all_doc
@@ -152,10 +157,10 @@ fn action_setters(model: &Model, action: &Action) -> TokenStream {
                         self
                     }
                 };
-                let first_doc = doc(&format!("Adds one item to `{wire}`; see {see}.{required}"));
+                let first_doc = doc(&format!("Adds one item to `{wire}`; see {see}.\n\n{facts}"));
                 (push_item(model, m, target), first_doc, Some(all))
             }
-            None => (set, doc(&format!("Sets `{wire}`; see {see}.{required}")), None),
+            None => (set, doc(&format!("Sets `{wire}`; see {see}.\n\n{facts}")), None),
         };
         let Setter { param, arg, store } = first;
         quote! {

@@ -1,5 +1,6 @@
 //! Paginators: the runtime's paging traits implemented for every action
-//! that pages (see [`tencentcloud_model::paging`]), and what their docs say of paging.
+//! that pages (see [`tencentcloud_model::paging`]); what the docs say of
+//! paging is the model's ([`tencentcloud_model::facts`]).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -165,25 +166,4 @@ pub fn paging_impls(model: &Model) -> TokenStream {
         .iter()
         .filter_map(|a| a.paging.as_ref().map(|p| impls(model, a, p)));
     quote!(#(#all)*)
-}
-
-/// What an action's paging means to a caller, for its method's docs.
-pub fn paging_doc(action: &Action) -> Option<String> {
-    let paging = action.paging.as_ref()?;
-    let size = match (&paging.page_size, paging.max_page_size) {
-        (Some(member), Some(max)) => format!("{max} per page unless the request's `{member}` says otherwise"),
-        (Some(member), None) => {
-            format!("the service's default page size unless the request's `{member}` says otherwise")
-        }
-        (None, _) => "the service's default page size".to_owned(),
-    };
-    let how = match paging.style {
-        PagingStyle::Offset => "following `Offset` until `TotalCount`",
-        PagingStyle::Token => "following `NextToken`",
-    };
-    Some(format!(
-        "Pages: `.into_paginator()` gives every page, {how}, as `.by_page()` or `.by_item()` \
-         (`{}`) streams, {size}. Each page is one call, retried like any other.",
-        paging.items
-    ))
 }

@@ -4,7 +4,8 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use tencentcloud_model::model::{Leaf, Member, Scalar};
+use tencentcloud_model::facts::{self, code_span, Fact, Ref, Render};
+use tencentcloud_model::model::{Action, Leaf, Member, Object, Scalar};
 
 use crate::rust::RustModel as Model;
 
@@ -137,4 +138,82 @@ pub(crate) fn member_leaf(model: &Model, m: &Member) -> TokenStream {
         }
         None => leaf_type(model, &m.ty.leaf),
     }
+}
+
+/// The model's facts ([`tencentcloud_model::facts`]) as rustdoc: references
+/// become intra-doc links that resolve from any generated file of the module
+/// (`super::types`, `super::errors`, `super::Client`, `super::Call`).
+pub(crate) struct Docs<'m> {
+    pub model: &'m Model,
+    /// The action whose facts these are, for its members, errors and waiters.
+    pub action: Option<&'m Action>,
+}
+
+impl Render for Docs<'_> {
+    fn reference(&self, reference: &Ref) -> String {
+        let model = self.model;
+        match (reference, self.action) {
+            (Ref::Member(wire), Some(action)) => {
+                let input = model.input_type(action);
+                let field = model.field_of(&action.input, wire).trim_start_matches("r#");
+                format!("[`{wire}`](super::types::{input}::{field})")
+            }
+            (Ref::Paginator, _) => {
+                "; [`into_paginator`](super::Call::into_paginator) streams the pages".to_owned()
+            }
+            (Ref::Waiter(name), _) => {
+                let method = model
+                    .waiters
+                    .iter()
+                    .find(|w| &w.name == name)
+                    .map(|w| model.waiter_method(w))
+                    .unwrap_or_default();
+                format!("[`{method}`](super::Client::{method})")
+            }
+            (Ref::Errors, Some(action)) => {
+                let error = model.error_enum(action);
+                format!(" ([`{error}`](super::errors::{error}))")
+            }
+            // Member facts are written in `types.rs` and `calls.rs`, which
+            // both see every type by its name.
+            (Ref::Object(name), _) => format!("[`{}`]", model.type_name(name)),
+            (Ref::ValueSet(name), _) => format!("[`{}`]", model.enum_type(name)),
+            (Ref::Member(wire), None) => code_span(wire),
+            (Ref::Errors, None) => String::new(),
+        }
+    }
+
+    fn url(&self, url: &str) -> String {
+        format!("<{url}>")
+    }
+}
+
+/// Facts as a Markdown list, one line each.
+pub(crate) fn fact_list(docs: &Docs, facts: &[Fact]) -> String {
+    facts
+        .iter()
+        .map(|fact| format!("- {}", fact.render(docs)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An action's facts, as a list for its method and its request type.
+pub(crate) fn action_facts(model: &Model, action: &Action) -> String {
+    let docs = Docs {
+        model,
+        action: Some(action),
+    };
+    fact_list(&docs, &facts::action(model, action))
+}
+
+/// A member's facts: its shape on one line, then its rules as a list.
+pub(crate) fn member_facts(model: &Model, object: &Object, m: &Member) -> String {
+    let docs = Docs { model, action: None };
+    let mut out = facts::member_shape(object, m).render(&docs);
+    let rules = facts::member_rules(model, m);
+    if !rules.is_empty() {
+        out.push_str("\n\n");
+        out.push_str(&fact_list(&docs, &rules));
+    }
+    out
 }

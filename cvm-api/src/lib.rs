@@ -28,6 +28,8 @@
 //! [`Client`] made with [`Client::new`] from a shared [`runtime::Client`]
 //! shares its connection pool and credentials with other services' clients.
 
+#![deny(missing_docs)]
+
 #[rustfmt::skip]
 mod generated;
 

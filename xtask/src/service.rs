@@ -310,6 +310,7 @@ pub fn lib_rs(service: &str, versions: &[String]) -> String {
              ([`Client`]) with a method per action, generated from the official description.\n\
              //! Make it from a shared [`runtime::Client`] to share one connection pool, credentials \
              and retry budget with other services.\n\n\
+             #![deny(missing_docs)]\n\n\
              #[rustfmt::skip]\nmod generated;\n\n\
              pub use errors::*;\npub use generated::{{errors, types, Call, Client, Request, PAGINATED_ACTIONS}};\n\
              pub use tencentcloud_runtime as runtime;\npub use tencentcloud_runtime::{{CallOptions, Config, Error, ServiceError}};\n\
@@ -319,6 +320,7 @@ pub fn lib_rs(service: &str, versions: &[String]) -> String {
         out.push_str(&format!(
             "//! The Tencent Cloud `{service}` API, a module per version ({}), each with its typed, signed \
              client and types, generated from the official descriptions.\n\n\
+             #![deny(missing_docs)]\n\n\
              pub use tencentcloud_runtime as runtime;\n",
             versions.join(", ")
         ));
@@ -341,6 +343,7 @@ mod tests {
         let one = lib_rs("tag", &["v20180813".to_owned()]);
         assert!(one.starts_with(LIB_HEADER));
         assert!(one.contains("mod generated;"));
+        assert!(one.contains("\n#![deny(missing_docs)]\n"));
         assert!(one.contains("pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};"));
         assert!(!one.contains("pub mod v20180813"));
         let several = lib_rs("monitor", &["v20180724".to_owned(), "v20230616".to_owned()]);

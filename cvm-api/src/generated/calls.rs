@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -292,37 +294,59 @@ impl Request for types::TerminateInstancesRequest {}
 impl sealed::Sealed for types::TerminateResourcePoolPacksRequest {}
 impl Request for types::TerminateResourcePoolPacksRequest {}
 impl Call<types::AllocateHostsRequest> {
-    /// Sets `Placement`; see [`AllocateHostsRequest::placement`](types::AllocateHostsRequest::placement). Required.
+    /// Sets `Placement`; see [`AllocateHostsRequest::placement`](types::AllocateHostsRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`AllocateHostsRequest::client_token`](types::AllocateHostsRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `a521b4e4-c903-4d37-9de6-8606e3ad8eb7`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `HostChargePrepaid`; see [`AllocateHostsRequest::host_charge_prepaid`](types::AllocateHostsRequest::host_charge_prepaid).
+    ///
+    /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; optional in requests.
     pub fn host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
         self.0.request_mut().host_charge_prepaid = Some(value.into());
         self
     }
     /// Sets `HostChargeType`; see [`AllocateHostsRequest::host_charge_type`](types::AllocateHostsRequest::host_charge_type).
+    ///
+    /// Wire name `HostChargeType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn host_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_charge_type = Some(value.into());
         self
     }
     /// Sets `HostType`; see [`AllocateHostsRequest::host_type`](types::AllocateHostsRequest::host_type).
+    ///
+    /// Wire name `HostType`, string; optional in requests.
+    ///
+    /// - Example: `HS1`.
     pub fn host_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_type = Some(value.into());
         self
     }
     /// Sets `HostCount`; see [`AllocateHostsRequest::host_count`](types::AllocateHostsRequest::host_count).
+    ///
+    /// Wire name `HostCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn host_count(mut self, value: u64) -> Self {
         self.0.request_mut().host_count = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`AllocateHostsRequest::tag_specification`](types::AllocateHostsRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -332,6 +356,8 @@ impl Call<types::AllocateHostsRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`AllocateHostsRequest::tag_specification`](types::AllocateHostsRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -343,12 +369,20 @@ impl Call<types::AllocateHostsRequest> {
     }
 }
 impl Call<types::AssociateInstancesKeyPairsRequest> {
-    /// Adds one item to `InstanceIds`; see [`AssociateInstancesKeyPairsRequest::instance_ids`](types::AssociateInstancesKeyPairsRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`AssociateInstancesKeyPairsRequest::instance_ids`](types::AssociateInstancesKeyPairsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`AssociateInstancesKeyPairsRequest::instance_ids`](types::AssociateInstancesKeyPairsRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`AssociateInstancesKeyPairsRequest::instance_ids`](types::AssociateInstancesKeyPairsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -356,12 +390,20 @@ impl Call<types::AssociateInstancesKeyPairsRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `KeyIds`; see [`AssociateInstancesKeyPairsRequest::key_ids`](types::AssociateInstancesKeyPairsRequest::key_ids). Required.
+    /// Adds one item to `KeyIds`; see [`AssociateInstancesKeyPairsRequest::key_ids`](types::AssociateInstancesKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["skey-4e5ty7i8"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.push(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; see [`AssociateInstancesKeyPairsRequest::key_ids`](types::AssociateInstancesKeyPairsRequest::key_ids). Required.
+    /// Sets `KeyIds` to these items; see [`AssociateInstancesKeyPairsRequest::key_ids`](types::AssociateInstancesKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["skey-4e5ty7i8"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -370,18 +412,30 @@ impl Call<types::AssociateInstancesKeyPairsRequest> {
         self
     }
     /// Sets `ForceStop`; see [`AssociateInstancesKeyPairsRequest::force_stop`](types::AssociateInstancesKeyPairsRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
 }
 impl Call<types::AssociateSecurityGroupsRequest> {
-    /// Adds one item to `SecurityGroupIds`; see [`AssociateSecurityGroupsRequest::security_group_ids`](types::AssociateSecurityGroupsRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`AssociateSecurityGroupsRequest::security_group_ids`](types::AssociateSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-9id3l839"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`AssociateSecurityGroupsRequest::security_group_ids`](types::AssociateSecurityGroupsRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`AssociateSecurityGroupsRequest::security_group_ids`](types::AssociateSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-9id3l839"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -392,12 +446,20 @@ impl Call<types::AssociateSecurityGroupsRequest> {
             .collect();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`AssociateSecurityGroupsRequest::instance_ids`](types::AssociateSecurityGroupsRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`AssociateSecurityGroupsRequest::instance_ids`](types::AssociateSecurityGroupsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc","ins-915zrb0p"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`AssociateSecurityGroupsRequest::instance_ids`](types::AssociateSecurityGroupsRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`AssociateSecurityGroupsRequest::instance_ids`](types::AssociateSecurityGroupsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc","ins-915zrb0p"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -407,12 +469,20 @@ impl Call<types::AssociateSecurityGroupsRequest> {
     }
 }
 impl Call<types::ConfigureChcAssistVpcRequest> {
-    /// Adds one item to `ChcIds`; see [`ConfigureChcAssistVpcRequest::chc_ids`](types::ConfigureChcAssistVpcRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`ConfigureChcAssistVpcRequest::chc_ids`](types::ConfigureChcAssistVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-123a4d5f"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`ConfigureChcAssistVpcRequest::chc_ids`](types::ConfigureChcAssistVpcRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`ConfigureChcAssistVpcRequest::chc_ids`](types::ConfigureChcAssistVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-123a4d5f"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -420,7 +490,9 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self.0.request_mut().chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `BmcVirtualPrivateCloud`; see [`ConfigureChcAssistVpcRequest::bmc_virtual_private_cloud`](types::ConfigureChcAssistVpcRequest::bmc_virtual_private_cloud). Required.
+    /// Sets `BmcVirtualPrivateCloud`; see [`ConfigureChcAssistVpcRequest::bmc_virtual_private_cloud`](types::ConfigureChcAssistVpcRequest::bmc_virtual_private_cloud).
+    ///
+    /// Wire name `BmcVirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
     pub fn bmc_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -429,6 +501,10 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Adds one item to `BmcSecurityGroupIds`; see [`ConfigureChcAssistVpcRequest::bmc_security_group_ids`](types::ConfigureChcAssistVpcRequest::bmc_security_group_ids).
+    ///
+    /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-asda324a"]`.
     pub fn bmc_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -438,6 +514,10 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Sets `BmcSecurityGroupIds` to these items; see [`ConfigureChcAssistVpcRequest::bmc_security_group_ids`](types::ConfigureChcAssistVpcRequest::bmc_security_group_ids).
+    ///
+    /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-asda324a"]`.
     pub fn set_bmc_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -448,6 +528,8 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Sets `DeployVirtualPrivateCloud`; see [`ConfigureChcAssistVpcRequest::deploy_virtual_private_cloud`](types::ConfigureChcAssistVpcRequest::deploy_virtual_private_cloud).
+    ///
+    /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     pub fn deploy_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -456,6 +538,10 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Adds one item to `DeploySecurityGroupIds`; see [`ConfigureChcAssistVpcRequest::deploy_security_group_ids`](types::ConfigureChcAssistVpcRequest::deploy_security_group_ids).
+    ///
+    /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-asda324a"]`.
     pub fn deploy_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -465,6 +551,10 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Sets `DeploySecurityGroupIds` to these items; see [`ConfigureChcAssistVpcRequest::deploy_security_group_ids`](types::ConfigureChcAssistVpcRequest::deploy_security_group_ids).
+    ///
+    /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-asda324a"]`.
     pub fn set_deploy_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -475,6 +565,8 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Sets `ChcDeployExtraConfig`; see [`ConfigureChcAssistVpcRequest::chc_deploy_extra_config`](types::ConfigureChcAssistVpcRequest::chc_deploy_extra_config).
+    ///
+    /// Wire name `ChcDeployExtraConfig`, [`ChcDeployExtraConfig`]; optional in requests.
     pub fn chc_deploy_extra_config(
         mut self,
         value: impl Into<ChcDeployExtraConfig>,
@@ -484,12 +576,20 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
     }
 }
 impl Call<types::ConfigureChcDeployVpcRequest> {
-    /// Adds one item to `ChcIds`; see [`ConfigureChcDeployVpcRequest::chc_ids`](types::ConfigureChcDeployVpcRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`ConfigureChcDeployVpcRequest::chc_ids`](types::ConfigureChcDeployVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-123a4d5f"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`ConfigureChcDeployVpcRequest::chc_ids`](types::ConfigureChcDeployVpcRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`ConfigureChcDeployVpcRequest::chc_ids`](types::ConfigureChcDeployVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-123a4d5f"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -497,7 +597,9 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
         self.0.request_mut().chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeployVirtualPrivateCloud`; see [`ConfigureChcDeployVpcRequest::deploy_virtual_private_cloud`](types::ConfigureChcDeployVpcRequest::deploy_virtual_private_cloud). Required.
+    /// Sets `DeployVirtualPrivateCloud`; see [`ConfigureChcDeployVpcRequest::deploy_virtual_private_cloud`](types::ConfigureChcDeployVpcRequest::deploy_virtual_private_cloud).
+    ///
+    /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
     pub fn deploy_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -506,6 +608,10 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
         self
     }
     /// Adds one item to `DeploySecurityGroupIds`; see [`ConfigureChcDeployVpcRequest::deploy_security_group_ids`](types::ConfigureChcDeployVpcRequest::deploy_security_group_ids).
+    ///
+    /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-asda324a"]`.
     pub fn deploy_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -515,6 +621,10 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
         self
     }
     /// Sets `DeploySecurityGroupIds` to these items; see [`ConfigureChcDeployVpcRequest::deploy_security_group_ids`](types::ConfigureChcDeployVpcRequest::deploy_security_group_ids).
+    ///
+    /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-asda324a"]`.
     pub fn set_deploy_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -525,6 +635,8 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
         self
     }
     /// Sets `ChcDeployExtraConfig`; see [`ConfigureChcDeployVpcRequest::chc_deploy_extra_config`](types::ConfigureChcDeployVpcRequest::chc_deploy_extra_config).
+    ///
+    /// Wire name `ChcDeployExtraConfig`, [`ChcDeployExtraConfig`]; optional in requests.
     pub fn chc_deploy_extra_config(
         mut self,
         value: impl Into<ChcDeployExtraConfig>,
@@ -534,12 +646,20 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
     }
 }
 impl Call<types::ConvertOperatingSystemsRequest> {
-    /// Adds one item to `InstanceIds`; see [`ConvertOperatingSystemsRequest::instance_ids`](types::ConvertOperatingSystemsRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ConvertOperatingSystemsRequest::instance_ids`](types::ConvertOperatingSystemsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-duqhvpt6"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ConvertOperatingSystemsRequest::instance_ids`](types::ConvertOperatingSystemsRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ConvertOperatingSystemsRequest::instance_ids`](types::ConvertOperatingSystemsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-duqhvpt6"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -548,53 +668,89 @@ impl Call<types::ConvertOperatingSystemsRequest> {
         self
     }
     /// Sets `MinimalConversion`; see [`ConvertOperatingSystemsRequest::minimal_conversion`](types::ConvertOperatingSystemsRequest::minimal_conversion).
+    ///
+    /// Wire name `MinimalConversion`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn minimal_conversion(mut self, value: bool) -> Self {
         self.0.request_mut().minimal_conversion = Some(value);
         self
     }
     /// Sets `DryRun`; see [`ConvertOperatingSystemsRequest::dry_run`](types::ConvertOperatingSystemsRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `TargetOSType`; see [`ConvertOperatingSystemsRequest::target_os_type`](types::ConvertOperatingSystemsRequest::target_os_type).
+    ///
+    /// Wire name `TargetOSType`, string; optional in requests.
+    ///
+    /// - Example: `TencentOS`.
     pub fn target_os_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_os_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateDisasterRecoverGroupRequest> {
-    /// Sets `Name`; see [`CreateDisasterRecoverGroupRequest::name`](types::CreateDisasterRecoverGroupRequest::name). Required.
+    /// Sets `Name`; see [`CreateDisasterRecoverGroupRequest::name`](types::CreateDisasterRecoverGroupRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
-    /// Sets `Type`; see [`CreateDisasterRecoverGroupRequest::type`](types::CreateDisasterRecoverGroupRequest::type). Required.
+    /// Sets `Type`; see [`CreateDisasterRecoverGroupRequest::type`](types::CreateDisasterRecoverGroupRequest::type).
+    ///
+    /// Wire name `Type`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `HOST`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = value.into();
         self
     }
     /// Sets `ClientToken`; see [`CreateDisasterRecoverGroupRequest::client_token`](types::CreateDisasterRecoverGroupRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `a521b4e4-c903-4d37-9de6-8906e3ad8eb7`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `Affinity`; see [`CreateDisasterRecoverGroupRequest::affinity`](types::CreateDisasterRecoverGroupRequest::affinity).
+    ///
+    /// Wire name `Affinity`, int64; optional in requests.
+    ///
+    /// - Example: `3`.
     pub fn affinity(mut self, value: i64) -> Self {
         self.0.request_mut().affinity = Some(value);
         self
     }
     /// Sets `Strategy`; see [`CreateDisasterRecoverGroupRequest::strategy`](types::CreateDisasterRecoverGroupRequest::strategy).
+    ///
+    /// Wire name `Strategy`, string; optional in requests.
+    ///
+    /// - Example: `SPREAD`.
     pub fn strategy(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().strategy = Some(value.into());
         self
     }
     /// Sets `PartitionCount`; see [`CreateDisasterRecoverGroupRequest::partition_count`](types::CreateDisasterRecoverGroupRequest::partition_count).
+    ///
+    /// Wire name `PartitionCount`, int64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn partition_count(mut self, value: i64) -> Self {
         self.0.request_mut().partition_count = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateDisasterRecoverGroupRequest::tag_specification`](types::CreateDisasterRecoverGroupRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -604,6 +760,8 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateDisasterRecoverGroupRequest::tag_specification`](types::CreateDisasterRecoverGroupRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -615,32 +773,50 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
     }
 }
 impl Call<types::CreateHpcClusterRequest> {
-    /// Sets `Zone`; see [`CreateHpcClusterRequest::zone`](types::CreateHpcClusterRequest::zone). Required.
+    /// Sets `Zone`; see [`CreateHpcClusterRequest::zone`](types::CreateHpcClusterRequest::zone).
+    ///
+    /// Wire name `Zone`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou-2`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = value.into();
         self
     }
-    /// Sets `Name`; see [`CreateHpcClusterRequest::name`](types::CreateHpcClusterRequest::name). Required.
+    /// Sets `Name`; see [`CreateHpcClusterRequest::name`](types::CreateHpcClusterRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `MyHpcCluster`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
     /// Sets `Remark`; see [`CreateHpcClusterRequest::remark`](types::CreateHpcClusterRequest::remark).
+    ///
+    /// Wire name `Remark`, string; optional in requests.
     pub fn remark(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remark = Some(value.into());
         self
     }
     /// Sets `HpcClusterType`; see [`CreateHpcClusterRequest::hpc_cluster_type`](types::CreateHpcClusterRequest::hpc_cluster_type).
+    ///
+    /// Wire name `HpcClusterType`, string; optional in requests.
+    ///
+    /// - Example: `CDC/CHC/STANDARD`.
     pub fn hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_type = Some(value.into());
         self
     }
     /// Sets `HpcClusterBusinessId`; see [`CreateHpcClusterRequest::hpc_cluster_business_id`](types::CreateHpcClusterRequest::hpc_cluster_business_id).
+    ///
+    /// Wire name `HpcClusterBusinessId`, string; optional in requests.
     pub fn hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_business_id = Some(value.into());
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateHpcClusterRequest::tag_specification`](types::CreateHpcClusterRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -650,6 +826,8 @@ impl Call<types::CreateHpcClusterRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateHpcClusterRequest::tag_specification`](types::CreateHpcClusterRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -661,32 +839,56 @@ impl Call<types::CreateHpcClusterRequest> {
     }
 }
 impl Call<types::CreateImageRequest> {
-    /// Sets `ImageName`; see [`CreateImageRequest::image_name`](types::CreateImageRequest::image_name). Required.
+    /// Sets `ImageName`; see [`CreateImageRequest::image_name`](types::CreateImageRequest::image_name).
+    ///
+    /// Wire name `ImageName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `MyImageName`.
     pub fn image_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_name = value.into();
         self
     }
     /// Sets `InstanceId`; see [`CreateImageRequest::instance_id`](types::CreateImageRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-2v3sqe2t`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
     /// Sets `ImageDescription`; see [`CreateImageRequest::image_description`](types::CreateImageRequest::image_description).
+    ///
+    /// Wire name `ImageDescription`, string; optional in requests.
+    ///
+    /// - Example: `MyImageDescription`.
     pub fn image_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_description = Some(value.into());
         self
     }
     /// Sets `ForcePoweroff`; see [`CreateImageRequest::force_poweroff`](types::CreateImageRequest::force_poweroff).
+    ///
+    /// Wire name `ForcePoweroff`, string; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn force_poweroff(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().force_poweroff = Some(value.into());
         self
     }
     /// Sets `Sysprep`; see [`CreateImageRequest::sysprep`](types::CreateImageRequest::sysprep).
+    ///
+    /// Wire name `Sysprep`, string; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn sysprep(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sysprep = Some(value.into());
         self
     }
     /// Adds one item to `DataDiskIds`; see [`CreateImageRequest::data_disk_ids`](types::CreateImageRequest::data_disk_ids).
+    ///
+    /// Wire name `DataDiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-6gabakqz"]`.
     pub fn data_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -696,6 +898,10 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Sets `DataDiskIds` to these items; see [`CreateImageRequest::data_disk_ids`](types::CreateImageRequest::data_disk_ids).
+    ///
+    /// Wire name `DataDiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-6gabakqz"]`.
     pub fn set_data_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -706,6 +912,10 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Adds one item to `SnapshotIds`; see [`CreateImageRequest::snapshot_ids`](types::CreateImageRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["snap-kso6f712", "snap-l3rrf322"]`.
     pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -715,6 +925,10 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Sets `SnapshotIds` to these items; see [`CreateImageRequest::snapshot_ids`](types::CreateImageRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["snap-kso6f712", "snap-l3rrf322"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -725,11 +939,17 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Sets `DryRun`; see [`CreateImageRequest::dry_run`](types::CreateImageRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateImageRequest::tag_specification`](types::CreateImageRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -739,6 +959,8 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateImageRequest::tag_specification`](types::CreateImageRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -749,23 +971,39 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Sets `ImageFamily`; see [`CreateImageRequest::image_family`](types::CreateImageRequest::image_family).
+    ///
+    /// Wire name `ImageFamily`, string; optional in requests.
+    ///
+    /// - Example: `business-daily-update`.
     pub fn image_family(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_family = Some(value.into());
         self
     }
 }
 impl Call<types::CreateKeyPairRequest> {
-    /// Sets `KeyName`; see [`CreateKeyPairRequest::key_name`](types::CreateKeyPairRequest::key_name). Required.
+    /// Sets `KeyName`; see [`CreateKeyPairRequest::key_name`](types::CreateKeyPairRequest::key_name).
+    ///
+    /// Wire name `KeyName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `Tencent`.
     pub fn key_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_name = value.into();
         self
     }
-    /// Sets `ProjectId`; see [`CreateKeyPairRequest::project_id`](types::CreateKeyPairRequest::project_id). Required.
+    /// Sets `ProjectId`; see [`CreateKeyPairRequest::project_id`](types::CreateKeyPairRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; required in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateKeyPairRequest::tag_specification`](types::CreateKeyPairRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    ///
+    /// - Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -775,6 +1013,10 @@ impl Call<types::CreateKeyPairRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateKeyPairRequest::tag_specification`](types::CreateKeyPairRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    ///
+    /// - Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -786,22 +1028,36 @@ impl Call<types::CreateKeyPairRequest> {
     }
 }
 impl Call<types::CreateLaunchTemplateRequest> {
-    /// Sets `LaunchTemplateName`; see [`CreateLaunchTemplateRequest::launch_template_name`](types::CreateLaunchTemplateRequest::launch_template_name). Required.
+    /// Sets `LaunchTemplateName`; see [`CreateLaunchTemplateRequest::launch_template_name`](types::CreateLaunchTemplateRequest::launch_template_name).
+    ///
+    /// Wire name `LaunchTemplateName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `MyLaunchTemplate`.
     pub fn launch_template_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().launch_template_name = value.into();
         self
     }
-    /// Sets `Placement`; see [`CreateLaunchTemplateRequest::placement`](types::CreateLaunchTemplateRequest::placement). Required.
+    /// Sets `Placement`; see [`CreateLaunchTemplateRequest::placement`](types::CreateLaunchTemplateRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
-    /// Sets `ImageId`; see [`CreateLaunchTemplateRequest::image_id`](types::CreateLaunchTemplateRequest::image_id). Required.
+    /// Sets `ImageId`; see [`CreateLaunchTemplateRequest::image_id`](types::CreateLaunchTemplateRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `img-dkwyg6sr`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = value.into();
         self
     }
     /// Sets `LaunchTemplateVersionDescription`; see [`CreateLaunchTemplateRequest::launch_template_version_description`](types::CreateLaunchTemplateRequest::launch_template_version_description).
+    ///
+    /// Wire name `LaunchTemplateVersionDescription`, string; optional in requests.
+    ///
+    /// - Example: `MyLaunchTemplateVersionDesc`.
     pub fn launch_template_version_description(
         mut self,
         value: impl Into<String>,
@@ -810,21 +1066,31 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `InstanceType`; see [`CreateLaunchTemplateRequest::instance_type`](types::CreateLaunchTemplateRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `S5.16XLARGE256`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
     /// Sets `SystemDisk`; see [`CreateLaunchTemplateRequest::system_disk`](types::CreateLaunchTemplateRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Adds one item to `DataDisks`; see [`CreateLaunchTemplateRequest::data_disks`](types::CreateLaunchTemplateRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`CreateLaunchTemplateRequest::data_disks`](types::CreateLaunchTemplateRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -835,6 +1101,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `VirtualPrivateCloud`; see [`CreateLaunchTemplateRequest::virtual_private_cloud`](types::CreateLaunchTemplateRequest::virtual_private_cloud).
+    ///
+    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     pub fn virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -843,26 +1111,42 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `InternetAccessible`; see [`CreateLaunchTemplateRequest::internet_accessible`](types::CreateLaunchTemplateRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `InstanceCount`; see [`CreateLaunchTemplateRequest::instance_count`](types::CreateLaunchTemplateRequest::instance_count).
+    ///
+    /// Wire name `InstanceCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn instance_count(mut self, value: i64) -> Self {
         self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`CreateLaunchTemplateRequest::instance_name`](types::CreateLaunchTemplateRequest::instance_name).
+    ///
+    /// Wire name `InstanceName`, string; optional in requests.
+    ///
+    /// - Example: `MyInstance`.
     pub fn instance_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_name = Some(value.into());
         self
     }
     /// Sets `LoginSettings`; see [`CreateLaunchTemplateRequest::login_settings`](types::CreateLaunchTemplateRequest::login_settings).
+    ///
+    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     pub fn login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.0.request_mut().login_settings = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateLaunchTemplateRequest::security_group_ids`](types::CreateLaunchTemplateRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-rf6ogz49"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -872,6 +1156,10 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateLaunchTemplateRequest::security_group_ids`](types::CreateLaunchTemplateRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-rf6ogz49"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -882,26 +1170,42 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `EnhancedService`; see [`CreateLaunchTemplateRequest::enhanced_service`](types::CreateLaunchTemplateRequest::enhanced_service).
+    ///
+    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     pub fn enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.0.request_mut().enhanced_service = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`CreateLaunchTemplateRequest::client_token`](types::CreateLaunchTemplateRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `HostName`; see [`CreateLaunchTemplateRequest::host_name`](types::CreateLaunchTemplateRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `myHost`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Sets `ActionTimer`; see [`CreateLaunchTemplateRequest::action_timer`](types::CreateLaunchTemplateRequest::action_timer).
+    ///
+    /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
     pub fn action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.0.request_mut().action_timer = Some(value.into());
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`CreateLaunchTemplateRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-3p88qhfo"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -911,6 +1215,10 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`CreateLaunchTemplateRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-3p88qhfo"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -921,6 +1229,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateLaunchTemplateRequest::tag_specification`](types::CreateLaunchTemplateRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -930,6 +1240,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateLaunchTemplateRequest::tag_specification`](types::CreateLaunchTemplateRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -940,6 +1252,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `InstanceMarketOptions`; see [`CreateLaunchTemplateRequest::instance_market_options`](types::CreateLaunchTemplateRequest::instance_market_options).
+    ///
+    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     pub fn instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -948,31 +1262,53 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `UserData`; see [`CreateLaunchTemplateRequest::user_data`](types::CreateLaunchTemplateRequest::user_data).
+    ///
+    /// Wire name `UserData`, string; optional in requests.
+    ///
+    /// - Example: `YmFzZTY0Cg==`.
     pub fn user_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_data = Some(value.into());
         self
     }
     /// Sets `DryRun`; see [`CreateLaunchTemplateRequest::dry_run`](types::CreateLaunchTemplateRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `CamRoleName`; see [`CreateLaunchTemplateRequest::cam_role_name`](types::CreateLaunchTemplateRequest::cam_role_name).
+    ///
+    /// Wire name `CamRoleName`, string; optional in requests.
+    ///
+    /// - Example: `testroleName001`.
     pub fn cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cam_role_name = Some(value.into());
         self
     }
     /// Sets `HpcClusterId`; see [`CreateLaunchTemplateRequest::hpc_cluster_id`](types::CreateLaunchTemplateRequest::hpc_cluster_id).
+    ///
+    /// Wire name `HpcClusterId`, string; optional in requests.
+    ///
+    /// - Example: `hpc-a5n666lo`.
     pub fn hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_id = Some(value.into());
         self
     }
     /// Sets `InstanceChargeType`; see [`CreateLaunchTemplateRequest::instance_charge_type`](types::CreateLaunchTemplateRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`CreateLaunchTemplateRequest::instance_charge_prepaid`](types::CreateLaunchTemplateRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -981,16 +1317,26 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `DisableApiTermination`; see [`CreateLaunchTemplateRequest::disable_api_termination`](types::CreateLaunchTemplateRequest::disable_api_termination).
+    ///
+    /// Wire name `DisableApiTermination`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn disable_api_termination(mut self, value: bool) -> Self {
         self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`CreateLaunchTemplateRequest::enable_jumbo_frame`](types::CreateLaunchTemplateRequest::enable_jumbo_frame).
+    ///
+    /// Wire name `EnableJumboFrame`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
         self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
     /// Adds one item to `LaunchTemplateTagSpecification`; see [`CreateLaunchTemplateRequest::launch_template_tag_specification`](types::CreateLaunchTemplateRequest::launch_template_tag_specification).
+    ///
+    /// Wire name `LaunchTemplateTagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn launch_template_tag_specification(
         mut self,
         value: impl Into<TagSpecification>,
@@ -1003,6 +1349,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `LaunchTemplateTagSpecification` to these items; see [`CreateLaunchTemplateRequest::launch_template_tag_specification`](types::CreateLaunchTemplateRequest::launch_template_tag_specification).
+    ///
+    /// Wire name `LaunchTemplateTagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_launch_template_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -1013,16 +1361,24 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `Metadata`; see [`CreateLaunchTemplateRequest::metadata`](types::CreateLaunchTemplateRequest::metadata).
+    ///
+    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     pub fn metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.0.request_mut().metadata = Some(value.into());
         self
     }
     /// Sets `TemplateDataModifyAction`; see [`CreateLaunchTemplateRequest::template_data_modify_action`](types::CreateLaunchTemplateRequest::template_data_modify_action).
+    ///
+    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
+    ///
+    /// - Example: `Update`.
     pub fn template_data_modify_action(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().template_data_modify_action = Some(value.into());
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`CreateLaunchTemplateRequest::network_interfaces`](types::CreateLaunchTemplateRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
@@ -1032,6 +1388,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`CreateLaunchTemplateRequest::network_interfaces`](types::CreateLaunchTemplateRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -1043,22 +1401,36 @@ impl Call<types::CreateLaunchTemplateRequest> {
     }
 }
 impl Call<types::CreateLaunchTemplateVersionRequest> {
-    /// Sets `Placement`; see [`CreateLaunchTemplateVersionRequest::placement`](types::CreateLaunchTemplateVersionRequest::placement). Required.
+    /// Sets `Placement`; see [`CreateLaunchTemplateVersionRequest::placement`](types::CreateLaunchTemplateVersionRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
-    /// Sets `LaunchTemplateId`; see [`CreateLaunchTemplateVersionRequest::launch_template_id`](types::CreateLaunchTemplateVersionRequest::launch_template_id). Required.
+    /// Sets `LaunchTemplateId`; see [`CreateLaunchTemplateVersionRequest::launch_template_id`](types::CreateLaunchTemplateVersionRequest::launch_template_id).
+    ///
+    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lt-86v7g7g8`.
     pub fn launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().launch_template_id = value.into();
         self
     }
     /// Sets `LaunchTemplateVersion`; see [`CreateLaunchTemplateVersionRequest::launch_template_version`](types::CreateLaunchTemplateVersionRequest::launch_template_version).
+    ///
+    /// Wire name `LaunchTemplateVersion`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn launch_template_version(mut self, value: i64) -> Self {
         self.0.request_mut().launch_template_version = Some(value);
         self
     }
     /// Sets `LaunchTemplateVersionDescription`; see [`CreateLaunchTemplateVersionRequest::launch_template_version_description`](types::CreateLaunchTemplateVersionRequest::launch_template_version_description).
+    ///
+    /// Wire name `LaunchTemplateVersionDescription`, string; optional in requests.
+    ///
+    /// - Example: `new_version`.
     pub fn launch_template_version_description(
         mut self,
         value: impl Into<String>,
@@ -1067,26 +1439,40 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `InstanceType`; see [`CreateLaunchTemplateVersionRequest::instance_type`](types::CreateLaunchTemplateVersionRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
     /// Sets `ImageId`; see [`CreateLaunchTemplateVersionRequest::image_id`](types::CreateLaunchTemplateVersionRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; optional in requests.
+    ///
+    /// - Example: `img-irmer45l`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = Some(value.into());
         self
     }
     /// Sets `SystemDisk`; see [`CreateLaunchTemplateVersionRequest::system_disk`](types::CreateLaunchTemplateVersionRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Adds one item to `DataDisks`; see [`CreateLaunchTemplateVersionRequest::data_disks`](types::CreateLaunchTemplateVersionRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`CreateLaunchTemplateVersionRequest::data_disks`](types::CreateLaunchTemplateVersionRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -1097,6 +1483,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `VirtualPrivateCloud`; see [`CreateLaunchTemplateVersionRequest::virtual_private_cloud`](types::CreateLaunchTemplateVersionRequest::virtual_private_cloud).
+    ///
+    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     pub fn virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -1105,26 +1493,42 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `InternetAccessible`; see [`CreateLaunchTemplateVersionRequest::internet_accessible`](types::CreateLaunchTemplateVersionRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `InstanceCount`; see [`CreateLaunchTemplateVersionRequest::instance_count`](types::CreateLaunchTemplateVersionRequest::instance_count).
+    ///
+    /// Wire name `InstanceCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn instance_count(mut self, value: i64) -> Self {
         self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`CreateLaunchTemplateVersionRequest::instance_name`](types::CreateLaunchTemplateVersionRequest::instance_name).
+    ///
+    /// Wire name `InstanceName`, string; optional in requests.
+    ///
+    /// - Example: `my_instance`.
     pub fn instance_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_name = Some(value.into());
         self
     }
     /// Sets `LoginSettings`; see [`CreateLaunchTemplateVersionRequest::login_settings`](types::CreateLaunchTemplateVersionRequest::login_settings).
+    ///
+    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     pub fn login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.0.request_mut().login_settings = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateLaunchTemplateVersionRequest::security_group_ids`](types::CreateLaunchTemplateVersionRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-rf6ogz49"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1134,6 +1538,10 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateLaunchTemplateVersionRequest::security_group_ids`](types::CreateLaunchTemplateVersionRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-rf6ogz49"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1144,26 +1552,42 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `EnhancedService`; see [`CreateLaunchTemplateVersionRequest::enhanced_service`](types::CreateLaunchTemplateVersionRequest::enhanced_service).
+    ///
+    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     pub fn enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.0.request_mut().enhanced_service = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`CreateLaunchTemplateVersionRequest::client_token`](types::CreateLaunchTemplateVersionRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `HostName`; see [`CreateLaunchTemplateVersionRequest::host_name`](types::CreateLaunchTemplateVersionRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `myHost`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Sets `ActionTimer`; see [`CreateLaunchTemplateVersionRequest::action_timer`](types::CreateLaunchTemplateVersionRequest::action_timer).
+    ///
+    /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
     pub fn action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.0.request_mut().action_timer = Some(value.into());
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`CreateLaunchTemplateVersionRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateVersionRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-3p88qhfo"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1173,6 +1597,10 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`CreateLaunchTemplateVersionRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateVersionRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-3p88qhfo"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1183,6 +1611,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateLaunchTemplateVersionRequest::tag_specification`](types::CreateLaunchTemplateVersionRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -1192,6 +1622,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateLaunchTemplateVersionRequest::tag_specification`](types::CreateLaunchTemplateVersionRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -1202,6 +1634,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `InstanceMarketOptions`; see [`CreateLaunchTemplateVersionRequest::instance_market_options`](types::CreateLaunchTemplateVersionRequest::instance_market_options).
+    ///
+    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     pub fn instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -1210,31 +1644,53 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `UserData`; see [`CreateLaunchTemplateVersionRequest::user_data`](types::CreateLaunchTemplateVersionRequest::user_data).
+    ///
+    /// Wire name `UserData`, string; optional in requests.
+    ///
+    /// - Example: `YmFzZTY0Cg==`.
     pub fn user_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_data = Some(value.into());
         self
     }
     /// Sets `DryRun`; see [`CreateLaunchTemplateVersionRequest::dry_run`](types::CreateLaunchTemplateVersionRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `CamRoleName`; see [`CreateLaunchTemplateVersionRequest::cam_role_name`](types::CreateLaunchTemplateVersionRequest::cam_role_name).
+    ///
+    /// Wire name `CamRoleName`, string; optional in requests.
+    ///
+    /// - Example: `testroleName001`.
     pub fn cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cam_role_name = Some(value.into());
         self
     }
     /// Sets `HpcClusterId`; see [`CreateLaunchTemplateVersionRequest::hpc_cluster_id`](types::CreateLaunchTemplateVersionRequest::hpc_cluster_id).
+    ///
+    /// Wire name `HpcClusterId`, string; optional in requests.
+    ///
+    /// - Example: `hpc-a5n666lo`.
     pub fn hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_id = Some(value.into());
         self
     }
     /// Sets `InstanceChargeType`; see [`CreateLaunchTemplateVersionRequest::instance_charge_type`](types::CreateLaunchTemplateVersionRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`CreateLaunchTemplateVersionRequest::instance_charge_prepaid`](types::CreateLaunchTemplateVersionRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -1243,26 +1699,42 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `DisableApiTermination`; see [`CreateLaunchTemplateVersionRequest::disable_api_termination`](types::CreateLaunchTemplateVersionRequest::disable_api_termination).
+    ///
+    /// Wire name `DisableApiTermination`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn disable_api_termination(mut self, value: bool) -> Self {
         self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`CreateLaunchTemplateVersionRequest::enable_jumbo_frame`](types::CreateLaunchTemplateVersionRequest::enable_jumbo_frame).
+    ///
+    /// Wire name `EnableJumboFrame`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
         self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
     /// Sets `Metadata`; see [`CreateLaunchTemplateVersionRequest::metadata`](types::CreateLaunchTemplateVersionRequest::metadata).
+    ///
+    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     pub fn metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.0.request_mut().metadata = Some(value.into());
         self
     }
     /// Sets `TemplateDataModifyAction`; see [`CreateLaunchTemplateVersionRequest::template_data_modify_action`](types::CreateLaunchTemplateVersionRequest::template_data_modify_action).
+    ///
+    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
+    ///
+    /// - Example: `Update`.
     pub fn template_data_modify_action(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().template_data_modify_action = Some(value.into());
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`CreateLaunchTemplateVersionRequest::network_interfaces`](types::CreateLaunchTemplateVersionRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
@@ -1272,6 +1744,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`CreateLaunchTemplateVersionRequest::network_interfaces`](types::CreateLaunchTemplateVersionRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -1283,12 +1757,20 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
     }
 }
 impl Call<types::DeleteDisasterRecoverGroupsRequest> {
-    /// Adds one item to `DisasterRecoverGroupIds`; see [`DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
+    /// Adds one item to `DisasterRecoverGroupIds`; see [`DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ps-58l1hu01"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disaster_recover_group_ids.push(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; see [`DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
+    /// Sets `DisasterRecoverGroupIds` to these items; see [`DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ps-58l1hu01"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1301,12 +1783,20 @@ impl Call<types::DeleteDisasterRecoverGroupsRequest> {
     }
 }
 impl Call<types::DeleteHpcClustersRequest> {
-    /// Adds one item to `HpcClusterIds`; see [`DeleteHpcClustersRequest::hpc_cluster_ids`](types::DeleteHpcClustersRequest::hpc_cluster_ids). Required.
+    /// Adds one item to `HpcClusterIds`; see [`DeleteHpcClustersRequest::hpc_cluster_ids`](types::DeleteHpcClustersRequest::hpc_cluster_ids).
+    ///
+    /// Wire name `HpcClusterIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["hpc-p64fdfa9"]`.
     pub fn hpc_cluster_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_ids.push(value.into());
         self
     }
-    /// Sets `HpcClusterIds` to these items; see [`DeleteHpcClustersRequest::hpc_cluster_ids`](types::DeleteHpcClustersRequest::hpc_cluster_ids). Required.
+    /// Sets `HpcClusterIds` to these items; see [`DeleteHpcClustersRequest::hpc_cluster_ids`](types::DeleteHpcClustersRequest::hpc_cluster_ids).
+    ///
+    /// Wire name `HpcClusterIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["hpc-p64fdfa9"]`.
     pub fn set_hpc_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1319,12 +1809,20 @@ impl Call<types::DeleteHpcClustersRequest> {
     }
 }
 impl Call<types::DeleteImagesRequest> {
-    /// Adds one item to `ImageIds`; see [`DeleteImagesRequest::image_ids`](types::DeleteImagesRequest::image_ids). Required.
+    /// Adds one item to `ImageIds`; see [`DeleteImagesRequest::image_ids`](types::DeleteImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["img-34vaef8fe"]`.
     pub fn image_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_ids.push(value.into());
         self
     }
-    /// Sets `ImageIds` to these items; see [`DeleteImagesRequest::image_ids`](types::DeleteImagesRequest::image_ids). Required.
+    /// Sets `ImageIds` to these items; see [`DeleteImagesRequest::image_ids`](types::DeleteImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["img-34vaef8fe"]`.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1333,23 +1831,39 @@ impl Call<types::DeleteImagesRequest> {
         self
     }
     /// Sets `DeleteBindedSnap`; see [`DeleteImagesRequest::delete_binded_snap`](types::DeleteImagesRequest::delete_binded_snap).
+    ///
+    /// Wire name `DeleteBindedSnap`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn delete_binded_snap(mut self, value: bool) -> Self {
         self.0.request_mut().delete_binded_snap = Some(value);
         self
     }
     /// Sets `DryRun`; see [`DeleteImagesRequest::dry_run`](types::DeleteImagesRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
 }
 impl Call<types::DeleteInstancesActionTimerRequest> {
-    /// Adds one item to `ActionTimerIds`; see [`DeleteInstancesActionTimerRequest::action_timer_ids`](types::DeleteInstancesActionTimerRequest::action_timer_ids). Required.
+    /// Adds one item to `ActionTimerIds`; see [`DeleteInstancesActionTimerRequest::action_timer_ids`](types::DeleteInstancesActionTimerRequest::action_timer_ids).
+    ///
+    /// Wire name `ActionTimerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
     pub fn action_timer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().action_timer_ids.push(value.into());
         self
     }
-    /// Sets `ActionTimerIds` to these items; see [`DeleteInstancesActionTimerRequest::action_timer_ids`](types::DeleteInstancesActionTimerRequest::action_timer_ids). Required.
+    /// Sets `ActionTimerIds` to these items; see [`DeleteInstancesActionTimerRequest::action_timer_ids`](types::DeleteInstancesActionTimerRequest::action_timer_ids).
+    ///
+    /// Wire name `ActionTimerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
     pub fn set_action_timer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1362,12 +1876,20 @@ impl Call<types::DeleteInstancesActionTimerRequest> {
     }
 }
 impl Call<types::DeleteInstancesDisasterRecoverGroupsRequest> {
-    /// Adds one item to `InstanceIds`; see [`DeleteInstancesDisasterRecoverGroupsRequest::instance_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DeleteInstancesDisasterRecoverGroupsRequest::instance_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-23sh03x7"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DeleteInstancesDisasterRecoverGroupsRequest::instance_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DeleteInstancesDisasterRecoverGroupsRequest::instance_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-23sh03x7"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1375,12 +1897,20 @@ impl Call<types::DeleteInstancesDisasterRecoverGroupsRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `DisasterRecoverGroupIds`; see [`DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
+    /// Adds one item to `DisasterRecoverGroupIds`; see [`DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ps-c119a27y"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disaster_recover_group_ids.push(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; see [`DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
+    /// Sets `DisasterRecoverGroupIds` to these items; see [`DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ps-c119a27y"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1393,12 +1923,20 @@ impl Call<types::DeleteInstancesDisasterRecoverGroupsRequest> {
     }
 }
 impl Call<types::DeleteKeyPairsRequest> {
-    /// Adds one item to `KeyIds`; see [`DeleteKeyPairsRequest::key_ids`](types::DeleteKeyPairsRequest::key_ids). Required.
+    /// Adds one item to `KeyIds`; see [`DeleteKeyPairsRequest::key_ids`](types::DeleteKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["skey-mv9yzyjj"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.push(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; see [`DeleteKeyPairsRequest::key_ids`](types::DeleteKeyPairsRequest::key_ids). Required.
+    /// Sets `KeyIds` to these items; see [`DeleteKeyPairsRequest::key_ids`](types::DeleteKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["skey-mv9yzyjj"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1408,24 +1946,40 @@ impl Call<types::DeleteKeyPairsRequest> {
     }
 }
 impl Call<types::DeleteLaunchTemplateRequest> {
-    /// Sets `LaunchTemplateId`; see [`DeleteLaunchTemplateRequest::launch_template_id`](types::DeleteLaunchTemplateRequest::launch_template_id). Required.
+    /// Sets `LaunchTemplateId`; see [`DeleteLaunchTemplateRequest::launch_template_id`](types::DeleteLaunchTemplateRequest::launch_template_id).
+    ///
+    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lt-rf6ogz49`.
     pub fn launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().launch_template_id = value.into();
         self
     }
 }
 impl Call<types::DeleteLaunchTemplateVersionsRequest> {
-    /// Sets `LaunchTemplateId`; see [`DeleteLaunchTemplateVersionsRequest::launch_template_id`](types::DeleteLaunchTemplateVersionsRequest::launch_template_id). Required.
+    /// Sets `LaunchTemplateId`; see [`DeleteLaunchTemplateVersionsRequest::launch_template_id`](types::DeleteLaunchTemplateVersionsRequest::launch_template_id).
+    ///
+    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lt-irmer45l`.
     pub fn launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().launch_template_id = value.into();
         self
     }
-    /// Adds one item to `LaunchTemplateVersions`; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions). Required.
+    /// Adds one item to `LaunchTemplateVersions`; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions).
+    ///
+    /// Wire name `LaunchTemplateVersions`, list of int64; required in requests (empty is missing).
+    ///
+    /// - Example: `[1,2,3]`.
     pub fn launch_template_versions(mut self, value: i64) -> Self {
         self.0.request_mut().launch_template_versions.push(value);
         self
     }
-    /// Sets `LaunchTemplateVersions` to these items; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions). Required.
+    /// Sets `LaunchTemplateVersions` to these items; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions).
+    ///
+    /// Wire name `LaunchTemplateVersions`, list of int64; required in requests (empty is missing).
+    ///
+    /// - Example: `[1,2,3]`.
     pub fn set_launch_template_versions(
         mut self,
         items: impl IntoIterator<Item = i64>,
@@ -1436,11 +1990,15 @@ impl Call<types::DeleteLaunchTemplateVersionsRequest> {
 }
 impl Call<types::DescribeAccountQuotaRequest> {
     /// Adds one item to `Filters`; see [`DescribeAccountQuotaRequest::filters`](types::DescribeAccountQuotaRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAccountQuotaRequest::filters`](types::DescribeAccountQuotaRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1450,12 +2008,16 @@ impl Call<types::DescribeAccountQuotaRequest> {
     }
 }
 impl Call<types::DescribeChcDeniedActionsRequest> {
-    /// Adds one item to `ChcIds`; see [`DescribeChcDeniedActionsRequest::chc_ids`](types::DescribeChcDeniedActionsRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`DescribeChcDeniedActionsRequest::chc_ids`](types::DescribeChcDeniedActionsRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`DescribeChcDeniedActionsRequest::chc_ids`](types::DescribeChcDeniedActionsRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`DescribeChcDeniedActionsRequest::chc_ids`](types::DescribeChcDeniedActionsRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1466,11 +2028,19 @@ impl Call<types::DescribeChcDeniedActionsRequest> {
 }
 impl Call<types::DescribeChcHostsRequest> {
     /// Adds one item to `ChcIds`; see [`DescribeChcHostsRequest::chc_ids`](types::DescribeChcHostsRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["chc-1a2b3c4d"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`DescribeChcHostsRequest::chc_ids`](types::DescribeChcHostsRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["chc-1a2b3c4d"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1479,11 +2049,15 @@ impl Call<types::DescribeChcHostsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeChcHostsRequest::filters`](types::DescribeChcHostsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeChcHostsRequest::filters`](types::DescribeChcHostsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1492,11 +2066,21 @@ impl Call<types::DescribeChcHostsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeChcHostsRequest::offset`](types::DescribeChcHostsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `1`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeChcHostsRequest::limit`](types::DescribeChcHostsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -1504,6 +2088,10 @@ impl Call<types::DescribeChcHostsRequest> {
 }
 impl Call<types::DescribeDisasterRecoverGroupsRequest> {
     /// Adds one item to `DisasterRecoverGroupIds`; see [`DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-21q9ibvr"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1513,6 +2101,10 @@ impl Call<types::DescribeDisasterRecoverGroupsRequest> {
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-21q9ibvr"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1523,26 +2115,44 @@ impl Call<types::DescribeDisasterRecoverGroupsRequest> {
         self
     }
     /// Sets `Name`; see [`DescribeDisasterRecoverGroupsRequest::name`](types::DescribeDisasterRecoverGroupsRequest::name).
+    ///
+    /// Wire name `Name`, string; optional in requests.
+    ///
+    /// - Example: `myGroup`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeDisasterRecoverGroupsRequest::offset`](types::DescribeDisasterRecoverGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `1`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDisasterRecoverGroupsRequest::limit`](types::DescribeDisasterRecoverGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `2`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDisasterRecoverGroupsRequest::filters`](types::DescribeDisasterRecoverGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDisasterRecoverGroupsRequest::filters`](types::DescribeDisasterRecoverGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1553,11 +2163,15 @@ impl Call<types::DescribeDisasterRecoverGroupsRequest> {
 }
 impl Call<types::DescribeHostsRequest> {
     /// Adds one item to `Filters`; see [`DescribeHostsRequest::filters`](types::DescribeHostsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHostsRequest::filters`](types::DescribeHostsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1566,11 +2180,21 @@ impl Call<types::DescribeHostsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHostsRequest::offset`](types::DescribeHostsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHostsRequest::limit`](types::DescribeHostsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -1578,6 +2202,10 @@ impl Call<types::DescribeHostsRequest> {
 }
 impl Call<types::DescribeHpcClustersRequest> {
     /// Adds one item to `HpcClusterIds`; see [`DescribeHpcClustersRequest::hpc_cluster_ids`](types::DescribeHpcClustersRequest::hpc_cluster_ids).
+    ///
+    /// Wire name `HpcClusterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["hpc-p64fdfa9"]`.
     pub fn hpc_cluster_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1587,6 +2215,10 @@ impl Call<types::DescribeHpcClustersRequest> {
         self
     }
     /// Sets `HpcClusterIds` to these items; see [`DescribeHpcClustersRequest::hpc_cluster_ids`](types::DescribeHpcClustersRequest::hpc_cluster_ids).
+    ///
+    /// Wire name `HpcClusterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["hpc-p64fdfa9"]`.
     pub fn set_hpc_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1597,46 +2229,76 @@ impl Call<types::DescribeHpcClustersRequest> {
         self
     }
     /// Sets `Name`; see [`DescribeHpcClustersRequest::name`](types::DescribeHpcClustersRequest::name).
+    ///
+    /// Wire name `Name`, string; optional in requests.
+    ///
+    /// - Example: `MyCluster`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = Some(value.into());
         self
     }
     /// Sets `Zone`; see [`DescribeHpcClustersRequest::zone`](types::DescribeHpcClustersRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-2`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeHpcClustersRequest::offset`](types::DescribeHpcClustersRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHpcClustersRequest::limit`](types::DescribeHpcClustersRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `HpcClusterType`; see [`DescribeHpcClustersRequest::hpc_cluster_type`](types::DescribeHpcClustersRequest::hpc_cluster_type).
+    ///
+    /// Wire name `HpcClusterType`, string; optional in requests.
+    ///
+    /// - Example: `CDC/CHC/STANDARD`.
     pub fn hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_type = Some(value.into());
         self
     }
     /// Sets `HpcClusterBusinessId`; see [`DescribeHpcClustersRequest::hpc_cluster_business_id`](types::DescribeHpcClustersRequest::hpc_cluster_business_id).
+    ///
+    /// Wire name `HpcClusterBusinessId`, string; optional in requests.
     pub fn hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_business_id = Some(value.into());
         self
     }
     /// Sets `InstanceType`; see [`DescribeHpcClustersRequest::instance_type`](types::DescribeHpcClustersRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `HCCPNV4ane.58XLARGE1929`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeHpcClustersRequest::filters`](types::DescribeHpcClustersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHpcClustersRequest::filters`](types::DescribeHpcClustersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1647,13 +2309,21 @@ impl Call<types::DescribeHpcClustersRequest> {
 }
 impl Call<types::DescribeImageFromFamilyRequest> {
     /// Sets `ImageFamily`; see [`DescribeImageFromFamilyRequest::image_family`](types::DescribeImageFromFamilyRequest::image_family).
+    ///
+    /// Wire name `ImageFamily`, string; optional in requests.
+    ///
+    /// - Example: `business-daily-update`.
     pub fn image_family(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_family = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeImageSharePermissionRequest> {
-    /// Sets `ImageId`; see [`DescribeImageSharePermissionRequest::image_id`](types::DescribeImageSharePermissionRequest::image_id). Required.
+    /// Sets `ImageId`; see [`DescribeImageSharePermissionRequest::image_id`](types::DescribeImageSharePermissionRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `img-6pb6lrmy`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = value.into();
         self
@@ -1661,11 +2331,19 @@ impl Call<types::DescribeImageSharePermissionRequest> {
 }
 impl Call<types::DescribeImagesRequest> {
     /// Adds one item to `ImageIds`; see [`DescribeImagesRequest::image_ids`](types::DescribeImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["img-gvbnzy6f"]`.
     pub fn image_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ImageIds` to these items; see [`DescribeImagesRequest::image_ids`](types::DescribeImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["img-gvbnzy6f"]`.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1676,11 +2354,15 @@ impl Call<types::DescribeImagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeImagesRequest::filters`](types::DescribeImagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeImagesRequest::filters`](types::DescribeImagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1689,23 +2371,41 @@ impl Call<types::DescribeImagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeImagesRequest::offset`](types::DescribeImagesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeImagesRequest::limit`](types::DescribeImagesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `InstanceType`; see [`DescribeImagesRequest::instance_type`](types::DescribeImagesRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `SA5.MEDIUM2`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeInstanceInternetBandwidthConfigsRequest> {
-    /// Sets `InstanceId`; see [`DescribeInstanceInternetBandwidthConfigsRequest::instance_id`](types::DescribeInstanceInternetBandwidthConfigsRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`DescribeInstanceInternetBandwidthConfigsRequest::instance_id`](types::DescribeInstanceInternetBandwidthConfigsRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-6lafsaz0`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
@@ -1713,11 +2413,15 @@ impl Call<types::DescribeInstanceInternetBandwidthConfigsRequest> {
 }
 impl Call<types::DescribeInstanceTypeConfigsRequest> {
     /// Adds one item to `Filters`; see [`DescribeInstanceTypeConfigsRequest::filters`](types::DescribeInstanceTypeConfigsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeInstanceTypeConfigsRequest::filters`](types::DescribeInstanceTypeConfigsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1727,7 +2431,11 @@ impl Call<types::DescribeInstanceTypeConfigsRequest> {
     }
 }
 impl Call<types::DescribeInstanceVncUrlRequest> {
-    /// Sets `InstanceId`; see [`DescribeInstanceVncUrlRequest::instance_id`](types::DescribeInstanceVncUrlRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`DescribeInstanceVncUrlRequest::instance_id`](types::DescribeInstanceVncUrlRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r9hr2upy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
@@ -1735,6 +2443,12 @@ impl Call<types::DescribeInstanceVncUrlRequest> {
 }
 impl Call<types::DescribeInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesRequest::instance_ids`](types::DescribeInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-rf6ogz49"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1744,6 +2458,12 @@ impl Call<types::DescribeInstancesRequest> {
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesRequest::instance_ids`](types::DescribeInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-rf6ogz49"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1754,11 +2474,15 @@ impl Call<types::DescribeInstancesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeInstancesRequest::filters`](types::DescribeInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeInstancesRequest::filters`](types::DescribeInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1767,11 +2491,21 @@ impl Call<types::DescribeInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeInstancesRequest::offset`](types::DescribeInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `1`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeInstancesRequest::limit`](types::DescribeInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `5`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -1779,6 +2513,10 @@ impl Call<types::DescribeInstancesRequest> {
 }
 impl Call<types::DescribeInstancesActionTimerRequest> {
     /// Adds one item to `ActionTimerIds`; see [`DescribeInstancesActionTimerRequest::action_timer_ids`](types::DescribeInstancesActionTimerRequest::action_timer_ids).
+    ///
+    /// Wire name `ActionTimerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `59337876-b254-4c21-847f-7d57d840d227`.
     pub fn action_timer_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1788,6 +2526,10 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
         self
     }
     /// Sets `ActionTimerIds` to these items; see [`DescribeInstancesActionTimerRequest::action_timer_ids`](types::DescribeInstancesActionTimerRequest::action_timer_ids).
+    ///
+    /// Wire name `ActionTimerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `59337876-b254-4c21-847f-7d57d840d227`.
     pub fn set_action_timer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1798,6 +2540,10 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesActionTimerRequest::instance_ids`](types::DescribeInstancesActionTimerRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-37qv3ucj"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1807,6 +2553,10 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesActionTimerRequest::instance_ids`](types::DescribeInstancesActionTimerRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-37qv3ucj"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1817,26 +2567,46 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
         self
     }
     /// Sets `TimerAction`; see [`DescribeInstancesActionTimerRequest::timer_action`](types::DescribeInstancesActionTimerRequest::timer_action).
+    ///
+    /// Wire name `TimerAction`, string; optional in requests.
+    ///
+    /// - Example: `TerminateInstances`.
     pub fn timer_action(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().timer_action = Some(value.into());
         self
     }
     /// Sets `EndActionTime`; see [`DescribeInstancesActionTimerRequest::end_action_time`](types::DescribeInstancesActionTimerRequest::end_action_time).
+    ///
+    /// Wire name `EndActionTime`, string; optional in requests.
+    ///
+    /// - Example: `2024-11-06T08:00:32Z`.
     pub fn end_action_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_action_time = Some(value.into());
         self
     }
     /// Sets `StartActionTime`; see [`DescribeInstancesActionTimerRequest::start_action_time`](types::DescribeInstancesActionTimerRequest::start_action_time).
+    ///
+    /// Wire name `StartActionTime`, string; optional in requests.
+    ///
+    /// - Example: `2024-11-06T08:00:32Z`.
     pub fn start_action_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_action_time = Some(value.into());
         self
     }
     /// Adds one item to `StatusList`; see [`DescribeInstancesActionTimerRequest::status_list`](types::DescribeInstancesActionTimerRequest::status_list).
+    ///
+    /// Wire name `StatusList`, list of string; optional in requests.
+    ///
+    /// - Example: `UNDO`.
     pub fn status_list(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().status_list.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `StatusList` to these items; see [`DescribeInstancesActionTimerRequest::status_list`](types::DescribeInstancesActionTimerRequest::status_list).
+    ///
+    /// Wire name `StatusList`, list of string; optional in requests.
+    ///
+    /// - Example: `UNDO`.
     pub fn set_status_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1848,12 +2618,20 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
     }
 }
 impl Call<types::DescribeInstancesAttributesRequest> {
-    /// Adds one item to `Attributes`; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes). Required.
+    /// Adds one item to `Attributes`; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes).
+    ///
+    /// Wire name `Attributes`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["UserData"]`.
     pub fn attributes(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().attributes.push(value.into());
         self
     }
-    /// Sets `Attributes` to these items; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes). Required.
+    /// Sets `Attributes` to these items; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes).
+    ///
+    /// Wire name `Attributes`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["UserData"]`.
     pub fn set_attributes(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1861,12 +2639,20 @@ impl Call<types::DescribeInstancesAttributesRequest> {
         self.0.request_mut().attributes = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`DescribeInstancesAttributesRequest::instance_ids`](types::DescribeInstancesAttributesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DescribeInstancesAttributesRequest::instance_ids`](types::DescribeInstancesAttributesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-lyxxskp2"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DescribeInstancesAttributesRequest::instance_ids`](types::DescribeInstancesAttributesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DescribeInstancesAttributesRequest::instance_ids`](types::DescribeInstancesAttributesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-lyxxskp2"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1876,12 +2662,20 @@ impl Call<types::DescribeInstancesAttributesRequest> {
     }
 }
 impl Call<types::DescribeInstancesModificationRequest> {
-    /// Adds one item to `InstanceIds`; see [`DescribeInstancesModificationRequest::instance_ids`](types::DescribeInstancesModificationRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DescribeInstancesModificationRequest::instance_ids`](types::DescribeInstancesModificationRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-4txox06m"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DescribeInstancesModificationRequest::instance_ids`](types::DescribeInstancesModificationRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DescribeInstancesModificationRequest::instance_ids`](types::DescribeInstancesModificationRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-4txox06m"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1890,11 +2684,15 @@ impl Call<types::DescribeInstancesModificationRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeInstancesModificationRequest::filters`](types::DescribeInstancesModificationRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeInstancesModificationRequest::filters`](types::DescribeInstancesModificationRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1904,12 +2702,20 @@ impl Call<types::DescribeInstancesModificationRequest> {
     }
 }
 impl Call<types::DescribeInstancesOperationLimitRequest> {
-    /// Adds one item to `InstanceIds`; see [`DescribeInstancesOperationLimitRequest::instance_ids`](types::DescribeInstancesOperationLimitRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DescribeInstancesOperationLimitRequest::instance_ids`](types::DescribeInstancesOperationLimitRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-l26mwvil"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DescribeInstancesOperationLimitRequest::instance_ids`](types::DescribeInstancesOperationLimitRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DescribeInstancesOperationLimitRequest::instance_ids`](types::DescribeInstancesOperationLimitRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-l26mwvil"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1917,7 +2723,11 @@ impl Call<types::DescribeInstancesOperationLimitRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Operation`; see [`DescribeInstancesOperationLimitRequest::operation`](types::DescribeInstancesOperationLimitRequest::operation). Required.
+    /// Sets `Operation`; see [`DescribeInstancesOperationLimitRequest::operation`](types::DescribeInstancesOperationLimitRequest::operation).
+    ///
+    /// Wire name `Operation`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `INSTANCE_DEGRADE`.
     pub fn operation(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().operation = value.into();
         self
@@ -1925,6 +2735,12 @@ impl Call<types::DescribeInstancesOperationLimitRequest> {
 }
 impl Call<types::DescribeInstancesStatusRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesStatusRequest::instance_ids`](types::DescribeInstancesStatusRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1934,6 +2750,12 @@ impl Call<types::DescribeInstancesStatusRequest> {
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesStatusRequest::instance_ids`](types::DescribeInstancesStatusRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1944,11 +2766,21 @@ impl Call<types::DescribeInstancesStatusRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeInstancesStatusRequest::offset`](types::DescribeInstancesStatusRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeInstancesStatusRequest::limit`](types::DescribeInstancesStatusRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `2`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -1956,11 +2788,19 @@ impl Call<types::DescribeInstancesStatusRequest> {
 }
 impl Call<types::DescribeKeyPairsRequest> {
     /// Adds one item to `KeyIds`; see [`DescribeKeyPairsRequest::key_ids`](types::DescribeKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["skey-11112222"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DescribeKeyPairsRequest::key_ids`](types::DescribeKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["skey-11112222"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1969,11 +2809,15 @@ impl Call<types::DescribeKeyPairsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeKeyPairsRequest::filters`](types::DescribeKeyPairsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeKeyPairsRequest::filters`](types::DescribeKeyPairsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1982,23 +2826,41 @@ impl Call<types::DescribeKeyPairsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeKeyPairsRequest::offset`](types::DescribeKeyPairsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeKeyPairsRequest::limit`](types::DescribeKeyPairsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeLaunchTemplateVersionsRequest> {
-    /// Sets `LaunchTemplateId`; see [`DescribeLaunchTemplateVersionsRequest::launch_template_id`](types::DescribeLaunchTemplateVersionsRequest::launch_template_id). Required.
+    /// Sets `LaunchTemplateId`; see [`DescribeLaunchTemplateVersionsRequest::launch_template_id`](types::DescribeLaunchTemplateVersionsRequest::launch_template_id).
+    ///
+    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `"lt-irmer45l"`.
     pub fn launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().launch_template_id = value.into();
         self
     }
     /// Adds one item to `LaunchTemplateVersions`; see [`DescribeLaunchTemplateVersionsRequest::launch_template_versions`](types::DescribeLaunchTemplateVersionsRequest::launch_template_versions).
+    ///
+    /// Wire name `LaunchTemplateVersions`, list of uint64; optional in requests.
+    ///
+    /// - Example: `[1,2,3]`.
     pub fn launch_template_versions(mut self, value: u64) -> Self {
         self.0
             .request_mut()
@@ -2008,6 +2870,10 @@ impl Call<types::DescribeLaunchTemplateVersionsRequest> {
         self
     }
     /// Sets `LaunchTemplateVersions` to these items; see [`DescribeLaunchTemplateVersionsRequest::launch_template_versions`](types::DescribeLaunchTemplateVersionsRequest::launch_template_versions).
+    ///
+    /// Wire name `LaunchTemplateVersions`, list of uint64; optional in requests.
+    ///
+    /// - Example: `[1,2,3]`.
     pub fn set_launch_template_versions(
         mut self,
         items: impl IntoIterator<Item = u64>,
@@ -2018,26 +2884,48 @@ impl Call<types::DescribeLaunchTemplateVersionsRequest> {
         self
     }
     /// Sets `MinVersion`; see [`DescribeLaunchTemplateVersionsRequest::min_version`](types::DescribeLaunchTemplateVersionsRequest::min_version).
+    ///
+    /// Wire name `MinVersion`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn min_version(mut self, value: u64) -> Self {
         self.0.request_mut().min_version = Some(value);
         self
     }
     /// Sets `MaxVersion`; see [`DescribeLaunchTemplateVersionsRequest::max_version`](types::DescribeLaunchTemplateVersionsRequest::max_version).
+    ///
+    /// Wire name `MaxVersion`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn max_version(mut self, value: u64) -> Self {
         self.0.request_mut().max_version = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeLaunchTemplateVersionsRequest::offset`](types::DescribeLaunchTemplateVersionsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLaunchTemplateVersionsRequest::limit`](types::DescribeLaunchTemplateVersionsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `DefaultVersion`; see [`DescribeLaunchTemplateVersionsRequest::default_version`](types::DescribeLaunchTemplateVersionsRequest::default_version).
+    ///
+    /// Wire name `DefaultVersion`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn default_version(mut self, value: bool) -> Self {
         self.0.request_mut().default_version = Some(value);
         self
@@ -2045,6 +2933,10 @@ impl Call<types::DescribeLaunchTemplateVersionsRequest> {
 }
 impl Call<types::DescribeLaunchTemplatesRequest> {
     /// Adds one item to `LaunchTemplateIds`; see [`DescribeLaunchTemplatesRequest::launch_template_ids`](types::DescribeLaunchTemplatesRequest::launch_template_ids).
+    ///
+    /// Wire name `LaunchTemplateIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lt-irmer45l"]`.
     pub fn launch_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2054,6 +2946,10 @@ impl Call<types::DescribeLaunchTemplatesRequest> {
         self
     }
     /// Sets `LaunchTemplateIds` to these items; see [`DescribeLaunchTemplatesRequest::launch_template_ids`](types::DescribeLaunchTemplatesRequest::launch_template_ids).
+    ///
+    /// Wire name `LaunchTemplateIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lt-irmer45l"]`.
     pub fn set_launch_template_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2064,11 +2960,15 @@ impl Call<types::DescribeLaunchTemplatesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeLaunchTemplatesRequest::filters`](types::DescribeLaunchTemplatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLaunchTemplatesRequest::filters`](types::DescribeLaunchTemplatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2077,23 +2977,41 @@ impl Call<types::DescribeLaunchTemplatesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeLaunchTemplatesRequest::offset`](types::DescribeLaunchTemplatesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLaunchTemplatesRequest::limit`](types::DescribeLaunchTemplatesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeResourcePoolPackInstancesRequest> {
-    /// Adds one item to `DedicatedResourcePackIds`; see [`DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids`](types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids). Required.
+    /// Adds one item to `DedicatedResourcePackIds`; see [`DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids`](types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids).
+    ///
+    /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rpp-2gyonkx7"]`.
     pub fn dedicated_resource_pack_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dedicated_resource_pack_ids.push(value.into());
         self
     }
-    /// Sets `DedicatedResourcePackIds` to these items; see [`DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids`](types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids). Required.
+    /// Sets `DedicatedResourcePackIds` to these items; see [`DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids`](types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids).
+    ///
+    /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rpp-2gyonkx7"]`.
     pub fn set_dedicated_resource_pack_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2106,12 +3024,16 @@ impl Call<types::DescribeResourcePoolPackInstancesRequest> {
     }
 }
 impl Call<types::DescribeResourcePoolPackTypeConfigsRequest> {
-    /// Adds one item to `Filters`; see [`DescribeResourcePoolPackTypeConfigsRequest::filters`](types::DescribeResourcePoolPackTypeConfigsRequest::filters). Required.
+    /// Adds one item to `Filters`; see [`DescribeResourcePoolPackTypeConfigsRequest::filters`](types::DescribeResourcePoolPackTypeConfigsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.push(value.into());
         self
     }
-    /// Sets `Filters` to these items; see [`DescribeResourcePoolPackTypeConfigsRequest::filters`](types::DescribeResourcePoolPackTypeConfigsRequest::filters). Required.
+    /// Sets `Filters` to these items; see [`DescribeResourcePoolPackTypeConfigsRequest::filters`](types::DescribeResourcePoolPackTypeConfigsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2122,21 +3044,34 @@ impl Call<types::DescribeResourcePoolPackTypeConfigsRequest> {
 }
 impl Call<types::DescribeResourcePoolPacksRequest> {
     /// Sets `MaxResults`; see [`DescribeResourcePoolPacksRequest::max_results`](types::DescribeResourcePoolPacksRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, int64; optional in requests.
+    ///
+    /// - From 1 to 100.
+    /// - Example: `10`.
     pub fn max_results(mut self, value: i64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeResourcePoolPacksRequest::next_token`](types::DescribeResourcePoolPacksRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
+    ///
+    /// - Example: `HlyieKNKhSHMWHVqZOjzlhKBK1ar2qPnSdoW9YMz84kYuRMJlvGgMfAh68VpTOIS`.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeResourcePoolPacksRequest::filters`](types::DescribeResourcePoolPacksRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeResourcePoolPacksRequest::filters`](types::DescribeResourcePoolPacksRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2146,47 +3081,85 @@ impl Call<types::DescribeResourcePoolPacksRequest> {
     }
 }
 impl Call<types::DescribeTaskInfoRequest> {
-    /// Sets `Limit`; see [`DescribeTaskInfoRequest::limit`](types::DescribeTaskInfoRequest::limit). Required.
+    /// Sets `Limit`; see [`DescribeTaskInfoRequest::limit`](types::DescribeTaskInfoRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; required in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
-    /// Sets `Offset`; see [`DescribeTaskInfoRequest::offset`](types::DescribeTaskInfoRequest::offset). Required.
+    /// Sets `Offset`; see [`DescribeTaskInfoRequest::offset`](types::DescribeTaskInfoRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; required in requests.
+    ///
+    /// - At least 0.
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Product`; see [`DescribeTaskInfoRequest::product`](types::DescribeTaskInfoRequest::product).
+    ///
+    /// Wire name `Product`, string; optional in requests.
+    ///
+    /// - Example: `CVM`.
     pub fn product(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().product = Some(value.into());
         self
     }
     /// Adds one item to `TaskStatus`; see [`DescribeTaskInfoRequest::task_status`](types::DescribeTaskInfoRequest::task_status).
+    ///
+    /// Wire name `TaskStatus`, list of int64; optional in requests.
+    ///
+    /// - Example: `[1, 2, 3, 4, 5, 6]`.
     pub fn task_status(mut self, value: i64) -> Self {
         self.0.request_mut().task_status.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `TaskStatus` to these items; see [`DescribeTaskInfoRequest::task_status`](types::DescribeTaskInfoRequest::task_status).
+    ///
+    /// Wire name `TaskStatus`, list of int64; optional in requests.
+    ///
+    /// - Example: `[1, 2, 3, 4, 5, 6]`.
     pub fn set_task_status(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.0.request_mut().task_status = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `TaskTypeIds`; see [`DescribeTaskInfoRequest::task_type_ids`](types::DescribeTaskInfoRequest::task_type_ids).
+    ///
+    /// Wire name `TaskTypeIds`, list of int64; optional in requests.
+    ///
+    /// - Example: `[101, 102, 103, 104, 105, 106, 107]`.
     pub fn task_type_ids(mut self, value: i64) -> Self {
         self.0.request_mut().task_type_ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `TaskTypeIds` to these items; see [`DescribeTaskInfoRequest::task_type_ids`](types::DescribeTaskInfoRequest::task_type_ids).
+    ///
+    /// Wire name `TaskTypeIds`, list of int64; optional in requests.
+    ///
+    /// - Example: `[101, 102, 103, 104, 105, 106, 107]`.
     pub fn set_task_type_ids(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.0.request_mut().task_type_ids = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `TaskIds`; see [`DescribeTaskInfoRequest::task_ids`](types::DescribeTaskInfoRequest::task_ids).
+    ///
+    /// Wire name `TaskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["rep-xxxxxxxx"]`.
     pub fn task_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().task_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TaskIds` to these items; see [`DescribeTaskInfoRequest::task_ids`](types::DescribeTaskInfoRequest::task_ids).
+    ///
+    /// Wire name `TaskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["rep-xxxxxxxx"]`.
     pub fn set_task_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2197,6 +3170,10 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DescribeTaskInfoRequest::instance_ids`](types::DescribeTaskInfoRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-xxxxxxxx"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2206,6 +3183,10 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeTaskInfoRequest::instance_ids`](types::DescribeTaskInfoRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-xxxxxxxx"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2216,11 +3197,19 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `Aliases`; see [`DescribeTaskInfoRequest::aliases`](types::DescribeTaskInfoRequest::aliases).
+    ///
+    /// Wire name `Aliases`, list of string; optional in requests.
+    ///
+    /// - Example: `["test-1"]`.
     pub fn aliases(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().aliases.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Aliases` to these items; see [`DescribeTaskInfoRequest::aliases`](types::DescribeTaskInfoRequest::aliases).
+    ///
+    /// Wire name `Aliases`, list of string; optional in requests.
+    ///
+    /// - Example: `["test-1"]`.
     pub fn set_aliases(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2229,21 +3218,37 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Sets `StartDate`; see [`DescribeTaskInfoRequest::start_date`](types::DescribeTaskInfoRequest::start_date).
+    ///
+    /// Wire name `StartDate`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2023-01-01 00:00:00`.
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_date = Some(value.into());
         self
     }
     /// Sets `EndDate`; see [`DescribeTaskInfoRequest::end_date`](types::DescribeTaskInfoRequest::end_date).
+    ///
+    /// Wire name `EndDate`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2023-02-01 00:00:00`.
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_date = Some(value.into());
         self
     }
     /// Sets `OrderField`; see [`DescribeTaskInfoRequest::order_field`](types::DescribeTaskInfoRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CreateTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `Order`; see [`DescribeTaskInfoRequest::order`](types::DescribeTaskInfoRequest::order).
+    ///
+    /// Wire name `Order`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn order(mut self, value: i64) -> Self {
         self.0.request_mut().order = Some(value);
         self
@@ -2251,11 +3256,15 @@ impl Call<types::DescribeTaskInfoRequest> {
 }
 impl Call<types::DescribeZoneInstanceConfigInfosRequest> {
     /// Adds one item to `Filters`; see [`DescribeZoneInstanceConfigInfosRequest::filters`](types::DescribeZoneInstanceConfigInfosRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeZoneInstanceConfigInfosRequest::filters`](types::DescribeZoneInstanceConfigInfosRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2265,12 +3274,20 @@ impl Call<types::DescribeZoneInstanceConfigInfosRequest> {
     }
 }
 impl Call<types::DisassociateInstancesKeyPairsRequest> {
-    /// Adds one item to `InstanceIds`; see [`DisassociateInstancesKeyPairsRequest::instance_ids`](types::DisassociateInstancesKeyPairsRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DisassociateInstancesKeyPairsRequest::instance_ids`](types::DisassociateInstancesKeyPairsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-w34e5rl9"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DisassociateInstancesKeyPairsRequest::instance_ids`](types::DisassociateInstancesKeyPairsRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DisassociateInstancesKeyPairsRequest::instance_ids`](types::DisassociateInstancesKeyPairsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-w34e5rl9"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2278,12 +3295,20 @@ impl Call<types::DisassociateInstancesKeyPairsRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `KeyIds`; see [`DisassociateInstancesKeyPairsRequest::key_ids`](types::DisassociateInstancesKeyPairsRequest::key_ids). Required.
+    /// Adds one item to `KeyIds`; see [`DisassociateInstancesKeyPairsRequest::key_ids`](types::DisassociateInstancesKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["skey-e3r6y7ji"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.push(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; see [`DisassociateInstancesKeyPairsRequest::key_ids`](types::DisassociateInstancesKeyPairsRequest::key_ids). Required.
+    /// Sets `KeyIds` to these items; see [`DisassociateInstancesKeyPairsRequest::key_ids`](types::DisassociateInstancesKeyPairsRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["skey-e3r6y7ji"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2292,18 +3317,30 @@ impl Call<types::DisassociateInstancesKeyPairsRequest> {
         self
     }
     /// Sets `ForceStop`; see [`DisassociateInstancesKeyPairsRequest::force_stop`](types::DisassociateInstancesKeyPairsRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
 }
 impl Call<types::DisassociateSecurityGroupsRequest> {
-    /// Adds one item to `SecurityGroupIds`; see [`DisassociateSecurityGroupsRequest::security_group_ids`](types::DisassociateSecurityGroupsRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`DisassociateSecurityGroupsRequest::security_group_ids`](types::DisassociateSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-9id3l839"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`DisassociateSecurityGroupsRequest::security_group_ids`](types::DisassociateSecurityGroupsRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`DisassociateSecurityGroupsRequest::security_group_ids`](types::DisassociateSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-9id3l839"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2314,12 +3351,20 @@ impl Call<types::DisassociateSecurityGroupsRequest> {
             .collect();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`DisassociateSecurityGroupsRequest::instance_ids`](types::DisassociateSecurityGroupsRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DisassociateSecurityGroupsRequest::instance_ids`](types::DisassociateSecurityGroupsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc", "ins-915zrb0p"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DisassociateSecurityGroupsRequest::instance_ids`](types::DisassociateSecurityGroupsRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DisassociateSecurityGroupsRequest::instance_ids`](types::DisassociateSecurityGroupsRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc", "ins-915zrb0p"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2329,52 +3374,89 @@ impl Call<types::DisassociateSecurityGroupsRequest> {
     }
 }
 impl Call<types::EnterRescueModeRequest> {
-    /// Sets `InstanceId`; see [`EnterRescueModeRequest::instance_id`](types::EnterRescueModeRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`EnterRescueModeRequest::instance_id`](types::EnterRescueModeRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-abcdefg`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Sets `Password`; see [`EnterRescueModeRequest::password`](types::EnterRescueModeRequest::password). Required.
+    /// Sets `Password`; see [`EnterRescueModeRequest::password`](types::EnterRescueModeRequest::password).
+    ///
+    /// Wire name `Password`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hello123456789`.
     pub fn password(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().password = value.into();
         self
     }
     /// Sets `Username`; see [`EnterRescueModeRequest::username`](types::EnterRescueModeRequest::username).
+    ///
+    /// Wire name `Username`, string; optional in requests.
+    ///
+    /// - Example: `root`.
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().username = Some(value.into());
         self
     }
     /// Sets `ForceStop`; see [`EnterRescueModeRequest::force_stop`](types::EnterRescueModeRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `StopType`; see [`EnterRescueModeRequest::stop_type`](types::EnterRescueModeRequest::stop_type).
+    ///
+    /// Wire name `StopType`, string; optional in requests.
+    ///
+    /// - Example: `HARD`.
     pub fn stop_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().stop_type = Some(value.into());
         self
     }
 }
 impl Call<types::ExitRescueModeRequest> {
-    /// Sets `InstanceId`; see [`ExitRescueModeRequest::instance_id`](types::ExitRescueModeRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`ExitRescueModeRequest::instance_id`](types::ExitRescueModeRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-axzc12s`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
 }
 impl Call<types::ExportImagesRequest> {
-    /// Sets `BucketName`; see [`ExportImagesRequest::bucket_name`](types::ExportImagesRequest::bucket_name). Required.
+    /// Sets `BucketName`; see [`ExportImagesRequest::bucket_name`](types::ExportImagesRequest::bucket_name).
+    ///
+    /// Wire name `BucketName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `mybucketname`.
     pub fn bucket_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bucket_name = value.into();
         self
     }
     /// Adds one item to `ImageIds`; see [`ExportImagesRequest::image_ids`](types::ExportImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `img-72n9mi0y`.
     pub fn image_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ImageIds` to these items; see [`ExportImagesRequest::image_ids`](types::ExportImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `img-72n9mi0y`.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2385,11 +3467,19 @@ impl Call<types::ExportImagesRequest> {
         self
     }
     /// Sets `ExportFormat`; see [`ExportImagesRequest::export_format`](types::ExportImagesRequest::export_format).
+    ///
+    /// Wire name `ExportFormat`, string; optional in requests.
+    ///
+    /// - Example: `RAW`.
     pub fn export_format(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().export_format = Some(value.into());
         self
     }
     /// Adds one item to `FileNamePrefixList`; see [`ExportImagesRequest::file_name_prefix_list`](types::ExportImagesRequest::file_name_prefix_list).
+    ///
+    /// Wire name `FileNamePrefixList`, list of string; optional in requests.
+    ///
+    /// - Example: `["testfilename"]`.
     pub fn file_name_prefix_list(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2399,6 +3489,10 @@ impl Call<types::ExportImagesRequest> {
         self
     }
     /// Sets `FileNamePrefixList` to these items; see [`ExportImagesRequest::file_name_prefix_list`](types::ExportImagesRequest::file_name_prefix_list).
+    ///
+    /// Wire name `FileNamePrefixList`, list of string; optional in requests.
+    ///
+    /// - Example: `["testfilename"]`.
     pub fn set_file_name_prefix_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2409,63 +3503,111 @@ impl Call<types::ExportImagesRequest> {
         self
     }
     /// Sets `OnlyExportRootDisk`; see [`ExportImagesRequest::only_export_root_disk`](types::ExportImagesRequest::only_export_root_disk).
+    ///
+    /// Wire name `OnlyExportRootDisk`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn only_export_root_disk(mut self, value: bool) -> Self {
         self.0.request_mut().only_export_root_disk = Some(value);
         self
     }
     /// Sets `DryRun`; see [`ExportImagesRequest::dry_run`](types::ExportImagesRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `RoleName`; see [`ExportImagesRequest::role_name`](types::ExportImagesRequest::role_name).
+    ///
+    /// Wire name `RoleName`, string; optional in requests.
+    ///
+    /// - Example: `CVM_QcsRole`.
     pub fn role_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_name = Some(value.into());
         self
     }
 }
 impl Call<types::ImportImageRequest> {
-    /// Sets `Architecture`; see [`ImportImageRequest::architecture`](types::ImportImageRequest::architecture). Required.
+    /// Sets `Architecture`; see [`ImportImageRequest::architecture`](types::ImportImageRequest::architecture).
+    ///
+    /// Wire name `Architecture`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `x86_64`.
     pub fn architecture(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().architecture = value.into();
         self
     }
-    /// Sets `OsType`; see [`ImportImageRequest::os_type`](types::ImportImageRequest::os_type). Required.
+    /// Sets `OsType`; see [`ImportImageRequest::os_type`](types::ImportImageRequest::os_type).
+    ///
+    /// Wire name `OsType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CentOS`.
     pub fn os_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().os_type = value.into();
         self
     }
-    /// Sets `OsVersion`; see [`ImportImageRequest::os_version`](types::ImportImageRequest::os_version). Required.
+    /// Sets `OsVersion`; see [`ImportImageRequest::os_version`](types::ImportImageRequest::os_version).
+    ///
+    /// Wire name `OsVersion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `6`.
     pub fn os_version(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().os_version = value.into();
         self
     }
-    /// Sets `ImageUrl`; see [`ImportImageRequest::image_url`](types::ImportImageRequest::image_url). Required.
+    /// Sets `ImageUrl`; see [`ImportImageRequest::image_url`](types::ImportImageRequest::image_url).
+    ///
+    /// Wire name `ImageUrl`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `http://111-1251233127.cosd.myqcloud.com/Windows%20Server%202008%20R2%20x64a.vmdk`.
     pub fn image_url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_url = value.into();
         self
     }
-    /// Sets `ImageName`; see [`ImportImageRequest::image_name`](types::ImportImageRequest::image_name). Required.
+    /// Sets `ImageName`; see [`ImportImageRequest::image_name`](types::ImportImageRequest::image_name).
+    ///
+    /// Wire name `ImageName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sample`.
     pub fn image_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_name = value.into();
         self
     }
     /// Sets `ImageDescription`; see [`ImportImageRequest::image_description`](types::ImportImageRequest::image_description).
+    ///
+    /// Wire name `ImageDescription`, string; optional in requests.
+    ///
+    /// - Example: `sampleimage`.
     pub fn image_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_description = Some(value.into());
         self
     }
     /// Sets `DryRun`; see [`ImportImageRequest::dry_run`](types::ImportImageRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `Force`; see [`ImportImageRequest::force`](types::ImportImageRequest::force).
+    ///
+    /// Wire name `Force`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force(mut self, value: bool) -> Self {
         self.0.request_mut().force = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`ImportImageRequest::tag_specification`](types::ImportImageRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    ///
+    /// - Example: `[{'ResourceType': 'image', 'Tags': [{'Key': 'ServiceInstance', 'Value': 'dfs-digital-facilities-system-isc-prod'}]}]`.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -2475,6 +3617,10 @@ impl Call<types::ImportImageRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`ImportImageRequest::tag_specification`](types::ImportImageRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    ///
+    /// - Example: `[{'ResourceType': 'image', 'Tags': [{'Key': 'ServiceInstance', 'Value': 'dfs-digital-facilities-system-isc-prod'}]}]`.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -2485,21 +3631,37 @@ impl Call<types::ImportImageRequest> {
         self
     }
     /// Sets `LicenseType`; see [`ImportImageRequest::license_type`](types::ImportImageRequest::license_type).
+    ///
+    /// Wire name `LicenseType`, string; optional in requests.
+    ///
+    /// - Example: `TencentCloud`.
     pub fn license_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().license_type = Some(value.into());
         self
     }
     /// Sets `BootMode`; see [`ImportImageRequest::boot_mode`](types::ImportImageRequest::boot_mode).
+    ///
+    /// Wire name `BootMode`, string; optional in requests.
+    ///
+    /// - Example: `Legacy BIOS`.
     pub fn boot_mode(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().boot_mode = Some(value.into());
         self
     }
     /// Sets `ImageFamily`; see [`ImportImageRequest::image_family`](types::ImportImageRequest::image_family).
+    ///
+    /// Wire name `ImageFamily`, string; optional in requests.
+    ///
+    /// - Example: `business-daily-update`.
     pub fn image_family(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_family = Some(value.into());
         self
     }
     /// Adds one item to `ImportImageDataDiskList`; see [`ImportImageRequest::import_image_data_disk_list`](types::ImportImageRequest::import_image_data_disk_list).
+    ///
+    /// Wire name `ImportImageDataDiskList`, list of [`ImportImageDataDisk`]; optional in requests.
+    ///
+    /// - Example: `[{"ImageUrl": "https://user-test-1317392000.cos.ap-guangzhou.myqcloud.com/snap-xxxx.qcow2"}]`.
     pub fn import_image_data_disk_list(
         mut self,
         value: impl Into<ImportImageDataDisk>,
@@ -2512,6 +3674,10 @@ impl Call<types::ImportImageRequest> {
         self
     }
     /// Sets `ImportImageDataDiskList` to these items; see [`ImportImageRequest::import_image_data_disk_list`](types::ImportImageRequest::import_image_data_disk_list).
+    ///
+    /// Wire name `ImportImageDataDiskList`, list of [`ImportImageDataDisk`]; optional in requests.
+    ///
+    /// - Example: `[{"ImageUrl": "https://user-test-1317392000.cos.ap-guangzhou.myqcloud.com/snap-xxxx.qcow2"}]`.
     pub fn set_import_image_data_disk_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ImportImageDataDisk>>,
@@ -2523,12 +3689,20 @@ impl Call<types::ImportImageRequest> {
     }
 }
 impl Call<types::ImportInstancesActionTimerRequest> {
-    /// Adds one item to `InstanceIds`; see [`ImportInstancesActionTimerRequest::instance_ids`](types::ImportInstancesActionTimerRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ImportInstancesActionTimerRequest::instance_ids`](types::ImportInstancesActionTimerRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-37qv3ucj"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ImportInstancesActionTimerRequest::instance_ids`](types::ImportInstancesActionTimerRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ImportInstancesActionTimerRequest::instance_ids`](types::ImportInstancesActionTimerRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-37qv3ucj"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2536,29 +3710,45 @@ impl Call<types::ImportInstancesActionTimerRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ActionTimer`; see [`ImportInstancesActionTimerRequest::action_timer`](types::ImportInstancesActionTimerRequest::action_timer). Required.
+    /// Sets `ActionTimer`; see [`ImportInstancesActionTimerRequest::action_timer`](types::ImportInstancesActionTimerRequest::action_timer).
+    ///
+    /// Wire name `ActionTimer`, [`ActionTimer`]; required in requests.
     pub fn action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.0.request_mut().action_timer = Some(value.into());
         self
     }
 }
 impl Call<types::ImportKeyPairRequest> {
-    /// Sets `KeyName`; see [`ImportKeyPairRequest::key_name`](types::ImportKeyPairRequest::key_name). Required.
+    /// Sets `KeyName`; see [`ImportKeyPairRequest::key_name`](types::ImportKeyPairRequest::key_name).
+    ///
+    /// Wire name `KeyName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `operation_key`.
     pub fn key_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_name = value.into();
         self
     }
-    /// Sets `ProjectId`; see [`ImportKeyPairRequest::project_id`](types::ImportKeyPairRequest::project_id). Required.
+    /// Sets `ProjectId`; see [`ImportKeyPairRequest::project_id`](types::ImportKeyPairRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; required in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
-    /// Sets `PublicKey`; see [`ImportKeyPairRequest::public_key`](types::ImportKeyPairRequest::public_key). Required.
+    /// Sets `PublicKey`; see [`ImportKeyPairRequest::public_key`](types::ImportKeyPairRequest::public_key).
+    ///
+    /// Wire name `PublicKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ssh-rsa XXXXXXXXXXXX== skey_45071`.
     pub fn public_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().public_key = value.into();
         self
     }
     /// Adds one item to `TagSpecification`; see [`ImportKeyPairRequest::tag_specification`](types::ImportKeyPairRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -2568,6 +3758,8 @@ impl Call<types::ImportKeyPairRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`ImportKeyPairRequest::tag_specification`](types::ImportKeyPairRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -2579,34 +3771,58 @@ impl Call<types::ImportKeyPairRequest> {
     }
 }
 impl Call<types::InquirePricePurchaseResourcePoolPacksRequest> {
-    /// Sets `Zone`; see [`InquirePricePurchaseResourcePoolPacksRequest::zone`](types::InquirePricePurchaseResourcePoolPacksRequest::zone). Required.
+    /// Sets `Zone`; see [`InquirePricePurchaseResourcePoolPacksRequest::zone`](types::InquirePricePurchaseResourcePoolPacksRequest::zone).
+    ///
+    /// Wire name `Zone`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou-7`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = value.into();
         self
     }
-    /// Sets `InstanceType`; see [`InquirePricePurchaseResourcePoolPacksRequest::instance_type`](types::InquirePricePurchaseResourcePoolPacksRequest::instance_type). Required.
+    /// Sets `InstanceType`; see [`InquirePricePurchaseResourcePoolPacksRequest::instance_type`](types::InquirePricePurchaseResourcePoolPacksRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `S9.8XLARGE64`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = value.into();
         self
     }
-    /// Sets `InstanceCount`; see [`InquirePricePurchaseResourcePoolPacksRequest::instance_count`](types::InquirePricePurchaseResourcePoolPacksRequest::instance_count). Required.
+    /// Sets `InstanceCount`; see [`InquirePricePurchaseResourcePoolPacksRequest::instance_count`](types::InquirePricePurchaseResourcePoolPacksRequest::instance_count).
+    ///
+    /// Wire name `InstanceCount`, int64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn instance_count(mut self, value: i64) -> Self {
         self.0.request_mut().instance_count = Some(value);
         self
     }
-    /// Sets `Period`; see [`InquirePricePurchaseResourcePoolPacksRequest::period`](types::InquirePricePurchaseResourcePoolPacksRequest::period). Required.
+    /// Sets `Period`; see [`InquirePricePurchaseResourcePoolPacksRequest::period`](types::InquirePricePurchaseResourcePoolPacksRequest::period).
+    ///
+    /// Wire name `Period`, int64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn period(mut self, value: i64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
-    /// Adds one item to `InstanceIds`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_ids`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_ids`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_ids`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_ids`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2614,12 +3830,18 @@ impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargeType`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type). Required.
+    /// Sets `InstanceChargeType`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = value.into();
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_prepaid`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -2628,18 +3850,30 @@ impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
         self
     }
     /// Sets `ModifyPortableDataDisk`; see [`InquiryPriceModifyInstancesChargeTypeRequest::modify_portable_data_disk`](types::InquiryPriceModifyInstancesChargeTypeRequest::modify_portable_data_disk).
+    ///
+    /// Wire name `ModifyPortableDataDisk`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn modify_portable_data_disk(mut self, value: bool) -> Self {
         self.0.request_mut().modify_portable_data_disk = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceRenewHostsRequest> {
-    /// Adds one item to `HostIds`; see [`InquiryPriceRenewHostsRequest::host_ids`](types::InquiryPriceRenewHostsRequest::host_ids). Required.
+    /// Adds one item to `HostIds`; see [`InquiryPriceRenewHostsRequest::host_ids`](types::InquiryPriceRenewHostsRequest::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["host-xxxxxxxx"]`.
     pub fn host_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_ids.push(value.into());
         self
     }
-    /// Sets `HostIds` to these items; see [`InquiryPriceRenewHostsRequest::host_ids`](types::InquiryPriceRenewHostsRequest::host_ids). Required.
+    /// Sets `HostIds` to these items; see [`InquiryPriceRenewHostsRequest::host_ids`](types::InquiryPriceRenewHostsRequest::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["host-xxxxxxxx"]`.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2647,24 +3881,38 @@ impl Call<types::InquiryPriceRenewHostsRequest> {
         self.0.request_mut().host_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HostChargePrepaid`; see [`InquiryPriceRenewHostsRequest::host_charge_prepaid`](types::InquiryPriceRenewHostsRequest::host_charge_prepaid). Required.
+    /// Sets `HostChargePrepaid`; see [`InquiryPriceRenewHostsRequest::host_charge_prepaid`](types::InquiryPriceRenewHostsRequest::host_charge_prepaid).
+    ///
+    /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; required in requests.
     pub fn host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
         self.0.request_mut().host_charge_prepaid = Some(value.into());
         self
     }
     /// Sets `DryRun`; see [`InquiryPriceRenewHostsRequest::dry_run`](types::InquiryPriceRenewHostsRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceRenewInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`InquiryPriceRenewInstancesRequest::instance_ids`](types::InquiryPriceRenewInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`InquiryPriceRenewInstancesRequest::instance_ids`](types::InquiryPriceRenewInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`InquiryPriceRenewInstancesRequest::instance_ids`](types::InquiryPriceRenewInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`InquiryPriceRenewInstancesRequest::instance_ids`](types::InquiryPriceRenewInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2672,7 +3920,9 @@ impl Call<types::InquiryPriceRenewInstancesRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargePrepaid`; see [`InquiryPriceRenewInstancesRequest::instance_charge_prepaid`](types::InquiryPriceRenewInstancesRequest::instance_charge_prepaid). Required.
+    /// Sets `InstanceChargePrepaid`; see [`InquiryPriceRenewInstancesRequest::instance_charge_prepaid`](types::InquiryPriceRenewInstancesRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; required in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -2681,55 +3931,89 @@ impl Call<types::InquiryPriceRenewInstancesRequest> {
         self
     }
     /// Sets `DryRun`; see [`InquiryPriceRenewInstancesRequest::dry_run`](types::InquiryPriceRenewInstancesRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `RenewPortableDataDisk`; see [`InquiryPriceRenewInstancesRequest::renew_portable_data_disk`](types::InquiryPriceRenewInstancesRequest::renew_portable_data_disk).
+    ///
+    /// Wire name `RenewPortableDataDisk`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn renew_portable_data_disk(mut self, value: bool) -> Self {
         self.0.request_mut().renew_portable_data_disk = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceResetInstanceRequest> {
-    /// Sets `InstanceId`; see [`InquiryPriceResetInstanceRequest::instance_id`](types::InquiryPriceResetInstanceRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`InquiryPriceResetInstanceRequest::instance_id`](types::InquiryPriceResetInstanceRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-fd8spnmq`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Sets `ImageId`; see [`InquiryPriceResetInstanceRequest::image_id`](types::InquiryPriceResetInstanceRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; optional in requests.
+    ///
+    /// - Example: `img-8toqc6s3`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = Some(value.into());
         self
     }
     /// Sets `SystemDisk`; see [`InquiryPriceResetInstanceRequest::system_disk`](types::InquiryPriceResetInstanceRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Sets `LoginSettings`; see [`InquiryPriceResetInstanceRequest::login_settings`](types::InquiryPriceResetInstanceRequest::login_settings).
+    ///
+    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     pub fn login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.0.request_mut().login_settings = Some(value.into());
         self
     }
     /// Sets `EnhancedService`; see [`InquiryPriceResetInstanceRequest::enhanced_service`](types::InquiryPriceResetInstanceRequest::enhanced_service).
+    ///
+    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     pub fn enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.0.request_mut().enhanced_service = Some(value.into());
         self
     }
     /// Sets `UserData`; see [`InquiryPriceResetInstanceRequest::user_data`](types::InquiryPriceResetInstanceRequest::user_data).
+    ///
+    /// Wire name `UserData`, string; optional in requests.
+    ///
+    /// - Example: `TXlVc2VyRGF0YQo`.
     pub fn user_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_data = Some(value.into());
         self
     }
 }
 impl Call<types::InquiryPriceResetInstancesInternetMaxBandwidthRequest> {
-    /// Adds one item to `InstanceIds`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-fd8spnmq"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-fd8spnmq"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2737,29 +4021,47 @@ impl Call<types::InquiryPriceResetInstancesInternetMaxBandwidthRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InternetAccessible`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::internet_accessible`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::internet_accessible). Required.
+    /// Sets `InternetAccessible`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::internet_accessible`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `StartTime`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::start_time`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::start_time).
+    ///
+    /// Wire name `StartTime`, string; optional in requests.
+    ///
+    /// - Example: `2016-10-30`.
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_time = Some(value.into());
         self
     }
     /// Sets `EndTime`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::end_time`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::end_time).
+    ///
+    /// Wire name `EndTime`, string; optional in requests.
+    ///
+    /// - Example: `2016-11-30`.
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_time = Some(value.into());
         self
     }
 }
 impl Call<types::InquiryPriceResetInstancesTypeRequest> {
-    /// Adds one item to `InstanceIds`; see [`InquiryPriceResetInstancesTypeRequest::instance_ids`](types::InquiryPriceResetInstancesTypeRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`InquiryPriceResetInstancesTypeRequest::instance_ids`](types::InquiryPriceResetInstancesTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`InquiryPriceResetInstancesTypeRequest::instance_ids`](types::InquiryPriceResetInstancesTypeRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`InquiryPriceResetInstancesTypeRequest::instance_ids`](types::InquiryPriceResetInstancesTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-2zvpghhc"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2767,24 +4069,36 @@ impl Call<types::InquiryPriceResetInstancesTypeRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceType`; see [`InquiryPriceResetInstancesTypeRequest::instance_type`](types::InquiryPriceResetInstancesTypeRequest::instance_type). Required.
+    /// Sets `InstanceType`; see [`InquiryPriceResetInstancesTypeRequest::instance_type`](types::InquiryPriceResetInstancesTypeRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `S5.16XLARGE256`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = value.into();
         self
     }
 }
 impl Call<types::InquiryPriceResizeInstanceDisksRequest> {
-    /// Sets `InstanceId`; see [`InquiryPriceResizeInstanceDisksRequest::instance_id`](types::InquiryPriceResizeInstanceDisksRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`InquiryPriceResizeInstanceDisksRequest::instance_id`](types::InquiryPriceResizeInstanceDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-fd8spnmq`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Adds one item to `DataDisks`; see [`InquiryPriceResizeInstanceDisksRequest::data_disks`](types::InquiryPriceResizeInstanceDisksRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`InquiryPriceResizeInstanceDisksRequest::data_disks`](types::InquiryPriceResizeInstanceDisksRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -2795,38 +4109,60 @@ impl Call<types::InquiryPriceResizeInstanceDisksRequest> {
         self
     }
     /// Sets `ForceStop`; see [`InquiryPriceResizeInstanceDisksRequest::force_stop`](types::InquiryPriceResizeInstanceDisksRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `SystemDisk`; see [`InquiryPriceResizeInstanceDisksRequest::system_disk`](types::InquiryPriceResizeInstanceDisksRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Sets `ResizeOnline`; see [`InquiryPriceResizeInstanceDisksRequest::resize_online`](types::InquiryPriceResizeInstanceDisksRequest::resize_online).
+    ///
+    /// Wire name `ResizeOnline`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn resize_online(mut self, value: bool) -> Self {
         self.0.request_mut().resize_online = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceRunInstancesRequest> {
-    /// Sets `Placement`; see [`InquiryPriceRunInstancesRequest::placement`](types::InquiryPriceRunInstancesRequest::placement). Required.
+    /// Sets `Placement`; see [`InquiryPriceRunInstancesRequest::placement`](types::InquiryPriceRunInstancesRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
-    /// Sets `ImageId`; see [`InquiryPriceRunInstancesRequest::image_id`](types::InquiryPriceRunInstancesRequest::image_id). Required.
+    /// Sets `ImageId`; see [`InquiryPriceRunInstancesRequest::image_id`](types::InquiryPriceRunInstancesRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `img-pmqg1cw7`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = value.into();
         self
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceRunInstancesRequest::instance_charge_type`](types::InquiryPriceRunInstancesRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`InquiryPriceRunInstancesRequest::instance_charge_prepaid`](types::InquiryPriceRunInstancesRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -2835,21 +4171,31 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `InstanceType`; see [`InquiryPriceRunInstancesRequest::instance_type`](types::InquiryPriceRunInstancesRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `S5.MEDIUM2`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
     /// Sets `SystemDisk`; see [`InquiryPriceRunInstancesRequest::system_disk`](types::InquiryPriceRunInstancesRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Adds one item to `DataDisks`; see [`InquiryPriceRunInstancesRequest::data_disks`](types::InquiryPriceRunInstancesRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`InquiryPriceRunInstancesRequest::data_disks`](types::InquiryPriceRunInstancesRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -2860,6 +4206,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `VirtualPrivateCloud`; see [`InquiryPriceRunInstancesRequest::virtual_private_cloud`](types::InquiryPriceRunInstancesRequest::virtual_private_cloud).
+    ///
+    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     pub fn virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -2868,26 +4216,42 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `InternetAccessible`; see [`InquiryPriceRunInstancesRequest::internet_accessible`](types::InquiryPriceRunInstancesRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `InstanceCount`; see [`InquiryPriceRunInstancesRequest::instance_count`](types::InquiryPriceRunInstancesRequest::instance_count).
+    ///
+    /// Wire name `InstanceCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn instance_count(mut self, value: i64) -> Self {
         self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`InquiryPriceRunInstancesRequest::instance_name`](types::InquiryPriceRunInstancesRequest::instance_name).
+    ///
+    /// Wire name `InstanceName`, string; optional in requests.
+    ///
+    /// - Example: `myInstance`.
     pub fn instance_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_name = Some(value.into());
         self
     }
     /// Sets `LoginSettings`; see [`InquiryPriceRunInstancesRequest::login_settings`](types::InquiryPriceRunInstancesRequest::login_settings).
+    ///
+    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     pub fn login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.0.request_mut().login_settings = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`InquiryPriceRunInstancesRequest::security_group_ids`](types::InquiryPriceRunInstancesRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-efil73jd"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2897,6 +4261,10 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`InquiryPriceRunInstancesRequest::security_group_ids`](types::InquiryPriceRunInstancesRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-efil73jd"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2907,21 +4275,33 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `EnhancedService`; see [`InquiryPriceRunInstancesRequest::enhanced_service`](types::InquiryPriceRunInstancesRequest::enhanced_service).
+    ///
+    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     pub fn enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.0.request_mut().enhanced_service = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`InquiryPriceRunInstancesRequest::client_token`](types::InquiryPriceRunInstancesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `HostName`; see [`InquiryPriceRunInstancesRequest::host_name`](types::InquiryPriceRunInstancesRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `myHost`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Adds one item to `TagSpecification`; see [`InquiryPriceRunInstancesRequest::tag_specification`](types::InquiryPriceRunInstancesRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -2931,6 +4311,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`InquiryPriceRunInstancesRequest::tag_specification`](types::InquiryPriceRunInstancesRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -2941,6 +4323,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `InstanceMarketOptions`; see [`InquiryPriceRunInstancesRequest::instance_market_options`](types::InquiryPriceRunInstancesRequest::instance_market_options).
+    ///
+    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     pub fn instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -2949,26 +4333,38 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `Metadata`; see [`InquiryPriceRunInstancesRequest::metadata`](types::InquiryPriceRunInstancesRequest::metadata).
+    ///
+    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     pub fn metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.0.request_mut().metadata = Some(value.into());
         self
     }
     /// Sets `HpcClusterId`; see [`InquiryPriceRunInstancesRequest::hpc_cluster_id`](types::InquiryPriceRunInstancesRequest::hpc_cluster_id).
+    ///
+    /// Wire name `HpcClusterId`, string; optional in requests.
+    ///
+    /// - Example: `hpc-a5n666lo`.
     pub fn hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_id = Some(value.into());
         self
     }
     /// Sets `CpuTopology`; see [`InquiryPriceRunInstancesRequest::cpu_topology`](types::InquiryPriceRunInstancesRequest::cpu_topology).
+    ///
+    /// Wire name `CpuTopology`, [`CpuTopology`]; optional in requests.
     pub fn cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
         self.0.request_mut().cpu_topology = Some(value.into());
         self
     }
     /// Sets `LaunchTemplate`; see [`InquiryPriceRunInstancesRequest::launch_template`](types::InquiryPriceRunInstancesRequest::launch_template).
+    ///
+    /// Wire name `LaunchTemplate`, [`LaunchTemplate`]; optional in requests.
     pub fn launch_template(mut self, value: impl Into<LaunchTemplate>) -> Self {
         self.0.request_mut().launch_template = Some(value.into());
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`InquiryPriceRunInstancesRequest::network_interfaces`](types::InquiryPriceRunInstancesRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
@@ -2978,6 +4374,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`InquiryPriceRunInstancesRequest::network_interfaces`](types::InquiryPriceRunInstancesRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -2989,12 +4387,20 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
     }
 }
 impl Call<types::InquiryPriceTerminateInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`InquiryPriceTerminateInstancesRequest::instance_ids`](types::InquiryPriceTerminateInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`InquiryPriceTerminateInstancesRequest::instance_ids`](types::InquiryPriceTerminateInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-rfmme2si"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`InquiryPriceTerminateInstancesRequest::instance_ids`](types::InquiryPriceTerminateInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`InquiryPriceTerminateInstancesRequest::instance_ids`](types::InquiryPriceTerminateInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-rfmme2si"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3004,12 +4410,20 @@ impl Call<types::InquiryPriceTerminateInstancesRequest> {
     }
 }
 impl Call<types::ModifyChcAttributeRequest> {
-    /// Adds one item to `ChcIds`; see [`ModifyChcAttributeRequest::chc_ids`](types::ModifyChcAttributeRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`ModifyChcAttributeRequest::chc_ids`](types::ModifyChcAttributeRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-1234abcd"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`ModifyChcAttributeRequest::chc_ids`](types::ModifyChcAttributeRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`ModifyChcAttributeRequest::chc_ids`](types::ModifyChcAttributeRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-1234abcd"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3018,26 +4432,44 @@ impl Call<types::ModifyChcAttributeRequest> {
         self
     }
     /// Sets `InstanceName`; see [`ModifyChcAttributeRequest::instance_name`](types::ModifyChcAttributeRequest::instance_name).
+    ///
+    /// Wire name `InstanceName`, string; optional in requests.
     pub fn instance_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_name = Some(value.into());
         self
     }
     /// Sets `DeviceType`; see [`ModifyChcAttributeRequest::device_type`](types::ModifyChcAttributeRequest::device_type).
+    ///
+    /// Wire name `DeviceType`, string; optional in requests.
+    ///
+    /// - Example: `CHC_HS1`.
     pub fn device_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().device_type = Some(value.into());
         self
     }
     /// Sets `BmcUser`; see [`ModifyChcAttributeRequest::bmc_user`](types::ModifyChcAttributeRequest::bmc_user).
+    ///
+    /// Wire name `BmcUser`, string; optional in requests.
+    ///
+    /// - Example: `albert`.
     pub fn bmc_user(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bmc_user = Some(value.into());
         self
     }
     /// Sets `Password`; see [`ModifyChcAttributeRequest::password`](types::ModifyChcAttributeRequest::password).
+    ///
+    /// Wire name `Password`, string; optional in requests.
+    ///
+    /// - Example: `Test@1234`.
     pub fn password(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().password = Some(value.into());
         self
     }
     /// Adds one item to `BmcSecurityGroupIds`; see [`ModifyChcAttributeRequest::bmc_security_group_ids`](types::ModifyChcAttributeRequest::bmc_security_group_ids).
+    ///
+    /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-1a2b34af"]`.
     pub fn bmc_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3047,6 +4479,10 @@ impl Call<types::ModifyChcAttributeRequest> {
         self
     }
     /// Sets `BmcSecurityGroupIds` to these items; see [`ModifyChcAttributeRequest::bmc_security_group_ids`](types::ModifyChcAttributeRequest::bmc_security_group_ids).
+    ///
+    /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-1a2b34af"]`.
     pub fn set_bmc_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3058,12 +4494,20 @@ impl Call<types::ModifyChcAttributeRequest> {
     }
 }
 impl Call<types::ModifyChcNetworkModeRequest> {
-    /// Adds one item to `ChcIds`; see [`ModifyChcNetworkModeRequest::chc_ids`](types::ModifyChcNetworkModeRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`ModifyChcNetworkModeRequest::chc_ids`](types::ModifyChcNetworkModeRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-nzufwq77"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`ModifyChcNetworkModeRequest::chc_ids`](types::ModifyChcNetworkModeRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`ModifyChcNetworkModeRequest::chc_ids`](types::ModifyChcNetworkModeRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-nzufwq77"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3071,36 +4515,58 @@ impl Call<types::ModifyChcNetworkModeRequest> {
         self.0.request_mut().chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `NetworkMode`; see [`ModifyChcNetworkModeRequest::network_mode`](types::ModifyChcNetworkModeRequest::network_mode). Required.
+    /// Sets `NetworkMode`; see [`ModifyChcNetworkModeRequest::network_mode`](types::ModifyChcNetworkModeRequest::network_mode).
+    ///
+    /// Wire name `NetworkMode`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `DEPLOY`.
     pub fn network_mode(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_mode = value.into();
         self
     }
 }
 impl Call<types::ModifyDisasterRecoverGroupAttributeRequest> {
-    /// Sets `DisasterRecoverGroupId`; see [`ModifyDisasterRecoverGroupAttributeRequest::disaster_recover_group_id`](types::ModifyDisasterRecoverGroupAttributeRequest::disaster_recover_group_id). Required.
+    /// Sets `DisasterRecoverGroupId`; see [`ModifyDisasterRecoverGroupAttributeRequest::disaster_recover_group_id`](types::ModifyDisasterRecoverGroupAttributeRequest::disaster_recover_group_id).
+    ///
+    /// Wire name `DisasterRecoverGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ps-58l1hu01`.
     pub fn disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disaster_recover_group_id = value.into();
         self
     }
-    /// Sets `Name`; see [`ModifyDisasterRecoverGroupAttributeRequest::name`](types::ModifyDisasterRecoverGroupAttributeRequest::name). Required.
+    /// Sets `Name`; see [`ModifyDisasterRecoverGroupAttributeRequest::name`](types::ModifyDisasterRecoverGroupAttributeRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
     /// Sets `Affinity`; see [`ModifyDisasterRecoverGroupAttributeRequest::affinity`](types::ModifyDisasterRecoverGroupAttributeRequest::affinity).
+    ///
+    /// Wire name `Affinity`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn affinity(mut self, value: i64) -> Self {
         self.0.request_mut().affinity = Some(value);
         self
     }
 }
 impl Call<types::ModifyHostsAttributeRequest> {
-    /// Adds one item to `HostIds`; see [`ModifyHostsAttributeRequest::host_ids`](types::ModifyHostsAttributeRequest::host_ids). Required.
+    /// Adds one item to `HostIds`; see [`ModifyHostsAttributeRequest::host_ids`](types::ModifyHostsAttributeRequest::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["host-ey16rkyg"]`.
     pub fn host_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_ids.push(value.into());
         self
     }
-    /// Sets `HostIds` to these items; see [`ModifyHostsAttributeRequest::host_ids`](types::ModifyHostsAttributeRequest::host_ids). Required.
+    /// Sets `HostIds` to these items; see [`ModifyHostsAttributeRequest::host_ids`](types::ModifyHostsAttributeRequest::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["host-ey16rkyg"]`.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3109,77 +4575,133 @@ impl Call<types::ModifyHostsAttributeRequest> {
         self
     }
     /// Sets `HostName`; see [`ModifyHostsAttributeRequest::host_name`](types::ModifyHostsAttributeRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `webserver`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Sets `RenewFlag`; see [`ModifyHostsAttributeRequest::renew_flag`](types::ModifyHostsAttributeRequest::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().renew_flag = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`ModifyHostsAttributeRequest::project_id`](types::ModifyHostsAttributeRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
 }
 impl Call<types::ModifyHpcClusterAttributeRequest> {
-    /// Sets `HpcClusterId`; see [`ModifyHpcClusterAttributeRequest::hpc_cluster_id`](types::ModifyHpcClusterAttributeRequest::hpc_cluster_id). Required.
+    /// Sets `HpcClusterId`; see [`ModifyHpcClusterAttributeRequest::hpc_cluster_id`](types::ModifyHpcClusterAttributeRequest::hpc_cluster_id).
+    ///
+    /// Wire name `HpcClusterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hpc-jtynq57p`.
     pub fn hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_id = value.into();
         self
     }
     /// Sets `Name`; see [`ModifyHpcClusterAttributeRequest::name`](types::ModifyHpcClusterAttributeRequest::name).
+    ///
+    /// Wire name `Name`, string; optional in requests.
+    ///
+    /// - Example: `MyHpcCluster`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = Some(value.into());
         self
     }
     /// Sets `Remark`; see [`ModifyHpcClusterAttributeRequest::remark`](types::ModifyHpcClusterAttributeRequest::remark).
+    ///
+    /// Wire name `Remark`, string; optional in requests.
+    ///
+    /// - Example: `myRemark`.
     pub fn remark(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remark = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyImageAttributeRequest> {
-    /// Sets `ImageId`; see [`ModifyImageAttributeRequest::image_id`](types::ModifyImageAttributeRequest::image_id). Required.
+    /// Sets `ImageId`; see [`ModifyImageAttributeRequest::image_id`](types::ModifyImageAttributeRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `img-6pb6lrmy`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = value.into();
         self
     }
     /// Sets `ImageName`; see [`ModifyImageAttributeRequest::image_name`](types::ModifyImageAttributeRequest::image_name).
+    ///
+    /// Wire name `ImageName`, string; optional in requests.
+    ///
+    /// - Example: `sample`.
     pub fn image_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_name = Some(value.into());
         self
     }
     /// Sets `ImageDescription`; see [`ModifyImageAttributeRequest::image_description`](types::ModifyImageAttributeRequest::image_description).
+    ///
+    /// Wire name `ImageDescription`, string; optional in requests.
+    ///
+    /// - Example: `sample`.
     pub fn image_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_description = Some(value.into());
         self
     }
     /// Sets `ImageFamily`; see [`ModifyImageAttributeRequest::image_family`](types::ModifyImageAttributeRequest::image_family).
+    ///
+    /// Wire name `ImageFamily`, string; optional in requests.
+    ///
+    /// - Example: `business-daily-update`.
     pub fn image_family(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_family = Some(value.into());
         self
     }
     /// Sets `ImageDeprecated`; see [`ModifyImageAttributeRequest::image_deprecated`](types::ModifyImageAttributeRequest::image_deprecated).
+    ///
+    /// Wire name `ImageDeprecated`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn image_deprecated(mut self, value: bool) -> Self {
         self.0.request_mut().image_deprecated = Some(value);
         self
     }
 }
 impl Call<types::ModifyImageSharePermissionRequest> {
-    /// Sets `ImageId`; see [`ModifyImageSharePermissionRequest::image_id`](types::ModifyImageSharePermissionRequest::image_id). Required.
+    /// Sets `ImageId`; see [`ModifyImageSharePermissionRequest::image_id`](types::ModifyImageSharePermissionRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `img-6pb6lrmy`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = value.into();
         self
     }
-    /// Adds one item to `AccountIds`; see [`ModifyImageSharePermissionRequest::account_ids`](types::ModifyImageSharePermissionRequest::account_ids). Required.
+    /// Adds one item to `AccountIds`; see [`ModifyImageSharePermissionRequest::account_ids`](types::ModifyImageSharePermissionRequest::account_ids).
+    ///
+    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["103849387508"]`.
     pub fn account_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().account_ids.push(value.into());
         self
     }
-    /// Sets `AccountIds` to these items; see [`ModifyImageSharePermissionRequest::account_ids`](types::ModifyImageSharePermissionRequest::account_ids). Required.
+    /// Sets `AccountIds` to these items; see [`ModifyImageSharePermissionRequest::account_ids`](types::ModifyImageSharePermissionRequest::account_ids).
+    ///
+    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["103849387508"]`.
     pub fn set_account_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3187,24 +4709,40 @@ impl Call<types::ModifyImageSharePermissionRequest> {
         self.0.request_mut().account_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Permission`; see [`ModifyImageSharePermissionRequest::permission`](types::ModifyImageSharePermissionRequest::permission). Required.
+    /// Sets `Permission`; see [`ModifyImageSharePermissionRequest::permission`](types::ModifyImageSharePermissionRequest::permission).
+    ///
+    /// Wire name `Permission`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `SHARE`.
     pub fn permission(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().permission = value.into();
         self
     }
 }
 impl Call<types::ModifyInstanceDiskTypeRequest> {
-    /// Sets `InstanceId`; see [`ModifyInstanceDiskTypeRequest::instance_id`](types::ModifyInstanceDiskTypeRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`ModifyInstanceDiskTypeRequest::instance_id`](types::ModifyInstanceDiskTypeRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r8hr2upy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Adds one item to `DataDisks`; see [`ModifyInstanceDiskTypeRequest::data_disks`](types::ModifyInstanceDiskTypeRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    ///
+    /// - Example: `[{"DiskType": "CLOUD_PREMIUM"}]`.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`ModifyInstanceDiskTypeRequest::data_disks`](types::ModifyInstanceDiskTypeRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    ///
+    /// - Example: `[{"DiskType": "CLOUD_PREMIUM"}]`.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -3215,18 +4753,30 @@ impl Call<types::ModifyInstanceDiskTypeRequest> {
         self
     }
     /// Sets `SystemDisk`; see [`ModifyInstanceDiskTypeRequest::system_disk`](types::ModifyInstanceDiskTypeRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    ///
+    /// - Example: `{"DiskType": "CLOUD_PREMIUM"}`.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyInstancesAttributeRequest> {
-    /// Adds one item to `InstanceIds`; see [`ModifyInstancesAttributeRequest::instance_ids`](types::ModifyInstancesAttributeRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ModifyInstancesAttributeRequest::instance_ids`](types::ModifyInstancesAttributeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-rf6ogz49"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ModifyInstancesAttributeRequest::instance_ids`](types::ModifyInstancesAttributeRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ModifyInstancesAttributeRequest::instance_ids`](types::ModifyInstancesAttributeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-rf6ogz49"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3235,16 +4785,28 @@ impl Call<types::ModifyInstancesAttributeRequest> {
         self
     }
     /// Sets `InstanceName`; see [`ModifyInstancesAttributeRequest::instance_name`](types::ModifyInstancesAttributeRequest::instance_name).
+    ///
+    /// Wire name `InstanceName`, string; optional in requests.
+    ///
+    /// - Example: `MyInsName`.
     pub fn instance_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_name = Some(value.into());
         self
     }
     /// Sets `UserData`; see [`ModifyInstancesAttributeRequest::user_data`](types::ModifyInstancesAttributeRequest::user_data).
+    ///
+    /// Wire name `UserData`, string; optional in requests.
+    ///
+    /// - Example: `TXlVc2VyRGF0YQo`.
     pub fn user_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_data = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroups`; see [`ModifyInstancesAttributeRequest::security_groups`](types::ModifyInstancesAttributeRequest::security_groups).
+    ///
+    /// Wire name `SecurityGroups`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-rf6ogz49"]`.
     pub fn security_groups(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3254,6 +4816,10 @@ impl Call<types::ModifyInstancesAttributeRequest> {
         self
     }
     /// Sets `SecurityGroups` to these items; see [`ModifyInstancesAttributeRequest::security_groups`](types::ModifyInstancesAttributeRequest::security_groups).
+    ///
+    /// Wire name `SecurityGroups`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-rf6ogz49"]`.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3264,43 +4830,75 @@ impl Call<types::ModifyInstancesAttributeRequest> {
         self
     }
     /// Sets `CamRoleName`; see [`ModifyInstancesAttributeRequest::cam_role_name`](types::ModifyInstancesAttributeRequest::cam_role_name).
+    ///
+    /// Wire name `CamRoleName`, string; optional in requests.
+    ///
+    /// - Example: `TKE_QCSLinkedRoleInPrometheusService`.
     pub fn cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cam_role_name = Some(value.into());
         self
     }
     /// Sets `HostName`; see [`ModifyInstancesAttributeRequest::host_name`](types::ModifyInstancesAttributeRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `myhostname`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Sets `DisableApiTermination`; see [`ModifyInstancesAttributeRequest::disable_api_termination`](types::ModifyInstancesAttributeRequest::disable_api_termination).
+    ///
+    /// Wire name `DisableApiTermination`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn disable_api_termination(mut self, value: bool) -> Self {
         self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `CamRoleType`; see [`ModifyInstancesAttributeRequest::cam_role_type`](types::ModifyInstancesAttributeRequest::cam_role_type).
+    ///
+    /// Wire name `CamRoleType`, string; optional in requests.
+    ///
+    /// - Example: `user`.
     pub fn cam_role_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cam_role_type = Some(value.into());
         self
     }
     /// Sets `AutoReboot`; see [`ModifyInstancesAttributeRequest::auto_reboot`](types::ModifyInstancesAttributeRequest::auto_reboot).
+    ///
+    /// Wire name `AutoReboot`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn auto_reboot(mut self, value: bool) -> Self {
         self.0.request_mut().auto_reboot = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`ModifyInstancesAttributeRequest::enable_jumbo_frame`](types::ModifyInstancesAttributeRequest::enable_jumbo_frame).
+    ///
+    /// Wire name `EnableJumboFrame`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
         self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
 }
 impl Call<types::ModifyInstancesChargeTypeRequest> {
-    /// Adds one item to `InstanceIds`; see [`ModifyInstancesChargeTypeRequest::instance_ids`](types::ModifyInstancesChargeTypeRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ModifyInstancesChargeTypeRequest::instance_ids`](types::ModifyInstancesChargeTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ModifyInstancesChargeTypeRequest::instance_ids`](types::ModifyInstancesChargeTypeRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ModifyInstancesChargeTypeRequest::instance_ids`](types::ModifyInstancesChargeTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3308,12 +4906,18 @@ impl Call<types::ModifyInstancesChargeTypeRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargeType`; see [`ModifyInstancesChargeTypeRequest::instance_charge_type`](types::ModifyInstancesChargeTypeRequest::instance_charge_type). Required.
+    /// Sets `InstanceChargeType`; see [`ModifyInstancesChargeTypeRequest::instance_charge_type`](types::ModifyInstancesChargeTypeRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = value.into();
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`ModifyInstancesChargeTypeRequest::instance_charge_prepaid`](types::ModifyInstancesChargeTypeRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -3322,18 +4926,30 @@ impl Call<types::ModifyInstancesChargeTypeRequest> {
         self
     }
     /// Sets `ModifyPortableDataDisk`; see [`ModifyInstancesChargeTypeRequest::modify_portable_data_disk`](types::ModifyInstancesChargeTypeRequest::modify_portable_data_disk).
+    ///
+    /// Wire name `ModifyPortableDataDisk`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn modify_portable_data_disk(mut self, value: bool) -> Self {
         self.0.request_mut().modify_portable_data_disk = Some(value);
         self
     }
 }
 impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
-    /// Adds one item to `InstanceIds`; see [`ModifyInstancesDisasterRecoverGroupRequest::instance_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ModifyInstancesDisasterRecoverGroupRequest::instance_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ModifyInstancesDisasterRecoverGroupRequest::instance_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ModifyInstancesDisasterRecoverGroupRequest::instance_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3342,17 +4958,30 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `DisasterRecoverGroupId`; see [`ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_id`](types::ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_id).
+    ///
+    /// Wire name `DisasterRecoverGroupId`, string; optional in requests.
+    ///
+    /// - Example: `ps-a66w6rlb`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disaster_recover_group_id = Some(value.into());
         self
     }
     /// Sets `Force`; see [`ModifyInstancesDisasterRecoverGroupRequest::force`](types::ModifyInstancesDisasterRecoverGroupRequest::force).
+    ///
+    /// Wire name `Force`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force(mut self, value: bool) -> Self {
         self.0.request_mut().force = Some(value);
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-a66w6rlb"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3362,6 +4991,10 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ps-a66w6rlb"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3372,18 +5005,30 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `PartitionNumber`; see [`ModifyInstancesDisasterRecoverGroupRequest::partition_number`](types::ModifyInstancesDisasterRecoverGroupRequest::partition_number).
+    ///
+    /// Wire name `PartitionNumber`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn partition_number(mut self, value: i64) -> Self {
         self.0.request_mut().partition_number = Some(value);
         self
     }
 }
 impl Call<types::ModifyInstancesProjectRequest> {
-    /// Adds one item to `InstanceIds`; see [`ModifyInstancesProjectRequest::instance_ids`](types::ModifyInstancesProjectRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ModifyInstancesProjectRequest::instance_ids`](types::ModifyInstancesProjectRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ModifyInstancesProjectRequest::instance_ids`](types::ModifyInstancesProjectRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ModifyInstancesProjectRequest::instance_ids`](types::ModifyInstancesProjectRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3391,19 +5036,31 @@ impl Call<types::ModifyInstancesProjectRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ProjectId`; see [`ModifyInstancesProjectRequest::project_id`](types::ModifyInstancesProjectRequest::project_id). Required.
+    /// Sets `ProjectId`; see [`ModifyInstancesProjectRequest::project_id`](types::ModifyInstancesProjectRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; required in requests.
+    ///
+    /// - Example: `1045`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
 }
 impl Call<types::ModifyInstancesRenewFlagRequest> {
-    /// Adds one item to `InstanceIds`; see [`ModifyInstancesRenewFlagRequest::instance_ids`](types::ModifyInstancesRenewFlagRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ModifyInstancesRenewFlagRequest::instance_ids`](types::ModifyInstancesRenewFlagRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ModifyInstancesRenewFlagRequest::instance_ids`](types::ModifyInstancesRenewFlagRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ModifyInstancesRenewFlagRequest::instance_ids`](types::ModifyInstancesRenewFlagRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3411,19 +5068,31 @@ impl Call<types::ModifyInstancesRenewFlagRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RenewFlag`; see [`ModifyInstancesRenewFlagRequest::renew_flag`](types::ModifyInstancesRenewFlagRequest::renew_flag). Required.
+    /// Sets `RenewFlag`; see [`ModifyInstancesRenewFlagRequest::renew_flag`](types::ModifyInstancesRenewFlagRequest::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().renew_flag = value.into();
         self
     }
 }
 impl Call<types::ModifyInstancesVpcAttributeRequest> {
-    /// Adds one item to `InstanceIds`; see [`ModifyInstancesVpcAttributeRequest::instance_ids`](types::ModifyInstancesVpcAttributeRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ModifyInstancesVpcAttributeRequest::instance_ids`](types::ModifyInstancesVpcAttributeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ModifyInstancesVpcAttributeRequest::instance_ids`](types::ModifyInstancesVpcAttributeRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ModifyInstancesVpcAttributeRequest::instance_ids`](types::ModifyInstancesVpcAttributeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3431,7 +5100,9 @@ impl Call<types::ModifyInstancesVpcAttributeRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `VirtualPrivateCloud`; see [`ModifyInstancesVpcAttributeRequest::virtual_private_cloud`](types::ModifyInstancesVpcAttributeRequest::virtual_private_cloud). Required.
+    /// Sets `VirtualPrivateCloud`; see [`ModifyInstancesVpcAttributeRequest::virtual_private_cloud`](types::ModifyInstancesVpcAttributeRequest::virtual_private_cloud).
+    ///
+    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
     pub fn virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -3440,62 +5111,106 @@ impl Call<types::ModifyInstancesVpcAttributeRequest> {
         self
     }
     /// Sets `ForceStop`; see [`ModifyInstancesVpcAttributeRequest::force_stop`](types::ModifyInstancesVpcAttributeRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `ReserveHostName`; see [`ModifyInstancesVpcAttributeRequest::reserve_host_name`](types::ModifyInstancesVpcAttributeRequest::reserve_host_name).
+    ///
+    /// Wire name `ReserveHostName`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reserve_host_name(mut self, value: bool) -> Self {
         self.0.request_mut().reserve_host_name = Some(value);
         self
     }
 }
 impl Call<types::ModifyKeyPairAttributeRequest> {
-    /// Sets `KeyId`; see [`ModifyKeyPairAttributeRequest::key_id`](types::ModifyKeyPairAttributeRequest::key_id). Required.
+    /// Sets `KeyId`; see [`ModifyKeyPairAttributeRequest::key_id`](types::ModifyKeyPairAttributeRequest::key_id).
+    ///
+    /// Wire name `KeyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `skey-mv9yzyjj`.
     pub fn key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_id = value.into();
         self
     }
     /// Sets `KeyName`; see [`ModifyKeyPairAttributeRequest::key_name`](types::ModifyKeyPairAttributeRequest::key_name).
+    ///
+    /// Wire name `KeyName`, string; optional in requests.
+    ///
+    /// - Example: `Tencent`.
     pub fn key_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_name = Some(value.into());
         self
     }
     /// Sets `Description`; see [`ModifyKeyPairAttributeRequest::description`](types::ModifyKeyPairAttributeRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `KeyPair`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyLaunchTemplateDefaultVersionRequest> {
-    /// Sets `LaunchTemplateId`; see [`ModifyLaunchTemplateDefaultVersionRequest::launch_template_id`](types::ModifyLaunchTemplateDefaultVersionRequest::launch_template_id). Required.
+    /// Sets `LaunchTemplateId`; see [`ModifyLaunchTemplateDefaultVersionRequest::launch_template_id`](types::ModifyLaunchTemplateDefaultVersionRequest::launch_template_id).
+    ///
+    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lt-irmer45l`.
     pub fn launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().launch_template_id = value.into();
         self
     }
-    /// Sets `DefaultVersion`; see [`ModifyLaunchTemplateDefaultVersionRequest::default_version`](types::ModifyLaunchTemplateDefaultVersionRequest::default_version). Required.
+    /// Sets `DefaultVersion`; see [`ModifyLaunchTemplateDefaultVersionRequest::default_version`](types::ModifyLaunchTemplateDefaultVersionRequest::default_version).
+    ///
+    /// Wire name `DefaultVersion`, int64; required in requests.
+    ///
+    /// - Example: `2`.
     pub fn default_version(mut self, value: i64) -> Self {
         self.0.request_mut().default_version = Some(value);
         self
     }
 }
 impl Call<types::ProgramFpgaImageRequest> {
-    /// Sets `InstanceId`; see [`ProgramFpgaImageRequest::instance_id`](types::ProgramFpgaImageRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`ProgramFpgaImageRequest::instance_id`](types::ProgramFpgaImageRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-kdjnfkda`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Sets `FPGAUrl`; see [`ProgramFpgaImageRequest::fpga_url`](types::ProgramFpgaImageRequest::fpga_url). Required.
+    /// Sets `FPGAUrl`; see [`ProgramFpgaImageRequest::fpga_url`](types::ProgramFpgaImageRequest::fpga_url).
+    ///
+    /// Wire name `FPGAUrl`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `fpga-test-123456.cos.ap-guangzhou.myqcloud.com/test.xclbin`.
     pub fn fpga_url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().fpga_url = value.into();
         self
     }
     /// Adds one item to `DBDFs`; see [`ProgramFpgaImageRequest::dbd_fs`](types::ProgramFpgaImageRequest::dbd_fs).
+    ///
+    /// Wire name `DBDFs`, list of string; optional in requests.
+    ///
+    /// - Example: `["0000:00:08.0", "0000:00:09.0"]`.
     pub fn dbd_fs(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dbd_fs.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DBDFs` to these items; see [`ProgramFpgaImageRequest::dbd_fs`](types::ProgramFpgaImageRequest::dbd_fs).
+    ///
+    /// Wire name `DBDFs`, list of string; optional in requests.
+    ///
+    /// - Example: `["0000:00:08.0", "0000:00:09.0"]`.
     pub fn set_dbd_fs(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3504,43 +5219,73 @@ impl Call<types::ProgramFpgaImageRequest> {
         self
     }
     /// Sets `DryRun`; see [`ProgramFpgaImageRequest::dry_run`](types::ProgramFpgaImageRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
 }
 impl Call<types::PurchaseResourcePoolPacksRequest> {
-    /// Sets `Zone`; see [`PurchaseResourcePoolPacksRequest::zone`](types::PurchaseResourcePoolPacksRequest::zone). Required.
+    /// Sets `Zone`; see [`PurchaseResourcePoolPacksRequest::zone`](types::PurchaseResourcePoolPacksRequest::zone).
+    ///
+    /// Wire name `Zone`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou-7`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = value.into();
         self
     }
-    /// Sets `InstanceType`; see [`PurchaseResourcePoolPacksRequest::instance_type`](types::PurchaseResourcePoolPacksRequest::instance_type). Required.
+    /// Sets `InstanceType`; see [`PurchaseResourcePoolPacksRequest::instance_type`](types::PurchaseResourcePoolPacksRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `S9.8XLARGE64`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = value.into();
         self
     }
-    /// Sets `InstanceCount`; see [`PurchaseResourcePoolPacksRequest::instance_count`](types::PurchaseResourcePoolPacksRequest::instance_count). Required.
+    /// Sets `InstanceCount`; see [`PurchaseResourcePoolPacksRequest::instance_count`](types::PurchaseResourcePoolPacksRequest::instance_count).
+    ///
+    /// Wire name `InstanceCount`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn instance_count(mut self, value: u64) -> Self {
         self.0.request_mut().instance_count = Some(value);
         self
     }
-    /// Sets `Period`; see [`PurchaseResourcePoolPacksRequest::period`](types::PurchaseResourcePoolPacksRequest::period). Required.
+    /// Sets `Period`; see [`PurchaseResourcePoolPacksRequest::period`](types::PurchaseResourcePoolPacksRequest::period).
+    ///
+    /// Wire name `Period`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn period(mut self, value: u64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `ResourcePoolPackType`; see [`PurchaseResourcePoolPacksRequest::resource_pool_pack_type`](types::PurchaseResourcePoolPacksRequest::resource_pool_pack_type).
+    ///
+    /// Wire name `ResourcePoolPackType`, string; optional in requests.
+    ///
+    /// - Example: `EXCLUSIVE`.
     pub fn resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_pool_pack_type = Some(value.into());
         self
     }
     /// Sets `AutoPlacement`; see [`PurchaseResourcePoolPacksRequest::auto_placement`](types::PurchaseResourcePoolPacksRequest::auto_placement).
+    ///
+    /// Wire name `AutoPlacement`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn auto_placement(mut self, value: bool) -> Self {
         self.0.request_mut().auto_placement = Some(value);
         self
     }
     /// Sets `DedicatedResourcePoolPackName`; see [`PurchaseResourcePoolPacksRequest::dedicated_resource_pool_pack_name`](types::PurchaseResourcePoolPacksRequest::dedicated_resource_pool_pack_name).
+    ///
+    /// Wire name `DedicatedResourcePoolPackName`, string; optional in requests.
     pub fn dedicated_resource_pool_pack_name(
         mut self,
         value: impl Into<String>,
@@ -3549,23 +5294,43 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
         self
     }
     /// Sets `RenewFlag`; see [`PurchaseResourcePoolPacksRequest::renew_flag`](types::PurchaseResourcePoolPacksRequest::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
     pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().renew_flag = Some(value.into());
         self
     }
     /// Sets `DryRun`; see [`PurchaseResourcePoolPacksRequest::dry_run`](types::PurchaseResourcePoolPacksRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
 }
 impl Call<types::RebootInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`RebootInstancesRequest::instance_ids`](types::RebootInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`RebootInstancesRequest::instance_ids`](types::RebootInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`RebootInstancesRequest::instance_ids`](types::RebootInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`RebootInstancesRequest::instance_ids`](types::RebootInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3574,24 +5339,42 @@ impl Call<types::RebootInstancesRequest> {
         self
     }
     /// Sets `ForceReboot`; see [`RebootInstancesRequest::force_reboot`](types::RebootInstancesRequest::force_reboot).
+    ///
+    /// Wire name `ForceReboot`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn force_reboot(mut self, value: bool) -> Self {
         self.0.request_mut().force_reboot = Some(value);
         self
     }
     /// Sets `StopType`; see [`RebootInstancesRequest::stop_type`](types::RebootInstancesRequest::stop_type).
+    ///
+    /// Wire name `StopType`, [`StopType`]; optional in requests.
+    ///
+    /// - One of `SOFT`, `HARD`, `SOFT_FIRST`; another value is kept as sent.
+    /// - Example: `SOFT`.
     pub fn stop_type(mut self, value: impl Into<StopType>) -> Self {
         self.0.request_mut().stop_type = Some(value.into());
         self
     }
 }
 impl Call<types::RemoveChcAssistVpcRequest> {
-    /// Adds one item to `ChcIds`; see [`RemoveChcAssistVpcRequest::chc_ids`](types::RemoveChcAssistVpcRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`RemoveChcAssistVpcRequest::chc_ids`](types::RemoveChcAssistVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-2324adf5"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`RemoveChcAssistVpcRequest::chc_ids`](types::RemoveChcAssistVpcRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`RemoveChcAssistVpcRequest::chc_ids`](types::RemoveChcAssistVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-2324adf5"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3601,12 +5384,20 @@ impl Call<types::RemoveChcAssistVpcRequest> {
     }
 }
 impl Call<types::RemoveChcDeployVpcRequest> {
-    /// Adds one item to `ChcIds`; see [`RemoveChcDeployVpcRequest::chc_ids`](types::RemoveChcDeployVpcRequest::chc_ids). Required.
+    /// Adds one item to `ChcIds`; see [`RemoveChcDeployVpcRequest::chc_ids`](types::RemoveChcDeployVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-2324adf5"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.push(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; see [`RemoveChcDeployVpcRequest::chc_ids`](types::RemoveChcDeployVpcRequest::chc_ids). Required.
+    /// Sets `ChcIds` to these items; see [`RemoveChcDeployVpcRequest::chc_ids`](types::RemoveChcDeployVpcRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["chc-2324adf5"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3616,12 +5407,20 @@ impl Call<types::RemoveChcDeployVpcRequest> {
     }
 }
 impl Call<types::RenewHostsRequest> {
-    /// Adds one item to `HostIds`; see [`RenewHostsRequest::host_ids`](types::RenewHostsRequest::host_ids). Required.
+    /// Adds one item to `HostIds`; see [`RenewHostsRequest::host_ids`](types::RenewHostsRequest::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["host-ey16rkyg"]`.
     pub fn host_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_ids.push(value.into());
         self
     }
-    /// Sets `HostIds` to these items; see [`RenewHostsRequest::host_ids`](types::RenewHostsRequest::host_ids). Required.
+    /// Sets `HostIds` to these items; see [`RenewHostsRequest::host_ids`](types::RenewHostsRequest::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["host-ey16rkyg"]`.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3629,19 +5428,29 @@ impl Call<types::RenewHostsRequest> {
         self.0.request_mut().host_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HostChargePrepaid`; see [`RenewHostsRequest::host_charge_prepaid`](types::RenewHostsRequest::host_charge_prepaid). Required.
+    /// Sets `HostChargePrepaid`; see [`RenewHostsRequest::host_charge_prepaid`](types::RenewHostsRequest::host_charge_prepaid).
+    ///
+    /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; required in requests.
     pub fn host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
         self.0.request_mut().host_charge_prepaid = Some(value.into());
         self
     }
 }
 impl Call<types::RenewInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`RenewInstancesRequest::instance_ids`](types::RenewInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`RenewInstancesRequest::instance_ids`](types::RenewInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`RenewInstancesRequest::instance_ids`](types::RenewInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`RenewInstancesRequest::instance_ids`](types::RenewInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3650,6 +5459,8 @@ impl Call<types::RenewInstancesRequest> {
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`RenewInstancesRequest::instance_charge_prepaid`](types::RenewInstancesRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -3658,23 +5469,39 @@ impl Call<types::RenewInstancesRequest> {
         self
     }
     /// Sets `RenewPortableDataDisk`; see [`RenewInstancesRequest::renew_portable_data_disk`](types::RenewInstancesRequest::renew_portable_data_disk).
+    ///
+    /// Wire name `RenewPortableDataDisk`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn renew_portable_data_disk(mut self, value: bool) -> Self {
         self.0.request_mut().renew_portable_data_disk = Some(value);
         self
     }
 }
 impl Call<types::RepairTaskControlRequest> {
-    /// Sets `Product`; see [`RepairTaskControlRequest::product`](types::RepairTaskControlRequest::product). Required.
+    /// Sets `Product`; see [`RepairTaskControlRequest::product`](types::RepairTaskControlRequest::product).
+    ///
+    /// Wire name `Product`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CVM`.
     pub fn product(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().product = value.into();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`RepairTaskControlRequest::instance_ids`](types::RepairTaskControlRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`RepairTaskControlRequest::instance_ids`](types::RepairTaskControlRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-xxxxxxx1", "ins-xxxxxxx2"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`RepairTaskControlRequest::instance_ids`](types::RepairTaskControlRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`RepairTaskControlRequest::instance_ids`](types::RepairTaskControlRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-xxxxxxx1", "ins-xxxxxxx2"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3682,71 +5509,117 @@ impl Call<types::RepairTaskControlRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TaskId`; see [`RepairTaskControlRequest::task_id`](types::RepairTaskControlRequest::task_id). Required.
+    /// Sets `TaskId`; see [`RepairTaskControlRequest::task_id`](types::RepairTaskControlRequest::task_id).
+    ///
+    /// Wire name `TaskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rep-xxxxxxxx`.
     pub fn task_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().task_id = value.into();
         self
     }
-    /// Sets `Operate`; see [`RepairTaskControlRequest::operate`](types::RepairTaskControlRequest::operate). Required.
+    /// Sets `Operate`; see [`RepairTaskControlRequest::operate`](types::RepairTaskControlRequest::operate).
+    ///
+    /// Wire name `Operate`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `AuthorizeRepair`.
     pub fn operate(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().operate = value.into();
         self
     }
     /// Sets `OrderAuthTime`; see [`RepairTaskControlRequest::order_auth_time`](types::RepairTaskControlRequest::order_auth_time).
+    ///
+    /// Wire name `OrderAuthTime`, string; optional in requests.
+    ///
+    /// - Example: `2023-01-01 12:00:00`.
     pub fn order_auth_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_auth_time = Some(value.into());
         self
     }
     /// Sets `TaskSubMethod`; see [`RepairTaskControlRequest::task_sub_method`](types::RepairTaskControlRequest::task_sub_method).
+    ///
+    /// Wire name `TaskSubMethod`, string; optional in requests.
+    ///
+    /// - Example: `NA`.
     pub fn task_sub_method(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().task_sub_method = Some(value.into());
         self
     }
 }
 impl Call<types::ResetInstanceRequest> {
-    /// Sets `InstanceId`; see [`ResetInstanceRequest::instance_id`](types::ResetInstanceRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`ResetInstanceRequest::instance_id`](types::ResetInstanceRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r8hr2upy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Sets `ImageId`; see [`ResetInstanceRequest::image_id`](types::ResetInstanceRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; optional in requests.
+    ///
+    /// - Example: `img-pmqg1cw7`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = Some(value.into());
         self
     }
     /// Sets `SystemDisk`; see [`ResetInstanceRequest::system_disk`](types::ResetInstanceRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Sets `LoginSettings`; see [`ResetInstanceRequest::login_settings`](types::ResetInstanceRequest::login_settings).
+    ///
+    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     pub fn login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.0.request_mut().login_settings = Some(value.into());
         self
     }
     /// Sets `EnhancedService`; see [`ResetInstanceRequest::enhanced_service`](types::ResetInstanceRequest::enhanced_service).
+    ///
+    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     pub fn enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.0.request_mut().enhanced_service = Some(value.into());
         self
     }
     /// Sets `HostName`; see [`ResetInstanceRequest::host_name`](types::ResetInstanceRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `myHost`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Sets `UserData`; see [`ResetInstanceRequest::user_data`](types::ResetInstanceRequest::user_data).
+    ///
+    /// Wire name `UserData`, string; optional in requests.
+    ///
+    /// - Example: `TXlVc2VyRGF0YQo`.
     pub fn user_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_data = Some(value.into());
         self
     }
 }
 impl Call<types::ResetInstancesInternetMaxBandwidthRequest> {
-    /// Adds one item to `InstanceIds`; see [`ResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::ResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::ResetInstancesInternetMaxBandwidthRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::ResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::ResetInstancesInternetMaxBandwidthRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3754,29 +5627,47 @@ impl Call<types::ResetInstancesInternetMaxBandwidthRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InternetAccessible`; see [`ResetInstancesInternetMaxBandwidthRequest::internet_accessible`](types::ResetInstancesInternetMaxBandwidthRequest::internet_accessible). Required.
+    /// Sets `InternetAccessible`; see [`ResetInstancesInternetMaxBandwidthRequest::internet_accessible`](types::ResetInstancesInternetMaxBandwidthRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `StartTime`; see [`ResetInstancesInternetMaxBandwidthRequest::start_time`](types::ResetInstancesInternetMaxBandwidthRequest::start_time).
+    ///
+    /// Wire name `StartTime`, string; optional in requests.
+    ///
+    /// - Example: `2017-03-15`.
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_time = Some(value.into());
         self
     }
     /// Sets `EndTime`; see [`ResetInstancesInternetMaxBandwidthRequest::end_time`](types::ResetInstancesInternetMaxBandwidthRequest::end_time).
+    ///
+    /// Wire name `EndTime`, string; optional in requests.
+    ///
+    /// - Example: `2017-03-16`.
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_time = Some(value.into());
         self
     }
 }
 impl Call<types::ResetInstancesPasswordRequest> {
-    /// Adds one item to `InstanceIds`; see [`ResetInstancesPasswordRequest::instance_ids`](types::ResetInstancesPasswordRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ResetInstancesPasswordRequest::instance_ids`](types::ResetInstancesPasswordRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ResetInstancesPasswordRequest::instance_ids`](types::ResetInstancesPasswordRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ResetInstancesPasswordRequest::instance_ids`](types::ResetInstancesPasswordRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3784,29 +5675,49 @@ impl Call<types::ResetInstancesPasswordRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Password`; see [`ResetInstancesPasswordRequest::password`](types::ResetInstancesPasswordRequest::password). Required.
+    /// Sets `Password`; see [`ResetInstancesPasswordRequest::password`](types::ResetInstancesPasswordRequest::password).
+    ///
+    /// Wire name `Password`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `abc123ABC!@#`.
     pub fn password(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().password = value.into();
         self
     }
     /// Sets `UserName`; see [`ResetInstancesPasswordRequest::user_name`](types::ResetInstancesPasswordRequest::user_name).
+    ///
+    /// Wire name `UserName`, string; optional in requests.
+    ///
+    /// - Example: `asdc21`.
     pub fn user_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_name = Some(value.into());
         self
     }
     /// Sets `ForceStop`; see [`ResetInstancesPasswordRequest::force_stop`](types::ResetInstancesPasswordRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
 }
 impl Call<types::ResetInstancesTypeRequest> {
-    /// Adds one item to `InstanceIds`; see [`ResetInstancesTypeRequest::instance_ids`](types::ResetInstancesTypeRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`ResetInstancesTypeRequest::instance_ids`](types::ResetInstancesTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`ResetInstancesTypeRequest::instance_ids`](types::ResetInstancesTypeRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`ResetInstancesTypeRequest::instance_ids`](types::ResetInstancesTypeRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3814,29 +5725,45 @@ impl Call<types::ResetInstancesTypeRequest> {
         self.0.request_mut().instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceType`; see [`ResetInstancesTypeRequest::instance_type`](types::ResetInstancesTypeRequest::instance_type). Required.
+    /// Sets `InstanceType`; see [`ResetInstancesTypeRequest::instance_type`](types::ResetInstancesTypeRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `S5.16XLARGE256`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = value.into();
         self
     }
     /// Sets `ForceStop`; see [`ResetInstancesTypeRequest::force_stop`](types::ResetInstancesTypeRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
 }
 impl Call<types::ResizeInstanceDisksRequest> {
-    /// Sets `InstanceId`; see [`ResizeInstanceDisksRequest::instance_id`](types::ResizeInstanceDisksRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`ResizeInstanceDisksRequest::instance_id`](types::ResizeInstanceDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r8hr2upy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Adds one item to `DataDisks`; see [`ResizeInstanceDisksRequest::data_disks`](types::ResizeInstanceDisksRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`ResizeInstanceDisksRequest::data_disks`](types::ResizeInstanceDisksRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -3847,16 +5774,26 @@ impl Call<types::ResizeInstanceDisksRequest> {
         self
     }
     /// Sets `ForceStop`; see [`ResizeInstanceDisksRequest::force_stop`](types::ResizeInstanceDisksRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `SystemDisk`; see [`ResizeInstanceDisksRequest::system_disk`](types::ResizeInstanceDisksRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Sets `ResizeOnline`; see [`ResizeInstanceDisksRequest::resize_online`](types::ResizeInstanceDisksRequest::resize_online).
+    ///
+    /// Wire name `ResizeOnline`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn resize_online(mut self, value: bool) -> Self {
         self.0.request_mut().resize_online = Some(value);
         self
@@ -3864,11 +5801,18 @@ impl Call<types::ResizeInstanceDisksRequest> {
 }
 impl Call<types::RunInstancesRequest> {
     /// Sets `InstanceChargeType`; see [`RunInstancesRequest::instance_charge_type`](types::RunInstancesRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`RunInstancesRequest::instance_charge_prepaid`](types::RunInstancesRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -3877,31 +5821,47 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `Placement`; see [`RunInstancesRequest::placement`](types::RunInstancesRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; optional in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
     /// Sets `InstanceType`; see [`RunInstancesRequest::instance_type`](types::RunInstancesRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `S5.LARGE4`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
     /// Sets `ImageId`; see [`RunInstancesRequest::image_id`](types::RunInstancesRequest::image_id).
+    ///
+    /// Wire name `ImageId`, string; optional in requests.
+    ///
+    /// - Example: `img-irmer45l`.
     pub fn image_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_id = Some(value.into());
         self
     }
     /// Sets `SystemDisk`; see [`RunInstancesRequest::system_disk`](types::RunInstancesRequest::system_disk).
+    ///
+    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     pub fn system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.0.request_mut().system_disk = Some(value.into());
         self
     }
     /// Adds one item to `DataDisks`; see [`RunInstancesRequest::data_disks`](types::RunInstancesRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
         self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`RunInstancesRequest::data_disks`](types::RunInstancesRequest::data_disks).
+    ///
+    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -3912,6 +5872,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `VirtualPrivateCloud`; see [`RunInstancesRequest::virtual_private_cloud`](types::RunInstancesRequest::virtual_private_cloud).
+    ///
+    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     pub fn virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -3920,31 +5882,49 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `InternetAccessible`; see [`RunInstancesRequest::internet_accessible`](types::RunInstancesRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `InstanceCount`; see [`RunInstancesRequest::instance_count`](types::RunInstancesRequest::instance_count).
+    ///
+    /// Wire name `InstanceCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn instance_count(mut self, value: i64) -> Self {
         self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `MinCount`; see [`RunInstancesRequest::min_count`](types::RunInstancesRequest::min_count).
+    ///
+    /// Wire name `MinCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn min_count(mut self, value: i64) -> Self {
         self.0.request_mut().min_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`RunInstancesRequest::instance_name`](types::RunInstancesRequest::instance_name).
+    ///
+    /// Wire name `InstanceName`, string; optional in requests.
     pub fn instance_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_name = Some(value.into());
         self
     }
     /// Sets `LoginSettings`; see [`RunInstancesRequest::login_settings`](types::RunInstancesRequest::login_settings).
+    ///
+    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     pub fn login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.0.request_mut().login_settings = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`RunInstancesRequest::security_group_ids`](types::RunInstancesRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-ajhn9qtq"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3954,6 +5934,10 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`RunInstancesRequest::security_group_ids`](types::RunInstancesRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-ajhn9qtq"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3964,26 +5948,42 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `EnhancedService`; see [`RunInstancesRequest::enhanced_service`](types::RunInstancesRequest::enhanced_service).
+    ///
+    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     pub fn enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.0.request_mut().enhanced_service = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`RunInstancesRequest::client_token`](types::RunInstancesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `HostName`; see [`RunInstancesRequest::host_name`](types::RunInstancesRequest::host_name).
+    ///
+    /// Wire name `HostName`, string; optional in requests.
+    ///
+    /// - Example: `MyHostName`.
     pub fn host_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_name = Some(value.into());
         self
     }
     /// Sets `ActionTimer`; see [`RunInstancesRequest::action_timer`](types::RunInstancesRequest::action_timer).
+    ///
+    /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
     pub fn action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.0.request_mut().action_timer = Some(value.into());
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`RunInstancesRequest::disaster_recover_group_ids`](types::RunInstancesRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-efil73jd"]`.
     pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3993,6 +5993,10 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`RunInstancesRequest::disaster_recover_group_ids`](types::RunInstancesRequest::disaster_recover_group_ids).
+    ///
+    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-efil73jd"]`.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4003,6 +6007,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`RunInstancesRequest::tag_specification`](types::RunInstancesRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
@@ -4012,6 +6018,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `TagSpecification` to these items; see [`RunInstancesRequest::tag_specification`](types::RunInstancesRequest::tag_specification).
+    ///
+    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -4022,6 +6030,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `InstanceMarketOptions`; see [`RunInstancesRequest::instance_market_options`](types::RunInstancesRequest::instance_market_options).
+    ///
+    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     pub fn instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -4030,51 +6040,85 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `UserData`; see [`RunInstancesRequest::user_data`](types::RunInstancesRequest::user_data).
+    ///
+    /// Wire name `UserData`, string; optional in requests.
+    ///
+    /// - Example: `TXlVc2VyRGF0YQo=`.
     pub fn user_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_data = Some(value.into());
         self
     }
     /// Sets `Metadata`; see [`RunInstancesRequest::metadata`](types::RunInstancesRequest::metadata).
+    ///
+    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     pub fn metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.0.request_mut().metadata = Some(value.into());
         self
     }
     /// Sets `DryRun`; see [`RunInstancesRequest::dry_run`](types::RunInstancesRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `CpuTopology`; see [`RunInstancesRequest::cpu_topology`](types::RunInstancesRequest::cpu_topology).
+    ///
+    /// Wire name `CpuTopology`, [`CpuTopology`]; optional in requests.
     pub fn cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
         self.0.request_mut().cpu_topology = Some(value.into());
         self
     }
     /// Sets `CamRoleName`; see [`RunInstancesRequest::cam_role_name`](types::RunInstancesRequest::cam_role_name).
+    ///
+    /// Wire name `CamRoleName`, string; optional in requests.
+    ///
+    /// - Example: `testroleName001`.
     pub fn cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cam_role_name = Some(value.into());
         self
     }
     /// Sets `HpcClusterId`; see [`RunInstancesRequest::hpc_cluster_id`](types::RunInstancesRequest::hpc_cluster_id).
+    ///
+    /// Wire name `HpcClusterId`, string; optional in requests.
+    ///
+    /// - Example: `hpc-a5n666lo`.
     pub fn hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().hpc_cluster_id = Some(value.into());
         self
     }
     /// Sets `LaunchTemplate`; see [`RunInstancesRequest::launch_template`](types::RunInstancesRequest::launch_template).
+    ///
+    /// Wire name `LaunchTemplate`, [`LaunchTemplate`]; optional in requests.
     pub fn launch_template(mut self, value: impl Into<LaunchTemplate>) -> Self {
         self.0.request_mut().launch_template = Some(value.into());
         self
     }
     /// Sets `DedicatedClusterId`; see [`RunInstancesRequest::dedicated_cluster_id`](types::RunInstancesRequest::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dedicated_cluster_id = Some(value.into());
         self
     }
     /// Adds one item to `ChcIds`; see [`RunInstancesRequest::chc_ids`](types::RunInstancesRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["chc-kwf9mhzf"]`.
     pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`RunInstancesRequest::chc_ids`](types::RunInstancesRequest::chc_ids).
+    ///
+    /// Wire name `ChcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["chc-kwf9mhzf"]`.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4083,21 +6127,35 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `PartitionNumber`; see [`RunInstancesRequest::partition_number`](types::RunInstancesRequest::partition_number).
+    ///
+    /// Wire name `PartitionNumber`, int64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn partition_number(mut self, value: i64) -> Self {
         self.0.request_mut().partition_number = Some(value);
         self
     }
     /// Sets `DisableApiTermination`; see [`RunInstancesRequest::disable_api_termination`](types::RunInstancesRequest::disable_api_termination).
+    ///
+    /// Wire name `DisableApiTermination`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn disable_api_termination(mut self, value: bool) -> Self {
         self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`RunInstancesRequest::enable_jumbo_frame`](types::RunInstancesRequest::enable_jumbo_frame).
+    ///
+    /// Wire name `EnableJumboFrame`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
         self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`RunInstancesRequest::network_interfaces`](types::RunInstancesRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
@@ -4107,6 +6165,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`RunInstancesRequest::network_interfaces`](types::RunInstancesRequest::network_interfaces).
+    ///
+    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -4118,12 +6178,24 @@ impl Call<types::RunInstancesRequest> {
     }
 }
 impl Call<types::StartInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4133,12 +6205,24 @@ impl Call<types::StartInstancesRequest> {
     }
 }
 impl Call<types::StopInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`StopInstancesRequest::instance_ids`](types::StopInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`StopInstancesRequest::instance_ids`](types::StopInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`StopInstancesRequest::instance_ids`](types::StopInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`StopInstancesRequest::instance_ids`](types::StopInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4147,29 +6231,52 @@ impl Call<types::StopInstancesRequest> {
         self
     }
     /// Sets `ForceStop`; see [`StopInstancesRequest::force_stop`](types::StopInstancesRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `StopType`; see [`StopInstancesRequest::stop_type`](types::StopInstancesRequest::stop_type).
+    ///
+    /// Wire name `StopType`, [`StopType`]; optional in requests.
+    ///
+    /// - One of `SOFT`, `HARD`, `SOFT_FIRST`; another value is kept as sent.
+    /// - Example: `SOFT`.
     pub fn stop_type(mut self, value: impl Into<StopType>) -> Self {
         self.0.request_mut().stop_type = Some(value.into());
         self
     }
     /// Sets `StoppedMode`; see [`StopInstancesRequest::stopped_mode`](types::StopInstancesRequest::stopped_mode).
+    ///
+    /// Wire name `StoppedMode`, [`StoppedMode`]; optional in requests.
+    ///
+    /// - One of `KEEP_CHARGING`, `STOP_CHARGING`; another value is kept as sent.
+    /// - Example: `KEEP_CHARGING`.
     pub fn stopped_mode(mut self, value: impl Into<StoppedMode>) -> Self {
         self.0.request_mut().stopped_mode = Some(value.into());
         self
     }
 }
 impl Call<types::SyncImagesRequest> {
-    /// Adds one item to `ImageIds`; see [`SyncImagesRequest::image_ids`](types::SyncImagesRequest::image_ids). Required.
+    /// Adds one item to `ImageIds`; see [`SyncImagesRequest::image_ids`](types::SyncImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["img-o3ycss2p"]`.
     pub fn image_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_ids.push(value.into());
         self
     }
-    /// Sets `ImageIds` to these items; see [`SyncImagesRequest::image_ids`](types::SyncImagesRequest::image_ids). Required.
+    /// Sets `ImageIds` to these items; see [`SyncImagesRequest::image_ids`](types::SyncImagesRequest::image_ids).
+    ///
+    /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["img-o3ycss2p"]`.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4177,12 +6284,20 @@ impl Call<types::SyncImagesRequest> {
         self.0.request_mut().image_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `DestinationRegions`; see [`SyncImagesRequest::destination_regions`](types::SyncImagesRequest::destination_regions). Required.
+    /// Adds one item to `DestinationRegions`; see [`SyncImagesRequest::destination_regions`](types::SyncImagesRequest::destination_regions).
+    ///
+    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ap-guangzhou"]`.
     pub fn destination_regions(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_regions.push(value.into());
         self
     }
-    /// Sets `DestinationRegions` to these items; see [`SyncImagesRequest::destination_regions`](types::SyncImagesRequest::destination_regions). Required.
+    /// Sets `DestinationRegions` to these items; see [`SyncImagesRequest::destination_regions`](types::SyncImagesRequest::destination_regions).
+    ///
+    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ap-guangzhou"]`.
     pub fn set_destination_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4194,38 +6309,68 @@ impl Call<types::SyncImagesRequest> {
         self
     }
     /// Sets `DryRun`; see [`SyncImagesRequest::dry_run`](types::SyncImagesRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `ImageName`; see [`SyncImagesRequest::image_name`](types::SyncImagesRequest::image_name).
+    ///
+    /// Wire name `ImageName`, string; optional in requests.
     pub fn image_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().image_name = Some(value.into());
         self
     }
     /// Sets `ImageSetRequired`; see [`SyncImagesRequest::image_set_required`](types::SyncImagesRequest::image_set_required).
+    ///
+    /// Wire name `ImageSetRequired`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn image_set_required(mut self, value: bool) -> Self {
         self.0.request_mut().image_set_required = Some(value);
         self
     }
     /// Sets `Encrypt`; see [`SyncImagesRequest::encrypt`](types::SyncImagesRequest::encrypt).
+    ///
+    /// Wire name `Encrypt`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn encrypt(mut self, value: bool) -> Self {
         self.0.request_mut().encrypt = Some(value);
         self
     }
     /// Sets `KmsKeyId`; see [`SyncImagesRequest::kms_key_id`](types::SyncImagesRequest::kms_key_id).
+    ///
+    /// Wire name `KmsKeyId`, string; optional in requests.
+    ///
+    /// - Example: `2bb53791-c2e9-4c42-8772-ecf135a1d92x`.
     pub fn kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().kms_key_id = Some(value.into());
         self
     }
 }
 impl Call<types::TerminateInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`TerminateInstancesRequest::instance_ids`](types::TerminateInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`TerminateInstancesRequest::instance_ids`](types::TerminateInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-2pajzo4q"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`TerminateInstancesRequest::instance_ids`](types::TerminateInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`TerminateInstancesRequest::instance_ids`](types::TerminateInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-2pajzo4q"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4234,23 +6379,39 @@ impl Call<types::TerminateInstancesRequest> {
         self
     }
     /// Sets `ReleaseAddress`; see [`TerminateInstancesRequest::release_address`](types::TerminateInstancesRequest::release_address).
+    ///
+    /// Wire name `ReleaseAddress`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn release_address(mut self, value: bool) -> Self {
         self.0.request_mut().release_address = Some(value);
         self
     }
     /// Sets `ReleasePrepaidDataDisks`; see [`TerminateInstancesRequest::release_prepaid_data_disks`](types::TerminateInstancesRequest::release_prepaid_data_disks).
+    ///
+    /// Wire name `ReleasePrepaidDataDisks`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn release_prepaid_data_disks(mut self, value: bool) -> Self {
         self.0.request_mut().release_prepaid_data_disks = Some(value);
         self
     }
 }
 impl Call<types::TerminateResourcePoolPacksRequest> {
-    /// Adds one item to `DedicatedResourcePackIds`; see [`TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids`](types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids). Required.
+    /// Adds one item to `DedicatedResourcePackIds`; see [`TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids`](types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids).
+    ///
+    /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rpp-6rk3550n"]`.
     pub fn dedicated_resource_pack_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dedicated_resource_pack_ids.push(value.into());
         self
     }
-    /// Sets `DedicatedResourcePackIds` to these items; see [`TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids`](types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids). Required.
+    /// Sets `DedicatedResourcePackIds` to these items; see [`TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids`](types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids).
+    ///
+    /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rpp-6rk3550n"]`.
     pub fn set_dedicated_resource_pack_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,

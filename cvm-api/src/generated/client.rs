@@ -1574,11 +1574,27 @@ impl Client {
     }
     /// Allocate hosts.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::AllocateHostsRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Placement`](super::types::AllocateHostsRequest::placement).
+    /// - Errors: `InvalidAccount.InsufficientBalance`, `InvalidHostId.Malformed`, `InvalidParameterValue.Range`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPeriod`, `InvalidProjectId.NotFound`, `InvalidRegion.NotFound`, `InvalidZone.MismatchRegion`, `ResourceInsufficient.ZoneSoldOutForSpecifiedInstance`, and the common ones ([`AllocateHostsError`](super::errors::AllocateHostsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=AllocateHosts>
+    ///
     /// Wire action `AllocateHosts`, version 2017-03-12. Request: [`AllocateHostsRequest`](super::types::AllocateHostsRequest); response: [`AllocateHostsResponse`](super::types::AllocateHostsResponse); errors: [`AllocateHostsError`](super::errors::AllocateHostsError).
     pub fn allocate_hosts(&self) -> super::Call<super::types::AllocateHostsRequest> {
         self.call(super::types::AllocateHostsRequest::default())
     }
     /// Associate instances key pairs.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::AssociateInstancesKeyPairsRequest::instance_ids), [`KeyIds`](super::types::AssociateInstancesKeyPairsRequest::key_ids).
+    /// - Errors: `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidKeyPairId.Malformed`, `InvalidKeyPairId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.KeyPairNotSupported`, `InvalidParameterValue.LimitExceeded`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.InstanceOsWindows`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`AssociateInstancesKeyPairsError`](super::errors::AssociateInstancesKeyPairsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=AssociateInstancesKeyPairs>
     ///
     /// Wire action `AssociateInstancesKeyPairs`, version 2017-03-12. Request: [`AssociateInstancesKeyPairsRequest`](super::types::AssociateInstancesKeyPairsRequest); response: [`AssociateInstancesKeyPairsResponse`](super::types::AssociateInstancesKeyPairsResponse); errors: [`AssociateInstancesKeyPairsError`](super::errors::AssociateInstancesKeyPairsError).
     pub fn associate_instances_key_pairs(
@@ -1588,6 +1604,14 @@ impl Client {
     }
     /// Associate security groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupIds`](super::types::AssociateSecurityGroupsRequest::security_group_ids), [`InstanceIds`](super::types::AssociateSecurityGroupsRequest::instance_ids).
+    /// - Errors: `FailedOperation.SecurityGroupActionFailed`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidSecurityGroupId.NotFound`, `InvalidSgId.Malformed`, `LimitExceeded.AssociateUSGLimitExceeded`, `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, `LimitExceeded.SingleUSGQuota`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `SecGroupActionFailure`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, and the common ones ([`AssociateSecurityGroupsError`](super::errors::AssociateSecurityGroupsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=AssociateSecurityGroups>
+    ///
     /// Wire action `AssociateSecurityGroups`, version 2017-03-12. Request: [`AssociateSecurityGroupsRequest`](super::types::AssociateSecurityGroupsRequest); response: [`AssociateSecurityGroupsResponse`](super::types::AssociateSecurityGroupsResponse); errors: [`AssociateSecurityGroupsError`](super::errors::AssociateSecurityGroupsError).
     pub fn associate_security_groups(
         &self,
@@ -1595,6 +1619,14 @@ impl Client {
         self.call(super::types::AssociateSecurityGroupsRequest::default())
     }
     /// Configure chc assist vpc.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ChcIds`](super::types::ConfigureChcAssistVpcRequest::chc_ids), [`BmcVirtualPrivateCloud`](super::types::ConfigureChcAssistVpcRequest::bmc_virtual_private_cloud).
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidHost.NotSupported`, `InvalidInstance.NotSupported`, `InvalidParameter`, `InvalidParameterValue.AmountNotEqual`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.IPAddressMalformed`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `InvalidParameterValue.SubnetIdMalformed`, `LimitExceeded.VpcSubnetNum`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`ConfigureChcAssistVpcError`](super::errors::ConfigureChcAssistVpcError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ConfigureChcAssistVpc>
     ///
     /// Wire action `ConfigureChcAssistVpc`, version 2017-03-12. Request: [`ConfigureChcAssistVpcRequest`](super::types::ConfigureChcAssistVpcRequest); response: [`ConfigureChcAssistVpcResponse`](super::types::ConfigureChcAssistVpcResponse); errors: [`ConfigureChcAssistVpcError`](super::errors::ConfigureChcAssistVpcError).
     pub fn configure_chc_assist_vpc(
@@ -1604,6 +1636,14 @@ impl Client {
     }
     /// Configure chc deploy vpc.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ChcIds`](super::types::ConfigureChcDeployVpcRequest::chc_ids), [`DeployVirtualPrivateCloud`](super::types::ConfigureChcDeployVpcRequest::deploy_virtual_private_cloud).
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidHost.NotSupported`, `InvalidInstance.NotSupported`, `InvalidParameter`, `InvalidParameterValue.AmountNotEqual`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.DeployVpcAlreadyExists`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`ConfigureChcDeployVpcError`](super::errors::ConfigureChcDeployVpcError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ConfigureChcDeployVpc>
+    ///
     /// Wire action `ConfigureChcDeployVpc`, version 2017-03-12. Request: [`ConfigureChcDeployVpcRequest`](super::types::ConfigureChcDeployVpcRequest); response: [`ConfigureChcDeployVpcResponse`](super::types::ConfigureChcDeployVpcResponse); errors: [`ConfigureChcDeployVpcError`](super::errors::ConfigureChcDeployVpcError).
     pub fn configure_chc_deploy_vpc(
         &self,
@@ -1611,6 +1651,14 @@ impl Client {
         self.call(super::types::ConfigureChcDeployVpcRequest::default())
     }
     /// Convert operating systems.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ConvertOperatingSystemsRequest::instance_ids).
+    /// - Errors: `FailedOperation.GetInstanceTATAgentStatusFailed`, `InvalidInstance.NotSupported`, `InvalidInstanceId.NotFound`, `InvalidParameter.AutoSnapshotNotSupported`, `InvalidParameter.InvalidTargetOSType`, `InvalidParameterValue.InstanceIdMalformed`, `UnsupportedOperation.InstanceOsConvertOsNotSupport`, `UnsupportedOperation.InstanceOsWindows`, `UnsupportedOperation.InstanceStateNotRunning`, `UnsupportedOperation.MarketImageConvertOSUnsupported`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.TatAgentNotOnline`, `UnsupportedOperation.UserConvertOsNotSupport`, and the common ones ([`ConvertOperatingSystemsError`](super::errors::ConvertOperatingSystemsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ConvertOperatingSystems>
     ///
     /// Wire action `ConvertOperatingSystems`, version 2017-03-12. Request: [`ConvertOperatingSystemsRequest`](super::types::ConvertOperatingSystemsRequest); response: [`ConvertOperatingSystemsResponse`](super::types::ConvertOperatingSystemsResponse); errors: [`ConvertOperatingSystemsError`](super::errors::ConvertOperatingSystemsError).
     pub fn convert_operating_systems(
@@ -1620,6 +1668,14 @@ impl Client {
     }
     /// Create disaster recover group.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateDisasterRecoverGroupRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Name`](super::types::CreateDisasterRecoverGroupRequest::name), [`Type`](super::types::CreateDisasterRecoverGroupRequest::type).
+    /// - Errors: `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.Range`, `InvalidParameterValue.TooLong`, `ResourceInsufficient.InsufficientGroupQuota`, and the common ones ([`CreateDisasterRecoverGroupError`](super::errors::CreateDisasterRecoverGroupError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=CreateDisasterRecoverGroup>
+    ///
     /// Wire action `CreateDisasterRecoverGroup`, version 2017-03-12. Request: [`CreateDisasterRecoverGroupRequest`](super::types::CreateDisasterRecoverGroupRequest); response: [`CreateDisasterRecoverGroupResponse`](super::types::CreateDisasterRecoverGroupResponse); errors: [`CreateDisasterRecoverGroupError`](super::errors::CreateDisasterRecoverGroupError).
     pub fn create_disaster_recover_group(
         &self,
@@ -1627,6 +1683,14 @@ impl Client {
         self.call(super::types::CreateDisasterRecoverGroupRequest::default())
     }
     /// Create hpc cluster.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Zone`](super::types::CreateHpcClusterRequest::zone), [`Name`](super::types::CreateHpcClusterRequest::name).
+    /// - Errors: `InvalidParameterValue`, `InvalidParameterValue.HpcClusterBusinessIdNotSupported`, `InvalidZone.MismatchRegion`, `LimitExceeded.HpcClusterQuota`, `UnsupportedOperation.InsufficientClusterQuota`, `UnsupportedOperation.InvalidZone`, and the common ones ([`CreateHpcClusterError`](super::errors::CreateHpcClusterError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=CreateHpcCluster>
     ///
     /// Wire action `CreateHpcCluster`, version 2017-03-12. Request: [`CreateHpcClusterRequest`](super::types::CreateHpcClusterRequest); response: [`CreateHpcClusterResponse`](super::types::CreateHpcClusterResponse); errors: [`CreateHpcClusterError`](super::errors::CreateHpcClusterError).
     pub fn create_hpc_cluster(
@@ -1636,17 +1700,41 @@ impl Client {
     }
     /// Create image.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ImageName`](super::types::CreateImageRequest::image_name).
+    /// - Errors: `ImageQuotaLimitExceeded`, `InvalidAccount.InsufficientBalance`, `InvalidImageName.Duplicate`, `InvalidInstance.NotSupported`, `InvalidInstanceId.NotFound`, `InvalidParameter.DataDiskIdContainsRootDisk`, `InvalidParameter.DataDiskNotBelongSpecifiedInstance`, `InvalidParameter.DuplicateSystemSnapshots`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InvalidDependence`, `InvalidParameter.LocalDataDiskNotSupport`, `InvalidParameter.SnapshotNotFound`, `InvalidParameter.SpecifyOneParameter`, `InvalidParameter.SwapDiskNotSupport`, `InvalidParameter.SystemSnapshotNotFound`, `InvalidParameter.ValueTooLarge`, `InvalidParameterConflict`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageFamily`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.PreheatNotSupportedInstanceType`, `InvalidParameterValue.PreheatNotSupportedZone`, `InvalidParameterValue.PreheatUnavailableZones`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.TagQuotaLimitExceeded`, `InvalidParameterValue.TooLarge`, `InvalidZone.MismatchRegion`, `LimitExceeded.PreheatImageSnapshotOutOfQuota`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `ResourceInUse`, `ResourceInUse.DiskRollbacking`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceUnavailable.SnapshotCreating`, `UnsupportedOperation.EncryptedImagesNotSupported`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InvalidDiskFastRollback`, `UnsupportedOperation.NotSupportInstanceImage`, `UnsupportedOperation.PreheatImage`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`CreateImageError`](super::errors::CreateImageError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=CreateImage>
+    ///
     /// Wire action `CreateImage`, version 2017-03-12. Request: [`CreateImageRequest`](super::types::CreateImageRequest); response: [`CreateImageResponse`](super::types::CreateImageResponse); errors: [`CreateImageError`](super::errors::CreateImageError).
     pub fn create_image(&self) -> super::Call<super::types::CreateImageRequest> {
         self.call(super::types::CreateImageRequest::default())
     }
     /// Create key pair.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`KeyName`](super::types::CreateKeyPairRequest::key_name), [`ProjectId`](super::types::CreateKeyPairRequest::project_id).
+    /// - Errors: `FailedOperation.TagKeyReserved`, `InternalServerError`, `InvalidKeyPair.LimitExceeded`, `InvalidKeyPairName.Duplicate`, `InvalidKeyPairNameEmpty`, `InvalidKeyPairNameIncludeIllegalChar`, `InvalidKeyPairNameTooLong`, `InvalidParameterValue`, `InvalidProjectId.NotFound`, `LimitExceeded.TagResourceQuota`, `MissingParameter`, and the common ones ([`CreateKeyPairError`](super::errors::CreateKeyPairError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=CreateKeyPair>
+    ///
     /// Wire action `CreateKeyPair`, version 2017-03-12. Request: [`CreateKeyPairRequest`](super::types::CreateKeyPairRequest); response: [`CreateKeyPairResponse`](super::types::CreateKeyPairResponse); errors: [`CreateKeyPairError`](super::errors::CreateKeyPairError).
     pub fn create_key_pair(&self) -> super::Call<super::types::CreateKeyPairRequest> {
         self.call(super::types::CreateKeyPairRequest::default())
     }
     /// Create launch template.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateLaunchTemplateRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LaunchTemplateName`](super::types::CreateLaunchTemplateRequest::launch_template_name), [`Placement`](super::types::CreateLaunchTemplateRequest::placement), [`ImageId`](super::types::CreateLaunchTemplateRequest::image_id).
+    /// - Errors: `AccountQualificationRestrictions`, `AuthFailure.CamRoleNameAuthenticateFailed`, `FailedOperation.DisasterRecoverGroupNotFound`, `FailedOperation.InquiryPriceFailed`, `FailedOperation.NoAvailableIpAddressCountInSubnet`, `FailedOperation.SecurityGroupActionFailed`, `FailedOperation.SnapshotSizeLargerThanDataSize`, `FailedOperation.TagKeyReserved`, `InstancesQuotaLimitExceeded`, `InternalError.TradeUnknownError`, `InvalidAccount.InsufficientBalance`, `InvalidClientToken.TooLong`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstanceName.TooLong`, `InvalidInstanceType.Malformed`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InternetAccessibleNotSupported`, `InvalidParameter.InvalidIpFormat`, `InvalidParameter.LackCoreCountOrThreadPerCore`, `InvalidParameter.PasswordNotSupported`, `InvalidParameter.SnapshotNotFound`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, `InvalidParameterValue.CoreCountValue`, `InvalidParameterValue.IllegalHostName`, `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, `InvalidParameterValue.InsufficientOffering`, `InvalidParameterValue.InsufficientPrice`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageForGivenInstanceType`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidIpFormat`, `InvalidParameterValue.InvalidLaunchTemplateDescription`, `InvalidParameterValue.InvalidLaunchTemplateName`, `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`, `InvalidParameterValue.InvalidPassword`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `InvalidParameterValue.Range`, `InvalidParameterValue.SnapshotIdMalformed`, `InvalidParameterValue.SubnetNotExist`, `InvalidParameterValue.ThreadPerCoreValue`, `InvalidParameterValue.VpcIdMalformed`, `InvalidParameterValue.VpcIdNotExist`, `InvalidParameterValue.VpcIdZoneIdNotMatch`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPassword`, `InvalidPeriod`, `InvalidPermission`, `InvalidProjectId.NotFound`, `InvalidSecurityGroupId.NotFound`, `InvalidZone.MismatchRegion`, `LimitExceeded.InstanceQuota`, `LimitExceeded.LaunchTemplateQuota`, `LimitExceeded.SingleUSGQuota`, `LimitExceeded.SpotQuota`, `LimitExceeded.UserSpotQuota`, `LimitExceeded.VpcSubnetNum`, `MissingParameter`, `MissingParameter.DPDKInstanceTypeRequiredVPC`, `MissingParameter.MonitorService`, `ResourceInsufficient.AvailabilityZoneSoldOut`, `ResourceInsufficient.CloudDiskSoldOut`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceNotFound.HpcCluster`, `ResourceNotFound.KeyPairNotFound`, `ResourceNotFound.NoDefaultCbs`, `ResourceNotFound.NoDefaultCbsWithReason`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.EipInsufficient`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, `UnsupportedOperation.InvalidDisk`, `UnsupportedOperation.KeyPairUnsupportedWindows`, `UnsupportedOperation.NoInstanceTypeSupportSpot`, `UnsupportedOperation.NotSupportImportInstancesActionTimer`, `UnsupportedOperation.OnlyForPrepaidAccount`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`CreateLaunchTemplateError`](super::errors::CreateLaunchTemplateError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=CreateLaunchTemplate>
     ///
     /// Wire action `CreateLaunchTemplate`, version 2017-03-12. Request: [`CreateLaunchTemplateRequest`](super::types::CreateLaunchTemplateRequest); response: [`CreateLaunchTemplateResponse`](super::types::CreateLaunchTemplateResponse); errors: [`CreateLaunchTemplateError`](super::errors::CreateLaunchTemplateError).
     pub fn create_launch_template(
@@ -1656,6 +1744,14 @@ impl Client {
     }
     /// Create launch template version.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateLaunchTemplateVersionRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Placement`](super::types::CreateLaunchTemplateVersionRequest::placement), [`LaunchTemplateId`](super::types::CreateLaunchTemplateVersionRequest::launch_template_id).
+    /// - Errors: `AuthFailure.CamRoleNameAuthenticateFailed`, `FailedOperation.DisasterRecoverGroupNotFound`, `FailedOperation.InquiryPriceFailed`, `FailedOperation.TagKeyReserved`, `InternalError.TradeUnknownError`, `InvalidClientToken.TooLong`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstanceName.TooLong`, `InvalidInstanceType.Malformed`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InvalidIpFormat`, `InvalidParameter.PasswordNotSupported`, `InvalidParameter.SnapshotNotFound`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, `InvalidParameterValue.IllegalHostName`, `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidIpFormat`, `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `InvalidParameterValue.Range`, `InvalidParameterValue.SnapshotIdMalformed`, `InvalidParameterValue.SubnetNotExist`, `InvalidParameterValue.ThreadPerCoreValue`, `InvalidParameterValue.VpcIdZoneIdNotMatch`, `InvalidParameterValue.VpcNotSupportIpv6Address`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPassword`, `InvalidPeriod`, `InvalidPermission`, `InvalidProjectId.NotFound`, `InvalidSecurityGroupId.NotFound`, `InvalidZone.MismatchRegion`, `LimitExceeded.InstanceQuota`, `LimitExceeded.LaunchTemplateQuota`, `LimitExceeded.LaunchTemplateVersionQuota`, `LimitExceeded.SingleUSGQuota`, `LimitExceeded.SpotQuota`, `LimitExceeded.UserSpotQuota`, `LimitExceeded.VpcSubnetNum`, `MissingParameter`, `MissingParameter.DPDKInstanceTypeRequiredVPC`, `MissingParameter.MonitorService`, `ResourceInsufficient.CloudDiskSoldOut`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceNotFound.HpcCluster`, `ResourceNotFound.KeyPairNotFound`, `ResourceNotFound.NoDefaultCbs`, `ResourceNotFound.NoDefaultCbsWithReason`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.EipInsufficient`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnknownParameter`, `UnsupportedOperation`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, `UnsupportedOperation.InvalidDisk`, `UnsupportedOperation.KeyPairUnsupportedWindows`, `UnsupportedOperation.NoInstanceTypeSupportSpot`, `UnsupportedOperation.OnlyForPrepaidAccount`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`CreateLaunchTemplateVersionError`](super::errors::CreateLaunchTemplateVersionError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=CreateLaunchTemplateVersion>
+    ///
     /// Wire action `CreateLaunchTemplateVersion`, version 2017-03-12. Request: [`CreateLaunchTemplateVersionRequest`](super::types::CreateLaunchTemplateVersionRequest); response: [`CreateLaunchTemplateVersionResponse`](super::types::CreateLaunchTemplateVersionResponse); errors: [`CreateLaunchTemplateVersionError`](super::errors::CreateLaunchTemplateVersionError).
     pub fn create_launch_template_version(
         &self,
@@ -1663,6 +1759,14 @@ impl Client {
         self.call(super::types::CreateLaunchTemplateVersionRequest::default())
     }
     /// Delete disaster recover groups.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DisasterRecoverGroupIds`](super::types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    /// - Errors: `FailedOperation.PlacementSetNotEmpty`, `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, `InvalidParameterValue.LimitExceeded`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceNotFound.InvalidPlacementSet`, and the common ones ([`DeleteDisasterRecoverGroupsError`](super::errors::DeleteDisasterRecoverGroupsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteDisasterRecoverGroups>
     ///
     /// Wire action `DeleteDisasterRecoverGroups`, version 2017-03-12. Request: [`DeleteDisasterRecoverGroupsRequest`](super::types::DeleteDisasterRecoverGroupsRequest); response: [`DeleteDisasterRecoverGroupsResponse`](super::types::DeleteDisasterRecoverGroupsResponse); errors: [`DeleteDisasterRecoverGroupsError`](super::errors::DeleteDisasterRecoverGroupsError).
     pub fn delete_disaster_recover_groups(
@@ -1672,6 +1776,14 @@ impl Client {
     }
     /// Delete hpc clusters.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HpcClusterIds`](super::types::DeleteHpcClustersRequest::hpc_cluster_ids).
+    /// - Errors: `ResourceInUse.HpcCluster`, `ResourceNotFound.HpcCluster`, and the common ones ([`DeleteHpcClustersError`](super::errors::DeleteHpcClustersError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteHpcClusters>
+    ///
     /// Wire action `DeleteHpcClusters`, version 2017-03-12. Request: [`DeleteHpcClustersRequest`](super::types::DeleteHpcClustersRequest); response: [`DeleteHpcClustersResponse`](super::types::DeleteHpcClustersResponse); errors: [`DeleteHpcClustersError`](super::errors::DeleteHpcClustersError).
     pub fn delete_hpc_clusters(
         &self,
@@ -1680,11 +1792,27 @@ impl Client {
     }
     /// Delete images.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ImageIds`](super::types::DeleteImagesRequest::image_ids).
+    /// - Errors: `InvalidImageId.InShared`, `InvalidImageId.IncorrectState`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageIdIsShared`, `InvalidParameterValue.LimitExceeded`, `MutexOperation.TaskRunning`, and the common ones ([`DeleteImagesError`](super::errors::DeleteImagesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteImages>
+    ///
     /// Wire action `DeleteImages`, version 2017-03-12. Request: [`DeleteImagesRequest`](super::types::DeleteImagesRequest); response: [`DeleteImagesResponse`](super::types::DeleteImagesResponse); errors: [`DeleteImagesError`](super::errors::DeleteImagesError).
     pub fn delete_images(&self) -> super::Call<super::types::DeleteImagesRequest> {
         self.call(super::types::DeleteImagesRequest::default())
     }
     /// Delete instances action timer.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ActionTimerIds`](super::types::DeleteInstancesActionTimerRequest::action_timer_ids).
+    /// - Errors: `InvalidParameterValue.InvalidAppIdFormat`, and the common ones ([`DeleteInstancesActionTimerError`](super::errors::DeleteInstancesActionTimerError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteInstancesActionTimer>
     ///
     /// Wire action `DeleteInstancesActionTimer`, version 2017-03-12. Request: [`DeleteInstancesActionTimerRequest`](super::types::DeleteInstancesActionTimerRequest); response: [`DeleteInstancesActionTimerResponse`](super::types::DeleteInstancesActionTimerResponse); errors: [`DeleteInstancesActionTimerError`](super::errors::DeleteInstancesActionTimerError).
     pub fn delete_instances_action_timer(
@@ -1694,6 +1822,14 @@ impl Client {
     }
     /// Delete instances disaster recover groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids), [`DisasterRecoverGroupIds`](super::types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids).
+    /// - Errors: `FailedOperation.DisasterRecoverGroupNotFound`, `FailedOperation.DisasterRecoverGroupNotMatch`, `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, `InvalidParameterValue.InstanceIdMalformed`, `ResourceNotFound.InvalidInstanceIdNotFound`, and the common ones ([`DeleteInstancesDisasterRecoverGroupsError`](super::errors::DeleteInstancesDisasterRecoverGroupsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteInstancesDisasterRecoverGroups>
+    ///
     /// Wire action `DeleteInstancesDisasterRecoverGroups`, version 2017-03-12. Request: [`DeleteInstancesDisasterRecoverGroupsRequest`](super::types::DeleteInstancesDisasterRecoverGroupsRequest); response: [`DeleteInstancesDisasterRecoverGroupsResponse`](super::types::DeleteInstancesDisasterRecoverGroupsResponse); errors: [`DeleteInstancesDisasterRecoverGroupsError`](super::errors::DeleteInstancesDisasterRecoverGroupsError).
     pub fn delete_instances_disaster_recover_groups(
         &self,
@@ -1702,11 +1838,27 @@ impl Client {
     }
     /// Delete key pairs.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`KeyIds`](super::types::DeleteKeyPairsRequest::key_ids).
+    /// - Errors: `InternalServerError`, `InvalidKeyPair.LimitExceeded`, `InvalidKeyPairId.Malformed`, `InvalidKeyPairId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.KeyPairNotSupported`, `InvalidParameterValue.LimitExceeded`, `MissingParameter`, and the common ones ([`DeleteKeyPairsError`](super::errors::DeleteKeyPairsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteKeyPairs>
+    ///
     /// Wire action `DeleteKeyPairs`, version 2017-03-12. Request: [`DeleteKeyPairsRequest`](super::types::DeleteKeyPairsRequest); response: [`DeleteKeyPairsResponse`](super::types::DeleteKeyPairsResponse); errors: [`DeleteKeyPairsError`](super::errors::DeleteKeyPairsError).
     pub fn delete_key_pairs(&self) -> super::Call<super::types::DeleteKeyPairsRequest> {
         self.call(super::types::DeleteKeyPairsRequest::default())
     }
     /// Delete launch template.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LaunchTemplateId`](super::types::DeleteLaunchTemplateRequest::launch_template_id).
+    /// - Errors: `AccountQualificationRestrictions`, `AuthFailure.CamRoleNameAuthenticateFailed`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, and the common ones ([`DeleteLaunchTemplateError`](super::errors::DeleteLaunchTemplateError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteLaunchTemplate>
     ///
     /// Wire action `DeleteLaunchTemplate`, version 2017-03-12. Request: [`DeleteLaunchTemplateRequest`](super::types::DeleteLaunchTemplateRequest); response: [`DeleteLaunchTemplateResponse`](super::types::DeleteLaunchTemplateResponse); errors: [`DeleteLaunchTemplateError`](super::errors::DeleteLaunchTemplateError).
     pub fn delete_launch_template(
@@ -1716,6 +1868,14 @@ impl Client {
     }
     /// Delete launch template versions.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LaunchTemplateId`](super::types::DeleteLaunchTemplateVersionsRequest::launch_template_id), [`LaunchTemplateVersions`](super::types::DeleteLaunchTemplateVersionsRequest::launch_template_versions).
+    /// - Errors: `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.LaunchTemplateDefaultVersion`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `MissingParameter`, `UnknownParameter`, and the common ones ([`DeleteLaunchTemplateVersionsError`](super::errors::DeleteLaunchTemplateVersionsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DeleteLaunchTemplateVersions>
+    ///
     /// Wire action `DeleteLaunchTemplateVersions`, version 2017-03-12. Request: [`DeleteLaunchTemplateVersionsRequest`](super::types::DeleteLaunchTemplateVersionsRequest); response: [`DeleteLaunchTemplateVersionsResponse`](super::types::DeleteLaunchTemplateVersionsResponse); errors: [`DeleteLaunchTemplateVersionsError`](super::errors::DeleteLaunchTemplateVersionsError).
     pub fn delete_launch_template_versions(
         &self,
@@ -1723,6 +1883,14 @@ impl Client {
         self.call(super::types::DeleteLaunchTemplateVersionsRequest::default())
     }
     /// Describe account quota.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidParameterValue.Range`, `InvalidZone.MismatchRegion`, `UnsupportedOperation`, and the common ones ([`DescribeAccountQuotaError`](super::errors::DescribeAccountQuotaError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeAccountQuota>
     ///
     /// Wire action `DescribeAccountQuota`, version 2017-03-12. Request: [`DescribeAccountQuotaRequest`](super::types::DescribeAccountQuotaRequest); response: [`DescribeAccountQuotaResponse`](super::types::DescribeAccountQuotaResponse); errors: [`DescribeAccountQuotaError`](super::errors::DescribeAccountQuotaError).
     pub fn describe_account_quota(
@@ -1732,6 +1900,14 @@ impl Client {
     }
     /// Describe chc denied actions.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ChcIds`](super::types::DescribeChcDeniedActionsRequest::chc_ids).
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.IncorrectFormat`, and the common ones ([`DescribeChcDeniedActionsError`](super::errors::DescribeChcDeniedActionsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeChcDeniedActions>
+    ///
     /// Wire action `DescribeChcDeniedActions`, version 2017-03-12. Request: [`DescribeChcDeniedActionsRequest`](super::types::DescribeChcDeniedActionsRequest); response: [`DescribeChcDeniedActionsResponse`](super::types::DescribeChcDeniedActionsResponse); errors: [`DescribeChcDeniedActionsError`](super::errors::DescribeChcDeniedActionsError).
     pub fn describe_chc_denied_actions(
         &self,
@@ -1740,7 +1916,14 @@ impl Client {
     }
     /// Describe chc hosts.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ChcHostSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ChcHostSet`, 100 per page unless [`Limit`](super::types::DescribeChcHostsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidParameter.AtMostOne`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.NotEmpty`, `InvalidParameterValue.Range`, `InvalidParameterValue.SubnetIdMalformed`, `InvalidParameterValue.VpcIdMalformed`, `InvalidParameterValueLimit`, `InvalidParameterValueOffset`, `InvalidZone.MismatchRegion`, `MissingParameter`, and the common ones ([`DescribeChcHostsError`](super::errors::DescribeChcHostsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeChcHosts>
     ///
     /// Wire action `DescribeChcHosts`, version 2017-03-12. Request: [`DescribeChcHostsRequest`](super::types::DescribeChcHostsRequest); response: [`DescribeChcHostsResponse`](super::types::DescribeChcHostsResponse); errors: [`DescribeChcHostsError`](super::errors::DescribeChcHostsError).
     pub fn describe_chc_hosts(
@@ -1750,6 +1933,14 @@ impl Client {
     }
     /// Describe disaster recover group quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidParameter.AtMostOne`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.NotEmpty`, `InvalidParameterValue.Range`, `InvalidParameterValue.SubnetIdMalformed`, `InvalidParameterValue.VpcIdMalformed`, `InvalidParameterValueLimit`, `InvalidParameterValueOffset`, `InvalidZone.MismatchRegion`, `MissingParameter`, and the common ones ([`DescribeDisasterRecoverGroupQuotaError`](super::errors::DescribeDisasterRecoverGroupQuotaError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeDisasterRecoverGroupQuota>
+    ///
     /// Wire action `DescribeDisasterRecoverGroupQuota`, version 2017-03-12. Request: [`DescribeDisasterRecoverGroupQuotaRequest`](super::types::DescribeDisasterRecoverGroupQuotaRequest); response: [`DescribeDisasterRecoverGroupQuotaResponse`](super::types::DescribeDisasterRecoverGroupQuotaResponse); errors: [`DescribeDisasterRecoverGroupQuotaError`](super::errors::DescribeDisasterRecoverGroupQuotaError).
     pub fn describe_disaster_recover_group_quota(
         &self,
@@ -1758,7 +1949,14 @@ impl Client {
     }
     /// Describe disaster recover groups.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`DisasterRecoverGroupSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `DisasterRecoverGroupSet`, 100 per page unless [`Limit`](super::types::DescribeDisasterRecoverGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, `InvalidParameterValue.LimitExceeded`, and the common ones ([`DescribeDisasterRecoverGroupsError`](super::errors::DescribeDisasterRecoverGroupsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeDisasterRecoverGroups>
     ///
     /// Wire action `DescribeDisasterRecoverGroups`, version 2017-03-12. Request: [`DescribeDisasterRecoverGroupsRequest`](super::types::DescribeDisasterRecoverGroupsRequest); response: [`DescribeDisasterRecoverGroupsResponse`](super::types::DescribeDisasterRecoverGroupsResponse); errors: [`DescribeDisasterRecoverGroupsError`](super::errors::DescribeDisasterRecoverGroupsError).
     pub fn describe_disaster_recover_groups(
@@ -1768,7 +1966,14 @@ impl Client {
     }
     /// Describe hosts.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`HostSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `HostSet`, 100 per page unless [`Limit`](super::types::DescribeHostsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `FailedOperation.TagKeyReserved`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidHostId.Malformed`, `InvalidParameterValue`, `InvalidZone.MismatchRegion`, `UnauthorizedOperation`, `UnsupportedOperation`, and the common ones ([`DescribeHostsError`](super::errors::DescribeHostsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeHosts>
     ///
     /// Wire action `DescribeHosts`, version 2017-03-12. Request: [`DescribeHostsRequest`](super::types::DescribeHostsRequest); response: [`DescribeHostsResponse`](super::types::DescribeHostsResponse); errors: [`DescribeHostsError`](super::errors::DescribeHostsError).
     pub fn describe_hosts(&self) -> super::Call<super::types::DescribeHostsRequest> {
@@ -1776,7 +1981,14 @@ impl Client {
     }
     /// Describe hpc clusters.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`HpcClusterSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `HpcClusterSet`, the service's page size unless [`Limit`](super::types::DescribeHpcClustersRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `InvalidZone.MismatchRegion`, `UnsupportedOperation.InvalidZone`, and the common ones ([`DescribeHpcClustersError`](super::errors::DescribeHpcClustersError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeHpcClusters>
     ///
     /// Wire action `DescribeHpcClusters`, version 2017-03-12. Request: [`DescribeHpcClustersRequest`](super::types::DescribeHpcClustersRequest); response: [`DescribeHpcClustersResponse`](super::types::DescribeHpcClustersResponse); errors: [`DescribeHpcClustersError`](super::errors::DescribeHpcClustersError).
     pub fn describe_hpc_clusters(
@@ -1786,6 +1998,14 @@ impl Client {
     }
     /// Describe image from family.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InvalidZone.MismatchRegion`, `UnsupportedOperation.InvalidZone`, and the common ones ([`DescribeImageFromFamilyError`](super::errors::DescribeImageFromFamilyError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeImageFromFamily>
+    ///
     /// Wire action `DescribeImageFromFamily`, version 2017-03-12. Request: [`DescribeImageFromFamilyRequest`](super::types::DescribeImageFromFamilyRequest); response: [`DescribeImageFromFamilyResponse`](super::types::DescribeImageFromFamilyResponse); errors: [`DescribeImageFromFamilyError`](super::errors::DescribeImageFromFamilyError).
     pub fn describe_image_from_family(
         &self,
@@ -1793,6 +2013,14 @@ impl Client {
         self.call(super::types::DescribeImageFromFamilyRequest::default())
     }
     /// Describe image quota.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InvalidZone.MismatchRegion`, `UnsupportedOperation.InvalidZone`, and the common ones ([`DescribeImageQuotaError`](super::errors::DescribeImageQuotaError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeImageQuota>
     ///
     /// Wire action `DescribeImageQuota`, version 2017-03-12. Request: [`DescribeImageQuotaRequest`](super::types::DescribeImageQuotaRequest); response: [`DescribeImageQuotaResponse`](super::types::DescribeImageQuotaResponse); errors: [`DescribeImageQuotaError`](super::errors::DescribeImageQuotaError).
     pub fn describe_image_quota(
@@ -1802,6 +2030,14 @@ impl Client {
     }
     /// Describe image share permission.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ImageId`](super::types::DescribeImageSharePermissionRequest::image_id).
+    /// - Errors: `InvalidAccountId.NotFound`, `InvalidAccountIs.YourSelf`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidParameterValue.InvalidAppIdFormat`, `OverQuota`, `UnauthorizedOperation.ImageNotBelongToAccount`, and the common ones ([`DescribeImageSharePermissionError`](super::errors::DescribeImageSharePermissionError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeImageSharePermission>
+    ///
     /// Wire action `DescribeImageSharePermission`, version 2017-03-12. Request: [`DescribeImageSharePermissionRequest`](super::types::DescribeImageSharePermissionRequest); response: [`DescribeImageSharePermissionResponse`](super::types::DescribeImageSharePermissionResponse); errors: [`DescribeImageSharePermissionError`](super::errors::DescribeImageSharePermissionError).
     pub fn describe_image_share_permission(
         &self,
@@ -1810,13 +2046,28 @@ impl Client {
     }
     /// Describe images.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ImageSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ImageSet`, 100 per page unless [`Limit`](super::types::DescribeImagesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `FailedOperation.IllegalTagKey`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidImageId.Malformed`, `InvalidInstanceType.Malformed`, `InvalidParameter.InvalidParameterCoexistImageIdsFilters`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidParameterValueLimit`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.ZoneNotSupported`, `InvalidRegion.NotFound`, `InvalidZone.MismatchRegion`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnauthorizedOperation.InvalidToken`, `UnauthorizedOperation.PermissionDenied`, `UnsupportedOperation`, and the common ones ([`DescribeImagesError`](super::errors::DescribeImagesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeImages>
     ///
     /// Wire action `DescribeImages`, version 2017-03-12. Request: [`DescribeImagesRequest`](super::types::DescribeImagesRequest); response: [`DescribeImagesResponse`](super::types::DescribeImagesResponse); errors: [`DescribeImagesError`](super::errors::DescribeImagesError).
     pub fn describe_images(&self) -> super::Call<super::types::DescribeImagesRequest> {
         self.call(super::types::DescribeImagesRequest::default())
     }
     /// Describe import image os.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `FailedOperation.IllegalTagKey`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidImageId.Malformed`, `InvalidInstanceType.Malformed`, `InvalidParameter.InvalidParameterCoexistImageIdsFilters`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidParameterValueLimit`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.ZoneNotSupported`, `InvalidRegion.NotFound`, `InvalidZone.MismatchRegion`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnauthorizedOperation.InvalidToken`, `UnauthorizedOperation.PermissionDenied`, `UnsupportedOperation`, and the common ones ([`DescribeImportImageOsError`](super::errors::DescribeImportImageOsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeImportImageOs>
     ///
     /// Wire action `DescribeImportImageOs`, version 2017-03-12. Request: [`DescribeImportImageOsRequest`](super::types::DescribeImportImageOsRequest); response: [`DescribeImportImageOsResponse`](super::types::DescribeImportImageOsResponse); errors: [`DescribeImportImageOsError`](super::errors::DescribeImportImageOsError).
     pub fn describe_import_image_os(
@@ -1826,6 +2077,14 @@ impl Client {
     }
     /// Describe instance family configs.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InternalServerError`, `InvalidParameterValue`, `InvalidRegion.NotFound`, and the common ones ([`DescribeInstanceFamilyConfigsError`](super::errors::DescribeInstanceFamilyConfigsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstanceFamilyConfigs>
+    ///
     /// Wire action `DescribeInstanceFamilyConfigs`, version 2017-03-12. Request: [`DescribeInstanceFamilyConfigsRequest`](super::types::DescribeInstanceFamilyConfigsRequest); response: [`DescribeInstanceFamilyConfigsResponse`](super::types::DescribeInstanceFamilyConfigsResponse); errors: [`DescribeInstanceFamilyConfigsError`](super::errors::DescribeInstanceFamilyConfigsError).
     pub fn describe_instance_family_configs(
         &self,
@@ -1833,6 +2092,14 @@ impl Client {
         self.call(super::types::DescribeInstanceFamilyConfigsRequest::default())
     }
     /// Describe instance internet bandwidth configs.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceId`](super::types::DescribeInstanceInternetBandwidthConfigsRequest::instance_id).
+    /// - Errors: `FailedOperation.NotFoundEIP`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `MissingParameter`, and the common ones ([`DescribeInstanceInternetBandwidthConfigsError`](super::errors::DescribeInstanceInternetBandwidthConfigsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstanceInternetBandwidthConfigs>
     ///
     /// Wire action `DescribeInstanceInternetBandwidthConfigs`, version 2017-03-12. Request: [`DescribeInstanceInternetBandwidthConfigsRequest`](super::types::DescribeInstanceInternetBandwidthConfigsRequest); response: [`DescribeInstanceInternetBandwidthConfigsResponse`](super::types::DescribeInstanceInternetBandwidthConfigsResponse); errors: [`DescribeInstanceInternetBandwidthConfigsError`](super::errors::DescribeInstanceInternetBandwidthConfigsError).
     pub fn describe_instance_internet_bandwidth_configs(
@@ -1844,6 +2111,14 @@ impl Client {
     }
     /// Describe instance type configs.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InternalServerError`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidInstanceType.Malformed`, `InvalidParameterValue`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `InvalidZone.MismatchRegion`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnsupportedOperation`, and the common ones ([`DescribeInstanceTypeConfigsError`](super::errors::DescribeInstanceTypeConfigsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstanceTypeConfigs>
+    ///
     /// Wire action `DescribeInstanceTypeConfigs`, version 2017-03-12. Request: [`DescribeInstanceTypeConfigsRequest`](super::types::DescribeInstanceTypeConfigsRequest); response: [`DescribeInstanceTypeConfigsResponse`](super::types::DescribeInstanceTypeConfigsResponse); errors: [`DescribeInstanceTypeConfigsError`](super::errors::DescribeInstanceTypeConfigsError).
     pub fn describe_instance_type_configs(
         &self,
@@ -1851,6 +2126,14 @@ impl Client {
         self.call(super::types::DescribeInstanceTypeConfigsRequest::default())
     }
     /// Describe instance vnc url.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceId`](super::types::DescribeInstanceVncUrlRequest::instance_id).
+    /// - Errors: `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceState`, `InvalidParameterValue.InstanceIdMalformed`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.InvalidToken`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`DescribeInstanceVncUrlError`](super::errors::DescribeInstanceVncUrlError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstanceVncUrl>
     ///
     /// Wire action `DescribeInstanceVncUrl`, version 2017-03-12. Request: [`DescribeInstanceVncUrlRequest`](super::types::DescribeInstanceVncUrlRequest); response: [`DescribeInstanceVncUrlResponse`](super::types::DescribeInstanceVncUrlResponse); errors: [`DescribeInstanceVncUrlError`](super::errors::DescribeInstanceVncUrlError).
     pub fn describe_instance_vnc_url(
@@ -1864,7 +2147,15 @@ impl Client {
     ///
     /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. Each instance reports InstanceState and also LatestOperation and LatestOperationState, which is how asynchronous actions such as StartInstances and StopInstances report their outcome. The service allows 40 calls per second.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`InstanceSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `InstanceSet`, 100 per page unless [`Limit`](super::types::DescribeInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Waiters polling it: [`wait_until_instances_running`](super::Client::wait_until_instances_running), [`wait_until_instances_stopped`](super::Client::wait_until_instances_stopped), [`wait_until_instances_terminated`](super::Client::wait_until_instances_terminated), [`wait_until_latest_operation_succeeded`](super::Client::wait_until_latest_operation_succeeded).
+    /// - Required members: none.
+    /// - Errors: `FailedOperation.IllegalTagKey`, `FailedOperation.IllegalTagValue`, `FailedOperation.TagKeyReserved`, `InternalServerError`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidHostId.Malformed`, `InvalidInstanceId.Malformed`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.IPAddressMalformed`, `InvalidParameterValue.IPv6AddressMalformed`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidIpFormat`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.InvalidVagueName`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.SubnetIdMalformed`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.UuidMalformed`, `InvalidParameterValue.VpcIdMalformed`, `InvalidSecurityGroupId.NotFound`, `InvalidSgId.Malformed`, `InvalidZone.MismatchRegion`, `ResourceNotFound.HpcCluster`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation`, and the common ones ([`DescribeInstancesError`](super::errors::DescribeInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstances>
     ///
     /// Wire action `DescribeInstances`, version 2017-03-12. Request: [`DescribeInstancesRequest`](super::types::DescribeInstancesRequest); response: [`DescribeInstancesResponse`](super::types::DescribeInstancesResponse); errors: [`DescribeInstancesError`](super::errors::DescribeInstancesError).
     pub fn describe_instances(
@@ -1874,6 +2165,14 @@ impl Client {
     }
     /// Describe instances action timer.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.LimitExceeded`, and the common ones ([`DescribeInstancesActionTimerError`](super::errors::DescribeInstancesActionTimerError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstancesActionTimer>
+    ///
     /// Wire action `DescribeInstancesActionTimer`, version 2017-03-12. Request: [`DescribeInstancesActionTimerRequest`](super::types::DescribeInstancesActionTimerRequest); response: [`DescribeInstancesActionTimerResponse`](super::types::DescribeInstancesActionTimerResponse); errors: [`DescribeInstancesActionTimerError`](super::errors::DescribeInstancesActionTimerError).
     pub fn describe_instances_action_timer(
         &self,
@@ -1881,6 +2180,14 @@ impl Client {
         self.call(super::types::DescribeInstancesActionTimerRequest::default())
     }
     /// Describe instances attributes.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Attributes`](super::types::DescribeInstancesAttributesRequest::attributes), [`InstanceIds`](super::types::DescribeInstancesAttributesRequest::instance_ids).
+    /// - Errors: `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, and the common ones ([`DescribeInstancesAttributesError`](super::errors::DescribeInstancesAttributesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstancesAttributes>
     ///
     /// Wire action `DescribeInstancesAttributes`, version 2017-03-12. Request: [`DescribeInstancesAttributesRequest`](super::types::DescribeInstancesAttributesRequest); response: [`DescribeInstancesAttributesResponse`](super::types::DescribeInstancesAttributesResponse); errors: [`DescribeInstancesAttributesError`](super::errors::DescribeInstancesAttributesError).
     pub fn describe_instances_attributes(
@@ -1890,6 +2197,14 @@ impl Client {
     }
     /// Describe instances modification.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::DescribeInstancesModificationRequest::instance_ids).
+    /// - Errors: `FailedOperation.ZoneInconsistent`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameter.CdzNotSupported`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `UnsupportedOperation.UnsupportedChangeInstanceFamily`, and the common ones ([`DescribeInstancesModificationError`](super::errors::DescribeInstancesModificationError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstancesModification>
+    ///
     /// Wire action `DescribeInstancesModification`, version 2017-03-12. Request: [`DescribeInstancesModificationRequest`](super::types::DescribeInstancesModificationRequest); response: [`DescribeInstancesModificationResponse`](super::types::DescribeInstancesModificationResponse); errors: [`DescribeInstancesModificationError`](super::errors::DescribeInstancesModificationError).
     pub fn describe_instances_modification(
         &self,
@@ -1897,6 +2212,14 @@ impl Client {
         self.call(super::types::DescribeInstancesModificationRequest::default())
     }
     /// Describe instances operation limit.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::DescribeInstancesOperationLimitRequest::instance_ids), [`Operation`](super::types::DescribeInstancesOperationLimitRequest::operation).
+    /// - Errors: `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, and the common ones ([`DescribeInstancesOperationLimitError`](super::errors::DescribeInstancesOperationLimitError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstancesOperationLimit>
     ///
     /// Wire action `DescribeInstancesOperationLimit`, version 2017-03-12. Request: [`DescribeInstancesOperationLimitRequest`](super::types::DescribeInstancesOperationLimitRequest); response: [`DescribeInstancesOperationLimitResponse`](super::types::DescribeInstancesOperationLimitResponse); errors: [`DescribeInstancesOperationLimitError`](super::errors::DescribeInstancesOperationLimitError).
     pub fn describe_instances_operation_limit(
@@ -1910,7 +2233,14 @@ impl Client {
     ///
     /// Page with Offset and Limit (default 20, at most 100). It is a light way to wait for an instance to reach a state, such as RUNNING after RunInstances; it does not report LatestOperationState, for which use DescribeInstances.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`InstanceStatusSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `InstanceStatusSet`, 100 per page unless [`Limit`](super::types::DescribeInstancesStatusRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `InternalServerError`, `InvalidFilter`, `InvalidInstanceId.Malformed`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation`, and the common ones ([`DescribeInstancesStatusError`](super::errors::DescribeInstancesStatusError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInstancesStatus>
     ///
     /// Wire action `DescribeInstancesStatus`, version 2017-03-12. Request: [`DescribeInstancesStatusRequest`](super::types::DescribeInstancesStatusRequest); response: [`DescribeInstancesStatusResponse`](super::types::DescribeInstancesStatusResponse); errors: [`DescribeInstancesStatusError`](super::errors::DescribeInstancesStatusError).
     pub fn describe_instances_status(
@@ -1920,6 +2250,14 @@ impl Client {
     }
     /// Describe internet charge type configs.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InternalServerError`, `InvalidFilter`, `InvalidInstanceId.Malformed`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation`, and the common ones ([`DescribeInternetChargeTypeConfigsError`](super::errors::DescribeInternetChargeTypeConfigsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeInternetChargeTypeConfigs>
+    ///
     /// Wire action `DescribeInternetChargeTypeConfigs`, version 2017-03-12. Request: [`DescribeInternetChargeTypeConfigsRequest`](super::types::DescribeInternetChargeTypeConfigsRequest); response: [`DescribeInternetChargeTypeConfigsResponse`](super::types::DescribeInternetChargeTypeConfigsResponse); errors: [`DescribeInternetChargeTypeConfigsError`](super::errors::DescribeInternetChargeTypeConfigsError).
     pub fn describe_internet_charge_type_configs(
         &self,
@@ -1928,7 +2266,14 @@ impl Client {
     }
     /// Describe key pairs.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`KeyPairSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `KeyPairSet`, 100 per page unless [`Limit`](super::types::DescribeKeyPairsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `InternalServerError`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidKeyPair.LimitExceeded`, `InvalidKeyPairId.Malformed`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValueLimit`, `InvalidParameterValueOffset`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation`, and the common ones ([`DescribeKeyPairsError`](super::errors::DescribeKeyPairsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeKeyPairs>
     ///
     /// Wire action `DescribeKeyPairs`, version 2017-03-12. Request: [`DescribeKeyPairsRequest`](super::types::DescribeKeyPairsRequest); response: [`DescribeKeyPairsResponse`](super::types::DescribeKeyPairsResponse); errors: [`DescribeKeyPairsError`](super::errors::DescribeKeyPairsError).
     pub fn describe_key_pairs(
@@ -1938,7 +2283,14 @@ impl Client {
     }
     /// Describe launch template versions.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`LaunchTemplateVersionSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `LaunchTemplateVersionSet`, 100 per page unless [`Limit`](super::types::DescribeLaunchTemplateVersionsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`LaunchTemplateId`](super::types::DescribeLaunchTemplateVersionsRequest::launch_template_id).
+    /// - Errors: `InternalError`, `InternalServerError`, `InvalidParameter`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.NotSupported`, `MissingParameter`, `UnauthorizedOperation`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnknownParameter`, `UnsupportedOperation`, and the common ones ([`DescribeLaunchTemplateVersionsError`](super::errors::DescribeLaunchTemplateVersionsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeLaunchTemplateVersions>
     ///
     /// Wire action `DescribeLaunchTemplateVersions`, version 2017-03-12. Request: [`DescribeLaunchTemplateVersionsRequest`](super::types::DescribeLaunchTemplateVersionsRequest); response: [`DescribeLaunchTemplateVersionsResponse`](super::types::DescribeLaunchTemplateVersionsResponse); errors: [`DescribeLaunchTemplateVersionsError`](super::errors::DescribeLaunchTemplateVersionsError).
     pub fn describe_launch_template_versions(
@@ -1948,7 +2300,14 @@ impl Client {
     }
     /// Describe launch templates.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`LaunchTemplateSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `LaunchTemplateSet`, 100 per page unless [`Limit`](super::types::DescribeLaunchTemplatesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidParameter`, `InvalidParameterValue.InvalidLaunchTemplateName`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `UnknownParameter`, `UnsupportedOperation`, and the common ones ([`DescribeLaunchTemplatesError`](super::errors::DescribeLaunchTemplatesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeLaunchTemplates>
     ///
     /// Wire action `DescribeLaunchTemplates`, version 2017-03-12. Request: [`DescribeLaunchTemplatesRequest`](super::types::DescribeLaunchTemplatesRequest); response: [`DescribeLaunchTemplatesResponse`](super::types::DescribeLaunchTemplatesResponse); errors: [`DescribeLaunchTemplatesError`](super::errors::DescribeLaunchTemplatesError).
     pub fn describe_launch_templates(
@@ -1958,11 +2317,28 @@ impl Client {
     }
     /// Describe regions.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Regionless: sent without `X-TC-Region`.
+    /// - Required members: none.
+    /// - Errors: `UnsupportedOperation`, and the common ones ([`DescribeRegionsError`](super::errors::DescribeRegionsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeRegions>
+    ///
     /// Wire action `DescribeRegions`, version 2017-03-12. Request: [`DescribeRegionsRequest`](super::types::DescribeRegionsRequest); response: [`DescribeRegionsResponse`](super::types::DescribeRegionsResponse); errors: [`DescribeRegionsError`](super::errors::DescribeRegionsError).
     pub fn describe_regions(&self) -> super::Call<super::types::DescribeRegionsRequest> {
         self.call(super::types::DescribeRegionsRequest::default())
     }
     /// Describe resource pool pack instances.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DedicatedResourcePackIds`](super::types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids).
+    /// - Errors: `InternalServerError`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.ResourcePoolPackIdMalformed`, `MissingParameter`, `UnauthorizedOperation`, `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, and the common ones ([`DescribeResourcePoolPackInstancesError`](super::errors::DescribeResourcePoolPackInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeResourcePoolPackInstances>
     ///
     /// Wire action `DescribeResourcePoolPackInstances`, version 2017-03-12. Request: [`DescribeResourcePoolPackInstancesRequest`](super::types::DescribeResourcePoolPackInstancesRequest); response: [`DescribeResourcePoolPackInstancesResponse`](super::types::DescribeResourcePoolPackInstancesResponse); errors: [`DescribeResourcePoolPackInstancesError`](super::errors::DescribeResourcePoolPackInstancesError).
     pub fn describe_resource_pool_pack_instances(
@@ -1972,6 +2348,14 @@ impl Client {
     }
     /// Describe resource pool pack type configs.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Filters`](super::types::DescribeResourcePoolPackTypeConfigsRequest::filters).
+    /// - Errors: `InternalServerError`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`, `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, and the common ones ([`DescribeResourcePoolPackTypeConfigsError`](super::errors::DescribeResourcePoolPackTypeConfigsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeResourcePoolPackTypeConfigs>
+    ///
     /// Wire action `DescribeResourcePoolPackTypeConfigs`, version 2017-03-12. Request: [`DescribeResourcePoolPackTypeConfigsRequest`](super::types::DescribeResourcePoolPackTypeConfigsRequest); response: [`DescribeResourcePoolPackTypeConfigsResponse`](super::types::DescribeResourcePoolPackTypeConfigsResponse); errors: [`DescribeResourcePoolPackTypeConfigsError`](super::errors::DescribeResourcePoolPackTypeConfigsError).
     pub fn describe_resource_pool_pack_type_configs(
         &self,
@@ -1980,7 +2364,14 @@ impl Client {
     }
     /// Describe resource pool packs.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `NextToken`, as `.by_page()` or `.by_item()` (`DedicatedResourcePackSet`) streams, 100 per page unless the request's `MaxResults` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `NextToken`, items in `DedicatedResourcePackSet`, 100 per page unless [`MaxResults`](super::types::DescribeResourcePoolPacksRequest::max_results) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: `InternalServerError`, `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ResourcePoolPackIdMalformed`, `InvalidZone.MismatchRegion`, `MissingParameter`, `UnauthorizedOperation`, `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, and the common ones ([`DescribeResourcePoolPacksError`](super::errors::DescribeResourcePoolPacksError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeResourcePoolPacks>
     ///
     /// Wire action `DescribeResourcePoolPacks`, version 2017-03-12. Request: [`DescribeResourcePoolPacksRequest`](super::types::DescribeResourcePoolPacksRequest); response: [`DescribeResourcePoolPacksResponse`](super::types::DescribeResourcePoolPacksResponse); errors: [`DescribeResourcePoolPacksError`](super::errors::DescribeResourcePoolPacksError).
     pub fn describe_resource_pool_packs(
@@ -1990,7 +2381,14 @@ impl Client {
     }
     /// Describe task info.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RepairTaskInfoSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RepairTaskInfoSet`, 100 per page unless [`Limit`](super::types::DescribeTaskInfoRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`Limit`](super::types::DescribeTaskInfoRequest::limit), [`Offset`](super::types::DescribeTaskInfoRequest::offset).
+    /// - Errors: `InternalError`, `InvalidParameterValue`, `UnauthorizedOperation`, and the common ones ([`DescribeTaskInfoError`](super::errors::DescribeTaskInfoError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeTaskInfo>
     ///
     /// Wire action `DescribeTaskInfo`, version 2017-03-12. Request: [`DescribeTaskInfoRequest`](super::types::DescribeTaskInfoRequest); response: [`DescribeTaskInfoResponse`](super::types::DescribeTaskInfoResponse); errors: [`DescribeTaskInfoError`](super::errors::DescribeTaskInfoError).
     pub fn describe_task_info(
@@ -2000,6 +2398,14 @@ impl Client {
     }
     /// Describe zone instance config infos.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InvalidFilter`, `InvalidFilterValue.LimitExceeded`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceType.Malformed`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `InvalidRegion.NotFound`, `InvalidZone.MismatchRegion`, `ResourceInsufficient.AvailabilityZoneSoldOut`, `UnsupportedOperation`, `UnsupportedOperation.UnsupportedPool`, and the common ones ([`DescribeZoneInstanceConfigInfosError`](super::errors::DescribeZoneInstanceConfigInfosError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeZoneInstanceConfigInfos>
+    ///
     /// Wire action `DescribeZoneInstanceConfigInfos`, version 2017-03-12. Request: [`DescribeZoneInstanceConfigInfosRequest`](super::types::DescribeZoneInstanceConfigInfosRequest); response: [`DescribeZoneInstanceConfigInfosResponse`](super::types::DescribeZoneInstanceConfigInfosResponse); errors: [`DescribeZoneInstanceConfigInfosError`](super::errors::DescribeZoneInstanceConfigInfosError).
     pub fn describe_zone_instance_config_infos(
         &self,
@@ -2008,11 +2414,27 @@ impl Client {
     }
     /// Describe zones.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `InvalidFilter`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `UnsupportedOperation`, and the common ones ([`DescribeZonesError`](super::errors::DescribeZonesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DescribeZones>
+    ///
     /// Wire action `DescribeZones`, version 2017-03-12. Request: [`DescribeZonesRequest`](super::types::DescribeZonesRequest); response: [`DescribeZonesResponse`](super::types::DescribeZonesResponse); errors: [`DescribeZonesError`](super::errors::DescribeZonesError).
     pub fn describe_zones(&self) -> super::Call<super::types::DescribeZonesRequest> {
         self.call(super::types::DescribeZonesRequest::default())
     }
     /// Disassociate instances key pairs.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::DisassociateInstancesKeyPairsRequest::instance_ids), [`KeyIds`](super::types::DisassociateInstancesKeyPairsRequest::key_ids).
+    /// - Errors: `FailedOperation.DisassociateKeyPairFailed`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidKeyPairId.Malformed`, `InvalidKeyPairId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceOsWindows`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`DisassociateInstancesKeyPairsError`](super::errors::DisassociateInstancesKeyPairsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DisassociateInstancesKeyPairs>
     ///
     /// Wire action `DisassociateInstancesKeyPairs`, version 2017-03-12. Request: [`DisassociateInstancesKeyPairsRequest`](super::types::DisassociateInstancesKeyPairsRequest); response: [`DisassociateInstancesKeyPairsResponse`](super::types::DisassociateInstancesKeyPairsResponse); errors: [`DisassociateInstancesKeyPairsError`](super::errors::DisassociateInstancesKeyPairsError).
     pub fn disassociate_instances_key_pairs(
@@ -2022,6 +2444,14 @@ impl Client {
     }
     /// Disassociate security groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupIds`](super::types::DisassociateSecurityGroupsRequest::security_group_ids), [`InstanceIds`](super::types::DisassociateSecurityGroupsRequest::instance_ids).
+    /// - Errors: `FailedOperation.SecurityGroupActionFailed`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidSecurityGroupId.NotFound`, `InvalidSgId.Malformed`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `SecGroupActionFailure`, `UnsupportedOperation`, and the common ones ([`DisassociateSecurityGroupsError`](super::errors::DisassociateSecurityGroupsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=DisassociateSecurityGroups>
+    ///
     /// Wire action `DisassociateSecurityGroups`, version 2017-03-12. Request: [`DisassociateSecurityGroupsRequest`](super::types::DisassociateSecurityGroupsRequest); response: [`DisassociateSecurityGroupsResponse`](super::types::DisassociateSecurityGroupsResponse); errors: [`DisassociateSecurityGroupsError`](super::errors::DisassociateSecurityGroupsError).
     pub fn disassociate_security_groups(
         &self,
@@ -2029,6 +2459,14 @@ impl Client {
         self.call(super::types::DisassociateSecurityGroupsRequest::default())
     }
     /// Enter rescue mode.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::EnterRescueModeRequest::instance_id), [`Password`](super::types::EnterRescueModeRequest::password).
+    /// - Errors: `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidPassword`, `InvalidPassword`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.ArmArchitecture`, `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`EnterRescueModeError`](super::errors::EnterRescueModeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=EnterRescueMode>
     ///
     /// Wire action `EnterRescueMode`, version 2017-03-12. Request: [`EnterRescueModeRequest`](super::types::EnterRescueModeRequest); response: [`EnterRescueModeResponse`](super::types::EnterRescueModeResponse); errors: [`EnterRescueModeError`](super::errors::EnterRescueModeError).
     pub fn enter_rescue_mode(
@@ -2038,11 +2476,27 @@ impl Client {
     }
     /// Exit rescue mode.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::ExitRescueModeRequest::instance_id).
+    /// - Errors: `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.InstanceIdMalformed`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, and the common ones ([`ExitRescueModeError`](super::errors::ExitRescueModeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ExitRescueMode>
+    ///
     /// Wire action `ExitRescueMode`, version 2017-03-12. Request: [`ExitRescueModeRequest`](super::types::ExitRescueModeRequest); response: [`ExitRescueModeResponse`](super::types::ExitRescueModeResponse); errors: [`ExitRescueModeError`](super::errors::ExitRescueModeError).
     pub fn exit_rescue_mode(&self) -> super::Call<super::types::ExitRescueModeRequest> {
         self.call(super::types::ExitRescueModeRequest::default())
     }
     /// Export images.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BucketName`](super::types::ExportImagesRequest::bucket_name).
+    /// - Errors: `AuthFailure.CamRoleNameAuthenticateFailed`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidParameter.ImageIdsSnapshotIdsMustOne`, `InvalidParameter.SnapshotNotFound`, `InvalidParameterValue.BucketNotFound`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidBucketPermissionForExport`, `InvalidParameterValue.InvalidFileNamePrefixList`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageOsName`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MissingLocationCosEndpoint`, `InvalidParameterValue.TooLarge`, `LimitExceeded.ExportImageTaskLimitExceeded`, `UnsupportedOperation.EncryptedImagesNotSupported`, `UnsupportedOperation.ImageTooLargeExportUnsupported`, `UnsupportedOperation.MarketImageExportUnsupported`, `UnsupportedOperation.PublicImageExportUnsupported`, `UnsupportedOperation.RedHatImageExportUnsupported`, `UnsupportedOperation.SharedImageExportUnsupported`, `UnsupportedOperation.WindowsImageExportUnsupported`, and the common ones ([`ExportImagesError`](super::errors::ExportImagesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ExportImages>
     ///
     /// Wire action `ExportImages`, version 2017-03-12. Request: [`ExportImagesRequest`](super::types::ExportImagesRequest); response: [`ExportImagesResponse`](super::types::ExportImagesResponse); errors: [`ExportImagesError`](super::errors::ExportImagesError).
     pub fn export_images(&self) -> super::Call<super::types::ExportImagesRequest> {
@@ -2050,11 +2504,27 @@ impl Client {
     }
     /// Import image.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Architecture`](super::types::ImportImageRequest::architecture), [`OsType`](super::types::ImportImageRequest::os_type), [`OsVersion`](super::types::ImportImageRequest::os_version), [`ImageUrl`](super::types::ImportImageRequest::image_url), [`ImageName`](super::types::ImportImageRequest::image_name).
+    /// - Errors: `ImageQuotaLimitExceeded`, `InvalidImageName.Duplicate`, `InvalidImageOsType.Unsupported`, `InvalidImageOsVersion.Unsupported`, `InvalidParameter.InvalidParameterUrlError`, `InvalidParameterValue.ISOMustImportByForce`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidBootMode`, `InvalidParameterValue.InvalidImageFamily`, `InvalidParameterValue.InvalidLicenseType`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.TooLarge`, `OperationDenied.InnerUserProhibitAction`, `RegionAbilityLimit.UnsupportedToImportImage`, and the common ones ([`ImportImageError`](super::errors::ImportImageError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ImportImage>
+    ///
     /// Wire action `ImportImage`, version 2017-03-12. Request: [`ImportImageRequest`](super::types::ImportImageRequest); response: [`ImportImageResponse`](super::types::ImportImageResponse); errors: [`ImportImageError`](super::errors::ImportImageError).
     pub fn import_image(&self) -> super::Call<super::types::ImportImageRequest> {
         self.call(super::types::ImportImageRequest::default())
     }
     /// Import instances action timer.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ImportInstancesActionTimerRequest::instance_ids), [`ActionTimer`](super::types::ImportInstancesActionTimerRequest::action_timer).
+    /// - Errors: `FailedOperation.MutActionTimerExist`, `InvalidInstanceId.NotFound`, `InvalidParameter`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.LimitExceeded`, `UnsupportedOperation.NotSupportImportInstancesActionTimer`, and the common ones ([`ImportInstancesActionTimerError`](super::errors::ImportInstancesActionTimerError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ImportInstancesActionTimer>
     ///
     /// Wire action `ImportInstancesActionTimer`, version 2017-03-12. Request: [`ImportInstancesActionTimerRequest`](super::types::ImportInstancesActionTimerRequest); response: [`ImportInstancesActionTimerResponse`](super::types::ImportInstancesActionTimerResponse); errors: [`ImportInstancesActionTimerError`](super::errors::ImportInstancesActionTimerError).
     pub fn import_instances_action_timer(
@@ -2064,11 +2534,27 @@ impl Client {
     }
     /// Import key pair.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`KeyName`](super::types::ImportKeyPairRequest::key_name), [`ProjectId`](super::types::ImportKeyPairRequest::project_id), [`PublicKey`](super::types::ImportKeyPairRequest::public_key).
+    /// - Errors: `InternalServerError`, `InvalidKeyPair.LimitExceeded`, `InvalidKeyPairName.Duplicate`, `InvalidKeyPairNameEmpty`, `InvalidKeyPairNameIncludeIllegalChar`, `InvalidKeyPairNameTooLong`, `InvalidParameterValue`, `InvalidProjectId.NotFound`, `InvalidPublicKey.Duplicate`, `InvalidPublicKey.Malformed`, `LimitExceeded.TagResourceQuota`, `MissingParameter`, and the common ones ([`ImportKeyPairError`](super::errors::ImportKeyPairError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ImportKeyPair>
+    ///
     /// Wire action `ImportKeyPair`, version 2017-03-12. Request: [`ImportKeyPairRequest`](super::types::ImportKeyPairRequest); response: [`ImportKeyPairResponse`](super::types::ImportKeyPairResponse); errors: [`ImportKeyPairError`](super::errors::ImportKeyPairError).
     pub fn import_key_pair(&self) -> super::Call<super::types::ImportKeyPairRequest> {
         self.call(super::types::ImportKeyPairRequest::default())
     }
     /// Inquire price purchase resource pool packs.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Zone`](super::types::InquirePricePurchaseResourcePoolPacksRequest::zone), [`InstanceType`](super::types::InquirePricePurchaseResourcePoolPacksRequest::instance_type), [`InstanceCount`](super::types::InquirePricePurchaseResourcePoolPacksRequest::instance_count), [`Period`](super::types::InquirePricePurchaseResourcePoolPacksRequest::period).
+    /// - Errors: `InternalServerError`, `InvalidInstanceType.Malformed`, `InvalidParameter`, `InvalidParameter.InstanceTypeNotSupport`, `InvalidParameterValue`, `InvalidParameterValue.Range`, `InvalidPeriod`, `InvalidZone.MismatchRegion`, `MissingParameter`, `UnauthorizedOperation`, `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, and the common ones ([`InquirePricePurchaseResourcePoolPacksError`](super::errors::InquirePricePurchaseResourcePoolPacksError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquirePricePurchaseResourcePoolPacks>
     ///
     /// Wire action `InquirePricePurchaseResourcePoolPacks`, version 2017-03-12. Request: [`InquirePricePurchaseResourcePoolPacksRequest`](super::types::InquirePricePurchaseResourcePoolPacksRequest); response: [`InquirePricePurchaseResourcePoolPacksResponse`](super::types::InquirePricePurchaseResourcePoolPacksResponse); errors: [`InquirePricePurchaseResourcePoolPacksError`](super::errors::InquirePricePurchaseResourcePoolPacksError).
     pub fn inquire_price_purchase_resource_pool_packs(
@@ -2078,6 +2564,14 @@ impl Client {
     }
     /// Inquiry price modify instances charge type.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids), [`InstanceChargeType`](super::types::InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type).
+    /// - Errors: `AccountQualificationRestrictions`, `FailedOperation.InquiryPriceFailed`, `FailedOperation.InquiryRefundPriceFailed`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidInstanceTypeUnderwrite`, `InvalidParameterValue.LimitExceeded`, `InvalidPeriod`, `InvalidPermission`, `LimitExceeded.InstanceTypeBandwidth`, `MissingParameter`, `ResourceInsufficient.CloudDiskUnavailable`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceMixedZoneType`, and the common ones ([`InquiryPriceModifyInstancesChargeTypeError`](super::errors::InquiryPriceModifyInstancesChargeTypeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceModifyInstancesChargeType>
+    ///
     /// Wire action `InquiryPriceModifyInstancesChargeType`, version 2017-03-12. Request: [`InquiryPriceModifyInstancesChargeTypeRequest`](super::types::InquiryPriceModifyInstancesChargeTypeRequest); response: [`InquiryPriceModifyInstancesChargeTypeResponse`](super::types::InquiryPriceModifyInstancesChargeTypeResponse); errors: [`InquiryPriceModifyInstancesChargeTypeError`](super::errors::InquiryPriceModifyInstancesChargeTypeError).
     pub fn inquiry_price_modify_instances_charge_type(
         &self,
@@ -2085,6 +2579,14 @@ impl Client {
         self.call(super::types::InquiryPriceModifyInstancesChargeTypeRequest::default())
     }
     /// Inquiry price renew hosts.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`HostIds`](super::types::InquiryPriceRenewHostsRequest::host_ids), [`HostChargePrepaid`](super::types::InquiryPriceRenewHostsRequest::host_charge_prepaid).
+    /// - Errors: `InvalidHost.NotSupported`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidPeriod`, and the common ones ([`InquiryPriceRenewHostsError`](super::errors::InquiryPriceRenewHostsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceRenewHosts>
     ///
     /// Wire action `InquiryPriceRenewHosts`, version 2017-03-12. Request: [`InquiryPriceRenewHostsRequest`](super::types::InquiryPriceRenewHostsRequest); response: [`InquiryPriceRenewHostsResponse`](super::types::InquiryPriceRenewHostsResponse); errors: [`InquiryPriceRenewHostsError`](super::errors::InquiryPriceRenewHostsError).
     pub fn inquiry_price_renew_hosts(
@@ -2094,6 +2596,14 @@ impl Client {
     }
     /// Inquiry price renew instances.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::InquiryPriceRenewInstancesRequest::instance_ids), [`InstanceChargePrepaid`](super::types::InquiryPriceRenewInstancesRequest::instance_charge_prepaid).
+    /// - Errors: `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InstanceNotSupportedMixPricingModel`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.Range`, `InvalidPeriod`, `MissingParameter`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceUnavailable`, `UnsupportedOperation.InstanceMixedZoneType`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InvalidDiskBackupQuota`, `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, and the common ones ([`InquiryPriceRenewInstancesError`](super::errors::InquiryPriceRenewInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceRenewInstances>
+    ///
     /// Wire action `InquiryPriceRenewInstances`, version 2017-03-12. Request: [`InquiryPriceRenewInstancesRequest`](super::types::InquiryPriceRenewInstancesRequest); response: [`InquiryPriceRenewInstancesResponse`](super::types::InquiryPriceRenewInstancesResponse); errors: [`InquiryPriceRenewInstancesError`](super::errors::InquiryPriceRenewInstancesError).
     pub fn inquiry_price_renew_instances(
         &self,
@@ -2102,6 +2612,14 @@ impl Client {
     }
     /// Inquiry price reset instance.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceId`](super::types::InquiryPriceResetInstanceRequest::instance_id).
+    /// - Errors: `FailedOperation.InquiryPriceFailed`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageIdForRetsetInstance`, `InvalidParameterValue.InvalidImageOsName`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MissingParameter.MonitorService`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, `UnsupportedOperation.InvalidImageLicenseTypeForReset`, `UnsupportedOperation.ModifyEncryptionNotSupported`, `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, and the common ones ([`InquiryPriceResetInstanceError`](super::errors::InquiryPriceResetInstanceError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceResetInstance>
+    ///
     /// Wire action `InquiryPriceResetInstance`, version 2017-03-12. Request: [`InquiryPriceResetInstanceRequest`](super::types::InquiryPriceResetInstanceRequest); response: [`InquiryPriceResetInstanceResponse`](super::types::InquiryPriceResetInstanceResponse); errors: [`InquiryPriceResetInstanceError`](super::errors::InquiryPriceResetInstanceError).
     pub fn inquiry_price_reset_instance(
         &self,
@@ -2109,6 +2627,14 @@ impl Client {
         self.call(super::types::InquiryPriceResetInstanceRequest::default())
     }
     /// Inquiry price reset instances internet max bandwidth.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids), [`InternetAccessible`](super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::internet_accessible).
+    /// - Errors: `FailedOperation.InquiryPriceFailed`, `FailedOperation.NotFoundEIP`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameter`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.Range`, `InvalidPermission`, `MissingParameter`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, and the common ones ([`InquiryPriceResetInstancesInternetMaxBandwidthError`](super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceResetInstancesInternetMaxBandwidth>
     ///
     /// Wire action `InquiryPriceResetInstancesInternetMaxBandwidth`, version 2017-03-12. Request: [`InquiryPriceResetInstancesInternetMaxBandwidthRequest`](super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest); response: [`InquiryPriceResetInstancesInternetMaxBandwidthResponse`](super::types::InquiryPriceResetInstancesInternetMaxBandwidthResponse); errors: [`InquiryPriceResetInstancesInternetMaxBandwidthError`](super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError).
     pub fn inquiry_price_reset_instances_internet_max_bandwidth(
@@ -2122,6 +2648,14 @@ impl Client {
     }
     /// Inquiry price reset instances type.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::InquiryPriceResetInstancesTypeRequest::instance_ids), [`InstanceType`](super::types::InquiryPriceResetInstancesTypeRequest::instance_type).
+    /// - Errors: `FailedOperation.InquiryRefundPriceFailed`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidHostId.Malformed`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceType.Malformed`, `InvalidParameter`, `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, `InvalidParameter.HostIdInstanceTypeNotSupport`, `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, `InvalidParameter.InstanceTypeSupportedHostNotFound`, `InvalidParameterValue`, `InvalidParameterValue.BasicNetworkInstanceFamily`, `InvalidParameterValue.GPUInstanceFamily`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidInstanceSource`, `InvalidParameterValue.LimitExceeded`, `InvalidPeriod`, `InvalidPermission`, `InvalidProjectId.NotFound`, `InvalidZone.MismatchRegion`, `LimitExceeded.EipNumLimit`, `LimitExceeded.EniNumLimit`, `LimitExceeded.InstanceTypeBandwidth`, `MissingParameter`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnsupportedOperation.HeterogeneousChangeInstanceFamily`, `UnsupportedOperation.InstanceMixedResetInstanceType`, `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`, `UnsupportedOperation.OriginalInstanceTypeInvalid`, `UnsupportedOperation.StoppedModeStopCharging`, `UnsupportedOperation.StoppedModeStopChargingSameFamily`, `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`, `UnsupportedOperation.UnsupportedChangeInstanceFamily`, `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`, `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`, and the common ones ([`InquiryPriceResetInstancesTypeError`](super::errors::InquiryPriceResetInstancesTypeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceResetInstancesType>
+    ///
     /// Wire action `InquiryPriceResetInstancesType`, version 2017-03-12. Request: [`InquiryPriceResetInstancesTypeRequest`](super::types::InquiryPriceResetInstancesTypeRequest); response: [`InquiryPriceResetInstancesTypeResponse`](super::types::InquiryPriceResetInstancesTypeResponse); errors: [`InquiryPriceResetInstancesTypeError`](super::errors::InquiryPriceResetInstancesTypeError).
     pub fn inquiry_price_reset_instances_type(
         &self,
@@ -2129,6 +2663,14 @@ impl Client {
         self.call(super::types::InquiryPriceResetInstancesTypeRequest::default())
     }
     /// Inquiry price resize instance disks.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceId`](super::types::InquiryPriceResizeInstanceDisksRequest::instance_id).
+    /// - Errors: `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.SnapshotIdMalformed`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MissingParameter.AtLeastOne`, `ResourceInsufficient.CloudDiskUnavailable`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InvalidDisk`, `UnsupportedOperation.LocalDiskMigratingToCloudDisk`, and the common ones ([`InquiryPriceResizeInstanceDisksError`](super::errors::InquiryPriceResizeInstanceDisksError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceResizeInstanceDisks>
     ///
     /// Wire action `InquiryPriceResizeInstanceDisks`, version 2017-03-12. Request: [`InquiryPriceResizeInstanceDisksRequest`](super::types::InquiryPriceResizeInstanceDisksRequest); response: [`InquiryPriceResizeInstanceDisksResponse`](super::types::InquiryPriceResizeInstanceDisksResponse); errors: [`InquiryPriceResizeInstanceDisksError`](super::errors::InquiryPriceResizeInstanceDisksError).
     pub fn inquiry_price_resize_instance_disks(
@@ -2138,6 +2680,14 @@ impl Client {
     }
     /// Inquiry price run instances.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Idempotency token: [`ClientToken`](super::types::InquiryPriceRunInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Placement`](super::types::InquiryPriceRunInstancesRequest::placement), [`ImageId`](super::types::InquiryPriceRunInstancesRequest::image_id).
+    /// - Errors: `AccountQualificationRestrictions`, `AuthFailure.CamRoleNameAuthenticateFailed`, `FailedOperation.DisasterRecoverGroupNotFound`, `FailedOperation.IllegalTagKey`, `FailedOperation.IllegalTagValue`, `FailedOperation.InquiryPriceFailed`, `FailedOperation.SnapshotSizeLargerThanDataSize`, `FailedOperation.TagKeyReserved`, `FailedOperation.TatAgentNotSupport`, `InstancesQuotaLimitExceeded`, `InternalError.TradeUnknownError`, `InvalidClientToken.TooLong`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstanceName.TooLong`, `InvalidInstanceType.Malformed`, `InvalidParameter.EdgeZoneMissInternetAccessible`, `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, `InvalidParameter.HostIdInstanceTypeNotSupport`, `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InstanceTypeSupportedHostNotFound`, `InvalidParameter.InternetAccessibleNotSupported`, `InvalidParameter.OnlySupportForEdgeZone`, `InvalidParameter.SnapshotNotFound`, `InvalidParameter.SpecialParameterForSpecialAccount`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.BandwidthPackageIdMalformed`, `InvalidParameterValue.BandwidthPackageIdNotFound`, `InvalidParameterValue.BandwidthPackageIspNotMatch`, `InvalidParameterValue.BandwidthPackageZoneNotMatch`, `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, `InvalidParameterValue.DuplicateTags`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, `InvalidParameterValue.InsufficientPrice`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageFormat`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageOsName`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidInstanceTypePeriodicContract`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.IspNotSupportForEdgeZone`, `InvalidParameterValue.IspValueRepeated`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.Range`, `InvalidParameterValue.RequiredLocationImage`, `InvalidParameterValue.SnapshotIdMalformed`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.TagQuotaLimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPassword`, `InvalidPeriod`, `InvalidPermission`, `InvalidProjectId.NotFound`, `InvalidZone.MismatchRegion`, `LimitExceeded.DisasterRecoverGroup`, `LimitExceeded.InstanceEniNumLimit`, `MissingParameter`, `MissingParameter.MonitorService`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceNotFound.HpcCluster`, `ResourceNotFound.NoDefaultCbs`, `ResourceNotFound.NoDefaultCbsWithReason`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, `UnsupportedOperation.InvalidDisk`, `UnsupportedOperation.InvalidRegionDiskEncrypt`, `UnsupportedOperation.NoInstanceTypeSupportSpot`, `UnsupportedOperation.NotSupportImportInstancesActionTimer`, `UnsupportedOperation.OnlyForPrepaidAccount`, `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, `UnsupportedOperation.SpotUnsupportedRegion`, `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, `UnsupportedOperation.UnsupportedInternationalUser`, and the common ones ([`InquiryPriceRunInstancesError`](super::errors::InquiryPriceRunInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceRunInstances>
+    ///
     /// Wire action `InquiryPriceRunInstances`, version 2017-03-12. Request: [`InquiryPriceRunInstancesRequest`](super::types::InquiryPriceRunInstancesRequest); response: [`InquiryPriceRunInstancesResponse`](super::types::InquiryPriceRunInstancesResponse); errors: [`InquiryPriceRunInstancesError`](super::errors::InquiryPriceRunInstancesError).
     pub fn inquiry_price_run_instances(
         &self,
@@ -2145,6 +2695,14 @@ impl Client {
         self.call(super::types::InquiryPriceRunInstancesRequest::default())
     }
     /// Inquiry price terminate instances.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::InquiryPriceTerminateInstancesRequest::instance_ids).
+    /// - Errors: `FailedOperation.InquiryRefundPriceFailed`, `FailedOperation.Unreturnable`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceNotSupportedPrepaidInstance`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `MissingParameter`, `UnsupportedOperation.InstanceMixedPricingModel`, `UnsupportedOperation.InstanceMixedZoneType`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.Region`, and the common ones ([`InquiryPriceTerminateInstancesError`](super::errors::InquiryPriceTerminateInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=InquiryPriceTerminateInstances>
     ///
     /// Wire action `InquiryPriceTerminateInstances`, version 2017-03-12. Request: [`InquiryPriceTerminateInstancesRequest`](super::types::InquiryPriceTerminateInstancesRequest); response: [`InquiryPriceTerminateInstancesResponse`](super::types::InquiryPriceTerminateInstancesResponse); errors: [`InquiryPriceTerminateInstancesError`](super::errors::InquiryPriceTerminateInstancesError).
     pub fn inquiry_price_terminate_instances(
@@ -2154,6 +2712,14 @@ impl Client {
     }
     /// Modify chc attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ChcIds`](super::types::ModifyChcAttributeRequest::chc_ids).
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidHost.NotSupported`, `InvalidParameter`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.ChcNetworkEmpty`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.NotEmpty`, `InvalidPassword`, `InvalidSecurityGroupId.NotFound`, and the common ones ([`ModifyChcAttributeError`](super::errors::ModifyChcAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyChcAttribute>
+    ///
     /// Wire action `ModifyChcAttribute`, version 2017-03-12. Request: [`ModifyChcAttributeRequest`](super::types::ModifyChcAttributeRequest); response: [`ModifyChcAttributeResponse`](super::types::ModifyChcAttributeResponse); errors: [`ModifyChcAttributeError`](super::errors::ModifyChcAttributeError).
     pub fn modify_chc_attribute(
         &self,
@@ -2161,6 +2727,14 @@ impl Client {
         self.call(super::types::ModifyChcAttributeRequest::default())
     }
     /// Modify chc network mode.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ChcIds`](super::types::ModifyChcNetworkModeRequest::chc_ids), [`NetworkMode`](super::types::ModifyChcNetworkModeRequest::network_mode).
+    /// - Errors: `InvalidHost.NotSupported`, `InvalidParameterValue.ChcHostsNotFound`, `OperationDenied.ChcDeployConfigInvalid`, `OperationDenied.ChcHostStateNotSupported`, and the common ones ([`ModifyChcNetworkModeError`](super::errors::ModifyChcNetworkModeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyChcNetworkMode>
     ///
     /// Wire action `ModifyChcNetworkMode`, version 2017-03-12. Request: [`ModifyChcNetworkModeRequest`](super::types::ModifyChcNetworkModeRequest); response: [`ModifyChcNetworkModeResponse`](super::types::ModifyChcNetworkModeResponse); errors: [`ModifyChcNetworkModeError`](super::errors::ModifyChcNetworkModeError).
     pub fn modify_chc_network_mode(
@@ -2170,6 +2744,14 @@ impl Client {
     }
     /// Modify disaster recover group attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DisasterRecoverGroupId`](super::types::ModifyDisasterRecoverGroupAttributeRequest::disaster_recover_group_id), [`Name`](super::types::ModifyDisasterRecoverGroupAttributeRequest::name).
+    /// - Errors: `InvalidParameterValue.TooLong`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceNotFound.InvalidPlacementSet`, and the common ones ([`ModifyDisasterRecoverGroupAttributeError`](super::errors::ModifyDisasterRecoverGroupAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyDisasterRecoverGroupAttribute>
+    ///
     /// Wire action `ModifyDisasterRecoverGroupAttribute`, version 2017-03-12. Request: [`ModifyDisasterRecoverGroupAttributeRequest`](super::types::ModifyDisasterRecoverGroupAttributeRequest); response: [`ModifyDisasterRecoverGroupAttributeResponse`](super::types::ModifyDisasterRecoverGroupAttributeResponse); errors: [`ModifyDisasterRecoverGroupAttributeError`](super::errors::ModifyDisasterRecoverGroupAttributeError).
     pub fn modify_disaster_recover_group_attribute(
         &self,
@@ -2177,6 +2759,14 @@ impl Client {
         self.call(super::types::ModifyDisasterRecoverGroupAttributeRequest::default())
     }
     /// Modify hosts attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HostIds`](super::types::ModifyHostsAttributeRequest::host_ids).
+    /// - Errors: `InvalidHost.NotSupported`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidInstance.NotSupported`, and the common ones ([`ModifyHostsAttributeError`](super::errors::ModifyHostsAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyHostsAttribute>
     ///
     /// Wire action `ModifyHostsAttribute`, version 2017-03-12. Request: [`ModifyHostsAttributeRequest`](super::types::ModifyHostsAttributeRequest); response: [`ModifyHostsAttributeResponse`](super::types::ModifyHostsAttributeResponse); errors: [`ModifyHostsAttributeError`](super::errors::ModifyHostsAttributeError).
     pub fn modify_hosts_attribute(
@@ -2186,6 +2776,14 @@ impl Client {
     }
     /// Modify hpc cluster attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HpcClusterId`](super::types::ModifyHpcClusterAttributeRequest::hpc_cluster_id).
+    /// - Errors: `InvalidParameterValue`, `ResourceNotFound.HpcCluster`, and the common ones ([`ModifyHpcClusterAttributeError`](super::errors::ModifyHpcClusterAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyHpcClusterAttribute>
+    ///
     /// Wire action `ModifyHpcClusterAttribute`, version 2017-03-12. Request: [`ModifyHpcClusterAttributeRequest`](super::types::ModifyHpcClusterAttributeRequest); response: [`ModifyHpcClusterAttributeResponse`](super::types::ModifyHpcClusterAttributeResponse); errors: [`ModifyHpcClusterAttributeError`](super::errors::ModifyHpcClusterAttributeError).
     pub fn modify_hpc_cluster_attribute(
         &self,
@@ -2193,6 +2791,14 @@ impl Client {
         self.call(super::types::ModifyHpcClusterAttributeRequest::default())
     }
     /// Modify image attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ImageId`](super::types::ModifyImageAttributeRequest::image_id).
+    /// - Errors: `InvalidImageId.IncorrectState`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidImageName.Duplicate`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageFamily`, `InvalidParameterValue.TooLarge`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation.SharedImageModifyUnsupported`, and the common ones ([`ModifyImageAttributeError`](super::errors::ModifyImageAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyImageAttribute>
     ///
     /// Wire action `ModifyImageAttribute`, version 2017-03-12. Request: [`ModifyImageAttributeRequest`](super::types::ModifyImageAttributeRequest); response: [`ModifyImageAttributeResponse`](super::types::ModifyImageAttributeResponse); errors: [`ModifyImageAttributeError`](super::errors::ModifyImageAttributeError).
     pub fn modify_image_attribute(
@@ -2202,6 +2808,14 @@ impl Client {
     }
     /// Modify image share permission.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ImageId`](super::types::ModifyImageSharePermissionRequest::image_id), [`AccountIds`](super::types::ModifyImageSharePermissionRequest::account_ids), [`Permission`](super::types::ModifyImageSharePermissionRequest::permission).
+    /// - Errors: `FailedOperation.AccountAlreadyExists`, `FailedOperation.AccountIsYourSelf`, `FailedOperation.BYOLImageShareFailed`, `FailedOperation.NotMasterAccount`, `FailedOperation.QImageShareFailed`, `FailedOperation.RImageShareFailed`, `InvalidAccountId.NotFound`, `InvalidAccountIs.YourSelf`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.LimitExceeded`, `OverQuota`, `UnauthorizedOperation.ImageNotBelongToAccount`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation.EncryptedImagesNotSupported`, `UnsupportedOperation.LocationImageNotSupported`, and the common ones ([`ModifyImageSharePermissionError`](super::errors::ModifyImageSharePermissionError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyImageSharePermission>
+    ///
     /// Wire action `ModifyImageSharePermission`, version 2017-03-12. Request: [`ModifyImageSharePermissionRequest`](super::types::ModifyImageSharePermissionRequest); response: [`ModifyImageSharePermissionResponse`](super::types::ModifyImageSharePermissionResponse); errors: [`ModifyImageSharePermissionError`](super::errors::ModifyImageSharePermissionError).
     pub fn modify_image_share_permission(
         &self,
@@ -2209,6 +2823,14 @@ impl Client {
         self.call(super::types::ModifyImageSharePermissionRequest::default())
     }
     /// Modify instance disk type.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::ModifyInstanceDiskTypeRequest::instance_id).
+    /// - Errors: `AccountQualificationRestrictions`, `InternalError.TradeUnknownError`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameter`, `InvalidParameter.InvalidCloudDiskSoldOut`, `InvalidParameter.InvalidInstanceNotSupported`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LocalDiskSizeRange`, `InvalidPermission`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `ResourceInsufficient.CloudDiskSoldOut`, `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ModifyInstanceDiskTypeError`](super::errors::ModifyInstanceDiskTypeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstanceDiskType>
     ///
     /// Wire action `ModifyInstanceDiskType`, version 2017-03-12. Request: [`ModifyInstanceDiskTypeRequest`](super::types::ModifyInstanceDiskTypeRequest); response: [`ModifyInstanceDiskTypeResponse`](super::types::ModifyInstanceDiskTypeResponse); errors: [`ModifyInstanceDiskTypeError`](super::errors::ModifyInstanceDiskTypeError).
     pub fn modify_instance_disk_type(
@@ -2218,6 +2840,14 @@ impl Client {
     }
     /// Modify instances attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ModifyInstancesAttributeRequest::instance_ids).
+    /// - Errors: `AuthFailure.CamRoleNameAuthenticateFailed`, `FailedOperation.InvalidInstanceApplicationRole`, `FailedOperation.SecurityGroupActionFailed`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceName.TooLong`, `InvalidParameter.HostNameIllegal`, `InvalidParameterValue`, `InvalidParameterValue.CamRoleNameMalformed`, `InvalidParameterValue.IllegalHostName`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidSecurityGroupId.NotFound`, `LimitExceeded.AssociateUSGLimitExceeded`, `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, `LimitExceeded.SingleUSGQuota`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InstanceTypeNotSupportHighDensityModeSetting`, `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, `UnsupportedOperation.InstancesEnableJumboWithoutReboot`, `UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ModifyInstancesAttributeError`](super::errors::ModifyInstancesAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstancesAttribute>
+    ///
     /// Wire action `ModifyInstancesAttribute`, version 2017-03-12. Request: [`ModifyInstancesAttributeRequest`](super::types::ModifyInstancesAttributeRequest); response: [`ModifyInstancesAttributeResponse`](super::types::ModifyInstancesAttributeResponse); errors: [`ModifyInstancesAttributeError`](super::errors::ModifyInstancesAttributeError).
     pub fn modify_instances_attribute(
         &self,
@@ -2225,6 +2855,14 @@ impl Client {
         self.call(super::types::ModifyInstancesAttributeRequest::default())
     }
     /// Modify instances charge type.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ModifyInstancesChargeTypeRequest::instance_ids), [`InstanceChargeType`](super::types::ModifyInstancesChargeTypeRequest::instance_charge_type).
+    /// - Errors: `AccountQualificationRestrictions`, `FailedOperation.InvalidInstanceApplicationRoleEmr`, `FailedOperation.PromotionalPerioRestriction`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidInstanceTypeUnderwrite`, `InvalidParameterValue.LimitExceeded`, `InvalidPeriod`, `InvalidPermission`, `LimitExceeded.InstanceQuota`, `LimitExceeded.InstanceTypeBandwidth`, `MissingParameter`, `OperationDenied.InstanceOperationInProgress`, `ResourceInsufficient.CloudDiskUnavailable`, `UnsupportedOperation.CommercialImageChangeChargeType`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceMixedZoneType`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.RedHatInstanceUnsupported`, `UnsupportedOperation.UnderwriteDiscountGreaterThanPrepaidDiscount`, `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, and the common ones ([`ModifyInstancesChargeTypeError`](super::errors::ModifyInstancesChargeTypeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstancesChargeType>
     ///
     /// Wire action `ModifyInstancesChargeType`, version 2017-03-12. Request: [`ModifyInstancesChargeTypeRequest`](super::types::ModifyInstancesChargeTypeRequest); response: [`ModifyInstancesChargeTypeResponse`](super::types::ModifyInstancesChargeTypeResponse); errors: [`ModifyInstancesChargeTypeError`](super::errors::ModifyInstancesChargeTypeError).
     pub fn modify_instances_charge_type(
@@ -2234,6 +2872,14 @@ impl Client {
     }
     /// Modify instances disaster recover group.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids).
+    /// - Errors: `FailedOperation.AlreadyInDisasterRecoverGroup`, `FailedOperation.DisasterRecoverGroupNotFound`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.NotSupported`, `LimitExceeded.DisasterRecoverGroup`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `UnsupportedOperation.CbsRemoteSsdNotSupport`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.NoVpcNetwork`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ModifyInstancesDisasterRecoverGroupError`](super::errors::ModifyInstancesDisasterRecoverGroupError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstancesDisasterRecoverGroup>
+    ///
     /// Wire action `ModifyInstancesDisasterRecoverGroup`, version 2017-03-12. Request: [`ModifyInstancesDisasterRecoverGroupRequest`](super::types::ModifyInstancesDisasterRecoverGroupRequest); response: [`ModifyInstancesDisasterRecoverGroupResponse`](super::types::ModifyInstancesDisasterRecoverGroupResponse); errors: [`ModifyInstancesDisasterRecoverGroupError`](super::errors::ModifyInstancesDisasterRecoverGroupError).
     pub fn modify_instances_disaster_recover_group(
         &self,
@@ -2241,6 +2887,14 @@ impl Client {
         self.call(super::types::ModifyInstancesDisasterRecoverGroupRequest::default())
     }
     /// Modify instances project.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ModifyInstancesProjectRequest::instance_ids), [`ProjectId`](super::types::ModifyInstancesProjectRequest::project_id).
+    /// - Errors: `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidProjectId.NotFound`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceStateIsolating`, and the common ones ([`ModifyInstancesProjectError`](super::errors::ModifyInstancesProjectError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstancesProject>
     ///
     /// Wire action `ModifyInstancesProject`, version 2017-03-12. Request: [`ModifyInstancesProjectRequest`](super::types::ModifyInstancesProjectRequest); response: [`ModifyInstancesProjectResponse`](super::types::ModifyInstancesProjectResponse); errors: [`ModifyInstancesProjectError`](super::errors::ModifyInstancesProjectError).
     pub fn modify_instances_project(
@@ -2250,6 +2904,14 @@ impl Client {
     }
     /// Modify instances renew flag.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ModifyInstancesRenewFlagRequest::instance_ids), [`RenewFlag`](super::types::ModifyInstancesRenewFlagRequest::renew_flag).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRoleEmr`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, and the common ones ([`ModifyInstancesRenewFlagError`](super::errors::ModifyInstancesRenewFlagError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstancesRenewFlag>
+    ///
     /// Wire action `ModifyInstancesRenewFlag`, version 2017-03-12. Request: [`ModifyInstancesRenewFlagRequest`](super::types::ModifyInstancesRenewFlagRequest); response: [`ModifyInstancesRenewFlagResponse`](super::types::ModifyInstancesRenewFlagResponse); errors: [`ModifyInstancesRenewFlagError`](super::errors::ModifyInstancesRenewFlagError).
     pub fn modify_instances_renew_flag(
         &self,
@@ -2257,6 +2919,14 @@ impl Client {
         self.call(super::types::ModifyInstancesRenewFlagRequest::default())
     }
     /// Modify instances vpc attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ModifyInstancesVpcAttributeRequest::instance_ids), [`VirtualPrivateCloud`](super::types::ModifyInstancesVpcAttributeRequest::virtual_private_cloud).
+    /// - Errors: `EniNotAllowedChangeSubnet`, `InvalidInstance.NotSupported`, `InvalidInstanceId.NotFound`, `InvalidInstanceState`, `InvalidParameterValue`, `InvalidParameterValue.IPAddressMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidIpFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `InvalidParameterValue.SubnetIdMalformed`, `InvalidParameterValue.VpcIdMalformed`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.EdgeZoneInstance`, `UnsupportedOperation.ElasticNetworkInterface`, `UnsupportedOperation.IPv6NotSupportVpcMigrate`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.ModifyVPCWithCLB`, `UnsupportedOperation.ModifyVPCWithClassLink`, `UnsupportedOperation.NoVpcNetwork`, `UnsupportedOperation.StoppedModeStopCharging`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`ModifyInstancesVpcAttributeError`](super::errors::ModifyInstancesVpcAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyInstancesVpcAttribute>
     ///
     /// Wire action `ModifyInstancesVpcAttribute`, version 2017-03-12. Request: [`ModifyInstancesVpcAttributeRequest`](super::types::ModifyInstancesVpcAttributeRequest); response: [`ModifyInstancesVpcAttributeResponse`](super::types::ModifyInstancesVpcAttributeResponse); errors: [`ModifyInstancesVpcAttributeError`](super::errors::ModifyInstancesVpcAttributeError).
     pub fn modify_instances_vpc_attribute(
@@ -2266,6 +2936,14 @@ impl Client {
     }
     /// Modify key pair attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`KeyId`](super::types::ModifyKeyPairAttributeRequest::key_id).
+    /// - Errors: `InternalServerError`, `InvalidKeyPairId.Malformed`, `InvalidKeyPairId.NotFound`, `InvalidKeyPairName.Duplicate`, `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, and the common ones ([`ModifyKeyPairAttributeError`](super::errors::ModifyKeyPairAttributeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyKeyPairAttribute>
+    ///
     /// Wire action `ModifyKeyPairAttribute`, version 2017-03-12. Request: [`ModifyKeyPairAttributeRequest`](super::types::ModifyKeyPairAttributeRequest); response: [`ModifyKeyPairAttributeResponse`](super::types::ModifyKeyPairAttributeResponse); errors: [`ModifyKeyPairAttributeError`](super::errors::ModifyKeyPairAttributeError).
     pub fn modify_key_pair_attribute(
         &self,
@@ -2273,6 +2951,14 @@ impl Client {
         self.call(super::types::ModifyKeyPairAttributeRequest::default())
     }
     /// Modify launch template default version.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LaunchTemplateId`](super::types::ModifyLaunchTemplateDefaultVersionRequest::launch_template_id), [`DefaultVersion`](super::types::ModifyLaunchTemplateDefaultVersionRequest::default_version).
+    /// - Errors: `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, `InvalidParameterValue.LaunchTemplateIdVerSetAlready`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `MissingParameter`, `UnknownParameter`, and the common ones ([`ModifyLaunchTemplateDefaultVersionError`](super::errors::ModifyLaunchTemplateDefaultVersionError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ModifyLaunchTemplateDefaultVersion>
     ///
     /// Wire action `ModifyLaunchTemplateDefaultVersion`, version 2017-03-12. Request: [`ModifyLaunchTemplateDefaultVersionRequest`](super::types::ModifyLaunchTemplateDefaultVersionRequest); response: [`ModifyLaunchTemplateDefaultVersionResponse`](super::types::ModifyLaunchTemplateDefaultVersionResponse); errors: [`ModifyLaunchTemplateDefaultVersionError`](super::errors::ModifyLaunchTemplateDefaultVersionError).
     pub fn modify_launch_template_default_version(
@@ -2282,6 +2968,14 @@ impl Client {
     }
     /// Program fpga image.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::ProgramFpgaImageRequest::instance_id), [`FPGAUrl`](super::types::ProgramFpgaImageRequest::fpga_url).
+    /// - Errors: `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.NotFpgaInstance`, and the common ones ([`ProgramFpgaImageError`](super::errors::ProgramFpgaImageError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ProgramFpgaImage>
+    ///
     /// Wire action `ProgramFpgaImage`, version 2017-03-12. Request: [`ProgramFpgaImageRequest`](super::types::ProgramFpgaImageRequest); response: [`ProgramFpgaImageResponse`](super::types::ProgramFpgaImageResponse); errors: [`ProgramFpgaImageError`](super::errors::ProgramFpgaImageError).
     pub fn program_fpga_image(
         &self,
@@ -2289,6 +2983,14 @@ impl Client {
         self.call(super::types::ProgramFpgaImageRequest::default())
     }
     /// Purchase resource pool packs.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Zone`](super::types::PurchaseResourcePoolPacksRequest::zone), [`InstanceType`](super::types::PurchaseResourcePoolPacksRequest::instance_type), [`InstanceCount`](super::types::PurchaseResourcePoolPacksRequest::instance_count), [`Period`](super::types::PurchaseResourcePoolPacksRequest::period).
+    /// - Errors: `InternalServerError`, `InvalidInstanceType.Malformed`, `InvalidParameter`, `InvalidParameter.InstanceTypeNotSupport`, `InvalidParameterValue`, `InvalidParameterValue.DedicatedResourcePackName`, `InvalidParameterValue.Range`, `InvalidParameterValue.ResourcePoolPackTypeNotSupported`, `InvalidPeriod`, `InvalidZone.MismatchRegion`, `MissingParameter`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceNotFound.InvalidZoneInstanceType`, `ResourcesSoldOut.AvailableZone`, `UnauthorizedOperation`, `UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved`, `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, and the common ones ([`PurchaseResourcePoolPacksError`](super::errors::PurchaseResourcePoolPacksError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=PurchaseResourcePoolPacks>
     ///
     /// Wire action `PurchaseResourcePoolPacks`, version 2017-03-12. Request: [`PurchaseResourcePoolPacksRequest`](super::types::PurchaseResourcePoolPacksRequest); response: [`PurchaseResourcePoolPacksResponse`](super::types::PurchaseResourcePoolPacksResponse); errors: [`PurchaseResourcePoolPacksError`](super::errors::PurchaseResourcePoolPacksError).
     pub fn purchase_resource_pool_packs(
@@ -2302,11 +3004,27 @@ impl Client {
     ///
     /// A successful call moves each instance to REBOOTING; it is RUNNING again once it has booted. StopType chooses a clean or a forced restart; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not restart cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the service allows 10 calls per second.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::RebootInstancesRequest::instance_ids).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`RebootInstancesError`](super::errors::RebootInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RebootInstances>
+    ///
     /// Wire action `RebootInstances`, version 2017-03-12. Request: [`RebootInstancesRequest`](super::types::RebootInstancesRequest); response: [`RebootInstancesResponse`](super::types::RebootInstancesResponse); errors: [`RebootInstancesError`](super::errors::RebootInstancesError).
     pub fn reboot_instances(&self) -> super::Call<super::types::RebootInstancesRequest> {
         self.call(super::types::RebootInstancesRequest::default())
     }
     /// Remove chc assist vpc.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ChcIds`](super::types::RemoveChcAssistVpcRequest::chc_ids).
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidHost.NotSupported`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.IncorrectFormat`, and the common ones ([`RemoveChcAssistVpcError`](super::errors::RemoveChcAssistVpcError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RemoveChcAssistVpc>
     ///
     /// Wire action `RemoveChcAssistVpc`, version 2017-03-12. Request: [`RemoveChcAssistVpcRequest`](super::types::RemoveChcAssistVpcRequest); response: [`RemoveChcAssistVpcResponse`](super::types::RemoveChcAssistVpcResponse); errors: [`RemoveChcAssistVpcError`](super::errors::RemoveChcAssistVpcError).
     pub fn remove_chc_assist_vpc(
@@ -2316,6 +3034,14 @@ impl Client {
     }
     /// Remove chc deploy vpc.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ChcIds`](super::types::RemoveChcDeployVpcRequest::chc_ids).
+    /// - Errors: `AccountQualificationRestrictions`, `InvalidHost.NotSupported`, `InvalidParameter`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.IncorrectFormat`, and the common ones ([`RemoveChcDeployVpcError`](super::errors::RemoveChcDeployVpcError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RemoveChcDeployVpc>
+    ///
     /// Wire action `RemoveChcDeployVpc`, version 2017-03-12. Request: [`RemoveChcDeployVpcRequest`](super::types::RemoveChcDeployVpcRequest); response: [`RemoveChcDeployVpcResponse`](super::types::RemoveChcDeployVpcResponse); errors: [`RemoveChcDeployVpcError`](super::errors::RemoveChcDeployVpcError).
     pub fn remove_chc_deploy_vpc(
         &self,
@@ -2324,17 +3050,41 @@ impl Client {
     }
     /// Renew hosts.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HostIds`](super::types::RenewHostsRequest::host_ids), [`HostChargePrepaid`](super::types::RenewHostsRequest::host_charge_prepaid).
+    /// - Errors: `InternalError.TradeUnknownError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidHost.NotSupported`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidParameterValue.LimitExceeded`, `InvalidPeriod`, and the common ones ([`RenewHostsError`](super::errors::RenewHostsError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RenewHosts>
+    ///
     /// Wire action `RenewHosts`, version 2017-03-12. Request: [`RenewHostsRequest`](super::types::RenewHostsRequest); response: [`RenewHostsResponse`](super::types::RenewHostsResponse); errors: [`RenewHostsError`](super::errors::RenewHostsError).
     pub fn renew_hosts(&self) -> super::Call<super::types::RenewHostsRequest> {
         self.call(super::types::RenewHostsRequest::default())
     }
     /// Renew instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::RenewInstancesRequest::instance_ids).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `FailedOperation.InvalidInstanceApplicationRoleEmr`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InstanceNotSupportedMixPricingModel`, `InvalidParameterValue.LimitExceeded`, `InvalidPeriod`, `MissingParameter`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceMixedZoneType`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InvalidDiskBackupQuota`, `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, `UnsupportedOperation.SpecialInstanceType`, and the common ones ([`RenewInstancesError`](super::errors::RenewInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RenewInstances>
+    ///
     /// Wire action `RenewInstances`, version 2017-03-12. Request: [`RenewInstancesRequest`](super::types::RenewInstancesRequest); response: [`RenewInstancesResponse`](super::types::RenewInstancesResponse); errors: [`RenewInstancesError`](super::errors::RenewInstancesError).
     pub fn renew_instances(&self) -> super::Call<super::types::RenewInstancesRequest> {
         self.call(super::types::RenewInstancesRequest::default())
     }
     /// Repair task control.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Product`](super::types::RepairTaskControlRequest::product), [`InstanceIds`](super::types::RepairTaskControlRequest::instance_ids), [`TaskId`](super::types::RepairTaskControlRequest::task_id), [`Operate`](super::types::RepairTaskControlRequest::operate).
+    /// - Errors: `InternalError`, `InvalidParameter`, `UnauthorizedOperation`, and the common ones ([`RepairTaskControlError`](super::errors::RepairTaskControlError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RepairTaskControl>
     ///
     /// Wire action `RepairTaskControl`, version 2017-03-12. Request: [`RepairTaskControlRequest`](super::types::RepairTaskControlRequest); response: [`RepairTaskControlResponse`](super::types::RepairTaskControlResponse); errors: [`RepairTaskControlError`](super::errors::RepairTaskControlError).
     pub fn repair_task_control(
@@ -2344,11 +3094,27 @@ impl Client {
     }
     /// Reset instance.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::ResetInstanceRequest::instance_id).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRoleEmr`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceType.Malformed`, `InvalidKeyPairId.Malformed`, `InvalidParameter.HostNameIllegal`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.ParameterConflict`, `InvalidParameterValue`, `InvalidParameterValue.IllegalHostName`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageForGivenInstanceType`, `InvalidParameterValue.InvalidImageFormat`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageIdForRetsetInstance`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidPassword`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.KeyPairNotFound`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.RequiredLocationImage`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MissingParameter.MonitorService`, `MutexOperation.TaskRunning`, `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`, `OperationDenied.InstanceOperationInProgress`, `ResourceInUse`, `ResourceInsufficient.CloudDiskSoldOut`, `ResourceNotFound.KeyPairNotFound`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnauthorizedOperation.InvalidToken`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, `UnsupportedOperation.InvalidImageLicenseTypeForReset`, `UnsupportedOperation.KeyPairUnsupportedWindows`, `UnsupportedOperation.ModifyEncryptionNotSupported`, `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ResetInstanceError`](super::errors::ResetInstanceError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ResetInstance>
+    ///
     /// Wire action `ResetInstance`, version 2017-03-12. Request: [`ResetInstanceRequest`](super::types::ResetInstanceRequest); response: [`ResetInstanceResponse`](super::types::ResetInstanceResponse); errors: [`ResetInstanceError`](super::errors::ResetInstanceError).
     pub fn reset_instance(&self) -> super::Call<super::types::ResetInstanceRequest> {
         self.call(super::types::ResetInstanceRequest::default())
     }
     /// Reset instances internet max bandwidth.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ResetInstancesInternetMaxBandwidthRequest::instance_ids), [`InternetAccessible`](super::types::ResetInstancesInternetMaxBandwidthRequest::internet_accessible).
+    /// - Errors: `FailedOperation.NotFoundEIP`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.BandwidthPackageIdMalformed`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.Range`, `InvalidPermission`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, `UnsupportedOperation.EdgeZoneInstance`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ResetInstancesInternetMaxBandwidthError`](super::errors::ResetInstancesInternetMaxBandwidthError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ResetInstancesInternetMaxBandwidth>
     ///
     /// Wire action `ResetInstancesInternetMaxBandwidth`, version 2017-03-12. Request: [`ResetInstancesInternetMaxBandwidthRequest`](super::types::ResetInstancesInternetMaxBandwidthRequest); response: [`ResetInstancesInternetMaxBandwidthResponse`](super::types::ResetInstancesInternetMaxBandwidthResponse); errors: [`ResetInstancesInternetMaxBandwidthError`](super::errors::ResetInstancesInternetMaxBandwidthError).
     pub fn reset_instances_internet_max_bandwidth(
@@ -2358,6 +3124,14 @@ impl Client {
     }
     /// Reset instances password.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ResetInstancesPasswordRequest::instance_ids), [`Password`](super::types::ResetInstancesPasswordRequest::password).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidPassword`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.TooLong`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ResetInstancesPasswordError`](super::errors::ResetInstancesPasswordError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ResetInstancesPassword>
+    ///
     /// Wire action `ResetInstancesPassword`, version 2017-03-12. Request: [`ResetInstancesPasswordRequest`](super::types::ResetInstancesPasswordRequest); response: [`ResetInstancesPasswordResponse`](super::types::ResetInstancesPasswordResponse); errors: [`ResetInstancesPasswordError`](super::errors::ResetInstancesPasswordError).
     pub fn reset_instances_password(
         &self,
@@ -2366,6 +3140,14 @@ impl Client {
     }
     /// Reset instances type.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::ResetInstancesTypeRequest::instance_ids), [`InstanceType`](super::types::ResetInstancesTypeRequest::instance_type).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `FailedOperation.InvalidInstanceApplicationRoleEmr`, `FailedOperation.PromotionalPerioRestriction`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidHostId.Malformed`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceType.Malformed`, `InvalidParameter`, `InvalidParameter.CdzNotSupported`, `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, `InvalidParameter.HostIdInstanceTypeNotSupport`, `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, `InvalidParameter.HostIdStatusNotSupport`, `InvalidParameter.InstanceTypeSupportedHostNotFound`, `InvalidParameterValue`, `InvalidParameterValue.BasicNetworkInstanceFamily`, `InvalidParameterValue.GPUInstanceFamily`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidGPUFamilyChange`, `InvalidParameterValue.InvalidInstanceSource`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPeriod`, `InvalidPermission`, `InvalidZone.MismatchRegion`, `LimitExceeded.EipNumLimit`, `LimitExceeded.EniLimitInstanceType`, `LimitExceeded.EniNumLimit`, `LimitExceeded.InstanceTypeBandwidth`, `LimitExceeded.SpotQuota`, `MissingParameter`, `OperationDenied.InstanceOperationInProgress`, `ResourceInsufficient.CloudDiskSoldOut`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceNotFound.InvalidZoneInstanceType`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.AvailableZone`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.DiskSnapCreateTimeTooOld`, `UnsupportedOperation.HeterogeneousChangeInstanceFamily`, `UnsupportedOperation.InstanceMixedResetInstanceType`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InvalidInstanceWithSwapDisk`, `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`, `UnsupportedOperation.LocalDiskMigratingToCloudDisk`, `UnsupportedOperation.NoInstanceTypeSupportSpot`, `UnsupportedOperation.NotSupportUnpaidOrder`, `UnsupportedOperation.OriginalInstanceTypeInvalid`, `UnsupportedOperation.RedHatInstanceUnsupported`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, `UnsupportedOperation.StoppedModeStopChargingSameFamily`, `UnsupportedOperation.SystemDiskType`, `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`, `UnsupportedOperation.UnsupportedChangeInstanceFamily`, `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`, `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`, and the common ones ([`ResetInstancesTypeError`](super::errors::ResetInstancesTypeError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ResetInstancesType>
+    ///
     /// Wire action `ResetInstancesType`, version 2017-03-12. Request: [`ResetInstancesTypeRequest`](super::types::ResetInstancesTypeRequest); response: [`ResetInstancesTypeResponse`](super::types::ResetInstancesTypeResponse); errors: [`ResetInstancesTypeError`](super::errors::ResetInstancesTypeError).
     pub fn reset_instances_type(
         &self,
@@ -2373,6 +3155,14 @@ impl Client {
         self.call(super::types::ResetInstancesTypeRequest::default())
     }
     /// Resize instance disks.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::ResizeInstanceDisksRequest::instance_id).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `InternalError`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.InsufficientBalance`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.CdhOnlyLocalDataDiskResize`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MissingParameter.AtLeastOne`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InvalidDataDisk`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`ResizeInstanceDisksError`](super::errors::ResizeInstanceDisksError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=ResizeInstanceDisks>
     ///
     /// Wire action `ResizeInstanceDisks`, version 2017-03-12. Request: [`ResizeInstanceDisksRequest`](super::types::ResizeInstanceDisksRequest); response: [`ResizeInstanceDisksResponse`](super::types::ResizeInstanceDisksResponse); errors: [`ResizeInstanceDisksError`](super::errors::ResizeInstanceDisksError).
     pub fn resize_instance_disks(
@@ -2386,6 +3176,14 @@ impl Client {
     ///
     /// Each new instance is PENDING while it is created and boots by itself, reaching RUNNING; LAUNCH_FAILED means its creation failed. The call is asynchronous: it returns the new IDs in InstanceIdSet at once, so poll DescribeInstances (or DescribeInstancesStatus) until every instance is RUNNING. Prepaid instances are paid for up front and pay-as-you-go ones freeze an hour's cost, so the account needs enough balance; instances count against the same quota as those bought in the console. The service allows 10 calls per second.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::RunInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: `AccountQualificationRestrictions`, `AuthFailure.CamRoleNameAuthenticateFailed`, `FailedOperation.DisasterRecoverGroupNotFound`, `FailedOperation.IllegalTagKey`, `FailedOperation.IllegalTagValue`, `FailedOperation.InquiryPriceFailed`, `FailedOperation.NoAvailableIpAddressCountInSubnet`, `FailedOperation.PromotionalRegionRestriction`, `FailedOperation.SecurityGroupActionFailed`, `FailedOperation.SnapshotSizeLargerThanDataSize`, `FailedOperation.SnapshotSizeLessThanDataSize`, `FailedOperation.TagKeyReserved`, `InstancesQuotaLimitExceeded`, `InternalError.TradeUnknownError`, `InvalidAccount.InsufficientBalance`, `InvalidClientToken.TooLong`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstance.NotSupported`, `InvalidInstanceName.TooLong`, `InvalidInstanceType.Malformed`, `InvalidKeyPairId.Malformed`, `InvalidParameter.CdcNotSupported`, `InvalidParameter.EdgeZoneMissInternetAccessible`, `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, `InvalidParameter.HostIdInstanceTypeNotSupport`, `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, `InvalidParameter.HostIdStatusNotSupport`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InstanceTypeSupportedHostNotFound`, `InvalidParameter.InternetAccessibleNotSupported`, `InvalidParameter.InvalidIpFormat`, `InvalidParameter.LackCoreCountOrThreadPerCore`, `InvalidParameter.OnlySupportForEdgeZone`, `InvalidParameter.ParameterConflict`, `InvalidParameter.SnapshotNotFound`, `InvalidParameter.SpecialParameterForSpecialAccount`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.BandwidthPackageIdMalformed`, `InvalidParameterValue.BandwidthPackageIdNotFound`, `InvalidParameterValue.BandwidthPackageIspNotMatch`, `InvalidParameterValue.BandwidthPackageZoneNotMatch`, `InvalidParameterValue.CamRoleNameMalformed`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, `InvalidParameterValue.CoreCountValue`, `InvalidParameterValue.DedicatedClusterNotSupportedChargeType`, `InvalidParameterValue.DedicatedResourcePackIdsNotFound`, `InvalidParameterValue.DedicatedResourcePackNotValid`, `InvalidParameterValue.DedicatedResourcePackTenancyMismatch`, `InvalidParameterValue.Duplicate`, `InvalidParameterValue.DuplicateTags`, `InvalidParameterValue.ElasticNetworkNotExist`, `InvalidParameterValue.ElasticNetworkVpcSubnetMismatch`, `InvalidParameterValue.ExternalIpQuotaLimited`, `InvalidParameterValue.HpcClusterIdZoneIdNotMatch`, `InvalidParameterValue.IPAddressMalformed`, `InvalidParameterValue.IllegalHostName`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InstanceTypeNotSupportElasticNetworks`, `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, `InvalidParameterValue.InsufficientOffering`, `InvalidParameterValue.InsufficientPrice`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageForGivenInstanceType`, `InvalidParameterValue.InvalidImageFormat`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageOsName`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidInstanceTypePeriodicContract`, `InvalidParameterValue.InvalidIpFormat`, `InvalidParameterValue.InvalidNetworkInterfaceId`, `InvalidParameterValue.InvalidParameterMinCount`, `InvalidParameterValue.InvalidPassword`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.InvalidVpcIdSubnetIdNotFound`, `InvalidParameterValue.IspNotSupportForEdgeZone`, `InvalidParameterValue.IspValueRepeated`, `InvalidParameterValue.KeyPairNotFound`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `InvalidParameterValue.MustEnabledIsRdma`, `InvalidParameterValue.NotCdcSubnet`, `InvalidParameterValue.Range`, `InvalidParameterValue.SnapshotIdMalformed`, `InvalidParameterValue.SubnetIdMalformed`, `InvalidParameterValue.SubnetIdZoneIdNotMatch`, `InvalidParameterValue.SubnetNotExist`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.TagQuotaLimitExceeded`, `InvalidParameterValue.ThreadPerCoreValue`, `InvalidParameterValue.TooLarge`, `InvalidParameterValue.VpcIdMalformed`, `InvalidParameterValue.VpcIdNotExist`, `InvalidParameterValue.VpcIdSubnetIdNotMatch`, `InvalidParameterValue.VpcIdZoneIdNotMatch`, `InvalidParameterValue.VpcNotSupportIpv6Address`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPassword`, `InvalidPeriod`, `InvalidPermission`, `InvalidProjectId.NotFound`, `InvalidSecurityGroupId.NotFound`, `InvalidZone.MismatchRegion`, `LimitExceeded.CvmInstanceQuota`, `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, `LimitExceeded.DisasterRecoverGroup`, `LimitExceeded.IPv6AddressNum`, `LimitExceeded.InstanceEniNumLimit`, `LimitExceeded.InstanceQuota`, `LimitExceeded.PrepayQuota`, `LimitExceeded.PrepayUnderwriteQuota`, `LimitExceeded.SingleUSGQuota`, `LimitExceeded.SpotQuota`, `LimitExceeded.UserSpotQuota`, `LimitExceeded.VpcSubnetNum`, `MissingParameter`, `MissingParameter.DPDKInstanceTypeRequiredVPC`, `MissingParameter.MonitorService`, `OperationDenied.AccountNotSupported`, `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`, `OperationDenied.NotBandwidthShiftUpUserApplyEdgeZoneEip`, `ResourceInsufficient.AvailabilityZoneSoldOut`, `ResourceInsufficient.CidrBlock`, `ResourceInsufficient.CloudDiskSoldOut`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceInsufficient.InsufficientOfferingMinimum`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceNotFound.HpcCluster`, `ResourceNotFound.KeyPairNotFound`, `ResourceNotFound.NoDefaultCbs`, `ResourceNotFound.NoDefaultCbsWithReason`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.EipInsufficient`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, `UnsupportedOperation.HibernationOsVersion`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceTypeNotSupportConfidentiality`, `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, `UnsupportedOperation.InstancesEnableJumboWithoutReboot`, `UnsupportedOperation.InvalidDisk`, `UnsupportedOperation.InvalidRegionDiskEncrypt`, `UnsupportedOperation.KeyPairUnsupportedWindows`, `UnsupportedOperation.MinCountUnsupportedChargeType`, `UnsupportedOperation.MinCountUnsupportedRegion`, `UnsupportedOperation.NoInstanceTypeSupportSpot`, `UnsupportedOperation.NotSupportImportInstancesActionTimer`, `UnsupportedOperation.OnlyForPrepaidAccount`, `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, `UnsupportedOperation.SpotUnsupportedRegion`, `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, `UnsupportedOperation.UnsupportedInternationalUser`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`RunInstancesError`](super::errors::RunInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=RunInstances>
+    ///
     /// Wire action `RunInstances`, version 2017-03-12. Request: [`RunInstancesRequest`](super::types::RunInstancesRequest); response: [`RunInstancesResponse`](super::types::RunInstancesResponse); errors: [`RunInstancesError`](super::errors::RunInstancesError).
     pub fn run_instances(&self) -> super::Call<super::types::RunInstancesRequest> {
         self.call(super::types::RunInstancesRequest::default())
@@ -2395,6 +3193,14 @@ impl Client {
     /// Starts one or more instances that are STOPPED.
     ///
     /// A successful call moves each instance to STARTING; it reaches RUNNING once it has booted. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the whole batch fails if any instance cannot be started. The service allows 10 calls per second.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::StartInstancesRequest::instance_ids).
+    /// - Errors: `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=StartInstances>
     ///
     /// Wire action `StartInstances`, version 2017-03-12. Request: [`StartInstancesRequest`](super::types::StartInstancesRequest); response: [`StartInstancesResponse`](super::types::StartInstancesResponse); errors: [`StartInstancesError`](super::errors::StartInstancesError).
     pub fn start_instances(&self) -> super::Call<super::types::StartInstancesRequest> {
@@ -2406,11 +3212,27 @@ impl Client {
     ///
     /// A successful call moves each instance to STOPPING; it reaches STOPPED once it is off. StopType chooses a clean or a forced shutdown; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not shut down cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the service allows 10 calls per second.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::StopInstancesRequest::instance_ids).
+    /// - Errors: `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.HibernationForNormalInstance`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`StopInstancesError`](super::errors::StopInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=StopInstances>
+    ///
     /// Wire action `StopInstances`, version 2017-03-12. Request: [`StopInstancesRequest`](super::types::StopInstancesRequest); response: [`StopInstancesResponse`](super::types::StopInstancesResponse); errors: [`StopInstancesError`](super::errors::StopInstancesError).
     pub fn stop_instances(&self) -> super::Call<super::types::StopInstancesRequest> {
         self.call(super::types::StopInstancesRequest::default())
     }
     /// Sync images.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ImageIds`](super::types::SyncImagesRequest::image_ids), [`DestinationRegions`](super::types::SyncImagesRequest::destination_regions).
+    /// - Errors: `FailedOperation.InvalidImageState`, `ImageQuotaLimitExceeded`, `InvalidImageId.IncorrectState`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidImageId.TooLarge`, `InvalidImageName.Duplicate`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InvalidKmsKeyId`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidRegion`, `InvalidParameterValue.LimitExceeded`, `InvalidRegion.NotFound`, `InvalidRegion.Unavailable`, `UnsupportedOperation.EncryptedImagesNotSupported`, `UnsupportedOperation.LocationImageNotSupported`, `UnsupportedOperation.Region`, `UnsupportedOperation.SyncEncryptImageNotSupport`, and the common ones ([`SyncImagesError`](super::errors::SyncImagesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=SyncImages>
     ///
     /// Wire action `SyncImages`, version 2017-03-12. Request: [`SyncImagesRequest`](super::types::SyncImagesRequest); response: [`SyncImagesResponse`](super::types::SyncImagesResponse); errors: [`SyncImagesError`](super::errors::SyncImagesError).
     pub fn sync_images(&self) -> super::Call<super::types::SyncImagesRequest> {
@@ -2422,6 +3244,14 @@ impl Client {
     ///
     /// A pay-as-you-go instance moves to TERMINATING and is then destroyed, disappearing from DescribeInstances. A prepaid instance can be released only where its refund rules allow: the first call moves it to the recycle bin, where it is SHUTDOWN, and a second call destroys it for good. Instances with DisableApiTermination set cannot be released this way. The call is asynchronous: poll DescribeInstances to follow it. Up to 100 instances per request, all with the same billing mode; the service allows 10 calls per second.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::TerminateInstancesRequest::instance_ids).
+    /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `FailedOperation.InvalidInstanceApplicationRoleEmr`, `FailedOperation.Unreturnable`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceNotSupportedPrepaidInstance`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.NotSupported`, `LimitExceeded.UserReturnQuota`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.InvalidToken`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceMixedPricingModel`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStateLaunchFailed`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InstancesProtected`, `UnsupportedOperation.InvalidInstancesOwner`, `UnsupportedOperation.RedHatInstanceTerminateUnsupported`, `UnsupportedOperation.RedHatInstanceUnsupported`, `UnsupportedOperation.Region`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.UserLimitOperationExceedQuota`, and the common ones ([`TerminateInstancesError`](super::errors::TerminateInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=TerminateInstances>
+    ///
     /// Wire action `TerminateInstances`, version 2017-03-12. Request: [`TerminateInstancesRequest`](super::types::TerminateInstancesRequest); response: [`TerminateInstancesResponse`](super::types::TerminateInstancesResponse); errors: [`TerminateInstancesError`](super::errors::TerminateInstancesError).
     pub fn terminate_instances(
         &self,
@@ -2429,6 +3259,14 @@ impl Client {
         self.call(super::types::TerminateInstancesRequest::default())
     }
     /// Terminate resource pool packs.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DedicatedResourcePackIds`](super::types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids).
+    /// - Errors: `InternalServerError`, `InvalidParameter`, `InvalidParameterValue`, `InvalidParameterValue.ResourcePoolPackIdMalformed`, `InvalidParameterValue.ResourcePoolPackStatus`, `ResourceNotFound.ResourcePoolPackIdNotFound`, `UnauthorizedOperation`, `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, and the common ones ([`TerminateResourcePoolPacksError`](super::errors::TerminateResourcePoolPacksError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=TerminateResourcePoolPacks>
     ///
     /// Wire action `TerminateResourcePoolPacks`, version 2017-03-12. Request: [`TerminateResourcePoolPacksRequest`](super::types::TerminateResourcePoolPacksRequest); response: [`TerminateResourcePoolPacksResponse`](super::types::TerminateResourcePoolPacksResponse); errors: [`TerminateResourcePoolPacksError`](super::errors::TerminateResourcePoolPacksError).
     pub fn terminate_resource_pool_packs(

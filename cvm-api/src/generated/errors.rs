@@ -12,23 +12,23 @@ pub use tencentcloud_runtime::CommonErrorCode;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AllocateHostsError {
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidRegion.NotFound`.
+    /// Error code `InvalidRegion.NotFound`, documented for this action.
     InvalidRegionNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourceInsufficient.ZoneSoldOutForSpecifiedInstance`.
+    /// Error code `ResourceInsufficient.ZoneSoldOutForSpecifiedInstance`, documented for this action.
     ResourceInsufficientZoneSoldOutForSpecifiedInstance(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -47,9 +47,11 @@ impl AllocateHostsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -124,59 +126,59 @@ impl tencentcloud_runtime::ActionError for AllocateHostsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateInstancesKeyPairsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidKeyPairId.NotFound`.
+    /// Error code `InvalidKeyPairId.NotFound`, documented for this action.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.KeyPairNotSupported`.
+    /// Error code `InvalidParameterValue.KeyPairNotSupported`, documented for this action.
     InvalidParameterValueKeyPairNotSupported(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceOsWindows`.
+    /// Error code `UnsupportedOperation.InstanceOsWindows`, documented for this action.
     UnsupportedOperationInstanceOsWindows(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -195,9 +197,11 @@ impl AssociateInstancesKeyPairsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -340,35 +344,35 @@ impl tencentcloud_runtime::ActionError for AssociateInstancesKeyPairsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateSecurityGroupsError {
-    /// `FailedOperation.SecurityGroupActionFailed`.
+    /// Error code `FailedOperation.SecurityGroupActionFailed`, documented for this action.
     FailedOperationSecurityGroupActionFailed(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `InvalidSgId.Malformed`.
+    /// Error code `InvalidSgId.Malformed`, documented for this action.
     InvalidSgIdMalformed(ServiceError),
-    /// `LimitExceeded.AssociateUSGLimitExceeded`.
+    /// Error code `LimitExceeded.AssociateUSGLimitExceeded`, documented for this action.
     LimitExceededAssociateUsgLimitExceeded(ServiceError),
-    /// `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`.
+    /// Error code `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, documented for this action.
     LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
-    /// `LimitExceeded.SingleUSGQuota`.
+    /// Error code `LimitExceeded.SingleUSGQuota`, documented for this action.
     LimitExceededSingleUsgQuota(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `SecGroupActionFailure`.
+    /// Error code `SecGroupActionFailure`, documented for this action.
     SecGroupActionFailure(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -387,9 +391,11 @@ impl AssociateSecurityGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -488,31 +494,31 @@ impl tencentcloud_runtime::ActionError for AssociateSecurityGroupsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigureChcAssistVpcError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidParameterValue.AmountNotEqual`.
+    /// Error code `InvalidParameterValue.AmountNotEqual`, documented for this action.
     InvalidParameterValueAmountNotEqual(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.IPAddressMalformed`.
+    /// Error code `InvalidParameterValue.IPAddressMalformed`, documented for this action.
     InvalidParameterValueIpAddressMalformed(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    /// Error code `InvalidParameterValue.MustDhcpEnabledVpc`, documented for this action.
     InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
-    /// `InvalidParameterValue.SubnetIdMalformed`.
+    /// Error code `InvalidParameterValue.SubnetIdMalformed`, documented for this action.
     InvalidParameterValueSubnetIdMalformed(ServiceError),
-    /// `LimitExceeded.VpcSubnetNum`.
+    /// Error code `LimitExceeded.VpcSubnetNum`, documented for this action.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `VpcAddrNotInSubNet`.
+    /// Error code `VpcAddrNotInSubNet`, documented for this action.
     VpcAddrNotInSubNet(ServiceError),
-    /// `VpcIpIsUsed`.
+    /// Error code `VpcIpIsUsed`, documented for this action.
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -531,9 +537,11 @@ impl ConfigureChcAssistVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -626,27 +634,27 @@ impl tencentcloud_runtime::ActionError for ConfigureChcAssistVpcError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigureChcDeployVpcError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidParameterValue.AmountNotEqual`.
+    /// Error code `InvalidParameterValue.AmountNotEqual`, documented for this action.
     InvalidParameterValueAmountNotEqual(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.DeployVpcAlreadyExists`.
+    /// Error code `InvalidParameterValue.DeployVpcAlreadyExists`, documented for this action.
     InvalidParameterValueDeployVpcAlreadyExists(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    /// Error code `InvalidParameterValue.MustDhcpEnabledVpc`, documented for this action.
     InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
-    /// `VpcAddrNotInSubNet`.
+    /// Error code `VpcAddrNotInSubNet`, documented for this action.
     VpcAddrNotInSubNet(ServiceError),
-    /// `VpcIpIsUsed`.
+    /// Error code `VpcIpIsUsed`, documented for this action.
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -665,9 +673,11 @@ impl ConfigureChcDeployVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -752,31 +762,31 @@ impl tencentcloud_runtime::ActionError for ConfigureChcDeployVpcError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConvertOperatingSystemsError {
-    /// `FailedOperation.GetInstanceTATAgentStatusFailed`.
+    /// Error code `FailedOperation.GetInstanceTATAgentStatusFailed`, documented for this action.
     FailedOperationGetInstanceTatAgentStatusFailed(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter.AutoSnapshotNotSupported`.
+    /// Error code `InvalidParameter.AutoSnapshotNotSupported`, documented for this action.
     InvalidParameterAutoSnapshotNotSupported(ServiceError),
-    /// `InvalidParameter.InvalidTargetOSType`.
+    /// Error code `InvalidParameter.InvalidTargetOSType`, documented for this action.
     InvalidParameterInvalidTargetOsType(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `UnsupportedOperation.InstanceOsConvertOsNotSupport`.
+    /// Error code `UnsupportedOperation.InstanceOsConvertOsNotSupport`, documented for this action.
     UnsupportedOperationInstanceOsConvertOsNotSupport(ServiceError),
-    /// `UnsupportedOperation.InstanceOsWindows`.
+    /// Error code `UnsupportedOperation.InstanceOsWindows`, documented for this action.
     UnsupportedOperationInstanceOsWindows(ServiceError),
-    /// `UnsupportedOperation.InstanceStateNotRunning`.
+    /// Error code `UnsupportedOperation.InstanceStateNotRunning`, documented for this action.
     UnsupportedOperationInstanceStateNotRunning(ServiceError),
-    /// `UnsupportedOperation.MarketImageConvertOSUnsupported`.
+    /// Error code `UnsupportedOperation.MarketImageConvertOSUnsupported`, documented for this action.
     UnsupportedOperationMarketImageConvertOsUnsupported(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.TatAgentNotOnline`.
+    /// Error code `UnsupportedOperation.TatAgentNotOnline`, documented for this action.
     UnsupportedOperationTatAgentNotOnline(ServiceError),
-    /// `UnsupportedOperation.UserConvertOsNotSupport`.
+    /// Error code `UnsupportedOperation.UserConvertOsNotSupport`, documented for this action.
     UnsupportedOperationUserConvertOsNotSupport(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -795,9 +805,11 @@ impl ConvertOperatingSystemsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -894,13 +906,13 @@ impl tencentcloud_runtime::ActionError for ConvertOperatingSystemsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateDisasterRecoverGroupError {
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.TooLong`.
+    /// Error code `InvalidParameterValue.TooLong`, documented for this action.
     InvalidParameterValueTooLong(ServiceError),
-    /// `ResourceInsufficient.InsufficientGroupQuota`.
+    /// Error code `ResourceInsufficient.InsufficientGroupQuota`, documented for this action.
     ResourceInsufficientInsufficientGroupQuota(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -919,9 +931,11 @@ impl CreateDisasterRecoverGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -984,15 +998,15 @@ impl tencentcloud_runtime::ActionError for CreateDisasterRecoverGroupError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateHpcClusterError {
-    /// `InvalidParameterValue.HpcClusterBusinessIdNotSupported`.
+    /// Error code `InvalidParameterValue.HpcClusterBusinessIdNotSupported`, documented for this action.
     InvalidParameterValueHpcClusterBusinessIdNotSupported(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.HpcClusterQuota`.
+    /// Error code `LimitExceeded.HpcClusterQuota`, documented for this action.
     LimitExceededHpcClusterQuota(ServiceError),
-    /// `UnsupportedOperation.InsufficientClusterQuota`.
+    /// Error code `UnsupportedOperation.InsufficientClusterQuota`, documented for this action.
     UnsupportedOperationInsufficientClusterQuota(ServiceError),
-    /// `UnsupportedOperation.InvalidZone`.
+    /// Error code `UnsupportedOperation.InvalidZone`, documented for this action.
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -1011,9 +1025,11 @@ impl CreateHpcClusterError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1080,105 +1096,105 @@ impl tencentcloud_runtime::ActionError for CreateHpcClusterError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateImageError {
-    /// `ImageQuotaLimitExceeded`.
+    /// Error code `ImageQuotaLimitExceeded`, documented for this action.
     ImageQuotaLimitExceeded(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidImageName.Duplicate`.
+    /// Error code `InvalidImageName.Duplicate`, documented for this action.
     InvalidImageNameDuplicate(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter.DataDiskIdContainsRootDisk`.
+    /// Error code `InvalidParameter.DataDiskIdContainsRootDisk`, documented for this action.
     InvalidParameterDataDiskIdContainsRootDisk(ServiceError),
-    /// `InvalidParameter.DataDiskNotBelongSpecifiedInstance`.
+    /// Error code `InvalidParameter.DataDiskNotBelongSpecifiedInstance`, documented for this action.
     InvalidParameterDataDiskNotBelongSpecifiedInstance(ServiceError),
-    /// `InvalidParameter.DuplicateSystemSnapshots`.
+    /// Error code `InvalidParameter.DuplicateSystemSnapshots`, documented for this action.
     InvalidParameterDuplicateSystemSnapshots(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.InvalidDependence`.
+    /// Error code `InvalidParameter.InvalidDependence`, documented for this action.
     InvalidParameterInvalidDependence(ServiceError),
-    /// `InvalidParameter.LocalDataDiskNotSupport`.
+    /// Error code `InvalidParameter.LocalDataDiskNotSupport`, documented for this action.
     InvalidParameterLocalDataDiskNotSupport(ServiceError),
-    /// `InvalidParameter.SnapshotNotFound`.
+    /// Error code `InvalidParameter.SnapshotNotFound`, documented for this action.
     InvalidParameterSnapshotNotFound(ServiceError),
-    /// `InvalidParameter.SpecifyOneParameter`.
+    /// Error code `InvalidParameter.SpecifyOneParameter`, documented for this action.
     InvalidParameterSpecifyOneParameter(ServiceError),
-    /// `InvalidParameter.SwapDiskNotSupport`.
+    /// Error code `InvalidParameter.SwapDiskNotSupport`, documented for this action.
     InvalidParameterSwapDiskNotSupport(ServiceError),
-    /// `InvalidParameter.SystemSnapshotNotFound`.
+    /// Error code `InvalidParameter.SystemSnapshotNotFound`, documented for this action.
     InvalidParameterSystemSnapshotNotFound(ServiceError),
-    /// `InvalidParameter.ValueTooLarge`.
+    /// Error code `InvalidParameter.ValueTooLarge`, documented for this action.
     InvalidParameter_ValueTooLarge(ServiceError),
-    /// `InvalidParameterConflict`.
+    /// Error code `InvalidParameterConflict`, documented for this action.
     InvalidParameterConflict(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageFamily`.
+    /// Error code `InvalidParameterValue.InvalidImageFamily`, documented for this action.
     InvalidParameterValueInvalidImageFamily(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.PreheatNotSupportedInstanceType`.
+    /// Error code `InvalidParameterValue.PreheatNotSupportedInstanceType`, documented for this action.
     InvalidParameterValuePreheatNotSupportedInstanceType(ServiceError),
-    /// `InvalidParameterValue.PreheatNotSupportedZone`.
+    /// Error code `InvalidParameterValue.PreheatNotSupportedZone`, documented for this action.
     InvalidParameterValuePreheatNotSupportedZone(ServiceError),
-    /// `InvalidParameterValue.PreheatUnavailableZones`.
+    /// Error code `InvalidParameterValue.PreheatUnavailableZones`, documented for this action.
     InvalidParameterValuePreheatUnavailableZones(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.TagQuotaLimitExceeded`.
+    /// Error code `InvalidParameterValue.TagQuotaLimitExceeded`, documented for this action.
     InvalidParameterValueTagQuotaLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.TooLarge`.
+    /// Error code `InvalidParameterValue.TooLarge`, documented for this action.
     InvalidParameterValue_TooLarge(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.PreheatImageSnapshotOutOfQuota`.
+    /// Error code `LimitExceeded.PreheatImageSnapshotOutOfQuota`, documented for this action.
     LimitExceededPreheatImageSnapshotOutOfQuota(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInUse.DiskRollbacking`.
+    /// Error code `ResourceInUse.DiskRollbacking`, documented for this action.
     ResourceInUseDiskRollbacking(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceUnavailable.SnapshotCreating`.
+    /// Error code `ResourceUnavailable.SnapshotCreating`, documented for this action.
     ResourceUnavailableSnapshotCreating(ServiceError),
-    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    /// Error code `UnsupportedOperation.EncryptedImagesNotSupported`, documented for this action.
     UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InvalidDiskFastRollback`.
+    /// Error code `UnsupportedOperation.InvalidDiskFastRollback`, documented for this action.
     UnsupportedOperationInvalidDiskFastRollback(ServiceError),
-    /// `UnsupportedOperation.NotSupportInstanceImage`.
+    /// Error code `UnsupportedOperation.NotSupportInstanceImage`, documented for this action.
     UnsupportedOperationNotSupportInstanceImage(ServiceError),
-    /// `UnsupportedOperation.PreheatImage`.
+    /// Error code `UnsupportedOperation.PreheatImage`, documented for this action.
     UnsupportedOperationPreheatImage(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -1197,9 +1213,11 @@ impl CreateImageError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1434,23 +1452,23 @@ impl tencentcloud_runtime::ActionError for CreateImageError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateKeyPairError {
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidKeyPair.LimitExceeded`.
+    /// Error code `InvalidKeyPair.LimitExceeded`, documented for this action.
     InvalidKeyPairLimitExceeded(ServiceError),
-    /// `InvalidKeyPairName.Duplicate`.
+    /// Error code `InvalidKeyPairName.Duplicate`, documented for this action.
     InvalidKeyPairNameDuplicate(ServiceError),
-    /// `InvalidKeyPairNameEmpty`.
+    /// Error code `InvalidKeyPairNameEmpty`, documented for this action.
     InvalidKeyPairNameEmpty(ServiceError),
-    /// `InvalidKeyPairNameIncludeIllegalChar`.
+    /// Error code `InvalidKeyPairNameIncludeIllegalChar`, documented for this action.
     InvalidKeyPairNameIncludeIllegalChar(ServiceError),
-    /// `InvalidKeyPairNameTooLong`.
+    /// Error code `InvalidKeyPairNameTooLong`, documented for this action.
     InvalidKeyPairNameTooLong(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `LimitExceeded.TagResourceQuota`.
+    /// Error code `LimitExceeded.TagResourceQuota`, documented for this action.
     LimitExceededTagResourceQuota(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -1469,9 +1487,11 @@ impl CreateKeyPairError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1546,181 +1566,181 @@ impl tencentcloud_runtime::ActionError for CreateKeyPairError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateLaunchTemplateError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotFound`, documented for this action.
     FailedOperationDisasterRecoverGroupNotFound(ServiceError),
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `FailedOperation.NoAvailableIpAddressCountInSubnet`.
+    /// Error code `FailedOperation.NoAvailableIpAddressCountInSubnet`, documented for this action.
     FailedOperationNoAvailableIpAddressCountInSubnet(ServiceError),
-    /// `FailedOperation.SecurityGroupActionFailed`.
+    /// Error code `FailedOperation.SecurityGroupActionFailed`, documented for this action.
     FailedOperationSecurityGroupActionFailed(ServiceError),
-    /// `FailedOperation.SnapshotSizeLargerThanDataSize`.
+    /// Error code `FailedOperation.SnapshotSizeLargerThanDataSize`, documented for this action.
     FailedOperationSnapshotSizeLargerThanDataSize(ServiceError),
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `InstancesQuotaLimitExceeded`.
+    /// Error code `InstancesQuotaLimitExceeded`, documented for this action.
     InstancesQuotaLimitExceeded(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidClientToken.TooLong`.
+    /// Error code `InvalidClientToken.TooLong`, documented for this action.
     InvalidClientTokenTooLong(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidInstanceName.TooLong`.
+    /// Error code `InvalidInstanceName.TooLong`, documented for this action.
     InvalidInstanceNameTooLong(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.InternetAccessibleNotSupported`.
+    /// Error code `InvalidParameter.InternetAccessibleNotSupported`, documented for this action.
     InvalidParameterInternetAccessibleNotSupported(ServiceError),
-    /// `InvalidParameter.InvalidIpFormat`.
+    /// Error code `InvalidParameter.InvalidIpFormat`, documented for this action.
     InvalidParameterInvalidIpFormat(ServiceError),
-    /// `InvalidParameter.LackCoreCountOrThreadPerCore`.
+    /// Error code `InvalidParameter.LackCoreCountOrThreadPerCore`, documented for this action.
     InvalidParameterLackCoreCountOrThreadPerCore(ServiceError),
-    /// `InvalidParameter.PasswordNotSupported`.
+    /// Error code `InvalidParameter.PasswordNotSupported`, documented for this action.
     InvalidParameterPasswordNotSupported(ServiceError),
-    /// `InvalidParameter.SnapshotNotFound`.
+    /// Error code `InvalidParameter.SnapshotNotFound`, documented for this action.
     InvalidParameterSnapshotNotFound(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    /// Error code `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, documented for this action.
     InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
-    /// `InvalidParameterValue.CoreCountValue`.
+    /// Error code `InvalidParameterValue.CoreCountValue`, documented for this action.
     InvalidParameterValueCoreCountValue(ServiceError),
-    /// `InvalidParameterValue.IllegalHostName`.
+    /// Error code `InvalidParameterValue.IllegalHostName`, documented for this action.
     InvalidParameterValueIllegalHostName(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeRequiredHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeRequiredHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InsufficientOffering`.
+    /// Error code `InvalidParameterValue.InsufficientOffering`, documented for this action.
     InvalidParameterValueInsufficientOffering(ServiceError),
-    /// `InvalidParameterValue.InsufficientPrice`.
+    /// Error code `InvalidParameterValue.InsufficientPrice`, documented for this action.
     InvalidParameterValueInsufficientPrice(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageForGivenInstanceType`.
+    /// Error code `InvalidParameterValue.InvalidImageForGivenInstanceType`, documented for this action.
     InvalidParameterValueInvalidImageForGivenInstanceType(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.InvalidIpFormat`.
+    /// Error code `InvalidParameterValue.InvalidIpFormat`, documented for this action.
     InvalidParameterValueInvalidIpFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidLaunchTemplateDescription`.
+    /// Error code `InvalidParameterValue.InvalidLaunchTemplateDescription`, documented for this action.
     InvalidParameterValueInvalidLaunchTemplateDescription(ServiceError),
-    /// `InvalidParameterValue.InvalidLaunchTemplateName`.
+    /// Error code `InvalidParameterValue.InvalidLaunchTemplateName`, documented for this action.
     InvalidParameterValueInvalidLaunchTemplateName(ServiceError),
-    /// `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`.
+    /// Error code `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`, documented for this action.
     InvalidParameterValueInvalidLaunchTemplateVersionDescription(ServiceError),
-    /// `InvalidParameterValue.InvalidPassword`.
+    /// Error code `InvalidParameterValue.InvalidPassword`, documented for this action.
     InvalidParameterValueInvalidPassword(ServiceError),
-    /// `InvalidParameterValue.InvalidTimeFormat`.
+    /// Error code `InvalidParameterValue.InvalidTimeFormat`, documented for this action.
     InvalidParameterValueInvalidTimeFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    /// Error code `InvalidParameterValue.InvalidUserDataFormat`, documented for this action.
     InvalidParameterValueInvalidUserDataFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    /// Error code `InvalidParameterValue.MustDhcpEnabledVpc`, documented for this action.
     InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    /// Error code `InvalidParameterValue.SnapshotIdMalformed`, documented for this action.
     InvalidParameterValueSnapshotIdMalformed(ServiceError),
-    /// `InvalidParameterValue.SubnetNotExist`.
+    /// Error code `InvalidParameterValue.SubnetNotExist`, documented for this action.
     InvalidParameterValueSubnetNotExist(ServiceError),
-    /// `InvalidParameterValue.ThreadPerCoreValue`.
+    /// Error code `InvalidParameterValue.ThreadPerCoreValue`, documented for this action.
     InvalidParameterValueThreadPerCoreValue(ServiceError),
-    /// `InvalidParameterValue.VpcIdMalformed`.
+    /// Error code `InvalidParameterValue.VpcIdMalformed`, documented for this action.
     InvalidParameterValueVpcIdMalformed(ServiceError),
-    /// `InvalidParameterValue.VpcIdNotExist`.
+    /// Error code `InvalidParameterValue.VpcIdNotExist`, documented for this action.
     InvalidParameterValueVpcIdNotExist(ServiceError),
-    /// `InvalidParameterValue.VpcIdZoneIdNotMatch`.
+    /// Error code `InvalidParameterValue.VpcIdZoneIdNotMatch`, documented for this action.
     InvalidParameterValueVpcIdZoneIdNotMatch(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidPassword`.
+    /// Error code `InvalidPassword`, documented for this action.
     InvalidPassword(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.InstanceQuota`.
+    /// Error code `LimitExceeded.InstanceQuota`, documented for this action.
     LimitExceededInstanceQuota(ServiceError),
-    /// `LimitExceeded.LaunchTemplateQuota`.
+    /// Error code `LimitExceeded.LaunchTemplateQuota`, documented for this action.
     LimitExceededLaunchTemplateQuota(ServiceError),
-    /// `LimitExceeded.SingleUSGQuota`.
+    /// Error code `LimitExceeded.SingleUSGQuota`, documented for this action.
     LimitExceededSingleUsgQuota(ServiceError),
-    /// `LimitExceeded.SpotQuota`.
+    /// Error code `LimitExceeded.SpotQuota`, documented for this action.
     LimitExceededSpotQuota(ServiceError),
-    /// `LimitExceeded.UserSpotQuota`.
+    /// Error code `LimitExceeded.UserSpotQuota`, documented for this action.
     LimitExceededUserSpotQuota(ServiceError),
-    /// `LimitExceeded.VpcSubnetNum`.
+    /// Error code `LimitExceeded.VpcSubnetNum`, documented for this action.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
+    /// Error code `MissingParameter.DPDKInstanceTypeRequiredVPC`, documented for this action.
     MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
-    /// `MissingParameter.MonitorService`.
+    /// Error code `MissingParameter.MonitorService`, documented for this action.
     MissingParameterMonitorService(ServiceError),
-    /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
+    /// Error code `ResourceInsufficient.AvailabilityZoneSoldOut`, documented for this action.
     ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
-    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    /// Error code `ResourceInsufficient.CloudDiskSoldOut`, documented for this action.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    /// Error code `ResourceInsufficient.SpecifiedInstanceType`, documented for this action.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
-    /// `ResourceNotFound.KeyPairNotFound`.
+    /// Error code `ResourceNotFound.KeyPairNotFound`, documented for this action.
     ResourceNotFoundKeyPairNotFound(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbs`.
+    /// Error code `ResourceNotFound.NoDefaultCbs`, documented for this action.
     ResourceNotFoundNoDefaultCbs(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    /// Error code `ResourceNotFound.NoDefaultCbsWithReason`, documented for this action.
     ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
-    /// `ResourceUnavailable.InstanceType`.
+    /// Error code `ResourceUnavailable.InstanceType`, documented for this action.
     ResourceUnavailableInstanceType(ServiceError),
-    /// `ResourcesSoldOut.EipInsufficient`.
+    /// Error code `ResourcesSoldOut.EipInsufficient`, documented for this action.
     ResourcesSoldOutEipInsufficient(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    /// Error code `UnsupportedOperation.BandwidthPackageIdNotSupported`, documented for this action.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
-    /// `UnsupportedOperation.InvalidDisk`.
+    /// Error code `UnsupportedOperation.InvalidDisk`, documented for this action.
     UnsupportedOperationInvalidDisk(ServiceError),
-    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    /// Error code `UnsupportedOperation.KeyPairUnsupportedWindows`, documented for this action.
     UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
-    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    /// Error code `UnsupportedOperation.NoInstanceTypeSupportSpot`, documented for this action.
     UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
-    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    /// Error code `UnsupportedOperation.NotSupportImportInstancesActionTimer`, documented for this action.
     UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
-    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    /// Error code `UnsupportedOperation.OnlyForPrepaidAccount`, documented for this action.
     UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
-    /// `VpcAddrNotInSubNet`.
+    /// Error code `VpcAddrNotInSubNet`, documented for this action.
     VpcAddrNotInSubNet(ServiceError),
-    /// `VpcIpIsUsed`.
+    /// Error code `VpcIpIsUsed`, documented for this action.
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -1739,9 +1759,11 @@ impl CreateLaunchTemplateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2096,149 +2118,149 @@ impl tencentcloud_runtime::ActionError for CreateLaunchTemplateError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateLaunchTemplateVersionError {
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotFound`, documented for this action.
     FailedOperationDisasterRecoverGroupNotFound(ServiceError),
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InvalidClientToken.TooLong`.
+    /// Error code `InvalidClientToken.TooLong`, documented for this action.
     InvalidClientTokenTooLong(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidInstanceName.TooLong`.
+    /// Error code `InvalidInstanceName.TooLong`, documented for this action.
     InvalidInstanceNameTooLong(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.InvalidIpFormat`.
+    /// Error code `InvalidParameter.InvalidIpFormat`, documented for this action.
     InvalidParameterInvalidIpFormat(ServiceError),
-    /// `InvalidParameter.PasswordNotSupported`.
+    /// Error code `InvalidParameter.PasswordNotSupported`, documented for this action.
     InvalidParameterPasswordNotSupported(ServiceError),
-    /// `InvalidParameter.SnapshotNotFound`.
+    /// Error code `InvalidParameter.SnapshotNotFound`, documented for this action.
     InvalidParameterSnapshotNotFound(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    /// Error code `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, documented for this action.
     InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
-    /// `InvalidParameterValue.IllegalHostName`.
+    /// Error code `InvalidParameterValue.IllegalHostName`, documented for this action.
     InvalidParameterValueIllegalHostName(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.InvalidIpFormat`.
+    /// Error code `InvalidParameterValue.InvalidIpFormat`, documented for this action.
     InvalidParameterValueInvalidIpFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`.
+    /// Error code `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`, documented for this action.
     InvalidParameterValueInvalidLaunchTemplateVersionDescription(ServiceError),
-    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    /// Error code `InvalidParameterValue.InvalidUserDataFormat`, documented for this action.
     InvalidParameterValueInvalidUserDataFormat(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    /// Error code `InvalidParameterValue.MustDhcpEnabledVpc`, documented for this action.
     InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    /// Error code `InvalidParameterValue.SnapshotIdMalformed`, documented for this action.
     InvalidParameterValueSnapshotIdMalformed(ServiceError),
-    /// `InvalidParameterValue.SubnetNotExist`.
+    /// Error code `InvalidParameterValue.SubnetNotExist`, documented for this action.
     InvalidParameterValueSubnetNotExist(ServiceError),
-    /// `InvalidParameterValue.ThreadPerCoreValue`.
+    /// Error code `InvalidParameterValue.ThreadPerCoreValue`, documented for this action.
     InvalidParameterValueThreadPerCoreValue(ServiceError),
-    /// `InvalidParameterValue.VpcIdZoneIdNotMatch`.
+    /// Error code `InvalidParameterValue.VpcIdZoneIdNotMatch`, documented for this action.
     InvalidParameterValueVpcIdZoneIdNotMatch(ServiceError),
-    /// `InvalidParameterValue.VpcNotSupportIpv6Address`.
+    /// Error code `InvalidParameterValue.VpcNotSupportIpv6Address`, documented for this action.
     InvalidParameterValueVpcNotSupportIpv6Address(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidPassword`.
+    /// Error code `InvalidPassword`, documented for this action.
     InvalidPassword(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.InstanceQuota`.
+    /// Error code `LimitExceeded.InstanceQuota`, documented for this action.
     LimitExceededInstanceQuota(ServiceError),
-    /// `LimitExceeded.LaunchTemplateQuota`.
+    /// Error code `LimitExceeded.LaunchTemplateQuota`, documented for this action.
     LimitExceededLaunchTemplateQuota(ServiceError),
-    /// `LimitExceeded.LaunchTemplateVersionQuota`.
+    /// Error code `LimitExceeded.LaunchTemplateVersionQuota`, documented for this action.
     LimitExceededLaunchTemplateVersionQuota(ServiceError),
-    /// `LimitExceeded.SingleUSGQuota`.
+    /// Error code `LimitExceeded.SingleUSGQuota`, documented for this action.
     LimitExceededSingleUsgQuota(ServiceError),
-    /// `LimitExceeded.SpotQuota`.
+    /// Error code `LimitExceeded.SpotQuota`, documented for this action.
     LimitExceededSpotQuota(ServiceError),
-    /// `LimitExceeded.UserSpotQuota`.
+    /// Error code `LimitExceeded.UserSpotQuota`, documented for this action.
     LimitExceededUserSpotQuota(ServiceError),
-    /// `LimitExceeded.VpcSubnetNum`.
+    /// Error code `LimitExceeded.VpcSubnetNum`, documented for this action.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
+    /// Error code `MissingParameter.DPDKInstanceTypeRequiredVPC`, documented for this action.
     MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
-    /// `MissingParameter.MonitorService`.
+    /// Error code `MissingParameter.MonitorService`, documented for this action.
     MissingParameterMonitorService(ServiceError),
-    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    /// Error code `ResourceInsufficient.CloudDiskSoldOut`, documented for this action.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    /// Error code `ResourceInsufficient.SpecifiedInstanceType`, documented for this action.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
-    /// `ResourceNotFound.KeyPairNotFound`.
+    /// Error code `ResourceNotFound.KeyPairNotFound`, documented for this action.
     ResourceNotFoundKeyPairNotFound(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbs`.
+    /// Error code `ResourceNotFound.NoDefaultCbs`, documented for this action.
     ResourceNotFoundNoDefaultCbs(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    /// Error code `ResourceNotFound.NoDefaultCbsWithReason`, documented for this action.
     ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
-    /// `ResourceUnavailable.InstanceType`.
+    /// Error code `ResourceUnavailable.InstanceType`, documented for this action.
     ResourceUnavailableInstanceType(ServiceError),
-    /// `ResourcesSoldOut.EipInsufficient`.
+    /// Error code `ResourcesSoldOut.EipInsufficient`, documented for this action.
     ResourcesSoldOutEipInsufficient(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    /// Error code `UnsupportedOperation.BandwidthPackageIdNotSupported`, documented for this action.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
-    /// `UnsupportedOperation.InvalidDisk`.
+    /// Error code `UnsupportedOperation.InvalidDisk`, documented for this action.
     UnsupportedOperationInvalidDisk(ServiceError),
-    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    /// Error code `UnsupportedOperation.KeyPairUnsupportedWindows`, documented for this action.
     UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
-    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    /// Error code `UnsupportedOperation.NoInstanceTypeSupportSpot`, documented for this action.
     UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
-    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    /// Error code `UnsupportedOperation.OnlyForPrepaidAccount`, documented for this action.
     UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
-    /// `VpcAddrNotInSubNet`.
+    /// Error code `VpcAddrNotInSubNet`, documented for this action.
     VpcAddrNotInSubNet(ServiceError),
-    /// `VpcIpIsUsed`.
+    /// Error code `VpcIpIsUsed`, documented for this action.
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -2257,9 +2279,11 @@ impl CreateLaunchTemplateVersionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2550,15 +2574,15 @@ impl tencentcloud_runtime::ActionError for CreateLaunchTemplateVersionError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteDisasterRecoverGroupsError {
-    /// `FailedOperation.PlacementSetNotEmpty`.
+    /// Error code `FailedOperation.PlacementSetNotEmpty`, documented for this action.
     FailedOperationPlacementSetNotEmpty(ServiceError),
-    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    /// Error code `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, documented for this action.
     InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `ResourceNotFound.InvalidPlacementSet`.
+    /// Error code `ResourceNotFound.InvalidPlacementSet`, documented for this action.
     ResourceNotFoundInvalidPlacementSet(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -2577,9 +2601,11 @@ impl DeleteDisasterRecoverGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2648,9 +2674,9 @@ impl tencentcloud_runtime::ActionError for DeleteDisasterRecoverGroupsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteHpcClustersError {
-    /// `ResourceInUse.HpcCluster`.
+    /// Error code `ResourceInUse.HpcCluster`, documented for this action.
     ResourceInUseHpcCluster(ServiceError),
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -2669,9 +2695,11 @@ impl DeleteHpcClustersError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2724,23 +2752,23 @@ impl tencentcloud_runtime::ActionError for DeleteHpcClustersError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteImagesError {
-    /// `InvalidImageId.InShared`.
+    /// Error code `InvalidImageId.InShared`, documented for this action.
     InvalidImageIdInShared(ServiceError),
-    /// `InvalidImageId.IncorrectState`.
+    /// Error code `InvalidImageId.IncorrectState`, documented for this action.
     InvalidImageIdIncorrectState(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageIdIsShared`.
+    /// Error code `InvalidParameterValue.InvalidImageIdIsShared`, documented for this action.
     InvalidParameterValueInvalidImageIdIsShared(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -2759,9 +2787,11 @@ impl DeleteImagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2836,7 +2866,7 @@ impl tencentcloud_runtime::ActionError for DeleteImagesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteInstancesActionTimerError {
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -2855,9 +2885,11 @@ impl DeleteInstancesActionTimerError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2910,15 +2942,15 @@ impl tencentcloud_runtime::ActionError for DeleteInstancesActionTimerError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteInstancesDisasterRecoverGroupsError {
-    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotFound`, documented for this action.
     FailedOperationDisasterRecoverGroupNotFound(ServiceError),
-    /// `FailedOperation.DisasterRecoverGroupNotMatch`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotMatch`, documented for this action.
     FailedOperationDisasterRecoverGroupNotMatch(ServiceError),
-    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    /// Error code `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, documented for this action.
     InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `ResourceNotFound.InvalidInstanceIdNotFound`.
+    /// Error code `ResourceNotFound.InvalidInstanceIdNotFound`, documented for this action.
     ResourceNotFoundInvalidInstanceIdNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -2937,9 +2969,11 @@ impl DeleteInstancesDisasterRecoverGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3010,17 +3044,17 @@ impl tencentcloud_runtime::ActionError for DeleteInstancesDisasterRecoverGroupsE
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteKeyPairsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidKeyPair.LimitExceeded`.
+    /// Error code `InvalidKeyPair.LimitExceeded`, documented for this action.
     InvalidKeyPairLimitExceeded(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidKeyPairId.NotFound`.
+    /// Error code `InvalidKeyPairId.NotFound`, documented for this action.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidParameterValue.KeyPairNotSupported`.
+    /// Error code `InvalidParameterValue.KeyPairNotSupported`, documented for this action.
     InvalidParameterValueKeyPairNotSupported(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3039,9 +3073,11 @@ impl DeleteKeyPairsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3108,17 +3144,17 @@ impl tencentcloud_runtime::ActionError for DeleteKeyPairsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLaunchTemplateError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3137,9 +3173,11 @@ impl DeleteLaunchTemplateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3212,19 +3250,19 @@ impl tencentcloud_runtime::ActionError for DeleteLaunchTemplateError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLaunchTemplateVersionsError {
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateDefaultVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateDefaultVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateDefaultVersion(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3243,9 +3281,11 @@ impl DeleteLaunchTemplateVersionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3322,13 +3362,13 @@ impl tencentcloud_runtime::ActionError for DeleteLaunchTemplateVersionsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeAccountQuotaError {
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3347,9 +3387,11 @@ impl DescribeAccountQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3408,11 +3450,11 @@ impl tencentcloud_runtime::ActionError for DescribeAccountQuotaError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeChcDeniedActionsError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3431,9 +3473,11 @@ impl DescribeChcDeniedActionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3496,31 +3540,31 @@ impl tencentcloud_runtime::ActionError for DescribeChcDeniedActionsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeChcHostsError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameter.AtMostOne`.
+    /// Error code `InvalidParameter.AtMostOne`, documented for this action.
     InvalidParameterAtMostOne(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.NotEmpty`.
+    /// Error code `InvalidParameterValue.NotEmpty`, documented for this action.
     InvalidParameterValueNotEmpty(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.SubnetIdMalformed`.
+    /// Error code `InvalidParameterValue.SubnetIdMalformed`, documented for this action.
     InvalidParameterValueSubnetIdMalformed(ServiceError),
-    /// `InvalidParameterValue.VpcIdMalformed`.
+    /// Error code `InvalidParameterValue.VpcIdMalformed`, documented for this action.
     InvalidParameterValueVpcIdMalformed(ServiceError),
-    /// `InvalidParameterValueLimit`.
+    /// Error code `InvalidParameterValueLimit`, documented for this action.
     InvalidParameterValueLimit(ServiceError),
-    /// `InvalidParameterValueOffset`.
+    /// Error code `InvalidParameterValueOffset`, documented for this action.
     InvalidParameterValueOffset(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3539,9 +3583,11 @@ impl DescribeChcHostsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3632,31 +3678,31 @@ impl tencentcloud_runtime::ActionError for DescribeChcHostsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDisasterRecoverGroupQuotaError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameter.AtMostOne`.
+    /// Error code `InvalidParameter.AtMostOne`, documented for this action.
     InvalidParameterAtMostOne(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.NotEmpty`.
+    /// Error code `InvalidParameterValue.NotEmpty`, documented for this action.
     InvalidParameterValueNotEmpty(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.SubnetIdMalformed`.
+    /// Error code `InvalidParameterValue.SubnetIdMalformed`, documented for this action.
     InvalidParameterValueSubnetIdMalformed(ServiceError),
-    /// `InvalidParameterValue.VpcIdMalformed`.
+    /// Error code `InvalidParameterValue.VpcIdMalformed`, documented for this action.
     InvalidParameterValueVpcIdMalformed(ServiceError),
-    /// `InvalidParameterValueLimit`.
+    /// Error code `InvalidParameterValueLimit`, documented for this action.
     InvalidParameterValueLimit(ServiceError),
-    /// `InvalidParameterValueOffset`.
+    /// Error code `InvalidParameterValueOffset`, documented for this action.
     InvalidParameterValueOffset(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3675,9 +3721,11 @@ impl DescribeDisasterRecoverGroupQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3766,9 +3814,9 @@ impl tencentcloud_runtime::ActionError for DescribeDisasterRecoverGroupQuotaErro
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDisasterRecoverGroupsError {
-    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    /// Error code `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, documented for this action.
     InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3787,9 +3835,11 @@ impl DescribeDisasterRecoverGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3848,15 +3898,15 @@ impl tencentcloud_runtime::ActionError for DescribeDisasterRecoverGroupsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeHostsError {
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3875,9 +3925,11 @@ impl DescribeHostsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3940,9 +3992,9 @@ impl tencentcloud_runtime::ActionError for DescribeHostsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeHpcClustersError {
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnsupportedOperation.InvalidZone`.
+    /// Error code `UnsupportedOperation.InvalidZone`, documented for this action.
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -3961,9 +4013,11 @@ impl DescribeHpcClustersError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4018,9 +4072,9 @@ impl tencentcloud_runtime::ActionError for DescribeHpcClustersError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImageFromFamilyError {
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnsupportedOperation.InvalidZone`.
+    /// Error code `UnsupportedOperation.InvalidZone`, documented for this action.
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4039,9 +4093,11 @@ impl DescribeImageFromFamilyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4096,9 +4152,9 @@ impl tencentcloud_runtime::ActionError for DescribeImageFromFamilyError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImageQuotaError {
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnsupportedOperation.InvalidZone`.
+    /// Error code `UnsupportedOperation.InvalidZone`, documented for this action.
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4117,9 +4173,11 @@ impl DescribeImageQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4174,19 +4232,19 @@ impl tencentcloud_runtime::ActionError for DescribeImageQuotaError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImageSharePermissionError {
-    /// `InvalidAccountId.NotFound`.
+    /// Error code `InvalidAccountId.NotFound`, documented for this action.
     InvalidAccountIdNotFound(ServiceError),
-    /// `InvalidAccountIs.YourSelf`.
+    /// Error code `InvalidAccountIs.YourSelf`, documented for this action.
     InvalidAccountIsYourSelf(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `OverQuota`.
+    /// Error code `OverQuota`, documented for this action.
     OverQuota(ServiceError),
-    /// `UnauthorizedOperation.ImageNotBelongToAccount`.
+    /// Error code `UnauthorizedOperation.ImageNotBelongToAccount`, documented for this action.
     UnauthorizedOperationImageNotBelongToAccount(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4205,9 +4263,11 @@ impl DescribeImageSharePermissionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4276,39 +4336,39 @@ impl tencentcloud_runtime::ActionError for DescribeImageSharePermissionError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImagesError {
-    /// `FailedOperation.IllegalTagKey`.
+    /// Error code `FailedOperation.IllegalTagKey`, documented for this action.
     FailedOperationIllegalTagKey(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.InvalidParameterCoexistImageIdsFilters`.
+    /// Error code `InvalidParameter.InvalidParameterCoexistImageIdsFilters`, documented for this action.
     InvalidParameterInvalidParameterCoexistImageIdsFilters(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotFound`, documented for this action.
     InvalidParameterValueInstanceTypeNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidParameterValueLimit`.
+    /// Error code `InvalidParameterValue.InvalidParameterValueLimit`, documented for this action.
     InvalidParameterValueInvalidParameterValueLimit(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidRegion.NotFound`.
+    /// Error code `InvalidRegion.NotFound`, documented for this action.
     InvalidRegionNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnauthorizedOperation.PermissionDenied`.
+    /// Error code `UnauthorizedOperation.PermissionDenied`, documented for this action.
     UnauthorizedOperationPermissionDenied(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4327,9 +4387,11 @@ impl DescribeImagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4436,39 +4498,39 @@ impl tencentcloud_runtime::ActionError for DescribeImagesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImportImageOsError {
-    /// `FailedOperation.IllegalTagKey`.
+    /// Error code `FailedOperation.IllegalTagKey`, documented for this action.
     FailedOperationIllegalTagKey(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.InvalidParameterCoexistImageIdsFilters`.
+    /// Error code `InvalidParameter.InvalidParameterCoexistImageIdsFilters`, documented for this action.
     InvalidParameterInvalidParameterCoexistImageIdsFilters(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotFound`, documented for this action.
     InvalidParameterValueInstanceTypeNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidParameterValueLimit`.
+    /// Error code `InvalidParameterValue.InvalidParameterValueLimit`, documented for this action.
     InvalidParameterValueInvalidParameterValueLimit(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidRegion.NotFound`.
+    /// Error code `InvalidRegion.NotFound`, documented for this action.
     InvalidRegionNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnauthorizedOperation.PermissionDenied`.
+    /// Error code `UnauthorizedOperation.PermissionDenied`, documented for this action.
     UnauthorizedOperationPermissionDenied(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4487,9 +4549,11 @@ impl DescribeImportImageOsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4596,9 +4660,9 @@ impl tencentcloud_runtime::ActionError for DescribeImportImageOsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceFamilyConfigsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidRegion.NotFound`.
+    /// Error code `InvalidRegion.NotFound`, documented for this action.
     InvalidRegionNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4617,9 +4681,11 @@ impl DescribeInstanceFamilyConfigsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4675,19 +4741,19 @@ impl tencentcloud_runtime::ActionError for DescribeInstanceFamilyConfigsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceInternetBandwidthConfigsError {
-    /// `FailedOperation.NotFoundEIP`.
+    /// Error code `FailedOperation.NotFoundEIP`, documented for this action.
     FailedOperationNotFoundEip(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4706,9 +4772,11 @@ impl DescribeInstanceInternetBandwidthConfigsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4778,21 +4846,21 @@ for DescribeInstanceInternetBandwidthConfigsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceTypeConfigsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4811,9 +4879,11 @@ impl DescribeInstanceTypeConfigsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4886,55 +4956,55 @@ impl tencentcloud_runtime::ActionError for DescribeInstanceTypeConfigsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceVncUrlError {
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceState`.
+    /// Error code `InvalidInstanceState`, documented for this action.
     InvalidInstanceState(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
     UnsupportedOperationInstanceStateTerminated(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -4953,9 +5023,11 @@ impl DescribeInstanceVncUrlError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5098,55 +5170,55 @@ impl tencentcloud_runtime::ActionError for DescribeInstanceVncUrlError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesError {
-    /// `FailedOperation.IllegalTagKey`.
+    /// Error code `FailedOperation.IllegalTagKey`, documented for this action.
     FailedOperationIllegalTagKey(ServiceError),
-    /// `FailedOperation.IllegalTagValue`.
+    /// Error code `FailedOperation.IllegalTagValue`, documented for this action.
     FailedOperationIllegalTagValue(ServiceError),
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.IPAddressMalformed`.
+    /// Error code `InvalidParameterValue.IPAddressMalformed`, documented for this action.
     InvalidParameterValueIpAddressMalformed(ServiceError),
-    /// `InvalidParameterValue.IPv6AddressMalformed`.
+    /// Error code `InvalidParameterValue.IPv6AddressMalformed`, documented for this action.
     InvalidParameterValueIPv6AddressMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidIpFormat`.
+    /// Error code `InvalidParameterValue.InvalidIpFormat`, documented for this action.
     InvalidParameterValueInvalidIpFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidTimeFormat`.
+    /// Error code `InvalidParameterValue.InvalidTimeFormat`, documented for this action.
     InvalidParameterValueInvalidTimeFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidVagueName`.
+    /// Error code `InvalidParameterValue.InvalidVagueName`, documented for this action.
     InvalidParameterValueInvalidVagueName(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.SubnetIdMalformed`.
+    /// Error code `InvalidParameterValue.SubnetIdMalformed`, documented for this action.
     InvalidParameterValueSubnetIdMalformed(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.UuidMalformed`.
+    /// Error code `InvalidParameterValue.UuidMalformed`, documented for this action.
     InvalidParameterValueUuidMalformed(ServiceError),
-    /// `InvalidParameterValue.VpcIdMalformed`.
+    /// Error code `InvalidParameterValue.VpcIdMalformed`, documented for this action.
     InvalidParameterValueVpcIdMalformed(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `InvalidSgId.Malformed`.
+    /// Error code `InvalidSgId.Malformed`, documented for this action.
     InvalidSgIdMalformed(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5165,9 +5237,11 @@ impl DescribeInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5300,11 +5374,11 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesActionTimerError {
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidTimeFormat`.
+    /// Error code `InvalidParameterValue.InvalidTimeFormat`, documented for this action.
     InvalidParameterValueInvalidTimeFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5323,9 +5397,11 @@ impl DescribeInstancesActionTimerError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5386,9 +5462,9 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesActionTimerError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesAttributesError {
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5407,9 +5483,11 @@ impl DescribeInstancesAttributesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5464,27 +5542,27 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesAttributesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesModificationError {
-    /// `FailedOperation.ZoneInconsistent`.
+    /// Error code `FailedOperation.ZoneInconsistent`, documented for this action.
     FailedOperationZoneInconsistent(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter.CdzNotSupported`.
+    /// Error code `InvalidParameter.CdzNotSupported`, documented for this action.
     InvalidParameterCdzNotSupported(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5503,9 +5581,11 @@ impl DescribeInstancesModificationError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5590,13 +5670,13 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesModificationError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesOperationLimitError {
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5615,9 +5695,11 @@ impl DescribeInstancesOperationLimitError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5680,17 +5762,17 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesOperationLimitError 
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesStatusError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5709,9 +5791,11 @@ impl DescribeInstancesStatusError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5780,17 +5864,17 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesStatusError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInternetChargeTypeConfigsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5809,9 +5893,11 @@ impl DescribeInternetChargeTypeConfigsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5880,23 +5966,23 @@ impl tencentcloud_runtime::ActionError for DescribeInternetChargeTypeConfigsErro
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeKeyPairsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidKeyPair.LimitExceeded`.
+    /// Error code `InvalidKeyPair.LimitExceeded`, documented for this action.
     InvalidKeyPairLimitExceeded(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValueLimit`.
+    /// Error code `InvalidParameterValueLimit`, documented for this action.
     InvalidParameterValueLimit(ServiceError),
-    /// `InvalidParameterValueOffset`.
+    /// Error code `InvalidParameterValueOffset`, documented for this action.
     InvalidParameterValueOffset(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -5915,9 +6001,11 @@ impl DescribeKeyPairsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5992,27 +6080,27 @@ impl tencentcloud_runtime::ActionError for DescribeKeyPairsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLaunchTemplateVersionsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.NotSupported`.
+    /// Error code `InvalidParameterValue.NotSupported`, documented for this action.
     InvalidParameterValueNotSupported(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6031,9 +6119,11 @@ impl DescribeLaunchTemplateVersionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6124,21 +6214,21 @@ impl tencentcloud_runtime::ActionError for DescribeLaunchTemplateVersionsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLaunchTemplatesError {
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.InvalidLaunchTemplateName`.
+    /// Error code `InvalidParameterValue.InvalidLaunchTemplateName`, documented for this action.
     InvalidParameterValueInvalidLaunchTemplateName(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6157,9 +6247,11 @@ impl DescribeLaunchTemplatesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6257,9 +6349,11 @@ impl DescribeRegionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6306,11 +6400,11 @@ impl tencentcloud_runtime::ActionError for DescribeRegionsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcePoolPackInstancesError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
+    /// Error code `InvalidParameterValue.ResourcePoolPackIdMalformed`, documented for this action.
     InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
-    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    /// Error code `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, documented for this action.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6329,9 +6423,11 @@ impl DescribeResourcePoolPackInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6394,13 +6490,13 @@ impl tencentcloud_runtime::ActionError for DescribeResourcePoolPackInstancesErro
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcePoolPackTypeConfigsError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    /// Error code `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, documented for this action.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6419,9 +6515,11 @@ impl DescribeResourcePoolPackTypeConfigsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6486,19 +6584,19 @@ impl tencentcloud_runtime::ActionError for DescribeResourcePoolPackTypeConfigsEr
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcePoolPacksError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
+    /// Error code `InvalidParameterValue.ResourcePoolPackIdMalformed`, documented for this action.
     InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    /// Error code `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, documented for this action.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6517,9 +6615,11 @@ impl DescribeResourcePoolPacksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6611,9 +6711,11 @@ impl DescribeTaskInfoError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6660,31 +6762,31 @@ impl tencentcloud_runtime::ActionError for DescribeTaskInfoError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeZoneInstanceConfigInfosError {
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidFilterValue.LimitExceeded`.
+    /// Error code `InvalidFilterValue.LimitExceeded`, documented for this action.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidRegion.NotFound`.
+    /// Error code `InvalidRegion.NotFound`, documented for this action.
     InvalidRegionNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
+    /// Error code `ResourceInsufficient.AvailabilityZoneSoldOut`, documented for this action.
     ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
-    /// `UnsupportedOperation.UnsupportedPool`.
+    /// Error code `UnsupportedOperation.UnsupportedPool`, documented for this action.
     UnsupportedOperationUnsupportedPool(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6703,9 +6805,11 @@ impl DescribeZoneInstanceConfigInfosError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6796,11 +6900,11 @@ impl tencentcloud_runtime::ActionError for DescribeZoneInstanceConfigInfosError 
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeZonesError {
-    /// `InvalidFilter`.
+    /// Error code `InvalidFilter`, documented for this action.
     InvalidFilter(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6819,9 +6923,11 @@ impl DescribeZonesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6882,53 +6988,53 @@ impl tencentcloud_runtime::ActionError for DescribeZonesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateInstancesKeyPairsError {
-    /// `FailedOperation.DisassociateKeyPairFailed`.
+    /// Error code `FailedOperation.DisassociateKeyPairFailed`, documented for this action.
     FailedOperationDisassociateKeyPairFailed(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidKeyPairId.NotFound`.
+    /// Error code `InvalidKeyPairId.NotFound`, documented for this action.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.InstanceOsWindows`.
+    /// Error code `UnsupportedOperation.InstanceOsWindows`, documented for this action.
     UnsupportedOperationInstanceOsWindows(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -6947,9 +7053,11 @@ impl DisassociateInstancesKeyPairsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7082,25 +7190,25 @@ impl tencentcloud_runtime::ActionError for DisassociateInstancesKeyPairsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateSecurityGroupsError {
-    /// `FailedOperation.SecurityGroupActionFailed`.
+    /// Error code `FailedOperation.SecurityGroupActionFailed`, documented for this action.
     FailedOperationSecurityGroupActionFailed(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `InvalidSgId.Malformed`.
+    /// Error code `InvalidSgId.Malformed`, documented for this action.
     InvalidSgIdMalformed(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `SecGroupActionFailure`.
+    /// Error code `SecGroupActionFailure`, documented for this action.
     SecGroupActionFailure(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -7119,9 +7227,11 @@ impl DisassociateSecurityGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7200,55 +7310,55 @@ impl tencentcloud_runtime::ActionError for DisassociateSecurityGroupsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnterRescueModeError {
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidPassword`.
+    /// Error code `InvalidParameterValue.InvalidPassword`, documented for this action.
     InvalidParameterValueInvalidPassword(ServiceError),
-    /// `InvalidPassword`.
+    /// Error code `InvalidPassword`, documented for this action.
     InvalidPassword(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.ArmArchitecture`.
+    /// Error code `UnsupportedOperation.ArmArchitecture`, documented for this action.
     UnsupportedOperationArmArchitecture(ServiceError),
-    /// `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`.
+    /// Error code `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`, documented for this action.
     UnsupportedOperationEdgeZoneNotSupportCloudDisk(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -7267,9 +7377,11 @@ impl EnterRescueModeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7408,33 +7520,33 @@ impl tencentcloud_runtime::ActionError for EnterRescueModeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExitRescueModeError {
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -7453,9 +7565,11 @@ impl ExitRescueModeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7552,51 +7666,51 @@ impl tencentcloud_runtime::ActionError for ExitRescueModeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportImagesError {
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidParameter.ImageIdsSnapshotIdsMustOne`.
+    /// Error code `InvalidParameter.ImageIdsSnapshotIdsMustOne`, documented for this action.
     InvalidParameterImageIdsSnapshotIdsMustOne(ServiceError),
-    /// `InvalidParameter.SnapshotNotFound`.
+    /// Error code `InvalidParameter.SnapshotNotFound`, documented for this action.
     InvalidParameterSnapshotNotFound(ServiceError),
-    /// `InvalidParameterValue.BucketNotFound`.
+    /// Error code `InvalidParameterValue.BucketNotFound`, documented for this action.
     InvalidParameterValueBucketNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidBucketPermissionForExport`.
+    /// Error code `InvalidParameterValue.InvalidBucketPermissionForExport`, documented for this action.
     InvalidParameterValueInvalidBucketPermissionForExport(ServiceError),
-    /// `InvalidParameterValue.InvalidFileNamePrefixList`.
+    /// Error code `InvalidParameterValue.InvalidFileNamePrefixList`, documented for this action.
     InvalidParameterValueInvalidFileNamePrefixList(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageOsName`.
+    /// Error code `InvalidParameterValue.InvalidImageOsName`, documented for this action.
     InvalidParameterValueInvalidImageOsName(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MissingLocationCosEndpoint`.
+    /// Error code `InvalidParameterValue.MissingLocationCosEndpoint`, documented for this action.
     InvalidParameterValueMissingLocationCosEndpoint(ServiceError),
-    /// `InvalidParameterValue.TooLarge`.
+    /// Error code `InvalidParameterValue.TooLarge`, documented for this action.
     InvalidParameterValueTooLarge(ServiceError),
-    /// `LimitExceeded.ExportImageTaskLimitExceeded`.
+    /// Error code `LimitExceeded.ExportImageTaskLimitExceeded`, documented for this action.
     LimitExceededExportImageTaskLimitExceeded(ServiceError),
-    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    /// Error code `UnsupportedOperation.EncryptedImagesNotSupported`, documented for this action.
     UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
-    /// `UnsupportedOperation.ImageTooLargeExportUnsupported`.
+    /// Error code `UnsupportedOperation.ImageTooLargeExportUnsupported`, documented for this action.
     UnsupportedOperationImageTooLargeExportUnsupported(ServiceError),
-    /// `UnsupportedOperation.MarketImageExportUnsupported`.
+    /// Error code `UnsupportedOperation.MarketImageExportUnsupported`, documented for this action.
     UnsupportedOperationMarketImageExportUnsupported(ServiceError),
-    /// `UnsupportedOperation.PublicImageExportUnsupported`.
+    /// Error code `UnsupportedOperation.PublicImageExportUnsupported`, documented for this action.
     UnsupportedOperationPublicImageExportUnsupported(ServiceError),
-    /// `UnsupportedOperation.RedHatImageExportUnsupported`.
+    /// Error code `UnsupportedOperation.RedHatImageExportUnsupported`, documented for this action.
     UnsupportedOperationRedHatImageExportUnsupported(ServiceError),
-    /// `UnsupportedOperation.SharedImageExportUnsupported`.
+    /// Error code `UnsupportedOperation.SharedImageExportUnsupported`, documented for this action.
     UnsupportedOperationSharedImageExportUnsupported(ServiceError),
-    /// `UnsupportedOperation.WindowsImageExportUnsupported`.
+    /// Error code `UnsupportedOperation.WindowsImageExportUnsupported`, documented for this action.
     UnsupportedOperationWindowsImageExportUnsupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -7615,9 +7729,11 @@ impl ExportImagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7754,33 +7870,33 @@ impl tencentcloud_runtime::ActionError for ExportImagesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportImageError {
-    /// `ImageQuotaLimitExceeded`.
+    /// Error code `ImageQuotaLimitExceeded`, documented for this action.
     ImageQuotaLimitExceeded(ServiceError),
-    /// `InvalidImageName.Duplicate`.
+    /// Error code `InvalidImageName.Duplicate`, documented for this action.
     InvalidImageNameDuplicate(ServiceError),
-    /// `InvalidImageOsType.Unsupported`.
+    /// Error code `InvalidImageOsType.Unsupported`, documented for this action.
     InvalidImageOsTypeUnsupported(ServiceError),
-    /// `InvalidImageOsVersion.Unsupported`.
+    /// Error code `InvalidImageOsVersion.Unsupported`, documented for this action.
     InvalidImageOsVersionUnsupported(ServiceError),
-    /// `InvalidParameter.InvalidParameterUrlError`.
+    /// Error code `InvalidParameter.InvalidParameterUrlError`, documented for this action.
     InvalidParameterInvalidParameterUrlError(ServiceError),
-    /// `InvalidParameterValue.ISOMustImportByForce`.
+    /// Error code `InvalidParameterValue.ISOMustImportByForce`, documented for this action.
     InvalidParameterValueIsoMustImportByForce(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidBootMode`.
+    /// Error code `InvalidParameterValue.InvalidBootMode`, documented for this action.
     InvalidParameterValueInvalidBootMode(ServiceError),
-    /// `InvalidParameterValue.InvalidImageFamily`.
+    /// Error code `InvalidParameterValue.InvalidImageFamily`, documented for this action.
     InvalidParameterValueInvalidImageFamily(ServiceError),
-    /// `InvalidParameterValue.InvalidLicenseType`.
+    /// Error code `InvalidParameterValue.InvalidLicenseType`, documented for this action.
     InvalidParameterValueInvalidLicenseType(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.TooLarge`.
+    /// Error code `InvalidParameterValue.TooLarge`, documented for this action.
     InvalidParameterValueTooLarge(ServiceError),
-    /// `OperationDenied.InnerUserProhibitAction`.
+    /// Error code `OperationDenied.InnerUserProhibitAction`, documented for this action.
     OperationDeniedInnerUserProhibitAction(ServiceError),
-    /// `RegionAbilityLimit.UnsupportedToImportImage`.
+    /// Error code `RegionAbilityLimit.UnsupportedToImportImage`, documented for this action.
     RegionAbilityLimitUnsupportedToImportImage(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -7799,9 +7915,11 @@ impl ImportImageError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7904,17 +8022,17 @@ impl tencentcloud_runtime::ActionError for ImportImageError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportInstancesActionTimerError {
-    /// `FailedOperation.MutActionTimerExist`.
+    /// Error code `FailedOperation.MutActionTimerExist`, documented for this action.
     FailedOperationMutActionTimerExist(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidTimeFormat`.
+    /// Error code `InvalidParameterValue.InvalidTimeFormat`, documented for this action.
     InvalidParameterValueInvalidTimeFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    /// Error code `UnsupportedOperation.NotSupportImportInstancesActionTimer`, documented for this action.
     UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -7933,9 +8051,11 @@ impl ImportInstancesActionTimerError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8010,25 +8130,25 @@ impl tencentcloud_runtime::ActionError for ImportInstancesActionTimerError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportKeyPairError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidKeyPair.LimitExceeded`.
+    /// Error code `InvalidKeyPair.LimitExceeded`, documented for this action.
     InvalidKeyPairLimitExceeded(ServiceError),
-    /// `InvalidKeyPairName.Duplicate`.
+    /// Error code `InvalidKeyPairName.Duplicate`, documented for this action.
     InvalidKeyPairNameDuplicate(ServiceError),
-    /// `InvalidKeyPairNameEmpty`.
+    /// Error code `InvalidKeyPairNameEmpty`, documented for this action.
     InvalidKeyPairNameEmpty(ServiceError),
-    /// `InvalidKeyPairNameIncludeIllegalChar`.
+    /// Error code `InvalidKeyPairNameIncludeIllegalChar`, documented for this action.
     InvalidKeyPairNameIncludeIllegalChar(ServiceError),
-    /// `InvalidKeyPairNameTooLong`.
+    /// Error code `InvalidKeyPairNameTooLong`, documented for this action.
     InvalidKeyPairNameTooLong(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidPublicKey.Duplicate`.
+    /// Error code `InvalidPublicKey.Duplicate`, documented for this action.
     InvalidPublicKeyDuplicate(ServiceError),
-    /// `InvalidPublicKey.Malformed`.
+    /// Error code `InvalidPublicKey.Malformed`, documented for this action.
     InvalidPublicKeyMalformed(ServiceError),
-    /// `LimitExceeded.TagResourceQuota`.
+    /// Error code `LimitExceeded.TagResourceQuota`, documented for this action.
     LimitExceededTagResourceQuota(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8047,9 +8167,11 @@ impl ImportKeyPairError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8124,19 +8246,19 @@ impl tencentcloud_runtime::ActionError for ImportKeyPairError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePricePurchaseResourcePoolPacksError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.InstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.InstanceTypeNotSupport`, documented for this action.
     InvalidParameterInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    /// Error code `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, documented for this action.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8155,9 +8277,11 @@ impl InquirePricePurchaseResourcePoolPacksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8228,41 +8352,41 @@ impl tencentcloud_runtime::ActionError for InquirePricePurchaseResourcePoolPacks
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceModifyInstancesChargeTypeError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `FailedOperation.InquiryRefundPriceFailed`.
+    /// Error code `FailedOperation.InquiryRefundPriceFailed`, documented for this action.
     FailedOperationInquiryRefundPriceFailed(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidInstanceTypeUnderwrite`.
+    /// Error code `InvalidParameterValue.InvalidInstanceTypeUnderwrite`, documented for this action.
     InvalidParameterValueInvalidInstanceTypeUnderwrite(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `LimitExceeded.InstanceTypeBandwidth`.
+    /// Error code `LimitExceeded.InstanceTypeBandwidth`, documented for this action.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    /// Error code `UnsupportedOperation.InstanceMixedZoneType`, documented for this action.
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8281,9 +8405,11 @@ impl InquiryPriceModifyInstancesChargeTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8392,13 +8518,13 @@ impl tencentcloud_runtime::ActionError for InquiryPriceModifyInstancesChargeType
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRenewHostsError {
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8417,9 +8543,11 @@ impl InquiryPriceRenewHostsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8478,41 +8606,41 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRenewHostsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRenewInstancesError {
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceNotSupportedMixPricingModel`.
+    /// Error code `InvalidParameterValue.InstanceNotSupportedMixPricingModel`, documented for this action.
     InvalidParameterValueInstanceNotSupportedMixPricingModel(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    /// Error code `UnsupportedOperation.InstanceMixedZoneType`, documented for this action.
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InvalidDiskBackupQuota`.
+    /// Error code `UnsupportedOperation.InvalidDiskBackupQuota`, documented for this action.
     UnsupportedOperationInvalidDiskBackupQuota(ServiceError),
-    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    /// Error code `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, documented for this action.
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8531,9 +8659,11 @@ impl InquiryPriceRenewInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8646,47 +8776,47 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRenewInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResetInstanceError {
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotFound`, documented for this action.
     InvalidParameterValueInstanceTypeNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageIdForRetsetInstance`.
+    /// Error code `InvalidParameterValue.InvalidImageIdForRetsetInstance`, documented for this action.
     InvalidParameterValueInvalidImageIdForRetsetInstance(ServiceError),
-    /// `InvalidParameterValue.InvalidImageOsName`.
+    /// Error code `InvalidParameterValue.InvalidImageOsName`, documented for this action.
     InvalidParameterValueInvalidImageOsName(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter.MonitorService`.
+    /// Error code `MissingParameter.MonitorService`, documented for this action.
     MissingParameterMonitorService(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
-    /// `UnsupportedOperation.InvalidImageLicenseTypeForReset`.
+    /// Error code `UnsupportedOperation.InvalidImageLicenseTypeForReset`, documented for this action.
     UnsupportedOperationInvalidImageLicenseTypeForReset(ServiceError),
-    /// `UnsupportedOperation.ModifyEncryptionNotSupported`.
+    /// Error code `UnsupportedOperation.ModifyEncryptionNotSupported`, documented for this action.
     UnsupportedOperationModifyEncryptionNotSupported(ServiceError),
-    /// `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`.
+    /// Error code `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, documented for this action.
     UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8705,9 +8835,11 @@ impl InquiryPriceResetInstanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8830,37 +8962,37 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResetInstanceError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResetInstancesInternetMaxBandwidthError {
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `FailedOperation.NotFoundEIP`.
+    /// Error code `FailedOperation.NotFoundEIP`, documented for this action.
     FailedOperationNotFoundEip(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    /// Error code `UnsupportedOperation.BandwidthPackageIdNotSupported`, documented for this action.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -8879,9 +9011,11 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8979,87 +9113,87 @@ for InquiryPriceResetInstancesInternetMaxBandwidthError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResetInstancesTypeError {
-    /// `FailedOperation.InquiryRefundPriceFailed`.
+    /// Error code `FailedOperation.InquiryRefundPriceFailed`, documented for this action.
     FailedOperationInquiryRefundPriceFailed(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    /// Error code `InvalidParameter.InstanceTypeSupportedHostNotFound`, documented for this action.
     InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
-    /// `InvalidParameterValue.BasicNetworkInstanceFamily`.
+    /// Error code `InvalidParameterValue.BasicNetworkInstanceFamily`, documented for this action.
     InvalidParameterValueBasicNetworkInstanceFamily(ServiceError),
-    /// `InvalidParameterValue.GPUInstanceFamily`.
+    /// Error code `InvalidParameterValue.GPUInstanceFamily`, documented for this action.
     InvalidParameterValueGpuInstanceFamily(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidInstanceSource`.
+    /// Error code `InvalidParameterValue.InvalidInstanceSource`, documented for this action.
     InvalidParameterValueInvalidInstanceSource(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.EipNumLimit`.
+    /// Error code `LimitExceeded.EipNumLimit`, documented for this action.
     LimitExceededEipNumLimit(ServiceError),
-    /// `LimitExceeded.EniNumLimit`.
+    /// Error code `LimitExceeded.EniNumLimit`, documented for this action.
     LimitExceededEniNumLimit(ServiceError),
-    /// `LimitExceeded.InstanceTypeBandwidth`.
+    /// Error code `LimitExceeded.InstanceTypeBandwidth`, documented for this action.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    /// Error code `ResourceInsufficient.SpecifiedInstanceType`, documented for this action.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
-    /// `ResourceUnavailable.InstanceType`.
+    /// Error code `ResourceUnavailable.InstanceType`, documented for this action.
     ResourceUnavailableInstanceType(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnsupportedOperation.HeterogeneousChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.HeterogeneousChangeInstanceFamily`, documented for this action.
     UnsupportedOperationHeterogeneousChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedResetInstanceType`.
+    /// Error code `UnsupportedOperation.InstanceMixedResetInstanceType`, documented for this action.
     UnsupportedOperationInstanceMixedResetInstanceType(ServiceError),
-    /// `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`, documented for this action.
     UnsupportedOperationLocalDataDiskChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.OriginalInstanceTypeInvalid`.
+    /// Error code `UnsupportedOperation.OriginalInstanceTypeInvalid`, documented for this action.
     UnsupportedOperationOriginalInstanceTypeInvalid(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopChargingSameFamily`.
+    /// Error code `UnsupportedOperation.StoppedModeStopChargingSameFamily`, documented for this action.
     UnsupportedOperationStoppedModeStopChargingSameFamily(ServiceError),
-    /// `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedArmChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -9078,9 +9212,11 @@ impl InquiryPriceResetInstancesTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9273,37 +9409,37 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResetInstancesTypeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResizeInstanceDisksError {
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    /// Error code `InvalidParameterValue.SnapshotIdMalformed`, documented for this action.
     InvalidParameterValueSnapshotIdMalformed(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter.AtLeastOne`.
+    /// Error code `MissingParameter.AtLeastOne`, documented for this action.
     MissingParameterAtLeastOne(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    /// Error code `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
     UnsupportedOperationInstanceStateCorrupted(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InvalidDisk`.
+    /// Error code `UnsupportedOperation.InvalidDisk`, documented for this action.
     UnsupportedOperationInvalidDisk(ServiceError),
-    /// `UnsupportedOperation.LocalDiskMigratingToCloudDisk`.
+    /// Error code `UnsupportedOperation.LocalDiskMigratingToCloudDisk`, documented for this action.
     UnsupportedOperationLocalDiskMigratingToCloudDisk(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -9322,9 +9458,11 @@ impl InquiryPriceResizeInstanceDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9427,171 +9565,171 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResizeInstanceDisksError 
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRunInstancesError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotFound`, documented for this action.
     FailedOperationDisasterRecoverGroupNotFound(ServiceError),
-    /// `FailedOperation.IllegalTagKey`.
+    /// Error code `FailedOperation.IllegalTagKey`, documented for this action.
     FailedOperationIllegalTagKey(ServiceError),
-    /// `FailedOperation.IllegalTagValue`.
+    /// Error code `FailedOperation.IllegalTagValue`, documented for this action.
     FailedOperationIllegalTagValue(ServiceError),
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `FailedOperation.SnapshotSizeLargerThanDataSize`.
+    /// Error code `FailedOperation.SnapshotSizeLargerThanDataSize`, documented for this action.
     FailedOperationSnapshotSizeLargerThanDataSize(ServiceError),
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `FailedOperation.TatAgentNotSupport`.
+    /// Error code `FailedOperation.TatAgentNotSupport`, documented for this action.
     FailedOperationTatAgentNotSupport(ServiceError),
-    /// `InstancesQuotaLimitExceeded`.
+    /// Error code `InstancesQuotaLimitExceeded`, documented for this action.
     InstancesQuotaLimitExceeded(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InvalidClientToken.TooLong`.
+    /// Error code `InvalidClientToken.TooLong`, documented for this action.
     InvalidClientTokenTooLong(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidInstanceName.TooLong`.
+    /// Error code `InvalidInstanceName.TooLong`, documented for this action.
     InvalidInstanceNameTooLong(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.EdgeZoneMissInternetAccessible`.
+    /// Error code `InvalidParameter.EdgeZoneMissInternetAccessible`, documented for this action.
     InvalidParameterEdgeZoneMissInternetAccessible(ServiceError),
-    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    /// Error code `InvalidParameter.InstanceTypeSupportedHostNotFound`, documented for this action.
     InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
-    /// `InvalidParameter.InternetAccessibleNotSupported`.
+    /// Error code `InvalidParameter.InternetAccessibleNotSupported`, documented for this action.
     InvalidParameterInternetAccessibleNotSupported(ServiceError),
-    /// `InvalidParameter.OnlySupportForEdgeZone`.
+    /// Error code `InvalidParameter.OnlySupportForEdgeZone`, documented for this action.
     InvalidParameterOnlySupportForEdgeZone(ServiceError),
-    /// `InvalidParameter.SnapshotNotFound`.
+    /// Error code `InvalidParameter.SnapshotNotFound`, documented for this action.
     InvalidParameterSnapshotNotFound(ServiceError),
-    /// `InvalidParameter.SpecialParameterForSpecialAccount`.
+    /// Error code `InvalidParameter.SpecialParameterForSpecialAccount`, documented for this action.
     InvalidParameterSpecialParameterForSpecialAccount(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIdMalformed`, documented for this action.
     InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIdNotFound`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIdNotFound`, documented for this action.
     InvalidParameterValueBandwidthPackageIdNotFound(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIspNotMatch`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIspNotMatch`, documented for this action.
     InvalidParameterValueBandwidthPackageIspNotMatch(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageZoneNotMatch`.
+    /// Error code `InvalidParameterValue.BandwidthPackageZoneNotMatch`, documented for this action.
     InvalidParameterValueBandwidthPackageZoneNotMatch(ServiceError),
-    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    /// Error code `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, documented for this action.
     InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
-    /// `InvalidParameterValue.DuplicateTags`.
+    /// Error code `InvalidParameterValue.DuplicateTags`, documented for this action.
     InvalidParameterValueDuplicateTags(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotFound`, documented for this action.
     InvalidParameterValueInstanceTypeNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeRequiredHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeRequiredHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InsufficientPrice`.
+    /// Error code `InvalidParameterValue.InsufficientPrice`, documented for this action.
     InvalidParameterValueInsufficientPrice(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageFormat`.
+    /// Error code `InvalidParameterValue.InvalidImageFormat`, documented for this action.
     InvalidParameterValueInvalidImageFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageOsName`.
+    /// Error code `InvalidParameterValue.InvalidImageOsName`, documented for this action.
     InvalidParameterValueInvalidImageOsName(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.InvalidInstanceTypePeriodicContract`.
+    /// Error code `InvalidParameterValue.InvalidInstanceTypePeriodicContract`, documented for this action.
     InvalidParameterValueInvalidInstanceTypePeriodicContract(ServiceError),
-    /// `InvalidParameterValue.InvalidTimeFormat`.
+    /// Error code `InvalidParameterValue.InvalidTimeFormat`, documented for this action.
     InvalidParameterValueInvalidTimeFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    /// Error code `InvalidParameterValue.InvalidUserDataFormat`, documented for this action.
     InvalidParameterValueInvalidUserDataFormat(ServiceError),
-    /// `InvalidParameterValue.IspNotSupportForEdgeZone`.
+    /// Error code `InvalidParameterValue.IspNotSupportForEdgeZone`, documented for this action.
     InvalidParameterValueIspNotSupportForEdgeZone(ServiceError),
-    /// `InvalidParameterValue.IspValueRepeated`.
+    /// Error code `InvalidParameterValue.IspValueRepeated`, documented for this action.
     InvalidParameterValueIspValueRepeated(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.RequiredLocationImage`.
+    /// Error code `InvalidParameterValue.RequiredLocationImage`, documented for this action.
     InvalidParameterValueRequiredLocationImage(ServiceError),
-    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    /// Error code `InvalidParameterValue.SnapshotIdMalformed`, documented for this action.
     InvalidParameterValueSnapshotIdMalformed(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.TagQuotaLimitExceeded`.
+    /// Error code `InvalidParameterValue.TagQuotaLimitExceeded`, documented for this action.
     InvalidParameterValueTagQuotaLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidPassword`.
+    /// Error code `InvalidPassword`, documented for this action.
     InvalidPassword(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.DisasterRecoverGroup`.
+    /// Error code `LimitExceeded.DisasterRecoverGroup`, documented for this action.
     LimitExceededDisasterRecoverGroup(ServiceError),
-    /// `LimitExceeded.InstanceEniNumLimit`.
+    /// Error code `LimitExceeded.InstanceEniNumLimit`, documented for this action.
     LimitExceededInstanceEniNumLimit(ServiceError),
-    /// `MissingParameter.MonitorService`.
+    /// Error code `MissingParameter.MonitorService`, documented for this action.
     MissingParameterMonitorService(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbs`.
+    /// Error code `ResourceNotFound.NoDefaultCbs`, documented for this action.
     ResourceNotFoundNoDefaultCbs(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    /// Error code `ResourceNotFound.NoDefaultCbsWithReason`, documented for this action.
     ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
-    /// `ResourceUnavailable.InstanceType`.
+    /// Error code `ResourceUnavailable.InstanceType`, documented for this action.
     ResourceUnavailableInstanceType(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    /// Error code `UnsupportedOperation.BandwidthPackageIdNotSupported`, documented for this action.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
-    /// `UnsupportedOperation.InvalidDisk`.
+    /// Error code `UnsupportedOperation.InvalidDisk`, documented for this action.
     UnsupportedOperationInvalidDisk(ServiceError),
-    /// `UnsupportedOperation.InvalidRegionDiskEncrypt`.
+    /// Error code `UnsupportedOperation.InvalidRegionDiskEncrypt`, documented for this action.
     UnsupportedOperationInvalidRegionDiskEncrypt(ServiceError),
-    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    /// Error code `UnsupportedOperation.NoInstanceTypeSupportSpot`, documented for this action.
     UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
-    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    /// Error code `UnsupportedOperation.NotSupportImportInstancesActionTimer`, documented for this action.
     UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
-    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    /// Error code `UnsupportedOperation.OnlyForPrepaidAccount`, documented for this action.
     UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
-    /// `UnsupportedOperation.PeriodicContractNotSupportManualRenew`.
+    /// Error code `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, documented for this action.
     UnsupportedOperationPeriodicContractNotSupportManualRenew(ServiceError),
-    /// `UnsupportedOperation.SpotUnsupportedRegion`.
+    /// Error code `UnsupportedOperation.SpotUnsupportedRegion`, documented for this action.
     UnsupportedOperationSpotUnsupportedRegion(ServiceError),
-    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    /// Error code `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, documented for this action.
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
-    /// `UnsupportedOperation.UnsupportedInternationalUser`.
+    /// Error code `UnsupportedOperation.UnsupportedInternationalUser`, documented for this action.
     UnsupportedOperationUnsupportedInternationalUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -9610,9 +9748,11 @@ impl InquiryPriceRunInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9963,33 +10103,33 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRunInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceTerminateInstancesError {
-    /// `FailedOperation.InquiryRefundPriceFailed`.
+    /// Error code `FailedOperation.InquiryRefundPriceFailed`, documented for this action.
     FailedOperationInquiryRefundPriceFailed(ServiceError),
-    /// `FailedOperation.Unreturnable`.
+    /// Error code `FailedOperation.Unreturnable`, documented for this action.
     FailedOperationUnreturnable(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceNotSupportedPrepaidInstance`.
+    /// Error code `InvalidInstanceNotSupportedPrepaidInstance`, documented for this action.
     InvalidInstanceNotSupportedPrepaidInstance(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedPricingModel`.
+    /// Error code `UnsupportedOperation.InstanceMixedPricingModel`, documented for this action.
     UnsupportedOperationInstanceMixedPricingModel(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    /// Error code `UnsupportedOperation.InstanceMixedZoneType`, documented for this action.
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.Region`.
+    /// Error code `UnsupportedOperation.Region`, documented for this action.
     UnsupportedOperationRegion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10008,9 +10148,11 @@ impl InquiryPriceTerminateInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10105,23 +10247,23 @@ impl tencentcloud_runtime::ActionError for InquiryPriceTerminateInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyChcAttributeError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.ChcNetworkEmpty`.
+    /// Error code `InvalidParameterValue.ChcNetworkEmpty`, documented for this action.
     InvalidParameterValueChcNetworkEmpty(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.NotEmpty`.
+    /// Error code `InvalidParameterValue.NotEmpty`, documented for this action.
     InvalidParameterValueNotEmpty(ServiceError),
-    /// `InvalidPassword`.
+    /// Error code `InvalidPassword`, documented for this action.
     InvalidPassword(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10140,9 +10282,11 @@ impl ModifyChcAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10223,13 +10367,13 @@ impl tencentcloud_runtime::ActionError for ModifyChcAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyChcNetworkModeError {
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `OperationDenied.ChcDeployConfigInvalid`.
+    /// Error code `OperationDenied.ChcDeployConfigInvalid`, documented for this action.
     OperationDeniedChcDeployConfigInvalid(ServiceError),
-    /// `OperationDenied.ChcHostStateNotSupported`.
+    /// Error code `OperationDenied.ChcHostStateNotSupported`, documented for this action.
     OperationDeniedChcHostStateNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10248,9 +10392,11 @@ impl ModifyChcNetworkModeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10313,11 +10459,11 @@ impl tencentcloud_runtime::ActionError for ModifyChcNetworkModeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDisasterRecoverGroupAttributeError {
-    /// `InvalidParameterValue.TooLong`.
+    /// Error code `InvalidParameterValue.TooLong`, documented for this action.
     InvalidParameterValueTooLong(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `ResourceNotFound.InvalidPlacementSet`.
+    /// Error code `ResourceNotFound.InvalidPlacementSet`, documented for this action.
     ResourceNotFoundInvalidPlacementSet(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10336,9 +10482,11 @@ impl ModifyDisasterRecoverGroupAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10397,13 +10545,13 @@ impl tencentcloud_runtime::ActionError for ModifyDisasterRecoverGroupAttributeEr
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyHostsAttributeError {
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10422,9 +10570,11 @@ impl ModifyHostsAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10483,7 +10633,7 @@ impl tencentcloud_runtime::ActionError for ModifyHostsAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyHpcClusterAttributeError {
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10502,9 +10652,11 @@ impl ModifyHpcClusterAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10555,23 +10707,23 @@ impl tencentcloud_runtime::ActionError for ModifyHpcClusterAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyImageAttributeError {
-    /// `InvalidImageId.IncorrectState`.
+    /// Error code `InvalidImageId.IncorrectState`, documented for this action.
     InvalidImageIdIncorrectState(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidImageName.Duplicate`.
+    /// Error code `InvalidImageName.Duplicate`, documented for this action.
     InvalidImageNameDuplicate(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageFamily`.
+    /// Error code `InvalidParameterValue.InvalidImageFamily`, documented for this action.
     InvalidParameterValueInvalidImageFamily(ServiceError),
-    /// `InvalidParameterValue.TooLarge`.
+    /// Error code `InvalidParameterValue.TooLarge`, documented for this action.
     InvalidParameterValueTooLarge(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation.SharedImageModifyUnsupported`.
+    /// Error code `UnsupportedOperation.SharedImageModifyUnsupported`, documented for this action.
     UnsupportedOperationSharedImageModifyUnsupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10590,9 +10742,11 @@ impl ModifyImageAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10669,45 +10823,45 @@ impl tencentcloud_runtime::ActionError for ModifyImageAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyImageSharePermissionError {
-    /// `FailedOperation.AccountAlreadyExists`.
+    /// Error code `FailedOperation.AccountAlreadyExists`, documented for this action.
     FailedOperationAccountAlreadyExists(ServiceError),
-    /// `FailedOperation.AccountIsYourSelf`.
+    /// Error code `FailedOperation.AccountIsYourSelf`, documented for this action.
     FailedOperationAccountIsYourSelf(ServiceError),
-    /// `FailedOperation.BYOLImageShareFailed`.
+    /// Error code `FailedOperation.BYOLImageShareFailed`, documented for this action.
     FailedOperationByolImageShareFailed(ServiceError),
-    /// `FailedOperation.NotMasterAccount`.
+    /// Error code `FailedOperation.NotMasterAccount`, documented for this action.
     FailedOperationNotMasterAccount(ServiceError),
-    /// `FailedOperation.QImageShareFailed`.
+    /// Error code `FailedOperation.QImageShareFailed`, documented for this action.
     FailedOperationQImageShareFailed(ServiceError),
-    /// `FailedOperation.RImageShareFailed`.
+    /// Error code `FailedOperation.RImageShareFailed`, documented for this action.
     FailedOperationRImageShareFailed(ServiceError),
-    /// `InvalidAccountId.NotFound`.
+    /// Error code `InvalidAccountId.NotFound`, documented for this action.
     InvalidAccountIdNotFound(ServiceError),
-    /// `InvalidAccountIs.YourSelf`.
+    /// Error code `InvalidAccountIs.YourSelf`, documented for this action.
     InvalidAccountIsYourSelf(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `OverQuota`.
+    /// Error code `OverQuota`, documented for this action.
     OverQuota(ServiceError),
-    /// `UnauthorizedOperation.ImageNotBelongToAccount`.
+    /// Error code `UnauthorizedOperation.ImageNotBelongToAccount`, documented for this action.
     UnauthorizedOperationImageNotBelongToAccount(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    /// Error code `UnsupportedOperation.EncryptedImagesNotSupported`, documented for this action.
     UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
-    /// `UnsupportedOperation.LocationImageNotSupported`.
+    /// Error code `UnsupportedOperation.LocationImageNotSupported`, documented for this action.
     UnsupportedOperationLocationImageNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10726,9 +10880,11 @@ impl ModifyImageSharePermissionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10849,45 +11005,45 @@ impl tencentcloud_runtime::ActionError for ModifyImageSharePermissionError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstanceDiskTypeError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter.InvalidCloudDiskSoldOut`.
+    /// Error code `InvalidParameter.InvalidCloudDiskSoldOut`, documented for this action.
     InvalidParameterInvalidCloudDiskSoldOut(ServiceError),
-    /// `InvalidParameter.InvalidInstanceNotSupported`.
+    /// Error code `InvalidParameter.InvalidInstanceNotSupported`, documented for this action.
     InvalidParameterInvalidInstanceNotSupported(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LocalDiskSizeRange`.
+    /// Error code `InvalidParameterValue.LocalDiskSizeRange`, documented for this action.
     InvalidParameterValueLocalDiskSizeRange(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    /// Error code `ResourceInsufficient.CloudDiskSoldOut`, documented for this action.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
-    /// `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`.
+    /// Error code `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`, documented for this action.
     UnsupportedOperationEdgeZoneNotSupportCloudDisk(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -10906,9 +11062,11 @@ impl ModifyInstanceDiskTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11027,89 +11185,89 @@ impl tencentcloud_runtime::ActionError for ModifyInstanceDiskTypeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesAttributeError {
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `FailedOperation.SecurityGroupActionFailed`.
+    /// Error code `FailedOperation.SecurityGroupActionFailed`, documented for this action.
     FailedOperationSecurityGroupActionFailed(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceName.TooLong`.
+    /// Error code `InvalidInstanceName.TooLong`, documented for this action.
     InvalidInstanceNameTooLong(ServiceError),
-    /// `InvalidParameter.HostNameIllegal`.
+    /// Error code `InvalidParameter.HostNameIllegal`, documented for this action.
     InvalidParameterHostNameIllegal(ServiceError),
-    /// `InvalidParameterValue.CamRoleNameMalformed`.
+    /// Error code `InvalidParameterValue.CamRoleNameMalformed`, documented for this action.
     InvalidParameterValueCamRoleNameMalformed(ServiceError),
-    /// `InvalidParameterValue.IllegalHostName`.
+    /// Error code `InvalidParameterValue.IllegalHostName`, documented for this action.
     InvalidParameterValueIllegalHostName(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    /// Error code `InvalidParameterValue.InvalidUserDataFormat`, documented for this action.
     InvalidParameterValueInvalidUserDataFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `LimitExceeded.AssociateUSGLimitExceeded`.
+    /// Error code `LimitExceeded.AssociateUSGLimitExceeded`, documented for this action.
     LimitExceededAssociateUsgLimitExceeded(ServiceError),
-    /// `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`.
+    /// Error code `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, documented for this action.
     LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
-    /// `LimitExceeded.SingleUSGQuota`.
+    /// Error code `LimitExceeded.SingleUSGQuota`, documented for this action.
     LimitExceededSingleUsgQuota(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
     UnsupportedOperationInstanceStateTerminated(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportHighDensityModeSetting`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportHighDensityModeSetting`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportHighDensityModeSetting(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
-    /// `UnsupportedOperation.InstancesEnableJumboWithoutReboot`.
+    /// Error code `UnsupportedOperation.InstancesEnableJumboWithoutReboot`, documented for this action.
     UnsupportedOperationInstancesEnableJumboWithoutReboot(ServiceError),
-    /// `UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance`.
+    /// Error code `UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance`, documented for this action.
     UnsupportedOperationInvalidInstanceNotSupportedProtectedInstance(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -11128,9 +11286,11 @@ impl ModifyInstancesAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11343,69 +11503,69 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesChargeTypeError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRoleEmr`, documented for this action.
     FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
-    /// `FailedOperation.PromotionalPerioRestriction`.
+    /// Error code `FailedOperation.PromotionalPerioRestriction`, documented for this action.
     FailedOperationPromotionalPerioRestriction(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidInstanceTypeUnderwrite`.
+    /// Error code `InvalidParameterValue.InvalidInstanceTypeUnderwrite`, documented for this action.
     InvalidParameterValueInvalidInstanceTypeUnderwrite(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `LimitExceeded.InstanceQuota`.
+    /// Error code `LimitExceeded.InstanceQuota`, documented for this action.
     LimitExceededInstanceQuota(ServiceError),
-    /// `LimitExceeded.InstanceTypeBandwidth`.
+    /// Error code `LimitExceeded.InstanceTypeBandwidth`, documented for this action.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `UnsupportedOperation.CommercialImageChangeChargeType`.
+    /// Error code `UnsupportedOperation.CommercialImageChangeChargeType`, documented for this action.
     UnsupportedOperationCommercialImageChangeChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    /// Error code `UnsupportedOperation.InstanceMixedZoneType`, documented for this action.
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.RedHatInstanceUnsupported`.
+    /// Error code `UnsupportedOperation.RedHatInstanceUnsupported`, documented for this action.
     UnsupportedOperationRedHatInstanceUnsupported(ServiceError),
-    /// `UnsupportedOperation.UnderwriteDiscountGreaterThanPrepaidDiscount`.
+    /// Error code `UnsupportedOperation.UnderwriteDiscountGreaterThanPrepaidDiscount`, documented for this action.
     UnsupportedOperationUnderwriteDiscountGreaterThanPrepaidDiscount(ServiceError),
-    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    /// Error code `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, documented for this action.
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -11424,9 +11584,11 @@ impl ModifyInstancesChargeTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11595,53 +11757,53 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesChargeTypeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesDisasterRecoverGroupError {
-    /// `FailedOperation.AlreadyInDisasterRecoverGroup`.
+    /// Error code `FailedOperation.AlreadyInDisasterRecoverGroup`, documented for this action.
     FailedOperationAlreadyInDisasterRecoverGroup(ServiceError),
-    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotFound`, documented for this action.
     FailedOperationDisasterRecoverGroupNotFound(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    /// Error code `InvalidParameterValue.DisasterRecoverGroupIdMalformed`, documented for this action.
     InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.NotSupported`.
+    /// Error code `InvalidParameterValue.NotSupported`, documented for this action.
     InvalidParameterValueNotSupported(ServiceError),
-    /// `LimitExceeded.DisasterRecoverGroup`.
+    /// Error code `LimitExceeded.DisasterRecoverGroup`, documented for this action.
     LimitExceededDisasterRecoverGroup(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `UnsupportedOperation.CbsRemoteSsdNotSupport`.
+    /// Error code `UnsupportedOperation.CbsRemoteSsdNotSupport`, documented for this action.
     UnsupportedOperationCbsRemoteSsdNotSupport(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.NoVpcNetwork`.
+    /// Error code `UnsupportedOperation.NoVpcNetwork`, documented for this action.
     UnsupportedOperationNoVpcNetwork(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -11660,9 +11822,11 @@ impl ModifyInstancesDisasterRecoverGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11801,25 +11965,25 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesDisasterRecoverGroupEr
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesProjectError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -11838,9 +12002,11 @@ impl ModifyInstancesProjectError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11919,59 +12085,59 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesProjectError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesRenewFlagError {
-    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRoleEmr`, documented for this action.
     FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    /// Error code `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, documented for this action.
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -11990,9 +12156,11 @@ impl ModifyInstancesRenewFlagError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12145,87 +12313,87 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesRenewFlagError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesVpcAttributeError {
-    /// `EniNotAllowedChangeSubnet`.
+    /// Error code `EniNotAllowedChangeSubnet`, documented for this action.
     EniNotAllowedChangeSubnet(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceState`.
+    /// Error code `InvalidInstanceState`, documented for this action.
     InvalidInstanceState(ServiceError),
-    /// `InvalidParameterValue.IPAddressMalformed`.
+    /// Error code `InvalidParameterValue.IPAddressMalformed`, documented for this action.
     InvalidParameterValueIpAddressMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidIpFormat`.
+    /// Error code `InvalidParameterValue.InvalidIpFormat`, documented for this action.
     InvalidParameterValueInvalidIpFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    /// Error code `InvalidParameterValue.MustDhcpEnabledVpc`, documented for this action.
     InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
-    /// `InvalidParameterValue.SubnetIdMalformed`.
+    /// Error code `InvalidParameterValue.SubnetIdMalformed`, documented for this action.
     InvalidParameterValueSubnetIdMalformed(ServiceError),
-    /// `InvalidParameterValue.VpcIdMalformed`.
+    /// Error code `InvalidParameterValue.VpcIdMalformed`, documented for this action.
     InvalidParameterValueVpcIdMalformed(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.EdgeZoneInstance`.
+    /// Error code `UnsupportedOperation.EdgeZoneInstance`, documented for this action.
     UnsupportedOperationEdgeZoneInstance(ServiceError),
-    /// `UnsupportedOperation.ElasticNetworkInterface`.
+    /// Error code `UnsupportedOperation.ElasticNetworkInterface`, documented for this action.
     UnsupportedOperationElasticNetworkInterface(ServiceError),
-    /// `UnsupportedOperation.IPv6NotSupportVpcMigrate`.
+    /// Error code `UnsupportedOperation.IPv6NotSupportVpcMigrate`, documented for this action.
     UnsupportedOperationIPv6NotSupportVpcMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.ModifyVPCWithCLB`.
+    /// Error code `UnsupportedOperation.ModifyVPCWithCLB`, documented for this action.
     UnsupportedOperationModifyVpcWithClb(ServiceError),
-    /// `UnsupportedOperation.ModifyVPCWithClassLink`.
+    /// Error code `UnsupportedOperation.ModifyVPCWithClassLink`, documented for this action.
     UnsupportedOperationModifyVpcWithClassLink(ServiceError),
-    /// `UnsupportedOperation.NoVpcNetwork`.
+    /// Error code `UnsupportedOperation.NoVpcNetwork`, documented for this action.
     UnsupportedOperationNoVpcNetwork(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
-    /// `VpcAddrNotInSubNet`.
+    /// Error code `VpcAddrNotInSubNet`, documented for this action.
     VpcAddrNotInSubNet(ServiceError),
-    /// `VpcIpIsUsed`.
+    /// Error code `VpcIpIsUsed`, documented for this action.
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -12244,9 +12412,11 @@ impl ModifyInstancesVpcAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12447,13 +12617,13 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesVpcAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyKeyPairAttributeError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidKeyPairId.NotFound`.
+    /// Error code `InvalidKeyPairId.NotFound`, documented for this action.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidKeyPairName.Duplicate`.
+    /// Error code `InvalidKeyPairName.Duplicate`, documented for this action.
     InvalidKeyPairNameDuplicate(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -12472,9 +12642,11 @@ impl ModifyKeyPairAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12533,19 +12705,19 @@ impl tencentcloud_runtime::ActionError for ModifyKeyPairAttributeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyLaunchTemplateDefaultVersionError {
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdVerNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdVerSetAlready`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdVerSetAlready`, documented for this action.
     InvalidParameterValueLaunchTemplateIdVerSetAlready(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -12564,9 +12736,11 @@ impl ModifyLaunchTemplateDefaultVersionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12641,19 +12815,19 @@ impl tencentcloud_runtime::ActionError for ModifyLaunchTemplateDefaultVersionErr
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgramFpgaImageError {
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.NotFpgaInstance`.
+    /// Error code `UnsupportedOperation.NotFpgaInstance`, documented for this action.
     UnsupportedOperationNotFpgaInstance(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -12672,9 +12846,11 @@ impl ProgramFpgaImageError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12749,31 +12925,31 @@ impl tencentcloud_runtime::ActionError for ProgramFpgaImageError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum PurchaseResourcePoolPacksError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.InstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.InstanceTypeNotSupport`, documented for this action.
     InvalidParameterInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameterValue.DedicatedResourcePackName`.
+    /// Error code `InvalidParameterValue.DedicatedResourcePackName`, documented for this action.
     InvalidParameterValueDedicatedResourcePackName(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.ResourcePoolPackTypeNotSupported`.
+    /// Error code `InvalidParameterValue.ResourcePoolPackTypeNotSupported`, documented for this action.
     InvalidParameterValueResourcePoolPackTypeNotSupported(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    /// Error code `ResourceInsufficient.SpecifiedInstanceType`, documented for this action.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
-    /// `ResourceNotFound.InvalidZoneInstanceType`.
+    /// Error code `ResourceNotFound.InvalidZoneInstanceType`, documented for this action.
     ResourceNotFoundInvalidZoneInstanceType(ServiceError),
-    /// `ResourcesSoldOut.AvailableZone`.
+    /// Error code `ResourcesSoldOut.AvailableZone`, documented for this action.
     ResourcesSoldOutAvailableZone(ServiceError),
-    /// `UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved`.
+    /// Error code `UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved`, documented for this action.
     UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(ServiceError),
-    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    /// Error code `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, documented for this action.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -12792,9 +12968,11 @@ impl PurchaseResourcePoolPacksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12889,63 +13067,63 @@ impl tencentcloud_runtime::ActionError for PurchaseResourcePoolPacksError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RebootInstancesError {
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    /// Error code `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
     UnsupportedOperationInstanceStateCorrupted(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -12964,9 +13142,11 @@ impl RebootInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13119,13 +13299,13 @@ impl tencentcloud_runtime::ActionError for RebootInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveChcAssistVpcError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -13144,9 +13324,11 @@ impl RemoveChcAssistVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13211,13 +13393,13 @@ impl tencentcloud_runtime::ActionError for RemoveChcAssistVpcError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveChcDeployVpcError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -13236,9 +13418,11 @@ impl RemoveChcDeployVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13301,21 +13485,21 @@ impl tencentcloud_runtime::ActionError for RemoveChcDeployVpcError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewHostsError {
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidHost.NotSupported`.
+    /// Error code `InvalidHost.NotSupported`, documented for this action.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -13334,9 +13518,11 @@ impl RenewHostsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13409,57 +13595,57 @@ impl tencentcloud_runtime::ActionError for RenewHostsError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewInstancesError {
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRoleEmr`, documented for this action.
     FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceNotSupportedMixPricingModel`.
+    /// Error code `InvalidParameterValue.InstanceNotSupportedMixPricingModel`, documented for this action.
     InvalidParameterValueInstanceNotSupportedMixPricingModel(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    /// Error code `UnsupportedOperation.InstanceMixedZoneType`, documented for this action.
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InvalidDiskBackupQuota`.
+    /// Error code `UnsupportedOperation.InvalidDiskBackupQuota`, documented for this action.
     UnsupportedOperationInvalidDiskBackupQuota(ServiceError),
-    /// `UnsupportedOperation.PeriodicContractNotSupportManualRenew`.
+    /// Error code `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, documented for this action.
     UnsupportedOperationPeriodicContractNotSupportManualRenew(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -13478,9 +13664,11 @@ impl RenewInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13640,9 +13828,11 @@ impl RepairTaskControlError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13689,131 +13879,131 @@ impl tencentcloud_runtime::ActionError for RepairTaskControlError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstanceError {
-    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRoleEmr`, documented for this action.
     FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidParameter.HostNameIllegal`.
+    /// Error code `InvalidParameter.HostNameIllegal`, documented for this action.
     InvalidParameterHostNameIllegal(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.ParameterConflict`.
+    /// Error code `InvalidParameter.ParameterConflict`, documented for this action.
     InvalidParameterParameterConflict(ServiceError),
-    /// `InvalidParameterValue.IllegalHostName`.
+    /// Error code `InvalidParameterValue.IllegalHostName`, documented for this action.
     InvalidParameterValueIllegalHostName(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotFound`, documented for this action.
     InvalidParameterValueInstanceTypeNotFound(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageForGivenInstanceType`.
+    /// Error code `InvalidParameterValue.InvalidImageForGivenInstanceType`, documented for this action.
     InvalidParameterValueInvalidImageForGivenInstanceType(ServiceError),
-    /// `InvalidParameterValue.InvalidImageFormat`.
+    /// Error code `InvalidParameterValue.InvalidImageFormat`, documented for this action.
     InvalidParameterValueInvalidImageFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageIdForRetsetInstance`.
+    /// Error code `InvalidParameterValue.InvalidImageIdForRetsetInstance`, documented for this action.
     InvalidParameterValueInvalidImageIdForRetsetInstance(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.InvalidPassword`.
+    /// Error code `InvalidParameterValue.InvalidPassword`, documented for this action.
     InvalidParameterValueInvalidPassword(ServiceError),
-    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    /// Error code `InvalidParameterValue.InvalidUserDataFormat`, documented for this action.
     InvalidParameterValueInvalidUserDataFormat(ServiceError),
-    /// `InvalidParameterValue.KeyPairNotFound`.
+    /// Error code `InvalidParameterValue.KeyPairNotFound`, documented for this action.
     InvalidParameterValueKeyPairNotFound(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.RequiredLocationImage`.
+    /// Error code `InvalidParameterValue.RequiredLocationImage`, documented for this action.
     InvalidParameterValueRequiredLocationImage(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter.MonitorService`.
+    /// Error code `MissingParameter.MonitorService`, documented for this action.
     MissingParameterMonitorService(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`.
+    /// Error code `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`, documented for this action.
     OperationDeniedChcInstallCloudImageWithoutDeployNetwork(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    /// Error code `ResourceInsufficient.CloudDiskSoldOut`, documented for this action.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
-    /// `ResourceNotFound.KeyPairNotFound`.
+    /// Error code `ResourceNotFound.KeyPairNotFound`, documented for this action.
     ResourceNotFoundKeyPairNotFound(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    /// Error code `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
     UnsupportedOperationInstanceStateCorrupted(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
     UnsupportedOperationInstanceStateTerminated(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
-    /// `UnsupportedOperation.InvalidImageLicenseTypeForReset`.
+    /// Error code `UnsupportedOperation.InvalidImageLicenseTypeForReset`, documented for this action.
     UnsupportedOperationInvalidImageLicenseTypeForReset(ServiceError),
-    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    /// Error code `UnsupportedOperation.KeyPairUnsupportedWindows`, documented for this action.
     UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
-    /// `UnsupportedOperation.ModifyEncryptionNotSupported`.
+    /// Error code `UnsupportedOperation.ModifyEncryptionNotSupported`, documented for this action.
     UnsupportedOperationModifyEncryptionNotSupported(ServiceError),
-    /// `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`.
+    /// Error code `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, documented for this action.
     UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -13832,9 +14022,11 @@ impl ResetInstanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14117,71 +14309,71 @@ impl tencentcloud_runtime::ActionError for ResetInstanceError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstancesInternetMaxBandwidthError {
-    /// `FailedOperation.NotFoundEIP`.
+    /// Error code `FailedOperation.NotFoundEIP`, documented for this action.
     FailedOperationNotFoundEip(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIdMalformed`, documented for this action.
     InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    /// Error code `UnsupportedOperation.BandwidthPackageIdNotSupported`, documented for this action.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
-    /// `UnsupportedOperation.EdgeZoneInstance`.
+    /// Error code `UnsupportedOperation.EdgeZoneInstance`, documented for this action.
     UnsupportedOperationEdgeZoneInstance(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -14200,9 +14392,11 @@ impl ResetInstancesInternetMaxBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14367,63 +14561,63 @@ impl tencentcloud_runtime::ActionError for ResetInstancesInternetMaxBandwidthErr
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstancesPasswordError {
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidPassword`.
+    /// Error code `InvalidParameterValue.InvalidPassword`, documented for this action.
     InvalidParameterValueInvalidPassword(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.TooLong`.
+    /// Error code `InvalidParameterValue.TooLong`, documented for this action.
     InvalidParameterValueTooLong(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -14442,9 +14636,11 @@ impl ResetInstancesPasswordError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14599,151 +14795,151 @@ impl tencentcloud_runtime::ActionError for ResetInstancesPasswordError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstancesTypeError {
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRoleEmr`, documented for this action.
     FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
-    /// `FailedOperation.PromotionalPerioRestriction`.
+    /// Error code `FailedOperation.PromotionalPerioRestriction`, documented for this action.
     FailedOperationPromotionalPerioRestriction(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter.CdzNotSupported`.
+    /// Error code `InvalidParameter.CdzNotSupported`, documented for this action.
     InvalidParameterCdzNotSupported(ServiceError),
-    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdStatusNotSupport`.
+    /// Error code `InvalidParameter.HostIdStatusNotSupport`, documented for this action.
     InvalidParameterHostIdStatusNotSupport(ServiceError),
-    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    /// Error code `InvalidParameter.InstanceTypeSupportedHostNotFound`, documented for this action.
     InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
-    /// `InvalidParameterValue.BasicNetworkInstanceFamily`.
+    /// Error code `InvalidParameterValue.BasicNetworkInstanceFamily`, documented for this action.
     InvalidParameterValueBasicNetworkInstanceFamily(ServiceError),
-    /// `InvalidParameterValue.GPUInstanceFamily`.
+    /// Error code `InvalidParameterValue.GPUInstanceFamily`, documented for this action.
     InvalidParameterValueGpuInstanceFamily(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidGPUFamilyChange`.
+    /// Error code `InvalidParameterValue.InvalidGPUFamilyChange`, documented for this action.
     InvalidParameterValueInvalidGpuFamilyChange(ServiceError),
-    /// `InvalidParameterValue.InvalidInstanceSource`.
+    /// Error code `InvalidParameterValue.InvalidInstanceSource`, documented for this action.
     InvalidParameterValueInvalidInstanceSource(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.EipNumLimit`.
+    /// Error code `LimitExceeded.EipNumLimit`, documented for this action.
     LimitExceededEipNumLimit(ServiceError),
-    /// `LimitExceeded.EniLimitInstanceType`.
+    /// Error code `LimitExceeded.EniLimitInstanceType`, documented for this action.
     LimitExceededEniLimitInstanceType(ServiceError),
-    /// `LimitExceeded.EniNumLimit`.
+    /// Error code `LimitExceeded.EniNumLimit`, documented for this action.
     LimitExceededEniNumLimit(ServiceError),
-    /// `LimitExceeded.InstanceTypeBandwidth`.
+    /// Error code `LimitExceeded.InstanceTypeBandwidth`, documented for this action.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `LimitExceeded.SpotQuota`.
+    /// Error code `LimitExceeded.SpotQuota`, documented for this action.
     LimitExceededSpotQuota(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    /// Error code `ResourceInsufficient.CloudDiskSoldOut`, documented for this action.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    /// Error code `ResourceInsufficient.SpecifiedInstanceType`, documented for this action.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
-    /// `ResourceNotFound.InvalidZoneInstanceType`.
+    /// Error code `ResourceNotFound.InvalidZoneInstanceType`, documented for this action.
     ResourceNotFoundInvalidZoneInstanceType(ServiceError),
-    /// `ResourceUnavailable.InstanceType`.
+    /// Error code `ResourceUnavailable.InstanceType`, documented for this action.
     ResourceUnavailableInstanceType(ServiceError),
-    /// `ResourcesSoldOut.AvailableZone`.
+    /// Error code `ResourcesSoldOut.AvailableZone`, documented for this action.
     ResourcesSoldOutAvailableZone(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.DiskSnapCreateTimeTooOld`.
+    /// Error code `UnsupportedOperation.DiskSnapCreateTimeTooOld`, documented for this action.
     UnsupportedOperationDiskSnapCreateTimeTooOld(ServiceError),
-    /// `UnsupportedOperation.HeterogeneousChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.HeterogeneousChangeInstanceFamily`, documented for this action.
     UnsupportedOperationHeterogeneousChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedResetInstanceType`.
+    /// Error code `UnsupportedOperation.InstanceMixedResetInstanceType`, documented for this action.
     UnsupportedOperationInstanceMixedResetInstanceType(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InvalidInstanceWithSwapDisk`.
+    /// Error code `UnsupportedOperation.InvalidInstanceWithSwapDisk`, documented for this action.
     UnsupportedOperationInvalidInstanceWithSwapDisk(ServiceError),
-    /// `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`, documented for this action.
     UnsupportedOperationLocalDataDiskChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.LocalDiskMigratingToCloudDisk`.
+    /// Error code `UnsupportedOperation.LocalDiskMigratingToCloudDisk`, documented for this action.
     UnsupportedOperationLocalDiskMigratingToCloudDisk(ServiceError),
-    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    /// Error code `UnsupportedOperation.NoInstanceTypeSupportSpot`, documented for this action.
     UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
-    /// `UnsupportedOperation.NotSupportUnpaidOrder`.
+    /// Error code `UnsupportedOperation.NotSupportUnpaidOrder`, documented for this action.
     UnsupportedOperationNotSupportUnpaidOrder(ServiceError),
-    /// `UnsupportedOperation.OriginalInstanceTypeInvalid`.
+    /// Error code `UnsupportedOperation.OriginalInstanceTypeInvalid`, documented for this action.
     UnsupportedOperationOriginalInstanceTypeInvalid(ServiceError),
-    /// `UnsupportedOperation.RedHatInstanceUnsupported`.
+    /// Error code `UnsupportedOperation.RedHatInstanceUnsupported`, documented for this action.
     UnsupportedOperationRedHatInstanceUnsupported(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopChargingSameFamily`.
+    /// Error code `UnsupportedOperation.StoppedModeStopChargingSameFamily`, documented for this action.
     UnsupportedOperationStoppedModeStopChargingSameFamily(ServiceError),
-    /// `UnsupportedOperation.SystemDiskType`.
+    /// Error code `UnsupportedOperation.SystemDiskType`, documented for this action.
     UnsupportedOperationSystemDiskType(ServiceError),
-    /// `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedArmChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(ServiceError),
-    /// `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`.
+    /// Error code `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`, documented for this action.
     UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -14762,9 +14958,11 @@ impl ResetInstancesTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15085,69 +15283,69 @@ impl tencentcloud_runtime::ActionError for ResetInstancesTypeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResizeInstanceDisksError {
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.CdhOnlyLocalDataDiskResize`.
+    /// Error code `InvalidParameterValue.CdhOnlyLocalDataDiskResize`, documented for this action.
     InvalidParameterValueCdhOnlyLocalDataDiskResize(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter.AtLeastOne`.
+    /// Error code `MissingParameter.AtLeastOne`, documented for this action.
     MissingParameterAtLeastOne(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    /// Error code `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
     UnsupportedOperationInstanceStateCorrupted(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InvalidDataDisk`.
+    /// Error code `UnsupportedOperation.InvalidDataDisk`, documented for this action.
     UnsupportedOperationInvalidDataDisk(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -15166,9 +15364,11 @@ impl ResizeInstanceDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15335,339 +15535,339 @@ impl tencentcloud_runtime::ActionError for ResizeInstanceDisksError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunInstancesError {
-    /// `AccountQualificationRestrictions`.
+    /// Error code `AccountQualificationRestrictions`, documented for this action.
     AccountQualificationRestrictions(ServiceError),
-    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    /// Error code `AuthFailure.CamRoleNameAuthenticateFailed`, documented for this action.
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
-    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    /// Error code `FailedOperation.DisasterRecoverGroupNotFound`, documented for this action.
     FailedOperationDisasterRecoverGroupNotFound(ServiceError),
-    /// `FailedOperation.IllegalTagKey`.
+    /// Error code `FailedOperation.IllegalTagKey`, documented for this action.
     FailedOperationIllegalTagKey(ServiceError),
-    /// `FailedOperation.IllegalTagValue`.
+    /// Error code `FailedOperation.IllegalTagValue`, documented for this action.
     FailedOperationIllegalTagValue(ServiceError),
-    /// `FailedOperation.InquiryPriceFailed`.
+    /// Error code `FailedOperation.InquiryPriceFailed`, documented for this action.
     FailedOperationInquiryPriceFailed(ServiceError),
-    /// `FailedOperation.NoAvailableIpAddressCountInSubnet`.
+    /// Error code `FailedOperation.NoAvailableIpAddressCountInSubnet`, documented for this action.
     FailedOperationNoAvailableIpAddressCountInSubnet(ServiceError),
-    /// `FailedOperation.PromotionalRegionRestriction`.
+    /// Error code `FailedOperation.PromotionalRegionRestriction`, documented for this action.
     FailedOperationPromotionalRegionRestriction(ServiceError),
-    /// `FailedOperation.SecurityGroupActionFailed`.
+    /// Error code `FailedOperation.SecurityGroupActionFailed`, documented for this action.
     FailedOperationSecurityGroupActionFailed(ServiceError),
-    /// `FailedOperation.SnapshotSizeLargerThanDataSize`.
+    /// Error code `FailedOperation.SnapshotSizeLargerThanDataSize`, documented for this action.
     FailedOperationSnapshotSizeLargerThanDataSize(ServiceError),
-    /// `FailedOperation.SnapshotSizeLessThanDataSize`.
+    /// Error code `FailedOperation.SnapshotSizeLessThanDataSize`, documented for this action.
     FailedOperationSnapshotSizeLessThanDataSize(ServiceError),
-    /// `FailedOperation.TagKeyReserved`.
+    /// Error code `FailedOperation.TagKeyReserved`, documented for this action.
     FailedOperationTagKeyReserved(ServiceError),
-    /// `InstancesQuotaLimitExceeded`.
+    /// Error code `InstancesQuotaLimitExceeded`, documented for this action.
     InstancesQuotaLimitExceeded(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InvalidAccount.InsufficientBalance`.
+    /// Error code `InvalidAccount.InsufficientBalance`, documented for this action.
     InvalidAccountInsufficientBalance(ServiceError),
-    /// `InvalidClientToken.TooLong`.
+    /// Error code `InvalidClientToken.TooLong`, documented for this action.
     InvalidClientTokenTooLong(ServiceError),
-    /// `InvalidHostId.Malformed`.
+    /// Error code `InvalidHostId.Malformed`, documented for this action.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidHostId.NotFound`.
+    /// Error code `InvalidHostId.NotFound`, documented for this action.
     InvalidHostIdNotFound(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceName.TooLong`.
+    /// Error code `InvalidInstanceName.TooLong`, documented for this action.
     InvalidInstanceNameTooLong(ServiceError),
-    /// `InvalidInstanceType.Malformed`.
+    /// Error code `InvalidInstanceType.Malformed`, documented for this action.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidKeyPairId.Malformed`.
+    /// Error code `InvalidKeyPairId.Malformed`, documented for this action.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidParameter.CdcNotSupported`.
+    /// Error code `InvalidParameter.CdcNotSupported`, documented for this action.
     InvalidParameterCdcNotSupported(ServiceError),
-    /// `InvalidParameter.EdgeZoneMissInternetAccessible`.
+    /// Error code `InvalidParameter.EdgeZoneMissInternetAccessible`, documented for this action.
     InvalidParameterEdgeZoneMissInternetAccessible(ServiceError),
-    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    /// Error code `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, documented for this action.
     InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameter.HostIdStatusNotSupport`.
+    /// Error code `InvalidParameter.HostIdStatusNotSupport`, documented for this action.
     InvalidParameterHostIdStatusNotSupport(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    /// Error code `InvalidParameter.InstanceTypeSupportedHostNotFound`, documented for this action.
     InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
-    /// `InvalidParameter.InternetAccessibleNotSupported`.
+    /// Error code `InvalidParameter.InternetAccessibleNotSupported`, documented for this action.
     InvalidParameterInternetAccessibleNotSupported(ServiceError),
-    /// `InvalidParameter.InvalidIpFormat`.
+    /// Error code `InvalidParameter.InvalidIpFormat`, documented for this action.
     InvalidParameterInvalidIpFormat(ServiceError),
-    /// `InvalidParameter.LackCoreCountOrThreadPerCore`.
+    /// Error code `InvalidParameter.LackCoreCountOrThreadPerCore`, documented for this action.
     InvalidParameterLackCoreCountOrThreadPerCore(ServiceError),
-    /// `InvalidParameter.OnlySupportForEdgeZone`.
+    /// Error code `InvalidParameter.OnlySupportForEdgeZone`, documented for this action.
     InvalidParameterOnlySupportForEdgeZone(ServiceError),
-    /// `InvalidParameter.ParameterConflict`.
+    /// Error code `InvalidParameter.ParameterConflict`, documented for this action.
     InvalidParameterParameterConflict(ServiceError),
-    /// `InvalidParameter.SnapshotNotFound`.
+    /// Error code `InvalidParameter.SnapshotNotFound`, documented for this action.
     InvalidParameterSnapshotNotFound(ServiceError),
-    /// `InvalidParameter.SpecialParameterForSpecialAccount`.
+    /// Error code `InvalidParameter.SpecialParameterForSpecialAccount`, documented for this action.
     InvalidParameterSpecialParameterForSpecialAccount(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIdMalformed`, documented for this action.
     InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIdNotFound`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIdNotFound`, documented for this action.
     InvalidParameterValueBandwidthPackageIdNotFound(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageIspNotMatch`.
+    /// Error code `InvalidParameterValue.BandwidthPackageIspNotMatch`, documented for this action.
     InvalidParameterValueBandwidthPackageIspNotMatch(ServiceError),
-    /// `InvalidParameterValue.BandwidthPackageZoneNotMatch`.
+    /// Error code `InvalidParameterValue.BandwidthPackageZoneNotMatch`, documented for this action.
     InvalidParameterValueBandwidthPackageZoneNotMatch(ServiceError),
-    /// `InvalidParameterValue.CamRoleNameMalformed`.
+    /// Error code `InvalidParameterValue.CamRoleNameMalformed`, documented for this action.
     InvalidParameterValueCamRoleNameMalformed(ServiceError),
-    /// `InvalidParameterValue.ChcHostsNotFound`.
+    /// Error code `InvalidParameterValue.ChcHostsNotFound`, documented for this action.
     InvalidParameterValueChcHostsNotFound(ServiceError),
-    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    /// Error code `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, documented for this action.
     InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
-    /// `InvalidParameterValue.CoreCountValue`.
+    /// Error code `InvalidParameterValue.CoreCountValue`, documented for this action.
     InvalidParameterValueCoreCountValue(ServiceError),
-    /// `InvalidParameterValue.DedicatedClusterNotSupportedChargeType`.
+    /// Error code `InvalidParameterValue.DedicatedClusterNotSupportedChargeType`, documented for this action.
     InvalidParameterValueDedicatedClusterNotSupportedChargeType(ServiceError),
-    /// `InvalidParameterValue.DedicatedResourcePackIdsNotFound`.
+    /// Error code `InvalidParameterValue.DedicatedResourcePackIdsNotFound`, documented for this action.
     InvalidParameterValueDedicatedResourcePackIdsNotFound(ServiceError),
-    /// `InvalidParameterValue.DedicatedResourcePackNotValid`.
+    /// Error code `InvalidParameterValue.DedicatedResourcePackNotValid`, documented for this action.
     InvalidParameterValueDedicatedResourcePackNotValid(ServiceError),
-    /// `InvalidParameterValue.DedicatedResourcePackTenancyMismatch`.
+    /// Error code `InvalidParameterValue.DedicatedResourcePackTenancyMismatch`, documented for this action.
     InvalidParameterValueDedicatedResourcePackTenancyMismatch(ServiceError),
-    /// `InvalidParameterValue.Duplicate`.
+    /// Error code `InvalidParameterValue.Duplicate`, documented for this action.
     InvalidParameterValueDuplicate(ServiceError),
-    /// `InvalidParameterValue.DuplicateTags`.
+    /// Error code `InvalidParameterValue.DuplicateTags`, documented for this action.
     InvalidParameterValueDuplicateTags(ServiceError),
-    /// `InvalidParameterValue.ElasticNetworkNotExist`.
+    /// Error code `InvalidParameterValue.ElasticNetworkNotExist`, documented for this action.
     InvalidParameterValueElasticNetworkNotExist(ServiceError),
-    /// `InvalidParameterValue.ElasticNetworkVpcSubnetMismatch`.
+    /// Error code `InvalidParameterValue.ElasticNetworkVpcSubnetMismatch`, documented for this action.
     InvalidParameterValueElasticNetworkVpcSubnetMismatch(ServiceError),
-    /// `InvalidParameterValue.ExternalIpQuotaLimited`.
+    /// Error code `InvalidParameterValue.ExternalIpQuotaLimited`, documented for this action.
     InvalidParameterValueExternalIpQuotaLimited(ServiceError),
-    /// `InvalidParameterValue.HpcClusterIdZoneIdNotMatch`.
+    /// Error code `InvalidParameterValue.HpcClusterIdZoneIdNotMatch`, documented for this action.
     InvalidParameterValueHpcClusterIdZoneIdNotMatch(ServiceError),
-    /// `InvalidParameterValue.IPAddressMalformed`.
+    /// Error code `InvalidParameterValue.IPAddressMalformed`, documented for this action.
     InvalidParameterValueIpAddressMalformed(ServiceError),
-    /// `InvalidParameterValue.IllegalHostName`.
+    /// Error code `InvalidParameterValue.IllegalHostName`, documented for this action.
     InvalidParameterValueIllegalHostName(ServiceError),
-    /// `InvalidParameterValue.IncorrectFormat`.
+    /// Error code `InvalidParameterValue.IncorrectFormat`, documented for this action.
     InvalidParameterValueIncorrectFormat(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotFound`, documented for this action.
     InvalidParameterValueInstanceTypeNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotSupportElasticNetworks`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotSupportElasticNetworks`, documented for this action.
     InvalidParameterValueInstanceTypeNotSupportElasticNetworks(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InstanceTypeRequiredHpcCluster`.
+    /// Error code `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, documented for this action.
     InvalidParameterValueInstanceTypeRequiredHpcCluster(ServiceError),
-    /// `InvalidParameterValue.InsufficientOffering`.
+    /// Error code `InvalidParameterValue.InsufficientOffering`, documented for this action.
     InvalidParameterValueInsufficientOffering(ServiceError),
-    /// `InvalidParameterValue.InsufficientPrice`.
+    /// Error code `InvalidParameterValue.InsufficientPrice`, documented for this action.
     InvalidParameterValueInsufficientPrice(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageForGivenInstanceType`.
+    /// Error code `InvalidParameterValue.InvalidImageForGivenInstanceType`, documented for this action.
     InvalidParameterValueInvalidImageForGivenInstanceType(ServiceError),
-    /// `InvalidParameterValue.InvalidImageFormat`.
+    /// Error code `InvalidParameterValue.InvalidImageFormat`, documented for this action.
     InvalidParameterValueInvalidImageFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageOsName`.
+    /// Error code `InvalidParameterValue.InvalidImageOsName`, documented for this action.
     InvalidParameterValueInvalidImageOsName(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.InvalidInstanceTypePeriodicContract`.
+    /// Error code `InvalidParameterValue.InvalidInstanceTypePeriodicContract`, documented for this action.
     InvalidParameterValueInvalidInstanceTypePeriodicContract(ServiceError),
-    /// `InvalidParameterValue.InvalidIpFormat`.
+    /// Error code `InvalidParameterValue.InvalidIpFormat`, documented for this action.
     InvalidParameterValueInvalidIpFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidNetworkInterfaceId`.
+    /// Error code `InvalidParameterValue.InvalidNetworkInterfaceId`, documented for this action.
     InvalidParameterValueInvalidNetworkInterfaceId(ServiceError),
-    /// `InvalidParameterValue.InvalidParameterMinCount`.
+    /// Error code `InvalidParameterValue.InvalidParameterMinCount`, documented for this action.
     InvalidParameterValueInvalidParameterMinCount(ServiceError),
-    /// `InvalidParameterValue.InvalidPassword`.
+    /// Error code `InvalidParameterValue.InvalidPassword`, documented for this action.
     InvalidParameterValueInvalidPassword(ServiceError),
-    /// `InvalidParameterValue.InvalidTimeFormat`.
+    /// Error code `InvalidParameterValue.InvalidTimeFormat`, documented for this action.
     InvalidParameterValueInvalidTimeFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    /// Error code `InvalidParameterValue.InvalidUserDataFormat`, documented for this action.
     InvalidParameterValueInvalidUserDataFormat(ServiceError),
-    /// `InvalidParameterValue.InvalidVpcIdSubnetIdNotFound`.
+    /// Error code `InvalidParameterValue.InvalidVpcIdSubnetIdNotFound`, documented for this action.
     InvalidParameterValueInvalidVpcIdSubnetIdNotFound(ServiceError),
-    /// `InvalidParameterValue.IspNotSupportForEdgeZone`.
+    /// Error code `InvalidParameterValue.IspNotSupportForEdgeZone`, documented for this action.
     InvalidParameterValueIspNotSupportForEdgeZone(ServiceError),
-    /// `InvalidParameterValue.IspValueRepeated`.
+    /// Error code `InvalidParameterValue.IspValueRepeated`, documented for this action.
     InvalidParameterValueIspValueRepeated(ServiceError),
-    /// `InvalidParameterValue.KeyPairNotFound`.
+    /// Error code `InvalidParameterValue.KeyPairNotFound`, documented for this action.
     InvalidParameterValueKeyPairNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdMalformed`, documented for this action.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    /// Error code `InvalidParameterValue.LaunchTemplateIdNotExisted`, documented for this action.
     InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    /// Error code `InvalidParameterValue.LaunchTemplateNotFound`, documented for this action.
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
-    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    /// Error code `InvalidParameterValue.LaunchTemplateVersion`, documented for this action.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    /// Error code `InvalidParameterValue.MustDhcpEnabledVpc`, documented for this action.
     InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
-    /// `InvalidParameterValue.MustEnabledIsRdma`.
+    /// Error code `InvalidParameterValue.MustEnabledIsRdma`, documented for this action.
     InvalidParameterValueMustEnabledIsRdma(ServiceError),
-    /// `InvalidParameterValue.NotCdcSubnet`.
+    /// Error code `InvalidParameterValue.NotCdcSubnet`, documented for this action.
     InvalidParameterValueNotCdcSubnet(ServiceError),
-    /// `InvalidParameterValue.Range`.
+    /// Error code `InvalidParameterValue.Range`, documented for this action.
     InvalidParameterValueRange(ServiceError),
-    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    /// Error code `InvalidParameterValue.SnapshotIdMalformed`, documented for this action.
     InvalidParameterValueSnapshotIdMalformed(ServiceError),
-    /// `InvalidParameterValue.SubnetIdMalformed`.
+    /// Error code `InvalidParameterValue.SubnetIdMalformed`, documented for this action.
     InvalidParameterValueSubnetIdMalformed(ServiceError),
-    /// `InvalidParameterValue.SubnetIdZoneIdNotMatch`.
+    /// Error code `InvalidParameterValue.SubnetIdZoneIdNotMatch`, documented for this action.
     InvalidParameterValueSubnetIdZoneIdNotMatch(ServiceError),
-    /// `InvalidParameterValue.SubnetNotExist`.
+    /// Error code `InvalidParameterValue.SubnetNotExist`, documented for this action.
     InvalidParameterValueSubnetNotExist(ServiceError),
-    /// `InvalidParameterValue.TagKeyNotFound`.
+    /// Error code `InvalidParameterValue.TagKeyNotFound`, documented for this action.
     InvalidParameterValueTagKeyNotFound(ServiceError),
-    /// `InvalidParameterValue.TagQuotaLimitExceeded`.
+    /// Error code `InvalidParameterValue.TagQuotaLimitExceeded`, documented for this action.
     InvalidParameterValueTagQuotaLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ThreadPerCoreValue`.
+    /// Error code `InvalidParameterValue.ThreadPerCoreValue`, documented for this action.
     InvalidParameterValueThreadPerCoreValue(ServiceError),
-    /// `InvalidParameterValue.TooLarge`.
+    /// Error code `InvalidParameterValue.TooLarge`, documented for this action.
     InvalidParameterValueTooLarge(ServiceError),
-    /// `InvalidParameterValue.VpcIdMalformed`.
+    /// Error code `InvalidParameterValue.VpcIdMalformed`, documented for this action.
     InvalidParameterValueVpcIdMalformed(ServiceError),
-    /// `InvalidParameterValue.VpcIdNotExist`.
+    /// Error code `InvalidParameterValue.VpcIdNotExist`, documented for this action.
     InvalidParameterValueVpcIdNotExist(ServiceError),
-    /// `InvalidParameterValue.VpcIdSubnetIdNotMatch`.
+    /// Error code `InvalidParameterValue.VpcIdSubnetIdNotMatch`, documented for this action.
     InvalidParameterValueVpcIdSubnetIdNotMatch(ServiceError),
-    /// `InvalidParameterValue.VpcIdZoneIdNotMatch`.
+    /// Error code `InvalidParameterValue.VpcIdZoneIdNotMatch`, documented for this action.
     InvalidParameterValueVpcIdZoneIdNotMatch(ServiceError),
-    /// `InvalidParameterValue.VpcNotSupportIpv6Address`.
+    /// Error code `InvalidParameterValue.VpcNotSupportIpv6Address`, documented for this action.
     InvalidParameterValueVpcNotSupportIpv6Address(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `InvalidPassword`.
+    /// Error code `InvalidPassword`, documented for this action.
     InvalidPassword(ServiceError),
-    /// `InvalidPeriod`.
+    /// Error code `InvalidPeriod`, documented for this action.
     InvalidPeriod(ServiceError),
-    /// `InvalidPermission`.
+    /// Error code `InvalidPermission`, documented for this action.
     InvalidPermission(ServiceError),
-    /// `InvalidProjectId.NotFound`.
+    /// Error code `InvalidProjectId.NotFound`, documented for this action.
     InvalidProjectIdNotFound(ServiceError),
-    /// `InvalidSecurityGroupId.NotFound`.
+    /// Error code `InvalidSecurityGroupId.NotFound`, documented for this action.
     InvalidSecurityGroupIdNotFound(ServiceError),
-    /// `InvalidZone.MismatchRegion`.
+    /// Error code `InvalidZone.MismatchRegion`, documented for this action.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `LimitExceeded.CvmInstanceQuota`.
+    /// Error code `LimitExceeded.CvmInstanceQuota`, documented for this action.
     LimitExceededCvmInstanceQuota(ServiceError),
-    /// `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`.
+    /// Error code `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, documented for this action.
     LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
-    /// `LimitExceeded.DisasterRecoverGroup`.
+    /// Error code `LimitExceeded.DisasterRecoverGroup`, documented for this action.
     LimitExceededDisasterRecoverGroup(ServiceError),
-    /// `LimitExceeded.IPv6AddressNum`.
+    /// Error code `LimitExceeded.IPv6AddressNum`, documented for this action.
     LimitExceededIPv6AddressNum(ServiceError),
-    /// `LimitExceeded.InstanceEniNumLimit`.
+    /// Error code `LimitExceeded.InstanceEniNumLimit`, documented for this action.
     LimitExceededInstanceEniNumLimit(ServiceError),
-    /// `LimitExceeded.InstanceQuota`.
+    /// Error code `LimitExceeded.InstanceQuota`, documented for this action.
     LimitExceededInstanceQuota(ServiceError),
-    /// `LimitExceeded.PrepayQuota`.
+    /// Error code `LimitExceeded.PrepayQuota`, documented for this action.
     LimitExceededPrepayQuota(ServiceError),
-    /// `LimitExceeded.PrepayUnderwriteQuota`.
+    /// Error code `LimitExceeded.PrepayUnderwriteQuota`, documented for this action.
     LimitExceededPrepayUnderwriteQuota(ServiceError),
-    /// `LimitExceeded.SingleUSGQuota`.
+    /// Error code `LimitExceeded.SingleUSGQuota`, documented for this action.
     LimitExceededSingleUsgQuota(ServiceError),
-    /// `LimitExceeded.SpotQuota`.
+    /// Error code `LimitExceeded.SpotQuota`, documented for this action.
     LimitExceededSpotQuota(ServiceError),
-    /// `LimitExceeded.UserSpotQuota`.
+    /// Error code `LimitExceeded.UserSpotQuota`, documented for this action.
     LimitExceededUserSpotQuota(ServiceError),
-    /// `LimitExceeded.VpcSubnetNum`.
+    /// Error code `LimitExceeded.VpcSubnetNum`, documented for this action.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
+    /// Error code `MissingParameter.DPDKInstanceTypeRequiredVPC`, documented for this action.
     MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
-    /// `MissingParameter.MonitorService`.
+    /// Error code `MissingParameter.MonitorService`, documented for this action.
     MissingParameterMonitorService(ServiceError),
-    /// `OperationDenied.AccountNotSupported`.
+    /// Error code `OperationDenied.AccountNotSupported`, documented for this action.
     OperationDeniedAccountNotSupported(ServiceError),
-    /// `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`.
+    /// Error code `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`, documented for this action.
     OperationDeniedChcInstallCloudImageWithoutDeployNetwork(ServiceError),
-    /// `OperationDenied.NotBandwidthShiftUpUserApplyEdgeZoneEip`.
+    /// Error code `OperationDenied.NotBandwidthShiftUpUserApplyEdgeZoneEip`, documented for this action.
     OperationDeniedNotBandwidthShiftUpUserApplyEdgeZoneEip(ServiceError),
-    /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
+    /// Error code `ResourceInsufficient.AvailabilityZoneSoldOut`, documented for this action.
     ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
-    /// `ResourceInsufficient.CidrBlock`.
+    /// Error code `ResourceInsufficient.CidrBlock`, documented for this action.
     ResourceInsufficientCidrBlock(ServiceError),
-    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    /// Error code `ResourceInsufficient.CloudDiskSoldOut`, documented for this action.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
-    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    /// Error code `ResourceInsufficient.CloudDiskUnavailable`, documented for this action.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    /// Error code `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, documented for this action.
     ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
-    /// `ResourceInsufficient.InsufficientOfferingMinimum`.
+    /// Error code `ResourceInsufficient.InsufficientOfferingMinimum`, documented for this action.
     ResourceInsufficientInsufficientOfferingMinimum(ServiceError),
-    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    /// Error code `ResourceInsufficient.SpecifiedInstanceType`, documented for this action.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
-    /// `ResourceNotFound.HpcCluster`.
+    /// Error code `ResourceNotFound.HpcCluster`, documented for this action.
     ResourceNotFoundHpcCluster(ServiceError),
-    /// `ResourceNotFound.KeyPairNotFound`.
+    /// Error code `ResourceNotFound.KeyPairNotFound`, documented for this action.
     ResourceNotFoundKeyPairNotFound(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbs`.
+    /// Error code `ResourceNotFound.NoDefaultCbs`, documented for this action.
     ResourceNotFoundNoDefaultCbs(ServiceError),
-    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    /// Error code `ResourceNotFound.NoDefaultCbsWithReason`, documented for this action.
     ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
-    /// `ResourceUnavailable.InstanceType`.
+    /// Error code `ResourceUnavailable.InstanceType`, documented for this action.
     ResourceUnavailableInstanceType(ServiceError),
-    /// `ResourcesSoldOut.EipInsufficient`.
+    /// Error code `ResourcesSoldOut.EipInsufficient`, documented for this action.
     ResourcesSoldOutEipInsufficient(ServiceError),
-    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Error code `ResourcesSoldOut.SpecifiedInstanceType`, documented for this action.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    /// Error code `UnsupportedOperation.BandwidthPackageIdNotSupported`, documented for this action.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
-    /// `UnsupportedOperation.HibernationOsVersion`.
+    /// Error code `UnsupportedOperation.HibernationOsVersion`, documented for this action.
     UnsupportedOperationHibernationOsVersion(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportConfidentiality`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportConfidentiality`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportConfidentiality(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
-    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    /// Error code `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, documented for this action.
     UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
-    /// `UnsupportedOperation.InstancesEnableJumboWithoutReboot`.
+    /// Error code `UnsupportedOperation.InstancesEnableJumboWithoutReboot`, documented for this action.
     UnsupportedOperationInstancesEnableJumboWithoutReboot(ServiceError),
-    /// `UnsupportedOperation.InvalidDisk`.
+    /// Error code `UnsupportedOperation.InvalidDisk`, documented for this action.
     UnsupportedOperationInvalidDisk(ServiceError),
-    /// `UnsupportedOperation.InvalidRegionDiskEncrypt`.
+    /// Error code `UnsupportedOperation.InvalidRegionDiskEncrypt`, documented for this action.
     UnsupportedOperationInvalidRegionDiskEncrypt(ServiceError),
-    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    /// Error code `UnsupportedOperation.KeyPairUnsupportedWindows`, documented for this action.
     UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
-    /// `UnsupportedOperation.MinCountUnsupportedChargeType`.
+    /// Error code `UnsupportedOperation.MinCountUnsupportedChargeType`, documented for this action.
     UnsupportedOperationMinCountUnsupportedChargeType(ServiceError),
-    /// `UnsupportedOperation.MinCountUnsupportedRegion`.
+    /// Error code `UnsupportedOperation.MinCountUnsupportedRegion`, documented for this action.
     UnsupportedOperationMinCountUnsupportedRegion(ServiceError),
-    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    /// Error code `UnsupportedOperation.NoInstanceTypeSupportSpot`, documented for this action.
     UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
-    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    /// Error code `UnsupportedOperation.NotSupportImportInstancesActionTimer`, documented for this action.
     UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
-    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    /// Error code `UnsupportedOperation.OnlyForPrepaidAccount`, documented for this action.
     UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
-    /// `UnsupportedOperation.PeriodicContractNotSupportManualRenew`.
+    /// Error code `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, documented for this action.
     UnsupportedOperationPeriodicContractNotSupportManualRenew(ServiceError),
-    /// `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`.
+    /// Error code `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, documented for this action.
     UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
-    /// `UnsupportedOperation.SpotUnsupportedRegion`.
+    /// Error code `UnsupportedOperation.SpotUnsupportedRegion`, documented for this action.
     UnsupportedOperationSpotUnsupportedRegion(ServiceError),
-    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    /// Error code `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, documented for this action.
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
-    /// `UnsupportedOperation.UnsupportedInternationalUser`.
+    /// Error code `UnsupportedOperation.UnsupportedInternationalUser`, documented for this action.
     UnsupportedOperationUnsupportedInternationalUser(ServiceError),
-    /// `VpcAddrNotInSubNet`.
+    /// Error code `VpcAddrNotInSubNet`, documented for this action.
     VpcAddrNotInSubNet(ServiceError),
-    /// `VpcIpIsUsed`.
+    /// Error code `VpcIpIsUsed`, documented for this action.
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -15686,9 +15886,11 @@ impl RunInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16353,57 +16555,57 @@ impl tencentcloud_runtime::ActionError for RunInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartInstancesError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    /// Error code `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
     UnsupportedOperationInstanceStateCorrupted(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    /// Error code `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
     UnsupportedOperationInstanceStateRunning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
     UnsupportedOperationInstanceStateTerminated(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -16422,9 +16624,11 @@ impl StartInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16569,71 +16773,71 @@ impl tencentcloud_runtime::ActionError for StartInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StopInstancesError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterCombination`.
+    /// Error code `InvalidParameterCombination`, documented for this action.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    /// Error code `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.HibernationForNormalInstance`.
+    /// Error code `UnsupportedOperation.HibernationForNormalInstance`, documented for this action.
     UnsupportedOperationHibernationForNormalInstance(ServiceError),
-    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    /// Error code `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    /// Error code `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
     UnsupportedOperationInstanceStateCorrupted(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
     UnsupportedOperationInstanceStateRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    /// Error code `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
     UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    /// Error code `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
     UnsupportedOperationInstanceStateShutdown(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    /// Error code `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
     UnsupportedOperationInstanceStateStopped(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
     UnsupportedOperationInstanceStateTerminated(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    /// Error code `UnsupportedOperation.StoppedModeStopCharging`, documented for this action.
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -16652,9 +16856,11 @@ impl StopInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16823,43 +17029,43 @@ impl tencentcloud_runtime::ActionError for StopInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncImagesError {
-    /// `FailedOperation.InvalidImageState`.
+    /// Error code `FailedOperation.InvalidImageState`, documented for this action.
     FailedOperationInvalidImageState(ServiceError),
-    /// `ImageQuotaLimitExceeded`.
+    /// Error code `ImageQuotaLimitExceeded`, documented for this action.
     ImageQuotaLimitExceeded(ServiceError),
-    /// `InvalidImageId.IncorrectState`.
+    /// Error code `InvalidImageId.IncorrectState`, documented for this action.
     InvalidImageIdIncorrectState(ServiceError),
-    /// `InvalidImageId.Malformed`.
+    /// Error code `InvalidImageId.Malformed`, documented for this action.
     InvalidImageIdMalformed(ServiceError),
-    /// `InvalidImageId.NotFound`.
+    /// Error code `InvalidImageId.NotFound`, documented for this action.
     InvalidImageIdNotFound(ServiceError),
-    /// `InvalidImageId.TooLarge`.
+    /// Error code `InvalidImageId.TooLarge`, documented for this action.
     InvalidImageIdTooLarge(ServiceError),
-    /// `InvalidImageName.Duplicate`.
+    /// Error code `InvalidImageName.Duplicate`, documented for this action.
     InvalidImageNameDuplicate(ServiceError),
-    /// `InvalidParameter.InstanceImageNotSupport`.
+    /// Error code `InvalidParameter.InstanceImageNotSupport`, documented for this action.
     InvalidParameterInstanceImageNotSupport(ServiceError),
-    /// `InvalidParameter.InvalidKmsKeyId`.
+    /// Error code `InvalidParameter.InvalidKmsKeyId`, documented for this action.
     InvalidParameterInvalidKmsKeyId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageId`.
+    /// Error code `InvalidParameterValue.InvalidImageId`, documented for this action.
     InvalidParameterValueInvalidImageId(ServiceError),
-    /// `InvalidParameterValue.InvalidImageState`.
+    /// Error code `InvalidParameterValue.InvalidImageState`, documented for this action.
     InvalidParameterValueInvalidImageState(ServiceError),
-    /// `InvalidParameterValue.InvalidRegion`.
+    /// Error code `InvalidParameterValue.InvalidRegion`, documented for this action.
     InvalidParameterValueInvalidRegion(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidRegion.NotFound`.
+    /// Error code `InvalidRegion.NotFound`, documented for this action.
     InvalidRegionNotFound(ServiceError),
-    /// `InvalidRegion.Unavailable`.
+    /// Error code `InvalidRegion.Unavailable`, documented for this action.
     InvalidRegionUnavailable(ServiceError),
-    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    /// Error code `UnsupportedOperation.EncryptedImagesNotSupported`, documented for this action.
     UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
-    /// `UnsupportedOperation.LocationImageNotSupported`.
+    /// Error code `UnsupportedOperation.LocationImageNotSupported`, documented for this action.
     UnsupportedOperationLocationImageNotSupported(ServiceError),
-    /// `UnsupportedOperation.Region`.
+    /// Error code `UnsupportedOperation.Region`, documented for this action.
     UnsupportedOperationRegion(ServiceError),
-    /// `UnsupportedOperation.SyncEncryptImageNotSupport`.
+    /// Error code `UnsupportedOperation.SyncEncryptImageNotSupport`, documented for this action.
     UnsupportedOperationSyncEncryptImageNotSupport(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -16878,9 +17084,11 @@ impl SyncImagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16989,91 +17197,91 @@ impl tencentcloud_runtime::ActionError for SyncImagesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TerminateInstancesError {
-    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRole`, documented for this action.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    /// Error code `FailedOperation.InvalidInstanceApplicationRoleEmr`, documented for this action.
     FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
-    /// `FailedOperation.Unreturnable`.
+    /// Error code `FailedOperation.Unreturnable`, documented for this action.
     FailedOperationUnreturnable(ServiceError),
-    /// `InternalError.TradeUnknownError`.
+    /// Error code `InternalError.TradeUnknownError`, documented for this action.
     InternalErrorTradeUnknownError(ServiceError),
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidAccount.UnpaidOrder`.
+    /// Error code `InvalidAccount.UnpaidOrder`, documented for this action.
     InvalidAccountUnpaidOrder(ServiceError),
-    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    /// Error code `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidInstanceNotSupportedPrepaidInstance`.
+    /// Error code `InvalidInstanceNotSupportedPrepaidInstance`, documented for this action.
     InvalidInstanceNotSupportedPrepaidInstance(ServiceError),
-    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    /// Error code `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    /// Error code `InvalidParameterValue.InvalidAppIdFormat`, documented for this action.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    /// Error code `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `InvalidParameterValue.NotSupported`.
+    /// Error code `InvalidParameterValue.NotSupported`, documented for this action.
     InvalidParameterValueNotSupported(ServiceError),
-    /// `LimitExceeded.UserReturnQuota`.
+    /// Error code `LimitExceeded.UserReturnQuota`, documented for this action.
     LimitExceededUserReturnQuota(ServiceError),
-    /// `MutexOperation.TaskRunning`: The same task is already running.
+    /// Error code `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
-    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    /// Error code `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `UnauthorizedOperation.InvalidToken`.
+    /// Error code `UnauthorizedOperation.InvalidToken`, documented for this action.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnauthorizedOperation.MFAExpired`.
+    /// Error code `UnauthorizedOperation.MFAExpired`, documented for this action.
     UnauthorizedOperationMfaExpired(ServiceError),
-    /// `UnauthorizedOperation.MFANotFound`.
+    /// Error code `UnauthorizedOperation.MFANotFound`, documented for this action.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation.InstanceChargeType`.
+    /// Error code `UnsupportedOperation.InstanceChargeType`, documented for this action.
     UnsupportedOperationInstanceChargeType(ServiceError),
-    /// `UnsupportedOperation.InstanceMixedPricingModel`.
+    /// Error code `UnsupportedOperation.InstanceMixedPricingModel`, documented for this action.
     UnsupportedOperationInstanceMixedPricingModel(ServiceError),
-    /// `UnsupportedOperation.InstanceStateBanning`.
+    /// Error code `UnsupportedOperation.InstanceStateBanning`, documented for this action.
     UnsupportedOperationInstanceStateBanning(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
     UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    /// Error code `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
     UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
-    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    /// Error code `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, documented for this action.
     UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
-    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    /// Error code `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
     UnsupportedOperationInstanceStateFreezing(ServiceError),
-    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    /// Error code `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
     UnsupportedOperationInstanceStateIsolating(ServiceError),
-    /// `UnsupportedOperation.InstanceStateLaunchFailed`.
+    /// Error code `UnsupportedOperation.InstanceStateLaunchFailed`, documented for this action.
     UnsupportedOperationInstanceStateLaunchFailed(ServiceError),
-    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    /// Error code `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
     UnsupportedOperationInstanceStatePending(ServiceError),
-    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    /// Error code `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
     UnsupportedOperationInstanceStateRebooting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    /// Error code `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
     UnsupportedOperationInstanceStateStarting(ServiceError),
-    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    /// Error code `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
     UnsupportedOperationInstanceStateStopping(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
     UnsupportedOperationInstanceStateTerminated(ServiceError),
-    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    /// Error code `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
     UnsupportedOperationInstanceStateTerminating(ServiceError),
-    /// `UnsupportedOperation.InstancesProtected`.
+    /// Error code `UnsupportedOperation.InstancesProtected`, documented for this action.
     UnsupportedOperationInstancesProtected(ServiceError),
-    /// `UnsupportedOperation.InvalidInstancesOwner`.
+    /// Error code `UnsupportedOperation.InvalidInstancesOwner`, documented for this action.
     UnsupportedOperationInvalidInstancesOwner(ServiceError),
-    /// `UnsupportedOperation.RedHatInstanceTerminateUnsupported`.
+    /// Error code `UnsupportedOperation.RedHatInstanceTerminateUnsupported`, documented for this action.
     UnsupportedOperationRedHatInstanceTerminateUnsupported(ServiceError),
-    /// `UnsupportedOperation.RedHatInstanceUnsupported`.
+    /// Error code `UnsupportedOperation.RedHatInstanceUnsupported`, documented for this action.
     UnsupportedOperationRedHatInstanceUnsupported(ServiceError),
-    /// `UnsupportedOperation.Region`.
+    /// Error code `UnsupportedOperation.Region`, documented for this action.
     UnsupportedOperationRegion(ServiceError),
-    /// `UnsupportedOperation.SpecialInstanceType`.
+    /// Error code `UnsupportedOperation.SpecialInstanceType`, documented for this action.
     UnsupportedOperationSpecialInstanceType(ServiceError),
-    /// `UnsupportedOperation.UserLimitOperationExceedQuota`.
+    /// Error code `UnsupportedOperation.UserLimitOperationExceedQuota`, documented for this action.
     UnsupportedOperationUserLimitOperationExceedQuota(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -17092,9 +17300,11 @@ impl TerminateInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17299,15 +17509,15 @@ impl tencentcloud_runtime::ActionError for TerminateInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TerminateResourcePoolPacksError {
-    /// `InternalServerError`: The service hit an internal error.
+    /// Error code `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
+    /// Error code `InvalidParameterValue.ResourcePoolPackIdMalformed`, documented for this action.
     InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
-    /// `InvalidParameterValue.ResourcePoolPackStatus`.
+    /// Error code `InvalidParameterValue.ResourcePoolPackStatus`, documented for this action.
     InvalidParameterValueResourcePoolPackStatus(ServiceError),
-    /// `ResourceNotFound.ResourcePoolPackIdNotFound`.
+    /// Error code `ResourceNotFound.ResourcePoolPackIdNotFound`, documented for this action.
     ResourceNotFoundResourcePoolPackIdNotFound(ServiceError),
-    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    /// Error code `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`, documented for this action.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -17326,9 +17536,11 @@ impl TerminateResourcePoolPacksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }

@@ -3,6 +3,8 @@
 //! The Tencent Cloud `tag` API, version v20180813: a typed, signed client ([`Client`]) with a method per action, generated from the official description.
 //! Make it from a shared [`runtime::Client`] to share one connection pool, credentials and retry budget with other services.
 
+#![deny(missing_docs)]
+
 #[rustfmt::skip]
 mod generated;
 

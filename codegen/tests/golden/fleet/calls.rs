@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -85,18 +87,32 @@ impl sealed::Sealed for types::StartInstancesRequest {}
 impl Request for types::StartInstancesRequest {}
 impl Call<types::DescribeInstancesRequest> {
     /// Sets `Limit`; see [`DescribeInstancesRequest::limit`](types::DescribeInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::StartInstancesRequest> {
-    /// Adds one item to `Names`; see [`StartInstancesRequest::names`](types::StartInstancesRequest::names). Required.
+    /// Adds one item to `Names`; see [`StartInstancesRequest::names`](types::StartInstancesRequest::names).
+    ///
+    /// Wire name `Names`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds at least 1 item.
+    /// - Example: `["web-1"]`.
     pub fn names(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().names.push(value.into());
         self
     }
-    /// Sets `Names` to these items; see [`StartInstancesRequest::names`](types::StartInstancesRequest::names). Required.
+    /// Sets `Names` to these items; see [`StartInstancesRequest::names`](types::StartInstancesRequest::names).
+    ///
+    /// Wire name `Names`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds at least 1 item.
+    /// - Example: `["web-1"]`.
     pub fn set_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -105,6 +121,10 @@ impl Call<types::StartInstancesRequest> {
         self
     }
     /// Sets `ClientToken`; see [`StartInstancesRequest::client_token`](types::StartInstancesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `t-1`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self

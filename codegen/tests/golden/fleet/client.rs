@@ -74,6 +74,14 @@ impl Client {
     ///
     /// Lists the fleet's instances. Same action name as CVM's, in another service.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeInstancesError`](super::errors::DescribeInstancesError)); none is documented for this action alone.
+    /// - Service `fleet` (endpoint `fleet.tencentcloudapi.com`, signed for `fleet`), API version `2024-01-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=fleet&Version=2024-01-01&Action=DescribeInstances>
+    ///
     /// Wire action `DescribeInstances`, version 2024-01-01. Request: [`DescribeInstancesRequest`](super::types::DescribeInstancesRequest); response: [`DescribeInstancesResponse`](super::types::DescribeInstancesResponse); errors: [`DescribeInstancesError`](super::errors::DescribeInstancesError).
     pub fn describe_instances(
         &self,
@@ -83,6 +91,14 @@ impl Client {
     /// Start instances.
     ///
     /// Starts fleet instances.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::StartInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Names`](super::types::StartInstancesRequest::names).
+    /// - Errors: `FailedOperation.NameNotFound`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
+    /// - Service `fleet` (endpoint `fleet.tencentcloudapi.com`, signed for `fleet`), API version `2024-01-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=fleet&Version=2024-01-01&Action=StartInstances>
     ///
     /// Wire action `StartInstances`, version 2024-01-01. Request: [`StartInstancesRequest`](super::types::StartInstancesRequest); response: [`StartInstancesResponse`](super::types::StartInstancesResponse); errors: [`StartInstancesError`](super::errors::StartInstancesError).
     pub fn start_instances(&self) -> super::Call<super::types::StartInstancesRequest> {

@@ -29,9 +29,11 @@ impl DescribeInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -76,7 +78,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartInstancesError {
-    /// `FailedOperation.NameNotFound`: No instance has this name.
+    /// Error code `FailedOperation.NameNotFound`: No instance has this name.
     FailedOperationNameNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -95,9 +97,11 @@ impl StartInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }

@@ -7,13 +7,23 @@
 use serde::{Deserialize, Serialize};
 /// Parameters of DescribeInstances.
 ///
-/// Wire object `DescribeInstancesRequest`.
+/// The request of `DescribeInstances`, sent by [`Client::describe_instances`](super::Client::describe_instances) (wire object `DescribeInstancesRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeInstancesError`](super::errors::DescribeInstancesError)); none is documented for this action alone.
+/// - Service `fleet` (endpoint `fleet.tencentcloudapi.com`, signed for `fleet`), API version `2024-01-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=fleet&Version=2024-01-01&Action=DescribeInstances>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesRequest {
     /// Most instances to return.
     ///
-    /// Wire name `Limit`; int64. Example: `10`.
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "Limit",
         default,
@@ -27,7 +37,11 @@ impl DescribeInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -38,13 +52,13 @@ impl tencentcloud_runtime::Validate for DescribeInstancesRequest {
 }
 /// Result of DescribeInstances.
 ///
-/// Wire object `DescribeInstancesResponse`.
+/// The response of `DescribeInstances`, as [`Client::describe_instances`](super::Client::describe_instances) returns it (wire object `DescribeInstancesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesResponse {
     /// The fleet's instance names.
     ///
-    /// Wire name `Names`; list of string; always present in responses.
+    /// Wire name `Names`, list of string; always present in responses.
     #[serde(
         rename = "Names",
         default,
@@ -53,7 +67,7 @@ pub struct DescribeInstancesResponse {
     pub names: Vec<String>,
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -65,7 +79,9 @@ impl DescribeInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Names` to these items.
+    /// Sets `Names` to these items; the field is [`names`](Self::names).
+    ///
+    /// Wire name `Names`, list of string; always present in responses.
     pub fn set_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -73,7 +89,9 @@ impl DescribeInstancesResponse {
         self.names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -81,13 +99,24 @@ impl DescribeInstancesResponse {
 }
 /// Parameters of StartInstances.
 ///
-/// Wire object `StartInstancesRequest`.
+/// The request of `StartInstances`, sent by [`Client::start_instances`](super::Client::start_instances) (wire object `StartInstancesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Idempotency token: [`ClientToken`](super::types::StartInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+/// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`Names`](super::types::StartInstancesRequest::names).
+/// - Errors: `FailedOperation.NameNotFound`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
+/// - Service `fleet` (endpoint `fleet.tencentcloudapi.com`, signed for `fleet`), API version `2024-01-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=fleet&Version=2024-01-01&Action=StartInstances>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StartInstancesRequest {
     /// Names of the instances to start.
     ///
-    /// Wire name `Names`; list of string; required in requests. Example: `["web-1"]`.
+    /// Wire name `Names`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds at least 1 item.
+    /// - Example: `["web-1"]`.
     #[serde(
         rename = "Names",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -95,7 +124,9 @@ pub struct StartInstancesRequest {
     pub names: Vec<String>,
     /// Idempotency token.
     ///
-    /// Wire name `ClientToken`; string. Example: `t-1`.
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `t-1`.
     #[serde(
         rename = "ClientToken",
         default,
@@ -109,7 +140,12 @@ impl StartInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Names` to these items.
+    /// Sets `Names` to these items; the field is [`names`](Self::names).
+    ///
+    /// Wire name `Names`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds at least 1 item.
+    /// - Example: `["web-1"]`.
     pub fn set_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -117,7 +153,11 @@ impl StartInstancesRequest {
         self.names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ClientToken`.
+    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `t-1`.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
@@ -139,13 +179,13 @@ impl tencentcloud_runtime::Validate for StartInstancesRequest {
 }
 /// Result of StartInstances.
 ///
-/// Wire object `StartInstancesResponse`.
+/// The response of `StartInstances`, as [`Client::start_instances`](super::Client::start_instances) returns it (wire object `StartInstancesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StartInstancesResponse {
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -157,7 +197,9 @@ impl StartInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -82,12 +84,24 @@ pub trait Request: tencentcloud_runtime::Action + sealed::Sealed {}
 impl sealed::Sealed for types::StartInstancesRequest {}
 impl Request for types::StartInstancesRequest {}
 impl Call<types::StartInstancesRequest> {
-    /// Adds one item to `InstanceIds`; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,

@@ -61,6 +61,14 @@ impl Client {
     ///
     /// Starts instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceIds`](super::types::StartInstancesRequest::instance_ids).
+    /// - Errors: `InvalidInstanceId.NotFound`, `MissingParameter`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
+    /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=StartInstances>
+    ///
     /// Wire action `StartInstances`, version 2017-03-12. Request: [`StartInstancesRequest`](super::types::StartInstancesRequest); response: [`StartInstancesResponse`](super::types::StartInstancesResponse); errors: [`StartInstancesError`](super::errors::StartInstancesError).
     pub fn start_instances(&self) -> super::Call<super::types::StartInstancesRequest> {
         self.call(super::types::StartInstancesRequest::default())

@@ -14,7 +14,7 @@ pub use tencentcloud_runtime::CommonErrorCode;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartInstancesError {
-    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    /// Error code `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -33,9 +33,11 @@ impl StartInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }

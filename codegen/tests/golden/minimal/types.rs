@@ -7,13 +7,25 @@
 use serde::{Deserialize, Serialize};
 /// Parameters of StartInstances.
 ///
-/// Wire object `StartInstancesRequest`.
+/// The request of `StartInstances`, sent by [`Client::start_instances`](super::Client::start_instances) (wire object `StartInstancesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`InstanceIds`](super::types::StartInstancesRequest::instance_ids).
+/// - Errors: `InvalidInstanceId.NotFound`, `MissingParameter`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
+/// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=StartInstances>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StartInstancesRequest {
     /// Instances to start.
     ///
-    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -25,7 +37,13 @@ impl StartInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items.
+    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Holds 1 to 100 items.
+    /// - Each item matches `^ins-[a-z0-9]{8}$`.
+    /// - Example: `["ins-r8hr2upy"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -59,13 +77,13 @@ impl tencentcloud_runtime::Validate for StartInstancesRequest {
 }
 /// Result of StartInstances.
 ///
-/// Wire object `StartInstancesResponse`.
+/// The response of `StartInstances`, as [`Client::start_instances`](super::Client::start_instances) returns it (wire object `StartInstancesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StartInstancesResponse {
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -77,7 +95,9 @@ impl StartInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

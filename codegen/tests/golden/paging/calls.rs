@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -87,11 +89,21 @@ impl sealed::Sealed for types::ListThingsRequest {}
 impl Request for types::ListThingsRequest {}
 impl Call<types::DescribeThingsRequest> {
     /// Adds one item to `ThingIds`; see [`DescribeThingsRequest::thing_ids`](types::DescribeThingsRequest::thing_ids).
+    ///
+    /// Wire name `ThingIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 50 items.
+    /// - Example: `["t-1"]`.
     pub fn thing_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().thing_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ThingIds` to these items; see [`DescribeThingsRequest::thing_ids`](types::DescribeThingsRequest::thing_ids).
+    ///
+    /// Wire name `ThingIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 50 items.
+    /// - Example: `["t-1"]`.
     pub fn set_thing_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -102,11 +114,20 @@ impl Call<types::DescribeThingsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeThingsRequest::offset`](types::DescribeThingsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeThingsRequest::limit`](types::DescribeThingsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 50.
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -114,11 +135,18 @@ impl Call<types::DescribeThingsRequest> {
 }
 impl Call<types::ListPoolsRequest> {
     /// Sets `NextToken`; see [`ListPoolsRequest::next_token`](types::ListPoolsRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`ListPoolsRequest::max_results`](types::ListPoolsRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - From 1 to 20.
+    /// - Example: `10`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
@@ -126,16 +154,27 @@ impl Call<types::ListPoolsRequest> {
 }
 impl Call<types::ListThingsRequest> {
     /// Sets `Zone`; see [`ListThingsRequest::zone`](types::ListThingsRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`ListThingsRequest::offset`](types::ListThingsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
-    /// Sets `Limit`; see [`ListThingsRequest::limit`](types::ListThingsRequest::limit). Required.
+    /// Sets `Limit`; see [`ListThingsRequest::limit`](types::ListThingsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; required in requests.
+    ///
+    /// - At most 100.
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self

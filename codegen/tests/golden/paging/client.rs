@@ -328,7 +328,15 @@ impl Client {
     ///
     /// Describes things by id, a page at a time.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ThingSet`) streams, 50 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ThingSet`, 50 per page unless [`Limit`](super::types::DescribeThingsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Waiters polling it: [`wait_until_batch_done`](super::Client::wait_until_batch_done), [`wait_until_things_gone`](super::Client::wait_until_things_gone), [`wait_until_things_healthy`](super::Client::wait_until_things_healthy), [`wait_until_things_ready`](super::Client::wait_until_things_ready).
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeThingsError`](super::errors::DescribeThingsError)); none is documented for this action alone.
+    /// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=DescribeThings>
     ///
     /// Wire action `DescribeThings`, version 2024-06-01. Request: [`DescribeThingsRequest`](super::types::DescribeThingsRequest); response: [`DescribeThingsResponse`](super::types::DescribeThingsResponse); errors: [`DescribeThingsError`](super::errors::DescribeThingsError).
     pub fn describe_things(&self) -> super::Call<super::types::DescribeThingsRequest> {
@@ -338,7 +346,14 @@ impl Client {
     ///
     /// Lists pool names, a token at a time.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `NextToken`, as `.by_page()` or `.by_item()` (`PoolSet`) streams, 20 per page unless the request's `MaxResults` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `NextToken`, items in `PoolSet`, 20 per page unless [`MaxResults`](super::types::ListPoolsRequest::max_results) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`ListPoolsError`](super::errors::ListPoolsError)); none is documented for this action alone.
+    /// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=ListPools>
     ///
     /// Wire action `ListPools`, version 2024-06-01. Request: [`ListPoolsRequest`](super::types::ListPoolsRequest); response: [`ListPoolsResponse`](super::types::ListPoolsResponse); errors: [`ListPoolsError`](super::errors::ListPoolsError).
     pub fn list_pools(&self) -> super::Call<super::types::ListPoolsRequest> {
@@ -348,7 +363,14 @@ impl Client {
     ///
     /// Lists things, a page at a time.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ThingSet`) streams, 100 per page unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ThingSet`, 100 per page unless [`Limit`](super::types::ListThingsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`Limit`](super::types::ListThingsRequest::limit).
+    /// - Errors: the service's codes and the common ones ([`ListThingsError`](super::errors::ListThingsError)); none is documented for this action alone.
+    /// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=ListThings>
     ///
     /// Wire action `ListThings`, version 2024-06-01. Request: [`ListThingsRequest`](super::types::ListThingsRequest); response: [`ListThingsResponse`](super::types::ListThingsResponse); errors: [`ListThingsError`](super::errors::ListThingsError).
     pub fn list_things(&self) -> super::Call<super::types::ListThingsRequest> {

@@ -7,13 +7,26 @@
 use serde::{Deserialize, Serialize};
 /// Parameters of DescribeThings.
 ///
-/// Wire object `DescribeThingsRequest`.
+/// The request of `DescribeThings`, sent by [`Client::describe_things`](super::Client::describe_things) (wire object `DescribeThingsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `ThingSet`, 50 per page unless [`Limit`](super::types::DescribeThingsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Waiters polling it: [`wait_until_batch_done`](super::Client::wait_until_batch_done), [`wait_until_things_gone`](super::Client::wait_until_things_gone), [`wait_until_things_healthy`](super::Client::wait_until_things_healthy), [`wait_until_things_ready`](super::Client::wait_until_things_ready).
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeThingsError`](super::errors::DescribeThingsError)); none is documented for this action alone.
+/// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=DescribeThings>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeThingsRequest {
     /// Things to describe.
     ///
-    /// Wire name `ThingIds`; list of string. Example: `["t-1"]`.
+    /// Wire name `ThingIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 50 items.
+    /// - Example: `["t-1"]`.
     #[serde(
         rename = "ThingIds",
         default,
@@ -23,7 +36,9 @@ pub struct DescribeThingsRequest {
     pub thing_ids: Option<Vec<String>>,
     /// Where the page starts.
     ///
-    /// Wire name `Offset`; int64. Example: `0`.
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -33,7 +48,10 @@ pub struct DescribeThingsRequest {
     pub offset: Option<i64>,
     /// Most things per page.
     ///
-    /// Wire name `Limit`; int64. Example: `10`.
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 50.
+    /// - Example: `10`.
     #[serde(
         rename = "Limit",
         default,
@@ -47,7 +65,12 @@ impl DescribeThingsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThingIds` to these items.
+    /// Sets `ThingIds` to these items; the field is [`thing_ids`](Self::thing_ids).
+    ///
+    /// Wire name `ThingIds`, list of string; optional in requests.
+    ///
+    /// - Holds at most 50 items.
+    /// - Example: `["t-1"]`.
     pub fn set_thing_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -55,12 +78,21 @@ impl DescribeThingsRequest {
         self.thing_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 50.
+    /// - Example: `10`.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -89,13 +121,13 @@ impl tencentcloud_runtime::Validate for DescribeThingsRequest {
 }
 /// Result of DescribeThings.
 ///
-/// Wire object `DescribeThingsResponse`.
+/// The response of `DescribeThings`, as [`Client::describe_things`](super::Client::describe_things) returns it (wire object `DescribeThingsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeThingsResponse {
     /// Things matching.
     ///
-    /// Wire name `TotalCount`; int64; always present in responses.
+    /// Wire name `TotalCount`, int64; always present in responses.
     #[serde(
         rename = "TotalCount",
         default,
@@ -104,7 +136,7 @@ pub struct DescribeThingsResponse {
     pub total_count: i64,
     /// The page's things.
     ///
-    /// Wire name `ThingSet`; list of [`Thing`]; always present in responses.
+    /// Wire name `ThingSet`, list of [`Thing`]; always present in responses.
     #[serde(
         rename = "ThingSet",
         default,
@@ -113,12 +145,12 @@ pub struct DescribeThingsResponse {
     pub thing_set: Vec<Thing>,
     /// How the batch is doing.
     ///
-    /// Wire name `Summary`; [`Summary`].
+    /// Wire name `Summary`, [`Summary`]; may be absent from responses.
     #[serde(rename = "Summary", default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<Summary>,
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -130,12 +162,16 @@ impl DescribeThingsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, int64; always present in responses.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `ThingSet` to these items.
+    /// Sets `ThingSet` to these items; the field is [`thing_set`](Self::thing_set).
+    ///
+    /// Wire name `ThingSet`, list of [`Thing`]; always present in responses.
     pub fn set_thing_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Thing>>,
@@ -143,12 +179,16 @@ impl DescribeThingsResponse {
         self.thing_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Summary`.
+    /// Sets `Summary`; the field is [`summary`](Self::summary).
+    ///
+    /// Wire name `Summary`, [`Summary`]; may be absent from responses.
     pub fn set_summary(mut self, value: impl Into<Summary>) -> Self {
         self.summary = Some(value.into());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -156,13 +196,13 @@ impl DescribeThingsResponse {
 }
 /// A thing's health.
 ///
-/// Wire object `Health`.
+/// Wire object `Health`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Health {
     /// OK or SICK.
     ///
-    /// Wire name `Status`; string; always present in responses.
+    /// Wire name `Status`, string; always present in responses.
     #[serde(
         rename = "Status",
         default,
@@ -171,7 +211,7 @@ pub struct Health {
     pub status: String,
     /// Higher is better.
     ///
-    /// Wire name `Score`; uint64.
+    /// Wire name `Score`, uint64; may be absent from responses.
     #[serde(
         rename = "Score",
         default,
@@ -185,12 +225,16 @@ impl Health {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Status`.
+    /// Sets `Status`; the field is [`status`](Self::status).
+    ///
+    /// Wire name `Status`, string; always present in responses.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Score`.
+    /// Sets `Score`; the field is [`score`](Self::score).
+    ///
+    /// Wire name `Score`, uint64; may be absent from responses.
     pub fn set_score(mut self, value: u64) -> Self {
         self.score = Some(value);
         self
@@ -198,13 +242,22 @@ impl Health {
 }
 /// Parameters of ListPools.
 ///
-/// Wire object `ListPoolsRequest`.
+/// The request of `ListPools`, sent by [`Client::list_pools`](super::Client::list_pools) (wire object `ListPoolsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `NextToken`, items in `PoolSet`, 20 per page unless [`MaxResults`](super::types::ListPoolsRequest::max_results) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`ListPoolsError`](super::errors::ListPoolsError)); none is documented for this action alone.
+/// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=ListPools>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ListPoolsRequest {
     /// Where the page starts.
     ///
-    /// Wire name `NextToken`; string.
+    /// Wire name `NextToken`, string; optional in requests.
     #[serde(
         rename = "NextToken",
         default,
@@ -214,7 +267,10 @@ pub struct ListPoolsRequest {
     pub next_token: Option<String>,
     /// Most pools per page.
     ///
-    /// Wire name `MaxResults`; uint64. Example: `10`.
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - From 1 to 20.
+    /// - Example: `10`.
     #[serde(
         rename = "MaxResults",
         default,
@@ -228,12 +284,19 @@ impl ListPoolsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `NextToken`.
+    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`.
+    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - From 1 to 20.
+    /// - Example: `10`.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
@@ -254,13 +317,13 @@ impl tencentcloud_runtime::Validate for ListPoolsRequest {
 }
 /// Result of ListPools.
 ///
-/// Wire object `ListPoolsResponse`.
+/// The response of `ListPools`, as [`Client::list_pools`](super::Client::list_pools) returns it (wire object `ListPoolsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ListPoolsResponse {
     /// Where the next page starts; empty on the last.
     ///
-    /// Wire name `NextToken`; string.
+    /// Wire name `NextToken`, string; may be absent from responses.
     #[serde(
         rename = "NextToken",
         default,
@@ -270,7 +333,7 @@ pub struct ListPoolsResponse {
     pub next_token: Option<String>,
     /// Pool names.
     ///
-    /// Wire name `PoolSet`; list of string; always present in responses.
+    /// Wire name `PoolSet`, list of string; always present in responses.
     #[serde(
         rename = "PoolSet",
         default,
@@ -279,7 +342,7 @@ pub struct ListPoolsResponse {
     pub pool_set: Vec<String>,
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -291,12 +354,16 @@ impl ListPoolsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `NextToken`.
+    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
+    ///
+    /// Wire name `NextToken`, string; may be absent from responses.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `PoolSet` to these items.
+    /// Sets `PoolSet` to these items; the field is [`pool_set`](Self::pool_set).
+    ///
+    /// Wire name `PoolSet`, list of string; always present in responses.
     pub fn set_pool_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -304,7 +371,9 @@ impl ListPoolsResponse {
         self.pool_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -312,13 +381,22 @@ impl ListPoolsResponse {
 }
 /// Parameters of ListThings.
 ///
-/// Wire object `ListThingsRequest`.
+/// The request of `ListThings`, sent by [`Client::list_things`](super::Client::list_things) (wire object `ListThingsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `ThingSet`, 100 per page unless [`Limit`](super::types::ListThingsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`Limit`](super::types::ListThingsRequest::limit).
+/// - Errors: the service's codes and the common ones ([`ListThingsError`](super::errors::ListThingsError)); none is documented for this action alone.
+/// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=ListThings>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ListThingsRequest {
     /// Only things in this zone.
     ///
-    /// Wire name `Zone`; string.
+    /// Wire name `Zone`, string; optional in requests.
     #[serde(
         rename = "Zone",
         default,
@@ -328,7 +406,9 @@ pub struct ListThingsRequest {
     pub zone: Option<String>,
     /// Where the page starts.
     ///
-    /// Wire name `Offset`; int64. Example: `0`.
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -338,7 +418,10 @@ pub struct ListThingsRequest {
     pub offset: Option<i64>,
     /// Most things per page.
     ///
-    /// Wire name `Limit`; uint64; required in requests. Example: `10`.
+    /// Wire name `Limit`, uint64; required in requests.
+    ///
+    /// - At most 100.
+    /// - Example: `10`.
     #[serde(
         rename = "Limit",
         default,
@@ -352,17 +435,28 @@ impl ListThingsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`.
+    /// Sets `Zone`; the field is [`zone`](Self::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; required in requests.
+    ///
+    /// - At most 100.
+    /// - Example: `10`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -386,18 +480,18 @@ impl tencentcloud_runtime::Validate for ListThingsRequest {
 }
 /// Result of ListThings.
 ///
-/// Wire object `ListThingsResponse`.
+/// The response of `ListThings`, as [`Client::list_things`](super::Client::list_things) returns it (wire object `ListThingsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ListThingsResponse {
     /// The page's things.
     ///
-    /// Wire name `ThingSet`; list of [`Thing`].
+    /// Wire name `ThingSet`, list of [`Thing`]; may be absent from responses.
     #[serde(rename = "ThingSet", default, skip_serializing_if = "Option::is_none")]
     pub thing_set: Option<Vec<Thing>>,
     /// Things matching.
     ///
-    /// Wire name `TotalCount`; int64.
+    /// Wire name `TotalCount`, int64; may be absent from responses.
     #[serde(
         rename = "TotalCount",
         default,
@@ -407,7 +501,7 @@ pub struct ListThingsResponse {
     pub total_count: Option<i64>,
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -419,7 +513,9 @@ impl ListThingsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThingSet` to these items.
+    /// Sets `ThingSet` to these items; the field is [`thing_set`](Self::thing_set).
+    ///
+    /// Wire name `ThingSet`, list of [`Thing`]; may be absent from responses.
     pub fn set_thing_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Thing>>,
@@ -427,12 +523,16 @@ impl ListThingsResponse {
         self.thing_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, int64; may be absent from responses.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -440,13 +540,13 @@ impl ListThingsResponse {
 }
 /// A batch's progress.
 ///
-/// Wire object `Summary`.
+/// Wire object `Summary`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Summary {
     /// RUNNING or DONE.
     ///
-    /// Wire name `Phase`; string.
+    /// Wire name `Phase`, string; may be absent from responses.
     #[serde(
         rename = "Phase",
         default,
@@ -460,7 +560,9 @@ impl Summary {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Phase`.
+    /// Sets `Phase`; the field is [`phase`](Self::phase).
+    ///
+    /// Wire name `Phase`, string; may be absent from responses.
     pub fn set_phase(mut self, value: impl Into<String>) -> Self {
         self.phase = Some(value.into());
         self
@@ -468,13 +570,13 @@ impl Summary {
 }
 /// A thing.
 ///
-/// Wire object `Thing`.
+/// Wire object `Thing`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Thing {
     /// Its id.
     ///
-    /// Wire name `ThingId`; string.
+    /// Wire name `ThingId`, string; may be absent from responses.
     #[serde(
         rename = "ThingId",
         default,
@@ -484,7 +586,7 @@ pub struct Thing {
     pub thing_id: Option<String>,
     /// READY, BROKEN, GONE...
     ///
-    /// Wire name `State`; string; always present in responses.
+    /// Wire name `State`, string; always present in responses.
     #[serde(
         rename = "State",
         default,
@@ -493,7 +595,7 @@ pub struct Thing {
     pub state: String,
     /// Its health, once known.
     ///
-    /// Wire name `Health`; [`Health`].
+    /// Wire name `Health`, [`Health`]; may be absent from responses.
     #[serde(rename = "Health", default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
 }
@@ -502,17 +604,23 @@ impl Thing {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThingId`.
+    /// Sets `ThingId`; the field is [`thing_id`](Self::thing_id).
+    ///
+    /// Wire name `ThingId`, string; may be absent from responses.
     pub fn set_thing_id(mut self, value: impl Into<String>) -> Self {
         self.thing_id = Some(value.into());
         self
     }
-    /// Sets `State`.
+    /// Sets `State`; the field is [`state`](Self::state).
+    ///
+    /// Wire name `State`, string; always present in responses.
     pub fn set_state(mut self, value: impl Into<String>) -> Self {
         self.state = value.into();
         self
     }
-    /// Sets `Health`.
+    /// Sets `Health`; the field is [`health`](Self::health).
+    ///
+    /// Wire name `Health`, [`Health`]; may be absent from responses.
     pub fn set_health(mut self, value: impl Into<Health>) -> Self {
         self.health = Some(value.into());
         self

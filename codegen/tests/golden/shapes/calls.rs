@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -85,11 +87,19 @@ impl sealed::Sealed for types::PingServiceRequest {}
 impl Request for types::PingServiceRequest {}
 impl Call<types::DescribeThingsRequest> {
     /// Adds one item to `Filters`; see [`DescribeThingsRequest::filters`](types::DescribeThingsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Holds at most 5 items.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeThingsRequest::filters`](types::DescribeThingsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Holds at most 5 items.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -98,32 +108,50 @@ impl Call<types::DescribeThingsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeThingsRequest::limit`](types::DescribeThingsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
-    /// Sets `Placement`; see [`DescribeThingsRequest::placement`](types::DescribeThingsRequest::placement). Required.
+    /// Sets `Placement`; see [`DescribeThingsRequest::placement`](types::DescribeThingsRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
     /// Sets `ForceStop`; see [`DescribeThingsRequest::force_stop`](types::DescribeThingsRequest::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn force_stop(mut self, value: bool) -> Self {
         self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `Type`; see [`DescribeThingsRequest::type`](types::DescribeThingsRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
     /// Adds one item to `Ids`; see [`DescribeThingsRequest::ids`](types::DescribeThingsRequest::ids).
+    ///
+    /// Wire name `Ids`, list of uint64; optional in requests.
     pub fn ids(mut self, value: u64) -> Self {
         self.0.request_mut().ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `Ids` to these items; see [`DescribeThingsRequest::ids`](types::DescribeThingsRequest::ids).
+    ///
+    /// Wire name `Ids`, list of uint64; optional in requests.
     pub fn set_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.0.request_mut().ids = Some(items.into_iter().collect());
         self

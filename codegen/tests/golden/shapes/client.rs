@@ -70,11 +70,27 @@ impl Client {
     ///
     /// Lists things: nested objects, every scalar type, nullable and deprecated members.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Placement`](super::types::DescribeThingsRequest::placement).
+    /// - Errors: `Common`, `InvalidParameter.ValueTooLarge`, `InvalidParameterValue.TooLarge`, `ResourceNotFound`, and the common ones ([`DescribeThingsError`](super::errors::DescribeThingsError)).
+    /// - Service `demo` (endpoint `demo.tencentcloudapi.com`, signed for `demo`), API version `2020-01-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=demo&Version=2020-01-01&Action=DescribeThings>
+    ///
     /// Wire action `DescribeThings`, version 2020-01-01. Request: [`DescribeThingsRequest`](super::types::DescribeThingsRequest); response: [`DescribeThingsResponse`](super::types::DescribeThingsResponse); errors: [`DescribeThingsError`](super::errors::DescribeThingsError).
     pub fn describe_things(&self) -> super::Call<super::types::DescribeThingsRequest> {
         self.call(super::types::DescribeThingsRequest::default())
     }
     /// Ping service.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`PingServiceError`](super::errors::PingServiceError)); none is documented for this action alone.
+    /// - Service `demo` (endpoint `demo.tencentcloudapi.com`, signed for `demo`), API version `2020-01-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=demo&Version=2020-01-01&Action=PingService>
     ///
     /// Wire action `PingService`, version 2020-01-01. Request: [`PingServiceRequest`](super::types::PingServiceRequest); response: [`PingServiceResponse`](super::types::PingServiceResponse); errors: [`PingServiceError`](super::errors::PingServiceError).
     pub fn ping_service(&self) -> super::Call<super::types::PingServiceRequest> {

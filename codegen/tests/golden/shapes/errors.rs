@@ -14,11 +14,11 @@ pub use tencentcloud_runtime::CommonErrorCode;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeThingsError {
-    /// `Common`: A code whose variant would clash with the catch-all.
+    /// Error code `Common`: A code whose variant would clash with the catch-all.
     CommonCode(ServiceError),
-    /// `InvalidParameter.ValueTooLarge`.
+    /// Error code `InvalidParameter.ValueTooLarge`, documented for this action.
     InvalidParameter_ValueTooLarge(ServiceError),
-    /// `InvalidParameterValue.TooLarge`.
+    /// Error code `InvalidParameterValue.TooLarge`, documented for this action.
     InvalidParameterValue_TooLarge(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
@@ -37,9 +37,11 @@ impl DescribeThingsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -115,9 +117,11 @@ impl PingServiceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }

@@ -5,18 +5,31 @@
 #![allow(deprecated)]
 #![allow(clippy::doc_markdown, clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
-/// Wire object `DescribeThingsRequest`.
+/// The request of `DescribeThings`, sent by [`Client::describe_things`](super::Client::describe_things) (wire object `DescribeThingsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`Placement`](super::types::DescribeThingsRequest::placement).
+/// - Errors: `Common`, `InvalidParameter.ValueTooLarge`, `InvalidParameterValue.TooLarge`, `ResourceNotFound`, and the common ones ([`DescribeThingsError`](super::errors::DescribeThingsError)).
+/// - Service `demo` (endpoint `demo.tencentcloudapi.com`, signed for `demo`), API version `2020-01-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=demo&Version=2020-01-01&Action=DescribeThings>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeThingsRequest {
     /// Filters.
     ///
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Holds at most 5 items.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
     /// Page size.
     ///
-    /// Wire name `Limit`; int64. Example: `20`.
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -26,12 +39,15 @@ pub struct DescribeThingsRequest {
     pub limit: Option<i64>,
     /// Where to place.
     ///
-    /// Wire name `Placement`; [`Placement`]; required in requests.
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
     /// Old switch.
     ///
-    /// Wire name `ForceStop`; bool. Example: `false`. Deprecated by the service.
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     #[serde(
         rename = "ForceStop",
@@ -42,7 +58,7 @@ pub struct DescribeThingsRequest {
     pub force_stop: Option<bool>,
     /// A keyword as a name.
     ///
-    /// Wire name `Type`; string.
+    /// Wire name `Type`, string; optional in requests.
     #[serde(
         rename = "Type",
         default,
@@ -50,7 +66,7 @@ pub struct DescribeThingsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: Option<String>,
-    /// Wire name `Ids`; list of uint64.
+    /// Wire name `Ids`, list of uint64; optional in requests.
     #[serde(
         rename = "Ids",
         default,
@@ -64,7 +80,11 @@ impl DescribeThingsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Holds at most 5 items.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -72,28 +92,44 @@ impl DescribeThingsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - From 0 to 100.
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `ForceStop`.
+    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
+    ///
+    /// Wire name `ForceStop`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `Type`.
+    /// Sets `Type`; the field is [`type`](Self::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `Ids` to these items.
+    /// Sets `Ids` to these items; the field is [`ids`](Self::ids).
+    ///
+    /// Wire name `Ids`, list of uint64; optional in requests.
     pub fn set_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.ids = Some(items.into_iter().collect());
         self
@@ -138,13 +174,15 @@ impl tencentcloud_runtime::Validate for DescribeThingsRequest {
         }
     }
 }
-/// Wire object `DescribeThingsResponse`.
+/// The response of `DescribeThings`, as [`Client::describe_things`](super::Client::describe_things) returns it (wire object `DescribeThingsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeThingsResponse {
     /// Total.
     ///
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
@@ -153,12 +191,12 @@ pub struct DescribeThingsResponse {
     pub total_count: u64,
     /// Things.
     ///
-    /// Wire name `ThingSet`; list of [`Thing`]; always present in responses; may be null.
+    /// Wire name `ThingSet`, list of [`Thing`]; always present in responses; may be null.
     #[serde(rename = "ThingSet", default, skip_serializing_if = "Option::is_none")]
     pub thing_set: Option<Vec<Thing>>,
     /// Request ID.
     ///
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -170,12 +208,18 @@ impl DescribeThingsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `ThingSet` to these items.
+    /// Sets `ThingSet` to these items; the field is [`thing_set`](Self::thing_set).
+    ///
+    /// Wire name `ThingSet`, list of [`Thing`]; always present in responses; may be null.
     pub fn set_thing_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Thing>>,
@@ -183,7 +227,9 @@ impl DescribeThingsResponse {
         self.thing_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -191,17 +237,19 @@ impl DescribeThingsResponse {
 }
 /// A filter.
 ///
-/// Wire object `Filter`.
+/// Wire object `Filter`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Filter {
-    /// Wire name `Name`; string; required in requests. Example: `zone`.
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `zone`.
     #[serde(
         rename = "Name",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
-    /// Wire name `Values`; list of string; required in requests.
+    /// Wire name `Values`, list of string; required in requests (empty is missing).
     #[serde(
         rename = "Values",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -213,12 +261,18 @@ impl Filter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`.
+    /// Sets `Name`; the field is [`name`](Self::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `zone`.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Values` to these items.
+    /// Sets `Values` to these items; the field is [`values`](Self::values).
+    ///
+    /// Wire name `Values`, list of string; required in requests (empty is missing).
     pub fn set_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -249,7 +303,15 @@ impl tencentcloud_runtime::Validate for Filter {
         }
     }
 }
-/// Wire object `PingServiceRequest`.
+/// The request of `PingService`, sent by [`Client::ping_service`](super::Client::ping_service) (wire object `PingServiceRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`PingServiceError`](super::errors::PingServiceError)); none is documented for this action alone.
+/// - Service `demo` (endpoint `demo.tencentcloudapi.com`, signed for `demo`), API version `2020-01-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=demo&Version=2020-01-01&Action=PingService>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PingServiceRequest {}
@@ -262,11 +324,11 @@ impl PingServiceRequest {
 impl tencentcloud_runtime::Validate for PingServiceRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `PingServiceResponse`.
+/// The response of `PingService`, as [`Client::ping_service`](super::Client::ping_service) returns it (wire object `PingServiceResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PingServiceResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -278,7 +340,9 @@ impl PingServiceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -286,18 +350,23 @@ impl PingServiceResponse {
 }
 /// Where a thing lives.
 ///
-/// Wire object `Placement`.
+/// Wire object `Placement`, used in requests and responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Placement {
-    /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-guangzhou-3`.
+    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Matches `^[a-z]+-[a-z]+-[0-9]+$`.
+    /// - Example: `ap-guangzhou-3`.
     #[serde(
         rename = "Zone",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
-    /// Wire name `ProjectId`; int64. Example: `0`.
+    /// Wire name `ProjectId`, int64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -307,7 +376,7 @@ pub struct Placement {
     pub project_id: Option<i64>,
     /// Required in requests, may be absent in responses.
     ///
-    /// Wire name `HostIds`; list of string; required in requests.
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing); may be absent from responses.
     #[serde(
         rename = "HostIds",
         default,
@@ -321,17 +390,28 @@ impl Placement {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`.
+    /// Sets `Zone`; the field is [`zone`](Self::zone).
+    ///
+    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Matches `^[a-z]+-[a-z]+-[0-9]+$`.
+    /// - Example: `ap-guangzhou-3`.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `0`.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `HostIds` to these items.
+    /// Sets `HostIds` to these items; the field is [`host_ids`](Self::host_ids).
+    ///
+    /// Wire name `HostIds`, list of string; required in requests (empty is missing); may be absent from responses.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -371,11 +451,11 @@ impl tencentcloud_runtime::Validate for Placement {
 }
 /// A thing.
 ///
-/// Wire object `Thing`.
+/// Wire object `Thing`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Thing {
-    /// Wire name `InstanceId`; string; always present in responses.
+    /// Wire name `InstanceId`, string; always present in responses.
     #[serde(
         rename = "InstanceId",
         default,
@@ -384,7 +464,7 @@ pub struct Thing {
     pub instance_id: String,
     /// Same name after case conversion.
     ///
-    /// Wire name `InstanceID`; string.
+    /// Wire name `InstanceID`, string; may be absent from responses.
     #[serde(
         rename = "InstanceID",
         default,
@@ -392,21 +472,27 @@ pub struct Thing {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id_2: Option<String>,
-    /// Wire name `Price`; float; always present in responses. Example: `1.5`.
+    /// Wire name `Price`, float; always present in responses.
+    ///
+    /// - Example: `1.5`.
     #[serde(
         rename = "Price",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub price: f64,
-    /// Wire name `CreatedTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2020-01-01 00:00:00`.
+    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2020-01-01 00:00:00`.
     #[serde(
         rename = "CreatedTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
-    /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses; may be null. Example: `2020-01-01T00:00:00Z`.
+    /// Wire name `ExpiredTime`, ISO 8601 date-time string; always present in responses; may be null.
+    ///
+    /// - Example: `2020-01-01T00:00:00Z`.
     #[serde(
         rename = "ExpiredTime",
         default,
@@ -414,7 +500,7 @@ pub struct Thing {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub expired_time: Option<String>,
-    /// Wire name `Placement`; [`Placement`]; always present in responses.
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
     #[serde(
         rename = "Placement",
         default,
@@ -423,10 +509,10 @@ pub struct Thing {
     pub placement: Placement,
     /// A thing that contains a thing.
     ///
-    /// Wire name `Parent`; [`Thing`]; may be null.
+    /// Wire name `Parent`, [`Thing`]; may be absent from responses; may be null.
     #[serde(rename = "Parent", default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Thing>>,
-    /// Wire name `Self`; bool; always present in responses.
+    /// Wire name `Self`, bool; always present in responses.
     #[serde(
         rename = "Self",
         default,
@@ -439,42 +525,64 @@ impl Thing {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; always present in responses.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `InstanceID`.
+    /// Sets `InstanceID`; the field is [`instance_id_2`](Self::instance_id_2).
+    ///
+    /// Wire name `InstanceID`, string; may be absent from responses.
     pub fn set_instance_id_2(mut self, value: impl Into<String>) -> Self {
         self.instance_id_2 = Some(value.into());
         self
     }
-    /// Sets `Price`.
+    /// Sets `Price`; the field is [`price`](Self::price).
+    ///
+    /// Wire name `Price`, float; always present in responses.
+    ///
+    /// - Example: `1.5`.
     pub fn set_price(mut self, value: f64) -> Self {
         self.price = value;
         self
     }
-    /// Sets `CreatedTime`.
+    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
+    ///
+    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2020-01-01 00:00:00`.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, ISO 8601 date-time string; always present in responses; may be null.
+    ///
+    /// - Example: `2020-01-01T00:00:00Z`.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = Some(value.into());
         self
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `Parent`.
+    /// Sets `Parent`; the field is [`parent`](Self::parent).
+    ///
+    /// Wire name `Parent`, [`Thing`]; may be absent from responses; may be null.
     pub fn set_parent(mut self, value: impl Into<Thing>) -> Self {
         self.parent = Some(Box::new(value.into()));
         self
     }
-    /// Sets `Self`.
+    /// Sets `Self`; the field is [`self_`](Self::self_).
+    ///
+    /// Wire name `Self`, bool; always present in responses.
     pub fn set_self_(mut self, value: bool) -> Self {
         self.self_ = value;
         self

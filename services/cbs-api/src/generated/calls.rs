@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -202,61 +204,101 @@ impl Request for types::TerminateRemoteDisksRequest {}
 impl sealed::Sealed for types::UnbindAutoSnapshotPolicyRequest {}
 impl Request for types::UnbindAutoSnapshotPolicyRequest {}
 impl Call<types::ApplyDiskBackupRequest> {
-    /// Sets `DiskBackupId`; see [`ApplyDiskBackupRequest::disk_backup_id`](types::ApplyDiskBackupRequest::disk_backup_id). Required.
+    /// Sets `DiskBackupId`; see [`ApplyDiskBackupRequest::disk_backup_id`](types::ApplyDiskBackupRequest::disk_backup_id).
+    ///
+    /// Wire name `DiskBackupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     pub fn disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_backup_id = value.into();
         self
     }
-    /// Sets `DiskId`; see [`ApplyDiskBackupRequest::disk_id`](types::ApplyDiskBackupRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`ApplyDiskBackupRequest::disk_id`](types::ApplyDiskBackupRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
     /// Sets `AutoStopInstance`; see [`ApplyDiskBackupRequest::auto_stop_instance`](types::ApplyDiskBackupRequest::auto_stop_instance).
+    ///
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn auto_stop_instance(mut self, value: bool) -> Self {
         self.0.request_mut().auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`; see [`ApplyDiskBackupRequest::auto_start_instance`](types::ApplyDiskBackupRequest::auto_start_instance).
+    ///
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn auto_start_instance(mut self, value: bool) -> Self {
         self.0.request_mut().auto_start_instance = Some(value);
         self
     }
 }
 impl Call<types::ApplySnapshotRequest> {
-    /// Sets `SnapshotId`; see [`ApplySnapshotRequest::snapshot_id`](types::ApplySnapshotRequest::snapshot_id). Required.
+    /// Sets `SnapshotId`; see [`ApplySnapshotRequest::snapshot_id`](types::ApplySnapshotRequest::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-3xvkxxmp`.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_id = value.into();
         self
     }
-    /// Sets `DiskId`; see [`ApplySnapshotRequest::disk_id`](types::ApplySnapshotRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`ApplySnapshotRequest::disk_id`](types::ApplySnapshotRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-ouxaxxt2`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
     /// Sets `AutoStopInstance`; see [`ApplySnapshotRequest::auto_stop_instance`](types::ApplySnapshotRequest::auto_stop_instance).
+    ///
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn auto_stop_instance(mut self, value: bool) -> Self {
         self.0.request_mut().auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`; see [`ApplySnapshotRequest::auto_start_instance`](types::ApplySnapshotRequest::auto_start_instance).
+    ///
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn auto_start_instance(mut self, value: bool) -> Self {
         self.0.request_mut().auto_start_instance = Some(value);
         self
     }
 }
 impl Call<types::ApplySnapshotGroupRequest> {
-    /// Sets `SnapshotGroupId`; see [`ApplySnapshotGroupRequest::snapshot_group_id`](types::ApplySnapshotGroupRequest::snapshot_group_id). Required.
+    /// Sets `SnapshotGroupId`; see [`ApplySnapshotGroupRequest::snapshot_group_id`](types::ApplySnapshotGroupRequest::snapshot_group_id).
+    ///
+    /// Wire name `SnapshotGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `csnap-csoplz7u`.
     pub fn snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_group_id = value.into();
         self
     }
-    /// Adds one item to `ApplyDisks`; see [`ApplySnapshotGroupRequest::apply_disks`](types::ApplySnapshotGroupRequest::apply_disks). Required.
+    /// Adds one item to `ApplyDisks`; see [`ApplySnapshotGroupRequest::apply_disks`](types::ApplySnapshotGroupRequest::apply_disks).
+    ///
+    /// Wire name `ApplyDisks`, list of [`ApplyDisk`]; required in requests (empty is missing).
     pub fn apply_disks(mut self, value: impl Into<ApplyDisk>) -> Self {
         self.0.request_mut().apply_disks.push(value.into());
         self
     }
-    /// Sets `ApplyDisks` to these items; see [`ApplySnapshotGroupRequest::apply_disks`](types::ApplySnapshotGroupRequest::apply_disks). Required.
+    /// Sets `ApplyDisks` to these items; see [`ApplySnapshotGroupRequest::apply_disks`](types::ApplySnapshotGroupRequest::apply_disks).
+    ///
+    /// Wire name `ApplyDisks`, list of [`ApplyDisk`]; required in requests (empty is missing).
     pub fn set_apply_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApplyDisk>>,
@@ -265,28 +307,48 @@ impl Call<types::ApplySnapshotGroupRequest> {
         self
     }
     /// Sets `AutoStopInstance`; see [`ApplySnapshotGroupRequest::auto_stop_instance`](types::ApplySnapshotGroupRequest::auto_stop_instance).
+    ///
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn auto_stop_instance(mut self, value: bool) -> Self {
         self.0.request_mut().auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`; see [`ApplySnapshotGroupRequest::auto_start_instance`](types::ApplySnapshotGroupRequest::auto_start_instance).
+    ///
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn auto_start_instance(mut self, value: bool) -> Self {
         self.0.request_mut().auto_start_instance = Some(value);
         self
     }
 }
 impl Call<types::AttachDisksRequest> {
-    /// Sets `InstanceId`; see [`AttachDisksRequest::instance_id`](types::AttachDisksRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`AttachDisksRequest::instance_id`](types::AttachDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-9oxguxa`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Adds one item to `DiskIds`; see [`AttachDisksRequest::disk_ids`](types::AttachDisksRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`AttachDisksRequest::disk_ids`](types::AttachDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`AttachDisksRequest::disk_ids`](types::AttachDisksRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`AttachDisksRequest::disk_ids`](types::AttachDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -295,28 +357,48 @@ impl Call<types::AttachDisksRequest> {
         self
     }
     /// Sets `DeleteWithInstance`; see [`AttachDisksRequest::delete_with_instance`](types::AttachDisksRequest::delete_with_instance).
+    ///
+    /// Wire name `DeleteWithInstance`, bool; optional in requests.
+    ///
+    /// - Example: `TRUE`.
     pub fn delete_with_instance(mut self, value: bool) -> Self {
         self.0.request_mut().delete_with_instance = Some(value);
         self
     }
     /// Sets `AttachMode`; see [`AttachDisksRequest::attach_mode`](types::AttachDisksRequest::attach_mode).
+    ///
+    /// Wire name `AttachMode`, string; optional in requests.
+    ///
+    /// - Example: `PF`.
     pub fn attach_mode(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().attach_mode = Some(value.into());
         self
     }
 }
 impl Call<types::AttachRemoteDisksRequest> {
-    /// Sets `InstanceId`; see [`AttachRemoteDisksRequest::instance_id`](types::AttachRemoteDisksRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`AttachRemoteDisksRequest::instance_id`](types::AttachRemoteDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-1v6br72e`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Adds one item to `RemoteDiskIds`; see [`AttachRemoteDisksRequest::remote_disk_ids`](types::AttachRemoteDisksRequest::remote_disk_ids). Required.
+    /// Adds one item to `RemoteDiskIds`; see [`AttachRemoteDisksRequest::remote_disk_ids`](types::AttachRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
-    /// Sets `RemoteDiskIds` to these items; see [`AttachRemoteDisksRequest::remote_disk_ids`](types::AttachRemoteDisksRequest::remote_disk_ids). Required.
+    /// Sets `RemoteDiskIds` to these items; see [`AttachRemoteDisksRequest::remote_disk_ids`](types::AttachRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -329,17 +411,29 @@ impl Call<types::AttachRemoteDisksRequest> {
     }
 }
 impl Call<types::BindAutoSnapshotPolicyRequest> {
-    /// Sets `AutoSnapshotPolicyId`; see [`BindAutoSnapshotPolicyRequest::auto_snapshot_policy_id`](types::BindAutoSnapshotPolicyRequest::auto_snapshot_policy_id). Required.
+    /// Sets `AutoSnapshotPolicyId`; see [`BindAutoSnapshotPolicyRequest::auto_snapshot_policy_id`](types::BindAutoSnapshotPolicyRequest::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-6xtxct37`.
     pub fn auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_id = value.into();
         self
     }
     /// Adds one item to `DiskIds`; see [`BindAutoSnapshotPolicyRequest::disk_ids`](types::BindAutoSnapshotPolicyRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`BindAutoSnapshotPolicyRequest::disk_ids`](types::BindAutoSnapshotPolicyRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -351,12 +445,20 @@ impl Call<types::BindAutoSnapshotPolicyRequest> {
     }
 }
 impl Call<types::CopyAutoSnapshotPolicyCrossAccountRequest> {
-    /// Adds one item to `AutoSnapshotPolicyIds`; see [`CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids`](types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids). Required.
+    /// Adds one item to `AutoSnapshotPolicyIds`; see [`CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids`](types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-ljylgbyo"]`.
     pub fn auto_snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_ids.push(value.into());
         self
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; see [`CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids`](types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids). Required.
+    /// Sets `AutoSnapshotPolicyIds` to these items; see [`CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids`](types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-ljylgbyo"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -367,19 +469,31 @@ impl Call<types::CopyAutoSnapshotPolicyCrossAccountRequest> {
             .collect();
         self
     }
-    /// Sets `TargetAccountUin`; see [`CopyAutoSnapshotPolicyCrossAccountRequest::target_account_uin`](types::CopyAutoSnapshotPolicyCrossAccountRequest::target_account_uin). Required.
+    /// Sets `TargetAccountUin`; see [`CopyAutoSnapshotPolicyCrossAccountRequest::target_account_uin`](types::CopyAutoSnapshotPolicyCrossAccountRequest::target_account_uin).
+    ///
+    /// Wire name `TargetAccountUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `597568700`.
     pub fn target_account_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_account_uin = value.into();
         self
     }
 }
 impl Call<types::CopySnapshotCrossRegionsRequest> {
-    /// Adds one item to `DestinationRegions`; see [`CopySnapshotCrossRegionsRequest::destination_regions`](types::CopySnapshotCrossRegionsRequest::destination_regions). Required.
+    /// Adds one item to `DestinationRegions`; see [`CopySnapshotCrossRegionsRequest::destination_regions`](types::CopySnapshotCrossRegionsRequest::destination_regions).
+    ///
+    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ap-beijing"]`.
     pub fn destination_regions(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_regions.push(value.into());
         self
     }
-    /// Sets `DestinationRegions` to these items; see [`CopySnapshotCrossRegionsRequest::destination_regions`](types::CopySnapshotCrossRegionsRequest::destination_regions). Required.
+    /// Sets `DestinationRegions` to these items; see [`CopySnapshotCrossRegionsRequest::destination_regions`](types::CopySnapshotCrossRegionsRequest::destination_regions).
+    ///
+    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ap-beijing"]`.
     pub fn set_destination_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -391,23 +505,35 @@ impl Call<types::CopySnapshotCrossRegionsRequest> {
         self
     }
     /// Sets `SnapshotId`; see [`CopySnapshotCrossRegionsRequest::snapshot_id`](types::CopySnapshotCrossRegionsRequest::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; optional in requests.
+    ///
+    /// - Example: `snap-ckgjwkqh`.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_id = Some(value.into());
         self
     }
     /// Sets `SnapshotName`; see [`CopySnapshotCrossRegionsRequest::snapshot_name`](types::CopySnapshotCrossRegionsRequest::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `snap-hfdadhusads`.
     pub fn snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_name = Some(value.into());
         self
     }
 }
 impl Call<types::CreateAutoSnapshotPolicyRequest> {
-    /// Adds one item to `Policy`; see [`CreateAutoSnapshotPolicyRequest::policy`](types::CreateAutoSnapshotPolicyRequest::policy). Required.
+    /// Adds one item to `Policy`; see [`CreateAutoSnapshotPolicyRequest::policy`](types::CreateAutoSnapshotPolicyRequest::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; required in requests (empty is missing).
     pub fn policy(mut self, value: impl Into<Policy>) -> Self {
         self.0.request_mut().policy.push(value.into());
         self
     }
-    /// Sets `Policy` to these items; see [`CreateAutoSnapshotPolicyRequest::policy`](types::CreateAutoSnapshotPolicyRequest::policy). Required.
+    /// Sets `Policy` to these items; see [`CreateAutoSnapshotPolicyRequest::policy`](types::CreateAutoSnapshotPolicyRequest::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; required in requests (empty is missing).
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -416,125 +542,209 @@ impl Call<types::CreateAutoSnapshotPolicyRequest> {
         self
     }
     /// Sets `DryRun`; see [`CreateAutoSnapshotPolicyRequest::dry_run`](types::CreateAutoSnapshotPolicyRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `IsActivated`; see [`CreateAutoSnapshotPolicyRequest::is_activated`](types::CreateAutoSnapshotPolicyRequest::is_activated).
+    ///
+    /// Wire name `IsActivated`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn is_activated(mut self, value: bool) -> Self {
         self.0.request_mut().is_activated = Some(value);
         self
     }
     /// Sets `AutoSnapshotPolicyName`; see [`CreateAutoSnapshotPolicyRequest::auto_snapshot_policy_name`](types::CreateAutoSnapshotPolicyRequest::auto_snapshot_policy_name).
+    ///
+    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
+    ///
+    /// - Example: `backup_data_friday`.
     pub fn auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_name = Some(value.into());
         self
     }
     /// Sets `IsPermanent`; see [`CreateAutoSnapshotPolicyRequest::is_permanent`](types::CreateAutoSnapshotPolicyRequest::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn is_permanent(mut self, value: bool) -> Self {
         self.0.request_mut().is_permanent = Some(value);
         self
     }
     /// Sets `RetentionDays`; see [`CreateAutoSnapshotPolicyRequest::retention_days`](types::CreateAutoSnapshotPolicyRequest::retention_days).
+    ///
+    /// Wire name `RetentionDays`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn retention_days(mut self, value: u64) -> Self {
         self.0.request_mut().retention_days = Some(value);
         self
     }
 }
 impl Call<types::CreateDiskBackupRequest> {
-    /// Sets `DiskId`; see [`CreateDiskBackupRequest::disk_id`](types::CreateDiskBackupRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`CreateDiskBackupRequest::disk_id`](types::CreateDiskBackupRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
     /// Sets `DiskBackupName`; see [`CreateDiskBackupRequest::disk_backup_name`](types::CreateDiskBackupRequest::disk_backup_name).
+    ///
+    /// Wire name `DiskBackupName`, string; optional in requests.
     pub fn disk_backup_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_backup_name = Some(value.into());
         self
     }
 }
 impl Call<types::CreateDisksRequest> {
-    /// Sets `Placement`; see [`CreateDisksRequest::placement`](types::CreateDisksRequest::placement). Required.
+    /// Sets `Placement`; see [`CreateDisksRequest::placement`](types::CreateDisksRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
-    /// Sets `DiskChargeType`; see [`CreateDisksRequest::disk_charge_type`](types::CreateDisksRequest::disk_charge_type). Required.
+    /// Sets `DiskChargeType`; see [`CreateDisksRequest::disk_charge_type`](types::CreateDisksRequest::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskType`; see [`CreateDisksRequest::disk_type`](types::CreateDisksRequest::disk_type). Required.
+    /// Sets `DiskType`; see [`CreateDisksRequest::disk_type`](types::CreateDisksRequest::disk_type).
+    ///
+    /// Wire name `DiskType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLOUD_HSSD`.
     pub fn disk_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_type = value.into();
         self
     }
     /// Sets `DiskName`; see [`CreateDisksRequest::disk_name`](types::CreateDisksRequest::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `imc-fs9x0bv9`.
     pub fn disk_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_name = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateDisksRequest::tags`](types::CreateDisksRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateDisksRequest::tags`](types::CreateDisksRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `SnapshotId`; see [`CreateDisksRequest::snapshot_id`](types::CreateDisksRequest::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; optional in requests.
+    ///
+    /// - Example: `snap-6mzlaea9`.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_id = Some(value.into());
         self
     }
     /// Sets `DiskCount`; see [`CreateDisksRequest::disk_count`](types::CreateDisksRequest::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn disk_count(mut self, value: u64) -> Self {
         self.0.request_mut().disk_count = Some(value);
         self
     }
     /// Sets `ThroughputPerformance`; see [`CreateDisksRequest::throughput_performance`](types::CreateDisksRequest::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn throughput_performance(mut self, value: u64) -> Self {
         self.0.request_mut().throughput_performance = Some(value);
         self
     }
     /// Sets `KmsKeyId`; see [`CreateDisksRequest::kms_key_id`](types::CreateDisksRequest::kms_key_id).
+    ///
+    /// Wire name `KmsKeyId`, string; optional in requests.
+    ///
+    /// - Example: `7ffe44e1-f57a-11e9-be2f-525400ea888`.
     pub fn kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().kms_key_id = Some(value.into());
         self
     }
     /// Sets `DiskSize`; see [`CreateDisksRequest::disk_size`](types::CreateDisksRequest::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; optional in requests.
+    ///
+    /// - Example: `500`.
     pub fn disk_size(mut self, value: u64) -> Self {
         self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `Shareable`; see [`CreateDisksRequest::shareable`](types::CreateDisksRequest::shareable).
+    ///
+    /// Wire name `Shareable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn shareable(mut self, value: bool) -> Self {
         self.0.request_mut().shareable = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`CreateDisksRequest::client_token`](types::CreateDisksRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `cls-juig7fub/pvc-920a4c2f-7e1f-40d5-a475-93c6871b18b4`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `Encrypt`; see [`CreateDisksRequest::encrypt`](types::CreateDisksRequest::encrypt).
+    ///
+    /// Wire name `Encrypt`, string; optional in requests.
+    ///
+    /// - Example: `ENCRYPT`.
     pub fn encrypt(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().encrypt = Some(value.into());
         self
     }
     /// Sets `DiskChargePrepaid`; see [`CreateDisksRequest::disk_charge_prepaid`](types::CreateDisksRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     pub fn disk_charge_prepaid(mut self, value: impl Into<DiskChargePrepaid>) -> Self {
         self.0.request_mut().disk_charge_prepaid = Some(value.into());
         self
     }
     /// Sets `DeleteSnapshot`; see [`CreateDisksRequest::delete_snapshot`](types::CreateDisksRequest::delete_snapshot).
+    ///
+    /// Wire name `DeleteSnapshot`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn delete_snapshot(mut self, value: i64) -> Self {
         self.0.request_mut().delete_snapshot = Some(value);
         self
     }
     /// Sets `AutoMountConfiguration`; see [`CreateDisksRequest::auto_mount_configuration`](types::CreateDisksRequest::auto_mount_configuration).
+    ///
+    /// Wire name `AutoMountConfiguration`, [`AutoMountConfiguration`]; optional in requests.
     pub fn auto_mount_configuration(
         mut self,
         value: impl Into<AutoMountConfiguration>,
@@ -543,43 +753,71 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `DiskBackupQuota`; see [`CreateDisksRequest::disk_backup_quota`](types::CreateDisksRequest::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn disk_backup_quota(mut self, value: u64) -> Self {
         self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
     /// Sets `BurstPerformance`; see [`CreateDisksRequest::burst_performance`](types::CreateDisksRequest::burst_performance).
+    ///
+    /// Wire name `BurstPerformance`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn burst_performance(mut self, value: bool) -> Self {
         self.0.request_mut().burst_performance = Some(value);
         self
     }
     /// Sets `EncryptType`; see [`CreateDisksRequest::encrypt_type`](types::CreateDisksRequest::encrypt_type).
+    ///
+    /// Wire name `EncryptType`, string; optional in requests.
+    ///
+    /// - Example: `ENCRYPT_V2`.
     pub fn encrypt_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().encrypt_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateRemoteDisksRequest> {
-    /// Sets `DiskChargeType`; see [`CreateRemoteDisksRequest::disk_charge_type`](types::CreateRemoteDisksRequest::disk_charge_type). Required.
+    /// Sets `DiskChargeType`; see [`CreateRemoteDisksRequest::disk_charge_type`](types::CreateRemoteDisksRequest::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`; see [`CreateRemoteDisksRequest::disk_size`](types::CreateRemoteDisksRequest::disk_size). Required.
+    /// Sets `DiskSize`; see [`CreateRemoteDisksRequest::disk_size`](types::CreateRemoteDisksRequest::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `2000`.
     pub fn disk_size(mut self, value: u64) -> Self {
         self.0.request_mut().disk_size = Some(value);
         self
     }
-    /// Sets `InstanceId`; see [`CreateRemoteDisksRequest::instance_id`](types::CreateRemoteDisksRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`CreateRemoteDisksRequest::instance_id`](types::CreateRemoteDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-75askm1r`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Sets `Placement`; see [`CreateRemoteDisksRequest::placement`](types::CreateRemoteDisksRequest::placement). Required.
+    /// Sets `Placement`; see [`CreateRemoteDisksRequest::placement`](types::CreateRemoteDisksRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
     /// Sets `DiskChargePrepaid`; see [`CreateRemoteDisksRequest::disk_charge_prepaid`](types::CreateRemoteDisksRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
     pub fn disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -588,11 +826,19 @@ impl Call<types::CreateRemoteDisksRequest> {
         self
     }
     /// Sets `DiskCount`; see [`CreateRemoteDisksRequest::disk_count`](types::CreateRemoteDisksRequest::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn disk_count(mut self, value: u64) -> Self {
         self.0.request_mut().disk_count = Some(value);
         self
     }
     /// Sets `DiskName`; see [`CreateRemoteDisksRequest::disk_name`](types::CreateRemoteDisksRequest::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `TestRemoteDisk`.
     pub fn disk_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_name = Some(value.into());
         self
@@ -600,53 +846,89 @@ impl Call<types::CreateRemoteDisksRequest> {
 }
 impl Call<types::CreateSnapshotRequest> {
     /// Sets `DiskId`; see [`CreateSnapshotRequest::disk_id`](types::CreateSnapshotRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-l7mxexxc`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = Some(value.into());
         self
     }
     /// Sets `SnapshotName`; see [`CreateSnapshotRequest::snapshot_name`](types::CreateSnapshotRequest::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `cloud-snap`.
     pub fn snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_name = Some(value.into());
         self
     }
     /// Sets `Deadline`; see [`CreateSnapshotRequest::deadline`](types::CreateSnapshotRequest::deadline).
+    ///
+    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2022-01-08T09:47:55+00:00`.
     pub fn deadline(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deadline = Some(value.into());
         self
     }
     /// Sets `DiskBackupId`; see [`CreateSnapshotRequest::disk_backup_id`](types::CreateSnapshotRequest::disk_backup_id).
+    ///
+    /// Wire name `DiskBackupId`, string; optional in requests.
+    ///
+    /// - Example: `dbp-l7mxexxc`.
     pub fn disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_backup_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateSnapshotRequest::tags`](types::CreateSnapshotRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSnapshotRequest::tags`](types::CreateSnapshotRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `LocalSnap`; see [`CreateSnapshotRequest::local_snap`](types::CreateSnapshotRequest::local_snap).
+    ///
+    /// Wire name `LocalSnap`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn local_snap(mut self, value: bool) -> Self {
         self.0.request_mut().local_snap = Some(value);
         self
     }
     /// Sets `DiskUsage`; see [`CreateSnapshotRequest::disk_usage`](types::CreateSnapshotRequest::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; optional in requests.
+    ///
+    /// - Example: `DATA_DISK`.
     pub fn disk_usage(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_usage = Some(value.into());
         self
     }
 }
 impl Call<types::CreateSnapshotGroupRequest> {
-    /// Adds one item to `DiskIds`; see [`CreateSnapshotGroupRequest::disk_ids`](types::CreateSnapshotGroupRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`CreateSnapshotGroupRequest::disk_ids`](types::CreateSnapshotGroupRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-6rag8jef"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`CreateSnapshotGroupRequest::disk_ids`](types::CreateSnapshotGroupRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`CreateSnapshotGroupRequest::disk_ids`](types::CreateSnapshotGroupRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-6rag8jef"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -655,28 +937,48 @@ impl Call<types::CreateSnapshotGroupRequest> {
         self
     }
     /// Sets `SnapshotGroupName`; see [`CreateSnapshotGroupRequest::snapshot_group_name`](types::CreateSnapshotGroupRequest::snapshot_group_name).
+    ///
+    /// Wire name `SnapshotGroupName`, string; optional in requests.
+    ///
+    /// - Example: `testSnapGroup`.
     pub fn snapshot_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_group_name = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateSnapshotGroupRequest::tags`](types::CreateSnapshotGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSnapshotGroupRequest::tags`](types::CreateSnapshotGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::DeleteAutoSnapshotPoliciesRequest> {
-    /// Adds one item to `AutoSnapshotPolicyIds`; see [`DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids). Required.
+    /// Adds one item to `AutoSnapshotPolicyIds`; see [`DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
     pub fn auto_snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_ids.push(value.into());
         self
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; see [`DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids). Required.
+    /// Sets `AutoSnapshotPolicyIds` to these items; see [`DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -689,12 +991,20 @@ impl Call<types::DeleteAutoSnapshotPoliciesRequest> {
     }
 }
 impl Call<types::DeleteDiskBackupsRequest> {
-    /// Adds one item to `DiskBackupIds`; see [`DeleteDiskBackupsRequest::disk_backup_ids`](types::DeleteDiskBackupsRequest::disk_backup_ids). Required.
+    /// Adds one item to `DiskBackupIds`; see [`DeleteDiskBackupsRequest::disk_backup_ids`](types::DeleteDiskBackupsRequest::disk_backup_ids).
+    ///
+    /// Wire name `DiskBackupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["dbp-xxxxxxxx"]`.
     pub fn disk_backup_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_backup_ids.push(value.into());
         self
     }
-    /// Sets `DiskBackupIds` to these items; see [`DeleteDiskBackupsRequest::disk_backup_ids`](types::DeleteDiskBackupsRequest::disk_backup_ids). Required.
+    /// Sets `DiskBackupIds` to these items; see [`DeleteDiskBackupsRequest::disk_backup_ids`](types::DeleteDiskBackupsRequest::disk_backup_ids).
+    ///
+    /// Wire name `DiskBackupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["dbp-xxxxxxxx"]`.
     pub fn set_disk_backup_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -708,11 +1018,19 @@ impl Call<types::DeleteDiskBackupsRequest> {
 }
 impl Call<types::DeleteSnapshotGroupRequest> {
     /// Sets `SnapshotGroupId`; see [`DeleteSnapshotGroupRequest::snapshot_group_id`](types::DeleteSnapshotGroupRequest::snapshot_group_id).
+    ///
+    /// Wire name `SnapshotGroupId`, string; optional in requests.
+    ///
+    /// - Example: `csnap-gv9naz67`.
     pub fn snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_group_id = Some(value.into());
         self
     }
     /// Adds one item to `SnapshotGroupIds`; see [`DeleteSnapshotGroupRequest::snapshot_group_ids`](types::DeleteSnapshotGroupRequest::snapshot_group_ids).
+    ///
+    /// Wire name `SnapshotGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["csnap-gv9naz66"]`.
     pub fn snapshot_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -722,6 +1040,10 @@ impl Call<types::DeleteSnapshotGroupRequest> {
         self
     }
     /// Sets `SnapshotGroupIds` to these items; see [`DeleteSnapshotGroupRequest::snapshot_group_ids`](types::DeleteSnapshotGroupRequest::snapshot_group_ids).
+    ///
+    /// Wire name `SnapshotGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["csnap-gv9naz66"]`.
     pub fn set_snapshot_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -732,18 +1054,30 @@ impl Call<types::DeleteSnapshotGroupRequest> {
         self
     }
     /// Sets `DeleteBindImages`; see [`DeleteSnapshotGroupRequest::delete_bind_images`](types::DeleteSnapshotGroupRequest::delete_bind_images).
+    ///
+    /// Wire name `DeleteBindImages`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn delete_bind_images(mut self, value: bool) -> Self {
         self.0.request_mut().delete_bind_images = Some(value);
         self
     }
 }
 impl Call<types::DeleteSnapshotsRequest> {
-    /// Adds one item to `SnapshotIds`; see [`DeleteSnapshotsRequest::snapshot_ids`](types::DeleteSnapshotsRequest::snapshot_ids). Required.
+    /// Adds one item to `SnapshotIds`; see [`DeleteSnapshotsRequest::snapshot_ids`](types::DeleteSnapshotsRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-gybrif0z"]`.
     pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_ids.push(value.into());
         self
     }
-    /// Sets `SnapshotIds` to these items; see [`DeleteSnapshotsRequest::snapshot_ids`](types::DeleteSnapshotsRequest::snapshot_ids). Required.
+    /// Sets `SnapshotIds` to these items; see [`DeleteSnapshotsRequest::snapshot_ids`](types::DeleteSnapshotsRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-gybrif0z"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -752,6 +1086,10 @@ impl Call<types::DeleteSnapshotsRequest> {
         self
     }
     /// Sets `DeleteBindImages`; see [`DeleteSnapshotsRequest::delete_bind_images`](types::DeleteSnapshotsRequest::delete_bind_images).
+    ///
+    /// Wire name `DeleteBindImages`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn delete_bind_images(mut self, value: bool) -> Self {
         self.0.request_mut().delete_bind_images = Some(value);
         self
@@ -759,6 +1097,10 @@ impl Call<types::DeleteSnapshotsRequest> {
 }
 impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
     /// Adds one item to `AutoSnapshotPolicyIds`; see [`DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["asp-c9m1berf"]`.
     pub fn auto_snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -768,6 +1110,10 @@ impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
         self
     }
     /// Sets `AutoSnapshotPolicyIds` to these items; see [`DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["asp-c9m1berf"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -778,11 +1124,19 @@ impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeAutoSnapshotPoliciesRequest::filters`](types::DescribeAutoSnapshotPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"auto-snapshot-policy-state","Values":["NORMAL"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAutoSnapshotPoliciesRequest::filters`](types::DescribeAutoSnapshotPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"auto-snapshot-policy-state","Values":["NORMAL"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -791,35 +1145,59 @@ impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeAutoSnapshotPoliciesRequest::limit`](types::DescribeAutoSnapshotPoliciesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeAutoSnapshotPoliciesRequest::offset`](types::DescribeAutoSnapshotPoliciesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Order`; see [`DescribeAutoSnapshotPoliciesRequest::order`](types::DescribeAutoSnapshotPoliciesRequest::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order = Some(value.into());
         self
     }
     /// Sets `OrderField`; see [`DescribeAutoSnapshotPoliciesRequest::order_field`](types::DescribeAutoSnapshotPoliciesRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeDedicatedClusterDiskStatisticsRequest> {
-    /// Sets `DedicatedClusterId`; see [`DescribeDedicatedClusterDiskStatisticsRequest::dedicated_cluster_id`](types::DescribeDedicatedClusterDiskStatisticsRequest::dedicated_cluster_id). Required.
+    /// Sets `DedicatedClusterId`; see [`DescribeDedicatedClusterDiskStatisticsRequest::dedicated_cluster_id`](types::DescribeDedicatedClusterDiskStatisticsRequest::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cluster-wk13232s1`.
     pub fn dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dedicated_cluster_id = value.into();
         self
     }
 }
 impl Call<types::DescribeDiskAssociatedAutoSnapshotPolicyRequest> {
-    /// Sets `DiskId`; see [`DescribeDiskAssociatedAutoSnapshotPolicyRequest::disk_id`](types::DescribeDiskAssociatedAutoSnapshotPolicyRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`DescribeDiskAssociatedAutoSnapshotPolicyRequest::disk_id`](types::DescribeDiskAssociatedAutoSnapshotPolicyRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-lg4ckc93`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
@@ -827,6 +1205,10 @@ impl Call<types::DescribeDiskAssociatedAutoSnapshotPolicyRequest> {
 }
 impl Call<types::DescribeDiskBackupsRequest> {
     /// Adds one item to `DiskBackupIds`; see [`DescribeDiskBackupsRequest::disk_backup_ids`](types::DescribeDiskBackupsRequest::disk_backup_ids).
+    ///
+    /// Wire name `DiskBackupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dbp-704k734w"]`.
     pub fn disk_backup_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -836,6 +1218,10 @@ impl Call<types::DescribeDiskBackupsRequest> {
         self
     }
     /// Sets `DiskBackupIds` to these items; see [`DescribeDiskBackupsRequest::disk_backup_ids`](types::DescribeDiskBackupsRequest::disk_backup_ids).
+    ///
+    /// Wire name `DiskBackupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dbp-704k734w"]`.
     pub fn set_disk_backup_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -846,11 +1232,15 @@ impl Call<types::DescribeDiskBackupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDiskBackupsRequest::filters`](types::DescribeDiskBackupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDiskBackupsRequest::filters`](types::DescribeDiskBackupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -859,38 +1249,66 @@ impl Call<types::DescribeDiskBackupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDiskBackupsRequest::offset`](types::DescribeDiskBackupsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDiskBackupsRequest::limit`](types::DescribeDiskBackupsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Order`; see [`DescribeDiskBackupsRequest::order`](types::DescribeDiskBackupsRequest::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order = Some(value.into());
         self
     }
     /// Sets `OrderField`; see [`DescribeDiskBackupsRequest::order_field`](types::DescribeDiskBackupsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeDiskConfigQuotaRequest> {
-    /// Sets `InquiryType`; see [`DescribeDiskConfigQuotaRequest::inquiry_type`](types::DescribeDiskConfigQuotaRequest::inquiry_type). Required.
+    /// Sets `InquiryType`; see [`DescribeDiskConfigQuotaRequest::inquiry_type`](types::DescribeDiskConfigQuotaRequest::inquiry_type).
+    ///
+    /// Wire name `InquiryType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `INQUIRY_CVM_CONFIG`.
     pub fn inquiry_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().inquiry_type = value.into();
         self
     }
     /// Sets `DiskChargeType`; see [`DescribeDiskConfigQuotaRequest::disk_charge_type`](types::DescribeDiskConfigQuotaRequest::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_charge_type = Some(value.into());
         self
     }
     /// Adds one item to `InstanceFamilies`; see [`DescribeDiskConfigQuotaRequest::instance_families`](types::DescribeDiskConfigQuotaRequest::instance_families).
+    ///
+    /// Wire name `InstanceFamilies`, list of string; optional in requests.
+    ///
+    /// - Example: `["S3"]`.
     pub fn instance_families(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -900,6 +1318,10 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Sets `InstanceFamilies` to these items; see [`DescribeDiskConfigQuotaRequest::instance_families`](types::DescribeDiskConfigQuotaRequest::instance_families).
+    ///
+    /// Wire name `InstanceFamilies`, list of string; optional in requests.
+    ///
+    /// - Example: `["S3"]`.
     pub fn set_instance_families(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -910,11 +1332,19 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Adds one item to `DiskTypes`; see [`DescribeDiskConfigQuotaRequest::disk_types`](types::DescribeDiskConfigQuotaRequest::disk_types).
+    ///
+    /// Wire name `DiskTypes`, list of string; optional in requests.
+    ///
+    /// - Example: `["CLOUD_PREMIUM"]`.
     pub fn disk_types(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_types.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskTypes` to these items; see [`DescribeDiskConfigQuotaRequest::disk_types`](types::DescribeDiskConfigQuotaRequest::disk_types).
+    ///
+    /// Wire name `DiskTypes`, list of string; optional in requests.
+    ///
+    /// - Example: `["CLOUD_PREMIUM"]`.
     pub fn set_disk_types(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -925,11 +1355,19 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Adds one item to `Zones`; see [`DescribeDiskConfigQuotaRequest::zones`](types::DescribeDiskConfigQuotaRequest::zones).
+    ///
+    /// Wire name `Zones`, list of string; optional in requests.
+    ///
+    /// - Example: `["ap-guangzhou-7"]`.
     pub fn zones(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zones.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Zones` to these items; see [`DescribeDiskConfigQuotaRequest::zones`](types::DescribeDiskConfigQuotaRequest::zones).
+    ///
+    /// Wire name `Zones`, list of string; optional in requests.
+    ///
+    /// - Example: `["ap-guangzhou-7"]`.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -938,21 +1376,37 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Sets `Memory`; see [`DescribeDiskConfigQuotaRequest::memory`](types::DescribeDiskConfigQuotaRequest::memory).
+    ///
+    /// Wire name `Memory`, uint64; optional in requests.
+    ///
+    /// - Example: `4`.
     pub fn memory(mut self, value: u64) -> Self {
         self.0.request_mut().memory = Some(value);
         self
     }
     /// Sets `DiskUsage`; see [`DescribeDiskConfigQuotaRequest::disk_usage`](types::DescribeDiskConfigQuotaRequest::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; optional in requests.
+    ///
+    /// - Example: `DATA_DISK`.
     pub fn disk_usage(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_usage = Some(value.into());
         self
     }
     /// Sets `CPU`; see [`DescribeDiskConfigQuotaRequest::cpu`](types::DescribeDiskConfigQuotaRequest::cpu).
+    ///
+    /// Wire name `CPU`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn cpu(mut self, value: u64) -> Self {
         self.0.request_mut().cpu = Some(value);
         self
     }
     /// Sets `DedicatedClusterId`; see [`DescribeDiskConfigQuotaRequest::dedicated_cluster_id`](types::DescribeDiskConfigQuotaRequest::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-ay3xxxxf`.
     pub fn dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dedicated_cluster_id = Some(value.into());
         self
@@ -960,16 +1414,28 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
 }
 impl Call<types::DescribeDiskStoragePoolRequest> {
     /// Sets `Limit`; see [`DescribeDiskStoragePoolRequest::limit`](types::DescribeDiskStoragePoolRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `CdcIds`; see [`DescribeDiskStoragePoolRequest::cdc_ids`](types::DescribeDiskStoragePoolRequest::cdc_ids).
+    ///
+    /// Wire name `CdcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `cdc-asdasd`.
     pub fn cdc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `CdcIds` to these items; see [`DescribeDiskStoragePoolRequest::cdc_ids`](types::DescribeDiskStoragePoolRequest::cdc_ids).
+    ///
+    /// Wire name `CdcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `cdc-asdasd`.
     pub fn set_cdc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -978,11 +1444,15 @@ impl Call<types::DescribeDiskStoragePoolRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDiskStoragePoolRequest::filters`](types::DescribeDiskStoragePoolRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDiskStoragePoolRequest::filters`](types::DescribeDiskStoragePoolRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -991,6 +1461,10 @@ impl Call<types::DescribeDiskStoragePoolRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDiskStoragePoolRequest::offset`](types::DescribeDiskStoragePoolRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
@@ -998,11 +1472,15 @@ impl Call<types::DescribeDiskStoragePoolRequest> {
 }
 impl Call<types::DescribeDisksRequest> {
     /// Adds one item to `Filters`; see [`DescribeDisksRequest::filters`](types::DescribeDisksRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDisksRequest::filters`](types::DescribeDisksRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1011,31 +1489,55 @@ impl Call<types::DescribeDisksRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeDisksRequest::limit`](types::DescribeDisksRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeDisksRequest::order_field`](types::DescribeDisksRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeDisksRequest::offset`](types::DescribeDisksRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `ReturnBindAutoSnapshotPolicy`; see [`DescribeDisksRequest::return_bind_auto_snapshot_policy`](types::DescribeDisksRequest::return_bind_auto_snapshot_policy).
+    ///
+    /// Wire name `ReturnBindAutoSnapshotPolicy`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn return_bind_auto_snapshot_policy(mut self, value: bool) -> Self {
         self.0.request_mut().return_bind_auto_snapshot_policy = Some(value);
         self
     }
     /// Adds one item to `DiskIds`; see [`DescribeDisksRequest::disk_ids`](types::DescribeDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-xxxxxxxx"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`DescribeDisksRequest::disk_ids`](types::DescribeDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-xxxxxxxx"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1046,18 +1548,30 @@ impl Call<types::DescribeDisksRequest> {
         self
     }
     /// Sets `Order`; see [`DescribeDisksRequest::order`](types::DescribeDisksRequest::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeInstancesDiskNumRequest> {
-    /// Adds one item to `InstanceIds`; see [`DescribeInstancesDiskNumRequest::instance_ids`](types::DescribeInstancesDiskNumRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DescribeInstancesDiskNumRequest::instance_ids`](types::DescribeInstancesDiskNumRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DescribeInstancesDiskNumRequest::instance_ids`](types::DescribeInstancesDiskNumRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DescribeInstancesDiskNumRequest::instance_ids`](types::DescribeInstancesDiskNumRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1068,11 +1582,15 @@ impl Call<types::DescribeInstancesDiskNumRequest> {
 }
 impl Call<types::DescribeRemoteDiskConfigQuotaRequest> {
     /// Adds one item to `Filters`; see [`DescribeRemoteDiskConfigQuotaRequest::filters`](types::DescribeRemoteDiskConfigQuotaRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRemoteDiskConfigQuotaRequest::filters`](types::DescribeRemoteDiskConfigQuotaRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1083,11 +1601,15 @@ impl Call<types::DescribeRemoteDiskConfigQuotaRequest> {
 }
 impl Call<types::DescribeRemoteDisksRequest> {
     /// Adds one item to `Filters`; see [`DescribeRemoteDisksRequest::filters`](types::DescribeRemoteDisksRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRemoteDisksRequest::filters`](types::DescribeRemoteDisksRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1097,12 +1619,20 @@ impl Call<types::DescribeRemoteDisksRequest> {
     }
 }
 impl Call<types::DescribeRemoteDisksDeniedActionsRequest> {
-    /// Adds one item to `RemoteDiskIds`; see [`DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids`](types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids). Required.
+    /// Adds one item to `RemoteDiskIds`; see [`DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids`](types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
-    /// Sets `RemoteDiskIds` to these items; see [`DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids`](types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids). Required.
+    /// Sets `RemoteDiskIds` to these items; see [`DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids`](types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1116,11 +1646,15 @@ impl Call<types::DescribeRemoteDisksDeniedActionsRequest> {
 }
 impl Call<types::DescribeSnapshotGroupsRequest> {
     /// Adds one item to `Filters`; see [`DescribeSnapshotGroupsRequest::filters`](types::DescribeSnapshotGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotGroupsRequest::filters`](types::DescribeSnapshotGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1129,18 +1663,30 @@ impl Call<types::DescribeSnapshotGroupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotGroupsRequest::offset`](types::DescribeSnapshotGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotGroupsRequest::limit`](types::DescribeSnapshotGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSnapshotSharePermissionRequest> {
-    /// Sets `SnapshotId`; see [`DescribeSnapshotSharePermissionRequest::snapshot_id`](types::DescribeSnapshotSharePermissionRequest::snapshot_id). Required.
+    /// Sets `SnapshotId`; see [`DescribeSnapshotSharePermissionRequest::snapshot_id`](types::DescribeSnapshotSharePermissionRequest::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-xxxxxxxx`.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_id = value.into();
         self
@@ -1148,6 +1694,10 @@ impl Call<types::DescribeSnapshotSharePermissionRequest> {
 }
 impl Call<types::DescribeSnapshotsRequest> {
     /// Adds one item to `SnapshotIds`; see [`DescribeSnapshotsRequest::snapshot_ids`](types::DescribeSnapshotsRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1157,6 +1707,10 @@ impl Call<types::DescribeSnapshotsRequest> {
         self
     }
     /// Sets `SnapshotIds` to these items; see [`DescribeSnapshotsRequest::snapshot_ids`](types::DescribeSnapshotsRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1167,11 +1721,15 @@ impl Call<types::DescribeSnapshotsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSnapshotsRequest::filters`](types::DescribeSnapshotsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotsRequest::filters`](types::DescribeSnapshotsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -1180,33 +1738,57 @@ impl Call<types::DescribeSnapshotsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotsRequest::limit`](types::DescribeSnapshotsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeSnapshotsRequest::order_field`](types::DescribeSnapshotsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotsRequest::offset`](types::DescribeSnapshotsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Order`; see [`DescribeSnapshotsRequest::order`](types::DescribeSnapshotsRequest::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order = Some(value.into());
         self
     }
 }
 impl Call<types::DetachDisksRequest> {
-    /// Adds one item to `DiskIds`; see [`DetachDisksRequest::disk_ids`](types::DetachDisksRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`DetachDisksRequest::disk_ids`](types::DetachDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`DetachDisksRequest::disk_ids`](types::DetachDisksRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`DetachDisksRequest::disk_ids`](types::DetachDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1215,23 +1797,39 @@ impl Call<types::DetachDisksRequest> {
         self
     }
     /// Sets `InstanceId`; see [`DetachDisksRequest::instance_id`](types::DetachDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-arxix3xm`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
 }
 impl Call<types::DetachRemoteDisksRequest> {
-    /// Sets `InstanceId`; see [`DetachRemoteDisksRequest::instance_id`](types::DetachRemoteDisksRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`DetachRemoteDisksRequest::instance_id`](types::DetachRemoteDisksRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-1v6br72e`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Adds one item to `RemoteDiskIds`; see [`DetachRemoteDisksRequest::remote_disk_ids`](types::DetachRemoteDisksRequest::remote_disk_ids). Required.
+    /// Adds one item to `RemoteDiskIds`; see [`DetachRemoteDisksRequest::remote_disk_ids`](types::DetachRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
-    /// Sets `RemoteDiskIds` to these items; see [`DetachRemoteDisksRequest::remote_disk_ids`](types::DetachRemoteDisksRequest::remote_disk_ids). Required.
+    /// Sets `RemoteDiskIds` to these items; see [`DetachRemoteDisksRequest::remote_disk_ids`](types::DetachRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1243,18 +1841,30 @@ impl Call<types::DetachRemoteDisksRequest> {
         self
     }
     /// Sets `ForceDetach`; see [`DetachRemoteDisksRequest::force_detach`](types::DetachRemoteDisksRequest::force_detach).
+    ///
+    /// Wire name `ForceDetach`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force_detach(mut self, value: bool) -> Self {
         self.0.request_mut().force_detach = Some(value);
         self
     }
 }
 impl Call<types::InitializeDisksRequest> {
-    /// Adds one item to `DiskIds`; see [`InitializeDisksRequest::disk_ids`](types::InitializeDisksRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`InitializeDisksRequest::disk_ids`](types::InitializeDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-12sdf234"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`InitializeDisksRequest::disk_ids`](types::InitializeDisksRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`InitializeDisksRequest::disk_ids`](types::InitializeDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-12sdf234"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1264,17 +1874,27 @@ impl Call<types::InitializeDisksRequest> {
     }
 }
 impl Call<types::InquirePriceCreateRemoteDisksRequest> {
-    /// Sets `DiskChargeType`; see [`InquirePriceCreateRemoteDisksRequest::disk_charge_type`](types::InquirePriceCreateRemoteDisksRequest::disk_charge_type). Required.
+    /// Sets `DiskChargeType`; see [`InquirePriceCreateRemoteDisksRequest::disk_charge_type`](types::InquirePriceCreateRemoteDisksRequest::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`; see [`InquirePriceCreateRemoteDisksRequest::disk_size`](types::InquirePriceCreateRemoteDisksRequest::disk_size). Required.
+    /// Sets `DiskSize`; see [`InquirePriceCreateRemoteDisksRequest::disk_size`](types::InquirePriceCreateRemoteDisksRequest::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `2000`.
     pub fn disk_size(mut self, value: u64) -> Self {
         self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `DiskChargePrepaid`; see [`InquirePriceCreateRemoteDisksRequest::disk_charge_prepaid`](types::InquirePriceCreateRemoteDisksRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
     pub fn disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -1283,37 +1903,59 @@ impl Call<types::InquirePriceCreateRemoteDisksRequest> {
         self
     }
     /// Sets `DiskCount`; see [`InquirePriceCreateRemoteDisksRequest::disk_count`](types::InquirePriceCreateRemoteDisksRequest::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn disk_count(mut self, value: u64) -> Self {
         self.0.request_mut().disk_count = Some(value);
         self
     }
 }
 impl Call<types::InquirePriceModifyDiskBackupQuotaRequest> {
-    /// Sets `DiskId`; see [`InquirePriceModifyDiskBackupQuotaRequest::disk_id`](types::InquirePriceModifyDiskBackupQuotaRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`InquirePriceModifyDiskBackupQuotaRequest::disk_id`](types::InquirePriceModifyDiskBackupQuotaRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-l7mxexxc`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupQuota`; see [`InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota`](types::InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota). Required.
+    /// Sets `DiskBackupQuota`; see [`InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota`](types::InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn disk_backup_quota(mut self, value: u64) -> Self {
         self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
 }
 impl Call<types::InquirePriceModifyDiskExtraPerformanceRequest> {
-    /// Sets `ThroughputPerformance`; see [`InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance`](types::InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance). Required.
+    /// Sets `ThroughputPerformance`; see [`InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance`](types::InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; required in requests.
+    ///
+    /// - Example: `200`.
     pub fn throughput_performance(mut self, value: u64) -> Self {
         self.0.request_mut().throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskId`; see [`InquirePriceModifyDiskExtraPerformanceRequest::disk_id`](types::InquirePriceModifyDiskExtraPerformanceRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`InquirePriceModifyDiskExtraPerformanceRequest::disk_id`](types::InquirePriceModifyDiskExtraPerformanceRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-dritwhhm`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
 }
 impl Call<types::InquirePriceRenewRemoteDisksRequest> {
-    /// Adds one item to `DiskChargePrepaidSet`; see [`InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set`](types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set). Required.
+    /// Adds one item to `DiskChargePrepaidSet`; see [`InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set`](types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set).
+    ///
+    /// Wire name `DiskChargePrepaidSet`, list of [`RemoteDiskChargePrepaid`]; required in requests (empty is missing).
     pub fn disk_charge_prepaid_set(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -1321,7 +1963,9 @@ impl Call<types::InquirePriceRenewRemoteDisksRequest> {
         self.0.request_mut().disk_charge_prepaid_set.push(value.into());
         self
     }
-    /// Sets `DiskChargePrepaidSet` to these items; see [`InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set`](types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set). Required.
+    /// Sets `DiskChargePrepaidSet` to these items; see [`InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set`](types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set).
+    ///
+    /// Wire name `DiskChargePrepaidSet`, list of [`RemoteDiskChargePrepaid`]; required in requests (empty is missing).
     pub fn set_disk_charge_prepaid_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RemoteDiskChargePrepaid>>,
@@ -1332,12 +1976,20 @@ impl Call<types::InquirePriceRenewRemoteDisksRequest> {
             .collect();
         self
     }
-    /// Adds one item to `RemoteDiskIds`; see [`InquirePriceRenewRemoteDisksRequest::remote_disk_ids`](types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids). Required.
+    /// Adds one item to `RemoteDiskIds`; see [`InquirePriceRenewRemoteDisksRequest::remote_disk_ids`](types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
-    /// Sets `RemoteDiskIds` to these items; see [`InquirePriceRenewRemoteDisksRequest::remote_disk_ids`](types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids). Required.
+    /// Sets `RemoteDiskIds` to these items; see [`InquirePriceRenewRemoteDisksRequest::remote_disk_ids`](types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1350,54 +2002,92 @@ impl Call<types::InquirePriceRenewRemoteDisksRequest> {
     }
 }
 impl Call<types::InquiryPriceCreateDisksRequest> {
-    /// Sets `DiskChargeType`; see [`InquiryPriceCreateDisksRequest::disk_charge_type`](types::InquiryPriceCreateDisksRequest::disk_charge_type). Required.
+    /// Sets `DiskChargeType`; see [`InquiryPriceCreateDisksRequest::disk_charge_type`](types::InquiryPriceCreateDisksRequest::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskType`; see [`InquiryPriceCreateDisksRequest::disk_type`](types::InquiryPriceCreateDisksRequest::disk_type). Required.
+    /// Sets `DiskType`; see [`InquiryPriceCreateDisksRequest::disk_type`](types::InquiryPriceCreateDisksRequest::disk_type).
+    ///
+    /// Wire name `DiskType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLOUD_TSSD`.
     pub fn disk_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_type = value.into();
         self
     }
-    /// Sets `DiskSize`; see [`InquiryPriceCreateDisksRequest::disk_size`](types::InquiryPriceCreateDisksRequest::disk_size). Required.
+    /// Sets `DiskSize`; see [`InquiryPriceCreateDisksRequest::disk_size`](types::InquiryPriceCreateDisksRequest::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `500`.
     pub fn disk_size(mut self, value: u64) -> Self {
         self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `ProjectId`; see [`InquiryPriceCreateDisksRequest::project_id`](types::InquiryPriceCreateDisksRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `DiskCount`; see [`InquiryPriceCreateDisksRequest::disk_count`](types::InquiryPriceCreateDisksRequest::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn disk_count(mut self, value: u64) -> Self {
         self.0.request_mut().disk_count = Some(value);
         self
     }
     /// Sets `ThroughputPerformance`; see [`InquiryPriceCreateDisksRequest::throughput_performance`](types::InquiryPriceCreateDisksRequest::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn throughput_performance(mut self, value: u64) -> Self {
         self.0.request_mut().throughput_performance = Some(value);
         self
     }
     /// Sets `DiskChargePrepaid`; see [`InquiryPriceCreateDisksRequest::disk_charge_prepaid`](types::InquiryPriceCreateDisksRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     pub fn disk_charge_prepaid(mut self, value: impl Into<DiskChargePrepaid>) -> Self {
         self.0.request_mut().disk_charge_prepaid = Some(value.into());
         self
     }
     /// Sets `DiskBackupQuota`; see [`InquiryPriceCreateDisksRequest::disk_backup_quota`](types::InquiryPriceCreateDisksRequest::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn disk_backup_quota(mut self, value: u64) -> Self {
         self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceRenewDisksRequest> {
-    /// Adds one item to `DiskIds`; see [`InquiryPriceRenewDisksRequest::disk_ids`](types::InquiryPriceRenewDisksRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`InquiryPriceRenewDisksRequest::disk_ids`](types::InquiryPriceRenewDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l9mxezxc"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`InquiryPriceRenewDisksRequest::disk_ids`](types::InquiryPriceRenewDisksRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`InquiryPriceRenewDisksRequest::disk_ids`](types::InquiryPriceRenewDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l9mxezxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1406,6 +2096,8 @@ impl Call<types::InquiryPriceRenewDisksRequest> {
         self
     }
     /// Adds one item to `DiskChargePrepaids`; see [`InquiryPriceRenewDisksRequest::disk_charge_prepaids`](types::InquiryPriceRenewDisksRequest::disk_charge_prepaids).
+    ///
+    /// Wire name `DiskChargePrepaids`, list of [`DiskChargePrepaid`]; optional in requests.
     pub fn disk_charge_prepaids(mut self, value: impl Into<DiskChargePrepaid>) -> Self {
         self.0
             .request_mut()
@@ -1415,6 +2107,8 @@ impl Call<types::InquiryPriceRenewDisksRequest> {
         self
     }
     /// Sets `DiskChargePrepaids` to these items; see [`InquiryPriceRenewDisksRequest::disk_charge_prepaids`](types::InquiryPriceRenewDisksRequest::disk_charge_prepaids).
+    ///
+    /// Wire name `DiskChargePrepaids`, list of [`DiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaids(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskChargePrepaid>>,
@@ -1425,38 +2119,66 @@ impl Call<types::InquiryPriceRenewDisksRequest> {
         self
     }
     /// Sets `NewDeadline`; see [`InquiryPriceRenewDisksRequest::new_deadline`](types::InquiryPriceRenewDisksRequest::new_deadline).
+    ///
+    /// Wire name `NewDeadline`, string; optional in requests.
+    ///
+    /// - Example: `2025-01-01 00:00:00`.
     pub fn new_deadline(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_deadline = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`InquiryPriceRenewDisksRequest::project_id`](types::InquiryPriceRenewDisksRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceResizeDiskRequest> {
-    /// Sets `DiskSize`; see [`InquiryPriceResizeDiskRequest::disk_size`](types::InquiryPriceResizeDiskRequest::disk_size). Required.
+    /// Sets `DiskSize`; see [`InquiryPriceResizeDiskRequest::disk_size`](types::InquiryPriceResizeDiskRequest::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `200`.
     pub fn disk_size(mut self, value: u64) -> Self {
         self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `DiskId`; see [`InquiryPriceResizeDiskRequest::disk_id`](types::InquiryPriceResizeDiskRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-dw0bbzws`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`InquiryPriceResizeDiskRequest::project_id`](types::InquiryPriceResizeDiskRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `1002189`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Adds one item to `DiskIds`; see [`InquiryPriceResizeDiskRequest::disk_ids`](types::InquiryPriceResizeDiskRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`InquiryPriceResizeDiskRequest::disk_ids`](types::InquiryPriceResizeDiskRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1468,32 +2190,52 @@ impl Call<types::InquiryPriceResizeDiskRequest> {
     }
 }
 impl Call<types::ModifyAutoSnapshotPolicyAttributeRequest> {
-    /// Sets `AutoSnapshotPolicyId`; see [`ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_id`](types::ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_id). Required.
+    /// Sets `AutoSnapshotPolicyId`; see [`ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_id`](types::ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-nqu08k2l`.
     pub fn auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_id = value.into();
         self
     }
     /// Sets `IsActivated`; see [`ModifyAutoSnapshotPolicyAttributeRequest::is_activated`](types::ModifyAutoSnapshotPolicyAttributeRequest::is_activated).
+    ///
+    /// Wire name `IsActivated`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_activated(mut self, value: bool) -> Self {
         self.0.request_mut().is_activated = Some(value);
         self
     }
     /// Sets `IsPermanent`; see [`ModifyAutoSnapshotPolicyAttributeRequest::is_permanent`](types::ModifyAutoSnapshotPolicyAttributeRequest::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_permanent(mut self, value: bool) -> Self {
         self.0.request_mut().is_permanent = Some(value);
         self
     }
     /// Sets `AutoSnapshotPolicyName`; see [`ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_name`](types::ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_name).
+    ///
+    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
+    ///
+    /// - Example: `data_disk_auto_snapshot`.
     pub fn auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_name = Some(value.into());
         self
     }
     /// Adds one item to `Policy`; see [`ModifyAutoSnapshotPolicyAttributeRequest::policy`](types::ModifyAutoSnapshotPolicyAttributeRequest::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; optional in requests.
     pub fn policy(mut self, value: impl Into<Policy>) -> Self {
         self.0.request_mut().policy.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Policy` to these items; see [`ModifyAutoSnapshotPolicyAttributeRequest::policy`](types::ModifyAutoSnapshotPolicyAttributeRequest::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; optional in requests.
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -1502,18 +2244,30 @@ impl Call<types::ModifyAutoSnapshotPolicyAttributeRequest> {
         self
     }
     /// Sets `RetentionDays`; see [`ModifyAutoSnapshotPolicyAttributeRequest::retention_days`](types::ModifyAutoSnapshotPolicyAttributeRequest::retention_days).
+    ///
+    /// Wire name `RetentionDays`, uint64; optional in requests.
+    ///
+    /// - Example: `6`.
     pub fn retention_days(mut self, value: u64) -> Self {
         self.0.request_mut().retention_days = Some(value);
         self
     }
 }
 impl Call<types::ModifyDiskAttributesRequest> {
-    /// Adds one item to `DiskIds`; see [`ModifyDiskAttributesRequest::disk_ids`](types::ModifyDiskAttributesRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`ModifyDiskAttributesRequest::disk_ids`](types::ModifyDiskAttributesRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`ModifyDiskAttributesRequest::disk_ids`](types::ModifyDiskAttributesRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`ModifyDiskAttributesRequest::disk_ids`](types::ModifyDiskAttributesRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1522,67 +2276,115 @@ impl Call<types::ModifyDiskAttributesRequest> {
         self
     }
     /// Sets `DiskName`; see [`ModifyDiskAttributesRequest::disk_name`](types::ModifyDiskAttributesRequest::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `DataDisk-Production-01`.
     pub fn disk_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_name = Some(value.into());
         self
     }
     /// Sets `Portable`; see [`ModifyDiskAttributesRequest::portable`](types::ModifyDiskAttributesRequest::portable).
+    ///
+    /// Wire name `Portable`, bool; optional in requests.
+    ///
+    /// - Example: `TRUE`.
     pub fn portable(mut self, value: bool) -> Self {
         self.0.request_mut().portable = Some(value);
         self
     }
     /// Sets `ProjectId`; see [`ModifyDiskAttributesRequest::project_id`](types::ModifyDiskAttributesRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `DeleteWithInstance`; see [`ModifyDiskAttributesRequest::delete_with_instance`](types::ModifyDiskAttributesRequest::delete_with_instance).
+    ///
+    /// Wire name `DeleteWithInstance`, bool; optional in requests.
+    ///
+    /// - Example: `FALSE`.
     pub fn delete_with_instance(mut self, value: bool) -> Self {
         self.0.request_mut().delete_with_instance = Some(value);
         self
     }
     /// Sets `DiskType`; see [`ModifyDiskAttributesRequest::disk_type`](types::ModifyDiskAttributesRequest::disk_type).
+    ///
+    /// Wire name `DiskType`, string; optional in requests.
+    ///
+    /// - Example: `CLOUD_SSD`.
     pub fn disk_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_type = Some(value.into());
         self
     }
     /// Sets `BurstPerformanceOperation`; see [`ModifyDiskAttributesRequest::burst_performance_operation`](types::ModifyDiskAttributesRequest::burst_performance_operation).
+    ///
+    /// Wire name `BurstPerformanceOperation`, string; optional in requests.
+    ///
+    /// - Example: `CREATE`.
     pub fn burst_performance_operation(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().burst_performance_operation = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyDiskBackupQuotaRequest> {
-    /// Sets `DiskId`; see [`ModifyDiskBackupQuotaRequest::disk_id`](types::ModifyDiskBackupQuotaRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`ModifyDiskBackupQuotaRequest::disk_id`](types::ModifyDiskBackupQuotaRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-b1f7xvod`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupQuota`; see [`ModifyDiskBackupQuotaRequest::disk_backup_quota`](types::ModifyDiskBackupQuotaRequest::disk_backup_quota). Required.
+    /// Sets `DiskBackupQuota`; see [`ModifyDiskBackupQuotaRequest::disk_backup_quota`](types::ModifyDiskBackupQuotaRequest::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn disk_backup_quota(mut self, value: u64) -> Self {
         self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
 }
 impl Call<types::ModifyDiskExtraPerformanceRequest> {
-    /// Sets `ThroughputPerformance`; see [`ModifyDiskExtraPerformanceRequest::throughput_performance`](types::ModifyDiskExtraPerformanceRequest::throughput_performance). Required.
+    /// Sets `ThroughputPerformance`; see [`ModifyDiskExtraPerformanceRequest::throughput_performance`](types::ModifyDiskExtraPerformanceRequest::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; required in requests.
+    ///
+    /// - Example: `300`.
     pub fn throughput_performance(mut self, value: u64) -> Self {
         self.0.request_mut().throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskId`; see [`ModifyDiskExtraPerformanceRequest::disk_id`](types::ModifyDiskExtraPerformanceRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`ModifyDiskExtraPerformanceRequest::disk_id`](types::ModifyDiskExtraPerformanceRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-dritwhhm`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
 }
 impl Call<types::ModifyDisksChargeTypeRequest> {
-    /// Adds one item to `DiskIds`; see [`ModifyDisksChargeTypeRequest::disk_ids`](types::ModifyDisksChargeTypeRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`ModifyDisksChargeTypeRequest::disk_ids`](types::ModifyDisksChargeTypeRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-jwk0zvrg"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`ModifyDisksChargeTypeRequest::disk_ids`](types::ModifyDisksChargeTypeRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`ModifyDisksChargeTypeRequest::disk_ids`](types::ModifyDisksChargeTypeRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-jwk0zvrg"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1591,23 +2393,37 @@ impl Call<types::ModifyDisksChargeTypeRequest> {
         self
     }
     /// Sets `DiskChargePrepaid`; see [`ModifyDisksChargeTypeRequest::disk_charge_prepaid`](types::ModifyDisksChargeTypeRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     pub fn disk_charge_prepaid(mut self, value: impl Into<DiskChargePrepaid>) -> Self {
         self.0.request_mut().disk_charge_prepaid = Some(value.into());
         self
     }
     /// Sets `DiskChargePostpaid`; see [`ModifyDisksChargeTypeRequest::disk_charge_postpaid`](types::ModifyDisksChargeTypeRequest::disk_charge_postpaid).
+    ///
+    /// Wire name `DiskChargePostpaid`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn disk_charge_postpaid(mut self, value: bool) -> Self {
         self.0.request_mut().disk_charge_postpaid = Some(value);
         self
     }
 }
 impl Call<types::ModifyDisksRenewFlagRequest> {
-    /// Adds one item to `DiskIds`; see [`ModifyDisksRenewFlagRequest::disk_ids`](types::ModifyDisksRenewFlagRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`ModifyDisksRenewFlagRequest::disk_ids`](types::ModifyDisksRenewFlagRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-1esd341d"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`ModifyDisksRenewFlagRequest::disk_ids`](types::ModifyDisksRenewFlagRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`ModifyDisksRenewFlagRequest::disk_ids`](types::ModifyDisksRenewFlagRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-1esd341d"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1615,24 +2431,40 @@ impl Call<types::ModifyDisksRenewFlagRequest> {
         self.0.request_mut().disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RenewFlag`; see [`ModifyDisksRenewFlagRequest::renew_flag`](types::ModifyDisksRenewFlagRequest::renew_flag). Required.
+    /// Sets `RenewFlag`; see [`ModifyDisksRenewFlagRequest::renew_flag`](types::ModifyDisksRenewFlagRequest::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().renew_flag = value.into();
         self
     }
     /// Sets `AutoRenewPeriod`; see [`ModifyDisksRenewFlagRequest::auto_renew_period`](types::ModifyDisksRenewFlagRequest::auto_renew_period).
+    ///
+    /// Wire name `AutoRenewPeriod`, uint64; optional in requests.
+    ///
+    /// - Example: `12`.
     pub fn auto_renew_period(mut self, value: u64) -> Self {
         self.0.request_mut().auto_renew_period = Some(value);
         self
     }
 }
 impl Call<types::ModifyRemoteDiskAttributesRequest> {
-    /// Adds one item to `RemoteDiskIds`; see [`ModifyRemoteDiskAttributesRequest::remote_disk_ids`](types::ModifyRemoteDiskAttributesRequest::remote_disk_ids). Required.
+    /// Adds one item to `RemoteDiskIds`; see [`ModifyRemoteDiskAttributesRequest::remote_disk_ids`](types::ModifyRemoteDiskAttributesRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
-    /// Sets `RemoteDiskIds` to these items; see [`ModifyRemoteDiskAttributesRequest::remote_disk_ids`](types::ModifyRemoteDiskAttributesRequest::remote_disk_ids). Required.
+    /// Sets `RemoteDiskIds` to these items; see [`ModifyRemoteDiskAttributesRequest::remote_disk_ids`](types::ModifyRemoteDiskAttributesRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1644,50 +2476,86 @@ impl Call<types::ModifyRemoteDiskAttributesRequest> {
         self
     }
     /// Sets `DiskName`; see [`ModifyRemoteDiskAttributesRequest::disk_name`](types::ModifyRemoteDiskAttributesRequest::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `TestRemoteSSD`.
     pub fn disk_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_name = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`ModifyRemoteDiskAttributesRequest::project_id`](types::ModifyRemoteDiskAttributesRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `AutoRenewFlag`; see [`ModifyRemoteDiskAttributesRequest::auto_renew_flag`](types::ModifyRemoteDiskAttributesRequest::auto_renew_flag).
+    ///
+    /// Wire name `AutoRenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn auto_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_renew_flag = Some(value.into());
         self
     }
 }
 impl Call<types::ModifySnapshotAttributeRequest> {
-    /// Sets `SnapshotId`; see [`ModifySnapshotAttributeRequest::snapshot_id`](types::ModifySnapshotAttributeRequest::snapshot_id). Required.
+    /// Sets `SnapshotId`; see [`ModifySnapshotAttributeRequest::snapshot_id`](types::ModifySnapshotAttributeRequest::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-gybrif0z`.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_id = value.into();
         self
     }
     /// Sets `IsPermanent`; see [`ModifySnapshotAttributeRequest::is_permanent`](types::ModifySnapshotAttributeRequest::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_permanent(mut self, value: bool) -> Self {
         self.0.request_mut().is_permanent = Some(value);
         self
     }
     /// Sets `SnapshotName`; see [`ModifySnapshotAttributeRequest::snapshot_name`](types::ModifySnapshotAttributeRequest::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `snap_201711301143`.
     pub fn snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_name = Some(value.into());
         self
     }
     /// Sets `Deadline`; see [`ModifySnapshotAttributeRequest::deadline`](types::ModifySnapshotAttributeRequest::deadline).
+    ///
+    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2022-01-08T09:47:55+00:00`.
     pub fn deadline(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deadline = Some(value.into());
         self
     }
 }
 impl Call<types::ModifySnapshotsSharePermissionRequest> {
-    /// Adds one item to `SnapshotIds`; see [`ModifySnapshotsSharePermissionRequest::snapshot_ids`](types::ModifySnapshotsSharePermissionRequest::snapshot_ids). Required.
+    /// Adds one item to `SnapshotIds`; see [`ModifySnapshotsSharePermissionRequest::snapshot_ids`](types::ModifySnapshotsSharePermissionRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_ids.push(value.into());
         self
     }
-    /// Sets `SnapshotIds` to these items; see [`ModifySnapshotsSharePermissionRequest::snapshot_ids`](types::ModifySnapshotsSharePermissionRequest::snapshot_ids). Required.
+    /// Sets `SnapshotIds` to these items; see [`ModifySnapshotsSharePermissionRequest::snapshot_ids`](types::ModifySnapshotsSharePermissionRequest::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1695,12 +2563,20 @@ impl Call<types::ModifySnapshotsSharePermissionRequest> {
         self.0.request_mut().snapshot_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `AccountIds`; see [`ModifySnapshotsSharePermissionRequest::account_ids`](types::ModifySnapshotsSharePermissionRequest::account_ids). Required.
+    /// Adds one item to `AccountIds`; see [`ModifySnapshotsSharePermissionRequest::account_ids`](types::ModifySnapshotsSharePermissionRequest::account_ids).
+    ///
+    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["100001122000"]`.
     pub fn account_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().account_ids.push(value.into());
         self
     }
-    /// Sets `AccountIds` to these items; see [`ModifySnapshotsSharePermissionRequest::account_ids`](types::ModifySnapshotsSharePermissionRequest::account_ids). Required.
+    /// Sets `AccountIds` to these items; see [`ModifySnapshotsSharePermissionRequest::account_ids`](types::ModifySnapshotsSharePermissionRequest::account_ids).
+    ///
+    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["100001122000"]`.
     pub fn set_account_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1708,26 +2584,38 @@ impl Call<types::ModifySnapshotsSharePermissionRequest> {
         self.0.request_mut().account_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Permission`; see [`ModifySnapshotsSharePermissionRequest::permission`](types::ModifySnapshotsSharePermissionRequest::permission). Required.
+    /// Sets `Permission`; see [`ModifySnapshotsSharePermissionRequest::permission`](types::ModifySnapshotsSharePermissionRequest::permission).
+    ///
+    /// Wire name `Permission`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `"SHARE"`.
     pub fn permission(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().permission = value.into();
         self
     }
 }
 impl Call<types::RenewDiskRequest> {
-    /// Sets `DiskChargePrepaid`; see [`RenewDiskRequest::disk_charge_prepaid`](types::RenewDiskRequest::disk_charge_prepaid). Required.
+    /// Sets `DiskChargePrepaid`; see [`RenewDiskRequest::disk_charge_prepaid`](types::RenewDiskRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; required in requests.
     pub fn disk_charge_prepaid(mut self, value: impl Into<DiskChargePrepaid>) -> Self {
         self.0.request_mut().disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskId`; see [`RenewDiskRequest::disk_id`](types::RenewDiskRequest::disk_id). Required.
+    /// Sets `DiskId`; see [`RenewDiskRequest::disk_id`](types::RenewDiskRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-jwk0zvrg`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = value.into();
         self
     }
 }
 impl Call<types::RenewRemoteDiskRequest> {
-    /// Sets `DiskChargePrepaid`; see [`RenewRemoteDiskRequest::disk_charge_prepaid`](types::RenewRemoteDiskRequest::disk_charge_prepaid). Required.
+    /// Sets `DiskChargePrepaid`; see [`RenewRemoteDiskRequest::disk_charge_prepaid`](types::RenewRemoteDiskRequest::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; required in requests.
     pub fn disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -1735,38 +2623,60 @@ impl Call<types::RenewRemoteDiskRequest> {
         self.0.request_mut().disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `RemoteDiskId`; see [`RenewRemoteDiskRequest::remote_disk_id`](types::RenewRemoteDiskRequest::remote_disk_id). Required.
+    /// Sets `RemoteDiskId`; see [`RenewRemoteDiskRequest::remote_disk_id`](types::RenewRemoteDiskRequest::remote_disk_id).
+    ///
+    /// Wire name `RemoteDiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rdisk-1ztsk0jr`.
     pub fn remote_disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_id = value.into();
         self
     }
 }
 impl Call<types::ResizeDiskRequest> {
-    /// Sets `DiskSize`; see [`ResizeDiskRequest::disk_size`](types::ResizeDiskRequest::disk_size). Required.
+    /// Sets `DiskSize`; see [`ResizeDiskRequest::disk_size`](types::ResizeDiskRequest::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `100`.
     pub fn disk_size(mut self, value: u64) -> Self {
         self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `DiskId`; see [`ResizeDiskRequest::disk_id`](types::ResizeDiskRequest::disk_id).
+    ///
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-l7mxexxc`.
     pub fn disk_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_id = Some(value.into());
         self
     }
 }
 impl Call<types::SwitchParameterCreateRemoteDisksRequest> {
-    /// Sets `Placement`; see [`SwitchParameterCreateRemoteDisksRequest::placement`](types::SwitchParameterCreateRemoteDisksRequest::placement). Required.
+    /// Sets `Placement`; see [`SwitchParameterCreateRemoteDisksRequest::placement`](types::SwitchParameterCreateRemoteDisksRequest::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn placement(mut self, value: impl Into<Placement>) -> Self {
         self.0.request_mut().placement = Some(value.into());
         self
     }
 }
 impl Call<types::TerminateDisksRequest> {
-    /// Adds one item to `DiskIds`; see [`TerminateDisksRequest::disk_ids`](types::TerminateDisksRequest::disk_ids). Required.
+    /// Adds one item to `DiskIds`; see [`TerminateDisksRequest::disk_ids`](types::TerminateDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.push(value.into());
         self
     }
-    /// Sets `DiskIds` to these items; see [`TerminateDisksRequest::disk_ids`](types::TerminateDisksRequest::disk_ids). Required.
+    /// Sets `DiskIds` to these items; see [`TerminateDisksRequest::disk_ids`](types::TerminateDisksRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1775,18 +2685,30 @@ impl Call<types::TerminateDisksRequest> {
         self
     }
     /// Sets `DeleteSnapshot`; see [`TerminateDisksRequest::delete_snapshot`](types::TerminateDisksRequest::delete_snapshot).
+    ///
+    /// Wire name `DeleteSnapshot`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn delete_snapshot(mut self, value: i64) -> Self {
         self.0.request_mut().delete_snapshot = Some(value);
         self
     }
 }
 impl Call<types::TerminateRemoteDisksRequest> {
-    /// Adds one item to `RemoteDiskIds`; see [`TerminateRemoteDisksRequest::remote_disk_ids`](types::TerminateRemoteDisksRequest::remote_disk_ids). Required.
+    /// Adds one item to `RemoteDiskIds`; see [`TerminateRemoteDisksRequest::remote_disk_ids`](types::TerminateRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
-    /// Sets `RemoteDiskIds` to these items; see [`TerminateRemoteDisksRequest::remote_disk_ids`](types::TerminateRemoteDisksRequest::remote_disk_ids). Required.
+    /// Sets `RemoteDiskIds` to these items; see [`TerminateRemoteDisksRequest::remote_disk_ids`](types::TerminateRemoteDisksRequest::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1799,17 +2721,29 @@ impl Call<types::TerminateRemoteDisksRequest> {
     }
 }
 impl Call<types::UnbindAutoSnapshotPolicyRequest> {
-    /// Sets `AutoSnapshotPolicyId`; see [`UnbindAutoSnapshotPolicyRequest::auto_snapshot_policy_id`](types::UnbindAutoSnapshotPolicyRequest::auto_snapshot_policy_id). Required.
+    /// Sets `AutoSnapshotPolicyId`; see [`UnbindAutoSnapshotPolicyRequest::auto_snapshot_policy_id`](types::UnbindAutoSnapshotPolicyRequest::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-mrsrn243`.
     pub fn auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().auto_snapshot_policy_id = value.into();
         self
     }
     /// Adds one item to `DiskIds`; see [`UnbindAutoSnapshotPolicyRequest::disk_ids`](types::UnbindAutoSnapshotPolicyRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`UnbindAutoSnapshotPolicyRequest::disk_ids`](types::UnbindAutoSnapshotPolicyRequest::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1820,6 +2754,10 @@ impl Call<types::UnbindAutoSnapshotPolicyRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`UnbindAutoSnapshotPolicyRequest::instance_ids`](types::UnbindAutoSnapshotPolicyRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-locaa0iu"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1829,6 +2767,10 @@ impl Call<types::UnbindAutoSnapshotPolicyRequest> {
         self
     }
     /// Sets `InstanceIds` to these items; see [`UnbindAutoSnapshotPolicyRequest::instance_ids`](types::UnbindAutoSnapshotPolicyRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-locaa0iu"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,

@@ -768,6 +768,14 @@ impl Client {
     }
     /// Apply disk backup.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskBackupId`](super::types::ApplyDiskBackupRequest::disk_backup_id), [`DiskId`](super::types::ApplyDiskBackupRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`ApplyDiskBackupError`](super::errors::ApplyDiskBackupError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ApplyDiskBackup>
+    ///
     /// Wire action `ApplyDiskBackup`, version 2017-03-12. Request: [`ApplyDiskBackupRequest`](super::types::ApplyDiskBackupRequest); response: [`ApplyDiskBackupResponse`](super::types::ApplyDiskBackupResponse); errors: [`ApplyDiskBackupError`](super::errors::ApplyDiskBackupError).
     pub fn apply_disk_backup(
         &self,
@@ -776,11 +784,27 @@ impl Client {
     }
     /// Apply snapshot.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotId`](super::types::ApplySnapshotRequest::snapshot_id), [`DiskId`](super::types::ApplySnapshotRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`ApplySnapshotError`](super::errors::ApplySnapshotError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ApplySnapshot>
+    ///
     /// Wire action `ApplySnapshot`, version 2017-03-12. Request: [`ApplySnapshotRequest`](super::types::ApplySnapshotRequest); response: [`ApplySnapshotResponse`](super::types::ApplySnapshotResponse); errors: [`ApplySnapshotError`](super::errors::ApplySnapshotError).
     pub fn apply_snapshot(&self) -> super::Call<super::types::ApplySnapshotRequest> {
         self.call(super::types::ApplySnapshotRequest::default())
     }
     /// Apply snapshot group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotGroupId`](super::types::ApplySnapshotGroupRequest::snapshot_group_id), [`ApplyDisks`](super::types::ApplySnapshotGroupRequest::apply_disks).
+    /// - Errors: the service's codes and the common ones ([`ApplySnapshotGroupError`](super::errors::ApplySnapshotGroupError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ApplySnapshotGroup>
     ///
     /// Wire action `ApplySnapshotGroup`, version 2017-03-12. Request: [`ApplySnapshotGroupRequest`](super::types::ApplySnapshotGroupRequest); response: [`ApplySnapshotGroupResponse`](super::types::ApplySnapshotGroupResponse); errors: [`ApplySnapshotGroupError`](super::errors::ApplySnapshotGroupError).
     pub fn apply_snapshot_group(
@@ -790,11 +814,27 @@ impl Client {
     }
     /// Attach disks.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::AttachDisksRequest::instance_id), [`DiskIds`](super::types::AttachDisksRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`AttachDisksError`](super::errors::AttachDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=AttachDisks>
+    ///
     /// Wire action `AttachDisks`, version 2017-03-12. Request: [`AttachDisksRequest`](super::types::AttachDisksRequest); response: [`AttachDisksResponse`](super::types::AttachDisksResponse); errors: [`AttachDisksError`](super::errors::AttachDisksError).
     pub fn attach_disks(&self) -> super::Call<super::types::AttachDisksRequest> {
         self.call(super::types::AttachDisksRequest::default())
     }
     /// Attach remote disks.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::AttachRemoteDisksRequest::instance_id), [`RemoteDiskIds`](super::types::AttachRemoteDisksRequest::remote_disk_ids).
+    /// - Errors: the service's codes and the common ones ([`AttachRemoteDisksError`](super::errors::AttachRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=AttachRemoteDisks>
     ///
     /// Wire action `AttachRemoteDisks`, version 2017-03-12. Request: [`AttachRemoteDisksRequest`](super::types::AttachRemoteDisksRequest); response: [`AttachRemoteDisksResponse`](super::types::AttachRemoteDisksResponse); errors: [`AttachRemoteDisksError`](super::errors::AttachRemoteDisksError).
     pub fn attach_remote_disks(
@@ -804,6 +844,14 @@ impl Client {
     }
     /// Bind auto snapshot policy.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AutoSnapshotPolicyId`](super::types::BindAutoSnapshotPolicyRequest::auto_snapshot_policy_id).
+    /// - Errors: the service's codes and the common ones ([`BindAutoSnapshotPolicyError`](super::errors::BindAutoSnapshotPolicyError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=BindAutoSnapshotPolicy>
+    ///
     /// Wire action `BindAutoSnapshotPolicy`, version 2017-03-12. Request: [`BindAutoSnapshotPolicyRequest`](super::types::BindAutoSnapshotPolicyRequest); response: [`BindAutoSnapshotPolicyResponse`](super::types::BindAutoSnapshotPolicyResponse); errors: [`BindAutoSnapshotPolicyError`](super::errors::BindAutoSnapshotPolicyError).
     pub fn bind_auto_snapshot_policy(
         &self,
@@ -811,6 +859,14 @@ impl Client {
         self.call(super::types::BindAutoSnapshotPolicyRequest::default())
     }
     /// Copy auto snapshot policy cross account.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AutoSnapshotPolicyIds`](super::types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids), [`TargetAccountUin`](super::types::CopyAutoSnapshotPolicyCrossAccountRequest::target_account_uin).
+    /// - Errors: the service's codes and the common ones ([`CopyAutoSnapshotPolicyCrossAccountError`](super::errors::CopyAutoSnapshotPolicyCrossAccountError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CopyAutoSnapshotPolicyCrossAccount>
     ///
     /// Wire action `CopyAutoSnapshotPolicyCrossAccount`, version 2017-03-12. Request: [`CopyAutoSnapshotPolicyCrossAccountRequest`](super::types::CopyAutoSnapshotPolicyCrossAccountRequest); response: [`CopyAutoSnapshotPolicyCrossAccountResponse`](super::types::CopyAutoSnapshotPolicyCrossAccountResponse); errors: [`CopyAutoSnapshotPolicyCrossAccountError`](super::errors::CopyAutoSnapshotPolicyCrossAccountError).
     pub fn copy_auto_snapshot_policy_cross_account(
@@ -820,6 +876,14 @@ impl Client {
     }
     /// Copy snapshot cross regions.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DestinationRegions`](super::types::CopySnapshotCrossRegionsRequest::destination_regions).
+    /// - Errors: the service's codes and the common ones ([`CopySnapshotCrossRegionsError`](super::errors::CopySnapshotCrossRegionsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CopySnapshotCrossRegions>
+    ///
     /// Wire action `CopySnapshotCrossRegions`, version 2017-03-12. Request: [`CopySnapshotCrossRegionsRequest`](super::types::CopySnapshotCrossRegionsRequest); response: [`CopySnapshotCrossRegionsResponse`](super::types::CopySnapshotCrossRegionsResponse); errors: [`CopySnapshotCrossRegionsError`](super::errors::CopySnapshotCrossRegionsError).
     pub fn copy_snapshot_cross_regions(
         &self,
@@ -827,6 +891,14 @@ impl Client {
         self.call(super::types::CopySnapshotCrossRegionsRequest::default())
     }
     /// Create auto snapshot policy.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Policy`](super::types::CreateAutoSnapshotPolicyRequest::policy).
+    /// - Errors: the service's codes and the common ones ([`CreateAutoSnapshotPolicyError`](super::errors::CreateAutoSnapshotPolicyError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateAutoSnapshotPolicy>
     ///
     /// Wire action `CreateAutoSnapshotPolicy`, version 2017-03-12. Request: [`CreateAutoSnapshotPolicyRequest`](super::types::CreateAutoSnapshotPolicyRequest); response: [`CreateAutoSnapshotPolicyResponse`](super::types::CreateAutoSnapshotPolicyResponse); errors: [`CreateAutoSnapshotPolicyError`](super::errors::CreateAutoSnapshotPolicyError).
     pub fn create_auto_snapshot_policy(
@@ -836,6 +908,14 @@ impl Client {
     }
     /// Create disk backup.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskId`](super::types::CreateDiskBackupRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`CreateDiskBackupError`](super::errors::CreateDiskBackupError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateDiskBackup>
+    ///
     /// Wire action `CreateDiskBackup`, version 2017-03-12. Request: [`CreateDiskBackupRequest`](super::types::CreateDiskBackupRequest); response: [`CreateDiskBackupResponse`](super::types::CreateDiskBackupResponse); errors: [`CreateDiskBackupError`](super::errors::CreateDiskBackupError).
     pub fn create_disk_backup(
         &self,
@@ -844,11 +924,27 @@ impl Client {
     }
     /// Create disks.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateDisksRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Placement`](super::types::CreateDisksRequest::placement), [`DiskChargeType`](super::types::CreateDisksRequest::disk_charge_type), [`DiskType`](super::types::CreateDisksRequest::disk_type).
+    /// - Errors: the service's codes and the common ones ([`CreateDisksError`](super::errors::CreateDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateDisks>
+    ///
     /// Wire action `CreateDisks`, version 2017-03-12. Request: [`CreateDisksRequest`](super::types::CreateDisksRequest); response: [`CreateDisksResponse`](super::types::CreateDisksResponse); errors: [`CreateDisksError`](super::errors::CreateDisksError).
     pub fn create_disks(&self) -> super::Call<super::types::CreateDisksRequest> {
         self.call(super::types::CreateDisksRequest::default())
     }
     /// Create remote disks.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskChargeType`](super::types::CreateRemoteDisksRequest::disk_charge_type), [`DiskSize`](super::types::CreateRemoteDisksRequest::disk_size), [`InstanceId`](super::types::CreateRemoteDisksRequest::instance_id), [`Placement`](super::types::CreateRemoteDisksRequest::placement).
+    /// - Errors: the service's codes and the common ones ([`CreateRemoteDisksError`](super::errors::CreateRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateRemoteDisks>
     ///
     /// Wire action `CreateRemoteDisks`, version 2017-03-12. Request: [`CreateRemoteDisksRequest`](super::types::CreateRemoteDisksRequest); response: [`CreateRemoteDisksResponse`](super::types::CreateRemoteDisksResponse); errors: [`CreateRemoteDisksError`](super::errors::CreateRemoteDisksError).
     pub fn create_remote_disks(
@@ -858,11 +954,27 @@ impl Client {
     }
     /// Create snapshot.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateSnapshotError`](super::errors::CreateSnapshotError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateSnapshot>
+    ///
     /// Wire action `CreateSnapshot`, version 2017-03-12. Request: [`CreateSnapshotRequest`](super::types::CreateSnapshotRequest); response: [`CreateSnapshotResponse`](super::types::CreateSnapshotResponse); errors: [`CreateSnapshotError`](super::errors::CreateSnapshotError).
     pub fn create_snapshot(&self) -> super::Call<super::types::CreateSnapshotRequest> {
         self.call(super::types::CreateSnapshotRequest::default())
     }
     /// Create snapshot group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::CreateSnapshotGroupRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`CreateSnapshotGroupError`](super::errors::CreateSnapshotGroupError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateSnapshotGroup>
     ///
     /// Wire action `CreateSnapshotGroup`, version 2017-03-12. Request: [`CreateSnapshotGroupRequest`](super::types::CreateSnapshotGroupRequest); response: [`CreateSnapshotGroupResponse`](super::types::CreateSnapshotGroupResponse); errors: [`CreateSnapshotGroupError`](super::errors::CreateSnapshotGroupError).
     pub fn create_snapshot_group(
@@ -872,6 +984,14 @@ impl Client {
     }
     /// Delete auto snapshot policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AutoSnapshotPolicyIds`](super::types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteAutoSnapshotPoliciesError`](super::errors::DeleteAutoSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteAutoSnapshotPolicies>
+    ///
     /// Wire action `DeleteAutoSnapshotPolicies`, version 2017-03-12. Request: [`DeleteAutoSnapshotPoliciesRequest`](super::types::DeleteAutoSnapshotPoliciesRequest); response: [`DeleteAutoSnapshotPoliciesResponse`](super::types::DeleteAutoSnapshotPoliciesResponse); errors: [`DeleteAutoSnapshotPoliciesError`](super::errors::DeleteAutoSnapshotPoliciesError).
     pub fn delete_auto_snapshot_policies(
         &self,
@@ -879,6 +999,14 @@ impl Client {
         self.call(super::types::DeleteAutoSnapshotPoliciesRequest::default())
     }
     /// Delete disk backups.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskBackupIds`](super::types::DeleteDiskBackupsRequest::disk_backup_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteDiskBackupsError`](super::errors::DeleteDiskBackupsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteDiskBackups>
     ///
     /// Wire action `DeleteDiskBackups`, version 2017-03-12. Request: [`DeleteDiskBackupsRequest`](super::types::DeleteDiskBackupsRequest); response: [`DeleteDiskBackupsResponse`](super::types::DeleteDiskBackupsResponse); errors: [`DeleteDiskBackupsError`](super::errors::DeleteDiskBackupsError).
     pub fn delete_disk_backups(
@@ -888,6 +1016,14 @@ impl Client {
     }
     /// Delete snapshot group.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DeleteSnapshotGroupError`](super::errors::DeleteSnapshotGroupError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteSnapshotGroup>
+    ///
     /// Wire action `DeleteSnapshotGroup`, version 2017-03-12. Request: [`DeleteSnapshotGroupRequest`](super::types::DeleteSnapshotGroupRequest); response: [`DeleteSnapshotGroupResponse`](super::types::DeleteSnapshotGroupResponse); errors: [`DeleteSnapshotGroupError`](super::errors::DeleteSnapshotGroupError).
     pub fn delete_snapshot_group(
         &self,
@@ -896,13 +1032,28 @@ impl Client {
     }
     /// Delete snapshots.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotIds`](super::types::DeleteSnapshotsRequest::snapshot_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteSnapshotsError`](super::errors::DeleteSnapshotsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteSnapshots>
+    ///
     /// Wire action `DeleteSnapshots`, version 2017-03-12. Request: [`DeleteSnapshotsRequest`](super::types::DeleteSnapshotsRequest); response: [`DeleteSnapshotsResponse`](super::types::DeleteSnapshotsResponse); errors: [`DeleteSnapshotsError`](super::errors::DeleteSnapshotsError).
     pub fn delete_snapshots(&self) -> super::Call<super::types::DeleteSnapshotsRequest> {
         self.call(super::types::DeleteSnapshotsRequest::default())
     }
     /// Describe auto snapshot policies.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`AutoSnapshotPolicySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AutoSnapshotPolicySet`, the service's page size unless [`Limit`](super::types::DescribeAutoSnapshotPoliciesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAutoSnapshotPoliciesError`](super::errors::DescribeAutoSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeAutoSnapshotPolicies>
     ///
     /// Wire action `DescribeAutoSnapshotPolicies`, version 2017-03-12. Request: [`DescribeAutoSnapshotPoliciesRequest`](super::types::DescribeAutoSnapshotPoliciesRequest); response: [`DescribeAutoSnapshotPoliciesResponse`](super::types::DescribeAutoSnapshotPoliciesResponse); errors: [`DescribeAutoSnapshotPoliciesError`](super::errors::DescribeAutoSnapshotPoliciesError).
     pub fn describe_auto_snapshot_policies(
@@ -912,6 +1063,14 @@ impl Client {
     }
     /// Describe dedicated cluster disk statistics.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DedicatedClusterId`](super::types::DescribeDedicatedClusterDiskStatisticsRequest::dedicated_cluster_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeDedicatedClusterDiskStatisticsError`](super::errors::DescribeDedicatedClusterDiskStatisticsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDedicatedClusterDiskStatistics>
+    ///
     /// Wire action `DescribeDedicatedClusterDiskStatistics`, version 2017-03-12. Request: [`DescribeDedicatedClusterDiskStatisticsRequest`](super::types::DescribeDedicatedClusterDiskStatisticsRequest); response: [`DescribeDedicatedClusterDiskStatisticsResponse`](super::types::DescribeDedicatedClusterDiskStatisticsResponse); errors: [`DescribeDedicatedClusterDiskStatisticsError`](super::errors::DescribeDedicatedClusterDiskStatisticsError).
     pub fn describe_dedicated_cluster_disk_statistics(
         &self,
@@ -919,6 +1078,14 @@ impl Client {
         self.call(super::types::DescribeDedicatedClusterDiskStatisticsRequest::default())
     }
     /// Describe disk associated auto snapshot policy.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskId`](super::types::DescribeDiskAssociatedAutoSnapshotPolicyRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeDiskAssociatedAutoSnapshotPolicyError`](super::errors::DescribeDiskAssociatedAutoSnapshotPolicyError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskAssociatedAutoSnapshotPolicy>
     ///
     /// Wire action `DescribeDiskAssociatedAutoSnapshotPolicy`, version 2017-03-12. Request: [`DescribeDiskAssociatedAutoSnapshotPolicyRequest`](super::types::DescribeDiskAssociatedAutoSnapshotPolicyRequest); response: [`DescribeDiskAssociatedAutoSnapshotPolicyResponse`](super::types::DescribeDiskAssociatedAutoSnapshotPolicyResponse); errors: [`DescribeDiskAssociatedAutoSnapshotPolicyError`](super::errors::DescribeDiskAssociatedAutoSnapshotPolicyError).
     pub fn describe_disk_associated_auto_snapshot_policy(
@@ -930,7 +1097,14 @@ impl Client {
     }
     /// Describe disk backups.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`DiskBackupSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `DiskBackupSet`, the service's page size unless [`Limit`](super::types::DescribeDiskBackupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeDiskBackupsError`](super::errors::DescribeDiskBackupsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskBackups>
     ///
     /// Wire action `DescribeDiskBackups`, version 2017-03-12. Request: [`DescribeDiskBackupsRequest`](super::types::DescribeDiskBackupsRequest); response: [`DescribeDiskBackupsResponse`](super::types::DescribeDiskBackupsResponse); errors: [`DescribeDiskBackupsError`](super::errors::DescribeDiskBackupsError).
     pub fn describe_disk_backups(
@@ -940,6 +1114,14 @@ impl Client {
     }
     /// Describe disk config quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InquiryType`](super::types::DescribeDiskConfigQuotaRequest::inquiry_type).
+    /// - Errors: the service's codes and the common ones ([`DescribeDiskConfigQuotaError`](super::errors::DescribeDiskConfigQuotaError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskConfigQuota>
+    ///
     /// Wire action `DescribeDiskConfigQuota`, version 2017-03-12. Request: [`DescribeDiskConfigQuotaRequest`](super::types::DescribeDiskConfigQuotaRequest); response: [`DescribeDiskConfigQuotaResponse`](super::types::DescribeDiskConfigQuotaResponse); errors: [`DescribeDiskConfigQuotaError`](super::errors::DescribeDiskConfigQuotaError).
     pub fn describe_disk_config_quota(
         &self,
@@ -947,6 +1129,14 @@ impl Client {
         self.call(super::types::DescribeDiskConfigQuotaRequest::default())
     }
     /// Describe disk storage pool.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeDiskStoragePoolError`](super::errors::DescribeDiskStoragePoolError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskStoragePool>
     ///
     /// Wire action `DescribeDiskStoragePool`, version 2017-03-12. Request: [`DescribeDiskStoragePoolRequest`](super::types::DescribeDiskStoragePoolRequest); response: [`DescribeDiskStoragePoolResponse`](super::types::DescribeDiskStoragePoolResponse); errors: [`DescribeDiskStoragePoolError`](super::errors::DescribeDiskStoragePoolError).
     pub fn describe_disk_storage_pool(
@@ -956,13 +1146,28 @@ impl Client {
     }
     /// Describe disks.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`DiskSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `DiskSet`, the service's page size unless [`Limit`](super::types::DescribeDisksRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeDisksError`](super::errors::DescribeDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDisks>
     ///
     /// Wire action `DescribeDisks`, version 2017-03-12. Request: [`DescribeDisksRequest`](super::types::DescribeDisksRequest); response: [`DescribeDisksResponse`](super::types::DescribeDisksResponse); errors: [`DescribeDisksError`](super::errors::DescribeDisksError).
     pub fn describe_disks(&self) -> super::Call<super::types::DescribeDisksRequest> {
         self.call(super::types::DescribeDisksRequest::default())
     }
     /// Describe instances disk num.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::DescribeInstancesDiskNumRequest::instance_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeInstancesDiskNumError`](super::errors::DescribeInstancesDiskNumError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeInstancesDiskNum>
     ///
     /// Wire action `DescribeInstancesDiskNum`, version 2017-03-12. Request: [`DescribeInstancesDiskNumRequest`](super::types::DescribeInstancesDiskNumRequest); response: [`DescribeInstancesDiskNumResponse`](super::types::DescribeInstancesDiskNumResponse); errors: [`DescribeInstancesDiskNumError`](super::errors::DescribeInstancesDiskNumError).
     pub fn describe_instances_disk_num(
@@ -972,6 +1177,14 @@ impl Client {
     }
     /// Describe remote disk config quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRemoteDiskConfigQuotaError`](super::errors::DescribeRemoteDiskConfigQuotaError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeRemoteDiskConfigQuota>
+    ///
     /// Wire action `DescribeRemoteDiskConfigQuota`, version 2017-03-12. Request: [`DescribeRemoteDiskConfigQuotaRequest`](super::types::DescribeRemoteDiskConfigQuotaRequest); response: [`DescribeRemoteDiskConfigQuotaResponse`](super::types::DescribeRemoteDiskConfigQuotaResponse); errors: [`DescribeRemoteDiskConfigQuotaError`](super::errors::DescribeRemoteDiskConfigQuotaError).
     pub fn describe_remote_disk_config_quota(
         &self,
@@ -979,6 +1192,14 @@ impl Client {
         self.call(super::types::DescribeRemoteDiskConfigQuotaRequest::default())
     }
     /// Describe remote disks.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRemoteDisksError`](super::errors::DescribeRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeRemoteDisks>
     ///
     /// Wire action `DescribeRemoteDisks`, version 2017-03-12. Request: [`DescribeRemoteDisksRequest`](super::types::DescribeRemoteDisksRequest); response: [`DescribeRemoteDisksResponse`](super::types::DescribeRemoteDisksResponse); errors: [`DescribeRemoteDisksError`](super::errors::DescribeRemoteDisksError).
     pub fn describe_remote_disks(
@@ -988,6 +1209,14 @@ impl Client {
     }
     /// Describe remote disks denied actions.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`RemoteDiskIds`](super::types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeRemoteDisksDeniedActionsError`](super::errors::DescribeRemoteDisksDeniedActionsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeRemoteDisksDeniedActions>
+    ///
     /// Wire action `DescribeRemoteDisksDeniedActions`, version 2017-03-12. Request: [`DescribeRemoteDisksDeniedActionsRequest`](super::types::DescribeRemoteDisksDeniedActionsRequest); response: [`DescribeRemoteDisksDeniedActionsResponse`](super::types::DescribeRemoteDisksDeniedActionsResponse); errors: [`DescribeRemoteDisksDeniedActionsError`](super::errors::DescribeRemoteDisksDeniedActionsError).
     pub fn describe_remote_disks_denied_actions(
         &self,
@@ -996,7 +1225,14 @@ impl Client {
     }
     /// Describe snapshot groups.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SnapshotGroupSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SnapshotGroupSet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotGroupsError`](super::errors::DescribeSnapshotGroupsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshotGroups>
     ///
     /// Wire action `DescribeSnapshotGroups`, version 2017-03-12. Request: [`DescribeSnapshotGroupsRequest`](super::types::DescribeSnapshotGroupsRequest); response: [`DescribeSnapshotGroupsResponse`](super::types::DescribeSnapshotGroupsResponse); errors: [`DescribeSnapshotGroupsError`](super::errors::DescribeSnapshotGroupsError).
     pub fn describe_snapshot_groups(
@@ -1006,6 +1242,14 @@ impl Client {
     }
     /// Describe snapshot overview.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotOverviewError`](super::errors::DescribeSnapshotOverviewError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshotOverview>
+    ///
     /// Wire action `DescribeSnapshotOverview`, version 2017-03-12. Request: [`DescribeSnapshotOverviewRequest`](super::types::DescribeSnapshotOverviewRequest); response: [`DescribeSnapshotOverviewResponse`](super::types::DescribeSnapshotOverviewResponse); errors: [`DescribeSnapshotOverviewError`](super::errors::DescribeSnapshotOverviewError).
     pub fn describe_snapshot_overview(
         &self,
@@ -1013,6 +1257,14 @@ impl Client {
         self.call(super::types::DescribeSnapshotOverviewRequest::default())
     }
     /// Describe snapshot share permission.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SnapshotId`](super::types::DescribeSnapshotSharePermissionRequest::snapshot_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotSharePermissionError`](super::errors::DescribeSnapshotSharePermissionError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshotSharePermission>
     ///
     /// Wire action `DescribeSnapshotSharePermission`, version 2017-03-12. Request: [`DescribeSnapshotSharePermissionRequest`](super::types::DescribeSnapshotSharePermissionRequest); response: [`DescribeSnapshotSharePermissionResponse`](super::types::DescribeSnapshotSharePermissionResponse); errors: [`DescribeSnapshotSharePermissionError`](super::errors::DescribeSnapshotSharePermissionError).
     pub fn describe_snapshot_share_permission(
@@ -1022,7 +1274,14 @@ impl Client {
     }
     /// Describe snapshots.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SnapshotSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SnapshotSet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotsError`](super::errors::DescribeSnapshotsError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshots>
     ///
     /// Wire action `DescribeSnapshots`, version 2017-03-12. Request: [`DescribeSnapshotsRequest`](super::types::DescribeSnapshotsRequest); response: [`DescribeSnapshotsResponse`](super::types::DescribeSnapshotsResponse); errors: [`DescribeSnapshotsError`](super::errors::DescribeSnapshotsError).
     pub fn describe_snapshots(
@@ -1032,11 +1291,27 @@ impl Client {
     }
     /// Detach disks.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::DetachDisksRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`DetachDisksError`](super::errors::DetachDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DetachDisks>
+    ///
     /// Wire action `DetachDisks`, version 2017-03-12. Request: [`DetachDisksRequest`](super::types::DetachDisksRequest); response: [`DetachDisksResponse`](super::types::DetachDisksResponse); errors: [`DetachDisksError`](super::errors::DetachDisksError).
     pub fn detach_disks(&self) -> super::Call<super::types::DetachDisksRequest> {
         self.call(super::types::DetachDisksRequest::default())
     }
     /// Detach remote disks.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::DetachRemoteDisksRequest::instance_id), [`RemoteDiskIds`](super::types::DetachRemoteDisksRequest::remote_disk_ids).
+    /// - Errors: the service's codes and the common ones ([`DetachRemoteDisksError`](super::errors::DetachRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DetachRemoteDisks>
     ///
     /// Wire action `DetachRemoteDisks`, version 2017-03-12. Request: [`DetachRemoteDisksRequest`](super::types::DetachRemoteDisksRequest); response: [`DetachRemoteDisksResponse`](super::types::DetachRemoteDisksResponse); errors: [`DetachRemoteDisksError`](super::errors::DetachRemoteDisksError).
     pub fn detach_remote_disks(
@@ -1046,6 +1321,14 @@ impl Client {
     }
     /// Get snap overview.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`GetSnapOverviewError`](super::errors::GetSnapOverviewError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=GetSnapOverview>
+    ///
     /// Wire action `GetSnapOverview`, version 2017-03-12. Request: [`GetSnapOverviewRequest`](super::types::GetSnapOverviewRequest); response: [`GetSnapOverviewResponse`](super::types::GetSnapOverviewResponse); errors: [`GetSnapOverviewError`](super::errors::GetSnapOverviewError).
     pub fn get_snap_overview(
         &self,
@@ -1054,11 +1337,27 @@ impl Client {
     }
     /// Initialize disks.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::InitializeDisksRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`InitializeDisksError`](super::errors::InitializeDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InitializeDisks>
+    ///
     /// Wire action `InitializeDisks`, version 2017-03-12. Request: [`InitializeDisksRequest`](super::types::InitializeDisksRequest); response: [`InitializeDisksResponse`](super::types::InitializeDisksResponse); errors: [`InitializeDisksError`](super::errors::InitializeDisksError).
     pub fn initialize_disks(&self) -> super::Call<super::types::InitializeDisksRequest> {
         self.call(super::types::InitializeDisksRequest::default())
     }
     /// Inquire price create remote disks.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskChargeType`](super::types::InquirePriceCreateRemoteDisksRequest::disk_charge_type), [`DiskSize`](super::types::InquirePriceCreateRemoteDisksRequest::disk_size).
+    /// - Errors: the service's codes and the common ones ([`InquirePriceCreateRemoteDisksError`](super::errors::InquirePriceCreateRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceCreateRemoteDisks>
     ///
     /// Wire action `InquirePriceCreateRemoteDisks`, version 2017-03-12. Request: [`InquirePriceCreateRemoteDisksRequest`](super::types::InquirePriceCreateRemoteDisksRequest); response: [`InquirePriceCreateRemoteDisksResponse`](super::types::InquirePriceCreateRemoteDisksResponse); errors: [`InquirePriceCreateRemoteDisksError`](super::errors::InquirePriceCreateRemoteDisksError).
     pub fn inquire_price_create_remote_disks(
@@ -1068,6 +1367,14 @@ impl Client {
     }
     /// Inquire price modify disk backup quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskId`](super::types::InquirePriceModifyDiskBackupQuotaRequest::disk_id), [`DiskBackupQuota`](super::types::InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota).
+    /// - Errors: the service's codes and the common ones ([`InquirePriceModifyDiskBackupQuotaError`](super::errors::InquirePriceModifyDiskBackupQuotaError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceModifyDiskBackupQuota>
+    ///
     /// Wire action `InquirePriceModifyDiskBackupQuota`, version 2017-03-12. Request: [`InquirePriceModifyDiskBackupQuotaRequest`](super::types::InquirePriceModifyDiskBackupQuotaRequest); response: [`InquirePriceModifyDiskBackupQuotaResponse`](super::types::InquirePriceModifyDiskBackupQuotaResponse); errors: [`InquirePriceModifyDiskBackupQuotaError`](super::errors::InquirePriceModifyDiskBackupQuotaError).
     pub fn inquire_price_modify_disk_backup_quota(
         &self,
@@ -1075,6 +1382,14 @@ impl Client {
         self.call(super::types::InquirePriceModifyDiskBackupQuotaRequest::default())
     }
     /// Inquire price modify disk extra performance.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ThroughputPerformance`](super::types::InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance), [`DiskId`](super::types::InquirePriceModifyDiskExtraPerformanceRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`InquirePriceModifyDiskExtraPerformanceError`](super::errors::InquirePriceModifyDiskExtraPerformanceError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceModifyDiskExtraPerformance>
     ///
     /// Wire action `InquirePriceModifyDiskExtraPerformance`, version 2017-03-12. Request: [`InquirePriceModifyDiskExtraPerformanceRequest`](super::types::InquirePriceModifyDiskExtraPerformanceRequest); response: [`InquirePriceModifyDiskExtraPerformanceResponse`](super::types::InquirePriceModifyDiskExtraPerformanceResponse); errors: [`InquirePriceModifyDiskExtraPerformanceError`](super::errors::InquirePriceModifyDiskExtraPerformanceError).
     pub fn inquire_price_modify_disk_extra_performance(
@@ -1084,6 +1399,14 @@ impl Client {
     }
     /// Inquire price renew remote disks.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskChargePrepaidSet`](super::types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set), [`RemoteDiskIds`](super::types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids).
+    /// - Errors: the service's codes and the common ones ([`InquirePriceRenewRemoteDisksError`](super::errors::InquirePriceRenewRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceRenewRemoteDisks>
+    ///
     /// Wire action `InquirePriceRenewRemoteDisks`, version 2017-03-12. Request: [`InquirePriceRenewRemoteDisksRequest`](super::types::InquirePriceRenewRemoteDisksRequest); response: [`InquirePriceRenewRemoteDisksResponse`](super::types::InquirePriceRenewRemoteDisksResponse); errors: [`InquirePriceRenewRemoteDisksError`](super::errors::InquirePriceRenewRemoteDisksError).
     pub fn inquire_price_renew_remote_disks(
         &self,
@@ -1091,6 +1414,14 @@ impl Client {
         self.call(super::types::InquirePriceRenewRemoteDisksRequest::default())
     }
     /// Inquiry price create disks.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskChargeType`](super::types::InquiryPriceCreateDisksRequest::disk_charge_type), [`DiskType`](super::types::InquiryPriceCreateDisksRequest::disk_type), [`DiskSize`](super::types::InquiryPriceCreateDisksRequest::disk_size).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceCreateDisksError`](super::errors::InquiryPriceCreateDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquiryPriceCreateDisks>
     ///
     /// Wire action `InquiryPriceCreateDisks`, version 2017-03-12. Request: [`InquiryPriceCreateDisksRequest`](super::types::InquiryPriceCreateDisksRequest); response: [`InquiryPriceCreateDisksResponse`](super::types::InquiryPriceCreateDisksResponse); errors: [`InquiryPriceCreateDisksError`](super::errors::InquiryPriceCreateDisksError).
     pub fn inquiry_price_create_disks(
@@ -1100,6 +1431,14 @@ impl Client {
     }
     /// Inquiry price renew disks.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskIds`](super::types::InquiryPriceRenewDisksRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceRenewDisksError`](super::errors::InquiryPriceRenewDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquiryPriceRenewDisks>
+    ///
     /// Wire action `InquiryPriceRenewDisks`, version 2017-03-12. Request: [`InquiryPriceRenewDisksRequest`](super::types::InquiryPriceRenewDisksRequest); response: [`InquiryPriceRenewDisksResponse`](super::types::InquiryPriceRenewDisksResponse); errors: [`InquiryPriceRenewDisksError`](super::errors::InquiryPriceRenewDisksError).
     pub fn inquiry_price_renew_disks(
         &self,
@@ -1107,6 +1446,14 @@ impl Client {
         self.call(super::types::InquiryPriceRenewDisksRequest::default())
     }
     /// Inquiry price resize disk.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`DiskSize`](super::types::InquiryPriceResizeDiskRequest::disk_size).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceResizeDiskError`](super::errors::InquiryPriceResizeDiskError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquiryPriceResizeDisk>
     ///
     /// Wire action `InquiryPriceResizeDisk`, version 2017-03-12. Request: [`InquiryPriceResizeDiskRequest`](super::types::InquiryPriceResizeDiskRequest); response: [`InquiryPriceResizeDiskResponse`](super::types::InquiryPriceResizeDiskResponse); errors: [`InquiryPriceResizeDiskError`](super::errors::InquiryPriceResizeDiskError).
     pub fn inquiry_price_resize_disk(
@@ -1116,6 +1463,14 @@ impl Client {
     }
     /// Modify auto snapshot policy attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AutoSnapshotPolicyId`](super::types::ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyAutoSnapshotPolicyAttributeError`](super::errors::ModifyAutoSnapshotPolicyAttributeError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyAutoSnapshotPolicyAttribute>
+    ///
     /// Wire action `ModifyAutoSnapshotPolicyAttribute`, version 2017-03-12. Request: [`ModifyAutoSnapshotPolicyAttributeRequest`](super::types::ModifyAutoSnapshotPolicyAttributeRequest); response: [`ModifyAutoSnapshotPolicyAttributeResponse`](super::types::ModifyAutoSnapshotPolicyAttributeResponse); errors: [`ModifyAutoSnapshotPolicyAttributeError`](super::errors::ModifyAutoSnapshotPolicyAttributeError).
     pub fn modify_auto_snapshot_policy_attribute(
         &self,
@@ -1123,6 +1478,14 @@ impl Client {
         self.call(super::types::ModifyAutoSnapshotPolicyAttributeRequest::default())
     }
     /// Modify disk attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::ModifyDiskAttributesRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyDiskAttributesError`](super::errors::ModifyDiskAttributesError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDiskAttributes>
     ///
     /// Wire action `ModifyDiskAttributes`, version 2017-03-12. Request: [`ModifyDiskAttributesRequest`](super::types::ModifyDiskAttributesRequest); response: [`ModifyDiskAttributesResponse`](super::types::ModifyDiskAttributesResponse); errors: [`ModifyDiskAttributesError`](super::errors::ModifyDiskAttributesError).
     pub fn modify_disk_attributes(
@@ -1132,6 +1495,14 @@ impl Client {
     }
     /// Modify disk backup quota.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskId`](super::types::ModifyDiskBackupQuotaRequest::disk_id), [`DiskBackupQuota`](super::types::ModifyDiskBackupQuotaRequest::disk_backup_quota).
+    /// - Errors: the service's codes and the common ones ([`ModifyDiskBackupQuotaError`](super::errors::ModifyDiskBackupQuotaError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDiskBackupQuota>
+    ///
     /// Wire action `ModifyDiskBackupQuota`, version 2017-03-12. Request: [`ModifyDiskBackupQuotaRequest`](super::types::ModifyDiskBackupQuotaRequest); response: [`ModifyDiskBackupQuotaResponse`](super::types::ModifyDiskBackupQuotaResponse); errors: [`ModifyDiskBackupQuotaError`](super::errors::ModifyDiskBackupQuotaError).
     pub fn modify_disk_backup_quota(
         &self,
@@ -1139,6 +1510,14 @@ impl Client {
         self.call(super::types::ModifyDiskBackupQuotaRequest::default())
     }
     /// Modify disk extra performance.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ThroughputPerformance`](super::types::ModifyDiskExtraPerformanceRequest::throughput_performance), [`DiskId`](super::types::ModifyDiskExtraPerformanceRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyDiskExtraPerformanceError`](super::errors::ModifyDiskExtraPerformanceError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDiskExtraPerformance>
     ///
     /// Wire action `ModifyDiskExtraPerformance`, version 2017-03-12. Request: [`ModifyDiskExtraPerformanceRequest`](super::types::ModifyDiskExtraPerformanceRequest); response: [`ModifyDiskExtraPerformanceResponse`](super::types::ModifyDiskExtraPerformanceResponse); errors: [`ModifyDiskExtraPerformanceError`](super::errors::ModifyDiskExtraPerformanceError).
     pub fn modify_disk_extra_performance(
@@ -1148,6 +1527,14 @@ impl Client {
     }
     /// Modify disks charge type.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::ModifyDisksChargeTypeRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyDisksChargeTypeError`](super::errors::ModifyDisksChargeTypeError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDisksChargeType>
+    ///
     /// Wire action `ModifyDisksChargeType`, version 2017-03-12. Request: [`ModifyDisksChargeTypeRequest`](super::types::ModifyDisksChargeTypeRequest); response: [`ModifyDisksChargeTypeResponse`](super::types::ModifyDisksChargeTypeResponse); errors: [`ModifyDisksChargeTypeError`](super::errors::ModifyDisksChargeTypeError).
     pub fn modify_disks_charge_type(
         &self,
@@ -1155,6 +1542,14 @@ impl Client {
         self.call(super::types::ModifyDisksChargeTypeRequest::default())
     }
     /// Modify disks renew flag.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::ModifyDisksRenewFlagRequest::disk_ids), [`RenewFlag`](super::types::ModifyDisksRenewFlagRequest::renew_flag).
+    /// - Errors: the service's codes and the common ones ([`ModifyDisksRenewFlagError`](super::errors::ModifyDisksRenewFlagError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDisksRenewFlag>
     ///
     /// Wire action `ModifyDisksRenewFlag`, version 2017-03-12. Request: [`ModifyDisksRenewFlagRequest`](super::types::ModifyDisksRenewFlagRequest); response: [`ModifyDisksRenewFlagResponse`](super::types::ModifyDisksRenewFlagResponse); errors: [`ModifyDisksRenewFlagError`](super::errors::ModifyDisksRenewFlagError).
     pub fn modify_disks_renew_flag(
@@ -1164,6 +1559,14 @@ impl Client {
     }
     /// Modify remote disk attributes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RemoteDiskIds`](super::types::ModifyRemoteDiskAttributesRequest::remote_disk_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyRemoteDiskAttributesError`](super::errors::ModifyRemoteDiskAttributesError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyRemoteDiskAttributes>
+    ///
     /// Wire action `ModifyRemoteDiskAttributes`, version 2017-03-12. Request: [`ModifyRemoteDiskAttributesRequest`](super::types::ModifyRemoteDiskAttributesRequest); response: [`ModifyRemoteDiskAttributesResponse`](super::types::ModifyRemoteDiskAttributesResponse); errors: [`ModifyRemoteDiskAttributesError`](super::errors::ModifyRemoteDiskAttributesError).
     pub fn modify_remote_disk_attributes(
         &self,
@@ -1171,6 +1574,14 @@ impl Client {
         self.call(super::types::ModifyRemoteDiskAttributesRequest::default())
     }
     /// Modify snapshot attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotId`](super::types::ModifySnapshotAttributeRequest::snapshot_id).
+    /// - Errors: the service's codes and the common ones ([`ModifySnapshotAttributeError`](super::errors::ModifySnapshotAttributeError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifySnapshotAttribute>
     ///
     /// Wire action `ModifySnapshotAttribute`, version 2017-03-12. Request: [`ModifySnapshotAttributeRequest`](super::types::ModifySnapshotAttributeRequest); response: [`ModifySnapshotAttributeResponse`](super::types::ModifySnapshotAttributeResponse); errors: [`ModifySnapshotAttributeError`](super::errors::ModifySnapshotAttributeError).
     pub fn modify_snapshot_attribute(
@@ -1180,6 +1591,14 @@ impl Client {
     }
     /// Modify snapshots share permission.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotIds`](super::types::ModifySnapshotsSharePermissionRequest::snapshot_ids), [`AccountIds`](super::types::ModifySnapshotsSharePermissionRequest::account_ids), [`Permission`](super::types::ModifySnapshotsSharePermissionRequest::permission).
+    /// - Errors: the service's codes and the common ones ([`ModifySnapshotsSharePermissionError`](super::errors::ModifySnapshotsSharePermissionError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifySnapshotsSharePermission>
+    ///
     /// Wire action `ModifySnapshotsSharePermission`, version 2017-03-12. Request: [`ModifySnapshotsSharePermissionRequest`](super::types::ModifySnapshotsSharePermissionRequest); response: [`ModifySnapshotsSharePermissionResponse`](super::types::ModifySnapshotsSharePermissionResponse); errors: [`ModifySnapshotsSharePermissionError`](super::errors::ModifySnapshotsSharePermissionError).
     pub fn modify_snapshots_share_permission(
         &self,
@@ -1188,11 +1607,27 @@ impl Client {
     }
     /// Renew disk.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskChargePrepaid`](super::types::RenewDiskRequest::disk_charge_prepaid), [`DiskId`](super::types::RenewDiskRequest::disk_id).
+    /// - Errors: the service's codes and the common ones ([`RenewDiskError`](super::errors::RenewDiskError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=RenewDisk>
+    ///
     /// Wire action `RenewDisk`, version 2017-03-12. Request: [`RenewDiskRequest`](super::types::RenewDiskRequest); response: [`RenewDiskResponse`](super::types::RenewDiskResponse); errors: [`RenewDiskError`](super::errors::RenewDiskError).
     pub fn renew_disk(&self) -> super::Call<super::types::RenewDiskRequest> {
         self.call(super::types::RenewDiskRequest::default())
     }
     /// Renew remote disk.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskChargePrepaid`](super::types::RenewRemoteDiskRequest::disk_charge_prepaid), [`RemoteDiskId`](super::types::RenewRemoteDiskRequest::remote_disk_id).
+    /// - Errors: the service's codes and the common ones ([`RenewRemoteDiskError`](super::errors::RenewRemoteDiskError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=RenewRemoteDisk>
     ///
     /// Wire action `RenewRemoteDisk`, version 2017-03-12. Request: [`RenewRemoteDiskRequest`](super::types::RenewRemoteDiskRequest); response: [`RenewRemoteDiskResponse`](super::types::RenewRemoteDiskResponse); errors: [`RenewRemoteDiskError`](super::errors::RenewRemoteDiskError).
     pub fn renew_remote_disk(
@@ -1202,11 +1637,27 @@ impl Client {
     }
     /// Resize disk.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskSize`](super::types::ResizeDiskRequest::disk_size).
+    /// - Errors: the service's codes and the common ones ([`ResizeDiskError`](super::errors::ResizeDiskError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ResizeDisk>
+    ///
     /// Wire action `ResizeDisk`, version 2017-03-12. Request: [`ResizeDiskRequest`](super::types::ResizeDiskRequest); response: [`ResizeDiskResponse`](super::types::ResizeDiskResponse); errors: [`ResizeDiskError`](super::errors::ResizeDiskError).
     pub fn resize_disk(&self) -> super::Call<super::types::ResizeDiskRequest> {
         self.call(super::types::ResizeDiskRequest::default())
     }
     /// Switch parameter create remote disks.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Placement`](super::types::SwitchParameterCreateRemoteDisksRequest::placement).
+    /// - Errors: the service's codes and the common ones ([`SwitchParameterCreateRemoteDisksError`](super::errors::SwitchParameterCreateRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=SwitchParameterCreateRemoteDisks>
     ///
     /// Wire action `SwitchParameterCreateRemoteDisks`, version 2017-03-12. Request: [`SwitchParameterCreateRemoteDisksRequest`](super::types::SwitchParameterCreateRemoteDisksRequest); response: [`SwitchParameterCreateRemoteDisksResponse`](super::types::SwitchParameterCreateRemoteDisksResponse); errors: [`SwitchParameterCreateRemoteDisksError`](super::errors::SwitchParameterCreateRemoteDisksError).
     pub fn switch_parameter_create_remote_disks(
@@ -1216,6 +1667,14 @@ impl Client {
     }
     /// Switch parameter renew remote disks.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`SwitchParameterRenewRemoteDisksError`](super::errors::SwitchParameterRenewRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=SwitchParameterRenewRemoteDisks>
+    ///
     /// Wire action `SwitchParameterRenewRemoteDisks`, version 2017-03-12. Request: [`SwitchParameterRenewRemoteDisksRequest`](super::types::SwitchParameterRenewRemoteDisksRequest); response: [`SwitchParameterRenewRemoteDisksResponse`](super::types::SwitchParameterRenewRemoteDisksResponse); errors: [`SwitchParameterRenewRemoteDisksError`](super::errors::SwitchParameterRenewRemoteDisksError).
     pub fn switch_parameter_renew_remote_disks(
         &self,
@@ -1224,11 +1683,27 @@ impl Client {
     }
     /// Terminate disks.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DiskIds`](super::types::TerminateDisksRequest::disk_ids).
+    /// - Errors: the service's codes and the common ones ([`TerminateDisksError`](super::errors::TerminateDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=TerminateDisks>
+    ///
     /// Wire action `TerminateDisks`, version 2017-03-12. Request: [`TerminateDisksRequest`](super::types::TerminateDisksRequest); response: [`TerminateDisksResponse`](super::types::TerminateDisksResponse); errors: [`TerminateDisksError`](super::errors::TerminateDisksError).
     pub fn terminate_disks(&self) -> super::Call<super::types::TerminateDisksRequest> {
         self.call(super::types::TerminateDisksRequest::default())
     }
     /// Terminate remote disks.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RemoteDiskIds`](super::types::TerminateRemoteDisksRequest::remote_disk_ids).
+    /// - Errors: the service's codes and the common ones ([`TerminateRemoteDisksError`](super::errors::TerminateRemoteDisksError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=TerminateRemoteDisks>
     ///
     /// Wire action `TerminateRemoteDisks`, version 2017-03-12. Request: [`TerminateRemoteDisksRequest`](super::types::TerminateRemoteDisksRequest); response: [`TerminateRemoteDisksResponse`](super::types::TerminateRemoteDisksResponse); errors: [`TerminateRemoteDisksError`](super::errors::TerminateRemoteDisksError).
     pub fn terminate_remote_disks(
@@ -1237,6 +1712,14 @@ impl Client {
         self.call(super::types::TerminateRemoteDisksRequest::default())
     }
     /// Unbind auto snapshot policy.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AutoSnapshotPolicyId`](super::types::UnbindAutoSnapshotPolicyRequest::auto_snapshot_policy_id).
+    /// - Errors: the service's codes and the common ones ([`UnbindAutoSnapshotPolicyError`](super::errors::UnbindAutoSnapshotPolicyError)); none is documented for this action alone.
+    /// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=UnbindAutoSnapshotPolicy>
     ///
     /// Wire action `UnbindAutoSnapshotPolicy`, version 2017-03-12. Request: [`UnbindAutoSnapshotPolicyRequest`](super::types::UnbindAutoSnapshotPolicyRequest); response: [`UnbindAutoSnapshotPolicyResponse`](super::types::UnbindAutoSnapshotPolicyResponse); errors: [`UnbindAutoSnapshotPolicyError`](super::errors::UnbindAutoSnapshotPolicyError).
     pub fn unbind_auto_snapshot_policy(

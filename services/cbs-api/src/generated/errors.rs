@@ -29,9 +29,11 @@ impl ApplyDiskBackupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -93,9 +95,11 @@ impl ApplySnapshotError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -157,9 +161,11 @@ impl ApplySnapshotGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -221,9 +227,11 @@ impl AttachDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -285,9 +293,11 @@ impl AttachRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -349,9 +359,11 @@ impl BindAutoSnapshotPolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -413,9 +425,11 @@ impl CopyAutoSnapshotPolicyCrossAccountError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -477,9 +491,11 @@ impl CopySnapshotCrossRegionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -541,9 +557,11 @@ impl CreateAutoSnapshotPolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -605,9 +623,11 @@ impl CreateDiskBackupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -669,9 +689,11 @@ impl CreateDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -733,9 +755,11 @@ impl CreateRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -797,9 +821,11 @@ impl CreateSnapshotError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -861,9 +887,11 @@ impl CreateSnapshotGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -925,9 +953,11 @@ impl DeleteAutoSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -989,9 +1019,11 @@ impl DeleteDiskBackupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1053,9 +1085,11 @@ impl DeleteSnapshotGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1117,9 +1151,11 @@ impl DeleteSnapshotsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1181,9 +1217,11 @@ impl DescribeAutoSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1245,9 +1283,11 @@ impl DescribeDedicatedClusterDiskStatisticsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1309,9 +1349,11 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1374,9 +1416,11 @@ impl DescribeDiskBackupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1438,9 +1482,11 @@ impl DescribeDiskConfigQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1502,9 +1548,11 @@ impl DescribeDiskStoragePoolError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1566,9 +1614,11 @@ impl DescribeDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1630,9 +1680,11 @@ impl DescribeInstancesDiskNumError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1694,9 +1746,11 @@ impl DescribeRemoteDiskConfigQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1758,9 +1812,11 @@ impl DescribeRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1822,9 +1878,11 @@ impl DescribeRemoteDisksDeniedActionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1886,9 +1944,11 @@ impl DescribeSnapshotGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1950,9 +2010,11 @@ impl DescribeSnapshotOverviewError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2014,9 +2076,11 @@ impl DescribeSnapshotSharePermissionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2078,9 +2142,11 @@ impl DescribeSnapshotsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2142,9 +2208,11 @@ impl DetachDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2206,9 +2274,11 @@ impl DetachRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2270,9 +2340,11 @@ impl GetSnapOverviewError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2334,9 +2406,11 @@ impl InitializeDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2398,9 +2472,11 @@ impl InquirePriceCreateRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2462,9 +2538,11 @@ impl InquirePriceModifyDiskBackupQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2526,9 +2604,11 @@ impl InquirePriceModifyDiskExtraPerformanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2590,9 +2670,11 @@ impl InquirePriceRenewRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2654,9 +2736,11 @@ impl InquiryPriceCreateDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2718,9 +2802,11 @@ impl InquiryPriceRenewDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2782,9 +2868,11 @@ impl InquiryPriceResizeDiskError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2846,9 +2934,11 @@ impl ModifyAutoSnapshotPolicyAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2910,9 +3000,11 @@ impl ModifyDiskAttributesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2974,9 +3066,11 @@ impl ModifyDiskBackupQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3038,9 +3132,11 @@ impl ModifyDiskExtraPerformanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3102,9 +3198,11 @@ impl ModifyDisksChargeTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3166,9 +3264,11 @@ impl ModifyDisksRenewFlagError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3230,9 +3330,11 @@ impl ModifyRemoteDiskAttributesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3294,9 +3396,11 @@ impl ModifySnapshotAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3358,9 +3462,11 @@ impl ModifySnapshotsSharePermissionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3422,9 +3528,11 @@ impl RenewDiskError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3486,9 +3594,11 @@ impl RenewRemoteDiskError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3550,9 +3660,11 @@ impl ResizeDiskError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3614,9 +3726,11 @@ impl SwitchParameterCreateRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3678,9 +3792,11 @@ impl SwitchParameterRenewRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3742,9 +3858,11 @@ impl TerminateDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3806,9 +3924,11 @@ impl TerminateRemoteDisksError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3870,9 +3990,11 @@ impl UnbindAutoSnapshotPolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }

@@ -5,32 +5,40 @@
 #![allow(deprecated)]
 #![allow(clippy::doc_markdown, clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
-/// Wire object `AdvancedRetentionPolicy`.
+/// Wire object `AdvancedRetentionPolicy`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedRetentionPolicy {
-    /// Wire name `Days`; uint64; always present in responses. Example: `6`.
+    /// Wire name `Days`, uint64; always present in responses.
+    ///
+    /// - Example: `6`.
     #[serde(
         rename = "Days",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub days: u64,
-    /// Wire name `Weeks`; uint64; always present in responses. Example: `8`.
+    /// Wire name `Weeks`, uint64; always present in responses.
+    ///
+    /// - Example: `8`.
     #[serde(
         rename = "Weeks",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub weeks: u64,
-    /// Wire name `Months`; uint64; always present in responses. Example: `3`.
+    /// Wire name `Months`, uint64; always present in responses.
+    ///
+    /// - Example: `3`.
     #[serde(
         rename = "Months",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub months: u64,
-    /// Wire name `Years`; uint64; always present in responses. Example: `1`.
+    /// Wire name `Years`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "Years",
         default,
@@ -43,38 +51,58 @@ impl AdvancedRetentionPolicy {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Days`.
+    /// Sets `Days`; the field is [`days`](Self::days).
+    ///
+    /// Wire name `Days`, uint64; always present in responses.
+    ///
+    /// - Example: `6`.
     pub fn set_days(mut self, value: u64) -> Self {
         self.days = value;
         self
     }
-    /// Sets `Weeks`.
+    /// Sets `Weeks`; the field is [`weeks`](Self::weeks).
+    ///
+    /// Wire name `Weeks`, uint64; always present in responses.
+    ///
+    /// - Example: `8`.
     pub fn set_weeks(mut self, value: u64) -> Self {
         self.weeks = value;
         self
     }
-    /// Sets `Months`.
+    /// Sets `Months`; the field is [`months`](Self::months).
+    ///
+    /// Wire name `Months`, uint64; always present in responses.
+    ///
+    /// - Example: `3`.
     pub fn set_months(mut self, value: u64) -> Self {
         self.months = value;
         self
     }
-    /// Sets `Years`.
+    /// Sets `Years`; the field is [`years`](Self::years).
+    ///
+    /// Wire name `Years`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_years(mut self, value: u64) -> Self {
         self.years = value;
         self
     }
 }
-/// Wire object `ApplyDisk`.
+/// Wire object `ApplyDisk`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyDisk {
-    /// Wire name `SnapshotId`; string; required in requests. Example: `snap-cznei4gl`.
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-cznei4gl`.
     #[serde(
         rename = "SnapshotId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: String,
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-1ly0wu8c`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-1ly0wu8c`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -86,12 +114,20 @@ impl ApplyDisk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-cznei4gl`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-1ly0wu8c`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -119,23 +155,37 @@ impl tencentcloud_runtime::Validate for ApplyDisk {
         }
     }
 }
-/// Wire object `ApplyDiskBackupRequest`.
+/// The request of `ApplyDiskBackup`, sent by [`Client::apply_disk_backup`](super::Client::apply_disk_backup) (wire object `ApplyDiskBackupRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskBackupId`](super::types::ApplyDiskBackupRequest::disk_backup_id), [`DiskId`](super::types::ApplyDiskBackupRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`ApplyDiskBackupError`](super::errors::ApplyDiskBackupError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ApplyDiskBackup>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyDiskBackupRequest {
-    /// Wire name `DiskBackupId`; string; required in requests. Example: `dbp-xxxxxxxx`.
+    /// Wire name `DiskBackupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     #[serde(
         rename = "DiskBackupId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_backup_id: String,
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-xxxxxxxx`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
-    /// Wire name `AutoStopInstance`; bool. Example: `false`.
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "AutoStopInstance",
         default,
@@ -143,7 +193,9 @@ pub struct ApplyDiskBackupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_stop_instance: Option<bool>,
-    /// Wire name `AutoStartInstance`; bool. Example: `false`.
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "AutoStartInstance",
         default,
@@ -157,22 +209,38 @@ impl ApplyDiskBackupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupId`.
+    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
+    ///
+    /// Wire name `DiskBackupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = value.into();
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `AutoStopInstance`.
+    /// Sets `AutoStopInstance`; the field is [`auto_stop_instance`](Self::auto_stop_instance).
+    ///
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
         self.auto_stop_instance = Some(value);
         self
     }
-    /// Sets `AutoStartInstance`.
+    /// Sets `AutoStartInstance`; the field is [`auto_start_instance`](Self::auto_start_instance).
+    ///
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_auto_start_instance(mut self, value: bool) -> Self {
         self.auto_start_instance = Some(value);
         self
@@ -200,11 +268,11 @@ impl tencentcloud_runtime::Validate for ApplyDiskBackupRequest {
         }
     }
 }
-/// Wire object `ApplyDiskBackupResponse`.
+/// The response of `ApplyDiskBackup`, as [`Client::apply_disk_backup`](super::Client::apply_disk_backup) returns it (wire object `ApplyDiskBackupResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyDiskBackupResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -216,26 +284,40 @@ impl ApplyDiskBackupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ApplySnapshotGroupRequest`.
+/// The request of `ApplySnapshotGroup`, sent by [`Client::apply_snapshot_group`](super::Client::apply_snapshot_group) (wire object `ApplySnapshotGroupRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`SnapshotGroupId`](super::types::ApplySnapshotGroupRequest::snapshot_group_id), [`ApplyDisks`](super::types::ApplySnapshotGroupRequest::apply_disks).
+/// - Errors: the service's codes and the common ones ([`ApplySnapshotGroupError`](super::errors::ApplySnapshotGroupError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ApplySnapshotGroup>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplySnapshotGroupRequest {
-    /// Wire name `SnapshotGroupId`; string; required in requests. Example: `csnap-csoplz7u`.
+    /// Wire name `SnapshotGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `csnap-csoplz7u`.
     #[serde(
         rename = "SnapshotGroupId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_group_id: String,
-    /// Wire name `ApplyDisks`; list of [`ApplyDisk`]; required in requests.
+    /// Wire name `ApplyDisks`, list of [`ApplyDisk`]; required in requests (empty is missing).
     #[serde(rename = "ApplyDisks")]
     pub apply_disks: Vec<ApplyDisk>,
-    /// Wire name `AutoStopInstance`; bool. Example: `false`.
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "AutoStopInstance",
         default,
@@ -243,7 +325,9 @@ pub struct ApplySnapshotGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_stop_instance: Option<bool>,
-    /// Wire name `AutoStartInstance`; bool. Example: `false`.
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "AutoStartInstance",
         default,
@@ -257,12 +341,18 @@ impl ApplySnapshotGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`.
+    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
+    ///
+    /// Wire name `SnapshotGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `csnap-csoplz7u`.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = value.into();
         self
     }
-    /// Sets `ApplyDisks` to these items.
+    /// Sets `ApplyDisks` to these items; the field is [`apply_disks`](Self::apply_disks).
+    ///
+    /// Wire name `ApplyDisks`, list of [`ApplyDisk`]; required in requests (empty is missing).
     pub fn set_apply_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApplyDisk>>,
@@ -270,12 +360,20 @@ impl ApplySnapshotGroupRequest {
         self.apply_disks = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AutoStopInstance`.
+    /// Sets `AutoStopInstance`; the field is [`auto_stop_instance`](Self::auto_stop_instance).
+    ///
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
         self.auto_stop_instance = Some(value);
         self
     }
-    /// Sets `AutoStartInstance`.
+    /// Sets `AutoStartInstance`; the field is [`auto_start_instance`](Self::auto_start_instance).
+    ///
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_auto_start_instance(mut self, value: bool) -> Self {
         self.auto_start_instance = Some(value);
         self
@@ -309,11 +407,11 @@ impl tencentcloud_runtime::Validate for ApplySnapshotGroupRequest {
         }
     }
 }
-/// Wire object `ApplySnapshotGroupResponse`.
+/// The response of `ApplySnapshotGroup`, as [`Client::apply_snapshot_group`](super::Client::apply_snapshot_group) returns it (wire object `ApplySnapshotGroupResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplySnapshotGroupResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -325,29 +423,45 @@ impl ApplySnapshotGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ApplySnapshotRequest`.
+/// The request of `ApplySnapshot`, sent by [`Client::apply_snapshot`](super::Client::apply_snapshot) (wire object `ApplySnapshotRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`SnapshotId`](super::types::ApplySnapshotRequest::snapshot_id), [`DiskId`](super::types::ApplySnapshotRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`ApplySnapshotError`](super::errors::ApplySnapshotError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ApplySnapshot>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplySnapshotRequest {
-    /// Wire name `SnapshotId`; string; required in requests. Example: `snap-3xvkxxmp`.
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-3xvkxxmp`.
     #[serde(
         rename = "SnapshotId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: String,
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-ouxaxxt2`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-ouxaxxt2`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
-    /// Wire name `AutoStopInstance`; bool. Example: `False`.
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     #[serde(
         rename = "AutoStopInstance",
         default,
@@ -355,7 +469,9 @@ pub struct ApplySnapshotRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_stop_instance: Option<bool>,
-    /// Wire name `AutoStartInstance`; bool. Example: `False`.
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     #[serde(
         rename = "AutoStartInstance",
         default,
@@ -369,22 +485,38 @@ impl ApplySnapshotRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-3xvkxxmp`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-ouxaxxt2`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `AutoStopInstance`.
+    /// Sets `AutoStopInstance`; the field is [`auto_stop_instance`](Self::auto_stop_instance).
+    ///
+    /// Wire name `AutoStopInstance`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
         self.auto_stop_instance = Some(value);
         self
     }
-    /// Sets `AutoStartInstance`.
+    /// Sets `AutoStartInstance`; the field is [`auto_start_instance`](Self::auto_start_instance).
+    ///
+    /// Wire name `AutoStartInstance`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn set_auto_start_instance(mut self, value: bool) -> Self {
         self.auto_start_instance = Some(value);
         self
@@ -412,11 +544,11 @@ impl tencentcloud_runtime::Validate for ApplySnapshotRequest {
         }
     }
 }
-/// Wire object `ApplySnapshotResponse`.
+/// The response of `ApplySnapshot`, as [`Client::apply_snapshot`](super::Client::apply_snapshot) returns it (wire object `ApplySnapshotResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApplySnapshotResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -428,17 +560,21 @@ impl ApplySnapshotResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AttachDetail`.
+/// Wire object `AttachDetail`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachDetail {
-    /// Wire name `InstanceId`; string. Example: `ins-jw0vit58`.
+    /// Wire name `InstanceId`, string; may be absent from responses.
+    ///
+    /// - Example: `ins-jw0vit58`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -446,7 +582,9 @@ pub struct AttachDetail {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
-    /// Wire name `AttachedDiskCount`; uint64. Example: `1`.
+    /// Wire name `AttachedDiskCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "AttachedDiskCount",
         default,
@@ -454,7 +592,9 @@ pub struct AttachDetail {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub attached_disk_count: Option<u64>,
-    /// Wire name `MaxAttachCount`; uint64. Example: `20`.
+    /// Wire name `MaxAttachCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "MaxAttachCount",
         default,
@@ -468,39 +608,65 @@ impl AttachDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; may be absent from responses.
+    ///
+    /// - Example: `ins-jw0vit58`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `AttachedDiskCount`.
+    /// Sets `AttachedDiskCount`; the field is [`attached_disk_count`](Self::attached_disk_count).
+    ///
+    /// Wire name `AttachedDiskCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     pub fn set_attached_disk_count(mut self, value: u64) -> Self {
         self.attached_disk_count = Some(value);
         self
     }
-    /// Sets `MaxAttachCount`.
+    /// Sets `MaxAttachCount`; the field is [`max_attach_count`](Self::max_attach_count).
+    ///
+    /// Wire name `MaxAttachCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `20`.
     pub fn set_max_attach_count(mut self, value: u64) -> Self {
         self.max_attach_count = Some(value);
         self
     }
 }
-/// Wire object `AttachDisksRequest`.
+/// The request of `AttachDisks`, sent by [`Client::attach_disks`](super::Client::attach_disks) (wire object `AttachDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`InstanceId`](super::types::AttachDisksRequest::instance_id), [`DiskIds`](super::types::AttachDisksRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`AttachDisksError`](super::errors::AttachDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=AttachDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachDisksRequest {
-    /// Wire name `InstanceId`; string; required in requests. Example: `ins-9oxguxa`.
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-9oxguxa`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `DeleteWithInstance`; bool. Example: `TRUE`.
+    /// Wire name `DeleteWithInstance`, bool; optional in requests.
+    ///
+    /// - Example: `TRUE`.
     #[serde(
         rename = "DeleteWithInstance",
         default,
@@ -508,7 +674,9 @@ pub struct AttachDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_with_instance: Option<bool>,
-    /// Wire name `AttachMode`; string. Example: `PF`.
+    /// Wire name `AttachMode`, string; optional in requests.
+    ///
+    /// - Example: `PF`.
     #[serde(
         rename = "AttachMode",
         default,
@@ -522,12 +690,20 @@ impl AttachDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-9oxguxa`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -535,12 +711,20 @@ impl AttachDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteWithInstance`.
+    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
+    ///
+    /// Wire name `DeleteWithInstance`, bool; optional in requests.
+    ///
+    /// - Example: `TRUE`.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = Some(value);
         self
     }
-    /// Sets `AttachMode`.
+    /// Sets `AttachMode`; the field is [`attach_mode`](Self::attach_mode).
+    ///
+    /// Wire name `AttachMode`, string; optional in requests.
+    ///
+    /// - Example: `PF`.
     pub fn set_attach_mode(mut self, value: impl Into<String>) -> Self {
         self.attach_mode = Some(value.into());
         self
@@ -568,11 +752,11 @@ impl tencentcloud_runtime::Validate for AttachDisksRequest {
         }
     }
 }
-/// Wire object `AttachDisksResponse`.
+/// The response of `AttachDisks`, as [`Client::attach_disks`](super::Client::attach_disks) returns it (wire object `AttachDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -584,23 +768,37 @@ impl AttachDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AttachRemoteDisksRequest`.
+/// The request of `AttachRemoteDisks`, sent by [`Client::attach_remote_disks`](super::Client::attach_remote_disks) (wire object `AttachRemoteDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`InstanceId`](super::types::AttachRemoteDisksRequest::instance_id), [`RemoteDiskIds`](super::types::AttachRemoteDisksRequest::remote_disk_ids).
+/// - Errors: the service's codes and the common ones ([`AttachRemoteDisksError`](super::errors::AttachRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=AttachRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachRemoteDisksRequest {
-    /// Wire name `InstanceId`; string; required in requests. Example: `ins-1v6br72e`.
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-1v6br72e`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
-    /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-1ztsk0jr"]`.
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     #[serde(
         rename = "RemoteDiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -612,12 +810,20 @@ impl AttachRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-1v6br72e`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `RemoteDiskIds` to these items.
+    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -648,11 +854,11 @@ impl tencentcloud_runtime::Validate for AttachRemoteDisksRequest {
         }
     }
 }
-/// Wire object `AttachRemoteDisksResponse`.
+/// The response of `AttachRemoteDisks`, as [`Client::attach_remote_disks`](super::Client::attach_remote_disks) returns it (wire object `AttachRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -664,23 +870,29 @@ impl AttachRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AutoMountConfiguration`.
+/// Wire object `AutoMountConfiguration`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AutoMountConfiguration {
-    /// Wire name `InstanceId`; list of string; required in requests. Example: `["ins-abcdefgh"]`.
+    /// Wire name `InstanceId`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-abcdefgh"]`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Vec<String>,
-    /// Wire name `MountPoint`; list of string. Example: `["/mnt/datadisk0"]`.
+    /// Wire name `MountPoint`, list of string; optional in requests.
+    ///
+    /// - Example: `["/mnt/datadisk0"]`.
     #[serde(
         rename = "MountPoint",
         default,
@@ -688,7 +900,9 @@ pub struct AutoMountConfiguration {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub mount_point: Option<Vec<String>>,
-    /// Wire name `FileSystemType`; string. Example: `ext4`.
+    /// Wire name `FileSystemType`, string; optional in requests.
+    ///
+    /// - Example: `ext4`.
     #[serde(
         rename = "FileSystemType",
         default,
@@ -702,7 +916,11 @@ impl AutoMountConfiguration {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId` to these items.
+    /// Sets `InstanceId` to these items; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-abcdefgh"]`.
     pub fn set_instance_id(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -710,7 +928,11 @@ impl AutoMountConfiguration {
         self.instance_id = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `MountPoint` to these items.
+    /// Sets `MountPoint` to these items; the field is [`mount_point`](Self::mount_point).
+    ///
+    /// Wire name `MountPoint`, list of string; optional in requests.
+    ///
+    /// - Example: `["/mnt/datadisk0"]`.
     pub fn set_mount_point(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -718,7 +940,11 @@ impl AutoMountConfiguration {
         self.mount_point = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `FileSystemType`.
+    /// Sets `FileSystemType`; the field is [`file_system_type`](Self::file_system_type).
+    ///
+    /// Wire name `FileSystemType`, string; optional in requests.
+    ///
+    /// - Example: `ext4`.
     pub fn set_file_system_type(mut self, value: impl Into<String>) -> Self {
         self.file_system_type = Some(value.into());
         self
@@ -737,88 +963,110 @@ impl tencentcloud_runtime::Validate for AutoMountConfiguration {
         }
     }
 }
-/// Wire object `AutoSnapshotPolicy`.
+/// Wire object `AutoSnapshotPolicy`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AutoSnapshotPolicy {
-    /// Wire name `DiskIdSet`; list of string; always present in responses. Example: `["disk-pe1vkgim"]`.
+    /// Wire name `DiskIdSet`, list of string; always present in responses.
+    ///
+    /// - Example: `["disk-pe1vkgim"]`.
     #[serde(
         rename = "DiskIdSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_id_set: Vec<String>,
-    /// Wire name `IsActivated`; bool; always present in responses. Example: `true`.
+    /// Wire name `IsActivated`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsActivated",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_activated: bool,
-    /// Wire name `AutoSnapshotPolicyState`; string; always present in responses. Example: `NORMAL`.
+    /// Wire name `AutoSnapshotPolicyState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     #[serde(
         rename = "AutoSnapshotPolicyState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_snapshot_policy_state: String,
-    /// Wire name `IsCopyToRemote`; uint64; always present in responses. Example: `0`.
+    /// Wire name `IsCopyToRemote`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "IsCopyToRemote",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_copy_to_remote: u64,
-    /// Wire name `IsPermanent`; bool; always present in responses. Example: `false`.
+    /// Wire name `IsPermanent`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "IsPermanent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_permanent: bool,
-    /// Wire name `NextTriggerTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2022-05-31 11:00:00`.
+    /// Wire name `NextTriggerTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2022-05-31 11:00:00`.
     #[serde(
         rename = "NextTriggerTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub next_trigger_time: String,
-    /// Wire name `AutoSnapshotPolicyName`; string; always present in responses.
+    /// Wire name `AutoSnapshotPolicyName`, string; always present in responses.
     #[serde(
         rename = "AutoSnapshotPolicyName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_snapshot_policy_name: String,
-    /// Wire name `AutoSnapshotPolicyId`; string; always present in responses. Example: `asp-nz3ytdwj`.
+    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses.
+    ///
+    /// - Example: `asp-nz3ytdwj`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_snapshot_policy_id: String,
-    /// Wire name `Policy`; list of [`Policy`]; always present in responses. Example: `[{"Hour": [0, 12],   "DayOfMonth": [1, 15]}]`.
+    /// Wire name `Policy`, list of [`Policy`]; always present in responses.
+    ///
+    /// - Example: `[{"Hour": [0, 12],   "DayOfMonth": [1, 15]}]`.
     #[serde(
         rename = "Policy",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub policy: Vec<Policy>,
-    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2022-01-11 10:45:51`.
+    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2022-01-11 10:45:51`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `RetentionDays`; uint64; always present in responses. Example: `1`.
+    /// Wire name `RetentionDays`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "RetentionDays",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub retention_days: u64,
-    /// Wire name `CopyToAccountUin`; string; always present in responses; may be null. Example: `100004375290`.
+    /// Wire name `CopyToAccountUin`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100004375290`.
     #[serde(
         rename = "CopyToAccountUin",
         default,
@@ -826,35 +1074,45 @@ pub struct AutoSnapshotPolicy {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub copy_to_account_uin: Option<String>,
-    /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-og3j7lue"]`.
+    /// Wire name `InstanceIdSet`, list of string; always present in responses.
+    ///
+    /// - Example: `["ins-og3j7lue"]`.
     #[serde(
         rename = "InstanceIdSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id_set: Vec<String>,
-    /// Wire name `RetentionMonths`; uint64; always present in responses. Example: `1`.
+    /// Wire name `RetentionMonths`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "RetentionMonths",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub retention_months: u64,
-    /// Wire name `RetentionAmount`; uint64; always present in responses. Example: `5`.
+    /// Wire name `RetentionAmount`, uint64; always present in responses.
+    ///
+    /// - Example: `5`.
     #[serde(
         rename = "RetentionAmount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub retention_amount: u64,
-    /// Wire name `AdvancedRetentionPolicy`; [`AdvancedRetentionPolicy`]; always present in responses; may be null. Example: `{Weeks: 3, Days: 3, Months: 2, Years: 2}`.
+    /// Wire name `AdvancedRetentionPolicy`, [`AdvancedRetentionPolicy`]; always present in responses; may be null.
+    ///
+    /// - Example: `{Weeks: 3, Days: 3, Months: 2, Years: 2}`.
     #[serde(
         rename = "AdvancedRetentionPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub advanced_retention_policy: Option<AdvancedRetentionPolicy>,
-    /// Wire name `CopyFromAccountUin`; string; always present in responses; may be null. Example: `100004375289`.
+    /// Wire name `CopyFromAccountUin`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100004375289`.
     #[serde(
         rename = "CopyFromAccountUin",
         default,
@@ -862,7 +1120,9 @@ pub struct AutoSnapshotPolicy {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub copy_from_account_uin: Option<String>,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses. Example: `[{'Key': 'test_key', 'Value': 'test_value'}]`.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    ///
+    /// - Example: `[{'Key': 'test_key', 'Value': 'test_value'}]`.
     #[serde(
         rename = "Tags",
         default,
@@ -875,7 +1135,11 @@ impl AutoSnapshotPolicy {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIdSet` to these items.
+    /// Sets `DiskIdSet` to these items; the field is [`disk_id_set`](Self::disk_id_set).
+    ///
+    /// Wire name `DiskIdSet`, list of string; always present in responses.
+    ///
+    /// - Example: `["disk-pe1vkgim"]`.
     pub fn set_disk_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -883,42 +1147,72 @@ impl AutoSnapshotPolicy {
         self.disk_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `IsActivated`.
+    /// Sets `IsActivated`; the field is [`is_activated`](Self::is_activated).
+    ///
+    /// Wire name `IsActivated`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_is_activated(mut self, value: bool) -> Self {
         self.is_activated = value;
         self
     }
-    /// Sets `AutoSnapshotPolicyState`.
+    /// Sets `AutoSnapshotPolicyState`; the field is [`auto_snapshot_policy_state`](Self::auto_snapshot_policy_state).
+    ///
+    /// Wire name `AutoSnapshotPolicyState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     pub fn set_auto_snapshot_policy_state(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_state = value.into();
         self
     }
-    /// Sets `IsCopyToRemote`.
+    /// Sets `IsCopyToRemote`; the field is [`is_copy_to_remote`](Self::is_copy_to_remote).
+    ///
+    /// Wire name `IsCopyToRemote`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_is_copy_to_remote(mut self, value: u64) -> Self {
         self.is_copy_to_remote = value;
         self
     }
-    /// Sets `IsPermanent`.
+    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = value;
         self
     }
-    /// Sets `NextTriggerTime`.
+    /// Sets `NextTriggerTime`; the field is [`next_trigger_time`](Self::next_trigger_time).
+    ///
+    /// Wire name `NextTriggerTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2022-05-31 11:00:00`.
     pub fn set_next_trigger_time(mut self, value: impl Into<String>) -> Self {
         self.next_trigger_time = value.into();
         self
     }
-    /// Sets `AutoSnapshotPolicyName`.
+    /// Sets `AutoSnapshotPolicyName`; the field is [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name).
+    ///
+    /// Wire name `AutoSnapshotPolicyName`, string; always present in responses.
     pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_name = value.into();
         self
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses.
+    ///
+    /// - Example: `asp-nz3ytdwj`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `Policy` to these items.
+    /// Sets `Policy` to these items; the field is [`policy`](Self::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; always present in responses.
+    ///
+    /// - Example: `[{"Hour": [0, 12],   "DayOfMonth": [1, 15]}]`.
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -926,22 +1220,38 @@ impl AutoSnapshotPolicy {
         self.policy = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2022-01-11 10:45:51`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `RetentionDays`.
+    /// Sets `RetentionDays`; the field is [`retention_days`](Self::retention_days).
+    ///
+    /// Wire name `RetentionDays`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_retention_days(mut self, value: u64) -> Self {
         self.retention_days = value;
         self
     }
-    /// Sets `CopyToAccountUin`.
+    /// Sets `CopyToAccountUin`; the field is [`copy_to_account_uin`](Self::copy_to_account_uin).
+    ///
+    /// Wire name `CopyToAccountUin`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100004375290`.
     pub fn set_copy_to_account_uin(mut self, value: impl Into<String>) -> Self {
         self.copy_to_account_uin = Some(value.into());
         self
     }
-    /// Sets `InstanceIdSet` to these items.
+    /// Sets `InstanceIdSet` to these items; the field is [`instance_id_set`](Self::instance_id_set).
+    ///
+    /// Wire name `InstanceIdSet`, list of string; always present in responses.
+    ///
+    /// - Example: `["ins-og3j7lue"]`.
     pub fn set_instance_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -949,17 +1259,29 @@ impl AutoSnapshotPolicy {
         self.instance_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RetentionMonths`.
+    /// Sets `RetentionMonths`; the field is [`retention_months`](Self::retention_months).
+    ///
+    /// Wire name `RetentionMonths`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_retention_months(mut self, value: u64) -> Self {
         self.retention_months = value;
         self
     }
-    /// Sets `RetentionAmount`.
+    /// Sets `RetentionAmount`; the field is [`retention_amount`](Self::retention_amount).
+    ///
+    /// Wire name `RetentionAmount`, uint64; always present in responses.
+    ///
+    /// - Example: `5`.
     pub fn set_retention_amount(mut self, value: u64) -> Self {
         self.retention_amount = value;
         self
     }
-    /// Sets `AdvancedRetentionPolicy`.
+    /// Sets `AdvancedRetentionPolicy`; the field is [`advanced_retention_policy`](Self::advanced_retention_policy).
+    ///
+    /// Wire name `AdvancedRetentionPolicy`, [`AdvancedRetentionPolicy`]; always present in responses; may be null.
+    ///
+    /// - Example: `{Weeks: 3, Days: 3, Months: 2, Years: 2}`.
     pub fn set_advanced_retention_policy(
         mut self,
         value: impl Into<AdvancedRetentionPolicy>,
@@ -967,28 +1289,48 @@ impl AutoSnapshotPolicy {
         self.advanced_retention_policy = Some(value.into());
         self
     }
-    /// Sets `CopyFromAccountUin`.
+    /// Sets `CopyFromAccountUin`; the field is [`copy_from_account_uin`](Self::copy_from_account_uin).
+    ///
+    /// Wire name `CopyFromAccountUin`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100004375289`.
     pub fn set_copy_from_account_uin(mut self, value: impl Into<String>) -> Self {
         self.copy_from_account_uin = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    ///
+    /// - Example: `[{'Key': 'test_key', 'Value': 'test_value'}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
 }
-/// Wire object `BindAutoSnapshotPolicyRequest`.
+/// The request of `BindAutoSnapshotPolicy`, sent by [`Client::bind_auto_snapshot_policy`](super::Client::bind_auto_snapshot_policy) (wire object `BindAutoSnapshotPolicyRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`AutoSnapshotPolicyId`](super::types::BindAutoSnapshotPolicyRequest::auto_snapshot_policy_id).
+/// - Errors: the service's codes and the common ones ([`BindAutoSnapshotPolicyError`](super::errors::BindAutoSnapshotPolicyError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=BindAutoSnapshotPolicy>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BindAutoSnapshotPolicyRequest {
-    /// Wire name `AutoSnapshotPolicyId`; string; required in requests. Example: `asp-6xtxct37`.
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-6xtxct37`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_id: String,
-    /// Wire name `DiskIds`; list of string. Example: `["disk-l7mxexxc"]`.
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     #[serde(
         rename = "DiskIds",
         default,
@@ -1002,12 +1344,20 @@ impl BindAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-6xtxct37`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1029,11 +1379,11 @@ impl tencentcloud_runtime::Validate for BindAutoSnapshotPolicyRequest {
         }
     }
 }
-/// Wire object `BindAutoSnapshotPolicyResponse`.
+/// The response of `BindAutoSnapshotPolicy`, as [`Client::bind_auto_snapshot_policy`](super::Client::bind_auto_snapshot_policy) returns it (wire object `BindAutoSnapshotPolicyResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BindAutoSnapshotPolicyResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1045,17 +1395,21 @@ impl BindAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Cdc`.
+/// Wire object `Cdc`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Cdc {
-    /// Wire name `CageId`; string; always present in responses; may be null. Example: `cage-xxxxxxxx`.
+    /// Wire name `CageId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `cage-xxxxxxxx`.
     #[serde(
         rename = "CageId",
         default,
@@ -1063,63 +1417,81 @@ pub struct Cdc {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cage_id: Option<String>,
-    /// Wire name `CdcState`; string; always present in responses. Example: `NORMAL`.
+    /// Wire name `CdcState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     #[serde(
         rename = "CdcState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cdc_state: String,
-    /// Wire name `Zone`; string; always present in responses. Example: `ap-shenzhen-fsi-2`.
+    /// Wire name `Zone`, string; always present in responses.
+    ///
+    /// - Example: `ap-shenzhen-fsi-2`.
     #[serde(
         rename = "Zone",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
-    /// Wire name `CdcName`; string; always present in responses. Example: `Untitled Cdc`.
+    /// Wire name `CdcName`, string; always present in responses.
+    ///
+    /// - Example: `Untitled Cdc`.
     #[serde(
         rename = "CdcName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cdc_name: String,
-    /// Wire name `CdcResource`; [`CdcSize`]; always present in responses. Example: `{"DiskAavilable":1,"DiskTotal":10}`.
+    /// Wire name `CdcResource`, [`CdcSize`]; always present in responses.
+    ///
+    /// - Example: `{"DiskAavilable":1,"DiskTotal":10}`.
     #[serde(
         rename = "CdcResource",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub cdc_resource: CdcSize,
-    /// Wire name `CdcId`; string; always present in responses. Example: `cdc-xxxxxxxx`.
+    /// Wire name `CdcId`, string; always present in responses.
+    ///
+    /// - Example: `cdc-xxxxxxxx`.
     #[serde(
         rename = "CdcId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cdc_id: String,
-    /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_PREMIUM`.
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_PREMIUM`.
     #[serde(
         rename = "DiskType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_type: String,
-    /// Wire name `ExpiredTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2029-01-01 00:00:00`.
+    /// Wire name `ExpiredTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2029-01-01 00:00:00`.
     #[serde(
         rename = "ExpiredTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: String,
-    /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2018-01-01 00:00:00`.
+    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2018-01-01 00:00:00`.
     #[serde(
         rename = "CreatedTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
-    /// Wire name `DiskNumber`; uint64; always present in responses. Example: `1`.
+    /// Wire name `DiskNumber`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskNumber",
         default,
@@ -1132,69 +1504,113 @@ impl Cdc {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CageId`.
+    /// Sets `CageId`; the field is [`cage_id`](Self::cage_id).
+    ///
+    /// Wire name `CageId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `cage-xxxxxxxx`.
     pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
         self.cage_id = Some(value.into());
         self
     }
-    /// Sets `CdcState`.
+    /// Sets `CdcState`; the field is [`cdc_state`](Self::cdc_state).
+    ///
+    /// Wire name `CdcState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     pub fn set_cdc_state(mut self, value: impl Into<String>) -> Self {
         self.cdc_state = value.into();
         self
     }
-    /// Sets `Zone`.
+    /// Sets `Zone`; the field is [`zone`](Self::zone).
+    ///
+    /// Wire name `Zone`, string; always present in responses.
+    ///
+    /// - Example: `ap-shenzhen-fsi-2`.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `CdcName`.
+    /// Sets `CdcName`; the field is [`cdc_name`](Self::cdc_name).
+    ///
+    /// Wire name `CdcName`, string; always present in responses.
+    ///
+    /// - Example: `Untitled Cdc`.
     pub fn set_cdc_name(mut self, value: impl Into<String>) -> Self {
         self.cdc_name = value.into();
         self
     }
-    /// Sets `CdcResource`.
+    /// Sets `CdcResource`; the field is [`cdc_resource`](Self::cdc_resource).
+    ///
+    /// Wire name `CdcResource`, [`CdcSize`]; always present in responses.
+    ///
+    /// - Example: `{"DiskAavilable":1,"DiskTotal":10}`.
     pub fn set_cdc_resource(mut self, value: impl Into<CdcSize>) -> Self {
         self.cdc_resource = value.into();
         self
     }
-    /// Sets `CdcId`.
+    /// Sets `CdcId`; the field is [`cdc_id`](Self::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; always present in responses.
+    ///
+    /// - Example: `cdc-xxxxxxxx`.
     pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
         self.cdc_id = value.into();
         self
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_PREMIUM`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2029-01-01 00:00:00`.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = value.into();
         self
     }
-    /// Sets `CreatedTime`.
+    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
+    ///
+    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2018-01-01 00:00:00`.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `DiskNumber`.
+    /// Sets `DiskNumber`; the field is [`disk_number`](Self::disk_number).
+    ///
+    /// Wire name `DiskNumber`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_number(mut self, value: u64) -> Self {
         self.disk_number = value;
         self
     }
 }
-/// Wire object `CdcSize`.
+/// Wire object `CdcSize`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CdcSize {
-    /// Wire name `DiskTotal`; uint64; always present in responses. Example: `200`.
+    /// Wire name `DiskTotal`, uint64; always present in responses.
+    ///
+    /// - Example: `200`.
     #[serde(
         rename = "DiskTotal",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_total: u64,
-    /// Wire name `DiskAvailable`; uint64. Example: `100000`.
+    /// Wire name `DiskAvailable`, uint64; may be absent from responses.
+    ///
+    /// - Example: `100000`.
     #[serde(
         rename = "DiskAvailable",
         default,
@@ -1208,28 +1624,48 @@ impl CdcSize {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskTotal`.
+    /// Sets `DiskTotal`; the field is [`disk_total`](Self::disk_total).
+    ///
+    /// Wire name `DiskTotal`, uint64; always present in responses.
+    ///
+    /// - Example: `200`.
     pub fn set_disk_total(mut self, value: u64) -> Self {
         self.disk_total = value;
         self
     }
-    /// Sets `DiskAvailable`.
+    /// Sets `DiskAvailable`; the field is [`disk_available`](Self::disk_available).
+    ///
+    /// Wire name `DiskAvailable`, uint64; may be absent from responses.
+    ///
+    /// - Example: `100000`.
     pub fn set_disk_available(mut self, value: u64) -> Self {
         self.disk_available = Some(value);
         self
     }
 }
-/// Wire object `CopyAutoSnapshotPolicyCrossAccountRequest`.
+/// The request of `CopyAutoSnapshotPolicyCrossAccount`, sent by [`Client::copy_auto_snapshot_policy_cross_account`](super::Client::copy_auto_snapshot_policy_cross_account) (wire object `CopyAutoSnapshotPolicyCrossAccountRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`AutoSnapshotPolicyIds`](super::types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids), [`TargetAccountUin`](super::types::CopyAutoSnapshotPolicyCrossAccountRequest::target_account_uin).
+/// - Errors: the service's codes and the common ones ([`CopyAutoSnapshotPolicyCrossAccountError`](super::errors::CopyAutoSnapshotPolicyCrossAccountError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CopyAutoSnapshotPolicyCrossAccount>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CopyAutoSnapshotPolicyCrossAccountRequest {
-    /// Wire name `AutoSnapshotPolicyIds`; list of string; required in requests. Example: `["asp-ljylgbyo"]`.
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-ljylgbyo"]`.
     #[serde(
         rename = "AutoSnapshotPolicyIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_ids: Vec<String>,
-    /// Wire name `TargetAccountUin`; string; required in requests. Example: `597568700`.
+    /// Wire name `TargetAccountUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `597568700`.
     #[serde(
         rename = "TargetAccountUin",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1241,7 +1677,11 @@ impl CopyAutoSnapshotPolicyCrossAccountRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items.
+    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-ljylgbyo"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1249,7 +1689,11 @@ impl CopyAutoSnapshotPolicyCrossAccountRequest {
         self.auto_snapshot_policy_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TargetAccountUin`.
+    /// Sets `TargetAccountUin`; the field is [`target_account_uin`](Self::target_account_uin).
+    ///
+    /// Wire name `TargetAccountUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `597568700`.
     pub fn set_target_account_uin(mut self, value: impl Into<String>) -> Self {
         self.target_account_uin = value.into();
         self
@@ -1277,11 +1721,13 @@ impl tencentcloud_runtime::Validate for CopyAutoSnapshotPolicyCrossAccountReques
         }
     }
 }
-/// Wire object `CopyAutoSnapshotPolicyCrossAccountResponse`.
+/// The response of `CopyAutoSnapshotPolicyCrossAccount`, as [`Client::copy_auto_snapshot_policy_cross_account`](super::Client::copy_auto_snapshot_policy_cross_account) returns it (wire object `CopyAutoSnapshotPolicyCrossAccountResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CopyAutoSnapshotPolicyCrossAccountResponse {
-    /// Wire name `AutoSnapshotPolicyIds`; list of string; always present in responses; may be null. Example: `["asp-ljylgbyo"]`.
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; always present in responses; may be null.
+    ///
+    /// - Example: `["asp-ljylgbyo"]`.
     #[serde(
         rename = "AutoSnapshotPolicyIds",
         default,
@@ -1289,14 +1735,16 @@ pub struct CopyAutoSnapshotPolicyCrossAccountResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_ids: Option<Vec<String>>,
-    /// Wire name `TargetAccountUin`; string; always present in responses. Example: `597568700`.
+    /// Wire name `TargetAccountUin`, string; always present in responses.
+    ///
+    /// - Example: `597568700`.
     #[serde(
         rename = "TargetAccountUin",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub target_account_uin: String,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1308,7 +1756,11 @@ impl CopyAutoSnapshotPolicyCrossAccountResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items.
+    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; always present in responses; may be null.
+    ///
+    /// - Example: `["asp-ljylgbyo"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1318,28 +1770,46 @@ impl CopyAutoSnapshotPolicyCrossAccountResponse {
         );
         self
     }
-    /// Sets `TargetAccountUin`.
+    /// Sets `TargetAccountUin`; the field is [`target_account_uin`](Self::target_account_uin).
+    ///
+    /// Wire name `TargetAccountUin`, string; always present in responses.
+    ///
+    /// - Example: `597568700`.
     pub fn set_target_account_uin(mut self, value: impl Into<String>) -> Self {
         self.target_account_uin = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CopySnapshotCrossRegionsRequest`.
+/// The request of `CopySnapshotCrossRegions`, sent by [`Client::copy_snapshot_cross_regions`](super::Client::copy_snapshot_cross_regions) (wire object `CopySnapshotCrossRegionsRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DestinationRegions`](super::types::CopySnapshotCrossRegionsRequest::destination_regions).
+/// - Errors: the service's codes and the common ones ([`CopySnapshotCrossRegionsError`](super::errors::CopySnapshotCrossRegionsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CopySnapshotCrossRegions>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CopySnapshotCrossRegionsRequest {
-    /// Wire name `DestinationRegions`; list of string; required in requests. Example: `["ap-beijing"]`.
+    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ap-beijing"]`.
     #[serde(
         rename = "DestinationRegions",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub destination_regions: Vec<String>,
-    /// Wire name `SnapshotId`; string. Example: `snap-ckgjwkqh`.
+    /// Wire name `SnapshotId`, string; optional in requests.
+    ///
+    /// - Example: `snap-ckgjwkqh`.
     #[serde(
         rename = "SnapshotId",
         default,
@@ -1347,7 +1817,9 @@ pub struct CopySnapshotCrossRegionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: Option<String>,
-    /// Wire name `SnapshotName`; string. Example: `snap-hfdadhusads`.
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `snap-hfdadhusads`.
     #[serde(
         rename = "SnapshotName",
         default,
@@ -1361,7 +1833,11 @@ impl CopySnapshotCrossRegionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DestinationRegions` to these items.
+    /// Sets `DestinationRegions` to these items; the field is [`destination_regions`](Self::destination_regions).
+    ///
+    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ap-beijing"]`.
     pub fn set_destination_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1369,12 +1845,20 @@ impl CopySnapshotCrossRegionsRequest {
         self.destination_regions = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; optional in requests.
+    ///
+    /// - Example: `snap-ckgjwkqh`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotName`.
+    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `snap-hfdadhusads`.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = Some(value.into());
         self
@@ -1393,18 +1877,18 @@ impl tencentcloud_runtime::Validate for CopySnapshotCrossRegionsRequest {
         }
     }
 }
-/// Wire object `CopySnapshotCrossRegionsResponse`.
+/// The response of `CopySnapshotCrossRegions`, as [`Client::copy_snapshot_cross_regions`](super::Client::copy_snapshot_cross_regions) returns it (wire object `CopySnapshotCrossRegionsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CopySnapshotCrossRegionsResponse {
-    /// Wire name `SnapshotCopyResultSet`; list of [`SnapshotCopyResult`]; always present in responses.
+    /// Wire name `SnapshotCopyResultSet`, list of [`SnapshotCopyResult`]; always present in responses.
     #[serde(
         rename = "SnapshotCopyResultSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub snapshot_copy_result_set: Vec<SnapshotCopyResult>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1416,7 +1900,9 @@ impl CopySnapshotCrossRegionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotCopyResultSet` to these items.
+    /// Sets `SnapshotCopyResultSet` to these items; the field is [`snapshot_copy_result_set`](Self::snapshot_copy_result_set).
+    ///
+    /// Wire name `SnapshotCopyResultSet`, list of [`SnapshotCopyResult`]; always present in responses.
     pub fn set_snapshot_copy_result_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotCopyResult>>,
@@ -1424,20 +1910,32 @@ impl CopySnapshotCrossRegionsResponse {
         self.snapshot_copy_result_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateAutoSnapshotPolicyRequest`.
+/// The request of `CreateAutoSnapshotPolicy`, sent by [`Client::create_auto_snapshot_policy`](super::Client::create_auto_snapshot_policy) (wire object `CreateAutoSnapshotPolicyRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`Policy`](super::types::CreateAutoSnapshotPolicyRequest::policy).
+/// - Errors: the service's codes and the common ones ([`CreateAutoSnapshotPolicyError`](super::errors::CreateAutoSnapshotPolicyError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateAutoSnapshotPolicy>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAutoSnapshotPolicyRequest {
-    /// Wire name `Policy`; list of [`Policy`]; required in requests.
+    /// Wire name `Policy`, list of [`Policy`]; required in requests (empty is missing).
     #[serde(rename = "Policy")]
     pub policy: Vec<Policy>,
-    /// Wire name `DryRun`; bool. Example: `false`.
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "DryRun",
         default,
@@ -1445,7 +1943,9 @@ pub struct CreateAutoSnapshotPolicyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
-    /// Wire name `IsActivated`; bool. Example: `false`.
+    /// Wire name `IsActivated`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "IsActivated",
         default,
@@ -1453,7 +1953,9 @@ pub struct CreateAutoSnapshotPolicyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_activated: Option<bool>,
-    /// Wire name `AutoSnapshotPolicyName`; string. Example: `backup_data_friday`.
+    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
+    ///
+    /// - Example: `backup_data_friday`.
     #[serde(
         rename = "AutoSnapshotPolicyName",
         default,
@@ -1461,7 +1963,9 @@ pub struct CreateAutoSnapshotPolicyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_name: Option<String>,
-    /// Wire name `IsPermanent`; bool. Example: `false`.
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "IsPermanent",
         default,
@@ -1469,7 +1973,9 @@ pub struct CreateAutoSnapshotPolicyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_permanent: Option<bool>,
-    /// Wire name `RetentionDays`; uint64. Example: `20`.
+    /// Wire name `RetentionDays`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "RetentionDays",
         default,
@@ -1483,7 +1989,9 @@ impl CreateAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Policy` to these items.
+    /// Sets `Policy` to these items; the field is [`policy`](Self::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; required in requests (empty is missing).
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -1491,27 +1999,47 @@ impl CreateAutoSnapshotPolicyRequest {
         self.policy = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DryRun`.
+    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `IsActivated`.
+    /// Sets `IsActivated`; the field is [`is_activated`](Self::is_activated).
+    ///
+    /// Wire name `IsActivated`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_is_activated(mut self, value: bool) -> Self {
         self.is_activated = Some(value);
         self
     }
-    /// Sets `AutoSnapshotPolicyName`.
+    /// Sets `AutoSnapshotPolicyName`; the field is [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name).
+    ///
+    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
+    ///
+    /// - Example: `backup_data_friday`.
     pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_name = Some(value.into());
         self
     }
-    /// Sets `IsPermanent`.
+    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = Some(value);
         self
     }
-    /// Sets `RetentionDays`.
+    /// Sets `RetentionDays`; the field is [`retention_days`](Self::retention_days).
+    ///
+    /// Wire name `RetentionDays`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_retention_days(mut self, value: u64) -> Self {
         self.retention_days = Some(value);
         self
@@ -1536,25 +2064,29 @@ impl tencentcloud_runtime::Validate for CreateAutoSnapshotPolicyRequest {
         }
     }
 }
-/// Wire object `CreateAutoSnapshotPolicyResponse`.
+/// The response of `CreateAutoSnapshotPolicy`, as [`Client::create_auto_snapshot_policy`](super::Client::create_auto_snapshot_policy) returns it (wire object `CreateAutoSnapshotPolicyResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAutoSnapshotPolicyResponse {
-    /// Wire name `AutoSnapshotPolicyId`; string; always present in responses. Example: `asp-1lebc9r3`.
+    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses.
+    ///
+    /// - Example: `asp-1lebc9r3`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_snapshot_policy_id: String,
-    /// Wire name `NextTriggerTime`; string; always present in responses. Example: `2018-08-08 16:00:00`.
+    /// Wire name `NextTriggerTime`, string; always present in responses.
+    ///
+    /// - Example: `2018-08-08 16:00:00`.
     #[serde(
         rename = "NextTriggerTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub next_trigger_time: String,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1566,33 +2098,53 @@ impl CreateAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses.
+    ///
+    /// - Example: `asp-1lebc9r3`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `NextTriggerTime`.
+    /// Sets `NextTriggerTime`; the field is [`next_trigger_time`](Self::next_trigger_time).
+    ///
+    /// Wire name `NextTriggerTime`, string; always present in responses.
+    ///
+    /// - Example: `2018-08-08 16:00:00`.
     pub fn set_next_trigger_time(mut self, value: impl Into<String>) -> Self {
         self.next_trigger_time = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateDiskBackupRequest`.
+/// The request of `CreateDiskBackup`, sent by [`Client::create_disk_backup`](super::Client::create_disk_backup) (wire object `CreateDiskBackupRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskId`](super::types::CreateDiskBackupRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`CreateDiskBackupError`](super::errors::CreateDiskBackupError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateDiskBackup>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDiskBackupRequest {
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-xxxxxxxx`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
-    /// Wire name `DiskBackupName`; string.
+    /// Wire name `DiskBackupName`, string; optional in requests.
     #[serde(
         rename = "DiskBackupName",
         default,
@@ -1606,12 +2158,18 @@ impl CreateDiskBackupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupName`.
+    /// Sets `DiskBackupName`; the field is [`disk_backup_name`](Self::disk_backup_name).
+    ///
+    /// Wire name `DiskBackupName`, string; optional in requests.
     pub fn set_disk_backup_name(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_name = Some(value.into());
         self
@@ -1630,11 +2188,13 @@ impl tencentcloud_runtime::Validate for CreateDiskBackupRequest {
         }
     }
 }
-/// Wire object `CreateDiskBackupResponse`.
+/// The response of `CreateDiskBackup`, as [`Client::create_disk_backup`](super::Client::create_disk_backup) returns it (wire object `CreateDiskBackupResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDiskBackupResponse {
-    /// Wire name `DiskBackupId`; string. Example: `dbp-xxxxxxxx`.
+    /// Wire name `DiskBackupId`, string; may be absent from responses.
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     #[serde(
         rename = "DiskBackupId",
         default,
@@ -1642,7 +2202,7 @@ pub struct CreateDiskBackupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_backup_id: Option<String>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1654,37 +2214,57 @@ impl CreateDiskBackupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupId`.
+    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
+    ///
+    /// Wire name `DiskBackupId`, string; may be absent from responses.
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateDisksRequest`.
+/// The request of `CreateDisks`, sent by [`Client::create_disks`](super::Client::create_disks) (wire object `CreateDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Idempotency token: [`ClientToken`](super::types::CreateDisksRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+/// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`Placement`](super::types::CreateDisksRequest::placement), [`DiskChargeType`](super::types::CreateDisksRequest::disk_charge_type), [`DiskType`](super::types::CreateDisksRequest::disk_type).
+/// - Errors: the service's codes and the common ones ([`CreateDisksError`](super::errors::CreateDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDisksRequest {
-    /// Wire name `Placement`; [`Placement`]; required in requests.
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
-    /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     #[serde(
         rename = "DiskChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_charge_type: String,
-    /// Wire name `DiskType`; string; required in requests. Example: `CLOUD_HSSD`.
+    /// Wire name `DiskType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLOUD_HSSD`.
     #[serde(
         rename = "DiskType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_type: String,
-    /// Wire name `DiskName`; string. Example: `imc-fs9x0bv9`.
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `imc-fs9x0bv9`.
     #[serde(
         rename = "DiskName",
         default,
@@ -1692,10 +2272,12 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_name: Option<String>,
-    /// Wire name `Tags`; list of [`Tag`].
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    /// Wire name `SnapshotId`; string. Example: `snap-6mzlaea9`.
+    /// Wire name `SnapshotId`, string; optional in requests.
+    ///
+    /// - Example: `snap-6mzlaea9`.
     #[serde(
         rename = "SnapshotId",
         default,
@@ -1703,7 +2285,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: Option<String>,
-    /// Wire name `DiskCount`; uint64. Example: `1`.
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskCount",
         default,
@@ -1711,7 +2295,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_count: Option<u64>,
-    /// Wire name `ThroughputPerformance`; uint64. Example: `100`.
+    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "ThroughputPerformance",
         default,
@@ -1719,7 +2305,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub throughput_performance: Option<u64>,
-    /// Wire name `KmsKeyId`; string. Example: `7ffe44e1-f57a-11e9-be2f-525400ea888`.
+    /// Wire name `KmsKeyId`, string; optional in requests.
+    ///
+    /// - Example: `7ffe44e1-f57a-11e9-be2f-525400ea888`.
     #[serde(
         rename = "KmsKeyId",
         default,
@@ -1727,7 +2315,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub kms_key_id: Option<String>,
-    /// Wire name `DiskSize`; uint64. Example: `500`.
+    /// Wire name `DiskSize`, uint64; optional in requests.
+    ///
+    /// - Example: `500`.
     #[serde(
         rename = "DiskSize",
         default,
@@ -1735,7 +2325,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<u64>,
-    /// Wire name `Shareable`; bool. Example: `true`.
+    /// Wire name `Shareable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "Shareable",
         default,
@@ -1743,7 +2335,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub shareable: Option<bool>,
-    /// Wire name `ClientToken`; string. Example: `cls-juig7fub/pvc-920a4c2f-7e1f-40d5-a475-93c6871b18b4`.
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `cls-juig7fub/pvc-920a4c2f-7e1f-40d5-a475-93c6871b18b4`.
     #[serde(
         rename = "ClientToken",
         default,
@@ -1751,7 +2345,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
-    /// Wire name `Encrypt`; string. Example: `ENCRYPT`.
+    /// Wire name `Encrypt`, string; optional in requests.
+    ///
+    /// - Example: `ENCRYPT`.
     #[serde(
         rename = "Encrypt",
         default,
@@ -1759,14 +2355,16 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub encrypt: Option<String>,
-    /// Wire name `DiskChargePrepaid`; [`DiskChargePrepaid`].
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<DiskChargePrepaid>,
-    /// Wire name `DeleteSnapshot`; int64. Example: `0`.
+    /// Wire name `DeleteSnapshot`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DeleteSnapshot",
         default,
@@ -1774,14 +2372,16 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_snapshot: Option<i64>,
-    /// Wire name `AutoMountConfiguration`; [`AutoMountConfiguration`].
+    /// Wire name `AutoMountConfiguration`, [`AutoMountConfiguration`]; optional in requests.
     #[serde(
         rename = "AutoMountConfiguration",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub auto_mount_configuration: Option<AutoMountConfiguration>,
-    /// Wire name `DiskBackupQuota`; uint64. Example: `0`.
+    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DiskBackupQuota",
         default,
@@ -1789,7 +2389,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_backup_quota: Option<u64>,
-    /// Wire name `BurstPerformance`; bool. Example: `true`.
+    /// Wire name `BurstPerformance`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "BurstPerformance",
         default,
@@ -1797,7 +2399,9 @@ pub struct CreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub burst_performance: Option<bool>,
-    /// Wire name `EncryptType`; string. Example: `ENCRYPT_V2`.
+    /// Wire name `EncryptType`, string; optional in requests.
+    ///
+    /// - Example: `ENCRYPT_V2`.
     #[serde(
         rename = "EncryptType",
         default,
@@ -1811,72 +2415,122 @@ impl CreateDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLOUD_HSSD`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `DiskName`.
+    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `imc-fs9x0bv9`.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; optional in requests.
+    ///
+    /// - Example: `snap-6mzlaea9`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `DiskCount`.
+    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
     }
-    /// Sets `ThroughputPerformance`.
+    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `KmsKeyId`.
+    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
+    ///
+    /// Wire name `KmsKeyId`, string; optional in requests.
+    ///
+    /// - Example: `7ffe44e1-f57a-11e9-be2f-525400ea888`.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; optional in requests.
+    ///
+    /// - Example: `500`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `Shareable`.
+    /// Sets `Shareable`; the field is [`shareable`](Self::shareable).
+    ///
+    /// Wire name `Shareable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_shareable(mut self, value: bool) -> Self {
         self.shareable = Some(value);
         self
     }
-    /// Sets `ClientToken`.
+    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `cls-juig7fub/pvc-920a4c2f-7e1f-40d5-a475-93c6871b18b4`.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `Encrypt`.
+    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
+    ///
+    /// Wire name `Encrypt`, string; optional in requests.
+    ///
+    /// - Example: `ENCRYPT`.
     pub fn set_encrypt(mut self, value: impl Into<String>) -> Self {
         self.encrypt = Some(value.into());
         self
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -1884,12 +2538,18 @@ impl CreateDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DeleteSnapshot`.
+    /// Sets `DeleteSnapshot`; the field is [`delete_snapshot`](Self::delete_snapshot).
+    ///
+    /// Wire name `DeleteSnapshot`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_delete_snapshot(mut self, value: i64) -> Self {
         self.delete_snapshot = Some(value);
         self
     }
-    /// Sets `AutoMountConfiguration`.
+    /// Sets `AutoMountConfiguration`; the field is [`auto_mount_configuration`](Self::auto_mount_configuration).
+    ///
+    /// Wire name `AutoMountConfiguration`, [`AutoMountConfiguration`]; optional in requests.
     pub fn set_auto_mount_configuration(
         mut self,
         value: impl Into<AutoMountConfiguration>,
@@ -1897,17 +2557,29 @@ impl CreateDisksRequest {
         self.auto_mount_configuration = Some(value.into());
         self
     }
-    /// Sets `DiskBackupQuota`.
+    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
     }
-    /// Sets `BurstPerformance`.
+    /// Sets `BurstPerformance`; the field is [`burst_performance`](Self::burst_performance).
+    ///
+    /// Wire name `BurstPerformance`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_burst_performance(mut self, value: bool) -> Self {
         self.burst_performance = Some(value);
         self
     }
-    /// Sets `EncryptType`.
+    /// Sets `EncryptType`; the field is [`encrypt_type`](Self::encrypt_type).
+    ///
+    /// Wire name `EncryptType`, string; optional in requests.
+    ///
+    /// - Example: `ENCRYPT_V2`.
     pub fn set_encrypt_type(mut self, value: impl Into<String>) -> Self {
         self.encrypt_type = Some(value.into());
         self
@@ -1978,11 +2650,13 @@ impl tencentcloud_runtime::Validate for CreateDisksRequest {
         }
     }
 }
-/// Wire object `CreateDisksResponse`.
+/// The response of `CreateDisks`, as [`Client::create_disks`](super::Client::create_disks) returns it (wire object `CreateDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDisksResponse {
-    /// Wire name `DiskIdSet`; list of string; always present in responses; may be null. Example: `["disk-lzrg2pwi"]`.
+    /// Wire name `DiskIdSet`, list of string; always present in responses; may be null.
+    ///
+    /// - Example: `["disk-lzrg2pwi"]`.
     #[serde(
         rename = "DiskIdSet",
         default,
@@ -1990,7 +2664,7 @@ pub struct CreateDisksResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id_set: Option<Vec<String>>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2002,7 +2676,11 @@ impl CreateDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIdSet` to these items.
+    /// Sets `DiskIdSet` to these items; the field is [`disk_id_set`](Self::disk_id_set).
+    ///
+    /// Wire name `DiskIdSet`, list of string; always present in responses; may be null.
+    ///
+    /// - Example: `["disk-lzrg2pwi"]`.
     pub fn set_disk_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2010,23 +2688,37 @@ impl CreateDisksResponse {
         self.disk_id_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateRemoteDisksRequest`.
+/// The request of `CreateRemoteDisks`, sent by [`Client::create_remote_disks`](super::Client::create_remote_disks) (wire object `CreateRemoteDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskChargeType`](super::types::CreateRemoteDisksRequest::disk_charge_type), [`DiskSize`](super::types::CreateRemoteDisksRequest::disk_size), [`InstanceId`](super::types::CreateRemoteDisksRequest::instance_id), [`Placement`](super::types::CreateRemoteDisksRequest::placement).
+/// - Errors: the service's codes and the common ones ([`CreateRemoteDisksError`](super::errors::CreateRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRemoteDisksRequest {
-    /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     #[serde(
         rename = "DiskChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_charge_type: String,
-    /// Wire name `DiskSize`; uint64; required in requests. Example: `2000`.
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `2000`.
     #[serde(
         rename = "DiskSize",
         default,
@@ -2034,23 +2726,27 @@ pub struct CreateRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<u64>,
-    /// Wire name `InstanceId`; string; required in requests. Example: `ins-75askm1r`.
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-75askm1r`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
-    /// Wire name `Placement`; [`Placement`]; required in requests.
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
-    /// Wire name `DiskChargePrepaid`; [`RemoteDiskChargePrepaid`].
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<RemoteDiskChargePrepaid>,
-    /// Wire name `DiskCount`; uint64. Example: `1`.
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskCount",
         default,
@@ -2058,7 +2754,9 @@ pub struct CreateRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_count: Option<u64>,
-    /// Wire name `DiskName`; string. Example: `TestRemoteDisk`.
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `TestRemoteDisk`.
     #[serde(
         rename = "DiskName",
         default,
@@ -2072,27 +2770,43 @@ impl CreateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `2000`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-75askm1r`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -2100,12 +2814,20 @@ impl CreateRemoteDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskCount`.
+    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
     }
-    /// Sets `DiskName`.
+    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `TestRemoteDisk`.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
@@ -2157,11 +2879,11 @@ impl tencentcloud_runtime::Validate for CreateRemoteDisksRequest {
         }
     }
 }
-/// Wire object `CreateRemoteDisksResponse`.
+/// The response of `CreateRemoteDisks`, as [`Client::create_remote_disks`](super::Client::create_remote_disks) returns it (wire object `CreateRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2173,23 +2895,37 @@ impl CreateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateSnapshotGroupRequest`.
+/// The request of `CreateSnapshotGroup`, sent by [`Client::create_snapshot_group`](super::Client::create_snapshot_group) (wire object `CreateSnapshotGroupRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::CreateSnapshotGroupRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`CreateSnapshotGroupError`](super::errors::CreateSnapshotGroupError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateSnapshotGroup>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSnapshotGroupRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-6rag8jef"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-6rag8jef"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `SnapshotGroupName`; string. Example: `testSnapGroup`.
+    /// Wire name `SnapshotGroupName`, string; optional in requests.
+    ///
+    /// - Example: `testSnapGroup`.
     #[serde(
         rename = "SnapshotGroupName",
         default,
@@ -2197,7 +2933,9 @@ pub struct CreateSnapshotGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_group_name: Option<String>,
-    /// Wire name `Tags`; list of [`Tag`]. Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
@@ -2206,7 +2944,11 @@ impl CreateSnapshotGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-6rag8jef"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2214,12 +2956,20 @@ impl CreateSnapshotGroupRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotGroupName`.
+    /// Sets `SnapshotGroupName`; the field is [`snapshot_group_name`](Self::snapshot_group_name).
+    ///
+    /// Wire name `SnapshotGroupName`, string; optional in requests.
+    ///
+    /// - Example: `testSnapGroup`.
     pub fn set_snapshot_group_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_name = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -2251,18 +3001,20 @@ impl tencentcloud_runtime::Validate for CreateSnapshotGroupRequest {
         }
     }
 }
-/// Wire object `CreateSnapshotGroupResponse`.
+/// The response of `CreateSnapshotGroup`, as [`Client::create_snapshot_group`](super::Client::create_snapshot_group) returns it (wire object `CreateSnapshotGroupResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSnapshotGroupResponse {
-    /// Wire name `SnapshotGroupId`; string; always present in responses. Example: `csnap-oavcw09g`.
+    /// Wire name `SnapshotGroupId`, string; always present in responses.
+    ///
+    /// - Example: `csnap-oavcw09g`.
     #[serde(
         rename = "SnapshotGroupId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_group_id: String,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2274,22 +3026,38 @@ impl CreateSnapshotGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`.
+    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
+    ///
+    /// Wire name `SnapshotGroupId`, string; always present in responses.
+    ///
+    /// - Example: `csnap-oavcw09g`.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateSnapshotRequest`.
+/// The request of `CreateSnapshot`, sent by [`Client::create_snapshot`](super::Client::create_snapshot) (wire object `CreateSnapshotRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`CreateSnapshotError`](super::errors::CreateSnapshotError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=CreateSnapshot>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSnapshotRequest {
-    /// Wire name `DiskId`; string. Example: `disk-l7mxexxc`.
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-l7mxexxc`.
     #[serde(
         rename = "DiskId",
         default,
@@ -2297,7 +3065,9 @@ pub struct CreateSnapshotRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: Option<String>,
-    /// Wire name `SnapshotName`; string. Example: `cloud-snap`.
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `cloud-snap`.
     #[serde(
         rename = "SnapshotName",
         default,
@@ -2305,7 +3075,9 @@ pub struct CreateSnapshotRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_name: Option<String>,
-    /// Wire name `Deadline`; ISO 8601 date-time string. Example: `2022-01-08T09:47:55+00:00`.
+    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2022-01-08T09:47:55+00:00`.
     #[serde(
         rename = "Deadline",
         default,
@@ -2313,7 +3085,9 @@ pub struct CreateSnapshotRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deadline: Option<String>,
-    /// Wire name `DiskBackupId`; string. Example: `dbp-l7mxexxc`.
+    /// Wire name `DiskBackupId`, string; optional in requests.
+    ///
+    /// - Example: `dbp-l7mxexxc`.
     #[serde(
         rename = "DiskBackupId",
         default,
@@ -2321,10 +3095,12 @@ pub struct CreateSnapshotRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_backup_id: Option<String>,
-    /// Wire name `Tags`; list of [`Tag`].
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    /// Wire name `LocalSnap`; bool. Example: `false`.
+    /// Wire name `LocalSnap`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "LocalSnap",
         default,
@@ -2332,7 +3108,9 @@ pub struct CreateSnapshotRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub local_snap: Option<bool>,
-    /// Wire name `DiskUsage`; string. Example: `DATA_DISK`.
+    /// Wire name `DiskUsage`, string; optional in requests.
+    ///
+    /// - Example: `DATA_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
@@ -2346,37 +3124,63 @@ impl CreateSnapshotRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-l7mxexxc`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotName`.
+    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `cloud-snap`.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = Some(value.into());
         self
     }
-    /// Sets `Deadline`.
+    /// Sets `Deadline`; the field is [`deadline`](Self::deadline).
+    ///
+    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2022-01-08T09:47:55+00:00`.
     pub fn set_deadline(mut self, value: impl Into<String>) -> Self {
         self.deadline = Some(value.into());
         self
     }
-    /// Sets `DiskBackupId`.
+    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
+    ///
+    /// Wire name `DiskBackupId`, string; optional in requests.
+    ///
+    /// - Example: `dbp-l7mxexxc`.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LocalSnap`.
+    /// Sets `LocalSnap`; the field is [`local_snap`](Self::local_snap).
+    ///
+    /// Wire name `LocalSnap`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_local_snap(mut self, value: bool) -> Self {
         self.local_snap = Some(value);
         self
     }
-    /// Sets `DiskUsage`.
+    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; optional in requests.
+    ///
+    /// - Example: `DATA_DISK`.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = Some(value.into());
         self
@@ -2399,11 +3203,13 @@ impl tencentcloud_runtime::Validate for CreateSnapshotRequest {
         }
     }
 }
-/// Wire object `CreateSnapshotResponse`.
+/// The response of `CreateSnapshot`, as [`Client::create_snapshot`](super::Client::create_snapshot) returns it (wire object `CreateSnapshotResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSnapshotResponse {
-    /// Wire name `SnapshotId`; string; always present in responses; may be null. Example: `snap-3xvkxyxp`.
+    /// Wire name `SnapshotId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `snap-3xvkxyxp`.
     #[serde(
         rename = "SnapshotId",
         default,
@@ -2411,7 +3217,7 @@ pub struct CreateSnapshotResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: Option<String>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2423,43 +3229,57 @@ impl CreateSnapshotResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `snap-3xvkxyxp`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DedicatedClusterDiskStatistic`.
+/// Wire object `DedicatedClusterDiskStatistic`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DedicatedClusterDiskStatistic {
-    /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_PREMIUM`.
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_PREMIUM`.
     #[serde(
         rename = "DiskType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_type: String,
-    /// Wire name `TotalDiskSize`; uint64; always present in responses. Example: `1000`.
+    /// Wire name `TotalDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `1000`.
     #[serde(
         rename = "TotalDiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_disk_size: u64,
-    /// Wire name `UsedDiskSize`; uint64; always present in responses. Example: `150`.
+    /// Wire name `UsedDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `150`.
     #[serde(
         rename = "UsedDiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_disk_size: u64,
-    /// Wire name `AvailableDiskSize`; uint64; always present in responses. Example: `300`.
+    /// Wire name `AvailableDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `300`.
     #[serde(
         rename = "AvailableDiskSize",
         default,
@@ -2472,32 +3292,58 @@ impl DedicatedClusterDiskStatistic {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_PREMIUM`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `TotalDiskSize`.
+    /// Sets `TotalDiskSize`; the field is [`total_disk_size`](Self::total_disk_size).
+    ///
+    /// Wire name `TotalDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `1000`.
     pub fn set_total_disk_size(mut self, value: u64) -> Self {
         self.total_disk_size = value;
         self
     }
-    /// Sets `UsedDiskSize`.
+    /// Sets `UsedDiskSize`; the field is [`used_disk_size`](Self::used_disk_size).
+    ///
+    /// Wire name `UsedDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `150`.
     pub fn set_used_disk_size(mut self, value: u64) -> Self {
         self.used_disk_size = value;
         self
     }
-    /// Sets `AvailableDiskSize`.
+    /// Sets `AvailableDiskSize`; the field is [`available_disk_size`](Self::available_disk_size).
+    ///
+    /// Wire name `AvailableDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `300`.
     pub fn set_available_disk_size(mut self, value: u64) -> Self {
         self.available_disk_size = value;
         self
     }
 }
-/// Wire object `DeleteAutoSnapshotPoliciesRequest`.
+/// The request of `DeleteAutoSnapshotPolicies`, sent by [`Client::delete_auto_snapshot_policies`](super::Client::delete_auto_snapshot_policies) (wire object `DeleteAutoSnapshotPoliciesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`AutoSnapshotPolicyIds`](super::types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
+/// - Errors: the service's codes and the common ones ([`DeleteAutoSnapshotPoliciesError`](super::errors::DeleteAutoSnapshotPoliciesError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteAutoSnapshotPolicies>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAutoSnapshotPoliciesRequest {
-    /// Wire name `AutoSnapshotPolicyIds`; list of string; required in requests. Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
     #[serde(
         rename = "AutoSnapshotPolicyIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2509,7 +3355,11 @@ impl DeleteAutoSnapshotPoliciesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items.
+    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2531,11 +3381,11 @@ impl tencentcloud_runtime::Validate for DeleteAutoSnapshotPoliciesRequest {
         }
     }
 }
-/// Wire object `DeleteAutoSnapshotPoliciesResponse`.
+/// The response of `DeleteAutoSnapshotPolicies`, as [`Client::delete_auto_snapshot_policies`](super::Client::delete_auto_snapshot_policies) returns it (wire object `DeleteAutoSnapshotPoliciesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAutoSnapshotPoliciesResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2547,17 +3397,29 @@ impl DeleteAutoSnapshotPoliciesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DeleteDiskBackupsRequest`.
+/// The request of `DeleteDiskBackups`, sent by [`Client::delete_disk_backups`](super::Client::delete_disk_backups) (wire object `DeleteDiskBackupsRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskBackupIds`](super::types::DeleteDiskBackupsRequest::disk_backup_ids).
+/// - Errors: the service's codes and the common ones ([`DeleteDiskBackupsError`](super::errors::DeleteDiskBackupsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteDiskBackups>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteDiskBackupsRequest {
-    /// Wire name `DiskBackupIds`; list of string; required in requests. Example: `["dbp-xxxxxxxx"]`.
+    /// Wire name `DiskBackupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["dbp-xxxxxxxx"]`.
     #[serde(
         rename = "DiskBackupIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2569,7 +3431,11 @@ impl DeleteDiskBackupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupIds` to these items.
+    /// Sets `DiskBackupIds` to these items; the field is [`disk_backup_ids`](Self::disk_backup_ids).
+    ///
+    /// Wire name `DiskBackupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["dbp-xxxxxxxx"]`.
     pub fn set_disk_backup_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2591,11 +3457,11 @@ impl tencentcloud_runtime::Validate for DeleteDiskBackupsRequest {
         }
     }
 }
-/// Wire object `DeleteDiskBackupsResponse`.
+/// The response of `DeleteDiskBackups`, as [`Client::delete_disk_backups`](super::Client::delete_disk_backups) returns it (wire object `DeleteDiskBackupsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteDiskBackupsResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2607,17 +3473,29 @@ impl DeleteDiskBackupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DeleteSnapshotGroupRequest`.
+/// The request of `DeleteSnapshotGroup`, sent by [`Client::delete_snapshot_group`](super::Client::delete_snapshot_group) (wire object `DeleteSnapshotGroupRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DeleteSnapshotGroupError`](super::errors::DeleteSnapshotGroupError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteSnapshotGroup>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteSnapshotGroupRequest {
-    /// Wire name `SnapshotGroupId`; string. Example: `csnap-gv9naz67`.
+    /// Wire name `SnapshotGroupId`, string; optional in requests.
+    ///
+    /// - Example: `csnap-gv9naz67`.
     #[serde(
         rename = "SnapshotGroupId",
         default,
@@ -2625,7 +3503,9 @@ pub struct DeleteSnapshotGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_group_id: Option<String>,
-    /// Wire name `SnapshotGroupIds`; list of string. Example: `["csnap-gv9naz66"]`.
+    /// Wire name `SnapshotGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["csnap-gv9naz66"]`.
     #[serde(
         rename = "SnapshotGroupIds",
         default,
@@ -2633,7 +3513,9 @@ pub struct DeleteSnapshotGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_group_ids: Option<Vec<String>>,
-    /// Wire name `DeleteBindImages`; bool. Example: `true`.
+    /// Wire name `DeleteBindImages`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "DeleteBindImages",
         default,
@@ -2647,12 +3529,20 @@ impl DeleteSnapshotGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`.
+    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
+    ///
+    /// Wire name `SnapshotGroupId`, string; optional in requests.
+    ///
+    /// - Example: `csnap-gv9naz67`.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotGroupIds` to these items.
+    /// Sets `SnapshotGroupIds` to these items; the field is [`snapshot_group_ids`](Self::snapshot_group_ids).
+    ///
+    /// Wire name `SnapshotGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["csnap-gv9naz66"]`.
     pub fn set_snapshot_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2660,7 +3550,11 @@ impl DeleteSnapshotGroupRequest {
         self.snapshot_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DeleteBindImages`.
+    /// Sets `DeleteBindImages`; the field is [`delete_bind_images`](Self::delete_bind_images).
+    ///
+    /// Wire name `DeleteBindImages`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_delete_bind_images(mut self, value: bool) -> Self {
         self.delete_bind_images = Some(value);
         self
@@ -2669,11 +3563,11 @@ impl DeleteSnapshotGroupRequest {
 impl tencentcloud_runtime::Validate for DeleteSnapshotGroupRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `DeleteSnapshotGroupResponse`.
+/// The response of `DeleteSnapshotGroup`, as [`Client::delete_snapshot_group`](super::Client::delete_snapshot_group) returns it (wire object `DeleteSnapshotGroupResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteSnapshotGroupResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2685,23 +3579,37 @@ impl DeleteSnapshotGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DeleteSnapshotsRequest`.
+/// The request of `DeleteSnapshots`, sent by [`Client::delete_snapshots`](super::Client::delete_snapshots) (wire object `DeleteSnapshotsRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`SnapshotIds`](super::types::DeleteSnapshotsRequest::snapshot_ids).
+/// - Errors: the service's codes and the common ones ([`DeleteSnapshotsError`](super::errors::DeleteSnapshotsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DeleteSnapshots>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteSnapshotsRequest {
-    /// Wire name `SnapshotIds`; list of string; required in requests. Example: `["snap-gybrif0z"]`.
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-gybrif0z"]`.
     #[serde(
         rename = "SnapshotIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_ids: Vec<String>,
-    /// Wire name `DeleteBindImages`; bool. Example: `true`.
+    /// Wire name `DeleteBindImages`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "DeleteBindImages",
         default,
@@ -2715,7 +3623,11 @@ impl DeleteSnapshotsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotIds` to these items.
+    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-gybrif0z"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2723,7 +3635,11 @@ impl DeleteSnapshotsRequest {
         self.snapshot_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteBindImages`.
+    /// Sets `DeleteBindImages`; the field is [`delete_bind_images`](Self::delete_bind_images).
+    ///
+    /// Wire name `DeleteBindImages`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_delete_bind_images(mut self, value: bool) -> Self {
         self.delete_bind_images = Some(value);
         self
@@ -2742,11 +3658,11 @@ impl tencentcloud_runtime::Validate for DeleteSnapshotsRequest {
         }
     }
 }
-/// Wire object `DeleteSnapshotsResponse`.
+/// The response of `DeleteSnapshots`, as [`Client::delete_snapshots`](super::Client::delete_snapshots) returns it (wire object `DeleteSnapshotsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteSnapshotsResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2758,17 +3674,30 @@ impl DeleteSnapshotsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeAutoSnapshotPoliciesRequest`.
+/// The request of `DescribeAutoSnapshotPolicies`, sent by [`Client::describe_auto_snapshot_policies`](super::Client::describe_auto_snapshot_policies) (wire object `DescribeAutoSnapshotPoliciesRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `AutoSnapshotPolicySet`, the service's page size unless [`Limit`](super::types::DescribeAutoSnapshotPoliciesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeAutoSnapshotPoliciesError`](super::errors::DescribeAutoSnapshotPoliciesError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeAutoSnapshotPolicies>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeAutoSnapshotPoliciesRequest {
-    /// Wire name `AutoSnapshotPolicyIds`; list of string. Example: `["asp-c9m1berf"]`.
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["asp-c9m1berf"]`.
     #[serde(
         rename = "AutoSnapshotPolicyIds",
         default,
@@ -2776,10 +3705,14 @@ pub struct DescribeAutoSnapshotPoliciesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_ids: Option<Vec<String>>,
-    /// Wire name `Filters`; list of [`Filter`]. Example: `[{"Name":"auto-snapshot-policy-state","Values":["NORMAL"]}]`.
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"auto-snapshot-policy-state","Values":["NORMAL"]}]`.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
-    /// Wire name `Limit`; uint64. Example: `20`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -2787,7 +3720,9 @@ pub struct DescribeAutoSnapshotPoliciesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -2795,7 +3730,9 @@ pub struct DescribeAutoSnapshotPoliciesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Order`; string. Example: `ASC`.
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     #[serde(
         rename = "Order",
         default,
@@ -2803,7 +3740,9 @@ pub struct DescribeAutoSnapshotPoliciesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order: Option<String>,
-    /// Wire name `OrderField`; string. Example: `CREATE_TIME`.
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     #[serde(
         rename = "OrderField",
         default,
@@ -2817,7 +3756,11 @@ impl DescribeAutoSnapshotPoliciesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items.
+    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["asp-c9m1berf"]`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2827,7 +3770,11 @@ impl DescribeAutoSnapshotPoliciesRequest {
         );
         self
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"auto-snapshot-policy-state","Values":["NORMAL"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2835,22 +3782,38 @@ impl DescribeAutoSnapshotPoliciesRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Order`.
+    /// Sets `Order`; the field is [`order`](Self::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
     }
-    /// Sets `OrderField`.
+    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
@@ -2873,25 +3836,27 @@ impl tencentcloud_runtime::Validate for DescribeAutoSnapshotPoliciesRequest {
         }
     }
 }
-/// Wire object `DescribeAutoSnapshotPoliciesResponse`.
+/// The response of `DescribeAutoSnapshotPolicies`, as [`Client::describe_auto_snapshot_policies`](super::Client::describe_auto_snapshot_policies) returns it (wire object `DescribeAutoSnapshotPoliciesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeAutoSnapshotPoliciesResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `0`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `AutoSnapshotPolicySet`; list of [`AutoSnapshotPolicy`]; always present in responses.
+    /// Wire name `AutoSnapshotPolicySet`, list of [`AutoSnapshotPolicy`]; always present in responses.
     #[serde(
         rename = "AutoSnapshotPolicySet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub auto_snapshot_policy_set: Vec<AutoSnapshotPolicy>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2903,12 +3868,18 @@ impl DescribeAutoSnapshotPoliciesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `AutoSnapshotPolicySet` to these items.
+    /// Sets `AutoSnapshotPolicySet` to these items; the field is [`auto_snapshot_policy_set`](Self::auto_snapshot_policy_set).
+    ///
+    /// Wire name `AutoSnapshotPolicySet`, list of [`AutoSnapshotPolicy`]; always present in responses.
     pub fn set_auto_snapshot_policy_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<AutoSnapshotPolicy>>,
@@ -2916,17 +3887,29 @@ impl DescribeAutoSnapshotPoliciesResponse {
         self.auto_snapshot_policy_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeDedicatedClusterDiskStatisticsRequest`.
+/// The request of `DescribeDedicatedClusterDiskStatistics`, sent by [`Client::describe_dedicated_cluster_disk_statistics`](super::Client::describe_dedicated_cluster_disk_statistics) (wire object `DescribeDedicatedClusterDiskStatisticsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DedicatedClusterId`](super::types::DescribeDedicatedClusterDiskStatisticsRequest::dedicated_cluster_id).
+/// - Errors: the service's codes and the common ones ([`DescribeDedicatedClusterDiskStatisticsError`](super::errors::DescribeDedicatedClusterDiskStatisticsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDedicatedClusterDiskStatistics>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDedicatedClusterDiskStatisticsRequest {
-    /// Wire name `DedicatedClusterId`; string; required in requests. Example: `cluster-wk13232s1`.
+    /// Wire name `DedicatedClusterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cluster-wk13232s1`.
     #[serde(
         rename = "DedicatedClusterId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2938,7 +3921,11 @@ impl DescribeDedicatedClusterDiskStatisticsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedClusterId`.
+    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cluster-wk13232s1`.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = value.into();
         self
@@ -2957,18 +3944,18 @@ impl tencentcloud_runtime::Validate for DescribeDedicatedClusterDiskStatisticsRe
         }
     }
 }
-/// Wire object `DescribeDedicatedClusterDiskStatisticsResponse`.
+/// The response of `DescribeDedicatedClusterDiskStatistics`, as [`Client::describe_dedicated_cluster_disk_statistics`](super::Client::describe_dedicated_cluster_disk_statistics) returns it (wire object `DescribeDedicatedClusterDiskStatisticsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDedicatedClusterDiskStatisticsResponse {
-    /// Wire name `DedicatedClusterDiskStatisticSet`; list of [`DedicatedClusterDiskStatistic`]; always present in responses.
+    /// Wire name `DedicatedClusterDiskStatisticSet`, list of [`DedicatedClusterDiskStatistic`]; always present in responses.
     #[serde(
         rename = "DedicatedClusterDiskStatisticSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub dedicated_cluster_disk_statistic_set: Vec<DedicatedClusterDiskStatistic>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2980,7 +3967,9 @@ impl DescribeDedicatedClusterDiskStatisticsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedClusterDiskStatisticSet` to these items.
+    /// Sets `DedicatedClusterDiskStatisticSet` to these items; the field is [`dedicated_cluster_disk_statistic_set`](Self::dedicated_cluster_disk_statistic_set).
+    ///
+    /// Wire name `DedicatedClusterDiskStatisticSet`, list of [`DedicatedClusterDiskStatistic`]; always present in responses.
     pub fn set_dedicated_cluster_disk_statistic_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DedicatedClusterDiskStatistic>>,
@@ -2991,17 +3980,29 @@ impl DescribeDedicatedClusterDiskStatisticsResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeDiskAssociatedAutoSnapshotPolicyRequest`.
+/// The request of `DescribeDiskAssociatedAutoSnapshotPolicy`, sent by [`Client::describe_disk_associated_auto_snapshot_policy`](super::Client::describe_disk_associated_auto_snapshot_policy) (wire object `DescribeDiskAssociatedAutoSnapshotPolicyRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskId`](super::types::DescribeDiskAssociatedAutoSnapshotPolicyRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`DescribeDiskAssociatedAutoSnapshotPolicyError`](super::errors::DescribeDiskAssociatedAutoSnapshotPolicyError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskAssociatedAutoSnapshotPolicy>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskAssociatedAutoSnapshotPolicyRequest {
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-lg4ckc93`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-lg4ckc93`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3013,7 +4014,11 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-lg4ckc93`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -3032,25 +4037,27 @@ impl tencentcloud_runtime::Validate for DescribeDiskAssociatedAutoSnapshotPolicy
         }
     }
 }
-/// Wire object `DescribeDiskAssociatedAutoSnapshotPolicyResponse`.
+/// The response of `DescribeDiskAssociatedAutoSnapshotPolicy`, as [`Client::describe_disk_associated_auto_snapshot_policy`](super::Client::describe_disk_associated_auto_snapshot_policy) returns it (wire object `DescribeDiskAssociatedAutoSnapshotPolicyResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskAssociatedAutoSnapshotPolicyResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `0`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `AutoSnapshotPolicySet`; list of [`AutoSnapshotPolicy`]; always present in responses.
+    /// Wire name `AutoSnapshotPolicySet`, list of [`AutoSnapshotPolicy`]; always present in responses.
     #[serde(
         rename = "AutoSnapshotPolicySet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub auto_snapshot_policy_set: Vec<AutoSnapshotPolicy>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3062,12 +4069,18 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `AutoSnapshotPolicySet` to these items.
+    /// Sets `AutoSnapshotPolicySet` to these items; the field is [`auto_snapshot_policy_set`](Self::auto_snapshot_policy_set).
+    ///
+    /// Wire name `AutoSnapshotPolicySet`, list of [`AutoSnapshotPolicy`]; always present in responses.
     pub fn set_auto_snapshot_policy_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<AutoSnapshotPolicy>>,
@@ -3075,17 +4088,30 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyResponse {
         self.auto_snapshot_policy_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeDiskBackupsRequest`.
+/// The request of `DescribeDiskBackups`, sent by [`Client::describe_disk_backups`](super::Client::describe_disk_backups) (wire object `DescribeDiskBackupsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `DiskBackupSet`, the service's page size unless [`Limit`](super::types::DescribeDiskBackupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeDiskBackupsError`](super::errors::DescribeDiskBackupsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskBackups>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskBackupsRequest {
-    /// Wire name `DiskBackupIds`; list of string. Example: `["dbp-704k734w"]`.
+    /// Wire name `DiskBackupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dbp-704k734w"]`.
     #[serde(
         rename = "DiskBackupIds",
         default,
@@ -3093,10 +4119,12 @@ pub struct DescribeDiskBackupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_backup_ids: Option<Vec<String>>,
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -3104,7 +4132,9 @@ pub struct DescribeDiskBackupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `20`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -3112,7 +4142,9 @@ pub struct DescribeDiskBackupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `Order`; string. Example: `ASC`.
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     #[serde(
         rename = "Order",
         default,
@@ -3120,7 +4152,9 @@ pub struct DescribeDiskBackupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order: Option<String>,
-    /// Wire name `OrderField`; string. Example: `CREATE_TIME`.
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     #[serde(
         rename = "OrderField",
         default,
@@ -3134,7 +4168,11 @@ impl DescribeDiskBackupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupIds` to these items.
+    /// Sets `DiskBackupIds` to these items; the field is [`disk_backup_ids`](Self::disk_backup_ids).
+    ///
+    /// Wire name `DiskBackupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dbp-704k734w"]`.
     pub fn set_disk_backup_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3142,7 +4180,9 @@ impl DescribeDiskBackupsRequest {
         self.disk_backup_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3150,22 +4190,38 @@ impl DescribeDiskBackupsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Order`.
+    /// Sets `Order`; the field is [`order`](Self::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
     }
-    /// Sets `OrderField`.
+    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
@@ -3188,25 +4244,27 @@ impl tencentcloud_runtime::Validate for DescribeDiskBackupsRequest {
         }
     }
 }
-/// Wire object `DescribeDiskBackupsResponse`.
+/// The response of `DescribeDiskBackups`, as [`Client::describe_disk_backups`](super::Client::describe_disk_backups) returns it (wire object `DescribeDiskBackupsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskBackupsResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `DiskBackupSet`; list of [`DiskBackup`]; always present in responses.
+    /// Wire name `DiskBackupSet`, list of [`DiskBackup`]; always present in responses.
     #[serde(
         rename = "DiskBackupSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_backup_set: Vec<DiskBackup>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3218,12 +4276,18 @@ impl DescribeDiskBackupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `DiskBackupSet` to these items.
+    /// Sets `DiskBackupSet` to these items; the field is [`disk_backup_set`](Self::disk_backup_set).
+    ///
+    /// Wire name `DiskBackupSet`, list of [`DiskBackup`]; always present in responses.
     pub fn set_disk_backup_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskBackup>>,
@@ -3231,23 +4295,37 @@ impl DescribeDiskBackupsResponse {
         self.disk_backup_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeDiskConfigQuotaRequest`.
+/// The request of `DescribeDiskConfigQuota`, sent by [`Client::describe_disk_config_quota`](super::Client::describe_disk_config_quota) (wire object `DescribeDiskConfigQuotaRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`InquiryType`](super::types::DescribeDiskConfigQuotaRequest::inquiry_type).
+/// - Errors: the service's codes and the common ones ([`DescribeDiskConfigQuotaError`](super::errors::DescribeDiskConfigQuotaError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskConfigQuota>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskConfigQuotaRequest {
-    /// Wire name `InquiryType`; string; required in requests. Example: `INQUIRY_CVM_CONFIG`.
+    /// Wire name `InquiryType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `INQUIRY_CVM_CONFIG`.
     #[serde(
         rename = "InquiryType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub inquiry_type: String,
-    /// Wire name `DiskChargeType`; string. Example: `POSTPAID_BY_HOUR`.
+    /// Wire name `DiskChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     #[serde(
         rename = "DiskChargeType",
         default,
@@ -3255,7 +4333,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_charge_type: Option<String>,
-    /// Wire name `InstanceFamilies`; list of string. Example: `["S3"]`.
+    /// Wire name `InstanceFamilies`, list of string; optional in requests.
+    ///
+    /// - Example: `["S3"]`.
     #[serde(
         rename = "InstanceFamilies",
         default,
@@ -3263,7 +4343,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_families: Option<Vec<String>>,
-    /// Wire name `DiskTypes`; list of string. Example: `["CLOUD_PREMIUM"]`.
+    /// Wire name `DiskTypes`, list of string; optional in requests.
+    ///
+    /// - Example: `["CLOUD_PREMIUM"]`.
     #[serde(
         rename = "DiskTypes",
         default,
@@ -3271,7 +4353,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_types: Option<Vec<String>>,
-    /// Wire name `Zones`; list of string. Example: `["ap-guangzhou-7"]`.
+    /// Wire name `Zones`, list of string; optional in requests.
+    ///
+    /// - Example: `["ap-guangzhou-7"]`.
     #[serde(
         rename = "Zones",
         default,
@@ -3279,7 +4363,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zones: Option<Vec<String>>,
-    /// Wire name `Memory`; uint64. Example: `4`.
+    /// Wire name `Memory`, uint64; optional in requests.
+    ///
+    /// - Example: `4`.
     #[serde(
         rename = "Memory",
         default,
@@ -3287,7 +4373,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: Option<u64>,
-    /// Wire name `DiskUsage`; string. Example: `DATA_DISK`.
+    /// Wire name `DiskUsage`, string; optional in requests.
+    ///
+    /// - Example: `DATA_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
@@ -3295,7 +4383,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_usage: Option<String>,
-    /// Wire name `CPU`; uint64. Example: `2`.
+    /// Wire name `CPU`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     #[serde(
         rename = "CPU",
         default,
@@ -3303,7 +4393,9 @@ pub struct DescribeDiskConfigQuotaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: Option<u64>,
-    /// Wire name `DedicatedClusterId`; string. Example: `cluster-ay3xxxxf`.
+    /// Wire name `DedicatedClusterId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-ay3xxxxf`.
     #[serde(
         rename = "DedicatedClusterId",
         default,
@@ -3317,17 +4409,29 @@ impl DescribeDiskConfigQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InquiryType`.
+    /// Sets `InquiryType`; the field is [`inquiry_type`](Self::inquiry_type).
+    ///
+    /// Wire name `InquiryType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `INQUIRY_CVM_CONFIG`.
     pub fn set_inquiry_type(mut self, value: impl Into<String>) -> Self {
         self.inquiry_type = value.into();
         self
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = Some(value.into());
         self
     }
-    /// Sets `InstanceFamilies` to these items.
+    /// Sets `InstanceFamilies` to these items; the field is [`instance_families`](Self::instance_families).
+    ///
+    /// Wire name `InstanceFamilies`, list of string; optional in requests.
+    ///
+    /// - Example: `["S3"]`.
     pub fn set_instance_families(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3335,7 +4439,11 @@ impl DescribeDiskConfigQuotaRequest {
         self.instance_families = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DiskTypes` to these items.
+    /// Sets `DiskTypes` to these items; the field is [`disk_types`](Self::disk_types).
+    ///
+    /// Wire name `DiskTypes`, list of string; optional in requests.
+    ///
+    /// - Example: `["CLOUD_PREMIUM"]`.
     pub fn set_disk_types(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3343,7 +4451,11 @@ impl DescribeDiskConfigQuotaRequest {
         self.disk_types = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Zones` to these items.
+    /// Sets `Zones` to these items; the field is [`zones`](Self::zones).
+    ///
+    /// Wire name `Zones`, list of string; optional in requests.
+    ///
+    /// - Example: `["ap-guangzhou-7"]`.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3351,22 +4463,38 @@ impl DescribeDiskConfigQuotaRequest {
         self.zones = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Memory`.
+    /// Sets `Memory`; the field is [`memory`](Self::memory).
+    ///
+    /// Wire name `Memory`, uint64; optional in requests.
+    ///
+    /// - Example: `4`.
     pub fn set_memory(mut self, value: u64) -> Self {
         self.memory = Some(value);
         self
     }
-    /// Sets `DiskUsage`.
+    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; optional in requests.
+    ///
+    /// - Example: `DATA_DISK`.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = Some(value.into());
         self
     }
-    /// Sets `CPU`.
+    /// Sets `CPU`; the field is [`cpu`](Self::cpu).
+    ///
+    /// Wire name `CPU`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn set_cpu(mut self, value: u64) -> Self {
         self.cpu = Some(value);
         self
     }
-    /// Sets `DedicatedClusterId`.
+    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-ay3xxxxf`.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = Some(value.into());
         self
@@ -3385,18 +4513,18 @@ impl tencentcloud_runtime::Validate for DescribeDiskConfigQuotaRequest {
         }
     }
 }
-/// Wire object `DescribeDiskConfigQuotaResponse`.
+/// The response of `DescribeDiskConfigQuota`, as [`Client::describe_disk_config_quota`](super::Client::describe_disk_config_quota) returns it (wire object `DescribeDiskConfigQuotaResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskConfigQuotaResponse {
-    /// Wire name `DiskConfigSet`; list of [`DiskConfig`]; always present in responses.
+    /// Wire name `DiskConfigSet`, list of [`DiskConfig`]; always present in responses.
     #[serde(
         rename = "DiskConfigSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_config_set: Vec<DiskConfig>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3408,7 +4536,9 @@ impl DescribeDiskConfigQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskConfigSet` to these items.
+    /// Sets `DiskConfigSet` to these items; the field is [`disk_config_set`](Self::disk_config_set).
+    ///
+    /// Wire name `DiskConfigSet`, list of [`DiskConfig`]; always present in responses.
     pub fn set_disk_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskConfig>>,
@@ -3416,17 +4546,29 @@ impl DescribeDiskConfigQuotaResponse {
         self.disk_config_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeDiskStoragePoolRequest`.
+/// The request of `DescribeDiskStoragePool`, sent by [`Client::describe_disk_storage_pool`](super::Client::describe_disk_storage_pool) (wire object `DescribeDiskStoragePoolRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeDiskStoragePoolError`](super::errors::DescribeDiskStoragePoolError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDiskStoragePool>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskStoragePoolRequest {
-    /// Wire name `Limit`; uint64. Example: `20`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -3434,7 +4576,9 @@ pub struct DescribeDiskStoragePoolRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `CdcIds`; list of string. Example: `cdc-asdasd`.
+    /// Wire name `CdcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `cdc-asdasd`.
     #[serde(
         rename = "CdcIds",
         default,
@@ -3442,10 +4586,12 @@ pub struct DescribeDiskStoragePoolRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdc_ids: Option<Vec<String>>,
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -3459,12 +4605,20 @@ impl DescribeDiskStoragePoolRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CdcIds` to these items.
+    /// Sets `CdcIds` to these items; the field is [`cdc_ids`](Self::cdc_ids).
+    ///
+    /// Wire name `CdcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `cdc-asdasd`.
     pub fn set_cdc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3472,7 +4626,9 @@ impl DescribeDiskStoragePoolRequest {
         self.cdc_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3480,7 +4636,11 @@ impl DescribeDiskStoragePoolRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -3503,11 +4663,13 @@ impl tencentcloud_runtime::Validate for DescribeDiskStoragePoolRequest {
         }
     }
 }
-/// Wire object `DescribeDiskStoragePoolResponse`.
+/// The response of `DescribeDiskStoragePool`, as [`Client::describe_disk_storage_pool`](super::Client::describe_disk_storage_pool) returns it (wire object `DescribeDiskStoragePoolResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDiskStoragePoolResponse {
-    /// Wire name `TotalCount`; uint64. Example: `1`.
+    /// Wire name `TotalCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
@@ -3515,17 +4677,17 @@ pub struct DescribeDiskStoragePoolResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: Option<u64>,
-    /// Wire name `CdcSet`; list of [`Cdc`].
+    /// Wire name `CdcSet`, list of [`Cdc`]; may be absent from responses.
     #[serde(rename = "CdcSet", default, skip_serializing_if = "Option::is_none")]
     pub cdc_set: Option<Vec<Cdc>>,
-    /// Wire name `DiskStoragePoolSet`; list of [`Cdc`].
+    /// Wire name `DiskStoragePoolSet`, list of [`Cdc`]; may be absent from responses.
     #[serde(
         rename = "DiskStoragePoolSet",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_storage_pool_set: Option<Vec<Cdc>>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3537,12 +4699,18 @@ impl DescribeDiskStoragePoolResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `CdcSet` to these items.
+    /// Sets `CdcSet` to these items; the field is [`cdc_set`](Self::cdc_set).
+    ///
+    /// Wire name `CdcSet`, list of [`Cdc`]; may be absent from responses.
     pub fn set_cdc_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Cdc>>,
@@ -3550,7 +4718,9 @@ impl DescribeDiskStoragePoolResponse {
         self.cdc_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DiskStoragePoolSet` to these items.
+    /// Sets `DiskStoragePoolSet` to these items; the field is [`disk_storage_pool_set`](Self::disk_storage_pool_set).
+    ///
+    /// Wire name `DiskStoragePoolSet`, list of [`Cdc`]; may be absent from responses.
     pub fn set_disk_storage_pool_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Cdc>>,
@@ -3558,20 +4728,33 @@ impl DescribeDiskStoragePoolResponse {
         self.disk_storage_pool_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeDisksRequest`.
+/// The request of `DescribeDisks`, sent by [`Client::describe_disks`](super::Client::describe_disks) (wire object `DescribeDisksRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `DiskSet`, the service's page size unless [`Limit`](super::types::DescribeDisksRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeDisksError`](super::errors::DescribeDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDisksRequest {
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
-    /// Wire name `Limit`; uint64. Example: `20`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -3579,7 +4762,9 @@ pub struct DescribeDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `OrderField`; string. Example: `CREATE_TIME`.
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     #[serde(
         rename = "OrderField",
         default,
@@ -3587,7 +4772,9 @@ pub struct DescribeDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order_field: Option<String>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -3595,7 +4782,9 @@ pub struct DescribeDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `ReturnBindAutoSnapshotPolicy`; bool. Example: `false`.
+    /// Wire name `ReturnBindAutoSnapshotPolicy`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "ReturnBindAutoSnapshotPolicy",
         default,
@@ -3603,7 +4792,9 @@ pub struct DescribeDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub return_bind_auto_snapshot_policy: Option<bool>,
-    /// Wire name `DiskIds`; list of string. Example: `["disk-xxxxxxxx"]`.
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-xxxxxxxx"]`.
     #[serde(
         rename = "DiskIds",
         default,
@@ -3611,7 +4802,9 @@ pub struct DescribeDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Option<Vec<String>>,
-    /// Wire name `Order`; string. Example: `ASC`.
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     #[serde(
         rename = "Order",
         default,
@@ -3625,7 +4818,9 @@ impl DescribeDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3633,27 +4828,47 @@ impl DescribeDisksRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `OrderField`.
+    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `ReturnBindAutoSnapshotPolicy`.
+    /// Sets `ReturnBindAutoSnapshotPolicy`; the field is [`return_bind_auto_snapshot_policy`](Self::return_bind_auto_snapshot_policy).
+    ///
+    /// Wire name `ReturnBindAutoSnapshotPolicy`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_return_bind_auto_snapshot_policy(mut self, value: bool) -> Self {
         self.return_bind_auto_snapshot_policy = Some(value);
         self
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-xxxxxxxx"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3661,7 +4876,11 @@ impl DescribeDisksRequest {
         self.disk_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Order`.
+    /// Sets `Order`; the field is [`order`](Self::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
@@ -3684,25 +4903,27 @@ impl tencentcloud_runtime::Validate for DescribeDisksRequest {
         }
     }
 }
-/// Wire object `DescribeDisksResponse`.
+/// The response of `DescribeDisks`, as [`Client::describe_disks`](super::Client::describe_disks) returns it (wire object `DescribeDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDisksResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `DiskSet`; list of [`Disk`]; always present in responses.
+    /// Wire name `DiskSet`, list of [`Disk`]; always present in responses.
     #[serde(
         rename = "DiskSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_set: Vec<Disk>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3714,12 +4935,18 @@ impl DescribeDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `DiskSet` to these items.
+    /// Sets `DiskSet` to these items; the field is [`disk_set`](Self::disk_set).
+    ///
+    /// Wire name `DiskSet`, list of [`Disk`]; always present in responses.
     pub fn set_disk_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Disk>>,
@@ -3727,17 +4954,29 @@ impl DescribeDisksResponse {
         self.disk_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeInstancesDiskNumRequest`.
+/// The request of `DescribeInstancesDiskNum`, sent by [`Client::describe_instances_disk_num`](super::Client::describe_instances_disk_num) (wire object `DescribeInstancesDiskNumRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`InstanceIds`](super::types::DescribeInstancesDiskNumRequest::instance_ids).
+/// - Errors: the service's codes and the common ones ([`DescribeInstancesDiskNumError`](super::errors::DescribeInstancesDiskNumError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeInstancesDiskNum>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesDiskNumRequest {
-    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
     #[serde(
         rename = "InstanceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3749,7 +4988,11 @@ impl DescribeInstancesDiskNumRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items.
+    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3771,18 +5014,18 @@ impl tencentcloud_runtime::Validate for DescribeInstancesDiskNumRequest {
         }
     }
 }
-/// Wire object `DescribeInstancesDiskNumResponse`.
+/// The response of `DescribeInstancesDiskNum`, as [`Client::describe_instances_disk_num`](super::Client::describe_instances_disk_num) returns it (wire object `DescribeInstancesDiskNumResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesDiskNumResponse {
-    /// Wire name `AttachDetail`; list of [`AttachDetail`]; always present in responses.
+    /// Wire name `AttachDetail`, list of [`AttachDetail`]; always present in responses.
     #[serde(
         rename = "AttachDetail",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub attach_detail: Vec<AttachDetail>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3794,7 +5037,9 @@ impl DescribeInstancesDiskNumResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AttachDetail` to these items.
+    /// Sets `AttachDetail` to these items; the field is [`attach_detail`](Self::attach_detail).
+    ///
+    /// Wire name `AttachDetail`, list of [`AttachDetail`]; always present in responses.
     pub fn set_attach_detail(
         mut self,
         items: impl IntoIterator<Item = impl Into<AttachDetail>>,
@@ -3802,17 +5047,27 @@ impl DescribeInstancesDiskNumResponse {
         self.attach_detail = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeRemoteDiskConfigQuotaRequest`.
+/// The request of `DescribeRemoteDiskConfigQuota`, sent by [`Client::describe_remote_disk_config_quota`](super::Client::describe_remote_disk_config_quota) (wire object `DescribeRemoteDiskConfigQuotaRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeRemoteDiskConfigQuotaError`](super::errors::DescribeRemoteDiskConfigQuotaError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeRemoteDiskConfigQuota>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRemoteDiskConfigQuotaRequest {
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
@@ -3821,7 +5076,9 @@ impl DescribeRemoteDiskConfigQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3847,11 +5104,11 @@ impl tencentcloud_runtime::Validate for DescribeRemoteDiskConfigQuotaRequest {
         }
     }
 }
-/// Wire object `DescribeRemoteDiskConfigQuotaResponse`.
+/// The response of `DescribeRemoteDiskConfigQuota`, as [`Client::describe_remote_disk_config_quota`](super::Client::describe_remote_disk_config_quota) returns it (wire object `DescribeRemoteDiskConfigQuotaResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRemoteDiskConfigQuotaResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3863,17 +5120,29 @@ impl DescribeRemoteDiskConfigQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeRemoteDisksDeniedActionsRequest`.
+/// The request of `DescribeRemoteDisksDeniedActions`, sent by [`Client::describe_remote_disks_denied_actions`](super::Client::describe_remote_disks_denied_actions) (wire object `DescribeRemoteDisksDeniedActionsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`RemoteDiskIds`](super::types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids).
+/// - Errors: the service's codes and the common ones ([`DescribeRemoteDisksDeniedActionsError`](super::errors::DescribeRemoteDisksDeniedActionsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeRemoteDisksDeniedActions>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRemoteDisksDeniedActionsRequest {
-    /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-fluj9shv"]`.
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     #[serde(
         rename = "RemoteDiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3885,7 +5154,11 @@ impl DescribeRemoteDisksDeniedActionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskIds` to these items.
+    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3907,11 +5180,11 @@ impl tencentcloud_runtime::Validate for DescribeRemoteDisksDeniedActionsRequest 
         }
     }
 }
-/// Wire object `DescribeRemoteDisksDeniedActionsResponse`.
+/// The response of `DescribeRemoteDisksDeniedActions`, as [`Client::describe_remote_disks_denied_actions`](super::Client::describe_remote_disks_denied_actions) returns it (wire object `DescribeRemoteDisksDeniedActionsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRemoteDisksDeniedActionsResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3923,17 +5196,27 @@ impl DescribeRemoteDisksDeniedActionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeRemoteDisksRequest`.
+/// The request of `DescribeRemoteDisks`, sent by [`Client::describe_remote_disks`](super::Client::describe_remote_disks) (wire object `DescribeRemoteDisksRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeRemoteDisksError`](super::errors::DescribeRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRemoteDisksRequest {
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
@@ -3942,7 +5225,9 @@ impl DescribeRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3968,25 +5253,27 @@ impl tencentcloud_runtime::Validate for DescribeRemoteDisksRequest {
         }
     }
 }
-/// Wire object `DescribeRemoteDisksResponse`.
+/// The response of `DescribeRemoteDisks`, as [`Client::describe_remote_disks`](super::Client::describe_remote_disks) returns it (wire object `DescribeRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRemoteDisksResponse {
-    /// Wire name `RemoteDiskSet`; list of [`RemoteDiskDetail`]; always present in responses.
+    /// Wire name `RemoteDiskSet`, list of [`RemoteDiskDetail`]; always present in responses.
     #[serde(
         rename = "RemoteDiskSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub remote_disk_set: Vec<RemoteDiskDetail>,
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3998,7 +5285,9 @@ impl DescribeRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskSet` to these items.
+    /// Sets `RemoteDiskSet` to these items; the field is [`remote_disk_set`](Self::remote_disk_set).
+    ///
+    /// Wire name `RemoteDiskSet`, list of [`RemoteDiskDetail`]; always present in responses.
     pub fn set_remote_disk_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RemoteDiskDetail>>,
@@ -4006,25 +5295,42 @@ impl DescribeRemoteDisksResponse {
         self.remote_disk_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeSnapshotGroupsRequest`.
+/// The request of `DescribeSnapshotGroups`, sent by [`Client::describe_snapshot_groups`](super::Client::describe_snapshot_groups) (wire object `DescribeSnapshotGroupsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `SnapshotGroupSet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeSnapshotGroupsError`](super::errors::DescribeSnapshotGroupsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshotGroups>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotGroupsRequest {
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -4032,7 +5338,9 @@ pub struct DescribeSnapshotGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `20`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -4046,7 +5354,9 @@ impl DescribeSnapshotGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -4054,12 +5364,20 @@ impl DescribeSnapshotGroupsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -4082,11 +5400,13 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotGroupsRequest {
         }
     }
 }
-/// Wire object `DescribeSnapshotGroupsResponse`.
+/// The response of `DescribeSnapshotGroups`, as [`Client::describe_snapshot_groups`](super::Client::describe_snapshot_groups) returns it (wire object `DescribeSnapshotGroupsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotGroupsResponse {
-    /// Wire name `TotalCount`; uint64. Example: `100`.
+    /// Wire name `TotalCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "TotalCount",
         default,
@@ -4094,14 +5414,14 @@ pub struct DescribeSnapshotGroupsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: Option<u64>,
-    /// Wire name `SnapshotGroupSet`; list of [`SnapshotGroup`].
+    /// Wire name `SnapshotGroupSet`, list of [`SnapshotGroup`]; may be absent from responses.
     #[serde(
         rename = "SnapshotGroupSet",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub snapshot_group_set: Option<Vec<SnapshotGroup>>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4113,12 +5433,18 @@ impl DescribeSnapshotGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; may be absent from responses.
+    ///
+    /// - Example: `100`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `SnapshotGroupSet` to these items.
+    /// Sets `SnapshotGroupSet` to these items; the field is [`snapshot_group_set`](Self::snapshot_group_set).
+    ///
+    /// Wire name `SnapshotGroupSet`, list of [`SnapshotGroup`]; may be absent from responses.
     pub fn set_snapshot_group_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotGroup>>,
@@ -4126,13 +5452,23 @@ impl DescribeSnapshotGroupsResponse {
         self.snapshot_group_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeSnapshotOverviewRequest`.
+/// The request of `DescribeSnapshotOverview`, sent by [`Client::describe_snapshot_overview`](super::Client::describe_snapshot_overview) (wire object `DescribeSnapshotOverviewRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeSnapshotOverviewError`](super::errors::DescribeSnapshotOverviewError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshotOverview>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotOverviewRequest {}
@@ -4145,11 +5481,13 @@ impl DescribeSnapshotOverviewRequest {
 impl tencentcloud_runtime::Validate for DescribeSnapshotOverviewRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `DescribeSnapshotOverviewResponse`.
+/// The response of `DescribeSnapshotOverview`, as [`Client::describe_snapshot_overview`](super::Client::describe_snapshot_overview) returns it (wire object `DescribeSnapshotOverviewResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotOverviewResponse {
-    /// Wire name `TotalNums`; uint64. Example: `11`.
+    /// Wire name `TotalNums`, uint64; may be absent from responses.
+    ///
+    /// - Example: `11`.
     #[serde(
         rename = "TotalNums",
         default,
@@ -4157,7 +5495,9 @@ pub struct DescribeSnapshotOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_nums: Option<u64>,
-    /// Wire name `TotalSize`; float. Example: `12.5`.
+    /// Wire name `TotalSize`, float; may be absent from responses.
+    ///
+    /// - Example: `12.5`.
     #[serde(
         rename = "TotalSize",
         default,
@@ -4165,7 +5505,9 @@ pub struct DescribeSnapshotOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_size: Option<f64>,
-    /// Wire name `FreeQuota`; float. Example: `50.0`.
+    /// Wire name `FreeQuota`, float; may be absent from responses.
+    ///
+    /// - Example: `50.0`.
     #[serde(
         rename = "FreeQuota",
         default,
@@ -4173,7 +5515,9 @@ pub struct DescribeSnapshotOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub free_quota: Option<f64>,
-    /// Wire name `RealTradeSize`; float. Example: `11.0`.
+    /// Wire name `RealTradeSize`, float; may be absent from responses.
+    ///
+    /// - Example: `11.0`.
     #[serde(
         rename = "RealTradeSize",
         default,
@@ -4181,7 +5525,7 @@ pub struct DescribeSnapshotOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub real_trade_size: Option<f64>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4193,37 +5537,65 @@ impl DescribeSnapshotOverviewResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalNums`.
+    /// Sets `TotalNums`; the field is [`total_nums`](Self::total_nums).
+    ///
+    /// Wire name `TotalNums`, uint64; may be absent from responses.
+    ///
+    /// - Example: `11`.
     pub fn set_total_nums(mut self, value: u64) -> Self {
         self.total_nums = Some(value);
         self
     }
-    /// Sets `TotalSize`.
+    /// Sets `TotalSize`; the field is [`total_size`](Self::total_size).
+    ///
+    /// Wire name `TotalSize`, float; may be absent from responses.
+    ///
+    /// - Example: `12.5`.
     pub fn set_total_size(mut self, value: f64) -> Self {
         self.total_size = Some(value);
         self
     }
-    /// Sets `FreeQuota`.
+    /// Sets `FreeQuota`; the field is [`free_quota`](Self::free_quota).
+    ///
+    /// Wire name `FreeQuota`, float; may be absent from responses.
+    ///
+    /// - Example: `50.0`.
     pub fn set_free_quota(mut self, value: f64) -> Self {
         self.free_quota = Some(value);
         self
     }
-    /// Sets `RealTradeSize`.
+    /// Sets `RealTradeSize`; the field is [`real_trade_size`](Self::real_trade_size).
+    ///
+    /// Wire name `RealTradeSize`, float; may be absent from responses.
+    ///
+    /// - Example: `11.0`.
     pub fn set_real_trade_size(mut self, value: f64) -> Self {
         self.real_trade_size = Some(value);
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeSnapshotSharePermissionRequest`.
+/// The request of `DescribeSnapshotSharePermission`, sent by [`Client::describe_snapshot_share_permission`](super::Client::describe_snapshot_share_permission) (wire object `DescribeSnapshotSharePermissionRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`SnapshotId`](super::types::DescribeSnapshotSharePermissionRequest::snapshot_id).
+/// - Errors: the service's codes and the common ones ([`DescribeSnapshotSharePermissionError`](super::errors::DescribeSnapshotSharePermissionError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshotSharePermission>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotSharePermissionRequest {
-    /// Wire name `SnapshotId`; string; required in requests. Example: `snap-xxxxxxxx`.
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-xxxxxxxx`.
     #[serde(
         rename = "SnapshotId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4235,7 +5607,11 @@ impl DescribeSnapshotSharePermissionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-xxxxxxxx`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
@@ -4254,18 +5630,20 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotSharePermissionRequest {
         }
     }
 }
-/// Wire object `DescribeSnapshotSharePermissionResponse`.
+/// The response of `DescribeSnapshotSharePermission`, as [`Client::describe_snapshot_share_permission`](super::Client::describe_snapshot_share_permission) returns it (wire object `DescribeSnapshotSharePermissionResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotSharePermissionResponse {
-    /// Wire name `SharePermissionSet`; list of [`SharePermission`]; always present in responses. Example: `[{"CreatedTime":"2023-02-26 01:21:03","AccountId":"1044849112"}]`.
+    /// Wire name `SharePermissionSet`, list of [`SharePermission`]; always present in responses.
+    ///
+    /// - Example: `[{"CreatedTime":"2023-02-26 01:21:03","AccountId":"1044849112"}]`.
     #[serde(
         rename = "SharePermissionSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub share_permission_set: Vec<SharePermission>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4277,7 +5655,11 @@ impl DescribeSnapshotSharePermissionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SharePermissionSet` to these items.
+    /// Sets `SharePermissionSet` to these items; the field is [`share_permission_set`](Self::share_permission_set).
+    ///
+    /// Wire name `SharePermissionSet`, list of [`SharePermission`]; always present in responses.
+    ///
+    /// - Example: `[{"CreatedTime":"2023-02-26 01:21:03","AccountId":"1044849112"}]`.
     pub fn set_share_permission_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SharePermission>>,
@@ -4285,17 +5667,30 @@ impl DescribeSnapshotSharePermissionResponse {
         self.share_permission_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeSnapshotsRequest`.
+/// The request of `DescribeSnapshots`, sent by [`Client::describe_snapshots`](super::Client::describe_snapshots) (wire object `DescribeSnapshotsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `SnapshotSet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeSnapshotsError`](super::errors::DescribeSnapshotsError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DescribeSnapshots>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotsRequest {
-    /// Wire name `SnapshotIds`; list of string. Example: `["snap-j1ytqxx7"]`.
+    /// Wire name `SnapshotIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     #[serde(
         rename = "SnapshotIds",
         default,
@@ -4303,10 +5698,12 @@ pub struct DescribeSnapshotsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_ids: Option<Vec<String>>,
-    /// Wire name `Filters`; list of [`Filter`].
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
-    /// Wire name `Limit`; uint64. Example: `20`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "Limit",
         default,
@@ -4314,7 +5711,9 @@ pub struct DescribeSnapshotsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `OrderField`; string. Example: `CREATE_TIME`.
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     #[serde(
         rename = "OrderField",
         default,
@@ -4322,7 +5721,9 @@ pub struct DescribeSnapshotsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order_field: Option<String>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -4330,7 +5731,9 @@ pub struct DescribeSnapshotsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Order`; string. Example: `DESC`.
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     #[serde(
         rename = "Order",
         default,
@@ -4344,7 +5747,11 @@ impl DescribeSnapshotsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotIds` to these items.
+    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4352,7 +5759,9 @@ impl DescribeSnapshotsRequest {
         self.snapshot_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items.
+    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -4360,22 +5769,38 @@ impl DescribeSnapshotsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `OrderField`.
+    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CREATE_TIME`.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Order`.
+    /// Sets `Order`; the field is [`order`](Self::order).
+    ///
+    /// Wire name `Order`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
@@ -4398,25 +5823,27 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotsRequest {
         }
     }
 }
-/// Wire object `DescribeSnapshotsResponse`.
+/// The response of `DescribeSnapshots`, as [`Client::describe_snapshots`](super::Client::describe_snapshots) returns it (wire object `DescribeSnapshotsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotsResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `20`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `SnapshotSet`; list of [`Snapshot`]; always present in responses.
+    /// Wire name `SnapshotSet`, list of [`Snapshot`]; always present in responses.
     #[serde(
         rename = "SnapshotSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub snapshot_set: Vec<Snapshot>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4428,12 +5855,18 @@ impl DescribeSnapshotsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `20`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `SnapshotSet` to these items.
+    /// Sets `SnapshotSet` to these items; the field is [`snapshot_set`](Self::snapshot_set).
+    ///
+    /// Wire name `SnapshotSet`, list of [`Snapshot`]; always present in responses.
     pub fn set_snapshot_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Snapshot>>,
@@ -4441,23 +5874,37 @@ impl DescribeSnapshotsResponse {
         self.snapshot_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DetachDisksRequest`.
+/// The request of `DetachDisks`, sent by [`Client::detach_disks`](super::Client::detach_disks) (wire object `DetachDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::DetachDisksRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`DetachDisksError`](super::errors::DetachDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DetachDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetachDisksRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `InstanceId`; string. Example: `ins-arxix3xm`.
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-arxix3xm`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -4471,7 +5918,11 @@ impl DetachDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4479,7 +5930,11 @@ impl DetachDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-arxix3xm`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
@@ -4498,11 +5953,11 @@ impl tencentcloud_runtime::Validate for DetachDisksRequest {
         }
     }
 }
-/// Wire object `DetachDisksResponse`.
+/// The response of `DetachDisks`, as [`Client::detach_disks`](super::Client::detach_disks) returns it (wire object `DetachDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetachDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4514,29 +5969,45 @@ impl DetachDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DetachRemoteDisksRequest`.
+/// The request of `DetachRemoteDisks`, sent by [`Client::detach_remote_disks`](super::Client::detach_remote_disks) (wire object `DetachRemoteDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`InstanceId`](super::types::DetachRemoteDisksRequest::instance_id), [`RemoteDiskIds`](super::types::DetachRemoteDisksRequest::remote_disk_ids).
+/// - Errors: the service's codes and the common ones ([`DetachRemoteDisksError`](super::errors::DetachRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=DetachRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetachRemoteDisksRequest {
-    /// Wire name `InstanceId`; string; required in requests. Example: `ins-1v6br72e`.
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-1v6br72e`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
-    /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-1ztsk0jr"]`.
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     #[serde(
         rename = "RemoteDiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remote_disk_ids: Vec<String>,
-    /// Wire name `ForceDetach`; bool. Example: `false`.
+    /// Wire name `ForceDetach`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "ForceDetach",
         default,
@@ -4550,12 +6021,20 @@ impl DetachRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-1v6br72e`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `RemoteDiskIds` to these items.
+    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4563,7 +6042,11 @@ impl DetachRemoteDisksRequest {
         self.remote_disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceDetach`.
+    /// Sets `ForceDetach`; the field is [`force_detach`](Self::force_detach).
+    ///
+    /// Wire name `ForceDetach`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn set_force_detach(mut self, value: bool) -> Self {
         self.force_detach = Some(value);
         self
@@ -4591,11 +6074,11 @@ impl tencentcloud_runtime::Validate for DetachRemoteDisksRequest {
         }
     }
 }
-/// Wire object `DetachRemoteDisksResponse`.
+/// The response of `DetachRemoteDisks`, as [`Client::detach_remote_disks`](super::Client::detach_remote_disks) returns it (wire object `DetachRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetachRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4607,17 +6090,21 @@ impl DetachRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DetailPrice`.
+/// Wire object `DetailPrice`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetailPrice {
-    /// Wire name `ChargeUnit`; string; always present in responses; may be null. Example: `HOUR`.
+    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
+    ///
+    /// - Example: `HOUR`.
     #[serde(
         rename = "ChargeUnit",
         default,
@@ -4625,7 +6112,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub charge_unit: Option<String>,
-    /// Wire name `DiscountPrice`; float; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "DiscountPrice",
         default,
@@ -4633,7 +6122,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price: Option<f64>,
-    /// Wire name `DiscountPriceHigh`; string; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "DiscountPriceHigh",
         default,
@@ -4641,7 +6132,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_high: Option<String>,
-    /// Wire name `OriginalPrice`; float; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "OriginalPrice",
         default,
@@ -4649,7 +6142,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price: Option<f64>,
-    /// Wire name `OriginalPriceHigh`; string; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "OriginalPriceHigh",
         default,
@@ -4657,21 +6152,25 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_high: Option<String>,
-    /// Wire name `PriceName`; string; always present in responses. Example: `DiskSpace`.
+    /// Wire name `PriceName`, string; always present in responses.
+    ///
+    /// - Example: `DiskSpace`.
     #[serde(
         rename = "PriceName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub price_name: String,
-    /// Wire name `PriceTitle`; string; always present in responses.
+    /// Wire name `PriceTitle`, string; always present in responses.
     #[serde(
         rename = "PriceTitle",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub price_title: String,
-    /// Wire name `UnitPrice`; float; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `UnitPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "UnitPrice",
         default,
@@ -4679,7 +6178,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price: Option<f64>,
-    /// Wire name `UnitPriceDiscount`; float; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "UnitPriceDiscount",
         default,
@@ -4687,7 +6188,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount: Option<f64>,
-    /// Wire name `UnitPriceDiscountHigh`; string; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "UnitPriceDiscountHigh",
         default,
@@ -4695,7 +6198,9 @@ pub struct DetailPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_high: Option<String>,
-    /// Wire name `UnitPriceHigh`; string; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "UnitPriceHigh",
         default,
@@ -4709,165 +6214,235 @@ impl DetailPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChargeUnit`.
+    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
+    ///
+    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
+    ///
+    /// - Example: `HOUR`.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `DiscountPrice`.
+    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
+    ///
+    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `DiscountPriceHigh`.
+    /// Sets `DiscountPriceHigh`; the field is [`discount_price_high`](Self::discount_price_high).
+    ///
+    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
         self.discount_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`.
+    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
+    ///
+    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `OriginalPriceHigh`.
+    /// Sets `OriginalPriceHigh`; the field is [`original_price_high`](Self::original_price_high).
+    ///
+    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
         self.original_price_high = Some(value.into());
         self
     }
-    /// Sets `PriceName`.
+    /// Sets `PriceName`; the field is [`price_name`](Self::price_name).
+    ///
+    /// Wire name `PriceName`, string; always present in responses.
+    ///
+    /// - Example: `DiskSpace`.
     pub fn set_price_name(mut self, value: impl Into<String>) -> Self {
         self.price_name = value.into();
         self
     }
-    /// Sets `PriceTitle`.
+    /// Sets `PriceTitle`; the field is [`price_title`](Self::price_title).
+    ///
+    /// Wire name `PriceTitle`, string; always present in responses.
     pub fn set_price_title(mut self, value: impl Into<String>) -> Self {
         self.price_title = value.into();
         self
     }
-    /// Sets `UnitPrice`.
+    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
+    ///
+    /// Wire name `UnitPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`.
+    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
+    ///
+    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountHigh`.
+    /// Sets `UnitPriceDiscountHigh`; the field is [`unit_price_discount_high`](Self::unit_price_discount_high).
+    ///
+    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_discount_high = Some(value.into());
         self
     }
-    /// Sets `UnitPriceHigh`.
+    /// Sets `UnitPriceHigh`; the field is [`unit_price_high`](Self::unit_price_high).
+    ///
+    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_high = Some(value.into());
         self
     }
 }
-/// Wire object `Disk`.
+/// Wire object `Disk`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Disk {
-    /// Wire name `DeleteWithInstance`; bool; always present in responses. Example: `false`.
+    /// Wire name `DeleteWithInstance`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "DeleteWithInstance",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub delete_with_instance: bool,
-    /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Wire name `RenewFlag`, string; always present in responses.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub renew_flag: String,
-    /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_SSD`.
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_SSD`.
     #[serde(
         rename = "DiskType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_type: String,
-    /// Wire name `DiskState`; string; always present in responses. Example: `UNATTACHED`.
+    /// Wire name `DiskState`, string; always present in responses.
+    ///
+    /// - Example: `UNATTACHED`.
     #[serde(
         rename = "DiskState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_state: String,
-    /// Wire name `SnapshotCount`; int64; always present in responses. Example: `0`.
+    /// Wire name `SnapshotCount`, int64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "SnapshotCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_count: i64,
-    /// Wire name `AutoRenewFlagError`; bool; always present in responses. Example: `true`.
+    /// Wire name `AutoRenewFlagError`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "AutoRenewFlagError",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_renew_flag_error: bool,
-    /// Wire name `Rollbacking`; bool; always present in responses. Example: `false`.
+    /// Wire name `Rollbacking`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Rollbacking",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub rollbacking: bool,
-    /// Wire name `InstanceIdList`; list of string; always present in responses. Example: `["ins-k2j8fzqh"]`.
+    /// Wire name `InstanceIdList`, list of string; always present in responses.
+    ///
+    /// - Example: `["ins-k2j8fzqh"]`.
     #[serde(
         rename = "InstanceIdList",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id_list: Vec<String>,
-    /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
+    /// Wire name `Encrypt`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Encrypt",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub encrypt: bool,
-    /// Wire name `DiskName`; string; always present in responses. Example: `unname`.
+    /// Wire name `DiskName`, string; always present in responses.
+    ///
+    /// - Example: `unname`.
     #[serde(
         rename = "DiskName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_name: String,
-    /// Wire name `BackupDisk`; bool; always present in responses. Example: `true`.
+    /// Wire name `BackupDisk`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "BackupDisk",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub backup_disk: bool,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-k2j8fzqh`.
+    /// Wire name `InstanceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-k2j8fzqh`.
     #[serde(
         rename = "InstanceId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
-    /// Wire name `AttachMode`; string; always present in responses. Example: `PF`.
+    /// Wire name `AttachMode`, string; always present in responses.
+    ///
+    /// - Example: `PF`.
     #[serde(
         rename = "AttachMode",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub attach_mode: String,
-    /// Wire name `AutoSnapshotPolicyIds`; list of string; always present in responses; may be null. Example: `null`.
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; always present in responses; may be null.
+    ///
+    /// - Example: `null`.
     #[serde(
         rename = "AutoSnapshotPolicyIds",
         default,
@@ -4875,42 +6450,54 @@ pub struct Disk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_ids: Option<Vec<String>>,
-    /// Wire name `ThroughputPerformance`; uint64; always present in responses. Example: `0`.
+    /// Wire name `ThroughputPerformance`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ThroughputPerformance",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub throughput_performance: u64,
-    /// Wire name `Migrating`; bool; always present in responses. Example: `false`.
+    /// Wire name `Migrating`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Migrating",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub migrating: bool,
-    /// Wire name `DiskId`; string; always present in responses. Example: `disk-b1f7xvod`.
+    /// Wire name `DiskId`, string; always present in responses.
+    ///
+    /// - Example: `disk-b1f7xvod`.
     #[serde(
         rename = "DiskId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_id: String,
-    /// Wire name `SnapshotSize`; uint64; always present in responses. Example: `0`.
+    /// Wire name `SnapshotSize`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "SnapshotSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_size: u64,
-    /// Wire name `Placement`; [`Placement`]; always present in responses. Example: `{"Zone":"ap-guangzhou-2","ProjectId":0}`.
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    ///
+    /// - Example: `{"Zone":"ap-guangzhou-2","ProjectId":0}`.
     #[serde(
         rename = "Placement",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub placement: Placement,
-    /// Wire name `IsReturnable`; bool; may be null. Example: `true`.
+    /// Wire name `IsReturnable`, bool; may be absent from responses; may be null.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsReturnable",
         default,
@@ -4918,77 +6505,99 @@ pub struct Disk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_returnable: Option<bool>,
-    /// Wire name `DeadlineTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2021-02-01 12:00:00`.
+    /// Wire name `DeadlineTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2021-02-01 12:00:00`.
     #[serde(
         rename = "DeadlineTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deadline_time: String,
-    /// Wire name `Attached`; bool; always present in responses. Example: `false`.
+    /// Wire name `Attached`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Attached",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub attached: bool,
-    /// Wire name `DiskSize`; uint64; always present in responses. Example: `50`.
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "DiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_size: u64,
-    /// Wire name `MigratePercent`; uint64; always present in responses. Example: `0`.
+    /// Wire name `MigratePercent`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "MigratePercent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub migrate_percent: u64,
-    /// Wire name `DiskUsage`; string; always present in responses. Example: `SYSTEM_DISK`.
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `SYSTEM_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_usage: String,
-    /// Wire name `DiskChargeType`; string; always present in responses. Example: `PREPAID`.
+    /// Wire name `DiskChargeType`, string; always present in responses.
+    ///
+    /// - Example: `PREPAID`.
     #[serde(
         rename = "DiskChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_charge_type: String,
-    /// Wire name `Portable`; bool; always present in responses. Example: `true`.
+    /// Wire name `Portable`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "Portable",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub portable: bool,
-    /// Wire name `SnapshotAbility`; bool; always present in responses. Example: `true`.
+    /// Wire name `SnapshotAbility`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "SnapshotAbility",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_ability: bool,
-    /// Wire name `DeadlineError`; bool; always present in responses. Example: `true`.
+    /// Wire name `DeadlineError`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "DeadlineError",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deadline_error: bool,
-    /// Wire name `RollbackPercent`; uint64; always present in responses. Example: `0`.
+    /// Wire name `RollbackPercent`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "RollbackPercent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub rollback_percent: u64,
-    /// Wire name `DifferDaysOfDeadline`; int64; always present in responses; may be null. Example: `20`.
+    /// Wire name `DifferDaysOfDeadline`, int64; always present in responses; may be null.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "DifferDaysOfDeadline",
         default,
@@ -4996,56 +6605,72 @@ pub struct Disk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub differ_days_of_deadline: Option<i64>,
-    /// Wire name `ReturnFailCode`; int64; always present in responses. Example: `10`.
+    /// Wire name `ReturnFailCode`, int64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "ReturnFailCode",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub return_fail_code: i64,
-    /// Wire name `Shareable`; bool; always present in responses. Example: `false`.
+    /// Wire name `Shareable`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Shareable",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub shareable: bool,
-    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2021-01-01 12:00:00`.
+    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2021-01-01 12:00:00`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `DeleteSnapshot`; int64; always present in responses. Example: `0`.
+    /// Wire name `DeleteSnapshot`, int64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DeleteSnapshot",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub delete_snapshot: i64,
-    /// Wire name `DiskBackupQuota`; uint64; always present in responses. Example: `0`.
+    /// Wire name `DiskBackupQuota`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DiskBackupQuota",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_backup_quota: u64,
-    /// Wire name `DiskBackupCount`; uint64; always present in responses. Example: `0`.
+    /// Wire name `DiskBackupCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DiskBackupCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_backup_count: u64,
-    /// Wire name `InstanceType`; string; always present in responses. Example: `CVM`.
+    /// Wire name `InstanceType`, string; always present in responses.
+    ///
+    /// - Example: `CVM`.
     #[serde(
         rename = "InstanceType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
-    /// Wire name `LastAttachInsId`; string; always present in responses; may be null. Example: `ins-k2j8fzqh`.
+    /// Wire name `LastAttachInsId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `ins-k2j8fzqh`.
     #[serde(
         rename = "LastAttachInsId",
         default,
@@ -5053,21 +6678,25 @@ pub struct Disk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub last_attach_ins_id: Option<String>,
-    /// Wire name `ErrorPrompt`; string; always present in responses.
+    /// Wire name `ErrorPrompt`, string; always present in responses.
     #[serde(
         rename = "ErrorPrompt",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub error_prompt: String,
-    /// Wire name `BurstPerformance`; bool; always present in responses. Example: `false`.
+    /// Wire name `BurstPerformance`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "BurstPerformance",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub burst_performance: bool,
-    /// Wire name `EncryptType`; string. Example: `ENCRYPT_V1`.
+    /// Wire name `EncryptType`, string; may be absent from responses.
+    ///
+    /// - Example: `ENCRYPT_V1`.
     #[serde(
         rename = "EncryptType",
         default,
@@ -5075,7 +6704,9 @@ pub struct Disk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub encrypt_type: Option<String>,
-    /// Wire name `KmsKeyId`; string. Example: `12430b3b-fd7b-11ea-aaaa-52540065fe6d`.
+    /// Wire name `KmsKeyId`, string; may be absent from responses.
+    ///
+    /// - Example: `12430b3b-fd7b-11ea-aaaa-52540065fe6d`.
     #[serde(
         rename = "KmsKeyId",
         default,
@@ -5089,42 +6720,74 @@ impl Disk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DeleteWithInstance`.
+    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
+    ///
+    /// Wire name `DeleteWithInstance`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = value;
         self
     }
-    /// Sets `RenewFlag`.
+    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; always present in responses.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_SSD`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `DiskState`.
+    /// Sets `DiskState`; the field is [`disk_state`](Self::disk_state).
+    ///
+    /// Wire name `DiskState`, string; always present in responses.
+    ///
+    /// - Example: `UNATTACHED`.
     pub fn set_disk_state(mut self, value: impl Into<String>) -> Self {
         self.disk_state = value.into();
         self
     }
-    /// Sets `SnapshotCount`.
+    /// Sets `SnapshotCount`; the field is [`snapshot_count`](Self::snapshot_count).
+    ///
+    /// Wire name `SnapshotCount`, int64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_snapshot_count(mut self, value: i64) -> Self {
         self.snapshot_count = value;
         self
     }
-    /// Sets `AutoRenewFlagError`.
+    /// Sets `AutoRenewFlagError`; the field is [`auto_renew_flag_error`](Self::auto_renew_flag_error).
+    ///
+    /// Wire name `AutoRenewFlagError`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_auto_renew_flag_error(mut self, value: bool) -> Self {
         self.auto_renew_flag_error = value;
         self
     }
-    /// Sets `Rollbacking`.
+    /// Sets `Rollbacking`; the field is [`rollbacking`](Self::rollbacking).
+    ///
+    /// Wire name `Rollbacking`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_rollbacking(mut self, value: bool) -> Self {
         self.rollbacking = value;
         self
     }
-    /// Sets `InstanceIdList` to these items.
+    /// Sets `InstanceIdList` to these items; the field is [`instance_id_list`](Self::instance_id_list).
+    ///
+    /// Wire name `InstanceIdList`, list of string; always present in responses.
+    ///
+    /// - Example: `["ins-k2j8fzqh"]`.
     pub fn set_instance_id_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5132,37 +6795,63 @@ impl Disk {
         self.instance_id_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Encrypt`.
+    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
+    ///
+    /// Wire name `Encrypt`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = value;
         self
     }
-    /// Sets `DiskName`.
+    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
+    ///
+    /// Wire name `DiskName`, string; always present in responses.
+    ///
+    /// - Example: `unname`.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = value.into();
         self
     }
-    /// Sets `BackupDisk`.
+    /// Sets `BackupDisk`; the field is [`backup_disk`](Self::backup_disk).
+    ///
+    /// Wire name `BackupDisk`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_backup_disk(mut self, value: bool) -> Self {
         self.backup_disk = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-k2j8fzqh`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `AttachMode`.
+    /// Sets `AttachMode`; the field is [`attach_mode`](Self::attach_mode).
+    ///
+    /// Wire name `AttachMode`, string; always present in responses.
+    ///
+    /// - Example: `PF`.
     pub fn set_attach_mode(mut self, value: impl Into<String>) -> Self {
         self.attach_mode = value.into();
         self
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items.
+    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
+    ///
+    /// Wire name `AutoSnapshotPolicyIds`, list of string; always present in responses; may be null.
+    ///
+    /// - Example: `null`.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5172,213 +6861,345 @@ impl Disk {
         );
         self
     }
-    /// Sets `ThroughputPerformance`.
+    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = value;
         self
     }
-    /// Sets `Migrating`.
+    /// Sets `Migrating`; the field is [`migrating`](Self::migrating).
+    ///
+    /// Wire name `Migrating`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_migrating(mut self, value: bool) -> Self {
         self.migrating = value;
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; always present in responses.
+    ///
+    /// - Example: `disk-b1f7xvod`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `SnapshotSize`.
+    /// Sets `SnapshotSize`; the field is [`snapshot_size`](Self::snapshot_size).
+    ///
+    /// Wire name `SnapshotSize`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_snapshot_size(mut self, value: u64) -> Self {
         self.snapshot_size = value;
         self
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    ///
+    /// - Example: `{"Zone":"ap-guangzhou-2","ProjectId":0}`.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `IsReturnable`.
+    /// Sets `IsReturnable`; the field is [`is_returnable`](Self::is_returnable).
+    ///
+    /// Wire name `IsReturnable`, bool; may be absent from responses; may be null.
+    ///
+    /// - Example: `true`.
     pub fn set_is_returnable(mut self, value: bool) -> Self {
         self.is_returnable = Some(value);
         self
     }
-    /// Sets `DeadlineTime`.
+    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
+    ///
+    /// Wire name `DeadlineTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2021-02-01 12:00:00`.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = value.into();
         self
     }
-    /// Sets `Attached`.
+    /// Sets `Attached`; the field is [`attached`](Self::attached).
+    ///
+    /// Wire name `Attached`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_attached(mut self, value: bool) -> Self {
         self.attached = value;
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `50`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `MigratePercent`.
+    /// Sets `MigratePercent`; the field is [`migrate_percent`](Self::migrate_percent).
+    ///
+    /// Wire name `MigratePercent`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_migrate_percent(mut self, value: u64) -> Self {
         self.migrate_percent = value;
         self
     }
-    /// Sets `DiskUsage`.
+    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `SYSTEM_DISK`.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; always present in responses.
+    ///
+    /// - Example: `PREPAID`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `Portable`.
+    /// Sets `Portable`; the field is [`portable`](Self::portable).
+    ///
+    /// Wire name `Portable`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_portable(mut self, value: bool) -> Self {
         self.portable = value;
         self
     }
-    /// Sets `SnapshotAbility`.
+    /// Sets `SnapshotAbility`; the field is [`snapshot_ability`](Self::snapshot_ability).
+    ///
+    /// Wire name `SnapshotAbility`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_snapshot_ability(mut self, value: bool) -> Self {
         self.snapshot_ability = value;
         self
     }
-    /// Sets `DeadlineError`.
+    /// Sets `DeadlineError`; the field is [`deadline_error`](Self::deadline_error).
+    ///
+    /// Wire name `DeadlineError`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_deadline_error(mut self, value: bool) -> Self {
         self.deadline_error = value;
         self
     }
-    /// Sets `RollbackPercent`.
+    /// Sets `RollbackPercent`; the field is [`rollback_percent`](Self::rollback_percent).
+    ///
+    /// Wire name `RollbackPercent`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_rollback_percent(mut self, value: u64) -> Self {
         self.rollback_percent = value;
         self
     }
-    /// Sets `DifferDaysOfDeadline`.
+    /// Sets `DifferDaysOfDeadline`; the field is [`differ_days_of_deadline`](Self::differ_days_of_deadline).
+    ///
+    /// Wire name `DifferDaysOfDeadline`, int64; always present in responses; may be null.
+    ///
+    /// - Example: `20`.
     pub fn set_differ_days_of_deadline(mut self, value: i64) -> Self {
         self.differ_days_of_deadline = Some(value);
         self
     }
-    /// Sets `ReturnFailCode`.
+    /// Sets `ReturnFailCode`; the field is [`return_fail_code`](Self::return_fail_code).
+    ///
+    /// Wire name `ReturnFailCode`, int64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_return_fail_code(mut self, value: i64) -> Self {
         self.return_fail_code = value;
         self
     }
-    /// Sets `Shareable`.
+    /// Sets `Shareable`; the field is [`shareable`](Self::shareable).
+    ///
+    /// Wire name `Shareable`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_shareable(mut self, value: bool) -> Self {
         self.shareable = value;
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2021-01-01 12:00:00`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `DeleteSnapshot`.
+    /// Sets `DeleteSnapshot`; the field is [`delete_snapshot`](Self::delete_snapshot).
+    ///
+    /// Wire name `DeleteSnapshot`, int64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_delete_snapshot(mut self, value: i64) -> Self {
         self.delete_snapshot = value;
         self
     }
-    /// Sets `DiskBackupQuota`.
+    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = value;
         self
     }
-    /// Sets `DiskBackupCount`.
+    /// Sets `DiskBackupCount`; the field is [`disk_backup_count`](Self::disk_backup_count).
+    ///
+    /// Wire name `DiskBackupCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_disk_backup_count(mut self, value: u64) -> Self {
         self.disk_backup_count = value;
         self
     }
-    /// Sets `InstanceType`.
+    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; always present in responses.
+    ///
+    /// - Example: `CVM`.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `LastAttachInsId`.
+    /// Sets `LastAttachInsId`; the field is [`last_attach_ins_id`](Self::last_attach_ins_id).
+    ///
+    /// Wire name `LastAttachInsId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `ins-k2j8fzqh`.
     pub fn set_last_attach_ins_id(mut self, value: impl Into<String>) -> Self {
         self.last_attach_ins_id = Some(value.into());
         self
     }
-    /// Sets `ErrorPrompt`.
+    /// Sets `ErrorPrompt`; the field is [`error_prompt`](Self::error_prompt).
+    ///
+    /// Wire name `ErrorPrompt`, string; always present in responses.
     pub fn set_error_prompt(mut self, value: impl Into<String>) -> Self {
         self.error_prompt = value.into();
         self
     }
-    /// Sets `BurstPerformance`.
+    /// Sets `BurstPerformance`; the field is [`burst_performance`](Self::burst_performance).
+    ///
+    /// Wire name `BurstPerformance`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_burst_performance(mut self, value: bool) -> Self {
         self.burst_performance = value;
         self
     }
-    /// Sets `EncryptType`.
+    /// Sets `EncryptType`; the field is [`encrypt_type`](Self::encrypt_type).
+    ///
+    /// Wire name `EncryptType`, string; may be absent from responses.
+    ///
+    /// - Example: `ENCRYPT_V1`.
     pub fn set_encrypt_type(mut self, value: impl Into<String>) -> Self {
         self.encrypt_type = Some(value.into());
         self
     }
-    /// Sets `KmsKeyId`.
+    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
+    ///
+    /// Wire name `KmsKeyId`, string; may be absent from responses.
+    ///
+    /// - Example: `12430b3b-fd7b-11ea-aaaa-52540065fe6d`.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
     }
 }
-/// Wire object `DiskBackup`.
+/// Wire object `DiskBackup`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DiskBackup {
-    /// Wire name `DiskBackupId`; string; always present in responses. Example: `dbp-xxxxxxxx`.
+    /// Wire name `DiskBackupId`, string; always present in responses.
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     #[serde(
         rename = "DiskBackupId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_backup_id: String,
-    /// Wire name `DiskId`; string; always present in responses. Example: `disk-xxxxxxxx`.
+    /// Wire name `DiskId`, string; always present in responses.
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     #[serde(
         rename = "DiskId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_id: String,
-    /// Wire name `DiskSize`; uint64; always present in responses. Example: `50`.
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "DiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_size: u64,
-    /// Wire name `DiskUsage`; string; always present in responses. Example: `DATA_DISK`.
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `DATA_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_usage: String,
-    /// Wire name `DiskBackupName`; string; always present in responses. Example: `Untitled`.
+    /// Wire name `DiskBackupName`, string; always present in responses.
+    ///
+    /// - Example: `Untitled`.
     #[serde(
         rename = "DiskBackupName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_backup_name: String,
-    /// Wire name `DiskBackupState`; string; always present in responses. Example: `NORMAL`.
+    /// Wire name `DiskBackupState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     #[serde(
         rename = "DiskBackupState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_backup_state: String,
-    /// Wire name `Percent`; uint64; always present in responses. Example: `100`.
+    /// Wire name `Percent`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "Percent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub percent: u64,
-    /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2025-03-27 14:00:13`.
+    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2025-03-27 14:00:13`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
+    /// Wire name `Encrypt`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Encrypt",
         default,
@@ -5391,57 +7212,95 @@ impl DiskBackup {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupId`.
+    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
+    ///
+    /// Wire name `DiskBackupId`, string; always present in responses.
+    ///
+    /// - Example: `dbp-xxxxxxxx`.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = value.into();
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; always present in responses.
+    ///
+    /// - Example: `disk-xxxxxxxx`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `50`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `DiskUsage`.
+    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `DATA_DISK`.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `DiskBackupName`.
+    /// Sets `DiskBackupName`; the field is [`disk_backup_name`](Self::disk_backup_name).
+    ///
+    /// Wire name `DiskBackupName`, string; always present in responses.
+    ///
+    /// - Example: `Untitled`.
     pub fn set_disk_backup_name(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_name = value.into();
         self
     }
-    /// Sets `DiskBackupState`.
+    /// Sets `DiskBackupState`; the field is [`disk_backup_state`](Self::disk_backup_state).
+    ///
+    /// Wire name `DiskBackupState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     pub fn set_disk_backup_state(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_state = value.into();
         self
     }
-    /// Sets `Percent`.
+    /// Sets `Percent`; the field is [`percent`](Self::percent).
+    ///
+    /// Wire name `Percent`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     pub fn set_percent(mut self, value: u64) -> Self {
         self.percent = value;
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2025-03-27 14:00:13`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `Encrypt`.
+    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
+    ///
+    /// Wire name `Encrypt`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = value;
         self
     }
 }
-/// Wire object `DiskChargePrepaid`.
+/// Wire object `DiskChargePrepaid`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DiskChargePrepaid {
-    /// Wire name `Period`; uint64; required in requests. Example: `1`.
+    /// Wire name `Period`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "Period",
         default,
@@ -5449,7 +7308,9 @@ pub struct DiskChargePrepaid {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: Option<u64>,
-    /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Wire name `RenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
@@ -5457,7 +7318,9 @@ pub struct DiskChargePrepaid {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: Option<String>,
-    /// Wire name `CurInstanceDeadline`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `2018-03-30 20:15:03`.
+    /// Wire name `CurInstanceDeadline`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2018-03-30 20:15:03`.
     #[serde(
         rename = "CurInstanceDeadline",
         default,
@@ -5471,17 +7334,29 @@ impl DiskChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Period`.
+    /// Sets `Period`; the field is [`period`](Self::period).
+    ///
+    /// Wire name `Period`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `RenewFlag`.
+    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
-    /// Sets `CurInstanceDeadline`.
+    /// Sets `CurInstanceDeadline`; the field is [`cur_instance_deadline`](Self::cur_instance_deadline).
+    ///
+    /// Wire name `CurInstanceDeadline`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2018-03-30 20:15:03`.
     pub fn set_cur_instance_deadline(mut self, value: impl Into<String>) -> Self {
         self.cur_instance_deadline = Some(value.into());
         self
@@ -5494,32 +7369,40 @@ impl tencentcloud_runtime::Validate for DiskChargePrepaid {
         }
     }
 }
-/// Wire object `DiskConfig`.
+/// Wire object `DiskConfig`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DiskConfig {
-    /// Wire name `Available`; bool; always present in responses. Example: `false`.
+    /// Wire name `Available`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Available",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub available: bool,
-    /// Wire name `DiskChargeType`; string; always present in responses. Example: `POSTPAID_BY_HOUR`.
+    /// Wire name `DiskChargeType`, string; always present in responses.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     #[serde(
         rename = "DiskChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_charge_type: String,
-    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
+    /// Wire name `Zone`, string; always present in responses.
+    ///
+    /// - Example: `ap-guangzhou-2`.
     #[serde(
         rename = "Zone",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
-    /// Wire name `InstanceFamily`; string; always present in responses; may be null. Example: `N1`.
+    /// Wire name `InstanceFamily`, string; always present in responses; may be null.
+    ///
+    /// - Example: `N1`.
     #[serde(
         rename = "InstanceFamily",
         default,
@@ -5527,21 +7410,27 @@ pub struct DiskConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family: Option<String>,
-    /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_BASIC`.
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_BASIC`.
     #[serde(
         rename = "DiskType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_type: String,
-    /// Wire name `StepSize`; uint64; always present in responses. Example: `10`.
+    /// Wire name `StepSize`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "StepSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub step_size: u64,
-    /// Wire name `ExtraPerformanceRange`; list of int64; always present in responses; may be null. Example: `[0, 650]`.
+    /// Wire name `ExtraPerformanceRange`, list of int64; always present in responses; may be null.
+    ///
+    /// - Example: `[0, 650]`.
     #[serde(
         rename = "ExtraPerformanceRange",
         default,
@@ -5549,7 +7438,9 @@ pub struct DiskConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub extra_performance_range: Option<Vec<i64>>,
-    /// Wire name `DeviceClass`; string; always present in responses; may be null. Example: `VSELFAMD_2_MEM`.
+    /// Wire name `DeviceClass`, string; always present in responses; may be null.
+    ///
+    /// - Example: `VSELFAMD_2_MEM`.
     #[serde(
         rename = "DeviceClass",
         default,
@@ -5557,28 +7448,36 @@ pub struct DiskConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub device_class: Option<String>,
-    /// Wire name `DiskUsage`; string; always present in responses. Example: `DATA_DISK`.
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `DATA_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_usage: String,
-    /// Wire name `MinDiskSize`; uint64; always present in responses. Example: `10`.
+    /// Wire name `MinDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "MinDiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub min_disk_size: u64,
-    /// Wire name `MaxDiskSize`; uint64; always present in responses. Example: `32000`.
+    /// Wire name `MaxDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `32000`.
     #[serde(
         rename = "MaxDiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub max_disk_size: u64,
-    /// Wire name `Price`; [`Price`]; always present in responses. Example: `{"UnitPriceDiscount":0.09,"UnitPrice":0.09,"ChargeDiskSize":100,"ChargeUnit":"HOUR"}`.
+    /// Wire name `Price`, [`Price`]; always present in responses.
+    ///
+    /// - Example: `{"UnitPriceDiscount":0.09,"UnitPrice":0.09,"ChargeDiskSize":100,"ChargeUnit":"HOUR"}`.
     #[serde(
         rename = "Price",
         default,
@@ -5591,37 +7490,65 @@ impl DiskConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Available`.
+    /// Sets `Available`; the field is [`available`](Self::available).
+    ///
+    /// Wire name `Available`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_available(mut self, value: bool) -> Self {
         self.available = value;
         self
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; always present in responses.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `Zone`.
+    /// Sets `Zone`; the field is [`zone`](Self::zone).
+    ///
+    /// Wire name `Zone`, string; always present in responses.
+    ///
+    /// - Example: `ap-guangzhou-2`.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceFamily`.
+    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
+    ///
+    /// Wire name `InstanceFamily`, string; always present in responses; may be null.
+    ///
+    /// - Example: `N1`.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = Some(value.into());
         self
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; always present in responses.
+    ///
+    /// - Example: `CLOUD_BASIC`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `StepSize`.
+    /// Sets `StepSize`; the field is [`step_size`](Self::step_size).
+    ///
+    /// Wire name `StepSize`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_step_size(mut self, value: u64) -> Self {
         self.step_size = value;
         self
     }
-    /// Sets `ExtraPerformanceRange` to these items.
+    /// Sets `ExtraPerformanceRange` to these items; the field is [`extra_performance_range`](Self::extra_performance_range).
+    ///
+    /// Wire name `ExtraPerformanceRange`, list of int64; always present in responses; may be null.
+    ///
+    /// - Example: `[0, 650]`.
     pub fn set_extra_performance_range(
         mut self,
         items: impl IntoIterator<Item = i64>,
@@ -5629,43 +7556,67 @@ impl DiskConfig {
         self.extra_performance_range = Some(items.into_iter().collect());
         self
     }
-    /// Sets `DeviceClass`.
+    /// Sets `DeviceClass`; the field is [`device_class`](Self::device_class).
+    ///
+    /// Wire name `DeviceClass`, string; always present in responses; may be null.
+    ///
+    /// - Example: `VSELFAMD_2_MEM`.
     pub fn set_device_class(mut self, value: impl Into<String>) -> Self {
         self.device_class = Some(value.into());
         self
     }
-    /// Sets `DiskUsage`.
+    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `DATA_DISK`.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `MinDiskSize`.
+    /// Sets `MinDiskSize`; the field is [`min_disk_size`](Self::min_disk_size).
+    ///
+    /// Wire name `MinDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_min_disk_size(mut self, value: u64) -> Self {
         self.min_disk_size = value;
         self
     }
-    /// Sets `MaxDiskSize`.
+    /// Sets `MaxDiskSize`; the field is [`max_disk_size`](Self::max_disk_size).
+    ///
+    /// Wire name `MaxDiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `32000`.
     pub fn set_max_disk_size(mut self, value: u64) -> Self {
         self.max_disk_size = value;
         self
     }
-    /// Sets `Price`.
+    /// Sets `Price`; the field is [`price`](Self::price).
+    ///
+    /// Wire name `Price`, [`Price`]; always present in responses.
+    ///
+    /// - Example: `{"UnitPriceDiscount":0.09,"UnitPrice":0.09,"ChargeDiskSize":100,"ChargeUnit":"HOUR"}`.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
 }
-/// Wire object `Filter`.
+/// Wire object `Filter`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Filter {
-    /// Wire name `Name`; string; required in requests. Example: `snapshot-state`.
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snapshot-state`.
     #[serde(
         rename = "Name",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
-    /// Wire name `Values`; list of string; required in requests. Example: `["NORMAL"]`.
+    /// Wire name `Values`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["NORMAL"]`.
     #[serde(
         rename = "Values",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -5677,12 +7628,20 @@ impl Filter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`.
+    /// Sets `Name`; the field is [`name`](Self::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snapshot-state`.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Values` to these items.
+    /// Sets `Values` to these items; the field is [`values`](Self::values).
+    ///
+    /// Wire name `Values`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["NORMAL"]`.
     pub fn set_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5713,7 +7672,15 @@ impl tencentcloud_runtime::Validate for Filter {
         }
     }
 }
-/// Wire object `GetSnapOverviewRequest`.
+/// The request of `GetSnapOverview`, sent by [`Client::get_snap_overview`](super::Client::get_snap_overview) (wire object `GetSnapOverviewRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`GetSnapOverviewError`](super::errors::GetSnapOverviewError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=GetSnapOverview>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetSnapOverviewRequest {}
@@ -5726,11 +7693,11 @@ impl GetSnapOverviewRequest {
 impl tencentcloud_runtime::Validate for GetSnapOverviewRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `GetSnapOverviewResponse`.
+/// The response of `GetSnapOverview`, as [`Client::get_snap_overview`](super::Client::get_snap_overview) returns it (wire object `GetSnapOverviewResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetSnapOverviewResponse {
-    /// Wire name `TotalSize`; float.
+    /// Wire name `TotalSize`, float; may be absent from responses.
     #[serde(
         rename = "TotalSize",
         default,
@@ -5738,7 +7705,7 @@ pub struct GetSnapOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_size: Option<f64>,
-    /// Wire name `RealTradeSize`; float.
+    /// Wire name `RealTradeSize`, float; may be absent from responses.
     #[serde(
         rename = "RealTradeSize",
         default,
@@ -5746,7 +7713,7 @@ pub struct GetSnapOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub real_trade_size: Option<f64>,
-    /// Wire name `FreeQuota`; float.
+    /// Wire name `FreeQuota`, float; may be absent from responses.
     #[serde(
         rename = "FreeQuota",
         default,
@@ -5754,7 +7721,7 @@ pub struct GetSnapOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub free_quota: Option<f64>,
-    /// Wire name `TotalNums`; int64.
+    /// Wire name `TotalNums`, int64; may be absent from responses.
     #[serde(
         rename = "TotalNums",
         default,
@@ -5762,7 +7729,7 @@ pub struct GetSnapOverviewResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_nums: Option<i64>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -5774,44 +7741,56 @@ impl GetSnapOverviewResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalSize`.
+    /// Sets `TotalSize`; the field is [`total_size`](Self::total_size).
+    ///
+    /// Wire name `TotalSize`, float; may be absent from responses.
     pub fn set_total_size(mut self, value: f64) -> Self {
         self.total_size = Some(value);
         self
     }
-    /// Sets `RealTradeSize`.
+    /// Sets `RealTradeSize`; the field is [`real_trade_size`](Self::real_trade_size).
+    ///
+    /// Wire name `RealTradeSize`, float; may be absent from responses.
     pub fn set_real_trade_size(mut self, value: f64) -> Self {
         self.real_trade_size = Some(value);
         self
     }
-    /// Sets `FreeQuota`.
+    /// Sets `FreeQuota`; the field is [`free_quota`](Self::free_quota).
+    ///
+    /// Wire name `FreeQuota`, float; may be absent from responses.
     pub fn set_free_quota(mut self, value: f64) -> Self {
         self.free_quota = Some(value);
         self
     }
-    /// Sets `TotalNums`.
+    /// Sets `TotalNums`; the field is [`total_nums`](Self::total_nums).
+    ///
+    /// Wire name `TotalNums`, int64; may be absent from responses.
     pub fn set_total_nums(mut self, value: i64) -> Self {
         self.total_nums = Some(value);
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Image`.
+/// Wire object `Image`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Image {
-    /// Wire name `ImageName`; string; always present in responses.
+    /// Wire name `ImageName`, string; always present in responses.
     #[serde(
         rename = "ImageName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_name: String,
-    /// Wire name `ImageId`; string; always present in responses. Example: `img-ju2hzzkj`.
+    /// Wire name `ImageId`, string; always present in responses.
+    ///
+    /// - Example: `img-ju2hzzkj`.
     #[serde(
         rename = "ImageId",
         default,
@@ -5824,22 +7803,38 @@ impl Image {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageName`.
+    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
+    ///
+    /// Wire name `ImageName`, string; always present in responses.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = value.into();
         self
     }
-    /// Sets `ImageId`.
+    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
+    ///
+    /// Wire name `ImageId`, string; always present in responses.
+    ///
+    /// - Example: `img-ju2hzzkj`.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
 }
-/// Wire object `InitializeDisksRequest`.
+/// The request of `InitializeDisks`, sent by [`Client::initialize_disks`](super::Client::initialize_disks) (wire object `InitializeDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::InitializeDisksRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`InitializeDisksError`](super::errors::InitializeDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InitializeDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InitializeDisksRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-12sdf234"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-12sdf234"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -5851,7 +7846,11 @@ impl InitializeDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-12sdf234"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5873,11 +7872,11 @@ impl tencentcloud_runtime::Validate for InitializeDisksRequest {
         }
     }
 }
-/// Wire object `InitializeDisksResponse`.
+/// The response of `InitializeDisks`, as [`Client::initialize_disks`](super::Client::initialize_disks) returns it (wire object `InitializeDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InitializeDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -5889,23 +7888,37 @@ impl InitializeDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquirePriceCreateRemoteDisksRequest`.
+/// The request of `InquirePriceCreateRemoteDisks`, sent by [`Client::inquire_price_create_remote_disks`](super::Client::inquire_price_create_remote_disks) (wire object `InquirePriceCreateRemoteDisksRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskChargeType`](super::types::InquirePriceCreateRemoteDisksRequest::disk_charge_type), [`DiskSize`](super::types::InquirePriceCreateRemoteDisksRequest::disk_size).
+/// - Errors: the service's codes and the common ones ([`InquirePriceCreateRemoteDisksError`](super::errors::InquirePriceCreateRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceCreateRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceCreateRemoteDisksRequest {
-    /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     #[serde(
         rename = "DiskChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_charge_type: String,
-    /// Wire name `DiskSize`; uint64; required in requests. Example: `2000`.
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `2000`.
     #[serde(
         rename = "DiskSize",
         default,
@@ -5913,14 +7926,16 @@ pub struct InquirePriceCreateRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<u64>,
-    /// Wire name `DiskChargePrepaid`; [`RemoteDiskChargePrepaid`].
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<RemoteDiskChargePrepaid>,
-    /// Wire name `DiskCount`; uint64. Example: `1`.
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskCount",
         default,
@@ -5934,17 +7949,27 @@ impl InquirePriceCreateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `2000`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -5952,7 +7977,11 @@ impl InquirePriceCreateRemoteDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskCount`.
+    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
@@ -5983,11 +8012,11 @@ impl tencentcloud_runtime::Validate for InquirePriceCreateRemoteDisksRequest {
         }
     }
 }
-/// Wire object `InquirePriceCreateRemoteDisksResponse`.
+/// The response of `InquirePriceCreateRemoteDisks`, as [`Client::inquire_price_create_remote_disks`](super::Client::inquire_price_create_remote_disks) returns it (wire object `InquirePriceCreateRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceCreateRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -5999,23 +8028,37 @@ impl InquirePriceCreateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquirePriceModifyDiskBackupQuotaRequest`.
+/// The request of `InquirePriceModifyDiskBackupQuota`, sent by [`Client::inquire_price_modify_disk_backup_quota`](super::Client::inquire_price_modify_disk_backup_quota) (wire object `InquirePriceModifyDiskBackupQuotaRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskId`](super::types::InquirePriceModifyDiskBackupQuotaRequest::disk_id), [`DiskBackupQuota`](super::types::InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota).
+/// - Errors: the service's codes and the common ones ([`InquirePriceModifyDiskBackupQuotaError`](super::errors::InquirePriceModifyDiskBackupQuotaError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceModifyDiskBackupQuota>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceModifyDiskBackupQuotaRequest {
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-l7mxexxc`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-l7mxexxc`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
-    /// Wire name `DiskBackupQuota`; uint64; required in requests. Example: `1`.
+    /// Wire name `DiskBackupQuota`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskBackupQuota",
         default,
@@ -6029,12 +8072,20 @@ impl InquirePriceModifyDiskBackupQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-l7mxexxc`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupQuota`.
+    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
@@ -6056,18 +8107,18 @@ impl tencentcloud_runtime::Validate for InquirePriceModifyDiskBackupQuotaRequest
         }
     }
 }
-/// Wire object `InquirePriceModifyDiskBackupQuotaResponse`.
+/// The response of `InquirePriceModifyDiskBackupQuota`, as [`Client::inquire_price_modify_disk_backup_quota`](super::Client::inquire_price_modify_disk_backup_quota) returns it (wire object `InquirePriceModifyDiskBackupQuotaResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceModifyDiskBackupQuotaResponse {
-    /// Wire name `DiskPrice`; [`Price`]; always present in responses.
+    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
     #[serde(
         rename = "DiskPrice",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_price: Price,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6079,22 +8130,36 @@ impl InquirePriceModifyDiskBackupQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`.
+    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
+    ///
+    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
     pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquirePriceModifyDiskExtraPerformanceRequest`.
+/// The request of `InquirePriceModifyDiskExtraPerformance`, sent by [`Client::inquire_price_modify_disk_extra_performance`](super::Client::inquire_price_modify_disk_extra_performance) (wire object `InquirePriceModifyDiskExtraPerformanceRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`ThroughputPerformance`](super::types::InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance), [`DiskId`](super::types::InquirePriceModifyDiskExtraPerformanceRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`InquirePriceModifyDiskExtraPerformanceError`](super::errors::InquirePriceModifyDiskExtraPerformanceError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceModifyDiskExtraPerformance>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceModifyDiskExtraPerformanceRequest {
-    /// Wire name `ThroughputPerformance`; uint64; required in requests. Example: `200`.
+    /// Wire name `ThroughputPerformance`, uint64; required in requests.
+    ///
+    /// - Example: `200`.
     #[serde(
         rename = "ThroughputPerformance",
         default,
@@ -6102,7 +8167,9 @@ pub struct InquirePriceModifyDiskExtraPerformanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub throughput_performance: Option<u64>,
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-dritwhhm`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-dritwhhm`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6114,12 +8181,20 @@ impl InquirePriceModifyDiskExtraPerformanceRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThroughputPerformance`.
+    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; required in requests.
+    ///
+    /// - Example: `200`.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-dritwhhm`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -6141,18 +8216,18 @@ impl tencentcloud_runtime::Validate for InquirePriceModifyDiskExtraPerformanceRe
         }
     }
 }
-/// Wire object `InquirePriceModifyDiskExtraPerformanceResponse`.
+/// The response of `InquirePriceModifyDiskExtraPerformance`, as [`Client::inquire_price_modify_disk_extra_performance`](super::Client::inquire_price_modify_disk_extra_performance) returns it (wire object `InquirePriceModifyDiskExtraPerformanceResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceModifyDiskExtraPerformanceResponse {
-    /// Wire name `DiskPrice`; [`Price`]; always present in responses.
+    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
     #[serde(
         rename = "DiskPrice",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_price: Price,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6164,25 +8239,39 @@ impl InquirePriceModifyDiskExtraPerformanceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`.
+    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
+    ///
+    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
     pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquirePriceRenewRemoteDisksRequest`.
+/// The request of `InquirePriceRenewRemoteDisks`, sent by [`Client::inquire_price_renew_remote_disks`](super::Client::inquire_price_renew_remote_disks) (wire object `InquirePriceRenewRemoteDisksRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskChargePrepaidSet`](super::types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set), [`RemoteDiskIds`](super::types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids).
+/// - Errors: the service's codes and the common ones ([`InquirePriceRenewRemoteDisksError`](super::errors::InquirePriceRenewRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquirePriceRenewRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceRenewRemoteDisksRequest {
-    /// Wire name `DiskChargePrepaidSet`; list of [`RemoteDiskChargePrepaid`]; required in requests.
+    /// Wire name `DiskChargePrepaidSet`, list of [`RemoteDiskChargePrepaid`]; required in requests (empty is missing).
     #[serde(rename = "DiskChargePrepaidSet")]
     pub disk_charge_prepaid_set: Vec<RemoteDiskChargePrepaid>,
-    /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-1ztsk0jr"]`.
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     #[serde(
         rename = "RemoteDiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6194,7 +8283,9 @@ impl InquirePriceRenewRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargePrepaidSet` to these items.
+    /// Sets `DiskChargePrepaidSet` to these items; the field is [`disk_charge_prepaid_set`](Self::disk_charge_prepaid_set).
+    ///
+    /// Wire name `DiskChargePrepaidSet`, list of [`RemoteDiskChargePrepaid`]; required in requests (empty is missing).
     pub fn set_disk_charge_prepaid_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RemoteDiskChargePrepaid>>,
@@ -6202,7 +8293,11 @@ impl InquirePriceRenewRemoteDisksRequest {
         self.disk_charge_prepaid_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RemoteDiskIds` to these items.
+    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6239,11 +8334,11 @@ impl tencentcloud_runtime::Validate for InquirePriceRenewRemoteDisksRequest {
         }
     }
 }
-/// Wire object `InquirePriceRenewRemoteDisksResponse`.
+/// The response of `InquirePriceRenewRemoteDisks`, as [`Client::inquire_price_renew_remote_disks`](super::Client::inquire_price_renew_remote_disks) returns it (wire object `InquirePriceRenewRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePriceRenewRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6255,29 +8350,45 @@ impl InquirePriceRenewRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquiryPriceCreateDisksRequest`.
+/// The request of `InquiryPriceCreateDisks`, sent by [`Client::inquiry_price_create_disks`](super::Client::inquiry_price_create_disks) (wire object `InquiryPriceCreateDisksRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskChargeType`](super::types::InquiryPriceCreateDisksRequest::disk_charge_type), [`DiskType`](super::types::InquiryPriceCreateDisksRequest::disk_type), [`DiskSize`](super::types::InquiryPriceCreateDisksRequest::disk_size).
+/// - Errors: the service's codes and the common ones ([`InquiryPriceCreateDisksError`](super::errors::InquiryPriceCreateDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquiryPriceCreateDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceCreateDisksRequest {
-    /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     #[serde(
         rename = "DiskChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_charge_type: String,
-    /// Wire name `DiskType`; string; required in requests. Example: `CLOUD_TSSD`.
+    /// Wire name `DiskType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLOUD_TSSD`.
     #[serde(
         rename = "DiskType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_type: String,
-    /// Wire name `DiskSize`; uint64; required in requests. Example: `500`.
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `500`.
     #[serde(
         rename = "DiskSize",
         default,
@@ -6285,7 +8396,9 @@ pub struct InquiryPriceCreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<u64>,
-    /// Wire name `ProjectId`; uint64. Example: `0`.
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -6293,7 +8406,9 @@ pub struct InquiryPriceCreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `DiskCount`; uint64. Example: `1`.
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskCount",
         default,
@@ -6301,7 +8416,9 @@ pub struct InquiryPriceCreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_count: Option<u64>,
-    /// Wire name `ThroughputPerformance`; uint64. Example: `100`.
+    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "ThroughputPerformance",
         default,
@@ -6309,14 +8426,16 @@ pub struct InquiryPriceCreateDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub throughput_performance: Option<u64>,
-    /// Wire name `DiskChargePrepaid`; [`DiskChargePrepaid`].
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<DiskChargePrepaid>,
-    /// Wire name `DiskBackupQuota`; uint64. Example: `0`.
+    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DiskBackupQuota",
         default,
@@ -6330,37 +8449,63 @@ impl InquiryPriceCreateDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PREPAID`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLOUD_TSSD`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `500`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `DiskCount`.
+    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
+    ///
+    /// Wire name `DiskCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
     }
-    /// Sets `ThroughputPerformance`.
+    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -6368,7 +8513,11 @@ impl InquiryPriceCreateDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskBackupQuota`.
+    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
@@ -6408,18 +8557,18 @@ impl tencentcloud_runtime::Validate for InquiryPriceCreateDisksRequest {
         }
     }
 }
-/// Wire object `InquiryPriceCreateDisksResponse`.
+/// The response of `InquiryPriceCreateDisks`, as [`Client::inquiry_price_create_disks`](super::Client::inquiry_price_create_disks) returns it (wire object `InquiryPriceCreateDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceCreateDisksResponse {
-    /// Wire name `DiskPrice`; [`Price`]; always present in responses.
+    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
     #[serde(
         rename = "DiskPrice",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_price: Price,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6431,35 +8580,51 @@ impl InquiryPriceCreateDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`.
+    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
+    ///
+    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
     pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquiryPriceRenewDisksRequest`.
+/// The request of `InquiryPriceRenewDisks`, sent by [`Client::inquiry_price_renew_disks`](super::Client::inquiry_price_renew_disks) (wire object `InquiryPriceRenewDisksRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskIds`](super::types::InquiryPriceRenewDisksRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`InquiryPriceRenewDisksError`](super::errors::InquiryPriceRenewDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquiryPriceRenewDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRenewDisksRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l9mxezxc"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l9mxezxc"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `DiskChargePrepaids`; list of [`DiskChargePrepaid`].
+    /// Wire name `DiskChargePrepaids`, list of [`DiskChargePrepaid`]; optional in requests.
     #[serde(
         rename = "DiskChargePrepaids",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaids: Option<Vec<DiskChargePrepaid>>,
-    /// Wire name `NewDeadline`; string. Example: `2025-01-01 00:00:00`.
+    /// Wire name `NewDeadline`, string; optional in requests.
+    ///
+    /// - Example: `2025-01-01 00:00:00`.
     #[serde(
         rename = "NewDeadline",
         default,
@@ -6467,7 +8632,9 @@ pub struct InquiryPriceRenewDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub new_deadline: Option<String>,
-    /// Wire name `ProjectId`; uint64. Example: `0`.
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -6481,7 +8648,11 @@ impl InquiryPriceRenewDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l9mxezxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6489,7 +8660,9 @@ impl InquiryPriceRenewDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskChargePrepaids` to these items.
+    /// Sets `DiskChargePrepaids` to these items; the field is [`disk_charge_prepaids`](Self::disk_charge_prepaids).
+    ///
+    /// Wire name `DiskChargePrepaids`, list of [`DiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaids(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskChargePrepaid>>,
@@ -6497,12 +8670,20 @@ impl InquiryPriceRenewDisksRequest {
         self.disk_charge_prepaids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `NewDeadline`.
+    /// Sets `NewDeadline`; the field is [`new_deadline`](Self::new_deadline).
+    ///
+    /// Wire name `NewDeadline`, string; optional in requests.
+    ///
+    /// - Example: `2025-01-01 00:00:00`.
     pub fn set_new_deadline(mut self, value: impl Into<String>) -> Self {
         self.new_deadline = Some(value.into());
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
@@ -6534,18 +8715,18 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewDisksRequest {
         }
     }
 }
-/// Wire object `InquiryPriceRenewDisksResponse`.
+/// The response of `InquiryPriceRenewDisks`, as [`Client::inquiry_price_renew_disks`](super::Client::inquiry_price_renew_disks) returns it (wire object `InquiryPriceRenewDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRenewDisksResponse {
-    /// Wire name `DiskPrice`; [`PrepayPrice`]; always present in responses.
+    /// Wire name `DiskPrice`, [`PrepayPrice`]; always present in responses.
     #[serde(
         rename = "DiskPrice",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_price: PrepayPrice,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6557,22 +8738,36 @@ impl InquiryPriceRenewDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`.
+    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
+    ///
+    /// Wire name `DiskPrice`, [`PrepayPrice`]; always present in responses.
     pub fn set_disk_price(mut self, value: impl Into<PrepayPrice>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `InquiryPriceResizeDiskRequest`.
+/// The request of `InquiryPriceResizeDisk`, sent by [`Client::inquiry_price_resize_disk`](super::Client::inquiry_price_resize_disk) (wire object `InquiryPriceResizeDiskRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`DiskSize`](super::types::InquiryPriceResizeDiskRequest::disk_size).
+/// - Errors: the service's codes and the common ones ([`InquiryPriceResizeDiskError`](super::errors::InquiryPriceResizeDiskError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=InquiryPriceResizeDisk>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResizeDiskRequest {
-    /// Wire name `DiskSize`; uint64; required in requests. Example: `200`.
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `200`.
     #[serde(
         rename = "DiskSize",
         default,
@@ -6580,7 +8775,9 @@ pub struct InquiryPriceResizeDiskRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<u64>,
-    /// Wire name `DiskId`; string. Example: `disk-dw0bbzws`.
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-dw0bbzws`.
     #[serde(
         rename = "DiskId",
         default,
@@ -6588,7 +8785,9 @@ pub struct InquiryPriceResizeDiskRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: Option<String>,
-    /// Wire name `ProjectId`; uint64. Example: `1002189`.
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `1002189`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -6596,7 +8795,9 @@ pub struct InquiryPriceResizeDiskRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `DiskIds`; list of string. Example: `["disk-dw0bbzws"]`.
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     #[serde(
         rename = "DiskIds",
         default,
@@ -6610,22 +8811,38 @@ impl InquiryPriceResizeDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `200`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-dw0bbzws`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `1002189`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6641,18 +8858,18 @@ impl tencentcloud_runtime::Validate for InquiryPriceResizeDiskRequest {
         }
     }
 }
-/// Wire object `InquiryPriceResizeDiskResponse`.
+/// The response of `InquiryPriceResizeDisk`, as [`Client::inquiry_price_resize_disk`](super::Client::inquiry_price_resize_disk) returns it (wire object `InquiryPriceResizeDiskResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResizeDiskResponse {
-    /// Wire name `DiskPrice`; [`PrepayPrice`]; always present in responses.
+    /// Wire name `DiskPrice`, [`PrepayPrice`]; always present in responses.
     #[serde(
         rename = "DiskPrice",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disk_price: PrepayPrice,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6664,28 +8881,44 @@ impl InquiryPriceResizeDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`.
+    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
+    ///
+    /// Wire name `DiskPrice`, [`PrepayPrice`]; always present in responses.
     pub fn set_disk_price(mut self, value: impl Into<PrepayPrice>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyAutoSnapshotPolicyAttributeRequest`.
+/// The request of `ModifyAutoSnapshotPolicyAttribute`, sent by [`Client::modify_auto_snapshot_policy_attribute`](super::Client::modify_auto_snapshot_policy_attribute) (wire object `ModifyAutoSnapshotPolicyAttributeRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`AutoSnapshotPolicyId`](super::types::ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_id).
+/// - Errors: the service's codes and the common ones ([`ModifyAutoSnapshotPolicyAttributeError`](super::errors::ModifyAutoSnapshotPolicyAttributeError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyAutoSnapshotPolicyAttribute>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyAutoSnapshotPolicyAttributeRequest {
-    /// Wire name `AutoSnapshotPolicyId`; string; required in requests. Example: `asp-nqu08k2l`.
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-nqu08k2l`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_id: String,
-    /// Wire name `IsActivated`; bool. Example: `true`.
+    /// Wire name `IsActivated`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsActivated",
         default,
@@ -6693,7 +8926,9 @@ pub struct ModifyAutoSnapshotPolicyAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_activated: Option<bool>,
-    /// Wire name `IsPermanent`; bool. Example: `true`.
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsPermanent",
         default,
@@ -6701,7 +8936,9 @@ pub struct ModifyAutoSnapshotPolicyAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_permanent: Option<bool>,
-    /// Wire name `AutoSnapshotPolicyName`; string. Example: `data_disk_auto_snapshot`.
+    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
+    ///
+    /// - Example: `data_disk_auto_snapshot`.
     #[serde(
         rename = "AutoSnapshotPolicyName",
         default,
@@ -6709,10 +8946,12 @@ pub struct ModifyAutoSnapshotPolicyAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_name: Option<String>,
-    /// Wire name `Policy`; list of [`Policy`].
+    /// Wire name `Policy`, list of [`Policy`]; optional in requests.
     #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Vec<Policy>>,
-    /// Wire name `RetentionDays`; uint64. Example: `6`.
+    /// Wire name `RetentionDays`, uint64; optional in requests.
+    ///
+    /// - Example: `6`.
     #[serde(
         rename = "RetentionDays",
         default,
@@ -6726,27 +8965,45 @@ impl ModifyAutoSnapshotPolicyAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-nqu08k2l`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `IsActivated`.
+    /// Sets `IsActivated`; the field is [`is_activated`](Self::is_activated).
+    ///
+    /// Wire name `IsActivated`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_is_activated(mut self, value: bool) -> Self {
         self.is_activated = Some(value);
         self
     }
-    /// Sets `IsPermanent`.
+    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = Some(value);
         self
     }
-    /// Sets `AutoSnapshotPolicyName`.
+    /// Sets `AutoSnapshotPolicyName`; the field is [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name).
+    ///
+    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
+    ///
+    /// - Example: `data_disk_auto_snapshot`.
     pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_name = Some(value.into());
         self
     }
-    /// Sets `Policy` to these items.
+    /// Sets `Policy` to these items; the field is [`policy`](Self::policy).
+    ///
+    /// Wire name `Policy`, list of [`Policy`]; optional in requests.
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -6754,7 +9011,11 @@ impl ModifyAutoSnapshotPolicyAttributeRequest {
         self.policy = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RetentionDays`.
+    /// Sets `RetentionDays`; the field is [`retention_days`](Self::retention_days).
+    ///
+    /// Wire name `RetentionDays`, uint64; optional in requests.
+    ///
+    /// - Example: `6`.
     pub fn set_retention_days(mut self, value: u64) -> Self {
         self.retention_days = Some(value);
         self
@@ -6786,11 +9047,11 @@ impl tencentcloud_runtime::Validate for ModifyAutoSnapshotPolicyAttributeRequest
         }
     }
 }
-/// Wire object `ModifyAutoSnapshotPolicyAttributeResponse`.
+/// The response of `ModifyAutoSnapshotPolicyAttribute`, as [`Client::modify_auto_snapshot_policy_attribute`](super::Client::modify_auto_snapshot_policy_attribute) returns it (wire object `ModifyAutoSnapshotPolicyAttributeResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyAutoSnapshotPolicyAttributeResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6802,23 +9063,37 @@ impl ModifyAutoSnapshotPolicyAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyDiskAttributesRequest`.
+/// The request of `ModifyDiskAttributes`, sent by [`Client::modify_disk_attributes`](super::Client::modify_disk_attributes) (wire object `ModifyDiskAttributesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::ModifyDiskAttributesRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`ModifyDiskAttributesError`](super::errors::ModifyDiskAttributesError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDiskAttributes>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDiskAttributesRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `DiskName`; string. Example: `DataDisk-Production-01`.
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `DataDisk-Production-01`.
     #[serde(
         rename = "DiskName",
         default,
@@ -6826,7 +9101,9 @@ pub struct ModifyDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_name: Option<String>,
-    /// Wire name `Portable`; bool. Example: `TRUE`.
+    /// Wire name `Portable`, bool; optional in requests.
+    ///
+    /// - Example: `TRUE`.
     #[serde(
         rename = "Portable",
         default,
@@ -6834,7 +9111,9 @@ pub struct ModifyDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub portable: Option<bool>,
-    /// Wire name `ProjectId`; uint64. Example: `0`.
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -6842,7 +9121,9 @@ pub struct ModifyDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `DeleteWithInstance`; bool. Example: `FALSE`.
+    /// Wire name `DeleteWithInstance`, bool; optional in requests.
+    ///
+    /// - Example: `FALSE`.
     #[serde(
         rename = "DeleteWithInstance",
         default,
@@ -6850,7 +9131,9 @@ pub struct ModifyDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_with_instance: Option<bool>,
-    /// Wire name `DiskType`; string. Example: `CLOUD_SSD`.
+    /// Wire name `DiskType`, string; optional in requests.
+    ///
+    /// - Example: `CLOUD_SSD`.
     #[serde(
         rename = "DiskType",
         default,
@@ -6858,7 +9141,9 @@ pub struct ModifyDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_type: Option<String>,
-    /// Wire name `BurstPerformanceOperation`; string. Example: `CREATE`.
+    /// Wire name `BurstPerformanceOperation`, string; optional in requests.
+    ///
+    /// - Example: `CREATE`.
     #[serde(
         rename = "BurstPerformanceOperation",
         default,
@@ -6872,7 +9157,11 @@ impl ModifyDiskAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6880,32 +9169,56 @@ impl ModifyDiskAttributesRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskName`.
+    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `DataDisk-Production-01`.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `Portable`.
+    /// Sets `Portable`; the field is [`portable`](Self::portable).
+    ///
+    /// Wire name `Portable`, bool; optional in requests.
+    ///
+    /// - Example: `TRUE`.
     pub fn set_portable(mut self, value: bool) -> Self {
         self.portable = Some(value);
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `DeleteWithInstance`.
+    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
+    ///
+    /// Wire name `DeleteWithInstance`, bool; optional in requests.
+    ///
+    /// - Example: `FALSE`.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = Some(value);
         self
     }
-    /// Sets `DiskType`.
+    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
+    ///
+    /// Wire name `DiskType`, string; optional in requests.
+    ///
+    /// - Example: `CLOUD_SSD`.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = Some(value.into());
         self
     }
-    /// Sets `BurstPerformanceOperation`.
+    /// Sets `BurstPerformanceOperation`; the field is [`burst_performance_operation`](Self::burst_performance_operation).
+    ///
+    /// Wire name `BurstPerformanceOperation`, string; optional in requests.
+    ///
+    /// - Example: `CREATE`.
     pub fn set_burst_performance_operation(mut self, value: impl Into<String>) -> Self {
         self.burst_performance_operation = Some(value.into());
         self
@@ -6924,11 +9237,11 @@ impl tencentcloud_runtime::Validate for ModifyDiskAttributesRequest {
         }
     }
 }
-/// Wire object `ModifyDiskAttributesResponse`.
+/// The response of `ModifyDiskAttributes`, as [`Client::modify_disk_attributes`](super::Client::modify_disk_attributes) returns it (wire object `ModifyDiskAttributesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDiskAttributesResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -6940,23 +9253,37 @@ impl ModifyDiskAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyDiskBackupQuotaRequest`.
+/// The request of `ModifyDiskBackupQuota`, sent by [`Client::modify_disk_backup_quota`](super::Client::modify_disk_backup_quota) (wire object `ModifyDiskBackupQuotaRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskId`](super::types::ModifyDiskBackupQuotaRequest::disk_id), [`DiskBackupQuota`](super::types::ModifyDiskBackupQuotaRequest::disk_backup_quota).
+/// - Errors: the service's codes and the common ones ([`ModifyDiskBackupQuotaError`](super::errors::ModifyDiskBackupQuotaError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDiskBackupQuota>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDiskBackupQuotaRequest {
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-b1f7xvod`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-b1f7xvod`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
-    /// Wire name `DiskBackupQuota`; uint64; required in requests. Example: `1`.
+    /// Wire name `DiskBackupQuota`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "DiskBackupQuota",
         default,
@@ -6970,12 +9297,20 @@ impl ModifyDiskBackupQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-b1f7xvod`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupQuota`.
+    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
+    ///
+    /// Wire name `DiskBackupQuota`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
@@ -6997,11 +9332,11 @@ impl tencentcloud_runtime::Validate for ModifyDiskBackupQuotaRequest {
         }
     }
 }
-/// Wire object `ModifyDiskBackupQuotaResponse`.
+/// The response of `ModifyDiskBackupQuota`, as [`Client::modify_disk_backup_quota`](super::Client::modify_disk_backup_quota) returns it (wire object `ModifyDiskBackupQuotaResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDiskBackupQuotaResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7013,17 +9348,29 @@ impl ModifyDiskBackupQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyDiskExtraPerformanceRequest`.
+/// The request of `ModifyDiskExtraPerformance`, sent by [`Client::modify_disk_extra_performance`](super::Client::modify_disk_extra_performance) (wire object `ModifyDiskExtraPerformanceRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ThroughputPerformance`](super::types::ModifyDiskExtraPerformanceRequest::throughput_performance), [`DiskId`](super::types::ModifyDiskExtraPerformanceRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`ModifyDiskExtraPerformanceError`](super::errors::ModifyDiskExtraPerformanceError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDiskExtraPerformance>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDiskExtraPerformanceRequest {
-    /// Wire name `ThroughputPerformance`; uint64; required in requests. Example: `300`.
+    /// Wire name `ThroughputPerformance`, uint64; required in requests.
+    ///
+    /// - Example: `300`.
     #[serde(
         rename = "ThroughputPerformance",
         default,
@@ -7031,7 +9378,9 @@ pub struct ModifyDiskExtraPerformanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub throughput_performance: Option<u64>,
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-dritwhhm`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-dritwhhm`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7043,12 +9392,20 @@ impl ModifyDiskExtraPerformanceRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThroughputPerformance`.
+    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
+    ///
+    /// Wire name `ThroughputPerformance`, uint64; required in requests.
+    ///
+    /// - Example: `300`.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-dritwhhm`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -7070,11 +9427,11 @@ impl tencentcloud_runtime::Validate for ModifyDiskExtraPerformanceRequest {
         }
     }
 }
-/// Wire object `ModifyDiskExtraPerformanceResponse`.
+/// The response of `ModifyDiskExtraPerformance`, as [`Client::modify_disk_extra_performance`](super::Client::modify_disk_extra_performance) returns it (wire object `ModifyDiskExtraPerformanceResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDiskExtraPerformanceResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7086,30 +9443,44 @@ impl ModifyDiskExtraPerformanceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyDisksChargeTypeRequest`.
+/// The request of `ModifyDisksChargeType`, sent by [`Client::modify_disks_charge_type`](super::Client::modify_disks_charge_type) (wire object `ModifyDisksChargeTypeRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::ModifyDisksChargeTypeRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`ModifyDisksChargeTypeError`](super::errors::ModifyDisksChargeTypeError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDisksChargeType>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDisksChargeTypeRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-jwk0zvrg"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-jwk0zvrg"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `DiskChargePrepaid`; [`DiskChargePrepaid`].
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<DiskChargePrepaid>,
-    /// Wire name `DiskChargePostpaid`; bool. Example: `True`.
+    /// Wire name `DiskChargePostpaid`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     #[serde(
         rename = "DiskChargePostpaid",
         default,
@@ -7123,7 +9494,11 @@ impl ModifyDisksChargeTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-jwk0zvrg"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7131,7 +9506,9 @@ impl ModifyDisksChargeTypeRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -7139,7 +9516,11 @@ impl ModifyDisksChargeTypeRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskChargePostpaid`.
+    /// Sets `DiskChargePostpaid`; the field is [`disk_charge_postpaid`](Self::disk_charge_postpaid).
+    ///
+    /// Wire name `DiskChargePostpaid`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn set_disk_charge_postpaid(mut self, value: bool) -> Self {
         self.disk_charge_postpaid = Some(value);
         self
@@ -7167,11 +9548,11 @@ impl tencentcloud_runtime::Validate for ModifyDisksChargeTypeRequest {
         }
     }
 }
-/// Wire object `ModifyDisksChargeTypeResponse`.
+/// The response of `ModifyDisksChargeType`, as [`Client::modify_disks_charge_type`](super::Client::modify_disks_charge_type) returns it (wire object `ModifyDisksChargeTypeResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDisksChargeTypeResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7183,29 +9564,45 @@ impl ModifyDisksChargeTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyDisksRenewFlagRequest`.
+/// The request of `ModifyDisksRenewFlag`, sent by [`Client::modify_disks_renew_flag`](super::Client::modify_disks_renew_flag) (wire object `ModifyDisksRenewFlagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::ModifyDisksRenewFlagRequest::disk_ids), [`RenewFlag`](super::types::ModifyDisksRenewFlagRequest::renew_flag).
+/// - Errors: the service's codes and the common ones ([`ModifyDisksRenewFlagError`](super::errors::ModifyDisksRenewFlagError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyDisksRenewFlag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDisksRenewFlagRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-1esd341d"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-1esd341d"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `RenewFlag`; string; required in requests. Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
-    /// Wire name `AutoRenewPeriod`; uint64. Example: `12`.
+    /// Wire name `AutoRenewPeriod`, uint64; optional in requests.
+    ///
+    /// - Example: `12`.
     #[serde(
         rename = "AutoRenewPeriod",
         default,
@@ -7219,7 +9616,11 @@ impl ModifyDisksRenewFlagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-1esd341d"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7227,12 +9628,20 @@ impl ModifyDisksRenewFlagRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RenewFlag`.
+    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `AutoRenewPeriod`.
+    /// Sets `AutoRenewPeriod`; the field is [`auto_renew_period`](Self::auto_renew_period).
+    ///
+    /// Wire name `AutoRenewPeriod`, uint64; optional in requests.
+    ///
+    /// - Example: `12`.
     pub fn set_auto_renew_period(mut self, value: u64) -> Self {
         self.auto_renew_period = Some(value);
         self
@@ -7260,11 +9669,11 @@ impl tencentcloud_runtime::Validate for ModifyDisksRenewFlagRequest {
         }
     }
 }
-/// Wire object `ModifyDisksRenewFlagResponse`.
+/// The response of `ModifyDisksRenewFlag`, as [`Client::modify_disks_renew_flag`](super::Client::modify_disks_renew_flag) returns it (wire object `ModifyDisksRenewFlagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDisksRenewFlagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7276,23 +9685,37 @@ impl ModifyDisksRenewFlagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyRemoteDiskAttributesRequest`.
+/// The request of `ModifyRemoteDiskAttributes`, sent by [`Client::modify_remote_disk_attributes`](super::Client::modify_remote_disk_attributes) (wire object `ModifyRemoteDiskAttributesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`RemoteDiskIds`](super::types::ModifyRemoteDiskAttributesRequest::remote_disk_ids).
+/// - Errors: the service's codes and the common ones ([`ModifyRemoteDiskAttributesError`](super::errors::ModifyRemoteDiskAttributesError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifyRemoteDiskAttributes>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyRemoteDiskAttributesRequest {
-    /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-fluj9shv"]`.
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     #[serde(
         rename = "RemoteDiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remote_disk_ids: Vec<String>,
-    /// Wire name `DiskName`; string. Example: `TestRemoteSSD`.
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `TestRemoteSSD`.
     #[serde(
         rename = "DiskName",
         default,
@@ -7300,7 +9723,9 @@ pub struct ModifyRemoteDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_name: Option<String>,
-    /// Wire name `ProjectId`; uint64. Example: `0`.
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -7308,7 +9733,9 @@ pub struct ModifyRemoteDiskAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `AutoRenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Wire name `AutoRenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "AutoRenewFlag",
         default,
@@ -7322,7 +9749,11 @@ impl ModifyRemoteDiskAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskIds` to these items.
+    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-fluj9shv"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7330,17 +9761,29 @@ impl ModifyRemoteDiskAttributesRequest {
         self.remote_disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskName`.
+    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
+    ///
+    /// Wire name `DiskName`, string; optional in requests.
+    ///
+    /// - Example: `TestRemoteSSD`.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `AutoRenewFlag`.
+    /// Sets `AutoRenewFlag`; the field is [`auto_renew_flag`](Self::auto_renew_flag).
+    ///
+    /// Wire name `AutoRenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn set_auto_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.auto_renew_flag = Some(value.into());
         self
@@ -7359,11 +9802,11 @@ impl tencentcloud_runtime::Validate for ModifyRemoteDiskAttributesRequest {
         }
     }
 }
-/// Wire object `ModifyRemoteDiskAttributesResponse`.
+/// The response of `ModifyRemoteDiskAttributes`, as [`Client::modify_remote_disk_attributes`](super::Client::modify_remote_disk_attributes) returns it (wire object `ModifyRemoteDiskAttributesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyRemoteDiskAttributesResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7375,23 +9818,37 @@ impl ModifyRemoteDiskAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifySnapshotAttributeRequest`.
+/// The request of `ModifySnapshotAttribute`, sent by [`Client::modify_snapshot_attribute`](super::Client::modify_snapshot_attribute) (wire object `ModifySnapshotAttributeRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`SnapshotId`](super::types::ModifySnapshotAttributeRequest::snapshot_id).
+/// - Errors: the service's codes and the common ones ([`ModifySnapshotAttributeError`](super::errors::ModifySnapshotAttributeError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifySnapshotAttribute>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifySnapshotAttributeRequest {
-    /// Wire name `SnapshotId`; string; required in requests. Example: `snap-gybrif0z`.
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-gybrif0z`.
     #[serde(
         rename = "SnapshotId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: String,
-    /// Wire name `IsPermanent`; bool. Example: `true`.
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsPermanent",
         default,
@@ -7399,7 +9856,9 @@ pub struct ModifySnapshotAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_permanent: Option<bool>,
-    /// Wire name `SnapshotName`; string. Example: `snap_201711301143`.
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `snap_201711301143`.
     #[serde(
         rename = "SnapshotName",
         default,
@@ -7407,7 +9866,9 @@ pub struct ModifySnapshotAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_name: Option<String>,
-    /// Wire name `Deadline`; ISO 8601 date-time string. Example: `2022-01-08T09:47:55+00:00`.
+    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2022-01-08T09:47:55+00:00`.
     #[serde(
         rename = "Deadline",
         default,
@@ -7421,22 +9882,38 @@ impl ModifySnapshotAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `snap-gybrif0z`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `IsPermanent`.
+    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = Some(value);
         self
     }
-    /// Sets `SnapshotName`.
+    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; optional in requests.
+    ///
+    /// - Example: `snap_201711301143`.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = Some(value.into());
         self
     }
-    /// Sets `Deadline`.
+    /// Sets `Deadline`; the field is [`deadline`](Self::deadline).
+    ///
+    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2022-01-08T09:47:55+00:00`.
     pub fn set_deadline(mut self, value: impl Into<String>) -> Self {
         self.deadline = Some(value.into());
         self
@@ -7455,11 +9932,11 @@ impl tencentcloud_runtime::Validate for ModifySnapshotAttributeRequest {
         }
     }
 }
-/// Wire object `ModifySnapshotAttributeResponse`.
+/// The response of `ModifySnapshotAttribute`, as [`Client::modify_snapshot_attribute`](super::Client::modify_snapshot_attribute) returns it (wire object `ModifySnapshotAttributeResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifySnapshotAttributeResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7471,29 +9948,45 @@ impl ModifySnapshotAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifySnapshotsSharePermissionRequest`.
+/// The request of `ModifySnapshotsSharePermission`, sent by [`Client::modify_snapshots_share_permission`](super::Client::modify_snapshots_share_permission) (wire object `ModifySnapshotsSharePermissionRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`SnapshotIds`](super::types::ModifySnapshotsSharePermissionRequest::snapshot_ids), [`AccountIds`](super::types::ModifySnapshotsSharePermissionRequest::account_ids), [`Permission`](super::types::ModifySnapshotsSharePermissionRequest::permission).
+/// - Errors: the service's codes and the common ones ([`ModifySnapshotsSharePermissionError`](super::errors::ModifySnapshotsSharePermissionError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ModifySnapshotsSharePermission>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifySnapshotsSharePermissionRequest {
-    /// Wire name `SnapshotIds`; list of string; required in requests. Example: `["snap-j1ytqxx7"]`.
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     #[serde(
         rename = "SnapshotIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_ids: Vec<String>,
-    /// Wire name `AccountIds`; list of string; required in requests. Example: `["100001122000"]`.
+    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["100001122000"]`.
     #[serde(
         rename = "AccountIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub account_ids: Vec<String>,
-    /// Wire name `Permission`; string; required in requests. Example: `"SHARE"`.
+    /// Wire name `Permission`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `"SHARE"`.
     #[serde(
         rename = "Permission",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7505,7 +9998,11 @@ impl ModifySnapshotsSharePermissionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotIds` to these items.
+    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
+    ///
+    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snap-j1ytqxx7"]`.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7513,7 +10010,11 @@ impl ModifySnapshotsSharePermissionRequest {
         self.snapshot_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AccountIds` to these items.
+    /// Sets `AccountIds` to these items; the field is [`account_ids`](Self::account_ids).
+    ///
+    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["100001122000"]`.
     pub fn set_account_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7521,7 +10022,11 @@ impl ModifySnapshotsSharePermissionRequest {
         self.account_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Permission`.
+    /// Sets `Permission`; the field is [`permission`](Self::permission).
+    ///
+    /// Wire name `Permission`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `"SHARE"`.
     pub fn set_permission(mut self, value: impl Into<String>) -> Self {
         self.permission = value.into();
         self
@@ -7558,11 +10063,11 @@ impl tencentcloud_runtime::Validate for ModifySnapshotsSharePermissionRequest {
         }
     }
 }
-/// Wire object `ModifySnapshotsSharePermissionResponse`.
+/// The response of `ModifySnapshotsSharePermission`, as [`Client::modify_snapshots_share_permission`](super::Client::modify_snapshots_share_permission) returns it (wire object `ModifySnapshotsSharePermissionResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifySnapshotsSharePermissionResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -7574,24 +10079,30 @@ impl ModifySnapshotsSharePermissionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Placement`.
+/// Wire object `Placement`, used in requests and responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Placement {
-    /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-shanghai-2`.
+    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `ap-shanghai-2`.
     #[serde(
         rename = "Zone",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
-    /// Wire name `CageId`; string; always present in responses; may be null. Example: `cage-d0eqwu84`.
+    /// Wire name `CageId`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `cage-d0eqwu84`.
     #[serde(
         rename = "CageId",
         default,
@@ -7599,7 +10110,9 @@ pub struct Placement {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cage_id: Option<String>,
-    /// Wire name `CdcId`; string; always present in responses; may be null. Example: `cdc-8pz1i7hg`.
+    /// Wire name `CdcId`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `cdc-8pz1i7hg`.
     #[serde(
         rename = "CdcId",
         default,
@@ -7607,7 +10120,9 @@ pub struct Placement {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdc_id: Option<String>,
-    /// Wire name `CdcName`; string; always present in responses; may be null. Example: `CdcName`.
+    /// Wire name `CdcName`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `CdcName`.
     #[serde(
         rename = "CdcName",
         default,
@@ -7615,7 +10130,9 @@ pub struct Placement {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdc_name: Option<String>,
-    /// Wire name `DedicatedClusterId`; string; always present in responses. Example: `cluster-es1mfycs`.
+    /// Wire name `DedicatedClusterId`, string; optional in requests; always present in responses.
+    ///
+    /// - Example: `cluster-es1mfycs`.
     #[serde(
         rename = "DedicatedClusterId",
         default,
@@ -7623,7 +10140,9 @@ pub struct Placement {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: Option<String>,
-    /// Wire name `ProjectId`; uint64; always present in responses. Example: `0`.
+    /// Wire name `ProjectId`, uint64; optional in requests; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -7631,7 +10150,9 @@ pub struct Placement {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `ProjectName`; string; always present in responses; may be null. Example: `name`.
+    /// Wire name `ProjectName`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `name`.
     #[serde(
         rename = "ProjectName",
         default,
@@ -7645,37 +10166,65 @@ impl Placement {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`.
+    /// Sets `Zone`; the field is [`zone`](Self::zone).
+    ///
+    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `ap-shanghai-2`.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `CageId`.
+    /// Sets `CageId`; the field is [`cage_id`](Self::cage_id).
+    ///
+    /// Wire name `CageId`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `cage-d0eqwu84`.
     pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
         self.cage_id = Some(value.into());
         self
     }
-    /// Sets `CdcId`.
+    /// Sets `CdcId`; the field is [`cdc_id`](Self::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `cdc-8pz1i7hg`.
     pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
         self.cdc_id = Some(value.into());
         self
     }
-    /// Sets `CdcName`.
+    /// Sets `CdcName`; the field is [`cdc_name`](Self::cdc_name).
+    ///
+    /// Wire name `CdcName`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `CdcName`.
     pub fn set_cdc_name(mut self, value: impl Into<String>) -> Self {
         self.cdc_name = Some(value.into());
         self
     }
-    /// Sets `DedicatedClusterId`.
+    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; optional in requests; always present in responses.
+    ///
+    /// - Example: `cluster-es1mfycs`.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = Some(value.into());
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; optional in requests; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`.
+    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
+    ///
+    /// Wire name `ProjectName`, string; optional in requests; always present in responses; may be null.
+    ///
+    /// - Example: `name`.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
@@ -7694,18 +10243,22 @@ impl tencentcloud_runtime::Validate for Placement {
         }
     }
 }
-/// Wire object `Policy`.
+/// Wire object `Policy`, used in requests and responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Policy {
-    /// Wire name `Hour`; list of uint64; required in requests; always present in responses. Example: `[11,12,13]`.
+    /// Wire name `Hour`, list of uint64; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `[11,12,13]`.
     #[serde(
         rename = "Hour",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub hour: Vec<u64>,
-    /// Wire name `DayOfWeek`; list of uint64. Example: `[0,1,2]`.
+    /// Wire name `DayOfWeek`, list of uint64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `[0,1,2]`.
     #[serde(
         rename = "DayOfWeek",
         default,
@@ -7713,7 +10266,9 @@ pub struct Policy {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub day_of_week: Option<Vec<u64>>,
-    /// Wire name `DayOfMonth`; list of uint64. Example: `[2, 3, 4]`.
+    /// Wire name `DayOfMonth`, list of uint64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `[2, 3, 4]`.
     #[serde(
         rename = "DayOfMonth",
         default,
@@ -7721,7 +10276,9 @@ pub struct Policy {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub day_of_month: Option<Vec<u64>>,
-    /// Wire name `IntervalDays`; uint64. Example: `50`.
+    /// Wire name `IntervalDays`, uint64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "IntervalDays",
         default,
@@ -7735,22 +10292,38 @@ impl Policy {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Hour` to these items.
+    /// Sets `Hour` to these items; the field is [`hour`](Self::hour).
+    ///
+    /// Wire name `Hour`, list of uint64; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `[11,12,13]`.
     pub fn set_hour(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.hour = items.into_iter().collect();
         self
     }
-    /// Sets `DayOfWeek` to these items.
+    /// Sets `DayOfWeek` to these items; the field is [`day_of_week`](Self::day_of_week).
+    ///
+    /// Wire name `DayOfWeek`, list of uint64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `[0,1,2]`.
     pub fn set_day_of_week(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.day_of_week = Some(items.into_iter().collect());
         self
     }
-    /// Sets `DayOfMonth` to these items.
+    /// Sets `DayOfMonth` to these items; the field is [`day_of_month`](Self::day_of_month).
+    ///
+    /// Wire name `DayOfMonth`, list of uint64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `[2, 3, 4]`.
     pub fn set_day_of_month(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.day_of_month = Some(items.into_iter().collect());
         self
     }
-    /// Sets `IntervalDays`.
+    /// Sets `IntervalDays`; the field is [`interval_days`](Self::interval_days).
+    ///
+    /// Wire name `IntervalDays`, uint64; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `50`.
     pub fn set_interval_days(mut self, value: u64) -> Self {
         self.interval_days = Some(value);
         self
@@ -7769,11 +10342,13 @@ impl tencentcloud_runtime::Validate for Policy {
         }
     }
 }
-/// Wire object `PrepayPrice`.
+/// Wire object `PrepayPrice`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PrepayPrice {
-    /// Wire name `DiscountPrice`; float; always present in responses; may be null. Example: `1.0`.
+    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     #[serde(
         rename = "DiscountPrice",
         default,
@@ -7781,7 +10356,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price: Option<f64>,
-    /// Wire name `ChargeUnit`; string; always present in responses; may be null. Example: `"HOUR"`.
+    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"HOUR"`.
     #[serde(
         rename = "ChargeUnit",
         default,
@@ -7789,7 +10366,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub charge_unit: Option<String>,
-    /// Wire name `UnitPriceHigh`; string; always present in responses; may be null. Example: `"1.00"`.
+    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     #[serde(
         rename = "UnitPriceHigh",
         default,
@@ -7797,7 +10376,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_high: Option<String>,
-    /// Wire name `OriginalPriceHigh`; string; always present in responses; may be null. Example: `"1.00"`.
+    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     #[serde(
         rename = "OriginalPriceHigh",
         default,
@@ -7805,7 +10386,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_high: Option<String>,
-    /// Wire name `OriginalPrice`; float; always present in responses; may be null. Example: `1.0`.
+    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     #[serde(
         rename = "OriginalPrice",
         default,
@@ -7813,7 +10396,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price: Option<f64>,
-    /// Wire name `UnitPriceDiscount`; float; always present in responses; may be null. Example: `1.0`.
+    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     #[serde(
         rename = "UnitPriceDiscount",
         default,
@@ -7821,7 +10406,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount: Option<f64>,
-    /// Wire name `UnitPriceDiscountHigh`; string; always present in responses; may be null. Example: `"1.00"`.
+    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     #[serde(
         rename = "UnitPriceDiscountHigh",
         default,
@@ -7829,7 +10416,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_high: Option<String>,
-    /// Wire name `DiscountPriceHigh`; string; always present in responses; may be null. Example: `"1.00"`.
+    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     #[serde(
         rename = "DiscountPriceHigh",
         default,
@@ -7837,7 +10426,9 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_high: Option<String>,
-    /// Wire name `UnitPrice`; float; always present in responses; may be null. Example: `1.0`.
+    /// Wire name `UnitPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     #[serde(
         rename = "UnitPrice",
         default,
@@ -7845,7 +10436,7 @@ pub struct PrepayPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price: Option<f64>,
-    /// Wire name `DetailPrices`; list of [`DetailPrice`]; always present in responses.
+    /// Wire name `DetailPrices`, list of [`DetailPrice`]; always present in responses.
     #[serde(
         rename = "DetailPrices",
         default,
@@ -7858,52 +10449,90 @@ impl PrepayPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiscountPrice`.
+    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
+    ///
+    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `ChargeUnit`.
+    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
+    ///
+    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"HOUR"`.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `UnitPriceHigh`.
+    /// Sets `UnitPriceHigh`; the field is [`unit_price_high`](Self::unit_price_high).
+    ///
+    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPriceHigh`.
+    /// Sets `OriginalPriceHigh`; the field is [`original_price_high`](Self::original_price_high).
+    ///
+    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
         self.original_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`.
+    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
+    ///
+    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`.
+    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
+    ///
+    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountHigh`.
+    /// Sets `UnitPriceDiscountHigh`; the field is [`unit_price_discount_high`](Self::unit_price_discount_high).
+    ///
+    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_discount_high = Some(value.into());
         self
     }
-    /// Sets `DiscountPriceHigh`.
+    /// Sets `DiscountPriceHigh`; the field is [`discount_price_high`](Self::discount_price_high).
+    ///
+    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `"1.00"`.
     pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
         self.discount_price_high = Some(value.into());
         self
     }
-    /// Sets `UnitPrice`.
+    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
+    ///
+    /// Wire name `UnitPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `1.0`.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `DetailPrices` to these items.
+    /// Sets `DetailPrices` to these items; the field is [`detail_prices`](Self::detail_prices).
+    ///
+    /// Wire name `DetailPrices`, list of [`DetailPrice`]; always present in responses.
     pub fn set_detail_prices(
         mut self,
         items: impl IntoIterator<Item = impl Into<DetailPrice>>,
@@ -7912,11 +10541,13 @@ impl PrepayPrice {
         self
     }
 }
-/// Wire object `Price`.
+/// Wire object `Price`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Price {
-    /// Wire name `ChargeUnit`; string; always present in responses; may be null. Example: `HOUR`.
+    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
+    ///
+    /// - Example: `HOUR`.
     #[serde(
         rename = "ChargeUnit",
         default,
@@ -7924,7 +10555,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub charge_unit: Option<String>,
-    /// Wire name `DiscountPrice`; float; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "DiscountPrice",
         default,
@@ -7932,7 +10565,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price: Option<f64>,
-    /// Wire name `DiscountPriceHigh`; string; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "DiscountPriceHigh",
         default,
@@ -7940,7 +10575,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_high: Option<String>,
-    /// Wire name `OriginalPrice`; float; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "OriginalPrice",
         default,
@@ -7948,7 +10585,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price: Option<f64>,
-    /// Wire name `OriginalPriceHigh`; string; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "OriginalPriceHigh",
         default,
@@ -7956,7 +10595,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_high: Option<String>,
-    /// Wire name `UnitPrice`; float; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `UnitPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "UnitPrice",
         default,
@@ -7964,7 +10605,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price: Option<f64>,
-    /// Wire name `UnitPriceDiscount`; float; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "UnitPriceDiscount",
         default,
@@ -7972,7 +10615,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount: Option<f64>,
-    /// Wire name `UnitPriceDiscountHigh`; string; always present in responses; may be null. Example: `80.00`.
+    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     #[serde(
         rename = "UnitPriceDiscountHigh",
         default,
@@ -7980,7 +10625,9 @@ pub struct Price {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_high: Option<String>,
-    /// Wire name `UnitPriceHigh`; string; always present in responses; may be null. Example: `100.00`.
+    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     #[serde(
         rename = "UnitPriceHigh",
         default,
@@ -7994,57 +10641,95 @@ impl Price {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChargeUnit`.
+    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
+    ///
+    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
+    ///
+    /// - Example: `HOUR`.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `DiscountPrice`.
+    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
+    ///
+    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `DiscountPriceHigh`.
+    /// Sets `DiscountPriceHigh`; the field is [`discount_price_high`](Self::discount_price_high).
+    ///
+    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
         self.discount_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`.
+    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
+    ///
+    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `OriginalPriceHigh`.
+    /// Sets `OriginalPriceHigh`; the field is [`original_price_high`](Self::original_price_high).
+    ///
+    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
         self.original_price_high = Some(value.into());
         self
     }
-    /// Sets `UnitPrice`.
+    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
+    ///
+    /// Wire name `UnitPrice`, float; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`.
+    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
+    ///
+    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountHigh`.
+    /// Sets `UnitPriceDiscountHigh`; the field is [`unit_price_discount_high`](Self::unit_price_discount_high).
+    ///
+    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `80.00`.
     pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_discount_high = Some(value.into());
         self
     }
-    /// Sets `UnitPriceHigh`.
+    /// Sets `UnitPriceHigh`; the field is [`unit_price_high`](Self::unit_price_high).
+    ///
+    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
+    ///
+    /// - Example: `100.00`.
     pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_high = Some(value.into());
         self
     }
 }
-/// Wire object `RemoteDiskChargePrepaid`.
+/// Wire object `RemoteDiskChargePrepaid`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemoteDiskChargePrepaid {
-    /// Wire name `Period`; uint64; required in requests. Example: `1`.
+    /// Wire name `Period`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "Period",
         default,
@@ -8052,7 +10737,9 @@ pub struct RemoteDiskChargePrepaid {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: Option<u64>,
-    /// Wire name `CurInstanceDeadline`; string. Example: `2018-03-30T20:15:03+08:00`.
+    /// Wire name `CurInstanceDeadline`, string; optional in requests.
+    ///
+    /// - Example: `2018-03-30T20:15:03+08:00`.
     #[serde(
         rename = "CurInstanceDeadline",
         default,
@@ -8060,7 +10747,9 @@ pub struct RemoteDiskChargePrepaid {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cur_instance_deadline: Option<String>,
-    /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Wire name `RenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
@@ -8074,17 +10763,29 @@ impl RemoteDiskChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Period`.
+    /// Sets `Period`; the field is [`period`](Self::period).
+    ///
+    /// Wire name `Period`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `CurInstanceDeadline`.
+    /// Sets `CurInstanceDeadline`; the field is [`cur_instance_deadline`](Self::cur_instance_deadline).
+    ///
+    /// Wire name `CurInstanceDeadline`, string; optional in requests.
+    ///
+    /// - Example: `2018-03-30T20:15:03+08:00`.
     pub fn set_cur_instance_deadline(mut self, value: impl Into<String>) -> Self {
         self.cur_instance_deadline = Some(value.into());
         self
     }
-    /// Sets `RenewFlag`.
+    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; optional in requests.
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
@@ -8097,18 +10798,22 @@ impl tencentcloud_runtime::Validate for RemoteDiskChargePrepaid {
         }
     }
 }
-/// Wire object `RemoteDiskDetail`.
+/// Wire object `RemoteDiskDetail`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemoteDiskDetail {
-    /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2026-08-17T09:57:06+08:00`.
+    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2026-08-17T09:57:06+08:00`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `DeadlineTime`; ISO 8601 date-time string; always present in responses; may be null. Example: `2026-10-17T18:11:09+08:00`.
+    /// Wire name `DeadlineTime`, ISO 8601 date-time string; always present in responses; may be null.
+    ///
+    /// - Example: `2026-10-17T18:11:09+08:00`.
     #[serde(
         rename = "DeadlineTime",
         default,
@@ -8116,21 +10821,27 @@ pub struct RemoteDiskDetail {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deadline_time: Option<String>,
-    /// Wire name `DiskChargeType`; string; always present in responses. Example: `POSTPAID_BY_HOUR`.
+    /// Wire name `DiskChargeType`, string; always present in responses.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     #[serde(
         rename = "DiskChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_charge_type: String,
-    /// Wire name `DiskSize`; uint64; always present in responses. Example: `5000`.
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `5000`.
     #[serde(
         rename = "DiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_size: u64,
-    /// Wire name `InstanceId`; string; always present in responses; may be null. Example: `ins-1zmijkcu`.
+    /// Wire name `InstanceId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `ins-1zmijkcu`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -8138,42 +10849,52 @@ pub struct RemoteDiskDetail {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
-    /// Wire name `Placement`; [`Placement`]; always present in responses.
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
     #[serde(
         rename = "Placement",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub placement: Placement,
-    /// Wire name `RemoteDiskId`; string; always present in responses. Example: `rdisk-80wdaldb`.
+    /// Wire name `RemoteDiskId`, string; always present in responses.
+    ///
+    /// - Example: `rdisk-80wdaldb`.
     #[serde(
         rename = "RemoteDiskId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remote_disk_id: String,
-    /// Wire name `RemoteDiskName`; string; always present in responses. Example: `TestRemoteSSD`.
+    /// Wire name `RemoteDiskName`, string; always present in responses.
+    ///
+    /// - Example: `TestRemoteSSD`.
     #[serde(
         rename = "RemoteDiskName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remote_disk_name: String,
-    /// Wire name `RemoteDiskState`; string; always present in responses. Example: `UNATTACHED`.
+    /// Wire name `RemoteDiskState`, string; always present in responses.
+    ///
+    /// - Example: `UNATTACHED`.
     #[serde(
         rename = "RemoteDiskState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remote_disk_state: String,
-    /// Wire name `RemoteDiskType`; string; always present in responses. Example: `REMOTE_SSD`.
+    /// Wire name `RemoteDiskType`, string; always present in responses.
+    ///
+    /// - Example: `REMOTE_SSD`.
     #[serde(
         rename = "RemoteDiskType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remote_disk_type: String,
-    /// Wire name `RenewFlag`; string; always present in responses; may be null. Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
+    /// Wire name `RenewFlag`, string; always present in responses; may be null.
+    ///
+    /// - Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
@@ -8187,74 +10908,126 @@ impl RemoteDiskDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2026-08-17T09:57:06+08:00`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `DeadlineTime`.
+    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
+    ///
+    /// Wire name `DeadlineTime`, ISO 8601 date-time string; always present in responses; may be null.
+    ///
+    /// - Example: `2026-10-17T18:11:09+08:00`.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = Some(value.into());
         self
     }
-    /// Sets `DiskChargeType`.
+    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
+    ///
+    /// Wire name `DiskChargeType`, string; always present in responses.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `5000`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `InstanceId`.
+    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `ins-1zmijkcu`.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `RemoteDiskId`.
+    /// Sets `RemoteDiskId`; the field is [`remote_disk_id`](Self::remote_disk_id).
+    ///
+    /// Wire name `RemoteDiskId`, string; always present in responses.
+    ///
+    /// - Example: `rdisk-80wdaldb`.
     pub fn set_remote_disk_id(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_id = value.into();
         self
     }
-    /// Sets `RemoteDiskName`.
+    /// Sets `RemoteDiskName`; the field is [`remote_disk_name`](Self::remote_disk_name).
+    ///
+    /// Wire name `RemoteDiskName`, string; always present in responses.
+    ///
+    /// - Example: `TestRemoteSSD`.
     pub fn set_remote_disk_name(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_name = value.into();
         self
     }
-    /// Sets `RemoteDiskState`.
+    /// Sets `RemoteDiskState`; the field is [`remote_disk_state`](Self::remote_disk_state).
+    ///
+    /// Wire name `RemoteDiskState`, string; always present in responses.
+    ///
+    /// - Example: `UNATTACHED`.
     pub fn set_remote_disk_state(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_state = value.into();
         self
     }
-    /// Sets `RemoteDiskType`.
+    /// Sets `RemoteDiskType`; the field is [`remote_disk_type`](Self::remote_disk_type).
+    ///
+    /// Wire name `RemoteDiskType`, string; always present in responses.
+    ///
+    /// - Example: `REMOTE_SSD`.
     pub fn set_remote_disk_type(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_type = value.into();
         self
     }
-    /// Sets `RenewFlag`.
+    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; always present in responses; may be null.
+    ///
+    /// - Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
 }
-/// Wire object `RenewDiskRequest`.
+/// The request of `RenewDisk`, sent by [`Client::renew_disk`](super::Client::renew_disk) (wire object `RenewDiskRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskChargePrepaid`](super::types::RenewDiskRequest::disk_charge_prepaid), [`DiskId`](super::types::RenewDiskRequest::disk_id).
+/// - Errors: the service's codes and the common ones ([`RenewDiskError`](super::errors::RenewDiskError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=RenewDisk>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewDiskRequest {
-    /// Wire name `DiskChargePrepaid`; [`DiskChargePrepaid`]; required in requests.
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; required in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<DiskChargePrepaid>,
-    /// Wire name `DiskId`; string; required in requests. Example: `disk-jwk0zvrg`.
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-jwk0zvrg`.
     #[serde(
         rename = "DiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -8266,7 +11039,9 @@ impl RenewDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; required in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -8274,7 +11049,11 @@ impl RenewDiskRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `disk-jwk0zvrg`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -8305,11 +11084,11 @@ impl tencentcloud_runtime::Validate for RenewDiskRequest {
         }
     }
 }
-/// Wire object `RenewDiskResponse`.
+/// The response of `RenewDisk`, as [`Client::renew_disk`](super::Client::renew_disk) returns it (wire object `RenewDiskResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewDiskResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -8321,24 +11100,36 @@ impl RenewDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `RenewRemoteDiskRequest`.
+/// The request of `RenewRemoteDisk`, sent by [`Client::renew_remote_disk`](super::Client::renew_remote_disk) (wire object `RenewRemoteDiskRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskChargePrepaid`](super::types::RenewRemoteDiskRequest::disk_charge_prepaid), [`RemoteDiskId`](super::types::RenewRemoteDiskRequest::remote_disk_id).
+/// - Errors: the service's codes and the common ones ([`RenewRemoteDiskError`](super::errors::RenewRemoteDiskError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=RenewRemoteDisk>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewRemoteDiskRequest {
-    /// Wire name `DiskChargePrepaid`; [`RemoteDiskChargePrepaid`]; required in requests.
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; required in requests.
     #[serde(
         rename = "DiskChargePrepaid",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disk_charge_prepaid: Option<RemoteDiskChargePrepaid>,
-    /// Wire name `RemoteDiskId`; string; required in requests. Example: `rdisk-1ztsk0jr`.
+    /// Wire name `RemoteDiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rdisk-1ztsk0jr`.
     #[serde(
         rename = "RemoteDiskId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -8350,7 +11141,9 @@ impl RenewRemoteDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargePrepaid`.
+    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
+    ///
+    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; required in requests.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -8358,7 +11151,11 @@ impl RenewRemoteDiskRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `RemoteDiskId`.
+    /// Sets `RemoteDiskId`; the field is [`remote_disk_id`](Self::remote_disk_id).
+    ///
+    /// Wire name `RemoteDiskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rdisk-1ztsk0jr`.
     pub fn set_remote_disk_id(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_id = value.into();
         self
@@ -8389,11 +11186,11 @@ impl tencentcloud_runtime::Validate for RenewRemoteDiskRequest {
         }
     }
 }
-/// Wire object `RenewRemoteDiskResponse`.
+/// The response of `RenewRemoteDisk`, as [`Client::renew_remote_disk`](super::Client::renew_remote_disk) returns it (wire object `RenewRemoteDiskResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewRemoteDiskResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -8405,17 +11202,29 @@ impl RenewRemoteDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ResizeDiskRequest`.
+/// The request of `ResizeDisk`, sent by [`Client::resize_disk`](super::Client::resize_disk) (wire object `ResizeDiskRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskSize`](super::types::ResizeDiskRequest::disk_size).
+/// - Errors: the service's codes and the common ones ([`ResizeDiskError`](super::errors::ResizeDiskError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=ResizeDisk>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResizeDiskRequest {
-    /// Wire name `DiskSize`; uint64; required in requests. Example: `100`.
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "DiskSize",
         default,
@@ -8423,7 +11232,9 @@ pub struct ResizeDiskRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<u64>,
-    /// Wire name `DiskId`; string. Example: `disk-l7mxexxc`.
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-l7mxexxc`.
     #[serde(
         rename = "DiskId",
         default,
@@ -8437,12 +11248,20 @@ impl ResizeDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; required in requests.
+    ///
+    /// - Example: `100`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; optional in requests.
+    ///
+    /// - Example: `disk-l7mxexxc`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
@@ -8455,11 +11274,11 @@ impl tencentcloud_runtime::Validate for ResizeDiskRequest {
         }
     }
 }
-/// Wire object `ResizeDiskResponse`.
+/// The response of `ResizeDisk`, as [`Client::resize_disk`](super::Client::resize_disk) returns it (wire object `ResizeDiskResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResizeDiskResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -8471,24 +11290,30 @@ impl ResizeDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `SharePermission`.
+/// Wire object `SharePermission`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SharePermission {
-    /// Wire name `CreatedTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2023-02-26 01:21:03`.
+    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2023-02-26 01:21:03`.
     #[serde(
         rename = "CreatedTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
-    /// Wire name `AccountId`; string; always present in responses. Example: `1044849112`.
+    /// Wire name `AccountId`, string; always present in responses.
+    ///
+    /// - Example: `1044849112`.
     #[serde(
         rename = "AccountId",
         default,
@@ -8501,162 +11326,206 @@ impl SharePermission {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreatedTime`.
+    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
+    ///
+    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2023-02-26 01:21:03`.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `AccountId`.
+    /// Sets `AccountId`; the field is [`account_id`](Self::account_id).
+    ///
+    /// Wire name `AccountId`, string; always present in responses.
+    ///
+    /// - Example: `1044849112`.
     pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = value.into();
         self
     }
 }
-/// Wire object `Snapshot`.
+/// Wire object `Snapshot`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Snapshot {
-    /// Wire name `Placement`; [`Placement`]; always present in responses.
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
     #[serde(
         rename = "Placement",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub placement: Placement,
-    /// Wire name `CopyFromRemote`; bool; always present in responses. Example: `false`.
+    /// Wire name `CopyFromRemote`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "CopyFromRemote",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub copy_from_remote: bool,
-    /// Wire name `SnapshotState`; string; always present in responses. Example: `NORMAL`.
+    /// Wire name `SnapshotState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     #[serde(
         rename = "SnapshotState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_state: String,
-    /// Wire name `IsPermanent`; bool; always present in responses. Example: `true`.
+    /// Wire name `IsPermanent`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsPermanent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_permanent: bool,
-    /// Wire name `SnapshotName`; string; always present in responses. Example: `auto_disk-ahp9x398`.
+    /// Wire name `SnapshotName`, string; always present in responses.
+    ///
+    /// - Example: `auto_disk-ahp9x398`.
     #[serde(
         rename = "SnapshotName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_name: String,
-    /// Wire name `DeadlineTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2021-11-24 16:00:00`.
+    /// Wire name `DeadlineTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2021-11-24 16:00:00`.
     #[serde(
         rename = "DeadlineTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deadline_time: String,
-    /// Wire name `Percent`; uint64; always present in responses. Example: `100`.
+    /// Wire name `Percent`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "Percent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub percent: u64,
-    /// Wire name `Images`; list of [`Image`]; always present in responses.
+    /// Wire name `Images`, list of [`Image`]; always present in responses.
     #[serde(
         rename = "Images",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub images: Vec<Image>,
-    /// Wire name `ShareReference`; uint64; always present in responses. Example: `0`.
+    /// Wire name `ShareReference`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ShareReference",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub share_reference: u64,
-    /// Wire name `SnapshotType`; string; always present in responses. Example: `PRIVATE_SNAPSHOT`.
+    /// Wire name `SnapshotType`, string; always present in responses.
+    ///
+    /// - Example: `PRIVATE_SNAPSHOT`.
     #[serde(
         rename = "SnapshotType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_type: String,
-    /// Wire name `DiskSize`; uint64; always present in responses. Example: `10`.
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "DiskSize",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_size: u64,
-    /// Wire name `DiskId`; string; always present in responses. Example: `disk-7rftdagm`.
+    /// Wire name `DiskId`, string; always present in responses.
+    ///
+    /// - Example: `disk-7rftdagm`.
     #[serde(
         rename = "DiskId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_id: String,
-    /// Wire name `CopyingToRegions`; list of string; always present in responses. Example: `["ap-guangzhou", "ap-nanjing"]`.
+    /// Wire name `CopyingToRegions`, list of string; always present in responses.
+    ///
+    /// - Example: `["ap-guangzhou", "ap-nanjing"]`.
     #[serde(
         rename = "CopyingToRegions",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub copying_to_regions: Vec<String>,
-    /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
+    /// Wire name `Encrypt`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     #[serde(
         rename = "Encrypt",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub encrypt: bool,
-    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2019-07-15 00:00:00`.
+    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2019-07-15 00:00:00`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `ImageCount`; uint64; always present in responses. Example: `0`.
+    /// Wire name `ImageCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ImageCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_count: u64,
-    /// Wire name `DiskUsage`; string; always present in responses. Example: `SYSTEM_DISK`.
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `SYSTEM_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_usage: String,
-    /// Wire name `SnapshotId`; string; always present in responses. Example: `snap-29ykydfb`.
+    /// Wire name `SnapshotId`, string; always present in responses.
+    ///
+    /// - Example: `snap-29ykydfb`.
     #[serde(
         rename = "SnapshotId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_id: String,
-    /// Wire name `TimeStartShare`; date string (`YYYY-MM-DD`); always present in responses. Example: `2021-07-15`.
+    /// Wire name `TimeStartShare`, date string (`YYYY-MM-DD`); always present in responses.
+    ///
+    /// - Example: `2021-07-15`.
     #[serde(
         rename = "TimeStartShare",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub time_start_share: String,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `IsLocked`; bool. Example: `true`.
+    /// Wire name `IsLocked`, bool; may be absent from responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsLocked",
         default,
@@ -8664,7 +11533,9 @@ pub struct Snapshot {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_locked: Option<bool>,
-    /// Wire name `LatestModifyTime`; ISO 8601 date-time string. Example: `2025-03-25T20:46:13+08:00`.
+    /// Wire name `LatestModifyTime`, ISO 8601 date-time string; may be absent from responses.
+    ///
+    /// - Example: `2025-03-25T20:46:13+08:00`.
     #[serde(
         rename = "LatestModifyTime",
         default,
@@ -8672,7 +11543,9 @@ pub struct Snapshot {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_modify_time: Option<String>,
-    /// Wire name `AutoSnapshotPolicyId`; string. Example: `asp-1yhjqsow`.
+    /// Wire name `AutoSnapshotPolicyId`, string; may be absent from responses.
+    ///
+    /// - Example: `asp-1yhjqsow`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         default,
@@ -8680,7 +11553,9 @@ pub struct Snapshot {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_id: Option<String>,
-    /// Wire name `SnapshotMode`; string; always present in responses. Example: `INSTANT_SNAPSHOT`.
+    /// Wire name `SnapshotMode`, string; always present in responses.
+    ///
+    /// - Example: `INSTANT_SNAPSHOT`.
     #[serde(
         rename = "SnapshotMode",
         default,
@@ -8693,42 +11568,70 @@ impl Snapshot {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; always present in responses.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `CopyFromRemote`.
+    /// Sets `CopyFromRemote`; the field is [`copy_from_remote`](Self::copy_from_remote).
+    ///
+    /// Wire name `CopyFromRemote`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_copy_from_remote(mut self, value: bool) -> Self {
         self.copy_from_remote = value;
         self
     }
-    /// Sets `SnapshotState`.
+    /// Sets `SnapshotState`; the field is [`snapshot_state`](Self::snapshot_state).
+    ///
+    /// Wire name `SnapshotState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     pub fn set_snapshot_state(mut self, value: impl Into<String>) -> Self {
         self.snapshot_state = value.into();
         self
     }
-    /// Sets `IsPermanent`.
+    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = value;
         self
     }
-    /// Sets `SnapshotName`.
+    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
+    ///
+    /// Wire name `SnapshotName`, string; always present in responses.
+    ///
+    /// - Example: `auto_disk-ahp9x398`.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = value.into();
         self
     }
-    /// Sets `DeadlineTime`.
+    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
+    ///
+    /// Wire name `DeadlineTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2021-11-24 16:00:00`.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = value.into();
         self
     }
-    /// Sets `Percent`.
+    /// Sets `Percent`; the field is [`percent`](Self::percent).
+    ///
+    /// Wire name `Percent`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     pub fn set_percent(mut self, value: u64) -> Self {
         self.percent = value;
         self
     }
-    /// Sets `Images` to these items.
+    /// Sets `Images` to these items; the field is [`images`](Self::images).
+    ///
+    /// Wire name `Images`, list of [`Image`]; always present in responses.
     pub fn set_images(
         mut self,
         items: impl IntoIterator<Item = impl Into<Image>>,
@@ -8736,27 +11639,47 @@ impl Snapshot {
         self.images = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ShareReference`.
+    /// Sets `ShareReference`; the field is [`share_reference`](Self::share_reference).
+    ///
+    /// Wire name `ShareReference`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_share_reference(mut self, value: u64) -> Self {
         self.share_reference = value;
         self
     }
-    /// Sets `SnapshotType`.
+    /// Sets `SnapshotType`; the field is [`snapshot_type`](Self::snapshot_type).
+    ///
+    /// Wire name `SnapshotType`, string; always present in responses.
+    ///
+    /// - Example: `PRIVATE_SNAPSHOT`.
     pub fn set_snapshot_type(mut self, value: impl Into<String>) -> Self {
         self.snapshot_type = value.into();
         self
     }
-    /// Sets `DiskSize`.
+    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
+    ///
+    /// Wire name `DiskSize`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `DiskId`.
+    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
+    ///
+    /// Wire name `DiskId`, string; always present in responses.
+    ///
+    /// - Example: `disk-7rftdagm`.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `CopyingToRegions` to these items.
+    /// Sets `CopyingToRegions` to these items; the field is [`copying_to_regions`](Self::copying_to_regions).
+    ///
+    /// Wire name `CopyingToRegions`, list of string; always present in responses.
+    ///
+    /// - Example: `["ap-guangzhou", "ap-nanjing"]`.
     pub fn set_copying_to_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8764,88 +11687,136 @@ impl Snapshot {
         self.copying_to_regions = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Encrypt`.
+    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
+    ///
+    /// Wire name `Encrypt`, bool; always present in responses.
+    ///
+    /// - Example: `false`.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = value;
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
+    ///
+    /// - Example: `2019-07-15 00:00:00`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `ImageCount`.
+    /// Sets `ImageCount`; the field is [`image_count`](Self::image_count).
+    ///
+    /// Wire name `ImageCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_image_count(mut self, value: u64) -> Self {
         self.image_count = value;
         self
     }
-    /// Sets `DiskUsage`.
+    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
+    ///
+    /// Wire name `DiskUsage`, string; always present in responses.
+    ///
+    /// - Example: `SYSTEM_DISK`.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; always present in responses.
+    ///
+    /// - Example: `snap-29ykydfb`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `TimeStartShare`.
+    /// Sets `TimeStartShare`; the field is [`time_start_share`](Self::time_start_share).
+    ///
+    /// Wire name `TimeStartShare`, date string (`YYYY-MM-DD`); always present in responses.
+    ///
+    /// - Example: `2021-07-15`.
     pub fn set_time_start_share(mut self, value: impl Into<String>) -> Self {
         self.time_start_share = value.into();
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `IsLocked`.
+    /// Sets `IsLocked`; the field is [`is_locked`](Self::is_locked).
+    ///
+    /// Wire name `IsLocked`, bool; may be absent from responses.
+    ///
+    /// - Example: `true`.
     pub fn set_is_locked(mut self, value: bool) -> Self {
         self.is_locked = Some(value);
         self
     }
-    /// Sets `LatestModifyTime`.
+    /// Sets `LatestModifyTime`; the field is [`latest_modify_time`](Self::latest_modify_time).
+    ///
+    /// Wire name `LatestModifyTime`, ISO 8601 date-time string; may be absent from responses.
+    ///
+    /// - Example: `2025-03-25T20:46:13+08:00`.
     pub fn set_latest_modify_time(mut self, value: impl Into<String>) -> Self {
         self.latest_modify_time = Some(value.into());
         self
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; may be absent from responses.
+    ///
+    /// - Example: `asp-1yhjqsow`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotMode`.
+    /// Sets `SnapshotMode`; the field is [`snapshot_mode`](Self::snapshot_mode).
+    ///
+    /// Wire name `SnapshotMode`, string; always present in responses.
+    ///
+    /// - Example: `INSTANT_SNAPSHOT`.
     pub fn set_snapshot_mode(mut self, value: impl Into<String>) -> Self {
         self.snapshot_mode = value.into();
         self
     }
 }
-/// Wire object `SnapshotCopyResult`.
+/// Wire object `SnapshotCopyResult`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SnapshotCopyResult {
-    /// Wire name `SnapshotId`; string; always present in responses. Example: `snap-hdbc13ad`.
+    /// Wire name `SnapshotId`, string; always present in responses.
+    ///
+    /// - Example: `snap-hdbc13ad`.
     #[serde(
         rename = "SnapshotId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_id: String,
-    /// Wire name `Message`; string; always present in responses.
+    /// Wire name `Message`, string; always present in responses.
     #[serde(
         rename = "Message",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub message: String,
-    /// Wire name `Code`; string; always present in responses. Example: `"Success"`.
+    /// Wire name `Code`, string; always present in responses.
+    ///
+    /// - Example: `"Success"`.
     #[serde(
         rename = "Code",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub code: String,
-    /// Wire name `DestinationRegion`; string; always present in responses. Example: `"ap-guangzhou"`.
+    /// Wire name `DestinationRegion`, string; always present in responses.
+    ///
+    /// - Example: `"ap-guangzhou"`.
     #[serde(
         rename = "DestinationRegion",
         default,
@@ -8858,116 +11829,154 @@ impl SnapshotCopyResult {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`.
+    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
+    ///
+    /// Wire name `SnapshotId`, string; always present in responses.
+    ///
+    /// - Example: `snap-hdbc13ad`.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `Message`.
+    /// Sets `Message`; the field is [`message`](Self::message).
+    ///
+    /// Wire name `Message`, string; always present in responses.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = value.into();
         self
     }
-    /// Sets `Code`.
+    /// Sets `Code`; the field is [`code`](Self::code).
+    ///
+    /// Wire name `Code`, string; always present in responses.
+    ///
+    /// - Example: `"Success"`.
     pub fn set_code(mut self, value: impl Into<String>) -> Self {
         self.code = value.into();
         self
     }
-    /// Sets `DestinationRegion`.
+    /// Sets `DestinationRegion`; the field is [`destination_region`](Self::destination_region).
+    ///
+    /// Wire name `DestinationRegion`, string; always present in responses.
+    ///
+    /// - Example: `"ap-guangzhou"`.
     pub fn set_destination_region(mut self, value: impl Into<String>) -> Self {
         self.destination_region = value.into();
         self
     }
 }
-/// Wire object `SnapshotGroup`.
+/// Wire object `SnapshotGroup`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SnapshotGroup {
-    /// Wire name `SnapshotGroupId`; string; always present in responses. Example: `csnap-csoplz7u`.
+    /// Wire name `SnapshotGroupId`, string; always present in responses.
+    ///
+    /// - Example: `csnap-csoplz7u`.
     #[serde(
         rename = "SnapshotGroupId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_group_id: String,
-    /// Wire name `SnapshotGroupType`; string; always present in responses. Example: `NORMAL`.
+    /// Wire name `SnapshotGroupType`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     #[serde(
         rename = "SnapshotGroupType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_group_type: String,
-    /// Wire name `ContainRootSnapshot`; bool; always present in responses. Example: `true`.
+    /// Wire name `ContainRootSnapshot`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "ContainRootSnapshot",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub contain_root_snapshot: bool,
-    /// Wire name `SnapshotIdSet`; list of string; always present in responses. Example: `["snap-31gfd8na"]`.
+    /// Wire name `SnapshotIdSet`, list of string; always present in responses.
+    ///
+    /// - Example: `["snap-31gfd8na"]`.
     #[serde(
         rename = "SnapshotIdSet",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_id_set: Vec<String>,
-    /// Wire name `SnapshotGroupState`; string; always present in responses. Example: `NORMAL`.
+    /// Wire name `SnapshotGroupState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     #[serde(
         rename = "SnapshotGroupState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_group_state: String,
-    /// Wire name `Percent`; uint64; always present in responses. Example: `100`.
+    /// Wire name `Percent`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "Percent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub percent: u64,
-    /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2022-05-25T12:14:53.243893+08:00`.
+    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `ModifyTime`; ISO 8601 date-time string; always present in responses. Example: `2022-05-25T12:14:53.243893+08:00`.
+    /// Wire name `ModifyTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
     #[serde(
         rename = "ModifyTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub modify_time: String,
-    /// Wire name `Images`; list of [`Image`]; always present in responses.
+    /// Wire name `Images`, list of [`Image`]; always present in responses.
     #[serde(
         rename = "Images",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub images: Vec<Image>,
-    /// Wire name `SnapshotGroupName`; string; always present in responses. Example: `auto_ins-43lc9v3b`.
+    /// Wire name `SnapshotGroupName`, string; always present in responses.
+    ///
+    /// - Example: `auto_ins-43lc9v3b`.
     #[serde(
         rename = "SnapshotGroupName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_group_name: String,
-    /// Wire name `ImageCount`; uint64; always present in responses. Example: `0`.
+    /// Wire name `ImageCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ImageCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_count: u64,
-    /// Wire name `IsPermanent`; bool; always present in responses. Example: `true`.
+    /// Wire name `IsPermanent`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     #[serde(
         rename = "IsPermanent",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_permanent: bool,
-    /// Wire name `DeadlineTime`; ISO 8601 date-time string; always present in responses; may be null. Example: `2022-05-25T12:14:53.243893+08:00`.
+    /// Wire name `DeadlineTime`, ISO 8601 date-time string; always present in responses; may be null.
+    ///
+    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
     #[serde(
         rename = "DeadlineTime",
         default,
@@ -8975,7 +11984,9 @@ pub struct SnapshotGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deadline_time: Option<String>,
-    /// Wire name `AutoSnapshotPolicyId`; string; always present in responses; may be null. Example: `asp-1yhjqsow`.
+    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `asp-1yhjqsow`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         default,
@@ -8989,22 +12000,38 @@ impl SnapshotGroup {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`.
+    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
+    ///
+    /// Wire name `SnapshotGroupId`, string; always present in responses.
+    ///
+    /// - Example: `csnap-csoplz7u`.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = value.into();
         self
     }
-    /// Sets `SnapshotGroupType`.
+    /// Sets `SnapshotGroupType`; the field is [`snapshot_group_type`](Self::snapshot_group_type).
+    ///
+    /// Wire name `SnapshotGroupType`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     pub fn set_snapshot_group_type(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_type = value.into();
         self
     }
-    /// Sets `ContainRootSnapshot`.
+    /// Sets `ContainRootSnapshot`; the field is [`contain_root_snapshot`](Self::contain_root_snapshot).
+    ///
+    /// Wire name `ContainRootSnapshot`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_contain_root_snapshot(mut self, value: bool) -> Self {
         self.contain_root_snapshot = value;
         self
     }
-    /// Sets `SnapshotIdSet` to these items.
+    /// Sets `SnapshotIdSet` to these items; the field is [`snapshot_id_set`](Self::snapshot_id_set).
+    ///
+    /// Wire name `SnapshotIdSet`, list of string; always present in responses.
+    ///
+    /// - Example: `["snap-31gfd8na"]`.
     pub fn set_snapshot_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9012,27 +12039,45 @@ impl SnapshotGroup {
         self.snapshot_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotGroupState`.
+    /// Sets `SnapshotGroupState`; the field is [`snapshot_group_state`](Self::snapshot_group_state).
+    ///
+    /// Wire name `SnapshotGroupState`, string; always present in responses.
+    ///
+    /// - Example: `NORMAL`.
     pub fn set_snapshot_group_state(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_state = value.into();
         self
     }
-    /// Sets `Percent`.
+    /// Sets `Percent`; the field is [`percent`](Self::percent).
+    ///
+    /// Wire name `Percent`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     pub fn set_percent(mut self, value: u64) -> Self {
         self.percent = value;
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `ModifyTime`.
+    /// Sets `ModifyTime`; the field is [`modify_time`](Self::modify_time).
+    ///
+    /// Wire name `ModifyTime`, ISO 8601 date-time string; always present in responses.
+    ///
+    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
     pub fn set_modify_time(mut self, value: impl Into<String>) -> Self {
         self.modify_time = value.into();
         self
     }
-    /// Sets `Images` to these items.
+    /// Sets `Images` to these items; the field is [`images`](Self::images).
+    ///
+    /// Wire name `Images`, list of [`Image`]; always present in responses.
     pub fn set_images(
         mut self,
         items: impl IntoIterator<Item = impl Into<Image>>,
@@ -9040,37 +12085,65 @@ impl SnapshotGroup {
         self.images = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotGroupName`.
+    /// Sets `SnapshotGroupName`; the field is [`snapshot_group_name`](Self::snapshot_group_name).
+    ///
+    /// Wire name `SnapshotGroupName`, string; always present in responses.
+    ///
+    /// - Example: `auto_ins-43lc9v3b`.
     pub fn set_snapshot_group_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_name = value.into();
         self
     }
-    /// Sets `ImageCount`.
+    /// Sets `ImageCount`; the field is [`image_count`](Self::image_count).
+    ///
+    /// Wire name `ImageCount`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_image_count(mut self, value: u64) -> Self {
         self.image_count = value;
         self
     }
-    /// Sets `IsPermanent`.
+    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
+    ///
+    /// Wire name `IsPermanent`, bool; always present in responses.
+    ///
+    /// - Example: `true`.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = value;
         self
     }
-    /// Sets `DeadlineTime`.
+    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
+    ///
+    /// Wire name `DeadlineTime`, ISO 8601 date-time string; always present in responses; may be null.
+    ///
+    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = Some(value.into());
         self
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses; may be null.
+    ///
+    /// - Example: `asp-1yhjqsow`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = Some(value.into());
         self
     }
 }
-/// Wire object `SwitchParameterCreateRemoteDisksRequest`.
+/// The request of `SwitchParameterCreateRemoteDisks`, sent by [`Client::switch_parameter_create_remote_disks`](super::Client::switch_parameter_create_remote_disks) (wire object `SwitchParameterCreateRemoteDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`Placement`](super::types::SwitchParameterCreateRemoteDisksRequest::placement).
+/// - Errors: the service's codes and the common ones ([`SwitchParameterCreateRemoteDisksError`](super::errors::SwitchParameterCreateRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=SwitchParameterCreateRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SwitchParameterCreateRemoteDisksRequest {
-    /// Wire name `Placement`; [`Placement`]; required in requests.
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
 }
@@ -9079,7 +12152,9 @@ impl SwitchParameterCreateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`.
+    /// Sets `Placement`; the field is [`placement`](Self::placement).
+    ///
+    /// Wire name `Placement`, [`Placement`]; required in requests.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
@@ -9101,11 +12176,11 @@ impl tencentcloud_runtime::Validate for SwitchParameterCreateRemoteDisksRequest 
         }
     }
 }
-/// Wire object `SwitchParameterCreateRemoteDisksResponse`.
+/// The response of `SwitchParameterCreateRemoteDisks`, as [`Client::switch_parameter_create_remote_disks`](super::Client::switch_parameter_create_remote_disks) returns it (wire object `SwitchParameterCreateRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SwitchParameterCreateRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -9117,13 +12192,23 @@ impl SwitchParameterCreateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `SwitchParameterRenewRemoteDisksRequest`.
+/// The request of `SwitchParameterRenewRemoteDisks`, sent by [`Client::switch_parameter_renew_remote_disks`](super::Client::switch_parameter_renew_remote_disks) (wire object `SwitchParameterRenewRemoteDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`SwitchParameterRenewRemoteDisksError`](super::errors::SwitchParameterRenewRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=SwitchParameterRenewRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SwitchParameterRenewRemoteDisksRequest {}
@@ -9136,11 +12221,11 @@ impl SwitchParameterRenewRemoteDisksRequest {
 impl tencentcloud_runtime::Validate for SwitchParameterRenewRemoteDisksRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `SwitchParameterRenewRemoteDisksResponse`.
+/// The response of `SwitchParameterRenewRemoteDisks`, as [`Client::switch_parameter_renew_remote_disks`](super::Client::switch_parameter_renew_remote_disks) returns it (wire object `SwitchParameterRenewRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SwitchParameterRenewRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -9152,24 +12237,30 @@ impl SwitchParameterRenewRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Tag`.
+/// Wire object `Tag`, used in requests and responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Tag {
-    /// Wire name `Key`; string; required in requests; always present in responses. Example: `TagKey`.
+    /// Wire name `Key`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `TagKey`.
     #[serde(
         rename = "Key",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key: String,
-    /// Wire name `Value`; string; required in requests; always present in responses. Example: `TagValue`.
+    /// Wire name `Value`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `TagValue`.
     #[serde(
         rename = "Value",
         default,
@@ -9182,12 +12273,20 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`.
+    /// Sets `Key`; the field is [`key`](Self::key).
+    ///
+    /// Wire name `Key`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `TagKey`.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = value.into();
         self
     }
-    /// Sets `Value`.
+    /// Sets `Value`; the field is [`value`](Self::value).
+    ///
+    /// Wire name `Value`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `TagValue`.
     pub fn set_value(mut self, value: impl Into<String>) -> Self {
         self.value = value.into();
         self
@@ -9215,17 +12314,29 @@ impl tencentcloud_runtime::Validate for Tag {
         }
     }
 }
-/// Wire object `TerminateDisksRequest`.
+/// The request of `TerminateDisks`, sent by [`Client::terminate_disks`](super::Client::terminate_disks) (wire object `TerminateDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`DiskIds`](super::types::TerminateDisksRequest::disk_ids).
+/// - Errors: the service's codes and the common ones ([`TerminateDisksError`](super::errors::TerminateDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=TerminateDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateDisksRequest {
-    /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     #[serde(
         rename = "DiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
-    /// Wire name `DeleteSnapshot`; int64. Example: `0`.
+    /// Wire name `DeleteSnapshot`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "DeleteSnapshot",
         default,
@@ -9239,7 +12350,11 @@ impl TerminateDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["disk-l7mxexxc"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9247,7 +12362,11 @@ impl TerminateDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteSnapshot`.
+    /// Sets `DeleteSnapshot`; the field is [`delete_snapshot`](Self::delete_snapshot).
+    ///
+    /// Wire name `DeleteSnapshot`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_delete_snapshot(mut self, value: i64) -> Self {
         self.delete_snapshot = Some(value);
         self
@@ -9266,11 +12385,11 @@ impl tencentcloud_runtime::Validate for TerminateDisksRequest {
         }
     }
 }
-/// Wire object `TerminateDisksResponse`.
+/// The response of `TerminateDisks`, as [`Client::terminate_disks`](super::Client::terminate_disks) returns it (wire object `TerminateDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -9282,17 +12401,29 @@ impl TerminateDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `TerminateRemoteDisksRequest`.
+/// The request of `TerminateRemoteDisks`, sent by [`Client::terminate_remote_disks`](super::Client::terminate_remote_disks) (wire object `TerminateRemoteDisksRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`RemoteDiskIds`](super::types::TerminateRemoteDisksRequest::remote_disk_ids).
+/// - Errors: the service's codes and the common ones ([`TerminateRemoteDisksError`](super::errors::TerminateRemoteDisksError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=TerminateRemoteDisks>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateRemoteDisksRequest {
-    /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-1ztsk0jr"]`.
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     #[serde(
         rename = "RemoteDiskIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -9304,7 +12435,11 @@ impl TerminateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskIds` to these items.
+    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
+    ///
+    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rdisk-1ztsk0jr"]`.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9326,11 +12461,11 @@ impl tencentcloud_runtime::Validate for TerminateRemoteDisksRequest {
         }
     }
 }
-/// Wire object `TerminateRemoteDisksResponse`.
+/// The response of `TerminateRemoteDisks`, as [`Client::terminate_remote_disks`](super::Client::terminate_remote_disks) returns it (wire object `TerminateRemoteDisksResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateRemoteDisksResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -9342,23 +12477,37 @@ impl TerminateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `UnbindAutoSnapshotPolicyRequest`.
+/// The request of `UnbindAutoSnapshotPolicy`, sent by [`Client::unbind_auto_snapshot_policy`](super::Client::unbind_auto_snapshot_policy) (wire object `UnbindAutoSnapshotPolicyRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`AutoSnapshotPolicyId`](super::types::UnbindAutoSnapshotPolicyRequest::auto_snapshot_policy_id).
+/// - Errors: the service's codes and the common ones ([`UnbindAutoSnapshotPolicyError`](super::errors::UnbindAutoSnapshotPolicyError)); none is documented for this action alone.
+/// - Service `cbs` (endpoint `cbs.tencentcloudapi.com`, signed for `cbs`), API version `2017-03-12`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=cbs&Version=2017-03-12&Action=UnbindAutoSnapshotPolicy>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UnbindAutoSnapshotPolicyRequest {
-    /// Wire name `AutoSnapshotPolicyId`; string; required in requests. Example: `asp-mrsrn243`.
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-mrsrn243`.
     #[serde(
         rename = "AutoSnapshotPolicyId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_id: String,
-    /// Wire name `DiskIds`; list of string. Example: `["disk-dw0bbzws"]`.
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     #[serde(
         rename = "DiskIds",
         default,
@@ -9366,7 +12515,9 @@ pub struct UnbindAutoSnapshotPolicyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Option<Vec<String>>,
-    /// Wire name `InstanceIds`; list of string. Example: `["ins-locaa0iu"]`.
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-locaa0iu"]`.
     #[serde(
         rename = "InstanceIds",
         default,
@@ -9380,12 +12531,20 @@ impl UnbindAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`.
+    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
+    ///
+    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `asp-mrsrn243`.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `DiskIds` to these items.
+    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
+    ///
+    /// Wire name `DiskIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["disk-dw0bbzws"]`.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9393,7 +12552,11 @@ impl UnbindAutoSnapshotPolicyRequest {
         self.disk_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceIds` to these items.
+    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ins-locaa0iu"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9415,11 +12578,11 @@ impl tencentcloud_runtime::Validate for UnbindAutoSnapshotPolicyRequest {
         }
     }
 }
-/// Wire object `UnbindAutoSnapshotPolicyResponse`.
+/// The response of `UnbindAutoSnapshotPolicy`, as [`Client::unbind_auto_snapshot_policy`](super::Client::unbind_auto_snapshot_policy) returns it (wire object `UnbindAutoSnapshotPolicyResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UnbindAutoSnapshotPolicyResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -9431,7 +12594,9 @@ impl UnbindAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -400,17 +402,25 @@ impl Request for types::TestModelInputModalitiesRequest {}
 impl sealed::Sealed for types::TestServiceProviderConnectionRequest {}
 impl Request for types::TestServiceProviderConnectionRequest {}
 impl Call<types::AddModelKeyRequest> {
-    /// Sets `ServiceProviderId`; see [`AddModelKeyRequest::service_provider_id`](types::AddModelKeyRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`AddModelKeyRequest::service_provider_id`](types::AddModelKeyRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-c8xrjgpt`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
-    /// Adds one item to `Keys`; see [`AddModelKeyRequest::keys`](types::AddModelKeyRequest::keys). Required.
+    /// Adds one item to `Keys`; see [`AddModelKeyRequest::keys`](types::AddModelKeyRequest::keys).
+    ///
+    /// Wire name `Keys`, list of [`KeyItem`]; required in requests (empty is missing).
     pub fn keys(mut self, value: impl Into<KeyItem>) -> Self {
         self.0.request_mut().keys.push(value.into());
         self
     }
-    /// Sets `Keys` to these items; see [`AddModelKeyRequest::keys`](types::AddModelKeyRequest::keys). Required.
+    /// Sets `Keys` to these items; see [`AddModelKeyRequest::keys`](types::AddModelKeyRequest::keys).
+    ///
+    /// Wire name `Keys`, list of [`KeyItem`]; required in requests (empty is missing).
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyItem>>,
@@ -420,34 +430,54 @@ impl Call<types::AddModelKeyRequest> {
     }
 }
 impl Call<types::AddModelRewriteRequest> {
-    /// Sets `ModelRouterId`; see [`AddModelRewriteRequest::model_router_id`](types::AddModelRewriteRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`AddModelRewriteRequest::model_router_id`](types::AddModelRewriteRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-5x1y2lt8`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `SourceModel`; see [`AddModelRewriteRequest::source_model`](types::AddModelRewriteRequest::source_model). Required.
+    /// Sets `SourceModel`; see [`AddModelRewriteRequest::source_model`](types::AddModelRewriteRequest::source_model).
+    ///
+    /// Wire name `SourceModel`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `default`.
     pub fn source_model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_model = value.into();
         self
     }
-    /// Sets `TargetModel`; see [`AddModelRewriteRequest::target_model`](types::AddModelRewriteRequest::target_model). Required.
+    /// Sets `TargetModel`; see [`AddModelRewriteRequest::target_model`](types::AddModelRewriteRequest::target_model).
+    ///
+    /// Wire name `TargetModel`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `gpt-4o-mini`.
     pub fn target_model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_model = value.into();
         self
     }
 }
 impl Call<types::AssociateBudgetRequest> {
-    /// Sets `BudgetId`; see [`AssociateBudgetRequest::budget_id`](types::AssociateBudgetRequest::budget_id). Required.
+    /// Sets `BudgetId`; see [`AssociateBudgetRequest::budget_id`](types::AssociateBudgetRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `budget-1a2b3c4d`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = value.into();
         self
     }
-    /// Adds one item to `Resources`; see [`AssociateBudgetRequest::resources`](types::AssociateBudgetRequest::resources). Required.
+    /// Adds one item to `Resources`; see [`AssociateBudgetRequest::resources`](types::AssociateBudgetRequest::resources).
+    ///
+    /// Wire name `Resources`, list of [`BudgetResource`]; required in requests (empty is missing).
     pub fn resources(mut self, value: impl Into<BudgetResource>) -> Self {
         self.0.request_mut().resources.push(value.into());
         self
     }
-    /// Sets `Resources` to these items; see [`AssociateBudgetRequest::resources`](types::AssociateBudgetRequest::resources). Required.
+    /// Sets `Resources` to these items; see [`AssociateBudgetRequest::resources`](types::AssociateBudgetRequest::resources).
+    ///
+    /// Wire name `Resources`, list of [`BudgetResource`]; required in requests (empty is missing).
     pub fn set_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetResource>>,
@@ -457,17 +487,25 @@ impl Call<types::AssociateBudgetRequest> {
     }
 }
 impl Call<types::AssociateCustomizedConfigRequest> {
-    /// Sets `UconfigId`; see [`AssociateCustomizedConfigRequest::uconfig_id`](types::AssociateCustomizedConfigRequest::uconfig_id). Required.
+    /// Sets `UconfigId`; see [`AssociateCustomizedConfigRequest::uconfig_id`](types::AssociateCustomizedConfigRequest::uconfig_id).
+    ///
+    /// Wire name `UconfigId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pz-clweh**c1`.
     pub fn uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().uconfig_id = value.into();
         self
     }
-    /// Adds one item to `BindList`; see [`AssociateCustomizedConfigRequest::bind_list`](types::AssociateCustomizedConfigRequest::bind_list). Required.
+    /// Adds one item to `BindList`; see [`AssociateCustomizedConfigRequest::bind_list`](types::AssociateCustomizedConfigRequest::bind_list).
+    ///
+    /// Wire name `BindList`, list of [`BindItem`]; required in requests (empty is missing).
     pub fn bind_list(mut self, value: impl Into<BindItem>) -> Self {
         self.0.request_mut().bind_list.push(value.into());
         self
     }
-    /// Sets `BindList` to these items; see [`AssociateCustomizedConfigRequest::bind_list`](types::AssociateCustomizedConfigRequest::bind_list). Required.
+    /// Sets `BindList` to these items; see [`AssociateCustomizedConfigRequest::bind_list`](types::AssociateCustomizedConfigRequest::bind_list).
+    ///
+    /// Wire name `BindList`, list of [`BindItem`]; required in requests (empty is missing).
     pub fn set_bind_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BindItem>>,
@@ -477,12 +515,16 @@ impl Call<types::AssociateCustomizedConfigRequest> {
     }
 }
 impl Call<types::AssociateModelRouterGuardrailsRequest> {
-    /// Adds one item to `Guardrails`; see [`AssociateModelRouterGuardrailsRequest::guardrails`](types::AssociateModelRouterGuardrailsRequest::guardrails). Required.
+    /// Adds one item to `Guardrails`; see [`AssociateModelRouterGuardrailsRequest::guardrails`](types::AssociateModelRouterGuardrailsRequest::guardrails).
+    ///
+    /// Wire name `Guardrails`, list of [`AssociateGuardrailConfig`]; required in requests (empty is missing).
     pub fn guardrails(mut self, value: impl Into<AssociateGuardrailConfig>) -> Self {
         self.0.request_mut().guardrails.push(value.into());
         self
     }
-    /// Sets `Guardrails` to these items; see [`AssociateModelRouterGuardrailsRequest::guardrails`](types::AssociateModelRouterGuardrailsRequest::guardrails). Required.
+    /// Sets `Guardrails` to these items; see [`AssociateModelRouterGuardrailsRequest::guardrails`](types::AssociateModelRouterGuardrailsRequest::guardrails).
+    ///
+    /// Wire name `Guardrails`, list of [`AssociateGuardrailConfig`]; required in requests (empty is missing).
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<AssociateGuardrailConfig>>,
@@ -490,24 +532,36 @@ impl Call<types::AssociateModelRouterGuardrailsRequest> {
         self.0.request_mut().guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelRouterId`; see [`AssociateModelRouterGuardrailsRequest::model_router_id`](types::AssociateModelRouterGuardrailsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`AssociateModelRouterGuardrailsRequest::model_router_id`](types::AssociateModelRouterGuardrailsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-abc12345`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
 }
 impl Call<types::AssociateModelsToModelRouterRequest> {
-    /// Sets `ModelRouterId`; see [`AssociateModelsToModelRouterRequest::model_router_id`](types::AssociateModelsToModelRouterRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`AssociateModelsToModelRouterRequest::model_router_id`](types::AssociateModelsToModelRouterRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-oei1qdkf`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Adds one item to `Models`; see [`AssociateModelsToModelRouterRequest::models`](types::AssociateModelsToModelRouterRequest::models).
+    ///
+    /// Wire name `Models`, list of [`ModelRouterModel`]; optional in requests.
     pub fn models(mut self, value: impl Into<ModelRouterModel>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`AssociateModelsToModelRouterRequest::models`](types::AssociateModelsToModelRouterRequest::models).
+    ///
+    /// Wire name `Models`, list of [`ModelRouterModel`]; optional in requests.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterModel>>,
@@ -517,12 +571,16 @@ impl Call<types::AssociateModelsToModelRouterRequest> {
     }
 }
 impl Call<types::AssociateTargetGroupsRequest> {
-    /// Adds one item to `Associations`; see [`AssociateTargetGroupsRequest::associations`](types::AssociateTargetGroupsRequest::associations). Required.
+    /// Adds one item to `Associations`; see [`AssociateTargetGroupsRequest::associations`](types::AssociateTargetGroupsRequest::associations).
+    ///
+    /// Wire name `Associations`, list of [`TargetGroupAssociation`]; required in requests (empty is missing).
     pub fn associations(mut self, value: impl Into<TargetGroupAssociation>) -> Self {
         self.0.request_mut().associations.push(value.into());
         self
     }
-    /// Sets `Associations` to these items; see [`AssociateTargetGroupsRequest::associations`](types::AssociateTargetGroupsRequest::associations). Required.
+    /// Sets `Associations` to these items; see [`AssociateTargetGroupsRequest::associations`](types::AssociateTargetGroupsRequest::associations).
+    ///
+    /// Wire name `Associations`, list of [`TargetGroupAssociation`]; required in requests (empty is missing).
     pub fn set_associations(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupAssociation>>,
@@ -532,22 +590,38 @@ impl Call<types::AssociateTargetGroupsRequest> {
     }
 }
 impl Call<types::AutoRewriteRequest> {
-    /// Sets `LoadBalancerId`; see [`AutoRewriteRequest::load_balancer_id`](types::AutoRewriteRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`AutoRewriteRequest::load_balancer_id`](types::AutoRewriteRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-r6nx1iby`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`AutoRewriteRequest::listener_id`](types::AutoRewriteRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`AutoRewriteRequest::listener_id`](types::AutoRewriteRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-lmeeyb1q`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
     /// Adds one item to `Domains`; see [`AutoRewriteRequest::domains`](types::AutoRewriteRequest::domains).
+    ///
+    /// Wire name `Domains`, list of string; optional in requests.
+    ///
+    /// - Example: `["www.abc.com\n"]`.
     pub fn domains(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domains.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Domains` to these items; see [`AutoRewriteRequest::domains`](types::AutoRewriteRequest::domains).
+    ///
+    /// Wire name `Domains`, list of string; optional in requests.
+    ///
+    /// - Example: `["www.abc.com\n"]`.
     pub fn set_domains(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -556,38 +630,62 @@ impl Call<types::AutoRewriteRequest> {
         self
     }
     /// Adds one item to `RewriteCodes`; see [`AutoRewriteRequest::rewrite_codes`](types::AutoRewriteRequest::rewrite_codes).
+    ///
+    /// Wire name `RewriteCodes`, list of int64; optional in requests.
+    ///
+    /// - Example: `[301]`.
     pub fn rewrite_codes(mut self, value: i64) -> Self {
         self.0.request_mut().rewrite_codes.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `RewriteCodes` to these items; see [`AutoRewriteRequest::rewrite_codes`](types::AutoRewriteRequest::rewrite_codes).
+    ///
+    /// Wire name `RewriteCodes`, list of int64; optional in requests.
+    ///
+    /// - Example: `[301]`.
     pub fn set_rewrite_codes(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.0.request_mut().rewrite_codes = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `TakeUrls`; see [`AutoRewriteRequest::take_urls`](types::AutoRewriteRequest::take_urls).
+    ///
+    /// Wire name `TakeUrls`, list of bool; optional in requests.
+    ///
+    /// - Example: `[true]`.
     pub fn take_urls(mut self, value: bool) -> Self {
         self.0.request_mut().take_urls.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `TakeUrls` to these items; see [`AutoRewriteRequest::take_urls`](types::AutoRewriteRequest::take_urls).
+    ///
+    /// Wire name `TakeUrls`, list of bool; optional in requests.
+    ///
+    /// - Example: `[true]`.
     pub fn set_take_urls(mut self, items: impl IntoIterator<Item = bool>) -> Self {
         self.0.request_mut().take_urls = Some(items.into_iter().collect());
         self
     }
 }
 impl Call<types::BatchDeregisterTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`BatchDeregisterTargetsRequest::load_balancer_id`](types::BatchDeregisterTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`BatchDeregisterTargetsRequest::load_balancer_id`](types::BatchDeregisterTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-xxxx`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`BatchDeregisterTargetsRequest::targets`](types::BatchDeregisterTargetsRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`BatchDeregisterTargetsRequest::targets`](types::BatchDeregisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`BatchTarget`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<BatchTarget>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`BatchDeregisterTargetsRequest::targets`](types::BatchDeregisterTargetsRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`BatchDeregisterTargetsRequest::targets`](types::BatchDeregisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`BatchTarget`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<BatchTarget>>,
@@ -597,17 +695,25 @@ impl Call<types::BatchDeregisterTargetsRequest> {
     }
 }
 impl Call<types::BatchModifyTargetTagRequest> {
-    /// Sets `LoadBalancerId`; see [`BatchModifyTargetTagRequest::load_balancer_id`](types::BatchModifyTargetTagRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`BatchModifyTargetTagRequest::load_balancer_id`](types::BatchModifyTargetTagRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-dx98lwo0`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `ModifyList`; see [`BatchModifyTargetTagRequest::modify_list`](types::BatchModifyTargetTagRequest::modify_list). Required.
+    /// Adds one item to `ModifyList`; see [`BatchModifyTargetTagRequest::modify_list`](types::BatchModifyTargetTagRequest::modify_list).
+    ///
+    /// Wire name `ModifyList`, list of [`RsTagRule`]; required in requests (empty is missing).
     pub fn modify_list(mut self, value: impl Into<RsTagRule>) -> Self {
         self.0.request_mut().modify_list.push(value.into());
         self
     }
-    /// Sets `ModifyList` to these items; see [`BatchModifyTargetTagRequest::modify_list`](types::BatchModifyTargetTagRequest::modify_list). Required.
+    /// Sets `ModifyList` to these items; see [`BatchModifyTargetTagRequest::modify_list`](types::BatchModifyTargetTagRequest::modify_list).
+    ///
+    /// Wire name `ModifyList`, list of [`RsTagRule`]; required in requests (empty is missing).
     pub fn set_modify_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<RsTagRule>>,
@@ -617,17 +723,25 @@ impl Call<types::BatchModifyTargetTagRequest> {
     }
 }
 impl Call<types::BatchModifyTargetWeightRequest> {
-    /// Sets `LoadBalancerId`; see [`BatchModifyTargetWeightRequest::load_balancer_id`](types::BatchModifyTargetWeightRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`BatchModifyTargetWeightRequest::load_balancer_id`](types::BatchModifyTargetWeightRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-dx98lwo0`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `ModifyList`; see [`BatchModifyTargetWeightRequest::modify_list`](types::BatchModifyTargetWeightRequest::modify_list). Required.
+    /// Adds one item to `ModifyList`; see [`BatchModifyTargetWeightRequest::modify_list`](types::BatchModifyTargetWeightRequest::modify_list).
+    ///
+    /// Wire name `ModifyList`, list of [`RsWeightRule`]; required in requests (empty is missing).
     pub fn modify_list(mut self, value: impl Into<RsWeightRule>) -> Self {
         self.0.request_mut().modify_list.push(value.into());
         self
     }
-    /// Sets `ModifyList` to these items; see [`BatchModifyTargetWeightRequest::modify_list`](types::BatchModifyTargetWeightRequest::modify_list). Required.
+    /// Sets `ModifyList` to these items; see [`BatchModifyTargetWeightRequest::modify_list`](types::BatchModifyTargetWeightRequest::modify_list).
+    ///
+    /// Wire name `ModifyList`, list of [`RsWeightRule`]; required in requests (empty is missing).
     pub fn set_modify_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<RsWeightRule>>,
@@ -637,17 +751,25 @@ impl Call<types::BatchModifyTargetWeightRequest> {
     }
 }
 impl Call<types::BatchRegisterTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`BatchRegisterTargetsRequest::load_balancer_id`](types::BatchRegisterTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`BatchRegisterTargetsRequest::load_balancer_id`](types::BatchRegisterTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-xxxx`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`BatchRegisterTargetsRequest::targets`](types::BatchRegisterTargetsRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`BatchRegisterTargetsRequest::targets`](types::BatchRegisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`BatchTarget`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<BatchTarget>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`BatchRegisterTargetsRequest::targets`](types::BatchRegisterTargetsRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`BatchRegisterTargetsRequest::targets`](types::BatchRegisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`BatchTarget`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<BatchTarget>>,
@@ -658,16 +780,24 @@ impl Call<types::BatchRegisterTargetsRequest> {
 }
 impl Call<types::ChatCompletionsRequest> {
     /// Sets `ApiKey`; see [`ChatCompletionsRequest::api_key`](types::ChatCompletionsRequest::api_key).
+    ///
+    /// Wire name `ApiKey`, string; optional in requests.
+    ///
+    /// - Example: `sk-3qIbn_4___xKHm6HwjTtncyCpHJD_ddDeB6ytjvpw2fq8G6x_LNO6t11Y_l7qQuKEfVH4t1s1gjUv3_vb2mqTkUv`.
     pub fn api_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_key = Some(value.into());
         self
     }
     /// Adds one item to `Attachments`; see [`ChatCompletionsRequest::attachments`](types::ChatCompletionsRequest::attachments).
+    ///
+    /// Wire name `Attachments`, list of [`MultiModalityAttachments`]; optional in requests.
     pub fn attachments(mut self, value: impl Into<MultiModalityAttachments>) -> Self {
         self.0.request_mut().attachments.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Attachments` to these items; see [`ChatCompletionsRequest::attachments`](types::ChatCompletionsRequest::attachments).
+    ///
+    /// Wire name `Attachments`, list of [`MultiModalityAttachments`]; optional in requests.
     pub fn set_attachments(
         mut self,
         items: impl IntoIterator<Item = impl Into<MultiModalityAttachments>>,
@@ -678,78 +808,132 @@ impl Call<types::ChatCompletionsRequest> {
         self
     }
     /// Sets `ChatContent`; see [`ChatCompletionsRequest::chat_content`](types::ChatCompletionsRequest::chat_content).
+    ///
+    /// Wire name `ChatContent`, string; optional in requests.
+    ///
+    /// - Example: `hi`.
     pub fn chat_content(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().chat_content = Some(value.into());
         self
     }
     /// Sets `Model`; see [`ChatCompletionsRequest::model`](types::ChatCompletionsRequest::model).
+    ///
+    /// Wire name `Model`, string; optional in requests.
+    ///
+    /// - Example: `gpt-4o-mini-test-connection`.
     pub fn model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model = Some(value.into());
         self
     }
     /// Sets `ModelRouterId`; see [`ChatCompletionsRequest::model_router_id`](types::ChatCompletionsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; optional in requests.
+    ///
+    /// - Example: `cmr-d4yzkh0o`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = Some(value.into());
         self
     }
     /// Sets `RequestPath`; see [`ChatCompletionsRequest::request_path`](types::ChatCompletionsRequest::request_path).
+    ///
+    /// Wire name `RequestPath`, string; optional in requests.
+    ///
+    /// - Example: `/v1/chat/completions`.
     pub fn request_path(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().request_path = Some(value.into());
         self
     }
 }
 impl Call<types::CloneLoadBalancerRequest> {
-    /// Sets `LoadBalancerId`; see [`CloneLoadBalancerRequest::load_balancer_id`](types::CloneLoadBalancerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`CloneLoadBalancerRequest::load_balancer_id`](types::CloneLoadBalancerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-5luefaho`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Sets `LoadBalancerName`; see [`CloneLoadBalancerRequest::load_balancer_name`](types::CloneLoadBalancerRequest::load_balancer_name).
+    ///
+    /// Wire name `LoadBalancerName`, string; optional in requests.
+    ///
+    /// - Example: `test-name`.
     pub fn load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_name = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`CloneLoadBalancerRequest::project_id`](types::CloneLoadBalancerRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `MasterZoneId`; see [`CloneLoadBalancerRequest::master_zone_id`](types::CloneLoadBalancerRequest::master_zone_id).
+    ///
+    /// Wire name `MasterZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn master_zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().master_zone_id = Some(value.into());
         self
     }
     /// Sets `SlaveZoneId`; see [`CloneLoadBalancerRequest::slave_zone_id`](types::CloneLoadBalancerRequest::slave_zone_id).
+    ///
+    /// Wire name `SlaveZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn slave_zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().slave_zone_id = Some(value.into());
         self
     }
     /// Sets `ZoneId`; see [`CloneLoadBalancerRequest::zone_id`](types::CloneLoadBalancerRequest::zone_id).
+    ///
+    /// Wire name `ZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone_id = Some(value.into());
         self
     }
     /// Sets `InternetAccessible`; see [`CloneLoadBalancerRequest::internet_accessible`](types::CloneLoadBalancerRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `VipIsp`; see [`CloneLoadBalancerRequest::vip_isp`](types::CloneLoadBalancerRequest::vip_isp).
+    ///
+    /// Wire name `VipIsp`, string; optional in requests.
+    ///
+    /// - Example: `CMCC`.
     pub fn vip_isp(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip_isp = Some(value.into());
         self
     }
     /// Sets `Vip`; see [`CloneLoadBalancerRequest::vip`](types::CloneLoadBalancerRequest::vip).
+    ///
+    /// Wire name `Vip`, string; optional in requests.
+    ///
+    /// - Example: `139.X.X.X`.
     pub fn vip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CloneLoadBalancerRequest::tags`](types::CloneLoadBalancerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CloneLoadBalancerRequest::tags`](types::CloneLoadBalancerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -758,26 +942,40 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Sets `ExclusiveCluster`; see [`CloneLoadBalancerRequest::exclusive_cluster`](types::CloneLoadBalancerRequest::exclusive_cluster).
+    ///
+    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; optional in requests.
     pub fn exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.0.request_mut().exclusive_cluster = Some(value.into());
         self
     }
     /// Sets `BandwidthPackageId`; see [`CloneLoadBalancerRequest::bandwidth_package_id`](types::CloneLoadBalancerRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-pnbe****`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Sets `SnatPro`; see [`CloneLoadBalancerRequest::snat_pro`](types::CloneLoadBalancerRequest::snat_pro).
+    ///
+    /// Wire name `SnatPro`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn snat_pro(mut self, value: bool) -> Self {
         self.0.request_mut().snat_pro = Some(value);
         self
     }
     /// Adds one item to `SnatIps`; see [`CloneLoadBalancerRequest::snat_ips`](types::CloneLoadBalancerRequest::snat_ips).
+    ///
+    /// Wire name `SnatIps`, list of [`SnatIp`]; optional in requests.
     pub fn snat_ips(mut self, value: impl Into<SnatIp>) -> Self {
         self.0.request_mut().snat_ips.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `SnatIps` to these items; see [`CloneLoadBalancerRequest::snat_ips`](types::CloneLoadBalancerRequest::snat_ips).
+    ///
+    /// Wire name `SnatIps`, list of [`SnatIp`]; optional in requests.
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -788,11 +986,19 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Adds one item to `ClusterIds`; see [`CloneLoadBalancerRequest::cluster_ids`](types::CloneLoadBalancerRequest::cluster_ids).
+    ///
+    /// Wire name `ClusterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cluster-gbo2****"]`.
     pub fn cluster_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cluster_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ClusterIds` to these items; see [`CloneLoadBalancerRequest::cluster_ids`](types::CloneLoadBalancerRequest::cluster_ids).
+    ///
+    /// Wire name `ClusterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cluster-gbo2****"]`.
     pub fn set_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -803,21 +1009,37 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Sets `SlaType`; see [`CloneLoadBalancerRequest::sla_type`](types::CloneLoadBalancerRequest::sla_type).
+    ///
+    /// Wire name `SlaType`, string; optional in requests.
+    ///
+    /// - Example: `clb.c2.medium`.
     pub fn sla_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sla_type = Some(value.into());
         self
     }
     /// Sets `ClusterTag`; see [`CloneLoadBalancerRequest::cluster_tag`](types::CloneLoadBalancerRequest::cluster_tag).
+    ///
+    /// Wire name `ClusterTag`, string; optional in requests.
+    ///
+    /// - Example: `ziyan`.
     pub fn cluster_tag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cluster_tag = Some(value.into());
         self
     }
     /// Adds one item to `Zones`; see [`CloneLoadBalancerRequest::zones`](types::CloneLoadBalancerRequest::zones).
+    ///
+    /// Wire name `Zones`, list of string; optional in requests.
+    ///
+    /// - Example: `["ap-guangzhou-3"]`.
     pub fn zones(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zones.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Zones` to these items; see [`CloneLoadBalancerRequest::zones`](types::CloneLoadBalancerRequest::zones).
+    ///
+    /// Wire name `Zones`, list of string; optional in requests.
+    ///
+    /// - Example: `["ap-guangzhou-3"]`.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -826,33 +1048,53 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Sets `EipAddressId`; see [`CloneLoadBalancerRequest::eip_address_id`](types::CloneLoadBalancerRequest::eip_address_id).
+    ///
+    /// Wire name `EipAddressId`, string; optional in requests.
+    ///
+    /// - Example: `eip-qhx8udkc`.
     pub fn eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().eip_address_id = Some(value.into());
         self
     }
 }
 impl Call<types::CreateByokNetworkRequest> {
-    /// Sets `SubnetId`; see [`CreateByokNetworkRequest::subnet_id`](types::CreateByokNetworkRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`CreateByokNetworkRequest::subnet_id`](types::CreateByokNetworkRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-efgh5678`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
-    /// Sets `VpcId`; see [`CreateByokNetworkRequest::vpc_id`](types::CreateByokNetworkRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateByokNetworkRequest::vpc_id`](types::CreateByokNetworkRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-abcd1234`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `ServiceProviderName`; see [`CreateByokNetworkRequest::service_provider_name`](types::CreateByokNetworkRequest::service_provider_name).
+    ///
+    /// Wire name `ServiceProviderName`, string; optional in requests.
+    ///
+    /// - Example: `my-vpc-model`.
     pub fn service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_name = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateByokNetworkRequest::tags`](types::CreateByokNetworkRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateByokNetworkRequest::tags`](types::CreateByokNetworkRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -863,6 +1105,8 @@ impl Call<types::CreateByokNetworkRequest> {
 }
 impl Call<types::CreateBudgetRequest> {
     /// Adds one item to `BudgetConfigs`; see [`CreateBudgetRequest::budget_configs`](types::CreateBudgetRequest::budget_configs).
+    ///
+    /// Wire name `BudgetConfigs`, list of [`BudgetConfigInput`]; optional in requests.
     pub fn budget_configs(mut self, value: impl Into<BudgetConfigInput>) -> Self {
         self.0
             .request_mut()
@@ -872,6 +1116,8 @@ impl Call<types::CreateBudgetRequest> {
         self
     }
     /// Sets `BudgetConfigs` to these items; see [`CreateBudgetRequest::budget_configs`](types::CreateBudgetRequest::budget_configs).
+    ///
+    /// Wire name `BudgetConfigs`, list of [`BudgetConfigInput`]; optional in requests.
     pub fn set_budget_configs(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetConfigInput>>,
@@ -882,11 +1128,17 @@ impl Call<types::CreateBudgetRequest> {
         self
     }
     /// Sets `BudgetName`; see [`CreateBudgetRequest::budget_name`](types::CreateBudgetRequest::budget_name).
+    ///
+    /// Wire name `BudgetName`, string; optional in requests.
+    ///
+    /// - Example: `production-budget`.
     pub fn budget_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_name = Some(value.into());
         self
     }
     /// Sets `RateLimitConfig`; see [`CreateBudgetRequest::rate_limit_config`](types::CreateBudgetRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForBudget`]; optional in requests.
     pub fn rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForBudget>,
@@ -895,11 +1147,15 @@ impl Call<types::CreateBudgetRequest> {
         self
     }
     /// Adds one item to `Resources`; see [`CreateBudgetRequest::resources`](types::CreateBudgetRequest::resources).
+    ///
+    /// Wire name `Resources`, list of [`BudgetResource`]; optional in requests.
     pub fn resources(mut self, value: impl Into<BudgetResource>) -> Self {
         self.0.request_mut().resources.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Resources` to these items; see [`CreateBudgetRequest::resources`](types::CreateBudgetRequest::resources).
+    ///
+    /// Wire name `Resources`, list of [`BudgetResource`]; optional in requests.
     pub fn set_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetResource>>,
@@ -912,39 +1168,64 @@ impl Call<types::CreateBudgetRequest> {
 }
 impl Call<types::CreateClsLogSetRequest> {
     /// Sets `LogsetName`; see [`CreateClsLogSetRequest::logset_name`](types::CreateClsLogSetRequest::logset_name).
+    ///
+    /// Wire name `LogsetName`, string; optional in requests.
+    ///
+    /// - Example: `clb_logset`.
     pub fn logset_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().logset_name = Some(value.into());
         self
     }
     /// Sets `Period`; see [`CreateClsLogSetRequest::period`](types::CreateClsLogSetRequest::period).
+    ///
+    /// Wire name `Period`, uint64; optional in requests.
+    ///
+    /// - Example: `7`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn period(mut self, value: u64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `LogsetType`; see [`CreateClsLogSetRequest::logset_type`](types::CreateClsLogSetRequest::logset_type).
+    ///
+    /// Wire name `LogsetType`, string; optional in requests.
+    ///
+    /// - Example: `ACCESS`.
     pub fn logset_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().logset_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateIntentRouterRequest> {
-    /// Sets `ModelRouterId`; see [`CreateIntentRouterRequest::model_router_id`](types::CreateIntentRouterRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`CreateIntentRouterRequest::model_router_id`](types::CreateIntentRouterRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-giljntwo`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `RouteName`; see [`CreateIntentRouterRequest::route_name`](types::CreateIntentRouterRequest::route_name). Required.
+    /// Sets `RouteName`; see [`CreateIntentRouterRequest::route_name`](types::CreateIntentRouterRequest::route_name).
+    ///
+    /// Wire name `RouteName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `IntentRouter/ekc-test`.
     pub fn route_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_name = value.into();
         self
     }
-    /// Adds one item to `Tiers`; see [`CreateIntentRouterRequest::tiers`](types::CreateIntentRouterRequest::tiers). Required.
+    /// Adds one item to `Tiers`; see [`CreateIntentRouterRequest::tiers`](types::CreateIntentRouterRequest::tiers).
+    ///
+    /// Wire name `Tiers`, list of [`TierItem`]; required in requests (empty is missing).
     pub fn tiers(mut self, value: impl Into<TierItem>) -> Self {
         self.0.request_mut().tiers.push(value.into());
         self
     }
-    /// Sets `Tiers` to these items; see [`CreateIntentRouterRequest::tiers`](types::CreateIntentRouterRequest::tiers). Required.
+    /// Sets `Tiers` to these items; see [`CreateIntentRouterRequest::tiers`](types::CreateIntentRouterRequest::tiers).
+    ///
+    /// Wire name `Tiers`, list of [`TierItem`]; required in requests (empty is missing).
     pub fn set_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<TierItem>>,
@@ -953,11 +1234,17 @@ impl Call<types::CreateIntentRouterRequest> {
         self
     }
     /// Sets `RouterDescribe`; see [`CreateIntentRouterRequest::router_describe`](types::CreateIntentRouterRequest::router_describe).
+    ///
+    /// Wire name `RouterDescribe`, string; optional in requests.
+    ///
+    /// - Example: `It's a test intent router`.
     pub fn router_describe(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().router_describe = Some(value.into());
         self
     }
     /// Sets `DecisionModelConfig`; see [`CreateIntentRouterRequest::decision_model_config`](types::CreateIntentRouterRequest::decision_model_config).
+    ///
+    /// Wire name `DecisionModelConfig`, [`IntentRouterDecisionModelConfig`]; optional in requests.
     pub fn decision_model_config(
         mut self,
         value: impl Into<IntentRouterDecisionModelConfig>,
@@ -967,37 +1254,57 @@ impl Call<types::CreateIntentRouterRequest> {
     }
 }
 impl Call<types::CreateKeyRequest> {
-    /// Sets `ModelRouterId`; see [`CreateKeyRequest::model_router_id`](types::CreateKeyRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`CreateKeyRequest::model_router_id`](types::CreateKeyRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `KeyName`; see [`CreateKeyRequest::key_name`](types::CreateKeyRequest::key_name).
+    ///
+    /// Wire name `KeyName`, string; optional in requests.
     pub fn key_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_name = Some(value.into());
         self
     }
     /// Sets `RateLimitConfig`; see [`CreateKeyRequest::rate_limit_config`](types::CreateKeyRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; optional in requests.
     pub fn rate_limit_config(mut self, value: impl Into<RateLimitConfigForKey>) -> Self {
         self.0.request_mut().rate_limit_config = Some(value.into());
         self
     }
     /// Sets `BudgetId`; see [`CreateKeyRequest::budget_id`](types::CreateKeyRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; optional in requests.
+    ///
+    /// - Example: `budget-6sek5osn`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = Some(value.into());
         self
     }
     /// Sets `UserGroupId`; see [`CreateKeyRequest::user_group_id`](types::CreateKeyRequest::user_group_id).
+    ///
+    /// Wire name `UserGroupId`, string; optional in requests.
+    ///
+    /// - Example: `ugrp-93eee43e`.
     pub fn user_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateKeyRequest::tags`](types::CreateKeyRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateKeyRequest::tags`](types::CreateKeyRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1007,22 +1314,34 @@ impl Call<types::CreateKeyRequest> {
     }
 }
 impl Call<types::CreateKeysRequest> {
-    /// Sets `ModelRouterId`; see [`CreateKeysRequest::model_router_id`](types::CreateKeysRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`CreateKeysRequest::model_router_id`](types::CreateKeysRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-jcxor1gp`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `BudgetId`; see [`CreateKeysRequest::budget_id`](types::CreateKeysRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; optional in requests.
+    ///
+    /// - Example: `budget-86mldfuv`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = Some(value.into());
         self
     }
     /// Adds one item to `Keys`; see [`CreateKeysRequest::keys`](types::CreateKeysRequest::keys).
+    ///
+    /// Wire name `Keys`, list of [`InputKeyInfo`]; optional in requests.
     pub fn keys(mut self, value: impl Into<InputKeyInfo>) -> Self {
         self.0.request_mut().keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Keys` to these items; see [`CreateKeysRequest::keys`](types::CreateKeysRequest::keys).
+    ///
+    /// Wire name `Keys`, list of [`InputKeyInfo`]; optional in requests.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<InputKeyInfo>>,
@@ -1031,21 +1350,31 @@ impl Call<types::CreateKeysRequest> {
         self
     }
     /// Sets `Mode`; see [`CreateKeysRequest::mode`](types::CreateKeysRequest::mode).
+    ///
+    /// Wire name `Mode`, string; optional in requests.
+    ///
+    /// - Example: `Import`.
     pub fn mode(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().mode = Some(value.into());
         self
     }
     /// Sets `RateLimitConfig`; see [`CreateKeysRequest::rate_limit_config`](types::CreateKeysRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; optional in requests.
     pub fn rate_limit_config(mut self, value: impl Into<RateLimitConfigForKey>) -> Self {
         self.0.request_mut().rate_limit_config = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateKeysRequest::tags`](types::CreateKeysRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateKeysRequest::tags`](types::CreateKeysRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1054,33 +1383,57 @@ impl Call<types::CreateKeysRequest> {
         self
     }
     /// Sets `UserGroupId`; see [`CreateKeysRequest::user_group_id`](types::CreateKeysRequest::user_group_id).
+    ///
+    /// Wire name `UserGroupId`, string; optional in requests.
+    ///
+    /// - Example: `ugrp-93eee43e`.
     pub fn user_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_id = Some(value.into());
         self
     }
 }
 impl Call<types::CreateListenerRequest> {
-    /// Sets `LoadBalancerId`; see [`CreateListenerRequest::load_balancer_id`](types::CreateListenerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`CreateListenerRequest::load_balancer_id`](types::CreateListenerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `Ports`; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports). Required.
+    /// Adds one item to `Ports`; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports).
+    ///
+    /// Wire name `Ports`, list of int64; required in requests (empty is missing).
+    ///
+    /// - Example: `[7569, 7570]`.
     pub fn ports(mut self, value: i64) -> Self {
         self.0.request_mut().ports.push(value);
         self
     }
-    /// Sets `Ports` to these items; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports). Required.
+    /// Sets `Ports` to these items; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports).
+    ///
+    /// Wire name `Ports`, list of int64; required in requests (empty is missing).
+    ///
+    /// - Example: `[7569, 7570]`.
     pub fn set_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.0.request_mut().ports = items.into_iter().collect();
         self
     }
-    /// Sets `Protocol`; see [`CreateListenerRequest::protocol`](types::CreateListenerRequest::protocol). Required.
+    /// Sets `Protocol`; see [`CreateListenerRequest::protocol`](types::CreateListenerRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TCP`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = value.into();
         self
     }
     /// Adds one item to `ListenerNames`; see [`CreateListenerRequest::listener_names`](types::CreateListenerRequest::listener_names).
+    ///
+    /// Wire name `ListenerNames`, list of string; optional in requests.
+    ///
+    /// - Example: `["listener0","listener1"]`.
     pub fn listener_names(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1090,6 +1443,10 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `ListenerNames` to these items; see [`CreateListenerRequest::listener_names`](types::CreateListenerRequest::listener_names).
+    ///
+    /// Wire name `ListenerNames`, list of string; optional in requests.
+    ///
+    /// - Example: `["listener0","listener1"]`.
     pub fn set_listener_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1100,203 +1457,351 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `HealthCheck`; see [`CreateListenerRequest::health_check`](types::CreateListenerRequest::health_check).
+    ///
+    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
     pub fn health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.0.request_mut().health_check = Some(value.into());
         self
     }
     /// Sets `Certificate`; see [`CreateListenerRequest::certificate`](types::CreateListenerRequest::certificate).
+    ///
+    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
     pub fn certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.0.request_mut().certificate = Some(value.into());
         self
     }
     /// Sets `SessionExpireTime`; see [`CreateListenerRequest::session_expire_time`](types::CreateListenerRequest::session_expire_time).
+    ///
+    /// Wire name `SessionExpireTime`, int64; optional in requests.
+    ///
+    /// - Example: `60`.
     pub fn session_expire_time(mut self, value: i64) -> Self {
         self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `Scheduler`; see [`CreateListenerRequest::scheduler`](types::CreateListenerRequest::scheduler).
+    ///
+    /// Wire name `Scheduler`, string; optional in requests.
+    ///
+    /// - Example: `WRR`.
     pub fn scheduler(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().scheduler = Some(value.into());
         self
     }
     /// Sets `SniSwitch`; see [`CreateListenerRequest::sni_switch`](types::CreateListenerRequest::sni_switch).
+    ///
+    /// Wire name `SniSwitch`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn sni_switch(mut self, value: i64) -> Self {
         self.0.request_mut().sni_switch = Some(value);
         self
     }
     /// Sets `TargetType`; see [`CreateListenerRequest::target_type`](types::CreateListenerRequest::target_type).
+    ///
+    /// Wire name `TargetType`, string; optional in requests.
+    ///
+    /// - Example: `NODE`.
     pub fn target_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_type = Some(value.into());
         self
     }
     /// Sets `SessionType`; see [`CreateListenerRequest::session_type`](types::CreateListenerRequest::session_type).
+    ///
+    /// Wire name `SessionType`, string; optional in requests.
+    ///
+    /// - Example: `NORMAL`.
     pub fn session_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().session_type = Some(value.into());
         self
     }
     /// Sets `KeepaliveEnable`; see [`CreateListenerRequest::keepalive_enable`](types::CreateListenerRequest::keepalive_enable).
+    ///
+    /// Wire name `KeepaliveEnable`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn keepalive_enable(mut self, value: i64) -> Self {
         self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `EndPort`; see [`CreateListenerRequest::end_port`](types::CreateListenerRequest::end_port).
+    ///
+    /// Wire name `EndPort`, uint64; optional in requests.
+    ///
+    /// - Example: `1000`.
     pub fn end_port(mut self, value: u64) -> Self {
         self.0.request_mut().end_port = Some(value);
         self
     }
     /// Sets `DeregisterTargetRst`; see [`CreateListenerRequest::deregister_target_rst`](types::CreateListenerRequest::deregister_target_rst).
+    ///
+    /// Wire name `DeregisterTargetRst`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn deregister_target_rst(mut self, value: bool) -> Self {
         self.0.request_mut().deregister_target_rst = Some(value);
         self
     }
     /// Sets `MultiCertInfo`; see [`CreateListenerRequest::multi_cert_info`](types::CreateListenerRequest::multi_cert_info).
+    ///
+    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
     pub fn multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.0.request_mut().multi_cert_info = Some(value.into());
         self
     }
     /// Sets `MaxConn`; see [`CreateListenerRequest::max_conn`](types::CreateListenerRequest::max_conn).
+    ///
+    /// Wire name `MaxConn`, int64; optional in requests.
+    ///
+    /// - Example: `1000`.
     pub fn max_conn(mut self, value: i64) -> Self {
         self.0.request_mut().max_conn = Some(value);
         self
     }
     /// Sets `MaxCps`; see [`CreateListenerRequest::max_cps`](types::CreateListenerRequest::max_cps).
+    ///
+    /// Wire name `MaxCps`, int64; optional in requests.
+    ///
+    /// - Example: `1000`.
     pub fn max_cps(mut self, value: i64) -> Self {
         self.0.request_mut().max_cps = Some(value);
         self
     }
     /// Sets `IdleConnectTimeout`; see [`CreateListenerRequest::idle_connect_timeout`](types::CreateListenerRequest::idle_connect_timeout).
+    ///
+    /// Wire name `IdleConnectTimeout`, int64; optional in requests.
+    ///
+    /// - Example: `900`.
     pub fn idle_connect_timeout(mut self, value: i64) -> Self {
         self.0.request_mut().idle_connect_timeout = Some(value);
         self
     }
     /// Sets `ProxyProtocol`; see [`CreateListenerRequest::proxy_protocol`](types::CreateListenerRequest::proxy_protocol).
+    ///
+    /// Wire name `ProxyProtocol`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn proxy_protocol(mut self, value: bool) -> Self {
         self.0.request_mut().proxy_protocol = Some(value);
         self
     }
     /// Sets `SnatEnable`; see [`CreateListenerRequest::snat_enable`](types::CreateListenerRequest::snat_enable).
+    ///
+    /// Wire name `SnatEnable`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn snat_enable(mut self, value: bool) -> Self {
         self.0.request_mut().snat_enable = Some(value);
         self
     }
     /// Adds one item to `FullEndPorts`; see [`CreateListenerRequest::full_end_ports`](types::CreateListenerRequest::full_end_ports).
+    ///
+    /// Wire name `FullEndPorts`, list of int64; optional in requests.
+    ///
+    /// - Example: `[600]`.
     pub fn full_end_ports(mut self, value: i64) -> Self {
         self.0.request_mut().full_end_ports.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `FullEndPorts` to these items; see [`CreateListenerRequest::full_end_ports`](types::CreateListenerRequest::full_end_ports).
+    ///
+    /// Wire name `FullEndPorts`, list of int64; optional in requests.
+    ///
+    /// - Example: `[600]`.
     pub fn set_full_end_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.0.request_mut().full_end_ports = Some(items.into_iter().collect());
         self
     }
     /// Sets `H2cSwitch`; see [`CreateListenerRequest::h2c_switch`](types::CreateListenerRequest::h2c_switch).
+    ///
+    /// Wire name `H2cSwitch`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn h2c_switch(mut self, value: bool) -> Self {
         self.0.request_mut().h2c_switch = Some(value);
         self
     }
     /// Sets `SslCloseSwitch`; see [`CreateListenerRequest::ssl_close_switch`](types::CreateListenerRequest::ssl_close_switch).
+    ///
+    /// Wire name `SslCloseSwitch`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn ssl_close_switch(mut self, value: bool) -> Self {
         self.0.request_mut().ssl_close_switch = Some(value);
         self
     }
     /// Sets `DataCompressMode`; see [`CreateListenerRequest::data_compress_mode`](types::CreateListenerRequest::data_compress_mode).
+    ///
+    /// Wire name `DataCompressMode`, string; optional in requests.
+    ///
+    /// - Example: `transparent/compatibility`.
     pub fn data_compress_mode(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().data_compress_mode = Some(value.into());
         self
     }
     /// Sets `RescheduleTargetZeroWeight`; see [`CreateListenerRequest::reschedule_target_zero_weight`](types::CreateListenerRequest::reschedule_target_zero_weight).
+    ///
+    /// Wire name `RescheduleTargetZeroWeight`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reschedule_target_zero_weight(mut self, value: bool) -> Self {
         self.0.request_mut().reschedule_target_zero_weight = Some(value);
         self
     }
     /// Sets `RescheduleUnhealthy`; see [`CreateListenerRequest::reschedule_unhealthy`](types::CreateListenerRequest::reschedule_unhealthy).
+    ///
+    /// Wire name `RescheduleUnhealthy`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reschedule_unhealthy(mut self, value: bool) -> Self {
         self.0.request_mut().reschedule_unhealthy = Some(value);
         self
     }
     /// Sets `RescheduleExpandTarget`; see [`CreateListenerRequest::reschedule_expand_target`](types::CreateListenerRequest::reschedule_expand_target).
+    ///
+    /// Wire name `RescheduleExpandTarget`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reschedule_expand_target(mut self, value: bool) -> Self {
         self.0.request_mut().reschedule_expand_target = Some(value);
         self
     }
     /// Sets `RescheduleStartTime`; see [`CreateListenerRequest::reschedule_start_time`](types::CreateListenerRequest::reschedule_start_time).
+    ///
+    /// Wire name `RescheduleStartTime`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn reschedule_start_time(mut self, value: i64) -> Self {
         self.0.request_mut().reschedule_start_time = Some(value);
         self
     }
     /// Sets `RescheduleInterval`; see [`CreateListenerRequest::reschedule_interval`](types::CreateListenerRequest::reschedule_interval).
+    ///
+    /// Wire name `RescheduleInterval`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn reschedule_interval(mut self, value: i64) -> Self {
         self.0.request_mut().reschedule_interval = Some(value);
         self
     }
 }
 impl Call<types::CreateLoadBalancerRequest> {
-    /// Sets `LoadBalancerType`; see [`CreateLoadBalancerRequest::load_balancer_type`](types::CreateLoadBalancerRequest::load_balancer_type). Required.
+    /// Sets `LoadBalancerType`; see [`CreateLoadBalancerRequest::load_balancer_type`](types::CreateLoadBalancerRequest::load_balancer_type).
+    ///
+    /// Wire name `LoadBalancerType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `OPEN`.
     pub fn load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_type = value.into();
         self
     }
     /// Sets `Forward`; see [`CreateLoadBalancerRequest::forward`](types::CreateLoadBalancerRequest::forward).
+    ///
+    /// Wire name `Forward`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn forward(mut self, value: i64) -> Self {
         self.0.request_mut().forward = Some(value);
         self
     }
     /// Sets `LoadBalancerName`; see [`CreateLoadBalancerRequest::load_balancer_name`](types::CreateLoadBalancerRequest::load_balancer_name).
+    ///
+    /// Wire name `LoadBalancerName`, string; optional in requests.
+    ///
+    /// - Example: `test-cvm-bussiness`.
     pub fn load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_name = Some(value.into());
         self
     }
     /// Sets `VpcId`; see [`CreateLoadBalancerRequest::vpc_id`](types::CreateLoadBalancerRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-30xq****`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `SubnetId`; see [`CreateLoadBalancerRequest::subnet_id`](types::CreateLoadBalancerRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-dva8****`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`CreateLoadBalancerRequest::project_id`](types::CreateLoadBalancerRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `AddressIPVersion`; see [`CreateLoadBalancerRequest::address_ip_version`](types::CreateLoadBalancerRequest::address_ip_version).
+    ///
+    /// Wire name `AddressIPVersion`, string; optional in requests.
+    ///
+    /// - Example: `IPV4`.
     pub fn address_ip_version(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ip_version = Some(value.into());
         self
     }
     /// Sets `Number`; see [`CreateLoadBalancerRequest::number`](types::CreateLoadBalancerRequest::number).
+    ///
+    /// Wire name `Number`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn number(mut self, value: u64) -> Self {
         self.0.request_mut().number = Some(value);
         self
     }
     /// Sets `MasterZoneId`; see [`CreateLoadBalancerRequest::master_zone_id`](types::CreateLoadBalancerRequest::master_zone_id).
+    ///
+    /// Wire name `MasterZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn master_zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().master_zone_id = Some(value.into());
         self
     }
     /// Sets `ZoneId`; see [`CreateLoadBalancerRequest::zone_id`](types::CreateLoadBalancerRequest::zone_id).
+    ///
+    /// Wire name `ZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone_id = Some(value.into());
         self
     }
     /// Sets `InternetAccessible`; see [`CreateLoadBalancerRequest::internet_accessible`](types::CreateLoadBalancerRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `VipIsp`; see [`CreateLoadBalancerRequest::vip_isp`](types::CreateLoadBalancerRequest::vip_isp).
+    ///
+    /// Wire name `VipIsp`, string; optional in requests.
+    ///
+    /// - Example: `CMCC`.
     pub fn vip_isp(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip_isp = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateLoadBalancerRequest::tags`](types::CreateLoadBalancerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateLoadBalancerRequest::tags`](types::CreateLoadBalancerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1305,31 +1810,53 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `Vip`; see [`CreateLoadBalancerRequest::vip`](types::CreateLoadBalancerRequest::vip).
+    ///
+    /// Wire name `Vip`, string; optional in requests.
+    ///
+    /// - Example: `139.X.X.X`.
     pub fn vip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip = Some(value.into());
         self
     }
     /// Sets `BandwidthPackageId`; see [`CreateLoadBalancerRequest::bandwidth_package_id`](types::CreateLoadBalancerRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-pnbe****`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Sets `ExclusiveCluster`; see [`CreateLoadBalancerRequest::exclusive_cluster`](types::CreateLoadBalancerRequest::exclusive_cluster).
+    ///
+    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; optional in requests.
     pub fn exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.0.request_mut().exclusive_cluster = Some(value.into());
         self
     }
     /// Sets `SlaType`; see [`CreateLoadBalancerRequest::sla_type`](types::CreateLoadBalancerRequest::sla_type).
+    ///
+    /// Wire name `SlaType`, string; optional in requests.
+    ///
+    /// - Example: `clb.c2.medium`.
     pub fn sla_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sla_type = Some(value.into());
         self
     }
     /// Adds one item to `ClusterIds`; see [`CreateLoadBalancerRequest::cluster_ids`](types::CreateLoadBalancerRequest::cluster_ids).
+    ///
+    /// Wire name `ClusterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cluster-gbo2****"]`.
     pub fn cluster_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cluster_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ClusterIds` to these items; see [`CreateLoadBalancerRequest::cluster_ids`](types::CreateLoadBalancerRequest::cluster_ids).
+    ///
+    /// Wire name `ClusterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cluster-gbo2****"]`.
     pub fn set_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1340,21 +1867,33 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `ClientToken`; see [`CreateLoadBalancerRequest::client_token`](types::CreateLoadBalancerRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `23494*****`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `SnatPro`; see [`CreateLoadBalancerRequest::snat_pro`](types::CreateLoadBalancerRequest::snat_pro).
+    ///
+    /// Wire name `SnatPro`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn snat_pro(mut self, value: bool) -> Self {
         self.0.request_mut().snat_pro = Some(value);
         self
     }
     /// Adds one item to `SnatIps`; see [`CreateLoadBalancerRequest::snat_ips`](types::CreateLoadBalancerRequest::snat_ips).
+    ///
+    /// Wire name `SnatIps`, list of [`SnatIp`]; optional in requests.
     pub fn snat_ips(mut self, value: impl Into<SnatIp>) -> Self {
         self.0.request_mut().snat_ips.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `SnatIps` to these items; see [`CreateLoadBalancerRequest::snat_ips`](types::CreateLoadBalancerRequest::snat_ips).
+    ///
+    /// Wire name `SnatIps`, list of [`SnatIp`]; optional in requests.
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -1365,56 +1904,96 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `ClusterTag`; see [`CreateLoadBalancerRequest::cluster_tag`](types::CreateLoadBalancerRequest::cluster_tag).
+    ///
+    /// Wire name `ClusterTag`, string; optional in requests.
+    ///
+    /// - Example: `ziyan`.
     pub fn cluster_tag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cluster_tag = Some(value.into());
         self
     }
     /// Sets `SlaveZoneId`; see [`CreateLoadBalancerRequest::slave_zone_id`](types::CreateLoadBalancerRequest::slave_zone_id).
+    ///
+    /// Wire name `SlaveZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn slave_zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().slave_zone_id = Some(value.into());
         self
     }
     /// Sets `EipAddressId`; see [`CreateLoadBalancerRequest::eip_address_id`](types::CreateLoadBalancerRequest::eip_address_id).
+    ///
+    /// Wire name `EipAddressId`, string; optional in requests.
+    ///
+    /// - Example: `eip-qhx8udkc`.
     pub fn eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().eip_address_id = Some(value.into());
         self
     }
     /// Sets `LoadBalancerPassToTarget`; see [`CreateLoadBalancerRequest::load_balancer_pass_to_target`](types::CreateLoadBalancerRequest::load_balancer_pass_to_target).
+    ///
+    /// Wire name `LoadBalancerPassToTarget`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn load_balancer_pass_to_target(mut self, value: bool) -> Self {
         self.0.request_mut().load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `DynamicVip`; see [`CreateLoadBalancerRequest::dynamic_vip`](types::CreateLoadBalancerRequest::dynamic_vip).
+    ///
+    /// Wire name `DynamicVip`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn dynamic_vip(mut self, value: bool) -> Self {
         self.0.request_mut().dynamic_vip = Some(value);
         self
     }
     /// Sets `Egress`; see [`CreateLoadBalancerRequest::egress`](types::CreateLoadBalancerRequest::egress).
+    ///
+    /// Wire name `Egress`, string; optional in requests.
+    ///
+    /// - Example: `center_egress1`.
     pub fn egress(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().egress = Some(value.into());
         self
     }
     /// Sets `LBChargePrepaid`; see [`CreateLoadBalancerRequest::lb_charge_prepaid`](types::CreateLoadBalancerRequest::lb_charge_prepaid).
+    ///
+    /// Wire name `LBChargePrepaid`, [`LbChargePrepaid`]; optional in requests.
     pub fn lb_charge_prepaid(mut self, value: impl Into<LbChargePrepaid>) -> Self {
         self.0.request_mut().lb_charge_prepaid = Some(value.into());
         self
     }
     /// Sets `LBChargeType`; see [`CreateLoadBalancerRequest::lb_charge_type`](types::CreateLoadBalancerRequest::lb_charge_type).
+    ///
+    /// Wire name `LBChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn lb_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().lb_charge_type = Some(value.into());
         self
     }
     /// Sets `AccessLogTopicId`; see [`CreateLoadBalancerRequest::access_log_topic_id`](types::CreateLoadBalancerRequest::access_log_topic_id).
+    ///
+    /// Wire name `AccessLogTopicId`, string; optional in requests.
+    ///
+    /// - Example: `9ec21ce7-a71b-4ba7-afb1-c1bd630233**`.
     pub fn access_log_topic_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_log_topic_id = Some(value.into());
         self
     }
     /// Sets `AdvancedRoute`; see [`CreateLoadBalancerRequest::advanced_route`](types::CreateLoadBalancerRequest::advanced_route).
+    ///
+    /// Wire name `AdvancedRoute`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn advanced_route(mut self, value: bool) -> Self {
         self.0.request_mut().advanced_route = Some(value);
         self
     }
     /// Sets `AvailableZoneAffinityInfo`; see [`CreateLoadBalancerRequest::available_zone_affinity_info`](types::CreateLoadBalancerRequest::available_zone_affinity_info).
+    ///
+    /// Wire name `AvailableZoneAffinityInfo`, [`AvailableZoneAffinityInfo`]; optional in requests.
     pub fn available_zone_affinity_info(
         mut self,
         value: impl Into<AvailableZoneAffinityInfo>,
@@ -1424,17 +2003,25 @@ impl Call<types::CreateLoadBalancerRequest> {
     }
 }
 impl Call<types::CreateLoadBalancerSnatIpsRequest> {
-    /// Sets `LoadBalancerId`; see [`CreateLoadBalancerSnatIpsRequest::load_balancer_id`](types::CreateLoadBalancerSnatIpsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`CreateLoadBalancerSnatIpsRequest::load_balancer_id`](types::CreateLoadBalancerSnatIpsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `SnatIps`; see [`CreateLoadBalancerSnatIpsRequest::snat_ips`](types::CreateLoadBalancerSnatIpsRequest::snat_ips). Required.
+    /// Adds one item to `SnatIps`; see [`CreateLoadBalancerSnatIpsRequest::snat_ips`](types::CreateLoadBalancerSnatIpsRequest::snat_ips).
+    ///
+    /// Wire name `SnatIps`, list of [`SnatIp`]; required in requests (empty is missing).
     pub fn snat_ips(mut self, value: impl Into<SnatIp>) -> Self {
         self.0.request_mut().snat_ips.push(value.into());
         self
     }
-    /// Sets `SnatIps` to these items; see [`CreateLoadBalancerSnatIpsRequest::snat_ips`](types::CreateLoadBalancerSnatIpsRequest::snat_ips). Required.
+    /// Sets `SnatIps` to these items; see [`CreateLoadBalancerSnatIpsRequest::snat_ips`](types::CreateLoadBalancerSnatIpsRequest::snat_ips).
+    ///
+    /// Wire name `SnatIps`, list of [`SnatIp`]; required in requests (empty is missing).
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -1443,28 +2030,44 @@ impl Call<types::CreateLoadBalancerSnatIpsRequest> {
         self
     }
     /// Sets `Number`; see [`CreateLoadBalancerSnatIpsRequest::number`](types::CreateLoadBalancerSnatIpsRequest::number).
+    ///
+    /// Wire name `Number`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn number(mut self, value: u64) -> Self {
         self.0.request_mut().number = Some(value);
         self
     }
 }
 impl Call<types::CreateModelRequest> {
-    /// Sets `AccessType`; see [`CreateModelRequest::access_type`](types::CreateModelRequest::access_type). Required.
+    /// Sets `AccessType`; see [`CreateModelRequest::access_type`](types::CreateModelRequest::access_type).
+    ///
+    /// Wire name `AccessType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `PublicCustom`.
     pub fn access_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_type = value.into();
         self
     }
     /// Sets `ModelProvider`; see [`CreateModelRequest::model_provider`](types::CreateModelRequest::model_provider).
+    ///
+    /// Wire name `ModelProvider`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn model_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_provider = Some(value.into());
         self
     }
     /// Adds one item to `ModelIds`; see [`CreateModelRequest::model_ids`](types::CreateModelRequest::model_ids).
+    ///
+    /// Wire name `ModelIds`, list of [`ModelItem`]; optional in requests.
     pub fn model_ids(mut self, value: impl Into<ModelItem>) -> Self {
         self.0.request_mut().model_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ModelIds` to these items; see [`CreateModelRequest::model_ids`](types::CreateModelRequest::model_ids).
+    ///
+    /// Wire name `ModelIds`, list of [`ModelItem`]; optional in requests.
     pub fn set_model_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelItem>>,
@@ -1475,11 +2078,15 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Adds one item to `Keys`; see [`CreateModelRequest::keys`](types::CreateModelRequest::keys).
+    ///
+    /// Wire name `Keys`, list of [`KeyItem`]; optional in requests.
     pub fn keys(mut self, value: impl Into<KeyItem>) -> Self {
         self.0.request_mut().keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Keys` to these items; see [`CreateModelRequest::keys`](types::CreateModelRequest::keys).
+    ///
+    /// Wire name `Keys`, list of [`KeyItem`]; optional in requests.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyItem>>,
@@ -1488,31 +2095,51 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `ServiceProviderId`; see [`CreateModelRequest::service_provider_id`](types::CreateModelRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; optional in requests.
+    ///
+    /// - Example: `byok-ksiersax`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = Some(value.into());
         self
     }
     /// Sets `ServiceProviderName`; see [`CreateModelRequest::service_provider_name`](types::CreateModelRequest::service_provider_name).
+    ///
+    /// Wire name `ServiceProviderName`, string; optional in requests.
+    ///
+    /// - Example: `textbyok-publicbyok`.
     pub fn service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_name = Some(value.into());
         self
     }
     /// Sets `Protocol`; see [`CreateModelRequest::protocol`](types::CreateModelRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `ApiBase`; see [`CreateModelRequest::api_base`](types::CreateModelRequest::api_base).
+    ///
+    /// Wire name `ApiBase`, string; optional in requests.
+    ///
+    /// - Example: `https://deepseek.api.com`.
     pub fn api_base(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_base = Some(value.into());
         self
     }
     /// Adds one item to `ApiBases`; see [`CreateModelRequest::api_bases`](types::CreateModelRequest::api_bases).
+    ///
+    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; optional in requests.
     pub fn api_bases(mut self, value: impl Into<ApiBaseItem>) -> Self {
         self.0.request_mut().api_bases.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ApiBases` to these items; see [`CreateModelRequest::api_bases`](types::CreateModelRequest::api_bases).
+    ///
+    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; optional in requests.
     pub fn set_api_bases(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
@@ -1523,26 +2150,42 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `VpcId`; see [`CreateModelRequest::vpc_id`](types::CreateModelRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-lkdok8j3`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `SubnetId`; see [`CreateModelRequest::subnet_id`](types::CreateModelRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-i6vm7n84`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `HostHeader`; see [`CreateModelRequest::host_header`](types::CreateModelRequest::host_header).
+    ///
+    /// Wire name `HostHeader`, string; optional in requests.
+    ///
+    /// - Example: `www.a.com`.
     pub fn host_header(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_header = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateModelRequest::tags`](types::CreateModelRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateModelRequest::tags`](types::CreateModelRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1551,11 +2194,17 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `VerifySSL`; see [`CreateModelRequest::verify_ssl`](types::CreateModelRequest::verify_ssl).
+    ///
+    /// Wire name `VerifySSL`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn verify_ssl(mut self, value: bool) -> Self {
         self.0.request_mut().verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckConfig`; see [`CreateModelRequest::health_check_config`](types::CreateModelRequest::health_check_config).
+    ///
+    /// Wire name `HealthCheckConfig`, [`ServiceProviderHealthCheckConfigInput`]; optional in requests.
     pub fn health_check_config(
         mut self,
         value: impl Into<ServiceProviderHealthCheckConfigInput>,
@@ -1564,11 +2213,17 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `CMRPrivateNetworkTunnelId`; see [`CreateModelRequest::cmr_private_network_tunnel_id`](types::CreateModelRequest::cmr_private_network_tunnel_id).
+    ///
+    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
+    ///
+    /// - Example: `pnt-lbepdi5o`.
     pub fn cmr_private_network_tunnel_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cmr_private_network_tunnel_id = Some(value.into());
         self
     }
     /// Adds one item to `HealthCheckConfigs`; see [`CreateModelRequest::health_check_configs`](types::CreateModelRequest::health_check_configs).
+    ///
+    /// Wire name `HealthCheckConfigs`, list of [`ServiceProviderHealthCheckConfigItemInput`]; optional in requests.
     pub fn health_check_configs(
         mut self,
         value: impl Into<ServiceProviderHealthCheckConfigItemInput>,
@@ -1581,6 +2236,8 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `HealthCheckConfigs` to these items; see [`CreateModelRequest::health_check_configs`](types::CreateModelRequest::health_check_configs).
+    ///
+    /// Wire name `HealthCheckConfigs`, list of [`ServiceProviderHealthCheckConfigItemInput`]; optional in requests.
     pub fn set_health_check_configs(
         mut self,
         items: impl IntoIterator<
@@ -1593,53 +2250,87 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `Capability`; see [`CreateModelRequest::capability`](types::CreateModelRequest::capability).
+    ///
+    /// Wire name `Capability`, string; optional in requests.
+    ///
+    /// - Example: `embedding`.
     pub fn capability(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().capability = Some(value.into());
         self
     }
     /// Sets `EndpointPath`; see [`CreateModelRequest::endpoint_path`](types::CreateModelRequest::endpoint_path).
+    ///
+    /// Wire name `EndpointPath`, string; optional in requests.
+    ///
+    /// - Example: `/test_embedding`.
     pub fn endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().endpoint_path = Some(value.into());
         self
     }
 }
 impl Call<types::CreateModelRouterRequest> {
-    /// Sets `ModelRouterType`; see [`CreateModelRouterRequest::model_router_type`](types::CreateModelRouterRequest::model_router_type). Required.
+    /// Sets `ModelRouterType`; see [`CreateModelRouterRequest::model_router_type`](types::CreateModelRouterRequest::model_router_type).
+    ///
+    /// Wire name `ModelRouterType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `Enterprise`.
     pub fn model_router_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_type = value.into();
         self
     }
     /// Sets `BudgetId`; see [`CreateModelRouterRequest::budget_id`](types::CreateModelRouterRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; optional in requests.
+    ///
+    /// - Example: `budget-6sek5osn`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = Some(value.into());
         self
     }
     /// Sets `CertId`; see [`CreateModelRouterRequest::cert_id`](types::CreateModelRouterRequest::cert_id).
+    ///
+    /// Wire name `CertId`, string; optional in requests.
+    ///
+    /// - Example: `SCkPG15A`.
     pub fn cert_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cert_id = Some(value.into());
         self
     }
     /// Sets `ClusterInfo`; see [`CreateModelRouterRequest::cluster_info`](types::CreateModelRouterRequest::cluster_info).
+    ///
+    /// Wire name `ClusterInfo`, [`ClusterInfoInput`]; optional in requests.
     pub fn cluster_info(mut self, value: impl Into<ClusterInfoInput>) -> Self {
         self.0.request_mut().cluster_info = Some(value.into());
         self
     }
     /// Sets `ModelRouterName`; see [`CreateModelRouterRequest::model_router_name`](types::CreateModelRouterRequest::model_router_name).
+    ///
+    /// Wire name `ModelRouterName`, string; optional in requests.
     pub fn model_router_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_name = Some(value.into());
         self
     }
     /// Sets `NetworkType`; see [`CreateModelRouterRequest::network_type`](types::CreateModelRouterRequest::network_type).
+    ///
+    /// Wire name `NetworkType`, string; optional in requests.
+    ///
+    /// - Example: `Intranet`.
     pub fn network_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_type = Some(value.into());
         self
     }
     /// Sets `Port`; see [`CreateModelRouterRequest::port`](types::CreateModelRouterRequest::port).
+    ///
+    /// Wire name `Port`, uint64; optional in requests.
+    ///
+    /// - Example: `80`.
     pub fn port(mut self, value: u64) -> Self {
         self.0.request_mut().port = Some(value);
         self
     }
     /// Sets `RateLimitConfig`; see [`CreateModelRouterRequest::rate_limit_config`](types::CreateModelRouterRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForModelRouter`]; optional in requests.
     pub fn rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForModelRouter>,
@@ -1648,6 +2339,8 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Sets `RouterSetting`; see [`CreateModelRouterRequest::router_setting`](types::CreateModelRouterRequest::router_setting).
+    ///
+    /// Wire name `RouterSetting`, [`RouterSettingWithoutFallBack`]; optional in requests.
     pub fn router_setting(
         mut self,
         value: impl Into<RouterSettingWithoutFallBack>,
@@ -1656,21 +2349,33 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Sets `Schema`; see [`CreateModelRouterRequest::schema`](types::CreateModelRouterRequest::schema).
+    ///
+    /// Wire name `Schema`, string; optional in requests.
+    ///
+    /// - Example: `HTTP`.
     pub fn schema(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().schema = Some(value.into());
         self
     }
     /// Sets `SubnetId`; see [`CreateModelRouterRequest::subnet_id`](types::CreateModelRouterRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-2cxt138a`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateModelRouterRequest::tags`](types::CreateModelRouterRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateModelRouterRequest::tags`](types::CreateModelRouterRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1679,11 +2384,17 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Sets `VpcId`; see [`CreateModelRouterRequest::vpc_id`](types::CreateModelRouterRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-fc7eyow9`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `ModelRouterBillingConfig`; see [`CreateModelRouterRequest::model_router_billing_config`](types::CreateModelRouterRequest::model_router_billing_config).
+    ///
+    /// Wire name `ModelRouterBillingConfig`, [`ModelRouterBillingConfigInput`]; optional in requests.
     pub fn model_router_billing_config(
         mut self,
         value: impl Into<ModelRouterBillingConfigInput>,
@@ -1692,80 +2403,126 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Sets `ClientToken`; see [`CreateModelRouterRequest::client_token`](types::CreateModelRouterRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `3e727335-f94c-468f-9989-21759a3b6de8`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `EipAddressId`; see [`CreateModelRouterRequest::eip_address_id`](types::CreateModelRouterRequest::eip_address_id).
+    ///
+    /// Wire name `EipAddressId`, string; optional in requests.
+    ///
+    /// - Example: `eip-kxle429x`.
     pub fn eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().eip_address_id = Some(value.into());
         self
     }
     /// Sets `Bandwidth`; see [`CreateModelRouterRequest::bandwidth`](types::CreateModelRouterRequest::bandwidth).
+    ///
+    /// Wire name `Bandwidth`, uint64; optional in requests.
+    ///
+    /// - Example: `30`.
     pub fn bandwidth(mut self, value: u64) -> Self {
         self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `EmbeddingConfig`; see [`CreateModelRouterRequest::embedding_config`](types::CreateModelRouterRequest::embedding_config).
+    ///
+    /// Wire name `EmbeddingConfig`, [`EmbeddingConfig`]; optional in requests.
     pub fn embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
         self.0.request_mut().embedding_config = Some(value.into());
         self
     }
     /// Sets `VideoConfig`; see [`CreateModelRouterRequest::video_config`](types::CreateModelRouterRequest::video_config).
+    ///
+    /// Wire name `VideoConfig`, [`VideoConfig`]; optional in requests.
     pub fn video_config(mut self, value: impl Into<VideoConfig>) -> Self {
         self.0.request_mut().video_config = Some(value.into());
         self
     }
     /// Sets `RerankConfig`; see [`CreateModelRouterRequest::rerank_config`](types::CreateModelRouterRequest::rerank_config).
+    ///
+    /// Wire name `RerankConfig`, [`RerankConfig`]; optional in requests.
     pub fn rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
         self.0.request_mut().rerank_config = Some(value.into());
         self
     }
     /// Sets `DecisionsConfig`; see [`CreateModelRouterRequest::decisions_config`](types::CreateModelRouterRequest::decisions_config).
+    ///
+    /// Wire name `DecisionsConfig`, [`DecisionsConfig`]; optional in requests.
     pub fn decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
         self.0.request_mut().decisions_config = Some(value.into());
         self
     }
     /// Sets `ImageConfig`; see [`CreateModelRouterRequest::image_config`](types::CreateModelRouterRequest::image_config).
+    ///
+    /// Wire name `ImageConfig`, [`ImageConfig`]; optional in requests.
     pub fn image_config(mut self, value: impl Into<ImageConfig>) -> Self {
         self.0.request_mut().image_config = Some(value.into());
         self
     }
 }
 impl Call<types::CreateModelRouterResourcePackageRequest> {
-    /// Sets `ModelRouterResourcePackageAmount`; see [`CreateModelRouterResourcePackageRequest::model_router_resource_package_amount`](types::CreateModelRouterResourcePackageRequest::model_router_resource_package_amount). Required.
+    /// Sets `ModelRouterResourcePackageAmount`; see [`CreateModelRouterResourcePackageRequest::model_router_resource_package_amount`](types::CreateModelRouterResourcePackageRequest::model_router_resource_package_amount).
+    ///
+    /// Wire name `ModelRouterResourcePackageAmount`, uint64; required in requests.
+    ///
+    /// - Example: `100`.
     pub fn model_router_resource_package_amount(mut self, value: u64) -> Self {
         self.0.request_mut().model_router_resource_package_amount = Some(value);
         self
     }
     /// Sets `AutoPurchaseFlag`; see [`CreateModelRouterResourcePackageRequest::auto_purchase_flag`](types::CreateModelRouterResourcePackageRequest::auto_purchase_flag).
+    ///
+    /// Wire name `AutoPurchaseFlag`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn auto_purchase_flag(mut self, value: u64) -> Self {
         self.0.request_mut().auto_purchase_flag = Some(value);
         self
     }
     /// Sets `AutoVoucher`; see [`CreateModelRouterResourcePackageRequest::auto_voucher`](types::CreateModelRouterResourcePackageRequest::auto_voucher).
+    ///
+    /// Wire name `AutoVoucher`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn auto_voucher(mut self, value: bool) -> Self {
         self.0.request_mut().auto_voucher = Some(value);
         self
     }
 }
 impl Call<types::CreateRuleRequest> {
-    /// Sets `LoadBalancerId`; see [`CreateRuleRequest::load_balancer_id`](types::CreateRuleRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`CreateRuleRequest::load_balancer_id`](types::CreateRuleRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`CreateRuleRequest::listener_id`](types::CreateRuleRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`CreateRuleRequest::listener_id`](types::CreateRuleRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-4fbx*****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `Rules`; see [`CreateRuleRequest::rules`](types::CreateRuleRequest::rules). Required.
+    /// Adds one item to `Rules`; see [`CreateRuleRequest::rules`](types::CreateRuleRequest::rules).
+    ///
+    /// Wire name `Rules`, list of [`RuleInput`]; required in requests (empty is missing).
     pub fn rules(mut self, value: impl Into<RuleInput>) -> Self {
         self.0.request_mut().rules.push(value.into());
         self
     }
-    /// Sets `Rules` to these items; see [`CreateRuleRequest::rules`](types::CreateRuleRequest::rules). Required.
+    /// Sets `Rules` to these items; see [`CreateRuleRequest::rules`](types::CreateRuleRequest::rules).
+    ///
+    /// Wire name `Rules`, list of [`RuleInput`]; required in requests (empty is missing).
     pub fn set_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<RuleInput>>,
@@ -1776,21 +2533,35 @@ impl Call<types::CreateRuleRequest> {
 }
 impl Call<types::CreateTargetGroupRequest> {
     /// Sets `TargetGroupName`; see [`CreateTargetGroupRequest::target_group_name`](types::CreateTargetGroupRequest::target_group_name).
+    ///
+    /// Wire name `TargetGroupName`, string; optional in requests.
+    ///
+    /// - Example: `test-name`.
     pub fn target_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_name = Some(value.into());
         self
     }
     /// Sets `VpcId`; see [`CreateTargetGroupRequest::vpc_id`](types::CreateTargetGroupRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-i1******`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `Port`; see [`CreateTargetGroupRequest::port`](types::CreateTargetGroupRequest::port).
+    ///
+    /// Wire name `Port`, uint64; optional in requests.
+    ///
+    /// - Example: `80`.
     pub fn port(mut self, value: u64) -> Self {
         self.0.request_mut().port = Some(value);
         self
     }
     /// Adds one item to `TargetGroupInstances`; see [`CreateTargetGroupRequest::target_group_instances`](types::CreateTargetGroupRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; optional in requests.
     pub fn target_group_instances(
         mut self,
         value: impl Into<TargetGroupInstance>,
@@ -1803,6 +2574,8 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `TargetGroupInstances` to these items; see [`CreateTargetGroupRequest::target_group_instances`](types::CreateTargetGroupRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; optional in requests.
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -1813,31 +2586,49 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `Type`; see [`CreateTargetGroupRequest::type`](types::CreateTargetGroupRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `v1`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
     /// Sets `Protocol`; see [`CreateTargetGroupRequest::protocol`](types::CreateTargetGroupRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `TCP`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `HealthCheck`; see [`CreateTargetGroupRequest::health_check`](types::CreateTargetGroupRequest::health_check).
+    ///
+    /// Wire name `HealthCheck`, [`TargetGroupHealthCheck`]; optional in requests.
     pub fn health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
         self.0.request_mut().health_check = Some(value.into());
         self
     }
     /// Sets `ScheduleAlgorithm`; see [`CreateTargetGroupRequest::schedule_algorithm`](types::CreateTargetGroupRequest::schedule_algorithm).
+    ///
+    /// Wire name `ScheduleAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `WRR`.
     pub fn schedule_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().schedule_algorithm = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateTargetGroupRequest::tags`](types::CreateTargetGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTargetGroupRequest::tags`](types::CreateTargetGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1846,68 +2637,116 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `Weight`; see [`CreateTargetGroupRequest::weight`](types::CreateTargetGroupRequest::weight).
+    ///
+    /// Wire name `Weight`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn weight(mut self, value: u64) -> Self {
         self.0.request_mut().weight = Some(value);
         self
     }
     /// Sets `FullListenSwitch`; see [`CreateTargetGroupRequest::full_listen_switch`](types::CreateTargetGroupRequest::full_listen_switch).
+    ///
+    /// Wire name `FullListenSwitch`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn full_listen_switch(mut self, value: bool) -> Self {
         self.0.request_mut().full_listen_switch = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`; see [`CreateTargetGroupRequest::keepalive_enable`](types::CreateTargetGroupRequest::keepalive_enable).
+    ///
+    /// Wire name `KeepaliveEnable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn keepalive_enable(mut self, value: bool) -> Self {
         self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`; see [`CreateTargetGroupRequest::session_expire_time`](types::CreateTargetGroupRequest::session_expire_time).
+    ///
+    /// Wire name `SessionExpireTime`, uint64; optional in requests.
+    ///
+    /// - Example: `30`.
     pub fn session_expire_time(mut self, value: u64) -> Self {
         self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `IpVersion`; see [`CreateTargetGroupRequest::ip_version`](types::CreateTargetGroupRequest::ip_version).
+    ///
+    /// Wire name `IpVersion`, string; optional in requests.
+    ///
+    /// - Example: `IPv4`.
     pub fn ip_version(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_version = Some(value.into());
         self
     }
     /// Sets `SnatEnable`; see [`CreateTargetGroupRequest::snat_enable`](types::CreateTargetGroupRequest::snat_enable).
+    ///
+    /// Wire name `SnatEnable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn snat_enable(mut self, value: bool) -> Self {
         self.0.request_mut().snat_enable = Some(value);
         self
     }
 }
 impl Call<types::CreateTopicRequest> {
-    /// Sets `TopicName`; see [`CreateTopicRequest::topic_name`](types::CreateTopicRequest::topic_name). Required.
+    /// Sets `TopicName`; see [`CreateTopicRequest::topic_name`](types::CreateTopicRequest::topic_name).
+    ///
+    /// Wire name `TopicName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `clb-topic`.
     pub fn topic_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().topic_name = value.into();
         self
     }
     /// Sets `PartitionCount`; see [`CreateTopicRequest::partition_count`](types::CreateTopicRequest::partition_count).
+    ///
+    /// Wire name `PartitionCount`, uint64; optional in requests.
+    ///
+    /// - Example: `3`.
     pub fn partition_count(mut self, value: u64) -> Self {
         self.0.request_mut().partition_count = Some(value);
         self
     }
     /// Sets `TopicType`; see [`CreateTopicRequest::topic_type`](types::CreateTopicRequest::topic_type).
+    ///
+    /// Wire name `TopicType`, string; optional in requests.
+    ///
+    /// - Example: `ACCESS`.
     pub fn topic_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().topic_type = Some(value.into());
         self
     }
     /// Sets `Period`; see [`CreateTopicRequest::period`](types::CreateTopicRequest::period).
+    ///
+    /// Wire name `Period`, uint64; optional in requests.
+    ///
+    /// - Example: `30`.
     pub fn period(mut self, value: u64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `StorageType`; see [`CreateTopicRequest::storage_type`](types::CreateTopicRequest::storage_type).
+    ///
+    /// Wire name `StorageType`, string; optional in requests.
+    ///
+    /// - Example: `HOT`.
     pub fn storage_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().storage_type = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateTopicRequest::tags`](types::CreateTopicRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTopicRequest::tags`](types::CreateTopicRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -1917,32 +2756,54 @@ impl Call<types::CreateTopicRequest> {
     }
 }
 impl Call<types::CreateUserGroupRequest> {
-    /// Sets `ModelRouterId`; see [`CreateUserGroupRequest::model_router_id`](types::CreateUserGroupRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`CreateUserGroupRequest::model_router_id`](types::CreateUserGroupRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupName`; see [`CreateUserGroupRequest::user_group_name`](types::CreateUserGroupRequest::user_group_name). Required.
+    /// Sets `UserGroupName`; see [`CreateUserGroupRequest::user_group_name`](types::CreateUserGroupRequest::user_group_name).
+    ///
+    /// Wire name `UserGroupName`, string; required in requests (empty is missing).
     pub fn user_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_name = value.into();
         self
     }
     /// Sets `BudgetId`; see [`CreateUserGroupRequest::budget_id`](types::CreateUserGroupRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; optional in requests.
+    ///
+    /// - Example: `budget-1a2b3c4d`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = Some(value.into());
         self
     }
     /// Sets `PromptId`; see [`CreateUserGroupRequest::prompt_id`](types::CreateUserGroupRequest::prompt_id).
+    ///
+    /// Wire name `PromptId`, string; optional in requests.
+    ///
+    /// - Example: `pmt-a1b2c3d4`.
     pub fn prompt_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().prompt_id = Some(value.into());
         self
     }
     /// Sets `PromptVersion`; see [`CreateUserGroupRequest::prompt_version`](types::CreateUserGroupRequest::prompt_version).
+    ///
+    /// Wire name `PromptVersion`, string; optional in requests.
+    ///
+    /// - Example: `v2`.
     pub fn prompt_version(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().prompt_version = Some(value.into());
         self
     }
     /// Adds one item to `IntentRouters`; see [`CreateUserGroupRequest::intent_routers`](types::CreateUserGroupRequest::intent_routers).
+    ///
+    /// Wire name `IntentRouters`, list of string; optional in requests.
+    ///
+    /// - Example: `["ir-chat"]`.
     pub fn intent_routers(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1952,6 +2813,10 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Sets `IntentRouters` to these items; see [`CreateUserGroupRequest::intent_routers`](types::CreateUserGroupRequest::intent_routers).
+    ///
+    /// Wire name `IntentRouters`, list of string; optional in requests.
+    ///
+    /// - Example: `["ir-chat"]`.
     pub fn set_intent_routers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1962,11 +2827,19 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`CreateUserGroupRequest::key_ids`](types::CreateUserGroupRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["mkey-aaa111","mkey-bbb222"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`CreateUserGroupRequest::key_ids`](types::CreateUserGroupRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["mkey-aaa111","mkey-bbb222"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1975,11 +2848,19 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `Models`; see [`CreateUserGroupRequest::models`](types::CreateUserGroupRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["deepseek-v3"]`.
     pub fn models(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`CreateUserGroupRequest::models`](types::CreateUserGroupRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["deepseek-v3"]`.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1988,11 +2869,15 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateUserGroupRequest::tags`](types::CreateUserGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateUserGroupRequest::tags`](types::CreateUserGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -2002,12 +2887,20 @@ impl Call<types::CreateUserGroupRequest> {
     }
 }
 impl Call<types::DeleteBudgetsRequest> {
-    /// Adds one item to `BudgetIds`; see [`DeleteBudgetsRequest::budget_ids`](types::DeleteBudgetsRequest::budget_ids). Required.
+    /// Adds one item to `BudgetIds`; see [`DeleteBudgetsRequest::budget_ids`](types::DeleteBudgetsRequest::budget_ids).
+    ///
+    /// Wire name `BudgetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["budget-1a2b3c4d"]`.
     pub fn budget_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_ids.push(value.into());
         self
     }
-    /// Sets `BudgetIds` to these items; see [`DeleteBudgetsRequest::budget_ids`](types::DeleteBudgetsRequest::budget_ids). Required.
+    /// Sets `BudgetIds` to these items; see [`DeleteBudgetsRequest::budget_ids`](types::DeleteBudgetsRequest::budget_ids).
+    ///
+    /// Wire name `BudgetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["budget-1a2b3c4d"]`.
     pub fn set_budget_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2017,29 +2910,49 @@ impl Call<types::DeleteBudgetsRequest> {
     }
 }
 impl Call<types::DeleteIntentRouterRequest> {
-    /// Sets `ModelRouterId`; see [`DeleteIntentRouterRequest::model_router_id`](types::DeleteIntentRouterRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DeleteIntentRouterRequest::model_router_id`](types::DeleteIntentRouterRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-abc12345`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `IntentRouterId`; see [`DeleteIntentRouterRequest::intent_router_id`](types::DeleteIntentRouterRequest::intent_router_id). Required.
+    /// Sets `IntentRouterId`; see [`DeleteIntentRouterRequest::intent_router_id`](types::DeleteIntentRouterRequest::intent_router_id).
+    ///
+    /// Wire name `IntentRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ir-abc12345`.
     pub fn intent_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().intent_router_id = value.into();
         self
     }
 }
 impl Call<types::DeleteKeysRequest> {
-    /// Sets `ModelRouterId`; see [`DeleteKeysRequest::model_router_id`](types::DeleteKeysRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DeleteKeysRequest::model_router_id`](types::DeleteKeysRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-olvt6wl0`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Adds one item to `KeyIds`; see [`DeleteKeysRequest::key_ids`](types::DeleteKeysRequest::key_ids). Required.
+    /// Adds one item to `KeyIds`; see [`DeleteKeysRequest::key_ids`](types::DeleteKeysRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["mkey-zgqlu7mf"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.push(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; see [`DeleteKeysRequest::key_ids`](types::DeleteKeysRequest::key_ids). Required.
+    /// Sets `KeyIds` to these items; see [`DeleteKeysRequest::key_ids`](types::DeleteKeysRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["mkey-zgqlu7mf"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2049,24 +2962,40 @@ impl Call<types::DeleteKeysRequest> {
     }
 }
 impl Call<types::DeleteListenerRequest> {
-    /// Sets `LoadBalancerId`; see [`DeleteListenerRequest::load_balancer_id`](types::DeleteListenerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeleteListenerRequest::load_balancer_id`](types::DeleteListenerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`DeleteListenerRequest::listener_id`](types::DeleteListenerRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`DeleteListenerRequest::listener_id`](types::DeleteListenerRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-4udz****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
 }
 impl Call<types::DeleteLoadBalancerRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`DeleteLoadBalancerRequest::load_balancer_ids`](types::DeleteLoadBalancerRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`DeleteLoadBalancerRequest::load_balancer_ids`](types::DeleteLoadBalancerRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-hsb93u5o"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`DeleteLoadBalancerRequest::load_balancer_ids`](types::DeleteLoadBalancerRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`DeleteLoadBalancerRequest::load_balancer_ids`](types::DeleteLoadBalancerRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-hsb93u5o"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2078,18 +3007,30 @@ impl Call<types::DeleteLoadBalancerRequest> {
         self
     }
     /// Sets `ForceDelete`; see [`DeleteLoadBalancerRequest::force_delete`](types::DeleteLoadBalancerRequest::force_delete).
+    ///
+    /// Wire name `ForceDelete`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn force_delete(mut self, value: bool) -> Self {
         self.0.request_mut().force_delete = Some(value);
         self
     }
 }
 impl Call<types::DeleteLoadBalancerListenersRequest> {
-    /// Sets `LoadBalancerId`; see [`DeleteLoadBalancerListenersRequest::load_balancer_id`](types::DeleteLoadBalancerListenersRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeleteLoadBalancerListenersRequest::load_balancer_id`](types::DeleteLoadBalancerListenersRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-db2n****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `ListenerIds`; see [`DeleteLoadBalancerListenersRequest::listener_ids`](types::DeleteLoadBalancerListenersRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-4fo6k8na"]`.
     pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2099,6 +3040,10 @@ impl Call<types::DeleteLoadBalancerListenersRequest> {
         self
     }
     /// Sets `ListenerIds` to these items; see [`DeleteLoadBalancerListenersRequest::listener_ids`](types::DeleteLoadBalancerListenersRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-4fo6k8na"]`.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2110,17 +3055,29 @@ impl Call<types::DeleteLoadBalancerListenersRequest> {
     }
 }
 impl Call<types::DeleteLoadBalancerSnatIpsRequest> {
-    /// Sets `LoadBalancerId`; see [`DeleteLoadBalancerSnatIpsRequest::load_balancer_id`](types::DeleteLoadBalancerSnatIpsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeleteLoadBalancerSnatIpsRequest::load_balancer_id`](types::DeleteLoadBalancerSnatIpsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `Ips`; see [`DeleteLoadBalancerSnatIpsRequest::ips`](types::DeleteLoadBalancerSnatIpsRequest::ips). Required.
+    /// Adds one item to `Ips`; see [`DeleteLoadBalancerSnatIpsRequest::ips`](types::DeleteLoadBalancerSnatIpsRequest::ips).
+    ///
+    /// Wire name `Ips`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["192.168.0.128"]`.
     pub fn ips(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ips.push(value.into());
         self
     }
-    /// Sets `Ips` to these items; see [`DeleteLoadBalancerSnatIpsRequest::ips`](types::DeleteLoadBalancerSnatIpsRequest::ips). Required.
+    /// Sets `Ips` to these items; see [`DeleteLoadBalancerSnatIpsRequest::ips`](types::DeleteLoadBalancerSnatIpsRequest::ips).
+    ///
+    /// Wire name `Ips`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["192.168.0.128"]`.
     pub fn set_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2130,12 +3087,20 @@ impl Call<types::DeleteLoadBalancerSnatIpsRequest> {
     }
 }
 impl Call<types::DeleteModelRequest> {
-    /// Adds one item to `ServiceProviderIds`; see [`DeleteModelRequest::service_provider_ids`](types::DeleteModelRequest::service_provider_ids). Required.
+    /// Adds one item to `ServiceProviderIds`; see [`DeleteModelRequest::service_provider_ids`](types::DeleteModelRequest::service_provider_ids).
+    ///
+    /// Wire name `ServiceProviderIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["byok-n0e1h881"]`.
     pub fn service_provider_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_ids.push(value.into());
         self
     }
-    /// Sets `ServiceProviderIds` to these items; see [`DeleteModelRequest::service_provider_ids`](types::DeleteModelRequest::service_provider_ids). Required.
+    /// Sets `ServiceProviderIds` to these items; see [`DeleteModelRequest::service_provider_ids`](types::DeleteModelRequest::service_provider_ids).
+    ///
+    /// Wire name `ServiceProviderIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["byok-n0e1h881"]`.
     pub fn set_service_provider_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2149,6 +3114,10 @@ impl Call<types::DeleteModelRequest> {
 }
 impl Call<types::DeleteModelRoutersRequest> {
     /// Adds one item to `ModelRouterIds`; see [`DeleteModelRoutersRequest::model_router_ids`](types::DeleteModelRoutersRequest::model_router_ids).
+    ///
+    /// Wire name `ModelRouterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmr-us0nbo8q"]`.
     pub fn model_router_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2158,6 +3127,10 @@ impl Call<types::DeleteModelRoutersRequest> {
         self
     }
     /// Sets `ModelRouterIds` to these items; see [`DeleteModelRoutersRequest::model_router_ids`](types::DeleteModelRoutersRequest::model_router_ids).
+    ///
+    /// Wire name `ModelRouterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmr-us0nbo8q"]`.
     pub fn set_model_router_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2169,27 +3142,43 @@ impl Call<types::DeleteModelRoutersRequest> {
     }
 }
 impl Call<types::DeleteRewriteRequest> {
-    /// Sets `LoadBalancerId`; see [`DeleteRewriteRequest::load_balancer_id`](types::DeleteRewriteRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeleteRewriteRequest::load_balancer_id`](types::DeleteRewriteRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-51jj****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `SourceListenerId`; see [`DeleteRewriteRequest::source_listener_id`](types::DeleteRewriteRequest::source_listener_id). Required.
+    /// Sets `SourceListenerId`; see [`DeleteRewriteRequest::source_listener_id`](types::DeleteRewriteRequest::source_listener_id).
+    ///
+    /// Wire name `SourceListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-r4ia****`.
     pub fn source_listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_listener_id = value.into();
         self
     }
-    /// Sets `TargetListenerId`; see [`DeleteRewriteRequest::target_listener_id`](types::DeleteRewriteRequest::target_listener_id). Required.
+    /// Sets `TargetListenerId`; see [`DeleteRewriteRequest::target_listener_id`](types::DeleteRewriteRequest::target_listener_id).
+    ///
+    /// Wire name `TargetListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-0non****`.
     pub fn target_listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_listener_id = value.into();
         self
     }
-    /// Adds one item to `RewriteInfos`; see [`DeleteRewriteRequest::rewrite_infos`](types::DeleteRewriteRequest::rewrite_infos). Required.
+    /// Adds one item to `RewriteInfos`; see [`DeleteRewriteRequest::rewrite_infos`](types::DeleteRewriteRequest::rewrite_infos).
+    ///
+    /// Wire name `RewriteInfos`, list of [`RewriteLocationMap`]; required in requests (empty is missing).
     pub fn rewrite_infos(mut self, value: impl Into<RewriteLocationMap>) -> Self {
         self.0.request_mut().rewrite_infos.push(value.into());
         self
     }
-    /// Sets `RewriteInfos` to these items; see [`DeleteRewriteRequest::rewrite_infos`](types::DeleteRewriteRequest::rewrite_infos). Required.
+    /// Sets `RewriteInfos` to these items; see [`DeleteRewriteRequest::rewrite_infos`](types::DeleteRewriteRequest::rewrite_infos).
+    ///
+    /// Wire name `RewriteInfos`, list of [`RewriteLocationMap`]; required in requests (empty is missing).
     pub fn set_rewrite_infos(
         mut self,
         items: impl IntoIterator<Item = impl Into<RewriteLocationMap>>,
@@ -2199,17 +3188,29 @@ impl Call<types::DeleteRewriteRequest> {
     }
 }
 impl Call<types::DeleteRuleRequest> {
-    /// Sets `LoadBalancerId`; see [`DeleteRuleRequest::load_balancer_id`](types::DeleteRuleRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeleteRuleRequest::load_balancer_id`](types::DeleteRuleRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw2rm0`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`DeleteRuleRequest::listener_id`](types::DeleteRuleRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`DeleteRuleRequest::listener_id`](types::DeleteRuleRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-4fbxq45k`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
     /// Adds one item to `LocationIds`; see [`DeleteRuleRequest::location_ids`](types::DeleteRuleRequest::location_ids).
+    ///
+    /// Wire name `LocationIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["loc-5lc6****"]`.
     pub fn location_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2219,6 +3220,10 @@ impl Call<types::DeleteRuleRequest> {
         self
     }
     /// Sets `LocationIds` to these items; see [`DeleteRuleRequest::location_ids`](types::DeleteRuleRequest::location_ids).
+    ///
+    /// Wire name `LocationIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["loc-5lc6****"]`.
     pub fn set_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2229,28 +3234,48 @@ impl Call<types::DeleteRuleRequest> {
         self
     }
     /// Sets `Domain`; see [`DeleteRuleRequest::domain`](types::DeleteRuleRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `foo.net`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`DeleteRuleRequest::url`](types::DeleteRuleRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/bar2`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
     /// Sets `NewDefaultServerDomain`; see [`DeleteRuleRequest::new_default_server_domain`](types::DeleteRuleRequest::new_default_server_domain).
+    ///
+    /// Wire name `NewDefaultServerDomain`, string; optional in requests.
+    ///
+    /// - Example: `www.default.example.com`.
     pub fn new_default_server_domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_default_server_domain = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteTargetGroupsRequest> {
-    /// Adds one item to `TargetGroupIds`; see [`DeleteTargetGroupsRequest::target_group_ids`](types::DeleteTargetGroupsRequest::target_group_ids). Required.
+    /// Adds one item to `TargetGroupIds`; see [`DeleteTargetGroupsRequest::target_group_ids`](types::DeleteTargetGroupsRequest::target_group_ids).
+    ///
+    /// Wire name `TargetGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lbtg-f1phe5j6"]`.
     pub fn target_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_ids.push(value.into());
         self
     }
-    /// Sets `TargetGroupIds` to these items; see [`DeleteTargetGroupsRequest::target_group_ids`](types::DeleteTargetGroupsRequest::target_group_ids). Required.
+    /// Sets `TargetGroupIds` to these items; see [`DeleteTargetGroupsRequest::target_group_ids`](types::DeleteTargetGroupsRequest::target_group_ids).
+    ///
+    /// Wire name `TargetGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lbtg-f1phe5j6"]`.
     pub fn set_target_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2263,17 +3288,29 @@ impl Call<types::DeleteTargetGroupsRequest> {
     }
 }
 impl Call<types::DeleteUserGroupsRequest> {
-    /// Sets `ModelRouterId`; see [`DeleteUserGroupsRequest::model_router_id`](types::DeleteUserGroupsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DeleteUserGroupsRequest::model_router_id`](types::DeleteUserGroupsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Adds one item to `UserGroupIds`; see [`DeleteUserGroupsRequest::user_group_ids`](types::DeleteUserGroupsRequest::user_group_ids). Required.
+    /// Adds one item to `UserGroupIds`; see [`DeleteUserGroupsRequest::user_group_ids`](types::DeleteUserGroupsRequest::user_group_ids).
+    ///
+    /// Wire name `UserGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ugrp-9f8e7d6c"]`.
     pub fn user_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_ids.push(value.into());
         self
     }
-    /// Sets `UserGroupIds` to these items; see [`DeleteUserGroupsRequest::user_group_ids`](types::DeleteUserGroupsRequest::user_group_ids). Required.
+    /// Sets `UserGroupIds` to these items; see [`DeleteUserGroupsRequest::user_group_ids`](types::DeleteUserGroupsRequest::user_group_ids).
+    ///
+    /// Wire name `UserGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ugrp-9f8e7d6c"]`.
     pub fn set_user_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2286,22 +3323,34 @@ impl Call<types::DeleteUserGroupsRequest> {
     }
 }
 impl Call<types::DeregisterFunctionTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`DeregisterFunctionTargetsRequest::load_balancer_id`](types::DeregisterFunctionTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeregisterFunctionTargetsRequest::load_balancer_id`](types::DeregisterFunctionTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-1234abcd`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`DeregisterFunctionTargetsRequest::listener_id`](types::DeregisterFunctionTargetsRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`DeregisterFunctionTargetsRequest::listener_id`](types::DeregisterFunctionTargetsRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-1234tgbh`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `FunctionTargets`; see [`DeregisterFunctionTargetsRequest::function_targets`](types::DeregisterFunctionTargetsRequest::function_targets). Required.
+    /// Adds one item to `FunctionTargets`; see [`DeregisterFunctionTargetsRequest::function_targets`](types::DeregisterFunctionTargetsRequest::function_targets).
+    ///
+    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
     pub fn function_targets(mut self, value: impl Into<FunctionTarget>) -> Self {
         self.0.request_mut().function_targets.push(value.into());
         self
     }
-    /// Sets `FunctionTargets` to these items; see [`DeregisterFunctionTargetsRequest::function_targets`](types::DeregisterFunctionTargetsRequest::function_targets). Required.
+    /// Sets `FunctionTargets` to these items; see [`DeregisterFunctionTargetsRequest::function_targets`](types::DeregisterFunctionTargetsRequest::function_targets).
+    ///
+    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -2313,28 +3362,48 @@ impl Call<types::DeregisterFunctionTargetsRequest> {
         self
     }
     /// Sets `LocationId`; see [`DeregisterFunctionTargetsRequest::location_id`](types::DeregisterFunctionTargetsRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-1234rrrr`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`DeregisterFunctionTargetsRequest::domain`](types::DeregisterFunctionTargetsRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.123.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`DeregisterFunctionTargetsRequest::url`](types::DeregisterFunctionTargetsRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/test`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
 }
 impl Call<types::DeregisterModelsFromServiceProviderRequest> {
-    /// Sets `ServiceProviderId`; see [`DeregisterModelsFromServiceProviderRequest::service_provider_id`](types::DeregisterModelsFromServiceProviderRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`DeregisterModelsFromServiceProviderRequest::service_provider_id`](types::DeregisterModelsFromServiceProviderRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-mc0rp293`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
     /// Adds one item to `ModelAliases`; see [`DeregisterModelsFromServiceProviderRequest::model_aliases`](types::DeregisterModelsFromServiceProviderRequest::model_aliases).
+    ///
+    /// Wire name `ModelAliases`, list of string; optional in requests.
+    ///
+    /// - Example: `["4o"]`.
     pub fn model_aliases(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2344,6 +3413,10 @@ impl Call<types::DeregisterModelsFromServiceProviderRequest> {
         self
     }
     /// Sets `ModelAliases` to these items; see [`DeregisterModelsFromServiceProviderRequest::model_aliases`](types::DeregisterModelsFromServiceProviderRequest::model_aliases).
+    ///
+    /// Wire name `ModelAliases`, list of string; optional in requests.
+    ///
+    /// - Example: `["4o"]`.
     pub fn set_model_aliases(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2355,12 +3428,18 @@ impl Call<types::DeregisterModelsFromServiceProviderRequest> {
     }
 }
 impl Call<types::DeregisterTargetGroupInstancesRequest> {
-    /// Sets `TargetGroupId`; see [`DeregisterTargetGroupInstancesRequest::target_group_id`](types::DeregisterTargetGroupInstancesRequest::target_group_id). Required.
+    /// Sets `TargetGroupId`; see [`DeregisterTargetGroupInstancesRequest::target_group_id`](types::DeregisterTargetGroupInstancesRequest::target_group_id).
+    ///
+    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbtg-815iz538`.
     pub fn target_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_id = value.into();
         self
     }
-    /// Adds one item to `TargetGroupInstances`; see [`DeregisterTargetGroupInstancesRequest::target_group_instances`](types::DeregisterTargetGroupInstancesRequest::target_group_instances). Required.
+    /// Adds one item to `TargetGroupInstances`; see [`DeregisterTargetGroupInstancesRequest::target_group_instances`](types::DeregisterTargetGroupInstancesRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn target_group_instances(
         mut self,
         value: impl Into<TargetGroupInstance>,
@@ -2368,7 +3447,9 @@ impl Call<types::DeregisterTargetGroupInstancesRequest> {
         self.0.request_mut().target_group_instances.push(value.into());
         self
     }
-    /// Sets `TargetGroupInstances` to these items; see [`DeregisterTargetGroupInstancesRequest::target_group_instances`](types::DeregisterTargetGroupInstancesRequest::target_group_instances). Required.
+    /// Sets `TargetGroupInstances` to these items; see [`DeregisterTargetGroupInstancesRequest::target_group_instances`](types::DeregisterTargetGroupInstancesRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -2381,22 +3462,34 @@ impl Call<types::DeregisterTargetGroupInstancesRequest> {
     }
 }
 impl Call<types::DeregisterTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`DeregisterTargetsRequest::load_balancer_id`](types::DeregisterTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeregisterTargetsRequest::load_balancer_id`](types::DeregisterTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`DeregisterTargetsRequest::listener_id`](types::DeregisterTargetsRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`DeregisterTargetsRequest::listener_id`](types::DeregisterTargetsRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-d1ub****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`DeregisterTargetsRequest::targets`](types::DeregisterTargetsRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`DeregisterTargetsRequest::targets`](types::DeregisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<Target>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`DeregisterTargetsRequest::targets`](types::DeregisterTargetsRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`DeregisterTargetsRequest::targets`](types::DeregisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -2405,33 +3498,57 @@ impl Call<types::DeregisterTargetsRequest> {
         self
     }
     /// Sets `LocationId`; see [`DeregisterTargetsRequest::location_id`](types::DeregisterTargetsRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-1234****`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`DeregisterTargetsRequest::domain`](types::DeregisterTargetsRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.aaa.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`DeregisterTargetsRequest::url`](types::DeregisterTargetsRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/test`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
 }
 impl Call<types::DeregisterTargetsFromClassicalLbRequest> {
-    /// Sets `LoadBalancerId`; see [`DeregisterTargetsFromClassicalLbRequest::load_balancer_id`](types::DeregisterTargetsFromClassicalLbRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DeregisterTargetsFromClassicalLbRequest::load_balancer_id`](types::DeregisterTargetsFromClassicalLbRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-a3u5****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`DeregisterTargetsFromClassicalLbRequest::instance_ids`](types::DeregisterTargetsFromClassicalLbRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DeregisterTargetsFromClassicalLbRequest::instance_ids`](types::DeregisterTargetsFromClassicalLbRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-odjhn6vc\r\n"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DeregisterTargetsFromClassicalLbRequest::instance_ids`](types::DeregisterTargetsFromClassicalLbRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DeregisterTargetsFromClassicalLbRequest::instance_ids`](types::DeregisterTargetsFromClassicalLbRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-odjhn6vc\r\n"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2442,16 +3559,28 @@ impl Call<types::DeregisterTargetsFromClassicalLbRequest> {
 }
 impl Call<types::DescribeAssociatedModelAvailabilityRequest> {
     /// Sets `ModelRouterId`; see [`DescribeAssociatedModelAvailabilityRequest::model_router_id`](types::DescribeAssociatedModelAvailabilityRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; optional in requests.
+    ///
+    /// - Example: `cmr-jcxor1gp`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = Some(value.into());
         self
     }
     /// Adds one item to `Models`; see [`DescribeAssociatedModelAvailabilityRequest::models`](types::DescribeAssociatedModelAvailabilityRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["claude-opus-4-6"]`.
     pub fn models(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`DescribeAssociatedModelAvailabilityRequest::models`](types::DescribeAssociatedModelAvailabilityRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["claude-opus-4-6"]`.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2462,11 +3591,19 @@ impl Call<types::DescribeAssociatedModelAvailabilityRequest> {
 }
 impl Call<types::DescribeAsyncJobsRequest> {
     /// Adds one item to `RequestIds`; see [`DescribeAsyncJobsRequest::request_ids`](types::DescribeAsyncJobsRequest::request_ids).
+    ///
+    /// Wire name `RequestIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["79539486-dfe3-4be4-b9f8-f8a18bac205a"]`.
     pub fn request_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().request_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `RequestIds` to these items; see [`DescribeAsyncJobsRequest::request_ids`](types::DescribeAsyncJobsRequest::request_ids).
+    ///
+    /// Wire name `RequestIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["79539486-dfe3-4be4-b9f8-f8a18bac205a"]`.
     pub fn set_request_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2477,57 +3614,97 @@ impl Call<types::DescribeAsyncJobsRequest> {
         self
     }
     /// Sets `NextToken`; see [`DescribeAsyncJobsRequest::next_token`](types::DescribeAsyncJobsRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
+    ///
+    /// - Example: `eyJjdXJzb3JfaWQiOiAxfQ==`.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`DescribeAsyncJobsRequest::max_results`](types::DescribeAsyncJobsRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
 }
 impl Call<types::DescribeBlockIpListRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeBlockIpListRequest::load_balancer_id`](types::DescribeBlockIpListRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeBlockIpListRequest::load_balancer_id`](types::DescribeBlockIpListRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-6efswuxa`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeBlockIpListRequest::offset`](types::DescribeBlockIpListRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeBlockIpListRequest::limit`](types::DescribeBlockIpListRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `100000`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeBlockIpTaskRequest> {
-    /// Sets `TaskId`; see [`DescribeBlockIpTaskRequest::task_id`](types::DescribeBlockIpTaskRequest::task_id). Required.
+    /// Sets `TaskId`; see [`DescribeBlockIpTaskRequest::task_id`](types::DescribeBlockIpTaskRequest::task_id).
+    ///
+    /// Wire name `TaskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `localjob021015164373814322873`.
     pub fn task_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().task_id = value.into();
         self
     }
 }
 impl Call<types::DescribeBudgetAssociationsRequest> {
-    /// Sets `BudgetId`; see [`DescribeBudgetAssociationsRequest::budget_id`](types::DescribeBudgetAssociationsRequest::budget_id). Required.
+    /// Sets `BudgetId`; see [`DescribeBudgetAssociationsRequest::budget_id`](types::DescribeBudgetAssociationsRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `budget-qygts98h`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = value.into();
         self
     }
     /// Sets `Limit`; see [`DescribeBudgetAssociationsRequest::limit`](types::DescribeBudgetAssociationsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeBudgetAssociationsRequest::offset`](types::DescribeBudgetAssociationsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Type`; see [`DescribeBudgetAssociationsRequest::type`](types::DescribeBudgetAssociationsRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `Key`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
@@ -2535,11 +3712,19 @@ impl Call<types::DescribeBudgetAssociationsRequest> {
 }
 impl Call<types::DescribeBudgetsRequest> {
     /// Adds one item to `BudgetIds`; see [`DescribeBudgetsRequest::budget_ids`](types::DescribeBudgetsRequest::budget_ids).
+    ///
+    /// Wire name `BudgetIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["budget-1a2b3c4d"]`.
     pub fn budget_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `BudgetIds` to these items; see [`DescribeBudgetsRequest::budget_ids`](types::DescribeBudgetsRequest::budget_ids).
+    ///
+    /// Wire name `BudgetIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["budget-1a2b3c4d"]`.
     pub fn set_budget_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2550,11 +3735,15 @@ impl Call<types::DescribeBudgetsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeBudgetsRequest::filters`](types::DescribeBudgetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeBudgetsRequest::filters`](types::DescribeBudgetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2563,23 +3752,39 @@ impl Call<types::DescribeBudgetsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeBudgetsRequest::limit`](types::DescribeBudgetsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeBudgetsRequest::offset`](types::DescribeBudgetsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeClassicalLbByInstanceIdRequest> {
-    /// Adds one item to `InstanceIds`; see [`DescribeClassicalLbByInstanceIdRequest::instance_ids`](types::DescribeClassicalLbByInstanceIdRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DescribeClassicalLbByInstanceIdRequest::instance_ids`](types::DescribeClassicalLbByInstanceIdRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-odjhn6vc\r\n"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DescribeClassicalLbByInstanceIdRequest::instance_ids`](types::DescribeClassicalLbByInstanceIdRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DescribeClassicalLbByInstanceIdRequest::instance_ids`](types::DescribeClassicalLbByInstanceIdRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-odjhn6vc\r\n"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2589,24 +3794,40 @@ impl Call<types::DescribeClassicalLbByInstanceIdRequest> {
     }
 }
 impl Call<types::DescribeClassicalLbHealthStatusRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeClassicalLbHealthStatusRequest::load_balancer_id`](types::DescribeClassicalLbHealthStatusRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeClassicalLbHealthStatusRequest::load_balancer_id`](types::DescribeClassicalLbHealthStatusRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-a3u5****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Sets `ListenerId`; see [`DescribeClassicalLbHealthStatusRequest::listener_id`](types::DescribeClassicalLbHealthStatusRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; optional in requests.
+    ///
+    /// - Example: `lbl-0non****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeClassicalLbListenersRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeClassicalLbListenersRequest::load_balancer_id`](types::DescribeClassicalLbListenersRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeClassicalLbListenersRequest::load_balancer_id`](types::DescribeClassicalLbListenersRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-a3u5****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeClassicalLbListenersRequest::listener_ids`](types::DescribeClassicalLbListenersRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-4fo6k8na"]`.
     pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2616,6 +3837,10 @@ impl Call<types::DescribeClassicalLbListenersRequest> {
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeClassicalLbListenersRequest::listener_ids`](types::DescribeClassicalLbListenersRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-4fo6k8na"]`.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2626,23 +3851,39 @@ impl Call<types::DescribeClassicalLbListenersRequest> {
         self
     }
     /// Sets `Protocol`; see [`DescribeClassicalLbListenersRequest::protocol`](types::DescribeClassicalLbListenersRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `TCP`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `ListenerPort`; see [`DescribeClassicalLbListenersRequest::listener_port`](types::DescribeClassicalLbListenersRequest::listener_port).
+    ///
+    /// Wire name `ListenerPort`, int64; optional in requests.
+    ///
+    /// - Example: `22`.
     pub fn listener_port(mut self, value: i64) -> Self {
         self.0.request_mut().listener_port = Some(value);
         self
     }
     /// Sets `Status`; see [`DescribeClassicalLbListenersRequest::status`](types::DescribeClassicalLbListenersRequest::status).
+    ///
+    /// Wire name `Status`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn status(mut self, value: i64) -> Self {
         self.0.request_mut().status = Some(value);
         self
     }
 }
 impl Call<types::DescribeClassicalLbTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeClassicalLbTargetsRequest::load_balancer_id`](types::DescribeClassicalLbTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeClassicalLbTargetsRequest::load_balancer_id`](types::DescribeClassicalLbTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-a3u5l5zc`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
@@ -2650,21 +3891,33 @@ impl Call<types::DescribeClassicalLbTargetsRequest> {
 }
 impl Call<types::DescribeClusterResourcesRequest> {
     /// Sets `Limit`; see [`DescribeClusterResourcesRequest::limit`](types::DescribeClusterResourcesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeClusterResourcesRequest::offset`](types::DescribeClusterResourcesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeClusterResourcesRequest::filters`](types::DescribeClusterResourcesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeClusterResourcesRequest::filters`](types::DescribeClusterResourcesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2675,21 +3928,33 @@ impl Call<types::DescribeClusterResourcesRequest> {
 }
 impl Call<types::DescribeCrossTargetsRequest> {
     /// Sets `Limit`; see [`DescribeCrossTargetsRequest::limit`](types::DescribeCrossTargetsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeCrossTargetsRequest::offset`](types::DescribeCrossTargetsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCrossTargetsRequest::filters`](types::DescribeCrossTargetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCrossTargetsRequest::filters`](types::DescribeCrossTargetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2700,53 +3965,93 @@ impl Call<types::DescribeCrossTargetsRequest> {
 }
 impl Call<types::DescribeCustomizedConfigAssociateListRequest> {
     /// Sets `UconfigId`; see [`DescribeCustomizedConfigAssociateListRequest::uconfig_id`](types::DescribeCustomizedConfigAssociateListRequest::uconfig_id).
+    ///
+    /// Wire name `UconfigId`, string; optional in requests.
+    ///
+    /// - Example: `pz-fi018waq`.
     pub fn uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().uconfig_id = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeCustomizedConfigAssociateListRequest::offset`](types::DescribeCustomizedConfigAssociateListRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCustomizedConfigAssociateListRequest::limit`](types::DescribeCustomizedConfigAssociateListRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `3`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Domain`; see [`DescribeCustomizedConfigAssociateListRequest::domain`](types::DescribeCustomizedConfigAssociateListRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `a.cc`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeCustomizedConfigListRequest> {
-    /// Sets `ConfigType`; see [`DescribeCustomizedConfigListRequest::config_type`](types::DescribeCustomizedConfigListRequest::config_type). Required.
+    /// Sets `ConfigType`; see [`DescribeCustomizedConfigListRequest::config_type`](types::DescribeCustomizedConfigListRequest::config_type).
+    ///
+    /// Wire name `ConfigType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `CLB`.
     pub fn config_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().config_type = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeCustomizedConfigListRequest::offset`](types::DescribeCustomizedConfigListRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCustomizedConfigListRequest::limit`](types::DescribeCustomizedConfigListRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ConfigName`; see [`DescribeCustomizedConfigListRequest::config_name`](types::DescribeCustomizedConfigListRequest::config_name).
+    ///
+    /// Wire name `ConfigName`, string; optional in requests.
+    ///
+    /// - Example: `custom`.
     pub fn config_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().config_name = Some(value.into());
         self
     }
     /// Adds one item to `UconfigIds`; see [`DescribeCustomizedConfigListRequest::uconfig_ids`](types::DescribeCustomizedConfigListRequest::uconfig_ids).
+    ///
+    /// Wire name `UconfigIds`, list of string; optional in requests.
+    ///
+    /// - Example: `pz-12345678`.
     pub fn uconfig_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().uconfig_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `UconfigIds` to these items; see [`DescribeCustomizedConfigListRequest::uconfig_ids`](types::DescribeCustomizedConfigListRequest::uconfig_ids).
+    ///
+    /// Wire name `UconfigIds`, list of string; optional in requests.
+    ///
+    /// - Example: `pz-12345678`.
     pub fn set_uconfig_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2757,11 +4062,19 @@ impl Call<types::DescribeCustomizedConfigListRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCustomizedConfigListRequest::filters`](types::DescribeCustomizedConfigListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"loadbalancer-id","Values":["lb-12345678"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCustomizedConfigListRequest::filters`](types::DescribeCustomizedConfigListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"loadbalancer-id","Values":["lb-12345678"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2772,21 +4085,33 @@ impl Call<types::DescribeCustomizedConfigListRequest> {
 }
 impl Call<types::DescribeExclusiveClustersRequest> {
     /// Sets `Limit`; see [`DescribeExclusiveClustersRequest::limit`](types::DescribeExclusiveClustersRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeExclusiveClustersRequest::offset`](types::DescribeExclusiveClustersRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeExclusiveClustersRequest::filters`](types::DescribeExclusiveClustersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeExclusiveClustersRequest::filters`](types::DescribeExclusiveClustersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2797,28 +4122,48 @@ impl Call<types::DescribeExclusiveClustersRequest> {
 }
 impl Call<types::DescribeIdleLoadBalancersRequest> {
     /// Sets `Offset`; see [`DescribeIdleLoadBalancersRequest::offset`](types::DescribeIdleLoadBalancersRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIdleLoadBalancersRequest::limit`](types::DescribeIdleLoadBalancersRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `LoadBalancerRegion`; see [`DescribeIdleLoadBalancersRequest::load_balancer_region`](types::DescribeIdleLoadBalancersRequest::load_balancer_region).
+    ///
+    /// Wire name `LoadBalancerRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn load_balancer_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_region = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeIntentRoutersRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeIntentRoutersRequest::model_router_id`](types::DescribeIntentRoutersRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeIntentRoutersRequest::model_router_id`](types::DescribeIntentRoutersRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-a5zpgup5`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Adds one item to `IntentRouterIds`; see [`DescribeIntentRoutersRequest::intent_router_ids`](types::DescribeIntentRoutersRequest::intent_router_ids).
+    ///
+    /// Wire name `IntentRouterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ir-7g28x1n1"]`.
     pub fn intent_router_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2828,6 +4173,10 @@ impl Call<types::DescribeIntentRoutersRequest> {
         self
     }
     /// Sets `IntentRouterIds` to these items; see [`DescribeIntentRoutersRequest::intent_router_ids`](types::DescribeIntentRoutersRequest::intent_router_ids).
+    ///
+    /// Wire name `IntentRouterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ir-7g28x1n1"]`.
     pub fn set_intent_router_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2839,17 +4188,25 @@ impl Call<types::DescribeIntentRoutersRequest> {
     }
 }
 impl Call<types::DescribeKeysRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeKeysRequest::model_router_id`](types::DescribeKeysRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeKeysRequest::model_router_id`](types::DescribeKeysRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeKeysRequest::filters`](types::DescribeKeysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeKeysRequest::filters`](types::DescribeKeysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -2858,11 +4215,19 @@ impl Call<types::DescribeKeysRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`DescribeKeysRequest::key_ids`](types::DescribeKeysRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vkey-lboa0hhh"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DescribeKeysRequest::key_ids`](types::DescribeKeysRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vkey-lboa0hhh"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2871,23 +4236,35 @@ impl Call<types::DescribeKeysRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeKeysRequest::limit`](types::DescribeKeysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeKeysRequest::offset`](types::DescribeKeysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeLbListenersRequest> {
-    /// Adds one item to `Backends`; see [`DescribeLbListenersRequest::backends`](types::DescribeLbListenersRequest::backends). Required.
+    /// Adds one item to `Backends`; see [`DescribeLbListenersRequest::backends`](types::DescribeLbListenersRequest::backends).
+    ///
+    /// Wire name `Backends`, list of [`LbRsItem`]; required in requests (empty is missing).
     pub fn backends(mut self, value: impl Into<LbRsItem>) -> Self {
         self.0.request_mut().backends.push(value.into());
         self
     }
-    /// Sets `Backends` to these items; see [`DescribeLbListenersRequest::backends`](types::DescribeLbListenersRequest::backends). Required.
+    /// Sets `Backends` to these items; see [`DescribeLbListenersRequest::backends`](types::DescribeLbListenersRequest::backends).
+    ///
+    /// Wire name `Backends`, list of [`LbRsItem`]; required in requests (empty is missing).
     pub fn set_backends(
         mut self,
         items: impl IntoIterator<Item = impl Into<LbRsItem>>,
@@ -2897,12 +4274,20 @@ impl Call<types::DescribeLbListenersRequest> {
     }
 }
 impl Call<types::DescribeLbOperateProtectRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`DescribeLbOperateProtectRequest::load_balancer_ids`](types::DescribeLbOperateProtectRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`DescribeLbOperateProtectRequest::load_balancer_ids`](types::DescribeLbOperateProtectRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-ol9l5wxx`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`DescribeLbOperateProtectRequest::load_balancer_ids`](types::DescribeLbOperateProtectRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`DescribeLbOperateProtectRequest::load_balancer_ids`](types::DescribeLbOperateProtectRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-ol9l5wxx`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2915,12 +4300,20 @@ impl Call<types::DescribeLbOperateProtectRequest> {
     }
 }
 impl Call<types::DescribeListenersRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeListenersRequest::load_balancer_id`](types::DescribeListenersRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeListenersRequest::load_balancer_id`](types::DescribeListenersRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-aniq****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeListenersRequest::listener_ids`](types::DescribeListenersRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-8cnl****","lbl-we2d"]`.
     pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2930,6 +4323,10 @@ impl Call<types::DescribeListenersRequest> {
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeListenersRequest::listener_ids`](types::DescribeListenersRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-8cnl****","lbl-we2d"]`.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2940,23 +4337,39 @@ impl Call<types::DescribeListenersRequest> {
         self
     }
     /// Sets `Protocol`; see [`DescribeListenersRequest::protocol`](types::DescribeListenersRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `TCP`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `Port`; see [`DescribeListenersRequest::port`](types::DescribeListenersRequest::port).
+    ///
+    /// Wire name `Port`, int64; optional in requests.
+    ///
+    /// - Example: `23`.
     pub fn port(mut self, value: i64) -> Self {
         self.0.request_mut().port = Some(value);
         self
     }
 }
 impl Call<types::DescribeLoadBalancerListByCertIdRequest> {
-    /// Adds one item to `CertIds`; see [`DescribeLoadBalancerListByCertIdRequest::cert_ids`](types::DescribeLoadBalancerListByCertIdRequest::cert_ids). Required.
+    /// Adds one item to `CertIds`; see [`DescribeLoadBalancerListByCertIdRequest::cert_ids`](types::DescribeLoadBalancerListByCertIdRequest::cert_ids).
+    ///
+    /// Wire name `CertIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["RwFAfr8Y"]`.
     pub fn cert_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cert_ids.push(value.into());
         self
     }
-    /// Sets `CertIds` to these items; see [`DescribeLoadBalancerListByCertIdRequest::cert_ids`](types::DescribeLoadBalancerListByCertIdRequest::cert_ids). Required.
+    /// Sets `CertIds` to these items; see [`DescribeLoadBalancerListByCertIdRequest::cert_ids`](types::DescribeLoadBalancerListByCertIdRequest::cert_ids).
+    ///
+    /// Wire name `CertIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["RwFAfr8Y"]`.
     pub fn set_cert_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2967,6 +4380,10 @@ impl Call<types::DescribeLoadBalancerListByCertIdRequest> {
 }
 impl Call<types::DescribeLoadBalancerTrafficRequest> {
     /// Sets `LoadBalancerRegion`; see [`DescribeLoadBalancerTrafficRequest::load_balancer_region`](types::DescribeLoadBalancerTrafficRequest::load_balancer_region).
+    ///
+    /// Wire name `LoadBalancerRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn load_balancer_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_region = Some(value.into());
         self
@@ -2974,6 +4391,10 @@ impl Call<types::DescribeLoadBalancerTrafficRequest> {
 }
 impl Call<types::DescribeLoadBalancersRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`DescribeLoadBalancersRequest::load_balancer_ids`](types::DescribeLoadBalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lb-rbw5****"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2983,6 +4404,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`DescribeLoadBalancersRequest::load_balancer_ids`](types::DescribeLoadBalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lb-rbw5****"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2993,26 +4418,46 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `LoadBalancerType`; see [`DescribeLoadBalancersRequest::load_balancer_type`](types::DescribeLoadBalancersRequest::load_balancer_type).
+    ///
+    /// Wire name `LoadBalancerType`, string; optional in requests.
+    ///
+    /// - Example: `OPEN`.
     pub fn load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_type = Some(value.into());
         self
     }
     /// Sets `Forward`; see [`DescribeLoadBalancersRequest::forward`](types::DescribeLoadBalancersRequest::forward).
+    ///
+    /// Wire name `Forward`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn forward(mut self, value: i64) -> Self {
         self.0.request_mut().forward = Some(value);
         self
     }
     /// Sets `LoadBalancerName`; see [`DescribeLoadBalancersRequest::load_balancer_name`](types::DescribeLoadBalancersRequest::load_balancer_name).
+    ///
+    /// Wire name `LoadBalancerName`, string; optional in requests.
+    ///
+    /// - Example: `test_internal`.
     pub fn load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_name = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`DescribeLoadBalancersRequest::domain`](types::DescribeLoadBalancersRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `lb-6m46rm32-se******o0q2g.clb.ap-guangzhou.testclb.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Adds one item to `LoadBalancerVips`; see [`DescribeLoadBalancersRequest::load_balancer_vips`](types::DescribeLoadBalancersRequest::load_balancer_vips).
+    ///
+    /// Wire name `LoadBalancerVips`, list of string; optional in requests.
+    ///
+    /// - Example: `["44.23.xxx.xxx"]`.
     pub fn load_balancer_vips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3022,6 +4467,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `LoadBalancerVips` to these items; see [`DescribeLoadBalancersRequest::load_balancer_vips`](types::DescribeLoadBalancersRequest::load_balancer_vips).
+    ///
+    /// Wire name `LoadBalancerVips`, list of string; optional in requests.
+    ///
+    /// - Example: `["44.23.xxx.xxx"]`.
     pub fn set_load_balancer_vips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3032,6 +4481,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `BackendPublicIps`; see [`DescribeLoadBalancersRequest::backend_public_ips`](types::DescribeLoadBalancersRequest::backend_public_ips).
+    ///
+    /// Wire name `BackendPublicIps`, list of string; optional in requests.
+    ///
+    /// - Example: `["102.23.xxx.xxx"]`.
     pub fn backend_public_ips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3041,6 +4494,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `BackendPublicIps` to these items; see [`DescribeLoadBalancersRequest::backend_public_ips`](types::DescribeLoadBalancersRequest::backend_public_ips).
+    ///
+    /// Wire name `BackendPublicIps`, list of string; optional in requests.
+    ///
+    /// - Example: `["102.23.xxx.xxx"]`.
     pub fn set_backend_public_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3051,6 +4508,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `BackendPrivateIps`; see [`DescribeLoadBalancersRequest::backend_private_ips`](types::DescribeLoadBalancersRequest::backend_private_ips).
+    ///
+    /// Wire name `BackendPrivateIps`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.xxx.xxx"]`.
     pub fn backend_private_ips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3060,6 +4521,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `BackendPrivateIps` to these items; see [`DescribeLoadBalancersRequest::backend_private_ips`](types::DescribeLoadBalancersRequest::backend_private_ips).
+    ///
+    /// Wire name `BackendPrivateIps`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.xxx.xxx"]`.
     pub fn set_backend_private_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3070,61 +4535,105 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeLoadBalancersRequest::offset`](types::DescribeLoadBalancersRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLoadBalancersRequest::limit`](types::DescribeLoadBalancersRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderBy`; see [`DescribeLoadBalancersRequest::order_by`](types::DescribeLoadBalancersRequest::order_by).
+    ///
+    /// Wire name `OrderBy`, string; optional in requests.
+    ///
+    /// - Example: `LoadBalancerName`.
     pub fn order_by(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_by = Some(value.into());
         self
     }
     /// Sets `OrderType`; see [`DescribeLoadBalancersRequest::order_type`](types::DescribeLoadBalancersRequest::order_type).
+    ///
+    /// Wire name `OrderType`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn order_type(mut self, value: i64) -> Self {
         self.0.request_mut().order_type = Some(value);
         self
     }
     /// Sets `SearchKey`; see [`DescribeLoadBalancersRequest::search_key`](types::DescribeLoadBalancersRequest::search_key).
+    ///
+    /// Wire name `SearchKey`, string; optional in requests.
+    ///
+    /// - Example: `test-name`.
     pub fn search_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().search_key = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`DescribeLoadBalancersRequest::project_id`](types::DescribeLoadBalancersRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `WithRs`; see [`DescribeLoadBalancersRequest::with_rs`](types::DescribeLoadBalancersRequest::with_rs).
+    ///
+    /// Wire name `WithRs`, int64; optional in requests.
+    ///
+    /// - Example: `-1`.
     pub fn with_rs_member(mut self, value: i64) -> Self {
         self.0.request_mut().with_rs = Some(value);
         self
     }
     /// Sets `VpcId`; see [`DescribeLoadBalancersRequest::vpc_id`](types::DescribeLoadBalancersRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-bhqk****`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `SecurityGroup`; see [`DescribeLoadBalancersRequest::security_group`](types::DescribeLoadBalancersRequest::security_group).
+    ///
+    /// Wire name `SecurityGroup`, string; optional in requests.
+    ///
+    /// - Example: `sg-m1cc****`.
     pub fn security_group(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group = Some(value.into());
         self
     }
     /// Sets `MasterZone`; see [`DescribeLoadBalancersRequest::master_zone`](types::DescribeLoadBalancersRequest::master_zone).
+    ///
+    /// Wire name `MasterZone`, string; optional in requests.
+    ///
+    /// - Example: `100001`.
     pub fn master_zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().master_zone = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeLoadBalancersRequest::filters`](types::DescribeLoadBalancersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLoadBalancersRequest::filters`](types::DescribeLoadBalancersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3133,6 +4642,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `AdditionalFields`; see [`DescribeLoadBalancersRequest::additional_fields`](types::DescribeLoadBalancersRequest::additional_fields).
+    ///
+    /// Wire name `AdditionalFields`, list of string; optional in requests.
+    ///
+    /// - Example: `["TargetCount"]`.
     pub fn additional_fields(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3142,6 +4655,10 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `AdditionalFields` to these items; see [`DescribeLoadBalancersRequest::additional_fields`](types::DescribeLoadBalancersRequest::additional_fields).
+    ///
+    /// Wire name `AdditionalFields`, list of string; optional in requests.
+    ///
+    /// - Example: `["TargetCount"]`.
     pub fn set_additional_fields(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3154,21 +4671,37 @@ impl Call<types::DescribeLoadBalancersRequest> {
 }
 impl Call<types::DescribeLoadBalancersDetailRequest> {
     /// Sets `Limit`; see [`DescribeLoadBalancersDetailRequest::limit`](types::DescribeLoadBalancersDetailRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeLoadBalancersDetailRequest::offset`](types::DescribeLoadBalancersDetailRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Fields`; see [`DescribeLoadBalancersDetailRequest::fields`](types::DescribeLoadBalancersDetailRequest::fields).
+    ///
+    /// Wire name `Fields`, list of string; optional in requests.
+    ///
+    /// - Example: `["LoadBalancerId","LoadBalancerName"]`.
     pub fn fields(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().fields.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Fields` to these items; see [`DescribeLoadBalancersDetailRequest::fields`](types::DescribeLoadBalancersDetailRequest::fields).
+    ///
+    /// Wire name `Fields`, list of string; optional in requests.
+    ///
+    /// - Example: `["LoadBalancerId","LoadBalancerName"]`.
     pub fn set_fields(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3177,16 +4710,24 @@ impl Call<types::DescribeLoadBalancersDetailRequest> {
         self
     }
     /// Sets `TargetType`; see [`DescribeLoadBalancersDetailRequest::target_type`](types::DescribeLoadBalancersDetailRequest::target_type).
+    ///
+    /// Wire name `TargetType`, string; optional in requests.
+    ///
+    /// - Example: `NODE`.
     pub fn target_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_type = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeLoadBalancersDetailRequest::filters`](types::DescribeLoadBalancersDetailRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLoadBalancersDetailRequest::filters`](types::DescribeLoadBalancersDetailRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3197,11 +4738,15 @@ impl Call<types::DescribeLoadBalancersDetailRequest> {
 }
 impl Call<types::DescribeModelAliasesRequest> {
     /// Adds one item to `Filters`; see [`DescribeModelAliasesRequest::filters`](types::DescribeModelAliasesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelAliasesRequest::filters`](types::DescribeModelAliasesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3210,48 +4755,80 @@ impl Call<types::DescribeModelAliasesRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelAliasesRequest::limit`](types::DescribeModelAliasesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelAliasesRequest::offset`](types::DescribeModelAliasesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Sort`; see [`DescribeModelAliasesRequest::sort`](types::DescribeModelAliasesRequest::sort).
+    ///
+    /// Wire name `Sort`, list of [`Sort`]; optional in requests.
     pub fn sort(mut self, value: impl Into<Sort>) -> Self {
         self.0.request_mut().sort.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Sort` to these items; see [`DescribeModelAliasesRequest::sort`](types::DescribeModelAliasesRequest::sort).
+    ///
+    /// Wire name `Sort`, list of [`Sort`]; optional in requests.
     pub fn set_sort(mut self, items: impl IntoIterator<Item = impl Into<Sort>>) -> Self {
         self.0.request_mut().sort = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::DescribeModelAssociationsRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeModelAssociationsRequest::model_router_id`](types::DescribeModelAssociationsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeModelAssociationsRequest::model_router_id`](types::DescribeModelAssociationsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-mo1nqzs5`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `Limit`; see [`DescribeModelAssociationsRequest::limit`](types::DescribeModelAssociationsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelAssociationsRequest::offset`](types::DescribeModelAssociationsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Capability`; see [`DescribeModelAssociationsRequest::capability`](types::DescribeModelAssociationsRequest::capability).
+    ///
+    /// Wire name `Capability`, string; optional in requests.
+    ///
+    /// - Example: `chat`.
     pub fn capability(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().capability = Some(value.into());
         self
     }
     /// Adds one item to `Capabilities`; see [`DescribeModelAssociationsRequest::capabilities`](types::DescribeModelAssociationsRequest::capabilities).
+    ///
+    /// Wire name `Capabilities`, list of string; optional in requests.
+    ///
+    /// - Example: `["embedding"]`.
     pub fn capabilities(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3261,6 +4838,10 @@ impl Call<types::DescribeModelAssociationsRequest> {
         self
     }
     /// Sets `Capabilities` to these items; see [`DescribeModelAssociationsRequest::capabilities`](types::DescribeModelAssociationsRequest::capabilities).
+    ///
+    /// Wire name `Capabilities`, list of string; optional in requests.
+    ///
+    /// - Example: `["embedding"]`.
     pub fn set_capabilities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3273,16 +4854,24 @@ impl Call<types::DescribeModelAssociationsRequest> {
 }
 impl Call<types::DescribeModelKeysRequest> {
     /// Sets `AccessType`; see [`DescribeModelKeysRequest::access_type`](types::DescribeModelKeysRequest::access_type).
+    ///
+    /// Wire name `AccessType`, string; optional in requests.
+    ///
+    /// - Example: `PrivateCustom`.
     pub fn access_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_type = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeModelKeysRequest::filters`](types::DescribeModelKeysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelKeysRequest::filters`](types::DescribeModelKeysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3291,16 +4880,28 @@ impl Call<types::DescribeModelKeysRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelKeysRequest::limit`](types::DescribeModelKeysRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelKeysRequest::offset`](types::DescribeModelKeysRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `ServiceProviderIds`; see [`DescribeModelKeysRequest::service_provider_ids`](types::DescribeModelKeysRequest::service_provider_ids).
+    ///
+    /// Wire name `ServiceProviderIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["byok-lfwolo91"]`.
     pub fn service_provider_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3310,6 +4911,10 @@ impl Call<types::DescribeModelKeysRequest> {
         self
     }
     /// Sets `ServiceProviderIds` to these items; see [`DescribeModelKeysRequest::service_provider_ids`](types::DescribeModelKeysRequest::service_provider_ids).
+    ///
+    /// Wire name `ServiceProviderIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["byok-lfwolo91"]`.
     pub fn set_service_provider_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3322,26 +4927,42 @@ impl Call<types::DescribeModelKeysRequest> {
 }
 impl Call<types::DescribeModelNamesRequest> {
     /// Sets `Offset`; see [`DescribeModelNamesRequest::offset`](types::DescribeModelNamesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `5`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeModelNamesRequest::limit`](types::DescribeModelNamesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `VpcId`; see [`DescribeModelNamesRequest::vpc_id`](types::DescribeModelNamesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-j5****ef`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeModelNamesRequest::filters`](types::DescribeModelNamesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelNamesRequest::filters`](types::DescribeModelNamesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3351,80 +4972,136 @@ impl Call<types::DescribeModelNamesRequest> {
     }
 }
 impl Call<types::DescribeModelRewriteRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeModelRewriteRequest::model_router_id`](types::DescribeModelRewriteRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeModelRewriteRequest::model_router_id`](types::DescribeModelRewriteRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-5x1y2lt8`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `SourceModel`; see [`DescribeModelRewriteRequest::source_model`](types::DescribeModelRewriteRequest::source_model).
+    ///
+    /// Wire name `SourceModel`, string; optional in requests.
+    ///
+    /// - Example: `gpt-4o`.
     pub fn source_model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_model = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeModelRouterDetailRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeModelRouterDetailRequest::model_router_id`](types::DescribeModelRouterDetailRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeModelRouterDetailRequest::model_router_id`](types::DescribeModelRouterDetailRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-h2tdbhtz`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
 }
 impl Call<types::DescribeModelRouterGuardrailsRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeModelRouterGuardrailsRequest::model_router_id`](types::DescribeModelRouterGuardrailsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeModelRouterGuardrailsRequest::model_router_id`](types::DescribeModelRouterGuardrailsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-abc12345`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
 }
 impl Call<types::DescribeModelRouterLogsRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeModelRouterLogsRequest::model_router_id`](types::DescribeModelRouterLogsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeModelRouterLogsRequest::model_router_id`](types::DescribeModelRouterLogsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `KeyId`; see [`DescribeModelRouterLogsRequest::key_id`](types::DescribeModelRouterLogsRequest::key_id).
+    ///
+    /// Wire name `KeyId`, string; optional in requests.
+    ///
+    /// - Example: `vkey-cgjyw5xj`.
     pub fn key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_id = Some(value.into());
         self
     }
     /// Sets `Model`; see [`DescribeModelRouterLogsRequest::model`](types::DescribeModelRouterLogsRequest::model).
+    ///
+    /// Wire name `Model`, string; optional in requests.
+    ///
+    /// - Example: `gpt-4o`.
     pub fn model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model = Some(value.into());
         self
     }
     /// Sets `Status`; see [`DescribeModelRouterLogsRequest::status`](types::DescribeModelRouterLogsRequest::status).
+    ///
+    /// Wire name `Status`, string; optional in requests.
+    ///
+    /// - Example: `failure`.
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().status = Some(value.into());
         self
     }
     /// Sets `StartTime`; see [`DescribeModelRouterLogsRequest::start_time`](types::DescribeModelRouterLogsRequest::start_time).
+    ///
+    /// Wire name `StartTime`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2026-03-31T23:00:00+08:00`.
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_time = Some(value.into());
         self
     }
     /// Sets `EndTime`; see [`DescribeModelRouterLogsRequest::end_time`](types::DescribeModelRouterLogsRequest::end_time).
+    ///
+    /// Wire name `EndTime`, ISO 8601 date-time string; optional in requests.
+    ///
+    /// - Example: `2026-04-01T13:00:00+08:00`.
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_time = Some(value.into());
         self
     }
     /// Sets `NextToken`; see [`DescribeModelRouterLogsRequest::next_token`](types::DescribeModelRouterLogsRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
+    ///
+    /// - Example: `eyJwYWdlIjogMiwgInBhZ2Vfc2l6ZSI6IDIwfQ==`.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`DescribeModelRouterLogsRequest::max_results`](types::DescribeModelRouterLogsRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
 }
 impl Call<types::DescribeModelRouterQuotaRequest> {
-    /// Adds one item to `QuotaTypes`; see [`DescribeModelRouterQuotaRequest::quota_types`](types::DescribeModelRouterQuotaRequest::quota_types). Required.
+    /// Adds one item to `QuotaTypes`; see [`DescribeModelRouterQuotaRequest::quota_types`](types::DescribeModelRouterQuotaRequest::quota_types).
+    ///
+    /// Wire name `QuotaTypes`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["cmr_quota_enterprise_model_router_num"]`.
     pub fn quota_types(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().quota_types.push(value.into());
         self
     }
-    /// Sets `QuotaTypes` to these items; see [`DescribeModelRouterQuotaRequest::quota_types`](types::DescribeModelRouterQuotaRequest::quota_types). Required.
+    /// Sets `QuotaTypes` to these items; see [`DescribeModelRouterQuotaRequest::quota_types`](types::DescribeModelRouterQuotaRequest::quota_types).
+    ///
+    /// Wire name `QuotaTypes`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["cmr_quota_enterprise_model_router_num"]`.
     pub fn set_quota_types(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3433,6 +5110,10 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`DescribeModelRouterQuotaRequest::resource_ids`](types::DescribeModelRouterQuotaRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmr-oei1qdkf"]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3442,6 +5123,10 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
         self
     }
     /// Sets `ResourceIds` to these items; see [`DescribeModelRouterQuotaRequest::resource_ids`](types::DescribeModelRouterQuotaRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmr-oei1qdkf"]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3452,6 +5137,10 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
         self
     }
     /// Adds one item to `DisplayFields`; see [`DescribeModelRouterQuotaRequest::display_fields`](types::DescribeModelRouterQuotaRequest::display_fields).
+    ///
+    /// Wire name `DisplayFields`, list of string; optional in requests.
+    ///
+    /// - Example: `["Available"]`.
     pub fn display_fields(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3461,6 +5150,10 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
         self
     }
     /// Sets `DisplayFields` to these items; see [`DescribeModelRouterQuotaRequest::display_fields`](types::DescribeModelRouterQuotaRequest::display_fields).
+    ///
+    /// Wire name `DisplayFields`, list of string; optional in requests.
+    ///
+    /// - Example: `["Available"]`.
     pub fn set_display_fields(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3472,32 +5165,56 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
     }
 }
 impl Call<types::DescribeModelRouterResourcePackageDeductionRequest> {
-    /// Sets `DeductionTimeBegin`; see [`DescribeModelRouterResourcePackageDeductionRequest::deduction_time_begin`](types::DescribeModelRouterResourcePackageDeductionRequest::deduction_time_begin). Required.
+    /// Sets `DeductionTimeBegin`; see [`DescribeModelRouterResourcePackageDeductionRequest::deduction_time_begin`](types::DescribeModelRouterResourcePackageDeductionRequest::deduction_time_begin).
+    ///
+    /// Wire name `DeductionTimeBegin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `2026-04-06 10:23:00`.
     pub fn deduction_time_begin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deduction_time_begin = value.into();
         self
     }
-    /// Sets `DeductionTimeEnd`; see [`DescribeModelRouterResourcePackageDeductionRequest::deduction_time_end`](types::DescribeModelRouterResourcePackageDeductionRequest::deduction_time_end). Required.
+    /// Sets `DeductionTimeEnd`; see [`DescribeModelRouterResourcePackageDeductionRequest::deduction_time_end`](types::DescribeModelRouterResourcePackageDeductionRequest::deduction_time_end).
+    ///
+    /// Wire name `DeductionTimeEnd`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `2026-04-10 20:23:00`.
     pub fn deduction_time_end(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deduction_time_end = value.into();
         self
     }
-    /// Sets `ModelRouterResourcePackageId`; see [`DescribeModelRouterResourcePackageDeductionRequest::model_router_resource_package_id`](types::DescribeModelRouterResourcePackageDeductionRequest::model_router_resource_package_id). Required.
+    /// Sets `ModelRouterResourcePackageId`; see [`DescribeModelRouterResourcePackageDeductionRequest::model_router_resource_package_id`](types::DescribeModelRouterResourcePackageDeductionRequest::model_router_resource_package_id).
+    ///
+    /// Wire name `ModelRouterResourcePackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmrcredit-k2800toa8gc7far`.
     pub fn model_router_resource_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_resource_package_id = value.into();
         self
     }
     /// Sets `Limit`; see [`DescribeModelRouterResourcePackageDeductionRequest::limit`](types::DescribeModelRouterResourcePackageDeductionRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelRouterResourcePackageDeductionRequest::offset`](types::DescribeModelRouterResourcePackageDeductionRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `SortBy`; see [`DescribeModelRouterResourcePackageDeductionRequest::sort_by`](types::DescribeModelRouterResourcePackageDeductionRequest::sort_by).
+    ///
+    /// Wire name `SortBy`, string; optional in requests.
+    ///
+    /// - Example: `asc`.
     pub fn sort_by(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sort_by = Some(value.into());
         self
@@ -3505,6 +5222,10 @@ impl Call<types::DescribeModelRouterResourcePackageDeductionRequest> {
 }
 impl Call<types::DescribeModelRouterResourcePackagesRequest> {
     /// Adds one item to `ModelRouterResourcePackageIds`; see [`DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids`](types::DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids).
+    ///
+    /// Wire name `ModelRouterResourcePackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmrcredit-k2800toa8g6hjar"]`.
     pub fn model_router_resource_package_ids(
         mut self,
         value: impl Into<String>,
@@ -3517,6 +5238,10 @@ impl Call<types::DescribeModelRouterResourcePackagesRequest> {
         self
     }
     /// Sets `ModelRouterResourcePackageIds` to these items; see [`DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids`](types::DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids).
+    ///
+    /// Wire name `ModelRouterResourcePackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmrcredit-k2800toa8g6hjar"]`.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3527,31 +5252,51 @@ impl Call<types::DescribeModelRouterResourcePackagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeModelRouterResourcePackagesRequest::offset`](types::DescribeModelRouterResourcePackagesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeModelRouterResourcePackagesRequest::limit`](types::DescribeModelRouterResourcePackagesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderBy`; see [`DescribeModelRouterResourcePackagesRequest::order_by`](types::DescribeModelRouterResourcePackagesRequest::order_by).
+    ///
+    /// Wire name `OrderBy`, string; optional in requests.
+    ///
+    /// - Example: `startTime`.
     pub fn order_by(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_by = Some(value.into());
         self
     }
     /// Sets `SortBy`; see [`DescribeModelRouterResourcePackagesRequest::sort_by`](types::DescribeModelRouterResourcePackagesRequest::sort_by).
+    ///
+    /// Wire name `SortBy`, string; optional in requests.
+    ///
+    /// - Example: `asc`.
     pub fn sort_by(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sort_by = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribeModelRouterResourcePackagesRequest::filters`](types::DescribeModelRouterResourcePackagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelRouterResourcePackagesRequest::filters`](types::DescribeModelRouterResourcePackagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3562,11 +5307,15 @@ impl Call<types::DescribeModelRouterResourcePackagesRequest> {
 }
 impl Call<types::DescribeModelRoutersRequest> {
     /// Adds one item to `Filters`; see [`DescribeModelRoutersRequest::filters`](types::DescribeModelRoutersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelRoutersRequest::filters`](types::DescribeModelRoutersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3575,11 +5324,19 @@ impl Call<types::DescribeModelRoutersRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelRoutersRequest::limit`](types::DescribeModelRoutersRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `ModelRouterIds`; see [`DescribeModelRoutersRequest::model_router_ids`](types::DescribeModelRoutersRequest::model_router_ids).
+    ///
+    /// Wire name `ModelRouterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmr-rc1mry4d"]`.
     pub fn model_router_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3589,6 +5346,10 @@ impl Call<types::DescribeModelRoutersRequest> {
         self
     }
     /// Sets `ModelRouterIds` to these items; see [`DescribeModelRoutersRequest::model_router_ids`](types::DescribeModelRoutersRequest::model_router_ids).
+    ///
+    /// Wire name `ModelRouterIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cmr-rc1mry4d"]`.
     pub fn set_model_router_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3599,6 +5360,10 @@ impl Call<types::DescribeModelRoutersRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeModelRoutersRequest::offset`](types::DescribeModelRoutersRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
@@ -3606,21 +5371,33 @@ impl Call<types::DescribeModelRoutersRequest> {
 }
 impl Call<types::DescribeResourcesRequest> {
     /// Sets `Limit`; see [`DescribeResourcesRequest::limit`](types::DescribeResourcesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourcesRequest::offset`](types::DescribeResourcesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeResourcesRequest::filters`](types::DescribeResourcesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeResourcesRequest::filters`](types::DescribeResourcesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3630,12 +5407,20 @@ impl Call<types::DescribeResourcesRequest> {
     }
 }
 impl Call<types::DescribeRewriteRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeRewriteRequest::load_balancer_id`](types::DescribeRewriteRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeRewriteRequest::load_balancer_id`](types::DescribeRewriteRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-qc2i****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `SourceListenerIds`; see [`DescribeRewriteRequest::source_listener_ids`](types::DescribeRewriteRequest::source_listener_ids).
+    ///
+    /// Wire name `SourceListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-j36caqde\r\n"]`.
     pub fn source_listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3645,6 +5430,10 @@ impl Call<types::DescribeRewriteRequest> {
         self
     }
     /// Sets `SourceListenerIds` to these items; see [`DescribeRewriteRequest::source_listener_ids`](types::DescribeRewriteRequest::source_listener_ids).
+    ///
+    /// Wire name `SourceListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-j36caqde\r\n"]`.
     pub fn set_source_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3655,6 +5444,10 @@ impl Call<types::DescribeRewriteRequest> {
         self
     }
     /// Adds one item to `SourceLocationIds`; see [`DescribeRewriteRequest::source_location_ids`](types::DescribeRewriteRequest::source_location_ids).
+    ///
+    /// Wire name `SourceLocationIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["loc-5t7526km\r\n"]`.
     pub fn source_location_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3664,6 +5457,10 @@ impl Call<types::DescribeRewriteRequest> {
         self
     }
     /// Sets `SourceLocationIds` to these items; see [`DescribeRewriteRequest::source_location_ids`](types::DescribeRewriteRequest::source_location_ids).
+    ///
+    /// Wire name `SourceLocationIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["loc-5t7526km\r\n"]`.
     pub fn set_source_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3675,29 +5472,49 @@ impl Call<types::DescribeRewriteRequest> {
     }
 }
 impl Call<types::DescribeServiceProviderHealthStatusRequest> {
-    /// Sets `ServiceProviderId`; see [`DescribeServiceProviderHealthStatusRequest::service_provider_id`](types::DescribeServiceProviderHealthStatusRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`DescribeServiceProviderHealthStatusRequest::service_provider_id`](types::DescribeServiceProviderHealthStatusRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-ldgl4ojr`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
     /// Sets `Limit`; see [`DescribeServiceProviderHealthStatusRequest::limit`](types::DescribeServiceProviderHealthStatusRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeServiceProviderHealthStatusRequest::offset`](types::DescribeServiceProviderHealthStatusRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeTargetGroupInstanceStatusRequest> {
-    /// Sets `TargetGroupId`; see [`DescribeTargetGroupInstanceStatusRequest::target_group_id`](types::DescribeTargetGroupInstanceStatusRequest::target_group_id). Required.
+    /// Sets `TargetGroupId`; see [`DescribeTargetGroupInstanceStatusRequest::target_group_id`](types::DescribeTargetGroupInstanceStatusRequest::target_group_id).
+    ///
+    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbtg-xxx`.
     pub fn target_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_id = value.into();
         self
     }
     /// Adds one item to `TargetGroupInstanceIps`; see [`DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips`](types::DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips).
+    ///
+    /// Wire name `TargetGroupInstanceIps`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.1"]`.
     pub fn target_group_instance_ips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3707,6 +5524,10 @@ impl Call<types::DescribeTargetGroupInstanceStatusRequest> {
         self
     }
     /// Sets `TargetGroupInstanceIps` to these items; see [`DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips`](types::DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips).
+    ///
+    /// Wire name `TargetGroupInstanceIps`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.1"]`.
     pub fn set_target_group_instance_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3718,12 +5539,16 @@ impl Call<types::DescribeTargetGroupInstanceStatusRequest> {
     }
 }
 impl Call<types::DescribeTargetGroupInstancesRequest> {
-    /// Adds one item to `Filters`; see [`DescribeTargetGroupInstancesRequest::filters`](types::DescribeTargetGroupInstancesRequest::filters). Required.
+    /// Adds one item to `Filters`; see [`DescribeTargetGroupInstancesRequest::filters`](types::DescribeTargetGroupInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.push(value.into());
         self
     }
-    /// Sets `Filters` to these items; see [`DescribeTargetGroupInstancesRequest::filters`](types::DescribeTargetGroupInstancesRequest::filters). Required.
+    /// Sets `Filters` to these items; see [`DescribeTargetGroupInstancesRequest::filters`](types::DescribeTargetGroupInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3732,11 +5557,19 @@ impl Call<types::DescribeTargetGroupInstancesRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeTargetGroupInstancesRequest::limit`](types::DescribeTargetGroupInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTargetGroupInstancesRequest::offset`](types::DescribeTargetGroupInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
@@ -3744,6 +5577,10 @@ impl Call<types::DescribeTargetGroupInstancesRequest> {
 }
 impl Call<types::DescribeTargetGroupListRequest> {
     /// Adds one item to `TargetGroupIds`; see [`DescribeTargetGroupListRequest::target_group_ids`](types::DescribeTargetGroupListRequest::target_group_ids).
+    ///
+    /// Wire name `TargetGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbtg-5xu****"]`.
     pub fn target_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3753,6 +5590,10 @@ impl Call<types::DescribeTargetGroupListRequest> {
         self
     }
     /// Sets `TargetGroupIds` to these items; see [`DescribeTargetGroupListRequest::target_group_ids`](types::DescribeTargetGroupListRequest::target_group_ids).
+    ///
+    /// Wire name `TargetGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbtg-5xu****"]`.
     pub fn set_target_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3763,11 +5604,15 @@ impl Call<types::DescribeTargetGroupListRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetGroupListRequest::filters`](types::DescribeTargetGroupListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetGroupListRequest::filters`](types::DescribeTargetGroupListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3776,11 +5621,19 @@ impl Call<types::DescribeTargetGroupListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTargetGroupListRequest::offset`](types::DescribeTargetGroupListRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTargetGroupListRequest::limit`](types::DescribeTargetGroupListRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -3788,6 +5641,10 @@ impl Call<types::DescribeTargetGroupListRequest> {
 }
 impl Call<types::DescribeTargetGroupsRequest> {
     /// Adds one item to `TargetGroupIds`; see [`DescribeTargetGroupsRequest::target_group_ids`](types::DescribeTargetGroupsRequest::target_group_ids).
+    ///
+    /// Wire name `TargetGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbtg-5xunivs0"]`.
     pub fn target_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3797,6 +5654,10 @@ impl Call<types::DescribeTargetGroupsRequest> {
         self
     }
     /// Sets `TargetGroupIds` to these items; see [`DescribeTargetGroupsRequest::target_group_ids`](types::DescribeTargetGroupsRequest::target_group_ids).
+    ///
+    /// Wire name `TargetGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbtg-5xunivs0"]`.
     pub fn set_target_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3807,21 +5668,33 @@ impl Call<types::DescribeTargetGroupsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeTargetGroupsRequest::limit`](types::DescribeTargetGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTargetGroupsRequest::offset`](types::DescribeTargetGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetGroupsRequest::filters`](types::DescribeTargetGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetGroupsRequest::filters`](types::DescribeTargetGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3831,12 +5704,20 @@ impl Call<types::DescribeTargetGroupsRequest> {
     }
 }
 impl Call<types::DescribeTargetHealthRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`DescribeTargetHealthRequest::load_balancer_ids`](types::DescribeTargetHealthRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`DescribeTargetHealthRequest::load_balancer_ids`](types::DescribeTargetHealthRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-qc2iq5yc"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`DescribeTargetHealthRequest::load_balancer_ids`](types::DescribeTargetHealthRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`DescribeTargetHealthRequest::load_balancer_ids`](types::DescribeTargetHealthRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-qc2iq5yc"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3848,6 +5729,10 @@ impl Call<types::DescribeTargetHealthRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeTargetHealthRequest::listener_ids`](types::DescribeTargetHealthRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-cpu5e38u"]`.
     pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3857,6 +5742,10 @@ impl Call<types::DescribeTargetHealthRequest> {
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeTargetHealthRequest::listener_ids`](types::DescribeTargetHealthRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-cpu5e38u"]`.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3867,6 +5756,10 @@ impl Call<types::DescribeTargetHealthRequest> {
         self
     }
     /// Adds one item to `LocationIds`; see [`DescribeTargetHealthRequest::location_ids`](types::DescribeTargetHealthRequest::location_ids).
+    ///
+    /// Wire name `LocationIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["loc-q41gixxq"]`.
     pub fn location_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3876,6 +5769,10 @@ impl Call<types::DescribeTargetHealthRequest> {
         self
     }
     /// Sets `LocationIds` to these items; see [`DescribeTargetHealthRequest::location_ids`](types::DescribeTargetHealthRequest::location_ids).
+    ///
+    /// Wire name `LocationIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["loc-q41gixxq"]`.
     pub fn set_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3887,12 +5784,20 @@ impl Call<types::DescribeTargetHealthRequest> {
     }
 }
 impl Call<types::DescribeTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`DescribeTargetsRequest::load_balancer_id`](types::DescribeTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`DescribeTargetsRequest::load_balancer_id`](types::DescribeTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-10iq9lou`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeTargetsRequest::listener_ids`](types::DescribeTargetsRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-4fo6k8na"]`.
     pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3902,6 +5807,10 @@ impl Call<types::DescribeTargetsRequest> {
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeTargetsRequest::listener_ids`](types::DescribeTargetsRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-4fo6k8na"]`.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3912,21 +5821,33 @@ impl Call<types::DescribeTargetsRequest> {
         self
     }
     /// Sets `Protocol`; see [`DescribeTargetsRequest::protocol`](types::DescribeTargetsRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `HTTP`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `Port`; see [`DescribeTargetsRequest::port`](types::DescribeTargetsRequest::port).
+    ///
+    /// Wire name `Port`, int64; optional in requests.
+    ///
+    /// - Example: `80`.
     pub fn port(mut self, value: i64) -> Self {
         self.0.request_mut().port = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetsRequest::filters`](types::DescribeTargetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetsRequest::filters`](types::DescribeTargetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3937,11 +5858,19 @@ impl Call<types::DescribeTargetsRequest> {
 }
 impl Call<types::DescribeTaskStatusRequest> {
     /// Sets `TaskId`; see [`DescribeTaskStatusRequest::task_id`](types::DescribeTaskStatusRequest::task_id).
+    ///
+    /// Wire name `TaskId`, string; optional in requests.
+    ///
+    /// - Example: `55c85074-3e7f-4c6d-864f-673660d4f8de`.
     pub fn task_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().task_id = Some(value.into());
         self
     }
     /// Sets `DealName`; see [`DescribeTaskStatusRequest::deal_name`](types::DescribeTaskStatusRequest::deal_name).
+    ///
+    /// Wire name `DealName`, string; optional in requests.
+    ///
+    /// - Example: `2022XXXX`.
     pub fn deal_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deal_name = Some(value.into());
         self
@@ -3949,63 +5878,111 @@ impl Call<types::DescribeTaskStatusRequest> {
 }
 impl Call<types::DescribeUpperModelsRequest> {
     /// Sets `AccessType`; see [`DescribeUpperModelsRequest::access_type`](types::DescribeUpperModelsRequest::access_type).
+    ///
+    /// Wire name `AccessType`, string; optional in requests.
+    ///
+    /// - Example: `PublicBYOK`.
     pub fn access_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_type = Some(value.into());
         self
     }
     /// Sets `ApiBase`; see [`DescribeUpperModelsRequest::api_base`](types::DescribeUpperModelsRequest::api_base).
+    ///
+    /// Wire name `ApiBase`, string; optional in requests.
+    ///
+    /// - Example: `http://127.0.0.1:8999`.
     pub fn api_base(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_base = Some(value.into());
         self
     }
     /// Sets `ApiKey`; see [`DescribeUpperModelsRequest::api_key`](types::DescribeUpperModelsRequest::api_key).
+    ///
+    /// Wire name `ApiKey`, string; optional in requests.
+    ///
+    /// - Example: `sk-xxx`.
     pub fn api_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_key = Some(value.into());
         self
     }
     /// Sets `HostHeader`; see [`DescribeUpperModelsRequest::host_header`](types::DescribeUpperModelsRequest::host_header).
+    ///
+    /// Wire name `HostHeader`, string; optional in requests.
+    ///
+    /// - Example: `panda.com`.
     pub fn host_header(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_header = Some(value.into());
         self
     }
     /// Sets `KeyId`; see [`DescribeUpperModelsRequest::key_id`](types::DescribeUpperModelsRequest::key_id).
+    ///
+    /// Wire name `KeyId`, string; optional in requests.
+    ///
+    /// - Example: `mkey-lryrnq1z`.
     pub fn key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_id = Some(value.into());
         self
     }
     /// Sets `ModelPath`; see [`DescribeUpperModelsRequest::model_path`](types::DescribeUpperModelsRequest::model_path).
+    ///
+    /// Wire name `ModelPath`, string; optional in requests.
+    ///
+    /// - Example: `/v1/models`.
     pub fn model_path(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_path = Some(value.into());
         self
     }
     /// Sets `ModelProtocol`; see [`DescribeUpperModelsRequest::model_protocol`](types::DescribeUpperModelsRequest::model_protocol).
+    ///
+    /// Wire name `ModelProtocol`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn model_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_protocol = Some(value.into());
         self
     }
     /// Sets `ModelProvider`; see [`DescribeUpperModelsRequest::model_provider`](types::DescribeUpperModelsRequest::model_provider).
+    ///
+    /// Wire name `ModelProvider`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn model_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_provider = Some(value.into());
         self
     }
     /// Sets `ServiceProviderId`; see [`DescribeUpperModelsRequest::service_provider_id`](types::DescribeUpperModelsRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; optional in requests.
+    ///
+    /// - Example: `byok-ipjuuwnd`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = Some(value.into());
         self
     }
     /// Sets `CMRPrivateNetworkTunnelId`; see [`DescribeUpperModelsRequest::cmr_private_network_tunnel_id`](types::DescribeUpperModelsRequest::cmr_private_network_tunnel_id).
+    ///
+    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
+    ///
+    /// - Example: `pnt-lbepdi5o`.
     pub fn cmr_private_network_tunnel_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cmr_private_network_tunnel_id = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeUserGroupsRequest> {
-    /// Sets `ModelRouterId`; see [`DescribeUserGroupsRequest::model_router_id`](types::DescribeUserGroupsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DescribeUserGroupsRequest::model_router_id`](types::DescribeUserGroupsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Adds one item to `UserGroupIds`; see [`DescribeUserGroupsRequest::user_group_ids`](types::DescribeUserGroupsRequest::user_group_ids).
+    ///
+    /// Wire name `UserGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ugrp-9f8e7d6c"]`.
     pub fn user_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -4015,6 +5992,10 @@ impl Call<types::DescribeUserGroupsRequest> {
         self
     }
     /// Sets `UserGroupIds` to these items; see [`DescribeUserGroupsRequest::user_group_ids`](types::DescribeUserGroupsRequest::user_group_ids).
+    ///
+    /// Wire name `UserGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ugrp-9f8e7d6c"]`.
     pub fn set_user_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4025,11 +6006,15 @@ impl Call<types::DescribeUserGroupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeUserGroupsRequest::filters`](types::DescribeUserGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeUserGroupsRequest::filters`](types::DescribeUserGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -4038,28 +6023,44 @@ impl Call<types::DescribeUserGroupsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeUserGroupsRequest::limit`](types::DescribeUserGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeUserGroupsRequest::offset`](types::DescribeUserGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DisassociateBudgetRequest> {
-    /// Sets `BudgetId`; see [`DisassociateBudgetRequest::budget_id`](types::DisassociateBudgetRequest::budget_id). Required.
+    /// Sets `BudgetId`; see [`DisassociateBudgetRequest::budget_id`](types::DisassociateBudgetRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `budget-1a2b3c4d`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = value.into();
         self
     }
-    /// Adds one item to `Resources`; see [`DisassociateBudgetRequest::resources`](types::DisassociateBudgetRequest::resources). Required.
+    /// Adds one item to `Resources`; see [`DisassociateBudgetRequest::resources`](types::DisassociateBudgetRequest::resources).
+    ///
+    /// Wire name `Resources`, list of [`BudgetResource`]; required in requests (empty is missing).
     pub fn resources(mut self, value: impl Into<BudgetResource>) -> Self {
         self.0.request_mut().resources.push(value.into());
         self
     }
-    /// Sets `Resources` to these items; see [`DisassociateBudgetRequest::resources`](types::DisassociateBudgetRequest::resources). Required.
+    /// Sets `Resources` to these items; see [`DisassociateBudgetRequest::resources`](types::DisassociateBudgetRequest::resources).
+    ///
+    /// Wire name `Resources`, list of [`BudgetResource`]; required in requests (empty is missing).
     pub fn set_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetResource>>,
@@ -4069,17 +6070,25 @@ impl Call<types::DisassociateBudgetRequest> {
     }
 }
 impl Call<types::DisassociateCustomizedConfigRequest> {
-    /// Sets `UconfigId`; see [`DisassociateCustomizedConfigRequest::uconfig_id`](types::DisassociateCustomizedConfigRequest::uconfig_id). Required.
+    /// Sets `UconfigId`; see [`DisassociateCustomizedConfigRequest::uconfig_id`](types::DisassociateCustomizedConfigRequest::uconfig_id).
+    ///
+    /// Wire name `UconfigId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pz-ched**vd`.
     pub fn uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().uconfig_id = value.into();
         self
     }
-    /// Adds one item to `BindList`; see [`DisassociateCustomizedConfigRequest::bind_list`](types::DisassociateCustomizedConfigRequest::bind_list). Required.
+    /// Adds one item to `BindList`; see [`DisassociateCustomizedConfigRequest::bind_list`](types::DisassociateCustomizedConfigRequest::bind_list).
+    ///
+    /// Wire name `BindList`, list of [`BindItem`]; required in requests (empty is missing).
     pub fn bind_list(mut self, value: impl Into<BindItem>) -> Self {
         self.0.request_mut().bind_list.push(value.into());
         self
     }
-    /// Sets `BindList` to these items; see [`DisassociateCustomizedConfigRequest::bind_list`](types::DisassociateCustomizedConfigRequest::bind_list). Required.
+    /// Sets `BindList` to these items; see [`DisassociateCustomizedConfigRequest::bind_list`](types::DisassociateCustomizedConfigRequest::bind_list).
+    ///
+    /// Wire name `BindList`, list of [`BindItem`]; required in requests (empty is missing).
     pub fn set_bind_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BindItem>>,
@@ -4089,12 +6098,16 @@ impl Call<types::DisassociateCustomizedConfigRequest> {
     }
 }
 impl Call<types::DisassociateModelRouterGuardrailsRequest> {
-    /// Adds one item to `Guardrails`; see [`DisassociateModelRouterGuardrailsRequest::guardrails`](types::DisassociateModelRouterGuardrailsRequest::guardrails). Required.
+    /// Adds one item to `Guardrails`; see [`DisassociateModelRouterGuardrailsRequest::guardrails`](types::DisassociateModelRouterGuardrailsRequest::guardrails).
+    ///
+    /// Wire name `Guardrails`, list of [`DisassociateGuardrailConfig`]; required in requests (empty is missing).
     pub fn guardrails(mut self, value: impl Into<DisassociateGuardrailConfig>) -> Self {
         self.0.request_mut().guardrails.push(value.into());
         self
     }
-    /// Sets `Guardrails` to these items; see [`DisassociateModelRouterGuardrailsRequest::guardrails`](types::DisassociateModelRouterGuardrailsRequest::guardrails). Required.
+    /// Sets `Guardrails` to these items; see [`DisassociateModelRouterGuardrailsRequest::guardrails`](types::DisassociateModelRouterGuardrailsRequest::guardrails).
+    ///
+    /// Wire name `Guardrails`, list of [`DisassociateGuardrailConfig`]; required in requests (empty is missing).
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<DisassociateGuardrailConfig>>,
@@ -4102,24 +6115,36 @@ impl Call<types::DisassociateModelRouterGuardrailsRequest> {
         self.0.request_mut().guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelRouterId`; see [`DisassociateModelRouterGuardrailsRequest::model_router_id`](types::DisassociateModelRouterGuardrailsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DisassociateModelRouterGuardrailsRequest::model_router_id`](types::DisassociateModelRouterGuardrailsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-abc12345`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
 }
 impl Call<types::DisassociateModelsFromModelRouterRequest> {
-    /// Sets `ModelRouterId`; see [`DisassociateModelsFromModelRouterRequest::model_router_id`](types::DisassociateModelsFromModelRouterRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`DisassociateModelsFromModelRouterRequest::model_router_id`](types::DisassociateModelsFromModelRouterRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-5wsfq9lw`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Adds one item to `Models`; see [`DisassociateModelsFromModelRouterRequest::models`](types::DisassociateModelsFromModelRouterRequest::models).
+    ///
+    /// Wire name `Models`, list of [`ModelRouterModelToDisassociate`]; optional in requests.
     pub fn models(mut self, value: impl Into<ModelRouterModelToDisassociate>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`DisassociateModelsFromModelRouterRequest::models`](types::DisassociateModelsFromModelRouterRequest::models).
+    ///
+    /// Wire name `Models`, list of [`ModelRouterModelToDisassociate`]; optional in requests.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterModelToDisassociate>>,
@@ -4129,12 +6154,16 @@ impl Call<types::DisassociateModelsFromModelRouterRequest> {
     }
 }
 impl Call<types::DisassociateTargetGroupsRequest> {
-    /// Adds one item to `Associations`; see [`DisassociateTargetGroupsRequest::associations`](types::DisassociateTargetGroupsRequest::associations). Required.
+    /// Adds one item to `Associations`; see [`DisassociateTargetGroupsRequest::associations`](types::DisassociateTargetGroupsRequest::associations).
+    ///
+    /// Wire name `Associations`, list of [`TargetGroupAssociation`]; required in requests (empty is missing).
     pub fn associations(mut self, value: impl Into<TargetGroupAssociation>) -> Self {
         self.0.request_mut().associations.push(value.into());
         self
     }
-    /// Sets `Associations` to these items; see [`DisassociateTargetGroupsRequest::associations`](types::DisassociateTargetGroupsRequest::associations). Required.
+    /// Sets `Associations` to these items; see [`DisassociateTargetGroupsRequest::associations`](types::DisassociateTargetGroupsRequest::associations).
+    ///
+    /// Wire name `Associations`, list of [`TargetGroupAssociation`]; required in requests (empty is missing).
     pub fn set_associations(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupAssociation>>,
@@ -4144,14 +6173,22 @@ impl Call<types::DisassociateTargetGroupsRequest> {
     }
 }
 impl Call<types::InquirePriceCreateModelRouterResourcePackageRequest> {
-    /// Sets `ModelRouterResourcePackageAmount`; see [`InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount`](types::InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount). Required.
+    /// Sets `ModelRouterResourcePackageAmount`; see [`InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount`](types::InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount).
+    ///
+    /// Wire name `ModelRouterResourcePackageAmount`, uint64; required in requests.
+    ///
+    /// - Example: `100000`.
     pub fn model_router_resource_package_amount(mut self, value: u64) -> Self {
         self.0.request_mut().model_router_resource_package_amount = Some(value);
         self
     }
 }
 impl Call<types::InquirePriceRefundModelRouterResourcePackageRequest> {
-    /// Adds one item to `ModelRouterResourcePackageIds`; see [`InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
+    /// Adds one item to `ModelRouterResourcePackageIds`; see [`InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids).
+    ///
+    /// Wire name `ModelRouterResourcePackageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["cmrcredit-k2800toa9v5tnar"]`.
     pub fn model_router_resource_package_ids(
         mut self,
         value: impl Into<String>,
@@ -4159,7 +6196,11 @@ impl Call<types::InquirePriceRefundModelRouterResourcePackageRequest> {
         self.0.request_mut().model_router_resource_package_ids.push(value.into());
         self
     }
-    /// Sets `ModelRouterResourcePackageIds` to these items; see [`InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
+    /// Sets `ModelRouterResourcePackageIds` to these items; see [`InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids).
+    ///
+    /// Wire name `ModelRouterResourcePackageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["cmrcredit-k2800toa9v5tnar"]`.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4172,17 +6213,27 @@ impl Call<types::InquirePriceRefundModelRouterResourcePackageRequest> {
     }
 }
 impl Call<types::InquiryPriceCreateLoadBalancerRequest> {
-    /// Sets `LoadBalancerType`; see [`InquiryPriceCreateLoadBalancerRequest::load_balancer_type`](types::InquiryPriceCreateLoadBalancerRequest::load_balancer_type). Required.
+    /// Sets `LoadBalancerType`; see [`InquiryPriceCreateLoadBalancerRequest::load_balancer_type`](types::InquiryPriceCreateLoadBalancerRequest::load_balancer_type).
+    ///
+    /// Wire name `LoadBalancerType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `OPEN`.
     pub fn load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_type = value.into();
         self
     }
-    /// Sets `LoadBalancerChargeType`; see [`InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_type`](types::InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_type). Required.
+    /// Sets `LoadBalancerChargeType`; see [`InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_type`](types::InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_type).
+    ///
+    /// Wire name `LoadBalancerChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `POSTPAID`.
     pub fn load_balancer_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_charge_type = value.into();
         self
     }
     /// Sets `LoadBalancerChargePrepaid`; see [`InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_prepaid`](types::InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_prepaid).
+    ///
+    /// Wire name `LoadBalancerChargePrepaid`, [`LbChargePrepaid`]; optional in requests.
     pub fn load_balancer_charge_prepaid(
         mut self,
         value: impl Into<LbChargePrepaid>,
@@ -4191,62 +6242,100 @@ impl Call<types::InquiryPriceCreateLoadBalancerRequest> {
         self
     }
     /// Sets `InternetAccessible`; see [`InquiryPriceCreateLoadBalancerRequest::internet_accessible`](types::InquiryPriceCreateLoadBalancerRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
     /// Sets `GoodsNum`; see [`InquiryPriceCreateLoadBalancerRequest::goods_num`](types::InquiryPriceCreateLoadBalancerRequest::goods_num).
+    ///
+    /// Wire name `GoodsNum`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn goods_num(mut self, value: u64) -> Self {
         self.0.request_mut().goods_num = Some(value);
         self
     }
     /// Sets `ZoneId`; see [`InquiryPriceCreateLoadBalancerRequest::zone_id`](types::InquiryPriceCreateLoadBalancerRequest::zone_id).
+    ///
+    /// Wire name `ZoneId`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone_id = Some(value.into());
         self
     }
     /// Sets `SlaType`; see [`InquiryPriceCreateLoadBalancerRequest::sla_type`](types::InquiryPriceCreateLoadBalancerRequest::sla_type).
+    ///
+    /// Wire name `SlaType`, string; optional in requests.
+    ///
+    /// - Example: `clb.c3.small`.
     pub fn sla_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sla_type = Some(value.into());
         self
     }
     /// Sets `AddressIPVersion`; see [`InquiryPriceCreateLoadBalancerRequest::address_ip_version`](types::InquiryPriceCreateLoadBalancerRequest::address_ip_version).
+    ///
+    /// Wire name `AddressIPVersion`, string; optional in requests.
+    ///
+    /// - Example: `IPV4`.
     pub fn address_ip_version(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ip_version = Some(value.into());
         self
     }
     /// Sets `VipIsp`; see [`InquiryPriceCreateLoadBalancerRequest::vip_isp`](types::InquiryPriceCreateLoadBalancerRequest::vip_isp).
+    ///
+    /// Wire name `VipIsp`, string; optional in requests.
+    ///
+    /// - Example: `CMCC`.
     pub fn vip_isp(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip_isp = Some(value.into());
         self
     }
 }
 impl Call<types::InquiryPriceModifyLoadBalancerRequest> {
-    /// Sets `LoadBalancerId`; see [`InquiryPriceModifyLoadBalancerRequest::load_balancer_id`](types::InquiryPriceModifyLoadBalancerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`InquiryPriceModifyLoadBalancerRequest::load_balancer_id`](types::InquiryPriceModifyLoadBalancerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-dr0mo6w4`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `InternetAccessible`; see [`InquiryPriceModifyLoadBalancerRequest::internet_accessible`](types::InquiryPriceModifyLoadBalancerRequest::internet_accessible). Required.
+    /// Sets `InternetAccessible`; see [`InquiryPriceModifyLoadBalancerRequest::internet_accessible`](types::InquiryPriceModifyLoadBalancerRequest::internet_accessible).
+    ///
+    /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
     pub fn internet_accessible(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_accessible = Some(value.into());
         self
     }
 }
 impl Call<types::InquiryPriceRefundLoadBalancerRequest> {
-    /// Sets `LoadBalancerId`; see [`InquiryPriceRefundLoadBalancerRequest::load_balancer_id`](types::InquiryPriceRefundLoadBalancerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`InquiryPriceRefundLoadBalancerRequest::load_balancer_id`](types::InquiryPriceRefundLoadBalancerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-eth6my23`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
 }
 impl Call<types::InquiryPriceRenewLoadBalancerRequest> {
-    /// Sets `LoadBalancerId`; see [`InquiryPriceRenewLoadBalancerRequest::load_balancer_id`](types::InquiryPriceRenewLoadBalancerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`InquiryPriceRenewLoadBalancerRequest::load_balancer_id`](types::InquiryPriceRenewLoadBalancerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-xxxxxxxx`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerChargePrepaid`; see [`InquiryPriceRenewLoadBalancerRequest::load_balancer_charge_prepaid`](types::InquiryPriceRenewLoadBalancerRequest::load_balancer_charge_prepaid). Required.
+    /// Sets `LoadBalancerChargePrepaid`; see [`InquiryPriceRenewLoadBalancerRequest::load_balancer_charge_prepaid`](types::InquiryPriceRenewLoadBalancerRequest::load_balancer_charge_prepaid).
+    ///
+    /// Wire name `LoadBalancerChargePrepaid`, [`LbChargePrepaid`]; required in requests.
     pub fn load_balancer_charge_prepaid(
         mut self,
         value: impl Into<LbChargePrepaid>,
@@ -4256,27 +6345,43 @@ impl Call<types::InquiryPriceRenewLoadBalancerRequest> {
     }
 }
 impl Call<types::ManualRewriteRequest> {
-    /// Sets `LoadBalancerId`; see [`ManualRewriteRequest::load_balancer_id`](types::ManualRewriteRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ManualRewriteRequest::load_balancer_id`](types::ManualRewriteRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-51jj****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `SourceListenerId`; see [`ManualRewriteRequest::source_listener_id`](types::ManualRewriteRequest::source_listener_id). Required.
+    /// Sets `SourceListenerId`; see [`ManualRewriteRequest::source_listener_id`](types::ManualRewriteRequest::source_listener_id).
+    ///
+    /// Wire name `SourceListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-0non****`.
     pub fn source_listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_listener_id = value.into();
         self
     }
-    /// Sets `TargetListenerId`; see [`ManualRewriteRequest::target_listener_id`](types::ManualRewriteRequest::target_listener_id). Required.
+    /// Sets `TargetListenerId`; see [`ManualRewriteRequest::target_listener_id`](types::ManualRewriteRequest::target_listener_id).
+    ///
+    /// Wire name `TargetListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-r4ia****`.
     pub fn target_listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_listener_id = value.into();
         self
     }
-    /// Adds one item to `RewriteInfos`; see [`ManualRewriteRequest::rewrite_infos`](types::ManualRewriteRequest::rewrite_infos). Required.
+    /// Adds one item to `RewriteInfos`; see [`ManualRewriteRequest::rewrite_infos`](types::ManualRewriteRequest::rewrite_infos).
+    ///
+    /// Wire name `RewriteInfos`, list of [`RewriteLocationMap`]; required in requests (empty is missing).
     pub fn rewrite_infos(mut self, value: impl Into<RewriteLocationMap>) -> Self {
         self.0.request_mut().rewrite_infos.push(value.into());
         self
     }
-    /// Sets `RewriteInfos` to these items; see [`ManualRewriteRequest::rewrite_infos`](types::ManualRewriteRequest::rewrite_infos). Required.
+    /// Sets `RewriteInfos` to these items; see [`ManualRewriteRequest::rewrite_infos`](types::ManualRewriteRequest::rewrite_infos).
+    ///
+    /// Wire name `RewriteInfos`, list of [`RewriteLocationMap`]; required in requests (empty is missing).
     pub fn set_rewrite_infos(
         mut self,
         items: impl IntoIterator<Item = impl Into<RewriteLocationMap>>,
@@ -4286,12 +6391,20 @@ impl Call<types::ManualRewriteRequest> {
     }
 }
 impl Call<types::MigrateClassicalLoadBalancersRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`MigrateClassicalLoadBalancersRequest::load_balancer_ids`](types::MigrateClassicalLoadBalancersRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`MigrateClassicalLoadBalancersRequest::load_balancer_ids`](types::MigrateClassicalLoadBalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-isdw5mum\r\n"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`MigrateClassicalLoadBalancersRequest::load_balancer_ids`](types::MigrateClassicalLoadBalancersRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`MigrateClassicalLoadBalancersRequest::load_balancer_ids`](types::MigrateClassicalLoadBalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-isdw5mum\r\n"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4303,18 +6416,28 @@ impl Call<types::MigrateClassicalLoadBalancersRequest> {
         self
     }
     /// Sets `ExclusiveCluster`; see [`MigrateClassicalLoadBalancersRequest::exclusive_cluster`](types::MigrateClassicalLoadBalancersRequest::exclusive_cluster).
+    ///
+    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; optional in requests.
     pub fn exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.0.request_mut().exclusive_cluster = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyBlockIpListRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`ModifyBlockIpListRequest::load_balancer_ids`](types::ModifyBlockIpListRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`ModifyBlockIpListRequest::load_balancer_ids`](types::ModifyBlockIpListRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-4ic3ls9w"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`ModifyBlockIpListRequest::load_balancer_ids`](types::ModifyBlockIpListRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`ModifyBlockIpListRequest::load_balancer_ids`](types::ModifyBlockIpListRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-4ic3ls9w"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4325,17 +6448,29 @@ impl Call<types::ModifyBlockIpListRequest> {
             .collect();
         self
     }
-    /// Sets `Type`; see [`ModifyBlockIpListRequest::type`](types::ModifyBlockIpListRequest::type). Required.
+    /// Sets `Type`; see [`ModifyBlockIpListRequest::type`](types::ModifyBlockIpListRequest::type).
+    ///
+    /// Wire name `Type`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `add_customized_field`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = value.into();
         self
     }
-    /// Sets `ClientIPField`; see [`ModifyBlockIpListRequest::client_ip_field`](types::ModifyBlockIpListRequest::client_ip_field). Required.
+    /// Sets `ClientIPField`; see [`ModifyBlockIpListRequest::client_ip_field`](types::ModifyBlockIpListRequest::client_ip_field).
+    ///
+    /// Wire name `ClientIPField`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `X-Real-IP`.
     pub fn client_ip_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_ip_field = value.into();
         self
     }
     /// Adds one item to `BlockIPList`; see [`ModifyBlockIpListRequest::block_ip_list`](types::ModifyBlockIpListRequest::block_ip_list).
+    ///
+    /// Wire name `BlockIPList`, list of string; optional in requests.
+    ///
+    /// - Example: `["208.247.90.70"]`.
     pub fn block_ip_list(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -4345,6 +6480,10 @@ impl Call<types::ModifyBlockIpListRequest> {
         self
     }
     /// Sets `BlockIPList` to these items; see [`ModifyBlockIpListRequest::block_ip_list`](types::ModifyBlockIpListRequest::block_ip_list).
+    ///
+    /// Wire name `BlockIPList`, list of string; optional in requests.
+    ///
+    /// - Example: `["208.247.90.70"]`.
     pub fn set_block_ip_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4355,23 +6494,37 @@ impl Call<types::ModifyBlockIpListRequest> {
         self
     }
     /// Sets `ExpireTime`; see [`ModifyBlockIpListRequest::expire_time`](types::ModifyBlockIpListRequest::expire_time).
+    ///
+    /// Wire name `ExpireTime`, uint64; optional in requests.
+    ///
+    /// - Example: `2025-12-06 15:26:22`.
     pub fn expire_time(mut self, value: u64) -> Self {
         self.0.request_mut().expire_time = Some(value);
         self
     }
     /// Sets `AddStrategy`; see [`ModifyBlockIpListRequest::add_strategy`](types::ModifyBlockIpListRequest::add_strategy).
+    ///
+    /// Wire name `AddStrategy`, string; optional in requests.
+    ///
+    /// - Example: `fifo`.
     pub fn add_strategy(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().add_strategy = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyBudgetAttributesRequest> {
-    /// Sets `BudgetId`; see [`ModifyBudgetAttributesRequest::budget_id`](types::ModifyBudgetAttributesRequest::budget_id). Required.
+    /// Sets `BudgetId`; see [`ModifyBudgetAttributesRequest::budget_id`](types::ModifyBudgetAttributesRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `budget-1a2b3c4d`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = value.into();
         self
     }
     /// Adds one item to `BudgetConfigs`; see [`ModifyBudgetAttributesRequest::budget_configs`](types::ModifyBudgetAttributesRequest::budget_configs).
+    ///
+    /// Wire name `BudgetConfigs`, list of [`BudgetConfigInput`]; optional in requests.
     pub fn budget_configs(mut self, value: impl Into<BudgetConfigInput>) -> Self {
         self.0
             .request_mut()
@@ -4381,6 +6534,8 @@ impl Call<types::ModifyBudgetAttributesRequest> {
         self
     }
     /// Sets `BudgetConfigs` to these items; see [`ModifyBudgetAttributesRequest::budget_configs`](types::ModifyBudgetAttributesRequest::budget_configs).
+    ///
+    /// Wire name `BudgetConfigs`, list of [`BudgetConfigInput`]; optional in requests.
     pub fn set_budget_configs(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetConfigInput>>,
@@ -4391,11 +6546,17 @@ impl Call<types::ModifyBudgetAttributesRequest> {
         self
     }
     /// Sets `BudgetName`; see [`ModifyBudgetAttributesRequest::budget_name`](types::ModifyBudgetAttributesRequest::budget_name).
+    ///
+    /// Wire name `BudgetName`, string; optional in requests.
+    ///
+    /// - Example: `production-budget-v2`.
     pub fn budget_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_name = Some(value.into());
         self
     }
     /// Sets `RateLimitConfig`; see [`ModifyBudgetAttributesRequest::rate_limit_config`](types::ModifyBudgetAttributesRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForBudget`]; optional in requests.
     pub fn rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForBudget>,
@@ -4405,79 +6566,137 @@ impl Call<types::ModifyBudgetAttributesRequest> {
     }
 }
 impl Call<types::ModifyDomainRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyDomainRequest::load_balancer_id`](types::ModifyDomainRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyDomainRequest::load_balancer_id`](types::ModifyDomainRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw2rm0`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyDomainRequest::listener_id`](types::ModifyDomainRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyDomainRequest::listener_id`](types::ModifyDomainRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-d1ubsydq`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Sets `Domain`; see [`ModifyDomainRequest::domain`](types::ModifyDomainRequest::domain). Required.
+    /// Sets `Domain`; see [`ModifyDomainRequest::domain`](types::ModifyDomainRequest::domain).
+    ///
+    /// Wire name `Domain`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `foo.net`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = value.into();
         self
     }
-    /// Sets `NewDomain`; see [`ModifyDomainRequest::new_domain`](types::ModifyDomainRequest::new_domain). Required.
+    /// Sets `NewDomain`; see [`ModifyDomainRequest::new_domain`](types::ModifyDomainRequest::new_domain).
+    ///
+    /// Wire name `NewDomain`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bar.net`.
     pub fn new_domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_domain = value.into();
         self
     }
 }
 impl Call<types::ModifyDomainAttributesRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyDomainAttributesRequest::load_balancer_id`](types::ModifyDomainAttributesRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyDomainAttributesRequest::load_balancer_id`](types::ModifyDomainAttributesRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-1wvl****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyDomainAttributesRequest::listener_id`](types::ModifyDomainAttributesRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyDomainAttributesRequest::listener_id`](types::ModifyDomainAttributesRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-n8mb****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Sets `Domain`; see [`ModifyDomainAttributesRequest::domain`](types::ModifyDomainAttributesRequest::domain). Required.
+    /// Sets `Domain`; see [`ModifyDomainAttributesRequest::domain`](types::ModifyDomainAttributesRequest::domain).
+    ///
+    /// Wire name `Domain`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `foo.net`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = value.into();
         self
     }
     /// Sets `NewDomain`; see [`ModifyDomainAttributesRequest::new_domain`](types::ModifyDomainAttributesRequest::new_domain).
+    ///
+    /// Wire name `NewDomain`, string; optional in requests.
+    ///
+    /// - Example: `www.new.example.com`.
     pub fn new_domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_domain = Some(value.into());
         self
     }
     /// Sets `Certificate`; see [`ModifyDomainAttributesRequest::certificate`](types::ModifyDomainAttributesRequest::certificate).
+    ///
+    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
     pub fn certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.0.request_mut().certificate = Some(value.into());
         self
     }
     /// Sets `Http2`; see [`ModifyDomainAttributesRequest::http2`](types::ModifyDomainAttributesRequest::http2).
+    ///
+    /// Wire name `Http2`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn http2(mut self, value: bool) -> Self {
         self.0.request_mut().http2 = Some(value);
         self
     }
     /// Sets `DefaultServer`; see [`ModifyDomainAttributesRequest::default_server`](types::ModifyDomainAttributesRequest::default_server).
+    ///
+    /// Wire name `DefaultServer`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn default_server(mut self, value: bool) -> Self {
         self.0.request_mut().default_server = Some(value);
         self
     }
     /// Sets `Quic`; see [`ModifyDomainAttributesRequest::quic`](types::ModifyDomainAttributesRequest::quic).
+    ///
+    /// Wire name `Quic`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn quic(mut self, value: bool) -> Self {
         self.0.request_mut().quic = Some(value);
         self
     }
     /// Sets `NewDefaultServerDomain`; see [`ModifyDomainAttributesRequest::new_default_server_domain`](types::ModifyDomainAttributesRequest::new_default_server_domain).
+    ///
+    /// Wire name `NewDefaultServerDomain`, string; optional in requests.
+    ///
+    /// - Example: `www.qcloud.example.com`.
     pub fn new_default_server_domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_default_server_domain = Some(value.into());
         self
     }
     /// Adds one item to `NewDomains`; see [`ModifyDomainAttributesRequest::new_domains`](types::ModifyDomainAttributesRequest::new_domains).
+    ///
+    /// Wire name `NewDomains`, list of string; optional in requests.
+    ///
+    /// - Example: `["www.new.example.com"]`.
     pub fn new_domains(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_domains.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `NewDomains` to these items; see [`ModifyDomainAttributesRequest::new_domains`](types::ModifyDomainAttributesRequest::new_domains).
+    ///
+    /// Wire name `NewDomains`, list of string; optional in requests.
+    ///
+    /// - Example: `["www.new.example.com"]`.
     pub fn set_new_domains(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4488,28 +6707,42 @@ impl Call<types::ModifyDomainAttributesRequest> {
         self
     }
     /// Sets `MultiCertInfo`; see [`ModifyDomainAttributesRequest::multi_cert_info`](types::ModifyDomainAttributesRequest::multi_cert_info).
+    ///
+    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
     pub fn multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.0.request_mut().multi_cert_info = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyFunctionTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyFunctionTargetsRequest::load_balancer_id`](types::ModifyFunctionTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyFunctionTargetsRequest::load_balancer_id`](types::ModifyFunctionTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-1234abcd`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyFunctionTargetsRequest::listener_id`](types::ModifyFunctionTargetsRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyFunctionTargetsRequest::listener_id`](types::ModifyFunctionTargetsRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-1234tgbh`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `FunctionTargets`; see [`ModifyFunctionTargetsRequest::function_targets`](types::ModifyFunctionTargetsRequest::function_targets). Required.
+    /// Adds one item to `FunctionTargets`; see [`ModifyFunctionTargetsRequest::function_targets`](types::ModifyFunctionTargetsRequest::function_targets).
+    ///
+    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
     pub fn function_targets(mut self, value: impl Into<FunctionTarget>) -> Self {
         self.0.request_mut().function_targets.push(value.into());
         self
     }
-    /// Sets `FunctionTargets` to these items; see [`ModifyFunctionTargetsRequest::function_targets`](types::ModifyFunctionTargetsRequest::function_targets). Required.
+    /// Sets `FunctionTargets` to these items; see [`ModifyFunctionTargetsRequest::function_targets`](types::ModifyFunctionTargetsRequest::function_targets).
+    ///
+    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -4521,48 +6754,80 @@ impl Call<types::ModifyFunctionTargetsRequest> {
         self
     }
     /// Sets `LocationId`; see [`ModifyFunctionTargetsRequest::location_id`](types::ModifyFunctionTargetsRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-1234rrrr`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`ModifyFunctionTargetsRequest::domain`](types::ModifyFunctionTargetsRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.123.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`ModifyFunctionTargetsRequest::url`](types::ModifyFunctionTargetsRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/test`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyIntentRouterAttributeRequest> {
-    /// Sets `IntentRouterId`; see [`ModifyIntentRouterAttributeRequest::intent_router_id`](types::ModifyIntentRouterAttributeRequest::intent_router_id). Required.
+    /// Sets `IntentRouterId`; see [`ModifyIntentRouterAttributeRequest::intent_router_id`](types::ModifyIntentRouterAttributeRequest::intent_router_id).
+    ///
+    /// Wire name `IntentRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ir-76wnbeo5`.
     pub fn intent_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().intent_router_id = value.into();
         self
     }
-    /// Sets `ModelRouterId`; see [`ModifyIntentRouterAttributeRequest::model_router_id`](types::ModifyIntentRouterAttributeRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyIntentRouterAttributeRequest::model_router_id`](types::ModifyIntentRouterAttributeRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-a5zpgup5`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `RouteName`; see [`ModifyIntentRouterAttributeRequest::route_name`](types::ModifyIntentRouterAttributeRequest::route_name).
+    ///
+    /// Wire name `RouteName`, string; optional in requests.
+    ///
+    /// - Example: `IntentRouter/*****`.
     pub fn route_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_name = Some(value.into());
         self
     }
     /// Sets `RouterDescribe`; see [`ModifyIntentRouterAttributeRequest::router_describe`](types::ModifyIntentRouterAttributeRequest::router_describe).
+    ///
+    /// Wire name `RouterDescribe`, string; optional in requests.
+    ///
+    /// - Example: `router example update`.
     pub fn router_describe(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().router_describe = Some(value.into());
         self
     }
     /// Adds one item to `Tiers`; see [`ModifyIntentRouterAttributeRequest::tiers`](types::ModifyIntentRouterAttributeRequest::tiers).
+    ///
+    /// Wire name `Tiers`, list of [`TierItem`]; optional in requests.
     pub fn tiers(mut self, value: impl Into<TierItem>) -> Self {
         self.0.request_mut().tiers.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tiers` to these items; see [`ModifyIntentRouterAttributeRequest::tiers`](types::ModifyIntentRouterAttributeRequest::tiers).
+    ///
+    /// Wire name `Tiers`, list of [`TierItem`]; optional in requests.
     pub fn set_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<TierItem>>,
@@ -4571,6 +6836,8 @@ impl Call<types::ModifyIntentRouterAttributeRequest> {
         self
     }
     /// Sets `DecisionModelConfig`; see [`ModifyIntentRouterAttributeRequest::decision_model_config`](types::ModifyIntentRouterAttributeRequest::decision_model_config).
+    ///
+    /// Wire name `DecisionModelConfig`, [`IntentRouterDecisionModelConfig`]; optional in requests.
     pub fn decision_model_config(
         mut self,
         value: impl Into<IntentRouterDecisionModelConfig>,
@@ -4580,44 +6847,74 @@ impl Call<types::ModifyIntentRouterAttributeRequest> {
     }
 }
 impl Call<types::ModifyKeyAttributesRequest> {
-    /// Sets `ModelRouterId`; see [`ModifyKeyAttributesRequest::model_router_id`](types::ModifyKeyAttributesRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyKeyAttributesRequest::model_router_id`](types::ModifyKeyAttributesRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-olvt6wl0`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `KeyId`; see [`ModifyKeyAttributesRequest::key_id`](types::ModifyKeyAttributesRequest::key_id). Required.
+    /// Sets `KeyId`; see [`ModifyKeyAttributesRequest::key_id`](types::ModifyKeyAttributesRequest::key_id).
+    ///
+    /// Wire name `KeyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `mkey-6n3rb91v`.
     pub fn key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_id = value.into();
         self
     }
     /// Sets `KeyName`; see [`ModifyKeyAttributesRequest::key_name`](types::ModifyKeyAttributesRequest::key_name).
+    ///
+    /// Wire name `KeyName`, string; optional in requests.
+    ///
+    /// - Example: `testkey2`.
     pub fn key_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_name = Some(value.into());
         self
     }
     /// Sets `RateLimitConfig`; see [`ModifyKeyAttributesRequest::rate_limit_config`](types::ModifyKeyAttributesRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; optional in requests.
     pub fn rate_limit_config(mut self, value: impl Into<RateLimitConfigForKey>) -> Self {
         self.0.request_mut().rate_limit_config = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyKeysBlockStatusRequest> {
-    /// Sets `ModelRouterId`; see [`ModifyKeysBlockStatusRequest::model_router_id`](types::ModifyKeysBlockStatusRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyKeysBlockStatusRequest::model_router_id`](types::ModifyKeysBlockStatusRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-jcxor1gp`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `Blocked`; see [`ModifyKeysBlockStatusRequest::blocked`](types::ModifyKeysBlockStatusRequest::blocked). Required.
+    /// Sets `Blocked`; see [`ModifyKeysBlockStatusRequest::blocked`](types::ModifyKeysBlockStatusRequest::blocked).
+    ///
+    /// Wire name `Blocked`, bool; required in requests.
+    ///
+    /// - Example: `false`.
     pub fn blocked(mut self, value: bool) -> Self {
         self.0.request_mut().blocked = Some(value);
         self
     }
     /// Adds one item to `KeyIds`; see [`ModifyKeysBlockStatusRequest::key_ids`](types::ModifyKeysBlockStatusRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vkey-91rjfoiz"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`ModifyKeysBlockStatusRequest::key_ids`](types::ModifyKeysBlockStatusRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vkey-91rjfoiz"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4627,22 +6924,38 @@ impl Call<types::ModifyKeysBlockStatusRequest> {
     }
 }
 impl Call<types::ModifyKeysUserGroupRequest> {
-    /// Sets `ModelRouterId`; see [`ModifyKeysUserGroupRequest::model_router_id`](types::ModifyKeysUserGroupRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyKeysUserGroupRequest::model_router_id`](types::ModifyKeysUserGroupRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupId`; see [`ModifyKeysUserGroupRequest::user_group_id`](types::ModifyKeysUserGroupRequest::user_group_id). Required.
+    /// Sets `UserGroupId`; see [`ModifyKeysUserGroupRequest::user_group_id`](types::ModifyKeysUserGroupRequest::user_group_id).
+    ///
+    /// Wire name `UserGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ugrp-9f8e7d6c`.
     pub fn user_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_id = value.into();
         self
     }
-    /// Adds one item to `KeyIds`; see [`ModifyKeysUserGroupRequest::key_ids`](types::ModifyKeysUserGroupRequest::key_ids). Required.
+    /// Adds one item to `KeyIds`; see [`ModifyKeysUserGroupRequest::key_ids`](types::ModifyKeysUserGroupRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["mkey-aaa111","mkey-bbb222"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.push(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; see [`ModifyKeysUserGroupRequest::key_ids`](types::ModifyKeysUserGroupRequest::key_ids). Required.
+    /// Sets `KeyIds` to these items; see [`ModifyKeysUserGroupRequest::key_ids`](types::ModifyKeysUserGroupRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["mkey-aaa111","mkey-bbb222"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4652,186 +6965,320 @@ impl Call<types::ModifyKeysUserGroupRequest> {
     }
 }
 impl Call<types::ModifyListenerRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyListenerRequest::load_balancer_id`](types::ModifyListenerRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyListenerRequest::load_balancer_id`](types::ModifyListenerRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyListenerRequest::listener_id`](types::ModifyListenerRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyListenerRequest::listener_id`](types::ModifyListenerRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-d1ub****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
     /// Sets `ListenerName`; see [`ModifyListenerRequest::listener_name`](types::ModifyListenerRequest::listener_name).
+    ///
+    /// Wire name `ListenerName`, string; optional in requests.
+    ///
+    /// - Example: `newlis`.
     pub fn listener_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_name = Some(value.into());
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyListenerRequest::session_expire_time`](types::ModifyListenerRequest::session_expire_time).
+    ///
+    /// Wire name `SessionExpireTime`, int64; optional in requests.
+    ///
+    /// - Example: `120`.
     pub fn session_expire_time(mut self, value: i64) -> Self {
         self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `HealthCheck`; see [`ModifyListenerRequest::health_check`](types::ModifyListenerRequest::health_check).
+    ///
+    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
     pub fn health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.0.request_mut().health_check = Some(value.into());
         self
     }
     /// Sets `Certificate`; see [`ModifyListenerRequest::certificate`](types::ModifyListenerRequest::certificate).
+    ///
+    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
     pub fn certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.0.request_mut().certificate = Some(value.into());
         self
     }
     /// Sets `Scheduler`; see [`ModifyListenerRequest::scheduler`](types::ModifyListenerRequest::scheduler).
+    ///
+    /// Wire name `Scheduler`, string; optional in requests.
+    ///
+    /// - Example: `LEAST_CONN`.
     pub fn scheduler(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().scheduler = Some(value.into());
         self
     }
     /// Sets `SniSwitch`; see [`ModifyListenerRequest::sni_switch`](types::ModifyListenerRequest::sni_switch).
+    ///
+    /// Wire name `SniSwitch`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn sni_switch(mut self, value: i64) -> Self {
         self.0.request_mut().sni_switch = Some(value);
         self
     }
     /// Sets `TargetType`; see [`ModifyListenerRequest::target_type`](types::ModifyListenerRequest::target_type).
+    ///
+    /// Wire name `TargetType`, string; optional in requests.
+    ///
+    /// - Example: `NODE`.
     pub fn target_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_type = Some(value.into());
         self
     }
     /// Sets `KeepaliveEnable`; see [`ModifyListenerRequest::keepalive_enable`](types::ModifyListenerRequest::keepalive_enable).
+    ///
+    /// Wire name `KeepaliveEnable`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn keepalive_enable(mut self, value: i64) -> Self {
         self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `DeregisterTargetRst`; see [`ModifyListenerRequest::deregister_target_rst`](types::ModifyListenerRequest::deregister_target_rst).
+    ///
+    /// Wire name `DeregisterTargetRst`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn deregister_target_rst(mut self, value: bool) -> Self {
         self.0.request_mut().deregister_target_rst = Some(value);
         self
     }
     /// Sets `SessionType`; see [`ModifyListenerRequest::session_type`](types::ModifyListenerRequest::session_type).
+    ///
+    /// Wire name `SessionType`, string; optional in requests.
+    ///
+    /// - Example: `NORMAL`.
     pub fn session_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().session_type = Some(value.into());
         self
     }
     /// Sets `MultiCertInfo`; see [`ModifyListenerRequest::multi_cert_info`](types::ModifyListenerRequest::multi_cert_info).
+    ///
+    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
     pub fn multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.0.request_mut().multi_cert_info = Some(value.into());
         self
     }
     /// Sets `MaxConn`; see [`ModifyListenerRequest::max_conn`](types::ModifyListenerRequest::max_conn).
+    ///
+    /// Wire name `MaxConn`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn max_conn(mut self, value: i64) -> Self {
         self.0.request_mut().max_conn = Some(value);
         self
     }
     /// Sets `MaxCps`; see [`ModifyListenerRequest::max_cps`](types::ModifyListenerRequest::max_cps).
+    ///
+    /// Wire name `MaxCps`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn max_cps(mut self, value: i64) -> Self {
         self.0.request_mut().max_cps = Some(value);
         self
     }
     /// Sets `IdleConnectTimeout`; see [`ModifyListenerRequest::idle_connect_timeout`](types::ModifyListenerRequest::idle_connect_timeout).
+    ///
+    /// Wire name `IdleConnectTimeout`, int64; optional in requests.
+    ///
+    /// - Example: `900`.
     pub fn idle_connect_timeout(mut self, value: i64) -> Self {
         self.0.request_mut().idle_connect_timeout = Some(value);
         self
     }
     /// Sets `ProxyProtocol`; see [`ModifyListenerRequest::proxy_protocol`](types::ModifyListenerRequest::proxy_protocol).
+    ///
+    /// Wire name `ProxyProtocol`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn proxy_protocol(mut self, value: bool) -> Self {
         self.0.request_mut().proxy_protocol = Some(value);
         self
     }
     /// Sets `SnatEnable`; see [`ModifyListenerRequest::snat_enable`](types::ModifyListenerRequest::snat_enable).
+    ///
+    /// Wire name `SnatEnable`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn snat_enable(mut self, value: bool) -> Self {
         self.0.request_mut().snat_enable = Some(value);
         self
     }
     /// Sets `DataCompressMode`; see [`ModifyListenerRequest::data_compress_mode`](types::ModifyListenerRequest::data_compress_mode).
+    ///
+    /// Wire name `DataCompressMode`, string; optional in requests.
+    ///
+    /// - Example: `transparent`.
     pub fn data_compress_mode(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().data_compress_mode = Some(value.into());
         self
     }
     /// Sets `RescheduleTargetZeroWeight`; see [`ModifyListenerRequest::reschedule_target_zero_weight`](types::ModifyListenerRequest::reschedule_target_zero_weight).
+    ///
+    /// Wire name `RescheduleTargetZeroWeight`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reschedule_target_zero_weight(mut self, value: bool) -> Self {
         self.0.request_mut().reschedule_target_zero_weight = Some(value);
         self
     }
     /// Sets `RescheduleUnhealthy`; see [`ModifyListenerRequest::reschedule_unhealthy`](types::ModifyListenerRequest::reschedule_unhealthy).
+    ///
+    /// Wire name `RescheduleUnhealthy`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reschedule_unhealthy(mut self, value: bool) -> Self {
         self.0.request_mut().reschedule_unhealthy = Some(value);
         self
     }
     /// Sets `RescheduleExpandTarget`; see [`ModifyListenerRequest::reschedule_expand_target`](types::ModifyListenerRequest::reschedule_expand_target).
+    ///
+    /// Wire name `RescheduleExpandTarget`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn reschedule_expand_target(mut self, value: bool) -> Self {
         self.0.request_mut().reschedule_expand_target = Some(value);
         self
     }
     /// Sets `RescheduleStartTime`; see [`ModifyListenerRequest::reschedule_start_time`](types::ModifyListenerRequest::reschedule_start_time).
+    ///
+    /// Wire name `RescheduleStartTime`, int64; optional in requests.
+    ///
+    /// - Example: `600`.
     pub fn reschedule_start_time(mut self, value: i64) -> Self {
         self.0.request_mut().reschedule_start_time = Some(value);
         self
     }
     /// Sets `RescheduleInterval`; see [`ModifyListenerRequest::reschedule_interval`](types::ModifyListenerRequest::reschedule_interval).
+    ///
+    /// Wire name `RescheduleInterval`, int64; optional in requests.
+    ///
+    /// - Example: `600`.
     pub fn reschedule_interval(mut self, value: i64) -> Self {
         self.0.request_mut().reschedule_interval = Some(value);
         self
     }
 }
 impl Call<types::ModifyLoadBalancerAttributesRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyLoadBalancerAttributesRequest::load_balancer_id`](types::ModifyLoadBalancerAttributesRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyLoadBalancerAttributesRequest::load_balancer_id`](types::ModifyLoadBalancerAttributesRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-6efswuxa`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Sets `LoadBalancerName`; see [`ModifyLoadBalancerAttributesRequest::load_balancer_name`](types::ModifyLoadBalancerAttributesRequest::load_balancer_name).
+    ///
+    /// Wire name `LoadBalancerName`, string; optional in requests.
+    ///
+    /// - Example: `newlbname`.
     pub fn load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_name = Some(value.into());
         self
     }
     /// Sets `TargetRegionInfo`; see [`ModifyLoadBalancerAttributesRequest::target_region_info`](types::ModifyLoadBalancerAttributesRequest::target_region_info).
+    ///
+    /// Wire name `TargetRegionInfo`, [`TargetRegionInfo`]; optional in requests.
     pub fn target_region_info(mut self, value: impl Into<TargetRegionInfo>) -> Self {
         self.0.request_mut().target_region_info = Some(value.into());
         self
     }
     /// Sets `InternetChargeInfo`; see [`ModifyLoadBalancerAttributesRequest::internet_charge_info`](types::ModifyLoadBalancerAttributesRequest::internet_charge_info).
+    ///
+    /// Wire name `InternetChargeInfo`, [`InternetAccessible`]; optional in requests.
     pub fn internet_charge_info(mut self, value: impl Into<InternetAccessible>) -> Self {
         self.0.request_mut().internet_charge_info = Some(value.into());
         self
     }
     /// Sets `LoadBalancerPassToTarget`; see [`ModifyLoadBalancerAttributesRequest::load_balancer_pass_to_target`](types::ModifyLoadBalancerAttributesRequest::load_balancer_pass_to_target).
+    ///
+    /// Wire name `LoadBalancerPassToTarget`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn load_balancer_pass_to_target(mut self, value: bool) -> Self {
         self.0.request_mut().load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `SwitchFlag`; see [`ModifyLoadBalancerAttributesRequest::switch_flag`](types::ModifyLoadBalancerAttributesRequest::switch_flag).
+    ///
+    /// Wire name `SwitchFlag`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn switch_flag(mut self, value: u64) -> Self {
         self.0.request_mut().switch_flag = Some(value);
         self
     }
     /// Sets `SnatPro`; see [`ModifyLoadBalancerAttributesRequest::snat_pro`](types::ModifyLoadBalancerAttributesRequest::snat_pro).
+    ///
+    /// Wire name `SnatPro`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn snat_pro(mut self, value: bool) -> Self {
         self.0.request_mut().snat_pro = Some(value);
         self
     }
     /// Sets `DeleteProtect`; see [`ModifyLoadBalancerAttributesRequest::delete_protect`](types::ModifyLoadBalancerAttributesRequest::delete_protect).
+    ///
+    /// Wire name `DeleteProtect`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn delete_protect(mut self, value: bool) -> Self {
         self.0.request_mut().delete_protect = Some(value);
         self
     }
     /// Sets `ModifyClassicDomain`; see [`ModifyLoadBalancerAttributesRequest::modify_classic_domain`](types::ModifyLoadBalancerAttributesRequest::modify_classic_domain).
+    ///
+    /// Wire name `ModifyClassicDomain`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn modify_classic_domain(mut self, value: bool) -> Self {
         self.0.request_mut().modify_classic_domain = Some(value);
         self
     }
     /// Sets `AssociateEndpoint`; see [`ModifyLoadBalancerAttributesRequest::associate_endpoint`](types::ModifyLoadBalancerAttributesRequest::associate_endpoint).
+    ///
+    /// Wire name `AssociateEndpoint`, string; optional in requests.
+    ///
+    /// - Example: `vpce-h0fk8lfc`.
     pub fn associate_endpoint(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().associate_endpoint = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyLoadBalancerMixIpTargetRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids`](types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids`](types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-1234abcd","lb-5678wwqq"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids`](types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids`](types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-1234abcd","lb-5678wwqq"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4842,19 +7289,27 @@ impl Call<types::ModifyLoadBalancerMixIpTargetRequest> {
             .collect();
         self
     }
-    /// Sets `MixIpTarget`; see [`ModifyLoadBalancerMixIpTargetRequest::mix_ip_target`](types::ModifyLoadBalancerMixIpTargetRequest::mix_ip_target). Required.
+    /// Sets `MixIpTarget`; see [`ModifyLoadBalancerMixIpTargetRequest::mix_ip_target`](types::ModifyLoadBalancerMixIpTargetRequest::mix_ip_target).
+    ///
+    /// Wire name `MixIpTarget`, bool; required in requests.
+    ///
+    /// - Example: `true`.
     pub fn mix_ip_target(mut self, value: bool) -> Self {
         self.0.request_mut().mix_ip_target = Some(value);
         self
     }
 }
 impl Call<types::ModifyLoadBalancerSlaRequest> {
-    /// Adds one item to `LoadBalancerSla`; see [`ModifyLoadBalancerSlaRequest::load_balancer_sla`](types::ModifyLoadBalancerSlaRequest::load_balancer_sla). Required.
+    /// Adds one item to `LoadBalancerSla`; see [`ModifyLoadBalancerSlaRequest::load_balancer_sla`](types::ModifyLoadBalancerSlaRequest::load_balancer_sla).
+    ///
+    /// Wire name `LoadBalancerSla`, list of [`SlaUpdateParam`]; required in requests (empty is missing).
     pub fn load_balancer_sla(mut self, value: impl Into<SlaUpdateParam>) -> Self {
         self.0.request_mut().load_balancer_sla.push(value.into());
         self
     }
-    /// Sets `LoadBalancerSla` to these items; see [`ModifyLoadBalancerSlaRequest::load_balancer_sla`](types::ModifyLoadBalancerSlaRequest::load_balancer_sla). Required.
+    /// Sets `LoadBalancerSla` to these items; see [`ModifyLoadBalancerSlaRequest::load_balancer_sla`](types::ModifyLoadBalancerSlaRequest::load_balancer_sla).
+    ///
+    /// Wire name `LoadBalancerSla`, list of [`SlaUpdateParam`]; required in requests (empty is missing).
     pub fn set_load_balancer_sla(
         mut self,
         items: impl IntoIterator<Item = impl Into<SlaUpdateParam>>,
@@ -4866,18 +7321,30 @@ impl Call<types::ModifyLoadBalancerSlaRequest> {
         self
     }
     /// Sets `Force`; see [`ModifyLoadBalancerSlaRequest::force`](types::ModifyLoadBalancerSlaRequest::force).
+    ///
+    /// Wire name `Force`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn force(mut self, value: bool) -> Self {
         self.0.request_mut().force = Some(value);
         self
     }
 }
 impl Call<types::ModifyLoadBalancersProjectRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`ModifyLoadBalancersProjectRequest::load_balancer_ids`](types::ModifyLoadBalancersProjectRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`ModifyLoadBalancersProjectRequest::load_balancer_ids`](types::ModifyLoadBalancersProjectRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-1234abcd","lb-5678wwqq"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`ModifyLoadBalancersProjectRequest::load_balancer_ids`](types::ModifyLoadBalancersProjectRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`ModifyLoadBalancersProjectRequest::load_balancer_ids`](types::ModifyLoadBalancersProjectRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-1234abcd","lb-5678wwqq"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4888,19 +7355,31 @@ impl Call<types::ModifyLoadBalancersProjectRequest> {
             .collect();
         self
     }
-    /// Sets `ProjectId`; see [`ModifyLoadBalancersProjectRequest::project_id`](types::ModifyLoadBalancersProjectRequest::project_id). Required.
+    /// Sets `ProjectId`; see [`ModifyLoadBalancersProjectRequest::project_id`](types::ModifyLoadBalancersProjectRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; required in requests.
+    ///
+    /// - Example: `1122`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
 }
 impl Call<types::ModifyModelAliasAttributesRequest> {
-    /// Adds one item to `ModelAliasNames`; see [`ModifyModelAliasAttributesRequest::model_alias_names`](types::ModifyModelAliasAttributesRequest::model_alias_names). Required.
+    /// Adds one item to `ModelAliasNames`; see [`ModifyModelAliasAttributesRequest::model_alias_names`](types::ModifyModelAliasAttributesRequest::model_alias_names).
+    ///
+    /// Wire name `ModelAliasNames`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["gpt-4o"]`.
     pub fn model_alias_names(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_alias_names.push(value.into());
         self
     }
-    /// Sets `ModelAliasNames` to these items; see [`ModifyModelAliasAttributesRequest::model_alias_names`](types::ModifyModelAliasAttributesRequest::model_alias_names). Required.
+    /// Sets `ModelAliasNames` to these items; see [`ModifyModelAliasAttributesRequest::model_alias_names`](types::ModifyModelAliasAttributesRequest::model_alias_names).
+    ///
+    /// Wire name `ModelAliasNames`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["gpt-4o"]`.
     pub fn set_model_alias_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4912,11 +7391,17 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Sets `Coefficient`; see [`ModifyModelAliasAttributesRequest::coefficient`](types::ModifyModelAliasAttributesRequest::coefficient).
+    ///
+    /// Wire name `Coefficient`, [`Coefficient`]; optional in requests.
     pub fn coefficient(mut self, value: impl Into<Coefficient>) -> Self {
         self.0.request_mut().coefficient = Some(value.into());
         self
     }
     /// Adds one item to `ServiceProviderIds`; see [`ModifyModelAliasAttributesRequest::service_provider_ids`](types::ModifyModelAliasAttributesRequest::service_provider_ids).
+    ///
+    /// Wire name `ServiceProviderIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["byok-52mdfb352", "byok-7a1c9e02"]`.
     pub fn service_provider_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -4926,6 +7411,10 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Sets `ServiceProviderIds` to these items; see [`ModifyModelAliasAttributesRequest::service_provider_ids`](types::ModifyModelAliasAttributesRequest::service_provider_ids).
+    ///
+    /// Wire name `ServiceProviderIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["byok-52mdfb352", "byok-7a1c9e02"]`.
     pub fn set_service_provider_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4936,11 +7425,17 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Sets `Capability`; see [`ModifyModelAliasAttributesRequest::capability`](types::ModifyModelAliasAttributesRequest::capability).
+    ///
+    /// Wire name `Capability`, string; optional in requests.
+    ///
+    /// - Example: `embedding`.
     pub fn capability(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().capability = Some(value.into());
         self
     }
     /// Adds one item to `CoefficientTiers`; see [`ModifyModelAliasAttributesRequest::coefficient_tiers`](types::ModifyModelAliasAttributesRequest::coefficient_tiers).
+    ///
+    /// Wire name `CoefficientTiers`, list of [`CoefficientTier`]; optional in requests.
     pub fn coefficient_tiers(mut self, value: impl Into<CoefficientTier>) -> Self {
         self.0
             .request_mut()
@@ -4950,6 +7445,8 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Sets `CoefficientTiers` to these items; see [`ModifyModelAliasAttributesRequest::coefficient_tiers`](types::ModifyModelAliasAttributesRequest::coefficient_tiers).
+    ///
+    /// Wire name `CoefficientTiers`, list of [`CoefficientTier`]; optional in requests.
     pub fn set_coefficient_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
@@ -4960,6 +7457,8 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Adds one item to `CoefficientSchedule`; see [`ModifyModelAliasAttributesRequest::coefficient_schedule`](types::ModifyModelAliasAttributesRequest::coefficient_schedule).
+    ///
+    /// Wire name `CoefficientSchedule`, list of [`CoefficientScheduleRule`]; optional in requests.
     pub fn coefficient_schedule(
         mut self,
         value: impl Into<CoefficientScheduleRule>,
@@ -4972,6 +7471,8 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Sets `CoefficientSchedule` to these items; see [`ModifyModelAliasAttributesRequest::coefficient_schedule`](types::ModifyModelAliasAttributesRequest::coefficient_schedule).
+    ///
+    /// Wire name `CoefficientSchedule`, list of [`CoefficientScheduleRule`]; optional in requests.
     pub fn set_coefficient_schedule(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
@@ -4983,22 +7484,34 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
     }
 }
 impl Call<types::ModifyModelAttributesRequest> {
-    /// Sets `ServiceProviderId`; see [`ModifyModelAttributesRequest::service_provider_id`](types::ModifyModelAttributesRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`ModifyModelAttributesRequest::service_provider_id`](types::ModifyModelAttributesRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-gr0ec33g`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
     /// Sets `ServiceProviderName`; see [`ModifyModelAttributesRequest::service_provider_name`](types::ModifyModelAttributesRequest::service_provider_name).
+    ///
+    /// Wire name `ServiceProviderName`, string; optional in requests.
+    ///
+    /// - Example: `hello`.
     pub fn service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_name = Some(value.into());
         self
     }
     /// Adds one item to `ApiBases`; see [`ModifyModelAttributesRequest::api_bases`](types::ModifyModelAttributesRequest::api_bases).
+    ///
+    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; optional in requests.
     pub fn api_bases(mut self, value: impl Into<ApiBaseItem>) -> Self {
         self.0.request_mut().api_bases.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ApiBases` to these items; see [`ModifyModelAttributesRequest::api_bases`](types::ModifyModelAttributesRequest::api_bases).
+    ///
+    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; optional in requests.
     pub fn set_api_bases(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
@@ -5009,58 +7522,98 @@ impl Call<types::ModifyModelAttributesRequest> {
         self
     }
     /// Sets `ApiBase`; see [`ModifyModelAttributesRequest::api_base`](types::ModifyModelAttributesRequest::api_base).
+    ///
+    /// Wire name `ApiBase`, string; optional in requests.
+    ///
+    /// - Example: `https://embedding-placeholder.example11.com`.
     pub fn api_base(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_base = Some(value.into());
         self
     }
     /// Sets `EndpointPath`; see [`ModifyModelAttributesRequest::endpoint_path`](types::ModifyModelAttributesRequest::endpoint_path).
+    ///
+    /// Wire name `EndpointPath`, string; optional in requests.
+    ///
+    /// - Example: `/emt`.
     pub fn endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().endpoint_path = Some(value.into());
         self
     }
     /// Sets `ModelProvider`; see [`ModifyModelAttributesRequest::model_provider`](types::ModifyModelAttributesRequest::model_provider).
+    ///
+    /// Wire name `ModelProvider`, string; optional in requests.
+    ///
+    /// - Example: `anthropic`.
     pub fn model_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_provider = Some(value.into());
         self
     }
     /// Sets `Protocol`; see [`ModifyModelAttributesRequest::protocol`](types::ModifyModelAttributesRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `CMRPrivateNetworkTunnelId`; see [`ModifyModelAttributesRequest::cmr_private_network_tunnel_id`](types::ModifyModelAttributesRequest::cmr_private_network_tunnel_id).
+    ///
+    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
+    ///
+    /// - Example: `pnt-1bf6f527`.
     pub fn cmr_private_network_tunnel_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cmr_private_network_tunnel_id = Some(value.into());
         self
     }
     /// Sets `HostHeader`; see [`ModifyModelAttributesRequest::host_header`](types::ModifyModelAttributesRequest::host_header).
+    ///
+    /// Wire name `HostHeader`, string; optional in requests.
+    ///
+    /// - Example: `new.invalid`.
     pub fn host_header(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_header = Some(value.into());
         self
     }
     /// Sets `VerifySSL`; see [`ModifyModelAttributesRequest::verify_ssl`](types::ModifyModelAttributesRequest::verify_ssl).
+    ///
+    /// Wire name `VerifySSL`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn verify_ssl(mut self, value: bool) -> Self {
         self.0.request_mut().verify_ssl = Some(value);
         self
     }
 }
 impl Call<types::ModifyModelRouterAttributesRequest> {
-    /// Sets `ModelRouterId`; see [`ModifyModelRouterAttributesRequest::model_router_id`](types::ModifyModelRouterAttributesRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyModelRouterAttributesRequest::model_router_id`](types::ModifyModelRouterAttributesRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-h2tdbhtz`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Sets `CertId`; see [`ModifyModelRouterAttributesRequest::cert_id`](types::ModifyModelRouterAttributesRequest::cert_id).
+    ///
+    /// Wire name `CertId`, string; optional in requests.
+    ///
+    /// - Example: `SCkPG15A`.
     pub fn cert_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cert_id = Some(value.into());
         self
     }
     /// Sets `ModelRouterName`; see [`ModifyModelRouterAttributesRequest::model_router_name`](types::ModifyModelRouterAttributesRequest::model_router_name).
+    ///
+    /// Wire name `ModelRouterName`, string; optional in requests.
     pub fn model_router_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_name = Some(value.into());
         self
     }
     /// Sets `RateLimitConfig`; see [`ModifyModelRouterAttributesRequest::rate_limit_config`](types::ModifyModelRouterAttributesRequest::rate_limit_config).
+    ///
+    /// Wire name `RateLimitConfig`, [`RateLimitConfigForModelRouter`]; optional in requests.
     pub fn rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForModelRouter>,
@@ -5069,6 +7622,8 @@ impl Call<types::ModifyModelRouterAttributesRequest> {
         self
     }
     /// Sets `RouterSetting`; see [`ModifyModelRouterAttributesRequest::router_setting`](types::ModifyModelRouterAttributesRequest::router_setting).
+    ///
+    /// Wire name `RouterSetting`, [`RouterSettingWithFallBack`]; optional in requests.
     pub fn router_setting(
         mut self,
         value: impl Into<RouterSettingWithFallBack>,
@@ -5077,63 +7632,95 @@ impl Call<types::ModifyModelRouterAttributesRequest> {
         self
     }
     /// Sets `Bandwidth`; see [`ModifyModelRouterAttributesRequest::bandwidth`](types::ModifyModelRouterAttributesRequest::bandwidth).
+    ///
+    /// Wire name `Bandwidth`, uint64; optional in requests.
+    ///
+    /// - Example: `25`.
     pub fn bandwidth(mut self, value: u64) -> Self {
         self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `Capability`; see [`ModifyModelRouterAttributesRequest::capability`](types::ModifyModelRouterAttributesRequest::capability).
+    ///
+    /// Wire name `Capability`, string; optional in requests.
+    ///
+    /// - Example: `embedding`.
     pub fn capability(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().capability = Some(value.into());
         self
     }
     /// Sets `EmbeddingConfig`; see [`ModifyModelRouterAttributesRequest::embedding_config`](types::ModifyModelRouterAttributesRequest::embedding_config).
+    ///
+    /// Wire name `EmbeddingConfig`, [`EmbeddingConfig`]; optional in requests.
     pub fn embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
         self.0.request_mut().embedding_config = Some(value.into());
         self
     }
     /// Sets `VideoConfig`; see [`ModifyModelRouterAttributesRequest::video_config`](types::ModifyModelRouterAttributesRequest::video_config).
+    ///
+    /// Wire name `VideoConfig`, [`VideoConfig`]; optional in requests.
     pub fn video_config(mut self, value: impl Into<VideoConfig>) -> Self {
         self.0.request_mut().video_config = Some(value.into());
         self
     }
     /// Sets `RerankConfig`; see [`ModifyModelRouterAttributesRequest::rerank_config`](types::ModifyModelRouterAttributesRequest::rerank_config).
+    ///
+    /// Wire name `RerankConfig`, [`RerankConfig`]; optional in requests.
     pub fn rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
         self.0.request_mut().rerank_config = Some(value.into());
         self
     }
     /// Sets `DecisionsConfig`; see [`ModifyModelRouterAttributesRequest::decisions_config`](types::ModifyModelRouterAttributesRequest::decisions_config).
+    ///
+    /// Wire name `DecisionsConfig`, [`DecisionsConfig`]; optional in requests.
     pub fn decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
         self.0.request_mut().decisions_config = Some(value.into());
         self
     }
     /// Sets `ImageConfig`; see [`ModifyModelRouterAttributesRequest::image_config`](types::ModifyModelRouterAttributesRequest::image_config).
+    ///
+    /// Wire name `ImageConfig`, [`ImageConfig`]; optional in requests.
     pub fn image_config(mut self, value: impl Into<ImageConfig>) -> Self {
         self.0.request_mut().image_config = Some(value.into());
         self
     }
     /// Sets `RedirectConfig`; see [`ModifyModelRouterAttributesRequest::redirect_config`](types::ModifyModelRouterAttributesRequest::redirect_config).
+    ///
+    /// Wire name `RedirectConfig`, [`RedirectConfig`]; optional in requests.
     pub fn redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
         self.0.request_mut().redirect_config = Some(value.into());
         self
     }
     /// Sets `Schema`; see [`ModifyModelRouterAttributesRequest::schema`](types::ModifyModelRouterAttributesRequest::schema).
+    ///
+    /// Wire name `Schema`, string; optional in requests.
+    ///
+    /// - Example: `HTTPS`.
     pub fn schema(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().schema = Some(value.into());
         self
     }
     /// Sets `Port`; see [`ModifyModelRouterAttributesRequest::port`](types::ModifyModelRouterAttributesRequest::port).
+    ///
+    /// Wire name `Port`, uint64; optional in requests.
+    ///
+    /// - Example: `887`.
     pub fn port(mut self, value: u64) -> Self {
         self.0.request_mut().port = Some(value);
         self
     }
 }
 impl Call<types::ModifyModelRouterGuardrailsRequest> {
-    /// Adds one item to `Guardrails`; see [`ModifyModelRouterGuardrailsRequest::guardrails`](types::ModifyModelRouterGuardrailsRequest::guardrails). Required.
+    /// Adds one item to `Guardrails`; see [`ModifyModelRouterGuardrailsRequest::guardrails`](types::ModifyModelRouterGuardrailsRequest::guardrails).
+    ///
+    /// Wire name `Guardrails`, list of [`GuardrailConfig`]; required in requests (empty is missing).
     pub fn guardrails(mut self, value: impl Into<GuardrailConfig>) -> Self {
         self.0.request_mut().guardrails.push(value.into());
         self
     }
-    /// Sets `Guardrails` to these items; see [`ModifyModelRouterGuardrailsRequest::guardrails`](types::ModifyModelRouterGuardrailsRequest::guardrails). Required.
+    /// Sets `Guardrails` to these items; see [`ModifyModelRouterGuardrailsRequest::guardrails`](types::ModifyModelRouterGuardrailsRequest::guardrails).
+    ///
+    /// Wire name `Guardrails`, list of [`GuardrailConfig`]; required in requests (empty is missing).
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<GuardrailConfig>>,
@@ -5141,24 +7728,40 @@ impl Call<types::ModifyModelRouterGuardrailsRequest> {
         self.0.request_mut().guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelRouterId`; see [`ModifyModelRouterGuardrailsRequest::model_router_id`](types::ModifyModelRouterGuardrailsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyModelRouterGuardrailsRequest::model_router_id`](types::ModifyModelRouterGuardrailsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-abc12345`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
 }
 impl Call<types::ModifyModelRouterSecurityGroupsRequest> {
-    /// Sets `ModelRouterId`; see [`ModifyModelRouterSecurityGroupsRequest::model_router_id`](types::ModifyModelRouterSecurityGroupsRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyModelRouterSecurityGroupsRequest::model_router_id`](types::ModifyModelRouterSecurityGroupsRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-jcxor1gp`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Adds one item to `SecurityGroups`; see [`ModifyModelRouterSecurityGroupsRequest::security_groups`](types::ModifyModelRouterSecurityGroupsRequest::security_groups). Required.
+    /// Adds one item to `SecurityGroups`; see [`ModifyModelRouterSecurityGroupsRequest::security_groups`](types::ModifyModelRouterSecurityGroupsRequest::security_groups).
+    ///
+    /// Wire name `SecurityGroups`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-fktcbp0l"]`.
     pub fn security_groups(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_groups.push(value.into());
         self
     }
-    /// Sets `SecurityGroups` to these items; see [`ModifyModelRouterSecurityGroupsRequest::security_groups`](types::ModifyModelRouterSecurityGroupsRequest::security_groups). Required.
+    /// Sets `SecurityGroups` to these items; see [`ModifyModelRouterSecurityGroupsRequest::security_groups`](types::ModifyModelRouterSecurityGroupsRequest::security_groups).
+    ///
+    /// Wire name `SecurityGroups`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-fktcbp0l"]`.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5171,79 +7774,135 @@ impl Call<types::ModifyModelRouterSecurityGroupsRequest> {
     }
 }
 impl Call<types::ModifyRuleRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyRuleRequest::load_balancer_id`](types::ModifyRuleRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyRuleRequest::load_balancer_id`](types::ModifyRuleRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw2rm0`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyRuleRequest::listener_id`](types::ModifyRuleRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyRuleRequest::listener_id`](types::ModifyRuleRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-4fbxq45k`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Sets `LocationId`; see [`ModifyRuleRequest::location_id`](types::ModifyRuleRequest::location_id). Required.
+    /// Sets `LocationId`; see [`ModifyRuleRequest::location_id`](types::ModifyRuleRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `loc-9dr7bsl3`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = value.into();
         self
     }
     /// Sets `Url`; see [`ModifyRuleRequest::url`](types::ModifyRuleRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/bar`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
     /// Sets `HealthCheck`; see [`ModifyRuleRequest::health_check`](types::ModifyRuleRequest::health_check).
+    ///
+    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
     pub fn health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.0.request_mut().health_check = Some(value.into());
         self
     }
     /// Sets `Scheduler`; see [`ModifyRuleRequest::scheduler`](types::ModifyRuleRequest::scheduler).
+    ///
+    /// Wire name `Scheduler`, string; optional in requests.
+    ///
+    /// - Example: `LEAST_CONN`.
     pub fn scheduler(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().scheduler = Some(value.into());
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyRuleRequest::session_expire_time`](types::ModifyRuleRequest::session_expire_time).
+    ///
+    /// Wire name `SessionExpireTime`, int64; optional in requests.
+    ///
+    /// - Example: `75`.
     pub fn session_expire_time(mut self, value: i64) -> Self {
         self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `ForwardType`; see [`ModifyRuleRequest::forward_type`](types::ModifyRuleRequest::forward_type).
+    ///
+    /// Wire name `ForwardType`, string; optional in requests.
+    ///
+    /// - Example: `HTTP`.
     pub fn forward_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().forward_type = Some(value.into());
         self
     }
     /// Sets `TrpcCallee`; see [`ModifyRuleRequest::trpc_callee`](types::ModifyRuleRequest::trpc_callee).
+    ///
+    /// Wire name `TrpcCallee`, string; optional in requests.
+    ///
+    /// - Example: `TestCallee`.
     pub fn trpc_callee(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().trpc_callee = Some(value.into());
         self
     }
     /// Sets `TrpcFunc`; see [`ModifyRuleRequest::trpc_func`](types::ModifyRuleRequest::trpc_func).
+    ///
+    /// Wire name `TrpcFunc`, string; optional in requests.
+    ///
+    /// - Example: `TestFunc`.
     pub fn trpc_func(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().trpc_func = Some(value.into());
         self
     }
     /// Sets `OAuth`; see [`ModifyRuleRequest::o_auth`](types::ModifyRuleRequest::o_auth).
+    ///
+    /// Wire name `OAuth`, [`OAuth`]; optional in requests.
     pub fn o_auth(mut self, value: impl Into<OAuth>) -> Self {
         self.0.request_mut().o_auth = Some(value.into());
         self
     }
     /// Sets `CookieName`; see [`ModifyRuleRequest::cookie_name`](types::ModifyRuleRequest::cookie_name).
+    ///
+    /// Wire name `CookieName`, string; optional in requests.
+    ///
+    /// - Example: `test_cookie`.
     pub fn cookie_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cookie_name = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyServiceProviderModelAttributesRequest> {
-    /// Sets `ServiceProviderId`; see [`ModifyServiceProviderModelAttributesRequest::service_provider_id`](types::ModifyServiceProviderModelAttributesRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`ModifyServiceProviderModelAttributesRequest::service_provider_id`](types::ModifyServiceProviderModelAttributesRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-qhygv05l`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
-    /// Sets `ModelName`; see [`ModifyServiceProviderModelAttributesRequest::model_name`](types::ModifyServiceProviderModelAttributesRequest::model_name). Required.
+    /// Sets `ModelName`; see [`ModifyServiceProviderModelAttributesRequest::model_name`](types::ModifyServiceProviderModelAttributesRequest::model_name).
+    ///
+    /// Wire name `ModelName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `gpt-4o`.
     pub fn model_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_name = value.into();
         self
     }
     /// Adds one item to `InputModalities`; see [`ModifyServiceProviderModelAttributesRequest::input_modalities`](types::ModifyServiceProviderModelAttributesRequest::input_modalities).
+    ///
+    /// Wire name `InputModalities`, list of string; optional in requests.
+    ///
+    /// - Example: `["text"]`.
     pub fn input_modalities(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5253,6 +7912,10 @@ impl Call<types::ModifyServiceProviderModelAttributesRequest> {
         self
     }
     /// Sets `InputModalities` to these items; see [`ModifyServiceProviderModelAttributesRequest::input_modalities`](types::ModifyServiceProviderModelAttributesRequest::input_modalities).
+    ///
+    /// Wire name `InputModalities`, list of string; optional in requests.
+    ///
+    /// - Example: `["text"]`.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5263,70 +7926,118 @@ impl Call<types::ModifyServiceProviderModelAttributesRequest> {
         self
     }
     /// Sets `NewModelName`; see [`ModifyServiceProviderModelAttributesRequest::new_model_name`](types::ModifyServiceProviderModelAttributesRequest::new_model_name).
+    ///
+    /// Wire name `NewModelName`, string; optional in requests.
+    ///
+    /// - Example: `be-70251-2c812903c6-m2`.
     pub fn new_model_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_model_name = Some(value.into());
         self
     }
     /// Sets `NewModelAlias`; see [`ModifyServiceProviderModelAttributesRequest::new_model_alias`](types::ModifyServiceProviderModelAttributesRequest::new_model_alias).
+    ///
+    /// Wire name `NewModelAlias`, string; optional in requests.
+    ///
+    /// - Example: `be-92514-2d41b28193-n`.
     pub fn new_model_alias(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().new_model_alias = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyTargetGroupAttributeRequest> {
-    /// Sets `TargetGroupId`; see [`ModifyTargetGroupAttributeRequest::target_group_id`](types::ModifyTargetGroupAttributeRequest::target_group_id). Required.
+    /// Sets `TargetGroupId`; see [`ModifyTargetGroupAttributeRequest::target_group_id`](types::ModifyTargetGroupAttributeRequest::target_group_id).
+    ///
+    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbtg-815iz538`.
     pub fn target_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_id = value.into();
         self
     }
     /// Sets `TargetGroupName`; see [`ModifyTargetGroupAttributeRequest::target_group_name`](types::ModifyTargetGroupAttributeRequest::target_group_name).
+    ///
+    /// Wire name `TargetGroupName`, string; optional in requests.
+    ///
+    /// - Example: `xxxxholic`.
     pub fn target_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_name = Some(value.into());
         self
     }
     /// Sets `Port`; see [`ModifyTargetGroupAttributeRequest::port`](types::ModifyTargetGroupAttributeRequest::port).
+    ///
+    /// Wire name `Port`, uint64; optional in requests.
+    ///
+    /// - Example: `22`.
     pub fn port(mut self, value: u64) -> Self {
         self.0.request_mut().port = Some(value);
         self
     }
     /// Sets `ScheduleAlgorithm`; see [`ModifyTargetGroupAttributeRequest::schedule_algorithm`](types::ModifyTargetGroupAttributeRequest::schedule_algorithm).
+    ///
+    /// Wire name `ScheduleAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `LEAST_CONN`.
     pub fn schedule_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().schedule_algorithm = Some(value.into());
         self
     }
     /// Sets `HealthCheck`; see [`ModifyTargetGroupAttributeRequest::health_check`](types::ModifyTargetGroupAttributeRequest::health_check).
+    ///
+    /// Wire name `HealthCheck`, [`TargetGroupHealthCheck`]; optional in requests.
     pub fn health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
         self.0.request_mut().health_check = Some(value.into());
         self
     }
     /// Sets `Weight`; see [`ModifyTargetGroupAttributeRequest::weight`](types::ModifyTargetGroupAttributeRequest::weight).
+    ///
+    /// Wire name `Weight`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn weight(mut self, value: u64) -> Self {
         self.0.request_mut().weight = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`; see [`ModifyTargetGroupAttributeRequest::keepalive_enable`](types::ModifyTargetGroupAttributeRequest::keepalive_enable).
+    ///
+    /// Wire name `KeepaliveEnable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn keepalive_enable(mut self, value: bool) -> Self {
         self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyTargetGroupAttributeRequest::session_expire_time`](types::ModifyTargetGroupAttributeRequest::session_expire_time).
+    ///
+    /// Wire name `SessionExpireTime`, uint64; optional in requests.
+    ///
+    /// - Example: `30`.
     pub fn session_expire_time(mut self, value: u64) -> Self {
         self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `SnatEnable`; see [`ModifyTargetGroupAttributeRequest::snat_enable`](types::ModifyTargetGroupAttributeRequest::snat_enable).
+    ///
+    /// Wire name `SnatEnable`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn snat_enable(mut self, value: bool) -> Self {
         self.0.request_mut().snat_enable = Some(value);
         self
     }
 }
 impl Call<types::ModifyTargetGroupInstancesPortRequest> {
-    /// Sets `TargetGroupId`; see [`ModifyTargetGroupInstancesPortRequest::target_group_id`](types::ModifyTargetGroupInstancesPortRequest::target_group_id). Required.
+    /// Sets `TargetGroupId`; see [`ModifyTargetGroupInstancesPortRequest::target_group_id`](types::ModifyTargetGroupInstancesPortRequest::target_group_id).
+    ///
+    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbtg-815iz538`.
     pub fn target_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_id = value.into();
         self
     }
-    /// Adds one item to `TargetGroupInstances`; see [`ModifyTargetGroupInstancesPortRequest::target_group_instances`](types::ModifyTargetGroupInstancesPortRequest::target_group_instances). Required.
+    /// Adds one item to `TargetGroupInstances`; see [`ModifyTargetGroupInstancesPortRequest::target_group_instances`](types::ModifyTargetGroupInstancesPortRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn target_group_instances(
         mut self,
         value: impl Into<TargetGroupInstance>,
@@ -5334,7 +8045,9 @@ impl Call<types::ModifyTargetGroupInstancesPortRequest> {
         self.0.request_mut().target_group_instances.push(value.into());
         self
     }
-    /// Sets `TargetGroupInstances` to these items; see [`ModifyTargetGroupInstancesPortRequest::target_group_instances`](types::ModifyTargetGroupInstancesPortRequest::target_group_instances). Required.
+    /// Sets `TargetGroupInstances` to these items; see [`ModifyTargetGroupInstancesPortRequest::target_group_instances`](types::ModifyTargetGroupInstancesPortRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -5347,12 +8060,18 @@ impl Call<types::ModifyTargetGroupInstancesPortRequest> {
     }
 }
 impl Call<types::ModifyTargetGroupInstancesWeightRequest> {
-    /// Sets `TargetGroupId`; see [`ModifyTargetGroupInstancesWeightRequest::target_group_id`](types::ModifyTargetGroupInstancesWeightRequest::target_group_id). Required.
+    /// Sets `TargetGroupId`; see [`ModifyTargetGroupInstancesWeightRequest::target_group_id`](types::ModifyTargetGroupInstancesWeightRequest::target_group_id).
+    ///
+    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbtg-815iz538`.
     pub fn target_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_id = value.into();
         self
     }
-    /// Adds one item to `TargetGroupInstances`; see [`ModifyTargetGroupInstancesWeightRequest::target_group_instances`](types::ModifyTargetGroupInstancesWeightRequest::target_group_instances). Required.
+    /// Adds one item to `TargetGroupInstances`; see [`ModifyTargetGroupInstancesWeightRequest::target_group_instances`](types::ModifyTargetGroupInstancesWeightRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn target_group_instances(
         mut self,
         value: impl Into<TargetGroupInstance>,
@@ -5360,7 +8079,9 @@ impl Call<types::ModifyTargetGroupInstancesWeightRequest> {
         self.0.request_mut().target_group_instances.push(value.into());
         self
     }
-    /// Sets `TargetGroupInstances` to these items; see [`ModifyTargetGroupInstancesWeightRequest::target_group_instances`](types::ModifyTargetGroupInstancesWeightRequest::target_group_instances). Required.
+    /// Sets `TargetGroupInstances` to these items; see [`ModifyTargetGroupInstancesWeightRequest::target_group_instances`](types::ModifyTargetGroupInstancesWeightRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -5373,22 +8094,34 @@ impl Call<types::ModifyTargetGroupInstancesWeightRequest> {
     }
 }
 impl Call<types::ModifyTargetPortRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyTargetPortRequest::load_balancer_id`](types::ModifyTargetPortRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyTargetPortRequest::load_balancer_id`](types::ModifyTargetPortRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyTargetPortRequest::listener_id`](types::ModifyTargetPortRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyTargetPortRequest::listener_id`](types::ModifyTargetPortRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-d1ub****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`ModifyTargetPortRequest::targets`](types::ModifyTargetPortRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`ModifyTargetPortRequest::targets`](types::ModifyTargetPortRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<Target>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`ModifyTargetPortRequest::targets`](types::ModifyTargetPortRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`ModifyTargetPortRequest::targets`](types::ModifyTargetPortRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -5396,44 +8129,72 @@ impl Call<types::ModifyTargetPortRequest> {
         self.0.request_mut().targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `NewPort`; see [`ModifyTargetPortRequest::new_port`](types::ModifyTargetPortRequest::new_port). Required.
+    /// Sets `NewPort`; see [`ModifyTargetPortRequest::new_port`](types::ModifyTargetPortRequest::new_port).
+    ///
+    /// Wire name `NewPort`, int64; required in requests.
+    ///
+    /// - Example: `334`.
     pub fn new_port(mut self, value: i64) -> Self {
         self.0.request_mut().new_port = Some(value);
         self
     }
     /// Sets `LocationId`; see [`ModifyTargetPortRequest::location_id`](types::ModifyTargetPortRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-fi8g****`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`ModifyTargetPortRequest::domain`](types::ModifyTargetPortRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.qcloud.example.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`ModifyTargetPortRequest::url`](types::ModifyTargetPortRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/index`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyTargetWeightRequest> {
-    /// Sets `LoadBalancerId`; see [`ModifyTargetWeightRequest::load_balancer_id`](types::ModifyTargetWeightRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`ModifyTargetWeightRequest::load_balancer_id`](types::ModifyTargetWeightRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`ModifyTargetWeightRequest::listener_id`](types::ModifyTargetWeightRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`ModifyTargetWeightRequest::listener_id`](types::ModifyTargetWeightRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-d1ub****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`ModifyTargetWeightRequest::targets`](types::ModifyTargetWeightRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`ModifyTargetWeightRequest::targets`](types::ModifyTargetWeightRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<Target>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`ModifyTargetWeightRequest::targets`](types::ModifyTargetWeightRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`ModifyTargetWeightRequest::targets`](types::ModifyTargetWeightRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -5442,43 +8203,75 @@ impl Call<types::ModifyTargetWeightRequest> {
         self
     }
     /// Sets `LocationId`; see [`ModifyTargetWeightRequest::location_id`](types::ModifyTargetWeightRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-fi8g****`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`ModifyTargetWeightRequest::domain`](types::ModifyTargetWeightRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.new.example.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`ModifyTargetWeightRequest::url`](types::ModifyTargetWeightRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/index`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
     /// Sets `Weight`; see [`ModifyTargetWeightRequest::weight`](types::ModifyTargetWeightRequest::weight).
+    ///
+    /// Wire name `Weight`, int64; optional in requests.
+    ///
+    /// - Example: `8`.
     pub fn weight(mut self, value: i64) -> Self {
         self.0.request_mut().weight = Some(value);
         self
     }
 }
 impl Call<types::ModifyUserGroupAttributesRequest> {
-    /// Sets `ModelRouterId`; see [`ModifyUserGroupAttributesRequest::model_router_id`](types::ModifyUserGroupAttributesRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`ModifyUserGroupAttributesRequest::model_router_id`](types::ModifyUserGroupAttributesRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-pm53f9c3`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupId`; see [`ModifyUserGroupAttributesRequest::user_group_id`](types::ModifyUserGroupAttributesRequest::user_group_id). Required.
+    /// Sets `UserGroupId`; see [`ModifyUserGroupAttributesRequest::user_group_id`](types::ModifyUserGroupAttributesRequest::user_group_id).
+    ///
+    /// Wire name `UserGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ugrp-9f8e7d6c`.
     pub fn user_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_id = value.into();
         self
     }
     /// Sets `BudgetId`; see [`ModifyUserGroupAttributesRequest::budget_id`](types::ModifyUserGroupAttributesRequest::budget_id).
+    ///
+    /// Wire name `BudgetId`, string; optional in requests.
+    ///
+    /// - Example: `budget-1a2b3c4d`.
     pub fn budget_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().budget_id = Some(value.into());
         self
     }
     /// Adds one item to `IntentRouters`; see [`ModifyUserGroupAttributesRequest::intent_routers`](types::ModifyUserGroupAttributesRequest::intent_routers).
+    ///
+    /// Wire name `IntentRouters`, list of string; optional in requests.
+    ///
+    /// - Example: `["ir-chat"]`.
     pub fn intent_routers(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5488,6 +8281,10 @@ impl Call<types::ModifyUserGroupAttributesRequest> {
         self
     }
     /// Sets `IntentRouters` to these items; see [`ModifyUserGroupAttributesRequest::intent_routers`](types::ModifyUserGroupAttributesRequest::intent_routers).
+    ///
+    /// Wire name `IntentRouters`, list of string; optional in requests.
+    ///
+    /// - Example: `["ir-chat"]`.
     pub fn set_intent_routers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5498,11 +8295,19 @@ impl Call<types::ModifyUserGroupAttributesRequest> {
         self
     }
     /// Adds one item to `Models`; see [`ModifyUserGroupAttributesRequest::models`](types::ModifyUserGroupAttributesRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["deepseek-v3"]`.
     pub fn models(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`ModifyUserGroupAttributesRequest::models`](types::ModifyUserGroupAttributesRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["deepseek-v3"]`.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5511,13 +8316,19 @@ impl Call<types::ModifyUserGroupAttributesRequest> {
         self
     }
     /// Sets `UserGroupName`; see [`ModifyUserGroupAttributesRequest::user_group_name`](types::ModifyUserGroupAttributesRequest::user_group_name).
+    ///
+    /// Wire name `UserGroupName`, string; optional in requests.
     pub fn user_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_group_name = Some(value.into());
         self
     }
 }
 impl Call<types::RefundModelRouterResourcePackageRequest> {
-    /// Adds one item to `ModelRouterResourcePackageIds`; see [`RefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
+    /// Adds one item to `ModelRouterResourcePackageIds`; see [`RefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids).
+    ///
+    /// Wire name `ModelRouterResourcePackageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["cmrcredit-k2800toa9v5tnar"]`.
     pub fn model_router_resource_package_ids(
         mut self,
         value: impl Into<String>,
@@ -5525,7 +8336,11 @@ impl Call<types::RefundModelRouterResourcePackageRequest> {
         self.0.request_mut().model_router_resource_package_ids.push(value.into());
         self
     }
-    /// Sets `ModelRouterResourcePackageIds` to these items; see [`RefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
+    /// Sets `ModelRouterResourcePackageIds` to these items; see [`RefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids).
+    ///
+    /// Wire name `ModelRouterResourcePackageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["cmrcredit-k2800toa9v5tnar"]`.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5538,17 +8353,29 @@ impl Call<types::RefundModelRouterResourcePackageRequest> {
     }
 }
 impl Call<types::RegenerateKeysRequest> {
-    /// Sets `ModelRouterId`; see [`RegenerateKeysRequest::model_router_id`](types::RegenerateKeysRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`RegenerateKeysRequest::model_router_id`](types::RegenerateKeysRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-jcxor1gp`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
     /// Adds one item to `KeyIds`; see [`RegenerateKeysRequest::key_ids`](types::RegenerateKeysRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vkey-g2kyvhih"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`RegenerateKeysRequest::key_ids`](types::RegenerateKeysRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vkey-g2kyvhih"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5558,22 +8385,34 @@ impl Call<types::RegenerateKeysRequest> {
     }
 }
 impl Call<types::RegisterFunctionTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`RegisterFunctionTargetsRequest::load_balancer_id`](types::RegisterFunctionTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`RegisterFunctionTargetsRequest::load_balancer_id`](types::RegisterFunctionTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-1234abcd`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`RegisterFunctionTargetsRequest::listener_id`](types::RegisterFunctionTargetsRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`RegisterFunctionTargetsRequest::listener_id`](types::RegisterFunctionTargetsRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-1234tgbh`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `FunctionTargets`; see [`RegisterFunctionTargetsRequest::function_targets`](types::RegisterFunctionTargetsRequest::function_targets). Required.
+    /// Adds one item to `FunctionTargets`; see [`RegisterFunctionTargetsRequest::function_targets`](types::RegisterFunctionTargetsRequest::function_targets).
+    ///
+    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
     pub fn function_targets(mut self, value: impl Into<FunctionTarget>) -> Self {
         self.0.request_mut().function_targets.push(value.into());
         self
     }
-    /// Sets `FunctionTargets` to these items; see [`RegisterFunctionTargetsRequest::function_targets`](types::RegisterFunctionTargetsRequest::function_targets). Required.
+    /// Sets `FunctionTargets` to these items; see [`RegisterFunctionTargetsRequest::function_targets`](types::RegisterFunctionTargetsRequest::function_targets).
+    ///
+    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -5585,33 +8424,53 @@ impl Call<types::RegisterFunctionTargetsRequest> {
         self
     }
     /// Sets `LocationId`; see [`RegisterFunctionTargetsRequest::location_id`](types::RegisterFunctionTargetsRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-1234rrrr`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`RegisterFunctionTargetsRequest::domain`](types::RegisterFunctionTargetsRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.123.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`RegisterFunctionTargetsRequest::url`](types::RegisterFunctionTargetsRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/test`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
 }
 impl Call<types::RegisterModelsToServiceProviderRequest> {
-    /// Sets `ServiceProviderId`; see [`RegisterModelsToServiceProviderRequest::service_provider_id`](types::RegisterModelsToServiceProviderRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`RegisterModelsToServiceProviderRequest::service_provider_id`](types::RegisterModelsToServiceProviderRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-pegue82p`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
     /// Adds one item to `Models`; see [`RegisterModelsToServiceProviderRequest::models`](types::RegisterModelsToServiceProviderRequest::models).
+    ///
+    /// Wire name `Models`, list of [`ModelItem`]; optional in requests.
     pub fn models(mut self, value: impl Into<ModelItem>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`RegisterModelsToServiceProviderRequest::models`](types::RegisterModelsToServiceProviderRequest::models).
+    ///
+    /// Wire name `Models`, list of [`ModelItem`]; optional in requests.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelItem>>,
@@ -5621,12 +8480,18 @@ impl Call<types::RegisterModelsToServiceProviderRequest> {
     }
 }
 impl Call<types::RegisterTargetGroupInstancesRequest> {
-    /// Sets `TargetGroupId`; see [`RegisterTargetGroupInstancesRequest::target_group_id`](types::RegisterTargetGroupInstancesRequest::target_group_id). Required.
+    /// Sets `TargetGroupId`; see [`RegisterTargetGroupInstancesRequest::target_group_id`](types::RegisterTargetGroupInstancesRequest::target_group_id).
+    ///
+    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbtg-815iz538`.
     pub fn target_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_group_id = value.into();
         self
     }
-    /// Adds one item to `TargetGroupInstances`; see [`RegisterTargetGroupInstancesRequest::target_group_instances`](types::RegisterTargetGroupInstancesRequest::target_group_instances). Required.
+    /// Adds one item to `TargetGroupInstances`; see [`RegisterTargetGroupInstancesRequest::target_group_instances`](types::RegisterTargetGroupInstancesRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn target_group_instances(
         mut self,
         value: impl Into<TargetGroupInstance>,
@@ -5634,7 +8499,9 @@ impl Call<types::RegisterTargetGroupInstancesRequest> {
         self.0.request_mut().target_group_instances.push(value.into());
         self
     }
-    /// Sets `TargetGroupInstances` to these items; see [`RegisterTargetGroupInstancesRequest::target_group_instances`](types::RegisterTargetGroupInstancesRequest::target_group_instances). Required.
+    /// Sets `TargetGroupInstances` to these items; see [`RegisterTargetGroupInstancesRequest::target_group_instances`](types::RegisterTargetGroupInstancesRequest::target_group_instances).
+    ///
+    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -5647,22 +8514,34 @@ impl Call<types::RegisterTargetGroupInstancesRequest> {
     }
 }
 impl Call<types::RegisterTargetsRequest> {
-    /// Sets `LoadBalancerId`; see [`RegisterTargetsRequest::load_balancer_id`](types::RegisterTargetsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`RegisterTargetsRequest::load_balancer_id`](types::RegisterTargetsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; see [`RegisterTargetsRequest::listener_id`](types::RegisterTargetsRequest::listener_id). Required.
+    /// Sets `ListenerId`; see [`RegisterTargetsRequest::listener_id`](types::RegisterTargetsRequest::listener_id).
+    ///
+    /// Wire name `ListenerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lbl-d1ub****`.
     pub fn listener_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().listener_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`RegisterTargetsRequest::targets`](types::RegisterTargetsRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`RegisterTargetsRequest::targets`](types::RegisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<Target>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`RegisterTargetsRequest::targets`](types::RegisterTargetsRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`RegisterTargetsRequest::targets`](types::RegisterTargetsRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -5671,33 +8550,53 @@ impl Call<types::RegisterTargetsRequest> {
         self
     }
     /// Sets `LocationId`; see [`RegisterTargetsRequest::location_id`](types::RegisterTargetsRequest::location_id).
+    ///
+    /// Wire name `LocationId`, string; optional in requests.
+    ///
+    /// - Example: `loc-fi8g****`.
     pub fn location_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().location_id = Some(value.into());
         self
     }
     /// Sets `Domain`; see [`RegisterTargetsRequest::domain`](types::RegisterTargetsRequest::domain).
+    ///
+    /// Wire name `Domain`, string; optional in requests.
+    ///
+    /// - Example: `www.qcloud.example.com`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain = Some(value.into());
         self
     }
     /// Sets `Url`; see [`RegisterTargetsRequest::url`](types::RegisterTargetsRequest::url).
+    ///
+    /// Wire name `Url`, string; optional in requests.
+    ///
+    /// - Example: `/index`.
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().url = Some(value.into());
         self
     }
 }
 impl Call<types::RegisterTargetsWithClassicalLbRequest> {
-    /// Sets `LoadBalancerId`; see [`RegisterTargetsWithClassicalLbRequest::load_balancer_id`](types::RegisterTargetsWithClassicalLbRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`RegisterTargetsWithClassicalLbRequest::load_balancer_id`](types::RegisterTargetsWithClassicalLbRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-a3u5****`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Adds one item to `Targets`; see [`RegisterTargetsWithClassicalLbRequest::targets`](types::RegisterTargetsWithClassicalLbRequest::targets). Required.
+    /// Adds one item to `Targets`; see [`RegisterTargetsWithClassicalLbRequest::targets`](types::RegisterTargetsWithClassicalLbRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`ClassicalTargetInfo`]; required in requests (empty is missing).
     pub fn targets(mut self, value: impl Into<ClassicalTargetInfo>) -> Self {
         self.0.request_mut().targets.push(value.into());
         self
     }
-    /// Sets `Targets` to these items; see [`RegisterTargetsWithClassicalLbRequest::targets`](types::RegisterTargetsWithClassicalLbRequest::targets). Required.
+    /// Sets `Targets` to these items; see [`RegisterTargetsWithClassicalLbRequest::targets`](types::RegisterTargetsWithClassicalLbRequest::targets).
+    ///
+    /// Wire name `Targets`, list of [`ClassicalTargetInfo`]; required in requests (empty is missing).
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClassicalTargetInfo>>,
@@ -5707,17 +8606,29 @@ impl Call<types::RegisterTargetsWithClassicalLbRequest> {
     }
 }
 impl Call<types::RemoveModelKeyRequest> {
-    /// Sets `ServiceProviderId`; see [`RemoveModelKeyRequest::service_provider_id`](types::RemoveModelKeyRequest::service_provider_id). Required.
+    /// Sets `ServiceProviderId`; see [`RemoveModelKeyRequest::service_provider_id`](types::RemoveModelKeyRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `byok-7s4bvf0l`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = value.into();
         self
     }
-    /// Adds one item to `KeyIds`; see [`RemoveModelKeyRequest::key_ids`](types::RemoveModelKeyRequest::key_ids). Required.
+    /// Adds one item to `KeyIds`; see [`RemoveModelKeyRequest::key_ids`](types::RemoveModelKeyRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["mkey-133x2eub"]`.
     pub fn key_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().key_ids.push(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; see [`RemoveModelKeyRequest::key_ids`](types::RemoveModelKeyRequest::key_ids). Required.
+    /// Sets `KeyIds` to these items; see [`RemoveModelKeyRequest::key_ids`](types::RemoveModelKeyRequest::key_ids).
+    ///
+    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["mkey-133x2eub"]`.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5727,24 +8638,40 @@ impl Call<types::RemoveModelKeyRequest> {
     }
 }
 impl Call<types::RemoveModelRewriteRequest> {
-    /// Sets `ModelRouterId`; see [`RemoveModelRewriteRequest::model_router_id`](types::RemoveModelRewriteRequest::model_router_id). Required.
+    /// Sets `ModelRouterId`; see [`RemoveModelRewriteRequest::model_router_id`](types::RemoveModelRewriteRequest::model_router_id).
+    ///
+    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cmr-5x1y2lt8`.
     pub fn model_router_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_router_id = value.into();
         self
     }
-    /// Sets `SourceModel`; see [`RemoveModelRewriteRequest::source_model`](types::RemoveModelRewriteRequest::source_model). Required.
+    /// Sets `SourceModel`; see [`RemoveModelRewriteRequest::source_model`](types::RemoveModelRewriteRequest::source_model).
+    ///
+    /// Wire name `SourceModel`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `default`.
     pub fn source_model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_model = value.into();
         self
     }
 }
 impl Call<types::RenewLoadBalancersRequest> {
-    /// Adds one item to `LoadBalancerIds`; see [`RenewLoadBalancersRequest::load_balancer_ids`](types::RenewLoadBalancersRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`RenewLoadBalancersRequest::load_balancer_ids`](types::RenewLoadBalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-hcrzu8au"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`RenewLoadBalancersRequest::load_balancer_ids`](types::RenewLoadBalancersRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`RenewLoadBalancersRequest::load_balancer_ids`](types::RenewLoadBalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-hcrzu8au"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5755,46 +8682,74 @@ impl Call<types::RenewLoadBalancersRequest> {
             .collect();
         self
     }
-    /// Sets `LBChargePrepaid`; see [`RenewLoadBalancersRequest::lb_charge_prepaid`](types::RenewLoadBalancersRequest::lb_charge_prepaid). Required.
+    /// Sets `LBChargePrepaid`; see [`RenewLoadBalancersRequest::lb_charge_prepaid`](types::RenewLoadBalancersRequest::lb_charge_prepaid).
+    ///
+    /// Wire name `LBChargePrepaid`, [`LbChargePrepaid`]; required in requests.
     pub fn lb_charge_prepaid(mut self, value: impl Into<LbChargePrepaid>) -> Self {
         self.0.request_mut().lb_charge_prepaid = Some(value.into());
         self
     }
 }
 impl Call<types::ReplaceCertForLoadBalancersRequest> {
-    /// Sets `OldCertificateId`; see [`ReplaceCertForLoadBalancersRequest::old_certificate_id`](types::ReplaceCertForLoadBalancersRequest::old_certificate_id). Required.
+    /// Sets `OldCertificateId`; see [`ReplaceCertForLoadBalancersRequest::old_certificate_id`](types::ReplaceCertForLoadBalancersRequest::old_certificate_id).
+    ///
+    /// Wire name `OldCertificateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cuxw0123`.
     pub fn old_certificate_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().old_certificate_id = value.into();
         self
     }
-    /// Sets `Certificate`; see [`ReplaceCertForLoadBalancersRequest::certificate`](types::ReplaceCertForLoadBalancersRequest::certificate). Required.
+    /// Sets `Certificate`; see [`ReplaceCertForLoadBalancersRequest::certificate`](types::ReplaceCertForLoadBalancersRequest::certificate).
+    ///
+    /// Wire name `Certificate`, [`CertificateInput`]; required in requests.
     pub fn certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.0.request_mut().certificate = Some(value.into());
         self
     }
 }
 impl Call<types::SetCustomizedConfigForLoadBalancerRequest> {
-    /// Sets `OperationType`; see [`SetCustomizedConfigForLoadBalancerRequest::operation_type`](types::SetCustomizedConfigForLoadBalancerRequest::operation_type). Required.
+    /// Sets `OperationType`; see [`SetCustomizedConfigForLoadBalancerRequest::operation_type`](types::SetCustomizedConfigForLoadBalancerRequest::operation_type).
+    ///
+    /// Wire name `OperationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ADD`.
     pub fn operation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().operation_type = value.into();
         self
     }
     /// Sets `UconfigId`; see [`SetCustomizedConfigForLoadBalancerRequest::uconfig_id`](types::SetCustomizedConfigForLoadBalancerRequest::uconfig_id).
+    ///
+    /// Wire name `UconfigId`, string; optional in requests.
+    ///
+    /// - Example: `pz-n651fsue`.
     pub fn uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().uconfig_id = Some(value.into());
         self
     }
     /// Sets `ConfigContent`; see [`SetCustomizedConfigForLoadBalancerRequest::config_content`](types::SetCustomizedConfigForLoadBalancerRequest::config_content).
+    ///
+    /// Wire name `ConfigContent`, string; optional in requests.
+    ///
+    /// - Example: `client_max_body_size 222M;`.
     pub fn config_content(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().config_content = Some(value.into());
         self
     }
     /// Sets `ConfigName`; see [`SetCustomizedConfigForLoadBalancerRequest::config_name`](types::SetCustomizedConfigForLoadBalancerRequest::config_name).
+    ///
+    /// Wire name `ConfigName`, string; optional in requests.
+    ///
+    /// - Example: `config_test`.
     pub fn config_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().config_name = Some(value.into());
         self
     }
     /// Adds one item to `LoadBalancerIds`; see [`SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids`](types::SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `[lb-55rh44i6]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5804,6 +8759,10 @@ impl Call<types::SetCustomizedConfigForLoadBalancerRequest> {
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids`](types::SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `[lb-55rh44i6]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5814,11 +8773,15 @@ impl Call<types::SetCustomizedConfigForLoadBalancerRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`SetCustomizedConfigForLoadBalancerRequest::tags`](types::SetCustomizedConfigForLoadBalancerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`SetCustomizedConfigForLoadBalancerRequest::tags`](types::SetCustomizedConfigForLoadBalancerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -5828,34 +8791,58 @@ impl Call<types::SetCustomizedConfigForLoadBalancerRequest> {
     }
 }
 impl Call<types::SetLoadBalancerClsLogRequest> {
-    /// Sets `LoadBalancerId`; see [`SetLoadBalancerClsLogRequest::load_balancer_id`](types::SetLoadBalancerClsLogRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`SetLoadBalancerClsLogRequest::load_balancer_id`](types::SetLoadBalancerClsLogRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw2r00`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
-    /// Sets `LogSetId`; see [`SetLoadBalancerClsLogRequest::log_set_id`](types::SetLoadBalancerClsLogRequest::log_set_id). Required.
+    /// Sets `LogSetId`; see [`SetLoadBalancerClsLogRequest::log_set_id`](types::SetLoadBalancerClsLogRequest::log_set_id).
+    ///
+    /// Wire name `LogSetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ac251c08-778c-4fbc-981b-4898dd48d928`.
     pub fn log_set_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().log_set_id = value.into();
         self
     }
-    /// Sets `LogTopicId`; see [`SetLoadBalancerClsLogRequest::log_topic_id`](types::SetLoadBalancerClsLogRequest::log_topic_id). Required.
+    /// Sets `LogTopicId`; see [`SetLoadBalancerClsLogRequest::log_topic_id`](types::SetLoadBalancerClsLogRequest::log_topic_id).
+    ///
+    /// Wire name `LogTopicId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `f43636fe-06fc-417b-9349-da4bc8a03745`.
     pub fn log_topic_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().log_topic_id = value.into();
         self
     }
     /// Sets `LogType`; see [`SetLoadBalancerClsLogRequest::log_type`](types::SetLoadBalancerClsLogRequest::log_type).
+    ///
+    /// Wire name `LogType`, string; optional in requests.
+    ///
+    /// - Example: `ACCESS`.
     pub fn log_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().log_type = Some(value.into());
         self
     }
 }
 impl Call<types::SetLoadBalancerSecurityGroupsRequest> {
-    /// Sets `LoadBalancerId`; see [`SetLoadBalancerSecurityGroupsRequest::load_balancer_id`](types::SetLoadBalancerSecurityGroupsRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`SetLoadBalancerSecurityGroupsRequest::load_balancer_id`](types::SetLoadBalancerSecurityGroupsRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-cuxw2r00`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `SecurityGroups`; see [`SetLoadBalancerSecurityGroupsRequest::security_groups`](types::SetLoadBalancerSecurityGroupsRequest::security_groups).
+    ///
+    /// Wire name `SecurityGroups`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-0936o7sd","sg-12345678"]`.
     pub fn security_groups(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5865,6 +8852,10 @@ impl Call<types::SetLoadBalancerSecurityGroupsRequest> {
         self
     }
     /// Sets `SecurityGroups` to these items; see [`SetLoadBalancerSecurityGroupsRequest::security_groups`](types::SetLoadBalancerSecurityGroupsRequest::security_groups).
+    ///
+    /// Wire name `SecurityGroups`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-0936o7sd","sg-12345678"]`.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5876,17 +8867,29 @@ impl Call<types::SetLoadBalancerSecurityGroupsRequest> {
     }
 }
 impl Call<types::SetLoadBalancerStartStatusRequest> {
-    /// Sets `OperationType`; see [`SetLoadBalancerStartStatusRequest::operation_type`](types::SetLoadBalancerStartStatusRequest::operation_type). Required.
+    /// Sets `OperationType`; see [`SetLoadBalancerStartStatusRequest::operation_type`](types::SetLoadBalancerStartStatusRequest::operation_type).
+    ///
+    /// Wire name `OperationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `Stop`.
     pub fn operation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().operation_type = value.into();
         self
     }
-    /// Sets `LoadBalancerId`; see [`SetLoadBalancerStartStatusRequest::load_balancer_id`](types::SetLoadBalancerStartStatusRequest::load_balancer_id). Required.
+    /// Sets `LoadBalancerId`; see [`SetLoadBalancerStartStatusRequest::load_balancer_id`](types::SetLoadBalancerStartStatusRequest::load_balancer_id).
+    ///
+    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-hwdt33e0`.
     pub fn load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_id = value.into();
         self
     }
     /// Adds one item to `ListenerIds`; see [`SetLoadBalancerStartStatusRequest::listener_ids`](types::SetLoadBalancerStartStatusRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-amze00hu"]`.
     pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5896,6 +8899,10 @@ impl Call<types::SetLoadBalancerStartStatusRequest> {
         self
     }
     /// Sets `ListenerIds` to these items; see [`SetLoadBalancerStartStatusRequest::listener_ids`](types::SetLoadBalancerStartStatusRequest::listener_ids).
+    ///
+    /// Wire name `ListenerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["lbl-amze00hu"]`.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5907,22 +8914,38 @@ impl Call<types::SetLoadBalancerStartStatusRequest> {
     }
 }
 impl Call<types::SetSecurityGroupForLoadbalancersRequest> {
-    /// Sets `SecurityGroup`; see [`SetSecurityGroupForLoadbalancersRequest::security_group`](types::SetSecurityGroupForLoadbalancersRequest::security_group). Required.
+    /// Sets `SecurityGroup`; see [`SetSecurityGroupForLoadbalancersRequest::security_group`](types::SetSecurityGroupForLoadbalancersRequest::security_group).
+    ///
+    /// Wire name `SecurityGroup`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-12345678`.
     pub fn security_group(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group = value.into();
         self
     }
-    /// Sets `OperationType`; see [`SetSecurityGroupForLoadbalancersRequest::operation_type`](types::SetSecurityGroupForLoadbalancersRequest::operation_type). Required.
+    /// Sets `OperationType`; see [`SetSecurityGroupForLoadbalancersRequest::operation_type`](types::SetSecurityGroupForLoadbalancersRequest::operation_type).
+    ///
+    /// Wire name `OperationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ADD`.
     pub fn operation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().operation_type = value.into();
         self
     }
-    /// Adds one item to `LoadBalancerIds`; see [`SetSecurityGroupForLoadbalancersRequest::load_balancer_ids`](types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids). Required.
+    /// Adds one item to `LoadBalancerIds`; see [`SetSecurityGroupForLoadbalancersRequest::load_balancer_ids`](types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-0936o712","lb-tttt5555"]`.
     pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; see [`SetSecurityGroupForLoadbalancersRequest::load_balancer_ids`](types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids). Required.
+    /// Sets `LoadBalancerIds` to these items; see [`SetSecurityGroupForLoadbalancersRequest::load_balancer_ids`](types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids).
+    ///
+    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["lb-0936o712","lb-tttt5555"]`.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5935,62 +8958,110 @@ impl Call<types::SetSecurityGroupForLoadbalancersRequest> {
     }
 }
 impl Call<types::TestModelInputModalitiesRequest> {
-    /// Sets `Model`; see [`TestModelInputModalitiesRequest::model`](types::TestModelInputModalitiesRequest::model). Required.
+    /// Sets `Model`; see [`TestModelInputModalitiesRequest::model`](types::TestModelInputModalitiesRequest::model).
+    ///
+    /// Wire name `Model`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `gpt-4o`.
     pub fn model(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model = value.into();
         self
     }
     /// Sets `ProviderKey`; see [`TestModelInputModalitiesRequest::provider_key`](types::TestModelInputModalitiesRequest::provider_key).
+    ///
+    /// Wire name `ProviderKey`, string; optional in requests.
+    ///
+    /// - Example: `sk-or-v1-************************************************************07c5`.
     pub fn provider_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().provider_key = Some(value.into());
         self
     }
     /// Sets `ProviderKeyId`; see [`TestModelInputModalitiesRequest::provider_key_id`](types::TestModelInputModalitiesRequest::provider_key_id).
+    ///
+    /// Wire name `ProviderKeyId`, string; optional in requests.
+    ///
+    /// - Example: `mkey-fanvvkf8`.
     pub fn provider_key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().provider_key_id = Some(value.into());
         self
     }
     /// Sets `AccessType`; see [`TestModelInputModalitiesRequest::access_type`](types::TestModelInputModalitiesRequest::access_type).
+    ///
+    /// Wire name `AccessType`, string; optional in requests.
+    ///
+    /// - Example: `PrivateCustom`.
     pub fn access_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_type = Some(value.into());
         self
     }
     /// Sets `ModelProtocol`; see [`TestModelInputModalitiesRequest::model_protocol`](types::TestModelInputModalitiesRequest::model_protocol).
+    ///
+    /// Wire name `ModelProtocol`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn model_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_protocol = Some(value.into());
         self
     }
     /// Sets `ModelProvider`; see [`TestModelInputModalitiesRequest::model_provider`](types::TestModelInputModalitiesRequest::model_provider).
+    ///
+    /// Wire name `ModelProvider`, string; optional in requests.
+    ///
+    /// - Example: `openai`.
     pub fn model_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_provider = Some(value.into());
         self
     }
     /// Sets `ApiBase`; see [`TestModelInputModalitiesRequest::api_base`](types::TestModelInputModalitiesRequest::api_base).
+    ///
+    /// Wire name `ApiBase`, string; optional in requests.
+    ///
+    /// - Example: `https://openrouter.ai/api/v1`.
     pub fn api_base(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_base = Some(value.into());
         self
     }
     /// Sets `HostHeader`; see [`TestModelInputModalitiesRequest::host_header`](types::TestModelInputModalitiesRequest::host_header).
+    ///
+    /// Wire name `HostHeader`, string; optional in requests.
+    ///
+    /// - Example: `test.com`.
     pub fn host_header(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_header = Some(value.into());
         self
     }
     /// Sets `ServiceProviderId`; see [`TestModelInputModalitiesRequest::service_provider_id`](types::TestModelInputModalitiesRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; optional in requests.
+    ///
+    /// - Example: `byok-l1l4echw`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = Some(value.into());
         self
     }
     /// Sets `VerifySSL`; see [`TestModelInputModalitiesRequest::verify_ssl`](types::TestModelInputModalitiesRequest::verify_ssl).
+    ///
+    /// Wire name `VerifySSL`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn verify_ssl(mut self, value: bool) -> Self {
         self.0.request_mut().verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`; see [`TestModelInputModalitiesRequest::health_check_protocol`](types::TestModelInputModalitiesRequest::health_check_protocol).
+    ///
+    /// Wire name `HealthCheckProtocol`, string; optional in requests.
+    ///
+    /// - Example: `chat`.
     pub fn health_check_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_protocol = Some(value.into());
         self
     }
     /// Sets `CMRPrivateNetworkTunnelId`; see [`TestModelInputModalitiesRequest::cmr_private_network_tunnel_id`](types::TestModelInputModalitiesRequest::cmr_private_network_tunnel_id).
+    ///
+    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
+    ///
+    /// - Example: `pnt-lbepdi5o`.
     pub fn cmr_private_network_tunnel_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cmr_private_network_tunnel_id = Some(value.into());
         self
@@ -5998,11 +9069,19 @@ impl Call<types::TestModelInputModalitiesRequest> {
 }
 impl Call<types::TestServiceProviderConnectionRequest> {
     /// Adds one item to `Models`; see [`TestServiceProviderConnectionRequest::models`](types::TestServiceProviderConnectionRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["deepseek-reasoner"]`.
     pub fn models(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`TestServiceProviderConnectionRequest::models`](types::TestServiceProviderConnectionRequest::models).
+    ///
+    /// Wire name `Models`, list of string; optional in requests.
+    ///
+    /// - Example: `["deepseek-reasoner"]`.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6011,76 +9090,136 @@ impl Call<types::TestServiceProviderConnectionRequest> {
         self
     }
     /// Sets `ProviderKey`; see [`TestServiceProviderConnectionRequest::provider_key`](types::TestServiceProviderConnectionRequest::provider_key).
+    ///
+    /// Wire name `ProviderKey`, string; optional in requests.
+    ///
+    /// - Example: `sk-40df882e447043fcaca5e0fce4af1db1`.
     pub fn provider_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().provider_key = Some(value.into());
         self
     }
     /// Sets `ProviderKeyId`; see [`TestServiceProviderConnectionRequest::provider_key_id`](types::TestServiceProviderConnectionRequest::provider_key_id).
+    ///
+    /// Wire name `ProviderKeyId`, string; optional in requests.
+    ///
+    /// - Example: `mkey-7jj4vetd`.
     pub fn provider_key_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().provider_key_id = Some(value.into());
         self
     }
     /// Sets `AccessType`; see [`TestServiceProviderConnectionRequest::access_type`](types::TestServiceProviderConnectionRequest::access_type).
+    ///
+    /// Wire name `AccessType`, string; optional in requests.
+    ///
+    /// - Example: `PublicCustom`.
     pub fn access_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_type = Some(value.into());
         self
     }
     /// Sets `ModelProvider`; see [`TestServiceProviderConnectionRequest::model_provider`](types::TestServiceProviderConnectionRequest::model_provider).
+    ///
+    /// Wire name `ModelProvider`, string; optional in requests.
+    ///
+    /// - Example: `tokenhub`.
     pub fn model_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_provider = Some(value.into());
         self
     }
     /// Sets `ModelProtocol`; see [`TestServiceProviderConnectionRequest::model_protocol`](types::TestServiceProviderConnectionRequest::model_protocol).
+    ///
+    /// Wire name `ModelProtocol`, string; optional in requests.
+    ///
+    /// - Example: `deepseek`.
     pub fn model_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().model_protocol = Some(value.into());
         self
     }
     /// Sets `ApiBase`; see [`TestServiceProviderConnectionRequest::api_base`](types::TestServiceProviderConnectionRequest::api_base).
+    ///
+    /// Wire name `ApiBase`, string; optional in requests.
+    ///
+    /// - Example: `http://api.deepseek.com/v1`.
     pub fn api_base(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().api_base = Some(value.into());
         self
     }
     /// Sets `HostHeader`; see [`TestServiceProviderConnectionRequest::host_header`](types::TestServiceProviderConnectionRequest::host_header).
+    ///
+    /// Wire name `HostHeader`, string; optional in requests.
+    ///
+    /// - Example: `test.com`.
     pub fn host_header(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().host_header = Some(value.into());
         self
     }
     /// Sets `ServiceProviderId`; see [`TestServiceProviderConnectionRequest::service_provider_id`](types::TestServiceProviderConnectionRequest::service_provider_id).
+    ///
+    /// Wire name `ServiceProviderId`, string; optional in requests.
+    ///
+    /// - Example: `byok-giaywwtf`.
     pub fn service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider_id = Some(value.into());
         self
     }
     /// Sets `VerifySSL`; see [`TestServiceProviderConnectionRequest::verify_ssl`](types::TestServiceProviderConnectionRequest::verify_ssl).
+    ///
+    /// Wire name `VerifySSL`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn verify_ssl(mut self, value: bool) -> Self {
         self.0.request_mut().verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`; see [`TestServiceProviderConnectionRequest::health_check_protocol`](types::TestServiceProviderConnectionRequest::health_check_protocol).
+    ///
+    /// Wire name `HealthCheckProtocol`, string; optional in requests.
+    ///
+    /// - Example: `chat`.
     pub fn health_check_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_protocol = Some(value.into());
         self
     }
     /// Sets `CMRPrivateNetworkTunnelId`; see [`TestServiceProviderConnectionRequest::cmr_private_network_tunnel_id`](types::TestServiceProviderConnectionRequest::cmr_private_network_tunnel_id).
+    ///
+    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
+    ///
+    /// - Example: `pnt-lbepdi5o`.
     pub fn cmr_private_network_tunnel_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cmr_private_network_tunnel_id = Some(value.into());
         self
     }
     /// Sets `Capability`; see [`TestServiceProviderConnectionRequest::capability`](types::TestServiceProviderConnectionRequest::capability).
+    ///
+    /// Wire name `Capability`, string; optional in requests.
+    ///
+    /// - Example: `chat`.
     pub fn capability(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().capability = Some(value.into());
         self
     }
     /// Sets `EndpointPath`; see [`TestServiceProviderConnectionRequest::endpoint_path`](types::TestServiceProviderConnectionRequest::endpoint_path).
+    ///
+    /// Wire name `EndpointPath`, string; optional in requests.
+    ///
+    /// - Example: `/compatible-mode/v1`.
     pub fn endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().endpoint_path = Some(value.into());
         self
     }
     /// Sets `HealthCheckMethod`; see [`TestServiceProviderConnectionRequest::health_check_method`](types::TestServiceProviderConnectionRequest::health_check_method).
+    ///
+    /// Wire name `HealthCheckMethod`, string; optional in requests.
+    ///
+    /// - Example: `Service`.
     pub fn health_check_method(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_method = Some(value.into());
         self
     }
     /// Sets `HealthCheckPath`; see [`TestServiceProviderConnectionRequest::health_check_path`](types::TestServiceProviderConnectionRequest::health_check_path).
+    ///
+    /// Wire name `HealthCheckPath`, string; optional in requests.
+    ///
+    /// - Example: `v1/models`.
     pub fn health_check_path(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_path = Some(value.into());
         self

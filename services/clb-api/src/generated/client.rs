@@ -2328,11 +2328,27 @@ impl Client {
     }
     /// Add model key.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderId`](super::types::AddModelKeyRequest::service_provider_id), [`Keys`](super::types::AddModelKeyRequest::keys).
+    /// - Errors: the service's codes and the common ones ([`AddModelKeyError`](super::errors::AddModelKeyError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AddModelKey>
+    ///
     /// Wire action `AddModelKey`, version 2018-03-17. Request: [`AddModelKeyRequest`](super::types::AddModelKeyRequest); response: [`AddModelKeyResponse`](super::types::AddModelKeyResponse); errors: [`AddModelKeyError`](super::errors::AddModelKeyError).
     pub fn add_model_key(&self) -> super::Call<super::types::AddModelKeyRequest> {
         self.call(super::types::AddModelKeyRequest::default())
     }
     /// Add model rewrite.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::AddModelRewriteRequest::model_router_id), [`SourceModel`](super::types::AddModelRewriteRequest::source_model), [`TargetModel`](super::types::AddModelRewriteRequest::target_model).
+    /// - Errors: the service's codes and the common ones ([`AddModelRewriteError`](super::errors::AddModelRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AddModelRewrite>
     ///
     /// Wire action `AddModelRewrite`, version 2018-03-17. Request: [`AddModelRewriteRequest`](super::types::AddModelRewriteRequest); response: [`AddModelRewriteResponse`](super::types::AddModelRewriteResponse); errors: [`AddModelRewriteError`](super::errors::AddModelRewriteError).
     pub fn add_model_rewrite(
@@ -2342,11 +2358,27 @@ impl Client {
     }
     /// Associate budget.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BudgetId`](super::types::AssociateBudgetRequest::budget_id), [`Resources`](super::types::AssociateBudgetRequest::resources).
+    /// - Errors: the service's codes and the common ones ([`AssociateBudgetError`](super::errors::AssociateBudgetError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AssociateBudget>
+    ///
     /// Wire action `AssociateBudget`, version 2018-03-17. Request: [`AssociateBudgetRequest`](super::types::AssociateBudgetRequest); response: [`AssociateBudgetResponse`](super::types::AssociateBudgetResponse); errors: [`AssociateBudgetError`](super::errors::AssociateBudgetError).
     pub fn associate_budget(&self) -> super::Call<super::types::AssociateBudgetRequest> {
         self.call(super::types::AssociateBudgetRequest::default())
     }
     /// Associate customized config.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`UconfigId`](super::types::AssociateCustomizedConfigRequest::uconfig_id), [`BindList`](super::types::AssociateCustomizedConfigRequest::bind_list).
+    /// - Errors: the service's codes and the common ones ([`AssociateCustomizedConfigError`](super::errors::AssociateCustomizedConfigError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AssociateCustomizedConfig>
     ///
     /// Wire action `AssociateCustomizedConfig`, version 2018-03-17. Request: [`AssociateCustomizedConfigRequest`](super::types::AssociateCustomizedConfigRequest); response: [`AssociateCustomizedConfigResponse`](super::types::AssociateCustomizedConfigResponse); errors: [`AssociateCustomizedConfigError`](super::errors::AssociateCustomizedConfigError).
     pub fn associate_customized_config(
@@ -2356,6 +2388,14 @@ impl Client {
     }
     /// Associate model router guardrails.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Guardrails`](super::types::AssociateModelRouterGuardrailsRequest::guardrails), [`ModelRouterId`](super::types::AssociateModelRouterGuardrailsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`AssociateModelRouterGuardrailsError`](super::errors::AssociateModelRouterGuardrailsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AssociateModelRouterGuardrails>
+    ///
     /// Wire action `AssociateModelRouterGuardrails`, version 2018-03-17. Request: [`AssociateModelRouterGuardrailsRequest`](super::types::AssociateModelRouterGuardrailsRequest); response: [`AssociateModelRouterGuardrailsResponse`](super::types::AssociateModelRouterGuardrailsResponse); errors: [`AssociateModelRouterGuardrailsError`](super::errors::AssociateModelRouterGuardrailsError).
     pub fn associate_model_router_guardrails(
         &self,
@@ -2363,6 +2403,14 @@ impl Client {
         self.call(super::types::AssociateModelRouterGuardrailsRequest::default())
     }
     /// Associate models to model router.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::AssociateModelsToModelRouterRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`AssociateModelsToModelRouterError`](super::errors::AssociateModelsToModelRouterError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AssociateModelsToModelRouter>
     ///
     /// Wire action `AssociateModelsToModelRouter`, version 2018-03-17. Request: [`AssociateModelsToModelRouterRequest`](super::types::AssociateModelsToModelRouterRequest); response: [`AssociateModelsToModelRouterResponse`](super::types::AssociateModelsToModelRouterResponse); errors: [`AssociateModelsToModelRouterError`](super::errors::AssociateModelsToModelRouterError).
     pub fn associate_models_to_model_router(
@@ -2372,6 +2420,14 @@ impl Client {
     }
     /// Associate target groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Associations`](super::types::AssociateTargetGroupsRequest::associations).
+    /// - Errors: the service's codes and the common ones ([`AssociateTargetGroupsError`](super::errors::AssociateTargetGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AssociateTargetGroups>
+    ///
     /// Wire action `AssociateTargetGroups`, version 2018-03-17. Request: [`AssociateTargetGroupsRequest`](super::types::AssociateTargetGroupsRequest); response: [`AssociateTargetGroupsResponse`](super::types::AssociateTargetGroupsResponse); errors: [`AssociateTargetGroupsError`](super::errors::AssociateTargetGroupsError).
     pub fn associate_target_groups(
         &self,
@@ -2380,11 +2436,27 @@ impl Client {
     }
     /// Auto rewrite.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::AutoRewriteRequest::load_balancer_id), [`ListenerId`](super::types::AutoRewriteRequest::listener_id).
+    /// - Errors: the service's codes and the common ones ([`AutoRewriteError`](super::errors::AutoRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=AutoRewrite>
+    ///
     /// Wire action `AutoRewrite`, version 2018-03-17. Request: [`AutoRewriteRequest`](super::types::AutoRewriteRequest); response: [`AutoRewriteResponse`](super::types::AutoRewriteResponse); errors: [`AutoRewriteError`](super::errors::AutoRewriteError).
     pub fn auto_rewrite(&self) -> super::Call<super::types::AutoRewriteRequest> {
         self.call(super::types::AutoRewriteRequest::default())
     }
     /// Batch deregister targets.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::BatchDeregisterTargetsRequest::load_balancer_id), [`Targets`](super::types::BatchDeregisterTargetsRequest::targets).
+    /// - Errors: the service's codes and the common ones ([`BatchDeregisterTargetsError`](super::errors::BatchDeregisterTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=BatchDeregisterTargets>
     ///
     /// Wire action `BatchDeregisterTargets`, version 2018-03-17. Request: [`BatchDeregisterTargetsRequest`](super::types::BatchDeregisterTargetsRequest); response: [`BatchDeregisterTargetsResponse`](super::types::BatchDeregisterTargetsResponse); errors: [`BatchDeregisterTargetsError`](super::errors::BatchDeregisterTargetsError).
     pub fn batch_deregister_targets(
@@ -2394,6 +2466,14 @@ impl Client {
     }
     /// Batch modify target tag.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::BatchModifyTargetTagRequest::load_balancer_id), [`ModifyList`](super::types::BatchModifyTargetTagRequest::modify_list).
+    /// - Errors: the service's codes and the common ones ([`BatchModifyTargetTagError`](super::errors::BatchModifyTargetTagError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=BatchModifyTargetTag>
+    ///
     /// Wire action `BatchModifyTargetTag`, version 2018-03-17. Request: [`BatchModifyTargetTagRequest`](super::types::BatchModifyTargetTagRequest); response: [`BatchModifyTargetTagResponse`](super::types::BatchModifyTargetTagResponse); errors: [`BatchModifyTargetTagError`](super::errors::BatchModifyTargetTagError).
     pub fn batch_modify_target_tag(
         &self,
@@ -2401,6 +2481,14 @@ impl Client {
         self.call(super::types::BatchModifyTargetTagRequest::default())
     }
     /// Batch modify target weight.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::BatchModifyTargetWeightRequest::load_balancer_id), [`ModifyList`](super::types::BatchModifyTargetWeightRequest::modify_list).
+    /// - Errors: the service's codes and the common ones ([`BatchModifyTargetWeightError`](super::errors::BatchModifyTargetWeightError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=BatchModifyTargetWeight>
     ///
     /// Wire action `BatchModifyTargetWeight`, version 2018-03-17. Request: [`BatchModifyTargetWeightRequest`](super::types::BatchModifyTargetWeightRequest); response: [`BatchModifyTargetWeightResponse`](super::types::BatchModifyTargetWeightResponse); errors: [`BatchModifyTargetWeightError`](super::errors::BatchModifyTargetWeightError).
     pub fn batch_modify_target_weight(
@@ -2410,6 +2498,14 @@ impl Client {
     }
     /// Batch register targets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::BatchRegisterTargetsRequest::load_balancer_id), [`Targets`](super::types::BatchRegisterTargetsRequest::targets).
+    /// - Errors: the service's codes and the common ones ([`BatchRegisterTargetsError`](super::errors::BatchRegisterTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=BatchRegisterTargets>
+    ///
     /// Wire action `BatchRegisterTargets`, version 2018-03-17. Request: [`BatchRegisterTargetsRequest`](super::types::BatchRegisterTargetsRequest); response: [`BatchRegisterTargetsResponse`](super::types::BatchRegisterTargetsResponse); errors: [`BatchRegisterTargetsError`](super::errors::BatchRegisterTargetsError).
     pub fn batch_register_targets(
         &self,
@@ -2418,11 +2514,27 @@ impl Client {
     }
     /// Chat completions.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`ChatCompletionsError`](super::errors::ChatCompletionsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ChatCompletions>
+    ///
     /// Wire action `ChatCompletions`, version 2018-03-17. Request: [`ChatCompletionsRequest`](super::types::ChatCompletionsRequest); response: [`ChatCompletionsResponse`](super::types::ChatCompletionsResponse); errors: [`ChatCompletionsError`](super::errors::ChatCompletionsError).
     pub fn chat_completions(&self) -> super::Call<super::types::ChatCompletionsRequest> {
         self.call(super::types::ChatCompletionsRequest::default())
     }
     /// Clone load balancer.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::CloneLoadBalancerRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`CloneLoadBalancerError`](super::errors::CloneLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CloneLoadBalancer>
     ///
     /// Wire action `CloneLoadBalancer`, version 2018-03-17. Request: [`CloneLoadBalancerRequest`](super::types::CloneLoadBalancerRequest); response: [`CloneLoadBalancerResponse`](super::types::CloneLoadBalancerResponse); errors: [`CloneLoadBalancerError`](super::errors::CloneLoadBalancerError).
     pub fn clone_load_balancer(
@@ -2432,6 +2544,14 @@ impl Client {
     }
     /// Create byok network.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SubnetId`](super::types::CreateByokNetworkRequest::subnet_id), [`VpcId`](super::types::CreateByokNetworkRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`CreateByokNetworkError`](super::errors::CreateByokNetworkError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateBYOKNetwork>
+    ///
     /// Wire action `CreateBYOKNetwork`, version 2018-03-17. Request: [`CreateByokNetworkRequest`](super::types::CreateByokNetworkRequest); response: [`CreateByokNetworkResponse`](super::types::CreateByokNetworkResponse); errors: [`CreateByokNetworkError`](super::errors::CreateByokNetworkError).
     pub fn create_byok_network(
         &self,
@@ -2440,11 +2560,27 @@ impl Client {
     }
     /// Create budget.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateBudgetError`](super::errors::CreateBudgetError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateBudget>
+    ///
     /// Wire action `CreateBudget`, version 2018-03-17. Request: [`CreateBudgetRequest`](super::types::CreateBudgetRequest); response: [`CreateBudgetResponse`](super::types::CreateBudgetResponse); errors: [`CreateBudgetError`](super::errors::CreateBudgetError).
     pub fn create_budget(&self) -> super::Call<super::types::CreateBudgetRequest> {
         self.call(super::types::CreateBudgetRequest::default())
     }
     /// Create cls log set.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateClsLogSetError`](super::errors::CreateClsLogSetError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateClsLogSet>
     ///
     /// Wire action `CreateClsLogSet`, version 2018-03-17. Request: [`CreateClsLogSetRequest`](super::types::CreateClsLogSetRequest); response: [`CreateClsLogSetResponse`](super::types::CreateClsLogSetResponse); errors: [`CreateClsLogSetError`](super::errors::CreateClsLogSetError).
     pub fn create_cls_log_set(
@@ -2454,6 +2590,14 @@ impl Client {
     }
     /// Create intent router.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::CreateIntentRouterRequest::model_router_id), [`RouteName`](super::types::CreateIntentRouterRequest::route_name), [`Tiers`](super::types::CreateIntentRouterRequest::tiers).
+    /// - Errors: the service's codes and the common ones ([`CreateIntentRouterError`](super::errors::CreateIntentRouterError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateIntentRouter>
+    ///
     /// Wire action `CreateIntentRouter`, version 2018-03-17. Request: [`CreateIntentRouterRequest`](super::types::CreateIntentRouterRequest); response: [`CreateIntentRouterResponse`](super::types::CreateIntentRouterResponse); errors: [`CreateIntentRouterError`](super::errors::CreateIntentRouterError).
     pub fn create_intent_router(
         &self,
@@ -2462,11 +2606,27 @@ impl Client {
     }
     /// Create key.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::CreateKeyRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`CreateKeyError`](super::errors::CreateKeyError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateKey>
+    ///
     /// Wire action `CreateKey`, version 2018-03-17. Request: [`CreateKeyRequest`](super::types::CreateKeyRequest); response: [`CreateKeyResponse`](super::types::CreateKeyResponse); errors: [`CreateKeyError`](super::errors::CreateKeyError).
     pub fn create_key(&self) -> super::Call<super::types::CreateKeyRequest> {
         self.call(super::types::CreateKeyRequest::default())
     }
     /// Create keys.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::CreateKeysRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`CreateKeysError`](super::errors::CreateKeysError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateKeys>
     ///
     /// Wire action `CreateKeys`, version 2018-03-17. Request: [`CreateKeysRequest`](super::types::CreateKeysRequest); response: [`CreateKeysResponse`](super::types::CreateKeysResponse); errors: [`CreateKeysError`](super::errors::CreateKeysError).
     pub fn create_keys(&self) -> super::Call<super::types::CreateKeysRequest> {
@@ -2474,11 +2634,27 @@ impl Client {
     }
     /// Create listener.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::CreateListenerRequest::load_balancer_id), [`Ports`](super::types::CreateListenerRequest::ports), [`Protocol`](super::types::CreateListenerRequest::protocol).
+    /// - Errors: the service's codes and the common ones ([`CreateListenerError`](super::errors::CreateListenerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateListener>
+    ///
     /// Wire action `CreateListener`, version 2018-03-17. Request: [`CreateListenerRequest`](super::types::CreateListenerRequest); response: [`CreateListenerResponse`](super::types::CreateListenerResponse); errors: [`CreateListenerError`](super::errors::CreateListenerError).
     pub fn create_listener(&self) -> super::Call<super::types::CreateListenerRequest> {
         self.call(super::types::CreateListenerRequest::default())
     }
     /// Create load balancer.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateLoadBalancerRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerType`](super::types::CreateLoadBalancerRequest::load_balancer_type).
+    /// - Errors: the service's codes and the common ones ([`CreateLoadBalancerError`](super::errors::CreateLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateLoadBalancer>
     ///
     /// Wire action `CreateLoadBalancer`, version 2018-03-17. Request: [`CreateLoadBalancerRequest`](super::types::CreateLoadBalancerRequest); response: [`CreateLoadBalancerResponse`](super::types::CreateLoadBalancerResponse); errors: [`CreateLoadBalancerError`](super::errors::CreateLoadBalancerError).
     pub fn create_load_balancer(
@@ -2488,6 +2664,14 @@ impl Client {
     }
     /// Create load balancer snat ips.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::CreateLoadBalancerSnatIpsRequest::load_balancer_id), [`SnatIps`](super::types::CreateLoadBalancerSnatIpsRequest::snat_ips).
+    /// - Errors: the service's codes and the common ones ([`CreateLoadBalancerSnatIpsError`](super::errors::CreateLoadBalancerSnatIpsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateLoadBalancerSnatIps>
+    ///
     /// Wire action `CreateLoadBalancerSnatIps`, version 2018-03-17. Request: [`CreateLoadBalancerSnatIpsRequest`](super::types::CreateLoadBalancerSnatIpsRequest); response: [`CreateLoadBalancerSnatIpsResponse`](super::types::CreateLoadBalancerSnatIpsResponse); errors: [`CreateLoadBalancerSnatIpsError`](super::errors::CreateLoadBalancerSnatIpsError).
     pub fn create_load_balancer_snat_ips(
         &self,
@@ -2496,11 +2680,27 @@ impl Client {
     }
     /// Create model.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AccessType`](super::types::CreateModelRequest::access_type).
+    /// - Errors: the service's codes and the common ones ([`CreateModelError`](super::errors::CreateModelError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateModel>
+    ///
     /// Wire action `CreateModel`, version 2018-03-17. Request: [`CreateModelRequest`](super::types::CreateModelRequest); response: [`CreateModelResponse`](super::types::CreateModelResponse); errors: [`CreateModelError`](super::errors::CreateModelError).
     pub fn create_model(&self) -> super::Call<super::types::CreateModelRequest> {
         self.call(super::types::CreateModelRequest::default())
     }
     /// Create model router.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateModelRouterRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterType`](super::types::CreateModelRouterRequest::model_router_type).
+    /// - Errors: the service's codes and the common ones ([`CreateModelRouterError`](super::errors::CreateModelRouterError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateModelRouter>
     ///
     /// Wire action `CreateModelRouter`, version 2018-03-17. Request: [`CreateModelRouterRequest`](super::types::CreateModelRouterRequest); response: [`CreateModelRouterResponse`](super::types::CreateModelRouterResponse); errors: [`CreateModelRouterError`](super::errors::CreateModelRouterError).
     pub fn create_model_router(
@@ -2510,6 +2710,14 @@ impl Client {
     }
     /// Create model router resource package.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterResourcePackageAmount`](super::types::CreateModelRouterResourcePackageRequest::model_router_resource_package_amount).
+    /// - Errors: the service's codes and the common ones ([`CreateModelRouterResourcePackageError`](super::errors::CreateModelRouterResourcePackageError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateModelRouterResourcePackage>
+    ///
     /// Wire action `CreateModelRouterResourcePackage`, version 2018-03-17. Request: [`CreateModelRouterResourcePackageRequest`](super::types::CreateModelRouterResourcePackageRequest); response: [`CreateModelRouterResourcePackageResponse`](super::types::CreateModelRouterResourcePackageResponse); errors: [`CreateModelRouterResourcePackageError`](super::errors::CreateModelRouterResourcePackageError).
     pub fn create_model_router_resource_package(
         &self,
@@ -2518,11 +2726,27 @@ impl Client {
     }
     /// Create rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::CreateRuleRequest::load_balancer_id), [`ListenerId`](super::types::CreateRuleRequest::listener_id), [`Rules`](super::types::CreateRuleRequest::rules).
+    /// - Errors: the service's codes and the common ones ([`CreateRuleError`](super::errors::CreateRuleError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateRule>
+    ///
     /// Wire action `CreateRule`, version 2018-03-17. Request: [`CreateRuleRequest`](super::types::CreateRuleRequest); response: [`CreateRuleResponse`](super::types::CreateRuleResponse); errors: [`CreateRuleError`](super::errors::CreateRuleError).
     pub fn create_rule(&self) -> super::Call<super::types::CreateRuleRequest> {
         self.call(super::types::CreateRuleRequest::default())
     }
     /// Create target group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateTargetGroupError`](super::errors::CreateTargetGroupError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateTargetGroup>
     ///
     /// Wire action `CreateTargetGroup`, version 2018-03-17. Request: [`CreateTargetGroupRequest`](super::types::CreateTargetGroupRequest); response: [`CreateTargetGroupResponse`](super::types::CreateTargetGroupResponse); errors: [`CreateTargetGroupError`](super::errors::CreateTargetGroupError).
     pub fn create_target_group(
@@ -2532,11 +2756,27 @@ impl Client {
     }
     /// Create topic.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TopicName`](super::types::CreateTopicRequest::topic_name).
+    /// - Errors: the service's codes and the common ones ([`CreateTopicError`](super::errors::CreateTopicError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateTopic>
+    ///
     /// Wire action `CreateTopic`, version 2018-03-17. Request: [`CreateTopicRequest`](super::types::CreateTopicRequest); response: [`CreateTopicResponse`](super::types::CreateTopicResponse); errors: [`CreateTopicError`](super::errors::CreateTopicError).
     pub fn create_topic(&self) -> super::Call<super::types::CreateTopicRequest> {
         self.call(super::types::CreateTopicRequest::default())
     }
     /// Create user group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::CreateUserGroupRequest::model_router_id), [`UserGroupName`](super::types::CreateUserGroupRequest::user_group_name).
+    /// - Errors: the service's codes and the common ones ([`CreateUserGroupError`](super::errors::CreateUserGroupError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=CreateUserGroup>
     ///
     /// Wire action `CreateUserGroup`, version 2018-03-17. Request: [`CreateUserGroupRequest`](super::types::CreateUserGroupRequest); response: [`CreateUserGroupResponse`](super::types::CreateUserGroupResponse); errors: [`CreateUserGroupError`](super::errors::CreateUserGroupError).
     pub fn create_user_group(
@@ -2546,11 +2786,27 @@ impl Client {
     }
     /// Delete budgets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BudgetIds`](super::types::DeleteBudgetsRequest::budget_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteBudgetsError`](super::errors::DeleteBudgetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteBudgets>
+    ///
     /// Wire action `DeleteBudgets`, version 2018-03-17. Request: [`DeleteBudgetsRequest`](super::types::DeleteBudgetsRequest); response: [`DeleteBudgetsResponse`](super::types::DeleteBudgetsResponse); errors: [`DeleteBudgetsError`](super::errors::DeleteBudgetsError).
     pub fn delete_budgets(&self) -> super::Call<super::types::DeleteBudgetsRequest> {
         self.call(super::types::DeleteBudgetsRequest::default())
     }
     /// Delete intent router.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::DeleteIntentRouterRequest::model_router_id), [`IntentRouterId`](super::types::DeleteIntentRouterRequest::intent_router_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteIntentRouterError`](super::errors::DeleteIntentRouterError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteIntentRouter>
     ///
     /// Wire action `DeleteIntentRouter`, version 2018-03-17. Request: [`DeleteIntentRouterRequest`](super::types::DeleteIntentRouterRequest); response: [`DeleteIntentRouterResponse`](super::types::DeleteIntentRouterResponse); errors: [`DeleteIntentRouterError`](super::errors::DeleteIntentRouterError).
     pub fn delete_intent_router(
@@ -2560,17 +2816,41 @@ impl Client {
     }
     /// Delete keys.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::DeleteKeysRequest::model_router_id), [`KeyIds`](super::types::DeleteKeysRequest::key_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteKeysError`](super::errors::DeleteKeysError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteKeys>
+    ///
     /// Wire action `DeleteKeys`, version 2018-03-17. Request: [`DeleteKeysRequest`](super::types::DeleteKeysRequest); response: [`DeleteKeysResponse`](super::types::DeleteKeysResponse); errors: [`DeleteKeysError`](super::errors::DeleteKeysError).
     pub fn delete_keys(&self) -> super::Call<super::types::DeleteKeysRequest> {
         self.call(super::types::DeleteKeysRequest::default())
     }
     /// Delete listener.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeleteListenerRequest::load_balancer_id), [`ListenerId`](super::types::DeleteListenerRequest::listener_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteListenerError`](super::errors::DeleteListenerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteListener>
+    ///
     /// Wire action `DeleteListener`, version 2018-03-17. Request: [`DeleteListenerRequest`](super::types::DeleteListenerRequest); response: [`DeleteListenerResponse`](super::types::DeleteListenerResponse); errors: [`DeleteListenerError`](super::errors::DeleteListenerError).
     pub fn delete_listener(&self) -> super::Call<super::types::DeleteListenerRequest> {
         self.call(super::types::DeleteListenerRequest::default())
     }
     /// Delete load balancer.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerIds`](super::types::DeleteLoadBalancerRequest::load_balancer_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteLoadBalancerError`](super::errors::DeleteLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteLoadBalancer>
     ///
     /// Wire action `DeleteLoadBalancer`, version 2018-03-17. Request: [`DeleteLoadBalancerRequest`](super::types::DeleteLoadBalancerRequest); response: [`DeleteLoadBalancerResponse`](super::types::DeleteLoadBalancerResponse); errors: [`DeleteLoadBalancerError`](super::errors::DeleteLoadBalancerError).
     pub fn delete_load_balancer(
@@ -2580,6 +2860,14 @@ impl Client {
     }
     /// Delete load balancer listeners.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeleteLoadBalancerListenersRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteLoadBalancerListenersError`](super::errors::DeleteLoadBalancerListenersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteLoadBalancerListeners>
+    ///
     /// Wire action `DeleteLoadBalancerListeners`, version 2018-03-17. Request: [`DeleteLoadBalancerListenersRequest`](super::types::DeleteLoadBalancerListenersRequest); response: [`DeleteLoadBalancerListenersResponse`](super::types::DeleteLoadBalancerListenersResponse); errors: [`DeleteLoadBalancerListenersError`](super::errors::DeleteLoadBalancerListenersError).
     pub fn delete_load_balancer_listeners(
         &self,
@@ -2587,6 +2875,14 @@ impl Client {
         self.call(super::types::DeleteLoadBalancerListenersRequest::default())
     }
     /// Delete load balancer snat ips.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeleteLoadBalancerSnatIpsRequest::load_balancer_id), [`Ips`](super::types::DeleteLoadBalancerSnatIpsRequest::ips).
+    /// - Errors: the service's codes and the common ones ([`DeleteLoadBalancerSnatIpsError`](super::errors::DeleteLoadBalancerSnatIpsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteLoadBalancerSnatIps>
     ///
     /// Wire action `DeleteLoadBalancerSnatIps`, version 2018-03-17. Request: [`DeleteLoadBalancerSnatIpsRequest`](super::types::DeleteLoadBalancerSnatIpsRequest); response: [`DeleteLoadBalancerSnatIpsResponse`](super::types::DeleteLoadBalancerSnatIpsResponse); errors: [`DeleteLoadBalancerSnatIpsError`](super::errors::DeleteLoadBalancerSnatIpsError).
     pub fn delete_load_balancer_snat_ips(
@@ -2596,11 +2892,27 @@ impl Client {
     }
     /// Delete model.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderIds`](super::types::DeleteModelRequest::service_provider_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteModelError`](super::errors::DeleteModelError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteModel>
+    ///
     /// Wire action `DeleteModel`, version 2018-03-17. Request: [`DeleteModelRequest`](super::types::DeleteModelRequest); response: [`DeleteModelResponse`](super::types::DeleteModelResponse); errors: [`DeleteModelError`](super::errors::DeleteModelError).
     pub fn delete_model(&self) -> super::Call<super::types::DeleteModelRequest> {
         self.call(super::types::DeleteModelRequest::default())
     }
     /// Delete model routers.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DeleteModelRoutersError`](super::errors::DeleteModelRoutersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteModelRouters>
     ///
     /// Wire action `DeleteModelRouters`, version 2018-03-17. Request: [`DeleteModelRoutersRequest`](super::types::DeleteModelRoutersRequest); response: [`DeleteModelRoutersResponse`](super::types::DeleteModelRoutersResponse); errors: [`DeleteModelRoutersError`](super::errors::DeleteModelRoutersError).
     pub fn delete_model_routers(
@@ -2610,17 +2922,41 @@ impl Client {
     }
     /// Delete rewrite.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeleteRewriteRequest::load_balancer_id), [`SourceListenerId`](super::types::DeleteRewriteRequest::source_listener_id), [`TargetListenerId`](super::types::DeleteRewriteRequest::target_listener_id), [`RewriteInfos`](super::types::DeleteRewriteRequest::rewrite_infos).
+    /// - Errors: the service's codes and the common ones ([`DeleteRewriteError`](super::errors::DeleteRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteRewrite>
+    ///
     /// Wire action `DeleteRewrite`, version 2018-03-17. Request: [`DeleteRewriteRequest`](super::types::DeleteRewriteRequest); response: [`DeleteRewriteResponse`](super::types::DeleteRewriteResponse); errors: [`DeleteRewriteError`](super::errors::DeleteRewriteError).
     pub fn delete_rewrite(&self) -> super::Call<super::types::DeleteRewriteRequest> {
         self.call(super::types::DeleteRewriteRequest::default())
     }
     /// Delete rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeleteRuleRequest::load_balancer_id), [`ListenerId`](super::types::DeleteRuleRequest::listener_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteRuleError`](super::errors::DeleteRuleError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteRule>
+    ///
     /// Wire action `DeleteRule`, version 2018-03-17. Request: [`DeleteRuleRequest`](super::types::DeleteRuleRequest); response: [`DeleteRuleResponse`](super::types::DeleteRuleResponse); errors: [`DeleteRuleError`](super::errors::DeleteRuleError).
     pub fn delete_rule(&self) -> super::Call<super::types::DeleteRuleRequest> {
         self.call(super::types::DeleteRuleRequest::default())
     }
     /// Delete target groups.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TargetGroupIds`](super::types::DeleteTargetGroupsRequest::target_group_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteTargetGroupsError`](super::errors::DeleteTargetGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteTargetGroups>
     ///
     /// Wire action `DeleteTargetGroups`, version 2018-03-17. Request: [`DeleteTargetGroupsRequest`](super::types::DeleteTargetGroupsRequest); response: [`DeleteTargetGroupsResponse`](super::types::DeleteTargetGroupsResponse); errors: [`DeleteTargetGroupsError`](super::errors::DeleteTargetGroupsError).
     pub fn delete_target_groups(
@@ -2630,6 +2966,14 @@ impl Client {
     }
     /// Delete user groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::DeleteUserGroupsRequest::model_router_id), [`UserGroupIds`](super::types::DeleteUserGroupsRequest::user_group_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteUserGroupsError`](super::errors::DeleteUserGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeleteUserGroups>
+    ///
     /// Wire action `DeleteUserGroups`, version 2018-03-17. Request: [`DeleteUserGroupsRequest`](super::types::DeleteUserGroupsRequest); response: [`DeleteUserGroupsResponse`](super::types::DeleteUserGroupsResponse); errors: [`DeleteUserGroupsError`](super::errors::DeleteUserGroupsError).
     pub fn delete_user_groups(
         &self,
@@ -2637,6 +2981,14 @@ impl Client {
         self.call(super::types::DeleteUserGroupsRequest::default())
     }
     /// Deregister function targets.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeregisterFunctionTargetsRequest::load_balancer_id), [`ListenerId`](super::types::DeregisterFunctionTargetsRequest::listener_id), [`FunctionTargets`](super::types::DeregisterFunctionTargetsRequest::function_targets).
+    /// - Errors: the service's codes and the common ones ([`DeregisterFunctionTargetsError`](super::errors::DeregisterFunctionTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeregisterFunctionTargets>
     ///
     /// Wire action `DeregisterFunctionTargets`, version 2018-03-17. Request: [`DeregisterFunctionTargetsRequest`](super::types::DeregisterFunctionTargetsRequest); response: [`DeregisterFunctionTargetsResponse`](super::types::DeregisterFunctionTargetsResponse); errors: [`DeregisterFunctionTargetsError`](super::errors::DeregisterFunctionTargetsError).
     pub fn deregister_function_targets(
@@ -2646,6 +2998,14 @@ impl Client {
     }
     /// Deregister models from service provider.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderId`](super::types::DeregisterModelsFromServiceProviderRequest::service_provider_id).
+    /// - Errors: the service's codes and the common ones ([`DeregisterModelsFromServiceProviderError`](super::errors::DeregisterModelsFromServiceProviderError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeregisterModelsFromServiceProvider>
+    ///
     /// Wire action `DeregisterModelsFromServiceProvider`, version 2018-03-17. Request: [`DeregisterModelsFromServiceProviderRequest`](super::types::DeregisterModelsFromServiceProviderRequest); response: [`DeregisterModelsFromServiceProviderResponse`](super::types::DeregisterModelsFromServiceProviderResponse); errors: [`DeregisterModelsFromServiceProviderError`](super::errors::DeregisterModelsFromServiceProviderError).
     pub fn deregister_models_from_service_provider(
         &self,
@@ -2653,6 +3013,14 @@ impl Client {
         self.call(super::types::DeregisterModelsFromServiceProviderRequest::default())
     }
     /// Deregister target group instances.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TargetGroupId`](super::types::DeregisterTargetGroupInstancesRequest::target_group_id), [`TargetGroupInstances`](super::types::DeregisterTargetGroupInstancesRequest::target_group_instances).
+    /// - Errors: the service's codes and the common ones ([`DeregisterTargetGroupInstancesError`](super::errors::DeregisterTargetGroupInstancesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeregisterTargetGroupInstances>
     ///
     /// Wire action `DeregisterTargetGroupInstances`, version 2018-03-17. Request: [`DeregisterTargetGroupInstancesRequest`](super::types::DeregisterTargetGroupInstancesRequest); response: [`DeregisterTargetGroupInstancesResponse`](super::types::DeregisterTargetGroupInstancesResponse); errors: [`DeregisterTargetGroupInstancesError`](super::errors::DeregisterTargetGroupInstancesError).
     pub fn deregister_target_group_instances(
@@ -2662,6 +3030,14 @@ impl Client {
     }
     /// Deregister targets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeregisterTargetsRequest::load_balancer_id), [`ListenerId`](super::types::DeregisterTargetsRequest::listener_id), [`Targets`](super::types::DeregisterTargetsRequest::targets).
+    /// - Errors: the service's codes and the common ones ([`DeregisterTargetsError`](super::errors::DeregisterTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeregisterTargets>
+    ///
     /// Wire action `DeregisterTargets`, version 2018-03-17. Request: [`DeregisterTargetsRequest`](super::types::DeregisterTargetsRequest); response: [`DeregisterTargetsResponse`](super::types::DeregisterTargetsResponse); errors: [`DeregisterTargetsError`](super::errors::DeregisterTargetsError).
     pub fn deregister_targets(
         &self,
@@ -2669,6 +3045,14 @@ impl Client {
         self.call(super::types::DeregisterTargetsRequest::default())
     }
     /// Deregister targets from classical lb.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::DeregisterTargetsFromClassicalLbRequest::load_balancer_id), [`InstanceIds`](super::types::DeregisterTargetsFromClassicalLbRequest::instance_ids).
+    /// - Errors: the service's codes and the common ones ([`DeregisterTargetsFromClassicalLbError`](super::errors::DeregisterTargetsFromClassicalLbError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DeregisterTargetsFromClassicalLB>
     ///
     /// Wire action `DeregisterTargetsFromClassicalLB`, version 2018-03-17. Request: [`DeregisterTargetsFromClassicalLbRequest`](super::types::DeregisterTargetsFromClassicalLbRequest); response: [`DeregisterTargetsFromClassicalLbResponse`](super::types::DeregisterTargetsFromClassicalLbResponse); errors: [`DeregisterTargetsFromClassicalLbError`](super::errors::DeregisterTargetsFromClassicalLbError).
     pub fn deregister_targets_from_classical_lb(
@@ -2678,6 +3062,14 @@ impl Client {
     }
     /// Describe associated model availability.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAssociatedModelAvailabilityError`](super::errors::DescribeAssociatedModelAvailabilityError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeAssociatedModelAvailability>
+    ///
     /// Wire action `DescribeAssociatedModelAvailability`, version 2018-03-17. Request: [`DescribeAssociatedModelAvailabilityRequest`](super::types::DescribeAssociatedModelAvailabilityRequest); response: [`DescribeAssociatedModelAvailabilityResponse`](super::types::DescribeAssociatedModelAvailabilityResponse); errors: [`DescribeAssociatedModelAvailabilityError`](super::errors::DescribeAssociatedModelAvailabilityError).
     pub fn describe_associated_model_availability(
         &self,
@@ -2686,7 +3078,14 @@ impl Client {
     }
     /// Describe async jobs.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `NextToken`, as `.by_page()` or `.by_item()` (`Jobs`) streams, the service's default page size unless the request's `MaxResults` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `NextToken`, items in `Jobs`, the service's page size unless [`MaxResults`](super::types::DescribeAsyncJobsRequest::max_results) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAsyncJobsError`](super::errors::DescribeAsyncJobsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeAsyncJobs>
     ///
     /// Wire action `DescribeAsyncJobs`, version 2018-03-17. Request: [`DescribeAsyncJobsRequest`](super::types::DescribeAsyncJobsRequest); response: [`DescribeAsyncJobsResponse`](super::types::DescribeAsyncJobsResponse); errors: [`DescribeAsyncJobsError`](super::errors::DescribeAsyncJobsError).
     pub fn describe_async_jobs(
@@ -2696,6 +3095,14 @@ impl Client {
     }
     /// Describe block ip list.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeBlockIpListRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeBlockIpListError`](super::errors::DescribeBlockIpListError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeBlockIPList>
+    ///
     /// Wire action `DescribeBlockIPList`, version 2018-03-17. Request: [`DescribeBlockIpListRequest`](super::types::DescribeBlockIpListRequest); response: [`DescribeBlockIpListResponse`](super::types::DescribeBlockIpListResponse); errors: [`DescribeBlockIpListError`](super::errors::DescribeBlockIpListError).
     pub fn describe_block_ip_list(
         &self,
@@ -2703,6 +3110,14 @@ impl Client {
         self.call(super::types::DescribeBlockIpListRequest::default())
     }
     /// Describe block ip task.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`TaskId`](super::types::DescribeBlockIpTaskRequest::task_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeBlockIpTaskError`](super::errors::DescribeBlockIpTaskError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeBlockIPTask>
     ///
     /// Wire action `DescribeBlockIPTask`, version 2018-03-17. Request: [`DescribeBlockIpTaskRequest`](super::types::DescribeBlockIpTaskRequest); response: [`DescribeBlockIpTaskResponse`](super::types::DescribeBlockIpTaskResponse); errors: [`DescribeBlockIpTaskError`](super::errors::DescribeBlockIpTaskError).
     pub fn describe_block_ip_task(
@@ -2712,7 +3127,14 @@ impl Client {
     }
     /// Describe budget associations.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`AssociationSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AssociationSet`, the service's page size unless [`Limit`](super::types::DescribeBudgetAssociationsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`BudgetId`](super::types::DescribeBudgetAssociationsRequest::budget_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeBudgetAssociationsError`](super::errors::DescribeBudgetAssociationsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeBudgetAssociations>
     ///
     /// Wire action `DescribeBudgetAssociations`, version 2018-03-17. Request: [`DescribeBudgetAssociationsRequest`](super::types::DescribeBudgetAssociationsRequest); response: [`DescribeBudgetAssociationsResponse`](super::types::DescribeBudgetAssociationsResponse); errors: [`DescribeBudgetAssociationsError`](super::errors::DescribeBudgetAssociationsError).
     pub fn describe_budget_associations(
@@ -2722,13 +3144,28 @@ impl Client {
     }
     /// Describe budgets.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`BudgetSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `BudgetSet`, the service's page size unless [`Limit`](super::types::DescribeBudgetsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeBudgetsError`](super::errors::DescribeBudgetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeBudgets>
     ///
     /// Wire action `DescribeBudgets`, version 2018-03-17. Request: [`DescribeBudgetsRequest`](super::types::DescribeBudgetsRequest); response: [`DescribeBudgetsResponse`](super::types::DescribeBudgetsResponse); errors: [`DescribeBudgetsError`](super::errors::DescribeBudgetsError).
     pub fn describe_budgets(&self) -> super::Call<super::types::DescribeBudgetsRequest> {
         self.call(super::types::DescribeBudgetsRequest::default())
     }
     /// Describe classical lb by instance id.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::DescribeClassicalLbByInstanceIdRequest::instance_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeClassicalLbByInstanceIdError`](super::errors::DescribeClassicalLbByInstanceIdError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeClassicalLBByInstanceId>
     ///
     /// Wire action `DescribeClassicalLBByInstanceId`, version 2018-03-17. Request: [`DescribeClassicalLbByInstanceIdRequest`](super::types::DescribeClassicalLbByInstanceIdRequest); response: [`DescribeClassicalLbByInstanceIdResponse`](super::types::DescribeClassicalLbByInstanceIdResponse); errors: [`DescribeClassicalLbByInstanceIdError`](super::errors::DescribeClassicalLbByInstanceIdError).
     pub fn describe_classical_lb_by_instance_id(
@@ -2738,6 +3175,14 @@ impl Client {
     }
     /// Describe classical lb health status.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeClassicalLbHealthStatusRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeClassicalLbHealthStatusError`](super::errors::DescribeClassicalLbHealthStatusError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeClassicalLBHealthStatus>
+    ///
     /// Wire action `DescribeClassicalLBHealthStatus`, version 2018-03-17. Request: [`DescribeClassicalLbHealthStatusRequest`](super::types::DescribeClassicalLbHealthStatusRequest); response: [`DescribeClassicalLbHealthStatusResponse`](super::types::DescribeClassicalLbHealthStatusResponse); errors: [`DescribeClassicalLbHealthStatusError`](super::errors::DescribeClassicalLbHealthStatusError).
     pub fn describe_classical_lb_health_status(
         &self,
@@ -2745,6 +3190,14 @@ impl Client {
         self.call(super::types::DescribeClassicalLbHealthStatusRequest::default())
     }
     /// Describe classical lb listeners.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeClassicalLbListenersRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeClassicalLbListenersError`](super::errors::DescribeClassicalLbListenersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeClassicalLBListeners>
     ///
     /// Wire action `DescribeClassicalLBListeners`, version 2018-03-17. Request: [`DescribeClassicalLbListenersRequest`](super::types::DescribeClassicalLbListenersRequest); response: [`DescribeClassicalLbListenersResponse`](super::types::DescribeClassicalLbListenersResponse); errors: [`DescribeClassicalLbListenersError`](super::errors::DescribeClassicalLbListenersError).
     pub fn describe_classical_lb_listeners(
@@ -2754,6 +3207,14 @@ impl Client {
     }
     /// Describe classical lb targets.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeClassicalLbTargetsRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeClassicalLbTargetsError`](super::errors::DescribeClassicalLbTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeClassicalLBTargets>
+    ///
     /// Wire action `DescribeClassicalLBTargets`, version 2018-03-17. Request: [`DescribeClassicalLbTargetsRequest`](super::types::DescribeClassicalLbTargetsRequest); response: [`DescribeClassicalLbTargetsResponse`](super::types::DescribeClassicalLbTargetsResponse); errors: [`DescribeClassicalLbTargetsError`](super::errors::DescribeClassicalLbTargetsError).
     pub fn describe_classical_lb_targets(
         &self,
@@ -2761,6 +3222,14 @@ impl Client {
         self.call(super::types::DescribeClassicalLbTargetsRequest::default())
     }
     /// Describe cls log set.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeClsLogSetError`](super::errors::DescribeClsLogSetError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeClsLogSet>
     ///
     /// Wire action `DescribeClsLogSet`, version 2018-03-17. Request: [`DescribeClsLogSetRequest`](super::types::DescribeClsLogSetRequest); response: [`DescribeClsLogSetResponse`](super::types::DescribeClsLogSetResponse); errors: [`DescribeClsLogSetError`](super::errors::DescribeClsLogSetError).
     pub fn describe_cls_log_set(
@@ -2770,7 +3239,14 @@ impl Client {
     }
     /// Describe cluster resources.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ClusterResourceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ClusterResourceSet`, the service's page size unless [`Limit`](super::types::DescribeClusterResourcesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeClusterResourcesError`](super::errors::DescribeClusterResourcesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeClusterResources>
     ///
     /// Wire action `DescribeClusterResources`, version 2018-03-17. Request: [`DescribeClusterResourcesRequest`](super::types::DescribeClusterResourcesRequest); response: [`DescribeClusterResourcesResponse`](super::types::DescribeClusterResourcesResponse); errors: [`DescribeClusterResourcesError`](super::errors::DescribeClusterResourcesError).
     pub fn describe_cluster_resources(
@@ -2780,7 +3256,14 @@ impl Client {
     }
     /// Describe cross targets.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CrossTargetSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CrossTargetSet`, the service's page size unless [`Limit`](super::types::DescribeCrossTargetsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCrossTargetsError`](super::errors::DescribeCrossTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeCrossTargets>
     ///
     /// Wire action `DescribeCrossTargets`, version 2018-03-17. Request: [`DescribeCrossTargetsRequest`](super::types::DescribeCrossTargetsRequest); response: [`DescribeCrossTargetsResponse`](super::types::DescribeCrossTargetsResponse); errors: [`DescribeCrossTargetsError`](super::errors::DescribeCrossTargetsError).
     pub fn describe_cross_targets(
@@ -2790,7 +3273,14 @@ impl Client {
     }
     /// Describe customized config associate list.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`BindList`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `BindList`, the service's page size unless [`Limit`](super::types::DescribeCustomizedConfigAssociateListRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCustomizedConfigAssociateListError`](super::errors::DescribeCustomizedConfigAssociateListError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeCustomizedConfigAssociateList>
     ///
     /// Wire action `DescribeCustomizedConfigAssociateList`, version 2018-03-17. Request: [`DescribeCustomizedConfigAssociateListRequest`](super::types::DescribeCustomizedConfigAssociateListRequest); response: [`DescribeCustomizedConfigAssociateListResponse`](super::types::DescribeCustomizedConfigAssociateListResponse); errors: [`DescribeCustomizedConfigAssociateListError`](super::errors::DescribeCustomizedConfigAssociateListError).
     pub fn describe_customized_config_associate_list(
@@ -2800,7 +3290,14 @@ impl Client {
     }
     /// Describe customized config list.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ConfigList`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ConfigList`, the service's page size unless [`Limit`](super::types::DescribeCustomizedConfigListRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ConfigType`](super::types::DescribeCustomizedConfigListRequest::config_type).
+    /// - Errors: the service's codes and the common ones ([`DescribeCustomizedConfigListError`](super::errors::DescribeCustomizedConfigListError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeCustomizedConfigList>
     ///
     /// Wire action `DescribeCustomizedConfigList`, version 2018-03-17. Request: [`DescribeCustomizedConfigListRequest`](super::types::DescribeCustomizedConfigListRequest); response: [`DescribeCustomizedConfigListResponse`](super::types::DescribeCustomizedConfigListResponse); errors: [`DescribeCustomizedConfigListError`](super::errors::DescribeCustomizedConfigListError).
     pub fn describe_customized_config_list(
@@ -2810,7 +3307,14 @@ impl Client {
     }
     /// Describe exclusive clusters.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ClusterSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ClusterSet`, the service's page size unless [`Limit`](super::types::DescribeExclusiveClustersRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeExclusiveClustersError`](super::errors::DescribeExclusiveClustersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeExclusiveClusters>
     ///
     /// Wire action `DescribeExclusiveClusters`, version 2018-03-17. Request: [`DescribeExclusiveClustersRequest`](super::types::DescribeExclusiveClustersRequest); response: [`DescribeExclusiveClustersResponse`](super::types::DescribeExclusiveClustersResponse); errors: [`DescribeExclusiveClustersError`](super::errors::DescribeExclusiveClustersError).
     pub fn describe_exclusive_clusters(
@@ -2820,7 +3324,14 @@ impl Client {
     }
     /// Describe idle load balancers.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`IdleLoadBalancers`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `IdleLoadBalancers`, the service's page size unless [`Limit`](super::types::DescribeIdleLoadBalancersRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeIdleLoadBalancersError`](super::errors::DescribeIdleLoadBalancersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeIdleLoadBalancers>
     ///
     /// Wire action `DescribeIdleLoadBalancers`, version 2018-03-17. Request: [`DescribeIdleLoadBalancersRequest`](super::types::DescribeIdleLoadBalancersRequest); response: [`DescribeIdleLoadBalancersResponse`](super::types::DescribeIdleLoadBalancersResponse); errors: [`DescribeIdleLoadBalancersError`](super::errors::DescribeIdleLoadBalancersError).
     pub fn describe_idle_load_balancers(
@@ -2830,6 +3341,14 @@ impl Client {
     }
     /// Describe intent router tiers.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeIntentRouterTiersError`](super::errors::DescribeIntentRouterTiersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeIntentRouterTiers>
+    ///
     /// Wire action `DescribeIntentRouterTiers`, version 2018-03-17. Request: [`DescribeIntentRouterTiersRequest`](super::types::DescribeIntentRouterTiersRequest); response: [`DescribeIntentRouterTiersResponse`](super::types::DescribeIntentRouterTiersResponse); errors: [`DescribeIntentRouterTiersError`](super::errors::DescribeIntentRouterTiersError).
     pub fn describe_intent_router_tiers(
         &self,
@@ -2837,6 +3356,14 @@ impl Client {
         self.call(super::types::DescribeIntentRouterTiersRequest::default())
     }
     /// Describe intent routers.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeIntentRoutersRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeIntentRoutersError`](super::errors::DescribeIntentRoutersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeIntentRouters>
     ///
     /// Wire action `DescribeIntentRouters`, version 2018-03-17. Request: [`DescribeIntentRoutersRequest`](super::types::DescribeIntentRoutersRequest); response: [`DescribeIntentRoutersResponse`](super::types::DescribeIntentRoutersResponse); errors: [`DescribeIntentRoutersError`](super::errors::DescribeIntentRoutersError).
     pub fn describe_intent_routers(
@@ -2846,13 +3373,28 @@ impl Client {
     }
     /// Describe keys.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Keys`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Keys`, the service's page size unless [`Limit`](super::types::DescribeKeysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeKeysRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeKeysError`](super::errors::DescribeKeysError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeKeys>
     ///
     /// Wire action `DescribeKeys`, version 2018-03-17. Request: [`DescribeKeysRequest`](super::types::DescribeKeysRequest); response: [`DescribeKeysResponse`](super::types::DescribeKeysResponse); errors: [`DescribeKeysError`](super::errors::DescribeKeysError).
     pub fn describe_keys(&self) -> super::Call<super::types::DescribeKeysRequest> {
         self.call(super::types::DescribeKeysRequest::default())
     }
     /// Describe lb listeners.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Backends`](super::types::DescribeLbListenersRequest::backends).
+    /// - Errors: the service's codes and the common ones ([`DescribeLbListenersError`](super::errors::DescribeLbListenersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLBListeners>
     ///
     /// Wire action `DescribeLBListeners`, version 2018-03-17. Request: [`DescribeLbListenersRequest`](super::types::DescribeLbListenersRequest); response: [`DescribeLbListenersResponse`](super::types::DescribeLbListenersResponse); errors: [`DescribeLbListenersError`](super::errors::DescribeLbListenersError).
     pub fn describe_lb_listeners(
@@ -2862,6 +3404,14 @@ impl Client {
     }
     /// Describe lb operate protect.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerIds`](super::types::DescribeLbOperateProtectRequest::load_balancer_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeLbOperateProtectError`](super::errors::DescribeLbOperateProtectError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLBOperateProtect>
+    ///
     /// Wire action `DescribeLBOperateProtect`, version 2018-03-17. Request: [`DescribeLbOperateProtectRequest`](super::types::DescribeLbOperateProtectRequest); response: [`DescribeLbOperateProtectResponse`](super::types::DescribeLbOperateProtectResponse); errors: [`DescribeLbOperateProtectError`](super::errors::DescribeLbOperateProtectError).
     pub fn describe_lb_operate_protect(
         &self,
@@ -2869,6 +3419,14 @@ impl Client {
         self.call(super::types::DescribeLbOperateProtectRequest::default())
     }
     /// Describe listeners.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeListenersRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeListenersError`](super::errors::DescribeListenersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeListeners>
     ///
     /// Wire action `DescribeListeners`, version 2018-03-17. Request: [`DescribeListenersRequest`](super::types::DescribeListenersRequest); response: [`DescribeListenersResponse`](super::types::DescribeListenersResponse); errors: [`DescribeListenersError`](super::errors::DescribeListenersError).
     pub fn describe_listeners(
@@ -2878,6 +3436,14 @@ impl Client {
     }
     /// Describe load balancer list by cert id.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`CertIds`](super::types::DescribeLoadBalancerListByCertIdRequest::cert_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeLoadBalancerListByCertIdError`](super::errors::DescribeLoadBalancerListByCertIdError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLoadBalancerListByCertId>
+    ///
     /// Wire action `DescribeLoadBalancerListByCertId`, version 2018-03-17. Request: [`DescribeLoadBalancerListByCertIdRequest`](super::types::DescribeLoadBalancerListByCertIdRequest); response: [`DescribeLoadBalancerListByCertIdResponse`](super::types::DescribeLoadBalancerListByCertIdResponse); errors: [`DescribeLoadBalancerListByCertIdError`](super::errors::DescribeLoadBalancerListByCertIdError).
     pub fn describe_load_balancer_list_by_cert_id(
         &self,
@@ -2885,6 +3451,14 @@ impl Client {
         self.call(super::types::DescribeLoadBalancerListByCertIdRequest::default())
     }
     /// Describe load balancer overview.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeLoadBalancerOverviewError`](super::errors::DescribeLoadBalancerOverviewError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLoadBalancerOverview>
     ///
     /// Wire action `DescribeLoadBalancerOverview`, version 2018-03-17. Request: [`DescribeLoadBalancerOverviewRequest`](super::types::DescribeLoadBalancerOverviewRequest); response: [`DescribeLoadBalancerOverviewResponse`](super::types::DescribeLoadBalancerOverviewResponse); errors: [`DescribeLoadBalancerOverviewError`](super::errors::DescribeLoadBalancerOverviewError).
     pub fn describe_load_balancer_overview(
@@ -2894,6 +3468,14 @@ impl Client {
     }
     /// Describe load balancer traffic.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeLoadBalancerTrafficError`](super::errors::DescribeLoadBalancerTrafficError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLoadBalancerTraffic>
+    ///
     /// Wire action `DescribeLoadBalancerTraffic`, version 2018-03-17. Request: [`DescribeLoadBalancerTrafficRequest`](super::types::DescribeLoadBalancerTrafficRequest); response: [`DescribeLoadBalancerTrafficResponse`](super::types::DescribeLoadBalancerTrafficResponse); errors: [`DescribeLoadBalancerTrafficError`](super::errors::DescribeLoadBalancerTrafficError).
     pub fn describe_load_balancer_traffic(
         &self,
@@ -2902,7 +3484,14 @@ impl Client {
     }
     /// Describe load balancers.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`LoadBalancerSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `LoadBalancerSet`, the service's page size unless [`Limit`](super::types::DescribeLoadBalancersRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeLoadBalancersError`](super::errors::DescribeLoadBalancersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLoadBalancers>
     ///
     /// Wire action `DescribeLoadBalancers`, version 2018-03-17. Request: [`DescribeLoadBalancersRequest`](super::types::DescribeLoadBalancersRequest); response: [`DescribeLoadBalancersResponse`](super::types::DescribeLoadBalancersResponse); errors: [`DescribeLoadBalancersError`](super::errors::DescribeLoadBalancersError).
     pub fn describe_load_balancers(
@@ -2912,7 +3501,14 @@ impl Client {
     }
     /// Describe load balancers detail.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`LoadBalancerDetailSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `LoadBalancerDetailSet`, the service's page size unless [`Limit`](super::types::DescribeLoadBalancersDetailRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeLoadBalancersDetailError`](super::errors::DescribeLoadBalancersDetailError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeLoadBalancersDetail>
     ///
     /// Wire action `DescribeLoadBalancersDetail`, version 2018-03-17. Request: [`DescribeLoadBalancersDetailRequest`](super::types::DescribeLoadBalancersDetailRequest); response: [`DescribeLoadBalancersDetailResponse`](super::types::DescribeLoadBalancersDetailResponse); errors: [`DescribeLoadBalancersDetailError`](super::errors::DescribeLoadBalancersDetailError).
     pub fn describe_load_balancers_detail(
@@ -2922,7 +3518,14 @@ impl Client {
     }
     /// Describe model aliases.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ModelAliasSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ModelAliasSet`, the service's page size unless [`Limit`](super::types::DescribeModelAliasesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeModelAliasesError`](super::errors::DescribeModelAliasesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelAliases>
     ///
     /// Wire action `DescribeModelAliases`, version 2018-03-17. Request: [`DescribeModelAliasesRequest`](super::types::DescribeModelAliasesRequest); response: [`DescribeModelAliasesResponse`](super::types::DescribeModelAliasesResponse); errors: [`DescribeModelAliasesError`](super::errors::DescribeModelAliasesError).
     pub fn describe_model_aliases(
@@ -2932,7 +3535,14 @@ impl Client {
     }
     /// Describe model associations.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ModelAssociationSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ModelAssociationSet`, the service's page size unless [`Limit`](super::types::DescribeModelAssociationsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeModelAssociationsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelAssociationsError`](super::errors::DescribeModelAssociationsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelAssociations>
     ///
     /// Wire action `DescribeModelAssociations`, version 2018-03-17. Request: [`DescribeModelAssociationsRequest`](super::types::DescribeModelAssociationsRequest); response: [`DescribeModelAssociationsResponse`](super::types::DescribeModelAssociationsResponse); errors: [`DescribeModelAssociationsError`](super::errors::DescribeModelAssociationsError).
     pub fn describe_model_associations(
@@ -2942,7 +3552,14 @@ impl Client {
     }
     /// Describe model keys.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Models`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Models`, the service's page size unless [`Limit`](super::types::DescribeModelKeysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeModelKeysError`](super::errors::DescribeModelKeysError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelKeys>
     ///
     /// Wire action `DescribeModelKeys`, version 2018-03-17. Request: [`DescribeModelKeysRequest`](super::types::DescribeModelKeysRequest); response: [`DescribeModelKeysResponse`](super::types::DescribeModelKeysResponse); errors: [`DescribeModelKeysError`](super::errors::DescribeModelKeysError).
     pub fn describe_model_keys(
@@ -2952,7 +3569,14 @@ impl Client {
     }
     /// Describe model names.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ModelNames`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ModelNames`, the service's page size unless [`Limit`](super::types::DescribeModelNamesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeModelNamesError`](super::errors::DescribeModelNamesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelNames>
     ///
     /// Wire action `DescribeModelNames`, version 2018-03-17. Request: [`DescribeModelNamesRequest`](super::types::DescribeModelNamesRequest); response: [`DescribeModelNamesResponse`](super::types::DescribeModelNamesResponse); errors: [`DescribeModelNamesError`](super::errors::DescribeModelNamesError).
     pub fn describe_model_names(
@@ -2962,6 +3586,14 @@ impl Client {
     }
     /// Describe model rewrite.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeModelRewriteRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRewriteError`](super::errors::DescribeModelRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRewrite>
+    ///
     /// Wire action `DescribeModelRewrite`, version 2018-03-17. Request: [`DescribeModelRewriteRequest`](super::types::DescribeModelRewriteRequest); response: [`DescribeModelRewriteResponse`](super::types::DescribeModelRewriteResponse); errors: [`DescribeModelRewriteError`](super::errors::DescribeModelRewriteError).
     pub fn describe_model_rewrite(
         &self,
@@ -2969,6 +3601,14 @@ impl Client {
         self.call(super::types::DescribeModelRewriteRequest::default())
     }
     /// Describe model router detail.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeModelRouterDetailRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRouterDetailError`](super::errors::DescribeModelRouterDetailError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouterDetail>
     ///
     /// Wire action `DescribeModelRouterDetail`, version 2018-03-17. Request: [`DescribeModelRouterDetailRequest`](super::types::DescribeModelRouterDetailRequest); response: [`DescribeModelRouterDetailResponse`](super::types::DescribeModelRouterDetailResponse); errors: [`DescribeModelRouterDetailError`](super::errors::DescribeModelRouterDetailError).
     pub fn describe_model_router_detail(
@@ -2978,6 +3618,14 @@ impl Client {
     }
     /// Describe model router guardrails.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeModelRouterGuardrailsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRouterGuardrailsError`](super::errors::DescribeModelRouterGuardrailsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouterGuardrails>
+    ///
     /// Wire action `DescribeModelRouterGuardrails`, version 2018-03-17. Request: [`DescribeModelRouterGuardrailsRequest`](super::types::DescribeModelRouterGuardrailsRequest); response: [`DescribeModelRouterGuardrailsResponse`](super::types::DescribeModelRouterGuardrailsResponse); errors: [`DescribeModelRouterGuardrailsError`](super::errors::DescribeModelRouterGuardrailsError).
     pub fn describe_model_router_guardrails(
         &self,
@@ -2986,7 +3634,14 @@ impl Client {
     }
     /// Describe model router logs.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `NextToken`, as `.by_page()` or `.by_item()` (`Logs`) streams, the service's default page size unless the request's `MaxResults` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `NextToken`, items in `Logs`, the service's page size unless [`MaxResults`](super::types::DescribeModelRouterLogsRequest::max_results) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeModelRouterLogsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRouterLogsError`](super::errors::DescribeModelRouterLogsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouterLogs>
     ///
     /// Wire action `DescribeModelRouterLogs`, version 2018-03-17. Request: [`DescribeModelRouterLogsRequest`](super::types::DescribeModelRouterLogsRequest); response: [`DescribeModelRouterLogsResponse`](super::types::DescribeModelRouterLogsResponse); errors: [`DescribeModelRouterLogsError`](super::errors::DescribeModelRouterLogsError).
     pub fn describe_model_router_logs(
@@ -2996,6 +3651,14 @@ impl Client {
     }
     /// Describe model router quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`QuotaTypes`](super::types::DescribeModelRouterQuotaRequest::quota_types).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRouterQuotaError`](super::errors::DescribeModelRouterQuotaError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouterQuota>
+    ///
     /// Wire action `DescribeModelRouterQuota`, version 2018-03-17. Request: [`DescribeModelRouterQuotaRequest`](super::types::DescribeModelRouterQuotaRequest); response: [`DescribeModelRouterQuotaResponse`](super::types::DescribeModelRouterQuotaResponse); errors: [`DescribeModelRouterQuotaError`](super::errors::DescribeModelRouterQuotaError).
     pub fn describe_model_router_quota(
         &self,
@@ -3004,7 +3667,14 @@ impl Client {
     }
     /// Describe model router resource package deduction.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ModelRouterResourcePackageDeductionSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ModelRouterResourcePackageDeductionSet`, the service's page size unless [`Limit`](super::types::DescribeModelRouterResourcePackageDeductionRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`DeductionTimeBegin`](super::types::DescribeModelRouterResourcePackageDeductionRequest::deduction_time_begin), [`DeductionTimeEnd`](super::types::DescribeModelRouterResourcePackageDeductionRequest::deduction_time_end), [`ModelRouterResourcePackageId`](super::types::DescribeModelRouterResourcePackageDeductionRequest::model_router_resource_package_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRouterResourcePackageDeductionError`](super::errors::DescribeModelRouterResourcePackageDeductionError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouterResourcePackageDeduction>
     ///
     /// Wire action `DescribeModelRouterResourcePackageDeduction`, version 2018-03-17. Request: [`DescribeModelRouterResourcePackageDeductionRequest`](super::types::DescribeModelRouterResourcePackageDeductionRequest); response: [`DescribeModelRouterResourcePackageDeductionResponse`](super::types::DescribeModelRouterResourcePackageDeductionResponse); errors: [`DescribeModelRouterResourcePackageDeductionError`](super::errors::DescribeModelRouterResourcePackageDeductionError).
     pub fn describe_model_router_resource_package_deduction(
@@ -3016,7 +3686,14 @@ impl Client {
     }
     /// Describe model router resource packages.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ModelRouterResourcePackageSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ModelRouterResourcePackageSet`, the service's page size unless [`Limit`](super::types::DescribeModelRouterResourcePackagesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRouterResourcePackagesError`](super::errors::DescribeModelRouterResourcePackagesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouterResourcePackages>
     ///
     /// Wire action `DescribeModelRouterResourcePackages`, version 2018-03-17. Request: [`DescribeModelRouterResourcePackagesRequest`](super::types::DescribeModelRouterResourcePackagesRequest); response: [`DescribeModelRouterResourcePackagesResponse`](super::types::DescribeModelRouterResourcePackagesResponse); errors: [`DescribeModelRouterResourcePackagesError`](super::errors::DescribeModelRouterResourcePackagesError).
     pub fn describe_model_router_resource_packages(
@@ -3026,7 +3703,14 @@ impl Client {
     }
     /// Describe model routers.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ModelRouterSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ModelRouterSet`, the service's page size unless [`Limit`](super::types::DescribeModelRoutersRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeModelRoutersError`](super::errors::DescribeModelRoutersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeModelRouters>
     ///
     /// Wire action `DescribeModelRouters`, version 2018-03-17. Request: [`DescribeModelRoutersRequest`](super::types::DescribeModelRoutersRequest); response: [`DescribeModelRoutersResponse`](super::types::DescribeModelRoutersResponse); errors: [`DescribeModelRoutersError`](super::errors::DescribeModelRoutersError).
     pub fn describe_model_routers(
@@ -3036,13 +3720,28 @@ impl Client {
     }
     /// Describe quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeQuotaError`](super::errors::DescribeQuotaError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeQuota>
+    ///
     /// Wire action `DescribeQuota`, version 2018-03-17. Request: [`DescribeQuotaRequest`](super::types::DescribeQuotaRequest); response: [`DescribeQuotaResponse`](super::types::DescribeQuotaResponse); errors: [`DescribeQuotaError`](super::errors::DescribeQuotaError).
     pub fn describe_quota(&self) -> super::Call<super::types::DescribeQuotaRequest> {
         self.call(super::types::DescribeQuotaRequest::default())
     }
     /// Describe resources.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ZoneResourceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ZoneResourceSet`, the service's page size unless [`Limit`](super::types::DescribeResourcesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeResourcesError`](super::errors::DescribeResourcesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeResources>
     ///
     /// Wire action `DescribeResources`, version 2018-03-17. Request: [`DescribeResourcesRequest`](super::types::DescribeResourcesRequest); response: [`DescribeResourcesResponse`](super::types::DescribeResourcesResponse); errors: [`DescribeResourcesError`](super::errors::DescribeResourcesError).
     pub fn describe_resources(
@@ -3052,13 +3751,28 @@ impl Client {
     }
     /// Describe rewrite.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeRewriteRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeRewriteError`](super::errors::DescribeRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeRewrite>
+    ///
     /// Wire action `DescribeRewrite`, version 2018-03-17. Request: [`DescribeRewriteRequest`](super::types::DescribeRewriteRequest); response: [`DescribeRewriteResponse`](super::types::DescribeRewriteResponse); errors: [`DescribeRewriteError`](super::errors::DescribeRewriteError).
     pub fn describe_rewrite(&self) -> super::Call<super::types::DescribeRewriteRequest> {
         self.call(super::types::DescribeRewriteRequest::default())
     }
     /// Describe service provider health status.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`HealthCheckResults`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `HealthCheckResults`, the service's page size unless [`Limit`](super::types::DescribeServiceProviderHealthStatusRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ServiceProviderId`](super::types::DescribeServiceProviderHealthStatusRequest::service_provider_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeServiceProviderHealthStatusError`](super::errors::DescribeServiceProviderHealthStatusError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeServiceProviderHealthStatus>
     ///
     /// Wire action `DescribeServiceProviderHealthStatus`, version 2018-03-17. Request: [`DescribeServiceProviderHealthStatusRequest`](super::types::DescribeServiceProviderHealthStatusRequest); response: [`DescribeServiceProviderHealthStatusResponse`](super::types::DescribeServiceProviderHealthStatusResponse); errors: [`DescribeServiceProviderHealthStatusError`](super::errors::DescribeServiceProviderHealthStatusError).
     pub fn describe_service_provider_health_status(
@@ -3068,6 +3782,14 @@ impl Client {
     }
     /// Describe supported providers.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSupportedProvidersError`](super::errors::DescribeSupportedProvidersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeSupportedProviders>
+    ///
     /// Wire action `DescribeSupportedProviders`, version 2018-03-17. Request: [`DescribeSupportedProvidersRequest`](super::types::DescribeSupportedProvidersRequest); response: [`DescribeSupportedProvidersResponse`](super::types::DescribeSupportedProvidersResponse); errors: [`DescribeSupportedProvidersError`](super::errors::DescribeSupportedProvidersError).
     pub fn describe_supported_providers(
         &self,
@@ -3075,6 +3797,14 @@ impl Client {
         self.call(super::types::DescribeSupportedProvidersRequest::default())
     }
     /// Describe target group instance status.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`TargetGroupId`](super::types::DescribeTargetGroupInstanceStatusRequest::target_group_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeTargetGroupInstanceStatusError`](super::errors::DescribeTargetGroupInstanceStatusError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTargetGroupInstanceStatus>
     ///
     /// Wire action `DescribeTargetGroupInstanceStatus`, version 2018-03-17. Request: [`DescribeTargetGroupInstanceStatusRequest`](super::types::DescribeTargetGroupInstanceStatusRequest); response: [`DescribeTargetGroupInstanceStatusResponse`](super::types::DescribeTargetGroupInstanceStatusResponse); errors: [`DescribeTargetGroupInstanceStatusError`](super::errors::DescribeTargetGroupInstanceStatusError).
     pub fn describe_target_group_instance_status(
@@ -3084,7 +3814,14 @@ impl Client {
     }
     /// Describe target group instances.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TargetGroupInstanceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TargetGroupInstanceSet`, the service's page size unless [`Limit`](super::types::DescribeTargetGroupInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`Filters`](super::types::DescribeTargetGroupInstancesRequest::filters).
+    /// - Errors: the service's codes and the common ones ([`DescribeTargetGroupInstancesError`](super::errors::DescribeTargetGroupInstancesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTargetGroupInstances>
     ///
     /// Wire action `DescribeTargetGroupInstances`, version 2018-03-17. Request: [`DescribeTargetGroupInstancesRequest`](super::types::DescribeTargetGroupInstancesRequest); response: [`DescribeTargetGroupInstancesResponse`](super::types::DescribeTargetGroupInstancesResponse); errors: [`DescribeTargetGroupInstancesError`](super::errors::DescribeTargetGroupInstancesError).
     pub fn describe_target_group_instances(
@@ -3094,7 +3831,14 @@ impl Client {
     }
     /// Describe target group list.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TargetGroupSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TargetGroupSet`, the service's page size unless [`Limit`](super::types::DescribeTargetGroupListRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTargetGroupListError`](super::errors::DescribeTargetGroupListError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTargetGroupList>
     ///
     /// Wire action `DescribeTargetGroupList`, version 2018-03-17. Request: [`DescribeTargetGroupListRequest`](super::types::DescribeTargetGroupListRequest); response: [`DescribeTargetGroupListResponse`](super::types::DescribeTargetGroupListResponse); errors: [`DescribeTargetGroupListError`](super::errors::DescribeTargetGroupListError).
     pub fn describe_target_group_list(
@@ -3104,7 +3848,14 @@ impl Client {
     }
     /// Describe target groups.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TargetGroupSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TargetGroupSet`, the service's page size unless [`Limit`](super::types::DescribeTargetGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTargetGroupsError`](super::errors::DescribeTargetGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTargetGroups>
     ///
     /// Wire action `DescribeTargetGroups`, version 2018-03-17. Request: [`DescribeTargetGroupsRequest`](super::types::DescribeTargetGroupsRequest); response: [`DescribeTargetGroupsResponse`](super::types::DescribeTargetGroupsResponse); errors: [`DescribeTargetGroupsError`](super::errors::DescribeTargetGroupsError).
     pub fn describe_target_groups(
@@ -3114,6 +3865,14 @@ impl Client {
     }
     /// Describe target health.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerIds`](super::types::DescribeTargetHealthRequest::load_balancer_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeTargetHealthError`](super::errors::DescribeTargetHealthError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTargetHealth>
+    ///
     /// Wire action `DescribeTargetHealth`, version 2018-03-17. Request: [`DescribeTargetHealthRequest`](super::types::DescribeTargetHealthRequest); response: [`DescribeTargetHealthResponse`](super::types::DescribeTargetHealthResponse); errors: [`DescribeTargetHealthError`](super::errors::DescribeTargetHealthError).
     pub fn describe_target_health(
         &self,
@@ -3122,11 +3881,27 @@ impl Client {
     }
     /// Describe targets.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::DescribeTargetsRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeTargetsError`](super::errors::DescribeTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTargets>
+    ///
     /// Wire action `DescribeTargets`, version 2018-03-17. Request: [`DescribeTargetsRequest`](super::types::DescribeTargetsRequest); response: [`DescribeTargetsResponse`](super::types::DescribeTargetsResponse); errors: [`DescribeTargetsError`](super::errors::DescribeTargetsError).
     pub fn describe_targets(&self) -> super::Call<super::types::DescribeTargetsRequest> {
         self.call(super::types::DescribeTargetsRequest::default())
     }
     /// Describe task status.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTaskStatusError`](super::errors::DescribeTaskStatusError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeTaskStatus>
     ///
     /// Wire action `DescribeTaskStatus`, version 2018-03-17. Request: [`DescribeTaskStatusRequest`](super::types::DescribeTaskStatusRequest); response: [`DescribeTaskStatusResponse`](super::types::DescribeTaskStatusResponse); errors: [`DescribeTaskStatusError`](super::errors::DescribeTaskStatusError).
     pub fn describe_task_status(
@@ -3136,6 +3911,14 @@ impl Client {
     }
     /// Describe upper models.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeUpperModelsError`](super::errors::DescribeUpperModelsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeUpperModels>
+    ///
     /// Wire action `DescribeUpperModels`, version 2018-03-17. Request: [`DescribeUpperModelsRequest`](super::types::DescribeUpperModelsRequest); response: [`DescribeUpperModelsResponse`](super::types::DescribeUpperModelsResponse); errors: [`DescribeUpperModelsError`](super::errors::DescribeUpperModelsError).
     pub fn describe_upper_models(
         &self,
@@ -3144,7 +3927,14 @@ impl Client {
     }
     /// Describe user groups.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`UserGroups`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `UserGroups`, the service's page size unless [`Limit`](super::types::DescribeUserGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ModelRouterId`](super::types::DescribeUserGroupsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeUserGroupsError`](super::errors::DescribeUserGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DescribeUserGroups>
     ///
     /// Wire action `DescribeUserGroups`, version 2018-03-17. Request: [`DescribeUserGroupsRequest`](super::types::DescribeUserGroupsRequest); response: [`DescribeUserGroupsResponse`](super::types::DescribeUserGroupsResponse); errors: [`DescribeUserGroupsError`](super::errors::DescribeUserGroupsError).
     pub fn describe_user_groups(
@@ -3154,6 +3944,14 @@ impl Client {
     }
     /// Disassociate budget.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BudgetId`](super::types::DisassociateBudgetRequest::budget_id), [`Resources`](super::types::DisassociateBudgetRequest::resources).
+    /// - Errors: the service's codes and the common ones ([`DisassociateBudgetError`](super::errors::DisassociateBudgetError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DisassociateBudget>
+    ///
     /// Wire action `DisassociateBudget`, version 2018-03-17. Request: [`DisassociateBudgetRequest`](super::types::DisassociateBudgetRequest); response: [`DisassociateBudgetResponse`](super::types::DisassociateBudgetResponse); errors: [`DisassociateBudgetError`](super::errors::DisassociateBudgetError).
     pub fn disassociate_budget(
         &self,
@@ -3161,6 +3959,14 @@ impl Client {
         self.call(super::types::DisassociateBudgetRequest::default())
     }
     /// Disassociate customized config.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`UconfigId`](super::types::DisassociateCustomizedConfigRequest::uconfig_id), [`BindList`](super::types::DisassociateCustomizedConfigRequest::bind_list).
+    /// - Errors: the service's codes and the common ones ([`DisassociateCustomizedConfigError`](super::errors::DisassociateCustomizedConfigError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DisassociateCustomizedConfig>
     ///
     /// Wire action `DisassociateCustomizedConfig`, version 2018-03-17. Request: [`DisassociateCustomizedConfigRequest`](super::types::DisassociateCustomizedConfigRequest); response: [`DisassociateCustomizedConfigResponse`](super::types::DisassociateCustomizedConfigResponse); errors: [`DisassociateCustomizedConfigError`](super::errors::DisassociateCustomizedConfigError).
     pub fn disassociate_customized_config(
@@ -3170,6 +3976,14 @@ impl Client {
     }
     /// Disassociate model router guardrails.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Guardrails`](super::types::DisassociateModelRouterGuardrailsRequest::guardrails), [`ModelRouterId`](super::types::DisassociateModelRouterGuardrailsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateModelRouterGuardrailsError`](super::errors::DisassociateModelRouterGuardrailsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DisassociateModelRouterGuardrails>
+    ///
     /// Wire action `DisassociateModelRouterGuardrails`, version 2018-03-17. Request: [`DisassociateModelRouterGuardrailsRequest`](super::types::DisassociateModelRouterGuardrailsRequest); response: [`DisassociateModelRouterGuardrailsResponse`](super::types::DisassociateModelRouterGuardrailsResponse); errors: [`DisassociateModelRouterGuardrailsError`](super::errors::DisassociateModelRouterGuardrailsError).
     pub fn disassociate_model_router_guardrails(
         &self,
@@ -3177,6 +3991,14 @@ impl Client {
         self.call(super::types::DisassociateModelRouterGuardrailsRequest::default())
     }
     /// Disassociate models from model router.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::DisassociateModelsFromModelRouterRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateModelsFromModelRouterError`](super::errors::DisassociateModelsFromModelRouterError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DisassociateModelsFromModelRouter>
     ///
     /// Wire action `DisassociateModelsFromModelRouter`, version 2018-03-17. Request: [`DisassociateModelsFromModelRouterRequest`](super::types::DisassociateModelsFromModelRouterRequest); response: [`DisassociateModelsFromModelRouterResponse`](super::types::DisassociateModelsFromModelRouterResponse); errors: [`DisassociateModelsFromModelRouterError`](super::errors::DisassociateModelsFromModelRouterError).
     pub fn disassociate_models_from_model_router(
@@ -3186,6 +4008,14 @@ impl Client {
     }
     /// Disassociate target groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Associations`](super::types::DisassociateTargetGroupsRequest::associations).
+    /// - Errors: the service's codes and the common ones ([`DisassociateTargetGroupsError`](super::errors::DisassociateTargetGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=DisassociateTargetGroups>
+    ///
     /// Wire action `DisassociateTargetGroups`, version 2018-03-17. Request: [`DisassociateTargetGroupsRequest`](super::types::DisassociateTargetGroupsRequest); response: [`DisassociateTargetGroupsResponse`](super::types::DisassociateTargetGroupsResponse); errors: [`DisassociateTargetGroupsError`](super::errors::DisassociateTargetGroupsError).
     pub fn disassociate_target_groups(
         &self,
@@ -3193,6 +4023,14 @@ impl Client {
         self.call(super::types::DisassociateTargetGroupsRequest::default())
     }
     /// Inquire price create model router resource package.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterResourcePackageAmount`](super::types::InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount).
+    /// - Errors: the service's codes and the common ones ([`InquirePriceCreateModelRouterResourcePackageError`](super::errors::InquirePriceCreateModelRouterResourcePackageError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=InquirePriceCreateModelRouterResourcePackage>
     ///
     /// Wire action `InquirePriceCreateModelRouterResourcePackage`, version 2018-03-17. Request: [`InquirePriceCreateModelRouterResourcePackageRequest`](super::types::InquirePriceCreateModelRouterResourcePackageRequest); response: [`InquirePriceCreateModelRouterResourcePackageResponse`](super::types::InquirePriceCreateModelRouterResourcePackageResponse); errors: [`InquirePriceCreateModelRouterResourcePackageError`](super::errors::InquirePriceCreateModelRouterResourcePackageError).
     pub fn inquire_price_create_model_router_resource_package(
@@ -3204,6 +4042,14 @@ impl Client {
     }
     /// Inquire price refund model router resource package.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ModelRouterResourcePackageIds`](super::types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids).
+    /// - Errors: the service's codes and the common ones ([`InquirePriceRefundModelRouterResourcePackageError`](super::errors::InquirePriceRefundModelRouterResourcePackageError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=InquirePriceRefundModelRouterResourcePackage>
+    ///
     /// Wire action `InquirePriceRefundModelRouterResourcePackage`, version 2018-03-17. Request: [`InquirePriceRefundModelRouterResourcePackageRequest`](super::types::InquirePriceRefundModelRouterResourcePackageRequest); response: [`InquirePriceRefundModelRouterResourcePackageResponse`](super::types::InquirePriceRefundModelRouterResourcePackageResponse); errors: [`InquirePriceRefundModelRouterResourcePackageError`](super::errors::InquirePriceRefundModelRouterResourcePackageError).
     pub fn inquire_price_refund_model_router_resource_package(
         &self,
@@ -3214,6 +4060,14 @@ impl Client {
     }
     /// Inquiry price create load balancer.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerType`](super::types::InquiryPriceCreateLoadBalancerRequest::load_balancer_type), [`LoadBalancerChargeType`](super::types::InquiryPriceCreateLoadBalancerRequest::load_balancer_charge_type).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceCreateLoadBalancerError`](super::errors::InquiryPriceCreateLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=InquiryPriceCreateLoadBalancer>
+    ///
     /// Wire action `InquiryPriceCreateLoadBalancer`, version 2018-03-17. Request: [`InquiryPriceCreateLoadBalancerRequest`](super::types::InquiryPriceCreateLoadBalancerRequest); response: [`InquiryPriceCreateLoadBalancerResponse`](super::types::InquiryPriceCreateLoadBalancerResponse); errors: [`InquiryPriceCreateLoadBalancerError`](super::errors::InquiryPriceCreateLoadBalancerError).
     pub fn inquiry_price_create_load_balancer(
         &self,
@@ -3221,6 +4075,14 @@ impl Client {
         self.call(super::types::InquiryPriceCreateLoadBalancerRequest::default())
     }
     /// Inquiry price modify load balancer.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::InquiryPriceModifyLoadBalancerRequest::load_balancer_id), [`InternetAccessible`](super::types::InquiryPriceModifyLoadBalancerRequest::internet_accessible).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceModifyLoadBalancerError`](super::errors::InquiryPriceModifyLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=InquiryPriceModifyLoadBalancer>
     ///
     /// Wire action `InquiryPriceModifyLoadBalancer`, version 2018-03-17. Request: [`InquiryPriceModifyLoadBalancerRequest`](super::types::InquiryPriceModifyLoadBalancerRequest); response: [`InquiryPriceModifyLoadBalancerResponse`](super::types::InquiryPriceModifyLoadBalancerResponse); errors: [`InquiryPriceModifyLoadBalancerError`](super::errors::InquiryPriceModifyLoadBalancerError).
     pub fn inquiry_price_modify_load_balancer(
@@ -3230,6 +4092,14 @@ impl Client {
     }
     /// Inquiry price refund load balancer.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::InquiryPriceRefundLoadBalancerRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceRefundLoadBalancerError`](super::errors::InquiryPriceRefundLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=InquiryPriceRefundLoadBalancer>
+    ///
     /// Wire action `InquiryPriceRefundLoadBalancer`, version 2018-03-17. Request: [`InquiryPriceRefundLoadBalancerRequest`](super::types::InquiryPriceRefundLoadBalancerRequest); response: [`InquiryPriceRefundLoadBalancerResponse`](super::types::InquiryPriceRefundLoadBalancerResponse); errors: [`InquiryPriceRefundLoadBalancerError`](super::errors::InquiryPriceRefundLoadBalancerError).
     pub fn inquiry_price_refund_load_balancer(
         &self,
@@ -3237,6 +4107,14 @@ impl Client {
         self.call(super::types::InquiryPriceRefundLoadBalancerRequest::default())
     }
     /// Inquiry price renew load balancer.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LoadBalancerId`](super::types::InquiryPriceRenewLoadBalancerRequest::load_balancer_id), [`LoadBalancerChargePrepaid`](super::types::InquiryPriceRenewLoadBalancerRequest::load_balancer_charge_prepaid).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceRenewLoadBalancerError`](super::errors::InquiryPriceRenewLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=InquiryPriceRenewLoadBalancer>
     ///
     /// Wire action `InquiryPriceRenewLoadBalancer`, version 2018-03-17. Request: [`InquiryPriceRenewLoadBalancerRequest`](super::types::InquiryPriceRenewLoadBalancerRequest); response: [`InquiryPriceRenewLoadBalancerResponse`](super::types::InquiryPriceRenewLoadBalancerResponse); errors: [`InquiryPriceRenewLoadBalancerError`](super::errors::InquiryPriceRenewLoadBalancerError).
     pub fn inquiry_price_renew_load_balancer(
@@ -3246,11 +4124,27 @@ impl Client {
     }
     /// Manual rewrite.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ManualRewriteRequest::load_balancer_id), [`SourceListenerId`](super::types::ManualRewriteRequest::source_listener_id), [`TargetListenerId`](super::types::ManualRewriteRequest::target_listener_id), [`RewriteInfos`](super::types::ManualRewriteRequest::rewrite_infos).
+    /// - Errors: the service's codes and the common ones ([`ManualRewriteError`](super::errors::ManualRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ManualRewrite>
+    ///
     /// Wire action `ManualRewrite`, version 2018-03-17. Request: [`ManualRewriteRequest`](super::types::ManualRewriteRequest); response: [`ManualRewriteResponse`](super::types::ManualRewriteResponse); errors: [`ManualRewriteError`](super::errors::ManualRewriteError).
     pub fn manual_rewrite(&self) -> super::Call<super::types::ManualRewriteRequest> {
         self.call(super::types::ManualRewriteRequest::default())
     }
     /// Migrate classical load balancers.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerIds`](super::types::MigrateClassicalLoadBalancersRequest::load_balancer_ids).
+    /// - Errors: the service's codes and the common ones ([`MigrateClassicalLoadBalancersError`](super::errors::MigrateClassicalLoadBalancersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=MigrateClassicalLoadBalancers>
     ///
     /// Wire action `MigrateClassicalLoadBalancers`, version 2018-03-17. Request: [`MigrateClassicalLoadBalancersRequest`](super::types::MigrateClassicalLoadBalancersRequest); response: [`MigrateClassicalLoadBalancersResponse`](super::types::MigrateClassicalLoadBalancersResponse); errors: [`MigrateClassicalLoadBalancersError`](super::errors::MigrateClassicalLoadBalancersError).
     pub fn migrate_classical_load_balancers(
@@ -3260,6 +4154,14 @@ impl Client {
     }
     /// Modify block ip list.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerIds`](super::types::ModifyBlockIpListRequest::load_balancer_ids), [`Type`](super::types::ModifyBlockIpListRequest::type), [`ClientIPField`](super::types::ModifyBlockIpListRequest::client_ip_field).
+    /// - Errors: the service's codes and the common ones ([`ModifyBlockIpListError`](super::errors::ModifyBlockIpListError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyBlockIPList>
+    ///
     /// Wire action `ModifyBlockIPList`, version 2018-03-17. Request: [`ModifyBlockIpListRequest`](super::types::ModifyBlockIpListRequest); response: [`ModifyBlockIpListResponse`](super::types::ModifyBlockIpListResponse); errors: [`ModifyBlockIpListError`](super::errors::ModifyBlockIpListError).
     pub fn modify_block_ip_list(
         &self,
@@ -3267,6 +4169,14 @@ impl Client {
         self.call(super::types::ModifyBlockIpListRequest::default())
     }
     /// Modify budget attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BudgetId`](super::types::ModifyBudgetAttributesRequest::budget_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyBudgetAttributesError`](super::errors::ModifyBudgetAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyBudgetAttributes>
     ///
     /// Wire action `ModifyBudgetAttributes`, version 2018-03-17. Request: [`ModifyBudgetAttributesRequest`](super::types::ModifyBudgetAttributesRequest); response: [`ModifyBudgetAttributesResponse`](super::types::ModifyBudgetAttributesResponse); errors: [`ModifyBudgetAttributesError`](super::errors::ModifyBudgetAttributesError).
     pub fn modify_budget_attributes(
@@ -3276,11 +4186,27 @@ impl Client {
     }
     /// Modify domain.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyDomainRequest::load_balancer_id), [`ListenerId`](super::types::ModifyDomainRequest::listener_id), [`Domain`](super::types::ModifyDomainRequest::domain), [`NewDomain`](super::types::ModifyDomainRequest::new_domain).
+    /// - Errors: the service's codes and the common ones ([`ModifyDomainError`](super::errors::ModifyDomainError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyDomain>
+    ///
     /// Wire action `ModifyDomain`, version 2018-03-17. Request: [`ModifyDomainRequest`](super::types::ModifyDomainRequest); response: [`ModifyDomainResponse`](super::types::ModifyDomainResponse); errors: [`ModifyDomainError`](super::errors::ModifyDomainError).
     pub fn modify_domain(&self) -> super::Call<super::types::ModifyDomainRequest> {
         self.call(super::types::ModifyDomainRequest::default())
     }
     /// Modify domain attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyDomainAttributesRequest::load_balancer_id), [`ListenerId`](super::types::ModifyDomainAttributesRequest::listener_id), [`Domain`](super::types::ModifyDomainAttributesRequest::domain).
+    /// - Errors: the service's codes and the common ones ([`ModifyDomainAttributesError`](super::errors::ModifyDomainAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyDomainAttributes>
     ///
     /// Wire action `ModifyDomainAttributes`, version 2018-03-17. Request: [`ModifyDomainAttributesRequest`](super::types::ModifyDomainAttributesRequest); response: [`ModifyDomainAttributesResponse`](super::types::ModifyDomainAttributesResponse); errors: [`ModifyDomainAttributesError`](super::errors::ModifyDomainAttributesError).
     pub fn modify_domain_attributes(
@@ -3290,6 +4216,14 @@ impl Client {
     }
     /// Modify function targets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyFunctionTargetsRequest::load_balancer_id), [`ListenerId`](super::types::ModifyFunctionTargetsRequest::listener_id), [`FunctionTargets`](super::types::ModifyFunctionTargetsRequest::function_targets).
+    /// - Errors: the service's codes and the common ones ([`ModifyFunctionTargetsError`](super::errors::ModifyFunctionTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyFunctionTargets>
+    ///
     /// Wire action `ModifyFunctionTargets`, version 2018-03-17. Request: [`ModifyFunctionTargetsRequest`](super::types::ModifyFunctionTargetsRequest); response: [`ModifyFunctionTargetsResponse`](super::types::ModifyFunctionTargetsResponse); errors: [`ModifyFunctionTargetsError`](super::errors::ModifyFunctionTargetsError).
     pub fn modify_function_targets(
         &self,
@@ -3297,6 +4231,14 @@ impl Client {
         self.call(super::types::ModifyFunctionTargetsRequest::default())
     }
     /// Modify intent router attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`IntentRouterId`](super::types::ModifyIntentRouterAttributeRequest::intent_router_id), [`ModelRouterId`](super::types::ModifyIntentRouterAttributeRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyIntentRouterAttributeError`](super::errors::ModifyIntentRouterAttributeError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyIntentRouterAttribute>
     ///
     /// Wire action `ModifyIntentRouterAttribute`, version 2018-03-17. Request: [`ModifyIntentRouterAttributeRequest`](super::types::ModifyIntentRouterAttributeRequest); response: [`ModifyIntentRouterAttributeResponse`](super::types::ModifyIntentRouterAttributeResponse); errors: [`ModifyIntentRouterAttributeError`](super::errors::ModifyIntentRouterAttributeError).
     pub fn modify_intent_router_attribute(
@@ -3306,6 +4248,14 @@ impl Client {
     }
     /// Modify key attributes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::ModifyKeyAttributesRequest::model_router_id), [`KeyId`](super::types::ModifyKeyAttributesRequest::key_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyKeyAttributesError`](super::errors::ModifyKeyAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyKeyAttributes>
+    ///
     /// Wire action `ModifyKeyAttributes`, version 2018-03-17. Request: [`ModifyKeyAttributesRequest`](super::types::ModifyKeyAttributesRequest); response: [`ModifyKeyAttributesResponse`](super::types::ModifyKeyAttributesResponse); errors: [`ModifyKeyAttributesError`](super::errors::ModifyKeyAttributesError).
     pub fn modify_key_attributes(
         &self,
@@ -3313,6 +4263,14 @@ impl Client {
         self.call(super::types::ModifyKeyAttributesRequest::default())
     }
     /// Modify keys block status.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::ModifyKeysBlockStatusRequest::model_router_id), [`Blocked`](super::types::ModifyKeysBlockStatusRequest::blocked).
+    /// - Errors: the service's codes and the common ones ([`ModifyKeysBlockStatusError`](super::errors::ModifyKeysBlockStatusError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyKeysBlockStatus>
     ///
     /// Wire action `ModifyKeysBlockStatus`, version 2018-03-17. Request: [`ModifyKeysBlockStatusRequest`](super::types::ModifyKeysBlockStatusRequest); response: [`ModifyKeysBlockStatusResponse`](super::types::ModifyKeysBlockStatusResponse); errors: [`ModifyKeysBlockStatusError`](super::errors::ModifyKeysBlockStatusError).
     pub fn modify_keys_block_status(
@@ -3322,6 +4280,14 @@ impl Client {
     }
     /// Modify keys user group.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::ModifyKeysUserGroupRequest::model_router_id), [`UserGroupId`](super::types::ModifyKeysUserGroupRequest::user_group_id), [`KeyIds`](super::types::ModifyKeysUserGroupRequest::key_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyKeysUserGroupError`](super::errors::ModifyKeysUserGroupError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyKeysUserGroup>
+    ///
     /// Wire action `ModifyKeysUserGroup`, version 2018-03-17. Request: [`ModifyKeysUserGroupRequest`](super::types::ModifyKeysUserGroupRequest); response: [`ModifyKeysUserGroupResponse`](super::types::ModifyKeysUserGroupResponse); errors: [`ModifyKeysUserGroupError`](super::errors::ModifyKeysUserGroupError).
     pub fn modify_keys_user_group(
         &self,
@@ -3330,11 +4296,27 @@ impl Client {
     }
     /// Modify listener.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyListenerRequest::load_balancer_id), [`ListenerId`](super::types::ModifyListenerRequest::listener_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyListenerError`](super::errors::ModifyListenerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyListener>
+    ///
     /// Wire action `ModifyListener`, version 2018-03-17. Request: [`ModifyListenerRequest`](super::types::ModifyListenerRequest); response: [`ModifyListenerResponse`](super::types::ModifyListenerResponse); errors: [`ModifyListenerError`](super::errors::ModifyListenerError).
     pub fn modify_listener(&self) -> super::Call<super::types::ModifyListenerRequest> {
         self.call(super::types::ModifyListenerRequest::default())
     }
     /// Modify load balancer attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyLoadBalancerAttributesRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyLoadBalancerAttributesError`](super::errors::ModifyLoadBalancerAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyLoadBalancerAttributes>
     ///
     /// Wire action `ModifyLoadBalancerAttributes`, version 2018-03-17. Request: [`ModifyLoadBalancerAttributesRequest`](super::types::ModifyLoadBalancerAttributesRequest); response: [`ModifyLoadBalancerAttributesResponse`](super::types::ModifyLoadBalancerAttributesResponse); errors: [`ModifyLoadBalancerAttributesError`](super::errors::ModifyLoadBalancerAttributesError).
     pub fn modify_load_balancer_attributes(
@@ -3344,6 +4326,14 @@ impl Client {
     }
     /// Modify load balancer mix ip target.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerIds`](super::types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids), [`MixIpTarget`](super::types::ModifyLoadBalancerMixIpTargetRequest::mix_ip_target).
+    /// - Errors: the service's codes and the common ones ([`ModifyLoadBalancerMixIpTargetError`](super::errors::ModifyLoadBalancerMixIpTargetError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyLoadBalancerMixIpTarget>
+    ///
     /// Wire action `ModifyLoadBalancerMixIpTarget`, version 2018-03-17. Request: [`ModifyLoadBalancerMixIpTargetRequest`](super::types::ModifyLoadBalancerMixIpTargetRequest); response: [`ModifyLoadBalancerMixIpTargetResponse`](super::types::ModifyLoadBalancerMixIpTargetResponse); errors: [`ModifyLoadBalancerMixIpTargetError`](super::errors::ModifyLoadBalancerMixIpTargetError).
     pub fn modify_load_balancer_mix_ip_target(
         &self,
@@ -3351,6 +4341,14 @@ impl Client {
         self.call(super::types::ModifyLoadBalancerMixIpTargetRequest::default())
     }
     /// Modify load balancer sla.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerSla`](super::types::ModifyLoadBalancerSlaRequest::load_balancer_sla).
+    /// - Errors: the service's codes and the common ones ([`ModifyLoadBalancerSlaError`](super::errors::ModifyLoadBalancerSlaError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyLoadBalancerSla>
     ///
     /// Wire action `ModifyLoadBalancerSla`, version 2018-03-17. Request: [`ModifyLoadBalancerSlaRequest`](super::types::ModifyLoadBalancerSlaRequest); response: [`ModifyLoadBalancerSlaResponse`](super::types::ModifyLoadBalancerSlaResponse); errors: [`ModifyLoadBalancerSlaError`](super::errors::ModifyLoadBalancerSlaError).
     pub fn modify_load_balancer_sla(
@@ -3360,6 +4358,14 @@ impl Client {
     }
     /// Modify load balancers project.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerIds`](super::types::ModifyLoadBalancersProjectRequest::load_balancer_ids), [`ProjectId`](super::types::ModifyLoadBalancersProjectRequest::project_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyLoadBalancersProjectError`](super::errors::ModifyLoadBalancersProjectError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyLoadBalancersProject>
+    ///
     /// Wire action `ModifyLoadBalancersProject`, version 2018-03-17. Request: [`ModifyLoadBalancersProjectRequest`](super::types::ModifyLoadBalancersProjectRequest); response: [`ModifyLoadBalancersProjectResponse`](super::types::ModifyLoadBalancersProjectResponse); errors: [`ModifyLoadBalancersProjectError`](super::errors::ModifyLoadBalancersProjectError).
     pub fn modify_load_balancers_project(
         &self,
@@ -3367,6 +4373,14 @@ impl Client {
         self.call(super::types::ModifyLoadBalancersProjectRequest::default())
     }
     /// Modify model alias attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelAliasNames`](super::types::ModifyModelAliasAttributesRequest::model_alias_names).
+    /// - Errors: the service's codes and the common ones ([`ModifyModelAliasAttributesError`](super::errors::ModifyModelAliasAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyModelAliasAttributes>
     ///
     /// Wire action `ModifyModelAliasAttributes`, version 2018-03-17. Request: [`ModifyModelAliasAttributesRequest`](super::types::ModifyModelAliasAttributesRequest); response: [`ModifyModelAliasAttributesResponse`](super::types::ModifyModelAliasAttributesResponse); errors: [`ModifyModelAliasAttributesError`](super::errors::ModifyModelAliasAttributesError).
     pub fn modify_model_alias_attributes(
@@ -3376,6 +4390,14 @@ impl Client {
     }
     /// Modify model attributes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderId`](super::types::ModifyModelAttributesRequest::service_provider_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyModelAttributesError`](super::errors::ModifyModelAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyModelAttributes>
+    ///
     /// Wire action `ModifyModelAttributes`, version 2018-03-17. Request: [`ModifyModelAttributesRequest`](super::types::ModifyModelAttributesRequest); response: [`ModifyModelAttributesResponse`](super::types::ModifyModelAttributesResponse); errors: [`ModifyModelAttributesError`](super::errors::ModifyModelAttributesError).
     pub fn modify_model_attributes(
         &self,
@@ -3383,6 +4405,14 @@ impl Client {
         self.call(super::types::ModifyModelAttributesRequest::default())
     }
     /// Modify model router attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::ModifyModelRouterAttributesRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyModelRouterAttributesError`](super::errors::ModifyModelRouterAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyModelRouterAttributes>
     ///
     /// Wire action `ModifyModelRouterAttributes`, version 2018-03-17. Request: [`ModifyModelRouterAttributesRequest`](super::types::ModifyModelRouterAttributesRequest); response: [`ModifyModelRouterAttributesResponse`](super::types::ModifyModelRouterAttributesResponse); errors: [`ModifyModelRouterAttributesError`](super::errors::ModifyModelRouterAttributesError).
     pub fn modify_model_router_attributes(
@@ -3392,6 +4422,14 @@ impl Client {
     }
     /// Modify model router guardrails.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Guardrails`](super::types::ModifyModelRouterGuardrailsRequest::guardrails), [`ModelRouterId`](super::types::ModifyModelRouterGuardrailsRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyModelRouterGuardrailsError`](super::errors::ModifyModelRouterGuardrailsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyModelRouterGuardrails>
+    ///
     /// Wire action `ModifyModelRouterGuardrails`, version 2018-03-17. Request: [`ModifyModelRouterGuardrailsRequest`](super::types::ModifyModelRouterGuardrailsRequest); response: [`ModifyModelRouterGuardrailsResponse`](super::types::ModifyModelRouterGuardrailsResponse); errors: [`ModifyModelRouterGuardrailsError`](super::errors::ModifyModelRouterGuardrailsError).
     pub fn modify_model_router_guardrails(
         &self,
@@ -3399,6 +4437,14 @@ impl Client {
         self.call(super::types::ModifyModelRouterGuardrailsRequest::default())
     }
     /// Modify model router security groups.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::ModifyModelRouterSecurityGroupsRequest::model_router_id), [`SecurityGroups`](super::types::ModifyModelRouterSecurityGroupsRequest::security_groups).
+    /// - Errors: the service's codes and the common ones ([`ModifyModelRouterSecurityGroupsError`](super::errors::ModifyModelRouterSecurityGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyModelRouterSecurityGroups>
     ///
     /// Wire action `ModifyModelRouterSecurityGroups`, version 2018-03-17. Request: [`ModifyModelRouterSecurityGroupsRequest`](super::types::ModifyModelRouterSecurityGroupsRequest); response: [`ModifyModelRouterSecurityGroupsResponse`](super::types::ModifyModelRouterSecurityGroupsResponse); errors: [`ModifyModelRouterSecurityGroupsError`](super::errors::ModifyModelRouterSecurityGroupsError).
     pub fn modify_model_router_security_groups(
@@ -3408,11 +4454,27 @@ impl Client {
     }
     /// Modify rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyRuleRequest::load_balancer_id), [`ListenerId`](super::types::ModifyRuleRequest::listener_id), [`LocationId`](super::types::ModifyRuleRequest::location_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyRuleError`](super::errors::ModifyRuleError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyRule>
+    ///
     /// Wire action `ModifyRule`, version 2018-03-17. Request: [`ModifyRuleRequest`](super::types::ModifyRuleRequest); response: [`ModifyRuleResponse`](super::types::ModifyRuleResponse); errors: [`ModifyRuleError`](super::errors::ModifyRuleError).
     pub fn modify_rule(&self) -> super::Call<super::types::ModifyRuleRequest> {
         self.call(super::types::ModifyRuleRequest::default())
     }
     /// Modify service provider model attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderId`](super::types::ModifyServiceProviderModelAttributesRequest::service_provider_id), [`ModelName`](super::types::ModifyServiceProviderModelAttributesRequest::model_name).
+    /// - Errors: the service's codes and the common ones ([`ModifyServiceProviderModelAttributesError`](super::errors::ModifyServiceProviderModelAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyServiceProviderModelAttributes>
     ///
     /// Wire action `ModifyServiceProviderModelAttributes`, version 2018-03-17. Request: [`ModifyServiceProviderModelAttributesRequest`](super::types::ModifyServiceProviderModelAttributesRequest); response: [`ModifyServiceProviderModelAttributesResponse`](super::types::ModifyServiceProviderModelAttributesResponse); errors: [`ModifyServiceProviderModelAttributesError`](super::errors::ModifyServiceProviderModelAttributesError).
     pub fn modify_service_provider_model_attributes(
@@ -3422,6 +4484,14 @@ impl Client {
     }
     /// Modify target group attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TargetGroupId`](super::types::ModifyTargetGroupAttributeRequest::target_group_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyTargetGroupAttributeError`](super::errors::ModifyTargetGroupAttributeError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyTargetGroupAttribute>
+    ///
     /// Wire action `ModifyTargetGroupAttribute`, version 2018-03-17. Request: [`ModifyTargetGroupAttributeRequest`](super::types::ModifyTargetGroupAttributeRequest); response: [`ModifyTargetGroupAttributeResponse`](super::types::ModifyTargetGroupAttributeResponse); errors: [`ModifyTargetGroupAttributeError`](super::errors::ModifyTargetGroupAttributeError).
     pub fn modify_target_group_attribute(
         &self,
@@ -3429,6 +4499,14 @@ impl Client {
         self.call(super::types::ModifyTargetGroupAttributeRequest::default())
     }
     /// Modify target group instances port.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TargetGroupId`](super::types::ModifyTargetGroupInstancesPortRequest::target_group_id), [`TargetGroupInstances`](super::types::ModifyTargetGroupInstancesPortRequest::target_group_instances).
+    /// - Errors: the service's codes and the common ones ([`ModifyTargetGroupInstancesPortError`](super::errors::ModifyTargetGroupInstancesPortError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyTargetGroupInstancesPort>
     ///
     /// Wire action `ModifyTargetGroupInstancesPort`, version 2018-03-17. Request: [`ModifyTargetGroupInstancesPortRequest`](super::types::ModifyTargetGroupInstancesPortRequest); response: [`ModifyTargetGroupInstancesPortResponse`](super::types::ModifyTargetGroupInstancesPortResponse); errors: [`ModifyTargetGroupInstancesPortError`](super::errors::ModifyTargetGroupInstancesPortError).
     pub fn modify_target_group_instances_port(
@@ -3438,6 +4516,14 @@ impl Client {
     }
     /// Modify target group instances weight.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TargetGroupId`](super::types::ModifyTargetGroupInstancesWeightRequest::target_group_id), [`TargetGroupInstances`](super::types::ModifyTargetGroupInstancesWeightRequest::target_group_instances).
+    /// - Errors: the service's codes and the common ones ([`ModifyTargetGroupInstancesWeightError`](super::errors::ModifyTargetGroupInstancesWeightError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyTargetGroupInstancesWeight>
+    ///
     /// Wire action `ModifyTargetGroupInstancesWeight`, version 2018-03-17. Request: [`ModifyTargetGroupInstancesWeightRequest`](super::types::ModifyTargetGroupInstancesWeightRequest); response: [`ModifyTargetGroupInstancesWeightResponse`](super::types::ModifyTargetGroupInstancesWeightResponse); errors: [`ModifyTargetGroupInstancesWeightError`](super::errors::ModifyTargetGroupInstancesWeightError).
     pub fn modify_target_group_instances_weight(
         &self,
@@ -3445,6 +4531,14 @@ impl Client {
         self.call(super::types::ModifyTargetGroupInstancesWeightRequest::default())
     }
     /// Modify target port.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyTargetPortRequest::load_balancer_id), [`ListenerId`](super::types::ModifyTargetPortRequest::listener_id), [`Targets`](super::types::ModifyTargetPortRequest::targets), [`NewPort`](super::types::ModifyTargetPortRequest::new_port).
+    /// - Errors: the service's codes and the common ones ([`ModifyTargetPortError`](super::errors::ModifyTargetPortError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyTargetPort>
     ///
     /// Wire action `ModifyTargetPort`, version 2018-03-17. Request: [`ModifyTargetPortRequest`](super::types::ModifyTargetPortRequest); response: [`ModifyTargetPortResponse`](super::types::ModifyTargetPortResponse); errors: [`ModifyTargetPortError`](super::errors::ModifyTargetPortError).
     pub fn modify_target_port(
@@ -3454,6 +4548,14 @@ impl Client {
     }
     /// Modify target weight.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::ModifyTargetWeightRequest::load_balancer_id), [`ListenerId`](super::types::ModifyTargetWeightRequest::listener_id), [`Targets`](super::types::ModifyTargetWeightRequest::targets).
+    /// - Errors: the service's codes and the common ones ([`ModifyTargetWeightError`](super::errors::ModifyTargetWeightError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyTargetWeight>
+    ///
     /// Wire action `ModifyTargetWeight`, version 2018-03-17. Request: [`ModifyTargetWeightRequest`](super::types::ModifyTargetWeightRequest); response: [`ModifyTargetWeightResponse`](super::types::ModifyTargetWeightResponse); errors: [`ModifyTargetWeightError`](super::errors::ModifyTargetWeightError).
     pub fn modify_target_weight(
         &self,
@@ -3461,6 +4563,14 @@ impl Client {
         self.call(super::types::ModifyTargetWeightRequest::default())
     }
     /// Modify user group attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::ModifyUserGroupAttributesRequest::model_router_id), [`UserGroupId`](super::types::ModifyUserGroupAttributesRequest::user_group_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyUserGroupAttributesError`](super::errors::ModifyUserGroupAttributesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ModifyUserGroupAttributes>
     ///
     /// Wire action `ModifyUserGroupAttributes`, version 2018-03-17. Request: [`ModifyUserGroupAttributesRequest`](super::types::ModifyUserGroupAttributesRequest); response: [`ModifyUserGroupAttributesResponse`](super::types::ModifyUserGroupAttributesResponse); errors: [`ModifyUserGroupAttributesError`](super::errors::ModifyUserGroupAttributesError).
     pub fn modify_user_group_attributes(
@@ -3470,6 +4580,14 @@ impl Client {
     }
     /// Refund model router resource package.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterResourcePackageIds`](super::types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids).
+    /// - Errors: the service's codes and the common ones ([`RefundModelRouterResourcePackageError`](super::errors::RefundModelRouterResourcePackageError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RefundModelRouterResourcePackage>
+    ///
     /// Wire action `RefundModelRouterResourcePackage`, version 2018-03-17. Request: [`RefundModelRouterResourcePackageRequest`](super::types::RefundModelRouterResourcePackageRequest); response: [`RefundModelRouterResourcePackageResponse`](super::types::RefundModelRouterResourcePackageResponse); errors: [`RefundModelRouterResourcePackageError`](super::errors::RefundModelRouterResourcePackageError).
     pub fn refund_model_router_resource_package(
         &self,
@@ -3478,11 +4596,27 @@ impl Client {
     }
     /// Regenerate keys.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::RegenerateKeysRequest::model_router_id).
+    /// - Errors: the service's codes and the common ones ([`RegenerateKeysError`](super::errors::RegenerateKeysError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RegenerateKeys>
+    ///
     /// Wire action `RegenerateKeys`, version 2018-03-17. Request: [`RegenerateKeysRequest`](super::types::RegenerateKeysRequest); response: [`RegenerateKeysResponse`](super::types::RegenerateKeysResponse); errors: [`RegenerateKeysError`](super::errors::RegenerateKeysError).
     pub fn regenerate_keys(&self) -> super::Call<super::types::RegenerateKeysRequest> {
         self.call(super::types::RegenerateKeysRequest::default())
     }
     /// Register function targets.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::RegisterFunctionTargetsRequest::load_balancer_id), [`ListenerId`](super::types::RegisterFunctionTargetsRequest::listener_id), [`FunctionTargets`](super::types::RegisterFunctionTargetsRequest::function_targets).
+    /// - Errors: the service's codes and the common ones ([`RegisterFunctionTargetsError`](super::errors::RegisterFunctionTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RegisterFunctionTargets>
     ///
     /// Wire action `RegisterFunctionTargets`, version 2018-03-17. Request: [`RegisterFunctionTargetsRequest`](super::types::RegisterFunctionTargetsRequest); response: [`RegisterFunctionTargetsResponse`](super::types::RegisterFunctionTargetsResponse); errors: [`RegisterFunctionTargetsError`](super::errors::RegisterFunctionTargetsError).
     pub fn register_function_targets(
@@ -3492,6 +4626,14 @@ impl Client {
     }
     /// Register models to service provider.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderId`](super::types::RegisterModelsToServiceProviderRequest::service_provider_id).
+    /// - Errors: the service's codes and the common ones ([`RegisterModelsToServiceProviderError`](super::errors::RegisterModelsToServiceProviderError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RegisterModelsToServiceProvider>
+    ///
     /// Wire action `RegisterModelsToServiceProvider`, version 2018-03-17. Request: [`RegisterModelsToServiceProviderRequest`](super::types::RegisterModelsToServiceProviderRequest); response: [`RegisterModelsToServiceProviderResponse`](super::types::RegisterModelsToServiceProviderResponse); errors: [`RegisterModelsToServiceProviderError`](super::errors::RegisterModelsToServiceProviderError).
     pub fn register_models_to_service_provider(
         &self,
@@ -3499,6 +4641,14 @@ impl Client {
         self.call(super::types::RegisterModelsToServiceProviderRequest::default())
     }
     /// Register target group instances.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TargetGroupId`](super::types::RegisterTargetGroupInstancesRequest::target_group_id), [`TargetGroupInstances`](super::types::RegisterTargetGroupInstancesRequest::target_group_instances).
+    /// - Errors: the service's codes and the common ones ([`RegisterTargetGroupInstancesError`](super::errors::RegisterTargetGroupInstancesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RegisterTargetGroupInstances>
     ///
     /// Wire action `RegisterTargetGroupInstances`, version 2018-03-17. Request: [`RegisterTargetGroupInstancesRequest`](super::types::RegisterTargetGroupInstancesRequest); response: [`RegisterTargetGroupInstancesResponse`](super::types::RegisterTargetGroupInstancesResponse); errors: [`RegisterTargetGroupInstancesError`](super::errors::RegisterTargetGroupInstancesError).
     pub fn register_target_group_instances(
@@ -3508,11 +4658,27 @@ impl Client {
     }
     /// Register targets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::RegisterTargetsRequest::load_balancer_id), [`ListenerId`](super::types::RegisterTargetsRequest::listener_id), [`Targets`](super::types::RegisterTargetsRequest::targets).
+    /// - Errors: the service's codes and the common ones ([`RegisterTargetsError`](super::errors::RegisterTargetsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RegisterTargets>
+    ///
     /// Wire action `RegisterTargets`, version 2018-03-17. Request: [`RegisterTargetsRequest`](super::types::RegisterTargetsRequest); response: [`RegisterTargetsResponse`](super::types::RegisterTargetsResponse); errors: [`RegisterTargetsError`](super::errors::RegisterTargetsError).
     pub fn register_targets(&self) -> super::Call<super::types::RegisterTargetsRequest> {
         self.call(super::types::RegisterTargetsRequest::default())
     }
     /// Register targets with classical lb.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::RegisterTargetsWithClassicalLbRequest::load_balancer_id), [`Targets`](super::types::RegisterTargetsWithClassicalLbRequest::targets).
+    /// - Errors: the service's codes and the common ones ([`RegisterTargetsWithClassicalLbError`](super::errors::RegisterTargetsWithClassicalLbError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RegisterTargetsWithClassicalLB>
     ///
     /// Wire action `RegisterTargetsWithClassicalLB`, version 2018-03-17. Request: [`RegisterTargetsWithClassicalLbRequest`](super::types::RegisterTargetsWithClassicalLbRequest); response: [`RegisterTargetsWithClassicalLbResponse`](super::types::RegisterTargetsWithClassicalLbResponse); errors: [`RegisterTargetsWithClassicalLbError`](super::errors::RegisterTargetsWithClassicalLbError).
     pub fn register_targets_with_classical_lb(
@@ -3522,11 +4688,27 @@ impl Client {
     }
     /// Remove model key.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProviderId`](super::types::RemoveModelKeyRequest::service_provider_id), [`KeyIds`](super::types::RemoveModelKeyRequest::key_ids).
+    /// - Errors: the service's codes and the common ones ([`RemoveModelKeyError`](super::errors::RemoveModelKeyError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RemoveModelKey>
+    ///
     /// Wire action `RemoveModelKey`, version 2018-03-17. Request: [`RemoveModelKeyRequest`](super::types::RemoveModelKeyRequest); response: [`RemoveModelKeyResponse`](super::types::RemoveModelKeyResponse); errors: [`RemoveModelKeyError`](super::errors::RemoveModelKeyError).
     pub fn remove_model_key(&self) -> super::Call<super::types::RemoveModelKeyRequest> {
         self.call(super::types::RemoveModelKeyRequest::default())
     }
     /// Remove model rewrite.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ModelRouterId`](super::types::RemoveModelRewriteRequest::model_router_id), [`SourceModel`](super::types::RemoveModelRewriteRequest::source_model).
+    /// - Errors: the service's codes and the common ones ([`RemoveModelRewriteError`](super::errors::RemoveModelRewriteError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RemoveModelRewrite>
     ///
     /// Wire action `RemoveModelRewrite`, version 2018-03-17. Request: [`RemoveModelRewriteRequest`](super::types::RemoveModelRewriteRequest); response: [`RemoveModelRewriteResponse`](super::types::RemoveModelRewriteResponse); errors: [`RemoveModelRewriteError`](super::errors::RemoveModelRewriteError).
     pub fn remove_model_rewrite(
@@ -3536,6 +4718,14 @@ impl Client {
     }
     /// Renew load balancers.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerIds`](super::types::RenewLoadBalancersRequest::load_balancer_ids), [`LBChargePrepaid`](super::types::RenewLoadBalancersRequest::lb_charge_prepaid).
+    /// - Errors: the service's codes and the common ones ([`RenewLoadBalancersError`](super::errors::RenewLoadBalancersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=RenewLoadBalancers>
+    ///
     /// Wire action `RenewLoadBalancers`, version 2018-03-17. Request: [`RenewLoadBalancersRequest`](super::types::RenewLoadBalancersRequest); response: [`RenewLoadBalancersResponse`](super::types::RenewLoadBalancersResponse); errors: [`RenewLoadBalancersError`](super::errors::RenewLoadBalancersError).
     pub fn renew_load_balancers(
         &self,
@@ -3543,6 +4733,14 @@ impl Client {
         self.call(super::types::RenewLoadBalancersRequest::default())
     }
     /// Replace cert for load balancers.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`OldCertificateId`](super::types::ReplaceCertForLoadBalancersRequest::old_certificate_id), [`Certificate`](super::types::ReplaceCertForLoadBalancersRequest::certificate).
+    /// - Errors: the service's codes and the common ones ([`ReplaceCertForLoadBalancersError`](super::errors::ReplaceCertForLoadBalancersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=ReplaceCertForLoadBalancers>
     ///
     /// Wire action `ReplaceCertForLoadBalancers`, version 2018-03-17. Request: [`ReplaceCertForLoadBalancersRequest`](super::types::ReplaceCertForLoadBalancersRequest); response: [`ReplaceCertForLoadBalancersResponse`](super::types::ReplaceCertForLoadBalancersResponse); errors: [`ReplaceCertForLoadBalancersError`](super::errors::ReplaceCertForLoadBalancersError).
     pub fn replace_cert_for_load_balancers(
@@ -3552,6 +4750,14 @@ impl Client {
     }
     /// Set customized config for load balancer.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`OperationType`](super::types::SetCustomizedConfigForLoadBalancerRequest::operation_type).
+    /// - Errors: the service's codes and the common ones ([`SetCustomizedConfigForLoadBalancerError`](super::errors::SetCustomizedConfigForLoadBalancerError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=SetCustomizedConfigForLoadBalancer>
+    ///
     /// Wire action `SetCustomizedConfigForLoadBalancer`, version 2018-03-17. Request: [`SetCustomizedConfigForLoadBalancerRequest`](super::types::SetCustomizedConfigForLoadBalancerRequest); response: [`SetCustomizedConfigForLoadBalancerResponse`](super::types::SetCustomizedConfigForLoadBalancerResponse); errors: [`SetCustomizedConfigForLoadBalancerError`](super::errors::SetCustomizedConfigForLoadBalancerError).
     pub fn set_customized_config_for_load_balancer(
         &self,
@@ -3559,6 +4765,14 @@ impl Client {
         self.call(super::types::SetCustomizedConfigForLoadBalancerRequest::default())
     }
     /// Set load balancer cls log.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::SetLoadBalancerClsLogRequest::load_balancer_id), [`LogSetId`](super::types::SetLoadBalancerClsLogRequest::log_set_id), [`LogTopicId`](super::types::SetLoadBalancerClsLogRequest::log_topic_id).
+    /// - Errors: the service's codes and the common ones ([`SetLoadBalancerClsLogError`](super::errors::SetLoadBalancerClsLogError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=SetLoadBalancerClsLog>
     ///
     /// Wire action `SetLoadBalancerClsLog`, version 2018-03-17. Request: [`SetLoadBalancerClsLogRequest`](super::types::SetLoadBalancerClsLogRequest); response: [`SetLoadBalancerClsLogResponse`](super::types::SetLoadBalancerClsLogResponse); errors: [`SetLoadBalancerClsLogError`](super::errors::SetLoadBalancerClsLogError).
     pub fn set_load_balancer_cls_log(
@@ -3568,6 +4782,14 @@ impl Client {
     }
     /// Set load balancer security groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LoadBalancerId`](super::types::SetLoadBalancerSecurityGroupsRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`SetLoadBalancerSecurityGroupsError`](super::errors::SetLoadBalancerSecurityGroupsError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=SetLoadBalancerSecurityGroups>
+    ///
     /// Wire action `SetLoadBalancerSecurityGroups`, version 2018-03-17. Request: [`SetLoadBalancerSecurityGroupsRequest`](super::types::SetLoadBalancerSecurityGroupsRequest); response: [`SetLoadBalancerSecurityGroupsResponse`](super::types::SetLoadBalancerSecurityGroupsResponse); errors: [`SetLoadBalancerSecurityGroupsError`](super::errors::SetLoadBalancerSecurityGroupsError).
     pub fn set_load_balancer_security_groups(
         &self,
@@ -3575,6 +4797,14 @@ impl Client {
         self.call(super::types::SetLoadBalancerSecurityGroupsRequest::default())
     }
     /// Set load balancer start status.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`OperationType`](super::types::SetLoadBalancerStartStatusRequest::operation_type), [`LoadBalancerId`](super::types::SetLoadBalancerStartStatusRequest::load_balancer_id).
+    /// - Errors: the service's codes and the common ones ([`SetLoadBalancerStartStatusError`](super::errors::SetLoadBalancerStartStatusError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=SetLoadBalancerStartStatus>
     ///
     /// Wire action `SetLoadBalancerStartStatus`, version 2018-03-17. Request: [`SetLoadBalancerStartStatusRequest`](super::types::SetLoadBalancerStartStatusRequest); response: [`SetLoadBalancerStartStatusResponse`](super::types::SetLoadBalancerStartStatusResponse); errors: [`SetLoadBalancerStartStatusError`](super::errors::SetLoadBalancerStartStatusError).
     pub fn set_load_balancer_start_status(
@@ -3584,6 +4814,14 @@ impl Client {
     }
     /// Set security group for loadbalancers.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroup`](super::types::SetSecurityGroupForLoadbalancersRequest::security_group), [`OperationType`](super::types::SetSecurityGroupForLoadbalancersRequest::operation_type), [`LoadBalancerIds`](super::types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids).
+    /// - Errors: the service's codes and the common ones ([`SetSecurityGroupForLoadbalancersError`](super::errors::SetSecurityGroupForLoadbalancersError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=SetSecurityGroupForLoadbalancers>
+    ///
     /// Wire action `SetSecurityGroupForLoadbalancers`, version 2018-03-17. Request: [`SetSecurityGroupForLoadbalancersRequest`](super::types::SetSecurityGroupForLoadbalancersRequest); response: [`SetSecurityGroupForLoadbalancersResponse`](super::types::SetSecurityGroupForLoadbalancersResponse); errors: [`SetSecurityGroupForLoadbalancersError`](super::errors::SetSecurityGroupForLoadbalancersError).
     pub fn set_security_group_for_loadbalancers(
         &self,
@@ -3592,6 +4830,14 @@ impl Client {
     }
     /// Test model input modalities.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Model`](super::types::TestModelInputModalitiesRequest::model).
+    /// - Errors: the service's codes and the common ones ([`TestModelInputModalitiesError`](super::errors::TestModelInputModalitiesError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=TestModelInputModalities>
+    ///
     /// Wire action `TestModelInputModalities`, version 2018-03-17. Request: [`TestModelInputModalitiesRequest`](super::types::TestModelInputModalitiesRequest); response: [`TestModelInputModalitiesResponse`](super::types::TestModelInputModalitiesResponse); errors: [`TestModelInputModalitiesError`](super::errors::TestModelInputModalitiesError).
     pub fn test_model_input_modalities(
         &self,
@@ -3599,6 +4845,14 @@ impl Client {
         self.call(super::types::TestModelInputModalitiesRequest::default())
     }
     /// Test service provider connection.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`TestServiceProviderConnectionError`](super::errors::TestServiceProviderConnectionError)); none is documented for this action alone.
+    /// - Service `clb` (endpoint `clb.tencentcloudapi.com`, signed for `clb`), API version `2018-03-17`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=clb&Version=2018-03-17&Action=TestServiceProviderConnection>
     ///
     /// Wire action `TestServiceProviderConnection`, version 2018-03-17. Request: [`TestServiceProviderConnectionRequest`](super::types::TestServiceProviderConnectionRequest); response: [`TestServiceProviderConnectionResponse`](super::types::TestServiceProviderConnectionResponse); errors: [`TestServiceProviderConnectionError`](super::errors::TestServiceProviderConnectionError).
     pub fn test_service_provider_connection(

@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -94,140 +96,240 @@ impl Request for types::GetSessionTokenRequest {}
 impl sealed::Sealed for types::QueryApiKeyRequest {}
 impl Request for types::QueryApiKeyRequest {}
 impl Call<types::AssumeRoleRequest> {
-    /// Sets `RoleArn`; see [`AssumeRoleRequest::role_arn`](types::AssumeRoleRequest::role_arn). Required.
+    /// Sets `RoleArn`; see [`AssumeRoleRequest::role_arn`](types::AssumeRoleRequest::role_arn).
+    ///
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/10001:roleName/readOnlyRole`.
     pub fn role_arn(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`; see [`AssumeRoleRequest::role_session_name`](types::AssumeRoleRequest::role_session_name). Required.
+    /// Sets `RoleSessionName`; see [`AssumeRoleRequest::role_session_name`](types::AssumeRoleRequest::role_session_name).
+    ///
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cts`.
     pub fn role_session_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_session_name = value.into();
         self
     }
     /// Sets `DurationSeconds`; see [`AssumeRoleRequest::duration_seconds`](types::AssumeRoleRequest::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn duration_seconds(mut self, value: u64) -> Self {
         self.0.request_mut().duration_seconds = Some(value);
         self
     }
     /// Sets `Policy`; see [`AssumeRoleRequest::policy`](types::AssumeRoleRequest::policy).
+    ///
+    /// Wire name `Policy`, string; optional in requests.
+    ///
+    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%5B%22cam%3AGetUser%22%5D%2C%22resource%22%3A%5B%22*%22%5D%7D%5D%7D%22%7D%7D%7D`.
     pub fn policy(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().policy = Some(value.into());
         self
     }
     /// Sets `ExternalId`; see [`AssumeRoleRequest::external_id`](types::AssumeRoleRequest::external_id).
+    ///
+    /// Wire name `ExternalId`, string; optional in requests.
+    ///
+    /// - Example: `role-external-id`.
     pub fn external_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().external_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`AssumeRoleRequest::tags`](types::AssumeRoleRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AssumeRoleRequest::tags`](types::AssumeRoleRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `SourceIdentity`; see [`AssumeRoleRequest::source_identity`](types::AssumeRoleRequest::source_identity).
+    ///
+    /// Wire name `SourceIdentity`, string; optional in requests.
+    ///
+    /// - Example: `1000001`.
     pub fn source_identity(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_identity = Some(value.into());
         self
     }
     /// Sets `SerialNumber`; see [`AssumeRoleRequest::serial_number`](types::AssumeRoleRequest::serial_number).
+    ///
+    /// Wire name `SerialNumber`, string; optional in requests.
+    ///
+    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
     pub fn serial_number(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().serial_number = Some(value.into());
         self
     }
     /// Sets `TokenCode`; see [`AssumeRoleRequest::token_code`](types::AssumeRoleRequest::token_code).
+    ///
+    /// Wire name `TokenCode`, string; optional in requests.
+    ///
+    /// - Example: `482724`.
     pub fn token_code(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().token_code = Some(value.into());
         self
     }
 }
 impl Call<types::AssumeRoleWithSamlRequest> {
-    /// Sets `SAMLAssertion`; see [`AssumeRoleWithSamlRequest::saml_assertion`](types::AssumeRoleWithSamlRequest::saml_assertion). Required.
+    /// Sets `SAMLAssertion`; see [`AssumeRoleWithSamlRequest::saml_assertion`](types::AssumeRoleWithSamlRequest::saml_assertion).
+    ///
+    /// Wire name `SAMLAssertion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `c2FtbC***Rpb24=`.
     pub fn saml_assertion(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().saml_assertion = value.into();
         self
     }
-    /// Sets `PrincipalArn`; see [`AssumeRoleWithSamlRequest::principal_arn`](types::AssumeRoleWithSamlRequest::principal_arn). Required.
+    /// Sets `PrincipalArn`; see [`AssumeRoleWithSamlRequest::principal_arn`](types::AssumeRoleWithSamlRequest::principal_arn).
+    ///
+    /// Wire name `PrincipalArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:saml-provider/OneLogin`.
     pub fn principal_arn(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().principal_arn = value.into();
         self
     }
-    /// Sets `RoleArn`; see [`AssumeRoleWithSamlRequest::role_arn`](types::AssumeRoleWithSamlRequest::role_arn). Required.
+    /// Sets `RoleArn`; see [`AssumeRoleWithSamlRequest::role_arn`](types::AssumeRoleWithSamlRequest::role_arn).
+    ///
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
     pub fn role_arn(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`; see [`AssumeRoleWithSamlRequest::role_session_name`](types::AssumeRoleWithSamlRequest::role_session_name). Required.
+    /// Sets `RoleSessionName`; see [`AssumeRoleWithSamlRequest::role_session_name`](types::AssumeRoleWithSamlRequest::role_session_name).
+    ///
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `readOnlySession`.
     pub fn role_session_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_session_name = value.into();
         self
     }
     /// Sets `DurationSeconds`; see [`AssumeRoleWithSamlRequest::duration_seconds`](types::AssumeRoleWithSamlRequest::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn duration_seconds(mut self, value: u64) -> Self {
         self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }
 impl Call<types::AssumeRoleWithWebIdentityRequest> {
-    /// Sets `ProviderId`; see [`AssumeRoleWithWebIdentityRequest::provider_id`](types::AssumeRoleWithWebIdentityRequest::provider_id). Required.
+    /// Sets `ProviderId`; see [`AssumeRoleWithWebIdentityRequest::provider_id`](types::AssumeRoleWithWebIdentityRequest::provider_id).
+    ///
+    /// Wire name `ProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `OIDC`.
     pub fn provider_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().provider_id = value.into();
         self
     }
-    /// Sets `WebIdentityToken`; see [`AssumeRoleWithWebIdentityRequest::web_identity_token`](types::AssumeRoleWithWebIdentityRequest::web_identity_token). Required.
+    /// Sets `WebIdentityToken`; see [`AssumeRoleWithWebIdentityRequest::web_identity_token`](types::AssumeRoleWithWebIdentityRequest::web_identity_token).
+    ///
+    /// Wire name `WebIdentityToken`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eyJraWQiOiJkT**********CNOQ`.
     pub fn web_identity_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().web_identity_token = value.into();
         self
     }
-    /// Sets `RoleArn`; see [`AssumeRoleWithWebIdentityRequest::role_arn`](types::AssumeRoleWithWebIdentityRequest::role_arn). Required.
+    /// Sets `RoleArn`; see [`AssumeRoleWithWebIdentityRequest::role_arn`](types::AssumeRoleWithWebIdentityRequest::role_arn).
+    ///
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
     pub fn role_arn(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`; see [`AssumeRoleWithWebIdentityRequest::role_session_name`](types::AssumeRoleWithWebIdentityRequest::role_session_name). Required.
+    /// Sets `RoleSessionName`; see [`AssumeRoleWithWebIdentityRequest::role_session_name`](types::AssumeRoleWithWebIdentityRequest::role_session_name).
+    ///
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test_OIDC`.
     pub fn role_session_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().role_session_name = value.into();
         self
     }
     /// Sets `DurationSeconds`; see [`AssumeRoleWithWebIdentityRequest::duration_seconds`](types::AssumeRoleWithWebIdentityRequest::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, int64; optional in requests.
+    ///
+    /// - Example: `3600`.
     pub fn duration_seconds(mut self, value: i64) -> Self {
         self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }
 impl Call<types::GetFederationTokenRequest> {
-    /// Sets `Name`; see [`GetFederationTokenRequest::name`](types::GetFederationTokenRequest::name). Required.
+    /// Sets `Name`; see [`GetFederationTokenRequest::name`](types::GetFederationTokenRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `readOnly`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
-    /// Sets `Policy`; see [`GetFederationTokenRequest::policy`](types::GetFederationTokenRequest::policy). Required.
+    /// Sets `Policy`; see [`GetFederationTokenRequest::policy`](types::GetFederationTokenRequest::policy).
+    ///
+    /// Wire name `Policy`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%22sts%3AAssumeRole%22%2C%22resource%22%3A%22%2A%22%7D%5D%7D`.
     pub fn policy(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().policy = value.into();
         self
     }
     /// Sets `DurationSeconds`; see [`GetFederationTokenRequest::duration_seconds`](types::GetFederationTokenRequest::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn duration_seconds(mut self, value: u64) -> Self {
         self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }
 impl Call<types::GetSessionTokenRequest> {
-    /// Sets `SerialNumber`; see [`GetSessionTokenRequest::serial_number`](types::GetSessionTokenRequest::serial_number). Required.
+    /// Sets `SerialNumber`; see [`GetSessionTokenRequest::serial_number`](types::GetSessionTokenRequest::serial_number).
+    ///
+    /// Wire name `SerialNumber`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
     pub fn serial_number(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().serial_number = value.into();
         self
     }
-    /// Sets `TokenCode`; see [`GetSessionTokenRequest::token_code`](types::GetSessionTokenRequest::token_code). Required.
+    /// Sets `TokenCode`; see [`GetSessionTokenRequest::token_code`](types::GetSessionTokenRequest::token_code).
+    ///
+    /// Wire name `TokenCode`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `482724`.
     pub fn token_code(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().token_code = value.into();
         self
     }
     /// Sets `DurationSeconds`; see [`GetSessionTokenRequest::duration_seconds`](types::GetSessionTokenRequest::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, int64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn duration_seconds(mut self, value: i64) -> Self {
         self.0.request_mut().duration_seconds = Some(value);
         self
@@ -235,6 +337,10 @@ impl Call<types::GetSessionTokenRequest> {
 }
 impl Call<types::QueryApiKeyRequest> {
     /// Sets `TargetUin`; see [`QueryApiKeyRequest::target_uin`](types::QueryApiKeyRequest::target_uin).
+    ///
+    /// Wire name `TargetUin`, uint64; optional in requests.
+    ///
+    /// - Example: `100020328651`.
     pub fn target_uin(mut self, value: u64) -> Self {
         self.0.request_mut().target_uin = Some(value);
         self

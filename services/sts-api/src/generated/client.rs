@@ -115,13 +115,28 @@ impl Client {
     }
     /// Assume role.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoleArn`](super::types::AssumeRoleRequest::role_arn), [`RoleSessionName`](super::types::AssumeRoleRequest::role_session_name).
+    /// - Errors: the service's codes and the common ones ([`AssumeRoleError`](super::errors::AssumeRoleError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=AssumeRole>
+    ///
     /// Wire action `AssumeRole`, version 2018-08-13. Request: [`AssumeRoleRequest`](super::types::AssumeRoleRequest); response: [`AssumeRoleResponse`](super::types::AssumeRoleResponse); errors: [`AssumeRoleError`](super::errors::AssumeRoleError).
     pub fn assume_role(&self) -> super::Call<super::types::AssumeRoleRequest> {
         self.call(super::types::AssumeRoleRequest::default())
     }
     /// Assume role with saml.
     ///
-    /// The service takes this action unsigned: it is sent with `Authorization: SKIP` and needs no credentials.
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Unsigned: sent with `Authorization: SKIP`, it needs no credentials.
+    /// - Required members: [`SAMLAssertion`](super::types::AssumeRoleWithSamlRequest::saml_assertion), [`PrincipalArn`](super::types::AssumeRoleWithSamlRequest::principal_arn), [`RoleArn`](super::types::AssumeRoleWithSamlRequest::role_arn), [`RoleSessionName`](super::types::AssumeRoleWithSamlRequest::role_session_name).
+    /// - Errors: the service's codes and the common ones ([`AssumeRoleWithSamlError`](super::errors::AssumeRoleWithSamlError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=AssumeRoleWithSAML>
     ///
     /// Wire action `AssumeRoleWithSAML`, version 2018-08-13. Request: [`AssumeRoleWithSamlRequest`](super::types::AssumeRoleWithSamlRequest); response: [`AssumeRoleWithSamlResponse`](super::types::AssumeRoleWithSamlResponse); errors: [`AssumeRoleWithSamlError`](super::errors::AssumeRoleWithSamlError).
     pub fn assume_role_with_saml(
@@ -131,7 +146,14 @@ impl Client {
     }
     /// Assume role with web identity.
     ///
-    /// The service takes this action unsigned: it is sent with `Authorization: SKIP` and needs no credentials.
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Unsigned: sent with `Authorization: SKIP`, it needs no credentials.
+    /// - Required members: [`ProviderId`](super::types::AssumeRoleWithWebIdentityRequest::provider_id), [`WebIdentityToken`](super::types::AssumeRoleWithWebIdentityRequest::web_identity_token), [`RoleArn`](super::types::AssumeRoleWithWebIdentityRequest::role_arn), [`RoleSessionName`](super::types::AssumeRoleWithWebIdentityRequest::role_session_name).
+    /// - Errors: the service's codes and the common ones ([`AssumeRoleWithWebIdentityError`](super::errors::AssumeRoleWithWebIdentityError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=AssumeRoleWithWebIdentity>
     ///
     /// Wire action `AssumeRoleWithWebIdentity`, version 2018-08-13. Request: [`AssumeRoleWithWebIdentityRequest`](super::types::AssumeRoleWithWebIdentityRequest); response: [`AssumeRoleWithWebIdentityResponse`](super::types::AssumeRoleWithWebIdentityResponse); errors: [`AssumeRoleWithWebIdentityError`](super::errors::AssumeRoleWithWebIdentityError).
     pub fn assume_role_with_web_identity(
@@ -141,6 +163,14 @@ impl Client {
     }
     /// Get caller identity.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`GetCallerIdentityError`](super::errors::GetCallerIdentityError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=GetCallerIdentity>
+    ///
     /// Wire action `GetCallerIdentity`, version 2018-08-13. Request: [`GetCallerIdentityRequest`](super::types::GetCallerIdentityRequest); response: [`GetCallerIdentityResponse`](super::types::GetCallerIdentityResponse); errors: [`GetCallerIdentityError`](super::errors::GetCallerIdentityError).
     pub fn get_caller_identity(
         &self,
@@ -148,6 +178,14 @@ impl Client {
         self.call(super::types::GetCallerIdentityRequest::default())
     }
     /// Get federation token.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Name`](super::types::GetFederationTokenRequest::name), [`Policy`](super::types::GetFederationTokenRequest::policy).
+    /// - Errors: the service's codes and the common ones ([`GetFederationTokenError`](super::errors::GetFederationTokenError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=GetFederationToken>
     ///
     /// Wire action `GetFederationToken`, version 2018-08-13. Request: [`GetFederationTokenRequest`](super::types::GetFederationTokenRequest); response: [`GetFederationTokenResponse`](super::types::GetFederationTokenResponse); errors: [`GetFederationTokenError`](super::errors::GetFederationTokenError).
     pub fn get_federation_token(
@@ -157,6 +195,14 @@ impl Client {
     }
     /// Get session token.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SerialNumber`](super::types::GetSessionTokenRequest::serial_number), [`TokenCode`](super::types::GetSessionTokenRequest::token_code).
+    /// - Errors: the service's codes and the common ones ([`GetSessionTokenError`](super::errors::GetSessionTokenError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=GetSessionToken>
+    ///
     /// Wire action `GetSessionToken`, version 2018-08-13. Request: [`GetSessionTokenRequest`](super::types::GetSessionTokenRequest); response: [`GetSessionTokenResponse`](super::types::GetSessionTokenResponse); errors: [`GetSessionTokenError`](super::errors::GetSessionTokenError).
     pub fn get_session_token(
         &self,
@@ -164,6 +210,14 @@ impl Client {
         self.call(super::types::GetSessionTokenRequest::default())
     }
     /// Query api key.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`QueryApiKeyError`](super::errors::QueryApiKeyError)); none is documented for this action alone.
+    /// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=QueryApiKey>
     ///
     /// Wire action `QueryApiKey`, version 2018-08-13. Request: [`QueryApiKeyRequest`](super::types::QueryApiKeyRequest); response: [`QueryApiKeyResponse`](super::types::QueryApiKeyResponse); errors: [`QueryApiKeyError`](super::errors::QueryApiKeyError).
     pub fn query_api_key(&self) -> super::Call<super::types::QueryApiKeyRequest> {

@@ -29,9 +29,11 @@ impl AssumeRoleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -93,9 +95,11 @@ impl AssumeRoleWithSamlError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -157,9 +161,11 @@ impl AssumeRoleWithWebIdentityError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -221,9 +227,11 @@ impl GetCallerIdentityError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -285,9 +293,11 @@ impl GetFederationTokenError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -349,9 +359,11 @@ impl GetSessionTokenError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -413,9 +425,11 @@ impl QueryApiKeyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }

@@ -5,25 +5,31 @@
 #![allow(deprecated)]
 #![allow(clippy::doc_markdown, clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
-/// Wire object `ApiKey`.
+/// Wire object `ApiKey`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApiKey {
-    /// Wire name `SecretId`; string; always present in responses. Example: `AKID***`.
+    /// Wire name `SecretId`, string; always present in responses.
+    ///
+    /// - Example: `AKID***`.
     #[serde(
         rename = "SecretId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub secret_id: String,
-    /// Wire name `CreateTime`; uint64; always present in responses. Example: `1575517111`.
+    /// Wire name `CreateTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1575517111`.
     #[serde(
         rename = "CreateTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: u64,
-    /// Wire name `Status`; uint64; always present in responses. Example: `2`.
+    /// Wire name `Status`, uint64; always present in responses.
+    ///
+    /// - Example: `2`.
     #[serde(
         rename = "Status",
         default,
@@ -36,39 +42,65 @@ impl ApiKey {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SecretId`.
+    /// Sets `SecretId`; the field is [`secret_id`](Self::secret_id).
+    ///
+    /// Wire name `SecretId`, string; always present in responses.
+    ///
+    /// - Example: `AKID***`.
     pub fn set_secret_id(mut self, value: impl Into<String>) -> Self {
         self.secret_id = value.into();
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1575517111`.
     pub fn set_create_time(mut self, value: u64) -> Self {
         self.create_time = value;
         self
     }
-    /// Sets `Status`.
+    /// Sets `Status`; the field is [`status`](Self::status).
+    ///
+    /// Wire name `Status`, uint64; always present in responses.
+    ///
+    /// - Example: `2`.
     pub fn set_status(mut self, value: u64) -> Self {
         self.status = value;
         self
     }
 }
-/// Wire object `AssumeRoleRequest`.
+/// The request of `AssumeRole`, sent by [`Client::assume_role`](super::Client::assume_role) (wire object `AssumeRoleRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`RoleArn`](super::types::AssumeRoleRequest::role_arn), [`RoleSessionName`](super::types::AssumeRoleRequest::role_session_name).
+/// - Errors: the service's codes and the common ones ([`AssumeRoleError`](super::errors::AssumeRoleError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=AssumeRole>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssumeRoleRequest {
-    /// Wire name `RoleArn`; string; required in requests. Example: `qcs::cam::uin/10001:roleName/readOnlyRole`.
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/10001:roleName/readOnlyRole`.
     #[serde(
         rename = "RoleArn",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_arn: String,
-    /// Wire name `RoleSessionName`; string; required in requests. Example: `cts`.
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cts`.
     #[serde(
         rename = "RoleSessionName",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_session_name: String,
-    /// Wire name `DurationSeconds`; uint64. Example: `1800`.
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     #[serde(
         rename = "DurationSeconds",
         default,
@@ -76,7 +108,9 @@ pub struct AssumeRoleRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub duration_seconds: Option<u64>,
-    /// Wire name `Policy`; string. Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%5B%22cam%3AGetUser%22%5D%2C%22resource%22%3A%5B%22*%22%5D%7D%5D%7D%22%7D%7D%7D`.
+    /// Wire name `Policy`, string; optional in requests.
+    ///
+    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%5B%22cam%3AGetUser%22%5D%2C%22resource%22%3A%5B%22*%22%5D%7D%5D%7D%22%7D%7D%7D`.
     #[serde(
         rename = "Policy",
         default,
@@ -84,7 +118,9 @@ pub struct AssumeRoleRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub policy: Option<String>,
-    /// Wire name `ExternalId`; string. Example: `role-external-id`.
+    /// Wire name `ExternalId`, string; optional in requests.
+    ///
+    /// - Example: `role-external-id`.
     #[serde(
         rename = "ExternalId",
         default,
@@ -92,10 +128,12 @@ pub struct AssumeRoleRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub external_id: Option<String>,
-    /// Wire name `Tags`; list of [`Tag`].
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    /// Wire name `SourceIdentity`; string. Example: `1000001`.
+    /// Wire name `SourceIdentity`, string; optional in requests.
+    ///
+    /// - Example: `1000001`.
     #[serde(
         rename = "SourceIdentity",
         default,
@@ -103,7 +141,9 @@ pub struct AssumeRoleRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub source_identity: Option<String>,
-    /// Wire name `SerialNumber`; string. Example: `qcs::cam:uin/10001::mfa/softToken`.
+    /// Wire name `SerialNumber`, string; optional in requests.
+    ///
+    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
     #[serde(
         rename = "SerialNumber",
         default,
@@ -111,7 +151,9 @@ pub struct AssumeRoleRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub serial_number: Option<String>,
-    /// Wire name `TokenCode`; string. Example: `482724`.
+    /// Wire name `TokenCode`, string; optional in requests.
+    ///
+    /// - Example: `482724`.
     #[serde(
         rename = "TokenCode",
         default,
@@ -125,47 +167,81 @@ impl AssumeRoleRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoleArn`.
+    /// Sets `RoleArn`; the field is [`role_arn`](Self::role_arn).
+    ///
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/10001:roleName/readOnlyRole`.
     pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
         self.role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`.
+    /// Sets `RoleSessionName`; the field is [`role_session_name`](Self::role_session_name).
+    ///
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cts`.
     pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
         self.role_session_name = value.into();
         self
     }
-    /// Sets `DurationSeconds`.
+    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn set_duration_seconds(mut self, value: u64) -> Self {
         self.duration_seconds = Some(value);
         self
     }
-    /// Sets `Policy`.
+    /// Sets `Policy`; the field is [`policy`](Self::policy).
+    ///
+    /// Wire name `Policy`, string; optional in requests.
+    ///
+    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%5B%22cam%3AGetUser%22%5D%2C%22resource%22%3A%5B%22*%22%5D%7D%5D%7D%22%7D%7D%7D`.
     pub fn set_policy(mut self, value: impl Into<String>) -> Self {
         self.policy = Some(value.into());
         self
     }
-    /// Sets `ExternalId`.
+    /// Sets `ExternalId`; the field is [`external_id`](Self::external_id).
+    ///
+    /// Wire name `ExternalId`, string; optional in requests.
+    ///
+    /// - Example: `role-external-id`.
     pub fn set_external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SourceIdentity`.
+    /// Sets `SourceIdentity`; the field is [`source_identity`](Self::source_identity).
+    ///
+    /// Wire name `SourceIdentity`, string; optional in requests.
+    ///
+    /// - Example: `1000001`.
     pub fn set_source_identity(mut self, value: impl Into<String>) -> Self {
         self.source_identity = Some(value.into());
         self
     }
-    /// Sets `SerialNumber`.
+    /// Sets `SerialNumber`; the field is [`serial_number`](Self::serial_number).
+    ///
+    /// Wire name `SerialNumber`, string; optional in requests.
+    ///
+    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
     pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
         self.serial_number = Some(value.into());
         self
     }
-    /// Sets `TokenCode`.
+    /// Sets `TokenCode`; the field is [`token_code`](Self::token_code).
+    ///
+    /// Wire name `TokenCode`, string; optional in requests.
+    ///
+    /// - Example: `482724`.
     pub fn set_token_code(mut self, value: impl Into<String>) -> Self {
         self.token_code = Some(value.into());
         self
@@ -206,32 +282,36 @@ impl tencentcloud_runtime::Validate for AssumeRoleRequest {
         }
     }
 }
-/// Wire object `AssumeRoleResponse`.
+/// The response of `AssumeRole`, as [`Client::assume_role`](super::Client::assume_role) returns it (wire object `AssumeRoleResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssumeRoleResponse {
-    /// Wire name `Credentials`; [`Credentials`]; always present in responses.
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
     #[serde(
         rename = "Credentials",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub credentials: Credentials,
-    /// Wire name `ExpiredTime`; int64; always present in responses. Example: `1543914376`.
+    /// Wire name `ExpiredTime`, int64; always present in responses.
+    ///
+    /// - Example: `1543914376`.
     #[serde(
         rename = "ExpiredTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: i64,
-    /// Wire name `Expiration`; string; always present in responses. Example: `2018-12-04T09:06:16Z`.
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     #[serde(
         rename = "Expiration",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expiration: String,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -243,56 +323,87 @@ impl AssumeRoleResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`.
+    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
+    ///
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, int64; always present in responses.
+    ///
+    /// - Example: `1543914376`.
     pub fn set_expired_time(mut self, value: i64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`.
+    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
+    ///
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AssumeRoleWithSAMLRequest`.
+/// The request of `AssumeRoleWithSAML`, sent by [`Client::assume_role_with_saml`](super::Client::assume_role_with_saml) (wire object `AssumeRoleWithSAMLRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Unsigned: sent with `Authorization: SKIP`, it needs no credentials.
+/// - Required members: [`SAMLAssertion`](super::types::AssumeRoleWithSamlRequest::saml_assertion), [`PrincipalArn`](super::types::AssumeRoleWithSamlRequest::principal_arn), [`RoleArn`](super::types::AssumeRoleWithSamlRequest::role_arn), [`RoleSessionName`](super::types::AssumeRoleWithSamlRequest::role_session_name).
+/// - Errors: the service's codes and the common ones ([`AssumeRoleWithSamlError`](super::errors::AssumeRoleWithSamlError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=AssumeRoleWithSAML>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssumeRoleWithSamlRequest {
-    /// Wire name `SAMLAssertion`; string; required in requests. Example: `c2FtbC***Rpb24=`.
+    /// Wire name `SAMLAssertion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `c2FtbC***Rpb24=`.
     #[serde(
         rename = "SAMLAssertion",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub saml_assertion: String,
-    /// Wire name `PrincipalArn`; string; required in requests. Example: `qcs::cam::uin/7989***:saml-provider/OneLogin`.
+    /// Wire name `PrincipalArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:saml-provider/OneLogin`.
     #[serde(
         rename = "PrincipalArn",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub principal_arn: String,
-    /// Wire name `RoleArn`; string; required in requests. Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
     #[serde(
         rename = "RoleArn",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_arn: String,
-    /// Wire name `RoleSessionName`; string; required in requests. Example: `readOnlySession`.
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `readOnlySession`.
     #[serde(
         rename = "RoleSessionName",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_session_name: String,
-    /// Wire name `DurationSeconds`; uint64. Example: `1800`.
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     #[serde(
         rename = "DurationSeconds",
         default,
@@ -306,27 +417,47 @@ impl AssumeRoleWithSamlRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SAMLAssertion`.
+    /// Sets `SAMLAssertion`; the field is [`saml_assertion`](Self::saml_assertion).
+    ///
+    /// Wire name `SAMLAssertion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `c2FtbC***Rpb24=`.
     pub fn set_saml_assertion(mut self, value: impl Into<String>) -> Self {
         self.saml_assertion = value.into();
         self
     }
-    /// Sets `PrincipalArn`.
+    /// Sets `PrincipalArn`; the field is [`principal_arn`](Self::principal_arn).
+    ///
+    /// Wire name `PrincipalArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:saml-provider/OneLogin`.
     pub fn set_principal_arn(mut self, value: impl Into<String>) -> Self {
         self.principal_arn = value.into();
         self
     }
-    /// Sets `RoleArn`.
+    /// Sets `RoleArn`; the field is [`role_arn`](Self::role_arn).
+    ///
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
     pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
         self.role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`.
+    /// Sets `RoleSessionName`; the field is [`role_session_name`](Self::role_session_name).
+    ///
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `readOnlySession`.
     pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
         self.role_session_name = value.into();
         self
     }
-    /// Sets `DurationSeconds`.
+    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn set_duration_seconds(mut self, value: u64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -372,32 +503,38 @@ impl tencentcloud_runtime::Validate for AssumeRoleWithSamlRequest {
         }
     }
 }
-/// Wire object `AssumeRoleWithSAMLResponse`.
+/// The response of `AssumeRoleWithSAML`, as [`Client::assume_role_with_saml`](super::Client::assume_role_with_saml) returns it (wire object `AssumeRoleWithSAMLResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssumeRoleWithSamlResponse {
-    /// Wire name `Credentials`; [`Credentials`]; always present in responses. Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    ///
+    /// - Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     #[serde(
         rename = "Credentials",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub credentials: Credentials,
-    /// Wire name `ExpiredTime`; uint64; always present in responses. Example: `1543914376`.
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1543914376`.
     #[serde(
         rename = "ExpiredTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: u64,
-    /// Wire name `Expiration`; string; always present in responses. Example: `2018-12-04T09:06:16Z`.
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     #[serde(
         rename = "Expiration",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expiration: String,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -409,56 +546,89 @@ impl AssumeRoleWithSamlResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`.
+    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
+    ///
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    ///
+    /// - Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1543914376`.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`.
+    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
+    ///
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AssumeRoleWithWebIdentityRequest`.
+/// The request of `AssumeRoleWithWebIdentity`, sent by [`Client::assume_role_with_web_identity`](super::Client::assume_role_with_web_identity) (wire object `AssumeRoleWithWebIdentityRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Unsigned: sent with `Authorization: SKIP`, it needs no credentials.
+/// - Required members: [`ProviderId`](super::types::AssumeRoleWithWebIdentityRequest::provider_id), [`WebIdentityToken`](super::types::AssumeRoleWithWebIdentityRequest::web_identity_token), [`RoleArn`](super::types::AssumeRoleWithWebIdentityRequest::role_arn), [`RoleSessionName`](super::types::AssumeRoleWithWebIdentityRequest::role_session_name).
+/// - Errors: the service's codes and the common ones ([`AssumeRoleWithWebIdentityError`](super::errors::AssumeRoleWithWebIdentityError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=AssumeRoleWithWebIdentity>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssumeRoleWithWebIdentityRequest {
-    /// Wire name `ProviderId`; string; required in requests. Example: `OIDC`.
+    /// Wire name `ProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `OIDC`.
     #[serde(
         rename = "ProviderId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub provider_id: String,
-    /// Wire name `WebIdentityToken`; string; required in requests. Example: `eyJraWQiOiJkT**********CNOQ`.
+    /// Wire name `WebIdentityToken`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eyJraWQiOiJkT**********CNOQ`.
     #[serde(
         rename = "WebIdentityToken",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub web_identity_token: String,
-    /// Wire name `RoleArn`; string; required in requests. Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
     #[serde(
         rename = "RoleArn",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_arn: String,
-    /// Wire name `RoleSessionName`; string; required in requests. Example: `test_OIDC`.
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test_OIDC`.
     #[serde(
         rename = "RoleSessionName",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_session_name: String,
-    /// Wire name `DurationSeconds`; int64. Example: `3600`.
+    /// Wire name `DurationSeconds`, int64; optional in requests.
+    ///
+    /// - Example: `3600`.
     #[serde(
         rename = "DurationSeconds",
         default,
@@ -472,27 +642,47 @@ impl AssumeRoleWithWebIdentityRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProviderId`.
+    /// Sets `ProviderId`; the field is [`provider_id`](Self::provider_id).
+    ///
+    /// Wire name `ProviderId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `OIDC`.
     pub fn set_provider_id(mut self, value: impl Into<String>) -> Self {
         self.provider_id = value.into();
         self
     }
-    /// Sets `WebIdentityToken`.
+    /// Sets `WebIdentityToken`; the field is [`web_identity_token`](Self::web_identity_token).
+    ///
+    /// Wire name `WebIdentityToken`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eyJraWQiOiJkT**********CNOQ`.
     pub fn set_web_identity_token(mut self, value: impl Into<String>) -> Self {
         self.web_identity_token = value.into();
         self
     }
-    /// Sets `RoleArn`.
+    /// Sets `RoleArn`; the field is [`role_arn`](Self::role_arn).
+    ///
+    /// Wire name `RoleArn`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
     pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
         self.role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`.
+    /// Sets `RoleSessionName`; the field is [`role_session_name`](Self::role_session_name).
+    ///
+    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test_OIDC`.
     pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
         self.role_session_name = value.into();
         self
     }
-    /// Sets `DurationSeconds`.
+    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, int64; optional in requests.
+    ///
+    /// - Example: `3600`.
     pub fn set_duration_seconds(mut self, value: i64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -538,32 +728,38 @@ impl tencentcloud_runtime::Validate for AssumeRoleWithWebIdentityRequest {
         }
     }
 }
-/// Wire object `AssumeRoleWithWebIdentityResponse`.
+/// The response of `AssumeRoleWithWebIdentity`, as [`Client::assume_role_with_web_identity`](super::Client::assume_role_with_web_identity) returns it (wire object `AssumeRoleWithWebIdentityResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssumeRoleWithWebIdentityResponse {
-    /// Wire name `ExpiredTime`; uint64; always present in responses. Example: `1543914376`.
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1543914376`.
     #[serde(
         rename = "ExpiredTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: u64,
-    /// Wire name `Expiration`; string; always present in responses. Example: `2018-12-04T09:06:16Z`.
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     #[serde(
         rename = "Expiration",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expiration: String,
-    /// Wire name `Credentials`; [`Credentials`]; always present in responses. Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    ///
+    /// - Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     #[serde(
         rename = "Credentials",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub credentials: Credentials,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -575,46 +771,66 @@ impl AssumeRoleWithWebIdentityResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1543914376`.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`.
+    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
+    ///
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `Credentials`.
+    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
+    ///
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    ///
+    /// - Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Credentials`.
+/// Wire object `Credentials`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Credentials {
-    /// Wire name `Token`; string; always present in responses. Example: `da1e***`.
+    /// Wire name `Token`, string; always present in responses.
+    ///
+    /// - Example: `da1e***`.
     #[serde(
         rename = "Token",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub token: String,
-    /// Wire name `TmpSecretId`; string; always present in responses. Example: `AKID***`.
+    /// Wire name `TmpSecretId`, string; always present in responses.
+    ///
+    /// - Example: `AKID***`.
     #[serde(
         rename = "TmpSecretId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tmp_secret_id: String,
-    /// Wire name `TmpSecretKey`; string; always present in responses. Example: `q95K***`.
+    /// Wire name `TmpSecretKey`, string; always present in responses.
+    ///
+    /// - Example: `q95K***`.
     #[serde(
         rename = "TmpSecretKey",
         default,
@@ -627,23 +843,43 @@ impl Credentials {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Token`.
+    /// Sets `Token`; the field is [`token`](Self::token).
+    ///
+    /// Wire name `Token`, string; always present in responses.
+    ///
+    /// - Example: `da1e***`.
     pub fn set_token(mut self, value: impl Into<String>) -> Self {
         self.token = value.into();
         self
     }
-    /// Sets `TmpSecretId`.
+    /// Sets `TmpSecretId`; the field is [`tmp_secret_id`](Self::tmp_secret_id).
+    ///
+    /// Wire name `TmpSecretId`, string; always present in responses.
+    ///
+    /// - Example: `AKID***`.
     pub fn set_tmp_secret_id(mut self, value: impl Into<String>) -> Self {
         self.tmp_secret_id = value.into();
         self
     }
-    /// Sets `TmpSecretKey`.
+    /// Sets `TmpSecretKey`; the field is [`tmp_secret_key`](Self::tmp_secret_key).
+    ///
+    /// Wire name `TmpSecretKey`, string; always present in responses.
+    ///
+    /// - Example: `q95K***`.
     pub fn set_tmp_secret_key(mut self, value: impl Into<String>) -> Self {
         self.tmp_secret_key = value.into();
         self
     }
 }
-/// Wire object `GetCallerIdentityRequest`.
+/// The request of `GetCallerIdentity`, sent by [`Client::get_caller_identity`](super::Client::get_caller_identity) (wire object `GetCallerIdentityRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`GetCallerIdentityError`](super::errors::GetCallerIdentityError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=GetCallerIdentity>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetCallerIdentityRequest {}
@@ -656,11 +892,13 @@ impl GetCallerIdentityRequest {
 impl tencentcloud_runtime::Validate for GetCallerIdentityRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `GetCallerIdentityResponse`.
+/// The response of `GetCallerIdentity`, as [`Client::get_caller_identity`](super::Client::get_caller_identity) returns it (wire object `GetCallerIdentityResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetCallerIdentityResponse {
-    /// Wire name `Arn`; string. Example: `qcs::sts:1000262***:federated-user/1000261****`.
+    /// Wire name `Arn`, string; may be absent from responses.
+    ///
+    /// - Example: `qcs::sts:1000262***:federated-user/1000261****`.
     #[serde(
         rename = "Arn",
         default,
@@ -668,7 +906,9 @@ pub struct GetCallerIdentityResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub arn: Option<String>,
-    /// Wire name `AccountId`; string. Example: `1000262***`.
+    /// Wire name `AccountId`, string; may be absent from responses.
+    ///
+    /// - Example: `1000262***`.
     #[serde(
         rename = "AccountId",
         default,
@@ -676,7 +916,9 @@ pub struct GetCallerIdentityResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub account_id: Option<String>,
-    /// Wire name `UserId`; string. Example: `1000261****:federatedUserName`.
+    /// Wire name `UserId`, string; may be absent from responses.
+    ///
+    /// - Example: `1000261****:federatedUserName`.
     #[serde(
         rename = "UserId",
         default,
@@ -684,7 +926,9 @@ pub struct GetCallerIdentityResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_id: Option<String>,
-    /// Wire name `PrincipalId`; string. Example: `1000261****`.
+    /// Wire name `PrincipalId`, string; may be absent from responses.
+    ///
+    /// - Example: `1000261****`.
     #[serde(
         rename = "PrincipalId",
         default,
@@ -692,7 +936,9 @@ pub struct GetCallerIdentityResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub principal_id: Option<String>,
-    /// Wire name `Type`; string. Example: `CAMUser`.
+    /// Wire name `Type`, string; may be absent from responses.
+    ///
+    /// - Example: `CAMUser`.
     #[serde(
         rename = "Type",
         default,
@@ -700,7 +946,7 @@ pub struct GetCallerIdentityResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: Option<String>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -712,54 +958,90 @@ impl GetCallerIdentityResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Arn`.
+    /// Sets `Arn`; the field is [`arn`](Self::arn).
+    ///
+    /// Wire name `Arn`, string; may be absent from responses.
+    ///
+    /// - Example: `qcs::sts:1000262***:federated-user/1000261****`.
     pub fn set_arn(mut self, value: impl Into<String>) -> Self {
         self.arn = Some(value.into());
         self
     }
-    /// Sets `AccountId`.
+    /// Sets `AccountId`; the field is [`account_id`](Self::account_id).
+    ///
+    /// Wire name `AccountId`, string; may be absent from responses.
+    ///
+    /// - Example: `1000262***`.
     pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = Some(value.into());
         self
     }
-    /// Sets `UserId`.
+    /// Sets `UserId`; the field is [`user_id`](Self::user_id).
+    ///
+    /// Wire name `UserId`, string; may be absent from responses.
+    ///
+    /// - Example: `1000261****:federatedUserName`.
     pub fn set_user_id(mut self, value: impl Into<String>) -> Self {
         self.user_id = Some(value.into());
         self
     }
-    /// Sets `PrincipalId`.
+    /// Sets `PrincipalId`; the field is [`principal_id`](Self::principal_id).
+    ///
+    /// Wire name `PrincipalId`, string; may be absent from responses.
+    ///
+    /// - Example: `1000261****`.
     pub fn set_principal_id(mut self, value: impl Into<String>) -> Self {
         self.principal_id = Some(value.into());
         self
     }
-    /// Sets `Type`.
+    /// Sets `Type`; the field is [`type`](Self::type).
+    ///
+    /// Wire name `Type`, string; may be absent from responses.
+    ///
+    /// - Example: `CAMUser`.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `GetFederationTokenRequest`.
+/// The request of `GetFederationToken`, sent by [`Client::get_federation_token`](super::Client::get_federation_token) (wire object `GetFederationTokenRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`Name`](super::types::GetFederationTokenRequest::name), [`Policy`](super::types::GetFederationTokenRequest::policy).
+/// - Errors: the service's codes and the common ones ([`GetFederationTokenError`](super::errors::GetFederationTokenError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=GetFederationToken>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetFederationTokenRequest {
-    /// Wire name `Name`; string; required in requests. Example: `readOnly`.
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `readOnly`.
     #[serde(
         rename = "Name",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
-    /// Wire name `Policy`; string; required in requests. Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%22sts%3AAssumeRole%22%2C%22resource%22%3A%22%2A%22%7D%5D%7D`.
+    /// Wire name `Policy`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%22sts%3AAssumeRole%22%2C%22resource%22%3A%22%2A%22%7D%5D%7D`.
     #[serde(
         rename = "Policy",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub policy: String,
-    /// Wire name `DurationSeconds`; uint64. Example: `1800`.
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     #[serde(
         rename = "DurationSeconds",
         default,
@@ -773,17 +1055,29 @@ impl GetFederationTokenRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`.
+    /// Sets `Name`; the field is [`name`](Self::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `readOnly`.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Policy`.
+    /// Sets `Policy`; the field is [`policy`](Self::policy).
+    ///
+    /// Wire name `Policy`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%22sts%3AAssumeRole%22%2C%22resource%22%3A%22%2A%22%7D%5D%7D`.
     pub fn set_policy(mut self, value: impl Into<String>) -> Self {
         self.policy = value.into();
         self
     }
-    /// Sets `DurationSeconds`.
+    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, uint64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn set_duration_seconds(mut self, value: u64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -811,25 +1105,29 @@ impl tencentcloud_runtime::Validate for GetFederationTokenRequest {
         }
     }
 }
-/// Wire object `GetFederationTokenResponse`.
+/// The response of `GetFederationToken`, as [`Client::get_federation_token`](super::Client::get_federation_token) returns it (wire object `GetFederationTokenResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetFederationTokenResponse {
-    /// Wire name `Credentials`; [`Credentials`]; always present in responses.
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
     #[serde(
         rename = "Credentials",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub credentials: Credentials,
-    /// Wire name `ExpiredTime`; uint64; always present in responses. Example: `1686664553`.
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1686664553`.
     #[serde(
         rename = "ExpiredTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: u64,
-    /// Wire name `Expiration`; string; always present in responses; may be null. Example: `2023-06-13T13:55:53Z`.
+    /// Wire name `Expiration`, string; always present in responses; may be null.
+    ///
+    /// - Example: `2023-06-13T13:55:53Z`.
     #[serde(
         rename = "Expiration",
         default,
@@ -837,7 +1135,7 @@ pub struct GetFederationTokenResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub expiration: Option<String>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -849,44 +1147,70 @@ impl GetFederationTokenResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`.
+    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
+    ///
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1686664553`.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`.
+    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
+    ///
+    /// Wire name `Expiration`, string; always present in responses; may be null.
+    ///
+    /// - Example: `2023-06-13T13:55:53Z`.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = Some(value.into());
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `GetSessionTokenRequest`.
+/// The request of `GetSessionToken`, sent by [`Client::get_session_token`](super::Client::get_session_token) (wire object `GetSessionTokenRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`SerialNumber`](super::types::GetSessionTokenRequest::serial_number), [`TokenCode`](super::types::GetSessionTokenRequest::token_code).
+/// - Errors: the service's codes and the common ones ([`GetSessionTokenError`](super::errors::GetSessionTokenError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=GetSessionToken>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetSessionTokenRequest {
-    /// Wire name `SerialNumber`; string; required in requests. Example: `qcs::cam:uin/10001::mfa/softToken`.
+    /// Wire name `SerialNumber`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
     #[serde(
         rename = "SerialNumber",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub serial_number: String,
-    /// Wire name `TokenCode`; string; required in requests. Example: `482724`.
+    /// Wire name `TokenCode`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `482724`.
     #[serde(
         rename = "TokenCode",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub token_code: String,
-    /// Wire name `DurationSeconds`; int64. Example: `1800`.
+    /// Wire name `DurationSeconds`, int64; optional in requests.
+    ///
+    /// - Example: `1800`.
     #[serde(
         rename = "DurationSeconds",
         default,
@@ -900,17 +1224,29 @@ impl GetSessionTokenRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SerialNumber`.
+    /// Sets `SerialNumber`; the field is [`serial_number`](Self::serial_number).
+    ///
+    /// Wire name `SerialNumber`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
     pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
         self.serial_number = value.into();
         self
     }
-    /// Sets `TokenCode`.
+    /// Sets `TokenCode`; the field is [`token_code`](Self::token_code).
+    ///
+    /// Wire name `TokenCode`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `482724`.
     pub fn set_token_code(mut self, value: impl Into<String>) -> Self {
         self.token_code = value.into();
         self
     }
-    /// Sets `DurationSeconds`.
+    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
+    ///
+    /// Wire name `DurationSeconds`, int64; optional in requests.
+    ///
+    /// - Example: `1800`.
     pub fn set_duration_seconds(mut self, value: i64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -938,32 +1274,38 @@ impl tencentcloud_runtime::Validate for GetSessionTokenRequest {
         }
     }
 }
-/// Wire object `GetSessionTokenResponse`.
+/// The response of `GetSessionToken`, as [`Client::get_session_token`](super::Client::get_session_token) returns it (wire object `GetSessionTokenResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetSessionTokenResponse {
-    /// Wire name `Credentials`; [`Credentials`]; always present in responses. Example: `{"Token":"da1e***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    ///
+    /// - Example: `{"Token":"da1e***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     #[serde(
         rename = "Credentials",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub credentials: Credentials,
-    /// Wire name `ExpiredTime`; uint64; always present in responses. Example: `1686664553`.
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1686664553`.
     #[serde(
         rename = "ExpiredTime",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: u64,
-    /// Wire name `Expiration`; string; always present in responses. Example: `2018-12-04T09:06:16Z`.
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     #[serde(
         rename = "Expiration",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expiration: String,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -975,32 +1317,56 @@ impl GetSessionTokenResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`.
+    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
+    ///
+    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    ///
+    /// - Example: `{"Token":"da1e***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`.
+    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
+    ///
+    /// Wire name `ExpiredTime`, uint64; always present in responses.
+    ///
+    /// - Example: `1686664553`.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`.
+    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
+    ///
+    /// Wire name `Expiration`, string; always present in responses.
+    ///
+    /// - Example: `2018-12-04T09:06:16Z`.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `QueryApiKeyRequest`.
+/// The request of `QueryApiKey`, sent by [`Client::query_api_key`](super::Client::query_api_key) (wire object `QueryApiKeyRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`QueryApiKeyError`](super::errors::QueryApiKeyError)); none is documented for this action alone.
+/// - Service `sts` (endpoint `sts.tencentcloudapi.com`, signed for `sts`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=sts&Version=2018-08-13&Action=QueryApiKey>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApiKeyRequest {
-    /// Wire name `TargetUin`; uint64. Example: `100020328651`.
+    /// Wire name `TargetUin`, uint64; optional in requests.
+    ///
+    /// - Example: `100020328651`.
     #[serde(
         rename = "TargetUin",
         default,
@@ -1014,7 +1380,11 @@ impl QueryApiKeyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetUin`.
+    /// Sets `TargetUin`; the field is [`target_uin`](Self::target_uin).
+    ///
+    /// Wire name `TargetUin`, uint64; optional in requests.
+    ///
+    /// - Example: `100020328651`.
     pub fn set_target_uin(mut self, value: u64) -> Self {
         self.target_uin = Some(value);
         self
@@ -1023,18 +1393,20 @@ impl QueryApiKeyRequest {
 impl tencentcloud_runtime::Validate for QueryApiKeyRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `QueryApiKeyResponse`.
+/// The response of `QueryApiKey`, as [`Client::query_api_key`](super::Client::query_api_key) returns it (wire object `QueryApiKeyResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApiKeyResponse {
-    /// Wire name `IdKeys`; list of [`ApiKey`]; always present in responses. Example: `[{"SecretId":"AKID***","CreateTime":1575517111,"Status":2}]`.
+    /// Wire name `IdKeys`, list of [`ApiKey`]; always present in responses.
+    ///
+    /// - Example: `[{"SecretId":"AKID***","CreateTime":1575517111,"Status":2}]`.
     #[serde(
         rename = "IdKeys",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub id_keys: Vec<ApiKey>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1046,7 +1418,11 @@ impl QueryApiKeyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IdKeys` to these items.
+    /// Sets `IdKeys` to these items; the field is [`id_keys`](Self::id_keys).
+    ///
+    /// Wire name `IdKeys`, list of [`ApiKey`]; always present in responses.
+    ///
+    /// - Example: `[{"SecretId":"AKID***","CreateTime":1575517111,"Status":2}]`.
     pub fn set_id_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiKey>>,
@@ -1054,23 +1430,29 @@ impl QueryApiKeyResponse {
         self.id_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Tag`.
+/// Wire object `Tag`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Tag {
-    /// Wire name `Key`; string; required in requests. Example: `department`.
+    /// Wire name `Key`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `department`.
     #[serde(
         rename = "Key",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key: String,
-    /// Wire name `Value`; string; required in requests. Example: `engineering`.
+    /// Wire name `Value`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `engineering`.
     #[serde(
         rename = "Value",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1082,12 +1464,20 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`.
+    /// Sets `Key`; the field is [`key`](Self::key).
+    ///
+    /// Wire name `Key`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `department`.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = value.into();
         self
     }
-    /// Sets `Value`.
+    /// Sets `Value`; the field is [`value`](Self::value).
+    ///
+    /// Wire name `Value`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `engineering`.
     pub fn set_value(mut self, value: impl Into<String>) -> Self {
         self.value = value.into();
         self

@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -142,46 +144,74 @@ impl Request for types::UpdateProjectRequest {}
 impl sealed::Sealed for types::UpdateResourceTagValueRequest {}
 impl Request for types::UpdateResourceTagValueRequest {}
 impl Call<types::AddProjectRequest> {
-    /// Sets `ProjectName`; see [`AddProjectRequest::project_name`](types::AddProjectRequest::project_name). Required.
+    /// Sets `ProjectName`; see [`AddProjectRequest::project_name`](types::AddProjectRequest::project_name).
+    ///
+    /// Wire name `ProjectName`, string; required in requests (empty is missing).
     pub fn project_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_name = value.into();
         self
     }
     /// Sets `Info`; see [`AddProjectRequest::info`](types::AddProjectRequest::info).
+    ///
+    /// Wire name `Info`, string; optional in requests.
     pub fn info(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().info = Some(value.into());
         self
     }
 }
 impl Call<types::AddResourceTagRequest> {
-    /// Sets `TagKey`; see [`AddResourceTagRequest::tag_key`](types::AddResourceTagRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`AddResourceTagRequest::tag_key`](types::AddResourceTagRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; see [`AddResourceTagRequest::tag_value`](types::AddResourceTagRequest::tag_value). Required.
+    /// Sets `TagValue`; see [`AddResourceTagRequest::tag_value`](types::AddResourceTagRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = value.into();
         self
     }
-    /// Sets `Resource`; see [`AddResourceTagRequest::resource`](types::AddResourceTagRequest::resource). Required.
+    /// Sets `Resource`; see [`AddResourceTagRequest::resource`](types::AddResourceTagRequest::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn resource(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource = value.into();
         self
     }
 }
 impl Call<types::AttachResourcesTagRequest> {
-    /// Sets `ServiceType`; see [`AttachResourcesTagRequest::service_type`](types::AttachResourcesTagRequest::service_type). Required.
+    /// Sets `ServiceType`; see [`AttachResourcesTagRequest::service_type`](types::AttachResourcesTagRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`AttachResourcesTagRequest::resource_ids`](types::AttachResourcesTagRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`AttachResourcesTagRequest::resource_ids`](types::AttachResourcesTagRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance-***`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`AttachResourcesTagRequest::resource_ids`](types::AttachResourcesTagRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`AttachResourcesTagRequest::resource_ids`](types::AttachResourcesTagRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance-***`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -189,34 +219,58 @@ impl Call<types::AttachResourcesTagRequest> {
         self.0.request_mut().resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`; see [`AttachResourcesTagRequest::tag_key`](types::AttachResourcesTagRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`AttachResourcesTagRequest::tag_key`](types::AttachResourcesTagRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testKey`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; see [`AttachResourcesTagRequest::tag_value`](types::AttachResourcesTagRequest::tag_value). Required.
+    /// Sets `TagValue`; see [`AttachResourcesTagRequest::tag_value`](types::AttachResourcesTagRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testValue`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = value.into();
         self
     }
     /// Sets `ResourceRegion`; see [`AttachResourcesTagRequest::resource_region`](types::AttachResourcesTagRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = Some(value.into());
         self
     }
     /// Sets `ResourcePrefix`; see [`AttachResourcesTagRequest::resource_prefix`](types::AttachResourcesTagRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = Some(value.into());
         self
     }
 }
 impl Call<types::CreateTagRequest> {
-    /// Sets `TagKey`; see [`CreateTagRequest::tag_key`](types::CreateTagRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`CreateTagRequest::tag_key`](types::CreateTagRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; see [`CreateTagRequest::tag_value`](types::CreateTagRequest::tag_value). Required.
+    /// Sets `TagValue`; see [`CreateTagRequest::tag_value`](types::CreateTagRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = value.into();
         self
@@ -224,74 +278,116 @@ impl Call<types::CreateTagRequest> {
 }
 impl Call<types::CreateTagsRequest> {
     /// Adds one item to `Tags`; see [`CreateTagsRequest::tags`](types::CreateTagsRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTagsRequest::tags`](types::CreateTagsRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::DeleteResourceTagRequest> {
-    /// Sets `TagKey`; see [`DeleteResourceTagRequest::tag_key`](types::DeleteResourceTagRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`DeleteResourceTagRequest::tag_key`](types::DeleteResourceTagRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `Resource`; see [`DeleteResourceTagRequest::resource`](types::DeleteResourceTagRequest::resource). Required.
+    /// Sets `Resource`; see [`DeleteResourceTagRequest::resource`](types::DeleteResourceTagRequest::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/12345:instance/12345`.
     pub fn resource(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource = value.into();
         self
     }
 }
 impl Call<types::DeleteTagRequest> {
-    /// Sets `TagKey`; see [`DeleteTagRequest::tag_key`](types::DeleteTagRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`DeleteTagRequest::tag_key`](types::DeleteTagRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; see [`DeleteTagRequest::tag_value`](types::DeleteTagRequest::tag_value). Required.
+    /// Sets `TagValue`; see [`DeleteTagRequest::tag_value`](types::DeleteTagRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = value.into();
         self
     }
 }
 impl Call<types::DeleteTagsRequest> {
-    /// Adds one item to `Tags`; see [`DeleteTagsRequest::tags`](types::DeleteTagsRequest::tags). Required.
+    /// Adds one item to `Tags`; see [`DeleteTagsRequest::tags`](types::DeleteTagsRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.push(value.into());
         self
     }
-    /// Sets `Tags` to these items; see [`DeleteTagsRequest::tags`](types::DeleteTagsRequest::tags). Required.
+    /// Sets `Tags` to these items; see [`DeleteTagsRequest::tags`](types::DeleteTagsRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = items.into_iter().map(Into::into).collect();
         self
     }
 }
 impl Call<types::DescribeProjectsRequest> {
-    /// Sets `AllList`; see [`DescribeProjectsRequest::all_list`](types::DescribeProjectsRequest::all_list). Required.
+    /// Sets `AllList`; see [`DescribeProjectsRequest::all_list`](types::DescribeProjectsRequest::all_list).
+    ///
+    /// Wire name `AllList`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn all_list(mut self, value: u64) -> Self {
         self.0.request_mut().all_list = Some(value);
         self
     }
-    /// Sets `Limit`; see [`DescribeProjectsRequest::limit`](types::DescribeProjectsRequest::limit). Required.
+    /// Sets `Limit`; see [`DescribeProjectsRequest::limit`](types::DescribeProjectsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; required in requests.
+    ///
+    /// - Example: `1000`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
-    /// Sets `Offset`; see [`DescribeProjectsRequest::offset`](types::DescribeProjectsRequest::offset). Required.
+    /// Sets `Offset`; see [`DescribeProjectsRequest::offset`](types::DescribeProjectsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; required in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `ProjectId`; see [`DescribeProjectsRequest::project_id`](types::DescribeProjectsRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; optional in requests.
+    ///
+    /// - Example: `1001`.
     pub fn project_id(mut self, value: i64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `ProjectName`; see [`DescribeProjectsRequest::project_name`](types::DescribeProjectsRequest::project_name).
+    ///
+    /// Wire name `ProjectName`, string; optional in requests.
     pub fn project_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_name = Some(value.into());
         self
@@ -299,63 +395,111 @@ impl Call<types::DescribeProjectsRequest> {
 }
 impl Call<types::DescribeResourceTagsRequest> {
     /// Sets `CreateUin`; see [`DescribeResourceTagsRequest::create_uin`](types::DescribeResourceTagsRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `10004546631`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `ResourceRegion`; see [`DescribeResourceTagsRequest::resource_region`](types::DescribeResourceTagsRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = Some(value.into());
         self
     }
     /// Sets `ServiceType`; see [`DescribeResourceTagsRequest::service_type`](types::DescribeResourceTagsRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `ckafka`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = Some(value.into());
         self
     }
     /// Sets `ResourcePrefix`; see [`DescribeResourceTagsRequest::resource_prefix`](types::DescribeResourceTagsRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `ckafkaId`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = Some(value.into());
         self
     }
     /// Sets `ResourceId`; see [`DescribeResourceTagsRequest::resource_id`](types::DescribeResourceTagsRequest::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ckafka-o85jq584`.
     pub fn resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_id = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsRequest::offset`](types::DescribeResourceTagsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsRequest::limit`](types::DescribeResourceTagsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `CosResourceId`; see [`DescribeResourceTagsRequest::cos_resource_id`](types::DescribeResourceTagsRequest::cos_resource_id).
+    ///
+    /// Wire name `CosResourceId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn cos_resource_id(mut self, value: u64) -> Self {
         self.0.request_mut().cos_resource_id = Some(value);
         self
     }
 }
 impl Call<types::DescribeResourceTagsByResourceIdsRequest> {
-    /// Sets `ServiceType`; see [`DescribeResourceTagsByResourceIdsRequest::service_type`](types::DescribeResourceTagsByResourceIdsRequest::service_type). Required.
+    /// Sets `ServiceType`; see [`DescribeResourceTagsByResourceIdsRequest::service_type`](types::DescribeResourceTagsByResourceIdsRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; see [`DescribeResourceTagsByResourceIdsRequest::resource_prefix`](types::DescribeResourceTagsByResourceIdsRequest::resource_prefix). Required.
+    /// Sets `ResourcePrefix`; see [`DescribeResourceTagsByResourceIdsRequest::resource_prefix`](types::DescribeResourceTagsByResourceIdsRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByResourceIdsRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByResourceIdsRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-12345" ]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByResourceIdsRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByResourceIdsRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-12345" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -363,44 +507,76 @@ impl Call<types::DescribeResourceTagsByResourceIdsRequest> {
         self.0.request_mut().resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceRegion`; see [`DescribeResourceTagsByResourceIdsRequest::resource_region`](types::DescribeResourceTagsByResourceIdsRequest::resource_region). Required.
+    /// Sets `ResourceRegion`; see [`DescribeResourceTagsByResourceIdsRequest::resource_region`](types::DescribeResourceTagsByResourceIdsRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-beijing`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsByResourceIdsRequest::offset`](types::DescribeResourceTagsByResourceIdsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsByResourceIdsRequest::limit`](types::DescribeResourceTagsByResourceIdsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Category`; see [`DescribeResourceTagsByResourceIdsRequest::category`](types::DescribeResourceTagsByResourceIdsRequest::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().category = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeResourceTagsByResourceIdsSeqRequest> {
-    /// Sets `ServiceType`; see [`DescribeResourceTagsByResourceIdsSeqRequest::service_type`](types::DescribeResourceTagsByResourceIdsSeqRequest::service_type). Required.
+    /// Sets `ServiceType`; see [`DescribeResourceTagsByResourceIdsSeqRequest::service_type`](types::DescribeResourceTagsByResourceIdsSeqRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ckafka`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_prefix`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_prefix). Required.
+    /// Sets `ResourcePrefix`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_prefix`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ckafkaId`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ckafka-o85jq584" ]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ckafka-o85jq584" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -408,44 +584,76 @@ impl Call<types::DescribeResourceTagsByResourceIdsSeqRequest> {
         self.0.request_mut().resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceRegion`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_region`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_region). Required.
+    /// Sets `ResourceRegion`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_region`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsByResourceIdsSeqRequest::offset`](types::DescribeResourceTagsByResourceIdsSeqRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsByResourceIdsSeqRequest::limit`](types::DescribeResourceTagsByResourceIdsSeqRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeResourceTagsByTagKeysRequest> {
-    /// Sets `ServiceType`; see [`DescribeResourceTagsByTagKeysRequest::service_type`](types::DescribeResourceTagsByTagKeysRequest::service_type). Required.
+    /// Sets `ServiceType`; see [`DescribeResourceTagsByTagKeysRequest::service_type`](types::DescribeResourceTagsByTagKeysRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; see [`DescribeResourceTagsByTagKeysRequest::resource_prefix`](types::DescribeResourceTagsByTagKeysRequest::resource_prefix). Required.
+    /// Sets `ResourcePrefix`; see [`DescribeResourceTagsByTagKeysRequest::resource_prefix`](types::DescribeResourceTagsByTagKeysRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceRegion`; see [`DescribeResourceTagsByTagKeysRequest::resource_region`](types::DescribeResourceTagsByTagKeysRequest::resource_region). Required.
+    /// Sets `ResourceRegion`; see [`DescribeResourceTagsByTagKeysRequest::resource_region`](types::DescribeResourceTagsByTagKeysRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByTagKeysRequest::resource_ids`](types::DescribeResourceTagsByTagKeysRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByTagKeysRequest::resource_ids`](types::DescribeResourceTagsByTagKeysRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3dgxhgz" ]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByTagKeysRequest::resource_ids`](types::DescribeResourceTagsByTagKeysRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByTagKeysRequest::resource_ids`](types::DescribeResourceTagsByTagKeysRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3dgxhgz" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -453,12 +661,20 @@ impl Call<types::DescribeResourceTagsByTagKeysRequest> {
         self.0.request_mut().resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `TagKeys`; see [`DescribeResourceTagsByTagKeysRequest::tag_keys`](types::DescribeResourceTagsByTagKeysRequest::tag_keys). Required.
+    /// Adds one item to `TagKeys`; see [`DescribeResourceTagsByTagKeysRequest::tag_keys`](types::DescribeResourceTagsByTagKeysRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.push(value.into());
         self
     }
-    /// Sets `TagKeys` to these items; see [`DescribeResourceTagsByTagKeysRequest::tag_keys`](types::DescribeResourceTagsByTagKeysRequest::tag_keys). Required.
+    /// Sets `TagKeys` to these items; see [`DescribeResourceTagsByTagKeysRequest::tag_keys`](types::DescribeResourceTagsByTagKeysRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -467,23 +683,35 @@ impl Call<types::DescribeResourceTagsByTagKeysRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsByTagKeysRequest::limit`](types::DescribeResourceTagsByTagKeysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `400`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsByTagKeysRequest::offset`](types::DescribeResourceTagsByTagKeysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeResourcesByTagsRequest> {
-    /// Adds one item to `TagFilters`; see [`DescribeResourcesByTagsRequest::tag_filters`](types::DescribeResourcesByTagsRequest::tag_filters). Required.
+    /// Adds one item to `TagFilters`; see [`DescribeResourcesByTagsRequest::tag_filters`](types::DescribeResourcesByTagsRequest::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     pub fn tag_filters(mut self, value: impl Into<TagFilter>) -> Self {
         self.0.request_mut().tag_filters.push(value.into());
         self
     }
-    /// Sets `TagFilters` to these items; see [`DescribeResourcesByTagsRequest::tag_filters`](types::DescribeResourcesByTagsRequest::tag_filters). Required.
+    /// Sets `TagFilters` to these items; see [`DescribeResourcesByTagsRequest::tag_filters`](types::DescribeResourcesByTagsRequest::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -492,48 +720,80 @@ impl Call<types::DescribeResourcesByTagsRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeResourcesByTagsRequest::create_uin`](types::DescribeResourcesByTagsRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000046384`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourcesByTagsRequest::offset`](types::DescribeResourcesByTagsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourcesByTagsRequest::limit`](types::DescribeResourcesByTagsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ResourcePrefix`; see [`DescribeResourcesByTagsRequest::resource_prefix`](types::DescribeResourcesByTagsRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = Some(value.into());
         self
     }
     /// Sets `ResourceId`; see [`DescribeResourcesByTagsRequest::resource_id`](types::DescribeResourcesByTagsRequest::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-1234`.
     pub fn resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_id = Some(value.into());
         self
     }
     /// Sets `ResourceRegion`; see [`DescribeResourcesByTagsRequest::resource_region`](types::DescribeResourcesByTagsRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = Some(value.into());
         self
     }
     /// Sets `ServiceType`; see [`DescribeResourcesByTagsRequest::service_type`](types::DescribeResourcesByTagsRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `cvm`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeResourcesByTagsUnionRequest> {
-    /// Adds one item to `TagFilters`; see [`DescribeResourcesByTagsUnionRequest::tag_filters`](types::DescribeResourcesByTagsUnionRequest::tag_filters). Required.
+    /// Adds one item to `TagFilters`; see [`DescribeResourcesByTagsUnionRequest::tag_filters`](types::DescribeResourcesByTagsUnionRequest::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     pub fn tag_filters(mut self, value: impl Into<TagFilter>) -> Self {
         self.0.request_mut().tag_filters.push(value.into());
         self
     }
-    /// Sets `TagFilters` to these items; see [`DescribeResourcesByTagsUnionRequest::tag_filters`](types::DescribeResourcesByTagsUnionRequest::tag_filters). Required.
+    /// Sets `TagFilters` to these items; see [`DescribeResourcesByTagsUnionRequest::tag_filters`](types::DescribeResourcesByTagsUnionRequest::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -542,36 +802,64 @@ impl Call<types::DescribeResourcesByTagsUnionRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeResourcesByTagsUnionRequest::create_uin`](types::DescribeResourcesByTagsUnionRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000343562`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourcesByTagsUnionRequest::offset`](types::DescribeResourcesByTagsUnionRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourcesByTagsUnionRequest::limit`](types::DescribeResourcesByTagsUnionRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ResourcePrefix`; see [`DescribeResourcesByTagsUnionRequest::resource_prefix`](types::DescribeResourcesByTagsUnionRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `ckafkaId`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = Some(value.into());
         self
     }
     /// Sets `ResourceId`; see [`DescribeResourcesByTagsUnionRequest::resource_id`](types::DescribeResourcesByTagsUnionRequest::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ckafka-o85jq584`.
     pub fn resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_id = Some(value.into());
         self
     }
     /// Sets `ResourceRegion`; see [`DescribeResourcesByTagsUnionRequest::resource_region`](types::DescribeResourcesByTagsUnionRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = Some(value.into());
         self
     }
     /// Sets `ServiceType`; see [`DescribeResourcesByTagsUnionRequest::service_type`](types::DescribeResourcesByTagsUnionRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `ckafka`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = Some(value.into());
         self
@@ -579,38 +867,66 @@ impl Call<types::DescribeResourcesByTagsUnionRequest> {
 }
 impl Call<types::DescribeTagKeysRequest> {
     /// Sets `CreateUin`; see [`DescribeTagKeysRequest::create_uin`](types::DescribeTagKeysRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1486445011341`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTagKeysRequest::offset`](types::DescribeTagKeysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagKeysRequest::limit`](types::DescribeTagKeysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ShowProject`; see [`DescribeTagKeysRequest::show_project`](types::DescribeTagKeysRequest::show_project).
+    ///
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn show_project(mut self, value: u64) -> Self {
         self.0.request_mut().show_project = Some(value);
         self
     }
     /// Sets `Category`; see [`DescribeTagKeysRequest::category`](types::DescribeTagKeysRequest::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().category = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeTagValuesRequest> {
-    /// Adds one item to `TagKeys`; see [`DescribeTagValuesRequest::tag_keys`](types::DescribeTagValuesRequest::tag_keys). Required.
+    /// Adds one item to `TagKeys`; see [`DescribeTagValuesRequest::tag_keys`](types::DescribeTagValuesRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.push(value.into());
         self
     }
-    /// Sets `TagKeys` to these items; see [`DescribeTagValuesRequest::tag_keys`](types::DescribeTagValuesRequest::tag_keys). Required.
+    /// Sets `TagKeys` to these items; see [`DescribeTagValuesRequest::tag_keys`](types::DescribeTagValuesRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -619,33 +935,57 @@ impl Call<types::DescribeTagValuesRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagValuesRequest::create_uin`](types::DescribeTagValuesRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000052481`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTagValuesRequest::offset`](types::DescribeTagValuesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagValuesRequest::limit`](types::DescribeTagValuesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Category`; see [`DescribeTagValuesRequest::category`](types::DescribeTagValuesRequest::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().category = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeTagValuesSeqRequest> {
-    /// Adds one item to `TagKeys`; see [`DescribeTagValuesSeqRequest::tag_keys`](types::DescribeTagValuesSeqRequest::tag_keys). Required.
+    /// Adds one item to `TagKeys`; see [`DescribeTagValuesSeqRequest::tag_keys`](types::DescribeTagValuesSeqRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.push(value.into());
         self
     }
-    /// Sets `TagKeys` to these items; see [`DescribeTagValuesSeqRequest::tag_keys`](types::DescribeTagValuesSeqRequest::tag_keys). Required.
+    /// Sets `TagKeys` to these items; see [`DescribeTagValuesSeqRequest::tag_keys`](types::DescribeTagValuesSeqRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -654,16 +994,28 @@ impl Call<types::DescribeTagValuesSeqRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagValuesSeqRequest::create_uin`](types::DescribeTagValuesSeqRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `10000465248`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTagValuesSeqRequest::offset`](types::DescribeTagValuesSeqRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagValuesSeqRequest::limit`](types::DescribeTagValuesSeqRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -671,36 +1023,64 @@ impl Call<types::DescribeTagValuesSeqRequest> {
 }
 impl Call<types::DescribeTagsRequest> {
     /// Sets `TagKey`; see [`DescribeTagsRequest::tag_key`](types::DescribeTagsRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; optional in requests.
+    ///
+    /// - Example: `testTagKey`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = Some(value.into());
         self
     }
     /// Sets `TagValue`; see [`DescribeTagsRequest::tag_value`](types::DescribeTagsRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; optional in requests.
+    ///
+    /// - Example: `testTagValue`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeTagsRequest::offset`](types::DescribeTagsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagsRequest::limit`](types::DescribeTagsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagsRequest::create_uin`](types::DescribeTagsRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `121`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Adds one item to `TagKeys`; see [`DescribeTagsRequest::tag_keys`](types::DescribeTagsRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeTagsRequest::tag_keys`](types::DescribeTagsRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -711,6 +1091,10 @@ impl Call<types::DescribeTagsRequest> {
         self
     }
     /// Sets `ShowProject`; see [`DescribeTagsRequest::show_project`](types::DescribeTagsRequest::show_project).
+    ///
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn show_project(mut self, value: u64) -> Self {
         self.0.request_mut().show_project = Some(value);
         self
@@ -718,36 +1102,64 @@ impl Call<types::DescribeTagsRequest> {
 }
 impl Call<types::DescribeTagsSeqRequest> {
     /// Sets `TagKey`; see [`DescribeTagsSeqRequest::tag_key`](types::DescribeTagsSeqRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; optional in requests.
+    ///
+    /// - Example: `key123`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = Some(value.into());
         self
     }
     /// Sets `TagValue`; see [`DescribeTagsSeqRequest::tag_value`](types::DescribeTagsSeqRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; optional in requests.
+    ///
+    /// - Example: `val123`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeTagsSeqRequest::offset`](types::DescribeTagsSeqRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagsSeqRequest::limit`](types::DescribeTagsSeqRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagsSeqRequest::create_uin`](types::DescribeTagsSeqRequest::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000045356`.
     pub fn create_uin(mut self, value: u64) -> Self {
         self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Adds one item to `TagKeys`; see [`DescribeTagsSeqRequest::tag_keys`](types::DescribeTagsSeqRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1", "key2" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeTagsSeqRequest::tag_keys`](types::DescribeTagsSeqRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1", "key2" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -758,23 +1170,39 @@ impl Call<types::DescribeTagsSeqRequest> {
         self
     }
     /// Sets `ShowProject`; see [`DescribeTagsSeqRequest::show_project`](types::DescribeTagsSeqRequest::show_project).
+    ///
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn show_project(mut self, value: u64) -> Self {
         self.0.request_mut().show_project = Some(value);
         self
     }
 }
 impl Call<types::DetachResourcesTagRequest> {
-    /// Sets `ServiceType`; see [`DetachResourcesTagRequest::service_type`](types::DetachResourcesTagRequest::service_type). Required.
+    /// Sets `ServiceType`; see [`DetachResourcesTagRequest::service_type`](types::DetachResourcesTagRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`DetachResourcesTagRequest::resource_ids`](types::DetachResourcesTagRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`DetachResourcesTagRequest::resource_ids`](types::DetachResourcesTagRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3ygfe6" ]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`DetachResourcesTagRequest::resource_ids`](types::DetachResourcesTagRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`DetachResourcesTagRequest::resource_ids`](types::DetachResourcesTagRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3ygfe6" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -782,17 +1210,29 @@ impl Call<types::DetachResourcesTagRequest> {
         self.0.request_mut().resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`; see [`DetachResourcesTagRequest::tag_key`](types::DetachResourcesTagRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`DetachResourcesTagRequest::tag_key`](types::DetachResourcesTagRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
     /// Sets `ResourceRegion`; see [`DetachResourcesTagRequest::resource_region`](types::DetachResourcesTagRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = Some(value.into());
         self
     }
     /// Sets `ResourcePrefix`; see [`DetachResourcesTagRequest::resource_prefix`](types::DetachResourcesTagRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = Some(value.into());
         self
@@ -800,6 +1240,10 @@ impl Call<types::DetachResourcesTagRequest> {
 }
 impl Call<types::GetResourcesRequest> {
     /// Adds one item to `ResourceList`; see [`GetResourcesRequest::resource_list`](types::GetResourcesRequest::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn resource_list(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -809,6 +1253,10 @@ impl Call<types::GetResourcesRequest> {
         self
     }
     /// Sets `ResourceList` to these items; see [`GetResourcesRequest::resource_list`](types::GetResourcesRequest::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -819,11 +1267,15 @@ impl Call<types::GetResourcesRequest> {
         self
     }
     /// Adds one item to `TagFilters`; see [`GetResourcesRequest::tag_filters`](types::GetResourcesRequest::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; optional in requests.
     pub fn tag_filters(mut self, value: impl Into<TagFilter>) -> Self {
         self.0.request_mut().tag_filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagFilters` to these items; see [`GetResourcesRequest::tag_filters`](types::GetResourcesRequest::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; optional in requests.
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -834,11 +1286,19 @@ impl Call<types::GetResourcesRequest> {
         self
     }
     /// Sets `PaginationToken`; see [`GetResourcesRequest::pagination_token`](types::GetResourcesRequest::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn pagination_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().pagination_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`GetResourcesRequest::max_results`](types::GetResourcesRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
@@ -846,28 +1306,48 @@ impl Call<types::GetResourcesRequest> {
 }
 impl Call<types::GetTagKeysRequest> {
     /// Sets `PaginationToken`; see [`GetTagKeysRequest::pagination_token`](types::GetTagKeysRequest::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `fgy43h****`.
     pub fn pagination_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().pagination_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`GetTagKeysRequest::max_results`](types::GetTagKeysRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `Category`; see [`GetTagKeysRequest::category`](types::GetTagKeysRequest::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().category = Some(value.into());
         self
     }
 }
 impl Call<types::GetTagValuesRequest> {
-    /// Adds one item to `TagKeys`; see [`GetTagValuesRequest::tag_keys`](types::GetTagValuesRequest::tag_keys). Required.
+    /// Adds one item to `TagKeys`; see [`GetTagValuesRequest::tag_keys`](types::GetTagValuesRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.push(value.into());
         self
     }
-    /// Sets `TagKeys` to these items; see [`GetTagValuesRequest::tag_keys`](types::GetTagValuesRequest::tag_keys). Required.
+    /// Sets `TagKeys` to these items; see [`GetTagValuesRequest::tag_keys`](types::GetTagValuesRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -876,16 +1356,28 @@ impl Call<types::GetTagValuesRequest> {
         self
     }
     /// Sets `PaginationToken`; see [`GetTagValuesRequest::pagination_token`](types::GetTagValuesRequest::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn pagination_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().pagination_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`GetTagValuesRequest::max_results`](types::GetTagValuesRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `Category`; see [`GetTagValuesRequest::category`](types::GetTagValuesRequest::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().category = Some(value.into());
         self
@@ -893,21 +1385,37 @@ impl Call<types::GetTagValuesRequest> {
 }
 impl Call<types::GetTagsRequest> {
     /// Sets `PaginationToken`; see [`GetTagsRequest::pagination_token`](types::GetTagsRequest::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn pagination_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().pagination_token = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`GetTagsRequest::max_results`](types::GetTagsRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Adds one item to `TagKeys`; see [`GetTagsRequest::tag_keys`](types::GetTagsRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`GetTagsRequest::tag_keys`](types::GetTagsRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -918,18 +1426,28 @@ impl Call<types::GetTagsRequest> {
         self
     }
     /// Sets `Category`; see [`GetTagsRequest::category`](types::GetTagsRequest::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().category = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyResourceTagsRequest> {
-    /// Sets `Resource`; see [`ModifyResourceTagsRequest::resource`](types::ModifyResourceTagsRequest::resource). Required.
+    /// Sets `Resource`; see [`ModifyResourceTagsRequest::resource`](types::ModifyResourceTagsRequest::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn resource(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource = value.into();
         self
     }
     /// Adds one item to `ReplaceTags`; see [`ModifyResourceTagsRequest::replace_tags`](types::ModifyResourceTagsRequest::replace_tags).
+    ///
+    /// Wire name `ReplaceTags`, list of [`Tag`]; optional in requests.
     pub fn replace_tags(mut self, value: impl Into<Tag>) -> Self {
         self.0
             .request_mut()
@@ -939,6 +1457,8 @@ impl Call<types::ModifyResourceTagsRequest> {
         self
     }
     /// Sets `ReplaceTags` to these items; see [`ModifyResourceTagsRequest::replace_tags`](types::ModifyResourceTagsRequest::replace_tags).
+    ///
+    /// Wire name `ReplaceTags`, list of [`Tag`]; optional in requests.
     pub fn set_replace_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<Tag>>,
@@ -949,11 +1469,15 @@ impl Call<types::ModifyResourceTagsRequest> {
         self
     }
     /// Adds one item to `DeleteTags`; see [`ModifyResourceTagsRequest::delete_tags`](types::ModifyResourceTagsRequest::delete_tags).
+    ///
+    /// Wire name `DeleteTags`, list of [`TagKeyObject`]; optional in requests.
     pub fn delete_tags(mut self, value: impl Into<TagKeyObject>) -> Self {
         self.0.request_mut().delete_tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DeleteTags` to these items; see [`ModifyResourceTagsRequest::delete_tags`](types::ModifyResourceTagsRequest::delete_tags).
+    ///
+    /// Wire name `DeleteTags`, list of [`TagKeyObject`]; optional in requests.
     pub fn set_delete_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagKeyObject>>,
@@ -965,17 +1489,29 @@ impl Call<types::ModifyResourceTagsRequest> {
     }
 }
 impl Call<types::ModifyResourcesTagValueRequest> {
-    /// Sets `ServiceType`; see [`ModifyResourcesTagValueRequest::service_type`](types::ModifyResourcesTagValueRequest::service_type). Required.
+    /// Sets `ServiceType`; see [`ModifyResourcesTagValueRequest::service_type`](types::ModifyResourcesTagValueRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`ModifyResourcesTagValueRequest::resource_ids`](types::ModifyResourcesTagValueRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`ModifyResourcesTagValueRequest::resource_ids`](types::ModifyResourcesTagValueRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-1", "ins-2" ]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`ModifyResourcesTagValueRequest::resource_ids`](types::ModifyResourcesTagValueRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`ModifyResourcesTagValueRequest::resource_ids`](types::ModifyResourcesTagValueRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-1", "ins-2" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -983,34 +1519,58 @@ impl Call<types::ModifyResourcesTagValueRequest> {
         self.0.request_mut().resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`; see [`ModifyResourcesTagValueRequest::tag_key`](types::ModifyResourcesTagValueRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`ModifyResourcesTagValueRequest::tag_key`](types::ModifyResourcesTagValueRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key1`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; see [`ModifyResourcesTagValueRequest::tag_value`](types::ModifyResourcesTagValueRequest::tag_value). Required.
+    /// Sets `TagValue`; see [`ModifyResourcesTagValueRequest::tag_value`](types::ModifyResourcesTagValueRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `value1`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = value.into();
         self
     }
     /// Sets `ResourceRegion`; see [`ModifyResourcesTagValueRequest::resource_region`](types::ModifyResourcesTagValueRequest::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn resource_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_region = Some(value.into());
         self
     }
     /// Sets `ResourcePrefix`; see [`ModifyResourcesTagValueRequest::resource_prefix`](types::ModifyResourcesTagValueRequest::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_prefix = Some(value.into());
         self
     }
 }
 impl Call<types::TagResourcesRequest> {
-    /// Adds one item to `ResourceList`; see [`TagResourcesRequest::resource_list`](types::TagResourcesRequest::resource_list). Required.
+    /// Adds one item to `ResourceList`; see [`TagResourcesRequest::resource_list`](types::TagResourcesRequest::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn resource_list(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_list.push(value.into());
         self
     }
-    /// Sets `ResourceList` to these items; see [`TagResourcesRequest::resource_list`](types::TagResourcesRequest::resource_list). Required.
+    /// Sets `ResourceList` to these items; see [`TagResourcesRequest::resource_list`](types::TagResourcesRequest::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1018,24 +1578,36 @@ impl Call<types::TagResourcesRequest> {
         self.0.request_mut().resource_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `Tags`; see [`TagResourcesRequest::tags`](types::TagResourcesRequest::tags). Required.
+    /// Adds one item to `Tags`; see [`TagResourcesRequest::tags`](types::TagResourcesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.push(value.into());
         self
     }
-    /// Sets `Tags` to these items; see [`TagResourcesRequest::tags`](types::TagResourcesRequest::tags). Required.
+    /// Sets `Tags` to these items; see [`TagResourcesRequest::tags`](types::TagResourcesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = items.into_iter().map(Into::into).collect();
         self
     }
 }
 impl Call<types::UnTagResourcesRequest> {
-    /// Adds one item to `ResourceList`; see [`UnTagResourcesRequest::resource_list`](types::UnTagResourcesRequest::resource_list). Required.
+    /// Adds one item to `ResourceList`; see [`UnTagResourcesRequest::resource_list`](types::UnTagResourcesRequest::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn resource_list(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_list.push(value.into());
         self
     }
-    /// Sets `ResourceList` to these items; see [`UnTagResourcesRequest::resource_list`](types::UnTagResourcesRequest::resource_list). Required.
+    /// Sets `ResourceList` to these items; see [`UnTagResourcesRequest::resource_list`](types::UnTagResourcesRequest::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1043,12 +1615,20 @@ impl Call<types::UnTagResourcesRequest> {
         self.0.request_mut().resource_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Adds one item to `TagKeys`; see [`UnTagResourcesRequest::tag_keys`](types::UnTagResourcesRequest::tag_keys). Required.
+    /// Adds one item to `TagKeys`; see [`UnTagResourcesRequest::tag_keys`](types::UnTagResourcesRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_keys.push(value.into());
         self
     }
-    /// Sets `TagKeys` to these items; see [`UnTagResourcesRequest::tag_keys`](types::UnTagResourcesRequest::tag_keys). Required.
+    /// Sets `TagKeys` to these items; see [`UnTagResourcesRequest::tag_keys`](types::UnTagResourcesRequest::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1058,39 +1638,63 @@ impl Call<types::UnTagResourcesRequest> {
     }
 }
 impl Call<types::UpdateProjectRequest> {
-    /// Sets `ProjectId`; see [`UpdateProjectRequest::project_id`](types::UpdateProjectRequest::project_id). Required.
+    /// Sets `ProjectId`; see [`UpdateProjectRequest::project_id`](types::UpdateProjectRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; required in requests.
+    ///
+    /// - Example: `1001`.
     pub fn project_id(mut self, value: u64) -> Self {
         self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `ProjectName`; see [`UpdateProjectRequest::project_name`](types::UpdateProjectRequest::project_name).
+    ///
+    /// Wire name `ProjectName`, string; optional in requests.
     pub fn project_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_name = Some(value.into());
         self
     }
     /// Sets `Disable`; see [`UpdateProjectRequest::disable`](types::UpdateProjectRequest::disable).
+    ///
+    /// Wire name `Disable`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn disable(mut self, value: i64) -> Self {
         self.0.request_mut().disable = Some(value);
         self
     }
     /// Sets `Info`; see [`UpdateProjectRequest::info`](types::UpdateProjectRequest::info).
+    ///
+    /// Wire name `Info`, string; optional in requests.
     pub fn info(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().info = Some(value.into());
         self
     }
 }
 impl Call<types::UpdateResourceTagValueRequest> {
-    /// Sets `TagKey`; see [`UpdateResourceTagValueRequest::tag_key`](types::UpdateResourceTagValueRequest::tag_key). Required.
+    /// Sets `TagKey`; see [`UpdateResourceTagValueRequest::tag_key`](types::UpdateResourceTagValueRequest::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn tag_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; see [`UpdateResourceTagValueRequest::tag_value`](types::UpdateResourceTagValueRequest::tag_value). Required.
+    /// Sets `TagValue`; see [`UpdateResourceTagValueRequest::tag_value`](types::UpdateResourceTagValueRequest::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn tag_value(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().tag_value = value.into();
         self
     }
-    /// Sets `Resource`; see [`UpdateResourceTagValueRequest::resource`](types::UpdateResourceTagValueRequest::resource). Required.
+    /// Sets `Resource`; see [`UpdateResourceTagValueRequest::resource`](types::UpdateResourceTagValueRequest::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn resource(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource = value.into();
         self

@@ -670,17 +670,41 @@ impl Client {
     }
     /// Add project.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ProjectName`](super::types::AddProjectRequest::project_name).
+    /// - Errors: the service's codes and the common ones ([`AddProjectError`](super::errors::AddProjectError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=AddProject>
+    ///
     /// Wire action `AddProject`, version 2018-08-13. Request: [`AddProjectRequest`](super::types::AddProjectRequest); response: [`AddProjectResponse`](super::types::AddProjectResponse); errors: [`AddProjectError`](super::errors::AddProjectError).
     pub fn add_project(&self) -> super::Call<super::types::AddProjectRequest> {
         self.call(super::types::AddProjectRequest::default())
     }
     /// Add resource tag.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TagKey`](super::types::AddResourceTagRequest::tag_key), [`TagValue`](super::types::AddResourceTagRequest::tag_value), [`Resource`](super::types::AddResourceTagRequest::resource).
+    /// - Errors: the service's codes and the common ones ([`AddResourceTagError`](super::errors::AddResourceTagError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=AddResourceTag>
+    ///
     /// Wire action `AddResourceTag`, version 2018-08-13. Request: [`AddResourceTagRequest`](super::types::AddResourceTagRequest); response: [`AddResourceTagResponse`](super::types::AddResourceTagResponse); errors: [`AddResourceTagError`](super::errors::AddResourceTagError).
     pub fn add_resource_tag(&self) -> super::Call<super::types::AddResourceTagRequest> {
         self.call(super::types::AddResourceTagRequest::default())
     }
     /// Attach resources tag.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceType`](super::types::AttachResourcesTagRequest::service_type), [`ResourceIds`](super::types::AttachResourcesTagRequest::resource_ids), [`TagKey`](super::types::AttachResourcesTagRequest::tag_key), [`TagValue`](super::types::AttachResourcesTagRequest::tag_value).
+    /// - Errors: the service's codes and the common ones ([`AttachResourcesTagError`](super::errors::AttachResourcesTagError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=AttachResourcesTag>
     ///
     /// Wire action `AttachResourcesTag`, version 2018-08-13. Request: [`AttachResourcesTagRequest`](super::types::AttachResourcesTagRequest); response: [`AttachResourcesTagResponse`](super::types::AttachResourcesTagResponse); errors: [`AttachResourcesTagError`](super::errors::AttachResourcesTagError).
     pub fn attach_resources_tag(
@@ -690,17 +714,41 @@ impl Client {
     }
     /// Create tag.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TagKey`](super::types::CreateTagRequest::tag_key), [`TagValue`](super::types::CreateTagRequest::tag_value).
+    /// - Errors: the service's codes and the common ones ([`CreateTagError`](super::errors::CreateTagError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=CreateTag>
+    ///
     /// Wire action `CreateTag`, version 2018-08-13. Request: [`CreateTagRequest`](super::types::CreateTagRequest); response: [`CreateTagResponse`](super::types::CreateTagResponse); errors: [`CreateTagError`](super::errors::CreateTagError).
     pub fn create_tag(&self) -> super::Call<super::types::CreateTagRequest> {
         self.call(super::types::CreateTagRequest::default())
     }
     /// Create tags.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateTagsError`](super::errors::CreateTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=CreateTags>
+    ///
     /// Wire action `CreateTags`, version 2018-08-13. Request: [`CreateTagsRequest`](super::types::CreateTagsRequest); response: [`CreateTagsResponse`](super::types::CreateTagsResponse); errors: [`CreateTagsError`](super::errors::CreateTagsError).
     pub fn create_tags(&self) -> super::Call<super::types::CreateTagsRequest> {
         self.call(super::types::CreateTagsRequest::default())
     }
     /// Delete resource tag.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TagKey`](super::types::DeleteResourceTagRequest::tag_key), [`Resource`](super::types::DeleteResourceTagRequest::resource).
+    /// - Errors: the service's codes and the common ones ([`DeleteResourceTagError`](super::errors::DeleteResourceTagError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DeleteResourceTag>
     ///
     /// Wire action `DeleteResourceTag`, version 2018-08-13. Request: [`DeleteResourceTagRequest`](super::types::DeleteResourceTagRequest); response: [`DeleteResourceTagResponse`](super::types::DeleteResourceTagResponse); errors: [`DeleteResourceTagError`](super::errors::DeleteResourceTagError).
     pub fn delete_resource_tag(
@@ -710,17 +758,41 @@ impl Client {
     }
     /// Delete tag.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TagKey`](super::types::DeleteTagRequest::tag_key), [`TagValue`](super::types::DeleteTagRequest::tag_value).
+    /// - Errors: the service's codes and the common ones ([`DeleteTagError`](super::errors::DeleteTagError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DeleteTag>
+    ///
     /// Wire action `DeleteTag`, version 2018-08-13. Request: [`DeleteTagRequest`](super::types::DeleteTagRequest); response: [`DeleteTagResponse`](super::types::DeleteTagResponse); errors: [`DeleteTagError`](super::errors::DeleteTagError).
     pub fn delete_tag(&self) -> super::Call<super::types::DeleteTagRequest> {
         self.call(super::types::DeleteTagRequest::default())
     }
     /// Delete tags.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Tags`](super::types::DeleteTagsRequest::tags).
+    /// - Errors: the service's codes and the common ones ([`DeleteTagsError`](super::errors::DeleteTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DeleteTags>
+    ///
     /// Wire action `DeleteTags`, version 2018-08-13. Request: [`DeleteTagsRequest`](super::types::DeleteTagsRequest); response: [`DeleteTagsResponse`](super::types::DeleteTagsResponse); errors: [`DeleteTagsError`](super::errors::DeleteTagsError).
     pub fn delete_tags(&self) -> super::Call<super::types::DeleteTagsRequest> {
         self.call(super::types::DeleteTagsRequest::default())
     }
     /// Describe projects.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`AllList`](super::types::DescribeProjectsRequest::all_list), [`Limit`](super::types::DescribeProjectsRequest::limit), [`Offset`](super::types::DescribeProjectsRequest::offset).
+    /// - Errors: the service's codes and the common ones ([`DescribeProjectsError`](super::errors::DescribeProjectsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeProjects>
     ///
     /// Wire action `DescribeProjects`, version 2018-08-13. Request: [`DescribeProjectsRequest`](super::types::DescribeProjectsRequest); response: [`DescribeProjectsResponse`](super::types::DescribeProjectsResponse); errors: [`DescribeProjectsError`](super::errors::DescribeProjectsError).
     pub fn describe_projects(
@@ -730,7 +802,14 @@ impl Client {
     }
     /// Describe resource tags.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Rows`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeResourceTagsError`](super::errors::DescribeResourceTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTags>
     ///
     /// Wire action `DescribeResourceTags`, version 2018-08-13. Request: [`DescribeResourceTagsRequest`](super::types::DescribeResourceTagsRequest); response: [`DescribeResourceTagsResponse`](super::types::DescribeResourceTagsResponse); errors: [`DescribeResourceTagsError`](super::errors::DescribeResourceTagsError).
     pub fn describe_resource_tags(
@@ -740,7 +819,14 @@ impl Client {
     }
     /// Describe resource tags by resource ids.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsByResourceIdsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ServiceType`](super::types::DescribeResourceTagsByResourceIdsRequest::service_type), [`ResourcePrefix`](super::types::DescribeResourceTagsByResourceIdsRequest::resource_prefix), [`ResourceIds`](super::types::DescribeResourceTagsByResourceIdsRequest::resource_ids), [`ResourceRegion`](super::types::DescribeResourceTagsByResourceIdsRequest::resource_region).
+    /// - Errors: the service's codes and the common ones ([`DescribeResourceTagsByResourceIdsError`](super::errors::DescribeResourceTagsByResourceIdsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTagsByResourceIds>
     ///
     /// Wire action `DescribeResourceTagsByResourceIds`, version 2018-08-13. Request: [`DescribeResourceTagsByResourceIdsRequest`](super::types::DescribeResourceTagsByResourceIdsRequest); response: [`DescribeResourceTagsByResourceIdsResponse`](super::types::DescribeResourceTagsByResourceIdsResponse); errors: [`DescribeResourceTagsByResourceIdsError`](super::errors::DescribeResourceTagsByResourceIdsError).
     pub fn describe_resource_tags_by_resource_ids(
@@ -750,7 +836,14 @@ impl Client {
     }
     /// Describe resource tags by resource ids seq.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ServiceType`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::service_type), [`ResourcePrefix`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::resource_prefix), [`ResourceIds`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids), [`ResourceRegion`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::resource_region).
+    /// - Errors: the service's codes and the common ones ([`DescribeResourceTagsByResourceIdsSeqError`](super::errors::DescribeResourceTagsByResourceIdsSeqError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTagsByResourceIdsSeq>
     ///
     /// Wire action `DescribeResourceTagsByResourceIdsSeq`, version 2018-08-13. Request: [`DescribeResourceTagsByResourceIdsSeqRequest`](super::types::DescribeResourceTagsByResourceIdsSeqRequest); response: [`DescribeResourceTagsByResourceIdsSeqResponse`](super::types::DescribeResourceTagsByResourceIdsSeqResponse); errors: [`DescribeResourceTagsByResourceIdsSeqError`](super::errors::DescribeResourceTagsByResourceIdsSeqError).
     pub fn describe_resource_tags_by_resource_ids_seq(
@@ -760,7 +853,14 @@ impl Client {
     }
     /// Describe resource tags by tag keys.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Rows`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsByTagKeysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`ServiceType`](super::types::DescribeResourceTagsByTagKeysRequest::service_type), [`ResourcePrefix`](super::types::DescribeResourceTagsByTagKeysRequest::resource_prefix), [`ResourceRegion`](super::types::DescribeResourceTagsByTagKeysRequest::resource_region), [`ResourceIds`](super::types::DescribeResourceTagsByTagKeysRequest::resource_ids), [`TagKeys`](super::types::DescribeResourceTagsByTagKeysRequest::tag_keys).
+    /// - Errors: the service's codes and the common ones ([`DescribeResourceTagsByTagKeysError`](super::errors::DescribeResourceTagsByTagKeysError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTagsByTagKeys>
     ///
     /// Wire action `DescribeResourceTagsByTagKeys`, version 2018-08-13. Request: [`DescribeResourceTagsByTagKeysRequest`](super::types::DescribeResourceTagsByTagKeysRequest); response: [`DescribeResourceTagsByTagKeysResponse`](super::types::DescribeResourceTagsByTagKeysResponse); errors: [`DescribeResourceTagsByTagKeysError`](super::errors::DescribeResourceTagsByTagKeysError).
     pub fn describe_resource_tags_by_tag_keys(
@@ -770,7 +870,14 @@ impl Client {
     }
     /// Describe resources by tags.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Rows`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourcesByTagsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`TagFilters`](super::types::DescribeResourcesByTagsRequest::tag_filters).
+    /// - Errors: the service's codes and the common ones ([`DescribeResourcesByTagsError`](super::errors::DescribeResourcesByTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourcesByTags>
     ///
     /// Wire action `DescribeResourcesByTags`, version 2018-08-13. Request: [`DescribeResourcesByTagsRequest`](super::types::DescribeResourcesByTagsRequest); response: [`DescribeResourcesByTagsResponse`](super::types::DescribeResourcesByTagsResponse); errors: [`DescribeResourcesByTagsError`](super::errors::DescribeResourcesByTagsError).
     pub fn describe_resources_by_tags(
@@ -780,7 +887,14 @@ impl Client {
     }
     /// Describe resources by tags union.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Rows`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourcesByTagsUnionRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`TagFilters`](super::types::DescribeResourcesByTagsUnionRequest::tag_filters).
+    /// - Errors: the service's codes and the common ones ([`DescribeResourcesByTagsUnionError`](super::errors::DescribeResourcesByTagsUnionError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourcesByTagsUnion>
     ///
     /// Wire action `DescribeResourcesByTagsUnion`, version 2018-08-13. Request: [`DescribeResourcesByTagsUnionRequest`](super::types::DescribeResourcesByTagsUnionRequest); response: [`DescribeResourcesByTagsUnionResponse`](super::types::DescribeResourcesByTagsUnionResponse); errors: [`DescribeResourcesByTagsUnionError`](super::errors::DescribeResourcesByTagsUnionError).
     pub fn describe_resources_by_tags_union(
@@ -790,7 +904,14 @@ impl Client {
     }
     /// Describe tag keys.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagKeysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTagKeysError`](super::errors::DescribeTagKeysError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagKeys>
     ///
     /// Wire action `DescribeTagKeys`, version 2018-08-13. Request: [`DescribeTagKeysRequest`](super::types::DescribeTagKeysRequest); response: [`DescribeTagKeysResponse`](super::types::DescribeTagKeysResponse); errors: [`DescribeTagKeysError`](super::errors::DescribeTagKeysError).
     pub fn describe_tag_keys(
@@ -800,7 +921,14 @@ impl Client {
     }
     /// Describe tag values.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagValuesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`TagKeys`](super::types::DescribeTagValuesRequest::tag_keys).
+    /// - Errors: the service's codes and the common ones ([`DescribeTagValuesError`](super::errors::DescribeTagValuesError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagValues>
     ///
     /// Wire action `DescribeTagValues`, version 2018-08-13. Request: [`DescribeTagValuesRequest`](super::types::DescribeTagValuesRequest); response: [`DescribeTagValuesResponse`](super::types::DescribeTagValuesResponse); errors: [`DescribeTagValuesError`](super::errors::DescribeTagValuesError).
     pub fn describe_tag_values(
@@ -810,7 +938,14 @@ impl Client {
     }
     /// Describe tag values seq.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagValuesSeqRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`TagKeys`](super::types::DescribeTagValuesSeqRequest::tag_keys).
+    /// - Errors: the service's codes and the common ones ([`DescribeTagValuesSeqError`](super::errors::DescribeTagValuesSeqError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagValuesSeq>
     ///
     /// Wire action `DescribeTagValuesSeq`, version 2018-08-13. Request: [`DescribeTagValuesSeqRequest`](super::types::DescribeTagValuesSeqRequest); response: [`DescribeTagValuesSeqResponse`](super::types::DescribeTagValuesSeqResponse); errors: [`DescribeTagValuesSeqError`](super::errors::DescribeTagValuesSeqError).
     pub fn describe_tag_values_seq(
@@ -820,7 +955,14 @@ impl Client {
     }
     /// Describe tags.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTagsError`](super::errors::DescribeTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTags>
     ///
     /// Wire action `DescribeTags`, version 2018-08-13. Request: [`DescribeTagsRequest`](super::types::DescribeTagsRequest); response: [`DescribeTagsResponse`](super::types::DescribeTagsResponse); errors: [`DescribeTagsError`](super::errors::DescribeTagsError).
     pub fn describe_tags(&self) -> super::Call<super::types::DescribeTagsRequest> {
@@ -828,7 +970,14 @@ impl Client {
     }
     /// Describe tags seq.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Tags`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagsSeqRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTagsSeqError`](super::errors::DescribeTagsSeqError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagsSeq>
     ///
     /// Wire action `DescribeTagsSeq`, version 2018-08-13. Request: [`DescribeTagsSeqRequest`](super::types::DescribeTagsSeqRequest); response: [`DescribeTagsSeqResponse`](super::types::DescribeTagsSeqResponse); errors: [`DescribeTagsSeqError`](super::errors::DescribeTagsSeqError).
     pub fn describe_tags_seq(
@@ -838,6 +987,14 @@ impl Client {
     }
     /// Detach resources tag.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceType`](super::types::DetachResourcesTagRequest::service_type), [`ResourceIds`](super::types::DetachResourcesTagRequest::resource_ids), [`TagKey`](super::types::DetachResourcesTagRequest::tag_key).
+    /// - Errors: the service's codes and the common ones ([`DetachResourcesTagError`](super::errors::DetachResourcesTagError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DetachResourcesTag>
+    ///
     /// Wire action `DetachResourcesTag`, version 2018-08-13. Request: [`DetachResourcesTagRequest`](super::types::DetachResourcesTagRequest); response: [`DetachResourcesTagResponse`](super::types::DetachResourcesTagResponse); errors: [`DetachResourcesTagError`](super::errors::DetachResourcesTagError).
     pub fn detach_resources_tag(
         &self,
@@ -846,11 +1003,27 @@ impl Client {
     }
     /// Get resources.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`GetResourcesError`](super::errors::GetResourcesError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetResources>
+    ///
     /// Wire action `GetResources`, version 2018-08-13. Request: [`GetResourcesRequest`](super::types::GetResourcesRequest); response: [`GetResourcesResponse`](super::types::GetResourcesResponse); errors: [`GetResourcesError`](super::errors::GetResourcesError).
     pub fn get_resources(&self) -> super::Call<super::types::GetResourcesRequest> {
         self.call(super::types::GetResourcesRequest::default())
     }
     /// Get tag keys.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`GetTagKeysError`](super::errors::GetTagKeysError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetTagKeys>
     ///
     /// Wire action `GetTagKeys`, version 2018-08-13. Request: [`GetTagKeysRequest`](super::types::GetTagKeysRequest); response: [`GetTagKeysResponse`](super::types::GetTagKeysResponse); errors: [`GetTagKeysError`](super::errors::GetTagKeysError).
     pub fn get_tag_keys(&self) -> super::Call<super::types::GetTagKeysRequest> {
@@ -858,17 +1031,41 @@ impl Client {
     }
     /// Get tag values.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`TagKeys`](super::types::GetTagValuesRequest::tag_keys).
+    /// - Errors: the service's codes and the common ones ([`GetTagValuesError`](super::errors::GetTagValuesError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetTagValues>
+    ///
     /// Wire action `GetTagValues`, version 2018-08-13. Request: [`GetTagValuesRequest`](super::types::GetTagValuesRequest); response: [`GetTagValuesResponse`](super::types::GetTagValuesResponse); errors: [`GetTagValuesError`](super::errors::GetTagValuesError).
     pub fn get_tag_values(&self) -> super::Call<super::types::GetTagValuesRequest> {
         self.call(super::types::GetTagValuesRequest::default())
     }
     /// Get tags.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`GetTagsError`](super::errors::GetTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetTags>
+    ///
     /// Wire action `GetTags`, version 2018-08-13. Request: [`GetTagsRequest`](super::types::GetTagsRequest); response: [`GetTagsResponse`](super::types::GetTagsResponse); errors: [`GetTagsError`](super::errors::GetTagsError).
     pub fn get_tags(&self) -> super::Call<super::types::GetTagsRequest> {
         self.call(super::types::GetTagsRequest::default())
     }
     /// Modify resource tags.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Resource`](super::types::ModifyResourceTagsRequest::resource).
+    /// - Errors: the service's codes and the common ones ([`ModifyResourceTagsError`](super::errors::ModifyResourceTagsError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=ModifyResourceTags>
     ///
     /// Wire action `ModifyResourceTags`, version 2018-08-13. Request: [`ModifyResourceTagsRequest`](super::types::ModifyResourceTagsRequest); response: [`ModifyResourceTagsResponse`](super::types::ModifyResourceTagsResponse); errors: [`ModifyResourceTagsError`](super::errors::ModifyResourceTagsError).
     pub fn modify_resource_tags(
@@ -878,6 +1075,14 @@ impl Client {
     }
     /// Modify resources tag value.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceType`](super::types::ModifyResourcesTagValueRequest::service_type), [`ResourceIds`](super::types::ModifyResourcesTagValueRequest::resource_ids), [`TagKey`](super::types::ModifyResourcesTagValueRequest::tag_key), [`TagValue`](super::types::ModifyResourcesTagValueRequest::tag_value).
+    /// - Errors: the service's codes and the common ones ([`ModifyResourcesTagValueError`](super::errors::ModifyResourcesTagValueError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=ModifyResourcesTagValue>
+    ///
     /// Wire action `ModifyResourcesTagValue`, version 2018-08-13. Request: [`ModifyResourcesTagValueRequest`](super::types::ModifyResourcesTagValueRequest); response: [`ModifyResourcesTagValueResponse`](super::types::ModifyResourcesTagValueResponse); errors: [`ModifyResourcesTagValueError`](super::errors::ModifyResourcesTagValueError).
     pub fn modify_resources_tag_value(
         &self,
@@ -886,11 +1091,27 @@ impl Client {
     }
     /// Tag resources.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ResourceList`](super::types::TagResourcesRequest::resource_list), [`Tags`](super::types::TagResourcesRequest::tags).
+    /// - Errors: the service's codes and the common ones ([`TagResourcesError`](super::errors::TagResourcesError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=TagResources>
+    ///
     /// Wire action `TagResources`, version 2018-08-13. Request: [`TagResourcesRequest`](super::types::TagResourcesRequest); response: [`TagResourcesResponse`](super::types::TagResourcesResponse); errors: [`TagResourcesError`](super::errors::TagResourcesError).
     pub fn tag_resources(&self) -> super::Call<super::types::TagResourcesRequest> {
         self.call(super::types::TagResourcesRequest::default())
     }
     /// Un tag resources.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ResourceList`](super::types::UnTagResourcesRequest::resource_list), [`TagKeys`](super::types::UnTagResourcesRequest::tag_keys).
+    /// - Errors: the service's codes and the common ones ([`UnTagResourcesError`](super::errors::UnTagResourcesError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=UnTagResources>
     ///
     /// Wire action `UnTagResources`, version 2018-08-13. Request: [`UnTagResourcesRequest`](super::types::UnTagResourcesRequest); response: [`UnTagResourcesResponse`](super::types::UnTagResourcesResponse); errors: [`UnTagResourcesError`](super::errors::UnTagResourcesError).
     pub fn un_tag_resources(&self) -> super::Call<super::types::UnTagResourcesRequest> {
@@ -898,11 +1119,27 @@ impl Client {
     }
     /// Update project.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ProjectId`](super::types::UpdateProjectRequest::project_id).
+    /// - Errors: the service's codes and the common ones ([`UpdateProjectError`](super::errors::UpdateProjectError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=UpdateProject>
+    ///
     /// Wire action `UpdateProject`, version 2018-08-13. Request: [`UpdateProjectRequest`](super::types::UpdateProjectRequest); response: [`UpdateProjectResponse`](super::types::UpdateProjectResponse); errors: [`UpdateProjectError`](super::errors::UpdateProjectError).
     pub fn update_project(&self) -> super::Call<super::types::UpdateProjectRequest> {
         self.call(super::types::UpdateProjectRequest::default())
     }
     /// Update resource tag value.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TagKey`](super::types::UpdateResourceTagValueRequest::tag_key), [`TagValue`](super::types::UpdateResourceTagValueRequest::tag_value), [`Resource`](super::types::UpdateResourceTagValueRequest::resource).
+    /// - Errors: the service's codes and the common ones ([`UpdateResourceTagValueError`](super::errors::UpdateResourceTagValueError)); none is documented for this action alone.
+    /// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=UpdateResourceTagValue>
     ///
     /// Wire action `UpdateResourceTagValue`, version 2018-08-13. Request: [`UpdateResourceTagValueRequest`](super::types::UpdateResourceTagValueRequest); response: [`UpdateResourceTagValueResponse`](super::types::UpdateResourceTagValueResponse); errors: [`UpdateResourceTagValueError`](super::errors::UpdateResourceTagValueError).
     pub fn update_resource_tag_value(

@@ -5,17 +5,25 @@
 #![allow(deprecated)]
 #![allow(clippy::doc_markdown, clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
-/// Wire object `AddProjectRequest`.
+/// The request of `AddProject`, sent by [`Client::add_project`](super::Client::add_project) (wire object `AddProjectRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ProjectName`](super::types::AddProjectRequest::project_name).
+/// - Errors: the service's codes and the common ones ([`AddProjectError`](super::errors::AddProjectError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=AddProject>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AddProjectRequest {
-    /// Wire name `ProjectName`; string; required in requests.
+    /// Wire name `ProjectName`, string; required in requests (empty is missing).
     #[serde(
         rename = "ProjectName",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_name: String,
-    /// Wire name `Info`; string.
+    /// Wire name `Info`, string; optional in requests.
     #[serde(
         rename = "Info",
         default,
@@ -29,12 +37,16 @@ impl AddProjectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectName`.
+    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
+    ///
+    /// Wire name `ProjectName`, string; required in requests (empty is missing).
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = value.into();
         self
     }
-    /// Sets `Info`.
+    /// Sets `Info`; the field is [`info`](Self::info).
+    ///
+    /// Wire name `Info`, string; optional in requests.
     pub fn set_info(mut self, value: impl Into<String>) -> Self {
         self.info = Some(value.into());
         self
@@ -53,25 +65,29 @@ impl tencentcloud_runtime::Validate for AddProjectRequest {
         }
     }
 }
-/// Wire object `AddProjectResponse`.
+/// The response of `AddProject`, as [`Client::add_project`](super::Client::add_project) returns it (wire object `AddProjectResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AddProjectResponse {
-    /// Wire name `ProjectId`; uint64; always present in responses. Example: `1001`.
+    /// Wire name `ProjectId`, uint64; always present in responses.
+    ///
+    /// - Example: `1001`.
     #[serde(
         rename = "ProjectId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub project_id: u64,
-    /// Wire name `IsNew`; int64; always present in responses. Example: `1`.
+    /// Wire name `IsNew`, int64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "IsNew",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_new: i64,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -83,39 +99,63 @@ impl AddProjectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; always present in responses.
+    ///
+    /// - Example: `1001`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = value;
         self
     }
-    /// Sets `IsNew`.
+    /// Sets `IsNew`; the field is [`is_new`](Self::is_new).
+    ///
+    /// Wire name `IsNew`, int64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_is_new(mut self, value: i64) -> Self {
         self.is_new = value;
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AddResourceTagRequest`.
+/// The request of `AddResourceTag`, sent by [`Client::add_resource_tag`](super::Client::add_resource_tag) (wire object `AddResourceTagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`TagKey`](super::types::AddResourceTagRequest::tag_key), [`TagValue`](super::types::AddResourceTagRequest::tag_value), [`Resource`](super::types::AddResourceTagRequest::resource).
+/// - Errors: the service's codes and the common ones ([`AddResourceTagError`](super::errors::AddResourceTagError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=AddResourceTag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AddResourceTagRequest {
-    /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests. Example: `testTagValue`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     #[serde(
         rename = "TagValue",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: String,
-    /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
         rename = "Resource",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -127,17 +167,29 @@ impl AddResourceTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `Resource`.
+    /// Sets `Resource`; the field is [`resource`](Self::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
@@ -174,11 +226,11 @@ impl tencentcloud_runtime::Validate for AddResourceTagRequest {
         }
     }
 }
-/// Wire object `AddResourceTagResponse`.
+/// The response of `AddResourceTag`, as [`Client::add_resource_tag`](super::Client::add_resource_tag) returns it (wire object `AddResourceTagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AddResourceTagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -190,41 +242,61 @@ impl AddResourceTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `AttachResourcesTagRequest`.
+/// The request of `AttachResourcesTag`, sent by [`Client::attach_resources_tag`](super::Client::attach_resources_tag) (wire object `AttachResourcesTagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ServiceType`](super::types::AttachResourcesTagRequest::service_type), [`ResourceIds`](super::types::AttachResourcesTagRequest::resource_ids), [`TagKey`](super::types::AttachResourcesTagRequest::tag_key), [`TagValue`](super::types::AttachResourcesTagRequest::tag_value).
+/// - Errors: the service's codes and the common ones ([`AttachResourcesTagError`](super::errors::AttachResourcesTagError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=AttachResourcesTag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachResourcesTagRequest {
-    /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: String,
-    /// Wire name `ResourceIds`; list of string; required in requests. Example: `instance-***`.
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance-***`.
     #[serde(
         rename = "ResourceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_ids: Vec<String>,
-    /// Wire name `TagKey`; string; required in requests. Example: `testKey`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testKey`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests. Example: `testValue`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testValue`.
     #[serde(
         rename = "TagValue",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: String,
-    /// Wire name `ResourceRegion`; string. Example: `ap-beijing`.
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     #[serde(
         rename = "ResourceRegion",
         default,
@@ -232,7 +304,9 @@ pub struct AttachResourcesTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: Option<String>,
-    /// Wire name `ResourcePrefix`; string. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         default,
@@ -246,12 +320,20 @@ impl AttachResourcesTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items.
+    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance-***`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -259,22 +341,38 @@ impl AttachResourcesTagRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testKey`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testValue`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
@@ -320,11 +418,11 @@ impl tencentcloud_runtime::Validate for AttachResourcesTagRequest {
         }
     }
 }
-/// Wire object `AttachResourcesTagResponse`.
+/// The response of `AttachResourcesTag`, as [`Client::attach_resources_tag`](super::Client::attach_resources_tag) returns it (wire object `AttachResourcesTagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachResourcesTagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -336,23 +434,37 @@ impl AttachResourcesTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateTagRequest`.
+/// The request of `CreateTag`, sent by [`Client::create_tag`](super::Client::create_tag) (wire object `CreateTagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`TagKey`](super::types::CreateTagRequest::tag_key), [`TagValue`](super::types::CreateTagRequest::tag_value).
+/// - Errors: the service's codes and the common ones ([`CreateTagError`](super::errors::CreateTagError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=CreateTag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTagRequest {
-    /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests. Example: `testTagValue`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     #[serde(
         rename = "TagValue",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -364,12 +476,20 @@ impl CreateTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
@@ -397,11 +517,11 @@ impl tencentcloud_runtime::Validate for CreateTagRequest {
         }
     }
 }
-/// Wire object `CreateTagResponse`.
+/// The response of `CreateTag`, as [`Client::create_tag`](super::Client::create_tag) returns it (wire object `CreateTagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -413,17 +533,27 @@ impl CreateTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `CreateTagsRequest`.
+/// The request of `CreateTags`, sent by [`Client::create_tags`](super::Client::create_tags) (wire object `CreateTagsRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`CreateTagsError`](super::errors::CreateTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=CreateTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTagsRequest {
-    /// Wire name `Tags`; list of [`Tag`].
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
@@ -432,7 +562,9 @@ impl CreateTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -455,11 +587,11 @@ impl tencentcloud_runtime::Validate for CreateTagsRequest {
         }
     }
 }
-/// Wire object `CreateTagsResponse`.
+/// The response of `CreateTags`, as [`Client::create_tags`](super::Client::create_tags) returns it (wire object `CreateTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTagsResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -471,23 +603,37 @@ impl CreateTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DeleteResourceTagRequest`.
+/// The request of `DeleteResourceTag`, sent by [`Client::delete_resource_tag`](super::Client::delete_resource_tag) (wire object `DeleteResourceTagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`TagKey`](super::types::DeleteResourceTagRequest::tag_key), [`Resource`](super::types::DeleteResourceTagRequest::resource).
+/// - Errors: the service's codes and the common ones ([`DeleteResourceTagError`](super::errors::DeleteResourceTagError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DeleteResourceTag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteResourceTagRequest {
-    /// Wire name `TagKey`; string; required in requests. Example: `key`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/12345:instance/12345`.
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/12345:instance/12345`.
     #[serde(
         rename = "Resource",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -499,12 +645,20 @@ impl DeleteResourceTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `Resource`.
+    /// Sets `Resource`; the field is [`resource`](Self::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/12345:instance/12345`.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
@@ -532,11 +686,11 @@ impl tencentcloud_runtime::Validate for DeleteResourceTagRequest {
         }
     }
 }
-/// Wire object `DeleteResourceTagResponse`.
+/// The response of `DeleteResourceTag`, as [`Client::delete_resource_tag`](super::Client::delete_resource_tag) returns it (wire object `DeleteResourceTagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteResourceTagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -548,23 +702,37 @@ impl DeleteResourceTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DeleteTagRequest`.
+/// The request of `DeleteTag`, sent by [`Client::delete_tag`](super::Client::delete_tag) (wire object `DeleteTagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`TagKey`](super::types::DeleteTagRequest::tag_key), [`TagValue`](super::types::DeleteTagRequest::tag_value).
+/// - Errors: the service's codes and the common ones ([`DeleteTagError`](super::errors::DeleteTagError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DeleteTag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteTagRequest {
-    /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests. Example: `testTagValue`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     #[serde(
         rename = "TagValue",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -576,12 +744,20 @@ impl DeleteTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
@@ -609,11 +785,11 @@ impl tencentcloud_runtime::Validate for DeleteTagRequest {
         }
     }
 }
-/// Wire object `DeleteTagResponse`.
+/// The response of `DeleteTag`, as [`Client::delete_tag`](super::Client::delete_tag) returns it (wire object `DeleteTagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteTagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -625,17 +801,27 @@ impl DeleteTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DeleteTagsRequest`.
+/// The request of `DeleteTags`, sent by [`Client::delete_tags`](super::Client::delete_tags) (wire object `DeleteTagsRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`Tags`](super::types::DeleteTagsRequest::tags).
+/// - Errors: the service's codes and the common ones ([`DeleteTagsError`](super::errors::DeleteTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DeleteTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteTagsRequest {
-    /// Wire name `Tags`; list of [`Tag`]; required in requests.
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
 }
@@ -644,7 +830,9 @@ impl DeleteTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -669,11 +857,11 @@ impl tencentcloud_runtime::Validate for DeleteTagsRequest {
         }
     }
 }
-/// Wire object `DeleteTagsResponse`.
+/// The response of `DeleteTags`, as [`Client::delete_tags`](super::Client::delete_tags) returns it (wire object `DeleteTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteTagsResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -685,17 +873,29 @@ impl DeleteTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeProjectsRequest`.
+/// The request of `DescribeProjects`, sent by [`Client::describe_projects`](super::Client::describe_projects) (wire object `DescribeProjectsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`AllList`](super::types::DescribeProjectsRequest::all_list), [`Limit`](super::types::DescribeProjectsRequest::limit), [`Offset`](super::types::DescribeProjectsRequest::offset).
+/// - Errors: the service's codes and the common ones ([`DescribeProjectsError`](super::errors::DescribeProjectsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeProjects>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeProjectsRequest {
-    /// Wire name `AllList`; uint64; required in requests. Example: `1`.
+    /// Wire name `AllList`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "AllList",
         default,
@@ -703,7 +903,9 @@ pub struct DescribeProjectsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub all_list: Option<u64>,
-    /// Wire name `Limit`; uint64; required in requests. Example: `1000`.
+    /// Wire name `Limit`, uint64; required in requests.
+    ///
+    /// - Example: `1000`.
     #[serde(
         rename = "Limit",
         default,
@@ -711,7 +913,9 @@ pub struct DescribeProjectsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `Offset`; uint64; required in requests. Example: `0`.
+    /// Wire name `Offset`, uint64; required in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -719,7 +923,9 @@ pub struct DescribeProjectsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `ProjectId`; int64. Example: `1001`.
+    /// Wire name `ProjectId`, int64; optional in requests.
+    ///
+    /// - Example: `1001`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -727,7 +933,7 @@ pub struct DescribeProjectsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
-    /// Wire name `ProjectName`; string.
+    /// Wire name `ProjectName`, string; optional in requests.
     #[serde(
         rename = "ProjectName",
         default,
@@ -741,27 +947,45 @@ impl DescribeProjectsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AllList`.
+    /// Sets `AllList`; the field is [`all_list`](Self::all_list).
+    ///
+    /// Wire name `AllList`, uint64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_all_list(mut self, value: u64) -> Self {
         self.all_list = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; required in requests.
+    ///
+    /// - Example: `1000`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; required in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, int64; optional in requests.
+    ///
+    /// - Example: `1001`.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`.
+    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
+    ///
+    /// Wire name `ProjectName`, string; optional in requests.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
@@ -780,25 +1004,27 @@ impl tencentcloud_runtime::Validate for DescribeProjectsRequest {
         }
     }
 }
-/// Wire object `DescribeProjectsResponse`.
+/// The response of `DescribeProjects`, as [`Client::describe_projects`](super::Client::describe_projects) returns it (wire object `DescribeProjectsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeProjectsResponse {
-    /// Wire name `Total`; uint64; always present in responses. Example: `1000`.
+    /// Wire name `Total`, uint64; always present in responses.
+    ///
+    /// - Example: `1000`.
     #[serde(
         rename = "Total",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total: u64,
-    /// Wire name `Projects`; list of [`Project`]; always present in responses.
+    /// Wire name `Projects`, list of [`Project`]; always present in responses.
     #[serde(
         rename = "Projects",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub projects: Vec<Project>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -810,12 +1036,18 @@ impl DescribeProjectsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Total`.
+    /// Sets `Total`; the field is [`total`](Self::total).
+    ///
+    /// Wire name `Total`, uint64; always present in responses.
+    ///
+    /// - Example: `1000`.
     pub fn set_total(mut self, value: u64) -> Self {
         self.total = value;
         self
     }
-    /// Sets `Projects` to these items.
+    /// Sets `Projects` to these items; the field is [`projects`](Self::projects).
+    ///
+    /// Wire name `Projects`, list of [`Project`]; always present in responses.
     pub fn set_projects(
         mut self,
         items: impl IntoIterator<Item = impl Into<Project>>,
@@ -823,41 +1055,62 @@ impl DescribeProjectsResponse {
         self.projects = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeResourceTagsByResourceIdsRequest`.
+/// The request of `DescribeResourceTagsByResourceIds`, sent by [`Client::describe_resource_tags_by_resource_ids`](super::Client::describe_resource_tags_by_resource_ids) (wire object `DescribeResourceTagsByResourceIdsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsByResourceIdsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`ServiceType`](super::types::DescribeResourceTagsByResourceIdsRequest::service_type), [`ResourcePrefix`](super::types::DescribeResourceTagsByResourceIdsRequest::resource_prefix), [`ResourceIds`](super::types::DescribeResourceTagsByResourceIdsRequest::resource_ids), [`ResourceRegion`](super::types::DescribeResourceTagsByResourceIdsRequest::resource_region).
+/// - Errors: the service's codes and the common ones ([`DescribeResourceTagsByResourceIdsError`](super::errors::DescribeResourceTagsByResourceIdsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTagsByResourceIds>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsRequest {
-    /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: String,
-    /// Wire name `ResourcePrefix`; string; required in requests. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: String,
-    /// Wire name `ResourceIds`; list of string; required in requests. Example: `[ "ins-12345" ]`.
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-12345" ]`.
     #[serde(
         rename = "ResourceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_ids: Vec<String>,
-    /// Wire name `ResourceRegion`; string; required in requests. Example: `ap-beijing`.
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-beijing`.
     #[serde(
         rename = "ResourceRegion",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: String,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -865,7 +1118,9 @@ pub struct DescribeResourceTagsByResourceIdsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -873,7 +1128,9 @@ pub struct DescribeResourceTagsByResourceIdsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -887,17 +1144,29 @@ impl DescribeResourceTagsByResourceIdsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items.
+    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-12345" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -905,22 +1174,38 @@ impl DescribeResourceTagsByResourceIdsRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-beijing`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -966,39 +1251,45 @@ impl tencentcloud_runtime::Validate for DescribeResourceTagsByResourceIdsRequest
         }
     }
 }
-/// Wire object `DescribeResourceTagsByResourceIdsResponse`.
+/// The response of `DescribeResourceTagsByResourceIds`, as [`Client::describe_resource_tags_by_resource_ids`](super::Client::describe_resource_tags_by_resource_ids) returns it (wire object `DescribeResourceTagsByResourceIdsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `15`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of [`TagResource`]; always present in responses.
+    /// Wire name `Tags`, list of [`TagResource`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<TagResource>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1010,22 +1301,36 @@ impl DescribeResourceTagsByResourceIdsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagResource`]; always present in responses.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagResource>>,
@@ -1033,41 +1338,62 @@ impl DescribeResourceTagsByResourceIdsResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeResourceTagsByResourceIdsSeqRequest`.
+/// The request of `DescribeResourceTagsByResourceIdsSeq`, sent by [`Client::describe_resource_tags_by_resource_ids_seq`](super::Client::describe_resource_tags_by_resource_ids_seq) (wire object `DescribeResourceTagsByResourceIdsSeqRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`ServiceType`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::service_type), [`ResourcePrefix`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::resource_prefix), [`ResourceIds`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids), [`ResourceRegion`](super::types::DescribeResourceTagsByResourceIdsSeqRequest::resource_region).
+/// - Errors: the service's codes and the common ones ([`DescribeResourceTagsByResourceIdsSeqError`](super::errors::DescribeResourceTagsByResourceIdsSeqError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTagsByResourceIdsSeq>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsSeqRequest {
-    /// Wire name `ServiceType`; string; required in requests. Example: `ckafka`.
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ckafka`.
     #[serde(
         rename = "ServiceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: String,
-    /// Wire name `ResourcePrefix`; string; required in requests. Example: `ckafkaId`.
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ckafkaId`.
     #[serde(
         rename = "ResourcePrefix",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: String,
-    /// Wire name `ResourceIds`; list of string; required in requests. Example: `[ "ckafka-o85jq584" ]`.
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ckafka-o85jq584" ]`.
     #[serde(
         rename = "ResourceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_ids: Vec<String>,
-    /// Wire name `ResourceRegion`; string; required in requests. Example: `ap-guangzhou`.
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     #[serde(
         rename = "ResourceRegion",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: String,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -1075,7 +1401,9 @@ pub struct DescribeResourceTagsByResourceIdsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -1089,17 +1417,29 @@ impl DescribeResourceTagsByResourceIdsSeqRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ckafka`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ckafkaId`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items.
+    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ckafka-o85jq584" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1107,17 +1447,29 @@ impl DescribeResourceTagsByResourceIdsSeqRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -1163,39 +1515,45 @@ impl tencentcloud_runtime::Validate for DescribeResourceTagsByResourceIdsSeqRequ
         }
     }
 }
-/// Wire object `DescribeResourceTagsByResourceIdsSeqResponse`.
+/// The response of `DescribeResourceTagsByResourceIdsSeq`, as [`Client::describe_resource_tags_by_resource_ids_seq`](super::Client::describe_resource_tags_by_resource_ids_seq) returns it (wire object `DescribeResourceTagsByResourceIdsSeqResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsSeqResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `450`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `450`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of [`TagResource`]; always present in responses.
+    /// Wire name `Tags`, list of [`TagResource`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<TagResource>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1207,22 +1565,36 @@ impl DescribeResourceTagsByResourceIdsSeqResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `450`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagResource`]; always present in responses.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagResource>>,
@@ -1230,47 +1602,70 @@ impl DescribeResourceTagsByResourceIdsSeqResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeResourceTagsByTagKeysRequest`.
+/// The request of `DescribeResourceTagsByTagKeys`, sent by [`Client::describe_resource_tags_by_tag_keys`](super::Client::describe_resource_tags_by_tag_keys) (wire object `DescribeResourceTagsByTagKeysRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsByTagKeysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`ServiceType`](super::types::DescribeResourceTagsByTagKeysRequest::service_type), [`ResourcePrefix`](super::types::DescribeResourceTagsByTagKeysRequest::resource_prefix), [`ResourceRegion`](super::types::DescribeResourceTagsByTagKeysRequest::resource_region), [`ResourceIds`](super::types::DescribeResourceTagsByTagKeysRequest::resource_ids), [`TagKeys`](super::types::DescribeResourceTagsByTagKeysRequest::tag_keys).
+/// - Errors: the service's codes and the common ones ([`DescribeResourceTagsByTagKeysError`](super::errors::DescribeResourceTagsByTagKeysError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTagsByTagKeys>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsByTagKeysRequest {
-    /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: String,
-    /// Wire name `ResourcePrefix`; string; required in requests. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: String,
-    /// Wire name `ResourceRegion`; string; required in requests. Example: `ap-guangzhou`.
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     #[serde(
         rename = "ResourceRegion",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: String,
-    /// Wire name `ResourceIds`; list of string; required in requests. Example: `[ "ins-3dgxhgz" ]`.
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3dgxhgz" ]`.
     #[serde(
         rename = "ResourceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_ids: Vec<String>,
-    /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Vec<String>,
-    /// Wire name `Limit`; uint64. Example: `400`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `400`.
     #[serde(
         rename = "Limit",
         default,
@@ -1278,7 +1673,9 @@ pub struct DescribeResourceTagsByTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -1292,22 +1689,38 @@ impl DescribeResourceTagsByTagKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items.
+    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3dgxhgz" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1315,7 +1728,11 @@ impl DescribeResourceTagsByTagKeysRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1323,12 +1740,20 @@ impl DescribeResourceTagsByTagKeysRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `400`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -1383,39 +1808,45 @@ impl tencentcloud_runtime::Validate for DescribeResourceTagsByTagKeysRequest {
         }
     }
 }
-/// Wire object `DescribeResourceTagsByTagKeysResponse`.
+/// The response of `DescribeResourceTagsByTagKeys`, as [`Client::describe_resource_tags_by_tag_keys`](super::Client::describe_resource_tags_by_tag_keys) returns it (wire object `DescribeResourceTagsByTagKeysResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsByTagKeysResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `100`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `100`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Rows`; list of [`ResourceIdTag`]; always present in responses.
+    /// Wire name `Rows`, list of [`ResourceIdTag`]; always present in responses.
     #[serde(
         rename = "Rows",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub rows: Vec<ResourceIdTag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1427,22 +1858,36 @@ impl DescribeResourceTagsByTagKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `100`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items.
+    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
+    ///
+    /// Wire name `Rows`, list of [`ResourceIdTag`]; always present in responses.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceIdTag>>,
@@ -1450,17 +1895,30 @@ impl DescribeResourceTagsByTagKeysResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeResourceTagsRequest`.
+/// The request of `DescribeResourceTags`, sent by [`Client::describe_resource_tags`](super::Client::describe_resource_tags) (wire object `DescribeResourceTagsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourceTagsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeResourceTagsError`](super::errors::DescribeResourceTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourceTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsRequest {
-    /// Wire name `CreateUin`; uint64. Example: `10004546631`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `10004546631`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -1468,7 +1926,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `ResourceRegion`; string. Example: `ap-guangzhou`.
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     #[serde(
         rename = "ResourceRegion",
         default,
@@ -1476,7 +1936,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: Option<String>,
-    /// Wire name `ServiceType`; string. Example: `ckafka`.
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `ckafka`.
     #[serde(
         rename = "ServiceType",
         default,
@@ -1484,7 +1946,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: Option<String>,
-    /// Wire name `ResourcePrefix`; string. Example: `ckafkaId`.
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `ckafkaId`.
     #[serde(
         rename = "ResourcePrefix",
         default,
@@ -1492,7 +1956,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: Option<String>,
-    /// Wire name `ResourceId`; string. Example: `ckafka-o85jq584`.
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ckafka-o85jq584`.
     #[serde(
         rename = "ResourceId",
         default,
@@ -1500,7 +1966,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_id: Option<String>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -1508,7 +1976,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -1516,7 +1986,9 @@ pub struct DescribeResourceTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `CosResourceId`; uint64. Example: `0`.
+    /// Wire name `CosResourceId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "CosResourceId",
         default,
@@ -1530,42 +2002,74 @@ impl DescribeResourceTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `10004546631`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `ckafka`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `ckafkaId`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
     }
-    /// Sets `ResourceId`.
+    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ckafka-o85jq584`.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CosResourceId`.
+    /// Sets `CosResourceId`; the field is [`cos_resource_id`](Self::cos_resource_id).
+    ///
+    /// Wire name `CosResourceId`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_cos_resource_id(mut self, value: u64) -> Self {
         self.cos_resource_id = Some(value);
         self
@@ -1574,39 +2078,45 @@ impl DescribeResourceTagsRequest {
 impl tencentcloud_runtime::Validate for DescribeResourceTagsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `DescribeResourceTagsResponse`.
+/// The response of `DescribeResourceTags`, as [`Client::describe_resource_tags`](super::Client::describe_resource_tags) returns it (wire object `DescribeResourceTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourceTagsResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `320`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `320`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Rows`; list of [`TagResource`]; always present in responses.
+    /// Wire name `Rows`, list of [`TagResource`]; always present in responses.
     #[serde(
         rename = "Rows",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub rows: Vec<TagResource>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1618,22 +2128,36 @@ impl DescribeResourceTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `320`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items.
+    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
+    ///
+    /// Wire name `Rows`, list of [`TagResource`]; always present in responses.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagResource>>,
@@ -1641,20 +2165,33 @@ impl DescribeResourceTagsResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeResourcesByTagsRequest`.
+/// The request of `DescribeResourcesByTags`, sent by [`Client::describe_resources_by_tags`](super::Client::describe_resources_by_tags) (wire object `DescribeResourcesByTagsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourcesByTagsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`TagFilters`](super::types::DescribeResourcesByTagsRequest::tag_filters).
+/// - Errors: the service's codes and the common ones ([`DescribeResourcesByTagsError`](super::errors::DescribeResourcesByTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourcesByTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcesByTagsRequest {
-    /// Wire name `TagFilters`; list of [`TagFilter`]; required in requests.
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     #[serde(rename = "TagFilters")]
     pub tag_filters: Vec<TagFilter>,
-    /// Wire name `CreateUin`; uint64. Example: `1000046384`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000046384`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -1662,7 +2199,9 @@ pub struct DescribeResourcesByTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -1670,7 +2209,9 @@ pub struct DescribeResourcesByTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `10`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "Limit",
         default,
@@ -1678,7 +2219,9 @@ pub struct DescribeResourcesByTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `ResourcePrefix`; string. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         default,
@@ -1686,7 +2229,9 @@ pub struct DescribeResourcesByTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: Option<String>,
-    /// Wire name `ResourceId`; string. Example: `ins-1234`.
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-1234`.
     #[serde(
         rename = "ResourceId",
         default,
@@ -1694,7 +2239,9 @@ pub struct DescribeResourcesByTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_id: Option<String>,
-    /// Wire name `ResourceRegion`; string. Example: `ap-beijing`.
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     #[serde(
         rename = "ResourceRegion",
         default,
@@ -1702,7 +2249,9 @@ pub struct DescribeResourcesByTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: Option<String>,
-    /// Wire name `ServiceType`; string. Example: `cvm`.
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         default,
@@ -1716,7 +2265,9 @@ impl DescribeResourcesByTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagFilters` to these items.
+    /// Sets `TagFilters` to these items; the field is [`tag_filters`](Self::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -1724,37 +2275,65 @@ impl DescribeResourcesByTagsRequest {
         self.tag_filters = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000046384`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
     }
-    /// Sets `ResourceId`.
+    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-1234`.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = Some(value.into());
         self
@@ -1779,39 +2358,45 @@ impl tencentcloud_runtime::Validate for DescribeResourcesByTagsRequest {
         }
     }
 }
-/// Wire object `DescribeResourcesByTagsResponse`.
+/// The response of `DescribeResourcesByTags`, as [`Client::describe_resources_by_tags`](super::Client::describe_resources_by_tags) returns it (wire object `DescribeResourcesByTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcesByTagsResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Rows`; list of [`ResourceTag`]; always present in responses.
+    /// Wire name `Rows`, list of [`ResourceTag`]; always present in responses.
     #[serde(
         rename = "Rows",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub rows: Vec<ResourceTag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -1823,22 +2408,36 @@ impl DescribeResourcesByTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items.
+    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
+    ///
+    /// Wire name `Rows`, list of [`ResourceTag`]; always present in responses.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceTag>>,
@@ -1846,20 +2445,33 @@ impl DescribeResourcesByTagsResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeResourcesByTagsUnionRequest`.
+/// The request of `DescribeResourcesByTagsUnion`, sent by [`Client::describe_resources_by_tags_union`](super::Client::describe_resources_by_tags_union) (wire object `DescribeResourcesByTagsUnionRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Rows`, the service's page size unless [`Limit`](super::types::DescribeResourcesByTagsUnionRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`TagFilters`](super::types::DescribeResourcesByTagsUnionRequest::tag_filters).
+/// - Errors: the service's codes and the common ones ([`DescribeResourcesByTagsUnionError`](super::errors::DescribeResourcesByTagsUnionError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeResourcesByTagsUnion>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcesByTagsUnionRequest {
-    /// Wire name `TagFilters`; list of [`TagFilter`]; required in requests.
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     #[serde(rename = "TagFilters")]
     pub tag_filters: Vec<TagFilter>,
-    /// Wire name `CreateUin`; uint64. Example: `1000343562`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000343562`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -1867,7 +2479,9 @@ pub struct DescribeResourcesByTagsUnionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -1875,7 +2489,9 @@ pub struct DescribeResourcesByTagsUnionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -1883,7 +2499,9 @@ pub struct DescribeResourcesByTagsUnionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `ResourcePrefix`; string. Example: `ckafkaId`.
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `ckafkaId`.
     #[serde(
         rename = "ResourcePrefix",
         default,
@@ -1891,7 +2509,9 @@ pub struct DescribeResourcesByTagsUnionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: Option<String>,
-    /// Wire name `ResourceId`; string. Example: `ckafka-o85jq584`.
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ckafka-o85jq584`.
     #[serde(
         rename = "ResourceId",
         default,
@@ -1899,7 +2519,9 @@ pub struct DescribeResourcesByTagsUnionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_id: Option<String>,
-    /// Wire name `ResourceRegion`; string. Example: `ap-guangzhou`.
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     #[serde(
         rename = "ResourceRegion",
         default,
@@ -1907,7 +2529,9 @@ pub struct DescribeResourcesByTagsUnionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: Option<String>,
-    /// Wire name `ServiceType`; string. Example: `ckafka`.
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `ckafka`.
     #[serde(
         rename = "ServiceType",
         default,
@@ -1921,7 +2545,9 @@ impl DescribeResourcesByTagsUnionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagFilters` to these items.
+    /// Sets `TagFilters` to these items; the field is [`tag_filters`](Self::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -1929,37 +2555,65 @@ impl DescribeResourcesByTagsUnionRequest {
         self.tag_filters = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000343562`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `ckafkaId`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
     }
-    /// Sets `ResourceId`.
+    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `ckafka-o85jq584`.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `ckafka`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = Some(value.into());
         self
@@ -1984,39 +2638,45 @@ impl tencentcloud_runtime::Validate for DescribeResourcesByTagsUnionRequest {
         }
     }
 }
-/// Wire object `DescribeResourcesByTagsUnionResponse`.
+/// The response of `DescribeResourcesByTagsUnion`, as [`Client::describe_resources_by_tags_union`](super::Client::describe_resources_by_tags_union) returns it (wire object `DescribeResourcesByTagsUnionResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcesByTagsUnionResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `20`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `20`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Rows`; list of [`ResourceTag`]; always present in responses.
+    /// Wire name `Rows`, list of [`ResourceTag`]; always present in responses.
     #[serde(
         rename = "Rows",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub rows: Vec<ResourceTag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2028,22 +2688,36 @@ impl DescribeResourcesByTagsUnionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `20`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items.
+    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
+    ///
+    /// Wire name `Rows`, list of [`ResourceTag`]; always present in responses.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceTag>>,
@@ -2051,17 +2725,30 @@ impl DescribeResourcesByTagsUnionResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeTagKeysRequest`.
+/// The request of `DescribeTagKeys`, sent by [`Client::describe_tag_keys`](super::Client::describe_tag_keys) (wire object `DescribeTagKeysRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagKeysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeTagKeysError`](super::errors::DescribeTagKeysError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagKeys>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagKeysRequest {
-    /// Wire name `CreateUin`; uint64. Example: `1486445011341`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1486445011341`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -2069,7 +2756,9 @@ pub struct DescribeTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -2077,7 +2766,9 @@ pub struct DescribeTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `10`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "Limit",
         default,
@@ -2085,7 +2776,9 @@ pub struct DescribeTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `ShowProject`; uint64. Example: `0`.
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ShowProject",
         default,
@@ -2093,7 +2786,9 @@ pub struct DescribeTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub show_project: Option<u64>,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -2107,27 +2802,47 @@ impl DescribeTagKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1486445011341`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ShowProject`.
+    /// Sets `ShowProject`; the field is [`show_project`](Self::show_project).
+    ///
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_show_project(mut self, value: u64) -> Self {
         self.show_project = Some(value);
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -2136,39 +2851,47 @@ impl DescribeTagKeysRequest {
 impl tencentcloud_runtime::Validate for DescribeTagKeysRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `DescribeTagKeysResponse`.
+/// The response of `DescribeTagKeys`, as [`Client::describe_tag_keys`](super::Client::describe_tag_keys) returns it (wire object `DescribeTagKeysResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagKeysResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `10`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of string; always present in responses. Example: `[ "tag1","tag2" ]`.
+    /// Wire name `Tags`, list of string; always present in responses.
+    ///
+    /// - Example: `[ "tag1","tag2" ]`.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tags: Vec<String>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2180,22 +2903,38 @@ impl DescribeTagKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of string; always present in responses.
+    ///
+    /// - Example: `[ "tag1","tag2" ]`.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2203,23 +2942,38 @@ impl DescribeTagKeysResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeTagValuesRequest`.
+/// The request of `DescribeTagValues`, sent by [`Client::describe_tag_values`](super::Client::describe_tag_values) (wire object `DescribeTagValuesRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagValuesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`TagKeys`](super::types::DescribeTagValuesRequest::tag_keys).
+/// - Errors: the service's codes and the common ones ([`DescribeTagValuesError`](super::errors::DescribeTagValuesError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagValues>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagValuesRequest {
-    /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Vec<String>,
-    /// Wire name `CreateUin`; uint64. Example: `1000052481`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000052481`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -2227,7 +2981,9 @@ pub struct DescribeTagValuesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -2235,7 +2991,9 @@ pub struct DescribeTagValuesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -2243,7 +3001,9 @@ pub struct DescribeTagValuesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -2257,7 +3017,11 @@ impl DescribeTagValuesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2265,22 +3029,38 @@ impl DescribeTagValuesRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000052481`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -2299,39 +3079,45 @@ impl tencentcloud_runtime::Validate for DescribeTagValuesRequest {
         }
     }
 }
-/// Wire object `DescribeTagValuesResponse`.
+/// The response of `DescribeTagValues`, as [`Client::describe_tag_values`](super::Client::describe_tag_values) returns it (wire object `DescribeTagValuesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagValuesResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `10`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `10`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2343,43 +3129,72 @@ impl DescribeTagValuesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `10`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeTagValuesSeqRequest`.
+/// The request of `DescribeTagValuesSeq`, sent by [`Client::describe_tag_values_seq`](super::Client::describe_tag_values_seq) (wire object `DescribeTagValuesSeqRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagValuesSeqRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`TagKeys`](super::types::DescribeTagValuesSeqRequest::tag_keys).
+/// - Errors: the service's codes and the common ones ([`DescribeTagValuesSeqError`](super::errors::DescribeTagValuesSeqError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagValuesSeq>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagValuesSeqRequest {
-    /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Vec<String>,
-    /// Wire name `CreateUin`; uint64. Example: `10000465248`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `10000465248`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -2387,7 +3202,9 @@ pub struct DescribeTagValuesSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -2395,7 +3212,9 @@ pub struct DescribeTagValuesSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -2409,7 +3228,11 @@ impl DescribeTagValuesSeqRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2417,17 +3240,29 @@ impl DescribeTagValuesSeqRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `10000465248`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -2446,39 +3281,45 @@ impl tencentcloud_runtime::Validate for DescribeTagValuesSeqRequest {
         }
     }
 }
-/// Wire object `DescribeTagValuesSeqResponse`.
+/// The response of `DescribeTagValuesSeq`, as [`Client::describe_tag_values_seq`](super::Client::describe_tag_values_seq) returns it (wire object `DescribeTagValuesSeqResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagValuesSeqResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2490,37 +3331,64 @@ impl DescribeTagValuesSeqResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeTagsRequest`.
+/// The request of `DescribeTags`, sent by [`Client::describe_tags`](super::Client::describe_tags) (wire object `DescribeTagsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeTagsError`](super::errors::DescribeTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagsRequest {
-    /// Wire name `TagKey`; string. Example: `testTagKey`.
+    /// Wire name `TagKey`, string; optional in requests.
+    ///
+    /// - Example: `testTagKey`.
     #[serde(
         rename = "TagKey",
         default,
@@ -2528,7 +3396,9 @@ pub struct DescribeTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: Option<String>,
-    /// Wire name `TagValue`; string. Example: `testTagValue`.
+    /// Wire name `TagValue`, string; optional in requests.
+    ///
+    /// - Example: `testTagValue`.
     #[serde(
         rename = "TagValue",
         default,
@@ -2536,7 +3406,9 @@ pub struct DescribeTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: Option<String>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -2544,7 +3416,9 @@ pub struct DescribeTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -2552,7 +3426,9 @@ pub struct DescribeTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `CreateUin`; uint64. Example: `121`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `121`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -2560,7 +3436,9 @@ pub struct DescribeTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `TagKeys`; list of string. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         default,
@@ -2568,7 +3446,9 @@ pub struct DescribeTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Option<Vec<String>>,
-    /// Wire name `ShowProject`; uint64. Example: `1`.
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "ShowProject",
         default,
@@ -2582,32 +3462,56 @@ impl DescribeTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; optional in requests.
+    ///
+    /// - Example: `testTagKey`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = Some(value.into());
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; optional in requests.
+    ///
+    /// - Example: `testTagValue`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = Some(value.into());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `121`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2615,7 +3519,11 @@ impl DescribeTagsRequest {
         self.tag_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ShowProject`.
+    /// Sets `ShowProject`; the field is [`show_project`](Self::show_project).
+    ///
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn set_show_project(mut self, value: u64) -> Self {
         self.show_project = Some(value);
         self
@@ -2624,39 +3532,45 @@ impl DescribeTagsRequest {
 impl tencentcloud_runtime::Validate for DescribeTagsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `DescribeTagsResponse`.
+/// The response of `DescribeTags`, as [`Client::describe_tags`](super::Client::describe_tags) returns it (wire object `DescribeTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagsResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of [`TagWithDelete`]; always present in responses.
+    /// Wire name `Tags`, list of [`TagWithDelete`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<TagWithDelete>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2668,22 +3582,36 @@ impl DescribeTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `1`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagWithDelete`]; always present in responses.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagWithDelete>>,
@@ -2691,17 +3619,30 @@ impl DescribeTagsResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DescribeTagsSeqRequest`.
+/// The request of `DescribeTagsSeq`, sent by [`Client::describe_tags_seq`](super::Client::describe_tags_seq) (wire object `DescribeTagsSeqRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `Tags`, the service's page size unless [`Limit`](super::types::DescribeTagsSeqRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`DescribeTagsSeqError`](super::errors::DescribeTagsSeqError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DescribeTagsSeq>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagsSeqRequest {
-    /// Wire name `TagKey`; string. Example: `key123`.
+    /// Wire name `TagKey`, string; optional in requests.
+    ///
+    /// - Example: `key123`.
     #[serde(
         rename = "TagKey",
         default,
@@ -2709,7 +3650,9 @@ pub struct DescribeTagsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: Option<String>,
-    /// Wire name `TagValue`; string. Example: `val123`.
+    /// Wire name `TagValue`, string; optional in requests.
+    ///
+    /// - Example: `val123`.
     #[serde(
         rename = "TagValue",
         default,
@@ -2717,7 +3660,9 @@ pub struct DescribeTagsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: Option<String>,
-    /// Wire name `Offset`; uint64. Example: `0`.
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
@@ -2725,7 +3670,9 @@ pub struct DescribeTagsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
-    /// Wire name `Limit`; uint64. Example: `15`.
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
@@ -2733,7 +3680,9 @@ pub struct DescribeTagsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `CreateUin`; uint64. Example: `1000045356`.
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000045356`.
     #[serde(
         rename = "CreateUin",
         default,
@@ -2741,7 +3690,9 @@ pub struct DescribeTagsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_uin: Option<u64>,
-    /// Wire name `TagKeys`; list of string. Example: `[ "key1", "key2" ]`.
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1", "key2" ]`.
     #[serde(
         rename = "TagKeys",
         default,
@@ -2749,7 +3700,9 @@ pub struct DescribeTagsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Option<Vec<String>>,
-    /// Wire name `ShowProject`; uint64. Example: `0`.
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "ShowProject",
         default,
@@ -2763,32 +3716,56 @@ impl DescribeTagsSeqRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; optional in requests.
+    ///
+    /// - Example: `key123`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = Some(value.into());
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; optional in requests.
+    ///
+    /// - Example: `val123`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = Some(value.into());
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CreateUin`.
+    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
+    ///
+    /// Wire name `CreateUin`, uint64; optional in requests.
+    ///
+    /// - Example: `1000045356`.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1", "key2" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2796,7 +3773,11 @@ impl DescribeTagsSeqRequest {
         self.tag_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ShowProject`.
+    /// Sets `ShowProject`; the field is [`show_project`](Self::show_project).
+    ///
+    /// Wire name `ShowProject`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_show_project(mut self, value: u64) -> Self {
         self.show_project = Some(value);
         self
@@ -2805,39 +3786,45 @@ impl DescribeTagsSeqRequest {
 impl tencentcloud_runtime::Validate for DescribeTagsSeqRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `DescribeTagsSeqResponse`.
+/// The response of `DescribeTagsSeq`, as [`Client::describe_tags_seq`](super::Client::describe_tags_seq) returns it (wire object `DescribeTagsSeqResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTagsSeqResponse {
-    /// Wire name `TotalCount`; uint64; always present in responses. Example: `15`.
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "TotalCount",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
-    /// Wire name `Offset`; uint64; always present in responses. Example: `0`.
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Offset",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub offset: u64,
-    /// Wire name `Limit`; uint64; always present in responses. Example: `15`.
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     #[serde(
         rename = "Limit",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit: u64,
-    /// Wire name `Tags`; list of [`TagWithDelete`]; always present in responses.
+    /// Wire name `Tags`, list of [`TagWithDelete`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<TagWithDelete>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2849,22 +3836,36 @@ impl DescribeTagsSeqResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`.
+    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
+    ///
+    /// Wire name `TotalCount`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`.
+    /// Sets `Offset`; the field is [`offset`](Self::offset).
+    ///
+    /// Wire name `Offset`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`.
+    /// Sets `Limit`; the field is [`limit`](Self::limit).
+    ///
+    /// Wire name `Limit`, uint64; always present in responses.
+    ///
+    /// - Example: `15`.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`TagWithDelete`]; always present in responses.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagWithDelete>>,
@@ -2872,35 +3873,53 @@ impl DescribeTagsSeqResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `DetachResourcesTagRequest`.
+/// The request of `DetachResourcesTag`, sent by [`Client::detach_resources_tag`](super::Client::detach_resources_tag) (wire object `DetachResourcesTagRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ServiceType`](super::types::DetachResourcesTagRequest::service_type), [`ResourceIds`](super::types::DetachResourcesTagRequest::resource_ids), [`TagKey`](super::types::DetachResourcesTagRequest::tag_key).
+/// - Errors: the service's codes and the common ones ([`DetachResourcesTagError`](super::errors::DetachResourcesTagError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=DetachResourcesTag>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetachResourcesTagRequest {
-    /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: String,
-    /// Wire name `ResourceIds`; list of string; required in requests. Example: `[ "ins-3ygfe6" ]`.
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3ygfe6" ]`.
     #[serde(
         rename = "ResourceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_ids: Vec<String>,
-    /// Wire name `TagKey`; string; required in requests. Example: `key`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `ResourceRegion`; string. Example: `ap-beijing`.
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     #[serde(
         rename = "ResourceRegion",
         default,
@@ -2908,7 +3927,9 @@ pub struct DetachResourcesTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: Option<String>,
-    /// Wire name `ResourcePrefix`; string. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         default,
@@ -2922,12 +3943,20 @@ impl DetachResourcesTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items.
+    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-3ygfe6" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2935,17 +3964,29 @@ impl DetachResourcesTagRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
@@ -2982,11 +4023,11 @@ impl tencentcloud_runtime::Validate for DetachResourcesTagRequest {
         }
     }
 }
-/// Wire object `DetachResourcesTagResponse`.
+/// The response of `DetachResourcesTag`, as [`Client::detach_resources_tag`](super::Client::detach_resources_tag) returns it (wire object `DetachResourcesTagResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DetachResourcesTagResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -2998,17 +4039,21 @@ impl DetachResourcesTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `FailedResource`.
+/// Wire object `FailedResource`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FailedResource {
-    /// Wire name `Resource`; string. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Wire name `Resource`, string; may be absent from responses.
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
         rename = "Resource",
         default,
@@ -3016,7 +4061,9 @@ pub struct FailedResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource: Option<String>,
-    /// Wire name `Code`; string. Example: `InvalidParameterValue.TagKeyDuplicate`.
+    /// Wire name `Code`, string; may be absent from responses.
+    ///
+    /// - Example: `InvalidParameterValue.TagKeyDuplicate`.
     #[serde(
         rename = "Code",
         default,
@@ -3024,7 +4071,9 @@ pub struct FailedResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub code: Option<String>,
-    /// Wire name `Message`; string. Example: `TagKeyDuplicate`.
+    /// Wire name `Message`, string; may be absent from responses.
+    ///
+    /// - Example: `TagKeyDuplicate`.
     #[serde(
         rename = "Message",
         default,
@@ -3038,27 +4087,49 @@ impl FailedResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Resource`.
+    /// Sets `Resource`; the field is [`resource`](Self::resource).
+    ///
+    /// Wire name `Resource`, string; may be absent from responses.
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = Some(value.into());
         self
     }
-    /// Sets `Code`.
+    /// Sets `Code`; the field is [`code`](Self::code).
+    ///
+    /// Wire name `Code`, string; may be absent from responses.
+    ///
+    /// - Example: `InvalidParameterValue.TagKeyDuplicate`.
     pub fn set_code(mut self, value: impl Into<String>) -> Self {
         self.code = Some(value.into());
         self
     }
-    /// Sets `Message`.
+    /// Sets `Message`; the field is [`message`](Self::message).
+    ///
+    /// Wire name `Message`, string; may be absent from responses.
+    ///
+    /// - Example: `TagKeyDuplicate`.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 }
-/// Wire object `GetResourcesRequest`.
+/// The request of `GetResources`, sent by [`Client::get_resources`](super::Client::get_resources) (wire object `GetResourcesRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`GetResourcesError`](super::errors::GetResourcesError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetResources>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetResourcesRequest {
-    /// Wire name `ResourceList`; list of string. Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
+    /// Wire name `ResourceList`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     #[serde(
         rename = "ResourceList",
         default,
@@ -3066,10 +4137,12 @@ pub struct GetResourcesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_list: Option<Vec<String>>,
-    /// Wire name `TagFilters`; list of [`TagFilter`].
+    /// Wire name `TagFilters`, list of [`TagFilter`]; optional in requests.
     #[serde(rename = "TagFilters", default, skip_serializing_if = "Option::is_none")]
     pub tag_filters: Option<Vec<TagFilter>>,
-    /// Wire name `PaginationToken`; string. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
         rename = "PaginationToken",
         default,
@@ -3077,7 +4150,9 @@ pub struct GetResourcesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub pagination_token: Option<String>,
-    /// Wire name `MaxResults`; uint64. Example: `50`.
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "MaxResults",
         default,
@@ -3091,7 +4166,11 @@ impl GetResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceList` to these items.
+    /// Sets `ResourceList` to these items; the field is [`resource_list`](Self::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3099,7 +4178,9 @@ impl GetResourcesRequest {
         self.resource_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TagFilters` to these items.
+    /// Sets `TagFilters` to these items; the field is [`tag_filters`](Self::tag_filters).
+    ///
+    /// Wire name `TagFilters`, list of [`TagFilter`]; optional in requests.
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -3107,12 +4188,20 @@ impl GetResourcesRequest {
         self.tag_filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`.
+    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
@@ -3135,25 +4224,27 @@ impl tencentcloud_runtime::Validate for GetResourcesRequest {
         }
     }
 }
-/// Wire object `GetResourcesResponse`.
+/// The response of `GetResources`, as [`Client::get_resources`](super::Client::get_resources) returns it (wire object `GetResourcesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetResourcesResponse {
-    /// Wire name `PaginationToken`; string; always present in responses. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
         rename = "PaginationToken",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub pagination_token: String,
-    /// Wire name `ResourceTagMappingList`; list of [`ResourceTagMapping`]; always present in responses.
+    /// Wire name `ResourceTagMappingList`, list of [`ResourceTagMapping`]; always present in responses.
     #[serde(
         rename = "ResourceTagMappingList",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub resource_tag_mapping_list: Vec<ResourceTagMapping>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3165,12 +4256,18 @@ impl GetResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `ResourceTagMappingList` to these items.
+    /// Sets `ResourceTagMappingList` to these items; the field is [`resource_tag_mapping_list`](Self::resource_tag_mapping_list).
+    ///
+    /// Wire name `ResourceTagMappingList`, list of [`ResourceTagMapping`]; always present in responses.
     pub fn set_resource_tag_mapping_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceTagMapping>>,
@@ -3178,17 +4275,29 @@ impl GetResourcesResponse {
         self.resource_tag_mapping_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `GetTagKeysRequest`.
+/// The request of `GetTagKeys`, sent by [`Client::get_tag_keys`](super::Client::get_tag_keys) (wire object `GetTagKeysRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`GetTagKeysError`](super::errors::GetTagKeysError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetTagKeys>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetTagKeysRequest {
-    /// Wire name `PaginationToken`; string. Example: `fgy43h****`.
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `fgy43h****`.
     #[serde(
         rename = "PaginationToken",
         default,
@@ -3196,7 +4305,9 @@ pub struct GetTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub pagination_token: Option<String>,
-    /// Wire name `MaxResults`; uint64. Example: `50`.
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "MaxResults",
         default,
@@ -3204,7 +4315,9 @@ pub struct GetTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_results: Option<u64>,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -3218,17 +4331,29 @@ impl GetTagKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `fgy43h****`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`.
+    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -3237,25 +4362,29 @@ impl GetTagKeysRequest {
 impl tencentcloud_runtime::Validate for GetTagKeysRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `GetTagKeysResponse`.
+/// The response of `GetTagKeys`, as [`Client::get_tag_keys`](super::Client::get_tag_keys) returns it (wire object `GetTagKeysResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetTagKeysResponse {
-    /// Wire name `PaginationToken`; string; always present in responses. Example: `fgy43h****`.
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `fgy43h****`.
     #[serde(
         rename = "PaginationToken",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub pagination_token: String,
-    /// Wire name `TagKeys`; list of string; always present in responses. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; always present in responses.
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_keys: Vec<String>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3267,12 +4396,20 @@ impl GetTagKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `fgy43h****`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; always present in responses.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3280,23 +4417,37 @@ impl GetTagKeysResponse {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `GetTagValuesRequest`.
+/// The request of `GetTagValues`, sent by [`Client::get_tag_values`](super::Client::get_tag_values) (wire object `GetTagValuesRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: [`TagKeys`](super::types::GetTagValuesRequest::tag_keys).
+/// - Errors: the service's codes and the common ones ([`GetTagValuesError`](super::errors::GetTagValuesError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetTagValues>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetTagValuesRequest {
-    /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Vec<String>,
-    /// Wire name `PaginationToken`; string. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
         rename = "PaginationToken",
         default,
@@ -3304,7 +4455,9 @@ pub struct GetTagValuesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub pagination_token: Option<String>,
-    /// Wire name `MaxResults`; uint64. Example: `50`.
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "MaxResults",
         default,
@@ -3312,7 +4465,9 @@ pub struct GetTagValuesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_results: Option<u64>,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -3326,7 +4481,11 @@ impl GetTagValuesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3334,17 +4493,29 @@ impl GetTagValuesRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`.
+    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -3363,25 +4534,27 @@ impl tencentcloud_runtime::Validate for GetTagValuesRequest {
         }
     }
 }
-/// Wire object `GetTagValuesResponse`.
+/// The response of `GetTagValues`, as [`Client::get_tag_values`](super::Client::get_tag_values) returns it (wire object `GetTagValuesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetTagValuesResponse {
-    /// Wire name `PaginationToken`; string; always present in responses. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
         rename = "PaginationToken",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub pagination_token: String,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3393,27 +4566,45 @@ impl GetTagValuesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `GetTagsRequest`.
+/// The request of `GetTags`, sent by [`Client::get_tags`](super::Client::get_tags) (wire object `GetTagsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Required members: none.
+/// - Errors: the service's codes and the common ones ([`GetTagsError`](super::errors::GetTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=GetTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetTagsRequest {
-    /// Wire name `PaginationToken`; string. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
         rename = "PaginationToken",
         default,
@@ -3421,7 +4612,9 @@ pub struct GetTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub pagination_token: Option<String>,
-    /// Wire name `MaxResults`; uint64. Example: `50`.
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     #[serde(
         rename = "MaxResults",
         default,
@@ -3429,7 +4622,9 @@ pub struct GetTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_results: Option<u64>,
-    /// Wire name `TagKeys`; list of string. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         default,
@@ -3437,7 +4632,9 @@ pub struct GetTagsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Option<Vec<String>>,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -3451,17 +4648,29 @@ impl GetTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; optional in requests.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`.
+    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3469,7 +4678,11 @@ impl GetTagsRequest {
         self.tag_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -3478,25 +4691,27 @@ impl GetTagsRequest {
 impl tencentcloud_runtime::Validate for GetTagsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
-/// Wire object `GetTagsResponse`.
+/// The response of `GetTags`, as [`Client::get_tags`](super::Client::get_tags) returns it (wire object `GetTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetTagsResponse {
-    /// Wire name `PaginationToken`; string; always present in responses. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
         rename = "PaginationToken",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub pagination_token: String,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3508,36 +4723,54 @@ impl GetTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`.
+    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
+    ///
+    /// Wire name `PaginationToken`, string; always present in responses.
+    ///
+    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyResourceTagsRequest`.
+/// The request of `ModifyResourceTags`, sent by [`Client::modify_resource_tags`](super::Client::modify_resource_tags) (wire object `ModifyResourceTagsRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`Resource`](super::types::ModifyResourceTagsRequest::resource).
+/// - Errors: the service's codes and the common ones ([`ModifyResourceTagsError`](super::errors::ModifyResourceTagsError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=ModifyResourceTags>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyResourceTagsRequest {
-    /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
         rename = "Resource",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource: String,
-    /// Wire name `ReplaceTags`; list of [`Tag`].
+    /// Wire name `ReplaceTags`, list of [`Tag`]; optional in requests.
     #[serde(rename = "ReplaceTags", default, skip_serializing_if = "Option::is_none")]
     pub replace_tags: Option<Vec<Tag>>,
-    /// Wire name `DeleteTags`; list of [`TagKeyObject`].
+    /// Wire name `DeleteTags`, list of [`TagKeyObject`]; optional in requests.
     #[serde(rename = "DeleteTags", default, skip_serializing_if = "Option::is_none")]
     pub delete_tags: Option<Vec<TagKeyObject>>,
 }
@@ -3546,12 +4779,18 @@ impl ModifyResourceTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Resource`.
+    /// Sets `Resource`; the field is [`resource`](Self::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
     }
-    /// Sets `ReplaceTags` to these items.
+    /// Sets `ReplaceTags` to these items; the field is [`replace_tags`](Self::replace_tags).
+    ///
+    /// Wire name `ReplaceTags`, list of [`Tag`]; optional in requests.
     pub fn set_replace_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<Tag>>,
@@ -3559,7 +4798,9 @@ impl ModifyResourceTagsRequest {
         self.replace_tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DeleteTags` to these items.
+    /// Sets `DeleteTags` to these items; the field is [`delete_tags`](Self::delete_tags).
+    ///
+    /// Wire name `DeleteTags`, list of [`TagKeyObject`]; optional in requests.
     pub fn set_delete_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagKeyObject>>,
@@ -3607,11 +4848,11 @@ impl tencentcloud_runtime::Validate for ModifyResourceTagsRequest {
         }
     }
 }
-/// Wire object `ModifyResourceTagsResponse`.
+/// The response of `ModifyResourceTags`, as [`Client::modify_resource_tags`](super::Client::modify_resource_tags) returns it (wire object `ModifyResourceTagsResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyResourceTagsResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3623,41 +4864,61 @@ impl ModifyResourceTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `ModifyResourcesTagValueRequest`.
+/// The request of `ModifyResourcesTagValue`, sent by [`Client::modify_resources_tag_value`](super::Client::modify_resources_tag_value) (wire object `ModifyResourcesTagValueRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ServiceType`](super::types::ModifyResourcesTagValueRequest::service_type), [`ResourceIds`](super::types::ModifyResourcesTagValueRequest::resource_ids), [`TagKey`](super::types::ModifyResourcesTagValueRequest::tag_key), [`TagValue`](super::types::ModifyResourcesTagValueRequest::tag_value).
+/// - Errors: the service's codes and the common ones ([`ModifyResourcesTagValueError`](super::errors::ModifyResourcesTagValueError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=ModifyResourcesTagValue>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyResourcesTagValueRequest {
-    /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_type: String,
-    /// Wire name `ResourceIds`; list of string; required in requests. Example: `[ "ins-1", "ins-2" ]`.
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-1", "ins-2" ]`.
     #[serde(
         rename = "ResourceIds",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_ids: Vec<String>,
-    /// Wire name `TagKey`; string; required in requests. Example: `key1`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key1`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests. Example: `value1`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `value1`.
     #[serde(
         rename = "TagValue",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: String,
-    /// Wire name `ResourceRegion`; string. Example: `ap-beijing`.
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     #[serde(
         rename = "ResourceRegion",
         default,
@@ -3665,7 +4926,9 @@ pub struct ModifyResourcesTagValueRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_region: Option<String>,
-    /// Wire name `ResourcePrefix`; string. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         default,
@@ -3679,12 +4942,20 @@ impl ModifyResourcesTagValueRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items.
+    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "ins-1", "ins-2" ]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3692,22 +4963,38 @@ impl ModifyResourcesTagValueRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `key1`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `value1`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-beijing`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; optional in requests.
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
@@ -3753,11 +5040,11 @@ impl tencentcloud_runtime::Validate for ModifyResourcesTagValueRequest {
         }
     }
 }
-/// Wire object `ModifyResourcesTagValueResponse`.
+/// The response of `ModifyResourcesTagValue`, as [`Client::modify_resources_tag_value`](super::Client::modify_resources_tag_value) returns it (wire object `ModifyResourcesTagValueResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyResourcesTagValueResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -3769,17 +5056,21 @@ impl ModifyResourcesTagValueResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `Project`.
+/// Wire object `Project`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Project {
-    /// Wire name `ProjectId`; uint64. Example: `1`.
+    /// Wire name `ProjectId`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -3787,7 +5078,9 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `ProjectName`; string. Example: `project_1`.
+    /// Wire name `ProjectName`, string; may be absent from responses.
+    ///
+    /// - Example: `project_1`.
     #[serde(
         rename = "ProjectName",
         default,
@@ -3795,7 +5088,9 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_name: Option<String>,
-    /// Wire name `CreatorUin`; uint64. Example: `1`.
+    /// Wire name `CreatorUin`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     #[serde(
         rename = "CreatorUin",
         default,
@@ -3803,7 +5098,9 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub creator_uin: Option<u64>,
-    /// Wire name `ProjectInfo`; string. Example: `info`.
+    /// Wire name `ProjectInfo`, string; may be absent from responses.
+    ///
+    /// - Example: `info`.
     #[serde(
         rename = "ProjectInfo",
         default,
@@ -3811,7 +5108,9 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_info: Option<String>,
-    /// Wire name `CreateTime`; string. Example: `2022-08-03 00:00:00`.
+    /// Wire name `CreateTime`, string; may be absent from responses.
+    ///
+    /// - Example: `2022-08-03 00:00:00`.
     #[serde(
         rename = "CreateTime",
         default,
@@ -3825,44 +5124,66 @@ impl Project {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`.
+    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
+    ///
+    /// Wire name `ProjectName`, string; may be absent from responses.
+    ///
+    /// - Example: `project_1`.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
     }
-    /// Sets `CreatorUin`.
+    /// Sets `CreatorUin`; the field is [`creator_uin`](Self::creator_uin).
+    ///
+    /// Wire name `CreatorUin`, uint64; may be absent from responses.
+    ///
+    /// - Example: `1`.
     pub fn set_creator_uin(mut self, value: u64) -> Self {
         self.creator_uin = Some(value);
         self
     }
-    /// Sets `ProjectInfo`.
+    /// Sets `ProjectInfo`; the field is [`project_info`](Self::project_info).
+    ///
+    /// Wire name `ProjectInfo`, string; may be absent from responses.
+    ///
+    /// - Example: `info`.
     pub fn set_project_info(mut self, value: impl Into<String>) -> Self {
         self.project_info = Some(value.into());
         self
     }
-    /// Sets `CreateTime`.
+    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
+    ///
+    /// Wire name `CreateTime`, string; may be absent from responses.
+    ///
+    /// - Example: `2022-08-03 00:00:00`.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = Some(value.into());
         self
     }
 }
-/// Wire object `ResourceIdTag`.
+/// Wire object `ResourceIdTag`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourceIdTag {
-    /// Wire name `ResourceId`; string; always present in responses. Example: `ins-3841`.
+    /// Wire name `ResourceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-3841`.
     #[serde(
         rename = "ResourceId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_id: String,
-    /// Wire name `TagKeyValues`; list of [`Tag`]; always present in responses.
+    /// Wire name `TagKeyValues`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "TagKeyValues",
         default,
@@ -3875,12 +5196,18 @@ impl ResourceIdTag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceId`.
+    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-3841`.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = value.into();
         self
     }
-    /// Sets `TagKeyValues` to these items.
+    /// Sets `TagKeyValues` to these items; the field is [`tag_key_values`](Self::tag_key_values).
+    ///
+    /// Wire name `TagKeyValues`, list of [`Tag`]; always present in responses.
     pub fn set_tag_key_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<Tag>>,
@@ -3889,39 +5216,47 @@ impl ResourceIdTag {
         self
     }
 }
-/// Wire object `ResourceTag`.
+/// Wire object `ResourceTag`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourceTag {
-    /// Wire name `ResourceRegion`; string; always present in responses. Example: `ap-guangzhou`.
+    /// Wire name `ResourceRegion`, string; always present in responses.
+    ///
+    /// - Example: `ap-guangzhou`.
     #[serde(
         rename = "ResourceRegion",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_region: String,
-    /// Wire name `ServiceType`; string; always present in responses. Example: `cvm`.
+    /// Wire name `ServiceType`, string; always present in responses.
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub service_type: String,
-    /// Wire name `ResourcePrefix`; string; always present in responses. Example: `instance`.
+    /// Wire name `ResourcePrefix`, string; always present in responses.
+    ///
+    /// - Example: `instance`.
     #[serde(
         rename = "ResourcePrefix",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_prefix: String,
-    /// Wire name `ResourceId`; string; always present in responses. Example: `ins-1399`.
+    /// Wire name `ResourceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-1399`.
     #[serde(
         rename = "ResourceId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_id: String,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
@@ -3934,44 +5269,64 @@ impl ResourceTag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceRegion`.
+    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
+    ///
+    /// Wire name `ResourceRegion`, string; always present in responses.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; always present in responses.
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`.
+    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
+    ///
+    /// Wire name `ResourcePrefix`, string; always present in responses.
+    ///
+    /// - Example: `instance`.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceId`.
+    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-1399`.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = value.into();
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
 }
-/// Wire object `ResourceTagMapping`.
+/// Wire object `ResourceTagMapping`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourceTagMapping {
-    /// Wire name `Resource`; string; always present in responses. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Wire name `Resource`, string; always present in responses.
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
         rename = "Resource",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource: String,
-    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
         default,
@@ -3984,36 +5339,48 @@ impl ResourceTagMapping {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Resource`.
+    /// Sets `Resource`; the field is [`resource`](Self::resource).
+    ///
+    /// Wire name `Resource`, string; always present in responses.
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
 }
-/// Wire object `Tag`.
+/// Wire object `Tag`, used in requests and responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Tag {
-    /// Wire name `TagKey`; string; required in requests; always present in responses. Example: `name`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `name`.
     #[serde(
         rename = "TagKey",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests; always present in responses. Example: `John`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `John`.
     #[serde(
         rename = "TagValue",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_value: String,
-    /// Wire name `Category`; string. Example: `All`.
+    /// Wire name `Category`, string; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `All`.
     #[serde(
         rename = "Category",
         default,
@@ -4027,17 +5394,29 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `name`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing); always present in responses.
+    ///
+    /// - Example: `John`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; optional in requests; may be absent from responses.
+    ///
+    /// - Example: `All`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -4065,17 +5444,21 @@ impl tencentcloud_runtime::Validate for Tag {
         }
     }
 }
-/// Wire object `TagFilter`.
+/// Wire object `TagFilter`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TagFilter {
-    /// Wire name `TagKey`; string; required in requests. Example: `name`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; list of string. Example: `[ "john" ]`.
+    /// Wire name `TagValue`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "john" ]`.
     #[serde(
         rename = "TagValue",
         default,
@@ -4089,12 +5472,20 @@ impl TagFilter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue` to these items.
+    /// Sets `TagValue` to these items; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, list of string; optional in requests.
+    ///
+    /// - Example: `[ "john" ]`.
     pub fn set_tag_value(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4116,11 +5507,13 @@ impl tencentcloud_runtime::Validate for TagFilter {
         }
     }
 }
-/// Wire object `TagKeyObject`.
+/// Wire object `TagKeyObject`, used in requests.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TagKeyObject {
-    /// Wire name `TagKey`; string; required in requests. Example: `name`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4132,7 +5525,11 @@ impl TagKeyObject {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
@@ -4151,53 +5548,67 @@ impl tencentcloud_runtime::Validate for TagKeyObject {
         }
     }
 }
-/// Wire object `TagResource`.
+/// Wire object `TagResource`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TagResource {
-    /// Wire name `TagKey`; string; always present in responses. Example: `name`.
+    /// Wire name `TagKey`, string; always present in responses.
+    ///
+    /// - Example: `name`.
     #[serde(
         rename = "TagKey",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; always present in responses. Example: `john`.
+    /// Wire name `TagValue`, string; always present in responses.
+    ///
+    /// - Example: `john`.
     #[serde(
         rename = "TagValue",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_value: String,
-    /// Wire name `ResourceId`; string; always present in responses. Example: `ins-2568`.
+    /// Wire name `ResourceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-2568`.
     #[serde(
         rename = "ResourceId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_id: String,
-    /// Wire name `TagKeyMd5`; string; always present in responses. Example: `b068931cc450442b63f5b3d276ea4297`.
+    /// Wire name `TagKeyMd5`, string; always present in responses.
+    ///
+    /// - Example: `b068931cc450442b63f5b3d276ea4297`.
     #[serde(
         rename = "TagKeyMd5",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_key_md5: String,
-    /// Wire name `TagValueMd5`; string; always present in responses. Example: `527bd5b5d689e2c32ae974c6229ff785`.
+    /// Wire name `TagValueMd5`, string; always present in responses.
+    ///
+    /// - Example: `527bd5b5d689e2c32ae974c6229ff785`.
     #[serde(
         rename = "TagValueMd5",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_value_md5: String,
-    /// Wire name `ServiceType`; string; always present in responses. Example: `cvm`.
+    /// Wire name `ServiceType`, string; always present in responses.
+    ///
+    /// - Example: `cvm`.
     #[serde(
         rename = "ServiceType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub service_type: String,
-    /// Wire name `Category`; string. Example: `Custom`.
+    /// Wire name `Category`, string; may be absent from responses.
+    ///
+    /// - Example: `Custom`.
     #[serde(
         rename = "Category",
         default,
@@ -4211,53 +5622,91 @@ impl TagResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; always present in responses.
+    ///
+    /// - Example: `name`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; always present in responses.
+    ///
+    /// - Example: `john`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `ResourceId`.
+    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; always present in responses.
+    ///
+    /// - Example: `ins-2568`.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = value.into();
         self
     }
-    /// Sets `TagKeyMd5`.
+    /// Sets `TagKeyMd5`; the field is [`tag_key_md5`](Self::tag_key_md5).
+    ///
+    /// Wire name `TagKeyMd5`, string; always present in responses.
+    ///
+    /// - Example: `b068931cc450442b63f5b3d276ea4297`.
     pub fn set_tag_key_md5(mut self, value: impl Into<String>) -> Self {
         self.tag_key_md5 = value.into();
         self
     }
-    /// Sets `TagValueMd5`.
+    /// Sets `TagValueMd5`; the field is [`tag_value_md5`](Self::tag_value_md5).
+    ///
+    /// Wire name `TagValueMd5`, string; always present in responses.
+    ///
+    /// - Example: `527bd5b5d689e2c32ae974c6229ff785`.
     pub fn set_tag_value_md5(mut self, value: impl Into<String>) -> Self {
         self.tag_value_md5 = value.into();
         self
     }
-    /// Sets `ServiceType`.
+    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
+    ///
+    /// Wire name `ServiceType`, string; always present in responses.
+    ///
+    /// - Example: `cvm`.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; may be absent from responses.
+    ///
+    /// - Example: `Custom`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
     }
 }
-/// Wire object `TagResourcesRequest`.
+/// The request of `TagResources`, sent by [`Client::tag_resources`](super::Client::tag_resources) (wire object `TagResourcesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ResourceList`](super::types::TagResourcesRequest::resource_list), [`Tags`](super::types::TagResourcesRequest::tags).
+/// - Errors: the service's codes and the common ones ([`TagResourcesError`](super::errors::TagResourcesError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=TagResources>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TagResourcesRequest {
-    /// Wire name `ResourceList`; list of string; required in requests. Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     #[serde(
         rename = "ResourceList",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_list: Vec<String>,
-    /// Wire name `Tags`; list of [`Tag`]; required in requests.
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
 }
@@ -4266,7 +5715,11 @@ impl TagResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceList` to these items.
+    /// Sets `ResourceList` to these items; the field is [`resource_list`](Self::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4274,7 +5727,9 @@ impl TagResourcesRequest {
         self.resource_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Tags` to these items.
+    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -4308,18 +5763,18 @@ impl tencentcloud_runtime::Validate for TagResourcesRequest {
         }
     }
 }
-/// Wire object `TagResourcesResponse`.
+/// The response of `TagResources`, as [`Client::tag_resources`](super::Client::tag_resources) returns it (wire object `TagResourcesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TagResourcesResponse {
-    /// Wire name `FailedResources`; list of [`FailedResource`]; always present in responses.
+    /// Wire name `FailedResources`, list of [`FailedResource`]; always present in responses.
     #[serde(
         rename = "FailedResources",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub failed_resources: Vec<FailedResource>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4331,7 +5786,9 @@ impl TagResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailedResources` to these items.
+    /// Sets `FailedResources` to these items; the field is [`failed_resources`](Self::failed_resources).
+    ///
+    /// Wire name `FailedResources`, list of [`FailedResource`]; always present in responses.
     pub fn set_failed_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<FailedResource>>,
@@ -4339,38 +5796,48 @@ impl TagResourcesResponse {
         self.failed_resources = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `TagWithDelete`.
+/// Wire object `TagWithDelete`, used in responses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TagWithDelete {
-    /// Wire name `TagKey`; string; always present in responses. Example: `name`.
+    /// Wire name `TagKey`, string; always present in responses.
+    ///
+    /// - Example: `name`.
     #[serde(
         rename = "TagKey",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; always present in responses. Example: `john`.
+    /// Wire name `TagValue`, string; always present in responses.
+    ///
+    /// - Example: `john`.
     #[serde(
         rename = "TagValue",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_value: String,
-    /// Wire name `CanDelete`; uint64; always present in responses. Example: `0`.
+    /// Wire name `CanDelete`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "CanDelete",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub can_delete: u64,
-    /// Wire name `Category`; string. Example: `Custom`.
+    /// Wire name `Category`, string; may be absent from responses.
+    ///
+    /// - Example: `Custom`.
     #[serde(
         rename = "Category",
         default,
@@ -4384,38 +5851,66 @@ impl TagWithDelete {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; always present in responses.
+    ///
+    /// - Example: `name`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; always present in responses.
+    ///
+    /// - Example: `john`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `CanDelete`.
+    /// Sets `CanDelete`; the field is [`can_delete`](Self::can_delete).
+    ///
+    /// Wire name `CanDelete`, uint64; always present in responses.
+    ///
+    /// - Example: `0`.
     pub fn set_can_delete(mut self, value: u64) -> Self {
         self.can_delete = value;
         self
     }
-    /// Sets `Category`.
+    /// Sets `Category`; the field is [`category`](Self::category).
+    ///
+    /// Wire name `Category`, string; may be absent from responses.
+    ///
+    /// - Example: `Custom`.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
     }
 }
-/// Wire object `UnTagResourcesRequest`.
+/// The request of `UnTagResources`, sent by [`Client::un_tag_resources`](super::Client::un_tag_resources) (wire object `UnTagResourcesRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ResourceList`](super::types::UnTagResourcesRequest::resource_list), [`TagKeys`](super::types::UnTagResourcesRequest::tag_keys).
+/// - Errors: the service's codes and the common ones ([`UnTagResourcesError`](super::errors::UnTagResourcesError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=UnTagResources>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UnTagResourcesRequest {
-    /// Wire name `ResourceList`; list of string; required in requests. Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     #[serde(
         rename = "ResourceList",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_list: Vec<String>,
-    /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     #[serde(
         rename = "TagKeys",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4427,7 +5922,11 @@ impl UnTagResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceList` to these items.
+    /// Sets `ResourceList` to these items; the field is [`resource_list`](Self::resource_list).
+    ///
+    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4435,7 +5934,11 @@ impl UnTagResourcesRequest {
         self.resource_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKeys` to these items.
+    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
+    ///
+    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `[ "key1" ]`.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4466,18 +5969,18 @@ impl tencentcloud_runtime::Validate for UnTagResourcesRequest {
         }
     }
 }
-/// Wire object `UnTagResourcesResponse`.
+/// The response of `UnTagResources`, as [`Client::un_tag_resources`](super::Client::un_tag_resources) returns it (wire object `UnTagResourcesResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UnTagResourcesResponse {
-    /// Wire name `FailedResources`; list of [`FailedResource`]; always present in responses.
+    /// Wire name `FailedResources`, list of [`FailedResource`]; always present in responses.
     #[serde(
         rename = "FailedResources",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub failed_resources: Vec<FailedResource>,
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4489,7 +5992,9 @@ impl UnTagResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailedResources` to these items.
+    /// Sets `FailedResources` to these items; the field is [`failed_resources`](Self::failed_resources).
+    ///
+    /// Wire name `FailedResources`, list of [`FailedResource`]; always present in responses.
     pub fn set_failed_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<FailedResource>>,
@@ -4497,17 +6002,29 @@ impl UnTagResourcesResponse {
         self.failed_resources = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `UpdateProjectRequest`.
+/// The request of `UpdateProject`, sent by [`Client::update_project`](super::Client::update_project) (wire object `UpdateProjectRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`ProjectId`](super::types::UpdateProjectRequest::project_id).
+/// - Errors: the service's codes and the common ones ([`UpdateProjectError`](super::errors::UpdateProjectError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=UpdateProject>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateProjectRequest {
-    /// Wire name `ProjectId`; uint64; required in requests. Example: `1001`.
+    /// Wire name `ProjectId`, uint64; required in requests.
+    ///
+    /// - Example: `1001`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -4515,7 +6032,7 @@ pub struct UpdateProjectRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `ProjectName`; string.
+    /// Wire name `ProjectName`, string; optional in requests.
     #[serde(
         rename = "ProjectName",
         default,
@@ -4523,7 +6040,9 @@ pub struct UpdateProjectRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_name: Option<String>,
-    /// Wire name `Disable`; int64. Example: `0`.
+    /// Wire name `Disable`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     #[serde(
         rename = "Disable",
         default,
@@ -4531,7 +6050,7 @@ pub struct UpdateProjectRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable: Option<i64>,
-    /// Wire name `Info`; string.
+    /// Wire name `Info`, string; optional in requests.
     #[serde(
         rename = "Info",
         default,
@@ -4545,22 +6064,34 @@ impl UpdateProjectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectId`.
+    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
+    ///
+    /// Wire name `ProjectId`, uint64; required in requests.
+    ///
+    /// - Example: `1001`.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`.
+    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
+    ///
+    /// Wire name `ProjectName`, string; optional in requests.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
     }
-    /// Sets `Disable`.
+    /// Sets `Disable`; the field is [`disable`](Self::disable).
+    ///
+    /// Wire name `Disable`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn set_disable(mut self, value: i64) -> Self {
         self.disable = Some(value);
         self
     }
-    /// Sets `Info`.
+    /// Sets `Info`; the field is [`info`](Self::info).
+    ///
+    /// Wire name `Info`, string; optional in requests.
     pub fn set_info(mut self, value: impl Into<String>) -> Self {
         self.info = Some(value.into());
         self
@@ -4573,11 +6104,11 @@ impl tencentcloud_runtime::Validate for UpdateProjectRequest {
         }
     }
 }
-/// Wire object `UpdateProjectResponse`.
+/// The response of `UpdateProject`, as [`Client::update_project`](super::Client::update_project) returns it (wire object `UpdateProjectResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateProjectResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4589,29 +6120,45 @@ impl UpdateProjectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
     }
 }
-/// Wire object `UpdateResourceTagValueRequest`.
+/// The request of `UpdateResourceTagValue`, sent by [`Client::update_resource_tag_value`](super::Client::update_resource_tag_value) (wire object `UpdateResourceTagValueRequest`).
+///
+/// - Not read-only: it may change resources.
+/// - Takes no idempotency token.
+/// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+/// - Required members: [`TagKey`](super::types::UpdateResourceTagValueRequest::tag_key), [`TagValue`](super::types::UpdateResourceTagValueRequest::tag_value), [`Resource`](super::types::UpdateResourceTagValueRequest::resource).
+/// - Errors: the service's codes and the common ones ([`UpdateResourceTagValueError`](super::errors::UpdateResourceTagValueError)); none is documented for this action alone.
+/// - Service `tag` (endpoint `tag.tencentcloudapi.com`, signed for `tag`), API version `2018-08-13`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=tag&Version=2018-08-13&Action=UpdateResourceTagValue>
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateResourceTagValueRequest {
-    /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     #[serde(
         rename = "TagKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
-    /// Wire name `TagValue`; string; required in requests. Example: `testTagValue`.
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     #[serde(
         rename = "TagValue",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: String,
-    /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
         rename = "Resource",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4623,17 +6170,29 @@ impl UpdateResourceTagValueRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`.
+    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
+    ///
+    /// Wire name `TagKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagKey`.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`.
+    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
+    ///
+    /// Wire name `TagValue`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `testTagValue`.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `Resource`.
+    /// Sets `Resource`; the field is [`resource`](Self::resource).
+    ///
+    /// Wire name `Resource`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
@@ -4670,11 +6229,11 @@ impl tencentcloud_runtime::Validate for UpdateResourceTagValueRequest {
         }
     }
 }
-/// Wire object `UpdateResourceTagValueResponse`.
+/// The response of `UpdateResourceTagValue`, as [`Client::update_resource_tag_value`](super::Client::update_resource_tag_value) returns it (wire object `UpdateResourceTagValueResponse`): members the service adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateResourceTagValueResponse {
-    /// Wire name `RequestId`; string.
+    /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -4686,7 +6245,9 @@ impl UpdateResourceTagValueResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`.
+    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

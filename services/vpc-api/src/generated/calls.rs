@@ -74,6 +74,8 @@ impl<R: tencentcloud_runtime::Paginated> Call<R> {
     }
 }
 mod sealed {
+    /// Implemented by this service's request types alone, so that no
+    /// other type is a [`Request`](super::Request).
     pub trait Sealed {}
 }
 /// The request of one of this service's actions, for
@@ -988,17 +990,29 @@ impl Request for types::UpgradeNatGatewayProductVersionRequest {}
 impl sealed::Sealed for types::WithdrawNotifyRoutesRequest {}
 impl Request for types::WithdrawNotifyRoutesRequest {}
 impl Call<types::AcceptAttachCcnInstancesRequest> {
-    /// Sets `CcnId`; see [`AcceptAttachCcnInstancesRequest::ccn_id`](types::AcceptAttachCcnInstancesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`AcceptAttachCcnInstancesRequest::ccn_id`](types::AcceptAttachCcnInstancesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`AcceptAttachCcnInstancesRequest::instances`](types::AcceptAttachCcnInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`AcceptAttachCcnInstancesRequest::instances`](types::AcceptAttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'InstanceType': 'VPC', 'InstanceId': 'vpc-rkxd3pgh', 'InstanceRegion': 'ap-guangzhou'}]`.
     pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`AcceptAttachCcnInstancesRequest::instances`](types::AcceptAttachCcnInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`AcceptAttachCcnInstancesRequest::instances`](types::AcceptAttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'InstanceType': 'VPC', 'InstanceId': 'vpc-rkxd3pgh', 'InstanceRegion': 'ap-guangzhou'}]`.
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstance>>,
@@ -1008,19 +1022,31 @@ impl Call<types::AcceptAttachCcnInstancesRequest> {
     }
 }
 impl Call<types::AcceptVpcPeeringConnectionRequest> {
-    /// Sets `PeeringConnectionId`; see [`AcceptVpcPeeringConnectionRequest::peering_connection_id`](types::AcceptVpcPeeringConnectionRequest::peering_connection_id). Required.
+    /// Sets `PeeringConnectionId`; see [`AcceptVpcPeeringConnectionRequest::peering_connection_id`](types::AcceptVpcPeeringConnectionRequest::peering_connection_id).
+    ///
+    /// Wire name `PeeringConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pcx-0npfx81k`.
     pub fn peering_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_id = value.into();
         self
     }
 }
 impl Call<types::AddBandwidthPackageResourcesRequest> {
-    /// Adds one item to `ResourceIds`; see [`AddBandwidthPackageResourcesRequest::resource_ids`](types::AddBandwidthPackageResourcesRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`AddBandwidthPackageResourcesRequest::resource_ids`](types::AddBandwidthPackageResourcesRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-pez0oibs"]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`AddBandwidthPackageResourcesRequest::resource_ids`](types::AddBandwidthPackageResourcesRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`AddBandwidthPackageResourcesRequest::resource_ids`](types::AddBandwidthPackageResourcesRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-pez0oibs"]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1029,43 +1055,71 @@ impl Call<types::AddBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `BandwidthPackageId`; see [`AddBandwidthPackageResourcesRequest::bandwidth_package_id`](types::AddBandwidthPackageResourcesRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-e40edw8y`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Sets `NetworkType`; see [`AddBandwidthPackageResourcesRequest::network_type`](types::AddBandwidthPackageResourcesRequest::network_type).
+    ///
+    /// Wire name `NetworkType`, string; optional in requests.
+    ///
+    /// - Example: `BGP`.
     pub fn network_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_type = Some(value.into());
         self
     }
     /// Sets `ResourceType`; see [`AddBandwidthPackageResourcesRequest::resource_type`](types::AddBandwidthPackageResourcesRequest::resource_type).
+    ///
+    /// Wire name `ResourceType`, string; optional in requests.
+    ///
+    /// - Example: `Address`.
     pub fn resource_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_type = Some(value.into());
         self
     }
     /// Sets `Protocol`; see [`AddBandwidthPackageResourcesRequest::protocol`](types::AddBandwidthPackageResourcesRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `ipv4`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AddBandwidthPackageResourcesRequest::internet_max_bandwidth_out`](types::AddBandwidthPackageResourcesRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `100`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::AddIp6RulesRequest> {
-    /// Sets `Ip6TranslatorId`; see [`AddIp6RulesRequest::ip6_translator_id`](types::AddIp6RulesRequest::ip6_translator_id). Required.
+    /// Sets `Ip6TranslatorId`; see [`AddIp6RulesRequest::ip6_translator_id`](types::AddIp6RulesRequest::ip6_translator_id).
+    ///
+    /// Wire name `Ip6TranslatorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ip6-90pt7p9q`.
     pub fn ip6_translator_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_id = value.into();
         self
     }
-    /// Adds one item to `Ip6RuleInfos`; see [`AddIp6RulesRequest::ip6_rule_infos`](types::AddIp6RulesRequest::ip6_rule_infos). Required.
+    /// Adds one item to `Ip6RuleInfos`; see [`AddIp6RulesRequest::ip6_rule_infos`](types::AddIp6RulesRequest::ip6_rule_infos).
+    ///
+    /// Wire name `Ip6RuleInfos`, list of [`Ip6RuleInfo`]; required in requests (empty is missing).
     pub fn ip6_rule_infos(mut self, value: impl Into<Ip6RuleInfo>) -> Self {
         self.0.request_mut().ip6_rule_infos.push(value.into());
         self
     }
-    /// Sets `Ip6RuleInfos` to these items; see [`AddIp6RulesRequest::ip6_rule_infos`](types::AddIp6RulesRequest::ip6_rule_infos). Required.
+    /// Sets `Ip6RuleInfos` to these items; see [`AddIp6RulesRequest::ip6_rule_infos`](types::AddIp6RulesRequest::ip6_rule_infos).
+    ///
+    /// Wire name `Ip6RuleInfos`, list of [`Ip6RuleInfo`]; required in requests (empty is missing).
     pub fn set_ip6_rule_infos(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ip6RuleInfo>>,
@@ -1077,23 +1131,39 @@ impl Call<types::AddIp6RulesRequest> {
         self
     }
     /// Sets `Ip6RuleName`; see [`AddIp6RulesRequest::ip6_rule_name`](types::AddIp6RulesRequest::ip6_rule_name).
+    ///
+    /// Wire name `Ip6RuleName`, string; optional in requests.
+    ///
+    /// - Example: `"IPv6 Rule1"`.
     pub fn ip6_rule_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_rule_name = Some(value.into());
         self
     }
 }
 impl Call<types::AddTemplateMemberRequest> {
-    /// Sets `TemplateId`; see [`AddTemplateMemberRequest::template_id`](types::AddTemplateMemberRequest::template_id). Required.
+    /// Sets `TemplateId`; see [`AddTemplateMemberRequest::template_id`](types::AddTemplateMemberRequest::template_id).
+    ///
+    /// Wire name `TemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipm-88t6207k`.
     pub fn template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().template_id = value.into();
         self
     }
-    /// Adds one item to `TemplateMember`; see [`AddTemplateMemberRequest::template_member`](types::AddTemplateMemberRequest::template_member). Required.
+    /// Adds one item to `TemplateMember`; see [`AddTemplateMemberRequest::template_member`](types::AddTemplateMemberRequest::template_member).
+    ///
+    /// Wire name `TemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Member": "10.0.0.11"}]`.
     pub fn template_member(mut self, value: impl Into<MemberInfo>) -> Self {
         self.0.request_mut().template_member.push(value.into());
         self
     }
-    /// Sets `TemplateMember` to these items; see [`AddTemplateMemberRequest::template_member`](types::AddTemplateMemberRequest::template_member). Required.
+    /// Sets `TemplateMember` to these items; see [`AddTemplateMemberRequest::template_member`](types::AddTemplateMemberRequest::template_member).
+    ///
+    /// Wire name `TemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Member": "10.0.0.11"}]`.
     pub fn set_template_member(
         mut self,
         items: impl IntoIterator<Item = impl Into<MemberInfo>>,
@@ -1107,11 +1177,19 @@ impl Call<types::AddTemplateMemberRequest> {
 }
 impl Call<types::AdjustPublicAddressRequest> {
     /// Sets `InstanceId`; see [`AdjustPublicAddressRequest::instance_id`](types::AdjustPublicAddressRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-11112222`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
     /// Sets `AddressId`; see [`AdjustPublicAddressRequest::address_id`](types::AdjustPublicAddressRequest::address_id).
+    ///
+    /// Wire name `AddressId`, string; optional in requests.
+    ///
+    /// - Example: `eip-11112222`.
     pub fn address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_id = Some(value.into());
         self
@@ -1119,31 +1197,53 @@ impl Call<types::AdjustPublicAddressRequest> {
 }
 impl Call<types::AllocateAddressesRequest> {
     /// Sets `AddressCount`; see [`AllocateAddressesRequest::address_count`](types::AllocateAddressesRequest::address_count).
+    ///
+    /// Wire name `AddressCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn address_count(mut self, value: i64) -> Self {
         self.0.request_mut().address_count = Some(value);
         self
     }
     /// Sets `InternetServiceProvider`; see [`AllocateAddressesRequest::internet_service_provider`](types::AllocateAddressesRequest::internet_service_provider).
+    ///
+    /// Wire name `InternetServiceProvider`, string; optional in requests.
+    ///
+    /// - Example: `BGP`.
     pub fn internet_service_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_service_provider = Some(value.into());
         self
     }
     /// Sets `InternetChargeType`; see [`AllocateAddressesRequest::internet_charge_type`](types::AllocateAddressesRequest::internet_charge_type).
+    ///
+    /// Wire name `InternetChargeType`, string; optional in requests.
+    ///
+    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     pub fn internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_charge_type = Some(value.into());
         self
     }
     /// Sets `IPChargeType`; see [`AllocateAddressesRequest::ip_charge_type`](types::AllocateAddressesRequest::ip_charge_type).
+    ///
+    /// Wire name `IPChargeType`, string; optional in requests.
+    ///
+    /// - Example: `IP_POSTPAID_BY_HOUR`.
     pub fn ip_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_charge_type = Some(value.into());
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AllocateAddressesRequest::internet_max_bandwidth_out`](types::AllocateAddressesRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`; see [`AllocateAddressesRequest::address_charge_prepaid`](types::AllocateAddressesRequest::address_charge_prepaid).
+    ///
+    /// Wire name `AddressChargePrepaid`, [`AddressChargePrepaid`]; optional in requests.
     pub fn address_charge_prepaid(
         mut self,
         value: impl Into<AddressChargePrepaid>,
@@ -1152,21 +1252,37 @@ impl Call<types::AllocateAddressesRequest> {
         self
     }
     /// Sets `AddressType`; see [`AllocateAddressesRequest::address_type`](types::AllocateAddressesRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `AnycastEIP`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
     /// Sets `AnycastZone`; see [`AllocateAddressesRequest::anycast_zone`](types::AllocateAddressesRequest::anycast_zone).
+    ///
+    /// Wire name `AnycastZone`, string; optional in requests.
+    ///
+    /// - Example: `ANYCAST_ZONE_A`.
     pub fn anycast_zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().anycast_zone = Some(value.into());
         self
     }
     /// Adds one item to `VipCluster`; see [`AllocateAddressesRequest::vip_cluster`](types::AllocateAddressesRequest::vip_cluster).
+    ///
+    /// Wire name `VipCluster`, list of string; optional in requests.
+    ///
+    /// - Example: `["1.1.1.1"]`.
     pub fn vip_cluster(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip_cluster.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `VipCluster` to these items; see [`AllocateAddressesRequest::vip_cluster`](types::AllocateAddressesRequest::vip_cluster).
+    ///
+    /// Wire name `VipCluster`, list of string; optional in requests.
+    ///
+    /// - Example: `["1.1.1.1"]`.
     pub fn set_vip_cluster(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1177,52 +1293,89 @@ impl Call<types::AllocateAddressesRequest> {
         self
     }
     /// Sets `ApplicableForCLB`; see [`AllocateAddressesRequest::applicable_for_clb`](types::AllocateAddressesRequest::applicable_for_clb).
+    ///
+    /// Wire name `ApplicableForCLB`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn applicable_for_clb(mut self, value: bool) -> Self {
         self.0.request_mut().applicable_for_clb = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`AllocateAddressesRequest::tags`](types::AllocateAddressesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AllocateAddressesRequest::tags`](types::AllocateAddressesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `BandwidthPackageId`; see [`AllocateAddressesRequest::bandwidth_package_id`](types::AllocateAddressesRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-6jnvlsv4`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Sets `AddressName`; see [`AllocateAddressesRequest::address_name`](types::AllocateAddressesRequest::address_name).
+    ///
+    /// Wire name `AddressName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn address_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_name = Some(value.into());
         self
     }
     /// Sets `DedicatedClusterId`; see [`AllocateAddressesRequest::dedicated_cluster_id`](types::AllocateAddressesRequest::dedicated_cluster_id).
+    ///
+    /// Wire name `DedicatedClusterId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dedicated_cluster_id = Some(value.into());
         self
     }
     /// Sets `IsDedicatedAddressPool`; see [`AllocateAddressesRequest::is_dedicated_address_pool`](types::AllocateAddressesRequest::is_dedicated_address_pool).
+    ///
+    /// Wire name `IsDedicatedAddressPool`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn is_dedicated_address_pool(mut self, value: bool) -> Self {
         self.0.request_mut().is_dedicated_address_pool = Some(value);
         self
     }
     /// Sets `Egress`; see [`AllocateAddressesRequest::egress`](types::AllocateAddressesRequest::egress).
+    ///
+    /// Wire name `Egress`, string; optional in requests.
+    ///
+    /// - Example: `center_egress1`.
     pub fn egress(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().egress = Some(value.into());
         self
     }
     /// Sets `AntiDDoSPackageId`; see [`AllocateAddressesRequest::anti_d_do_s_package_id`](types::AllocateAddressesRequest::anti_d_do_s_package_id).
+    ///
+    /// Wire name `AntiDDoSPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bgp-12345678`.
     pub fn anti_d_do_s_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().anti_d_do_s_package_id = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`AllocateAddressesRequest::client_token`](types::AllocateAddressesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `123e4567-e89b-12d3-a456-426655440000`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
@@ -1230,63 +1383,107 @@ impl Call<types::AllocateAddressesRequest> {
 }
 impl Call<types::AllocateIPv6AddressesRequest> {
     /// Sets `AddressName`; see [`AllocateIPv6AddressesRequest::address_name`](types::AllocateIPv6AddressesRequest::address_name).
+    ///
+    /// Wire name `AddressName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn address_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_name = Some(value.into());
         self
     }
     /// Sets `AddressType`; see [`AllocateIPv6AddressesRequest::address_type`](types::AllocateIPv6AddressesRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `EIPv6`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
     /// Sets `AddressCount`; see [`AllocateIPv6AddressesRequest::address_count`](types::AllocateIPv6AddressesRequest::address_count).
+    ///
+    /// Wire name `AddressCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn address_count(mut self, value: i64) -> Self {
         self.0.request_mut().address_count = Some(value);
         self
     }
     /// Sets `InternetChargeType`; see [`AllocateIPv6AddressesRequest::internet_charge_type`](types::AllocateIPv6AddressesRequest::internet_charge_type).
+    ///
+    /// Wire name `InternetChargeType`, string; optional in requests.
+    ///
+    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     pub fn internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_charge_type = Some(value.into());
         self
     }
     /// Sets `InternetServiceProvider`; see [`AllocateIPv6AddressesRequest::internet_service_provider`](types::AllocateIPv6AddressesRequest::internet_service_provider).
+    ///
+    /// Wire name `InternetServiceProvider`, string; optional in requests.
+    ///
+    /// - Example: `BGP`.
     pub fn internet_service_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_service_provider = Some(value.into());
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AllocateIPv6AddressesRequest::internet_max_bandwidth_out`](types::AllocateIPv6AddressesRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `BandwidthPackageId`; see [`AllocateIPv6AddressesRequest::bandwidth_package_id`](types::AllocateIPv6AddressesRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-6jnvlsv4`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`AllocateIPv6AddressesRequest::tags`](types::AllocateIPv6AddressesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AllocateIPv6AddressesRequest::tags`](types::AllocateIPv6AddressesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `Egress`; see [`AllocateIPv6AddressesRequest::egress`](types::AllocateIPv6AddressesRequest::egress).
+    ///
+    /// Wire name `Egress`, string; optional in requests.
+    ///
+    /// - Example: `center_egress1`.
     pub fn egress(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().egress = Some(value.into());
         self
     }
 }
 impl Call<types::AllocateIp6AddressesBandwidthRequest> {
-    /// Adds one item to `Ip6Addresses`; see [`AllocateIp6AddressesBandwidthRequest::ip6_addresses`](types::AllocateIp6AddressesBandwidthRequest::ip6_addresses). Required.
+    /// Adds one item to `Ip6Addresses`; see [`AllocateIp6AddressesBandwidthRequest::ip6_addresses`](types::AllocateIp6AddressesBandwidthRequest::ip6_addresses).
+    ///
+    /// Wire name `Ip6Addresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["2402:4e00:1011:9b02:0:98e8:f0fd:3a85"]`.
     pub fn ip6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_addresses.push(value.into());
         self
     }
-    /// Sets `Ip6Addresses` to these items; see [`AllocateIp6AddressesBandwidthRequest::ip6_addresses`](types::AllocateIp6AddressesBandwidthRequest::ip6_addresses). Required.
+    /// Sets `Ip6Addresses` to these items; see [`AllocateIp6AddressesBandwidthRequest::ip6_addresses`](types::AllocateIp6AddressesBandwidthRequest::ip6_addresses).
+    ///
+    /// Wire name `Ip6Addresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["2402:4e00:1011:9b02:0:98e8:f0fd:3a85"]`.
     pub fn set_ip6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1295,38 +1492,60 @@ impl Call<types::AllocateIp6AddressesBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AllocateIp6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::AllocateIp6AddressesBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests.
+    ///
+    /// - Example: `50`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InternetChargeType`; see [`AllocateIp6AddressesBandwidthRequest::internet_charge_type`](types::AllocateIp6AddressesBandwidthRequest::internet_charge_type).
+    ///
+    /// Wire name `InternetChargeType`, string; optional in requests.
+    ///
+    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     pub fn internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_charge_type = Some(value.into());
         self
     }
     /// Sets `BandwidthPackageId`; see [`AllocateIp6AddressesBandwidthRequest::bandwidth_package_id`](types::AllocateIp6AddressesBandwidthRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-12345678`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`AllocateIp6AddressesBandwidthRequest::tags`](types::AllocateIp6AddressesBandwidthRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AllocateIp6AddressesBandwidthRequest::tags`](types::AllocateIp6AddressesBandwidthRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::AssignIpv6AddressesRequest> {
-    /// Sets `NetworkInterfaceId`; see [`AssignIpv6AddressesRequest::network_interface_id`](types::AssignIpv6AddressesRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`AssignIpv6AddressesRequest::network_interface_id`](types::AssignIpv6AddressesRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-5u5biujl`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`AssignIpv6AddressesRequest::ipv6_addresses`](types::AssignIpv6AddressesRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; optional in requests.
     pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0
             .request_mut()
@@ -1336,6 +1555,8 @@ impl Call<types::AssignIpv6AddressesRequest> {
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`AssignIpv6AddressesRequest::ipv6_addresses`](types::AssignIpv6AddressesRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; optional in requests.
     pub fn set_ipv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6Address>>,
@@ -1346,35 +1567,59 @@ impl Call<types::AssignIpv6AddressesRequest> {
         self
     }
     /// Sets `Ipv6AddressCount`; see [`AssignIpv6AddressesRequest::ipv6_address_count`](types::AssignIpv6AddressesRequest::ipv6_address_count).
+    ///
+    /// Wire name `Ipv6AddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn ipv6_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().ipv6_address_count = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`AssignIpv6AddressesRequest::client_token`](types::AssignIpv6AddressesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::AssignIpv6CidrBlockRequest> {
-    /// Sets `VpcId`; see [`AssignIpv6CidrBlockRequest::vpc_id`](types::AssignIpv6CidrBlockRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`AssignIpv6CidrBlockRequest::vpc_id`](types::AssignIpv6CidrBlockRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-5k6fot41`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `AddressType`; see [`AssignIpv6CidrBlockRequest::address_type`](types::AssignIpv6CidrBlockRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `GUA`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
 }
 impl Call<types::AssignIpv6SubnetCidrBlockRequest> {
-    /// Sets `VpcId`; see [`AssignIpv6SubnetCidrBlockRequest::vpc_id`](types::AssignIpv6SubnetCidrBlockRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`AssignIpv6SubnetCidrBlockRequest::vpc_id`](types::AssignIpv6SubnetCidrBlockRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-5k6fot41`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `Ipv6SubnetCidrBlocks`; see [`AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
+    /// Adds one item to `Ipv6SubnetCidrBlocks`; see [`AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks).
+    ///
+    /// Wire name `Ipv6SubnetCidrBlocks`, list of [`Ipv6SubnetCidrBlock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{ "SubnetId": "subnet-5k6fot41", "Ipv6CidrBlock": "2402:4e00:1717:8700::/64" }`.
     pub fn ipv6_subnet_cidr_blocks(
         mut self,
         value: impl Into<Ipv6SubnetCidrBlock>,
@@ -1382,7 +1627,11 @@ impl Call<types::AssignIpv6SubnetCidrBlockRequest> {
         self.0.request_mut().ipv6_subnet_cidr_blocks.push(value.into());
         self
     }
-    /// Sets `Ipv6SubnetCidrBlocks` to these items; see [`AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
+    /// Sets `Ipv6SubnetCidrBlocks` to these items; see [`AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks).
+    ///
+    /// Wire name `Ipv6SubnetCidrBlocks`, list of [`Ipv6SubnetCidrBlock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{ "SubnetId": "subnet-5k6fot41", "Ipv6CidrBlock": "2402:4e00:1717:8700::/64" }`.
     pub fn set_ipv6_subnet_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6SubnetCidrBlock>>,
@@ -1394,18 +1643,28 @@ impl Call<types::AssignIpv6SubnetCidrBlockRequest> {
         self
     }
     /// Sets `ClientToken`; see [`AssignIpv6SubnetCidrBlockRequest::client_token`](types::AssignIpv6SubnetCidrBlockRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::AssignPrivateIpAddressesRequest> {
-    /// Sets `NetworkInterfaceId`; see [`AssignPrivateIpAddressesRequest::network_interface_id`](types::AssignPrivateIpAddressesRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`AssignPrivateIpAddressesRequest::network_interface_id`](types::AssignPrivateIpAddressesRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-afo43z61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
     /// Adds one item to `PrivateIpAddresses`; see [`AssignPrivateIpAddressesRequest::private_ip_addresses`](types::AssignPrivateIpAddressesRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; optional in requests.
     pub fn private_ip_addresses(
         mut self,
         value: impl Into<PrivateIpAddressSpecification>,
@@ -1418,6 +1677,8 @@ impl Call<types::AssignPrivateIpAddressesRequest> {
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`AssignPrivateIpAddressesRequest::private_ip_addresses`](types::AssignPrivateIpAddressesRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; optional in requests.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<PrivateIpAddressSpecification>>,
@@ -1428,89 +1689,149 @@ impl Call<types::AssignPrivateIpAddressesRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`AssignPrivateIpAddressesRequest::secondary_private_ip_address_count`](types::AssignPrivateIpAddressesRequest::secondary_private_ip_address_count).
+    ///
+    /// Wire name `SecondaryPrivateIpAddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Sets `QosLevel`; see [`AssignPrivateIpAddressesRequest::qos_level`](types::AssignPrivateIpAddressesRequest::qos_level).
+    ///
+    /// Wire name `QosLevel`, string; optional in requests.
+    ///
+    /// - Example: `PT`.
     pub fn qos_level(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().qos_level = Some(value.into());
         self
     }
     /// Sets `ClientToken`; see [`AssignPrivateIpAddressesRequest::client_token`](types::AssignPrivateIpAddressesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::AssociateAddressRequest> {
-    /// Sets `AddressId`; see [`AssociateAddressRequest::address_id`](types::AssociateAddressRequest::address_id). Required.
+    /// Sets `AddressId`; see [`AssociateAddressRequest::address_id`](types::AssociateAddressRequest::address_id).
+    ///
+    /// Wire name `AddressId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-ek0cdz1g`.
     pub fn address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_id = value.into();
         self
     }
     /// Sets `InstanceId`; see [`AssociateAddressRequest::instance_id`](types::AssociateAddressRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-1bmpb9tu`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
     /// Sets `NetworkInterfaceId`; see [`AssociateAddressRequest::network_interface_id`](types::AssociateAddressRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; optional in requests.
+    ///
+    /// - Example: `eni-jyhoxx61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = Some(value.into());
         self
     }
     /// Sets `PrivateIpAddress`; see [`AssociateAddressRequest::private_ip_address`](types::AssociateAddressRequest::private_ip_address).
+    ///
+    /// Wire name `PrivateIpAddress`, string; optional in requests.
+    ///
+    /// - Example: `10.0.0.120`.
     pub fn private_ip_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().private_ip_address = Some(value.into());
         self
     }
     /// Sets `EipDirectConnection`; see [`AssociateAddressRequest::eip_direct_connection`](types::AssociateAddressRequest::eip_direct_connection).
+    ///
+    /// Wire name `EipDirectConnection`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn eip_direct_connection(mut self, value: bool) -> Self {
         self.0.request_mut().eip_direct_connection = Some(value);
         self
     }
     /// Sets `InstanceRegion`; see [`AssociateAddressRequest::instance_region`](types::AssociateAddressRequest::instance_region).
+    ///
+    /// Wire name `InstanceRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn instance_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_region = Some(value.into());
         self
     }
 }
 impl Call<types::AssociateDhcpIpWithAddressIpRequest> {
-    /// Sets `DhcpIpId`; see [`AssociateDhcpIpWithAddressIpRequest::dhcp_ip_id`](types::AssociateDhcpIpWithAddressIpRequest::dhcp_ip_id). Required.
+    /// Sets `DhcpIpId`; see [`AssociateDhcpIpWithAddressIpRequest::dhcp_ip_id`](types::AssociateDhcpIpWithAddressIpRequest::dhcp_ip_id).
+    ///
+    /// Wire name `DhcpIpId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dpcpip-9o233uri`.
     pub fn dhcp_ip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_id = value.into();
         self
     }
-    /// Sets `AddressIp`; see [`AssociateDhcpIpWithAddressIpRequest::address_ip`](types::AssociateDhcpIpWithAddressIpRequest::address_ip). Required.
+    /// Sets `AddressIp`; see [`AssociateDhcpIpWithAddressIpRequest::address_ip`](types::AssociateDhcpIpWithAddressIpRequest::address_ip).
+    ///
+    /// Wire name `AddressIp`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `119.29.93.218`.
     pub fn address_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ip = value.into();
         self
     }
 }
 impl Call<types::AssociateDirectConnectGatewayNatGatewayRequest> {
-    /// Sets `VpcId`; see [`AssociateDirectConnectGatewayNatGatewayRequest::vpc_id`](types::AssociateDirectConnectGatewayNatGatewayRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`AssociateDirectConnectGatewayNatGatewayRequest::vpc_id`](types::AssociateDirectConnectGatewayNatGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-8xpno8ee`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NatGatewayId`; see [`AssociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id`](types::AssociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`AssociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id`](types::AssociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `DirectConnectGatewayId`; see [`AssociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id`](types::AssociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`AssociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id`](types::AssociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-fxa6gh5t`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
 }
 impl Call<types::AssociateHaVipInstanceRequest> {
-    /// Adds one item to `HaVipAssociationSet`; see [`AssociateHaVipInstanceRequest::ha_vip_association_set`](types::AssociateHaVipInstanceRequest::ha_vip_association_set). Required.
+    /// Adds one item to `HaVipAssociationSet`; see [`AssociateHaVipInstanceRequest::ha_vip_association_set`](types::AssociateHaVipInstanceRequest::ha_vip_association_set).
+    ///
+    /// Wire name `HaVipAssociationSet`, list of [`HaVipAssociation`]; required in requests (empty is missing).
     pub fn ha_vip_association_set(mut self, value: impl Into<HaVipAssociation>) -> Self {
         self.0.request_mut().ha_vip_association_set.push(value.into());
         self
     }
-    /// Sets `HaVipAssociationSet` to these items; see [`AssociateHaVipInstanceRequest::ha_vip_association_set`](types::AssociateHaVipInstanceRequest::ha_vip_association_set). Required.
+    /// Sets `HaVipAssociationSet` to these items; see [`AssociateHaVipInstanceRequest::ha_vip_association_set`](types::AssociateHaVipInstanceRequest::ha_vip_association_set).
+    ///
+    /// Wire name `HaVipAssociationSet`, list of [`HaVipAssociation`]; required in requests (empty is missing).
     pub fn set_ha_vip_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<HaVipAssociation>>,
@@ -1523,44 +1844,72 @@ impl Call<types::AssociateHaVipInstanceRequest> {
     }
 }
 impl Call<types::AssociateIPv6AddressRequest> {
-    /// Sets `IPv6AddressId`; see [`AssociateIPv6AddressRequest::i_pv6_address_id`](types::AssociateIPv6AddressRequest::i_pv6_address_id). Required.
+    /// Sets `IPv6AddressId`; see [`AssociateIPv6AddressRequest::i_pv6_address_id`](types::AssociateIPv6AddressRequest::i_pv6_address_id).
+    ///
+    /// Wire name `IPv6AddressId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eipv6-nzvwsush`.
     pub fn i_pv6_address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().i_pv6_address_id = value.into();
         self
     }
     /// Sets `InstanceId`; see [`AssociateIPv6AddressRequest::instance_id`](types::AssociateIPv6AddressRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-kfowxcv8`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
     /// Sets `NetworkInterfaceId`; see [`AssociateIPv6AddressRequest::network_interface_id`](types::AssociateIPv6AddressRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; optional in requests.
+    ///
+    /// - Example: `eni-jyhoxx61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = Some(value.into());
         self
     }
     /// Sets `PrivateIPv6Address`; see [`AssociateIPv6AddressRequest::private_i_pv6_address`](types::AssociateIPv6AddressRequest::private_i_pv6_address).
+    ///
+    /// Wire name `PrivateIPv6Address`, string; optional in requests.
+    ///
+    /// - Example: `fc00:200:300:700:0:9c64:2c95:b711`.
     pub fn private_i_pv6_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().private_i_pv6_address = Some(value.into());
         self
     }
 }
 impl Call<types::AssociateInstancesToCcnRouteTableRequest> {
-    /// Sets `CcnId`; see [`AssociateInstancesToCcnRouteTableRequest::ccn_id`](types::AssociateInstancesToCcnRouteTableRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`AssociateInstancesToCcnRouteTableRequest::ccn_id`](types::AssociateInstancesToCcnRouteTableRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-1223cdfe`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `RouteTableId`; see [`AssociateInstancesToCcnRouteTableRequest::route_table_id`](types::AssociateInstancesToCcnRouteTableRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`AssociateInstancesToCcnRouteTableRequest::route_table_id`](types::AssociateInstancesToCcnRouteTableRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccnrtb-1234edfr`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`AssociateInstancesToCcnRouteTableRequest::instances`](types::AssociateInstancesToCcnRouteTableRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`AssociateInstancesToCcnRouteTableRequest::instances`](types::AssociateInstancesToCcnRouteTableRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstanceWithoutRegion`]; required in requests (empty is missing).
     pub fn instances(mut self, value: impl Into<CcnInstanceWithoutRegion>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`AssociateInstancesToCcnRouteTableRequest::instances`](types::AssociateInstancesToCcnRouteTableRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`AssociateInstancesToCcnRouteTableRequest::instances`](types::AssociateInstancesToCcnRouteTableRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstanceWithoutRegion`]; required in requests (empty is missing).
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstanceWithoutRegion>>,
@@ -1570,17 +1919,29 @@ impl Call<types::AssociateInstancesToCcnRouteTableRequest> {
     }
 }
 impl Call<types::AssociateNatGatewayAddressRequest> {
-    /// Sets `NatGatewayId`; see [`AssociateNatGatewayAddressRequest::nat_gateway_id`](types::AssociateNatGatewayAddressRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`AssociateNatGatewayAddressRequest::nat_gateway_id`](types::AssociateNatGatewayAddressRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-mdbjfr0y`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `AddressCount`; see [`AssociateNatGatewayAddressRequest::address_count`](types::AssociateNatGatewayAddressRequest::address_count).
+    ///
+    /// Wire name `AddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn address_count(mut self, value: u64) -> Self {
         self.0.request_mut().address_count = Some(value);
         self
     }
     /// Adds one item to `PublicIpAddresses`; see [`AssociateNatGatewayAddressRequest::public_ip_addresses`](types::AssociateNatGatewayAddressRequest::public_ip_addresses).
+    ///
+    /// Wire name `PublicIpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["139.199.232.212\n"]`.
     pub fn public_ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1590,6 +1951,10 @@ impl Call<types::AssociateNatGatewayAddressRequest> {
         self
     }
     /// Sets `PublicIpAddresses` to these items; see [`AssociateNatGatewayAddressRequest::public_ip_addresses`](types::AssociateNatGatewayAddressRequest::public_ip_addresses).
+    ///
+    /// Wire name `PublicIpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["139.199.232.212\n"]`.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1600,43 +1965,75 @@ impl Call<types::AssociateNatGatewayAddressRequest> {
         self
     }
     /// Sets `Zone`; see [`AssociateNatGatewayAddressRequest::zone`](types::AssociateNatGatewayAddressRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `10003`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Sets `StockPublicIpAddressesBandwidthOut`; see [`AssociateNatGatewayAddressRequest::stock_public_ip_addresses_bandwidth_out`](types::AssociateNatGatewayAddressRequest::stock_public_ip_addresses_bandwidth_out).
+    ///
+    /// Wire name `StockPublicIpAddressesBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `77`.
     pub fn stock_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().stock_public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAddressesBandwidthOut`; see [`AssociateNatGatewayAddressRequest::public_ip_addresses_bandwidth_out`](types::AssociateNatGatewayAddressRequest::public_ip_addresses_bandwidth_out).
+    ///
+    /// Wire name `PublicIpAddressesBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `77`.
     pub fn public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpFromSameZone`; see [`AssociateNatGatewayAddressRequest::public_ip_from_same_zone`](types::AssociateNatGatewayAddressRequest::public_ip_from_same_zone).
+    ///
+    /// Wire name `PublicIpFromSameZone`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn public_ip_from_same_zone(mut self, value: bool) -> Self {
         self.0.request_mut().public_ip_from_same_zone = Some(value);
         self
     }
     /// Sets `IpAddressEnableMode`; see [`AssociateNatGatewayAddressRequest::ip_address_enable_mode`](types::AssociateNatGatewayAddressRequest::ip_address_enable_mode).
+    ///
+    /// Wire name `IpAddressEnableMode`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn ip_address_enable_mode(mut self, value: bool) -> Self {
         self.0.request_mut().ip_address_enable_mode = Some(value);
         self
     }
 }
 impl Call<types::AssociateNetworkAclSubnetsRequest> {
-    /// Sets `NetworkAclId`; see [`AssociateNetworkAclSubnetsRequest::network_acl_id`](types::AssociateNetworkAclSubnetsRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`AssociateNetworkAclSubnetsRequest::network_acl_id`](types::AssociateNetworkAclSubnetsRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Adds one item to `SubnetIds`; see [`AssociateNetworkAclSubnetsRequest::subnet_ids`](types::AssociateNetworkAclSubnetsRequest::subnet_ids). Required.
+    /// Adds one item to `SubnetIds`; see [`AssociateNetworkAclSubnetsRequest::subnet_ids`](types::AssociateNetworkAclSubnetsRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-12345678\r\n"]`.
     pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_ids.push(value.into());
         self
     }
-    /// Sets `SubnetIds` to these items; see [`AssociateNetworkAclSubnetsRequest::subnet_ids`](types::AssociateNetworkAclSubnetsRequest::subnet_ids). Required.
+    /// Sets `SubnetIds` to these items; see [`AssociateNetworkAclSubnetsRequest::subnet_ids`](types::AssociateNetworkAclSubnetsRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-12345678\r\n"]`.
     pub fn set_subnet_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1646,12 +2043,20 @@ impl Call<types::AssociateNetworkAclSubnetsRequest> {
     }
 }
 impl Call<types::AssociateNetworkInterfaceSecurityGroupsRequest> {
-    /// Adds one item to `NetworkInterfaceIds`; see [`AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
+    /// Adds one item to `NetworkInterfaceIds`; see [`AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eni-1a2b3c4d"]`.
     pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_ids.push(value.into());
         self
     }
-    /// Sets `NetworkInterfaceIds` to these items; see [`AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
+    /// Sets `NetworkInterfaceIds` to these items; see [`AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eni-1a2b3c4d"]`.
     pub fn set_network_interface_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1662,12 +2067,20 @@ impl Call<types::AssociateNetworkInterfaceSecurityGroupsRequest> {
             .collect();
         self
     }
-    /// Adds one item to `SecurityGroupIds`; see [`AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-1a2b3c4d"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-1a2b3c4d"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1680,17 +2093,29 @@ impl Call<types::AssociateNetworkInterfaceSecurityGroupsRequest> {
     }
 }
 impl Call<types::AttachCcnInstancesRequest> {
-    /// Sets `CcnId`; see [`AttachCcnInstancesRequest::ccn_id`](types::AttachCcnInstancesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`AttachCcnInstancesRequest::ccn_id`](types::AttachCcnInstancesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`AttachCcnInstancesRequest::instances`](types::AttachCcnInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`AttachCcnInstancesRequest::instances`](types::AttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'InstanceType': 'VPC', 'InstanceId': 'vpc-rkxd3pgh', 'InstanceRegion': 'ap-guangzhou'}]`.
     pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`AttachCcnInstancesRequest::instances`](types::AttachCcnInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`AttachCcnInstancesRequest::instances`](types::AttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'InstanceType': 'VPC', 'InstanceId': 'vpc-rkxd3pgh', 'InstanceRegion': 'ap-guangzhou'}]`.
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstance>>,
@@ -1699,23 +2124,39 @@ impl Call<types::AttachCcnInstancesRequest> {
         self
     }
     /// Sets `CcnUin`; see [`AttachCcnInstancesRequest::ccn_uin`](types::AttachCcnInstancesRequest::ccn_uin).
+    ///
+    /// Wire name `CcnUin`, string; optional in requests.
+    ///
+    /// - Example: `700000138273`.
     pub fn ccn_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_uin = Some(value.into());
         self
     }
 }
 impl Call<types::AttachClassicLinkVpcRequest> {
-    /// Sets `VpcId`; see [`AttachClassicLinkVpcRequest::vpc_id`](types::AttachClassicLinkVpcRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`AttachClassicLinkVpcRequest::vpc_id`](types::AttachClassicLinkVpcRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-gjui0b5t`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`AttachClassicLinkVpcRequest::instance_ids`](types::AttachClassicLinkVpcRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`AttachClassicLinkVpcRequest::instance_ids`](types::AttachClassicLinkVpcRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-0x5msjda"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`AttachClassicLinkVpcRequest::instance_ids`](types::AttachClassicLinkVpcRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`AttachClassicLinkVpcRequest::instance_ids`](types::AttachClassicLinkVpcRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-0x5msjda"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1725,39 +2166,63 @@ impl Call<types::AttachClassicLinkVpcRequest> {
     }
 }
 impl Call<types::AttachNetworkInterfaceRequest> {
-    /// Sets `NetworkInterfaceId`; see [`AttachNetworkInterfaceRequest::network_interface_id`](types::AttachNetworkInterfaceRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`AttachNetworkInterfaceRequest::network_interface_id`](types::AttachNetworkInterfaceRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-m6dyj72l`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Sets `InstanceId`; see [`AttachNetworkInterfaceRequest::instance_id`](types::AttachNetworkInterfaceRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`AttachNetworkInterfaceRequest::instance_id`](types::AttachNetworkInterfaceRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r8hr2upy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Sets `AttachType`; see [`AttachNetworkInterfaceRequest::attach_type`](types::AttachNetworkInterfaceRequest::attach_type).
+    ///
+    /// Wire name `AttachType`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn attach_type(mut self, value: u64) -> Self {
         self.0.request_mut().attach_type = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`AttachNetworkInterfaceRequest::client_token`](types::AttachNetworkInterfaceRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::AttachSnapshotInstancesRequest> {
-    /// Sets `SnapshotPolicyId`; see [`AttachSnapshotInstancesRequest::snapshot_policy_id`](types::AttachSnapshotInstancesRequest::snapshot_policy_id). Required.
+    /// Sets `SnapshotPolicyId`; see [`AttachSnapshotInstancesRequest::snapshot_policy_id`](types::AttachSnapshotInstancesRequest::snapshot_policy_id).
+    ///
+    /// Wire name `SnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sspolicy-hx8an9sr`.
     pub fn snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`AttachSnapshotInstancesRequest::instances`](types::AttachSnapshotInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`AttachSnapshotInstancesRequest::instances`](types::AttachSnapshotInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`SnapshotInstance`]; required in requests (empty is missing).
     pub fn instances(mut self, value: impl Into<SnapshotInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`AttachSnapshotInstancesRequest::instances`](types::AttachSnapshotInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`AttachSnapshotInstancesRequest::instances`](types::AttachSnapshotInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`SnapshotInstance`]; required in requests (empty is missing).
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotInstance>>,
@@ -1767,29 +2232,49 @@ impl Call<types::AttachSnapshotInstancesRequest> {
     }
 }
 impl Call<types::AuditCrossBorderComplianceRequest> {
-    /// Sets `ServiceProvider`; see [`AuditCrossBorderComplianceRequest::service_provider`](types::AuditCrossBorderComplianceRequest::service_provider). Required.
+    /// Sets `ServiceProvider`; see [`AuditCrossBorderComplianceRequest::service_provider`](types::AuditCrossBorderComplianceRequest::service_provider).
+    ///
+    /// Wire name `ServiceProvider`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `UNICOM`.
     pub fn service_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider = value.into();
         self
     }
-    /// Sets `ComplianceId`; see [`AuditCrossBorderComplianceRequest::compliance_id`](types::AuditCrossBorderComplianceRequest::compliance_id). Required.
+    /// Sets `ComplianceId`; see [`AuditCrossBorderComplianceRequest::compliance_id`](types::AuditCrossBorderComplianceRequest::compliance_id).
+    ///
+    /// Wire name `ComplianceId`, uint64; required in requests.
+    ///
+    /// - Example: `10006`.
     pub fn compliance_id(mut self, value: u64) -> Self {
         self.0.request_mut().compliance_id = Some(value);
         self
     }
-    /// Sets `AuditBehavior`; see [`AuditCrossBorderComplianceRequest::audit_behavior`](types::AuditCrossBorderComplianceRequest::audit_behavior). Required.
+    /// Sets `AuditBehavior`; see [`AuditCrossBorderComplianceRequest::audit_behavior`](types::AuditCrossBorderComplianceRequest::audit_behavior).
+    ///
+    /// Wire name `AuditBehavior`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `DENY`.
     pub fn audit_behavior(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().audit_behavior = value.into();
         self
     }
 }
 impl Call<types::CheckAssistantCidrRequest> {
-    /// Sets `VpcId`; see [`CheckAssistantCidrRequest::vpc_id`](types::CheckAssistantCidrRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CheckAssistantCidrRequest::vpc_id`](types::CheckAssistantCidrRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-12345678`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Adds one item to `NewCidrBlocks`; see [`CheckAssistantCidrRequest::new_cidr_blocks`](types::CheckAssistantCidrRequest::new_cidr_blocks).
+    ///
+    /// Wire name `NewCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.0.0\/24\n"]`.
     pub fn new_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1799,6 +2284,10 @@ impl Call<types::CheckAssistantCidrRequest> {
         self
     }
     /// Sets `NewCidrBlocks` to these items; see [`CheckAssistantCidrRequest::new_cidr_blocks`](types::CheckAssistantCidrRequest::new_cidr_blocks).
+    ///
+    /// Wire name `NewCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.0.0\/24\n"]`.
     pub fn set_new_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1809,6 +2298,10 @@ impl Call<types::CheckAssistantCidrRequest> {
         self
     }
     /// Adds one item to `OldCidrBlocks`; see [`CheckAssistantCidrRequest::old_cidr_blocks`](types::CheckAssistantCidrRequest::old_cidr_blocks).
+    ///
+    /// Wire name `OldCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.1.0\/25\n"]`.
     pub fn old_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1818,6 +2311,10 @@ impl Call<types::CheckAssistantCidrRequest> {
         self
     }
     /// Sets `OldCidrBlocks` to these items; see [`CheckAssistantCidrRequest::old_cidr_blocks`](types::CheckAssistantCidrRequest::old_cidr_blocks).
+    ///
+    /// Wire name `OldCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.1.0\/25\n"]`.
     pub fn set_old_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1830,25 +2327,41 @@ impl Call<types::CheckAssistantCidrRequest> {
 }
 impl Call<types::CheckDefaultSubnetRequest> {
     /// Sets `Zone`; see [`CheckDefaultSubnetRequest::zone`](types::CheckDefaultSubnetRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
 }
 impl Call<types::CheckGatewayFlowMonitorRequest> {
-    /// Sets `GatewayId`; see [`CheckGatewayFlowMonitorRequest::gateway_id`](types::CheckGatewayFlowMonitorRequest::gateway_id). Required.
+    /// Sets `GatewayId`; see [`CheckGatewayFlowMonitorRequest::gateway_id`](types::CheckGatewayFlowMonitorRequest::gateway_id).
+    ///
+    /// Wire name `GatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-4je9dgin`.
     pub fn gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().gateway_id = value.into();
         self
     }
 }
 impl Call<types::CheckNetDetectStateRequest> {
-    /// Adds one item to `DetectDestinationIp`; see [`CheckNetDetectStateRequest::detect_destination_ip`](types::CheckNetDetectStateRequest::detect_destination_ip). Required.
+    /// Adds one item to `DetectDestinationIp`; see [`CheckNetDetectStateRequest::detect_destination_ip`](types::CheckNetDetectStateRequest::detect_destination_ip).
+    ///
+    /// Wire name `DetectDestinationIp`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.2\r\n","10.0.0.3\r\n"]`.
     pub fn detect_destination_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().detect_destination_ip.push(value.into());
         self
     }
-    /// Sets `DetectDestinationIp` to these items; see [`CheckNetDetectStateRequest::detect_destination_ip`](types::CheckNetDetectStateRequest::detect_destination_ip). Required.
+    /// Sets `DetectDestinationIp` to these items; see [`CheckNetDetectStateRequest::detect_destination_ip`](types::CheckNetDetectStateRequest::detect_destination_ip).
+    ///
+    /// Wire name `DetectDestinationIp`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.2\r\n","10.0.0.3\r\n"]`.
     pub fn set_detect_destination_ip(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1860,48 +2373,84 @@ impl Call<types::CheckNetDetectStateRequest> {
         self
     }
     /// Sets `NetDetectId`; see [`CheckNetDetectStateRequest::net_detect_id`](types::CheckNetDetectStateRequest::net_detect_id).
+    ///
+    /// Wire name `NetDetectId`, string; optional in requests.
+    ///
+    /// - Example: `netd-12345678`.
     pub fn net_detect_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_id = Some(value.into());
         self
     }
     /// Sets `VpcId`; see [`CheckNetDetectStateRequest::vpc_id`](types::CheckNetDetectStateRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-7zayowkt`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `SubnetId`; see [`CheckNetDetectStateRequest::subnet_id`](types::CheckNetDetectStateRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-siqkaiqm`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `NetDetectName`; see [`CheckNetDetectStateRequest::net_detect_name`](types::CheckNetDetectStateRequest::net_detect_name).
+    ///
+    /// Wire name `NetDetectName`, string; optional in requests.
+    ///
+    /// - Example: `name`.
     pub fn net_detect_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_name = Some(value.into());
         self
     }
     /// Sets `NextHopType`; see [`CheckNetDetectStateRequest::next_hop_type`](types::CheckNetDetectStateRequest::next_hop_type).
+    ///
+    /// Wire name `NextHopType`, string; optional in requests.
+    ///
+    /// - Example: `NORMAL_CVM`.
     pub fn next_hop_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_type = Some(value.into());
         self
     }
     /// Sets `NextHopDestination`; see [`CheckNetDetectStateRequest::next_hop_destination`](types::CheckNetDetectStateRequest::next_hop_destination).
+    ///
+    /// Wire name `NextHopDestination`, string; optional in requests.
+    ///
+    /// - Example: `10.0.0.4`.
     pub fn next_hop_destination(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_destination = Some(value.into());
         self
     }
 }
 impl Call<types::CheckTrafficMirrorRequest> {
-    /// Sets `VpcId`; see [`CheckTrafficMirrorRequest::vpc_id`](types::CheckTrafficMirrorRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CheckTrafficMirrorRequest::vpc_id`](types::CheckTrafficMirrorRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-bx0vq62`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `TrafficMirrorId`; see [`CheckTrafficMirrorRequest::traffic_mirror_id`](types::CheckTrafficMirrorRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; optional in requests.
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = Some(value.into());
         self
     }
     /// Adds one item to `CollectorSources`; see [`CheckTrafficMirrorRequest::collector_sources`](types::CheckTrafficMirrorRequest::collector_sources).
+    ///
+    /// Wire name `CollectorSources`, list of string; optional in requests.
+    ///
+    /// - Example: `['10.0.0.1']`.
     pub fn collector_sources(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -1911,6 +2460,10 @@ impl Call<types::CheckTrafficMirrorRequest> {
         self
     }
     /// Sets `CollectorSources` to these items; see [`CheckTrafficMirrorRequest::collector_sources`](types::CheckTrafficMirrorRequest::collector_sources).
+    ///
+    /// Wire name `CollectorSources`, list of string; optional in requests.
+    ///
+    /// - Example: `['10.0.0.1']`.
     pub fn set_collector_sources(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1921,11 +2474,17 @@ impl Call<types::CheckTrafficMirrorRequest> {
         self
     }
     /// Sets `SubnetId`; see [`CheckTrafficMirrorRequest::subnet_id`](types::CheckTrafficMirrorRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-dl3wd0vq`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Adds one item to `CollectorTarget`; see [`CheckTrafficMirrorRequest::collector_target`](types::CheckTrafficMirrorRequest::collector_target).
+    ///
+    /// Wire name `CollectorTarget`, list of [`TrafficMirrorTarget`]; optional in requests.
     pub fn collector_target(mut self, value: impl Into<TrafficMirrorTarget>) -> Self {
         self.0
             .request_mut()
@@ -1935,6 +2494,8 @@ impl Call<types::CheckTrafficMirrorRequest> {
         self
     }
     /// Sets `CollectorTarget` to these items; see [`CheckTrafficMirrorRequest::collector_target`](types::CheckTrafficMirrorRequest::collector_target).
+    ///
+    /// Wire name `CollectorTarget`, list of [`TrafficMirrorTarget`]; optional in requests.
     pub fn set_collector_target(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorTarget>>,
@@ -1946,66 +2507,114 @@ impl Call<types::CheckTrafficMirrorRequest> {
     }
 }
 impl Call<types::ClearRouteTableSelectionPoliciesRequest> {
-    /// Sets `CcnId`; see [`ClearRouteTableSelectionPoliciesRequest::ccn_id`](types::ClearRouteTableSelectionPoliciesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ClearRouteTableSelectionPoliciesRequest::ccn_id`](types::ClearRouteTableSelectionPoliciesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-1234edfr`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
 }
 impl Call<types::CloneSecurityGroupRequest> {
-    /// Sets `SecurityGroupId`; see [`CloneSecurityGroupRequest::security_group_id`](types::CloneSecurityGroupRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`CloneSecurityGroupRequest::security_group_id`](types::CloneSecurityGroupRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-4esrjvgl`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
     /// Sets `GroupName`; see [`CloneSecurityGroupRequest::group_name`](types::CloneSecurityGroupRequest::group_name).
+    ///
+    /// Wire name `GroupName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_name = Some(value.into());
         self
     }
     /// Sets `GroupDescription`; see [`CloneSecurityGroupRequest::group_description`](types::CloneSecurityGroupRequest::group_description).
+    ///
+    /// Wire name `GroupDescription`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn group_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_description = Some(value.into());
         self
     }
     /// Sets `ProjectId`; see [`CloneSecurityGroupRequest::project_id`](types::CloneSecurityGroupRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_id = Some(value.into());
         self
     }
     /// Sets `RemoteRegion`; see [`CloneSecurityGroupRequest::remote_region`](types::CloneSecurityGroupRequest::remote_region).
+    ///
+    /// Wire name `RemoteRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn remote_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_region = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CloneSecurityGroupRequest::tags`](types::CloneSecurityGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "city", "Value": "shanghai"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CloneSecurityGroupRequest::tags`](types::CloneSecurityGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "city", "Value": "shanghai"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `IsCloneTags`; see [`CloneSecurityGroupRequest::is_clone_tags`](types::CloneSecurityGroupRequest::is_clone_tags).
+    ///
+    /// Wire name `IsCloneTags`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_clone_tags(mut self, value: bool) -> Self {
         self.0.request_mut().is_clone_tags = Some(value);
         self
     }
 }
 impl Call<types::CreateAddressTemplateRequest> {
-    /// Sets `AddressTemplateName`; see [`CreateAddressTemplateRequest::address_template_name`](types::CreateAddressTemplateRequest::address_template_name). Required.
+    /// Sets `AddressTemplateName`; see [`CreateAddressTemplateRequest::address_template_name`](types::CreateAddressTemplateRequest::address_template_name).
+    ///
+    /// Wire name `AddressTemplateName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TestName`.
     pub fn address_template_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_name = value.into();
         self
     }
     /// Adds one item to `Addresses`; see [`CreateAddressTemplateRequest::addresses`](types::CreateAddressTemplateRequest::addresses).
+    ///
+    /// Wire name `Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["192.168.1.0\/24\r\n","192.168.2.0\/24\r\n"]`.
     pub fn addresses(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().addresses.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Addresses` to these items; see [`CreateAddressTemplateRequest::addresses`](types::CreateAddressTemplateRequest::addresses).
+    ///
+    /// Wire name `Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["192.168.1.0\/24\r\n","192.168.2.0\/24\r\n"]`.
     pub fn set_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2016,6 +2625,8 @@ impl Call<types::CreateAddressTemplateRequest> {
         self
     }
     /// Adds one item to `AddressesExtra`; see [`CreateAddressTemplateRequest::addresses_extra`](types::CreateAddressTemplateRequest::addresses_extra).
+    ///
+    /// Wire name `AddressesExtra`, list of [`AddressInfo`]; optional in requests.
     pub fn addresses_extra(mut self, value: impl Into<AddressInfo>) -> Self {
         self.0
             .request_mut()
@@ -2025,6 +2636,8 @@ impl Call<types::CreateAddressTemplateRequest> {
         self
     }
     /// Sets `AddressesExtra` to these items; see [`CreateAddressTemplateRequest::addresses_extra`](types::CreateAddressTemplateRequest::addresses_extra).
+    ///
+    /// Wire name `AddressesExtra`, list of [`AddressInfo`]; optional in requests.
     pub fn set_addresses_extra(
         mut self,
         items: impl IntoIterator<Item = impl Into<AddressInfo>>,
@@ -2035,28 +2648,44 @@ impl Call<types::CreateAddressTemplateRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateAddressTemplateRequest::tags`](types::CreateAddressTemplateRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateAddressTemplateRequest::tags`](types::CreateAddressTemplateRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateAddressTemplateGroupRequest> {
-    /// Sets `AddressTemplateGroupName`; see [`CreateAddressTemplateGroupRequest::address_template_group_name`](types::CreateAddressTemplateGroupRequest::address_template_group_name). Required.
+    /// Sets `AddressTemplateGroupName`; see [`CreateAddressTemplateGroupRequest::address_template_group_name`](types::CreateAddressTemplateGroupRequest::address_template_group_name).
+    ///
+    /// Wire name `AddressTemplateGroupName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn address_template_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_group_name = value.into();
         self
     }
-    /// Adds one item to `AddressTemplateIds`; see [`CreateAddressTemplateGroupRequest::address_template_ids`](types::CreateAddressTemplateGroupRequest::address_template_ids). Required.
+    /// Adds one item to `AddressTemplateIds`; see [`CreateAddressTemplateGroupRequest::address_template_ids`](types::CreateAddressTemplateGroupRequest::address_template_ids).
+    ///
+    /// Wire name `AddressTemplateIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ipm-88t6207k","ipm-mdunqeb6"]`.
     pub fn address_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_ids.push(value.into());
         self
     }
-    /// Sets `AddressTemplateIds` to these items; see [`CreateAddressTemplateGroupRequest::address_template_ids`](types::CreateAddressTemplateGroupRequest::address_template_ids). Required.
+    /// Sets `AddressTemplateIds` to these items; see [`CreateAddressTemplateGroupRequest::address_template_ids`](types::CreateAddressTemplateGroupRequest::address_template_ids).
+    ///
+    /// Wire name `AddressTemplateIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ipm-88t6207k","ipm-mdunqeb6"]`.
     pub fn set_address_template_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2068,38 +2697,64 @@ impl Call<types::CreateAddressTemplateGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateAddressTemplateGroupRequest::tags`](types::CreateAddressTemplateGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateAddressTemplateGroupRequest::tags`](types::CreateAddressTemplateGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
-    /// Sets `VpcId`; see [`CreateAndAttachNetworkInterfaceRequest::vpc_id`](types::CreateAndAttachNetworkInterfaceRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateAndAttachNetworkInterfaceRequest::vpc_id`](types::CreateAndAttachNetworkInterfaceRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-m0c2kcun`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NetworkInterfaceName`; see [`CreateAndAttachNetworkInterfaceRequest::network_interface_name`](types::CreateAndAttachNetworkInterfaceRequest::network_interface_name). Required.
+    /// Sets `NetworkInterfaceName`; see [`CreateAndAttachNetworkInterfaceRequest::network_interface_name`](types::CreateAndAttachNetworkInterfaceRequest::network_interface_name).
+    ///
+    /// Wire name `NetworkInterfaceName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-ed3452de`.
     pub fn network_interface_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_name = value.into();
         self
     }
-    /// Sets `SubnetId`; see [`CreateAndAttachNetworkInterfaceRequest::subnet_id`](types::CreateAndAttachNetworkInterfaceRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`CreateAndAttachNetworkInterfaceRequest::subnet_id`](types::CreateAndAttachNetworkInterfaceRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-76r802pg`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
-    /// Sets `InstanceId`; see [`CreateAndAttachNetworkInterfaceRequest::instance_id`](types::CreateAndAttachNetworkInterfaceRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`CreateAndAttachNetworkInterfaceRequest::instance_id`](types::CreateAndAttachNetworkInterfaceRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-efe0238e`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Adds one item to `PrivateIpAddresses`; see [`CreateAndAttachNetworkInterfaceRequest::private_ip_addresses`](types::CreateAndAttachNetworkInterfaceRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; optional in requests.
     pub fn private_ip_addresses(
         mut self,
         value: impl Into<PrivateIpAddressSpecification>,
@@ -2112,6 +2767,8 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`CreateAndAttachNetworkInterfaceRequest::private_ip_addresses`](types::CreateAndAttachNetworkInterfaceRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; optional in requests.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<PrivateIpAddressSpecification>>,
@@ -2122,11 +2779,17 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`CreateAndAttachNetworkInterfaceRequest::secondary_private_ip_address_count`](types::CreateAndAttachNetworkInterfaceRequest::secondary_private_ip_address_count).
+    ///
+    /// Wire name `SecondaryPrivateIpAddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`CreateAndAttachNetworkInterfaceRequest::ipv6_addresses`](types::CreateAndAttachNetworkInterfaceRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; optional in requests.
     pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0
             .request_mut()
@@ -2136,6 +2799,8 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`CreateAndAttachNetworkInterfaceRequest::ipv6_addresses`](types::CreateAndAttachNetworkInterfaceRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; optional in requests.
     pub fn set_ipv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6Address>>,
@@ -2146,16 +2811,28 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `Ipv6AddressCount`; see [`CreateAndAttachNetworkInterfaceRequest::ipv6_address_count`](types::CreateAndAttachNetworkInterfaceRequest::ipv6_address_count).
+    ///
+    /// Wire name `Ipv6AddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn ipv6_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().ipv6_address_count = Some(value);
         self
     }
     /// Sets `QosLevel`; see [`CreateAndAttachNetworkInterfaceRequest::qos_level`](types::CreateAndAttachNetworkInterfaceRequest::qos_level).
+    ///
+    /// Wire name `QosLevel`, string; optional in requests.
+    ///
+    /// - Example: `PT`.
     pub fn qos_level(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().qos_level = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateAndAttachNetworkInterfaceRequest::security_group_ids`](types::CreateAndAttachNetworkInterfaceRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-lb68uglp"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2165,6 +2842,10 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateAndAttachNetworkInterfaceRequest::security_group_ids`](types::CreateAndAttachNetworkInterfaceRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-lb68uglp"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2175,58 +2856,98 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `NetworkInterfaceDescription`; see [`CreateAndAttachNetworkInterfaceRequest::network_interface_description`](types::CreateAndAttachNetworkInterfaceRequest::network_interface_description).
+    ///
+    /// Wire name `NetworkInterfaceDescription`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn network_interface_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_description = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateAndAttachNetworkInterfaceRequest::tags`](types::CreateAndAttachNetworkInterfaceRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateAndAttachNetworkInterfaceRequest::tags`](types::CreateAndAttachNetworkInterfaceRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `AttachType`; see [`CreateAndAttachNetworkInterfaceRequest::attach_type`](types::CreateAndAttachNetworkInterfaceRequest::attach_type).
+    ///
+    /// Wire name `AttachType`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn attach_type(mut self, value: u64) -> Self {
         self.0.request_mut().attach_type = Some(value);
         self
     }
     /// Sets `IsRdma`; see [`CreateAndAttachNetworkInterfaceRequest::is_rdma`](types::CreateAndAttachNetworkInterfaceRequest::is_rdma).
+    ///
+    /// Wire name `IsRdma`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_rdma(mut self, value: bool) -> Self {
         self.0.request_mut().is_rdma = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`CreateAndAttachNetworkInterfaceRequest::client_token`](types::CreateAndAttachNetworkInterfaceRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `TerminationProtection`; see [`CreateAndAttachNetworkInterfaceRequest::termination_protection`](types::CreateAndAttachNetworkInterfaceRequest::termination_protection).
+    ///
+    /// Wire name `TerminationProtection`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn termination_protection(mut self, value: bool) -> Self {
         self.0.request_mut().termination_protection = Some(value);
         self
     }
     /// Sets `TrafficProtection`; see [`CreateAndAttachNetworkInterfaceRequest::traffic_protection`](types::CreateAndAttachNetworkInterfaceRequest::traffic_protection).
+    ///
+    /// Wire name `TrafficProtection`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn traffic_protection(mut self, value: bool) -> Self {
         self.0.request_mut().traffic_protection = Some(value);
         self
     }
 }
 impl Call<types::CreateAssistantCidrRequest> {
-    /// Sets `VpcId`; see [`CreateAssistantCidrRequest::vpc_id`](types::CreateAssistantCidrRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateAssistantCidrRequest::vpc_id`](types::CreateAssistantCidrRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-n0yejvje`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `CidrBlocks`; see [`CreateAssistantCidrRequest::cidr_blocks`](types::CreateAssistantCidrRequest::cidr_blocks). Required.
+    /// Adds one item to `CidrBlocks`; see [`CreateAssistantCidrRequest::cidr_blocks`](types::CreateAssistantCidrRequest::cidr_blocks).
+    ///
+    /// Wire name `CidrBlocks`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.0/16"]`.
     pub fn cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cidr_blocks.push(value.into());
         self
     }
-    /// Sets `CidrBlocks` to these items; see [`CreateAssistantCidrRequest::cidr_blocks`](types::CreateAssistantCidrRequest::cidr_blocks). Required.
+    /// Sets `CidrBlocks` to these items; see [`CreateAssistantCidrRequest::cidr_blocks`](types::CreateAssistantCidrRequest::cidr_blocks).
+    ///
+    /// Wire name `CidrBlocks`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.0/16"]`.
     pub fn set_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2237,157 +2958,267 @@ impl Call<types::CreateAssistantCidrRequest> {
 }
 impl Call<types::CreateBandwidthPackageRequest> {
     /// Sets `NetworkType`; see [`CreateBandwidthPackageRequest::network_type`](types::CreateBandwidthPackageRequest::network_type).
+    ///
+    /// Wire name `NetworkType`, string; optional in requests.
+    ///
+    /// - Example: `BGP`.
     pub fn network_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_type = Some(value.into());
         self
     }
     /// Sets `ChargeType`; see [`CreateBandwidthPackageRequest::charge_type`](types::CreateBandwidthPackageRequest::charge_type).
+    ///
+    /// Wire name `ChargeType`, string; optional in requests.
+    ///
+    /// - Example: `ENHANCED95_POSTPAID_BY_MONTH`.
     pub fn charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().charge_type = Some(value.into());
         self
     }
     /// Sets `BandwidthPackageName`; see [`CreateBandwidthPackageRequest::bandwidth_package_name`](types::CreateBandwidthPackageRequest::bandwidth_package_name).
+    ///
+    /// Wire name `BandwidthPackageName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn bandwidth_package_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_name = Some(value.into());
         self
     }
     /// Sets `BandwidthPackageCount`; see [`CreateBandwidthPackageRequest::bandwidth_package_count`](types::CreateBandwidthPackageRequest::bandwidth_package_count).
+    ///
+    /// Wire name `BandwidthPackageCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn bandwidth_package_count(mut self, value: u64) -> Self {
         self.0.request_mut().bandwidth_package_count = Some(value);
         self
     }
     /// Sets `InternetMaxBandwidth`; see [`CreateBandwidthPackageRequest::internet_max_bandwidth`](types::CreateBandwidthPackageRequest::internet_max_bandwidth).
+    ///
+    /// Wire name `InternetMaxBandwidth`, int64; optional in requests.
+    ///
+    /// - Example: `300`.
     pub fn internet_max_bandwidth(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateBandwidthPackageRequest::tags`](types::CreateBandwidthPackageRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateBandwidthPackageRequest::tags`](types::CreateBandwidthPackageRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `Protocol`; see [`CreateBandwidthPackageRequest::protocol`](types::CreateBandwidthPackageRequest::protocol).
+    ///
+    /// Wire name `Protocol`, string; optional in requests.
+    ///
+    /// - Example: `IPV4`.
     pub fn protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().protocol = Some(value.into());
         self
     }
     /// Sets `TimeSpan`; see [`CreateBandwidthPackageRequest::time_span`](types::CreateBandwidthPackageRequest::time_span).
+    ///
+    /// Wire name `TimeSpan`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn time_span(mut self, value: u64) -> Self {
         self.0.request_mut().time_span = Some(value);
         self
     }
     /// Sets `Egress`; see [`CreateBandwidthPackageRequest::egress`](types::CreateBandwidthPackageRequest::egress).
+    ///
+    /// Wire name `Egress`, string; optional in requests.
+    ///
+    /// - Example: `center_egress1`.
     pub fn egress(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().egress = Some(value.into());
         self
     }
     /// Sets `DesignatedZone`; see [`CreateBandwidthPackageRequest::designated_zone`](types::CreateBandwidthPackageRequest::designated_zone).
+    ///
+    /// Wire name `DesignatedZone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-tez-nanning-1`.
     pub fn designated_zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().designated_zone = Some(value.into());
         self
     }
 }
 impl Call<types::CreateCcnRequest> {
-    /// Sets `CcnName`; see [`CreateCcnRequest::ccn_name`](types::CreateCcnRequest::ccn_name). Required.
+    /// Sets `CcnName`; see [`CreateCcnRequest::ccn_name`](types::CreateCcnRequest::ccn_name).
+    ///
+    /// Wire name `CcnName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test+name`.
     pub fn ccn_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_name = value.into();
         self
     }
     /// Sets `CcnDescription`; see [`CreateCcnRequest::ccn_description`](types::CreateCcnRequest::ccn_description).
+    ///
+    /// Wire name `CcnDescription`, string; optional in requests.
+    ///
+    /// - Example: `test+description`.
     pub fn ccn_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_description = Some(value.into());
         self
     }
     /// Sets `QosLevel`; see [`CreateCcnRequest::qos_level`](types::CreateCcnRequest::qos_level).
+    ///
+    /// Wire name `QosLevel`, string; optional in requests.
+    ///
+    /// - Example: `PT`.
     pub fn qos_level(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().qos_level = Some(value.into());
         self
     }
     /// Sets `InstanceChargeType`; see [`CreateCcnRequest::instance_charge_type`](types::CreateCcnRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceMeteringType`; see [`CreateCcnRequest::instance_metering_type`](types::CreateCcnRequest::instance_metering_type).
+    ///
+    /// Wire name `InstanceMeteringType`, string; optional in requests.
+    ///
+    /// - Example: `BANDWIDTH`.
     pub fn instance_metering_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_metering_type = Some(value.into());
         self
     }
     /// Sets `BandwidthLimitType`; see [`CreateCcnRequest::bandwidth_limit_type`](types::CreateCcnRequest::bandwidth_limit_type).
+    ///
+    /// Wire name `BandwidthLimitType`, string; optional in requests.
+    ///
+    /// - Example: `OUTER_REGION_LIMIT`.
     pub fn bandwidth_limit_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_limit_type = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateCcnRequest::tags`](types::CreateCcnRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateCcnRequest::tags`](types::CreateCcnRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateCcnPolicyBasedRoutingNextHopRequest> {
-    /// Sets `CcnId`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::ccn_id`](types::CreateCcnPolicyBasedRoutingNextHopRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::ccn_id`](types::CreateCcnPolicyBasedRoutingNextHopRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-2gx0nr9r`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `NextHopRegion`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_region`](types::CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_region). Required.
+    /// Sets `NextHopRegion`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_region`](types::CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_region).
+    ///
+    /// Wire name `NextHopRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn next_hop_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_region = value.into();
         self
     }
-    /// Sets `InstanceId`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::instance_id`](types::CreateCcnPolicyBasedRoutingNextHopRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::instance_id`](types::CreateCcnPolicyBasedRoutingNextHopRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-6zgq4gsp`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Sets `Name`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::name`](types::CreateCcnPolicyBasedRoutingNextHopRequest::name). Required.
+    /// Sets `Name`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::name`](types::CreateCcnPolicyBasedRoutingNextHopRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `next-hop`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
-    /// Sets `InstanceType`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::instance_type`](types::CreateCcnPolicyBasedRoutingNextHopRequest::instance_type). Required.
+    /// Sets `InstanceType`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::instance_type`](types::CreateCcnPolicyBasedRoutingNextHopRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `VPC`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = value.into();
         self
     }
     /// Sets `State`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::state`](types::CreateCcnPolicyBasedRoutingNextHopRequest::state).
+    ///
+    /// Wire name `State`, string; optional in requests.
+    ///
+    /// - Example: `ENABLE/DISABLE`.
     pub fn state(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().state = Some(value.into());
         self
     }
     /// Sets `Description`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::description`](types::CreateCcnPolicyBasedRoutingNextHopRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `next-hop`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
     /// Sets `NextHopResourceType`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_resource_type`](types::CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_resource_type).
+    ///
+    /// Wire name `NextHopResourceType`, string; optional in requests.
+    ///
+    /// - Example: `HAVIP`.
     pub fn next_hop_resource_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_resource_type = Some(value.into());
         self
     }
     /// Sets `NextHopResourceId`; see [`CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_resource_id`](types::CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_resource_id).
+    ///
+    /// Wire name `NextHopResourceId`, string; optional in requests.
+    ///
+    /// - Example: `havip-lmojafue`.
     pub fn next_hop_resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_resource_id = Some(value.into());
         self
     }
 }
 impl Call<types::CreateCcnPolicyBasedRoutingRulesRequest> {
-    /// Sets `CcnId`; see [`CreateCcnPolicyBasedRoutingRulesRequest::ccn_id`](types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`CreateCcnPolicyBasedRoutingRulesRequest::ccn_id`](types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-2gx0nr9r`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Adds one item to `CcnPolicyBasedRoutingRuleSet`; see [`CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set`](types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set).
+    ///
+    /// Wire name `CcnPolicyBasedRoutingRuleSet`, list of [`CcnPolicyBasedRoutingRule`]; optional in requests.
     pub fn ccn_policy_based_routing_rule_set(
         mut self,
         value: impl Into<CcnPolicyBasedRoutingRule>,
@@ -2400,6 +3231,8 @@ impl Call<types::CreateCcnPolicyBasedRoutingRulesRequest> {
         self
     }
     /// Sets `CcnPolicyBasedRoutingRuleSet` to these items; see [`CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set`](types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set).
+    ///
+    /// Wire name `CcnPolicyBasedRoutingRuleSet`, list of [`CcnPolicyBasedRoutingRule`]; optional in requests.
     pub fn set_ccn_policy_based_routing_rule_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnPolicyBasedRoutingRule>>,
@@ -2411,12 +3244,20 @@ impl Call<types::CreateCcnPolicyBasedRoutingRulesRequest> {
     }
 }
 impl Call<types::CreateCcnRouteTablesRequest> {
-    /// Adds one item to `RouteTable`; see [`CreateCcnRouteTablesRequest::route_table`](types::CreateCcnRouteTablesRequest::route_table). Required.
+    /// Adds one item to `RouteTable`; see [`CreateCcnRouteTablesRequest::route_table`](types::CreateCcnRouteTablesRequest::route_table).
+    ///
+    /// Wire name `RouteTable`, list of [`CcnBatchRouteTable`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{'CcnId': 'ccn-xxxxxxxx', 'Name': 'ccn', 'Description': 'ccn'}`.
     pub fn route_table(mut self, value: impl Into<CcnBatchRouteTable>) -> Self {
         self.0.request_mut().route_table.push(value.into());
         self
     }
-    /// Sets `RouteTable` to these items; see [`CreateCcnRouteTablesRequest::route_table`](types::CreateCcnRouteTablesRequest::route_table). Required.
+    /// Sets `RouteTable` to these items; see [`CreateCcnRouteTablesRequest::route_table`](types::CreateCcnRouteTablesRequest::route_table).
+    ///
+    /// Wire name `RouteTable`, list of [`CcnBatchRouteTable`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{'CcnId': 'ccn-xxxxxxxx', 'Name': 'ccn', 'Description': 'ccn'}`.
     pub fn set_route_table(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnBatchRouteTable>>,
@@ -2426,27 +3267,47 @@ impl Call<types::CreateCcnRouteTablesRequest> {
     }
 }
 impl Call<types::CreateCustomerGatewayRequest> {
-    /// Sets `CustomerGatewayName`; see [`CreateCustomerGatewayRequest::customer_gateway_name`](types::CreateCustomerGatewayRequest::customer_gateway_name). Required.
+    /// Sets `CustomerGatewayName`; see [`CreateCustomerGatewayRequest::customer_gateway_name`](types::CreateCustomerGatewayRequest::customer_gateway_name).
+    ///
+    /// Wire name `CustomerGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test-cgw`.
     pub fn customer_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().customer_gateway_name = value.into();
         self
     }
-    /// Sets `IpAddress`; see [`CreateCustomerGatewayRequest::ip_address`](types::CreateCustomerGatewayRequest::ip_address). Required.
+    /// Sets `IpAddress`; see [`CreateCustomerGatewayRequest::ip_address`](types::CreateCustomerGatewayRequest::ip_address).
+    ///
+    /// Wire name `IpAddress`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `58.211.1.12`.
     pub fn ip_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address = value.into();
         self
     }
     /// Adds one item to `Tags`; see [`CreateCustomerGatewayRequest::tags`](types::CreateCustomerGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "name", "Value": "123"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateCustomerGatewayRequest::tags`](types::CreateCustomerGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "name", "Value": "123"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `BgpAsn`; see [`CreateCustomerGatewayRequest::bgp_asn`](types::CreateCustomerGatewayRequest::bgp_asn).
+    ///
+    /// Wire name `BgpAsn`, int64; optional in requests.
+    ///
+    /// - Example: `51613`.
     pub fn bgp_asn(mut self, value: i64) -> Self {
         self.0.request_mut().bgp_asn = Some(value);
         self
@@ -2454,6 +3315,10 @@ impl Call<types::CreateCustomerGatewayRequest> {
 }
 impl Call<types::CreateDefaultSecurityGroupRequest> {
     /// Sets `ProjectId`; see [`CreateDefaultSecurityGroupRequest::project_id`](types::CreateDefaultSecurityGroupRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_id = Some(value.into());
         self
@@ -2461,112 +3326,186 @@ impl Call<types::CreateDefaultSecurityGroupRequest> {
 }
 impl Call<types::CreateDefaultVpcRequest> {
     /// Sets `Zone`; see [`CreateDefaultVpcRequest::zone`](types::CreateDefaultVpcRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Sets `Force`; see [`CreateDefaultVpcRequest::force`](types::CreateDefaultVpcRequest::force).
+    ///
+    /// Wire name `Force`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn force(mut self, value: bool) -> Self {
         self.0.request_mut().force = Some(value);
         self
     }
 }
 impl Call<types::CreateDhcpIpRequest> {
-    /// Sets `VpcId`; see [`CreateDhcpIpRequest::vpc_id`](types::CreateDhcpIpRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateDhcpIpRequest::vpc_id`](types::CreateDhcpIpRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-5k6fot41`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `SubnetId`; see [`CreateDhcpIpRequest::subnet_id`](types::CreateDhcpIpRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`CreateDhcpIpRequest::subnet_id`](types::CreateDhcpIpRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-kgpu7qt2`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
-    /// Sets `DhcpIpName`; see [`CreateDhcpIpRequest::dhcp_ip_name`](types::CreateDhcpIpRequest::dhcp_ip_name). Required.
+    /// Sets `DhcpIpName`; see [`CreateDhcpIpRequest::dhcp_ip_name`](types::CreateDhcpIpRequest::dhcp_ip_name).
+    ///
+    /// Wire name `DhcpIpName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn dhcp_ip_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_name = value.into();
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`CreateDhcpIpRequest::secondary_private_ip_address_count`](types::CreateDhcpIpRequest::secondary_private_ip_address_count).
+    ///
+    /// Wire name `SecondaryPrivateIpAddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateDhcpIpRequest::tags`](types::CreateDhcpIpRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateDhcpIpRequest::tags`](types::CreateDhcpIpRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateDirectConnectGatewayRequest> {
-    /// Sets `DirectConnectGatewayName`; see [`CreateDirectConnectGatewayRequest::direct_connect_gateway_name`](types::CreateDirectConnectGatewayRequest::direct_connect_gateway_name). Required.
+    /// Sets `DirectConnectGatewayName`; see [`CreateDirectConnectGatewayRequest::direct_connect_gateway_name`](types::CreateDirectConnectGatewayRequest::direct_connect_gateway_name).
+    ///
+    /// Wire name `DirectConnectGatewayName`, string; required in requests (empty is missing).
     pub fn direct_connect_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_name = value.into();
         self
     }
-    /// Sets `NetworkType`; see [`CreateDirectConnectGatewayRequest::network_type`](types::CreateDirectConnectGatewayRequest::network_type). Required.
+    /// Sets `NetworkType`; see [`CreateDirectConnectGatewayRequest::network_type`](types::CreateDirectConnectGatewayRequest::network_type).
+    ///
+    /// Wire name `NetworkType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `VPC`.
     pub fn network_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_type = value.into();
         self
     }
     /// Sets `NetworkInstanceId`; see [`CreateDirectConnectGatewayRequest::network_instance_id`](types::CreateDirectConnectGatewayRequest::network_instance_id).
+    ///
+    /// Wire name `NetworkInstanceId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-m7sr81gh`.
     pub fn network_instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_instance_id = Some(value.into());
         self
     }
     /// Sets `GatewayType`; see [`CreateDirectConnectGatewayRequest::gateway_type`](types::CreateDirectConnectGatewayRequest::gateway_type).
+    ///
+    /// Wire name `GatewayType`, string; optional in requests.
+    ///
+    /// - Example: `NAT`.
     pub fn gateway_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().gateway_type = Some(value.into());
         self
     }
     /// Sets `ModeType`; see [`CreateDirectConnectGatewayRequest::mode_type`](types::CreateDirectConnectGatewayRequest::mode_type).
+    ///
+    /// Wire name `ModeType`, string; optional in requests.
+    ///
+    /// - Example: `standard`.
     pub fn mode_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().mode_type = Some(value.into());
         self
     }
     /// Sets `GatewayAsn`; see [`CreateDirectConnectGatewayRequest::gateway_asn`](types::CreateDirectConnectGatewayRequest::gateway_asn).
+    ///
+    /// Wire name `GatewayAsn`, uint64; optional in requests.
+    ///
+    /// - Example: `45090`.
     pub fn gateway_asn(mut self, value: u64) -> Self {
         self.0.request_mut().gateway_asn = Some(value);
         self
     }
     /// Sets `Zone`; see [`CreateDirectConnectGatewayRequest::zone`](types::CreateDirectConnectGatewayRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Sets `HaZoneGroupId`; see [`CreateDirectConnectGatewayRequest::ha_zone_group_id`](types::CreateDirectConnectGatewayRequest::ha_zone_group_id).
+    ///
+    /// Wire name `HaZoneGroupId`, string; optional in requests.
+    ///
+    /// - Example: `ha_gourp_1`.
     pub fn ha_zone_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_zone_group_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateDirectConnectGatewayRequest::tags`](types::CreateDirectConnectGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateDirectConnectGatewayRequest::tags`](types::CreateDirectConnectGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateDirectConnectGatewayCcnRoutesRequest> {
-    /// Sets `DirectConnectGatewayId`; see [`CreateDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::CreateDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`CreateDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::CreateDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-prpqlmg1`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`CreateDirectConnectGatewayCcnRoutesRequest::routes`](types::CreateDirectConnectGatewayCcnRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`CreateDirectConnectGatewayCcnRoutesRequest::routes`](types::CreateDirectConnectGatewayCcnRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`DirectConnectGatewayCcnRoute`]; required in requests (empty is missing).
     pub fn routes(mut self, value: impl Into<DirectConnectGatewayCcnRoute>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`CreateDirectConnectGatewayCcnRoutesRequest::routes`](types::CreateDirectConnectGatewayCcnRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`CreateDirectConnectGatewayCcnRoutesRequest::routes`](types::CreateDirectConnectGatewayCcnRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`DirectConnectGatewayCcnRoute`]; required in requests (empty is missing).
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<DirectConnectGatewayCcnRoute>>,
@@ -2576,84 +3515,142 @@ impl Call<types::CreateDirectConnectGatewayCcnRoutesRequest> {
     }
 }
 impl Call<types::CreateFlowLogRequest> {
-    /// Sets `FlowLogName`; see [`CreateFlowLogRequest::flow_log_name`](types::CreateFlowLogRequest::flow_log_name). Required.
+    /// Sets `FlowLogName`; see [`CreateFlowLogRequest::flow_log_name`](types::CreateFlowLogRequest::flow_log_name).
+    ///
+    /// Wire name `FlowLogName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `check-flowlog`.
     pub fn flow_log_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_name = value.into();
         self
     }
-    /// Sets `ResourceType`; see [`CreateFlowLogRequest::resource_type`](types::CreateFlowLogRequest::resource_type). Required.
+    /// Sets `ResourceType`; see [`CreateFlowLogRequest::resource_type`](types::CreateFlowLogRequest::resource_type).
+    ///
+    /// Wire name `ResourceType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NETWORKINTERFACE`.
     pub fn resource_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_type = value.into();
         self
     }
-    /// Sets `ResourceId`; see [`CreateFlowLogRequest::resource_id`](types::CreateFlowLogRequest::resource_id). Required.
+    /// Sets `ResourceId`; see [`CreateFlowLogRequest::resource_id`](types::CreateFlowLogRequest::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-b4ax8qbz`.
     pub fn resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_id = value.into();
         self
     }
-    /// Sets `TrafficType`; see [`CreateFlowLogRequest::traffic_type`](types::CreateFlowLogRequest::traffic_type). Required.
+    /// Sets `TrafficType`; see [`CreateFlowLogRequest::traffic_type`](types::CreateFlowLogRequest::traffic_type).
+    ///
+    /// Wire name `TrafficType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ACCEPT`.
     pub fn traffic_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_type = value.into();
         self
     }
     /// Sets `VpcId`; see [`CreateFlowLogRequest::vpc_id`](types::CreateFlowLogRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-5k6fot41`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `FlowLogDescription`; see [`CreateFlowLogRequest::flow_log_description`](types::CreateFlowLogRequest::flow_log_description).
+    ///
+    /// Wire name `FlowLogDescription`, string; optional in requests.
+    ///
+    /// - Example: `check-flowlog`.
     pub fn flow_log_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_description = Some(value.into());
         self
     }
     /// Sets `CloudLogId`; see [`CreateFlowLogRequest::cloud_log_id`](types::CreateFlowLogRequest::cloud_log_id).
+    ///
+    /// Wire name `CloudLogId`, string; optional in requests.
+    ///
+    /// - Example: `99991111-2222-4444-9999-222266663333`.
     pub fn cloud_log_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cloud_log_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateFlowLogRequest::tags`](types::CreateFlowLogRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateFlowLogRequest::tags`](types::CreateFlowLogRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `StorageType`; see [`CreateFlowLogRequest::storage_type`](types::CreateFlowLogRequest::storage_type).
+    ///
+    /// Wire name `StorageType`, string; optional in requests.
+    ///
+    /// - Example: `cls`.
     pub fn storage_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().storage_type = Some(value.into());
         self
     }
     /// Sets `FlowLogStorage`; see [`CreateFlowLogRequest::flow_log_storage`](types::CreateFlowLogRequest::flow_log_storage).
+    ///
+    /// Wire name `FlowLogStorage`, [`FlowLogStorage`]; optional in requests.
     pub fn flow_log_storage(mut self, value: impl Into<FlowLogStorage>) -> Self {
         self.0.request_mut().flow_log_storage = Some(value.into());
         self
     }
     /// Sets `CloudLogRegion`; see [`CreateFlowLogRequest::cloud_log_region`](types::CreateFlowLogRequest::cloud_log_region).
+    ///
+    /// Wire name `CloudLogRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn cloud_log_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cloud_log_region = Some(value.into());
         self
     }
     /// Sets `Period`; see [`CreateFlowLogRequest::period`](types::CreateFlowLogRequest::period).
+    ///
+    /// Wire name `Period`, uint64; optional in requests.
+    ///
+    /// - Example: `300`.
     pub fn period(mut self, value: u64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
 }
 impl Call<types::CreateGlobalRoutesRequest> {
-    /// Sets `VpcId`; see [`CreateGlobalRoutesRequest::vpc_id`](types::CreateGlobalRoutesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateGlobalRoutesRequest::vpc_id`](types::CreateGlobalRoutesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `GlobalRoutes`; see [`CreateGlobalRoutesRequest::global_routes`](types::CreateGlobalRoutesRequest::global_routes). Required.
+    /// Adds one item to `GlobalRoutes`; see [`CreateGlobalRoutesRequest::global_routes`](types::CreateGlobalRoutesRequest::global_routes).
+    ///
+    /// Wire name `GlobalRoutes`, list of [`GlobalRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[     {       "DestinationCidrBlock": "192.168.0.0/16",       "GatewayType": "NORMAL_CVM",       "GatewayId": "10.0.16.4",       "Description": "ivan_gr"     }   ]`.
     pub fn global_routes(mut self, value: impl Into<GlobalRoute>) -> Self {
         self.0.request_mut().global_routes.push(value.into());
         self
     }
-    /// Sets `GlobalRoutes` to these items; see [`CreateGlobalRoutesRequest::global_routes`](types::CreateGlobalRoutesRequest::global_routes). Required.
+    /// Sets `GlobalRoutes` to these items; see [`CreateGlobalRoutesRequest::global_routes`](types::CreateGlobalRoutesRequest::global_routes).
+    ///
+    /// Wire name `GlobalRoutes`, list of [`GlobalRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[     {       "DestinationCidrBlock": "192.168.0.0/16",       "GatewayType": "NORMAL_CVM",       "GatewayId": "10.0.16.4",       "Description": "ivan_gr"     }   ]`.
     pub fn set_global_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<GlobalRoute>>,
@@ -2663,47 +3660,77 @@ impl Call<types::CreateGlobalRoutesRequest> {
     }
 }
 impl Call<types::CreateHaVipRequest> {
-    /// Sets `VpcId`; see [`CreateHaVipRequest::vpc_id`](types::CreateHaVipRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateHaVipRequest::vpc_id`](types::CreateHaVipRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-6v2ht8q5`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `HaVipName`; see [`CreateHaVipRequest::ha_vip_name`](types::CreateHaVipRequest::ha_vip_name). Required.
+    /// Sets `HaVipName`; see [`CreateHaVipRequest::ha_vip_name`](types::CreateHaVipRequest::ha_vip_name).
+    ///
+    /// Wire name `HaVipName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `HAVIP1`.
     pub fn ha_vip_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_name = value.into();
         self
     }
     /// Sets `SubnetId`; see [`CreateHaVipRequest::subnet_id`](types::CreateHaVipRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-qq51iwr4`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `Vip`; see [`CreateHaVipRequest::vip`](types::CreateHaVipRequest::vip).
+    ///
+    /// Wire name `Vip`, string; optional in requests.
+    ///
+    /// - Example: `10.4.6.15`.
     pub fn vip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip = Some(value.into());
         self
     }
     /// Sets `NetworkInterfaceId`; see [`CreateHaVipRequest::network_interface_id`](types::CreateHaVipRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; optional in requests.
+    ///
+    /// - Example: `eni-ph0075l1`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = Some(value.into());
         self
     }
     /// Sets `CheckAssociate`; see [`CreateHaVipRequest::check_associate`](types::CreateHaVipRequest::check_associate).
+    ///
+    /// Wire name `CheckAssociate`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn check_associate(mut self, value: bool) -> Self {
         self.0.request_mut().check_associate = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateHaVipRequest::tags`](types::CreateHaVipRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateHaVipRequest::tags`](types::CreateHaVipRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Adds one item to `HaVipAssociationSet`; see [`CreateHaVipRequest::ha_vip_association_set`](types::CreateHaVipRequest::ha_vip_association_set).
+    ///
+    /// Wire name `HaVipAssociationSet`, list of [`HaVipAssociation`]; optional in requests.
     pub fn ha_vip_association_set(mut self, value: impl Into<HaVipAssociation>) -> Self {
         self.0
             .request_mut()
@@ -2713,6 +3740,8 @@ impl Call<types::CreateHaVipRequest> {
         self
     }
     /// Sets `HaVipAssociationSet` to these items; see [`CreateHaVipRequest::ha_vip_association_set`](types::CreateHaVipRequest::ha_vip_association_set).
+    ///
+    /// Wire name `HaVipAssociationSet`, list of [`HaVipAssociation`]; optional in requests.
     pub fn set_ha_vip_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<HaVipAssociation>>,
@@ -2723,45 +3752,69 @@ impl Call<types::CreateHaVipRequest> {
         self
     }
     /// Sets `ClientToken`; see [`CreateHaVipRequest::client_token`](types::CreateHaVipRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::CreateHighPriorityRouteTableRequest> {
-    /// Sets `VpcId`; see [`CreateHighPriorityRouteTableRequest::vpc_id`](types::CreateHighPriorityRouteTableRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateHighPriorityRouteTableRequest::vpc_id`](types::CreateHighPriorityRouteTableRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-2at5y1pn`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `Name`; see [`CreateHighPriorityRouteTableRequest::name`](types::CreateHighPriorityRouteTableRequest::name). Required.
+    /// Sets `Name`; see [`CreateHighPriorityRouteTableRequest::name`](types::CreateHighPriorityRouteTableRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TEST_HP_RTB`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
     /// Adds one item to `Tags`; see [`CreateHighPriorityRouteTableRequest::tags`](types::CreateHighPriorityRouteTableRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateHighPriorityRouteTableRequest::tags`](types::CreateHighPriorityRouteTableRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateHighPriorityRoutesRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`CreateHighPriorityRoutesRequest::high_priority_route_table_id`](types::CreateHighPriorityRoutesRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`CreateHighPriorityRoutesRequest::high_priority_route_table_id`](types::CreateHighPriorityRoutesRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Adds one item to `HighPriorityRoutes`; see [`CreateHighPriorityRoutesRequest::high_priority_routes`](types::CreateHighPriorityRoutesRequest::high_priority_routes). Required.
+    /// Adds one item to `HighPriorityRoutes`; see [`CreateHighPriorityRoutesRequest::high_priority_routes`](types::CreateHighPriorityRoutesRequest::high_priority_routes).
+    ///
+    /// Wire name `HighPriorityRoutes`, list of [`HighPriorityRoute`]; required in requests (empty is missing).
     pub fn high_priority_routes(mut self, value: impl Into<HighPriorityRoute>) -> Self {
         self.0.request_mut().high_priority_routes.push(value.into());
         self
     }
-    /// Sets `HighPriorityRoutes` to these items; see [`CreateHighPriorityRoutesRequest::high_priority_routes`](types::CreateHighPriorityRoutesRequest::high_priority_routes). Required.
+    /// Sets `HighPriorityRoutes` to these items; see [`CreateHighPriorityRoutesRequest::high_priority_routes`](types::CreateHighPriorityRoutesRequest::high_priority_routes).
+    ///
+    /// Wire name `HighPriorityRoutes`, list of [`HighPriorityRoute`]; required in requests (empty is missing).
     pub fn set_high_priority_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<HighPriorityRoute>>,
@@ -2775,75 +3828,131 @@ impl Call<types::CreateHighPriorityRoutesRequest> {
 }
 impl Call<types::CreateIp6TranslatorsRequest> {
     /// Sets `Ip6TranslatorName`; see [`CreateIp6TranslatorsRequest::ip6_translator_name`](types::CreateIp6TranslatorsRequest::ip6_translator_name).
+    ///
+    /// Wire name `Ip6TranslatorName`, string; optional in requests.
+    ///
+    /// - Example: `"www_lakalakk"`.
     pub fn ip6_translator_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_name = Some(value.into());
         self
     }
     /// Sets `Ip6TranslatorCount`; see [`CreateIp6TranslatorsRequest::ip6_translator_count`](types::CreateIp6TranslatorsRequest::ip6_translator_count).
+    ///
+    /// Wire name `Ip6TranslatorCount`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn ip6_translator_count(mut self, value: i64) -> Self {
         self.0.request_mut().ip6_translator_count = Some(value);
         self
     }
     /// Sets `Ip6InternetServiceProvider`; see [`CreateIp6TranslatorsRequest::ip6_internet_service_provider`](types::CreateIp6TranslatorsRequest::ip6_internet_service_provider).
+    ///
+    /// Wire name `Ip6InternetServiceProvider`, string; optional in requests.
+    ///
+    /// - Example: `"BGP"`.
     pub fn ip6_internet_service_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_internet_service_provider = Some(value.into());
         self
     }
 }
 impl Call<types::CreateLocalGatewayRequest> {
-    /// Sets `LocalGatewayName`; see [`CreateLocalGatewayRequest::local_gateway_name`](types::CreateLocalGatewayRequest::local_gateway_name). Required.
+    /// Sets `LocalGatewayName`; see [`CreateLocalGatewayRequest::local_gateway_name`](types::CreateLocalGatewayRequest::local_gateway_name).
+    ///
+    /// Wire name `LocalGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn local_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().local_gateway_name = value.into();
         self
     }
-    /// Sets `VpcId`; see [`CreateLocalGatewayRequest::vpc_id`](types::CreateLocalGatewayRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateLocalGatewayRequest::vpc_id`](types::CreateLocalGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-m0c2kcun`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `CdcId`; see [`CreateLocalGatewayRequest::cdc_id`](types::CreateLocalGatewayRequest::cdc_id). Required.
+    /// Sets `CdcId`; see [`CreateLocalGatewayRequest::cdc_id`](types::CreateLocalGatewayRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = value.into();
         self
     }
     /// Adds one item to `Tags`; see [`CreateLocalGatewayRequest::tags`](types::CreateLocalGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}][]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateLocalGatewayRequest::tags`](types::CreateLocalGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}][]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateNatGatewayRequest> {
-    /// Sets `NatGatewayName`; see [`CreateNatGatewayRequest::nat_gateway_name`](types::CreateNatGatewayRequest::nat_gateway_name). Required.
+    /// Sets `NatGatewayName`; see [`CreateNatGatewayRequest::nat_gateway_name`](types::CreateNatGatewayRequest::nat_gateway_name).
+    ///
+    /// Wire name `NatGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test_name`.
     pub fn nat_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_name = value.into();
         self
     }
-    /// Sets `VpcId`; see [`CreateNatGatewayRequest::vpc_id`](types::CreateNatGatewayRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateNatGatewayRequest::vpc_id`](types::CreateNatGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-acbedgfh`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`CreateNatGatewayRequest::internet_max_bandwidth_out`](types::CreateNatGatewayRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `MaxConcurrentConnection`; see [`CreateNatGatewayRequest::max_concurrent_connection`](types::CreateNatGatewayRequest::max_concurrent_connection).
+    ///
+    /// Wire name `MaxConcurrentConnection`, uint64; optional in requests.
+    ///
+    /// - Example: `1000000`.
     pub fn max_concurrent_connection(mut self, value: u64) -> Self {
         self.0.request_mut().max_concurrent_connection = Some(value);
         self
     }
     /// Sets `AddressCount`; see [`CreateNatGatewayRequest::address_count`](types::CreateNatGatewayRequest::address_count).
+    ///
+    /// Wire name `AddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn address_count(mut self, value: u64) -> Self {
         self.0.request_mut().address_count = Some(value);
         self
     }
     /// Adds one item to `PublicIpAddresses`; see [`CreateNatGatewayRequest::public_ip_addresses`](types::CreateNatGatewayRequest::public_ip_addresses).
+    ///
+    /// Wire name `PublicIpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["139.199.232.119"]`.
     pub fn public_ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -2853,6 +3962,10 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `PublicIpAddresses` to these items; see [`CreateNatGatewayRequest::public_ip_addresses`](types::CreateNatGatewayRequest::public_ip_addresses).
+    ///
+    /// Wire name `PublicIpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["139.199.232.119"]`.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2863,64 +3976,107 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `Zone`; see [`CreateNatGatewayRequest::zone`](types::CreateNatGatewayRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateNatGatewayRequest::tags`](types::CreateNatGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNatGatewayRequest::tags`](types::CreateNatGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `SubnetId`; see [`CreateNatGatewayRequest::subnet_id`](types::CreateNatGatewayRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-xxxxxxxx`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `StockPublicIpAddressesBandwidthOut`; see [`CreateNatGatewayRequest::stock_public_ip_addresses_bandwidth_out`](types::CreateNatGatewayRequest::stock_public_ip_addresses_bandwidth_out).
+    ///
+    /// Wire name `StockPublicIpAddressesBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `77`.
     pub fn stock_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().stock_public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAddressesBandwidthOut`; see [`CreateNatGatewayRequest::public_ip_addresses_bandwidth_out`](types::CreateNatGatewayRequest::public_ip_addresses_bandwidth_out).
+    ///
+    /// Wire name `PublicIpAddressesBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `77`.
     pub fn public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpFromSameZone`; see [`CreateNatGatewayRequest::public_ip_from_same_zone`](types::CreateNatGatewayRequest::public_ip_from_same_zone).
+    ///
+    /// Wire name `PublicIpFromSameZone`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn public_ip_from_same_zone(mut self, value: bool) -> Self {
         self.0.request_mut().public_ip_from_same_zone = Some(value);
         self
     }
     /// Sets `NatProductVersion`; see [`CreateNatGatewayRequest::nat_product_version`](types::CreateNatGatewayRequest::nat_product_version).
+    ///
+    /// Wire name `NatProductVersion`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn nat_product_version(mut self, value: u64) -> Self {
         self.0.request_mut().nat_product_version = Some(value);
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`CreateNatGatewayRequest::deletion_protection_enabled`](types::CreateNatGatewayRequest::deletion_protection_enabled).
+    ///
+    /// Wire name `DeletionProtectionEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
     /// Sets `ExclusiveType`; see [`CreateNatGatewayRequest::exclusive_type`](types::CreateNatGatewayRequest::exclusive_type).
+    ///
+    /// Wire name `ExclusiveType`, string; optional in requests.
+    ///
+    /// - Example: `ExclusiveLarge1`.
     pub fn exclusive_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().exclusive_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `DestinationIpPortTranslationNatRules`; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
+    /// Adds one item to `DestinationIpPortTranslationNatRules`; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `DestinationIpPortTranslationNatRules`, list of [`DestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn destination_ip_port_translation_nat_rules(
         mut self,
         value: impl Into<DestinationIpPortTranslationNatRule>,
@@ -2931,7 +4087,9 @@ impl Call<types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
             .push(value.into());
         self
     }
-    /// Sets `DestinationIpPortTranslationNatRules` to these items; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
+    /// Sets `DestinationIpPortTranslationNatRules` to these items; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `DestinationIpPortTranslationNatRules`, list of [`DestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn set_destination_ip_port_translation_nat_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<DestinationIpPortTranslationNatRule>>,
@@ -2944,12 +4102,18 @@ impl Call<types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
     }
 }
 impl Call<types::CreateNatGatewaySourceIpTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `SourceIpTranslationNatRules`; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules). Required.
+    /// Adds one item to `SourceIpTranslationNatRules`; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules).
+    ///
+    /// Wire name `SourceIpTranslationNatRules`, list of [`SourceIpTranslationNatRule`]; required in requests (empty is missing).
     pub fn source_ip_translation_nat_rules(
         mut self,
         value: impl Into<SourceIpTranslationNatRule>,
@@ -2957,7 +4121,9 @@ impl Call<types::CreateNatGatewaySourceIpTranslationNatRuleRequest> {
         self.0.request_mut().source_ip_translation_nat_rules.push(value.into());
         self
     }
-    /// Sets `SourceIpTranslationNatRules` to these items; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules). Required.
+    /// Sets `SourceIpTranslationNatRules` to these items; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules).
+    ///
+    /// Wire name `SourceIpTranslationNatRules`, list of [`SourceIpTranslationNatRule`]; required in requests (empty is missing).
     pub fn set_source_ip_translation_nat_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<SourceIpTranslationNatRule>>,
@@ -2970,27 +4136,47 @@ impl Call<types::CreateNatGatewaySourceIpTranslationNatRuleRequest> {
     }
 }
 impl Call<types::CreateNetDetectRequest> {
-    /// Sets `VpcId`; see [`CreateNetDetectRequest::vpc_id`](types::CreateNetDetectRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateNetDetectRequest::vpc_id`](types::CreateNetDetectRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-5k6fot41`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `SubnetId`; see [`CreateNetDetectRequest::subnet_id`](types::CreateNetDetectRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`CreateNetDetectRequest::subnet_id`](types::CreateNetDetectRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-kgpu7qt2`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
-    /// Sets `NetDetectName`; see [`CreateNetDetectRequest::net_detect_name`](types::CreateNetDetectRequest::net_detect_name). Required.
+    /// Sets `NetDetectName`; see [`CreateNetDetectRequest::net_detect_name`](types::CreateNetDetectRequest::net_detect_name).
+    ///
+    /// Wire name `NetDetectName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn net_detect_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_name = value.into();
         self
     }
-    /// Adds one item to `DetectDestinationIp`; see [`CreateNetDetectRequest::detect_destination_ip`](types::CreateNetDetectRequest::detect_destination_ip). Required.
+    /// Adds one item to `DetectDestinationIp`; see [`CreateNetDetectRequest::detect_destination_ip`](types::CreateNetDetectRequest::detect_destination_ip).
+    ///
+    /// Wire name `DetectDestinationIp`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.2","10.0.0.3"]`.
     pub fn detect_destination_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().detect_destination_ip.push(value.into());
         self
     }
-    /// Sets `DetectDestinationIp` to these items; see [`CreateNetDetectRequest::detect_destination_ip`](types::CreateNetDetectRequest::detect_destination_ip). Required.
+    /// Sets `DetectDestinationIp` to these items; see [`CreateNetDetectRequest::detect_destination_ip`](types::CreateNetDetectRequest::detect_destination_ip).
+    ///
+    /// Wire name `DetectDestinationIp`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.2","10.0.0.3"]`.
     pub fn set_detect_destination_ip(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3002,65 +4188,113 @@ impl Call<types::CreateNetDetectRequest> {
         self
     }
     /// Sets `NextHopType`; see [`CreateNetDetectRequest::next_hop_type`](types::CreateNetDetectRequest::next_hop_type).
+    ///
+    /// Wire name `NextHopType`, string; optional in requests.
+    ///
+    /// - Example: `NORMAL_CVM`.
     pub fn next_hop_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_type = Some(value.into());
         self
     }
     /// Sets `NextHopDestination`; see [`CreateNetDetectRequest::next_hop_destination`](types::CreateNetDetectRequest::next_hop_destination).
+    ///
+    /// Wire name `NextHopDestination`, string; optional in requests.
+    ///
+    /// - Example: `10.0.0.4`.
     pub fn next_hop_destination(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_destination = Some(value.into());
         self
     }
     /// Sets `NetDetectDescription`; see [`CreateNetDetectRequest::net_detect_description`](types::CreateNetDetectRequest::net_detect_description).
+    ///
+    /// Wire name `NetDetectDescription`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn net_detect_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_description = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateNetDetectRequest::tags`](types::CreateNetDetectRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNetDetectRequest::tags`](types::CreateNetDetectRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateNetworkAclRequest> {
-    /// Sets `VpcId`; see [`CreateNetworkAclRequest::vpc_id`](types::CreateNetworkAclRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateNetworkAclRequest::vpc_id`](types::CreateNetworkAclRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-dh9vyl2f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NetworkAclName`; see [`CreateNetworkAclRequest::network_acl_name`](types::CreateNetworkAclRequest::network_acl_name). Required.
+    /// Sets `NetworkAclName`; see [`CreateNetworkAclRequest::network_acl_name`](types::CreateNetworkAclRequest::network_acl_name).
+    ///
+    /// Wire name `NetworkAclName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn network_acl_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_name = value.into();
         self
     }
     /// Sets `NetworkAclType`; see [`CreateNetworkAclRequest::network_acl_type`](types::CreateNetworkAclRequest::network_acl_type).
+    ///
+    /// Wire name `NetworkAclType`, string; optional in requests.
+    ///
+    /// - Example: `TRIPLE,QUINTUPLE`.
     pub fn network_acl_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_type = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateNetworkAclRequest::tags`](types::CreateNetworkAclRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNetworkAclRequest::tags`](types::CreateNetworkAclRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateNetworkAclEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`CreateNetworkAclEntriesRequest::network_acl_id`](types::CreateNetworkAclEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`CreateNetworkAclEntriesRequest::network_acl_id`](types::CreateNetworkAclEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-k23blx7p`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Sets `NetworkAclEntrySet`; see [`CreateNetworkAclEntriesRequest::network_acl_entry_set`](types::CreateNetworkAclEntriesRequest::network_acl_entry_set). Required.
+    /// Sets `NetworkAclEntrySet`; see [`CreateNetworkAclEntriesRequest::network_acl_entry_set`](types::CreateNetworkAclEntriesRequest::network_acl_entry_set).
+    ///
+    /// Wire name `NetworkAclEntrySet`, [`NetworkAclEntrySet`]; required in requests.
+    ///
+    /// - Example: `{"Ingress": [{"Protocol": "TCP", "Port": "80", "CidrBlock": "192.168.0.0/24", "Action": "Accept", "Description": "demo"}]`.
     pub fn network_acl_entry_set(
         mut self,
         value: impl Into<NetworkAclEntrySet>,
@@ -3070,12 +4304,20 @@ impl Call<types::CreateNetworkAclEntriesRequest> {
     }
 }
 impl Call<types::CreateNetworkAclQuintupleEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`CreateNetworkAclQuintupleEntriesRequest::network_acl_id`](types::CreateNetworkAclQuintupleEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`CreateNetworkAclQuintupleEntriesRequest::network_acl_id`](types::CreateNetworkAclQuintupleEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-k23blx7p`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Sets `NetworkAclQuintupleSet`; see [`CreateNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set`](types::CreateNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set). Required.
+    /// Sets `NetworkAclQuintupleSet`; see [`CreateNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set`](types::CreateNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set).
+    ///
+    /// Wire name `NetworkAclQuintupleSet`, [`NetworkAclQuintupleEntries`]; required in requests.
+    ///
+    /// - Example: `{"Ingress": [{"Protocol": "TCP", "DestinationCidr": "8.8.8.8", "SourceCidr": "10.0.0.12", "Action": "ACCEPT"}]}}`.
     pub fn network_acl_quintuple_set(
         mut self,
         value: impl Into<NetworkAclQuintupleEntries>,
@@ -3085,32 +4327,56 @@ impl Call<types::CreateNetworkAclQuintupleEntriesRequest> {
     }
 }
 impl Call<types::CreateNetworkInterfaceRequest> {
-    /// Sets `VpcId`; see [`CreateNetworkInterfaceRequest::vpc_id`](types::CreateNetworkInterfaceRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateNetworkInterfaceRequest::vpc_id`](types::CreateNetworkInterfaceRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-0akbol5v`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NetworkInterfaceName`; see [`CreateNetworkInterfaceRequest::network_interface_name`](types::CreateNetworkInterfaceRequest::network_interface_name). Required.
+    /// Sets `NetworkInterfaceName`; see [`CreateNetworkInterfaceRequest::network_interface_name`](types::CreateNetworkInterfaceRequest::network_interface_name).
+    ///
+    /// Wire name `NetworkInterfaceName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NetworkInterfaceName1`.
     pub fn network_interface_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_name = value.into();
         self
     }
-    /// Sets `SubnetId`; see [`CreateNetworkInterfaceRequest::subnet_id`](types::CreateNetworkInterfaceRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`CreateNetworkInterfaceRequest::subnet_id`](types::CreateNetworkInterfaceRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-76r802pg`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
     /// Sets `NetworkInterfaceDescription`; see [`CreateNetworkInterfaceRequest::network_interface_description`](types::CreateNetworkInterfaceRequest::network_interface_description).
+    ///
+    /// Wire name `NetworkInterfaceDescription`, string; optional in requests.
+    ///
+    /// - Example: `NetworkInterfaceDescription1`.
     pub fn network_interface_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_description = Some(value.into());
         self
     }
     /// Sets `QosLevel`; see [`CreateNetworkInterfaceRequest::qos_level`](types::CreateNetworkInterfaceRequest::qos_level).
+    ///
+    /// Wire name `QosLevel`, string; optional in requests.
+    ///
+    /// - Example: `PT`.
     pub fn qos_level(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().qos_level = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateNetworkInterfaceRequest::security_group_ids`](types::CreateNetworkInterfaceRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-05bb4upy"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3120,6 +4386,10 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateNetworkInterfaceRequest::security_group_ids`](types::CreateNetworkInterfaceRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-05bb4upy"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3130,6 +4400,8 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Adds one item to `PrivateIpAddresses`; see [`CreateNetworkInterfaceRequest::private_ip_addresses`](types::CreateNetworkInterfaceRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; optional in requests.
     pub fn private_ip_addresses(
         mut self,
         value: impl Into<PrivateIpAddressSpecification>,
@@ -3142,6 +4414,8 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`CreateNetworkInterfaceRequest::private_ip_addresses`](types::CreateNetworkInterfaceRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; optional in requests.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<PrivateIpAddressSpecification>>,
@@ -3152,11 +4426,17 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`CreateNetworkInterfaceRequest::secondary_private_ip_address_count`](types::CreateNetworkInterfaceRequest::secondary_private_ip_address_count).
+    ///
+    /// Wire name `SecondaryPrivateIpAddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`CreateNetworkInterfaceRequest::ipv6_addresses`](types::CreateNetworkInterfaceRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; optional in requests.
     pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0
             .request_mut()
@@ -3166,6 +4446,8 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`CreateNetworkInterfaceRequest::ipv6_addresses`](types::CreateNetworkInterfaceRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; optional in requests.
     pub fn set_ipv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6Address>>,
@@ -3176,95 +4458,157 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `Ipv6AddressCount`; see [`CreateNetworkInterfaceRequest::ipv6_address_count`](types::CreateNetworkInterfaceRequest::ipv6_address_count).
+    ///
+    /// Wire name `Ipv6AddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn ipv6_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().ipv6_address_count = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateNetworkInterfaceRequest::tags`](types::CreateNetworkInterfaceRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNetworkInterfaceRequest::tags`](types::CreateNetworkInterfaceRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `TrunkingFlag`; see [`CreateNetworkInterfaceRequest::trunking_flag`](types::CreateNetworkInterfaceRequest::trunking_flag).
+    ///
+    /// Wire name `TrunkingFlag`, string; optional in requests.
+    ///
+    /// - Example: `Enable`.
     pub fn trunking_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().trunking_flag = Some(value.into());
         self
     }
     /// Sets `IsRdma`; see [`CreateNetworkInterfaceRequest::is_rdma`](types::CreateNetworkInterfaceRequest::is_rdma).
+    ///
+    /// Wire name `IsRdma`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_rdma(mut self, value: bool) -> Self {
         self.0.request_mut().is_rdma = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`CreateNetworkInterfaceRequest::client_token`](types::CreateNetworkInterfaceRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `d7df28fd-dcba-4dbb-82bc-bce3bf4d3562`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
     /// Sets `TerminationProtection`; see [`CreateNetworkInterfaceRequest::termination_protection`](types::CreateNetworkInterfaceRequest::termination_protection).
+    ///
+    /// Wire name `TerminationProtection`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn termination_protection(mut self, value: bool) -> Self {
         self.0.request_mut().termination_protection = Some(value);
         self
     }
     /// Sets `TrafficProtection`; see [`CreateNetworkInterfaceRequest::traffic_protection`](types::CreateNetworkInterfaceRequest::traffic_protection).
+    ///
+    /// Wire name `TrafficProtection`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn traffic_protection(mut self, value: bool) -> Self {
         self.0.request_mut().traffic_protection = Some(value);
         self
     }
 }
 impl Call<types::CreatePrivateNatGatewayRequest> {
-    /// Sets `NatGatewayName`; see [`CreatePrivateNatGatewayRequest::nat_gateway_name`](types::CreatePrivateNatGatewayRequest::nat_gateway_name). Required.
+    /// Sets `NatGatewayName`; see [`CreatePrivateNatGatewayRequest::nat_gateway_name`](types::CreatePrivateNatGatewayRequest::nat_gateway_name).
+    ///
+    /// Wire name `NatGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NATDemo`.
     pub fn nat_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_name = value.into();
         self
     }
     /// Sets `VpcId`; see [`CreatePrivateNatGatewayRequest::vpc_id`](types::CreatePrivateNatGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-m7sr81gh`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `CrossDomain`; see [`CreatePrivateNatGatewayRequest::cross_domain`](types::CreatePrivateNatGatewayRequest::cross_domain).
+    ///
+    /// Wire name `CrossDomain`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn cross_domain(mut self, value: bool) -> Self {
         self.0.request_mut().cross_domain = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreatePrivateNatGatewayRequest::tags`](types::CreatePrivateNatGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreatePrivateNatGatewayRequest::tags`](types::CreatePrivateNatGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `VpcType`; see [`CreatePrivateNatGatewayRequest::vpc_type`](types::CreatePrivateNatGatewayRequest::vpc_type).
+    ///
+    /// Wire name `VpcType`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn vpc_type(mut self, value: bool) -> Self {
         self.0.request_mut().vpc_type = Some(value);
         self
     }
     /// Sets `CcnId`; see [`CreatePrivateNatGatewayRequest::ccn_id`](types::CreatePrivateNatGatewayRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; optional in requests.
+    ///
+    /// - Example: `ccn-jq193paf`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = Some(value.into());
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`CreatePrivateNatGatewayRequest::deletion_protection_enabled`](types::CreatePrivateNatGatewayRequest::deletion_protection_enabled).
+    ///
+    /// Wire name `DeletionProtectionEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
 }
 impl Call<types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
+    /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `LocalDestinationIpPortTranslationNatRules`, list of [`LocalDestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn local_destination_ip_port_translation_nat_rules(
         mut self,
         value: impl Into<LocalDestinationIpPortTranslationNatRule>,
@@ -3275,7 +4619,9 @@ impl Call<types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleReque
             .push(value.into());
         self
     }
-    /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
+    /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `LocalDestinationIpPortTranslationNatRules`, list of [`LocalDestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn set_local_destination_ip_port_translation_nat_rules(
         mut self,
         items: impl IntoIterator<
@@ -3290,27 +4636,45 @@ impl Call<types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleReque
     }
 }
 impl Call<types::CreatePrivateNatGatewayTranslationAclRuleRequest> {
-    /// Sets `NatGatewayId`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `TranslationDirection`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_direction`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_direction). Required.
+    /// Sets `TranslationDirection`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_direction`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_direction).
+    ///
+    /// Wire name `TranslationDirection`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `LOCAL`.
     pub fn translation_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_direction = value.into();
         self
     }
-    /// Sets `TranslationType`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_type`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_type). Required.
+    /// Sets `TranslationType`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_type`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_type).
+    ///
+    /// Wire name `TranslationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TRANSPORT_LAYER`.
     pub fn translation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_type = value.into();
         self
     }
-    /// Sets `TranslationIp`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_ip`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_ip). Required.
+    /// Sets `TranslationIp`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_ip`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_ip).
+    ///
+    /// Wire name `TranslationIp`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `10.0.13.20`.
     pub fn translation_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_ip = value.into();
         self
     }
-    /// Adds one item to `TranslationAclRules`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
+    /// Adds one item to `TranslationAclRules`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules).
+    ///
+    /// Wire name `TranslationAclRules`, list of [`TranslationAclRule`]; required in requests (empty is missing).
     pub fn translation_acl_rules(
         mut self,
         value: impl Into<TranslationAclRule>,
@@ -3318,7 +4682,9 @@ impl Call<types::CreatePrivateNatGatewayTranslationAclRuleRequest> {
         self.0.request_mut().translation_acl_rules.push(value.into());
         self
     }
-    /// Sets `TranslationAclRules` to these items; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
+    /// Sets `TranslationAclRules` to these items; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules).
+    ///
+    /// Wire name `TranslationAclRules`, list of [`TranslationAclRule`]; required in requests (empty is missing).
     pub fn set_translation_acl_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TranslationAclRule>>,
@@ -3330,18 +4696,28 @@ impl Call<types::CreatePrivateNatGatewayTranslationAclRuleRequest> {
         self
     }
     /// Sets `OriginalIp`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::original_ip`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::original_ip).
+    ///
+    /// Wire name `OriginalIp`, string; optional in requests.
+    ///
+    /// - Example: `10.0.13.19`.
     pub fn original_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().original_ip = Some(value.into());
         self
     }
 }
 impl Call<types::CreatePrivateNatGatewayTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `TranslationNatRules`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
+    /// Adds one item to `TranslationNatRules`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    ///
+    /// Wire name `TranslationNatRules`, list of [`TranslationNatRuleInput`]; required in requests (empty is missing).
     pub fn translation_nat_rules(
         mut self,
         value: impl Into<TranslationNatRuleInput>,
@@ -3349,7 +4725,9 @@ impl Call<types::CreatePrivateNatGatewayTranslationNatRuleRequest> {
         self.0.request_mut().translation_nat_rules.push(value.into());
         self
     }
-    /// Sets `TranslationNatRules` to these items; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
+    /// Sets `TranslationNatRules` to these items; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    ///
+    /// Wire name `TranslationNatRules`, list of [`TranslationNatRuleInput`]; required in requests (empty is missing).
     pub fn set_translation_nat_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TranslationNatRuleInput>>,
@@ -3361,18 +4739,30 @@ impl Call<types::CreatePrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::cross_domain`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::cross_domain).
+    ///
+    /// Wire name `CrossDomain`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn cross_domain(mut self, value: bool) -> Self {
         self.0.request_mut().cross_domain = Some(value);
         self
     }
 }
 impl Call<types::CreateReserveIpAddressesRequest> {
-    /// Sets `VpcId`; see [`CreateReserveIpAddressesRequest::vpc_id`](types::CreateReserveIpAddressesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateReserveIpAddressesRequest::vpc_id`](types::CreateReserveIpAddressesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Adds one item to `IpAddresses`; see [`CreateReserveIpAddressesRequest::ip_addresses`](types::CreateReserveIpAddressesRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.1.9"]`.
     pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3382,6 +4772,10 @@ impl Call<types::CreateReserveIpAddressesRequest> {
         self
     }
     /// Sets `IpAddresses` to these items; see [`CreateReserveIpAddressesRequest::ip_addresses`](types::CreateReserveIpAddressesRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.1.9"]`.
     pub fn set_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3392,53 +4786,91 @@ impl Call<types::CreateReserveIpAddressesRequest> {
         self
     }
     /// Sets `IpAddressCount`; see [`CreateReserveIpAddressesRequest::ip_address_count`](types::CreateReserveIpAddressesRequest::ip_address_count).
+    ///
+    /// Wire name `IpAddressCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn ip_address_count(mut self, value: u64) -> Self {
         self.0.request_mut().ip_address_count = Some(value);
         self
     }
     /// Sets `SubnetId`; see [`CreateReserveIpAddressesRequest::subnet_id`](types::CreateReserveIpAddressesRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-j4oluywm`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `Name`; see [`CreateReserveIpAddressesRequest::name`](types::CreateReserveIpAddressesRequest::name).
+    ///
+    /// Wire name `Name`, string; optional in requests.
+    ///
+    /// - Example: `reserve_ip`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = Some(value.into());
         self
     }
     /// Sets `Description`; see [`CreateReserveIpAddressesRequest::description`](types::CreateReserveIpAddressesRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `desc_ivan`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateReserveIpAddressesRequest::tags`](types::CreateReserveIpAddressesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[             {                 "Key": "ivan_tag",                 "Value": "hello"             }         ]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateReserveIpAddressesRequest::tags`](types::CreateReserveIpAddressesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[             {                 "Key": "ivan_tag",                 "Value": "hello"             }         ]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `ClientToken`; see [`CreateReserveIpAddressesRequest::client_token`](types::CreateReserveIpAddressesRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `B1B615C4-9EBE-40FD-BC8D-8E2BE19F0309`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::CreateRoutePolicyRequest> {
-    /// Sets `RoutePolicyDescription`; see [`CreateRoutePolicyRequest::route_policy_description`](types::CreateRoutePolicyRequest::route_policy_description). Required.
+    /// Sets `RoutePolicyDescription`; see [`CreateRoutePolicyRequest::route_policy_description`](types::CreateRoutePolicyRequest::route_policy_description).
+    ///
+    /// Wire name `RoutePolicyDescription`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TEST`.
     pub fn route_policy_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_description = value.into();
         self
     }
-    /// Sets `RoutePolicyName`; see [`CreateRoutePolicyRequest::route_policy_name`](types::CreateRoutePolicyRequest::route_policy_name). Required.
+    /// Sets `RoutePolicyName`; see [`CreateRoutePolicyRequest::route_policy_name`](types::CreateRoutePolicyRequest::route_policy_name).
+    ///
+    /// Wire name `RoutePolicyName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TEST`.
     pub fn route_policy_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_name = value.into();
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`CreateRoutePolicyRequest::route_policy_entry_set`](types::CreateRoutePolicyRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; optional in requests.
     pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0
             .request_mut()
@@ -3448,6 +4880,8 @@ impl Call<types::CreateRoutePolicyRequest> {
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`CreateRoutePolicyRequest::route_policy_entry_set`](types::CreateRoutePolicyRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; optional in requests.
     pub fn set_route_policy_entry_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyEntry>>,
@@ -3459,7 +4893,9 @@ impl Call<types::CreateRoutePolicyRequest> {
     }
 }
 impl Call<types::CreateRoutePolicyAssociationsRequest> {
-    /// Adds one item to `RoutePolicyAssociationSet`; see [`CreateRoutePolicyAssociationsRequest::route_policy_association_set`](types::CreateRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Adds one item to `RoutePolicyAssociationSet`; see [`CreateRoutePolicyAssociationsRequest::route_policy_association_set`](types::CreateRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn route_policy_association_set(
         mut self,
         value: impl Into<RoutePolicyAssociation>,
@@ -3467,7 +4903,9 @@ impl Call<types::CreateRoutePolicyAssociationsRequest> {
         self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
-    /// Sets `RoutePolicyAssociationSet` to these items; see [`CreateRoutePolicyAssociationsRequest::route_policy_association_set`](types::CreateRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Sets `RoutePolicyAssociationSet` to these items; see [`CreateRoutePolicyAssociationsRequest::route_policy_association_set`](types::CreateRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn set_route_policy_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyAssociation>>,
@@ -3480,17 +4918,25 @@ impl Call<types::CreateRoutePolicyAssociationsRequest> {
     }
 }
 impl Call<types::CreateRoutePolicyEntriesRequest> {
-    /// Sets `RoutePolicyId`; see [`CreateRoutePolicyEntriesRequest::route_policy_id`](types::CreateRoutePolicyEntriesRequest::route_policy_id). Required.
+    /// Sets `RoutePolicyId`; see [`CreateRoutePolicyEntriesRequest::route_policy_id`](types::CreateRoutePolicyEntriesRequest::route_policy_id).
+    ///
+    /// Wire name `RoutePolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rrp-q7ywkx3w`.
     pub fn route_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_id = value.into();
         self
     }
-    /// Adds one item to `RoutePolicyEntrySet`; see [`CreateRoutePolicyEntriesRequest::route_policy_entry_set`](types::CreateRoutePolicyEntriesRequest::route_policy_entry_set). Required.
+    /// Adds one item to `RoutePolicyEntrySet`; see [`CreateRoutePolicyEntriesRequest::route_policy_entry_set`](types::CreateRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; required in requests (empty is missing).
     pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0.request_mut().route_policy_entry_set.push(value.into());
         self
     }
-    /// Sets `RoutePolicyEntrySet` to these items; see [`CreateRoutePolicyEntriesRequest::route_policy_entry_set`](types::CreateRoutePolicyEntriesRequest::route_policy_entry_set). Required.
+    /// Sets `RoutePolicyEntrySet` to these items; see [`CreateRoutePolicyEntriesRequest::route_policy_entry_set`](types::CreateRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; required in requests (empty is missing).
     pub fn set_route_policy_entry_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyEntry>>,
@@ -3503,39 +4949,67 @@ impl Call<types::CreateRoutePolicyEntriesRequest> {
     }
 }
 impl Call<types::CreateRouteTableRequest> {
-    /// Sets `VpcId`; see [`CreateRouteTableRequest::vpc_id`](types::CreateRouteTableRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateRouteTableRequest::vpc_id`](types::CreateRouteTableRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-2at5y1pn`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `RouteTableName`; see [`CreateRouteTableRequest::route_table_name`](types::CreateRouteTableRequest::route_table_name). Required.
+    /// Sets `RouteTableName`; see [`CreateRouteTableRequest::route_table_name`](types::CreateRouteTableRequest::route_table_name).
+    ///
+    /// Wire name `RouteTableName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TestRouteTable`.
     pub fn route_table_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_name = value.into();
         self
     }
     /// Adds one item to `Tags`; see [`CreateRouteTableRequest::tags`](types::CreateRouteTableRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{'Key': 'Key1', 'Value': 'Value1'}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateRouteTableRequest::tags`](types::CreateRouteTableRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{'Key': 'Key1', 'Value': 'Value1'}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateRoutesRequest> {
-    /// Sets `RouteTableId`; see [`CreateRoutesRequest::route_table_id`](types::CreateRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`CreateRoutesRequest::route_table_id`](types::CreateRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-n0yejvje`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`CreateRoutesRequest::routes`](types::CreateRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`CreateRoutesRequest::routes`](types::CreateRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"RouteTableId":"rtb-n0yejvje","RouteSet":[{"RouteItemId": "rti-psm73tvu","DestinationCidrBlock": "192.168.0.0/16"}]}]`.
     pub fn routes(mut self, value: impl Into<Route>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`CreateRoutesRequest::routes`](types::CreateRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`CreateRoutesRequest::routes`](types::CreateRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"RouteTableId":"rtb-n0yejvje","RouteSet":[{"RouteItemId": "rti-psm73tvu","DestinationCidrBlock": "192.168.0.0/16"}]}]`.
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<Route>>,
@@ -3545,39 +5019,63 @@ impl Call<types::CreateRoutesRequest> {
     }
 }
 impl Call<types::CreateSecurityGroupRequest> {
-    /// Sets `GroupName`; see [`CreateSecurityGroupRequest::group_name`](types::CreateSecurityGroupRequest::group_name). Required.
+    /// Sets `GroupName`; see [`CreateSecurityGroupRequest::group_name`](types::CreateSecurityGroupRequest::group_name).
+    ///
+    /// Wire name `GroupName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TestGroup`.
     pub fn group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_name = value.into();
         self
     }
-    /// Sets `GroupDescription`; see [`CreateSecurityGroupRequest::group_description`](types::CreateSecurityGroupRequest::group_description). Required.
+    /// Sets `GroupDescription`; see [`CreateSecurityGroupRequest::group_description`](types::CreateSecurityGroupRequest::group_description).
+    ///
+    /// Wire name `GroupDescription`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test-group-desc`.
     pub fn group_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_description = value.into();
         self
     }
     /// Sets `ProjectId`; see [`CreateSecurityGroupRequest::project_id`](types::CreateSecurityGroupRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn project_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateSecurityGroupRequest::tags`](types::CreateSecurityGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSecurityGroupRequest::tags`](types::CreateSecurityGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateSecurityGroupPoliciesRequest> {
-    /// Sets `SecurityGroupId`; see [`CreateSecurityGroupPoliciesRequest::security_group_id`](types::CreateSecurityGroupPoliciesRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`CreateSecurityGroupPoliciesRequest::security_group_id`](types::CreateSecurityGroupPoliciesRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-33ocnj9n`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
-    /// Sets `SecurityGroupPolicySet`; see [`CreateSecurityGroupPoliciesRequest::security_group_policy_set`](types::CreateSecurityGroupPoliciesRequest::security_group_policy_set). Required.
+    /// Sets `SecurityGroupPolicySet`; see [`CreateSecurityGroupPoliciesRequest::security_group_policy_set`](types::CreateSecurityGroupPoliciesRequest::security_group_policy_set).
+    ///
+    /// Wire name `SecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; required in requests.
+    ///
+    /// - Example: `{"Ingress": [{"Protocol": "TCP", "Port": "8080", "Action": "ACCEPT", "CidrBlock": "10.0.0.0/24", "PolicyIndex": "0"}]}`.
     pub fn security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -3587,22 +5085,38 @@ impl Call<types::CreateSecurityGroupPoliciesRequest> {
     }
 }
 impl Call<types::CreateSecurityGroupWithPoliciesRequest> {
-    /// Sets `GroupName`; see [`CreateSecurityGroupWithPoliciesRequest::group_name`](types::CreateSecurityGroupWithPoliciesRequest::group_name). Required.
+    /// Sets `GroupName`; see [`CreateSecurityGroupWithPoliciesRequest::group_name`](types::CreateSecurityGroupWithPoliciesRequest::group_name).
+    ///
+    /// Wire name `GroupName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_name = value.into();
         self
     }
-    /// Sets `GroupDescription`; see [`CreateSecurityGroupWithPoliciesRequest::group_description`](types::CreateSecurityGroupWithPoliciesRequest::group_description). Required.
+    /// Sets `GroupDescription`; see [`CreateSecurityGroupWithPoliciesRequest::group_description`](types::CreateSecurityGroupWithPoliciesRequest::group_description).
+    ///
+    /// Wire name `GroupDescription`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn group_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_description = value.into();
         self
     }
     /// Sets `ProjectId`; see [`CreateSecurityGroupWithPoliciesRequest::project_id`](types::CreateSecurityGroupWithPoliciesRequest::project_id).
+    ///
+    /// Wire name `ProjectId`, string; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn project_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().project_id = Some(value.into());
         self
     }
     /// Sets `SecurityGroupPolicySet`; see [`CreateSecurityGroupWithPoliciesRequest::security_group_policy_set`](types::CreateSecurityGroupWithPoliciesRequest::security_group_policy_set).
+    ///
+    /// Wire name `SecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; optional in requests.
+    ///
+    /// - Example: `{"Version": "124", "Egress": [], "Ingress": []}`.
     pub fn security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -3611,28 +5125,48 @@ impl Call<types::CreateSecurityGroupWithPoliciesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSecurityGroupWithPoliciesRequest::tags`](types::CreateSecurityGroupWithPoliciesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSecurityGroupWithPoliciesRequest::tags`](types::CreateSecurityGroupWithPoliciesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateServiceTemplateRequest> {
-    /// Sets `ServiceTemplateName`; see [`CreateServiceTemplateRequest::service_template_name`](types::CreateServiceTemplateRequest::service_template_name). Required.
+    /// Sets `ServiceTemplateName`; see [`CreateServiceTemplateRequest::service_template_name`](types::CreateServiceTemplateRequest::service_template_name).
+    ///
+    /// Wire name `ServiceTemplateName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn service_template_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_name = value.into();
         self
     }
     /// Adds one item to `Services`; see [`CreateServiceTemplateRequest::services`](types::CreateServiceTemplateRequest::services).
+    ///
+    /// Wire name `Services`, list of string; optional in requests.
+    ///
+    /// - Example: `["TCP:8080","UDP:99"]`.
     pub fn services(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().services.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Services` to these items; see [`CreateServiceTemplateRequest::services`](types::CreateServiceTemplateRequest::services).
+    ///
+    /// Wire name `Services`, list of string; optional in requests.
+    ///
+    /// - Example: `["TCP:8080","UDP:99"]`.
     pub fn set_services(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3643,6 +5177,10 @@ impl Call<types::CreateServiceTemplateRequest> {
         self
     }
     /// Adds one item to `ServicesExtra`; see [`CreateServiceTemplateRequest::services_extra`](types::CreateServiceTemplateRequest::services_extra).
+    ///
+    /// Wire name `ServicesExtra`, list of [`ServicesInfo`]; optional in requests.
+    ///
+    /// - Example: `[{"Service": "TCP:8080"}]`.
     pub fn services_extra(mut self, value: impl Into<ServicesInfo>) -> Self {
         self.0
             .request_mut()
@@ -3652,6 +5190,10 @@ impl Call<types::CreateServiceTemplateRequest> {
         self
     }
     /// Sets `ServicesExtra` to these items; see [`CreateServiceTemplateRequest::services_extra`](types::CreateServiceTemplateRequest::services_extra).
+    ///
+    /// Wire name `ServicesExtra`, list of [`ServicesInfo`]; optional in requests.
+    ///
+    /// - Example: `[{"Service": "TCP:8080"}]`.
     pub fn set_services_extra(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServicesInfo>>,
@@ -3662,28 +5204,48 @@ impl Call<types::CreateServiceTemplateRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateServiceTemplateRequest::tags`](types::CreateServiceTemplateRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateServiceTemplateRequest::tags`](types::CreateServiceTemplateRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateServiceTemplateGroupRequest> {
-    /// Sets `ServiceTemplateGroupName`; see [`CreateServiceTemplateGroupRequest::service_template_group_name`](types::CreateServiceTemplateGroupRequest::service_template_group_name). Required.
+    /// Sets `ServiceTemplateGroupName`; see [`CreateServiceTemplateGroupRequest::service_template_group_name`](types::CreateServiceTemplateGroupRequest::service_template_group_name).
+    ///
+    /// Wire name `ServiceTemplateGroupName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn service_template_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_group_name = value.into();
         self
     }
-    /// Adds one item to `ServiceTemplateIds`; see [`CreateServiceTemplateGroupRequest::service_template_ids`](types::CreateServiceTemplateGroupRequest::service_template_ids). Required.
+    /// Adds one item to `ServiceTemplateIds`; see [`CreateServiceTemplateGroupRequest::service_template_ids`](types::CreateServiceTemplateGroupRequest::service_template_ids).
+    ///
+    /// Wire name `ServiceTemplateIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppm-4dw6agho`.
     pub fn service_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_ids.push(value.into());
         self
     }
-    /// Sets `ServiceTemplateIds` to these items; see [`CreateServiceTemplateGroupRequest::service_template_ids`](types::CreateServiceTemplateGroupRequest::service_template_ids). Required.
+    /// Sets `ServiceTemplateIds` to these items; see [`CreateServiceTemplateGroupRequest::service_template_ids`](types::CreateServiceTemplateGroupRequest::service_template_ids).
+    ///
+    /// Wire name `ServiceTemplateIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppm-4dw6agho`.
     pub fn set_service_template_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3695,23 +5257,35 @@ impl Call<types::CreateServiceTemplateGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateServiceTemplateGroupRequest::tags`](types::CreateServiceTemplateGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateServiceTemplateGroupRequest::tags`](types::CreateServiceTemplateGroupRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateSnapshotPoliciesRequest> {
-    /// Adds one item to `SnapshotPolicies`; see [`CreateSnapshotPoliciesRequest::snapshot_policies`](types::CreateSnapshotPoliciesRequest::snapshot_policies). Required.
+    /// Adds one item to `SnapshotPolicies`; see [`CreateSnapshotPoliciesRequest::snapshot_policies`](types::CreateSnapshotPoliciesRequest::snapshot_policies).
+    ///
+    /// Wire name `SnapshotPolicies`, list of [`SnapshotPolicy`]; required in requests (empty is missing).
     pub fn snapshot_policies(mut self, value: impl Into<SnapshotPolicy>) -> Self {
         self.0.request_mut().snapshot_policies.push(value.into());
         self
     }
-    /// Sets `SnapshotPolicies` to these items; see [`CreateSnapshotPoliciesRequest::snapshot_policies`](types::CreateSnapshotPoliciesRequest::snapshot_policies). Required.
+    /// Sets `SnapshotPolicies` to these items; see [`CreateSnapshotPoliciesRequest::snapshot_policies`](types::CreateSnapshotPoliciesRequest::snapshot_policies).
+    ///
+    /// Wire name `SnapshotPolicies`, list of [`SnapshotPolicy`]; required in requests (empty is missing).
     pub fn set_snapshot_policies(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotPolicy>>,
@@ -3723,75 +5297,119 @@ impl Call<types::CreateSnapshotPoliciesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSnapshotPoliciesRequest::tags`](types::CreateSnapshotPoliciesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSnapshotPoliciesRequest::tags`](types::CreateSnapshotPoliciesRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateSubnetRequest> {
-    /// Sets `VpcId`; see [`CreateSubnetRequest::vpc_id`](types::CreateSubnetRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateSubnetRequest::vpc_id`](types::CreateSubnetRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-m3ul053f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `SubnetName`; see [`CreateSubnetRequest::subnet_name`](types::CreateSubnetRequest::subnet_name). Required.
+    /// Sets `SubnetName`; see [`CreateSubnetRequest::subnet_name`](types::CreateSubnetRequest::subnet_name).
+    ///
+    /// Wire name `SubnetName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn subnet_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_name = value.into();
         self
     }
-    /// Sets `Zone`; see [`CreateSubnetRequest::zone`](types::CreateSubnetRequest::zone). Required.
+    /// Sets `Zone`; see [`CreateSubnetRequest::zone`](types::CreateSubnetRequest::zone).
+    ///
+    /// Wire name `Zone`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou-1`.
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = value.into();
         self
     }
     /// Sets `StackType`; see [`CreateSubnetRequest::stack_type`](types::CreateSubnetRequest::stack_type).
+    ///
+    /// Wire name `StackType`, string; optional in requests.
+    ///
+    /// - Example: `DualStack`.
     pub fn stack_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().stack_type = Some(value.into());
         self
     }
     /// Sets `CidrBlock`; see [`CreateSubnetRequest::cidr_block`](types::CreateSubnetRequest::cidr_block).
+    ///
+    /// Wire name `CidrBlock`, string; optional in requests.
+    ///
+    /// - Example: `10.8.0.0/16`.
     pub fn cidr_block(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cidr_block = Some(value.into());
         self
     }
     /// Sets `Ipv6CidrBlock`; see [`CreateSubnetRequest::ipv6_cidr_block`](types::CreateSubnetRequest::ipv6_cidr_block).
+    ///
+    /// Wire name `Ipv6CidrBlock`, string; optional in requests.
+    ///
+    /// - Example: `fd76:3600:1000:700::/64`.
     pub fn ipv6_cidr_block(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ipv6_cidr_block = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateSubnetRequest::tags`](types::CreateSubnetRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSubnetRequest::tags`](types::CreateSubnetRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `CdcId`; see [`CreateSubnetRequest::cdc_id`](types::CreateSubnetRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = Some(value.into());
         self
     }
 }
 impl Call<types::CreateSubnetsRequest> {
-    /// Sets `VpcId`; see [`CreateSubnetsRequest::vpc_id`](types::CreateSubnetsRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateSubnetsRequest::vpc_id`](types::CreateSubnetsRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-6v2ht8q5`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `Subnets`; see [`CreateSubnetsRequest::subnets`](types::CreateSubnetsRequest::subnets). Required.
+    /// Adds one item to `Subnets`; see [`CreateSubnetsRequest::subnets`](types::CreateSubnetsRequest::subnets).
+    ///
+    /// Wire name `Subnets`, list of [`SubnetInput`]; required in requests (empty is missing).
     pub fn subnets(mut self, value: impl Into<SubnetInput>) -> Self {
         self.0.request_mut().subnets.push(value.into());
         self
     }
-    /// Sets `Subnets` to these items; see [`CreateSubnetsRequest::subnets`](types::CreateSubnetsRequest::subnets). Required.
+    /// Sets `Subnets` to these items; see [`CreateSubnetsRequest::subnets`](types::CreateSubnetsRequest::subnets).
+    ///
+    /// Wire name `Subnets`, list of [`SubnetInput`]; required in requests (empty is missing).
     pub fn set_subnets(
         mut self,
         items: impl IntoIterator<Item = impl Into<SubnetInput>>,
@@ -3800,48 +5418,80 @@ impl Call<types::CreateSubnetsRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSubnetsRequest::tags`](types::CreateSubnetsRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSubnetsRequest::tags`](types::CreateSubnetsRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `CdcId`; see [`CreateSubnetsRequest::cdc_id`](types::CreateSubnetsRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = Some(value.into());
         self
     }
 }
 impl Call<types::CreateTrafficMirrorRequest> {
-    /// Sets `VpcId`; see [`CreateTrafficMirrorRequest::vpc_id`](types::CreateTrafficMirrorRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateTrafficMirrorRequest::vpc_id`](types::CreateTrafficMirrorRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-39lpx32d`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `TrafficMirrorName`; see [`CreateTrafficMirrorRequest::traffic_mirror_name`](types::CreateTrafficMirrorRequest::traffic_mirror_name). Required.
+    /// Sets `TrafficMirrorName`; see [`CreateTrafficMirrorRequest::traffic_mirror_name`](types::CreateTrafficMirrorRequest::traffic_mirror_name).
+    ///
+    /// Wire name `TrafficMirrorName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn traffic_mirror_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_name = value.into();
         self
     }
     /// Sets `TrafficMirrorDescribe`; see [`CreateTrafficMirrorRequest::traffic_mirror_describe`](types::CreateTrafficMirrorRequest::traffic_mirror_describe).
+    ///
+    /// Wire name `TrafficMirrorDescribe`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn traffic_mirror_describe(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_describe = Some(value.into());
         self
     }
     /// Sets `State`; see [`CreateTrafficMirrorRequest::state`](types::CreateTrafficMirrorRequest::state).
+    ///
+    /// Wire name `State`, string; optional in requests.
+    ///
+    /// - Example: `RUNNING`.
     pub fn state(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().state = Some(value.into());
         self
     }
     /// Sets `Direction`; see [`CreateTrafficMirrorRequest::direction`](types::CreateTrafficMirrorRequest::direction).
+    ///
+    /// Wire name `Direction`, string; optional in requests.
+    ///
+    /// - Example: `EGRESS`.
     pub fn direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direction = Some(value.into());
         self
     }
     /// Adds one item to `CollectorSrcs`; see [`CreateTrafficMirrorRequest::collector_srcs`](types::CreateTrafficMirrorRequest::collector_srcs).
+    ///
+    /// Wire name `CollectorSrcs`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpc-39lpv32n"]`.
     pub fn collector_srcs(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -3851,6 +5501,10 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Sets `CollectorSrcs` to these items; see [`CreateTrafficMirrorRequest::collector_srcs`](types::CreateTrafficMirrorRequest::collector_srcs).
+    ///
+    /// Wire name `CollectorSrcs`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpc-39lpv32n"]`.
     pub fn set_collector_srcs(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3861,11 +5515,17 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Sets `NatId`; see [`CreateTrafficMirrorRequest::nat_id`](types::CreateTrafficMirrorRequest::nat_id).
+    ///
+    /// Wire name `NatId`, string; optional in requests.
+    ///
+    /// - Example: `nat-qo7kugz0`.
     pub fn nat_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_id = Some(value.into());
         self
     }
     /// Adds one item to `CollectorNormalFilters`; see [`CreateTrafficMirrorRequest::collector_normal_filters`](types::CreateTrafficMirrorRequest::collector_normal_filters).
+    ///
+    /// Wire name `CollectorNormalFilters`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn collector_normal_filters(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -3878,6 +5538,8 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Sets `CollectorNormalFilters` to these items; see [`CreateTrafficMirrorRequest::collector_normal_filters`](types::CreateTrafficMirrorRequest::collector_normal_filters).
+    ///
+    /// Wire name `CollectorNormalFilters`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_collector_normal_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -3888,31 +5550,47 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Sets `CollectorTarget`; see [`CreateTrafficMirrorRequest::collector_target`](types::CreateTrafficMirrorRequest::collector_target).
+    ///
+    /// Wire name `CollectorTarget`, [`TrafficMirrorTarget`]; optional in requests.
     pub fn collector_target(mut self, value: impl Into<TrafficMirrorTarget>) -> Self {
         self.0.request_mut().collector_target = Some(value.into());
         self
     }
     /// Sets `SubnetId`; see [`CreateTrafficMirrorRequest::subnet_id`](types::CreateTrafficMirrorRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-iamq13a`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `Type`; see [`CreateTrafficMirrorRequest::type`](types::CreateTrafficMirrorRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `VPC`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateTrafficMirrorRequest::tags`](types::CreateTrafficMirrorRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTrafficMirrorRequest::tags`](types::CreateTrafficMirrorRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`CreateTrafficMirrorRequest::ingress_filter_rules`](types::CreateTrafficMirrorRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn ingress_filter_rules(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -3925,6 +5603,8 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`CreateTrafficMirrorRequest::ingress_filter_rules`](types::CreateTrafficMirrorRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_ingress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -3935,6 +5615,8 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`CreateTrafficMirrorRequest::egress_filter_rules`](types::CreateTrafficMirrorRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
@@ -3944,6 +5626,8 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`CreateTrafficMirrorRequest::egress_filter_rules`](types::CreateTrafficMirrorRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_egress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -3955,12 +5639,18 @@ impl Call<types::CreateTrafficMirrorRequest> {
     }
 }
 impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
-    /// Sets `TrafficMirrorId`; see [`CreateTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::CreateTrafficMirrorFilterRulesRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`CreateTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::CreateTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-meti475i`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn ingress_filter_rules(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -3973,6 +5663,8 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_ingress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -3983,6 +5675,8 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`CreateTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
@@ -3992,6 +5686,8 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`CreateTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_egress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -4003,59 +5699,103 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
     }
 }
 impl Call<types::CreateTrafficPackagesRequest> {
-    /// Sets `TrafficAmount`; see [`CreateTrafficPackagesRequest::traffic_amount`](types::CreateTrafficPackagesRequest::traffic_amount). Required.
+    /// Sets `TrafficAmount`; see [`CreateTrafficPackagesRequest::traffic_amount`](types::CreateTrafficPackagesRequest::traffic_amount).
+    ///
+    /// Wire name `TrafficAmount`, uint64; required in requests.
+    ///
+    /// - Example: `10`.
     pub fn traffic_amount(mut self, value: u64) -> Self {
         self.0.request_mut().traffic_amount = Some(value);
         self
     }
     /// Sets `TrafficPackageCount`; see [`CreateTrafficPackagesRequest::traffic_package_count`](types::CreateTrafficPackagesRequest::traffic_package_count).
+    ///
+    /// Wire name `TrafficPackageCount`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn traffic_package_count(mut self, value: u64) -> Self {
         self.0.request_mut().traffic_package_count = Some(value);
         self
     }
     /// Sets `DeductType`; see [`CreateTrafficPackagesRequest::deduct_type`](types::CreateTrafficPackagesRequest::deduct_type).
+    ///
+    /// Wire name `DeductType`, string; optional in requests.
+    ///
+    /// - Example: `FULL_TIME`.
     pub fn deduct_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deduct_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateVpcRequest> {
-    /// Sets `VpcName`; see [`CreateVpcRequest::vpc_name`](types::CreateVpcRequest::vpc_name). Required.
+    /// Sets `VpcName`; see [`CreateVpcRequest::vpc_name`](types::CreateVpcRequest::vpc_name).
+    ///
+    /// Wire name `VpcName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TestVPC`.
     pub fn vpc_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_name = value.into();
         self
     }
     /// Sets `StackType`; see [`CreateVpcRequest::stack_type`](types::CreateVpcRequest::stack_type).
+    ///
+    /// Wire name `StackType`, string; optional in requests.
+    ///
+    /// - Example: `DualStack`.
     pub fn stack_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().stack_type = Some(value.into());
         self
     }
     /// Sets `CidrBlock`; see [`CreateVpcRequest::cidr_block`](types::CreateVpcRequest::cidr_block).
+    ///
+    /// Wire name `CidrBlock`, string; optional in requests.
+    ///
+    /// - Example: `10.8.0.0/16`.
     pub fn cidr_block(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cidr_block = Some(value.into());
         self
     }
     /// Sets `Ipv6CidrBlock`; see [`CreateVpcRequest::ipv6_cidr_block`](types::CreateVpcRequest::ipv6_cidr_block).
+    ///
+    /// Wire name `Ipv6CidrBlock`, string; optional in requests.
+    ///
+    /// - Example: `fd76:3600:1000:700::/56`.
     pub fn ipv6_cidr_block(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ipv6_cidr_block = Some(value.into());
         self
     }
     /// Sets `AddressType`; see [`CreateVpcRequest::address_type`](types::CreateVpcRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `GUA`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
     /// Sets `EnableMulticast`; see [`CreateVpcRequest::enable_multicast`](types::CreateVpcRequest::enable_multicast).
+    ///
+    /// Wire name `EnableMulticast`, string; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_multicast(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().enable_multicast = Some(value.into());
         self
     }
     /// Adds one item to `DnsServers`; see [`CreateVpcRequest::dns_servers`](types::CreateVpcRequest::dns_servers).
+    ///
+    /// Wire name `DnsServers`, list of string; optional in requests.
+    ///
+    /// - Example: `["183.60.83.19"]`.
     pub fn dns_servers(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dns_servers.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DnsServers` to these items; see [`CreateVpcRequest::dns_servers`](types::CreateVpcRequest::dns_servers).
+    ///
+    /// Wire name `DnsServers`, list of string; optional in requests.
+    ///
+    /// - Example: `["183.60.83.19"]`.
     pub fn set_dns_servers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4066,227 +5806,378 @@ impl Call<types::CreateVpcRequest> {
         self
     }
     /// Sets `DomainName`; see [`CreateVpcRequest::domain_name`](types::CreateVpcRequest::domain_name).
+    ///
+    /// Wire name `DomainName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn domain_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain_name = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcRequest::tags`](types::CreateVpcRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcRequest::tags`](types::CreateVpcRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `EnableRouteVpcPublish`; see [`CreateVpcRequest::enable_route_vpc_publish`](types::CreateVpcRequest::enable_route_vpc_publish).
+    ///
+    /// Wire name `EnableRouteVpcPublish`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_route_vpc_publish(mut self, value: bool) -> Self {
         self.0.request_mut().enable_route_vpc_publish = Some(value);
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`; see [`CreateVpcRequest::enable_route_vpc_publish_ipv6`](types::CreateVpcRequest::enable_route_vpc_publish_ipv6).
+    ///
+    /// Wire name `EnableRouteVpcPublishIpv6`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
         self.0.request_mut().enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
 }
 impl Call<types::CreateVpcEndPointRequest> {
-    /// Sets `VpcId`; see [`CreateVpcEndPointRequest::vpc_id`](types::CreateVpcEndPointRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateVpcEndPointRequest::vpc_id`](types::CreateVpcEndPointRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `SubnetId`; see [`CreateVpcEndPointRequest::subnet_id`](types::CreateVpcEndPointRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`CreateVpcEndPointRequest::subnet_id`](types::CreateVpcEndPointRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
-    /// Sets `EndPointName`; see [`CreateVpcEndPointRequest::end_point_name`](types::CreateVpcEndPointRequest::end_point_name). Required.
+    /// Sets `EndPointName`; see [`CreateVpcEndPointRequest::end_point_name`](types::CreateVpcEndPointRequest::end_point_name).
+    ///
+    /// Wire name `EndPointName`, string; required in requests (empty is missing).
     pub fn end_point_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_name = value.into();
         self
     }
-    /// Sets `EndPointServiceId`; see [`CreateVpcEndPointRequest::end_point_service_id`](types::CreateVpcEndPointRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`CreateVpcEndPointRequest::end_point_service_id`](types::CreateVpcEndPointRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
     /// Sets `EndPointVip`; see [`CreateVpcEndPointRequest::end_point_vip`](types::CreateVpcEndPointRequest::end_point_vip).
+    ///
+    /// Wire name `EndPointVip`, string; optional in requests.
     pub fn end_point_vip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_vip = Some(value.into());
         self
     }
     /// Sets `SecurityGroupId`; see [`CreateVpcEndPointRequest::security_group_id`](types::CreateVpcEndPointRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; optional in requests.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcEndPointRequest::tags`](types::CreateVpcEndPointRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcEndPointRequest::tags`](types::CreateVpcEndPointRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `IpAddressType`; see [`CreateVpcEndPointRequest::ip_address_type`](types::CreateVpcEndPointRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateVpcEndPointServiceRequest> {
-    /// Sets `VpcId`; see [`CreateVpcEndPointServiceRequest::vpc_id`](types::CreateVpcEndPointServiceRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateVpcEndPointServiceRequest::vpc_id`](types::CreateVpcEndPointServiceRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-ihwh81fr`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `EndPointServiceName`; see [`CreateVpcEndPointServiceRequest::end_point_service_name`](types::CreateVpcEndPointServiceRequest::end_point_service_name). Required.
+    /// Sets `EndPointServiceName`; see [`CreateVpcEndPointServiceRequest::end_point_service_name`](types::CreateVpcEndPointServiceRequest::end_point_service_name).
+    ///
+    /// Wire name `EndPointServiceName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `EndPointServiceName1`.
     pub fn end_point_service_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_name = value.into();
         self
     }
-    /// Sets `AutoAcceptFlag`; see [`CreateVpcEndPointServiceRequest::auto_accept_flag`](types::CreateVpcEndPointServiceRequest::auto_accept_flag). Required.
+    /// Sets `AutoAcceptFlag`; see [`CreateVpcEndPointServiceRequest::auto_accept_flag`](types::CreateVpcEndPointServiceRequest::auto_accept_flag).
+    ///
+    /// Wire name `AutoAcceptFlag`, bool; required in requests.
+    ///
+    /// - Example: `true`.
     pub fn auto_accept_flag(mut self, value: bool) -> Self {
         self.0.request_mut().auto_accept_flag = Some(value);
         self
     }
-    /// Sets `ServiceInstanceId`; see [`CreateVpcEndPointServiceRequest::service_instance_id`](types::CreateVpcEndPointServiceRequest::service_instance_id). Required.
+    /// Sets `ServiceInstanceId`; see [`CreateVpcEndPointServiceRequest::service_instance_id`](types::CreateVpcEndPointServiceRequest::service_instance_id).
+    ///
+    /// Wire name `ServiceInstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lb-7xwasqqy`.
     pub fn service_instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_instance_id = value.into();
         self
     }
     /// Sets `IsPassService`; see [`CreateVpcEndPointServiceRequest::is_pass_service`](types::CreateVpcEndPointServiceRequest::is_pass_service).
+    ///
+    /// Wire name `IsPassService`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn is_pass_service(mut self, value: bool) -> Self {
         self.0.request_mut().is_pass_service = Some(value);
         self
     }
     /// Sets `ServiceType`; see [`CreateVpcEndPointServiceRequest::service_type`](types::CreateVpcEndPointServiceRequest::service_type).
+    ///
+    /// Wire name `ServiceType`, string; optional in requests.
+    ///
+    /// - Example: `CLB`.
     pub fn service_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_type = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcEndPointServiceRequest::tags`](types::CreateVpcEndPointServiceRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcEndPointServiceRequest::tags`](types::CreateVpcEndPointServiceRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    ///
+    /// - Example: `[{"Key": "env", "Value": "prod"}]`.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `IpAddressType`; see [`CreateVpcEndPointServiceRequest::ip_address_type`](types::CreateVpcEndPointServiceRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
 }
 impl Call<types::CreateVpcEndPointServiceWhiteListRequest> {
-    /// Sets `UserUin`; see [`CreateVpcEndPointServiceWhiteListRequest::user_uin`](types::CreateVpcEndPointServiceWhiteListRequest::user_uin). Required.
+    /// Sets `UserUin`; see [`CreateVpcEndPointServiceWhiteListRequest::user_uin`](types::CreateVpcEndPointServiceWhiteListRequest::user_uin).
+    ///
+    /// Wire name `UserUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `700000483554`.
     pub fn user_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_uin = value.into();
         self
     }
-    /// Sets `EndPointServiceId`; see [`CreateVpcEndPointServiceWhiteListRequest::end_point_service_id`](types::CreateVpcEndPointServiceWhiteListRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`CreateVpcEndPointServiceWhiteListRequest::end_point_service_id`](types::CreateVpcEndPointServiceWhiteListRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpcsvc-b2mrmmx7`.
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
     /// Sets `Description`; see [`CreateVpcEndPointServiceWhiteListRequest::description`](types::CreateVpcEndPointServiceWhiteListRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `Description1`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
 }
 impl Call<types::CreateVpcPeeringConnectionRequest> {
-    /// Sets `SourceVpcId`; see [`CreateVpcPeeringConnectionRequest::source_vpc_id`](types::CreateVpcPeeringConnectionRequest::source_vpc_id). Required.
+    /// Sets `SourceVpcId`; see [`CreateVpcPeeringConnectionRequest::source_vpc_id`](types::CreateVpcPeeringConnectionRequest::source_vpc_id).
+    ///
+    /// Wire name `SourceVpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-0npfx81k`.
     pub fn source_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_vpc_id = value.into();
         self
     }
-    /// Sets `PeeringConnectionName`; see [`CreateVpcPeeringConnectionRequest::peering_connection_name`](types::CreateVpcPeeringConnectionRequest::peering_connection_name). Required.
+    /// Sets `PeeringConnectionName`; see [`CreateVpcPeeringConnectionRequest::peering_connection_name`](types::CreateVpcPeeringConnectionRequest::peering_connection_name).
+    ///
+    /// Wire name `PeeringConnectionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pcx-1sqw346v`.
     pub fn peering_connection_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_name = value.into();
         self
     }
-    /// Sets `DestinationVpcId`; see [`CreateVpcPeeringConnectionRequest::destination_vpc_id`](types::CreateVpcPeeringConnectionRequest::destination_vpc_id). Required.
+    /// Sets `DestinationVpcId`; see [`CreateVpcPeeringConnectionRequest::destination_vpc_id`](types::CreateVpcPeeringConnectionRequest::destination_vpc_id).
+    ///
+    /// Wire name `DestinationVpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-12345678`.
     pub fn destination_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_vpc_id = value.into();
         self
     }
-    /// Sets `DestinationUin`; see [`CreateVpcPeeringConnectionRequest::destination_uin`](types::CreateVpcPeeringConnectionRequest::destination_uin). Required.
+    /// Sets `DestinationUin`; see [`CreateVpcPeeringConnectionRequest::destination_uin`](types::CreateVpcPeeringConnectionRequest::destination_uin).
+    ///
+    /// Wire name `DestinationUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `568722665`.
     pub fn destination_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_uin = value.into();
         self
     }
-    /// Sets `DestinationRegion`; see [`CreateVpcPeeringConnectionRequest::destination_region`](types::CreateVpcPeeringConnectionRequest::destination_region). Required.
+    /// Sets `DestinationRegion`; see [`CreateVpcPeeringConnectionRequest::destination_region`](types::CreateVpcPeeringConnectionRequest::destination_region).
+    ///
+    /// Wire name `DestinationRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn destination_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_region = value.into();
         self
     }
     /// Sets `Bandwidth`; see [`CreateVpcPeeringConnectionRequest::bandwidth`](types::CreateVpcPeeringConnectionRequest::bandwidth).
+    ///
+    /// Wire name `Bandwidth`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn bandwidth(mut self, value: i64) -> Self {
         self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `Type`; see [`CreateVpcPeeringConnectionRequest::type`](types::CreateVpcPeeringConnectionRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `VPC_PEER`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
     /// Sets `ChargeType`; see [`CreateVpcPeeringConnectionRequest::charge_type`](types::CreateVpcPeeringConnectionRequest::charge_type).
+    ///
+    /// Wire name `ChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_DAY_MAX`.
     pub fn charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().charge_type = Some(value.into());
         self
     }
     /// Sets `QosLevel`; see [`CreateVpcPeeringConnectionRequest::qos_level`](types::CreateVpcPeeringConnectionRequest::qos_level).
+    ///
+    /// Wire name `QosLevel`, string; optional in requests.
+    ///
+    /// - Example: `PT`.
     pub fn qos_level(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().qos_level = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcPeeringConnectionRequest::tags`](types::CreateVpcPeeringConnectionRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tags`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tags>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcPeeringConnectionRequest::tags`](types::CreateVpcPeeringConnectionRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tags`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tags>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateVpnConnectionRequest> {
-    /// Sets `VpnGatewayId`; see [`CreateVpnConnectionRequest::vpn_gateway_id`](types::CreateVpnConnectionRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`CreateVpnConnectionRequest::vpn_gateway_id`](types::CreateVpnConnectionRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-1w9tue3d`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `CustomerGatewayId`; see [`CreateVpnConnectionRequest::customer_gateway_id`](types::CreateVpnConnectionRequest::customer_gateway_id). Required.
+    /// Sets `CustomerGatewayId`; see [`CreateVpnConnectionRequest::customer_gateway_id`](types::CreateVpnConnectionRequest::customer_gateway_id).
+    ///
+    /// Wire name `CustomerGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cgw-qa9sxpy7`.
     pub fn customer_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().customer_gateway_id = value.into();
         self
     }
-    /// Sets `VpnConnectionName`; see [`CreateVpnConnectionRequest::vpn_connection_name`](types::CreateVpnConnectionRequest::vpn_connection_name). Required.
+    /// Sets `VpnConnectionName`; see [`CreateVpnConnectionRequest::vpn_connection_name`](types::CreateVpnConnectionRequest::vpn_connection_name).
+    ///
+    /// Wire name `VpnConnectionName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TEST_CONN`.
     pub fn vpn_connection_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_connection_name = value.into();
         self
     }
-    /// Sets `PreShareKey`; see [`CreateVpnConnectionRequest::pre_share_key`](types::CreateVpnConnectionRequest::pre_share_key). Required.
+    /// Sets `PreShareKey`; see [`CreateVpnConnectionRequest::pre_share_key`](types::CreateVpnConnectionRequest::pre_share_key).
+    ///
+    /// Wire name `PreShareKey`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `654321`.
     pub fn pre_share_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().pre_share_key = value.into();
         self
     }
     /// Sets `VpcId`; see [`CreateVpnConnectionRequest::vpc_id`](types::CreateVpnConnectionRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-gapcv96p`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Adds one item to `SecurityPolicyDatabases`; see [`CreateVpnConnectionRequest::security_policy_databases`](types::CreateVpnConnectionRequest::security_policy_databases).
+    ///
+    /// Wire name `SecurityPolicyDatabases`, list of [`SecurityPolicyDatabase`]; optional in requests.
     pub fn security_policy_databases(
         mut self,
         value: impl Into<SecurityPolicyDatabase>,
@@ -4299,6 +6190,8 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Sets `SecurityPolicyDatabases` to these items; see [`CreateVpnConnectionRequest::security_policy_databases`](types::CreateVpnConnectionRequest::security_policy_databases).
+    ///
+    /// Wire name `SecurityPolicyDatabases`, list of [`SecurityPolicyDatabase`]; optional in requests.
     pub fn set_security_policy_databases(
         mut self,
         items: impl IntoIterator<Item = impl Into<SecurityPolicyDatabase>>,
@@ -4309,6 +6202,8 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Sets `IKEOptionsSpecification`; see [`CreateVpnConnectionRequest::ike_options_specification`](types::CreateVpnConnectionRequest::ike_options_specification).
+    ///
+    /// Wire name `IKEOptionsSpecification`, [`IkeOptionsSpecification`]; optional in requests.
     pub fn ike_options_specification(
         mut self,
         value: impl Into<IkeOptionsSpecification>,
@@ -4317,6 +6212,8 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Sets `IPSECOptionsSpecification`; see [`CreateVpnConnectionRequest::ipsec_options_specification`](types::CreateVpnConnectionRequest::ipsec_options_specification).
+    ///
+    /// Wire name `IPSECOptionsSpecification`, [`IpsecOptionsSpecification`]; optional in requests.
     pub fn ipsec_options_specification(
         mut self,
         value: impl Into<IpsecOptionsSpecification>,
@@ -4325,94 +6222,156 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnConnectionRequest::tags`](types::CreateVpnConnectionRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnConnectionRequest::tags`](types::CreateVpnConnectionRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `EnableHealthCheck`; see [`CreateVpnConnectionRequest::enable_health_check`](types::CreateVpnConnectionRequest::enable_health_check).
+    ///
+    /// Wire name `EnableHealthCheck`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_health_check(mut self, value: bool) -> Self {
         self.0.request_mut().enable_health_check = Some(value);
         self
     }
     /// Sets `HealthCheckLocalIp`; see [`CreateVpnConnectionRequest::health_check_local_ip`](types::CreateVpnConnectionRequest::health_check_local_ip).
+    ///
+    /// Wire name `HealthCheckLocalIp`, string; optional in requests.
+    ///
+    /// - Example: `169.254.128.1`.
     pub fn health_check_local_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_local_ip = Some(value.into());
         self
     }
     /// Sets `HealthCheckRemoteIp`; see [`CreateVpnConnectionRequest::health_check_remote_ip`](types::CreateVpnConnectionRequest::health_check_remote_ip).
+    ///
+    /// Wire name `HealthCheckRemoteIp`, string; optional in requests.
+    ///
+    /// - Example: `169.254.128.2`.
     pub fn health_check_remote_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_remote_ip = Some(value.into());
         self
     }
     /// Sets `RouteType`; see [`CreateVpnConnectionRequest::route_type`](types::CreateVpnConnectionRequest::route_type).
+    ///
+    /// Wire name `RouteType`, string; optional in requests.
+    ///
+    /// - Example: `STATIC`.
     pub fn route_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_type = Some(value.into());
         self
     }
     /// Sets `NegotiationType`; see [`CreateVpnConnectionRequest::negotiation_type`](types::CreateVpnConnectionRequest::negotiation_type).
+    ///
+    /// Wire name `NegotiationType`, string; optional in requests.
+    ///
+    /// - Example: `active`.
     pub fn negotiation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().negotiation_type = Some(value.into());
         self
     }
     /// Sets `DpdEnable`; see [`CreateVpnConnectionRequest::dpd_enable`](types::CreateVpnConnectionRequest::dpd_enable).
+    ///
+    /// Wire name `DpdEnable`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn dpd_enable(mut self, value: i64) -> Self {
         self.0.request_mut().dpd_enable = Some(value);
         self
     }
     /// Sets `DpdTimeout`; see [`CreateVpnConnectionRequest::dpd_timeout`](types::CreateVpnConnectionRequest::dpd_timeout).
+    ///
+    /// Wire name `DpdTimeout`, string; optional in requests.
+    ///
+    /// - Example: `30`.
     pub fn dpd_timeout(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dpd_timeout = Some(value.into());
         self
     }
     /// Sets `DpdAction`; see [`CreateVpnConnectionRequest::dpd_action`](types::CreateVpnConnectionRequest::dpd_action).
+    ///
+    /// Wire name `DpdAction`, string; optional in requests.
+    ///
+    /// - Example: `clear`.
     pub fn dpd_action(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dpd_action = Some(value.into());
         self
     }
     /// Sets `Route`; see [`CreateVpnConnectionRequest::route`](types::CreateVpnConnectionRequest::route).
+    ///
+    /// Wire name `Route`, [`CreateVpnConnRoute`]; optional in requests.
+    ///
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn route(mut self, value: impl Into<CreateVpnConnRoute>) -> Self {
         self.0.request_mut().route = Some(value.into());
         self
     }
     /// Sets `BgpConfig`; see [`CreateVpnConnectionRequest::bgp_config`](types::CreateVpnConnectionRequest::bgp_config).
+    ///
+    /// Wire name `BgpConfig`, [`BgpConfig`]; optional in requests.
     pub fn bgp_config(mut self, value: impl Into<BgpConfig>) -> Self {
         self.0.request_mut().bgp_config = Some(value.into());
         self
     }
     /// Sets `HealthCheckConfig`; see [`CreateVpnConnectionRequest::health_check_config`](types::CreateVpnConnectionRequest::health_check_config).
+    ///
+    /// Wire name `HealthCheckConfig`, [`HealthCheckConfig`]; optional in requests.
     pub fn health_check_config(mut self, value: impl Into<HealthCheckConfig>) -> Self {
         self.0.request_mut().health_check_config = Some(value.into());
         self
     }
 }
 impl Call<types::CreateVpnGatewayRequest> {
-    /// Sets `VpcId`; see [`CreateVpnGatewayRequest::vpc_id`](types::CreateVpnGatewayRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`CreateVpnGatewayRequest::vpc_id`](types::CreateVpnGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-ngenl4az`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `VpnGatewayName`; see [`CreateVpnGatewayRequest::vpn_gateway_name`](types::CreateVpnGatewayRequest::vpn_gateway_name). Required.
+    /// Sets `VpnGatewayName`; see [`CreateVpnGatewayRequest::vpn_gateway_name`](types::CreateVpnGatewayRequest::vpn_gateway_name).
+    ///
+    /// Wire name `VpnGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TEST_POSTPAID_VPNGW`.
     pub fn vpn_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_name = value.into();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`CreateVpnGatewayRequest::internet_max_bandwidth_out`](types::CreateVpnGatewayRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`CreateVpnGatewayRequest::internet_max_bandwidth_out`](types::CreateVpnGatewayRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; required in requests.
+    ///
+    /// - Example: `5`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InstanceChargeType`; see [`CreateVpnGatewayRequest::instance_charge_type`](types::CreateVpnGatewayRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`CreateVpnGatewayRequest::instance_charge_prepaid`](types::CreateVpnGatewayRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -4421,79 +6380,132 @@ impl Call<types::CreateVpnGatewayRequest> {
         self
     }
     /// Sets `Zone`; see [`CreateVpnGatewayRequest::zone`](types::CreateVpnGatewayRequest::zone).
+    ///
+    /// Wire name `Zone`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou-1`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn zone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().zone = Some(value.into());
         self
     }
     /// Sets `Type`; see [`CreateVpnGatewayRequest::type`](types::CreateVpnGatewayRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `CCN`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnGatewayRequest::tags`](types::CreateVpnGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnGatewayRequest::tags`](types::CreateVpnGatewayRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `CdcId`; see [`CreateVpnGatewayRequest::cdc_id`](types::CreateVpnGatewayRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = Some(value.into());
         self
     }
     /// Sets `MaxConnection`; see [`CreateVpnGatewayRequest::max_connection`](types::CreateVpnGatewayRequest::max_connection).
+    ///
+    /// Wire name `MaxConnection`, uint64; optional in requests.
+    ///
+    /// - Example: `5`.
     pub fn max_connection(mut self, value: u64) -> Self {
         self.0.request_mut().max_connection = Some(value);
         self
     }
     /// Sets `BgpAsn`; see [`CreateVpnGatewayRequest::bgp_asn`](types::CreateVpnGatewayRequest::bgp_asn).
+    ///
+    /// Wire name `BgpAsn`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn bgp_asn(mut self, value: u64) -> Self {
         self.0.request_mut().bgp_asn = Some(value);
         self
     }
     /// Sets `IsPrivate`; see [`CreateVpnGatewayRequest::is_private`](types::CreateVpnGatewayRequest::is_private).
+    ///
+    /// Wire name `IsPrivate`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn is_private(mut self, value: bool) -> Self {
         self.0.request_mut().is_private = Some(value);
         self
     }
     /// Sets `SubnetId`; see [`CreateVpnGatewayRequest::subnet_id`](types::CreateVpnGatewayRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-re2m1xhu`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Sets `BgpEnable`; see [`CreateVpnGatewayRequest::bgp_enable`](types::CreateVpnGatewayRequest::bgp_enable).
+    ///
+    /// Wire name `BgpEnable`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn bgp_enable(mut self, value: bool) -> Self {
         self.0.request_mut().bgp_enable = Some(value);
         self
     }
     /// Sets `IpStack`; see [`CreateVpnGatewayRequest::ip_stack`](types::CreateVpnGatewayRequest::ip_stack).
+    ///
+    /// Wire name `IpStack`, string; optional in requests.
+    ///
+    /// - Example: `4in4`.
     pub fn ip_stack(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_stack = Some(value.into());
         self
     }
     /// Sets `AccessSubnet`; see [`CreateVpnGatewayRequest::access_subnet`](types::CreateVpnGatewayRequest::access_subnet).
+    ///
+    /// Wire name `AccessSubnet`, string; optional in requests.
+    ///
+    /// - Example: `10.0.0.0/12`.
     pub fn access_subnet(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().access_subnet = Some(value.into());
         self
     }
 }
 impl Call<types::CreateVpnGatewayRoutesRequest> {
-    /// Sets `VpnGatewayId`; see [`CreateVpnGatewayRoutesRequest::vpn_gateway_id`](types::CreateVpnGatewayRoutesRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`CreateVpnGatewayRoutesRequest::vpn_gateway_id`](types::CreateVpnGatewayRoutesRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpn-ngenl4az`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`CreateVpnGatewayRoutesRequest::routes`](types::CreateVpnGatewayRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`CreateVpnGatewayRoutesRequest::routes`](types::CreateVpnGatewayRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`VpnGatewayRoute`]; required in requests (empty is missing).
     pub fn routes(mut self, value: impl Into<VpnGatewayRoute>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`CreateVpnGatewayRoutesRequest::routes`](types::CreateVpnGatewayRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`CreateVpnGatewayRoutesRequest::routes`](types::CreateVpnGatewayRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`VpnGatewayRoute`]; required in requests (empty is missing).
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<VpnGatewayRoute>>,
@@ -4503,17 +6515,29 @@ impl Call<types::CreateVpnGatewayRoutesRequest> {
     }
 }
 impl Call<types::CreateVpnGatewaySslClientRequest> {
-    /// Sets `SslVpnServerId`; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_server_id`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_server_id). Required.
+    /// Sets `SslVpnServerId`; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_server_id`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_server_id).
+    ///
+    /// Wire name `SslVpnServerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpns-5au854w1`.
     pub fn ssl_vpn_server_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_server_id = value.into();
         self
     }
     /// Sets `SslVpnClientName`; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_client_name`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_client_name).
+    ///
+    /// Wire name `SslVpnClientName`, string; optional in requests.
+    ///
+    /// - Example: `client-name`.
     pub fn ssl_vpn_client_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_client_name = Some(value.into());
         self
     }
     /// Adds one item to `SslVpnClientNames`; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_client_names`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_client_names).
+    ///
+    /// Wire name `SslVpnClientNames`, list of string; optional in requests.
+    ///
+    /// - Example: `["client-name-01", "client-name-02"]`.
     pub fn ssl_vpn_client_names(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -4523,6 +6547,10 @@ impl Call<types::CreateVpnGatewaySslClientRequest> {
         self
     }
     /// Sets `SslVpnClientNames` to these items; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_client_names`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_client_names).
+    ///
+    /// Wire name `SslVpnClientNames`, list of string; optional in requests.
+    ///
+    /// - Example: `["client-name-01", "client-name-02"]`.
     pub fn set_ssl_vpn_client_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4533,33 +6561,53 @@ impl Call<types::CreateVpnGatewaySslClientRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnGatewaySslClientRequest::tags`](types::CreateVpnGatewaySslClientRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnGatewaySslClientRequest::tags`](types::CreateVpnGatewaySslClientRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
 }
 impl Call<types::CreateVpnGatewaySslServerRequest> {
-    /// Sets `VpnGatewayId`; see [`CreateVpnGatewaySslServerRequest::vpn_gateway_id`](types::CreateVpnGatewaySslServerRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`CreateVpnGatewaySslServerRequest::vpn_gateway_id`](types::CreateVpnGatewaySslServerRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpn-12345678`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `SslVpnServerName`; see [`CreateVpnGatewaySslServerRequest::ssl_vpn_server_name`](types::CreateVpnGatewaySslServerRequest::ssl_vpn_server_name). Required.
+    /// Sets `SslVpnServerName`; see [`CreateVpnGatewaySslServerRequest::ssl_vpn_server_name`](types::CreateVpnGatewaySslServerRequest::ssl_vpn_server_name).
+    ///
+    /// Wire name `SslVpnServerName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     pub fn ssl_vpn_server_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_server_name = value.into();
         self
     }
-    /// Sets `RemoteAddress`; see [`CreateVpnGatewaySslServerRequest::remote_address`](types::CreateVpnGatewaySslServerRequest::remote_address). Required.
+    /// Sets `RemoteAddress`; see [`CreateVpnGatewaySslServerRequest::remote_address`](types::CreateVpnGatewaySslServerRequest::remote_address).
+    ///
+    /// Wire name `RemoteAddress`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `172.16.0.0/16`.
     pub fn remote_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_address = value.into();
         self
     }
     /// Adds one item to `LocalAddress`; see [`CreateVpnGatewaySslServerRequest::local_address`](types::CreateVpnGatewaySslServerRequest::local_address).
+    ///
+    /// Wire name `LocalAddress`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.0/16"]`.
     pub fn local_address(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -4569,6 +6617,10 @@ impl Call<types::CreateVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `LocalAddress` to these items; see [`CreateVpnGatewaySslServerRequest::local_address`](types::CreateVpnGatewaySslServerRequest::local_address).
+    ///
+    /// Wire name `LocalAddress`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.0/16"]`.
     pub fn set_local_address(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4579,87 +6631,145 @@ impl Call<types::CreateVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `SslVpnProtocol`; see [`CreateVpnGatewaySslServerRequest::ssl_vpn_protocol`](types::CreateVpnGatewaySslServerRequest::ssl_vpn_protocol).
+    ///
+    /// Wire name `SslVpnProtocol`, string; optional in requests.
+    ///
+    /// - Example: `UDP`.
     pub fn ssl_vpn_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_protocol = Some(value.into());
         self
     }
     /// Sets `SslVpnPort`; see [`CreateVpnGatewaySslServerRequest::ssl_vpn_port`](types::CreateVpnGatewaySslServerRequest::ssl_vpn_port).
+    ///
+    /// Wire name `SslVpnPort`, int64; optional in requests.
+    ///
+    /// - Example: `9798`.
     pub fn ssl_vpn_port(mut self, value: i64) -> Self {
         self.0.request_mut().ssl_vpn_port = Some(value);
         self
     }
     /// Sets `IntegrityAlgorithm`; see [`CreateVpnGatewaySslServerRequest::integrity_algorithm`](types::CreateVpnGatewaySslServerRequest::integrity_algorithm).
+    ///
+    /// Wire name `IntegrityAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `SHA1`.
     pub fn integrity_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().integrity_algorithm = Some(value.into());
         self
     }
     /// Sets `EncryptAlgorithm`; see [`CreateVpnGatewaySslServerRequest::encrypt_algorithm`](types::CreateVpnGatewaySslServerRequest::encrypt_algorithm).
+    ///
+    /// Wire name `EncryptAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `AES-128-CBC`.
     pub fn encrypt_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().encrypt_algorithm = Some(value.into());
         self
     }
     /// Sets `Compress`; see [`CreateVpnGatewaySslServerRequest::compress`](types::CreateVpnGatewaySslServerRequest::compress).
+    ///
+    /// Wire name `Compress`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn compress(mut self, value: bool) -> Self {
         self.0.request_mut().compress = Some(value);
         self
     }
     /// Sets `SsoEnabled`; see [`CreateVpnGatewaySslServerRequest::sso_enabled`](types::CreateVpnGatewaySslServerRequest::sso_enabled).
+    ///
+    /// Wire name `SsoEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn sso_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().sso_enabled = Some(value);
         self
     }
     /// Sets `AccessPolicyEnabled`; see [`CreateVpnGatewaySslServerRequest::access_policy_enabled`](types::CreateVpnGatewaySslServerRequest::access_policy_enabled).
+    ///
+    /// Wire name `AccessPolicyEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn access_policy_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().access_policy_enabled = Some(value);
         self
     }
     /// Sets `SamlData`; see [`CreateVpnGatewaySslServerRequest::saml_data`](types::CreateVpnGatewaySslServerRequest::saml_data).
+    ///
+    /// Wire name `SamlData`, string; optional in requests.
+    ///
+    /// - Example: `PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGl`.
     pub fn saml_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().saml_data = Some(value.into());
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnGatewaySslServerRequest::tags`](types::CreateVpnGatewaySslServerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn tags(mut self, value: impl Into<Tag>) -> Self {
         self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnGatewaySslServerRequest::tags`](types::CreateVpnGatewaySslServerRequest::tags).
+    ///
+    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.0.request_mut().tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
     /// Sets `DnsServers`; see [`CreateVpnGatewaySslServerRequest::dns_servers`](types::CreateVpnGatewaySslServerRequest::dns_servers).
+    ///
+    /// Wire name `DnsServers`, [`DnsServers`]; optional in requests.
     pub fn dns_servers(mut self, value: impl Into<DnsServers>) -> Self {
         self.0.request_mut().dns_servers = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteAddressTemplateRequest> {
-    /// Sets `AddressTemplateId`; see [`DeleteAddressTemplateRequest::address_template_id`](types::DeleteAddressTemplateRequest::address_template_id). Required.
+    /// Sets `AddressTemplateId`; see [`DeleteAddressTemplateRequest::address_template_id`](types::DeleteAddressTemplateRequest::address_template_id).
+    ///
+    /// Wire name `AddressTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipm-09o5m8kc`.
     pub fn address_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_id = value.into();
         self
     }
 }
 impl Call<types::DeleteAddressTemplateGroupRequest> {
-    /// Sets `AddressTemplateGroupId`; see [`DeleteAddressTemplateGroupRequest::address_template_group_id`](types::DeleteAddressTemplateGroupRequest::address_template_group_id). Required.
+    /// Sets `AddressTemplateGroupId`; see [`DeleteAddressTemplateGroupRequest::address_template_group_id`](types::DeleteAddressTemplateGroupRequest::address_template_group_id).
+    ///
+    /// Wire name `AddressTemplateGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipmg-90cex8mq`.
     pub fn address_template_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_group_id = value.into();
         self
     }
 }
 impl Call<types::DeleteAssistantCidrRequest> {
-    /// Sets `VpcId`; see [`DeleteAssistantCidrRequest::vpc_id`](types::DeleteAssistantCidrRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DeleteAssistantCidrRequest::vpc_id`](types::DeleteAssistantCidrRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-12345678`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `CidrBlocks`; see [`DeleteAssistantCidrRequest::cidr_blocks`](types::DeleteAssistantCidrRequest::cidr_blocks). Required.
+    /// Adds one item to `CidrBlocks`; see [`DeleteAssistantCidrRequest::cidr_blocks`](types::DeleteAssistantCidrRequest::cidr_blocks).
+    ///
+    /// Wire name `CidrBlocks`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["172.16.0.0\/24\n"]`.
     pub fn cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cidr_blocks.push(value.into());
         self
     }
-    /// Sets `CidrBlocks` to these items; see [`DeleteAssistantCidrRequest::cidr_blocks`](types::DeleteAssistantCidrRequest::cidr_blocks). Required.
+    /// Sets `CidrBlocks` to these items; see [`DeleteAssistantCidrRequest::cidr_blocks`](types::DeleteAssistantCidrRequest::cidr_blocks).
+    ///
+    /// Wire name `CidrBlocks`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["172.16.0.0\/24\n"]`.
     pub fn set_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4669,26 +6779,42 @@ impl Call<types::DeleteAssistantCidrRequest> {
     }
 }
 impl Call<types::DeleteBandwidthPackageRequest> {
-    /// Sets `BandwidthPackageId`; see [`DeleteBandwidthPackageRequest::bandwidth_package_id`](types::DeleteBandwidthPackageRequest::bandwidth_package_id). Required.
+    /// Sets `BandwidthPackageId`; see [`DeleteBandwidthPackageRequest::bandwidth_package_id`](types::DeleteBandwidthPackageRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bwp-cs7j6pd0`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = value.into();
         self
     }
 }
 impl Call<types::DeleteCcnRequest> {
-    /// Sets `CcnId`; see [`DeleteCcnRequest::ccn_id`](types::DeleteCcnRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DeleteCcnRequest::ccn_id`](types::DeleteCcnRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-8j0phqix`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
 }
 impl Call<types::DeleteCcnPolicyBasedRoutingNextHopRequest> {
-    /// Sets `CcnId`; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::ccn_id`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::ccn_id`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-7bw2xi31`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `PolicyBasedRoutingNextHopIds`; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids). Required.
+    /// Adds one item to `PolicyBasedRoutingNextHopIds`; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids).
+    ///
+    /// Wire name `PolicyBasedRoutingNextHopIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `pbrnh-bbjdqarl`.
     pub fn policy_based_routing_next_hop_ids(
         mut self,
         value: impl Into<String>,
@@ -4696,7 +6822,11 @@ impl Call<types::DeleteCcnPolicyBasedRoutingNextHopRequest> {
         self.0.request_mut().policy_based_routing_next_hop_ids.push(value.into());
         self
     }
-    /// Sets `PolicyBasedRoutingNextHopIds` to these items; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids). Required.
+    /// Sets `PolicyBasedRoutingNextHopIds` to these items; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids).
+    ///
+    /// Wire name `PolicyBasedRoutingNextHopIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `pbrnh-bbjdqarl`.
     pub fn set_policy_based_routing_next_hop_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4709,17 +6839,29 @@ impl Call<types::DeleteCcnPolicyBasedRoutingNextHopRequest> {
     }
 }
 impl Call<types::DeleteCcnPolicyBasedRoutingRuleRequest> {
-    /// Sets `CcnId`; see [`DeleteCcnPolicyBasedRoutingRuleRequest::ccn_id`](types::DeleteCcnPolicyBasedRoutingRuleRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DeleteCcnPolicyBasedRoutingRuleRequest::ccn_id`](types::DeleteCcnPolicyBasedRoutingRuleRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-7bw2xi31`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `PolicyBasedRoutingRuleIds`; see [`DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids`](types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids). Required.
+    /// Adds one item to `PolicyBasedRoutingRuleIds`; see [`DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids`](types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids).
+    ///
+    /// Wire name `PolicyBasedRoutingRuleIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `pbrrule-n6anb2js`.
     pub fn policy_based_routing_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().policy_based_routing_rule_ids.push(value.into());
         self
     }
-    /// Sets `PolicyBasedRoutingRuleIds` to these items; see [`DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids`](types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids). Required.
+    /// Sets `PolicyBasedRoutingRuleIds` to these items; see [`DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids`](types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids).
+    ///
+    /// Wire name `PolicyBasedRoutingRuleIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `pbrrule-n6anb2js`.
     pub fn set_policy_based_routing_rule_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4732,12 +6874,20 @@ impl Call<types::DeleteCcnPolicyBasedRoutingRuleRequest> {
     }
 }
 impl Call<types::DeleteCcnRouteTablesRequest> {
-    /// Adds one item to `RouteTableId`; see [`DeleteCcnRouteTablesRequest::route_table_id`](types::DeleteCcnRouteTablesRequest::route_table_id). Required.
+    /// Adds one item to `RouteTableId`; see [`DeleteCcnRouteTablesRequest::route_table_id`](types::DeleteCcnRouteTablesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-xxxxxxxx`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id.push(value.into());
         self
     }
-    /// Sets `RouteTableId` to these items; see [`DeleteCcnRouteTablesRequest::route_table_id`](types::DeleteCcnRouteTablesRequest::route_table_id). Required.
+    /// Sets `RouteTableId` to these items; see [`DeleteCcnRouteTablesRequest::route_table_id`](types::DeleteCcnRouteTablesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-xxxxxxxx`.
     pub fn set_route_table_id(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4750,38 +6900,62 @@ impl Call<types::DeleteCcnRouteTablesRequest> {
     }
 }
 impl Call<types::DeleteCustomerGatewayRequest> {
-    /// Sets `CustomerGatewayId`; see [`DeleteCustomerGatewayRequest::customer_gateway_id`](types::DeleteCustomerGatewayRequest::customer_gateway_id). Required.
+    /// Sets `CustomerGatewayId`; see [`DeleteCustomerGatewayRequest::customer_gateway_id`](types::DeleteCustomerGatewayRequest::customer_gateway_id).
+    ///
+    /// Wire name `CustomerGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cgw-2wqq41m9`.
     pub fn customer_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().customer_gateway_id = value.into();
         self
     }
 }
 impl Call<types::DeleteDhcpIpRequest> {
-    /// Sets `DhcpIpId`; see [`DeleteDhcpIpRequest::dhcp_ip_id`](types::DeleteDhcpIpRequest::dhcp_ip_id). Required.
+    /// Sets `DhcpIpId`; see [`DeleteDhcpIpRequest::dhcp_ip_id`](types::DeleteDhcpIpRequest::dhcp_ip_id).
+    ///
+    /// Wire name `DhcpIpId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dhcpip-12345678`.
     pub fn dhcp_ip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_id = value.into();
         self
     }
 }
 impl Call<types::DeleteDirectConnectGatewayRequest> {
-    /// Sets `DirectConnectGatewayId`; see [`DeleteDirectConnectGatewayRequest::direct_connect_gateway_id`](types::DeleteDirectConnectGatewayRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`DeleteDirectConnectGatewayRequest::direct_connect_gateway_id`](types::DeleteDirectConnectGatewayRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-9o233uri`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
 }
 impl Call<types::DeleteDirectConnectGatewayCcnRoutesRequest> {
-    /// Sets `DirectConnectGatewayId`; see [`DeleteDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::DeleteDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`DeleteDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::DeleteDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-prpqlmg1`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
-    /// Adds one item to `RouteIds`; see [`DeleteDirectConnectGatewayCcnRoutesRequest::route_ids`](types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids). Required.
+    /// Adds one item to `RouteIds`; see [`DeleteDirectConnectGatewayCcnRoutesRequest::route_ids`](types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ccnr-bvipc87w\r\n"]`.
     pub fn route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_ids.push(value.into());
         self
     }
-    /// Sets `RouteIds` to these items; see [`DeleteDirectConnectGatewayCcnRoutesRequest::route_ids`](types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids). Required.
+    /// Sets `RouteIds` to these items; see [`DeleteDirectConnectGatewayCcnRoutesRequest::route_ids`](types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ccnr-bvipc87w\r\n"]`.
     pub fn set_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4790,35 +6964,59 @@ impl Call<types::DeleteDirectConnectGatewayCcnRoutesRequest> {
         self
     }
     /// Sets `AddressType`; see [`DeleteDirectConnectGatewayCcnRoutesRequest::address_type`](types::DeleteDirectConnectGatewayCcnRoutesRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `IPv4`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteFlowLogRequest> {
-    /// Sets `FlowLogId`; see [`DeleteFlowLogRequest::flow_log_id`](types::DeleteFlowLogRequest::flow_log_id). Required.
+    /// Sets `FlowLogId`; see [`DeleteFlowLogRequest::flow_log_id`](types::DeleteFlowLogRequest::flow_log_id).
+    ///
+    /// Wire name `FlowLogId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `fl-ng9pgduh`.
     pub fn flow_log_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_id = value.into();
         self
     }
     /// Sets `VpcId`; see [`DeleteFlowLogRequest::vpc_id`](types::DeleteFlowLogRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-ec37wwkm`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteGlobalRoutesRequest> {
-    /// Sets `VpcId`; see [`DeleteGlobalRoutesRequest::vpc_id`](types::DeleteGlobalRoutesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DeleteGlobalRoutesRequest::vpc_id`](types::DeleteGlobalRoutesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `GlobalRouteIds`; see [`DeleteGlobalRoutesRequest::global_route_ids`](types::DeleteGlobalRoutesRequest::global_route_ids). Required.
+    /// Adds one item to `GlobalRouteIds`; see [`DeleteGlobalRoutesRequest::global_route_ids`](types::DeleteGlobalRoutesRequest::global_route_ids).
+    ///
+    /// Wire name `GlobalRouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["gr-bmenrwu2"]`.
     pub fn global_route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().global_route_ids.push(value.into());
         self
     }
-    /// Sets `GlobalRouteIds` to these items; see [`DeleteGlobalRoutesRequest::global_route_ids`](types::DeleteGlobalRoutesRequest::global_route_ids). Required.
+    /// Sets `GlobalRouteIds` to these items; see [`DeleteGlobalRoutesRequest::global_route_ids`](types::DeleteGlobalRoutesRequest::global_route_ids).
+    ///
+    /// Wire name `GlobalRouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["gr-bmenrwu2"]`.
     pub fn set_global_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4831,7 +7029,11 @@ impl Call<types::DeleteGlobalRoutesRequest> {
     }
 }
 impl Call<types::DeleteHaVipRequest> {
-    /// Sets `HaVipId`; see [`DeleteHaVipRequest::ha_vip_id`](types::DeleteHaVipRequest::ha_vip_id). Required.
+    /// Sets `HaVipId`; see [`DeleteHaVipRequest::ha_vip_id`](types::DeleteHaVipRequest::ha_vip_id).
+    ///
+    /// Wire name `HaVipId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `havip-9o233uri`.
     pub fn ha_vip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_id = value.into();
         self
@@ -4839,6 +7041,10 @@ impl Call<types::DeleteHaVipRequest> {
 }
 impl Call<types::DeleteHighPriorityRouteTablesRequest> {
     /// Adds one item to `HighPriorityRouteTableIds`; see [`DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids).
+    ///
+    /// Wire name `HighPriorityRouteTableIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["hprtb-18mot1fm"]`.
     pub fn high_priority_route_table_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -4848,6 +7054,10 @@ impl Call<types::DeleteHighPriorityRouteTablesRequest> {
         self
     }
     /// Sets `HighPriorityRouteTableIds` to these items; see [`DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids).
+    ///
+    /// Wire name `HighPriorityRouteTableIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["hprtb-18mot1fm"]`.
     pub fn set_high_priority_route_table_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4859,17 +7069,29 @@ impl Call<types::DeleteHighPriorityRouteTablesRequest> {
     }
 }
 impl Call<types::DeleteHighPriorityRoutesRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`DeleteHighPriorityRoutesRequest::high_priority_route_table_id`](types::DeleteHighPriorityRoutesRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`DeleteHighPriorityRoutesRequest::high_priority_route_table_id`](types::DeleteHighPriorityRoutesRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Adds one item to `HighPriorityRouteIds`; see [`DeleteHighPriorityRoutesRequest::high_priority_route_ids`](types::DeleteHighPriorityRoutesRequest::high_priority_route_ids). Required.
+    /// Adds one item to `HighPriorityRouteIds`; see [`DeleteHighPriorityRoutesRequest::high_priority_route_ids`](types::DeleteHighPriorityRoutesRequest::high_priority_route_ids).
+    ///
+    /// Wire name `HighPriorityRouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["hprti-p1ymd0ak"]`.
     pub fn high_priority_route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_ids.push(value.into());
         self
     }
-    /// Sets `HighPriorityRouteIds` to these items; see [`DeleteHighPriorityRoutesRequest::high_priority_route_ids`](types::DeleteHighPriorityRoutesRequest::high_priority_route_ids). Required.
+    /// Sets `HighPriorityRouteIds` to these items; see [`DeleteHighPriorityRoutesRequest::high_priority_route_ids`](types::DeleteHighPriorityRoutesRequest::high_priority_route_ids).
+    ///
+    /// Wire name `HighPriorityRouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["hprti-p1ymd0ak"]`.
     pub fn set_high_priority_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4882,12 +7104,20 @@ impl Call<types::DeleteHighPriorityRoutesRequest> {
     }
 }
 impl Call<types::DeleteIp6TranslatorsRequest> {
-    /// Adds one item to `Ip6TranslatorIds`; see [`DeleteIp6TranslatorsRequest::ip6_translator_ids`](types::DeleteIp6TranslatorsRequest::ip6_translator_ids). Required.
+    /// Adds one item to `Ip6TranslatorIds`; see [`DeleteIp6TranslatorsRequest::ip6_translator_ids`](types::DeleteIp6TranslatorsRequest::ip6_translator_ids).
+    ///
+    /// Wire name `Ip6TranslatorIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `ip6-12345678`.
     pub fn ip6_translator_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_ids.push(value.into());
         self
     }
-    /// Sets `Ip6TranslatorIds` to these items; see [`DeleteIp6TranslatorsRequest::ip6_translator_ids`](types::DeleteIp6TranslatorsRequest::ip6_translator_ids). Required.
+    /// Sets `Ip6TranslatorIds` to these items; see [`DeleteIp6TranslatorsRequest::ip6_translator_ids`](types::DeleteIp6TranslatorsRequest::ip6_translator_ids).
+    ///
+    /// Wire name `Ip6TranslatorIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `ip6-12345678`.
     pub fn set_ip6_translator_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4900,41 +7130,67 @@ impl Call<types::DeleteIp6TranslatorsRequest> {
     }
 }
 impl Call<types::DeleteLocalGatewayRequest> {
-    /// Sets `LocalGatewayId`; see [`DeleteLocalGatewayRequest::local_gateway_id`](types::DeleteLocalGatewayRequest::local_gateway_id). Required.
+    /// Sets `LocalGatewayId`; see [`DeleteLocalGatewayRequest::local_gateway_id`](types::DeleteLocalGatewayRequest::local_gateway_id).
+    ///
+    /// Wire name `LocalGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lgw-1234rfgt`.
     pub fn local_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().local_gateway_id = value.into();
         self
     }
-    /// Sets `CdcId`; see [`DeleteLocalGatewayRequest::cdc_id`](types::DeleteLocalGatewayRequest::cdc_id). Required.
+    /// Sets `CdcId`; see [`DeleteLocalGatewayRequest::cdc_id`](types::DeleteLocalGatewayRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = value.into();
         self
     }
     /// Sets `VpcId`; see [`DeleteLocalGatewayRequest::vpc_id`](types::DeleteLocalGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-m0c2kcun`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteNatGatewayRequest> {
-    /// Sets `NatGatewayId`; see [`DeleteNatGatewayRequest::nat_gateway_id`](types::DeleteNatGatewayRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeleteNatGatewayRequest::nat_gateway_id`](types::DeleteNatGatewayRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `IgnoreOperationRisk`; see [`DeleteNatGatewayRequest::ignore_operation_risk`](types::DeleteNatGatewayRequest::ignore_operation_risk).
+    ///
+    /// Wire name `IgnoreOperationRisk`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn ignore_operation_risk(mut self, value: bool) -> Self {
         self.0.request_mut().ignore_operation_risk = Some(value);
         self
     }
 }
 impl Call<types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `DestinationIpPortTranslationNatRules`; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
+    /// Adds one item to `DestinationIpPortTranslationNatRules`; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `DestinationIpPortTranslationNatRules`, list of [`DestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn destination_ip_port_translation_nat_rules(
         mut self,
         value: impl Into<DestinationIpPortTranslationNatRule>,
@@ -4945,7 +7201,9 @@ impl Call<types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest> {
             .push(value.into());
         self
     }
-    /// Sets `DestinationIpPortTranslationNatRules` to these items; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
+    /// Sets `DestinationIpPortTranslationNatRules` to these items; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `DestinationIpPortTranslationNatRules`, list of [`DestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn set_destination_ip_port_translation_nat_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<DestinationIpPortTranslationNatRule>>,
@@ -4958,17 +7216,29 @@ impl Call<types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest> {
     }
 }
 impl Call<types::DeleteNatGatewaySourceIpTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `NatGatewaySnatIds`; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids). Required.
+    /// Adds one item to `NatGatewaySnatIds`; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids).
+    ///
+    /// Wire name `NatGatewaySnatIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snat-3ixd0hr0"]`.
     pub fn nat_gateway_snat_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_snat_ids.push(value.into());
         self
     }
-    /// Sets `NatGatewaySnatIds` to these items; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids). Required.
+    /// Sets `NatGatewaySnatIds` to these items; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids).
+    ///
+    /// Wire name `NatGatewaySnatIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["snat-3ixd0hr0"]`.
     pub fn set_nat_gateway_snat_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4981,26 +7251,40 @@ impl Call<types::DeleteNatGatewaySourceIpTranslationNatRuleRequest> {
     }
 }
 impl Call<types::DeleteNetDetectRequest> {
-    /// Sets `NetDetectId`; see [`DeleteNetDetectRequest::net_detect_id`](types::DeleteNetDetectRequest::net_detect_id). Required.
+    /// Sets `NetDetectId`; see [`DeleteNetDetectRequest::net_detect_id`](types::DeleteNetDetectRequest::net_detect_id).
+    ///
+    /// Wire name `NetDetectId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `netd-12345678`.
     pub fn net_detect_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_id = value.into();
         self
     }
 }
 impl Call<types::DeleteNetworkAclRequest> {
-    /// Sets `NetworkAclId`; see [`DeleteNetworkAclRequest::network_acl_id`](types::DeleteNetworkAclRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`DeleteNetworkAclRequest::network_acl_id`](types::DeleteNetworkAclRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
 }
 impl Call<types::DeleteNetworkAclEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`DeleteNetworkAclEntriesRequest::network_acl_id`](types::DeleteNetworkAclEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`DeleteNetworkAclEntriesRequest::network_acl_id`](types::DeleteNetworkAclEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
     /// Sets `NetworkAclEntrySet`; see [`DeleteNetworkAclEntriesRequest::network_acl_entry_set`](types::DeleteNetworkAclEntriesRequest::network_acl_entry_set).
+    ///
+    /// Wire name `NetworkAclEntrySet`, [`NetworkAclEntrySet`]; optional in requests.
     pub fn network_acl_entry_set(
         mut self,
         value: impl Into<NetworkAclEntrySet>,
@@ -5010,12 +7294,18 @@ impl Call<types::DeleteNetworkAclEntriesRequest> {
     }
 }
 impl Call<types::DeleteNetworkAclQuintupleEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`DeleteNetworkAclQuintupleEntriesRequest::network_acl_id`](types::DeleteNetworkAclQuintupleEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`DeleteNetworkAclQuintupleEntriesRequest::network_acl_id`](types::DeleteNetworkAclQuintupleEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Sets `NetworkAclQuintupleSet`; see [`DeleteNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set`](types::DeleteNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set). Required.
+    /// Sets `NetworkAclQuintupleSet`; see [`DeleteNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set`](types::DeleteNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set).
+    ///
+    /// Wire name `NetworkAclQuintupleSet`, [`NetworkAclQuintupleEntries`]; required in requests.
     pub fn network_acl_quintuple_set(
         mut self,
         value: impl Into<NetworkAclQuintupleEntries>,
@@ -5025,31 +7315,49 @@ impl Call<types::DeleteNetworkAclQuintupleEntriesRequest> {
     }
 }
 impl Call<types::DeleteNetworkInterfaceRequest> {
-    /// Sets `NetworkInterfaceId`; see [`DeleteNetworkInterfaceRequest::network_interface_id`](types::DeleteNetworkInterfaceRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`DeleteNetworkInterfaceRequest::network_interface_id`](types::DeleteNetworkInterfaceRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-m6dyj72l`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
 }
 impl Call<types::DeletePrivateNatGatewayRequest> {
-    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayRequest::nat_gateway_id`](types::DeletePrivateNatGatewayRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayRequest::nat_gateway_id`](types::DeletePrivateNatGatewayRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `IgnoreOperationRisk`; see [`DeletePrivateNatGatewayRequest::ignore_operation_risk`](types::DeletePrivateNatGatewayRequest::ignore_operation_risk).
+    ///
+    /// Wire name `IgnoreOperationRisk`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn ignore_operation_risk(mut self, value: bool) -> Self {
         self.0.request_mut().ignore_operation_risk = Some(value);
         self
     }
 }
 impl Call<types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
+    /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `LocalDestinationIpPortTranslationNatRules`, list of [`LocalDestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn local_destination_ip_port_translation_nat_rules(
         mut self,
         value: impl Into<LocalDestinationIpPortTranslationNatRule>,
@@ -5060,7 +7368,9 @@ impl Call<types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleReque
             .push(value.into());
         self
     }
-    /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
+    /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `LocalDestinationIpPortTranslationNatRules`, list of [`LocalDestinationIpPortTranslationNatRule`]; required in requests (empty is missing).
     pub fn set_local_destination_ip_port_translation_nat_rules(
         mut self,
         items: impl IntoIterator<
@@ -5075,49 +7385,83 @@ impl Call<types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleReque
     }
 }
 impl Call<types::DeletePrivateNatGatewayTranslationAclRuleRequest> {
-    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `TranslationDirection`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::translation_direction`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_direction). Required.
+    /// Sets `TranslationDirection`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::translation_direction`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_direction).
+    ///
+    /// Wire name `TranslationDirection`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `LOCAL`.
     pub fn translation_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_direction = value.into();
         self
     }
-    /// Sets `TranslationType`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::translation_type`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_type). Required.
+    /// Sets `TranslationType`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::translation_type`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_type).
+    ///
+    /// Wire name `TranslationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NETWORK_LAYER`.
     pub fn translation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_type = value.into();
         self
     }
-    /// Sets `TranslationIp`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::translation_ip`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_ip). Required.
+    /// Sets `TranslationIp`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::translation_ip`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_ip).
+    ///
+    /// Wire name `TranslationIp`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `10.0.13.20`.
     pub fn translation_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_ip = value.into();
         self
     }
-    /// Adds one item to `AclRuleIds`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids). Required.
+    /// Adds one item to `AclRuleIds`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids).
+    ///
+    /// Wire name `AclRuleIds`, list of uint64; required in requests (empty is missing).
+    ///
+    /// - Example: `[1,5,26]`.
     pub fn acl_rule_ids(mut self, value: u64) -> Self {
         self.0.request_mut().acl_rule_ids.push(value);
         self
     }
-    /// Sets `AclRuleIds` to these items; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids). Required.
+    /// Sets `AclRuleIds` to these items; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids).
+    ///
+    /// Wire name `AclRuleIds`, list of uint64; required in requests (empty is missing).
+    ///
+    /// - Example: `[1,5,26]`.
     pub fn set_acl_rule_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.0.request_mut().acl_rule_ids = items.into_iter().collect();
         self
     }
     /// Sets `OriginalIp`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::original_ip`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::original_ip).
+    ///
+    /// Wire name `OriginalIp`, string; optional in requests.
+    ///
+    /// - Example: `10.0.13.19`.
     pub fn original_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().original_ip = Some(value.into());
         self
     }
 }
 impl Call<types::DeletePrivateNatGatewayTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `TranslationNatRules`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
+    /// Adds one item to `TranslationNatRules`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    ///
+    /// Wire name `TranslationNatRules`, list of [`TranslationNatRule`]; required in requests (empty is missing).
     pub fn translation_nat_rules(
         mut self,
         value: impl Into<TranslationNatRule>,
@@ -5125,7 +7469,9 @@ impl Call<types::DeletePrivateNatGatewayTranslationNatRuleRequest> {
         self.0.request_mut().translation_nat_rules.push(value.into());
         self
     }
-    /// Sets `TranslationNatRules` to these items; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
+    /// Sets `TranslationNatRules` to these items; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    ///
+    /// Wire name `TranslationNatRules`, list of [`TranslationNatRule`]; required in requests (empty is missing).
     pub fn set_translation_nat_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TranslationNatRule>>,
@@ -5137,23 +7483,39 @@ impl Call<types::DeletePrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::cross_domain`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::cross_domain).
+    ///
+    /// Wire name `CrossDomain`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn cross_domain(mut self, value: bool) -> Self {
         self.0.request_mut().cross_domain = Some(value);
         self
     }
 }
 impl Call<types::DeleteReserveIpAddressesRequest> {
-    /// Sets `VpcId`; see [`DeleteReserveIpAddressesRequest::vpc_id`](types::DeleteReserveIpAddressesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DeleteReserveIpAddressesRequest::vpc_id`](types::DeleteReserveIpAddressesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `ReserveIpIds`; see [`DeleteReserveIpAddressesRequest::reserve_ip_ids`](types::DeleteReserveIpAddressesRequest::reserve_ip_ids). Required.
+    /// Adds one item to `ReserveIpIds`; see [`DeleteReserveIpAddressesRequest::reserve_ip_ids`](types::DeleteReserveIpAddressesRequest::reserve_ip_ids).
+    ///
+    /// Wire name `ReserveIpIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rsvip-7pg1y5xy"]`.
     pub fn reserve_ip_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().reserve_ip_ids.push(value.into());
         self
     }
-    /// Sets `ReserveIpIds` to these items; see [`DeleteReserveIpAddressesRequest::reserve_ip_ids`](types::DeleteReserveIpAddressesRequest::reserve_ip_ids). Required.
+    /// Sets `ReserveIpIds` to these items; see [`DeleteReserveIpAddressesRequest::reserve_ip_ids`](types::DeleteReserveIpAddressesRequest::reserve_ip_ids).
+    ///
+    /// Wire name `ReserveIpIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rsvip-7pg1y5xy"]`.
     pub fn set_reserve_ip_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5166,14 +7528,20 @@ impl Call<types::DeleteReserveIpAddressesRequest> {
     }
 }
 impl Call<types::DeleteRoutePolicyRequest> {
-    /// Sets `RoutePolicyId`; see [`DeleteRoutePolicyRequest::route_policy_id`](types::DeleteRoutePolicyRequest::route_policy_id). Required.
+    /// Sets `RoutePolicyId`; see [`DeleteRoutePolicyRequest::route_policy_id`](types::DeleteRoutePolicyRequest::route_policy_id).
+    ///
+    /// Wire name `RoutePolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rrp-pguby7ma`.
     pub fn route_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_id = value.into();
         self
     }
 }
 impl Call<types::DeleteRoutePolicyAssociationsRequest> {
-    /// Adds one item to `RoutePolicyAssociationSet`; see [`DeleteRoutePolicyAssociationsRequest::route_policy_association_set`](types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Adds one item to `RoutePolicyAssociationSet`; see [`DeleteRoutePolicyAssociationsRequest::route_policy_association_set`](types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn route_policy_association_set(
         mut self,
         value: impl Into<RoutePolicyAssociation>,
@@ -5181,7 +7549,9 @@ impl Call<types::DeleteRoutePolicyAssociationsRequest> {
         self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
-    /// Sets `RoutePolicyAssociationSet` to these items; see [`DeleteRoutePolicyAssociationsRequest::route_policy_association_set`](types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Sets `RoutePolicyAssociationSet` to these items; see [`DeleteRoutePolicyAssociationsRequest::route_policy_association_set`](types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn set_route_policy_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyAssociation>>,
@@ -5194,12 +7564,18 @@ impl Call<types::DeleteRoutePolicyAssociationsRequest> {
     }
 }
 impl Call<types::DeleteRoutePolicyEntriesRequest> {
-    /// Sets `RoutePolicyId`; see [`DeleteRoutePolicyEntriesRequest::route_policy_id`](types::DeleteRoutePolicyEntriesRequest::route_policy_id). Required.
+    /// Sets `RoutePolicyId`; see [`DeleteRoutePolicyEntriesRequest::route_policy_id`](types::DeleteRoutePolicyEntriesRequest::route_policy_id).
+    ///
+    /// Wire name `RoutePolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rrp-q7ywkx3w`.
     pub fn route_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_id = value.into();
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`DeleteRoutePolicyEntriesRequest::route_policy_entry_set`](types::DeleteRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; optional in requests.
     pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0
             .request_mut()
@@ -5209,6 +7585,8 @@ impl Call<types::DeleteRoutePolicyEntriesRequest> {
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`DeleteRoutePolicyEntriesRequest::route_policy_entry_set`](types::DeleteRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; optional in requests.
     pub fn set_route_policy_entry_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyEntry>>,
@@ -5220,24 +7598,40 @@ impl Call<types::DeleteRoutePolicyEntriesRequest> {
     }
 }
 impl Call<types::DeleteRouteTableRequest> {
-    /// Sets `RouteTableId`; see [`DeleteRouteTableRequest::route_table_id`](types::DeleteRouteTableRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`DeleteRouteTableRequest::route_table_id`](types::DeleteRouteTableRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-azd4dt1c`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
 }
 impl Call<types::DeleteRoutesRequest> {
-    /// Sets `RouteTableId`; see [`DeleteRoutesRequest::route_table_id`](types::DeleteRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`DeleteRoutesRequest::route_table_id`](types::DeleteRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-h0fk8lfc`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
     /// Adds one item to `Routes`; see [`DeleteRoutesRequest::routes`](types::DeleteRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; optional in requests.
+    ///
+    /// - Example: `[{"RouteItemId": "rti-hj3he929"}]`.
     pub fn routes(mut self, value: impl Into<Route>) -> Self {
         self.0.request_mut().routes.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`DeleteRoutesRequest::routes`](types::DeleteRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; optional in requests.
+    ///
+    /// - Example: `[{"RouteItemId": "rti-hj3he929"}]`.
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<Route>>,
@@ -5247,19 +7641,29 @@ impl Call<types::DeleteRoutesRequest> {
     }
 }
 impl Call<types::DeleteSecurityGroupRequest> {
-    /// Sets `SecurityGroupId`; see [`DeleteSecurityGroupRequest::security_group_id`](types::DeleteSecurityGroupRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`DeleteSecurityGroupRequest::security_group_id`](types::DeleteSecurityGroupRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-33ocnj9n`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
 }
 impl Call<types::DeleteSecurityGroupPoliciesRequest> {
-    /// Sets `SecurityGroupId`; see [`DeleteSecurityGroupPoliciesRequest::security_group_id`](types::DeleteSecurityGroupPoliciesRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`DeleteSecurityGroupPoliciesRequest::security_group_id`](types::DeleteSecurityGroupPoliciesRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ohuuioma`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
-    /// Sets `SecurityGroupPolicySet`; see [`DeleteSecurityGroupPoliciesRequest::security_group_policy_set`](types::DeleteSecurityGroupPoliciesRequest::security_group_policy_set). Required.
+    /// Sets `SecurityGroupPolicySet`; see [`DeleteSecurityGroupPoliciesRequest::security_group_policy_set`](types::DeleteSecurityGroupPoliciesRequest::security_group_policy_set).
+    ///
+    /// Wire name `SecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; required in requests.
     pub fn security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -5269,26 +7673,42 @@ impl Call<types::DeleteSecurityGroupPoliciesRequest> {
     }
 }
 impl Call<types::DeleteServiceTemplateRequest> {
-    /// Sets `ServiceTemplateId`; see [`DeleteServiceTemplateRequest::service_template_id`](types::DeleteServiceTemplateRequest::service_template_id). Required.
+    /// Sets `ServiceTemplateId`; see [`DeleteServiceTemplateRequest::service_template_id`](types::DeleteServiceTemplateRequest::service_template_id).
+    ///
+    /// Wire name `ServiceTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pm-e6dy460g`.
     pub fn service_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_id = value.into();
         self
     }
 }
 impl Call<types::DeleteServiceTemplateGroupRequest> {
-    /// Sets `ServiceTemplateGroupId`; see [`DeleteServiceTemplateGroupRequest::service_template_group_id`](types::DeleteServiceTemplateGroupRequest::service_template_group_id). Required.
+    /// Sets `ServiceTemplateGroupId`; see [`DeleteServiceTemplateGroupRequest::service_template_group_id`](types::DeleteServiceTemplateGroupRequest::service_template_group_id).
+    ///
+    /// Wire name `ServiceTemplateGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppmg-n17uxvve`.
     pub fn service_template_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_group_id = value.into();
         self
     }
 }
 impl Call<types::DeleteSnapshotPoliciesRequest> {
-    /// Adds one item to `SnapshotPolicyIds`; see [`DeleteSnapshotPoliciesRequest::snapshot_policy_ids`](types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids). Required.
+    /// Adds one item to `SnapshotPolicyIds`; see [`DeleteSnapshotPoliciesRequest::snapshot_policy_ids`](types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sspolicy-0mrp8xzp"]`.
     pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_ids.push(value.into());
         self
     }
-    /// Sets `SnapshotPolicyIds` to these items; see [`DeleteSnapshotPoliciesRequest::snapshot_policy_ids`](types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids). Required.
+    /// Sets `SnapshotPolicyIds` to these items; see [`DeleteSnapshotPoliciesRequest::snapshot_policy_ids`](types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sspolicy-0mrp8xzp"]`.
     pub fn set_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5301,24 +7721,36 @@ impl Call<types::DeleteSnapshotPoliciesRequest> {
     }
 }
 impl Call<types::DeleteSubnetRequest> {
-    /// Sets `SubnetId`; see [`DeleteSubnetRequest::subnet_id`](types::DeleteSubnetRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`DeleteSubnetRequest::subnet_id`](types::DeleteSubnetRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-pxir56ns`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
 }
 impl Call<types::DeleteTemplateMemberRequest> {
-    /// Sets `TemplateId`; see [`DeleteTemplateMemberRequest::template_id`](types::DeleteTemplateMemberRequest::template_id). Required.
+    /// Sets `TemplateId`; see [`DeleteTemplateMemberRequest::template_id`](types::DeleteTemplateMemberRequest::template_id).
+    ///
+    /// Wire name `TemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipm-test1234`.
     pub fn template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().template_id = value.into();
         self
     }
-    /// Adds one item to `TemplateMember`; see [`DeleteTemplateMemberRequest::template_member`](types::DeleteTemplateMemberRequest::template_member). Required.
+    /// Adds one item to `TemplateMember`; see [`DeleteTemplateMemberRequest::template_member`](types::DeleteTemplateMemberRequest::template_member).
+    ///
+    /// Wire name `TemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
     pub fn template_member(mut self, value: impl Into<MemberInfo>) -> Self {
         self.0.request_mut().template_member.push(value.into());
         self
     }
-    /// Sets `TemplateMember` to these items; see [`DeleteTemplateMemberRequest::template_member`](types::DeleteTemplateMemberRequest::template_member). Required.
+    /// Sets `TemplateMember` to these items; see [`DeleteTemplateMemberRequest::template_member`](types::DeleteTemplateMemberRequest::template_member).
+    ///
+    /// Wire name `TemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
     pub fn set_template_member(
         mut self,
         items: impl IntoIterator<Item = impl Into<MemberInfo>>,
@@ -5331,19 +7763,31 @@ impl Call<types::DeleteTemplateMemberRequest> {
     }
 }
 impl Call<types::DeleteTrafficMirrorRequest> {
-    /// Sets `TrafficMirrorId`; see [`DeleteTrafficMirrorRequest::traffic_mirror_id`](types::DeleteTrafficMirrorRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`DeleteTrafficMirrorRequest::traffic_mirror_id`](types::DeleteTrafficMirrorRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
 }
 impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
-    /// Sets `TrafficMirrorId`; see [`DeleteTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::DeleteTrafficMirrorFilterRulesRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`DeleteTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::DeleteTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-jfzb00ia`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Adds one item to `IngressFilterRuleIds`; see [`DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids).
+    ///
+    /// Wire name `IngressFilterRuleIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tmfi-7gk0gtdz"]`.
     pub fn ingress_filter_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5353,6 +7797,10 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `IngressFilterRuleIds` to these items; see [`DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids).
+    ///
+    /// Wire name `IngressFilterRuleIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tmfi-7gk0gtdz"]`.
     pub fn set_ingress_filter_rule_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5363,6 +7811,10 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `EgressFilterRuleIds`; see [`DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids).
+    ///
+    /// Wire name `EgressFilterRuleIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tmfi-4bk0gdkz"]`.
     pub fn egress_filter_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5372,6 +7824,10 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `EgressFilterRuleIds` to these items; see [`DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids).
+    ///
+    /// Wire name `EgressFilterRuleIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tmfi-4bk0gdkz"]`.
     pub fn set_egress_filter_rule_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5383,12 +7839,20 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
     }
 }
 impl Call<types::DeleteTrafficPackagesRequest> {
-    /// Adds one item to `TrafficPackageIds`; see [`DeleteTrafficPackagesRequest::traffic_package_ids`](types::DeleteTrafficPackagesRequest::traffic_package_ids). Required.
+    /// Adds one item to `TrafficPackageIds`; see [`DeleteTrafficPackagesRequest::traffic_package_ids`](types::DeleteTrafficPackagesRequest::traffic_package_ids).
+    ///
+    /// Wire name `TrafficPackageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['tfp-djrccqtx']`.
     pub fn traffic_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_package_ids.push(value.into());
         self
     }
-    /// Sets `TrafficPackageIds` to these items; see [`DeleteTrafficPackagesRequest::traffic_package_ids`](types::DeleteTrafficPackagesRequest::traffic_package_ids). Required.
+    /// Sets `TrafficPackageIds` to these items; see [`DeleteTrafficPackagesRequest::traffic_package_ids`](types::DeleteTrafficPackagesRequest::traffic_package_ids).
+    ///
+    /// Wire name `TrafficPackageIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['tfp-djrccqtx']`.
     pub fn set_traffic_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5401,43 +7865,71 @@ impl Call<types::DeleteTrafficPackagesRequest> {
     }
 }
 impl Call<types::DeleteVpcRequest> {
-    /// Sets `VpcId`; see [`DeleteVpcRequest::vpc_id`](types::DeleteVpcRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DeleteVpcRequest::vpc_id`](types::DeleteVpcRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-3ptx9s8b`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
 }
 impl Call<types::DeleteVpcEndPointRequest> {
-    /// Sets `EndPointId`; see [`DeleteVpcEndPointRequest::end_point_id`](types::DeleteVpcEndPointRequest::end_point_id). Required.
+    /// Sets `EndPointId`; see [`DeleteVpcEndPointRequest::end_point_id`](types::DeleteVpcEndPointRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpce-h0fk8lfc`.
     pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_id = value.into();
         self
     }
     /// Sets `IpAddressType`; see [`DeleteVpcEndPointRequest::ip_address_type`](types::DeleteVpcEndPointRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteVpcEndPointServiceRequest> {
-    /// Sets `EndPointServiceId`; see [`DeleteVpcEndPointServiceRequest::end_point_service_id`](types::DeleteVpcEndPointServiceRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`DeleteVpcEndPointServiceRequest::end_point_service_id`](types::DeleteVpcEndPointServiceRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpcsvc-kngiybxl`.
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
     /// Sets `IpAddressType`; see [`DeleteVpcEndPointServiceRequest::ip_address_type`](types::DeleteVpcEndPointServiceRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
 }
 impl Call<types::DeleteVpcEndPointServiceWhiteListRequest> {
-    /// Adds one item to `UserUin`; see [`DeleteVpcEndPointServiceWhiteListRequest::user_uin`](types::DeleteVpcEndPointServiceWhiteListRequest::user_uin). Required.
+    /// Adds one item to `UserUin`; see [`DeleteVpcEndPointServiceWhiteListRequest::user_uin`](types::DeleteVpcEndPointServiceWhiteListRequest::user_uin).
+    ///
+    /// Wire name `UserUin`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['2126195383']`.
     pub fn user_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_uin.push(value.into());
         self
     }
-    /// Sets `UserUin` to these items; see [`DeleteVpcEndPointServiceWhiteListRequest::user_uin`](types::DeleteVpcEndPointServiceWhiteListRequest::user_uin). Required.
+    /// Sets `UserUin` to these items; see [`DeleteVpcEndPointServiceWhiteListRequest::user_uin`](types::DeleteVpcEndPointServiceWhiteListRequest::user_uin).
+    ///
+    /// Wire name `UserUin`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['2126195383']`.
     pub fn set_user_uin(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5445,50 +7937,82 @@ impl Call<types::DeleteVpcEndPointServiceWhiteListRequest> {
         self.0.request_mut().user_uin = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `EndPointServiceId`; see [`DeleteVpcEndPointServiceWhiteListRequest::end_point_service_id`](types::DeleteVpcEndPointServiceWhiteListRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`DeleteVpcEndPointServiceWhiteListRequest::end_point_service_id`](types::DeleteVpcEndPointServiceWhiteListRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpcsvc-b2mrmmx7`.
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
 }
 impl Call<types::DeleteVpcPeeringConnectionRequest> {
-    /// Sets `PeeringConnectionId`; see [`DeleteVpcPeeringConnectionRequest::peering_connection_id`](types::DeleteVpcPeeringConnectionRequest::peering_connection_id). Required.
+    /// Sets `PeeringConnectionId`; see [`DeleteVpcPeeringConnectionRequest::peering_connection_id`](types::DeleteVpcPeeringConnectionRequest::peering_connection_id).
+    ///
+    /// Wire name `PeeringConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pcx-r2kt047o`.
     pub fn peering_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_id = value.into();
         self
     }
 }
 impl Call<types::DeleteVpnConnectionRequest> {
-    /// Sets `VpnGatewayId`; see [`DeleteVpnConnectionRequest::vpn_gateway_id`](types::DeleteVpnConnectionRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`DeleteVpnConnectionRequest::vpn_gateway_id`](types::DeleteVpnConnectionRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-xxx`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `VpnConnectionId`; see [`DeleteVpnConnectionRequest::vpn_connection_id`](types::DeleteVpnConnectionRequest::vpn_connection_id). Required.
+    /// Sets `VpnConnectionId`; see [`DeleteVpnConnectionRequest::vpn_connection_id`](types::DeleteVpnConnectionRequest::vpn_connection_id).
+    ///
+    /// Wire name `VpnConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpnx-f49l6u0z`.
     pub fn vpn_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_connection_id = value.into();
         self
     }
 }
 impl Call<types::DeleteVpnGatewayRequest> {
-    /// Sets `VpnGatewayId`; see [`DeleteVpnGatewayRequest::vpn_gateway_id`](types::DeleteVpnGatewayRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`DeleteVpnGatewayRequest::vpn_gateway_id`](types::DeleteVpnGatewayRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-ox3thdg1`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
 }
 impl Call<types::DeleteVpnGatewayRoutesRequest> {
-    /// Sets `VpnGatewayId`; see [`DeleteVpnGatewayRoutesRequest::vpn_gateway_id`](types::DeleteVpnGatewayRoutesRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`DeleteVpnGatewayRoutesRequest::vpn_gateway_id`](types::DeleteVpnGatewayRoutesRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-12345678`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Adds one item to `RouteIds`; see [`DeleteVpnGatewayRoutesRequest::route_ids`](types::DeleteVpnGatewayRoutesRequest::route_ids). Required.
+    /// Adds one item to `RouteIds`; see [`DeleteVpnGatewayRoutesRequest::route_ids`](types::DeleteVpnGatewayRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["xxx-xxxx\n","xxx-xxxx\n"]`.
     pub fn route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_ids.push(value.into());
         self
     }
-    /// Sets `RouteIds` to these items; see [`DeleteVpnGatewayRoutesRequest::route_ids`](types::DeleteVpnGatewayRoutesRequest::route_ids). Required.
+    /// Sets `RouteIds` to these items; see [`DeleteVpnGatewayRoutesRequest::route_ids`](types::DeleteVpnGatewayRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["xxx-xxxx\n","xxx-xxxx\n"]`.
     pub fn set_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5499,11 +8023,19 @@ impl Call<types::DeleteVpnGatewayRoutesRequest> {
 }
 impl Call<types::DeleteVpnGatewaySslClientRequest> {
     /// Sets `SslVpnClientId`; see [`DeleteVpnGatewaySslClientRequest::ssl_vpn_client_id`](types::DeleteVpnGatewaySslClientRequest::ssl_vpn_client_id).
+    ///
+    /// Wire name `SslVpnClientId`, string; optional in requests.
+    ///
+    /// - Example: `vpnc-123456`.
     pub fn ssl_vpn_client_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_client_id = Some(value.into());
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids`](types::DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-123456"]`.
     pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5513,6 +8045,10 @@ impl Call<types::DeleteVpnGatewaySslClientRequest> {
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids`](types::DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-123456"]`.
     pub fn set_ssl_vpn_client_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5524,7 +8060,11 @@ impl Call<types::DeleteVpnGatewaySslClientRequest> {
     }
 }
 impl Call<types::DeleteVpnGatewaySslServerRequest> {
-    /// Sets `SslVpnServerId`; see [`DeleteVpnGatewaySslServerRequest::ssl_vpn_server_id`](types::DeleteVpnGatewaySslServerRequest::ssl_vpn_server_id). Required.
+    /// Sets `SslVpnServerId`; see [`DeleteVpnGatewaySslServerRequest::ssl_vpn_server_id`](types::DeleteVpnGatewaySslServerRequest::ssl_vpn_server_id).
+    ///
+    /// Wire name `SslVpnServerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngwSslServer-123456`.
     pub fn ssl_vpn_server_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_server_id = value.into();
         self
@@ -5532,11 +8072,19 @@ impl Call<types::DeleteVpnGatewaySslServerRequest> {
 }
 impl Call<types::DescribeAddressBandwidthRangeRequest> {
     /// Adds one item to `AddressIds`; see [`DescribeAddressBandwidthRangeRequest::address_ids`](types::DescribeAddressBandwidthRangeRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-test1234", "eip-1234test"]`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`DescribeAddressBandwidthRangeRequest::address_ids`](types::DescribeAddressBandwidthRangeRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-test1234", "eip-1234test"]`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5548,17 +8096,29 @@ impl Call<types::DescribeAddressBandwidthRangeRequest> {
     }
 }
 impl Call<types::DescribeAddressTemplateGroupInstancesRequest> {
-    /// Sets `AddressTemplateGroupId`; see [`DescribeAddressTemplateGroupInstancesRequest::address_template_group_id`](types::DescribeAddressTemplateGroupInstancesRequest::address_template_group_id). Required.
+    /// Sets `AddressTemplateGroupId`; see [`DescribeAddressTemplateGroupInstancesRequest::address_template_group_id`](types::DescribeAddressTemplateGroupInstancesRequest::address_template_group_id).
+    ///
+    /// Wire name `AddressTemplateGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipmg-12345678`.
     pub fn address_template_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_group_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeAddressTemplateGroupInstancesRequest::offset`](types::DescribeAddressTemplateGroupInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAddressTemplateGroupInstancesRequest::limit`](types::DescribeAddressTemplateGroupInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -5566,11 +8126,19 @@ impl Call<types::DescribeAddressTemplateGroupInstancesRequest> {
 }
 impl Call<types::DescribeAddressTemplateGroupsRequest> {
     /// Adds one item to `Filters`; see [`DescribeAddressTemplateGroupsRequest::filters`](types::DescribeAddressTemplateGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "address-template-group-id", "Values": ["ipmg-mdunqeb6"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAddressTemplateGroupsRequest::filters`](types::DescribeAddressTemplateGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "address-template-group-id", "Values": ["ipmg-mdunqeb6"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5579,53 +8147,93 @@ impl Call<types::DescribeAddressTemplateGroupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAddressTemplateGroupsRequest::offset`](types::DescribeAddressTemplateGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeAddressTemplateGroupsRequest::limit`](types::DescribeAddressTemplateGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeAddressTemplateGroupsRequest::need_member_info`](types::DescribeAddressTemplateGroupsRequest::need_member_info).
+    ///
+    /// Wire name `NeedMemberInfo`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn need_member_info(mut self, value: bool) -> Self {
         self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeAddressTemplateGroupsRequest::order_field`](types::DescribeAddressTemplateGroupsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeAddressTemplateGroupsRequest::order_direction`](types::DescribeAddressTemplateGroupsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Sets `MemberOrderField`; see [`DescribeAddressTemplateGroupsRequest::member_order_field`](types::DescribeAddressTemplateGroupsRequest::member_order_field).
+    ///
+    /// Wire name `MemberOrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn member_order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_field = Some(value.into());
         self
     }
     /// Sets `MemberOrderDirection`; see [`DescribeAddressTemplateGroupsRequest::member_order_direction`](types::DescribeAddressTemplateGroupsRequest::member_order_direction).
+    ///
+    /// Wire name `MemberOrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn member_order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeAddressTemplateInstancesRequest> {
-    /// Sets `AddressTemplateId`; see [`DescribeAddressTemplateInstancesRequest::address_template_id`](types::DescribeAddressTemplateInstancesRequest::address_template_id). Required.
+    /// Sets `AddressTemplateId`; see [`DescribeAddressTemplateInstancesRequest::address_template_id`](types::DescribeAddressTemplateInstancesRequest::address_template_id).
+    ///
+    /// Wire name `AddressTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipm-12345678`.
     pub fn address_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeAddressTemplateInstancesRequest::offset`](types::DescribeAddressTemplateInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAddressTemplateInstancesRequest::limit`](types::DescribeAddressTemplateInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -5633,11 +8241,19 @@ impl Call<types::DescribeAddressTemplateInstancesRequest> {
 }
 impl Call<types::DescribeAddressTemplatesRequest> {
     /// Adds one item to `Filters`; see [`DescribeAddressTemplatesRequest::filters`](types::DescribeAddressTemplatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "address-template-id", "Values": ["ipm-ol7ec22a"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAddressTemplatesRequest::filters`](types::DescribeAddressTemplatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "address-template-id", "Values": ["ipm-ol7ec22a"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5646,36 +8262,64 @@ impl Call<types::DescribeAddressTemplatesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAddressTemplatesRequest::offset`](types::DescribeAddressTemplatesRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeAddressTemplatesRequest::limit`](types::DescribeAddressTemplatesRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeAddressTemplatesRequest::need_member_info`](types::DescribeAddressTemplatesRequest::need_member_info).
+    ///
+    /// Wire name `NeedMemberInfo`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn need_member_info(mut self, value: bool) -> Self {
         self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeAddressTemplatesRequest::order_field`](types::DescribeAddressTemplatesRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeAddressTemplatesRequest::order_direction`](types::DescribeAddressTemplatesRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Sets `MemberOrderField`; see [`DescribeAddressTemplatesRequest::member_order_field`](types::DescribeAddressTemplatesRequest::member_order_field).
+    ///
+    /// Wire name `MemberOrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn member_order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_field = Some(value.into());
         self
     }
     /// Sets `MemberOrderDirection`; see [`DescribeAddressTemplatesRequest::member_order_direction`](types::DescribeAddressTemplatesRequest::member_order_direction).
+    ///
+    /// Wire name `MemberOrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn member_order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_direction = Some(value.into());
         self
@@ -5683,11 +8327,19 @@ impl Call<types::DescribeAddressTemplatesRequest> {
 }
 impl Call<types::DescribeAddressesRequest> {
     /// Adds one item to `AddressIds`; see [`DescribeAddressesRequest::address_ids`](types::DescribeAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-11112222"]`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`DescribeAddressesRequest::address_ids`](types::DescribeAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-11112222"]`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5698,11 +8350,15 @@ impl Call<types::DescribeAddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeAddressesRequest::filters`](types::DescribeAddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAddressesRequest::filters`](types::DescribeAddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5711,11 +8367,19 @@ impl Call<types::DescribeAddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAddressesRequest::offset`](types::DescribeAddressesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAddressesRequest::limit`](types::DescribeAddressesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -5723,11 +8387,19 @@ impl Call<types::DescribeAddressesRequest> {
 }
 impl Call<types::DescribeAssistantCidrRequest> {
     /// Adds one item to `VpcIds`; see [`DescribeAssistantCidrRequest::vpc_ids`](types::DescribeAssistantCidrRequest::vpc_ids).
+    ///
+    /// Wire name `VpcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `vpc-6v2ht8q5`.
     pub fn vpc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `VpcIds` to these items; see [`DescribeAssistantCidrRequest::vpc_ids`](types::DescribeAssistantCidrRequest::vpc_ids).
+    ///
+    /// Wire name `VpcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `vpc-6v2ht8q5`.
     pub fn set_vpc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5736,11 +8408,19 @@ impl Call<types::DescribeAssistantCidrRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeAssistantCidrRequest::filters`](types::DescribeAssistantCidrRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "vpc-id", "Values": ["vpc-6v2ht8q5"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAssistantCidrRequest::filters`](types::DescribeAssistantCidrRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "vpc-id", "Values": ["vpc-6v2ht8q5"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5749,11 +8429,19 @@ impl Call<types::DescribeAssistantCidrRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAssistantCidrRequest::offset`](types::DescribeAssistantCidrRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAssistantCidrRequest::limit`](types::DescribeAssistantCidrRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -5761,6 +8449,10 @@ impl Call<types::DescribeAssistantCidrRequest> {
 }
 impl Call<types::DescribeBandwidthPackageBandwidthRangeRequest> {
     /// Adds one item to `BandwidthPackageIds`; see [`DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids`](types::DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids).
+    ///
+    /// Wire name `BandwidthPackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['bwp-1234test', 'bwp-test1234']`.
     pub fn bandwidth_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5770,6 +8462,10 @@ impl Call<types::DescribeBandwidthPackageBandwidthRangeRequest> {
         self
     }
     /// Sets `BandwidthPackageIds` to these items; see [`DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids`](types::DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids).
+    ///
+    /// Wire name `BandwidthPackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['bwp-1234test', 'bwp-test1234']`.
     pub fn set_bandwidth_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5781,24 +8477,36 @@ impl Call<types::DescribeBandwidthPackageBandwidthRangeRequest> {
     }
 }
 impl Call<types::DescribeBandwidthPackageBillUsageRequest> {
-    /// Sets `BandwidthPackageId`; see [`DescribeBandwidthPackageBillUsageRequest::bandwidth_package_id`](types::DescribeBandwidthPackageBillUsageRequest::bandwidth_package_id). Required.
+    /// Sets `BandwidthPackageId`; see [`DescribeBandwidthPackageBillUsageRequest::bandwidth_package_id`](types::DescribeBandwidthPackageBillUsageRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bwp-pply3nak`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = value.into();
         self
     }
 }
 impl Call<types::DescribeBandwidthPackageResourcesRequest> {
-    /// Sets `BandwidthPackageId`; see [`DescribeBandwidthPackageResourcesRequest::bandwidth_package_id`](types::DescribeBandwidthPackageResourcesRequest::bandwidth_package_id). Required.
+    /// Sets `BandwidthPackageId`; see [`DescribeBandwidthPackageResourcesRequest::bandwidth_package_id`](types::DescribeBandwidthPackageResourcesRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bwp-7umnal1o`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeBandwidthPackageResourcesRequest::filters`](types::DescribeBandwidthPackageResourcesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeBandwidthPackageResourcesRequest::filters`](types::DescribeBandwidthPackageResourcesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5807,11 +8515,19 @@ impl Call<types::DescribeBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeBandwidthPackageResourcesRequest::offset`](types::DescribeBandwidthPackageResourcesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeBandwidthPackageResourcesRequest::limit`](types::DescribeBandwidthPackageResourcesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -5819,6 +8535,10 @@ impl Call<types::DescribeBandwidthPackageResourcesRequest> {
 }
 impl Call<types::DescribeBandwidthPackagesRequest> {
     /// Adds one item to `BandwidthPackageIds`; see [`DescribeBandwidthPackagesRequest::bandwidth_package_ids`](types::DescribeBandwidthPackagesRequest::bandwidth_package_ids).
+    ///
+    /// Wire name `BandwidthPackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `bwp-ofoubyyt`.
     pub fn bandwidth_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -5828,6 +8548,10 @@ impl Call<types::DescribeBandwidthPackagesRequest> {
         self
     }
     /// Sets `BandwidthPackageIds` to these items; see [`DescribeBandwidthPackagesRequest::bandwidth_package_ids`](types::DescribeBandwidthPackagesRequest::bandwidth_package_ids).
+    ///
+    /// Wire name `BandwidthPackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `bwp-ofoubyyt`.
     pub fn set_bandwidth_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5838,11 +8562,15 @@ impl Call<types::DescribeBandwidthPackagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeBandwidthPackagesRequest::filters`](types::DescribeBandwidthPackagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeBandwidthPackagesRequest::filters`](types::DescribeBandwidthPackagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5851,11 +8579,19 @@ impl Call<types::DescribeBandwidthPackagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeBandwidthPackagesRequest::offset`](types::DescribeBandwidthPackagesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeBandwidthPackagesRequest::limit`](types::DescribeBandwidthPackagesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -5863,21 +8599,37 @@ impl Call<types::DescribeBandwidthPackagesRequest> {
 }
 impl Call<types::DescribeCcnAttachedInstancesRequest> {
     /// Sets `Offset`; see [`DescribeCcnAttachedInstancesRequest::offset`](types::DescribeCcnAttachedInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnAttachedInstancesRequest::limit`](types::DescribeCcnAttachedInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCcnAttachedInstancesRequest::filters`](types::DescribeCcnAttachedInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"ccn-id","Values":["ccn-nb107zhp"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnAttachedInstancesRequest::filters`](types::DescribeCcnAttachedInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"ccn-id","Values":["ccn-nb107zhp"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5886,91 +8638,155 @@ impl Call<types::DescribeCcnAttachedInstancesRequest> {
         self
     }
     /// Sets `CcnId`; see [`DescribeCcnAttachedInstancesRequest::ccn_id`](types::DescribeCcnAttachedInstancesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; optional in requests.
+    ///
+    /// - Example: `ccn-245ecr35`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = Some(value.into());
         self
     }
     /// Sets `OrderField`; see [`DescribeCcnAttachedInstancesRequest::order_field`](types::DescribeCcnAttachedInstancesRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CcnId`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeCcnAttachedInstancesRequest::order_direction`](types::DescribeCcnAttachedInstancesRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeCcnPolicyBasedRoutingNextHopRequest> {
-    /// Sets `CcnId`; see [`DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id`](types::DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id`](types::DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-7bw2xi31`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeCcnPolicyBasedRoutingNextHopRequest::offset`](types::DescribeCcnPolicyBasedRoutingNextHopRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeCcnPolicyBasedRoutingNextHopRequest::limit`](types::DescribeCcnPolicyBasedRoutingNextHopRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeCcnPolicyBasedRoutingRuleRequest> {
-    /// Sets `CcnId`; see [`DescribeCcnPolicyBasedRoutingRuleRequest::ccn_id`](types::DescribeCcnPolicyBasedRoutingRuleRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCcnPolicyBasedRoutingRuleRequest::ccn_id`](types::DescribeCcnPolicyBasedRoutingRuleRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-7bw2xi31`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeCcnPolicyBasedRoutingRuleRequest::offset`](types::DescribeCcnPolicyBasedRoutingRuleRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnPolicyBasedRoutingRuleRequest::limit`](types::DescribeCcnPolicyBasedRoutingRuleRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeCcnRegionBandwidthLimitsRequest> {
-    /// Sets `CcnId`; see [`DescribeCcnRegionBandwidthLimitsRequest::ccn_id`](types::DescribeCcnRegionBandwidthLimitsRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCcnRegionBandwidthLimitsRequest::ccn_id`](types::DescribeCcnRegionBandwidthLimitsRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-f49l6u0z`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
 }
 impl Call<types::DescribeCcnRouteTableBroadcastPolicysRequest> {
-    /// Sets `CcnId`; see [`DescribeCcnRouteTableBroadcastPolicysRequest::ccn_id`](types::DescribeCcnRouteTableBroadcastPolicysRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCcnRouteTableBroadcastPolicysRequest::ccn_id`](types::DescribeCcnRouteTableBroadcastPolicysRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-qd6z2ld1`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `RouteTableId`; see [`DescribeCcnRouteTableBroadcastPolicysRequest::route_table_id`](types::DescribeCcnRouteTableBroadcastPolicysRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`DescribeCcnRouteTableBroadcastPolicysRequest::route_table_id`](types::DescribeCcnRouteTableBroadcastPolicysRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccnrtb-1mkezrkd`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
     /// Sets `PolicyVersion`; see [`DescribeCcnRouteTableBroadcastPolicysRequest::policy_version`](types::DescribeCcnRouteTableBroadcastPolicysRequest::policy_version).
+    ///
+    /// Wire name `PolicyVersion`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn policy_version(mut self, value: u64) -> Self {
         self.0.request_mut().policy_version = Some(value);
         self
     }
 }
 impl Call<types::DescribeCcnRouteTableInputPolicysRequest> {
-    /// Sets `CcnId`; see [`DescribeCcnRouteTableInputPolicysRequest::ccn_id`](types::DescribeCcnRouteTableInputPolicysRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCcnRouteTableInputPolicysRequest::ccn_id`](types::DescribeCcnRouteTableInputPolicysRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-qd6z2ld1`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `RouteTableId`; see [`DescribeCcnRouteTableInputPolicysRequest::route_table_id`](types::DescribeCcnRouteTableInputPolicysRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`DescribeCcnRouteTableInputPolicysRequest::route_table_id`](types::DescribeCcnRouteTableInputPolicysRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccnrtb-1mkezrkd`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
     /// Sets `PolicyVersion`; see [`DescribeCcnRouteTableInputPolicysRequest::policy_version`](types::DescribeCcnRouteTableInputPolicysRequest::policy_version).
+    ///
+    /// Wire name `PolicyVersion`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn policy_version(mut self, value: u64) -> Self {
         self.0.request_mut().policy_version = Some(value);
         self
@@ -5978,11 +8794,19 @@ impl Call<types::DescribeCcnRouteTableInputPolicysRequest> {
 }
 impl Call<types::DescribeCcnRouteTablesRequest> {
     /// Adds one item to `Filters`; see [`DescribeCcnRouteTablesRequest::filters`](types::DescribeCcnRouteTablesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"route-id","Values":["ccnr-bvipc87w"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnRouteTablesRequest::filters`](types::DescribeCcnRouteTablesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"route-id","Values":["ccnr-bvipc87w"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5991,28 +8815,48 @@ impl Call<types::DescribeCcnRouteTablesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnRouteTablesRequest::offset`](types::DescribeCcnRouteTablesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnRouteTablesRequest::limit`](types::DescribeCcnRouteTablesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeCcnRoutesRequest> {
-    /// Sets `CcnId`; see [`DescribeCcnRoutesRequest::ccn_id`](types::DescribeCcnRoutesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCcnRoutesRequest::ccn_id`](types::DescribeCcnRoutesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Adds one item to `RouteIds`; see [`DescribeCcnRoutesRequest::route_ids`](types::DescribeCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['ccnr-bvipc87w']`.
     pub fn route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `RouteIds` to these items; see [`DescribeCcnRoutesRequest::route_ids`](types::DescribeCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['ccnr-bvipc87w']`.
     pub fn set_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6023,11 +8867,19 @@ impl Call<types::DescribeCcnRoutesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCcnRoutesRequest::filters`](types::DescribeCcnRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"route-id","Values":["ccnr-bvipc87w"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnRoutesRequest::filters`](types::DescribeCcnRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"route-id","Values":["ccnr-bvipc87w"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6036,11 +8888,19 @@ impl Call<types::DescribeCcnRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnRoutesRequest::offset`](types::DescribeCcnRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnRoutesRequest::limit`](types::DescribeCcnRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6048,11 +8908,19 @@ impl Call<types::DescribeCcnRoutesRequest> {
 }
 impl Call<types::DescribeCcnsRequest> {
     /// Adds one item to `CcnIds`; see [`DescribeCcnsRequest::ccn_ids`](types::DescribeCcnsRequest::ccn_ids).
+    ///
+    /// Wire name `CcnIds`, list of string; optional in requests.
+    ///
+    /// - Example: `ccn-f49l6u0z`.
     pub fn ccn_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `CcnIds` to these items; see [`DescribeCcnsRequest::ccn_ids`](types::DescribeCcnsRequest::ccn_ids).
+    ///
+    /// Wire name `CcnIds`, list of string; optional in requests.
+    ///
+    /// - Example: `ccn-f49l6u0z`.
     pub fn set_ccn_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6061,11 +8929,19 @@ impl Call<types::DescribeCcnsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCcnsRequest::filters`](types::DescribeCcnsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"uniqVbcId","Values":["ccn-bvipc87w"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnsRequest::filters`](types::DescribeCcnsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"uniqVbcId","Values":["ccn-bvipc87w"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6074,21 +8950,37 @@ impl Call<types::DescribeCcnsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnsRequest::offset`](types::DescribeCcnsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnsRequest::limit`](types::DescribeCcnsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeCcnsRequest::order_field`](types::DescribeCcnsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CcnName`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeCcnsRequest::order_direction`](types::DescribeCcnsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
@@ -6096,11 +8988,15 @@ impl Call<types::DescribeCcnsRequest> {
 }
 impl Call<types::DescribeClassicLinkInstancesRequest> {
     /// Adds one item to `Filters`; see [`DescribeClassicLinkInstancesRequest::filters`](types::DescribeClassicLinkInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`FilterObject`]; optional in requests.
     pub fn filters(mut self, value: impl Into<FilterObject>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeClassicLinkInstancesRequest::filters`](types::DescribeClassicLinkInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`FilterObject`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<FilterObject>>,
@@ -6109,11 +9005,19 @@ impl Call<types::DescribeClassicLinkInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeClassicLinkInstancesRequest::offset`](types::DescribeClassicLinkInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeClassicLinkInstancesRequest::limit`](types::DescribeClassicLinkInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
@@ -6121,11 +9025,15 @@ impl Call<types::DescribeClassicLinkInstancesRequest> {
 }
 impl Call<types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest> {
     /// Adds one item to `Filters`; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6134,11 +9042,19 @@ impl Call<types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::offset`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::limit`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6146,133 +9062,225 @@ impl Call<types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest> {
 }
 impl Call<types::DescribeCrossBorderComplianceRequest> {
     /// Sets `ServiceProvider`; see [`DescribeCrossBorderComplianceRequest::service_provider`](types::DescribeCrossBorderComplianceRequest::service_provider).
+    ///
+    /// Wire name `ServiceProvider`, string; optional in requests.
+    ///
+    /// - Example: `UNICOM`.
     pub fn service_provider(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_provider = Some(value.into());
         self
     }
     /// Sets `ComplianceId`; see [`DescribeCrossBorderComplianceRequest::compliance_id`](types::DescribeCrossBorderComplianceRequest::compliance_id).
+    ///
+    /// Wire name `ComplianceId`, uint64; optional in requests.
+    ///
+    /// - Example: `10002`.
     pub fn compliance_id(mut self, value: u64) -> Self {
         self.0.request_mut().compliance_id = Some(value);
         self
     }
     /// Sets `Company`; see [`DescribeCrossBorderComplianceRequest::company`](types::DescribeCrossBorderComplianceRequest::company).
+    ///
+    /// Wire name `Company`, string; optional in requests.
     pub fn company(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().company = Some(value.into());
         self
     }
     /// Sets `UniformSocialCreditCode`; see [`DescribeCrossBorderComplianceRequest::uniform_social_credit_code`](types::DescribeCrossBorderComplianceRequest::uniform_social_credit_code).
+    ///
+    /// Wire name `UniformSocialCreditCode`, string; optional in requests.
+    ///
+    /// - Example: `91440101327598294H`.
     pub fn uniform_social_credit_code(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().uniform_social_credit_code = Some(value.into());
         self
     }
     /// Sets `LegalPerson`; see [`DescribeCrossBorderComplianceRequest::legal_person`](types::DescribeCrossBorderComplianceRequest::legal_person).
+    ///
+    /// Wire name `LegalPerson`, string; optional in requests.
     pub fn legal_person(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().legal_person = Some(value.into());
         self
     }
     /// Sets `LegalPersonId`; see [`DescribeCrossBorderComplianceRequest::legal_person_id`](types::DescribeCrossBorderComplianceRequest::legal_person_id).
+    ///
+    /// Wire name `LegalPersonId`, string; optional in requests.
+    ///
+    /// - Example: `360732199007108888`.
     pub fn legal_person_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().legal_person_id = Some(value.into());
         self
     }
     /// Sets `IssuingAuthority`; see [`DescribeCrossBorderComplianceRequest::issuing_authority`](types::DescribeCrossBorderComplianceRequest::issuing_authority).
+    ///
+    /// Wire name `IssuingAuthority`, string; optional in requests.
     pub fn issuing_authority(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().issuing_authority = Some(value.into());
         self
     }
     /// Sets `BusinessAddress`; see [`DescribeCrossBorderComplianceRequest::business_address`](types::DescribeCrossBorderComplianceRequest::business_address).
+    ///
+    /// Wire name `BusinessAddress`, string; optional in requests.
     pub fn business_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().business_address = Some(value.into());
         self
     }
     /// Sets `PostCode`; see [`DescribeCrossBorderComplianceRequest::post_code`](types::DescribeCrossBorderComplianceRequest::post_code).
+    ///
+    /// Wire name `PostCode`, uint64; optional in requests.
+    ///
+    /// - Example: `510320`.
     pub fn post_code(mut self, value: u64) -> Self {
         self.0.request_mut().post_code = Some(value);
         self
     }
     /// Sets `Manager`; see [`DescribeCrossBorderComplianceRequest::manager`](types::DescribeCrossBorderComplianceRequest::manager).
+    ///
+    /// Wire name `Manager`, string; optional in requests.
     pub fn manager(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().manager = Some(value.into());
         self
     }
     /// Sets `ManagerId`; see [`DescribeCrossBorderComplianceRequest::manager_id`](types::DescribeCrossBorderComplianceRequest::manager_id).
+    ///
+    /// Wire name `ManagerId`, string; optional in requests.
+    ///
+    /// - Example: `360732199007108888`.
     pub fn manager_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().manager_id = Some(value.into());
         self
     }
     /// Sets `ManagerAddress`; see [`DescribeCrossBorderComplianceRequest::manager_address`](types::DescribeCrossBorderComplianceRequest::manager_address).
+    ///
+    /// Wire name `ManagerAddress`, string; optional in requests.
     pub fn manager_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().manager_address = Some(value.into());
         self
     }
     /// Sets `ManagerTelephone`; see [`DescribeCrossBorderComplianceRequest::manager_telephone`](types::DescribeCrossBorderComplianceRequest::manager_telephone).
+    ///
+    /// Wire name `ManagerTelephone`, string; optional in requests.
+    ///
+    /// - Example: `020-81167888`.
     pub fn manager_telephone(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().manager_telephone = Some(value.into());
         self
     }
     /// Sets `Email`; see [`DescribeCrossBorderComplianceRequest::email`](types::DescribeCrossBorderComplianceRequest::email).
+    ///
+    /// Wire name `Email`, string; optional in requests.
+    ///
+    /// - Example: `test@tencent.com`.
     pub fn email(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().email = Some(value.into());
         self
     }
     /// Sets `ServiceStartDate`; see [`DescribeCrossBorderComplianceRequest::service_start_date`](types::DescribeCrossBorderComplianceRequest::service_start_date).
+    ///
+    /// Wire name `ServiceStartDate`, string; optional in requests.
+    ///
+    /// - Example: `2020-07-29`.
     pub fn service_start_date(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_start_date = Some(value.into());
         self
     }
     /// Sets `ServiceEndDate`; see [`DescribeCrossBorderComplianceRequest::service_end_date`](types::DescribeCrossBorderComplianceRequest::service_end_date).
+    ///
+    /// Wire name `ServiceEndDate`, string; optional in requests.
+    ///
+    /// - Example: `2021-07-29`.
     pub fn service_end_date(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_end_date = Some(value.into());
         self
     }
     /// Sets `State`; see [`DescribeCrossBorderComplianceRequest::state`](types::DescribeCrossBorderComplianceRequest::state).
+    ///
+    /// Wire name `State`, string; optional in requests.
+    ///
+    /// - Example: `PENDING`.
     pub fn state(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().state = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeCrossBorderComplianceRequest::offset`](types::DescribeCrossBorderComplianceRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCrossBorderComplianceRequest::limit`](types::DescribeCrossBorderComplianceRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeCrossBorderFlowMonitorRequest> {
-    /// Sets `SourceRegion`; see [`DescribeCrossBorderFlowMonitorRequest::source_region`](types::DescribeCrossBorderFlowMonitorRequest::source_region). Required.
+    /// Sets `SourceRegion`; see [`DescribeCrossBorderFlowMonitorRequest::source_region`](types::DescribeCrossBorderFlowMonitorRequest::source_region).
+    ///
+    /// Wire name `SourceRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn source_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_region = value.into();
         self
     }
-    /// Sets `DestinationRegion`; see [`DescribeCrossBorderFlowMonitorRequest::destination_region`](types::DescribeCrossBorderFlowMonitorRequest::destination_region). Required.
+    /// Sets `DestinationRegion`; see [`DescribeCrossBorderFlowMonitorRequest::destination_region`](types::DescribeCrossBorderFlowMonitorRequest::destination_region).
+    ///
+    /// Wire name `DestinationRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `na-siliconvalley`.
     pub fn destination_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_region = value.into();
         self
     }
-    /// Sets `CcnId`; see [`DescribeCrossBorderFlowMonitorRequest::ccn_id`](types::DescribeCrossBorderFlowMonitorRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeCrossBorderFlowMonitorRequest::ccn_id`](types::DescribeCrossBorderFlowMonitorRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `CcnUin`; see [`DescribeCrossBorderFlowMonitorRequest::ccn_uin`](types::DescribeCrossBorderFlowMonitorRequest::ccn_uin). Required.
+    /// Sets `CcnUin`; see [`DescribeCrossBorderFlowMonitorRequest::ccn_uin`](types::DescribeCrossBorderFlowMonitorRequest::ccn_uin).
+    ///
+    /// Wire name `CcnUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `251223380`.
     pub fn ccn_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_uin = value.into();
         self
     }
-    /// Sets `Period`; see [`DescribeCrossBorderFlowMonitorRequest::period`](types::DescribeCrossBorderFlowMonitorRequest::period). Required.
+    /// Sets `Period`; see [`DescribeCrossBorderFlowMonitorRequest::period`](types::DescribeCrossBorderFlowMonitorRequest::period).
+    ///
+    /// Wire name `Period`, int64; required in requests.
+    ///
+    /// - Example: `60`.
     pub fn period(mut self, value: i64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
-    /// Sets `StartTime`; see [`DescribeCrossBorderFlowMonitorRequest::start_time`](types::DescribeCrossBorderFlowMonitorRequest::start_time). Required.
+    /// Sets `StartTime`; see [`DescribeCrossBorderFlowMonitorRequest::start_time`](types::DescribeCrossBorderFlowMonitorRequest::start_time).
+    ///
+    /// Wire name `StartTime`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `2022-08-20 00:00:00`.
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_time = value.into();
         self
     }
-    /// Sets `EndTime`; see [`DescribeCrossBorderFlowMonitorRequest::end_time`](types::DescribeCrossBorderFlowMonitorRequest::end_time). Required.
+    /// Sets `EndTime`; see [`DescribeCrossBorderFlowMonitorRequest::end_time`](types::DescribeCrossBorderFlowMonitorRequest::end_time).
+    ///
+    /// Wire name `EndTime`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `2022-08-20 00:10:00`.
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_time = value.into();
         self
@@ -6280,6 +9288,10 @@ impl Call<types::DescribeCrossBorderFlowMonitorRequest> {
 }
 impl Call<types::DescribeCustomerGatewaysRequest> {
     /// Adds one item to `CustomerGatewayIds`; see [`DescribeCustomerGatewaysRequest::customer_gateway_ids`](types::DescribeCustomerGatewaysRequest::customer_gateway_ids).
+    ///
+    /// Wire name `CustomerGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cgw-2wqq41m9"]`.
     pub fn customer_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6289,6 +9301,10 @@ impl Call<types::DescribeCustomerGatewaysRequest> {
         self
     }
     /// Sets `CustomerGatewayIds` to these items; see [`DescribeCustomerGatewaysRequest::customer_gateway_ids`](types::DescribeCustomerGatewaysRequest::customer_gateway_ids).
+    ///
+    /// Wire name `CustomerGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["cgw-2wqq41m9"]`.
     pub fn set_customer_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6299,11 +9315,15 @@ impl Call<types::DescribeCustomerGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCustomerGatewaysRequest::filters`](types::DescribeCustomerGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCustomerGatewaysRequest::filters`](types::DescribeCustomerGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6312,11 +9332,19 @@ impl Call<types::DescribeCustomerGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCustomerGatewaysRequest::offset`](types::DescribeCustomerGatewaysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCustomerGatewaysRequest::limit`](types::DescribeCustomerGatewaysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6324,11 +9352,19 @@ impl Call<types::DescribeCustomerGatewaysRequest> {
 }
 impl Call<types::DescribeDhcpIpsRequest> {
     /// Adds one item to `DhcpIpIds`; see [`DescribeDhcpIpsRequest::dhcp_ip_ids`](types::DescribeDhcpIpsRequest::dhcp_ip_ids).
+    ///
+    /// Wire name `DhcpIpIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dhcpip-12345678"]`.
     pub fn dhcp_ip_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DhcpIpIds` to these items; see [`DescribeDhcpIpsRequest::dhcp_ip_ids`](types::DescribeDhcpIpsRequest::dhcp_ip_ids).
+    ///
+    /// Wire name `DhcpIpIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dhcpip-12345678"]`.
     pub fn set_dhcp_ip_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6339,11 +9375,19 @@ impl Call<types::DescribeDhcpIpsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDhcpIpsRequest::filters`](types::DescribeDhcpIpsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "vpc-id", "Values": ["vpc-n0yejvje"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDhcpIpsRequest::filters`](types::DescribeDhcpIpsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "vpc-id", "Values": ["vpc-n0yejvje"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6352,38 +9396,66 @@ impl Call<types::DescribeDhcpIpsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDhcpIpsRequest::offset`](types::DescribeDhcpIpsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDhcpIpsRequest::limit`](types::DescribeDhcpIpsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeDirectConnectGatewayCcnRoutesRequest> {
-    /// Sets `DirectConnectGatewayId`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::DescribeDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::DescribeDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-prpqlmg1`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
     /// Sets `CcnRouteType`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::ccn_route_type`](types::DescribeDirectConnectGatewayCcnRoutesRequest::ccn_route_type).
+    ///
+    /// Wire name `CcnRouteType`, string; optional in requests.
+    ///
+    /// - Example: `BGP`.
     pub fn ccn_route_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_route_type = Some(value.into());
         self
     }
     /// Sets `AddressType`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::address_type`](types::DescribeDirectConnectGatewayCcnRoutesRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `IPv4`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::offset`](types::DescribeDirectConnectGatewayCcnRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::limit`](types::DescribeDirectConnectGatewayCcnRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6391,6 +9463,10 @@ impl Call<types::DescribeDirectConnectGatewayCcnRoutesRequest> {
 }
 impl Call<types::DescribeDirectConnectGatewaysRequest> {
     /// Adds one item to `DirectConnectGatewayIds`; see [`DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids`](types::DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids).
+    ///
+    /// Wire name `DirectConnectGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dcg-dimeg9zd\r\n","dcg-6eeis68f\r\n","dcg-94cdyvfr\r\n"]`.
     pub fn direct_connect_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6400,6 +9476,10 @@ impl Call<types::DescribeDirectConnectGatewaysRequest> {
         self
     }
     /// Sets `DirectConnectGatewayIds` to these items; see [`DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids`](types::DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids).
+    ///
+    /// Wire name `DirectConnectGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["dcg-dimeg9zd\r\n","dcg-6eeis68f\r\n","dcg-94cdyvfr\r\n"]`.
     pub fn set_direct_connect_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6410,11 +9490,15 @@ impl Call<types::DescribeDirectConnectGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDirectConnectGatewaysRequest::filters`](types::DescribeDirectConnectGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDirectConnectGatewaysRequest::filters`](types::DescribeDirectConnectGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6423,23 +9507,39 @@ impl Call<types::DescribeDirectConnectGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDirectConnectGatewaysRequest::offset`](types::DescribeDirectConnectGatewaysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDirectConnectGatewaysRequest::limit`](types::DescribeDirectConnectGatewaysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeFlowLogRequest> {
-    /// Sets `VpcId`; see [`DescribeFlowLogRequest::vpc_id`](types::DescribeFlowLogRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DescribeFlowLogRequest::vpc_id`](types::DescribeFlowLogRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-hj3he929`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `FlowLogId`; see [`DescribeFlowLogRequest::flow_log_id`](types::DescribeFlowLogRequest::flow_log_id). Required.
+    /// Sets `FlowLogId`; see [`DescribeFlowLogRequest::flow_log_id`](types::DescribeFlowLogRequest::flow_log_id).
+    ///
+    /// Wire name `FlowLogId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `fl-nswq8wkq`.
     pub fn flow_log_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_id = value.into();
         self
@@ -6447,135 +9547,239 @@ impl Call<types::DescribeFlowLogRequest> {
 }
 impl Call<types::DescribeFlowLogsRequest> {
     /// Sets `VpcId`; see [`DescribeFlowLogsRequest::vpc_id`](types::DescribeFlowLogsRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-7zayowkt`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `FlowLogId`; see [`DescribeFlowLogsRequest::flow_log_id`](types::DescribeFlowLogsRequest::flow_log_id).
+    ///
+    /// Wire name `FlowLogId`, string; optional in requests.
+    ///
+    /// - Example: `fl-hdtpam45`.
     pub fn flow_log_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_id = Some(value.into());
         self
     }
     /// Sets `FlowLogName`; see [`DescribeFlowLogsRequest::flow_log_name`](types::DescribeFlowLogsRequest::flow_log_name).
+    ///
+    /// Wire name `FlowLogName`, string; optional in requests.
+    ///
+    /// - Example: `FlowLogName1`.
     pub fn flow_log_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_name = Some(value.into());
         self
     }
     /// Sets `ResourceType`; see [`DescribeFlowLogsRequest::resource_type`](types::DescribeFlowLogsRequest::resource_type).
+    ///
+    /// Wire name `ResourceType`, string; optional in requests.
+    ///
+    /// - Example: `VPC`.
     pub fn resource_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_type = Some(value.into());
         self
     }
     /// Sets `ResourceId`; see [`DescribeFlowLogsRequest::resource_id`](types::DescribeFlowLogsRequest::resource_id).
+    ///
+    /// Wire name `ResourceId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-7zayowkt`.
     pub fn resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_id = Some(value.into());
         self
     }
     /// Sets `TrafficType`; see [`DescribeFlowLogsRequest::traffic_type`](types::DescribeFlowLogsRequest::traffic_type).
+    ///
+    /// Wire name `TrafficType`, string; optional in requests.
+    ///
+    /// - Example: `ACCEPT`.
     pub fn traffic_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_type = Some(value.into());
         self
     }
     /// Sets `CloudLogId`; see [`DescribeFlowLogsRequest::cloud_log_id`](types::DescribeFlowLogsRequest::cloud_log_id).
+    ///
+    /// Wire name `CloudLogId`, string; optional in requests.
+    ///
+    /// - Example: `10acf9c5-ac0a-45ea-8aeb-bd00312aeebb`.
     pub fn cloud_log_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cloud_log_id = Some(value.into());
         self
     }
     /// Sets `CloudLogState`; see [`DescribeFlowLogsRequest::cloud_log_state`](types::DescribeFlowLogsRequest::cloud_log_state).
+    ///
+    /// Wire name `CloudLogState`, string; optional in requests.
+    ///
+    /// - Example: `SUCCESS`.
     pub fn cloud_log_state(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cloud_log_state = Some(value.into());
         self
     }
     /// Sets `OrderField`; see [`DescribeFlowLogsRequest::order_field`](types::DescribeFlowLogsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `createTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeFlowLogsRequest::order_direction`](types::DescribeFlowLogsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeFlowLogsRequest::offset`](types::DescribeFlowLogsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeFlowLogsRequest::limit`](types::DescribeFlowLogsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Filters`; see [`DescribeFlowLogsRequest::filters`](types::DescribeFlowLogsRequest::filters).
+    ///
+    /// Wire name `Filters`, [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "tag-key", "Values": ["prod"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters = Some(value.into());
         self
     }
     /// Sets `CloudLogRegion`; see [`DescribeFlowLogsRequest::cloud_log_region`](types::DescribeFlowLogsRequest::cloud_log_region).
+    ///
+    /// Wire name `CloudLogRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn cloud_log_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cloud_log_region = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeGatewayFlowMonitorDetailRequest> {
-    /// Sets `TimePoint`; see [`DescribeGatewayFlowMonitorDetailRequest::time_point`](types::DescribeGatewayFlowMonitorDetailRequest::time_point). Required.
+    /// Sets `TimePoint`; see [`DescribeGatewayFlowMonitorDetailRequest::time_point`](types::DescribeGatewayFlowMonitorDetailRequest::time_point).
+    ///
+    /// Wire name `TimePoint`, date-time string (`YYYY-MM-DD HH:MM:SS`); required in requests (empty is missing).
+    ///
+    /// - Example: `2019-02-28 18:15:20`.
     pub fn time_point(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().time_point = value.into();
         self
     }
     /// Sets `VpnId`; see [`DescribeGatewayFlowMonitorDetailRequest::vpn_id`](types::DescribeGatewayFlowMonitorDetailRequest::vpn_id).
+    ///
+    /// Wire name `VpnId`, string; optional in requests.
+    ///
+    /// - Example: `vpn-ltjahce6`.
     pub fn vpn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_id = Some(value.into());
         self
     }
     /// Sets `DirectConnectGatewayId`; see [`DescribeGatewayFlowMonitorDetailRequest::direct_connect_gateway_id`](types::DescribeGatewayFlowMonitorDetailRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; optional in requests.
+    ///
+    /// - Example: `dcg-ltjahce6`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = Some(value.into());
         self
     }
     /// Sets `PeeringConnectionId`; see [`DescribeGatewayFlowMonitorDetailRequest::peering_connection_id`](types::DescribeGatewayFlowMonitorDetailRequest::peering_connection_id).
+    ///
+    /// Wire name `PeeringConnectionId`, string; optional in requests.
+    ///
+    /// - Example: `pcx-ltjahce6`.
     pub fn peering_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_id = Some(value.into());
         self
     }
     /// Sets `NatId`; see [`DescribeGatewayFlowMonitorDetailRequest::nat_id`](types::DescribeGatewayFlowMonitorDetailRequest::nat_id).
+    ///
+    /// Wire name `NatId`, string; optional in requests.
+    ///
+    /// - Example: `nat-ltjahce6`.
     pub fn nat_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_id = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeGatewayFlowMonitorDetailRequest::offset`](types::DescribeGatewayFlowMonitorDetailRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeGatewayFlowMonitorDetailRequest::limit`](types::DescribeGatewayFlowMonitorDetailRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeGatewayFlowMonitorDetailRequest::order_field`](types::DescribeGatewayFlowMonitorDetailRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `InPkg`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeGatewayFlowMonitorDetailRequest::order_direction`](types::DescribeGatewayFlowMonitorDetailRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Sets `PrivateIpAddress`; see [`DescribeGatewayFlowMonitorDetailRequest::private_ip_address`](types::DescribeGatewayFlowMonitorDetailRequest::private_ip_address).
+    ///
+    /// Wire name `PrivateIpAddress`, string; optional in requests.
+    ///
+    /// - Example: `10.0.1.2`.
     pub fn private_ip_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().private_ip_address = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeGatewayFlowQosRequest> {
-    /// Sets `GatewayId`; see [`DescribeGatewayFlowQosRequest::gateway_id`](types::DescribeGatewayFlowQosRequest::gateway_id). Required.
+    /// Sets `GatewayId`; see [`DescribeGatewayFlowQosRequest::gateway_id`](types::DescribeGatewayFlowQosRequest::gateway_id).
+    ///
+    /// Wire name `GatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-4je9dgin`.
     pub fn gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().gateway_id = value.into();
         self
     }
     /// Adds one item to `IpAddresses`; see [`DescribeGatewayFlowQosRequest::ip_addresses`](types::DescribeGatewayFlowQosRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.12"]`.
     pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6585,6 +9789,10 @@ impl Call<types::DescribeGatewayFlowQosRequest> {
         self
     }
     /// Sets `IpAddresses` to these items; see [`DescribeGatewayFlowQosRequest::ip_addresses`](types::DescribeGatewayFlowQosRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.12"]`.
     pub fn set_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6595,11 +9803,19 @@ impl Call<types::DescribeGatewayFlowQosRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeGatewayFlowQosRequest::offset`](types::DescribeGatewayFlowQosRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeGatewayFlowQosRequest::limit`](types::DescribeGatewayFlowQosRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6607,11 +9823,19 @@ impl Call<types::DescribeGatewayFlowQosRequest> {
 }
 impl Call<types::DescribeGlobalRoutesRequest> {
     /// Adds one item to `Filters`; see [`DescribeGlobalRoutesRequest::filters`](types::DescribeGlobalRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{     "Name": "vpc-id",     "Values": ["vpc-mcqaoy0f"]} ]}`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeGlobalRoutesRequest::filters`](types::DescribeGlobalRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{     "Name": "vpc-id",     "Values": ["vpc-mcqaoy0f"]} ]}`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6620,16 +9844,28 @@ impl Call<types::DescribeGlobalRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeGlobalRoutesRequest::offset`](types::DescribeGlobalRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeGlobalRoutesRequest::limit`](types::DescribeGlobalRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `GlobalRouteIds`; see [`DescribeGlobalRoutesRequest::global_route_ids`](types::DescribeGlobalRoutesRequest::global_route_ids).
+    ///
+    /// Wire name `GlobalRouteIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["gr-bmenrwu2"]`.
     pub fn global_route_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6639,6 +9875,10 @@ impl Call<types::DescribeGlobalRoutesRequest> {
         self
     }
     /// Sets `GlobalRouteIds` to these items; see [`DescribeGlobalRoutesRequest::global_route_ids`](types::DescribeGlobalRoutesRequest::global_route_ids).
+    ///
+    /// Wire name `GlobalRouteIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["gr-bmenrwu2"]`.
     pub fn set_global_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6651,11 +9891,19 @@ impl Call<types::DescribeGlobalRoutesRequest> {
 }
 impl Call<types::DescribeHaVipsRequest> {
     /// Adds one item to `HaVipIds`; see [`DescribeHaVipsRequest::ha_vip_ids`](types::DescribeHaVipsRequest::ha_vip_ids).
+    ///
+    /// Wire name `HaVipIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["havip-bk4275i0","havip-2kce8v4q"]`.
     pub fn ha_vip_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `HaVipIds` to these items; see [`DescribeHaVipsRequest::ha_vip_ids`](types::DescribeHaVipsRequest::ha_vip_ids).
+    ///
+    /// Wire name `HaVipIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["havip-bk4275i0","havip-2kce8v4q"]`.
     pub fn set_ha_vip_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6666,11 +9914,15 @@ impl Call<types::DescribeHaVipsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeHaVipsRequest::filters`](types::DescribeHaVipsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHaVipsRequest::filters`](types::DescribeHaVipsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6679,11 +9931,19 @@ impl Call<types::DescribeHaVipsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHaVipsRequest::offset`](types::DescribeHaVipsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHaVipsRequest::limit`](types::DescribeHaVipsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6691,11 +9951,19 @@ impl Call<types::DescribeHaVipsRequest> {
 }
 impl Call<types::DescribeHighPriorityRouteTablesRequest> {
     /// Adds one item to `Filters`; see [`DescribeHighPriorityRouteTablesRequest::filters`](types::DescribeHighPriorityRouteTablesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"high-priority-route-table-id", "Values": ["hprtb-18mot1fm"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHighPriorityRouteTablesRequest::filters`](types::DescribeHighPriorityRouteTablesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"high-priority-route-table-id", "Values": ["hprtb-18mot1fm"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6704,6 +9972,10 @@ impl Call<types::DescribeHighPriorityRouteTablesRequest> {
         self
     }
     /// Adds one item to `HighPriorityRouteTableIds`; see [`DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids).
+    ///
+    /// Wire name `HighPriorityRouteTableIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["hprtb-18mot1fm"]`.
     pub fn high_priority_route_table_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6713,6 +9985,10 @@ impl Call<types::DescribeHighPriorityRouteTablesRequest> {
         self
     }
     /// Sets `HighPriorityRouteTableIds` to these items; see [`DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids).
+    ///
+    /// Wire name `HighPriorityRouteTableIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["hprtb-18mot1fm"]`.
     pub fn set_high_priority_route_table_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6723,33 +9999,53 @@ impl Call<types::DescribeHighPriorityRouteTablesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHighPriorityRouteTablesRequest::offset`](types::DescribeHighPriorityRouteTablesRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeHighPriorityRouteTablesRequest::limit`](types::DescribeHighPriorityRouteTablesRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedRouterInfo`; see [`DescribeHighPriorityRouteTablesRequest::need_router_info`](types::DescribeHighPriorityRouteTablesRequest::need_router_info).
+    ///
+    /// Wire name `NeedRouterInfo`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn need_router_info(mut self, value: bool) -> Self {
         self.0.request_mut().need_router_info = Some(value);
         self
     }
 }
 impl Call<types::DescribeHighPriorityRoutesRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`DescribeHighPriorityRoutesRequest::high_priority_route_table_id`](types::DescribeHighPriorityRoutesRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`DescribeHighPriorityRoutesRequest::high_priority_route_table_id`](types::DescribeHighPriorityRoutesRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeHighPriorityRoutesRequest::filters`](types::DescribeHighPriorityRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHighPriorityRoutesRequest::filters`](types::DescribeHighPriorityRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6758,11 +10054,19 @@ impl Call<types::DescribeHighPriorityRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHighPriorityRoutesRequest::offset`](types::DescribeHighPriorityRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHighPriorityRoutesRequest::limit`](types::DescribeHighPriorityRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6770,6 +10074,10 @@ impl Call<types::DescribeHighPriorityRoutesRequest> {
 }
 impl Call<types::DescribeIPv6AddressesRequest> {
     /// Adds one item to `IPv6AddressIds`; see [`DescribeIPv6AddressesRequest::i_pv6_address_ids`](types::DescribeIPv6AddressesRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eipv6-kxjsieow"]`.
     pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6779,6 +10087,10 @@ impl Call<types::DescribeIPv6AddressesRequest> {
         self
     }
     /// Sets `IPv6AddressIds` to these items; see [`DescribeIPv6AddressesRequest::i_pv6_address_ids`](types::DescribeIPv6AddressesRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eipv6-kxjsieow"]`.
     pub fn set_i_pv6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6789,11 +10101,15 @@ impl Call<types::DescribeIPv6AddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeIPv6AddressesRequest::filters`](types::DescribeIPv6AddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeIPv6AddressesRequest::filters`](types::DescribeIPv6AddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6802,28 +10118,48 @@ impl Call<types::DescribeIPv6AddressesRequest> {
         self
     }
     /// Sets `Traditional`; see [`DescribeIPv6AddressesRequest::traditional`](types::DescribeIPv6AddressesRequest::traditional).
+    ///
+    /// Wire name `Traditional`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn traditional(mut self, value: bool) -> Self {
         self.0.request_mut().traditional = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeIPv6AddressesRequest::offset`](types::DescribeIPv6AddressesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIPv6AddressesRequest::limit`](types::DescribeIPv6AddressesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeInstanceJumboRequest> {
-    /// Adds one item to `InstanceIds`; see [`DescribeInstanceJumboRequest::instance_ids`](types::DescribeInstanceJumboRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DescribeInstanceJumboRequest::instance_ids`](types::DescribeInstanceJumboRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-4uhk90pu"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DescribeInstanceJumboRequest::instance_ids`](types::DescribeInstanceJumboRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DescribeInstanceJumboRequest::instance_ids`](types::DescribeInstanceJumboRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-4uhk90pu"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6834,6 +10170,10 @@ impl Call<types::DescribeInstanceJumboRequest> {
 }
 impl Call<types::DescribeIp6AddressesRequest> {
     /// Adds one item to `Ip6AddressIds`; see [`DescribeIp6AddressesRequest::ip6_address_ids`](types::DescribeIp6AddressesRequest::ip6_address_ids).
+    ///
+    /// Wire name `Ip6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-ciel20fd"]`.
     pub fn ip6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6843,6 +10183,10 @@ impl Call<types::DescribeIp6AddressesRequest> {
         self
     }
     /// Sets `Ip6AddressIds` to these items; see [`DescribeIp6AddressesRequest::ip6_address_ids`](types::DescribeIp6AddressesRequest::ip6_address_ids).
+    ///
+    /// Wire name `Ip6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-ciel20fd"]`.
     pub fn set_ip6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6853,11 +10197,19 @@ impl Call<types::DescribeIp6AddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeIp6AddressesRequest::filters`](types::DescribeIp6AddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `"Values": [                 "2402:4e00:1000:2d00:0:8f3f:6:9895"             ],<br>            "Name": "address-ip"`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeIp6AddressesRequest::filters`](types::DescribeIp6AddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `"Values": [                 "2402:4e00:1000:2d00:0:8f3f:6:9895"             ],<br>            "Name": "address-ip"`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6866,11 +10218,19 @@ impl Call<types::DescribeIp6AddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeIp6AddressesRequest::offset`](types::DescribeIp6AddressesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIp6AddressesRequest::limit`](types::DescribeIp6AddressesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6878,6 +10238,10 @@ impl Call<types::DescribeIp6AddressesRequest> {
 }
 impl Call<types::DescribeIp6TranslatorQuotaRequest> {
     /// Adds one item to `Ip6TranslatorIds`; see [`DescribeIp6TranslatorQuotaRequest::ip6_translator_ids`](types::DescribeIp6TranslatorQuotaRequest::ip6_translator_ids).
+    ///
+    /// Wire name `Ip6TranslatorIds`, list of string; optional in requests.
+    ///
+    /// - Example: `ip6-89defcp0`.
     pub fn ip6_translator_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6887,6 +10251,10 @@ impl Call<types::DescribeIp6TranslatorQuotaRequest> {
         self
     }
     /// Sets `Ip6TranslatorIds` to these items; see [`DescribeIp6TranslatorQuotaRequest::ip6_translator_ids`](types::DescribeIp6TranslatorQuotaRequest::ip6_translator_ids).
+    ///
+    /// Wire name `Ip6TranslatorIds`, list of string; optional in requests.
+    ///
+    /// - Example: `ip6-89defcp0`.
     pub fn set_ip6_translator_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6899,6 +10267,10 @@ impl Call<types::DescribeIp6TranslatorQuotaRequest> {
 }
 impl Call<types::DescribeIp6TranslatorsRequest> {
     /// Adds one item to `Ip6TranslatorIds`; see [`DescribeIp6TranslatorsRequest::ip6_translator_ids`](types::DescribeIp6TranslatorsRequest::ip6_translator_ids).
+    ///
+    /// Wire name `Ip6TranslatorIds`, list of string; optional in requests.
+    ///
+    /// - Example: `ip6-pfkw84ug`.
     pub fn ip6_translator_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -6908,6 +10280,10 @@ impl Call<types::DescribeIp6TranslatorsRequest> {
         self
     }
     /// Sets `Ip6TranslatorIds` to these items; see [`DescribeIp6TranslatorsRequest::ip6_translator_ids`](types::DescribeIp6TranslatorsRequest::ip6_translator_ids).
+    ///
+    /// Wire name `Ip6TranslatorIds`, list of string; optional in requests.
+    ///
+    /// - Example: `ip6-pfkw84ug`.
     pub fn set_ip6_translator_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6918,11 +10294,15 @@ impl Call<types::DescribeIp6TranslatorsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeIp6TranslatorsRequest::filters`](types::DescribeIp6TranslatorsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeIp6TranslatorsRequest::filters`](types::DescribeIp6TranslatorsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6931,30 +10311,50 @@ impl Call<types::DescribeIp6TranslatorsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeIp6TranslatorsRequest::offset`](types::DescribeIp6TranslatorsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIp6TranslatorsRequest::limit`](types::DescribeIp6TranslatorsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeIpGeolocationDatabaseUrlRequest> {
-    /// Sets `Type`; see [`DescribeIpGeolocationDatabaseUrlRequest::type`](types::DescribeIpGeolocationDatabaseUrlRequest::type). Required.
+    /// Sets `Type`; see [`DescribeIpGeolocationDatabaseUrlRequest::type`](types::DescribeIpGeolocationDatabaseUrlRequest::type).
+    ///
+    /// Wire name `Type`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipv4`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = value.into();
         self
     }
 }
 impl Call<types::DescribeIpGeolocationInfosRequest> {
-    /// Adds one item to `AddressIps`; see [`DescribeIpGeolocationInfosRequest::address_ips`](types::DescribeIpGeolocationInfosRequest::address_ips). Required.
+    /// Adds one item to `AddressIps`; see [`DescribeIpGeolocationInfosRequest::address_ips`](types::DescribeIpGeolocationInfosRequest::address_ips).
+    ///
+    /// Wire name `AddressIps`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["8.8.8.8"]`.
     pub fn address_ips(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ips.push(value.into());
         self
     }
-    /// Sets `AddressIps` to these items; see [`DescribeIpGeolocationInfosRequest::address_ips`](types::DescribeIpGeolocationInfosRequest::address_ips). Required.
+    /// Sets `AddressIps` to these items; see [`DescribeIpGeolocationInfosRequest::address_ips`](types::DescribeIpGeolocationInfosRequest::address_ips).
+    ///
+    /// Wire name `AddressIps`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["8.8.8.8"]`.
     pub fn set_address_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6963,6 +10363,8 @@ impl Call<types::DescribeIpGeolocationInfosRequest> {
         self
     }
     /// Sets `Fields`; see [`DescribeIpGeolocationInfosRequest::fields`](types::DescribeIpGeolocationInfosRequest::fields).
+    ///
+    /// Wire name `Fields`, [`IpField`]; optional in requests.
     pub fn fields(mut self, value: impl Into<IpField>) -> Self {
         self.0.request_mut().fields = Some(value.into());
         self
@@ -6970,11 +10372,15 @@ impl Call<types::DescribeIpGeolocationInfosRequest> {
 }
 impl Call<types::DescribeLocalGatewayRequest> {
     /// Adds one item to `Filters`; see [`DescribeLocalGatewayRequest::filters`](types::DescribeLocalGatewayRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLocalGatewayRequest::filters`](types::DescribeLocalGatewayRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6983,11 +10389,19 @@ impl Call<types::DescribeLocalGatewayRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeLocalGatewayRequest::offset`](types::DescribeLocalGatewayRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLocalGatewayRequest::limit`](types::DescribeLocalGatewayRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -6995,6 +10409,10 @@ impl Call<types::DescribeLocalGatewayRequest> {
 }
 impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> {
     /// Adds one item to `NatGatewayIds`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids).
+    ///
+    /// Wire name `NatGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["nat-3isn9hr0\r\n"]`.
     pub fn nat_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7004,6 +10422,10 @@ impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> 
         self
     }
     /// Sets `NatGatewayIds` to these items; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids).
+    ///
+    /// Wire name `NatGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["nat-3isn9hr0\r\n"]`.
     pub fn set_nat_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7014,11 +10436,15 @@ impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> 
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7027,82 +10453,138 @@ impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> 
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::offset`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::limit`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeNatGatewayDirectConnectGatewayRouteRequest> {
-    /// Sets `NatGatewayId`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::nat_gateway_id`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::nat_gateway_id`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-2jd1e1rm`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `VpcId`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::vpc_id`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::vpc_id`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-ofos1s33`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::limit`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::offset`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeNatGatewayFlowMonitorDetailRequest> {
-    /// Sets `TimePoint`; see [`DescribeNatGatewayFlowMonitorDetailRequest::time_point`](types::DescribeNatGatewayFlowMonitorDetailRequest::time_point). Required.
+    /// Sets `TimePoint`; see [`DescribeNatGatewayFlowMonitorDetailRequest::time_point`](types::DescribeNatGatewayFlowMonitorDetailRequest::time_point).
+    ///
+    /// Wire name `TimePoint`, ISO 8601 date-time string; required in requests (empty is missing).
+    ///
+    /// - Example: `2019-03-24T10:51:23+08:00`.
     pub fn time_point(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().time_point = value.into();
         self
     }
-    /// Sets `NatGatewayId`; see [`DescribeNatGatewayFlowMonitorDetailRequest::nat_gateway_id`](types::DescribeNatGatewayFlowMonitorDetailRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DescribeNatGatewayFlowMonitorDetailRequest::nat_gateway_id`](types::DescribeNatGatewayFlowMonitorDetailRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `TopN`; see [`DescribeNatGatewayFlowMonitorDetailRequest::top_n`](types::DescribeNatGatewayFlowMonitorDetailRequest::top_n).
+    ///
+    /// Wire name `TopN`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn top_n(mut self, value: i64) -> Self {
         self.0.request_mut().top_n = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeNatGatewayFlowMonitorDetailRequest::order_field`](types::DescribeNatGatewayFlowMonitorDetailRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `InTraffic`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `AggregationTimeRange`; see [`DescribeNatGatewayFlowMonitorDetailRequest::aggregation_time_range`](types::DescribeNatGatewayFlowMonitorDetailRequest::aggregation_time_range).
+    ///
+    /// Wire name `AggregationTimeRange`, int64; optional in requests.
+    ///
+    /// - Example: `60`.
     pub fn aggregation_time_range(mut self, value: i64) -> Self {
         self.0.request_mut().aggregation_time_range = Some(value);
         self
     }
     /// Sets `AllMetricMode`; see [`DescribeNatGatewayFlowMonitorDetailRequest::all_metric_mode`](types::DescribeNatGatewayFlowMonitorDetailRequest::all_metric_mode).
+    ///
+    /// Wire name `AllMetricMode`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn all_metric_mode(mut self, value: bool) -> Self {
         self.0.request_mut().all_metric_mode = Some(value);
         self
     }
 }
 impl Call<types::DescribeNatGatewaySourceIpTranslationNatRulesRequest> {
-    /// Sets `NatGatewayId`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::nat_gateway_id`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::nat_gateway_id`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7111,11 +10593,19 @@ impl Call<types::DescribeNatGatewaySourceIpTranslationNatRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::offset`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::limit`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7123,6 +10613,10 @@ impl Call<types::DescribeNatGatewaySourceIpTranslationNatRulesRequest> {
 }
 impl Call<types::DescribeNatGatewaysRequest> {
     /// Adds one item to `NatGatewayIds`; see [`DescribeNatGatewaysRequest::nat_gateway_ids`](types::DescribeNatGatewaysRequest::nat_gateway_ids).
+    ///
+    /// Wire name `NatGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["nat-3isn9hr0","nat-mxkohguo"]`.
     pub fn nat_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7132,6 +10626,10 @@ impl Call<types::DescribeNatGatewaysRequest> {
         self
     }
     /// Sets `NatGatewayIds` to these items; see [`DescribeNatGatewaysRequest::nat_gateway_ids`](types::DescribeNatGatewaysRequest::nat_gateway_ids).
+    ///
+    /// Wire name `NatGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["nat-3isn9hr0","nat-mxkohguo"]`.
     pub fn set_nat_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7142,11 +10640,15 @@ impl Call<types::DescribeNatGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNatGatewaysRequest::filters`](types::DescribeNatGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNatGatewaysRequest::filters`](types::DescribeNatGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7155,11 +10657,19 @@ impl Call<types::DescribeNatGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewaysRequest::offset`](types::DescribeNatGatewaysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewaysRequest::limit`](types::DescribeNatGatewaysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7167,6 +10677,10 @@ impl Call<types::DescribeNatGatewaysRequest> {
 }
 impl Call<types::DescribeNetDetectStatesRequest> {
     /// Adds one item to `NetDetectIds`; see [`DescribeNetDetectStatesRequest::net_detect_ids`](types::DescribeNetDetectStatesRequest::net_detect_ids).
+    ///
+    /// Wire name `NetDetectIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["netd-6v2ht8q5"]`.
     pub fn net_detect_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7176,6 +10690,10 @@ impl Call<types::DescribeNetDetectStatesRequest> {
         self
     }
     /// Sets `NetDetectIds` to these items; see [`DescribeNetDetectStatesRequest::net_detect_ids`](types::DescribeNetDetectStatesRequest::net_detect_ids).
+    ///
+    /// Wire name `NetDetectIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["netd-6v2ht8q5"]`.
     pub fn set_net_detect_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7186,11 +10704,19 @@ impl Call<types::DescribeNetDetectStatesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetDetectStatesRequest::filters`](types::DescribeNetDetectStatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "net-detect-id", "Values": ["netd-6v2ht8q5"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetDetectStatesRequest::filters`](types::DescribeNetDetectStatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "net-detect-id", "Values": ["netd-6v2ht8q5"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7199,11 +10725,19 @@ impl Call<types::DescribeNetDetectStatesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetDetectStatesRequest::offset`](types::DescribeNetDetectStatesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetDetectStatesRequest::limit`](types::DescribeNetDetectStatesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7211,6 +10745,10 @@ impl Call<types::DescribeNetDetectStatesRequest> {
 }
 impl Call<types::DescribeNetDetectsRequest> {
     /// Adds one item to `NetDetectIds`; see [`DescribeNetDetectsRequest::net_detect_ids`](types::DescribeNetDetectsRequest::net_detect_ids).
+    ///
+    /// Wire name `NetDetectIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["netd-pnpcflil"]`.
     pub fn net_detect_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7220,6 +10758,10 @@ impl Call<types::DescribeNetDetectsRequest> {
         self
     }
     /// Sets `NetDetectIds` to these items; see [`DescribeNetDetectsRequest::net_detect_ids`](types::DescribeNetDetectsRequest::net_detect_ids).
+    ///
+    /// Wire name `NetDetectIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["netd-pnpcflil"]`.
     pub fn set_net_detect_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7230,11 +10772,19 @@ impl Call<types::DescribeNetDetectsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetDetectsRequest::filters`](types::DescribeNetDetectsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "vpc-id", "Values": ["vpc-kngiybxl"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetDetectsRequest::filters`](types::DescribeNetDetectsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "vpc-id", "Values": ["vpc-kngiybxl"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7243,38 +10793,62 @@ impl Call<types::DescribeNetDetectsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetDetectsRequest::offset`](types::DescribeNetDetectsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetDetectsRequest::limit`](types::DescribeNetDetectsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeNetworkAclQuintupleEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`DescribeNetworkAclQuintupleEntriesRequest::network_acl_id`](types::DescribeNetworkAclQuintupleEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`DescribeNetworkAclQuintupleEntriesRequest::network_acl_id`](types::DescribeNetworkAclQuintupleEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-pnpcflil`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeNetworkAclQuintupleEntriesRequest::offset`](types::DescribeNetworkAclQuintupleEntriesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetworkAclQuintupleEntriesRequest::limit`](types::DescribeNetworkAclQuintupleEntriesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetworkAclQuintupleEntriesRequest::filters`](types::DescribeNetworkAclQuintupleEntriesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetworkAclQuintupleEntriesRequest::filters`](types::DescribeNetworkAclQuintupleEntriesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7285,11 +10859,15 @@ impl Call<types::DescribeNetworkAclQuintupleEntriesRequest> {
 }
 impl Call<types::DescribeNetworkAclsRequest> {
     /// Adds one item to `Filters`; see [`DescribeNetworkAclsRequest::filters`](types::DescribeNetworkAclsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetworkAclsRequest::filters`](types::DescribeNetworkAclsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7298,6 +10876,10 @@ impl Call<types::DescribeNetworkAclsRequest> {
         self
     }
     /// Adds one item to `NetworkAclIds`; see [`DescribeNetworkAclsRequest::network_acl_ids`](types::DescribeNetworkAclsRequest::network_acl_ids).
+    ///
+    /// Wire name `NetworkAclIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["acl-nswq8wkq"]`.
     pub fn network_acl_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7307,6 +10889,10 @@ impl Call<types::DescribeNetworkAclsRequest> {
         self
     }
     /// Sets `NetworkAclIds` to these items; see [`DescribeNetworkAclsRequest::network_acl_ids`](types::DescribeNetworkAclsRequest::network_acl_ids).
+    ///
+    /// Wire name `NetworkAclIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["acl-nswq8wkq"]`.
     pub fn set_network_acl_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7317,28 +10903,48 @@ impl Call<types::DescribeNetworkAclsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetworkAclsRequest::offset`](types::DescribeNetworkAclsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetworkAclsRequest::limit`](types::DescribeNetworkAclsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeNetworkAclsRequest::order_field`](types::DescribeNetworkAclsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CreatedTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeNetworkAclsRequest::order_direction`](types::DescribeNetworkAclsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeNetworkInterfaceLimitRequest> {
-    /// Sets `InstanceId`; see [`DescribeNetworkInterfaceLimitRequest::instance_id`](types::DescribeNetworkInterfaceLimitRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`DescribeNetworkInterfaceLimitRequest::instance_id`](types::DescribeNetworkInterfaceLimitRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-4lsnc7dz`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
@@ -7346,6 +10952,10 @@ impl Call<types::DescribeNetworkInterfaceLimitRequest> {
 }
 impl Call<types::DescribeNetworkInterfacesRequest> {
     /// Adds one item to `NetworkInterfaceIds`; see [`DescribeNetworkInterfacesRequest::network_interface_ids`](types::DescribeNetworkInterfacesRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eni-f9qln349"]`.
     pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7355,6 +10965,10 @@ impl Call<types::DescribeNetworkInterfacesRequest> {
         self
     }
     /// Sets `NetworkInterfaceIds` to these items; see [`DescribeNetworkInterfacesRequest::network_interface_ids`](types::DescribeNetworkInterfacesRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eni-f9qln349"]`.
     pub fn set_network_interface_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7365,11 +10979,15 @@ impl Call<types::DescribeNetworkInterfacesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetworkInterfacesRequest::filters`](types::DescribeNetworkInterfacesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetworkInterfacesRequest::filters`](types::DescribeNetworkInterfacesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7378,28 +10996,44 @@ impl Call<types::DescribeNetworkInterfacesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetworkInterfacesRequest::offset`](types::DescribeNetworkInterfacesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetworkInterfacesRequest::limit`](types::DescribeNetworkInterfacesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest> {
-    /// Sets `NatGatewayId`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_id`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_id`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7408,11 +11042,19 @@ impl Call<types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRe
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::offset`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::limit`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7420,11 +11062,15 @@ impl Call<types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRe
 }
 impl Call<types::DescribePrivateNatGatewayLimitsRequest> {
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayLimitsRequest::filters`](types::DescribePrivateNatGatewayLimitsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayLimitsRequest::filters`](types::DescribePrivateNatGatewayLimitsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7433,63 +11079,105 @@ impl Call<types::DescribePrivateNatGatewayLimitsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayLimitsRequest::offset`](types::DescribePrivateNatGatewayLimitsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayLimitsRequest::limit`](types::DescribePrivateNatGatewayLimitsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribePrivateNatGatewayTranslationAclRulesRequest> {
-    /// Sets `NatGatewayId`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::nat_gateway_id`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::nat_gateway_id`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `TranslationDirection`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::translation_direction`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_direction). Required.
+    /// Sets `TranslationDirection`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::translation_direction`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_direction).
+    ///
+    /// Wire name `TranslationDirection`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `LOCAL`.
     pub fn translation_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_direction = value.into();
         self
     }
-    /// Sets `TranslationType`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::translation_type`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_type). Required.
+    /// Sets `TranslationType`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::translation_type`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_type).
+    ///
+    /// Wire name `TranslationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NETWORK_LAYER`.
     pub fn translation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_type = value.into();
         self
     }
-    /// Sets `TranslationIp`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::translation_ip`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_ip). Required.
+    /// Sets `TranslationIp`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::translation_ip`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_ip).
+    ///
+    /// Wire name `TranslationIp`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `10.0.13.20`.
     pub fn translation_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_ip = value.into();
         self
     }
     /// Sets `OriginalIp`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::original_ip`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::original_ip).
+    ///
+    /// Wire name `OriginalIp`, string; optional in requests.
+    ///
+    /// - Example: `10.0.13.19`.
     pub fn original_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().original_ip = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::offset`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::limit`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Description`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::description`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7499,17 +11187,25 @@ impl Call<types::DescribePrivateNatGatewayTranslationAclRulesRequest> {
     }
 }
 impl Call<types::DescribePrivateNatGatewayTranslationNatRulesRequest> {
-    /// Sets `NatGatewayId`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::nat_gateway_id`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::nat_gateway_id`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `["intranat-0g3blj80"]`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7518,11 +11214,19 @@ impl Call<types::DescribePrivateNatGatewayTranslationNatRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::offset`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::limit`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7530,6 +11234,10 @@ impl Call<types::DescribePrivateNatGatewayTranslationNatRulesRequest> {
 }
 impl Call<types::DescribePrivateNatGatewaysRequest> {
     /// Adds one item to `NatGatewayIds`; see [`DescribePrivateNatGatewaysRequest::nat_gateway_ids`](types::DescribePrivateNatGatewaysRequest::nat_gateway_ids).
+    ///
+    /// Wire name `NatGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["intranat-0g3blj80"]`.
     pub fn nat_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7539,6 +11247,10 @@ impl Call<types::DescribePrivateNatGatewaysRequest> {
         self
     }
     /// Sets `NatGatewayIds` to these items; see [`DescribePrivateNatGatewaysRequest::nat_gateway_ids`](types::DescribePrivateNatGatewaysRequest::nat_gateway_ids).
+    ///
+    /// Wire name `NatGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["intranat-0g3blj80"]`.
     pub fn set_nat_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7549,11 +11261,15 @@ impl Call<types::DescribePrivateNatGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewaysRequest::filters`](types::DescribePrivateNatGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewaysRequest::filters`](types::DescribePrivateNatGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7562,28 +11278,48 @@ impl Call<types::DescribePrivateNatGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewaysRequest::offset`](types::DescribePrivateNatGatewaysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewaysRequest::limit`](types::DescribePrivateNatGatewaysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribePrivateNatGatewaysRequest::order_field`](types::DescribePrivateNatGatewaysRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `NatGatewayId`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribePrivateNatGatewaysRequest::order_direction`](types::DescribePrivateNatGatewaysRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeProductQuotaRequest> {
-    /// Sets `Product`; see [`DescribeProductQuotaRequest::product`](types::DescribeProductQuotaRequest::product). Required.
+    /// Sets `Product`; see [`DescribeProductQuotaRequest::product`](types::DescribeProductQuotaRequest::product).
+    ///
+    /// Wire name `Product`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc`.
     pub fn product(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().product = value.into();
         self
@@ -7591,6 +11327,10 @@ impl Call<types::DescribeProductQuotaRequest> {
 }
 impl Call<types::DescribeReserveIpAddressesRequest> {
     /// Adds one item to `ReserveIpIds`; see [`DescribeReserveIpAddressesRequest::reserve_ip_ids`](types::DescribeReserveIpAddressesRequest::reserve_ip_ids).
+    ///
+    /// Wire name `ReserveIpIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["rsvip-pvqgv9vi", "rsvip-calhlymy"]`.
     pub fn reserve_ip_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7600,6 +11340,10 @@ impl Call<types::DescribeReserveIpAddressesRequest> {
         self
     }
     /// Sets `ReserveIpIds` to these items; see [`DescribeReserveIpAddressesRequest::reserve_ip_ids`](types::DescribeReserveIpAddressesRequest::reserve_ip_ids).
+    ///
+    /// Wire name `ReserveIpIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["rsvip-pvqgv9vi", "rsvip-calhlymy"]`.
     pub fn set_reserve_ip_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7610,11 +11354,15 @@ impl Call<types::DescribeReserveIpAddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeReserveIpAddressesRequest::filters`](types::DescribeReserveIpAddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeReserveIpAddressesRequest::filters`](types::DescribeReserveIpAddressesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7623,28 +11371,48 @@ impl Call<types::DescribeReserveIpAddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeReserveIpAddressesRequest::offset`](types::DescribeReserveIpAddressesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeReserveIpAddressesRequest::limit`](types::DescribeReserveIpAddressesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeRouteConflictsRequest> {
-    /// Sets `RouteTableId`; see [`DescribeRouteConflictsRequest::route_table_id`](types::DescribeRouteConflictsRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`DescribeRouteConflictsRequest::route_table_id`](types::DescribeRouteConflictsRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-azd4dt1c`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `DestinationCidrBlocks`; see [`DescribeRouteConflictsRequest::destination_cidr_blocks`](types::DescribeRouteConflictsRequest::destination_cidr_blocks). Required.
+    /// Adds one item to `DestinationCidrBlocks`; see [`DescribeRouteConflictsRequest::destination_cidr_blocks`](types::DescribeRouteConflictsRequest::destination_cidr_blocks).
+    ///
+    /// Wire name `DestinationCidrBlocks`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["192.168.0.0/24", "10.11.0.0/24"]`.
     pub fn destination_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_cidr_blocks.push(value.into());
         self
     }
-    /// Sets `DestinationCidrBlocks` to these items; see [`DescribeRouteConflictsRequest::destination_cidr_blocks`](types::DescribeRouteConflictsRequest::destination_cidr_blocks). Required.
+    /// Sets `DestinationCidrBlocks` to these items; see [`DescribeRouteConflictsRequest::destination_cidr_blocks`](types::DescribeRouteConflictsRequest::destination_cidr_blocks).
+    ///
+    /// Wire name `DestinationCidrBlocks`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["192.168.0.0/24", "10.11.0.0/24"]`.
     pub fn set_destination_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7658,11 +11426,19 @@ impl Call<types::DescribeRouteConflictsRequest> {
 }
 impl Call<types::DescribeRouteListRequest> {
     /// Adds one item to `Filters`; see [`DescribeRouteListRequest::filters`](types::DescribeRouteListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "route-table-id", "Values": ["rtb-e187un9p"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteListRequest::filters`](types::DescribeRouteListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "route-table-id", "Values": ["rtb-e187un9p"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7671,11 +11447,19 @@ impl Call<types::DescribeRouteListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRouteListRequest::offset`](types::DescribeRouteListRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRouteListRequest::limit`](types::DescribeRouteListRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7683,6 +11467,10 @@ impl Call<types::DescribeRouteListRequest> {
 }
 impl Call<types::DescribeRoutePoliciesRequest> {
     /// Adds one item to `RoutePolicyIds`; see [`DescribeRoutePoliciesRequest::route_policy_ids`](types::DescribeRoutePoliciesRequest::route_policy_ids).
+    ///
+    /// Wire name `RoutePolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `rrp-q7ywkx3w`.
     pub fn route_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7692,6 +11480,10 @@ impl Call<types::DescribeRoutePoliciesRequest> {
         self
     }
     /// Sets `RoutePolicyIds` to these items; see [`DescribeRoutePoliciesRequest::route_policy_ids`](types::DescribeRoutePoliciesRequest::route_policy_ids).
+    ///
+    /// Wire name `RoutePolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `rrp-q7ywkx3w`.
     pub fn set_route_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7702,11 +11494,15 @@ impl Call<types::DescribeRoutePoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeRoutePoliciesRequest::filters`](types::DescribeRoutePoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRoutePoliciesRequest::filters`](types::DescribeRoutePoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7715,16 +11511,28 @@ impl Call<types::DescribeRoutePoliciesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRoutePoliciesRequest::offset`](types::DescribeRoutePoliciesRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeRoutePoliciesRequest::limit`](types::DescribeRoutePoliciesRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedRoutePolicyEntry`; see [`DescribeRoutePoliciesRequest::need_route_policy_entry`](types::DescribeRoutePoliciesRequest::need_route_policy_entry).
+    ///
+    /// Wire name `NeedRoutePolicyEntry`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn need_route_policy_entry(mut self, value: bool) -> Self {
         self.0.request_mut().need_route_policy_entry = Some(value);
         self
@@ -7732,11 +11540,15 @@ impl Call<types::DescribeRoutePoliciesRequest> {
 }
 impl Call<types::DescribeRoutePolicyEntriesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRoutePolicyEntriesRequest::filters`](types::DescribeRoutePolicyEntriesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRoutePolicyEntriesRequest::filters`](types::DescribeRoutePolicyEntriesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7745,26 +11557,44 @@ impl Call<types::DescribeRoutePolicyEntriesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRoutePolicyEntriesRequest::offset`](types::DescribeRoutePolicyEntriesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRoutePolicyEntriesRequest::limit`](types::DescribeRoutePolicyEntriesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeRoutePolicyEntriesRequest::order_field`](types::DescribeRoutePolicyEntriesRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `Priority`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeRoutePolicyEntriesRequest::order_direction`](types::DescribeRoutePolicyEntriesRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Adds one item to `RoutePolicyEntryIds`; see [`DescribeRoutePolicyEntriesRequest::route_policy_entry_ids`](types::DescribeRoutePolicyEntriesRequest::route_policy_entry_ids).
+    ///
+    /// Wire name `RoutePolicyEntryIds`, list of string; optional in requests.
     pub fn route_policy_entry_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7774,6 +11604,8 @@ impl Call<types::DescribeRoutePolicyEntriesRequest> {
         self
     }
     /// Sets `RoutePolicyEntryIds` to these items; see [`DescribeRoutePolicyEntriesRequest::route_policy_entry_ids`](types::DescribeRoutePolicyEntriesRequest::route_policy_entry_ids).
+    ///
+    /// Wire name `RoutePolicyEntryIds`, list of string; optional in requests.
     pub fn set_route_policy_entry_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7786,11 +11618,15 @@ impl Call<types::DescribeRoutePolicyEntriesRequest> {
 }
 impl Call<types::DescribeRouteTableAssociatedInstancesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRouteTableAssociatedInstancesRequest::filters`](types::DescribeRouteTableAssociatedInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteTableAssociatedInstancesRequest::filters`](types::DescribeRouteTableAssociatedInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7799,11 +11635,19 @@ impl Call<types::DescribeRouteTableAssociatedInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRouteTableAssociatedInstancesRequest::offset`](types::DescribeRouteTableAssociatedInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRouteTableAssociatedInstancesRequest::limit`](types::DescribeRouteTableAssociatedInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -7811,21 +11655,33 @@ impl Call<types::DescribeRouteTableAssociatedInstancesRequest> {
 }
 impl Call<types::DescribeRouteTableSelectionPoliciesRequest> {
     /// Sets `Offset`; see [`DescribeRouteTableSelectionPoliciesRequest::offset`](types::DescribeRouteTableSelectionPoliciesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRouteTableSelectionPoliciesRequest::limit`](types::DescribeRouteTableSelectionPoliciesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeRouteTableSelectionPoliciesRequest::filters`](types::DescribeRouteTableSelectionPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteTableSelectionPoliciesRequest::filters`](types::DescribeRouteTableSelectionPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7836,11 +11692,15 @@ impl Call<types::DescribeRouteTableSelectionPoliciesRequest> {
 }
 impl Call<types::DescribeRouteTablesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRouteTablesRequest::filters`](types::DescribeRouteTablesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteTablesRequest::filters`](types::DescribeRouteTablesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7849,6 +11709,10 @@ impl Call<types::DescribeRouteTablesRequest> {
         self
     }
     /// Adds one item to `RouteTableIds`; see [`DescribeRouteTablesRequest::route_table_ids`](types::DescribeRouteTablesRequest::route_table_ids).
+    ///
+    /// Wire name `RouteTableIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["rtb-q4fju7ze"]`.
     pub fn route_table_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7858,6 +11722,10 @@ impl Call<types::DescribeRouteTablesRequest> {
         self
     }
     /// Sets `RouteTableIds` to these items; see [`DescribeRouteTablesRequest::route_table_ids`](types::DescribeRouteTablesRequest::route_table_ids).
+    ///
+    /// Wire name `RouteTableIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["rtb-q4fju7ze"]`.
     pub fn set_route_table_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7868,16 +11736,28 @@ impl Call<types::DescribeRouteTablesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRouteTablesRequest::offset`](types::DescribeRouteTablesRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeRouteTablesRequest::limit`](types::DescribeRouteTablesRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedRouterInfo`; see [`DescribeRouteTablesRequest::need_router_info`](types::DescribeRouteTablesRequest::need_router_info).
+    ///
+    /// Wire name `NeedRouterInfo`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn need_router_info(mut self, value: bool) -> Self {
         self.0.request_mut().need_router_info = Some(value);
         self
@@ -7885,11 +11765,19 @@ impl Call<types::DescribeRouteTablesRequest> {
 }
 impl Call<types::DescribeRoutesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRoutesRequest::filters`](types::DescribeRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "route-table-id", "Values": ["rtb-e187un9p"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRoutesRequest::filters`](types::DescribeRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "route-table-id", "Values": ["rtb-e187un9p"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7898,23 +11786,39 @@ impl Call<types::DescribeRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRoutesRequest::offset`](types::DescribeRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRoutesRequest::limit`](types::DescribeRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSecurityGroupAssociationStatisticsRequest> {
-    /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids`](types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids`](types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-ohuuioma\r\n","sg-2quou3gv\r\n"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids`](types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids`](types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-ohuuioma\r\n","sg-2quou3gv\r\n"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7927,17 +11831,25 @@ impl Call<types::DescribeSecurityGroupAssociationStatisticsRequest> {
     }
 }
 impl Call<types::DescribeSecurityGroupExpandedPoliciesRequest> {
-    /// Sets `SecurityGroupId`; see [`DescribeSecurityGroupExpandedPoliciesRequest::security_group_id`](types::DescribeSecurityGroupExpandedPoliciesRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`DescribeSecurityGroupExpandedPoliciesRequest::security_group_id`](types::DescribeSecurityGroupExpandedPoliciesRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-brf5xqjr`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSecurityGroupExpandedPoliciesRequest::filters`](types::DescribeSecurityGroupExpandedPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSecurityGroupExpandedPoliciesRequest::filters`](types::DescribeSecurityGroupExpandedPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7947,17 +11859,25 @@ impl Call<types::DescribeSecurityGroupExpandedPoliciesRequest> {
     }
 }
 impl Call<types::DescribeSecurityGroupPoliciesRequest> {
-    /// Sets `SecurityGroupId`; see [`DescribeSecurityGroupPoliciesRequest::security_group_id`](types::DescribeSecurityGroupPoliciesRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`DescribeSecurityGroupPoliciesRequest::security_group_id`](types::DescribeSecurityGroupPoliciesRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ohuuioma`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSecurityGroupPoliciesRequest::filters`](types::DescribeSecurityGroupPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSecurityGroupPoliciesRequest::filters`](types::DescribeSecurityGroupPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7967,12 +11887,20 @@ impl Call<types::DescribeSecurityGroupPoliciesRequest> {
     }
 }
 impl Call<types::DescribeSecurityGroupReferencesRequest> {
-    /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupReferencesRequest::security_group_ids`](types::DescribeSecurityGroupReferencesRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupReferencesRequest::security_group_ids`](types::DescribeSecurityGroupReferencesRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['sg-12345678']`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupReferencesRequest::security_group_ids`](types::DescribeSecurityGroupReferencesRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupReferencesRequest::security_group_ids`](types::DescribeSecurityGroupReferencesRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['sg-12345678']`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7986,6 +11914,10 @@ impl Call<types::DescribeSecurityGroupReferencesRequest> {
 }
 impl Call<types::DescribeSecurityGroupsRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupsRequest::security_group_ids`](types::DescribeSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-33ocnj9n"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -7995,6 +11927,10 @@ impl Call<types::DescribeSecurityGroupsRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupsRequest::security_group_ids`](types::DescribeSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-33ocnj9n"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8005,11 +11941,19 @@ impl Call<types::DescribeSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSecurityGroupsRequest::filters`](types::DescribeSecurityGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "security-group-id", "Values": ["sg-33ocnj9n"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSecurityGroupsRequest::filters`](types::DescribeSecurityGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "security-group-id", "Values": ["sg-33ocnj9n"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8018,38 +11962,66 @@ impl Call<types::DescribeSecurityGroupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSecurityGroupsRequest::offset`](types::DescribeSecurityGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeSecurityGroupsRequest::limit`](types::DescribeSecurityGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `OrderField`; see [`DescribeSecurityGroupsRequest::order_field`](types::DescribeSecurityGroupsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdateTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeSecurityGroupsRequest::order_direction`](types::DescribeSecurityGroupsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeServiceTemplateGroupInstancesRequest> {
-    /// Sets `ServiceTemplateGroupId`; see [`DescribeServiceTemplateGroupInstancesRequest::service_template_group_id`](types::DescribeServiceTemplateGroupInstancesRequest::service_template_group_id). Required.
+    /// Sets `ServiceTemplateGroupId`; see [`DescribeServiceTemplateGroupInstancesRequest::service_template_group_id`](types::DescribeServiceTemplateGroupInstancesRequest::service_template_group_id).
+    ///
+    /// Wire name `ServiceTemplateGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppmg-12345678`.
     pub fn service_template_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_group_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeServiceTemplateGroupInstancesRequest::offset`](types::DescribeServiceTemplateGroupInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeServiceTemplateGroupInstancesRequest::limit`](types::DescribeServiceTemplateGroupInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -8057,11 +12029,19 @@ impl Call<types::DescribeServiceTemplateGroupInstancesRequest> {
 }
 impl Call<types::DescribeServiceTemplateGroupsRequest> {
     /// Adds one item to `Filters`; see [`DescribeServiceTemplateGroupsRequest::filters`](types::DescribeServiceTemplateGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"service-template-group-name","Value":"demo"}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeServiceTemplateGroupsRequest::filters`](types::DescribeServiceTemplateGroupsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"service-template-group-name","Value":"demo"}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8070,53 +12050,93 @@ impl Call<types::DescribeServiceTemplateGroupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeServiceTemplateGroupsRequest::offset`](types::DescribeServiceTemplateGroupsRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeServiceTemplateGroupsRequest::limit`](types::DescribeServiceTemplateGroupsRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeServiceTemplateGroupsRequest::need_member_info`](types::DescribeServiceTemplateGroupsRequest::need_member_info).
+    ///
+    /// Wire name `NeedMemberInfo`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn need_member_info(mut self, value: bool) -> Self {
         self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeServiceTemplateGroupsRequest::order_field`](types::DescribeServiceTemplateGroupsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeServiceTemplateGroupsRequest::order_direction`](types::DescribeServiceTemplateGroupsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Sets `MemberOrderField`; see [`DescribeServiceTemplateGroupsRequest::member_order_field`](types::DescribeServiceTemplateGroupsRequest::member_order_field).
+    ///
+    /// Wire name `MemberOrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn member_order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_field = Some(value.into());
         self
     }
     /// Sets `MemberOrderDirection`; see [`DescribeServiceTemplateGroupsRequest::member_order_direction`](types::DescribeServiceTemplateGroupsRequest::member_order_direction).
+    ///
+    /// Wire name `MemberOrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn member_order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeServiceTemplateInstancesRequest> {
-    /// Sets `ServiceTemplateId`; see [`DescribeServiceTemplateInstancesRequest::service_template_id`](types::DescribeServiceTemplateInstancesRequest::service_template_id). Required.
+    /// Sets `ServiceTemplateId`; see [`DescribeServiceTemplateInstancesRequest::service_template_id`](types::DescribeServiceTemplateInstancesRequest::service_template_id).
+    ///
+    /// Wire name `ServiceTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppm-12345678`.
     pub fn service_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeServiceTemplateInstancesRequest::offset`](types::DescribeServiceTemplateInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeServiceTemplateInstancesRequest::limit`](types::DescribeServiceTemplateInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -8124,11 +12144,19 @@ impl Call<types::DescribeServiceTemplateInstancesRequest> {
 }
 impl Call<types::DescribeServiceTemplatesRequest> {
     /// Adds one item to `Filters`; see [`DescribeServiceTemplatesRequest::filters`](types::DescribeServiceTemplatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "service-template-id", "Values": ["ppm-e6dy460g"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeServiceTemplatesRequest::filters`](types::DescribeServiceTemplatesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "service-template-id", "Values": ["ppm-e6dy460g"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8137,70 +12165,118 @@ impl Call<types::DescribeServiceTemplatesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeServiceTemplatesRequest::offset`](types::DescribeServiceTemplatesRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeServiceTemplatesRequest::limit`](types::DescribeServiceTemplatesRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeServiceTemplatesRequest::need_member_info`](types::DescribeServiceTemplatesRequest::need_member_info).
+    ///
+    /// Wire name `NeedMemberInfo`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn need_member_info(mut self, value: bool) -> Self {
         self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeServiceTemplatesRequest::order_field`](types::DescribeServiceTemplatesRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeServiceTemplatesRequest::order_direction`](types::DescribeServiceTemplatesRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
     /// Sets `MemberOrderField`; see [`DescribeServiceTemplatesRequest::member_order_field`](types::DescribeServiceTemplatesRequest::member_order_field).
+    ///
+    /// Wire name `MemberOrderField`, string; optional in requests.
+    ///
+    /// - Example: `UpdatedTime`.
     pub fn member_order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_field = Some(value.into());
         self
     }
     /// Sets `MemberOrderDirection`; see [`DescribeServiceTemplatesRequest::member_order_direction`](types::DescribeServiceTemplatesRequest::member_order_direction).
+    ///
+    /// Wire name `MemberOrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn member_order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().member_order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeSgSnapshotFileContentRequest> {
-    /// Sets `SnapshotPolicyId`; see [`DescribeSgSnapshotFileContentRequest::snapshot_policy_id`](types::DescribeSgSnapshotFileContentRequest::snapshot_policy_id). Required.
+    /// Sets `SnapshotPolicyId`; see [`DescribeSgSnapshotFileContentRequest::snapshot_policy_id`](types::DescribeSgSnapshotFileContentRequest::snapshot_policy_id).
+    ///
+    /// Wire name `SnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sspolicy-hx8an9sr`.
     pub fn snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_id = value.into();
         self
     }
-    /// Sets `SnapshotFileId`; see [`DescribeSgSnapshotFileContentRequest::snapshot_file_id`](types::DescribeSgSnapshotFileContentRequest::snapshot_file_id). Required.
+    /// Sets `SnapshotFileId`; see [`DescribeSgSnapshotFileContentRequest::snapshot_file_id`](types::DescribeSgSnapshotFileContentRequest::snapshot_file_id).
+    ///
+    /// Wire name `SnapshotFileId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ssfile-emtabuwu2z`.
     pub fn snapshot_file_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_file_id = value.into();
         self
     }
-    /// Sets `SecurityGroupId`; see [`DescribeSgSnapshotFileContentRequest::security_group_id`](types::DescribeSgSnapshotFileContentRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`DescribeSgSnapshotFileContentRequest::security_group_id`](types::DescribeSgSnapshotFileContentRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ntrgm89v`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
 }
 impl Call<types::DescribeSnapshotAttachedInstancesRequest> {
-    /// Sets `SnapshotPolicyId`; see [`DescribeSnapshotAttachedInstancesRequest::snapshot_policy_id`](types::DescribeSnapshotAttachedInstancesRequest::snapshot_policy_id). Required.
+    /// Sets `SnapshotPolicyId`; see [`DescribeSnapshotAttachedInstancesRequest::snapshot_policy_id`](types::DescribeSnapshotAttachedInstancesRequest::snapshot_policy_id).
+    ///
+    /// Wire name `SnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sspolicy-hx8an9sr`.
     pub fn snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSnapshotAttachedInstancesRequest::filters`](types::DescribeSnapshotAttachedInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotAttachedInstancesRequest::filters`](types::DescribeSnapshotAttachedInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8209,43 +12285,75 @@ impl Call<types::DescribeSnapshotAttachedInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotAttachedInstancesRequest::offset`](types::DescribeSnapshotAttachedInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotAttachedInstancesRequest::limit`](types::DescribeSnapshotAttachedInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSnapshotFilesRequest> {
-    /// Sets `BusinessType`; see [`DescribeSnapshotFilesRequest::business_type`](types::DescribeSnapshotFilesRequest::business_type). Required.
+    /// Sets `BusinessType`; see [`DescribeSnapshotFilesRequest::business_type`](types::DescribeSnapshotFilesRequest::business_type).
+    ///
+    /// Wire name `BusinessType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `securitygroup`.
     pub fn business_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().business_type = value.into();
         self
     }
-    /// Sets `InstanceId`; see [`DescribeSnapshotFilesRequest::instance_id`](types::DescribeSnapshotFilesRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`DescribeSnapshotFilesRequest::instance_id`](types::DescribeSnapshotFilesRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-12314a`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
-    /// Sets `StartDate`; see [`DescribeSnapshotFilesRequest::start_date`](types::DescribeSnapshotFilesRequest::start_date). Required.
+    /// Sets `StartDate`; see [`DescribeSnapshotFilesRequest::start_date`](types::DescribeSnapshotFilesRequest::start_date).
+    ///
+    /// Wire name `StartDate`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `2021-03-02 14:41:15`.
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_date = value.into();
         self
     }
-    /// Sets `EndDate`; see [`DescribeSnapshotFilesRequest::end_date`](types::DescribeSnapshotFilesRequest::end_date). Required.
+    /// Sets `EndDate`; see [`DescribeSnapshotFilesRequest::end_date`](types::DescribeSnapshotFilesRequest::end_date).
+    ///
+    /// Wire name `EndDate`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `2021-03-02 14:41:15`.
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_date = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotFilesRequest::offset`](types::DescribeSnapshotFilesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotFilesRequest::limit`](types::DescribeSnapshotFilesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -8253,6 +12361,10 @@ impl Call<types::DescribeSnapshotFilesRequest> {
 }
 impl Call<types::DescribeSnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPolicyIds`; see [`DescribeSnapshotPoliciesRequest::snapshot_policy_ids`](types::DescribeSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sspolicy-g6jwvm35"]`.
     pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8262,6 +12374,10 @@ impl Call<types::DescribeSnapshotPoliciesRequest> {
         self
     }
     /// Sets `SnapshotPolicyIds` to these items; see [`DescribeSnapshotPoliciesRequest::snapshot_policy_ids`](types::DescribeSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sspolicy-g6jwvm35"]`.
     pub fn set_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8272,11 +12388,19 @@ impl Call<types::DescribeSnapshotPoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSnapshotPoliciesRequest::filters`](types::DescribeSnapshotPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotPoliciesRequest::filters`](types::DescribeSnapshotPoliciesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8285,28 +12409,48 @@ impl Call<types::DescribeSnapshotPoliciesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotPoliciesRequest::offset`](types::DescribeSnapshotPoliciesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotPoliciesRequest::limit`](types::DescribeSnapshotPoliciesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSpecificTrafficPackageUsedDetailsRequest> {
-    /// Sets `TrafficPackageId`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::traffic_package_id`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::traffic_package_id). Required.
+    /// Sets `TrafficPackageId`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::traffic_package_id`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::traffic_package_id).
+    ///
+    /// Wire name `TrafficPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `tfp-jodl89fe`.
     pub fn traffic_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_package_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::filters`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `"Values": [ "EIP" ],<br>   "Name": "resource-type"`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::filters`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `"Values": [ "EIP" ],<br>   "Name": "resource-type"`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8315,43 +12459,75 @@ impl Call<types::DescribeSpecificTrafficPackageUsedDetailsRequest> {
         self
     }
     /// Sets `OrderField`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::order_field`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `deduction`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderType`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::order_type`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::order_type).
+    ///
+    /// Wire name `OrderType`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn order_type(mut self, value: i64) -> Self {
         self.0.request_mut().order_type = Some(value);
         self
     }
     /// Sets `StartTime`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::start_time`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::start_time).
+    ///
+    /// Wire name `StartTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2024-02-04 18:04:03`.
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_time = Some(value.into());
         self
     }
     /// Sets `EndTime`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::end_time`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::end_time).
+    ///
+    /// Wire name `EndTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2024-02-05 17:04:03`.
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_time = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::offset`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::limit`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSubnetResourceDashboardRequest> {
-    /// Adds one item to `SubnetIds`; see [`DescribeSubnetResourceDashboardRequest::subnet_ids`](types::DescribeSubnetResourceDashboardRequest::subnet_ids). Required.
+    /// Adds one item to `SubnetIds`; see [`DescribeSubnetResourceDashboardRequest::subnet_ids`](types::DescribeSubnetResourceDashboardRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-xxxxxxxx"]`.
     pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_ids.push(value.into());
         self
     }
-    /// Sets `SubnetIds` to these items; see [`DescribeSubnetResourceDashboardRequest::subnet_ids`](types::DescribeSubnetResourceDashboardRequest::subnet_ids). Required.
+    /// Sets `SubnetIds` to these items; see [`DescribeSubnetResourceDashboardRequest::subnet_ids`](types::DescribeSubnetResourceDashboardRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-xxxxxxxx"]`.
     pub fn set_subnet_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8362,11 +12538,19 @@ impl Call<types::DescribeSubnetResourceDashboardRequest> {
 }
 impl Call<types::DescribeSubnetsRequest> {
     /// Adds one item to `SubnetIds`; see [`DescribeSubnetsRequest::subnet_ids`](types::DescribeSubnetsRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["subnet-pxir56ns"]`.
     pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `SubnetIds` to these items; see [`DescribeSubnetsRequest::subnet_ids`](types::DescribeSubnetsRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["subnet-pxir56ns"]`.
     pub fn set_subnet_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8377,11 +12561,15 @@ impl Call<types::DescribeSubnetsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSubnetsRequest::filters`](types::DescribeSubnetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSubnetsRequest::filters`](types::DescribeSubnetsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8390,21 +12578,35 @@ impl Call<types::DescribeSubnetsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSubnetsRequest::offset`](types::DescribeSubnetsRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeSubnetsRequest::limit`](types::DescribeSubnetsRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`DescribeSubnetsRequest::max_results`](types::DescribeSubnetsRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeSubnetsRequest::next_token`](types::DescribeSubnetsRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
@@ -8412,11 +12614,19 @@ impl Call<types::DescribeSubnetsRequest> {
 }
 impl Call<types::DescribeTaskResultRequest> {
     /// Sets `TaskId`; see [`DescribeTaskResultRequest::task_id`](types::DescribeTaskResultRequest::task_id).
+    ///
+    /// Wire name `TaskId`, uint64; optional in requests.
+    ///
+    /// - Example: `1684395`.
     pub fn task_id(mut self, value: u64) -> Self {
         self.0.request_mut().task_id = Some(value);
         self
     }
     /// Sets `DealName`; see [`DescribeTaskResultRequest::deal_name`](types::DescribeTaskResultRequest::deal_name).
+    ///
+    /// Wire name `DealName`, string; optional in requests.
+    ///
+    /// - Example: `20241112151073025647301`.
     pub fn deal_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().deal_name = Some(value.into());
         self
@@ -8424,11 +12634,19 @@ impl Call<types::DescribeTaskResultRequest> {
 }
 impl Call<types::DescribeTenantCcnsRequest> {
     /// Adds one item to `Filters`; see [`DescribeTenantCcnsRequest::filters`](types::DescribeTenantCcnsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"ccn-ids","Values":["ccn-xxxxxxxx"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTenantCcnsRequest::filters`](types::DescribeTenantCcnsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"ccn-ids","Values":["ccn-xxxxxxxx"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8437,23 +12655,39 @@ impl Call<types::DescribeTenantCcnsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTenantCcnsRequest::offset`](types::DescribeTenantCcnsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTenantCcnsRequest::limit`](types::DescribeTenantCcnsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
-    /// Sets `TrafficMirrorId`; see [`DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-jfzb00ia`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Adds one item to `TrafficMirrorFilterRuleIds`; see [`DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids`](types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids).
+    ///
+    /// Wire name `TrafficMirrorFilterRuleIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tmfi-qfhrb7yj" , "tmfi-qghouehx"]`.
     pub fn traffic_mirror_filter_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8463,6 +12697,10 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `TrafficMirrorFilterRuleIds` to these items; see [`DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids`](types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids).
+    ///
+    /// Wire name `TrafficMirrorFilterRuleIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tmfi-qfhrb7yj" , "tmfi-qghouehx"]`.
     pub fn set_traffic_mirror_filter_rule_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8473,11 +12711,15 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTrafficMirrorFilterRulesRequest::filters`](types::DescribeTrafficMirrorFilterRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTrafficMirrorFilterRulesRequest::filters`](types::DescribeTrafficMirrorFilterRulesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8486,11 +12728,19 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTrafficMirrorFilterRulesRequest::offset`](types::DescribeTrafficMirrorFilterRulesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTrafficMirrorFilterRulesRequest::limit`](types::DescribeTrafficMirrorFilterRulesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -8498,6 +12748,10 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
 }
 impl Call<types::DescribeTrafficMirrorsRequest> {
     /// Adds one item to `TrafficMirrorIds`; see [`DescribeTrafficMirrorsRequest::traffic_mirror_ids`](types::DescribeTrafficMirrorsRequest::traffic_mirror_ids).
+    ///
+    /// Wire name `TrafficMirrorIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["imgf-cvfp7xo8"]`.
     pub fn traffic_mirror_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8507,6 +12761,10 @@ impl Call<types::DescribeTrafficMirrorsRequest> {
         self
     }
     /// Sets `TrafficMirrorIds` to these items; see [`DescribeTrafficMirrorsRequest::traffic_mirror_ids`](types::DescribeTrafficMirrorsRequest::traffic_mirror_ids).
+    ///
+    /// Wire name `TrafficMirrorIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["imgf-cvfp7xo8"]`.
     pub fn set_traffic_mirror_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8517,16 +12775,26 @@ impl Call<types::DescribeTrafficMirrorsRequest> {
         self
     }
     /// Sets `Filters`; see [`DescribeTrafficMirrorsRequest::filters`](types::DescribeTrafficMirrorsRequest::filters).
+    ///
+    /// Wire name `Filters`, [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`DescribeTrafficMirrorsRequest::offset`](types::DescribeTrafficMirrorsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTrafficMirrorsRequest::limit`](types::DescribeTrafficMirrorsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -8534,6 +12802,10 @@ impl Call<types::DescribeTrafficMirrorsRequest> {
 }
 impl Call<types::DescribeTrafficPackagesRequest> {
     /// Adds one item to `TrafficPackageIds`; see [`DescribeTrafficPackagesRequest::traffic_package_ids`](types::DescribeTrafficPackagesRequest::traffic_package_ids).
+    ///
+    /// Wire name `TrafficPackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tfp-g67jlh1j"]`.
     pub fn traffic_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8543,6 +12815,10 @@ impl Call<types::DescribeTrafficPackagesRequest> {
         self
     }
     /// Sets `TrafficPackageIds` to these items; see [`DescribeTrafficPackagesRequest::traffic_package_ids`](types::DescribeTrafficPackagesRequest::traffic_package_ids).
+    ///
+    /// Wire name `TrafficPackageIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["tfp-g67jlh1j"]`.
     pub fn set_traffic_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8553,11 +12829,15 @@ impl Call<types::DescribeTrafficPackagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTrafficPackagesRequest::filters`](types::DescribeTrafficPackagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTrafficPackagesRequest::filters`](types::DescribeTrafficPackagesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8566,45 +12846,77 @@ impl Call<types::DescribeTrafficPackagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTrafficPackagesRequest::offset`](types::DescribeTrafficPackagesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTrafficPackagesRequest::limit`](types::DescribeTrafficPackagesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeTrafficQosPolicyRequest> {
-    /// Sets `CcnId`; see [`DescribeTrafficQosPolicyRequest::ccn_id`](types::DescribeTrafficQosPolicyRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DescribeTrafficQosPolicyRequest::ccn_id`](types::DescribeTrafficQosPolicyRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gjug0kul`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `LocalRegion`; see [`DescribeTrafficQosPolicyRequest::local_region`](types::DescribeTrafficQosPolicyRequest::local_region). Required.
+    /// Sets `LocalRegion`; see [`DescribeTrafficQosPolicyRequest::local_region`](types::DescribeTrafficQosPolicyRequest::local_region).
+    ///
+    /// Wire name `LocalRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn local_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().local_region = value.into();
         self
     }
-    /// Sets `RemoteRegion`; see [`DescribeTrafficQosPolicyRequest::remote_region`](types::DescribeTrafficQosPolicyRequest::remote_region). Required.
+    /// Sets `RemoteRegion`; see [`DescribeTrafficQosPolicyRequest::remote_region`](types::DescribeTrafficQosPolicyRequest::remote_region).
+    ///
+    /// Wire name `RemoteRegion`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ap-shanghai`.
     pub fn remote_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_region = value.into();
         self
     }
 }
 impl Call<types::DescribeUsedIpAddressRequest> {
-    /// Sets `VpcId`; see [`DescribeUsedIpAddressRequest::vpc_id`](types::DescribeUsedIpAddressRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DescribeUsedIpAddressRequest::vpc_id`](types::DescribeUsedIpAddressRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-a26u781x`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `SubnetId`; see [`DescribeUsedIpAddressRequest::subnet_id`](types::DescribeUsedIpAddressRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-amqye6ew`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
     /// Adds one item to `IpAddresses`; see [`DescribeUsedIpAddressRequest::ip_addresses`](types::DescribeUsedIpAddressRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["192.168.2.10", "10.0.1.10"]`.
     pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8614,6 +12926,10 @@ impl Call<types::DescribeUsedIpAddressRequest> {
         self
     }
     /// Sets `IpAddresses` to these items; see [`DescribeUsedIpAddressRequest::ip_addresses`](types::DescribeUsedIpAddressRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["192.168.2.10", "10.0.1.10"]`.
     pub fn set_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8624,11 +12940,19 @@ impl Call<types::DescribeUsedIpAddressRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeUsedIpAddressRequest::filters`](types::DescribeUsedIpAddressRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "ip-addresses", "Values": ["10.0.0.10"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeUsedIpAddressRequest::filters`](types::DescribeUsedIpAddressRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name": "ip-addresses", "Values": ["10.0.0.10"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8637,11 +12961,19 @@ impl Call<types::DescribeUsedIpAddressRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeUsedIpAddressRequest::offset`](types::DescribeUsedIpAddressRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeUsedIpAddressRequest::limit`](types::DescribeUsedIpAddressRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -8649,11 +12981,15 @@ impl Call<types::DescribeUsedIpAddressRequest> {
 }
 impl Call<types::DescribeVpcEndPointRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpcEndPointRequest::filters`](types::DescribeVpcEndPointRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcEndPointRequest::filters`](types::DescribeVpcEndPointRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8662,16 +12998,28 @@ impl Call<types::DescribeVpcEndPointRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcEndPointRequest::offset`](types::DescribeVpcEndPointRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcEndPointRequest::limit`](types::DescribeVpcEndPointRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `EndPointId`; see [`DescribeVpcEndPointRequest::end_point_id`](types::DescribeVpcEndPointRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpce-h0fk8lfc"]`.
     pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8681,6 +13029,10 @@ impl Call<types::DescribeVpcEndPointRequest> {
         self
     }
     /// Sets `EndPointId` to these items; see [`DescribeVpcEndPointRequest::end_point_id`](types::DescribeVpcEndPointRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpce-h0fk8lfc"]`.
     pub fn set_end_point_id(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8691,16 +13043,26 @@ impl Call<types::DescribeVpcEndPointRequest> {
         self
     }
     /// Sets `IpAddressType`; see [`DescribeVpcEndPointRequest::ip_address_type`](types::DescribeVpcEndPointRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`DescribeVpcEndPointRequest::max_results`](types::DescribeVpcEndPointRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeVpcEndPointRequest::next_token`](types::DescribeVpcEndPointRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
@@ -8708,11 +13070,15 @@ impl Call<types::DescribeVpcEndPointRequest> {
 }
 impl Call<types::DescribeVpcEndPointServiceRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpcEndPointServiceRequest::filters`](types::DescribeVpcEndPointServiceRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcEndPointServiceRequest::filters`](types::DescribeVpcEndPointServiceRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8721,16 +13087,28 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcEndPointServiceRequest::offset`](types::DescribeVpcEndPointServiceRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcEndPointServiceRequest::limit`](types::DescribeVpcEndPointServiceRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `EndPointServiceIds`; see [`DescribeVpcEndPointServiceRequest::end_point_service_ids`](types::DescribeVpcEndPointServiceRequest::end_point_service_ids).
+    ///
+    /// Wire name `EndPointServiceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpcsvc-pnpcflil"]`.
     pub fn end_point_service_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8740,6 +13118,10 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
         self
     }
     /// Sets `EndPointServiceIds` to these items; see [`DescribeVpcEndPointServiceRequest::end_point_service_ids`](types::DescribeVpcEndPointServiceRequest::end_point_service_ids).
+    ///
+    /// Wire name `EndPointServiceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpcsvc-pnpcflil"]`.
     pub fn set_end_point_service_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8750,21 +13132,35 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
         self
     }
     /// Sets `IsListAuthorizedEndPointService`; see [`DescribeVpcEndPointServiceRequest::is_list_authorized_end_point_service`](types::DescribeVpcEndPointServiceRequest::is_list_authorized_end_point_service).
+    ///
+    /// Wire name `IsListAuthorizedEndPointService`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn is_list_authorized_end_point_service(mut self, value: bool) -> Self {
         self.0.request_mut().is_list_authorized_end_point_service = Some(value);
         self
     }
     /// Sets `IpAddressType`; see [`DescribeVpcEndPointServiceRequest::ip_address_type`](types::DescribeVpcEndPointServiceRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
     /// Sets `MaxResults`; see [`DescribeVpcEndPointServiceRequest::max_results`](types::DescribeVpcEndPointServiceRequest::max_results).
+    ///
+    /// Wire name `MaxResults`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeVpcEndPointServiceRequest::next_token`](types::DescribeVpcEndPointServiceRequest::next_token).
+    ///
+    /// Wire name `NextToken`, string; optional in requests.
     pub fn next_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_token = Some(value.into());
         self
@@ -8772,21 +13168,37 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
 }
 impl Call<types::DescribeVpcEndPointServiceWhiteListRequest> {
     /// Sets `Offset`; see [`DescribeVpcEndPointServiceWhiteListRequest::offset`](types::DescribeVpcEndPointServiceWhiteListRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcEndPointServiceWhiteListRequest::limit`](types::DescribeVpcEndPointServiceWhiteListRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpcEndPointServiceWhiteListRequest::filters`](types::DescribeVpcEndPointServiceWhiteListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"end-point-service-id","Values":["vpcsvc-og1w5cum"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcEndPointServiceWhiteListRequest::filters`](types::DescribeVpcEndPointServiceWhiteListRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"end-point-service-id","Values":["vpcsvc-og1w5cum"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8796,12 +13208,20 @@ impl Call<types::DescribeVpcEndPointServiceWhiteListRequest> {
     }
 }
 impl Call<types::DescribeVpcInstancesRequest> {
-    /// Adds one item to `Filters`; see [`DescribeVpcInstancesRequest::filters`](types::DescribeVpcInstancesRequest::filters). Required.
+    /// Adds one item to `Filters`; see [`DescribeVpcInstancesRequest::filters`](types::DescribeVpcInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{"Values":["false"],"Name":"is-default"}`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.push(value.into());
         self
     }
-    /// Sets `Filters` to these items; see [`DescribeVpcInstancesRequest::filters`](types::DescribeVpcInstancesRequest::filters). Required.
+    /// Sets `Filters` to these items; see [`DescribeVpcInstancesRequest::filters`](types::DescribeVpcInstancesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{"Values":["false"],"Name":"is-default"}`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8810,23 +13230,39 @@ impl Call<types::DescribeVpcInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcInstancesRequest::offset`](types::DescribeVpcInstancesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcInstancesRequest::limit`](types::DescribeVpcInstancesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeVpcIpv6AddressesRequest> {
-    /// Sets `VpcId`; see [`DescribeVpcIpv6AddressesRequest::vpc_id`](types::DescribeVpcIpv6AddressesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DescribeVpcIpv6AddressesRequest::vpc_id`](types::DescribeVpcIpv6AddressesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-rkxd3pgh`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`DescribeVpcIpv6AddressesRequest::ipv6_addresses`](types::DescribeVpcIpv6AddressesRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["2402:4e00:1015:4a00::/56"]`.
     pub fn ipv6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8836,6 +13272,10 @@ impl Call<types::DescribeVpcIpv6AddressesRequest> {
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`DescribeVpcIpv6AddressesRequest::ipv6_addresses`](types::DescribeVpcIpv6AddressesRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["2402:4e00:1015:4a00::/56"]`.
     pub fn set_ipv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8846,28 +13286,48 @@ impl Call<types::DescribeVpcIpv6AddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcIpv6AddressesRequest::offset`](types::DescribeVpcIpv6AddressesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcIpv6AddressesRequest::limit`](types::DescribeVpcIpv6AddressesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `SubnetId`; see [`DescribeVpcIpv6AddressesRequest::subnet_id`](types::DescribeVpcIpv6AddressesRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-hx8an9sr`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeVpcLimitsRequest> {
-    /// Adds one item to `LimitTypes`; see [`DescribeVpcLimitsRequest::limit_types`](types::DescribeVpcLimitsRequest::limit_types). Required.
+    /// Adds one item to `LimitTypes`; see [`DescribeVpcLimitsRequest::limit_types`](types::DescribeVpcLimitsRequest::limit_types).
+    ///
+    /// Wire name `LimitTypes`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["appid-max-vpcs"]`.
     pub fn limit_types(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit_types.push(value.into());
         self
     }
-    /// Sets `LimitTypes` to these items; see [`DescribeVpcLimitsRequest::limit_types`](types::DescribeVpcLimitsRequest::limit_types). Required.
+    /// Sets `LimitTypes` to these items; see [`DescribeVpcLimitsRequest::limit_types`](types::DescribeVpcLimitsRequest::limit_types).
+    ///
+    /// Wire name `LimitTypes`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["appid-max-vpcs"]`.
     pub fn set_limit_types(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8878,6 +13338,10 @@ impl Call<types::DescribeVpcLimitsRequest> {
 }
 impl Call<types::DescribeVpcPeeringConnectionsRequest> {
     /// Adds one item to `PeeringConnectionIds`; see [`DescribeVpcPeeringConnectionsRequest::peering_connection_ids`](types::DescribeVpcPeeringConnectionsRequest::peering_connection_ids).
+    ///
+    /// Wire name `PeeringConnectionIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["pcx-test1234"]`.
     pub fn peering_connection_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -8887,6 +13351,10 @@ impl Call<types::DescribeVpcPeeringConnectionsRequest> {
         self
     }
     /// Sets `PeeringConnectionIds` to these items; see [`DescribeVpcPeeringConnectionsRequest::peering_connection_ids`](types::DescribeVpcPeeringConnectionsRequest::peering_connection_ids).
+    ///
+    /// Wire name `PeeringConnectionIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["pcx-test1234"]`.
     pub fn set_peering_connection_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8897,11 +13365,15 @@ impl Call<types::DescribeVpcPeeringConnectionsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpcPeeringConnectionsRequest::filters`](types::DescribeVpcPeeringConnectionsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcPeeringConnectionsRequest::filters`](types::DescribeVpcPeeringConnectionsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8910,38 +13382,66 @@ impl Call<types::DescribeVpcPeeringConnectionsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcPeeringConnectionsRequest::offset`](types::DescribeVpcPeeringConnectionsRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcPeeringConnectionsRequest::limit`](types::DescribeVpcPeeringConnectionsRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeVpcPeeringConnectionsRequest::order_field`](types::DescribeVpcPeeringConnectionsRequest::order_field).
+    ///
+    /// Wire name `OrderField`, string; optional in requests.
+    ///
+    /// - Example: `CreatedTime`.
     pub fn order_field(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
     /// Sets `OrderDirection`; see [`DescribeVpcPeeringConnectionsRequest::order_direction`](types::DescribeVpcPeeringConnectionsRequest::order_direction).
+    ///
+    /// Wire name `OrderDirection`, string; optional in requests.
+    ///
+    /// - Example: `DESC`.
     pub fn order_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_direction = Some(value.into());
         self
     }
 }
 impl Call<types::DescribeVpcPrivateIpAddressesRequest> {
-    /// Sets `VpcId`; see [`DescribeVpcPrivateIpAddressesRequest::vpc_id`](types::DescribeVpcPrivateIpAddressesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DescribeVpcPrivateIpAddressesRequest::vpc_id`](types::DescribeVpcPrivateIpAddressesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-rkxd3pgh`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `PrivateIpAddresses`; see [`DescribeVpcPrivateIpAddressesRequest::private_ip_addresses`](types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses). Required.
+    /// Adds one item to `PrivateIpAddresses`; see [`DescribeVpcPrivateIpAddressesRequest::private_ip_addresses`](types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.4.2.2\n","10.4.2.3\n","10.4.2.17\n"]`.
     pub fn private_ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().private_ip_addresses.push(value.into());
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; see [`DescribeVpcPrivateIpAddressesRequest::private_ip_addresses`](types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses). Required.
+    /// Sets `PrivateIpAddresses` to these items; see [`DescribeVpcPrivateIpAddressesRequest::private_ip_addresses`](types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.4.2.2\n","10.4.2.3\n","10.4.2.17\n"]`.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8954,12 +13454,20 @@ impl Call<types::DescribeVpcPrivateIpAddressesRequest> {
     }
 }
 impl Call<types::DescribeVpcResourceDashboardRequest> {
-    /// Adds one item to `VpcIds`; see [`DescribeVpcResourceDashboardRequest::vpc_ids`](types::DescribeVpcResourceDashboardRequest::vpc_ids). Required.
+    /// Adds one item to `VpcIds`; see [`DescribeVpcResourceDashboardRequest::vpc_ids`](types::DescribeVpcResourceDashboardRequest::vpc_ids).
+    ///
+    /// Wire name `VpcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["vpc-q26u781x", "vpc-1yfqkcw1"]`.
     pub fn vpc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_ids.push(value.into());
         self
     }
-    /// Sets `VpcIds` to these items; see [`DescribeVpcResourceDashboardRequest::vpc_ids`](types::DescribeVpcResourceDashboardRequest::vpc_ids). Required.
+    /// Sets `VpcIds` to these items; see [`DescribeVpcResourceDashboardRequest::vpc_ids`](types::DescribeVpcResourceDashboardRequest::vpc_ids).
+    ///
+    /// Wire name `VpcIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["vpc-q26u781x", "vpc-1yfqkcw1"]`.
     pub fn set_vpc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8969,7 +13477,11 @@ impl Call<types::DescribeVpcResourceDashboardRequest> {
     }
 }
 impl Call<types::DescribeVpcTaskResultRequest> {
-    /// Sets `TaskId`; see [`DescribeVpcTaskResultRequest::task_id`](types::DescribeVpcTaskResultRequest::task_id). Required.
+    /// Sets `TaskId`; see [`DescribeVpcTaskResultRequest::task_id`](types::DescribeVpcTaskResultRequest::task_id).
+    ///
+    /// Wire name `TaskId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `481e9b6e-81d1-4859-b8cf-a673e010b388`.
     pub fn task_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().task_id = value.into();
         self
@@ -8977,11 +13489,19 @@ impl Call<types::DescribeVpcTaskResultRequest> {
 }
 impl Call<types::DescribeVpcsRequest> {
     /// Adds one item to `VpcIds`; see [`DescribeVpcsRequest::vpc_ids`](types::DescribeVpcsRequest::vpc_ids).
+    ///
+    /// Wire name `VpcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpc-azd4dt1c"]`.
     pub fn vpc_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `VpcIds` to these items; see [`DescribeVpcsRequest::vpc_ids`](types::DescribeVpcsRequest::vpc_ids).
+    ///
+    /// Wire name `VpcIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpc-azd4dt1c"]`.
     pub fn set_vpc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8990,11 +13510,15 @@ impl Call<types::DescribeVpcsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpcsRequest::filters`](types::DescribeVpcsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcsRequest::filters`](types::DescribeVpcsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9003,11 +13527,19 @@ impl Call<types::DescribeVpcsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcsRequest::offset`](types::DescribeVpcsRequest::offset).
+    ///
+    /// Wire name `Offset`, string; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().offset = Some(value.into());
         self
     }
     /// Sets `Limit`; see [`DescribeVpcsRequest::limit`](types::DescribeVpcsRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().limit = Some(value.into());
         self
@@ -9015,6 +13547,10 @@ impl Call<types::DescribeVpcsRequest> {
 }
 impl Call<types::DescribeVpnConnectionsRequest> {
     /// Adds one item to `VpnConnectionIds`; see [`DescribeVpnConnectionsRequest::vpn_connection_ids`](types::DescribeVpnConnectionsRequest::vpn_connection_ids).
+    ///
+    /// Wire name `VpnConnectionIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnx-f49l6u0z"]`.
     pub fn vpn_connection_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9024,6 +13560,10 @@ impl Call<types::DescribeVpnConnectionsRequest> {
         self
     }
     /// Sets `VpnConnectionIds` to these items; see [`DescribeVpnConnectionsRequest::vpn_connection_ids`](types::DescribeVpnConnectionsRequest::vpn_connection_ids).
+    ///
+    /// Wire name `VpnConnectionIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnx-f49l6u0z"]`.
     pub fn set_vpn_connection_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9034,11 +13574,15 @@ impl Call<types::DescribeVpnConnectionsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnConnectionsRequest::filters`](types::DescribeVpnConnectionsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnConnectionsRequest::filters`](types::DescribeVpnConnectionsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9047,45 +13591,77 @@ impl Call<types::DescribeVpnConnectionsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnConnectionsRequest::offset`](types::DescribeVpnConnectionsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnConnectionsRequest::limit`](types::DescribeVpnConnectionsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeVpnGatewayCcnRoutesRequest> {
-    /// Sets `VpnGatewayId`; see [`DescribeVpnGatewayCcnRoutesRequest::vpn_gateway_id`](types::DescribeVpnGatewayCcnRoutesRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`DescribeVpnGatewayCcnRoutesRequest::vpn_gateway_id`](types::DescribeVpnGatewayCcnRoutesRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-xxx`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewayCcnRoutesRequest::offset`](types::DescribeVpnGatewayCcnRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewayCcnRoutesRequest::limit`](types::DescribeVpnGatewayCcnRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeVpnGatewayRoutesRequest> {
-    /// Sets `VpnGatewayId`; see [`DescribeVpnGatewayRoutesRequest::vpn_gateway_id`](types::DescribeVpnGatewayRoutesRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`DescribeVpnGatewayRoutesRequest::vpn_gateway_id`](types::DescribeVpnGatewayRoutesRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-ngenl4az`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnGatewayRoutesRequest::filters`](types::DescribeVpnGatewayRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"InstanceType","Values":["vpc"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewayRoutesRequest::filters`](types::DescribeVpnGatewayRoutesRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"InstanceType","Values":["vpc"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9094,11 +13670,19 @@ impl Call<types::DescribeVpnGatewayRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewayRoutesRequest::offset`](types::DescribeVpnGatewayRoutesRequest::offset).
+    ///
+    /// Wire name `Offset`, int64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: i64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewayRoutesRequest::limit`](types::DescribeVpnGatewayRoutesRequest::limit).
+    ///
+    /// Wire name `Limit`, int64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn limit(mut self, value: i64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
@@ -9106,11 +13690,19 @@ impl Call<types::DescribeVpnGatewayRoutesRequest> {
 }
 impl Call<types::DescribeVpnGatewaySslClientsRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpnGatewaySslClientsRequest::filters`](types::DescribeVpnGatewaySslClientsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"vpc-id","Values":["vpc-xxxxxxxx"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewaySslClientsRequest::filters`](types::DescribeVpnGatewaySslClientsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"vpc-id","Values":["vpc-xxxxxxxx"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9119,16 +13711,28 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewaySslClientsRequest::offset`](types::DescribeVpnGatewaySslClientsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewaySslClientsRequest::limit`](types::DescribeVpnGatewaySslClientsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids`](types::DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['vpnc-mgp33pll']`.
     pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9138,6 +13742,10 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids`](types::DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['vpnc-mgp33pll']`.
     pub fn set_ssl_vpn_client_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9148,6 +13756,10 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
         self
     }
     /// Sets `IsVpnPortal`; see [`DescribeVpnGatewaySslClientsRequest::is_vpn_portal`](types::DescribeVpnGatewaySslClientsRequest::is_vpn_portal).
+    ///
+    /// Wire name `IsVpnPortal`, bool; optional in requests.
+    ///
+    /// - Example: `True`.
     pub fn is_vpn_portal(mut self, value: bool) -> Self {
         self.0.request_mut().is_vpn_portal = Some(value);
         self
@@ -9155,16 +13767,28 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
 }
 impl Call<types::DescribeVpnGatewaySslServersRequest> {
     /// Sets `Offset`; see [`DescribeVpnGatewaySslServersRequest::offset`](types::DescribeVpnGatewaySslServersRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewaySslServersRequest::limit`](types::DescribeVpnGatewaySslServersRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `SslVpnServerIds`; see [`DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids`](types::DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids).
+    ///
+    /// Wire name `SslVpnServerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['vpns-0p4rj60r']`.
     pub fn ssl_vpn_server_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9174,6 +13798,10 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
         self
     }
     /// Sets `SslVpnServerIds` to these items; see [`DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids`](types::DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids).
+    ///
+    /// Wire name `SslVpnServerIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['vpns-0p4rj60r']`.
     pub fn set_ssl_vpn_server_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9184,11 +13812,19 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnGatewaySslServersRequest::filters`](types::DescribeVpnGatewaySslServersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`FilterObject`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"vpc-id","Values":["vpc-xxxxxxxx"]}]`.
     pub fn filters(mut self, value: impl Into<FilterObject>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewaySslServersRequest::filters`](types::DescribeVpnGatewaySslServersRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`FilterObject`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"vpc-id","Values":["vpc-xxxxxxxx"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<FilterObject>>,
@@ -9197,6 +13833,10 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
         self
     }
     /// Sets `IsVpnPortal`; see [`DescribeVpnGatewaySslServersRequest::is_vpn_portal`](types::DescribeVpnGatewaySslServersRequest::is_vpn_portal).
+    ///
+    /// Wire name `IsVpnPortal`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn is_vpn_portal(mut self, value: bool) -> Self {
         self.0.request_mut().is_vpn_portal = Some(value);
         self
@@ -9204,6 +13844,10 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
 }
 impl Call<types::DescribeVpnGatewaysRequest> {
     /// Adds one item to `VpnGatewayIds`; see [`DescribeVpnGatewaysRequest::vpn_gateway_ids`](types::DescribeVpnGatewaysRequest::vpn_gateway_ids).
+    ///
+    /// Wire name `VpnGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `vpngw-5aluhh9t`.
     pub fn vpn_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9213,6 +13857,10 @@ impl Call<types::DescribeVpnGatewaysRequest> {
         self
     }
     /// Sets `VpnGatewayIds` to these items; see [`DescribeVpnGatewaysRequest::vpn_gateway_ids`](types::DescribeVpnGatewaysRequest::vpn_gateway_ids).
+    ///
+    /// Wire name `VpnGatewayIds`, list of string; optional in requests.
+    ///
+    /// - Example: `vpngw-5aluhh9t`.
     pub fn set_vpn_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9223,11 +13871,19 @@ impl Call<types::DescribeVpnGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnGatewaysRequest::filters`](types::DescribeVpnGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`FilterObject`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"vpn-gateway-id","Values":["vpngw-5aluhh9t"]}]`.
     pub fn filters(mut self, value: impl Into<FilterObject>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewaysRequest::filters`](types::DescribeVpnGatewaysRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`FilterObject`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"vpn-gateway-id","Values":["vpngw-5aluhh9t"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<FilterObject>>,
@@ -9236,28 +13892,48 @@ impl Call<types::DescribeVpnGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewaysRequest::offset`](types::DescribeVpnGatewaysRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewaysRequest::limit`](types::DescribeVpnGatewaysRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `20`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DetachCcnInstancesRequest> {
-    /// Sets `CcnId`; see [`DetachCcnInstancesRequest::ccn_id`](types::DetachCcnInstancesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DetachCcnInstancesRequest::ccn_id`](types::DetachCcnInstancesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`DetachCcnInstancesRequest::instances`](types::DetachCcnInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`DetachCcnInstancesRequest::instances`](types::DetachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"InstanceType": "VPC", "InstanceId": "vpc-rkxd3pgh", "InstanceRegion": "ap-guangzhou"}]`.
     pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`DetachCcnInstancesRequest::instances`](types::DetachCcnInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`DetachCcnInstancesRequest::instances`](types::DetachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"InstanceType": "VPC", "InstanceId": "vpc-rkxd3pgh", "InstanceRegion": "ap-guangzhou"}]`.
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstance>>,
@@ -9267,17 +13943,29 @@ impl Call<types::DetachCcnInstancesRequest> {
     }
 }
 impl Call<types::DetachClassicLinkVpcRequest> {
-    /// Sets `VpcId`; see [`DetachClassicLinkVpcRequest::vpc_id`](types::DetachClassicLinkVpcRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DetachClassicLinkVpcRequest::vpc_id`](types::DetachClassicLinkVpcRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-gjui0b5t`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `InstanceIds`; see [`DetachClassicLinkVpcRequest::instance_ids`](types::DetachClassicLinkVpcRequest::instance_ids). Required.
+    /// Adds one item to `InstanceIds`; see [`DetachClassicLinkVpcRequest::instance_ids`](types::DetachClassicLinkVpcRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-0x5msjda"]`.
     pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_ids.push(value.into());
         self
     }
-    /// Sets `InstanceIds` to these items; see [`DetachClassicLinkVpcRequest::instance_ids`](types::DetachClassicLinkVpcRequest::instance_ids). Required.
+    /// Sets `InstanceIds` to these items; see [`DetachClassicLinkVpcRequest::instance_ids`](types::DetachClassicLinkVpcRequest::instance_ids).
+    ///
+    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ins-0x5msjda"]`.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9287,34 +13975,54 @@ impl Call<types::DetachClassicLinkVpcRequest> {
     }
 }
 impl Call<types::DetachNetworkInterfaceRequest> {
-    /// Sets `NetworkInterfaceId`; see [`DetachNetworkInterfaceRequest::network_interface_id`](types::DetachNetworkInterfaceRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`DetachNetworkInterfaceRequest::network_interface_id`](types::DetachNetworkInterfaceRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-afo43z61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Sets `InstanceId`; see [`DetachNetworkInterfaceRequest::instance_id`](types::DetachNetworkInterfaceRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`DetachNetworkInterfaceRequest::instance_id`](types::DetachNetworkInterfaceRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r8hr2upy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
     /// Sets `ClientToken`; see [`DetachNetworkInterfaceRequest::client_token`](types::DetachNetworkInterfaceRequest::client_token).
+    ///
+    /// Wire name `ClientToken`, string; optional in requests.
+    ///
+    /// - Example: `8ece4b21-c7a4-4e4c-a611-5c412f0e484b`.
     pub fn client_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().client_token = Some(value.into());
         self
     }
 }
 impl Call<types::DetachSnapshotInstancesRequest> {
-    /// Sets `SnapshotPolicyId`; see [`DetachSnapshotInstancesRequest::snapshot_policy_id`](types::DetachSnapshotInstancesRequest::snapshot_policy_id). Required.
+    /// Sets `SnapshotPolicyId`; see [`DetachSnapshotInstancesRequest::snapshot_policy_id`](types::DetachSnapshotInstancesRequest::snapshot_policy_id).
+    ///
+    /// Wire name `SnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sspolicy-hx8an9sr`.
     pub fn snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`DetachSnapshotInstancesRequest::instances`](types::DetachSnapshotInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`DetachSnapshotInstancesRequest::instances`](types::DetachSnapshotInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`SnapshotInstance`]; required in requests (empty is missing).
     pub fn instances(mut self, value: impl Into<SnapshotInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`DetachSnapshotInstancesRequest::instances`](types::DetachSnapshotInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`DetachSnapshotInstancesRequest::instances`](types::DetachSnapshotInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`SnapshotInstance`]; required in requests (empty is missing).
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotInstance>>,
@@ -9324,17 +14032,29 @@ impl Call<types::DetachSnapshotInstancesRequest> {
     }
 }
 impl Call<types::DisableCcnRoutesRequest> {
-    /// Sets `CcnId`; see [`DisableCcnRoutesRequest::ccn_id`](types::DisableCcnRoutesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`DisableCcnRoutesRequest::ccn_id`](types::DisableCcnRoutesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `RouteIds`; see [`DisableCcnRoutesRequest::route_ids`](types::DisableCcnRoutesRequest::route_ids). Required.
+    /// Adds one item to `RouteIds`; see [`DisableCcnRoutesRequest::route_ids`](types::DisableCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ccnr-bvipc87w\r\n"]`.
     pub fn route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_ids.push(value.into());
         self
     }
-    /// Sets `RouteIds` to these items; see [`DisableCcnRoutesRequest::route_ids`](types::DisableCcnRoutesRequest::route_ids). Required.
+    /// Sets `RouteIds` to these items; see [`DisableCcnRoutesRequest::route_ids`](types::DisableCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ccnr-bvipc87w\r\n"]`.
     pub fn set_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9344,12 +14064,20 @@ impl Call<types::DisableCcnRoutesRequest> {
     }
 }
 impl Call<types::DisableFlowLogsRequest> {
-    /// Adds one item to `FlowLogIds`; see [`DisableFlowLogsRequest::flow_log_ids`](types::DisableFlowLogsRequest::flow_log_ids). Required.
+    /// Adds one item to `FlowLogIds`; see [`DisableFlowLogsRequest::flow_log_ids`](types::DisableFlowLogsRequest::flow_log_ids).
+    ///
+    /// Wire name `FlowLogIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["fl-7rymh5cn"]`.
     pub fn flow_log_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_ids.push(value.into());
         self
     }
-    /// Sets `FlowLogIds` to these items; see [`DisableFlowLogsRequest::flow_log_ids`](types::DisableFlowLogsRequest::flow_log_ids). Required.
+    /// Sets `FlowLogIds` to these items; see [`DisableFlowLogsRequest::flow_log_ids`](types::DisableFlowLogsRequest::flow_log_ids).
+    ///
+    /// Wire name `FlowLogIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["fl-7rymh5cn"]`.
     pub fn set_flow_log_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9359,29 +14087,49 @@ impl Call<types::DisableFlowLogsRequest> {
     }
 }
 impl Call<types::DisableGatewayFlowMonitorRequest> {
-    /// Sets `GatewayId`; see [`DisableGatewayFlowMonitorRequest::gateway_id`](types::DisableGatewayFlowMonitorRequest::gateway_id). Required.
+    /// Sets `GatewayId`; see [`DisableGatewayFlowMonitorRequest::gateway_id`](types::DisableGatewayFlowMonitorRequest::gateway_id).
+    ///
+    /// Wire name `GatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-gree226l`.
     pub fn gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().gateway_id = value.into();
         self
     }
 }
 impl Call<types::DisableRoutesRequest> {
-    /// Sets `RouteTableId`; see [`DisableRoutesRequest::route_table_id`](types::DisableRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`DisableRoutesRequest::route_table_id`](types::DisableRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-9wzwlnhc`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
     /// Adds one item to `RouteIds`; see [`DisableRoutesRequest::route_ids`](types::DisableRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of uint64; optional in requests.
+    ///
+    /// - Example: `["18292\n","18293\n"]`.
     pub fn route_ids(mut self, value: u64) -> Self {
         self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `RouteIds` to these items; see [`DisableRoutesRequest::route_ids`](types::DisableRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of uint64; optional in requests.
+    ///
+    /// - Example: `["18292\n","18293\n"]`.
     pub fn set_route_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.0.request_mut().route_ids = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `RouteItemIds`; see [`DisableRoutesRequest::route_item_ids`](types::DisableRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["18292"]`.
     pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9391,6 +14139,10 @@ impl Call<types::DisableRoutesRequest> {
         self
     }
     /// Sets `RouteItemIds` to these items; see [`DisableRoutesRequest::route_item_ids`](types::DisableRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["18292"]`.
     pub fn set_route_item_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9402,12 +14154,20 @@ impl Call<types::DisableRoutesRequest> {
     }
 }
 impl Call<types::DisableSnapshotPoliciesRequest> {
-    /// Adds one item to `SnapshotPolicyIds`; see [`DisableSnapshotPoliciesRequest::snapshot_policy_ids`](types::DisableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
+    /// Adds one item to `SnapshotPolicyIds`; see [`DisableSnapshotPoliciesRequest::snapshot_policy_ids`](types::DisableSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sspolicy-g6jwvm35"]`.
     pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_ids.push(value.into());
         self
     }
-    /// Sets `SnapshotPolicyIds` to these items; see [`DisableSnapshotPoliciesRequest::snapshot_policy_ids`](types::DisableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
+    /// Sets `SnapshotPolicyIds` to these items; see [`DisableSnapshotPoliciesRequest::snapshot_policy_ids`](types::DisableSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sspolicy-g6jwvm35"]`.
     pub fn set_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9421,11 +14181,19 @@ impl Call<types::DisableSnapshotPoliciesRequest> {
 }
 impl Call<types::DisableVpnGatewaySslClientCertRequest> {
     /// Sets `SslVpnClientId`; see [`DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_id`](types::DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_id).
+    ///
+    /// Wire name `SslVpnClientId`, string; optional in requests.
+    ///
+    /// - Example: `vpnc-04ubidcy`.
     pub fn ssl_vpn_client_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_client_id = Some(value.into());
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-04ubidcy"]`.
     pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9435,6 +14203,10 @@ impl Call<types::DisableVpnGatewaySslClientCertRequest> {
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-04ubidcy"]`.
     pub fn set_ssl_vpn_client_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9446,48 +14218,80 @@ impl Call<types::DisableVpnGatewaySslClientCertRequest> {
     }
 }
 impl Call<types::DisassociateAddressRequest> {
-    /// Sets `AddressId`; see [`DisassociateAddressRequest::address_id`](types::DisassociateAddressRequest::address_id). Required.
+    /// Sets `AddressId`; see [`DisassociateAddressRequest::address_id`](types::DisassociateAddressRequest::address_id).
+    ///
+    /// Wire name `AddressId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-ek0cdz1g`.
     pub fn address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_id = value.into();
         self
     }
     /// Sets `ReallocateNormalPublicIp`; see [`DisassociateAddressRequest::reallocate_normal_public_ip`](types::DisassociateAddressRequest::reallocate_normal_public_ip).
+    ///
+    /// Wire name `ReallocateNormalPublicIp`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn reallocate_normal_public_ip(mut self, value: bool) -> Self {
         self.0.request_mut().reallocate_normal_public_ip = Some(value);
         self
     }
 }
 impl Call<types::DisassociateDhcpIpWithAddressIpRequest> {
-    /// Sets `DhcpIpId`; see [`DisassociateDhcpIpWithAddressIpRequest::dhcp_ip_id`](types::DisassociateDhcpIpWithAddressIpRequest::dhcp_ip_id). Required.
+    /// Sets `DhcpIpId`; see [`DisassociateDhcpIpWithAddressIpRequest::dhcp_ip_id`](types::DisassociateDhcpIpWithAddressIpRequest::dhcp_ip_id).
+    ///
+    /// Wire name `DhcpIpId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dhcpip-9o233uri`.
     pub fn dhcp_ip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_id = value.into();
         self
     }
 }
 impl Call<types::DisassociateDirectConnectGatewayNatGatewayRequest> {
-    /// Sets `VpcId`; see [`DisassociateDirectConnectGatewayNatGatewayRequest::vpc_id`](types::DisassociateDirectConnectGatewayNatGatewayRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`DisassociateDirectConnectGatewayNatGatewayRequest::vpc_id`](types::DisassociateDirectConnectGatewayNatGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-8xpno8ee`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NatGatewayId`; see [`DisassociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id`](types::DisassociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DisassociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id`](types::DisassociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `DirectConnectGatewayId`; see [`DisassociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id`](types::DisassociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`DisassociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id`](types::DisassociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-fxa6gh5t`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
 }
 impl Call<types::DisassociateHaVipInstanceRequest> {
-    /// Adds one item to `HaVipAssociationSet`; see [`DisassociateHaVipInstanceRequest::ha_vip_association_set`](types::DisassociateHaVipInstanceRequest::ha_vip_association_set). Required.
+    /// Adds one item to `HaVipAssociationSet`; see [`DisassociateHaVipInstanceRequest::ha_vip_association_set`](types::DisassociateHaVipInstanceRequest::ha_vip_association_set).
+    ///
+    /// Wire name `HaVipAssociationSet`, list of [`HaVipAssociation`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"HaVipId": "havip-7tqt5jn6", "InstanceType": "CVM", "InstanceId": "ins-3qx9elib"}]`.
     pub fn ha_vip_association_set(mut self, value: impl Into<HaVipAssociation>) -> Self {
         self.0.request_mut().ha_vip_association_set.push(value.into());
         self
     }
-    /// Sets `HaVipAssociationSet` to these items; see [`DisassociateHaVipInstanceRequest::ha_vip_association_set`](types::DisassociateHaVipInstanceRequest::ha_vip_association_set). Required.
+    /// Sets `HaVipAssociationSet` to these items; see [`DisassociateHaVipInstanceRequest::ha_vip_association_set`](types::DisassociateHaVipInstanceRequest::ha_vip_association_set).
+    ///
+    /// Wire name `HaVipAssociationSet`, list of [`HaVipAssociation`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"HaVipId": "havip-7tqt5jn6", "InstanceType": "CVM", "InstanceId": "ins-3qx9elib"}]`.
     pub fn set_ha_vip_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<HaVipAssociation>>,
@@ -9500,29 +14304,49 @@ impl Call<types::DisassociateHaVipInstanceRequest> {
     }
 }
 impl Call<types::DisassociateIPv6AddressRequest> {
-    /// Sets `IPv6AddressId`; see [`DisassociateIPv6AddressRequest::i_pv6_address_id`](types::DisassociateIPv6AddressRequest::i_pv6_address_id). Required.
+    /// Sets `IPv6AddressId`; see [`DisassociateIPv6AddressRequest::i_pv6_address_id`](types::DisassociateIPv6AddressRequest::i_pv6_address_id).
+    ///
+    /// Wire name `IPv6AddressId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eipv6-nzvwsush`.
     pub fn i_pv6_address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().i_pv6_address_id = value.into();
         self
     }
     /// Sets `KeepBindWithEni`; see [`DisassociateIPv6AddressRequest::keep_bind_with_eni`](types::DisassociateIPv6AddressRequest::keep_bind_with_eni).
+    ///
+    /// Wire name `KeepBindWithEni`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn keep_bind_with_eni(mut self, value: bool) -> Self {
         self.0.request_mut().keep_bind_with_eni = Some(value);
         self
     }
 }
 impl Call<types::DisassociateNatGatewayAddressRequest> {
-    /// Sets `NatGatewayId`; see [`DisassociateNatGatewayAddressRequest::nat_gateway_id`](types::DisassociateNatGatewayAddressRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`DisassociateNatGatewayAddressRequest::nat_gateway_id`](types::DisassociateNatGatewayAddressRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-mdbjfr0y`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `PublicIpAddresses`; see [`DisassociateNatGatewayAddressRequest::public_ip_addresses`](types::DisassociateNatGatewayAddressRequest::public_ip_addresses). Required.
+    /// Adds one item to `PublicIpAddresses`; see [`DisassociateNatGatewayAddressRequest::public_ip_addresses`](types::DisassociateNatGatewayAddressRequest::public_ip_addresses).
+    ///
+    /// Wire name `PublicIpAddresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["139.199.232.212"]`.
     pub fn public_ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().public_ip_addresses.push(value.into());
         self
     }
-    /// Sets `PublicIpAddresses` to these items; see [`DisassociateNatGatewayAddressRequest::public_ip_addresses`](types::DisassociateNatGatewayAddressRequest::public_ip_addresses). Required.
+    /// Sets `PublicIpAddresses` to these items; see [`DisassociateNatGatewayAddressRequest::public_ip_addresses`](types::DisassociateNatGatewayAddressRequest::public_ip_addresses).
+    ///
+    /// Wire name `PublicIpAddresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["139.199.232.212"]`.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9535,17 +14359,29 @@ impl Call<types::DisassociateNatGatewayAddressRequest> {
     }
 }
 impl Call<types::DisassociateNetworkAclSubnetsRequest> {
-    /// Sets `NetworkAclId`; see [`DisassociateNetworkAclSubnetsRequest::network_acl_id`](types::DisassociateNetworkAclSubnetsRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`DisassociateNetworkAclSubnetsRequest::network_acl_id`](types::DisassociateNetworkAclSubnetsRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Adds one item to `SubnetIds`; see [`DisassociateNetworkAclSubnetsRequest::subnet_ids`](types::DisassociateNetworkAclSubnetsRequest::subnet_ids). Required.
+    /// Adds one item to `SubnetIds`; see [`DisassociateNetworkAclSubnetsRequest::subnet_ids`](types::DisassociateNetworkAclSubnetsRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-12345678\n"]`.
     pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_ids.push(value.into());
         self
     }
-    /// Sets `SubnetIds` to these items; see [`DisassociateNetworkAclSubnetsRequest::subnet_ids`](types::DisassociateNetworkAclSubnetsRequest::subnet_ids). Required.
+    /// Sets `SubnetIds` to these items; see [`DisassociateNetworkAclSubnetsRequest::subnet_ids`](types::DisassociateNetworkAclSubnetsRequest::subnet_ids).
+    ///
+    /// Wire name `SubnetIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-12345678\n"]`.
     pub fn set_subnet_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9555,12 +14391,20 @@ impl Call<types::DisassociateNetworkAclSubnetsRequest> {
     }
 }
 impl Call<types::DisassociateNetworkInterfaceSecurityGroupsRequest> {
-    /// Adds one item to `NetworkInterfaceIds`; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
+    /// Adds one item to `NetworkInterfaceIds`; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eni-12345678"]`.
     pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_ids.push(value.into());
         self
     }
-    /// Sets `NetworkInterfaceIds` to these items; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
+    /// Sets `NetworkInterfaceIds` to these items; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eni-12345678"]`.
     pub fn set_network_interface_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9571,12 +14415,20 @@ impl Call<types::DisassociateNetworkInterfaceSecurityGroupsRequest> {
             .collect();
         self
     }
-    /// Adds one item to `SecurityGroupIds`; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-12345678"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-12345678"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9589,12 +14441,20 @@ impl Call<types::DisassociateNetworkInterfaceSecurityGroupsRequest> {
     }
 }
 impl Call<types::DisassociateVpcEndPointSecurityGroupsRequest> {
-    /// Adds one item to `SecurityGroupIds`; see [`DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids`](types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids). Required.
+    /// Adds one item to `SecurityGroupIds`; see [`DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids`](types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-serghftg"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_ids.push(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; see [`DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids`](types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids). Required.
+    /// Sets `SecurityGroupIds` to these items; see [`DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids`](types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sg-serghftg"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9605,24 +14465,40 @@ impl Call<types::DisassociateVpcEndPointSecurityGroupsRequest> {
             .collect();
         self
     }
-    /// Sets `EndPointId`; see [`DisassociateVpcEndPointSecurityGroupsRequest::end_point_id`](types::DisassociateVpcEndPointSecurityGroupsRequest::end_point_id). Required.
+    /// Sets `EndPointId`; see [`DisassociateVpcEndPointSecurityGroupsRequest::end_point_id`](types::DisassociateVpcEndPointSecurityGroupsRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpce-h0fk8lfc`.
     pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_id = value.into();
         self
     }
 }
 impl Call<types::DownloadCustomerGatewayConfigurationRequest> {
-    /// Sets `VpnGatewayId`; see [`DownloadCustomerGatewayConfigurationRequest::vpn_gateway_id`](types::DownloadCustomerGatewayConfigurationRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`DownloadCustomerGatewayConfigurationRequest::vpn_gateway_id`](types::DownloadCustomerGatewayConfigurationRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-p4lmbqwn`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `VpnConnectionId`; see [`DownloadCustomerGatewayConfigurationRequest::vpn_connection_id`](types::DownloadCustomerGatewayConfigurationRequest::vpn_connection_id). Required.
+    /// Sets `VpnConnectionId`; see [`DownloadCustomerGatewayConfigurationRequest::vpn_connection_id`](types::DownloadCustomerGatewayConfigurationRequest::vpn_connection_id).
+    ///
+    /// Wire name `VpnConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpnx-4p6vkch3`.
     pub fn vpn_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_connection_id = value.into();
         self
     }
-    /// Sets `CustomerGatewayVendor`; see [`DownloadCustomerGatewayConfigurationRequest::customer_gateway_vendor`](types::DownloadCustomerGatewayConfigurationRequest::customer_gateway_vendor). Required.
+    /// Sets `CustomerGatewayVendor`; see [`DownloadCustomerGatewayConfigurationRequest::customer_gateway_vendor`](types::DownloadCustomerGatewayConfigurationRequest::customer_gateway_vendor).
+    ///
+    /// Wire name `CustomerGatewayVendor`, [`CustomerGatewayVendor`]; required in requests.
+    ///
+    /// - Example: `{     "Platform":"comware",     "SoftwareVersion":"V1.0",     "VendorName":"h3c" }`.
     pub fn customer_gateway_vendor(
         mut self,
         value: impl Into<CustomerGatewayVendor>,
@@ -9630,7 +14506,11 @@ impl Call<types::DownloadCustomerGatewayConfigurationRequest> {
         self.0.request_mut().customer_gateway_vendor = Some(value.into());
         self
     }
-    /// Sets `InterfaceName`; see [`DownloadCustomerGatewayConfigurationRequest::interface_name`](types::DownloadCustomerGatewayConfigurationRequest::interface_name). Required.
+    /// Sets `InterfaceName`; see [`DownloadCustomerGatewayConfigurationRequest::interface_name`](types::DownloadCustomerGatewayConfigurationRequest::interface_name).
+    ///
+    /// Wire name `InterfaceName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eth0`.
     pub fn interface_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().interface_name = value.into();
         self
@@ -9638,21 +14518,37 @@ impl Call<types::DownloadCustomerGatewayConfigurationRequest> {
 }
 impl Call<types::DownloadVpnGatewaySslClientCertRequest> {
     /// Sets `SslVpnClientId`; see [`DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_id`](types::DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_id).
+    ///
+    /// Wire name `SslVpnClientId`, string; optional in requests.
+    ///
+    /// - Example: `vpnc-123456`.
     pub fn ssl_vpn_client_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_client_id = Some(value.into());
         self
     }
     /// Sets `SamlToken`; see [`DownloadVpnGatewaySslClientCertRequest::saml_token`](types::DownloadVpnGatewaySslClientCertRequest::saml_token).
+    ///
+    /// Wire name `SamlToken`, string; optional in requests.
+    ///
+    /// - Example: `TGYICwnqislmIMHCRgaCumpW8XdgOR3Qz`.
     pub fn saml_token(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().saml_token = Some(value.into());
         self
     }
     /// Sets `IsVpnPortal`; see [`DownloadVpnGatewaySslClientCertRequest::is_vpn_portal`](types::DownloadVpnGatewaySslClientCertRequest::is_vpn_portal).
+    ///
+    /// Wire name `IsVpnPortal`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn is_vpn_portal(mut self, value: bool) -> Self {
         self.0.request_mut().is_vpn_portal = Some(value);
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-123456"]`.
     pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9662,6 +14558,10 @@ impl Call<types::DownloadVpnGatewaySslClientCertRequest> {
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-123456"]`.
     pub fn set_ssl_vpn_client_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9673,17 +14573,29 @@ impl Call<types::DownloadVpnGatewaySslClientCertRequest> {
     }
 }
 impl Call<types::EnableCcnRoutesRequest> {
-    /// Sets `CcnId`; see [`EnableCcnRoutesRequest::ccn_id`](types::EnableCcnRoutesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`EnableCcnRoutesRequest::ccn_id`](types::EnableCcnRoutesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `RouteIds`; see [`EnableCcnRoutesRequest::route_ids`](types::EnableCcnRoutesRequest::route_ids). Required.
+    /// Adds one item to `RouteIds`; see [`EnableCcnRoutesRequest::route_ids`](types::EnableCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ccnr-bvipc87w\r\n"]`.
     pub fn route_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_ids.push(value.into());
         self
     }
-    /// Sets `RouteIds` to these items; see [`EnableCcnRoutesRequest::route_ids`](types::EnableCcnRoutesRequest::route_ids). Required.
+    /// Sets `RouteIds` to these items; see [`EnableCcnRoutesRequest::route_ids`](types::EnableCcnRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["ccnr-bvipc87w\r\n"]`.
     pub fn set_route_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9693,12 +14605,20 @@ impl Call<types::EnableCcnRoutesRequest> {
     }
 }
 impl Call<types::EnableFlowLogsRequest> {
-    /// Adds one item to `FlowLogIds`; see [`EnableFlowLogsRequest::flow_log_ids`](types::EnableFlowLogsRequest::flow_log_ids). Required.
+    /// Adds one item to `FlowLogIds`; see [`EnableFlowLogsRequest::flow_log_ids`](types::EnableFlowLogsRequest::flow_log_ids).
+    ///
+    /// Wire name `FlowLogIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["fl-7rymh5cn"]`.
     pub fn flow_log_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_ids.push(value.into());
         self
     }
-    /// Sets `FlowLogIds` to these items; see [`EnableFlowLogsRequest::flow_log_ids`](types::EnableFlowLogsRequest::flow_log_ids). Required.
+    /// Sets `FlowLogIds` to these items; see [`EnableFlowLogsRequest::flow_log_ids`](types::EnableFlowLogsRequest::flow_log_ids).
+    ///
+    /// Wire name `FlowLogIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["fl-7rymh5cn"]`.
     pub fn set_flow_log_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9708,29 +14628,49 @@ impl Call<types::EnableFlowLogsRequest> {
     }
 }
 impl Call<types::EnableGatewayFlowMonitorRequest> {
-    /// Sets `GatewayId`; see [`EnableGatewayFlowMonitorRequest::gateway_id`](types::EnableGatewayFlowMonitorRequest::gateway_id). Required.
+    /// Sets `GatewayId`; see [`EnableGatewayFlowMonitorRequest::gateway_id`](types::EnableGatewayFlowMonitorRequest::gateway_id).
+    ///
+    /// Wire name `GatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-gree226l`.
     pub fn gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().gateway_id = value.into();
         self
     }
 }
 impl Call<types::EnableRoutesRequest> {
-    /// Sets `RouteTableId`; see [`EnableRoutesRequest::route_table_id`](types::EnableRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`EnableRoutesRequest::route_table_id`](types::EnableRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-9wzwlnhc`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
     /// Adds one item to `RouteIds`; see [`EnableRoutesRequest::route_ids`](types::EnableRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of uint64; optional in requests.
+    ///
+    /// - Example: `["18292\n","18293\n"]`.
     pub fn route_ids(mut self, value: u64) -> Self {
         self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `RouteIds` to these items; see [`EnableRoutesRequest::route_ids`](types::EnableRoutesRequest::route_ids).
+    ///
+    /// Wire name `RouteIds`, list of uint64; optional in requests.
+    ///
+    /// - Example: `["18292\n","18293\n"]`.
     pub fn set_route_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.0.request_mut().route_ids = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `RouteItemIds`; see [`EnableRoutesRequest::route_item_ids`](types::EnableRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["18293"]`.
     pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9740,6 +14680,10 @@ impl Call<types::EnableRoutesRequest> {
         self
     }
     /// Sets `RouteItemIds` to these items; see [`EnableRoutesRequest::route_item_ids`](types::EnableRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["18293"]`.
     pub fn set_route_item_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9751,12 +14695,20 @@ impl Call<types::EnableRoutesRequest> {
     }
 }
 impl Call<types::EnableSnapshotPoliciesRequest> {
-    /// Adds one item to `SnapshotPolicyIds`; see [`EnableSnapshotPoliciesRequest::snapshot_policy_ids`](types::EnableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
+    /// Adds one item to `SnapshotPolicyIds`; see [`EnableSnapshotPoliciesRequest::snapshot_policy_ids`](types::EnableSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sspolicy-g6jwvm35"]`.
     pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_ids.push(value.into());
         self
     }
-    /// Sets `SnapshotPolicyIds` to these items; see [`EnableSnapshotPoliciesRequest::snapshot_policy_ids`](types::EnableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
+    /// Sets `SnapshotPolicyIds` to these items; see [`EnableSnapshotPoliciesRequest::snapshot_policy_ids`](types::EnableSnapshotPoliciesRequest::snapshot_policy_ids).
+    ///
+    /// Wire name `SnapshotPolicyIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["sspolicy-g6jwvm35"]`.
     pub fn set_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9769,17 +14721,29 @@ impl Call<types::EnableSnapshotPoliciesRequest> {
     }
 }
 impl Call<types::EnableVpcEndPointConnectRequest> {
-    /// Sets `EndPointServiceId`; see [`EnableVpcEndPointConnectRequest::end_point_service_id`](types::EnableVpcEndPointConnectRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`EnableVpcEndPointConnectRequest::end_point_service_id`](types::EnableVpcEndPointConnectRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpcsvc-8gdaqxi0`.
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
-    /// Adds one item to `EndPointId`; see [`EnableVpcEndPointConnectRequest::end_point_id`](types::EnableVpcEndPointConnectRequest::end_point_id). Required.
+    /// Adds one item to `EndPointId`; see [`EnableVpcEndPointConnectRequest::end_point_id`](types::EnableVpcEndPointConnectRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["vpce-8gdaqxi0"]`.
     pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_id.push(value.into());
         self
     }
-    /// Sets `EndPointId` to these items; see [`EnableVpcEndPointConnectRequest::end_point_id`](types::EnableVpcEndPointConnectRequest::end_point_id). Required.
+    /// Sets `EndPointId` to these items; see [`EnableVpcEndPointConnectRequest::end_point_id`](types::EnableVpcEndPointConnectRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["vpce-8gdaqxi0"]`.
     pub fn set_end_point_id(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9787,12 +14751,20 @@ impl Call<types::EnableVpcEndPointConnectRequest> {
         self.0.request_mut().end_point_id = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AcceptFlag`; see [`EnableVpcEndPointConnectRequest::accept_flag`](types::EnableVpcEndPointConnectRequest::accept_flag). Required.
+    /// Sets `AcceptFlag`; see [`EnableVpcEndPointConnectRequest::accept_flag`](types::EnableVpcEndPointConnectRequest::accept_flag).
+    ///
+    /// Wire name `AcceptFlag`, bool; required in requests.
+    ///
+    /// - Example: `True`.
     pub fn accept_flag(mut self, value: bool) -> Self {
         self.0.request_mut().accept_flag = Some(value);
         self
     }
     /// Sets `IpAddressType`; see [`EnableVpcEndPointConnectRequest::ip_address_type`](types::EnableVpcEndPointConnectRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
@@ -9800,11 +14772,19 @@ impl Call<types::EnableVpcEndPointConnectRequest> {
 }
 impl Call<types::EnableVpnGatewaySslClientCertRequest> {
     /// Sets `SslVpnClientId`; see [`EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_id`](types::EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_id).
+    ///
+    /// Wire name `SslVpnClientId`, string; optional in requests.
+    ///
+    /// - Example: `vpnc-123456`.
     pub fn ssl_vpn_client_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_client_id = Some(value.into());
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-123456"]`.
     pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -9814,6 +14794,10 @@ impl Call<types::EnableVpnGatewaySslClientCertRequest> {
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["vpnc-123456"]`.
     pub fn set_ssl_vpn_client_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9825,24 +14809,40 @@ impl Call<types::EnableVpnGatewaySslClientCertRequest> {
     }
 }
 impl Call<types::GenerateVpnConnectionDefaultHealthCheckIpRequest> {
-    /// Sets `VpnGatewayId`; see [`GenerateVpnConnectionDefaultHealthCheckIpRequest::vpn_gateway_id`](types::GenerateVpnConnectionDefaultHealthCheckIpRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`GenerateVpnConnectionDefaultHealthCheckIpRequest::vpn_gateway_id`](types::GenerateVpnConnectionDefaultHealthCheckIpRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-1w9tue3d`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
 }
 impl Call<types::GetCcnRegionBandwidthLimitsRequest> {
-    /// Sets `CcnId`; see [`GetCcnRegionBandwidthLimitsRequest::ccn_id`](types::GetCcnRegionBandwidthLimitsRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`GetCcnRegionBandwidthLimitsRequest::ccn_id`](types::GetCcnRegionBandwidthLimitsRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-xxxxxxxx`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Adds one item to `Filters`; see [`GetCcnRegionBandwidthLimitsRequest::filters`](types::GetCcnRegionBandwidthLimitsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"sregion","Values":["ap-guangzhou"]}]`.
     pub fn filters(mut self, value: impl Into<Filter>) -> Self {
         self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`GetCcnRegionBandwidthLimitsRequest::filters`](types::GetCcnRegionBandwidthLimitsRequest::filters).
+    ///
+    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    ///
+    /// - Example: `[{"Name":"sregion","Values":["ap-guangzhou"]}]`.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9851,57 +14851,95 @@ impl Call<types::GetCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `SortedBy`; see [`GetCcnRegionBandwidthLimitsRequest::sorted_by`](types::GetCcnRegionBandwidthLimitsRequest::sorted_by).
+    ///
+    /// Wire name `SortedBy`, string; optional in requests.
+    ///
+    /// - Example: `ExpireTime`.
     pub fn sorted_by(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().sorted_by = Some(value.into());
         self
     }
     /// Sets `Offset`; see [`GetCcnRegionBandwidthLimitsRequest::offset`](types::GetCcnRegionBandwidthLimitsRequest::offset).
+    ///
+    /// Wire name `Offset`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn offset(mut self, value: u64) -> Self {
         self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`GetCcnRegionBandwidthLimitsRequest::limit`](types::GetCcnRegionBandwidthLimitsRequest::limit).
+    ///
+    /// Wire name `Limit`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn limit(mut self, value: u64) -> Self {
         self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderBy`; see [`GetCcnRegionBandwidthLimitsRequest::order_by`](types::GetCcnRegionBandwidthLimitsRequest::order_by).
+    ///
+    /// Wire name `OrderBy`, string; optional in requests.
+    ///
+    /// - Example: `ASC`.
     pub fn order_by(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().order_by = Some(value.into());
         self
     }
 }
 impl Call<types::HaVipAssociateAddressIpRequest> {
-    /// Sets `HaVipId`; see [`HaVipAssociateAddressIpRequest::ha_vip_id`](types::HaVipAssociateAddressIpRequest::ha_vip_id). Required.
+    /// Sets `HaVipId`; see [`HaVipAssociateAddressIpRequest::ha_vip_id`](types::HaVipAssociateAddressIpRequest::ha_vip_id).
+    ///
+    /// Wire name `HaVipId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `havip-9o233uri`.
     pub fn ha_vip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_id = value.into();
         self
     }
-    /// Sets `AddressIp`; see [`HaVipAssociateAddressIpRequest::address_ip`](types::HaVipAssociateAddressIpRequest::address_ip). Required.
+    /// Sets `AddressIp`; see [`HaVipAssociateAddressIpRequest::address_ip`](types::HaVipAssociateAddressIpRequest::address_ip).
+    ///
+    /// Wire name `AddressIp`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `119.29.93.218`.
     pub fn address_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ip = value.into();
         self
     }
 }
 impl Call<types::HaVipDisassociateAddressIpRequest> {
-    /// Sets `HaVipId`; see [`HaVipDisassociateAddressIpRequest::ha_vip_id`](types::HaVipDisassociateAddressIpRequest::ha_vip_id). Required.
+    /// Sets `HaVipId`; see [`HaVipDisassociateAddressIpRequest::ha_vip_id`](types::HaVipDisassociateAddressIpRequest::ha_vip_id).
+    ///
+    /// Wire name `HaVipId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `havip-9o233uri`.
     pub fn ha_vip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_id = value.into();
         self
     }
 }
 impl Call<types::InquiryPriceAllocateAddressesRequest> {
-    /// Sets `InternetChargeType`; see [`InquiryPriceAllocateAddressesRequest::internet_charge_type`](types::InquiryPriceAllocateAddressesRequest::internet_charge_type). Required.
+    /// Sets `InternetChargeType`; see [`InquiryPriceAllocateAddressesRequest::internet_charge_type`](types::InquiryPriceAllocateAddressesRequest::internet_charge_type).
+    ///
+    /// Wire name `InternetChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     pub fn internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_charge_type = value.into();
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceAllocateAddressesRequest::internet_max_bandwidth_out`](types::InquiryPriceAllocateAddressesRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`; see [`InquiryPriceAllocateAddressesRequest::address_charge_prepaid`](types::InquiryPriceAllocateAddressesRequest::address_charge_prepaid).
+    ///
+    /// Wire name `AddressChargePrepaid`, [`AddressChargePrepaid`]; optional in requests.
     pub fn address_charge_prepaid(
         mut self,
         value: impl Into<AddressChargePrepaid>,
@@ -9910,28 +14948,48 @@ impl Call<types::InquiryPriceAllocateAddressesRequest> {
         self
     }
     /// Sets `AddressType`; see [`InquiryPriceAllocateAddressesRequest::address_type`](types::InquiryPriceAllocateAddressesRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `EIP`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
     /// Sets `IPChargeType`; see [`InquiryPriceAllocateAddressesRequest::ip_charge_type`](types::InquiryPriceAllocateAddressesRequest::ip_charge_type).
+    ///
+    /// Wire name `IPChargeType`, string; optional in requests.
+    ///
+    /// - Example: `IP_POSTPAID_BY_HOUR`.
     pub fn ip_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_charge_type = Some(value.into());
         self
     }
 }
 impl Call<types::InquiryPriceCreateVpnGatewayRequest> {
-    /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out`](types::InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out`](types::InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; required in requests.
+    ///
+    /// - Example: `5`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceCreateVpnGatewayRequest::instance_charge_type`](types::InquiryPriceCreateVpnGatewayRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `PREPAID`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `InstanceChargePrepaid`; see [`InquiryPriceCreateVpnGatewayRequest::instance_charge_prepaid`](types::InquiryPriceCreateVpnGatewayRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    ///
+    /// - Example: `{'Period':1, 'RenewFlag': 'NOTIFY_AND_AUTO_RENEW'}`.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -9940,23 +14998,39 @@ impl Call<types::InquiryPriceCreateVpnGatewayRequest> {
         self
     }
     /// Sets `MaxConnection`; see [`InquiryPriceCreateVpnGatewayRequest::max_connection`](types::InquiryPriceCreateVpnGatewayRequest::max_connection).
+    ///
+    /// Wire name `MaxConnection`, uint64; optional in requests.
+    ///
+    /// - Example: `5`.
     pub fn max_connection(mut self, value: u64) -> Self {
         self.0.request_mut().max_connection = Some(value);
         self
     }
     /// Sets `Type`; see [`InquiryPriceCreateVpnGatewayRequest::type`](types::InquiryPriceCreateVpnGatewayRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `IPSEC`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
 }
 impl Call<types::InquiryPriceModifyAddressesBandwidthRequest> {
-    /// Adds one item to `AddressIds`; see [`InquiryPriceModifyAddressesBandwidthRequest::address_ids`](types::InquiryPriceModifyAddressesBandwidthRequest::address_ids). Required.
+    /// Adds one item to `AddressIds`; see [`InquiryPriceModifyAddressesBandwidthRequest::address_ids`](types::InquiryPriceModifyAddressesBandwidthRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-e7yggyi0`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.push(value.into());
         self
     }
-    /// Sets `AddressIds` to these items; see [`InquiryPriceModifyAddressesBandwidthRequest::address_ids`](types::InquiryPriceModifyAddressesBandwidthRequest::address_ids). Required.
+    /// Sets `AddressIds` to these items; see [`InquiryPriceModifyAddressesBandwidthRequest::address_ids`](types::InquiryPriceModifyAddressesBandwidthRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-e7yggyi0`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9964,19 +15038,31 @@ impl Call<types::InquiryPriceModifyAddressesBandwidthRequest> {
         self.0.request_mut().address_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out`](types::InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out`](types::InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceRenewAddressesRequest> {
-    /// Adds one item to `AddressIds`; see [`InquiryPriceRenewAddressesRequest::address_ids`](types::InquiryPriceRenewAddressesRequest::address_ids). Required.
+    /// Adds one item to `AddressIds`; see [`InquiryPriceRenewAddressesRequest::address_ids`](types::InquiryPriceRenewAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-test1234`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.push(value.into());
         self
     }
-    /// Sets `AddressIds` to these items; see [`InquiryPriceRenewAddressesRequest::address_ids`](types::InquiryPriceRenewAddressesRequest::address_ids). Required.
+    /// Sets `AddressIds` to these items; see [`InquiryPriceRenewAddressesRequest::address_ids`](types::InquiryPriceRenewAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-test1234`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9984,7 +15070,11 @@ impl Call<types::InquiryPriceRenewAddressesRequest> {
         self.0.request_mut().address_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AddressChargePrepaid`; see [`InquiryPriceRenewAddressesRequest::address_charge_prepaid`](types::InquiryPriceRenewAddressesRequest::address_charge_prepaid). Required.
+    /// Sets `AddressChargePrepaid`; see [`InquiryPriceRenewAddressesRequest::address_charge_prepaid`](types::InquiryPriceRenewAddressesRequest::address_charge_prepaid).
+    ///
+    /// Wire name `AddressChargePrepaid`, [`AddressChargePrepaid`]; required in requests.
+    ///
+    /// - Example: `12`.
     pub fn address_charge_prepaid(
         mut self,
         value: impl Into<AddressChargePrepaid>,
@@ -9994,12 +15084,20 @@ impl Call<types::InquiryPriceRenewAddressesRequest> {
     }
 }
 impl Call<types::InquiryPriceRenewVpnGatewayRequest> {
-    /// Sets `VpnGatewayId`; see [`InquiryPriceRenewVpnGatewayRequest::vpn_gateway_id`](types::InquiryPriceRenewVpnGatewayRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`InquiryPriceRenewVpnGatewayRequest::vpn_gateway_id`](types::InquiryPriceRenewVpnGatewayRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-ac13cgez`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `InstanceChargePrepaid`; see [`InquiryPriceRenewVpnGatewayRequest::instance_charge_prepaid`](types::InquiryPriceRenewVpnGatewayRequest::instance_charge_prepaid). Required.
+    /// Sets `InstanceChargePrepaid`; see [`InquiryPriceRenewVpnGatewayRequest::instance_charge_prepaid`](types::InquiryPriceRenewVpnGatewayRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; required in requests.
+    ///
+    /// - Example: `{'Period': 36}`.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -10009,24 +15107,40 @@ impl Call<types::InquiryPriceRenewVpnGatewayRequest> {
     }
 }
 impl Call<types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest> {
-    /// Sets `VpnGatewayId`; see [`InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id`](types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id`](types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-kjllekna`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out`](types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out`](types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; required in requests.
+    ///
+    /// - Example: `10`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::LockCcnBandwidthsRequest> {
-    /// Adds one item to `Instances`; see [`LockCcnBandwidthsRequest::instances`](types::LockCcnBandwidthsRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`LockCcnBandwidthsRequest::instances`](types::LockCcnBandwidthsRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnFlowLock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{     'CcnId': 'ccn-xxxxxxxx',     'RegionFlowControlId': 'fcr-xxxxxxxx',     'UserAccountID': 'xxxxxxxxxx' }`.
     pub fn instances(mut self, value: impl Into<CcnFlowLock>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`LockCcnBandwidthsRequest::instances`](types::LockCcnBandwidthsRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`LockCcnBandwidthsRequest::instances`](types::LockCcnBandwidthsRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnFlowLock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{     'CcnId': 'ccn-xxxxxxxx',     'RegionFlowControlId': 'fcr-xxxxxxxx',     'UserAccountID': 'xxxxxxxxxx' }`.
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnFlowLock>>,
@@ -10036,22 +15150,38 @@ impl Call<types::LockCcnBandwidthsRequest> {
     }
 }
 impl Call<types::MigrateBandwidthPackageResourcesRequest> {
-    /// Sets `BandwidthPackageId`; see [`MigrateBandwidthPackageResourcesRequest::bandwidth_package_id`](types::MigrateBandwidthPackageResourcesRequest::bandwidth_package_id). Required.
+    /// Sets `BandwidthPackageId`; see [`MigrateBandwidthPackageResourcesRequest::bandwidth_package_id`](types::MigrateBandwidthPackageResourcesRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bwp-hxlqja90`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = value.into();
         self
     }
-    /// Sets `TargetBandwidthPackageId`; see [`MigrateBandwidthPackageResourcesRequest::target_bandwidth_package_id`](types::MigrateBandwidthPackageResourcesRequest::target_bandwidth_package_id). Required.
+    /// Sets `TargetBandwidthPackageId`; see [`MigrateBandwidthPackageResourcesRequest::target_bandwidth_package_id`](types::MigrateBandwidthPackageResourcesRequest::target_bandwidth_package_id).
+    ///
+    /// Wire name `TargetBandwidthPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bwp-hxlqja90`.
     pub fn target_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().target_bandwidth_package_id = value.into();
         self
     }
-    /// Adds one item to `ResourceIds`; see [`MigrateBandwidthPackageResourcesRequest::resource_ids`](types::MigrateBandwidthPackageResourcesRequest::resource_ids). Required.
+    /// Adds one item to `ResourceIds`; see [`MigrateBandwidthPackageResourcesRequest::resource_ids`](types::MigrateBandwidthPackageResourcesRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-hxlqja90","eip-hxlqja91"]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_ids.push(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; see [`MigrateBandwidthPackageResourcesRequest::resource_ids`](types::MigrateBandwidthPackageResourcesRequest::resource_ids). Required.
+    /// Sets `ResourceIds` to these items; see [`MigrateBandwidthPackageResourcesRequest::resource_ids`](types::MigrateBandwidthPackageResourcesRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-hxlqja90","eip-hxlqja91"]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10061,83 +15191,141 @@ impl Call<types::MigrateBandwidthPackageResourcesRequest> {
     }
 }
 impl Call<types::MigrateNetworkInterfaceRequest> {
-    /// Sets `NetworkInterfaceId`; see [`MigrateNetworkInterfaceRequest::network_interface_id`](types::MigrateNetworkInterfaceRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`MigrateNetworkInterfaceRequest::network_interface_id`](types::MigrateNetworkInterfaceRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-m6dyj72l`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Sets `SourceInstanceId`; see [`MigrateNetworkInterfaceRequest::source_instance_id`](types::MigrateNetworkInterfaceRequest::source_instance_id). Required.
+    /// Sets `SourceInstanceId`; see [`MigrateNetworkInterfaceRequest::source_instance_id`](types::MigrateNetworkInterfaceRequest::source_instance_id).
+    ///
+    /// Wire name `SourceInstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-r8hr2upy`.
     pub fn source_instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_instance_id = value.into();
         self
     }
-    /// Sets `DestinationInstanceId`; see [`MigrateNetworkInterfaceRequest::destination_instance_id`](types::MigrateNetworkInterfaceRequest::destination_instance_id). Required.
+    /// Sets `DestinationInstanceId`; see [`MigrateNetworkInterfaceRequest::destination_instance_id`](types::MigrateNetworkInterfaceRequest::destination_instance_id).
+    ///
+    /// Wire name `DestinationInstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-7qs3ou6z`.
     pub fn destination_instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_instance_id = value.into();
         self
     }
     /// Sets `AttachType`; see [`MigrateNetworkInterfaceRequest::attach_type`](types::MigrateNetworkInterfaceRequest::attach_type).
+    ///
+    /// Wire name `AttachType`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn attach_type(mut self, value: u64) -> Self {
         self.0.request_mut().attach_type = Some(value);
         self
     }
 }
 impl Call<types::MigratePrivateIpAddressRequest> {
-    /// Sets `SourceNetworkInterfaceId`; see [`MigratePrivateIpAddressRequest::source_network_interface_id`](types::MigratePrivateIpAddressRequest::source_network_interface_id). Required.
+    /// Sets `SourceNetworkInterfaceId`; see [`MigratePrivateIpAddressRequest::source_network_interface_id`](types::MigratePrivateIpAddressRequest::source_network_interface_id).
+    ///
+    /// Wire name `SourceNetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-m6dyj722`.
     pub fn source_network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().source_network_interface_id = value.into();
         self
     }
-    /// Sets `DestinationNetworkInterfaceId`; see [`MigratePrivateIpAddressRequest::destination_network_interface_id`](types::MigratePrivateIpAddressRequest::destination_network_interface_id). Required.
+    /// Sets `DestinationNetworkInterfaceId`; see [`MigratePrivateIpAddressRequest::destination_network_interface_id`](types::MigratePrivateIpAddressRequest::destination_network_interface_id).
+    ///
+    /// Wire name `DestinationNetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-m6dyj72l`.
     pub fn destination_network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_network_interface_id = value.into();
         self
     }
-    /// Sets `PrivateIpAddress`; see [`MigratePrivateIpAddressRequest::private_ip_address`](types::MigratePrivateIpAddressRequest::private_ip_address). Required.
+    /// Sets `PrivateIpAddress`; see [`MigratePrivateIpAddressRequest::private_ip_address`](types::MigratePrivateIpAddressRequest::private_ip_address).
+    ///
+    /// Wire name `PrivateIpAddress`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `10.0.0.6`.
     pub fn private_ip_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().private_ip_address = value.into();
         self
     }
 }
 impl Call<types::ModifyAddressAttributeRequest> {
-    /// Sets `AddressId`; see [`ModifyAddressAttributeRequest::address_id`](types::ModifyAddressAttributeRequest::address_id). Required.
+    /// Sets `AddressId`; see [`ModifyAddressAttributeRequest::address_id`](types::ModifyAddressAttributeRequest::address_id).
+    ///
+    /// Wire name `AddressId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-p2x6wxc0`.
     pub fn address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_id = value.into();
         self
     }
     /// Sets `AddressName`; see [`ModifyAddressAttributeRequest::address_name`](types::ModifyAddressAttributeRequest::address_name).
+    ///
+    /// Wire name `AddressName`, string; optional in requests.
+    ///
+    /// - Example: `test_eip`.
     pub fn address_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_name = Some(value.into());
         self
     }
     /// Sets `EipDirectConnection`; see [`ModifyAddressAttributeRequest::eip_direct_connection`](types::ModifyAddressAttributeRequest::eip_direct_connection).
+    ///
+    /// Wire name `EipDirectConnection`, string; optional in requests.
+    ///
+    /// - Example: `FALSE`.
     pub fn eip_direct_connection(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().eip_direct_connection = Some(value.into());
         self
     }
     /// Sets `EipVisibleOnEni`; see [`ModifyAddressAttributeRequest::eip_visible_on_eni`](types::ModifyAddressAttributeRequest::eip_visible_on_eni).
+    ///
+    /// Wire name `EipVisibleOnEni`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn eip_visible_on_eni(mut self, value: bool) -> Self {
         self.0.request_mut().eip_visible_on_eni = Some(value);
         self
     }
 }
 impl Call<types::ModifyAddressInternetChargeTypeRequest> {
-    /// Sets `AddressId`; see [`ModifyAddressInternetChargeTypeRequest::address_id`](types::ModifyAddressInternetChargeTypeRequest::address_id). Required.
+    /// Sets `AddressId`; see [`ModifyAddressInternetChargeTypeRequest::address_id`](types::ModifyAddressInternetChargeTypeRequest::address_id).
+    ///
+    /// Wire name `AddressId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-fo00aojo`.
     pub fn address_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_id = value.into();
         self
     }
-    /// Sets `InternetChargeType`; see [`ModifyAddressInternetChargeTypeRequest::internet_charge_type`](types::ModifyAddressInternetChargeTypeRequest::internet_charge_type). Required.
+    /// Sets `InternetChargeType`; see [`ModifyAddressInternetChargeTypeRequest::internet_charge_type`](types::ModifyAddressInternetChargeTypeRequest::internet_charge_type).
+    ///
+    /// Wire name `InternetChargeType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     pub fn internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_charge_type = value.into();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out`](types::ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out`](types::ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; required in requests.
+    ///
+    /// - Example: `5`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`; see [`ModifyAddressInternetChargeTypeRequest::address_charge_prepaid`](types::ModifyAddressInternetChargeTypeRequest::address_charge_prepaid).
+    ///
+    /// Wire name `AddressChargePrepaid`, [`AddressChargePrepaid`]; optional in requests.
     pub fn address_charge_prepaid(
         mut self,
         value: impl Into<AddressChargePrepaid>,
@@ -10147,22 +15335,38 @@ impl Call<types::ModifyAddressInternetChargeTypeRequest> {
     }
 }
 impl Call<types::ModifyAddressTemplateAttributeRequest> {
-    /// Sets `AddressTemplateId`; see [`ModifyAddressTemplateAttributeRequest::address_template_id`](types::ModifyAddressTemplateAttributeRequest::address_template_id). Required.
+    /// Sets `AddressTemplateId`; see [`ModifyAddressTemplateAttributeRequest::address_template_id`](types::ModifyAddressTemplateAttributeRequest::address_template_id).
+    ///
+    /// Wire name `AddressTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipm-mdunqeb6`.
     pub fn address_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_id = value.into();
         self
     }
     /// Sets `AddressTemplateName`; see [`ModifyAddressTemplateAttributeRequest::address_template_name`](types::ModifyAddressTemplateAttributeRequest::address_template_name).
+    ///
+    /// Wire name `AddressTemplateName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn address_template_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_name = Some(value.into());
         self
     }
     /// Adds one item to `Addresses`; see [`ModifyAddressTemplateAttributeRequest::addresses`](types::ModifyAddressTemplateAttributeRequest::addresses).
+    ///
+    /// Wire name `Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.10"]`.
     pub fn addresses(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().addresses.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Addresses` to these items; see [`ModifyAddressTemplateAttributeRequest::addresses`](types::ModifyAddressTemplateAttributeRequest::addresses).
+    ///
+    /// Wire name `Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.10"]`.
     pub fn set_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10173,6 +15377,10 @@ impl Call<types::ModifyAddressTemplateAttributeRequest> {
         self
     }
     /// Adds one item to `AddressesExtra`; see [`ModifyAddressTemplateAttributeRequest::addresses_extra`](types::ModifyAddressTemplateAttributeRequest::addresses_extra).
+    ///
+    /// Wire name `AddressesExtra`, list of [`AddressInfo`]; optional in requests.
+    ///
+    /// - Example: `[{"Address": "10.0.0.10", "Description": "demo"}]`.
     pub fn addresses_extra(mut self, value: impl Into<AddressInfo>) -> Self {
         self.0
             .request_mut()
@@ -10182,6 +15390,10 @@ impl Call<types::ModifyAddressTemplateAttributeRequest> {
         self
     }
     /// Sets `AddressesExtra` to these items; see [`ModifyAddressTemplateAttributeRequest::addresses_extra`](types::ModifyAddressTemplateAttributeRequest::addresses_extra).
+    ///
+    /// Wire name `AddressesExtra`, list of [`AddressInfo`]; optional in requests.
+    ///
+    /// - Example: `[{"Address": "10.0.0.10", "Description": "demo"}]`.
     pub fn set_addresses_extra(
         mut self,
         items: impl IntoIterator<Item = impl Into<AddressInfo>>,
@@ -10193,17 +15405,29 @@ impl Call<types::ModifyAddressTemplateAttributeRequest> {
     }
 }
 impl Call<types::ModifyAddressTemplateGroupAttributeRequest> {
-    /// Sets `AddressTemplateGroupId`; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_group_id`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_group_id). Required.
+    /// Sets `AddressTemplateGroupId`; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_group_id`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_group_id).
+    ///
+    /// Wire name `AddressTemplateGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipmg-2uw6ujo6`.
     pub fn address_template_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_group_id = value.into();
         self
     }
     /// Sets `AddressTemplateGroupName`; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_group_name`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_group_name).
+    ///
+    /// Wire name `AddressTemplateGroupName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn address_template_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_template_group_name = Some(value.into());
         self
     }
     /// Adds one item to `AddressTemplateIds`; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_ids`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_ids).
+    ///
+    /// Wire name `AddressTemplateIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ipm-mdunqeb6"]`.
     pub fn address_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -10213,6 +15437,10 @@ impl Call<types::ModifyAddressTemplateGroupAttributeRequest> {
         self
     }
     /// Sets `AddressTemplateIds` to these items; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_ids`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_ids).
+    ///
+    /// Wire name `AddressTemplateIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["ipm-mdunqeb6"]`.
     pub fn set_address_template_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10224,12 +15452,20 @@ impl Call<types::ModifyAddressTemplateGroupAttributeRequest> {
     }
 }
 impl Call<types::ModifyAddressesBandwidthRequest> {
-    /// Adds one item to `AddressIds`; see [`ModifyAddressesBandwidthRequest::address_ids`](types::ModifyAddressesBandwidthRequest::address_ids). Required.
+    /// Adds one item to `AddressIds`; see [`ModifyAddressesBandwidthRequest::address_ids`](types::ModifyAddressesBandwidthRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-alfxy9c8"]`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.push(value.into());
         self
     }
-    /// Sets `AddressIds` to these items; see [`ModifyAddressesBandwidthRequest::address_ids`](types::ModifyAddressesBandwidthRequest::address_ids). Required.
+    /// Sets `AddressIds` to these items; see [`ModifyAddressesBandwidthRequest::address_ids`](types::ModifyAddressesBandwidthRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-alfxy9c8"]`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10237,18 +15473,32 @@ impl Call<types::ModifyAddressesBandwidthRequest> {
         self.0.request_mut().address_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`ModifyAddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyAddressesBandwidthRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`ModifyAddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyAddressesBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; required in requests.
+    ///
+    /// - Example: `2`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `StartTime`; see [`ModifyAddressesBandwidthRequest::start_time`](types::ModifyAddressesBandwidthRequest::start_time).
+    ///
+    /// Wire name `StartTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2021-07-20 00:00:00`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().start_time = Some(value.into());
         self
     }
     /// Sets `EndTime`; see [`ModifyAddressesBandwidthRequest::end_time`](types::ModifyAddressesBandwidthRequest::end_time).
+    ///
+    /// Wire name `EndTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
+    ///
+    /// - Example: `2021-07-20 00:00:00`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_time = Some(value.into());
@@ -10256,12 +15506,20 @@ impl Call<types::ModifyAddressesBandwidthRequest> {
     }
 }
 impl Call<types::ModifyAddressesRenewFlagRequest> {
-    /// Adds one item to `AddressIds`; see [`ModifyAddressesRenewFlagRequest::address_ids`](types::ModifyAddressesRenewFlagRequest::address_ids). Required.
+    /// Adds one item to `AddressIds`; see [`ModifyAddressesRenewFlagRequest::address_ids`](types::ModifyAddressesRenewFlagRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-alfxy9c8"]`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.push(value.into());
         self
     }
-    /// Sets `AddressIds` to these items; see [`ModifyAddressesRenewFlagRequest::address_ids`](types::ModifyAddressesRenewFlagRequest::address_ids). Required.
+    /// Sets `AddressIds` to these items; see [`ModifyAddressesRenewFlagRequest::address_ids`](types::ModifyAddressesRenewFlagRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-alfxy9c8"]`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10269,19 +15527,31 @@ impl Call<types::ModifyAddressesRenewFlagRequest> {
         self.0.request_mut().address_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RenewFlag`; see [`ModifyAddressesRenewFlagRequest::renew_flag`](types::ModifyAddressesRenewFlagRequest::renew_flag). Required.
+    /// Sets `RenewFlag`; see [`ModifyAddressesRenewFlagRequest::renew_flag`](types::ModifyAddressesRenewFlagRequest::renew_flag).
+    ///
+    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().renew_flag = value.into();
         self
     }
 }
 impl Call<types::ModifyAssistantCidrRequest> {
-    /// Sets `VpcId`; see [`ModifyAssistantCidrRequest::vpc_id`](types::ModifyAssistantCidrRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`ModifyAssistantCidrRequest::vpc_id`](types::ModifyAssistantCidrRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-nswq8wkq`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Adds one item to `NewCidrBlocks`; see [`ModifyAssistantCidrRequest::new_cidr_blocks`](types::ModifyAssistantCidrRequest::new_cidr_blocks).
+    ///
+    /// Wire name `NewCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.1.0/24"]`.
     pub fn new_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -10291,6 +15561,10 @@ impl Call<types::ModifyAssistantCidrRequest> {
         self
     }
     /// Sets `NewCidrBlocks` to these items; see [`ModifyAssistantCidrRequest::new_cidr_blocks`](types::ModifyAssistantCidrRequest::new_cidr_blocks).
+    ///
+    /// Wire name `NewCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.1.0/24"]`.
     pub fn set_new_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10301,6 +15575,10 @@ impl Call<types::ModifyAssistantCidrRequest> {
         self
     }
     /// Adds one item to `OldCidrBlocks`; see [`ModifyAssistantCidrRequest::old_cidr_blocks`](types::ModifyAssistantCidrRequest::old_cidr_blocks).
+    ///
+    /// Wire name `OldCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.0.0/24"]`.
     pub fn old_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -10310,6 +15588,10 @@ impl Call<types::ModifyAssistantCidrRequest> {
         self
     }
     /// Sets `OldCidrBlocks` to these items; see [`ModifyAssistantCidrRequest::old_cidr_blocks`](types::ModifyAssistantCidrRequest::old_cidr_blocks).
+    ///
+    /// Wire name `OldCidrBlocks`, list of string; optional in requests.
+    ///
+    /// - Example: `["172.16.0.0/24"]`.
     pub fn set_old_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10322,45 +15604,73 @@ impl Call<types::ModifyAssistantCidrRequest> {
 }
 impl Call<types::ModifyBandwidthPackageAttributeRequest> {
     /// Sets `BandwidthPackageId`; see [`ModifyBandwidthPackageAttributeRequest::bandwidth_package_id`](types::ModifyBandwidthPackageAttributeRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-e40edw8y`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Sets `BandwidthPackageName`; see [`ModifyBandwidthPackageAttributeRequest::bandwidth_package_name`](types::ModifyBandwidthPackageAttributeRequest::bandwidth_package_name).
+    ///
+    /// Wire name `BandwidthPackageName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn bandwidth_package_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_name = Some(value.into());
         self
     }
     /// Sets `ChargeType`; see [`ModifyBandwidthPackageAttributeRequest::charge_type`](types::ModifyBandwidthPackageAttributeRequest::charge_type).
+    ///
+    /// Wire name `ChargeType`, string; optional in requests.
+    ///
+    /// - Example: `TOP5_POSTPAID_BY_MONTH`.
     pub fn charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().charge_type = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyBandwidthPackageBandwidthRequest> {
-    /// Sets `InternetMaxBandwidth`; see [`ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth`](types::ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth). Required.
+    /// Sets `InternetMaxBandwidth`; see [`ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth`](types::ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth).
+    ///
+    /// Wire name `InternetMaxBandwidth`, int64; required in requests.
+    ///
+    /// - Example: `100`.
     pub fn internet_max_bandwidth(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth = Some(value);
         self
     }
-    /// Sets `BandwidthPackageId`; see [`ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id`](types::ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id). Required.
+    /// Sets `BandwidthPackageId`; see [`ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id`](types::ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `bwp-mwoqajk2`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = value.into();
         self
     }
 }
 impl Call<types::ModifyCcnAttachedInstancesAttributeRequest> {
-    /// Sets `CcnId`; see [`ModifyCcnAttachedInstancesAttributeRequest::ccn_id`](types::ModifyCcnAttachedInstancesAttributeRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ModifyCcnAttachedInstancesAttributeRequest::ccn_id`](types::ModifyCcnAttachedInstancesAttributeRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`ModifyCcnAttachedInstancesAttributeRequest::instances`](types::ModifyCcnAttachedInstancesAttributeRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`ModifyCcnAttachedInstancesAttributeRequest::instances`](types::ModifyCcnAttachedInstancesAttributeRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
     pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`ModifyCcnAttachedInstancesAttributeRequest::instances`](types::ModifyCcnAttachedInstancesAttributeRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`ModifyCcnAttachedInstancesAttributeRequest::instances`](types::ModifyCcnAttachedInstancesAttributeRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstance>>,
@@ -10370,130 +15680,226 @@ impl Call<types::ModifyCcnAttachedInstancesAttributeRequest> {
     }
 }
 impl Call<types::ModifyCcnAttributeRequest> {
-    /// Sets `CcnId`; see [`ModifyCcnAttributeRequest::ccn_id`](types::ModifyCcnAttributeRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ModifyCcnAttributeRequest::ccn_id`](types::ModifyCcnAttributeRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gjug0kul`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Sets `CcnName`; see [`ModifyCcnAttributeRequest::ccn_name`](types::ModifyCcnAttributeRequest::ccn_name).
+    ///
+    /// Wire name `CcnName`, string; optional in requests.
+    ///
+    /// - Example: `new+name`.
     pub fn ccn_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_name = Some(value.into());
         self
     }
     /// Sets `CcnDescription`; see [`ModifyCcnAttributeRequest::ccn_description`](types::ModifyCcnAttributeRequest::ccn_description).
+    ///
+    /// Wire name `CcnDescription`, string; optional in requests.
+    ///
+    /// - Example: `desc`.
     pub fn ccn_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_description = Some(value.into());
         self
     }
     /// Sets `RouteECMPFlag`; see [`ModifyCcnAttributeRequest::route_ecmp_flag`](types::ModifyCcnAttributeRequest::route_ecmp_flag).
+    ///
+    /// Wire name `RouteECMPFlag`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn route_ecmp_flag(mut self, value: bool) -> Self {
         self.0.request_mut().route_ecmp_flag = Some(value);
         self
     }
     /// Sets `RouteOverlapFlag`; see [`ModifyCcnAttributeRequest::route_overlap_flag`](types::ModifyCcnAttributeRequest::route_overlap_flag).
+    ///
+    /// Wire name `RouteOverlapFlag`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn route_overlap_flag(mut self, value: bool) -> Self {
         self.0.request_mut().route_overlap_flag = Some(value);
         self
     }
     /// Sets `TrafficMarkingPolicyFlag`; see [`ModifyCcnAttributeRequest::traffic_marking_policy_flag`](types::ModifyCcnAttributeRequest::traffic_marking_policy_flag).
+    ///
+    /// Wire name `TrafficMarkingPolicyFlag`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn traffic_marking_policy_flag(mut self, value: bool) -> Self {
         self.0.request_mut().traffic_marking_policy_flag = Some(value);
         self
     }
     /// Sets `MixedBillingFlag`; see [`ModifyCcnAttributeRequest::mixed_billing_flag`](types::ModifyCcnAttributeRequest::mixed_billing_flag).
+    ///
+    /// Wire name `MixedBillingFlag`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn mixed_billing_flag(mut self, value: bool) -> Self {
         self.0.request_mut().mixed_billing_flag = Some(value);
         self
     }
 }
 impl Call<types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest> {
-    /// Sets `CcnId`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::ccn_id`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::ccn_id`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-7bw2xi31`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `PolicyBasedRoutingNextHopId`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::policy_based_routing_next_hop_id`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::policy_based_routing_next_hop_id). Required.
+    /// Sets `PolicyBasedRoutingNextHopId`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::policy_based_routing_next_hop_id`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::policy_based_routing_next_hop_id).
+    ///
+    /// Wire name `PolicyBasedRoutingNextHopId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pbrnh-bbjdqarl`.
     pub fn policy_based_routing_next_hop_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().policy_based_routing_next_hop_id = value.into();
         self
     }
     /// Sets `Name`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::name`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::name).
+    ///
+    /// Wire name `Name`, string; optional in requests.
+    ///
+    /// - Example: `next hop`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = Some(value.into());
         self
     }
     /// Sets `Description`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::description`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `next hop`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
     /// Sets `NextHopRegion`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::next_hop_region`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::next_hop_region).
+    ///
+    /// Wire name `NextHopRegion`, string; optional in requests.
+    ///
+    /// - Example: `ap-guangzhou`.
     pub fn next_hop_region(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_region = Some(value.into());
         self
     }
     /// Sets `InstanceType`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::instance_type`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::instance_type).
+    ///
+    /// Wire name `InstanceType`, string; optional in requests.
+    ///
+    /// - Example: `VPC`.
     pub fn instance_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_type = Some(value.into());
         self
     }
     /// Sets `InstanceId`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::instance_id`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-6zgq4gsp`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
     /// Sets `NextHopResourceType`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::next_hop_resource_type`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::next_hop_resource_type).
+    ///
+    /// Wire name `NextHopResourceType`, string; optional in requests.
+    ///
+    /// - Example: `HAVIP`.
     pub fn next_hop_resource_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_resource_type = Some(value.into());
         self
     }
     /// Sets `NextHopResourceId`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::next_hop_resource_id`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::next_hop_resource_id).
+    ///
+    /// Wire name `NextHopResourceId`, string; optional in requests.
+    ///
+    /// - Example: `havip-lmojafue`.
     pub fn next_hop_resource_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_resource_id = Some(value.into());
         self
     }
     /// Sets `State`; see [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::state`](types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::state).
+    ///
+    /// Wire name `State`, string; optional in requests.
+    ///
+    /// - Example: `DISABLE`.
     pub fn state(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().state = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest> {
-    /// Sets `CcnId`; see [`ModifyCcnPolicyBasedRoutingRuleAttributeRequest::ccn_id`](types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ModifyCcnPolicyBasedRoutingRuleAttributeRequest::ccn_id`](types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-7bw2xi31`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `PolicyBasedRoutingRuleId`; see [`ModifyCcnPolicyBasedRoutingRuleAttributeRequest::policy_based_routing_rule_id`](types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::policy_based_routing_rule_id). Required.
+    /// Sets `PolicyBasedRoutingRuleId`; see [`ModifyCcnPolicyBasedRoutingRuleAttributeRequest::policy_based_routing_rule_id`](types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::policy_based_routing_rule_id).
+    ///
+    /// Wire name `PolicyBasedRoutingRuleId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pbrrule-n6anb2js`.
     pub fn policy_based_routing_rule_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().policy_based_routing_rule_id = value.into();
         self
     }
     /// Sets `Description`; see [`ModifyCcnPolicyBasedRoutingRuleAttributeRequest::description`](types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `rule`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyCcnRegionBandwidthLimitsTypeRequest> {
-    /// Sets `CcnId`; see [`ModifyCcnRegionBandwidthLimitsTypeRequest::ccn_id`](types::ModifyCcnRegionBandwidthLimitsTypeRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ModifyCcnRegionBandwidthLimitsTypeRequest::ccn_id`](types::ModifyCcnRegionBandwidthLimitsTypeRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
     /// Sets `BandwidthLimitType`; see [`ModifyCcnRegionBandwidthLimitsTypeRequest::bandwidth_limit_type`](types::ModifyCcnRegionBandwidthLimitsTypeRequest::bandwidth_limit_type).
+    ///
+    /// Wire name `BandwidthLimitType`, string; optional in requests.
+    ///
+    /// - Example: `OUTER_REGION_LIMIT`.
     pub fn bandwidth_limit_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_limit_type = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyCcnRouteTablesRequest> {
-    /// Adds one item to `RouteTableInfo`; see [`ModifyCcnRouteTablesRequest::route_table_info`](types::ModifyCcnRouteTablesRequest::route_table_info). Required.
+    /// Adds one item to `RouteTableInfo`; see [`ModifyCcnRouteTablesRequest::route_table_info`](types::ModifyCcnRouteTablesRequest::route_table_info).
+    ///
+    /// Wire name `RouteTableInfo`, list of [`ModifyRouteTableInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{     'RouteTableId': 'ccnr-xxxxxxxx',     'Name': 'name',     'Description': 'desc' }`.
     pub fn route_table_info(mut self, value: impl Into<ModifyRouteTableInfo>) -> Self {
         self.0.request_mut().route_table_info.push(value.into());
         self
     }
-    /// Sets `RouteTableInfo` to these items; see [`ModifyCcnRouteTablesRequest::route_table_info`](types::ModifyCcnRouteTablesRequest::route_table_info). Required.
+    /// Sets `RouteTableInfo` to these items; see [`ModifyCcnRouteTablesRequest::route_table_info`](types::ModifyCcnRouteTablesRequest::route_table_info).
+    ///
+    /// Wire name `RouteTableInfo`, list of [`ModifyRouteTableInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{     'RouteTableId': 'ccnr-xxxxxxxx',     'Name': 'name',     'Description': 'desc' }`.
     pub fn set_route_table_info(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModifyRouteTableInfo>>,
@@ -10506,100 +15912,172 @@ impl Call<types::ModifyCcnRouteTablesRequest> {
     }
 }
 impl Call<types::ModifyCustomerGatewayAttributeRequest> {
-    /// Sets `CustomerGatewayId`; see [`ModifyCustomerGatewayAttributeRequest::customer_gateway_id`](types::ModifyCustomerGatewayAttributeRequest::customer_gateway_id). Required.
+    /// Sets `CustomerGatewayId`; see [`ModifyCustomerGatewayAttributeRequest::customer_gateway_id`](types::ModifyCustomerGatewayAttributeRequest::customer_gateway_id).
+    ///
+    /// Wire name `CustomerGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cgw-mgp33pll`.
     pub fn customer_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().customer_gateway_id = value.into();
         self
     }
-    /// Sets `CustomerGatewayName`; see [`ModifyCustomerGatewayAttributeRequest::customer_gateway_name`](types::ModifyCustomerGatewayAttributeRequest::customer_gateway_name). Required.
+    /// Sets `CustomerGatewayName`; see [`ModifyCustomerGatewayAttributeRequest::customer_gateway_name`](types::ModifyCustomerGatewayAttributeRequest::customer_gateway_name).
+    ///
+    /// Wire name `CustomerGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NewName`.
     pub fn customer_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().customer_gateway_name = value.into();
         self
     }
     /// Sets `BgpAsn`; see [`ModifyCustomerGatewayAttributeRequest::bgp_asn`](types::ModifyCustomerGatewayAttributeRequest::bgp_asn).
+    ///
+    /// Wire name `BgpAsn`, uint64; optional in requests.
+    ///
+    /// - Example: `2`.
     pub fn bgp_asn(mut self, value: u64) -> Self {
         self.0.request_mut().bgp_asn = Some(value);
         self
     }
 }
 impl Call<types::ModifyDhcpIpAttributeRequest> {
-    /// Sets `DhcpIpId`; see [`ModifyDhcpIpAttributeRequest::dhcp_ip_id`](types::ModifyDhcpIpAttributeRequest::dhcp_ip_id). Required.
+    /// Sets `DhcpIpId`; see [`ModifyDhcpIpAttributeRequest::dhcp_ip_id`](types::ModifyDhcpIpAttributeRequest::dhcp_ip_id).
+    ///
+    /// Wire name `DhcpIpId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dhcpip-9o233uri`.
     pub fn dhcp_ip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_id = value.into();
         self
     }
-    /// Sets `DhcpIpName`; see [`ModifyDhcpIpAttributeRequest::dhcp_ip_name`](types::ModifyDhcpIpAttributeRequest::dhcp_ip_name). Required.
+    /// Sets `DhcpIpName`; see [`ModifyDhcpIpAttributeRequest::dhcp_ip_name`](types::ModifyDhcpIpAttributeRequest::dhcp_ip_name).
+    ///
+    /// Wire name `DhcpIpName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `new name`.
     pub fn dhcp_ip_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dhcp_ip_name = value.into();
         self
     }
 }
 impl Call<types::ModifyDirectConnectGatewayAttributeRequest> {
-    /// Sets `DirectConnectGatewayId`; see [`ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_id`](types::ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_id`](types::ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-k6cswwhx`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
     /// Sets `DirectConnectGatewayName`; see [`ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_name`](types::ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_name).
+    ///
+    /// Wire name `DirectConnectGatewayName`, string; optional in requests.
+    ///
+    /// - Example: `new+name`.
     pub fn direct_connect_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_name = Some(value.into());
         self
     }
     /// Sets `CcnRouteType`; see [`ModifyDirectConnectGatewayAttributeRequest::ccn_route_type`](types::ModifyDirectConnectGatewayAttributeRequest::ccn_route_type).
+    ///
+    /// Wire name `CcnRouteType`, string; optional in requests.
+    ///
+    /// - Example: `BGP`.
     pub fn ccn_route_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_route_type = Some(value.into());
         self
     }
     /// Sets `ModeType`; see [`ModifyDirectConnectGatewayAttributeRequest::mode_type`](types::ModifyDirectConnectGatewayAttributeRequest::mode_type).
+    ///
+    /// Wire name `ModeType`, string; optional in requests.
+    ///
+    /// - Example: `standard`.
     pub fn mode_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().mode_type = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyFlowLogAttributeRequest> {
-    /// Sets `FlowLogId`; see [`ModifyFlowLogAttributeRequest::flow_log_id`](types::ModifyFlowLogAttributeRequest::flow_log_id). Required.
+    /// Sets `FlowLogId`; see [`ModifyFlowLogAttributeRequest::flow_log_id`](types::ModifyFlowLogAttributeRequest::flow_log_id).
+    ///
+    /// Wire name `FlowLogId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `fl-nswq8wkq`.
     pub fn flow_log_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_id = value.into();
         self
     }
     /// Sets `VpcId`; see [`ModifyFlowLogAttributeRequest::vpc_id`](types::ModifyFlowLogAttributeRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-pnpcflil`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
     /// Sets `FlowLogName`; see [`ModifyFlowLogAttributeRequest::flow_log_name`](types::ModifyFlowLogAttributeRequest::flow_log_name).
+    ///
+    /// Wire name `FlowLogName`, string; optional in requests.
+    ///
+    /// - Example: `FlowLogName1`.
     pub fn flow_log_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_name = Some(value.into());
         self
     }
     /// Sets `FlowLogDescription`; see [`ModifyFlowLogAttributeRequest::flow_log_description`](types::ModifyFlowLogAttributeRequest::flow_log_description).
+    ///
+    /// Wire name `FlowLogDescription`, string; optional in requests.
+    ///
+    /// - Example: `FlowLogDescription1`.
     pub fn flow_log_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().flow_log_description = Some(value.into());
         self
     }
     /// Sets `Period`; see [`ModifyFlowLogAttributeRequest::period`](types::ModifyFlowLogAttributeRequest::period).
+    ///
+    /// Wire name `Period`, uint64; optional in requests.
+    ///
+    /// - Example: `300`.
     pub fn period(mut self, value: u64) -> Self {
         self.0.request_mut().period = Some(value);
         self
     }
 }
 impl Call<types::ModifyGatewayFlowQosRequest> {
-    /// Sets `GatewayId`; see [`ModifyGatewayFlowQosRequest::gateway_id`](types::ModifyGatewayFlowQosRequest::gateway_id). Required.
+    /// Sets `GatewayId`; see [`ModifyGatewayFlowQosRequest::gateway_id`](types::ModifyGatewayFlowQosRequest::gateway_id).
+    ///
+    /// Wire name `GatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-gree226l`.
     pub fn gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().gateway_id = value.into();
         self
     }
-    /// Sets `Bandwidth`; see [`ModifyGatewayFlowQosRequest::bandwidth`](types::ModifyGatewayFlowQosRequest::bandwidth). Required.
+    /// Sets `Bandwidth`; see [`ModifyGatewayFlowQosRequest::bandwidth`](types::ModifyGatewayFlowQosRequest::bandwidth).
+    ///
+    /// Wire name `Bandwidth`, int64; required in requests.
+    ///
+    /// - Example: `10`.
     pub fn bandwidth(mut self, value: i64) -> Self {
         self.0.request_mut().bandwidth = Some(value);
         self
     }
-    /// Adds one item to `IpAddresses`; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses). Required.
+    /// Adds one item to `IpAddresses`; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.2"]`.
     pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_addresses.push(value.into());
         self
     }
-    /// Sets `IpAddresses` to these items; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses). Required.
+    /// Sets `IpAddresses` to these items; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses).
+    ///
+    /// Wire name `IpAddresses`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["10.0.0.2"]`.
     pub fn set_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10608,45 +16086,77 @@ impl Call<types::ModifyGatewayFlowQosRequest> {
         self
     }
     /// Sets `Direction`; see [`ModifyGatewayFlowQosRequest::direction`](types::ModifyGatewayFlowQosRequest::direction).
+    ///
+    /// Wire name `Direction`, string; optional in requests.
+    ///
+    /// - Example: `In`.
     pub fn direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direction = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyGlobalRouteEcmpAlgorithmRequest> {
-    /// Sets `VpcId`; see [`ModifyGlobalRouteEcmpAlgorithmRequest::vpc_id`](types::ModifyGlobalRouteEcmpAlgorithmRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`ModifyGlobalRouteEcmpAlgorithmRequest::vpc_id`](types::ModifyGlobalRouteEcmpAlgorithmRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `DestinationCidrBlock`; see [`ModifyGlobalRouteEcmpAlgorithmRequest::destination_cidr_block`](types::ModifyGlobalRouteEcmpAlgorithmRequest::destination_cidr_block).
+    ///
+    /// Wire name `DestinationCidrBlock`, string; optional in requests.
+    ///
+    /// - Example: `192.168.0.0/20`.
     pub fn destination_cidr_block(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().destination_cidr_block = Some(value.into());
         self
     }
     /// Sets `SubnetRouteAlgorithm`; see [`ModifyGlobalRouteEcmpAlgorithmRequest::subnet_route_algorithm`](types::ModifyGlobalRouteEcmpAlgorithmRequest::subnet_route_algorithm).
+    ///
+    /// Wire name `SubnetRouteAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `ECMP_QUINTUPLE_HASH`.
     pub fn subnet_route_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_route_algorithm = Some(value.into());
         self
     }
     /// Sets `CdcId`; see [`ModifyGlobalRouteEcmpAlgorithmRequest::cdc_id`](types::ModifyGlobalRouteEcmpAlgorithmRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; optional in requests.
+    ///
+    /// - Example: `cluster-d8htgb6k`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyGlobalRoutesRequest> {
-    /// Sets `VpcId`; see [`ModifyGlobalRoutesRequest::vpc_id`](types::ModifyGlobalRoutesRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`ModifyGlobalRoutesRequest::vpc_id`](types::ModifyGlobalRoutesRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `GlobalRoutes`; see [`ModifyGlobalRoutesRequest::global_routes`](types::ModifyGlobalRoutesRequest::global_routes). Required.
+    /// Adds one item to `GlobalRoutes`; see [`ModifyGlobalRoutesRequest::global_routes`](types::ModifyGlobalRoutesRequest::global_routes).
+    ///
+    /// Wire name `GlobalRoutes`, list of [`GlobalRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Description": "ivan_gr"}]`.
     pub fn global_routes(mut self, value: impl Into<GlobalRoute>) -> Self {
         self.0.request_mut().global_routes.push(value.into());
         self
     }
-    /// Sets `GlobalRoutes` to these items; see [`ModifyGlobalRoutesRequest::global_routes`](types::ModifyGlobalRoutesRequest::global_routes). Required.
+    /// Sets `GlobalRoutes` to these items; see [`ModifyGlobalRoutesRequest::global_routes`](types::ModifyGlobalRoutesRequest::global_routes).
+    ///
+    /// Wire name `GlobalRoutes`, list of [`GlobalRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Description": "ivan_gr"}]`.
     pub fn set_global_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<GlobalRoute>>,
@@ -10656,24 +16166,38 @@ impl Call<types::ModifyGlobalRoutesRequest> {
     }
 }
 impl Call<types::ModifyHaVipAttributeRequest> {
-    /// Sets `HaVipId`; see [`ModifyHaVipAttributeRequest::ha_vip_id`](types::ModifyHaVipAttributeRequest::ha_vip_id). Required.
+    /// Sets `HaVipId`; see [`ModifyHaVipAttributeRequest::ha_vip_id`](types::ModifyHaVipAttributeRequest::ha_vip_id).
+    ///
+    /// Wire name `HaVipId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `havip-9o233uri`.
     pub fn ha_vip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_id = value.into();
         self
     }
     /// Sets `HaVipName`; see [`ModifyHaVipAttributeRequest::ha_vip_name`](types::ModifyHaVipAttributeRequest::ha_vip_name).
+    ///
+    /// Wire name `HaVipName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn ha_vip_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ha_vip_name = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyHighPriorityRouteAttributeRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_route_table_id`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_route_table_id`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Adds one item to `HighPriorityModifyItems`; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items). Required.
+    /// Adds one item to `HighPriorityModifyItems`; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items).
+    ///
+    /// Wire name `HighPriorityModifyItems`, list of [`HighPriorityModifyItem`]; required in requests (empty is missing).
     pub fn high_priority_modify_items(
         mut self,
         value: impl Into<HighPriorityModifyItem>,
@@ -10681,7 +16205,9 @@ impl Call<types::ModifyHighPriorityRouteAttributeRequest> {
         self.0.request_mut().high_priority_modify_items.push(value.into());
         self
     }
-    /// Sets `HighPriorityModifyItems` to these items; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items). Required.
+    /// Sets `HighPriorityModifyItems` to these items; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items).
+    ///
+    /// Wire name `HighPriorityModifyItems`, list of [`HighPriorityModifyItem`]; required in requests (empty is missing).
     pub fn set_high_priority_modify_items(
         mut self,
         items: impl IntoIterator<Item = impl Into<HighPriorityModifyItem>>,
@@ -10694,12 +16220,20 @@ impl Call<types::ModifyHighPriorityRouteAttributeRequest> {
     }
 }
 impl Call<types::ModifyHighPriorityRouteEcmpAlgorithmRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::high_priority_route_table_id`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::high_priority_route_table_id`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Adds one item to `RouteECMPAlgorithms`; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms). Required.
+    /// Adds one item to `RouteECMPAlgorithms`; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms).
+    ///
+    /// Wire name `RouteECMPAlgorithms`, list of [`RouteEcmpAlgorithm`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"SubnetRouteAlgorithm": "ECMP_SOURCE_DESTINATION_IP_HASH", "DestinationCidrBlock": "10.0.0.0/24"}]`.
     pub fn route_ecmp_algorithms(
         mut self,
         value: impl Into<RouteEcmpAlgorithm>,
@@ -10707,7 +16241,11 @@ impl Call<types::ModifyHighPriorityRouteEcmpAlgorithmRequest> {
         self.0.request_mut().route_ecmp_algorithms.push(value.into());
         self
     }
-    /// Sets `RouteECMPAlgorithms` to these items; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms). Required.
+    /// Sets `RouteECMPAlgorithms` to these items; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms).
+    ///
+    /// Wire name `RouteECMPAlgorithms`, list of [`RouteEcmpAlgorithm`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"SubnetRouteAlgorithm": "ECMP_SOURCE_DESTINATION_IP_HASH", "DestinationCidrBlock": "10.0.0.0/24"}]`.
     pub fn set_route_ecmp_algorithms(
         mut self,
         items: impl IntoIterator<Item = impl Into<RouteEcmpAlgorithm>>,
@@ -10720,24 +16258,40 @@ impl Call<types::ModifyHighPriorityRouteEcmpAlgorithmRequest> {
     }
 }
 impl Call<types::ModifyHighPriorityRouteTableAttributeRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`ModifyHighPriorityRouteTableAttributeRequest::high_priority_route_table_id`](types::ModifyHighPriorityRouteTableAttributeRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`ModifyHighPriorityRouteTableAttributeRequest::high_priority_route_table_id`](types::ModifyHighPriorityRouteTableAttributeRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-896n82o4`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Sets `Name`; see [`ModifyHighPriorityRouteTableAttributeRequest::name`](types::ModifyHighPriorityRouteTableAttributeRequest::name). Required.
+    /// Sets `Name`; see [`ModifyHighPriorityRouteTableAttributeRequest::name`](types::ModifyHighPriorityRouteTableAttributeRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
 }
 impl Call<types::ModifyIPv6AddressesAttributesRequest> {
-    /// Adds one item to `IPv6AddressIds`; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids). Required.
+    /// Adds one item to `IPv6AddressIds`; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eipv6-2ucdpy9t"]`.
     pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().i_pv6_address_ids.push(value.into());
         self
     }
-    /// Sets `IPv6AddressIds` to these items; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids). Required.
+    /// Sets `IPv6AddressIds` to these items; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eipv6-2ucdpy9t"]`.
     pub fn set_i_pv6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10749,23 +16303,39 @@ impl Call<types::ModifyIPv6AddressesAttributesRequest> {
         self
     }
     /// Sets `IPv6AddressName`; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_name`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_name).
+    ///
+    /// Wire name `IPv6AddressName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn i_pv6_address_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().i_pv6_address_name = Some(value.into());
         self
     }
     /// Sets `EipVisibleOnEni`; see [`ModifyIPv6AddressesAttributesRequest::eip_visible_on_eni`](types::ModifyIPv6AddressesAttributesRequest::eip_visible_on_eni).
+    ///
+    /// Wire name `EipVisibleOnEni`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn eip_visible_on_eni(mut self, value: bool) -> Self {
         self.0.request_mut().eip_visible_on_eni = Some(value);
         self
     }
 }
 impl Call<types::ModifyIPv6AddressesBandwidthRequest> {
-    /// Adds one item to `IPv6AddressIds`; see [`ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids). Required.
+    /// Adds one item to `IPv6AddressIds`; see [`ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eipv6-3lxpc6sh"]`.
     pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().i_pv6_address_ids.push(value.into());
         self
     }
-    /// Sets `IPv6AddressIds` to these items; see [`ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids). Required.
+    /// Sets `IPv6AddressIds` to these items; see [`ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eipv6-3lxpc6sh"]`.
     pub fn set_i_pv6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10776,19 +16346,31 @@ impl Call<types::ModifyIPv6AddressesBandwidthRequest> {
             .collect();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; required in requests.
+    ///
+    /// - Example: `10`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::ModifyIp6AddressesBandwidthRequest> {
-    /// Sets `InternetMaxBandwidthOut`; see [`ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, int64; required in requests.
+    ///
+    /// - Example: `50`.
     pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Adds one item to `Ip6Addresses`; see [`ModifyIp6AddressesBandwidthRequest::ip6_addresses`](types::ModifyIp6AddressesBandwidthRequest::ip6_addresses).
+    ///
+    /// Wire name `Ip6Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["2402:4e00:1000:200:0:8d8a:60b7:87f8"]`.
     pub fn ip6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -10798,6 +16380,10 @@ impl Call<types::ModifyIp6AddressesBandwidthRequest> {
         self
     }
     /// Sets `Ip6Addresses` to these items; see [`ModifyIp6AddressesBandwidthRequest::ip6_addresses`](types::ModifyIp6AddressesBandwidthRequest::ip6_addresses).
+    ///
+    /// Wire name `Ip6Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["2402:4e00:1000:200:0:8d8a:60b7:87f8"]`.
     pub fn set_ip6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10808,6 +16394,10 @@ impl Call<types::ModifyIp6AddressesBandwidthRequest> {
         self
     }
     /// Adds one item to `Ip6AddressIds`; see [`ModifyIp6AddressesBandwidthRequest::ip6_address_ids`](types::ModifyIp6AddressesBandwidthRequest::ip6_address_ids).
+    ///
+    /// Wire name `Ip6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-6kr6f42w"]`.
     pub fn ip6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -10817,6 +16407,10 @@ impl Call<types::ModifyIp6AddressesBandwidthRequest> {
         self
     }
     /// Sets `Ip6AddressIds` to these items; see [`ModifyIp6AddressesBandwidthRequest::ip6_address_ids`](types::ModifyIp6AddressesBandwidthRequest::ip6_address_ids).
+    ///
+    /// Wire name `Ip6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-6kr6f42w"]`.
     pub fn set_ip6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10828,56 +16422,96 @@ impl Call<types::ModifyIp6AddressesBandwidthRequest> {
     }
 }
 impl Call<types::ModifyIp6RuleRequest> {
-    /// Sets `Ip6TranslatorId`; see [`ModifyIp6RuleRequest::ip6_translator_id`](types::ModifyIp6RuleRequest::ip6_translator_id). Required.
+    /// Sets `Ip6TranslatorId`; see [`ModifyIp6RuleRequest::ip6_translator_id`](types::ModifyIp6RuleRequest::ip6_translator_id).
+    ///
+    /// Wire name `Ip6TranslatorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ip6-90pt7p9q`.
     pub fn ip6_translator_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_id = value.into();
         self
     }
-    /// Sets `Ip6RuleId`; see [`ModifyIp6RuleRequest::ip6_rule_id`](types::ModifyIp6RuleRequest::ip6_rule_id). Required.
+    /// Sets `Ip6RuleId`; see [`ModifyIp6RuleRequest::ip6_rule_id`](types::ModifyIp6RuleRequest::ip6_rule_id).
+    ///
+    /// Wire name `Ip6RuleId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rule6-7v3vwgec`.
     pub fn ip6_rule_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_rule_id = value.into();
         self
     }
     /// Sets `Ip6RuleName`; see [`ModifyIp6RuleRequest::ip6_rule_name`](types::ModifyIp6RuleRequest::ip6_rule_name).
+    ///
+    /// Wire name `Ip6RuleName`, string; optional in requests.
+    ///
+    /// - Example: `"rule_name"`.
     pub fn ip6_rule_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_rule_name = Some(value.into());
         self
     }
     /// Sets `Vip`; see [`ModifyIp6RuleRequest::vip`](types::ModifyIp6RuleRequest::vip).
+    ///
+    /// Wire name `Vip`, string; optional in requests.
+    ///
+    /// - Example: `100.192.3.9`.
     pub fn vip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vip = Some(value.into());
         self
     }
     /// Sets `Vport`; see [`ModifyIp6RuleRequest::vport`](types::ModifyIp6RuleRequest::vport).
+    ///
+    /// Wire name `Vport`, int64; optional in requests.
+    ///
+    /// - Example: `77`.
     pub fn vport(mut self, value: i64) -> Self {
         self.0.request_mut().vport = Some(value);
         self
     }
 }
 impl Call<types::ModifyIp6TranslatorRequest> {
-    /// Sets `Ip6TranslatorId`; see [`ModifyIp6TranslatorRequest::ip6_translator_id`](types::ModifyIp6TranslatorRequest::ip6_translator_id). Required.
+    /// Sets `Ip6TranslatorId`; see [`ModifyIp6TranslatorRequest::ip6_translator_id`](types::ModifyIp6TranslatorRequest::ip6_translator_id).
+    ///
+    /// Wire name `Ip6TranslatorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ip6-kidc87ap`.
     pub fn ip6_translator_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_id = value.into();
         self
     }
     /// Sets `Ip6TranslatorName`; see [`ModifyIp6TranslatorRequest::ip6_translator_name`](types::ModifyIp6TranslatorRequest::ip6_translator_name).
+    ///
+    /// Wire name `Ip6TranslatorName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn ip6_translator_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_name = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyIpv6AddressesAttributeRequest> {
-    /// Sets `NetworkInterfaceId`; see [`ModifyIpv6AddressesAttributeRequest::network_interface_id`](types::ModifyIpv6AddressesAttributeRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`ModifyIpv6AddressesAttributeRequest::network_interface_id`](types::ModifyIpv6AddressesAttributeRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-m6dyj72l`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Adds one item to `Ipv6Addresses`; see [`ModifyIpv6AddressesAttributeRequest::ipv6_addresses`](types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses). Required.
+    /// Adds one item to `Ipv6Addresses`; see [`ModifyIpv6AddressesAttributeRequest::ipv6_addresses`](types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; required in requests (empty is missing).
+    ///
+    /// - Example: `3402:4e00:20:1202::7`.
     pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0.request_mut().ipv6_addresses.push(value.into());
         self
     }
-    /// Sets `Ipv6Addresses` to these items; see [`ModifyIpv6AddressesAttributeRequest::ipv6_addresses`](types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses). Required.
+    /// Sets `Ipv6Addresses` to these items; see [`ModifyIpv6AddressesAttributeRequest::ipv6_addresses`](types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; required in requests (empty is missing).
+    ///
+    /// - Example: `3402:4e00:20:1202::7`.
     pub fn set_ipv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6Address>>,
@@ -10890,71 +16524,121 @@ impl Call<types::ModifyIpv6AddressesAttributeRequest> {
     }
 }
 impl Call<types::ModifyLocalGatewayRequest> {
-    /// Sets `LocalGatewayName`; see [`ModifyLocalGatewayRequest::local_gateway_name`](types::ModifyLocalGatewayRequest::local_gateway_name). Required.
+    /// Sets `LocalGatewayName`; see [`ModifyLocalGatewayRequest::local_gateway_name`](types::ModifyLocalGatewayRequest::local_gateway_name).
+    ///
+    /// Wire name `LocalGatewayName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn local_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().local_gateway_name = value.into();
         self
     }
-    /// Sets `CdcId`; see [`ModifyLocalGatewayRequest::cdc_id`](types::ModifyLocalGatewayRequest::cdc_id). Required.
+    /// Sets `CdcId`; see [`ModifyLocalGatewayRequest::cdc_id`](types::ModifyLocalGatewayRequest::cdc_id).
+    ///
+    /// Wire name `CdcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `cluster-gbo27yc4`.
     pub fn cdc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().cdc_id = value.into();
         self
     }
-    /// Sets `LocalGatewayId`; see [`ModifyLocalGatewayRequest::local_gateway_id`](types::ModifyLocalGatewayRequest::local_gateway_id). Required.
+    /// Sets `LocalGatewayId`; see [`ModifyLocalGatewayRequest::local_gateway_id`](types::ModifyLocalGatewayRequest::local_gateway_id).
+    ///
+    /// Wire name `LocalGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `lgw-1234ceww`.
     pub fn local_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().local_gateway_id = value.into();
         self
     }
     /// Sets `VpcId`; see [`ModifyLocalGatewayRequest::vpc_id`](types::ModifyLocalGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; optional in requests.
+    ///
+    /// - Example: `vpc-m0c2kcun`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyNatGatewayAdvancedAttributeRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyNatGatewayAdvancedAttributeRequest::nat_gateway_id`](types::ModifyNatGatewayAdvancedAttributeRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyNatGatewayAdvancedAttributeRequest::nat_gateway_id`](types::ModifyNatGatewayAdvancedAttributeRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-2njz5nh8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `UDPMappingTimeout`; see [`ModifyNatGatewayAdvancedAttributeRequest::udp_mapping_timeout`](types::ModifyNatGatewayAdvancedAttributeRequest::udp_mapping_timeout).
+    ///
+    /// Wire name `UDPMappingTimeout`, uint64; optional in requests.
+    ///
+    /// - Example: `180`.
     pub fn udp_mapping_timeout(mut self, value: u64) -> Self {
         self.0.request_mut().udp_mapping_timeout = Some(value);
         self
     }
     /// Sets `TCPEstablishedConnectionTimeout`; see [`ModifyNatGatewayAdvancedAttributeRequest::tcp_established_connection_timeout`](types::ModifyNatGatewayAdvancedAttributeRequest::tcp_established_connection_timeout).
+    ///
+    /// Wire name `TCPEstablishedConnectionTimeout`, uint64; optional in requests.
+    ///
+    /// - Example: `10800`.
     pub fn tcp_established_connection_timeout(mut self, value: u64) -> Self {
         self.0.request_mut().tcp_established_connection_timeout = Some(value);
         self
     }
     /// Sets `TCPTimeWaitTimeout`; see [`ModifyNatGatewayAdvancedAttributeRequest::tcp_time_wait_timeout`](types::ModifyNatGatewayAdvancedAttributeRequest::tcp_time_wait_timeout).
+    ///
+    /// Wire name `TCPTimeWaitTimeout`, uint64; optional in requests.
+    ///
+    /// - Example: `120`.
     pub fn tcp_time_wait_timeout(mut self, value: u64) -> Self {
         self.0.request_mut().tcp_time_wait_timeout = Some(value);
         self
     }
 }
 impl Call<types::ModifyNatGatewayAttributeRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyNatGatewayAttributeRequest::nat_gateway_id`](types::ModifyNatGatewayAttributeRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyNatGatewayAttributeRequest::nat_gateway_id`](types::ModifyNatGatewayAttributeRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `NatGatewayName`; see [`ModifyNatGatewayAttributeRequest::nat_gateway_name`](types::ModifyNatGatewayAttributeRequest::nat_gateway_name).
+    ///
+    /// Wire name `NatGatewayName`, string; optional in requests.
     pub fn nat_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_name = Some(value.into());
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`ModifyNatGatewayAttributeRequest::internet_max_bandwidth_out`](types::ModifyNatGatewayAttributeRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `500`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `ModifySecurityGroup`; see [`ModifyNatGatewayAttributeRequest::modify_security_group`](types::ModifyNatGatewayAttributeRequest::modify_security_group).
+    ///
+    /// Wire name `ModifySecurityGroup`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn modify_security_group(mut self, value: bool) -> Self {
         self.0.request_mut().modify_security_group = Some(value);
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyNatGatewayAttributeRequest::security_group_ids`](types::ModifyNatGatewayAttributeRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-1n232323"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -10964,6 +16648,10 @@ impl Call<types::ModifyNatGatewayAttributeRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`ModifyNatGatewayAttributeRequest::security_group_ids`](types::ModifyNatGatewayAttributeRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-1n232323"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10974,23 +16662,37 @@ impl Call<types::ModifyNatGatewayAttributeRequest> {
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`ModifyNatGatewayAttributeRequest::deletion_protection_enabled`](types::ModifyNatGatewayAttributeRequest::deletion_protection_enabled).
+    ///
+    /// Wire name `DeletionProtectionEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
     /// Sets `PublicAddressAffinity`; see [`ModifyNatGatewayAttributeRequest::public_address_affinity`](types::ModifyNatGatewayAttributeRequest::public_address_affinity).
+    ///
+    /// Wire name `PublicAddressAffinity`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn public_address_affinity(mut self, value: bool) -> Self {
         self.0.request_mut().public_address_affinity = Some(value);
         self
     }
 }
 impl Call<types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `SourceNatRule`; see [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::source_nat_rule`](types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::source_nat_rule). Required.
+    /// Sets `SourceNatRule`; see [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::source_nat_rule`](types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::source_nat_rule).
+    ///
+    /// Wire name `SourceNatRule`, [`DestinationIpPortTranslationNatRule`]; required in requests.
     pub fn source_nat_rule(
         mut self,
         value: impl Into<DestinationIpPortTranslationNatRule>,
@@ -10998,7 +16700,9 @@ impl Call<types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest> {
         self.0.request_mut().source_nat_rule = Some(value.into());
         self
     }
-    /// Sets `DestinationNatRule`; see [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_nat_rule`](types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_nat_rule). Required.
+    /// Sets `DestinationNatRule`; see [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_nat_rule`](types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_nat_rule).
+    ///
+    /// Wire name `DestinationNatRule`, [`DestinationIpPortTranslationNatRule`]; required in requests.
     pub fn destination_nat_rule(
         mut self,
         value: impl Into<DestinationIpPortTranslationNatRule>,
@@ -11008,12 +16712,18 @@ impl Call<types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest> {
     }
 }
 impl Call<types::ModifyNatGatewaySourceIpTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id`](types::ModifyNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id`](types::ModifyNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-3isn9hr0`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `SourceIpTranslationNatRule`; see [`ModifyNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rule`](types::ModifyNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rule). Required.
+    /// Sets `SourceIpTranslationNatRule`; see [`ModifyNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rule`](types::ModifyNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rule).
+    ///
+    /// Wire name `SourceIpTranslationNatRule`, [`SourceIpTranslationNatRule`]; required in requests.
     pub fn source_ip_translation_nat_rule(
         mut self,
         value: impl Into<SourceIpTranslationNatRule>,
@@ -11023,17 +16733,29 @@ impl Call<types::ModifyNatGatewaySourceIpTranslationNatRuleRequest> {
     }
 }
 impl Call<types::ModifyNetDetectRequest> {
-    /// Sets `NetDetectId`; see [`ModifyNetDetectRequest::net_detect_id`](types::ModifyNetDetectRequest::net_detect_id). Required.
+    /// Sets `NetDetectId`; see [`ModifyNetDetectRequest::net_detect_id`](types::ModifyNetDetectRequest::net_detect_id).
+    ///
+    /// Wire name `NetDetectId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `netd-hj3he929`.
     pub fn net_detect_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_id = value.into();
         self
     }
     /// Sets `NetDetectName`; see [`ModifyNetDetectRequest::net_detect_name`](types::ModifyNetDetectRequest::net_detect_name).
+    ///
+    /// Wire name `NetDetectName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn net_detect_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_name = Some(value.into());
         self
     }
     /// Adds one item to `DetectDestinationIp`; see [`ModifyNetDetectRequest::detect_destination_ip`](types::ModifyNetDetectRequest::detect_destination_ip).
+    ///
+    /// Wire name `DetectDestinationIp`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.2","10.0.0.3"]`.
     pub fn detect_destination_ip(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -11043,6 +16765,10 @@ impl Call<types::ModifyNetDetectRequest> {
         self
     }
     /// Sets `DetectDestinationIp` to these items; see [`ModifyNetDetectRequest::detect_destination_ip`](types::ModifyNetDetectRequest::detect_destination_ip).
+    ///
+    /// Wire name `DetectDestinationIp`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.2","10.0.0.3"]`.
     pub fn set_detect_destination_ip(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11053,40 +16779,66 @@ impl Call<types::ModifyNetDetectRequest> {
         self
     }
     /// Sets `NextHopType`; see [`ModifyNetDetectRequest::next_hop_type`](types::ModifyNetDetectRequest::next_hop_type).
+    ///
+    /// Wire name `NextHopType`, string; optional in requests.
+    ///
+    /// - Example: `NORMAL_CVM`.
     pub fn next_hop_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_type = Some(value.into());
         self
     }
     /// Sets `NextHopDestination`; see [`ModifyNetDetectRequest::next_hop_destination`](types::ModifyNetDetectRequest::next_hop_destination).
+    ///
+    /// Wire name `NextHopDestination`, string; optional in requests.
+    ///
+    /// - Example: `10.0.0.4`.
     pub fn next_hop_destination(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().next_hop_destination = Some(value.into());
         self
     }
     /// Sets `NetDetectDescription`; see [`ModifyNetDetectRequest::net_detect_description`](types::ModifyNetDetectRequest::net_detect_description).
+    ///
+    /// Wire name `NetDetectDescription`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn net_detect_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().net_detect_description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyNetworkAclAttributeRequest> {
-    /// Sets `NetworkAclId`; see [`ModifyNetworkAclAttributeRequest::network_acl_id`](types::ModifyNetworkAclAttributeRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`ModifyNetworkAclAttributeRequest::network_acl_id`](types::ModifyNetworkAclAttributeRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Sets `NetworkAclName`; see [`ModifyNetworkAclAttributeRequest::network_acl_name`](types::ModifyNetworkAclAttributeRequest::network_acl_name). Required.
+    /// Sets `NetworkAclName`; see [`ModifyNetworkAclAttributeRequest::network_acl_name`](types::ModifyNetworkAclAttributeRequest::network_acl_name).
+    ///
+    /// Wire name `NetworkAclName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `test modify`.
     pub fn network_acl_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_name = value.into();
         self
     }
 }
 impl Call<types::ModifyNetworkAclEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`ModifyNetworkAclEntriesRequest::network_acl_id`](types::ModifyNetworkAclEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`ModifyNetworkAclEntriesRequest::network_acl_id`](types::ModifyNetworkAclEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-hj3he929`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
     /// Sets `NetworkAclEntrySet`; see [`ModifyNetworkAclEntriesRequest::network_acl_entry_set`](types::ModifyNetworkAclEntriesRequest::network_acl_entry_set).
+    ///
+    /// Wire name `NetworkAclEntrySet`, [`NetworkAclEntrySet`]; optional in requests.
     pub fn network_acl_entry_set(
         mut self,
         value: impl Into<NetworkAclEntrySet>,
@@ -11095,6 +16847,8 @@ impl Call<types::ModifyNetworkAclEntriesRequest> {
         self
     }
     /// Sets `NetworkAclQuintupleSet`; see [`ModifyNetworkAclEntriesRequest::network_acl_quintuple_set`](types::ModifyNetworkAclEntriesRequest::network_acl_quintuple_set).
+    ///
+    /// Wire name `NetworkAclQuintupleSet`, [`NetworkAclQuintupleEntries`]; optional in requests.
     pub fn network_acl_quintuple_set(
         mut self,
         value: impl Into<NetworkAclQuintupleEntries>,
@@ -11103,18 +16857,28 @@ impl Call<types::ModifyNetworkAclEntriesRequest> {
         self
     }
     /// Sets `EnableUpdateAclEntries`; see [`ModifyNetworkAclEntriesRequest::enable_update_acl_entries`](types::ModifyNetworkAclEntriesRequest::enable_update_acl_entries).
+    ///
+    /// Wire name `EnableUpdateAclEntries`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_update_acl_entries(mut self, value: bool) -> Self {
         self.0.request_mut().enable_update_acl_entries = Some(value);
         self
     }
 }
 impl Call<types::ModifyNetworkAclQuintupleEntriesRequest> {
-    /// Sets `NetworkAclId`; see [`ModifyNetworkAclQuintupleEntriesRequest::network_acl_id`](types::ModifyNetworkAclQuintupleEntriesRequest::network_acl_id). Required.
+    /// Sets `NetworkAclId`; see [`ModifyNetworkAclQuintupleEntriesRequest::network_acl_id`](types::ModifyNetworkAclQuintupleEntriesRequest::network_acl_id).
+    ///
+    /// Wire name `NetworkAclId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `acl-12345678`.
     pub fn network_acl_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_acl_id = value.into();
         self
     }
-    /// Sets `NetworkAclQuintupleSet`; see [`ModifyNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set`](types::ModifyNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set). Required.
+    /// Sets `NetworkAclQuintupleSet`; see [`ModifyNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set`](types::ModifyNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set).
+    ///
+    /// Wire name `NetworkAclQuintupleSet`, [`NetworkAclQuintupleEntries`]; required in requests.
     pub fn network_acl_quintuple_set(
         mut self,
         value: impl Into<NetworkAclQuintupleEntries>,
@@ -11124,22 +16888,38 @@ impl Call<types::ModifyNetworkAclQuintupleEntriesRequest> {
     }
 }
 impl Call<types::ModifyNetworkInterfaceAttributeRequest> {
-    /// Sets `NetworkInterfaceId`; see [`ModifyNetworkInterfaceAttributeRequest::network_interface_id`](types::ModifyNetworkInterfaceAttributeRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`ModifyNetworkInterfaceAttributeRequest::network_interface_id`](types::ModifyNetworkInterfaceAttributeRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-afo43z61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
     /// Sets `NetworkInterfaceName`; see [`ModifyNetworkInterfaceAttributeRequest::network_interface_name`](types::ModifyNetworkInterfaceAttributeRequest::network_interface_name).
+    ///
+    /// Wire name `NetworkInterfaceName`, string; optional in requests.
+    ///
+    /// - Example: `NetworkInterfaceName1`.
     pub fn network_interface_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_name = Some(value.into());
         self
     }
     /// Sets `NetworkInterfaceDescription`; see [`ModifyNetworkInterfaceAttributeRequest::network_interface_description`](types::ModifyNetworkInterfaceAttributeRequest::network_interface_description).
+    ///
+    /// Wire name `NetworkInterfaceDescription`, string; optional in requests.
+    ///
+    /// - Example: `NetworkInterfaceDescription1`.
     pub fn network_interface_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_description = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyNetworkInterfaceAttributeRequest::security_group_ids`](types::ModifyNetworkInterfaceAttributeRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-h0fk8lfc"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -11149,6 +16929,10 @@ impl Call<types::ModifyNetworkInterfaceAttributeRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`ModifyNetworkInterfaceAttributeRequest::security_group_ids`](types::ModifyNetworkInterfaceAttributeRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-h0fk8lfc"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11159,18 +16943,30 @@ impl Call<types::ModifyNetworkInterfaceAttributeRequest> {
         self
     }
     /// Sets `TrunkingFlag`; see [`ModifyNetworkInterfaceAttributeRequest::trunking_flag`](types::ModifyNetworkInterfaceAttributeRequest::trunking_flag).
+    ///
+    /// Wire name `TrunkingFlag`, string; optional in requests.
+    ///
+    /// - Example: `Enable`.
     pub fn trunking_flag(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().trunking_flag = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyNetworkInterfaceQosRequest> {
-    /// Adds one item to `NetworkInterfaceIds`; see [`ModifyNetworkInterfaceQosRequest::network_interface_ids`](types::ModifyNetworkInterfaceQosRequest::network_interface_ids). Required.
+    /// Adds one item to `NetworkInterfaceIds`; see [`ModifyNetworkInterfaceQosRequest::network_interface_ids`](types::ModifyNetworkInterfaceQosRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eni-nswq8wkq"]`.
     pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_ids.push(value.into());
         self
     }
-    /// Sets `NetworkInterfaceIds` to these items; see [`ModifyNetworkInterfaceQosRequest::network_interface_ids`](types::ModifyNetworkInterfaceQosRequest::network_interface_ids). Required.
+    /// Sets `NetworkInterfaceIds` to these items; see [`ModifyNetworkInterfaceQosRequest::network_interface_ids`](types::ModifyNetworkInterfaceQosRequest::network_interface_ids).
+    ///
+    /// Wire name `NetworkInterfaceIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eni-nswq8wkq"]`.
     pub fn set_network_interface_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11182,23 +16978,39 @@ impl Call<types::ModifyNetworkInterfaceQosRequest> {
         self
     }
     /// Sets `QosLevel`; see [`ModifyNetworkInterfaceQosRequest::qos_level`](types::ModifyNetworkInterfaceQosRequest::qos_level).
+    ///
+    /// Wire name `QosLevel`, string; optional in requests.
+    ///
+    /// - Example: `AG`.
     pub fn qos_level(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().qos_level = Some(value.into());
         self
     }
     /// Sets `DirectSendMaxPort`; see [`ModifyNetworkInterfaceQosRequest::direct_send_max_port`](types::ModifyNetworkInterfaceQosRequest::direct_send_max_port).
+    ///
+    /// Wire name `DirectSendMaxPort`, uint64; optional in requests.
+    ///
+    /// - Example: `8090`.
     pub fn direct_send_max_port(mut self, value: u64) -> Self {
         self.0.request_mut().direct_send_max_port = Some(value);
         self
     }
 }
 impl Call<types::ModifyPrivateIpAddressesAttributeRequest> {
-    /// Sets `NetworkInterfaceId`; see [`ModifyPrivateIpAddressesAttributeRequest::network_interface_id`](types::ModifyPrivateIpAddressesAttributeRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`ModifyPrivateIpAddressesAttributeRequest::network_interface_id`](types::ModifyPrivateIpAddressesAttributeRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-afo43z61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Adds one item to `PrivateIpAddresses`; see [`ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses`](types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses). Required.
+    /// Adds one item to `PrivateIpAddresses`; see [`ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses`](types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'PrivateIpAddress': '172.16.32.11','Description': 'new-desc--------' }]`.
     pub fn private_ip_addresses(
         mut self,
         value: impl Into<PrivateIpAddressSpecification>,
@@ -11206,7 +17018,11 @@ impl Call<types::ModifyPrivateIpAddressesAttributeRequest> {
         self.0.request_mut().private_ip_addresses.push(value.into());
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; see [`ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses`](types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses). Required.
+    /// Sets `PrivateIpAddresses` to these items; see [`ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses`](types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'PrivateIpAddress': '172.16.32.11','Description': 'new-desc--------' }]`.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<PrivateIpAddressSpecification>>,
@@ -11219,29 +17035,47 @@ impl Call<types::ModifyPrivateIpAddressesAttributeRequest> {
     }
 }
 impl Call<types::ModifyPrivateNatGatewayAttributeRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayAttributeRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayAttributeRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayAttributeRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayAttributeRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
     /// Sets `NatGatewayName`; see [`ModifyPrivateNatGatewayAttributeRequest::nat_gateway_name`](types::ModifyPrivateNatGatewayAttributeRequest::nat_gateway_name).
+    ///
+    /// Wire name `NatGatewayName`, string; optional in requests.
+    ///
+    /// - Example: `newtest`.
     pub fn nat_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_name = Some(value.into());
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`ModifyPrivateNatGatewayAttributeRequest::deletion_protection_enabled`](types::ModifyPrivateNatGatewayAttributeRequest::deletion_protection_enabled).
+    ///
+    /// Wire name `DeletionProtectionEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
 }
 impl Call<types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
+    /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `LocalDestinationIpPortTranslationNatRules`, list of [`DestinationIpPortTranslationNatRuleDiff`]; required in requests (empty is missing).
     pub fn local_destination_ip_port_translation_nat_rules(
         mut self,
         value: impl Into<DestinationIpPortTranslationNatRuleDiff>,
@@ -11252,7 +17086,9 @@ impl Call<types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleReque
             .push(value.into());
         self
     }
-    /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
+    /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    ///
+    /// Wire name `LocalDestinationIpPortTranslationNatRules`, list of [`DestinationIpPortTranslationNatRuleDiff`]; required in requests (empty is missing).
     pub fn set_local_destination_ip_port_translation_nat_rules(
         mut self,
         items: impl IntoIterator<
@@ -11267,27 +17103,45 @@ impl Call<types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleReque
     }
 }
 impl Call<types::ModifyPrivateNatGatewayTranslationAclRuleRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `TranslationDirection`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_direction`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_direction). Required.
+    /// Sets `TranslationDirection`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_direction`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_direction).
+    ///
+    /// Wire name `TranslationDirection`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `"LOCAL"`.
     pub fn translation_direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_direction = value.into();
         self
     }
-    /// Sets `TranslationType`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_type`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_type). Required.
+    /// Sets `TranslationType`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_type`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_type).
+    ///
+    /// Wire name `TranslationType`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `NETWORK_LAYER`.
     pub fn translation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_type = value.into();
         self
     }
-    /// Sets `TranslationIp`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_ip`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_ip). Required.
+    /// Sets `TranslationIp`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_ip`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_ip).
+    ///
+    /// Wire name `TranslationIp`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `"10.0.13.20"`.
     pub fn translation_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().translation_ip = value.into();
         self
     }
-    /// Adds one item to `TranslationAclRules`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
+    /// Adds one item to `TranslationAclRules`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules).
+    ///
+    /// Wire name `TranslationAclRules`, list of [`TranslationAclRule`]; required in requests (empty is missing).
     pub fn translation_acl_rules(
         mut self,
         value: impl Into<TranslationAclRule>,
@@ -11295,7 +17149,9 @@ impl Call<types::ModifyPrivateNatGatewayTranslationAclRuleRequest> {
         self.0.request_mut().translation_acl_rules.push(value.into());
         self
     }
-    /// Sets `TranslationAclRules` to these items; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
+    /// Sets `TranslationAclRules` to these items; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules).
+    ///
+    /// Wire name `TranslationAclRules`, list of [`TranslationAclRule`]; required in requests (empty is missing).
     pub fn set_translation_acl_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TranslationAclRule>>,
@@ -11307,18 +17163,28 @@ impl Call<types::ModifyPrivateNatGatewayTranslationAclRuleRequest> {
         self
     }
     /// Sets `OriginalIp`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::original_ip`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::original_ip).
+    ///
+    /// Wire name `OriginalIp`, string; optional in requests.
+    ///
+    /// - Example: `"10.0.13.19"`.
     pub fn original_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().original_ip = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyPrivateNatGatewayTranslationNatRuleRequest> {
-    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `intranat-0g3blj80`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Adds one item to `TranslationNatRules`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
+    /// Adds one item to `TranslationNatRules`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    ///
+    /// Wire name `TranslationNatRules`, list of [`TranslationNatRuleDiff`]; required in requests (empty is missing).
     pub fn translation_nat_rules(
         mut self,
         value: impl Into<TranslationNatRuleDiff>,
@@ -11326,7 +17192,9 @@ impl Call<types::ModifyPrivateNatGatewayTranslationNatRuleRequest> {
         self.0.request_mut().translation_nat_rules.push(value.into());
         self
     }
-    /// Sets `TranslationNatRules` to these items; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
+    /// Sets `TranslationNatRules` to these items; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    ///
+    /// Wire name `TranslationNatRules`, list of [`TranslationNatRuleDiff`]; required in requests (empty is missing).
     pub fn set_translation_nat_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TranslationNatRuleDiff>>,
@@ -11338,69 +17206,117 @@ impl Call<types::ModifyPrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::cross_domain`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::cross_domain).
+    ///
+    /// Wire name `CrossDomain`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn cross_domain(mut self, value: bool) -> Self {
         self.0.request_mut().cross_domain = Some(value);
         self
     }
 }
 impl Call<types::ModifyReserveIpAddressRequest> {
-    /// Sets `VpcId`; see [`ModifyReserveIpAddressRequest::vpc_id`](types::ModifyReserveIpAddressRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`ModifyReserveIpAddressRequest::vpc_id`](types::ModifyReserveIpAddressRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-mcqaoy0f`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `ReserveIpId`; see [`ModifyReserveIpAddressRequest::reserve_ip_id`](types::ModifyReserveIpAddressRequest::reserve_ip_id). Required.
+    /// Sets `ReserveIpId`; see [`ModifyReserveIpAddressRequest::reserve_ip_id`](types::ModifyReserveIpAddressRequest::reserve_ip_id).
+    ///
+    /// Wire name `ReserveIpId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rsvip-pvqgv9vi`.
     pub fn reserve_ip_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().reserve_ip_id = value.into();
         self
     }
     /// Sets `Name`; see [`ModifyReserveIpAddressRequest::name`](types::ModifyReserveIpAddressRequest::name).
+    ///
+    /// Wire name `Name`, string; optional in requests.
+    ///
+    /// - Example: `name_ivan`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = Some(value.into());
         self
     }
     /// Sets `Description`; see [`ModifyReserveIpAddressRequest::description`](types::ModifyReserveIpAddressRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `desc_ivan`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyRoutePolicyAttributeRequest> {
-    /// Sets `RoutePolicyId`; see [`ModifyRoutePolicyAttributeRequest::route_policy_id`](types::ModifyRoutePolicyAttributeRequest::route_policy_id). Required.
+    /// Sets `RoutePolicyId`; see [`ModifyRoutePolicyAttributeRequest::route_policy_id`](types::ModifyRoutePolicyAttributeRequest::route_policy_id).
+    ///
+    /// Wire name `RoutePolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rrp-dz0219jq`.
     pub fn route_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_id = value.into();
         self
     }
-    /// Sets `RoutePolicyName`; see [`ModifyRoutePolicyAttributeRequest::route_policy_name`](types::ModifyRoutePolicyAttributeRequest::route_policy_name). Required.
+    /// Sets `RoutePolicyName`; see [`ModifyRoutePolicyAttributeRequest::route_policy_name`](types::ModifyRoutePolicyAttributeRequest::route_policy_name).
+    ///
+    /// Wire name `RoutePolicyName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     pub fn route_policy_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_name = value.into();
         self
     }
-    /// Sets `RoutePolicyDescription`; see [`ModifyRoutePolicyAttributeRequest::route_policy_description`](types::ModifyRoutePolicyAttributeRequest::route_policy_description). Required.
+    /// Sets `RoutePolicyDescription`; see [`ModifyRoutePolicyAttributeRequest::route_policy_description`](types::ModifyRoutePolicyAttributeRequest::route_policy_description).
+    ///
+    /// Wire name `RoutePolicyDescription`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `TEST`.
     pub fn route_policy_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_description = value.into();
         self
     }
 }
 impl Call<types::ModifyRouteTableAttributeRequest> {
-    /// Sets `RouteTableId`; see [`ModifyRouteTableAttributeRequest::route_table_id`](types::ModifyRouteTableAttributeRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ModifyRouteTableAttributeRequest::route_table_id`](types::ModifyRouteTableAttributeRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-azd4dt1c`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Sets `RouteTableName`; see [`ModifyRouteTableAttributeRequest::route_table_name`](types::ModifyRouteTableAttributeRequest::route_table_name). Required.
+    /// Sets `RouteTableName`; see [`ModifyRouteTableAttributeRequest::route_table_name`](types::ModifyRouteTableAttributeRequest::route_table_name).
+    ///
+    /// Wire name `RouteTableName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `name`.
     pub fn route_table_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_name = value.into();
         self
     }
 }
 impl Call<types::ModifyRouteTableSelectionPoliciesRequest> {
-    /// Sets `CcnId`; see [`ModifyRouteTableSelectionPoliciesRequest::ccn_id`](types::ModifyRouteTableSelectionPoliciesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ModifyRouteTableSelectionPoliciesRequest::ccn_id`](types::ModifyRouteTableSelectionPoliciesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccnrtb-1234edfr`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `SelectionPolicies`; see [`ModifyRouteTableSelectionPoliciesRequest::selection_policies`](types::ModifyRouteTableSelectionPoliciesRequest::selection_policies). Required.
+    /// Adds one item to `SelectionPolicies`; see [`ModifyRouteTableSelectionPoliciesRequest::selection_policies`](types::ModifyRouteTableSelectionPoliciesRequest::selection_policies).
+    ///
+    /// Wire name `SelectionPolicies`, list of [`CcnRouteTableSelectPolicy`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"InstanceType": "VPC", "InstanceId": "vpc-rkxd3pgh"}]`.
     pub fn selection_policies(
         mut self,
         value: impl Into<CcnRouteTableSelectPolicy>,
@@ -11408,7 +17324,11 @@ impl Call<types::ModifyRouteTableSelectionPoliciesRequest> {
         self.0.request_mut().selection_policies.push(value.into());
         self
     }
-    /// Sets `SelectionPolicies` to these items; see [`ModifyRouteTableSelectionPoliciesRequest::selection_policies`](types::ModifyRouteTableSelectionPoliciesRequest::selection_policies). Required.
+    /// Sets `SelectionPolicies` to these items; see [`ModifyRouteTableSelectionPoliciesRequest::selection_policies`](types::ModifyRouteTableSelectionPoliciesRequest::selection_policies).
+    ///
+    /// Wire name `SelectionPolicies`, list of [`CcnRouteTableSelectPolicy`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"InstanceType": "VPC", "InstanceId": "vpc-rkxd3pgh"}]`.
     pub fn set_selection_policies(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnRouteTableSelectPolicy>>,
@@ -11421,29 +17341,49 @@ impl Call<types::ModifyRouteTableSelectionPoliciesRequest> {
     }
 }
 impl Call<types::ModifySecurityGroupAttributeRequest> {
-    /// Sets `SecurityGroupId`; see [`ModifySecurityGroupAttributeRequest::security_group_id`](types::ModifySecurityGroupAttributeRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`ModifySecurityGroupAttributeRequest::security_group_id`](types::ModifySecurityGroupAttributeRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-33ocnj9n`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
     /// Sets `GroupName`; see [`ModifySecurityGroupAttributeRequest::group_name`](types::ModifySecurityGroupAttributeRequest::group_name).
+    ///
+    /// Wire name `GroupName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_name = Some(value.into());
         self
     }
     /// Sets `GroupDescription`; see [`ModifySecurityGroupAttributeRequest::group_description`](types::ModifySecurityGroupAttributeRequest::group_description).
+    ///
+    /// Wire name `GroupDescription`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn group_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().group_description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifySecurityGroupPoliciesRequest> {
-    /// Sets `SecurityGroupId`; see [`ModifySecurityGroupPoliciesRequest::security_group_id`](types::ModifySecurityGroupPoliciesRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`ModifySecurityGroupPoliciesRequest::security_group_id`](types::ModifySecurityGroupPoliciesRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ohuuioma`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
-    /// Sets `SecurityGroupPolicySet`; see [`ModifySecurityGroupPoliciesRequest::security_group_policy_set`](types::ModifySecurityGroupPoliciesRequest::security_group_policy_set). Required.
+    /// Sets `SecurityGroupPolicySet`; see [`ModifySecurityGroupPoliciesRequest::security_group_policy_set`](types::ModifySecurityGroupPoliciesRequest::security_group_policy_set).
+    ///
+    /// Wire name `SecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; required in requests.
+    ///
+    /// - Example: `ppm-f5n1f8da`.
     pub fn security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -11452,28 +17392,48 @@ impl Call<types::ModifySecurityGroupPoliciesRequest> {
         self
     }
     /// Sets `SortPolicys`; see [`ModifySecurityGroupPoliciesRequest::sort_policys`](types::ModifySecurityGroupPoliciesRequest::sort_policys).
+    ///
+    /// Wire name `SortPolicys`, bool; optional in requests.
+    ///
+    /// - Example: `False`.
     pub fn sort_policys(mut self, value: bool) -> Self {
         self.0.request_mut().sort_policys = Some(value);
         self
     }
 }
 impl Call<types::ModifyServiceTemplateAttributeRequest> {
-    /// Sets `ServiceTemplateId`; see [`ModifyServiceTemplateAttributeRequest::service_template_id`](types::ModifyServiceTemplateAttributeRequest::service_template_id). Required.
+    /// Sets `ServiceTemplateId`; see [`ModifyServiceTemplateAttributeRequest::service_template_id`](types::ModifyServiceTemplateAttributeRequest::service_template_id).
+    ///
+    /// Wire name `ServiceTemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppm-529nwwj8`.
     pub fn service_template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_id = value.into();
         self
     }
     /// Sets `ServiceTemplateName`; see [`ModifyServiceTemplateAttributeRequest::service_template_name`](types::ModifyServiceTemplateAttributeRequest::service_template_name).
+    ///
+    /// Wire name `ServiceTemplateName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn service_template_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_name = Some(value.into());
         self
     }
     /// Adds one item to `Services`; see [`ModifyServiceTemplateAttributeRequest::services`](types::ModifyServiceTemplateAttributeRequest::services).
+    ///
+    /// Wire name `Services`, list of string; optional in requests.
+    ///
+    /// - Example: `["tcp:8080"]`.
     pub fn services(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().services.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Services` to these items; see [`ModifyServiceTemplateAttributeRequest::services`](types::ModifyServiceTemplateAttributeRequest::services).
+    ///
+    /// Wire name `Services`, list of string; optional in requests.
+    ///
+    /// - Example: `["tcp:8080"]`.
     pub fn set_services(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11484,6 +17444,10 @@ impl Call<types::ModifyServiceTemplateAttributeRequest> {
         self
     }
     /// Adds one item to `ServicesExtra`; see [`ModifyServiceTemplateAttributeRequest::services_extra`](types::ModifyServiceTemplateAttributeRequest::services_extra).
+    ///
+    /// Wire name `ServicesExtra`, list of [`ServicesInfo`]; optional in requests.
+    ///
+    /// - Example: `[{"Service": "tcp:8080", "Description": "http service"}]`.
     pub fn services_extra(mut self, value: impl Into<ServicesInfo>) -> Self {
         self.0
             .request_mut()
@@ -11493,6 +17457,10 @@ impl Call<types::ModifyServiceTemplateAttributeRequest> {
         self
     }
     /// Sets `ServicesExtra` to these items; see [`ModifyServiceTemplateAttributeRequest::services_extra`](types::ModifyServiceTemplateAttributeRequest::services_extra).
+    ///
+    /// Wire name `ServicesExtra`, list of [`ServicesInfo`]; optional in requests.
+    ///
+    /// - Example: `[{"Service": "tcp:8080", "Description": "http service"}]`.
     pub fn set_services_extra(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServicesInfo>>,
@@ -11504,17 +17472,29 @@ impl Call<types::ModifyServiceTemplateAttributeRequest> {
     }
 }
 impl Call<types::ModifyServiceTemplateGroupAttributeRequest> {
-    /// Sets `ServiceTemplateGroupId`; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_group_id`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_group_id). Required.
+    /// Sets `ServiceTemplateGroupId`; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_group_id`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_group_id).
+    ///
+    /// Wire name `ServiceTemplateGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ppmg-p4oaqawq`.
     pub fn service_template_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_group_id = value.into();
         self
     }
     /// Sets `ServiceTemplateGroupName`; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_group_name`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_group_name).
+    ///
+    /// Wire name `ServiceTemplateGroupName`, string; optional in requests.
+    ///
+    /// - Example: `TEST`.
     pub fn service_template_group_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_template_group_name = Some(value.into());
         self
     }
     /// Adds one item to `ServiceTemplateIds`; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_ids`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_ids).
+    ///
+    /// Wire name `ServiceTemplateIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['ppm-529nwwj8']`.
     pub fn service_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -11524,6 +17504,10 @@ impl Call<types::ModifyServiceTemplateGroupAttributeRequest> {
         self
     }
     /// Sets `ServiceTemplateIds` to these items; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_ids`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_ids).
+    ///
+    /// Wire name `ServiceTemplateIds`, list of string; optional in requests.
+    ///
+    /// - Example: `['ppm-529nwwj8']`.
     pub fn set_service_template_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11535,7 +17519,9 @@ impl Call<types::ModifyServiceTemplateGroupAttributeRequest> {
     }
 }
 impl Call<types::ModifySnapshotPoliciesRequest> {
-    /// Adds one item to `SnapshotPoliciesInfo`; see [`ModifySnapshotPoliciesRequest::snapshot_policies_info`](types::ModifySnapshotPoliciesRequest::snapshot_policies_info). Required.
+    /// Adds one item to `SnapshotPoliciesInfo`; see [`ModifySnapshotPoliciesRequest::snapshot_policies_info`](types::ModifySnapshotPoliciesRequest::snapshot_policies_info).
+    ///
+    /// Wire name `SnapshotPoliciesInfo`, list of [`BatchModifySnapshotPolicy`]; required in requests (empty is missing).
     pub fn snapshot_policies_info(
         mut self,
         value: impl Into<BatchModifySnapshotPolicy>,
@@ -11543,7 +17529,9 @@ impl Call<types::ModifySnapshotPoliciesRequest> {
         self.0.request_mut().snapshot_policies_info.push(value.into());
         self
     }
-    /// Sets `SnapshotPoliciesInfo` to these items; see [`ModifySnapshotPoliciesRequest::snapshot_policies_info`](types::ModifySnapshotPoliciesRequest::snapshot_policies_info). Required.
+    /// Sets `SnapshotPoliciesInfo` to these items; see [`ModifySnapshotPoliciesRequest::snapshot_policies_info`](types::ModifySnapshotPoliciesRequest::snapshot_policies_info).
+    ///
+    /// Wire name `SnapshotPoliciesInfo`, list of [`BatchModifySnapshotPolicy`]; required in requests (empty is missing).
     pub fn set_snapshot_policies_info(
         mut self,
         items: impl IntoIterator<Item = impl Into<BatchModifySnapshotPolicy>>,
@@ -11556,34 +17544,58 @@ impl Call<types::ModifySnapshotPoliciesRequest> {
     }
 }
 impl Call<types::ModifySubnetAttributeRequest> {
-    /// Sets `SubnetId`; see [`ModifySubnetAttributeRequest::subnet_id`](types::ModifySubnetAttributeRequest::subnet_id). Required.
+    /// Sets `SubnetId`; see [`ModifySubnetAttributeRequest::subnet_id`](types::ModifySubnetAttributeRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `subnet-test1234`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = value.into();
         self
     }
     /// Sets `SubnetName`; see [`ModifySubnetAttributeRequest::subnet_name`](types::ModifySubnetAttributeRequest::subnet_name).
+    ///
+    /// Wire name `SubnetName`, string; optional in requests.
+    ///
+    /// - Example: `NewSubnetName`.
     pub fn subnet_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_name = Some(value.into());
         self
     }
     /// Sets `EnableBroadcast`; see [`ModifySubnetAttributeRequest::enable_broadcast`](types::ModifySubnetAttributeRequest::enable_broadcast).
+    ///
+    /// Wire name `EnableBroadcast`, string; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_broadcast(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().enable_broadcast = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyTemplateMemberRequest> {
-    /// Sets `TemplateId`; see [`ModifyTemplateMemberRequest::template_id`](types::ModifyTemplateMemberRequest::template_id). Required.
+    /// Sets `TemplateId`; see [`ModifyTemplateMemberRequest::template_id`](types::ModifyTemplateMemberRequest::template_id).
+    ///
+    /// Wire name `TemplateId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ipm-nswq8wkq`.
     pub fn template_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().template_id = value.into();
         self
     }
-    /// Adds one item to `OriginalTemplateMember`; see [`ModifyTemplateMemberRequest::original_template_member`](types::ModifyTemplateMemberRequest::original_template_member). Required.
+    /// Adds one item to `OriginalTemplateMember`; see [`ModifyTemplateMemberRequest::original_template_member`](types::ModifyTemplateMemberRequest::original_template_member).
+    ///
+    /// Wire name `OriginalTemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Member": "8.8.8.10", "Description": "office_2024-11-13_09:50:12"}]`.
     pub fn original_template_member(mut self, value: impl Into<MemberInfo>) -> Self {
         self.0.request_mut().original_template_member.push(value.into());
         self
     }
-    /// Sets `OriginalTemplateMember` to these items; see [`ModifyTemplateMemberRequest::original_template_member`](types::ModifyTemplateMemberRequest::original_template_member). Required.
+    /// Sets `OriginalTemplateMember` to these items; see [`ModifyTemplateMemberRequest::original_template_member`](types::ModifyTemplateMemberRequest::original_template_member).
+    ///
+    /// Wire name `OriginalTemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Member": "8.8.8.10", "Description": "office_2024-11-13_09:50:12"}]`.
     pub fn set_original_template_member(
         mut self,
         items: impl IntoIterator<Item = impl Into<MemberInfo>>,
@@ -11594,12 +17606,20 @@ impl Call<types::ModifyTemplateMemberRequest> {
             .collect();
         self
     }
-    /// Adds one item to `TemplateMember`; see [`ModifyTemplateMemberRequest::template_member`](types::ModifyTemplateMemberRequest::template_member). Required.
+    /// Adds one item to `TemplateMember`; see [`ModifyTemplateMemberRequest::template_member`](types::ModifyTemplateMemberRequest::template_member).
+    ///
+    /// Wire name `TemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Member": "8.8.8.8", "Description": "demo"}]`.
     pub fn template_member(mut self, value: impl Into<MemberInfo>) -> Self {
         self.0.request_mut().template_member.push(value.into());
         self
     }
-    /// Sets `TemplateMember` to these items; see [`ModifyTemplateMemberRequest::template_member`](types::ModifyTemplateMemberRequest::template_member). Required.
+    /// Sets `TemplateMember` to these items; see [`ModifyTemplateMemberRequest::template_member`](types::ModifyTemplateMemberRequest::template_member).
+    ///
+    /// Wire name `TemplateMember`, list of [`MemberInfo`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Member": "8.8.8.8", "Description": "demo"}]`.
     pub fn set_template_member(
         mut self,
         items: impl IntoIterator<Item = impl Into<MemberInfo>>,
@@ -11612,29 +17632,47 @@ impl Call<types::ModifyTemplateMemberRequest> {
     }
 }
 impl Call<types::ModifyTrafficMirrorAttributeRequest> {
-    /// Sets `TrafficMirrorId`; see [`ModifyTrafficMirrorAttributeRequest::traffic_mirror_id`](types::ModifyTrafficMirrorAttributeRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`ModifyTrafficMirrorAttributeRequest::traffic_mirror_id`](types::ModifyTrafficMirrorAttributeRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-7h62jza4`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Sets `TrafficMirrorName`; see [`ModifyTrafficMirrorAttributeRequest::traffic_mirror_name`](types::ModifyTrafficMirrorAttributeRequest::traffic_mirror_name).
+    ///
+    /// Wire name `TrafficMirrorName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn traffic_mirror_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_name = Some(value.into());
         self
     }
     /// Sets `TrafficMirrorDescription`; see [`ModifyTrafficMirrorAttributeRequest::traffic_mirror_description`](types::ModifyTrafficMirrorAttributeRequest::traffic_mirror_description).
+    ///
+    /// Wire name `TrafficMirrorDescription`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn traffic_mirror_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
-    /// Sets `TrafficMirrorId`; see [`ModifyTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::ModifyTrafficMirrorFilterRulesRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`ModifyTrafficMirrorFilterRulesRequest::traffic_mirror_id`](types::ModifyTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-jfzb00ia`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn ingress_filter_rules(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -11647,6 +17685,8 @@ impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_ingress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -11657,6 +17697,8 @@ impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
@@ -11666,6 +17708,8 @@ impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_egress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -11677,27 +17721,47 @@ impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
     }
 }
 impl Call<types::ModifyVpcAttributeRequest> {
-    /// Sets `VpcId`; see [`ModifyVpcAttributeRequest::vpc_id`](types::ModifyVpcAttributeRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`ModifyVpcAttributeRequest::vpc_id`](types::ModifyVpcAttributeRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-m7sr81gh`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `VpcName`; see [`ModifyVpcAttributeRequest::vpc_name`](types::ModifyVpcAttributeRequest::vpc_name).
+    ///
+    /// Wire name `VpcName`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn vpc_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_name = Some(value.into());
         self
     }
     /// Sets `EnableMulticast`; see [`ModifyVpcAttributeRequest::enable_multicast`](types::ModifyVpcAttributeRequest::enable_multicast).
+    ///
+    /// Wire name `EnableMulticast`, string; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_multicast(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().enable_multicast = Some(value.into());
         self
     }
     /// Adds one item to `DnsServers`; see [`ModifyVpcAttributeRequest::dns_servers`](types::ModifyVpcAttributeRequest::dns_servers).
+    ///
+    /// Wire name `DnsServers`, list of string; optional in requests.
+    ///
+    /// - Example: `["8.8.8.8"]`.
     pub fn dns_servers(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dns_servers.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DnsServers` to these items; see [`ModifyVpcAttributeRequest::dns_servers`](types::ModifyVpcAttributeRequest::dns_servers).
+    ///
+    /// Wire name `DnsServers`, list of string; optional in requests.
+    ///
+    /// - Example: `["8.8.8.8"]`.
     pub fn set_dns_servers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11708,38 +17772,66 @@ impl Call<types::ModifyVpcAttributeRequest> {
         self
     }
     /// Sets `DomainName`; see [`ModifyVpcAttributeRequest::domain_name`](types::ModifyVpcAttributeRequest::domain_name).
+    ///
+    /// Wire name `DomainName`, string; optional in requests.
+    ///
+    /// - Example: `www.demo.com`.
     pub fn domain_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().domain_name = Some(value.into());
         self
     }
     /// Sets `EnableRouteVpcPublish`; see [`ModifyVpcAttributeRequest::enable_route_vpc_publish`](types::ModifyVpcAttributeRequest::enable_route_vpc_publish).
+    ///
+    /// Wire name `EnableRouteVpcPublish`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn enable_route_vpc_publish(mut self, value: bool) -> Self {
         self.0.request_mut().enable_route_vpc_publish = Some(value);
         self
     }
     /// Sets `EnableCdcPublish`; see [`ModifyVpcAttributeRequest::enable_cdc_publish`](types::ModifyVpcAttributeRequest::enable_cdc_publish).
+    ///
+    /// Wire name `EnableCdcPublish`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_cdc_publish(mut self, value: bool) -> Self {
         self.0.request_mut().enable_cdc_publish = Some(value);
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`; see [`ModifyVpcAttributeRequest::enable_route_vpc_publish_ipv6`](types::ModifyVpcAttributeRequest::enable_route_vpc_publish_ipv6).
+    ///
+    /// Wire name `EnableRouteVpcPublishIpv6`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
         self.0.request_mut().enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
 }
 impl Call<types::ModifyVpcEndPointAttributeRequest> {
-    /// Sets `EndPointId`; see [`ModifyVpcEndPointAttributeRequest::end_point_id`](types::ModifyVpcEndPointAttributeRequest::end_point_id). Required.
+    /// Sets `EndPointId`; see [`ModifyVpcEndPointAttributeRequest::end_point_id`](types::ModifyVpcEndPointAttributeRequest::end_point_id).
+    ///
+    /// Wire name `EndPointId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpce-nswq8wkq`.
     pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_id = value.into();
         self
     }
     /// Sets `EndPointName`; see [`ModifyVpcEndPointAttributeRequest::end_point_name`](types::ModifyVpcEndPointAttributeRequest::end_point_name).
+    ///
+    /// Wire name `EndPointName`, string; optional in requests.
+    ///
+    /// - Example: `EndPointName1`.
     pub fn end_point_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_name = Some(value.into());
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyVpcEndPointAttributeRequest::security_group_ids`](types::ModifyVpcEndPointAttributeRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-hj3he929"]`.
     pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -11749,6 +17841,10 @@ impl Call<types::ModifyVpcEndPointAttributeRequest> {
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`ModifyVpcEndPointAttributeRequest::security_group_ids`](types::ModifyVpcEndPointAttributeRequest::security_group_ids).
+    ///
+    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["sg-hj3he929"]`.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11759,99 +17855,167 @@ impl Call<types::ModifyVpcEndPointAttributeRequest> {
         self
     }
     /// Sets `IpAddressType`; see [`ModifyVpcEndPointAttributeRequest::ip_address_type`](types::ModifyVpcEndPointAttributeRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyVpcEndPointServiceAttributeRequest> {
-    /// Sets `EndPointServiceId`; see [`ModifyVpcEndPointServiceAttributeRequest::end_point_service_id`](types::ModifyVpcEndPointServiceAttributeRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`ModifyVpcEndPointServiceAttributeRequest::end_point_service_id`](types::ModifyVpcEndPointServiceAttributeRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpces-hhth8n9j`.
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
-    /// Sets `VpcId`; see [`ModifyVpcEndPointServiceAttributeRequest::vpc_id`](types::ModifyVpcEndPointServiceAttributeRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`ModifyVpcEndPointServiceAttributeRequest::vpc_id`](types::ModifyVpcEndPointServiceAttributeRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-a2oj00df`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `EndPointServiceName`; see [`ModifyVpcEndPointServiceAttributeRequest::end_point_service_name`](types::ModifyVpcEndPointServiceAttributeRequest::end_point_service_name).
+    ///
+    /// Wire name `EndPointServiceName`, string; optional in requests.
+    ///
+    /// - Example: `EndPointServiceName1`.
     pub fn end_point_service_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_name = Some(value.into());
         self
     }
     /// Sets `AutoAcceptFlag`; see [`ModifyVpcEndPointServiceAttributeRequest::auto_accept_flag`](types::ModifyVpcEndPointServiceAttributeRequest::auto_accept_flag).
+    ///
+    /// Wire name `AutoAcceptFlag`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn auto_accept_flag(mut self, value: bool) -> Self {
         self.0.request_mut().auto_accept_flag = Some(value);
         self
     }
     /// Sets `ServiceInstanceId`; see [`ModifyVpcEndPointServiceAttributeRequest::service_instance_id`](types::ModifyVpcEndPointServiceAttributeRequest::service_instance_id).
+    ///
+    /// Wire name `ServiceInstanceId`, string; optional in requests.
+    ///
+    /// - Example: `lb-75d88uw8`.
     pub fn service_instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().service_instance_id = Some(value.into());
         self
     }
     /// Sets `IpAddressType`; see [`ModifyVpcEndPointServiceAttributeRequest::ip_address_type`](types::ModifyVpcEndPointServiceAttributeRequest::ip_address_type).
+    ///
+    /// Wire name `IpAddressType`, string; optional in requests.
+    ///
+    /// - Example: `Ipv4`.
     pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip_address_type = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyVpcEndPointServiceWhiteListRequest> {
-    /// Sets `UserUin`; see [`ModifyVpcEndPointServiceWhiteListRequest::user_uin`](types::ModifyVpcEndPointServiceWhiteListRequest::user_uin). Required.
+    /// Sets `UserUin`; see [`ModifyVpcEndPointServiceWhiteListRequest::user_uin`](types::ModifyVpcEndPointServiceWhiteListRequest::user_uin).
+    ///
+    /// Wire name `UserUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `700000483554`.
     pub fn user_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().user_uin = value.into();
         self
     }
-    /// Sets `EndPointServiceId`; see [`ModifyVpcEndPointServiceWhiteListRequest::end_point_service_id`](types::ModifyVpcEndPointServiceWhiteListRequest::end_point_service_id). Required.
+    /// Sets `EndPointServiceId`; see [`ModifyVpcEndPointServiceWhiteListRequest::end_point_service_id`](types::ModifyVpcEndPointServiceWhiteListRequest::end_point_service_id).
+    ///
+    /// Wire name `EndPointServiceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpcsvc-b2mrmmx7`.
     pub fn end_point_service_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().end_point_service_id = value.into();
         self
     }
     /// Sets `Description`; see [`ModifyVpcEndPointServiceWhiteListRequest::description`](types::ModifyVpcEndPointServiceWhiteListRequest::description).
+    ///
+    /// Wire name `Description`, string; optional in requests.
+    ///
+    /// - Example: `demo`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().description = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyVpcPeeringConnectionRequest> {
-    /// Sets `PeeringConnectionId`; see [`ModifyVpcPeeringConnectionRequest::peering_connection_id`](types::ModifyVpcPeeringConnectionRequest::peering_connection_id). Required.
+    /// Sets `PeeringConnectionId`; see [`ModifyVpcPeeringConnectionRequest::peering_connection_id`](types::ModifyVpcPeeringConnectionRequest::peering_connection_id).
+    ///
+    /// Wire name `PeeringConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pcx-0npfx81k`.
     pub fn peering_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_id = value.into();
         self
     }
     /// Sets `PeeringConnectionName`; see [`ModifyVpcPeeringConnectionRequest::peering_connection_name`](types::ModifyVpcPeeringConnectionRequest::peering_connection_name).
+    ///
+    /// Wire name `PeeringConnectionName`, string; optional in requests.
     pub fn peering_connection_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_name = Some(value.into());
         self
     }
     /// Sets `Bandwidth`; see [`ModifyVpcPeeringConnectionRequest::bandwidth`](types::ModifyVpcPeeringConnectionRequest::bandwidth).
+    ///
+    /// Wire name `Bandwidth`, int64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn bandwidth(mut self, value: i64) -> Self {
         self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `ChargeType`; see [`ModifyVpcPeeringConnectionRequest::charge_type`](types::ModifyVpcPeeringConnectionRequest::charge_type).
+    ///
+    /// Wire name `ChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_DAY_MAX`.
     pub fn charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().charge_type = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyVpnConnectionAttributeRequest> {
-    /// Sets `VpnConnectionId`; see [`ModifyVpnConnectionAttributeRequest::vpn_connection_id`](types::ModifyVpnConnectionAttributeRequest::vpn_connection_id). Required.
+    /// Sets `VpnConnectionId`; see [`ModifyVpnConnectionAttributeRequest::vpn_connection_id`](types::ModifyVpnConnectionAttributeRequest::vpn_connection_id).
+    ///
+    /// Wire name `VpnConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpnx-i0f4fo4m`.
     pub fn vpn_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_connection_id = value.into();
         self
     }
     /// Sets `VpnConnectionName`; see [`ModifyVpnConnectionAttributeRequest::vpn_connection_name`](types::ModifyVpnConnectionAttributeRequest::vpn_connection_name).
+    ///
+    /// Wire name `VpnConnectionName`, string; optional in requests.
+    ///
+    /// - Example: `new_name`.
     pub fn vpn_connection_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_connection_name = Some(value.into());
         self
     }
     /// Sets `PreShareKey`; see [`ModifyVpnConnectionAttributeRequest::pre_share_key`](types::ModifyVpnConnectionAttributeRequest::pre_share_key).
+    ///
+    /// Wire name `PreShareKey`, string; optional in requests.
+    ///
+    /// - Example: `tencent`.
     pub fn pre_share_key(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().pre_share_key = Some(value.into());
         self
     }
     /// Adds one item to `SecurityPolicyDatabases`; see [`ModifyVpnConnectionAttributeRequest::security_policy_databases`](types::ModifyVpnConnectionAttributeRequest::security_policy_databases).
+    ///
+    /// Wire name `SecurityPolicyDatabases`, list of [`SecurityPolicyDatabase`]; optional in requests.
     pub fn security_policy_databases(
         mut self,
         value: impl Into<SecurityPolicyDatabase>,
@@ -11864,6 +18028,8 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
         self
     }
     /// Sets `SecurityPolicyDatabases` to these items; see [`ModifyVpnConnectionAttributeRequest::security_policy_databases`](types::ModifyVpnConnectionAttributeRequest::security_policy_databases).
+    ///
+    /// Wire name `SecurityPolicyDatabases`, list of [`SecurityPolicyDatabase`]; optional in requests.
     pub fn set_security_policy_databases(
         mut self,
         items: impl IntoIterator<Item = impl Into<SecurityPolicyDatabase>>,
@@ -11874,6 +18040,8 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
         self
     }
     /// Sets `IKEOptionsSpecification`; see [`ModifyVpnConnectionAttributeRequest::ike_options_specification`](types::ModifyVpnConnectionAttributeRequest::ike_options_specification).
+    ///
+    /// Wire name `IKEOptionsSpecification`, [`IkeOptionsSpecification`]; optional in requests.
     pub fn ike_options_specification(
         mut self,
         value: impl Into<IkeOptionsSpecification>,
@@ -11882,6 +18050,8 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
         self
     }
     /// Sets `IPSECOptionsSpecification`; see [`ModifyVpnConnectionAttributeRequest::ipsec_options_specification`](types::ModifyVpnConnectionAttributeRequest::ipsec_options_specification).
+    ///
+    /// Wire name `IPSECOptionsSpecification`, [`IpsecOptionsSpecification`]; optional in requests.
     pub fn ipsec_options_specification(
         mut self,
         value: impl Into<IpsecOptionsSpecification>,
@@ -11890,95 +18060,163 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
         self
     }
     /// Sets `EnableHealthCheck`; see [`ModifyVpnConnectionAttributeRequest::enable_health_check`](types::ModifyVpnConnectionAttributeRequest::enable_health_check).
+    ///
+    /// Wire name `EnableHealthCheck`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn enable_health_check(mut self, value: bool) -> Self {
         self.0.request_mut().enable_health_check = Some(value);
         self
     }
     /// Sets `HealthCheckLocalIp`; see [`ModifyVpnConnectionAttributeRequest::health_check_local_ip`](types::ModifyVpnConnectionAttributeRequest::health_check_local_ip).
+    ///
+    /// Wire name `HealthCheckLocalIp`, string; optional in requests.
+    ///
+    /// - Example: `169.254.128.1`.
     pub fn health_check_local_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_local_ip = Some(value.into());
         self
     }
     /// Sets `HealthCheckRemoteIp`; see [`ModifyVpnConnectionAttributeRequest::health_check_remote_ip`](types::ModifyVpnConnectionAttributeRequest::health_check_remote_ip).
+    ///
+    /// Wire name `HealthCheckRemoteIp`, string; optional in requests.
+    ///
+    /// - Example: `169.254.128.2`.
     pub fn health_check_remote_ip(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().health_check_remote_ip = Some(value.into());
         self
     }
     /// Sets `NegotiationType`; see [`ModifyVpnConnectionAttributeRequest::negotiation_type`](types::ModifyVpnConnectionAttributeRequest::negotiation_type).
+    ///
+    /// Wire name `NegotiationType`, string; optional in requests.
+    ///
+    /// - Example: `active`.
     pub fn negotiation_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().negotiation_type = Some(value.into());
         self
     }
     /// Sets `DpdEnable`; see [`ModifyVpnConnectionAttributeRequest::dpd_enable`](types::ModifyVpnConnectionAttributeRequest::dpd_enable).
+    ///
+    /// Wire name `DpdEnable`, int64; optional in requests.
+    ///
+    /// - Example: `1`.
     pub fn dpd_enable(mut self, value: i64) -> Self {
         self.0.request_mut().dpd_enable = Some(value);
         self
     }
     /// Sets `DpdTimeout`; see [`ModifyVpnConnectionAttributeRequest::dpd_timeout`](types::ModifyVpnConnectionAttributeRequest::dpd_timeout).
+    ///
+    /// Wire name `DpdTimeout`, string; optional in requests.
+    ///
+    /// - Example: `30`.
     pub fn dpd_timeout(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dpd_timeout = Some(value.into());
         self
     }
     /// Sets `DpdAction`; see [`ModifyVpnConnectionAttributeRequest::dpd_action`](types::ModifyVpnConnectionAttributeRequest::dpd_action).
+    ///
+    /// Wire name `DpdAction`, string; optional in requests.
+    ///
+    /// - Example: `restart`.
     pub fn dpd_action(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().dpd_action = Some(value.into());
         self
     }
     /// Sets `CustomerGatewayId`; see [`ModifyVpnConnectionAttributeRequest::customer_gateway_id`](types::ModifyVpnConnectionAttributeRequest::customer_gateway_id).
+    ///
+    /// Wire name `CustomerGatewayId`, string; optional in requests.
+    ///
+    /// - Example: `cgw-b6nlimbr`.
     pub fn customer_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().customer_gateway_id = Some(value.into());
         self
     }
     /// Sets `HealthCheckConfig`; see [`ModifyVpnConnectionAttributeRequest::health_check_config`](types::ModifyVpnConnectionAttributeRequest::health_check_config).
+    ///
+    /// Wire name `HealthCheckConfig`, [`HealthCheckConfig`]; optional in requests.
     pub fn health_check_config(mut self, value: impl Into<HealthCheckConfig>) -> Self {
         self.0.request_mut().health_check_config = Some(value.into());
         self
     }
     /// Sets `BgpConfig`; see [`ModifyVpnConnectionAttributeRequest::bgp_config`](types::ModifyVpnConnectionAttributeRequest::bgp_config).
+    ///
+    /// Wire name `BgpConfig`, [`BgpConfig`]; optional in requests.
     pub fn bgp_config(mut self, value: impl Into<BgpConfig>) -> Self {
         self.0.request_mut().bgp_config = Some(value.into());
         self
     }
 }
 impl Call<types::ModifyVpnGatewayAttributeRequest> {
-    /// Sets `VpnGatewayId`; see [`ModifyVpnGatewayAttributeRequest::vpn_gateway_id`](types::ModifyVpnGatewayAttributeRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`ModifyVpnGatewayAttributeRequest::vpn_gateway_id`](types::ModifyVpnGatewayAttributeRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-edvft32x`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
     /// Sets `VpnGatewayName`; see [`ModifyVpnGatewayAttributeRequest::vpn_gateway_name`](types::ModifyVpnGatewayAttributeRequest::vpn_gateway_name).
+    ///
+    /// Wire name `VpnGatewayName`, string; optional in requests.
+    ///
+    /// - Example: `test-vpn`.
     pub fn vpn_gateway_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_name = Some(value.into());
         self
     }
     /// Sets `InstanceChargeType`; see [`ModifyVpnGatewayAttributeRequest::instance_charge_type`](types::ModifyVpnGatewayAttributeRequest::instance_charge_type).
+    ///
+    /// Wire name `InstanceChargeType`, string; optional in requests.
+    ///
+    /// - Example: `POSTPAID_BY_HOUR`.
     pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
     /// Sets `BgpAsn`; see [`ModifyVpnGatewayAttributeRequest::bgp_asn`](types::ModifyVpnGatewayAttributeRequest::bgp_asn).
+    ///
+    /// Wire name `BgpAsn`, uint64; optional in requests.
+    ///
+    /// - Example: `0`.
     pub fn bgp_asn(mut self, value: u64) -> Self {
         self.0.request_mut().bgp_asn = Some(value);
         self
     }
     /// Sets `MaxConnection`; see [`ModifyVpnGatewayAttributeRequest::max_connection`](types::ModifyVpnGatewayAttributeRequest::max_connection).
+    ///
+    /// Wire name `MaxConnection`, uint64; optional in requests.
+    ///
+    /// - Example: `10`.
     pub fn max_connection(mut self, value: u64) -> Self {
         self.0.request_mut().max_connection = Some(value);
         self
     }
 }
 impl Call<types::ModifyVpnGatewayCcnRoutesRequest> {
-    /// Sets `VpnGatewayId`; see [`ModifyVpnGatewayCcnRoutesRequest::vpn_gateway_id`](types::ModifyVpnGatewayCcnRoutesRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`ModifyVpnGatewayCcnRoutesRequest::vpn_gateway_id`](types::ModifyVpnGatewayCcnRoutesRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-qol17bja`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`ModifyVpnGatewayCcnRoutesRequest::routes`](types::ModifyVpnGatewayCcnRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`ModifyVpnGatewayCcnRoutesRequest::routes`](types::ModifyVpnGatewayCcnRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`VpngwCcnRoutes`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[     {       "RouteId": "vpnr-66c7ihas",       "Status": "ENABLE",       "DestinationCidrBlock": "172.2.9.6/32"     }   ]`.
     pub fn routes(mut self, value: impl Into<VpngwCcnRoutes>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`ModifyVpnGatewayCcnRoutesRequest::routes`](types::ModifyVpnGatewayCcnRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`ModifyVpnGatewayCcnRoutesRequest::routes`](types::ModifyVpnGatewayCcnRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`VpngwCcnRoutes`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[     {       "RouteId": "vpnr-66c7ihas",       "Status": "ENABLE",       "DestinationCidrBlock": "172.2.9.6/32"     }   ]`.
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<VpngwCcnRoutes>>,
@@ -11988,17 +18226,25 @@ impl Call<types::ModifyVpnGatewayCcnRoutesRequest> {
     }
 }
 impl Call<types::ModifyVpnGatewayRoutesRequest> {
-    /// Sets `VpnGatewayId`; see [`ModifyVpnGatewayRoutesRequest::vpn_gateway_id`](types::ModifyVpnGatewayRoutesRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`ModifyVpnGatewayRoutesRequest::vpn_gateway_id`](types::ModifyVpnGatewayRoutesRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpn-ngenl4az`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`ModifyVpnGatewayRoutesRequest::routes`](types::ModifyVpnGatewayRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`ModifyVpnGatewayRoutesRequest::routes`](types::ModifyVpnGatewayRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`VpnGatewayRouteModify`]; required in requests (empty is missing).
     pub fn routes(mut self, value: impl Into<VpnGatewayRouteModify>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`ModifyVpnGatewayRoutesRequest::routes`](types::ModifyVpnGatewayRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`ModifyVpnGatewayRoutesRequest::routes`](types::ModifyVpnGatewayRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`VpnGatewayRouteModify`]; required in requests (empty is missing).
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<VpnGatewayRouteModify>>,
@@ -12008,12 +18254,20 @@ impl Call<types::ModifyVpnGatewayRoutesRequest> {
     }
 }
 impl Call<types::ModifyVpnGatewaySslClientCertRequest> {
-    /// Adds one item to `SslVpnClientIds`; see [`ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids). Required.
+    /// Adds one item to `SslVpnClientIds`; see [`ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["vpnc-2cpuxfh2"]`.
     pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_client_ids.push(value.into());
         self
     }
-    /// Sets `SslVpnClientIds` to these items; see [`ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids). Required.
+    /// Sets `SslVpnClientIds` to these items; see [`ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    ///
+    /// Wire name `SslVpnClientIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["vpnc-2cpuxfh2"]`.
     pub fn set_ssl_vpn_client_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12026,17 +18280,29 @@ impl Call<types::ModifyVpnGatewaySslClientCertRequest> {
     }
 }
 impl Call<types::ModifyVpnGatewaySslServerRequest> {
-    /// Sets `SslVpnServerId`; see [`ModifyVpnGatewaySslServerRequest::ssl_vpn_server_id`](types::ModifyVpnGatewaySslServerRequest::ssl_vpn_server_id). Required.
+    /// Sets `SslVpnServerId`; see [`ModifyVpnGatewaySslServerRequest::ssl_vpn_server_id`](types::ModifyVpnGatewaySslServerRequest::ssl_vpn_server_id).
+    ///
+    /// Wire name `SslVpnServerId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpns-43eqlqex`.
     pub fn ssl_vpn_server_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_server_id = value.into();
         self
     }
     /// Sets `SslVpnServerName`; see [`ModifyVpnGatewaySslServerRequest::ssl_vpn_server_name`](types::ModifyVpnGatewaySslServerRequest::ssl_vpn_server_name).
+    ///
+    /// Wire name `SslVpnServerName`, string; optional in requests.
+    ///
+    /// - Example: `rename-test`.
     pub fn ssl_vpn_server_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_server_name = Some(value.into());
         self
     }
     /// Adds one item to `LocalAddress`; see [`ModifyVpnGatewaySslServerRequest::local_address`](types::ModifyVpnGatewaySslServerRequest::local_address).
+    ///
+    /// Wire name `LocalAddress`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.0/24"]`.
     pub fn local_address(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -12046,6 +18312,10 @@ impl Call<types::ModifyVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `LocalAddress` to these items; see [`ModifyVpnGatewaySslServerRequest::local_address`](types::ModifyVpnGatewaySslServerRequest::local_address).
+    ///
+    /// Wire name `LocalAddress`, list of string; optional in requests.
+    ///
+    /// - Example: `["10.0.0.0/24"]`.
     pub fn set_local_address(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12056,64 +18326,111 @@ impl Call<types::ModifyVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `RemoteAddress`; see [`ModifyVpnGatewaySslServerRequest::remote_address`](types::ModifyVpnGatewaySslServerRequest::remote_address).
+    ///
+    /// Wire name `RemoteAddress`, string; optional in requests.
+    ///
+    /// - Example: `9.0.0.0/24`.
     pub fn remote_address(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().remote_address = Some(value.into());
         self
     }
     /// Sets `SslVpnProtocol`; see [`ModifyVpnGatewaySslServerRequest::ssl_vpn_protocol`](types::ModifyVpnGatewaySslServerRequest::ssl_vpn_protocol).
+    ///
+    /// Wire name `SslVpnProtocol`, string; optional in requests.
+    ///
+    /// - Example: `UDP`.
+    /// - Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     pub fn ssl_vpn_protocol(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ssl_vpn_protocol = Some(value.into());
         self
     }
     /// Sets `SslVpnPort`; see [`ModifyVpnGatewaySslServerRequest::ssl_vpn_port`](types::ModifyVpnGatewaySslServerRequest::ssl_vpn_port).
+    ///
+    /// Wire name `SslVpnPort`, int64; optional in requests.
+    ///
+    /// - Example: `1194`.
     pub fn ssl_vpn_port(mut self, value: i64) -> Self {
         self.0.request_mut().ssl_vpn_port = Some(value);
         self
     }
     /// Sets `EncryptAlgorithm`; see [`ModifyVpnGatewaySslServerRequest::encrypt_algorithm`](types::ModifyVpnGatewaySslServerRequest::encrypt_algorithm).
+    ///
+    /// Wire name `EncryptAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `AES-128-CBC`.
     pub fn encrypt_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().encrypt_algorithm = Some(value.into());
         self
     }
     /// Sets `IntegrityAlgorithm`; see [`ModifyVpnGatewaySslServerRequest::integrity_algorithm`](types::ModifyVpnGatewaySslServerRequest::integrity_algorithm).
+    ///
+    /// Wire name `IntegrityAlgorithm`, string; optional in requests.
+    ///
+    /// - Example: `SHA1`.
     pub fn integrity_algorithm(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().integrity_algorithm = Some(value.into());
         self
     }
     /// Sets `Compress`; see [`ModifyVpnGatewaySslServerRequest::compress`](types::ModifyVpnGatewaySslServerRequest::compress).
+    ///
+    /// Wire name `Compress`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn compress(mut self, value: bool) -> Self {
         self.0.request_mut().compress = Some(value);
         self
     }
     /// Sets `SsoEnabled`; see [`ModifyVpnGatewaySslServerRequest::sso_enabled`](types::ModifyVpnGatewaySslServerRequest::sso_enabled).
+    ///
+    /// Wire name `SsoEnabled`, bool; optional in requests.
+    ///
+    /// - Example: `false`.
     pub fn sso_enabled(mut self, value: bool) -> Self {
         self.0.request_mut().sso_enabled = Some(value);
         self
     }
     /// Sets `SamlData`; see [`ModifyVpnGatewaySslServerRequest::saml_data`](types::ModifyVpnGatewaySslServerRequest::saml_data).
+    ///
+    /// Wire name `SamlData`, string; optional in requests.
+    ///
+    /// - Example: `PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGlu`.
     pub fn saml_data(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().saml_data = Some(value.into());
         self
     }
     /// Sets `DnsServers`; see [`ModifyVpnGatewaySslServerRequest::dns_servers`](types::ModifyVpnGatewaySslServerRequest::dns_servers).
+    ///
+    /// Wire name `DnsServers`, [`DnsServers`]; optional in requests.
     pub fn dns_servers(mut self, value: impl Into<DnsServers>) -> Self {
         self.0.request_mut().dns_servers = Some(value.into());
         self
     }
 }
 impl Call<types::NotifyRoutesRequest> {
-    /// Sets `RouteTableId`; see [`NotifyRoutesRequest::route_table_id`](types::NotifyRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`NotifyRoutesRequest::route_table_id`](types::NotifyRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-9wzwlnhc`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `RouteItemIds`; see [`NotifyRoutesRequest::route_item_ids`](types::NotifyRoutesRequest::route_item_ids). Required.
+    /// Adds one item to `RouteItemIds`; see [`NotifyRoutesRequest::route_item_ids`](types::NotifyRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rti-i8bap903\n"]`.
     pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_item_ids.push(value.into());
         self
     }
-    /// Sets `RouteItemIds` to these items; see [`NotifyRoutesRequest::route_item_ids`](types::NotifyRoutesRequest::route_item_ids). Required.
+    /// Sets `RouteItemIds` to these items; see [`NotifyRoutesRequest::route_item_ids`](types::NotifyRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rti-i8bap903\n"]`.
     pub fn set_route_item_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12126,34 +18443,54 @@ impl Call<types::NotifyRoutesRequest> {
     }
 }
 impl Call<types::RefreshDirectConnectGatewayRouteToNatGatewayRequest> {
-    /// Sets `VpcId`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::vpc_id`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::vpc_id`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-3m6kvgrx`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NatGatewayId`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::nat_gateway_id`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::nat_gateway_id`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-2jd1e1rm`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `DryRun`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run). Required.
+    /// Sets `DryRun`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run).
+    ///
+    /// Wire name `DryRun`, bool; required in requests.
+    ///
+    /// - Example: `true`.
     pub fn dry_run(mut self, value: bool) -> Self {
         self.0.request_mut().dry_run = Some(value);
         self
     }
 }
 impl Call<types::RejectAttachCcnInstancesRequest> {
-    /// Sets `CcnId`; see [`RejectAttachCcnInstancesRequest::ccn_id`](types::RejectAttachCcnInstancesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`RejectAttachCcnInstancesRequest::ccn_id`](types::RejectAttachCcnInstancesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`RejectAttachCcnInstancesRequest::instances`](types::RejectAttachCcnInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`RejectAttachCcnInstancesRequest::instances`](types::RejectAttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
     pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`RejectAttachCcnInstancesRequest::instances`](types::RejectAttachCcnInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`RejectAttachCcnInstancesRequest::instances`](types::RejectAttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstance>>,
@@ -12163,19 +18500,31 @@ impl Call<types::RejectAttachCcnInstancesRequest> {
     }
 }
 impl Call<types::RejectVpcPeeringConnectionRequest> {
-    /// Sets `PeeringConnectionId`; see [`RejectVpcPeeringConnectionRequest::peering_connection_id`](types::RejectVpcPeeringConnectionRequest::peering_connection_id). Required.
+    /// Sets `PeeringConnectionId`; see [`RejectVpcPeeringConnectionRequest::peering_connection_id`](types::RejectVpcPeeringConnectionRequest::peering_connection_id).
+    ///
+    /// Wire name `PeeringConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `pcx-0npfx81k`.
     pub fn peering_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().peering_connection_id = value.into();
         self
     }
 }
 impl Call<types::ReleaseAddressesRequest> {
-    /// Adds one item to `AddressIds`; see [`ReleaseAddressesRequest::address_ids`](types::ReleaseAddressesRequest::address_ids). Required.
+    /// Adds one item to `AddressIds`; see [`ReleaseAddressesRequest::address_ids`](types::ReleaseAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-gzc5rgr2"]`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.push(value.into());
         self
     }
-    /// Sets `AddressIds` to these items; see [`ReleaseAddressesRequest::address_ids`](types::ReleaseAddressesRequest::address_ids). Required.
+    /// Sets `AddressIds` to these items; see [`ReleaseAddressesRequest::address_ids`](types::ReleaseAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eip-gzc5rgr2"]`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12185,12 +18534,20 @@ impl Call<types::ReleaseAddressesRequest> {
     }
 }
 impl Call<types::ReleaseIPv6AddressesRequest> {
-    /// Adds one item to `IPv6AddressIds`; see [`ReleaseIPv6AddressesRequest::i_pv6_address_ids`](types::ReleaseIPv6AddressesRequest::i_pv6_address_ids). Required.
+    /// Adds one item to `IPv6AddressIds`; see [`ReleaseIPv6AddressesRequest::i_pv6_address_ids`](types::ReleaseIPv6AddressesRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eipv6-bdwxghs1"]`.
     pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().i_pv6_address_ids.push(value.into());
         self
     }
-    /// Sets `IPv6AddressIds` to these items; see [`ReleaseIPv6AddressesRequest::i_pv6_address_ids`](types::ReleaseIPv6AddressesRequest::i_pv6_address_ids). Required.
+    /// Sets `IPv6AddressIds` to these items; see [`ReleaseIPv6AddressesRequest::i_pv6_address_ids`](types::ReleaseIPv6AddressesRequest::i_pv6_address_ids).
+    ///
+    /// Wire name `IPv6AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["eipv6-bdwxghs1"]`.
     pub fn set_i_pv6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12204,6 +18561,10 @@ impl Call<types::ReleaseIPv6AddressesRequest> {
 }
 impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
     /// Adds one item to `Ip6Addresses`; see [`ReleaseIp6AddressesBandwidthRequest::ip6_addresses`](types::ReleaseIp6AddressesBandwidthRequest::ip6_addresses).
+    ///
+    /// Wire name `Ip6Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["2402:4e00:1205:8c00:0:9835:2940:98d3"]`.
     pub fn ip6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -12213,6 +18574,10 @@ impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
         self
     }
     /// Sets `Ip6Addresses` to these items; see [`ReleaseIp6AddressesBandwidthRequest::ip6_addresses`](types::ReleaseIp6AddressesBandwidthRequest::ip6_addresses).
+    ///
+    /// Wire name `Ip6Addresses`, list of string; optional in requests.
+    ///
+    /// - Example: `["2402:4e00:1205:8c00:0:9835:2940:98d3"]`.
     pub fn set_ip6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12223,6 +18588,10 @@ impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
         self
     }
     /// Adds one item to `Ip6AddressIds`; see [`ReleaseIp6AddressesBandwidthRequest::ip6_address_ids`](types::ReleaseIp6AddressesBandwidthRequest::ip6_address_ids).
+    ///
+    /// Wire name `Ip6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-68dqs5ri"]`.
     pub fn ip6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -12232,6 +18601,10 @@ impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
         self
     }
     /// Sets `Ip6AddressIds` to these items; see [`ReleaseIp6AddressesBandwidthRequest::ip6_address_ids`](types::ReleaseIp6AddressesBandwidthRequest::ip6_address_ids).
+    ///
+    /// Wire name `Ip6AddressIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-68dqs5ri"]`.
     pub fn set_ip6_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12244,6 +18617,10 @@ impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
 }
 impl Call<types::RemoveBandwidthPackageResourcesRequest> {
     /// Adds one item to `ResourceIds`; see [`RemoveBandwidthPackageResourcesRequest::resource_ids`](types::RemoveBandwidthPackageResourcesRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-alfxy9c8"]`.
     pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -12253,6 +18630,10 @@ impl Call<types::RemoveBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `ResourceIds` to these items; see [`RemoveBandwidthPackageResourcesRequest::resource_ids`](types::RemoveBandwidthPackageResourcesRequest::resource_ids).
+    ///
+    /// Wire name `ResourceIds`, list of string; optional in requests.
+    ///
+    /// - Example: `["eip-alfxy9c8"]`.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12263,38 +18644,66 @@ impl Call<types::RemoveBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `BandwidthPackageId`; see [`RemoveBandwidthPackageResourcesRequest::bandwidth_package_id`](types::RemoveBandwidthPackageResourcesRequest::bandwidth_package_id).
+    ///
+    /// Wire name `BandwidthPackageId`, string; optional in requests.
+    ///
+    /// - Example: `bwp-pr0xbnvw`.
     pub fn bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().bandwidth_package_id = Some(value.into());
         self
     }
     /// Sets `ResourceType`; see [`RemoveBandwidthPackageResourcesRequest::resource_type`](types::RemoveBandwidthPackageResourcesRequest::resource_type).
+    ///
+    /// Wire name `ResourceType`, string; optional in requests.
+    ///
+    /// - Example: `Address`.
     pub fn resource_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().resource_type = Some(value.into());
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`RemoveBandwidthPackageResourcesRequest::internet_max_bandwidth_out`](types::RemoveBandwidthPackageResourcesRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; optional in requests.
+    ///
+    /// - Example: `120`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InternetChargeType`; see [`RemoveBandwidthPackageResourcesRequest::internet_charge_type`](types::RemoveBandwidthPackageResourcesRequest::internet_charge_type).
+    ///
+    /// Wire name `InternetChargeType`, string; optional in requests.
+    ///
+    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     pub fn internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().internet_charge_type = Some(value.into());
         self
     }
 }
 impl Call<types::RemoveIp6RulesRequest> {
-    /// Sets `Ip6TranslatorId`; see [`RemoveIp6RulesRequest::ip6_translator_id`](types::RemoveIp6RulesRequest::ip6_translator_id). Required.
+    /// Sets `Ip6TranslatorId`; see [`RemoveIp6RulesRequest::ip6_translator_id`](types::RemoveIp6RulesRequest::ip6_translator_id).
+    ///
+    /// Wire name `Ip6TranslatorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ip6-ma6nzj9n`.
     pub fn ip6_translator_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_translator_id = value.into();
         self
     }
-    /// Adds one item to `Ip6RuleIds`; see [`RemoveIp6RulesRequest::ip6_rule_ids`](types::RemoveIp6RulesRequest::ip6_rule_ids). Required.
+    /// Adds one item to `Ip6RuleIds`; see [`RemoveIp6RulesRequest::ip6_rule_ids`](types::RemoveIp6RulesRequest::ip6_rule_ids).
+    ///
+    /// Wire name `Ip6RuleIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `rule6-c1kjyfup`.
     pub fn ip6_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ip6_rule_ids.push(value.into());
         self
     }
-    /// Sets `Ip6RuleIds` to these items; see [`RemoveIp6RulesRequest::ip6_rule_ids`](types::RemoveIp6RulesRequest::ip6_rule_ids). Required.
+    /// Sets `Ip6RuleIds` to these items; see [`RemoveIp6RulesRequest::ip6_rule_ids`](types::RemoveIp6RulesRequest::ip6_rule_ids).
+    ///
+    /// Wire name `Ip6RuleIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `rule6-c1kjyfup`.
     pub fn set_ip6_rule_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12304,12 +18713,20 @@ impl Call<types::RemoveIp6RulesRequest> {
     }
 }
 impl Call<types::RenewAddressesRequest> {
-    /// Adds one item to `AddressIds`; see [`RenewAddressesRequest::address_ids`](types::RenewAddressesRequest::address_ids). Required.
+    /// Adds one item to `AddressIds`; see [`RenewAddressesRequest::address_ids`](types::RenewAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-59c7l00y`.
     pub fn address_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ids.push(value.into());
         self
     }
-    /// Sets `AddressIds` to these items; see [`RenewAddressesRequest::address_ids`](types::RenewAddressesRequest::address_ids). Required.
+    /// Sets `AddressIds` to these items; see [`RenewAddressesRequest::address_ids`](types::RenewAddressesRequest::address_ids).
+    ///
+    /// Wire name `AddressIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `eip-59c7l00y`.
     pub fn set_address_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12317,7 +18734,9 @@ impl Call<types::RenewAddressesRequest> {
         self.0.request_mut().address_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AddressChargePrepaid`; see [`RenewAddressesRequest::address_charge_prepaid`](types::RenewAddressesRequest::address_charge_prepaid). Required.
+    /// Sets `AddressChargePrepaid`; see [`RenewAddressesRequest::address_charge_prepaid`](types::RenewAddressesRequest::address_charge_prepaid).
+    ///
+    /// Wire name `AddressChargePrepaid`, [`AddressChargePrepaid`]; required in requests.
     pub fn address_charge_prepaid(
         mut self,
         value: impl Into<AddressChargePrepaid>,
@@ -12327,12 +18746,20 @@ impl Call<types::RenewAddressesRequest> {
     }
 }
 impl Call<types::RenewVpnGatewayRequest> {
-    /// Sets `VpnGatewayId`; see [`RenewVpnGatewayRequest::vpn_gateway_id`](types::RenewVpnGatewayRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`RenewVpnGatewayRequest::vpn_gateway_id`](types::RenewVpnGatewayRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-cxkeaff3`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `InstanceChargePrepaid`; see [`RenewVpnGatewayRequest::instance_charge_prepaid`](types::RenewVpnGatewayRequest::instance_charge_prepaid). Required.
+    /// Sets `InstanceChargePrepaid`; see [`RenewVpnGatewayRequest::instance_charge_prepaid`](types::RenewVpnGatewayRequest::instance_charge_prepaid).
+    ///
+    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; required in requests.
+    ///
+    /// - Example: `{             'Period': 1,             'RenewFlag': 'NOTIFY_AND_MANUAL_RENEW'         }`.
     pub fn instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -12342,22 +18769,38 @@ impl Call<types::RenewVpnGatewayRequest> {
     }
 }
 impl Call<types::ReplaceCcnRouteTableBroadcastPolicysRequest> {
-    /// Sets `CcnId`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::ccn_id`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::ccn_id`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-qd6z2ld1`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `RouteTableId`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::route_table_id`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::route_table_id`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccnrtb-1mkezrkd`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `Policys`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::policys`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys). Required.
+    /// Adds one item to `Policys`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::policys`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys).
+    ///
+    /// Wire name `Policys`, list of [`CcnRouteTableBroadcastPolicy`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Action": "accept", "BroadcastConditions": [{"MatchPattern": "1", "Name": "instance-type", "Values": ["DIRECTCONNECT"]}]`.
     pub fn policys(mut self, value: impl Into<CcnRouteTableBroadcastPolicy>) -> Self {
         self.0.request_mut().policys.push(value.into());
         self
     }
-    /// Sets `Policys` to these items; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::policys`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys). Required.
+    /// Sets `Policys` to these items; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::policys`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys).
+    ///
+    /// Wire name `Policys`, list of [`CcnRouteTableBroadcastPolicy`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Action": "accept", "BroadcastConditions": [{"MatchPattern": "1", "Name": "instance-type", "Values": ["DIRECTCONNECT"]}]`.
     pub fn set_policys(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnRouteTableBroadcastPolicy>>,
@@ -12367,22 +18810,34 @@ impl Call<types::ReplaceCcnRouteTableBroadcastPolicysRequest> {
     }
 }
 impl Call<types::ReplaceCcnRouteTableInputPolicysRequest> {
-    /// Sets `CcnId`; see [`ReplaceCcnRouteTableInputPolicysRequest::ccn_id`](types::ReplaceCcnRouteTableInputPolicysRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ReplaceCcnRouteTableInputPolicysRequest::ccn_id`](types::ReplaceCcnRouteTableInputPolicysRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-qd6z2ld1`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `RouteTableId`; see [`ReplaceCcnRouteTableInputPolicysRequest::route_table_id`](types::ReplaceCcnRouteTableInputPolicysRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ReplaceCcnRouteTableInputPolicysRequest::route_table_id`](types::ReplaceCcnRouteTableInputPolicysRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccnrtb-1mkezrkd`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `Policys`; see [`ReplaceCcnRouteTableInputPolicysRequest::policys`](types::ReplaceCcnRouteTableInputPolicysRequest::policys). Required.
+    /// Adds one item to `Policys`; see [`ReplaceCcnRouteTableInputPolicysRequest::policys`](types::ReplaceCcnRouteTableInputPolicysRequest::policys).
+    ///
+    /// Wire name `Policys`, list of [`CcnRouteTableInputPolicy`]; required in requests (empty is missing).
     pub fn policys(mut self, value: impl Into<CcnRouteTableInputPolicy>) -> Self {
         self.0.request_mut().policys.push(value.into());
         self
     }
-    /// Sets `Policys` to these items; see [`ReplaceCcnRouteTableInputPolicysRequest::policys`](types::ReplaceCcnRouteTableInputPolicysRequest::policys). Required.
+    /// Sets `Policys` to these items; see [`ReplaceCcnRouteTableInputPolicysRequest::policys`](types::ReplaceCcnRouteTableInputPolicysRequest::policys).
+    ///
+    /// Wire name `Policys`, list of [`CcnRouteTableInputPolicy`]; required in requests (empty is missing).
     pub fn set_policys(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnRouteTableInputPolicy>>,
@@ -12392,17 +18847,29 @@ impl Call<types::ReplaceCcnRouteTableInputPolicysRequest> {
     }
 }
 impl Call<types::ReplaceDirectConnectGatewayCcnRoutesRequest> {
-    /// Sets `DirectConnectGatewayId`; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id). Required.
+    /// Sets `DirectConnectGatewayId`; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id).
+    ///
+    /// Wire name `DirectConnectGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `dcg-xxxxxxxx`.
     pub fn direct_connect_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direct_connect_gateway_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::routes`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::routes`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`DirectConnectGatewayCcnRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[]`.
     pub fn routes(mut self, value: impl Into<DirectConnectGatewayCcnRoute>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::routes`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::routes`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`DirectConnectGatewayCcnRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[]`.
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<DirectConnectGatewayCcnRoute>>,
@@ -12411,35 +18878,55 @@ impl Call<types::ReplaceDirectConnectGatewayCcnRoutesRequest> {
         self
     }
     /// Sets `AddressType`; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::address_type`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::address_type).
+    ///
+    /// Wire name `AddressType`, string; optional in requests.
+    ///
+    /// - Example: `IPv4`.
     pub fn address_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_type = Some(value.into());
         self
     }
 }
 impl Call<types::ReplaceHighPriorityRouteTableAssociationRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`ReplaceHighPriorityRouteTableAssociationRequest::high_priority_route_table_id`](types::ReplaceHighPriorityRouteTableAssociationRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`ReplaceHighPriorityRouteTableAssociationRequest::high_priority_route_table_id`](types::ReplaceHighPriorityRouteTableAssociationRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
     /// Sets `SubnetId`; see [`ReplaceHighPriorityRouteTableAssociationRequest::subnet_id`](types::ReplaceHighPriorityRouteTableAssociationRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-ie8choou`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
 }
 impl Call<types::ReplaceHighPriorityRoutesRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`ReplaceHighPriorityRoutesRequest::high_priority_route_table_id`](types::ReplaceHighPriorityRoutesRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`ReplaceHighPriorityRoutesRequest::high_priority_route_table_id`](types::ReplaceHighPriorityRoutesRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Adds one item to `HighPriorityRoutes`; see [`ReplaceHighPriorityRoutesRequest::high_priority_routes`](types::ReplaceHighPriorityRoutesRequest::high_priority_routes). Required.
+    /// Adds one item to `HighPriorityRoutes`; see [`ReplaceHighPriorityRoutesRequest::high_priority_routes`](types::ReplaceHighPriorityRoutesRequest::high_priority_routes).
+    ///
+    /// Wire name `HighPriorityRoutes`, list of [`HighPriorityRoute`]; required in requests (empty is missing).
     pub fn high_priority_routes(mut self, value: impl Into<HighPriorityRoute>) -> Self {
         self.0.request_mut().high_priority_routes.push(value.into());
         self
     }
-    /// Sets `HighPriorityRoutes` to these items; see [`ReplaceHighPriorityRoutesRequest::high_priority_routes`](types::ReplaceHighPriorityRoutesRequest::high_priority_routes). Required.
+    /// Sets `HighPriorityRoutes` to these items; see [`ReplaceHighPriorityRoutesRequest::high_priority_routes`](types::ReplaceHighPriorityRoutesRequest::high_priority_routes).
+    ///
+    /// Wire name `HighPriorityRoutes`, list of [`HighPriorityRoute`]; required in requests (empty is missing).
     pub fn set_high_priority_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<HighPriorityRoute>>,
@@ -12452,7 +18939,9 @@ impl Call<types::ReplaceHighPriorityRoutesRequest> {
     }
 }
 impl Call<types::ReplaceRoutePolicyAssociationsRequest> {
-    /// Adds one item to `RoutePolicyAssociationSet`; see [`ReplaceRoutePolicyAssociationsRequest::route_policy_association_set`](types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Adds one item to `RoutePolicyAssociationSet`; see [`ReplaceRoutePolicyAssociationsRequest::route_policy_association_set`](types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn route_policy_association_set(
         mut self,
         value: impl Into<RoutePolicyAssociation>,
@@ -12460,7 +18949,9 @@ impl Call<types::ReplaceRoutePolicyAssociationsRequest> {
         self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
-    /// Sets `RoutePolicyAssociationSet` to these items; see [`ReplaceRoutePolicyAssociationsRequest::route_policy_association_set`](types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Sets `RoutePolicyAssociationSet` to these items; see [`ReplaceRoutePolicyAssociationsRequest::route_policy_association_set`](types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn set_route_policy_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyAssociation>>,
@@ -12473,17 +18964,25 @@ impl Call<types::ReplaceRoutePolicyAssociationsRequest> {
     }
 }
 impl Call<types::ReplaceRoutePolicyEntriesRequest> {
-    /// Sets `RoutePolicyId`; see [`ReplaceRoutePolicyEntriesRequest::route_policy_id`](types::ReplaceRoutePolicyEntriesRequest::route_policy_id). Required.
+    /// Sets `RoutePolicyId`; see [`ReplaceRoutePolicyEntriesRequest::route_policy_id`](types::ReplaceRoutePolicyEntriesRequest::route_policy_id).
+    ///
+    /// Wire name `RoutePolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rrp-azd4dt1c`.
     pub fn route_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_id = value.into();
         self
     }
-    /// Adds one item to `RoutePolicyEntrySet`; see [`ReplaceRoutePolicyEntriesRequest::route_policy_entry_set`](types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set). Required.
+    /// Adds one item to `RoutePolicyEntrySet`; see [`ReplaceRoutePolicyEntriesRequest::route_policy_entry_set`](types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; required in requests (empty is missing).
     pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0.request_mut().route_policy_entry_set.push(value.into());
         self
     }
-    /// Sets `RoutePolicyEntrySet` to these items; see [`ReplaceRoutePolicyEntriesRequest::route_policy_entry_set`](types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set). Required.
+    /// Sets `RoutePolicyEntrySet` to these items; see [`ReplaceRoutePolicyEntriesRequest::route_policy_entry_set`](types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; required in requests (empty is missing).
     pub fn set_route_policy_entry_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyEntry>>,
@@ -12496,29 +18995,45 @@ impl Call<types::ReplaceRoutePolicyEntriesRequest> {
     }
 }
 impl Call<types::ReplaceRouteTableAssociationRequest> {
-    /// Sets `RouteTableId`; see [`ReplaceRouteTableAssociationRequest::route_table_id`](types::ReplaceRouteTableAssociationRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ReplaceRouteTableAssociationRequest::route_table_id`](types::ReplaceRouteTableAssociationRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-azd4dt1c`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
     /// Sets `SubnetId`; see [`ReplaceRouteTableAssociationRequest::subnet_id`](types::ReplaceRouteTableAssociationRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-3x5lf5q0`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
 }
 impl Call<types::ReplaceRoutesRequest> {
-    /// Sets `RouteTableId`; see [`ReplaceRoutesRequest::route_table_id`](types::ReplaceRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ReplaceRoutesRequest::route_table_id`](types::ReplaceRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-azd4dt1c`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`ReplaceRoutesRequest::routes`](types::ReplaceRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`ReplaceRoutesRequest::routes`](types::ReplaceRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; required in requests (empty is missing).
     pub fn routes(mut self, value: impl Into<Route>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`ReplaceRoutesRequest::routes`](types::ReplaceRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`ReplaceRoutesRequest::routes`](types::ReplaceRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; required in requests (empty is missing).
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<Route>>,
@@ -12528,12 +19043,18 @@ impl Call<types::ReplaceRoutesRequest> {
     }
 }
 impl Call<types::ReplaceRoutesWithRoutePolicyRequest> {
-    /// Sets `RouteTableId`; see [`ReplaceRoutesWithRoutePolicyRequest::route_table_id`](types::ReplaceRoutesWithRoutePolicyRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ReplaceRoutesWithRoutePolicyRequest::route_table_id`](types::ReplaceRoutesWithRoutePolicyRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-65ckdx3a`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`ReplaceRoutesWithRoutePolicyRequest::routes`](types::ReplaceRoutesWithRoutePolicyRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`ReplaceRoutesWithRoutePolicyRequest::routes`](types::ReplaceRoutesWithRoutePolicyRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`ReplaceRoutesWithRoutePolicyRoute`]; required in requests (empty is missing).
     pub fn routes(
         mut self,
         value: impl Into<ReplaceRoutesWithRoutePolicyRoute>,
@@ -12541,7 +19062,9 @@ impl Call<types::ReplaceRoutesWithRoutePolicyRequest> {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`ReplaceRoutesWithRoutePolicyRequest::routes`](types::ReplaceRoutesWithRoutePolicyRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`ReplaceRoutesWithRoutePolicyRequest::routes`](types::ReplaceRoutesWithRoutePolicyRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`ReplaceRoutesWithRoutePolicyRoute`]; required in requests (empty is missing).
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<ReplaceRoutesWithRoutePolicyRoute>>,
@@ -12551,12 +19074,18 @@ impl Call<types::ReplaceRoutesWithRoutePolicyRequest> {
     }
 }
 impl Call<types::ReplaceSecurityGroupPoliciesRequest> {
-    /// Sets `SecurityGroupId`; see [`ReplaceSecurityGroupPoliciesRequest::security_group_id`](types::ReplaceSecurityGroupPoliciesRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`ReplaceSecurityGroupPoliciesRequest::security_group_id`](types::ReplaceSecurityGroupPoliciesRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ohuuioma`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
-    /// Sets `SecurityGroupPolicySet`; see [`ReplaceSecurityGroupPoliciesRequest::security_group_policy_set`](types::ReplaceSecurityGroupPoliciesRequest::security_group_policy_set). Required.
+    /// Sets `SecurityGroupPolicySet`; see [`ReplaceSecurityGroupPoliciesRequest::security_group_policy_set`](types::ReplaceSecurityGroupPoliciesRequest::security_group_policy_set).
+    ///
+    /// Wire name `SecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; required in requests.
     pub fn security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -12565,6 +19094,8 @@ impl Call<types::ReplaceSecurityGroupPoliciesRequest> {
         self
     }
     /// Sets `OriginalSecurityGroupPolicySet`; see [`ReplaceSecurityGroupPoliciesRequest::original_security_group_policy_set`](types::ReplaceSecurityGroupPoliciesRequest::original_security_group_policy_set).
+    ///
+    /// Wire name `OriginalSecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; optional in requests.
     pub fn original_security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -12573,18 +19104,30 @@ impl Call<types::ReplaceSecurityGroupPoliciesRequest> {
         self
     }
     /// Sets `UpdateType`; see [`ReplaceSecurityGroupPoliciesRequest::update_type`](types::ReplaceSecurityGroupPoliciesRequest::update_type).
+    ///
+    /// Wire name `UpdateType`, string; optional in requests.
+    ///
+    /// - Example: `Policy`.
     pub fn update_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().update_type = Some(value.into());
         self
     }
 }
 impl Call<types::ReplaceSecurityGroupPolicyRequest> {
-    /// Sets `SecurityGroupId`; see [`ReplaceSecurityGroupPolicyRequest::security_group_id`](types::ReplaceSecurityGroupPolicyRequest::security_group_id). Required.
+    /// Sets `SecurityGroupId`; see [`ReplaceSecurityGroupPolicyRequest::security_group_id`](types::ReplaceSecurityGroupPolicyRequest::security_group_id).
+    ///
+    /// Wire name `SecurityGroupId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ohuuioma`.
     pub fn security_group_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().security_group_id = value.into();
         self
     }
-    /// Sets `SecurityGroupPolicySet`; see [`ReplaceSecurityGroupPolicyRequest::security_group_policy_set`](types::ReplaceSecurityGroupPolicyRequest::security_group_policy_set). Required.
+    /// Sets `SecurityGroupPolicySet`; see [`ReplaceSecurityGroupPolicyRequest::security_group_policy_set`](types::ReplaceSecurityGroupPolicyRequest::security_group_policy_set).
+    ///
+    /// Wire name `SecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; required in requests.
+    ///
+    /// - Example: `{"Ingress": [{"Action": "ACCEPT", "CidrBlock": "10.0.0.0/16", "PolicyDescription": "", "PolicyIndex": "0", "Port": "443", "Protocol": "TCP"}], "Version": "1"}`.
     pub fn security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -12593,6 +19136,10 @@ impl Call<types::ReplaceSecurityGroupPolicyRequest> {
         self
     }
     /// Sets `OriginalSecurityGroupPolicySet`; see [`ReplaceSecurityGroupPolicyRequest::original_security_group_policy_set`](types::ReplaceSecurityGroupPolicyRequest::original_security_group_policy_set).
+    ///
+    /// Wire name `OriginalSecurityGroupPolicySet`, [`SecurityGroupPolicySet`]; optional in requests.
+    ///
+    /// - Example: `{"Ingress": [{"Action": "ACCEPT", "CidrBlock": "10.0.0.0/16", "ModifyTime": "2020-11-13 10:35:07", "PolicyIndex": "0", "Port": "80", "Protocol": "tcp"}], "Version": "1"}`.
     pub fn original_security_group_policy_set(
         mut self,
         value: impl Into<SecurityGroupPolicySet>,
@@ -12602,22 +19149,34 @@ impl Call<types::ReplaceSecurityGroupPolicyRequest> {
     }
 }
 impl Call<types::ResetAttachCcnInstancesRequest> {
-    /// Sets `CcnId`; see [`ResetAttachCcnInstancesRequest::ccn_id`](types::ResetAttachCcnInstancesRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`ResetAttachCcnInstancesRequest::ccn_id`](types::ResetAttachCcnInstancesRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-gree226l`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Sets `CcnUin`; see [`ResetAttachCcnInstancesRequest::ccn_uin`](types::ResetAttachCcnInstancesRequest::ccn_uin). Required.
+    /// Sets `CcnUin`; see [`ResetAttachCcnInstancesRequest::ccn_uin`](types::ResetAttachCcnInstancesRequest::ccn_uin).
+    ///
+    /// Wire name `CcnUin`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `979137`.
     pub fn ccn_uin(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_uin = value.into();
         self
     }
-    /// Adds one item to `Instances`; see [`ResetAttachCcnInstancesRequest::instances`](types::ResetAttachCcnInstancesRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`ResetAttachCcnInstancesRequest::instances`](types::ResetAttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
     pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`ResetAttachCcnInstancesRequest::instances`](types::ResetAttachCcnInstancesRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`ResetAttachCcnInstancesRequest::instances`](types::ResetAttachCcnInstancesRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnInstance`]; required in requests (empty is missing).
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnInstance>>,
@@ -12627,22 +19186,38 @@ impl Call<types::ResetAttachCcnInstancesRequest> {
     }
 }
 impl Call<types::ResetHighPriorityRoutesRequest> {
-    /// Sets `HighPriorityRouteTableId`; see [`ResetHighPriorityRoutesRequest::high_priority_route_table_id`](types::ResetHighPriorityRoutesRequest::high_priority_route_table_id). Required.
+    /// Sets `HighPriorityRouteTableId`; see [`ResetHighPriorityRoutesRequest::high_priority_route_table_id`](types::ResetHighPriorityRoutesRequest::high_priority_route_table_id).
+    ///
+    /// Wire name `HighPriorityRouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `hprtb-18mot1fm`.
     pub fn high_priority_route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().high_priority_route_table_id = value.into();
         self
     }
-    /// Sets `Name`; see [`ResetHighPriorityRoutesRequest::name`](types::ResetHighPriorityRoutesRequest::name). Required.
+    /// Sets `Name`; see [`ResetHighPriorityRoutesRequest::name`](types::ResetHighPriorityRoutesRequest::name).
+    ///
+    /// Wire name `Name`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().name = value.into();
         self
     }
-    /// Adds one item to `HighPriorityRoutes`; see [`ResetHighPriorityRoutesRequest::high_priority_routes`](types::ResetHighPriorityRoutesRequest::high_priority_routes). Required.
+    /// Adds one item to `HighPriorityRoutes`; see [`ResetHighPriorityRoutesRequest::high_priority_routes`](types::ResetHighPriorityRoutesRequest::high_priority_routes).
+    ///
+    /// Wire name `HighPriorityRoutes`, list of [`HighPriorityRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"DestinationCidrBlock": "172.25.0.0/16", "Description": "demo", "Enabled": false, "GatewayType": "NORMAL_CVM", "GatewayId": "172.16.0.11", "SubnetRouteAlgorithm": "ECMP_SOURCE_IP_HASH"}]`.
     pub fn high_priority_routes(mut self, value: impl Into<HighPriorityRoute>) -> Self {
         self.0.request_mut().high_priority_routes.push(value.into());
         self
     }
-    /// Sets `HighPriorityRoutes` to these items; see [`ResetHighPriorityRoutesRequest::high_priority_routes`](types::ResetHighPriorityRoutesRequest::high_priority_routes). Required.
+    /// Sets `HighPriorityRoutes` to these items; see [`ResetHighPriorityRoutesRequest::high_priority_routes`](types::ResetHighPriorityRoutesRequest::high_priority_routes).
+    ///
+    /// Wire name `HighPriorityRoutes`, list of [`HighPriorityRoute`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"DestinationCidrBlock": "172.25.0.0/16", "Description": "demo", "Enabled": false, "GatewayType": "NORMAL_CVM", "GatewayId": "172.16.0.11", "SubnetRouteAlgorithm": "ECMP_SOURCE_IP_HASH"}]`.
     pub fn set_high_priority_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<HighPriorityRoute>>,
@@ -12655,29 +19230,47 @@ impl Call<types::ResetHighPriorityRoutesRequest> {
     }
 }
 impl Call<types::ResetNatGatewayConnectionRequest> {
-    /// Sets `NatGatewayId`; see [`ResetNatGatewayConnectionRequest::nat_gateway_id`](types::ResetNatGatewayConnectionRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`ResetNatGatewayConnectionRequest::nat_gateway_id`](types::ResetNatGatewayConnectionRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `MaxConcurrentConnection`; see [`ResetNatGatewayConnectionRequest::max_concurrent_connection`](types::ResetNatGatewayConnectionRequest::max_concurrent_connection). Required.
+    /// Sets `MaxConcurrentConnection`; see [`ResetNatGatewayConnectionRequest::max_concurrent_connection`](types::ResetNatGatewayConnectionRequest::max_concurrent_connection).
+    ///
+    /// Wire name `MaxConcurrentConnection`, uint64; required in requests.
+    ///
+    /// - Example: `3000000`.
     pub fn max_concurrent_connection(mut self, value: u64) -> Self {
         self.0.request_mut().max_concurrent_connection = Some(value);
         self
     }
     /// Sets `ExclusiveType`; see [`ResetNatGatewayConnectionRequest::exclusive_type`](types::ResetNatGatewayConnectionRequest::exclusive_type).
+    ///
+    /// Wire name `ExclusiveType`, string; optional in requests.
+    ///
+    /// - Example: `ExclusiveLarge1`.
     pub fn exclusive_type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().exclusive_type = Some(value.into());
         self
     }
 }
 impl Call<types::ResetRoutePolicyAssociationsRequest> {
-    /// Sets `RouteTableId`; see [`ResetRoutePolicyAssociationsRequest::route_table_id`](types::ResetRoutePolicyAssociationsRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ResetRoutePolicyAssociationsRequest::route_table_id`](types::ResetRoutePolicyAssociationsRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-n0yejvje`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `RoutePolicyAssociationSet`; see [`ResetRoutePolicyAssociationsRequest::route_policy_association_set`](types::ResetRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Adds one item to `RoutePolicyAssociationSet`; see [`ResetRoutePolicyAssociationsRequest::route_policy_association_set`](types::ResetRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn route_policy_association_set(
         mut self,
         value: impl Into<RoutePolicyAssociation>,
@@ -12685,7 +19278,9 @@ impl Call<types::ResetRoutePolicyAssociationsRequest> {
         self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
-    /// Sets `RoutePolicyAssociationSet` to these items; see [`ResetRoutePolicyAssociationsRequest::route_policy_association_set`](types::ResetRoutePolicyAssociationsRequest::route_policy_association_set). Required.
+    /// Sets `RoutePolicyAssociationSet` to these items; see [`ResetRoutePolicyAssociationsRequest::route_policy_association_set`](types::ResetRoutePolicyAssociationsRequest::route_policy_association_set).
+    ///
+    /// Wire name `RoutePolicyAssociationSet`, list of [`RoutePolicyAssociation`]; required in requests (empty is missing).
     pub fn set_route_policy_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyAssociation>>,
@@ -12698,12 +19293,18 @@ impl Call<types::ResetRoutePolicyAssociationsRequest> {
     }
 }
 impl Call<types::ResetRoutePolicyEntriesRequest> {
-    /// Sets `RoutePolicyId`; see [`ResetRoutePolicyEntriesRequest::route_policy_id`](types::ResetRoutePolicyEntriesRequest::route_policy_id). Required.
+    /// Sets `RoutePolicyId`; see [`ResetRoutePolicyEntriesRequest::route_policy_id`](types::ResetRoutePolicyEntriesRequest::route_policy_id).
+    ///
+    /// Wire name `RoutePolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rrp-azd4dt1c`.
     pub fn route_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_id = value.into();
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`ResetRoutePolicyEntriesRequest::route_policy_entry_set`](types::ResetRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; optional in requests.
     pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0
             .request_mut()
@@ -12713,6 +19314,8 @@ impl Call<types::ResetRoutePolicyEntriesRequest> {
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`ResetRoutePolicyEntriesRequest::route_policy_entry_set`](types::ResetRoutePolicyEntriesRequest::route_policy_entry_set).
+    ///
+    /// Wire name `RoutePolicyEntrySet`, list of [`RoutePolicyEntry`]; optional in requests.
     pub fn set_route_policy_entry_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RoutePolicyEntry>>,
@@ -12723,33 +19326,57 @@ impl Call<types::ResetRoutePolicyEntriesRequest> {
         self
     }
     /// Sets `RoutePolicyDescription`; see [`ResetRoutePolicyEntriesRequest::route_policy_description`](types::ResetRoutePolicyEntriesRequest::route_policy_description).
+    ///
+    /// Wire name `RoutePolicyDescription`, string; optional in requests.
+    ///
+    /// - Example: `TEST`.
     pub fn route_policy_description(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_description = Some(value.into());
         self
     }
     /// Sets `RoutePolicyName`; see [`ResetRoutePolicyEntriesRequest::route_policy_name`](types::ResetRoutePolicyEntriesRequest::route_policy_name).
+    ///
+    /// Wire name `RoutePolicyName`, string; optional in requests.
+    ///
+    /// - Example: `TEST`.
     pub fn route_policy_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_policy_name = Some(value.into());
         self
     }
 }
 impl Call<types::ResetRoutesRequest> {
-    /// Sets `RouteTableId`; see [`ResetRoutesRequest::route_table_id`](types::ResetRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`ResetRoutesRequest::route_table_id`](types::ResetRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-n0yejvje`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Sets `RouteTableName`; see [`ResetRoutesRequest::route_table_name`](types::ResetRoutesRequest::route_table_name). Required.
+    /// Sets `RouteTableName`; see [`ResetRoutesRequest::route_table_name`](types::ResetRoutesRequest::route_table_name).
+    ///
+    /// Wire name `RouteTableName`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `demo`.
     pub fn route_table_name(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_name = value.into();
         self
     }
-    /// Adds one item to `Routes`; see [`ResetRoutesRequest::routes`](types::ResetRoutesRequest::routes). Required.
+    /// Adds one item to `Routes`; see [`ResetRoutesRequest::routes`](types::ResetRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"DestinationCidrBlock": "10.0.0.10/32", "GatewayId": "10.0.0.17", "GatewayType": "NORMAL_CVM", "RouteDescription": "demo"}]`.
     pub fn routes(mut self, value: impl Into<Route>) -> Self {
         self.0.request_mut().routes.push(value.into());
         self
     }
-    /// Sets `Routes` to these items; see [`ResetRoutesRequest::routes`](types::ResetRoutesRequest::routes). Required.
+    /// Sets `Routes` to these items; see [`ResetRoutesRequest::routes`](types::ResetRoutesRequest::routes).
+    ///
+    /// Wire name `Routes`, list of [`Route`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"DestinationCidrBlock": "10.0.0.10/32", "GatewayId": "10.0.0.17", "GatewayType": "NORMAL_CVM", "RouteDescription": "demo"}]`.
     pub fn set_routes(
         mut self,
         items: impl IntoIterator<Item = impl Into<Route>>,
@@ -12759,17 +19386,27 @@ impl Call<types::ResetRoutesRequest> {
     }
 }
 impl Call<types::ResetTrafficMirrorFilterRequest> {
-    /// Sets `TrafficMirrorId`; see [`ResetTrafficMirrorFilterRequest::traffic_mirror_id`](types::ResetTrafficMirrorFilterRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`ResetTrafficMirrorFilterRequest::traffic_mirror_id`](types::ResetTrafficMirrorFilterRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Sets `NatId`; see [`ResetTrafficMirrorFilterRequest::nat_id`](types::ResetTrafficMirrorFilterRequest::nat_id).
+    ///
+    /// Wire name `NatId`, string; optional in requests.
+    ///
+    /// - Example: `nat-qo7kugzg`.
     pub fn nat_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_id = Some(value.into());
         self
     }
     /// Adds one item to `CollectorNormalFilters`; see [`ResetTrafficMirrorFilterRequest::collector_normal_filters`](types::ResetTrafficMirrorFilterRequest::collector_normal_filters).
+    ///
+    /// Wire name `CollectorNormalFilters`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn collector_normal_filters(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -12782,6 +19419,8 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Sets `CollectorNormalFilters` to these items; see [`ResetTrafficMirrorFilterRequest::collector_normal_filters`](types::ResetTrafficMirrorFilterRequest::collector_normal_filters).
+    ///
+    /// Wire name `CollectorNormalFilters`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_collector_normal_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -12792,6 +19431,8 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`ResetTrafficMirrorFilterRequest::ingress_filter_rules`](types::ResetTrafficMirrorFilterRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn ingress_filter_rules(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -12804,6 +19445,8 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`ResetTrafficMirrorFilterRequest::ingress_filter_rules`](types::ResetTrafficMirrorFilterRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_ingress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -12814,6 +19457,8 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`ResetTrafficMirrorFilterRequest::egress_filter_rules`](types::ResetTrafficMirrorFilterRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
@@ -12823,6 +19468,8 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`ResetTrafficMirrorFilterRequest::egress_filter_rules`](types::ResetTrafficMirrorFilterRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_egress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -12834,17 +19481,29 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
     }
 }
 impl Call<types::ResetTrafficMirrorSrcsRequest> {
-    /// Sets `TrafficMirrorId`; see [`ResetTrafficMirrorSrcsRequest::traffic_mirror_id`](types::ResetTrafficMirrorSrcsRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`ResetTrafficMirrorSrcsRequest::traffic_mirror_id`](types::ResetTrafficMirrorSrcsRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
-    /// Adds one item to `CollectorSrcs`; see [`ResetTrafficMirrorSrcsRequest::collector_srcs`](types::ResetTrafficMirrorSrcsRequest::collector_srcs). Required.
+    /// Adds one item to `CollectorSrcs`; see [`ResetTrafficMirrorSrcsRequest::collector_srcs`](types::ResetTrafficMirrorSrcsRequest::collector_srcs).
+    ///
+    /// Wire name `CollectorSrcs`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-7v7ev09m\r\n"]`.
     pub fn collector_srcs(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().collector_srcs.push(value.into());
         self
     }
-    /// Sets `CollectorSrcs` to these items; see [`ResetTrafficMirrorSrcsRequest::collector_srcs`](types::ResetTrafficMirrorSrcsRequest::collector_srcs). Required.
+    /// Sets `CollectorSrcs` to these items; see [`ResetTrafficMirrorSrcsRequest::collector_srcs`](types::ResetTrafficMirrorSrcsRequest::collector_srcs).
+    ///
+    /// Wire name `CollectorSrcs`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["subnet-7v7ev09m\r\n"]`.
     pub fn set_collector_srcs(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12857,70 +19516,116 @@ impl Call<types::ResetTrafficMirrorSrcsRequest> {
     }
 }
 impl Call<types::ResetTrafficMirrorTargetRequest> {
-    /// Sets `TrafficMirrorId`; see [`ResetTrafficMirrorTargetRequest::traffic_mirror_id`](types::ResetTrafficMirrorTargetRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`ResetTrafficMirrorTargetRequest::traffic_mirror_id`](types::ResetTrafficMirrorTargetRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
-    /// Sets `CollectorTarget`; see [`ResetTrafficMirrorTargetRequest::collector_target`](types::ResetTrafficMirrorTargetRequest::collector_target). Required.
+    /// Sets `CollectorTarget`; see [`ResetTrafficMirrorTargetRequest::collector_target`](types::ResetTrafficMirrorTargetRequest::collector_target).
+    ///
+    /// Wire name `CollectorTarget`, [`TrafficMirrorTarget`]; required in requests.
     pub fn collector_target(mut self, value: impl Into<TrafficMirrorTarget>) -> Self {
         self.0.request_mut().collector_target = Some(value.into());
         self
     }
     /// Sets `SubnetId`; see [`ResetTrafficMirrorTargetRequest::subnet_id`](types::ResetTrafficMirrorTargetRequest::subnet_id).
+    ///
+    /// Wire name `SubnetId`, string; optional in requests.
+    ///
+    /// - Example: `subnet-as2osi38`.
     pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().subnet_id = Some(value.into());
         self
     }
 }
 impl Call<types::ResetVpnConnectionRequest> {
-    /// Sets `VpnGatewayId`; see [`ResetVpnConnectionRequest::vpn_gateway_id`](types::ResetVpnConnectionRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`ResetVpnConnectionRequest::vpn_gateway_id`](types::ResetVpnConnectionRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-kjllnkew`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `VpnConnectionId`; see [`ResetVpnConnectionRequest::vpn_connection_id`](types::ResetVpnConnectionRequest::vpn_connection_id). Required.
+    /// Sets `VpnConnectionId`; see [`ResetVpnConnectionRequest::vpn_connection_id`](types::ResetVpnConnectionRequest::vpn_connection_id).
+    ///
+    /// Wire name `VpnConnectionId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpnx-f29e6u0z`.
     pub fn vpn_connection_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_connection_id = value.into();
         self
     }
 }
 impl Call<types::ResetVpnGatewayInternetMaxBandwidthRequest> {
-    /// Sets `VpnGatewayId`; see [`ResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id`](types::ResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id). Required.
+    /// Sets `VpnGatewayId`; see [`ResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id`](types::ResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id).
+    ///
+    /// Wire name `VpnGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpngw-ajclakqw`.
     pub fn vpn_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_id = value.into();
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; see [`ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out`](types::ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out). Required.
+    /// Sets `InternetMaxBandwidthOut`; see [`ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out`](types::ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out).
+    ///
+    /// Wire name `InternetMaxBandwidthOut`, uint64; required in requests.
+    ///
+    /// - Example: `5`.
     pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
         self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::ResumeSnapshotInstanceRequest> {
-    /// Sets `SnapshotPolicyId`; see [`ResumeSnapshotInstanceRequest::snapshot_policy_id`](types::ResumeSnapshotInstanceRequest::snapshot_policy_id). Required.
+    /// Sets `SnapshotPolicyId`; see [`ResumeSnapshotInstanceRequest::snapshot_policy_id`](types::ResumeSnapshotInstanceRequest::snapshot_policy_id).
+    ///
+    /// Wire name `SnapshotPolicyId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sspolicy-hx8an9sr`.
     pub fn snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_policy_id = value.into();
         self
     }
-    /// Sets `SnapshotFileId`; see [`ResumeSnapshotInstanceRequest::snapshot_file_id`](types::ResumeSnapshotInstanceRequest::snapshot_file_id). Required.
+    /// Sets `SnapshotFileId`; see [`ResumeSnapshotInstanceRequest::snapshot_file_id`](types::ResumeSnapshotInstanceRequest::snapshot_file_id).
+    ///
+    /// Wire name `SnapshotFileId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ssfile-emtabuwu2z`.
     pub fn snapshot_file_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().snapshot_file_id = value.into();
         self
     }
-    /// Sets `InstanceId`; see [`ResumeSnapshotInstanceRequest::instance_id`](types::ResumeSnapshotInstanceRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`ResumeSnapshotInstanceRequest::instance_id`](types::ResumeSnapshotInstanceRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `sg-ntrgm89v`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
 }
 impl Call<types::ReturnNormalAddressesRequest> {
-    /// Adds one item to `AddressIps`; see [`ReturnNormalAddressesRequest::address_ips`](types::ReturnNormalAddressesRequest::address_ips). Required.
+    /// Adds one item to `AddressIps`; see [`ReturnNormalAddressesRequest::address_ips`](types::ReturnNormalAddressesRequest::address_ips).
+    ///
+    /// Wire name `AddressIps`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["101.35.139.183"]`.
     pub fn address_ips(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().address_ips.push(value.into());
         self
     }
-    /// Sets `AddressIps` to these items; see [`ReturnNormalAddressesRequest::address_ips`](types::ReturnNormalAddressesRequest::address_ips). Required.
+    /// Sets `AddressIps` to these items; see [`ReturnNormalAddressesRequest::address_ips`](types::ReturnNormalAddressesRequest::address_ips).
+    ///
+    /// Wire name `AddressIps`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["101.35.139.183"]`.
     pub fn set_address_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12930,12 +19635,20 @@ impl Call<types::ReturnNormalAddressesRequest> {
     }
 }
 impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
-    /// Sets `CcnId`; see [`SetCcnRegionBandwidthLimitsRequest::ccn_id`](types::SetCcnRegionBandwidthLimitsRequest::ccn_id). Required.
+    /// Sets `CcnId`; see [`SetCcnRegionBandwidthLimitsRequest::ccn_id`](types::SetCcnRegionBandwidthLimitsRequest::ccn_id).
+    ///
+    /// Wire name `CcnId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ccn-f49l6u0z`.
     pub fn ccn_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ccn_id = value.into();
         self
     }
-    /// Adds one item to `CcnRegionBandwidthLimits`; see [`SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits`](types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits). Required.
+    /// Adds one item to `CcnRegionBandwidthLimits`; see [`SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits`](types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits).
+    ///
+    /// Wire name `CcnRegionBandwidthLimits`, list of [`CcnRegionBandwidthLimit`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Region": "ap-guangzhou", "BandwidthLimit": 10}]`.
     pub fn ccn_region_bandwidth_limits(
         mut self,
         value: impl Into<CcnRegionBandwidthLimit>,
@@ -12943,7 +19656,11 @@ impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
         self.0.request_mut().ccn_region_bandwidth_limits.push(value.into());
         self
     }
-    /// Sets `CcnRegionBandwidthLimits` to these items; see [`SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits`](types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits). Required.
+    /// Sets `CcnRegionBandwidthLimits` to these items; see [`SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits`](types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits).
+    ///
+    /// Wire name `CcnRegionBandwidthLimits`, list of [`CcnRegionBandwidthLimit`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{"Region": "ap-guangzhou", "BandwidthLimit": 10}]`.
     pub fn set_ccn_region_bandwidth_limits(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnRegionBandwidthLimit>>,
@@ -12955,23 +19672,39 @@ impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `SetDefaultLimitFlag`; see [`SetCcnRegionBandwidthLimitsRequest::set_default_limit_flag`](types::SetCcnRegionBandwidthLimitsRequest::set_default_limit_flag).
+    ///
+    /// Wire name `SetDefaultLimitFlag`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_default_limit_flag_member(mut self, value: bool) -> Self {
         self.0.request_mut().set_default_limit_flag = Some(value);
         self
     }
     /// Sets `SetQosDefaultLimitFlag`; see [`SetCcnRegionBandwidthLimitsRequest::set_qos_default_limit_flag`](types::SetCcnRegionBandwidthLimitsRequest::set_qos_default_limit_flag).
+    ///
+    /// Wire name `SetQosDefaultLimitFlag`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn set_qos_default_limit_flag_member(mut self, value: bool) -> Self {
         self.0.request_mut().set_qos_default_limit_flag = Some(value);
         self
     }
 }
 impl Call<types::SetVpnGatewaysRenewFlagRequest> {
-    /// Adds one item to `VpnGatewayIds`; see [`SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids`](types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids). Required.
+    /// Adds one item to `VpnGatewayIds`; see [`SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids`](types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids).
+    ///
+    /// Wire name `VpnGatewayIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['vpngw-m6hhy6or']`.
     pub fn vpn_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpn_gateway_ids.push(value.into());
         self
     }
-    /// Sets `VpnGatewayIds` to these items; see [`SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids`](types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids). Required.
+    /// Sets `VpnGatewayIds` to these items; see [`SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids`](types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids).
+    ///
+    /// Wire name `VpnGatewayIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `['vpngw-m6hhy6or']`.
     pub fn set_vpn_gateway_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12982,50 +19715,78 @@ impl Call<types::SetVpnGatewaysRenewFlagRequest> {
             .collect();
         self
     }
-    /// Sets `AutoRenewFlag`; see [`SetVpnGatewaysRenewFlagRequest::auto_renew_flag`](types::SetVpnGatewaysRenewFlagRequest::auto_renew_flag). Required.
+    /// Sets `AutoRenewFlag`; see [`SetVpnGatewaysRenewFlagRequest::auto_renew_flag`](types::SetVpnGatewaysRenewFlagRequest::auto_renew_flag).
+    ///
+    /// Wire name `AutoRenewFlag`, int64; required in requests.
+    ///
+    /// - Example: `2`.
     pub fn auto_renew_flag(mut self, value: i64) -> Self {
         self.0.request_mut().auto_renew_flag = Some(value);
         self
     }
     /// Sets `Type`; see [`SetVpnGatewaysRenewFlagRequest::type`](types::SetVpnGatewaysRenewFlagRequest::type).
+    ///
+    /// Wire name `Type`, string; optional in requests.
+    ///
+    /// - Example: `IPSEC`.
     pub fn r#type(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().r#type = Some(value.into());
         self
     }
 }
 impl Call<types::StartTrafficMirrorRequest> {
-    /// Sets `TrafficMirrorId`; see [`StartTrafficMirrorRequest::traffic_mirror_id`](types::StartTrafficMirrorRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`StartTrafficMirrorRequest::traffic_mirror_id`](types::StartTrafficMirrorRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
 }
 impl Call<types::StopTrafficMirrorRequest> {
-    /// Sets `TrafficMirrorId`; see [`StopTrafficMirrorRequest::traffic_mirror_id`](types::StopTrafficMirrorRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`StopTrafficMirrorRequest::traffic_mirror_id`](types::StopTrafficMirrorRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
 }
 impl Call<types::TransformAddressRequest> {
-    /// Sets `InstanceId`; see [`TransformAddressRequest::instance_id`](types::TransformAddressRequest::instance_id). Required.
+    /// Sets `InstanceId`; see [`TransformAddressRequest::instance_id`](types::TransformAddressRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `ins-3ea0qeu6`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = value.into();
         self
     }
 }
 impl Call<types::UnassignIpv6AddressesRequest> {
-    /// Sets `NetworkInterfaceId`; see [`UnassignIpv6AddressesRequest::network_interface_id`](types::UnassignIpv6AddressesRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`UnassignIpv6AddressesRequest::network_interface_id`](types::UnassignIpv6AddressesRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-9c8zkfev`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Adds one item to `Ipv6Addresses`; see [`UnassignIpv6AddressesRequest::ipv6_addresses`](types::UnassignIpv6AddressesRequest::ipv6_addresses). Required.
+    /// Adds one item to `Ipv6Addresses`; see [`UnassignIpv6AddressesRequest::ipv6_addresses`](types::UnassignIpv6AddressesRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; required in requests (empty is missing).
     pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0.request_mut().ipv6_addresses.push(value.into());
         self
     }
-    /// Sets `Ipv6Addresses` to these items; see [`UnassignIpv6AddressesRequest::ipv6_addresses`](types::UnassignIpv6AddressesRequest::ipv6_addresses). Required.
+    /// Sets `Ipv6Addresses` to these items; see [`UnassignIpv6AddressesRequest::ipv6_addresses`](types::UnassignIpv6AddressesRequest::ipv6_addresses).
+    ///
+    /// Wire name `Ipv6Addresses`, list of [`Ipv6Address`]; required in requests (empty is missing).
     pub fn set_ipv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6Address>>,
@@ -13038,24 +19799,40 @@ impl Call<types::UnassignIpv6AddressesRequest> {
     }
 }
 impl Call<types::UnassignIpv6CidrBlockRequest> {
-    /// Sets `VpcId`; see [`UnassignIpv6CidrBlockRequest::vpc_id`](types::UnassignIpv6CidrBlockRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`UnassignIpv6CidrBlockRequest::vpc_id`](types::UnassignIpv6CidrBlockRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-f49l6u0z`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
     /// Sets `Ipv6CidrBlock`; see [`UnassignIpv6CidrBlockRequest::ipv6_cidr_block`](types::UnassignIpv6CidrBlockRequest::ipv6_cidr_block).
+    ///
+    /// Wire name `Ipv6CidrBlock`, string; optional in requests.
+    ///
+    /// - Example: `3402:4e00:20:1000::/56`.
     pub fn ipv6_cidr_block(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().ipv6_cidr_block = Some(value.into());
         self
     }
 }
 impl Call<types::UnassignIpv6SubnetCidrBlockRequest> {
-    /// Sets `VpcId`; see [`UnassignIpv6SubnetCidrBlockRequest::vpc_id`](types::UnassignIpv6SubnetCidrBlockRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`UnassignIpv6SubnetCidrBlockRequest::vpc_id`](types::UnassignIpv6SubnetCidrBlockRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-q26u781x`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Adds one item to `Ipv6SubnetCidrBlocks`; see [`UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
+    /// Adds one item to `Ipv6SubnetCidrBlocks`; see [`UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks).
+    ///
+    /// Wire name `Ipv6SubnetCidrBlocks`, list of [`Ipv6SubnetCidrBlock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'SubnetId': 'subnet-8uwg949c'}]`.
     pub fn ipv6_subnet_cidr_blocks(
         mut self,
         value: impl Into<Ipv6SubnetCidrBlock>,
@@ -13063,7 +19840,11 @@ impl Call<types::UnassignIpv6SubnetCidrBlockRequest> {
         self.0.request_mut().ipv6_subnet_cidr_blocks.push(value.into());
         self
     }
-    /// Sets `Ipv6SubnetCidrBlocks` to these items; see [`UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
+    /// Sets `Ipv6SubnetCidrBlocks` to these items; see [`UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks).
+    ///
+    /// Wire name `Ipv6SubnetCidrBlocks`, list of [`Ipv6SubnetCidrBlock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `[{'SubnetId': 'subnet-8uwg949c'}]`.
     pub fn set_ipv6_subnet_cidr_blocks(
         mut self,
         items: impl IntoIterator<Item = impl Into<Ipv6SubnetCidrBlock>>,
@@ -13076,12 +19857,18 @@ impl Call<types::UnassignIpv6SubnetCidrBlockRequest> {
     }
 }
 impl Call<types::UnassignPrivateIpAddressesRequest> {
-    /// Sets `NetworkInterfaceId`; see [`UnassignPrivateIpAddressesRequest::network_interface_id`](types::UnassignPrivateIpAddressesRequest::network_interface_id). Required.
+    /// Sets `NetworkInterfaceId`; see [`UnassignPrivateIpAddressesRequest::network_interface_id`](types::UnassignPrivateIpAddressesRequest::network_interface_id).
+    ///
+    /// Wire name `NetworkInterfaceId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `eni-afo43z61`.
     pub fn network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().network_interface_id = value.into();
         self
     }
-    /// Adds one item to `PrivateIpAddresses`; see [`UnassignPrivateIpAddressesRequest::private_ip_addresses`](types::UnassignPrivateIpAddressesRequest::private_ip_addresses). Required.
+    /// Adds one item to `PrivateIpAddresses`; see [`UnassignPrivateIpAddressesRequest::private_ip_addresses`](types::UnassignPrivateIpAddressesRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; required in requests (empty is missing).
     pub fn private_ip_addresses(
         mut self,
         value: impl Into<PrivateIpAddressSpecification>,
@@ -13089,7 +19876,9 @@ impl Call<types::UnassignPrivateIpAddressesRequest> {
         self.0.request_mut().private_ip_addresses.push(value.into());
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; see [`UnassignPrivateIpAddressesRequest::private_ip_addresses`](types::UnassignPrivateIpAddressesRequest::private_ip_addresses). Required.
+    /// Sets `PrivateIpAddresses` to these items; see [`UnassignPrivateIpAddressesRequest::private_ip_addresses`](types::UnassignPrivateIpAddressesRequest::private_ip_addresses).
+    ///
+    /// Wire name `PrivateIpAddresses`, list of [`PrivateIpAddressSpecification`]; required in requests (empty is missing).
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<PrivateIpAddressSpecification>>,
@@ -13101,18 +19890,30 @@ impl Call<types::UnassignPrivateIpAddressesRequest> {
         self
     }
     /// Sets `InstanceId`; see [`UnassignPrivateIpAddressesRequest::instance_id`](types::UnassignPrivateIpAddressesRequest::instance_id).
+    ///
+    /// Wire name `InstanceId`, string; optional in requests.
+    ///
+    /// - Example: `ins-3456tghy`.
     pub fn instance_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().instance_id = Some(value.into());
         self
     }
 }
 impl Call<types::UnlockCcnBandwidthsRequest> {
-    /// Adds one item to `Instances`; see [`UnlockCcnBandwidthsRequest::instances`](types::UnlockCcnBandwidthsRequest::instances). Required.
+    /// Adds one item to `Instances`; see [`UnlockCcnBandwidthsRequest::instances`](types::UnlockCcnBandwidthsRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnFlowLock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{     'CcnId': 'ccn-xxxxxxxx',     'RegionFlowControlId': 'fcr-xxxxxxxx',     'UserAccountID': 'xxxxxxxxxx' }`.
     pub fn instances(mut self, value: impl Into<CcnFlowLock>) -> Self {
         self.0.request_mut().instances.push(value.into());
         self
     }
-    /// Sets `Instances` to these items; see [`UnlockCcnBandwidthsRequest::instances`](types::UnlockCcnBandwidthsRequest::instances). Required.
+    /// Sets `Instances` to these items; see [`UnlockCcnBandwidthsRequest::instances`](types::UnlockCcnBandwidthsRequest::instances).
+    ///
+    /// Wire name `Instances`, list of [`CcnFlowLock`]; required in requests (empty is missing).
+    ///
+    /// - Example: `{     'CcnId': 'ccn-xxxxxxxx',     'RegionFlowControlId': 'fcr-xxxxxxxx',     'UserAccountID': 'xxxxxxxxxx' }`.
     pub fn set_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<CcnFlowLock>>,
@@ -13122,17 +19923,29 @@ impl Call<types::UnlockCcnBandwidthsRequest> {
     }
 }
 impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
-    /// Sets `TrafficMirrorId`; see [`UpdateTrafficMirrorAllFilterRequest::traffic_mirror_id`](types::UpdateTrafficMirrorAllFilterRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`UpdateTrafficMirrorAllFilterRequest::traffic_mirror_id`](types::UpdateTrafficMirrorAllFilterRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
     /// Sets `Direction`; see [`UpdateTrafficMirrorAllFilterRequest::direction`](types::UpdateTrafficMirrorAllFilterRequest::direction).
+    ///
+    /// Wire name `Direction`, string; optional in requests.
+    ///
+    /// - Example: `ALL`.
     pub fn direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direction = Some(value.into());
         self
     }
     /// Adds one item to `CollectorSrcs`; see [`UpdateTrafficMirrorAllFilterRequest::collector_srcs`](types::UpdateTrafficMirrorAllFilterRequest::collector_srcs).
+    ///
+    /// Wire name `CollectorSrcs`, list of string; optional in requests.
+    ///
+    /// - Example: `["eni-1iso930s"]`.
     pub fn collector_srcs(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
@@ -13142,6 +19955,10 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Sets `CollectorSrcs` to these items; see [`UpdateTrafficMirrorAllFilterRequest::collector_srcs`](types::UpdateTrafficMirrorAllFilterRequest::collector_srcs).
+    ///
+    /// Wire name `CollectorSrcs`, list of string; optional in requests.
+    ///
+    /// - Example: `["eni-1iso930s"]`.
     pub fn set_collector_srcs(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13152,11 +19969,17 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Sets `NatId`; see [`UpdateTrafficMirrorAllFilterRequest::nat_id`](types::UpdateTrafficMirrorAllFilterRequest::nat_id).
+    ///
+    /// Wire name `NatId`, string; optional in requests.
+    ///
+    /// - Example: `nat-sow01oa8`.
     pub fn nat_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_id = Some(value.into());
         self
     }
     /// Adds one item to `CollectorNormalFilters`; see [`UpdateTrafficMirrorAllFilterRequest::collector_normal_filters`](types::UpdateTrafficMirrorAllFilterRequest::collector_normal_filters).
+    ///
+    /// Wire name `CollectorNormalFilters`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn collector_normal_filters(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -13169,6 +19992,8 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Sets `CollectorNormalFilters` to these items; see [`UpdateTrafficMirrorAllFilterRequest::collector_normal_filters`](types::UpdateTrafficMirrorAllFilterRequest::collector_normal_filters).
+    ///
+    /// Wire name `CollectorNormalFilters`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_collector_normal_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -13179,6 +20004,8 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn ingress_filter_rules(
         mut self,
         value: impl Into<TrafficMirrorFilter>,
@@ -13191,6 +20018,8 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules).
+    ///
+    /// Wire name `IngressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_ingress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -13201,6 +20030,8 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`UpdateTrafficMirrorAllFilterRequest::egress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
@@ -13210,6 +20041,8 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`UpdateTrafficMirrorAllFilterRequest::egress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::egress_filter_rules).
+    ///
+    /// Wire name `EgressFilterRules`, list of [`TrafficMirrorFilter`]; optional in requests.
     pub fn set_egress_filter_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<TrafficMirrorFilter>>,
@@ -13221,51 +20054,87 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
     }
 }
 impl Call<types::UpdateTrafficMirrorDirectionRequest> {
-    /// Sets `TrafficMirrorId`; see [`UpdateTrafficMirrorDirectionRequest::traffic_mirror_id`](types::UpdateTrafficMirrorDirectionRequest::traffic_mirror_id). Required.
+    /// Sets `TrafficMirrorId`; see [`UpdateTrafficMirrorDirectionRequest::traffic_mirror_id`](types::UpdateTrafficMirrorDirectionRequest::traffic_mirror_id).
+    ///
+    /// Wire name `TrafficMirrorId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `imgf-cvfp7xo8`.
     pub fn traffic_mirror_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().traffic_mirror_id = value.into();
         self
     }
-    /// Sets `Direction`; see [`UpdateTrafficMirrorDirectionRequest::direction`](types::UpdateTrafficMirrorDirectionRequest::direction). Required.
+    /// Sets `Direction`; see [`UpdateTrafficMirrorDirectionRequest::direction`](types::UpdateTrafficMirrorDirectionRequest::direction).
+    ///
+    /// Wire name `Direction`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `INGRESS`.
     pub fn direction(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().direction = value.into();
         self
     }
 }
 impl Call<types::UpgradeNatGatewayProductVersionRequest> {
-    /// Sets `VpcId`; see [`UpgradeNatGatewayProductVersionRequest::vpc_id`](types::UpgradeNatGatewayProductVersionRequest::vpc_id). Required.
+    /// Sets `VpcId`; see [`UpgradeNatGatewayProductVersionRequest::vpc_id`](types::UpgradeNatGatewayProductVersionRequest::vpc_id).
+    ///
+    /// Wire name `VpcId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `vpc-oty76xyl`.
     pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().vpc_id = value.into();
         self
     }
-    /// Sets `NatGatewayId`; see [`UpgradeNatGatewayProductVersionRequest::nat_gateway_id`](types::UpgradeNatGatewayProductVersionRequest::nat_gateway_id). Required.
+    /// Sets `NatGatewayId`; see [`UpgradeNatGatewayProductVersionRequest::nat_gateway_id`](types::UpgradeNatGatewayProductVersionRequest::nat_gateway_id).
+    ///
+    /// Wire name `NatGatewayId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `nat-ig8xpno8`.
     pub fn nat_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().nat_gateway_id = value.into();
         self
     }
-    /// Sets `Force`; see [`UpgradeNatGatewayProductVersionRequest::force`](types::UpgradeNatGatewayProductVersionRequest::force). Required.
+    /// Sets `Force`; see [`UpgradeNatGatewayProductVersionRequest::force`](types::UpgradeNatGatewayProductVersionRequest::force).
+    ///
+    /// Wire name `Force`, int64; required in requests.
+    ///
+    /// - Example: `1`.
     pub fn force(mut self, value: i64) -> Self {
         self.0.request_mut().force = Some(value);
         self
     }
     /// Sets `CheckOnlyMode`; see [`UpgradeNatGatewayProductVersionRequest::check_only_mode`](types::UpgradeNatGatewayProductVersionRequest::check_only_mode).
+    ///
+    /// Wire name `CheckOnlyMode`, bool; optional in requests.
+    ///
+    /// - Example: `true`.
     pub fn check_only_mode(mut self, value: bool) -> Self {
         self.0.request_mut().check_only_mode = Some(value);
         self
     }
 }
 impl Call<types::WithdrawNotifyRoutesRequest> {
-    /// Sets `RouteTableId`; see [`WithdrawNotifyRoutesRequest::route_table_id`](types::WithdrawNotifyRoutesRequest::route_table_id). Required.
+    /// Sets `RouteTableId`; see [`WithdrawNotifyRoutesRequest::route_table_id`](types::WithdrawNotifyRoutesRequest::route_table_id).
+    ///
+    /// Wire name `RouteTableId`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `rtb-9wzwlnhc`.
     pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_table_id = value.into();
         self
     }
-    /// Adds one item to `RouteItemIds`; see [`WithdrawNotifyRoutesRequest::route_item_ids`](types::WithdrawNotifyRoutesRequest::route_item_ids). Required.
+    /// Adds one item to `RouteItemIds`; see [`WithdrawNotifyRoutesRequest::route_item_ids`](types::WithdrawNotifyRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rti-i8bap903\n"]`.
     pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
         self.0.request_mut().route_item_ids.push(value.into());
         self
     }
-    /// Sets `RouteItemIds` to these items; see [`WithdrawNotifyRoutesRequest::route_item_ids`](types::WithdrawNotifyRoutesRequest::route_item_ids). Required.
+    /// Sets `RouteItemIds` to these items; see [`WithdrawNotifyRoutesRequest::route_item_ids`](types::WithdrawNotifyRoutesRequest::route_item_ids).
+    ///
+    /// Wire name `RouteItemIds`, list of string; required in requests (empty is missing).
+    ///
+    /// - Example: `["rti-i8bap903\n"]`.
     pub fn set_route_item_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,

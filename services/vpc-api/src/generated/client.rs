@@ -6243,6 +6243,14 @@ impl Client {
     }
     /// Accept attach ccn instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::AcceptAttachCcnInstancesRequest::ccn_id), [`Instances`](super::types::AcceptAttachCcnInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`AcceptAttachCcnInstancesError`](super::errors::AcceptAttachCcnInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AcceptAttachCcnInstances>
+    ///
     /// Wire action `AcceptAttachCcnInstances`, version 2017-03-12. Request: [`AcceptAttachCcnInstancesRequest`](super::types::AcceptAttachCcnInstancesRequest); response: [`AcceptAttachCcnInstancesResponse`](super::types::AcceptAttachCcnInstancesResponse); errors: [`AcceptAttachCcnInstancesError`](super::errors::AcceptAttachCcnInstancesError).
     pub fn accept_attach_ccn_instances(
         &self,
@@ -6250,6 +6258,14 @@ impl Client {
         self.call(super::types::AcceptAttachCcnInstancesRequest::default())
     }
     /// Accept vpc peering connection.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`PeeringConnectionId`](super::types::AcceptVpcPeeringConnectionRequest::peering_connection_id).
+    /// - Errors: the service's codes and the common ones ([`AcceptVpcPeeringConnectionError`](super::errors::AcceptVpcPeeringConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AcceptVpcPeeringConnection>
     ///
     /// Wire action `AcceptVpcPeeringConnection`, version 2017-03-12. Request: [`AcceptVpcPeeringConnectionRequest`](super::types::AcceptVpcPeeringConnectionRequest); response: [`AcceptVpcPeeringConnectionResponse`](super::types::AcceptVpcPeeringConnectionResponse); errors: [`AcceptVpcPeeringConnectionError`](super::errors::AcceptVpcPeeringConnectionError).
     pub fn accept_vpc_peering_connection(
@@ -6259,6 +6275,14 @@ impl Client {
     }
     /// Add bandwidth package resources.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ResourceIds`](super::types::AddBandwidthPackageResourcesRequest::resource_ids).
+    /// - Errors: the service's codes and the common ones ([`AddBandwidthPackageResourcesError`](super::errors::AddBandwidthPackageResourcesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AddBandwidthPackageResources>
+    ///
     /// Wire action `AddBandwidthPackageResources`, version 2017-03-12. Request: [`AddBandwidthPackageResourcesRequest`](super::types::AddBandwidthPackageResourcesRequest); response: [`AddBandwidthPackageResourcesResponse`](super::types::AddBandwidthPackageResourcesResponse); errors: [`AddBandwidthPackageResourcesError`](super::errors::AddBandwidthPackageResourcesError).
     pub fn add_bandwidth_package_resources(
         &self,
@@ -6267,11 +6291,27 @@ impl Client {
     }
     /// Add ip6 rules.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Ip6TranslatorId`](super::types::AddIp6RulesRequest::ip6_translator_id), [`Ip6RuleInfos`](super::types::AddIp6RulesRequest::ip6_rule_infos).
+    /// - Errors: the service's codes and the common ones ([`AddIp6RulesError`](super::errors::AddIp6RulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AddIp6Rules>
+    ///
     /// Wire action `AddIp6Rules`, version 2017-03-12. Request: [`AddIp6RulesRequest`](super::types::AddIp6RulesRequest); response: [`AddIp6RulesResponse`](super::types::AddIp6RulesResponse); errors: [`AddIp6RulesError`](super::errors::AddIp6RulesError).
     pub fn add_ip6_rules(&self) -> super::Call<super::types::AddIp6RulesRequest> {
         self.call(super::types::AddIp6RulesRequest::default())
     }
     /// Add template member.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TemplateId`](super::types::AddTemplateMemberRequest::template_id), [`TemplateMember`](super::types::AddTemplateMemberRequest::template_member).
+    /// - Errors: the service's codes and the common ones ([`AddTemplateMemberError`](super::errors::AddTemplateMemberError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AddTemplateMember>
     ///
     /// Wire action `AddTemplateMember`, version 2017-03-12. Request: [`AddTemplateMemberRequest`](super::types::AddTemplateMemberRequest); response: [`AddTemplateMemberResponse`](super::types::AddTemplateMemberResponse); errors: [`AddTemplateMemberError`](super::errors::AddTemplateMemberError).
     pub fn add_template_member(
@@ -6281,6 +6321,14 @@ impl Client {
     }
     /// Adjust public address.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`AdjustPublicAddressError`](super::errors::AdjustPublicAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AdjustPublicAddress>
+    ///
     /// Wire action `AdjustPublicAddress`, version 2017-03-12. Request: [`AdjustPublicAddressRequest`](super::types::AdjustPublicAddressRequest); response: [`AdjustPublicAddressResponse`](super::types::AdjustPublicAddressResponse); errors: [`AdjustPublicAddressError`](super::errors::AdjustPublicAddressError).
     pub fn adjust_public_address(
         &self,
@@ -6288,6 +6336,14 @@ impl Client {
         self.call(super::types::AdjustPublicAddressRequest::default())
     }
     /// Allocate addresses.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::AllocateAddressesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`AllocateAddressesError`](super::errors::AllocateAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AllocateAddresses>
     ///
     /// Wire action `AllocateAddresses`, version 2017-03-12. Request: [`AllocateAddressesRequest`](super::types::AllocateAddressesRequest); response: [`AllocateAddressesResponse`](super::types::AllocateAddressesResponse); errors: [`AllocateAddressesError`](super::errors::AllocateAddressesError).
     pub fn allocate_addresses(
@@ -6297,6 +6353,14 @@ impl Client {
     }
     /// Allocate i pv6 addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`AllocateIPv6AddressesError`](super::errors::AllocateIPv6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AllocateIPv6Addresses>
+    ///
     /// Wire action `AllocateIPv6Addresses`, version 2017-03-12. Request: [`AllocateIPv6AddressesRequest`](super::types::AllocateIPv6AddressesRequest); response: [`AllocateIPv6AddressesResponse`](super::types::AllocateIPv6AddressesResponse); errors: [`AllocateIPv6AddressesError`](super::errors::AllocateIPv6AddressesError).
     pub fn allocate_i_pv6_addresses(
         &self,
@@ -6304,6 +6368,14 @@ impl Client {
         self.call(super::types::AllocateIPv6AddressesRequest::default())
     }
     /// Allocate ip6 addresses bandwidth.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Ip6Addresses`](super::types::AllocateIp6AddressesBandwidthRequest::ip6_addresses).
+    /// - Errors: the service's codes and the common ones ([`AllocateIp6AddressesBandwidthError`](super::errors::AllocateIp6AddressesBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AllocateIp6AddressesBandwidth>
     ///
     /// Wire action `AllocateIp6AddressesBandwidth`, version 2017-03-12. Request: [`AllocateIp6AddressesBandwidthRequest`](super::types::AllocateIp6AddressesBandwidthRequest); response: [`AllocateIp6AddressesBandwidthResponse`](super::types::AllocateIp6AddressesBandwidthResponse); errors: [`AllocateIp6AddressesBandwidthError`](super::errors::AllocateIp6AddressesBandwidthError).
     pub fn allocate_ip6_addresses_bandwidth(
@@ -6313,6 +6385,14 @@ impl Client {
     }
     /// Assign ipv6 addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::AssignIpv6AddressesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`NetworkInterfaceId`](super::types::AssignIpv6AddressesRequest::network_interface_id).
+    /// - Errors: the service's codes and the common ones ([`AssignIpv6AddressesError`](super::errors::AssignIpv6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssignIpv6Addresses>
+    ///
     /// Wire action `AssignIpv6Addresses`, version 2017-03-12. Request: [`AssignIpv6AddressesRequest`](super::types::AssignIpv6AddressesRequest); response: [`AssignIpv6AddressesResponse`](super::types::AssignIpv6AddressesResponse); errors: [`AssignIpv6AddressesError`](super::errors::AssignIpv6AddressesError).
     pub fn assign_ipv6_addresses(
         &self,
@@ -6320,6 +6400,14 @@ impl Client {
         self.call(super::types::AssignIpv6AddressesRequest::default())
     }
     /// Assign ipv6 cidr block.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::AssignIpv6CidrBlockRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`AssignIpv6CidrBlockError`](super::errors::AssignIpv6CidrBlockError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssignIpv6CidrBlock>
     ///
     /// Wire action `AssignIpv6CidrBlock`, version 2017-03-12. Request: [`AssignIpv6CidrBlockRequest`](super::types::AssignIpv6CidrBlockRequest); response: [`AssignIpv6CidrBlockResponse`](super::types::AssignIpv6CidrBlockResponse); errors: [`AssignIpv6CidrBlockError`](super::errors::AssignIpv6CidrBlockError).
     pub fn assign_ipv6_cidr_block(
@@ -6329,6 +6417,14 @@ impl Client {
     }
     /// Assign ipv6 subnet cidr block.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::AssignIpv6SubnetCidrBlockRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::AssignIpv6SubnetCidrBlockRequest::vpc_id), [`Ipv6SubnetCidrBlocks`](super::types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks).
+    /// - Errors: the service's codes and the common ones ([`AssignIpv6SubnetCidrBlockError`](super::errors::AssignIpv6SubnetCidrBlockError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssignIpv6SubnetCidrBlock>
+    ///
     /// Wire action `AssignIpv6SubnetCidrBlock`, version 2017-03-12. Request: [`AssignIpv6SubnetCidrBlockRequest`](super::types::AssignIpv6SubnetCidrBlockRequest); response: [`AssignIpv6SubnetCidrBlockResponse`](super::types::AssignIpv6SubnetCidrBlockResponse); errors: [`AssignIpv6SubnetCidrBlockError`](super::errors::AssignIpv6SubnetCidrBlockError).
     pub fn assign_ipv6_subnet_cidr_block(
         &self,
@@ -6336,6 +6432,14 @@ impl Client {
         self.call(super::types::AssignIpv6SubnetCidrBlockRequest::default())
     }
     /// Assign private ip addresses.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::AssignPrivateIpAddressesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`NetworkInterfaceId`](super::types::AssignPrivateIpAddressesRequest::network_interface_id).
+    /// - Errors: the service's codes and the common ones ([`AssignPrivateIpAddressesError`](super::errors::AssignPrivateIpAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssignPrivateIpAddresses>
     ///
     /// Wire action `AssignPrivateIpAddresses`, version 2017-03-12. Request: [`AssignPrivateIpAddressesRequest`](super::types::AssignPrivateIpAddressesRequest); response: [`AssignPrivateIpAddressesResponse`](super::types::AssignPrivateIpAddressesResponse); errors: [`AssignPrivateIpAddressesError`](super::errors::AssignPrivateIpAddressesError).
     pub fn assign_private_ip_addresses(
@@ -6345,6 +6449,14 @@ impl Client {
     }
     /// Associate address.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressId`](super::types::AssociateAddressRequest::address_id).
+    /// - Errors: the service's codes and the common ones ([`AssociateAddressError`](super::errors::AssociateAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateAddress>
+    ///
     /// Wire action `AssociateAddress`, version 2017-03-12. Request: [`AssociateAddressRequest`](super::types::AssociateAddressRequest); response: [`AssociateAddressResponse`](super::types::AssociateAddressResponse); errors: [`AssociateAddressError`](super::errors::AssociateAddressError).
     pub fn associate_address(
         &self,
@@ -6353,6 +6465,14 @@ impl Client {
     }
     /// Associate dhcp ip with address ip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DhcpIpId`](super::types::AssociateDhcpIpWithAddressIpRequest::dhcp_ip_id), [`AddressIp`](super::types::AssociateDhcpIpWithAddressIpRequest::address_ip).
+    /// - Errors: the service's codes and the common ones ([`AssociateDhcpIpWithAddressIpError`](super::errors::AssociateDhcpIpWithAddressIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateDhcpIpWithAddressIp>
+    ///
     /// Wire action `AssociateDhcpIpWithAddressIp`, version 2017-03-12. Request: [`AssociateDhcpIpWithAddressIpRequest`](super::types::AssociateDhcpIpWithAddressIpRequest); response: [`AssociateDhcpIpWithAddressIpResponse`](super::types::AssociateDhcpIpWithAddressIpResponse); errors: [`AssociateDhcpIpWithAddressIpError`](super::errors::AssociateDhcpIpWithAddressIpError).
     pub fn associate_dhcp_ip_with_address_ip(
         &self,
@@ -6360,6 +6480,14 @@ impl Client {
         self.call(super::types::AssociateDhcpIpWithAddressIpRequest::default())
     }
     /// Associate direct connect gateway nat gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::AssociateDirectConnectGatewayNatGatewayRequest::vpc_id), [`NatGatewayId`](super::types::AssociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id), [`DirectConnectGatewayId`](super::types::AssociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`AssociateDirectConnectGatewayNatGatewayError`](super::errors::AssociateDirectConnectGatewayNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateDirectConnectGatewayNatGateway>
     ///
     /// Wire action `AssociateDirectConnectGatewayNatGateway`, version 2017-03-12. Request: [`AssociateDirectConnectGatewayNatGatewayRequest`](super::types::AssociateDirectConnectGatewayNatGatewayRequest); response: [`AssociateDirectConnectGatewayNatGatewayResponse`](super::types::AssociateDirectConnectGatewayNatGatewayResponse); errors: [`AssociateDirectConnectGatewayNatGatewayError`](super::errors::AssociateDirectConnectGatewayNatGatewayError).
     pub fn associate_direct_connect_gateway_nat_gateway(
@@ -6371,6 +6499,14 @@ impl Client {
     }
     /// Associate ha vip instance.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HaVipAssociationSet`](super::types::AssociateHaVipInstanceRequest::ha_vip_association_set).
+    /// - Errors: the service's codes and the common ones ([`AssociateHaVipInstanceError`](super::errors::AssociateHaVipInstanceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateHaVipInstance>
+    ///
     /// Wire action `AssociateHaVipInstance`, version 2017-03-12. Request: [`AssociateHaVipInstanceRequest`](super::types::AssociateHaVipInstanceRequest); response: [`AssociateHaVipInstanceResponse`](super::types::AssociateHaVipInstanceResponse); errors: [`AssociateHaVipInstanceError`](super::errors::AssociateHaVipInstanceError).
     pub fn associate_ha_vip_instance(
         &self,
@@ -6378,6 +6514,14 @@ impl Client {
         self.call(super::types::AssociateHaVipInstanceRequest::default())
     }
     /// Associate i pv6 address.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`IPv6AddressId`](super::types::AssociateIPv6AddressRequest::i_pv6_address_id).
+    /// - Errors: the service's codes and the common ones ([`AssociateIPv6AddressError`](super::errors::AssociateIPv6AddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateIPv6Address>
     ///
     /// Wire action `AssociateIPv6Address`, version 2017-03-12. Request: [`AssociateIPv6AddressRequest`](super::types::AssociateIPv6AddressRequest); response: [`AssociateIPv6AddressResponse`](super::types::AssociateIPv6AddressResponse); errors: [`AssociateIPv6AddressError`](super::errors::AssociateIPv6AddressError).
     pub fn associate_i_pv6_address(
@@ -6387,6 +6531,14 @@ impl Client {
     }
     /// Associate instances to ccn route table.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::AssociateInstancesToCcnRouteTableRequest::ccn_id), [`RouteTableId`](super::types::AssociateInstancesToCcnRouteTableRequest::route_table_id), [`Instances`](super::types::AssociateInstancesToCcnRouteTableRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`AssociateInstancesToCcnRouteTableError`](super::errors::AssociateInstancesToCcnRouteTableError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateInstancesToCcnRouteTable>
+    ///
     /// Wire action `AssociateInstancesToCcnRouteTable`, version 2017-03-12. Request: [`AssociateInstancesToCcnRouteTableRequest`](super::types::AssociateInstancesToCcnRouteTableRequest); response: [`AssociateInstancesToCcnRouteTableResponse`](super::types::AssociateInstancesToCcnRouteTableResponse); errors: [`AssociateInstancesToCcnRouteTableError`](super::errors::AssociateInstancesToCcnRouteTableError).
     pub fn associate_instances_to_ccn_route_table(
         &self,
@@ -6394,6 +6546,14 @@ impl Client {
         self.call(super::types::AssociateInstancesToCcnRouteTableRequest::default())
     }
     /// Associate nat gateway address.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::AssociateNatGatewayAddressRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`AssociateNatGatewayAddressError`](super::errors::AssociateNatGatewayAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateNatGatewayAddress>
     ///
     /// Wire action `AssociateNatGatewayAddress`, version 2017-03-12. Request: [`AssociateNatGatewayAddressRequest`](super::types::AssociateNatGatewayAddressRequest); response: [`AssociateNatGatewayAddressResponse`](super::types::AssociateNatGatewayAddressResponse); errors: [`AssociateNatGatewayAddressError`](super::errors::AssociateNatGatewayAddressError).
     pub fn associate_nat_gateway_address(
@@ -6403,6 +6563,14 @@ impl Client {
     }
     /// Associate network acl subnets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::AssociateNetworkAclSubnetsRequest::network_acl_id), [`SubnetIds`](super::types::AssociateNetworkAclSubnetsRequest::subnet_ids).
+    /// - Errors: the service's codes and the common ones ([`AssociateNetworkAclSubnetsError`](super::errors::AssociateNetworkAclSubnetsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateNetworkAclSubnets>
+    ///
     /// Wire action `AssociateNetworkAclSubnets`, version 2017-03-12. Request: [`AssociateNetworkAclSubnetsRequest`](super::types::AssociateNetworkAclSubnetsRequest); response: [`AssociateNetworkAclSubnetsResponse`](super::types::AssociateNetworkAclSubnetsResponse); errors: [`AssociateNetworkAclSubnetsError`](super::errors::AssociateNetworkAclSubnetsError).
     pub fn associate_network_acl_subnets(
         &self,
@@ -6410,6 +6578,14 @@ impl Client {
         self.call(super::types::AssociateNetworkAclSubnetsRequest::default())
     }
     /// Associate network interface security groups.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceIds`](super::types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids), [`SecurityGroupIds`](super::types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids).
+    /// - Errors: the service's codes and the common ones ([`AssociateNetworkInterfaceSecurityGroupsError`](super::errors::AssociateNetworkInterfaceSecurityGroupsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AssociateNetworkInterfaceSecurityGroups>
     ///
     /// Wire action `AssociateNetworkInterfaceSecurityGroups`, version 2017-03-12. Request: [`AssociateNetworkInterfaceSecurityGroupsRequest`](super::types::AssociateNetworkInterfaceSecurityGroupsRequest); response: [`AssociateNetworkInterfaceSecurityGroupsResponse`](super::types::AssociateNetworkInterfaceSecurityGroupsResponse); errors: [`AssociateNetworkInterfaceSecurityGroupsError`](super::errors::AssociateNetworkInterfaceSecurityGroupsError).
     pub fn associate_network_interface_security_groups(
@@ -6421,6 +6597,14 @@ impl Client {
     }
     /// Attach ccn instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::AttachCcnInstancesRequest::ccn_id), [`Instances`](super::types::AttachCcnInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`AttachCcnInstancesError`](super::errors::AttachCcnInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AttachCcnInstances>
+    ///
     /// Wire action `AttachCcnInstances`, version 2017-03-12. Request: [`AttachCcnInstancesRequest`](super::types::AttachCcnInstancesRequest); response: [`AttachCcnInstancesResponse`](super::types::AttachCcnInstancesResponse); errors: [`AttachCcnInstancesError`](super::errors::AttachCcnInstancesError).
     pub fn attach_ccn_instances(
         &self,
@@ -6428,6 +6612,14 @@ impl Client {
         self.call(super::types::AttachCcnInstancesRequest::default())
     }
     /// Attach classic link vpc.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::AttachClassicLinkVpcRequest::vpc_id), [`InstanceIds`](super::types::AttachClassicLinkVpcRequest::instance_ids).
+    /// - Errors: the service's codes and the common ones ([`AttachClassicLinkVpcError`](super::errors::AttachClassicLinkVpcError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AttachClassicLinkVpc>
     ///
     /// Wire action `AttachClassicLinkVpc`, version 2017-03-12. Request: [`AttachClassicLinkVpcRequest`](super::types::AttachClassicLinkVpcRequest); response: [`AttachClassicLinkVpcResponse`](super::types::AttachClassicLinkVpcResponse); errors: [`AttachClassicLinkVpcError`](super::errors::AttachClassicLinkVpcError).
     pub fn attach_classic_link_vpc(
@@ -6437,6 +6629,14 @@ impl Client {
     }
     /// Attach network interface.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::AttachNetworkInterfaceRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`NetworkInterfaceId`](super::types::AttachNetworkInterfaceRequest::network_interface_id), [`InstanceId`](super::types::AttachNetworkInterfaceRequest::instance_id).
+    /// - Errors: the service's codes and the common ones ([`AttachNetworkInterfaceError`](super::errors::AttachNetworkInterfaceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AttachNetworkInterface>
+    ///
     /// Wire action `AttachNetworkInterface`, version 2017-03-12. Request: [`AttachNetworkInterfaceRequest`](super::types::AttachNetworkInterfaceRequest); response: [`AttachNetworkInterfaceResponse`](super::types::AttachNetworkInterfaceResponse); errors: [`AttachNetworkInterfaceError`](super::errors::AttachNetworkInterfaceError).
     pub fn attach_network_interface(
         &self,
@@ -6444,6 +6644,14 @@ impl Client {
         self.call(super::types::AttachNetworkInterfaceRequest::default())
     }
     /// Attach snapshot instances.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicyId`](super::types::AttachSnapshotInstancesRequest::snapshot_policy_id), [`Instances`](super::types::AttachSnapshotInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`AttachSnapshotInstancesError`](super::errors::AttachSnapshotInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AttachSnapshotInstances>
     ///
     /// Wire action `AttachSnapshotInstances`, version 2017-03-12. Request: [`AttachSnapshotInstancesRequest`](super::types::AttachSnapshotInstancesRequest); response: [`AttachSnapshotInstancesResponse`](super::types::AttachSnapshotInstancesResponse); errors: [`AttachSnapshotInstancesError`](super::errors::AttachSnapshotInstancesError).
     pub fn attach_snapshot_instances(
@@ -6453,6 +6661,14 @@ impl Client {
     }
     /// Audit cross border compliance.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceProvider`](super::types::AuditCrossBorderComplianceRequest::service_provider), [`ComplianceId`](super::types::AuditCrossBorderComplianceRequest::compliance_id), [`AuditBehavior`](super::types::AuditCrossBorderComplianceRequest::audit_behavior).
+    /// - Errors: the service's codes and the common ones ([`AuditCrossBorderComplianceError`](super::errors::AuditCrossBorderComplianceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=AuditCrossBorderCompliance>
+    ///
     /// Wire action `AuditCrossBorderCompliance`, version 2017-03-12. Request: [`AuditCrossBorderComplianceRequest`](super::types::AuditCrossBorderComplianceRequest); response: [`AuditCrossBorderComplianceResponse`](super::types::AuditCrossBorderComplianceResponse); errors: [`AuditCrossBorderComplianceError`](super::errors::AuditCrossBorderComplianceError).
     pub fn audit_cross_border_compliance(
         &self,
@@ -6460,6 +6676,14 @@ impl Client {
         self.call(super::types::AuditCrossBorderComplianceRequest::default())
     }
     /// Check assistant cidr.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CheckAssistantCidrRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`CheckAssistantCidrError`](super::errors::CheckAssistantCidrError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CheckAssistantCidr>
     ///
     /// Wire action `CheckAssistantCidr`, version 2017-03-12. Request: [`CheckAssistantCidrRequest`](super::types::CheckAssistantCidrRequest); response: [`CheckAssistantCidrResponse`](super::types::CheckAssistantCidrResponse); errors: [`CheckAssistantCidrError`](super::errors::CheckAssistantCidrError).
     pub fn check_assistant_cidr(
@@ -6469,6 +6693,14 @@ impl Client {
     }
     /// Check default subnet.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CheckDefaultSubnetError`](super::errors::CheckDefaultSubnetError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CheckDefaultSubnet>
+    ///
     /// Wire action `CheckDefaultSubnet`, version 2017-03-12. Request: [`CheckDefaultSubnetRequest`](super::types::CheckDefaultSubnetRequest); response: [`CheckDefaultSubnetResponse`](super::types::CheckDefaultSubnetResponse); errors: [`CheckDefaultSubnetError`](super::errors::CheckDefaultSubnetError).
     pub fn check_default_subnet(
         &self,
@@ -6476,6 +6708,14 @@ impl Client {
         self.call(super::types::CheckDefaultSubnetRequest::default())
     }
     /// Check gateway flow monitor.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`GatewayId`](super::types::CheckGatewayFlowMonitorRequest::gateway_id).
+    /// - Errors: the service's codes and the common ones ([`CheckGatewayFlowMonitorError`](super::errors::CheckGatewayFlowMonitorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CheckGatewayFlowMonitor>
     ///
     /// Wire action `CheckGatewayFlowMonitor`, version 2017-03-12. Request: [`CheckGatewayFlowMonitorRequest`](super::types::CheckGatewayFlowMonitorRequest); response: [`CheckGatewayFlowMonitorResponse`](super::types::CheckGatewayFlowMonitorResponse); errors: [`CheckGatewayFlowMonitorError`](super::errors::CheckGatewayFlowMonitorError).
     pub fn check_gateway_flow_monitor(
@@ -6485,6 +6725,14 @@ impl Client {
     }
     /// Check net detect state.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DetectDestinationIp`](super::types::CheckNetDetectStateRequest::detect_destination_ip).
+    /// - Errors: the service's codes and the common ones ([`CheckNetDetectStateError`](super::errors::CheckNetDetectStateError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CheckNetDetectState>
+    ///
     /// Wire action `CheckNetDetectState`, version 2017-03-12. Request: [`CheckNetDetectStateRequest`](super::types::CheckNetDetectStateRequest); response: [`CheckNetDetectStateResponse`](super::types::CheckNetDetectStateResponse); errors: [`CheckNetDetectStateError`](super::errors::CheckNetDetectStateError).
     pub fn check_net_detect_state(
         &self,
@@ -6492,6 +6740,14 @@ impl Client {
         self.call(super::types::CheckNetDetectStateRequest::default())
     }
     /// Check traffic mirror.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CheckTrafficMirrorRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`CheckTrafficMirrorError`](super::errors::CheckTrafficMirrorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CheckTrafficMirror>
     ///
     /// Wire action `CheckTrafficMirror`, version 2017-03-12. Request: [`CheckTrafficMirrorRequest`](super::types::CheckTrafficMirrorRequest); response: [`CheckTrafficMirrorResponse`](super::types::CheckTrafficMirrorResponse); errors: [`CheckTrafficMirrorError`](super::errors::CheckTrafficMirrorError).
     pub fn check_traffic_mirror(
@@ -6501,6 +6757,14 @@ impl Client {
     }
     /// Clear route table selection policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ClearRouteTableSelectionPoliciesRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`ClearRouteTableSelectionPoliciesError`](super::errors::ClearRouteTableSelectionPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ClearRouteTableSelectionPolicies>
+    ///
     /// Wire action `ClearRouteTableSelectionPolicies`, version 2017-03-12. Request: [`ClearRouteTableSelectionPoliciesRequest`](super::types::ClearRouteTableSelectionPoliciesRequest); response: [`ClearRouteTableSelectionPoliciesResponse`](super::types::ClearRouteTableSelectionPoliciesResponse); errors: [`ClearRouteTableSelectionPoliciesError`](super::errors::ClearRouteTableSelectionPoliciesError).
     pub fn clear_route_table_selection_policies(
         &self,
@@ -6508,6 +6772,14 @@ impl Client {
         self.call(super::types::ClearRouteTableSelectionPoliciesRequest::default())
     }
     /// Clone security group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::CloneSecurityGroupRequest::security_group_id).
+    /// - Errors: the service's codes and the common ones ([`CloneSecurityGroupError`](super::errors::CloneSecurityGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CloneSecurityGroup>
     ///
     /// Wire action `CloneSecurityGroup`, version 2017-03-12. Request: [`CloneSecurityGroupRequest`](super::types::CloneSecurityGroupRequest); response: [`CloneSecurityGroupResponse`](super::types::CloneSecurityGroupResponse); errors: [`CloneSecurityGroupError`](super::errors::CloneSecurityGroupError).
     pub fn clone_security_group(
@@ -6517,6 +6789,14 @@ impl Client {
     }
     /// Create address template.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressTemplateName`](super::types::CreateAddressTemplateRequest::address_template_name).
+    /// - Errors: the service's codes and the common ones ([`CreateAddressTemplateError`](super::errors::CreateAddressTemplateError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateAddressTemplate>
+    ///
     /// Wire action `CreateAddressTemplate`, version 2017-03-12. Request: [`CreateAddressTemplateRequest`](super::types::CreateAddressTemplateRequest); response: [`CreateAddressTemplateResponse`](super::types::CreateAddressTemplateResponse); errors: [`CreateAddressTemplateError`](super::errors::CreateAddressTemplateError).
     pub fn create_address_template(
         &self,
@@ -6524,6 +6804,14 @@ impl Client {
         self.call(super::types::CreateAddressTemplateRequest::default())
     }
     /// Create address template group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressTemplateGroupName`](super::types::CreateAddressTemplateGroupRequest::address_template_group_name), [`AddressTemplateIds`](super::types::CreateAddressTemplateGroupRequest::address_template_ids).
+    /// - Errors: the service's codes and the common ones ([`CreateAddressTemplateGroupError`](super::errors::CreateAddressTemplateGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateAddressTemplateGroup>
     ///
     /// Wire action `CreateAddressTemplateGroup`, version 2017-03-12. Request: [`CreateAddressTemplateGroupRequest`](super::types::CreateAddressTemplateGroupRequest); response: [`CreateAddressTemplateGroupResponse`](super::types::CreateAddressTemplateGroupResponse); errors: [`CreateAddressTemplateGroupError`](super::errors::CreateAddressTemplateGroupError).
     pub fn create_address_template_group(
@@ -6533,6 +6821,14 @@ impl Client {
     }
     /// Create and attach network interface.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateAndAttachNetworkInterfaceRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::CreateAndAttachNetworkInterfaceRequest::vpc_id), [`NetworkInterfaceName`](super::types::CreateAndAttachNetworkInterfaceRequest::network_interface_name), [`SubnetId`](super::types::CreateAndAttachNetworkInterfaceRequest::subnet_id), [`InstanceId`](super::types::CreateAndAttachNetworkInterfaceRequest::instance_id).
+    /// - Errors: the service's codes and the common ones ([`CreateAndAttachNetworkInterfaceError`](super::errors::CreateAndAttachNetworkInterfaceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateAndAttachNetworkInterface>
+    ///
     /// Wire action `CreateAndAttachNetworkInterface`, version 2017-03-12. Request: [`CreateAndAttachNetworkInterfaceRequest`](super::types::CreateAndAttachNetworkInterfaceRequest); response: [`CreateAndAttachNetworkInterfaceResponse`](super::types::CreateAndAttachNetworkInterfaceResponse); errors: [`CreateAndAttachNetworkInterfaceError`](super::errors::CreateAndAttachNetworkInterfaceError).
     pub fn create_and_attach_network_interface(
         &self,
@@ -6540,6 +6836,14 @@ impl Client {
         self.call(super::types::CreateAndAttachNetworkInterfaceRequest::default())
     }
     /// Create assistant cidr.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateAssistantCidrRequest::vpc_id), [`CidrBlocks`](super::types::CreateAssistantCidrRequest::cidr_blocks).
+    /// - Errors: the service's codes and the common ones ([`CreateAssistantCidrError`](super::errors::CreateAssistantCidrError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateAssistantCidr>
     ///
     /// Wire action `CreateAssistantCidr`, version 2017-03-12. Request: [`CreateAssistantCidrRequest`](super::types::CreateAssistantCidrRequest); response: [`CreateAssistantCidrResponse`](super::types::CreateAssistantCidrResponse); errors: [`CreateAssistantCidrError`](super::errors::CreateAssistantCidrError).
     pub fn create_assistant_cidr(
@@ -6549,6 +6853,14 @@ impl Client {
     }
     /// Create bandwidth package.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateBandwidthPackageError`](super::errors::CreateBandwidthPackageError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateBandwidthPackage>
+    ///
     /// Wire action `CreateBandwidthPackage`, version 2017-03-12. Request: [`CreateBandwidthPackageRequest`](super::types::CreateBandwidthPackageRequest); response: [`CreateBandwidthPackageResponse`](super::types::CreateBandwidthPackageResponse); errors: [`CreateBandwidthPackageError`](super::errors::CreateBandwidthPackageError).
     pub fn create_bandwidth_package(
         &self,
@@ -6557,11 +6869,27 @@ impl Client {
     }
     /// Create ccn.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnName`](super::types::CreateCcnRequest::ccn_name).
+    /// - Errors: the service's codes and the common ones ([`CreateCcnError`](super::errors::CreateCcnError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCcn>
+    ///
     /// Wire action `CreateCcn`, version 2017-03-12. Request: [`CreateCcnRequest`](super::types::CreateCcnRequest); response: [`CreateCcnResponse`](super::types::CreateCcnResponse); errors: [`CreateCcnError`](super::errors::CreateCcnError).
     pub fn create_ccn(&self) -> super::Call<super::types::CreateCcnRequest> {
         self.call(super::types::CreateCcnRequest::default())
     }
     /// Create ccn policy based routing next hop.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::CreateCcnPolicyBasedRoutingNextHopRequest::ccn_id), [`NextHopRegion`](super::types::CreateCcnPolicyBasedRoutingNextHopRequest::next_hop_region), [`InstanceId`](super::types::CreateCcnPolicyBasedRoutingNextHopRequest::instance_id), [`Name`](super::types::CreateCcnPolicyBasedRoutingNextHopRequest::name), [`InstanceType`](super::types::CreateCcnPolicyBasedRoutingNextHopRequest::instance_type).
+    /// - Errors: the service's codes and the common ones ([`CreateCcnPolicyBasedRoutingNextHopError`](super::errors::CreateCcnPolicyBasedRoutingNextHopError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCcnPolicyBasedRoutingNextHop>
     ///
     /// Wire action `CreateCcnPolicyBasedRoutingNextHop`, version 2017-03-12. Request: [`CreateCcnPolicyBasedRoutingNextHopRequest`](super::types::CreateCcnPolicyBasedRoutingNextHopRequest); response: [`CreateCcnPolicyBasedRoutingNextHopResponse`](super::types::CreateCcnPolicyBasedRoutingNextHopResponse); errors: [`CreateCcnPolicyBasedRoutingNextHopError`](super::errors::CreateCcnPolicyBasedRoutingNextHopError).
     pub fn create_ccn_policy_based_routing_next_hop(
@@ -6571,6 +6899,14 @@ impl Client {
     }
     /// Create ccn policy based routing rules.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`CreateCcnPolicyBasedRoutingRulesError`](super::errors::CreateCcnPolicyBasedRoutingRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCcnPolicyBasedRoutingRules>
+    ///
     /// Wire action `CreateCcnPolicyBasedRoutingRules`, version 2017-03-12. Request: [`CreateCcnPolicyBasedRoutingRulesRequest`](super::types::CreateCcnPolicyBasedRoutingRulesRequest); response: [`CreateCcnPolicyBasedRoutingRulesResponse`](super::types::CreateCcnPolicyBasedRoutingRulesResponse); errors: [`CreateCcnPolicyBasedRoutingRulesError`](super::errors::CreateCcnPolicyBasedRoutingRulesError).
     pub fn create_ccn_policy_based_routing_rules(
         &self,
@@ -6578,6 +6914,14 @@ impl Client {
         self.call(super::types::CreateCcnPolicyBasedRoutingRulesRequest::default())
     }
     /// Create ccn route tables.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTable`](super::types::CreateCcnRouteTablesRequest::route_table).
+    /// - Errors: the service's codes and the common ones ([`CreateCcnRouteTablesError`](super::errors::CreateCcnRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCcnRouteTables>
     ///
     /// Wire action `CreateCcnRouteTables`, version 2017-03-12. Request: [`CreateCcnRouteTablesRequest`](super::types::CreateCcnRouteTablesRequest); response: [`CreateCcnRouteTablesResponse`](super::types::CreateCcnRouteTablesResponse); errors: [`CreateCcnRouteTablesError`](super::errors::CreateCcnRouteTablesError).
     pub fn create_ccn_route_tables(
@@ -6587,6 +6931,14 @@ impl Client {
     }
     /// Create cdc ldcx list.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateCdcLdcxListError`](super::errors::CreateCdcLdcxListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCdcLDCXList>
+    ///
     /// Wire action `CreateCdcLDCXList`, version 2017-03-12. Request: [`CreateCdcLdcxListRequest`](super::types::CreateCdcLdcxListRequest); response: [`CreateCdcLdcxListResponse`](super::types::CreateCdcLdcxListResponse); errors: [`CreateCdcLdcxListError`](super::errors::CreateCdcLdcxListError).
     pub fn create_cdc_ldcx_list(
         &self,
@@ -6594,6 +6946,14 @@ impl Client {
         self.call(super::types::CreateCdcLdcxListRequest::default())
     }
     /// Create cdc net planes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateCdcNetPlanesError`](super::errors::CreateCdcNetPlanesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCdcNetPlanes>
     ///
     /// Wire action `CreateCdcNetPlanes`, version 2017-03-12. Request: [`CreateCdcNetPlanesRequest`](super::types::CreateCdcNetPlanesRequest); response: [`CreateCdcNetPlanesResponse`](super::types::CreateCdcNetPlanesResponse); errors: [`CreateCdcNetPlanesError`](super::errors::CreateCdcNetPlanesError).
     pub fn create_cdc_net_planes(
@@ -6603,6 +6963,14 @@ impl Client {
     }
     /// Create customer gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CustomerGatewayName`](super::types::CreateCustomerGatewayRequest::customer_gateway_name), [`IpAddress`](super::types::CreateCustomerGatewayRequest::ip_address).
+    /// - Errors: the service's codes and the common ones ([`CreateCustomerGatewayError`](super::errors::CreateCustomerGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateCustomerGateway>
+    ///
     /// Wire action `CreateCustomerGateway`, version 2017-03-12. Request: [`CreateCustomerGatewayRequest`](super::types::CreateCustomerGatewayRequest); response: [`CreateCustomerGatewayResponse`](super::types::CreateCustomerGatewayResponse); errors: [`CreateCustomerGatewayError`](super::errors::CreateCustomerGatewayError).
     pub fn create_customer_gateway(
         &self,
@@ -6610,6 +6978,14 @@ impl Client {
         self.call(super::types::CreateCustomerGatewayRequest::default())
     }
     /// Create default security group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateDefaultSecurityGroupError`](super::errors::CreateDefaultSecurityGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateDefaultSecurityGroup>
     ///
     /// Wire action `CreateDefaultSecurityGroup`, version 2017-03-12. Request: [`CreateDefaultSecurityGroupRequest`](super::types::CreateDefaultSecurityGroupRequest); response: [`CreateDefaultSecurityGroupResponse`](super::types::CreateDefaultSecurityGroupResponse); errors: [`CreateDefaultSecurityGroupError`](super::errors::CreateDefaultSecurityGroupError).
     pub fn create_default_security_group(
@@ -6619,6 +6995,14 @@ impl Client {
     }
     /// Create default vpc.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateDefaultVpcError`](super::errors::CreateDefaultVpcError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateDefaultVpc>
+    ///
     /// Wire action `CreateDefaultVpc`, version 2017-03-12. Request: [`CreateDefaultVpcRequest`](super::types::CreateDefaultVpcRequest); response: [`CreateDefaultVpcResponse`](super::types::CreateDefaultVpcResponse); errors: [`CreateDefaultVpcError`](super::errors::CreateDefaultVpcError).
     pub fn create_default_vpc(
         &self,
@@ -6627,11 +7011,27 @@ impl Client {
     }
     /// Create dhcp ip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateDhcpIpRequest::vpc_id), [`SubnetId`](super::types::CreateDhcpIpRequest::subnet_id), [`DhcpIpName`](super::types::CreateDhcpIpRequest::dhcp_ip_name).
+    /// - Errors: the service's codes and the common ones ([`CreateDhcpIpError`](super::errors::CreateDhcpIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateDhcpIp>
+    ///
     /// Wire action `CreateDhcpIp`, version 2017-03-12. Request: [`CreateDhcpIpRequest`](super::types::CreateDhcpIpRequest); response: [`CreateDhcpIpResponse`](super::types::CreateDhcpIpResponse); errors: [`CreateDhcpIpError`](super::errors::CreateDhcpIpError).
     pub fn create_dhcp_ip(&self) -> super::Call<super::types::CreateDhcpIpRequest> {
         self.call(super::types::CreateDhcpIpRequest::default())
     }
     /// Create direct connect gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DirectConnectGatewayName`](super::types::CreateDirectConnectGatewayRequest::direct_connect_gateway_name), [`NetworkType`](super::types::CreateDirectConnectGatewayRequest::network_type).
+    /// - Errors: the service's codes and the common ones ([`CreateDirectConnectGatewayError`](super::errors::CreateDirectConnectGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateDirectConnectGateway>
     ///
     /// Wire action `CreateDirectConnectGateway`, version 2017-03-12. Request: [`CreateDirectConnectGatewayRequest`](super::types::CreateDirectConnectGatewayRequest); response: [`CreateDirectConnectGatewayResponse`](super::types::CreateDirectConnectGatewayResponse); errors: [`CreateDirectConnectGatewayError`](super::errors::CreateDirectConnectGatewayError).
     pub fn create_direct_connect_gateway(
@@ -6641,6 +7041,14 @@ impl Client {
     }
     /// Create direct connect gateway ccn routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DirectConnectGatewayId`](super::types::CreateDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id), [`Routes`](super::types::CreateDirectConnectGatewayCcnRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`CreateDirectConnectGatewayCcnRoutesError`](super::errors::CreateDirectConnectGatewayCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateDirectConnectGatewayCcnRoutes>
+    ///
     /// Wire action `CreateDirectConnectGatewayCcnRoutes`, version 2017-03-12. Request: [`CreateDirectConnectGatewayCcnRoutesRequest`](super::types::CreateDirectConnectGatewayCcnRoutesRequest); response: [`CreateDirectConnectGatewayCcnRoutesResponse`](super::types::CreateDirectConnectGatewayCcnRoutesResponse); errors: [`CreateDirectConnectGatewayCcnRoutesError`](super::errors::CreateDirectConnectGatewayCcnRoutesError).
     pub fn create_direct_connect_gateway_ccn_routes(
         &self,
@@ -6649,11 +7057,27 @@ impl Client {
     }
     /// Create flow log.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`FlowLogName`](super::types::CreateFlowLogRequest::flow_log_name), [`ResourceType`](super::types::CreateFlowLogRequest::resource_type), [`ResourceId`](super::types::CreateFlowLogRequest::resource_id), [`TrafficType`](super::types::CreateFlowLogRequest::traffic_type).
+    /// - Errors: the service's codes and the common ones ([`CreateFlowLogError`](super::errors::CreateFlowLogError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateFlowLog>
+    ///
     /// Wire action `CreateFlowLog`, version 2017-03-12. Request: [`CreateFlowLogRequest`](super::types::CreateFlowLogRequest); response: [`CreateFlowLogResponse`](super::types::CreateFlowLogResponse); errors: [`CreateFlowLogError`](super::errors::CreateFlowLogError).
     pub fn create_flow_log(&self) -> super::Call<super::types::CreateFlowLogRequest> {
         self.call(super::types::CreateFlowLogRequest::default())
     }
     /// Create global routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateGlobalRoutesRequest::vpc_id), [`GlobalRoutes`](super::types::CreateGlobalRoutesRequest::global_routes).
+    /// - Errors: the service's codes and the common ones ([`CreateGlobalRoutesError`](super::errors::CreateGlobalRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateGlobalRoutes>
     ///
     /// Wire action `CreateGlobalRoutes`, version 2017-03-12. Request: [`CreateGlobalRoutesRequest`](super::types::CreateGlobalRoutesRequest); response: [`CreateGlobalRoutesResponse`](super::types::CreateGlobalRoutesResponse); errors: [`CreateGlobalRoutesError`](super::errors::CreateGlobalRoutesError).
     pub fn create_global_routes(
@@ -6663,11 +7087,27 @@ impl Client {
     }
     /// Create ha vip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateHaVipRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::CreateHaVipRequest::vpc_id), [`HaVipName`](super::types::CreateHaVipRequest::ha_vip_name).
+    /// - Errors: the service's codes and the common ones ([`CreateHaVipError`](super::errors::CreateHaVipError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateHaVip>
+    ///
     /// Wire action `CreateHaVip`, version 2017-03-12. Request: [`CreateHaVipRequest`](super::types::CreateHaVipRequest); response: [`CreateHaVipResponse`](super::types::CreateHaVipResponse); errors: [`CreateHaVipError`](super::errors::CreateHaVipError).
     pub fn create_ha_vip(&self) -> super::Call<super::types::CreateHaVipRequest> {
         self.call(super::types::CreateHaVipRequest::default())
     }
     /// Create high priority route table.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateHighPriorityRouteTableRequest::vpc_id), [`Name`](super::types::CreateHighPriorityRouteTableRequest::name).
+    /// - Errors: the service's codes and the common ones ([`CreateHighPriorityRouteTableError`](super::errors::CreateHighPriorityRouteTableError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateHighPriorityRouteTable>
     ///
     /// Wire action `CreateHighPriorityRouteTable`, version 2017-03-12. Request: [`CreateHighPriorityRouteTableRequest`](super::types::CreateHighPriorityRouteTableRequest); response: [`CreateHighPriorityRouteTableResponse`](super::types::CreateHighPriorityRouteTableResponse); errors: [`CreateHighPriorityRouteTableError`](super::errors::CreateHighPriorityRouteTableError).
     pub fn create_high_priority_route_table(
@@ -6677,6 +7117,14 @@ impl Client {
     }
     /// Create high priority routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::CreateHighPriorityRoutesRequest::high_priority_route_table_id), [`HighPriorityRoutes`](super::types::CreateHighPriorityRoutesRequest::high_priority_routes).
+    /// - Errors: the service's codes and the common ones ([`CreateHighPriorityRoutesError`](super::errors::CreateHighPriorityRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateHighPriorityRoutes>
+    ///
     /// Wire action `CreateHighPriorityRoutes`, version 2017-03-12. Request: [`CreateHighPriorityRoutesRequest`](super::types::CreateHighPriorityRoutesRequest); response: [`CreateHighPriorityRoutesResponse`](super::types::CreateHighPriorityRoutesResponse); errors: [`CreateHighPriorityRoutesError`](super::errors::CreateHighPriorityRoutesError).
     pub fn create_high_priority_routes(
         &self,
@@ -6684,6 +7132,14 @@ impl Client {
         self.call(super::types::CreateHighPriorityRoutesRequest::default())
     }
     /// Create ip6 translators.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`CreateIp6TranslatorsError`](super::errors::CreateIp6TranslatorsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateIp6Translators>
     ///
     /// Wire action `CreateIp6Translators`, version 2017-03-12. Request: [`CreateIp6TranslatorsRequest`](super::types::CreateIp6TranslatorsRequest); response: [`CreateIp6TranslatorsResponse`](super::types::CreateIp6TranslatorsResponse); errors: [`CreateIp6TranslatorsError`](super::errors::CreateIp6TranslatorsError).
     pub fn create_ip6_translators(
@@ -6693,6 +7149,14 @@ impl Client {
     }
     /// Create local gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LocalGatewayName`](super::types::CreateLocalGatewayRequest::local_gateway_name), [`VpcId`](super::types::CreateLocalGatewayRequest::vpc_id), [`CdcId`](super::types::CreateLocalGatewayRequest::cdc_id).
+    /// - Errors: the service's codes and the common ones ([`CreateLocalGatewayError`](super::errors::CreateLocalGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateLocalGateway>
+    ///
     /// Wire action `CreateLocalGateway`, version 2017-03-12. Request: [`CreateLocalGatewayRequest`](super::types::CreateLocalGatewayRequest); response: [`CreateLocalGatewayResponse`](super::types::CreateLocalGatewayResponse); errors: [`CreateLocalGatewayError`](super::errors::CreateLocalGatewayError).
     pub fn create_local_gateway(
         &self,
@@ -6701,6 +7165,14 @@ impl Client {
     }
     /// Create nat gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayName`](super::types::CreateNatGatewayRequest::nat_gateway_name), [`VpcId`](super::types::CreateNatGatewayRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`CreateNatGatewayError`](super::errors::CreateNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNatGateway>
+    ///
     /// Wire action `CreateNatGateway`, version 2017-03-12. Request: [`CreateNatGatewayRequest`](super::types::CreateNatGatewayRequest); response: [`CreateNatGatewayResponse`](super::types::CreateNatGatewayResponse); errors: [`CreateNatGatewayError`](super::errors::CreateNatGatewayError).
     pub fn create_nat_gateway(
         &self,
@@ -6708,6 +7180,14 @@ impl Client {
         self.call(super::types::CreateNatGatewayRequest::default())
     }
     /// Create nat gateway destination ip port translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id), [`DestinationIpPortTranslationNatRules`](super::types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`CreateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::CreateNatGatewayDestinationIpPortTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNatGatewayDestinationIpPortTranslationNatRule>
     ///
     /// Wire action `CreateNatGatewayDestinationIpPortTranslationNatRule`, version 2017-03-12. Request: [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest`](super::types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest); response: [`CreateNatGatewayDestinationIpPortTranslationNatRuleResponse`](super::types::CreateNatGatewayDestinationIpPortTranslationNatRuleResponse); errors: [`CreateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::CreateNatGatewayDestinationIpPortTranslationNatRuleError).
     pub fn create_nat_gateway_destination_ip_port_translation_nat_rule(
@@ -6721,6 +7201,14 @@ impl Client {
     }
     /// Create nat gateway source ip translation nat rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::CreateNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id), [`SourceIpTranslationNatRules`](super::types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`CreateNatGatewaySourceIpTranslationNatRuleError`](super::errors::CreateNatGatewaySourceIpTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNatGatewaySourceIpTranslationNatRule>
+    ///
     /// Wire action `CreateNatGatewaySourceIpTranslationNatRule`, version 2017-03-12. Request: [`CreateNatGatewaySourceIpTranslationNatRuleRequest`](super::types::CreateNatGatewaySourceIpTranslationNatRuleRequest); response: [`CreateNatGatewaySourceIpTranslationNatRuleResponse`](super::types::CreateNatGatewaySourceIpTranslationNatRuleResponse); errors: [`CreateNatGatewaySourceIpTranslationNatRuleError`](super::errors::CreateNatGatewaySourceIpTranslationNatRuleError).
     pub fn create_nat_gateway_source_ip_translation_nat_rule(
         &self,
@@ -6731,6 +7219,14 @@ impl Client {
     }
     /// Create net detect.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateNetDetectRequest::vpc_id), [`SubnetId`](super::types::CreateNetDetectRequest::subnet_id), [`NetDetectName`](super::types::CreateNetDetectRequest::net_detect_name), [`DetectDestinationIp`](super::types::CreateNetDetectRequest::detect_destination_ip).
+    /// - Errors: the service's codes and the common ones ([`CreateNetDetectError`](super::errors::CreateNetDetectError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNetDetect>
+    ///
     /// Wire action `CreateNetDetect`, version 2017-03-12. Request: [`CreateNetDetectRequest`](super::types::CreateNetDetectRequest); response: [`CreateNetDetectResponse`](super::types::CreateNetDetectResponse); errors: [`CreateNetDetectError`](super::errors::CreateNetDetectError).
     pub fn create_net_detect(
         &self,
@@ -6738,6 +7234,14 @@ impl Client {
         self.call(super::types::CreateNetDetectRequest::default())
     }
     /// Create network acl.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateNetworkAclRequest::vpc_id), [`NetworkAclName`](super::types::CreateNetworkAclRequest::network_acl_name).
+    /// - Errors: the service's codes and the common ones ([`CreateNetworkAclError`](super::errors::CreateNetworkAclError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNetworkAcl>
     ///
     /// Wire action `CreateNetworkAcl`, version 2017-03-12. Request: [`CreateNetworkAclRequest`](super::types::CreateNetworkAclRequest); response: [`CreateNetworkAclResponse`](super::types::CreateNetworkAclResponse); errors: [`CreateNetworkAclError`](super::errors::CreateNetworkAclError).
     pub fn create_network_acl(
@@ -6747,6 +7251,14 @@ impl Client {
     }
     /// Create network acl entries.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::CreateNetworkAclEntriesRequest::network_acl_id), [`NetworkAclEntrySet`](super::types::CreateNetworkAclEntriesRequest::network_acl_entry_set).
+    /// - Errors: the service's codes and the common ones ([`CreateNetworkAclEntriesError`](super::errors::CreateNetworkAclEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNetworkAclEntries>
+    ///
     /// Wire action `CreateNetworkAclEntries`, version 2017-03-12. Request: [`CreateNetworkAclEntriesRequest`](super::types::CreateNetworkAclEntriesRequest); response: [`CreateNetworkAclEntriesResponse`](super::types::CreateNetworkAclEntriesResponse); errors: [`CreateNetworkAclEntriesError`](super::errors::CreateNetworkAclEntriesError).
     pub fn create_network_acl_entries(
         &self,
@@ -6754,6 +7266,14 @@ impl Client {
         self.call(super::types::CreateNetworkAclEntriesRequest::default())
     }
     /// Create network acl quintuple entries.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::CreateNetworkAclQuintupleEntriesRequest::network_acl_id), [`NetworkAclQuintupleSet`](super::types::CreateNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set).
+    /// - Errors: the service's codes and the common ones ([`CreateNetworkAclQuintupleEntriesError`](super::errors::CreateNetworkAclQuintupleEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNetworkAclQuintupleEntries>
     ///
     /// Wire action `CreateNetworkAclQuintupleEntries`, version 2017-03-12. Request: [`CreateNetworkAclQuintupleEntriesRequest`](super::types::CreateNetworkAclQuintupleEntriesRequest); response: [`CreateNetworkAclQuintupleEntriesResponse`](super::types::CreateNetworkAclQuintupleEntriesResponse); errors: [`CreateNetworkAclQuintupleEntriesError`](super::errors::CreateNetworkAclQuintupleEntriesError).
     pub fn create_network_acl_quintuple_entries(
@@ -6763,6 +7283,14 @@ impl Client {
     }
     /// Create network interface.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateNetworkInterfaceRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::CreateNetworkInterfaceRequest::vpc_id), [`NetworkInterfaceName`](super::types::CreateNetworkInterfaceRequest::network_interface_name), [`SubnetId`](super::types::CreateNetworkInterfaceRequest::subnet_id).
+    /// - Errors: the service's codes and the common ones ([`CreateNetworkInterfaceError`](super::errors::CreateNetworkInterfaceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateNetworkInterface>
+    ///
     /// Wire action `CreateNetworkInterface`, version 2017-03-12. Request: [`CreateNetworkInterfaceRequest`](super::types::CreateNetworkInterfaceRequest); response: [`CreateNetworkInterfaceResponse`](super::types::CreateNetworkInterfaceResponse); errors: [`CreateNetworkInterfaceError`](super::errors::CreateNetworkInterfaceError).
     pub fn create_network_interface(
         &self,
@@ -6771,6 +7299,14 @@ impl Client {
     }
     /// Create private nat gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayName`](super::types::CreatePrivateNatGatewayRequest::nat_gateway_name).
+    /// - Errors: the service's codes and the common ones ([`CreatePrivateNatGatewayError`](super::errors::CreatePrivateNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreatePrivateNatGateway>
+    ///
     /// Wire action `CreatePrivateNatGateway`, version 2017-03-12. Request: [`CreatePrivateNatGatewayRequest`](super::types::CreatePrivateNatGatewayRequest); response: [`CreatePrivateNatGatewayResponse`](super::types::CreatePrivateNatGatewayResponse); errors: [`CreatePrivateNatGatewayError`](super::errors::CreatePrivateNatGatewayError).
     pub fn create_private_nat_gateway(
         &self,
@@ -6778,6 +7314,14 @@ impl Client {
         self.call(super::types::CreatePrivateNatGatewayRequest::default())
     }
     /// Create private nat gateway destination ip port translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id), [`LocalDestinationIpPortTranslationNatRules`](super::types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreatePrivateNatGatewayDestinationIpPortTranslationNatRule>
     ///
     /// Wire action `CreatePrivateNatGatewayDestinationIpPortTranslationNatRule`, version 2017-03-12. Request: [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest`](super::types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest); response: [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleResponse`](super::types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleResponse); errors: [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleError).
     pub fn create_private_nat_gateway_destination_ip_port_translation_nat_rule(
@@ -6791,6 +7335,14 @@ impl Client {
     }
     /// Create private nat gateway translation acl rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::CreatePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id), [`TranslationDirection`](super::types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_direction), [`TranslationType`](super::types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_type), [`TranslationIp`](super::types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_ip), [`TranslationAclRules`](super::types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules).
+    /// - Errors: the service's codes and the common ones ([`CreatePrivateNatGatewayTranslationAclRuleError`](super::errors::CreatePrivateNatGatewayTranslationAclRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreatePrivateNatGatewayTranslationAclRule>
+    ///
     /// Wire action `CreatePrivateNatGatewayTranslationAclRule`, version 2017-03-12. Request: [`CreatePrivateNatGatewayTranslationAclRuleRequest`](super::types::CreatePrivateNatGatewayTranslationAclRuleRequest); response: [`CreatePrivateNatGatewayTranslationAclRuleResponse`](super::types::CreatePrivateNatGatewayTranslationAclRuleResponse); errors: [`CreatePrivateNatGatewayTranslationAclRuleError`](super::errors::CreatePrivateNatGatewayTranslationAclRuleError).
     pub fn create_private_nat_gateway_translation_acl_rule(
         &self,
@@ -6800,6 +7352,14 @@ impl Client {
         )
     }
     /// Create private nat gateway translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::CreatePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id), [`TranslationNatRules`](super::types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`CreatePrivateNatGatewayTranslationNatRuleError`](super::errors::CreatePrivateNatGatewayTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreatePrivateNatGatewayTranslationNatRule>
     ///
     /// Wire action `CreatePrivateNatGatewayTranslationNatRule`, version 2017-03-12. Request: [`CreatePrivateNatGatewayTranslationNatRuleRequest`](super::types::CreatePrivateNatGatewayTranslationNatRuleRequest); response: [`CreatePrivateNatGatewayTranslationNatRuleResponse`](super::types::CreatePrivateNatGatewayTranslationNatRuleResponse); errors: [`CreatePrivateNatGatewayTranslationNatRuleError`](super::errors::CreatePrivateNatGatewayTranslationNatRuleError).
     pub fn create_private_nat_gateway_translation_nat_rule(
@@ -6811,6 +7371,14 @@ impl Client {
     }
     /// Create reserve ip addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::CreateReserveIpAddressesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::CreateReserveIpAddressesRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`CreateReserveIpAddressesError`](super::errors::CreateReserveIpAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateReserveIpAddresses>
+    ///
     /// Wire action `CreateReserveIpAddresses`, version 2017-03-12. Request: [`CreateReserveIpAddressesRequest`](super::types::CreateReserveIpAddressesRequest); response: [`CreateReserveIpAddressesResponse`](super::types::CreateReserveIpAddressesResponse); errors: [`CreateReserveIpAddressesError`](super::errors::CreateReserveIpAddressesError).
     pub fn create_reserve_ip_addresses(
         &self,
@@ -6818,6 +7386,14 @@ impl Client {
         self.call(super::types::CreateReserveIpAddressesRequest::default())
     }
     /// Create route policy.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyDescription`](super::types::CreateRoutePolicyRequest::route_policy_description), [`RoutePolicyName`](super::types::CreateRoutePolicyRequest::route_policy_name).
+    /// - Errors: the service's codes and the common ones ([`CreateRoutePolicyError`](super::errors::CreateRoutePolicyError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateRoutePolicy>
     ///
     /// Wire action `CreateRoutePolicy`, version 2017-03-12. Request: [`CreateRoutePolicyRequest`](super::types::CreateRoutePolicyRequest); response: [`CreateRoutePolicyResponse`](super::types::CreateRoutePolicyResponse); errors: [`CreateRoutePolicyError`](super::errors::CreateRoutePolicyError).
     pub fn create_route_policy(
@@ -6827,6 +7403,14 @@ impl Client {
     }
     /// Create route policy associations.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyAssociationSet`](super::types::CreateRoutePolicyAssociationsRequest::route_policy_association_set).
+    /// - Errors: the service's codes and the common ones ([`CreateRoutePolicyAssociationsError`](super::errors::CreateRoutePolicyAssociationsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateRoutePolicyAssociations>
+    ///
     /// Wire action `CreateRoutePolicyAssociations`, version 2017-03-12. Request: [`CreateRoutePolicyAssociationsRequest`](super::types::CreateRoutePolicyAssociationsRequest); response: [`CreateRoutePolicyAssociationsResponse`](super::types::CreateRoutePolicyAssociationsResponse); errors: [`CreateRoutePolicyAssociationsError`](super::errors::CreateRoutePolicyAssociationsError).
     pub fn create_route_policy_associations(
         &self,
@@ -6834,6 +7418,14 @@ impl Client {
         self.call(super::types::CreateRoutePolicyAssociationsRequest::default())
     }
     /// Create route policy entries.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyId`](super::types::CreateRoutePolicyEntriesRequest::route_policy_id), [`RoutePolicyEntrySet`](super::types::CreateRoutePolicyEntriesRequest::route_policy_entry_set).
+    /// - Errors: the service's codes and the common ones ([`CreateRoutePolicyEntriesError`](super::errors::CreateRoutePolicyEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateRoutePolicyEntries>
     ///
     /// Wire action `CreateRoutePolicyEntries`, version 2017-03-12. Request: [`CreateRoutePolicyEntriesRequest`](super::types::CreateRoutePolicyEntriesRequest); response: [`CreateRoutePolicyEntriesResponse`](super::types::CreateRoutePolicyEntriesResponse); errors: [`CreateRoutePolicyEntriesError`](super::errors::CreateRoutePolicyEntriesError).
     pub fn create_route_policy_entries(
@@ -6843,6 +7435,14 @@ impl Client {
     }
     /// Create route table.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateRouteTableRequest::vpc_id), [`RouteTableName`](super::types::CreateRouteTableRequest::route_table_name).
+    /// - Errors: the service's codes and the common ones ([`CreateRouteTableError`](super::errors::CreateRouteTableError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateRouteTable>
+    ///
     /// Wire action `CreateRouteTable`, version 2017-03-12. Request: [`CreateRouteTableRequest`](super::types::CreateRouteTableRequest); response: [`CreateRouteTableResponse`](super::types::CreateRouteTableResponse); errors: [`CreateRouteTableError`](super::errors::CreateRouteTableError).
     pub fn create_route_table(
         &self,
@@ -6851,11 +7451,27 @@ impl Client {
     }
     /// Create routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::CreateRoutesRequest::route_table_id), [`Routes`](super::types::CreateRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`CreateRoutesError`](super::errors::CreateRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateRoutes>
+    ///
     /// Wire action `CreateRoutes`, version 2017-03-12. Request: [`CreateRoutesRequest`](super::types::CreateRoutesRequest); response: [`CreateRoutesResponse`](super::types::CreateRoutesResponse); errors: [`CreateRoutesError`](super::errors::CreateRoutesError).
     pub fn create_routes(&self) -> super::Call<super::types::CreateRoutesRequest> {
         self.call(super::types::CreateRoutesRequest::default())
     }
     /// Create security group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`GroupName`](super::types::CreateSecurityGroupRequest::group_name), [`GroupDescription`](super::types::CreateSecurityGroupRequest::group_description).
+    /// - Errors: the service's codes and the common ones ([`CreateSecurityGroupError`](super::errors::CreateSecurityGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateSecurityGroup>
     ///
     /// Wire action `CreateSecurityGroup`, version 2017-03-12. Request: [`CreateSecurityGroupRequest`](super::types::CreateSecurityGroupRequest); response: [`CreateSecurityGroupResponse`](super::types::CreateSecurityGroupResponse); errors: [`CreateSecurityGroupError`](super::errors::CreateSecurityGroupError).
     pub fn create_security_group(
@@ -6865,6 +7481,14 @@ impl Client {
     }
     /// Create security group policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::CreateSecurityGroupPoliciesRequest::security_group_id), [`SecurityGroupPolicySet`](super::types::CreateSecurityGroupPoliciesRequest::security_group_policy_set).
+    /// - Errors: the service's codes and the common ones ([`CreateSecurityGroupPoliciesError`](super::errors::CreateSecurityGroupPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateSecurityGroupPolicies>
+    ///
     /// Wire action `CreateSecurityGroupPolicies`, version 2017-03-12. Request: [`CreateSecurityGroupPoliciesRequest`](super::types::CreateSecurityGroupPoliciesRequest); response: [`CreateSecurityGroupPoliciesResponse`](super::types::CreateSecurityGroupPoliciesResponse); errors: [`CreateSecurityGroupPoliciesError`](super::errors::CreateSecurityGroupPoliciesError).
     pub fn create_security_group_policies(
         &self,
@@ -6872,6 +7496,14 @@ impl Client {
         self.call(super::types::CreateSecurityGroupPoliciesRequest::default())
     }
     /// Create security group with policies.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`GroupName`](super::types::CreateSecurityGroupWithPoliciesRequest::group_name), [`GroupDescription`](super::types::CreateSecurityGroupWithPoliciesRequest::group_description).
+    /// - Errors: the service's codes and the common ones ([`CreateSecurityGroupWithPoliciesError`](super::errors::CreateSecurityGroupWithPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateSecurityGroupWithPolicies>
     ///
     /// Wire action `CreateSecurityGroupWithPolicies`, version 2017-03-12. Request: [`CreateSecurityGroupWithPoliciesRequest`](super::types::CreateSecurityGroupWithPoliciesRequest); response: [`CreateSecurityGroupWithPoliciesResponse`](super::types::CreateSecurityGroupWithPoliciesResponse); errors: [`CreateSecurityGroupWithPoliciesError`](super::errors::CreateSecurityGroupWithPoliciesError).
     pub fn create_security_group_with_policies(
@@ -6881,6 +7513,14 @@ impl Client {
     }
     /// Create service template.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceTemplateName`](super::types::CreateServiceTemplateRequest::service_template_name).
+    /// - Errors: the service's codes and the common ones ([`CreateServiceTemplateError`](super::errors::CreateServiceTemplateError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateServiceTemplate>
+    ///
     /// Wire action `CreateServiceTemplate`, version 2017-03-12. Request: [`CreateServiceTemplateRequest`](super::types::CreateServiceTemplateRequest); response: [`CreateServiceTemplateResponse`](super::types::CreateServiceTemplateResponse); errors: [`CreateServiceTemplateError`](super::errors::CreateServiceTemplateError).
     pub fn create_service_template(
         &self,
@@ -6888,6 +7528,14 @@ impl Client {
         self.call(super::types::CreateServiceTemplateRequest::default())
     }
     /// Create service template group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceTemplateGroupName`](super::types::CreateServiceTemplateGroupRequest::service_template_group_name), [`ServiceTemplateIds`](super::types::CreateServiceTemplateGroupRequest::service_template_ids).
+    /// - Errors: the service's codes and the common ones ([`CreateServiceTemplateGroupError`](super::errors::CreateServiceTemplateGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateServiceTemplateGroup>
     ///
     /// Wire action `CreateServiceTemplateGroup`, version 2017-03-12. Request: [`CreateServiceTemplateGroupRequest`](super::types::CreateServiceTemplateGroupRequest); response: [`CreateServiceTemplateGroupResponse`](super::types::CreateServiceTemplateGroupResponse); errors: [`CreateServiceTemplateGroupError`](super::errors::CreateServiceTemplateGroupError).
     pub fn create_service_template_group(
@@ -6897,6 +7545,14 @@ impl Client {
     }
     /// Create snapshot policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicies`](super::types::CreateSnapshotPoliciesRequest::snapshot_policies).
+    /// - Errors: the service's codes and the common ones ([`CreateSnapshotPoliciesError`](super::errors::CreateSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateSnapshotPolicies>
+    ///
     /// Wire action `CreateSnapshotPolicies`, version 2017-03-12. Request: [`CreateSnapshotPoliciesRequest`](super::types::CreateSnapshotPoliciesRequest); response: [`CreateSnapshotPoliciesResponse`](super::types::CreateSnapshotPoliciesResponse); errors: [`CreateSnapshotPoliciesError`](super::errors::CreateSnapshotPoliciesError).
     pub fn create_snapshot_policies(
         &self,
@@ -6905,17 +7561,41 @@ impl Client {
     }
     /// Create subnet.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateSubnetRequest::vpc_id), [`SubnetName`](super::types::CreateSubnetRequest::subnet_name), [`Zone`](super::types::CreateSubnetRequest::zone).
+    /// - Errors: the service's codes and the common ones ([`CreateSubnetError`](super::errors::CreateSubnetError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateSubnet>
+    ///
     /// Wire action `CreateSubnet`, version 2017-03-12. Request: [`CreateSubnetRequest`](super::types::CreateSubnetRequest); response: [`CreateSubnetResponse`](super::types::CreateSubnetResponse); errors: [`CreateSubnetError`](super::errors::CreateSubnetError).
     pub fn create_subnet(&self) -> super::Call<super::types::CreateSubnetRequest> {
         self.call(super::types::CreateSubnetRequest::default())
     }
     /// Create subnets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateSubnetsRequest::vpc_id), [`Subnets`](super::types::CreateSubnetsRequest::subnets).
+    /// - Errors: the service's codes and the common ones ([`CreateSubnetsError`](super::errors::CreateSubnetsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateSubnets>
+    ///
     /// Wire action `CreateSubnets`, version 2017-03-12. Request: [`CreateSubnetsRequest`](super::types::CreateSubnetsRequest); response: [`CreateSubnetsResponse`](super::types::CreateSubnetsResponse); errors: [`CreateSubnetsError`](super::errors::CreateSubnetsError).
     pub fn create_subnets(&self) -> super::Call<super::types::CreateSubnetsRequest> {
         self.call(super::types::CreateSubnetsRequest::default())
     }
     /// Create traffic mirror.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateTrafficMirrorRequest::vpc_id), [`TrafficMirrorName`](super::types::CreateTrafficMirrorRequest::traffic_mirror_name).
+    /// - Errors: the service's codes and the common ones ([`CreateTrafficMirrorError`](super::errors::CreateTrafficMirrorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateTrafficMirror>
     ///
     /// Wire action `CreateTrafficMirror`, version 2017-03-12. Request: [`CreateTrafficMirrorRequest`](super::types::CreateTrafficMirrorRequest); response: [`CreateTrafficMirrorResponse`](super::types::CreateTrafficMirrorResponse); errors: [`CreateTrafficMirrorError`](super::errors::CreateTrafficMirrorError).
     pub fn create_traffic_mirror(
@@ -6925,6 +7605,14 @@ impl Client {
     }
     /// Create traffic mirror filter rules.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::CreateTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`CreateTrafficMirrorFilterRulesError`](super::errors::CreateTrafficMirrorFilterRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateTrafficMirrorFilterRules>
+    ///
     /// Wire action `CreateTrafficMirrorFilterRules`, version 2017-03-12. Request: [`CreateTrafficMirrorFilterRulesRequest`](super::types::CreateTrafficMirrorFilterRulesRequest); response: [`CreateTrafficMirrorFilterRulesResponse`](super::types::CreateTrafficMirrorFilterRulesResponse); errors: [`CreateTrafficMirrorFilterRulesError`](super::errors::CreateTrafficMirrorFilterRulesError).
     pub fn create_traffic_mirror_filter_rules(
         &self,
@@ -6932,6 +7620,14 @@ impl Client {
         self.call(super::types::CreateTrafficMirrorFilterRulesRequest::default())
     }
     /// Create traffic packages.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficAmount`](super::types::CreateTrafficPackagesRequest::traffic_amount).
+    /// - Errors: the service's codes and the common ones ([`CreateTrafficPackagesError`](super::errors::CreateTrafficPackagesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateTrafficPackages>
     ///
     /// Wire action `CreateTrafficPackages`, version 2017-03-12. Request: [`CreateTrafficPackagesRequest`](super::types::CreateTrafficPackagesRequest); response: [`CreateTrafficPackagesResponse`](super::types::CreateTrafficPackagesResponse); errors: [`CreateTrafficPackagesError`](super::errors::CreateTrafficPackagesError).
     pub fn create_traffic_packages(
@@ -6941,11 +7637,27 @@ impl Client {
     }
     /// Create vpc.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcName`](super::types::CreateVpcRequest::vpc_name).
+    /// - Errors: the service's codes and the common ones ([`CreateVpcError`](super::errors::CreateVpcError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpc>
+    ///
     /// Wire action `CreateVpc`, version 2017-03-12. Request: [`CreateVpcRequest`](super::types::CreateVpcRequest); response: [`CreateVpcResponse`](super::types::CreateVpcResponse); errors: [`CreateVpcError`](super::errors::CreateVpcError).
     pub fn create_vpc(&self) -> super::Call<super::types::CreateVpcRequest> {
         self.call(super::types::CreateVpcRequest::default())
     }
     /// Create vpc end point.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateVpcEndPointRequest::vpc_id), [`SubnetId`](super::types::CreateVpcEndPointRequest::subnet_id), [`EndPointName`](super::types::CreateVpcEndPointRequest::end_point_name), [`EndPointServiceId`](super::types::CreateVpcEndPointRequest::end_point_service_id).
+    /// - Errors: the service's codes and the common ones ([`CreateVpcEndPointError`](super::errors::CreateVpcEndPointError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpcEndPoint>
     ///
     /// Wire action `CreateVpcEndPoint`, version 2017-03-12. Request: [`CreateVpcEndPointRequest`](super::types::CreateVpcEndPointRequest); response: [`CreateVpcEndPointResponse`](super::types::CreateVpcEndPointResponse); errors: [`CreateVpcEndPointError`](super::errors::CreateVpcEndPointError).
     pub fn create_vpc_end_point(
@@ -6955,6 +7667,14 @@ impl Client {
     }
     /// Create vpc end point service.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateVpcEndPointServiceRequest::vpc_id), [`EndPointServiceName`](super::types::CreateVpcEndPointServiceRequest::end_point_service_name), [`AutoAcceptFlag`](super::types::CreateVpcEndPointServiceRequest::auto_accept_flag), [`ServiceInstanceId`](super::types::CreateVpcEndPointServiceRequest::service_instance_id).
+    /// - Errors: the service's codes and the common ones ([`CreateVpcEndPointServiceError`](super::errors::CreateVpcEndPointServiceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpcEndPointService>
+    ///
     /// Wire action `CreateVpcEndPointService`, version 2017-03-12. Request: [`CreateVpcEndPointServiceRequest`](super::types::CreateVpcEndPointServiceRequest); response: [`CreateVpcEndPointServiceResponse`](super::types::CreateVpcEndPointServiceResponse); errors: [`CreateVpcEndPointServiceError`](super::errors::CreateVpcEndPointServiceError).
     pub fn create_vpc_end_point_service(
         &self,
@@ -6962,6 +7682,14 @@ impl Client {
         self.call(super::types::CreateVpcEndPointServiceRequest::default())
     }
     /// Create vpc end point service white list.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`UserUin`](super::types::CreateVpcEndPointServiceWhiteListRequest::user_uin), [`EndPointServiceId`](super::types::CreateVpcEndPointServiceWhiteListRequest::end_point_service_id).
+    /// - Errors: the service's codes and the common ones ([`CreateVpcEndPointServiceWhiteListError`](super::errors::CreateVpcEndPointServiceWhiteListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpcEndPointServiceWhiteList>
     ///
     /// Wire action `CreateVpcEndPointServiceWhiteList`, version 2017-03-12. Request: [`CreateVpcEndPointServiceWhiteListRequest`](super::types::CreateVpcEndPointServiceWhiteListRequest); response: [`CreateVpcEndPointServiceWhiteListResponse`](super::types::CreateVpcEndPointServiceWhiteListResponse); errors: [`CreateVpcEndPointServiceWhiteListError`](super::errors::CreateVpcEndPointServiceWhiteListError).
     pub fn create_vpc_end_point_service_white_list(
@@ -6971,6 +7699,14 @@ impl Client {
     }
     /// Create vpc peering connection.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SourceVpcId`](super::types::CreateVpcPeeringConnectionRequest::source_vpc_id), [`PeeringConnectionName`](super::types::CreateVpcPeeringConnectionRequest::peering_connection_name), [`DestinationVpcId`](super::types::CreateVpcPeeringConnectionRequest::destination_vpc_id), [`DestinationUin`](super::types::CreateVpcPeeringConnectionRequest::destination_uin), [`DestinationRegion`](super::types::CreateVpcPeeringConnectionRequest::destination_region).
+    /// - Errors: the service's codes and the common ones ([`CreateVpcPeeringConnectionError`](super::errors::CreateVpcPeeringConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpcPeeringConnection>
+    ///
     /// Wire action `CreateVpcPeeringConnection`, version 2017-03-12. Request: [`CreateVpcPeeringConnectionRequest`](super::types::CreateVpcPeeringConnectionRequest); response: [`CreateVpcPeeringConnectionResponse`](super::types::CreateVpcPeeringConnectionResponse); errors: [`CreateVpcPeeringConnectionError`](super::errors::CreateVpcPeeringConnectionError).
     pub fn create_vpc_peering_connection(
         &self,
@@ -6978,6 +7714,14 @@ impl Client {
         self.call(super::types::CreateVpcPeeringConnectionRequest::default())
     }
     /// Create vpn connection.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::CreateVpnConnectionRequest::vpn_gateway_id), [`CustomerGatewayId`](super::types::CreateVpnConnectionRequest::customer_gateway_id), [`VpnConnectionName`](super::types::CreateVpnConnectionRequest::vpn_connection_name), [`PreShareKey`](super::types::CreateVpnConnectionRequest::pre_share_key).
+    /// - Errors: the service's codes and the common ones ([`CreateVpnConnectionError`](super::errors::CreateVpnConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpnConnection>
     ///
     /// Wire action `CreateVpnConnection`, version 2017-03-12. Request: [`CreateVpnConnectionRequest`](super::types::CreateVpnConnectionRequest); response: [`CreateVpnConnectionResponse`](super::types::CreateVpnConnectionResponse); errors: [`CreateVpnConnectionError`](super::errors::CreateVpnConnectionError).
     pub fn create_vpn_connection(
@@ -6987,6 +7731,14 @@ impl Client {
     }
     /// Create vpn gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::CreateVpnGatewayRequest::vpc_id), [`VpnGatewayName`](super::types::CreateVpnGatewayRequest::vpn_gateway_name), [`InternetMaxBandwidthOut`](super::types::CreateVpnGatewayRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`CreateVpnGatewayError`](super::errors::CreateVpnGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpnGateway>
+    ///
     /// Wire action `CreateVpnGateway`, version 2017-03-12. Request: [`CreateVpnGatewayRequest`](super::types::CreateVpnGatewayRequest); response: [`CreateVpnGatewayResponse`](super::types::CreateVpnGatewayResponse); errors: [`CreateVpnGatewayError`](super::errors::CreateVpnGatewayError).
     pub fn create_vpn_gateway(
         &self,
@@ -6994,6 +7746,14 @@ impl Client {
         self.call(super::types::CreateVpnGatewayRequest::default())
     }
     /// Create vpn gateway routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::CreateVpnGatewayRoutesRequest::vpn_gateway_id), [`Routes`](super::types::CreateVpnGatewayRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`CreateVpnGatewayRoutesError`](super::errors::CreateVpnGatewayRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpnGatewayRoutes>
     ///
     /// Wire action `CreateVpnGatewayRoutes`, version 2017-03-12. Request: [`CreateVpnGatewayRoutesRequest`](super::types::CreateVpnGatewayRoutesRequest); response: [`CreateVpnGatewayRoutesResponse`](super::types::CreateVpnGatewayRoutesResponse); errors: [`CreateVpnGatewayRoutesError`](super::errors::CreateVpnGatewayRoutesError).
     pub fn create_vpn_gateway_routes(
@@ -7003,6 +7763,14 @@ impl Client {
     }
     /// Create vpn gateway ssl client.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SslVpnServerId`](super::types::CreateVpnGatewaySslClientRequest::ssl_vpn_server_id).
+    /// - Errors: the service's codes and the common ones ([`CreateVpnGatewaySslClientError`](super::errors::CreateVpnGatewaySslClientError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpnGatewaySslClient>
+    ///
     /// Wire action `CreateVpnGatewaySslClient`, version 2017-03-12. Request: [`CreateVpnGatewaySslClientRequest`](super::types::CreateVpnGatewaySslClientRequest); response: [`CreateVpnGatewaySslClientResponse`](super::types::CreateVpnGatewaySslClientResponse); errors: [`CreateVpnGatewaySslClientError`](super::errors::CreateVpnGatewaySslClientError).
     pub fn create_vpn_gateway_ssl_client(
         &self,
@@ -7010,6 +7778,14 @@ impl Client {
         self.call(super::types::CreateVpnGatewaySslClientRequest::default())
     }
     /// Create vpn gateway ssl server.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::CreateVpnGatewaySslServerRequest::vpn_gateway_id), [`SslVpnServerName`](super::types::CreateVpnGatewaySslServerRequest::ssl_vpn_server_name), [`RemoteAddress`](super::types::CreateVpnGatewaySslServerRequest::remote_address).
+    /// - Errors: the service's codes and the common ones ([`CreateVpnGatewaySslServerError`](super::errors::CreateVpnGatewaySslServerError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=CreateVpnGatewaySslServer>
     ///
     /// Wire action `CreateVpnGatewaySslServer`, version 2017-03-12. Request: [`CreateVpnGatewaySslServerRequest`](super::types::CreateVpnGatewaySslServerRequest); response: [`CreateVpnGatewaySslServerResponse`](super::types::CreateVpnGatewaySslServerResponse); errors: [`CreateVpnGatewaySslServerError`](super::errors::CreateVpnGatewaySslServerError).
     pub fn create_vpn_gateway_ssl_server(
@@ -7019,6 +7795,14 @@ impl Client {
     }
     /// Delete address template.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressTemplateId`](super::types::DeleteAddressTemplateRequest::address_template_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteAddressTemplateError`](super::errors::DeleteAddressTemplateError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteAddressTemplate>
+    ///
     /// Wire action `DeleteAddressTemplate`, version 2017-03-12. Request: [`DeleteAddressTemplateRequest`](super::types::DeleteAddressTemplateRequest); response: [`DeleteAddressTemplateResponse`](super::types::DeleteAddressTemplateResponse); errors: [`DeleteAddressTemplateError`](super::errors::DeleteAddressTemplateError).
     pub fn delete_address_template(
         &self,
@@ -7026,6 +7810,14 @@ impl Client {
         self.call(super::types::DeleteAddressTemplateRequest::default())
     }
     /// Delete address template group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressTemplateGroupId`](super::types::DeleteAddressTemplateGroupRequest::address_template_group_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteAddressTemplateGroupError`](super::errors::DeleteAddressTemplateGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteAddressTemplateGroup>
     ///
     /// Wire action `DeleteAddressTemplateGroup`, version 2017-03-12. Request: [`DeleteAddressTemplateGroupRequest`](super::types::DeleteAddressTemplateGroupRequest); response: [`DeleteAddressTemplateGroupResponse`](super::types::DeleteAddressTemplateGroupResponse); errors: [`DeleteAddressTemplateGroupError`](super::errors::DeleteAddressTemplateGroupError).
     pub fn delete_address_template_group(
@@ -7035,6 +7827,14 @@ impl Client {
     }
     /// Delete assistant cidr.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::DeleteAssistantCidrRequest::vpc_id), [`CidrBlocks`](super::types::DeleteAssistantCidrRequest::cidr_blocks).
+    /// - Errors: the service's codes and the common ones ([`DeleteAssistantCidrError`](super::errors::DeleteAssistantCidrError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteAssistantCidr>
+    ///
     /// Wire action `DeleteAssistantCidr`, version 2017-03-12. Request: [`DeleteAssistantCidrRequest`](super::types::DeleteAssistantCidrRequest); response: [`DeleteAssistantCidrResponse`](super::types::DeleteAssistantCidrResponse); errors: [`DeleteAssistantCidrError`](super::errors::DeleteAssistantCidrError).
     pub fn delete_assistant_cidr(
         &self,
@@ -7042,6 +7842,14 @@ impl Client {
         self.call(super::types::DeleteAssistantCidrRequest::default())
     }
     /// Delete bandwidth package.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BandwidthPackageId`](super::types::DeleteBandwidthPackageRequest::bandwidth_package_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteBandwidthPackageError`](super::errors::DeleteBandwidthPackageError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteBandwidthPackage>
     ///
     /// Wire action `DeleteBandwidthPackage`, version 2017-03-12. Request: [`DeleteBandwidthPackageRequest`](super::types::DeleteBandwidthPackageRequest); response: [`DeleteBandwidthPackageResponse`](super::types::DeleteBandwidthPackageResponse); errors: [`DeleteBandwidthPackageError`](super::errors::DeleteBandwidthPackageError).
     pub fn delete_bandwidth_package(
@@ -7051,11 +7859,27 @@ impl Client {
     }
     /// Delete ccn.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::DeleteCcnRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteCcnError`](super::errors::DeleteCcnError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCcn>
+    ///
     /// Wire action `DeleteCcn`, version 2017-03-12. Request: [`DeleteCcnRequest`](super::types::DeleteCcnRequest); response: [`DeleteCcnResponse`](super::types::DeleteCcnResponse); errors: [`DeleteCcnError`](super::errors::DeleteCcnError).
     pub fn delete_ccn(&self) -> super::Call<super::types::DeleteCcnRequest> {
         self.call(super::types::DeleteCcnRequest::default())
     }
     /// Delete ccn policy based routing next hop.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::DeleteCcnPolicyBasedRoutingNextHopRequest::ccn_id), [`PolicyBasedRoutingNextHopIds`](super::types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteCcnPolicyBasedRoutingNextHopError`](super::errors::DeleteCcnPolicyBasedRoutingNextHopError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCcnPolicyBasedRoutingNextHop>
     ///
     /// Wire action `DeleteCcnPolicyBasedRoutingNextHop`, version 2017-03-12. Request: [`DeleteCcnPolicyBasedRoutingNextHopRequest`](super::types::DeleteCcnPolicyBasedRoutingNextHopRequest); response: [`DeleteCcnPolicyBasedRoutingNextHopResponse`](super::types::DeleteCcnPolicyBasedRoutingNextHopResponse); errors: [`DeleteCcnPolicyBasedRoutingNextHopError`](super::errors::DeleteCcnPolicyBasedRoutingNextHopError).
     pub fn delete_ccn_policy_based_routing_next_hop(
@@ -7065,6 +7889,14 @@ impl Client {
     }
     /// Delete ccn policy based routing rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::DeleteCcnPolicyBasedRoutingRuleRequest::ccn_id), [`PolicyBasedRoutingRuleIds`](super::types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteCcnPolicyBasedRoutingRuleError`](super::errors::DeleteCcnPolicyBasedRoutingRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCcnPolicyBasedRoutingRule>
+    ///
     /// Wire action `DeleteCcnPolicyBasedRoutingRule`, version 2017-03-12. Request: [`DeleteCcnPolicyBasedRoutingRuleRequest`](super::types::DeleteCcnPolicyBasedRoutingRuleRequest); response: [`DeleteCcnPolicyBasedRoutingRuleResponse`](super::types::DeleteCcnPolicyBasedRoutingRuleResponse); errors: [`DeleteCcnPolicyBasedRoutingRuleError`](super::errors::DeleteCcnPolicyBasedRoutingRuleError).
     pub fn delete_ccn_policy_based_routing_rule(
         &self,
@@ -7072,6 +7904,14 @@ impl Client {
         self.call(super::types::DeleteCcnPolicyBasedRoutingRuleRequest::default())
     }
     /// Delete ccn route tables.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::DeleteCcnRouteTablesRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteCcnRouteTablesError`](super::errors::DeleteCcnRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCcnRouteTables>
     ///
     /// Wire action `DeleteCcnRouteTables`, version 2017-03-12. Request: [`DeleteCcnRouteTablesRequest`](super::types::DeleteCcnRouteTablesRequest); response: [`DeleteCcnRouteTablesResponse`](super::types::DeleteCcnRouteTablesResponse); errors: [`DeleteCcnRouteTablesError`](super::errors::DeleteCcnRouteTablesError).
     pub fn delete_ccn_route_tables(
@@ -7081,6 +7921,14 @@ impl Client {
     }
     /// Delete cdc ldcx list.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DeleteCdcLdcxListError`](super::errors::DeleteCdcLdcxListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCdcLDCXList>
+    ///
     /// Wire action `DeleteCdcLDCXList`, version 2017-03-12. Request: [`DeleteCdcLdcxListRequest`](super::types::DeleteCdcLdcxListRequest); response: [`DeleteCdcLdcxListResponse`](super::types::DeleteCdcLdcxListResponse); errors: [`DeleteCdcLdcxListError`](super::errors::DeleteCdcLdcxListError).
     pub fn delete_cdc_ldcx_list(
         &self,
@@ -7088,6 +7936,14 @@ impl Client {
         self.call(super::types::DeleteCdcLdcxListRequest::default())
     }
     /// Delete cdc net planes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DeleteCdcNetPlanesError`](super::errors::DeleteCdcNetPlanesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCdcNetPlanes>
     ///
     /// Wire action `DeleteCdcNetPlanes`, version 2017-03-12. Request: [`DeleteCdcNetPlanesRequest`](super::types::DeleteCdcNetPlanesRequest); response: [`DeleteCdcNetPlanesResponse`](super::types::DeleteCdcNetPlanesResponse); errors: [`DeleteCdcNetPlanesError`](super::errors::DeleteCdcNetPlanesError).
     pub fn delete_cdc_net_planes(
@@ -7097,6 +7953,14 @@ impl Client {
     }
     /// Delete customer gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CustomerGatewayId`](super::types::DeleteCustomerGatewayRequest::customer_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteCustomerGatewayError`](super::errors::DeleteCustomerGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteCustomerGateway>
+    ///
     /// Wire action `DeleteCustomerGateway`, version 2017-03-12. Request: [`DeleteCustomerGatewayRequest`](super::types::DeleteCustomerGatewayRequest); response: [`DeleteCustomerGatewayResponse`](super::types::DeleteCustomerGatewayResponse); errors: [`DeleteCustomerGatewayError`](super::errors::DeleteCustomerGatewayError).
     pub fn delete_customer_gateway(
         &self,
@@ -7105,11 +7969,27 @@ impl Client {
     }
     /// Delete dhcp ip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DhcpIpId`](super::types::DeleteDhcpIpRequest::dhcp_ip_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteDhcpIpError`](super::errors::DeleteDhcpIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteDhcpIp>
+    ///
     /// Wire action `DeleteDhcpIp`, version 2017-03-12. Request: [`DeleteDhcpIpRequest`](super::types::DeleteDhcpIpRequest); response: [`DeleteDhcpIpResponse`](super::types::DeleteDhcpIpResponse); errors: [`DeleteDhcpIpError`](super::errors::DeleteDhcpIpError).
     pub fn delete_dhcp_ip(&self) -> super::Call<super::types::DeleteDhcpIpRequest> {
         self.call(super::types::DeleteDhcpIpRequest::default())
     }
     /// Delete direct connect gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DirectConnectGatewayId`](super::types::DeleteDirectConnectGatewayRequest::direct_connect_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteDirectConnectGatewayError`](super::errors::DeleteDirectConnectGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteDirectConnectGateway>
     ///
     /// Wire action `DeleteDirectConnectGateway`, version 2017-03-12. Request: [`DeleteDirectConnectGatewayRequest`](super::types::DeleteDirectConnectGatewayRequest); response: [`DeleteDirectConnectGatewayResponse`](super::types::DeleteDirectConnectGatewayResponse); errors: [`DeleteDirectConnectGatewayError`](super::errors::DeleteDirectConnectGatewayError).
     pub fn delete_direct_connect_gateway(
@@ -7119,6 +7999,14 @@ impl Client {
     }
     /// Delete direct connect gateway ccn routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DirectConnectGatewayId`](super::types::DeleteDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id), [`RouteIds`](super::types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteDirectConnectGatewayCcnRoutesError`](super::errors::DeleteDirectConnectGatewayCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteDirectConnectGatewayCcnRoutes>
+    ///
     /// Wire action `DeleteDirectConnectGatewayCcnRoutes`, version 2017-03-12. Request: [`DeleteDirectConnectGatewayCcnRoutesRequest`](super::types::DeleteDirectConnectGatewayCcnRoutesRequest); response: [`DeleteDirectConnectGatewayCcnRoutesResponse`](super::types::DeleteDirectConnectGatewayCcnRoutesResponse); errors: [`DeleteDirectConnectGatewayCcnRoutesError`](super::errors::DeleteDirectConnectGatewayCcnRoutesError).
     pub fn delete_direct_connect_gateway_ccn_routes(
         &self,
@@ -7127,11 +8015,27 @@ impl Client {
     }
     /// Delete flow log.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`FlowLogId`](super::types::DeleteFlowLogRequest::flow_log_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteFlowLogError`](super::errors::DeleteFlowLogError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteFlowLog>
+    ///
     /// Wire action `DeleteFlowLog`, version 2017-03-12. Request: [`DeleteFlowLogRequest`](super::types::DeleteFlowLogRequest); response: [`DeleteFlowLogResponse`](super::types::DeleteFlowLogResponse); errors: [`DeleteFlowLogError`](super::errors::DeleteFlowLogError).
     pub fn delete_flow_log(&self) -> super::Call<super::types::DeleteFlowLogRequest> {
         self.call(super::types::DeleteFlowLogRequest::default())
     }
     /// Delete global routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::DeleteGlobalRoutesRequest::vpc_id), [`GlobalRouteIds`](super::types::DeleteGlobalRoutesRequest::global_route_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteGlobalRoutesError`](super::errors::DeleteGlobalRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteGlobalRoutes>
     ///
     /// Wire action `DeleteGlobalRoutes`, version 2017-03-12. Request: [`DeleteGlobalRoutesRequest`](super::types::DeleteGlobalRoutesRequest); response: [`DeleteGlobalRoutesResponse`](super::types::DeleteGlobalRoutesResponse); errors: [`DeleteGlobalRoutesError`](super::errors::DeleteGlobalRoutesError).
     pub fn delete_global_routes(
@@ -7141,11 +8045,27 @@ impl Client {
     }
     /// Delete ha vip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HaVipId`](super::types::DeleteHaVipRequest::ha_vip_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteHaVipError`](super::errors::DeleteHaVipError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteHaVip>
+    ///
     /// Wire action `DeleteHaVip`, version 2017-03-12. Request: [`DeleteHaVipRequest`](super::types::DeleteHaVipRequest); response: [`DeleteHaVipResponse`](super::types::DeleteHaVipResponse); errors: [`DeleteHaVipError`](super::errors::DeleteHaVipError).
     pub fn delete_ha_vip(&self) -> super::Call<super::types::DeleteHaVipRequest> {
         self.call(super::types::DeleteHaVipRequest::default())
     }
     /// Delete high priority route tables.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DeleteHighPriorityRouteTablesError`](super::errors::DeleteHighPriorityRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteHighPriorityRouteTables>
     ///
     /// Wire action `DeleteHighPriorityRouteTables`, version 2017-03-12. Request: [`DeleteHighPriorityRouteTablesRequest`](super::types::DeleteHighPriorityRouteTablesRequest); response: [`DeleteHighPriorityRouteTablesResponse`](super::types::DeleteHighPriorityRouteTablesResponse); errors: [`DeleteHighPriorityRouteTablesError`](super::errors::DeleteHighPriorityRouteTablesError).
     pub fn delete_high_priority_route_tables(
@@ -7155,6 +8075,14 @@ impl Client {
     }
     /// Delete high priority routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::DeleteHighPriorityRoutesRequest::high_priority_route_table_id), [`HighPriorityRouteIds`](super::types::DeleteHighPriorityRoutesRequest::high_priority_route_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteHighPriorityRoutesError`](super::errors::DeleteHighPriorityRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteHighPriorityRoutes>
+    ///
     /// Wire action `DeleteHighPriorityRoutes`, version 2017-03-12. Request: [`DeleteHighPriorityRoutesRequest`](super::types::DeleteHighPriorityRoutesRequest); response: [`DeleteHighPriorityRoutesResponse`](super::types::DeleteHighPriorityRoutesResponse); errors: [`DeleteHighPriorityRoutesError`](super::errors::DeleteHighPriorityRoutesError).
     pub fn delete_high_priority_routes(
         &self,
@@ -7162,6 +8090,14 @@ impl Client {
         self.call(super::types::DeleteHighPriorityRoutesRequest::default())
     }
     /// Delete ip6 translators.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Ip6TranslatorIds`](super::types::DeleteIp6TranslatorsRequest::ip6_translator_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteIp6TranslatorsError`](super::errors::DeleteIp6TranslatorsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteIp6Translators>
     ///
     /// Wire action `DeleteIp6Translators`, version 2017-03-12. Request: [`DeleteIp6TranslatorsRequest`](super::types::DeleteIp6TranslatorsRequest); response: [`DeleteIp6TranslatorsResponse`](super::types::DeleteIp6TranslatorsResponse); errors: [`DeleteIp6TranslatorsError`](super::errors::DeleteIp6TranslatorsError).
     pub fn delete_ip6_translators(
@@ -7171,6 +8107,14 @@ impl Client {
     }
     /// Delete local gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LocalGatewayId`](super::types::DeleteLocalGatewayRequest::local_gateway_id), [`CdcId`](super::types::DeleteLocalGatewayRequest::cdc_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteLocalGatewayError`](super::errors::DeleteLocalGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteLocalGateway>
+    ///
     /// Wire action `DeleteLocalGateway`, version 2017-03-12. Request: [`DeleteLocalGatewayRequest`](super::types::DeleteLocalGatewayRequest); response: [`DeleteLocalGatewayResponse`](super::types::DeleteLocalGatewayResponse); errors: [`DeleteLocalGatewayError`](super::errors::DeleteLocalGatewayError).
     pub fn delete_local_gateway(
         &self,
@@ -7179,6 +8123,14 @@ impl Client {
     }
     /// Delete nat gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeleteNatGatewayRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteNatGatewayError`](super::errors::DeleteNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNatGateway>
+    ///
     /// Wire action `DeleteNatGateway`, version 2017-03-12. Request: [`DeleteNatGatewayRequest`](super::types::DeleteNatGatewayRequest); response: [`DeleteNatGatewayResponse`](super::types::DeleteNatGatewayResponse); errors: [`DeleteNatGatewayError`](super::errors::DeleteNatGatewayError).
     pub fn delete_nat_gateway(
         &self,
@@ -7186,6 +8138,14 @@ impl Client {
         self.call(super::types::DeleteNatGatewayRequest::default())
     }
     /// Delete nat gateway destination ip port translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id), [`DestinationIpPortTranslationNatRules`](super::types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`DeleteNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::DeleteNatGatewayDestinationIpPortTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNatGatewayDestinationIpPortTranslationNatRule>
     ///
     /// Wire action `DeleteNatGatewayDestinationIpPortTranslationNatRule`, version 2017-03-12. Request: [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest`](super::types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest); response: [`DeleteNatGatewayDestinationIpPortTranslationNatRuleResponse`](super::types::DeleteNatGatewayDestinationIpPortTranslationNatRuleResponse); errors: [`DeleteNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::DeleteNatGatewayDestinationIpPortTranslationNatRuleError).
     pub fn delete_nat_gateway_destination_ip_port_translation_nat_rule(
@@ -7199,6 +8159,14 @@ impl Client {
     }
     /// Delete nat gateway source ip translation nat rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id), [`NatGatewaySnatIds`](super::types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteNatGatewaySourceIpTranslationNatRuleError`](super::errors::DeleteNatGatewaySourceIpTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNatGatewaySourceIpTranslationNatRule>
+    ///
     /// Wire action `DeleteNatGatewaySourceIpTranslationNatRule`, version 2017-03-12. Request: [`DeleteNatGatewaySourceIpTranslationNatRuleRequest`](super::types::DeleteNatGatewaySourceIpTranslationNatRuleRequest); response: [`DeleteNatGatewaySourceIpTranslationNatRuleResponse`](super::types::DeleteNatGatewaySourceIpTranslationNatRuleResponse); errors: [`DeleteNatGatewaySourceIpTranslationNatRuleError`](super::errors::DeleteNatGatewaySourceIpTranslationNatRuleError).
     pub fn delete_nat_gateway_source_ip_translation_nat_rule(
         &self,
@@ -7209,6 +8177,14 @@ impl Client {
     }
     /// Delete net detect.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetDetectId`](super::types::DeleteNetDetectRequest::net_detect_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteNetDetectError`](super::errors::DeleteNetDetectError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNetDetect>
+    ///
     /// Wire action `DeleteNetDetect`, version 2017-03-12. Request: [`DeleteNetDetectRequest`](super::types::DeleteNetDetectRequest); response: [`DeleteNetDetectResponse`](super::types::DeleteNetDetectResponse); errors: [`DeleteNetDetectError`](super::errors::DeleteNetDetectError).
     pub fn delete_net_detect(
         &self,
@@ -7216,6 +8192,14 @@ impl Client {
         self.call(super::types::DeleteNetDetectRequest::default())
     }
     /// Delete network acl.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::DeleteNetworkAclRequest::network_acl_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteNetworkAclError`](super::errors::DeleteNetworkAclError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNetworkAcl>
     ///
     /// Wire action `DeleteNetworkAcl`, version 2017-03-12. Request: [`DeleteNetworkAclRequest`](super::types::DeleteNetworkAclRequest); response: [`DeleteNetworkAclResponse`](super::types::DeleteNetworkAclResponse); errors: [`DeleteNetworkAclError`](super::errors::DeleteNetworkAclError).
     pub fn delete_network_acl(
@@ -7225,6 +8209,14 @@ impl Client {
     }
     /// Delete network acl entries.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::DeleteNetworkAclEntriesRequest::network_acl_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteNetworkAclEntriesError`](super::errors::DeleteNetworkAclEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNetworkAclEntries>
+    ///
     /// Wire action `DeleteNetworkAclEntries`, version 2017-03-12. Request: [`DeleteNetworkAclEntriesRequest`](super::types::DeleteNetworkAclEntriesRequest); response: [`DeleteNetworkAclEntriesResponse`](super::types::DeleteNetworkAclEntriesResponse); errors: [`DeleteNetworkAclEntriesError`](super::errors::DeleteNetworkAclEntriesError).
     pub fn delete_network_acl_entries(
         &self,
@@ -7232,6 +8224,14 @@ impl Client {
         self.call(super::types::DeleteNetworkAclEntriesRequest::default())
     }
     /// Delete network acl quintuple entries.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::DeleteNetworkAclQuintupleEntriesRequest::network_acl_id), [`NetworkAclQuintupleSet`](super::types::DeleteNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set).
+    /// - Errors: the service's codes and the common ones ([`DeleteNetworkAclQuintupleEntriesError`](super::errors::DeleteNetworkAclQuintupleEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNetworkAclQuintupleEntries>
     ///
     /// Wire action `DeleteNetworkAclQuintupleEntries`, version 2017-03-12. Request: [`DeleteNetworkAclQuintupleEntriesRequest`](super::types::DeleteNetworkAclQuintupleEntriesRequest); response: [`DeleteNetworkAclQuintupleEntriesResponse`](super::types::DeleteNetworkAclQuintupleEntriesResponse); errors: [`DeleteNetworkAclQuintupleEntriesError`](super::errors::DeleteNetworkAclQuintupleEntriesError).
     pub fn delete_network_acl_quintuple_entries(
@@ -7241,6 +8241,14 @@ impl Client {
     }
     /// Delete network interface.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::DeleteNetworkInterfaceRequest::network_interface_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteNetworkInterfaceError`](super::errors::DeleteNetworkInterfaceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteNetworkInterface>
+    ///
     /// Wire action `DeleteNetworkInterface`, version 2017-03-12. Request: [`DeleteNetworkInterfaceRequest`](super::types::DeleteNetworkInterfaceRequest); response: [`DeleteNetworkInterfaceResponse`](super::types::DeleteNetworkInterfaceResponse); errors: [`DeleteNetworkInterfaceError`](super::errors::DeleteNetworkInterfaceError).
     pub fn delete_network_interface(
         &self,
@@ -7249,6 +8257,14 @@ impl Client {
     }
     /// Delete private nat gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeletePrivateNatGatewayRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DeletePrivateNatGatewayError`](super::errors::DeletePrivateNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeletePrivateNatGateway>
+    ///
     /// Wire action `DeletePrivateNatGateway`, version 2017-03-12. Request: [`DeletePrivateNatGatewayRequest`](super::types::DeletePrivateNatGatewayRequest); response: [`DeletePrivateNatGatewayResponse`](super::types::DeletePrivateNatGatewayResponse); errors: [`DeletePrivateNatGatewayError`](super::errors::DeletePrivateNatGatewayError).
     pub fn delete_private_nat_gateway(
         &self,
@@ -7256,6 +8272,14 @@ impl Client {
         self.call(super::types::DeletePrivateNatGatewayRequest::default())
     }
     /// Delete private nat gateway destination ip port translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id), [`LocalDestinationIpPortTranslationNatRules`](super::types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeletePrivateNatGatewayDestinationIpPortTranslationNatRule>
     ///
     /// Wire action `DeletePrivateNatGatewayDestinationIpPortTranslationNatRule`, version 2017-03-12. Request: [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest`](super::types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest); response: [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleResponse`](super::types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleResponse); errors: [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleError).
     pub fn delete_private_nat_gateway_destination_ip_port_translation_nat_rule(
@@ -7269,6 +8293,14 @@ impl Client {
     }
     /// Delete private nat gateway translation acl rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeletePrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id), [`TranslationDirection`](super::types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_direction), [`TranslationType`](super::types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_type), [`TranslationIp`](super::types::DeletePrivateNatGatewayTranslationAclRuleRequest::translation_ip), [`AclRuleIds`](super::types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids).
+    /// - Errors: the service's codes and the common ones ([`DeletePrivateNatGatewayTranslationAclRuleError`](super::errors::DeletePrivateNatGatewayTranslationAclRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeletePrivateNatGatewayTranslationAclRule>
+    ///
     /// Wire action `DeletePrivateNatGatewayTranslationAclRule`, version 2017-03-12. Request: [`DeletePrivateNatGatewayTranslationAclRuleRequest`](super::types::DeletePrivateNatGatewayTranslationAclRuleRequest); response: [`DeletePrivateNatGatewayTranslationAclRuleResponse`](super::types::DeletePrivateNatGatewayTranslationAclRuleResponse); errors: [`DeletePrivateNatGatewayTranslationAclRuleError`](super::errors::DeletePrivateNatGatewayTranslationAclRuleError).
     pub fn delete_private_nat_gateway_translation_acl_rule(
         &self,
@@ -7278,6 +8310,14 @@ impl Client {
         )
     }
     /// Delete private nat gateway translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DeletePrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id), [`TranslationNatRules`](super::types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`DeletePrivateNatGatewayTranslationNatRuleError`](super::errors::DeletePrivateNatGatewayTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeletePrivateNatGatewayTranslationNatRule>
     ///
     /// Wire action `DeletePrivateNatGatewayTranslationNatRule`, version 2017-03-12. Request: [`DeletePrivateNatGatewayTranslationNatRuleRequest`](super::types::DeletePrivateNatGatewayTranslationNatRuleRequest); response: [`DeletePrivateNatGatewayTranslationNatRuleResponse`](super::types::DeletePrivateNatGatewayTranslationNatRuleResponse); errors: [`DeletePrivateNatGatewayTranslationNatRuleError`](super::errors::DeletePrivateNatGatewayTranslationNatRuleError).
     pub fn delete_private_nat_gateway_translation_nat_rule(
@@ -7289,6 +8329,14 @@ impl Client {
     }
     /// Delete reserve ip addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::DeleteReserveIpAddressesRequest::vpc_id), [`ReserveIpIds`](super::types::DeleteReserveIpAddressesRequest::reserve_ip_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteReserveIpAddressesError`](super::errors::DeleteReserveIpAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteReserveIpAddresses>
+    ///
     /// Wire action `DeleteReserveIpAddresses`, version 2017-03-12. Request: [`DeleteReserveIpAddressesRequest`](super::types::DeleteReserveIpAddressesRequest); response: [`DeleteReserveIpAddressesResponse`](super::types::DeleteReserveIpAddressesResponse); errors: [`DeleteReserveIpAddressesError`](super::errors::DeleteReserveIpAddressesError).
     pub fn delete_reserve_ip_addresses(
         &self,
@@ -7296,6 +8344,14 @@ impl Client {
         self.call(super::types::DeleteReserveIpAddressesRequest::default())
     }
     /// Delete route policy.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyId`](super::types::DeleteRoutePolicyRequest::route_policy_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteRoutePolicyError`](super::errors::DeleteRoutePolicyError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteRoutePolicy>
     ///
     /// Wire action `DeleteRoutePolicy`, version 2017-03-12. Request: [`DeleteRoutePolicyRequest`](super::types::DeleteRoutePolicyRequest); response: [`DeleteRoutePolicyResponse`](super::types::DeleteRoutePolicyResponse); errors: [`DeleteRoutePolicyError`](super::errors::DeleteRoutePolicyError).
     pub fn delete_route_policy(
@@ -7305,6 +8361,14 @@ impl Client {
     }
     /// Delete route policy associations.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyAssociationSet`](super::types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set).
+    /// - Errors: the service's codes and the common ones ([`DeleteRoutePolicyAssociationsError`](super::errors::DeleteRoutePolicyAssociationsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteRoutePolicyAssociations>
+    ///
     /// Wire action `DeleteRoutePolicyAssociations`, version 2017-03-12. Request: [`DeleteRoutePolicyAssociationsRequest`](super::types::DeleteRoutePolicyAssociationsRequest); response: [`DeleteRoutePolicyAssociationsResponse`](super::types::DeleteRoutePolicyAssociationsResponse); errors: [`DeleteRoutePolicyAssociationsError`](super::errors::DeleteRoutePolicyAssociationsError).
     pub fn delete_route_policy_associations(
         &self,
@@ -7312,6 +8376,14 @@ impl Client {
         self.call(super::types::DeleteRoutePolicyAssociationsRequest::default())
     }
     /// Delete route policy entries.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyId`](super::types::DeleteRoutePolicyEntriesRequest::route_policy_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteRoutePolicyEntriesError`](super::errors::DeleteRoutePolicyEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteRoutePolicyEntries>
     ///
     /// Wire action `DeleteRoutePolicyEntries`, version 2017-03-12. Request: [`DeleteRoutePolicyEntriesRequest`](super::types::DeleteRoutePolicyEntriesRequest); response: [`DeleteRoutePolicyEntriesResponse`](super::types::DeleteRoutePolicyEntriesResponse); errors: [`DeleteRoutePolicyEntriesError`](super::errors::DeleteRoutePolicyEntriesError).
     pub fn delete_route_policy_entries(
@@ -7321,6 +8393,14 @@ impl Client {
     }
     /// Delete route table.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::DeleteRouteTableRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteRouteTableError`](super::errors::DeleteRouteTableError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteRouteTable>
+    ///
     /// Wire action `DeleteRouteTable`, version 2017-03-12. Request: [`DeleteRouteTableRequest`](super::types::DeleteRouteTableRequest); response: [`DeleteRouteTableResponse`](super::types::DeleteRouteTableResponse); errors: [`DeleteRouteTableError`](super::errors::DeleteRouteTableError).
     pub fn delete_route_table(
         &self,
@@ -7329,11 +8409,27 @@ impl Client {
     }
     /// Delete routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::DeleteRoutesRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteRoutesError`](super::errors::DeleteRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteRoutes>
+    ///
     /// Wire action `DeleteRoutes`, version 2017-03-12. Request: [`DeleteRoutesRequest`](super::types::DeleteRoutesRequest); response: [`DeleteRoutesResponse`](super::types::DeleteRoutesResponse); errors: [`DeleteRoutesError`](super::errors::DeleteRoutesError).
     pub fn delete_routes(&self) -> super::Call<super::types::DeleteRoutesRequest> {
         self.call(super::types::DeleteRoutesRequest::default())
     }
     /// Delete security group.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::DeleteSecurityGroupRequest::security_group_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteSecurityGroupError`](super::errors::DeleteSecurityGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteSecurityGroup>
     ///
     /// Wire action `DeleteSecurityGroup`, version 2017-03-12. Request: [`DeleteSecurityGroupRequest`](super::types::DeleteSecurityGroupRequest); response: [`DeleteSecurityGroupResponse`](super::types::DeleteSecurityGroupResponse); errors: [`DeleteSecurityGroupError`](super::errors::DeleteSecurityGroupError).
     pub fn delete_security_group(
@@ -7343,6 +8439,14 @@ impl Client {
     }
     /// Delete security group policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::DeleteSecurityGroupPoliciesRequest::security_group_id), [`SecurityGroupPolicySet`](super::types::DeleteSecurityGroupPoliciesRequest::security_group_policy_set).
+    /// - Errors: the service's codes and the common ones ([`DeleteSecurityGroupPoliciesError`](super::errors::DeleteSecurityGroupPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteSecurityGroupPolicies>
+    ///
     /// Wire action `DeleteSecurityGroupPolicies`, version 2017-03-12. Request: [`DeleteSecurityGroupPoliciesRequest`](super::types::DeleteSecurityGroupPoliciesRequest); response: [`DeleteSecurityGroupPoliciesResponse`](super::types::DeleteSecurityGroupPoliciesResponse); errors: [`DeleteSecurityGroupPoliciesError`](super::errors::DeleteSecurityGroupPoliciesError).
     pub fn delete_security_group_policies(
         &self,
@@ -7350,6 +8454,14 @@ impl Client {
         self.call(super::types::DeleteSecurityGroupPoliciesRequest::default())
     }
     /// Delete service template.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceTemplateId`](super::types::DeleteServiceTemplateRequest::service_template_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteServiceTemplateError`](super::errors::DeleteServiceTemplateError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteServiceTemplate>
     ///
     /// Wire action `DeleteServiceTemplate`, version 2017-03-12. Request: [`DeleteServiceTemplateRequest`](super::types::DeleteServiceTemplateRequest); response: [`DeleteServiceTemplateResponse`](super::types::DeleteServiceTemplateResponse); errors: [`DeleteServiceTemplateError`](super::errors::DeleteServiceTemplateError).
     pub fn delete_service_template(
@@ -7359,6 +8471,14 @@ impl Client {
     }
     /// Delete service template group.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceTemplateGroupId`](super::types::DeleteServiceTemplateGroupRequest::service_template_group_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteServiceTemplateGroupError`](super::errors::DeleteServiceTemplateGroupError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteServiceTemplateGroup>
+    ///
     /// Wire action `DeleteServiceTemplateGroup`, version 2017-03-12. Request: [`DeleteServiceTemplateGroupRequest`](super::types::DeleteServiceTemplateGroupRequest); response: [`DeleteServiceTemplateGroupResponse`](super::types::DeleteServiceTemplateGroupResponse); errors: [`DeleteServiceTemplateGroupError`](super::errors::DeleteServiceTemplateGroupError).
     pub fn delete_service_template_group(
         &self,
@@ -7366,6 +8486,14 @@ impl Client {
         self.call(super::types::DeleteServiceTemplateGroupRequest::default())
     }
     /// Delete snapshot policies.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicyIds`](super::types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteSnapshotPoliciesError`](super::errors::DeleteSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteSnapshotPolicies>
     ///
     /// Wire action `DeleteSnapshotPolicies`, version 2017-03-12. Request: [`DeleteSnapshotPoliciesRequest`](super::types::DeleteSnapshotPoliciesRequest); response: [`DeleteSnapshotPoliciesResponse`](super::types::DeleteSnapshotPoliciesResponse); errors: [`DeleteSnapshotPoliciesError`](super::errors::DeleteSnapshotPoliciesError).
     pub fn delete_snapshot_policies(
@@ -7375,11 +8503,27 @@ impl Client {
     }
     /// Delete subnet.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SubnetId`](super::types::DeleteSubnetRequest::subnet_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteSubnetError`](super::errors::DeleteSubnetError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteSubnet>
+    ///
     /// Wire action `DeleteSubnet`, version 2017-03-12. Request: [`DeleteSubnetRequest`](super::types::DeleteSubnetRequest); response: [`DeleteSubnetResponse`](super::types::DeleteSubnetResponse); errors: [`DeleteSubnetError`](super::errors::DeleteSubnetError).
     pub fn delete_subnet(&self) -> super::Call<super::types::DeleteSubnetRequest> {
         self.call(super::types::DeleteSubnetRequest::default())
     }
     /// Delete template member.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TemplateId`](super::types::DeleteTemplateMemberRequest::template_id), [`TemplateMember`](super::types::DeleteTemplateMemberRequest::template_member).
+    /// - Errors: the service's codes and the common ones ([`DeleteTemplateMemberError`](super::errors::DeleteTemplateMemberError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteTemplateMember>
     ///
     /// Wire action `DeleteTemplateMember`, version 2017-03-12. Request: [`DeleteTemplateMemberRequest`](super::types::DeleteTemplateMemberRequest); response: [`DeleteTemplateMemberResponse`](super::types::DeleteTemplateMemberResponse); errors: [`DeleteTemplateMemberError`](super::errors::DeleteTemplateMemberError).
     pub fn delete_template_member(
@@ -7389,6 +8533,14 @@ impl Client {
     }
     /// Delete traffic mirror.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::DeleteTrafficMirrorRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteTrafficMirrorError`](super::errors::DeleteTrafficMirrorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteTrafficMirror>
+    ///
     /// Wire action `DeleteTrafficMirror`, version 2017-03-12. Request: [`DeleteTrafficMirrorRequest`](super::types::DeleteTrafficMirrorRequest); response: [`DeleteTrafficMirrorResponse`](super::types::DeleteTrafficMirrorResponse); errors: [`DeleteTrafficMirrorError`](super::errors::DeleteTrafficMirrorError).
     pub fn delete_traffic_mirror(
         &self,
@@ -7396,6 +8548,14 @@ impl Client {
         self.call(super::types::DeleteTrafficMirrorRequest::default())
     }
     /// Delete traffic mirror filter rules.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::DeleteTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteTrafficMirrorFilterRulesError`](super::errors::DeleteTrafficMirrorFilterRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteTrafficMirrorFilterRules>
     ///
     /// Wire action `DeleteTrafficMirrorFilterRules`, version 2017-03-12. Request: [`DeleteTrafficMirrorFilterRulesRequest`](super::types::DeleteTrafficMirrorFilterRulesRequest); response: [`DeleteTrafficMirrorFilterRulesResponse`](super::types::DeleteTrafficMirrorFilterRulesResponse); errors: [`DeleteTrafficMirrorFilterRulesError`](super::errors::DeleteTrafficMirrorFilterRulesError).
     pub fn delete_traffic_mirror_filter_rules(
@@ -7405,6 +8565,14 @@ impl Client {
     }
     /// Delete traffic packages.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficPackageIds`](super::types::DeleteTrafficPackagesRequest::traffic_package_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteTrafficPackagesError`](super::errors::DeleteTrafficPackagesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteTrafficPackages>
+    ///
     /// Wire action `DeleteTrafficPackages`, version 2017-03-12. Request: [`DeleteTrafficPackagesRequest`](super::types::DeleteTrafficPackagesRequest); response: [`DeleteTrafficPackagesResponse`](super::types::DeleteTrafficPackagesResponse); errors: [`DeleteTrafficPackagesError`](super::errors::DeleteTrafficPackagesError).
     pub fn delete_traffic_packages(
         &self,
@@ -7413,11 +8581,27 @@ impl Client {
     }
     /// Delete vpc.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::DeleteVpcRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpcError`](super::errors::DeleteVpcError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpc>
+    ///
     /// Wire action `DeleteVpc`, version 2017-03-12. Request: [`DeleteVpcRequest`](super::types::DeleteVpcRequest); response: [`DeleteVpcResponse`](super::types::DeleteVpcResponse); errors: [`DeleteVpcError`](super::errors::DeleteVpcError).
     pub fn delete_vpc(&self) -> super::Call<super::types::DeleteVpcRequest> {
         self.call(super::types::DeleteVpcRequest::default())
     }
     /// Delete vpc end point.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`EndPointId`](super::types::DeleteVpcEndPointRequest::end_point_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpcEndPointError`](super::errors::DeleteVpcEndPointError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpcEndPoint>
     ///
     /// Wire action `DeleteVpcEndPoint`, version 2017-03-12. Request: [`DeleteVpcEndPointRequest`](super::types::DeleteVpcEndPointRequest); response: [`DeleteVpcEndPointResponse`](super::types::DeleteVpcEndPointResponse); errors: [`DeleteVpcEndPointError`](super::errors::DeleteVpcEndPointError).
     pub fn delete_vpc_end_point(
@@ -7427,6 +8611,14 @@ impl Client {
     }
     /// Delete vpc end point service.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`EndPointServiceId`](super::types::DeleteVpcEndPointServiceRequest::end_point_service_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpcEndPointServiceError`](super::errors::DeleteVpcEndPointServiceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpcEndPointService>
+    ///
     /// Wire action `DeleteVpcEndPointService`, version 2017-03-12. Request: [`DeleteVpcEndPointServiceRequest`](super::types::DeleteVpcEndPointServiceRequest); response: [`DeleteVpcEndPointServiceResponse`](super::types::DeleteVpcEndPointServiceResponse); errors: [`DeleteVpcEndPointServiceError`](super::errors::DeleteVpcEndPointServiceError).
     pub fn delete_vpc_end_point_service(
         &self,
@@ -7434,6 +8626,14 @@ impl Client {
         self.call(super::types::DeleteVpcEndPointServiceRequest::default())
     }
     /// Delete vpc end point service white list.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`UserUin`](super::types::DeleteVpcEndPointServiceWhiteListRequest::user_uin), [`EndPointServiceId`](super::types::DeleteVpcEndPointServiceWhiteListRequest::end_point_service_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpcEndPointServiceWhiteListError`](super::errors::DeleteVpcEndPointServiceWhiteListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpcEndPointServiceWhiteList>
     ///
     /// Wire action `DeleteVpcEndPointServiceWhiteList`, version 2017-03-12. Request: [`DeleteVpcEndPointServiceWhiteListRequest`](super::types::DeleteVpcEndPointServiceWhiteListRequest); response: [`DeleteVpcEndPointServiceWhiteListResponse`](super::types::DeleteVpcEndPointServiceWhiteListResponse); errors: [`DeleteVpcEndPointServiceWhiteListError`](super::errors::DeleteVpcEndPointServiceWhiteListError).
     pub fn delete_vpc_end_point_service_white_list(
@@ -7443,6 +8643,14 @@ impl Client {
     }
     /// Delete vpc peering connection.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`PeeringConnectionId`](super::types::DeleteVpcPeeringConnectionRequest::peering_connection_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpcPeeringConnectionError`](super::errors::DeleteVpcPeeringConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpcPeeringConnection>
+    ///
     /// Wire action `DeleteVpcPeeringConnection`, version 2017-03-12. Request: [`DeleteVpcPeeringConnectionRequest`](super::types::DeleteVpcPeeringConnectionRequest); response: [`DeleteVpcPeeringConnectionResponse`](super::types::DeleteVpcPeeringConnectionResponse); errors: [`DeleteVpcPeeringConnectionError`](super::errors::DeleteVpcPeeringConnectionError).
     pub fn delete_vpc_peering_connection(
         &self,
@@ -7450,6 +8658,14 @@ impl Client {
         self.call(super::types::DeleteVpcPeeringConnectionRequest::default())
     }
     /// Delete vpn connection.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::DeleteVpnConnectionRequest::vpn_gateway_id), [`VpnConnectionId`](super::types::DeleteVpnConnectionRequest::vpn_connection_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpnConnectionError`](super::errors::DeleteVpnConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpnConnection>
     ///
     /// Wire action `DeleteVpnConnection`, version 2017-03-12. Request: [`DeleteVpnConnectionRequest`](super::types::DeleteVpnConnectionRequest); response: [`DeleteVpnConnectionResponse`](super::types::DeleteVpnConnectionResponse); errors: [`DeleteVpnConnectionError`](super::errors::DeleteVpnConnectionError).
     pub fn delete_vpn_connection(
@@ -7459,6 +8675,14 @@ impl Client {
     }
     /// Delete vpn gateway.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::DeleteVpnGatewayRequest::vpn_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpnGatewayError`](super::errors::DeleteVpnGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpnGateway>
+    ///
     /// Wire action `DeleteVpnGateway`, version 2017-03-12. Request: [`DeleteVpnGatewayRequest`](super::types::DeleteVpnGatewayRequest); response: [`DeleteVpnGatewayResponse`](super::types::DeleteVpnGatewayResponse); errors: [`DeleteVpnGatewayError`](super::errors::DeleteVpnGatewayError).
     pub fn delete_vpn_gateway(
         &self,
@@ -7466,6 +8690,14 @@ impl Client {
         self.call(super::types::DeleteVpnGatewayRequest::default())
     }
     /// Delete vpn gateway routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::DeleteVpnGatewayRoutesRequest::vpn_gateway_id), [`RouteIds`](super::types::DeleteVpnGatewayRoutesRequest::route_ids).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpnGatewayRoutesError`](super::errors::DeleteVpnGatewayRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpnGatewayRoutes>
     ///
     /// Wire action `DeleteVpnGatewayRoutes`, version 2017-03-12. Request: [`DeleteVpnGatewayRoutesRequest`](super::types::DeleteVpnGatewayRoutesRequest); response: [`DeleteVpnGatewayRoutesResponse`](super::types::DeleteVpnGatewayRoutesResponse); errors: [`DeleteVpnGatewayRoutesError`](super::errors::DeleteVpnGatewayRoutesError).
     pub fn delete_vpn_gateway_routes(
@@ -7475,6 +8707,14 @@ impl Client {
     }
     /// Delete vpn gateway ssl client.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DeleteVpnGatewaySslClientError`](super::errors::DeleteVpnGatewaySslClientError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpnGatewaySslClient>
+    ///
     /// Wire action `DeleteVpnGatewaySslClient`, version 2017-03-12. Request: [`DeleteVpnGatewaySslClientRequest`](super::types::DeleteVpnGatewaySslClientRequest); response: [`DeleteVpnGatewaySslClientResponse`](super::types::DeleteVpnGatewaySslClientResponse); errors: [`DeleteVpnGatewaySslClientError`](super::errors::DeleteVpnGatewaySslClientError).
     pub fn delete_vpn_gateway_ssl_client(
         &self,
@@ -7482,6 +8722,14 @@ impl Client {
         self.call(super::types::DeleteVpnGatewaySslClientRequest::default())
     }
     /// Delete vpn gateway ssl server.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SslVpnServerId`](super::types::DeleteVpnGatewaySslServerRequest::ssl_vpn_server_id).
+    /// - Errors: the service's codes and the common ones ([`DeleteVpnGatewaySslServerError`](super::errors::DeleteVpnGatewaySslServerError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DeleteVpnGatewaySslServer>
     ///
     /// Wire action `DeleteVpnGatewaySslServer`, version 2017-03-12. Request: [`DeleteVpnGatewaySslServerRequest`](super::types::DeleteVpnGatewaySslServerRequest); response: [`DeleteVpnGatewaySslServerResponse`](super::types::DeleteVpnGatewaySslServerResponse); errors: [`DeleteVpnGatewaySslServerError`](super::errors::DeleteVpnGatewaySslServerError).
     pub fn delete_vpn_gateway_ssl_server(
@@ -7491,6 +8739,14 @@ impl Client {
     }
     /// Describe account attributes.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAccountAttributesError`](super::errors::DescribeAccountAttributesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAccountAttributes>
+    ///
     /// Wire action `DescribeAccountAttributes`, version 2017-03-12. Request: [`DescribeAccountAttributesRequest`](super::types::DescribeAccountAttributesRequest); response: [`DescribeAccountAttributesResponse`](super::types::DescribeAccountAttributesResponse); errors: [`DescribeAccountAttributesError`](super::errors::DescribeAccountAttributesError).
     pub fn describe_account_attributes(
         &self,
@@ -7498,6 +8754,14 @@ impl Client {
         self.call(super::types::DescribeAccountAttributesRequest::default())
     }
     /// Describe address bandwidth range.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressBandwidthRangeError`](super::errors::DescribeAddressBandwidthRangeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddressBandwidthRange>
     ///
     /// Wire action `DescribeAddressBandwidthRange`, version 2017-03-12. Request: [`DescribeAddressBandwidthRangeRequest`](super::types::DescribeAddressBandwidthRangeRequest); response: [`DescribeAddressBandwidthRangeResponse`](super::types::DescribeAddressBandwidthRangeResponse); errors: [`DescribeAddressBandwidthRangeError`](super::errors::DescribeAddressBandwidthRangeError).
     pub fn describe_address_bandwidth_range(
@@ -7507,6 +8771,14 @@ impl Client {
     }
     /// Describe address quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressQuotaError`](super::errors::DescribeAddressQuotaError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddressQuota>
+    ///
     /// Wire action `DescribeAddressQuota`, version 2017-03-12. Request: [`DescribeAddressQuotaRequest`](super::types::DescribeAddressQuotaRequest); response: [`DescribeAddressQuotaResponse`](super::types::DescribeAddressQuotaResponse); errors: [`DescribeAddressQuotaError`](super::errors::DescribeAddressQuotaError).
     pub fn describe_address_quota(
         &self,
@@ -7514,6 +8786,14 @@ impl Client {
         self.call(super::types::DescribeAddressQuotaRequest::default())
     }
     /// Describe address template group instances.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`AddressTemplateGroupId`](super::types::DescribeAddressTemplateGroupInstancesRequest::address_template_group_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplateGroupInstancesError`](super::errors::DescribeAddressTemplateGroupInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddressTemplateGroupInstances>
     ///
     /// Wire action `DescribeAddressTemplateGroupInstances`, version 2017-03-12. Request: [`DescribeAddressTemplateGroupInstancesRequest`](super::types::DescribeAddressTemplateGroupInstancesRequest); response: [`DescribeAddressTemplateGroupInstancesResponse`](super::types::DescribeAddressTemplateGroupInstancesResponse); errors: [`DescribeAddressTemplateGroupInstancesError`](super::errors::DescribeAddressTemplateGroupInstancesError).
     pub fn describe_address_template_group_instances(
@@ -7523,6 +8803,14 @@ impl Client {
     }
     /// Describe address template groups.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplateGroupsError`](super::errors::DescribeAddressTemplateGroupsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddressTemplateGroups>
+    ///
     /// Wire action `DescribeAddressTemplateGroups`, version 2017-03-12. Request: [`DescribeAddressTemplateGroupsRequest`](super::types::DescribeAddressTemplateGroupsRequest); response: [`DescribeAddressTemplateGroupsResponse`](super::types::DescribeAddressTemplateGroupsResponse); errors: [`DescribeAddressTemplateGroupsError`](super::errors::DescribeAddressTemplateGroupsError).
     pub fn describe_address_template_groups(
         &self,
@@ -7530,6 +8818,14 @@ impl Client {
         self.call(super::types::DescribeAddressTemplateGroupsRequest::default())
     }
     /// Describe address template instances.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`AddressTemplateId`](super::types::DescribeAddressTemplateInstancesRequest::address_template_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplateInstancesError`](super::errors::DescribeAddressTemplateInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddressTemplateInstances>
     ///
     /// Wire action `DescribeAddressTemplateInstances`, version 2017-03-12. Request: [`DescribeAddressTemplateInstancesRequest`](super::types::DescribeAddressTemplateInstancesRequest); response: [`DescribeAddressTemplateInstancesResponse`](super::types::DescribeAddressTemplateInstancesResponse); errors: [`DescribeAddressTemplateInstancesError`](super::errors::DescribeAddressTemplateInstancesError).
     pub fn describe_address_template_instances(
@@ -7539,6 +8835,14 @@ impl Client {
     }
     /// Describe address templates.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplatesError`](super::errors::DescribeAddressTemplatesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddressTemplates>
+    ///
     /// Wire action `DescribeAddressTemplates`, version 2017-03-12. Request: [`DescribeAddressTemplatesRequest`](super::types::DescribeAddressTemplatesRequest); response: [`DescribeAddressTemplatesResponse`](super::types::DescribeAddressTemplatesResponse); errors: [`DescribeAddressTemplatesError`](super::errors::DescribeAddressTemplatesError).
     pub fn describe_address_templates(
         &self,
@@ -7547,7 +8851,14 @@ impl Client {
     }
     /// Describe addresses.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`AddressSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AddressSet`, the service's page size unless [`Limit`](super::types::DescribeAddressesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAddressesError`](super::errors::DescribeAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAddresses>
     ///
     /// Wire action `DescribeAddresses`, version 2017-03-12. Request: [`DescribeAddressesRequest`](super::types::DescribeAddressesRequest); response: [`DescribeAddressesResponse`](super::types::DescribeAddressesResponse); errors: [`DescribeAddressesError`](super::errors::DescribeAddressesError).
     pub fn describe_addresses(
@@ -7557,7 +8868,14 @@ impl Client {
     }
     /// Describe assistant cidr.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`AssistantCidrSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AssistantCidrSet`, the service's page size unless [`Limit`](super::types::DescribeAssistantCidrRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeAssistantCidrError`](super::errors::DescribeAssistantCidrError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeAssistantCidr>
     ///
     /// Wire action `DescribeAssistantCidr`, version 2017-03-12. Request: [`DescribeAssistantCidrRequest`](super::types::DescribeAssistantCidrRequest); response: [`DescribeAssistantCidrResponse`](super::types::DescribeAssistantCidrResponse); errors: [`DescribeAssistantCidrError`](super::errors::DescribeAssistantCidrError).
     pub fn describe_assistant_cidr(
@@ -7567,6 +8885,14 @@ impl Client {
     }
     /// Describe bandwidth package bandwidth range.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeBandwidthPackageBandwidthRangeError`](super::errors::DescribeBandwidthPackageBandwidthRangeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeBandwidthPackageBandwidthRange>
+    ///
     /// Wire action `DescribeBandwidthPackageBandwidthRange`, version 2017-03-12. Request: [`DescribeBandwidthPackageBandwidthRangeRequest`](super::types::DescribeBandwidthPackageBandwidthRangeRequest); response: [`DescribeBandwidthPackageBandwidthRangeResponse`](super::types::DescribeBandwidthPackageBandwidthRangeResponse); errors: [`DescribeBandwidthPackageBandwidthRangeError`](super::errors::DescribeBandwidthPackageBandwidthRangeError).
     pub fn describe_bandwidth_package_bandwidth_range(
         &self,
@@ -7574,6 +8900,14 @@ impl Client {
         self.call(super::types::DescribeBandwidthPackageBandwidthRangeRequest::default())
     }
     /// Describe bandwidth package bill usage.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`BandwidthPackageId`](super::types::DescribeBandwidthPackageBillUsageRequest::bandwidth_package_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeBandwidthPackageBillUsageError`](super::errors::DescribeBandwidthPackageBillUsageError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeBandwidthPackageBillUsage>
     ///
     /// Wire action `DescribeBandwidthPackageBillUsage`, version 2017-03-12. Request: [`DescribeBandwidthPackageBillUsageRequest`](super::types::DescribeBandwidthPackageBillUsageRequest); response: [`DescribeBandwidthPackageBillUsageResponse`](super::types::DescribeBandwidthPackageBillUsageResponse); errors: [`DescribeBandwidthPackageBillUsageError`](super::errors::DescribeBandwidthPackageBillUsageError).
     pub fn describe_bandwidth_package_bill_usage(
@@ -7583,6 +8917,14 @@ impl Client {
     }
     /// Describe bandwidth package quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeBandwidthPackageQuotaError`](super::errors::DescribeBandwidthPackageQuotaError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeBandwidthPackageQuota>
+    ///
     /// Wire action `DescribeBandwidthPackageQuota`, version 2017-03-12. Request: [`DescribeBandwidthPackageQuotaRequest`](super::types::DescribeBandwidthPackageQuotaRequest); response: [`DescribeBandwidthPackageQuotaResponse`](super::types::DescribeBandwidthPackageQuotaResponse); errors: [`DescribeBandwidthPackageQuotaError`](super::errors::DescribeBandwidthPackageQuotaError).
     pub fn describe_bandwidth_package_quota(
         &self,
@@ -7591,7 +8933,14 @@ impl Client {
     }
     /// Describe bandwidth package resources.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ResourceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ResourceSet`, the service's page size unless [`Limit`](super::types::DescribeBandwidthPackageResourcesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`BandwidthPackageId`](super::types::DescribeBandwidthPackageResourcesRequest::bandwidth_package_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeBandwidthPackageResourcesError`](super::errors::DescribeBandwidthPackageResourcesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeBandwidthPackageResources>
     ///
     /// Wire action `DescribeBandwidthPackageResources`, version 2017-03-12. Request: [`DescribeBandwidthPackageResourcesRequest`](super::types::DescribeBandwidthPackageResourcesRequest); response: [`DescribeBandwidthPackageResourcesResponse`](super::types::DescribeBandwidthPackageResourcesResponse); errors: [`DescribeBandwidthPackageResourcesError`](super::errors::DescribeBandwidthPackageResourcesError).
     pub fn describe_bandwidth_package_resources(
@@ -7601,7 +8950,14 @@ impl Client {
     }
     /// Describe bandwidth packages.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`BandwidthPackageSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `BandwidthPackageSet`, the service's page size unless [`Limit`](super::types::DescribeBandwidthPackagesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeBandwidthPackagesError`](super::errors::DescribeBandwidthPackagesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeBandwidthPackages>
     ///
     /// Wire action `DescribeBandwidthPackages`, version 2017-03-12. Request: [`DescribeBandwidthPackagesRequest`](super::types::DescribeBandwidthPackagesRequest); response: [`DescribeBandwidthPackagesResponse`](super::types::DescribeBandwidthPackagesResponse); errors: [`DescribeBandwidthPackagesError`](super::errors::DescribeBandwidthPackagesError).
     pub fn describe_bandwidth_packages(
@@ -7611,7 +8967,14 @@ impl Client {
     }
     /// Describe ccn attached instances.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`InstanceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `InstanceSet`, the service's page size unless [`Limit`](super::types::DescribeCcnAttachedInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnAttachedInstancesError`](super::errors::DescribeCcnAttachedInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnAttachedInstances>
     ///
     /// Wire action `DescribeCcnAttachedInstances`, version 2017-03-12. Request: [`DescribeCcnAttachedInstancesRequest`](super::types::DescribeCcnAttachedInstancesRequest); response: [`DescribeCcnAttachedInstancesResponse`](super::types::DescribeCcnAttachedInstancesResponse); errors: [`DescribeCcnAttachedInstancesError`](super::errors::DescribeCcnAttachedInstancesError).
     pub fn describe_ccn_attached_instances(
@@ -7621,6 +8984,14 @@ impl Client {
     }
     /// Describe ccn policy based routing next hop.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`CcnId`](super::types::DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnPolicyBasedRoutingNextHopError`](super::errors::DescribeCcnPolicyBasedRoutingNextHopError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnPolicyBasedRoutingNextHop>
+    ///
     /// Wire action `DescribeCcnPolicyBasedRoutingNextHop`, version 2017-03-12. Request: [`DescribeCcnPolicyBasedRoutingNextHopRequest`](super::types::DescribeCcnPolicyBasedRoutingNextHopRequest); response: [`DescribeCcnPolicyBasedRoutingNextHopResponse`](super::types::DescribeCcnPolicyBasedRoutingNextHopResponse); errors: [`DescribeCcnPolicyBasedRoutingNextHopError`](super::errors::DescribeCcnPolicyBasedRoutingNextHopError).
     pub fn describe_ccn_policy_based_routing_next_hop(
         &self,
@@ -7629,7 +9000,14 @@ impl Client {
     }
     /// Describe ccn policy based routing rule.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CcnPolicyBasedRoutingRuleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnPolicyBasedRoutingRuleSet`, the service's page size unless [`Limit`](super::types::DescribeCcnPolicyBasedRoutingRuleRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`CcnId`](super::types::DescribeCcnPolicyBasedRoutingRuleRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnPolicyBasedRoutingRuleError`](super::errors::DescribeCcnPolicyBasedRoutingRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnPolicyBasedRoutingRule>
     ///
     /// Wire action `DescribeCcnPolicyBasedRoutingRule`, version 2017-03-12. Request: [`DescribeCcnPolicyBasedRoutingRuleRequest`](super::types::DescribeCcnPolicyBasedRoutingRuleRequest); response: [`DescribeCcnPolicyBasedRoutingRuleResponse`](super::types::DescribeCcnPolicyBasedRoutingRuleResponse); errors: [`DescribeCcnPolicyBasedRoutingRuleError`](super::errors::DescribeCcnPolicyBasedRoutingRuleError).
     pub fn describe_ccn_policy_based_routing_rule(
@@ -7639,6 +9017,14 @@ impl Client {
     }
     /// Describe ccn region bandwidth limits.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`CcnId`](super::types::DescribeCcnRegionBandwidthLimitsRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnRegionBandwidthLimitsError`](super::errors::DescribeCcnRegionBandwidthLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnRegionBandwidthLimits>
+    ///
     /// Wire action `DescribeCcnRegionBandwidthLimits`, version 2017-03-12. Request: [`DescribeCcnRegionBandwidthLimitsRequest`](super::types::DescribeCcnRegionBandwidthLimitsRequest); response: [`DescribeCcnRegionBandwidthLimitsResponse`](super::types::DescribeCcnRegionBandwidthLimitsResponse); errors: [`DescribeCcnRegionBandwidthLimitsError`](super::errors::DescribeCcnRegionBandwidthLimitsError).
     pub fn describe_ccn_region_bandwidth_limits(
         &self,
@@ -7646,6 +9032,14 @@ impl Client {
         self.call(super::types::DescribeCcnRegionBandwidthLimitsRequest::default())
     }
     /// Describe ccn route table broadcast policys.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`CcnId`](super::types::DescribeCcnRouteTableBroadcastPolicysRequest::ccn_id), [`RouteTableId`](super::types::DescribeCcnRouteTableBroadcastPolicysRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnRouteTableBroadcastPolicysError`](super::errors::DescribeCcnRouteTableBroadcastPolicysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnRouteTableBroadcastPolicys>
     ///
     /// Wire action `DescribeCcnRouteTableBroadcastPolicys`, version 2017-03-12. Request: [`DescribeCcnRouteTableBroadcastPolicysRequest`](super::types::DescribeCcnRouteTableBroadcastPolicysRequest); response: [`DescribeCcnRouteTableBroadcastPolicysResponse`](super::types::DescribeCcnRouteTableBroadcastPolicysResponse); errors: [`DescribeCcnRouteTableBroadcastPolicysError`](super::errors::DescribeCcnRouteTableBroadcastPolicysError).
     pub fn describe_ccn_route_table_broadcast_policys(
@@ -7655,6 +9049,14 @@ impl Client {
     }
     /// Describe ccn route table input policys.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`CcnId`](super::types::DescribeCcnRouteTableInputPolicysRequest::ccn_id), [`RouteTableId`](super::types::DescribeCcnRouteTableInputPolicysRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnRouteTableInputPolicysError`](super::errors::DescribeCcnRouteTableInputPolicysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnRouteTableInputPolicys>
+    ///
     /// Wire action `DescribeCcnRouteTableInputPolicys`, version 2017-03-12. Request: [`DescribeCcnRouteTableInputPolicysRequest`](super::types::DescribeCcnRouteTableInputPolicysRequest); response: [`DescribeCcnRouteTableInputPolicysResponse`](super::types::DescribeCcnRouteTableInputPolicysResponse); errors: [`DescribeCcnRouteTableInputPolicysError`](super::errors::DescribeCcnRouteTableInputPolicysError).
     pub fn describe_ccn_route_table_input_policys(
         &self,
@@ -7663,7 +9065,14 @@ impl Client {
     }
     /// Describe ccn route tables.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CcnRouteTableSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnRouteTableSet`, the service's page size unless [`Limit`](super::types::DescribeCcnRouteTablesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnRouteTablesError`](super::errors::DescribeCcnRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnRouteTables>
     ///
     /// Wire action `DescribeCcnRouteTables`, version 2017-03-12. Request: [`DescribeCcnRouteTablesRequest`](super::types::DescribeCcnRouteTablesRequest); response: [`DescribeCcnRouteTablesResponse`](super::types::DescribeCcnRouteTablesResponse); errors: [`DescribeCcnRouteTablesError`](super::errors::DescribeCcnRouteTablesError).
     pub fn describe_ccn_route_tables(
@@ -7673,7 +9082,14 @@ impl Client {
     }
     /// Describe ccn routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteSet`, the service's page size unless [`Limit`](super::types::DescribeCcnRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`CcnId`](super::types::DescribeCcnRoutesRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnRoutesError`](super::errors::DescribeCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcnRoutes>
     ///
     /// Wire action `DescribeCcnRoutes`, version 2017-03-12. Request: [`DescribeCcnRoutesRequest`](super::types::DescribeCcnRoutesRequest); response: [`DescribeCcnRoutesResponse`](super::types::DescribeCcnRoutesResponse); errors: [`DescribeCcnRoutesError`](super::errors::DescribeCcnRoutesError).
     pub fn describe_ccn_routes(
@@ -7683,13 +9099,28 @@ impl Client {
     }
     /// Describe ccns.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CcnSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnSet`, the service's page size unless [`Limit`](super::types::DescribeCcnsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCcnsError`](super::errors::DescribeCcnsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCcns>
     ///
     /// Wire action `DescribeCcns`, version 2017-03-12. Request: [`DescribeCcnsRequest`](super::types::DescribeCcnsRequest); response: [`DescribeCcnsResponse`](super::types::DescribeCcnsResponse); errors: [`DescribeCcnsError`](super::errors::DescribeCcnsError).
     pub fn describe_ccns(&self) -> super::Call<super::types::DescribeCcnsRequest> {
         self.call(super::types::DescribeCcnsRequest::default())
     }
     /// Describe cdc ldcx list.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCdcLdcxListError`](super::errors::DescribeCdcLdcxListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCdcLDCXList>
     ///
     /// Wire action `DescribeCdcLDCXList`, version 2017-03-12. Request: [`DescribeCdcLdcxListRequest`](super::types::DescribeCdcLdcxListRequest); response: [`DescribeCdcLdcxListResponse`](super::types::DescribeCdcLdcxListResponse); errors: [`DescribeCdcLdcxListError`](super::errors::DescribeCdcLdcxListError).
     pub fn describe_cdc_ldcx_list(
@@ -7699,6 +9130,14 @@ impl Client {
     }
     /// Describe cdc net planes.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCdcNetPlanesError`](super::errors::DescribeCdcNetPlanesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCdcNetPlanes>
+    ///
     /// Wire action `DescribeCdcNetPlanes`, version 2017-03-12. Request: [`DescribeCdcNetPlanesRequest`](super::types::DescribeCdcNetPlanesRequest); response: [`DescribeCdcNetPlanesResponse`](super::types::DescribeCdcNetPlanesResponse); errors: [`DescribeCdcNetPlanesError`](super::errors::DescribeCdcNetPlanesError).
     pub fn describe_cdc_net_planes(
         &self,
@@ -7706,6 +9145,14 @@ impl Client {
         self.call(super::types::DescribeCdcNetPlanesRequest::default())
     }
     /// Describe cdc used idc vlan.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCdcUsedIdcVlanError`](super::errors::DescribeCdcUsedIdcVlanError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCdcUsedIdcVlan>
     ///
     /// Wire action `DescribeCdcUsedIdcVlan`, version 2017-03-12. Request: [`DescribeCdcUsedIdcVlanRequest`](super::types::DescribeCdcUsedIdcVlanRequest); response: [`DescribeCdcUsedIdcVlanResponse`](super::types::DescribeCdcUsedIdcVlanResponse); errors: [`DescribeCdcUsedIdcVlanError`](super::errors::DescribeCdcUsedIdcVlanError).
     pub fn describe_cdc_used_idc_vlan(
@@ -7715,6 +9162,14 @@ impl Client {
     }
     /// Describe classic link instances.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeClassicLinkInstancesError`](super::errors::DescribeClassicLinkInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeClassicLinkInstances>
+    ///
     /// Wire action `DescribeClassicLinkInstances`, version 2017-03-12. Request: [`DescribeClassicLinkInstancesRequest`](super::types::DescribeClassicLinkInstancesRequest); response: [`DescribeClassicLinkInstancesResponse`](super::types::DescribeClassicLinkInstancesResponse); errors: [`DescribeClassicLinkInstancesError`](super::errors::DescribeClassicLinkInstancesError).
     pub fn describe_classic_link_instances(
         &self,
@@ -7723,7 +9178,14 @@ impl Client {
     }
     /// Describe cross border ccn region bandwidth limits.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CcnBandwidthSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnBandwidthSet`, the service's page size unless [`Limit`](super::types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCrossBorderCcnRegionBandwidthLimitsError`](super::errors::DescribeCrossBorderCcnRegionBandwidthLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCrossBorderCcnRegionBandwidthLimits>
     ///
     /// Wire action `DescribeCrossBorderCcnRegionBandwidthLimits`, version 2017-03-12. Request: [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest`](super::types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest); response: [`DescribeCrossBorderCcnRegionBandwidthLimitsResponse`](super::types::DescribeCrossBorderCcnRegionBandwidthLimitsResponse); errors: [`DescribeCrossBorderCcnRegionBandwidthLimitsError`](super::errors::DescribeCrossBorderCcnRegionBandwidthLimitsError).
     pub fn describe_cross_border_ccn_region_bandwidth_limits(
@@ -7735,7 +9197,14 @@ impl Client {
     }
     /// Describe cross border compliance.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CrossBorderComplianceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CrossBorderComplianceSet`, the service's page size unless [`Limit`](super::types::DescribeCrossBorderComplianceRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCrossBorderComplianceError`](super::errors::DescribeCrossBorderComplianceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCrossBorderCompliance>
     ///
     /// Wire action `DescribeCrossBorderCompliance`, version 2017-03-12. Request: [`DescribeCrossBorderComplianceRequest`](super::types::DescribeCrossBorderComplianceRequest); response: [`DescribeCrossBorderComplianceResponse`](super::types::DescribeCrossBorderComplianceResponse); errors: [`DescribeCrossBorderComplianceError`](super::errors::DescribeCrossBorderComplianceError).
     pub fn describe_cross_border_compliance(
@@ -7745,6 +9214,14 @@ impl Client {
     }
     /// Describe cross border flow monitor.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SourceRegion`](super::types::DescribeCrossBorderFlowMonitorRequest::source_region), [`DestinationRegion`](super::types::DescribeCrossBorderFlowMonitorRequest::destination_region), [`CcnId`](super::types::DescribeCrossBorderFlowMonitorRequest::ccn_id), [`CcnUin`](super::types::DescribeCrossBorderFlowMonitorRequest::ccn_uin), [`Period`](super::types::DescribeCrossBorderFlowMonitorRequest::period), [`StartTime`](super::types::DescribeCrossBorderFlowMonitorRequest::start_time), [`EndTime`](super::types::DescribeCrossBorderFlowMonitorRequest::end_time).
+    /// - Errors: the service's codes and the common ones ([`DescribeCrossBorderFlowMonitorError`](super::errors::DescribeCrossBorderFlowMonitorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCrossBorderFlowMonitor>
+    ///
     /// Wire action `DescribeCrossBorderFlowMonitor`, version 2017-03-12. Request: [`DescribeCrossBorderFlowMonitorRequest`](super::types::DescribeCrossBorderFlowMonitorRequest); response: [`DescribeCrossBorderFlowMonitorResponse`](super::types::DescribeCrossBorderFlowMonitorResponse); errors: [`DescribeCrossBorderFlowMonitorError`](super::errors::DescribeCrossBorderFlowMonitorError).
     pub fn describe_cross_border_flow_monitor(
         &self,
@@ -7752,6 +9229,14 @@ impl Client {
         self.call(super::types::DescribeCrossBorderFlowMonitorRequest::default())
     }
     /// Describe customer gateway vendors.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCustomerGatewayVendorsError`](super::errors::DescribeCustomerGatewayVendorsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCustomerGatewayVendors>
     ///
     /// Wire action `DescribeCustomerGatewayVendors`, version 2017-03-12. Request: [`DescribeCustomerGatewayVendorsRequest`](super::types::DescribeCustomerGatewayVendorsRequest); response: [`DescribeCustomerGatewayVendorsResponse`](super::types::DescribeCustomerGatewayVendorsResponse); errors: [`DescribeCustomerGatewayVendorsError`](super::errors::DescribeCustomerGatewayVendorsError).
     pub fn describe_customer_gateway_vendors(
@@ -7761,7 +9246,14 @@ impl Client {
     }
     /// Describe customer gateways.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CustomerGatewaySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CustomerGatewaySet`, the service's page size unless [`Limit`](super::types::DescribeCustomerGatewaysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeCustomerGatewaysError`](super::errors::DescribeCustomerGatewaysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeCustomerGateways>
     ///
     /// Wire action `DescribeCustomerGateways`, version 2017-03-12. Request: [`DescribeCustomerGatewaysRequest`](super::types::DescribeCustomerGatewaysRequest); response: [`DescribeCustomerGatewaysResponse`](super::types::DescribeCustomerGatewaysResponse); errors: [`DescribeCustomerGatewaysError`](super::errors::DescribeCustomerGatewaysError).
     pub fn describe_customer_gateways(
@@ -7771,6 +9263,14 @@ impl Client {
     }
     /// Describe designated zones.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeDesignatedZonesError`](super::errors::DescribeDesignatedZonesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeDesignatedZones>
+    ///
     /// Wire action `DescribeDesignatedZones`, version 2017-03-12. Request: [`DescribeDesignatedZonesRequest`](super::types::DescribeDesignatedZonesRequest); response: [`DescribeDesignatedZonesResponse`](super::types::DescribeDesignatedZonesResponse); errors: [`DescribeDesignatedZonesError`](super::errors::DescribeDesignatedZonesError).
     pub fn describe_designated_zones(
         &self,
@@ -7779,7 +9279,14 @@ impl Client {
     }
     /// Describe dhcp ips.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`DhcpIpSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `DhcpIpSet`, the service's page size unless [`Limit`](super::types::DescribeDhcpIpsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeDhcpIpsError`](super::errors::DescribeDhcpIpsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeDhcpIps>
     ///
     /// Wire action `DescribeDhcpIps`, version 2017-03-12. Request: [`DescribeDhcpIpsRequest`](super::types::DescribeDhcpIpsRequest); response: [`DescribeDhcpIpsResponse`](super::types::DescribeDhcpIpsResponse); errors: [`DescribeDhcpIpsError`](super::errors::DescribeDhcpIpsError).
     pub fn describe_dhcp_ips(
@@ -7789,7 +9296,14 @@ impl Client {
     }
     /// Describe direct connect gateway ccn routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteSet`, the service's page size unless [`Limit`](super::types::DescribeDirectConnectGatewayCcnRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`DirectConnectGatewayId`](super::types::DescribeDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeDirectConnectGatewayCcnRoutesError`](super::errors::DescribeDirectConnectGatewayCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeDirectConnectGatewayCcnRoutes>
     ///
     /// Wire action `DescribeDirectConnectGatewayCcnRoutes`, version 2017-03-12. Request: [`DescribeDirectConnectGatewayCcnRoutesRequest`](super::types::DescribeDirectConnectGatewayCcnRoutesRequest); response: [`DescribeDirectConnectGatewayCcnRoutesResponse`](super::types::DescribeDirectConnectGatewayCcnRoutesResponse); errors: [`DescribeDirectConnectGatewayCcnRoutesError`](super::errors::DescribeDirectConnectGatewayCcnRoutesError).
     pub fn describe_direct_connect_gateway_ccn_routes(
@@ -7799,7 +9313,14 @@ impl Client {
     }
     /// Describe direct connect gateways.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`DirectConnectGatewaySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `DirectConnectGatewaySet`, the service's page size unless [`Limit`](super::types::DescribeDirectConnectGatewaysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeDirectConnectGatewaysError`](super::errors::DescribeDirectConnectGatewaysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeDirectConnectGateways>
     ///
     /// Wire action `DescribeDirectConnectGateways`, version 2017-03-12. Request: [`DescribeDirectConnectGatewaysRequest`](super::types::DescribeDirectConnectGatewaysRequest); response: [`DescribeDirectConnectGatewaysResponse`](super::types::DescribeDirectConnectGatewaysResponse); errors: [`DescribeDirectConnectGatewaysError`](super::errors::DescribeDirectConnectGatewaysError).
     pub fn describe_direct_connect_gateways(
@@ -7809,6 +9330,14 @@ impl Client {
     }
     /// Describe flow log.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::DescribeFlowLogRequest::vpc_id), [`FlowLogId`](super::types::DescribeFlowLogRequest::flow_log_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeFlowLogError`](super::errors::DescribeFlowLogError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeFlowLog>
+    ///
     /// Wire action `DescribeFlowLog`, version 2017-03-12. Request: [`DescribeFlowLogRequest`](super::types::DescribeFlowLogRequest); response: [`DescribeFlowLogResponse`](super::types::DescribeFlowLogResponse); errors: [`DescribeFlowLogError`](super::errors::DescribeFlowLogError).
     pub fn describe_flow_log(
         &self,
@@ -7816,6 +9345,14 @@ impl Client {
         self.call(super::types::DescribeFlowLogRequest::default())
     }
     /// Describe flow logs.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeFlowLogsError`](super::errors::DescribeFlowLogsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeFlowLogs>
     ///
     /// Wire action `DescribeFlowLogs`, version 2017-03-12. Request: [`DescribeFlowLogsRequest`](super::types::DescribeFlowLogsRequest); response: [`DescribeFlowLogsResponse`](super::types::DescribeFlowLogsResponse); errors: [`DescribeFlowLogsError`](super::errors::DescribeFlowLogsError).
     pub fn describe_flow_logs(
@@ -7825,7 +9362,14 @@ impl Client {
     }
     /// Describe gateway flow monitor detail.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`GatewayFlowMonitorDetailSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `GatewayFlowMonitorDetailSet`, the service's page size unless [`Limit`](super::types::DescribeGatewayFlowMonitorDetailRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`TimePoint`](super::types::DescribeGatewayFlowMonitorDetailRequest::time_point).
+    /// - Errors: the service's codes and the common ones ([`DescribeGatewayFlowMonitorDetailError`](super::errors::DescribeGatewayFlowMonitorDetailError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeGatewayFlowMonitorDetail>
     ///
     /// Wire action `DescribeGatewayFlowMonitorDetail`, version 2017-03-12. Request: [`DescribeGatewayFlowMonitorDetailRequest`](super::types::DescribeGatewayFlowMonitorDetailRequest); response: [`DescribeGatewayFlowMonitorDetailResponse`](super::types::DescribeGatewayFlowMonitorDetailResponse); errors: [`DescribeGatewayFlowMonitorDetailError`](super::errors::DescribeGatewayFlowMonitorDetailError).
     pub fn describe_gateway_flow_monitor_detail(
@@ -7835,7 +9379,14 @@ impl Client {
     }
     /// Describe gateway flow qos.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`GatewayQosSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `GatewayQosSet`, the service's page size unless [`Limit`](super::types::DescribeGatewayFlowQosRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`GatewayId`](super::types::DescribeGatewayFlowQosRequest::gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeGatewayFlowQosError`](super::errors::DescribeGatewayFlowQosError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeGatewayFlowQos>
     ///
     /// Wire action `DescribeGatewayFlowQos`, version 2017-03-12. Request: [`DescribeGatewayFlowQosRequest`](super::types::DescribeGatewayFlowQosRequest); response: [`DescribeGatewayFlowQosResponse`](super::types::DescribeGatewayFlowQosResponse); errors: [`DescribeGatewayFlowQosError`](super::errors::DescribeGatewayFlowQosError).
     pub fn describe_gateway_flow_qos(
@@ -7845,7 +9396,14 @@ impl Client {
     }
     /// Describe global routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`GlobalRouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `GlobalRouteSet`, the service's page size unless [`Limit`](super::types::DescribeGlobalRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeGlobalRoutesError`](super::errors::DescribeGlobalRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeGlobalRoutes>
     ///
     /// Wire action `DescribeGlobalRoutes`, version 2017-03-12. Request: [`DescribeGlobalRoutesRequest`](super::types::DescribeGlobalRoutesRequest); response: [`DescribeGlobalRoutesResponse`](super::types::DescribeGlobalRoutesResponse); errors: [`DescribeGlobalRoutesError`](super::errors::DescribeGlobalRoutesError).
     pub fn describe_global_routes(
@@ -7855,13 +9413,28 @@ impl Client {
     }
     /// Describe ha vips.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`HaVipSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `HaVipSet`, the service's page size unless [`Limit`](super::types::DescribeHaVipsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeHaVipsError`](super::errors::DescribeHaVipsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeHaVips>
     ///
     /// Wire action `DescribeHaVips`, version 2017-03-12. Request: [`DescribeHaVipsRequest`](super::types::DescribeHaVipsRequest); response: [`DescribeHaVipsResponse`](super::types::DescribeHaVipsResponse); errors: [`DescribeHaVipsError`](super::errors::DescribeHaVipsError).
     pub fn describe_ha_vips(&self) -> super::Call<super::types::DescribeHaVipsRequest> {
         self.call(super::types::DescribeHaVipsRequest::default())
     }
     /// Describe high priority route tables.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeHighPriorityRouteTablesError`](super::errors::DescribeHighPriorityRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeHighPriorityRouteTables>
     ///
     /// Wire action `DescribeHighPriorityRouteTables`, version 2017-03-12. Request: [`DescribeHighPriorityRouteTablesRequest`](super::types::DescribeHighPriorityRouteTablesRequest); response: [`DescribeHighPriorityRouteTablesResponse`](super::types::DescribeHighPriorityRouteTablesResponse); errors: [`DescribeHighPriorityRouteTablesError`](super::errors::DescribeHighPriorityRouteTablesError).
     pub fn describe_high_priority_route_tables(
@@ -7871,7 +9444,14 @@ impl Client {
     }
     /// Describe high priority routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`HighPriorityRouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `HighPriorityRouteSet`, the service's page size unless [`Limit`](super::types::DescribeHighPriorityRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::DescribeHighPriorityRoutesRequest::high_priority_route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeHighPriorityRoutesError`](super::errors::DescribeHighPriorityRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeHighPriorityRoutes>
     ///
     /// Wire action `DescribeHighPriorityRoutes`, version 2017-03-12. Request: [`DescribeHighPriorityRoutesRequest`](super::types::DescribeHighPriorityRoutesRequest); response: [`DescribeHighPriorityRoutesResponse`](super::types::DescribeHighPriorityRoutesResponse); errors: [`DescribeHighPriorityRoutesError`](super::errors::DescribeHighPriorityRoutesError).
     pub fn describe_high_priority_routes(
@@ -7881,7 +9461,14 @@ impl Client {
     }
     /// Describe i pv6 addresses.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`AddressSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AddressSet`, the service's page size unless [`Limit`](super::types::DescribeIPv6AddressesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeIPv6AddressesError`](super::errors::DescribeIPv6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeIPv6Addresses>
     ///
     /// Wire action `DescribeIPv6Addresses`, version 2017-03-12. Request: [`DescribeIPv6AddressesRequest`](super::types::DescribeIPv6AddressesRequest); response: [`DescribeIPv6AddressesResponse`](super::types::DescribeIPv6AddressesResponse); errors: [`DescribeIPv6AddressesError`](super::errors::DescribeIPv6AddressesError).
     pub fn describe_i_pv6_addresses(
@@ -7891,6 +9478,14 @@ impl Client {
     }
     /// Describe instance jumbo.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceIds`](super::types::DescribeInstanceJumboRequest::instance_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeInstanceJumboError`](super::errors::DescribeInstanceJumboError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeInstanceJumbo>
+    ///
     /// Wire action `DescribeInstanceJumbo`, version 2017-03-12. Request: [`DescribeInstanceJumboRequest`](super::types::DescribeInstanceJumboRequest); response: [`DescribeInstanceJumboResponse`](super::types::DescribeInstanceJumboResponse); errors: [`DescribeInstanceJumboError`](super::errors::DescribeInstanceJumboError).
     pub fn describe_instance_jumbo(
         &self,
@@ -7899,7 +9494,14 @@ impl Client {
     }
     /// Describe ip6 addresses.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`AddressSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AddressSet`, the service's page size unless [`Limit`](super::types::DescribeIp6AddressesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeIp6AddressesError`](super::errors::DescribeIp6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeIp6Addresses>
     ///
     /// Wire action `DescribeIp6Addresses`, version 2017-03-12. Request: [`DescribeIp6AddressesRequest`](super::types::DescribeIp6AddressesRequest); response: [`DescribeIp6AddressesResponse`](super::types::DescribeIp6AddressesResponse); errors: [`DescribeIp6AddressesError`](super::errors::DescribeIp6AddressesError).
     pub fn describe_ip6_addresses(
@@ -7909,6 +9511,14 @@ impl Client {
     }
     /// Describe ip6 translator quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeIp6TranslatorQuotaError`](super::errors::DescribeIp6TranslatorQuotaError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeIp6TranslatorQuota>
+    ///
     /// Wire action `DescribeIp6TranslatorQuota`, version 2017-03-12. Request: [`DescribeIp6TranslatorQuotaRequest`](super::types::DescribeIp6TranslatorQuotaRequest); response: [`DescribeIp6TranslatorQuotaResponse`](super::types::DescribeIp6TranslatorQuotaResponse); errors: [`DescribeIp6TranslatorQuotaError`](super::errors::DescribeIp6TranslatorQuotaError).
     pub fn describe_ip6_translator_quota(
         &self,
@@ -7917,7 +9527,14 @@ impl Client {
     }
     /// Describe ip6 translators.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Ip6TranslatorSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Ip6TranslatorSet`, the service's page size unless [`Limit`](super::types::DescribeIp6TranslatorsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeIp6TranslatorsError`](super::errors::DescribeIp6TranslatorsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeIp6Translators>
     ///
     /// Wire action `DescribeIp6Translators`, version 2017-03-12. Request: [`DescribeIp6TranslatorsRequest`](super::types::DescribeIp6TranslatorsRequest); response: [`DescribeIp6TranslatorsResponse`](super::types::DescribeIp6TranslatorsResponse); errors: [`DescribeIp6TranslatorsError`](super::errors::DescribeIp6TranslatorsError).
     pub fn describe_ip6_translators(
@@ -7927,6 +9544,14 @@ impl Client {
     }
     /// Describe ip geolocation database url.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Type`](super::types::DescribeIpGeolocationDatabaseUrlRequest::type).
+    /// - Errors: the service's codes and the common ones ([`DescribeIpGeolocationDatabaseUrlError`](super::errors::DescribeIpGeolocationDatabaseUrlError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeIpGeolocationDatabaseUrl>
+    ///
     /// Wire action `DescribeIpGeolocationDatabaseUrl`, version 2017-03-12. Request: [`DescribeIpGeolocationDatabaseUrlRequest`](super::types::DescribeIpGeolocationDatabaseUrlRequest); response: [`DescribeIpGeolocationDatabaseUrlResponse`](super::types::DescribeIpGeolocationDatabaseUrlResponse); errors: [`DescribeIpGeolocationDatabaseUrlError`](super::errors::DescribeIpGeolocationDatabaseUrlError).
     pub fn describe_ip_geolocation_database_url(
         &self,
@@ -7934,6 +9559,14 @@ impl Client {
         self.call(super::types::DescribeIpGeolocationDatabaseUrlRequest::default())
     }
     /// Describe ip geolocation infos.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`AddressIps`](super::types::DescribeIpGeolocationInfosRequest::address_ips).
+    /// - Errors: the service's codes and the common ones ([`DescribeIpGeolocationInfosError`](super::errors::DescribeIpGeolocationInfosError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeIpGeolocationInfos>
     ///
     /// Wire action `DescribeIpGeolocationInfos`, version 2017-03-12. Request: [`DescribeIpGeolocationInfosRequest`](super::types::DescribeIpGeolocationInfosRequest); response: [`DescribeIpGeolocationInfosResponse`](super::types::DescribeIpGeolocationInfosResponse); errors: [`DescribeIpGeolocationInfosError`](super::errors::DescribeIpGeolocationInfosError).
     pub fn describe_ip_geolocation_infos(
@@ -7943,7 +9576,14 @@ impl Client {
     }
     /// Describe local gateway.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`LocalGatewaySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `LocalGatewaySet`, the service's page size unless [`Limit`](super::types::DescribeLocalGatewayRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeLocalGatewayError`](super::errors::DescribeLocalGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeLocalGateway>
     ///
     /// Wire action `DescribeLocalGateway`, version 2017-03-12. Request: [`DescribeLocalGatewayRequest`](super::types::DescribeLocalGatewayRequest); response: [`DescribeLocalGatewayResponse`](super::types::DescribeLocalGatewayResponse); errors: [`DescribeLocalGatewayError`](super::errors::DescribeLocalGatewayError).
     pub fn describe_local_gateway(
@@ -7953,7 +9593,14 @@ impl Client {
     }
     /// Describe nat gateway destination ip port translation nat rules.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NatGatewayDestinationIpPortTranslationNatRuleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NatGatewayDestinationIpPortTranslationNatRuleSet`, the service's page size unless [`Limit`](super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNatGatewayDestinationIpPortTranslationNatRulesError`](super::errors::DescribeNatGatewayDestinationIpPortTranslationNatRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNatGatewayDestinationIpPortTranslationNatRules>
     ///
     /// Wire action `DescribeNatGatewayDestinationIpPortTranslationNatRules`, version 2017-03-12. Request: [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest`](super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest); response: [`DescribeNatGatewayDestinationIpPortTranslationNatRulesResponse`](super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesResponse); errors: [`DescribeNatGatewayDestinationIpPortTranslationNatRulesError`](super::errors::DescribeNatGatewayDestinationIpPortTranslationNatRulesError).
     pub fn describe_nat_gateway_destination_ip_port_translation_nat_rules(
@@ -7967,6 +9614,14 @@ impl Client {
     }
     /// Describe nat gateway direct connect gateway route.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`NatGatewayId`](super::types::DescribeNatGatewayDirectConnectGatewayRouteRequest::nat_gateway_id), [`VpcId`](super::types::DescribeNatGatewayDirectConnectGatewayRouteRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeNatGatewayDirectConnectGatewayRouteError`](super::errors::DescribeNatGatewayDirectConnectGatewayRouteError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNatGatewayDirectConnectGatewayRoute>
+    ///
     /// Wire action `DescribeNatGatewayDirectConnectGatewayRoute`, version 2017-03-12. Request: [`DescribeNatGatewayDirectConnectGatewayRouteRequest`](super::types::DescribeNatGatewayDirectConnectGatewayRouteRequest); response: [`DescribeNatGatewayDirectConnectGatewayRouteResponse`](super::types::DescribeNatGatewayDirectConnectGatewayRouteResponse); errors: [`DescribeNatGatewayDirectConnectGatewayRouteError`](super::errors::DescribeNatGatewayDirectConnectGatewayRouteError).
     pub fn describe_nat_gateway_direct_connect_gateway_route(
         &self,
@@ -7977,6 +9632,14 @@ impl Client {
     }
     /// Describe nat gateway flow monitor detail.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`TimePoint`](super::types::DescribeNatGatewayFlowMonitorDetailRequest::time_point), [`NatGatewayId`](super::types::DescribeNatGatewayFlowMonitorDetailRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeNatGatewayFlowMonitorDetailError`](super::errors::DescribeNatGatewayFlowMonitorDetailError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNatGatewayFlowMonitorDetail>
+    ///
     /// Wire action `DescribeNatGatewayFlowMonitorDetail`, version 2017-03-12. Request: [`DescribeNatGatewayFlowMonitorDetailRequest`](super::types::DescribeNatGatewayFlowMonitorDetailRequest); response: [`DescribeNatGatewayFlowMonitorDetailResponse`](super::types::DescribeNatGatewayFlowMonitorDetailResponse); errors: [`DescribeNatGatewayFlowMonitorDetailError`](super::errors::DescribeNatGatewayFlowMonitorDetailError).
     pub fn describe_nat_gateway_flow_monitor_detail(
         &self,
@@ -7985,7 +9648,14 @@ impl Client {
     }
     /// Describe nat gateway source ip translation nat rules.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SourceIpTranslationNatRuleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SourceIpTranslationNatRuleSet`, the service's page size unless [`Limit`](super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`NatGatewayId`](super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeNatGatewaySourceIpTranslationNatRulesError`](super::errors::DescribeNatGatewaySourceIpTranslationNatRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNatGatewaySourceIpTranslationNatRules>
     ///
     /// Wire action `DescribeNatGatewaySourceIpTranslationNatRules`, version 2017-03-12. Request: [`DescribeNatGatewaySourceIpTranslationNatRulesRequest`](super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest); response: [`DescribeNatGatewaySourceIpTranslationNatRulesResponse`](super::types::DescribeNatGatewaySourceIpTranslationNatRulesResponse); errors: [`DescribeNatGatewaySourceIpTranslationNatRulesError`](super::errors::DescribeNatGatewaySourceIpTranslationNatRulesError).
     pub fn describe_nat_gateway_source_ip_translation_nat_rules(
@@ -7999,6 +9669,14 @@ impl Client {
     }
     /// Describe nat gateway zones.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNatGatewayZonesError`](super::errors::DescribeNatGatewayZonesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNatGatewayZones>
+    ///
     /// Wire action `DescribeNatGatewayZones`, version 2017-03-12. Request: [`DescribeNatGatewayZonesRequest`](super::types::DescribeNatGatewayZonesRequest); response: [`DescribeNatGatewayZonesResponse`](super::types::DescribeNatGatewayZonesResponse); errors: [`DescribeNatGatewayZonesError`](super::errors::DescribeNatGatewayZonesError).
     pub fn describe_nat_gateway_zones(
         &self,
@@ -8007,7 +9685,14 @@ impl Client {
     }
     /// Describe nat gateways.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NatGatewaySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NatGatewaySet`, the service's page size unless [`Limit`](super::types::DescribeNatGatewaysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNatGatewaysError`](super::errors::DescribeNatGatewaysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNatGateways>
     ///
     /// Wire action `DescribeNatGateways`, version 2017-03-12. Request: [`DescribeNatGatewaysRequest`](super::types::DescribeNatGatewaysRequest); response: [`DescribeNatGatewaysResponse`](super::types::DescribeNatGatewaysResponse); errors: [`DescribeNatGatewaysError`](super::errors::DescribeNatGatewaysError).
     pub fn describe_nat_gateways(
@@ -8017,7 +9702,14 @@ impl Client {
     }
     /// Describe net detect states.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NetDetectStateSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NetDetectStateSet`, the service's page size unless [`Limit`](super::types::DescribeNetDetectStatesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNetDetectStatesError`](super::errors::DescribeNetDetectStatesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetDetectStates>
     ///
     /// Wire action `DescribeNetDetectStates`, version 2017-03-12. Request: [`DescribeNetDetectStatesRequest`](super::types::DescribeNetDetectStatesRequest); response: [`DescribeNetDetectStatesResponse`](super::types::DescribeNetDetectStatesResponse); errors: [`DescribeNetDetectStatesError`](super::errors::DescribeNetDetectStatesError).
     pub fn describe_net_detect_states(
@@ -8027,7 +9719,14 @@ impl Client {
     }
     /// Describe net detects.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NetDetectSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NetDetectSet`, the service's page size unless [`Limit`](super::types::DescribeNetDetectsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNetDetectsError`](super::errors::DescribeNetDetectsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetDetects>
     ///
     /// Wire action `DescribeNetDetects`, version 2017-03-12. Request: [`DescribeNetDetectsRequest`](super::types::DescribeNetDetectsRequest); response: [`DescribeNetDetectsResponse`](super::types::DescribeNetDetectsResponse); errors: [`DescribeNetDetectsError`](super::errors::DescribeNetDetectsError).
     pub fn describe_net_detects(
@@ -8037,6 +9736,14 @@ impl Client {
     }
     /// Describe network account type.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNetworkAccountTypeError`](super::errors::DescribeNetworkAccountTypeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetworkAccountType>
+    ///
     /// Wire action `DescribeNetworkAccountType`, version 2017-03-12. Request: [`DescribeNetworkAccountTypeRequest`](super::types::DescribeNetworkAccountTypeRequest); response: [`DescribeNetworkAccountTypeResponse`](super::types::DescribeNetworkAccountTypeResponse); errors: [`DescribeNetworkAccountTypeError`](super::errors::DescribeNetworkAccountTypeError).
     pub fn describe_network_account_type(
         &self,
@@ -8045,7 +9752,14 @@ impl Client {
     }
     /// Describe network acl quintuple entries.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NetworkAclQuintupleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NetworkAclQuintupleSet`, the service's page size unless [`Limit`](super::types::DescribeNetworkAclQuintupleEntriesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`NetworkAclId`](super::types::DescribeNetworkAclQuintupleEntriesRequest::network_acl_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeNetworkAclQuintupleEntriesError`](super::errors::DescribeNetworkAclQuintupleEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetworkAclQuintupleEntries>
     ///
     /// Wire action `DescribeNetworkAclQuintupleEntries`, version 2017-03-12. Request: [`DescribeNetworkAclQuintupleEntriesRequest`](super::types::DescribeNetworkAclQuintupleEntriesRequest); response: [`DescribeNetworkAclQuintupleEntriesResponse`](super::types::DescribeNetworkAclQuintupleEntriesResponse); errors: [`DescribeNetworkAclQuintupleEntriesError`](super::errors::DescribeNetworkAclQuintupleEntriesError).
     pub fn describe_network_acl_quintuple_entries(
@@ -8055,7 +9769,14 @@ impl Client {
     }
     /// Describe network acls.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NetworkAclSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NetworkAclSet`, the service's page size unless [`Limit`](super::types::DescribeNetworkAclsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNetworkAclsError`](super::errors::DescribeNetworkAclsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetworkAcls>
     ///
     /// Wire action `DescribeNetworkAcls`, version 2017-03-12. Request: [`DescribeNetworkAclsRequest`](super::types::DescribeNetworkAclsRequest); response: [`DescribeNetworkAclsResponse`](super::types::DescribeNetworkAclsResponse); errors: [`DescribeNetworkAclsError`](super::errors::DescribeNetworkAclsError).
     pub fn describe_network_acls(
@@ -8065,6 +9786,14 @@ impl Client {
     }
     /// Describe network interface limit.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InstanceId`](super::types::DescribeNetworkInterfaceLimitRequest::instance_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeNetworkInterfaceLimitError`](super::errors::DescribeNetworkInterfaceLimitError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetworkInterfaceLimit>
+    ///
     /// Wire action `DescribeNetworkInterfaceLimit`, version 2017-03-12. Request: [`DescribeNetworkInterfaceLimitRequest`](super::types::DescribeNetworkInterfaceLimitRequest); response: [`DescribeNetworkInterfaceLimitResponse`](super::types::DescribeNetworkInterfaceLimitResponse); errors: [`DescribeNetworkInterfaceLimitError`](super::errors::DescribeNetworkInterfaceLimitError).
     pub fn describe_network_interface_limit(
         &self,
@@ -8073,7 +9802,14 @@ impl Client {
     }
     /// Describe network interfaces.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`NetworkInterfaceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `NetworkInterfaceSet`, the service's page size unless [`Limit`](super::types::DescribeNetworkInterfacesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeNetworkInterfacesError`](super::errors::DescribeNetworkInterfacesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeNetworkInterfaces>
     ///
     /// Wire action `DescribeNetworkInterfaces`, version 2017-03-12. Request: [`DescribeNetworkInterfacesRequest`](super::types::DescribeNetworkInterfacesRequest); response: [`DescribeNetworkInterfacesResponse`](super::types::DescribeNetworkInterfacesResponse); errors: [`DescribeNetworkInterfacesError`](super::errors::DescribeNetworkInterfacesError).
     pub fn describe_network_interfaces(
@@ -8083,7 +9819,14 @@ impl Client {
     }
     /// Describe private nat gateway destination ip port translation nat rules.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`LocalDestinationIpPortTranslationNatRuleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `LocalDestinationIpPortTranslationNatRuleSet`, the service's page size unless [`Limit`](super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`NatGatewayId`](super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesError`](super::errors::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribePrivateNatGatewayDestinationIpPortTranslationNatRules>
     ///
     /// Wire action `DescribePrivateNatGatewayDestinationIpPortTranslationNatRules`, version 2017-03-12. Request: [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest`](super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest); response: [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesResponse`](super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesResponse); errors: [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesError`](super::errors::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesError).
     pub fn describe_private_nat_gateway_destination_ip_port_translation_nat_rules(
@@ -8097,7 +9840,14 @@ impl Client {
     }
     /// Describe private nat gateway limits.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`PrivateNatGatewayLimitSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `PrivateNatGatewayLimitSet`, the service's page size unless [`Limit`](super::types::DescribePrivateNatGatewayLimitsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribePrivateNatGatewayLimitsError`](super::errors::DescribePrivateNatGatewayLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribePrivateNatGatewayLimits>
     ///
     /// Wire action `DescribePrivateNatGatewayLimits`, version 2017-03-12. Request: [`DescribePrivateNatGatewayLimitsRequest`](super::types::DescribePrivateNatGatewayLimitsRequest); response: [`DescribePrivateNatGatewayLimitsResponse`](super::types::DescribePrivateNatGatewayLimitsResponse); errors: [`DescribePrivateNatGatewayLimitsError`](super::errors::DescribePrivateNatGatewayLimitsError).
     pub fn describe_private_nat_gateway_limits(
@@ -8107,6 +9857,14 @@ impl Client {
     }
     /// Describe private nat gateway regions.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribePrivateNatGatewayRegionsError`](super::errors::DescribePrivateNatGatewayRegionsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribePrivateNatGatewayRegions>
+    ///
     /// Wire action `DescribePrivateNatGatewayRegions`, version 2017-03-12. Request: [`DescribePrivateNatGatewayRegionsRequest`](super::types::DescribePrivateNatGatewayRegionsRequest); response: [`DescribePrivateNatGatewayRegionsResponse`](super::types::DescribePrivateNatGatewayRegionsResponse); errors: [`DescribePrivateNatGatewayRegionsError`](super::errors::DescribePrivateNatGatewayRegionsError).
     pub fn describe_private_nat_gateway_regions(
         &self,
@@ -8115,7 +9873,14 @@ impl Client {
     }
     /// Describe private nat gateway translation acl rules.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TranslationAclRuleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TranslationAclRuleSet`, the service's page size unless [`Limit`](super::types::DescribePrivateNatGatewayTranslationAclRulesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`NatGatewayId`](super::types::DescribePrivateNatGatewayTranslationAclRulesRequest::nat_gateway_id), [`TranslationDirection`](super::types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_direction), [`TranslationType`](super::types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_type), [`TranslationIp`](super::types::DescribePrivateNatGatewayTranslationAclRulesRequest::translation_ip).
+    /// - Errors: the service's codes and the common ones ([`DescribePrivateNatGatewayTranslationAclRulesError`](super::errors::DescribePrivateNatGatewayTranslationAclRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribePrivateNatGatewayTranslationAclRules>
     ///
     /// Wire action `DescribePrivateNatGatewayTranslationAclRules`, version 2017-03-12. Request: [`DescribePrivateNatGatewayTranslationAclRulesRequest`](super::types::DescribePrivateNatGatewayTranslationAclRulesRequest); response: [`DescribePrivateNatGatewayTranslationAclRulesResponse`](super::types::DescribePrivateNatGatewayTranslationAclRulesResponse); errors: [`DescribePrivateNatGatewayTranslationAclRulesError`](super::errors::DescribePrivateNatGatewayTranslationAclRulesError).
     pub fn describe_private_nat_gateway_translation_acl_rules(
@@ -8127,7 +9892,14 @@ impl Client {
     }
     /// Describe private nat gateway translation nat rules.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TranslationNatRuleSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TranslationNatRuleSet`, the service's page size unless [`Limit`](super::types::DescribePrivateNatGatewayTranslationNatRulesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`NatGatewayId`](super::types::DescribePrivateNatGatewayTranslationNatRulesRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribePrivateNatGatewayTranslationNatRulesError`](super::errors::DescribePrivateNatGatewayTranslationNatRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribePrivateNatGatewayTranslationNatRules>
     ///
     /// Wire action `DescribePrivateNatGatewayTranslationNatRules`, version 2017-03-12. Request: [`DescribePrivateNatGatewayTranslationNatRulesRequest`](super::types::DescribePrivateNatGatewayTranslationNatRulesRequest); response: [`DescribePrivateNatGatewayTranslationNatRulesResponse`](super::types::DescribePrivateNatGatewayTranslationNatRulesResponse); errors: [`DescribePrivateNatGatewayTranslationNatRulesError`](super::errors::DescribePrivateNatGatewayTranslationNatRulesError).
     pub fn describe_private_nat_gateway_translation_nat_rules(
@@ -8139,7 +9911,14 @@ impl Client {
     }
     /// Describe private nat gateways.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`PrivateNatGatewaySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `PrivateNatGatewaySet`, the service's page size unless [`Limit`](super::types::DescribePrivateNatGatewaysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribePrivateNatGatewaysError`](super::errors::DescribePrivateNatGatewaysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribePrivateNatGateways>
     ///
     /// Wire action `DescribePrivateNatGateways`, version 2017-03-12. Request: [`DescribePrivateNatGatewaysRequest`](super::types::DescribePrivateNatGatewaysRequest); response: [`DescribePrivateNatGatewaysResponse`](super::types::DescribePrivateNatGatewaysResponse); errors: [`DescribePrivateNatGatewaysError`](super::errors::DescribePrivateNatGatewaysError).
     pub fn describe_private_nat_gateways(
@@ -8149,6 +9928,14 @@ impl Client {
     }
     /// Describe product quota.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`Product`](super::types::DescribeProductQuotaRequest::product).
+    /// - Errors: the service's codes and the common ones ([`DescribeProductQuotaError`](super::errors::DescribeProductQuotaError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeProductQuota>
+    ///
     /// Wire action `DescribeProductQuota`, version 2017-03-12. Request: [`DescribeProductQuotaRequest`](super::types::DescribeProductQuotaRequest); response: [`DescribeProductQuotaResponse`](super::types::DescribeProductQuotaResponse); errors: [`DescribeProductQuotaError`](super::errors::DescribeProductQuotaError).
     pub fn describe_product_quota(
         &self,
@@ -8157,7 +9944,14 @@ impl Client {
     }
     /// Describe reserve ip addresses.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`ReserveIpAddressSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ReserveIpAddressSet`, the service's page size unless [`Limit`](super::types::DescribeReserveIpAddressesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeReserveIpAddressesError`](super::errors::DescribeReserveIpAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeReserveIpAddresses>
     ///
     /// Wire action `DescribeReserveIpAddresses`, version 2017-03-12. Request: [`DescribeReserveIpAddressesRequest`](super::types::DescribeReserveIpAddressesRequest); response: [`DescribeReserveIpAddressesResponse`](super::types::DescribeReserveIpAddressesResponse); errors: [`DescribeReserveIpAddressesError`](super::errors::DescribeReserveIpAddressesError).
     pub fn describe_reserve_ip_addresses(
@@ -8167,6 +9961,14 @@ impl Client {
     }
     /// Describe route conflicts.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`RouteTableId`](super::types::DescribeRouteConflictsRequest::route_table_id), [`DestinationCidrBlocks`](super::types::DescribeRouteConflictsRequest::destination_cidr_blocks).
+    /// - Errors: the service's codes and the common ones ([`DescribeRouteConflictsError`](super::errors::DescribeRouteConflictsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRouteConflicts>
+    ///
     /// Wire action `DescribeRouteConflicts`, version 2017-03-12. Request: [`DescribeRouteConflictsRequest`](super::types::DescribeRouteConflictsRequest); response: [`DescribeRouteConflictsResponse`](super::types::DescribeRouteConflictsResponse); errors: [`DescribeRouteConflictsError`](super::errors::DescribeRouteConflictsError).
     pub fn describe_route_conflicts(
         &self,
@@ -8175,7 +9977,14 @@ impl Client {
     }
     /// Describe route list.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteSet`, the service's page size unless [`Limit`](super::types::DescribeRouteListRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRouteListError`](super::errors::DescribeRouteListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRouteList>
     ///
     /// Wire action `DescribeRouteList`, version 2017-03-12. Request: [`DescribeRouteListRequest`](super::types::DescribeRouteListRequest); response: [`DescribeRouteListResponse`](super::types::DescribeRouteListResponse); errors: [`DescribeRouteListError`](super::errors::DescribeRouteListError).
     pub fn describe_route_list(
@@ -8185,6 +9994,14 @@ impl Client {
     }
     /// Describe route policies.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRoutePoliciesError`](super::errors::DescribeRoutePoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRoutePolicies>
+    ///
     /// Wire action `DescribeRoutePolicies`, version 2017-03-12. Request: [`DescribeRoutePoliciesRequest`](super::types::DescribeRoutePoliciesRequest); response: [`DescribeRoutePoliciesResponse`](super::types::DescribeRoutePoliciesResponse); errors: [`DescribeRoutePoliciesError`](super::errors::DescribeRoutePoliciesError).
     pub fn describe_route_policies(
         &self,
@@ -8193,7 +10010,14 @@ impl Client {
     }
     /// Describe route policy entries.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RoutePolicyEntrySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RoutePolicyEntrySet`, the service's page size unless [`Limit`](super::types::DescribeRoutePolicyEntriesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRoutePolicyEntriesError`](super::errors::DescribeRoutePolicyEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRoutePolicyEntries>
     ///
     /// Wire action `DescribeRoutePolicyEntries`, version 2017-03-12. Request: [`DescribeRoutePolicyEntriesRequest`](super::types::DescribeRoutePolicyEntriesRequest); response: [`DescribeRoutePolicyEntriesResponse`](super::types::DescribeRoutePolicyEntriesResponse); errors: [`DescribeRoutePolicyEntriesError`](super::errors::DescribeRoutePolicyEntriesError).
     pub fn describe_route_policy_entries(
@@ -8203,7 +10027,14 @@ impl Client {
     }
     /// Describe route table associated instances.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`InstanceBindSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `InstanceBindSet`, the service's page size unless [`Limit`](super::types::DescribeRouteTableAssociatedInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRouteTableAssociatedInstancesError`](super::errors::DescribeRouteTableAssociatedInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRouteTableAssociatedInstances>
     ///
     /// Wire action `DescribeRouteTableAssociatedInstances`, version 2017-03-12. Request: [`DescribeRouteTableAssociatedInstancesRequest`](super::types::DescribeRouteTableAssociatedInstancesRequest); response: [`DescribeRouteTableAssociatedInstancesResponse`](super::types::DescribeRouteTableAssociatedInstancesResponse); errors: [`DescribeRouteTableAssociatedInstancesError`](super::errors::DescribeRouteTableAssociatedInstancesError).
     pub fn describe_route_table_associated_instances(
@@ -8213,7 +10044,14 @@ impl Client {
     }
     /// Describe route table selection policies.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RouteSelectionPolicySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteSelectionPolicySet`, the service's page size unless [`Limit`](super::types::DescribeRouteTableSelectionPoliciesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRouteTableSelectionPoliciesError`](super::errors::DescribeRouteTableSelectionPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRouteTableSelectionPolicies>
     ///
     /// Wire action `DescribeRouteTableSelectionPolicies`, version 2017-03-12. Request: [`DescribeRouteTableSelectionPoliciesRequest`](super::types::DescribeRouteTableSelectionPoliciesRequest); response: [`DescribeRouteTableSelectionPoliciesResponse`](super::types::DescribeRouteTableSelectionPoliciesResponse); errors: [`DescribeRouteTableSelectionPoliciesError`](super::errors::DescribeRouteTableSelectionPoliciesError).
     pub fn describe_route_table_selection_policies(
@@ -8223,6 +10061,14 @@ impl Client {
     }
     /// Describe route tables.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRouteTablesError`](super::errors::DescribeRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRouteTables>
+    ///
     /// Wire action `DescribeRouteTables`, version 2017-03-12. Request: [`DescribeRouteTablesRequest`](super::types::DescribeRouteTablesRequest); response: [`DescribeRouteTablesResponse`](super::types::DescribeRouteTablesResponse); errors: [`DescribeRouteTablesError`](super::errors::DescribeRouteTablesError).
     pub fn describe_route_tables(
         &self,
@@ -8231,13 +10077,28 @@ impl Client {
     }
     /// Describe routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteSet`, the service's page size unless [`Limit`](super::types::DescribeRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeRoutesError`](super::errors::DescribeRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeRoutes>
     ///
     /// Wire action `DescribeRoutes`, version 2017-03-12. Request: [`DescribeRoutesRequest`](super::types::DescribeRoutesRequest); response: [`DescribeRoutesResponse`](super::types::DescribeRoutesResponse); errors: [`DescribeRoutesError`](super::errors::DescribeRoutesError).
     pub fn describe_routes(&self) -> super::Call<super::types::DescribeRoutesRequest> {
         self.call(super::types::DescribeRoutesRequest::default())
     }
     /// Describe security group association statistics.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SecurityGroupIds`](super::types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupAssociationStatisticsError`](super::errors::DescribeSecurityGroupAssociationStatisticsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSecurityGroupAssociationStatistics>
     ///
     /// Wire action `DescribeSecurityGroupAssociationStatistics`, version 2017-03-12. Request: [`DescribeSecurityGroupAssociationStatisticsRequest`](super::types::DescribeSecurityGroupAssociationStatisticsRequest); response: [`DescribeSecurityGroupAssociationStatisticsResponse`](super::types::DescribeSecurityGroupAssociationStatisticsResponse); errors: [`DescribeSecurityGroupAssociationStatisticsError`](super::errors::DescribeSecurityGroupAssociationStatisticsError).
     pub fn describe_security_group_association_statistics(
@@ -8249,6 +10110,14 @@ impl Client {
     }
     /// Describe security group expanded policies.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SecurityGroupId`](super::types::DescribeSecurityGroupExpandedPoliciesRequest::security_group_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupExpandedPoliciesError`](super::errors::DescribeSecurityGroupExpandedPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSecurityGroupExpandedPolicies>
+    ///
     /// Wire action `DescribeSecurityGroupExpandedPolicies`, version 2017-03-12. Request: [`DescribeSecurityGroupExpandedPoliciesRequest`](super::types::DescribeSecurityGroupExpandedPoliciesRequest); response: [`DescribeSecurityGroupExpandedPoliciesResponse`](super::types::DescribeSecurityGroupExpandedPoliciesResponse); errors: [`DescribeSecurityGroupExpandedPoliciesError`](super::errors::DescribeSecurityGroupExpandedPoliciesError).
     pub fn describe_security_group_expanded_policies(
         &self,
@@ -8256,6 +10125,14 @@ impl Client {
         self.call(super::types::DescribeSecurityGroupExpandedPoliciesRequest::default())
     }
     /// Describe security group limits.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupLimitsError`](super::errors::DescribeSecurityGroupLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSecurityGroupLimits>
     ///
     /// Wire action `DescribeSecurityGroupLimits`, version 2017-03-12. Request: [`DescribeSecurityGroupLimitsRequest`](super::types::DescribeSecurityGroupLimitsRequest); response: [`DescribeSecurityGroupLimitsResponse`](super::types::DescribeSecurityGroupLimitsResponse); errors: [`DescribeSecurityGroupLimitsError`](super::errors::DescribeSecurityGroupLimitsError).
     pub fn describe_security_group_limits(
@@ -8265,6 +10142,14 @@ impl Client {
     }
     /// Describe security group policies.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SecurityGroupId`](super::types::DescribeSecurityGroupPoliciesRequest::security_group_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupPoliciesError`](super::errors::DescribeSecurityGroupPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSecurityGroupPolicies>
+    ///
     /// Wire action `DescribeSecurityGroupPolicies`, version 2017-03-12. Request: [`DescribeSecurityGroupPoliciesRequest`](super::types::DescribeSecurityGroupPoliciesRequest); response: [`DescribeSecurityGroupPoliciesResponse`](super::types::DescribeSecurityGroupPoliciesResponse); errors: [`DescribeSecurityGroupPoliciesError`](super::errors::DescribeSecurityGroupPoliciesError).
     pub fn describe_security_group_policies(
         &self,
@@ -8272,6 +10157,14 @@ impl Client {
         self.call(super::types::DescribeSecurityGroupPoliciesRequest::default())
     }
     /// Describe security group references.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SecurityGroupIds`](super::types::DescribeSecurityGroupReferencesRequest::security_group_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupReferencesError`](super::errors::DescribeSecurityGroupReferencesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSecurityGroupReferences>
     ///
     /// Wire action `DescribeSecurityGroupReferences`, version 2017-03-12. Request: [`DescribeSecurityGroupReferencesRequest`](super::types::DescribeSecurityGroupReferencesRequest); response: [`DescribeSecurityGroupReferencesResponse`](super::types::DescribeSecurityGroupReferencesResponse); errors: [`DescribeSecurityGroupReferencesError`](super::errors::DescribeSecurityGroupReferencesError).
     pub fn describe_security_group_references(
@@ -8281,6 +10174,14 @@ impl Client {
     }
     /// Describe security groups.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupsError`](super::errors::DescribeSecurityGroupsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSecurityGroups>
+    ///
     /// Wire action `DescribeSecurityGroups`, version 2017-03-12. Request: [`DescribeSecurityGroupsRequest`](super::types::DescribeSecurityGroupsRequest); response: [`DescribeSecurityGroupsResponse`](super::types::DescribeSecurityGroupsResponse); errors: [`DescribeSecurityGroupsError`](super::errors::DescribeSecurityGroupsError).
     pub fn describe_security_groups(
         &self,
@@ -8288,6 +10189,14 @@ impl Client {
         self.call(super::types::DescribeSecurityGroupsRequest::default())
     }
     /// Describe service template group instances.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ServiceTemplateGroupId`](super::types::DescribeServiceTemplateGroupInstancesRequest::service_template_group_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplateGroupInstancesError`](super::errors::DescribeServiceTemplateGroupInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeServiceTemplateGroupInstances>
     ///
     /// Wire action `DescribeServiceTemplateGroupInstances`, version 2017-03-12. Request: [`DescribeServiceTemplateGroupInstancesRequest`](super::types::DescribeServiceTemplateGroupInstancesRequest); response: [`DescribeServiceTemplateGroupInstancesResponse`](super::types::DescribeServiceTemplateGroupInstancesResponse); errors: [`DescribeServiceTemplateGroupInstancesError`](super::errors::DescribeServiceTemplateGroupInstancesError).
     pub fn describe_service_template_group_instances(
@@ -8297,6 +10206,14 @@ impl Client {
     }
     /// Describe service template groups.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplateGroupsError`](super::errors::DescribeServiceTemplateGroupsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeServiceTemplateGroups>
+    ///
     /// Wire action `DescribeServiceTemplateGroups`, version 2017-03-12. Request: [`DescribeServiceTemplateGroupsRequest`](super::types::DescribeServiceTemplateGroupsRequest); response: [`DescribeServiceTemplateGroupsResponse`](super::types::DescribeServiceTemplateGroupsResponse); errors: [`DescribeServiceTemplateGroupsError`](super::errors::DescribeServiceTemplateGroupsError).
     pub fn describe_service_template_groups(
         &self,
@@ -8304,6 +10221,14 @@ impl Client {
         self.call(super::types::DescribeServiceTemplateGroupsRequest::default())
     }
     /// Describe service template instances.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`ServiceTemplateId`](super::types::DescribeServiceTemplateInstancesRequest::service_template_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplateInstancesError`](super::errors::DescribeServiceTemplateInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeServiceTemplateInstances>
     ///
     /// Wire action `DescribeServiceTemplateInstances`, version 2017-03-12. Request: [`DescribeServiceTemplateInstancesRequest`](super::types::DescribeServiceTemplateInstancesRequest); response: [`DescribeServiceTemplateInstancesResponse`](super::types::DescribeServiceTemplateInstancesResponse); errors: [`DescribeServiceTemplateInstancesError`](super::errors::DescribeServiceTemplateInstancesError).
     pub fn describe_service_template_instances(
@@ -8313,6 +10238,14 @@ impl Client {
     }
     /// Describe service templates.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplatesError`](super::errors::DescribeServiceTemplatesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeServiceTemplates>
+    ///
     /// Wire action `DescribeServiceTemplates`, version 2017-03-12. Request: [`DescribeServiceTemplatesRequest`](super::types::DescribeServiceTemplatesRequest); response: [`DescribeServiceTemplatesResponse`](super::types::DescribeServiceTemplatesResponse); errors: [`DescribeServiceTemplatesError`](super::errors::DescribeServiceTemplatesError).
     pub fn describe_service_templates(
         &self,
@@ -8320,6 +10253,14 @@ impl Client {
         self.call(super::types::DescribeServiceTemplatesRequest::default())
     }
     /// Describe sg snapshot file content.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SnapshotPolicyId`](super::types::DescribeSgSnapshotFileContentRequest::snapshot_policy_id), [`SnapshotFileId`](super::types::DescribeSgSnapshotFileContentRequest::snapshot_file_id), [`SecurityGroupId`](super::types::DescribeSgSnapshotFileContentRequest::security_group_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeSgSnapshotFileContentError`](super::errors::DescribeSgSnapshotFileContentError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSgSnapshotFileContent>
     ///
     /// Wire action `DescribeSgSnapshotFileContent`, version 2017-03-12. Request: [`DescribeSgSnapshotFileContentRequest`](super::types::DescribeSgSnapshotFileContentRequest); response: [`DescribeSgSnapshotFileContentResponse`](super::types::DescribeSgSnapshotFileContentResponse); errors: [`DescribeSgSnapshotFileContentError`](super::errors::DescribeSgSnapshotFileContentError).
     pub fn describe_sg_snapshot_file_content(
@@ -8329,7 +10270,14 @@ impl Client {
     }
     /// Describe snapshot attached instances.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`InstanceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `InstanceSet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotAttachedInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`SnapshotPolicyId`](super::types::DescribeSnapshotAttachedInstancesRequest::snapshot_policy_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotAttachedInstancesError`](super::errors::DescribeSnapshotAttachedInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSnapshotAttachedInstances>
     ///
     /// Wire action `DescribeSnapshotAttachedInstances`, version 2017-03-12. Request: [`DescribeSnapshotAttachedInstancesRequest`](super::types::DescribeSnapshotAttachedInstancesRequest); response: [`DescribeSnapshotAttachedInstancesResponse`](super::types::DescribeSnapshotAttachedInstancesResponse); errors: [`DescribeSnapshotAttachedInstancesError`](super::errors::DescribeSnapshotAttachedInstancesError).
     pub fn describe_snapshot_attached_instances(
@@ -8339,7 +10287,14 @@ impl Client {
     }
     /// Describe snapshot files.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SnapshotFileSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SnapshotFileSet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotFilesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`BusinessType`](super::types::DescribeSnapshotFilesRequest::business_type), [`InstanceId`](super::types::DescribeSnapshotFilesRequest::instance_id), [`StartDate`](super::types::DescribeSnapshotFilesRequest::start_date), [`EndDate`](super::types::DescribeSnapshotFilesRequest::end_date).
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotFilesError`](super::errors::DescribeSnapshotFilesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSnapshotFiles>
     ///
     /// Wire action `DescribeSnapshotFiles`, version 2017-03-12. Request: [`DescribeSnapshotFilesRequest`](super::types::DescribeSnapshotFilesRequest); response: [`DescribeSnapshotFilesResponse`](super::types::DescribeSnapshotFilesResponse); errors: [`DescribeSnapshotFilesError`](super::errors::DescribeSnapshotFilesError).
     pub fn describe_snapshot_files(
@@ -8349,7 +10304,14 @@ impl Client {
     }
     /// Describe snapshot policies.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SnapshotPolicySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SnapshotPolicySet`, the service's page size unless [`Limit`](super::types::DescribeSnapshotPoliciesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSnapshotPoliciesError`](super::errors::DescribeSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSnapshotPolicies>
     ///
     /// Wire action `DescribeSnapshotPolicies`, version 2017-03-12. Request: [`DescribeSnapshotPoliciesRequest`](super::types::DescribeSnapshotPoliciesRequest); response: [`DescribeSnapshotPoliciesResponse`](super::types::DescribeSnapshotPoliciesResponse); errors: [`DescribeSnapshotPoliciesError`](super::errors::DescribeSnapshotPoliciesError).
     pub fn describe_snapshot_policies(
@@ -8359,7 +10321,14 @@ impl Client {
     }
     /// Describe specific traffic package used details.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`UsedDetailSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `UsedDetailSet`, the service's page size unless [`Limit`](super::types::DescribeSpecificTrafficPackageUsedDetailsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`TrafficPackageId`](super::types::DescribeSpecificTrafficPackageUsedDetailsRequest::traffic_package_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeSpecificTrafficPackageUsedDetailsError`](super::errors::DescribeSpecificTrafficPackageUsedDetailsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSpecificTrafficPackageUsedDetails>
     ///
     /// Wire action `DescribeSpecificTrafficPackageUsedDetails`, version 2017-03-12. Request: [`DescribeSpecificTrafficPackageUsedDetailsRequest`](super::types::DescribeSpecificTrafficPackageUsedDetailsRequest); response: [`DescribeSpecificTrafficPackageUsedDetailsResponse`](super::types::DescribeSpecificTrafficPackageUsedDetailsResponse); errors: [`DescribeSpecificTrafficPackageUsedDetailsError`](super::errors::DescribeSpecificTrafficPackageUsedDetailsError).
     pub fn describe_specific_traffic_package_used_details(
@@ -8371,6 +10340,14 @@ impl Client {
     }
     /// Describe subnet resource dashboard.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`SubnetIds`](super::types::DescribeSubnetResourceDashboardRequest::subnet_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeSubnetResourceDashboardError`](super::errors::DescribeSubnetResourceDashboardError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSubnetResourceDashboard>
+    ///
     /// Wire action `DescribeSubnetResourceDashboard`, version 2017-03-12. Request: [`DescribeSubnetResourceDashboardRequest`](super::types::DescribeSubnetResourceDashboardRequest); response: [`DescribeSubnetResourceDashboardResponse`](super::types::DescribeSubnetResourceDashboardResponse); errors: [`DescribeSubnetResourceDashboardError`](super::errors::DescribeSubnetResourceDashboardError).
     pub fn describe_subnet_resource_dashboard(
         &self,
@@ -8379,13 +10356,28 @@ impl Client {
     }
     /// Describe subnets.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `NextToken`, as `.by_page()` or `.by_item()` (`SubnetSet`) streams, the service's default page size unless the request's `MaxResults` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `NextToken`, items in `SubnetSet`, the service's page size unless [`MaxResults`](super::types::DescribeSubnetsRequest::max_results) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeSubnetsError`](super::errors::DescribeSubnetsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeSubnets>
     ///
     /// Wire action `DescribeSubnets`, version 2017-03-12. Request: [`DescribeSubnetsRequest`](super::types::DescribeSubnetsRequest); response: [`DescribeSubnetsResponse`](super::types::DescribeSubnetsResponse); errors: [`DescribeSubnetsError`](super::errors::DescribeSubnetsError).
     pub fn describe_subnets(&self) -> super::Call<super::types::DescribeSubnetsRequest> {
         self.call(super::types::DescribeSubnetsRequest::default())
     }
     /// Describe task result.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTaskResultError`](super::errors::DescribeTaskResultError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTaskResult>
     ///
     /// Wire action `DescribeTaskResult`, version 2017-03-12. Request: [`DescribeTaskResultRequest`](super::types::DescribeTaskResultRequest); response: [`DescribeTaskResultResponse`](super::types::DescribeTaskResultResponse); errors: [`DescribeTaskResultError`](super::errors::DescribeTaskResultError).
     pub fn describe_task_result(
@@ -8395,6 +10387,14 @@ impl Client {
     }
     /// Describe template limits.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTemplateLimitsError`](super::errors::DescribeTemplateLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTemplateLimits>
+    ///
     /// Wire action `DescribeTemplateLimits`, version 2017-03-12. Request: [`DescribeTemplateLimitsRequest`](super::types::DescribeTemplateLimitsRequest); response: [`DescribeTemplateLimitsResponse`](super::types::DescribeTemplateLimitsResponse); errors: [`DescribeTemplateLimitsError`](super::errors::DescribeTemplateLimitsError).
     pub fn describe_template_limits(
         &self,
@@ -8403,7 +10403,14 @@ impl Client {
     }
     /// Describe tenant ccns.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CcnSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnSet`, the service's page size unless [`Limit`](super::types::DescribeTenantCcnsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTenantCcnsError`](super::errors::DescribeTenantCcnsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTenantCcns>
     ///
     /// Wire action `DescribeTenantCcns`, version 2017-03-12. Request: [`DescribeTenantCcnsRequest`](super::types::DescribeTenantCcnsRequest); response: [`DescribeTenantCcnsResponse`](super::types::DescribeTenantCcnsResponse); errors: [`DescribeTenantCcnsError`](super::errors::DescribeTenantCcnsError).
     pub fn describe_tenant_ccns(
@@ -8413,6 +10420,14 @@ impl Client {
     }
     /// Describe traffic mirror filter rules.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`TrafficMirrorId`](super::types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeTrafficMirrorFilterRulesError`](super::errors::DescribeTrafficMirrorFilterRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTrafficMirrorFilterRules>
+    ///
     /// Wire action `DescribeTrafficMirrorFilterRules`, version 2017-03-12. Request: [`DescribeTrafficMirrorFilterRulesRequest`](super::types::DescribeTrafficMirrorFilterRulesRequest); response: [`DescribeTrafficMirrorFilterRulesResponse`](super::types::DescribeTrafficMirrorFilterRulesResponse); errors: [`DescribeTrafficMirrorFilterRulesError`](super::errors::DescribeTrafficMirrorFilterRulesError).
     pub fn describe_traffic_mirror_filter_rules(
         &self,
@@ -8421,7 +10436,14 @@ impl Client {
     }
     /// Describe traffic mirrors.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TrafficMirrorSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TrafficMirrorSet`, the service's page size unless [`Limit`](super::types::DescribeTrafficMirrorsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTrafficMirrorsError`](super::errors::DescribeTrafficMirrorsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTrafficMirrors>
     ///
     /// Wire action `DescribeTrafficMirrors`, version 2017-03-12. Request: [`DescribeTrafficMirrorsRequest`](super::types::DescribeTrafficMirrorsRequest); response: [`DescribeTrafficMirrorsResponse`](super::types::DescribeTrafficMirrorsResponse); errors: [`DescribeTrafficMirrorsError`](super::errors::DescribeTrafficMirrorsError).
     pub fn describe_traffic_mirrors(
@@ -8431,7 +10453,14 @@ impl Client {
     }
     /// Describe traffic packages.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`TrafficPackageSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `TrafficPackageSet`, the service's page size unless [`Limit`](super::types::DescribeTrafficPackagesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeTrafficPackagesError`](super::errors::DescribeTrafficPackagesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTrafficPackages>
     ///
     /// Wire action `DescribeTrafficPackages`, version 2017-03-12. Request: [`DescribeTrafficPackagesRequest`](super::types::DescribeTrafficPackagesRequest); response: [`DescribeTrafficPackagesResponse`](super::types::DescribeTrafficPackagesResponse); errors: [`DescribeTrafficPackagesError`](super::errors::DescribeTrafficPackagesError).
     pub fn describe_traffic_packages(
@@ -8441,6 +10470,14 @@ impl Client {
     }
     /// Describe traffic qos policy.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`CcnId`](super::types::DescribeTrafficQosPolicyRequest::ccn_id), [`LocalRegion`](super::types::DescribeTrafficQosPolicyRequest::local_region), [`RemoteRegion`](super::types::DescribeTrafficQosPolicyRequest::remote_region).
+    /// - Errors: the service's codes and the common ones ([`DescribeTrafficQosPolicyError`](super::errors::DescribeTrafficQosPolicyError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeTrafficQosPolicy>
+    ///
     /// Wire action `DescribeTrafficQosPolicy`, version 2017-03-12. Request: [`DescribeTrafficQosPolicyRequest`](super::types::DescribeTrafficQosPolicyRequest); response: [`DescribeTrafficQosPolicyResponse`](super::types::DescribeTrafficQosPolicyResponse); errors: [`DescribeTrafficQosPolicyError`](super::errors::DescribeTrafficQosPolicyError).
     pub fn describe_traffic_qos_policy(
         &self,
@@ -8449,7 +10486,14 @@ impl Client {
     }
     /// Describe used ip address.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`IpAddressStates`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `IpAddressStates`, the service's page size unless [`Limit`](super::types::DescribeUsedIpAddressRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`VpcId`](super::types::DescribeUsedIpAddressRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeUsedIpAddressError`](super::errors::DescribeUsedIpAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeUsedIpAddress>
     ///
     /// Wire action `DescribeUsedIpAddress`, version 2017-03-12. Request: [`DescribeUsedIpAddressRequest`](super::types::DescribeUsedIpAddressRequest); response: [`DescribeUsedIpAddressResponse`](super::types::DescribeUsedIpAddressResponse); errors: [`DescribeUsedIpAddressError`](super::errors::DescribeUsedIpAddressError).
     pub fn describe_used_ip_address(
@@ -8459,7 +10503,14 @@ impl Client {
     }
     /// Describe vpc end point.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`EndPointSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `EndPointSet`, the service's page size unless [`Limit`](super::types::DescribeVpcEndPointRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcEndPointError`](super::errors::DescribeVpcEndPointError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcEndPoint>
     ///
     /// Wire action `DescribeVpcEndPoint`, version 2017-03-12. Request: [`DescribeVpcEndPointRequest`](super::types::DescribeVpcEndPointRequest); response: [`DescribeVpcEndPointResponse`](super::types::DescribeVpcEndPointResponse); errors: [`DescribeVpcEndPointError`](super::errors::DescribeVpcEndPointError).
     pub fn describe_vpc_end_point(
@@ -8469,7 +10520,14 @@ impl Client {
     }
     /// Describe vpc end point service.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`EndPointServiceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `EndPointServiceSet`, the service's page size unless [`Limit`](super::types::DescribeVpcEndPointServiceRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcEndPointServiceError`](super::errors::DescribeVpcEndPointServiceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcEndPointService>
     ///
     /// Wire action `DescribeVpcEndPointService`, version 2017-03-12. Request: [`DescribeVpcEndPointServiceRequest`](super::types::DescribeVpcEndPointServiceRequest); response: [`DescribeVpcEndPointServiceResponse`](super::types::DescribeVpcEndPointServiceResponse); errors: [`DescribeVpcEndPointServiceError`](super::errors::DescribeVpcEndPointServiceError).
     pub fn describe_vpc_end_point_service(
@@ -8479,6 +10537,14 @@ impl Client {
     }
     /// Describe vpc end point service white list.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcEndPointServiceWhiteListError`](super::errors::DescribeVpcEndPointServiceWhiteListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcEndPointServiceWhiteList>
+    ///
     /// Wire action `DescribeVpcEndPointServiceWhiteList`, version 2017-03-12. Request: [`DescribeVpcEndPointServiceWhiteListRequest`](super::types::DescribeVpcEndPointServiceWhiteListRequest); response: [`DescribeVpcEndPointServiceWhiteListResponse`](super::types::DescribeVpcEndPointServiceWhiteListResponse); errors: [`DescribeVpcEndPointServiceWhiteListError`](super::errors::DescribeVpcEndPointServiceWhiteListError).
     pub fn describe_vpc_end_point_service_white_list(
         &self,
@@ -8487,7 +10553,14 @@ impl Client {
     }
     /// Describe vpc instances.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`InstanceSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `InstanceSet`, the service's page size unless [`Limit`](super::types::DescribeVpcInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`Filters`](super::types::DescribeVpcInstancesRequest::filters).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcInstancesError`](super::errors::DescribeVpcInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcInstances>
     ///
     /// Wire action `DescribeVpcInstances`, version 2017-03-12. Request: [`DescribeVpcInstancesRequest`](super::types::DescribeVpcInstancesRequest); response: [`DescribeVpcInstancesResponse`](super::types::DescribeVpcInstancesResponse); errors: [`DescribeVpcInstancesError`](super::errors::DescribeVpcInstancesError).
     pub fn describe_vpc_instances(
@@ -8497,7 +10570,14 @@ impl Client {
     }
     /// Describe vpc ipv6 addresses.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Ipv6AddressSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Ipv6AddressSet`, the service's page size unless [`Limit`](super::types::DescribeVpcIpv6AddressesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`VpcId`](super::types::DescribeVpcIpv6AddressesRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcIpv6AddressesError`](super::errors::DescribeVpcIpv6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcIpv6Addresses>
     ///
     /// Wire action `DescribeVpcIpv6Addresses`, version 2017-03-12. Request: [`DescribeVpcIpv6AddressesRequest`](super::types::DescribeVpcIpv6AddressesRequest); response: [`DescribeVpcIpv6AddressesResponse`](super::types::DescribeVpcIpv6AddressesResponse); errors: [`DescribeVpcIpv6AddressesError`](super::errors::DescribeVpcIpv6AddressesError).
     pub fn describe_vpc_ipv6_addresses(
@@ -8507,6 +10587,14 @@ impl Client {
     }
     /// Describe vpc limits.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`LimitTypes`](super::types::DescribeVpcLimitsRequest::limit_types).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcLimitsError`](super::errors::DescribeVpcLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcLimits>
+    ///
     /// Wire action `DescribeVpcLimits`, version 2017-03-12. Request: [`DescribeVpcLimitsRequest`](super::types::DescribeVpcLimitsRequest); response: [`DescribeVpcLimitsResponse`](super::types::DescribeVpcLimitsResponse); errors: [`DescribeVpcLimitsError`](super::errors::DescribeVpcLimitsError).
     pub fn describe_vpc_limits(
         &self,
@@ -8515,7 +10603,14 @@ impl Client {
     }
     /// Describe vpc peering connections.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`PeerConnectionSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `PeerConnectionSet`, the service's page size unless [`Limit`](super::types::DescribeVpcPeeringConnectionsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcPeeringConnectionsError`](super::errors::DescribeVpcPeeringConnectionsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcPeeringConnections>
     ///
     /// Wire action `DescribeVpcPeeringConnections`, version 2017-03-12. Request: [`DescribeVpcPeeringConnectionsRequest`](super::types::DescribeVpcPeeringConnectionsRequest); response: [`DescribeVpcPeeringConnectionsResponse`](super::types::DescribeVpcPeeringConnectionsResponse); errors: [`DescribeVpcPeeringConnectionsError`](super::errors::DescribeVpcPeeringConnectionsError).
     pub fn describe_vpc_peering_connections(
@@ -8525,6 +10620,14 @@ impl Client {
     }
     /// Describe vpc private ip addresses.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcId`](super::types::DescribeVpcPrivateIpAddressesRequest::vpc_id), [`PrivateIpAddresses`](super::types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcPrivateIpAddressesError`](super::errors::DescribeVpcPrivateIpAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcPrivateIpAddresses>
+    ///
     /// Wire action `DescribeVpcPrivateIpAddresses`, version 2017-03-12. Request: [`DescribeVpcPrivateIpAddressesRequest`](super::types::DescribeVpcPrivateIpAddressesRequest); response: [`DescribeVpcPrivateIpAddressesResponse`](super::types::DescribeVpcPrivateIpAddressesResponse); errors: [`DescribeVpcPrivateIpAddressesError`](super::errors::DescribeVpcPrivateIpAddressesError).
     pub fn describe_vpc_private_ip_addresses(
         &self,
@@ -8532,6 +10635,14 @@ impl Client {
         self.call(super::types::DescribeVpcPrivateIpAddressesRequest::default())
     }
     /// Describe vpc resource dashboard.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpcIds`](super::types::DescribeVpcResourceDashboardRequest::vpc_ids).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcResourceDashboardError`](super::errors::DescribeVpcResourceDashboardError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcResourceDashboard>
     ///
     /// Wire action `DescribeVpcResourceDashboard`, version 2017-03-12. Request: [`DescribeVpcResourceDashboardRequest`](super::types::DescribeVpcResourceDashboardRequest); response: [`DescribeVpcResourceDashboardResponse`](super::types::DescribeVpcResourceDashboardResponse); errors: [`DescribeVpcResourceDashboardError`](super::errors::DescribeVpcResourceDashboardError).
     pub fn describe_vpc_resource_dashboard(
@@ -8541,6 +10652,14 @@ impl Client {
     }
     /// Describe vpc task result.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`TaskId`](super::types::DescribeVpcTaskResultRequest::task_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcTaskResultError`](super::errors::DescribeVpcTaskResultError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcTaskResult>
+    ///
     /// Wire action `DescribeVpcTaskResult`, version 2017-03-12. Request: [`DescribeVpcTaskResultRequest`](super::types::DescribeVpcTaskResultRequest); response: [`DescribeVpcTaskResultResponse`](super::types::DescribeVpcTaskResultResponse); errors: [`DescribeVpcTaskResultError`](super::errors::DescribeVpcTaskResultError).
     pub fn describe_vpc_task_result(
         &self,
@@ -8549,13 +10668,28 @@ impl Client {
     }
     /// Describe vpcs.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpcsError`](super::errors::DescribeVpcsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpcs>
+    ///
     /// Wire action `DescribeVpcs`, version 2017-03-12. Request: [`DescribeVpcsRequest`](super::types::DescribeVpcsRequest); response: [`DescribeVpcsResponse`](super::types::DescribeVpcsResponse); errors: [`DescribeVpcsError`](super::errors::DescribeVpcsError).
     pub fn describe_vpcs(&self) -> super::Call<super::types::DescribeVpcsRequest> {
         self.call(super::types::DescribeVpcsRequest::default())
     }
     /// Describe vpn connections.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`VpnConnectionSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `VpnConnectionSet`, the service's page size unless [`Limit`](super::types::DescribeVpnConnectionsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpnConnectionsError`](super::errors::DescribeVpnConnectionsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpnConnections>
     ///
     /// Wire action `DescribeVpnConnections`, version 2017-03-12. Request: [`DescribeVpnConnectionsRequest`](super::types::DescribeVpnConnectionsRequest); response: [`DescribeVpnConnectionsResponse`](super::types::DescribeVpnConnectionsResponse); errors: [`DescribeVpnConnectionsError`](super::errors::DescribeVpnConnectionsError).
     pub fn describe_vpn_connections(
@@ -8565,7 +10699,14 @@ impl Client {
     }
     /// Describe vpn gateway ccn routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`RouteSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteSet`, the service's page size unless [`Limit`](super::types::DescribeVpnGatewayCcnRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`VpnGatewayId`](super::types::DescribeVpnGatewayCcnRoutesRequest::vpn_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpnGatewayCcnRoutesError`](super::errors::DescribeVpnGatewayCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpnGatewayCcnRoutes>
     ///
     /// Wire action `DescribeVpnGatewayCcnRoutes`, version 2017-03-12. Request: [`DescribeVpnGatewayCcnRoutesRequest`](super::types::DescribeVpnGatewayCcnRoutesRequest); response: [`DescribeVpnGatewayCcnRoutesResponse`](super::types::DescribeVpnGatewayCcnRoutesResponse); errors: [`DescribeVpnGatewayCcnRoutesError`](super::errors::DescribeVpnGatewayCcnRoutesError).
     pub fn describe_vpn_gateway_ccn_routes(
@@ -8575,7 +10716,14 @@ impl Client {
     }
     /// Describe vpn gateway routes.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`Routes`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `Routes`, the service's page size unless [`Limit`](super::types::DescribeVpnGatewayRoutesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`VpnGatewayId`](super::types::DescribeVpnGatewayRoutesRequest::vpn_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DescribeVpnGatewayRoutesError`](super::errors::DescribeVpnGatewayRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpnGatewayRoutes>
     ///
     /// Wire action `DescribeVpnGatewayRoutes`, version 2017-03-12. Request: [`DescribeVpnGatewayRoutesRequest`](super::types::DescribeVpnGatewayRoutesRequest); response: [`DescribeVpnGatewayRoutesResponse`](super::types::DescribeVpnGatewayRoutesResponse); errors: [`DescribeVpnGatewayRoutesError`](super::errors::DescribeVpnGatewayRoutesError).
     pub fn describe_vpn_gateway_routes(
@@ -8585,7 +10733,14 @@ impl Client {
     }
     /// Describe vpn gateway ssl clients.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SslVpnClientSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SslVpnClientSet`, the service's page size unless [`Limit`](super::types::DescribeVpnGatewaySslClientsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpnGatewaySslClientsError`](super::errors::DescribeVpnGatewaySslClientsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpnGatewaySslClients>
     ///
     /// Wire action `DescribeVpnGatewaySslClients`, version 2017-03-12. Request: [`DescribeVpnGatewaySslClientsRequest`](super::types::DescribeVpnGatewaySslClientsRequest); response: [`DescribeVpnGatewaySslClientsResponse`](super::types::DescribeVpnGatewaySslClientsResponse); errors: [`DescribeVpnGatewaySslClientsError`](super::errors::DescribeVpnGatewaySslClientsError).
     pub fn describe_vpn_gateway_ssl_clients(
@@ -8595,7 +10750,14 @@ impl Client {
     }
     /// Describe vpn gateway ssl servers.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`SslVpnSeverSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SslVpnSeverSet`, the service's page size unless [`Limit`](super::types::DescribeVpnGatewaySslServersRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpnGatewaySslServersError`](super::errors::DescribeVpnGatewaySslServersError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpnGatewaySslServers>
     ///
     /// Wire action `DescribeVpnGatewaySslServers`, version 2017-03-12. Request: [`DescribeVpnGatewaySslServersRequest`](super::types::DescribeVpnGatewaySslServersRequest); response: [`DescribeVpnGatewaySslServersResponse`](super::types::DescribeVpnGatewaySslServersResponse); errors: [`DescribeVpnGatewaySslServersError`](super::errors::DescribeVpnGatewaySslServersError).
     pub fn describe_vpn_gateway_ssl_servers(
@@ -8605,7 +10767,14 @@ impl Client {
     }
     /// Describe vpn gateways.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`VpnGatewaySet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `VpnGatewaySet`, the service's page size unless [`Limit`](super::types::DescribeVpnGatewaysRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DescribeVpnGatewaysError`](super::errors::DescribeVpnGatewaysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DescribeVpnGateways>
     ///
     /// Wire action `DescribeVpnGateways`, version 2017-03-12. Request: [`DescribeVpnGatewaysRequest`](super::types::DescribeVpnGatewaysRequest); response: [`DescribeVpnGatewaysResponse`](super::types::DescribeVpnGatewaysResponse); errors: [`DescribeVpnGatewaysError`](super::errors::DescribeVpnGatewaysError).
     pub fn describe_vpn_gateways(
@@ -8615,6 +10784,14 @@ impl Client {
     }
     /// Detach ccn instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::DetachCcnInstancesRequest::ccn_id), [`Instances`](super::types::DetachCcnInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`DetachCcnInstancesError`](super::errors::DetachCcnInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DetachCcnInstances>
+    ///
     /// Wire action `DetachCcnInstances`, version 2017-03-12. Request: [`DetachCcnInstancesRequest`](super::types::DetachCcnInstancesRequest); response: [`DetachCcnInstancesResponse`](super::types::DetachCcnInstancesResponse); errors: [`DetachCcnInstancesError`](super::errors::DetachCcnInstancesError).
     pub fn detach_ccn_instances(
         &self,
@@ -8622,6 +10799,14 @@ impl Client {
         self.call(super::types::DetachCcnInstancesRequest::default())
     }
     /// Detach classic link vpc.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::DetachClassicLinkVpcRequest::vpc_id), [`InstanceIds`](super::types::DetachClassicLinkVpcRequest::instance_ids).
+    /// - Errors: the service's codes and the common ones ([`DetachClassicLinkVpcError`](super::errors::DetachClassicLinkVpcError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DetachClassicLinkVpc>
     ///
     /// Wire action `DetachClassicLinkVpc`, version 2017-03-12. Request: [`DetachClassicLinkVpcRequest`](super::types::DetachClassicLinkVpcRequest); response: [`DetachClassicLinkVpcResponse`](super::types::DetachClassicLinkVpcResponse); errors: [`DetachClassicLinkVpcError`](super::errors::DetachClassicLinkVpcError).
     pub fn detach_classic_link_vpc(
@@ -8631,6 +10816,14 @@ impl Client {
     }
     /// Detach network interface.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Idempotency token: [`ClientToken`](super::types::DetachNetworkInterfaceRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
+    /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`NetworkInterfaceId`](super::types::DetachNetworkInterfaceRequest::network_interface_id), [`InstanceId`](super::types::DetachNetworkInterfaceRequest::instance_id).
+    /// - Errors: the service's codes and the common ones ([`DetachNetworkInterfaceError`](super::errors::DetachNetworkInterfaceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DetachNetworkInterface>
+    ///
     /// Wire action `DetachNetworkInterface`, version 2017-03-12. Request: [`DetachNetworkInterfaceRequest`](super::types::DetachNetworkInterfaceRequest); response: [`DetachNetworkInterfaceResponse`](super::types::DetachNetworkInterfaceResponse); errors: [`DetachNetworkInterfaceError`](super::errors::DetachNetworkInterfaceError).
     pub fn detach_network_interface(
         &self,
@@ -8638,6 +10831,14 @@ impl Client {
         self.call(super::types::DetachNetworkInterfaceRequest::default())
     }
     /// Detach snapshot instances.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicyId`](super::types::DetachSnapshotInstancesRequest::snapshot_policy_id), [`Instances`](super::types::DetachSnapshotInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`DetachSnapshotInstancesError`](super::errors::DetachSnapshotInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DetachSnapshotInstances>
     ///
     /// Wire action `DetachSnapshotInstances`, version 2017-03-12. Request: [`DetachSnapshotInstancesRequest`](super::types::DetachSnapshotInstancesRequest); response: [`DetachSnapshotInstancesResponse`](super::types::DetachSnapshotInstancesResponse); errors: [`DetachSnapshotInstancesError`](super::errors::DetachSnapshotInstancesError).
     pub fn detach_snapshot_instances(
@@ -8647,6 +10848,14 @@ impl Client {
     }
     /// Disable ccn routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::DisableCcnRoutesRequest::ccn_id), [`RouteIds`](super::types::DisableCcnRoutesRequest::route_ids).
+    /// - Errors: the service's codes and the common ones ([`DisableCcnRoutesError`](super::errors::DisableCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisableCcnRoutes>
+    ///
     /// Wire action `DisableCcnRoutes`, version 2017-03-12. Request: [`DisableCcnRoutesRequest`](super::types::DisableCcnRoutesRequest); response: [`DisableCcnRoutesResponse`](super::types::DisableCcnRoutesResponse); errors: [`DisableCcnRoutesError`](super::errors::DisableCcnRoutesError).
     pub fn disable_ccn_routes(
         &self,
@@ -8654,6 +10863,14 @@ impl Client {
         self.call(super::types::DisableCcnRoutesRequest::default())
     }
     /// Disable flow logs.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`FlowLogIds`](super::types::DisableFlowLogsRequest::flow_log_ids).
+    /// - Errors: the service's codes and the common ones ([`DisableFlowLogsError`](super::errors::DisableFlowLogsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisableFlowLogs>
     ///
     /// Wire action `DisableFlowLogs`, version 2017-03-12. Request: [`DisableFlowLogsRequest`](super::types::DisableFlowLogsRequest); response: [`DisableFlowLogsResponse`](super::types::DisableFlowLogsResponse); errors: [`DisableFlowLogsError`](super::errors::DisableFlowLogsError).
     pub fn disable_flow_logs(
@@ -8663,6 +10880,14 @@ impl Client {
     }
     /// Disable gateway flow monitor.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`GatewayId`](super::types::DisableGatewayFlowMonitorRequest::gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DisableGatewayFlowMonitorError`](super::errors::DisableGatewayFlowMonitorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisableGatewayFlowMonitor>
+    ///
     /// Wire action `DisableGatewayFlowMonitor`, version 2017-03-12. Request: [`DisableGatewayFlowMonitorRequest`](super::types::DisableGatewayFlowMonitorRequest); response: [`DisableGatewayFlowMonitorResponse`](super::types::DisableGatewayFlowMonitorResponse); errors: [`DisableGatewayFlowMonitorError`](super::errors::DisableGatewayFlowMonitorError).
     pub fn disable_gateway_flow_monitor(
         &self,
@@ -8671,11 +10896,27 @@ impl Client {
     }
     /// Disable routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::DisableRoutesRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`DisableRoutesError`](super::errors::DisableRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisableRoutes>
+    ///
     /// Wire action `DisableRoutes`, version 2017-03-12. Request: [`DisableRoutesRequest`](super::types::DisableRoutesRequest); response: [`DisableRoutesResponse`](super::types::DisableRoutesResponse); errors: [`DisableRoutesError`](super::errors::DisableRoutesError).
     pub fn disable_routes(&self) -> super::Call<super::types::DisableRoutesRequest> {
         self.call(super::types::DisableRoutesRequest::default())
     }
     /// Disable snapshot policies.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicyIds`](super::types::DisableSnapshotPoliciesRequest::snapshot_policy_ids).
+    /// - Errors: the service's codes and the common ones ([`DisableSnapshotPoliciesError`](super::errors::DisableSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisableSnapshotPolicies>
     ///
     /// Wire action `DisableSnapshotPolicies`, version 2017-03-12. Request: [`DisableSnapshotPoliciesRequest`](super::types::DisableSnapshotPoliciesRequest); response: [`DisableSnapshotPoliciesResponse`](super::types::DisableSnapshotPoliciesResponse); errors: [`DisableSnapshotPoliciesError`](super::errors::DisableSnapshotPoliciesError).
     pub fn disable_snapshot_policies(
@@ -8685,6 +10926,14 @@ impl Client {
     }
     /// Disable vpn gateway ssl client cert.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DisableVpnGatewaySslClientCertError`](super::errors::DisableVpnGatewaySslClientCertError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisableVpnGatewaySslClientCert>
+    ///
     /// Wire action `DisableVpnGatewaySslClientCert`, version 2017-03-12. Request: [`DisableVpnGatewaySslClientCertRequest`](super::types::DisableVpnGatewaySslClientCertRequest); response: [`DisableVpnGatewaySslClientCertResponse`](super::types::DisableVpnGatewaySslClientCertResponse); errors: [`DisableVpnGatewaySslClientCertError`](super::errors::DisableVpnGatewaySslClientCertError).
     pub fn disable_vpn_gateway_ssl_client_cert(
         &self,
@@ -8692,6 +10941,14 @@ impl Client {
         self.call(super::types::DisableVpnGatewaySslClientCertRequest::default())
     }
     /// Disassociate address.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressId`](super::types::DisassociateAddressRequest::address_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateAddressError`](super::errors::DisassociateAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateAddress>
     ///
     /// Wire action `DisassociateAddress`, version 2017-03-12. Request: [`DisassociateAddressRequest`](super::types::DisassociateAddressRequest); response: [`DisassociateAddressResponse`](super::types::DisassociateAddressResponse); errors: [`DisassociateAddressError`](super::errors::DisassociateAddressError).
     pub fn disassociate_address(
@@ -8701,6 +10958,14 @@ impl Client {
     }
     /// Disassociate dhcp ip with address ip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DhcpIpId`](super::types::DisassociateDhcpIpWithAddressIpRequest::dhcp_ip_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateDhcpIpWithAddressIpError`](super::errors::DisassociateDhcpIpWithAddressIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateDhcpIpWithAddressIp>
+    ///
     /// Wire action `DisassociateDhcpIpWithAddressIp`, version 2017-03-12. Request: [`DisassociateDhcpIpWithAddressIpRequest`](super::types::DisassociateDhcpIpWithAddressIpRequest); response: [`DisassociateDhcpIpWithAddressIpResponse`](super::types::DisassociateDhcpIpWithAddressIpResponse); errors: [`DisassociateDhcpIpWithAddressIpError`](super::errors::DisassociateDhcpIpWithAddressIpError).
     pub fn disassociate_dhcp_ip_with_address_ip(
         &self,
@@ -8708,6 +10973,14 @@ impl Client {
         self.call(super::types::DisassociateDhcpIpWithAddressIpRequest::default())
     }
     /// Disassociate direct connect gateway nat gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::DisassociateDirectConnectGatewayNatGatewayRequest::vpc_id), [`NatGatewayId`](super::types::DisassociateDirectConnectGatewayNatGatewayRequest::nat_gateway_id), [`DirectConnectGatewayId`](super::types::DisassociateDirectConnectGatewayNatGatewayRequest::direct_connect_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateDirectConnectGatewayNatGatewayError`](super::errors::DisassociateDirectConnectGatewayNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateDirectConnectGatewayNatGateway>
     ///
     /// Wire action `DisassociateDirectConnectGatewayNatGateway`, version 2017-03-12. Request: [`DisassociateDirectConnectGatewayNatGatewayRequest`](super::types::DisassociateDirectConnectGatewayNatGatewayRequest); response: [`DisassociateDirectConnectGatewayNatGatewayResponse`](super::types::DisassociateDirectConnectGatewayNatGatewayResponse); errors: [`DisassociateDirectConnectGatewayNatGatewayError`](super::errors::DisassociateDirectConnectGatewayNatGatewayError).
     pub fn disassociate_direct_connect_gateway_nat_gateway(
@@ -8719,6 +10992,14 @@ impl Client {
     }
     /// Disassociate ha vip instance.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HaVipAssociationSet`](super::types::DisassociateHaVipInstanceRequest::ha_vip_association_set).
+    /// - Errors: the service's codes and the common ones ([`DisassociateHaVipInstanceError`](super::errors::DisassociateHaVipInstanceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateHaVipInstance>
+    ///
     /// Wire action `DisassociateHaVipInstance`, version 2017-03-12. Request: [`DisassociateHaVipInstanceRequest`](super::types::DisassociateHaVipInstanceRequest); response: [`DisassociateHaVipInstanceResponse`](super::types::DisassociateHaVipInstanceResponse); errors: [`DisassociateHaVipInstanceError`](super::errors::DisassociateHaVipInstanceError).
     pub fn disassociate_ha_vip_instance(
         &self,
@@ -8726,6 +11007,14 @@ impl Client {
         self.call(super::types::DisassociateHaVipInstanceRequest::default())
     }
     /// Disassociate i pv6 address.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`IPv6AddressId`](super::types::DisassociateIPv6AddressRequest::i_pv6_address_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateIPv6AddressError`](super::errors::DisassociateIPv6AddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateIPv6Address>
     ///
     /// Wire action `DisassociateIPv6Address`, version 2017-03-12. Request: [`DisassociateIPv6AddressRequest`](super::types::DisassociateIPv6AddressRequest); response: [`DisassociateIPv6AddressResponse`](super::types::DisassociateIPv6AddressResponse); errors: [`DisassociateIPv6AddressError`](super::errors::DisassociateIPv6AddressError).
     pub fn disassociate_i_pv6_address(
@@ -8735,6 +11024,14 @@ impl Client {
     }
     /// Disassociate nat gateway address.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::DisassociateNatGatewayAddressRequest::nat_gateway_id), [`PublicIpAddresses`](super::types::DisassociateNatGatewayAddressRequest::public_ip_addresses).
+    /// - Errors: the service's codes and the common ones ([`DisassociateNatGatewayAddressError`](super::errors::DisassociateNatGatewayAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateNatGatewayAddress>
+    ///
     /// Wire action `DisassociateNatGatewayAddress`, version 2017-03-12. Request: [`DisassociateNatGatewayAddressRequest`](super::types::DisassociateNatGatewayAddressRequest); response: [`DisassociateNatGatewayAddressResponse`](super::types::DisassociateNatGatewayAddressResponse); errors: [`DisassociateNatGatewayAddressError`](super::errors::DisassociateNatGatewayAddressError).
     pub fn disassociate_nat_gateway_address(
         &self,
@@ -8743,6 +11040,14 @@ impl Client {
     }
     /// Disassociate network acl subnets.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::DisassociateNetworkAclSubnetsRequest::network_acl_id), [`SubnetIds`](super::types::DisassociateNetworkAclSubnetsRequest::subnet_ids).
+    /// - Errors: the service's codes and the common ones ([`DisassociateNetworkAclSubnetsError`](super::errors::DisassociateNetworkAclSubnetsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateNetworkAclSubnets>
+    ///
     /// Wire action `DisassociateNetworkAclSubnets`, version 2017-03-12. Request: [`DisassociateNetworkAclSubnetsRequest`](super::types::DisassociateNetworkAclSubnetsRequest); response: [`DisassociateNetworkAclSubnetsResponse`](super::types::DisassociateNetworkAclSubnetsResponse); errors: [`DisassociateNetworkAclSubnetsError`](super::errors::DisassociateNetworkAclSubnetsError).
     pub fn disassociate_network_acl_subnets(
         &self,
@@ -8750,6 +11055,14 @@ impl Client {
         self.call(super::types::DisassociateNetworkAclSubnetsRequest::default())
     }
     /// Disassociate network interface security groups.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceIds`](super::types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids), [`SecurityGroupIds`](super::types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids).
+    /// - Errors: the service's codes and the common ones ([`DisassociateNetworkInterfaceSecurityGroupsError`](super::errors::DisassociateNetworkInterfaceSecurityGroupsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateNetworkInterfaceSecurityGroups>
     ///
     /// Wire action `DisassociateNetworkInterfaceSecurityGroups`, version 2017-03-12. Request: [`DisassociateNetworkInterfaceSecurityGroupsRequest`](super::types::DisassociateNetworkInterfaceSecurityGroupsRequest); response: [`DisassociateNetworkInterfaceSecurityGroupsResponse`](super::types::DisassociateNetworkInterfaceSecurityGroupsResponse); errors: [`DisassociateNetworkInterfaceSecurityGroupsError`](super::errors::DisassociateNetworkInterfaceSecurityGroupsError).
     pub fn disassociate_network_interface_security_groups(
@@ -8761,6 +11074,14 @@ impl Client {
     }
     /// Disassociate vpc end point security groups.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupIds`](super::types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids), [`EndPointId`](super::types::DisassociateVpcEndPointSecurityGroupsRequest::end_point_id).
+    /// - Errors: the service's codes and the common ones ([`DisassociateVpcEndPointSecurityGroupsError`](super::errors::DisassociateVpcEndPointSecurityGroupsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DisassociateVpcEndPointSecurityGroups>
+    ///
     /// Wire action `DisassociateVpcEndPointSecurityGroups`, version 2017-03-12. Request: [`DisassociateVpcEndPointSecurityGroupsRequest`](super::types::DisassociateVpcEndPointSecurityGroupsRequest); response: [`DisassociateVpcEndPointSecurityGroupsResponse`](super::types::DisassociateVpcEndPointSecurityGroupsResponse); errors: [`DisassociateVpcEndPointSecurityGroupsError`](super::errors::DisassociateVpcEndPointSecurityGroupsError).
     pub fn disassociate_vpc_end_point_security_groups(
         &self,
@@ -8768,6 +11089,14 @@ impl Client {
         self.call(super::types::DisassociateVpcEndPointSecurityGroupsRequest::default())
     }
     /// Download customer gateway configuration.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::DownloadCustomerGatewayConfigurationRequest::vpn_gateway_id), [`VpnConnectionId`](super::types::DownloadCustomerGatewayConfigurationRequest::vpn_connection_id), [`CustomerGatewayVendor`](super::types::DownloadCustomerGatewayConfigurationRequest::customer_gateway_vendor), [`InterfaceName`](super::types::DownloadCustomerGatewayConfigurationRequest::interface_name).
+    /// - Errors: the service's codes and the common ones ([`DownloadCustomerGatewayConfigurationError`](super::errors::DownloadCustomerGatewayConfigurationError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DownloadCustomerGatewayConfiguration>
     ///
     /// Wire action `DownloadCustomerGatewayConfiguration`, version 2017-03-12. Request: [`DownloadCustomerGatewayConfigurationRequest`](super::types::DownloadCustomerGatewayConfigurationRequest); response: [`DownloadCustomerGatewayConfigurationResponse`](super::types::DownloadCustomerGatewayConfigurationResponse); errors: [`DownloadCustomerGatewayConfigurationError`](super::errors::DownloadCustomerGatewayConfigurationError).
     pub fn download_customer_gateway_configuration(
@@ -8777,6 +11106,14 @@ impl Client {
     }
     /// Download vpn gateway ssl client cert.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`DownloadVpnGatewaySslClientCertError`](super::errors::DownloadVpnGatewaySslClientCertError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=DownloadVpnGatewaySslClientCert>
+    ///
     /// Wire action `DownloadVpnGatewaySslClientCert`, version 2017-03-12. Request: [`DownloadVpnGatewaySslClientCertRequest`](super::types::DownloadVpnGatewaySslClientCertRequest); response: [`DownloadVpnGatewaySslClientCertResponse`](super::types::DownloadVpnGatewaySslClientCertResponse); errors: [`DownloadVpnGatewaySslClientCertError`](super::errors::DownloadVpnGatewaySslClientCertError).
     pub fn download_vpn_gateway_ssl_client_cert(
         &self,
@@ -8784,6 +11121,14 @@ impl Client {
         self.call(super::types::DownloadVpnGatewaySslClientCertRequest::default())
     }
     /// Enable ccn routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::EnableCcnRoutesRequest::ccn_id), [`RouteIds`](super::types::EnableCcnRoutesRequest::route_ids).
+    /// - Errors: the service's codes and the common ones ([`EnableCcnRoutesError`](super::errors::EnableCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableCcnRoutes>
     ///
     /// Wire action `EnableCcnRoutes`, version 2017-03-12. Request: [`EnableCcnRoutesRequest`](super::types::EnableCcnRoutesRequest); response: [`EnableCcnRoutesResponse`](super::types::EnableCcnRoutesResponse); errors: [`EnableCcnRoutesError`](super::errors::EnableCcnRoutesError).
     pub fn enable_ccn_routes(
@@ -8793,11 +11138,27 @@ impl Client {
     }
     /// Enable flow logs.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`FlowLogIds`](super::types::EnableFlowLogsRequest::flow_log_ids).
+    /// - Errors: the service's codes and the common ones ([`EnableFlowLogsError`](super::errors::EnableFlowLogsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableFlowLogs>
+    ///
     /// Wire action `EnableFlowLogs`, version 2017-03-12. Request: [`EnableFlowLogsRequest`](super::types::EnableFlowLogsRequest); response: [`EnableFlowLogsResponse`](super::types::EnableFlowLogsResponse); errors: [`EnableFlowLogsError`](super::errors::EnableFlowLogsError).
     pub fn enable_flow_logs(&self) -> super::Call<super::types::EnableFlowLogsRequest> {
         self.call(super::types::EnableFlowLogsRequest::default())
     }
     /// Enable gateway flow monitor.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`GatewayId`](super::types::EnableGatewayFlowMonitorRequest::gateway_id).
+    /// - Errors: the service's codes and the common ones ([`EnableGatewayFlowMonitorError`](super::errors::EnableGatewayFlowMonitorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableGatewayFlowMonitor>
     ///
     /// Wire action `EnableGatewayFlowMonitor`, version 2017-03-12. Request: [`EnableGatewayFlowMonitorRequest`](super::types::EnableGatewayFlowMonitorRequest); response: [`EnableGatewayFlowMonitorResponse`](super::types::EnableGatewayFlowMonitorResponse); errors: [`EnableGatewayFlowMonitorError`](super::errors::EnableGatewayFlowMonitorError).
     pub fn enable_gateway_flow_monitor(
@@ -8807,11 +11168,27 @@ impl Client {
     }
     /// Enable routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::EnableRoutesRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`EnableRoutesError`](super::errors::EnableRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableRoutes>
+    ///
     /// Wire action `EnableRoutes`, version 2017-03-12. Request: [`EnableRoutesRequest`](super::types::EnableRoutesRequest); response: [`EnableRoutesResponse`](super::types::EnableRoutesResponse); errors: [`EnableRoutesError`](super::errors::EnableRoutesError).
     pub fn enable_routes(&self) -> super::Call<super::types::EnableRoutesRequest> {
         self.call(super::types::EnableRoutesRequest::default())
     }
     /// Enable snapshot policies.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicyIds`](super::types::EnableSnapshotPoliciesRequest::snapshot_policy_ids).
+    /// - Errors: the service's codes and the common ones ([`EnableSnapshotPoliciesError`](super::errors::EnableSnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableSnapshotPolicies>
     ///
     /// Wire action `EnableSnapshotPolicies`, version 2017-03-12. Request: [`EnableSnapshotPoliciesRequest`](super::types::EnableSnapshotPoliciesRequest); response: [`EnableSnapshotPoliciesResponse`](super::types::EnableSnapshotPoliciesResponse); errors: [`EnableSnapshotPoliciesError`](super::errors::EnableSnapshotPoliciesError).
     pub fn enable_snapshot_policies(
@@ -8821,6 +11198,14 @@ impl Client {
     }
     /// Enable vpc end point connect.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`EndPointServiceId`](super::types::EnableVpcEndPointConnectRequest::end_point_service_id), [`EndPointId`](super::types::EnableVpcEndPointConnectRequest::end_point_id), [`AcceptFlag`](super::types::EnableVpcEndPointConnectRequest::accept_flag).
+    /// - Errors: the service's codes and the common ones ([`EnableVpcEndPointConnectError`](super::errors::EnableVpcEndPointConnectError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableVpcEndPointConnect>
+    ///
     /// Wire action `EnableVpcEndPointConnect`, version 2017-03-12. Request: [`EnableVpcEndPointConnectRequest`](super::types::EnableVpcEndPointConnectRequest); response: [`EnableVpcEndPointConnectResponse`](super::types::EnableVpcEndPointConnectResponse); errors: [`EnableVpcEndPointConnectError`](super::errors::EnableVpcEndPointConnectError).
     pub fn enable_vpc_end_point_connect(
         &self,
@@ -8829,6 +11214,14 @@ impl Client {
     }
     /// Enable vpn gateway ssl client cert.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`EnableVpnGatewaySslClientCertError`](super::errors::EnableVpnGatewaySslClientCertError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=EnableVpnGatewaySslClientCert>
+    ///
     /// Wire action `EnableVpnGatewaySslClientCert`, version 2017-03-12. Request: [`EnableVpnGatewaySslClientCertRequest`](super::types::EnableVpnGatewaySslClientCertRequest); response: [`EnableVpnGatewaySslClientCertResponse`](super::types::EnableVpnGatewaySslClientCertResponse); errors: [`EnableVpnGatewaySslClientCertError`](super::errors::EnableVpnGatewaySslClientCertError).
     pub fn enable_vpn_gateway_ssl_client_cert(
         &self,
@@ -8836,6 +11229,14 @@ impl Client {
         self.call(super::types::EnableVpnGatewaySslClientCertRequest::default())
     }
     /// Generate vpn connection default health check ip.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::GenerateVpnConnectionDefaultHealthCheckIpRequest::vpn_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`GenerateVpnConnectionDefaultHealthCheckIpError`](super::errors::GenerateVpnConnectionDefaultHealthCheckIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=GenerateVpnConnectionDefaultHealthCheckIp>
     ///
     /// Wire action `GenerateVpnConnectionDefaultHealthCheckIp`, version 2017-03-12. Request: [`GenerateVpnConnectionDefaultHealthCheckIpRequest`](super::types::GenerateVpnConnectionDefaultHealthCheckIpRequest); response: [`GenerateVpnConnectionDefaultHealthCheckIpResponse`](super::types::GenerateVpnConnectionDefaultHealthCheckIpResponse); errors: [`GenerateVpnConnectionDefaultHealthCheckIpError`](super::errors::GenerateVpnConnectionDefaultHealthCheckIpError).
     pub fn generate_vpn_connection_default_health_check_ip(
@@ -8847,7 +11248,14 @@ impl Client {
     }
     /// Get ccn region bandwidth limits.
     ///
-    /// Pages: `.into_paginator()` gives every page, following `Offset` until `TotalCount`, as `.by_page()` or `.by_item()` (`CcnBandwidthSet`) streams, the service's default page size unless the request's `Limit` says otherwise. Each page is one call, retried like any other.
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnBandwidthSet`, the service's page size unless [`Limit`](super::types::GetCcnRegionBandwidthLimitsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`CcnId`](super::types::GetCcnRegionBandwidthLimitsRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`GetCcnRegionBandwidthLimitsError`](super::errors::GetCcnRegionBandwidthLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=GetCcnRegionBandwidthLimits>
     ///
     /// Wire action `GetCcnRegionBandwidthLimits`, version 2017-03-12. Request: [`GetCcnRegionBandwidthLimitsRequest`](super::types::GetCcnRegionBandwidthLimitsRequest); response: [`GetCcnRegionBandwidthLimitsResponse`](super::types::GetCcnRegionBandwidthLimitsResponse); errors: [`GetCcnRegionBandwidthLimitsError`](super::errors::GetCcnRegionBandwidthLimitsError).
     pub fn get_ccn_region_bandwidth_limits(
@@ -8857,6 +11265,14 @@ impl Client {
     }
     /// Ha vip associate address ip.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HaVipId`](super::types::HaVipAssociateAddressIpRequest::ha_vip_id), [`AddressIp`](super::types::HaVipAssociateAddressIpRequest::address_ip).
+    /// - Errors: the service's codes and the common ones ([`HaVipAssociateAddressIpError`](super::errors::HaVipAssociateAddressIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=HaVipAssociateAddressIp>
+    ///
     /// Wire action `HaVipAssociateAddressIp`, version 2017-03-12. Request: [`HaVipAssociateAddressIpRequest`](super::types::HaVipAssociateAddressIpRequest); response: [`HaVipAssociateAddressIpResponse`](super::types::HaVipAssociateAddressIpResponse); errors: [`HaVipAssociateAddressIpError`](super::errors::HaVipAssociateAddressIpError).
     pub fn ha_vip_associate_address_ip(
         &self,
@@ -8864,6 +11280,14 @@ impl Client {
         self.call(super::types::HaVipAssociateAddressIpRequest::default())
     }
     /// Ha vip disassociate address ip.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HaVipId`](super::types::HaVipDisassociateAddressIpRequest::ha_vip_id).
+    /// - Errors: the service's codes and the common ones ([`HaVipDisassociateAddressIpError`](super::errors::HaVipDisassociateAddressIpError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=HaVipDisassociateAddressIp>
     ///
     /// Wire action `HaVipDisassociateAddressIp`, version 2017-03-12. Request: [`HaVipDisassociateAddressIpRequest`](super::types::HaVipDisassociateAddressIpRequest); response: [`HaVipDisassociateAddressIpResponse`](super::types::HaVipDisassociateAddressIpResponse); errors: [`HaVipDisassociateAddressIpError`](super::errors::HaVipDisassociateAddressIpError).
     pub fn ha_vip_disassociate_address_ip(
@@ -8873,6 +11297,14 @@ impl Client {
     }
     /// Inquire price create direct connect gateway.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`InquirePriceCreateDirectConnectGatewayError`](super::errors::InquirePriceCreateDirectConnectGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquirePriceCreateDirectConnectGateway>
+    ///
     /// Wire action `InquirePriceCreateDirectConnectGateway`, version 2017-03-12. Request: [`InquirePriceCreateDirectConnectGatewayRequest`](super::types::InquirePriceCreateDirectConnectGatewayRequest); response: [`InquirePriceCreateDirectConnectGatewayResponse`](super::types::InquirePriceCreateDirectConnectGatewayResponse); errors: [`InquirePriceCreateDirectConnectGatewayError`](super::errors::InquirePriceCreateDirectConnectGatewayError).
     pub fn inquire_price_create_direct_connect_gateway(
         &self,
@@ -8880,6 +11312,14 @@ impl Client {
         self.call(super::types::InquirePriceCreateDirectConnectGatewayRequest::default())
     }
     /// Inquiry price allocate addresses.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InternetChargeType`](super::types::InquiryPriceAllocateAddressesRequest::internet_charge_type).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceAllocateAddressesError`](super::errors::InquiryPriceAllocateAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquiryPriceAllocateAddresses>
     ///
     /// Wire action `InquiryPriceAllocateAddresses`, version 2017-03-12. Request: [`InquiryPriceAllocateAddressesRequest`](super::types::InquiryPriceAllocateAddressesRequest); response: [`InquiryPriceAllocateAddressesResponse`](super::types::InquiryPriceAllocateAddressesResponse); errors: [`InquiryPriceAllocateAddressesError`](super::errors::InquiryPriceAllocateAddressesError).
     pub fn inquiry_price_allocate_addresses(
@@ -8889,6 +11329,14 @@ impl Client {
     }
     /// Inquiry price create vpn gateway.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`InternetMaxBandwidthOut`](super::types::InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceCreateVpnGatewayError`](super::errors::InquiryPriceCreateVpnGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquiryPriceCreateVpnGateway>
+    ///
     /// Wire action `InquiryPriceCreateVpnGateway`, version 2017-03-12. Request: [`InquiryPriceCreateVpnGatewayRequest`](super::types::InquiryPriceCreateVpnGatewayRequest); response: [`InquiryPriceCreateVpnGatewayResponse`](super::types::InquiryPriceCreateVpnGatewayResponse); errors: [`InquiryPriceCreateVpnGatewayError`](super::errors::InquiryPriceCreateVpnGatewayError).
     pub fn inquiry_price_create_vpn_gateway(
         &self,
@@ -8896,6 +11344,14 @@ impl Client {
         self.call(super::types::InquiryPriceCreateVpnGatewayRequest::default())
     }
     /// Inquiry price modify addresses bandwidth.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`AddressIds`](super::types::InquiryPriceModifyAddressesBandwidthRequest::address_ids), [`InternetMaxBandwidthOut`](super::types::InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceModifyAddressesBandwidthError`](super::errors::InquiryPriceModifyAddressesBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquiryPriceModifyAddressesBandwidth>
     ///
     /// Wire action `InquiryPriceModifyAddressesBandwidth`, version 2017-03-12. Request: [`InquiryPriceModifyAddressesBandwidthRequest`](super::types::InquiryPriceModifyAddressesBandwidthRequest); response: [`InquiryPriceModifyAddressesBandwidthResponse`](super::types::InquiryPriceModifyAddressesBandwidthResponse); errors: [`InquiryPriceModifyAddressesBandwidthError`](super::errors::InquiryPriceModifyAddressesBandwidthError).
     pub fn inquiry_price_modify_addresses_bandwidth(
@@ -8905,6 +11361,14 @@ impl Client {
     }
     /// Inquiry price renew addresses.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`AddressIds`](super::types::InquiryPriceRenewAddressesRequest::address_ids), [`AddressChargePrepaid`](super::types::InquiryPriceRenewAddressesRequest::address_charge_prepaid).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceRenewAddressesError`](super::errors::InquiryPriceRenewAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquiryPriceRenewAddresses>
+    ///
     /// Wire action `InquiryPriceRenewAddresses`, version 2017-03-12. Request: [`InquiryPriceRenewAddressesRequest`](super::types::InquiryPriceRenewAddressesRequest); response: [`InquiryPriceRenewAddressesResponse`](super::types::InquiryPriceRenewAddressesResponse); errors: [`InquiryPriceRenewAddressesError`](super::errors::InquiryPriceRenewAddressesError).
     pub fn inquiry_price_renew_addresses(
         &self,
@@ -8913,6 +11377,14 @@ impl Client {
     }
     /// Inquiry price renew vpn gateway.
     ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpnGatewayId`](super::types::InquiryPriceRenewVpnGatewayRequest::vpn_gateway_id), [`InstanceChargePrepaid`](super::types::InquiryPriceRenewVpnGatewayRequest::instance_charge_prepaid).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceRenewVpnGatewayError`](super::errors::InquiryPriceRenewVpnGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquiryPriceRenewVpnGateway>
+    ///
     /// Wire action `InquiryPriceRenewVpnGateway`, version 2017-03-12. Request: [`InquiryPriceRenewVpnGatewayRequest`](super::types::InquiryPriceRenewVpnGatewayRequest); response: [`InquiryPriceRenewVpnGatewayResponse`](super::types::InquiryPriceRenewVpnGatewayResponse); errors: [`InquiryPriceRenewVpnGatewayError`](super::errors::InquiryPriceRenewVpnGatewayError).
     pub fn inquiry_price_renew_vpn_gateway(
         &self,
@@ -8920,6 +11392,14 @@ impl Client {
         self.call(super::types::InquiryPriceRenewVpnGatewayRequest::default())
     }
     /// Inquiry price reset vpn gateway internet max bandwidth.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Required members: [`VpnGatewayId`](super::types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id), [`InternetMaxBandwidthOut`](super::types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`InquiryPriceResetVpnGatewayInternetMaxBandwidthError`](super::errors::InquiryPriceResetVpnGatewayInternetMaxBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=InquiryPriceResetVpnGatewayInternetMaxBandwidth>
     ///
     /// Wire action `InquiryPriceResetVpnGatewayInternetMaxBandwidth`, version 2017-03-12. Request: [`InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest`](super::types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest); response: [`InquiryPriceResetVpnGatewayInternetMaxBandwidthResponse`](super::types::InquiryPriceResetVpnGatewayInternetMaxBandwidthResponse); errors: [`InquiryPriceResetVpnGatewayInternetMaxBandwidthError`](super::errors::InquiryPriceResetVpnGatewayInternetMaxBandwidthError).
     pub fn inquiry_price_reset_vpn_gateway_internet_max_bandwidth(
@@ -8933,6 +11413,14 @@ impl Client {
     }
     /// Lock ccn bandwidths.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Instances`](super::types::LockCcnBandwidthsRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`LockCcnBandwidthsError`](super::errors::LockCcnBandwidthsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=LockCcnBandwidths>
+    ///
     /// Wire action `LockCcnBandwidths`, version 2017-03-12. Request: [`LockCcnBandwidthsRequest`](super::types::LockCcnBandwidthsRequest); response: [`LockCcnBandwidthsResponse`](super::types::LockCcnBandwidthsResponse); errors: [`LockCcnBandwidthsError`](super::errors::LockCcnBandwidthsError).
     pub fn lock_ccn_bandwidths(
         &self,
@@ -8941,11 +11429,27 @@ impl Client {
     }
     /// Lock ccns.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`LockCcnsError`](super::errors::LockCcnsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=LockCcns>
+    ///
     /// Wire action `LockCcns`, version 2017-03-12. Request: [`LockCcnsRequest`](super::types::LockCcnsRequest); response: [`LockCcnsResponse`](super::types::LockCcnsResponse); errors: [`LockCcnsError`](super::errors::LockCcnsError).
     pub fn lock_ccns(&self) -> super::Call<super::types::LockCcnsRequest> {
         self.call(super::types::LockCcnsRequest::default())
     }
     /// Migrate bandwidth package resources.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`BandwidthPackageId`](super::types::MigrateBandwidthPackageResourcesRequest::bandwidth_package_id), [`TargetBandwidthPackageId`](super::types::MigrateBandwidthPackageResourcesRequest::target_bandwidth_package_id), [`ResourceIds`](super::types::MigrateBandwidthPackageResourcesRequest::resource_ids).
+    /// - Errors: the service's codes and the common ones ([`MigrateBandwidthPackageResourcesError`](super::errors::MigrateBandwidthPackageResourcesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=MigrateBandwidthPackageResources>
     ///
     /// Wire action `MigrateBandwidthPackageResources`, version 2017-03-12. Request: [`MigrateBandwidthPackageResourcesRequest`](super::types::MigrateBandwidthPackageResourcesRequest); response: [`MigrateBandwidthPackageResourcesResponse`](super::types::MigrateBandwidthPackageResourcesResponse); errors: [`MigrateBandwidthPackageResourcesError`](super::errors::MigrateBandwidthPackageResourcesError).
     pub fn migrate_bandwidth_package_resources(
@@ -8955,6 +11459,14 @@ impl Client {
     }
     /// Migrate network interface.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::MigrateNetworkInterfaceRequest::network_interface_id), [`SourceInstanceId`](super::types::MigrateNetworkInterfaceRequest::source_instance_id), [`DestinationInstanceId`](super::types::MigrateNetworkInterfaceRequest::destination_instance_id).
+    /// - Errors: the service's codes and the common ones ([`MigrateNetworkInterfaceError`](super::errors::MigrateNetworkInterfaceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=MigrateNetworkInterface>
+    ///
     /// Wire action `MigrateNetworkInterface`, version 2017-03-12. Request: [`MigrateNetworkInterfaceRequest`](super::types::MigrateNetworkInterfaceRequest); response: [`MigrateNetworkInterfaceResponse`](super::types::MigrateNetworkInterfaceResponse); errors: [`MigrateNetworkInterfaceError`](super::errors::MigrateNetworkInterfaceError).
     pub fn migrate_network_interface(
         &self,
@@ -8962,6 +11474,14 @@ impl Client {
         self.call(super::types::MigrateNetworkInterfaceRequest::default())
     }
     /// Migrate private ip address.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SourceNetworkInterfaceId`](super::types::MigratePrivateIpAddressRequest::source_network_interface_id), [`DestinationNetworkInterfaceId`](super::types::MigratePrivateIpAddressRequest::destination_network_interface_id), [`PrivateIpAddress`](super::types::MigratePrivateIpAddressRequest::private_ip_address).
+    /// - Errors: the service's codes and the common ones ([`MigratePrivateIpAddressError`](super::errors::MigratePrivateIpAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=MigratePrivateIpAddress>
     ///
     /// Wire action `MigratePrivateIpAddress`, version 2017-03-12. Request: [`MigratePrivateIpAddressRequest`](super::types::MigratePrivateIpAddressRequest); response: [`MigratePrivateIpAddressResponse`](super::types::MigratePrivateIpAddressResponse); errors: [`MigratePrivateIpAddressError`](super::errors::MigratePrivateIpAddressError).
     pub fn migrate_private_ip_address(
@@ -8971,6 +11491,14 @@ impl Client {
     }
     /// Modify address attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressId`](super::types::ModifyAddressAttributeRequest::address_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyAddressAttributeError`](super::errors::ModifyAddressAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAddressAttribute>
+    ///
     /// Wire action `ModifyAddressAttribute`, version 2017-03-12. Request: [`ModifyAddressAttributeRequest`](super::types::ModifyAddressAttributeRequest); response: [`ModifyAddressAttributeResponse`](super::types::ModifyAddressAttributeResponse); errors: [`ModifyAddressAttributeError`](super::errors::ModifyAddressAttributeError).
     pub fn modify_address_attribute(
         &self,
@@ -8978,6 +11506,14 @@ impl Client {
         self.call(super::types::ModifyAddressAttributeRequest::default())
     }
     /// Modify address internet charge type.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressId`](super::types::ModifyAddressInternetChargeTypeRequest::address_id), [`InternetChargeType`](super::types::ModifyAddressInternetChargeTypeRequest::internet_charge_type), [`InternetMaxBandwidthOut`](super::types::ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`ModifyAddressInternetChargeTypeError`](super::errors::ModifyAddressInternetChargeTypeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAddressInternetChargeType>
     ///
     /// Wire action `ModifyAddressInternetChargeType`, version 2017-03-12. Request: [`ModifyAddressInternetChargeTypeRequest`](super::types::ModifyAddressInternetChargeTypeRequest); response: [`ModifyAddressInternetChargeTypeResponse`](super::types::ModifyAddressInternetChargeTypeResponse); errors: [`ModifyAddressInternetChargeTypeError`](super::errors::ModifyAddressInternetChargeTypeError).
     pub fn modify_address_internet_charge_type(
@@ -8987,6 +11523,14 @@ impl Client {
     }
     /// Modify address template attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressTemplateId`](super::types::ModifyAddressTemplateAttributeRequest::address_template_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyAddressTemplateAttributeError`](super::errors::ModifyAddressTemplateAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAddressTemplateAttribute>
+    ///
     /// Wire action `ModifyAddressTemplateAttribute`, version 2017-03-12. Request: [`ModifyAddressTemplateAttributeRequest`](super::types::ModifyAddressTemplateAttributeRequest); response: [`ModifyAddressTemplateAttributeResponse`](super::types::ModifyAddressTemplateAttributeResponse); errors: [`ModifyAddressTemplateAttributeError`](super::errors::ModifyAddressTemplateAttributeError).
     pub fn modify_address_template_attribute(
         &self,
@@ -8994,6 +11538,14 @@ impl Client {
         self.call(super::types::ModifyAddressTemplateAttributeRequest::default())
     }
     /// Modify address template group attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressTemplateGroupId`](super::types::ModifyAddressTemplateGroupAttributeRequest::address_template_group_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyAddressTemplateGroupAttributeError`](super::errors::ModifyAddressTemplateGroupAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAddressTemplateGroupAttribute>
     ///
     /// Wire action `ModifyAddressTemplateGroupAttribute`, version 2017-03-12. Request: [`ModifyAddressTemplateGroupAttributeRequest`](super::types::ModifyAddressTemplateGroupAttributeRequest); response: [`ModifyAddressTemplateGroupAttributeResponse`](super::types::ModifyAddressTemplateGroupAttributeResponse); errors: [`ModifyAddressTemplateGroupAttributeError`](super::errors::ModifyAddressTemplateGroupAttributeError).
     pub fn modify_address_template_group_attribute(
@@ -9003,6 +11555,14 @@ impl Client {
     }
     /// Modify addresses bandwidth.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressIds`](super::types::ModifyAddressesBandwidthRequest::address_ids), [`InternetMaxBandwidthOut`](super::types::ModifyAddressesBandwidthRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`ModifyAddressesBandwidthError`](super::errors::ModifyAddressesBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAddressesBandwidth>
+    ///
     /// Wire action `ModifyAddressesBandwidth`, version 2017-03-12. Request: [`ModifyAddressesBandwidthRequest`](super::types::ModifyAddressesBandwidthRequest); response: [`ModifyAddressesBandwidthResponse`](super::types::ModifyAddressesBandwidthResponse); errors: [`ModifyAddressesBandwidthError`](super::errors::ModifyAddressesBandwidthError).
     pub fn modify_addresses_bandwidth(
         &self,
@@ -9010,6 +11570,14 @@ impl Client {
         self.call(super::types::ModifyAddressesBandwidthRequest::default())
     }
     /// Modify addresses renew flag.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressIds`](super::types::ModifyAddressesRenewFlagRequest::address_ids), [`RenewFlag`](super::types::ModifyAddressesRenewFlagRequest::renew_flag).
+    /// - Errors: the service's codes and the common ones ([`ModifyAddressesRenewFlagError`](super::errors::ModifyAddressesRenewFlagError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAddressesRenewFlag>
     ///
     /// Wire action `ModifyAddressesRenewFlag`, version 2017-03-12. Request: [`ModifyAddressesRenewFlagRequest`](super::types::ModifyAddressesRenewFlagRequest); response: [`ModifyAddressesRenewFlagResponse`](super::types::ModifyAddressesRenewFlagResponse); errors: [`ModifyAddressesRenewFlagError`](super::errors::ModifyAddressesRenewFlagError).
     pub fn modify_addresses_renew_flag(
@@ -9019,6 +11587,14 @@ impl Client {
     }
     /// Modify assistant cidr.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::ModifyAssistantCidrRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyAssistantCidrError`](super::errors::ModifyAssistantCidrError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyAssistantCidr>
+    ///
     /// Wire action `ModifyAssistantCidr`, version 2017-03-12. Request: [`ModifyAssistantCidrRequest`](super::types::ModifyAssistantCidrRequest); response: [`ModifyAssistantCidrResponse`](super::types::ModifyAssistantCidrResponse); errors: [`ModifyAssistantCidrError`](super::errors::ModifyAssistantCidrError).
     pub fn modify_assistant_cidr(
         &self,
@@ -9026,6 +11602,14 @@ impl Client {
         self.call(super::types::ModifyAssistantCidrRequest::default())
     }
     /// Modify bandwidth package attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`ModifyBandwidthPackageAttributeError`](super::errors::ModifyBandwidthPackageAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyBandwidthPackageAttribute>
     ///
     /// Wire action `ModifyBandwidthPackageAttribute`, version 2017-03-12. Request: [`ModifyBandwidthPackageAttributeRequest`](super::types::ModifyBandwidthPackageAttributeRequest); response: [`ModifyBandwidthPackageAttributeResponse`](super::types::ModifyBandwidthPackageAttributeResponse); errors: [`ModifyBandwidthPackageAttributeError`](super::errors::ModifyBandwidthPackageAttributeError).
     pub fn modify_bandwidth_package_attribute(
@@ -9035,6 +11619,14 @@ impl Client {
     }
     /// Modify bandwidth package bandwidth.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InternetMaxBandwidth`](super::types::ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth), [`BandwidthPackageId`](super::types::ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyBandwidthPackageBandwidthError`](super::errors::ModifyBandwidthPackageBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyBandwidthPackageBandwidth>
+    ///
     /// Wire action `ModifyBandwidthPackageBandwidth`, version 2017-03-12. Request: [`ModifyBandwidthPackageBandwidthRequest`](super::types::ModifyBandwidthPackageBandwidthRequest); response: [`ModifyBandwidthPackageBandwidthResponse`](super::types::ModifyBandwidthPackageBandwidthResponse); errors: [`ModifyBandwidthPackageBandwidthError`](super::errors::ModifyBandwidthPackageBandwidthError).
     pub fn modify_bandwidth_package_bandwidth(
         &self,
@@ -9042,6 +11634,14 @@ impl Client {
         self.call(super::types::ModifyBandwidthPackageBandwidthRequest::default())
     }
     /// Modify ccn attached instances attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ModifyCcnAttachedInstancesAttributeRequest::ccn_id), [`Instances`](super::types::ModifyCcnAttachedInstancesAttributeRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`ModifyCcnAttachedInstancesAttributeError`](super::errors::ModifyCcnAttachedInstancesAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCcnAttachedInstancesAttribute>
     ///
     /// Wire action `ModifyCcnAttachedInstancesAttribute`, version 2017-03-12. Request: [`ModifyCcnAttachedInstancesAttributeRequest`](super::types::ModifyCcnAttachedInstancesAttributeRequest); response: [`ModifyCcnAttachedInstancesAttributeResponse`](super::types::ModifyCcnAttachedInstancesAttributeResponse); errors: [`ModifyCcnAttachedInstancesAttributeError`](super::errors::ModifyCcnAttachedInstancesAttributeError).
     pub fn modify_ccn_attached_instances_attribute(
@@ -9051,6 +11651,14 @@ impl Client {
     }
     /// Modify ccn attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ModifyCcnAttributeRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyCcnAttributeError`](super::errors::ModifyCcnAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCcnAttribute>
+    ///
     /// Wire action `ModifyCcnAttribute`, version 2017-03-12. Request: [`ModifyCcnAttributeRequest`](super::types::ModifyCcnAttributeRequest); response: [`ModifyCcnAttributeResponse`](super::types::ModifyCcnAttributeResponse); errors: [`ModifyCcnAttributeError`](super::errors::ModifyCcnAttributeError).
     pub fn modify_ccn_attribute(
         &self,
@@ -9058,6 +11666,14 @@ impl Client {
         self.call(super::types::ModifyCcnAttributeRequest::default())
     }
     /// Modify ccn policy based routing next hop attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::ccn_id), [`PolicyBasedRoutingNextHopId`](super::types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest::policy_based_routing_next_hop_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyCcnPolicyBasedRoutingNextHopAttributeError`](super::errors::ModifyCcnPolicyBasedRoutingNextHopAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCcnPolicyBasedRoutingNextHopAttribute>
     ///
     /// Wire action `ModifyCcnPolicyBasedRoutingNextHopAttribute`, version 2017-03-12. Request: [`ModifyCcnPolicyBasedRoutingNextHopAttributeRequest`](super::types::ModifyCcnPolicyBasedRoutingNextHopAttributeRequest); response: [`ModifyCcnPolicyBasedRoutingNextHopAttributeResponse`](super::types::ModifyCcnPolicyBasedRoutingNextHopAttributeResponse); errors: [`ModifyCcnPolicyBasedRoutingNextHopAttributeError`](super::errors::ModifyCcnPolicyBasedRoutingNextHopAttributeError).
     pub fn modify_ccn_policy_based_routing_next_hop_attribute(
@@ -9069,6 +11685,14 @@ impl Client {
     }
     /// Modify ccn policy based routing rule attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::ccn_id), [`PolicyBasedRoutingRuleId`](super::types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest::policy_based_routing_rule_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyCcnPolicyBasedRoutingRuleAttributeError`](super::errors::ModifyCcnPolicyBasedRoutingRuleAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCcnPolicyBasedRoutingRuleAttribute>
+    ///
     /// Wire action `ModifyCcnPolicyBasedRoutingRuleAttribute`, version 2017-03-12. Request: [`ModifyCcnPolicyBasedRoutingRuleAttributeRequest`](super::types::ModifyCcnPolicyBasedRoutingRuleAttributeRequest); response: [`ModifyCcnPolicyBasedRoutingRuleAttributeResponse`](super::types::ModifyCcnPolicyBasedRoutingRuleAttributeResponse); errors: [`ModifyCcnPolicyBasedRoutingRuleAttributeError`](super::errors::ModifyCcnPolicyBasedRoutingRuleAttributeError).
     pub fn modify_ccn_policy_based_routing_rule_attribute(
         &self,
@@ -9079,6 +11703,14 @@ impl Client {
     }
     /// Modify ccn region bandwidth limits type.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ModifyCcnRegionBandwidthLimitsTypeRequest::ccn_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyCcnRegionBandwidthLimitsTypeError`](super::errors::ModifyCcnRegionBandwidthLimitsTypeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCcnRegionBandwidthLimitsType>
+    ///
     /// Wire action `ModifyCcnRegionBandwidthLimitsType`, version 2017-03-12. Request: [`ModifyCcnRegionBandwidthLimitsTypeRequest`](super::types::ModifyCcnRegionBandwidthLimitsTypeRequest); response: [`ModifyCcnRegionBandwidthLimitsTypeResponse`](super::types::ModifyCcnRegionBandwidthLimitsTypeResponse); errors: [`ModifyCcnRegionBandwidthLimitsTypeError`](super::errors::ModifyCcnRegionBandwidthLimitsTypeError).
     pub fn modify_ccn_region_bandwidth_limits_type(
         &self,
@@ -9086,6 +11718,14 @@ impl Client {
         self.call(super::types::ModifyCcnRegionBandwidthLimitsTypeRequest::default())
     }
     /// Modify ccn route tables.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableInfo`](super::types::ModifyCcnRouteTablesRequest::route_table_info).
+    /// - Errors: the service's codes and the common ones ([`ModifyCcnRouteTablesError`](super::errors::ModifyCcnRouteTablesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCcnRouteTables>
     ///
     /// Wire action `ModifyCcnRouteTables`, version 2017-03-12. Request: [`ModifyCcnRouteTablesRequest`](super::types::ModifyCcnRouteTablesRequest); response: [`ModifyCcnRouteTablesResponse`](super::types::ModifyCcnRouteTablesResponse); errors: [`ModifyCcnRouteTablesError`](super::errors::ModifyCcnRouteTablesError).
     pub fn modify_ccn_route_tables(
@@ -9095,6 +11735,14 @@ impl Client {
     }
     /// Modify cdc ldcx attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`ModifyCdcLdcxAttributeError`](super::errors::ModifyCdcLdcxAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCdcLDCXAttribute>
+    ///
     /// Wire action `ModifyCdcLDCXAttribute`, version 2017-03-12. Request: [`ModifyCdcLdcxAttributeRequest`](super::types::ModifyCdcLdcxAttributeRequest); response: [`ModifyCdcLdcxAttributeResponse`](super::types::ModifyCdcLdcxAttributeResponse); errors: [`ModifyCdcLdcxAttributeError`](super::errors::ModifyCdcLdcxAttributeError).
     pub fn modify_cdc_ldcx_attribute(
         &self,
@@ -9102,6 +11750,14 @@ impl Client {
         self.call(super::types::ModifyCdcLdcxAttributeRequest::default())
     }
     /// Modify cdc net plane attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`ModifyCdcNetPlaneAttributeError`](super::errors::ModifyCdcNetPlaneAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCdcNetPlaneAttribute>
     ///
     /// Wire action `ModifyCdcNetPlaneAttribute`, version 2017-03-12. Request: [`ModifyCdcNetPlaneAttributeRequest`](super::types::ModifyCdcNetPlaneAttributeRequest); response: [`ModifyCdcNetPlaneAttributeResponse`](super::types::ModifyCdcNetPlaneAttributeResponse); errors: [`ModifyCdcNetPlaneAttributeError`](super::errors::ModifyCdcNetPlaneAttributeError).
     pub fn modify_cdc_net_plane_attribute(
@@ -9111,6 +11767,14 @@ impl Client {
     }
     /// Modify customer gateway attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CustomerGatewayId`](super::types::ModifyCustomerGatewayAttributeRequest::customer_gateway_id), [`CustomerGatewayName`](super::types::ModifyCustomerGatewayAttributeRequest::customer_gateway_name).
+    /// - Errors: the service's codes and the common ones ([`ModifyCustomerGatewayAttributeError`](super::errors::ModifyCustomerGatewayAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyCustomerGatewayAttribute>
+    ///
     /// Wire action `ModifyCustomerGatewayAttribute`, version 2017-03-12. Request: [`ModifyCustomerGatewayAttributeRequest`](super::types::ModifyCustomerGatewayAttributeRequest); response: [`ModifyCustomerGatewayAttributeResponse`](super::types::ModifyCustomerGatewayAttributeResponse); errors: [`ModifyCustomerGatewayAttributeError`](super::errors::ModifyCustomerGatewayAttributeError).
     pub fn modify_customer_gateway_attribute(
         &self,
@@ -9118,6 +11782,14 @@ impl Client {
         self.call(super::types::ModifyCustomerGatewayAttributeRequest::default())
     }
     /// Modify dhcp ip attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DhcpIpId`](super::types::ModifyDhcpIpAttributeRequest::dhcp_ip_id), [`DhcpIpName`](super::types::ModifyDhcpIpAttributeRequest::dhcp_ip_name).
+    /// - Errors: the service's codes and the common ones ([`ModifyDhcpIpAttributeError`](super::errors::ModifyDhcpIpAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyDhcpIpAttribute>
     ///
     /// Wire action `ModifyDhcpIpAttribute`, version 2017-03-12. Request: [`ModifyDhcpIpAttributeRequest`](super::types::ModifyDhcpIpAttributeRequest); response: [`ModifyDhcpIpAttributeResponse`](super::types::ModifyDhcpIpAttributeResponse); errors: [`ModifyDhcpIpAttributeError`](super::errors::ModifyDhcpIpAttributeError).
     pub fn modify_dhcp_ip_attribute(
@@ -9127,6 +11799,14 @@ impl Client {
     }
     /// Modify direct connect gateway attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DirectConnectGatewayId`](super::types::ModifyDirectConnectGatewayAttributeRequest::direct_connect_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyDirectConnectGatewayAttributeError`](super::errors::ModifyDirectConnectGatewayAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyDirectConnectGatewayAttribute>
+    ///
     /// Wire action `ModifyDirectConnectGatewayAttribute`, version 2017-03-12. Request: [`ModifyDirectConnectGatewayAttributeRequest`](super::types::ModifyDirectConnectGatewayAttributeRequest); response: [`ModifyDirectConnectGatewayAttributeResponse`](super::types::ModifyDirectConnectGatewayAttributeResponse); errors: [`ModifyDirectConnectGatewayAttributeError`](super::errors::ModifyDirectConnectGatewayAttributeError).
     pub fn modify_direct_connect_gateway_attribute(
         &self,
@@ -9134,6 +11814,14 @@ impl Client {
         self.call(super::types::ModifyDirectConnectGatewayAttributeRequest::default())
     }
     /// Modify flow log attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`FlowLogId`](super::types::ModifyFlowLogAttributeRequest::flow_log_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyFlowLogAttributeError`](super::errors::ModifyFlowLogAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyFlowLogAttribute>
     ///
     /// Wire action `ModifyFlowLogAttribute`, version 2017-03-12. Request: [`ModifyFlowLogAttributeRequest`](super::types::ModifyFlowLogAttributeRequest); response: [`ModifyFlowLogAttributeResponse`](super::types::ModifyFlowLogAttributeResponse); errors: [`ModifyFlowLogAttributeError`](super::errors::ModifyFlowLogAttributeError).
     pub fn modify_flow_log_attribute(
@@ -9143,6 +11831,14 @@ impl Client {
     }
     /// Modify gateway flow qos.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`GatewayId`](super::types::ModifyGatewayFlowQosRequest::gateway_id), [`Bandwidth`](super::types::ModifyGatewayFlowQosRequest::bandwidth), [`IpAddresses`](super::types::ModifyGatewayFlowQosRequest::ip_addresses).
+    /// - Errors: the service's codes and the common ones ([`ModifyGatewayFlowQosError`](super::errors::ModifyGatewayFlowQosError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyGatewayFlowQos>
+    ///
     /// Wire action `ModifyGatewayFlowQos`, version 2017-03-12. Request: [`ModifyGatewayFlowQosRequest`](super::types::ModifyGatewayFlowQosRequest); response: [`ModifyGatewayFlowQosResponse`](super::types::ModifyGatewayFlowQosResponse); errors: [`ModifyGatewayFlowQosError`](super::errors::ModifyGatewayFlowQosError).
     pub fn modify_gateway_flow_qos(
         &self,
@@ -9150,6 +11846,14 @@ impl Client {
         self.call(super::types::ModifyGatewayFlowQosRequest::default())
     }
     /// Modify global route ecmp algorithm.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::ModifyGlobalRouteEcmpAlgorithmRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyGlobalRouteEcmpAlgorithmError`](super::errors::ModifyGlobalRouteEcmpAlgorithmError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyGlobalRouteECMPAlgorithm>
     ///
     /// Wire action `ModifyGlobalRouteECMPAlgorithm`, version 2017-03-12. Request: [`ModifyGlobalRouteEcmpAlgorithmRequest`](super::types::ModifyGlobalRouteEcmpAlgorithmRequest); response: [`ModifyGlobalRouteEcmpAlgorithmResponse`](super::types::ModifyGlobalRouteEcmpAlgorithmResponse); errors: [`ModifyGlobalRouteEcmpAlgorithmError`](super::errors::ModifyGlobalRouteEcmpAlgorithmError).
     pub fn modify_global_route_ecmp_algorithm(
@@ -9159,6 +11863,14 @@ impl Client {
     }
     /// Modify global routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::ModifyGlobalRoutesRequest::vpc_id), [`GlobalRoutes`](super::types::ModifyGlobalRoutesRequest::global_routes).
+    /// - Errors: the service's codes and the common ones ([`ModifyGlobalRoutesError`](super::errors::ModifyGlobalRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyGlobalRoutes>
+    ///
     /// Wire action `ModifyGlobalRoutes`, version 2017-03-12. Request: [`ModifyGlobalRoutesRequest`](super::types::ModifyGlobalRoutesRequest); response: [`ModifyGlobalRoutesResponse`](super::types::ModifyGlobalRoutesResponse); errors: [`ModifyGlobalRoutesError`](super::errors::ModifyGlobalRoutesError).
     pub fn modify_global_routes(
         &self,
@@ -9166,6 +11878,14 @@ impl Client {
         self.call(super::types::ModifyGlobalRoutesRequest::default())
     }
     /// Modify ha vip attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HaVipId`](super::types::ModifyHaVipAttributeRequest::ha_vip_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyHaVipAttributeError`](super::errors::ModifyHaVipAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyHaVipAttribute>
     ///
     /// Wire action `ModifyHaVipAttribute`, version 2017-03-12. Request: [`ModifyHaVipAttributeRequest`](super::types::ModifyHaVipAttributeRequest); response: [`ModifyHaVipAttributeResponse`](super::types::ModifyHaVipAttributeResponse); errors: [`ModifyHaVipAttributeError`](super::errors::ModifyHaVipAttributeError).
     pub fn modify_ha_vip_attribute(
@@ -9175,6 +11895,14 @@ impl Client {
     }
     /// Modify high priority route attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::ModifyHighPriorityRouteAttributeRequest::high_priority_route_table_id), [`HighPriorityModifyItems`](super::types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items).
+    /// - Errors: the service's codes and the common ones ([`ModifyHighPriorityRouteAttributeError`](super::errors::ModifyHighPriorityRouteAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyHighPriorityRouteAttribute>
+    ///
     /// Wire action `ModifyHighPriorityRouteAttribute`, version 2017-03-12. Request: [`ModifyHighPriorityRouteAttributeRequest`](super::types::ModifyHighPriorityRouteAttributeRequest); response: [`ModifyHighPriorityRouteAttributeResponse`](super::types::ModifyHighPriorityRouteAttributeResponse); errors: [`ModifyHighPriorityRouteAttributeError`](super::errors::ModifyHighPriorityRouteAttributeError).
     pub fn modify_high_priority_route_attribute(
         &self,
@@ -9182,6 +11910,14 @@ impl Client {
         self.call(super::types::ModifyHighPriorityRouteAttributeRequest::default())
     }
     /// Modify high priority route ecmp algorithm.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::ModifyHighPriorityRouteEcmpAlgorithmRequest::high_priority_route_table_id), [`RouteECMPAlgorithms`](super::types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms).
+    /// - Errors: the service's codes and the common ones ([`ModifyHighPriorityRouteEcmpAlgorithmError`](super::errors::ModifyHighPriorityRouteEcmpAlgorithmError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyHighPriorityRouteECMPAlgorithm>
     ///
     /// Wire action `ModifyHighPriorityRouteECMPAlgorithm`, version 2017-03-12. Request: [`ModifyHighPriorityRouteEcmpAlgorithmRequest`](super::types::ModifyHighPriorityRouteEcmpAlgorithmRequest); response: [`ModifyHighPriorityRouteEcmpAlgorithmResponse`](super::types::ModifyHighPriorityRouteEcmpAlgorithmResponse); errors: [`ModifyHighPriorityRouteEcmpAlgorithmError`](super::errors::ModifyHighPriorityRouteEcmpAlgorithmError).
     pub fn modify_high_priority_route_ecmp_algorithm(
@@ -9191,6 +11927,14 @@ impl Client {
     }
     /// Modify high priority route table attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::ModifyHighPriorityRouteTableAttributeRequest::high_priority_route_table_id), [`Name`](super::types::ModifyHighPriorityRouteTableAttributeRequest::name).
+    /// - Errors: the service's codes and the common ones ([`ModifyHighPriorityRouteTableAttributeError`](super::errors::ModifyHighPriorityRouteTableAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyHighPriorityRouteTableAttribute>
+    ///
     /// Wire action `ModifyHighPriorityRouteTableAttribute`, version 2017-03-12. Request: [`ModifyHighPriorityRouteTableAttributeRequest`](super::types::ModifyHighPriorityRouteTableAttributeRequest); response: [`ModifyHighPriorityRouteTableAttributeResponse`](super::types::ModifyHighPriorityRouteTableAttributeResponse); errors: [`ModifyHighPriorityRouteTableAttributeError`](super::errors::ModifyHighPriorityRouteTableAttributeError).
     pub fn modify_high_priority_route_table_attribute(
         &self,
@@ -9198,6 +11942,14 @@ impl Client {
         self.call(super::types::ModifyHighPriorityRouteTableAttributeRequest::default())
     }
     /// Modify i pv6 addresses attributes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`IPv6AddressIds`](super::types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyIPv6AddressesAttributesError`](super::errors::ModifyIPv6AddressesAttributesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyIPv6AddressesAttributes>
     ///
     /// Wire action `ModifyIPv6AddressesAttributes`, version 2017-03-12. Request: [`ModifyIPv6AddressesAttributesRequest`](super::types::ModifyIPv6AddressesAttributesRequest); response: [`ModifyIPv6AddressesAttributesResponse`](super::types::ModifyIPv6AddressesAttributesResponse); errors: [`ModifyIPv6AddressesAttributesError`](super::errors::ModifyIPv6AddressesAttributesError).
     pub fn modify_i_pv6_addresses_attributes(
@@ -9207,6 +11959,14 @@ impl Client {
     }
     /// Modify i pv6 addresses bandwidth.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`IPv6AddressIds`](super::types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids), [`InternetMaxBandwidthOut`](super::types::ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`ModifyIPv6AddressesBandwidthError`](super::errors::ModifyIPv6AddressesBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyIPv6AddressesBandwidth>
+    ///
     /// Wire action `ModifyIPv6AddressesBandwidth`, version 2017-03-12. Request: [`ModifyIPv6AddressesBandwidthRequest`](super::types::ModifyIPv6AddressesBandwidthRequest); response: [`ModifyIPv6AddressesBandwidthResponse`](super::types::ModifyIPv6AddressesBandwidthResponse); errors: [`ModifyIPv6AddressesBandwidthError`](super::errors::ModifyIPv6AddressesBandwidthError).
     pub fn modify_i_pv6_addresses_bandwidth(
         &self,
@@ -9214,6 +11974,14 @@ impl Client {
         self.call(super::types::ModifyIPv6AddressesBandwidthRequest::default())
     }
     /// Modify ip6 addresses bandwidth.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InternetMaxBandwidthOut`](super::types::ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`ModifyIp6AddressesBandwidthError`](super::errors::ModifyIp6AddressesBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyIp6AddressesBandwidth>
     ///
     /// Wire action `ModifyIp6AddressesBandwidth`, version 2017-03-12. Request: [`ModifyIp6AddressesBandwidthRequest`](super::types::ModifyIp6AddressesBandwidthRequest); response: [`ModifyIp6AddressesBandwidthResponse`](super::types::ModifyIp6AddressesBandwidthResponse); errors: [`ModifyIp6AddressesBandwidthError`](super::errors::ModifyIp6AddressesBandwidthError).
     pub fn modify_ip6_addresses_bandwidth(
@@ -9223,11 +11991,27 @@ impl Client {
     }
     /// Modify ip6 rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Ip6TranslatorId`](super::types::ModifyIp6RuleRequest::ip6_translator_id), [`Ip6RuleId`](super::types::ModifyIp6RuleRequest::ip6_rule_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyIp6RuleError`](super::errors::ModifyIp6RuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyIp6Rule>
+    ///
     /// Wire action `ModifyIp6Rule`, version 2017-03-12. Request: [`ModifyIp6RuleRequest`](super::types::ModifyIp6RuleRequest); response: [`ModifyIp6RuleResponse`](super::types::ModifyIp6RuleResponse); errors: [`ModifyIp6RuleError`](super::errors::ModifyIp6RuleError).
     pub fn modify_ip6_rule(&self) -> super::Call<super::types::ModifyIp6RuleRequest> {
         self.call(super::types::ModifyIp6RuleRequest::default())
     }
     /// Modify ip6 translator.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Ip6TranslatorId`](super::types::ModifyIp6TranslatorRequest::ip6_translator_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyIp6TranslatorError`](super::errors::ModifyIp6TranslatorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyIp6Translator>
     ///
     /// Wire action `ModifyIp6Translator`, version 2017-03-12. Request: [`ModifyIp6TranslatorRequest`](super::types::ModifyIp6TranslatorRequest); response: [`ModifyIp6TranslatorResponse`](super::types::ModifyIp6TranslatorResponse); errors: [`ModifyIp6TranslatorError`](super::errors::ModifyIp6TranslatorError).
     pub fn modify_ip6_translator(
@@ -9237,6 +12021,14 @@ impl Client {
     }
     /// Modify ipv6 addresses attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::ModifyIpv6AddressesAttributeRequest::network_interface_id), [`Ipv6Addresses`](super::types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses).
+    /// - Errors: the service's codes and the common ones ([`ModifyIpv6AddressesAttributeError`](super::errors::ModifyIpv6AddressesAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyIpv6AddressesAttribute>
+    ///
     /// Wire action `ModifyIpv6AddressesAttribute`, version 2017-03-12. Request: [`ModifyIpv6AddressesAttributeRequest`](super::types::ModifyIpv6AddressesAttributeRequest); response: [`ModifyIpv6AddressesAttributeResponse`](super::types::ModifyIpv6AddressesAttributeResponse); errors: [`ModifyIpv6AddressesAttributeError`](super::errors::ModifyIpv6AddressesAttributeError).
     pub fn modify_ipv6_addresses_attribute(
         &self,
@@ -9244,6 +12036,14 @@ impl Client {
         self.call(super::types::ModifyIpv6AddressesAttributeRequest::default())
     }
     /// Modify local gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`LocalGatewayName`](super::types::ModifyLocalGatewayRequest::local_gateway_name), [`CdcId`](super::types::ModifyLocalGatewayRequest::cdc_id), [`LocalGatewayId`](super::types::ModifyLocalGatewayRequest::local_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyLocalGatewayError`](super::errors::ModifyLocalGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyLocalGateway>
     ///
     /// Wire action `ModifyLocalGateway`, version 2017-03-12. Request: [`ModifyLocalGatewayRequest`](super::types::ModifyLocalGatewayRequest); response: [`ModifyLocalGatewayResponse`](super::types::ModifyLocalGatewayResponse); errors: [`ModifyLocalGatewayError`](super::errors::ModifyLocalGatewayError).
     pub fn modify_local_gateway(
@@ -9253,6 +12053,14 @@ impl Client {
     }
     /// Modify nat gateway advanced attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyNatGatewayAdvancedAttributeRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyNatGatewayAdvancedAttributeError`](super::errors::ModifyNatGatewayAdvancedAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNatGatewayAdvancedAttribute>
+    ///
     /// Wire action `ModifyNatGatewayAdvancedAttribute`, version 2017-03-12. Request: [`ModifyNatGatewayAdvancedAttributeRequest`](super::types::ModifyNatGatewayAdvancedAttributeRequest); response: [`ModifyNatGatewayAdvancedAttributeResponse`](super::types::ModifyNatGatewayAdvancedAttributeResponse); errors: [`ModifyNatGatewayAdvancedAttributeError`](super::errors::ModifyNatGatewayAdvancedAttributeError).
     pub fn modify_nat_gateway_advanced_attribute(
         &self,
@@ -9261,6 +12069,14 @@ impl Client {
     }
     /// Modify nat gateway attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyNatGatewayAttributeRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyNatGatewayAttributeError`](super::errors::ModifyNatGatewayAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNatGatewayAttribute>
+    ///
     /// Wire action `ModifyNatGatewayAttribute`, version 2017-03-12. Request: [`ModifyNatGatewayAttributeRequest`](super::types::ModifyNatGatewayAttributeRequest); response: [`ModifyNatGatewayAttributeResponse`](super::types::ModifyNatGatewayAttributeResponse); errors: [`ModifyNatGatewayAttributeError`](super::errors::ModifyNatGatewayAttributeError).
     pub fn modify_nat_gateway_attribute(
         &self,
@@ -9268,6 +12084,14 @@ impl Client {
         self.call(super::types::ModifyNatGatewayAttributeRequest::default())
     }
     /// Modify nat gateway destination ip port translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id), [`SourceNatRule`](super::types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::source_nat_rule), [`DestinationNatRule`](super::types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_nat_rule).
+    /// - Errors: the service's codes and the common ones ([`ModifyNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::ModifyNatGatewayDestinationIpPortTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNatGatewayDestinationIpPortTranslationNatRule>
     ///
     /// Wire action `ModifyNatGatewayDestinationIpPortTranslationNatRule`, version 2017-03-12. Request: [`ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest`](super::types::ModifyNatGatewayDestinationIpPortTranslationNatRuleRequest); response: [`ModifyNatGatewayDestinationIpPortTranslationNatRuleResponse`](super::types::ModifyNatGatewayDestinationIpPortTranslationNatRuleResponse); errors: [`ModifyNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::ModifyNatGatewayDestinationIpPortTranslationNatRuleError).
     pub fn modify_nat_gateway_destination_ip_port_translation_nat_rule(
@@ -9281,6 +12105,14 @@ impl Client {
     }
     /// Modify nat gateway source ip translation nat rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_id), [`SourceIpTranslationNatRule`](super::types::ModifyNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rule).
+    /// - Errors: the service's codes and the common ones ([`ModifyNatGatewaySourceIpTranslationNatRuleError`](super::errors::ModifyNatGatewaySourceIpTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNatGatewaySourceIpTranslationNatRule>
+    ///
     /// Wire action `ModifyNatGatewaySourceIpTranslationNatRule`, version 2017-03-12. Request: [`ModifyNatGatewaySourceIpTranslationNatRuleRequest`](super::types::ModifyNatGatewaySourceIpTranslationNatRuleRequest); response: [`ModifyNatGatewaySourceIpTranslationNatRuleResponse`](super::types::ModifyNatGatewaySourceIpTranslationNatRuleResponse); errors: [`ModifyNatGatewaySourceIpTranslationNatRuleError`](super::errors::ModifyNatGatewaySourceIpTranslationNatRuleError).
     pub fn modify_nat_gateway_source_ip_translation_nat_rule(
         &self,
@@ -9291,6 +12123,14 @@ impl Client {
     }
     /// Modify net detect.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetDetectId`](super::types::ModifyNetDetectRequest::net_detect_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyNetDetectError`](super::errors::ModifyNetDetectError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNetDetect>
+    ///
     /// Wire action `ModifyNetDetect`, version 2017-03-12. Request: [`ModifyNetDetectRequest`](super::types::ModifyNetDetectRequest); response: [`ModifyNetDetectResponse`](super::types::ModifyNetDetectResponse); errors: [`ModifyNetDetectError`](super::errors::ModifyNetDetectError).
     pub fn modify_net_detect(
         &self,
@@ -9298,6 +12138,14 @@ impl Client {
         self.call(super::types::ModifyNetDetectRequest::default())
     }
     /// Modify network acl attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::ModifyNetworkAclAttributeRequest::network_acl_id), [`NetworkAclName`](super::types::ModifyNetworkAclAttributeRequest::network_acl_name).
+    /// - Errors: the service's codes and the common ones ([`ModifyNetworkAclAttributeError`](super::errors::ModifyNetworkAclAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNetworkAclAttribute>
     ///
     /// Wire action `ModifyNetworkAclAttribute`, version 2017-03-12. Request: [`ModifyNetworkAclAttributeRequest`](super::types::ModifyNetworkAclAttributeRequest); response: [`ModifyNetworkAclAttributeResponse`](super::types::ModifyNetworkAclAttributeResponse); errors: [`ModifyNetworkAclAttributeError`](super::errors::ModifyNetworkAclAttributeError).
     pub fn modify_network_acl_attribute(
@@ -9307,6 +12155,14 @@ impl Client {
     }
     /// Modify network acl entries.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::ModifyNetworkAclEntriesRequest::network_acl_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyNetworkAclEntriesError`](super::errors::ModifyNetworkAclEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNetworkAclEntries>
+    ///
     /// Wire action `ModifyNetworkAclEntries`, version 2017-03-12. Request: [`ModifyNetworkAclEntriesRequest`](super::types::ModifyNetworkAclEntriesRequest); response: [`ModifyNetworkAclEntriesResponse`](super::types::ModifyNetworkAclEntriesResponse); errors: [`ModifyNetworkAclEntriesError`](super::errors::ModifyNetworkAclEntriesError).
     pub fn modify_network_acl_entries(
         &self,
@@ -9314,6 +12170,14 @@ impl Client {
         self.call(super::types::ModifyNetworkAclEntriesRequest::default())
     }
     /// Modify network acl quintuple entries.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkAclId`](super::types::ModifyNetworkAclQuintupleEntriesRequest::network_acl_id), [`NetworkAclQuintupleSet`](super::types::ModifyNetworkAclQuintupleEntriesRequest::network_acl_quintuple_set).
+    /// - Errors: the service's codes and the common ones ([`ModifyNetworkAclQuintupleEntriesError`](super::errors::ModifyNetworkAclQuintupleEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNetworkAclQuintupleEntries>
     ///
     /// Wire action `ModifyNetworkAclQuintupleEntries`, version 2017-03-12. Request: [`ModifyNetworkAclQuintupleEntriesRequest`](super::types::ModifyNetworkAclQuintupleEntriesRequest); response: [`ModifyNetworkAclQuintupleEntriesResponse`](super::types::ModifyNetworkAclQuintupleEntriesResponse); errors: [`ModifyNetworkAclQuintupleEntriesError`](super::errors::ModifyNetworkAclQuintupleEntriesError).
     pub fn modify_network_acl_quintuple_entries(
@@ -9323,6 +12187,14 @@ impl Client {
     }
     /// Modify network interface attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::ModifyNetworkInterfaceAttributeRequest::network_interface_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyNetworkInterfaceAttributeError`](super::errors::ModifyNetworkInterfaceAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNetworkInterfaceAttribute>
+    ///
     /// Wire action `ModifyNetworkInterfaceAttribute`, version 2017-03-12. Request: [`ModifyNetworkInterfaceAttributeRequest`](super::types::ModifyNetworkInterfaceAttributeRequest); response: [`ModifyNetworkInterfaceAttributeResponse`](super::types::ModifyNetworkInterfaceAttributeResponse); errors: [`ModifyNetworkInterfaceAttributeError`](super::errors::ModifyNetworkInterfaceAttributeError).
     pub fn modify_network_interface_attribute(
         &self,
@@ -9330,6 +12202,14 @@ impl Client {
         self.call(super::types::ModifyNetworkInterfaceAttributeRequest::default())
     }
     /// Modify network interface qos.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceIds`](super::types::ModifyNetworkInterfaceQosRequest::network_interface_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyNetworkInterfaceQosError`](super::errors::ModifyNetworkInterfaceQosError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyNetworkInterfaceQos>
     ///
     /// Wire action `ModifyNetworkInterfaceQos`, version 2017-03-12. Request: [`ModifyNetworkInterfaceQosRequest`](super::types::ModifyNetworkInterfaceQosRequest); response: [`ModifyNetworkInterfaceQosResponse`](super::types::ModifyNetworkInterfaceQosResponse); errors: [`ModifyNetworkInterfaceQosError`](super::errors::ModifyNetworkInterfaceQosError).
     pub fn modify_network_interface_qos(
@@ -9339,6 +12219,14 @@ impl Client {
     }
     /// Modify private ip addresses attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::ModifyPrivateIpAddressesAttributeRequest::network_interface_id), [`PrivateIpAddresses`](super::types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses).
+    /// - Errors: the service's codes and the common ones ([`ModifyPrivateIpAddressesAttributeError`](super::errors::ModifyPrivateIpAddressesAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyPrivateIpAddressesAttribute>
+    ///
     /// Wire action `ModifyPrivateIpAddressesAttribute`, version 2017-03-12. Request: [`ModifyPrivateIpAddressesAttributeRequest`](super::types::ModifyPrivateIpAddressesAttributeRequest); response: [`ModifyPrivateIpAddressesAttributeResponse`](super::types::ModifyPrivateIpAddressesAttributeResponse); errors: [`ModifyPrivateIpAddressesAttributeError`](super::errors::ModifyPrivateIpAddressesAttributeError).
     pub fn modify_private_ip_addresses_attribute(
         &self,
@@ -9347,6 +12235,14 @@ impl Client {
     }
     /// Modify private nat gateway attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyPrivateNatGatewayAttributeRequest::nat_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyPrivateNatGatewayAttributeError`](super::errors::ModifyPrivateNatGatewayAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyPrivateNatGatewayAttribute>
+    ///
     /// Wire action `ModifyPrivateNatGatewayAttribute`, version 2017-03-12. Request: [`ModifyPrivateNatGatewayAttributeRequest`](super::types::ModifyPrivateNatGatewayAttributeRequest); response: [`ModifyPrivateNatGatewayAttributeResponse`](super::types::ModifyPrivateNatGatewayAttributeResponse); errors: [`ModifyPrivateNatGatewayAttributeError`](super::errors::ModifyPrivateNatGatewayAttributeError).
     pub fn modify_private_nat_gateway_attribute(
         &self,
@@ -9354,6 +12250,14 @@ impl Client {
         self.call(super::types::ModifyPrivateNatGatewayAttributeRequest::default())
     }
     /// Modify private nat gateway destination ip port translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::nat_gateway_id), [`LocalDestinationIpPortTranslationNatRules`](super::types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyPrivateNatGatewayDestinationIpPortTranslationNatRule>
     ///
     /// Wire action `ModifyPrivateNatGatewayDestinationIpPortTranslationNatRule`, version 2017-03-12. Request: [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest`](super::types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest); response: [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleResponse`](super::types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleResponse); errors: [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleError`](super::errors::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleError).
     pub fn modify_private_nat_gateway_destination_ip_port_translation_nat_rule(
@@ -9367,6 +12271,14 @@ impl Client {
     }
     /// Modify private nat gateway translation acl rule.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyPrivateNatGatewayTranslationAclRuleRequest::nat_gateway_id), [`TranslationDirection`](super::types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_direction), [`TranslationType`](super::types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_type), [`TranslationIp`](super::types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_ip), [`TranslationAclRules`](super::types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules).
+    /// - Errors: the service's codes and the common ones ([`ModifyPrivateNatGatewayTranslationAclRuleError`](super::errors::ModifyPrivateNatGatewayTranslationAclRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyPrivateNatGatewayTranslationAclRule>
+    ///
     /// Wire action `ModifyPrivateNatGatewayTranslationAclRule`, version 2017-03-12. Request: [`ModifyPrivateNatGatewayTranslationAclRuleRequest`](super::types::ModifyPrivateNatGatewayTranslationAclRuleRequest); response: [`ModifyPrivateNatGatewayTranslationAclRuleResponse`](super::types::ModifyPrivateNatGatewayTranslationAclRuleResponse); errors: [`ModifyPrivateNatGatewayTranslationAclRuleError`](super::errors::ModifyPrivateNatGatewayTranslationAclRuleError).
     pub fn modify_private_nat_gateway_translation_acl_rule(
         &self,
@@ -9376,6 +12288,14 @@ impl Client {
         )
     }
     /// Modify private nat gateway translation nat rule.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ModifyPrivateNatGatewayTranslationNatRuleRequest::nat_gateway_id), [`TranslationNatRules`](super::types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules).
+    /// - Errors: the service's codes and the common ones ([`ModifyPrivateNatGatewayTranslationNatRuleError`](super::errors::ModifyPrivateNatGatewayTranslationNatRuleError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyPrivateNatGatewayTranslationNatRule>
     ///
     /// Wire action `ModifyPrivateNatGatewayTranslationNatRule`, version 2017-03-12. Request: [`ModifyPrivateNatGatewayTranslationNatRuleRequest`](super::types::ModifyPrivateNatGatewayTranslationNatRuleRequest); response: [`ModifyPrivateNatGatewayTranslationNatRuleResponse`](super::types::ModifyPrivateNatGatewayTranslationNatRuleResponse); errors: [`ModifyPrivateNatGatewayTranslationNatRuleError`](super::errors::ModifyPrivateNatGatewayTranslationNatRuleError).
     pub fn modify_private_nat_gateway_translation_nat_rule(
@@ -9387,6 +12307,14 @@ impl Client {
     }
     /// Modify reserve ip address.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::ModifyReserveIpAddressRequest::vpc_id), [`ReserveIpId`](super::types::ModifyReserveIpAddressRequest::reserve_ip_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyReserveIpAddressError`](super::errors::ModifyReserveIpAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyReserveIpAddress>
+    ///
     /// Wire action `ModifyReserveIpAddress`, version 2017-03-12. Request: [`ModifyReserveIpAddressRequest`](super::types::ModifyReserveIpAddressRequest); response: [`ModifyReserveIpAddressResponse`](super::types::ModifyReserveIpAddressResponse); errors: [`ModifyReserveIpAddressError`](super::errors::ModifyReserveIpAddressError).
     pub fn modify_reserve_ip_address(
         &self,
@@ -9394,6 +12322,14 @@ impl Client {
         self.call(super::types::ModifyReserveIpAddressRequest::default())
     }
     /// Modify route policy attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyId`](super::types::ModifyRoutePolicyAttributeRequest::route_policy_id), [`RoutePolicyName`](super::types::ModifyRoutePolicyAttributeRequest::route_policy_name), [`RoutePolicyDescription`](super::types::ModifyRoutePolicyAttributeRequest::route_policy_description).
+    /// - Errors: the service's codes and the common ones ([`ModifyRoutePolicyAttributeError`](super::errors::ModifyRoutePolicyAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyRoutePolicyAttribute>
     ///
     /// Wire action `ModifyRoutePolicyAttribute`, version 2017-03-12. Request: [`ModifyRoutePolicyAttributeRequest`](super::types::ModifyRoutePolicyAttributeRequest); response: [`ModifyRoutePolicyAttributeResponse`](super::types::ModifyRoutePolicyAttributeResponse); errors: [`ModifyRoutePolicyAttributeError`](super::errors::ModifyRoutePolicyAttributeError).
     pub fn modify_route_policy_attribute(
@@ -9403,6 +12339,14 @@ impl Client {
     }
     /// Modify route table attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::ModifyRouteTableAttributeRequest::route_table_id), [`RouteTableName`](super::types::ModifyRouteTableAttributeRequest::route_table_name).
+    /// - Errors: the service's codes and the common ones ([`ModifyRouteTableAttributeError`](super::errors::ModifyRouteTableAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyRouteTableAttribute>
+    ///
     /// Wire action `ModifyRouteTableAttribute`, version 2017-03-12. Request: [`ModifyRouteTableAttributeRequest`](super::types::ModifyRouteTableAttributeRequest); response: [`ModifyRouteTableAttributeResponse`](super::types::ModifyRouteTableAttributeResponse); errors: [`ModifyRouteTableAttributeError`](super::errors::ModifyRouteTableAttributeError).
     pub fn modify_route_table_attribute(
         &self,
@@ -9410,6 +12354,14 @@ impl Client {
         self.call(super::types::ModifyRouteTableAttributeRequest::default())
     }
     /// Modify route table selection policies.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ModifyRouteTableSelectionPoliciesRequest::ccn_id), [`SelectionPolicies`](super::types::ModifyRouteTableSelectionPoliciesRequest::selection_policies).
+    /// - Errors: the service's codes and the common ones ([`ModifyRouteTableSelectionPoliciesError`](super::errors::ModifyRouteTableSelectionPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyRouteTableSelectionPolicies>
     ///
     /// Wire action `ModifyRouteTableSelectionPolicies`, version 2017-03-12. Request: [`ModifyRouteTableSelectionPoliciesRequest`](super::types::ModifyRouteTableSelectionPoliciesRequest); response: [`ModifyRouteTableSelectionPoliciesResponse`](super::types::ModifyRouteTableSelectionPoliciesResponse); errors: [`ModifyRouteTableSelectionPoliciesError`](super::errors::ModifyRouteTableSelectionPoliciesError).
     pub fn modify_route_table_selection_policies(
@@ -9419,6 +12371,14 @@ impl Client {
     }
     /// Modify security group attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::ModifySecurityGroupAttributeRequest::security_group_id).
+    /// - Errors: the service's codes and the common ones ([`ModifySecurityGroupAttributeError`](super::errors::ModifySecurityGroupAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifySecurityGroupAttribute>
+    ///
     /// Wire action `ModifySecurityGroupAttribute`, version 2017-03-12. Request: [`ModifySecurityGroupAttributeRequest`](super::types::ModifySecurityGroupAttributeRequest); response: [`ModifySecurityGroupAttributeResponse`](super::types::ModifySecurityGroupAttributeResponse); errors: [`ModifySecurityGroupAttributeError`](super::errors::ModifySecurityGroupAttributeError).
     pub fn modify_security_group_attribute(
         &self,
@@ -9426,6 +12386,14 @@ impl Client {
         self.call(super::types::ModifySecurityGroupAttributeRequest::default())
     }
     /// Modify security group policies.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::ModifySecurityGroupPoliciesRequest::security_group_id), [`SecurityGroupPolicySet`](super::types::ModifySecurityGroupPoliciesRequest::security_group_policy_set).
+    /// - Errors: the service's codes and the common ones ([`ModifySecurityGroupPoliciesError`](super::errors::ModifySecurityGroupPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifySecurityGroupPolicies>
     ///
     /// Wire action `ModifySecurityGroupPolicies`, version 2017-03-12. Request: [`ModifySecurityGroupPoliciesRequest`](super::types::ModifySecurityGroupPoliciesRequest); response: [`ModifySecurityGroupPoliciesResponse`](super::types::ModifySecurityGroupPoliciesResponse); errors: [`ModifySecurityGroupPoliciesError`](super::errors::ModifySecurityGroupPoliciesError).
     pub fn modify_security_group_policies(
@@ -9435,6 +12403,14 @@ impl Client {
     }
     /// Modify service template attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceTemplateId`](super::types::ModifyServiceTemplateAttributeRequest::service_template_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyServiceTemplateAttributeError`](super::errors::ModifyServiceTemplateAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyServiceTemplateAttribute>
+    ///
     /// Wire action `ModifyServiceTemplateAttribute`, version 2017-03-12. Request: [`ModifyServiceTemplateAttributeRequest`](super::types::ModifyServiceTemplateAttributeRequest); response: [`ModifyServiceTemplateAttributeResponse`](super::types::ModifyServiceTemplateAttributeResponse); errors: [`ModifyServiceTemplateAttributeError`](super::errors::ModifyServiceTemplateAttributeError).
     pub fn modify_service_template_attribute(
         &self,
@@ -9442,6 +12418,14 @@ impl Client {
         self.call(super::types::ModifyServiceTemplateAttributeRequest::default())
     }
     /// Modify service template group attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`ServiceTemplateGroupId`](super::types::ModifyServiceTemplateGroupAttributeRequest::service_template_group_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyServiceTemplateGroupAttributeError`](super::errors::ModifyServiceTemplateGroupAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyServiceTemplateGroupAttribute>
     ///
     /// Wire action `ModifyServiceTemplateGroupAttribute`, version 2017-03-12. Request: [`ModifyServiceTemplateGroupAttributeRequest`](super::types::ModifyServiceTemplateGroupAttributeRequest); response: [`ModifyServiceTemplateGroupAttributeResponse`](super::types::ModifyServiceTemplateGroupAttributeResponse); errors: [`ModifyServiceTemplateGroupAttributeError`](super::errors::ModifyServiceTemplateGroupAttributeError).
     pub fn modify_service_template_group_attribute(
@@ -9451,6 +12435,14 @@ impl Client {
     }
     /// Modify snapshot policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPoliciesInfo`](super::types::ModifySnapshotPoliciesRequest::snapshot_policies_info).
+    /// - Errors: the service's codes and the common ones ([`ModifySnapshotPoliciesError`](super::errors::ModifySnapshotPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifySnapshotPolicies>
+    ///
     /// Wire action `ModifySnapshotPolicies`, version 2017-03-12. Request: [`ModifySnapshotPoliciesRequest`](super::types::ModifySnapshotPoliciesRequest); response: [`ModifySnapshotPoliciesResponse`](super::types::ModifySnapshotPoliciesResponse); errors: [`ModifySnapshotPoliciesError`](super::errors::ModifySnapshotPoliciesError).
     pub fn modify_snapshot_policies(
         &self,
@@ -9458,6 +12450,14 @@ impl Client {
         self.call(super::types::ModifySnapshotPoliciesRequest::default())
     }
     /// Modify subnet attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SubnetId`](super::types::ModifySubnetAttributeRequest::subnet_id).
+    /// - Errors: the service's codes and the common ones ([`ModifySubnetAttributeError`](super::errors::ModifySubnetAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifySubnetAttribute>
     ///
     /// Wire action `ModifySubnetAttribute`, version 2017-03-12. Request: [`ModifySubnetAttributeRequest`](super::types::ModifySubnetAttributeRequest); response: [`ModifySubnetAttributeResponse`](super::types::ModifySubnetAttributeResponse); errors: [`ModifySubnetAttributeError`](super::errors::ModifySubnetAttributeError).
     pub fn modify_subnet_attribute(
@@ -9467,6 +12467,14 @@ impl Client {
     }
     /// Modify template member.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TemplateId`](super::types::ModifyTemplateMemberRequest::template_id), [`OriginalTemplateMember`](super::types::ModifyTemplateMemberRequest::original_template_member), [`TemplateMember`](super::types::ModifyTemplateMemberRequest::template_member).
+    /// - Errors: the service's codes and the common ones ([`ModifyTemplateMemberError`](super::errors::ModifyTemplateMemberError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyTemplateMember>
+    ///
     /// Wire action `ModifyTemplateMember`, version 2017-03-12. Request: [`ModifyTemplateMemberRequest`](super::types::ModifyTemplateMemberRequest); response: [`ModifyTemplateMemberResponse`](super::types::ModifyTemplateMemberResponse); errors: [`ModifyTemplateMemberError`](super::errors::ModifyTemplateMemberError).
     pub fn modify_template_member(
         &self,
@@ -9474,6 +12482,14 @@ impl Client {
         self.call(super::types::ModifyTemplateMemberRequest::default())
     }
     /// Modify traffic mirror attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::ModifyTrafficMirrorAttributeRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyTrafficMirrorAttributeError`](super::errors::ModifyTrafficMirrorAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyTrafficMirrorAttribute>
     ///
     /// Wire action `ModifyTrafficMirrorAttribute`, version 2017-03-12. Request: [`ModifyTrafficMirrorAttributeRequest`](super::types::ModifyTrafficMirrorAttributeRequest); response: [`ModifyTrafficMirrorAttributeResponse`](super::types::ModifyTrafficMirrorAttributeResponse); errors: [`ModifyTrafficMirrorAttributeError`](super::errors::ModifyTrafficMirrorAttributeError).
     pub fn modify_traffic_mirror_attribute(
@@ -9483,6 +12499,14 @@ impl Client {
     }
     /// Modify traffic mirror filter rules.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::ModifyTrafficMirrorFilterRulesRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyTrafficMirrorFilterRulesError`](super::errors::ModifyTrafficMirrorFilterRulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyTrafficMirrorFilterRules>
+    ///
     /// Wire action `ModifyTrafficMirrorFilterRules`, version 2017-03-12. Request: [`ModifyTrafficMirrorFilterRulesRequest`](super::types::ModifyTrafficMirrorFilterRulesRequest); response: [`ModifyTrafficMirrorFilterRulesResponse`](super::types::ModifyTrafficMirrorFilterRulesResponse); errors: [`ModifyTrafficMirrorFilterRulesError`](super::errors::ModifyTrafficMirrorFilterRulesError).
     pub fn modify_traffic_mirror_filter_rules(
         &self,
@@ -9490,6 +12514,14 @@ impl Client {
         self.call(super::types::ModifyTrafficMirrorFilterRulesRequest::default())
     }
     /// Modify vpc attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::ModifyVpcAttributeRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpcAttributeError`](super::errors::ModifyVpcAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpcAttribute>
     ///
     /// Wire action `ModifyVpcAttribute`, version 2017-03-12. Request: [`ModifyVpcAttributeRequest`](super::types::ModifyVpcAttributeRequest); response: [`ModifyVpcAttributeResponse`](super::types::ModifyVpcAttributeResponse); errors: [`ModifyVpcAttributeError`](super::errors::ModifyVpcAttributeError).
     pub fn modify_vpc_attribute(
@@ -9499,6 +12531,14 @@ impl Client {
     }
     /// Modify vpc end point attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`EndPointId`](super::types::ModifyVpcEndPointAttributeRequest::end_point_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpcEndPointAttributeError`](super::errors::ModifyVpcEndPointAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpcEndPointAttribute>
+    ///
     /// Wire action `ModifyVpcEndPointAttribute`, version 2017-03-12. Request: [`ModifyVpcEndPointAttributeRequest`](super::types::ModifyVpcEndPointAttributeRequest); response: [`ModifyVpcEndPointAttributeResponse`](super::types::ModifyVpcEndPointAttributeResponse); errors: [`ModifyVpcEndPointAttributeError`](super::errors::ModifyVpcEndPointAttributeError).
     pub fn modify_vpc_end_point_attribute(
         &self,
@@ -9506,6 +12546,14 @@ impl Client {
         self.call(super::types::ModifyVpcEndPointAttributeRequest::default())
     }
     /// Modify vpc end point service attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`EndPointServiceId`](super::types::ModifyVpcEndPointServiceAttributeRequest::end_point_service_id), [`VpcId`](super::types::ModifyVpcEndPointServiceAttributeRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpcEndPointServiceAttributeError`](super::errors::ModifyVpcEndPointServiceAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpcEndPointServiceAttribute>
     ///
     /// Wire action `ModifyVpcEndPointServiceAttribute`, version 2017-03-12. Request: [`ModifyVpcEndPointServiceAttributeRequest`](super::types::ModifyVpcEndPointServiceAttributeRequest); response: [`ModifyVpcEndPointServiceAttributeResponse`](super::types::ModifyVpcEndPointServiceAttributeResponse); errors: [`ModifyVpcEndPointServiceAttributeError`](super::errors::ModifyVpcEndPointServiceAttributeError).
     pub fn modify_vpc_end_point_service_attribute(
@@ -9515,6 +12563,14 @@ impl Client {
     }
     /// Modify vpc end point service white list.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`UserUin`](super::types::ModifyVpcEndPointServiceWhiteListRequest::user_uin), [`EndPointServiceId`](super::types::ModifyVpcEndPointServiceWhiteListRequest::end_point_service_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpcEndPointServiceWhiteListError`](super::errors::ModifyVpcEndPointServiceWhiteListError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpcEndPointServiceWhiteList>
+    ///
     /// Wire action `ModifyVpcEndPointServiceWhiteList`, version 2017-03-12. Request: [`ModifyVpcEndPointServiceWhiteListRequest`](super::types::ModifyVpcEndPointServiceWhiteListRequest); response: [`ModifyVpcEndPointServiceWhiteListResponse`](super::types::ModifyVpcEndPointServiceWhiteListResponse); errors: [`ModifyVpcEndPointServiceWhiteListError`](super::errors::ModifyVpcEndPointServiceWhiteListError).
     pub fn modify_vpc_end_point_service_white_list(
         &self,
@@ -9522,6 +12578,14 @@ impl Client {
         self.call(super::types::ModifyVpcEndPointServiceWhiteListRequest::default())
     }
     /// Modify vpc peering connection.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`PeeringConnectionId`](super::types::ModifyVpcPeeringConnectionRequest::peering_connection_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpcPeeringConnectionError`](super::errors::ModifyVpcPeeringConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpcPeeringConnection>
     ///
     /// Wire action `ModifyVpcPeeringConnection`, version 2017-03-12. Request: [`ModifyVpcPeeringConnectionRequest`](super::types::ModifyVpcPeeringConnectionRequest); response: [`ModifyVpcPeeringConnectionResponse`](super::types::ModifyVpcPeeringConnectionResponse); errors: [`ModifyVpcPeeringConnectionError`](super::errors::ModifyVpcPeeringConnectionError).
     pub fn modify_vpc_peering_connection(
@@ -9531,6 +12595,14 @@ impl Client {
     }
     /// Modify vpn connection attribute.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnConnectionId`](super::types::ModifyVpnConnectionAttributeRequest::vpn_connection_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpnConnectionAttributeError`](super::errors::ModifyVpnConnectionAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpnConnectionAttribute>
+    ///
     /// Wire action `ModifyVpnConnectionAttribute`, version 2017-03-12. Request: [`ModifyVpnConnectionAttributeRequest`](super::types::ModifyVpnConnectionAttributeRequest); response: [`ModifyVpnConnectionAttributeResponse`](super::types::ModifyVpnConnectionAttributeResponse); errors: [`ModifyVpnConnectionAttributeError`](super::errors::ModifyVpnConnectionAttributeError).
     pub fn modify_vpn_connection_attribute(
         &self,
@@ -9538,6 +12610,14 @@ impl Client {
         self.call(super::types::ModifyVpnConnectionAttributeRequest::default())
     }
     /// Modify vpn gateway attribute.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::ModifyVpnGatewayAttributeRequest::vpn_gateway_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpnGatewayAttributeError`](super::errors::ModifyVpnGatewayAttributeError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpnGatewayAttribute>
     ///
     /// Wire action `ModifyVpnGatewayAttribute`, version 2017-03-12. Request: [`ModifyVpnGatewayAttributeRequest`](super::types::ModifyVpnGatewayAttributeRequest); response: [`ModifyVpnGatewayAttributeResponse`](super::types::ModifyVpnGatewayAttributeResponse); errors: [`ModifyVpnGatewayAttributeError`](super::errors::ModifyVpnGatewayAttributeError).
     pub fn modify_vpn_gateway_attribute(
@@ -9547,6 +12627,14 @@ impl Client {
     }
     /// Modify vpn gateway ccn routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::ModifyVpnGatewayCcnRoutesRequest::vpn_gateway_id), [`Routes`](super::types::ModifyVpnGatewayCcnRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpnGatewayCcnRoutesError`](super::errors::ModifyVpnGatewayCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpnGatewayCcnRoutes>
+    ///
     /// Wire action `ModifyVpnGatewayCcnRoutes`, version 2017-03-12. Request: [`ModifyVpnGatewayCcnRoutesRequest`](super::types::ModifyVpnGatewayCcnRoutesRequest); response: [`ModifyVpnGatewayCcnRoutesResponse`](super::types::ModifyVpnGatewayCcnRoutesResponse); errors: [`ModifyVpnGatewayCcnRoutesError`](super::errors::ModifyVpnGatewayCcnRoutesError).
     pub fn modify_vpn_gateway_ccn_routes(
         &self,
@@ -9554,6 +12642,14 @@ impl Client {
         self.call(super::types::ModifyVpnGatewayCcnRoutesRequest::default())
     }
     /// Modify vpn gateway routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::ModifyVpnGatewayRoutesRequest::vpn_gateway_id), [`Routes`](super::types::ModifyVpnGatewayRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpnGatewayRoutesError`](super::errors::ModifyVpnGatewayRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpnGatewayRoutes>
     ///
     /// Wire action `ModifyVpnGatewayRoutes`, version 2017-03-12. Request: [`ModifyVpnGatewayRoutesRequest`](super::types::ModifyVpnGatewayRoutesRequest); response: [`ModifyVpnGatewayRoutesResponse`](super::types::ModifyVpnGatewayRoutesResponse); errors: [`ModifyVpnGatewayRoutesError`](super::errors::ModifyVpnGatewayRoutesError).
     pub fn modify_vpn_gateway_routes(
@@ -9563,6 +12659,14 @@ impl Client {
     }
     /// Modify vpn gateway ssl client cert.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SslVpnClientIds`](super::types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpnGatewaySslClientCertError`](super::errors::ModifyVpnGatewaySslClientCertError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpnGatewaySslClientCert>
+    ///
     /// Wire action `ModifyVpnGatewaySslClientCert`, version 2017-03-12. Request: [`ModifyVpnGatewaySslClientCertRequest`](super::types::ModifyVpnGatewaySslClientCertRequest); response: [`ModifyVpnGatewaySslClientCertResponse`](super::types::ModifyVpnGatewaySslClientCertResponse); errors: [`ModifyVpnGatewaySslClientCertError`](super::errors::ModifyVpnGatewaySslClientCertError).
     pub fn modify_vpn_gateway_ssl_client_cert(
         &self,
@@ -9570,6 +12674,14 @@ impl Client {
         self.call(super::types::ModifyVpnGatewaySslClientCertRequest::default())
     }
     /// Modify vpn gateway ssl server.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SslVpnServerId`](super::types::ModifyVpnGatewaySslServerRequest::ssl_vpn_server_id).
+    /// - Errors: the service's codes and the common ones ([`ModifyVpnGatewaySslServerError`](super::errors::ModifyVpnGatewaySslServerError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ModifyVpnGatewaySslServer>
     ///
     /// Wire action `ModifyVpnGatewaySslServer`, version 2017-03-12. Request: [`ModifyVpnGatewaySslServerRequest`](super::types::ModifyVpnGatewaySslServerRequest); response: [`ModifyVpnGatewaySslServerResponse`](super::types::ModifyVpnGatewaySslServerResponse); errors: [`ModifyVpnGatewaySslServerError`](super::errors::ModifyVpnGatewaySslServerError).
     pub fn modify_vpn_gateway_ssl_server(
@@ -9579,11 +12691,27 @@ impl Client {
     }
     /// Notify routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::NotifyRoutesRequest::route_table_id), [`RouteItemIds`](super::types::NotifyRoutesRequest::route_item_ids).
+    /// - Errors: the service's codes and the common ones ([`NotifyRoutesError`](super::errors::NotifyRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=NotifyRoutes>
+    ///
     /// Wire action `NotifyRoutes`, version 2017-03-12. Request: [`NotifyRoutesRequest`](super::types::NotifyRoutesRequest); response: [`NotifyRoutesResponse`](super::types::NotifyRoutesResponse); errors: [`NotifyRoutesError`](super::errors::NotifyRoutesError).
     pub fn notify_routes(&self) -> super::Call<super::types::NotifyRoutesRequest> {
         self.call(super::types::NotifyRoutesRequest::default())
     }
     /// Refresh direct connect gateway route to nat gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::vpc_id), [`NatGatewayId`](super::types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::nat_gateway_id), [`DryRun`](super::types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run).
+    /// - Errors: the service's codes and the common ones ([`RefreshDirectConnectGatewayRouteToNatGatewayError`](super::errors::RefreshDirectConnectGatewayRouteToNatGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RefreshDirectConnectGatewayRouteToNatGateway>
     ///
     /// Wire action `RefreshDirectConnectGatewayRouteToNatGateway`, version 2017-03-12. Request: [`RefreshDirectConnectGatewayRouteToNatGatewayRequest`](super::types::RefreshDirectConnectGatewayRouteToNatGatewayRequest); response: [`RefreshDirectConnectGatewayRouteToNatGatewayResponse`](super::types::RefreshDirectConnectGatewayRouteToNatGatewayResponse); errors: [`RefreshDirectConnectGatewayRouteToNatGatewayError`](super::errors::RefreshDirectConnectGatewayRouteToNatGatewayError).
     pub fn refresh_direct_connect_gateway_route_to_nat_gateway(
@@ -9595,6 +12723,14 @@ impl Client {
     }
     /// Reject attach ccn instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::RejectAttachCcnInstancesRequest::ccn_id), [`Instances`](super::types::RejectAttachCcnInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`RejectAttachCcnInstancesError`](super::errors::RejectAttachCcnInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RejectAttachCcnInstances>
+    ///
     /// Wire action `RejectAttachCcnInstances`, version 2017-03-12. Request: [`RejectAttachCcnInstancesRequest`](super::types::RejectAttachCcnInstancesRequest); response: [`RejectAttachCcnInstancesResponse`](super::types::RejectAttachCcnInstancesResponse); errors: [`RejectAttachCcnInstancesError`](super::errors::RejectAttachCcnInstancesError).
     pub fn reject_attach_ccn_instances(
         &self,
@@ -9602,6 +12738,14 @@ impl Client {
         self.call(super::types::RejectAttachCcnInstancesRequest::default())
     }
     /// Reject vpc peering connection.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`PeeringConnectionId`](super::types::RejectVpcPeeringConnectionRequest::peering_connection_id).
+    /// - Errors: the service's codes and the common ones ([`RejectVpcPeeringConnectionError`](super::errors::RejectVpcPeeringConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RejectVpcPeeringConnection>
     ///
     /// Wire action `RejectVpcPeeringConnection`, version 2017-03-12. Request: [`RejectVpcPeeringConnectionRequest`](super::types::RejectVpcPeeringConnectionRequest); response: [`RejectVpcPeeringConnectionResponse`](super::types::RejectVpcPeeringConnectionResponse); errors: [`RejectVpcPeeringConnectionError`](super::errors::RejectVpcPeeringConnectionError).
     pub fn reject_vpc_peering_connection(
@@ -9611,6 +12755,14 @@ impl Client {
     }
     /// Release addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressIds`](super::types::ReleaseAddressesRequest::address_ids).
+    /// - Errors: the service's codes and the common ones ([`ReleaseAddressesError`](super::errors::ReleaseAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReleaseAddresses>
+    ///
     /// Wire action `ReleaseAddresses`, version 2017-03-12. Request: [`ReleaseAddressesRequest`](super::types::ReleaseAddressesRequest); response: [`ReleaseAddressesResponse`](super::types::ReleaseAddressesResponse); errors: [`ReleaseAddressesError`](super::errors::ReleaseAddressesError).
     pub fn release_addresses(
         &self,
@@ -9618,6 +12770,14 @@ impl Client {
         self.call(super::types::ReleaseAddressesRequest::default())
     }
     /// Release i pv6 addresses.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`IPv6AddressIds`](super::types::ReleaseIPv6AddressesRequest::i_pv6_address_ids).
+    /// - Errors: the service's codes and the common ones ([`ReleaseIPv6AddressesError`](super::errors::ReleaseIPv6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReleaseIPv6Addresses>
     ///
     /// Wire action `ReleaseIPv6Addresses`, version 2017-03-12. Request: [`ReleaseIPv6AddressesRequest`](super::types::ReleaseIPv6AddressesRequest); response: [`ReleaseIPv6AddressesResponse`](super::types::ReleaseIPv6AddressesResponse); errors: [`ReleaseIPv6AddressesError`](super::errors::ReleaseIPv6AddressesError).
     pub fn release_i_pv6_addresses(
@@ -9627,6 +12787,14 @@ impl Client {
     }
     /// Release ip6 addresses bandwidth.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`ReleaseIp6AddressesBandwidthError`](super::errors::ReleaseIp6AddressesBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReleaseIp6AddressesBandwidth>
+    ///
     /// Wire action `ReleaseIp6AddressesBandwidth`, version 2017-03-12. Request: [`ReleaseIp6AddressesBandwidthRequest`](super::types::ReleaseIp6AddressesBandwidthRequest); response: [`ReleaseIp6AddressesBandwidthResponse`](super::types::ReleaseIp6AddressesBandwidthResponse); errors: [`ReleaseIp6AddressesBandwidthError`](super::errors::ReleaseIp6AddressesBandwidthError).
     pub fn release_ip6_addresses_bandwidth(
         &self,
@@ -9634,6 +12802,14 @@ impl Client {
         self.call(super::types::ReleaseIp6AddressesBandwidthRequest::default())
     }
     /// Remove bandwidth package resources.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`RemoveBandwidthPackageResourcesError`](super::errors::RemoveBandwidthPackageResourcesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RemoveBandwidthPackageResources>
     ///
     /// Wire action `RemoveBandwidthPackageResources`, version 2017-03-12. Request: [`RemoveBandwidthPackageResourcesRequest`](super::types::RemoveBandwidthPackageResourcesRequest); response: [`RemoveBandwidthPackageResourcesResponse`](super::types::RemoveBandwidthPackageResourcesResponse); errors: [`RemoveBandwidthPackageResourcesError`](super::errors::RemoveBandwidthPackageResourcesError).
     pub fn remove_bandwidth_package_resources(
@@ -9643,17 +12819,41 @@ impl Client {
     }
     /// Remove ip6 rules.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Ip6TranslatorId`](super::types::RemoveIp6RulesRequest::ip6_translator_id), [`Ip6RuleIds`](super::types::RemoveIp6RulesRequest::ip6_rule_ids).
+    /// - Errors: the service's codes and the common ones ([`RemoveIp6RulesError`](super::errors::RemoveIp6RulesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RemoveIp6Rules>
+    ///
     /// Wire action `RemoveIp6Rules`, version 2017-03-12. Request: [`RemoveIp6RulesRequest`](super::types::RemoveIp6RulesRequest); response: [`RemoveIp6RulesResponse`](super::types::RemoveIp6RulesResponse); errors: [`RemoveIp6RulesError`](super::errors::RemoveIp6RulesError).
     pub fn remove_ip6_rules(&self) -> super::Call<super::types::RemoveIp6RulesRequest> {
         self.call(super::types::RemoveIp6RulesRequest::default())
     }
     /// Renew addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressIds`](super::types::RenewAddressesRequest::address_ids), [`AddressChargePrepaid`](super::types::RenewAddressesRequest::address_charge_prepaid).
+    /// - Errors: the service's codes and the common ones ([`RenewAddressesError`](super::errors::RenewAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RenewAddresses>
+    ///
     /// Wire action `RenewAddresses`, version 2017-03-12. Request: [`RenewAddressesRequest`](super::types::RenewAddressesRequest); response: [`RenewAddressesResponse`](super::types::RenewAddressesResponse); errors: [`RenewAddressesError`](super::errors::RenewAddressesError).
     pub fn renew_addresses(&self) -> super::Call<super::types::RenewAddressesRequest> {
         self.call(super::types::RenewAddressesRequest::default())
     }
     /// Renew vpn gateway.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::RenewVpnGatewayRequest::vpn_gateway_id), [`InstanceChargePrepaid`](super::types::RenewVpnGatewayRequest::instance_charge_prepaid).
+    /// - Errors: the service's codes and the common ones ([`RenewVpnGatewayError`](super::errors::RenewVpnGatewayError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=RenewVpnGateway>
     ///
     /// Wire action `RenewVpnGateway`, version 2017-03-12. Request: [`RenewVpnGatewayRequest`](super::types::RenewVpnGatewayRequest); response: [`RenewVpnGatewayResponse`](super::types::RenewVpnGatewayResponse); errors: [`RenewVpnGatewayError`](super::errors::RenewVpnGatewayError).
     pub fn renew_vpn_gateway(
@@ -9663,6 +12863,14 @@ impl Client {
     }
     /// Replace ccn route table broadcast policys.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ReplaceCcnRouteTableBroadcastPolicysRequest::ccn_id), [`RouteTableId`](super::types::ReplaceCcnRouteTableBroadcastPolicysRequest::route_table_id), [`Policys`](super::types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys).
+    /// - Errors: the service's codes and the common ones ([`ReplaceCcnRouteTableBroadcastPolicysError`](super::errors::ReplaceCcnRouteTableBroadcastPolicysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceCcnRouteTableBroadcastPolicys>
+    ///
     /// Wire action `ReplaceCcnRouteTableBroadcastPolicys`, version 2017-03-12. Request: [`ReplaceCcnRouteTableBroadcastPolicysRequest`](super::types::ReplaceCcnRouteTableBroadcastPolicysRequest); response: [`ReplaceCcnRouteTableBroadcastPolicysResponse`](super::types::ReplaceCcnRouteTableBroadcastPolicysResponse); errors: [`ReplaceCcnRouteTableBroadcastPolicysError`](super::errors::ReplaceCcnRouteTableBroadcastPolicysError).
     pub fn replace_ccn_route_table_broadcast_policys(
         &self,
@@ -9670,6 +12878,14 @@ impl Client {
         self.call(super::types::ReplaceCcnRouteTableBroadcastPolicysRequest::default())
     }
     /// Replace ccn route table input policys.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ReplaceCcnRouteTableInputPolicysRequest::ccn_id), [`RouteTableId`](super::types::ReplaceCcnRouteTableInputPolicysRequest::route_table_id), [`Policys`](super::types::ReplaceCcnRouteTableInputPolicysRequest::policys).
+    /// - Errors: the service's codes and the common ones ([`ReplaceCcnRouteTableInputPolicysError`](super::errors::ReplaceCcnRouteTableInputPolicysError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceCcnRouteTableInputPolicys>
     ///
     /// Wire action `ReplaceCcnRouteTableInputPolicys`, version 2017-03-12. Request: [`ReplaceCcnRouteTableInputPolicysRequest`](super::types::ReplaceCcnRouteTableInputPolicysRequest); response: [`ReplaceCcnRouteTableInputPolicysResponse`](super::types::ReplaceCcnRouteTableInputPolicysResponse); errors: [`ReplaceCcnRouteTableInputPolicysError`](super::errors::ReplaceCcnRouteTableInputPolicysError).
     pub fn replace_ccn_route_table_input_policys(
@@ -9679,6 +12895,14 @@ impl Client {
     }
     /// Replace direct connect gateway ccn routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`DirectConnectGatewayId`](super::types::ReplaceDirectConnectGatewayCcnRoutesRequest::direct_connect_gateway_id), [`Routes`](super::types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`ReplaceDirectConnectGatewayCcnRoutesError`](super::errors::ReplaceDirectConnectGatewayCcnRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceDirectConnectGatewayCcnRoutes>
+    ///
     /// Wire action `ReplaceDirectConnectGatewayCcnRoutes`, version 2017-03-12. Request: [`ReplaceDirectConnectGatewayCcnRoutesRequest`](super::types::ReplaceDirectConnectGatewayCcnRoutesRequest); response: [`ReplaceDirectConnectGatewayCcnRoutesResponse`](super::types::ReplaceDirectConnectGatewayCcnRoutesResponse); errors: [`ReplaceDirectConnectGatewayCcnRoutesError`](super::errors::ReplaceDirectConnectGatewayCcnRoutesError).
     pub fn replace_direct_connect_gateway_ccn_routes(
         &self,
@@ -9686,6 +12910,14 @@ impl Client {
         self.call(super::types::ReplaceDirectConnectGatewayCcnRoutesRequest::default())
     }
     /// Replace high priority route table association.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::ReplaceHighPriorityRouteTableAssociationRequest::high_priority_route_table_id).
+    /// - Errors: the service's codes and the common ones ([`ReplaceHighPriorityRouteTableAssociationError`](super::errors::ReplaceHighPriorityRouteTableAssociationError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceHighPriorityRouteTableAssociation>
     ///
     /// Wire action `ReplaceHighPriorityRouteTableAssociation`, version 2017-03-12. Request: [`ReplaceHighPriorityRouteTableAssociationRequest`](super::types::ReplaceHighPriorityRouteTableAssociationRequest); response: [`ReplaceHighPriorityRouteTableAssociationResponse`](super::types::ReplaceHighPriorityRouteTableAssociationResponse); errors: [`ReplaceHighPriorityRouteTableAssociationError`](super::errors::ReplaceHighPriorityRouteTableAssociationError).
     pub fn replace_high_priority_route_table_association(
@@ -9697,6 +12929,14 @@ impl Client {
     }
     /// Replace high priority routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::ReplaceHighPriorityRoutesRequest::high_priority_route_table_id), [`HighPriorityRoutes`](super::types::ReplaceHighPriorityRoutesRequest::high_priority_routes).
+    /// - Errors: the service's codes and the common ones ([`ReplaceHighPriorityRoutesError`](super::errors::ReplaceHighPriorityRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceHighPriorityRoutes>
+    ///
     /// Wire action `ReplaceHighPriorityRoutes`, version 2017-03-12. Request: [`ReplaceHighPriorityRoutesRequest`](super::types::ReplaceHighPriorityRoutesRequest); response: [`ReplaceHighPriorityRoutesResponse`](super::types::ReplaceHighPriorityRoutesResponse); errors: [`ReplaceHighPriorityRoutesError`](super::errors::ReplaceHighPriorityRoutesError).
     pub fn replace_high_priority_routes(
         &self,
@@ -9704,6 +12944,14 @@ impl Client {
         self.call(super::types::ReplaceHighPriorityRoutesRequest::default())
     }
     /// Replace route policy associations.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyAssociationSet`](super::types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set).
+    /// - Errors: the service's codes and the common ones ([`ReplaceRoutePolicyAssociationsError`](super::errors::ReplaceRoutePolicyAssociationsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceRoutePolicyAssociations>
     ///
     /// Wire action `ReplaceRoutePolicyAssociations`, version 2017-03-12. Request: [`ReplaceRoutePolicyAssociationsRequest`](super::types::ReplaceRoutePolicyAssociationsRequest); response: [`ReplaceRoutePolicyAssociationsResponse`](super::types::ReplaceRoutePolicyAssociationsResponse); errors: [`ReplaceRoutePolicyAssociationsError`](super::errors::ReplaceRoutePolicyAssociationsError).
     pub fn replace_route_policy_associations(
@@ -9713,6 +12961,14 @@ impl Client {
     }
     /// Replace route policy entries.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyId`](super::types::ReplaceRoutePolicyEntriesRequest::route_policy_id), [`RoutePolicyEntrySet`](super::types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set).
+    /// - Errors: the service's codes and the common ones ([`ReplaceRoutePolicyEntriesError`](super::errors::ReplaceRoutePolicyEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceRoutePolicyEntries>
+    ///
     /// Wire action `ReplaceRoutePolicyEntries`, version 2017-03-12. Request: [`ReplaceRoutePolicyEntriesRequest`](super::types::ReplaceRoutePolicyEntriesRequest); response: [`ReplaceRoutePolicyEntriesResponse`](super::types::ReplaceRoutePolicyEntriesResponse); errors: [`ReplaceRoutePolicyEntriesError`](super::errors::ReplaceRoutePolicyEntriesError).
     pub fn replace_route_policy_entries(
         &self,
@@ -9720,6 +12976,14 @@ impl Client {
         self.call(super::types::ReplaceRoutePolicyEntriesRequest::default())
     }
     /// Replace route table association.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::ReplaceRouteTableAssociationRequest::route_table_id).
+    /// - Errors: the service's codes and the common ones ([`ReplaceRouteTableAssociationError`](super::errors::ReplaceRouteTableAssociationError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceRouteTableAssociation>
     ///
     /// Wire action `ReplaceRouteTableAssociation`, version 2017-03-12. Request: [`ReplaceRouteTableAssociationRequest`](super::types::ReplaceRouteTableAssociationRequest); response: [`ReplaceRouteTableAssociationResponse`](super::types::ReplaceRouteTableAssociationResponse); errors: [`ReplaceRouteTableAssociationError`](super::errors::ReplaceRouteTableAssociationError).
     pub fn replace_route_table_association(
@@ -9729,11 +12993,27 @@ impl Client {
     }
     /// Replace routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::ReplaceRoutesRequest::route_table_id), [`Routes`](super::types::ReplaceRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`ReplaceRoutesError`](super::errors::ReplaceRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceRoutes>
+    ///
     /// Wire action `ReplaceRoutes`, version 2017-03-12. Request: [`ReplaceRoutesRequest`](super::types::ReplaceRoutesRequest); response: [`ReplaceRoutesResponse`](super::types::ReplaceRoutesResponse); errors: [`ReplaceRoutesError`](super::errors::ReplaceRoutesError).
     pub fn replace_routes(&self) -> super::Call<super::types::ReplaceRoutesRequest> {
         self.call(super::types::ReplaceRoutesRequest::default())
     }
     /// Replace routes with route policy.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::ReplaceRoutesWithRoutePolicyRequest::route_table_id), [`Routes`](super::types::ReplaceRoutesWithRoutePolicyRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`ReplaceRoutesWithRoutePolicyError`](super::errors::ReplaceRoutesWithRoutePolicyError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceRoutesWithRoutePolicy>
     ///
     /// Wire action `ReplaceRoutesWithRoutePolicy`, version 2017-03-12. Request: [`ReplaceRoutesWithRoutePolicyRequest`](super::types::ReplaceRoutesWithRoutePolicyRequest); response: [`ReplaceRoutesWithRoutePolicyResponse`](super::types::ReplaceRoutesWithRoutePolicyResponse); errors: [`ReplaceRoutesWithRoutePolicyError`](super::errors::ReplaceRoutesWithRoutePolicyError).
     pub fn replace_routes_with_route_policy(
@@ -9743,6 +13023,14 @@ impl Client {
     }
     /// Replace security group policies.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::ReplaceSecurityGroupPoliciesRequest::security_group_id), [`SecurityGroupPolicySet`](super::types::ReplaceSecurityGroupPoliciesRequest::security_group_policy_set).
+    /// - Errors: the service's codes and the common ones ([`ReplaceSecurityGroupPoliciesError`](super::errors::ReplaceSecurityGroupPoliciesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceSecurityGroupPolicies>
+    ///
     /// Wire action `ReplaceSecurityGroupPolicies`, version 2017-03-12. Request: [`ReplaceSecurityGroupPoliciesRequest`](super::types::ReplaceSecurityGroupPoliciesRequest); response: [`ReplaceSecurityGroupPoliciesResponse`](super::types::ReplaceSecurityGroupPoliciesResponse); errors: [`ReplaceSecurityGroupPoliciesError`](super::errors::ReplaceSecurityGroupPoliciesError).
     pub fn replace_security_group_policies(
         &self,
@@ -9750,6 +13038,14 @@ impl Client {
         self.call(super::types::ReplaceSecurityGroupPoliciesRequest::default())
     }
     /// Replace security group policy.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SecurityGroupId`](super::types::ReplaceSecurityGroupPolicyRequest::security_group_id), [`SecurityGroupPolicySet`](super::types::ReplaceSecurityGroupPolicyRequest::security_group_policy_set).
+    /// - Errors: the service's codes and the common ones ([`ReplaceSecurityGroupPolicyError`](super::errors::ReplaceSecurityGroupPolicyError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReplaceSecurityGroupPolicy>
     ///
     /// Wire action `ReplaceSecurityGroupPolicy`, version 2017-03-12. Request: [`ReplaceSecurityGroupPolicyRequest`](super::types::ReplaceSecurityGroupPolicyRequest); response: [`ReplaceSecurityGroupPolicyResponse`](super::types::ReplaceSecurityGroupPolicyResponse); errors: [`ReplaceSecurityGroupPolicyError`](super::errors::ReplaceSecurityGroupPolicyError).
     pub fn replace_security_group_policy(
@@ -9759,6 +13055,14 @@ impl Client {
     }
     /// Reset attach ccn instances.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::ResetAttachCcnInstancesRequest::ccn_id), [`CcnUin`](super::types::ResetAttachCcnInstancesRequest::ccn_uin), [`Instances`](super::types::ResetAttachCcnInstancesRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`ResetAttachCcnInstancesError`](super::errors::ResetAttachCcnInstancesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetAttachCcnInstances>
+    ///
     /// Wire action `ResetAttachCcnInstances`, version 2017-03-12. Request: [`ResetAttachCcnInstancesRequest`](super::types::ResetAttachCcnInstancesRequest); response: [`ResetAttachCcnInstancesResponse`](super::types::ResetAttachCcnInstancesResponse); errors: [`ResetAttachCcnInstancesError`](super::errors::ResetAttachCcnInstancesError).
     pub fn reset_attach_ccn_instances(
         &self,
@@ -9766,6 +13070,14 @@ impl Client {
         self.call(super::types::ResetAttachCcnInstancesRequest::default())
     }
     /// Reset high priority routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`HighPriorityRouteTableId`](super::types::ResetHighPriorityRoutesRequest::high_priority_route_table_id), [`Name`](super::types::ResetHighPriorityRoutesRequest::name), [`HighPriorityRoutes`](super::types::ResetHighPriorityRoutesRequest::high_priority_routes).
+    /// - Errors: the service's codes and the common ones ([`ResetHighPriorityRoutesError`](super::errors::ResetHighPriorityRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetHighPriorityRoutes>
     ///
     /// Wire action `ResetHighPriorityRoutes`, version 2017-03-12. Request: [`ResetHighPriorityRoutesRequest`](super::types::ResetHighPriorityRoutesRequest); response: [`ResetHighPriorityRoutesResponse`](super::types::ResetHighPriorityRoutesResponse); errors: [`ResetHighPriorityRoutesError`](super::errors::ResetHighPriorityRoutesError).
     pub fn reset_high_priority_routes(
@@ -9775,6 +13087,14 @@ impl Client {
     }
     /// Reset nat gateway connection.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NatGatewayId`](super::types::ResetNatGatewayConnectionRequest::nat_gateway_id), [`MaxConcurrentConnection`](super::types::ResetNatGatewayConnectionRequest::max_concurrent_connection).
+    /// - Errors: the service's codes and the common ones ([`ResetNatGatewayConnectionError`](super::errors::ResetNatGatewayConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetNatGatewayConnection>
+    ///
     /// Wire action `ResetNatGatewayConnection`, version 2017-03-12. Request: [`ResetNatGatewayConnectionRequest`](super::types::ResetNatGatewayConnectionRequest); response: [`ResetNatGatewayConnectionResponse`](super::types::ResetNatGatewayConnectionResponse); errors: [`ResetNatGatewayConnectionError`](super::errors::ResetNatGatewayConnectionError).
     pub fn reset_nat_gateway_connection(
         &self,
@@ -9782,6 +13102,14 @@ impl Client {
         self.call(super::types::ResetNatGatewayConnectionRequest::default())
     }
     /// Reset route policy associations.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::ResetRoutePolicyAssociationsRequest::route_table_id), [`RoutePolicyAssociationSet`](super::types::ResetRoutePolicyAssociationsRequest::route_policy_association_set).
+    /// - Errors: the service's codes and the common ones ([`ResetRoutePolicyAssociationsError`](super::errors::ResetRoutePolicyAssociationsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetRoutePolicyAssociations>
     ///
     /// Wire action `ResetRoutePolicyAssociations`, version 2017-03-12. Request: [`ResetRoutePolicyAssociationsRequest`](super::types::ResetRoutePolicyAssociationsRequest); response: [`ResetRoutePolicyAssociationsResponse`](super::types::ResetRoutePolicyAssociationsResponse); errors: [`ResetRoutePolicyAssociationsError`](super::errors::ResetRoutePolicyAssociationsError).
     pub fn reset_route_policy_associations(
@@ -9791,6 +13119,14 @@ impl Client {
     }
     /// Reset route policy entries.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RoutePolicyId`](super::types::ResetRoutePolicyEntriesRequest::route_policy_id).
+    /// - Errors: the service's codes and the common ones ([`ResetRoutePolicyEntriesError`](super::errors::ResetRoutePolicyEntriesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetRoutePolicyEntries>
+    ///
     /// Wire action `ResetRoutePolicyEntries`, version 2017-03-12. Request: [`ResetRoutePolicyEntriesRequest`](super::types::ResetRoutePolicyEntriesRequest); response: [`ResetRoutePolicyEntriesResponse`](super::types::ResetRoutePolicyEntriesResponse); errors: [`ResetRoutePolicyEntriesError`](super::errors::ResetRoutePolicyEntriesError).
     pub fn reset_route_policy_entries(
         &self,
@@ -9799,11 +13135,27 @@ impl Client {
     }
     /// Reset routes.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::ResetRoutesRequest::route_table_id), [`RouteTableName`](super::types::ResetRoutesRequest::route_table_name), [`Routes`](super::types::ResetRoutesRequest::routes).
+    /// - Errors: the service's codes and the common ones ([`ResetRoutesError`](super::errors::ResetRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetRoutes>
+    ///
     /// Wire action `ResetRoutes`, version 2017-03-12. Request: [`ResetRoutesRequest`](super::types::ResetRoutesRequest); response: [`ResetRoutesResponse`](super::types::ResetRoutesResponse); errors: [`ResetRoutesError`](super::errors::ResetRoutesError).
     pub fn reset_routes(&self) -> super::Call<super::types::ResetRoutesRequest> {
         self.call(super::types::ResetRoutesRequest::default())
     }
     /// Reset traffic mirror filter.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::ResetTrafficMirrorFilterRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`ResetTrafficMirrorFilterError`](super::errors::ResetTrafficMirrorFilterError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetTrafficMirrorFilter>
     ///
     /// Wire action `ResetTrafficMirrorFilter`, version 2017-03-12. Request: [`ResetTrafficMirrorFilterRequest`](super::types::ResetTrafficMirrorFilterRequest); response: [`ResetTrafficMirrorFilterResponse`](super::types::ResetTrafficMirrorFilterResponse); errors: [`ResetTrafficMirrorFilterError`](super::errors::ResetTrafficMirrorFilterError).
     pub fn reset_traffic_mirror_filter(
@@ -9813,6 +13165,14 @@ impl Client {
     }
     /// Reset traffic mirror srcs.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::ResetTrafficMirrorSrcsRequest::traffic_mirror_id), [`CollectorSrcs`](super::types::ResetTrafficMirrorSrcsRequest::collector_srcs).
+    /// - Errors: the service's codes and the common ones ([`ResetTrafficMirrorSrcsError`](super::errors::ResetTrafficMirrorSrcsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetTrafficMirrorSrcs>
+    ///
     /// Wire action `ResetTrafficMirrorSrcs`, version 2017-03-12. Request: [`ResetTrafficMirrorSrcsRequest`](super::types::ResetTrafficMirrorSrcsRequest); response: [`ResetTrafficMirrorSrcsResponse`](super::types::ResetTrafficMirrorSrcsResponse); errors: [`ResetTrafficMirrorSrcsError`](super::errors::ResetTrafficMirrorSrcsError).
     pub fn reset_traffic_mirror_srcs(
         &self,
@@ -9820,6 +13180,14 @@ impl Client {
         self.call(super::types::ResetTrafficMirrorSrcsRequest::default())
     }
     /// Reset traffic mirror target.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::ResetTrafficMirrorTargetRequest::traffic_mirror_id), [`CollectorTarget`](super::types::ResetTrafficMirrorTargetRequest::collector_target).
+    /// - Errors: the service's codes and the common ones ([`ResetTrafficMirrorTargetError`](super::errors::ResetTrafficMirrorTargetError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetTrafficMirrorTarget>
     ///
     /// Wire action `ResetTrafficMirrorTarget`, version 2017-03-12. Request: [`ResetTrafficMirrorTargetRequest`](super::types::ResetTrafficMirrorTargetRequest); response: [`ResetTrafficMirrorTargetResponse`](super::types::ResetTrafficMirrorTargetResponse); errors: [`ResetTrafficMirrorTargetError`](super::errors::ResetTrafficMirrorTargetError).
     pub fn reset_traffic_mirror_target(
@@ -9829,6 +13197,14 @@ impl Client {
     }
     /// Reset vpn connection.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::ResetVpnConnectionRequest::vpn_gateway_id), [`VpnConnectionId`](super::types::ResetVpnConnectionRequest::vpn_connection_id).
+    /// - Errors: the service's codes and the common ones ([`ResetVpnConnectionError`](super::errors::ResetVpnConnectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetVpnConnection>
+    ///
     /// Wire action `ResetVpnConnection`, version 2017-03-12. Request: [`ResetVpnConnectionRequest`](super::types::ResetVpnConnectionRequest); response: [`ResetVpnConnectionResponse`](super::types::ResetVpnConnectionResponse); errors: [`ResetVpnConnectionError`](super::errors::ResetVpnConnectionError).
     pub fn reset_vpn_connection(
         &self,
@@ -9836,6 +13212,14 @@ impl Client {
         self.call(super::types::ResetVpnConnectionRequest::default())
     }
     /// Reset vpn gateway internet max bandwidth.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayId`](super::types::ResetVpnGatewayInternetMaxBandwidthRequest::vpn_gateway_id), [`InternetMaxBandwidthOut`](super::types::ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out).
+    /// - Errors: the service's codes and the common ones ([`ResetVpnGatewayInternetMaxBandwidthError`](super::errors::ResetVpnGatewayInternetMaxBandwidthError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResetVpnGatewayInternetMaxBandwidth>
     ///
     /// Wire action `ResetVpnGatewayInternetMaxBandwidth`, version 2017-03-12. Request: [`ResetVpnGatewayInternetMaxBandwidthRequest`](super::types::ResetVpnGatewayInternetMaxBandwidthRequest); response: [`ResetVpnGatewayInternetMaxBandwidthResponse`](super::types::ResetVpnGatewayInternetMaxBandwidthResponse); errors: [`ResetVpnGatewayInternetMaxBandwidthError`](super::errors::ResetVpnGatewayInternetMaxBandwidthError).
     pub fn reset_vpn_gateway_internet_max_bandwidth(
@@ -9845,6 +13229,14 @@ impl Client {
     }
     /// Resume snapshot instance.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`SnapshotPolicyId`](super::types::ResumeSnapshotInstanceRequest::snapshot_policy_id), [`SnapshotFileId`](super::types::ResumeSnapshotInstanceRequest::snapshot_file_id), [`InstanceId`](super::types::ResumeSnapshotInstanceRequest::instance_id).
+    /// - Errors: the service's codes and the common ones ([`ResumeSnapshotInstanceError`](super::errors::ResumeSnapshotInstanceError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ResumeSnapshotInstance>
+    ///
     /// Wire action `ResumeSnapshotInstance`, version 2017-03-12. Request: [`ResumeSnapshotInstanceRequest`](super::types::ResumeSnapshotInstanceRequest); response: [`ResumeSnapshotInstanceResponse`](super::types::ResumeSnapshotInstanceResponse); errors: [`ResumeSnapshotInstanceError`](super::errors::ResumeSnapshotInstanceError).
     pub fn resume_snapshot_instance(
         &self,
@@ -9852,6 +13244,14 @@ impl Client {
         self.call(super::types::ResumeSnapshotInstanceRequest::default())
     }
     /// Return normal addresses.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`AddressIps`](super::types::ReturnNormalAddressesRequest::address_ips).
+    /// - Errors: the service's codes and the common ones ([`ReturnNormalAddressesError`](super::errors::ReturnNormalAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=ReturnNormalAddresses>
     ///
     /// Wire action `ReturnNormalAddresses`, version 2017-03-12. Request: [`ReturnNormalAddressesRequest`](super::types::ReturnNormalAddressesRequest); response: [`ReturnNormalAddressesResponse`](super::types::ReturnNormalAddressesResponse); errors: [`ReturnNormalAddressesError`](super::errors::ReturnNormalAddressesError).
     pub fn return_normal_addresses(
@@ -9861,6 +13261,14 @@ impl Client {
     }
     /// Set ccn region bandwidth limits.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`CcnId`](super::types::SetCcnRegionBandwidthLimitsRequest::ccn_id), [`CcnRegionBandwidthLimits`](super::types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits).
+    /// - Errors: the service's codes and the common ones ([`SetCcnRegionBandwidthLimitsError`](super::errors::SetCcnRegionBandwidthLimitsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=SetCcnRegionBandwidthLimits>
+    ///
     /// Wire action `SetCcnRegionBandwidthLimits`, version 2017-03-12. Request: [`SetCcnRegionBandwidthLimitsRequest`](super::types::SetCcnRegionBandwidthLimitsRequest); response: [`SetCcnRegionBandwidthLimitsResponse`](super::types::SetCcnRegionBandwidthLimitsResponse); errors: [`SetCcnRegionBandwidthLimitsError`](super::errors::SetCcnRegionBandwidthLimitsError).
     pub fn set_ccn_region_bandwidth_limits(
         &self,
@@ -9868,6 +13276,14 @@ impl Client {
         self.call(super::types::SetCcnRegionBandwidthLimitsRequest::default())
     }
     /// Set vpn gateways renew flag.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpnGatewayIds`](super::types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids), [`AutoRenewFlag`](super::types::SetVpnGatewaysRenewFlagRequest::auto_renew_flag).
+    /// - Errors: the service's codes and the common ones ([`SetVpnGatewaysRenewFlagError`](super::errors::SetVpnGatewaysRenewFlagError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=SetVpnGatewaysRenewFlag>
     ///
     /// Wire action `SetVpnGatewaysRenewFlag`, version 2017-03-12. Request: [`SetVpnGatewaysRenewFlagRequest`](super::types::SetVpnGatewaysRenewFlagRequest); response: [`SetVpnGatewaysRenewFlagResponse`](super::types::SetVpnGatewaysRenewFlagResponse); errors: [`SetVpnGatewaysRenewFlagError`](super::errors::SetVpnGatewaysRenewFlagError).
     pub fn set_vpn_gateways_renew_flag(
@@ -9877,6 +13293,14 @@ impl Client {
     }
     /// Start traffic mirror.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::StartTrafficMirrorRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`StartTrafficMirrorError`](super::errors::StartTrafficMirrorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=StartTrafficMirror>
+    ///
     /// Wire action `StartTrafficMirror`, version 2017-03-12. Request: [`StartTrafficMirrorRequest`](super::types::StartTrafficMirrorRequest); response: [`StartTrafficMirrorResponse`](super::types::StartTrafficMirrorResponse); errors: [`StartTrafficMirrorError`](super::errors::StartTrafficMirrorError).
     pub fn start_traffic_mirror(
         &self,
@@ -9884,6 +13308,14 @@ impl Client {
         self.call(super::types::StartTrafficMirrorRequest::default())
     }
     /// Stop traffic mirror.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::StopTrafficMirrorRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`StopTrafficMirrorError`](super::errors::StopTrafficMirrorError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=StopTrafficMirror>
     ///
     /// Wire action `StopTrafficMirror`, version 2017-03-12. Request: [`StopTrafficMirrorRequest`](super::types::StopTrafficMirrorRequest); response: [`StopTrafficMirrorResponse`](super::types::StopTrafficMirrorResponse); errors: [`StopTrafficMirrorError`](super::errors::StopTrafficMirrorError).
     pub fn stop_traffic_mirror(
@@ -9893,6 +13325,14 @@ impl Client {
     }
     /// Transform address.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`InstanceId`](super::types::TransformAddressRequest::instance_id).
+    /// - Errors: the service's codes and the common ones ([`TransformAddressError`](super::errors::TransformAddressError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=TransformAddress>
+    ///
     /// Wire action `TransformAddress`, version 2017-03-12. Request: [`TransformAddressRequest`](super::types::TransformAddressRequest); response: [`TransformAddressResponse`](super::types::TransformAddressResponse); errors: [`TransformAddressError`](super::errors::TransformAddressError).
     pub fn transform_address(
         &self,
@@ -9900,6 +13340,14 @@ impl Client {
         self.call(super::types::TransformAddressRequest::default())
     }
     /// Unassign ipv6 addresses.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::UnassignIpv6AddressesRequest::network_interface_id), [`Ipv6Addresses`](super::types::UnassignIpv6AddressesRequest::ipv6_addresses).
+    /// - Errors: the service's codes and the common ones ([`UnassignIpv6AddressesError`](super::errors::UnassignIpv6AddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UnassignIpv6Addresses>
     ///
     /// Wire action `UnassignIpv6Addresses`, version 2017-03-12. Request: [`UnassignIpv6AddressesRequest`](super::types::UnassignIpv6AddressesRequest); response: [`UnassignIpv6AddressesResponse`](super::types::UnassignIpv6AddressesResponse); errors: [`UnassignIpv6AddressesError`](super::errors::UnassignIpv6AddressesError).
     pub fn unassign_ipv6_addresses(
@@ -9909,6 +13357,14 @@ impl Client {
     }
     /// Unassign ipv6 cidr block.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::UnassignIpv6CidrBlockRequest::vpc_id).
+    /// - Errors: the service's codes and the common ones ([`UnassignIpv6CidrBlockError`](super::errors::UnassignIpv6CidrBlockError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UnassignIpv6CidrBlock>
+    ///
     /// Wire action `UnassignIpv6CidrBlock`, version 2017-03-12. Request: [`UnassignIpv6CidrBlockRequest`](super::types::UnassignIpv6CidrBlockRequest); response: [`UnassignIpv6CidrBlockResponse`](super::types::UnassignIpv6CidrBlockResponse); errors: [`UnassignIpv6CidrBlockError`](super::errors::UnassignIpv6CidrBlockError).
     pub fn unassign_ipv6_cidr_block(
         &self,
@@ -9916,6 +13372,14 @@ impl Client {
         self.call(super::types::UnassignIpv6CidrBlockRequest::default())
     }
     /// Unassign ipv6 subnet cidr block.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::UnassignIpv6SubnetCidrBlockRequest::vpc_id), [`Ipv6SubnetCidrBlocks`](super::types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks).
+    /// - Errors: the service's codes and the common ones ([`UnassignIpv6SubnetCidrBlockError`](super::errors::UnassignIpv6SubnetCidrBlockError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UnassignIpv6SubnetCidrBlock>
     ///
     /// Wire action `UnassignIpv6SubnetCidrBlock`, version 2017-03-12. Request: [`UnassignIpv6SubnetCidrBlockRequest`](super::types::UnassignIpv6SubnetCidrBlockRequest); response: [`UnassignIpv6SubnetCidrBlockResponse`](super::types::UnassignIpv6SubnetCidrBlockResponse); errors: [`UnassignIpv6SubnetCidrBlockError`](super::errors::UnassignIpv6SubnetCidrBlockError).
     pub fn unassign_ipv6_subnet_cidr_block(
@@ -9925,6 +13389,14 @@ impl Client {
     }
     /// Unassign private ip addresses.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`NetworkInterfaceId`](super::types::UnassignPrivateIpAddressesRequest::network_interface_id), [`PrivateIpAddresses`](super::types::UnassignPrivateIpAddressesRequest::private_ip_addresses).
+    /// - Errors: the service's codes and the common ones ([`UnassignPrivateIpAddressesError`](super::errors::UnassignPrivateIpAddressesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UnassignPrivateIpAddresses>
+    ///
     /// Wire action `UnassignPrivateIpAddresses`, version 2017-03-12. Request: [`UnassignPrivateIpAddressesRequest`](super::types::UnassignPrivateIpAddressesRequest); response: [`UnassignPrivateIpAddressesResponse`](super::types::UnassignPrivateIpAddressesResponse); errors: [`UnassignPrivateIpAddressesError`](super::errors::UnassignPrivateIpAddressesError).
     pub fn unassign_private_ip_addresses(
         &self,
@@ -9932,6 +13404,14 @@ impl Client {
         self.call(super::types::UnassignPrivateIpAddressesRequest::default())
     }
     /// Unlock ccn bandwidths.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`Instances`](super::types::UnlockCcnBandwidthsRequest::instances).
+    /// - Errors: the service's codes and the common ones ([`UnlockCcnBandwidthsError`](super::errors::UnlockCcnBandwidthsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UnlockCcnBandwidths>
     ///
     /// Wire action `UnlockCcnBandwidths`, version 2017-03-12. Request: [`UnlockCcnBandwidthsRequest`](super::types::UnlockCcnBandwidthsRequest); response: [`UnlockCcnBandwidthsResponse`](super::types::UnlockCcnBandwidthsResponse); errors: [`UnlockCcnBandwidthsError`](super::errors::UnlockCcnBandwidthsError).
     pub fn unlock_ccn_bandwidths(
@@ -9941,11 +13421,27 @@ impl Client {
     }
     /// Unlock ccns.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: none.
+    /// - Errors: the service's codes and the common ones ([`UnlockCcnsError`](super::errors::UnlockCcnsError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UnlockCcns>
+    ///
     /// Wire action `UnlockCcns`, version 2017-03-12. Request: [`UnlockCcnsRequest`](super::types::UnlockCcnsRequest); response: [`UnlockCcnsResponse`](super::types::UnlockCcnsResponse); errors: [`UnlockCcnsError`](super::errors::UnlockCcnsError).
     pub fn unlock_ccns(&self) -> super::Call<super::types::UnlockCcnsRequest> {
         self.call(super::types::UnlockCcnsRequest::default())
     }
     /// Update traffic mirror all filter.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::UpdateTrafficMirrorAllFilterRequest::traffic_mirror_id).
+    /// - Errors: the service's codes and the common ones ([`UpdateTrafficMirrorAllFilterError`](super::errors::UpdateTrafficMirrorAllFilterError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UpdateTrafficMirrorAllFilter>
     ///
     /// Wire action `UpdateTrafficMirrorAllFilter`, version 2017-03-12. Request: [`UpdateTrafficMirrorAllFilterRequest`](super::types::UpdateTrafficMirrorAllFilterRequest); response: [`UpdateTrafficMirrorAllFilterResponse`](super::types::UpdateTrafficMirrorAllFilterResponse); errors: [`UpdateTrafficMirrorAllFilterError`](super::errors::UpdateTrafficMirrorAllFilterError).
     pub fn update_traffic_mirror_all_filter(
@@ -9955,6 +13451,14 @@ impl Client {
     }
     /// Update traffic mirror direction.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`TrafficMirrorId`](super::types::UpdateTrafficMirrorDirectionRequest::traffic_mirror_id), [`Direction`](super::types::UpdateTrafficMirrorDirectionRequest::direction).
+    /// - Errors: the service's codes and the common ones ([`UpdateTrafficMirrorDirectionError`](super::errors::UpdateTrafficMirrorDirectionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UpdateTrafficMirrorDirection>
+    ///
     /// Wire action `UpdateTrafficMirrorDirection`, version 2017-03-12. Request: [`UpdateTrafficMirrorDirectionRequest`](super::types::UpdateTrafficMirrorDirectionRequest); response: [`UpdateTrafficMirrorDirectionResponse`](super::types::UpdateTrafficMirrorDirectionResponse); errors: [`UpdateTrafficMirrorDirectionError`](super::errors::UpdateTrafficMirrorDirectionError).
     pub fn update_traffic_mirror_direction(
         &self,
@@ -9963,6 +13467,14 @@ impl Client {
     }
     /// Upgrade nat gateway product version.
     ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`VpcId`](super::types::UpgradeNatGatewayProductVersionRequest::vpc_id), [`NatGatewayId`](super::types::UpgradeNatGatewayProductVersionRequest::nat_gateway_id), [`Force`](super::types::UpgradeNatGatewayProductVersionRequest::force).
+    /// - Errors: the service's codes and the common ones ([`UpgradeNatGatewayProductVersionError`](super::errors::UpgradeNatGatewayProductVersionError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=UpgradeNatGatewayProductVersion>
+    ///
     /// Wire action `UpgradeNatGatewayProductVersion`, version 2017-03-12. Request: [`UpgradeNatGatewayProductVersionRequest`](super::types::UpgradeNatGatewayProductVersionRequest); response: [`UpgradeNatGatewayProductVersionResponse`](super::types::UpgradeNatGatewayProductVersionResponse); errors: [`UpgradeNatGatewayProductVersionError`](super::errors::UpgradeNatGatewayProductVersionError).
     pub fn upgrade_nat_gateway_product_version(
         &self,
@@ -9970,6 +13482,14 @@ impl Client {
         self.call(super::types::UpgradeNatGatewayProductVersionRequest::default())
     }
     /// Withdraw notify routes.
+    ///
+    /// - Not read-only: it may change resources.
+    /// - Takes no idempotency token.
+    /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Required members: [`RouteTableId`](super::types::WithdrawNotifyRoutesRequest::route_table_id), [`RouteItemIds`](super::types::WithdrawNotifyRoutesRequest::route_item_ids).
+    /// - Errors: the service's codes and the common ones ([`WithdrawNotifyRoutesError`](super::errors::WithdrawNotifyRoutesError)); none is documented for this action alone.
+    /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=vpc&Version=2017-03-12&Action=WithdrawNotifyRoutes>
     ///
     /// Wire action `WithdrawNotifyRoutes`, version 2017-03-12. Request: [`WithdrawNotifyRoutesRequest`](super::types::WithdrawNotifyRoutesRequest); response: [`WithdrawNotifyRoutesResponse`](super::types::WithdrawNotifyRoutesResponse); errors: [`WithdrawNotifyRoutesError`](super::errors::WithdrawNotifyRoutesError).
     pub fn withdraw_notify_routes(

@@ -29,9 +29,11 @@ impl AcceptAttachCcnInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -93,9 +95,11 @@ impl AcceptVpcPeeringConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -157,9 +161,11 @@ impl AddBandwidthPackageResourcesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -221,9 +227,11 @@ impl AddIp6RulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -285,9 +293,11 @@ impl AddTemplateMemberError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -349,9 +359,11 @@ impl AdjustPublicAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -413,9 +425,11 @@ impl AllocateAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -477,9 +491,11 @@ impl AllocateIPv6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -541,9 +557,11 @@ impl AllocateIp6AddressesBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -605,9 +623,11 @@ impl AssignIpv6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -669,9 +689,11 @@ impl AssignIpv6CidrBlockError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -733,9 +755,11 @@ impl AssignIpv6SubnetCidrBlockError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -797,9 +821,11 @@ impl AssignPrivateIpAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -861,9 +887,11 @@ impl AssociateAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -925,9 +953,11 @@ impl AssociateDhcpIpWithAddressIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -989,9 +1019,11 @@ impl AssociateDirectConnectGatewayNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1053,9 +1085,11 @@ impl AssociateHaVipInstanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1117,9 +1151,11 @@ impl AssociateIPv6AddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1181,9 +1217,11 @@ impl AssociateInstancesToCcnRouteTableError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1245,9 +1283,11 @@ impl AssociateNatGatewayAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1309,9 +1349,11 @@ impl AssociateNetworkAclSubnetsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1373,9 +1415,11 @@ impl AssociateNetworkInterfaceSecurityGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1437,9 +1481,11 @@ impl AttachCcnInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1501,9 +1547,11 @@ impl AttachClassicLinkVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1565,9 +1613,11 @@ impl AttachNetworkInterfaceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1629,9 +1679,11 @@ impl AttachSnapshotInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1693,9 +1745,11 @@ impl AuditCrossBorderComplianceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1757,9 +1811,11 @@ impl CheckAssistantCidrError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1821,9 +1877,11 @@ impl CheckDefaultSubnetError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1885,9 +1943,11 @@ impl CheckGatewayFlowMonitorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -1949,9 +2009,11 @@ impl CheckNetDetectStateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2013,9 +2075,11 @@ impl CheckTrafficMirrorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2077,9 +2141,11 @@ impl ClearRouteTableSelectionPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2141,9 +2207,11 @@ impl CloneSecurityGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2205,9 +2273,11 @@ impl CreateAddressTemplateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2269,9 +2339,11 @@ impl CreateAddressTemplateGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2333,9 +2405,11 @@ impl CreateAndAttachNetworkInterfaceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2397,9 +2471,11 @@ impl CreateAssistantCidrError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2461,9 +2537,11 @@ impl CreateBandwidthPackageError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2525,9 +2603,11 @@ impl CreateCcnError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2589,9 +2669,11 @@ impl CreateCcnPolicyBasedRoutingNextHopError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2653,9 +2735,11 @@ impl CreateCcnPolicyBasedRoutingRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2717,9 +2801,11 @@ impl CreateCcnRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2781,9 +2867,11 @@ impl CreateCdcLdcxListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2845,9 +2933,11 @@ impl CreateCdcNetPlanesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2909,9 +2999,11 @@ impl CreateCustomerGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -2973,9 +3065,11 @@ impl CreateDefaultSecurityGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3037,9 +3131,11 @@ impl CreateDefaultVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3101,9 +3197,11 @@ impl CreateDhcpIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3165,9 +3263,11 @@ impl CreateDirectConnectGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3229,9 +3329,11 @@ impl CreateDirectConnectGatewayCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3293,9 +3395,11 @@ impl CreateFlowLogError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3357,9 +3461,11 @@ impl CreateGlobalRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3421,9 +3527,11 @@ impl CreateHaVipError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3485,9 +3593,11 @@ impl CreateHighPriorityRouteTableError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3549,9 +3659,11 @@ impl CreateHighPriorityRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3613,9 +3725,11 @@ impl CreateIp6TranslatorsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3677,9 +3791,11 @@ impl CreateLocalGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3741,9 +3857,11 @@ impl CreateNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3805,9 +3923,11 @@ impl CreateNatGatewayDestinationIpPortTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3870,9 +3990,11 @@ impl CreateNatGatewaySourceIpTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3935,9 +4057,11 @@ impl CreateNetDetectError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -3999,9 +4123,11 @@ impl CreateNetworkAclError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4063,9 +4189,11 @@ impl CreateNetworkAclEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4127,9 +4255,11 @@ impl CreateNetworkAclQuintupleEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4191,9 +4321,11 @@ impl CreateNetworkInterfaceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4255,9 +4387,11 @@ impl CreatePrivateNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4319,9 +4453,11 @@ impl CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4389,9 +4525,11 @@ impl CreatePrivateNatGatewayTranslationAclRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4454,9 +4592,11 @@ impl CreatePrivateNatGatewayTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4519,9 +4659,11 @@ impl CreateReserveIpAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4583,9 +4725,11 @@ impl CreateRoutePolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4647,9 +4791,11 @@ impl CreateRoutePolicyAssociationsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4711,9 +4857,11 @@ impl CreateRoutePolicyEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4775,9 +4923,11 @@ impl CreateRouteTableError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4839,9 +4989,11 @@ impl CreateRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4903,9 +5055,11 @@ impl CreateSecurityGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -4967,9 +5121,11 @@ impl CreateSecurityGroupPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5031,9 +5187,11 @@ impl CreateSecurityGroupWithPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5095,9 +5253,11 @@ impl CreateServiceTemplateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5159,9 +5319,11 @@ impl CreateServiceTemplateGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5223,9 +5385,11 @@ impl CreateSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5287,9 +5451,11 @@ impl CreateSubnetError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5351,9 +5517,11 @@ impl CreateSubnetsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5415,9 +5583,11 @@ impl CreateTrafficMirrorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5479,9 +5649,11 @@ impl CreateTrafficMirrorFilterRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5543,9 +5715,11 @@ impl CreateTrafficPackagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5607,9 +5781,11 @@ impl CreateVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5671,9 +5847,11 @@ impl CreateVpcEndPointError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5735,9 +5913,11 @@ impl CreateVpcEndPointServiceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5799,9 +5979,11 @@ impl CreateVpcEndPointServiceWhiteListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5863,9 +6045,11 @@ impl CreateVpcPeeringConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5927,9 +6111,11 @@ impl CreateVpnConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -5991,9 +6177,11 @@ impl CreateVpnGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6055,9 +6243,11 @@ impl CreateVpnGatewayRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6119,9 +6309,11 @@ impl CreateVpnGatewaySslClientError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6183,9 +6375,11 @@ impl CreateVpnGatewaySslServerError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6247,9 +6441,11 @@ impl DeleteAddressTemplateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6311,9 +6507,11 @@ impl DeleteAddressTemplateGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6375,9 +6573,11 @@ impl DeleteAssistantCidrError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6439,9 +6639,11 @@ impl DeleteBandwidthPackageError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6503,9 +6705,11 @@ impl DeleteCcnError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6567,9 +6771,11 @@ impl DeleteCcnPolicyBasedRoutingNextHopError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6631,9 +6837,11 @@ impl DeleteCcnPolicyBasedRoutingRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6695,9 +6903,11 @@ impl DeleteCcnRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6759,9 +6969,11 @@ impl DeleteCdcLdcxListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6823,9 +7035,11 @@ impl DeleteCdcNetPlanesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6887,9 +7101,11 @@ impl DeleteCustomerGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -6951,9 +7167,11 @@ impl DeleteDhcpIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7015,9 +7233,11 @@ impl DeleteDirectConnectGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7079,9 +7299,11 @@ impl DeleteDirectConnectGatewayCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7143,9 +7365,11 @@ impl DeleteFlowLogError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7207,9 +7431,11 @@ impl DeleteGlobalRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7271,9 +7497,11 @@ impl DeleteHaVipError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7335,9 +7563,11 @@ impl DeleteHighPriorityRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7399,9 +7629,11 @@ impl DeleteHighPriorityRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7463,9 +7695,11 @@ impl DeleteIp6TranslatorsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7527,9 +7761,11 @@ impl DeleteLocalGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7591,9 +7827,11 @@ impl DeleteNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7655,9 +7893,11 @@ impl DeleteNatGatewayDestinationIpPortTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7720,9 +7960,11 @@ impl DeleteNatGatewaySourceIpTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7785,9 +8027,11 @@ impl DeleteNetDetectError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7849,9 +8093,11 @@ impl DeleteNetworkAclError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7913,9 +8159,11 @@ impl DeleteNetworkAclEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -7977,9 +8225,11 @@ impl DeleteNetworkAclQuintupleEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8041,9 +8291,11 @@ impl DeleteNetworkInterfaceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8105,9 +8357,11 @@ impl DeletePrivateNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8169,9 +8423,11 @@ impl DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8239,9 +8495,11 @@ impl DeletePrivateNatGatewayTranslationAclRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8304,9 +8562,11 @@ impl DeletePrivateNatGatewayTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8369,9 +8629,11 @@ impl DeleteReserveIpAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8433,9 +8695,11 @@ impl DeleteRoutePolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8497,9 +8761,11 @@ impl DeleteRoutePolicyAssociationsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8561,9 +8827,11 @@ impl DeleteRoutePolicyEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8625,9 +8893,11 @@ impl DeleteRouteTableError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8689,9 +8959,11 @@ impl DeleteRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8753,9 +9025,11 @@ impl DeleteSecurityGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8817,9 +9091,11 @@ impl DeleteSecurityGroupPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8881,9 +9157,11 @@ impl DeleteServiceTemplateError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -8945,9 +9223,11 @@ impl DeleteServiceTemplateGroupError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9009,9 +9289,11 @@ impl DeleteSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9073,9 +9355,11 @@ impl DeleteSubnetError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9137,9 +9421,11 @@ impl DeleteTemplateMemberError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9201,9 +9487,11 @@ impl DeleteTrafficMirrorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9265,9 +9553,11 @@ impl DeleteTrafficMirrorFilterRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9329,9 +9619,11 @@ impl DeleteTrafficPackagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9393,9 +9685,11 @@ impl DeleteVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9457,9 +9751,11 @@ impl DeleteVpcEndPointError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9521,9 +9817,11 @@ impl DeleteVpcEndPointServiceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9585,9 +9883,11 @@ impl DeleteVpcEndPointServiceWhiteListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9649,9 +9949,11 @@ impl DeleteVpcPeeringConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9713,9 +10015,11 @@ impl DeleteVpnConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9777,9 +10081,11 @@ impl DeleteVpnGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9841,9 +10147,11 @@ impl DeleteVpnGatewayRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9905,9 +10213,11 @@ impl DeleteVpnGatewaySslClientError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -9969,9 +10279,11 @@ impl DeleteVpnGatewaySslServerError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10033,9 +10345,11 @@ impl DescribeAccountAttributesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10097,9 +10411,11 @@ impl DescribeAddressBandwidthRangeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10161,9 +10477,11 @@ impl DescribeAddressQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10225,9 +10543,11 @@ impl DescribeAddressTemplateGroupInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10289,9 +10609,11 @@ impl DescribeAddressTemplateGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10353,9 +10675,11 @@ impl DescribeAddressTemplateInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10417,9 +10741,11 @@ impl DescribeAddressTemplatesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10481,9 +10807,11 @@ impl DescribeAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10545,9 +10873,11 @@ impl DescribeAssistantCidrError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10609,9 +10939,11 @@ impl DescribeBandwidthPackageBandwidthRangeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10673,9 +11005,11 @@ impl DescribeBandwidthPackageBillUsageError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10737,9 +11071,11 @@ impl DescribeBandwidthPackageQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10801,9 +11137,11 @@ impl DescribeBandwidthPackageResourcesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10865,9 +11203,11 @@ impl DescribeBandwidthPackagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10929,9 +11269,11 @@ impl DescribeCcnAttachedInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -10993,9 +11335,11 @@ impl DescribeCcnPolicyBasedRoutingNextHopError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11057,9 +11401,11 @@ impl DescribeCcnPolicyBasedRoutingRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11121,9 +11467,11 @@ impl DescribeCcnRegionBandwidthLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11185,9 +11533,11 @@ impl DescribeCcnRouteTableBroadcastPolicysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11249,9 +11599,11 @@ impl DescribeCcnRouteTableInputPolicysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11313,9 +11665,11 @@ impl DescribeCcnRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11377,9 +11731,11 @@ impl DescribeCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11441,9 +11797,11 @@ impl DescribeCcnsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11505,9 +11863,11 @@ impl DescribeCdcLdcxListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11569,9 +11929,11 @@ impl DescribeCdcNetPlanesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11633,9 +11995,11 @@ impl DescribeCdcUsedIdcVlanError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11697,9 +12061,11 @@ impl DescribeClassicLinkInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11761,9 +12127,11 @@ impl DescribeCrossBorderCcnRegionBandwidthLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11826,9 +12194,11 @@ impl DescribeCrossBorderComplianceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11890,9 +12260,11 @@ impl DescribeCrossBorderFlowMonitorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -11954,9 +12326,11 @@ impl DescribeCustomerGatewayVendorsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12018,9 +12392,11 @@ impl DescribeCustomerGatewaysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12082,9 +12458,11 @@ impl DescribeDesignatedZonesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12146,9 +12524,11 @@ impl DescribeDhcpIpsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12210,9 +12590,11 @@ impl DescribeDirectConnectGatewayCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12274,9 +12656,11 @@ impl DescribeDirectConnectGatewaysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12338,9 +12722,11 @@ impl DescribeFlowLogError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12402,9 +12788,11 @@ impl DescribeFlowLogsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12466,9 +12854,11 @@ impl DescribeGatewayFlowMonitorDetailError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12530,9 +12920,11 @@ impl DescribeGatewayFlowQosError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12594,9 +12986,11 @@ impl DescribeGlobalRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12658,9 +13052,11 @@ impl DescribeHaVipsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12722,9 +13118,11 @@ impl DescribeHighPriorityRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12786,9 +13184,11 @@ impl DescribeHighPriorityRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12850,9 +13250,11 @@ impl DescribeIPv6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12914,9 +13316,11 @@ impl DescribeInstanceJumboError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -12978,9 +13382,11 @@ impl DescribeIp6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13042,9 +13448,11 @@ impl DescribeIp6TranslatorQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13106,9 +13514,11 @@ impl DescribeIp6TranslatorsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13170,9 +13580,11 @@ impl DescribeIpGeolocationDatabaseUrlError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13234,9 +13646,11 @@ impl DescribeIpGeolocationInfosError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13298,9 +13712,11 @@ impl DescribeLocalGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13362,9 +13778,11 @@ impl DescribeNatGatewayDestinationIpPortTranslationNatRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13427,9 +13845,11 @@ impl DescribeNatGatewayDirectConnectGatewayRouteError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13492,9 +13912,11 @@ impl DescribeNatGatewayFlowMonitorDetailError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13556,9 +13978,11 @@ impl DescribeNatGatewaySourceIpTranslationNatRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13621,9 +14045,11 @@ impl DescribeNatGatewayZonesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13685,9 +14111,11 @@ impl DescribeNatGatewaysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13749,9 +14177,11 @@ impl DescribeNetDetectStatesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13813,9 +14243,11 @@ impl DescribeNetDetectsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13877,9 +14309,11 @@ impl DescribeNetworkAccountTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -13941,9 +14375,11 @@ impl DescribeNetworkAclQuintupleEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14005,9 +14441,11 @@ impl DescribeNetworkAclsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14069,9 +14507,11 @@ impl DescribeNetworkInterfaceLimitError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14133,9 +14573,11 @@ impl DescribeNetworkInterfacesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14197,9 +14639,11 @@ impl DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14267,9 +14711,11 @@ impl DescribePrivateNatGatewayLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14331,9 +14777,11 @@ impl DescribePrivateNatGatewayRegionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14395,9 +14843,11 @@ impl DescribePrivateNatGatewayTranslationAclRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14460,9 +14910,11 @@ impl DescribePrivateNatGatewayTranslationNatRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14525,9 +14977,11 @@ impl DescribePrivateNatGatewaysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14589,9 +15043,11 @@ impl DescribeProductQuotaError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14653,9 +15109,11 @@ impl DescribeReserveIpAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14717,9 +15175,11 @@ impl DescribeRouteConflictsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14781,9 +15241,11 @@ impl DescribeRouteListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14845,9 +15307,11 @@ impl DescribeRoutePoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14909,9 +15373,11 @@ impl DescribeRoutePolicyEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -14973,9 +15439,11 @@ impl DescribeRouteTableAssociatedInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15037,9 +15505,11 @@ impl DescribeRouteTableSelectionPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15101,9 +15571,11 @@ impl DescribeRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15165,9 +15637,11 @@ impl DescribeRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15229,9 +15703,11 @@ impl DescribeSecurityGroupAssociationStatisticsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15294,9 +15770,11 @@ impl DescribeSecurityGroupExpandedPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15358,9 +15836,11 @@ impl DescribeSecurityGroupLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15422,9 +15902,11 @@ impl DescribeSecurityGroupPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15486,9 +15968,11 @@ impl DescribeSecurityGroupReferencesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15550,9 +16034,11 @@ impl DescribeSecurityGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15614,9 +16100,11 @@ impl DescribeServiceTemplateGroupInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15678,9 +16166,11 @@ impl DescribeServiceTemplateGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15742,9 +16232,11 @@ impl DescribeServiceTemplateInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15806,9 +16298,11 @@ impl DescribeServiceTemplatesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15870,9 +16364,11 @@ impl DescribeSgSnapshotFileContentError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15934,9 +16430,11 @@ impl DescribeSnapshotAttachedInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -15998,9 +16496,11 @@ impl DescribeSnapshotFilesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16062,9 +16562,11 @@ impl DescribeSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16126,9 +16628,11 @@ impl DescribeSpecificTrafficPackageUsedDetailsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16191,9 +16695,11 @@ impl DescribeSubnetResourceDashboardError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16255,9 +16761,11 @@ impl DescribeSubnetsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16319,9 +16827,11 @@ impl DescribeTaskResultError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16383,9 +16893,11 @@ impl DescribeTemplateLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16447,9 +16959,11 @@ impl DescribeTenantCcnsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16511,9 +17025,11 @@ impl DescribeTrafficMirrorFilterRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16575,9 +17091,11 @@ impl DescribeTrafficMirrorsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16639,9 +17157,11 @@ impl DescribeTrafficPackagesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16703,9 +17223,11 @@ impl DescribeTrafficQosPolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16767,9 +17289,11 @@ impl DescribeUsedIpAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16831,9 +17355,11 @@ impl DescribeVpcEndPointError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16895,9 +17421,11 @@ impl DescribeVpcEndPointServiceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -16959,9 +17487,11 @@ impl DescribeVpcEndPointServiceWhiteListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17023,9 +17553,11 @@ impl DescribeVpcInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17087,9 +17619,11 @@ impl DescribeVpcIpv6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17151,9 +17685,11 @@ impl DescribeVpcLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17215,9 +17751,11 @@ impl DescribeVpcPeeringConnectionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17279,9 +17817,11 @@ impl DescribeVpcPrivateIpAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17343,9 +17883,11 @@ impl DescribeVpcResourceDashboardError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17407,9 +17949,11 @@ impl DescribeVpcTaskResultError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17471,9 +18015,11 @@ impl DescribeVpcsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17535,9 +18081,11 @@ impl DescribeVpnConnectionsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17599,9 +18147,11 @@ impl DescribeVpnGatewayCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17663,9 +18213,11 @@ impl DescribeVpnGatewayRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17727,9 +18279,11 @@ impl DescribeVpnGatewaySslClientsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17791,9 +18345,11 @@ impl DescribeVpnGatewaySslServersError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17855,9 +18411,11 @@ impl DescribeVpnGatewaysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17919,9 +18477,11 @@ impl DetachCcnInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -17983,9 +18543,11 @@ impl DetachClassicLinkVpcError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18047,9 +18609,11 @@ impl DetachNetworkInterfaceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18111,9 +18675,11 @@ impl DetachSnapshotInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18175,9 +18741,11 @@ impl DisableCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18239,9 +18807,11 @@ impl DisableFlowLogsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18303,9 +18873,11 @@ impl DisableGatewayFlowMonitorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18367,9 +18939,11 @@ impl DisableRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18431,9 +19005,11 @@ impl DisableSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18495,9 +19071,11 @@ impl DisableVpnGatewaySslClientCertError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18559,9 +19137,11 @@ impl DisassociateAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18623,9 +19203,11 @@ impl DisassociateDhcpIpWithAddressIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18687,9 +19269,11 @@ impl DisassociateDirectConnectGatewayNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18752,9 +19336,11 @@ impl DisassociateHaVipInstanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18816,9 +19402,11 @@ impl DisassociateIPv6AddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18880,9 +19468,11 @@ impl DisassociateNatGatewayAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -18944,9 +19534,11 @@ impl DisassociateNetworkAclSubnetsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19008,9 +19600,11 @@ impl DisassociateNetworkInterfaceSecurityGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19073,9 +19667,11 @@ impl DisassociateVpcEndPointSecurityGroupsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19137,9 +19733,11 @@ impl DownloadCustomerGatewayConfigurationError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19201,9 +19799,11 @@ impl DownloadVpnGatewaySslClientCertError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19265,9 +19865,11 @@ impl EnableCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19329,9 +19931,11 @@ impl EnableFlowLogsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19393,9 +19997,11 @@ impl EnableGatewayFlowMonitorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19457,9 +20063,11 @@ impl EnableRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19521,9 +20129,11 @@ impl EnableSnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19585,9 +20195,11 @@ impl EnableVpcEndPointConnectError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19649,9 +20261,11 @@ impl EnableVpnGatewaySslClientCertError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19713,9 +20327,11 @@ impl GenerateVpnConnectionDefaultHealthCheckIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19778,9 +20394,11 @@ impl GetCcnRegionBandwidthLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19842,9 +20460,11 @@ impl HaVipAssociateAddressIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19906,9 +20526,11 @@ impl HaVipDisassociateAddressIpError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -19970,9 +20592,11 @@ impl InquirePriceCreateDirectConnectGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20034,9 +20658,11 @@ impl InquiryPriceAllocateAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20098,9 +20724,11 @@ impl InquiryPriceCreateVpnGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20162,9 +20790,11 @@ impl InquiryPriceModifyAddressesBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20226,9 +20856,11 @@ impl InquiryPriceRenewAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20290,9 +20922,11 @@ impl InquiryPriceRenewVpnGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20354,9 +20988,11 @@ impl InquiryPriceResetVpnGatewayInternetMaxBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20419,9 +21055,11 @@ impl LockCcnBandwidthsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20483,9 +21121,11 @@ impl LockCcnsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20547,9 +21187,11 @@ impl MigrateBandwidthPackageResourcesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20611,9 +21253,11 @@ impl MigrateNetworkInterfaceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20675,9 +21319,11 @@ impl MigratePrivateIpAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20739,9 +21385,11 @@ impl ModifyAddressAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20803,9 +21451,11 @@ impl ModifyAddressInternetChargeTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20867,9 +21517,11 @@ impl ModifyAddressTemplateAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20931,9 +21583,11 @@ impl ModifyAddressTemplateGroupAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -20995,9 +21649,11 @@ impl ModifyAddressesBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21059,9 +21715,11 @@ impl ModifyAddressesRenewFlagError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21123,9 +21781,11 @@ impl ModifyAssistantCidrError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21187,9 +21847,11 @@ impl ModifyBandwidthPackageAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21251,9 +21913,11 @@ impl ModifyBandwidthPackageBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21315,9 +21979,11 @@ impl ModifyCcnAttachedInstancesAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21379,9 +22045,11 @@ impl ModifyCcnAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21443,9 +22111,11 @@ impl ModifyCcnPolicyBasedRoutingNextHopAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21508,9 +22178,11 @@ impl ModifyCcnPolicyBasedRoutingRuleAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21573,9 +22245,11 @@ impl ModifyCcnRegionBandwidthLimitsTypeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21637,9 +22311,11 @@ impl ModifyCcnRouteTablesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21701,9 +22377,11 @@ impl ModifyCdcLdcxAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21765,9 +22443,11 @@ impl ModifyCdcNetPlaneAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21829,9 +22509,11 @@ impl ModifyCustomerGatewayAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21893,9 +22575,11 @@ impl ModifyDhcpIpAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -21957,9 +22641,11 @@ impl ModifyDirectConnectGatewayAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22021,9 +22707,11 @@ impl ModifyFlowLogAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22085,9 +22773,11 @@ impl ModifyGatewayFlowQosError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22149,9 +22839,11 @@ impl ModifyGlobalRouteEcmpAlgorithmError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22213,9 +22905,11 @@ impl ModifyGlobalRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22277,9 +22971,11 @@ impl ModifyHaVipAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22341,9 +23037,11 @@ impl ModifyHighPriorityRouteAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22405,9 +23103,11 @@ impl ModifyHighPriorityRouteEcmpAlgorithmError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22469,9 +23169,11 @@ impl ModifyHighPriorityRouteTableAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22533,9 +23235,11 @@ impl ModifyIPv6AddressesAttributesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22597,9 +23301,11 @@ impl ModifyIPv6AddressesBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22661,9 +23367,11 @@ impl ModifyIp6AddressesBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22725,9 +23433,11 @@ impl ModifyIp6RuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22789,9 +23499,11 @@ impl ModifyIp6TranslatorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22853,9 +23565,11 @@ impl ModifyIpv6AddressesAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22917,9 +23631,11 @@ impl ModifyLocalGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -22981,9 +23697,11 @@ impl ModifyNatGatewayAdvancedAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23045,9 +23763,11 @@ impl ModifyNatGatewayAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23109,9 +23829,11 @@ impl ModifyNatGatewayDestinationIpPortTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23174,9 +23896,11 @@ impl ModifyNatGatewaySourceIpTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23239,9 +23963,11 @@ impl ModifyNetDetectError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23303,9 +24029,11 @@ impl ModifyNetworkAclAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23367,9 +24095,11 @@ impl ModifyNetworkAclEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23431,9 +24161,11 @@ impl ModifyNetworkAclQuintupleEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23495,9 +24227,11 @@ impl ModifyNetworkInterfaceAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23559,9 +24293,11 @@ impl ModifyNetworkInterfaceQosError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23623,9 +24359,11 @@ impl ModifyPrivateIpAddressesAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23687,9 +24425,11 @@ impl ModifyPrivateNatGatewayAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23751,9 +24491,11 @@ impl ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23821,9 +24563,11 @@ impl ModifyPrivateNatGatewayTranslationAclRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23886,9 +24630,11 @@ impl ModifyPrivateNatGatewayTranslationNatRuleError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -23951,9 +24697,11 @@ impl ModifyReserveIpAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24015,9 +24763,11 @@ impl ModifyRoutePolicyAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24079,9 +24829,11 @@ impl ModifyRouteTableAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24143,9 +24895,11 @@ impl ModifyRouteTableSelectionPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24207,9 +24961,11 @@ impl ModifySecurityGroupAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24271,9 +25027,11 @@ impl ModifySecurityGroupPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24335,9 +25093,11 @@ impl ModifyServiceTemplateAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24399,9 +25159,11 @@ impl ModifyServiceTemplateGroupAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24463,9 +25225,11 @@ impl ModifySnapshotPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24527,9 +25291,11 @@ impl ModifySubnetAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24591,9 +25357,11 @@ impl ModifyTemplateMemberError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24655,9 +25423,11 @@ impl ModifyTrafficMirrorAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24719,9 +25489,11 @@ impl ModifyTrafficMirrorFilterRulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24783,9 +25555,11 @@ impl ModifyVpcAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24847,9 +25621,11 @@ impl ModifyVpcEndPointAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24911,9 +25687,11 @@ impl ModifyVpcEndPointServiceAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -24975,9 +25753,11 @@ impl ModifyVpcEndPointServiceWhiteListError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25039,9 +25819,11 @@ impl ModifyVpcPeeringConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25103,9 +25885,11 @@ impl ModifyVpnConnectionAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25167,9 +25951,11 @@ impl ModifyVpnGatewayAttributeError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25231,9 +26017,11 @@ impl ModifyVpnGatewayCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25295,9 +26083,11 @@ impl ModifyVpnGatewayRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25359,9 +26149,11 @@ impl ModifyVpnGatewaySslClientCertError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25423,9 +26215,11 @@ impl ModifyVpnGatewaySslServerError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25487,9 +26281,11 @@ impl NotifyRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25551,9 +26347,11 @@ impl RefreshDirectConnectGatewayRouteToNatGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25616,9 +26414,11 @@ impl RejectAttachCcnInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25680,9 +26480,11 @@ impl RejectVpcPeeringConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25744,9 +26546,11 @@ impl ReleaseAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25808,9 +26612,11 @@ impl ReleaseIPv6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25872,9 +26678,11 @@ impl ReleaseIp6AddressesBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -25936,9 +26744,11 @@ impl RemoveBandwidthPackageResourcesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26000,9 +26810,11 @@ impl RemoveIp6RulesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26064,9 +26876,11 @@ impl RenewAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26128,9 +26942,11 @@ impl RenewVpnGatewayError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26192,9 +27008,11 @@ impl ReplaceCcnRouteTableBroadcastPolicysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26256,9 +27074,11 @@ impl ReplaceCcnRouteTableInputPolicysError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26320,9 +27140,11 @@ impl ReplaceDirectConnectGatewayCcnRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26384,9 +27206,11 @@ impl ReplaceHighPriorityRouteTableAssociationError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26449,9 +27273,11 @@ impl ReplaceHighPriorityRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26513,9 +27339,11 @@ impl ReplaceRoutePolicyAssociationsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26577,9 +27405,11 @@ impl ReplaceRoutePolicyEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26641,9 +27471,11 @@ impl ReplaceRouteTableAssociationError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26705,9 +27537,11 @@ impl ReplaceRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26769,9 +27603,11 @@ impl ReplaceRoutesWithRoutePolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26833,9 +27669,11 @@ impl ReplaceSecurityGroupPoliciesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26897,9 +27735,11 @@ impl ReplaceSecurityGroupPolicyError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -26961,9 +27801,11 @@ impl ResetAttachCcnInstancesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27025,9 +27867,11 @@ impl ResetHighPriorityRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27089,9 +27933,11 @@ impl ResetNatGatewayConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27153,9 +27999,11 @@ impl ResetRoutePolicyAssociationsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27217,9 +28065,11 @@ impl ResetRoutePolicyEntriesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27281,9 +28131,11 @@ impl ResetRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27345,9 +28197,11 @@ impl ResetTrafficMirrorFilterError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27409,9 +28263,11 @@ impl ResetTrafficMirrorSrcsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27473,9 +28329,11 @@ impl ResetTrafficMirrorTargetError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27537,9 +28395,11 @@ impl ResetVpnConnectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27601,9 +28461,11 @@ impl ResetVpnGatewayInternetMaxBandwidthError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27665,9 +28527,11 @@ impl ResumeSnapshotInstanceError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27729,9 +28593,11 @@ impl ReturnNormalAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27793,9 +28659,11 @@ impl SetCcnRegionBandwidthLimitsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27857,9 +28725,11 @@ impl SetVpnGatewaysRenewFlagError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27921,9 +28791,11 @@ impl StartTrafficMirrorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -27985,9 +28857,11 @@ impl StopTrafficMirrorError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28049,9 +28923,11 @@ impl TransformAddressError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28113,9 +28989,11 @@ impl UnassignIpv6AddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28177,9 +29055,11 @@ impl UnassignIpv6CidrBlockError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28241,9 +29121,11 @@ impl UnassignIpv6SubnetCidrBlockError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28305,9 +29187,11 @@ impl UnassignPrivateIpAddressesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28369,9 +29253,11 @@ impl UnlockCcnBandwidthsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28433,9 +29319,11 @@ impl UnlockCcnsError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28497,9 +29385,11 @@ impl UpdateTrafficMirrorAllFilterError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28561,9 +29451,11 @@ impl UpdateTrafficMirrorDirectionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28625,9 +29517,11 @@ impl UpgradeNatGatewayProductVersionError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
@@ -28689,9 +29583,11 @@ impl WithdrawNotifyRoutesError {
     pub fn code(&self) -> &str {
         self.service_error().code()
     }
+    /// The service's message, as received (untrusted text).
     pub fn message(&self) -> &str {
         self.service_error().message()
     }
+    /// The id the service gave the request, for its support.
     pub fn request_id(&self) -> &str {
         self.service_error().request_id()
     }
