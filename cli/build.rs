@@ -17,6 +17,7 @@ fn main() {
             let mut entry = serde_json::Map::new();
             for (key, file, required) in [
                 ("api", "api.json", true),
+                ("errors", "errors.json", false),
                 ("rules", "rules.json", false),
                 ("waiters", "waiters.json", false),
             ] {

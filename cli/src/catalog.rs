@@ -15,9 +15,7 @@ use tencentcloud_descriptions::{self as bundle, Entry};
 static IMPORTED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imported.bin"));
 static OFFICIAL: &[u8] = tencentcloud_descriptions::OFFICIAL;
 
-/// No error lists: tcloud prints the code the service answers.
-const EMPTY_ERRORS: &str = r#"{"codes": {}, "common": [], "actions": {}}"#;
-const EMPTY_RULES: &str = r#"{"objects": {}}"#;
+const EMPTY_RULES: &str = tencentcloud_model::official::EMPTY_RULES;
 
 /// Where a description comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +39,31 @@ pub struct Service {
     pub model: Model,
 }
 
+/// An entry: `spec/`'s carry `errors` (its errors.json), the official ones
+/// `codes` (`tencentcloud_model::official`); help lists an action's codes
+/// from them.
 #[derive(Deserialize)]
 struct Parts<'a> {
     #[serde(borrow)]
     api: &'a RawValue,
     #[serde(borrow, default)]
+    errors: Option<&'a RawValue>,
+    #[serde(default)]
+    codes: Option<std::collections::BTreeSet<String>>,
+    #[serde(borrow, default)]
     rules: Option<&'a RawValue>,
     #[serde(borrow, default)]
     waiters: Option<&'a RawValue>,
+}
+
+impl Parts<'_> {
+    fn errors(&self) -> Result<ErrorsFile, String> {
+        match (&self.errors, &self.codes) {
+            (Some(raw), _) => tencentcloud_model::parse_errors(raw.get()).map_err(|e| e.to_string()),
+            (None, Some(codes)) => Ok(tencentcloud_model::official::errors_file(codes)),
+            (None, None) => Ok(ErrorsFile::default()),
+        }
+    }
 }
 
 impl Catalog {
@@ -152,9 +167,10 @@ impl Catalog {
         let inflated = self.inflate(service, version)?;
         let broken = |e: String| inflated.broken(e);
         let parts = inflated.parts()?;
+        let errors = parts.errors().map_err(broken)?;
         let model = partial::model_of_action(
             parts.api.get(),
-            &ErrorsFile::default(),
+            &errors,
             parts.rules.map(RawValue::get),
             parts.waiters.map(RawValue::get),
             action,
@@ -216,9 +232,10 @@ impl Inflated {
 
 /// Every action and object of the description modelled.
 fn whole_model(parts: &Parts) -> Result<Model, String> {
+    let errors = serde_json::to_string(&parts.errors()?).map_err(|e| e.to_string())?;
     tencentcloud_model::model_from_texts(
         parts.api.get(),
-        EMPTY_ERRORS,
+        &errors,
         parts.rules.map_or(EMPTY_RULES, RawValue::get),
         parts.waiters.map(RawValue::get),
     )

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use tencentcloud_model::facts::{self, Ref, Render, Topic};
+use tencentcloud_model::facts::{self, Ref, Render};
 use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
 
 use crate::args::OPTIONS;
@@ -92,11 +92,7 @@ pub fn action(service: &Service, name: &str) -> String {
         let _ = writeln!(out, "\n{}", action.document.trim());
     }
     let _ = writeln!(out);
-    // tcloud embeds no error codes: the SDK's docs list them.
-    for fact in facts::action(model, action)
-        .iter()
-        .filter(|f| f.topic != Topic::Errors)
-    {
+    for fact in facts::action(model, action) {
         let _ = writeln!(out, "  - {}", fact.render(&Text { model }));
     }
     let mut objects = BTreeSet::new();

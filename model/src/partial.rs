@@ -92,7 +92,10 @@ pub fn model_of_action(
         objects: UniqueMap(objects),
         version: scanned.version,
     };
-    crate::build::build(&api, errors, &rules, waiters.as_ref())
+    // The kept actions' code lists only: the others name actions not here.
+    let mut errors = errors.clone();
+    errors.actions.0.retain(|a, _| kept.contains(a.as_str()));
+    crate::build::build(&api, &errors, &rules, waiters.as_ref())
         .map(Some)
         .map_err(|e| e.to_string())
 }
