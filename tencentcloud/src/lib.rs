@@ -31,6 +31,8 @@
 //! All clients made from one [`runtime::Client`] share its connection pool,
 //! credentials, retry budget and clock correction.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Every generated item states its facts (`tencentcloud_model::facts`).
+#![deny(missing_docs)]
 
 pub use tencentcloud_runtime as runtime;
 pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
