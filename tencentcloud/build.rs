@@ -51,7 +51,13 @@ fn run(out: &Path) -> Result<(), Vec<String>> {
         .collect();
     let next = AtomicUsize::new(0);
     let problems = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Cargo's `-j` (`NUM_JOBS`): each generator of a large service holds a
+    // few hundred MB.
+    let threads = std::env::var("NUM_JOBS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(jobs.len()) {
             scope.spawn(|| {
@@ -63,7 +69,8 @@ fn run(out: &Path) -> Result<(), Vec<String>> {
             });
         }
     });
-    let problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
+    problems.sort(); // the same order whichever thread finished first
     if problems.is_empty() {
         Ok(())
     } else {
@@ -91,9 +98,5 @@ fn generate(out: &Path, job: &Job) -> Result<(), String> {
     let dir = out.join(service);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(format!("{version}.rs"));
-    // Unchanged text keeps its mtime, so nothing downstream sees a change.
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(())
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

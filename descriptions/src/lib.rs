@@ -56,6 +56,14 @@ pub fn write(sources: &[Source], level: u8) -> Result<Vec<u8>, String> {
     let mut blobs = Vec::new();
     let count = u32::try_from(sources.len()).map_err(|_| "too many entries".to_owned())?;
     for source in sources {
+        if source.json.len() > MAX_RAW {
+            return Err(format!(
+                "{}/{}: {} bytes, over the {MAX_RAW} a reader accepts",
+                source.service,
+                source.version,
+                source.json.len()
+            ));
+        }
         let packed = miniz_oxide::deflate::compress_to_vec(&source.json, level);
         let name = |s: &str| -> Result<Vec<u8>, String> {
             let len = u8::try_from(s.len()).map_err(|_| format!("name `{s}` is over 255 bytes"))?;
@@ -92,7 +100,8 @@ impl Entry<'_> {
     pub fn inflate(&self) -> Result<Vec<u8>, String> {
         let limit = self.raw_size.min(MAX_RAW);
         let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(self.packed, limit)
-            .map_err(|e| format!("{}/{}: corrupt entry: {e:?}", self.service, self.version))?;
+            // The status only: the error also holds what was inflated so far.
+            .map_err(|e| format!("{}/{}: corrupt entry: {:?}", self.service, self.version, e.status))?;
         if raw.len() != self.raw_size {
             return Err(format!(
                 "{}/{}: inflated to {} bytes, the index says {}",
@@ -201,5 +210,17 @@ mod tests {
         let entries = read(&flipped).unwrap();
         assert_ne!(entries[0].inflate().ok(), Some(br#"{"api":{"a":1}}"#.to_vec()));
         assert!(read(b"nope").is_err());
+        // A corrupt entry's message is one short line, not the bytes inflated.
+        let mut broken = write(&[source("cvm", "v20170312", &"x".repeat(100_000))], 6).unwrap();
+        let middle = broken.len() - 40;
+        broken[middle] ^= 0x55;
+        if let Err(e) = read(&broken).unwrap()[0].inflate() {
+            assert!(e.len() < 200, "{}", e.len());
+        }
+        let huge = Source {
+            json: vec![b' '; MAX_RAW + 1],
+            ..source("cvm", "v20170312", "")
+        };
+        assert!(write(&[huge], 1).unwrap_err().contains("over the"));
     }
 }

@@ -41,7 +41,8 @@ struct Raw<'a> {
     codes: Vec<String>,
 }
 
-/// Parses an entry's JSON; a problem names the JSON path (`api.objects...`).
+/// Parses an entry's JSON; a problem names the JSON path from the entry's
+/// top (`api.objects.X...`, `codes[3]`).
 pub fn parse_entry(json: &[u8]) -> Result<Entry, SpecError> {
     let text = std::str::from_utf8(json).map_err(|e| SpecError {
         file: ENTRY.into(),
@@ -53,7 +54,15 @@ pub fn parse_entry(json: &[u8]) -> Result<Entry, SpecError> {
         path: String::new(),
         message: e.to_string(),
     })?;
-    let api = crate::parse_api(raw.api.get())?;
+    let api = crate::parse_api(raw.api.get()).map_err(|e| SpecError {
+        file: ENTRY.into(),
+        path: if e.path.is_empty() {
+            "api".into()
+        } else {
+            format!("api.{}", e.path)
+        },
+        message: e.message,
+    })?;
     if let Some((i, code)) = raw
         .codes
         .iter()
@@ -140,8 +149,10 @@ mod tests {
     #[test]
     fn a_broken_entry_names_the_path() {
         let err = parse_entry(br#"{"api": {"actions": 3}}"#).unwrap_err();
-        assert_eq!(err.file, "api.json");
-        assert_eq!(err.path, "actions");
+        assert_eq!(
+            (err.file.as_str(), err.path.as_str()),
+            ("bundle entry", "api.actions")
+        );
         assert!(parse_entry(b"\xff").is_err());
         assert!(parse_entry(br#"{"codes": []}"#).is_err());
         let api = r#"{"actions": {}, "metadata": {"apiVersion": "2020-01-01", "serviceShortName": "demo"}, "objects": {}, "version": "1.0"}"#;

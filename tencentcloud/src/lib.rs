@@ -24,7 +24,7 @@
 //!
 //! ```ignore
 //! let shared = tencentcloud::from_env()?;
-//! let tke = tencentcloud::tke::Client::new(shared.clone());
+//! let tke = tencentcloud::tke::Client::new(&shared);
 //! let clusters = tke.describe_clusters().limit(20).send().await?;
 //! ```
 //!

@@ -79,6 +79,12 @@ pub fn stale(bundle_bytes: &[u8], sources: &[bundle::Source]) -> Result<Option<S
                 entry.service, entry.version
             )));
         }
+        if entry.default != source.default {
+            return Ok(Some(format!(
+                "{name} is {}tccli's default version",
+                if source.default { "now " } else { "no longer " }
+            )));
+        }
         if entry.inflate()? != source.json {
             return Ok(Some(format!("{name} differs")));
         }
@@ -150,6 +156,12 @@ mod tests {
         assert_eq!(
             why(&[source("cvm", "{}"), source("vpcx", "[]")]),
             "vpc/v20170312 where vpcx/v20170312 belongs"
+        );
+        let mut now_default = source("vpc", "[]");
+        now_default.default = true;
+        assert_eq!(
+            why(&[source("cvm", "{}"), now_default]),
+            "vpc/v20170312 is now tccli's default version"
         );
     }
 }

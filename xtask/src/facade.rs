@@ -27,6 +27,8 @@ pub struct Service {
     pub default: String,
     /// The committed crate's directory, from the root, for a curated service.
     pub curated: Option<String>,
+    /// A curated service's versions under `spec/` (the crate's modules).
+    pub curated_versions: Vec<String>,
 }
 
 impl Service {
@@ -53,6 +55,7 @@ pub fn services(root: &Path, bundle_bytes: &[u8]) -> Result<Vec<Service>, String
                 versions: Vec::new(),
                 default: String::new(),
                 curated: None,
+                curated_versions: Vec::new(),
             });
         service.versions.push(entry.version.to_owned());
         if entry.default {
@@ -74,15 +77,95 @@ pub fn services(root: &Path, bundle_bytes: &[u8]) -> Result<Vec<Service>, String
         })?;
         let crate_dir = target.out.split("/src/").next().unwrap_or(&target.out).to_owned();
         service.curated = Some(crate_dir);
+        let version = target.spec.rsplit('/').next().unwrap_or_default().to_owned();
+        if !service.versions.contains(&version) {
+            return Err(format!(
+                "{}: `{name}` has no version {version} in {} (it has {})",
+                target.spec,
+                bundle::OFFICIAL_PATH,
+                service.versions.join(", ")
+            ));
+        }
+        service.curated_versions.push(version);
     }
     for service in by_name.values_mut() {
+        check_names(service)?;
         service.versions.sort();
-        if service.default.is_empty() {
-            // No default flagged: the newest, as for a directory given by hand.
-            service.default = service.versions.last().cloned().unwrap_or_default();
-        }
+        let flagged = (!service.default.is_empty()).then(|| service.default.clone());
+        // No default flagged: the newest, as for a directory given by hand. A
+        // curated service: the version its crate puts at its root.
+        let versions = if service.curated.is_some() {
+            service.curated_versions.sort();
+            &service.curated_versions
+        } else {
+            &service.versions
+        };
+        service.default = default_version(versions, flagged.as_deref());
     }
     Ok(by_name.into_values().collect())
+}
+
+/// The version a crate or module of `versions` puts at its root: tccli's
+/// default (`preferred`) when it is one of them, else the newest.
+pub fn default_version(versions: &[String], preferred: Option<&str>) -> String {
+    match preferred {
+        Some(v) if versions.iter().any(|x| x == v) => v.to_owned(),
+        _ => versions.iter().max().cloned().unwrap_or_default(),
+    }
+}
+
+/// Names the facade's own items and features use: no service may take them.
+const RESERVED: &[&str] = &[
+    "runtime",
+    "default",
+    "rustls",
+    "native-tls",
+    "from-env",
+    "self",
+    "crate",
+    "super",
+];
+
+/// A service name becomes a feature, a module and `CARGO_FEATURE_<NAME>`;
+/// a version, a module. A bundle that breaks either is refused here, not
+/// left to break every user's build.
+fn check_names(service: &Service) -> Result<(), String> {
+    let name = &service.name;
+    let identifier = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !identifier || RESERVED.contains(&name.as_str()) || syn_keyword(name) {
+        return Err(format!(
+            "{}: service `{name}` cannot be a feature and a module of the tencentcloud crate",
+            bundle::OFFICIAL_PATH
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for version in &service.versions {
+        let dated = version.len() == 9
+            && version.starts_with('v')
+            && version[1..].chars().all(|c| c.is_ascii_digit());
+        if !dated || !seen.insert(version) {
+            return Err(format!(
+                "{}: `{name}` version `{version}` is not a unique v<YYYYMMDD>",
+                bundle::OFFICIAL_PATH
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Rust's keywords, strict and reserved (`as`, `type`, `gen`, ...).
+fn syn_keyword(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+        "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
+        "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "static",
+        "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where",
+        "while", "yield",
+    ];
+    KEYWORDS.contains(&name)
 }
 
 /// The generated files, each as (path from the root, contents).
@@ -182,8 +265,16 @@ fn lib_rs(services: &[Service]) -> String {
         out.push('\n');
         match s.curated_package() {
             Some(package) => {
+                let others = if s.curated_versions.len() > 1 {
+                    format!(
+                        " at its root, with a module per version ({})",
+                        s.curated_versions.join(", ")
+                    )
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!(
-                    "/// The `{name}` API, version {}: the SDK's committed crate `{package}` (curated).\n\
+                    "/// The `{name}` API, version {}{others}: the SDK's committed crate `{package}` (curated).\n\
                      #[cfg(feature = \"{name}\")]\npub use {} as {name};\n",
                     date(&s.default),
                     package.replace('-', "_"),
@@ -251,7 +342,7 @@ const LIB_HEAD: &str = r#"//! Every Tencent Cloud service from one dependency li
 //!
 //! ```ignore
 //! let shared = tencentcloud::from_env()?;
-//! let tke = tencentcloud::tke::Client::new(shared.clone());
+//! let tke = tencentcloud::tke::Client::new(&shared);
 //! let clusters = tke.describe_clusters().limit(20).send().await?;
 //! ```
 //!
@@ -280,4 +371,75 @@ fn curated_rs(services: &[Service]) -> String {
          /// SDK's committed crates.\npub const CURATED: &[&str] = &[{}];\n",
         names.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, versions: &[&str]) -> Service {
+        Service {
+            name: name.into(),
+            versions: versions.iter().map(|v| v.to_string()).collect(),
+            default: String::new(),
+            curated: None,
+            curated_versions: Vec::new(),
+        }
+    }
+
+    fn scratch(name: &str, spec_versions: &[&str]) -> std::path::PathBuf {
+        let root = std::env::temp_dir().join(format!("xtask-facade-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for v in spec_versions {
+            let dir = root.join("spec/tsw").join(v);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("api.json"), "{}").unwrap();
+        }
+        std::fs::create_dir_all(root.join("services/tsw-api")).unwrap();
+        std::fs::write(root.join("services/tsw-api/Cargo.toml"), "").unwrap();
+        root
+    }
+
+    fn tsw_bundle() -> Vec<u8> {
+        let source = |version: &str, default: bool| bundle::Source {
+            service: "tsw".into(),
+            version: version.into(),
+            default,
+            json: b"{}".to_vec(),
+        };
+        bundle::write(&[source("v20200924", false), source("v20210412", true)], 1).unwrap()
+    }
+
+    /// A curated service's module is its crate's root, which holds tccli's
+    /// default only when the crate has that version.
+    #[test]
+    fn a_curated_service_defaults_to_a_version_its_crate_has() {
+        let both = scratch("both", &["v20200924", "v20210412"]);
+        let found = services(&both, &tsw_bundle()).unwrap();
+        assert_eq!(found[0].curated.as_deref(), Some("services/tsw-api"));
+        assert_eq!(found[0].default, "v20210412");
+        assert!(lib_rs(&found).contains("at its root, with a module per version (v20200924, v20210412)"));
+        let older = scratch("older", &["v20200924"]);
+        assert_eq!(services_default(&older), "v20200924");
+        let unknown = scratch("unknown", &["v20990101"]);
+        let err = services(&unknown, &tsw_bundle()).unwrap_err();
+        assert!(err.contains("has no version v20990101"), "{err}");
+        for root in [both, older, unknown] {
+            std::fs::remove_dir_all(root).unwrap();
+        }
+    }
+
+    fn services_default(root: &Path) -> String {
+        services(root, &tsw_bundle()).unwrap()[0].default.clone()
+    }
+
+    #[test]
+    fn names_that_cannot_be_features_and_modules_are_refused() {
+        assert!(check_names(&service("tke", &["v20180525", "v20220501"])).is_ok());
+        for bad in ["type", "foo-bar", "runtime", "default", "Tke", "1cloud", ""] {
+            assert!(check_names(&service(bad, &["v20180525"])).is_err(), "{bad}");
+        }
+        assert!(check_names(&service("tke", &["v2018052"])).is_err());
+        assert!(check_names(&service("tke", &["v20180525", "v20180525"])).is_err());
+    }
 }

@@ -95,6 +95,19 @@ enum Origin<'b> {
 }
 
 impl Origin<'_> {
+    /// tccli's default version of `service`, where known.
+    fn default_version(&self, service: &str) -> Option<String> {
+        match self {
+            Origin::Bundle(entries) => entries
+                .iter()
+                .find(|e| e.service == service && e.default)
+                .map(|e| e.version.to_owned()),
+            Origin::Tccli { from, .. } => crate::official::default_versions(from)
+                .ok()
+                .and_then(|defaults| defaults.get(service).cloned()),
+        }
+    }
+
     fn versions(&self, service: &str) -> Result<Vec<String>, String> {
         match self {
             Origin::Tccli { from, .. } => versions(from, service),
@@ -244,13 +257,13 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
                 files.errors.codes.0.len()
             ));
         }
-        write_crate(root, service)?;
+        write_crate(root, service, origin.default_version(service))?;
     }
     Ok(lines)
 }
 
 /// `services/<service>-api` with a `lib.rs` mounting every version in `spec/`.
-fn write_crate(root: &Path, service: &str) -> Result<(), String> {
+fn write_crate(root: &Path, service: &str, preferred: Option<String>) -> Result<(), String> {
     let dir = root.join("services").join(format!("{service}-api"));
     let src = dir.join("src");
     std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
@@ -273,7 +286,8 @@ fn write_crate(root: &Path, service: &str) -> Result<(), String> {
         // Edited by hand: leave it.
         return Ok(());
     }
-    let text = lib_rs(service, &versions);
+    let default = crate::facade::default_version(&versions, preferred.as_deref());
+    let text = lib_rs(service, &versions, &default);
     if current.as_deref() != Some(text.as_str()) {
         std::fs::write(&lib, text).map_err(|e| format!("cannot write {}: {e}", lib.display()))?;
     }
@@ -302,7 +316,7 @@ pub fn crate_manifest(service: &str) -> String {
 }
 
 /// One version: its client and types at the crate root. Several: a module each.
-pub fn lib_rs(service: &str, versions: &[String]) -> String {
+pub fn lib_rs(service: &str, versions: &[String], default: &str) -> String {
     let mut out = format!("{LIB_HEADER}\n\n");
     if let [version] = versions {
         out.push_str(&format!(
@@ -317,11 +331,18 @@ pub fn lib_rs(service: &str, versions: &[String]) -> String {
              pub use types::*;\n"
         ));
     } else {
+        // The default version at the root too, so that a program names
+        // `<service>_api::Client` whether the crate has one version or several
+        // (and the `tencentcloud` crate's module looks the same either way).
         out.push_str(&format!(
             "//! The Tencent Cloud `{service}` API, a module per version ({}), each with its typed, signed \
-             client and types, generated from the official descriptions.\n\n\
+             client and types, generated from the official descriptions; {default}, tccli's default, is \
+             also at the root ([`Client`]).\n\n\
              #![deny(missing_docs)]\n\n\
-             pub use tencentcloud_runtime as runtime;\n",
+             pub use tencentcloud_runtime as runtime;\n\
+             pub use tencentcloud_runtime::{{CallOptions, Config, Error, ServiceError}};\n\
+             pub use {default}::errors::*;\npub use {default}::types::*;\n\
+             pub use {default}::{{errors, types, Call, Client, Request, PAGINATED_ACTIONS}};\n",
             versions.join(", ")
         ));
         for version in versions {
@@ -340,13 +361,20 @@ mod tests {
 
     #[test]
     fn one_version_at_the_root_several_as_modules() {
-        let one = lib_rs("tag", &["v20180813".to_owned()]);
+        let one = lib_rs("tag", &["v20180813".to_owned()], "v20180813");
         assert!(one.starts_with(LIB_HEADER));
         assert!(one.contains("mod generated;"));
         assert!(one.contains("\n#![deny(missing_docs)]\n"));
         assert!(one.contains("pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};"));
         assert!(!one.contains("pub mod v20180813"));
-        let several = lib_rs("monitor", &["v20180724".to_owned(), "v20230616".to_owned()]);
+        let several = lib_rs(
+            "monitor",
+            &["v20180724".to_owned(), "v20230616".to_owned()],
+            "v20180724",
+        );
+        assert!(
+            several.contains("pub use v20180724::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};")
+        );
         for version in ["v20180724", "v20230616"] {
             assert!(several.contains(&format!(
                 "#[path = \"generated/{version}/mod.rs\"]\npub mod {version};"
