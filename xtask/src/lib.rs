@@ -1,5 +1,6 @@
 //! The workspace's automation, as a library so its own tests can drive it.
 
+pub mod build_cost;
 pub mod cli_descriptions;
 pub mod facade;
 pub mod import;

@@ -16,6 +16,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Measure what a user pays to build a service (first build, the crate
+    /// alone: wall, CPU, peak RSS) against aws-sdk-ec2. Heavy.
+    BuildCost(xtask::build_cost::Args),
     /// Regenerate the checked-in code from `spec/`.
     Regen {
         /// Write nothing; list the files that would change and fail if any would.
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::BuildCost(args) => xtask::build_cost::run_command(&root, &args),
         Command::Regen { check } => run_regen(&root, check),
         Command::Import {
             from,
