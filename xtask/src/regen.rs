@@ -164,8 +164,15 @@ pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
             }
         }
     }
-    // The `tencentcloud` crate's manifest, lib.rs and curated list.
-    for (relative, contents) in crate::facade::files(root)? {
+    // The `tencentcloud` crate's manifest, lib.rs and curated list, where
+    // the checkout has that crate (a scratch copy of a few service crates,
+    // as the evolution test makes, does not).
+    let facade = if root.join(crate::facade::DIR).join("build.rs").is_file() {
+        crate::facade::files(root)?
+    } else {
+        Vec::new()
+    };
+    for (relative, contents) in facade {
         let path = root.join(&relative);
         total += 1;
         if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
