@@ -451,10 +451,11 @@ fn object_setter(model: &Model, object: &Object, m: &Member) -> TokenStream {
         .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
     let wire = &m.wire_name;
     let what = if m.ty.list { " to these items" } else { "" };
+    // The facts are on the field, beside this setter in the docs: stated
+    // once per object, not twice (they are most of a generated crate's text).
     let docs = doc(&format!(
-        "Sets `{wire}`{what}; the field is [`{0}`](Self::{0}).\n\n{1}",
+        "Sets `{wire}`{what}: the field [`{0}`](Self::{0}) says what it takes.",
         field_name.trim_start_matches("r#"),
-        crate::tokens::member_facts(model, object, m)
     ));
     quote! {
         #docs

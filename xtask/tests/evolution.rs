@@ -6,7 +6,7 @@
 //! A user who regenerates the SDK from the new descriptions must not have to
 //! touch their code. This test
 //!
-//! 1. copies the specs of cvm, vpc and sts and their crates (with
+//! 1. copies the specs of cvm and sts and their crates (with
 //!    tencentcloud-config, which uses sts-api) into a workspace of their own
 //!    whose other dependencies are this checkout's crates, by path;
 //! 2. updates the copied specs as Tencent does: a new optional string member
@@ -26,8 +26,7 @@
 //! `cargo check` only, in the workspace's target directory (as
 //! `tests/readme.rs` does), so the registry dependencies are reused: what is
 //! checked anew is the copies of the generated crates and the code using
-//! them: about 45 s on two cores, most of it checking vpc-api (5 MB of
-//! generated code).
+//! them, most of it cvm-api's copy.
 
 mod common;
 
@@ -45,7 +44,13 @@ use serde_json::{json, Value};
 /// `tencentcloud-config`, which depends on sts-api (the checkout's would
 /// bring the checkout's sts-api beside the copy's). Every other crate
 /// (runtime, model, signer...) is used from the checkout, by path.
-const CRATES: &[&str] = &["cvm-api", "services/vpc-api", "services/sts-api", "config"];
+const CRATES: &[&str] = &["cvm-api", "services/sts-api", "config"];
+
+/// Crates the copies use from the checkout, unchanged: vpc-api, for
+/// cvm-api's fleet example. Its code is made by the same generator as
+/// sts-api's (both imported, facts only), which is perturbed; checking a
+/// copy of its 6 MB of generated code too would double the test's time.
+const FROM_CHECKOUT: &[&str] = &["services/vpc-api"];
 
 /// The user's crate, in the copies' workspace.
 const USER: &str = "user";
@@ -356,6 +361,20 @@ fn copy_sdk(root: &Path, sdk: &Path, manifest: &str) {
             let spec = format!("spec/{service}");
             copy_tree(&root.join(&spec), &sdk.join(&spec));
         }
+    }
+    // The copies' path dependencies on crates left in the checkout.
+    for krate in CRATES {
+        let path = sdk.join(krate).join("Cargo.toml");
+        let mut text = read(&path);
+        for kept in FROM_CHECKOUT {
+            let name = Path::new(kept).file_name().unwrap().to_str().unwrap();
+            let relative = format!("path = \"../{kept}\"");
+            if text.contains(&relative) {
+                text = text.replace(&relative, &format!("path = {}", toml_string(&root.join(kept))));
+                assert!(!text.contains(&format!("\"../{kept}\"")), "{name}");
+            }
+        }
+        write(&path, &text);
     }
     for file in ["Cargo.lock", "README.md"] {
         std::fs::copy(root.join(file), sdk.join(file)).unwrap_or_else(|e| panic!("cannot copy {file}: {e}"));

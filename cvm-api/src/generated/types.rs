@@ -50,9 +50,7 @@ impl AccountQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PostPaidQuotaSet` to these items; the field is [`post_paid_quota_set`](Self::post_paid_quota_set).
-    ///
-    /// Wire name `PostPaidQuotaSet`, list of [`PostPaidQuota`]; always present in responses.
+    /// Sets `PostPaidQuotaSet` to these items: the field [`post_paid_quota_set`](Self::post_paid_quota_set) says what it takes.
     pub fn set_post_paid_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<PostPaidQuota>>,
@@ -60,9 +58,7 @@ impl AccountQuota {
         self.post_paid_quota_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PrePaidQuotaSet` to these items; the field is [`pre_paid_quota_set`](Self::pre_paid_quota_set).
-    ///
-    /// Wire name `PrePaidQuotaSet`, list of [`PrePaidQuota`]; always present in responses.
+    /// Sets `PrePaidQuotaSet` to these items: the field [`pre_paid_quota_set`](Self::pre_paid_quota_set) says what it takes.
     pub fn set_pre_paid_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<PrePaidQuota>>,
@@ -70,9 +66,7 @@ impl AccountQuota {
         self.pre_paid_quota_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SpotPaidQuotaSet` to these items; the field is [`spot_paid_quota_set`](Self::spot_paid_quota_set).
-    ///
-    /// Wire name `SpotPaidQuotaSet`, list of [`SpotPaidQuota`]; always present in responses.
+    /// Sets `SpotPaidQuotaSet` to these items: the field [`spot_paid_quota_set`](Self::spot_paid_quota_set) says what it takes.
     pub fn set_spot_paid_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SpotPaidQuota>>,
@@ -80,9 +74,7 @@ impl AccountQuota {
         self.spot_paid_quota_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ImageQuotaSet` to these items; the field is [`image_quota_set`](Self::image_quota_set).
-    ///
-    /// Wire name `ImageQuotaSet`, list of [`ImageQuota`]; always present in responses.
+    /// Sets `ImageQuotaSet` to these items: the field [`image_quota_set`](Self::image_quota_set) says what it takes.
     pub fn set_image_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ImageQuota>>,
@@ -90,9 +82,7 @@ impl AccountQuota {
         self.image_quota_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DisasterRecoverGroupQuotaSet` to these items; the field is [`disaster_recover_group_quota_set`](Self::disaster_recover_group_quota_set).
-    ///
-    /// Wire name `DisasterRecoverGroupQuotaSet`, list of [`DisasterRecoverGroupQuota`]; always present in responses.
+    /// Sets `DisasterRecoverGroupQuotaSet` to these items: the field [`disaster_recover_group_quota_set`](Self::disaster_recover_group_quota_set) says what it takes.
     pub fn set_disaster_recover_group_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DisasterRecoverGroupQuota>>,
@@ -130,18 +120,12 @@ impl AccountQuotaOverview {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
     }
-    /// Sets `AccountQuota`; the field is [`account_quota`](Self::account_quota).
-    ///
-    /// Wire name `AccountQuota`, [`AccountQuota`]; always present in responses.
+    /// Sets `AccountQuota`: the field [`account_quota`](Self::account_quota) says what it takes.
     pub fn set_account_quota(mut self, value: impl Into<AccountQuota>) -> Self {
         self.account_quota = value.into();
         self
@@ -224,54 +208,32 @@ impl ActionTimer {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TimerAction`; the field is [`timer_action`](Self::timer_action).
-    ///
-    /// Wire name `TimerAction`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `TerminateInstances`.
+    /// Sets `TimerAction`: the field [`timer_action`](Self::timer_action) says what it takes.
     pub fn set_timer_action(mut self, value: impl Into<String>) -> Self {
         self.timer_action = Some(value.into());
         self
     }
-    /// Sets `ActionTime`; the field is [`action_time`](Self::action_time).
-    ///
-    /// Wire name `ActionTime`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `2024-05-29T11:26:40Z`.
+    /// Sets `ActionTime`: the field [`action_time`](Self::action_time) says what it takes.
     pub fn set_action_time(mut self, value: impl Into<String>) -> Self {
         self.action_time = Some(value.into());
         self
     }
-    /// Sets `Externals`; the field is [`externals`](Self::externals).
-    ///
-    /// Wire name `Externals`, [`Externals`]; optional in requests; always present in responses.
+    /// Sets `Externals`: the field [`externals`](Self::externals) says what it takes.
     pub fn set_externals(mut self, value: impl Into<Externals>) -> Self {
         self.externals = Some(value.into());
         self
     }
-    /// Sets `ActionTimerId`; the field is [`action_timer_id`](Self::action_timer_id).
-    ///
-    /// Wire name `ActionTimerId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `57z0f8ef-8112-460f-8203-fab753580f68`.
+    /// Sets `ActionTimerId`: the field [`action_timer_id`](Self::action_timer_id) says what it takes.
     pub fn set_action_timer_id(mut self, value: impl Into<String>) -> Self {
         self.action_timer_id = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `UNDO`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `ins-dpa3e3at`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
@@ -365,59 +327,37 @@ impl AllocateHostsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `a521b4e4-c903-4d37-9de6-8606e3ad8eb7`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `HostChargePrepaid`; the field is [`host_charge_prepaid`](Self::host_charge_prepaid).
-    ///
-    /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; optional in requests.
+    /// Sets `HostChargePrepaid`: the field [`host_charge_prepaid`](Self::host_charge_prepaid) says what it takes.
     pub fn set_host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
         self.host_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `HostChargeType`; the field is [`host_charge_type`](Self::host_charge_type).
-    ///
-    /// Wire name `HostChargeType`, string; optional in requests.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `HostChargeType`: the field [`host_charge_type`](Self::host_charge_type) says what it takes.
     pub fn set_host_charge_type(mut self, value: impl Into<String>) -> Self {
         self.host_charge_type = Some(value.into());
         self
     }
-    /// Sets `HostType`; the field is [`host_type`](Self::host_type).
-    ///
-    /// Wire name `HostType`, string; optional in requests.
-    ///
-    /// - Example: `HS1`.
+    /// Sets `HostType`: the field [`host_type`](Self::host_type) says what it takes.
     pub fn set_host_type(mut self, value: impl Into<String>) -> Self {
         self.host_type = Some(value.into());
         self
     }
-    /// Sets `HostCount`; the field is [`host_count`](Self::host_count).
-    ///
-    /// Wire name `HostCount`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `HostCount`: the field [`host_count`](Self::host_count) says what it takes.
     pub fn set_host_count(mut self, value: u64) -> Self {
         self.host_count = Some(value);
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -489,11 +429,7 @@ impl AllocateHostsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HostIdSet` to these items; the field is [`host_id_set`](Self::host_id_set).
-    ///
-    /// Wire name `HostIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["host-lan4lb2k"]`.
+    /// Sets `HostIdSet` to these items: the field [`host_id_set`](Self::host_id_set) says what it takes.
     pub fn set_host_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -501,9 +437,7 @@ impl AllocateHostsResponse {
         self.host_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -553,11 +487,7 @@ impl AssociateInstancesKeyPairsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -565,11 +495,7 @@ impl AssociateInstancesKeyPairsRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["skey-4e5ty7i8"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -577,11 +503,7 @@ impl AssociateInstancesKeyPairsRequest {
         self.key_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
@@ -625,9 +547,7 @@ impl AssociateInstancesKeyPairsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -667,11 +587,7 @@ impl AssociateSecurityGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["sg-9id3l839"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -679,11 +595,7 @@ impl AssociateSecurityGroupsRequest {
         self.security_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-2zvpghhc","ins-915zrb0p"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -730,9 +642,7 @@ impl AssociateSecurityGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -758,11 +668,7 @@ impl Attribute {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; may be absent from responses.
-    ///
-    /// - Example: `TXlVc2VyRGF0YQo=`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
@@ -798,20 +704,12 @@ impl ChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
@@ -872,38 +770,22 @@ impl ChcDeployExtraConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `MiniOsType`; the field is [`mini_os_type`](Self::mini_os_type).
-    ///
-    /// Wire name `MiniOsType`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `public`.
+    /// Sets `MiniOsType`: the field [`mini_os_type`](Self::mini_os_type) says what it takes.
     pub fn set_mini_os_type(mut self, value: impl Into<String>) -> Self {
         self.mini_os_type = value.into();
         self
     }
-    /// Sets `BootType`; the field is [`boot_type`](Self::boot_type).
-    ///
-    /// Wire name `BootType`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `x86_legacy`.
+    /// Sets `BootType`: the field [`boot_type`](Self::boot_type) says what it takes.
     pub fn set_boot_type(mut self, value: impl Into<String>) -> Self {
         self.boot_type = value.into();
         self
     }
-    /// Sets `BootFile`; the field is [`boot_file`](Self::boot_file).
-    ///
-    /// Wire name `BootFile`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `pxelinux.0`.
+    /// Sets `BootFile`: the field [`boot_file`](Self::boot_file) says what it takes.
     pub fn set_boot_file(mut self, value: impl Into<String>) -> Self {
         self.boot_file = Some(value.into());
         self
     }
-    /// Sets `NextServerAddress`; the field is [`next_server_address`](Self::next_server_address).
-    ///
-    /// Wire name `NextServerAddress`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `169.254.68.10`.
+    /// Sets `NextServerAddress`: the field [`next_server_address`](Self::next_server_address) says what it takes.
     pub fn set_next_server_address(mut self, value: impl Into<String>) -> Self {
         self.next_server_address = Some(value.into());
         self
@@ -1296,59 +1178,37 @@ impl ChcHost {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcId`; the field is [`chc_id`](Self::chc_id).
-    ///
-    /// Wire name `ChcId`, string; always present in responses.
-    ///
-    /// - Example: `chc-1a2b3c4d`.
+    /// Sets `ChcId`: the field [`chc_id`](Self::chc_id) says what it takes.
     pub fn set_chc_id(mut self, value: impl Into<String>) -> Self {
         self.chc_id = value.into();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = value.into();
         self
     }
-    /// Sets `SerialNumber`; the field is [`serial_number`](Self::serial_number).
-    ///
-    /// Wire name `SerialNumber`, string; always present in responses.
-    ///
-    /// - Example: `sn34asdfabd`.
+    /// Sets `SerialNumber`: the field [`serial_number`](Self::serial_number) says what it takes.
     pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
         self.serial_number = value.into();
         self
     }
-    /// Sets `InstanceState`; the field is [`instance_state`](Self::instance_state).
-    ///
-    /// Wire name `InstanceState`, string; always present in responses.
-    ///
-    /// - Example: `ONLINE`.
+    /// Sets `InstanceState`: the field [`instance_state`](Self::instance_state) says what it takes.
     pub fn set_instance_state(mut self, value: impl Into<String>) -> Self {
         self.instance_state = value.into();
         self
     }
-    /// Sets `DeviceType`; the field is [`device_type`](Self::device_type).
-    ///
-    /// Wire name `DeviceType`, string; always present in responses.
-    ///
-    /// - Example: `CHC_HS1`.
+    /// Sets `DeviceType`: the field [`device_type`](Self::device_type) says what it takes.
     pub fn set_device_type(mut self, value: impl Into<String>) -> Self {
         self.device_type = value.into();
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `BmcVirtualPrivateCloud`; the field is [`bmc_virtual_private_cloud`](Self::bmc_virtual_private_cloud).
-    ///
-    /// Wire name `BmcVirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
+    /// Sets `BmcVirtualPrivateCloud`: the field [`bmc_virtual_private_cloud`](Self::bmc_virtual_private_cloud) says what it takes.
     pub fn set_bmc_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -1356,20 +1216,12 @@ impl ChcHost {
         self.bmc_virtual_private_cloud = value.into();
         self
     }
-    /// Sets `BmcIp`; the field is [`bmc_ip`](Self::bmc_ip).
-    ///
-    /// Wire name `BmcIp`, string; always present in responses.
-    ///
-    /// - Example: `10.12.10.34`.
+    /// Sets `BmcIp`: the field [`bmc_ip`](Self::bmc_ip) says what it takes.
     pub fn set_bmc_ip(mut self, value: impl Into<String>) -> Self {
         self.bmc_ip = value.into();
         self
     }
-    /// Sets `BmcSecurityGroupIds` to these items; the field is [`bmc_security_group_ids`](Self::bmc_security_group_ids).
-    ///
-    /// Wire name `BmcSecurityGroupIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["sg-1a2b34af"]`.
+    /// Sets `BmcSecurityGroupIds` to these items: the field [`bmc_security_group_ids`](Self::bmc_security_group_ids) says what it takes.
     pub fn set_bmc_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1377,9 +1229,7 @@ impl ChcHost {
         self.bmc_security_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeployVirtualPrivateCloud`; the field is [`deploy_virtual_private_cloud`](Self::deploy_virtual_private_cloud).
-    ///
-    /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
+    /// Sets `DeployVirtualPrivateCloud`: the field [`deploy_virtual_private_cloud`](Self::deploy_virtual_private_cloud) says what it takes.
     pub fn set_deploy_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -1387,20 +1237,12 @@ impl ChcHost {
         self.deploy_virtual_private_cloud = value.into();
         self
     }
-    /// Sets `DeployIp`; the field is [`deploy_ip`](Self::deploy_ip).
-    ///
-    /// Wire name `DeployIp`, string; always present in responses.
-    ///
-    /// - Example: `10.12.10.34`.
+    /// Sets `DeployIp`: the field [`deploy_ip`](Self::deploy_ip) says what it takes.
     pub fn set_deploy_ip(mut self, value: impl Into<String>) -> Self {
         self.deploy_ip = value.into();
         self
     }
-    /// Sets `DeploySecurityGroupIds` to these items; the field is [`deploy_security_group_ids`](Self::deploy_security_group_ids).
-    ///
-    /// Wire name `DeploySecurityGroupIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["sg-1a2b34af"]`.
+    /// Sets `DeploySecurityGroupIds` to these items: the field [`deploy_security_group_ids`](Self::deploy_security_group_ids) says what it takes.
     pub fn set_deploy_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1408,90 +1250,52 @@ impl ChcHost {
         self.deploy_security_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CvmInstanceId`; the field is [`cvm_instance_id`](Self::cvm_instance_id).
-    ///
-    /// Wire name `CvmInstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-34as43at`.
+    /// Sets `CvmInstanceId`: the field [`cvm_instance_id`](Self::cvm_instance_id) says what it takes.
     pub fn set_cvm_instance_id(mut self, value: impl Into<String>) -> Self {
         self.cvm_instance_id = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, string; always present in responses.
-    ///
-    /// - Example: `2020-03-10T02:43:51Z`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `HardwareDescription`; the field is [`hardware_description`](Self::hardware_description).
-    ///
-    /// Wire name `HardwareDescription`, string; always present in responses.
-    ///
-    /// - Example: `128C 384GB 10T Disk`.
+    /// Sets `HardwareDescription`: the field [`hardware_description`](Self::hardware_description) says what it takes.
     pub fn set_hardware_description(mut self, value: impl Into<String>) -> Self {
         self.hardware_description = value.into();
         self
     }
-    /// Sets `CPU`; the field is [`cpu`](Self::cpu).
-    ///
-    /// Wire name `CPU`, int64; always present in responses.
-    ///
-    /// - Example: `128`.
+    /// Sets `CPU`: the field [`cpu`](Self::cpu) says what it takes.
     pub fn set_cpu(mut self, value: i64) -> Self {
         self.cpu = value;
         self
     }
-    /// Sets `Memory`; the field is [`memory`](Self::memory).
-    ///
-    /// Wire name `Memory`, int64; always present in responses.
-    ///
-    /// - Example: `384`.
+    /// Sets `Memory`: the field [`memory`](Self::memory) says what it takes.
     pub fn set_memory(mut self, value: i64) -> Self {
         self.memory = value;
         self
     }
-    /// Sets `Disk`; the field is [`disk`](Self::disk).
-    ///
-    /// Wire name `Disk`, string; always present in responses.
-    ///
-    /// - Example: `10T`.
+    /// Sets `Disk`: the field [`disk`](Self::disk) says what it takes.
     pub fn set_disk(mut self, value: impl Into<String>) -> Self {
         self.disk = value.into();
         self
     }
-    /// Sets `BmcMAC`; the field is [`bmc_mac`](Self::bmc_mac).
-    ///
-    /// Wire name `BmcMAC`, string; always present in responses.
-    ///
-    /// - Example: `51:94:20:9C:B1:CB`.
+    /// Sets `BmcMAC`: the field [`bmc_mac`](Self::bmc_mac) says what it takes.
     pub fn set_bmc_mac(mut self, value: impl Into<String>) -> Self {
         self.bmc_mac = value.into();
         self
     }
-    /// Sets `DeployMAC`; the field is [`deploy_mac`](Self::deploy_mac).
-    ///
-    /// Wire name `DeployMAC`, string; always present in responses.
-    ///
-    /// - Example: `51:94:20:9C:B1:CB`.
+    /// Sets `DeployMAC`: the field [`deploy_mac`](Self::deploy_mac) says what it takes.
     pub fn set_deploy_mac(mut self, value: impl Into<String>) -> Self {
         self.deploy_mac = value.into();
         self
     }
-    /// Sets `TenantType`; the field is [`tenant_type`](Self::tenant_type).
-    ///
-    /// Wire name `TenantType`, string; always present in responses.
-    ///
-    /// - Example: `HOSTING`.
+    /// Sets `TenantType`: the field [`tenant_type`](Self::tenant_type) says what it takes.
     pub fn set_tenant_type(mut self, value: impl Into<String>) -> Self {
         self.tenant_type = value.into();
         self
     }
-    /// Sets `DeployExtraConfig`; the field is [`deploy_extra_config`](Self::deploy_extra_config).
-    ///
-    /// Wire name `DeployExtraConfig`, [`ChcDeployExtraConfig`]; always present in responses.
+    /// Sets `DeployExtraConfig`: the field [`deploy_extra_config`](Self::deploy_extra_config) says what it takes.
     pub fn set_deploy_extra_config(
         mut self,
         value: impl Into<ChcDeployExtraConfig>,
@@ -1499,156 +1303,92 @@ impl ChcHost {
         self.deploy_extra_config = value.into();
         self
     }
-    /// Sets `Gpu`; the field is [`gpu`](Self::gpu).
-    ///
-    /// Wire name `Gpu`, string; may be absent from responses.
-    ///
-    /// - Example: `2 * NVIDIA P40`.
+    /// Sets `Gpu`: the field [`gpu`](Self::gpu) says what it takes.
     pub fn set_gpu(mut self, value: impl Into<String>) -> Self {
         self.gpu = Some(value.into());
         self
     }
-    /// Sets `NetworkCard`; the field is [`network_card`](Self::network_card).
-    ///
-    /// Wire name `NetworkCard`, string; may be absent from responses.
-    ///
-    /// - Example: `ConnectX-5`.
+    /// Sets `NetworkCard`: the field [`network_card`](Self::network_card) says what it takes.
     pub fn set_network_card(mut self, value: impl Into<String>) -> Self {
         self.network_card = Some(value.into());
         self
     }
-    /// Sets `IsPredefinedType`; the field is [`is_predefined_type`](Self::is_predefined_type).
-    ///
-    /// Wire name `IsPredefinedType`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsPredefinedType`: the field [`is_predefined_type`](Self::is_predefined_type) says what it takes.
     pub fn set_is_predefined_type(mut self, value: bool) -> Self {
         self.is_predefined_type = Some(value);
         self
     }
-    /// Sets `ChcInstanceType`; the field is [`chc_instance_type`](Self::chc_instance_type).
-    ///
-    /// Wire name `ChcInstanceType`, string; may be absent from responses.
-    ///
-    /// - Example: `CHCS5.128C256M`.
+    /// Sets `ChcInstanceType`: the field [`chc_instance_type`](Self::chc_instance_type) says what it takes.
     pub fn set_chc_instance_type(mut self, value: impl Into<String>) -> Self {
         self.chc_instance_type = Some(value.into());
         self
     }
-    /// Sets `ChcInstanceFamily`; the field is [`chc_instance_family`](Self::chc_instance_family).
-    ///
-    /// Wire name `ChcInstanceFamily`, string; may be absent from responses.
-    ///
-    /// - Example: `CHCS5`.
+    /// Sets `ChcInstanceFamily`: the field [`chc_instance_family`](Self::chc_instance_family) says what it takes.
     pub fn set_chc_instance_family(mut self, value: impl Into<String>) -> Self {
         self.chc_instance_family = Some(value.into());
         self
     }
-    /// Sets `ChcInstanceFamilyName`; the field is [`chc_instance_family_name`](Self::chc_instance_family_name).
-    ///
-    /// Wire name `ChcInstanceFamilyName`, string; may be absent from responses.
+    /// Sets `ChcInstanceFamilyName`: the field [`chc_instance_family_name`](Self::chc_instance_family_name) says what it takes.
     pub fn set_chc_instance_family_name(mut self, value: impl Into<String>) -> Self {
         self.chc_instance_family_name = Some(value.into());
         self
     }
-    /// Sets `ResaleAppId`; the field is [`resale_app_id`](Self::resale_app_id).
-    ///
-    /// Wire name `ResaleAppId`, string; may be absent from responses.
-    ///
-    /// - Example: `12510001001`.
+    /// Sets `ResaleAppId`: the field [`resale_app_id`](Self::resale_app_id) says what it takes.
     pub fn set_resale_app_id(mut self, value: impl Into<String>) -> Self {
         self.resale_app_id = Some(value.into());
         self
     }
-    /// Sets `ResaleAccountId`; the field is [`resale_account_id`](Self::resale_account_id).
-    ///
-    /// Wire name `ResaleAccountId`, string; may be absent from responses.
-    ///
-    /// - Example: `100002300442`.
+    /// Sets `ResaleAccountId`: the field [`resale_account_id`](Self::resale_account_id) says what it takes.
     pub fn set_resale_account_id(mut self, value: impl Into<String>) -> Self {
         self.resale_account_id = Some(value.into());
         self
     }
-    /// Sets `SaleStatus`; the field is [`sale_status`](Self::sale_status).
-    ///
-    /// Wire name `SaleStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `SOLD`.
+    /// Sets `SaleStatus`: the field [`sale_status`](Self::sale_status) says what it takes.
     pub fn set_sale_status(mut self, value: impl Into<String>) -> Self {
         self.sale_status = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LatestOperation`; the field is [`latest_operation`](Self::latest_operation).
-    ///
-    /// Wire name `LatestOperation`, string; may be absent from responses.
-    ///
-    /// - Example: `ChcPrepare`.
+    /// Sets `LatestOperation`: the field [`latest_operation`](Self::latest_operation) says what it takes.
     pub fn set_latest_operation(mut self, value: impl Into<String>) -> Self {
         self.latest_operation = Some(value.into());
         self
     }
-    /// Sets `LatestOperationErrorCode`; the field is [`latest_operation_error_code`](Self::latest_operation_error_code).
-    ///
-    /// Wire name `LatestOperationErrorCode`, string; may be absent from responses.
-    ///
-    /// - Example: `IpmiFailed`.
+    /// Sets `LatestOperationErrorCode`: the field [`latest_operation_error_code`](Self::latest_operation_error_code) says what it takes.
     pub fn set_latest_operation_error_code(mut self, value: impl Into<String>) -> Self {
         self.latest_operation_error_code = Some(value.into());
         self
     }
-    /// Sets `LatestOperationErrorMsg`; the field is [`latest_operation_error_msg`](Self::latest_operation_error_msg).
-    ///
-    /// Wire name `LatestOperationErrorMsg`, string; may be absent from responses.
+    /// Sets `LatestOperationErrorMsg`: the field [`latest_operation_error_msg`](Self::latest_operation_error_msg) says what it takes.
     pub fn set_latest_operation_error_msg(mut self, value: impl Into<String>) -> Self {
         self.latest_operation_error_msg = Some(value.into());
         self
     }
-    /// Sets `LatestOperationName`; the field is [`latest_operation_name`](Self::latest_operation_name).
-    ///
-    /// Wire name `LatestOperationName`, string; may be absent from responses.
+    /// Sets `LatestOperationName`: the field [`latest_operation_name`](Self::latest_operation_name) says what it takes.
     pub fn set_latest_operation_name(mut self, value: impl Into<String>) -> Self {
         self.latest_operation_name = Some(value.into());
         self
     }
-    /// Sets `LatestOperationState`; the field is [`latest_operation_state`](Self::latest_operation_state).
-    ///
-    /// Wire name `LatestOperationState`, string; may be absent from responses.
-    ///
-    /// - Example: `FAILED`.
+    /// Sets `LatestOperationState`: the field [`latest_operation_state`](Self::latest_operation_state) says what it takes.
     pub fn set_latest_operation_state(mut self, value: impl Into<String>) -> Self {
         self.latest_operation_state = Some(value.into());
         self
     }
-    /// Sets `ChcGatewayId`; the field is [`chc_gateway_id`](Self::chc_gateway_id).
-    ///
-    /// Wire name `ChcGatewayId`, string; may be absent from responses.
-    ///
-    /// - Example: `chcgw-cluster-jy6853yh-1`.
+    /// Sets `ChcGatewayId`: the field [`chc_gateway_id`](Self::chc_gateway_id) says what it takes.
     pub fn set_chc_gateway_id(mut self, value: impl Into<String>) -> Self {
         self.chc_gateway_id = Some(value.into());
         self
     }
-    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
-    ///
-    /// Wire name `DedicatedClusterId`, string; may be absent from responses.
-    ///
-    /// - Example: `cluster-34afsd9x`.
+    /// Sets `DedicatedClusterId`: the field [`dedicated_cluster_id`](Self::dedicated_cluster_id) says what it takes.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = Some(value.into());
         self
     }
-    /// Sets `NetworkMode`; the field is [`network_mode`](Self::network_mode).
-    ///
-    /// Wire name `NetworkMode`, string; may be absent from responses.
-    ///
-    /// - Example: `BUSINESS`.
+    /// Sets `NetworkMode`: the field [`network_mode`](Self::network_mode) says what it takes.
     pub fn set_network_mode(mut self, value: impl Into<String>) -> Self {
         self.network_mode = Some(value.into());
         self
@@ -1692,27 +1432,17 @@ impl ChcHostDeniedActions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcId`; the field is [`chc_id`](Self::chc_id).
-    ///
-    /// Wire name `ChcId`, string; may be absent from responses.
+    /// Sets `ChcId`: the field [`chc_id`](Self::chc_id) says what it takes.
     pub fn set_chc_id(mut self, value: impl Into<String>) -> Self {
         self.chc_id = Some(value.into());
         self
     }
-    /// Sets `State`; the field is [`state`](Self::state).
-    ///
-    /// Wire name `State`, string; may be absent from responses.
-    ///
-    /// - Example: `"ONLINE"`.
+    /// Sets `State`: the field [`state`](Self::state) says what it takes.
     pub fn set_state(mut self, value: impl Into<String>) -> Self {
         self.state = Some(value.into());
         self
     }
-    /// Sets `DenyActions` to these items; the field is [`deny_actions`](Self::deny_actions).
-    ///
-    /// Wire name `DenyActions`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["ConfigureChcAssistVpc']`.
+    /// Sets `DenyActions` to these items: the field [`deny_actions`](Self::deny_actions) says what it takes.
     pub fn set_deny_actions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1788,11 +1518,7 @@ impl ConfigureChcAssistVpcRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["chc-123a4d5f"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1800,9 +1526,7 @@ impl ConfigureChcAssistVpcRequest {
         self.chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `BmcVirtualPrivateCloud`; the field is [`bmc_virtual_private_cloud`](Self::bmc_virtual_private_cloud).
-    ///
-    /// Wire name `BmcVirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
+    /// Sets `BmcVirtualPrivateCloud`: the field [`bmc_virtual_private_cloud`](Self::bmc_virtual_private_cloud) says what it takes.
     pub fn set_bmc_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -1810,11 +1534,7 @@ impl ConfigureChcAssistVpcRequest {
         self.bmc_virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `BmcSecurityGroupIds` to these items; the field is [`bmc_security_group_ids`](Self::bmc_security_group_ids).
-    ///
-    /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-asda324a"]`.
+    /// Sets `BmcSecurityGroupIds` to these items: the field [`bmc_security_group_ids`](Self::bmc_security_group_ids) says what it takes.
     pub fn set_bmc_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1822,9 +1542,7 @@ impl ConfigureChcAssistVpcRequest {
         self.bmc_security_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DeployVirtualPrivateCloud`; the field is [`deploy_virtual_private_cloud`](Self::deploy_virtual_private_cloud).
-    ///
-    /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
+    /// Sets `DeployVirtualPrivateCloud`: the field [`deploy_virtual_private_cloud`](Self::deploy_virtual_private_cloud) says what it takes.
     pub fn set_deploy_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -1832,11 +1550,7 @@ impl ConfigureChcAssistVpcRequest {
         self.deploy_virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `DeploySecurityGroupIds` to these items; the field is [`deploy_security_group_ids`](Self::deploy_security_group_ids).
-    ///
-    /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-asda324a"]`.
+    /// Sets `DeploySecurityGroupIds` to these items: the field [`deploy_security_group_ids`](Self::deploy_security_group_ids) says what it takes.
     pub fn set_deploy_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1846,9 +1560,7 @@ impl ConfigureChcAssistVpcRequest {
         );
         self
     }
-    /// Sets `ChcDeployExtraConfig`; the field is [`chc_deploy_extra_config`](Self::chc_deploy_extra_config).
-    ///
-    /// Wire name `ChcDeployExtraConfig`, [`ChcDeployExtraConfig`]; optional in requests.
+    /// Sets `ChcDeployExtraConfig`: the field [`chc_deploy_extra_config`](Self::chc_deploy_extra_config) says what it takes.
     pub fn set_chc_deploy_extra_config(
         mut self,
         value: impl Into<ChcDeployExtraConfig>,
@@ -1916,9 +1628,7 @@ impl ConfigureChcAssistVpcResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1974,11 +1684,7 @@ impl ConfigureChcDeployVpcRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["chc-123a4d5f"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1986,9 +1692,7 @@ impl ConfigureChcDeployVpcRequest {
         self.chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeployVirtualPrivateCloud`; the field is [`deploy_virtual_private_cloud`](Self::deploy_virtual_private_cloud).
-    ///
-    /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
+    /// Sets `DeployVirtualPrivateCloud`: the field [`deploy_virtual_private_cloud`](Self::deploy_virtual_private_cloud) says what it takes.
     pub fn set_deploy_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -1996,11 +1700,7 @@ impl ConfigureChcDeployVpcRequest {
         self.deploy_virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `DeploySecurityGroupIds` to these items; the field is [`deploy_security_group_ids`](Self::deploy_security_group_ids).
-    ///
-    /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-asda324a"]`.
+    /// Sets `DeploySecurityGroupIds` to these items: the field [`deploy_security_group_ids`](Self::deploy_security_group_ids) says what it takes.
     pub fn set_deploy_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2010,9 +1710,7 @@ impl ConfigureChcDeployVpcRequest {
         );
         self
     }
-    /// Sets `ChcDeployExtraConfig`; the field is [`chc_deploy_extra_config`](Self::chc_deploy_extra_config).
-    ///
-    /// Wire name `ChcDeployExtraConfig`, [`ChcDeployExtraConfig`]; optional in requests.
+    /// Sets `ChcDeployExtraConfig`: the field [`chc_deploy_extra_config`](Self::chc_deploy_extra_config) says what it takes.
     pub fn set_chc_deploy_extra_config(
         mut self,
         value: impl Into<ChcDeployExtraConfig>,
@@ -2071,9 +1769,7 @@ impl ConfigureChcDeployVpcResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2135,11 +1831,7 @@ impl ConvertOperatingSystemsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-duqhvpt6"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2147,29 +1839,17 @@ impl ConvertOperatingSystemsRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `MinimalConversion`; the field is [`minimal_conversion`](Self::minimal_conversion).
-    ///
-    /// Wire name `MinimalConversion`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `MinimalConversion`: the field [`minimal_conversion`](Self::minimal_conversion) says what it takes.
     pub fn set_minimal_conversion(mut self, value: bool) -> Self {
         self.minimal_conversion = Some(value);
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `TargetOSType`; the field is [`target_os_type`](Self::target_os_type).
-    ///
-    /// Wire name `TargetOSType`, string; optional in requests.
-    ///
-    /// - Example: `TencentOS`.
+    /// Sets `TargetOSType`: the field [`target_os_type`](Self::target_os_type) says what it takes.
     pub fn set_target_os_type(mut self, value: impl Into<String>) -> Self {
         self.target_os_type = Some(value.into());
         self
@@ -2221,9 +1901,7 @@ impl ConvertOperatingSystemsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SupportTargetOSList` to these items; the field is [`support_target_os_list`](Self::support_target_os_list).
-    ///
-    /// Wire name `SupportTargetOSList`, list of [`TargetOs`]; may be absent from responses.
+    /// Sets `SupportTargetOSList` to these items: the field [`support_target_os_list`](Self::support_target_os_list) says what it takes.
     pub fn set_support_target_os_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetOs>>,
@@ -2231,18 +1909,12 @@ impl ConvertOperatingSystemsResponse {
         self.support_target_os_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, string; may be absent from responses.
-    ///
-    /// - Example: `5413165`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
         self.task_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2278,20 +1950,12 @@ impl CpuTopology {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CoreCount`; the field is [`core_count`](Self::core_count).
-    ///
-    /// Wire name `CoreCount`, int64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `4`.
+    /// Sets `CoreCount`: the field [`core_count`](Self::core_count) says what it takes.
     pub fn set_core_count(mut self, value: i64) -> Self {
         self.core_count = Some(value);
         self
     }
-    /// Sets `ThreadPerCore`; the field is [`thread_per_core`](Self::thread_per_core).
-    ///
-    /// Wire name `ThreadPerCore`, int64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `2`.
+    /// Sets `ThreadPerCore`: the field [`thread_per_core`](Self::thread_per_core) says what it takes.
     pub fn set_thread_per_core(mut self, value: i64) -> Self {
         self.thread_per_core = Some(value);
         self
@@ -2379,61 +2043,37 @@ impl CreateDisasterRecoverGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `HOST`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `a521b4e4-c903-4d37-9de6-8906e3ad8eb7`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `Affinity`; the field is [`affinity`](Self::affinity).
-    ///
-    /// Wire name `Affinity`, int64; optional in requests.
-    ///
-    /// - Example: `3`.
+    /// Sets `Affinity`: the field [`affinity`](Self::affinity) says what it takes.
     pub fn set_affinity(mut self, value: i64) -> Self {
         self.affinity = Some(value);
         self
     }
-    /// Sets `Strategy`; the field is [`strategy`](Self::strategy).
-    ///
-    /// Wire name `Strategy`, string; optional in requests.
-    ///
-    /// - Example: `SPREAD`.
+    /// Sets `Strategy`: the field [`strategy`](Self::strategy) says what it takes.
     pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
         self.strategy = Some(value.into());
         self
     }
-    /// Sets `PartitionCount`; the field is [`partition_count`](Self::partition_count).
-    ///
-    /// Wire name `PartitionCount`, int64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `PartitionCount`: the field [`partition_count`](Self::partition_count) says what it takes.
     pub fn set_partition_count(mut self, value: i64) -> Self {
         self.partition_count = Some(value);
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -2563,79 +2203,47 @@ impl CreateDisasterRecoverGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DisasterRecoverGroupId`; the field is [`disaster_recover_group_id`](Self::disaster_recover_group_id).
-    ///
-    /// Wire name `DisasterRecoverGroupId`, string; always present in responses.
-    ///
-    /// - Example: `ps-qajfd25h`.
+    /// Sets `DisasterRecoverGroupId`: the field [`disaster_recover_group_id`](Self::disaster_recover_group_id) says what it takes.
     pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.disaster_recover_group_id = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `HOST`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; always present in responses.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `CvmQuotaTotal`; the field is [`cvm_quota_total`](Self::cvm_quota_total).
-    ///
-    /// Wire name `CvmQuotaTotal`, int64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `CvmQuotaTotal`: the field [`cvm_quota_total`](Self::cvm_quota_total) says what it takes.
     pub fn set_cvm_quota_total(mut self, value: i64) -> Self {
         self.cvm_quota_total = value;
         self
     }
-    /// Sets `CurrentNum`; the field is [`current_num`](Self::current_num).
-    ///
-    /// Wire name `CurrentNum`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `CurrentNum`: the field [`current_num`](Self::current_num) says what it takes.
     pub fn set_current_num(mut self, value: i64) -> Self {
         self.current_num = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2018-06-08T07:26:38Z`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `Strategy`; the field is [`strategy`](Self::strategy).
-    ///
-    /// Wire name `Strategy`, string; always present in responses.
-    ///
-    /// - Example: `PARTITION`.
+    /// Sets `Strategy`: the field [`strategy`](Self::strategy) says what it takes.
     pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
         self.strategy = value.into();
         self
     }
-    /// Sets `PartitionCount`; the field is [`partition_count`](Self::partition_count).
-    ///
-    /// Wire name `PartitionCount`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `PartitionCount`: the field [`partition_count`](Self::partition_count) says what it takes.
     pub fn set_partition_count(mut self, value: i64) -> Self {
         self.partition_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2708,50 +2316,32 @@ impl CreateHpcClusterRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ap-guangzhou-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `MyHpcCluster`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Remark`; the field is [`remark`](Self::remark).
-    ///
-    /// Wire name `Remark`, string; optional in requests.
+    /// Sets `Remark`: the field [`remark`](Self::remark) says what it takes.
     pub fn set_remark(mut self, value: impl Into<String>) -> Self {
         self.remark = Some(value.into());
         self
     }
-    /// Sets `HpcClusterType`; the field is [`hpc_cluster_type`](Self::hpc_cluster_type).
-    ///
-    /// Wire name `HpcClusterType`, string; optional in requests.
-    ///
-    /// - Example: `CDC/CHC/STANDARD`.
+    /// Sets `HpcClusterType`: the field [`hpc_cluster_type`](Self::hpc_cluster_type) says what it takes.
     pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_type = Some(value.into());
         self
     }
-    /// Sets `HpcClusterBusinessId`; the field is [`hpc_cluster_business_id`](Self::hpc_cluster_business_id).
-    ///
-    /// Wire name `HpcClusterBusinessId`, string; optional in requests.
+    /// Sets `HpcClusterBusinessId`: the field [`hpc_cluster_business_id`](Self::hpc_cluster_business_id) says what it takes.
     pub fn set_hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_business_id = Some(value.into());
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -2818,9 +2408,7 @@ impl CreateHpcClusterResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HpcClusterSet` to these items; the field is [`hpc_cluster_set`](Self::hpc_cluster_set).
-    ///
-    /// Wire name `HpcClusterSet`, list of [`HpcClusterInfo`]; always present in responses.
+    /// Sets `HpcClusterSet` to these items: the field [`hpc_cluster_set`](Self::hpc_cluster_set) says what it takes.
     pub fn set_hpc_cluster_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<HpcClusterInfo>>,
@@ -2828,9 +2416,7 @@ impl CreateHpcClusterResponse {
         self.hpc_cluster_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2949,56 +2535,32 @@ impl CreateImageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
-    ///
-    /// Wire name `ImageName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `MyImageName`.
+    /// Sets `ImageName`: the field [`image_name`](Self::image_name) says what it takes.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests.
-    ///
-    /// - Example: `ins-2v3sqe2t`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `ImageDescription`; the field is [`image_description`](Self::image_description).
-    ///
-    /// Wire name `ImageDescription`, string; optional in requests.
-    ///
-    /// - Example: `MyImageDescription`.
+    /// Sets `ImageDescription`: the field [`image_description`](Self::image_description) says what it takes.
     pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
         self.image_description = Some(value.into());
         self
     }
-    /// Sets `ForcePoweroff`; the field is [`force_poweroff`](Self::force_poweroff).
-    ///
-    /// Wire name `ForcePoweroff`, string; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ForcePoweroff`: the field [`force_poweroff`](Self::force_poweroff) says what it takes.
     pub fn set_force_poweroff(mut self, value: impl Into<String>) -> Self {
         self.force_poweroff = Some(value.into());
         self
     }
-    /// Sets `Sysprep`; the field is [`sysprep`](Self::sysprep).
-    ///
-    /// Wire name `Sysprep`, string; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `Sysprep`: the field [`sysprep`](Self::sysprep) says what it takes.
     pub fn set_sysprep(mut self, value: impl Into<String>) -> Self {
         self.sysprep = Some(value.into());
         self
     }
-    /// Sets `DataDiskIds` to these items; the field is [`data_disk_ids`](Self::data_disk_ids).
-    ///
-    /// Wire name `DataDiskIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["disk-6gabakqz"]`.
+    /// Sets `DataDiskIds` to these items: the field [`data_disk_ids`](Self::data_disk_ids) says what it takes.
     pub fn set_data_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3006,11 +2568,7 @@ impl CreateImageRequest {
         self.data_disk_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
-    ///
-    /// Wire name `SnapshotIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["snap-kso6f712", "snap-l3rrf322"]`.
+    /// Sets `SnapshotIds` to these items: the field [`snapshot_ids`](Self::snapshot_ids) says what it takes.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3018,18 +2576,12 @@ impl CreateImageRequest {
         self.snapshot_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -3037,11 +2589,7 @@ impl CreateImageRequest {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ImageFamily`; the field is [`image_family`](Self::image_family).
-    ///
-    /// Wire name `ImageFamily`, string; optional in requests.
-    ///
-    /// - Example: `business-daily-update`.
+    /// Sets `ImageFamily`: the field [`image_family`](Self::image_family) says what it takes.
     pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
         self.image_family = Some(value.into());
         self
@@ -3098,18 +2646,12 @@ impl CreateImageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; always present in responses.
-    ///
-    /// - Example: `img-2v3sqe2t`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3160,29 +2702,17 @@ impl CreateKeyPairRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `Tencent`.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = value.into();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; required in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
-    ///
-    /// - Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -3243,16 +2773,12 @@ impl CreateKeyPairResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyPair`; the field is [`key_pair`](Self::key_pair).
-    ///
-    /// Wire name `KeyPair`, [`KeyPair`]; always present in responses.
+    /// Sets `KeyPair`: the field [`key_pair`](Self::key_pair) says what it takes.
     pub fn set_key_pair(mut self, value: impl Into<KeyPair>) -> Self {
         self.key_pair = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3526,36 +3052,22 @@ impl CreateLaunchTemplateRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateName`; the field is [`launch_template_name`](Self::launch_template_name).
-    ///
-    /// Wire name `LaunchTemplateName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `MyLaunchTemplate`.
+    /// Sets `LaunchTemplateName`: the field [`launch_template_name`](Self::launch_template_name) says what it takes.
     pub fn set_launch_template_name(mut self, value: impl Into<String>) -> Self {
         self.launch_template_name = value.into();
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `img-dkwyg6sr`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `LaunchTemplateVersionDescription`; the field is [`launch_template_version_description`](Self::launch_template_version_description).
-    ///
-    /// Wire name `LaunchTemplateVersionDescription`, string; optional in requests.
-    ///
-    /// - Example: `MyLaunchTemplateVersionDesc`.
+    /// Sets `LaunchTemplateVersionDescription`: the field [`launch_template_version_description`](Self::launch_template_version_description) says what it takes.
     pub fn set_launch_template_version_description(
         mut self,
         value: impl Into<String>,
@@ -3563,25 +3075,17 @@ impl CreateLaunchTemplateRequest {
         self.launch_template_version_description = Some(value.into());
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; optional in requests.
-    ///
-    /// - Example: `S5.16XLARGE256`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = Some(value.into());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -3589,9 +3093,7 @@ impl CreateLaunchTemplateRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -3599,9 +3101,7 @@ impl CreateLaunchTemplateRequest {
         self.virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -3609,36 +3109,22 @@ impl CreateLaunchTemplateRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: i64) -> Self {
         self.instance_count = Some(value);
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; optional in requests.
-    ///
-    /// - Example: `MyInstance`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-rf6ogz49"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3646,43 +3132,27 @@ impl CreateLaunchTemplateRequest {
         self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `myHost`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `ActionTimer`; the field is [`action_timer`](Self::action_timer).
-    ///
-    /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
+    /// Sets `ActionTimer`: the field [`action_timer`](Self::action_timer) says what it takes.
     pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.action_timer = Some(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ps-3p88qhfo"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3692,9 +3162,7 @@ impl CreateLaunchTemplateRequest {
         );
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -3702,9 +3170,7 @@ impl CreateLaunchTemplateRequest {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceMarketOptions`; the field is [`instance_market_options`](Self::instance_market_options).
-    ///
-    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
+    /// Sets `InstanceMarketOptions`: the field [`instance_market_options`](Self::instance_market_options) says what it takes.
     pub fn set_instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -3712,54 +3178,32 @@ impl CreateLaunchTemplateRequest {
         self.instance_market_options = Some(value.into());
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; optional in requests.
-    ///
-    /// - Example: `YmFzZTY0Cg==`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `CamRoleName`; the field is [`cam_role_name`](Self::cam_role_name).
-    ///
-    /// Wire name `CamRoleName`, string; optional in requests.
-    ///
-    /// - Example: `testroleName001`.
+    /// Sets `CamRoleName`: the field [`cam_role_name`](Self::cam_role_name) says what it takes.
     pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.cam_role_name = Some(value.into());
         self
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; optional in requests.
-    ///
-    /// - Example: `hpc-a5n666lo`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = Some(value.into());
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; optional in requests.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = Some(value.into());
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -3767,27 +3211,17 @@ impl CreateLaunchTemplateRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DisableApiTermination`; the field is [`disable_api_termination`](Self::disable_api_termination).
-    ///
-    /// Wire name `DisableApiTermination`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DisableApiTermination`: the field [`disable_api_termination`](Self::disable_api_termination) says what it takes.
     pub fn set_disable_api_termination(mut self, value: bool) -> Self {
         self.disable_api_termination = Some(value);
         self
     }
-    /// Sets `EnableJumboFrame`; the field is [`enable_jumbo_frame`](Self::enable_jumbo_frame).
-    ///
-    /// Wire name `EnableJumboFrame`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `EnableJumboFrame`: the field [`enable_jumbo_frame`](Self::enable_jumbo_frame) says what it takes.
     pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
         self.enable_jumbo_frame = Some(value);
         self
     }
-    /// Sets `LaunchTemplateTagSpecification` to these items; the field is [`launch_template_tag_specification`](Self::launch_template_tag_specification).
-    ///
-    /// Wire name `LaunchTemplateTagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `LaunchTemplateTagSpecification` to these items: the field [`launch_template_tag_specification`](Self::launch_template_tag_specification) says what it takes.
     pub fn set_launch_template_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -3797,25 +3231,17 @@ impl CreateLaunchTemplateRequest {
         );
         self
     }
-    /// Sets `Metadata`; the field is [`metadata`](Self::metadata).
-    ///
-    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
+    /// Sets `Metadata`: the field [`metadata`](Self::metadata) says what it takes.
     pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `TemplateDataModifyAction`; the field is [`template_data_modify_action`](Self::template_data_modify_action).
-    ///
-    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
-    ///
-    /// - Example: `Update`.
+    /// Sets `TemplateDataModifyAction`: the field [`template_data_modify_action`](Self::template_data_modify_action) says what it takes.
     pub fn set_template_data_modify_action(mut self, value: impl Into<String>) -> Self {
         self.template_data_modify_action = Some(value.into());
         self
     }
-    /// Sets `NetworkInterfaces` to these items; the field is [`network_interfaces`](Self::network_interfaces).
-    ///
-    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
+    /// Sets `NetworkInterfaces` to these items: the field [`network_interfaces`](Self::network_interfaces) says what it takes.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -4016,18 +3442,12 @@ impl CreateLaunchTemplateResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; always present in responses.
-    ///
-    /// - Example: `lt-a5n1305lo`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4306,36 +3726,22 @@ impl CreateLaunchTemplateVersionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lt-86v7g7g8`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `LaunchTemplateVersion`; the field is [`launch_template_version`](Self::launch_template_version).
-    ///
-    /// Wire name `LaunchTemplateVersion`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `LaunchTemplateVersion`: the field [`launch_template_version`](Self::launch_template_version) says what it takes.
     pub fn set_launch_template_version(mut self, value: i64) -> Self {
         self.launch_template_version = Some(value);
         self
     }
-    /// Sets `LaunchTemplateVersionDescription`; the field is [`launch_template_version_description`](Self::launch_template_version_description).
-    ///
-    /// Wire name `LaunchTemplateVersionDescription`, string; optional in requests.
-    ///
-    /// - Example: `new_version`.
+    /// Sets `LaunchTemplateVersionDescription`: the field [`launch_template_version_description`](Self::launch_template_version_description) says what it takes.
     pub fn set_launch_template_version_description(
         mut self,
         value: impl Into<String>,
@@ -4343,34 +3749,22 @@ impl CreateLaunchTemplateVersionRequest {
         self.launch_template_version_description = Some(value.into());
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; optional in requests.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = Some(value.into());
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; optional in requests.
-    ///
-    /// - Example: `img-irmer45l`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = Some(value.into());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -4378,9 +3772,7 @@ impl CreateLaunchTemplateVersionRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -4388,9 +3780,7 @@ impl CreateLaunchTemplateVersionRequest {
         self.virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -4398,36 +3788,22 @@ impl CreateLaunchTemplateVersionRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: i64) -> Self {
         self.instance_count = Some(value);
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; optional in requests.
-    ///
-    /// - Example: `my_instance`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-rf6ogz49"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4435,43 +3811,27 @@ impl CreateLaunchTemplateVersionRequest {
         self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `myHost`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `ActionTimer`; the field is [`action_timer`](Self::action_timer).
-    ///
-    /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
+    /// Sets `ActionTimer`: the field [`action_timer`](Self::action_timer) says what it takes.
     pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.action_timer = Some(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ps-3p88qhfo"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4481,9 +3841,7 @@ impl CreateLaunchTemplateVersionRequest {
         );
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -4491,9 +3849,7 @@ impl CreateLaunchTemplateVersionRequest {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceMarketOptions`; the field is [`instance_market_options`](Self::instance_market_options).
-    ///
-    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
+    /// Sets `InstanceMarketOptions`: the field [`instance_market_options`](Self::instance_market_options) says what it takes.
     pub fn set_instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -4501,54 +3857,32 @@ impl CreateLaunchTemplateVersionRequest {
         self.instance_market_options = Some(value.into());
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; optional in requests.
-    ///
-    /// - Example: `YmFzZTY0Cg==`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `CamRoleName`; the field is [`cam_role_name`](Self::cam_role_name).
-    ///
-    /// Wire name `CamRoleName`, string; optional in requests.
-    ///
-    /// - Example: `testroleName001`.
+    /// Sets `CamRoleName`: the field [`cam_role_name`](Self::cam_role_name) says what it takes.
     pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.cam_role_name = Some(value.into());
         self
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; optional in requests.
-    ///
-    /// - Example: `hpc-a5n666lo`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = Some(value.into());
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; optional in requests.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = Some(value.into());
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -4556,43 +3890,27 @@ impl CreateLaunchTemplateVersionRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DisableApiTermination`; the field is [`disable_api_termination`](Self::disable_api_termination).
-    ///
-    /// Wire name `DisableApiTermination`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DisableApiTermination`: the field [`disable_api_termination`](Self::disable_api_termination) says what it takes.
     pub fn set_disable_api_termination(mut self, value: bool) -> Self {
         self.disable_api_termination = Some(value);
         self
     }
-    /// Sets `EnableJumboFrame`; the field is [`enable_jumbo_frame`](Self::enable_jumbo_frame).
-    ///
-    /// Wire name `EnableJumboFrame`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `EnableJumboFrame`: the field [`enable_jumbo_frame`](Self::enable_jumbo_frame) says what it takes.
     pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
         self.enable_jumbo_frame = Some(value);
         self
     }
-    /// Sets `Metadata`; the field is [`metadata`](Self::metadata).
-    ///
-    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
+    /// Sets `Metadata`: the field [`metadata`](Self::metadata) says what it takes.
     pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `TemplateDataModifyAction`; the field is [`template_data_modify_action`](Self::template_data_modify_action).
-    ///
-    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
-    ///
-    /// - Example: `Update`.
+    /// Sets `TemplateDataModifyAction`: the field [`template_data_modify_action`](Self::template_data_modify_action) says what it takes.
     pub fn set_template_data_modify_action(mut self, value: impl Into<String>) -> Self {
         self.template_data_modify_action = Some(value.into());
         self
     }
-    /// Sets `NetworkInterfaces` to these items; the field is [`network_interfaces`](Self::network_interfaces).
-    ///
-    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
+    /// Sets `NetworkInterfaces` to these items: the field [`network_interfaces`](Self::network_interfaces) says what it takes.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -4771,18 +4089,12 @@ impl CreateLaunchTemplateVersionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateVersionNumber`; the field is [`launch_template_version_number`](Self::launch_template_version_number).
-    ///
-    /// Wire name `LaunchTemplateVersionNumber`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `LaunchTemplateVersionNumber`: the field [`launch_template_version_number`](Self::launch_template_version_number) says what it takes.
     pub fn set_launch_template_version_number(mut self, value: i64) -> Self {
         self.launch_template_version_number = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4932,101 +4244,57 @@ impl DataDisk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, int64; required in requests; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: i64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `CLOUD_SSD`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = Some(value.into());
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `disk-ciezoimt`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
     }
-    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
-    ///
-    /// Wire name `DeleteWithInstance`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `DeleteWithInstance`: the field [`delete_with_instance`](Self::delete_with_instance) says what it takes.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = Some(value);
         self
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `snap-6yczrj8x`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = Some(value);
         self
     }
-    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
-    ///
-    /// Wire name `KmsKeyId`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `kms-abcd1234`.
+    /// Sets `KmsKeyId`: the field [`kms_key_id`](Self::kms_key_id) says what it takes.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
     }
-    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
-    ///
-    /// Wire name `ThroughputPerformance`, int64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `20`.
+    /// Sets `ThroughputPerformance`: the field [`throughput_performance`](Self::throughput_performance) says what it takes.
     pub fn set_throughput_performance(mut self, value: i64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `CdcId`; the field is [`cdc_id`](Self::cdc_id).
-    ///
-    /// Wire name `CdcId`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `cdc-1648zauv`.
+    /// Sets `CdcId`: the field [`cdc_id`](Self::cdc_id) says what it takes.
     pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
         self.cdc_id = Some(value.into());
         self
     }
-    /// Sets `BurstPerformance`; the field is [`burst_performance`](Self::burst_performance).
-    ///
-    /// Wire name `BurstPerformance`, bool; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `BurstPerformance`: the field [`burst_performance`](Self::burst_performance) says what it takes.
     pub fn set_burst_performance(mut self, value: bool) -> Self {
         self.burst_performance = Some(value);
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `MyDiskName`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
@@ -5065,11 +4333,7 @@ impl DeleteDisasterRecoverGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ps-58l1hu01"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5107,9 +4371,7 @@ impl DeleteDisasterRecoverGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5141,11 +4403,7 @@ impl DeleteHpcClustersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HpcClusterIds` to these items; the field is [`hpc_cluster_ids`](Self::hpc_cluster_ids).
-    ///
-    /// Wire name `HpcClusterIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["hpc-p64fdfa9"]`.
+    /// Sets `HpcClusterIds` to these items: the field [`hpc_cluster_ids`](Self::hpc_cluster_ids) says what it takes.
     pub fn set_hpc_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5183,9 +4441,7 @@ impl DeleteHpcClustersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5237,11 +4493,7 @@ impl DeleteImagesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageIds` to these items; the field is [`image_ids`](Self::image_ids).
-    ///
-    /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["img-34vaef8fe"]`.
+    /// Sets `ImageIds` to these items: the field [`image_ids`](Self::image_ids) says what it takes.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5249,20 +4501,12 @@ impl DeleteImagesRequest {
         self.image_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteBindedSnap`; the field is [`delete_binded_snap`](Self::delete_binded_snap).
-    ///
-    /// Wire name `DeleteBindedSnap`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeleteBindedSnap`: the field [`delete_binded_snap`](Self::delete_binded_snap) says what it takes.
     pub fn set_delete_binded_snap(mut self, value: bool) -> Self {
         self.delete_binded_snap = Some(value);
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
@@ -5297,9 +4541,7 @@ impl DeleteImagesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5331,11 +4573,7 @@ impl DeleteInstancesActionTimerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ActionTimerIds` to these items; the field is [`action_timer_ids`](Self::action_timer_ids).
-    ///
-    /// Wire name `ActionTimerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
+    /// Sets `ActionTimerIds` to these items: the field [`action_timer_ids`](Self::action_timer_ids) says what it takes.
     pub fn set_action_timer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5373,9 +4611,7 @@ impl DeleteInstancesActionTimerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5415,11 +4651,7 @@ impl DeleteInstancesDisasterRecoverGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-23sh03x7"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5427,11 +4659,7 @@ impl DeleteInstancesDisasterRecoverGroupsRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ps-c119a27y"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5478,9 +4706,7 @@ impl DeleteInstancesDisasterRecoverGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5512,11 +4738,7 @@ impl DeleteKeyPairsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["skey-mv9yzyjj"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5554,9 +4776,7 @@ impl DeleteKeyPairsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5588,11 +4808,7 @@ impl DeleteLaunchTemplateRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lt-rf6ogz49`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
@@ -5627,9 +4843,7 @@ impl DeleteLaunchTemplateResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5669,20 +4883,12 @@ impl DeleteLaunchTemplateVersionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lt-irmer45l`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `LaunchTemplateVersions` to these items; the field is [`launch_template_versions`](Self::launch_template_versions).
-    ///
-    /// Wire name `LaunchTemplateVersions`, list of int64; required in requests (empty is missing).
-    ///
-    /// - Example: `[1,2,3]`.
+    /// Sets `LaunchTemplateVersions` to these items: the field [`launch_template_versions`](Self::launch_template_versions) says what it takes.
     pub fn set_launch_template_versions(
         mut self,
         items: impl IntoIterator<Item = i64>,
@@ -5729,9 +4935,7 @@ impl DeleteLaunchTemplateVersionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5758,9 +4962,7 @@ impl DescribeAccountQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5818,18 +5020,12 @@ impl DescribeAccountQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AppId`; the field is [`app_id`](Self::app_id).
-    ///
-    /// Wire name `AppId`, uint64; always present in responses.
-    ///
-    /// - Example: `1251783334`.
+    /// Sets `AppId`: the field [`app_id`](Self::app_id) says what it takes.
     pub fn set_app_id(mut self, value: u64) -> Self {
         self.app_id = value;
         self
     }
-    /// Sets `AccountQuotaOverview`; the field is [`account_quota_overview`](Self::account_quota_overview).
-    ///
-    /// Wire name `AccountQuotaOverview`, [`AccountQuotaOverview`]; always present in responses.
+    /// Sets `AccountQuotaOverview`: the field [`account_quota_overview`](Self::account_quota_overview) says what it takes.
     pub fn set_account_quota_overview(
         mut self,
         value: impl Into<AccountQuotaOverview>,
@@ -5837,9 +5033,7 @@ impl DescribeAccountQuotaResponse {
         self.account_quota_overview = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5869,9 +5063,7 @@ impl DescribeChcDeniedActionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5916,9 +5108,7 @@ impl DescribeChcDeniedActionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcHostDeniedActionSet` to these items; the field is [`chc_host_denied_action_set`](Self::chc_host_denied_action_set).
-    ///
-    /// Wire name `ChcHostDeniedActionSet`, list of [`ChcHostDeniedActions`]; always present in responses.
+    /// Sets `ChcHostDeniedActionSet` to these items: the field [`chc_host_denied_action_set`](Self::chc_host_denied_action_set) says what it takes.
     pub fn set_chc_host_denied_action_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ChcHostDeniedActions>>,
@@ -5926,9 +5116,7 @@ impl DescribeChcDeniedActionsResponse {
         self.chc_host_denied_action_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5988,11 +5176,7 @@ impl DescribeChcHostsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["chc-1a2b3c4d"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6000,9 +5184,7 @@ impl DescribeChcHostsRequest {
         self.chc_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6010,22 +5192,12 @@ impl DescribeChcHostsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -6098,18 +5270,12 @@ impl DescribeChcHostsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `ChcHostSet` to these items; the field is [`chc_host_set`](Self::chc_host_set).
-    ///
-    /// Wire name `ChcHostSet`, list of [`ChcHost`]; always present in responses.
+    /// Sets `ChcHostSet` to these items: the field [`chc_host_set`](Self::chc_host_set) says what it takes.
     pub fn set_chc_host_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ChcHost>>,
@@ -6117,9 +5283,7 @@ impl DescribeChcHostsResponse {
         self.chc_host_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6219,65 +5383,38 @@ impl DescribeDisasterRecoverGroupQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `GroupQuota`; the field is [`group_quota`](Self::group_quota).
-    ///
-    /// Wire name `GroupQuota`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `GroupQuota`: the field [`group_quota`](Self::group_quota) says what it takes.
     pub fn set_group_quota(mut self, value: i64) -> Self {
         self.group_quota = value;
         self
     }
-    /// Sets `CurrentNum`; the field is [`current_num`](Self::current_num).
-    ///
-    /// Wire name `CurrentNum`, int64; always present in responses.
-    ///
-    /// - Example: `25`.
+    /// Sets `CurrentNum`: the field [`current_num`](Self::current_num) says what it takes.
     pub fn set_current_num(mut self, value: i64) -> Self {
         self.current_num = value;
         self
     }
-    /// Sets `CvmInHostGroupQuota`; the field is [`cvm_in_host_group_quota`](Self::cvm_in_host_group_quota).
-    ///
-    /// Wire name `CvmInHostGroupQuota`, int64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `CvmInHostGroupQuota`: the field [`cvm_in_host_group_quota`](Self::cvm_in_host_group_quota) says what it takes.
     pub fn set_cvm_in_host_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_host_group_quota = value;
         self
     }
-    /// Sets `CvmInSwGroupQuota`; the field is [`cvm_in_sw_group_quota`](Self::cvm_in_sw_group_quota).
-    ///
-    /// Wire name `CvmInSwGroupQuota`, int64; always present in responses.
-    ///
-    /// - Example: `20`.
-    /// - Deprecated by the service.
+    /// Sets `CvmInSwGroupQuota`: the field [`cvm_in_sw_group_quota`](Self::cvm_in_sw_group_quota) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_cvm_in_sw_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_sw_group_quota = value;
         self
     }
-    /// Sets `CvmInRackGroupQuota`; the field is [`cvm_in_rack_group_quota`](Self::cvm_in_rack_group_quota).
-    ///
-    /// Wire name `CvmInRackGroupQuota`, int64; always present in responses.
-    ///
-    /// - Example: `30`.
+    /// Sets `CvmInRackGroupQuota`: the field [`cvm_in_rack_group_quota`](Self::cvm_in_rack_group_quota) says what it takes.
     pub fn set_cvm_in_rack_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_rack_group_quota = value;
         self
     }
-    /// Sets `CvmInSwitchGroupQuota`; the field is [`cvm_in_switch_group_quota`](Self::cvm_in_switch_group_quota).
-    ///
-    /// Wire name `CvmInSwitchGroupQuota`, int64; may be absent from responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `CvmInSwitchGroupQuota`: the field [`cvm_in_switch_group_quota`](Self::cvm_in_switch_group_quota) says what it takes.
     pub fn set_cvm_in_switch_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_switch_group_quota = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6347,11 +5484,7 @@ impl DescribeDisasterRecoverGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ps-21q9ibvr"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6361,38 +5494,22 @@ impl DescribeDisasterRecoverGroupsRequest {
         );
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; optional in requests.
-    ///
-    /// - Example: `myGroup`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `2`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6468,9 +5585,7 @@ impl DescribeDisasterRecoverGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DisasterRecoverGroupSet` to these items; the field is [`disaster_recover_group_set`](Self::disaster_recover_group_set).
-    ///
-    /// Wire name `DisasterRecoverGroupSet`, list of [`DisasterRecoverGroup`]; always present in responses.
+    /// Sets `DisasterRecoverGroupSet` to these items: the field [`disaster_recover_group_set`](Self::disaster_recover_group_set) says what it takes.
     pub fn set_disaster_recover_group_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DisasterRecoverGroup>>,
@@ -6478,18 +5593,12 @@ impl DescribeDisasterRecoverGroupsResponse {
         self.disaster_recover_group_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6539,9 +5648,7 @@ impl DescribeHostsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6549,22 +5656,12 @@ impl DescribeHostsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -6637,18 +5734,12 @@ impl DescribeHostsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `HostSet` to these items; the field is [`host_set`](Self::host_set).
-    ///
-    /// Wire name `HostSet`, list of [`HostItem`]; always present in responses.
+    /// Sets `HostSet` to these items: the field [`host_set`](Self::host_set) says what it takes.
     pub fn set_host_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<HostItem>>,
@@ -6656,9 +5747,7 @@ impl DescribeHostsResponse {
         self.host_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6764,11 +5853,7 @@ impl DescribeHpcClustersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HpcClusterIds` to these items; the field is [`hpc_cluster_ids`](Self::hpc_cluster_ids).
-    ///
-    /// Wire name `HpcClusterIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["hpc-p64fdfa9"]`.
+    /// Sets `HpcClusterIds` to these items: the field [`hpc_cluster_ids`](Self::hpc_cluster_ids) says what it takes.
     pub fn set_hpc_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6776,70 +5861,42 @@ impl DescribeHpcClustersRequest {
         self.hpc_cluster_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; optional in requests.
-    ///
-    /// - Example: `MyCluster`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `HpcClusterType`; the field is [`hpc_cluster_type`](Self::hpc_cluster_type).
-    ///
-    /// Wire name `HpcClusterType`, string; optional in requests.
-    ///
-    /// - Example: `CDC/CHC/STANDARD`.
+    /// Sets `HpcClusterType`: the field [`hpc_cluster_type`](Self::hpc_cluster_type) says what it takes.
     pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_type = Some(value.into());
         self
     }
-    /// Sets `HpcClusterBusinessId`; the field is [`hpc_cluster_business_id`](Self::hpc_cluster_business_id).
-    ///
-    /// Wire name `HpcClusterBusinessId`, string; optional in requests.
+    /// Sets `HpcClusterBusinessId`: the field [`hpc_cluster_business_id`](Self::hpc_cluster_business_id) says what it takes.
     pub fn set_hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_business_id = Some(value.into());
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; optional in requests.
-    ///
-    /// - Example: `HCCPNV4ane.58XLARGE1929`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -6897,9 +5954,7 @@ impl DescribeHpcClustersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HpcClusterSet` to these items; the field is [`hpc_cluster_set`](Self::hpc_cluster_set).
-    ///
-    /// Wire name `HpcClusterSet`, list of [`HpcClusterInfo`]; always present in responses.
+    /// Sets `HpcClusterSet` to these items: the field [`hpc_cluster_set`](Self::hpc_cluster_set) says what it takes.
     pub fn set_hpc_cluster_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<HpcClusterInfo>>,
@@ -6907,18 +5962,12 @@ impl DescribeHpcClustersResponse {
         self.hpc_cluster_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6952,11 +6001,7 @@ impl DescribeImageFromFamilyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageFamily`; the field is [`image_family`](Self::image_family).
-    ///
-    /// Wire name `ImageFamily`, string; optional in requests.
-    ///
-    /// - Example: `business-daily-update`.
+    /// Sets `ImageFamily`: the field [`image_family`](Self::image_family) says what it takes.
     pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
         self.image_family = Some(value.into());
         self
@@ -6984,16 +6029,12 @@ impl DescribeImageFromFamilyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Image`; the field is [`image`](Self::image).
-    ///
-    /// Wire name `Image`, [`Image`]; may be absent from responses; may be null.
+    /// Sets `Image`: the field [`image`](Self::image) says what it takes.
     pub fn set_image(mut self, value: impl Into<Image>) -> Self {
         self.image = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7045,18 +6086,12 @@ impl DescribeImageQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageNumQuota`; the field is [`image_num_quota`](Self::image_num_quota).
-    ///
-    /// Wire name `ImageNumQuota`, int64; always present in responses.
-    ///
-    /// - Example: `1000`.
+    /// Sets `ImageNumQuota`: the field [`image_num_quota`](Self::image_num_quota) says what it takes.
     pub fn set_image_num_quota(mut self, value: i64) -> Self {
         self.image_num_quota = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7088,11 +6123,7 @@ impl DescribeImageSharePermissionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `img-6pb6lrmy`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
@@ -7134,9 +6165,7 @@ impl DescribeImageSharePermissionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SharePermissionSet` to these items; the field is [`share_permission_set`](Self::share_permission_set).
-    ///
-    /// Wire name `SharePermissionSet`, list of [`SharePermission`]; always present in responses.
+    /// Sets `SharePermissionSet` to these items: the field [`share_permission_set`](Self::share_permission_set) says what it takes.
     pub fn set_share_permission_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SharePermission>>,
@@ -7144,9 +6173,7 @@ impl DescribeImageSharePermissionResponse {
         self.share_permission_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7216,11 +6243,7 @@ impl DescribeImagesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageIds` to these items; the field is [`image_ids`](Self::image_ids).
-    ///
-    /// Wire name `ImageIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["img-gvbnzy6f"]`.
+    /// Sets `ImageIds` to these items: the field [`image_ids`](Self::image_ids) says what it takes.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7228,9 +6251,7 @@ impl DescribeImagesRequest {
         self.image_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7238,31 +6259,17 @@ impl DescribeImagesRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; optional in requests.
-    ///
-    /// - Example: `SA5.MEDIUM2`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = Some(value.into());
         self
@@ -7335,9 +6342,7 @@ impl DescribeImagesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageSet` to these items; the field is [`image_set`](Self::image_set).
-    ///
-    /// Wire name `ImageSet`, list of [`Image`]; always present in responses.
+    /// Sets `ImageSet` to these items: the field [`image_set`](Self::image_set) says what it takes.
     pub fn set_image_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Image>>,
@@ -7345,18 +6350,12 @@ impl DescribeImagesResponse {
         self.image_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7413,9 +6412,7 @@ impl DescribeImportImageOsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImportImageOsListSupported`; the field is [`import_image_os_list_supported`](Self::import_image_os_list_supported).
-    ///
-    /// Wire name `ImportImageOsListSupported`, [`ImageOsList`]; always present in responses.
+    /// Sets `ImportImageOsListSupported`: the field [`import_image_os_list_supported`](Self::import_image_os_list_supported) says what it takes.
     pub fn set_import_image_os_list_supported(
         mut self,
         value: impl Into<ImageOsList>,
@@ -7423,9 +6420,7 @@ impl DescribeImportImageOsResponse {
         self.import_image_os_list_supported = value.into();
         self
     }
-    /// Sets `ImportImageOsVersionSet` to these items; the field is [`import_image_os_version_set`](Self::import_image_os_version_set).
-    ///
-    /// Wire name `ImportImageOsVersionSet`, list of [`OsVersion`]; always present in responses.
+    /// Sets `ImportImageOsVersionSet` to these items: the field [`import_image_os_version_set`](Self::import_image_os_version_set) says what it takes.
     pub fn set_import_image_os_version_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<OsVersion>>,
@@ -7433,9 +6428,7 @@ impl DescribeImportImageOsResponse {
         self.import_image_os_version_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7485,9 +6478,7 @@ impl DescribeInstanceFamilyConfigsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceFamilyConfigSet` to these items; the field is [`instance_family_config_set`](Self::instance_family_config_set).
-    ///
-    /// Wire name `InstanceFamilyConfigSet`, list of [`InstanceFamilyConfig`]; always present in responses.
+    /// Sets `InstanceFamilyConfigSet` to these items: the field [`instance_family_config_set`](Self::instance_family_config_set) says what it takes.
     pub fn set_instance_family_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceFamilyConfig>>,
@@ -7495,9 +6486,7 @@ impl DescribeInstanceFamilyConfigsResponse {
         self.instance_family_config_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7529,11 +6518,7 @@ impl DescribeInstanceInternetBandwidthConfigsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-6lafsaz0`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
@@ -7575,9 +6560,7 @@ impl DescribeInstanceInternetBandwidthConfigsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InternetBandwidthConfigSet` to these items; the field is [`internet_bandwidth_config_set`](Self::internet_bandwidth_config_set).
-    ///
-    /// Wire name `InternetBandwidthConfigSet`, list of [`InternetBandwidthConfig`]; always present in responses.
+    /// Sets `InternetBandwidthConfigSet` to these items: the field [`internet_bandwidth_config_set`](Self::internet_bandwidth_config_set) says what it takes.
     pub fn set_internet_bandwidth_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InternetBandwidthConfig>>,
@@ -7585,9 +6568,7 @@ impl DescribeInstanceInternetBandwidthConfigsResponse {
         self.internet_bandwidth_config_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7614,9 +6595,7 @@ impl DescribeInstanceTypeConfigsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -7665,9 +6644,7 @@ impl DescribeInstanceTypeConfigsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceTypeConfigSet` to these items; the field is [`instance_type_config_set`](Self::instance_type_config_set).
-    ///
-    /// Wire name `InstanceTypeConfigSet`, list of [`InstanceTypeConfig`]; always present in responses.
+    /// Sets `InstanceTypeConfigSet` to these items: the field [`instance_type_config_set`](Self::instance_type_config_set) says what it takes.
     pub fn set_instance_type_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceTypeConfig>>,
@@ -7675,9 +6652,7 @@ impl DescribeInstanceTypeConfigsResponse {
         self.instance_type_config_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7709,11 +6684,7 @@ impl DescribeInstanceVncUrlRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-r9hr2upy`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
@@ -7757,18 +6728,12 @@ impl DescribeInstanceVncUrlResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceVncUrl`; the field is [`instance_vnc_url`](Self::instance_vnc_url).
-    ///
-    /// Wire name `InstanceVncUrl`, string; always present in responses.
-    ///
-    /// - Example: `wss%3A%2F%2Fbjvnc.qcloud.com%3A26789%2Fv`.
+    /// Sets `InstanceVncUrl`: the field [`instance_vnc_url`](Self::instance_vnc_url) says what it takes.
     pub fn set_instance_vnc_url(mut self, value: impl Into<String>) -> Self {
         self.instance_vnc_url = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7852,11 +6817,7 @@ impl DescribeInstancesActionTimerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ActionTimerIds` to these items; the field is [`action_timer_ids`](Self::action_timer_ids).
-    ///
-    /// Wire name `ActionTimerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `59337876-b254-4c21-847f-7d57d840d227`.
+    /// Sets `ActionTimerIds` to these items: the field [`action_timer_ids`](Self::action_timer_ids) says what it takes.
     pub fn set_action_timer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7864,11 +6825,7 @@ impl DescribeInstancesActionTimerRequest {
         self.action_timer_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ins-37qv3ucj"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7876,38 +6833,22 @@ impl DescribeInstancesActionTimerRequest {
         self.instance_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TimerAction`; the field is [`timer_action`](Self::timer_action).
-    ///
-    /// Wire name `TimerAction`, string; optional in requests.
-    ///
-    /// - Example: `TerminateInstances`.
+    /// Sets `TimerAction`: the field [`timer_action`](Self::timer_action) says what it takes.
     pub fn set_timer_action(mut self, value: impl Into<String>) -> Self {
         self.timer_action = Some(value.into());
         self
     }
-    /// Sets `EndActionTime`; the field is [`end_action_time`](Self::end_action_time).
-    ///
-    /// Wire name `EndActionTime`, string; optional in requests.
-    ///
-    /// - Example: `2024-11-06T08:00:32Z`.
+    /// Sets `EndActionTime`: the field [`end_action_time`](Self::end_action_time) says what it takes.
     pub fn set_end_action_time(mut self, value: impl Into<String>) -> Self {
         self.end_action_time = Some(value.into());
         self
     }
-    /// Sets `StartActionTime`; the field is [`start_action_time`](Self::start_action_time).
-    ///
-    /// Wire name `StartActionTime`, string; optional in requests.
-    ///
-    /// - Example: `2024-11-06T08:00:32Z`.
+    /// Sets `StartActionTime`: the field [`start_action_time`](Self::start_action_time) says what it takes.
     pub fn set_start_action_time(mut self, value: impl Into<String>) -> Self {
         self.start_action_time = Some(value.into());
         self
     }
-    /// Sets `StatusList` to these items; the field is [`status_list`](Self::status_list).
-    ///
-    /// Wire name `StatusList`, list of string; optional in requests.
-    ///
-    /// - Example: `UNDO`.
+    /// Sets `StatusList` to these items: the field [`status_list`](Self::status_list) says what it takes.
     pub fn set_status_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7942,9 +6883,7 @@ impl DescribeInstancesActionTimerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ActionTimers` to these items; the field is [`action_timers`](Self::action_timers).
-    ///
-    /// Wire name `ActionTimers`, list of [`ActionTimer`]; always present in responses.
+    /// Sets `ActionTimers` to these items: the field [`action_timers`](Self::action_timers) says what it takes.
     pub fn set_action_timers(
         mut self,
         items: impl IntoIterator<Item = impl Into<ActionTimer>>,
@@ -7952,9 +6891,7 @@ impl DescribeInstancesActionTimerResponse {
         self.action_timers = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7994,11 +6931,7 @@ impl DescribeInstancesAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Attributes` to these items; the field is [`attributes`](Self::attributes).
-    ///
-    /// Wire name `Attributes`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["UserData"]`.
+    /// Sets `Attributes` to these items: the field [`attributes`](Self::attributes) says what it takes.
     pub fn set_attributes(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8006,11 +6939,7 @@ impl DescribeInstancesAttributesRequest {
         self.attributes = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-lyxxskp2"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8064,9 +6993,7 @@ impl DescribeInstancesAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceSet` to these items; the field is [`instance_set`](Self::instance_set).
-    ///
-    /// Wire name `InstanceSet`, list of [`InstanceAttribute`]; always present in responses.
+    /// Sets `InstanceSet` to these items: the field [`instance_set`](Self::instance_set) says what it takes.
     pub fn set_instance_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceAttribute>>,
@@ -8074,9 +7001,7 @@ impl DescribeInstancesAttributesResponse {
         self.instance_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8111,11 +7036,7 @@ impl DescribeInstancesModificationRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-4txox06m"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8123,9 +7044,7 @@ impl DescribeInstancesModificationRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8192,18 +7111,12 @@ impl DescribeInstancesModificationResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `InstanceTypeConfigStatusSet` to these items; the field is [`instance_type_config_status_set`](Self::instance_type_config_status_set).
-    ///
-    /// Wire name `InstanceTypeConfigStatusSet`, list of [`InstanceTypeConfigStatus`]; always present in responses.
+    /// Sets `InstanceTypeConfigStatusSet` to these items: the field [`instance_type_config_status_set`](Self::instance_type_config_status_set) says what it takes.
     pub fn set_instance_type_config_status_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceTypeConfigStatus>>,
@@ -8214,9 +7127,7 @@ impl DescribeInstancesModificationResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8256,11 +7167,7 @@ impl DescribeInstancesOperationLimitRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-l26mwvil"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8268,11 +7175,7 @@ impl DescribeInstancesOperationLimitRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Operation`; the field is [`operation`](Self::operation).
-    ///
-    /// Wire name `Operation`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `INSTANCE_DEGRADE`.
+    /// Sets `Operation`: the field [`operation`](Self::operation) says what it takes.
     pub fn set_operation(mut self, value: impl Into<String>) -> Self {
         self.operation = value.into();
         self
@@ -8323,9 +7226,7 @@ impl DescribeInstancesOperationLimitResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceOperationLimitSet` to these items; the field is [`instance_operation_limit_set`](Self::instance_operation_limit_set).
-    ///
-    /// Wire name `InstanceOperationLimitSet`, list of [`OperationCountLimit`]; always present in responses.
+    /// Sets `InstanceOperationLimitSet` to these items: the field [`instance_operation_limit_set`](Self::instance_operation_limit_set) says what it takes.
     pub fn set_instance_operation_limit_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<OperationCountLimit>>,
@@ -8333,9 +7234,7 @@ impl DescribeInstancesOperationLimitResponse {
         self.instance_operation_limit_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8408,13 +7307,7 @@ impl DescribeInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; optional in requests.
-    ///
-    /// - Holds at most 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-rf6ogz49"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8422,9 +7315,7 @@ impl DescribeInstancesRequest {
         self.instance_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8432,22 +7323,12 @@ impl DescribeInstancesRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `5`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -8545,18 +7426,12 @@ impl DescribeInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `InstanceSet` to these items; the field is [`instance_set`](Self::instance_set).
-    ///
-    /// Wire name `InstanceSet`, list of [`Instance`]; always present in responses.
+    /// Sets `InstanceSet` to these items: the field [`instance_set`](Self::instance_set) says what it takes.
     pub fn set_instance_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Instance>>,
@@ -8564,9 +7439,7 @@ impl DescribeInstancesResponse {
         self.instance_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8633,13 +7506,7 @@ impl DescribeInstancesStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; optional in requests.
-    ///
-    /// - Holds at most 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8647,22 +7514,12 @@ impl DescribeInstancesStatusRequest {
         self.instance_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `2`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -8747,18 +7604,12 @@ impl DescribeInstancesStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `InstanceStatusSet` to these items; the field is [`instance_status_set`](Self::instance_status_set).
-    ///
-    /// Wire name `InstanceStatusSet`, list of [`InstanceStatus`]; always present in responses.
+    /// Sets `InstanceStatusSet` to these items: the field [`instance_status_set`](Self::instance_status_set) says what it takes.
     pub fn set_instance_status_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceStatus>>,
@@ -8766,9 +7617,7 @@ impl DescribeInstancesStatusResponse {
         self.instance_status_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8818,9 +7667,7 @@ impl DescribeInternetChargeTypeConfigsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InternetChargeTypeConfigSet` to these items; the field is [`internet_charge_type_config_set`](Self::internet_charge_type_config_set).
-    ///
-    /// Wire name `InternetChargeTypeConfigSet`, list of [`InternetChargeTypeConfig`]; always present in responses.
+    /// Sets `InternetChargeTypeConfigSet` to these items: the field [`internet_charge_type_config_set`](Self::internet_charge_type_config_set) says what it takes.
     pub fn set_internet_charge_type_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InternetChargeTypeConfig>>,
@@ -8831,9 +7678,7 @@ impl DescribeInternetChargeTypeConfigsResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8893,11 +7738,7 @@ impl DescribeKeyPairsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["skey-11112222"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8905,9 +7746,7 @@ impl DescribeKeyPairsRequest {
         self.key_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -8915,22 +7754,12 @@ impl DescribeKeyPairsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -9003,18 +7832,12 @@ impl DescribeKeyPairsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `KeyPairSet` to these items; the field is [`key_pair_set`](Self::key_pair_set).
-    ///
-    /// Wire name `KeyPairSet`, list of [`KeyPair`]; always present in responses.
+    /// Sets `KeyPairSet` to these items: the field [`key_pair_set`](Self::key_pair_set) says what it takes.
     pub fn set_key_pair_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyPair>>,
@@ -9022,9 +7845,7 @@ impl DescribeKeyPairsResponse {
         self.key_pair_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9119,20 +7940,12 @@ impl DescribeLaunchTemplateVersionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `"lt-irmer45l"`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `LaunchTemplateVersions` to these items; the field is [`launch_template_versions`](Self::launch_template_versions).
-    ///
-    /// Wire name `LaunchTemplateVersions`, list of uint64; optional in requests.
-    ///
-    /// - Example: `[1,2,3]`.
+    /// Sets `LaunchTemplateVersions` to these items: the field [`launch_template_versions`](Self::launch_template_versions) says what it takes.
     pub fn set_launch_template_versions(
         mut self,
         items: impl IntoIterator<Item = u64>,
@@ -9140,49 +7953,27 @@ impl DescribeLaunchTemplateVersionsRequest {
         self.launch_template_versions = Some(items.into_iter().collect());
         self
     }
-    /// Sets `MinVersion`; the field is [`min_version`](Self::min_version).
-    ///
-    /// Wire name `MinVersion`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `MinVersion`: the field [`min_version`](Self::min_version) says what it takes.
     pub fn set_min_version(mut self, value: u64) -> Self {
         self.min_version = Some(value);
         self
     }
-    /// Sets `MaxVersion`; the field is [`max_version`](Self::max_version).
-    ///
-    /// Wire name `MaxVersion`, uint64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `MaxVersion`: the field [`max_version`](Self::max_version) says what it takes.
     pub fn set_max_version(mut self, value: u64) -> Self {
         self.max_version = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `DefaultVersion`; the field is [`default_version`](Self::default_version).
-    ///
-    /// Wire name `DefaultVersion`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DefaultVersion`: the field [`default_version`](Self::default_version) says what it takes.
     pub fn set_default_version(mut self, value: bool) -> Self {
         self.default_version = Some(value);
         self
@@ -9251,18 +8042,12 @@ impl DescribeLaunchTemplateVersionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `LaunchTemplateVersionSet` to these items; the field is [`launch_template_version_set`](Self::launch_template_version_set).
-    ///
-    /// Wire name `LaunchTemplateVersionSet`, list of [`LaunchTemplateVersionInfo`]; always present in responses.
+    /// Sets `LaunchTemplateVersionSet` to these items: the field [`launch_template_version_set`](Self::launch_template_version_set) says what it takes.
     pub fn set_launch_template_version_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<LaunchTemplateVersionInfo>>,
@@ -9270,9 +8055,7 @@ impl DescribeLaunchTemplateVersionsResponse {
         self.launch_template_version_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9332,11 +8115,7 @@ impl DescribeLaunchTemplatesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateIds` to these items; the field is [`launch_template_ids`](Self::launch_template_ids).
-    ///
-    /// Wire name `LaunchTemplateIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lt-irmer45l"]`.
+    /// Sets `LaunchTemplateIds` to these items: the field [`launch_template_ids`](Self::launch_template_ids) says what it takes.
     pub fn set_launch_template_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9344,9 +8123,7 @@ impl DescribeLaunchTemplatesRequest {
         self.launch_template_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9354,22 +8131,12 @@ impl DescribeLaunchTemplatesRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -9442,18 +8209,12 @@ impl DescribeLaunchTemplatesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `LaunchTemplateSet` to these items; the field is [`launch_template_set`](Self::launch_template_set).
-    ///
-    /// Wire name `LaunchTemplateSet`, list of [`LaunchTemplateInfo`]; always present in responses.
+    /// Sets `LaunchTemplateSet` to these items: the field [`launch_template_set`](Self::launch_template_set) says what it takes.
     pub fn set_launch_template_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<LaunchTemplateInfo>>,
@@ -9461,9 +8222,7 @@ impl DescribeLaunchTemplatesResponse {
         self.launch_template_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9523,18 +8282,12 @@ impl DescribeRegionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `9`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RegionSet` to these items; the field is [`region_set`](Self::region_set).
-    ///
-    /// Wire name `RegionSet`, list of [`RegionInfo`]; always present in responses.
+    /// Sets `RegionSet` to these items: the field [`region_set`](Self::region_set) says what it takes.
     pub fn set_region_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RegionInfo>>,
@@ -9542,9 +8295,7 @@ impl DescribeRegionsResponse {
         self.region_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9576,11 +8327,7 @@ impl DescribeResourcePoolPackInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackIds` to these items; the field is [`dedicated_resource_pack_ids`](Self::dedicated_resource_pack_ids).
-    ///
-    /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rpp-2gyonkx7"]`.
+    /// Sets `DedicatedResourcePackIds` to these items: the field [`dedicated_resource_pack_ids`](Self::dedicated_resource_pack_ids) says what it takes.
     pub fn set_dedicated_resource_pack_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9625,9 +8372,7 @@ impl DescribeResourcePoolPackInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackInstanceSet` to these items; the field is [`dedicated_resource_pack_instance_set`](Self::dedicated_resource_pack_instance_set).
-    ///
-    /// Wire name `DedicatedResourcePackInstanceSet`, list of [`ResourcePoolPackInstance`]; always present in responses.
+    /// Sets `DedicatedResourcePackInstanceSet` to these items: the field [`dedicated_resource_pack_instance_set`](Self::dedicated_resource_pack_instance_set) says what it takes.
     pub fn set_dedicated_resource_pack_instance_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourcePoolPackInstance>>,
@@ -9638,9 +8383,7 @@ impl DescribeResourcePoolPackInstancesResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9667,9 +8410,7 @@ impl DescribeResourcePoolPackTypeConfigsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9720,9 +8461,7 @@ impl DescribeResourcePoolPackTypeConfigsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceTypeConfigSet` to these items; the field is [`instance_type_config_set`](Self::instance_type_config_set).
-    ///
-    /// Wire name `InstanceTypeConfigSet`, list of [`InstanceTypeConfig`]; always present in responses.
+    /// Sets `InstanceTypeConfigSet` to these items: the field [`instance_type_config_set`](Self::instance_type_config_set) says what it takes.
     pub fn set_instance_type_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceTypeConfig>>,
@@ -9730,9 +8469,7 @@ impl DescribeResourcePoolPackTypeConfigsResponse {
         self.instance_type_config_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9781,28 +8518,17 @@ impl DescribeResourcePoolPacksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, int64; optional in requests.
-    ///
-    /// - From 1 to 100.
-    /// - Example: `10`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: i64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; optional in requests.
-    ///
-    /// - Example: `HlyieKNKhSHMWHVqZOjzlhKBK1ar2qPnSdoW9YMz84kYuRMJlvGgMfAh68VpTOIS`.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -9870,9 +8596,7 @@ impl DescribeResourcePoolPacksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackSet` to these items; the field is [`dedicated_resource_pack_set`](Self::dedicated_resource_pack_set).
-    ///
-    /// Wire name `DedicatedResourcePackSet`, list of [`ResourcePoolPack`]; always present in responses.
+    /// Sets `DedicatedResourcePackSet` to these items: the field [`dedicated_resource_pack_set`](Self::dedicated_resource_pack_set) says what it takes.
     pub fn set_dedicated_resource_pack_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourcePoolPack>>,
@@ -9880,18 +8604,12 @@ impl DescribeResourcePoolPacksResponse {
         self.dedicated_resource_pack_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `DmfvOh9/PDSxjhK9C1m7xWt3GwgUbcW+D4qc2Nfu5ytgQNy7iXh21v7KeIK8Qni6`.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10038,58 +8756,32 @@ impl DescribeTaskInfoRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; required in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; required in requests.
-    ///
-    /// - At least 0.
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Product`; the field is [`product`](Self::product).
-    ///
-    /// Wire name `Product`, string; optional in requests.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Product`: the field [`product`](Self::product) says what it takes.
     pub fn set_product(mut self, value: impl Into<String>) -> Self {
         self.product = Some(value.into());
         self
     }
-    /// Sets `TaskStatus` to these items; the field is [`task_status`](Self::task_status).
-    ///
-    /// Wire name `TaskStatus`, list of int64; optional in requests.
-    ///
-    /// - Example: `[1, 2, 3, 4, 5, 6]`.
+    /// Sets `TaskStatus` to these items: the field [`task_status`](Self::task_status) says what it takes.
     pub fn set_task_status(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.task_status = Some(items.into_iter().collect());
         self
     }
-    /// Sets `TaskTypeIds` to these items; the field is [`task_type_ids`](Self::task_type_ids).
-    ///
-    /// Wire name `TaskTypeIds`, list of int64; optional in requests.
-    ///
-    /// - Example: `[101, 102, 103, 104, 105, 106, 107]`.
+    /// Sets `TaskTypeIds` to these items: the field [`task_type_ids`](Self::task_type_ids) says what it takes.
     pub fn set_task_type_ids(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.task_type_ids = Some(items.into_iter().collect());
         self
     }
-    /// Sets `TaskIds` to these items; the field is [`task_ids`](Self::task_ids).
-    ///
-    /// Wire name `TaskIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["rep-xxxxxxxx"]`.
+    /// Sets `TaskIds` to these items: the field [`task_ids`](Self::task_ids) says what it takes.
     pub fn set_task_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10097,11 +8789,7 @@ impl DescribeTaskInfoRequest {
         self.task_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ins-xxxxxxxx"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10109,11 +8797,7 @@ impl DescribeTaskInfoRequest {
         self.instance_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Aliases` to these items; the field is [`aliases`](Self::aliases).
-    ///
-    /// Wire name `Aliases`, list of string; optional in requests.
-    ///
-    /// - Example: `["test-1"]`.
+    /// Sets `Aliases` to these items: the field [`aliases`](Self::aliases) says what it takes.
     pub fn set_aliases(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10121,38 +8805,22 @@ impl DescribeTaskInfoRequest {
         self.aliases = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `StartDate`; the field is [`start_date`](Self::start_date).
-    ///
-    /// Wire name `StartDate`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
-    ///
-    /// - Example: `2023-01-01 00:00:00`.
+    /// Sets `StartDate`: the field [`start_date`](Self::start_date) says what it takes.
     pub fn set_start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
-    /// Sets `EndDate`; the field is [`end_date`](Self::end_date).
-    ///
-    /// Wire name `EndDate`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
-    ///
-    /// - Example: `2023-02-01 00:00:00`.
+    /// Sets `EndDate`: the field [`end_date`](Self::end_date) says what it takes.
     pub fn set_end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
-    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
-    ///
-    /// Wire name `OrderField`, string; optional in requests.
-    ///
-    /// - Example: `CreateTime`.
+    /// Sets `OrderField`: the field [`order_field`](Self::order_field) says what it takes.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: i64) -> Self {
         self.order = Some(value);
         self
@@ -10218,18 +8886,12 @@ impl DescribeTaskInfoResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RepairTaskInfoSet` to these items; the field is [`repair_task_info_set`](Self::repair_task_info_set).
-    ///
-    /// Wire name `RepairTaskInfoSet`, list of [`RepairTaskInfo`]; always present in responses.
+    /// Sets `RepairTaskInfoSet` to these items: the field [`repair_task_info_set`](Self::repair_task_info_set) says what it takes.
     pub fn set_repair_task_info_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RepairTaskInfo>>,
@@ -10237,9 +8899,7 @@ impl DescribeTaskInfoResponse {
         self.repair_task_info_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10266,9 +8926,7 @@ impl DescribeZoneInstanceConfigInfosRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -10317,9 +8975,7 @@ impl DescribeZoneInstanceConfigInfosResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceTypeQuotaSet` to these items; the field is [`instance_type_quota_set`](Self::instance_type_quota_set).
-    ///
-    /// Wire name `InstanceTypeQuotaSet`, list of [`InstanceTypeQuotaItem`]; always present in responses.
+    /// Sets `InstanceTypeQuotaSet` to these items: the field [`instance_type_quota_set`](Self::instance_type_quota_set) says what it takes.
     pub fn set_instance_type_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceTypeQuotaItem>>,
@@ -10327,9 +8983,7 @@ impl DescribeZoneInstanceConfigInfosResponse {
         self.instance_type_quota_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10388,18 +9042,12 @@ impl DescribeZonesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `ZoneSet` to these items; the field is [`zone_set`](Self::zone_set).
-    ///
-    /// Wire name `ZoneSet`, list of [`ZoneInfo`]; always present in responses.
+    /// Sets `ZoneSet` to these items: the field [`zone_set`](Self::zone_set) says what it takes.
     pub fn set_zone_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ZoneInfo>>,
@@ -10407,9 +9055,7 @@ impl DescribeZonesResponse {
         self.zone_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10459,11 +9105,7 @@ impl DisassociateInstancesKeyPairsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-w34e5rl9"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10471,11 +9113,7 @@ impl DisassociateInstancesKeyPairsRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["skey-e3r6y7ji"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10483,11 +9121,7 @@ impl DisassociateInstancesKeyPairsRequest {
         self.key_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
@@ -10531,9 +9165,7 @@ impl DisassociateInstancesKeyPairsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10573,11 +9205,7 @@ impl DisassociateSecurityGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["sg-9id3l839"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10585,11 +9213,7 @@ impl DisassociateSecurityGroupsRequest {
         self.security_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-2zvpghhc", "ins-915zrb0p"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10636,9 +9260,7 @@ impl DisassociateSecurityGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10747,56 +9369,32 @@ impl DisasterRecoverGroup {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DisasterRecoverGroupId`; the field is [`disaster_recover_group_id`](Self::disaster_recover_group_id).
-    ///
-    /// Wire name `DisasterRecoverGroupId`, string; always present in responses.
-    ///
-    /// - Example: `ps-n4becvb9`.
+    /// Sets `DisasterRecoverGroupId`: the field [`disaster_recover_group_id`](Self::disaster_recover_group_id) says what it takes.
     pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.disaster_recover_group_id = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; always present in responses.
-    ///
-    /// - Example: `myGroup`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `"HOST"`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `CvmQuotaTotal`; the field is [`cvm_quota_total`](Self::cvm_quota_total).
-    ///
-    /// Wire name `CvmQuotaTotal`, int64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `CvmQuotaTotal`: the field [`cvm_quota_total`](Self::cvm_quota_total) says what it takes.
     pub fn set_cvm_quota_total(mut self, value: i64) -> Self {
         self.cvm_quota_total = value;
         self
     }
-    /// Sets `CurrentNum`; the field is [`current_num`](Self::current_num).
-    ///
-    /// Wire name `CurrentNum`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `CurrentNum`: the field [`current_num`](Self::current_num) says what it takes.
     pub fn set_current_num(mut self, value: i64) -> Self {
         self.current_num = value;
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["ins-19029pru"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10804,45 +9402,27 @@ impl DisasterRecoverGroup {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2025-03-17T03:50:41Z`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `Affinity`; the field is [`affinity`](Self::affinity).
-    ///
-    /// Wire name `Affinity`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Affinity`: the field [`affinity`](Self::affinity) says what it takes.
     pub fn set_affinity(mut self, value: i64) -> Self {
         self.affinity = value;
         self
     }
-    /// Sets `Strategy`; the field is [`strategy`](Self::strategy).
-    ///
-    /// Wire name `Strategy`, string; always present in responses.
-    ///
-    /// - Example: `SPREAD`.
+    /// Sets `Strategy`: the field [`strategy`](Self::strategy) says what it takes.
     pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
         self.strategy = value.into();
         self
     }
-    /// Sets `PartitionCount`; the field is [`partition_count`](Self::partition_count).
-    ///
-    /// Wire name `PartitionCount`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `PartitionCount`: the field [`partition_count`](Self::partition_count) says what it takes.
     pub fn set_partition_count(mut self, value: i64) -> Self {
         self.partition_count = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -10908,47 +9488,27 @@ impl DisasterRecoverGroupQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `GroupQuota`; the field is [`group_quota`](Self::group_quota).
-    ///
-    /// Wire name `GroupQuota`, int64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `GroupQuota`: the field [`group_quota`](Self::group_quota) says what it takes.
     pub fn set_group_quota(mut self, value: i64) -> Self {
         self.group_quota = Some(value);
         self
     }
-    /// Sets `CurrentNum`; the field is [`current_num`](Self::current_num).
-    ///
-    /// Wire name `CurrentNum`, int64; may be absent from responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `CurrentNum`: the field [`current_num`](Self::current_num) says what it takes.
     pub fn set_current_num(mut self, value: i64) -> Self {
         self.current_num = Some(value);
         self
     }
-    /// Sets `CvmInHostGroupQuota`; the field is [`cvm_in_host_group_quota`](Self::cvm_in_host_group_quota).
-    ///
-    /// Wire name `CvmInHostGroupQuota`, int64; may be absent from responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `CvmInHostGroupQuota`: the field [`cvm_in_host_group_quota`](Self::cvm_in_host_group_quota) says what it takes.
     pub fn set_cvm_in_host_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_host_group_quota = Some(value);
         self
     }
-    /// Sets `CvmInSwitchGroupQuota`; the field is [`cvm_in_switch_group_quota`](Self::cvm_in_switch_group_quota).
-    ///
-    /// Wire name `CvmInSwitchGroupQuota`, int64; may be absent from responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `CvmInSwitchGroupQuota`: the field [`cvm_in_switch_group_quota`](Self::cvm_in_switch_group_quota) says what it takes.
     pub fn set_cvm_in_switch_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_switch_group_quota = Some(value);
         self
     }
-    /// Sets `CvmInRackGroupQuota`; the field is [`cvm_in_rack_group_quota`](Self::cvm_in_rack_group_quota).
-    ///
-    /// Wire name `CvmInRackGroupQuota`, int64; may be absent from responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `CvmInRackGroupQuota`: the field [`cvm_in_rack_group_quota`](Self::cvm_in_rack_group_quota) says what it takes.
     pub fn set_cvm_in_rack_group_quota(mut self, value: i64) -> Self {
         self.cvm_in_rack_group_quota = Some(value);
         self
@@ -10995,11 +9555,7 @@ impl EnhancedService {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SecurityService`; the field is [`security_service`](Self::security_service).
-    ///
-    /// Wire name `SecurityService`, [`RunSecurityServiceEnabled`]; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `SecurityService`: the field [`security_service`](Self::security_service) says what it takes.
     pub fn set_security_service(
         mut self,
         value: impl Into<RunSecurityServiceEnabled>,
@@ -11007,11 +9563,7 @@ impl EnhancedService {
         self.security_service = Some(value.into());
         self
     }
-    /// Sets `MonitorService`; the field is [`monitor_service`](Self::monitor_service).
-    ///
-    /// Wire name `MonitorService`, [`RunMonitorServiceEnabled`]; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `MonitorService`: the field [`monitor_service`](Self::monitor_service) says what it takes.
     pub fn set_monitor_service(
         mut self,
         value: impl Into<RunMonitorServiceEnabled>,
@@ -11019,11 +9571,7 @@ impl EnhancedService {
         self.monitor_service = Some(value.into());
         self
     }
-    /// Sets `AutomationService`; the field is [`automation_service`](Self::automation_service).
-    ///
-    /// Wire name `AutomationService`, [`RunAutomationServiceEnabled`]; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `AutomationService`: the field [`automation_service`](Self::automation_service) says what it takes.
     pub fn set_automation_service(
         mut self,
         value: impl Into<RunAutomationServiceEnabled>,
@@ -11129,49 +9677,28 @@ impl EnterRescueModeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-abcdefg`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Password`; the field is [`password`](Self::password).
-    ///
-    /// Wire name `Password`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `hello123456789`.
+    /// Sets `Password`: the field [`password`](Self::password) says what it takes.
     pub fn set_password(mut self, value: impl Into<String>) -> Self {
         self.password = value.into();
         self
     }
-    /// Sets `Username`; the field is [`username`](Self::username).
-    ///
-    /// Wire name `Username`, string; optional in requests.
-    ///
-    /// - Example: `root`.
+    /// Sets `Username`: the field [`username`](Self::username) says what it takes.
     pub fn set_username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
-    /// - Deprecated by the service.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `StopType`; the field is [`stop_type`](Self::stop_type).
-    ///
-    /// Wire name `StopType`, string; optional in requests.
-    ///
-    /// - Example: `HARD`.
+    /// Sets `StopType`: the field [`stop_type`](Self::stop_type) says what it takes.
     pub fn set_stop_type(mut self, value: impl Into<String>) -> Self {
         self.stop_type = Some(value.into());
         self
@@ -11215,9 +9742,7 @@ impl EnterRescueModeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11249,11 +9774,7 @@ impl ExitRescueModeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-axzc12s`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
@@ -11288,9 +9809,7 @@ impl ExitRescueModeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11382,20 +9901,12 @@ impl ExportImagesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BucketName`; the field is [`bucket_name`](Self::bucket_name).
-    ///
-    /// Wire name `BucketName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `mybucketname`.
+    /// Sets `BucketName`: the field [`bucket_name`](Self::bucket_name) says what it takes.
     pub fn set_bucket_name(mut self, value: impl Into<String>) -> Self {
         self.bucket_name = value.into();
         self
     }
-    /// Sets `ImageIds` to these items; the field is [`image_ids`](Self::image_ids).
-    ///
-    /// Wire name `ImageIds`, list of string; optional in requests.
-    ///
-    /// - Example: `img-72n9mi0y`.
+    /// Sets `ImageIds` to these items: the field [`image_ids`](Self::image_ids) says what it takes.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11403,20 +9914,12 @@ impl ExportImagesRequest {
         self.image_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ExportFormat`; the field is [`export_format`](Self::export_format).
-    ///
-    /// Wire name `ExportFormat`, string; optional in requests.
-    ///
-    /// - Example: `RAW`.
+    /// Sets `ExportFormat`: the field [`export_format`](Self::export_format) says what it takes.
     pub fn set_export_format(mut self, value: impl Into<String>) -> Self {
         self.export_format = Some(value.into());
         self
     }
-    /// Sets `FileNamePrefixList` to these items; the field is [`file_name_prefix_list`](Self::file_name_prefix_list).
-    ///
-    /// Wire name `FileNamePrefixList`, list of string; optional in requests.
-    ///
-    /// - Example: `["testfilename"]`.
+    /// Sets `FileNamePrefixList` to these items: the field [`file_name_prefix_list`](Self::file_name_prefix_list) says what it takes.
     pub fn set_file_name_prefix_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11424,29 +9927,17 @@ impl ExportImagesRequest {
         self.file_name_prefix_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `OnlyExportRootDisk`; the field is [`only_export_root_disk`](Self::only_export_root_disk).
-    ///
-    /// Wire name `OnlyExportRootDisk`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `OnlyExportRootDisk`: the field [`only_export_root_disk`](Self::only_export_root_disk) says what it takes.
     pub fn set_only_export_root_disk(mut self, value: bool) -> Self {
         self.only_export_root_disk = Some(value);
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `RoleName`; the field is [`role_name`](Self::role_name).
-    ///
-    /// Wire name `RoleName`, string; optional in requests.
-    ///
-    /// - Example: `CVM_QcsRole`.
+    /// Sets `RoleName`: the field [`role_name`](Self::role_name) says what it takes.
     pub fn set_role_name(mut self, value: impl Into<String>) -> Self {
         self.role_name = Some(value.into());
         self
@@ -11499,20 +9990,12 @@ impl ExportImagesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, uint64; always present in responses.
-    ///
-    /// - Example: `124578`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: u64) -> Self {
         self.task_id = value;
         self
     }
-    /// Sets `CosPaths` to these items; the field is [`cos_paths`](Self::cos_paths).
-    ///
-    /// Wire name `CosPaths`, list of string; always present in responses.
-    ///
-    /// - Example: `/img-dz6w75t0_system_snap-hedv100v.raw`.
+    /// Sets `CosPaths` to these items: the field [`cos_paths`](Self::cos_paths) says what it takes.
     pub fn set_cos_paths(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11520,9 +10003,7 @@ impl ExportImagesResponse {
         self.cos_paths = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11565,20 +10046,12 @@ impl Externals {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ReleaseAddress`; the field is [`release_address`](Self::release_address).
-    ///
-    /// Wire name `ReleaseAddress`, bool; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `ReleaseAddress`: the field [`release_address`](Self::release_address) says what it takes.
     pub fn set_release_address(mut self, value: bool) -> Self {
         self.release_address = Some(value);
         self
     }
-    /// Sets `UnsupportNetworks` to these items; the field is [`unsupport_networks`](Self::unsupport_networks).
-    ///
-    /// Wire name `UnsupportNetworks`, list of string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `VPC1.0`.
+    /// Sets `UnsupportNetworks` to these items: the field [`unsupport_networks`](Self::unsupport_networks) says what it takes.
     pub fn set_unsupport_networks(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11586,9 +10059,7 @@ impl Externals {
         self.unsupport_networks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `StorageBlockAttr`; the field is [`storage_block_attr`](Self::storage_block_attr).
-    ///
-    /// Wire name `StorageBlockAttr`, [`StorageBlock`]; optional in requests; may be absent from responses.
+    /// Sets `StorageBlockAttr`: the field [`storage_block_attr`](Self::storage_block_attr) says what it takes.
     pub fn set_storage_block_attr(mut self, value: impl Into<StorageBlock>) -> Self {
         self.storage_block_attr = Some(value.into());
         self
@@ -11639,20 +10110,12 @@ impl Filter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `zone`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Values` to these items; the field is [`values`](Self::values).
-    ///
-    /// Wire name `Values`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ap-guangzhou-6"]`.
+    /// Sets `Values` to these items: the field [`values`](Self::values) says what it takes.
     pub fn set_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11720,20 +10183,12 @@ impl GpuInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `GPUCount`; the field is [`gpu_count`](Self::gpu_count).
-    ///
-    /// Wire name `GPUCount`, float; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `GPUCount`: the field [`gpu_count`](Self::gpu_count) says what it takes.
     pub fn set_gpu_count(mut self, value: f64) -> Self {
         self.gpu_count = value;
         self
     }
-    /// Sets `GPUId` to these items; the field is [`gpu_id`](Self::gpu_id).
-    ///
-    /// Wire name `GPUId`, list of string; always present in responses.
-    ///
-    /// - Example: `['0000:18:00.0','0000:18:00.1']`.
+    /// Sets `GPUId` to these items: the field [`gpu_id`](Self::gpu_id) says what it takes.
     pub fn set_gpu_id(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11741,11 +10196,7 @@ impl GpuInfo {
         self.gpu_id = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `GPUType`; the field is [`gpu_type`](Self::gpu_type).
-    ///
-    /// Wire name `GPUType`, string; always present in responses.
-    ///
-    /// - Example: `NVIDIA T4`.
+    /// Sets `GPUType`: the field [`gpu_type`](Self::gpu_type) says what it takes.
     pub fn set_gpu_type(mut self, value: impl Into<String>) -> Self {
         self.gpu_type = value.into();
         self
@@ -11888,83 +10339,47 @@ impl HostItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
-    ///
-    /// - Example: `{     "Zone": "ap-guangzhou-4",     "ProjectId": 0 }`.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `HostId`; the field is [`host_id`](Self::host_id).
-    ///
-    /// Wire name `HostId`, string; always present in responses.
-    ///
-    /// - Example: `host-6154dm9w`.
+    /// Sets `HostId`: the field [`host_id`](Self::host_id) says what it takes.
     pub fn set_host_id(mut self, value: impl Into<String>) -> Self {
         self.host_id = value.into();
         self
     }
-    /// Sets `HostType`; the field is [`host_type`](Self::host_type).
-    ///
-    /// Wire name `HostType`, string; always present in responses.
-    ///
-    /// - Example: `HS50`.
+    /// Sets `HostType`: the field [`host_type`](Self::host_type) says what it takes.
     pub fn set_host_type(mut self, value: impl Into<String>) -> Self {
         self.host_type = value.into();
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; always present in responses.
-    ///
-    /// - Example: `myHost`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = value.into();
         self
     }
-    /// Sets `HostChargeType`; the field is [`host_charge_type`](Self::host_charge_type).
-    ///
-    /// Wire name `HostChargeType`, string; always present in responses.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `HostChargeType`: the field [`host_charge_type`](Self::host_charge_type) says what it takes.
     pub fn set_host_charge_type(mut self, value: impl Into<String>) -> Self {
         self.host_charge_type = value.into();
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; always present in responses.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2024-11-03T09:47:00Z`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2024-12-03T09:47:00Z`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = value.into();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; always present in responses.
-    ///
-    /// - Example: `ins-bv6i4xxx`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11972,47 +10387,27 @@ impl HostItem {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HostState`; the field is [`host_state`](Self::host_state).
-    ///
-    /// Wire name `HostState`, string; always present in responses.
-    ///
-    /// - Example: `RUNNING`.
+    /// Sets `HostState`: the field [`host_state`](Self::host_state) says what it takes.
     pub fn set_host_state(mut self, value: impl Into<String>) -> Self {
         self.host_state = value.into();
         self
     }
-    /// Sets `HostIp`; the field is [`host_ip`](Self::host_ip).
-    ///
-    /// Wire name `HostIp`, string; may be absent from responses.
-    ///
-    /// - Example: `10.0.0.6`.
+    /// Sets `HostIp`: the field [`host_ip`](Self::host_ip) says what it takes.
     pub fn set_host_ip(mut self, value: impl Into<String>) -> Self {
         self.host_ip = Some(value.into());
         self
     }
-    /// Sets `HostResource`; the field is [`host_resource`](Self::host_resource).
-    ///
-    /// Wire name `HostResource`, [`HostResource`]; always present in responses.
-    ///
-    /// - Example: `{     "CpuTotal": 126,     "CpuAvailable": 24,     "MemTotal": 320,     "MemAvailable": 77,     "DiskTotal": 0,     "DiskAvailable": 0,     "DiskType": "",     "GpuTotal": 0,     "GpuAvailable": 0 }`.
+    /// Sets `HostResource`: the field [`host_resource`](Self::host_resource) says what it takes.
     pub fn set_host_resource(mut self, value: impl Into<HostResource>) -> Self {
         self.host_resource = value.into();
         self
     }
-    /// Sets `CageId`; the field is [`cage_id`](Self::cage_id).
-    ///
-    /// Wire name `CageId`, string; always present in responses.
-    ///
-    /// - Example: `cage-gz-1-2`.
+    /// Sets `CageId`: the field [`cage_id`](Self::cage_id) says what it takes.
     pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
         self.cage_id = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
-    ///
-    /// - Example: `[     {         "ResourceType": "cdh",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -12031,9 +10426,7 @@ impl HostPriceInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HostPrice`; the field is [`host_price`](Self::host_price).
-    ///
-    /// Wire name `HostPrice`, [`ItemPrice`]; may be absent from responses.
+    /// Sets `HostPrice`: the field [`host_price`](Self::host_price) says what it takes.
     pub fn set_host_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.host_price = Some(value.into());
         self
@@ -12140,92 +10533,52 @@ impl HostResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CpuTotal`; the field is [`cpu_total`](Self::cpu_total).
-    ///
-    /// Wire name `CpuTotal`, uint64; always present in responses.
-    ///
-    /// - Example: `32`.
+    /// Sets `CpuTotal`: the field [`cpu_total`](Self::cpu_total) says what it takes.
     pub fn set_cpu_total(mut self, value: u64) -> Self {
         self.cpu_total = value;
         self
     }
-    /// Sets `CpuAvailable`; the field is [`cpu_available`](Self::cpu_available).
-    ///
-    /// Wire name `CpuAvailable`, uint64; always present in responses.
-    ///
-    /// - Example: `32`.
+    /// Sets `CpuAvailable`: the field [`cpu_available`](Self::cpu_available) says what it takes.
     pub fn set_cpu_available(mut self, value: u64) -> Self {
         self.cpu_available = value;
         self
     }
-    /// Sets `MemTotal`; the field is [`mem_total`](Self::mem_total).
-    ///
-    /// Wire name `MemTotal`, float; always present in responses.
-    ///
-    /// - Example: `96`.
+    /// Sets `MemTotal`: the field [`mem_total`](Self::mem_total) says what it takes.
     pub fn set_mem_total(mut self, value: f64) -> Self {
         self.mem_total = value;
         self
     }
-    /// Sets `MemAvailable`; the field is [`mem_available`](Self::mem_available).
-    ///
-    /// Wire name `MemAvailable`, float; always present in responses.
-    ///
-    /// - Example: `96`.
+    /// Sets `MemAvailable`: the field [`mem_available`](Self::mem_available) says what it takes.
     pub fn set_mem_available(mut self, value: f64) -> Self {
         self.mem_available = value;
         self
     }
-    /// Sets `DiskTotal`; the field is [`disk_total`](Self::disk_total).
-    ///
-    /// Wire name `DiskTotal`, uint64; always present in responses.
-    ///
-    /// - Example: `1000`.
+    /// Sets `DiskTotal`: the field [`disk_total`](Self::disk_total) says what it takes.
     pub fn set_disk_total(mut self, value: u64) -> Self {
         self.disk_total = value;
         self
     }
-    /// Sets `DiskAvailable`; the field is [`disk_available`](Self::disk_available).
-    ///
-    /// Wire name `DiskAvailable`, uint64; always present in responses.
-    ///
-    /// - Example: `1000`.
+    /// Sets `DiskAvailable`: the field [`disk_available`](Self::disk_available) says what it takes.
     pub fn set_disk_available(mut self, value: u64) -> Self {
         self.disk_available = value;
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; always present in responses.
-    ///
-    /// - Example: `"LOCAL_SSD"`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `GpuTotal`; the field is [`gpu_total`](Self::gpu_total).
-    ///
-    /// Wire name `GpuTotal`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `GpuTotal`: the field [`gpu_total`](Self::gpu_total) says what it takes.
     pub fn set_gpu_total(mut self, value: u64) -> Self {
         self.gpu_total = value;
         self
     }
-    /// Sets `GpuAvailable`; the field is [`gpu_available`](Self::gpu_available).
-    ///
-    /// Wire name `GpuAvailable`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `GpuAvailable`: the field [`gpu_available`](Self::gpu_available) says what it takes.
     pub fn set_gpu_available(mut self, value: u64) -> Self {
         self.gpu_available = value;
         self
     }
-    /// Sets `ExclusiveOwner`; the field is [`exclusive_owner`](Self::exclusive_owner).
-    ///
-    /// Wire name `ExclusiveOwner`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `12300021`.
+    /// Sets `ExclusiveOwner`: the field [`exclusive_owner`](Self::exclusive_owner) says what it takes.
     pub fn set_exclusive_owner(mut self, value: impl Into<String>) -> Self {
         self.exclusive_owner = Some(value.into());
         self
@@ -12346,74 +10699,42 @@ impl HpcClusterInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; always present in responses.
-    ///
-    /// - Example: `hpc-07b1c`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; always present in responses.
-    ///
-    /// - Example: `myCluster`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Remark`; the field is [`remark`](Self::remark).
-    ///
-    /// Wire name `Remark`, string; always present in responses.
-    ///
-    /// - Example: `HCCPNV6`.
+    /// Sets `Remark`: the field [`remark`](Self::remark) says what it takes.
     pub fn set_remark(mut self, value: impl Into<String>) -> Self {
         self.remark = value.into();
         self
     }
-    /// Sets `CvmQuotaTotal`; the field is [`cvm_quota_total`](Self::cvm_quota_total).
-    ///
-    /// Wire name `CvmQuotaTotal`, uint64; always present in responses.
-    ///
-    /// - Example: `1600`.
+    /// Sets `CvmQuotaTotal`: the field [`cvm_quota_total`](Self::cvm_quota_total) says what it takes.
     pub fn set_cvm_quota_total(mut self, value: u64) -> Self {
         self.cvm_quota_total = value;
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-6`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `CurrentNum`; the field is [`current_num`](Self::current_num).
-    ///
-    /// Wire name `CurrentNum`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CurrentNum`: the field [`current_num`](Self::current_num) says what it takes.
     pub fn set_current_num(mut self, value: u64) -> Self {
         self.current_num = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2023-10-05T14:30:00Z`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["ins-xxxxx"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12421,36 +10742,22 @@ impl HpcClusterInfo {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HpcClusterType`; the field is [`hpc_cluster_type`](Self::hpc_cluster_type).
-    ///
-    /// Wire name `HpcClusterType`, string; may be absent from responses.
-    ///
-    /// - Example: `STANDARD`.
+    /// Sets `HpcClusterType`: the field [`hpc_cluster_type`](Self::hpc_cluster_type) says what it takes.
     pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_type = Some(value.into());
         self
     }
-    /// Sets `HpcClusterBusinessId`; the field is [`hpc_cluster_business_id`](Self::hpc_cluster_business_id).
-    ///
-    /// Wire name `HpcClusterBusinessId`, string; may be absent from responses.
-    ///
-    /// - Example: `cluster-1f6vxxx`.
+    /// Sets `HpcClusterBusinessId`: the field [`hpc_cluster_business_id`](Self::hpc_cluster_business_id) says what it takes.
     pub fn set_hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_business_id = Some(value.into());
         self
     }
-    /// Sets `HpcClusterNetMode`; the field is [`hpc_cluster_net_mode`](Self::hpc_cluster_net_mode).
-    ///
-    /// Wire name `HpcClusterNetMode`, uint64; may be absent from responses.
-    ///
-    /// - Example: `30`.
+    /// Sets `HpcClusterNetMode`: the field [`hpc_cluster_net_mode`](Self::hpc_cluster_net_mode) says what it takes.
     pub fn set_hpc_cluster_net_mode(mut self, value: u64) -> Self {
         self.hpc_cluster_net_mode = Some(value);
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -12644,133 +10951,77 @@ impl Image {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; always present in responses.
-    ///
-    /// - Example: `img-19mu3fy3`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `OsName`; the field is [`os_name`](Self::os_name).
-    ///
-    /// Wire name `OsName`, string; always present in responses.
+    /// Sets `OsName`: the field [`os_name`](Self::os_name) says what it takes.
     pub fn set_os_name(mut self, value: impl Into<String>) -> Self {
         self.os_name = value.into();
         self
     }
-    /// Sets `ImageType`; the field is [`image_type`](Self::image_type).
-    ///
-    /// Wire name `ImageType`, string; always present in responses.
-    ///
-    /// - Example: `PRIVATE_IMAGE`.
+    /// Sets `ImageType`: the field [`image_type`](Self::image_type) says what it takes.
     pub fn set_image_type(mut self, value: impl Into<String>) -> Self {
         self.image_type = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2022-03-21T08:41:45Z`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
-    ///
-    /// Wire name `ImageName`, string; always present in responses.
-    ///
-    /// - Example: `myImg`.
+    /// Sets `ImageName`: the field [`image_name`](Self::image_name) says what it takes.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = value.into();
         self
     }
-    /// Sets `ImageDescription`; the field is [`image_description`](Self::image_description).
-    ///
-    /// Wire name `ImageDescription`, string; always present in responses.
-    ///
-    /// - Example: `tencentcloud`.
+    /// Sets `ImageDescription`: the field [`image_description`](Self::image_description) says what it takes.
     pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
         self.image_description = value.into();
         self
     }
-    /// Sets `ImageSize`; the field is [`image_size`](Self::image_size).
-    ///
-    /// Wire name `ImageSize`, int64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `ImageSize`: the field [`image_size`](Self::image_size) says what it takes.
     pub fn set_image_size(mut self, value: i64) -> Self {
         self.image_size = value;
         self
     }
-    /// Sets `Architecture`; the field is [`architecture`](Self::architecture).
-    ///
-    /// Wire name `Architecture`, string; always present in responses.
-    ///
-    /// - Example: `x86_64`.
+    /// Sets `Architecture`: the field [`architecture`](Self::architecture) says what it takes.
     pub fn set_architecture(mut self, value: impl Into<String>) -> Self {
         self.architecture = value.into();
         self
     }
-    /// Sets `ImageState`; the field is [`image_state`](Self::image_state).
-    ///
-    /// Wire name `ImageState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `ImageState`: the field [`image_state`](Self::image_state) says what it takes.
     pub fn set_image_state(mut self, value: impl Into<String>) -> Self {
         self.image_state = value.into();
         self
     }
-    /// Sets `Platform`; the field is [`platform`](Self::platform).
-    ///
-    /// Wire name `Platform`, string; always present in responses.
-    ///
-    /// - Example: `CentOS`.
+    /// Sets `Platform`: the field [`platform`](Self::platform) says what it takes.
     pub fn set_platform(mut self, value: impl Into<String>) -> Self {
         self.platform = value.into();
         self
     }
-    /// Sets `ImageCreator`; the field is [`image_creator`](Self::image_creator).
-    ///
-    /// Wire name `ImageCreator`, string; always present in responses.
-    ///
-    /// - Example: `tencentcloud`.
+    /// Sets `ImageCreator`: the field [`image_creator`](Self::image_creator) says what it takes.
     pub fn set_image_creator(mut self, value: impl Into<String>) -> Self {
         self.image_creator = value.into();
         self
     }
-    /// Sets `ImageSource`; the field is [`image_source`](Self::image_source).
-    ///
-    /// Wire name `ImageSource`, string; always present in responses.
-    ///
-    /// - Example: `CREATE_IMAGE`.
+    /// Sets `ImageSource`: the field [`image_source`](Self::image_source) says what it takes.
     pub fn set_image_source(mut self, value: impl Into<String>) -> Self {
         self.image_source = value.into();
         self
     }
-    /// Sets `SyncPercent`; the field is [`sync_percent`](Self::sync_percent).
-    ///
-    /// Wire name `SyncPercent`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `60`.
+    /// Sets `SyncPercent`: the field [`sync_percent`](Self::sync_percent) says what it takes.
     pub fn set_sync_percent(mut self, value: i64) -> Self {
         self.sync_percent = Some(value);
         self
     }
-    /// Sets `IsSupportCloudinit`; the field is [`is_support_cloudinit`](Self::is_support_cloudinit).
-    ///
-    /// Wire name `IsSupportCloudinit`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsSupportCloudinit`: the field [`is_support_cloudinit`](Self::is_support_cloudinit) says what it takes.
     pub fn set_is_support_cloudinit(mut self, value: bool) -> Self {
         self.is_support_cloudinit = value;
         self
     }
-    /// Sets `SnapshotSet` to these items; the field is [`snapshot_set`](Self::snapshot_set).
-    ///
-    /// Wire name `SnapshotSet`, list of [`Snapshot`]; always present in responses.
+    /// Sets `SnapshotSet` to these items: the field [`snapshot_set`](Self::snapshot_set) says what it takes.
     pub fn set_snapshot_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Snapshot>>,
@@ -12778,45 +11029,27 @@ impl Image {
         self.snapshot_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LicenseType`; the field is [`license_type`](Self::license_type).
-    ///
-    /// Wire name `LicenseType`, string; always present in responses.
-    ///
-    /// - Example: `TencentCloud`.
+    /// Sets `LicenseType`: the field [`license_type`](Self::license_type) says what it takes.
     pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
         self.license_type = value.into();
         self
     }
-    /// Sets `ImageFamily`; the field is [`image_family`](Self::image_family).
-    ///
-    /// Wire name `ImageFamily`, string; may be absent from responses.
-    ///
-    /// - Example: `business-daily-update`.
+    /// Sets `ImageFamily`: the field [`image_family`](Self::image_family) says what it takes.
     pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
         self.image_family = Some(value.into());
         self
     }
-    /// Sets `ImageDeprecated`; the field is [`image_deprecated`](Self::image_deprecated).
-    ///
-    /// Wire name `ImageDeprecated`, bool; may be absent from responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `ImageDeprecated`: the field [`image_deprecated`](Self::image_deprecated) says what it takes.
     pub fn set_image_deprecated(mut self, value: bool) -> Self {
         self.image_deprecated = Some(value);
         self
     }
-    /// Sets `CdcCacheStatus`; the field is [`cdc_cache_status`](Self::cdc_cache_status).
-    ///
-    /// Wire name `CdcCacheStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `CACHED`.
+    /// Sets `CdcCacheStatus`: the field [`cdc_cache_status`](Self::cdc_cache_status) says what it takes.
     pub fn set_cdc_cache_status(mut self, value: impl Into<String>) -> Self {
         self.cdc_cache_status = Some(value.into());
         self
@@ -12850,11 +11083,7 @@ impl ImageOsList {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Windows` to these items; the field is [`windows`](Self::windows).
-    ///
-    /// Wire name `Windows`, list of string; always present in responses.
-    ///
-    /// - Example: `Windows Server 2019`.
+    /// Sets `Windows` to these items: the field [`windows`](Self::windows) says what it takes.
     pub fn set_windows(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12862,11 +11091,7 @@ impl ImageOsList {
         self.windows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Linux` to these items; the field is [`linux`](Self::linux).
-    ///
-    /// Wire name `Linux`, list of string; always present in responses.
-    ///
-    /// - Example: `CentOS`.
+    /// Sets `Linux` to these items: the field [`linux`](Self::linux) says what it takes.
     pub fn set_linux(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12903,20 +11128,12 @@ impl ImageQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UsedQuota`; the field is [`used_quota`](Self::used_quota).
-    ///
-    /// Wire name `UsedQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `UsedQuota`: the field [`used_quota`](Self::used_quota) says what it takes.
     pub fn set_used_quota(mut self, value: u64) -> Self {
         self.used_quota = value;
         self
     }
-    /// Sets `TotalQuota`; the field is [`total_quota`](Self::total_quota).
-    ///
-    /// Wire name `TotalQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `TotalQuota`: the field [`total_quota`](Self::total_quota) says what it takes.
     pub fn set_total_quota(mut self, value: u64) -> Self {
         self.total_quota = value;
         self
@@ -12940,11 +11157,7 @@ impl ImportImageDataDisk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageUrl`; the field is [`image_url`](Self::image_url).
-    ///
-    /// Wire name `ImageUrl`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `https://import-img.cos.ap-guangzhou.myqcloud.com/import-img.vpc`.
+    /// Sets `ImageUrl`: the field [`image_url`](Self::image_url) says what it takes.
     pub fn set_image_url(mut self, value: impl Into<String>) -> Self {
         self.image_url = value.into();
         self
@@ -13099,83 +11312,47 @@ impl ImportImageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Architecture`; the field is [`architecture`](Self::architecture).
-    ///
-    /// Wire name `Architecture`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `x86_64`.
+    /// Sets `Architecture`: the field [`architecture`](Self::architecture) says what it takes.
     pub fn set_architecture(mut self, value: impl Into<String>) -> Self {
         self.architecture = value.into();
         self
     }
-    /// Sets `OsType`; the field is [`os_type`](Self::os_type).
-    ///
-    /// Wire name `OsType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `CentOS`.
+    /// Sets `OsType`: the field [`os_type`](Self::os_type) says what it takes.
     pub fn set_os_type(mut self, value: impl Into<String>) -> Self {
         self.os_type = value.into();
         self
     }
-    /// Sets `OsVersion`; the field is [`os_version`](Self::os_version).
-    ///
-    /// Wire name `OsVersion`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `6`.
+    /// Sets `OsVersion`: the field [`os_version`](Self::os_version) says what it takes.
     pub fn set_os_version(mut self, value: impl Into<String>) -> Self {
         self.os_version = value.into();
         self
     }
-    /// Sets `ImageUrl`; the field is [`image_url`](Self::image_url).
-    ///
-    /// Wire name `ImageUrl`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `http://111-1251233127.cosd.myqcloud.com/Windows%20Server%202008%20R2%20x64a.vmdk`.
+    /// Sets `ImageUrl`: the field [`image_url`](Self::image_url) says what it takes.
     pub fn set_image_url(mut self, value: impl Into<String>) -> Self {
         self.image_url = value.into();
         self
     }
-    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
-    ///
-    /// Wire name `ImageName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `sample`.
+    /// Sets `ImageName`: the field [`image_name`](Self::image_name) says what it takes.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = value.into();
         self
     }
-    /// Sets `ImageDescription`; the field is [`image_description`](Self::image_description).
-    ///
-    /// Wire name `ImageDescription`, string; optional in requests.
-    ///
-    /// - Example: `sampleimage`.
+    /// Sets `ImageDescription`: the field [`image_description`](Self::image_description) says what it takes.
     pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
         self.image_description = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `Force`; the field is [`force`](Self::force).
-    ///
-    /// Wire name `Force`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `Force`: the field [`force`](Self::force) says what it takes.
     pub fn set_force(mut self, value: bool) -> Self {
         self.force = Some(value);
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
-    ///
-    /// - Example: `[{'ResourceType': 'image', 'Tags': [{'Key': 'ServiceInstance', 'Value': 'dfs-digital-facilities-system-isc-prod'}]}]`.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -13183,38 +11360,22 @@ impl ImportImageRequest {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LicenseType`; the field is [`license_type`](Self::license_type).
-    ///
-    /// Wire name `LicenseType`, string; optional in requests.
-    ///
-    /// - Example: `TencentCloud`.
+    /// Sets `LicenseType`: the field [`license_type`](Self::license_type) says what it takes.
     pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
         self.license_type = Some(value.into());
         self
     }
-    /// Sets `BootMode`; the field is [`boot_mode`](Self::boot_mode).
-    ///
-    /// Wire name `BootMode`, string; optional in requests.
-    ///
-    /// - Example: `Legacy BIOS`.
+    /// Sets `BootMode`: the field [`boot_mode`](Self::boot_mode) says what it takes.
     pub fn set_boot_mode(mut self, value: impl Into<String>) -> Self {
         self.boot_mode = Some(value.into());
         self
     }
-    /// Sets `ImageFamily`; the field is [`image_family`](Self::image_family).
-    ///
-    /// Wire name `ImageFamily`, string; optional in requests.
-    ///
-    /// - Example: `business-daily-update`.
+    /// Sets `ImageFamily`: the field [`image_family`](Self::image_family) says what it takes.
     pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
         self.image_family = Some(value.into());
         self
     }
-    /// Sets `ImportImageDataDiskList` to these items; the field is [`import_image_data_disk_list`](Self::import_image_data_disk_list).
-    ///
-    /// Wire name `ImportImageDataDiskList`, list of [`ImportImageDataDisk`]; optional in requests.
-    ///
-    /// - Example: `[{"ImageUrl": "https://user-test-1317392000.cos.ap-guangzhou.myqcloud.com/snap-xxxx.qcow2"}]`.
+    /// Sets `ImportImageDataDiskList` to these items: the field [`import_image_data_disk_list`](Self::import_image_data_disk_list) says what it takes.
     pub fn set_import_image_data_disk_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ImportImageDataDisk>>,
@@ -13326,18 +11487,12 @@ impl ImportImageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; may be absent from responses.
-    ///
-    /// - Example: `img-ds656asd`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13372,11 +11527,7 @@ impl ImportInstancesActionTimerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-37qv3ucj"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13384,9 +11535,7 @@ impl ImportInstancesActionTimerRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ActionTimer`; the field is [`action_timer`](Self::action_timer).
-    ///
-    /// Wire name `ActionTimer`, [`ActionTimer`]; required in requests.
+    /// Sets `ActionTimer`: the field [`action_timer`](Self::action_timer) says what it takes.
     pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.action_timer = Some(value.into());
         self
@@ -13442,11 +11591,7 @@ impl ImportInstancesActionTimerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ActionTimerIds` to these items; the field is [`action_timer_ids`](Self::action_timer_ids).
-    ///
-    /// Wire name `ActionTimerIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
+    /// Sets `ActionTimerIds` to these items: the field [`action_timer_ids`](Self::action_timer_ids) says what it takes.
     pub fn set_action_timer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13454,9 +11599,7 @@ impl ImportInstancesActionTimerResponse {
         self.action_timer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13513,36 +11656,22 @@ impl ImportKeyPairRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `operation_key`.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = value.into();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; required in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `PublicKey`; the field is [`public_key`](Self::public_key).
-    ///
-    /// Wire name `PublicKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ssh-rsa XXXXXXXXXXXX== skey_45071`.
+    /// Sets `PublicKey`: the field [`public_key`](Self::public_key) says what it takes.
     pub fn set_public_key(mut self, value: impl Into<String>) -> Self {
         self.public_key = value.into();
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -13614,18 +11743,12 @@ impl ImportKeyPairResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; always present in responses.
-    ///
-    /// - Example: `skey-4e5ty7i8`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13685,38 +11808,22 @@ impl InquirePricePurchaseResourcePoolPacksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ap-guangzhou-7`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `S9.8XLARGE64`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, int64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: i64) -> Self {
         self.instance_count = Some(value);
         self
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, int64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: i64) -> Self {
         self.period = Some(value);
         self
@@ -13773,16 +11880,12 @@ impl InquirePricePurchaseResourcePoolPacksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`ItemPrice`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13839,11 +11942,7 @@ impl InquiryPriceModifyInstancesChargeTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13851,18 +11950,12 @@ impl InquiryPriceModifyInstancesChargeTypeRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = value.into();
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -13870,11 +11963,7 @@ impl InquiryPriceModifyInstancesChargeTypeRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `ModifyPortableDataDisk`; the field is [`modify_portable_data_disk`](Self::modify_portable_data_disk).
-    ///
-    /// Wire name `ModifyPortableDataDisk`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ModifyPortableDataDisk`: the field [`modify_portable_data_disk`](Self::modify_portable_data_disk) says what it takes.
     pub fn set_modify_portable_data_disk(mut self, value: bool) -> Self {
         self.modify_portable_data_disk = Some(value);
         self
@@ -13934,16 +12023,12 @@ impl InquiryPriceModifyInstancesChargeTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13992,11 +12077,7 @@ impl InquiryPriceRenewHostsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HostIds` to these items; the field is [`host_ids`](Self::host_ids).
-    ///
-    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["host-xxxxxxxx"]`.
+    /// Sets `HostIds` to these items: the field [`host_ids`](Self::host_ids) says what it takes.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14004,18 +12085,12 @@ impl InquiryPriceRenewHostsRequest {
         self.host_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HostChargePrepaid`; the field is [`host_charge_prepaid`](Self::host_charge_prepaid).
-    ///
-    /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; required in requests.
+    /// Sets `HostChargePrepaid`: the field [`host_charge_prepaid`](Self::host_charge_prepaid) says what it takes.
     pub fn set_host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
         self.host_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
@@ -14069,16 +12144,12 @@ impl InquiryPriceRenewHostsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`HostPriceInfo`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<HostPriceInfo>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14137,11 +12208,7 @@ impl InquiryPriceRenewInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-2zvpghhc"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14149,9 +12216,7 @@ impl InquiryPriceRenewInstancesRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; required in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -14159,20 +12224,12 @@ impl InquiryPriceRenewInstancesRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `RenewPortableDataDisk`; the field is [`renew_portable_data_disk`](Self::renew_portable_data_disk).
-    ///
-    /// Wire name `RenewPortableDataDisk`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RenewPortableDataDisk`: the field [`renew_portable_data_disk`](Self::renew_portable_data_disk) says what it takes.
     pub fn set_renew_portable_data_disk(mut self, value: bool) -> Self {
         self.renew_portable_data_disk = Some(value);
         self
@@ -14226,16 +12283,12 @@ impl InquiryPriceRenewInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14300,50 +12353,32 @@ impl InquiryPriceResetInstanceRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-fd8spnmq`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; optional in requests.
-    ///
-    /// - Example: `img-8toqc6s3`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = Some(value.into());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = Some(value.into());
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; optional in requests.
-    ///
-    /// - Example: `TXlVc2VyRGF0YQo`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
@@ -14412,16 +12447,12 @@ impl InquiryPriceResetInstanceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14480,11 +12511,7 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-fd8spnmq"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14492,9 +12519,7 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -14502,20 +12527,12 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, string; optional in requests.
-    ///
-    /// - Example: `2016-10-30`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, string; optional in requests.
-    ///
-    /// - Example: `2016-11-30`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
@@ -14570,16 +12587,12 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14619,11 +12632,7 @@ impl InquiryPriceResetInstancesTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-2zvpghhc"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14631,11 +12640,7 @@ impl InquiryPriceResetInstancesTypeRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `S5.16XLARGE256`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
@@ -14686,16 +12691,12 @@ impl InquiryPriceResetInstancesTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14753,18 +12754,12 @@ impl InquiryPriceResizeInstanceDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-fd8spnmq`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -14772,27 +12767,17 @@ impl InquiryPriceResizeInstanceDisksRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `ResizeOnline`; the field is [`resize_online`](Self::resize_online).
-    ///
-    /// Wire name `ResizeOnline`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ResizeOnline`: the field [`resize_online`](Self::resize_online) says what it takes.
     pub fn set_resize_online(mut self, value: bool) -> Self {
         self.resize_online = Some(value);
         self
@@ -14856,16 +12841,12 @@ impl InquiryPriceResizeInstanceDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15047,34 +13028,22 @@ impl InquiryPriceRunInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `img-pmqg1cw7`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; optional in requests.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = Some(value.into());
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -15082,25 +13051,17 @@ impl InquiryPriceRunInstancesRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; optional in requests.
-    ///
-    /// - Example: `S5.MEDIUM2`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = Some(value.into());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -15108,9 +13069,7 @@ impl InquiryPriceRunInstancesRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -15118,9 +13077,7 @@ impl InquiryPriceRunInstancesRequest {
         self.virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -15128,36 +13085,22 @@ impl InquiryPriceRunInstancesRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: i64) -> Self {
         self.instance_count = Some(value);
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; optional in requests.
-    ///
-    /// - Example: `myInstance`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-efil73jd"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -15165,34 +13108,22 @@ impl InquiryPriceRunInstancesRequest {
         self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `myHost`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -15200,9 +13131,7 @@ impl InquiryPriceRunInstancesRequest {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceMarketOptions`; the field is [`instance_market_options`](Self::instance_market_options).
-    ///
-    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
+    /// Sets `InstanceMarketOptions`: the field [`instance_market_options`](Self::instance_market_options) says what it takes.
     pub fn set_instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -15210,39 +13139,27 @@ impl InquiryPriceRunInstancesRequest {
         self.instance_market_options = Some(value.into());
         self
     }
-    /// Sets `Metadata`; the field is [`metadata`](Self::metadata).
-    ///
-    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
+    /// Sets `Metadata`: the field [`metadata`](Self::metadata) says what it takes.
     pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; optional in requests.
-    ///
-    /// - Example: `hpc-a5n666lo`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = Some(value.into());
         self
     }
-    /// Sets `CpuTopology`; the field is [`cpu_topology`](Self::cpu_topology).
-    ///
-    /// Wire name `CpuTopology`, [`CpuTopology`]; optional in requests.
+    /// Sets `CpuTopology`: the field [`cpu_topology`](Self::cpu_topology) says what it takes.
     pub fn set_cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
         self.cpu_topology = Some(value.into());
         self
     }
-    /// Sets `LaunchTemplate`; the field is [`launch_template`](Self::launch_template).
-    ///
-    /// Wire name `LaunchTemplate`, [`LaunchTemplate`]; optional in requests.
+    /// Sets `LaunchTemplate`: the field [`launch_template`](Self::launch_template) says what it takes.
     pub fn set_launch_template(mut self, value: impl Into<LaunchTemplate>) -> Self {
         self.launch_template = Some(value.into());
         self
     }
-    /// Sets `NetworkInterfaces` to these items; the field is [`network_interfaces`](Self::network_interfaces).
-    ///
-    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
+    /// Sets `NetworkInterfaces` to these items: the field [`network_interfaces`](Self::network_interfaces) says what it takes.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -15428,16 +13345,12 @@ impl InquiryPriceRunInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15469,11 +13382,7 @@ impl InquiryPriceTerminateInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-rfmme2si"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -15518,9 +13427,7 @@ impl InquiryPriceTerminateInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceRefundsSet` to these items; the field is [`instance_refunds_set`](Self::instance_refunds_set).
-    ///
-    /// Wire name `InstanceRefundsSet`, list of [`InstanceRefund`]; always present in responses.
+    /// Sets `InstanceRefundsSet` to these items: the field [`instance_refunds_set`](Self::instance_refunds_set) says what it takes.
     pub fn set_instance_refunds_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<InstanceRefund>>,
@@ -15528,9 +13435,7 @@ impl InquiryPriceTerminateInstancesResponse {
         self.instance_refunds_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16059,71 +13964,42 @@ impl Instance {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-9bxebleo`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `S1.SMALL1`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `CPU`; the field is [`cpu`](Self::cpu).
-    ///
-    /// Wire name `CPU`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CPU`: the field [`cpu`](Self::cpu) says what it takes.
     pub fn set_cpu(mut self, value: i64) -> Self {
         self.cpu = value;
         self
     }
-    /// Sets `Memory`; the field is [`memory`](Self::memory).
-    ///
-    /// Wire name `Memory`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Memory`: the field [`memory`](Self::memory) says what it takes.
     pub fn set_memory(mut self, value: i64) -> Self {
         self.memory = value;
         self
     }
-    /// Sets `RestrictState`; the field is [`restrict_state`](Self::restrict_state).
-    ///
-    /// Wire name `RestrictState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `RestrictState`: the field [`restrict_state`](Self::restrict_state) says what it takes.
     pub fn set_restrict_state(mut self, value: impl Into<String>) -> Self {
         self.restrict_state = value.into();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = value.into();
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; always present in responses.
-    ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
         value: impl Into<InstanceChargeType>,
@@ -16131,16 +14007,12 @@ impl Instance {
         self.instance_charge_type = value.into();
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; always present in responses.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = value.into();
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; always present in responses.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -16148,11 +14020,7 @@ impl Instance {
         self.data_disks = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; the field is [`private_ip_addresses`](Self::private_ip_addresses).
-    ///
-    /// Wire name `PrivateIpAddresses`, list of string; always present in responses.
-    ///
-    /// - Example: `["172.16.32.78"]`.
+    /// Sets `PrivateIpAddresses` to these items: the field [`private_ip_addresses`](Self::private_ip_addresses) says what it takes.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16160,11 +14028,7 @@ impl Instance {
         self.private_ip_addresses = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PublicIpAddresses` to these items; the field is [`public_ip_addresses`](Self::public_ip_addresses).
-    ///
-    /// Wire name `PublicIpAddresses`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["110.207.11.190"]`.
+    /// Sets `PublicIpAddresses` to these items: the field [`public_ip_addresses`](Self::public_ip_addresses) says what it takes.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16172,9 +14036,7 @@ impl Instance {
         self.public_ip_addresses = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; always present in responses.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -16182,9 +14044,7 @@ impl Instance {
         self.internet_accessible = value.into();
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -16192,56 +14052,32 @@ impl Instance {
         self.virtual_private_cloud = value.into();
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; always present in responses.
-    ///
-    /// - Example: `img-9qabwvbn`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; always present in responses.
-    ///
-    /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2020-03-10T02:43:51Z`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2020-04-10T02:47:36Z`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = value.into();
         self
     }
-    /// Sets `OsName`; the field is [`os_name`](Self::os_name).
-    ///
-    /// Wire name `OsName`, string; always present in responses.
-    ///
-    /// - Example: `CentOS 7.6 64bit`.
+    /// Sets `OsName`: the field [`os_name`](Self::os_name) says what it takes.
     pub fn set_os_name(mut self, value: impl Into<String>) -> Self {
         self.os_name = value.into();
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["sg-p1ezv4wz"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16249,64 +14085,37 @@ impl Instance {
         self.security_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; always present in responses.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = value.into();
         self
     }
-    /// Sets `InstanceState`; the field is [`instance_state`](Self::instance_state).
-    ///
-    /// Wire name `InstanceState`, [`InstanceState`]; always present in responses.
-    ///
-    /// - One of `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE`, `EXIT_SERVICE_LIVE_MIGRATE`; another value is kept as sent.
-    /// - Example: `RUNNING`.
+    /// Sets `InstanceState`: the field [`instance_state`](Self::instance_state) says what it takes.
     pub fn set_instance_state(mut self, value: impl Into<InstanceState>) -> Self {
         self.instance_state = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `StopChargingMode`; the field is [`stop_charging_mode`](Self::stop_charging_mode).
-    ///
-    /// Wire name `StopChargingMode`, [`StopChargingMode`]; always present in responses.
-    ///
-    /// - One of `KEEP_CHARGING`, `STOP_CHARGING`, `NOT_APPLICABLE`; another value is kept as sent.
-    /// - Example: `NOT_APPLICABLE`.
+    /// Sets `StopChargingMode`: the field [`stop_charging_mode`](Self::stop_charging_mode) says what it takes.
     pub fn set_stop_charging_mode(mut self, value: impl Into<StopChargingMode>) -> Self {
         self.stop_charging_mode = value.into();
         self
     }
-    /// Sets `Uuid`; the field is [`uuid`](Self::uuid).
-    ///
-    /// Wire name `Uuid`, string; always present in responses.
-    ///
-    /// - Example: `68b510db-b4c1-4630-a62b-73d0c7c970f9`.
+    /// Sets `Uuid`: the field [`uuid`](Self::uuid) says what it takes.
     pub fn set_uuid(mut self, value: impl Into<String>) -> Self {
         self.uuid = value.into();
         self
     }
-    /// Sets `LatestOperation`; the field is [`latest_operation`](Self::latest_operation).
-    ///
-    /// Wire name `LatestOperation`, string; always present in responses; may be null.
-    ///
-    /// - Example: `RenewInstances`.
+    /// Sets `LatestOperation`: the field [`latest_operation`](Self::latest_operation) says what it takes.
     pub fn set_latest_operation(mut self, value: impl Into<String>) -> Self {
         self.latest_operation = Some(value.into());
         self
     }
-    /// Sets `LatestOperationState`; the field is [`latest_operation_state`](Self::latest_operation_state).
-    ///
-    /// Wire name `LatestOperationState`, [`LatestOperationState`]; always present in responses; may be null.
-    ///
-    /// - One of `OPERATING`, `SUCCESS`, `FAILED`; another value is kept as sent.
-    /// - Example: `SUCCESS`.
+    /// Sets `LatestOperationState`: the field [`latest_operation_state`](Self::latest_operation_state) says what it takes.
     pub fn set_latest_operation_state(
         mut self,
         value: impl Into<LatestOperationState>,
@@ -16314,31 +14123,18 @@ impl Instance {
         self.latest_operation_state = Some(value.into());
         self
     }
-    /// Sets `LatestOperationRequestId`; the field is [`latest_operation_request_id`](Self::latest_operation_request_id).
-    ///
-    /// Wire name `LatestOperationRequestId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `3554eb5b-1cfa-471a-ae76-dc436c9d43e8`.
+    /// Sets `LatestOperationRequestId`: the field [`latest_operation_request_id`](Self::latest_operation_request_id) says what it takes.
     pub fn set_latest_operation_request_id(mut self, value: impl Into<String>) -> Self {
         self.latest_operation_request_id = Some(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupId`; the field is [`disaster_recover_group_id`](Self::disaster_recover_group_id).
-    ///
-    /// Wire name `DisasterRecoverGroupId`, string; always present in responses.
-    ///
-    /// - Example: `ps-l7sdunxx`.
-    /// - Deprecated by the service.
+    /// Sets `DisasterRecoverGroupId`: the field [`disaster_recover_group_id`](Self::disaster_recover_group_id) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.disaster_recover_group_id = value.into();
         self
     }
-    /// Sets `IPv6Addresses` to these items; the field is [`i_pv6_addresses`](Self::i_pv6_addresses).
-    ///
-    /// Wire name `IPv6Addresses`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["xx.xxxxx.xxx"]`.
+    /// Sets `IPv6Addresses` to these items: the field [`i_pv6_addresses`](Self::i_pv6_addresses) says what it takes.
     pub fn set_i_pv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16346,29 +14142,17 @@ impl Instance {
         self.i_pv6_addresses = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CamRoleName`; the field is [`cam_role_name`](Self::cam_role_name).
-    ///
-    /// Wire name `CamRoleName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `admin`.
+    /// Sets `CamRoleName`: the field [`cam_role_name`](Self::cam_role_name) says what it takes.
     pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.cam_role_name = Some(value.into());
         self
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; always present in responses.
-    ///
-    /// - Example: `hpc-4dxxetpt`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = value.into();
         self
     }
-    /// Sets `RdmaIpAddresses` to these items; the field is [`rdma_ip_addresses`](Self::rdma_ip_addresses).
-    ///
-    /// Wire name `RdmaIpAddresses`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["xx.xxxxx.xxx"]`.
+    /// Sets `RdmaIpAddresses` to these items: the field [`rdma_ip_addresses`](Self::rdma_ip_addresses) says what it takes.
     pub fn set_rdma_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16376,29 +14160,17 @@ impl Instance {
         self.rdma_ip_addresses = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
-    ///
-    /// Wire name `DedicatedClusterId`, string; always present in responses.
-    ///
-    /// - Example: `cluster-du3jken`.
+    /// Sets `DedicatedClusterId`: the field [`dedicated_cluster_id`](Self::dedicated_cluster_id) says what it takes.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = value.into();
         self
     }
-    /// Sets `IsolatedSource`; the field is [`isolated_source`](Self::isolated_source).
-    ///
-    /// Wire name `IsolatedSource`, string; always present in responses.
-    ///
-    /// - Example: `NOTISOLATED`.
+    /// Sets `IsolatedSource`: the field [`isolated_source`](Self::isolated_source) says what it takes.
     pub fn set_isolated_source(mut self, value: impl Into<String>) -> Self {
         self.isolated_source = value.into();
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["ps-l7sdunxx"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16406,88 +14178,52 @@ impl Instance {
         self.disaster_recover_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `GPUInfo`; the field is [`gpu_info`](Self::gpu_info).
-    ///
-    /// Wire name `GPUInfo`, [`GpuInfo`]; may be absent from responses.
+    /// Sets `GPUInfo`: the field [`gpu_info`](Self::gpu_info) says what it takes.
     pub fn set_gpu_info(mut self, value: impl Into<GpuInfo>) -> Self {
         self.gpu_info = Some(value.into());
         self
     }
-    /// Sets `LicenseType`; the field is [`license_type`](Self::license_type).
-    ///
-    /// Wire name `LicenseType`, string; always present in responses.
-    ///
-    /// - Example: `TencentCloud`.
+    /// Sets `LicenseType`: the field [`license_type`](Self::license_type) says what it takes.
     pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
         self.license_type = value.into();
         self
     }
-    /// Sets `DisableApiTermination`; the field is [`disable_api_termination`](Self::disable_api_termination).
-    ///
-    /// Wire name `DisableApiTermination`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `DisableApiTermination`: the field [`disable_api_termination`](Self::disable_api_termination) says what it takes.
     pub fn set_disable_api_termination(mut self, value: bool) -> Self {
         self.disable_api_termination = value;
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; always present in responses.
-    ///
-    /// - Example: `VM-4-18-ubuntu`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = value.into();
         self
     }
-    /// Sets `DefaultLoginUser`; the field is [`default_login_user`](Self::default_login_user).
-    ///
-    /// Wire name `DefaultLoginUser`, string; always present in responses.
-    ///
-    /// - Example: `root`.
+    /// Sets `DefaultLoginUser`: the field [`default_login_user`](Self::default_login_user) says what it takes.
     pub fn set_default_login_user(mut self, value: impl Into<String>) -> Self {
         self.default_login_user = value.into();
         self
     }
-    /// Sets `DefaultLoginPort`; the field is [`default_login_port`](Self::default_login_port).
-    ///
-    /// Wire name `DefaultLoginPort`, int64; always present in responses.
-    ///
-    /// - Example: `22`.
+    /// Sets `DefaultLoginPort`: the field [`default_login_port`](Self::default_login_port) says what it takes.
     pub fn set_default_login_port(mut self, value: i64) -> Self {
         self.default_login_port = value;
         self
     }
-    /// Sets `LatestOperationErrorMsg`; the field is [`latest_operation_error_msg`](Self::latest_operation_error_msg).
-    ///
-    /// Wire name `LatestOperationErrorMsg`, string; always present in responses; may be null.
-    ///
-    /// - Example: `None`.
+    /// Sets `LatestOperationErrorMsg`: the field [`latest_operation_error_msg`](Self::latest_operation_error_msg) says what it takes.
     pub fn set_latest_operation_error_msg(mut self, value: impl Into<String>) -> Self {
         self.latest_operation_error_msg = Some(value.into());
         self
     }
-    /// Sets `EnableJumboFrame`; the field is [`enable_jumbo_frame`](Self::enable_jumbo_frame).
-    ///
-    /// Wire name `EnableJumboFrame`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `EnableJumboFrame`: the field [`enable_jumbo_frame`](Self::enable_jumbo_frame) says what it takes.
     pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
         self.enable_jumbo_frame = Some(value);
         self
     }
-    /// Sets `Metadata`; the field is [`metadata`](Self::metadata).
-    ///
-    /// Wire name `Metadata`, [`Metadata`]; may be absent from responses.
+    /// Sets `Metadata`: the field [`metadata`](Self::metadata) says what it takes.
     pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `PublicIPv6Addresses` to these items; the field is [`public_i_pv6_addresses`](Self::public_i_pv6_addresses).
-    ///
-    /// Wire name `PublicIPv6Addresses`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["240d:c000:f000:ac00:5460:6340:16aa:6"]`.
+    /// Sets `PublicIPv6Addresses` to these items: the field [`public_i_pv6_addresses`](Self::public_i_pv6_addresses) says what it takes.
     pub fn set_public_i_pv6_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16495,18 +14231,12 @@ impl Instance {
         self.public_i_pv6_addresses = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CpuTopology`; the field is [`cpu_topology`](Self::cpu_topology).
-    ///
-    /// Wire name `CpuTopology`, [`CpuTopology`]; may be absent from responses.
+    /// Sets `CpuTopology`: the field [`cpu_topology`](Self::cpu_topology) says what it takes.
     pub fn set_cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
         self.cpu_topology = Some(value.into());
         self
     }
-    /// Sets `PartitionNumber`; the field is [`partition_number`](Self::partition_number).
-    ///
-    /// Wire name `PartitionNumber`, int64; may be absent from responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `PartitionNumber`: the field [`partition_number`](Self::partition_number) says what it takes.
     pub fn set_partition_number(mut self, value: i64) -> Self {
         self.partition_number = Some(value);
         self
@@ -16535,18 +14265,12 @@ impl InstanceAttribute {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; may be absent from responses.
-    ///
-    /// - Example: `ins-lyxxskp2`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `Attributes`; the field is [`attributes`](Self::attributes).
-    ///
-    /// Wire name `Attributes`, [`Attribute`]; may be absent from responses.
+    /// Sets `Attributes`: the field [`attributes`](Self::attributes) says what it takes.
     pub fn set_attributes(mut self, value: impl Into<Attribute>) -> Self {
         self.attributes = Some(value.into());
         self
@@ -16588,20 +14312,12 @@ impl InstanceChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, int64; required in requests; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: i64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
@@ -16640,18 +14356,12 @@ impl InstanceFamilyConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceFamilyName`; the field is [`instance_family_name`](Self::instance_family_name).
-    ///
-    /// Wire name `InstanceFamilyName`, string; always present in responses.
+    /// Sets `InstanceFamilyName`: the field [`instance_family_name`](Self::instance_family_name) says what it takes.
     pub fn set_instance_family_name(mut self, value: impl Into<String>) -> Self {
         self.instance_family_name = value.into();
         self
     }
-    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
-    ///
-    /// Wire name `InstanceFamily`, string; always present in responses.
-    ///
-    /// - Example: `I1`.
+    /// Sets `InstanceFamily`: the field [`instance_family`](Self::instance_family) says what it takes.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = value.into();
         self
@@ -16682,20 +14392,12 @@ impl InstanceMarketOptionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SpotOptions`; the field is [`spot_options`](Self::spot_options).
-    ///
-    /// Wire name `SpotOptions`, [`SpotMarketOptions`]; required in requests; always present in responses.
-    ///
-    /// - Example: `0.12`.
+    /// Sets `SpotOptions`: the field [`spot_options`](Self::spot_options) says what it takes.
     pub fn set_spot_options(mut self, value: impl Into<SpotMarketOptions>) -> Self {
         self.spot_options = Some(value.into());
         self
     }
-    /// Sets `MarketType`; the field is [`market_type`](Self::market_type).
-    ///
-    /// Wire name `MarketType`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `spot`.
+    /// Sets `MarketType`: the field [`market_type`](Self::market_type) says what it takes.
     pub fn set_market_type(mut self, value: impl Into<String>) -> Self {
         self.market_type = Some(value.into());
         self
@@ -16751,25 +14453,17 @@ impl InstanceRefund {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `"ins-fxqy3xmq"`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Refunds`; the field is [`refunds`](Self::refunds).
-    ///
-    /// Wire name `Refunds`, float; always present in responses.
+    /// Sets `Refunds`: the field [`refunds`](Self::refunds) says what it takes.
     pub fn set_refunds(mut self, value: f64) -> Self {
         self.refunds = value;
         self
     }
-    /// Sets `PriceDetail`; the field is [`price_detail`](Self::price_detail).
-    ///
-    /// Wire name `PriceDetail`, string; may be absent from responses.
+    /// Sets `PriceDetail`: the field [`price_detail`](Self::price_detail) says what it takes.
     pub fn set_price_detail(mut self, value: impl Into<String>) -> Self {
         self.price_detail = Some(value.into());
         self
@@ -16810,21 +14504,12 @@ impl InstanceStatus {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-g4c6xxxx`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `InstanceState`; the field is [`instance_state`](Self::instance_state).
-    ///
-    /// Wire name `InstanceState`, [`InstanceState`]; always present in responses.
-    ///
-    /// - One of `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE`, `EXIT_SERVICE_LIVE_MIGRATE`; another value is kept as sent.
-    /// - Example: `RUNNING`.
+    /// Sets `InstanceState`: the field [`instance_state`](Self::instance_state) says what it takes.
     pub fn set_instance_state(mut self, value: impl Into<InstanceState>) -> Self {
         self.instance_state = value.into();
         self
@@ -16932,92 +14617,52 @@ impl InstanceTypeConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-6`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `S5.LARGE4`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
-    ///
-    /// Wire name `InstanceFamily`, string; always present in responses.
-    ///
-    /// - Example: `S5`.
+    /// Sets `InstanceFamily`: the field [`instance_family`](Self::instance_family) says what it takes.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = value.into();
         self
     }
-    /// Sets `GPU`; the field is [`gpu`](Self::gpu).
-    ///
-    /// Wire name `GPU`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `GPU`: the field [`gpu`](Self::gpu) says what it takes.
     pub fn set_gpu(mut self, value: i64) -> Self {
         self.gpu = value;
         self
     }
-    /// Sets `CPU`; the field is [`cpu`](Self::cpu).
-    ///
-    /// Wire name `CPU`, int64; always present in responses.
-    ///
-    /// - Example: `4`.
+    /// Sets `CPU`: the field [`cpu`](Self::cpu) says what it takes.
     pub fn set_cpu(mut self, value: i64) -> Self {
         self.cpu = value;
         self
     }
-    /// Sets `Memory`; the field is [`memory`](Self::memory).
-    ///
-    /// Wire name `Memory`, int64; always present in responses.
-    ///
-    /// - Example: `4`.
+    /// Sets `Memory`: the field [`memory`](Self::memory) says what it takes.
     pub fn set_memory(mut self, value: i64) -> Self {
         self.memory = value;
         self
     }
-    /// Sets `FPGA`; the field is [`fpga`](Self::fpga).
-    ///
-    /// Wire name `FPGA`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `FPGA`: the field [`fpga`](Self::fpga) says what it takes.
     pub fn set_fpga(mut self, value: i64) -> Self {
         self.fpga = value;
         self
     }
-    /// Sets `GpuCount`; the field is [`gpu_count`](Self::gpu_count).
-    ///
-    /// Wire name `GpuCount`, float; always present in responses.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `GpuCount`: the field [`gpu_count`](Self::gpu_count) says what it takes.
     pub fn set_gpu_count(mut self, value: f64) -> Self {
         self.gpu_count = value;
         self
     }
-    /// Sets `GpuType`; the field is [`gpu_type`](Self::gpu_type).
-    ///
-    /// Wire name `GpuType`, string; may be absent from responses.
-    ///
-    /// - Example: `N88a`.
+    /// Sets `GpuType`: the field [`gpu_type`](Self::gpu_type) says what it takes.
     pub fn set_gpu_type(mut self, value: impl Into<String>) -> Self {
         self.gpu_type = Some(value.into());
         self
     }
-    /// Sets `GpuMemory`; the field is [`gpu_memory`](Self::gpu_memory).
-    ///
-    /// Wire name `GpuMemory`, float; may be absent from responses.
-    ///
-    /// - Example: `8`.
+    /// Sets `GpuMemory`: the field [`gpu_memory`](Self::gpu_memory) says what it takes.
     pub fn set_gpu_memory(mut self, value: f64) -> Self {
         self.gpu_memory = Some(value);
         self
@@ -17058,27 +14703,17 @@ impl InstanceTypeConfigStatus {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `"UNAVAILABLE"`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Message`; the field is [`message`](Self::message).
-    ///
-    /// Wire name `Message`, string; always present in responses.
-    ///
-    /// - Example: `"The instance does not support tuning to SA3 instance family."`.
+    /// Sets `Message`: the field [`message`](Self::message) says what it takes.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = value.into();
         self
     }
-    /// Sets `InstanceTypeConfig`; the field is [`instance_type_config`](Self::instance_type_config).
-    ///
-    /// Wire name `InstanceTypeConfig`, [`InstanceTypeConfig`]; always present in responses.
+    /// Sets `InstanceTypeConfig`: the field [`instance_type_config`](Self::instance_type_config) says what it takes.
     pub fn set_instance_type_config(
         mut self,
         value: impl Into<InstanceTypeConfig>,
@@ -17294,86 +14929,52 @@ impl InstanceTypeQuotaItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-6`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `S5.LARGE4`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; always present in responses.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = value.into();
         self
     }
-    /// Sets `NetworkCard`; the field is [`network_card`](Self::network_card).
-    ///
-    /// Wire name `NetworkCard`, int64; always present in responses.
-    ///
-    /// - Example: `25`.
+    /// Sets `NetworkCard`: the field [`network_card`](Self::network_card) says what it takes.
     pub fn set_network_card(mut self, value: i64) -> Self {
         self.network_card = value;
         self
     }
-    /// Sets `Externals`; the field is [`externals`](Self::externals).
-    ///
-    /// Wire name `Externals`, [`Externals`]; always present in responses.
+    /// Sets `Externals`: the field [`externals`](Self::externals) says what it takes.
     pub fn set_externals(mut self, value: impl Into<Externals>) -> Self {
         self.externals = value.into();
         self
     }
-    /// Sets `Cpu`; the field is [`cpu`](Self::cpu).
-    ///
-    /// Wire name `Cpu`, int64; always present in responses.
-    ///
-    /// - Example: `4`.
+    /// Sets `Cpu`: the field [`cpu`](Self::cpu) says what it takes.
     pub fn set_cpu(mut self, value: i64) -> Self {
         self.cpu = value;
         self
     }
-    /// Sets `Memory`; the field is [`memory`](Self::memory).
-    ///
-    /// Wire name `Memory`, int64; always present in responses.
-    ///
-    /// - Example: `4`.
+    /// Sets `Memory`: the field [`memory`](Self::memory) says what it takes.
     pub fn set_memory(mut self, value: i64) -> Self {
         self.memory = value;
         self
     }
-    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
-    ///
-    /// Wire name `InstanceFamily`, string; always present in responses.
-    ///
-    /// - Example: `S5`.
+    /// Sets `InstanceFamily`: the field [`instance_family`](Self::instance_family) says what it takes.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = value.into();
         self
     }
-    /// Sets `TypeName`; the field is [`type_name`](Self::type_name).
-    ///
-    /// Wire name `TypeName`, string; always present in responses.
+    /// Sets `TypeName`: the field [`type_name`](Self::type_name) says what it takes.
     pub fn set_type_name(mut self, value: impl Into<String>) -> Self {
         self.type_name = value.into();
         self
     }
-    /// Sets `LocalDiskTypeList` to these items; the field is [`local_disk_type_list`](Self::local_disk_type_list).
-    ///
-    /// Wire name `LocalDiskTypeList`, list of [`LocalDiskType`]; always present in responses.
+    /// Sets `LocalDiskTypeList` to these items: the field [`local_disk_type_list`](Self::local_disk_type_list) says what it takes.
     pub fn set_local_disk_type_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<LocalDiskType>>,
@@ -17381,115 +14982,67 @@ impl InstanceTypeQuotaItem {
         self.local_disk_type_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `SELL`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`ItemPrice`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `SoldOutReason`; the field is [`sold_out_reason`](Self::sold_out_reason).
-    ///
-    /// Wire name `SoldOutReason`, string; always present in responses.
-    ///
-    /// - Example: `ResourcesSoldOut.SpecifiedInstanceType`.
+    /// Sets `SoldOutReason`: the field [`sold_out_reason`](Self::sold_out_reason) says what it takes.
     pub fn set_sold_out_reason(mut self, value: impl Into<String>) -> Self {
         self.sold_out_reason = value.into();
         self
     }
-    /// Sets `InstanceBandwidth`; the field is [`instance_bandwidth`](Self::instance_bandwidth).
-    ///
-    /// Wire name `InstanceBandwidth`, float; always present in responses.
-    ///
-    /// - Example: `10.0`.
+    /// Sets `InstanceBandwidth`: the field [`instance_bandwidth`](Self::instance_bandwidth) says what it takes.
     pub fn set_instance_bandwidth(mut self, value: f64) -> Self {
         self.instance_bandwidth = value;
         self
     }
-    /// Sets `InstancePps`; the field is [`instance_pps`](Self::instance_pps).
-    ///
-    /// Wire name `InstancePps`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `InstancePps`: the field [`instance_pps`](Self::instance_pps) says what it takes.
     pub fn set_instance_pps(mut self, value: i64) -> Self {
         self.instance_pps = value;
         self
     }
-    /// Sets `StorageBlockAmount`; the field is [`storage_block_amount`](Self::storage_block_amount).
-    ///
-    /// Wire name `StorageBlockAmount`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `StorageBlockAmount`: the field [`storage_block_amount`](Self::storage_block_amount) says what it takes.
     pub fn set_storage_block_amount(mut self, value: i64) -> Self {
         self.storage_block_amount = value;
         self
     }
-    /// Sets `CpuType`; the field is [`cpu_type`](Self::cpu_type).
-    ///
-    /// Wire name `CpuType`, string; always present in responses.
-    ///
-    /// - Example: `Intel Xeon Cascade Lake 8255C`.
+    /// Sets `CpuType`: the field [`cpu_type`](Self::cpu_type) says what it takes.
     pub fn set_cpu_type(mut self, value: impl Into<String>) -> Self {
         self.cpu_type = value.into();
         self
     }
-    /// Sets `Gpu`; the field is [`gpu`](Self::gpu).
-    ///
-    /// Wire name `Gpu`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Gpu`: the field [`gpu`](Self::gpu) says what it takes.
     pub fn set_gpu(mut self, value: i64) -> Self {
         self.gpu = value;
         self
     }
-    /// Sets `Fpga`; the field is [`fpga`](Self::fpga).
-    ///
-    /// Wire name `Fpga`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Fpga`: the field [`fpga`](Self::fpga) says what it takes.
     pub fn set_fpga(mut self, value: i64) -> Self {
         self.fpga = value;
         self
     }
-    /// Sets `Remark`; the field is [`remark`](Self::remark).
-    ///
-    /// Wire name `Remark`, string; always present in responses.
+    /// Sets `Remark`: the field [`remark`](Self::remark) says what it takes.
     pub fn set_remark(mut self, value: impl Into<String>) -> Self {
         self.remark = value.into();
         self
     }
-    /// Sets `GpuCount`; the field is [`gpu_count`](Self::gpu_count).
-    ///
-    /// Wire name `GpuCount`, float; always present in responses.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `GpuCount`: the field [`gpu_count`](Self::gpu_count) says what it takes.
     pub fn set_gpu_count(mut self, value: f64) -> Self {
         self.gpu_count = value;
         self
     }
-    /// Sets `Frequency`; the field is [`frequency`](Self::frequency).
-    ///
-    /// Wire name `Frequency`, string; always present in responses.
-    ///
-    /// - Example: `-/3.1GHz`.
+    /// Sets `Frequency`: the field [`frequency`](Self::frequency) says what it takes.
     pub fn set_frequency(mut self, value: impl Into<String>) -> Self {
         self.frequency = value.into();
         self
     }
-    /// Sets `StatusCategory`; the field is [`status_category`](Self::status_category).
-    ///
-    /// Wire name `StatusCategory`, string; always present in responses.
-    ///
-    /// - Example: `EnoughStock`.
+    /// Sets `StatusCategory`: the field [`status_category`](Self::status_category) says what it takes.
     pub fn set_status_category(mut self, value: impl Into<String>) -> Self {
         self.status_category = value.into();
         self
@@ -17603,74 +15156,42 @@ impl InternetAccessible {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InternetChargeType`; the field is [`internet_charge_type`](Self::internet_charge_type).
-    ///
-    /// Wire name `InternetChargeType`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `BANDWIDTH_PREPAID`.
+    /// Sets `InternetChargeType`: the field [`internet_charge_type`](Self::internet_charge_type) says what it takes.
     pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.internet_charge_type = Some(value.into());
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; the field is [`internet_max_bandwidth_out`](Self::internet_max_bandwidth_out).
-    ///
-    /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `InternetMaxBandwidthOut`: the field [`internet_max_bandwidth_out`](Self::internet_max_bandwidth_out) says what it takes.
     pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.internet_max_bandwidth_out = Some(value);
         self
     }
-    /// Sets `PublicIpAssigned`; the field is [`public_ip_assigned`](Self::public_ip_assigned).
-    ///
-    /// Wire name `PublicIpAssigned`, bool; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `PublicIpAssigned`: the field [`public_ip_assigned`](Self::public_ip_assigned) says what it takes.
     pub fn set_public_ip_assigned(mut self, value: bool) -> Self {
         self.public_ip_assigned = Some(value);
         self
     }
-    /// Sets `BandwidthPackageId`; the field is [`bandwidth_package_id`](Self::bandwidth_package_id).
-    ///
-    /// Wire name `BandwidthPackageId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `bwp-h1ro`.
+    /// Sets `BandwidthPackageId`: the field [`bandwidth_package_id`](Self::bandwidth_package_id) says what it takes.
     pub fn set_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.bandwidth_package_id = Some(value.into());
         self
     }
-    /// Sets `InternetServiceProvider`; the field is [`internet_service_provider`](Self::internet_service_provider).
-    ///
-    /// Wire name `InternetServiceProvider`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `BGP`.
+    /// Sets `InternetServiceProvider`: the field [`internet_service_provider`](Self::internet_service_provider) says what it takes.
     pub fn set_internet_service_provider(mut self, value: impl Into<String>) -> Self {
         self.internet_service_provider = Some(value.into());
         self
     }
-    /// Sets `IPv4AddressType`; the field is [`i_pv4_address_type`](Self::i_pv4_address_type).
-    ///
-    /// Wire name `IPv4AddressType`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `WanIP`.
+    /// Sets `IPv4AddressType`: the field [`i_pv4_address_type`](Self::i_pv4_address_type) says what it takes.
     pub fn set_i_pv4_address_type(mut self, value: impl Into<String>) -> Self {
         self.i_pv4_address_type = Some(value.into());
         self
     }
-    /// Sets `IPv6AddressType`; the field is [`i_pv6_address_type`](Self::i_pv6_address_type).
-    ///
-    /// Wire name `IPv6AddressType`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `EIPv6`.
+    /// Sets `IPv6AddressType`: the field [`i_pv6_address_type`](Self::i_pv6_address_type) says what it takes.
     pub fn set_i_pv6_address_type(mut self, value: impl Into<String>) -> Self {
         self.i_pv6_address_type = Some(value.into());
         self
     }
-    /// Sets `AntiDDoSPackageId`; the field is [`anti_d_do_s_package_id`](Self::anti_d_do_s_package_id).
-    ///
-    /// Wire name `AntiDDoSPackageId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `bgp-00000000`.
+    /// Sets `AntiDDoSPackageId`: the field [`anti_d_do_s_package_id`](Self::anti_d_do_s_package_id) says what it takes.
     pub fn set_anti_d_do_s_package_id(mut self, value: impl Into<String>) -> Self {
         self.anti_d_do_s_package_id = Some(value.into());
         self
@@ -17714,27 +15235,17 @@ impl InternetBandwidthConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2023-10-05T14:30:00Z`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = value.into();
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2023-11-05T14:30:00Z`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = value.into();
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; always present in responses.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -17771,20 +15282,12 @@ impl InternetChargeTypeConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InternetChargeType`; the field is [`internet_charge_type`](Self::internet_charge_type).
-    ///
-    /// Wire name `InternetChargeType`, string; always present in responses.
-    ///
-    /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
+    /// Sets `InternetChargeType`: the field [`internet_charge_type`](Self::internet_charge_type) says what it takes.
     pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.internet_charge_type = value.into();
         self
     }
-    /// Sets `Description`; the field is [`description`](Self::description).
-    ///
-    /// Wire name `Description`, string; always present in responses.
-    ///
-    /// - Example: `postpaid monthly`.
+    /// Sets `Description`: the field [`description`](Self::description) says what it takes.
     pub fn set_description(mut self, value: impl Into<String>) -> Self {
         self.description = value.into();
         self
@@ -17990,173 +15493,97 @@ impl ItemPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
-    ///
-    /// Wire name `UnitPrice`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `UnitPrice`: the field [`unit_price`](Self::unit_price) says what it takes.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
-    ///
-    /// Wire name `ChargeUnit`, string; may be absent from responses.
-    ///
-    /// - Example: `HOUR`.
+    /// Sets `ChargeUnit`: the field [`charge_unit`](Self::charge_unit) says what it takes.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
-    ///
-    /// Wire name `OriginalPrice`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `OriginalPrice`: the field [`original_price`](Self::original_price) says what it takes.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
-    ///
-    /// Wire name `DiscountPrice`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `DiscountPrice`: the field [`discount_price`](Self::discount_price) says what it takes.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `Discount`; the field is [`discount`](Self::discount).
-    ///
-    /// Wire name `Discount`, float; may be absent from responses.
-    ///
-    /// - Example: `20.0`.
+    /// Sets `Discount`: the field [`discount`](Self::discount) says what it takes.
     pub fn set_discount(mut self, value: f64) -> Self {
         self.discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
-    ///
-    /// Wire name `UnitPriceDiscount`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `UnitPriceDiscount`: the field [`unit_price_discount`](Self::unit_price_discount) says what it takes.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceSecondStep`; the field is [`unit_price_second_step`](Self::unit_price_second_step).
-    ///
-    /// Wire name `UnitPriceSecondStep`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `UnitPriceSecondStep`: the field [`unit_price_second_step`](Self::unit_price_second_step) says what it takes.
     pub fn set_unit_price_second_step(mut self, value: f64) -> Self {
         self.unit_price_second_step = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountSecondStep`; the field is [`unit_price_discount_second_step`](Self::unit_price_discount_second_step).
-    ///
-    /// Wire name `UnitPriceDiscountSecondStep`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `UnitPriceDiscountSecondStep`: the field [`unit_price_discount_second_step`](Self::unit_price_discount_second_step) says what it takes.
     pub fn set_unit_price_discount_second_step(mut self, value: f64) -> Self {
         self.unit_price_discount_second_step = Some(value);
         self
     }
-    /// Sets `UnitPriceThirdStep`; the field is [`unit_price_third_step`](Self::unit_price_third_step).
-    ///
-    /// Wire name `UnitPriceThirdStep`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `UnitPriceThirdStep`: the field [`unit_price_third_step`](Self::unit_price_third_step) says what it takes.
     pub fn set_unit_price_third_step(mut self, value: f64) -> Self {
         self.unit_price_third_step = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountThirdStep`; the field is [`unit_price_discount_third_step`](Self::unit_price_discount_third_step).
-    ///
-    /// Wire name `UnitPriceDiscountThirdStep`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `UnitPriceDiscountThirdStep`: the field [`unit_price_discount_third_step`](Self::unit_price_discount_third_step) says what it takes.
     pub fn set_unit_price_discount_third_step(mut self, value: f64) -> Self {
         self.unit_price_discount_third_step = Some(value);
         self
     }
-    /// Sets `OriginalPriceThreeYear`; the field is [`original_price_three_year`](Self::original_price_three_year).
-    ///
-    /// Wire name `OriginalPriceThreeYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `OriginalPriceThreeYear`: the field [`original_price_three_year`](Self::original_price_three_year) says what it takes.
     pub fn set_original_price_three_year(mut self, value: f64) -> Self {
         self.original_price_three_year = Some(value);
         self
     }
-    /// Sets `DiscountPriceThreeYear`; the field is [`discount_price_three_year`](Self::discount_price_three_year).
-    ///
-    /// Wire name `DiscountPriceThreeYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `DiscountPriceThreeYear`: the field [`discount_price_three_year`](Self::discount_price_three_year) says what it takes.
     pub fn set_discount_price_three_year(mut self, value: f64) -> Self {
         self.discount_price_three_year = Some(value);
         self
     }
-    /// Sets `DiscountThreeYear`; the field is [`discount_three_year`](Self::discount_three_year).
-    ///
-    /// Wire name `DiscountThreeYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `DiscountThreeYear`: the field [`discount_three_year`](Self::discount_three_year) says what it takes.
     pub fn set_discount_three_year(mut self, value: f64) -> Self {
         self.discount_three_year = Some(value);
         self
     }
-    /// Sets `OriginalPriceFiveYear`; the field is [`original_price_five_year`](Self::original_price_five_year).
-    ///
-    /// Wire name `OriginalPriceFiveYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `OriginalPriceFiveYear`: the field [`original_price_five_year`](Self::original_price_five_year) says what it takes.
     pub fn set_original_price_five_year(mut self, value: f64) -> Self {
         self.original_price_five_year = Some(value);
         self
     }
-    /// Sets `DiscountPriceFiveYear`; the field is [`discount_price_five_year`](Self::discount_price_five_year).
-    ///
-    /// Wire name `DiscountPriceFiveYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `DiscountPriceFiveYear`: the field [`discount_price_five_year`](Self::discount_price_five_year) says what it takes.
     pub fn set_discount_price_five_year(mut self, value: f64) -> Self {
         self.discount_price_five_year = Some(value);
         self
     }
-    /// Sets `DiscountFiveYear`; the field is [`discount_five_year`](Self::discount_five_year).
-    ///
-    /// Wire name `DiscountFiveYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `DiscountFiveYear`: the field [`discount_five_year`](Self::discount_five_year) says what it takes.
     pub fn set_discount_five_year(mut self, value: f64) -> Self {
         self.discount_five_year = Some(value);
         self
     }
-    /// Sets `OriginalPriceOneYear`; the field is [`original_price_one_year`](Self::original_price_one_year).
-    ///
-    /// Wire name `OriginalPriceOneYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `OriginalPriceOneYear`: the field [`original_price_one_year`](Self::original_price_one_year) says what it takes.
     pub fn set_original_price_one_year(mut self, value: f64) -> Self {
         self.original_price_one_year = Some(value);
         self
     }
-    /// Sets `DiscountPriceOneYear`; the field is [`discount_price_one_year`](Self::discount_price_one_year).
-    ///
-    /// Wire name `DiscountPriceOneYear`, float; may be absent from responses.
-    ///
-    /// - Example: `35.5`.
+    /// Sets `DiscountPriceOneYear`: the field [`discount_price_one_year`](Self::discount_price_one_year) says what it takes.
     pub fn set_discount_price_one_year(mut self, value: f64) -> Self {
         self.discount_price_one_year = Some(value);
         self
     }
-    /// Sets `DiscountOneYear`; the field is [`discount_one_year`](Self::discount_one_year).
-    ///
-    /// Wire name `DiscountOneYear`, float; may be absent from responses.
-    ///
-    /// - Example: `20.0`.
+    /// Sets `DiscountOneYear`: the field [`discount_one_year`](Self::discount_one_year) says what it takes.
     pub fn set_discount_one_year(mut self, value: f64) -> Self {
         self.discount_one_year = Some(value);
         self
@@ -18252,65 +15679,37 @@ impl KeyPair {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; always present in responses.
-    ///
-    /// - Example: `skey-q29u65hu`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; always present in responses.
-    ///
-    /// - Example: `mySkey`.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = value.into();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = value;
         self
     }
-    /// Sets `Description`; the field is [`description`](Self::description).
-    ///
-    /// Wire name `Description`, string; may be absent from responses.
-    ///
-    /// - Example: `mySkey`.
+    /// Sets `Description`: the field [`description`](Self::description) says what it takes.
     pub fn set_description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `PublicKey`; the field is [`public_key`](Self::public_key).
-    ///
-    /// Wire name `PublicKey`, string; may be absent from responses.
-    ///
-    /// - Example: `ssh-rsa AAAAB3N......59LPzXah+r+d skey-0mjpcb19`.
+    /// Sets `PublicKey`: the field [`public_key`](Self::public_key) says what it takes.
     pub fn set_public_key(mut self, value: impl Into<String>) -> Self {
         self.public_key = Some(value.into());
         self
     }
-    /// Sets `PrivateKey`; the field is [`private_key`](Self::private_key).
-    ///
-    /// Wire name `PrivateKey`, string; may be absent from responses.
-    ///
-    /// - Example: `-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAzDC......WCvOBGeKHg==\n-----END RSA PRIVATE KEY-----`.
+    /// Sets `PrivateKey`: the field [`private_key`](Self::private_key) says what it takes.
     pub fn set_private_key(mut self, value: impl Into<String>) -> Self {
         self.private_key = Some(value.into());
         self
     }
-    /// Sets `AssociatedInstanceIds` to these items; the field is [`associated_instance_ids`](Self::associated_instance_ids).
-    ///
-    /// Wire name `AssociatedInstanceIds`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["ins-syht65r4"]`.
+    /// Sets `AssociatedInstanceIds` to these items: the field [`associated_instance_ids`](Self::associated_instance_ids) says what it takes.
     pub fn set_associated_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -18318,18 +15717,12 @@ impl KeyPair {
         self.associated_instance_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2022-03-21T08:41:45Z`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -18365,20 +15758,12 @@ impl LaunchTemplate {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; optional in requests.
-    ///
-    /// - Example: `lt-rf6ogz48`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = Some(value.into());
         self
     }
-    /// Sets `LaunchTemplateVersion`; the field is [`launch_template_version`](Self::launch_template_version).
-    ///
-    /// Wire name `LaunchTemplateVersion`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `LaunchTemplateVersion`: the field [`launch_template_version`](Self::launch_template_version) says what it takes.
     pub fn set_launch_template_version(mut self, value: u64) -> Self {
         self.launch_template_version = Some(value);
         self
@@ -18460,65 +15845,37 @@ impl LaunchTemplateInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LatestVersionNumber`; the field is [`latest_version_number`](Self::latest_version_number).
-    ///
-    /// Wire name `LatestVersionNumber`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `LatestVersionNumber`: the field [`latest_version_number`](Self::latest_version_number) says what it takes.
     pub fn set_latest_version_number(mut self, value: u64) -> Self {
         self.latest_version_number = value;
         self
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; always present in responses.
-    ///
-    /// - Example: `lt-rf6ogz49`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `LaunchTemplateName`; the field is [`launch_template_name`](Self::launch_template_name).
-    ///
-    /// Wire name `LaunchTemplateName`, string; always present in responses.
-    ///
-    /// - Example: `foobar`.
+    /// Sets `LaunchTemplateName`: the field [`launch_template_name`](Self::launch_template_name) says what it takes.
     pub fn set_launch_template_name(mut self, value: impl Into<String>) -> Self {
         self.launch_template_name = value.into();
         self
     }
-    /// Sets `DefaultVersionNumber`; the field is [`default_version_number`](Self::default_version_number).
-    ///
-    /// Wire name `DefaultVersionNumber`, uint64; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `DefaultVersionNumber`: the field [`default_version_number`](Self::default_version_number) says what it takes.
     pub fn set_default_version_number(mut self, value: u64) -> Self {
         self.default_version_number = value;
         self
     }
-    /// Sets `LaunchTemplateVersionCount`; the field is [`launch_template_version_count`](Self::launch_template_version_count).
-    ///
-    /// Wire name `LaunchTemplateVersionCount`, uint64; always present in responses.
-    ///
-    /// - Example: `8`.
+    /// Sets `LaunchTemplateVersionCount`: the field [`launch_template_version_count`](Self::launch_template_version_count) says what it takes.
     pub fn set_launch_template_version_count(mut self, value: u64) -> Self {
         self.launch_template_version_count = value;
         self
     }
-    /// Sets `CreatedBy`; the field is [`created_by`](Self::created_by).
-    ///
-    /// Wire name `CreatedBy`, string; always present in responses.
-    ///
-    /// - Example: `1230000`.
+    /// Sets `CreatedBy`: the field [`created_by`](Self::created_by) says what it takes.
     pub fn set_created_by(mut self, value: impl Into<String>) -> Self {
         self.created_by = value.into();
         self
     }
-    /// Sets `CreationTime`; the field is [`creation_time`](Self::creation_time).
-    ///
-    /// Wire name `CreationTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2020-12-17T01:54:31Z`.
+    /// Sets `CreationTime`: the field [`creation_time`](Self::creation_time) says what it takes.
     pub fn set_creation_time(mut self, value: impl Into<String>) -> Self {
         self.creation_time = value.into();
         self
@@ -18722,50 +16079,32 @@ impl LaunchTemplateVersionData {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `S1.SMALL2`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses.
-    ///
-    /// - Example: `MyInstance`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = value.into();
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; always present in responses.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = value.into();
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; always present in responses.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = value.into();
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; may be absent from responses.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -18773,9 +16112,7 @@ impl LaunchTemplateVersionData {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; always present in responses.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -18783,9 +16120,7 @@ impl LaunchTemplateVersionData {
         self.internet_accessible = value.into();
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -18793,20 +16128,12 @@ impl LaunchTemplateVersionData {
         self.virtual_private_cloud = value.into();
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; always present in responses.
-    ///
-    /// - Example: `img-pi0aa46r`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["sg-rf6ogz49"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -18814,61 +16141,37 @@ impl LaunchTemplateVersionData {
         self.security_group_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; may be absent from responses.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `CamRoleName`; the field is [`cam_role_name`](Self::cam_role_name).
-    ///
-    /// Wire name `CamRoleName`, string; may be absent from responses.
-    ///
-    /// - Example: `testroleName001`.
+    /// Sets `CamRoleName`: the field [`cam_role_name`](Self::cam_role_name) says what it takes.
     pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.cam_role_name = Some(value.into());
         self
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; may be absent from responses.
-    ///
-    /// - Example: `hpc-a5n666lo`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = Some(value.into());
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: u64) -> Self {
         self.instance_count = value;
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; always present in responses.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = value.into();
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; may be absent from responses.
-    ///
-    /// - Example: `TXlVc2VyRGF0YQo=`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["ps-3p88qhfo"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -18878,16 +16181,12 @@ impl LaunchTemplateVersionData {
         );
         self
     }
-    /// Sets `ActionTimer`; the field is [`action_timer`](Self::action_timer).
-    ///
-    /// Wire name `ActionTimer`, [`ActionTimer`]; may be absent from responses.
+    /// Sets `ActionTimer`: the field [`action_timer`](Self::action_timer) says what it takes.
     pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.action_timer = Some(value.into());
         self
     }
-    /// Sets `InstanceMarketOptions`; the field is [`instance_market_options`](Self::instance_market_options).
-    ///
-    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; may be absent from responses.
+    /// Sets `InstanceMarketOptions`: the field [`instance_market_options`](Self::instance_market_options) says what it takes.
     pub fn set_instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -18895,27 +16194,17 @@ impl LaunchTemplateVersionData {
         self.instance_market_options = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; may be absent from responses.
-    ///
-    /// - Example: `MyHostName`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; may be absent from responses.
-    ///
-    /// - Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; may be absent from responses.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -18923,9 +16212,7 @@ impl LaunchTemplateVersionData {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; may be absent from responses.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -18933,11 +16220,7 @@ impl LaunchTemplateVersionData {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DisableApiTermination`; the field is [`disable_api_termination`](Self::disable_api_termination).
-    ///
-    /// Wire name `DisableApiTermination`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `DisableApiTermination`: the field [`disable_api_termination`](Self::disable_api_termination) says what it takes.
     pub fn set_disable_api_termination(mut self, value: bool) -> Self {
         self.disable_api_termination = value;
         self
@@ -19014,18 +16297,12 @@ impl LaunchTemplateVersionInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateVersion`; the field is [`launch_template_version`](Self::launch_template_version).
-    ///
-    /// Wire name `LaunchTemplateVersion`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `LaunchTemplateVersion`: the field [`launch_template_version`](Self::launch_template_version) says what it takes.
     pub fn set_launch_template_version(mut self, value: u64) -> Self {
         self.launch_template_version = value;
         self
     }
-    /// Sets `LaunchTemplateVersionData`; the field is [`launch_template_version_data`](Self::launch_template_version_data).
-    ///
-    /// Wire name `LaunchTemplateVersionData`, [`LaunchTemplateVersionData`]; always present in responses.
+    /// Sets `LaunchTemplateVersionData`: the field [`launch_template_version_data`](Self::launch_template_version_data) says what it takes.
     pub fn set_launch_template_version_data(
         mut self,
         value: impl Into<LaunchTemplateVersionData>,
@@ -19033,38 +16310,22 @@ impl LaunchTemplateVersionInfo {
         self.launch_template_version_data = value.into();
         self
     }
-    /// Sets `CreationTime`; the field is [`creation_time`](Self::creation_time).
-    ///
-    /// Wire name `CreationTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2020-12-17T01:54:31Z`.
+    /// Sets `CreationTime`: the field [`creation_time`](Self::creation_time) says what it takes.
     pub fn set_creation_time(mut self, value: impl Into<String>) -> Self {
         self.creation_time = value.into();
         self
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; always present in responses.
-    ///
-    /// - Example: `lt-b8v1kcyq`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `IsDefaultVersion`; the field is [`is_default_version`](Self::is_default_version).
-    ///
-    /// Wire name `IsDefaultVersion`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsDefaultVersion`: the field [`is_default_version`](Self::is_default_version) says what it takes.
     pub fn set_is_default_version(mut self, value: bool) -> Self {
         self.is_default_version = value;
         self
     }
-    /// Sets `LaunchTemplateVersionDescription`; the field is [`launch_template_version_description`](Self::launch_template_version_description).
-    ///
-    /// Wire name `LaunchTemplateVersionDescription`, string; always present in responses.
-    ///
-    /// - Example: `MyVersion`.
+    /// Sets `LaunchTemplateVersionDescription`: the field [`launch_template_version_description`](Self::launch_template_version_description) says what it takes.
     pub fn set_launch_template_version_description(
         mut self,
         value: impl Into<String>,
@@ -19072,11 +16333,7 @@ impl LaunchTemplateVersionInfo {
         self.launch_template_version_description = value.into();
         self
     }
-    /// Sets `CreatedBy`; the field is [`created_by`](Self::created_by).
-    ///
-    /// Wire name `CreatedBy`, string; always present in responses.
-    ///
-    /// - Example: `251001234`.
+    /// Sets `CreatedBy`: the field [`created_by`](Self::created_by) says what it takes.
     pub fn set_created_by(mut self, value: impl Into<String>) -> Self {
         self.created_by = value.into();
         self
@@ -19137,47 +16394,27 @@ impl LocalDiskType {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `LOCAL_BASIC`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `PartitionType`; the field is [`partition_type`](Self::partition_type).
-    ///
-    /// Wire name `PartitionType`, string; always present in responses.
-    ///
-    /// - Example: `ROOT`.
+    /// Sets `PartitionType`: the field [`partition_type`](Self::partition_type) says what it takes.
     pub fn set_partition_type(mut self, value: impl Into<String>) -> Self {
         self.partition_type = value.into();
         self
     }
-    /// Sets `MinSize`; the field is [`min_size`](Self::min_size).
-    ///
-    /// Wire name `MinSize`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `MinSize`: the field [`min_size`](Self::min_size) says what it takes.
     pub fn set_min_size(mut self, value: i64) -> Self {
         self.min_size = value;
         self
     }
-    /// Sets `MaxSize`; the field is [`max_size`](Self::max_size).
-    ///
-    /// Wire name `MaxSize`, int64; always present in responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `MaxSize`: the field [`max_size`](Self::max_size) says what it takes.
     pub fn set_max_size(mut self, value: i64) -> Self {
         self.max_size = value;
         self
     }
-    /// Sets `Required`; the field is [`required`](Self::required).
-    ///
-    /// Wire name `Required`, string; always present in responses.
-    ///
-    /// - Example: `REQUIRED`.
+    /// Sets `Required`: the field [`required`](Self::required) says what it takes.
     pub fn set_required(mut self, value: impl Into<String>) -> Self {
         self.required = value.into();
         self
@@ -19231,20 +16468,12 @@ impl LoginSettings {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Password`; the field is [`password`](Self::password).
-    ///
-    /// Wire name `Password`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `123456@ABC`.
+    /// Sets `Password`: the field [`password`](Self::password) says what it takes.
     pub fn set_password(mut self, value: impl Into<String>) -> Self {
         self.password = Some(value.into());
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `["skey-3glfot13"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19252,11 +16481,7 @@ impl LoginSettings {
         self.key_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `KeepImageLogin`; the field is [`keep_image_login`](Self::keep_image_login).
-    ///
-    /// Wire name `KeepImageLogin`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `KeepImageLogin`: the field [`keep_image_login`](Self::keep_image_login) says what it takes.
     pub fn set_keep_image_login(mut self, value: impl Into<String>) -> Self {
         self.keep_image_login = Some(value.into());
         self
@@ -19280,11 +16505,7 @@ impl Metadata {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Items` to these items; the field is [`items`](Self::items).
-    ///
-    /// Wire name `Items`, list of [`MetadataItem`]; required in requests (empty is missing); may be absent from responses.
-    ///
-    /// - Example: `[{"Key": "key", "Value": "value"}]`.
+    /// Sets `Items` to these items: the field [`items`](Self::items) says what it takes.
     pub fn set_items(
         mut self,
         items: impl IntoIterator<Item = impl Into<MetadataItem>>,
@@ -19344,20 +16565,12 @@ impl MetadataItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; required in requests (empty is missing); may be absent from responses.
-    ///
-    /// - Example: `"key"`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
-    /// Sets `Value`; the field is [`value`](Self::value).
-    ///
-    /// Wire name `Value`, string; required in requests (empty is missing); may be absent from responses.
-    ///
-    /// - Example: `"value"`.
+    /// Sets `Value`: the field [`value`](Self::value) says what it takes.
     pub fn set_value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
@@ -19463,11 +16676,7 @@ impl ModifyChcAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["chc-1234abcd"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19475,45 +16684,27 @@ impl ModifyChcAttributeRequest {
         self.chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; optional in requests.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `DeviceType`; the field is [`device_type`](Self::device_type).
-    ///
-    /// Wire name `DeviceType`, string; optional in requests.
-    ///
-    /// - Example: `CHC_HS1`.
+    /// Sets `DeviceType`: the field [`device_type`](Self::device_type) says what it takes.
     pub fn set_device_type(mut self, value: impl Into<String>) -> Self {
         self.device_type = Some(value.into());
         self
     }
-    /// Sets `BmcUser`; the field is [`bmc_user`](Self::bmc_user).
-    ///
-    /// Wire name `BmcUser`, string; optional in requests.
-    ///
-    /// - Example: `albert`.
+    /// Sets `BmcUser`: the field [`bmc_user`](Self::bmc_user) says what it takes.
     pub fn set_bmc_user(mut self, value: impl Into<String>) -> Self {
         self.bmc_user = Some(value.into());
         self
     }
-    /// Sets `Password`; the field is [`password`](Self::password).
-    ///
-    /// Wire name `Password`, string; optional in requests.
-    ///
-    /// - Example: `Test@1234`.
+    /// Sets `Password`: the field [`password`](Self::password) says what it takes.
     pub fn set_password(mut self, value: impl Into<String>) -> Self {
         self.password = Some(value.into());
         self
     }
-    /// Sets `BmcSecurityGroupIds` to these items; the field is [`bmc_security_group_ids`](Self::bmc_security_group_ids).
-    ///
-    /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-1a2b34af"]`.
+    /// Sets `BmcSecurityGroupIds` to these items: the field [`bmc_security_group_ids`](Self::bmc_security_group_ids) says what it takes.
     pub fn set_bmc_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19551,9 +16742,7 @@ impl ModifyChcAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19593,11 +16782,7 @@ impl ModifyChcNetworkModeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["chc-nzufwq77"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19605,11 +16790,7 @@ impl ModifyChcNetworkModeRequest {
         self.chc_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `NetworkMode`; the field is [`network_mode`](Self::network_mode).
-    ///
-    /// Wire name `NetworkMode`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `DEPLOY`.
+    /// Sets `NetworkMode`: the field [`network_mode`](Self::network_mode) says what it takes.
     pub fn set_network_mode(mut self, value: impl Into<String>) -> Self {
         self.network_mode = value.into();
         self
@@ -19653,9 +16834,7 @@ impl ModifyChcNetworkModeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19703,27 +16882,17 @@ impl ModifyDisasterRecoverGroupAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DisasterRecoverGroupId`; the field is [`disaster_recover_group_id`](Self::disaster_recover_group_id).
-    ///
-    /// Wire name `DisasterRecoverGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ps-58l1hu01`.
+    /// Sets `DisasterRecoverGroupId`: the field [`disaster_recover_group_id`](Self::disaster_recover_group_id) says what it takes.
     pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.disaster_recover_group_id = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Affinity`; the field is [`affinity`](Self::affinity).
-    ///
-    /// Wire name `Affinity`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Affinity`: the field [`affinity`](Self::affinity) says what it takes.
     pub fn set_affinity(mut self, value: i64) -> Self {
         self.affinity = Some(value);
         self
@@ -19767,9 +16936,7 @@ impl ModifyDisasterRecoverGroupAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19831,11 +16998,7 @@ impl ModifyHostsAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HostIds` to these items; the field is [`host_ids`](Self::host_ids).
-    ///
-    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["host-ey16rkyg"]`.
+    /// Sets `HostIds` to these items: the field [`host_ids`](Self::host_ids) says what it takes.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19843,29 +17006,17 @@ impl ModifyHostsAttributeRequest {
         self.host_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `webserver`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
@@ -19900,9 +17051,7 @@ impl ModifyHostsAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19954,29 +17103,17 @@ impl ModifyHpcClusterAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `hpc-jtynq57p`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; optional in requests.
-    ///
-    /// - Example: `MyHpcCluster`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
-    /// Sets `Remark`; the field is [`remark`](Self::remark).
-    ///
-    /// Wire name `Remark`, string; optional in requests.
-    ///
-    /// - Example: `myRemark`.
+    /// Sets `Remark`: the field [`remark`](Self::remark) says what it takes.
     pub fn set_remark(mut self, value: impl Into<String>) -> Self {
         self.remark = Some(value.into());
         self
@@ -20011,9 +17148,7 @@ impl ModifyHpcClusterAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20085,47 +17220,27 @@ impl ModifyImageAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `img-6pb6lrmy`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
-    ///
-    /// Wire name `ImageName`, string; optional in requests.
-    ///
-    /// - Example: `sample`.
+    /// Sets `ImageName`: the field [`image_name`](Self::image_name) says what it takes.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = Some(value.into());
         self
     }
-    /// Sets `ImageDescription`; the field is [`image_description`](Self::image_description).
-    ///
-    /// Wire name `ImageDescription`, string; optional in requests.
-    ///
-    /// - Example: `sample`.
+    /// Sets `ImageDescription`: the field [`image_description`](Self::image_description) says what it takes.
     pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
         self.image_description = Some(value.into());
         self
     }
-    /// Sets `ImageFamily`; the field is [`image_family`](Self::image_family).
-    ///
-    /// Wire name `ImageFamily`, string; optional in requests.
-    ///
-    /// - Example: `business-daily-update`.
+    /// Sets `ImageFamily`: the field [`image_family`](Self::image_family) says what it takes.
     pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
         self.image_family = Some(value.into());
         self
     }
-    /// Sets `ImageDeprecated`; the field is [`image_deprecated`](Self::image_deprecated).
-    ///
-    /// Wire name `ImageDeprecated`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ImageDeprecated`: the field [`image_deprecated`](Self::image_deprecated) says what it takes.
     pub fn set_image_deprecated(mut self, value: bool) -> Self {
         self.image_deprecated = Some(value);
         self
@@ -20160,9 +17275,7 @@ impl ModifyImageAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20210,20 +17323,12 @@ impl ModifyImageSharePermissionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `img-6pb6lrmy`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
     }
-    /// Sets `AccountIds` to these items; the field is [`account_ids`](Self::account_ids).
-    ///
-    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["103849387508"]`.
+    /// Sets `AccountIds` to these items: the field [`account_ids`](Self::account_ids) says what it takes.
     pub fn set_account_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20231,11 +17336,7 @@ impl ModifyImageSharePermissionRequest {
         self.account_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Permission`; the field is [`permission`](Self::permission).
-    ///
-    /// Wire name `Permission`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `SHARE`.
+    /// Sets `Permission`: the field [`permission`](Self::permission) says what it takes.
     pub fn set_permission(mut self, value: impl Into<String>) -> Self {
         self.permission = value.into();
         self
@@ -20288,9 +17389,7 @@ impl ModifyImageSharePermissionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20332,20 +17431,12 @@ impl ModifyInstanceDiskTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-r8hr2upy`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
-    ///
-    /// - Example: `[{"DiskType": "CLOUD_PREMIUM"}]`.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -20353,11 +17444,7 @@ impl ModifyInstanceDiskTypeRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
-    ///
-    /// - Example: `{"DiskType": "CLOUD_PREMIUM"}`.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
@@ -20414,9 +17501,7 @@ impl ModifyInstanceDiskTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20538,11 +17623,7 @@ impl ModifyInstancesAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-rf6ogz49"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20550,29 +17631,17 @@ impl ModifyInstancesAttributeRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; optional in requests.
-    ///
-    /// - Example: `MyInsName`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; optional in requests.
-    ///
-    /// - Example: `TXlVc2VyRGF0YQo`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
     }
-    /// Sets `SecurityGroups` to these items; the field is [`security_groups`](Self::security_groups).
-    ///
-    /// Wire name `SecurityGroups`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-rf6ogz49"]`.
+    /// Sets `SecurityGroups` to these items: the field [`security_groups`](Self::security_groups) says what it takes.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20580,56 +17649,32 @@ impl ModifyInstancesAttributeRequest {
         self.security_groups = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CamRoleName`; the field is [`cam_role_name`](Self::cam_role_name).
-    ///
-    /// Wire name `CamRoleName`, string; optional in requests.
-    ///
-    /// - Example: `TKE_QCSLinkedRoleInPrometheusService`.
+    /// Sets `CamRoleName`: the field [`cam_role_name`](Self::cam_role_name) says what it takes.
     pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.cam_role_name = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `myhostname`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `DisableApiTermination`; the field is [`disable_api_termination`](Self::disable_api_termination).
-    ///
-    /// Wire name `DisableApiTermination`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DisableApiTermination`: the field [`disable_api_termination`](Self::disable_api_termination) says what it takes.
     pub fn set_disable_api_termination(mut self, value: bool) -> Self {
         self.disable_api_termination = Some(value);
         self
     }
-    /// Sets `CamRoleType`; the field is [`cam_role_type`](Self::cam_role_type).
-    ///
-    /// Wire name `CamRoleType`, string; optional in requests.
-    ///
-    /// - Example: `user`.
+    /// Sets `CamRoleType`: the field [`cam_role_type`](Self::cam_role_type) says what it takes.
     pub fn set_cam_role_type(mut self, value: impl Into<String>) -> Self {
         self.cam_role_type = Some(value.into());
         self
     }
-    /// Sets `AutoReboot`; the field is [`auto_reboot`](Self::auto_reboot).
-    ///
-    /// Wire name `AutoReboot`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `AutoReboot`: the field [`auto_reboot`](Self::auto_reboot) says what it takes.
     pub fn set_auto_reboot(mut self, value: bool) -> Self {
         self.auto_reboot = Some(value);
         self
     }
-    /// Sets `EnableJumboFrame`; the field is [`enable_jumbo_frame`](Self::enable_jumbo_frame).
-    ///
-    /// Wire name `EnableJumboFrame`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `EnableJumboFrame`: the field [`enable_jumbo_frame`](Self::enable_jumbo_frame) says what it takes.
     pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
         self.enable_jumbo_frame = Some(value);
         self
@@ -20664,9 +17709,7 @@ impl ModifyInstancesAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20723,11 +17766,7 @@ impl ModifyInstancesChargeTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20735,18 +17774,12 @@ impl ModifyInstancesChargeTypeRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
         self.instance_charge_type = value.into();
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -20754,11 +17787,7 @@ impl ModifyInstancesChargeTypeRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `ModifyPortableDataDisk`; the field is [`modify_portable_data_disk`](Self::modify_portable_data_disk).
-    ///
-    /// Wire name `ModifyPortableDataDisk`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ModifyPortableDataDisk`: the field [`modify_portable_data_disk`](Self::modify_portable_data_disk) says what it takes.
     pub fn set_modify_portable_data_disk(mut self, value: bool) -> Self {
         self.modify_portable_data_disk = Some(value);
         self
@@ -20811,9 +17840,7 @@ impl ModifyInstancesChargeTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20887,11 +17914,7 @@ impl ModifyInstancesDisasterRecoverGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20899,31 +17922,18 @@ impl ModifyInstancesDisasterRecoverGroupRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DisasterRecoverGroupId`; the field is [`disaster_recover_group_id`](Self::disaster_recover_group_id).
-    ///
-    /// Wire name `DisasterRecoverGroupId`, string; optional in requests.
-    ///
-    /// - Example: `ps-a66w6rlb`.
-    /// - Deprecated by the service.
+    /// Sets `DisasterRecoverGroupId`: the field [`disaster_recover_group_id`](Self::disaster_recover_group_id) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
         self.disaster_recover_group_id = Some(value.into());
         self
     }
-    /// Sets `Force`; the field is [`force`](Self::force).
-    ///
-    /// Wire name `Force`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `Force`: the field [`force`](Self::force) says what it takes.
     pub fn set_force(mut self, value: bool) -> Self {
         self.force = Some(value);
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ps-a66w6rlb"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20933,11 +17943,7 @@ impl ModifyInstancesDisasterRecoverGroupRequest {
         );
         self
     }
-    /// Sets `PartitionNumber`; the field is [`partition_number`](Self::partition_number).
-    ///
-    /// Wire name `PartitionNumber`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `PartitionNumber`: the field [`partition_number`](Self::partition_number) says what it takes.
     pub fn set_partition_number(mut self, value: i64) -> Self {
         self.partition_number = Some(value);
         self
@@ -20972,9 +17978,7 @@ impl ModifyInstancesDisasterRecoverGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21016,11 +18020,7 @@ impl ModifyInstancesProjectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21028,11 +18028,7 @@ impl ModifyInstancesProjectRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; required in requests.
-    ///
-    /// - Example: `1045`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
@@ -21070,9 +18066,7 @@ impl ModifyInstancesProjectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21112,11 +18106,7 @@ impl ModifyInstancesRenewFlagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21124,11 +18114,7 @@ impl ModifyInstancesRenewFlagRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
@@ -21172,9 +18158,7 @@ impl ModifyInstancesRenewFlagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21233,11 +18217,7 @@ impl ModifyInstancesVpcAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21245,9 +18225,7 @@ impl ModifyInstancesVpcAttributeRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -21255,20 +18233,12 @@ impl ModifyInstancesVpcAttributeRequest {
         self.virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `ReserveHostName`; the field is [`reserve_host_name`](Self::reserve_host_name).
-    ///
-    /// Wire name `ReserveHostName`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ReserveHostName`: the field [`reserve_host_name`](Self::reserve_host_name) says what it takes.
     pub fn set_reserve_host_name(mut self, value: bool) -> Self {
         self.reserve_host_name = Some(value);
         self
@@ -21315,9 +18285,7 @@ impl ModifyInstancesVpcAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21369,29 +18337,17 @@ impl ModifyKeyPairAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `skey-mv9yzyjj`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; optional in requests.
-    ///
-    /// - Example: `Tencent`.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = Some(value.into());
         self
     }
-    /// Sets `Description`; the field is [`description`](Self::description).
-    ///
-    /// Wire name `Description`, string; optional in requests.
-    ///
-    /// - Example: `KeyPair`.
+    /// Sets `Description`: the field [`description`](Self::description) says what it takes.
     pub fn set_description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
@@ -21426,9 +18382,7 @@ impl ModifyKeyPairAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21470,20 +18424,12 @@ impl ModifyLaunchTemplateDefaultVersionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LaunchTemplateId`; the field is [`launch_template_id`](Self::launch_template_id).
-    ///
-    /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lt-irmer45l`.
+    /// Sets `LaunchTemplateId`: the field [`launch_template_id`](Self::launch_template_id) says what it takes.
     pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
         self.launch_template_id = value.into();
         self
     }
-    /// Sets `DefaultVersion`; the field is [`default_version`](Self::default_version).
-    ///
-    /// Wire name `DefaultVersion`, int64; required in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `DefaultVersion`: the field [`default_version`](Self::default_version) says what it takes.
     pub fn set_default_version(mut self, value: i64) -> Self {
         self.default_version = Some(value);
         self
@@ -21521,9 +18467,7 @@ impl ModifyLaunchTemplateDefaultVersionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21603,56 +18547,32 @@ impl NetworkInterfaces {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InterfaceType`; the field is [`interface_type`](Self::interface_type).
-    ///
-    /// Wire name `InterfaceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PRIMARY`.
+    /// Sets `InterfaceType`: the field [`interface_type`](Self::interface_type) says what it takes.
     pub fn set_interface_type(mut self, value: impl Into<String>) -> Self {
         self.interface_type = value.into();
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `vpc-h2rxr2iv`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `subnet-bshmz62m`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = value.into();
         self
     }
-    /// Sets `PrivateIpv4AddressCount`; the field is [`private_ipv4_address_count`](Self::private_ipv4_address_count).
-    ///
-    /// Wire name `PrivateIpv4AddressCount`, int64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `PrivateIpv4AddressCount`: the field [`private_ipv4_address_count`](Self::private_ipv4_address_count) says what it takes.
     pub fn set_private_ipv4_address_count(mut self, value: i64) -> Self {
         self.private_ipv4_address_count = Some(value);
         self
     }
-    /// Sets `NetworkInterfaceId`; the field is [`network_interface_id`](Self::network_interface_id).
-    ///
-    /// Wire name `NetworkInterfaceId`, string; optional in requests.
-    ///
-    /// - Example: `eni-l6gdyio1`.
+    /// Sets `NetworkInterfaceId`: the field [`network_interface_id`](Self::network_interface_id) says what it takes.
     pub fn set_network_interface_id(mut self, value: impl Into<String>) -> Self {
         self.network_interface_id = Some(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-os13k3gt"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21660,11 +18580,7 @@ impl NetworkInterfaces {
         self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
-    ///
-    /// Wire name `DeleteWithInstance`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeleteWithInstance`: the field [`delete_with_instance`](Self::delete_with_instance) says what it takes.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = Some(value);
         self
@@ -21750,38 +18666,22 @@ impl OperationCountLimit {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Operation`; the field is [`operation`](Self::operation).
-    ///
-    /// Wire name `Operation`, string; always present in responses.
-    ///
-    /// - Example: `INSTANCE_DEGRADE`.
+    /// Sets `Operation`: the field [`operation`](Self::operation) says what it takes.
     pub fn set_operation(mut self, value: impl Into<String>) -> Self {
         self.operation = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-xxxxx`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `CurrentCount`; the field is [`current_count`](Self::current_count).
-    ///
-    /// Wire name `CurrentCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CurrentCount`: the field [`current_count`](Self::current_count) says what it takes.
     pub fn set_current_count(mut self, value: i64) -> Self {
         self.current_count = value;
         self
     }
-    /// Sets `LimitCount`; the field is [`limit_count`](Self::limit_count).
-    ///
-    /// Wire name `LimitCount`, int64; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `LimitCount`: the field [`limit_count`](Self::limit_count) says what it takes.
     pub fn set_limit_count(mut self, value: i64) -> Self {
         self.limit_count = value;
         self
@@ -21824,20 +18724,12 @@ impl OsVersion {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `OsName`; the field is [`os_name`](Self::os_name).
-    ///
-    /// Wire name `OsName`, string; always present in responses.
-    ///
-    /// - Example: `CentOS`.
+    /// Sets `OsName`: the field [`os_name`](Self::os_name) says what it takes.
     pub fn set_os_name(mut self, value: impl Into<String>) -> Self {
         self.os_name = value.into();
         self
     }
-    /// Sets `OsVersions` to these items; the field is [`os_versions`](Self::os_versions).
-    ///
-    /// Wire name `OsVersions`, list of string; always present in responses.
-    ///
-    /// - Example: `["9"]`.
+    /// Sets `OsVersions` to these items: the field [`os_versions`](Self::os_versions) says what it takes.
     pub fn set_os_versions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21845,11 +18737,7 @@ impl OsVersion {
         self.os_versions = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Architecture` to these items; the field is [`architecture`](Self::architecture).
-    ///
-    /// Wire name `Architecture`, list of string; always present in responses.
-    ///
-    /// - Example: `x86_64`.
+    /// Sets `Architecture` to these items: the field [`architecture`](Self::architecture) says what it takes.
     pub fn set_architecture(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21953,29 +18841,17 @@ impl Placement {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-4`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `HostIds` to these items; the field is [`host_ids`](Self::host_ids).
-    ///
-    /// Wire name `HostIds`, list of string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `["host-o5i742go"]`.
+    /// Sets `HostIds` to these items: the field [`host_ids`](Self::host_ids) says what it takes.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21983,20 +18859,12 @@ impl Placement {
         self.host_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `HostId`; the field is [`host_id`](Self::host_id).
-    ///
-    /// Wire name `HostId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `host-o5i742go`.
+    /// Sets `HostId`: the field [`host_id`](Self::host_id) says what it takes.
     pub fn set_host_id(mut self, value: impl Into<String>) -> Self {
         self.host_id = Some(value.into());
         self
     }
-    /// Sets `DedicatedResourcePackTenancy`; the field is [`dedicated_resource_pack_tenancy`](Self::dedicated_resource_pack_tenancy).
-    ///
-    /// Wire name `DedicatedResourcePackTenancy`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `ResourcePool`.
+    /// Sets `DedicatedResourcePackTenancy`: the field [`dedicated_resource_pack_tenancy`](Self::dedicated_resource_pack_tenancy) says what it takes.
     pub fn set_dedicated_resource_pack_tenancy(
         mut self,
         value: impl Into<String>,
@@ -22004,11 +18872,7 @@ impl Placement {
         self.dedicated_resource_pack_tenancy = Some(value.into());
         self
     }
-    /// Sets `DedicatedResourcePackIds` to these items; the field is [`dedicated_resource_pack_ids`](Self::dedicated_resource_pack_ids).
-    ///
-    /// Wire name `DedicatedResourcePackIds`, list of string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `["rpp-7eumgm3l"]`.
+    /// Sets `DedicatedResourcePackIds` to these items: the field [`dedicated_resource_pack_ids`](Self::dedicated_resource_pack_ids) says what it takes.
     pub fn set_dedicated_resource_pack_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22018,11 +18882,7 @@ impl Placement {
         );
         self
     }
-    /// Sets `RackId`; the field is [`rack_id`](Self::rack_id).
-    ///
-    /// Wire name `RackId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `3F3327994BA4C23134DDCBD7828CD4CC`.
+    /// Sets `RackId`: the field [`rack_id`](Self::rack_id) says what it takes.
     pub fn set_rack_id(mut self, value: impl Into<String>) -> Self {
         self.rack_id = Some(value.into());
         self
@@ -22087,38 +18947,22 @@ impl PostPaidQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UsedQuota`; the field is [`used_quota`](Self::used_quota).
-    ///
-    /// Wire name `UsedQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `UsedQuota`: the field [`used_quota`](Self::used_quota) says what it takes.
     pub fn set_used_quota(mut self, value: u64) -> Self {
         self.used_quota = value;
         self
     }
-    /// Sets `RemainingQuota`; the field is [`remaining_quota`](Self::remaining_quota).
-    ///
-    /// Wire name `RemainingQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `90`.
+    /// Sets `RemainingQuota`: the field [`remaining_quota`](Self::remaining_quota) says what it takes.
     pub fn set_remaining_quota(mut self, value: u64) -> Self {
         self.remaining_quota = value;
         self
     }
-    /// Sets `TotalQuota`; the field is [`total_quota`](Self::total_quota).
-    ///
-    /// Wire name `TotalQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `TotalQuota`: the field [`total_quota`](Self::total_quota) says what it takes.
     pub fn set_total_quota(mut self, value: u64) -> Self {
         self.total_quota = value;
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
@@ -22179,47 +19023,27 @@ impl PrePaidQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UsedQuota`; the field is [`used_quota`](Self::used_quota).
-    ///
-    /// Wire name `UsedQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `UsedQuota`: the field [`used_quota`](Self::used_quota) says what it takes.
     pub fn set_used_quota(mut self, value: u64) -> Self {
         self.used_quota = value;
         self
     }
-    /// Sets `OnceQuota`; the field is [`once_quota`](Self::once_quota).
-    ///
-    /// Wire name `OnceQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `OnceQuota`: the field [`once_quota`](Self::once_quota) says what it takes.
     pub fn set_once_quota(mut self, value: u64) -> Self {
         self.once_quota = value;
         self
     }
-    /// Sets `RemainingQuota`; the field is [`remaining_quota`](Self::remaining_quota).
-    ///
-    /// Wire name `RemainingQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `90`.
+    /// Sets `RemainingQuota`: the field [`remaining_quota`](Self::remaining_quota) says what it takes.
     pub fn set_remaining_quota(mut self, value: u64) -> Self {
         self.remaining_quota = value;
         self
     }
-    /// Sets `TotalQuota`; the field is [`total_quota`](Self::total_quota).
-    ///
-    /// Wire name `TotalQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `TotalQuota`: the field [`total_quota`](Self::total_quota) says what it takes.
     pub fn set_total_quota(mut self, value: u64) -> Self {
         self.total_quota = value;
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-nanjing-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
@@ -22241,16 +19065,12 @@ impl Price {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstancePrice`; the field is [`instance_price`](Self::instance_price).
-    ///
-    /// Wire name `InstancePrice`, [`ItemPrice`]; may be absent from responses.
+    /// Sets `InstancePrice`: the field [`instance_price`](Self::instance_price) says what it takes.
     pub fn set_instance_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.instance_price = Some(value.into());
         self
     }
-    /// Sets `BandwidthPrice`; the field is [`bandwidth_price`](Self::bandwidth_price).
-    ///
-    /// Wire name `BandwidthPrice`, [`ItemPrice`]; may be absent from responses.
+    /// Sets `BandwidthPrice`: the field [`bandwidth_price`](Self::bandwidth_price) says what it takes.
     pub fn set_bandwidth_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.bandwidth_price = Some(value.into());
         self
@@ -22310,29 +19130,17 @@ impl ProgramFpgaImageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-kdjnfkda`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `FPGAUrl`; the field is [`fpga_url`](Self::fpga_url).
-    ///
-    /// Wire name `FPGAUrl`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `fpga-test-123456.cos.ap-guangzhou.myqcloud.com/test.xclbin`.
+    /// Sets `FPGAUrl`: the field [`fpga_url`](Self::fpga_url) says what it takes.
     pub fn set_fpga_url(mut self, value: impl Into<String>) -> Self {
         self.fpga_url = value.into();
         self
     }
-    /// Sets `DBDFs` to these items; the field is [`dbd_fs`](Self::dbd_fs).
-    ///
-    /// Wire name `DBDFs`, list of string; optional in requests.
-    ///
-    /// - Example: `["0000:00:08.0", "0000:00:09.0"]`.
+    /// Sets `DBDFs` to these items: the field [`dbd_fs`](Self::dbd_fs) says what it takes.
     pub fn set_dbd_fs(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22340,11 +19148,7 @@ impl ProgramFpgaImageRequest {
         self.dbd_fs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
@@ -22388,9 +19192,7 @@ impl ProgramFpgaImageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -22498,63 +19300,37 @@ impl PurchaseResourcePoolPacksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ap-guangzhou-7`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `S9.8XLARGE64`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: u64) -> Self {
         self.instance_count = Some(value);
         self
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `ResourcePoolPackType`; the field is [`resource_pool_pack_type`](Self::resource_pool_pack_type).
-    ///
-    /// Wire name `ResourcePoolPackType`, string; optional in requests.
-    ///
-    /// - Example: `EXCLUSIVE`.
+    /// Sets `ResourcePoolPackType`: the field [`resource_pool_pack_type`](Self::resource_pool_pack_type) says what it takes.
     pub fn set_resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
         self.resource_pool_pack_type = Some(value.into());
         self
     }
-    /// Sets `AutoPlacement`; the field is [`auto_placement`](Self::auto_placement).
-    ///
-    /// Wire name `AutoPlacement`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `AutoPlacement`: the field [`auto_placement`](Self::auto_placement) says what it takes.
     pub fn set_auto_placement(mut self, value: bool) -> Self {
         self.auto_placement = Some(value);
         self
     }
-    /// Sets `DedicatedResourcePoolPackName`; the field is [`dedicated_resource_pool_pack_name`](Self::dedicated_resource_pool_pack_name).
-    ///
-    /// Wire name `DedicatedResourcePoolPackName`, string; optional in requests.
+    /// Sets `DedicatedResourcePoolPackName`: the field [`dedicated_resource_pool_pack_name`](Self::dedicated_resource_pool_pack_name) says what it takes.
     pub fn set_dedicated_resource_pool_pack_name(
         mut self,
         value: impl Into<String>,
@@ -22562,20 +19338,12 @@ impl PurchaseResourcePoolPacksRequest {
         self.dedicated_resource_pool_pack_name = Some(value.into());
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests.
-    ///
-    /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
@@ -22634,11 +19402,7 @@ impl PurchaseResourcePoolPacksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackIdSet` to these items; the field is [`dedicated_resource_pack_id_set`](Self::dedicated_resource_pack_id_set).
-    ///
-    /// Wire name `DedicatedResourcePackIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["rpp-2gyonkx7"]`.
+    /// Sets `DedicatedResourcePackIdSet` to these items: the field [`dedicated_resource_pack_id_set`](Self::dedicated_resource_pack_id_set) says what it takes.
     pub fn set_dedicated_resource_pack_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22649,9 +19413,7 @@ impl PurchaseResourcePoolPacksResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -22716,13 +19478,7 @@ impl RebootInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Holds 1 to 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22730,23 +19486,13 @@ impl RebootInstancesRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceReboot`; the field is [`force_reboot`](Self::force_reboot).
-    ///
-    /// Wire name `ForceReboot`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
-    /// - Deprecated by the service.
+    /// Sets `ForceReboot`: the field [`force_reboot`](Self::force_reboot) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_force_reboot(mut self, value: bool) -> Self {
         self.force_reboot = Some(value);
         self
     }
-    /// Sets `StopType`; the field is [`stop_type`](Self::stop_type).
-    ///
-    /// Wire name `StopType`, [`StopType`]; optional in requests.
-    ///
-    /// - One of `SOFT`, `HARD`, `SOFT_FIRST`; another value is kept as sent.
-    /// - Example: `SOFT`.
+    /// Sets `StopType`: the field [`stop_type`](Self::stop_type) says what it takes.
     pub fn set_stop_type(mut self, value: impl Into<StopType>) -> Self {
         self.stop_type = Some(value.into());
         self
@@ -22795,9 +19541,7 @@ impl RebootInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -22838,27 +19582,17 @@ impl RegionInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
     }
-    /// Sets `RegionName`; the field is [`region_name`](Self::region_name).
-    ///
-    /// Wire name `RegionName`, string; always present in responses.
+    /// Sets `RegionName`: the field [`region_name`](Self::region_name) says what it takes.
     pub fn set_region_name(mut self, value: impl Into<String>) -> Self {
         self.region_name = value.into();
         self
     }
-    /// Sets `RegionState`; the field is [`region_state`](Self::region_state).
-    ///
-    /// Wire name `RegionState`, string; always present in responses.
-    ///
-    /// - Example: `AVAILABLE`.
+    /// Sets `RegionState`: the field [`region_state`](Self::region_state) says what it takes.
     pub fn set_region_state(mut self, value: impl Into<String>) -> Self {
         self.region_state = value.into();
         self
@@ -22890,11 +19624,7 @@ impl RemoveChcAssistVpcRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["chc-2324adf5"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22932,9 +19662,7 @@ impl RemoveChcAssistVpcResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -22966,11 +19694,7 @@ impl RemoveChcDeployVpcRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["chc-2324adf5"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -23008,9 +19732,7 @@ impl RemoveChcDeployVpcResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23049,11 +19771,7 @@ impl RenewHostsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HostIds` to these items; the field is [`host_ids`](Self::host_ids).
-    ///
-    /// Wire name `HostIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["host-ey16rkyg"]`.
+    /// Sets `HostIds` to these items: the field [`host_ids`](Self::host_ids) says what it takes.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -23061,9 +19779,7 @@ impl RenewHostsRequest {
         self.host_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `HostChargePrepaid`; the field is [`host_charge_prepaid`](Self::host_charge_prepaid).
-    ///
-    /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; required in requests.
+    /// Sets `HostChargePrepaid`: the field [`host_charge_prepaid`](Self::host_charge_prepaid) says what it takes.
     pub fn set_host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
         self.host_charge_prepaid = Some(value.into());
         self
@@ -23110,9 +19826,7 @@ impl RenewHostsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23161,11 +19875,7 @@ impl RenewInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -23173,9 +19883,7 @@ impl RenewInstancesRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -23183,11 +19891,7 @@ impl RenewInstancesRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `RenewPortableDataDisk`; the field is [`renew_portable_data_disk`](Self::renew_portable_data_disk).
-    ///
-    /// Wire name `RenewPortableDataDisk`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RenewPortableDataDisk`: the field [`renew_portable_data_disk`](Self::renew_portable_data_disk) says what it takes.
     pub fn set_renew_portable_data_disk(mut self, value: bool) -> Self {
         self.renew_portable_data_disk = Some(value);
         self
@@ -23231,9 +19935,7 @@ impl RenewInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23309,20 +20011,12 @@ impl RepairTaskControlRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Product`; the field is [`product`](Self::product).
-    ///
-    /// Wire name `Product`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Product`: the field [`product`](Self::product) says what it takes.
     pub fn set_product(mut self, value: impl Into<String>) -> Self {
         self.product = value.into();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-xxxxxxx1", "ins-xxxxxxx2"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -23330,38 +20024,22 @@ impl RepairTaskControlRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `rep-xxxxxxxx`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
         self.task_id = value.into();
         self
     }
-    /// Sets `Operate`; the field is [`operate`](Self::operate).
-    ///
-    /// Wire name `Operate`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `AuthorizeRepair`.
+    /// Sets `Operate`: the field [`operate`](Self::operate) says what it takes.
     pub fn set_operate(mut self, value: impl Into<String>) -> Self {
         self.operate = value.into();
         self
     }
-    /// Sets `OrderAuthTime`; the field is [`order_auth_time`](Self::order_auth_time).
-    ///
-    /// Wire name `OrderAuthTime`, string; optional in requests.
-    ///
-    /// - Example: `2023-01-01 12:00:00`.
+    /// Sets `OrderAuthTime`: the field [`order_auth_time`](Self::order_auth_time) says what it takes.
     pub fn set_order_auth_time(mut self, value: impl Into<String>) -> Self {
         self.order_auth_time = Some(value.into());
         self
     }
-    /// Sets `TaskSubMethod`; the field is [`task_sub_method`](Self::task_sub_method).
-    ///
-    /// Wire name `TaskSubMethod`, string; optional in requests.
-    ///
-    /// - Example: `NA`.
+    /// Sets `TaskSubMethod`: the field [`task_sub_method`](Self::task_sub_method) says what it takes.
     pub fn set_task_sub_method(mut self, value: impl Into<String>) -> Self {
         self.task_sub_method = Some(value.into());
         self
@@ -23432,18 +20110,12 @@ impl RepairTaskControlResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, string; always present in responses.
-    ///
-    /// - Example: `rep-xxxxxxxx`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
         self.task_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23685,214 +20357,122 @@ impl RepairTaskInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, string; always present in responses.
-    ///
-    /// - Example: `rep-xxxxxxxx`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
         self.task_id = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-xxxxxxxx`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Alias`; the field is [`alias`](Self::alias).
-    ///
-    /// Wire name `Alias`, string; always present in responses; may be null.
-    ///
-    /// - Example: `myTask`.
+    /// Sets `Alias`: the field [`alias`](Self::alias) says what it takes.
     pub fn set_alias(mut self, value: impl Into<String>) -> Self {
         self.alias = Some(value.into());
         self
     }
-    /// Sets `TaskTypeId`; the field is [`task_type_id`](Self::task_type_id).
-    ///
-    /// Wire name `TaskTypeId`, uint64; always present in responses.
-    ///
-    /// - Example: `101`.
+    /// Sets `TaskTypeId`: the field [`task_type_id`](Self::task_type_id) says what it takes.
     pub fn set_task_type_id(mut self, value: u64) -> Self {
         self.task_type_id = value;
         self
     }
-    /// Sets `TaskTypeName`; the field is [`task_type_name`](Self::task_type_name).
-    ///
-    /// Wire name `TaskTypeName`, string; always present in responses.
+    /// Sets `TaskTypeName`: the field [`task_type_name`](Self::task_type_name) says what it takes.
     pub fn set_task_type_name(mut self, value: impl Into<String>) -> Self {
         self.task_type_name = value.into();
         self
     }
-    /// Sets `TaskStatus`; the field is [`task_status`](Self::task_status).
-    ///
-    /// Wire name `TaskStatus`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TaskStatus`: the field [`task_status`](Self::task_status) says what it takes.
     pub fn set_task_status(mut self, value: u64) -> Self {
         self.task_status = value;
         self
     }
-    /// Sets `DeviceStatus`; the field is [`device_status`](Self::device_status).
-    ///
-    /// Wire name `DeviceStatus`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `DeviceStatus`: the field [`device_status`](Self::device_status) says what it takes.
     pub fn set_device_status(mut self, value: u64) -> Self {
         self.device_status = value;
         self
     }
-    /// Sets `OperateStatus`; the field is [`operate_status`](Self::operate_status).
-    ///
-    /// Wire name `OperateStatus`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `OperateStatus`: the field [`operate_status`](Self::operate_status) says what it takes.
     pub fn set_operate_status(mut self, value: u64) -> Self {
         self.operate_status = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2017-01-01 12:00:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `AuthTime`; the field is [`auth_time`](Self::auth_time).
-    ///
-    /// Wire name `AuthTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null.
-    ///
-    /// - Example: `2017-01-03 12:00:00`.
+    /// Sets `AuthTime`: the field [`auth_time`](Self::auth_time) says what it takes.
     pub fn set_auth_time(mut self, value: impl Into<String>) -> Self {
         self.auth_time = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null.
-    ///
-    /// - Example: `2017-01-03 14:00:00`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
     }
-    /// Sets `TaskDetail`; the field is [`task_detail`](Self::task_detail).
-    ///
-    /// Wire name `TaskDetail`, string; always present in responses; may be null.
+    /// Sets `TaskDetail`: the field [`task_detail`](Self::task_detail) says what it takes.
     pub fn set_task_detail(mut self, value: impl Into<String>) -> Self {
         self.task_detail = Some(value.into());
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ap-guangzhou-7`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = Some(value.into());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `vpc-xxxxxxxx`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `VpcName`; the field is [`vpc_name`](Self::vpc_name).
-    ///
-    /// Wire name `VpcName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `Default-VPC`.
+    /// Sets `VpcName`: the field [`vpc_name`](Self::vpc_name) says what it takes.
     pub fn set_vpc_name(mut self, value: impl Into<String>) -> Self {
         self.vpc_name = Some(value.into());
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `subnet-xxxxxxxx`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = Some(value.into());
         self
     }
-    /// Sets `SubnetName`; the field is [`subnet_name`](Self::subnet_name).
-    ///
-    /// Wire name `SubnetName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `Default-Subnet`.
+    /// Sets `SubnetName`: the field [`subnet_name`](Self::subnet_name) says what it takes.
     pub fn set_subnet_name(mut self, value: impl Into<String>) -> Self {
         self.subnet_name = Some(value.into());
         self
     }
-    /// Sets `WanIp`; the field is [`wan_ip`](Self::wan_ip).
-    ///
-    /// Wire name `WanIp`, string; always present in responses; may be null.
-    ///
-    /// - Example: `11.22.33.44`.
+    /// Sets `WanIp`: the field [`wan_ip`](Self::wan_ip) says what it takes.
     pub fn set_wan_ip(mut self, value: impl Into<String>) -> Self {
         self.wan_ip = Some(value.into());
         self
     }
-    /// Sets `LanIp`; the field is [`lan_ip`](Self::lan_ip).
-    ///
-    /// Wire name `LanIp`, string; always present in responses; may be null.
-    ///
-    /// - Example: `10.10.1.9`.
+    /// Sets `LanIp`: the field [`lan_ip`](Self::lan_ip) says what it takes.
     pub fn set_lan_ip(mut self, value: impl Into<String>) -> Self {
         self.lan_ip = Some(value.into());
         self
     }
-    /// Sets `Product`; the field is [`product`](Self::product).
-    ///
-    /// Wire name `Product`, string; always present in responses; may be null.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Product`: the field [`product`](Self::product) says what it takes.
     pub fn set_product(mut self, value: impl Into<String>) -> Self {
         self.product = Some(value.into());
         self
     }
-    /// Sets `TaskSubType`; the field is [`task_sub_type`](Self::task_sub_type).
-    ///
-    /// Wire name `TaskSubType`, string; always present in responses; may be null.
-    ///
-    /// - Example: `unconfirmed`.
+    /// Sets `TaskSubType`: the field [`task_sub_type`](Self::task_sub_type) says what it takes.
     pub fn set_task_sub_type(mut self, value: impl Into<String>) -> Self {
         self.task_sub_type = Some(value.into());
         self
     }
-    /// Sets `AuthType`; the field is [`auth_type`](Self::auth_type).
-    ///
-    /// Wire name `AuthType`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `AuthType`: the field [`auth_type`](Self::auth_type) says what it takes.
     pub fn set_auth_type(mut self, value: u64) -> Self {
         self.auth_type = value;
         self
     }
-    /// Sets `AuthSource`; the field is [`auth_source`](Self::auth_source).
-    ///
-    /// Wire name `AuthSource`, string; always present in responses.
-    ///
-    /// - Example: `Customer_auth`.
+    /// Sets `AuthSource`: the field [`auth_source`](Self::auth_source) says what it takes.
     pub fn set_auth_source(mut self, value: impl Into<String>) -> Self {
         self.auth_source = value.into();
         self
@@ -23967,59 +20547,37 @@ impl ResetInstanceRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-r8hr2upy`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; optional in requests.
-    ///
-    /// - Example: `img-pmqg1cw7`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = Some(value.into());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `myHost`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; optional in requests.
-    ///
-    /// - Example: `TXlVc2VyRGF0YQo`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
@@ -24081,9 +20639,7 @@ impl ResetInstanceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24142,11 +20698,7 @@ impl ResetInstancesInternetMaxBandwidthRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -24154,9 +20706,7 @@ impl ResetInstancesInternetMaxBandwidthRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -24164,20 +20714,12 @@ impl ResetInstancesInternetMaxBandwidthRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, string; optional in requests.
-    ///
-    /// - Example: `2017-03-15`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, string; optional in requests.
-    ///
-    /// - Example: `2017-03-16`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
@@ -24224,9 +20766,7 @@ impl ResetInstancesInternetMaxBandwidthResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24286,11 +20826,7 @@ impl ResetInstancesPasswordRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -24298,29 +20834,17 @@ impl ResetInstancesPasswordRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Password`; the field is [`password`](Self::password).
-    ///
-    /// Wire name `Password`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `abc123ABC!@#`.
+    /// Sets `Password`: the field [`password`](Self::password) says what it takes.
     pub fn set_password(mut self, value: impl Into<String>) -> Self {
         self.password = value.into();
         self
     }
-    /// Sets `UserName`; the field is [`user_name`](Self::user_name).
-    ///
-    /// Wire name `UserName`, string; optional in requests.
-    ///
-    /// - Example: `asdc21`.
+    /// Sets `UserName`: the field [`user_name`](Self::user_name) says what it takes.
     pub fn set_user_name(mut self, value: impl Into<String>) -> Self {
         self.user_name = Some(value.into());
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
@@ -24364,9 +20888,7 @@ impl ResetInstancesPasswordResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24416,11 +20938,7 @@ impl ResetInstancesTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -24428,20 +20946,12 @@ impl ResetInstancesTypeRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `S5.16XLARGE256`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
@@ -24485,9 +20995,7 @@ impl ResetInstancesTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24545,18 +21053,12 @@ impl ResizeInstanceDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-r8hr2upy`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -24564,27 +21066,17 @@ impl ResizeInstanceDisksRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `ResizeOnline`; the field is [`resize_online`](Self::resize_online).
-    ///
-    /// Wire name `ResizeOnline`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ResizeOnline`: the field [`resize_online`](Self::resize_online) says what it takes.
     pub fn set_resize_online(mut self, value: bool) -> Self {
         self.resize_online = Some(value);
         self
@@ -24641,9 +21133,7 @@ impl ResizeInstanceDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24699,38 +21189,22 @@ impl ResourceCount {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Cpu`; the field is [`cpu`](Self::cpu).
-    ///
-    /// Wire name `Cpu`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `16`.
+    /// Sets `Cpu`: the field [`cpu`](Self::cpu) says what it takes.
     pub fn set_cpu(mut self, value: u64) -> Self {
         self.cpu = Some(value);
         self
     }
-    /// Sets `Memory`; the field is [`memory`](Self::memory).
-    ///
-    /// Wire name `Memory`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `64`.
+    /// Sets `Memory`: the field [`memory`](Self::memory) says what it takes.
     pub fn set_memory(mut self, value: u64) -> Self {
         self.memory = Some(value);
         self
     }
-    /// Sets `Gpu`; the field is [`gpu`](Self::gpu).
-    ///
-    /// Wire name `Gpu`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `Gpu`: the field [`gpu`](Self::gpu) says what it takes.
     pub fn set_gpu(mut self, value: u64) -> Self {
         self.gpu = Some(value);
         self
     }
-    /// Sets `Disk`; the field is [`disk`](Self::disk).
-    ///
-    /// Wire name `Disk`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `Disk`: the field [`disk`](Self::disk) says what it takes.
     pub fn set_disk(mut self, value: u64) -> Self {
         self.disk = Some(value);
         self
@@ -24884,140 +21358,82 @@ impl ResourcePoolPack {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackId`; the field is [`dedicated_resource_pack_id`](Self::dedicated_resource_pack_id).
-    ///
-    /// Wire name `DedicatedResourcePackId`, string; always present in responses.
-    ///
-    /// - Example: `rpp-mzeh03bj`.
+    /// Sets `DedicatedResourcePackId`: the field [`dedicated_resource_pack_id`](Self::dedicated_resource_pack_id) says what it takes.
     pub fn set_dedicated_resource_pack_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_resource_pack_id = value.into();
         self
     }
-    /// Sets `DedicatedResourcePackName`; the field is [`dedicated_resource_pack_name`](Self::dedicated_resource_pack_name).
-    ///
-    /// Wire name `DedicatedResourcePackName`, string; always present in responses.
+    /// Sets `DedicatedResourcePackName`: the field [`dedicated_resource_pack_name`](Self::dedicated_resource_pack_name) says what it takes.
     pub fn set_dedicated_resource_pack_name(mut self, value: impl Into<String>) -> Self {
         self.dedicated_resource_pack_name = value.into();
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `SA9.96XLARGE1152`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
-    ///
-    /// Wire name `InstanceFamily`, string; always present in responses.
-    ///
-    /// - Example: `SA9`.
+    /// Sets `InstanceFamily`: the field [`instance_family`](Self::instance_family) says what it takes.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = value.into();
         self
     }
-    /// Sets `ResourcePoolPackType`; the field is [`resource_pool_pack_type`](Self::resource_pool_pack_type).
-    ///
-    /// Wire name `ResourcePoolPackType`, string; always present in responses.
-    ///
-    /// - Example: `EXCLUSIVE`.
+    /// Sets `ResourcePoolPackType`: the field [`resource_pool_pack_type`](Self::resource_pool_pack_type) says what it takes.
     pub fn set_resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
         self.resource_pool_pack_type = value.into();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `ACTIVE`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `TotalCapacity`; the field is [`total_capacity`](Self::total_capacity).
-    ///
-    /// Wire name `TotalCapacity`, [`ResourceCount`]; always present in responses.
+    /// Sets `TotalCapacity`: the field [`total_capacity`](Self::total_capacity) says what it takes.
     pub fn set_total_capacity(mut self, value: impl Into<ResourceCount>) -> Self {
         self.total_capacity = value.into();
         self
     }
-    /// Sets `AvailableCapacity`; the field is [`available_capacity`](Self::available_capacity).
-    ///
-    /// Wire name `AvailableCapacity`, [`ResourceCount`]; always present in responses.
+    /// Sets `AvailableCapacity`: the field [`available_capacity`](Self::available_capacity) says what it takes.
     pub fn set_available_capacity(mut self, value: impl Into<ResourceCount>) -> Self {
         self.available_capacity = value.into();
         self
     }
-    /// Sets `HostIp`; the field is [`host_ip`](Self::host_ip).
-    ///
-    /// Wire name `HostIp`, string; always present in responses.
-    ///
-    /// - Example: `3E7A16039D8E141849DE7C837DE70ECC`.
+    /// Sets `HostIp`: the field [`host_ip`](Self::host_ip) says what it takes.
     pub fn set_host_ip(mut self, value: impl Into<String>) -> Self {
         self.host_ip = value.into();
         self
     }
-    /// Sets `RackId`; the field is [`rack_id`](Self::rack_id).
-    ///
-    /// Wire name `RackId`, string; always present in responses.
-    ///
-    /// - Example: `3E5BA837F9B5FFD91DCC02DBF501C7A7`.
+    /// Sets `RackId`: the field [`rack_id`](Self::rack_id) says what it takes.
     pub fn set_rack_id(mut self, value: impl Into<String>) -> Self {
         self.rack_id = value.into();
         self
     }
-    /// Sets `SwitchId`; the field is [`switch_id`](Self::switch_id).
-    ///
-    /// Wire name `SwitchId`, string; always present in responses.
-    ///
-    /// - Example: `7E87DEECE245155C880A7CF5355CD81F`.
+    /// Sets `SwitchId`: the field [`switch_id`](Self::switch_id) says what it takes.
     pub fn set_switch_id(mut self, value: impl Into<String>) -> Self {
         self.switch_id = value.into();
         self
     }
-    /// Sets `AutoPlacement`; the field is [`auto_placement`](Self::auto_placement).
-    ///
-    /// Wire name `AutoPlacement`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `AutoPlacement`: the field [`auto_placement`](Self::auto_placement) says what it takes.
     pub fn set_auto_placement(mut self, value: bool) -> Self {
         self.auto_placement = value;
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; always present in responses.
-    ///
-    /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-01-14T06:47:14Z`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = value.into();
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-01-14T06:47:14Z`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = value.into();
         self
@@ -25078,20 +21494,12 @@ impl ResourcePoolPackInstance {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackId`; the field is [`dedicated_resource_pack_id`](Self::dedicated_resource_pack_id).
-    ///
-    /// Wire name `DedicatedResourcePackId`, string; always present in responses.
-    ///
-    /// - Example: `rpp-fb7bzcyt`.
+    /// Sets `DedicatedResourcePackId`: the field [`dedicated_resource_pack_id`](Self::dedicated_resource_pack_id) says what it takes.
     pub fn set_dedicated_resource_pack_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_resource_pack_id = value.into();
         self
     }
-    /// Sets `InstanceIdSet` to these items; the field is [`instance_id_set`](Self::instance_id_set).
-    ///
-    /// Wire name `InstanceIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["ins-5u8lxsum"]`.
+    /// Sets `InstanceIdSet` to these items: the field [`instance_id_set`](Self::instance_id_set) says what it takes.
     pub fn set_instance_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -25099,29 +21507,17 @@ impl ResourcePoolPackInstance {
         self.instance_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
-    ///
-    /// Wire name `InstanceFamily`, string; always present in responses.
-    ///
-    /// - Example: `SA9`.
+    /// Sets `InstanceFamily`: the field [`instance_family`](Self::instance_family) says what it takes.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = value.into();
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `SA9.96XLARGE1152`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
@@ -25147,11 +21543,7 @@ impl RunAutomationServiceEnabled {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Enabled`; the field is [`enabled`](Self::enabled).
-    ///
-    /// Wire name `Enabled`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Enabled`: the field [`enabled`](Self::enabled) says what it takes.
     pub fn set_enabled(mut self, value: bool) -> Self {
         self.enabled = Some(value);
         self
@@ -25510,12 +21902,7 @@ impl RunInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceChargeType`; the field is [`instance_charge_type`](Self::instance_charge_type).
-    ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
-    ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
         value: impl Into<InstanceChargeType>,
@@ -25523,9 +21910,7 @@ impl RunInstancesRequest {
         self.instance_charge_type = Some(value.into());
         self
     }
-    /// Sets `InstanceChargePrepaid`; the field is [`instance_charge_prepaid`](Self::instance_charge_prepaid).
-    ///
-    /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
+    /// Sets `InstanceChargePrepaid`: the field [`instance_charge_prepaid`](Self::instance_charge_prepaid) says what it takes.
     pub fn set_instance_charge_prepaid(
         mut self,
         value: impl Into<InstanceChargePrepaid>,
@@ -25533,41 +21918,27 @@ impl RunInstancesRequest {
         self.instance_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; optional in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; optional in requests.
-    ///
-    /// - Example: `S5.LARGE4`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = Some(value.into());
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; optional in requests.
-    ///
-    /// - Example: `img-irmer45l`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = Some(value.into());
         self
     }
-    /// Sets `SystemDisk`; the field is [`system_disk`](Self::system_disk).
-    ///
-    /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
+    /// Sets `SystemDisk`: the field [`system_disk`](Self::system_disk) says what it takes.
     pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
         self.system_disk = Some(value.into());
         self
     }
-    /// Sets `DataDisks` to these items; the field is [`data_disks`](Self::data_disks).
-    ///
-    /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
+    /// Sets `DataDisks` to these items: the field [`data_disks`](Self::data_disks) says what it takes.
     pub fn set_data_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<DataDisk>>,
@@ -25575,9 +21946,7 @@ impl RunInstancesRequest {
         self.data_disks = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VirtualPrivateCloud`; the field is [`virtual_private_cloud`](Self::virtual_private_cloud).
-    ///
-    /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
+    /// Sets `VirtualPrivateCloud`: the field [`virtual_private_cloud`](Self::virtual_private_cloud) says what it takes.
     pub fn set_virtual_private_cloud(
         mut self,
         value: impl Into<VirtualPrivateCloud>,
@@ -25585,9 +21954,7 @@ impl RunInstancesRequest {
         self.virtual_private_cloud = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -25595,43 +21962,27 @@ impl RunInstancesRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `InstanceCount`; the field is [`instance_count`](Self::instance_count).
-    ///
-    /// Wire name `InstanceCount`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `InstanceCount`: the field [`instance_count`](Self::instance_count) says what it takes.
     pub fn set_instance_count(mut self, value: i64) -> Self {
         self.instance_count = Some(value);
         self
     }
-    /// Sets `MinCount`; the field is [`min_count`](Self::min_count).
-    ///
-    /// Wire name `MinCount`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `MinCount`: the field [`min_count`](Self::min_count) says what it takes.
     pub fn set_min_count(mut self, value: i64) -> Self {
         self.min_count = Some(value);
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; optional in requests.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `LoginSettings`; the field is [`login_settings`](Self::login_settings).
-    ///
-    /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
+    /// Sets `LoginSettings`: the field [`login_settings`](Self::login_settings) says what it takes.
     pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
         self.login_settings = Some(value.into());
         self
     }
-    /// Sets `SecurityGroupIds` to these items; the field is [`security_group_ids`](Self::security_group_ids).
-    ///
-    /// Wire name `SecurityGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-ajhn9qtq"]`.
+    /// Sets `SecurityGroupIds` to these items: the field [`security_group_ids`](Self::security_group_ids) says what it takes.
     pub fn set_security_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -25639,43 +21990,27 @@ impl RunInstancesRequest {
         self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EnhancedService`; the field is [`enhanced_service`](Self::enhanced_service).
-    ///
-    /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
+    /// Sets `EnhancedService`: the field [`enhanced_service`](Self::enhanced_service) says what it takes.
     pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
         self.enhanced_service = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `HostName`; the field is [`host_name`](Self::host_name).
-    ///
-    /// Wire name `HostName`, string; optional in requests.
-    ///
-    /// - Example: `MyHostName`.
+    /// Sets `HostName`: the field [`host_name`](Self::host_name) says what it takes.
     pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
         self.host_name = Some(value.into());
         self
     }
-    /// Sets `ActionTimer`; the field is [`action_timer`](Self::action_timer).
-    ///
-    /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
+    /// Sets `ActionTimer`: the field [`action_timer`](Self::action_timer) says what it takes.
     pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
         self.action_timer = Some(value.into());
         self
     }
-    /// Sets `DisasterRecoverGroupIds` to these items; the field is [`disaster_recover_group_ids`](Self::disaster_recover_group_ids).
-    ///
-    /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-efil73jd"]`.
+    /// Sets `DisasterRecoverGroupIds` to these items: the field [`disaster_recover_group_ids`](Self::disaster_recover_group_ids) says what it takes.
     pub fn set_disaster_recover_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -25685,9 +22020,7 @@ impl RunInstancesRequest {
         );
         self
     }
-    /// Sets `TagSpecification` to these items; the field is [`tag_specification`](Self::tag_specification).
-    ///
-    /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
+    /// Sets `TagSpecification` to these items: the field [`tag_specification`](Self::tag_specification) says what it takes.
     pub fn set_tag_specification(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagSpecification>>,
@@ -25695,9 +22028,7 @@ impl RunInstancesRequest {
         self.tag_specification = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceMarketOptions`; the field is [`instance_market_options`](Self::instance_market_options).
-    ///
-    /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
+    /// Sets `InstanceMarketOptions`: the field [`instance_market_options`](Self::instance_market_options) says what it takes.
     pub fn set_instance_market_options(
         mut self,
         value: impl Into<InstanceMarketOptionsRequest>,
@@ -25705,77 +22036,47 @@ impl RunInstancesRequest {
         self.instance_market_options = Some(value.into());
         self
     }
-    /// Sets `UserData`; the field is [`user_data`](Self::user_data).
-    ///
-    /// Wire name `UserData`, string; optional in requests.
-    ///
-    /// - Example: `TXlVc2VyRGF0YQo=`.
+    /// Sets `UserData`: the field [`user_data`](Self::user_data) says what it takes.
     pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
         self.user_data = Some(value.into());
         self
     }
-    /// Sets `Metadata`; the field is [`metadata`](Self::metadata).
-    ///
-    /// Wire name `Metadata`, [`Metadata`]; optional in requests.
+    /// Sets `Metadata`: the field [`metadata`](Self::metadata) says what it takes.
     pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `CpuTopology`; the field is [`cpu_topology`](Self::cpu_topology).
-    ///
-    /// Wire name `CpuTopology`, [`CpuTopology`]; optional in requests.
+    /// Sets `CpuTopology`: the field [`cpu_topology`](Self::cpu_topology) says what it takes.
     pub fn set_cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
         self.cpu_topology = Some(value.into());
         self
     }
-    /// Sets `CamRoleName`; the field is [`cam_role_name`](Self::cam_role_name).
-    ///
-    /// Wire name `CamRoleName`, string; optional in requests.
-    ///
-    /// - Example: `testroleName001`.
+    /// Sets `CamRoleName`: the field [`cam_role_name`](Self::cam_role_name) says what it takes.
     pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
         self.cam_role_name = Some(value.into());
         self
     }
-    /// Sets `HpcClusterId`; the field is [`hpc_cluster_id`](Self::hpc_cluster_id).
-    ///
-    /// Wire name `HpcClusterId`, string; optional in requests.
-    ///
-    /// - Example: `hpc-a5n666lo`.
+    /// Sets `HpcClusterId`: the field [`hpc_cluster_id`](Self::hpc_cluster_id) says what it takes.
     pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.hpc_cluster_id = Some(value.into());
         self
     }
-    /// Sets `LaunchTemplate`; the field is [`launch_template`](Self::launch_template).
-    ///
-    /// Wire name `LaunchTemplate`, [`LaunchTemplate`]; optional in requests.
+    /// Sets `LaunchTemplate`: the field [`launch_template`](Self::launch_template) says what it takes.
     pub fn set_launch_template(mut self, value: impl Into<LaunchTemplate>) -> Self {
         self.launch_template = Some(value.into());
         self
     }
-    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
-    ///
-    /// Wire name `DedicatedClusterId`, string; optional in requests.
-    ///
-    /// - Example: `cluster-gbo27yc4`.
+    /// Sets `DedicatedClusterId`: the field [`dedicated_cluster_id`](Self::dedicated_cluster_id) says what it takes.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = Some(value.into());
         self
     }
-    /// Sets `ChcIds` to these items; the field is [`chc_ids`](Self::chc_ids).
-    ///
-    /// Wire name `ChcIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["chc-kwf9mhzf"]`.
+    /// Sets `ChcIds` to these items: the field [`chc_ids`](Self::chc_ids) says what it takes.
     pub fn set_chc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -25783,36 +22084,22 @@ impl RunInstancesRequest {
         self.chc_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `PartitionNumber`; the field is [`partition_number`](Self::partition_number).
-    ///
-    /// Wire name `PartitionNumber`, int64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `PartitionNumber`: the field [`partition_number`](Self::partition_number) says what it takes.
     pub fn set_partition_number(mut self, value: i64) -> Self {
         self.partition_number = Some(value);
         self
     }
-    /// Sets `DisableApiTermination`; the field is [`disable_api_termination`](Self::disable_api_termination).
-    ///
-    /// Wire name `DisableApiTermination`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DisableApiTermination`: the field [`disable_api_termination`](Self::disable_api_termination) says what it takes.
     pub fn set_disable_api_termination(mut self, value: bool) -> Self {
         self.disable_api_termination = Some(value);
         self
     }
-    /// Sets `EnableJumboFrame`; the field is [`enable_jumbo_frame`](Self::enable_jumbo_frame).
-    ///
-    /// Wire name `EnableJumboFrame`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `EnableJumboFrame`: the field [`enable_jumbo_frame`](Self::enable_jumbo_frame) says what it takes.
     pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
         self.enable_jumbo_frame = Some(value);
         self
     }
-    /// Sets `NetworkInterfaces` to these items; the field is [`network_interfaces`](Self::network_interfaces).
-    ///
-    /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
+    /// Sets `NetworkInterfaces` to these items: the field [`network_interfaces`](Self::network_interfaces) says what it takes.
     pub fn set_network_interfaces(
         mut self,
         items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
@@ -26003,11 +22290,7 @@ impl RunInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIdSet` to these items; the field is [`instance_id_set`](Self::instance_id_set).
-    ///
-    /// Wire name `InstanceIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["ins-rn79mzt1"]`.
+    /// Sets `InstanceIdSet` to these items: the field [`instance_id_set`](Self::instance_id_set) says what it takes.
     pub fn set_instance_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -26015,9 +22298,7 @@ impl RunInstancesResponse {
         self.instance_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -26043,11 +22324,7 @@ impl RunMonitorServiceEnabled {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Enabled`; the field is [`enabled`](Self::enabled).
-    ///
-    /// Wire name `Enabled`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Enabled`: the field [`enabled`](Self::enabled) says what it takes.
     pub fn set_enabled(mut self, value: bool) -> Self {
         self.enabled = Some(value);
         self
@@ -26076,11 +22353,7 @@ impl RunSecurityServiceEnabled {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Enabled`; the field is [`enabled`](Self::enabled).
-    ///
-    /// Wire name `Enabled`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Enabled`: the field [`enabled`](Self::enabled) says what it takes.
     pub fn set_enabled(mut self, value: bool) -> Self {
         self.enabled = Some(value);
         self
@@ -26117,20 +22390,12 @@ impl SharePermission {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2023-10-05T14:30:00Z`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `AccountId`; the field is [`account_id`](Self::account_id).
-    ///
-    /// Wire name `AccountId`, string; always present in responses.
-    ///
-    /// - Example: `2700036`.
+    /// Sets `AccountId`: the field [`account_id`](Self::account_id) says what it takes.
     pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = value.into();
         self
@@ -26173,29 +22438,17 @@ impl Snapshot {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; always present in responses.
-    ///
-    /// - Example: `snap-2y1v`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; always present in responses.
-    ///
-    /// - Example: `SYSTEM_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, int64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: i64) -> Self {
         self.disk_size = value;
         self
@@ -26231,20 +22484,12 @@ impl SpotMarketOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `MaxPrice`; the field is [`max_price`](Self::max_price).
-    ///
-    /// Wire name `MaxPrice`, string; required in requests (empty is missing); may be absent from responses.
-    ///
-    /// - Example: `0.01`.
+    /// Sets `MaxPrice`: the field [`max_price`](Self::max_price) says what it takes.
     pub fn set_max_price(mut self, value: impl Into<String>) -> Self {
         self.max_price = Some(value.into());
         self
     }
-    /// Sets `SpotInstanceType`; the field is [`spot_instance_type`](Self::spot_instance_type).
-    ///
-    /// Wire name `SpotInstanceType`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `one-time`.
+    /// Sets `SpotInstanceType`: the field [`spot_instance_type`](Self::spot_instance_type) says what it takes.
     pub fn set_spot_instance_type(mut self, value: impl Into<String>) -> Self {
         self.spot_instance_type = Some(value.into());
         self
@@ -26311,38 +22556,22 @@ impl SpotPaidQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UsedQuota`; the field is [`used_quota`](Self::used_quota).
-    ///
-    /// Wire name `UsedQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `UsedQuota`: the field [`used_quota`](Self::used_quota) says what it takes.
     pub fn set_used_quota(mut self, value: u64) -> Self {
         self.used_quota = value;
         self
     }
-    /// Sets `RemainingQuota`; the field is [`remaining_quota`](Self::remaining_quota).
-    ///
-    /// Wire name `RemainingQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `90`.
+    /// Sets `RemainingQuota`: the field [`remaining_quota`](Self::remaining_quota) says what it takes.
     pub fn set_remaining_quota(mut self, value: u64) -> Self {
         self.remaining_quota = value;
         self
     }
-    /// Sets `TotalQuota`; the field is [`total_quota`](Self::total_quota).
-    ///
-    /// Wire name `TotalQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `TotalQuota`: the field [`total_quota`](Self::total_quota) says what it takes.
     pub fn set_total_quota(mut self, value: u64) -> Self {
         self.total_quota = value;
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-nanjing-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
@@ -26380,13 +22609,7 @@ impl StartInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Holds 1 to 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -26438,9 +22661,7 @@ impl StartInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -26518,13 +22739,7 @@ impl StopInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Holds 1 to 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -26532,33 +22747,18 @@ impl StopInstancesRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
-    /// - Deprecated by the service.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `StopType`; the field is [`stop_type`](Self::stop_type).
-    ///
-    /// Wire name `StopType`, [`StopType`]; optional in requests.
-    ///
-    /// - One of `SOFT`, `HARD`, `SOFT_FIRST`; another value is kept as sent.
-    /// - Example: `SOFT`.
+    /// Sets `StopType`: the field [`stop_type`](Self::stop_type) says what it takes.
     pub fn set_stop_type(mut self, value: impl Into<StopType>) -> Self {
         self.stop_type = Some(value.into());
         self
     }
-    /// Sets `StoppedMode`; the field is [`stopped_mode`](Self::stopped_mode).
-    ///
-    /// Wire name `StoppedMode`, [`StoppedMode`]; optional in requests.
-    ///
-    /// - One of `KEEP_CHARGING`, `STOP_CHARGING`; another value is kept as sent.
-    /// - Example: `KEEP_CHARGING`.
+    /// Sets `StoppedMode`: the field [`stopped_mode`](Self::stopped_mode) says what it takes.
     pub fn set_stopped_mode(mut self, value: impl Into<StoppedMode>) -> Self {
         self.stopped_mode = Some(value.into());
         self
@@ -26607,9 +22807,7 @@ impl StopInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -26655,29 +22853,17 @@ impl StorageBlock {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `LOCAL_PRO`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `MinSize`; the field is [`min_size`](Self::min_size).
-    ///
-    /// Wire name `MinSize`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `MinSize`: the field [`min_size`](Self::min_size) says what it takes.
     pub fn set_min_size(mut self, value: i64) -> Self {
         self.min_size = Some(value);
         self
     }
-    /// Sets `MaxSize`; the field is [`max_size`](Self::max_size).
-    ///
-    /// Wire name `MaxSize`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `200`.
+    /// Sets `MaxSize`: the field [`max_size`](Self::max_size) says what it takes.
     pub fn set_max_size(mut self, value: i64) -> Self {
         self.max_size = Some(value);
         self
@@ -26716,20 +22902,12 @@ impl SyncImage {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; may be absent from responses.
-    ///
-    /// - Example: `img-xxxxxxxx`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = Some(value.into());
         self
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; may be absent from responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = Some(value.into());
         self
@@ -26817,11 +22995,7 @@ impl SyncImagesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageIds` to these items; the field is [`image_ids`](Self::image_ids).
-    ///
-    /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["img-o3ycss2p"]`.
+    /// Sets `ImageIds` to these items: the field [`image_ids`](Self::image_ids) says what it takes.
     pub fn set_image_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -26829,11 +23003,7 @@ impl SyncImagesRequest {
         self.image_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DestinationRegions` to these items; the field is [`destination_regions`](Self::destination_regions).
-    ///
-    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ap-guangzhou"]`.
+    /// Sets `DestinationRegions` to these items: the field [`destination_regions`](Self::destination_regions) says what it takes.
     pub fn set_destination_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -26841,45 +23011,27 @@ impl SyncImagesRequest {
         self.destination_regions = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
-    ///
-    /// Wire name `ImageName`, string; optional in requests.
+    /// Sets `ImageName`: the field [`image_name`](Self::image_name) says what it takes.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = Some(value.into());
         self
     }
-    /// Sets `ImageSetRequired`; the field is [`image_set_required`](Self::image_set_required).
-    ///
-    /// Wire name `ImageSetRequired`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ImageSetRequired`: the field [`image_set_required`](Self::image_set_required) says what it takes.
     pub fn set_image_set_required(mut self, value: bool) -> Self {
         self.image_set_required = Some(value);
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = Some(value);
         self
     }
-    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
-    ///
-    /// Wire name `KmsKeyId`, string; optional in requests.
-    ///
-    /// - Example: `2bb53791-c2e9-4c42-8772-ecf135a1d92x`.
+    /// Sets `KmsKeyId`: the field [`kms_key_id`](Self::kms_key_id) says what it takes.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
@@ -26930,9 +23082,7 @@ impl SyncImagesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageSet` to these items; the field is [`image_set`](Self::image_set).
-    ///
-    /// Wire name `ImageSet`, list of [`SyncImage`]; always present in responses.
+    /// Sets `ImageSet` to these items: the field [`image_set`](Self::image_set) says what it takes.
     pub fn set_image_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SyncImage>>,
@@ -26940,9 +23090,7 @@ impl SyncImagesResponse {
         self.image_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -27044,65 +23192,37 @@ impl SystemDisk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `CLOUD_HSSD`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = Some(value.into());
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `disk-xyzw1a3x`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: i64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `CdcId`; the field is [`cdc_id`](Self::cdc_id).
-    ///
-    /// Wire name `CdcId`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `cdc-xxxxxx`.
+    /// Sets `CdcId`: the field [`cdc_id`](Self::cdc_id) says what it takes.
     pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
         self.cdc_id = Some(value.into());
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `name`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = Some(value);
         self
     }
-    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
-    ///
-    /// Wire name `KmsKeyId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `kms-abcd1234`.
+    /// Sets `KmsKeyId`: the field [`kms_key_id`](Self::kms_key_id) says what it takes.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
@@ -27145,20 +23265,12 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `myKey`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = value.into();
         self
     }
-    /// Sets `Value`; the field is [`value`](Self::value).
-    ///
-    /// Wire name `Value`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `myValue`.
+    /// Sets `Value`: the field [`value`](Self::value) says what it takes.
     pub fn set_value(mut self, value: impl Into<String>) -> Self {
         self.value = value.into();
         self
@@ -27218,18 +23330,12 @@ impl TagSpecification {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceType`; the field is [`resource_type`](Self::resource_type).
-    ///
-    /// Wire name `ResourceType`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourceType`: the field [`resource_type`](Self::resource_type) says what it takes.
     pub fn set_resource_type(mut self, value: impl Into<String>) -> Self {
         self.resource_type = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing); always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -27291,20 +23397,12 @@ impl TargetOs {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetOSType`; the field is [`target_os_type`](Self::target_os_type).
-    ///
-    /// Wire name `TargetOSType`, string; always present in responses.
-    ///
-    /// - Example: `TencentOS`.
+    /// Sets `TargetOSType`: the field [`target_os_type`](Self::target_os_type) says what it takes.
     pub fn set_target_os_type(mut self, value: impl Into<String>) -> Self {
         self.target_os_type = value.into();
         self
     }
-    /// Sets `TargetOSVersion`; the field is [`target_os_version`](Self::target_os_version).
-    ///
-    /// Wire name `TargetOSVersion`, string; always present in responses.
-    ///
-    /// - Example: `2.4`.
+    /// Sets `TargetOSVersion`: the field [`target_os_version`](Self::target_os_version) says what it takes.
     pub fn set_target_os_version(mut self, value: impl Into<String>) -> Self {
         self.target_os_version = value.into();
         self
@@ -27366,13 +23464,7 @@ impl TerminateInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Holds 1 to 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-2pajzo4q"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27380,20 +23472,12 @@ impl TerminateInstancesRequest {
         self.instance_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ReleaseAddress`; the field is [`release_address`](Self::release_address).
-    ///
-    /// Wire name `ReleaseAddress`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ReleaseAddress`: the field [`release_address`](Self::release_address) says what it takes.
     pub fn set_release_address(mut self, value: bool) -> Self {
         self.release_address = Some(value);
         self
     }
-    /// Sets `ReleasePrepaidDataDisks`; the field is [`release_prepaid_data_disks`](Self::release_prepaid_data_disks).
-    ///
-    /// Wire name `ReleasePrepaidDataDisks`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ReleasePrepaidDataDisks`: the field [`release_prepaid_data_disks`](Self::release_prepaid_data_disks) says what it takes.
     pub fn set_release_prepaid_data_disks(mut self, value: bool) -> Self {
         self.release_prepaid_data_disks = Some(value);
         self
@@ -27442,9 +23526,7 @@ impl TerminateInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -27476,11 +23558,7 @@ impl TerminateResourcePoolPacksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedResourcePackIds` to these items; the field is [`dedicated_resource_pack_ids`](Self::dedicated_resource_pack_ids).
-    ///
-    /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rpp-6rk3550n"]`.
+    /// Sets `DedicatedResourcePackIds` to these items: the field [`dedicated_resource_pack_ids`](Self::dedicated_resource_pack_ids) says what it takes.
     pub fn set_dedicated_resource_pack_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27518,9 +23596,7 @@ impl TerminateResourcePoolPacksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -27596,38 +23672,22 @@ impl VirtualPrivateCloud {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `vpc-2ij`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `subnet-2ks`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = value.into();
         self
     }
-    /// Sets `AsVpcGateway`; the field is [`as_vpc_gateway`](Self::as_vpc_gateway).
-    ///
-    /// Wire name `AsVpcGateway`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `AsVpcGateway`: the field [`as_vpc_gateway`](Self::as_vpc_gateway) says what it takes.
     pub fn set_as_vpc_gateway(mut self, value: bool) -> Self {
         self.as_vpc_gateway = Some(value);
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; the field is [`private_ip_addresses`](Self::private_ip_addresses).
-    ///
-    /// Wire name `PrivateIpAddresses`, list of string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `["10.0.0.1"]`.
+    /// Sets `PrivateIpAddresses` to these items: the field [`private_ip_addresses`](Self::private_ip_addresses) says what it takes.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27635,11 +23695,7 @@ impl VirtualPrivateCloud {
         self.private_ip_addresses = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Ipv6AddressCount`; the field is [`ipv6_address_count`](Self::ipv6_address_count).
-    ///
-    /// Wire name `Ipv6AddressCount`, uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Ipv6AddressCount`: the field [`ipv6_address_count`](Self::ipv6_address_count) says what it takes.
     pub fn set_ipv6_address_count(mut self, value: u64) -> Self {
         self.ipv6_address_count = Some(value);
         self
@@ -27711,36 +23767,22 @@ impl ZoneInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-3`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `ZoneName`; the field is [`zone_name`](Self::zone_name).
-    ///
-    /// Wire name `ZoneName`, string; always present in responses.
+    /// Sets `ZoneName`: the field [`zone_name`](Self::zone_name) says what it takes.
     pub fn set_zone_name(mut self, value: impl Into<String>) -> Self {
         self.zone_name = value.into();
         self
     }
-    /// Sets `ZoneId`; the field is [`zone_id`](Self::zone_id).
-    ///
-    /// Wire name `ZoneId`, string; always present in responses.
-    ///
-    /// - Example: `100003`.
+    /// Sets `ZoneId`: the field [`zone_id`](Self::zone_id) says what it takes.
     pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
         self.zone_id = value.into();
         self
     }
-    /// Sets `ZoneState`; the field is [`zone_state`](Self::zone_state).
-    ///
-    /// Wire name `ZoneState`, string; always present in responses.
-    ///
-    /// - Example: `AVAILABLE`.
+    /// Sets `ZoneState`: the field [`zone_state`](Self::zone_state) says what it takes.
     pub fn set_zone_state(mut self, value: impl Into<String>) -> Self {
         self.zone_state = value.into();
         self

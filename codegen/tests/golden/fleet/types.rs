@@ -37,11 +37,7 @@ impl DescribeInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -79,9 +75,7 @@ impl DescribeInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Names` to these items; the field is [`names`](Self::names).
-    ///
-    /// Wire name `Names`, list of string; always present in responses.
+    /// Sets `Names` to these items: the field [`names`](Self::names) says what it takes.
     pub fn set_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -89,9 +83,7 @@ impl DescribeInstancesResponse {
         self.names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -140,12 +132,7 @@ impl StartInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Names` to these items; the field is [`names`](Self::names).
-    ///
-    /// Wire name `Names`, list of string; required in requests (empty is missing).
-    ///
-    /// - Holds at least 1 item.
-    /// - Example: `["web-1"]`.
+    /// Sets `Names` to these items: the field [`names`](Self::names) says what it takes.
     pub fn set_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -153,11 +140,7 @@ impl StartInstancesRequest {
         self.names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `t-1`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
@@ -197,9 +180,7 @@ impl StartInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

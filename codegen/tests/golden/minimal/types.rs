@@ -37,13 +37,7 @@ impl StartInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Holds 1 to 100 items.
-    /// - Each item matches `^ins-[a-z0-9]{8}$`.
-    /// - Example: `["ins-r8hr2upy"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -95,9 +89,7 @@ impl StartInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

@@ -65,12 +65,7 @@ impl DescribeThingsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThingIds` to these items; the field is [`thing_ids`](Self::thing_ids).
-    ///
-    /// Wire name `ThingIds`, list of string; optional in requests.
-    ///
-    /// - Holds at most 50 items.
-    /// - Example: `["t-1"]`.
+    /// Sets `ThingIds` to these items: the field [`thing_ids`](Self::thing_ids) says what it takes.
     pub fn set_thing_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -78,21 +73,12 @@ impl DescribeThingsRequest {
         self.thing_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 50.
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -162,16 +148,12 @@ impl DescribeThingsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `ThingSet` to these items; the field is [`thing_set`](Self::thing_set).
-    ///
-    /// Wire name `ThingSet`, list of [`Thing`]; always present in responses.
+    /// Sets `ThingSet` to these items: the field [`thing_set`](Self::thing_set) says what it takes.
     pub fn set_thing_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Thing>>,
@@ -179,16 +161,12 @@ impl DescribeThingsResponse {
         self.thing_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Summary`; the field is [`summary`](Self::summary).
-    ///
-    /// Wire name `Summary`, [`Summary`]; may be absent from responses.
+    /// Sets `Summary`: the field [`summary`](Self::summary) says what it takes.
     pub fn set_summary(mut self, value: impl Into<Summary>) -> Self {
         self.summary = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -225,16 +203,12 @@ impl Health {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Score`; the field is [`score`](Self::score).
-    ///
-    /// Wire name `Score`, uint64; may be absent from responses.
+    /// Sets `Score`: the field [`score`](Self::score) says what it takes.
     pub fn set_score(mut self, value: u64) -> Self {
         self.score = Some(value);
         self
@@ -284,19 +258,12 @@ impl ListPoolsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; optional in requests.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - From 1 to 20.
-    /// - Example: `10`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
@@ -354,16 +321,12 @@ impl ListPoolsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; may be absent from responses.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `PoolSet` to these items; the field is [`pool_set`](Self::pool_set).
-    ///
-    /// Wire name `PoolSet`, list of string; always present in responses.
+    /// Sets `PoolSet` to these items: the field [`pool_set`](Self::pool_set) says what it takes.
     pub fn set_pool_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -371,9 +334,7 @@ impl ListPoolsResponse {
         self.pool_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -435,28 +396,17 @@ impl ListThingsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; optional in requests.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; required in requests.
-    ///
-    /// - At most 100.
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -513,9 +463,7 @@ impl ListThingsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThingSet` to these items; the field is [`thing_set`](Self::thing_set).
-    ///
-    /// Wire name `ThingSet`, list of [`Thing`]; may be absent from responses.
+    /// Sets `ThingSet` to these items: the field [`thing_set`](Self::thing_set) says what it takes.
     pub fn set_thing_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Thing>>,
@@ -523,16 +471,12 @@ impl ListThingsResponse {
         self.thing_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; may be absent from responses.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -560,9 +504,7 @@ impl Summary {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Phase`; the field is [`phase`](Self::phase).
-    ///
-    /// Wire name `Phase`, string; may be absent from responses.
+    /// Sets `Phase`: the field [`phase`](Self::phase) says what it takes.
     pub fn set_phase(mut self, value: impl Into<String>) -> Self {
         self.phase = Some(value.into());
         self
@@ -604,23 +546,17 @@ impl Thing {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThingId`; the field is [`thing_id`](Self::thing_id).
-    ///
-    /// Wire name `ThingId`, string; may be absent from responses.
+    /// Sets `ThingId`: the field [`thing_id`](Self::thing_id) says what it takes.
     pub fn set_thing_id(mut self, value: impl Into<String>) -> Self {
         self.thing_id = Some(value.into());
         self
     }
-    /// Sets `State`; the field is [`state`](Self::state).
-    ///
-    /// Wire name `State`, string; always present in responses.
+    /// Sets `State`: the field [`state`](Self::state) says what it takes.
     pub fn set_state(mut self, value: impl Into<String>) -> Self {
         self.state = value.into();
         self
     }
-    /// Sets `Health`; the field is [`health`](Self::health).
-    ///
-    /// Wire name `Health`, [`Health`]; may be absent from responses.
+    /// Sets `Health`: the field [`health`](Self::health) says what it takes.
     pub fn set_health(mut self, value: impl Into<Health>) -> Self {
         self.health = Some(value.into());
         self

@@ -80,11 +80,7 @@ impl DescribeThingsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
-    ///
-    /// - Holds at most 5 items.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -92,44 +88,28 @@ impl DescribeThingsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - From 0 to 100.
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `ForceStop`; the field is [`force_stop`](Self::force_stop).
-    ///
-    /// Wire name `ForceStop`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
-    /// - Deprecated by the service.
+    /// Sets `ForceStop`: the field [`force_stop`](Self::force_stop) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_force_stop(mut self, value: bool) -> Self {
         self.force_stop = Some(value);
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `Ids` to these items; the field is [`ids`](Self::ids).
-    ///
-    /// Wire name `Ids`, list of uint64; optional in requests.
+    /// Sets `Ids` to these items: the field [`ids`](Self::ids) says what it takes.
     pub fn set_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.ids = Some(items.into_iter().collect());
         self
@@ -208,18 +188,12 @@ impl DescribeThingsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `ThingSet` to these items; the field is [`thing_set`](Self::thing_set).
-    ///
-    /// Wire name `ThingSet`, list of [`Thing`]; always present in responses; may be null.
+    /// Sets `ThingSet` to these items: the field [`thing_set`](Self::thing_set) says what it takes.
     pub fn set_thing_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Thing>>,
@@ -227,9 +201,7 @@ impl DescribeThingsResponse {
         self.thing_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -261,18 +233,12 @@ impl Filter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `zone`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Values` to these items; the field is [`values`](Self::values).
-    ///
-    /// Wire name `Values`, list of string; required in requests (empty is missing).
+    /// Sets `Values` to these items: the field [`values`](Self::values) says what it takes.
     pub fn set_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -340,9 +306,7 @@ impl PingServiceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -390,28 +354,17 @@ impl Placement {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Matches `^[a-z]+-[a-z]+-[0-9]+$`.
-    /// - Example: `ap-guangzhou-3`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `HostIds` to these items; the field is [`host_ids`](Self::host_ids).
-    ///
-    /// Wire name `HostIds`, list of string; required in requests (empty is missing); may be absent from responses.
+    /// Sets `HostIds` to these items: the field [`host_ids`](Self::host_ids) says what it takes.
     pub fn set_host_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -525,64 +478,42 @@ impl Thing {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `InstanceID`; the field is [`instance_id_2`](Self::instance_id_2).
-    ///
-    /// Wire name `InstanceID`, string; may be absent from responses.
+    /// Sets `InstanceID`: the field [`instance_id_2`](Self::instance_id_2) says what it takes.
     pub fn set_instance_id_2(mut self, value: impl Into<String>) -> Self {
         self.instance_id_2 = Some(value.into());
         self
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, float; always present in responses.
-    ///
-    /// - Example: `1.5`.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: f64) -> Self {
         self.price = value;
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2020-01-01 00:00:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, ISO 8601 date-time string; always present in responses; may be null.
-    ///
-    /// - Example: `2020-01-01T00:00:00Z`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = Some(value.into());
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `Parent`; the field is [`parent`](Self::parent).
-    ///
-    /// Wire name `Parent`, [`Thing`]; may be absent from responses; may be null.
+    /// Sets `Parent`: the field [`parent`](Self::parent) says what it takes.
     pub fn set_parent(mut self, value: impl Into<Thing>) -> Self {
         self.parent = Some(Box::new(value.into()));
         self
     }
-    /// Sets `Self`; the field is [`self_`](Self::self_).
-    ///
-    /// Wire name `Self`, bool; always present in responses.
+    /// Sets `Self`: the field [`self_`](Self::self_) says what it takes.
     pub fn set_self_(mut self, value: bool) -> Self {
         self.self_ = value;
         self

@@ -51,38 +51,22 @@ impl AdvancedRetentionPolicy {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Days`; the field is [`days`](Self::days).
-    ///
-    /// Wire name `Days`, uint64; always present in responses.
-    ///
-    /// - Example: `6`.
+    /// Sets `Days`: the field [`days`](Self::days) says what it takes.
     pub fn set_days(mut self, value: u64) -> Self {
         self.days = value;
         self
     }
-    /// Sets `Weeks`; the field is [`weeks`](Self::weeks).
-    ///
-    /// Wire name `Weeks`, uint64; always present in responses.
-    ///
-    /// - Example: `8`.
+    /// Sets `Weeks`: the field [`weeks`](Self::weeks) says what it takes.
     pub fn set_weeks(mut self, value: u64) -> Self {
         self.weeks = value;
         self
     }
-    /// Sets `Months`; the field is [`months`](Self::months).
-    ///
-    /// Wire name `Months`, uint64; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `Months`: the field [`months`](Self::months) says what it takes.
     pub fn set_months(mut self, value: u64) -> Self {
         self.months = value;
         self
     }
-    /// Sets `Years`; the field is [`years`](Self::years).
-    ///
-    /// Wire name `Years`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Years`: the field [`years`](Self::years) says what it takes.
     pub fn set_years(mut self, value: u64) -> Self {
         self.years = value;
         self
@@ -114,20 +98,12 @@ impl ApplyDisk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `snap-cznei4gl`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-1ly0wu8c`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -209,38 +185,22 @@ impl ApplyDiskBackupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
-    ///
-    /// Wire name `DiskBackupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `dbp-xxxxxxxx`.
+    /// Sets `DiskBackupId`: the field [`disk_backup_id`](Self::disk_backup_id) says what it takes.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = value.into();
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-xxxxxxxx`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `AutoStopInstance`; the field is [`auto_stop_instance`](Self::auto_stop_instance).
-    ///
-    /// Wire name `AutoStopInstance`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `AutoStopInstance`: the field [`auto_stop_instance`](Self::auto_stop_instance) says what it takes.
     pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
         self.auto_stop_instance = Some(value);
         self
     }
-    /// Sets `AutoStartInstance`; the field is [`auto_start_instance`](Self::auto_start_instance).
-    ///
-    /// Wire name `AutoStartInstance`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `AutoStartInstance`: the field [`auto_start_instance`](Self::auto_start_instance) says what it takes.
     pub fn set_auto_start_instance(mut self, value: bool) -> Self {
         self.auto_start_instance = Some(value);
         self
@@ -284,9 +244,7 @@ impl ApplyDiskBackupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -341,18 +299,12 @@ impl ApplySnapshotGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
-    ///
-    /// Wire name `SnapshotGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `csnap-csoplz7u`.
+    /// Sets `SnapshotGroupId`: the field [`snapshot_group_id`](Self::snapshot_group_id) says what it takes.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = value.into();
         self
     }
-    /// Sets `ApplyDisks` to these items; the field is [`apply_disks`](Self::apply_disks).
-    ///
-    /// Wire name `ApplyDisks`, list of [`ApplyDisk`]; required in requests (empty is missing).
+    /// Sets `ApplyDisks` to these items: the field [`apply_disks`](Self::apply_disks) says what it takes.
     pub fn set_apply_disks(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApplyDisk>>,
@@ -360,20 +312,12 @@ impl ApplySnapshotGroupRequest {
         self.apply_disks = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AutoStopInstance`; the field is [`auto_stop_instance`](Self::auto_stop_instance).
-    ///
-    /// Wire name `AutoStopInstance`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `AutoStopInstance`: the field [`auto_stop_instance`](Self::auto_stop_instance) says what it takes.
     pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
         self.auto_stop_instance = Some(value);
         self
     }
-    /// Sets `AutoStartInstance`; the field is [`auto_start_instance`](Self::auto_start_instance).
-    ///
-    /// Wire name `AutoStartInstance`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `AutoStartInstance`: the field [`auto_start_instance`](Self::auto_start_instance) says what it takes.
     pub fn set_auto_start_instance(mut self, value: bool) -> Self {
         self.auto_start_instance = Some(value);
         self
@@ -423,9 +367,7 @@ impl ApplySnapshotGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -485,38 +427,22 @@ impl ApplySnapshotRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `snap-3xvkxxmp`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-ouxaxxt2`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `AutoStopInstance`; the field is [`auto_stop_instance`](Self::auto_stop_instance).
-    ///
-    /// Wire name `AutoStopInstance`, bool; optional in requests.
-    ///
-    /// - Example: `False`.
+    /// Sets `AutoStopInstance`: the field [`auto_stop_instance`](Self::auto_stop_instance) says what it takes.
     pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
         self.auto_stop_instance = Some(value);
         self
     }
-    /// Sets `AutoStartInstance`; the field is [`auto_start_instance`](Self::auto_start_instance).
-    ///
-    /// Wire name `AutoStartInstance`, bool; optional in requests.
-    ///
-    /// - Example: `False`.
+    /// Sets `AutoStartInstance`: the field [`auto_start_instance`](Self::auto_start_instance) says what it takes.
     pub fn set_auto_start_instance(mut self, value: bool) -> Self {
         self.auto_start_instance = Some(value);
         self
@@ -560,9 +486,7 @@ impl ApplySnapshotResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -608,29 +532,17 @@ impl AttachDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; may be absent from responses.
-    ///
-    /// - Example: `ins-jw0vit58`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `AttachedDiskCount`; the field is [`attached_disk_count`](Self::attached_disk_count).
-    ///
-    /// Wire name `AttachedDiskCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `AttachedDiskCount`: the field [`attached_disk_count`](Self::attached_disk_count) says what it takes.
     pub fn set_attached_disk_count(mut self, value: u64) -> Self {
         self.attached_disk_count = Some(value);
         self
     }
-    /// Sets `MaxAttachCount`; the field is [`max_attach_count`](Self::max_attach_count).
-    ///
-    /// Wire name `MaxAttachCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `MaxAttachCount`: the field [`max_attach_count`](Self::max_attach_count) says what it takes.
     pub fn set_max_attach_count(mut self, value: u64) -> Self {
         self.max_attach_count = Some(value);
         self
@@ -690,20 +602,12 @@ impl AttachDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-9oxguxa`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-l7mxexxc"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -711,20 +615,12 @@ impl AttachDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
-    ///
-    /// Wire name `DeleteWithInstance`, bool; optional in requests.
-    ///
-    /// - Example: `TRUE`.
+    /// Sets `DeleteWithInstance`: the field [`delete_with_instance`](Self::delete_with_instance) says what it takes.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = Some(value);
         self
     }
-    /// Sets `AttachMode`; the field is [`attach_mode`](Self::attach_mode).
-    ///
-    /// Wire name `AttachMode`, string; optional in requests.
-    ///
-    /// - Example: `PF`.
+    /// Sets `AttachMode`: the field [`attach_mode`](Self::attach_mode) says what it takes.
     pub fn set_attach_mode(mut self, value: impl Into<String>) -> Self {
         self.attach_mode = Some(value.into());
         self
@@ -768,9 +664,7 @@ impl AttachDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -810,20 +704,12 @@ impl AttachRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-1v6br72e`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
-    ///
-    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rdisk-1ztsk0jr"]`.
+    /// Sets `RemoteDiskIds` to these items: the field [`remote_disk_ids`](Self::remote_disk_ids) says what it takes.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -870,9 +756,7 @@ impl AttachRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -916,11 +800,7 @@ impl AutoMountConfiguration {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId` to these items; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-abcdefgh"]`.
+    /// Sets `InstanceId` to these items: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -928,11 +808,7 @@ impl AutoMountConfiguration {
         self.instance_id = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `MountPoint` to these items; the field is [`mount_point`](Self::mount_point).
-    ///
-    /// Wire name `MountPoint`, list of string; optional in requests.
-    ///
-    /// - Example: `["/mnt/datadisk0"]`.
+    /// Sets `MountPoint` to these items: the field [`mount_point`](Self::mount_point) says what it takes.
     pub fn set_mount_point(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -940,11 +816,7 @@ impl AutoMountConfiguration {
         self.mount_point = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `FileSystemType`; the field is [`file_system_type`](Self::file_system_type).
-    ///
-    /// Wire name `FileSystemType`, string; optional in requests.
-    ///
-    /// - Example: `ext4`.
+    /// Sets `FileSystemType`: the field [`file_system_type`](Self::file_system_type) says what it takes.
     pub fn set_file_system_type(mut self, value: impl Into<String>) -> Self {
         self.file_system_type = Some(value.into());
         self
@@ -1135,11 +1007,7 @@ impl AutoSnapshotPolicy {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIdSet` to these items; the field is [`disk_id_set`](Self::disk_id_set).
-    ///
-    /// Wire name `DiskIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["disk-pe1vkgim"]`.
+    /// Sets `DiskIdSet` to these items: the field [`disk_id_set`](Self::disk_id_set) says what it takes.
     pub fn set_disk_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1147,72 +1015,42 @@ impl AutoSnapshotPolicy {
         self.disk_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `IsActivated`; the field is [`is_activated`](Self::is_activated).
-    ///
-    /// Wire name `IsActivated`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsActivated`: the field [`is_activated`](Self::is_activated) says what it takes.
     pub fn set_is_activated(mut self, value: bool) -> Self {
         self.is_activated = value;
         self
     }
-    /// Sets `AutoSnapshotPolicyState`; the field is [`auto_snapshot_policy_state`](Self::auto_snapshot_policy_state).
-    ///
-    /// Wire name `AutoSnapshotPolicyState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `AutoSnapshotPolicyState`: the field [`auto_snapshot_policy_state`](Self::auto_snapshot_policy_state) says what it takes.
     pub fn set_auto_snapshot_policy_state(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_state = value.into();
         self
     }
-    /// Sets `IsCopyToRemote`; the field is [`is_copy_to_remote`](Self::is_copy_to_remote).
-    ///
-    /// Wire name `IsCopyToRemote`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `IsCopyToRemote`: the field [`is_copy_to_remote`](Self::is_copy_to_remote) says what it takes.
     pub fn set_is_copy_to_remote(mut self, value: u64) -> Self {
         self.is_copy_to_remote = value;
         self
     }
-    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
-    ///
-    /// Wire name `IsPermanent`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `IsPermanent`: the field [`is_permanent`](Self::is_permanent) says what it takes.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = value;
         self
     }
-    /// Sets `NextTriggerTime`; the field is [`next_trigger_time`](Self::next_trigger_time).
-    ///
-    /// Wire name `NextTriggerTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2022-05-31 11:00:00`.
+    /// Sets `NextTriggerTime`: the field [`next_trigger_time`](Self::next_trigger_time) says what it takes.
     pub fn set_next_trigger_time(mut self, value: impl Into<String>) -> Self {
         self.next_trigger_time = value.into();
         self
     }
-    /// Sets `AutoSnapshotPolicyName`; the field is [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name).
-    ///
-    /// Wire name `AutoSnapshotPolicyName`, string; always present in responses.
+    /// Sets `AutoSnapshotPolicyName`: the field [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name) says what it takes.
     pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_name = value.into();
         self
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses.
-    ///
-    /// - Example: `asp-nz3ytdwj`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `Policy` to these items; the field is [`policy`](Self::policy).
-    ///
-    /// Wire name `Policy`, list of [`Policy`]; always present in responses.
-    ///
-    /// - Example: `[{"Hour": [0, 12],   "DayOfMonth": [1, 15]}]`.
+    /// Sets `Policy` to these items: the field [`policy`](Self::policy) says what it takes.
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -1220,38 +1058,22 @@ impl AutoSnapshotPolicy {
         self.policy = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2022-01-11 10:45:51`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `RetentionDays`; the field is [`retention_days`](Self::retention_days).
-    ///
-    /// Wire name `RetentionDays`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `RetentionDays`: the field [`retention_days`](Self::retention_days) says what it takes.
     pub fn set_retention_days(mut self, value: u64) -> Self {
         self.retention_days = value;
         self
     }
-    /// Sets `CopyToAccountUin`; the field is [`copy_to_account_uin`](Self::copy_to_account_uin).
-    ///
-    /// Wire name `CopyToAccountUin`, string; always present in responses; may be null.
-    ///
-    /// - Example: `100004375290`.
+    /// Sets `CopyToAccountUin`: the field [`copy_to_account_uin`](Self::copy_to_account_uin) says what it takes.
     pub fn set_copy_to_account_uin(mut self, value: impl Into<String>) -> Self {
         self.copy_to_account_uin = Some(value.into());
         self
     }
-    /// Sets `InstanceIdSet` to these items; the field is [`instance_id_set`](Self::instance_id_set).
-    ///
-    /// Wire name `InstanceIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["ins-og3j7lue"]`.
+    /// Sets `InstanceIdSet` to these items: the field [`instance_id_set`](Self::instance_id_set) says what it takes.
     pub fn set_instance_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1259,29 +1081,17 @@ impl AutoSnapshotPolicy {
         self.instance_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RetentionMonths`; the field is [`retention_months`](Self::retention_months).
-    ///
-    /// Wire name `RetentionMonths`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `RetentionMonths`: the field [`retention_months`](Self::retention_months) says what it takes.
     pub fn set_retention_months(mut self, value: u64) -> Self {
         self.retention_months = value;
         self
     }
-    /// Sets `RetentionAmount`; the field is [`retention_amount`](Self::retention_amount).
-    ///
-    /// Wire name `RetentionAmount`, uint64; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `RetentionAmount`: the field [`retention_amount`](Self::retention_amount) says what it takes.
     pub fn set_retention_amount(mut self, value: u64) -> Self {
         self.retention_amount = value;
         self
     }
-    /// Sets `AdvancedRetentionPolicy`; the field is [`advanced_retention_policy`](Self::advanced_retention_policy).
-    ///
-    /// Wire name `AdvancedRetentionPolicy`, [`AdvancedRetentionPolicy`]; always present in responses; may be null.
-    ///
-    /// - Example: `{Weeks: 3, Days: 3, Months: 2, Years: 2}`.
+    /// Sets `AdvancedRetentionPolicy`: the field [`advanced_retention_policy`](Self::advanced_retention_policy) says what it takes.
     pub fn set_advanced_retention_policy(
         mut self,
         value: impl Into<AdvancedRetentionPolicy>,
@@ -1289,20 +1099,12 @@ impl AutoSnapshotPolicy {
         self.advanced_retention_policy = Some(value.into());
         self
     }
-    /// Sets `CopyFromAccountUin`; the field is [`copy_from_account_uin`](Self::copy_from_account_uin).
-    ///
-    /// Wire name `CopyFromAccountUin`, string; always present in responses; may be null.
-    ///
-    /// - Example: `100004375289`.
+    /// Sets `CopyFromAccountUin`: the field [`copy_from_account_uin`](Self::copy_from_account_uin) says what it takes.
     pub fn set_copy_from_account_uin(mut self, value: impl Into<String>) -> Self {
         self.copy_from_account_uin = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
-    ///
-    /// - Example: `[{'Key': 'test_key', 'Value': 'test_value'}]`.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -1344,20 +1146,12 @@ impl BindAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `asp-6xtxct37`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["disk-l7mxexxc"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1395,9 +1189,7 @@ impl BindAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1504,92 +1296,52 @@ impl Cdc {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CageId`; the field is [`cage_id`](Self::cage_id).
-    ///
-    /// Wire name `CageId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `cage-xxxxxxxx`.
+    /// Sets `CageId`: the field [`cage_id`](Self::cage_id) says what it takes.
     pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
         self.cage_id = Some(value.into());
         self
     }
-    /// Sets `CdcState`; the field is [`cdc_state`](Self::cdc_state).
-    ///
-    /// Wire name `CdcState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `CdcState`: the field [`cdc_state`](Self::cdc_state) says what it takes.
     pub fn set_cdc_state(mut self, value: impl Into<String>) -> Self {
         self.cdc_state = value.into();
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-shenzhen-fsi-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `CdcName`; the field is [`cdc_name`](Self::cdc_name).
-    ///
-    /// Wire name `CdcName`, string; always present in responses.
-    ///
-    /// - Example: `Untitled Cdc`.
+    /// Sets `CdcName`: the field [`cdc_name`](Self::cdc_name) says what it takes.
     pub fn set_cdc_name(mut self, value: impl Into<String>) -> Self {
         self.cdc_name = value.into();
         self
     }
-    /// Sets `CdcResource`; the field is [`cdc_resource`](Self::cdc_resource).
-    ///
-    /// Wire name `CdcResource`, [`CdcSize`]; always present in responses.
-    ///
-    /// - Example: `{"DiskAavilable":1,"DiskTotal":10}`.
+    /// Sets `CdcResource`: the field [`cdc_resource`](Self::cdc_resource) says what it takes.
     pub fn set_cdc_resource(mut self, value: impl Into<CdcSize>) -> Self {
         self.cdc_resource = value.into();
         self
     }
-    /// Sets `CdcId`; the field is [`cdc_id`](Self::cdc_id).
-    ///
-    /// Wire name `CdcId`, string; always present in responses.
-    ///
-    /// - Example: `cdc-xxxxxxxx`.
+    /// Sets `CdcId`: the field [`cdc_id`](Self::cdc_id) says what it takes.
     pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
         self.cdc_id = value.into();
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; always present in responses.
-    ///
-    /// - Example: `CLOUD_PREMIUM`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2029-01-01 00:00:00`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2018-01-01 00:00:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `DiskNumber`; the field is [`disk_number`](Self::disk_number).
-    ///
-    /// Wire name `DiskNumber`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskNumber`: the field [`disk_number`](Self::disk_number) says what it takes.
     pub fn set_disk_number(mut self, value: u64) -> Self {
         self.disk_number = value;
         self
@@ -1624,20 +1376,12 @@ impl CdcSize {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskTotal`; the field is [`disk_total`](Self::disk_total).
-    ///
-    /// Wire name `DiskTotal`, uint64; always present in responses.
-    ///
-    /// - Example: `200`.
+    /// Sets `DiskTotal`: the field [`disk_total`](Self::disk_total) says what it takes.
     pub fn set_disk_total(mut self, value: u64) -> Self {
         self.disk_total = value;
         self
     }
-    /// Sets `DiskAvailable`; the field is [`disk_available`](Self::disk_available).
-    ///
-    /// Wire name `DiskAvailable`, uint64; may be absent from responses.
-    ///
-    /// - Example: `100000`.
+    /// Sets `DiskAvailable`: the field [`disk_available`](Self::disk_available) says what it takes.
     pub fn set_disk_available(mut self, value: u64) -> Self {
         self.disk_available = Some(value);
         self
@@ -1677,11 +1421,7 @@ impl CopyAutoSnapshotPolicyCrossAccountRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
-    ///
-    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["asp-ljylgbyo"]`.
+    /// Sets `AutoSnapshotPolicyIds` to these items: the field [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids) says what it takes.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1689,11 +1429,7 @@ impl CopyAutoSnapshotPolicyCrossAccountRequest {
         self.auto_snapshot_policy_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TargetAccountUin`; the field is [`target_account_uin`](Self::target_account_uin).
-    ///
-    /// Wire name `TargetAccountUin`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `597568700`.
+    /// Sets `TargetAccountUin`: the field [`target_account_uin`](Self::target_account_uin) says what it takes.
     pub fn set_target_account_uin(mut self, value: impl Into<String>) -> Self {
         self.target_account_uin = value.into();
         self
@@ -1756,11 +1492,7 @@ impl CopyAutoSnapshotPolicyCrossAccountResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
-    ///
-    /// Wire name `AutoSnapshotPolicyIds`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["asp-ljylgbyo"]`.
+    /// Sets `AutoSnapshotPolicyIds` to these items: the field [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids) says what it takes.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1770,18 +1502,12 @@ impl CopyAutoSnapshotPolicyCrossAccountResponse {
         );
         self
     }
-    /// Sets `TargetAccountUin`; the field is [`target_account_uin`](Self::target_account_uin).
-    ///
-    /// Wire name `TargetAccountUin`, string; always present in responses.
-    ///
-    /// - Example: `597568700`.
+    /// Sets `TargetAccountUin`: the field [`target_account_uin`](Self::target_account_uin) says what it takes.
     pub fn set_target_account_uin(mut self, value: impl Into<String>) -> Self {
         self.target_account_uin = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1833,11 +1559,7 @@ impl CopySnapshotCrossRegionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DestinationRegions` to these items; the field is [`destination_regions`](Self::destination_regions).
-    ///
-    /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ap-beijing"]`.
+    /// Sets `DestinationRegions` to these items: the field [`destination_regions`](Self::destination_regions) says what it takes.
     pub fn set_destination_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1845,20 +1567,12 @@ impl CopySnapshotCrossRegionsRequest {
         self.destination_regions = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; optional in requests.
-    ///
-    /// - Example: `snap-ckgjwkqh`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
-    ///
-    /// Wire name `SnapshotName`, string; optional in requests.
-    ///
-    /// - Example: `snap-hfdadhusads`.
+    /// Sets `SnapshotName`: the field [`snapshot_name`](Self::snapshot_name) says what it takes.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = Some(value.into());
         self
@@ -1900,9 +1614,7 @@ impl CopySnapshotCrossRegionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotCopyResultSet` to these items; the field is [`snapshot_copy_result_set`](Self::snapshot_copy_result_set).
-    ///
-    /// Wire name `SnapshotCopyResultSet`, list of [`SnapshotCopyResult`]; always present in responses.
+    /// Sets `SnapshotCopyResultSet` to these items: the field [`snapshot_copy_result_set`](Self::snapshot_copy_result_set) says what it takes.
     pub fn set_snapshot_copy_result_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotCopyResult>>,
@@ -1910,9 +1622,7 @@ impl CopySnapshotCrossRegionsResponse {
         self.snapshot_copy_result_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1989,9 +1699,7 @@ impl CreateAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Policy` to these items; the field is [`policy`](Self::policy).
-    ///
-    /// Wire name `Policy`, list of [`Policy`]; required in requests (empty is missing).
+    /// Sets `Policy` to these items: the field [`policy`](Self::policy) says what it takes.
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -1999,47 +1707,27 @@ impl CreateAutoSnapshotPolicyRequest {
         self.policy = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DryRun`; the field is [`dry_run`](Self::dry_run).
-    ///
-    /// Wire name `DryRun`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DryRun`: the field [`dry_run`](Self::dry_run) says what it takes.
     pub fn set_dry_run(mut self, value: bool) -> Self {
         self.dry_run = Some(value);
         self
     }
-    /// Sets `IsActivated`; the field is [`is_activated`](Self::is_activated).
-    ///
-    /// Wire name `IsActivated`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `IsActivated`: the field [`is_activated`](Self::is_activated) says what it takes.
     pub fn set_is_activated(mut self, value: bool) -> Self {
         self.is_activated = Some(value);
         self
     }
-    /// Sets `AutoSnapshotPolicyName`; the field is [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name).
-    ///
-    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
-    ///
-    /// - Example: `backup_data_friday`.
+    /// Sets `AutoSnapshotPolicyName`: the field [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name) says what it takes.
     pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_name = Some(value.into());
         self
     }
-    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
-    ///
-    /// Wire name `IsPermanent`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `IsPermanent`: the field [`is_permanent`](Self::is_permanent) says what it takes.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = Some(value);
         self
     }
-    /// Sets `RetentionDays`; the field is [`retention_days`](Self::retention_days).
-    ///
-    /// Wire name `RetentionDays`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `RetentionDays`: the field [`retention_days`](Self::retention_days) says what it takes.
     pub fn set_retention_days(mut self, value: u64) -> Self {
         self.retention_days = Some(value);
         self
@@ -2098,27 +1786,17 @@ impl CreateAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses.
-    ///
-    /// - Example: `asp-1lebc9r3`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `NextTriggerTime`; the field is [`next_trigger_time`](Self::next_trigger_time).
-    ///
-    /// Wire name `NextTriggerTime`, string; always present in responses.
-    ///
-    /// - Example: `2018-08-08 16:00:00`.
+    /// Sets `NextTriggerTime`: the field [`next_trigger_time`](Self::next_trigger_time) says what it takes.
     pub fn set_next_trigger_time(mut self, value: impl Into<String>) -> Self {
         self.next_trigger_time = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2158,18 +1836,12 @@ impl CreateDiskBackupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-xxxxxxxx`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupName`; the field is [`disk_backup_name`](Self::disk_backup_name).
-    ///
-    /// Wire name `DiskBackupName`, string; optional in requests.
+    /// Sets `DiskBackupName`: the field [`disk_backup_name`](Self::disk_backup_name) says what it takes.
     pub fn set_disk_backup_name(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_name = Some(value.into());
         self
@@ -2214,18 +1886,12 @@ impl CreateDiskBackupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
-    ///
-    /// Wire name `DiskBackupId`, string; may be absent from responses.
-    ///
-    /// - Example: `dbp-xxxxxxxx`.
+    /// Sets `DiskBackupId`: the field [`disk_backup_id`](Self::disk_backup_id) says what it takes.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2415,122 +2081,72 @@ impl CreateDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `CLOUD_HSSD`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; optional in requests.
-    ///
-    /// - Example: `imc-fs9x0bv9`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; optional in requests.
-    ///
-    /// - Example: `snap-6mzlaea9`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
-    ///
-    /// Wire name `DiskCount`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskCount`: the field [`disk_count`](Self::disk_count) says what it takes.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
     }
-    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
-    ///
-    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `ThroughputPerformance`: the field [`throughput_performance`](Self::throughput_performance) says what it takes.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
-    ///
-    /// Wire name `KmsKeyId`, string; optional in requests.
-    ///
-    /// - Example: `7ffe44e1-f57a-11e9-be2f-525400ea888`.
+    /// Sets `KmsKeyId`: the field [`kms_key_id`](Self::kms_key_id) says what it takes.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; optional in requests.
-    ///
-    /// - Example: `500`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `Shareable`; the field is [`shareable`](Self::shareable).
-    ///
-    /// Wire name `Shareable`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `Shareable`: the field [`shareable`](Self::shareable) says what it takes.
     pub fn set_shareable(mut self, value: bool) -> Self {
         self.shareable = Some(value);
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `cls-juig7fub/pvc-920a4c2f-7e1f-40d5-a475-93c6871b18b4`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, string; optional in requests.
-    ///
-    /// - Example: `ENCRYPT`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: impl Into<String>) -> Self {
         self.encrypt = Some(value.into());
         self
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -2538,18 +2154,12 @@ impl CreateDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DeleteSnapshot`; the field is [`delete_snapshot`](Self::delete_snapshot).
-    ///
-    /// Wire name `DeleteSnapshot`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `DeleteSnapshot`: the field [`delete_snapshot`](Self::delete_snapshot) says what it takes.
     pub fn set_delete_snapshot(mut self, value: i64) -> Self {
         self.delete_snapshot = Some(value);
         self
     }
-    /// Sets `AutoMountConfiguration`; the field is [`auto_mount_configuration`](Self::auto_mount_configuration).
-    ///
-    /// Wire name `AutoMountConfiguration`, [`AutoMountConfiguration`]; optional in requests.
+    /// Sets `AutoMountConfiguration`: the field [`auto_mount_configuration`](Self::auto_mount_configuration) says what it takes.
     pub fn set_auto_mount_configuration(
         mut self,
         value: impl Into<AutoMountConfiguration>,
@@ -2557,29 +2167,17 @@ impl CreateDisksRequest {
         self.auto_mount_configuration = Some(value.into());
         self
     }
-    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
-    ///
-    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `DiskBackupQuota`: the field [`disk_backup_quota`](Self::disk_backup_quota) says what it takes.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
     }
-    /// Sets `BurstPerformance`; the field is [`burst_performance`](Self::burst_performance).
-    ///
-    /// Wire name `BurstPerformance`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `BurstPerformance`: the field [`burst_performance`](Self::burst_performance) says what it takes.
     pub fn set_burst_performance(mut self, value: bool) -> Self {
         self.burst_performance = Some(value);
         self
     }
-    /// Sets `EncryptType`; the field is [`encrypt_type`](Self::encrypt_type).
-    ///
-    /// Wire name `EncryptType`, string; optional in requests.
-    ///
-    /// - Example: `ENCRYPT_V2`.
+    /// Sets `EncryptType`: the field [`encrypt_type`](Self::encrypt_type) says what it takes.
     pub fn set_encrypt_type(mut self, value: impl Into<String>) -> Self {
         self.encrypt_type = Some(value.into());
         self
@@ -2676,11 +2274,7 @@ impl CreateDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIdSet` to these items; the field is [`disk_id_set`](Self::disk_id_set).
-    ///
-    /// Wire name `DiskIdSet`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["disk-lzrg2pwi"]`.
+    /// Sets `DiskIdSet` to these items: the field [`disk_id_set`](Self::disk_id_set) says what it takes.
     pub fn set_disk_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2688,9 +2282,7 @@ impl CreateDisksResponse {
         self.disk_id_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2770,43 +2362,27 @@ impl CreateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; required in requests.
-    ///
-    /// - Example: `2000`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-75askm1r`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -2814,20 +2390,12 @@ impl CreateRemoteDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
-    ///
-    /// Wire name `DiskCount`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskCount`: the field [`disk_count`](Self::disk_count) says what it takes.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; optional in requests.
-    ///
-    /// - Example: `TestRemoteDisk`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
@@ -2895,9 +2463,7 @@ impl CreateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2944,11 +2510,7 @@ impl CreateSnapshotGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-6rag8jef"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2956,20 +2518,12 @@ impl CreateSnapshotGroupRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotGroupName`; the field is [`snapshot_group_name`](Self::snapshot_group_name).
-    ///
-    /// Wire name `SnapshotGroupName`, string; optional in requests.
-    ///
-    /// - Example: `testSnapGroup`.
+    /// Sets `SnapshotGroupName`: the field [`snapshot_group_name`](Self::snapshot_group_name) says what it takes.
     pub fn set_snapshot_group_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_name = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
-    ///
-    /// - Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -3026,18 +2580,12 @@ impl CreateSnapshotGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
-    ///
-    /// Wire name `SnapshotGroupId`, string; always present in responses.
-    ///
-    /// - Example: `csnap-oavcw09g`.
+    /// Sets `SnapshotGroupId`: the field [`snapshot_group_id`](Self::snapshot_group_id) says what it takes.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3124,63 +2672,37 @@ impl CreateSnapshotRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; optional in requests.
-    ///
-    /// - Example: `disk-l7mxexxc`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
-    ///
-    /// Wire name `SnapshotName`, string; optional in requests.
-    ///
-    /// - Example: `cloud-snap`.
+    /// Sets `SnapshotName`: the field [`snapshot_name`](Self::snapshot_name) says what it takes.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = Some(value.into());
         self
     }
-    /// Sets `Deadline`; the field is [`deadline`](Self::deadline).
-    ///
-    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
-    ///
-    /// - Example: `2022-01-08T09:47:55+00:00`.
+    /// Sets `Deadline`: the field [`deadline`](Self::deadline) says what it takes.
     pub fn set_deadline(mut self, value: impl Into<String>) -> Self {
         self.deadline = Some(value.into());
         self
     }
-    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
-    ///
-    /// Wire name `DiskBackupId`, string; optional in requests.
-    ///
-    /// - Example: `dbp-l7mxexxc`.
+    /// Sets `DiskBackupId`: the field [`disk_backup_id`](Self::disk_backup_id) says what it takes.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LocalSnap`; the field is [`local_snap`](Self::local_snap).
-    ///
-    /// Wire name `LocalSnap`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `LocalSnap`: the field [`local_snap`](Self::local_snap) says what it takes.
     pub fn set_local_snap(mut self, value: bool) -> Self {
         self.local_snap = Some(value);
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; optional in requests.
-    ///
-    /// - Example: `DATA_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = Some(value.into());
         self
@@ -3229,18 +2751,12 @@ impl CreateSnapshotResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `snap-3xvkxyxp`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3292,38 +2808,22 @@ impl DedicatedClusterDiskStatistic {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; always present in responses.
-    ///
-    /// - Example: `CLOUD_PREMIUM`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `TotalDiskSize`; the field is [`total_disk_size`](Self::total_disk_size).
-    ///
-    /// Wire name `TotalDiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `1000`.
+    /// Sets `TotalDiskSize`: the field [`total_disk_size`](Self::total_disk_size) says what it takes.
     pub fn set_total_disk_size(mut self, value: u64) -> Self {
         self.total_disk_size = value;
         self
     }
-    /// Sets `UsedDiskSize`; the field is [`used_disk_size`](Self::used_disk_size).
-    ///
-    /// Wire name `UsedDiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `150`.
+    /// Sets `UsedDiskSize`: the field [`used_disk_size`](Self::used_disk_size) says what it takes.
     pub fn set_used_disk_size(mut self, value: u64) -> Self {
         self.used_disk_size = value;
         self
     }
-    /// Sets `AvailableDiskSize`; the field is [`available_disk_size`](Self::available_disk_size).
-    ///
-    /// Wire name `AvailableDiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `300`.
+    /// Sets `AvailableDiskSize`: the field [`available_disk_size`](Self::available_disk_size) says what it takes.
     pub fn set_available_disk_size(mut self, value: u64) -> Self {
         self.available_disk_size = value;
         self
@@ -3355,11 +2855,7 @@ impl DeleteAutoSnapshotPoliciesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
-    ///
-    /// Wire name `AutoSnapshotPolicyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
+    /// Sets `AutoSnapshotPolicyIds` to these items: the field [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids) says what it takes.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3397,9 +2893,7 @@ impl DeleteAutoSnapshotPoliciesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3431,11 +2925,7 @@ impl DeleteDiskBackupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupIds` to these items; the field is [`disk_backup_ids`](Self::disk_backup_ids).
-    ///
-    /// Wire name `DiskBackupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["dbp-xxxxxxxx"]`.
+    /// Sets `DiskBackupIds` to these items: the field [`disk_backup_ids`](Self::disk_backup_ids) says what it takes.
     pub fn set_disk_backup_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3473,9 +2963,7 @@ impl DeleteDiskBackupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3529,20 +3017,12 @@ impl DeleteSnapshotGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
-    ///
-    /// Wire name `SnapshotGroupId`, string; optional in requests.
-    ///
-    /// - Example: `csnap-gv9naz67`.
+    /// Sets `SnapshotGroupId`: the field [`snapshot_group_id`](Self::snapshot_group_id) says what it takes.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotGroupIds` to these items; the field is [`snapshot_group_ids`](Self::snapshot_group_ids).
-    ///
-    /// Wire name `SnapshotGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["csnap-gv9naz66"]`.
+    /// Sets `SnapshotGroupIds` to these items: the field [`snapshot_group_ids`](Self::snapshot_group_ids) says what it takes.
     pub fn set_snapshot_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3550,11 +3030,7 @@ impl DeleteSnapshotGroupRequest {
         self.snapshot_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DeleteBindImages`; the field is [`delete_bind_images`](Self::delete_bind_images).
-    ///
-    /// Wire name `DeleteBindImages`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DeleteBindImages`: the field [`delete_bind_images`](Self::delete_bind_images) says what it takes.
     pub fn set_delete_bind_images(mut self, value: bool) -> Self {
         self.delete_bind_images = Some(value);
         self
@@ -3579,9 +3055,7 @@ impl DeleteSnapshotGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3623,11 +3097,7 @@ impl DeleteSnapshotsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
-    ///
-    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["snap-gybrif0z"]`.
+    /// Sets `SnapshotIds` to these items: the field [`snapshot_ids`](Self::snapshot_ids) says what it takes.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3635,11 +3105,7 @@ impl DeleteSnapshotsRequest {
         self.snapshot_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteBindImages`; the field is [`delete_bind_images`](Self::delete_bind_images).
-    ///
-    /// Wire name `DeleteBindImages`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DeleteBindImages`: the field [`delete_bind_images`](Self::delete_bind_images) says what it takes.
     pub fn set_delete_bind_images(mut self, value: bool) -> Self {
         self.delete_bind_images = Some(value);
         self
@@ -3674,9 +3140,7 @@ impl DeleteSnapshotsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3756,11 +3220,7 @@ impl DescribeAutoSnapshotPoliciesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
-    ///
-    /// Wire name `AutoSnapshotPolicyIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["asp-c9m1berf"]`.
+    /// Sets `AutoSnapshotPolicyIds` to these items: the field [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids) says what it takes.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3770,11 +3230,7 @@ impl DescribeAutoSnapshotPoliciesRequest {
         );
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
-    ///
-    /// - Example: `[{"Name":"auto-snapshot-policy-state","Values":["NORMAL"]}]`.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -3782,38 +3238,22 @@ impl DescribeAutoSnapshotPoliciesRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, string; optional in requests.
-    ///
-    /// - Example: `ASC`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
     }
-    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
-    ///
-    /// Wire name `OrderField`, string; optional in requests.
-    ///
-    /// - Example: `CREATE_TIME`.
+    /// Sets `OrderField`: the field [`order_field`](Self::order_field) says what it takes.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
@@ -3868,18 +3308,12 @@ impl DescribeAutoSnapshotPoliciesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `AutoSnapshotPolicySet` to these items; the field is [`auto_snapshot_policy_set`](Self::auto_snapshot_policy_set).
-    ///
-    /// Wire name `AutoSnapshotPolicySet`, list of [`AutoSnapshotPolicy`]; always present in responses.
+    /// Sets `AutoSnapshotPolicySet` to these items: the field [`auto_snapshot_policy_set`](Self::auto_snapshot_policy_set) says what it takes.
     pub fn set_auto_snapshot_policy_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<AutoSnapshotPolicy>>,
@@ -3887,9 +3321,7 @@ impl DescribeAutoSnapshotPoliciesResponse {
         self.auto_snapshot_policy_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3921,11 +3353,7 @@ impl DescribeDedicatedClusterDiskStatisticsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
-    ///
-    /// Wire name `DedicatedClusterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cluster-wk13232s1`.
+    /// Sets `DedicatedClusterId`: the field [`dedicated_cluster_id`](Self::dedicated_cluster_id) says what it takes.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = value.into();
         self
@@ -3967,9 +3395,7 @@ impl DescribeDedicatedClusterDiskStatisticsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DedicatedClusterDiskStatisticSet` to these items; the field is [`dedicated_cluster_disk_statistic_set`](Self::dedicated_cluster_disk_statistic_set).
-    ///
-    /// Wire name `DedicatedClusterDiskStatisticSet`, list of [`DedicatedClusterDiskStatistic`]; always present in responses.
+    /// Sets `DedicatedClusterDiskStatisticSet` to these items: the field [`dedicated_cluster_disk_statistic_set`](Self::dedicated_cluster_disk_statistic_set) says what it takes.
     pub fn set_dedicated_cluster_disk_statistic_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DedicatedClusterDiskStatistic>>,
@@ -3980,9 +3406,7 @@ impl DescribeDedicatedClusterDiskStatisticsResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4014,11 +3438,7 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-lg4ckc93`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -4069,18 +3489,12 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `AutoSnapshotPolicySet` to these items; the field is [`auto_snapshot_policy_set`](Self::auto_snapshot_policy_set).
-    ///
-    /// Wire name `AutoSnapshotPolicySet`, list of [`AutoSnapshotPolicy`]; always present in responses.
+    /// Sets `AutoSnapshotPolicySet` to these items: the field [`auto_snapshot_policy_set`](Self::auto_snapshot_policy_set) says what it takes.
     pub fn set_auto_snapshot_policy_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<AutoSnapshotPolicy>>,
@@ -4088,9 +3502,7 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyResponse {
         self.auto_snapshot_policy_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4168,11 +3580,7 @@ impl DescribeDiskBackupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupIds` to these items; the field is [`disk_backup_ids`](Self::disk_backup_ids).
-    ///
-    /// Wire name `DiskBackupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["dbp-704k734w"]`.
+    /// Sets `DiskBackupIds` to these items: the field [`disk_backup_ids`](Self::disk_backup_ids) says what it takes.
     pub fn set_disk_backup_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4180,9 +3588,7 @@ impl DescribeDiskBackupsRequest {
         self.disk_backup_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -4190,38 +3596,22 @@ impl DescribeDiskBackupsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, string; optional in requests.
-    ///
-    /// - Example: `ASC`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
     }
-    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
-    ///
-    /// Wire name `OrderField`, string; optional in requests.
-    ///
-    /// - Example: `CREATE_TIME`.
+    /// Sets `OrderField`: the field [`order_field`](Self::order_field) says what it takes.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
@@ -4276,18 +3666,12 @@ impl DescribeDiskBackupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `DiskBackupSet` to these items; the field is [`disk_backup_set`](Self::disk_backup_set).
-    ///
-    /// Wire name `DiskBackupSet`, list of [`DiskBackup`]; always present in responses.
+    /// Sets `DiskBackupSet` to these items: the field [`disk_backup_set`](Self::disk_backup_set) says what it takes.
     pub fn set_disk_backup_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskBackup>>,
@@ -4295,9 +3679,7 @@ impl DescribeDiskBackupsResponse {
         self.disk_backup_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4409,29 +3791,17 @@ impl DescribeDiskConfigQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InquiryType`; the field is [`inquiry_type`](Self::inquiry_type).
-    ///
-    /// Wire name `InquiryType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `INQUIRY_CVM_CONFIG`.
+    /// Sets `InquiryType`: the field [`inquiry_type`](Self::inquiry_type) says what it takes.
     pub fn set_inquiry_type(mut self, value: impl Into<String>) -> Self {
         self.inquiry_type = value.into();
         self
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; optional in requests.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = Some(value.into());
         self
     }
-    /// Sets `InstanceFamilies` to these items; the field is [`instance_families`](Self::instance_families).
-    ///
-    /// Wire name `InstanceFamilies`, list of string; optional in requests.
-    ///
-    /// - Example: `["S3"]`.
+    /// Sets `InstanceFamilies` to these items: the field [`instance_families`](Self::instance_families) says what it takes.
     pub fn set_instance_families(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4439,11 +3809,7 @@ impl DescribeDiskConfigQuotaRequest {
         self.instance_families = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DiskTypes` to these items; the field is [`disk_types`](Self::disk_types).
-    ///
-    /// Wire name `DiskTypes`, list of string; optional in requests.
-    ///
-    /// - Example: `["CLOUD_PREMIUM"]`.
+    /// Sets `DiskTypes` to these items: the field [`disk_types`](Self::disk_types) says what it takes.
     pub fn set_disk_types(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4451,11 +3817,7 @@ impl DescribeDiskConfigQuotaRequest {
         self.disk_types = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Zones` to these items; the field is [`zones`](Self::zones).
-    ///
-    /// Wire name `Zones`, list of string; optional in requests.
-    ///
-    /// - Example: `["ap-guangzhou-7"]`.
+    /// Sets `Zones` to these items: the field [`zones`](Self::zones) says what it takes.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4463,38 +3825,22 @@ impl DescribeDiskConfigQuotaRequest {
         self.zones = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Memory`; the field is [`memory`](Self::memory).
-    ///
-    /// Wire name `Memory`, uint64; optional in requests.
-    ///
-    /// - Example: `4`.
+    /// Sets `Memory`: the field [`memory`](Self::memory) says what it takes.
     pub fn set_memory(mut self, value: u64) -> Self {
         self.memory = Some(value);
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; optional in requests.
-    ///
-    /// - Example: `DATA_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = Some(value.into());
         self
     }
-    /// Sets `CPU`; the field is [`cpu`](Self::cpu).
-    ///
-    /// Wire name `CPU`, uint64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `CPU`: the field [`cpu`](Self::cpu) says what it takes.
     pub fn set_cpu(mut self, value: u64) -> Self {
         self.cpu = Some(value);
         self
     }
-    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
-    ///
-    /// Wire name `DedicatedClusterId`, string; optional in requests.
-    ///
-    /// - Example: `cluster-ay3xxxxf`.
+    /// Sets `DedicatedClusterId`: the field [`dedicated_cluster_id`](Self::dedicated_cluster_id) says what it takes.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = Some(value.into());
         self
@@ -4536,9 +3882,7 @@ impl DescribeDiskConfigQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskConfigSet` to these items; the field is [`disk_config_set`](Self::disk_config_set).
-    ///
-    /// Wire name `DiskConfigSet`, list of [`DiskConfig`]; always present in responses.
+    /// Sets `DiskConfigSet` to these items: the field [`disk_config_set`](Self::disk_config_set) says what it takes.
     pub fn set_disk_config_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskConfig>>,
@@ -4546,9 +3890,7 @@ impl DescribeDiskConfigQuotaResponse {
         self.disk_config_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4605,20 +3947,12 @@ impl DescribeDiskStoragePoolRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CdcIds` to these items; the field is [`cdc_ids`](Self::cdc_ids).
-    ///
-    /// Wire name `CdcIds`, list of string; optional in requests.
-    ///
-    /// - Example: `cdc-asdasd`.
+    /// Sets `CdcIds` to these items: the field [`cdc_ids`](Self::cdc_ids) says what it takes.
     pub fn set_cdc_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4626,9 +3960,7 @@ impl DescribeDiskStoragePoolRequest {
         self.cdc_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -4636,11 +3968,7 @@ impl DescribeDiskStoragePoolRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -4699,18 +4027,12 @@ impl DescribeDiskStoragePoolResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `CdcSet` to these items; the field is [`cdc_set`](Self::cdc_set).
-    ///
-    /// Wire name `CdcSet`, list of [`Cdc`]; may be absent from responses.
+    /// Sets `CdcSet` to these items: the field [`cdc_set`](Self::cdc_set) says what it takes.
     pub fn set_cdc_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Cdc>>,
@@ -4718,9 +4040,7 @@ impl DescribeDiskStoragePoolResponse {
         self.cdc_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DiskStoragePoolSet` to these items; the field is [`disk_storage_pool_set`](Self::disk_storage_pool_set).
-    ///
-    /// Wire name `DiskStoragePoolSet`, list of [`Cdc`]; may be absent from responses.
+    /// Sets `DiskStoragePoolSet` to these items: the field [`disk_storage_pool_set`](Self::disk_storage_pool_set) says what it takes.
     pub fn set_disk_storage_pool_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Cdc>>,
@@ -4728,9 +4048,7 @@ impl DescribeDiskStoragePoolResponse {
         self.disk_storage_pool_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4818,9 +4136,7 @@ impl DescribeDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -4828,47 +4144,27 @@ impl DescribeDisksRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
-    ///
-    /// Wire name `OrderField`, string; optional in requests.
-    ///
-    /// - Example: `CREATE_TIME`.
+    /// Sets `OrderField`: the field [`order_field`](Self::order_field) says what it takes.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `ReturnBindAutoSnapshotPolicy`; the field is [`return_bind_auto_snapshot_policy`](Self::return_bind_auto_snapshot_policy).
-    ///
-    /// Wire name `ReturnBindAutoSnapshotPolicy`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ReturnBindAutoSnapshotPolicy`: the field [`return_bind_auto_snapshot_policy`](Self::return_bind_auto_snapshot_policy) says what it takes.
     pub fn set_return_bind_auto_snapshot_policy(mut self, value: bool) -> Self {
         self.return_bind_auto_snapshot_policy = Some(value);
         self
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["disk-xxxxxxxx"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4876,11 +4172,7 @@ impl DescribeDisksRequest {
         self.disk_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, string; optional in requests.
-    ///
-    /// - Example: `ASC`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
@@ -4935,18 +4227,12 @@ impl DescribeDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `DiskSet` to these items; the field is [`disk_set`](Self::disk_set).
-    ///
-    /// Wire name `DiskSet`, list of [`Disk`]; always present in responses.
+    /// Sets `DiskSet` to these items: the field [`disk_set`](Self::disk_set) says what it takes.
     pub fn set_disk_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Disk>>,
@@ -4954,9 +4240,7 @@ impl DescribeDisksResponse {
         self.disk_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4988,11 +4272,7 @@ impl DescribeInstancesDiskNumRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5037,9 +4317,7 @@ impl DescribeInstancesDiskNumResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AttachDetail` to these items; the field is [`attach_detail`](Self::attach_detail).
-    ///
-    /// Wire name `AttachDetail`, list of [`AttachDetail`]; always present in responses.
+    /// Sets `AttachDetail` to these items: the field [`attach_detail`](Self::attach_detail) says what it takes.
     pub fn set_attach_detail(
         mut self,
         items: impl IntoIterator<Item = impl Into<AttachDetail>>,
@@ -5047,9 +4325,7 @@ impl DescribeInstancesDiskNumResponse {
         self.attach_detail = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5076,9 +4352,7 @@ impl DescribeRemoteDiskConfigQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5120,9 +4394,7 @@ impl DescribeRemoteDiskConfigQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5154,11 +4426,7 @@ impl DescribeRemoteDisksDeniedActionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
-    ///
-    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rdisk-fluj9shv"]`.
+    /// Sets `RemoteDiskIds` to these items: the field [`remote_disk_ids`](Self::remote_disk_ids) says what it takes.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5196,9 +4464,7 @@ impl DescribeRemoteDisksDeniedActionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5225,9 +4491,7 @@ impl DescribeRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5285,9 +4549,7 @@ impl DescribeRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskSet` to these items; the field is [`remote_disk_set`](Self::remote_disk_set).
-    ///
-    /// Wire name `RemoteDiskSet`, list of [`RemoteDiskDetail`]; always present in responses.
+    /// Sets `RemoteDiskSet` to these items: the field [`remote_disk_set`](Self::remote_disk_set) says what it takes.
     pub fn set_remote_disk_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RemoteDiskDetail>>,
@@ -5295,18 +4557,12 @@ impl DescribeRemoteDisksResponse {
         self.remote_disk_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5354,9 +4610,7 @@ impl DescribeSnapshotGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5364,20 +4618,12 @@ impl DescribeSnapshotGroupsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -5433,18 +4679,12 @@ impl DescribeSnapshotGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `SnapshotGroupSet` to these items; the field is [`snapshot_group_set`](Self::snapshot_group_set).
-    ///
-    /// Wire name `SnapshotGroupSet`, list of [`SnapshotGroup`]; may be absent from responses.
+    /// Sets `SnapshotGroupSet` to these items: the field [`snapshot_group_set`](Self::snapshot_group_set) says what it takes.
     pub fn set_snapshot_group_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnapshotGroup>>,
@@ -5452,9 +4692,7 @@ impl DescribeSnapshotGroupsResponse {
         self.snapshot_group_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5537,45 +4775,27 @@ impl DescribeSnapshotOverviewResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalNums`; the field is [`total_nums`](Self::total_nums).
-    ///
-    /// Wire name `TotalNums`, uint64; may be absent from responses.
-    ///
-    /// - Example: `11`.
+    /// Sets `TotalNums`: the field [`total_nums`](Self::total_nums) says what it takes.
     pub fn set_total_nums(mut self, value: u64) -> Self {
         self.total_nums = Some(value);
         self
     }
-    /// Sets `TotalSize`; the field is [`total_size`](Self::total_size).
-    ///
-    /// Wire name `TotalSize`, float; may be absent from responses.
-    ///
-    /// - Example: `12.5`.
+    /// Sets `TotalSize`: the field [`total_size`](Self::total_size) says what it takes.
     pub fn set_total_size(mut self, value: f64) -> Self {
         self.total_size = Some(value);
         self
     }
-    /// Sets `FreeQuota`; the field is [`free_quota`](Self::free_quota).
-    ///
-    /// Wire name `FreeQuota`, float; may be absent from responses.
-    ///
-    /// - Example: `50.0`.
+    /// Sets `FreeQuota`: the field [`free_quota`](Self::free_quota) says what it takes.
     pub fn set_free_quota(mut self, value: f64) -> Self {
         self.free_quota = Some(value);
         self
     }
-    /// Sets `RealTradeSize`; the field is [`real_trade_size`](Self::real_trade_size).
-    ///
-    /// Wire name `RealTradeSize`, float; may be absent from responses.
-    ///
-    /// - Example: `11.0`.
+    /// Sets `RealTradeSize`: the field [`real_trade_size`](Self::real_trade_size) says what it takes.
     pub fn set_real_trade_size(mut self, value: f64) -> Self {
         self.real_trade_size = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5607,11 +4827,7 @@ impl DescribeSnapshotSharePermissionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `snap-xxxxxxxx`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
@@ -5655,11 +4871,7 @@ impl DescribeSnapshotSharePermissionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SharePermissionSet` to these items; the field is [`share_permission_set`](Self::share_permission_set).
-    ///
-    /// Wire name `SharePermissionSet`, list of [`SharePermission`]; always present in responses.
-    ///
-    /// - Example: `[{"CreatedTime":"2023-02-26 01:21:03","AccountId":"1044849112"}]`.
+    /// Sets `SharePermissionSet` to these items: the field [`share_permission_set`](Self::share_permission_set) says what it takes.
     pub fn set_share_permission_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SharePermission>>,
@@ -5667,9 +4879,7 @@ impl DescribeSnapshotSharePermissionResponse {
         self.share_permission_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5747,11 +4957,7 @@ impl DescribeSnapshotsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
-    ///
-    /// Wire name `SnapshotIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["snap-j1ytqxx7"]`.
+    /// Sets `SnapshotIds` to these items: the field [`snapshot_ids`](Self::snapshot_ids) says what it takes.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5759,9 +4965,7 @@ impl DescribeSnapshotsRequest {
         self.snapshot_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -5769,38 +4973,22 @@ impl DescribeSnapshotsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `OrderField`; the field is [`order_field`](Self::order_field).
-    ///
-    /// Wire name `OrderField`, string; optional in requests.
-    ///
-    /// - Example: `CREATE_TIME`.
+    /// Sets `OrderField`: the field [`order_field`](Self::order_field) says what it takes.
     pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
         self.order_field = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, string; optional in requests.
-    ///
-    /// - Example: `DESC`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
@@ -5855,18 +5043,12 @@ impl DescribeSnapshotsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `SnapshotSet` to these items; the field is [`snapshot_set`](Self::snapshot_set).
-    ///
-    /// Wire name `SnapshotSet`, list of [`Snapshot`]; always present in responses.
+    /// Sets `SnapshotSet` to these items: the field [`snapshot_set`](Self::snapshot_set) says what it takes.
     pub fn set_snapshot_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Snapshot>>,
@@ -5874,9 +5056,7 @@ impl DescribeSnapshotsResponse {
         self.snapshot_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5918,11 +5098,7 @@ impl DetachDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-l7mxexxc"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5930,11 +5106,7 @@ impl DetachDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests.
-    ///
-    /// - Example: `ins-arxix3xm`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
@@ -5969,9 +5141,7 @@ impl DetachDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6021,20 +5191,12 @@ impl DetachRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-1v6br72e`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
-    ///
-    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rdisk-1ztsk0jr"]`.
+    /// Sets `RemoteDiskIds` to these items: the field [`remote_disk_ids`](Self::remote_disk_ids) says what it takes.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6042,11 +5204,7 @@ impl DetachRemoteDisksRequest {
         self.remote_disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceDetach`; the field is [`force_detach`](Self::force_detach).
-    ///
-    /// Wire name `ForceDetach`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ForceDetach`: the field [`force_detach`](Self::force_detach) says what it takes.
     pub fn set_force_detach(mut self, value: bool) -> Self {
         self.force_detach = Some(value);
         self
@@ -6090,9 +5248,7 @@ impl DetachRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6214,99 +5370,57 @@ impl DetailPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
-    ///
-    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
-    ///
-    /// - Example: `HOUR`.
+    /// Sets `ChargeUnit`: the field [`charge_unit`](Self::charge_unit) says what it takes.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
-    ///
-    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `DiscountPrice`: the field [`discount_price`](Self::discount_price) says what it takes.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `DiscountPriceHigh`; the field is [`discount_price_high`](Self::discount_price_high).
-    ///
-    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `DiscountPriceHigh`: the field [`discount_price_high`](Self::discount_price_high) says what it takes.
     pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
         self.discount_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
-    ///
-    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `OriginalPrice`: the field [`original_price`](Self::original_price) says what it takes.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `OriginalPriceHigh`; the field is [`original_price_high`](Self::original_price_high).
-    ///
-    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `OriginalPriceHigh`: the field [`original_price_high`](Self::original_price_high) says what it takes.
     pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
         self.original_price_high = Some(value.into());
         self
     }
-    /// Sets `PriceName`; the field is [`price_name`](Self::price_name).
-    ///
-    /// Wire name `PriceName`, string; always present in responses.
-    ///
-    /// - Example: `DiskSpace`.
+    /// Sets `PriceName`: the field [`price_name`](Self::price_name) says what it takes.
     pub fn set_price_name(mut self, value: impl Into<String>) -> Self {
         self.price_name = value.into();
         self
     }
-    /// Sets `PriceTitle`; the field is [`price_title`](Self::price_title).
-    ///
-    /// Wire name `PriceTitle`, string; always present in responses.
+    /// Sets `PriceTitle`: the field [`price_title`](Self::price_title) says what it takes.
     pub fn set_price_title(mut self, value: impl Into<String>) -> Self {
         self.price_title = value.into();
         self
     }
-    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
-    ///
-    /// Wire name `UnitPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `UnitPrice`: the field [`unit_price`](Self::unit_price) says what it takes.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
-    ///
-    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `UnitPriceDiscount`: the field [`unit_price_discount`](Self::unit_price_discount) says what it takes.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountHigh`; the field is [`unit_price_discount_high`](Self::unit_price_discount_high).
-    ///
-    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `UnitPriceDiscountHigh`: the field [`unit_price_discount_high`](Self::unit_price_discount_high) says what it takes.
     pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_discount_high = Some(value.into());
         self
     }
-    /// Sets `UnitPriceHigh`; the field is [`unit_price_high`](Self::unit_price_high).
-    ///
-    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `UnitPriceHigh`: the field [`unit_price_high`](Self::unit_price_high) says what it takes.
     pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_high = Some(value.into());
         self
@@ -6720,74 +5834,42 @@ impl Disk {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
-    ///
-    /// Wire name `DeleteWithInstance`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeleteWithInstance`: the field [`delete_with_instance`](Self::delete_with_instance) says what it takes.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = value;
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; always present in responses.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; always present in responses.
-    ///
-    /// - Example: `CLOUD_SSD`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `DiskState`; the field is [`disk_state`](Self::disk_state).
-    ///
-    /// Wire name `DiskState`, string; always present in responses.
-    ///
-    /// - Example: `UNATTACHED`.
+    /// Sets `DiskState`: the field [`disk_state`](Self::disk_state) says what it takes.
     pub fn set_disk_state(mut self, value: impl Into<String>) -> Self {
         self.disk_state = value.into();
         self
     }
-    /// Sets `SnapshotCount`; the field is [`snapshot_count`](Self::snapshot_count).
-    ///
-    /// Wire name `SnapshotCount`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SnapshotCount`: the field [`snapshot_count`](Self::snapshot_count) says what it takes.
     pub fn set_snapshot_count(mut self, value: i64) -> Self {
         self.snapshot_count = value;
         self
     }
-    /// Sets `AutoRenewFlagError`; the field is [`auto_renew_flag_error`](Self::auto_renew_flag_error).
-    ///
-    /// Wire name `AutoRenewFlagError`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `AutoRenewFlagError`: the field [`auto_renew_flag_error`](Self::auto_renew_flag_error) says what it takes.
     pub fn set_auto_renew_flag_error(mut self, value: bool) -> Self {
         self.auto_renew_flag_error = value;
         self
     }
-    /// Sets `Rollbacking`; the field is [`rollbacking`](Self::rollbacking).
-    ///
-    /// Wire name `Rollbacking`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Rollbacking`: the field [`rollbacking`](Self::rollbacking) says what it takes.
     pub fn set_rollbacking(mut self, value: bool) -> Self {
         self.rollbacking = value;
         self
     }
-    /// Sets `InstanceIdList` to these items; the field is [`instance_id_list`](Self::instance_id_list).
-    ///
-    /// Wire name `InstanceIdList`, list of string; always present in responses.
-    ///
-    /// - Example: `["ins-k2j8fzqh"]`.
+    /// Sets `InstanceIdList` to these items: the field [`instance_id_list`](Self::instance_id_list) says what it takes.
     pub fn set_instance_id_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6795,63 +5877,37 @@ impl Disk {
         self.instance_id_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = value;
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; always present in responses.
-    ///
-    /// - Example: `unname`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = value.into();
         self
     }
-    /// Sets `BackupDisk`; the field is [`backup_disk`](Self::backup_disk).
-    ///
-    /// Wire name `BackupDisk`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `BackupDisk`: the field [`backup_disk`](Self::backup_disk) says what it takes.
     pub fn set_backup_disk(mut self, value: bool) -> Self {
         self.backup_disk = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-k2j8fzqh`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `AttachMode`; the field is [`attach_mode`](Self::attach_mode).
-    ///
-    /// Wire name `AttachMode`, string; always present in responses.
-    ///
-    /// - Example: `PF`.
+    /// Sets `AttachMode`: the field [`attach_mode`](Self::attach_mode) says what it takes.
     pub fn set_attach_mode(mut self, value: impl Into<String>) -> Self {
         self.attach_mode = value.into();
         self
     }
-    /// Sets `AutoSnapshotPolicyIds` to these items; the field is [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids).
-    ///
-    /// Wire name `AutoSnapshotPolicyIds`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
+    /// Sets `AutoSnapshotPolicyIds` to these items: the field [`auto_snapshot_policy_ids`](Self::auto_snapshot_policy_ids) says what it takes.
     pub fn set_auto_snapshot_policy_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -6861,261 +5917,147 @@ impl Disk {
         );
         self
     }
-    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
-    ///
-    /// Wire name `ThroughputPerformance`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ThroughputPerformance`: the field [`throughput_performance`](Self::throughput_performance) says what it takes.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = value;
         self
     }
-    /// Sets `Migrating`; the field is [`migrating`](Self::migrating).
-    ///
-    /// Wire name `Migrating`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Migrating`: the field [`migrating`](Self::migrating) says what it takes.
     pub fn set_migrating(mut self, value: bool) -> Self {
         self.migrating = value;
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; always present in responses.
-    ///
-    /// - Example: `disk-b1f7xvod`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `SnapshotSize`; the field is [`snapshot_size`](Self::snapshot_size).
-    ///
-    /// Wire name `SnapshotSize`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SnapshotSize`: the field [`snapshot_size`](Self::snapshot_size) says what it takes.
     pub fn set_snapshot_size(mut self, value: u64) -> Self {
         self.snapshot_size = value;
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
-    ///
-    /// - Example: `{"Zone":"ap-guangzhou-2","ProjectId":0}`.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `IsReturnable`; the field is [`is_returnable`](Self::is_returnable).
-    ///
-    /// Wire name `IsReturnable`, bool; may be absent from responses; may be null.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsReturnable`: the field [`is_returnable`](Self::is_returnable) says what it takes.
     pub fn set_is_returnable(mut self, value: bool) -> Self {
         self.is_returnable = Some(value);
         self
     }
-    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
-    ///
-    /// Wire name `DeadlineTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2021-02-01 12:00:00`.
+    /// Sets `DeadlineTime`: the field [`deadline_time`](Self::deadline_time) says what it takes.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = value.into();
         self
     }
-    /// Sets `Attached`; the field is [`attached`](Self::attached).
-    ///
-    /// Wire name `Attached`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Attached`: the field [`attached`](Self::attached) says what it takes.
     pub fn set_attached(mut self, value: bool) -> Self {
         self.attached = value;
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `MigratePercent`; the field is [`migrate_percent`](Self::migrate_percent).
-    ///
-    /// Wire name `MigratePercent`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `MigratePercent`: the field [`migrate_percent`](Self::migrate_percent) says what it takes.
     pub fn set_migrate_percent(mut self, value: u64) -> Self {
         self.migrate_percent = value;
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; always present in responses.
-    ///
-    /// - Example: `SYSTEM_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; always present in responses.
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `Portable`; the field is [`portable`](Self::portable).
-    ///
-    /// Wire name `Portable`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Portable`: the field [`portable`](Self::portable) says what it takes.
     pub fn set_portable(mut self, value: bool) -> Self {
         self.portable = value;
         self
     }
-    /// Sets `SnapshotAbility`; the field is [`snapshot_ability`](Self::snapshot_ability).
-    ///
-    /// Wire name `SnapshotAbility`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `SnapshotAbility`: the field [`snapshot_ability`](Self::snapshot_ability) says what it takes.
     pub fn set_snapshot_ability(mut self, value: bool) -> Self {
         self.snapshot_ability = value;
         self
     }
-    /// Sets `DeadlineError`; the field is [`deadline_error`](Self::deadline_error).
-    ///
-    /// Wire name `DeadlineError`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `DeadlineError`: the field [`deadline_error`](Self::deadline_error) says what it takes.
     pub fn set_deadline_error(mut self, value: bool) -> Self {
         self.deadline_error = value;
         self
     }
-    /// Sets `RollbackPercent`; the field is [`rollback_percent`](Self::rollback_percent).
-    ///
-    /// Wire name `RollbackPercent`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `RollbackPercent`: the field [`rollback_percent`](Self::rollback_percent) says what it takes.
     pub fn set_rollback_percent(mut self, value: u64) -> Self {
         self.rollback_percent = value;
         self
     }
-    /// Sets `DifferDaysOfDeadline`; the field is [`differ_days_of_deadline`](Self::differ_days_of_deadline).
-    ///
-    /// Wire name `DifferDaysOfDeadline`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `20`.
+    /// Sets `DifferDaysOfDeadline`: the field [`differ_days_of_deadline`](Self::differ_days_of_deadline) says what it takes.
     pub fn set_differ_days_of_deadline(mut self, value: i64) -> Self {
         self.differ_days_of_deadline = Some(value);
         self
     }
-    /// Sets `ReturnFailCode`; the field is [`return_fail_code`](Self::return_fail_code).
-    ///
-    /// Wire name `ReturnFailCode`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `ReturnFailCode`: the field [`return_fail_code`](Self::return_fail_code) says what it takes.
     pub fn set_return_fail_code(mut self, value: i64) -> Self {
         self.return_fail_code = value;
         self
     }
-    /// Sets `Shareable`; the field is [`shareable`](Self::shareable).
-    ///
-    /// Wire name `Shareable`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Shareable`: the field [`shareable`](Self::shareable) says what it takes.
     pub fn set_shareable(mut self, value: bool) -> Self {
         self.shareable = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2021-01-01 12:00:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `DeleteSnapshot`; the field is [`delete_snapshot`](Self::delete_snapshot).
-    ///
-    /// Wire name `DeleteSnapshot`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `DeleteSnapshot`: the field [`delete_snapshot`](Self::delete_snapshot) says what it takes.
     pub fn set_delete_snapshot(mut self, value: i64) -> Self {
         self.delete_snapshot = value;
         self
     }
-    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
-    ///
-    /// Wire name `DiskBackupQuota`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `DiskBackupQuota`: the field [`disk_backup_quota`](Self::disk_backup_quota) says what it takes.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = value;
         self
     }
-    /// Sets `DiskBackupCount`; the field is [`disk_backup_count`](Self::disk_backup_count).
-    ///
-    /// Wire name `DiskBackupCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `DiskBackupCount`: the field [`disk_backup_count`](Self::disk_backup_count) says what it takes.
     pub fn set_disk_backup_count(mut self, value: u64) -> Self {
         self.disk_backup_count = value;
         self
     }
-    /// Sets `InstanceType`; the field is [`instance_type`](Self::instance_type).
-    ///
-    /// Wire name `InstanceType`, string; always present in responses.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `InstanceType`: the field [`instance_type`](Self::instance_type) says what it takes.
     pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
         self.instance_type = value.into();
         self
     }
-    /// Sets `LastAttachInsId`; the field is [`last_attach_ins_id`](Self::last_attach_ins_id).
-    ///
-    /// Wire name `LastAttachInsId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ins-k2j8fzqh`.
+    /// Sets `LastAttachInsId`: the field [`last_attach_ins_id`](Self::last_attach_ins_id) says what it takes.
     pub fn set_last_attach_ins_id(mut self, value: impl Into<String>) -> Self {
         self.last_attach_ins_id = Some(value.into());
         self
     }
-    /// Sets `ErrorPrompt`; the field is [`error_prompt`](Self::error_prompt).
-    ///
-    /// Wire name `ErrorPrompt`, string; always present in responses.
+    /// Sets `ErrorPrompt`: the field [`error_prompt`](Self::error_prompt) says what it takes.
     pub fn set_error_prompt(mut self, value: impl Into<String>) -> Self {
         self.error_prompt = value.into();
         self
     }
-    /// Sets `BurstPerformance`; the field is [`burst_performance`](Self::burst_performance).
-    ///
-    /// Wire name `BurstPerformance`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `BurstPerformance`: the field [`burst_performance`](Self::burst_performance) says what it takes.
     pub fn set_burst_performance(mut self, value: bool) -> Self {
         self.burst_performance = value;
         self
     }
-    /// Sets `EncryptType`; the field is [`encrypt_type`](Self::encrypt_type).
-    ///
-    /// Wire name `EncryptType`, string; may be absent from responses.
-    ///
-    /// - Example: `ENCRYPT_V1`.
+    /// Sets `EncryptType`: the field [`encrypt_type`](Self::encrypt_type) says what it takes.
     pub fn set_encrypt_type(mut self, value: impl Into<String>) -> Self {
         self.encrypt_type = Some(value.into());
         self
     }
-    /// Sets `KmsKeyId`; the field is [`kms_key_id`](Self::kms_key_id).
-    ///
-    /// Wire name `KmsKeyId`, string; may be absent from responses.
-    ///
-    /// - Example: `12430b3b-fd7b-11ea-aaaa-52540065fe6d`.
+    /// Sets `KmsKeyId`: the field [`kms_key_id`](Self::kms_key_id) says what it takes.
     pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
         self.kms_key_id = Some(value.into());
         self
@@ -7212,83 +6154,47 @@ impl DiskBackup {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskBackupId`; the field is [`disk_backup_id`](Self::disk_backup_id).
-    ///
-    /// Wire name `DiskBackupId`, string; always present in responses.
-    ///
-    /// - Example: `dbp-xxxxxxxx`.
+    /// Sets `DiskBackupId`: the field [`disk_backup_id`](Self::disk_backup_id) says what it takes.
     pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_id = value.into();
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; always present in responses.
-    ///
-    /// - Example: `disk-xxxxxxxx`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; always present in responses.
-    ///
-    /// - Example: `DATA_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `DiskBackupName`; the field is [`disk_backup_name`](Self::disk_backup_name).
-    ///
-    /// Wire name `DiskBackupName`, string; always present in responses.
-    ///
-    /// - Example: `Untitled`.
+    /// Sets `DiskBackupName`: the field [`disk_backup_name`](Self::disk_backup_name) says what it takes.
     pub fn set_disk_backup_name(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_name = value.into();
         self
     }
-    /// Sets `DiskBackupState`; the field is [`disk_backup_state`](Self::disk_backup_state).
-    ///
-    /// Wire name `DiskBackupState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `DiskBackupState`: the field [`disk_backup_state`](Self::disk_backup_state) says what it takes.
     pub fn set_disk_backup_state(mut self, value: impl Into<String>) -> Self {
         self.disk_backup_state = value.into();
         self
     }
-    /// Sets `Percent`; the field is [`percent`](Self::percent).
-    ///
-    /// Wire name `Percent`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `Percent`: the field [`percent`](Self::percent) says what it takes.
     pub fn set_percent(mut self, value: u64) -> Self {
         self.percent = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2025-03-27 14:00:13`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = value;
         self
@@ -7334,29 +6240,17 @@ impl DiskChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
-    /// Sets `CurInstanceDeadline`; the field is [`cur_instance_deadline`](Self::cur_instance_deadline).
-    ///
-    /// Wire name `CurInstanceDeadline`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
-    ///
-    /// - Example: `2018-03-30 20:15:03`.
+    /// Sets `CurInstanceDeadline`: the field [`cur_instance_deadline`](Self::cur_instance_deadline) says what it takes.
     pub fn set_cur_instance_deadline(mut self, value: impl Into<String>) -> Self {
         self.cur_instance_deadline = Some(value.into());
         self
@@ -7490,65 +6384,37 @@ impl DiskConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Available`; the field is [`available`](Self::available).
-    ///
-    /// Wire name `Available`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Available`: the field [`available`](Self::available) says what it takes.
     pub fn set_available(mut self, value: bool) -> Self {
         self.available = value;
         self
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; always present in responses.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `InstanceFamily`; the field is [`instance_family`](Self::instance_family).
-    ///
-    /// Wire name `InstanceFamily`, string; always present in responses; may be null.
-    ///
-    /// - Example: `N1`.
+    /// Sets `InstanceFamily`: the field [`instance_family`](Self::instance_family) says what it takes.
     pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
         self.instance_family = Some(value.into());
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; always present in responses.
-    ///
-    /// - Example: `CLOUD_BASIC`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `StepSize`; the field is [`step_size`](Self::step_size).
-    ///
-    /// Wire name `StepSize`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `StepSize`: the field [`step_size`](Self::step_size) says what it takes.
     pub fn set_step_size(mut self, value: u64) -> Self {
         self.step_size = value;
         self
     }
-    /// Sets `ExtraPerformanceRange` to these items; the field is [`extra_performance_range`](Self::extra_performance_range).
-    ///
-    /// Wire name `ExtraPerformanceRange`, list of int64; always present in responses; may be null.
-    ///
-    /// - Example: `[0, 650]`.
+    /// Sets `ExtraPerformanceRange` to these items: the field [`extra_performance_range`](Self::extra_performance_range) says what it takes.
     pub fn set_extra_performance_range(
         mut self,
         items: impl IntoIterator<Item = i64>,
@@ -7556,47 +6422,27 @@ impl DiskConfig {
         self.extra_performance_range = Some(items.into_iter().collect());
         self
     }
-    /// Sets `DeviceClass`; the field is [`device_class`](Self::device_class).
-    ///
-    /// Wire name `DeviceClass`, string; always present in responses; may be null.
-    ///
-    /// - Example: `VSELFAMD_2_MEM`.
+    /// Sets `DeviceClass`: the field [`device_class`](Self::device_class) says what it takes.
     pub fn set_device_class(mut self, value: impl Into<String>) -> Self {
         self.device_class = Some(value.into());
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; always present in responses.
-    ///
-    /// - Example: `DATA_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `MinDiskSize`; the field is [`min_disk_size`](Self::min_disk_size).
-    ///
-    /// Wire name `MinDiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `MinDiskSize`: the field [`min_disk_size`](Self::min_disk_size) says what it takes.
     pub fn set_min_disk_size(mut self, value: u64) -> Self {
         self.min_disk_size = value;
         self
     }
-    /// Sets `MaxDiskSize`; the field is [`max_disk_size`](Self::max_disk_size).
-    ///
-    /// Wire name `MaxDiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `32000`.
+    /// Sets `MaxDiskSize`: the field [`max_disk_size`](Self::max_disk_size) says what it takes.
     pub fn set_max_disk_size(mut self, value: u64) -> Self {
         self.max_disk_size = value;
         self
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
-    ///
-    /// - Example: `{"UnitPriceDiscount":0.09,"UnitPrice":0.09,"ChargeDiskSize":100,"ChargeUnit":"HOUR"}`.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
@@ -7628,20 +6474,12 @@ impl Filter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `snapshot-state`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Values` to these items; the field is [`values`](Self::values).
-    ///
-    /// Wire name `Values`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["NORMAL"]`.
+    /// Sets `Values` to these items: the field [`values`](Self::values) says what it takes.
     pub fn set_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7741,37 +6579,27 @@ impl GetSnapOverviewResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalSize`; the field is [`total_size`](Self::total_size).
-    ///
-    /// Wire name `TotalSize`, float; may be absent from responses.
+    /// Sets `TotalSize`: the field [`total_size`](Self::total_size) says what it takes.
     pub fn set_total_size(mut self, value: f64) -> Self {
         self.total_size = Some(value);
         self
     }
-    /// Sets `RealTradeSize`; the field is [`real_trade_size`](Self::real_trade_size).
-    ///
-    /// Wire name `RealTradeSize`, float; may be absent from responses.
+    /// Sets `RealTradeSize`: the field [`real_trade_size`](Self::real_trade_size) says what it takes.
     pub fn set_real_trade_size(mut self, value: f64) -> Self {
         self.real_trade_size = Some(value);
         self
     }
-    /// Sets `FreeQuota`; the field is [`free_quota`](Self::free_quota).
-    ///
-    /// Wire name `FreeQuota`, float; may be absent from responses.
+    /// Sets `FreeQuota`: the field [`free_quota`](Self::free_quota) says what it takes.
     pub fn set_free_quota(mut self, value: f64) -> Self {
         self.free_quota = Some(value);
         self
     }
-    /// Sets `TotalNums`; the field is [`total_nums`](Self::total_nums).
-    ///
-    /// Wire name `TotalNums`, int64; may be absent from responses.
+    /// Sets `TotalNums`: the field [`total_nums`](Self::total_nums) says what it takes.
     pub fn set_total_nums(mut self, value: i64) -> Self {
         self.total_nums = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7803,18 +6631,12 @@ impl Image {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ImageName`; the field is [`image_name`](Self::image_name).
-    ///
-    /// Wire name `ImageName`, string; always present in responses.
+    /// Sets `ImageName`: the field [`image_name`](Self::image_name) says what it takes.
     pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
         self.image_name = value.into();
         self
     }
-    /// Sets `ImageId`; the field is [`image_id`](Self::image_id).
-    ///
-    /// Wire name `ImageId`, string; always present in responses.
-    ///
-    /// - Example: `img-ju2hzzkj`.
+    /// Sets `ImageId`: the field [`image_id`](Self::image_id) says what it takes.
     pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
         self.image_id = value.into();
         self
@@ -7846,11 +6668,7 @@ impl InitializeDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-12sdf234"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7888,9 +6706,7 @@ impl InitializeDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7949,27 +6765,17 @@ impl InquirePriceCreateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; required in requests.
-    ///
-    /// - Example: `2000`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; optional in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -7977,11 +6783,7 @@ impl InquirePriceCreateRemoteDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
-    ///
-    /// Wire name `DiskCount`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskCount`: the field [`disk_count`](Self::disk_count) says what it takes.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
@@ -8028,9 +6830,7 @@ impl InquirePriceCreateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8072,20 +6872,12 @@ impl InquirePriceModifyDiskBackupQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-l7mxexxc`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
-    ///
-    /// Wire name `DiskBackupQuota`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskBackupQuota`: the field [`disk_backup_quota`](Self::disk_backup_quota) says what it takes.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
@@ -8130,16 +6922,12 @@ impl InquirePriceModifyDiskBackupQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
-    ///
-    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
+    /// Sets `DiskPrice`: the field [`disk_price`](Self::disk_price) says what it takes.
     pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8181,20 +6969,12 @@ impl InquirePriceModifyDiskExtraPerformanceRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
-    ///
-    /// Wire name `ThroughputPerformance`, uint64; required in requests.
-    ///
-    /// - Example: `200`.
+    /// Sets `ThroughputPerformance`: the field [`throughput_performance`](Self::throughput_performance) says what it takes.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-dritwhhm`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -8239,16 +7019,12 @@ impl InquirePriceModifyDiskExtraPerformanceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
-    ///
-    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
+    /// Sets `DiskPrice`: the field [`disk_price`](Self::disk_price) says what it takes.
     pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8283,9 +7059,7 @@ impl InquirePriceRenewRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargePrepaidSet` to these items; the field is [`disk_charge_prepaid_set`](Self::disk_charge_prepaid_set).
-    ///
-    /// Wire name `DiskChargePrepaidSet`, list of [`RemoteDiskChargePrepaid`]; required in requests (empty is missing).
+    /// Sets `DiskChargePrepaidSet` to these items: the field [`disk_charge_prepaid_set`](Self::disk_charge_prepaid_set) says what it takes.
     pub fn set_disk_charge_prepaid_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RemoteDiskChargePrepaid>>,
@@ -8293,11 +7067,7 @@ impl InquirePriceRenewRemoteDisksRequest {
         self.disk_charge_prepaid_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
-    ///
-    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rdisk-1ztsk0jr"]`.
+    /// Sets `RemoteDiskIds` to these items: the field [`remote_disk_ids`](Self::remote_disk_ids) says what it takes.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8350,9 +7120,7 @@ impl InquirePriceRenewRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8449,63 +7217,37 @@ impl InquiryPriceCreateDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PREPAID`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `CLOUD_TSSD`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; required in requests.
-    ///
-    /// - Example: `500`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `DiskCount`; the field is [`disk_count`](Self::disk_count).
-    ///
-    /// Wire name `DiskCount`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskCount`: the field [`disk_count`](Self::disk_count) says what it takes.
     pub fn set_disk_count(mut self, value: u64) -> Self {
         self.disk_count = Some(value);
         self
     }
-    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
-    ///
-    /// Wire name `ThroughputPerformance`, uint64; optional in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `ThroughputPerformance`: the field [`throughput_performance`](Self::throughput_performance) says what it takes.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -8513,11 +7255,7 @@ impl InquiryPriceCreateDisksRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
-    ///
-    /// Wire name `DiskBackupQuota`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `DiskBackupQuota`: the field [`disk_backup_quota`](Self::disk_backup_quota) says what it takes.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
@@ -8580,16 +7318,12 @@ impl InquiryPriceCreateDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
-    ///
-    /// Wire name `DiskPrice`, [`Price`]; always present in responses.
+    /// Sets `DiskPrice`: the field [`disk_price`](Self::disk_price) says what it takes.
     pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8648,11 +7382,7 @@ impl InquiryPriceRenewDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-l9mxezxc"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8660,9 +7390,7 @@ impl InquiryPriceRenewDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskChargePrepaids` to these items; the field is [`disk_charge_prepaids`](Self::disk_charge_prepaids).
-    ///
-    /// Wire name `DiskChargePrepaids`, list of [`DiskChargePrepaid`]; optional in requests.
+    /// Sets `DiskChargePrepaids` to these items: the field [`disk_charge_prepaids`](Self::disk_charge_prepaids) says what it takes.
     pub fn set_disk_charge_prepaids(
         mut self,
         items: impl IntoIterator<Item = impl Into<DiskChargePrepaid>>,
@@ -8670,20 +7398,12 @@ impl InquiryPriceRenewDisksRequest {
         self.disk_charge_prepaids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `NewDeadline`; the field is [`new_deadline`](Self::new_deadline).
-    ///
-    /// Wire name `NewDeadline`, string; optional in requests.
-    ///
-    /// - Example: `2025-01-01 00:00:00`.
+    /// Sets `NewDeadline`: the field [`new_deadline`](Self::new_deadline) says what it takes.
     pub fn set_new_deadline(mut self, value: impl Into<String>) -> Self {
         self.new_deadline = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
@@ -8738,16 +7458,12 @@ impl InquiryPriceRenewDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
-    ///
-    /// Wire name `DiskPrice`, [`PrepayPrice`]; always present in responses.
+    /// Sets `DiskPrice`: the field [`disk_price`](Self::disk_price) says what it takes.
     pub fn set_disk_price(mut self, value: impl Into<PrepayPrice>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8811,38 +7527,22 @@ impl InquiryPriceResizeDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; required in requests.
-    ///
-    /// - Example: `200`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; optional in requests.
-    ///
-    /// - Example: `disk-dw0bbzws`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests.
-    ///
-    /// - Example: `1002189`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["disk-dw0bbzws"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8881,16 +7581,12 @@ impl InquiryPriceResizeDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskPrice`; the field is [`disk_price`](Self::disk_price).
-    ///
-    /// Wire name `DiskPrice`, [`PrepayPrice`]; always present in responses.
+    /// Sets `DiskPrice`: the field [`disk_price`](Self::disk_price) says what it takes.
     pub fn set_disk_price(mut self, value: impl Into<PrepayPrice>) -> Self {
         self.disk_price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8965,45 +7661,27 @@ impl ModifyAutoSnapshotPolicyAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `asp-nqu08k2l`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `IsActivated`; the field is [`is_activated`](Self::is_activated).
-    ///
-    /// Wire name `IsActivated`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsActivated`: the field [`is_activated`](Self::is_activated) says what it takes.
     pub fn set_is_activated(mut self, value: bool) -> Self {
         self.is_activated = Some(value);
         self
     }
-    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
-    ///
-    /// Wire name `IsPermanent`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsPermanent`: the field [`is_permanent`](Self::is_permanent) says what it takes.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = Some(value);
         self
     }
-    /// Sets `AutoSnapshotPolicyName`; the field is [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name).
-    ///
-    /// Wire name `AutoSnapshotPolicyName`, string; optional in requests.
-    ///
-    /// - Example: `data_disk_auto_snapshot`.
+    /// Sets `AutoSnapshotPolicyName`: the field [`auto_snapshot_policy_name`](Self::auto_snapshot_policy_name) says what it takes.
     pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_name = Some(value.into());
         self
     }
-    /// Sets `Policy` to these items; the field is [`policy`](Self::policy).
-    ///
-    /// Wire name `Policy`, list of [`Policy`]; optional in requests.
+    /// Sets `Policy` to these items: the field [`policy`](Self::policy) says what it takes.
     pub fn set_policy(
         mut self,
         items: impl IntoIterator<Item = impl Into<Policy>>,
@@ -9011,11 +7689,7 @@ impl ModifyAutoSnapshotPolicyAttributeRequest {
         self.policy = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RetentionDays`; the field is [`retention_days`](Self::retention_days).
-    ///
-    /// Wire name `RetentionDays`, uint64; optional in requests.
-    ///
-    /// - Example: `6`.
+    /// Sets `RetentionDays`: the field [`retention_days`](Self::retention_days) says what it takes.
     pub fn set_retention_days(mut self, value: u64) -> Self {
         self.retention_days = Some(value);
         self
@@ -9063,9 +7737,7 @@ impl ModifyAutoSnapshotPolicyAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9157,11 +7829,7 @@ impl ModifyDiskAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-l7mxexxc"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9169,56 +7837,32 @@ impl ModifyDiskAttributesRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; optional in requests.
-    ///
-    /// - Example: `DataDisk-Production-01`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `Portable`; the field is [`portable`](Self::portable).
-    ///
-    /// Wire name `Portable`, bool; optional in requests.
-    ///
-    /// - Example: `TRUE`.
+    /// Sets `Portable`: the field [`portable`](Self::portable) says what it takes.
     pub fn set_portable(mut self, value: bool) -> Self {
         self.portable = Some(value);
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `DeleteWithInstance`; the field is [`delete_with_instance`](Self::delete_with_instance).
-    ///
-    /// Wire name `DeleteWithInstance`, bool; optional in requests.
-    ///
-    /// - Example: `FALSE`.
+    /// Sets `DeleteWithInstance`: the field [`delete_with_instance`](Self::delete_with_instance) says what it takes.
     pub fn set_delete_with_instance(mut self, value: bool) -> Self {
         self.delete_with_instance = Some(value);
         self
     }
-    /// Sets `DiskType`; the field is [`disk_type`](Self::disk_type).
-    ///
-    /// Wire name `DiskType`, string; optional in requests.
-    ///
-    /// - Example: `CLOUD_SSD`.
+    /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
     pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
         self.disk_type = Some(value.into());
         self
     }
-    /// Sets `BurstPerformanceOperation`; the field is [`burst_performance_operation`](Self::burst_performance_operation).
-    ///
-    /// Wire name `BurstPerformanceOperation`, string; optional in requests.
-    ///
-    /// - Example: `CREATE`.
+    /// Sets `BurstPerformanceOperation`: the field [`burst_performance_operation`](Self::burst_performance_operation) says what it takes.
     pub fn set_burst_performance_operation(mut self, value: impl Into<String>) -> Self {
         self.burst_performance_operation = Some(value.into());
         self
@@ -9253,9 +7897,7 @@ impl ModifyDiskAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9297,20 +7939,12 @@ impl ModifyDiskBackupQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-b1f7xvod`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `DiskBackupQuota`; the field is [`disk_backup_quota`](Self::disk_backup_quota).
-    ///
-    /// Wire name `DiskBackupQuota`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `DiskBackupQuota`: the field [`disk_backup_quota`](Self::disk_backup_quota) says what it takes.
     pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
         self.disk_backup_quota = Some(value);
         self
@@ -9348,9 +7982,7 @@ impl ModifyDiskBackupQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9392,20 +8024,12 @@ impl ModifyDiskExtraPerformanceRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ThroughputPerformance`; the field is [`throughput_performance`](Self::throughput_performance).
-    ///
-    /// Wire name `ThroughputPerformance`, uint64; required in requests.
-    ///
-    /// - Example: `300`.
+    /// Sets `ThroughputPerformance`: the field [`throughput_performance`](Self::throughput_performance) says what it takes.
     pub fn set_throughput_performance(mut self, value: u64) -> Self {
         self.throughput_performance = Some(value);
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-dritwhhm`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -9443,9 +8067,7 @@ impl ModifyDiskExtraPerformanceResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9494,11 +8116,7 @@ impl ModifyDisksChargeTypeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-jwk0zvrg"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9506,9 +8124,7 @@ impl ModifyDisksChargeTypeRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; optional in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -9516,11 +8132,7 @@ impl ModifyDisksChargeTypeRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskChargePostpaid`; the field is [`disk_charge_postpaid`](Self::disk_charge_postpaid).
-    ///
-    /// Wire name `DiskChargePostpaid`, bool; optional in requests.
-    ///
-    /// - Example: `True`.
+    /// Sets `DiskChargePostpaid`: the field [`disk_charge_postpaid`](Self::disk_charge_postpaid) says what it takes.
     pub fn set_disk_charge_postpaid(mut self, value: bool) -> Self {
         self.disk_charge_postpaid = Some(value);
         self
@@ -9564,9 +8176,7 @@ impl ModifyDisksChargeTypeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9616,11 +8226,7 @@ impl ModifyDisksRenewFlagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-1esd341d"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9628,20 +8234,12 @@ impl ModifyDisksRenewFlagRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = value.into();
         self
     }
-    /// Sets `AutoRenewPeriod`; the field is [`auto_renew_period`](Self::auto_renew_period).
-    ///
-    /// Wire name `AutoRenewPeriod`, uint64; optional in requests.
-    ///
-    /// - Example: `12`.
+    /// Sets `AutoRenewPeriod`: the field [`auto_renew_period`](Self::auto_renew_period) says what it takes.
     pub fn set_auto_renew_period(mut self, value: u64) -> Self {
         self.auto_renew_period = Some(value);
         self
@@ -9685,9 +8283,7 @@ impl ModifyDisksRenewFlagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9749,11 +8345,7 @@ impl ModifyRemoteDiskAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
-    ///
-    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rdisk-fluj9shv"]`.
+    /// Sets `RemoteDiskIds` to these items: the field [`remote_disk_ids`](Self::remote_disk_ids) says what it takes.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9761,29 +8353,17 @@ impl ModifyRemoteDiskAttributesRequest {
         self.remote_disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DiskName`; the field is [`disk_name`](Self::disk_name).
-    ///
-    /// Wire name `DiskName`, string; optional in requests.
-    ///
-    /// - Example: `TestRemoteSSD`.
+    /// Sets `DiskName`: the field [`disk_name`](Self::disk_name) says what it takes.
     pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
         self.disk_name = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `AutoRenewFlag`; the field is [`auto_renew_flag`](Self::auto_renew_flag).
-    ///
-    /// Wire name `AutoRenewFlag`, string; optional in requests.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `AutoRenewFlag`: the field [`auto_renew_flag`](Self::auto_renew_flag) says what it takes.
     pub fn set_auto_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.auto_renew_flag = Some(value.into());
         self
@@ -9818,9 +8398,7 @@ impl ModifyRemoteDiskAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9882,38 +8460,22 @@ impl ModifySnapshotAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `snap-gybrif0z`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
-    ///
-    /// Wire name `IsPermanent`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsPermanent`: the field [`is_permanent`](Self::is_permanent) says what it takes.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = Some(value);
         self
     }
-    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
-    ///
-    /// Wire name `SnapshotName`, string; optional in requests.
-    ///
-    /// - Example: `snap_201711301143`.
+    /// Sets `SnapshotName`: the field [`snapshot_name`](Self::snapshot_name) says what it takes.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = Some(value.into());
         self
     }
-    /// Sets `Deadline`; the field is [`deadline`](Self::deadline).
-    ///
-    /// Wire name `Deadline`, ISO 8601 date-time string; optional in requests.
-    ///
-    /// - Example: `2022-01-08T09:47:55+00:00`.
+    /// Sets `Deadline`: the field [`deadline`](Self::deadline) says what it takes.
     pub fn set_deadline(mut self, value: impl Into<String>) -> Self {
         self.deadline = Some(value.into());
         self
@@ -9948,9 +8510,7 @@ impl ModifySnapshotAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9998,11 +8558,7 @@ impl ModifySnapshotsSharePermissionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotIds` to these items; the field is [`snapshot_ids`](Self::snapshot_ids).
-    ///
-    /// Wire name `SnapshotIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["snap-j1ytqxx7"]`.
+    /// Sets `SnapshotIds` to these items: the field [`snapshot_ids`](Self::snapshot_ids) says what it takes.
     pub fn set_snapshot_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10010,11 +8566,7 @@ impl ModifySnapshotsSharePermissionRequest {
         self.snapshot_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `AccountIds` to these items; the field is [`account_ids`](Self::account_ids).
-    ///
-    /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["100001122000"]`.
+    /// Sets `AccountIds` to these items: the field [`account_ids`](Self::account_ids) says what it takes.
     pub fn set_account_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10022,11 +8574,7 @@ impl ModifySnapshotsSharePermissionRequest {
         self.account_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Permission`; the field is [`permission`](Self::permission).
-    ///
-    /// Wire name `Permission`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `"SHARE"`.
+    /// Sets `Permission`: the field [`permission`](Self::permission) says what it takes.
     pub fn set_permission(mut self, value: impl Into<String>) -> Self {
         self.permission = value.into();
         self
@@ -10079,9 +8627,7 @@ impl ModifySnapshotsSharePermissionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10166,65 +8712,37 @@ impl Placement {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `ap-shanghai-2`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `CageId`; the field is [`cage_id`](Self::cage_id).
-    ///
-    /// Wire name `CageId`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `cage-d0eqwu84`.
+    /// Sets `CageId`: the field [`cage_id`](Self::cage_id) says what it takes.
     pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
         self.cage_id = Some(value.into());
         self
     }
-    /// Sets `CdcId`; the field is [`cdc_id`](Self::cdc_id).
-    ///
-    /// Wire name `CdcId`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `cdc-8pz1i7hg`.
+    /// Sets `CdcId`: the field [`cdc_id`](Self::cdc_id) says what it takes.
     pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
         self.cdc_id = Some(value.into());
         self
     }
-    /// Sets `CdcName`; the field is [`cdc_name`](Self::cdc_name).
-    ///
-    /// Wire name `CdcName`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `CdcName`.
+    /// Sets `CdcName`: the field [`cdc_name`](Self::cdc_name) says what it takes.
     pub fn set_cdc_name(mut self, value: impl Into<String>) -> Self {
         self.cdc_name = Some(value.into());
         self
     }
-    /// Sets `DedicatedClusterId`; the field is [`dedicated_cluster_id`](Self::dedicated_cluster_id).
-    ///
-    /// Wire name `DedicatedClusterId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `cluster-es1mfycs`.
+    /// Sets `DedicatedClusterId`: the field [`dedicated_cluster_id`](Self::dedicated_cluster_id) says what it takes.
     pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.dedicated_cluster_id = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
-    ///
-    /// Wire name `ProjectName`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `name`.
+    /// Sets `ProjectName`: the field [`project_name`](Self::project_name) says what it takes.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
@@ -10292,38 +8810,22 @@ impl Policy {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Hour` to these items; the field is [`hour`](Self::hour).
-    ///
-    /// Wire name `Hour`, list of uint64; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `[11,12,13]`.
+    /// Sets `Hour` to these items: the field [`hour`](Self::hour) says what it takes.
     pub fn set_hour(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.hour = items.into_iter().collect();
         self
     }
-    /// Sets `DayOfWeek` to these items; the field is [`day_of_week`](Self::day_of_week).
-    ///
-    /// Wire name `DayOfWeek`, list of uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `[0,1,2]`.
+    /// Sets `DayOfWeek` to these items: the field [`day_of_week`](Self::day_of_week) says what it takes.
     pub fn set_day_of_week(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.day_of_week = Some(items.into_iter().collect());
         self
     }
-    /// Sets `DayOfMonth` to these items; the field is [`day_of_month`](Self::day_of_month).
-    ///
-    /// Wire name `DayOfMonth`, list of uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `[2, 3, 4]`.
+    /// Sets `DayOfMonth` to these items: the field [`day_of_month`](Self::day_of_month) says what it takes.
     pub fn set_day_of_month(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.day_of_month = Some(items.into_iter().collect());
         self
     }
-    /// Sets `IntervalDays`; the field is [`interval_days`](Self::interval_days).
-    ///
-    /// Wire name `IntervalDays`, uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `IntervalDays`: the field [`interval_days`](Self::interval_days) says what it takes.
     pub fn set_interval_days(mut self, value: u64) -> Self {
         self.interval_days = Some(value);
         self
@@ -10449,90 +8951,52 @@ impl PrepayPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
-    ///
-    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `DiscountPrice`: the field [`discount_price`](Self::discount_price) says what it takes.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
-    ///
-    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
-    ///
-    /// - Example: `"HOUR"`.
+    /// Sets `ChargeUnit`: the field [`charge_unit`](Self::charge_unit) says what it takes.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `UnitPriceHigh`; the field is [`unit_price_high`](Self::unit_price_high).
-    ///
-    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `"1.00"`.
+    /// Sets `UnitPriceHigh`: the field [`unit_price_high`](Self::unit_price_high) says what it takes.
     pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPriceHigh`; the field is [`original_price_high`](Self::original_price_high).
-    ///
-    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `"1.00"`.
+    /// Sets `OriginalPriceHigh`: the field [`original_price_high`](Self::original_price_high) says what it takes.
     pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
         self.original_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
-    ///
-    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `OriginalPrice`: the field [`original_price`](Self::original_price) says what it takes.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
-    ///
-    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `UnitPriceDiscount`: the field [`unit_price_discount`](Self::unit_price_discount) says what it takes.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountHigh`; the field is [`unit_price_discount_high`](Self::unit_price_discount_high).
-    ///
-    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `"1.00"`.
+    /// Sets `UnitPriceDiscountHigh`: the field [`unit_price_discount_high`](Self::unit_price_discount_high) says what it takes.
     pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_discount_high = Some(value.into());
         self
     }
-    /// Sets `DiscountPriceHigh`; the field is [`discount_price_high`](Self::discount_price_high).
-    ///
-    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `"1.00"`.
+    /// Sets `DiscountPriceHigh`: the field [`discount_price_high`](Self::discount_price_high) says what it takes.
     pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
         self.discount_price_high = Some(value.into());
         self
     }
-    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
-    ///
-    /// Wire name `UnitPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `UnitPrice`: the field [`unit_price`](Self::unit_price) says what it takes.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `DetailPrices` to these items; the field is [`detail_prices`](Self::detail_prices).
-    ///
-    /// Wire name `DetailPrices`, list of [`DetailPrice`]; always present in responses.
+    /// Sets `DetailPrices` to these items: the field [`detail_prices`](Self::detail_prices) says what it takes.
     pub fn set_detail_prices(
         mut self,
         items: impl IntoIterator<Item = impl Into<DetailPrice>>,
@@ -10641,83 +9105,47 @@ impl Price {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
-    ///
-    /// Wire name `ChargeUnit`, string; always present in responses; may be null.
-    ///
-    /// - Example: `HOUR`.
+    /// Sets `ChargeUnit`: the field [`charge_unit`](Self::charge_unit) says what it takes.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
-    ///
-    /// Wire name `DiscountPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `DiscountPrice`: the field [`discount_price`](Self::discount_price) says what it takes.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `DiscountPriceHigh`; the field is [`discount_price_high`](Self::discount_price_high).
-    ///
-    /// Wire name `DiscountPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `DiscountPriceHigh`: the field [`discount_price_high`](Self::discount_price_high) says what it takes.
     pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
         self.discount_price_high = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
-    ///
-    /// Wire name `OriginalPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `OriginalPrice`: the field [`original_price`](Self::original_price) says what it takes.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `OriginalPriceHigh`; the field is [`original_price_high`](Self::original_price_high).
-    ///
-    /// Wire name `OriginalPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `OriginalPriceHigh`: the field [`original_price_high`](Self::original_price_high) says what it takes.
     pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
         self.original_price_high = Some(value.into());
         self
     }
-    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
-    ///
-    /// Wire name `UnitPrice`, float; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `UnitPrice`: the field [`unit_price`](Self::unit_price) says what it takes.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
-    ///
-    /// Wire name `UnitPriceDiscount`, float; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `UnitPriceDiscount`: the field [`unit_price_discount`](Self::unit_price_discount) says what it takes.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscountHigh`; the field is [`unit_price_discount_high`](Self::unit_price_discount_high).
-    ///
-    /// Wire name `UnitPriceDiscountHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `80.00`.
+    /// Sets `UnitPriceDiscountHigh`: the field [`unit_price_discount_high`](Self::unit_price_discount_high) says what it takes.
     pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_discount_high = Some(value.into());
         self
     }
-    /// Sets `UnitPriceHigh`; the field is [`unit_price_high`](Self::unit_price_high).
-    ///
-    /// Wire name `UnitPriceHigh`, string; always present in responses; may be null.
-    ///
-    /// - Example: `100.00`.
+    /// Sets `UnitPriceHigh`: the field [`unit_price_high`](Self::unit_price_high) says what it takes.
     pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
         self.unit_price_high = Some(value.into());
         self
@@ -10763,29 +9191,17 @@ impl RemoteDiskChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `CurInstanceDeadline`; the field is [`cur_instance_deadline`](Self::cur_instance_deadline).
-    ///
-    /// Wire name `CurInstanceDeadline`, string; optional in requests.
-    ///
-    /// - Example: `2018-03-30T20:15:03+08:00`.
+    /// Sets `CurInstanceDeadline`: the field [`cur_instance_deadline`](Self::cur_instance_deadline) says what it takes.
     pub fn set_cur_instance_deadline(mut self, value: impl Into<String>) -> Self {
         self.cur_instance_deadline = Some(value.into());
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests.
-    ///
-    /// - Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
@@ -10908,99 +9324,57 @@ impl RemoteDiskDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-08-17T09:57:06+08:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
-    ///
-    /// Wire name `DeadlineTime`, ISO 8601 date-time string; always present in responses; may be null.
-    ///
-    /// - Example: `2026-10-17T18:11:09+08:00`.
+    /// Sets `DeadlineTime`: the field [`deadline_time`](Self::deadline_time) says what it takes.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = Some(value.into());
         self
     }
-    /// Sets `DiskChargeType`; the field is [`disk_charge_type`](Self::disk_charge_type).
-    ///
-    /// Wire name `DiskChargeType`, string; always present in responses.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `DiskChargeType`: the field [`disk_charge_type`](Self::disk_charge_type) says what it takes.
     pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
         self.disk_charge_type = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `5000`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ins-1zmijkcu`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `RemoteDiskId`; the field is [`remote_disk_id`](Self::remote_disk_id).
-    ///
-    /// Wire name `RemoteDiskId`, string; always present in responses.
-    ///
-    /// - Example: `rdisk-80wdaldb`.
+    /// Sets `RemoteDiskId`: the field [`remote_disk_id`](Self::remote_disk_id) says what it takes.
     pub fn set_remote_disk_id(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_id = value.into();
         self
     }
-    /// Sets `RemoteDiskName`; the field is [`remote_disk_name`](Self::remote_disk_name).
-    ///
-    /// Wire name `RemoteDiskName`, string; always present in responses.
-    ///
-    /// - Example: `TestRemoteSSD`.
+    /// Sets `RemoteDiskName`: the field [`remote_disk_name`](Self::remote_disk_name) says what it takes.
     pub fn set_remote_disk_name(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_name = value.into();
         self
     }
-    /// Sets `RemoteDiskState`; the field is [`remote_disk_state`](Self::remote_disk_state).
-    ///
-    /// Wire name `RemoteDiskState`, string; always present in responses.
-    ///
-    /// - Example: `UNATTACHED`.
+    /// Sets `RemoteDiskState`: the field [`remote_disk_state`](Self::remote_disk_state) says what it takes.
     pub fn set_remote_disk_state(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_state = value.into();
         self
     }
-    /// Sets `RemoteDiskType`; the field is [`remote_disk_type`](Self::remote_disk_type).
-    ///
-    /// Wire name `RemoteDiskType`, string; always present in responses.
-    ///
-    /// - Example: `REMOTE_SSD`.
+    /// Sets `RemoteDiskType`: the field [`remote_disk_type`](Self::remote_disk_type) says what it takes.
     pub fn set_remote_disk_type(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_type = value.into();
         self
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; always present in responses; may be null.
-    ///
-    /// - Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
@@ -11039,9 +9413,7 @@ impl RenewDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`DiskChargePrepaid`]; required in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<DiskChargePrepaid>,
@@ -11049,11 +9421,7 @@ impl RenewDiskRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `disk-jwk0zvrg`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
@@ -11100,9 +9468,7 @@ impl RenewDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11141,9 +9507,7 @@ impl RenewRemoteDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskChargePrepaid`; the field is [`disk_charge_prepaid`](Self::disk_charge_prepaid).
-    ///
-    /// Wire name `DiskChargePrepaid`, [`RemoteDiskChargePrepaid`]; required in requests.
+    /// Sets `DiskChargePrepaid`: the field [`disk_charge_prepaid`](Self::disk_charge_prepaid) says what it takes.
     pub fn set_disk_charge_prepaid(
         mut self,
         value: impl Into<RemoteDiskChargePrepaid>,
@@ -11151,11 +9515,7 @@ impl RenewRemoteDiskRequest {
         self.disk_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `RemoteDiskId`; the field is [`remote_disk_id`](Self::remote_disk_id).
-    ///
-    /// Wire name `RemoteDiskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `rdisk-1ztsk0jr`.
+    /// Sets `RemoteDiskId`: the field [`remote_disk_id`](Self::remote_disk_id) says what it takes.
     pub fn set_remote_disk_id(mut self, value: impl Into<String>) -> Self {
         self.remote_disk_id = value.into();
         self
@@ -11202,9 +9562,7 @@ impl RenewRemoteDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11248,20 +9606,12 @@ impl ResizeDiskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; required in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = Some(value);
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; optional in requests.
-    ///
-    /// - Example: `disk-l7mxexxc`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = Some(value.into());
         self
@@ -11290,9 +9640,7 @@ impl ResizeDiskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11326,20 +9674,12 @@ impl SharePermission {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2023-02-26 01:21:03`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `AccountId`; the field is [`account_id`](Self::account_id).
-    ///
-    /// Wire name `AccountId`, string; always present in responses.
-    ///
-    /// - Example: `1044849112`.
+    /// Sets `AccountId`: the field [`account_id`](Self::account_id) says what it takes.
     pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = value.into();
         self
@@ -11568,70 +9908,42 @@ impl Snapshot {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; always present in responses.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = value.into();
         self
     }
-    /// Sets `CopyFromRemote`; the field is [`copy_from_remote`](Self::copy_from_remote).
-    ///
-    /// Wire name `CopyFromRemote`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `CopyFromRemote`: the field [`copy_from_remote`](Self::copy_from_remote) says what it takes.
     pub fn set_copy_from_remote(mut self, value: bool) -> Self {
         self.copy_from_remote = value;
         self
     }
-    /// Sets `SnapshotState`; the field is [`snapshot_state`](Self::snapshot_state).
-    ///
-    /// Wire name `SnapshotState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `SnapshotState`: the field [`snapshot_state`](Self::snapshot_state) says what it takes.
     pub fn set_snapshot_state(mut self, value: impl Into<String>) -> Self {
         self.snapshot_state = value.into();
         self
     }
-    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
-    ///
-    /// Wire name `IsPermanent`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsPermanent`: the field [`is_permanent`](Self::is_permanent) says what it takes.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = value;
         self
     }
-    /// Sets `SnapshotName`; the field is [`snapshot_name`](Self::snapshot_name).
-    ///
-    /// Wire name `SnapshotName`, string; always present in responses.
-    ///
-    /// - Example: `auto_disk-ahp9x398`.
+    /// Sets `SnapshotName`: the field [`snapshot_name`](Self::snapshot_name) says what it takes.
     pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_name = value.into();
         self
     }
-    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
-    ///
-    /// Wire name `DeadlineTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2021-11-24 16:00:00`.
+    /// Sets `DeadlineTime`: the field [`deadline_time`](Self::deadline_time) says what it takes.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = value.into();
         self
     }
-    /// Sets `Percent`; the field is [`percent`](Self::percent).
-    ///
-    /// Wire name `Percent`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `Percent`: the field [`percent`](Self::percent) says what it takes.
     pub fn set_percent(mut self, value: u64) -> Self {
         self.percent = value;
         self
     }
-    /// Sets `Images` to these items; the field is [`images`](Self::images).
-    ///
-    /// Wire name `Images`, list of [`Image`]; always present in responses.
+    /// Sets `Images` to these items: the field [`images`](Self::images) says what it takes.
     pub fn set_images(
         mut self,
         items: impl IntoIterator<Item = impl Into<Image>>,
@@ -11639,47 +9951,27 @@ impl Snapshot {
         self.images = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ShareReference`; the field is [`share_reference`](Self::share_reference).
-    ///
-    /// Wire name `ShareReference`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ShareReference`: the field [`share_reference`](Self::share_reference) says what it takes.
     pub fn set_share_reference(mut self, value: u64) -> Self {
         self.share_reference = value;
         self
     }
-    /// Sets `SnapshotType`; the field is [`snapshot_type`](Self::snapshot_type).
-    ///
-    /// Wire name `SnapshotType`, string; always present in responses.
-    ///
-    /// - Example: `PRIVATE_SNAPSHOT`.
+    /// Sets `SnapshotType`: the field [`snapshot_type`](Self::snapshot_type) says what it takes.
     pub fn set_snapshot_type(mut self, value: impl Into<String>) -> Self {
         self.snapshot_type = value.into();
         self
     }
-    /// Sets `DiskSize`; the field is [`disk_size`](Self::disk_size).
-    ///
-    /// Wire name `DiskSize`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `DiskSize`: the field [`disk_size`](Self::disk_size) says what it takes.
     pub fn set_disk_size(mut self, value: u64) -> Self {
         self.disk_size = value;
         self
     }
-    /// Sets `DiskId`; the field is [`disk_id`](Self::disk_id).
-    ///
-    /// Wire name `DiskId`, string; always present in responses.
-    ///
-    /// - Example: `disk-7rftdagm`.
+    /// Sets `DiskId`: the field [`disk_id`](Self::disk_id) says what it takes.
     pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
         self.disk_id = value.into();
         self
     }
-    /// Sets `CopyingToRegions` to these items; the field is [`copying_to_regions`](Self::copying_to_regions).
-    ///
-    /// Wire name `CopyingToRegions`, list of string; always present in responses.
-    ///
-    /// - Example: `["ap-guangzhou", "ap-nanjing"]`.
+    /// Sets `CopyingToRegions` to these items: the field [`copying_to_regions`](Self::copying_to_regions) says what it takes.
     pub fn set_copying_to_regions(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11687,99 +9979,57 @@ impl Snapshot {
         self.copying_to_regions = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Encrypt`; the field is [`encrypt`](Self::encrypt).
-    ///
-    /// Wire name `Encrypt`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Encrypt`: the field [`encrypt`](Self::encrypt) says what it takes.
     pub fn set_encrypt(mut self, value: bool) -> Self {
         self.encrypt = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2019-07-15 00:00:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `ImageCount`; the field is [`image_count`](Self::image_count).
-    ///
-    /// Wire name `ImageCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ImageCount`: the field [`image_count`](Self::image_count) says what it takes.
     pub fn set_image_count(mut self, value: u64) -> Self {
         self.image_count = value;
         self
     }
-    /// Sets `DiskUsage`; the field is [`disk_usage`](Self::disk_usage).
-    ///
-    /// Wire name `DiskUsage`, string; always present in responses.
-    ///
-    /// - Example: `SYSTEM_DISK`.
+    /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
     pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
         self.disk_usage = value.into();
         self
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; always present in responses.
-    ///
-    /// - Example: `snap-29ykydfb`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `TimeStartShare`; the field is [`time_start_share`](Self::time_start_share).
-    ///
-    /// Wire name `TimeStartShare`, date string (`YYYY-MM-DD`); always present in responses.
-    ///
-    /// - Example: `2021-07-15`.
+    /// Sets `TimeStartShare`: the field [`time_start_share`](Self::time_start_share) says what it takes.
     pub fn set_time_start_share(mut self, value: impl Into<String>) -> Self {
         self.time_start_share = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `IsLocked`; the field is [`is_locked`](Self::is_locked).
-    ///
-    /// Wire name `IsLocked`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsLocked`: the field [`is_locked`](Self::is_locked) says what it takes.
     pub fn set_is_locked(mut self, value: bool) -> Self {
         self.is_locked = Some(value);
         self
     }
-    /// Sets `LatestModifyTime`; the field is [`latest_modify_time`](Self::latest_modify_time).
-    ///
-    /// Wire name `LatestModifyTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2025-03-25T20:46:13+08:00`.
+    /// Sets `LatestModifyTime`: the field [`latest_modify_time`](Self::latest_modify_time) says what it takes.
     pub fn set_latest_modify_time(mut self, value: impl Into<String>) -> Self {
         self.latest_modify_time = Some(value.into());
         self
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; may be absent from responses.
-    ///
-    /// - Example: `asp-1yhjqsow`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = Some(value.into());
         self
     }
-    /// Sets `SnapshotMode`; the field is [`snapshot_mode`](Self::snapshot_mode).
-    ///
-    /// Wire name `SnapshotMode`, string; always present in responses.
-    ///
-    /// - Example: `INSTANT_SNAPSHOT`.
+    /// Sets `SnapshotMode`: the field [`snapshot_mode`](Self::snapshot_mode) says what it takes.
     pub fn set_snapshot_mode(mut self, value: impl Into<String>) -> Self {
         self.snapshot_mode = value.into();
         self
@@ -11829,36 +10079,22 @@ impl SnapshotCopyResult {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotId`; the field is [`snapshot_id`](Self::snapshot_id).
-    ///
-    /// Wire name `SnapshotId`, string; always present in responses.
-    ///
-    /// - Example: `snap-hdbc13ad`.
+    /// Sets `SnapshotId`: the field [`snapshot_id`](Self::snapshot_id) says what it takes.
     pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_id = value.into();
         self
     }
-    /// Sets `Message`; the field is [`message`](Self::message).
-    ///
-    /// Wire name `Message`, string; always present in responses.
+    /// Sets `Message`: the field [`message`](Self::message) says what it takes.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = value.into();
         self
     }
-    /// Sets `Code`; the field is [`code`](Self::code).
-    ///
-    /// Wire name `Code`, string; always present in responses.
-    ///
-    /// - Example: `"Success"`.
+    /// Sets `Code`: the field [`code`](Self::code) says what it takes.
     pub fn set_code(mut self, value: impl Into<String>) -> Self {
         self.code = value.into();
         self
     }
-    /// Sets `DestinationRegion`; the field is [`destination_region`](Self::destination_region).
-    ///
-    /// Wire name `DestinationRegion`, string; always present in responses.
-    ///
-    /// - Example: `"ap-guangzhou"`.
+    /// Sets `DestinationRegion`: the field [`destination_region`](Self::destination_region) says what it takes.
     pub fn set_destination_region(mut self, value: impl Into<String>) -> Self {
         self.destination_region = value.into();
         self
@@ -12000,38 +10236,22 @@ impl SnapshotGroup {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SnapshotGroupId`; the field is [`snapshot_group_id`](Self::snapshot_group_id).
-    ///
-    /// Wire name `SnapshotGroupId`, string; always present in responses.
-    ///
-    /// - Example: `csnap-csoplz7u`.
+    /// Sets `SnapshotGroupId`: the field [`snapshot_group_id`](Self::snapshot_group_id) says what it takes.
     pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_id = value.into();
         self
     }
-    /// Sets `SnapshotGroupType`; the field is [`snapshot_group_type`](Self::snapshot_group_type).
-    ///
-    /// Wire name `SnapshotGroupType`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `SnapshotGroupType`: the field [`snapshot_group_type`](Self::snapshot_group_type) says what it takes.
     pub fn set_snapshot_group_type(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_type = value.into();
         self
     }
-    /// Sets `ContainRootSnapshot`; the field is [`contain_root_snapshot`](Self::contain_root_snapshot).
-    ///
-    /// Wire name `ContainRootSnapshot`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `ContainRootSnapshot`: the field [`contain_root_snapshot`](Self::contain_root_snapshot) says what it takes.
     pub fn set_contain_root_snapshot(mut self, value: bool) -> Self {
         self.contain_root_snapshot = value;
         self
     }
-    /// Sets `SnapshotIdSet` to these items; the field is [`snapshot_id_set`](Self::snapshot_id_set).
-    ///
-    /// Wire name `SnapshotIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["snap-31gfd8na"]`.
+    /// Sets `SnapshotIdSet` to these items: the field [`snapshot_id_set`](Self::snapshot_id_set) says what it takes.
     pub fn set_snapshot_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12039,45 +10259,27 @@ impl SnapshotGroup {
         self.snapshot_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotGroupState`; the field is [`snapshot_group_state`](Self::snapshot_group_state).
-    ///
-    /// Wire name `SnapshotGroupState`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `SnapshotGroupState`: the field [`snapshot_group_state`](Self::snapshot_group_state) says what it takes.
     pub fn set_snapshot_group_state(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_state = value.into();
         self
     }
-    /// Sets `Percent`; the field is [`percent`](Self::percent).
-    ///
-    /// Wire name `Percent`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `Percent`: the field [`percent`](Self::percent) says what it takes.
     pub fn set_percent(mut self, value: u64) -> Self {
         self.percent = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `ModifyTime`; the field is [`modify_time`](Self::modify_time).
-    ///
-    /// Wire name `ModifyTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
+    /// Sets `ModifyTime`: the field [`modify_time`](Self::modify_time) says what it takes.
     pub fn set_modify_time(mut self, value: impl Into<String>) -> Self {
         self.modify_time = value.into();
         self
     }
-    /// Sets `Images` to these items; the field is [`images`](Self::images).
-    ///
-    /// Wire name `Images`, list of [`Image`]; always present in responses.
+    /// Sets `Images` to these items: the field [`images`](Self::images) says what it takes.
     pub fn set_images(
         mut self,
         items: impl IntoIterator<Item = impl Into<Image>>,
@@ -12085,47 +10287,27 @@ impl SnapshotGroup {
         self.images = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SnapshotGroupName`; the field is [`snapshot_group_name`](Self::snapshot_group_name).
-    ///
-    /// Wire name `SnapshotGroupName`, string; always present in responses.
-    ///
-    /// - Example: `auto_ins-43lc9v3b`.
+    /// Sets `SnapshotGroupName`: the field [`snapshot_group_name`](Self::snapshot_group_name) says what it takes.
     pub fn set_snapshot_group_name(mut self, value: impl Into<String>) -> Self {
         self.snapshot_group_name = value.into();
         self
     }
-    /// Sets `ImageCount`; the field is [`image_count`](Self::image_count).
-    ///
-    /// Wire name `ImageCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ImageCount`: the field [`image_count`](Self::image_count) says what it takes.
     pub fn set_image_count(mut self, value: u64) -> Self {
         self.image_count = value;
         self
     }
-    /// Sets `IsPermanent`; the field is [`is_permanent`](Self::is_permanent).
-    ///
-    /// Wire name `IsPermanent`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `IsPermanent`: the field [`is_permanent`](Self::is_permanent) says what it takes.
     pub fn set_is_permanent(mut self, value: bool) -> Self {
         self.is_permanent = value;
         self
     }
-    /// Sets `DeadlineTime`; the field is [`deadline_time`](Self::deadline_time).
-    ///
-    /// Wire name `DeadlineTime`, ISO 8601 date-time string; always present in responses; may be null.
-    ///
-    /// - Example: `2022-05-25T12:14:53.243893+08:00`.
+    /// Sets `DeadlineTime`: the field [`deadline_time`](Self::deadline_time) says what it takes.
     pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
         self.deadline_time = Some(value.into());
         self
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `asp-1yhjqsow`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = Some(value.into());
         self
@@ -12152,9 +10334,7 @@ impl SwitchParameterCreateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Placement`; the field is [`placement`](Self::placement).
-    ///
-    /// Wire name `Placement`, [`Placement`]; required in requests.
+    /// Sets `Placement`: the field [`placement`](Self::placement) says what it takes.
     pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
         self.placement = Some(value.into());
         self
@@ -12192,9 +10372,7 @@ impl SwitchParameterCreateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12237,9 +10415,7 @@ impl SwitchParameterRenewRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12273,20 +10449,12 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `TagKey`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = value.into();
         self
     }
-    /// Sets `Value`; the field is [`value`](Self::value).
-    ///
-    /// Wire name `Value`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `TagValue`.
+    /// Sets `Value`: the field [`value`](Self::value) says what it takes.
     pub fn set_value(mut self, value: impl Into<String>) -> Self {
         self.value = value.into();
         self
@@ -12350,11 +10518,7 @@ impl TerminateDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["disk-l7mxexxc"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12362,11 +10526,7 @@ impl TerminateDisksRequest {
         self.disk_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `DeleteSnapshot`; the field is [`delete_snapshot`](Self::delete_snapshot).
-    ///
-    /// Wire name `DeleteSnapshot`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `DeleteSnapshot`: the field [`delete_snapshot`](Self::delete_snapshot) says what it takes.
     pub fn set_delete_snapshot(mut self, value: i64) -> Self {
         self.delete_snapshot = Some(value);
         self
@@ -12401,9 +10561,7 @@ impl TerminateDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12435,11 +10593,7 @@ impl TerminateRemoteDisksRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RemoteDiskIds` to these items; the field is [`remote_disk_ids`](Self::remote_disk_ids).
-    ///
-    /// Wire name `RemoteDiskIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["rdisk-1ztsk0jr"]`.
+    /// Sets `RemoteDiskIds` to these items: the field [`remote_disk_ids`](Self::remote_disk_ids) says what it takes.
     pub fn set_remote_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12477,9 +10631,7 @@ impl TerminateRemoteDisksResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12531,20 +10683,12 @@ impl UnbindAutoSnapshotPolicyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AutoSnapshotPolicyId`; the field is [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id).
-    ///
-    /// Wire name `AutoSnapshotPolicyId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `asp-mrsrn243`.
+    /// Sets `AutoSnapshotPolicyId`: the field [`auto_snapshot_policy_id`](Self::auto_snapshot_policy_id) says what it takes.
     pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
         self.auto_snapshot_policy_id = value.into();
         self
     }
-    /// Sets `DiskIds` to these items; the field is [`disk_ids`](Self::disk_ids).
-    ///
-    /// Wire name `DiskIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["disk-dw0bbzws"]`.
+    /// Sets `DiskIds` to these items: the field [`disk_ids`](Self::disk_ids) says what it takes.
     pub fn set_disk_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12552,11 +10696,7 @@ impl UnbindAutoSnapshotPolicyRequest {
         self.disk_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ins-locaa0iu"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12594,9 +10734,7 @@ impl UnbindAutoSnapshotPolicyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self

@@ -34,18 +34,12 @@ impl AddModelKeyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-c8xrjgpt`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `Keys` to these items; the field is [`keys`](Self::keys).
-    ///
-    /// Wire name `Keys`, list of [`KeyItem`]; required in requests (empty is missing).
+    /// Sets `Keys` to these items: the field [`keys`](Self::keys) says what it takes.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyItem>>,
@@ -107,11 +101,7 @@ impl AddModelKeyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["mkey-0a8htk6l"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -119,9 +109,7 @@ impl AddModelKeyResponse {
         self.key_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -169,29 +157,17 @@ impl AddModelRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-5x1y2lt8`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `SourceModel`; the field is [`source_model`](Self::source_model).
-    ///
-    /// Wire name `SourceModel`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `default`.
+    /// Sets `SourceModel`: the field [`source_model`](Self::source_model) says what it takes.
     pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
         self.source_model = value.into();
         self
     }
-    /// Sets `TargetModel`; the field is [`target_model`](Self::target_model).
-    ///
-    /// Wire name `TargetModel`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `gpt-4o-mini`.
+    /// Sets `TargetModel`: the field [`target_model`](Self::target_model) says what it takes.
     pub fn set_target_model(mut self, value: impl Into<String>) -> Self {
         self.target_model = value.into();
         self
@@ -244,9 +220,7 @@ impl AddModelRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -282,20 +256,12 @@ impl ApiBaseItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `chat`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `https://example.com`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
@@ -333,18 +299,12 @@ impl AssociateBudgetRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `Resources` to these items; the field is [`resources`](Self::resources).
-    ///
-    /// Wire name `Resources`, list of [`BudgetResource`]; required in requests (empty is missing).
+    /// Sets `Resources` to these items: the field [`resources`](Self::resources) says what it takes.
     pub fn set_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetResource>>,
@@ -397,9 +357,7 @@ impl AssociateBudgetResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -434,18 +392,12 @@ impl AssociateCustomizedConfigRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UconfigId`; the field is [`uconfig_id`](Self::uconfig_id).
-    ///
-    /// Wire name `UconfigId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `pz-clweh**c1`.
+    /// Sets `UconfigId`: the field [`uconfig_id`](Self::uconfig_id) says what it takes.
     pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.uconfig_id = value.into();
         self
     }
-    /// Sets `BindList` to these items; the field is [`bind_list`](Self::bind_list).
-    ///
-    /// Wire name `BindList`, list of [`BindItem`]; required in requests (empty is missing).
+    /// Sets `BindList` to these items: the field [`bind_list`](Self::bind_list) says what it takes.
     pub fn set_bind_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BindItem>>,
@@ -498,9 +450,7 @@ impl AssociateCustomizedConfigResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -556,38 +506,22 @@ impl AssociateGuardrailConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests.
-    ///
-    /// - Example: `WAF`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests.
-    ///
-    /// - Example: `waf_2kw60zgy0908e8j3`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `ServiceId`; the field is [`service_id`](Self::service_id).
-    ///
-    /// Wire name `ServiceId`, string; optional in requests.
-    ///
-    /// - Example: `waf_rule_abc123`.
+    /// Sets `ServiceId`: the field [`service_id`](Self::service_id) says what it takes.
     pub fn set_service_id(mut self, value: impl Into<String>) -> Self {
         self.service_id = Some(value.into());
         self
     }
-    /// Sets `InputCheckDepth`; the field is [`input_check_depth`](Self::input_check_depth).
-    ///
-    /// Wire name `InputCheckDepth`, uint64; optional in requests.
-    ///
-    /// - Example: `5`.
+    /// Sets `InputCheckDepth`: the field [`input_check_depth`](Self::input_check_depth) says what it takes.
     pub fn set_input_check_depth(mut self, value: u64) -> Self {
         self.input_check_depth = Some(value);
         self
@@ -625,9 +559,7 @@ impl AssociateModelRouterGuardrailsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Guardrails` to these items; the field is [`guardrails`](Self::guardrails).
-    ///
-    /// Wire name `Guardrails`, list of [`AssociateGuardrailConfig`]; required in requests (empty is missing).
+    /// Sets `Guardrails` to these items: the field [`guardrails`](Self::guardrails) says what it takes.
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<AssociateGuardrailConfig>>,
@@ -635,11 +567,7 @@ impl AssociateModelRouterGuardrailsRequest {
         self.guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
@@ -689,9 +617,7 @@ impl AssociateModelRouterGuardrailsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -726,18 +652,12 @@ impl AssociateModelsToModelRouterRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-oei1qdkf`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of [`ModelRouterModel`]; optional in requests.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterModel>>,
@@ -788,9 +708,7 @@ impl AssociateModelsToModelRouterResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -817,9 +735,7 @@ impl AssociateTargetGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Associations` to these items; the field is [`associations`](Self::associations).
-    ///
-    /// Wire name `Associations`, list of [`TargetGroupAssociation`]; required in requests (empty is missing).
+    /// Sets `Associations` to these items: the field [`associations`](Self::associations) says what it takes.
     pub fn set_associations(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupAssociation>>,
@@ -863,9 +779,7 @@ impl AssociateTargetGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -891,11 +805,7 @@ impl AssociatedModelRouterItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; may be absent from responses.
-    ///
-    /// - Example: `cmr-77772oq3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = Some(value.into());
         self
@@ -1015,101 +925,57 @@ impl AssociationItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-n8n0xxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-lachxxxx`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `loc-q03gxxxx`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses; may be null.
-    ///
-    /// - Example: `test.clb.cloud.tencent.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses; may be null.
-    ///
-    /// - Example: `/association_item`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; always present in responses.
-    ///
-    /// - Example: `lb_association_item`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = value.into();
         self
     }
-    /// Sets `ListenerName`; the field is [`listener_name`](Self::listener_name).
-    ///
-    /// Wire name `ListenerName`, string; always present in responses.
-    ///
-    /// - Example: `lis_association_item`.
+    /// Sets `ListenerName`: the field [`listener_name`](Self::listener_name) says what it takes.
     pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
         self.listener_name = value.into();
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; may be absent from responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `RuleId`; the field is [`rule_id`](Self::rule_id).
-    ///
-    /// Wire name `RuleId`, string; may be absent from responses.
-    ///
-    /// - Example: `rule-kfgg89**`.
+    /// Sets `RuleId`: the field [`rule_id`](Self::rule_id) says what it takes.
     pub fn set_rule_id(mut self, value: impl Into<String>) -> Self {
         self.rule_id = Some(value.into());
         self
@@ -1179,29 +1045,17 @@ impl AutoRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-r6nx1iby`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-lmeeyb1q`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Domains` to these items; the field is [`domains`](Self::domains).
-    ///
-    /// Wire name `Domains`, list of string; optional in requests.
-    ///
-    /// - Example: `["www.abc.com\n"]`.
+    /// Sets `Domains` to these items: the field [`domains`](Self::domains) says what it takes.
     pub fn set_domains(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1209,20 +1063,12 @@ impl AutoRewriteRequest {
         self.domains = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RewriteCodes` to these items; the field is [`rewrite_codes`](Self::rewrite_codes).
-    ///
-    /// Wire name `RewriteCodes`, list of int64; optional in requests.
-    ///
-    /// - Example: `[301]`.
+    /// Sets `RewriteCodes` to these items: the field [`rewrite_codes`](Self::rewrite_codes) says what it takes.
     pub fn set_rewrite_codes(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.rewrite_codes = Some(items.into_iter().collect());
         self
     }
-    /// Sets `TakeUrls` to these items; the field is [`take_urls`](Self::take_urls).
-    ///
-    /// Wire name `TakeUrls`, list of bool; optional in requests.
-    ///
-    /// - Example: `[true]`.
+    /// Sets `TakeUrls` to these items: the field [`take_urls`](Self::take_urls) says what it takes.
     pub fn set_take_urls(mut self, items: impl IntoIterator<Item = bool>) -> Self {
         self.take_urls = Some(items.into_iter().collect());
         self
@@ -1266,9 +1112,7 @@ impl AutoRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1314,29 +1158,17 @@ impl AvailableZoneAffinityInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Enable`; the field is [`enable`](Self::enable).
-    ///
-    /// Wire name `Enable`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Enable`: the field [`enable`](Self::enable) says what it takes.
     pub fn set_enable(mut self, value: bool) -> Self {
         self.enable = Some(value);
         self
     }
-    /// Sets `ExitRatio`; the field is [`exit_ratio`](Self::exit_ratio).
-    ///
-    /// Wire name `ExitRatio`, uint64; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `65`.
+    /// Sets `ExitRatio`: the field [`exit_ratio`](Self::exit_ratio) says what it takes.
     pub fn set_exit_ratio(mut self, value: u64) -> Self {
         self.exit_ratio = Some(value);
         self
     }
-    /// Sets `ReentryRatio`; the field is [`reentry_ratio`](Self::reentry_ratio).
-    ///
-    /// Wire name `ReentryRatio`, uint64; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `80`.
+    /// Sets `ReentryRatio`: the field [`reentry_ratio`](Self::reentry_ratio) says what it takes.
     pub fn set_reentry_ratio(mut self, value: u64) -> Self {
         self.reentry_ratio = Some(value);
         self
@@ -1459,47 +1291,27 @@ impl Backend {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-abcd1234`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = value;
         self
     }
-    /// Sets `PublicIpAddresses` to these items; the field is [`public_ip_addresses`](Self::public_ip_addresses).
-    ///
-    /// Wire name `PublicIpAddresses`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["1.1.1.1"]`.
+    /// Sets `PublicIpAddresses` to these items: the field [`public_ip_addresses`](Self::public_ip_addresses) says what it takes.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1507,11 +1319,7 @@ impl Backend {
         self.public_ip_addresses = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; the field is [`private_ip_addresses`](Self::private_ip_addresses).
-    ///
-    /// Wire name `PrivateIpAddresses`, list of string; always present in responses.
-    ///
-    /// - Example: `["10.0.0.1"]`.
+    /// Sets `PrivateIpAddresses` to these items: the field [`private_ip_addresses`](Self::private_ip_addresses) says what it takes.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1519,47 +1327,27 @@ impl Backend {
         self.private_ip_addresses = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `test-cvm`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = Some(value.into());
         self
     }
-    /// Sets `RegisteredTime`; the field is [`registered_time`](Self::registered_time).
-    ///
-    /// Wire name `RegisteredTime`, string; always present in responses.
-    ///
-    /// - Example: `2021-12-29 14:38:50`.
+    /// Sets `RegisteredTime`: the field [`registered_time`](Self::registered_time) says what it takes.
     pub fn set_registered_time(mut self, value: impl Into<String>) -> Self {
         self.registered_time = value.into();
         self
     }
-    /// Sets `EniId`; the field is [`eni_id`](Self::eni_id).
-    ///
-    /// Wire name `EniId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `eni-1234abcd`.
+    /// Sets `EniId`: the field [`eni_id`](Self::eni_id) says what it takes.
     pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
         self.eni_id = Some(value.into());
         self
     }
-    /// Sets `Tag`; the field is [`tag`](Self::tag).
-    ///
-    /// Wire name `Tag`, string; may be absent from responses.
-    ///
-    /// - Example: `tag_backend`.
+    /// Sets `Tag`: the field [`tag`](Self::tag) says what it takes.
     pub fn set_tag(mut self, value: impl Into<String>) -> Self {
         self.tag = Some(value.into());
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
@@ -1603,29 +1391,17 @@ impl BasicTargetGroupInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; always present in responses.
-    ///
-    /// - Example: `lbtg-n5n8xxxx`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupName`; the field is [`target_group_name`](Self::target_group_name).
-    ///
-    /// Wire name `TargetGroupName`, string; always present in responses.
-    ///
-    /// - Example: `test-target-group`.
+    /// Sets `TargetGroupName`: the field [`target_group_name`](Self::target_group_name) says what it takes.
     pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
         self.target_group_name = value.into();
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; may be absent from responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
@@ -1660,18 +1436,12 @@ impl BatchDeregisterTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-xxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`BatchTarget`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<BatchTarget>>,
@@ -1743,11 +1513,7 @@ impl BatchDeregisterTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailListenerIdSet` to these items; the field is [`fail_listener_id_set`](Self::fail_listener_id_set).
-    ///
-    /// Wire name `FailListenerIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["lbl-4ibs****"]`.
+    /// Sets `FailListenerIdSet` to these items: the field [`fail_listener_id_set`](Self::fail_listener_id_set) says what it takes.
     pub fn set_fail_listener_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1755,18 +1521,12 @@ impl BatchDeregisterTargetsResponse {
         self.fail_listener_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Message`; the field is [`message`](Self::message).
-    ///
-    /// Wire name `Message`, string; may be absent from responses.
-    ///
-    /// - Example: `Listener lbl-4ibs**** not exists.`.
+    /// Sets `Message`: the field [`message`](Self::message) says what it takes.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1801,18 +1561,12 @@ impl BatchModifyTargetTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-dx98lwo0`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ModifyList` to these items; the field is [`modify_list`](Self::modify_list).
-    ///
-    /// Wire name `ModifyList`, list of [`RsTagRule`]; required in requests (empty is missing).
+    /// Sets `ModifyList` to these items: the field [`modify_list`](Self::modify_list) says what it takes.
     pub fn set_modify_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<RsTagRule>>,
@@ -1865,9 +1619,7 @@ impl BatchModifyTargetTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1902,18 +1654,12 @@ impl BatchModifyTargetWeightRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-dx98lwo0`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ModifyList` to these items; the field is [`modify_list`](Self::modify_list).
-    ///
-    /// Wire name `ModifyList`, list of [`RsWeightRule`]; required in requests (empty is missing).
+    /// Sets `ModifyList` to these items: the field [`modify_list`](Self::modify_list) says what it takes.
     pub fn set_modify_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<RsWeightRule>>,
@@ -1966,9 +1712,7 @@ impl BatchModifyTargetWeightResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2003,18 +1747,12 @@ impl BatchRegisterTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-xxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`BatchTarget`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<BatchTarget>>,
@@ -2086,11 +1824,7 @@ impl BatchRegisterTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailListenerIdSet` to these items; the field is [`fail_listener_id_set`](Self::fail_listener_id_set).
-    ///
-    /// Wire name `FailListenerIdSet`, list of string; always present in responses.
-    ///
-    /// - Example: `["lbl-4ibs****"]`.
+    /// Sets `FailListenerIdSet` to these items: the field [`fail_listener_id_set`](Self::fail_listener_id_set) says what it takes.
     pub fn set_fail_listener_id_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2098,18 +1832,12 @@ impl BatchRegisterTargetsResponse {
         self.fail_listener_id_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Message`; the field is [`message`](Self::message).
-    ///
-    /// Wire name `Message`, string; may be absent from responses.
-    ///
-    /// - Example: `IP  x.x.x.x not found.`.
+    /// Sets `Message`: the field [`message`](Self::message) says what it takes.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2193,65 +1921,37 @@ impl BatchTarget {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-2gas****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; required in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests.
-    ///
-    /// - Example: `ins-1vfj****`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `EniIp`; the field is [`eni_ip`](Self::eni_ip).
-    ///
-    /// Wire name `EniIp`, string; optional in requests.
-    ///
-    /// - Example: `10.0.X.X`.
+    /// Sets `EniIp`: the field [`eni_ip`](Self::eni_ip) says what it takes.
     pub fn set_eni_ip(mut self, value: impl Into<String>) -> Self {
         self.eni_ip = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-4apy****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Tag`; the field is [`tag`](Self::tag).
-    ///
-    /// Wire name `Tag`, string; optional in requests.
-    ///
-    /// - Example: `tag_target`.
+    /// Sets `Tag`: the field [`tag`](Self::tag) says what it takes.
     pub fn set_tag(mut self, value: impl Into<String>) -> Self {
         self.tag = Some(value.into());
         self
@@ -2365,83 +2065,47 @@ impl BindDetailItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-kxsr****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-20sf****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `test.clb.cloud.tencent.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses.
-    ///
-    /// - Example: `loc-4f30****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = value.into();
         self
     }
-    /// Sets `ListenerName`; the field is [`listener_name`](Self::listener_name).
-    ///
-    /// Wire name `ListenerName`, string; always present in responses.
-    ///
-    /// - Example: `lb-1fb1sdsa-tcp-80-443`.
+    /// Sets `ListenerName`: the field [`listener_name`](Self::listener_name) says what it takes.
     pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
         self.listener_name = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `Vport`; the field is [`vport`](Self::vport).
-    ///
-    /// Wire name `Vport`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Vport`: the field [`vport`](Self::vport) says what it takes.
     pub fn set_vport(mut self, value: i64) -> Self {
         self.vport = value;
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses; may be null.
-    ///
-    /// - Example: `/index`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `UconfigId`; the field is [`uconfig_id`](Self::uconfig_id).
-    ///
-    /// Wire name `UconfigId`, string; always present in responses.
-    ///
-    /// - Example: `pz-k2ns****`.
+    /// Sets `UconfigId`: the field [`uconfig_id`](Self::uconfig_id) says what it takes.
     pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.uconfig_id = value.into();
         self
@@ -2491,38 +2155,22 @@ impl BindItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-6e6a****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-cuxw****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `www.test.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-4apy****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
@@ -2596,29 +2244,17 @@ impl BlockedIp {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IP`; the field is [`ip`](Self::ip).
-    ///
-    /// Wire name `IP`, string; always present in responses.
-    ///
-    /// - Example: `172.40.86.244`.
+    /// Sets `IP`: the field [`ip`](Self::ip) says what it takes.
     pub fn set_ip(mut self, value: impl Into<String>) -> Self {
         self.ip = value.into();
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; always present in responses.
-    ///
-    /// - Example: `2024-12-24 09:23:26`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `ExpireTime`; the field is [`expire_time`](Self::expire_time).
-    ///
-    /// Wire name `ExpireTime`, string; always present in responses.
-    ///
-    /// - Example: `2025-05-24 11:16:04`.
+    /// Sets `ExpireTime`: the field [`expire_time`](Self::expire_time) says what it takes.
     pub fn set_expire_time(mut self, value: impl Into<String>) -> Self {
         self.expire_time = value.into();
         self
@@ -2710,74 +2346,42 @@ impl BudgetAssociation {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; always present in responses.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-14T12:00:00+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = Some(value.into());
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `vkey-abc12345`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = Some(value.into());
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; always present in responses.
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `ResourceName`; the field is [`resource_name`](Self::resource_name).
-    ///
-    /// Wire name `ResourceName`, string; may be absent from responses.
-    ///
-    /// - Example: `test-new-key`.
+    /// Sets `ResourceName`: the field [`resource_name`](Self::resource_name) says what it takes.
     pub fn set_resource_name(mut self, value: impl Into<String>) -> Self {
         self.resource_name = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `Key`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; may be absent from responses.
-    ///
-    /// - Example: `ugrp-93eee43e`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = Some(value.into());
         self
@@ -2823,29 +2427,17 @@ impl BudgetConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetDuration`; the field is [`budget_duration`](Self::budget_duration).
-    ///
-    /// Wire name `BudgetDuration`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `7d`.
+    /// Sets `BudgetDuration`: the field [`budget_duration`](Self::budget_duration) says what it takes.
     pub fn set_budget_duration(mut self, value: impl Into<String>) -> Self {
         self.budget_duration = Some(value.into());
         self
     }
-    /// Sets `BudgetResetAt`; the field is [`budget_reset_at`](Self::budget_reset_at).
-    ///
-    /// Wire name `BudgetResetAt`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-06-06T00:00:00+08:00`.
+    /// Sets `BudgetResetAt`: the field [`budget_reset_at`](Self::budget_reset_at) says what it takes.
     pub fn set_budget_reset_at(mut self, value: impl Into<String>) -> Self {
         self.budget_reset_at = Some(value.into());
         self
     }
-    /// Sets `MaxBudget`; the field is [`max_budget`](Self::max_budget).
-    ///
-    /// Wire name `MaxBudget`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `100`.
+    /// Sets `MaxBudget`: the field [`max_budget`](Self::max_budget) says what it takes.
     pub fn set_max_budget(mut self, value: f64) -> Self {
         self.max_budget = Some(value);
         self
@@ -2881,20 +2473,12 @@ impl BudgetConfigInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetDuration`; the field is [`budget_duration`](Self::budget_duration).
-    ///
-    /// Wire name `BudgetDuration`, string; optional in requests.
-    ///
-    /// - Example: `7d`.
+    /// Sets `BudgetDuration`: the field [`budget_duration`](Self::budget_duration) says what it takes.
     pub fn set_budget_duration(mut self, value: impl Into<String>) -> Self {
         self.budget_duration = Some(value.into());
         self
     }
-    /// Sets `MaxBudget`; the field is [`max_budget`](Self::max_budget).
-    ///
-    /// Wire name `MaxBudget`, float; optional in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `MaxBudget`: the field [`max_budget`](Self::max_budget) says what it takes.
     pub fn set_max_budget(mut self, value: f64) -> Self {
         self.max_budget = Some(value);
         self
@@ -2999,36 +2583,22 @@ impl BudgetInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AssociationKeyCount`; the field is [`association_key_count`](Self::association_key_count).
-    ///
-    /// Wire name `AssociationKeyCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `AssociationKeyCount`: the field [`association_key_count`](Self::association_key_count) says what it takes.
     pub fn set_association_key_count(mut self, value: u64) -> Self {
         self.association_key_count = Some(value);
         self
     }
-    /// Sets `AssociationModelRouterCount`; the field is [`association_model_router_count`](Self::association_model_router_count).
-    ///
-    /// Wire name `AssociationModelRouterCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `AssociationModelRouterCount`: the field [`association_model_router_count`](Self::association_model_router_count) says what it takes.
     pub fn set_association_model_router_count(mut self, value: u64) -> Self {
         self.association_model_router_count = value;
         self
     }
-    /// Sets `AssociationUserGroupCount`; the field is [`association_user_group_count`](Self::association_user_group_count).
-    ///
-    /// Wire name `AssociationUserGroupCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `AssociationUserGroupCount`: the field [`association_user_group_count`](Self::association_user_group_count) says what it takes.
     pub fn set_association_user_group_count(mut self, value: u64) -> Self {
         self.association_user_group_count = Some(value);
         self
     }
-    /// Sets `BudgetConfigs` to these items; the field is [`budget_configs`](Self::budget_configs).
-    ///
-    /// Wire name `BudgetConfigs`, list of [`BudgetConfig`]; may be absent from responses.
+    /// Sets `BudgetConfigs` to these items: the field [`budget_configs`](Self::budget_configs) says what it takes.
     pub fn set_budget_configs(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetConfig>>,
@@ -3036,45 +2606,27 @@ impl BudgetInfo {
         self.budget_configs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; always present in responses.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; always present in responses.
-    ///
-    /// - Example: `production-budget`.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = value.into();
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-17T11:00:05+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = Some(value.into());
         self
     }
-    /// Sets `ModifiedTime`; the field is [`modified_time`](Self::modified_time).
-    ///
-    /// Wire name `ModifiedTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-17T07:03:47+08:00`.
+    /// Sets `ModifiedTime`: the field [`modified_time`](Self::modified_time) says what it takes.
     pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
         self.modified_time = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForBudget`]; may be absent from responses.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForBudget>,
@@ -3082,11 +2634,7 @@ impl BudgetInfo {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
@@ -3138,38 +2686,22 @@ impl BudgetResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `Key`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; optional in requests.
-    ///
-    /// - Example: `vkey-abc12345`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = Some(value.into());
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; optional in requests.
-    ///
-    /// - Example: `ugrp-93eee43e`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = Some(value.into());
         self
@@ -3223,18 +2755,12 @@ impl CertIdRelatedWithLoadBalancers {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; always present in responses.
-    ///
-    /// - Example: `KDbFJUkn`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = value.into();
         self
     }
-    /// Sets `LoadBalancers` to these items; the field is [`load_balancers`](Self::load_balancers).
-    ///
-    /// Wire name `LoadBalancers`, list of [`LoadBalancer`]; always present in responses.
+    /// Sets `LoadBalancers` to these items: the field [`load_balancers`](Self::load_balancers) says what it takes.
     pub fn set_load_balancers(
         mut self,
         items: impl IntoIterator<Item = impl Into<LoadBalancer>>,
@@ -3293,38 +2819,22 @@ impl CertInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; optional in requests.
-    ///
-    /// - Example: `zFzZAAIr`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = Some(value.into());
         self
     }
-    /// Sets `CertName`; the field is [`cert_name`](Self::cert_name).
-    ///
-    /// Wire name `CertName`, string; optional in requests.
-    ///
-    /// - Example: `tes-cert`.
+    /// Sets `CertName`: the field [`cert_name`](Self::cert_name) says what it takes.
     pub fn set_cert_name(mut self, value: impl Into<String>) -> Self {
         self.cert_name = Some(value.into());
         self
     }
-    /// Sets `CertContent`; the field is [`cert_content`](Self::cert_content).
-    ///
-    /// Wire name `CertContent`, string; optional in requests.
-    ///
-    /// - Example: `-----BEGIN CERTIFICATE-----`.
+    /// Sets `CertContent`: the field [`cert_content`](Self::cert_content) says what it takes.
     pub fn set_cert_content(mut self, value: impl Into<String>) -> Self {
         self.cert_content = Some(value.into());
         self
     }
-    /// Sets `CertKey`; the field is [`cert_key`](Self::cert_key).
-    ///
-    /// Wire name `CertKey`, string; optional in requests.
-    ///
-    /// - Example: `-----BEGIN RSA PRIVATE KEY-----`.
+    /// Sets `CertKey`: the field [`cert_key`](Self::cert_key) says what it takes.
     pub fn set_cert_key(mut self, value: impl Into<String>) -> Self {
         self.cert_key = Some(value.into());
         self
@@ -3433,83 +2943,47 @@ impl CertificateInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SSLMode`; the field is [`ssl_mode`](Self::ssl_mode).
-    ///
-    /// Wire name `SSLMode`, string; optional in requests.
-    ///
-    /// - Example: `UNIDIRECTIONAL`.
+    /// Sets `SSLMode`: the field [`ssl_mode`](Self::ssl_mode) says what it takes.
     pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
         self.ssl_mode = Some(value.into());
         self
     }
-    /// Sets `SSLVerifyClient`; the field is [`ssl_verify_client`](Self::ssl_verify_client).
-    ///
-    /// Wire name `SSLVerifyClient`, string; optional in requests.
-    ///
-    /// - Example: `ON`.
+    /// Sets `SSLVerifyClient`: the field [`ssl_verify_client`](Self::ssl_verify_client) says what it takes.
     pub fn set_ssl_verify_client(mut self, value: impl Into<String>) -> Self {
         self.ssl_verify_client = Some(value.into());
         self
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; optional in requests.
-    ///
-    /// - Example: `Fm8Wpag8`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = Some(value.into());
         self
     }
-    /// Sets `CertCaId`; the field is [`cert_ca_id`](Self::cert_ca_id).
-    ///
-    /// Wire name `CertCaId`, string; optional in requests.
-    ///
-    /// - Example: `HcsGe9BH`.
+    /// Sets `CertCaId`: the field [`cert_ca_id`](Self::cert_ca_id) says what it takes.
     pub fn set_cert_ca_id(mut self, value: impl Into<String>) -> Self {
         self.cert_ca_id = Some(value.into());
         self
     }
-    /// Sets `CertName`; the field is [`cert_name`](Self::cert_name).
-    ///
-    /// Wire name `CertName`, string; optional in requests.
-    ///
-    /// - Example: `NewCert`.
+    /// Sets `CertName`: the field [`cert_name`](Self::cert_name) says what it takes.
     pub fn set_cert_name(mut self, value: impl Into<String>) -> Self {
         self.cert_name = Some(value.into());
         self
     }
-    /// Sets `CertKey`; the field is [`cert_key`](Self::cert_key).
-    ///
-    /// Wire name `CertKey`, string; optional in requests.
-    ///
-    /// - Example: `-----BEGIN RSA PRIVATE KEY----- certkey -----END RSA PRIVATE KEY-----`.
+    /// Sets `CertKey`: the field [`cert_key`](Self::cert_key) says what it takes.
     pub fn set_cert_key(mut self, value: impl Into<String>) -> Self {
         self.cert_key = Some(value.into());
         self
     }
-    /// Sets `CertContent`; the field is [`cert_content`](Self::cert_content).
-    ///
-    /// Wire name `CertContent`, string; optional in requests.
-    ///
-    /// - Example: `-----BEGIN CERTIFICATE----- certcontent -----END CERTIFICATE`.
+    /// Sets `CertContent`: the field [`cert_content`](Self::cert_content) says what it takes.
     pub fn set_cert_content(mut self, value: impl Into<String>) -> Self {
         self.cert_content = Some(value.into());
         self
     }
-    /// Sets `CertCaName`; the field is [`cert_ca_name`](Self::cert_ca_name).
-    ///
-    /// Wire name `CertCaName`, string; optional in requests.
-    ///
-    /// - Example: `new_certca`.
+    /// Sets `CertCaName`: the field [`cert_ca_name`](Self::cert_ca_name) says what it takes.
     pub fn set_cert_ca_name(mut self, value: impl Into<String>) -> Self {
         self.cert_ca_name = Some(value.into());
         self
     }
-    /// Sets `CertCaContent`; the field is [`cert_ca_content`](Self::cert_ca_content).
-    ///
-    /// Wire name `CertCaContent`, string; optional in requests.
-    ///
-    /// - Example: `-----BEGIN CERTIFICATE----- certcontent -----END CERTIFICATE`.
+    /// Sets `CertCaContent`: the field [`cert_ca_content`](Self::cert_ca_content) says what it takes.
     pub fn set_cert_ca_content(mut self, value: impl Into<String>) -> Self {
         self.cert_ca_content = Some(value.into());
         self
@@ -3573,47 +3047,27 @@ impl CertificateOutput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SSLMode`; the field is [`ssl_mode`](Self::ssl_mode).
-    ///
-    /// Wire name `SSLMode`, string; always present in responses.
-    ///
-    /// - Example: `UNIDIRECTIONAL`.
+    /// Sets `SSLMode`: the field [`ssl_mode`](Self::ssl_mode) says what it takes.
     pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
         self.ssl_mode = value.into();
         self
     }
-    /// Sets `SSLVerifyClient`; the field is [`ssl_verify_client`](Self::ssl_verify_client).
-    ///
-    /// Wire name `SSLVerifyClient`, string; always present in responses.
-    ///
-    /// - Example: `ON`.
+    /// Sets `SSLVerifyClient`: the field [`ssl_verify_client`](Self::ssl_verify_client) says what it takes.
     pub fn set_ssl_verify_client(mut self, value: impl Into<String>) -> Self {
         self.ssl_verify_client = value.into();
         self
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; always present in responses.
-    ///
-    /// - Example: `ALZ****p`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = value.into();
         self
     }
-    /// Sets `CertCaId`; the field is [`cert_ca_id`](Self::cert_ca_id).
-    ///
-    /// Wire name `CertCaId`, string; always present in responses.
-    ///
-    /// - Example: `4Ih****6`.
+    /// Sets `CertCaId`: the field [`cert_ca_id`](Self::cert_ca_id) says what it takes.
     pub fn set_cert_ca_id(mut self, value: impl Into<String>) -> Self {
         self.cert_ca_id = value.into();
         self
     }
-    /// Sets `ExtCertIds` to these items; the field is [`ext_cert_ids`](Self::ext_cert_ids).
-    ///
-    /// Wire name `ExtCertIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["Gp7qwZYB", "KS25sFS6"]`.
+    /// Sets `ExtCertIds` to these items: the field [`ext_cert_ids`](Self::ext_cert_ids) says what it takes.
     pub fn set_ext_cert_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3693,18 +3147,12 @@ impl ChatCompletionsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ApiKey`; the field is [`api_key`](Self::api_key).
-    ///
-    /// Wire name `ApiKey`, string; optional in requests.
-    ///
-    /// - Example: `sk-3qIbn_4___xKHm6HwjTtncyCpHJD_ddDeB6ytjvpw2fq8G6x_LNO6t11Y_l7qQuKEfVH4t1s1gjUv3_vb2mqTkUv`.
+    /// Sets `ApiKey`: the field [`api_key`](Self::api_key) says what it takes.
     pub fn set_api_key(mut self, value: impl Into<String>) -> Self {
         self.api_key = Some(value.into());
         self
     }
-    /// Sets `Attachments` to these items; the field is [`attachments`](Self::attachments).
-    ///
-    /// Wire name `Attachments`, list of [`MultiModalityAttachments`]; optional in requests.
+    /// Sets `Attachments` to these items: the field [`attachments`](Self::attachments) says what it takes.
     pub fn set_attachments(
         mut self,
         items: impl IntoIterator<Item = impl Into<MultiModalityAttachments>>,
@@ -3712,38 +3160,22 @@ impl ChatCompletionsRequest {
         self.attachments = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ChatContent`; the field is [`chat_content`](Self::chat_content).
-    ///
-    /// Wire name `ChatContent`, string; optional in requests.
-    ///
-    /// - Example: `hi`.
+    /// Sets `ChatContent`: the field [`chat_content`](Self::chat_content) says what it takes.
     pub fn set_chat_content(mut self, value: impl Into<String>) -> Self {
         self.chat_content = Some(value.into());
         self
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; optional in requests.
-    ///
-    /// - Example: `gpt-4o-mini-test-connection`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; optional in requests.
-    ///
-    /// - Example: `cmr-d4yzkh0o`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = Some(value.into());
         self
     }
-    /// Sets `RequestPath`; the field is [`request_path`](Self::request_path).
-    ///
-    /// Wire name `RequestPath`, string; optional in requests.
-    ///
-    /// - Example: `/v1/chat/completions`.
+    /// Sets `RequestPath`: the field [`request_path`](Self::request_path) says what it takes.
     pub fn set_request_path(mut self, value: impl Into<String>) -> Self {
         self.request_path = Some(value.into());
         self
@@ -3800,25 +3232,17 @@ impl ChatCompletionsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChatResponseMessage`; the field is [`chat_response_message`](Self::chat_response_message).
-    ///
-    /// Wire name `ChatResponseMessage`, string; may be absent from responses.
-    ///
-    /// - Example: `[Fake v2] Detected user_text="What's in this image?", images=1, files=0, format=openai-chat`.
+    /// Sets `ChatResponseMessage`: the field [`chat_response_message`](Self::chat_response_message) says what it takes.
     pub fn set_chat_response_message(mut self, value: impl Into<String>) -> Self {
         self.chat_response_message = Some(value.into());
         self
     }
-    /// Sets `ErrorInChat`; the field is [`error_in_chat`](Self::error_in_chat).
-    ///
-    /// Wire name `ErrorInChat`, string; may be absent from responses.
+    /// Sets `ErrorInChat`: the field [`error_in_chat`](Self::error_in_chat) says what it takes.
     pub fn set_error_in_chat(mut self, value: impl Into<String>) -> Self {
         self.error_in_chat = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3879,47 +3303,27 @@ impl ClassicalHealth {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IP`; the field is [`ip`](Self::ip).
-    ///
-    /// Wire name `IP`, string; always present in responses.
-    ///
-    /// - Example: `10.0.102.15`.
+    /// Sets `IP`: the field [`ip`](Self::ip) says what it takes.
     pub fn set_ip(mut self, value: impl Into<String>) -> Self {
         self.ip = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `8080`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `ListenerPort`; the field is [`listener_port`](Self::listener_port).
-    ///
-    /// Wire name `ListenerPort`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `ListenerPort`: the field [`listener_port`](Self::listener_port) says what it takes.
     pub fn set_listener_port(mut self, value: i64) -> Self {
         self.listener_port = value;
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `HealthStatus`; the field is [`health_status`](Self::health_status).
-    ///
-    /// Wire name `HealthStatus`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `HealthStatus`: the field [`health_status`](Self::health_status) says what it takes.
     pub fn set_health_status(mut self, value: i64) -> Self {
         self.health_status = value;
         self
@@ -4097,164 +3501,92 @@ impl ClassicalListener {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-hscepds6`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `ListenerPort`; the field is [`listener_port`](Self::listener_port).
-    ///
-    /// Wire name `ListenerPort`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `ListenerPort`: the field [`listener_port`](Self::listener_port) says what it takes.
     pub fn set_listener_port(mut self, value: i64) -> Self {
         self.listener_port = value;
         self
     }
-    /// Sets `InstancePort`; the field is [`instance_port`](Self::instance_port).
-    ///
-    /// Wire name `InstancePort`, int64; always present in responses.
-    ///
-    /// - Example: `8080`.
+    /// Sets `InstancePort`: the field [`instance_port`](Self::instance_port) says what it takes.
     pub fn set_instance_port(mut self, value: i64) -> Self {
         self.instance_port = value;
         self
     }
-    /// Sets `ListenerName`; the field is [`listener_name`](Self::listener_name).
-    ///
-    /// Wire name `ListenerName`, string; always present in responses.
-    ///
-    /// - Example: `CLASSIC-LB-LISTENER`.
+    /// Sets `ListenerName`: the field [`listener_name`](Self::listener_name) says what it takes.
     pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
         self.listener_name = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `SessionExpire`; the field is [`session_expire`](Self::session_expire).
-    ///
-    /// Wire name `SessionExpire`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SessionExpire`: the field [`session_expire`](Self::session_expire) says what it takes.
     pub fn set_session_expire(mut self, value: i64) -> Self {
         self.session_expire = value;
         self
     }
-    /// Sets `HealthSwitch`; the field is [`health_switch`](Self::health_switch).
-    ///
-    /// Wire name `HealthSwitch`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `HealthSwitch`: the field [`health_switch`](Self::health_switch) says what it takes.
     pub fn set_health_switch(mut self, value: i64) -> Self {
         self.health_switch = value;
         self
     }
-    /// Sets `TimeOut`; the field is [`time_out`](Self::time_out).
-    ///
-    /// Wire name `TimeOut`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TimeOut`: the field [`time_out`](Self::time_out) says what it takes.
     pub fn set_time_out(mut self, value: i64) -> Self {
         self.time_out = value;
         self
     }
-    /// Sets `IntervalTime`; the field is [`interval_time`](Self::interval_time).
-    ///
-    /// Wire name `IntervalTime`, int64; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `IntervalTime`: the field [`interval_time`](Self::interval_time) says what it takes.
     pub fn set_interval_time(mut self, value: i64) -> Self {
         self.interval_time = value;
         self
     }
-    /// Sets `HealthNum`; the field is [`health_num`](Self::health_num).
-    ///
-    /// Wire name `HealthNum`, int64; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `HealthNum`: the field [`health_num`](Self::health_num) says what it takes.
     pub fn set_health_num(mut self, value: i64) -> Self {
         self.health_num = value;
         self
     }
-    /// Sets `UnhealthNum`; the field is [`unhealth_num`](Self::unhealth_num).
-    ///
-    /// Wire name `UnhealthNum`, int64; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `UnhealthNum`: the field [`unhealth_num`](Self::unhealth_num) says what it takes.
     pub fn set_unhealth_num(mut self, value: i64) -> Self {
         self.unhealth_num = value;
         self
     }
-    /// Sets `HttpHash`; the field is [`http_hash`](Self::http_hash).
-    ///
-    /// Wire name `HttpHash`, string; always present in responses.
-    ///
-    /// - Example: `wrr`.
+    /// Sets `HttpHash`: the field [`http_hash`](Self::http_hash) says what it takes.
     pub fn set_http_hash(mut self, value: impl Into<String>) -> Self {
         self.http_hash = value.into();
         self
     }
-    /// Sets `HttpCode`; the field is [`http_code`](Self::http_code).
-    ///
-    /// Wire name `HttpCode`, int64; always present in responses.
-    ///
-    /// - Example: `31`.
+    /// Sets `HttpCode`: the field [`http_code`](Self::http_code) says what it takes.
     pub fn set_http_code(mut self, value: i64) -> Self {
         self.http_code = value;
         self
     }
-    /// Sets `HttpCheckPath`; the field is [`http_check_path`](Self::http_check_path).
-    ///
-    /// Wire name `HttpCheckPath`, string; always present in responses.
-    ///
-    /// - Example: `/healthchk`.
+    /// Sets `HttpCheckPath`: the field [`http_check_path`](Self::http_check_path) says what it takes.
     pub fn set_http_check_path(mut self, value: impl Into<String>) -> Self {
         self.http_check_path = value.into();
         self
     }
-    /// Sets `SSLMode`; the field is [`ssl_mode`](Self::ssl_mode).
-    ///
-    /// Wire name `SSLMode`, string; always present in responses.
-    ///
-    /// - Example: `UNIDIRECTIONAL`.
+    /// Sets `SSLMode`: the field [`ssl_mode`](Self::ssl_mode) says what it takes.
     pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
         self.ssl_mode = value.into();
         self
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; always present in responses.
-    ///
-    /// - Example: `Cps86Nwh`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = value.into();
         self
     }
-    /// Sets `CertCaId`; the field is [`cert_ca_id`](Self::cert_ca_id).
-    ///
-    /// Wire name `CertCaId`, string; always present in responses.
-    ///
-    /// - Example: `FYybUazg`.
+    /// Sets `CertCaId`: the field [`cert_ca_id`](Self::cert_ca_id) says what it takes.
     pub fn set_cert_ca_id(mut self, value: impl Into<String>) -> Self {
         self.cert_ca_id = value.into();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: i64) -> Self {
         self.status = value;
         self
@@ -4288,20 +3620,12 @@ impl ClassicalLoadBalancerInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-o8xk****`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["lb-6xg1****"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4383,38 +3707,22 @@ impl ClassicalTarget {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-2yn****`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = value;
         self
     }
-    /// Sets `PublicIpAddresses` to these items; the field is [`public_ip_addresses`](Self::public_ip_addresses).
-    ///
-    /// Wire name `PublicIpAddresses`, list of string; always present in responses.
-    ///
-    /// - Example: `125.205.211.150`.
+    /// Sets `PublicIpAddresses` to these items: the field [`public_ip_addresses`](Self::public_ip_addresses) says what it takes.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4422,11 +3730,7 @@ impl ClassicalTarget {
         self.public_ip_addresses = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; the field is [`private_ip_addresses`](Self::private_ip_addresses).
-    ///
-    /// Wire name `PrivateIpAddresses`, list of string; always present in responses.
-    ///
-    /// - Example: `11.177.180.17`.
+    /// Sets `PrivateIpAddresses` to these items: the field [`private_ip_addresses`](Self::private_ip_addresses) says what it takes.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4434,20 +3738,12 @@ impl ClassicalTarget {
         self.private_ip_addresses = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses.
-    ///
-    /// - Example: `tx.text.k8s-node01`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = value.into();
         self
     }
-    /// Sets `RunFlag`; the field is [`run_flag`](Self::run_flag).
-    ///
-    /// Wire name `RunFlag`, int64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `RunFlag`: the field [`run_flag`](Self::run_flag) says what it takes.
     pub fn set_run_flag(mut self, value: i64) -> Self {
         self.run_flag = value;
         self
@@ -4481,20 +3777,12 @@ impl ClassicalTargetInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ins-em3pxxxx`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = Some(value);
         self
@@ -4699,63 +3987,37 @@ impl CloneLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-5luefaho`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; optional in requests.
-    ///
-    /// - Example: `test-name`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `MasterZoneId`; the field is [`master_zone_id`](Self::master_zone_id).
-    ///
-    /// Wire name `MasterZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `MasterZoneId`: the field [`master_zone_id`](Self::master_zone_id) says what it takes.
     pub fn set_master_zone_id(mut self, value: impl Into<String>) -> Self {
         self.master_zone_id = Some(value.into());
         self
     }
-    /// Sets `SlaveZoneId`; the field is [`slave_zone_id`](Self::slave_zone_id).
-    ///
-    /// Wire name `SlaveZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `SlaveZoneId`: the field [`slave_zone_id`](Self::slave_zone_id) says what it takes.
     pub fn set_slave_zone_id(mut self, value: impl Into<String>) -> Self {
         self.slave_zone_id = Some(value.into());
         self
     }
-    /// Sets `ZoneId`; the field is [`zone_id`](Self::zone_id).
-    ///
-    /// Wire name `ZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `ZoneId`: the field [`zone_id`](Self::zone_id) says what it takes.
     pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
         self.zone_id = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -4763,27 +4025,17 @@ impl CloneLoadBalancerRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `VipIsp`; the field is [`vip_isp`](Self::vip_isp).
-    ///
-    /// Wire name `VipIsp`, string; optional in requests.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `VipIsp`: the field [`vip_isp`](Self::vip_isp) says what it takes.
     pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
         self.vip_isp = Some(value.into());
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; optional in requests.
-    ///
-    /// - Example: `139.X.X.X`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -4791,34 +4043,22 @@ impl CloneLoadBalancerRequest {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ExclusiveCluster`; the field is [`exclusive_cluster`](Self::exclusive_cluster).
-    ///
-    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; optional in requests.
+    /// Sets `ExclusiveCluster`: the field [`exclusive_cluster`](Self::exclusive_cluster) says what it takes.
     pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.exclusive_cluster = Some(value.into());
         self
     }
-    /// Sets `BandwidthPackageId`; the field is [`bandwidth_package_id`](Self::bandwidth_package_id).
-    ///
-    /// Wire name `BandwidthPackageId`, string; optional in requests.
-    ///
-    /// - Example: `bwp-pnbe****`.
+    /// Sets `BandwidthPackageId`: the field [`bandwidth_package_id`](Self::bandwidth_package_id) says what it takes.
     pub fn set_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.bandwidth_package_id = Some(value.into());
         self
     }
-    /// Sets `SnatPro`; the field is [`snat_pro`](Self::snat_pro).
-    ///
-    /// Wire name `SnatPro`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `SnatPro`: the field [`snat_pro`](Self::snat_pro) says what it takes.
     pub fn set_snat_pro(mut self, value: bool) -> Self {
         self.snat_pro = Some(value);
         self
     }
-    /// Sets `SnatIps` to these items; the field is [`snat_ips`](Self::snat_ips).
-    ///
-    /// Wire name `SnatIps`, list of [`SnatIp`]; optional in requests.
+    /// Sets `SnatIps` to these items: the field [`snat_ips`](Self::snat_ips) says what it takes.
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -4826,11 +4066,7 @@ impl CloneLoadBalancerRequest {
         self.snat_ips = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ClusterIds` to these items; the field is [`cluster_ids`](Self::cluster_ids).
-    ///
-    /// Wire name `ClusterIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["cluster-gbo2****"]`.
+    /// Sets `ClusterIds` to these items: the field [`cluster_ids`](Self::cluster_ids) says what it takes.
     pub fn set_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4838,29 +4074,17 @@ impl CloneLoadBalancerRequest {
         self.cluster_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; optional in requests.
-    ///
-    /// - Example: `clb.c2.medium`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = Some(value.into());
         self
     }
-    /// Sets `ClusterTag`; the field is [`cluster_tag`](Self::cluster_tag).
-    ///
-    /// Wire name `ClusterTag`, string; optional in requests.
-    ///
-    /// - Example: `ziyan`.
+    /// Sets `ClusterTag`: the field [`cluster_tag`](Self::cluster_tag) says what it takes.
     pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
         self.cluster_tag = Some(value.into());
         self
     }
-    /// Sets `Zones` to these items; the field is [`zones`](Self::zones).
-    ///
-    /// Wire name `Zones`, list of string; optional in requests.
-    ///
-    /// - Example: `["ap-guangzhou-3"]`.
+    /// Sets `Zones` to these items: the field [`zones`](Self::zones) says what it takes.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4868,11 +4092,7 @@ impl CloneLoadBalancerRequest {
         self.zones = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EipAddressId`; the field is [`eip_address_id`](Self::eip_address_id).
-    ///
-    /// Wire name `EipAddressId`, string; optional in requests.
-    ///
-    /// - Example: `eip-qhx8udkc`.
+    /// Sets `EipAddressId`: the field [`eip_address_id`](Self::eip_address_id) says what it takes.
     pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.eip_address_id = Some(value.into());
         self
@@ -4951,9 +4171,7 @@ impl CloneLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5206,232 +4424,132 @@ impl Cluster {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterId`; the field is [`cluster_id`](Self::cluster_id).
-    ///
-    /// Wire name `ClusterId`, string; always present in responses.
-    ///
-    /// - Example: `stgw-clclwcxx`.
+    /// Sets `ClusterId`: the field [`cluster_id`](Self::cluster_id) says what it takes.
     pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.cluster_id = value.into();
         self
     }
-    /// Sets `ClusterName`; the field is [`cluster_name`](Self::cluster_name).
-    ///
-    /// Wire name `ClusterName`, string; always present in responses.
-    ///
-    /// - Example: `Guanzhaou-hxy-MS-CLB`.
+    /// Sets `ClusterName`: the field [`cluster_name`](Self::cluster_name) says what it takes.
     pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
         self.cluster_name = value.into();
         self
     }
-    /// Sets `ClusterType`; the field is [`cluster_type`](Self::cluster_type).
-    ///
-    /// Wire name `ClusterType`, string; always present in responses.
-    ///
-    /// - Example: `STGW`.
+    /// Sets `ClusterType`: the field [`cluster_type`](Self::cluster_type) says what it takes.
     pub fn set_cluster_type(mut self, value: impl Into<String>) -> Self {
         self.cluster_type = value.into();
         self
     }
-    /// Sets `ClusterTag`; the field is [`cluster_tag`](Self::cluster_tag).
-    ///
-    /// Wire name `ClusterTag`, string; always present in responses; may be null.
-    ///
-    /// - Example: `TEST-FOR-XXX`.
+    /// Sets `ClusterTag`: the field [`cluster_tag`](Self::cluster_tag) says what it takes.
     pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
         self.cluster_tag = Some(value.into());
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `Network`; the field is [`network`](Self::network).
-    ///
-    /// Wire name `Network`, string; always present in responses.
-    ///
-    /// - Example: `Public`.
+    /// Sets `Network`: the field [`network`](Self::network) says what it takes.
     pub fn set_network(mut self, value: impl Into<String>) -> Self {
         self.network = value.into();
         self
     }
-    /// Sets `MaxConn`; the field is [`max_conn`](Self::max_conn).
-    ///
-    /// Wire name `MaxConn`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxConn`: the field [`max_conn`](Self::max_conn) says what it takes.
     pub fn set_max_conn(mut self, value: i64) -> Self {
         self.max_conn = Some(value);
         self
     }
-    /// Sets `MaxInFlow`; the field is [`max_in_flow`](Self::max_in_flow).
-    ///
-    /// Wire name `MaxInFlow`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxInFlow`: the field [`max_in_flow`](Self::max_in_flow) says what it takes.
     pub fn set_max_in_flow(mut self, value: i64) -> Self {
         self.max_in_flow = Some(value);
         self
     }
-    /// Sets `MaxInPkg`; the field is [`max_in_pkg`](Self::max_in_pkg).
-    ///
-    /// Wire name `MaxInPkg`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxInPkg`: the field [`max_in_pkg`](Self::max_in_pkg) says what it takes.
     pub fn set_max_in_pkg(mut self, value: i64) -> Self {
         self.max_in_pkg = Some(value);
         self
     }
-    /// Sets `MaxOutFlow`; the field is [`max_out_flow`](Self::max_out_flow).
-    ///
-    /// Wire name `MaxOutFlow`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxOutFlow`: the field [`max_out_flow`](Self::max_out_flow) says what it takes.
     pub fn set_max_out_flow(mut self, value: i64) -> Self {
         self.max_out_flow = Some(value);
         self
     }
-    /// Sets `MaxOutPkg`; the field is [`max_out_pkg`](Self::max_out_pkg).
-    ///
-    /// Wire name `MaxOutPkg`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxOutPkg`: the field [`max_out_pkg`](Self::max_out_pkg) says what it takes.
     pub fn set_max_out_pkg(mut self, value: i64) -> Self {
         self.max_out_pkg = Some(value);
         self
     }
-    /// Sets `MaxNewConn`; the field is [`max_new_conn`](Self::max_new_conn).
-    ///
-    /// Wire name `MaxNewConn`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxNewConn`: the field [`max_new_conn`](Self::max_new_conn) says what it takes.
     pub fn set_max_new_conn(mut self, value: i64) -> Self {
         self.max_new_conn = Some(value);
         self
     }
-    /// Sets `HTTPMaxNewConn`; the field is [`http_max_new_conn`](Self::http_max_new_conn).
-    ///
-    /// Wire name `HTTPMaxNewConn`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `HTTPMaxNewConn`: the field [`http_max_new_conn`](Self::http_max_new_conn) says what it takes.
     pub fn set_http_max_new_conn(mut self, value: i64) -> Self {
         self.http_max_new_conn = Some(value);
         self
     }
-    /// Sets `HTTPSMaxNewConn`; the field is [`https_max_new_conn`](Self::https_max_new_conn).
-    ///
-    /// Wire name `HTTPSMaxNewConn`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `HTTPSMaxNewConn`: the field [`https_max_new_conn`](Self::https_max_new_conn) says what it takes.
     pub fn set_https_max_new_conn(mut self, value: i64) -> Self {
         self.https_max_new_conn = Some(value);
         self
     }
-    /// Sets `HTTPQps`; the field is [`http_qps`](Self::http_qps).
-    ///
-    /// Wire name `HTTPQps`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `HTTPQps`: the field [`http_qps`](Self::http_qps) says what it takes.
     pub fn set_http_qps(mut self, value: i64) -> Self {
         self.http_qps = Some(value);
         self
     }
-    /// Sets `HTTPSQps`; the field is [`https_qps`](Self::https_qps).
-    ///
-    /// Wire name `HTTPSQps`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `HTTPSQps`: the field [`https_qps`](Self::https_qps) says what it takes.
     pub fn set_https_qps(mut self, value: i64) -> Self {
         self.https_qps = Some(value);
         self
     }
-    /// Sets `ResourceCount`; the field is [`resource_count`](Self::resource_count).
-    ///
-    /// Wire name `ResourceCount`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ResourceCount`: the field [`resource_count`](Self::resource_count) says what it takes.
     pub fn set_resource_count(mut self, value: i64) -> Self {
         self.resource_count = value;
         self
     }
-    /// Sets `IdleResourceCount`; the field is [`idle_resource_count`](Self::idle_resource_count).
-    ///
-    /// Wire name `IdleResourceCount`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `IdleResourceCount`: the field [`idle_resource_count`](Self::idle_resource_count) says what it takes.
     pub fn set_idle_resource_count(mut self, value: i64) -> Self {
         self.idle_resource_count = Some(value);
         self
     }
-    /// Sets `LoadBalanceDirectorCount`; the field is [`load_balance_director_count`](Self::load_balance_director_count).
-    ///
-    /// Wire name `LoadBalanceDirectorCount`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `4`.
+    /// Sets `LoadBalanceDirectorCount`: the field [`load_balance_director_count`](Self::load_balance_director_count) says what it takes.
     pub fn set_load_balance_director_count(mut self, value: i64) -> Self {
         self.load_balance_director_count = Some(value);
         self
     }
-    /// Sets `Isp`; the field is [`isp`](Self::isp).
-    ///
-    /// Wire name `Isp`, string; always present in responses; may be null.
-    ///
-    /// - Example: `BGP`.
+    /// Sets `Isp`: the field [`isp`](Self::isp) says what it takes.
     pub fn set_isp(mut self, value: impl Into<String>) -> Self {
         self.isp = Some(value.into());
         self
     }
-    /// Sets `ClustersZone`; the field is [`clusters_zone`](Self::clusters_zone).
-    ///
-    /// Wire name `ClustersZone`, [`ClustersZone`]; always present in responses; may be null.
+    /// Sets `ClustersZone`: the field [`clusters_zone`](Self::clusters_zone) says what it takes.
     pub fn set_clusters_zone(mut self, value: impl Into<ClustersZone>) -> Self {
         self.clusters_zone = Some(value.into());
         self
     }
-    /// Sets `ClustersVersion`; the field is [`clusters_version`](Self::clusters_version).
-    ///
-    /// Wire name `ClustersVersion`, string; always present in responses; may be null.
-    ///
-    /// - Example: `1`.
+    /// Sets `ClustersVersion`: the field [`clusters_version`](Self::clusters_version) says what it takes.
     pub fn set_clusters_version(mut self, value: impl Into<String>) -> Self {
         self.clusters_version = Some(value.into());
         self
     }
-    /// Sets `DisasterRecoveryType`; the field is [`disaster_recovery_type`](Self::disaster_recovery_type).
-    ///
-    /// Wire name `DisasterRecoveryType`, string; always present in responses.
-    ///
-    /// - Example: `SINGLE-ZONE`.
+    /// Sets `DisasterRecoveryType`: the field [`disaster_recovery_type`](Self::disaster_recovery_type) says what it takes.
     pub fn set_disaster_recovery_type(mut self, value: impl Into<String>) -> Self {
         self.disaster_recovery_type = value.into();
         self
     }
-    /// Sets `Egress`; the field is [`egress`](Self::egress).
-    ///
-    /// Wire name `Egress`, string; always present in responses.
-    ///
-    /// - Example: `center_egress2`.
+    /// Sets `Egress`: the field [`egress`](Self::egress) says what it takes.
     pub fn set_egress(mut self, value: impl Into<String>) -> Self {
         self.egress = value.into();
         self
     }
-    /// Sets `IPVersion`; the field is [`ip_version`](Self::ip_version).
-    ///
-    /// Wire name `IPVersion`, string; always present in responses.
-    ///
-    /// - Example: `IPv4`.
+    /// Sets `IPVersion`: the field [`ip_version`](Self::ip_version) says what it takes.
     pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
         self.ip_version = value.into();
         self
     }
-    /// Sets `Tag` to these items; the field is [`tag`](Self::tag).
-    ///
-    /// Wire name `Tag`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tag` to these items: the field [`tag`](Self::tag) says what it takes.
     pub fn set_tag(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -5478,27 +4596,17 @@ impl ClusterInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterId`; the field is [`cluster_id`](Self::cluster_id).
-    ///
-    /// Wire name `ClusterId`, string; may be absent from responses.
-    ///
-    /// - Example: `mcls-public`.
+    /// Sets `ClusterId`: the field [`cluster_id`](Self::cluster_id) says what it takes.
     pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.cluster_id = Some(value.into());
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; may be absent from responses.
-    ///
-    /// - Example: `Public`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `ClusterName`; the field is [`cluster_name`](Self::cluster_name).
-    ///
-    /// Wire name `ClusterName`, string; may be absent from responses.
+    /// Sets `ClusterName`: the field [`cluster_name`](Self::cluster_name) says what it takes.
     pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
         self.cluster_name = Some(value.into());
         self
@@ -5534,20 +4642,12 @@ impl ClusterInfoInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterId`; the field is [`cluster_id`](Self::cluster_id).
-    ///
-    /// Wire name `ClusterId`, string; optional in requests.
-    ///
-    /// - Example: `mcls-a4pkos6k`.
+    /// Sets `ClusterId`: the field [`cluster_id`](Self::cluster_id) says what it takes.
     pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.cluster_id = Some(value.into());
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests.
-    ///
-    /// - Example: `Exclusive`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
@@ -5595,29 +4695,17 @@ impl ClusterItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterId`; the field is [`cluster_id`](Self::cluster_id).
-    ///
-    /// Wire name `ClusterId`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `tgw-p1zxs4fu`.
+    /// Sets `ClusterId`: the field [`cluster_id`](Self::cluster_id) says what it takes.
     pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.cluster_id = value.into();
         self
     }
-    /// Sets `ClusterName`; the field is [`cluster_name`](Self::cluster_name).
-    ///
-    /// Wire name `ClusterName`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `guangzhou-zone4-M6-S4-40G-CAP-CLB-TPNS-SET1`.
+    /// Sets `ClusterName`: the field [`cluster_name`](Self::cluster_name) says what it takes.
     pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
         self.cluster_name = Some(value.into());
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
@@ -5704,63 +4792,37 @@ impl ClusterResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterId`; the field is [`cluster_id`](Self::cluster_id).
-    ///
-    /// Wire name `ClusterId`, string; always present in responses.
-    ///
-    /// - Example: `tgw-12345678`.
+    /// Sets `ClusterId`: the field [`cluster_id`](Self::cluster_id) says what it takes.
     pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
         self.cluster_id = value.into();
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; always present in responses.
-    ///
-    /// - Example: `1.1.1.2`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = value.into();
         self
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `lb-12345678`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = Some(value.into());
         self
     }
-    /// Sets `Idle`; the field is [`idle`](Self::idle).
-    ///
-    /// Wire name `Idle`, string; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Idle`: the field [`idle`](Self::idle) says what it takes.
     pub fn set_idle(mut self, value: impl Into<String>) -> Self {
         self.idle = value.into();
         self
     }
-    /// Sets `ClusterName`; the field is [`cluster_name`](Self::cluster_name).
-    ///
-    /// Wire name `ClusterName`, string; always present in responses.
-    ///
-    /// - Example: `cluster-1`.
+    /// Sets `ClusterName`: the field [`cluster_name`](Self::cluster_name) says what it takes.
     pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
         self.cluster_name = value.into();
         self
     }
-    /// Sets `Isp`; the field is [`isp`](Self::isp).
-    ///
-    /// Wire name `Isp`, string; always present in responses.
-    ///
-    /// - Example: `BGP,CMCC`.
+    /// Sets `Isp`: the field [`isp`](Self::isp) says what it takes.
     pub fn set_isp(mut self, value: impl Into<String>) -> Self {
         self.isp = value.into();
         self
     }
-    /// Sets `ClustersZone`; the field is [`clusters_zone`](Self::clusters_zone).
-    ///
-    /// Wire name `ClustersZone`, [`ClustersZone`]; always present in responses; may be null.
+    /// Sets `ClustersZone`: the field [`clusters_zone`](Self::clusters_zone) says what it takes.
     pub fn set_clusters_zone(mut self, value: impl Into<ClustersZone>) -> Self {
         self.clusters_zone = Some(value.into());
         self
@@ -5794,11 +4856,7 @@ impl ClustersZone {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `MasterZone` to these items; the field is [`master_zone`](Self::master_zone).
-    ///
-    /// Wire name `MasterZone`, list of string; always present in responses.
-    ///
-    /// - Example: `["ap-guangzhou-2"]`.
+    /// Sets `MasterZone` to these items: the field [`master_zone`](Self::master_zone) says what it takes.
     pub fn set_master_zone(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5806,11 +4864,7 @@ impl ClustersZone {
         self.master_zone = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SlaveZone` to these items; the field is [`slave_zone`](Self::slave_zone).
-    ///
-    /// Wire name `SlaveZone`, list of string; always present in responses.
-    ///
-    /// - Example: `["ap-guangzhou-3"]`.
+    /// Sets `SlaveZone` to these items: the field [`slave_zone`](Self::slave_zone) says what it takes.
     pub fn set_slave_zone(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5909,74 +4963,42 @@ impl Coefficient {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InputCachedCoefficient`; the field is [`input_cached_coefficient`](Self::input_cached_coefficient).
-    ///
-    /// Wire name `InputCachedCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `1231.111123`.
+    /// Sets `InputCachedCoefficient`: the field [`input_cached_coefficient`](Self::input_cached_coefficient) says what it takes.
     pub fn set_input_cached_coefficient(mut self, value: f64) -> Self {
         self.input_cached_coefficient = Some(value);
         self
     }
-    /// Sets `InputCacheCreationCoefficient`; the field is [`input_cache_creation_coefficient`](Self::input_cache_creation_coefficient).
-    ///
-    /// Wire name `InputCacheCreationCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `123.1232`.
+    /// Sets `InputCacheCreationCoefficient`: the field [`input_cache_creation_coefficient`](Self::input_cache_creation_coefficient) says what it takes.
     pub fn set_input_cache_creation_coefficient(mut self, value: f64) -> Self {
         self.input_cache_creation_coefficient = Some(value);
         self
     }
-    /// Sets `InputCoefficient`; the field is [`input_coefficient`](Self::input_coefficient).
-    ///
-    /// Wire name `InputCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `4323.111123`.
+    /// Sets `InputCoefficient`: the field [`input_coefficient`](Self::input_coefficient) says what it takes.
     pub fn set_input_coefficient(mut self, value: f64) -> Self {
         self.input_coefficient = Some(value);
         self
     }
-    /// Sets `OutputCoefficient`; the field is [`output_coefficient`](Self::output_coefficient).
-    ///
-    /// Wire name `OutputCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `3323.111123`.
+    /// Sets `OutputCoefficient`: the field [`output_coefficient`](Self::output_coefficient) says what it takes.
     pub fn set_output_coefficient(mut self, value: f64) -> Self {
         self.output_coefficient = Some(value);
         self
     }
-    /// Sets `InputImageCoefficient`; the field is [`input_image_coefficient`](Self::input_image_coefficient).
-    ///
-    /// Wire name `InputImageCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `InputImageCoefficient`: the field [`input_image_coefficient`](Self::input_image_coefficient) says what it takes.
     pub fn set_input_image_coefficient(mut self, value: f64) -> Self {
         self.input_image_coefficient = Some(value);
         self
     }
-    /// Sets `InputVideoSecondCoefficient`; the field is [`input_video_second_coefficient`](Self::input_video_second_coefficient).
-    ///
-    /// Wire name `InputVideoSecondCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `InputVideoSecondCoefficient`: the field [`input_video_second_coefficient`](Self::input_video_second_coefficient) says what it takes.
     pub fn set_input_video_second_coefficient(mut self, value: f64) -> Self {
         self.input_video_second_coefficient = Some(value);
         self
     }
-    /// Sets `OutputVideoSecondCoefficient`; the field is [`output_video_second_coefficient`](Self::output_video_second_coefficient).
-    ///
-    /// Wire name `OutputVideoSecondCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `OutputVideoSecondCoefficient`: the field [`output_video_second_coefficient`](Self::output_video_second_coefficient) says what it takes.
     pub fn set_output_video_second_coefficient(mut self, value: f64) -> Self {
         self.output_video_second_coefficient = Some(value);
         self
     }
-    /// Sets `OutputImageCoefficient`; the field is [`output_image_coefficient`](Self::output_image_coefficient).
-    ///
-    /// Wire name `OutputImageCoefficient`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `OutputImageCoefficient`: the field [`output_image_coefficient`](Self::output_image_coefficient) says what it takes.
     pub fn set_output_image_coefficient(mut self, value: f64) -> Self {
         self.output_image_coefficient = Some(value);
         self
@@ -6035,38 +5057,22 @@ impl CoefficientScheduleRule {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Weekdays` to these items; the field is [`weekdays`](Self::weekdays).
-    ///
-    /// Wire name `Weekdays`, list of uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `[1]`.
+    /// Sets `Weekdays` to these items: the field [`weekdays`](Self::weekdays) says what it takes.
     pub fn set_weekdays(mut self, items: impl IntoIterator<Item = u64>) -> Self {
         self.weekdays = Some(items.into_iter().collect());
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `00:00`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `24:00`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
     }
-    /// Sets `Multiplier`; the field is [`multiplier`](Self::multiplier).
-    ///
-    /// Wire name `Multiplier`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `1.0`.
+    /// Sets `Multiplier`: the field [`multiplier`](Self::multiplier) says what it takes.
     pub fn set_multiplier(mut self, value: f64) -> Self {
         self.multiplier = Some(value);
         self
@@ -6091,16 +5097,12 @@ impl CoefficientTier {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Condition`; the field is [`condition`](Self::condition).
-    ///
-    /// Wire name `Condition`, [`CoefficientTierCondition`]; optional in requests; may be absent from responses.
+    /// Sets `Condition`: the field [`condition`](Self::condition) says what it takes.
     pub fn set_condition(mut self, value: impl Into<CoefficientTierCondition>) -> Self {
         self.condition = Some(value.into());
         self
     }
-    /// Sets `Coefficient`; the field is [`coefficient`](Self::coefficient).
-    ///
-    /// Wire name `Coefficient`, [`Coefficient`]; optional in requests; may be absent from responses.
+    /// Sets `Coefficient`: the field [`coefficient`](Self::coefficient) says what it takes.
     pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
         self.coefficient = Some(value.into());
         self
@@ -6158,20 +5160,12 @@ impl CoefficientTierCondition {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InputTokensAbove`; the field is [`input_tokens_above`](Self::input_tokens_above).
-    ///
-    /// Wire name `InputTokensAbove`, uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `InputTokensAbove`: the field [`input_tokens_above`](Self::input_tokens_above) says what it takes.
     pub fn set_input_tokens_above(mut self, value: u64) -> Self {
         self.input_tokens_above = Some(value);
         self
     }
-    /// Sets `Resolution`; the field is [`resolution`](Self::resolution).
-    ///
-    /// Wire name `Resolution`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `1080p`.
+    /// Sets `Resolution`: the field [`resolution`](Self::resolution) says what it takes.
     pub fn set_resolution(mut self, value: impl Into<String>) -> Self {
         self.resolution = Some(value.into());
         self
@@ -6244,56 +5238,32 @@ impl ConfigListItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UconfigId`; the field is [`uconfig_id`](Self::uconfig_id).
-    ///
-    /// Wire name `UconfigId`, string; always present in responses.
-    ///
-    /// - Example: `pz-c2uqrqzn`.
+    /// Sets `UconfigId`: the field [`uconfig_id`](Self::uconfig_id) says what it takes.
     pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.uconfig_id = value.into();
         self
     }
-    /// Sets `ConfigType`; the field is [`config_type`](Self::config_type).
-    ///
-    /// Wire name `ConfigType`, string; always present in responses.
-    ///
-    /// - Example: `CLB`.
+    /// Sets `ConfigType`: the field [`config_type`](Self::config_type) says what it takes.
     pub fn set_config_type(mut self, value: impl Into<String>) -> Self {
         self.config_type = value.into();
         self
     }
-    /// Sets `ConfigName`; the field is [`config_name`](Self::config_name).
-    ///
-    /// Wire name `ConfigName`, string; always present in responses.
-    ///
-    /// - Example: `client_max_body_size_4G`.
+    /// Sets `ConfigName`: the field [`config_name`](Self::config_name) says what it takes.
     pub fn set_config_name(mut self, value: impl Into<String>) -> Self {
         self.config_name = value.into();
         self
     }
-    /// Sets `ConfigContent`; the field is [`config_content`](Self::config_content).
-    ///
-    /// Wire name `ConfigContent`, string; always present in responses.
-    ///
-    /// - Example: `client_max_body_size 4096M;\r\nproxy_request_buffering off;`.
+    /// Sets `ConfigContent`: the field [`config_content`](Self::config_content) says what it takes.
     pub fn set_config_content(mut self, value: impl Into<String>) -> Self {
         self.config_content = value.into();
         self
     }
-    /// Sets `CreateTimestamp`; the field is [`create_timestamp`](Self::create_timestamp).
-    ///
-    /// Wire name `CreateTimestamp`, string; always present in responses.
-    ///
-    /// - Example: `2022-12-22 17:56:55`.
+    /// Sets `CreateTimestamp`: the field [`create_timestamp`](Self::create_timestamp) says what it takes.
     pub fn set_create_timestamp(mut self, value: impl Into<String>) -> Self {
         self.create_timestamp = value.into();
         self
     }
-    /// Sets `UpdateTimestamp`; the field is [`update_timestamp`](Self::update_timestamp).
-    ///
-    /// Wire name `UpdateTimestamp`, string; always present in responses.
-    ///
-    /// - Example: `2022-12-22 17:56:55`.
+    /// Sets `UpdateTimestamp`: the field [`update_timestamp`](Self::update_timestamp) says what it takes.
     pub fn set_update_timestamp(mut self, value: impl Into<String>) -> Self {
         self.update_timestamp = value.into();
         self
@@ -6346,36 +5316,22 @@ impl CreateByokNetworkRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `subnet-efgh5678`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = value.into();
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `vpc-abcd1234`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; optional in requests.
-    ///
-    /// - Example: `my-vpc-model`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -6435,9 +5391,7 @@ impl CreateByokNetworkResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6484,9 +5438,7 @@ impl CreateBudgetRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetConfigs` to these items; the field is [`budget_configs`](Self::budget_configs).
-    ///
-    /// Wire name `BudgetConfigs`, list of [`BudgetConfigInput`]; optional in requests.
+    /// Sets `BudgetConfigs` to these items: the field [`budget_configs`](Self::budget_configs) says what it takes.
     pub fn set_budget_configs(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetConfigInput>>,
@@ -6494,18 +5446,12 @@ impl CreateBudgetRequest {
         self.budget_configs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; optional in requests.
-    ///
-    /// - Example: `production-budget`.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForBudget`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForBudget>,
@@ -6513,9 +5459,7 @@ impl CreateBudgetRequest {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `Resources` to these items; the field is [`resources`](Self::resources).
-    ///
-    /// Wire name `Resources`, list of [`BudgetResource`]; optional in requests.
+    /// Sets `Resources` to these items: the field [`resources`](Self::resources) says what it takes.
     pub fn set_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetResource>>,
@@ -6588,18 +5532,12 @@ impl CreateBudgetResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; always present in responses.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6655,31 +5593,18 @@ impl CreateClsLogSetRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LogsetName`; the field is [`logset_name`](Self::logset_name).
-    ///
-    /// Wire name `LogsetName`, string; optional in requests.
-    ///
-    /// - Example: `clb_logset`.
+    /// Sets `LogsetName`: the field [`logset_name`](Self::logset_name) says what it takes.
     pub fn set_logset_name(mut self, value: impl Into<String>) -> Self {
         self.logset_name = Some(value.into());
         self
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, uint64; optional in requests.
-    ///
-    /// - Example: `7`.
-    /// - Deprecated by the service.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `LogsetType`; the field is [`logset_type`](Self::logset_type).
-    ///
-    /// Wire name `LogsetType`, string; optional in requests.
-    ///
-    /// - Example: `ACCESS`.
+    /// Sets `LogsetType`: the field [`logset_type`](Self::logset_type) says what it takes.
     pub fn set_logset_type(mut self, value: impl Into<String>) -> Self {
         self.logset_type = Some(value.into());
         self
@@ -6713,18 +5638,12 @@ impl CreateClsLogSetResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LogsetId`; the field is [`logset_id`](Self::logset_id).
-    ///
-    /// Wire name `LogsetId`, string; always present in responses.
-    ///
-    /// - Example: `578dd0ad-2e7c-488b-b5fe-0b23da3537eb`.
+    /// Sets `LogsetId`: the field [`logset_id`](Self::logset_id) says what it takes.
     pub fn set_logset_id(mut self, value: impl Into<String>) -> Self {
         self.logset_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6784,27 +5703,17 @@ impl CreateIntentRouterRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-giljntwo`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `RouteName`; the field is [`route_name`](Self::route_name).
-    ///
-    /// Wire name `RouteName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `IntentRouter/ekc-test`.
+    /// Sets `RouteName`: the field [`route_name`](Self::route_name) says what it takes.
     pub fn set_route_name(mut self, value: impl Into<String>) -> Self {
         self.route_name = value.into();
         self
     }
-    /// Sets `Tiers` to these items; the field is [`tiers`](Self::tiers).
-    ///
-    /// Wire name `Tiers`, list of [`TierItem`]; required in requests (empty is missing).
+    /// Sets `Tiers` to these items: the field [`tiers`](Self::tiers) says what it takes.
     pub fn set_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<TierItem>>,
@@ -6812,18 +5721,12 @@ impl CreateIntentRouterRequest {
         self.tiers = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RouterDescribe`; the field is [`router_describe`](Self::router_describe).
-    ///
-    /// Wire name `RouterDescribe`, string; optional in requests.
-    ///
-    /// - Example: `It's a test intent router`.
+    /// Sets `RouterDescribe`: the field [`router_describe`](Self::router_describe) says what it takes.
     pub fn set_router_describe(mut self, value: impl Into<String>) -> Self {
         self.router_describe = Some(value.into());
         self
     }
-    /// Sets `DecisionModelConfig`; the field is [`decision_model_config`](Self::decision_model_config).
-    ///
-    /// Wire name `DecisionModelConfig`, [`IntentRouterDecisionModelConfig`]; optional in requests.
+    /// Sets `DecisionModelConfig`: the field [`decision_model_config`](Self::decision_model_config) says what it takes.
     pub fn set_decision_model_config(
         mut self,
         value: impl Into<IntentRouterDecisionModelConfig>,
@@ -6903,18 +5806,12 @@ impl CreateIntentRouterResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IntentRouterId`; the field is [`intent_router_id`](Self::intent_router_id).
-    ///
-    /// Wire name `IntentRouterId`, string; always present in responses.
-    ///
-    /// - Example: `ir-pb139vho`.
+    /// Sets `IntentRouterId`: the field [`intent_router_id`](Self::intent_router_id) says what it takes.
     pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
         self.intent_router_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6984,25 +5881,17 @@ impl CreateKeyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; optional in requests.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForKey>,
@@ -7010,27 +5899,17 @@ impl CreateKeyRequest {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; optional in requests.
-    ///
-    /// - Example: `budget-6sek5osn`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; optional in requests.
-    ///
-    /// - Example: `ugrp-93eee43e`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -7108,27 +5987,17 @@ impl CreateKeyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; always present in responses.
-    ///
-    /// - Example: `vkey-cgjyw5xj`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; always present in responses.
-    ///
-    /// - Example: `sk-uI_NjZwG9s9p3VS1wkL26ABYni4hbCEsq0-SOOlzkGL2-882Qp9XsHzKZaI27zQO4R5c18Im1wh4aUYGW0dizfMT`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7203,27 +6072,17 @@ impl CreateKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-jcxor1gp`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; optional in requests.
-    ///
-    /// - Example: `budget-86mldfuv`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `Keys` to these items; the field is [`keys`](Self::keys).
-    ///
-    /// Wire name `Keys`, list of [`InputKeyInfo`]; optional in requests.
+    /// Sets `Keys` to these items: the field [`keys`](Self::keys) says what it takes.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<InputKeyInfo>>,
@@ -7231,18 +6090,12 @@ impl CreateKeysRequest {
         self.keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Mode`; the field is [`mode`](Self::mode).
-    ///
-    /// Wire name `Mode`, string; optional in requests.
-    ///
-    /// - Example: `Import`.
+    /// Sets `Mode`: the field [`mode`](Self::mode) says what it takes.
     pub fn set_mode(mut self, value: impl Into<String>) -> Self {
         self.mode = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForKey>,
@@ -7250,9 +6103,7 @@ impl CreateKeysRequest {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -7260,11 +6111,7 @@ impl CreateKeysRequest {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; optional in requests.
-    ///
-    /// - Example: `ugrp-93eee43e`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = Some(value.into());
         self
@@ -7337,9 +6184,7 @@ impl CreateKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreatedKeys` to these items; the field is [`created_keys`](Self::created_keys).
-    ///
-    /// Wire name `CreatedKeys`, list of [`CreatedKey`]; may be absent from responses.
+    /// Sets `CreatedKeys` to these items: the field [`created_keys`](Self::created_keys) says what it takes.
     pub fn set_created_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<CreatedKey>>,
@@ -7347,9 +6192,7 @@ impl CreateKeysResponse {
         self.created_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -7636,38 +6479,22 @@ impl CreateListenerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Ports` to these items; the field is [`ports`](Self::ports).
-    ///
-    /// Wire name `Ports`, list of int64; required in requests (empty is missing).
-    ///
-    /// - Example: `[7569, 7570]`.
+    /// Sets `Ports` to these items: the field [`ports`](Self::ports) says what it takes.
     pub fn set_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.ports = items.into_iter().collect();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `ListenerNames` to these items; the field is [`listener_names`](Self::listener_names).
-    ///
-    /// Wire name `ListenerNames`, list of string; optional in requests.
-    ///
-    /// - Example: `["listener0","listener1"]`.
+    /// Sets `ListenerNames` to these items: the field [`listener_names`](Self::listener_names) says what it takes.
     pub fn set_listener_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7675,221 +6502,127 @@ impl CreateListenerRequest {
         self.listener_names = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.certificate = Some(value.into());
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; optional in requests.
-    ///
-    /// - Example: `60`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `Scheduler`; the field is [`scheduler`](Self::scheduler).
-    ///
-    /// Wire name `Scheduler`, string; optional in requests.
-    ///
-    /// - Example: `WRR`.
+    /// Sets `Scheduler`: the field [`scheduler`](Self::scheduler) says what it takes.
     pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
         self.scheduler = Some(value.into());
         self
     }
-    /// Sets `SniSwitch`; the field is [`sni_switch`](Self::sni_switch).
-    ///
-    /// Wire name `SniSwitch`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `SniSwitch`: the field [`sni_switch`](Self::sni_switch) says what it takes.
     pub fn set_sni_switch(mut self, value: i64) -> Self {
         self.sni_switch = Some(value);
         self
     }
-    /// Sets `TargetType`; the field is [`target_type`](Self::target_type).
-    ///
-    /// Wire name `TargetType`, string; optional in requests.
-    ///
-    /// - Example: `NODE`.
+    /// Sets `TargetType`: the field [`target_type`](Self::target_type) says what it takes.
     pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
         self.target_type = Some(value.into());
         self
     }
-    /// Sets `SessionType`; the field is [`session_type`](Self::session_type).
-    ///
-    /// Wire name `SessionType`, string; optional in requests.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `SessionType`: the field [`session_type`](Self::session_type) says what it takes.
     pub fn set_session_type(mut self, value: impl Into<String>) -> Self {
         self.session_type = Some(value.into());
         self
     }
-    /// Sets `KeepaliveEnable`; the field is [`keepalive_enable`](Self::keepalive_enable).
-    ///
-    /// Wire name `KeepaliveEnable`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `KeepaliveEnable`: the field [`keepalive_enable`](Self::keepalive_enable) says what it takes.
     pub fn set_keepalive_enable(mut self, value: i64) -> Self {
         self.keepalive_enable = Some(value);
         self
     }
-    /// Sets `EndPort`; the field is [`end_port`](Self::end_port).
-    ///
-    /// Wire name `EndPort`, uint64; optional in requests.
-    ///
-    /// - Example: `1000`.
+    /// Sets `EndPort`: the field [`end_port`](Self::end_port) says what it takes.
     pub fn set_end_port(mut self, value: u64) -> Self {
         self.end_port = Some(value);
         self
     }
-    /// Sets `DeregisterTargetRst`; the field is [`deregister_target_rst`](Self::deregister_target_rst).
-    ///
-    /// Wire name `DeregisterTargetRst`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeregisterTargetRst`: the field [`deregister_target_rst`](Self::deregister_target_rst) says what it takes.
     pub fn set_deregister_target_rst(mut self, value: bool) -> Self {
         self.deregister_target_rst = Some(value);
         self
     }
-    /// Sets `MultiCertInfo`; the field is [`multi_cert_info`](Self::multi_cert_info).
-    ///
-    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
+    /// Sets `MultiCertInfo`: the field [`multi_cert_info`](Self::multi_cert_info) says what it takes.
     pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.multi_cert_info = Some(value.into());
         self
     }
-    /// Sets `MaxConn`; the field is [`max_conn`](Self::max_conn).
-    ///
-    /// Wire name `MaxConn`, int64; optional in requests.
-    ///
-    /// - Example: `1000`.
+    /// Sets `MaxConn`: the field [`max_conn`](Self::max_conn) says what it takes.
     pub fn set_max_conn(mut self, value: i64) -> Self {
         self.max_conn = Some(value);
         self
     }
-    /// Sets `MaxCps`; the field is [`max_cps`](Self::max_cps).
-    ///
-    /// Wire name `MaxCps`, int64; optional in requests.
-    ///
-    /// - Example: `1000`.
+    /// Sets `MaxCps`: the field [`max_cps`](Self::max_cps) says what it takes.
     pub fn set_max_cps(mut self, value: i64) -> Self {
         self.max_cps = Some(value);
         self
     }
-    /// Sets `IdleConnectTimeout`; the field is [`idle_connect_timeout`](Self::idle_connect_timeout).
-    ///
-    /// Wire name `IdleConnectTimeout`, int64; optional in requests.
-    ///
-    /// - Example: `900`.
+    /// Sets `IdleConnectTimeout`: the field [`idle_connect_timeout`](Self::idle_connect_timeout) says what it takes.
     pub fn set_idle_connect_timeout(mut self, value: i64) -> Self {
         self.idle_connect_timeout = Some(value);
         self
     }
-    /// Sets `ProxyProtocol`; the field is [`proxy_protocol`](Self::proxy_protocol).
-    ///
-    /// Wire name `ProxyProtocol`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ProxyProtocol`: the field [`proxy_protocol`](Self::proxy_protocol) says what it takes.
     pub fn set_proxy_protocol(mut self, value: bool) -> Self {
         self.proxy_protocol = Some(value);
         self
     }
-    /// Sets `SnatEnable`; the field is [`snat_enable`](Self::snat_enable).
-    ///
-    /// Wire name `SnatEnable`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `SnatEnable`: the field [`snat_enable`](Self::snat_enable) says what it takes.
     pub fn set_snat_enable(mut self, value: bool) -> Self {
         self.snat_enable = Some(value);
         self
     }
-    /// Sets `FullEndPorts` to these items; the field is [`full_end_ports`](Self::full_end_ports).
-    ///
-    /// Wire name `FullEndPorts`, list of int64; optional in requests.
-    ///
-    /// - Example: `[600]`.
+    /// Sets `FullEndPorts` to these items: the field [`full_end_ports`](Self::full_end_ports) says what it takes.
     pub fn set_full_end_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
         self.full_end_ports = Some(items.into_iter().collect());
         self
     }
-    /// Sets `H2cSwitch`; the field is [`h2c_switch`](Self::h2c_switch).
-    ///
-    /// Wire name `H2cSwitch`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `H2cSwitch`: the field [`h2c_switch`](Self::h2c_switch) says what it takes.
     pub fn set_h2c_switch(mut self, value: bool) -> Self {
         self.h2c_switch = Some(value);
         self
     }
-    /// Sets `SslCloseSwitch`; the field is [`ssl_close_switch`](Self::ssl_close_switch).
-    ///
-    /// Wire name `SslCloseSwitch`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `SslCloseSwitch`: the field [`ssl_close_switch`](Self::ssl_close_switch) says what it takes.
     pub fn set_ssl_close_switch(mut self, value: bool) -> Self {
         self.ssl_close_switch = Some(value);
         self
     }
-    /// Sets `DataCompressMode`; the field is [`data_compress_mode`](Self::data_compress_mode).
-    ///
-    /// Wire name `DataCompressMode`, string; optional in requests.
-    ///
-    /// - Example: `transparent/compatibility`.
+    /// Sets `DataCompressMode`: the field [`data_compress_mode`](Self::data_compress_mode) says what it takes.
     pub fn set_data_compress_mode(mut self, value: impl Into<String>) -> Self {
         self.data_compress_mode = Some(value.into());
         self
     }
-    /// Sets `RescheduleTargetZeroWeight`; the field is [`reschedule_target_zero_weight`](Self::reschedule_target_zero_weight).
-    ///
-    /// Wire name `RescheduleTargetZeroWeight`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RescheduleTargetZeroWeight`: the field [`reschedule_target_zero_weight`](Self::reschedule_target_zero_weight) says what it takes.
     pub fn set_reschedule_target_zero_weight(mut self, value: bool) -> Self {
         self.reschedule_target_zero_weight = Some(value);
         self
     }
-    /// Sets `RescheduleUnhealthy`; the field is [`reschedule_unhealthy`](Self::reschedule_unhealthy).
-    ///
-    /// Wire name `RescheduleUnhealthy`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RescheduleUnhealthy`: the field [`reschedule_unhealthy`](Self::reschedule_unhealthy) says what it takes.
     pub fn set_reschedule_unhealthy(mut self, value: bool) -> Self {
         self.reschedule_unhealthy = Some(value);
         self
     }
-    /// Sets `RescheduleExpandTarget`; the field is [`reschedule_expand_target`](Self::reschedule_expand_target).
-    ///
-    /// Wire name `RescheduleExpandTarget`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RescheduleExpandTarget`: the field [`reschedule_expand_target`](Self::reschedule_expand_target) says what it takes.
     pub fn set_reschedule_expand_target(mut self, value: bool) -> Self {
         self.reschedule_expand_target = Some(value);
         self
     }
-    /// Sets `RescheduleStartTime`; the field is [`reschedule_start_time`](Self::reschedule_start_time).
-    ///
-    /// Wire name `RescheduleStartTime`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `RescheduleStartTime`: the field [`reschedule_start_time`](Self::reschedule_start_time) says what it takes.
     pub fn set_reschedule_start_time(mut self, value: i64) -> Self {
         self.reschedule_start_time = Some(value);
         self
     }
-    /// Sets `RescheduleInterval`; the field is [`reschedule_interval`](Self::reschedule_interval).
-    ///
-    /// Wire name `RescheduleInterval`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `RescheduleInterval`: the field [`reschedule_interval`](Self::reschedule_interval) says what it takes.
     pub fn set_reschedule_interval(mut self, value: i64) -> Self {
         self.reschedule_interval = Some(value);
         self
@@ -7978,11 +6711,7 @@ impl CreateListenerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["lbl-d1ubsydq","lbl-4udz130k"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -7990,9 +6719,7 @@ impl CreateListenerResponse {
         self.listener_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8308,99 +7035,57 @@ impl CreateLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerType`; the field is [`load_balancer_type`](Self::load_balancer_type).
-    ///
-    /// Wire name `LoadBalancerType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `OPEN`.
+    /// Sets `LoadBalancerType`: the field [`load_balancer_type`](Self::load_balancer_type) says what it takes.
     pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_type = value.into();
         self
     }
-    /// Sets `Forward`; the field is [`forward`](Self::forward).
-    ///
-    /// Wire name `Forward`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Forward`: the field [`forward`](Self::forward) says what it takes.
     pub fn set_forward(mut self, value: i64) -> Self {
         self.forward = Some(value);
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; optional in requests.
-    ///
-    /// - Example: `test-cvm-bussiness`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = Some(value.into());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; optional in requests.
-    ///
-    /// - Example: `vpc-30xq****`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; optional in requests.
-    ///
-    /// - Example: `subnet-dva8****`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `AddressIPVersion`; the field is [`address_ip_version`](Self::address_ip_version).
-    ///
-    /// Wire name `AddressIPVersion`, string; optional in requests.
-    ///
-    /// - Example: `IPV4`.
+    /// Sets `AddressIPVersion`: the field [`address_ip_version`](Self::address_ip_version) says what it takes.
     pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
         self.address_ip_version = Some(value.into());
         self
     }
-    /// Sets `Number`; the field is [`number`](Self::number).
-    ///
-    /// Wire name `Number`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Number`: the field [`number`](Self::number) says what it takes.
     pub fn set_number(mut self, value: u64) -> Self {
         self.number = Some(value);
         self
     }
-    /// Sets `MasterZoneId`; the field is [`master_zone_id`](Self::master_zone_id).
-    ///
-    /// Wire name `MasterZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `MasterZoneId`: the field [`master_zone_id`](Self::master_zone_id) says what it takes.
     pub fn set_master_zone_id(mut self, value: impl Into<String>) -> Self {
         self.master_zone_id = Some(value.into());
         self
     }
-    /// Sets `ZoneId`; the field is [`zone_id`](Self::zone_id).
-    ///
-    /// Wire name `ZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `ZoneId`: the field [`zone_id`](Self::zone_id) says what it takes.
     pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
         self.zone_id = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -8408,18 +7093,12 @@ impl CreateLoadBalancerRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `VipIsp`; the field is [`vip_isp`](Self::vip_isp).
-    ///
-    /// Wire name `VipIsp`, string; optional in requests.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `VipIsp`: the field [`vip_isp`](Self::vip_isp) says what it takes.
     pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
         self.vip_isp = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -8427,45 +7106,27 @@ impl CreateLoadBalancerRequest {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; optional in requests.
-    ///
-    /// - Example: `139.X.X.X`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = Some(value.into());
         self
     }
-    /// Sets `BandwidthPackageId`; the field is [`bandwidth_package_id`](Self::bandwidth_package_id).
-    ///
-    /// Wire name `BandwidthPackageId`, string; optional in requests.
-    ///
-    /// - Example: `bwp-pnbe****`.
+    /// Sets `BandwidthPackageId`: the field [`bandwidth_package_id`](Self::bandwidth_package_id) says what it takes.
     pub fn set_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
         self.bandwidth_package_id = Some(value.into());
         self
     }
-    /// Sets `ExclusiveCluster`; the field is [`exclusive_cluster`](Self::exclusive_cluster).
-    ///
-    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; optional in requests.
+    /// Sets `ExclusiveCluster`: the field [`exclusive_cluster`](Self::exclusive_cluster) says what it takes.
     pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.exclusive_cluster = Some(value.into());
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; optional in requests.
-    ///
-    /// - Example: `clb.c2.medium`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = Some(value.into());
         self
     }
-    /// Sets `ClusterIds` to these items; the field is [`cluster_ids`](Self::cluster_ids).
-    ///
-    /// Wire name `ClusterIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["cluster-gbo2****"]`.
+    /// Sets `ClusterIds` to these items: the field [`cluster_ids`](Self::cluster_ids) says what it takes.
     pub fn set_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8473,27 +7134,17 @@ impl CreateLoadBalancerRequest {
         self.cluster_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `23494*****`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `SnatPro`; the field is [`snat_pro`](Self::snat_pro).
-    ///
-    /// Wire name `SnatPro`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `SnatPro`: the field [`snat_pro`](Self::snat_pro) says what it takes.
     pub fn set_snat_pro(mut self, value: bool) -> Self {
         self.snat_pro = Some(value);
         self
     }
-    /// Sets `SnatIps` to these items; the field is [`snat_ips`](Self::snat_ips).
-    ///
-    /// Wire name `SnatIps`, list of [`SnatIp`]; optional in requests.
+    /// Sets `SnatIps` to these items: the field [`snat_ips`](Self::snat_ips) says what it takes.
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -8501,97 +7152,57 @@ impl CreateLoadBalancerRequest {
         self.snat_ips = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ClusterTag`; the field is [`cluster_tag`](Self::cluster_tag).
-    ///
-    /// Wire name `ClusterTag`, string; optional in requests.
-    ///
-    /// - Example: `ziyan`.
+    /// Sets `ClusterTag`: the field [`cluster_tag`](Self::cluster_tag) says what it takes.
     pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
         self.cluster_tag = Some(value.into());
         self
     }
-    /// Sets `SlaveZoneId`; the field is [`slave_zone_id`](Self::slave_zone_id).
-    ///
-    /// Wire name `SlaveZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `SlaveZoneId`: the field [`slave_zone_id`](Self::slave_zone_id) says what it takes.
     pub fn set_slave_zone_id(mut self, value: impl Into<String>) -> Self {
         self.slave_zone_id = Some(value.into());
         self
     }
-    /// Sets `EipAddressId`; the field is [`eip_address_id`](Self::eip_address_id).
-    ///
-    /// Wire name `EipAddressId`, string; optional in requests.
-    ///
-    /// - Example: `eip-qhx8udkc`.
+    /// Sets `EipAddressId`: the field [`eip_address_id`](Self::eip_address_id) says what it takes.
     pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.eip_address_id = Some(value.into());
         self
     }
-    /// Sets `LoadBalancerPassToTarget`; the field is [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target).
-    ///
-    /// Wire name `LoadBalancerPassToTarget`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `LoadBalancerPassToTarget`: the field [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target) says what it takes.
     pub fn set_load_balancer_pass_to_target(mut self, value: bool) -> Self {
         self.load_balancer_pass_to_target = Some(value);
         self
     }
-    /// Sets `DynamicVip`; the field is [`dynamic_vip`](Self::dynamic_vip).
-    ///
-    /// Wire name `DynamicVip`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DynamicVip`: the field [`dynamic_vip`](Self::dynamic_vip) says what it takes.
     pub fn set_dynamic_vip(mut self, value: bool) -> Self {
         self.dynamic_vip = Some(value);
         self
     }
-    /// Sets `Egress`; the field is [`egress`](Self::egress).
-    ///
-    /// Wire name `Egress`, string; optional in requests.
-    ///
-    /// - Example: `center_egress1`.
+    /// Sets `Egress`: the field [`egress`](Self::egress) says what it takes.
     pub fn set_egress(mut self, value: impl Into<String>) -> Self {
         self.egress = Some(value.into());
         self
     }
-    /// Sets `LBChargePrepaid`; the field is [`lb_charge_prepaid`](Self::lb_charge_prepaid).
-    ///
-    /// Wire name `LBChargePrepaid`, [`LbChargePrepaid`]; optional in requests.
+    /// Sets `LBChargePrepaid`: the field [`lb_charge_prepaid`](Self::lb_charge_prepaid) says what it takes.
     pub fn set_lb_charge_prepaid(mut self, value: impl Into<LbChargePrepaid>) -> Self {
         self.lb_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `LBChargeType`; the field is [`lb_charge_type`](Self::lb_charge_type).
-    ///
-    /// Wire name `LBChargeType`, string; optional in requests.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `LBChargeType`: the field [`lb_charge_type`](Self::lb_charge_type) says what it takes.
     pub fn set_lb_charge_type(mut self, value: impl Into<String>) -> Self {
         self.lb_charge_type = Some(value.into());
         self
     }
-    /// Sets `AccessLogTopicId`; the field is [`access_log_topic_id`](Self::access_log_topic_id).
-    ///
-    /// Wire name `AccessLogTopicId`, string; optional in requests.
-    ///
-    /// - Example: `9ec21ce7-a71b-4ba7-afb1-c1bd630233**`.
+    /// Sets `AccessLogTopicId`: the field [`access_log_topic_id`](Self::access_log_topic_id) says what it takes.
     pub fn set_access_log_topic_id(mut self, value: impl Into<String>) -> Self {
         self.access_log_topic_id = Some(value.into());
         self
     }
-    /// Sets `AdvancedRoute`; the field is [`advanced_route`](Self::advanced_route).
-    ///
-    /// Wire name `AdvancedRoute`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `AdvancedRoute`: the field [`advanced_route`](Self::advanced_route) says what it takes.
     pub fn set_advanced_route(mut self, value: bool) -> Self {
         self.advanced_route = Some(value);
         self
     }
-    /// Sets `AvailableZoneAffinityInfo`; the field is [`available_zone_affinity_info`](Self::available_zone_affinity_info).
-    ///
-    /// Wire name `AvailableZoneAffinityInfo`, [`AvailableZoneAffinityInfo`]; optional in requests.
+    /// Sets `AvailableZoneAffinityInfo`: the field [`available_zone_affinity_info`](Self::available_zone_affinity_info) says what it takes.
     pub fn set_available_zone_affinity_info(
         mut self,
         value: impl Into<AvailableZoneAffinityInfo>,
@@ -8711,11 +7322,7 @@ impl CreateLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["lb-6efswuxa"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -8723,18 +7330,12 @@ impl CreateLoadBalancerResponse {
         self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DealName`; the field is [`deal_name`](Self::deal_name).
-    ///
-    /// Wire name `DealName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2022XXXX`.
+    /// Sets `DealName`: the field [`deal_name`](Self::deal_name) says what it takes.
     pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
         self.deal_name = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -8779,18 +7380,12 @@ impl CreateLoadBalancerSnatIpsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `SnatIps` to these items; the field is [`snat_ips`](Self::snat_ips).
-    ///
-    /// Wire name `SnatIps`, list of [`SnatIp`]; required in requests (empty is missing).
+    /// Sets `SnatIps` to these items: the field [`snat_ips`](Self::snat_ips) says what it takes.
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -8798,11 +7393,7 @@ impl CreateLoadBalancerSnatIpsRequest {
         self.snat_ips = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Number`; the field is [`number`](Self::number).
-    ///
-    /// Wire name `Number`, uint64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `Number`: the field [`number`](Self::number) says what it takes.
     pub fn set_number(mut self, value: u64) -> Self {
         self.number = Some(value);
         self
@@ -8852,9 +7443,7 @@ impl CreateLoadBalancerSnatIpsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9032,27 +7621,17 @@ impl CreateModelRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `PublicCustom`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = value.into();
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = Some(value.into());
         self
     }
-    /// Sets `ModelIds` to these items; the field is [`model_ids`](Self::model_ids).
-    ///
-    /// Wire name `ModelIds`, list of [`ModelItem`]; optional in requests.
+    /// Sets `ModelIds` to these items: the field [`model_ids`](Self::model_ids) says what it takes.
     pub fn set_model_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelItem>>,
@@ -9060,9 +7639,7 @@ impl CreateModelRequest {
         self.model_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Keys` to these items; the field is [`keys`](Self::keys).
-    ///
-    /// Wire name `Keys`, list of [`KeyItem`]; optional in requests.
+    /// Sets `Keys` to these items: the field [`keys`](Self::keys) says what it takes.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyItem>>,
@@ -9070,45 +7647,27 @@ impl CreateModelRequest {
         self.keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; optional in requests.
-    ///
-    /// - Example: `byok-ksiersax`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; optional in requests.
-    ///
-    /// - Example: `textbyok-publicbyok`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = Some(value.into());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; optional in requests.
-    ///
-    /// - Example: `https://deepseek.api.com`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
     }
-    /// Sets `ApiBases` to these items; the field is [`api_bases`](Self::api_bases).
-    ///
-    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; optional in requests.
+    /// Sets `ApiBases` to these items: the field [`api_bases`](Self::api_bases) says what it takes.
     pub fn set_api_bases(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
@@ -9116,36 +7675,22 @@ impl CreateModelRequest {
         self.api_bases = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; optional in requests.
-    ///
-    /// - Example: `vpc-lkdok8j3`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; optional in requests.
-    ///
-    /// - Example: `subnet-i6vm7n84`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = Some(value.into());
         self
     }
-    /// Sets `HostHeader`; the field is [`host_header`](Self::host_header).
-    ///
-    /// Wire name `HostHeader`, string; optional in requests.
-    ///
-    /// - Example: `www.a.com`.
+    /// Sets `HostHeader`: the field [`host_header`](Self::host_header) says what it takes.
     pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
         self.host_header = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -9153,18 +7698,12 @@ impl CreateModelRequest {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VerifySSL`; the field is [`verify_ssl`](Self::verify_ssl).
-    ///
-    /// Wire name `VerifySSL`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `VerifySSL`: the field [`verify_ssl`](Self::verify_ssl) says what it takes.
     pub fn set_verify_ssl(mut self, value: bool) -> Self {
         self.verify_ssl = Some(value);
         self
     }
-    /// Sets `HealthCheckConfig`; the field is [`health_check_config`](Self::health_check_config).
-    ///
-    /// Wire name `HealthCheckConfig`, [`ServiceProviderHealthCheckConfigInput`]; optional in requests.
+    /// Sets `HealthCheckConfig`: the field [`health_check_config`](Self::health_check_config) says what it takes.
     pub fn set_health_check_config(
         mut self,
         value: impl Into<ServiceProviderHealthCheckConfigInput>,
@@ -9172,11 +7711,7 @@ impl CreateModelRequest {
         self.health_check_config = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelId`; the field is [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
-    ///
-    /// - Example: `pnt-lbepdi5o`.
+    /// Sets `CMRPrivateNetworkTunnelId`: the field [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id) says what it takes.
     pub fn set_cmr_private_network_tunnel_id(
         mut self,
         value: impl Into<String>,
@@ -9184,9 +7719,7 @@ impl CreateModelRequest {
         self.cmr_private_network_tunnel_id = Some(value.into());
         self
     }
-    /// Sets `HealthCheckConfigs` to these items; the field is [`health_check_configs`](Self::health_check_configs).
-    ///
-    /// Wire name `HealthCheckConfigs`, list of [`ServiceProviderHealthCheckConfigItemInput`]; optional in requests.
+    /// Sets `HealthCheckConfigs` to these items: the field [`health_check_configs`](Self::health_check_configs) says what it takes.
     pub fn set_health_check_configs(
         mut self,
         items: impl IntoIterator<
@@ -9196,20 +7729,12 @@ impl CreateModelRequest {
         self.health_check_configs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; optional in requests.
-    ///
-    /// - Example: `embedding`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `EndpointPath`; the field is [`endpoint_path`](Self::endpoint_path).
-    ///
-    /// Wire name `EndpointPath`, string; optional in requests.
-    ///
-    /// - Example: `/test_embedding`.
+    /// Sets `EndpointPath`: the field [`endpoint_path`](Self::endpoint_path) says what it takes.
     pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.endpoint_path = Some(value.into());
         self
@@ -9336,20 +7861,12 @@ impl CreateModelResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; always present in responses.
-    ///
-    /// - Example: `byok-m910btm4`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["mkey-oieh9r1e"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9357,9 +7874,7 @@ impl CreateModelResponse {
         self.key_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -9545,68 +8060,42 @@ impl CreateModelRouterRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterType`; the field is [`model_router_type`](Self::model_router_type).
-    ///
-    /// Wire name `ModelRouterType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `Enterprise`.
+    /// Sets `ModelRouterType`: the field [`model_router_type`](Self::model_router_type) says what it takes.
     pub fn set_model_router_type(mut self, value: impl Into<String>) -> Self {
         self.model_router_type = value.into();
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; optional in requests.
-    ///
-    /// - Example: `budget-6sek5osn`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; optional in requests.
-    ///
-    /// - Example: `SCkPG15A`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = Some(value.into());
         self
     }
-    /// Sets `ClusterInfo`; the field is [`cluster_info`](Self::cluster_info).
-    ///
-    /// Wire name `ClusterInfo`, [`ClusterInfoInput`]; optional in requests.
+    /// Sets `ClusterInfo`: the field [`cluster_info`](Self::cluster_info) says what it takes.
     pub fn set_cluster_info(mut self, value: impl Into<ClusterInfoInput>) -> Self {
         self.cluster_info = Some(value.into());
         self
     }
-    /// Sets `ModelRouterName`; the field is [`model_router_name`](Self::model_router_name).
-    ///
-    /// Wire name `ModelRouterName`, string; optional in requests.
+    /// Sets `ModelRouterName`: the field [`model_router_name`](Self::model_router_name) says what it takes.
     pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
         self.model_router_name = Some(value.into());
         self
     }
-    /// Sets `NetworkType`; the field is [`network_type`](Self::network_type).
-    ///
-    /// Wire name `NetworkType`, string; optional in requests.
-    ///
-    /// - Example: `Intranet`.
+    /// Sets `NetworkType`: the field [`network_type`](Self::network_type) says what it takes.
     pub fn set_network_type(mut self, value: impl Into<String>) -> Self {
         self.network_type = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; optional in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForModelRouter`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForModelRouter>,
@@ -9614,9 +8103,7 @@ impl CreateModelRouterRequest {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `RouterSetting`; the field is [`router_setting`](Self::router_setting).
-    ///
-    /// Wire name `RouterSetting`, [`RouterSettingWithoutFallBack`]; optional in requests.
+    /// Sets `RouterSetting`: the field [`router_setting`](Self::router_setting) says what it takes.
     pub fn set_router_setting(
         mut self,
         value: impl Into<RouterSettingWithoutFallBack>,
@@ -9624,27 +8111,17 @@ impl CreateModelRouterRequest {
         self.router_setting = Some(value.into());
         self
     }
-    /// Sets `Schema`; the field is [`schema`](Self::schema).
-    ///
-    /// Wire name `Schema`, string; optional in requests.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `Schema`: the field [`schema`](Self::schema) says what it takes.
     pub fn set_schema(mut self, value: impl Into<String>) -> Self {
         self.schema = Some(value.into());
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; optional in requests.
-    ///
-    /// - Example: `subnet-2cxt138a`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -9652,18 +8129,12 @@ impl CreateModelRouterRequest {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; optional in requests.
-    ///
-    /// - Example: `vpc-fc7eyow9`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `ModelRouterBillingConfig`; the field is [`model_router_billing_config`](Self::model_router_billing_config).
-    ///
-    /// Wire name `ModelRouterBillingConfig`, [`ModelRouterBillingConfigInput`]; optional in requests.
+    /// Sets `ModelRouterBillingConfig`: the field [`model_router_billing_config`](Self::model_router_billing_config) says what it takes.
     pub fn set_model_router_billing_config(
         mut self,
         value: impl Into<ModelRouterBillingConfigInput>,
@@ -9671,64 +8142,42 @@ impl CreateModelRouterRequest {
         self.model_router_billing_config = Some(value.into());
         self
     }
-    /// Sets `ClientToken`; the field is [`client_token`](Self::client_token).
-    ///
-    /// Wire name `ClientToken`, string; optional in requests.
-    ///
-    /// - Example: `3e727335-f94c-468f-9989-21759a3b6de8`.
+    /// Sets `ClientToken`: the field [`client_token`](Self::client_token) says what it takes.
     pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
         self.client_token = Some(value.into());
         self
     }
-    /// Sets `EipAddressId`; the field is [`eip_address_id`](Self::eip_address_id).
-    ///
-    /// Wire name `EipAddressId`, string; optional in requests.
-    ///
-    /// - Example: `eip-kxle429x`.
+    /// Sets `EipAddressId`: the field [`eip_address_id`](Self::eip_address_id) says what it takes.
     pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.eip_address_id = Some(value.into());
         self
     }
-    /// Sets `Bandwidth`; the field is [`bandwidth`](Self::bandwidth).
-    ///
-    /// Wire name `Bandwidth`, uint64; optional in requests.
-    ///
-    /// - Example: `30`.
+    /// Sets `Bandwidth`: the field [`bandwidth`](Self::bandwidth) says what it takes.
     pub fn set_bandwidth(mut self, value: u64) -> Self {
         self.bandwidth = Some(value);
         self
     }
-    /// Sets `EmbeddingConfig`; the field is [`embedding_config`](Self::embedding_config).
-    ///
-    /// Wire name `EmbeddingConfig`, [`EmbeddingConfig`]; optional in requests.
+    /// Sets `EmbeddingConfig`: the field [`embedding_config`](Self::embedding_config) says what it takes.
     pub fn set_embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
         self.embedding_config = Some(value.into());
         self
     }
-    /// Sets `VideoConfig`; the field is [`video_config`](Self::video_config).
-    ///
-    /// Wire name `VideoConfig`, [`VideoConfig`]; optional in requests.
+    /// Sets `VideoConfig`: the field [`video_config`](Self::video_config) says what it takes.
     pub fn set_video_config(mut self, value: impl Into<VideoConfig>) -> Self {
         self.video_config = Some(value.into());
         self
     }
-    /// Sets `RerankConfig`; the field is [`rerank_config`](Self::rerank_config).
-    ///
-    /// Wire name `RerankConfig`, [`RerankConfig`]; optional in requests.
+    /// Sets `RerankConfig`: the field [`rerank_config`](Self::rerank_config) says what it takes.
     pub fn set_rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
         self.rerank_config = Some(value.into());
         self
     }
-    /// Sets `DecisionsConfig`; the field is [`decisions_config`](Self::decisions_config).
-    ///
-    /// Wire name `DecisionsConfig`, [`DecisionsConfig`]; optional in requests.
+    /// Sets `DecisionsConfig`: the field [`decisions_config`](Self::decisions_config) says what it takes.
     pub fn set_decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
         self.decisions_config = Some(value.into());
         self
     }
-    /// Sets `ImageConfig`; the field is [`image_config`](Self::image_config).
-    ///
-    /// Wire name `ImageConfig`, [`ImageConfig`]; optional in requests.
+    /// Sets `ImageConfig`: the field [`image_config`](Self::image_config) says what it takes.
     pub fn set_image_config(mut self, value: impl Into<ImageConfig>) -> Self {
         self.image_config = Some(value.into());
         self
@@ -9889,29 +8338,17 @@ impl CreateModelRouterResourcePackageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageAmount`; the field is [`model_router_resource_package_amount`](Self::model_router_resource_package_amount).
-    ///
-    /// Wire name `ModelRouterResourcePackageAmount`, uint64; required in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `ModelRouterResourcePackageAmount`: the field [`model_router_resource_package_amount`](Self::model_router_resource_package_amount) says what it takes.
     pub fn set_model_router_resource_package_amount(mut self, value: u64) -> Self {
         self.model_router_resource_package_amount = Some(value);
         self
     }
-    /// Sets `AutoPurchaseFlag`; the field is [`auto_purchase_flag`](Self::auto_purchase_flag).
-    ///
-    /// Wire name `AutoPurchaseFlag`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `AutoPurchaseFlag`: the field [`auto_purchase_flag`](Self::auto_purchase_flag) says what it takes.
     pub fn set_auto_purchase_flag(mut self, value: u64) -> Self {
         self.auto_purchase_flag = Some(value);
         self
     }
-    /// Sets `AutoVoucher`; the field is [`auto_voucher`](Self::auto_voucher).
-    ///
-    /// Wire name `AutoVoucher`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `AutoVoucher`: the field [`auto_voucher`](Self::auto_voucher) says what it takes.
     pub fn set_auto_voucher(mut self, value: bool) -> Self {
         self.auto_voucher = Some(value);
         self
@@ -9960,11 +8397,7 @@ impl CreateModelRouterResourcePackageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageIds` to these items; the field is [`model_router_resource_package_ids`](Self::model_router_resource_package_ids).
-    ///
-    /// Wire name `ModelRouterResourcePackageIds`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["cmrcredit-k2800toa9um7rar"]`.
+    /// Sets `ModelRouterResourcePackageIds` to these items: the field [`model_router_resource_package_ids`](Self::model_router_resource_package_ids) says what it takes.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -9974,18 +8407,12 @@ impl CreateModelRouterResourcePackageResponse {
         );
         self
     }
-    /// Sets `DealName`; the field is [`deal_name`](Self::deal_name).
-    ///
-    /// Wire name `DealName`, string; may be absent from responses.
-    ///
-    /// - Example: `20260409643022548203771`.
+    /// Sets `DealName`: the field [`deal_name`](Self::deal_name) says what it takes.
     pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
         self.deal_name = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10016,18 +8443,12 @@ impl CreateModelRouterResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; always present in responses.
-    ///
-    /// - Example: `cmr-g6rpjqmg`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10070,27 +8491,17 @@ impl CreateRuleRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-4fbx*****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Rules` to these items; the field is [`rules`](Self::rules).
-    ///
-    /// Wire name `Rules`, list of [`RuleInput`]; required in requests (empty is missing).
+    /// Sets `Rules` to these items: the field [`rules`](Self::rules) says what it takes.
     pub fn set_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<RuleInput>>,
@@ -10161,11 +8572,7 @@ impl CreateRuleResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LocationIds` to these items; the field is [`location_ids`](Self::location_ids).
-    ///
-    /// Wire name `LocationIds`, list of string; always present in responses.
-    ///
-    /// - Example: `["loc-ho6lvh8m"]`.
+    /// Sets `LocationIds` to these items: the field [`location_ids`](Self::location_ids) says what it takes.
     pub fn set_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10173,9 +8580,7 @@ impl CreateRuleResponse {
         self.location_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10332,36 +8737,22 @@ impl CreateTargetGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupName`; the field is [`target_group_name`](Self::target_group_name).
-    ///
-    /// Wire name `TargetGroupName`, string; optional in requests.
-    ///
-    /// - Example: `test-name`.
+    /// Sets `TargetGroupName`: the field [`target_group_name`](Self::target_group_name) says what it takes.
     pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
         self.target_group_name = Some(value.into());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; optional in requests.
-    ///
-    /// - Example: `vpc-i1******`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; optional in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `TargetGroupInstances` to these items; the field is [`target_group_instances`](Self::target_group_instances).
-    ///
-    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; optional in requests.
+    /// Sets `TargetGroupInstances` to these items: the field [`target_group_instances`](Self::target_group_instances) says what it takes.
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -10369,43 +8760,27 @@ impl CreateTargetGroupRequest {
         self.target_group_instances = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests.
-    ///
-    /// - Example: `v1`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`TargetGroupHealthCheck`]; optional in requests.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `ScheduleAlgorithm`; the field is [`schedule_algorithm`](Self::schedule_algorithm).
-    ///
-    /// Wire name `ScheduleAlgorithm`, string; optional in requests.
-    ///
-    /// - Example: `WRR`.
+    /// Sets `ScheduleAlgorithm`: the field [`schedule_algorithm`](Self::schedule_algorithm) says what it takes.
     pub fn set_schedule_algorithm(mut self, value: impl Into<String>) -> Self {
         self.schedule_algorithm = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -10413,56 +8788,32 @@ impl CreateTargetGroupRequest {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; optional in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `FullListenSwitch`; the field is [`full_listen_switch`](Self::full_listen_switch).
-    ///
-    /// Wire name `FullListenSwitch`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `FullListenSwitch`: the field [`full_listen_switch`](Self::full_listen_switch) says what it takes.
     pub fn set_full_listen_switch(mut self, value: bool) -> Self {
         self.full_listen_switch = Some(value);
         self
     }
-    /// Sets `KeepaliveEnable`; the field is [`keepalive_enable`](Self::keepalive_enable).
-    ///
-    /// Wire name `KeepaliveEnable`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `KeepaliveEnable`: the field [`keepalive_enable`](Self::keepalive_enable) says what it takes.
     pub fn set_keepalive_enable(mut self, value: bool) -> Self {
         self.keepalive_enable = Some(value);
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, uint64; optional in requests.
-    ///
-    /// - Example: `30`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: u64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `IpVersion`; the field is [`ip_version`](Self::ip_version).
-    ///
-    /// Wire name `IpVersion`, string; optional in requests.
-    ///
-    /// - Example: `IPv4`.
+    /// Sets `IpVersion`: the field [`ip_version`](Self::ip_version) says what it takes.
     pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
         self.ip_version = Some(value.into());
         self
     }
-    /// Sets `SnatEnable`; the field is [`snat_enable`](Self::snat_enable).
-    ///
-    /// Wire name `SnatEnable`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `SnatEnable`: the field [`snat_enable`](Self::snat_enable) says what it takes.
     pub fn set_snat_enable(mut self, value: bool) -> Self {
         self.snat_enable = Some(value);
         self
@@ -10532,18 +8883,12 @@ impl CreateTargetGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; always present in responses.
-    ///
-    /// - Example: `lbtg-81******`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10618,54 +8963,32 @@ impl CreateTopicRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TopicName`; the field is [`topic_name`](Self::topic_name).
-    ///
-    /// Wire name `TopicName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `clb-topic`.
+    /// Sets `TopicName`: the field [`topic_name`](Self::topic_name) says what it takes.
     pub fn set_topic_name(mut self, value: impl Into<String>) -> Self {
         self.topic_name = value.into();
         self
     }
-    /// Sets `PartitionCount`; the field is [`partition_count`](Self::partition_count).
-    ///
-    /// Wire name `PartitionCount`, uint64; optional in requests.
-    ///
-    /// - Example: `3`.
+    /// Sets `PartitionCount`: the field [`partition_count`](Self::partition_count) says what it takes.
     pub fn set_partition_count(mut self, value: u64) -> Self {
         self.partition_count = Some(value);
         self
     }
-    /// Sets `TopicType`; the field is [`topic_type`](Self::topic_type).
-    ///
-    /// Wire name `TopicType`, string; optional in requests.
-    ///
-    /// - Example: `ACCESS`.
+    /// Sets `TopicType`: the field [`topic_type`](Self::topic_type) says what it takes.
     pub fn set_topic_type(mut self, value: impl Into<String>) -> Self {
         self.topic_type = Some(value.into());
         self
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, uint64; optional in requests.
-    ///
-    /// - Example: `30`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: u64) -> Self {
         self.period = Some(value);
         self
     }
-    /// Sets `StorageType`; the field is [`storage_type`](Self::storage_type).
-    ///
-    /// Wire name `StorageType`, string; optional in requests.
-    ///
-    /// - Example: `HOT`.
+    /// Sets `StorageType`: the field [`storage_type`](Self::storage_type) says what it takes.
     pub fn set_storage_type(mut self, value: impl Into<String>) -> Self {
         self.storage_type = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -10725,18 +9048,12 @@ impl CreateTopicResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TopicId`; the field is [`topic_id`](Self::topic_id).
-    ///
-    /// Wire name `TopicId`, string; always present in responses.
-    ///
-    /// - Example: `b046ae5f-00cf-4e90-880c-215e5ae7b6xy`.
+    /// Sets `TopicId`: the field [`topic_id`](Self::topic_id) says what it takes.
     pub fn set_topic_id(mut self, value: impl Into<String>) -> Self {
         self.topic_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -10837,54 +9154,32 @@ impl CreateUserGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupName`; the field is [`user_group_name`](Self::user_group_name).
-    ///
-    /// Wire name `UserGroupName`, string; required in requests (empty is missing).
+    /// Sets `UserGroupName`: the field [`user_group_name`](Self::user_group_name) says what it takes.
     pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
         self.user_group_name = value.into();
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; optional in requests.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `PromptId`; the field is [`prompt_id`](Self::prompt_id).
-    ///
-    /// Wire name `PromptId`, string; optional in requests.
-    ///
-    /// - Example: `pmt-a1b2c3d4`.
+    /// Sets `PromptId`: the field [`prompt_id`](Self::prompt_id) says what it takes.
     pub fn set_prompt_id(mut self, value: impl Into<String>) -> Self {
         self.prompt_id = Some(value.into());
         self
     }
-    /// Sets `PromptVersion`; the field is [`prompt_version`](Self::prompt_version).
-    ///
-    /// Wire name `PromptVersion`, string; optional in requests.
-    ///
-    /// - Example: `v2`.
+    /// Sets `PromptVersion`: the field [`prompt_version`](Self::prompt_version) says what it takes.
     pub fn set_prompt_version(mut self, value: impl Into<String>) -> Self {
         self.prompt_version = Some(value.into());
         self
     }
-    /// Sets `IntentRouters` to these items; the field is [`intent_routers`](Self::intent_routers).
-    ///
-    /// Wire name `IntentRouters`, list of string; optional in requests.
-    ///
-    /// - Example: `["ir-chat"]`.
+    /// Sets `IntentRouters` to these items: the field [`intent_routers`](Self::intent_routers) says what it takes.
     pub fn set_intent_routers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10892,11 +9187,7 @@ impl CreateUserGroupRequest {
         self.intent_routers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["mkey-aaa111","mkey-bbb222"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10904,11 +9195,7 @@ impl CreateUserGroupRequest {
         self.key_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; optional in requests.
-    ///
-    /// - Example: `["deepseek-v3"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -10916,9 +9203,7 @@ impl CreateUserGroupRequest {
         self.models = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -10987,18 +9272,12 @@ impl CreateUserGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; always present in responses.
-    ///
-    /// - Example: `ugrp-9f8e7d6c`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11042,27 +9321,17 @@ impl CreatedKey {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; may be absent from responses.
-    ///
-    /// - Example: `sk-W3BfTOx0ZWJ4llGNwbEZ81twh-2HxgwcFfED7fVychbNXZdTE-S0mHxdkKTHWk_q_bEJaAl8ykT0eJbgBdlsxZ5V23LtL3j0Pdx0bBxivg`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; may be absent from responses.
-    ///
-    /// - Example: `vkey-evbmx1m1`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = Some(value.into());
         self
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; may be absent from responses.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = Some(value.into());
         self
@@ -11117,38 +9386,22 @@ impl CreditUsage {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetDuration`; the field is [`budget_duration`](Self::budget_duration).
-    ///
-    /// Wire name `BudgetDuration`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `30d`.
+    /// Sets `BudgetDuration`: the field [`budget_duration`](Self::budget_duration) says what it takes.
     pub fn set_budget_duration(mut self, value: impl Into<String>) -> Self {
         self.budget_duration = Some(value.into());
         self
     }
-    /// Sets `BudgetResetAt`; the field is [`budget_reset_at`](Self::budget_reset_at).
-    ///
-    /// Wire name `BudgetResetAt`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `2026-07-01T00:00:00+08:00`.
+    /// Sets `BudgetResetAt`: the field [`budget_reset_at`](Self::budget_reset_at) says what it takes.
     pub fn set_budget_reset_at(mut self, value: impl Into<String>) -> Self {
         self.budget_reset_at = Some(value.into());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `1000`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: f64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Used`; the field is [`used`](Self::used).
-    ///
-    /// Wire name `Used`, float; always present in responses.
-    ///
-    /// - Example: `128.45`.
+    /// Sets `Used`: the field [`used`](Self::used) says what it takes.
     pub fn set_used(mut self, value: f64) -> Self {
         self.used = value;
         self
@@ -11236,74 +9489,42 @@ impl CrossTargets {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LocalVpcId`; the field is [`local_vpc_id`](Self::local_vpc_id).
-    ///
-    /// Wire name `LocalVpcId`, string; always present in responses.
-    ///
-    /// - Example: `vpc-1ywq****`.
+    /// Sets `LocalVpcId`: the field [`local_vpc_id`](Self::local_vpc_id) says what it takes.
     pub fn set_local_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.local_vpc_id = value.into();
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; always present in responses.
-    ///
-    /// - Example: `vpc-12sd****`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `IP`; the field is [`ip`](Self::ip).
-    ///
-    /// Wire name `IP`, string; always present in responses.
-    ///
-    /// - Example: `172.16.xxx.xxx`.
+    /// Sets `IP`: the field [`ip`](Self::ip) says what it takes.
     pub fn set_ip(mut self, value: impl Into<String>) -> Self {
         self.ip = value.into();
         self
     }
-    /// Sets `VpcName`; the field is [`vpc_name`](Self::vpc_name).
-    ///
-    /// Wire name `VpcName`, string; always present in responses.
-    ///
-    /// - Example: `test-vpc`.
+    /// Sets `VpcName`: the field [`vpc_name`](Self::vpc_name) says what it takes.
     pub fn set_vpc_name(mut self, value: impl Into<String>) -> Self {
         self.vpc_name = value.into();
         self
     }
-    /// Sets `EniId`; the field is [`eni_id`](Self::eni_id).
-    ///
-    /// Wire name `EniId`, string; always present in responses.
-    ///
-    /// - Example: `eni-hsc9****`.
+    /// Sets `EniId`: the field [`eni_id`](Self::eni_id) says what it takes.
     pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
         self.eni_id = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-cxyp****`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses.
-    ///
-    /// - Example: `test-name`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = value.into();
         self
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses.
-    ///
-    /// - Example: `ap-shanghai`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
@@ -11346,18 +9567,12 @@ impl DecisionsConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -11365,11 +9580,7 @@ impl DecisionsConfig {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `7`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
@@ -11414,11 +9625,7 @@ impl DeleteBudgetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetIds` to these items; the field is [`budget_ids`](Self::budget_ids).
-    ///
-    /// Wire name `BudgetIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["budget-1a2b3c4d"]`.
+    /// Sets `BudgetIds` to these items: the field [`budget_ids`](Self::budget_ids) says what it takes.
     pub fn set_budget_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11456,9 +9663,7 @@ impl DeleteBudgetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11498,20 +9703,12 @@ impl DeleteIntentRouterRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `IntentRouterId`; the field is [`intent_router_id`](Self::intent_router_id).
-    ///
-    /// Wire name `IntentRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ir-abc12345`.
+    /// Sets `IntentRouterId`: the field [`intent_router_id`](Self::intent_router_id) says what it takes.
     pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
         self.intent_router_id = value.into();
         self
@@ -11555,9 +9752,7 @@ impl DeleteIntentRouterResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11597,20 +9792,12 @@ impl DeleteKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-olvt6wl0`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["mkey-zgqlu7mf"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11657,9 +9844,7 @@ impl DeleteKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11699,20 +9884,12 @@ impl DeleteListenerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-4udz****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
@@ -11756,9 +9933,7 @@ impl DeleteListenerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11800,20 +9975,12 @@ impl DeleteLoadBalancerListenersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-db2n****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-4fo6k8na"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11851,9 +10018,7 @@ impl DeleteLoadBalancerListenersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11895,11 +10060,7 @@ impl DeleteLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-hsb93u5o"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -11907,11 +10068,7 @@ impl DeleteLoadBalancerRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ForceDelete`; the field is [`force_delete`](Self::force_delete).
-    ///
-    /// Wire name `ForceDelete`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ForceDelete`: the field [`force_delete`](Self::force_delete) says what it takes.
     pub fn set_force_delete(mut self, value: bool) -> Self {
         self.force_delete = Some(value);
         self
@@ -11946,9 +10103,7 @@ impl DeleteLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -11988,20 +10143,12 @@ impl DeleteLoadBalancerSnatIpsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Ips` to these items; the field is [`ips`](Self::ips).
-    ///
-    /// Wire name `Ips`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["192.168.0.128"]`.
+    /// Sets `Ips` to these items: the field [`ips`](Self::ips) says what it takes.
     pub fn set_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12048,9 +10195,7 @@ impl DeleteLoadBalancerSnatIpsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12082,11 +10227,7 @@ impl DeleteModelRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderIds` to these items; the field is [`service_provider_ids`](Self::service_provider_ids).
-    ///
-    /// Wire name `ServiceProviderIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["byok-n0e1h881"]`.
+    /// Sets `ServiceProviderIds` to these items: the field [`service_provider_ids`](Self::service_provider_ids) says what it takes.
     pub fn set_service_provider_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12124,9 +10265,7 @@ impl DeleteModelResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12160,11 +10299,7 @@ impl DeleteModelRoutersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterIds` to these items; the field is [`model_router_ids`](Self::model_router_ids).
-    ///
-    /// Wire name `ModelRouterIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["cmr-us0nbo8q"]`.
+    /// Sets `ModelRouterIds` to these items: the field [`model_router_ids`](Self::model_router_ids) says what it takes.
     pub fn set_model_router_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12192,9 +10327,7 @@ impl DeleteModelRoutersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12245,36 +10378,22 @@ impl DeleteRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-51jj****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `SourceListenerId`; the field is [`source_listener_id`](Self::source_listener_id).
-    ///
-    /// Wire name `SourceListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-r4ia****`.
+    /// Sets `SourceListenerId`: the field [`source_listener_id`](Self::source_listener_id) says what it takes.
     pub fn set_source_listener_id(mut self, value: impl Into<String>) -> Self {
         self.source_listener_id = value.into();
         self
     }
-    /// Sets `TargetListenerId`; the field is [`target_listener_id`](Self::target_listener_id).
-    ///
-    /// Wire name `TargetListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-0non****`.
+    /// Sets `TargetListenerId`: the field [`target_listener_id`](Self::target_listener_id) says what it takes.
     pub fn set_target_listener_id(mut self, value: impl Into<String>) -> Self {
         self.target_listener_id = value.into();
         self
     }
-    /// Sets `RewriteInfos` to these items; the field is [`rewrite_infos`](Self::rewrite_infos).
-    ///
-    /// Wire name `RewriteInfos`, list of [`RewriteLocationMap`]; required in requests (empty is missing).
+    /// Sets `RewriteInfos` to these items: the field [`rewrite_infos`](Self::rewrite_infos) says what it takes.
     pub fn set_rewrite_infos(
         mut self,
         items: impl IntoIterator<Item = impl Into<RewriteLocationMap>>,
@@ -12345,9 +10464,7 @@ impl DeleteRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12427,29 +10544,17 @@ impl DeleteRuleRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw2rm0`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-4fbxq45k`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `LocationIds` to these items; the field is [`location_ids`](Self::location_ids).
-    ///
-    /// Wire name `LocationIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["loc-5lc6****"]`.
+    /// Sets `LocationIds` to these items: the field [`location_ids`](Self::location_ids) says what it takes.
     pub fn set_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12457,29 +10562,17 @@ impl DeleteRuleRequest {
         self.location_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `foo.net`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/bar2`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `NewDefaultServerDomain`; the field is [`new_default_server_domain`](Self::new_default_server_domain).
-    ///
-    /// Wire name `NewDefaultServerDomain`, string; optional in requests.
-    ///
-    /// - Example: `www.default.example.com`.
+    /// Sets `NewDefaultServerDomain`: the field [`new_default_server_domain`](Self::new_default_server_domain) says what it takes.
     pub fn set_new_default_server_domain(mut self, value: impl Into<String>) -> Self {
         self.new_default_server_domain = Some(value.into());
         self
@@ -12523,9 +10616,7 @@ impl DeleteRuleResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12557,11 +10648,7 @@ impl DeleteTargetGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupIds` to these items; the field is [`target_group_ids`](Self::target_group_ids).
-    ///
-    /// Wire name `TargetGroupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lbtg-f1phe5j6"]`.
+    /// Sets `TargetGroupIds` to these items: the field [`target_group_ids`](Self::target_group_ids) says what it takes.
     pub fn set_target_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12599,9 +10686,7 @@ impl DeleteTargetGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12641,20 +10726,12 @@ impl DeleteUserGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupIds` to these items; the field is [`user_group_ids`](Self::user_group_ids).
-    ///
-    /// Wire name `UserGroupIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ugrp-9f8e7d6c"]`.
+    /// Sets `UserGroupIds` to these items: the field [`user_group_ids`](Self::user_group_ids) says what it takes.
     pub fn set_user_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12701,9 +10778,7 @@ impl DeleteUserGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12776,27 +10851,17 @@ impl DeregisterFunctionTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-1234abcd`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-1234tgbh`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `FunctionTargets` to these items; the field is [`function_targets`](Self::function_targets).
-    ///
-    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
+    /// Sets `FunctionTargets` to these items: the field [`function_targets`](Self::function_targets) says what it takes.
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -12804,29 +10869,17 @@ impl DeregisterFunctionTargetsRequest {
         self.function_targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-1234rrrr`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.123.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/test`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -12885,9 +10938,7 @@ impl DeregisterFunctionTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -12929,20 +10980,12 @@ impl DeregisterModelsFromServiceProviderRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-mc0rp293`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `ModelAliases` to these items; the field is [`model_aliases`](Self::model_aliases).
-    ///
-    /// Wire name `ModelAliases`, list of string; optional in requests.
-    ///
-    /// - Example: `["4o"]`.
+    /// Sets `ModelAliases` to these items: the field [`model_aliases`](Self::model_aliases) says what it takes.
     pub fn set_model_aliases(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -12980,9 +11023,7 @@ impl DeregisterModelsFromServiceProviderResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13017,18 +11058,12 @@ impl DeregisterTargetGroupInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-815iz538`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupInstances` to these items; the field is [`target_group_instances`](Self::target_group_instances).
-    ///
-    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
+    /// Sets `TargetGroupInstances` to these items: the field [`target_group_instances`](Self::target_group_instances) says what it takes.
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -13081,9 +11116,7 @@ impl DeregisterTargetGroupInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13123,20 +11156,12 @@ impl DeregisterTargetsFromClassicalLbRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-a3u5****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-odjhn6vc\r\n"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13183,9 +11208,7 @@ impl DeregisterTargetsFromClassicalLbResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13258,27 +11281,17 @@ impl DeregisterTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-d1ub****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -13286,29 +11299,17 @@ impl DeregisterTargetsRequest {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-1234****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.aaa.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/test`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -13367,9 +11368,7 @@ impl DeregisterTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13413,20 +11412,12 @@ impl DescribeAssociatedModelAvailabilityRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; optional in requests.
-    ///
-    /// - Example: `cmr-jcxor1gp`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = Some(value.into());
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; optional in requests.
-    ///
-    /// - Example: `["claude-opus-4-6"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13461,9 +11452,7 @@ impl DescribeAssociatedModelAvailabilityResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelAvailability` to these items; the field is [`model_availability`](Self::model_availability).
-    ///
-    /// Wire name `ModelAvailability`, list of [`ModelAvailability`]; may be absent from responses.
+    /// Sets `ModelAvailability` to these items: the field [`model_availability`](Self::model_availability) says what it takes.
     pub fn set_model_availability(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelAvailability>>,
@@ -13471,9 +11460,7 @@ impl DescribeAssociatedModelAvailabilityResponse {
         self.model_availability = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13528,11 +11515,7 @@ impl DescribeAsyncJobsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestIds` to these items; the field is [`request_ids`](Self::request_ids).
-    ///
-    /// Wire name `RequestIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["79539486-dfe3-4be4-b9f8-f8a18bac205a"]`.
+    /// Sets `RequestIds` to these items: the field [`request_ids`](Self::request_ids) says what it takes.
     pub fn set_request_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -13540,20 +11523,12 @@ impl DescribeAsyncJobsRequest {
         self.request_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; optional in requests.
-    ///
-    /// - Example: `eyJjdXJzb3JfaWQiOiAxfQ==`.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
@@ -13611,43 +11586,27 @@ impl DescribeAsyncJobsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Jobs` to these items; the field is [`jobs`](Self::jobs).
-    ///
-    /// Wire name `Jobs`, list of [`Job`]; may be absent from responses.
+    /// Sets `Jobs` to these items: the field [`jobs`](Self::jobs) says what it takes.
     pub fn set_jobs(mut self, items: impl IntoIterator<Item = impl Into<Job>>) -> Self {
         self.jobs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; may be absent from responses.
-    ///
-    /// - Example: `eyJjdXJzb3JfaWQiOiAxfQ==`.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13699,29 +11658,17 @@ impl DescribeBlockIpListRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-6efswuxa`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `100000`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -13781,27 +11728,17 @@ impl DescribeBlockIpListResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BlockedIPCount`; the field is [`blocked_ip_count`](Self::blocked_ip_count).
-    ///
-    /// Wire name `BlockedIPCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `BlockedIPCount`: the field [`blocked_ip_count`](Self::blocked_ip_count) says what it takes.
     pub fn set_blocked_ip_count(mut self, value: u64) -> Self {
         self.blocked_ip_count = value;
         self
     }
-    /// Sets `ClientIPField`; the field is [`client_ip_field`](Self::client_ip_field).
-    ///
-    /// Wire name `ClientIPField`, string; always present in responses.
-    ///
-    /// - Example: `cdn_src_ip`.
+    /// Sets `ClientIPField`: the field [`client_ip_field`](Self::client_ip_field) says what it takes.
     pub fn set_client_ip_field(mut self, value: impl Into<String>) -> Self {
         self.client_ip_field = value.into();
         self
     }
-    /// Sets `BlockedIPList` to these items; the field is [`blocked_ip_list`](Self::blocked_ip_list).
-    ///
-    /// Wire name `BlockedIPList`, list of [`BlockedIp`]; always present in responses.
+    /// Sets `BlockedIPList` to these items: the field [`blocked_ip_list`](Self::blocked_ip_list) says what it takes.
     pub fn set_blocked_ip_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BlockedIp>>,
@@ -13809,9 +11746,7 @@ impl DescribeBlockIpListResponse {
         self.blocked_ip_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13843,11 +11778,7 @@ impl DescribeBlockIpTaskRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `localjob021015164373814322873`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
         self.task_id = value.into();
         self
@@ -13891,18 +11822,12 @@ impl DescribeBlockIpTaskResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, int64; always present in responses.
-    ///
-    /// - Example: `6`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: i64) -> Self {
         self.status = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -13965,38 +11890,22 @@ impl DescribeBudgetAssociationsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `budget-qygts98h`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests.
-    ///
-    /// - Example: `Key`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
@@ -14044,9 +11953,7 @@ impl DescribeBudgetAssociationsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AssociationSet` to these items; the field is [`association_set`](Self::association_set).
-    ///
-    /// Wire name `AssociationSet`, list of [`BudgetAssociation`]; may be absent from responses.
+    /// Sets `AssociationSet` to these items: the field [`association_set`](Self::association_set) says what it takes.
     pub fn set_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetAssociation>>,
@@ -14054,18 +11961,12 @@ impl DescribeBudgetAssociationsResponse {
         self.association_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14123,11 +12024,7 @@ impl DescribeBudgetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetIds` to these items; the field is [`budget_ids`](Self::budget_ids).
-    ///
-    /// Wire name `BudgetIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["budget-1a2b3c4d"]`.
+    /// Sets `BudgetIds` to these items: the field [`budget_ids`](Self::budget_ids) says what it takes.
     pub fn set_budget_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14135,9 +12032,7 @@ impl DescribeBudgetsRequest {
         self.budget_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -14145,20 +12040,12 @@ impl DescribeBudgetsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -14210,9 +12097,7 @@ impl DescribeBudgetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetSet` to these items; the field is [`budget_set`](Self::budget_set).
-    ///
-    /// Wire name `BudgetSet`, list of [`BudgetInfo`]; may be absent from responses.
+    /// Sets `BudgetSet` to these items: the field [`budget_set`](Self::budget_set) says what it takes.
     pub fn set_budget_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetInfo>>,
@@ -14220,18 +12105,12 @@ impl DescribeBudgetsResponse {
         self.budget_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14263,11 +12142,7 @@ impl DescribeClassicalLbByInstanceIdRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIds` to these items; the field is [`instance_ids`](Self::instance_ids).
-    ///
-    /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ins-odjhn6vc\r\n"]`.
+    /// Sets `InstanceIds` to these items: the field [`instance_ids`](Self::instance_ids) says what it takes.
     pub fn set_instance_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14312,9 +12187,7 @@ impl DescribeClassicalLbByInstanceIdResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerInfoList` to these items; the field is [`load_balancer_info_list`](Self::load_balancer_info_list).
-    ///
-    /// Wire name `LoadBalancerInfoList`, list of [`ClassicalLoadBalancerInfo`]; may be absent from responses.
+    /// Sets `LoadBalancerInfoList` to these items: the field [`load_balancer_info_list`](Self::load_balancer_info_list) says what it takes.
     pub fn set_load_balancer_info_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClassicalLoadBalancerInfo>>,
@@ -14322,9 +12195,7 @@ impl DescribeClassicalLbByInstanceIdResponse {
         self.load_balancer_info_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14366,20 +12237,12 @@ impl DescribeClassicalLbHealthStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-a3u5****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; optional in requests.
-    ///
-    /// - Example: `lbl-0non****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = Some(value.into());
         self
@@ -14421,9 +12284,7 @@ impl DescribeClassicalLbHealthStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthList` to these items; the field is [`health_list`](Self::health_list).
-    ///
-    /// Wire name `HealthList`, list of [`ClassicalHealth`]; always present in responses.
+    /// Sets `HealthList` to these items: the field [`health_list`](Self::health_list) says what it takes.
     pub fn set_health_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClassicalHealth>>,
@@ -14431,9 +12292,7 @@ impl DescribeClassicalLbHealthStatusResponse {
         self.health_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14505,20 +12364,12 @@ impl DescribeClassicalLbListenersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-a3u5****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-4fo6k8na"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -14526,29 +12377,17 @@ impl DescribeClassicalLbListenersRequest {
         self.listener_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `ListenerPort`; the field is [`listener_port`](Self::listener_port).
-    ///
-    /// Wire name `ListenerPort`, int64; optional in requests.
-    ///
-    /// - Example: `22`.
+    /// Sets `ListenerPort`: the field [`listener_port`](Self::listener_port) says what it takes.
     pub fn set_listener_port(mut self, value: i64) -> Self {
         self.listener_port = Some(value);
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: i64) -> Self {
         self.status = Some(value);
         self
@@ -14590,9 +12429,7 @@ impl DescribeClassicalLbListenersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Listeners` to these items; the field is [`listeners`](Self::listeners).
-    ///
-    /// Wire name `Listeners`, list of [`ClassicalListener`]; always present in responses.
+    /// Sets `Listeners` to these items: the field [`listeners`](Self::listeners) says what it takes.
     pub fn set_listeners(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClassicalListener>>,
@@ -14600,9 +12437,7 @@ impl DescribeClassicalLbListenersResponse {
         self.listeners = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14634,11 +12469,7 @@ impl DescribeClassicalLbTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-a3u5l5zc`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
@@ -14680,9 +12511,7 @@ impl DescribeClassicalLbTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`ClassicalTarget`]; always present in responses.
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClassicalTarget>>,
@@ -14690,9 +12519,7 @@ impl DescribeClassicalLbTargetsResponse {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14755,27 +12582,17 @@ impl DescribeClsLogSetResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LogsetId`; the field is [`logset_id`](Self::logset_id).
-    ///
-    /// Wire name `LogsetId`, string; may be absent from responses.
-    ///
-    /// - Example: `b046ae5f-00cf-4e90-880c-215e5ae72222`.
+    /// Sets `LogsetId`: the field [`logset_id`](Self::logset_id) says what it takes.
     pub fn set_logset_id(mut self, value: impl Into<String>) -> Self {
         self.logset_id = Some(value.into());
         self
     }
-    /// Sets `HealthLogsetId`; the field is [`health_logset_id`](Self::health_logset_id).
-    ///
-    /// Wire name `HealthLogsetId`, string; may be absent from responses.
-    ///
-    /// - Example: `b046ae5f-00cf-4e90-880c-215e5ae71111`.
+    /// Sets `HealthLogsetId`: the field [`health_logset_id`](Self::health_logset_id) says what it takes.
     pub fn set_health_logset_id(mut self, value: impl Into<String>) -> Self {
         self.health_logset_id = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14823,27 +12640,17 @@ impl DescribeClusterResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -14901,9 +12708,7 @@ impl DescribeClusterResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterResourceSet` to these items; the field is [`cluster_resource_set`](Self::cluster_resource_set).
-    ///
-    /// Wire name `ClusterResourceSet`, list of [`ClusterResource`]; always present in responses.
+    /// Sets `ClusterResourceSet` to these items: the field [`cluster_resource_set`](Self::cluster_resource_set) says what it takes.
     pub fn set_cluster_resource_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClusterResource>>,
@@ -14911,18 +12716,12 @@ impl DescribeClusterResourcesResponse {
         self.cluster_resource_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -14970,27 +12769,17 @@ impl DescribeCrossTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -15048,18 +12837,12 @@ impl DescribeCrossTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `CrossTargetSet` to these items; the field is [`cross_target_set`](Self::cross_target_set).
-    ///
-    /// Wire name `CrossTargetSet`, list of [`CrossTargets`]; always present in responses.
+    /// Sets `CrossTargetSet` to these items: the field [`cross_target_set`](Self::cross_target_set) says what it takes.
     pub fn set_cross_target_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CrossTargets>>,
@@ -15067,9 +12850,7 @@ impl DescribeCrossTargetsResponse {
         self.cross_target_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15134,38 +12915,22 @@ impl DescribeCustomizedConfigAssociateListRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UconfigId`; the field is [`uconfig_id`](Self::uconfig_id).
-    ///
-    /// Wire name `UconfigId`, string; optional in requests.
-    ///
-    /// - Example: `pz-fi018waq`.
+    /// Sets `UconfigId`: the field [`uconfig_id`](Self::uconfig_id) says what it takes.
     pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.uconfig_id = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - Example: `3`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `a.cc`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
@@ -15206,9 +12971,7 @@ impl DescribeCustomizedConfigAssociateListResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BindList` to these items; the field is [`bind_list`](Self::bind_list).
-    ///
-    /// Wire name `BindList`, list of [`BindDetailItem`]; always present in responses.
+    /// Sets `BindList` to these items: the field [`bind_list`](Self::bind_list) says what it takes.
     pub fn set_bind_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BindDetailItem>>,
@@ -15216,18 +12979,12 @@ impl DescribeCustomizedConfigAssociateListResponse {
         self.bind_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15305,47 +13062,27 @@ impl DescribeCustomizedConfigListRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ConfigType`; the field is [`config_type`](Self::config_type).
-    ///
-    /// Wire name `ConfigType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `CLB`.
+    /// Sets `ConfigType`: the field [`config_type`](Self::config_type) says what it takes.
     pub fn set_config_type(mut self, value: impl Into<String>) -> Self {
         self.config_type = value.into();
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ConfigName`; the field is [`config_name`](Self::config_name).
-    ///
-    /// Wire name `ConfigName`, string; optional in requests.
-    ///
-    /// - Example: `custom`.
+    /// Sets `ConfigName`: the field [`config_name`](Self::config_name) says what it takes.
     pub fn set_config_name(mut self, value: impl Into<String>) -> Self {
         self.config_name = Some(value.into());
         self
     }
-    /// Sets `UconfigIds` to these items; the field is [`uconfig_ids`](Self::uconfig_ids).
-    ///
-    /// Wire name `UconfigIds`, list of string; optional in requests.
-    ///
-    /// - Example: `pz-12345678`.
+    /// Sets `UconfigIds` to these items: the field [`uconfig_ids`](Self::uconfig_ids) says what it takes.
     pub fn set_uconfig_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -15353,11 +13090,7 @@ impl DescribeCustomizedConfigListRequest {
         self.uconfig_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
-    ///
-    /// - Example: `[{"Name":"loadbalancer-id","Values":["lb-12345678"]}]`.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -15424,9 +13157,7 @@ impl DescribeCustomizedConfigListResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ConfigList` to these items; the field is [`config_list`](Self::config_list).
-    ///
-    /// Wire name `ConfigList`, list of [`ConfigListItem`]; always present in responses.
+    /// Sets `ConfigList` to these items: the field [`config_list`](Self::config_list) says what it takes.
     pub fn set_config_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ConfigListItem>>,
@@ -15434,18 +13165,12 @@ impl DescribeCustomizedConfigListResponse {
         self.config_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15493,27 +13218,17 @@ impl DescribeExclusiveClustersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -15571,9 +13286,7 @@ impl DescribeExclusiveClustersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ClusterSet` to these items; the field is [`cluster_set`](Self::cluster_set).
-    ///
-    /// Wire name `ClusterSet`, list of [`Cluster`]; always present in responses.
+    /// Sets `ClusterSet` to these items: the field [`cluster_set`](Self::cluster_set) says what it takes.
     pub fn set_cluster_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Cluster>>,
@@ -15581,18 +13294,12 @@ impl DescribeExclusiveClustersResponse {
         self.cluster_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15647,29 +13354,17 @@ impl DescribeIdleLoadBalancersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `LoadBalancerRegion`; the field is [`load_balancer_region`](Self::load_balancer_region).
-    ///
-    /// Wire name `LoadBalancerRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `LoadBalancerRegion`: the field [`load_balancer_region`](Self::load_balancer_region) says what it takes.
     pub fn set_load_balancer_region(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_region = Some(value.into());
         self
@@ -15710,9 +13405,7 @@ impl DescribeIdleLoadBalancersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IdleLoadBalancers` to these items; the field is [`idle_load_balancers`](Self::idle_load_balancers).
-    ///
-    /// Wire name `IdleLoadBalancers`, list of [`IdleLoadBalancer`]; always present in responses.
+    /// Sets `IdleLoadBalancers` to these items: the field [`idle_load_balancers`](Self::idle_load_balancers) says what it takes.
     pub fn set_idle_load_balancers(
         mut self,
         items: impl IntoIterator<Item = impl Into<IdleLoadBalancer>>,
@@ -15720,18 +13413,12 @@ impl DescribeIdleLoadBalancersResponse {
         self.idle_load_balancers = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15790,9 +13477,7 @@ impl DescribeIntentRouterTiersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TierSet` to these items; the field is [`tier_set`](Self::tier_set).
-    ///
-    /// Wire name `TierSet`, list of [`IntentRouterTierDictItem`]; always present in responses.
+    /// Sets `TierSet` to these items: the field [`tier_set`](Self::tier_set) says what it takes.
     pub fn set_tier_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<IntentRouterTierDictItem>>,
@@ -15800,18 +13485,12 @@ impl DescribeIntentRouterTiersResponse {
         self.tier_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `11`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -15853,20 +13532,12 @@ impl DescribeIntentRoutersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-a5zpgup5`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `IntentRouterIds` to these items; the field is [`intent_router_ids`](Self::intent_router_ids).
-    ///
-    /// Wire name `IntentRouterIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ir-7g28x1n1"]`.
+    /// Sets `IntentRouterIds` to these items: the field [`intent_router_ids`](Self::intent_router_ids) says what it takes.
     pub fn set_intent_router_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -15920,9 +13591,7 @@ impl DescribeIntentRoutersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IntentRouterSet` to these items; the field is [`intent_router_set`](Self::intent_router_set).
-    ///
-    /// Wire name `IntentRouterSet`, list of [`IntentRouterItem`]; always present in responses.
+    /// Sets `IntentRouterSet` to these items: the field [`intent_router_set`](Self::intent_router_set) says what it takes.
     pub fn set_intent_router_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<IntentRouterItem>>,
@@ -15930,18 +13599,12 @@ impl DescribeIntentRoutersResponse {
         self.intent_router_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16007,18 +13670,12 @@ impl DescribeKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -16026,11 +13683,7 @@ impl DescribeKeysRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["vkey-lboa0hhh"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16038,20 +13691,12 @@ impl DescribeKeysRequest {
         self.key_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -16112,9 +13757,7 @@ impl DescribeKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Keys` to these items; the field is [`keys`](Self::keys).
-    ///
-    /// Wire name `Keys`, list of [`KeyInfo`]; may be absent from responses.
+    /// Sets `Keys` to these items: the field [`keys`](Self::keys) says what it takes.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyInfo>>,
@@ -16122,18 +13765,12 @@ impl DescribeKeysResponse {
         self.keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16160,9 +13797,7 @@ impl DescribeLbListenersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Backends` to these items; the field is [`backends`](Self::backends).
-    ///
-    /// Wire name `Backends`, list of [`LbRsItem`]; required in requests (empty is missing).
+    /// Sets `Backends` to these items: the field [`backends`](Self::backends) says what it takes.
     pub fn set_backends(
         mut self,
         items: impl IntoIterator<Item = impl Into<LbRsItem>>,
@@ -16209,9 +13844,7 @@ impl DescribeLbListenersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancers` to these items; the field is [`load_balancers`](Self::load_balancers).
-    ///
-    /// Wire name `LoadBalancers`, list of [`LbItem`]; may be absent from responses.
+    /// Sets `LoadBalancers` to these items: the field [`load_balancers`](Self::load_balancers) says what it takes.
     pub fn set_load_balancers(
         mut self,
         items: impl IntoIterator<Item = impl Into<LbItem>>,
@@ -16219,9 +13852,7 @@ impl DescribeLbListenersResponse {
         self.load_balancers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16253,11 +13884,7 @@ impl DescribeLbOperateProtectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-ol9l5wxx`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16302,9 +13929,7 @@ impl DescribeLbOperateProtectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerSet` to these items; the field is [`load_balancer_set`](Self::load_balancer_set).
-    ///
-    /// Wire name `LoadBalancerSet`, list of [`LbOperateProtectInfo`]; may be absent from responses.
+    /// Sets `LoadBalancerSet` to these items: the field [`load_balancer_set`](Self::load_balancer_set) says what it takes.
     pub fn set_load_balancer_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<LbOperateProtectInfo>>,
@@ -16312,9 +13937,7 @@ impl DescribeLbOperateProtectResponse {
         self.load_balancer_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16376,20 +13999,12 @@ impl DescribeListenersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-aniq****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-8cnl****","lbl-we2d"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16397,20 +14012,12 @@ impl DescribeListenersRequest {
         self.listener_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; optional in requests.
-    ///
-    /// - Example: `23`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = Some(value);
         self
@@ -16461,9 +14068,7 @@ impl DescribeListenersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Listeners` to these items; the field is [`listeners`](Self::listeners).
-    ///
-    /// Wire name `Listeners`, list of [`Listener`]; always present in responses.
+    /// Sets `Listeners` to these items: the field [`listeners`](Self::listeners) says what it takes.
     pub fn set_listeners(
         mut self,
         items: impl IntoIterator<Item = impl Into<Listener>>,
@@ -16471,18 +14076,12 @@ impl DescribeListenersResponse {
         self.listeners = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16514,11 +14113,7 @@ impl DescribeLoadBalancerListByCertIdRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CertIds` to these items; the field is [`cert_ids`](Self::cert_ids).
-    ///
-    /// Wire name `CertIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["RwFAfr8Y"]`.
+    /// Sets `CertIds` to these items: the field [`cert_ids`](Self::cert_ids) says what it takes.
     pub fn set_cert_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16563,9 +14158,7 @@ impl DescribeLoadBalancerListByCertIdResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CertSet` to these items; the field is [`cert_set`](Self::cert_set).
-    ///
-    /// Wire name `CertSet`, list of [`CertIdRelatedWithLoadBalancers`]; always present in responses.
+    /// Sets `CertSet` to these items: the field [`cert_set`](Self::cert_set) says what it takes.
     pub fn set_cert_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CertIdRelatedWithLoadBalancers>>,
@@ -16573,9 +14166,7 @@ impl DescribeLoadBalancerListByCertIdResponse {
         self.cert_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16658,45 +14249,27 @@ impl DescribeLoadBalancerOverviewResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RunningCount`; the field is [`running_count`](Self::running_count).
-    ///
-    /// Wire name `RunningCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `RunningCount`: the field [`running_count`](Self::running_count) says what it takes.
     pub fn set_running_count(mut self, value: i64) -> Self {
         self.running_count = Some(value);
         self
     }
-    /// Sets `IsolationCount`; the field is [`isolation_count`](Self::isolation_count).
-    ///
-    /// Wire name `IsolationCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `IsolationCount`: the field [`isolation_count`](Self::isolation_count) says what it takes.
     pub fn set_isolation_count(mut self, value: i64) -> Self {
         self.isolation_count = Some(value);
         self
     }
-    /// Sets `WillExpireCount`; the field is [`will_expire_count`](Self::will_expire_count).
-    ///
-    /// Wire name `WillExpireCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `WillExpireCount`: the field [`will_expire_count`](Self::will_expire_count) says what it takes.
     pub fn set_will_expire_count(mut self, value: i64) -> Self {
         self.will_expire_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16730,11 +14303,7 @@ impl DescribeLoadBalancerTrafficRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerRegion`; the field is [`load_balancer_region`](Self::load_balancer_region).
-    ///
-    /// Wire name `LoadBalancerRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `LoadBalancerRegion`: the field [`load_balancer_region`](Self::load_balancer_region) says what it takes.
     pub fn set_load_balancer_region(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_region = Some(value.into());
         self
@@ -16766,9 +14335,7 @@ impl DescribeLoadBalancerTrafficResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerTraffic` to these items; the field is [`load_balancer_traffic`](Self::load_balancer_traffic).
-    ///
-    /// Wire name `LoadBalancerTraffic`, list of [`LoadBalancerTraffic`]; always present in responses.
+    /// Sets `LoadBalancerTraffic` to these items: the field [`load_balancer_traffic`](Self::load_balancer_traffic) says what it takes.
     pub fn set_load_balancer_traffic(
         mut self,
         items: impl IntoIterator<Item = impl Into<LoadBalancerTraffic>>,
@@ -16776,9 +14343,7 @@ impl DescribeLoadBalancerTrafficResponse {
         self.load_balancer_traffic = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -16846,29 +14411,17 @@ impl DescribeLoadBalancersDetailRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Fields` to these items; the field is [`fields`](Self::fields).
-    ///
-    /// Wire name `Fields`, list of string; optional in requests.
-    ///
-    /// - Example: `["LoadBalancerId","LoadBalancerName"]`.
+    /// Sets `Fields` to these items: the field [`fields`](Self::fields) says what it takes.
     pub fn set_fields(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -16876,18 +14429,12 @@ impl DescribeLoadBalancersDetailRequest {
         self.fields = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TargetType`; the field is [`target_type`](Self::target_type).
-    ///
-    /// Wire name `TargetType`, string; optional in requests.
-    ///
-    /// - Example: `NODE`.
+    /// Sets `TargetType`: the field [`target_type`](Self::target_type) says what it takes.
     pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
         self.target_type = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -16945,18 +14492,12 @@ impl DescribeLoadBalancersDetailResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `LoadBalancerDetailSet` to these items; the field is [`load_balancer_detail_set`](Self::load_balancer_detail_set).
-    ///
-    /// Wire name `LoadBalancerDetailSet`, list of [`LoadBalancerDetail`]; always present in responses.
+    /// Sets `LoadBalancerDetailSet` to these items: the field [`load_balancer_detail_set`](Self::load_balancer_detail_set) says what it takes.
     pub fn set_load_balancer_detail_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<LoadBalancerDetail>>,
@@ -16964,9 +14505,7 @@ impl DescribeLoadBalancersDetailResponse {
         self.load_balancer_detail_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -17184,11 +14723,7 @@ impl DescribeLoadBalancersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lb-rbw5****"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17196,47 +14731,27 @@ impl DescribeLoadBalancersRequest {
         self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LoadBalancerType`; the field is [`load_balancer_type`](Self::load_balancer_type).
-    ///
-    /// Wire name `LoadBalancerType`, string; optional in requests.
-    ///
-    /// - Example: `OPEN`.
+    /// Sets `LoadBalancerType`: the field [`load_balancer_type`](Self::load_balancer_type) says what it takes.
     pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_type = Some(value.into());
         self
     }
-    /// Sets `Forward`; the field is [`forward`](Self::forward).
-    ///
-    /// Wire name `Forward`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Forward`: the field [`forward`](Self::forward) says what it takes.
     pub fn set_forward(mut self, value: i64) -> Self {
         self.forward = Some(value);
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; optional in requests.
-    ///
-    /// - Example: `test_internal`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `lb-6m46rm32-se******o0q2g.clb.ap-guangzhou.testclb.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `LoadBalancerVips` to these items; the field is [`load_balancer_vips`](Self::load_balancer_vips).
-    ///
-    /// Wire name `LoadBalancerVips`, list of string; optional in requests.
-    ///
-    /// - Example: `["44.23.xxx.xxx"]`.
+    /// Sets `LoadBalancerVips` to these items: the field [`load_balancer_vips`](Self::load_balancer_vips) says what it takes.
     pub fn set_load_balancer_vips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17244,11 +14759,7 @@ impl DescribeLoadBalancersRequest {
         self.load_balancer_vips = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `BackendPublicIps` to these items; the field is [`backend_public_ips`](Self::backend_public_ips).
-    ///
-    /// Wire name `BackendPublicIps`, list of string; optional in requests.
-    ///
-    /// - Example: `["102.23.xxx.xxx"]`.
+    /// Sets `BackendPublicIps` to these items: the field [`backend_public_ips`](Self::backend_public_ips) says what it takes.
     pub fn set_backend_public_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17256,11 +14767,7 @@ impl DescribeLoadBalancersRequest {
         self.backend_public_ips = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `BackendPrivateIps` to these items; the field is [`backend_private_ips`](Self::backend_private_ips).
-    ///
-    /// Wire name `BackendPrivateIps`, list of string; optional in requests.
-    ///
-    /// - Example: `["172.16.xxx.xxx"]`.
+    /// Sets `BackendPrivateIps` to these items: the field [`backend_private_ips`](Self::backend_private_ips) says what it takes.
     pub fn set_backend_private_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17268,99 +14775,57 @@ impl DescribeLoadBalancersRequest {
         self.backend_private_ips = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `OrderBy`; the field is [`order_by`](Self::order_by).
-    ///
-    /// Wire name `OrderBy`, string; optional in requests.
-    ///
-    /// - Example: `LoadBalancerName`.
+    /// Sets `OrderBy`: the field [`order_by`](Self::order_by) says what it takes.
     pub fn set_order_by(mut self, value: impl Into<String>) -> Self {
         self.order_by = Some(value.into());
         self
     }
-    /// Sets `OrderType`; the field is [`order_type`](Self::order_type).
-    ///
-    /// Wire name `OrderType`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `OrderType`: the field [`order_type`](Self::order_type) says what it takes.
     pub fn set_order_type(mut self, value: i64) -> Self {
         self.order_type = Some(value);
         self
     }
-    /// Sets `SearchKey`; the field is [`search_key`](Self::search_key).
-    ///
-    /// Wire name `SearchKey`, string; optional in requests.
-    ///
-    /// - Example: `test-name`.
+    /// Sets `SearchKey`: the field [`search_key`](Self::search_key) says what it takes.
     pub fn set_search_key(mut self, value: impl Into<String>) -> Self {
         self.search_key = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `WithRs`; the field is [`with_rs`](Self::with_rs).
-    ///
-    /// Wire name `WithRs`, int64; optional in requests.
-    ///
-    /// - Example: `-1`.
+    /// Sets `WithRs`: the field [`with_rs`](Self::with_rs) says what it takes.
     pub fn set_with_rs(mut self, value: i64) -> Self {
         self.with_rs = Some(value);
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; optional in requests.
-    ///
-    /// - Example: `vpc-bhqk****`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `SecurityGroup`; the field is [`security_group`](Self::security_group).
-    ///
-    /// Wire name `SecurityGroup`, string; optional in requests.
-    ///
-    /// - Example: `sg-m1cc****`.
+    /// Sets `SecurityGroup`: the field [`security_group`](Self::security_group) says what it takes.
     pub fn set_security_group(mut self, value: impl Into<String>) -> Self {
         self.security_group = Some(value.into());
         self
     }
-    /// Sets `MasterZone`; the field is [`master_zone`](Self::master_zone).
-    ///
-    /// Wire name `MasterZone`, string; optional in requests.
-    ///
-    /// - Example: `100001`.
+    /// Sets `MasterZone`: the field [`master_zone`](Self::master_zone) says what it takes.
     pub fn set_master_zone(mut self, value: impl Into<String>) -> Self {
         self.master_zone = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -17368,11 +14833,7 @@ impl DescribeLoadBalancersRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `AdditionalFields` to these items; the field is [`additional_fields`](Self::additional_fields).
-    ///
-    /// Wire name `AdditionalFields`, list of string; optional in requests.
-    ///
-    /// - Example: `["TargetCount"]`.
+    /// Sets `AdditionalFields` to these items: the field [`additional_fields`](Self::additional_fields) says what it takes.
     pub fn set_additional_fields(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17430,18 +14891,12 @@ impl DescribeLoadBalancersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `LoadBalancerSet` to these items; the field is [`load_balancer_set`](Self::load_balancer_set).
-    ///
-    /// Wire name `LoadBalancerSet`, list of [`LoadBalancer`]; always present in responses.
+    /// Sets `LoadBalancerSet` to these items: the field [`load_balancer_set`](Self::load_balancer_set) says what it takes.
     pub fn set_load_balancer_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<LoadBalancer>>,
@@ -17449,9 +14904,7 @@ impl DescribeLoadBalancersResponse {
         self.load_balancer_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -17502,9 +14955,7 @@ impl DescribeModelAliasesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -17512,27 +14963,17 @@ impl DescribeModelAliasesRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Sort` to these items; the field is [`sort`](Self::sort).
-    ///
-    /// Wire name `Sort`, list of [`Sort`]; optional in requests.
+    /// Sets `Sort` to these items: the field [`sort`](Self::sort) says what it takes.
     pub fn set_sort(mut self, items: impl IntoIterator<Item = impl Into<Sort>>) -> Self {
         self.sort = Some(items.into_iter().map(Into::into).collect());
         self
@@ -17600,9 +15041,7 @@ impl DescribeModelAliasesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelAliasSet` to these items; the field is [`model_alias_set`](Self::model_alias_set).
-    ///
-    /// Wire name `ModelAliasSet`, list of [`ModelAlias`]; always present in responses.
+    /// Sets `ModelAliasSet` to these items: the field [`model_alias_set`](Self::model_alias_set) says what it takes.
     pub fn set_model_alias_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelAlias>>,
@@ -17610,18 +15049,12 @@ impl DescribeModelAliasesResponse {
         self.model_alias_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `7`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -17694,47 +15127,27 @@ impl DescribeModelAssociationsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-mo1nqzs5`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; optional in requests.
-    ///
-    /// - Example: `chat`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `Capabilities` to these items; the field is [`capabilities`](Self::capabilities).
-    ///
-    /// Wire name `Capabilities`, list of string; optional in requests.
-    ///
-    /// - Example: `["embedding"]`.
+    /// Sets `Capabilities` to these items: the field [`capabilities`](Self::capabilities) says what it takes.
     pub fn set_capabilities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17797,9 +15210,7 @@ impl DescribeModelAssociationsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelAssociationSet` to these items; the field is [`model_association_set`](Self::model_association_set).
-    ///
-    /// Wire name `ModelAssociationSet`, list of [`ModelAssociation`]; may be absent from responses.
+    /// Sets `ModelAssociationSet` to these items: the field [`model_association_set`](Self::model_association_set) says what it takes.
     pub fn set_model_association_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelAssociation>>,
@@ -17807,27 +15218,17 @@ impl DescribeModelAssociationsResponse {
         self.model_association_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; always present in responses.
-    ///
-    /// - Example: `cmr-mo1nqzs5`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -17895,18 +15296,12 @@ impl DescribeModelKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; optional in requests.
-    ///
-    /// - Example: `PrivateCustom`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -17914,29 +15309,17 @@ impl DescribeModelKeysRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `ServiceProviderIds` to these items; the field is [`service_provider_ids`](Self::service_provider_ids).
-    ///
-    /// Wire name `ServiceProviderIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["byok-lfwolo91"]`.
+    /// Sets `ServiceProviderIds` to these items: the field [`service_provider_ids`](Self::service_provider_ids) says what it takes.
     pub fn set_service_provider_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -17994,9 +15377,7 @@ impl DescribeModelKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of [`ModelKeyInfoItem`]; always present in responses.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelKeyInfoItem>>,
@@ -18004,18 +15385,12 @@ impl DescribeModelKeysResponse {
         self.models = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18073,36 +15448,22 @@ impl DescribeModelNamesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, int64; optional in requests.
-    ///
-    /// - Example: `5`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: i64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, int64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; optional in requests.
-    ///
-    /// - Example: `vpc-j5****ef`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -18160,9 +15521,7 @@ impl DescribeModelNamesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelNames` to these items; the field is [`model_names`](Self::model_names).
-    ///
-    /// Wire name `ModelNames`, list of [`ModelNameAggregatedItem`]; always present in responses.
+    /// Sets `ModelNames` to these items: the field [`model_names`](Self::model_names) says what it takes.
     pub fn set_model_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelNameAggregatedItem>>,
@@ -18170,18 +15529,12 @@ impl DescribeModelNamesResponse {
         self.model_names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `4`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18223,20 +15576,12 @@ impl DescribeModelRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-5x1y2lt8`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `SourceModel`; the field is [`source_model`](Self::source_model).
-    ///
-    /// Wire name `SourceModel`, string; optional in requests.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `SourceModel`: the field [`source_model`](Self::source_model) says what it takes.
     pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
         self.source_model = Some(value.into());
         self
@@ -18278,9 +15623,7 @@ impl DescribeModelRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Rewrites` to these items; the field is [`rewrites`](Self::rewrites).
-    ///
-    /// Wire name `Rewrites`, list of [`RewriteItem`]; always present in responses.
+    /// Sets `Rewrites` to these items: the field [`rewrites`](Self::rewrites) says what it takes.
     pub fn set_rewrites(
         mut self,
         items: impl IntoIterator<Item = impl Into<RewriteItem>>,
@@ -18288,9 +15631,7 @@ impl DescribeModelRewriteResponse {
         self.rewrites = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18322,11 +15663,7 @@ impl DescribeModelRouterDetailRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-h2tdbhtz`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
@@ -18368,16 +15705,12 @@ impl DescribeModelRouterDetailResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouter`; the field is [`model_router`](Self::model_router).
-    ///
-    /// Wire name `ModelRouter`, [`ModelRouterDetail`]; always present in responses.
+    /// Sets `ModelRouter`: the field [`model_router`](Self::model_router) says what it takes.
     pub fn set_model_router(mut self, value: impl Into<ModelRouterDetail>) -> Self {
         self.model_router = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18409,11 +15742,7 @@ impl DescribeModelRouterGuardrailsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
@@ -18455,9 +15784,7 @@ impl DescribeModelRouterGuardrailsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Guardrails` to these items; the field is [`guardrails`](Self::guardrails).
-    ///
-    /// Wire name `Guardrails`, list of [`GuardrailConfig`]; always present in responses.
+    /// Sets `Guardrails` to these items: the field [`guardrails`](Self::guardrails) says what it takes.
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<GuardrailConfig>>,
@@ -18465,9 +15792,7 @@ impl DescribeModelRouterGuardrailsResponse {
         self.guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18570,74 +15895,42 @@ impl DescribeModelRouterLogsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; optional in requests.
-    ///
-    /// - Example: `vkey-cgjyw5xj`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = Some(value.into());
         self
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; optional in requests.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; optional in requests.
-    ///
-    /// - Example: `failure`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, ISO 8601 date-time string; optional in requests.
-    ///
-    /// - Example: `2026-03-31T23:00:00+08:00`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, ISO 8601 date-time string; optional in requests.
-    ///
-    /// - Example: `2026-04-01T13:00:00+08:00`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; optional in requests.
-    ///
-    /// - Example: `eyJwYWdlIjogMiwgInBhZ2Vfc2l6ZSI6IDIwfQ==`.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
@@ -18699,9 +15992,7 @@ impl DescribeModelRouterLogsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Logs` to these items; the field is [`logs`](Self::logs).
-    ///
-    /// Wire name `Logs`, list of [`ModelRouterLog`]; always present in responses.
+    /// Sets `Logs` to these items: the field [`logs`](Self::logs) says what it takes.
     pub fn set_logs(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterLog>>,
@@ -18709,27 +16000,17 @@ impl DescribeModelRouterLogsResponse {
         self.logs = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `NextToken`; the field is [`next_token`](Self::next_token).
-    ///
-    /// Wire name `NextToken`, string; may be absent from responses.
-    ///
-    /// - Example: `eyJwYWdlIjogMywgInBhZ2Vfc2l6ZSI6IDF9`.
+    /// Sets `NextToken`: the field [`next_token`](Self::next_token) says what it takes.
     pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
         self.next_token = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18781,11 +16062,7 @@ impl DescribeModelRouterQuotaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `QuotaTypes` to these items; the field is [`quota_types`](Self::quota_types).
-    ///
-    /// Wire name `QuotaTypes`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["cmr_quota_enterprise_model_router_num"]`.
+    /// Sets `QuotaTypes` to these items: the field [`quota_types`](Self::quota_types) says what it takes.
     pub fn set_quota_types(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -18793,11 +16070,7 @@ impl DescribeModelRouterQuotaRequest {
         self.quota_types = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["cmr-oei1qdkf"]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -18805,11 +16078,7 @@ impl DescribeModelRouterQuotaRequest {
         self.resource_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DisplayFields` to these items; the field is [`display_fields`](Self::display_fields).
-    ///
-    /// Wire name `DisplayFields`, list of string; optional in requests.
-    ///
-    /// - Example: `["Available"]`.
+    /// Sets `DisplayFields` to these items: the field [`display_fields`](Self::display_fields) says what it takes.
     pub fn set_display_fields(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -18850,9 +16119,7 @@ impl DescribeModelRouterQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Quotas` to these items; the field is [`quotas`](Self::quotas).
-    ///
-    /// Wire name `Quotas`, list of [`ModelRouterQuota`]; may be absent from responses.
+    /// Sets `Quotas` to these items: the field [`quotas`](Self::quotas) says what it takes.
     pub fn set_quotas(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterQuota>>,
@@ -18860,9 +16127,7 @@ impl DescribeModelRouterQuotaResponse {
         self.quotas = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -18941,29 +16206,17 @@ impl DescribeModelRouterResourcePackageDeductionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DeductionTimeBegin`; the field is [`deduction_time_begin`](Self::deduction_time_begin).
-    ///
-    /// Wire name `DeductionTimeBegin`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `2026-04-06 10:23:00`.
+    /// Sets `DeductionTimeBegin`: the field [`deduction_time_begin`](Self::deduction_time_begin) says what it takes.
     pub fn set_deduction_time_begin(mut self, value: impl Into<String>) -> Self {
         self.deduction_time_begin = value.into();
         self
     }
-    /// Sets `DeductionTimeEnd`; the field is [`deduction_time_end`](Self::deduction_time_end).
-    ///
-    /// Wire name `DeductionTimeEnd`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `2026-04-10 20:23:00`.
+    /// Sets `DeductionTimeEnd`: the field [`deduction_time_end`](Self::deduction_time_end) says what it takes.
     pub fn set_deduction_time_end(mut self, value: impl Into<String>) -> Self {
         self.deduction_time_end = value.into();
         self
     }
-    /// Sets `ModelRouterResourcePackageId`; the field is [`model_router_resource_package_id`](Self::model_router_resource_package_id).
-    ///
-    /// Wire name `ModelRouterResourcePackageId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmrcredit-k2800toa8gc7far`.
+    /// Sets `ModelRouterResourcePackageId`: the field [`model_router_resource_package_id`](Self::model_router_resource_package_id) says what it takes.
     pub fn set_model_router_resource_package_id(
         mut self,
         value: impl Into<String>,
@@ -18971,29 +16224,17 @@ impl DescribeModelRouterResourcePackageDeductionRequest {
         self.model_router_resource_package_id = value.into();
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `SortBy`; the field is [`sort_by`](Self::sort_by).
-    ///
-    /// Wire name `SortBy`, string; optional in requests.
-    ///
-    /// - Example: `asc`.
+    /// Sets `SortBy`: the field [`sort_by`](Self::sort_by) says what it takes.
     pub fn set_sort_by(mut self, value: impl Into<String>) -> Self {
         self.sort_by = Some(value.into());
         self
@@ -19065,9 +16306,7 @@ impl DescribeModelRouterResourcePackageDeductionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageDeductionSet` to these items; the field is [`model_router_resource_package_deduction_set`](Self::model_router_resource_package_deduction_set).
-    ///
-    /// Wire name `ModelRouterResourcePackageDeductionSet`, list of [`ModelRouterResourcePackageDeduction`]; always present in responses.
+    /// Sets `ModelRouterResourcePackageDeductionSet` to these items: the field [`model_router_resource_package_deduction_set`](Self::model_router_resource_package_deduction_set) says what it takes.
     pub fn set_model_router_resource_package_deduction_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterResourcePackageDeduction>>,
@@ -19078,18 +16317,12 @@ impl DescribeModelRouterResourcePackageDeductionResponse {
             .collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19167,11 +16400,7 @@ impl DescribeModelRouterResourcePackagesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageIds` to these items; the field is [`model_router_resource_package_ids`](Self::model_router_resource_package_ids).
-    ///
-    /// Wire name `ModelRouterResourcePackageIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["cmrcredit-k2800toa8g6hjar"]`.
+    /// Sets `ModelRouterResourcePackageIds` to these items: the field [`model_router_resource_package_ids`](Self::model_router_resource_package_ids) says what it takes.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19181,45 +16410,27 @@ impl DescribeModelRouterResourcePackagesRequest {
         );
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `OrderBy`; the field is [`order_by`](Self::order_by).
-    ///
-    /// Wire name `OrderBy`, string; optional in requests.
-    ///
-    /// - Example: `startTime`.
+    /// Sets `OrderBy`: the field [`order_by`](Self::order_by) says what it takes.
     pub fn set_order_by(mut self, value: impl Into<String>) -> Self {
         self.order_by = Some(value.into());
         self
     }
-    /// Sets `SortBy`; the field is [`sort_by`](Self::sort_by).
-    ///
-    /// Wire name `SortBy`, string; optional in requests.
-    ///
-    /// - Example: `asc`.
+    /// Sets `SortBy`: the field [`sort_by`](Self::sort_by) says what it takes.
     pub fn set_sort_by(mut self, value: impl Into<String>) -> Self {
         self.sort_by = Some(value.into());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -19286,9 +16497,7 @@ impl DescribeModelRouterResourcePackagesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageSet` to these items; the field is [`model_router_resource_package_set`](Self::model_router_resource_package_set).
-    ///
-    /// Wire name `ModelRouterResourcePackageSet`, list of [`ModelRouterPackage`]; always present in responses.
+    /// Sets `ModelRouterResourcePackageSet` to these items: the field [`model_router_resource_package_set`](Self::model_router_resource_package_set) says what it takes.
     pub fn set_model_router_resource_package_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterPackage>>,
@@ -19299,27 +16508,17 @@ impl DescribeModelRouterResourcePackagesResponse {
             .collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `TotalDosage`; the field is [`total_dosage`](Self::total_dosage).
-    ///
-    /// Wire name `TotalDosage`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `TotalDosage`: the field [`total_dosage`](Self::total_dosage) says what it takes.
     pub fn set_total_dosage(mut self, value: u64) -> Self {
         self.total_dosage = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19377,9 +16576,7 @@ impl DescribeModelRoutersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -19387,20 +16584,12 @@ impl DescribeModelRoutersRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ModelRouterIds` to these items; the field is [`model_router_ids`](Self::model_router_ids).
-    ///
-    /// Wire name `ModelRouterIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["cmr-rc1mry4d"]`.
+    /// Sets `ModelRouterIds` to these items: the field [`model_router_ids`](Self::model_router_ids) says what it takes.
     pub fn set_model_router_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19408,11 +16597,7 @@ impl DescribeModelRoutersRequest {
         self.model_router_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -19467,9 +16652,7 @@ impl DescribeModelRoutersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterSet` to these items; the field is [`model_router_set`](Self::model_router_set).
-    ///
-    /// Wire name `ModelRouterSet`, list of [`ModelRouterSet`]; always present in responses.
+    /// Sets `ModelRouterSet` to these items: the field [`model_router_set`](Self::model_router_set) says what it takes.
     pub fn set_model_router_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterSet>>,
@@ -19477,18 +16660,12 @@ impl DescribeModelRoutersResponse {
         self.model_router_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19538,9 +16715,7 @@ impl DescribeQuotaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `QuotaSet` to these items; the field is [`quota_set`](Self::quota_set).
-    ///
-    /// Wire name `QuotaSet`, list of [`Quota`]; always present in responses.
+    /// Sets `QuotaSet` to these items: the field [`quota_set`](Self::quota_set) says what it takes.
     pub fn set_quota_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Quota>>,
@@ -19548,9 +16723,7 @@ impl DescribeQuotaResponse {
         self.quota_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19598,27 +16771,17 @@ impl DescribeResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -19676,9 +16839,7 @@ impl DescribeResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ZoneResourceSet` to these items; the field is [`zone_resource_set`](Self::zone_resource_set).
-    ///
-    /// Wire name `ZoneResourceSet`, list of [`ZoneResource`]; always present in responses.
+    /// Sets `ZoneResourceSet` to these items: the field [`zone_resource_set`](Self::zone_resource_set) says what it takes.
     pub fn set_zone_resource_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ZoneResource>>,
@@ -19686,18 +16847,12 @@ impl DescribeResourcesResponse {
         self.zone_resource_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19749,20 +16904,12 @@ impl DescribeRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-qc2i****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `SourceListenerIds` to these items; the field is [`source_listener_ids`](Self::source_listener_ids).
-    ///
-    /// Wire name `SourceListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-j36caqde\r\n"]`.
+    /// Sets `SourceListenerIds` to these items: the field [`source_listener_ids`](Self::source_listener_ids) says what it takes.
     pub fn set_source_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19770,11 +16917,7 @@ impl DescribeRewriteRequest {
         self.source_listener_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SourceLocationIds` to these items; the field is [`source_location_ids`](Self::source_location_ids).
-    ///
-    /// Wire name `SourceLocationIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["loc-5t7526km\r\n"]`.
+    /// Sets `SourceLocationIds` to these items: the field [`source_location_ids`](Self::source_location_ids) says what it takes.
     pub fn set_source_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -19819,9 +16962,7 @@ impl DescribeRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RewriteSet` to these items; the field is [`rewrite_set`](Self::rewrite_set).
-    ///
-    /// Wire name `RewriteSet`, list of [`RuleOutput`]; always present in responses.
+    /// Sets `RewriteSet` to these items: the field [`rewrite_set`](Self::rewrite_set) says what it takes.
     pub fn set_rewrite_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<RuleOutput>>,
@@ -19829,9 +16970,7 @@ impl DescribeRewriteResponse {
         self.rewrite_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -19884,29 +17023,17 @@ impl DescribeServiceProviderHealthStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-ldgl4ojr`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -19957,9 +17084,7 @@ impl DescribeServiceProviderHealthStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthCheckResults` to these items; the field is [`health_check_results`](Self::health_check_results).
-    ///
-    /// Wire name `HealthCheckResults`, list of [`ModelHealthCheckResults`]; always present in responses.
+    /// Sets `HealthCheckResults` to these items: the field [`health_check_results`](Self::health_check_results) says what it takes.
     pub fn set_health_check_results(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelHealthCheckResults>>,
@@ -19967,18 +17092,12 @@ impl DescribeServiceProviderHealthStatusResponse {
         self.health_check_results = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20037,9 +17156,7 @@ impl DescribeSupportedProvidersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Providers` to these items; the field is [`providers`](Self::providers).
-    ///
-    /// Wire name `Providers`, list of [`ProviderItem`]; always present in responses.
+    /// Sets `Providers` to these items: the field [`providers`](Self::providers) says what it takes.
     pub fn set_providers(
         mut self,
         items: impl IntoIterator<Item = impl Into<ProviderItem>>,
@@ -20047,18 +17164,12 @@ impl DescribeSupportedProvidersResponse {
         self.providers = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, int64; always present in responses.
-    ///
-    /// - Example: `9`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: i64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20100,20 +17211,12 @@ impl DescribeTargetGroupInstanceStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-xxx`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupInstanceIps` to these items; the field is [`target_group_instance_ips`](Self::target_group_instance_ips).
-    ///
-    /// Wire name `TargetGroupInstanceIps`, list of string; optional in requests.
-    ///
-    /// - Example: `["10.0.0.1"]`.
+    /// Sets `TargetGroupInstanceIps` to these items: the field [`target_group_instance_ips`](Self::target_group_instance_ips) says what it takes.
     pub fn set_target_group_instance_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20162,11 +17265,7 @@ impl DescribeTargetGroupInstanceStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupInstanceSet` to these items; the field is [`target_group_instance_set`](Self::target_group_instance_set).
-    ///
-    /// Wire name `TargetGroupInstanceSet`, list of [`TargetGroupInstanceStatus`]; always present in responses.
-    ///
-    /// - Example: `null`.
+    /// Sets `TargetGroupInstanceSet` to these items: the field [`target_group_instance_set`](Self::target_group_instance_set) says what it takes.
     pub fn set_target_group_instance_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstanceStatus>>,
@@ -20174,9 +17273,7 @@ impl DescribeTargetGroupInstanceStatusResponse {
         self.target_group_instance_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20224,9 +17321,7 @@ impl DescribeTargetGroupInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -20234,20 +17329,12 @@ impl DescribeTargetGroupInstancesRequest {
         self.filters = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -20313,18 +17400,12 @@ impl DescribeTargetGroupInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `TargetGroupInstanceSet` to these items; the field is [`target_group_instance_set`](Self::target_group_instance_set).
-    ///
-    /// Wire name `TargetGroupInstanceSet`, list of [`TargetGroupBackend`]; always present in responses.
+    /// Sets `TargetGroupInstanceSet` to these items: the field [`target_group_instance_set`](Self::target_group_instance_set) says what it takes.
     pub fn set_target_group_instance_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupBackend>>,
@@ -20332,18 +17413,12 @@ impl DescribeTargetGroupInstancesResponse {
         self.target_group_instance_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RealCount`; the field is [`real_count`](Self::real_count).
-    ///
-    /// Wire name `RealCount`, uint64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `RealCount`: the field [`real_count`](Self::real_count) says what it takes.
     pub fn set_real_count(mut self, value: u64) -> Self {
         self.real_count = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20401,11 +17476,7 @@ impl DescribeTargetGroupListRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupIds` to these items; the field is [`target_group_ids`](Self::target_group_ids).
-    ///
-    /// Wire name `TargetGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbtg-5xu****"]`.
+    /// Sets `TargetGroupIds` to these items: the field [`target_group_ids`](Self::target_group_ids) says what it takes.
     pub fn set_target_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20413,9 +17484,7 @@ impl DescribeTargetGroupListRequest {
         self.target_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -20423,20 +17492,12 @@ impl DescribeTargetGroupListRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -20491,18 +17552,12 @@ impl DescribeTargetGroupListResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `TargetGroupSet` to these items; the field is [`target_group_set`](Self::target_group_set).
-    ///
-    /// Wire name `TargetGroupSet`, list of [`TargetGroupInfo`]; always present in responses.
+    /// Sets `TargetGroupSet` to these items: the field [`target_group_set`](Self::target_group_set) says what it takes.
     pub fn set_target_group_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInfo>>,
@@ -20510,9 +17565,7 @@ impl DescribeTargetGroupListResponse {
         self.target_group_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20570,11 +17623,7 @@ impl DescribeTargetGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupIds` to these items; the field is [`target_group_ids`](Self::target_group_ids).
-    ///
-    /// Wire name `TargetGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbtg-5xunivs0"]`.
+    /// Sets `TargetGroupIds` to these items: the field [`target_group_ids`](Self::target_group_ids) says what it takes.
     pub fn set_target_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20582,27 +17631,17 @@ impl DescribeTargetGroupsRequest {
         self.target_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -20660,18 +17699,12 @@ impl DescribeTargetGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `TargetGroupSet` to these items; the field is [`target_group_set`](Self::target_group_set).
-    ///
-    /// Wire name `TargetGroupSet`, list of [`TargetGroupInfo`]; always present in responses.
+    /// Sets `TargetGroupSet` to these items: the field [`target_group_set`](Self::target_group_set) says what it takes.
     pub fn set_target_group_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInfo>>,
@@ -20679,9 +17712,7 @@ impl DescribeTargetGroupsResponse {
         self.target_group_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20733,11 +17764,7 @@ impl DescribeTargetHealthRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-qc2iq5yc"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20745,11 +17772,7 @@ impl DescribeTargetHealthRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-cpu5e38u"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20757,11 +17780,7 @@ impl DescribeTargetHealthRequest {
         self.listener_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LocationIds` to these items; the field is [`location_ids`](Self::location_ids).
-    ///
-    /// Wire name `LocationIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["loc-q41gixxq"]`.
+    /// Sets `LocationIds` to these items: the field [`location_ids`](Self::location_ids) says what it takes.
     pub fn set_location_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20806,9 +17825,7 @@ impl DescribeTargetHealthResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancers` to these items; the field is [`load_balancers`](Self::load_balancers).
-    ///
-    /// Wire name `LoadBalancers`, list of [`LoadBalancerHealth`]; always present in responses.
+    /// Sets `LoadBalancers` to these items: the field [`load_balancers`](Self::load_balancers) says what it takes.
     pub fn set_load_balancers(
         mut self,
         items: impl IntoIterator<Item = impl Into<LoadBalancerHealth>>,
@@ -20816,9 +17833,7 @@ impl DescribeTargetHealthResponse {
         self.load_balancers = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -20883,20 +17898,12 @@ impl DescribeTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-10iq9lou`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-4fo6k8na"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -20904,27 +17911,17 @@ impl DescribeTargetsRequest {
         self.listener_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; optional in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -20982,9 +17979,7 @@ impl DescribeTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Listeners` to these items; the field is [`listeners`](Self::listeners).
-    ///
-    /// Wire name `Listeners`, list of [`ListenerBackend`]; always present in responses.
+    /// Sets `Listeners` to these items: the field [`listeners`](Self::listeners) says what it takes.
     pub fn set_listeners(
         mut self,
         items: impl IntoIterator<Item = impl Into<ListenerBackend>>,
@@ -20992,9 +17987,7 @@ impl DescribeTargetsResponse {
         self.listeners = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21038,20 +18031,12 @@ impl DescribeTaskStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TaskId`; the field is [`task_id`](Self::task_id).
-    ///
-    /// Wire name `TaskId`, string; optional in requests.
-    ///
-    /// - Example: `55c85074-3e7f-4c6d-864f-673660d4f8de`.
+    /// Sets `TaskId`: the field [`task_id`](Self::task_id) says what it takes.
     pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
         self.task_id = Some(value.into());
         self
     }
-    /// Sets `DealName`; the field is [`deal_name`](Self::deal_name).
-    ///
-    /// Wire name `DealName`, string; optional in requests.
-    ///
-    /// - Example: `2022XXXX`.
+    /// Sets `DealName`: the field [`deal_name`](Self::deal_name) says what it takes.
     pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
         self.deal_name = Some(value.into());
         self
@@ -21103,20 +18088,12 @@ impl DescribeTaskStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: i64) -> Self {
         self.status = value;
         self
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["lb-6efswuxa"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21124,16 +18101,12 @@ impl DescribeTaskStatusResponse {
         self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Message`; the field is [`message`](Self::message).
-    ///
-    /// Wire name `Message`, string; may be absent from responses; may be null.
+    /// Sets `Message`: the field [`message`](Self::message) says what it takes.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21257,92 +18230,52 @@ impl DescribeUpperModelsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; optional in requests.
-    ///
-    /// - Example: `PublicBYOK`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = Some(value.into());
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; optional in requests.
-    ///
-    /// - Example: `http://127.0.0.1:8999`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
     }
-    /// Sets `ApiKey`; the field is [`api_key`](Self::api_key).
-    ///
-    /// Wire name `ApiKey`, string; optional in requests.
-    ///
-    /// - Example: `sk-xxx`.
+    /// Sets `ApiKey`: the field [`api_key`](Self::api_key) says what it takes.
     pub fn set_api_key(mut self, value: impl Into<String>) -> Self {
         self.api_key = Some(value.into());
         self
     }
-    /// Sets `HostHeader`; the field is [`host_header`](Self::host_header).
-    ///
-    /// Wire name `HostHeader`, string; optional in requests.
-    ///
-    /// - Example: `panda.com`.
+    /// Sets `HostHeader`: the field [`host_header`](Self::host_header) says what it takes.
     pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
         self.host_header = Some(value.into());
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; optional in requests.
-    ///
-    /// - Example: `mkey-lryrnq1z`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = Some(value.into());
         self
     }
-    /// Sets `ModelPath`; the field is [`model_path`](Self::model_path).
-    ///
-    /// Wire name `ModelPath`, string; optional in requests.
-    ///
-    /// - Example: `/v1/models`.
+    /// Sets `ModelPath`: the field [`model_path`](Self::model_path) says what it takes.
     pub fn set_model_path(mut self, value: impl Into<String>) -> Self {
         self.model_path = Some(value.into());
         self
     }
-    /// Sets `ModelProtocol`; the field is [`model_protocol`](Self::model_protocol).
-    ///
-    /// Wire name `ModelProtocol`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `ModelProtocol`: the field [`model_protocol`](Self::model_protocol) says what it takes.
     pub fn set_model_protocol(mut self, value: impl Into<String>) -> Self {
         self.model_protocol = Some(value.into());
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; optional in requests.
-    ///
-    /// - Example: `byok-ipjuuwnd`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelId`; the field is [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
-    ///
-    /// - Example: `pnt-lbepdi5o`.
+    /// Sets `CMRPrivateNetworkTunnelId`: the field [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id) says what it takes.
     pub fn set_cmr_private_network_tunnel_id(
         mut self,
         value: impl Into<String>,
@@ -21380,11 +18313,7 @@ impl DescribeUpperModelsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["gpt-4o"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21392,9 +18321,7 @@ impl DescribeUpperModelsResponse {
         self.models = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21460,20 +18387,12 @@ impl DescribeUserGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupIds` to these items; the field is [`user_group_ids`](Self::user_group_ids).
-    ///
-    /// Wire name `UserGroupIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["ugrp-9f8e7d6c"]`.
+    /// Sets `UserGroupIds` to these items: the field [`user_group_ids`](Self::user_group_ids) says what it takes.
     pub fn set_user_group_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -21481,9 +18400,7 @@ impl DescribeUserGroupsRequest {
         self.user_group_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Filters` to these items; the field is [`filters`](Self::filters).
-    ///
-    /// Wire name `Filters`, list of [`Filter`]; optional in requests.
+    /// Sets `Filters` to these items: the field [`filters`](Self::filters) says what it takes.
     pub fn set_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<Filter>>,
@@ -21491,20 +18408,12 @@ impl DescribeUserGroupsRequest {
         self.filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `20`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -21565,9 +18474,7 @@ impl DescribeUserGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UserGroups` to these items; the field is [`user_groups`](Self::user_groups).
-    ///
-    /// Wire name `UserGroups`, list of [`UserGroupInfo`]; may be absent from responses.
+    /// Sets `UserGroups` to these items: the field [`user_groups`](Self::user_groups) says what it takes.
     pub fn set_user_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<UserGroupInfo>>,
@@ -21575,18 +18482,12 @@ impl DescribeUserGroupsResponse {
         self.user_groups = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = Some(value);
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21621,18 +18522,12 @@ impl DisassociateBudgetRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `Resources` to these items; the field is [`resources`](Self::resources).
-    ///
-    /// Wire name `Resources`, list of [`BudgetResource`]; required in requests (empty is missing).
+    /// Sets `Resources` to these items: the field [`resources`](Self::resources) says what it takes.
     pub fn set_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetResource>>,
@@ -21685,9 +18580,7 @@ impl DisassociateBudgetResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21722,18 +18615,12 @@ impl DisassociateCustomizedConfigRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UconfigId`; the field is [`uconfig_id`](Self::uconfig_id).
-    ///
-    /// Wire name `UconfigId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `pz-ched**vd`.
+    /// Sets `UconfigId`: the field [`uconfig_id`](Self::uconfig_id) says what it takes.
     pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.uconfig_id = value.into();
         self
     }
-    /// Sets `BindList` to these items; the field is [`bind_list`](Self::bind_list).
-    ///
-    /// Wire name `BindList`, list of [`BindItem`]; required in requests (empty is missing).
+    /// Sets `BindList` to these items: the field [`bind_list`](Self::bind_list) says what it takes.
     pub fn set_bind_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BindItem>>,
@@ -21786,9 +18673,7 @@ impl DisassociateCustomizedConfigResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21812,11 +18697,7 @@ impl DisassociateGuardrailConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `GuardrailId`; the field is [`guardrail_id`](Self::guardrail_id).
-    ///
-    /// Wire name `GuardrailId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `gr-2x9k3ab1`.
+    /// Sets `GuardrailId`: the field [`guardrail_id`](Self::guardrail_id) says what it takes.
     pub fn set_guardrail_id(mut self, value: impl Into<String>) -> Self {
         self.guardrail_id = value.into();
         self
@@ -21864,9 +18745,7 @@ impl DisassociateModelRouterGuardrailsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Guardrails` to these items; the field is [`guardrails`](Self::guardrails).
-    ///
-    /// Wire name `Guardrails`, list of [`DisassociateGuardrailConfig`]; required in requests (empty is missing).
+    /// Sets `Guardrails` to these items: the field [`guardrails`](Self::guardrails) says what it takes.
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<DisassociateGuardrailConfig>>,
@@ -21874,11 +18753,7 @@ impl DisassociateModelRouterGuardrailsRequest {
         self.guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
@@ -21928,9 +18803,7 @@ impl DisassociateModelRouterGuardrailsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -21965,18 +18838,12 @@ impl DisassociateModelsFromModelRouterRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-5wsfq9lw`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of [`ModelRouterModelToDisassociate`]; optional in requests.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterModelToDisassociate>>,
@@ -22027,9 +18894,7 @@ impl DisassociateModelsFromModelRouterResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -22056,9 +18921,7 @@ impl DisassociateTargetGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Associations` to these items; the field is [`associations`](Self::associations).
-    ///
-    /// Wire name `Associations`, list of [`TargetGroupAssociation`]; required in requests (empty is missing).
+    /// Sets `Associations` to these items: the field [`associations`](Self::associations) says what it takes.
     pub fn set_associations(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupAssociation>>,
@@ -22102,9 +18965,7 @@ impl DisassociateTargetGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -22147,18 +19008,12 @@ impl EmbeddingConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -22166,11 +19021,7 @@ impl EmbeddingConfig {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `5`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
@@ -22212,9 +19063,7 @@ impl ExclusiveCluster {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `L4Clusters` to these items; the field is [`l4_clusters`](Self::l4_clusters).
-    ///
-    /// Wire name `L4Clusters`, list of [`ClusterItem`]; optional in requests; always present in responses; may be null.
+    /// Sets `L4Clusters` to these items: the field [`l4_clusters`](Self::l4_clusters) says what it takes.
     pub fn set_l4_clusters(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClusterItem>>,
@@ -22222,9 +19071,7 @@ impl ExclusiveCluster {
         self.l4_clusters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `L7Clusters` to these items; the field is [`l7_clusters`](Self::l7_clusters).
-    ///
-    /// Wire name `L7Clusters`, list of [`ClusterItem`]; optional in requests; always present in responses; may be null.
+    /// Sets `L7Clusters` to these items: the field [`l7_clusters`](Self::l7_clusters) says what it takes.
     pub fn set_l7_clusters(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClusterItem>>,
@@ -22232,9 +19079,7 @@ impl ExclusiveCluster {
         self.l7_clusters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ClassicalCluster`; the field is [`classical_cluster`](Self::classical_cluster).
-    ///
-    /// Wire name `ClassicalCluster`, [`ClusterItem`]; optional in requests; always present in responses; may be null.
+    /// Sets `ClassicalCluster`: the field [`classical_cluster`](Self::classical_cluster) says what it takes.
     pub fn set_classical_cluster(mut self, value: impl Into<ClusterItem>) -> Self {
         self.classical_cluster = Some(value.into());
         self
@@ -22307,20 +19152,12 @@ impl ExtraInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ZhiTong`; the field is [`zhi_tong`](Self::zhi_tong).
-    ///
-    /// Wire name `ZhiTong`, bool; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ZhiTong`: the field [`zhi_tong`](Self::zhi_tong) says what it takes.
     pub fn set_zhi_tong(mut self, value: bool) -> Self {
         self.zhi_tong = value;
         self
     }
-    /// Sets `TgwGroupName`; the field is [`tgw_group_name`](Self::tgw_group_name).
-    ///
-    /// Wire name `TgwGroupName`, string; always present in responses.
-    ///
-    /// - Example: `ziyan`.
+    /// Sets `TgwGroupName`: the field [`tgw_group_name`](Self::tgw_group_name) says what it takes.
     pub fn set_tgw_group_name(mut self, value: impl Into<String>) -> Self {
         self.tgw_group_name = value.into();
         self
@@ -22346,11 +19183,7 @@ impl FallBackItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DefaultFallBackModels` to these items; the field is [`default_fall_back_models`](Self::default_fall_back_models).
-    ///
-    /// Wire name `DefaultFallBackModels`, list of string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `["gpt-4o"]`.
+    /// Sets `DefaultFallBackModels` to these items: the field [`default_fall_back_models`](Self::default_fall_back_models) says what it takes.
     pub fn set_default_fall_back_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22390,20 +19223,12 @@ impl Filter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `UserGroupId`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Values` to these items; the field is [`values`](Self::values).
-    ///
-    /// Wire name `Values`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["ugrp-ungrouped"]`.
+    /// Sets `Values` to these items: the field [`values`](Self::values) says what it takes.
     pub fn set_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -22481,38 +19306,22 @@ impl FunctionInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FunctionNamespace`; the field is [`function_namespace`](Self::function_namespace).
-    ///
-    /// Wire name `FunctionNamespace`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `default`.
+    /// Sets `FunctionNamespace`: the field [`function_namespace`](Self::function_namespace) says what it takes.
     pub fn set_function_namespace(mut self, value: impl Into<String>) -> Self {
         self.function_namespace = value.into();
         self
     }
-    /// Sets `FunctionName`; the field is [`function_name`](Self::function_name).
-    ///
-    /// Wire name `FunctionName`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `bxs-open-api`.
+    /// Sets `FunctionName`: the field [`function_name`](Self::function_name) says what it takes.
     pub fn set_function_name(mut self, value: impl Into<String>) -> Self {
         self.function_name = value.into();
         self
     }
-    /// Sets `FunctionQualifier`; the field is [`function_qualifier`](Self::function_qualifier).
-    ///
-    /// Wire name `FunctionQualifier`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `$LATEST`.
+    /// Sets `FunctionQualifier`: the field [`function_qualifier`](Self::function_qualifier) says what it takes.
     pub fn set_function_qualifier(mut self, value: impl Into<String>) -> Self {
         self.function_qualifier = value.into();
         self
     }
-    /// Sets `FunctionQualifierType`; the field is [`function_qualifier_type`](Self::function_qualifier_type).
-    ///
-    /// Wire name `FunctionQualifierType`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `VERSION`.
+    /// Sets `FunctionQualifierType`: the field [`function_qualifier_type`](Self::function_qualifier_type) says what it takes.
     pub fn set_function_qualifier_type(mut self, value: impl Into<String>) -> Self {
         self.function_qualifier_type = Some(value.into());
         self
@@ -22572,18 +19381,12 @@ impl FunctionTarget {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Function`; the field is [`function`](Self::function).
-    ///
-    /// Wire name `Function`, [`FunctionInfo`]; required in requests; always present in responses.
+    /// Sets `Function`: the field [`function`](Self::function) says what it takes.
     pub fn set_function(mut self, value: impl Into<FunctionInfo>) -> Self {
         self.function = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
@@ -22665,47 +19468,27 @@ impl GuardrailConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `GuardrailId`; the field is [`guardrail_id`](Self::guardrail_id).
-    ///
-    /// Wire name `GuardrailId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `gr-2x9k3ab1`.
+    /// Sets `GuardrailId`: the field [`guardrail_id`](Self::guardrail_id) says what it takes.
     pub fn set_guardrail_id(mut self, value: impl Into<String>) -> Self {
         self.guardrail_id = Some(value.into());
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `WAF`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `waf_2kw60zgy0908e8j3`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `ServiceId`; the field is [`service_id`](Self::service_id).
-    ///
-    /// Wire name `ServiceId`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `waf_rule_abc123`.
+    /// Sets `ServiceId`: the field [`service_id`](Self::service_id) says what it takes.
     pub fn set_service_id(mut self, value: impl Into<String>) -> Self {
         self.service_id = Some(value.into());
         self
     }
-    /// Sets `InputCheckDepth`; the field is [`input_check_depth`](Self::input_check_depth).
-    ///
-    /// Wire name `InputCheckDepth`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `InputCheckDepth`: the field [`input_check_depth`](Self::input_check_depth) says what it takes.
     pub fn set_input_check_depth(mut self, value: u64) -> Self {
         self.input_check_depth = Some(value);
         self
@@ -22894,155 +19677,87 @@ impl HealthCheck {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthSwitch`; the field is [`health_switch`](Self::health_switch).
-    ///
-    /// Wire name `HealthSwitch`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `HealthSwitch`: the field [`health_switch`](Self::health_switch) says what it takes.
     pub fn set_health_switch(mut self, value: i64) -> Self {
         self.health_switch = Some(value);
         self
     }
-    /// Sets `TimeOut`; the field is [`time_out`](Self::time_out).
-    ///
-    /// Wire name `TimeOut`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `TimeOut`: the field [`time_out`](Self::time_out) says what it takes.
     pub fn set_time_out(mut self, value: i64) -> Self {
         self.time_out = Some(value);
         self
     }
-    /// Sets `IntervalTime`; the field is [`interval_time`](Self::interval_time).
-    ///
-    /// Wire name `IntervalTime`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `IntervalTime`: the field [`interval_time`](Self::interval_time) says what it takes.
     pub fn set_interval_time(mut self, value: i64) -> Self {
         self.interval_time = Some(value);
         self
     }
-    /// Sets `HealthNum`; the field is [`health_num`](Self::health_num).
-    ///
-    /// Wire name `HealthNum`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `HealthNum`: the field [`health_num`](Self::health_num) says what it takes.
     pub fn set_health_num(mut self, value: i64) -> Self {
         self.health_num = Some(value);
         self
     }
-    /// Sets `UnHealthNum`; the field is [`un_health_num`](Self::un_health_num).
-    ///
-    /// Wire name `UnHealthNum`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `UnHealthNum`: the field [`un_health_num`](Self::un_health_num) says what it takes.
     pub fn set_un_health_num(mut self, value: i64) -> Self {
         self.un_health_num = Some(value);
         self
     }
-    /// Sets `HttpCode`; the field is [`http_code`](Self::http_code).
-    ///
-    /// Wire name `HttpCode`, int64; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `8`.
+    /// Sets `HttpCode`: the field [`http_code`](Self::http_code) says what it takes.
     pub fn set_http_code(mut self, value: i64) -> Self {
         self.http_code = Some(value);
         self
     }
-    /// Sets `HttpCheckPath`; the field is [`http_check_path`](Self::http_check_path).
-    ///
-    /// Wire name `HttpCheckPath`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `/xxx`.
+    /// Sets `HttpCheckPath`: the field [`http_check_path`](Self::http_check_path) says what it takes.
     pub fn set_http_check_path(mut self, value: impl Into<String>) -> Self {
         self.http_check_path = Some(value.into());
         self
     }
-    /// Sets `HttpCheckDomain`; the field is [`http_check_domain`](Self::http_check_domain).
-    ///
-    /// Wire name `HttpCheckDomain`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `www.xxxx.com`.
+    /// Sets `HttpCheckDomain`: the field [`http_check_domain`](Self::http_check_domain) says what it takes.
     pub fn set_http_check_domain(mut self, value: impl Into<String>) -> Self {
         self.http_check_domain = Some(value.into());
         self
     }
-    /// Sets `HttpCheckMethod`; the field is [`http_check_method`](Self::http_check_method).
-    ///
-    /// Wire name `HttpCheckMethod`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `HEAD`.
+    /// Sets `HttpCheckMethod`: the field [`http_check_method`](Self::http_check_method) says what it takes.
     pub fn set_http_check_method(mut self, value: impl Into<String>) -> Self {
         self.http_check_method = Some(value.into());
         self
     }
-    /// Sets `CheckPort`; the field is [`check_port`](Self::check_port).
-    ///
-    /// Wire name `CheckPort`, int64; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `8000`.
+    /// Sets `CheckPort`: the field [`check_port`](Self::check_port) says what it takes.
     pub fn set_check_port(mut self, value: i64) -> Self {
         self.check_port = Some(value);
         self
     }
-    /// Sets `ContextType`; the field is [`context_type`](Self::context_type).
-    ///
-    /// Wire name `ContextType`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `TEXT`.
+    /// Sets `ContextType`: the field [`context_type`](Self::context_type) says what it takes.
     pub fn set_context_type(mut self, value: impl Into<String>) -> Self {
         self.context_type = Some(value.into());
         self
     }
-    /// Sets `SendContext`; the field is [`send_context`](Self::send_context).
-    ///
-    /// Wire name `SendContext`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `request-info`.
+    /// Sets `SendContext`: the field [`send_context`](Self::send_context) says what it takes.
     pub fn set_send_context(mut self, value: impl Into<String>) -> Self {
         self.send_context = Some(value.into());
         self
     }
-    /// Sets `RecvContext`; the field is [`recv_context`](Self::recv_context).
-    ///
-    /// Wire name `RecvContext`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `response-info`.
+    /// Sets `RecvContext`: the field [`recv_context`](Self::recv_context) says what it takes.
     pub fn set_recv_context(mut self, value: impl Into<String>) -> Self {
         self.recv_context = Some(value.into());
         self
     }
-    /// Sets `CheckType`; the field is [`check_type`](Self::check_type).
-    ///
-    /// Wire name `CheckType`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `CheckType`: the field [`check_type`](Self::check_type) says what it takes.
     pub fn set_check_type(mut self, value: impl Into<String>) -> Self {
         self.check_type = Some(value.into());
         self
     }
-    /// Sets `HttpVersion`; the field is [`http_version`](Self::http_version).
-    ///
-    /// Wire name `HttpVersion`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `HTTP/1.1`.
+    /// Sets `HttpVersion`: the field [`http_version`](Self::http_version) says what it takes.
     pub fn set_http_version(mut self, value: impl Into<String>) -> Self {
         self.http_version = Some(value.into());
         self
     }
-    /// Sets `SourceIpType`; the field is [`source_ip_type`](Self::source_ip_type).
-    ///
-    /// Wire name `SourceIpType`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SourceIpType`: the field [`source_ip_type`](Self::source_ip_type) says what it takes.
     pub fn set_source_ip_type(mut self, value: i64) -> Self {
         self.source_ip_type = Some(value);
         self
     }
-    /// Sets `ExtendedCode`; the field is [`extended_code`](Self::extended_code).
-    ///
-    /// Wire name `ExtendedCode`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `12`.
+    /// Sets `ExtendedCode`: the field [`extended_code`](Self::extended_code) says what it takes.
     pub fn set_extended_code(mut self, value: impl Into<String>) -> Self {
         self.extended_code = Some(value.into());
         self
@@ -23133,74 +19848,42 @@ impl IdleLoadBalancer {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-abcedf`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; always present in responses.
-    ///
-    /// - Example: `test-name`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = value.into();
         self
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; always present in responses.
-    ///
-    /// - Example: `1.1.1.1`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = value.into();
         self
     }
-    /// Sets `IdleReason`; the field is [`idle_reason`](Self::idle_reason).
-    ///
-    /// Wire name `IdleReason`, string; always present in responses.
-    ///
-    /// - Example: `NO_RULES`.
+    /// Sets `IdleReason`: the field [`idle_reason`](Self::idle_reason) says what it takes.
     pub fn set_idle_reason(mut self, value: impl Into<String>) -> Self {
         self.idle_reason = value.into();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: u64) -> Self {
         self.status = value;
         self
     }
-    /// Sets `Forward`; the field is [`forward`](Self::forward).
-    ///
-    /// Wire name `Forward`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Forward`: the field [`forward`](Self::forward) says what it takes.
     pub fn set_forward(mut self, value: u64) -> Self {
         self.forward = value;
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `lb-xxxxx.tencentclb.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
@@ -23253,18 +19936,12 @@ impl ImageConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -23272,20 +19949,12 @@ impl ImageConfig {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `2`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
     }
-    /// Sets `WaitSeconds`; the field is [`wait_seconds`](Self::wait_seconds).
-    ///
-    /// Wire name `WaitSeconds`, uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `WaitSeconds`: the field [`wait_seconds`](Self::wait_seconds) says what it takes.
     pub fn set_wait_seconds(mut self, value: u64) -> Self {
         self.wait_seconds = Some(value);
         self
@@ -23332,18 +20001,12 @@ impl InputKeyInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; optional in requests.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = Some(value.into());
         self
     }
-    /// Sets `PlainKey`; the field is [`plain_key`](Self::plain_key).
-    ///
-    /// Wire name `PlainKey`, string; optional in requests.
-    ///
-    /// - Example: `sk-3a9f2c8b1d4e6f7a0b5c9d8e2f1a3b4c`.
+    /// Sets `PlainKey`: the field [`plain_key`](Self::plain_key) says what it takes.
     pub fn set_plain_key(mut self, value: impl Into<String>) -> Self {
         self.plain_key = Some(value.into());
         self
@@ -23380,11 +20043,7 @@ impl InquirePriceCreateModelRouterResourcePackageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageAmount`; the field is [`model_router_resource_package_amount`](Self::model_router_resource_package_amount).
-    ///
-    /// Wire name `ModelRouterResourcePackageAmount`, uint64; required in requests.
-    ///
-    /// - Example: `100000`.
+    /// Sets `ModelRouterResourcePackageAmount`: the field [`model_router_resource_package_amount`](Self::model_router_resource_package_amount) says what it takes.
     pub fn set_model_router_resource_package_amount(mut self, value: u64) -> Self {
         self.model_router_resource_package_amount = Some(value);
         self
@@ -23430,9 +20089,7 @@ impl InquirePriceCreateModelRouterResourcePackageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackagePrice`; the field is [`model_router_resource_package_price`](Self::model_router_resource_package_price).
-    ///
-    /// Wire name `ModelRouterResourcePackagePrice`, [`ItemPrice`]; always present in responses.
+    /// Sets `ModelRouterResourcePackagePrice`: the field [`model_router_resource_package_price`](Self::model_router_resource_package_price) says what it takes.
     pub fn set_model_router_resource_package_price(
         mut self,
         value: impl Into<ItemPrice>,
@@ -23440,18 +20097,12 @@ impl InquirePriceCreateModelRouterResourcePackageResponse {
         self.model_router_resource_package_price = value.into();
         self
     }
-    /// Sets `FirstBuy`; the field is [`first_buy`](Self::first_buy).
-    ///
-    /// Wire name `FirstBuy`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `FirstBuy`: the field [`first_buy`](Self::first_buy) says what it takes.
     pub fn set_first_buy(mut self, value: u64) -> Self {
         self.first_buy = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23483,11 +20134,7 @@ impl InquirePriceRefundModelRouterResourcePackageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageIds` to these items; the field is [`model_router_resource_package_ids`](Self::model_router_resource_package_ids).
-    ///
-    /// Wire name `ModelRouterResourcePackageIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["cmrcredit-k2800toa9v5tnar"]`.
+    /// Sets `ModelRouterResourcePackageIds` to these items: the field [`model_router_resource_package_ids`](Self::model_router_resource_package_ids) says what it takes.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -23538,9 +20185,7 @@ impl InquirePriceRefundModelRouterResourcePackageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageRefundPrice` to these items; the field is [`model_router_resource_package_refund_price`](Self::model_router_resource_package_refund_price).
-    ///
-    /// Wire name `ModelRouterResourcePackageRefundPrice`, list of [`ModelRouterResourcePackageRefundPrice`]; always present in responses.
+    /// Sets `ModelRouterResourcePackageRefundPrice` to these items: the field [`model_router_resource_package_refund_price`](Self::model_router_resource_package_refund_price) says what it takes.
     pub fn set_model_router_resource_package_refund_price(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelRouterResourcePackageRefundPrice>>,
@@ -23551,9 +20196,7 @@ impl InquirePriceRefundModelRouterResourcePackageResponse {
             .collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23657,27 +20300,17 @@ impl InquiryPriceCreateLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerType`; the field is [`load_balancer_type`](Self::load_balancer_type).
-    ///
-    /// Wire name `LoadBalancerType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `OPEN`.
+    /// Sets `LoadBalancerType`: the field [`load_balancer_type`](Self::load_balancer_type) says what it takes.
     pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_type = value.into();
         self
     }
-    /// Sets `LoadBalancerChargeType`; the field is [`load_balancer_charge_type`](Self::load_balancer_charge_type).
-    ///
-    /// Wire name `LoadBalancerChargeType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `POSTPAID`.
+    /// Sets `LoadBalancerChargeType`: the field [`load_balancer_charge_type`](Self::load_balancer_charge_type) says what it takes.
     pub fn set_load_balancer_charge_type(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_charge_type = value.into();
         self
     }
-    /// Sets `LoadBalancerChargePrepaid`; the field is [`load_balancer_charge_prepaid`](Self::load_balancer_charge_prepaid).
-    ///
-    /// Wire name `LoadBalancerChargePrepaid`, [`LbChargePrepaid`]; optional in requests.
+    /// Sets `LoadBalancerChargePrepaid`: the field [`load_balancer_charge_prepaid`](Self::load_balancer_charge_prepaid) says what it takes.
     pub fn set_load_balancer_charge_prepaid(
         mut self,
         value: impl Into<LbChargePrepaid>,
@@ -23685,9 +20318,7 @@ impl InquiryPriceCreateLoadBalancerRequest {
         self.load_balancer_charge_prepaid = Some(value.into());
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -23695,47 +20326,27 @@ impl InquiryPriceCreateLoadBalancerRequest {
         self.internet_accessible = Some(value.into());
         self
     }
-    /// Sets `GoodsNum`; the field is [`goods_num`](Self::goods_num).
-    ///
-    /// Wire name `GoodsNum`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `GoodsNum`: the field [`goods_num`](Self::goods_num) says what it takes.
     pub fn set_goods_num(mut self, value: u64) -> Self {
         self.goods_num = Some(value);
         self
     }
-    /// Sets `ZoneId`; the field is [`zone_id`](Self::zone_id).
-    ///
-    /// Wire name `ZoneId`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `ZoneId`: the field [`zone_id`](Self::zone_id) says what it takes.
     pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
         self.zone_id = Some(value.into());
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; optional in requests.
-    ///
-    /// - Example: `clb.c3.small`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = Some(value.into());
         self
     }
-    /// Sets `AddressIPVersion`; the field is [`address_ip_version`](Self::address_ip_version).
-    ///
-    /// Wire name `AddressIPVersion`, string; optional in requests.
-    ///
-    /// - Example: `IPV4`.
+    /// Sets `AddressIPVersion`: the field [`address_ip_version`](Self::address_ip_version) says what it takes.
     pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
         self.address_ip_version = Some(value.into());
         self
     }
-    /// Sets `VipIsp`; the field is [`vip_isp`](Self::vip_isp).
-    ///
-    /// Wire name `VipIsp`, string; optional in requests.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `VipIsp`: the field [`vip_isp`](Self::vip_isp) says what it takes.
     pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
         self.vip_isp = Some(value.into());
         self
@@ -23804,16 +20415,12 @@ impl InquiryPriceCreateLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23852,18 +20459,12 @@ impl InquiryPriceModifyLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-dr0mo6w4`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `InternetAccessible`; the field is [`internet_accessible`](Self::internet_accessible).
-    ///
-    /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
+    /// Sets `InternetAccessible`: the field [`internet_accessible`](Self::internet_accessible) says what it takes.
     pub fn set_internet_accessible(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -23920,16 +20521,12 @@ impl InquiryPriceModifyLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -23961,11 +20558,7 @@ impl InquiryPriceRefundLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-eth6my23`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
@@ -24007,16 +20600,12 @@ impl InquiryPriceRefundLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24055,18 +20644,12 @@ impl InquiryPriceRenewLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-xxxxxxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerChargePrepaid`; the field is [`load_balancer_charge_prepaid`](Self::load_balancer_charge_prepaid).
-    ///
-    /// Wire name `LoadBalancerChargePrepaid`, [`LbChargePrepaid`]; required in requests.
+    /// Sets `LoadBalancerChargePrepaid`: the field [`load_balancer_charge_prepaid`](Self::load_balancer_charge_prepaid) says what it takes.
     pub fn set_load_balancer_charge_prepaid(
         mut self,
         value: impl Into<LbChargePrepaid>,
@@ -24123,16 +20706,12 @@ impl InquiryPriceRenewLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, [`Price`]; always present in responses.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: impl Into<Price>) -> Self {
         self.price = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -24168,20 +20747,12 @@ impl IntentRouterDecisionModelConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Enabled`; the field is [`enabled`](Self::enabled).
-    ///
-    /// Wire name `Enabled`, bool; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Enabled`: the field [`enabled`](Self::enabled) says what it takes.
     pub fn set_enabled(mut self, value: bool) -> Self {
         self.enabled = Some(value);
         self
     }
-    /// Sets `ModelName`; the field is [`model_name`](Self::model_name).
-    ///
-    /// Wire name `ModelName`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `jev-*****************`.
+    /// Sets `ModelName`: the field [`model_name`](Self::model_name) says what it takes.
     pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
         self.model_name = Some(value.into());
         self
@@ -24270,54 +20841,32 @@ impl IntentRouterItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-20T17:59:32+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = Some(value.into());
         self
     }
-    /// Sets `IntentRouterId`; the field is [`intent_router_id`](Self::intent_router_id).
-    ///
-    /// Wire name `IntentRouterId`, string; may be absent from responses.
-    ///
-    /// - Example: `ir-76wnbeo5`.
+    /// Sets `IntentRouterId`: the field [`intent_router_id`](Self::intent_router_id) says what it takes.
     pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
         self.intent_router_id = Some(value.into());
         self
     }
-    /// Sets `RouteName`; the field is [`route_name`](Self::route_name).
-    ///
-    /// Wire name `RouteName`, string; may be absent from responses.
-    ///
-    /// - Example: `IntentRouter/delete-cleanup-test`.
+    /// Sets `RouteName`: the field [`route_name`](Self::route_name) says what it takes.
     pub fn set_route_name(mut self, value: impl Into<String>) -> Self {
         self.route_name = Some(value.into());
         self
     }
-    /// Sets `RouterDescribe`; the field is [`router_describe`](Self::router_describe).
-    ///
-    /// Wire name `RouterDescribe`, string; may be absent from responses.
-    ///
-    /// - Example: `router example`.
+    /// Sets `RouterDescribe`: the field [`router_describe`](Self::router_describe) says what it takes.
     pub fn set_router_describe(mut self, value: impl Into<String>) -> Self {
         self.router_describe = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `Tiers` to these items; the field is [`tiers`](Self::tiers).
-    ///
-    /// Wire name `Tiers`, list of [`IntentRouterTierItem`]; may be absent from responses.
+    /// Sets `Tiers` to these items: the field [`tiers`](Self::tiers) says what it takes.
     pub fn set_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<IntentRouterTierItem>>,
@@ -24325,9 +20874,7 @@ impl IntentRouterItem {
         self.tiers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DecisionModelConfig`; the field is [`decision_model_config`](Self::decision_model_config).
-    ///
-    /// Wire name `DecisionModelConfig`, [`IntentRouterDecisionModelConfig`]; may be absent from responses.
+    /// Sets `DecisionModelConfig`: the field [`decision_model_config`](Self::decision_model_config) says what it takes.
     pub fn set_decision_model_config(
         mut self,
         value: impl Into<IntentRouterDecisionModelConfig>,
@@ -24335,11 +20882,7 @@ impl IntentRouterItem {
         self.decision_model_config = Some(value.into());
         self
     }
-    /// Sets `UpdatedTime`; the field is [`updated_time`](Self::updated_time).
-    ///
-    /// Wire name `UpdatedTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-21T01:59:32+08:00`.
+    /// Sets `UpdatedTime`: the field [`updated_time`](Self::updated_time) says what it takes.
     pub fn set_updated_time(mut self, value: impl Into<String>) -> Self {
         self.updated_time = Some(value.into());
         self
@@ -24378,25 +20921,17 @@ impl IntentRouterTierDictItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TierId`; the field is [`tier_id`](Self::tier_id).
-    ///
-    /// Wire name `TierId`, string; always present in responses.
-    ///
-    /// - Example: `default`.
+    /// Sets `TierId`: the field [`tier_id`](Self::tier_id) says what it takes.
     pub fn set_tier_id(mut self, value: impl Into<String>) -> Self {
         self.tier_id = value.into();
         self
     }
-    /// Sets `DisplayName`; the field is [`display_name`](Self::display_name).
-    ///
-    /// Wire name `DisplayName`, string; always present in responses.
+    /// Sets `DisplayName`: the field [`display_name`](Self::display_name) says what it takes.
     pub fn set_display_name(mut self, value: impl Into<String>) -> Self {
         self.display_name = value.into();
         self
     }
-    /// Sets `Description`; the field is [`description`](Self::description).
-    ///
-    /// Wire name `Description`, string; always present in responses.
+    /// Sets `Description`: the field [`description`](Self::description) says what it takes.
     pub fn set_description(mut self, value: impl Into<String>) -> Self {
         self.description = value.into();
         self
@@ -24432,11 +20967,7 @@ impl IntentRouterTierItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["gpt-4o-mini"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -24444,11 +20975,7 @@ impl IntentRouterTierItem {
         self.models = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TierName`; the field is [`tier_name`](Self::tier_name).
-    ///
-    /// Wire name `TierName`, string; may be absent from responses.
-    ///
-    /// - Example: `SIMPLE`.
+    /// Sets `TierName`: the field [`tier_name`](Self::tier_name) says what it takes.
     pub fn set_tier_name(mut self, value: impl Into<String>) -> Self {
         self.tier_name = Some(value.into());
         self
@@ -24494,29 +21021,17 @@ impl InternetAccessible {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InternetChargeType`; the field is [`internet_charge_type`](Self::internet_charge_type).
-    ///
-    /// Wire name `InternetChargeType`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `BANDWIDTH_POSTPAID_BY_HOUR`.
+    /// Sets `InternetChargeType`: the field [`internet_charge_type`](Self::internet_charge_type) says what it takes.
     pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
         self.internet_charge_type = Some(value.into());
         self
     }
-    /// Sets `InternetMaxBandwidthOut`; the field is [`internet_max_bandwidth_out`](Self::internet_max_bandwidth_out).
-    ///
-    /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `InternetMaxBandwidthOut`: the field [`internet_max_bandwidth_out`](Self::internet_max_bandwidth_out) says what it takes.
     pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
         self.internet_max_bandwidth_out = Some(value);
         self
     }
-    /// Sets `BandwidthpkgSubType`; the field is [`bandwidthpkg_sub_type`](Self::bandwidthpkg_sub_type).
-    ///
-    /// Wire name `BandwidthpkgSubType`, string; optional in requests; always present in responses; may be null.
-    ///
-    /// - Example: `SINGLEISP`.
+    /// Sets `BandwidthpkgSubType`: the field [`bandwidthpkg_sub_type`](Self::bandwidthpkg_sub_type) says what it takes.
     pub fn set_bandwidthpkg_sub_type(mut self, value: impl Into<String>) -> Self {
         self.bandwidthpkg_sub_type = Some(value.into());
         self
@@ -24595,56 +21110,32 @@ impl ItemPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UnitPrice`; the field is [`unit_price`](Self::unit_price).
-    ///
-    /// Wire name `UnitPrice`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `10`.
+    /// Sets `UnitPrice`: the field [`unit_price`](Self::unit_price) says what it takes.
     pub fn set_unit_price(mut self, value: f64) -> Self {
         self.unit_price = Some(value);
         self
     }
-    /// Sets `ChargeUnit`; the field is [`charge_unit`](Self::charge_unit).
-    ///
-    /// Wire name `ChargeUnit`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `HOUR`.
+    /// Sets `ChargeUnit`: the field [`charge_unit`](Self::charge_unit) says what it takes.
     pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
-    /// Sets `OriginalPrice`; the field is [`original_price`](Self::original_price).
-    ///
-    /// Wire name `OriginalPrice`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `50`.
+    /// Sets `OriginalPrice`: the field [`original_price`](Self::original_price) says what it takes.
     pub fn set_original_price(mut self, value: f64) -> Self {
         self.original_price = Some(value);
         self
     }
-    /// Sets `DiscountPrice`; the field is [`discount_price`](Self::discount_price).
-    ///
-    /// Wire name `DiscountPrice`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `50`.
+    /// Sets `DiscountPrice`: the field [`discount_price`](Self::discount_price) says what it takes.
     pub fn set_discount_price(mut self, value: f64) -> Self {
         self.discount_price = Some(value);
         self
     }
-    /// Sets `UnitPriceDiscount`; the field is [`unit_price_discount`](Self::unit_price_discount).
-    ///
-    /// Wire name `UnitPriceDiscount`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `10`.
+    /// Sets `UnitPriceDiscount`: the field [`unit_price_discount`](Self::unit_price_discount) says what it takes.
     pub fn set_unit_price_discount(mut self, value: f64) -> Self {
         self.unit_price_discount = Some(value);
         self
     }
-    /// Sets `Discount`; the field is [`discount`](Self::discount).
-    ///
-    /// Wire name `Discount`, float; may be absent from responses; may be null.
-    ///
-    /// - Example: `100`.
+    /// Sets `Discount`: the field [`discount`](Self::discount) says what it takes.
     pub fn set_discount(mut self, value: f64) -> Self {
         self.discount = Some(value);
         self
@@ -24700,38 +21191,22 @@ impl Job {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ApiName`; the field is [`api_name`](Self::api_name).
-    ///
-    /// Wire name `ApiName`, string; may be absent from responses.
-    ///
-    /// - Example: `DeleteModel`.
+    /// Sets `ApiName`: the field [`api_name`](Self::api_name) says what it takes.
     pub fn set_api_name(mut self, value: impl Into<String>) -> Self {
         self.api_name = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; may be absent from responses.
-    ///
-    /// - Example: `fce26480-9478-4e2d-a1e0-5bcdac748c9d`.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Processing`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["byok-f7x84r7z"]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -24779,29 +21254,17 @@ impl KeyDetailItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; always present in responses.
-    ///
-    /// - Example: `key-xxx`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `CreatedAt`; the field is [`created_at`](Self::created_at).
-    ///
-    /// Wire name `CreatedAt`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2025-01-01T00:00:00Z`.
+    /// Sets `CreatedAt`: the field [`created_at`](Self::created_at) says what it takes.
     pub fn set_created_at(mut self, value: impl Into<String>) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; always present in responses; may be null.
-    ///
-    /// - Example: `my-key`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -24939,45 +21402,27 @@ impl KeyInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Blocked`; the field is [`blocked`](Self::blocked).
-    ///
-    /// Wire name `Blocked`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Blocked`: the field [`blocked`](Self::blocked) says what it takes.
     pub fn set_blocked(mut self, value: bool) -> Self {
         self.blocked = Some(value);
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `production-budget`.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = Some(value.into());
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07T14:45:32+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = Some(value.into());
         self
     }
-    /// Sets `CreditUsageSet` to these items; the field is [`credit_usage_set`](Self::credit_usage_set).
-    ///
-    /// Wire name `CreditUsageSet`, list of [`CreditUsage`]; may be absent from responses.
+    /// Sets `CreditUsageSet` to these items: the field [`credit_usage_set`](Self::credit_usage_set) says what it takes.
     pub fn set_credit_usage_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CreditUsage>>,
@@ -24985,45 +21430,27 @@ impl KeyInfo {
         self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; may be absent from responses.
-    ///
-    /// - Example: `sk-***BRk`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; always present in responses.
-    ///
-    /// - Example: `vkey-onkfcokh`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; may be absent from responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = Some(value.into());
         self
     }
-    /// Sets `ModifiedTime`; the field is [`modified_time`](Self::modified_time).
-    ///
-    /// Wire name `ModifiedTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07T22:45:31+08:00`.
+    /// Sets `ModifiedTime`: the field [`modified_time`](Self::modified_time) says what it takes.
     pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
         self.modified_time = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; may be absent from responses.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForKey>,
@@ -25031,18 +21458,12 @@ impl KeyInfo {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -25050,20 +21471,12 @@ impl KeyInfo {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; may be absent from responses.
-    ///
-    /// - Example: `ugrp-ungrouped`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = Some(value.into());
         self
     }
-    /// Sets `UserGroupName`; the field is [`user_group_name`](Self::user_group_name).
-    ///
-    /// Wire name `UserGroupName`, string; may be absent from responses.
-    ///
-    /// - Example: `ungrouped`.
+    /// Sets `UserGroupName`: the field [`user_group_name`](Self::user_group_name) says what it takes.
     pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
         self.user_group_name = Some(value.into());
         self
@@ -25097,20 +21510,12 @@ impl KeyItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ApiKey`; the field is [`api_key`](Self::api_key).
-    ///
-    /// Wire name `ApiKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `sk-xxx`.
+    /// Sets `ApiKey`: the field [`api_key`](Self::api_key) says what it takes.
     pub fn set_api_key(mut self, value: impl Into<String>) -> Self {
         self.api_key = value.into();
         self
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; optional in requests; may be null.
-    ///
-    /// - Example: `my-key`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -25159,20 +21564,12 @@ impl LbChargePrepaid {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RenewFlag`; the field is [`renew_flag`](Self::renew_flag).
-    ///
-    /// Wire name `RenewFlag`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `AUTO_RENEW`.
+    /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
     pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
-    /// Sets `Period`; the field is [`period`](Self::period).
-    ///
-    /// Wire name `Period`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Period`: the field [`period`](Self::period) says what it takes.
     pub fn set_period(mut self, value: i64) -> Self {
         self.period = Some(value);
         self
@@ -25225,27 +21622,17 @@ impl LbItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-p7v5xxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; always present in responses.
-    ///
-    /// - Example: `43.140.72.100`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = value.into();
         self
     }
-    /// Sets `Listeners` to these items; the field is [`listeners`](Self::listeners).
-    ///
-    /// Wire name `Listeners`, list of [`ListenerItem`]; always present in responses.
+    /// Sets `Listeners` to these items: the field [`listeners`](Self::listeners) says what it takes.
     pub fn set_listeners(
         mut self,
         items: impl IntoIterator<Item = impl Into<ListenerItem>>,
@@ -25253,11 +21640,7 @@ impl LbItem {
         self.listeners = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
@@ -25323,47 +21706,27 @@ impl LbOperateProtectInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; may be absent from responses.
-    ///
-    /// - Example: `lb-gfz73nxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = Some(value.into());
         self
     }
-    /// Sets `ProtectState`; the field is [`protect_state`](Self::protect_state).
-    ///
-    /// Wire name `ProtectState`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `ProtectState`: the field [`protect_state`](Self::protect_state) says what it takes.
     pub fn set_protect_state(mut self, value: bool) -> Self {
         self.protect_state = Some(value);
         self
     }
-    /// Sets `OperatorUin`; the field is [`operator_uin`](Self::operator_uin).
-    ///
-    /// Wire name `OperatorUin`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `1235450`.
+    /// Sets `OperatorUin`: the field [`operator_uin`](Self::operator_uin) says what it takes.
     pub fn set_operator_uin(mut self, value: impl Into<String>) -> Self {
         self.operator_uin = Some(value.into());
         self
     }
-    /// Sets `Description`; the field is [`description`](Self::description).
-    ///
-    /// Wire name `Description`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `x`.
+    /// Sets `Description`: the field [`description`](Self::description) says what it takes.
     pub fn set_description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `ModifyTime`; the field is [`modify_time`](Self::modify_time).
-    ///
-    /// Wire name `ModifyTime`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `2021-09-09 15:00:00`.
+    /// Sets `ModifyTime`: the field [`modify_time`](Self::modify_time) says what it takes.
     pub fn set_modify_time(mut self, value: impl Into<String>) -> Self {
         self.modify_time = Some(value.into());
         self
@@ -25395,20 +21758,12 @@ impl LbRsItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `vpc-p5sf61yj`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `PrivateIp`; the field is [`private_ip`](Self::private_ip).
-    ///
-    /// Wire name `PrivateIp`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `10.0.0.3`.
+    /// Sets `PrivateIp`: the field [`private_ip`](Self::private_ip) says what it takes.
     pub fn set_private_ip(mut self, value: impl Into<String>) -> Self {
         self.private_ip = value.into();
         self
@@ -25491,47 +21846,27 @@ impl LbRsTargets {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `cvm`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `PrivateIp`; the field is [`private_ip`](Self::private_ip).
-    ///
-    /// Wire name `PrivateIp`, string; always present in responses.
-    ///
-    /// - Example: `10.0.32.122`.
+    /// Sets `PrivateIp`: the field [`private_ip`](Self::private_ip) says what it takes.
     pub fn set_private_ip(mut self, value: impl Into<String>) -> Self {
         self.private_ip = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `8080`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, int64; always present in responses.
-    ///
-    /// - Example: `1433286`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: i64) -> Self {
         self.vpc_id = value;
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = value;
         self
@@ -25763,77 +22098,47 @@ impl Listener {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-odt45qxx`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateOutput`]; always present in responses; may be null.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateOutput>) -> Self {
         self.certificate = Some(value.into());
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`HealthCheck`]; always present in responses; may be null.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `Scheduler`; the field is [`scheduler`](Self::scheduler).
-    ///
-    /// Wire name `Scheduler`, string; always present in responses; may be null.
-    ///
-    /// - Example: `WRR`.
+    /// Sets `Scheduler`: the field [`scheduler`](Self::scheduler) says what it takes.
     pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
         self.scheduler = Some(value.into());
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `SniSwitch`; the field is [`sni_switch`](Self::sni_switch).
-    ///
-    /// Wire name `SniSwitch`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SniSwitch`: the field [`sni_switch`](Self::sni_switch) says what it takes.
     pub fn set_sni_switch(mut self, value: i64) -> Self {
         self.sni_switch = value;
         self
     }
-    /// Sets `Rules` to these items; the field is [`rules`](Self::rules).
-    ///
-    /// Wire name `Rules`, list of [`RuleOutput`]; always present in responses; may be null.
+    /// Sets `Rules` to these items: the field [`rules`](Self::rules) says what it takes.
     pub fn set_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<RuleOutput>>,
@@ -25841,90 +22146,52 @@ impl Listener {
         self.rules = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ListenerName`; the field is [`listener_name`](Self::listener_name).
-    ///
-    /// Wire name `ListenerName`, string; always present in responses.
-    ///
-    /// - Example: `Name`.
+    /// Sets `ListenerName`: the field [`listener_name`](Self::listener_name) says what it takes.
     pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
         self.listener_name = value.into();
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; always present in responses.
-    ///
-    /// - Example: `2021-03-01 15:27:04`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `EndPort`; the field is [`end_port`](Self::end_port).
-    ///
-    /// Wire name `EndPort`, int64; always present in responses.
-    ///
-    /// - Example: `7890`.
+    /// Sets `EndPort`: the field [`end_port`](Self::end_port) says what it takes.
     pub fn set_end_port(mut self, value: i64) -> Self {
         self.end_port = value;
         self
     }
-    /// Sets `TargetType`; the field is [`target_type`](Self::target_type).
-    ///
-    /// Wire name `TargetType`, string; always present in responses; may be null.
-    ///
-    /// - Example: `NODE`.
+    /// Sets `TargetType`: the field [`target_type`](Self::target_type) says what it takes.
     pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
         self.target_type = Some(value.into());
         self
     }
-    /// Sets `TargetGroup`; the field is [`target_group`](Self::target_group).
-    ///
-    /// Wire name `TargetGroup`, [`BasicTargetGroupInfo`]; always present in responses; may be null.
+    /// Sets `TargetGroup`: the field [`target_group`](Self::target_group) says what it takes.
     pub fn set_target_group(mut self, value: impl Into<BasicTargetGroupInfo>) -> Self {
         self.target_group = Some(value.into());
         self
     }
-    /// Sets `SessionType`; the field is [`session_type`](Self::session_type).
-    ///
-    /// Wire name `SessionType`, string; always present in responses.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `SessionType`: the field [`session_type`](Self::session_type) says what it takes.
     pub fn set_session_type(mut self, value: impl Into<String>) -> Self {
         self.session_type = value.into();
         self
     }
-    /// Sets `KeepaliveEnable`; the field is [`keepalive_enable`](Self::keepalive_enable).
-    ///
-    /// Wire name `KeepaliveEnable`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `KeepaliveEnable`: the field [`keepalive_enable`](Self::keepalive_enable) says what it takes.
     pub fn set_keepalive_enable(mut self, value: i64) -> Self {
         self.keepalive_enable = Some(value);
         self
     }
-    /// Sets `Toa`; the field is [`toa`](Self::toa).
-    ///
-    /// Wire name `Toa`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Toa`: the field [`toa`](Self::toa) says what it takes.
     pub fn set_toa(mut self, value: bool) -> Self {
         self.toa = value;
         self
     }
-    /// Sets `DeregisterTargetRst`; the field is [`deregister_target_rst`](Self::deregister_target_rst).
-    ///
-    /// Wire name `DeregisterTargetRst`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeregisterTargetRst`: the field [`deregister_target_rst`](Self::deregister_target_rst) says what it takes.
     pub fn set_deregister_target_rst(mut self, value: bool) -> Self {
         self.deregister_target_rst = value;
         self
     }
-    /// Sets `AttrFlags` to these items; the field is [`attr_flags`](Self::attr_flags).
-    ///
-    /// Wire name `AttrFlags`, list of string; always present in responses.
-    ///
-    /// - Example: `["Stop"]`.
+    /// Sets `AttrFlags` to these items: the field [`attr_flags`](Self::attr_flags) says what it takes.
     pub fn set_attr_flags(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -25932,9 +22199,7 @@ impl Listener {
         self.attr_flags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TargetGroupList` to these items; the field is [`target_group_list`](Self::target_group_list).
-    ///
-    /// Wire name `TargetGroupList`, list of [`BasicTargetGroupInfo`]; always present in responses; may be null.
+    /// Sets `TargetGroupList` to these items: the field [`target_group_list`](Self::target_group_list) says what it takes.
     pub fn set_target_group_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BasicTargetGroupInfo>>,
@@ -25942,56 +22207,32 @@ impl Listener {
         self.target_group_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `MaxConn`; the field is [`max_conn`](Self::max_conn).
-    ///
-    /// Wire name `MaxConn`, int64; always present in responses.
-    ///
-    /// - Example: `-1`.
+    /// Sets `MaxConn`: the field [`max_conn`](Self::max_conn) says what it takes.
     pub fn set_max_conn(mut self, value: i64) -> Self {
         self.max_conn = value;
         self
     }
-    /// Sets `MaxCps`; the field is [`max_cps`](Self::max_cps).
-    ///
-    /// Wire name `MaxCps`, int64; always present in responses.
-    ///
-    /// - Example: `-1`.
+    /// Sets `MaxCps`: the field [`max_cps`](Self::max_cps) says what it takes.
     pub fn set_max_cps(mut self, value: i64) -> Self {
         self.max_cps = value;
         self
     }
-    /// Sets `IdleConnectTimeout`; the field is [`idle_connect_timeout`](Self::idle_connect_timeout).
-    ///
-    /// Wire name `IdleConnectTimeout`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `900`.
+    /// Sets `IdleConnectTimeout`: the field [`idle_connect_timeout`](Self::idle_connect_timeout) says what it takes.
     pub fn set_idle_connect_timeout(mut self, value: i64) -> Self {
         self.idle_connect_timeout = Some(value);
         self
     }
-    /// Sets `RescheduleInterval`; the field is [`reschedule_interval`](Self::reschedule_interval).
-    ///
-    /// Wire name `RescheduleInterval`, uint64; may be absent from responses.
-    ///
-    /// - Example: `600`.
+    /// Sets `RescheduleInterval`: the field [`reschedule_interval`](Self::reschedule_interval) says what it takes.
     pub fn set_reschedule_interval(mut self, value: u64) -> Self {
         self.reschedule_interval = Some(value);
         self
     }
-    /// Sets `DataCompressMode`; the field is [`data_compress_mode`](Self::data_compress_mode).
-    ///
-    /// Wire name `DataCompressMode`, string; may be absent from responses.
-    ///
-    /// - Example: `compatibility`.
+    /// Sets `DataCompressMode`: the field [`data_compress_mode`](Self::data_compress_mode) says what it takes.
     pub fn set_data_compress_mode(mut self, value: impl Into<String>) -> Self {
         self.data_compress_mode = Some(value.into());
         self
     }
-    /// Sets `RescheduleStartTime`; the field is [`reschedule_start_time`](Self::reschedule_start_time).
-    ///
-    /// Wire name `RescheduleStartTime`, int64; may be absent from responses.
-    ///
-    /// - Example: `600`.
+    /// Sets `RescheduleStartTime`: the field [`reschedule_start_time`](Self::reschedule_start_time) says what it takes.
     pub fn set_reschedule_start_time(mut self, value: i64) -> Self {
         self.reschedule_start_time = Some(value);
         self
@@ -26057,36 +22298,22 @@ impl ListenerBackend {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-ca2dxxxx`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Rules` to these items; the field is [`rules`](Self::rules).
-    ///
-    /// Wire name `Rules`, list of [`RuleTargets`]; always present in responses.
+    /// Sets `Rules` to these items: the field [`rules`](Self::rules) says what it takes.
     pub fn set_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<RuleTargets>>,
@@ -26094,9 +22321,7 @@ impl ListenerBackend {
         self.rules = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Backend`]; always present in responses.
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Backend>>,
@@ -26104,11 +22329,7 @@ impl ListenerBackend {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `EndPort`; the field is [`end_port`](Self::end_port).
-    ///
-    /// Wire name `EndPort`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `EndPort`: the field [`end_port`](Self::end_port) says what it takes.
     pub fn set_end_port(mut self, value: i64) -> Self {
         self.end_port = value;
         self
@@ -26167,45 +22388,27 @@ impl ListenerHealth {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-a8iarxxx`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `ListenerName`; the field is [`listener_name`](Self::listener_name).
-    ///
-    /// Wire name `ListenerName`, string; always present in responses.
-    ///
-    /// - Example: `lis-healthchk`.
+    /// Sets `ListenerName`: the field [`listener_name`](Self::listener_name) says what it takes.
     pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
         self.listener_name = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Rules` to these items; the field is [`rules`](Self::rules).
-    ///
-    /// Wire name `Rules`, list of [`RuleHealth`]; always present in responses.
+    /// Sets `Rules` to these items: the field [`rules`](Self::rules) says what it takes.
     pub fn set_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<RuleHealth>>,
@@ -26266,36 +22469,22 @@ impl ListenerItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-m1ggxxxx`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Rules` to these items; the field is [`rules`](Self::rules).
-    ///
-    /// Wire name `Rules`, list of [`RulesItems`]; always present in responses; may be null.
+    /// Sets `Rules` to these items: the field [`rules`](Self::rules) says what it takes.
     pub fn set_rules(
         mut self,
         items: impl IntoIterator<Item = impl Into<RulesItems>>,
@@ -26303,9 +22492,7 @@ impl ListenerItem {
         self.rules = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`LbRsTargets`]; always present in responses; may be null.
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<LbRsTargets>>,
@@ -26313,11 +22500,7 @@ impl ListenerItem {
         self.targets = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EndPort`; the field is [`end_port`](Self::end_port).
-    ///
-    /// Wire name `EndPort`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `EndPort`: the field [`end_port`](Self::end_port) says what it takes.
     pub fn set_end_port(mut self, value: i64) -> Self {
         self.end_port = value;
         self
@@ -26848,56 +23031,32 @@ impl LoadBalancer {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-fwzzxxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; always present in responses.
-    ///
-    /// - Example: `Name`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = value.into();
         self
     }
-    /// Sets `LoadBalancerType`; the field is [`load_balancer_type`](Self::load_balancer_type).
-    ///
-    /// Wire name `LoadBalancerType`, string; always present in responses.
-    ///
-    /// - Example: `OPEN`.
+    /// Sets `LoadBalancerType`: the field [`load_balancer_type`](Self::load_balancer_type) says what it takes.
     pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_type = value.into();
         self
     }
-    /// Sets `Forward`; the field is [`forward`](Self::forward).
-    ///
-    /// Wire name `Forward`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Forward`: the field [`forward`](Self::forward) says what it takes.
     pub fn set_forward(mut self, value: u64) -> Self {
         self.forward = value;
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `www.aaa.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `LoadBalancerVips` to these items; the field is [`load_balancer_vips`](Self::load_balancer_vips).
-    ///
-    /// Wire name `LoadBalancerVips`, list of string; always present in responses.
-    ///
-    /// - Example: `["172.16.0.9"]`.
+    /// Sets `LoadBalancerVips` to these items: the field [`load_balancer_vips`](Self::load_balancer_vips) says what it takes.
     pub fn set_load_balancer_vips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -26905,101 +23064,58 @@ impl LoadBalancer {
         self.load_balancer_vips = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: u64) -> Self {
         self.status = value;
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; always present in responses.
-    ///
-    /// - Example: `2020-12-08 08:00:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `StatusTime`; the field is [`status_time`](Self::status_time).
-    ///
-    /// Wire name `StatusTime`, string; always present in responses.
-    ///
-    /// - Example: `2020-12-08 08:00:00`.
+    /// Sets `StatusTime`: the field [`status_time`](Self::status_time) says what it takes.
     pub fn set_status_time(mut self, value: impl Into<String>) -> Self {
         self.status_time = value.into();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = value;
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; always present in responses.
-    ///
-    /// - Example: `vpc-mj65xxxx`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `OpenBgp`; the field is [`open_bgp`](Self::open_bgp).
-    ///
-    /// Wire name `OpenBgp`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `OpenBgp`: the field [`open_bgp`](Self::open_bgp) says what it takes.
     pub fn set_open_bgp(mut self, value: u64) -> Self {
         self.open_bgp = value;
         self
     }
-    /// Sets `Snat`; the field is [`snat`](Self::snat).
-    ///
-    /// Wire name `Snat`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Snat`: the field [`snat`](Self::snat) says what it takes.
     pub fn set_snat(mut self, value: bool) -> Self {
         self.snat = value;
         self
     }
-    /// Sets `Isolation`; the field is [`isolation`](Self::isolation).
-    ///
-    /// Wire name `Isolation`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Isolation`: the field [`isolation`](Self::isolation) says what it takes.
     pub fn set_isolation(mut self, value: u64) -> Self {
         self.isolation = value;
         self
     }
-    /// Sets `Log`; the field is [`log`](Self::log).
-    ///
-    /// Wire name `Log`, string; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
-    /// - Deprecated by the service.
+    /// Sets `Log`: the field [`log`](Self::log) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_log(mut self, value: impl Into<String>) -> Self {
         self.log = Some(value.into());
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; always present in responses.
-    ///
-    /// - Example: `subnet-lzj3xxxx`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -27007,11 +23123,7 @@ impl LoadBalancer {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SecureGroups` to these items; the field is [`secure_groups`](Self::secure_groups).
-    ///
-    /// Wire name `SecureGroups`, list of string; always present in responses.
-    ///
-    /// - Example: `["sg-3ygfv5c5"]`.
+    /// Sets `SecureGroups` to these items: the field [`secure_groups`](Self::secure_groups) says what it takes.
     pub fn set_secure_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27019,59 +23131,37 @@ impl LoadBalancer {
         self.secure_groups = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TargetRegionInfo`; the field is [`target_region_info`](Self::target_region_info).
-    ///
-    /// Wire name `TargetRegionInfo`, [`TargetRegionInfo`]; always present in responses.
+    /// Sets `TargetRegionInfo`: the field [`target_region_info`](Self::target_region_info) says what it takes.
     pub fn set_target_region_info(mut self, value: impl Into<TargetRegionInfo>) -> Self {
         self.target_region_info = value.into();
         self
     }
-    /// Sets `AnycastZone`; the field is [`anycast_zone`](Self::anycast_zone).
-    ///
-    /// Wire name `AnycastZone`, string; always present in responses.
-    ///
-    /// - Example: `null`.
+    /// Sets `AnycastZone`: the field [`anycast_zone`](Self::anycast_zone) says what it takes.
     pub fn set_anycast_zone(mut self, value: impl Into<String>) -> Self {
         self.anycast_zone = value.into();
         self
     }
-    /// Sets `AddressIPVersion`; the field is [`address_ip_version`](Self::address_ip_version).
-    ///
-    /// Wire name `AddressIPVersion`, string; always present in responses.
-    ///
-    /// - Example: `ipv4`.
+    /// Sets `AddressIPVersion`: the field [`address_ip_version`](Self::address_ip_version) says what it takes.
     pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
         self.address_ip_version = value.into();
         self
     }
-    /// Sets `NumericalVpcId`; the field is [`numerical_vpc_id`](Self::numerical_vpc_id).
-    ///
-    /// Wire name `NumericalVpcId`, uint64; always present in responses.
-    ///
-    /// - Example: `77599`.
+    /// Sets `NumericalVpcId`: the field [`numerical_vpc_id`](Self::numerical_vpc_id) says what it takes.
     pub fn set_numerical_vpc_id(mut self, value: u64) -> Self {
         self.numerical_vpc_id = value;
         self
     }
-    /// Sets `VipIsp`; the field is [`vip_isp`](Self::vip_isp).
-    ///
-    /// Wire name `VipIsp`, string; always present in responses; may be null.
-    ///
-    /// - Example: `BGP`.
+    /// Sets `VipIsp`: the field [`vip_isp`](Self::vip_isp) says what it takes.
     pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
         self.vip_isp = Some(value.into());
         self
     }
-    /// Sets `MasterZone`; the field is [`master_zone`](Self::master_zone).
-    ///
-    /// Wire name `MasterZone`, [`ZoneInfo`]; always present in responses; may be null.
+    /// Sets `MasterZone`: the field [`master_zone`](Self::master_zone) says what it takes.
     pub fn set_master_zone(mut self, value: impl Into<ZoneInfo>) -> Self {
         self.master_zone = Some(value.into());
         self
     }
-    /// Sets `BackupZoneSet` to these items; the field is [`backup_zone_set`](Self::backup_zone_set).
-    ///
-    /// Wire name `BackupZoneSet`, list of [`ZoneInfo`]; always present in responses; may be null.
+    /// Sets `BackupZoneSet` to these items: the field [`backup_zone_set`](Self::backup_zone_set) says what it takes.
     pub fn set_backup_zone_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ZoneInfo>>,
@@ -27079,36 +23169,22 @@ impl LoadBalancer {
         self.backup_zone_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `IsolatedTime`; the field is [`isolated_time`](Self::isolated_time).
-    ///
-    /// Wire name `IsolatedTime`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2022-02-12 12:15:08`.
+    /// Sets `IsolatedTime`: the field [`isolated_time`](Self::isolated_time) says what it takes.
     pub fn set_isolated_time(mut self, value: impl Into<String>) -> Self {
         self.isolated_time = Some(value.into());
         self
     }
-    /// Sets `ExpireTime`; the field is [`expire_time`](Self::expire_time).
-    ///
-    /// Wire name `ExpireTime`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2021-02-12 12:15:08`.
+    /// Sets `ExpireTime`: the field [`expire_time`](Self::expire_time) says what it takes.
     pub fn set_expire_time(mut self, value: impl Into<String>) -> Self {
         self.expire_time = Some(value.into());
         self
     }
-    /// Sets `ChargeType`; the field is [`charge_type`](Self::charge_type).
-    ///
-    /// Wire name `ChargeType`, string; always present in responses; may be null.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `ChargeType`: the field [`charge_type`](Self::charge_type) says what it takes.
     pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
         self.charge_type = Some(value.into());
         self
     }
-    /// Sets `NetworkAttributes`; the field is [`network_attributes`](Self::network_attributes).
-    ///
-    /// Wire name `NetworkAttributes`, [`InternetAccessible`]; always present in responses; may be null.
+    /// Sets `NetworkAttributes`: the field [`network_attributes`](Self::network_attributes) says what it takes.
     pub fn set_network_attributes(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -27116,102 +23192,62 @@ impl LoadBalancer {
         self.network_attributes = Some(value.into());
         self
     }
-    /// Sets `PrepaidAttributes`; the field is [`prepaid_attributes`](Self::prepaid_attributes).
-    ///
-    /// Wire name `PrepaidAttributes`, [`LbChargePrepaid`]; always present in responses; may be null.
+    /// Sets `PrepaidAttributes`: the field [`prepaid_attributes`](Self::prepaid_attributes) says what it takes.
     pub fn set_prepaid_attributes(mut self, value: impl Into<LbChargePrepaid>) -> Self {
         self.prepaid_attributes = Some(value.into());
         self
     }
-    /// Sets `LogSetId`; the field is [`log_set_id`](Self::log_set_id).
-    ///
-    /// Wire name `LogSetId`, string; always present in responses.
-    ///
-    /// - Example: `c32fc818-e984-414a-b8f5-3985b4c5xxxx`.
+    /// Sets `LogSetId`: the field [`log_set_id`](Self::log_set_id) says what it takes.
     pub fn set_log_set_id(mut self, value: impl Into<String>) -> Self {
         self.log_set_id = value.into();
         self
     }
-    /// Sets `LogTopicId`; the field is [`log_topic_id`](Self::log_topic_id).
-    ///
-    /// Wire name `LogTopicId`, string; always present in responses.
-    ///
-    /// - Example: `c32fc818-e984-414a-b8f5-3985b4c5xxxx`.
+    /// Sets `LogTopicId`: the field [`log_topic_id`](Self::log_topic_id) says what it takes.
     pub fn set_log_topic_id(mut self, value: impl Into<String>) -> Self {
         self.log_topic_id = value.into();
         self
     }
-    /// Sets `AddressIPv6`; the field is [`address_i_pv6`](Self::address_i_pv6).
-    ///
-    /// Wire name `AddressIPv6`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2402:4e00:1000:4e00:0:920b:5519:d96d`.
+    /// Sets `AddressIPv6`: the field [`address_i_pv6`](Self::address_i_pv6) says what it takes.
     pub fn set_address_i_pv6(mut self, value: impl Into<String>) -> Self {
         self.address_i_pv6 = Some(value.into());
         self
     }
-    /// Sets `ExtraInfo`; the field is [`extra_info`](Self::extra_info).
-    ///
-    /// Wire name `ExtraInfo`, [`ExtraInfo`]; always present in responses; may be null.
+    /// Sets `ExtraInfo`: the field [`extra_info`](Self::extra_info) says what it takes.
     pub fn set_extra_info(mut self, value: impl Into<ExtraInfo>) -> Self {
         self.extra_info = Some(value.into());
         self
     }
-    /// Sets `IsDDos`; the field is [`is_d_dos`](Self::is_d_dos).
-    ///
-    /// Wire name `IsDDos`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `IsDDos`: the field [`is_d_dos`](Self::is_d_dos) says what it takes.
     pub fn set_is_d_dos(mut self, value: bool) -> Self {
         self.is_d_dos = value;
         self
     }
-    /// Sets `ConfigId`; the field is [`config_id`](Self::config_id).
-    ///
-    /// Wire name `ConfigId`, string; always present in responses.
-    ///
-    /// - Example: `pz-5itmxxxxx`.
+    /// Sets `ConfigId`: the field [`config_id`](Self::config_id) says what it takes.
     pub fn set_config_id(mut self, value: impl Into<String>) -> Self {
         self.config_id = value.into();
         self
     }
-    /// Sets `LoadBalancerPassToTarget`; the field is [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target).
-    ///
-    /// Wire name `LoadBalancerPassToTarget`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `LoadBalancerPassToTarget`: the field [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target) says what it takes.
     pub fn set_load_balancer_pass_to_target(mut self, value: bool) -> Self {
         self.load_balancer_pass_to_target = value;
         self
     }
-    /// Sets `ExclusiveCluster`; the field is [`exclusive_cluster`](Self::exclusive_cluster).
-    ///
-    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; always present in responses.
+    /// Sets `ExclusiveCluster`: the field [`exclusive_cluster`](Self::exclusive_cluster) says what it takes.
     pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.exclusive_cluster = value.into();
         self
     }
-    /// Sets `IPv6Mode`; the field is [`i_pv6_mode`](Self::i_pv6_mode).
-    ///
-    /// Wire name `IPv6Mode`, string; always present in responses; may be null.
-    ///
-    /// - Example: `IPv6FullChain`.
+    /// Sets `IPv6Mode`: the field [`i_pv6_mode`](Self::i_pv6_mode) says what it takes.
     pub fn set_i_pv6_mode(mut self, value: impl Into<String>) -> Self {
         self.i_pv6_mode = Some(value.into());
         self
     }
-    /// Sets `SnatPro`; the field is [`snat_pro`](Self::snat_pro).
-    ///
-    /// Wire name `SnatPro`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `SnatPro`: the field [`snat_pro`](Self::snat_pro) says what it takes.
     pub fn set_snat_pro(mut self, value: bool) -> Self {
         self.snat_pro = value;
         self
     }
-    /// Sets `SnatIps` to these items; the field is [`snat_ips`](Self::snat_ips).
-    ///
-    /// Wire name `SnatIps`, list of [`SnatIp`]; always present in responses.
+    /// Sets `SnatIps` to these items: the field [`snat_ips`](Self::snat_ips) says what it takes.
     pub fn set_snat_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<SnatIp>>,
@@ -27219,65 +23255,37 @@ impl LoadBalancer {
         self.snat_ips = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; always present in responses.
-    ///
-    /// - Example: `null`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = value.into();
         self
     }
-    /// Sets `IsBlock`; the field is [`is_block`](Self::is_block).
-    ///
-    /// Wire name `IsBlock`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `IsBlock`: the field [`is_block`](Self::is_block) says what it takes.
     pub fn set_is_block(mut self, value: bool) -> Self {
         self.is_block = value;
         self
     }
-    /// Sets `IsBlockTime`; the field is [`is_block_time`](Self::is_block_time).
-    ///
-    /// Wire name `IsBlockTime`, string; always present in responses.
-    ///
-    /// - Example: `2021-02-12 12:15:08`.
+    /// Sets `IsBlockTime`: the field [`is_block_time`](Self::is_block_time) says what it takes.
     pub fn set_is_block_time(mut self, value: impl Into<String>) -> Self {
         self.is_block_time = value.into();
         self
     }
-    /// Sets `LocalBgp`; the field is [`local_bgp`](Self::local_bgp).
-    ///
-    /// Wire name `LocalBgp`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `LocalBgp`: the field [`local_bgp`](Self::local_bgp) says what it takes.
     pub fn set_local_bgp(mut self, value: bool) -> Self {
         self.local_bgp = value;
         self
     }
-    /// Sets `ClusterTag`; the field is [`cluster_tag`](Self::cluster_tag).
-    ///
-    /// Wire name `ClusterTag`, string; always present in responses; may be null.
-    ///
-    /// - Example: `FOR_TEST`.
+    /// Sets `ClusterTag`: the field [`cluster_tag`](Self::cluster_tag) says what it takes.
     pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
         self.cluster_tag = Some(value.into());
         self
     }
-    /// Sets `MixIpTarget`; the field is [`mix_ip_target`](Self::mix_ip_target).
-    ///
-    /// Wire name `MixIpTarget`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `MixIpTarget`: the field [`mix_ip_target`](Self::mix_ip_target) says what it takes.
     pub fn set_mix_ip_target(mut self, value: bool) -> Self {
         self.mix_ip_target = value;
         self
     }
-    /// Sets `Zones` to these items; the field is [`zones`](Self::zones).
-    ///
-    /// Wire name `Zones`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["ap-guangzhou-2"]`.
+    /// Sets `Zones` to these items: the field [`zones`](Self::zones) says what it takes.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27285,38 +23293,22 @@ impl LoadBalancer {
         self.zones = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `NfvInfo`; the field is [`nfv_info`](Self::nfv_info).
-    ///
-    /// Wire name `NfvInfo`, string; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
+    /// Sets `NfvInfo`: the field [`nfv_info`](Self::nfv_info) says what it takes.
     pub fn set_nfv_info(mut self, value: impl Into<String>) -> Self {
         self.nfv_info = Some(value.into());
         self
     }
-    /// Sets `HealthLogSetId`; the field is [`health_log_set_id`](Self::health_log_set_id).
-    ///
-    /// Wire name `HealthLogSetId`, string; always present in responses.
-    ///
-    /// - Example: `c32fc818-e984-414a-b8f5-3985b4c51111`.
+    /// Sets `HealthLogSetId`: the field [`health_log_set_id`](Self::health_log_set_id) says what it takes.
     pub fn set_health_log_set_id(mut self, value: impl Into<String>) -> Self {
         self.health_log_set_id = value.into();
         self
     }
-    /// Sets `HealthLogTopicId`; the field is [`health_log_topic_id`](Self::health_log_topic_id).
-    ///
-    /// Wire name `HealthLogTopicId`, string; always present in responses.
-    ///
-    /// - Example: `c32fc818-e984-414a-b8f5-3985b4c52222`.
+    /// Sets `HealthLogTopicId`: the field [`health_log_topic_id`](Self::health_log_topic_id) says what it takes.
     pub fn set_health_log_topic_id(mut self, value: impl Into<String>) -> Self {
         self.health_log_topic_id = value.into();
         self
     }
-    /// Sets `ClusterIds` to these items; the field is [`cluster_ids`](Self::cluster_ids).
-    ///
-    /// Wire name `ClusterIds`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["cluster-1234xxxx"]`.
+    /// Sets `ClusterIds` to these items: the field [`cluster_ids`](Self::cluster_ids) says what it takes.
     pub fn set_cluster_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27324,11 +23316,7 @@ impl LoadBalancer {
         self.cluster_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `AttributeFlags` to these items; the field is [`attribute_flags`](Self::attribute_flags).
-    ///
-    /// Wire name `AttributeFlags`, list of string; always present in responses.
-    ///
-    /// - Example: `["DeleteProtect"]`.
+    /// Sets `AttributeFlags` to these items: the field [`attribute_flags`](Self::attribute_flags) says what it takes.
     pub fn set_attribute_flags(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -27336,54 +23324,32 @@ impl LoadBalancer {
         self.attribute_flags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LoadBalancerDomain`; the field is [`load_balancer_domain`](Self::load_balancer_domain).
-    ///
-    /// Wire name `LoadBalancerDomain`, string; always present in responses.
-    ///
-    /// - Example: `lb-xxxxxxx-e4841923c1214a90.clb.ap-guangzhou.tencentclb.com`.
+    /// Sets `LoadBalancerDomain`: the field [`load_balancer_domain`](Self::load_balancer_domain) says what it takes.
     pub fn set_load_balancer_domain(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_domain = value.into();
         self
     }
-    /// Sets `Egress`; the field is [`egress`](Self::egress).
-    ///
-    /// Wire name `Egress`, string; always present in responses.
-    ///
-    /// - Example: `center_egress1`.
+    /// Sets `Egress`: the field [`egress`](Self::egress) says what it takes.
     pub fn set_egress(mut self, value: impl Into<String>) -> Self {
         self.egress = value.into();
         self
     }
-    /// Sets `Exclusive`; the field is [`exclusive`](Self::exclusive).
-    ///
-    /// Wire name `Exclusive`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `Exclusive`: the field [`exclusive`](Self::exclusive) says what it takes.
     pub fn set_exclusive(mut self, value: u64) -> Self {
         self.exclusive = Some(value);
         self
     }
-    /// Sets `TargetCount`; the field is [`target_count`](Self::target_count).
-    ///
-    /// Wire name `TargetCount`, uint64; may be absent from responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `TargetCount`: the field [`target_count`](Self::target_count) says what it takes.
     pub fn set_target_count(mut self, value: u64) -> Self {
         self.target_count = Some(value);
         self
     }
-    /// Sets `AssociateEndpoint`; the field is [`associate_endpoint`](Self::associate_endpoint).
-    ///
-    /// Wire name `AssociateEndpoint`, string; may be absent from responses.
-    ///
-    /// - Example: `vpce-kig4revm`.
+    /// Sets `AssociateEndpoint`: the field [`associate_endpoint`](Self::associate_endpoint) says what it takes.
     pub fn set_associate_endpoint(mut self, value: impl Into<String>) -> Self {
         self.associate_endpoint = Some(value.into());
         self
     }
-    /// Sets `AvailableZoneAffinityInfo`; the field is [`available_zone_affinity_info`](Self::available_zone_affinity_info).
-    ///
-    /// Wire name `AvailableZoneAffinityInfo`, [`AvailableZoneAffinityInfo`]; may be absent from responses.
+    /// Sets `AvailableZoneAffinityInfo`: the field [`available_zone_affinity_info`](Self::available_zone_affinity_info) says what it takes.
     pub fn set_available_zone_affinity_info(
         mut self,
         value: impl Into<AvailableZoneAffinityInfo>,
@@ -27805,135 +23771,77 @@ impl LoadBalancerDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-12345678`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; always present in responses.
-    ///
-    /// - Example: `lb_details`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = value.into();
         self
     }
-    /// Sets `LoadBalancerType`; the field is [`load_balancer_type`](Self::load_balancer_type).
-    ///
-    /// Wire name `LoadBalancerType`, string; always present in responses; may be null.
-    ///
-    /// - Example: `Public`.
+    /// Sets `LoadBalancerType`: the field [`load_balancer_type`](Self::load_balancer_type) says what it takes.
     pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_type = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `1`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: u64) -> Self {
         self.status = Some(value);
         self
     }
-    /// Sets `Address`; the field is [`address`](Self::address).
-    ///
-    /// Wire name `Address`, string; always present in responses; may be null.
-    ///
-    /// - Example: `1.1.1.1`.
+    /// Sets `Address`: the field [`address`](Self::address) says what it takes.
     pub fn set_address(mut self, value: impl Into<String>) -> Self {
         self.address = Some(value.into());
         self
     }
-    /// Sets `AddressIPv6`; the field is [`address_i_pv6`](Self::address_i_pv6).
-    ///
-    /// Wire name `AddressIPv6`, string; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
+    /// Sets `AddressIPv6`: the field [`address_i_pv6`](Self::address_i_pv6) says what it takes.
     pub fn set_address_i_pv6(mut self, value: impl Into<String>) -> Self {
         self.address_i_pv6 = Some(value.into());
         self
     }
-    /// Sets `AddressIPVersion`; the field is [`address_ip_version`](Self::address_ip_version).
-    ///
-    /// Wire name `AddressIPVersion`, string; always present in responses; may be null.
-    ///
-    /// - Example: `IPv4`.
+    /// Sets `AddressIPVersion`: the field [`address_ip_version`](Self::address_ip_version) says what it takes.
     pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
         self.address_ip_version = Some(value.into());
         self
     }
-    /// Sets `IPv6Mode`; the field is [`i_pv6_mode`](Self::i_pv6_mode).
-    ///
-    /// Wire name `IPv6Mode`, string; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
+    /// Sets `IPv6Mode`: the field [`i_pv6_mode`](Self::i_pv6_mode) says what it takes.
     pub fn set_i_pv6_mode(mut self, value: impl Into<String>) -> Self {
         self.i_pv6_mode = Some(value.into());
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = Some(value.into());
         self
     }
-    /// Sets `AddressIsp`; the field is [`address_isp`](Self::address_isp).
-    ///
-    /// Wire name `AddressIsp`, string; always present in responses; may be null.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `AddressIsp`: the field [`address_isp`](Self::address_isp) says what it takes.
     pub fn set_address_isp(mut self, value: impl Into<String>) -> Self {
         self.address_isp = Some(value.into());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `vpc-12345678`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2020-01-01 00:00:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = Some(value.into());
         self
     }
-    /// Sets `ChargeType`; the field is [`charge_type`](Self::charge_type).
-    ///
-    /// Wire name `ChargeType`, string; always present in responses; may be null.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `ChargeType`: the field [`charge_type`](Self::charge_type) says what it takes.
     pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
         self.charge_type = Some(value.into());
         self
     }
-    /// Sets `NetworkAttributes`; the field is [`network_attributes`](Self::network_attributes).
-    ///
-    /// Wire name `NetworkAttributes`, [`InternetAccessible`]; always present in responses; may be null.
+    /// Sets `NetworkAttributes`: the field [`network_attributes`](Self::network_attributes) says what it takes.
     pub fn set_network_attributes(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -27941,32 +23849,22 @@ impl LoadBalancerDetail {
         self.network_attributes = Some(value.into());
         self
     }
-    /// Sets `PrepaidAttributes`; the field is [`prepaid_attributes`](Self::prepaid_attributes).
-    ///
-    /// Wire name `PrepaidAttributes`, [`LbChargePrepaid`]; always present in responses; may be null.
+    /// Sets `PrepaidAttributes`: the field [`prepaid_attributes`](Self::prepaid_attributes) says what it takes.
     pub fn set_prepaid_attributes(mut self, value: impl Into<LbChargePrepaid>) -> Self {
         self.prepaid_attributes = Some(value.into());
         self
     }
-    /// Sets `ExtraInfo`; the field is [`extra_info`](Self::extra_info).
-    ///
-    /// Wire name `ExtraInfo`, [`ExtraInfo`]; always present in responses; may be null.
+    /// Sets `ExtraInfo`: the field [`extra_info`](Self::extra_info) says what it takes.
     pub fn set_extra_info(mut self, value: impl Into<ExtraInfo>) -> Self {
         self.extra_info = Some(value.into());
         self
     }
-    /// Sets `ConfigId`; the field is [`config_id`](Self::config_id).
-    ///
-    /// Wire name `ConfigId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `pz-12345678`.
+    /// Sets `ConfigId`: the field [`config_id`](Self::config_id) says what it takes.
     pub fn set_config_id(mut self, value: impl Into<String>) -> Self {
         self.config_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; always present in responses; may be null.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -27974,110 +23872,62 @@ impl LoadBalancerDetail {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `lbl-12345678`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = Some(value.into());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses; may be null.
-    ///
-    /// - Example: `tcp`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `loc-12345678`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses; may be null.
-    ///
-    /// - Example: `test.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses; may be null.
-    ///
-    /// - Example: `/details`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `TargetId`; the field is [`target_id`](Self::target_id).
-    ///
-    /// Wire name `TargetId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ins-12345678`.
+    /// Sets `TargetId`: the field [`target_id`](Self::target_id) says what it takes.
     pub fn set_target_id(mut self, value: impl Into<String>) -> Self {
         self.target_id = Some(value.into());
         self
     }
-    /// Sets `TargetAddress`; the field is [`target_address`](Self::target_address).
-    ///
-    /// Wire name `TargetAddress`, string; always present in responses; may be null.
-    ///
-    /// - Example: `172.16.0.2`.
+    /// Sets `TargetAddress`: the field [`target_address`](Self::target_address) says what it takes.
     pub fn set_target_address(mut self, value: impl Into<String>) -> Self {
         self.target_address = Some(value.into());
         self
     }
-    /// Sets `TargetPort`; the field is [`target_port`](Self::target_port).
-    ///
-    /// Wire name `TargetPort`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `80`.
+    /// Sets `TargetPort`: the field [`target_port`](Self::target_port) says what it takes.
     pub fn set_target_port(mut self, value: u64) -> Self {
         self.target_port = Some(value);
         self
     }
-    /// Sets `TargetWeight`; the field is [`target_weight`](Self::target_weight).
-    ///
-    /// Wire name `TargetWeight`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `10`.
+    /// Sets `TargetWeight`: the field [`target_weight`](Self::target_weight) says what it takes.
     pub fn set_target_weight(mut self, value: u64) -> Self {
         self.target_weight = Some(value);
         self
     }
-    /// Sets `Isolation`; the field is [`isolation`](Self::isolation).
-    ///
-    /// Wire name `Isolation`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `Isolation`: the field [`isolation`](Self::isolation) says what it takes.
     pub fn set_isolation(mut self, value: u64) -> Self {
         self.isolation = Some(value);
         self
     }
-    /// Sets `SecurityGroup` to these items; the field is [`security_group`](Self::security_group).
-    ///
-    /// Wire name `SecurityGroup`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["sg-12345678"]`.
+    /// Sets `SecurityGroup` to these items: the field [`security_group`](Self::security_group) says what it takes.
     pub fn set_security_group(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -28085,38 +23935,22 @@ impl LoadBalancerDetail {
         self.security_group = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `LoadBalancerPassToTarget`; the field is [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target).
-    ///
-    /// Wire name `LoadBalancerPassToTarget`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `1`.
+    /// Sets `LoadBalancerPassToTarget`: the field [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target) says what it takes.
     pub fn set_load_balancer_pass_to_target(mut self, value: u64) -> Self {
         self.load_balancer_pass_to_target = Some(value);
         self
     }
-    /// Sets `TargetHealth`; the field is [`target_health`](Self::target_health).
-    ///
-    /// Wire name `TargetHealth`, string; always present in responses; may be null.
-    ///
-    /// - Example: `Alive`.
+    /// Sets `TargetHealth`: the field [`target_health`](Self::target_health) says what it takes.
     pub fn set_target_health(mut self, value: impl Into<String>) -> Self {
         self.target_health = Some(value.into());
         self
     }
-    /// Sets `Domains`; the field is [`domains`](Self::domains).
-    ///
-    /// Wire name `Domains`, string; always present in responses; may be null.
-    ///
-    /// - Example: `["www.xxxx.com"]`.
+    /// Sets `Domains`: the field [`domains`](Self::domains) says what it takes.
     pub fn set_domains(mut self, value: impl Into<String>) -> Self {
         self.domains = Some(value.into());
         self
     }
-    /// Sets `SlaveZone` to these items; the field is [`slave_zone`](Self::slave_zone).
-    ///
-    /// Wire name `SlaveZone`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["ap-guangzhou-2"]`.
+    /// Sets `SlaveZone` to these items: the field [`slave_zone`](Self::slave_zone) says what it takes.
     pub fn set_slave_zone(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -28124,11 +23958,7 @@ impl LoadBalancerDetail {
         self.slave_zone = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Zones` to these items; the field is [`zones`](Self::zones).
-    ///
-    /// Wire name `Zones`, list of string; always present in responses; may be null.
-    ///
-    /// - Example: `["ap-guangzhou-1"]`.
+    /// Sets `Zones` to these items: the field [`zones`](Self::zones) says what it takes.
     pub fn set_zones(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -28136,38 +23966,22 @@ impl LoadBalancerDetail {
         self.zones = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SniSwitch`; the field is [`sni_switch`](Self::sni_switch).
-    ///
-    /// Wire name `SniSwitch`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `SniSwitch`: the field [`sni_switch`](Self::sni_switch) says what it takes.
     pub fn set_sni_switch(mut self, value: i64) -> Self {
         self.sni_switch = Some(value);
         self
     }
-    /// Sets `LoadBalancerDomain`; the field is [`load_balancer_domain`](Self::load_balancer_domain).
-    ///
-    /// Wire name `LoadBalancerDomain`, string; always present in responses.
-    ///
-    /// - Example: `lb-xxxxxxx-e4841923c1214a90.clb.ap-guangzhou.tencentclb.com`.
+    /// Sets `LoadBalancerDomain`: the field [`load_balancer_domain`](Self::load_balancer_domain) says what it takes.
     pub fn set_load_balancer_domain(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_domain = value.into();
         self
     }
-    /// Sets `Egress`; the field is [`egress`](Self::egress).
-    ///
-    /// Wire name `Egress`, string; always present in responses.
-    ///
-    /// - Example: `center_egress1`.
+    /// Sets `Egress`: the field [`egress`](Self::egress) says what it takes.
     pub fn set_egress(mut self, value: impl Into<String>) -> Self {
         self.egress = value.into();
         self
     }
-    /// Sets `AttributeFlags` to these items; the field is [`attribute_flags`](Self::attribute_flags).
-    ///
-    /// Wire name `AttributeFlags`, list of string; may be absent from responses; may be null.
-    ///
-    /// - Example: `["DeleteProtect"]`.
+    /// Sets `AttributeFlags` to these items: the field [`attribute_flags`](Self::attribute_flags) says what it takes.
     pub fn set_attribute_flags(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -28175,27 +23989,17 @@ impl LoadBalancerDetail {
         self.attribute_flags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `clb.c2.medium`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = Some(value.into());
         self
     }
-    /// Sets `Exclusive`; the field is [`exclusive`](Self::exclusive).
-    ///
-    /// Wire name `Exclusive`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `1`.
+    /// Sets `Exclusive`: the field [`exclusive`](Self::exclusive) says what it takes.
     pub fn set_exclusive(mut self, value: u64) -> Self {
         self.exclusive = Some(value);
         self
     }
-    /// Sets `AvailableZoneAffinityInfo`; the field is [`available_zone_affinity_info`](Self::available_zone_affinity_info).
-    ///
-    /// Wire name `AvailableZoneAffinityInfo`, [`AvailableZoneAffinityInfo`]; may be absent from responses; may be null.
+    /// Sets `AvailableZoneAffinityInfo`: the field [`available_zone_affinity_info`](Self::available_zone_affinity_info) says what it takes.
     pub fn set_available_zone_affinity_info(
         mut self,
         value: impl Into<AvailableZoneAffinityInfo>,
@@ -28239,27 +24043,17 @@ impl LoadBalancerHealth {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-42mxxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; always present in responses.
-    ///
-    /// - Example: `lb_healthchk`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = value.into();
         self
     }
-    /// Sets `Listeners` to these items; the field is [`listeners`](Self::listeners).
-    ///
-    /// Wire name `Listeners`, list of [`ListenerHealth`]; always present in responses.
+    /// Sets `Listeners` to these items: the field [`listeners`](Self::listeners) says what it takes.
     pub fn set_listeners(
         mut self,
         items: impl IntoIterator<Item = impl Into<ListenerHealth>>,
@@ -28332,56 +24126,32 @@ impl LoadBalancerTraffic {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; always present in responses.
-    ///
-    /// - Example: `lb-xxxxxxx`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; always present in responses.
-    ///
-    /// - Example: `test-name`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = value.into();
         self
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; always present in responses.
-    ///
-    /// - Example: `1.1.1.1`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = value.into();
         self
     }
-    /// Sets `OutBandwidth`; the field is [`out_bandwidth`](Self::out_bandwidth).
-    ///
-    /// Wire name `OutBandwidth`, float; always present in responses.
-    ///
-    /// - Example: `17`.
+    /// Sets `OutBandwidth`: the field [`out_bandwidth`](Self::out_bandwidth) says what it takes.
     pub fn set_out_bandwidth(mut self, value: f64) -> Self {
         self.out_bandwidth = value;
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `ap-guang.safsadf.tencentclb.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
@@ -28432,36 +24202,22 @@ impl ManualRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-51jj****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `SourceListenerId`; the field is [`source_listener_id`](Self::source_listener_id).
-    ///
-    /// Wire name `SourceListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-0non****`.
+    /// Sets `SourceListenerId`: the field [`source_listener_id`](Self::source_listener_id) says what it takes.
     pub fn set_source_listener_id(mut self, value: impl Into<String>) -> Self {
         self.source_listener_id = value.into();
         self
     }
-    /// Sets `TargetListenerId`; the field is [`target_listener_id`](Self::target_listener_id).
-    ///
-    /// Wire name `TargetListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-r4ia****`.
+    /// Sets `TargetListenerId`: the field [`target_listener_id`](Self::target_listener_id) says what it takes.
     pub fn set_target_listener_id(mut self, value: impl Into<String>) -> Self {
         self.target_listener_id = value.into();
         self
     }
-    /// Sets `RewriteInfos` to these items; the field is [`rewrite_infos`](Self::rewrite_infos).
-    ///
-    /// Wire name `RewriteInfos`, list of [`RewriteLocationMap`]; required in requests (empty is missing).
+    /// Sets `RewriteInfos` to these items: the field [`rewrite_infos`](Self::rewrite_infos) says what it takes.
     pub fn set_rewrite_infos(
         mut self,
         items: impl IntoIterator<Item = impl Into<RewriteLocationMap>>,
@@ -28532,9 +24288,7 @@ impl ManualRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -28573,11 +24327,7 @@ impl MigrateClassicalLoadBalancersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-isdw5mum\r\n"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -28585,9 +24335,7 @@ impl MigrateClassicalLoadBalancersRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ExclusiveCluster`; the field is [`exclusive_cluster`](Self::exclusive_cluster).
-    ///
-    /// Wire name `ExclusiveCluster`, [`ExclusiveCluster`]; optional in requests.
+    /// Sets `ExclusiveCluster`: the field [`exclusive_cluster`](Self::exclusive_cluster) says what it takes.
     pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
         self.exclusive_cluster = Some(value.into());
         self
@@ -28631,9 +24379,7 @@ impl MigrateClassicalLoadBalancersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -28672,27 +24418,17 @@ impl ModalityProbeDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Modality`; the field is [`modality`](Self::modality).
-    ///
-    /// Wire name `Modality`, string; may be absent from responses.
-    ///
-    /// - Example: `image`.
+    /// Sets `Modality`: the field [`modality`](Self::modality) says what it takes.
     pub fn set_modality(mut self, value: impl Into<String>) -> Self {
         self.modality = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Unsupported`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `ErrorInfo`; the field is [`error_info`](Self::error_info).
-    ///
-    /// Wire name `ErrorInfo`, [`ProviderTestConnectionErrorInfo`]; may be absent from responses.
+    /// Sets `ErrorInfo`: the field [`error_info`](Self::error_info) says what it takes.
     pub fn set_error_info(
         mut self,
         value: impl Into<ProviderTestConnectionErrorInfo>,
@@ -28776,25 +24512,17 @@ impl ModelAlias {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Coefficient`; the field is [`coefficient`](Self::coefficient).
-    ///
-    /// Wire name `Coefficient`, [`Coefficient`]; always present in responses.
+    /// Sets `Coefficient`: the field [`coefficient`](Self::coefficient) says what it takes.
     pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
         self.coefficient = value.into();
         self
     }
-    /// Sets `ModelAliasName`; the field is [`model_alias_name`](Self::model_alias_name).
-    ///
-    /// Wire name `ModelAliasName`, string; always present in responses.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `ModelAliasName`: the field [`model_alias_name`](Self::model_alias_name) says what it takes.
     pub fn set_model_alias_name(mut self, value: impl Into<String>) -> Self {
         self.model_alias_name = value.into();
         self
     }
-    /// Sets `ServiceProviderCoefficientSet` to these items; the field is [`service_provider_coefficient_set`](Self::service_provider_coefficient_set).
-    ///
-    /// Wire name `ServiceProviderCoefficientSet`, list of [`ServiceProviderCoefficient`]; always present in responses.
+    /// Sets `ServiceProviderCoefficientSet` to these items: the field [`service_provider_coefficient_set`](Self::service_provider_coefficient_set) says what it takes.
     pub fn set_service_provider_coefficient_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServiceProviderCoefficient>>,
@@ -28805,36 +24533,22 @@ impl ModelAlias {
             .collect();
         self
     }
-    /// Sets `Source`; the field is [`source`](Self::source).
-    ///
-    /// Wire name `Source`, string; always present in responses.
-    ///
-    /// - Example: `BYOK`.
+    /// Sets `Source`: the field [`source`](Self::source) says what it takes.
     pub fn set_source(mut self, value: impl Into<String>) -> Self {
         self.source = value.into();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; may be absent from responses.
-    ///
-    /// - Example: `chat`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `CoefficientTiers` to these items; the field is [`coefficient_tiers`](Self::coefficient_tiers).
-    ///
-    /// Wire name `CoefficientTiers`, list of [`CoefficientTier`]; may be absent from responses.
+    /// Sets `CoefficientTiers` to these items: the field [`coefficient_tiers`](Self::coefficient_tiers) says what it takes.
     pub fn set_coefficient_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
@@ -28842,9 +24556,7 @@ impl ModelAlias {
         self.coefficient_tiers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CoefficientSchedule` to these items; the field is [`coefficient_schedule`](Self::coefficient_schedule).
-    ///
-    /// Wire name `CoefficientSchedule`, list of [`CoefficientScheduleRule`]; may be absent from responses.
+    /// Sets `CoefficientSchedule` to these items: the field [`coefficient_schedule`](Self::coefficient_schedule) says what it takes.
     pub fn set_coefficient_schedule(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
@@ -28910,11 +24622,7 @@ impl ModelAssociation {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InputModalitiesUnion` to these items; the field is [`input_modalities_union`](Self::input_modalities_union).
-    ///
-    /// Wire name `InputModalitiesUnion`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalitiesUnion` to these items: the field [`input_modalities_union`](Self::input_modalities_union) says what it takes.
     pub fn set_input_modalities_union(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -28922,18 +24630,12 @@ impl ModelAssociation {
         self.input_modalities_union = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ModelName`; the field is [`model_name`](Self::model_name).
-    ///
-    /// Wire name `ModelName`, string; may be absent from responses.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `ModelName`: the field [`model_name`](Self::model_name) says what it takes.
     pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
         self.model_name = Some(value.into());
         self
     }
-    /// Sets `ServiceProviders` to these items; the field is [`service_providers`](Self::service_providers).
-    ///
-    /// Wire name `ServiceProviders`, list of [`ServiceProvider`]; may be absent from responses.
+    /// Sets `ServiceProviders` to these items: the field [`service_providers`](Self::service_providers) says what it takes.
     pub fn set_service_providers(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServiceProvider>>,
@@ -28941,20 +24643,12 @@ impl ModelAssociation {
         self.service_providers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; may be absent from responses.
-    ///
-    /// - Example: `BYOK`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; may be absent from responses.
-    ///
-    /// - Example: `chat`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
@@ -29000,11 +24694,7 @@ impl ModelAvailability {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InputModalities` to these items; the field is [`input_modalities`](Self::input_modalities).
-    ///
-    /// Wire name `InputModalities`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalities` to these items: the field [`input_modalities`](Self::input_modalities) says what it takes.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -29012,20 +24702,12 @@ impl ModelAvailability {
         self.input_modalities = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; may be absent from responses.
-    ///
-    /// - Example: `claude-opus-4-6`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Unavailable`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
@@ -29071,29 +24753,17 @@ impl ModelHealthCheckResults {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProviderKeyId`; the field is [`provider_key_id`](Self::provider_key_id).
-    ///
-    /// Wire name `ProviderKeyId`, string; may be absent from responses.
-    ///
-    /// - Example: `mkey-pqqjys9x`.
+    /// Sets `ProviderKeyId`: the field [`provider_key_id`](Self::provider_key_id) says what it takes.
     pub fn set_provider_key_id(mut self, value: impl Into<String>) -> Self {
         self.provider_key_id = Some(value.into());
         self
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; may be absent from responses.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Unknown`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
@@ -29137,20 +24807,12 @@ impl ModelItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelId`; the field is [`model_id`](Self::model_id).
-    ///
-    /// Wire name `ModelId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `ModelId`: the field [`model_id`](Self::model_id) says what it takes.
     pub fn set_model_id(mut self, value: impl Into<String>) -> Self {
         self.model_id = value.into();
         self
     }
-    /// Sets `InputModalities` to these items; the field is [`input_modalities`](Self::input_modalities).
-    ///
-    /// Wire name `InputModalities`, list of string; optional in requests.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalities` to these items: the field [`input_modalities`](Self::input_modalities) says what it takes.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -29158,11 +24820,7 @@ impl ModelItem {
         self.input_modalities = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ModelAlias`; the field is [`model_alias`](Self::model_alias).
-    ///
-    /// Wire name `ModelAlias`, string; optional in requests.
-    ///
-    /// - Example: `my-gpt4o-private`.
+    /// Sets `ModelAlias`: the field [`model_alias`](Self::model_alias) says what it takes.
     pub fn set_model_alias(mut self, value: impl Into<String>) -> Self {
         self.model_alias = Some(value.into());
         self
@@ -29400,27 +25058,17 @@ impl ModelKeyInfoItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; always present in responses.
-    ///
-    /// - Example: `PublicCustom`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = value.into();
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `http://123.0.0.9`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
     }
-    /// Sets `ApiBases` to these items; the field is [`api_bases`](Self::api_bases).
-    ///
-    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; may be absent from responses; may be null.
+    /// Sets `ApiBases` to these items: the field [`api_bases`](Self::api_bases) says what it takes.
     pub fn set_api_bases(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
@@ -29428,36 +25076,22 @@ impl ModelKeyInfoItem {
         self.api_bases = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CreatedAt`; the field is [`created_at`](Self::created_at).
-    ///
-    /// Wire name `CreatedAt`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2026-04-09T03:36:08+00:00`.
+    /// Sets `CreatedAt`: the field [`created_at`](Self::created_at) says what it takes.
     pub fn set_created_at(mut self, value: impl Into<String>) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `HostHeader`; the field is [`host_header`](Self::host_header).
-    ///
-    /// Wire name `HostHeader`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `www.b.com`.
+    /// Sets `HostHeader`: the field [`host_header`](Self::host_header) says what it takes.
     pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
         self.host_header = Some(value.into());
         self
     }
-    /// Sets `KeyCount`; the field is [`key_count`](Self::key_count).
-    ///
-    /// Wire name `KeyCount`, int64; always present in responses.
-    ///
-    /// - Example: `13`.
+    /// Sets `KeyCount`: the field [`key_count`](Self::key_count) says what it takes.
     pub fn set_key_count(mut self, value: i64) -> Self {
         self.key_count = value;
         self
     }
-    /// Sets `Keys` to these items; the field is [`keys`](Self::keys).
-    ///
-    /// Wire name `Keys`, list of [`KeyDetailItem`]; always present in responses.
+    /// Sets `Keys` to these items: the field [`keys`](Self::keys) says what it takes.
     pub fn set_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<KeyDetailItem>>,
@@ -29465,9 +25099,7 @@ impl ModelKeyInfoItem {
         self.keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelIdsWithAlias` to these items; the field is [`model_ids_with_alias`](Self::model_ids_with_alias).
-    ///
-    /// Wire name `ModelIdsWithAlias`, list of [`ServiceProviderModelItem`]; always present in responses.
+    /// Sets `ModelIdsWithAlias` to these items: the field [`model_ids_with_alias`](Self::model_ids_with_alias) says what it takes.
     pub fn set_model_ids_with_alias(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServiceProviderModelItem>>,
@@ -29475,29 +25107,17 @@ impl ModelKeyInfoItem {
         self.model_ids_with_alias = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; always present in responses.
-    ///
-    /// - Example: `xai`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = value.into();
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; may be absent from responses.
-    ///
-    /// - Example: `openai`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `ServiceIps` to these items; the field is [`service_ips`](Self::service_ips).
-    ///
-    /// Wire name `ServiceIps`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["172.16.96.44"]`.
+    /// Sets `ServiceIps` to these items: the field [`service_ips`](Self::service_ips) says what it takes.
     pub fn set_service_ips(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -29505,45 +25125,27 @@ impl ModelKeyInfoItem {
         self.service_ips = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; always present in responses.
-    ///
-    /// - Example: `byok-1q1n6zhh`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `private_custom`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Provisioning`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `subnet-blcqwjo4`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -29551,27 +25153,17 @@ impl ModelKeyInfoItem {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `VerifySSL`; the field is [`verify_ssl`](Self::verify_ssl).
-    ///
-    /// Wire name `VerifySSL`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `VerifySSL`: the field [`verify_ssl`](Self::verify_ssl) says what it takes.
     pub fn set_verify_ssl(mut self, value: bool) -> Self {
         self.verify_ssl = Some(value);
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `vpc-j5bxoqef`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `HealthCheckConfig`; the field is [`health_check_config`](Self::health_check_config).
-    ///
-    /// Wire name `HealthCheckConfig`, [`ServiceProviderHealthCheckConfigOutput`]; may be absent from responses.
+    /// Sets `HealthCheckConfig`: the field [`health_check_config`](Self::health_check_config) says what it takes.
     pub fn set_health_check_config(
         mut self,
         value: impl Into<ServiceProviderHealthCheckConfigOutput>,
@@ -29579,11 +25171,7 @@ impl ModelKeyInfoItem {
         self.health_check_config = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelId`; the field is [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `pnt-lbepdi5o`.
+    /// Sets `CMRPrivateNetworkTunnelId`: the field [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id) says what it takes.
     pub fn set_cmr_private_network_tunnel_id(
         mut self,
         value: impl Into<String>,
@@ -29591,11 +25179,7 @@ impl ModelKeyInfoItem {
         self.cmr_private_network_tunnel_id = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelName`; the field is [`cmr_private_network_tunnel_name`](Self::cmr_private_network_tunnel_name).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelName`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `tunnel-dp-5e30`.
+    /// Sets `CMRPrivateNetworkTunnelName`: the field [`cmr_private_network_tunnel_name`](Self::cmr_private_network_tunnel_name) says what it takes.
     pub fn set_cmr_private_network_tunnel_name(
         mut self,
         value: impl Into<String>,
@@ -29603,9 +25187,7 @@ impl ModelKeyInfoItem {
         self.cmr_private_network_tunnel_name = Some(value.into());
         self
     }
-    /// Sets `HealthCheckConfigs` to these items; the field is [`health_check_configs`](Self::health_check_configs).
-    ///
-    /// Wire name `HealthCheckConfigs`, list of [`ServiceProviderHealthCheckConfigItemOutput`]; may be absent from responses.
+    /// Sets `HealthCheckConfigs` to these items: the field [`health_check_configs`](Self::health_check_configs) says what it takes.
     pub fn set_health_check_configs(
         mut self,
         items: impl IntoIterator<
@@ -29615,20 +25197,12 @@ impl ModelKeyInfoItem {
         self.health_check_configs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `embedding`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `EndpointPath`; the field is [`endpoint_path`](Self::endpoint_path).
-    ///
-    /// Wire name `EndpointPath`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `/embeddings`.
+    /// Sets `EndpointPath`: the field [`endpoint_path`](Self::endpoint_path) says what it takes.
     pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.endpoint_path = Some(value.into());
         self
@@ -29670,18 +25244,12 @@ impl ModelNameAggregatedItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelName`; the field is [`model_name`](Self::model_name).
-    ///
-    /// Wire name `ModelName`, string; always present in responses.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `ModelName`: the field [`model_name`](Self::model_name) says what it takes.
     pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
         self.model_name = value.into();
         self
     }
-    /// Sets `ServiceProviders` to these items; the field is [`service_providers`](Self::service_providers).
-    ///
-    /// Wire name `ServiceProviders`, list of [`ServiceProviderItem`]; always present in responses.
+    /// Sets `ServiceProviders` to these items: the field [`service_providers`](Self::service_providers) says what it takes.
     pub fn set_service_providers(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServiceProviderItem>>,
@@ -29689,11 +25257,7 @@ impl ModelNameAggregatedItem {
         self.service_providers = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InputModalitiesUnion` to these items; the field is [`input_modalities_union`](Self::input_modalities_union).
-    ///
-    /// Wire name `InputModalitiesUnion`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalitiesUnion` to these items: the field [`input_modalities_union`](Self::input_modalities_union) says what it takes.
     pub fn set_input_modalities_union(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -29742,29 +25306,17 @@ impl ModelRouterBillingConfigInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChargeType`; the field is [`charge_type`](Self::charge_type).
-    ///
-    /// Wire name `ChargeType`, string; optional in requests.
-    ///
-    /// - Example: `POSTPAID_BY_HOUR`.
+    /// Sets `ChargeType`: the field [`charge_type`](Self::charge_type) says what it takes.
     pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
         self.charge_type = Some(value.into());
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; optional in requests.
-    ///
-    /// - Example: `t1.nano-01`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = Some(value.into());
         self
     }
-    /// Sets `AssociateResourcePackage`; the field is [`associate_resource_package`](Self::associate_resource_package).
-    ///
-    /// Wire name `AssociateResourcePackage`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `AssociateResourcePackage`: the field [`associate_resource_package`](Self::associate_resource_package) says what it takes.
     pub fn set_associate_resource_package(mut self, value: bool) -> Self {
         self.associate_resource_package = Some(value);
         self
@@ -29813,29 +25365,17 @@ impl ModelRouterBillingConfigOutput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ChargeType`; the field is [`charge_type`](Self::charge_type).
-    ///
-    /// Wire name `ChargeType`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `RESOURCE_PACKAGE`.
+    /// Sets `ChargeType`: the field [`charge_type`](Self::charge_type) says what it takes.
     pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
         self.charge_type = Some(value.into());
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `t1.small-01`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = Some(value.into());
         self
     }
-    /// Sets `AssociateResourcePackage`; the field is [`associate_resource_package`](Self::associate_resource_package).
-    ///
-    /// Wire name `AssociateResourcePackage`, bool; may be absent from responses; may be null.
-    ///
-    /// - Example: `true`.
+    /// Sets `AssociateResourcePackage`: the field [`associate_resource_package`](Self::associate_resource_package) says what it takes.
     pub fn set_associate_resource_package(mut self, value: bool) -> Self {
         self.associate_resource_package = Some(value);
         self
@@ -30090,43 +25630,27 @@ impl ModelRouterDetail {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `production-budget`.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = Some(value.into());
         self
     }
-    /// Sets `ClusterInfo`; the field is [`cluster_info`](Self::cluster_info).
-    ///
-    /// Wire name `ClusterInfo`, [`ClusterInfo`]; may be absent from responses.
+    /// Sets `ClusterInfo`: the field [`cluster_info`](Self::cluster_info) says what it takes.
     pub fn set_cluster_info(mut self, value: impl Into<ClusterInfo>) -> Self {
         self.cluster_info = Some(value.into());
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-04-06T17:00:20+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `CreditUsageSet` to these items; the field is [`credit_usage_set`](Self::credit_usage_set).
-    ///
-    /// Wire name `CreditUsageSet`, list of [`CreditUsage`]; may be absent from responses.
+    /// Sets `CreditUsageSet` to these items: the field [`credit_usage_set`](Self::credit_usage_set) says what it takes.
     pub fn set_credit_usage_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CreditUsage>>,
@@ -30134,63 +25658,37 @@ impl ModelRouterDetail {
         self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; may be absent from responses.
-    ///
-    /// - Example: `lb-0zmphd9k-90ewzupvm84yr1sa.clb.gz-tencentclb.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; always present in responses.
-    ///
-    /// - Example: `cmr-oei1qdkf`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `ModelRouterName`; the field is [`model_router_name`](Self::model_router_name).
-    ///
-    /// Wire name `ModelRouterName`, string; always present in responses.
-    ///
-    /// - Example: `test-enterprise-tgw-polaris`.
+    /// Sets `ModelRouterName`: the field [`model_router_name`](Self::model_router_name) says what it takes.
     pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
         self.model_router_name = value.into();
         self
     }
-    /// Sets `ModelRouterType`; the field is [`model_router_type`](Self::model_router_type).
-    ///
-    /// Wire name `ModelRouterType`, string; always present in responses.
-    ///
-    /// - Example: `Enterprise`.
+    /// Sets `ModelRouterType`: the field [`model_router_type`](Self::model_router_type) says what it takes.
     pub fn set_model_router_type(mut self, value: impl Into<String>) -> Self {
         self.model_router_type = value.into();
         self
     }
-    /// Sets `ModifiedTime`; the field is [`modified_time`](Self::modified_time).
-    ///
-    /// Wire name `ModifiedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-04-07T20:11:53+08:00`.
+    /// Sets `ModifiedTime`: the field [`modified_time`](Self::modified_time) says what it takes.
     pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
         self.modified_time = value.into();
         self
     }
-    /// Sets `NetworkType`; the field is [`network_type`](Self::network_type).
-    ///
-    /// Wire name `NetworkType`, string; may be absent from responses.
-    ///
-    /// - Example: `Internet`.
+    /// Sets `NetworkType`: the field [`network_type`](Self::network_type) says what it takes.
     pub fn set_network_type(mut self, value: impl Into<String>) -> Self {
         self.network_type = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForModelRouter`]; may be absent from responses.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForModelRouter>,
@@ -30198,9 +25696,7 @@ impl ModelRouterDetail {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `RouterSetting`; the field is [`router_setting`](Self::router_setting).
-    ///
-    /// Wire name `RouterSetting`, [`RouterSettingWithFallBack`]; may be absent from responses; may be null.
+    /// Sets `RouterSetting`: the field [`router_setting`](Self::router_setting) says what it takes.
     pub fn set_router_setting(
         mut self,
         value: impl Into<RouterSettingWithFallBack>,
@@ -30208,11 +25704,7 @@ impl ModelRouterDetail {
         self.router_setting = Some(value.into());
         self
     }
-    /// Sets `SecurityGroups` to these items; the field is [`security_groups`](Self::security_groups).
-    ///
-    /// Wire name `SecurityGroups`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["sg-fktcbp0l"]`.
+    /// Sets `SecurityGroups` to these items: the field [`security_groups`](Self::security_groups) says what it takes.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -30220,18 +25712,12 @@ impl ModelRouterDetail {
         self.security_groups = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SecurityStatus`; the field is [`security_status`](Self::security_status).
-    ///
-    /// Wire name `SecurityStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `Normal`.
+    /// Sets `SecurityStatus`: the field [`security_status`](Self::security_status) says what it takes.
     pub fn set_security_status(mut self, value: impl Into<String>) -> Self {
         self.security_status = Some(value.into());
         self
     }
-    /// Sets `ServiceEndPoints` to these items; the field is [`service_end_points`](Self::service_end_points).
-    ///
-    /// Wire name `ServiceEndPoints`, list of [`ServiceEndPoints`]; may be absent from responses.
+    /// Sets `ServiceEndPoints` to these items: the field [`service_end_points`](Self::service_end_points) says what it takes.
     pub fn set_service_end_points(
         mut self,
         items: impl IntoIterator<Item = impl Into<ServiceEndPoints>>,
@@ -30239,27 +25725,17 @@ impl ModelRouterDetail {
         self.service_end_points = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; may be absent from responses.
-    ///
-    /// - Example: `subnet-2cxt138a`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -30267,54 +25743,32 @@ impl ModelRouterDetail {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TradeStatus`; the field is [`trade_status`](Self::trade_status).
-    ///
-    /// Wire name `TradeStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `Normal`.
+    /// Sets `TradeStatus`: the field [`trade_status`](Self::trade_status) says what it takes.
     pub fn set_trade_status(mut self, value: impl Into<String>) -> Self {
         self.trade_status = Some(value.into());
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; may be absent from responses.
-    ///
-    /// - Example: `43.136.247.56`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = Some(value.into());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; may be absent from responses.
-    ///
-    /// - Example: `vpc-fc7eyow9`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `Bandwidth`; the field is [`bandwidth`](Self::bandwidth).
-    ///
-    /// Wire name `Bandwidth`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `2048`.
+    /// Sets `Bandwidth`: the field [`bandwidth`](Self::bandwidth) says what it takes.
     pub fn set_bandwidth(mut self, value: u64) -> Self {
         self.bandwidth = Some(value);
         self
     }
-    /// Sets `EipAddressId`; the field is [`eip_address_id`](Self::eip_address_id).
-    ///
-    /// Wire name `EipAddressId`, string; may be absent from responses.
-    ///
-    /// - Example: `eip-kxle429x`.
+    /// Sets `EipAddressId`: the field [`eip_address_id`](Self::eip_address_id) says what it takes.
     pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.eip_address_id = Some(value.into());
         self
     }
-    /// Sets `BillingConfig`; the field is [`billing_config`](Self::billing_config).
-    ///
-    /// Wire name `BillingConfig`, [`ModelRouterBillingConfigOutput`]; may be absent from responses.
+    /// Sets `BillingConfig`: the field [`billing_config`](Self::billing_config) says what it takes.
     pub fn set_billing_config(
         mut self,
         value: impl Into<ModelRouterBillingConfigOutput>,
@@ -30322,53 +25776,37 @@ impl ModelRouterDetail {
         self.billing_config = Some(value.into());
         self
     }
-    /// Sets `EmbeddingConfig`; the field is [`embedding_config`](Self::embedding_config).
-    ///
-    /// Wire name `EmbeddingConfig`, [`EmbeddingConfig`]; may be absent from responses; may be null.
+    /// Sets `EmbeddingConfig`: the field [`embedding_config`](Self::embedding_config) says what it takes.
     pub fn set_embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
         self.embedding_config = Some(value.into());
         self
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; may be absent from responses.
-    ///
-    /// - Example: `lb-8p0jldxc`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = Some(value.into());
         self
     }
-    /// Sets `VideoConfig`; the field is [`video_config`](Self::video_config).
-    ///
-    /// Wire name `VideoConfig`, [`VideoConfig`]; may be absent from responses.
+    /// Sets `VideoConfig`: the field [`video_config`](Self::video_config) says what it takes.
     pub fn set_video_config(mut self, value: impl Into<VideoConfig>) -> Self {
         self.video_config = Some(value.into());
         self
     }
-    /// Sets `RerankConfig`; the field is [`rerank_config`](Self::rerank_config).
-    ///
-    /// Wire name `RerankConfig`, [`RerankConfig`]; may be absent from responses; may be null.
+    /// Sets `RerankConfig`: the field [`rerank_config`](Self::rerank_config) says what it takes.
     pub fn set_rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
         self.rerank_config = Some(value.into());
         self
     }
-    /// Sets `DecisionsConfig`; the field is [`decisions_config`](Self::decisions_config).
-    ///
-    /// Wire name `DecisionsConfig`, [`DecisionsConfig`]; may be absent from responses.
+    /// Sets `DecisionsConfig`: the field [`decisions_config`](Self::decisions_config) says what it takes.
     pub fn set_decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
         self.decisions_config = Some(value.into());
         self
     }
-    /// Sets `ImageConfig`; the field is [`image_config`](Self::image_config).
-    ///
-    /// Wire name `ImageConfig`, [`ImageConfig`]; may be absent from responses.
+    /// Sets `ImageConfig`: the field [`image_config`](Self::image_config) says what it takes.
     pub fn set_image_config(mut self, value: impl Into<ImageConfig>) -> Self {
         self.image_config = Some(value.into());
         self
     }
-    /// Sets `RedirectConfig`; the field is [`redirect_config`](Self::redirect_config).
-    ///
-    /// Wire name `RedirectConfig`, [`RedirectConfig`]; may be absent from responses.
+    /// Sets `RedirectConfig`: the field [`redirect_config`](Self::redirect_config) says what it takes.
     pub fn set_redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
         self.redirect_config = Some(value.into());
         self
@@ -30503,110 +25941,62 @@ impl ModelRouterLog {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; always present in responses.
-    ///
-    /// - Example: `mkey-q9r9y3it`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; may be absent from responses.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `Provider`; the field is [`provider`](Self::provider).
-    ///
-    /// Wire name `Provider`, string; may be absent from responses.
-    ///
-    /// - Example: `openai`.
+    /// Sets `Provider`: the field [`provider`](Self::provider) says what it takes.
     pub fn set_provider(mut self, value: impl Into<String>) -> Self {
         self.provider = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `failure`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `MaxRetries`; the field is [`max_retries`](Self::max_retries).
-    ///
-    /// Wire name `MaxRetries`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `MaxRetries`: the field [`max_retries`](Self::max_retries) says what it takes.
     pub fn set_max_retries(mut self, value: u64) -> Self {
         self.max_retries = Some(value);
         self
     }
-    /// Sets `TotalTokens`; the field is [`total_tokens`](Self::total_tokens).
-    ///
-    /// Wire name `TotalTokens`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `TotalTokens`: the field [`total_tokens`](Self::total_tokens) says what it takes.
     pub fn set_total_tokens(mut self, value: u64) -> Self {
         self.total_tokens = Some(value);
         self
     }
-    /// Sets `InputTokens`; the field is [`input_tokens`](Self::input_tokens).
-    ///
-    /// Wire name `InputTokens`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `InputTokens`: the field [`input_tokens`](Self::input_tokens) says what it takes.
     pub fn set_input_tokens(mut self, value: u64) -> Self {
         self.input_tokens = Some(value);
         self
     }
-    /// Sets `OutputTokens`; the field is [`output_tokens`](Self::output_tokens).
-    ///
-    /// Wire name `OutputTokens`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `OutputTokens`: the field [`output_tokens`](Self::output_tokens) says what it takes.
     pub fn set_output_tokens(mut self, value: u64) -> Self {
         self.output_tokens = Some(value);
         self
     }
-    /// Sets `RequestDuration`; the field is [`request_duration`](Self::request_duration).
-    ///
-    /// Wire name `RequestDuration`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `RequestDuration`: the field [`request_duration`](Self::request_duration) says what it takes.
     pub fn set_request_duration(mut self, value: u64) -> Self {
         self.request_duration = Some(value);
         self
     }
-    /// Sets `RequesterIp`; the field is [`requester_ip`](Self::requester_ip).
-    ///
-    /// Wire name `RequesterIp`, string; may be absent from responses.
-    ///
-    /// - Example: `172.17.20.0`.
+    /// Sets `RequesterIp`: the field [`requester_ip`](Self::requester_ip) says what it takes.
     pub fn set_requester_ip(mut self, value: impl Into<String>) -> Self {
         self.requester_ip = Some(value.into());
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07T12:12:27+08:00`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07T12:12:27+08:00`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
@@ -30676,56 +26066,32 @@ impl ModelRouterModel {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelName`; the field is [`model_name`](Self::model_name).
-    ///
-    /// Wire name `ModelName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `ModelName`: the field [`model_name`](Self::model_name) says what it takes.
     pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
         self.model_name = value.into();
         self
     }
-    /// Sets `Provider`; the field is [`provider`](Self::provider).
-    ///
-    /// Wire name `Provider`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `OpenAI`.
+    /// Sets `Provider`: the field [`provider`](Self::provider) says what it takes.
     pub fn set_provider(mut self, value: impl Into<String>) -> Self {
         self.provider = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `BYOK`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; optional in requests.
-    ///
-    /// - Example: `model-pb9cvzsua`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = Some(value.into());
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, uint64; optional in requests.
-    ///
-    /// - Example: `2`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: u64) -> Self {
         self.order = Some(value);
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
@@ -30804,38 +26170,22 @@ impl ModelRouterModelToDisassociate {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelName`; the field is [`model_name`](Self::model_name).
-    ///
-    /// Wire name `ModelName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `my-gpt-5`.
+    /// Sets `ModelName`: the field [`model_name`](Self::model_name) says what it takes.
     pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
         self.model_name = value.into();
         self
     }
-    /// Sets `Provider`; the field is [`provider`](Self::provider).
-    ///
-    /// Wire name `Provider`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `openai`.
+    /// Sets `Provider`: the field [`provider`](Self::provider) says what it takes.
     pub fn set_provider(mut self, value: impl Into<String>) -> Self {
         self.provider = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `BYOK`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-74gzz96q`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
@@ -31001,56 +26351,32 @@ impl ModelRouterPackage {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CapacitySize`; the field is [`capacity_size`](Self::capacity_size).
-    ///
-    /// Wire name `CapacitySize`, string; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CapacitySize`: the field [`capacity_size`](Self::capacity_size) says what it takes.
     pub fn set_capacity_size(mut self, value: impl Into<String>) -> Self {
         self.capacity_size = Some(value.into());
         self
     }
-    /// Sets `CapacityRemain`; the field is [`capacity_remain`](Self::capacity_remain).
-    ///
-    /// Wire name `CapacityRemain`, string; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CapacityRemain`: the field [`capacity_remain`](Self::capacity_remain) says what it takes.
     pub fn set_capacity_remain(mut self, value: impl Into<String>) -> Self {
         self.capacity_remain = Some(value.into());
         self
     }
-    /// Sets `CapacitySizePrecise`; the field is [`capacity_size_precise`](Self::capacity_size_precise).
-    ///
-    /// Wire name `CapacitySizePrecise`, string; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CapacitySizePrecise`: the field [`capacity_size_precise`](Self::capacity_size_precise) says what it takes.
     pub fn set_capacity_size_precise(mut self, value: impl Into<String>) -> Self {
         self.capacity_size_precise = Some(value.into());
         self
     }
-    /// Sets `CapacityRemainPrecise`; the field is [`capacity_remain_precise`](Self::capacity_remain_precise).
-    ///
-    /// Wire name `CapacityRemainPrecise`, string; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CapacityRemainPrecise`: the field [`capacity_remain_precise`](Self::capacity_remain_precise) says what it takes.
     pub fn set_capacity_remain_precise(mut self, value: impl Into<String>) -> Self {
         self.capacity_remain_precise = Some(value.into());
         self
     }
-    /// Sets `AutoPurchaseFlag`; the field is [`auto_purchase_flag`](Self::auto_purchase_flag).
-    ///
-    /// Wire name `AutoPurchaseFlag`, uint64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `AutoPurchaseFlag`: the field [`auto_purchase_flag`](Self::auto_purchase_flag) says what it takes.
     pub fn set_auto_purchase_flag(mut self, value: u64) -> Self {
         self.auto_purchase_flag = Some(value);
         self
     }
-    /// Sets `ModelRouterResourcePackageId`; the field is [`model_router_resource_package_id`](Self::model_router_resource_package_id).
-    ///
-    /// Wire name `ModelRouterResourcePackageId`, string; may be absent from responses.
-    ///
-    /// - Example: `CLB-k2600to9msqiji8`.
+    /// Sets `ModelRouterResourcePackageId`: the field [`model_router_resource_package_id`](Self::model_router_resource_package_id) says what it takes.
     pub fn set_model_router_resource_package_id(
         mut self,
         value: impl Into<String>,
@@ -31058,47 +26384,27 @@ impl ModelRouterPackage {
         self.model_router_resource_package_id = Some(value.into());
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07 17:18:40`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = Some(value.into());
         self
     }
-    /// Sets `DeductionStartTime`; the field is [`deduction_start_time`](Self::deduction_start_time).
-    ///
-    /// Wire name `DeductionStartTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07 17:18:40`.
+    /// Sets `DeductionStartTime`: the field [`deduction_start_time`](Self::deduction_start_time) says what it takes.
     pub fn set_deduction_start_time(mut self, value: impl Into<String>) -> Self {
         self.deduction_start_time = Some(value.into());
         self
     }
-    /// Sets `DeductionEndTime`; the field is [`deduction_end_time`](Self::deduction_end_time).
-    ///
-    /// Wire name `DeductionEndTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2029-04-07 17:18:39`.
+    /// Sets `DeductionEndTime`: the field [`deduction_end_time`](Self::deduction_end_time) says what it takes.
     pub fn set_deduction_end_time(mut self, value: impl Into<String>) -> Self {
         self.deduction_end_time = Some(value.into());
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-07 16:22:13`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
         self.expired_time = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: u64) -> Self {
         self.status = Some(value);
         self
@@ -31164,47 +26470,27 @@ impl ModelRouterQuota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `QuotaType`; the field is [`quota_type`](Self::quota_type).
-    ///
-    /// Wire name `QuotaType`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `cmr_quota_enterprise_model_router_num`.
+    /// Sets `QuotaType`: the field [`quota_type`](Self::quota_type) says what it takes.
     pub fn set_quota_type(mut self, value: impl Into<String>) -> Self {
         self.quota_type = Some(value.into());
         self
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `cmr-oei1qdkf`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `100`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Used`; the field is [`used`](Self::used).
-    ///
-    /// Wire name `Used`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `0`.
+    /// Sets `Used`: the field [`used`](Self::used) says what it takes.
     pub fn set_used(mut self, value: u64) -> Self {
         self.used = Some(value);
         self
     }
-    /// Sets `Available`; the field is [`available`](Self::available).
-    ///
-    /// Wire name `Available`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `100`.
+    /// Sets `Available`: the field [`available`](Self::available) says what it takes.
     pub fn set_available(mut self, value: u64) -> Self {
         self.available = Some(value);
         self
@@ -31310,74 +26596,42 @@ impl ModelRouterResourcePackageDeduction {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ActualDosage`; the field is [`actual_dosage`](Self::actual_dosage).
-    ///
-    /// Wire name `ActualDosage`, string; may be absent from responses.
-    ///
-    /// - Example: `16.90794`.
+    /// Sets `ActualDosage`: the field [`actual_dosage`](Self::actual_dosage) says what it takes.
     pub fn set_actual_dosage(mut self, value: impl Into<String>) -> Self {
         self.actual_dosage = Some(value.into());
         self
     }
-    /// Sets `AfterDeductionRemain`; the field is [`after_deduction_remain`](Self::after_deduction_remain).
-    ///
-    /// Wire name `AfterDeductionRemain`, string; may be absent from responses.
-    ///
-    /// - Example: `29966.2635`.
+    /// Sets `AfterDeductionRemain`: the field [`after_deduction_remain`](Self::after_deduction_remain) says what it takes.
     pub fn set_after_deduction_remain(mut self, value: impl Into<String>) -> Self {
         self.after_deduction_remain = Some(value.into());
         self
     }
-    /// Sets `BeforeDeductionRemain`; the field is [`before_deduction_remain`](Self::before_deduction_remain).
-    ///
-    /// Wire name `BeforeDeductionRemain`, string; may be absent from responses.
-    ///
-    /// - Example: `29983.17144`.
+    /// Sets `BeforeDeductionRemain`: the field [`before_deduction_remain`](Self::before_deduction_remain) says what it takes.
     pub fn set_before_deduction_remain(mut self, value: impl Into<String>) -> Self {
         self.before_deduction_remain = Some(value.into());
         self
     }
-    /// Sets `DeductionTime`; the field is [`deduction_time`](Self::deduction_time).
-    ///
-    /// Wire name `DeductionTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-06 17:35:00`.
+    /// Sets `DeductionTime`: the field [`deduction_time`](Self::deduction_time) says what it takes.
     pub fn set_deduction_time(mut self, value: impl Into<String>) -> Self {
         self.deduction_time = Some(value.into());
         self
     }
-    /// Sets `Dosage`; the field is [`dosage`](Self::dosage).
-    ///
-    /// Wire name `Dosage`, string; may be absent from responses.
-    ///
-    /// - Example: `0.3834`.
+    /// Sets `Dosage`: the field [`dosage`](Self::dosage) says what it takes.
     pub fn set_dosage(mut self, value: impl Into<String>) -> Self {
         self.dosage = Some(value.into());
         self
     }
-    /// Sets `EndTime`; the field is [`end_time`](Self::end_time).
-    ///
-    /// Wire name `EndTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-06 15:52:00`.
+    /// Sets `EndTime`: the field [`end_time`](Self::end_time) says what it takes.
     pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; may be absent from responses.
-    ///
-    /// - Example: `cmr-e5f6g7h8`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = Some(value.into());
         self
     }
-    /// Sets `ModelRouterResourcePackageId`; the field is [`model_router_resource_package_id`](Self::model_router_resource_package_id).
-    ///
-    /// Wire name `ModelRouterResourcePackageId`, string; may be absent from responses.
-    ///
-    /// - Example: `cmrcredit-k2800toa8gc7far`.
+    /// Sets `ModelRouterResourcePackageId`: the field [`model_router_resource_package_id`](Self::model_router_resource_package_id) says what it takes.
     pub fn set_model_router_resource_package_id(
         mut self,
         value: impl Into<String>,
@@ -31385,11 +26639,7 @@ impl ModelRouterResourcePackageDeduction {
         self.model_router_resource_package_id = Some(value.into());
         self
     }
-    /// Sets `StartTime`; the field is [`start_time`](Self::start_time).
-    ///
-    /// Wire name `StartTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2026-04-06 15:51:00`.
+    /// Sets `StartTime`: the field [`start_time`](Self::start_time) says what it takes.
     pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
@@ -31423,20 +26673,12 @@ impl ModelRouterResourcePackageRefundPrice {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterPackageId`; the field is [`model_router_package_id`](Self::model_router_package_id).
-    ///
-    /// Wire name `ModelRouterPackageId`, string; always present in responses.
-    ///
-    /// - Example: `cmrcredit-k2800toa9v5tnar`.
+    /// Sets `ModelRouterPackageId`: the field [`model_router_package_id`](Self::model_router_package_id) says what it takes.
     pub fn set_model_router_package_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_package_id = value.into();
         self
     }
-    /// Sets `Price`; the field is [`price`](Self::price).
-    ///
-    /// Wire name `Price`, float; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Price`: the field [`price`](Self::price) says what it takes.
     pub fn set_price(mut self, value: f64) -> Self {
         self.price = value;
         self
@@ -31621,43 +26863,27 @@ impl ModelRouterSet {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `production-budget`.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = Some(value.into());
         self
     }
-    /// Sets `ClusterInfo`; the field is [`cluster_info`](Self::cluster_info).
-    ///
-    /// Wire name `ClusterInfo`, [`ClusterInfo`]; may be absent from responses.
+    /// Sets `ClusterInfo`: the field [`cluster_info`](Self::cluster_info) says what it takes.
     pub fn set_cluster_info(mut self, value: impl Into<ClusterInfo>) -> Self {
         self.cluster_info = Some(value.into());
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-03-30T16:57:01+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `CreditUsageSet` to these items; the field is [`credit_usage_set`](Self::credit_usage_set).
-    ///
-    /// Wire name `CreditUsageSet`, list of [`CreditUsage`]; may be absent from responses.
+    /// Sets `CreditUsageSet` to these items: the field [`credit_usage_set`](Self::credit_usage_set) says what it takes.
     pub fn set_credit_usage_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CreditUsage>>,
@@ -31665,81 +26891,47 @@ impl ModelRouterSet {
         self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; may be absent from responses.
-    ///
-    /// - Example: `lb-4y36j534-kuq30s51xyzt62ec.clb.gz-tencentclb.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; always present in responses.
-    ///
-    /// - Example: `cmr-5amt4ct1`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `ModelRouterName`; the field is [`model_router_name`](Self::model_router_name).
-    ///
-    /// Wire name `ModelRouterName`, string; always present in responses.
-    ///
-    /// - Example: `test-enterprise-router`.
+    /// Sets `ModelRouterName`: the field [`model_router_name`](Self::model_router_name) says what it takes.
     pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
         self.model_router_name = value.into();
         self
     }
-    /// Sets `ModelRouterType`; the field is [`model_router_type`](Self::model_router_type).
-    ///
-    /// Wire name `ModelRouterType`, string; always present in responses.
-    ///
-    /// - Example: `Enterprise`.
+    /// Sets `ModelRouterType`: the field [`model_router_type`](Self::model_router_type) says what it takes.
     pub fn set_model_router_type(mut self, value: impl Into<String>) -> Self {
         self.model_router_type = value.into();
         self
     }
-    /// Sets `ModifiedTime`; the field is [`modified_time`](Self::modified_time).
-    ///
-    /// Wire name `ModifiedTime`, ISO 8601 date-time string; always present in responses.
-    ///
-    /// - Example: `2026-03-31T00:57:27+08:00`.
+    /// Sets `ModifiedTime`: the field [`modified_time`](Self::modified_time) says what it takes.
     pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
         self.modified_time = value.into();
         self
     }
-    /// Sets `NetworkType`; the field is [`network_type`](Self::network_type).
-    ///
-    /// Wire name `NetworkType`, string; may be absent from responses.
-    ///
-    /// - Example: `Internet`.
+    /// Sets `NetworkType`: the field [`network_type`](Self::network_type) says what it takes.
     pub fn set_network_type(mut self, value: impl Into<String>) -> Self {
         self.network_type = Some(value.into());
         self
     }
-    /// Sets `SecurityStatus`; the field is [`security_status`](Self::security_status).
-    ///
-    /// Wire name `SecurityStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `Normal`.
+    /// Sets `SecurityStatus`: the field [`security_status`](Self::security_status) says what it takes.
     pub fn set_security_status(mut self, value: impl Into<String>) -> Self {
         self.security_status = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Provisioning`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -31747,54 +26939,32 @@ impl ModelRouterSet {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TradeStatus`; the field is [`trade_status`](Self::trade_status).
-    ///
-    /// Wire name `TradeStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `Normal`.
+    /// Sets `TradeStatus`: the field [`trade_status`](Self::trade_status) says what it takes.
     pub fn set_trade_status(mut self, value: impl Into<String>) -> Self {
         self.trade_status = Some(value.into());
         self
     }
-    /// Sets `Vip`; the field is [`vip`](Self::vip).
-    ///
-    /// Wire name `Vip`, string; may be absent from responses.
-    ///
-    /// - Example: `172.16.48.113`.
+    /// Sets `Vip`: the field [`vip`](Self::vip) says what it takes.
     pub fn set_vip(mut self, value: impl Into<String>) -> Self {
         self.vip = Some(value.into());
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; may be absent from responses.
-    ///
-    /// - Example: `vpc-j5bxoqef`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = Some(value.into());
         self
     }
-    /// Sets `Bandwidth`; the field is [`bandwidth`](Self::bandwidth).
-    ///
-    /// Wire name `Bandwidth`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `100`.
+    /// Sets `Bandwidth`: the field [`bandwidth`](Self::bandwidth) says what it takes.
     pub fn set_bandwidth(mut self, value: u64) -> Self {
         self.bandwidth = Some(value);
         self
     }
-    /// Sets `EipAddressId`; the field is [`eip_address_id`](Self::eip_address_id).
-    ///
-    /// Wire name `EipAddressId`, string; may be absent from responses.
-    ///
-    /// - Example: `eip-kxle429x`.
+    /// Sets `EipAddressId`: the field [`eip_address_id`](Self::eip_address_id) says what it takes.
     pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
         self.eip_address_id = Some(value.into());
         self
     }
-    /// Sets `BillingConfig`; the field is [`billing_config`](Self::billing_config).
-    ///
-    /// Wire name `BillingConfig`, [`ModelRouterBillingConfigOutput`]; may be absent from responses.
+    /// Sets `BillingConfig`: the field [`billing_config`](Self::billing_config) says what it takes.
     pub fn set_billing_config(
         mut self,
         value: impl Into<ModelRouterBillingConfigOutput>,
@@ -31802,9 +26972,7 @@ impl ModelRouterSet {
         self.billing_config = Some(value.into());
         self
     }
-    /// Sets `RedirectConfig`; the field is [`redirect_config`](Self::redirect_config).
-    ///
-    /// Wire name `RedirectConfig`, [`RedirectConfig`]; may be absent from responses.
+    /// Sets `RedirectConfig`: the field [`redirect_config`](Self::redirect_config) says what it takes.
     pub fn set_redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
         self.redirect_config = Some(value.into());
         self
@@ -31850,27 +27018,17 @@ impl ModelTestResult {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; may be absent from responses.
-    ///
-    /// - Example: `minimax`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; may be absent from responses.
-    ///
-    /// - Example: `Success`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `ErrorInfo`; the field is [`error_info`](Self::error_info).
-    ///
-    /// Wire name `ErrorInfo`, [`ProviderTestConnectionErrorInfo`]; may be absent from responses.
+    /// Sets `ErrorInfo`: the field [`error_info`](Self::error_info) says what it takes.
     pub fn set_error_info(
         mut self,
         value: impl Into<ProviderTestConnectionErrorInfo>,
@@ -31878,9 +27036,7 @@ impl ModelTestResult {
         self.error_info = Some(value.into());
         self
     }
-    /// Sets `TestConnectionRequest`; the field is [`test_connection_request`](Self::test_connection_request).
-    ///
-    /// Wire name `TestConnectionRequest`, [`TestConnectionRequestInfo`]; may be absent from responses.
+    /// Sets `TestConnectionRequest`: the field [`test_connection_request`](Self::test_connection_request) says what it takes.
     pub fn set_test_connection_request(
         mut self,
         value: impl Into<TestConnectionRequestInfo>,
@@ -31961,11 +27117,7 @@ impl ModifyBlockIpListRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-4ic3ls9w"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -31973,29 +27125,17 @@ impl ModifyBlockIpListRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `add_customized_field`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `ClientIPField`; the field is [`client_ip_field`](Self::client_ip_field).
-    ///
-    /// Wire name `ClientIPField`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `X-Real-IP`.
+    /// Sets `ClientIPField`: the field [`client_ip_field`](Self::client_ip_field) says what it takes.
     pub fn set_client_ip_field(mut self, value: impl Into<String>) -> Self {
         self.client_ip_field = value.into();
         self
     }
-    /// Sets `BlockIPList` to these items; the field is [`block_ip_list`](Self::block_ip_list).
-    ///
-    /// Wire name `BlockIPList`, list of string; optional in requests.
-    ///
-    /// - Example: `["208.247.90.70"]`.
+    /// Sets `BlockIPList` to these items: the field [`block_ip_list`](Self::block_ip_list) says what it takes.
     pub fn set_block_ip_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -32003,20 +27143,12 @@ impl ModifyBlockIpListRequest {
         self.block_ip_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ExpireTime`; the field is [`expire_time`](Self::expire_time).
-    ///
-    /// Wire name `ExpireTime`, uint64; optional in requests.
-    ///
-    /// - Example: `2025-12-06 15:26:22`.
+    /// Sets `ExpireTime`: the field [`expire_time`](Self::expire_time) says what it takes.
     pub fn set_expire_time(mut self, value: u64) -> Self {
         self.expire_time = Some(value);
         self
     }
-    /// Sets `AddStrategy`; the field is [`add_strategy`](Self::add_strategy).
-    ///
-    /// Wire name `AddStrategy`, string; optional in requests.
-    ///
-    /// - Example: `fifo`.
+    /// Sets `AddStrategy`: the field [`add_strategy`](Self::add_strategy) says what it takes.
     pub fn set_add_strategy(mut self, value: impl Into<String>) -> Self {
         self.add_strategy = Some(value.into());
         self
@@ -32078,18 +27210,12 @@ impl ModifyBlockIpListResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `JodId`; the field is [`jod_id`](Self::jod_id).
-    ///
-    /// Wire name `JodId`, string; always present in responses.
-    ///
-    /// - Example: `localjob021015164373814322873`.
+    /// Sets `JodId`: the field [`jod_id`](Self::jod_id) says what it takes.
     pub fn set_jod_id(mut self, value: impl Into<String>) -> Self {
         self.jod_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -32141,18 +27267,12 @@ impl ModifyBudgetAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = value.into();
         self
     }
-    /// Sets `BudgetConfigs` to these items; the field is [`budget_configs`](Self::budget_configs).
-    ///
-    /// Wire name `BudgetConfigs`, list of [`BudgetConfigInput`]; optional in requests.
+    /// Sets `BudgetConfigs` to these items: the field [`budget_configs`](Self::budget_configs) says what it takes.
     pub fn set_budget_configs(
         mut self,
         items: impl IntoIterator<Item = impl Into<BudgetConfigInput>>,
@@ -32160,18 +27280,12 @@ impl ModifyBudgetAttributesRequest {
         self.budget_configs = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; optional in requests.
-    ///
-    /// - Example: `production-budget-v2`.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForBudget`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForBudget>,
@@ -32231,9 +27345,7 @@ impl ModifyBudgetAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -32347,90 +27459,52 @@ impl ModifyDomainAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-1wvl****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-n8mb****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `foo.net`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `NewDomain`; the field is [`new_domain`](Self::new_domain).
-    ///
-    /// Wire name `NewDomain`, string; optional in requests.
-    ///
-    /// - Example: `www.new.example.com`.
+    /// Sets `NewDomain`: the field [`new_domain`](Self::new_domain) says what it takes.
     pub fn set_new_domain(mut self, value: impl Into<String>) -> Self {
         self.new_domain = Some(value.into());
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.certificate = Some(value.into());
         self
     }
-    /// Sets `Http2`; the field is [`http2`](Self::http2).
-    ///
-    /// Wire name `Http2`, bool; optional in requests.
-    ///
-    /// - Example: `True`.
+    /// Sets `Http2`: the field [`http2`](Self::http2) says what it takes.
     pub fn set_http2(mut self, value: bool) -> Self {
         self.http2 = Some(value);
         self
     }
-    /// Sets `DefaultServer`; the field is [`default_server`](Self::default_server).
-    ///
-    /// Wire name `DefaultServer`, bool; optional in requests.
-    ///
-    /// - Example: `True`.
+    /// Sets `DefaultServer`: the field [`default_server`](Self::default_server) says what it takes.
     pub fn set_default_server(mut self, value: bool) -> Self {
         self.default_server = Some(value);
         self
     }
-    /// Sets `Quic`; the field is [`quic`](Self::quic).
-    ///
-    /// Wire name `Quic`, bool; optional in requests.
-    ///
-    /// - Example: `True`.
+    /// Sets `Quic`: the field [`quic`](Self::quic) says what it takes.
     pub fn set_quic(mut self, value: bool) -> Self {
         self.quic = Some(value);
         self
     }
-    /// Sets `NewDefaultServerDomain`; the field is [`new_default_server_domain`](Self::new_default_server_domain).
-    ///
-    /// Wire name `NewDefaultServerDomain`, string; optional in requests.
-    ///
-    /// - Example: `www.qcloud.example.com`.
+    /// Sets `NewDefaultServerDomain`: the field [`new_default_server_domain`](Self::new_default_server_domain) says what it takes.
     pub fn set_new_default_server_domain(mut self, value: impl Into<String>) -> Self {
         self.new_default_server_domain = Some(value.into());
         self
     }
-    /// Sets `NewDomains` to these items; the field is [`new_domains`](Self::new_domains).
-    ///
-    /// Wire name `NewDomains`, list of string; optional in requests.
-    ///
-    /// - Example: `["www.new.example.com"]`.
+    /// Sets `NewDomains` to these items: the field [`new_domains`](Self::new_domains) says what it takes.
     pub fn set_new_domains(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -32438,9 +27512,7 @@ impl ModifyDomainAttributesRequest {
         self.new_domains = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `MultiCertInfo`; the field is [`multi_cert_info`](Self::multi_cert_info).
-    ///
-    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
+    /// Sets `MultiCertInfo`: the field [`multi_cert_info`](Self::multi_cert_info) says what it takes.
     pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.multi_cert_info = Some(value.into());
         self
@@ -32511,9 +27583,7 @@ impl ModifyDomainAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -32569,38 +27639,22 @@ impl ModifyDomainRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw2rm0`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-d1ubsydq`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `foo.net`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `NewDomain`; the field is [`new_domain`](Self::new_domain).
-    ///
-    /// Wire name `NewDomain`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `bar.net`.
+    /// Sets `NewDomain`: the field [`new_domain`](Self::new_domain) says what it takes.
     pub fn set_new_domain(mut self, value: impl Into<String>) -> Self {
         self.new_domain = value.into();
         self
@@ -32662,9 +27716,7 @@ impl ModifyDomainResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -32737,27 +27789,17 @@ impl ModifyFunctionTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-1234abcd`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-1234tgbh`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `FunctionTargets` to these items; the field is [`function_targets`](Self::function_targets).
-    ///
-    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
+    /// Sets `FunctionTargets` to these items: the field [`function_targets`](Self::function_targets) says what it takes.
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -32765,29 +27807,17 @@ impl ModifyFunctionTargetsRequest {
         self.function_targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-1234rrrr`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.123.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/test`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -32846,9 +27876,7 @@ impl ModifyFunctionTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -32918,45 +27946,27 @@ impl ModifyIntentRouterAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IntentRouterId`; the field is [`intent_router_id`](Self::intent_router_id).
-    ///
-    /// Wire name `IntentRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ir-76wnbeo5`.
+    /// Sets `IntentRouterId`: the field [`intent_router_id`](Self::intent_router_id) says what it takes.
     pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
         self.intent_router_id = value.into();
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-a5zpgup5`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `RouteName`; the field is [`route_name`](Self::route_name).
-    ///
-    /// Wire name `RouteName`, string; optional in requests.
-    ///
-    /// - Example: `IntentRouter/*****`.
+    /// Sets `RouteName`: the field [`route_name`](Self::route_name) says what it takes.
     pub fn set_route_name(mut self, value: impl Into<String>) -> Self {
         self.route_name = Some(value.into());
         self
     }
-    /// Sets `RouterDescribe`; the field is [`router_describe`](Self::router_describe).
-    ///
-    /// Wire name `RouterDescribe`, string; optional in requests.
-    ///
-    /// - Example: `router example update`.
+    /// Sets `RouterDescribe`: the field [`router_describe`](Self::router_describe) says what it takes.
     pub fn set_router_describe(mut self, value: impl Into<String>) -> Self {
         self.router_describe = Some(value.into());
         self
     }
-    /// Sets `Tiers` to these items; the field is [`tiers`](Self::tiers).
-    ///
-    /// Wire name `Tiers`, list of [`TierItem`]; optional in requests.
+    /// Sets `Tiers` to these items: the field [`tiers`](Self::tiers) says what it takes.
     pub fn set_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<TierItem>>,
@@ -32964,9 +27974,7 @@ impl ModifyIntentRouterAttributeRequest {
         self.tiers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DecisionModelConfig`; the field is [`decision_model_config`](Self::decision_model_config).
-    ///
-    /// Wire name `DecisionModelConfig`, [`IntentRouterDecisionModelConfig`]; optional in requests.
+    /// Sets `DecisionModelConfig`: the field [`decision_model_config`](Self::decision_model_config) says what it takes.
     pub fn set_decision_model_config(
         mut self,
         value: impl Into<IntentRouterDecisionModelConfig>,
@@ -33035,9 +28043,7 @@ impl ModifyIntentRouterAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -33094,36 +28100,22 @@ impl ModifyKeyAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-olvt6wl0`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `mkey-6n3rb91v`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = value.into();
         self
     }
-    /// Sets `KeyName`; the field is [`key_name`](Self::key_name).
-    ///
-    /// Wire name `KeyName`, string; optional in requests.
-    ///
-    /// - Example: `testkey2`.
+    /// Sets `KeyName`: the field [`key_name`](Self::key_name) says what it takes.
     pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
         self.key_name = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForKey`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForKey>,
@@ -33179,9 +28171,7 @@ impl ModifyKeyAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -33233,29 +28223,17 @@ impl ModifyKeysBlockStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-jcxor1gp`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Blocked`; the field is [`blocked`](Self::blocked).
-    ///
-    /// Wire name `Blocked`, bool; required in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `Blocked`: the field [`blocked`](Self::blocked) says what it takes.
     pub fn set_blocked(mut self, value: bool) -> Self {
         self.blocked = Some(value);
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["vkey-91rjfoiz"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -33296,9 +28274,7 @@ impl ModifyKeysBlockStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -33346,29 +28322,17 @@ impl ModifyKeysUserGroupRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ugrp-9f8e7d6c`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = value.into();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["mkey-aaa111","mkey-bbb222"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -33424,9 +28388,7 @@ impl ModifyKeysUserGroupResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -33665,212 +28627,122 @@ impl ModifyListenerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-d1ub****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `ListenerName`; the field is [`listener_name`](Self::listener_name).
-    ///
-    /// Wire name `ListenerName`, string; optional in requests.
-    ///
-    /// - Example: `newlis`.
+    /// Sets `ListenerName`: the field [`listener_name`](Self::listener_name) says what it takes.
     pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
         self.listener_name = Some(value.into());
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; optional in requests.
-    ///
-    /// - Example: `120`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.certificate = Some(value.into());
         self
     }
-    /// Sets `Scheduler`; the field is [`scheduler`](Self::scheduler).
-    ///
-    /// Wire name `Scheduler`, string; optional in requests.
-    ///
-    /// - Example: `LEAST_CONN`.
+    /// Sets `Scheduler`: the field [`scheduler`](Self::scheduler) says what it takes.
     pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
         self.scheduler = Some(value.into());
         self
     }
-    /// Sets `SniSwitch`; the field is [`sni_switch`](Self::sni_switch).
-    ///
-    /// Wire name `SniSwitch`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `SniSwitch`: the field [`sni_switch`](Self::sni_switch) says what it takes.
     pub fn set_sni_switch(mut self, value: i64) -> Self {
         self.sni_switch = Some(value);
         self
     }
-    /// Sets `TargetType`; the field is [`target_type`](Self::target_type).
-    ///
-    /// Wire name `TargetType`, string; optional in requests.
-    ///
-    /// - Example: `NODE`.
+    /// Sets `TargetType`: the field [`target_type`](Self::target_type) says what it takes.
     pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
         self.target_type = Some(value.into());
         self
     }
-    /// Sets `KeepaliveEnable`; the field is [`keepalive_enable`](Self::keepalive_enable).
-    ///
-    /// Wire name `KeepaliveEnable`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `KeepaliveEnable`: the field [`keepalive_enable`](Self::keepalive_enable) says what it takes.
     pub fn set_keepalive_enable(mut self, value: i64) -> Self {
         self.keepalive_enable = Some(value);
         self
     }
-    /// Sets `DeregisterTargetRst`; the field is [`deregister_target_rst`](Self::deregister_target_rst).
-    ///
-    /// Wire name `DeregisterTargetRst`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeregisterTargetRst`: the field [`deregister_target_rst`](Self::deregister_target_rst) says what it takes.
     pub fn set_deregister_target_rst(mut self, value: bool) -> Self {
         self.deregister_target_rst = Some(value);
         self
     }
-    /// Sets `SessionType`; the field is [`session_type`](Self::session_type).
-    ///
-    /// Wire name `SessionType`, string; optional in requests.
-    ///
-    /// - Example: `NORMAL`.
+    /// Sets `SessionType`: the field [`session_type`](Self::session_type) says what it takes.
     pub fn set_session_type(mut self, value: impl Into<String>) -> Self {
         self.session_type = Some(value.into());
         self
     }
-    /// Sets `MultiCertInfo`; the field is [`multi_cert_info`](Self::multi_cert_info).
-    ///
-    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
+    /// Sets `MultiCertInfo`: the field [`multi_cert_info`](Self::multi_cert_info) says what it takes.
     pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.multi_cert_info = Some(value.into());
         self
     }
-    /// Sets `MaxConn`; the field is [`max_conn`](Self::max_conn).
-    ///
-    /// Wire name `MaxConn`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `MaxConn`: the field [`max_conn`](Self::max_conn) says what it takes.
     pub fn set_max_conn(mut self, value: i64) -> Self {
         self.max_conn = Some(value);
         self
     }
-    /// Sets `MaxCps`; the field is [`max_cps`](Self::max_cps).
-    ///
-    /// Wire name `MaxCps`, int64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `MaxCps`: the field [`max_cps`](Self::max_cps) says what it takes.
     pub fn set_max_cps(mut self, value: i64) -> Self {
         self.max_cps = Some(value);
         self
     }
-    /// Sets `IdleConnectTimeout`; the field is [`idle_connect_timeout`](Self::idle_connect_timeout).
-    ///
-    /// Wire name `IdleConnectTimeout`, int64; optional in requests.
-    ///
-    /// - Example: `900`.
+    /// Sets `IdleConnectTimeout`: the field [`idle_connect_timeout`](Self::idle_connect_timeout) says what it takes.
     pub fn set_idle_connect_timeout(mut self, value: i64) -> Self {
         self.idle_connect_timeout = Some(value);
         self
     }
-    /// Sets `ProxyProtocol`; the field is [`proxy_protocol`](Self::proxy_protocol).
-    ///
-    /// Wire name `ProxyProtocol`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `ProxyProtocol`: the field [`proxy_protocol`](Self::proxy_protocol) says what it takes.
     pub fn set_proxy_protocol(mut self, value: bool) -> Self {
         self.proxy_protocol = Some(value);
         self
     }
-    /// Sets `SnatEnable`; the field is [`snat_enable`](Self::snat_enable).
-    ///
-    /// Wire name `SnatEnable`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `SnatEnable`: the field [`snat_enable`](Self::snat_enable) says what it takes.
     pub fn set_snat_enable(mut self, value: bool) -> Self {
         self.snat_enable = Some(value);
         self
     }
-    /// Sets `DataCompressMode`; the field is [`data_compress_mode`](Self::data_compress_mode).
-    ///
-    /// Wire name `DataCompressMode`, string; optional in requests.
-    ///
-    /// - Example: `transparent`.
+    /// Sets `DataCompressMode`: the field [`data_compress_mode`](Self::data_compress_mode) says what it takes.
     pub fn set_data_compress_mode(mut self, value: impl Into<String>) -> Self {
         self.data_compress_mode = Some(value.into());
         self
     }
-    /// Sets `RescheduleTargetZeroWeight`; the field is [`reschedule_target_zero_weight`](Self::reschedule_target_zero_weight).
-    ///
-    /// Wire name `RescheduleTargetZeroWeight`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RescheduleTargetZeroWeight`: the field [`reschedule_target_zero_weight`](Self::reschedule_target_zero_weight) says what it takes.
     pub fn set_reschedule_target_zero_weight(mut self, value: bool) -> Self {
         self.reschedule_target_zero_weight = Some(value);
         self
     }
-    /// Sets `RescheduleUnhealthy`; the field is [`reschedule_unhealthy`](Self::reschedule_unhealthy).
-    ///
-    /// Wire name `RescheduleUnhealthy`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RescheduleUnhealthy`: the field [`reschedule_unhealthy`](Self::reschedule_unhealthy) says what it takes.
     pub fn set_reschedule_unhealthy(mut self, value: bool) -> Self {
         self.reschedule_unhealthy = Some(value);
         self
     }
-    /// Sets `RescheduleExpandTarget`; the field is [`reschedule_expand_target`](Self::reschedule_expand_target).
-    ///
-    /// Wire name `RescheduleExpandTarget`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `RescheduleExpandTarget`: the field [`reschedule_expand_target`](Self::reschedule_expand_target) says what it takes.
     pub fn set_reschedule_expand_target(mut self, value: bool) -> Self {
         self.reschedule_expand_target = Some(value);
         self
     }
-    /// Sets `RescheduleStartTime`; the field is [`reschedule_start_time`](Self::reschedule_start_time).
-    ///
-    /// Wire name `RescheduleStartTime`, int64; optional in requests.
-    ///
-    /// - Example: `600`.
+    /// Sets `RescheduleStartTime`: the field [`reschedule_start_time`](Self::reschedule_start_time) says what it takes.
     pub fn set_reschedule_start_time(mut self, value: i64) -> Self {
         self.reschedule_start_time = Some(value);
         self
     }
-    /// Sets `RescheduleInterval`; the field is [`reschedule_interval`](Self::reschedule_interval).
-    ///
-    /// Wire name `RescheduleInterval`, int64; optional in requests.
-    ///
-    /// - Example: `600`.
+    /// Sets `RescheduleInterval`: the field [`reschedule_interval`](Self::reschedule_interval) says what it takes.
     pub fn set_reschedule_interval(mut self, value: i64) -> Self {
         self.reschedule_interval = Some(value);
         self
@@ -33941,9 +28813,7 @@ impl ModifyListenerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -34059,34 +28929,22 @@ impl ModifyLoadBalancerAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-6efswuxa`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LoadBalancerName`; the field is [`load_balancer_name`](Self::load_balancer_name).
-    ///
-    /// Wire name `LoadBalancerName`, string; optional in requests.
-    ///
-    /// - Example: `newlbname`.
+    /// Sets `LoadBalancerName`: the field [`load_balancer_name`](Self::load_balancer_name) says what it takes.
     pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_name = Some(value.into());
         self
     }
-    /// Sets `TargetRegionInfo`; the field is [`target_region_info`](Self::target_region_info).
-    ///
-    /// Wire name `TargetRegionInfo`, [`TargetRegionInfo`]; optional in requests.
+    /// Sets `TargetRegionInfo`: the field [`target_region_info`](Self::target_region_info) says what it takes.
     pub fn set_target_region_info(mut self, value: impl Into<TargetRegionInfo>) -> Self {
         self.target_region_info = Some(value.into());
         self
     }
-    /// Sets `InternetChargeInfo`; the field is [`internet_charge_info`](Self::internet_charge_info).
-    ///
-    /// Wire name `InternetChargeInfo`, [`InternetAccessible`]; optional in requests.
+    /// Sets `InternetChargeInfo`: the field [`internet_charge_info`](Self::internet_charge_info) says what it takes.
     pub fn set_internet_charge_info(
         mut self,
         value: impl Into<InternetAccessible>,
@@ -34094,56 +28952,32 @@ impl ModifyLoadBalancerAttributesRequest {
         self.internet_charge_info = Some(value.into());
         self
     }
-    /// Sets `LoadBalancerPassToTarget`; the field is [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target).
-    ///
-    /// Wire name `LoadBalancerPassToTarget`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `LoadBalancerPassToTarget`: the field [`load_balancer_pass_to_target`](Self::load_balancer_pass_to_target) says what it takes.
     pub fn set_load_balancer_pass_to_target(mut self, value: bool) -> Self {
         self.load_balancer_pass_to_target = Some(value);
         self
     }
-    /// Sets `SwitchFlag`; the field is [`switch_flag`](Self::switch_flag).
-    ///
-    /// Wire name `SwitchFlag`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `SwitchFlag`: the field [`switch_flag`](Self::switch_flag) says what it takes.
     pub fn set_switch_flag(mut self, value: u64) -> Self {
         self.switch_flag = Some(value);
         self
     }
-    /// Sets `SnatPro`; the field is [`snat_pro`](Self::snat_pro).
-    ///
-    /// Wire name `SnatPro`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `SnatPro`: the field [`snat_pro`](Self::snat_pro) says what it takes.
     pub fn set_snat_pro(mut self, value: bool) -> Self {
         self.snat_pro = Some(value);
         self
     }
-    /// Sets `DeleteProtect`; the field is [`delete_protect`](Self::delete_protect).
-    ///
-    /// Wire name `DeleteProtect`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `DeleteProtect`: the field [`delete_protect`](Self::delete_protect) says what it takes.
     pub fn set_delete_protect(mut self, value: bool) -> Self {
         self.delete_protect = Some(value);
         self
     }
-    /// Sets `ModifyClassicDomain`; the field is [`modify_classic_domain`](Self::modify_classic_domain).
-    ///
-    /// Wire name `ModifyClassicDomain`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `ModifyClassicDomain`: the field [`modify_classic_domain`](Self::modify_classic_domain) says what it takes.
     pub fn set_modify_classic_domain(mut self, value: bool) -> Self {
         self.modify_classic_domain = Some(value);
         self
     }
-    /// Sets `AssociateEndpoint`; the field is [`associate_endpoint`](Self::associate_endpoint).
-    ///
-    /// Wire name `AssociateEndpoint`, string; optional in requests.
-    ///
-    /// - Example: `vpce-h0fk8lfc`.
+    /// Sets `AssociateEndpoint`: the field [`associate_endpoint`](Self::associate_endpoint) says what it takes.
     pub fn set_associate_endpoint(mut self, value: impl Into<String>) -> Self {
         self.associate_endpoint = Some(value.into());
         self
@@ -34206,18 +29040,12 @@ impl ModifyLoadBalancerAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DealName`; the field is [`deal_name`](Self::deal_name).
-    ///
-    /// Wire name `DealName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
+    /// Sets `DealName`: the field [`deal_name`](Self::deal_name) says what it takes.
     pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
         self.deal_name = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -34259,11 +29087,7 @@ impl ModifyLoadBalancerMixIpTargetRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-1234abcd","lb-5678wwqq"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -34271,11 +29095,7 @@ impl ModifyLoadBalancerMixIpTargetRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `MixIpTarget`; the field is [`mix_ip_target`](Self::mix_ip_target).
-    ///
-    /// Wire name `MixIpTarget`, bool; required in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `MixIpTarget`: the field [`mix_ip_target`](Self::mix_ip_target) says what it takes.
     pub fn set_mix_ip_target(mut self, value: bool) -> Self {
         self.mix_ip_target = Some(value);
         self
@@ -34313,9 +29133,7 @@ impl ModifyLoadBalancerMixIpTargetResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -34352,9 +29170,7 @@ impl ModifyLoadBalancerSlaRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerSla` to these items; the field is [`load_balancer_sla`](Self::load_balancer_sla).
-    ///
-    /// Wire name `LoadBalancerSla`, list of [`SlaUpdateParam`]; required in requests (empty is missing).
+    /// Sets `LoadBalancerSla` to these items: the field [`load_balancer_sla`](Self::load_balancer_sla) says what it takes.
     pub fn set_load_balancer_sla(
         mut self,
         items: impl IntoIterator<Item = impl Into<SlaUpdateParam>>,
@@ -34362,11 +29178,7 @@ impl ModifyLoadBalancerSlaRequest {
         self.load_balancer_sla = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Force`; the field is [`force`](Self::force).
-    ///
-    /// Wire name `Force`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `Force`: the field [`force`](Self::force) says what it takes.
     pub fn set_force(mut self, value: bool) -> Self {
         self.force = Some(value);
         self
@@ -34417,18 +29229,12 @@ impl ModifyLoadBalancerSlaResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DealName`; the field is [`deal_name`](Self::deal_name).
-    ///
-    /// Wire name `DealName`, string; may be absent from responses.
-    ///
-    /// - Example: `2022XXXX`.
+    /// Sets `DealName`: the field [`deal_name`](Self::deal_name) says what it takes.
     pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
         self.deal_name = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -34470,11 +29276,7 @@ impl ModifyLoadBalancersProjectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-1234abcd","lb-5678wwqq"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -34482,11 +29284,7 @@ impl ModifyLoadBalancersProjectRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; required in requests.
-    ///
-    /// - Example: `1122`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
@@ -34524,9 +29322,7 @@ impl ModifyLoadBalancersProjectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -34595,11 +29391,7 @@ impl ModifyModelAliasAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelAliasNames` to these items; the field is [`model_alias_names`](Self::model_alias_names).
-    ///
-    /// Wire name `ModelAliasNames`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["gpt-4o"]`.
+    /// Sets `ModelAliasNames` to these items: the field [`model_alias_names`](Self::model_alias_names) says what it takes.
     pub fn set_model_alias_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -34607,18 +29399,12 @@ impl ModifyModelAliasAttributesRequest {
         self.model_alias_names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Coefficient`; the field is [`coefficient`](Self::coefficient).
-    ///
-    /// Wire name `Coefficient`, [`Coefficient`]; optional in requests.
+    /// Sets `Coefficient`: the field [`coefficient`](Self::coefficient) says what it takes.
     pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
         self.coefficient = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderIds` to these items; the field is [`service_provider_ids`](Self::service_provider_ids).
-    ///
-    /// Wire name `ServiceProviderIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["byok-52mdfb352", "byok-7a1c9e02"]`.
+    /// Sets `ServiceProviderIds` to these items: the field [`service_provider_ids`](Self::service_provider_ids) says what it takes.
     pub fn set_service_provider_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -34626,18 +29412,12 @@ impl ModifyModelAliasAttributesRequest {
         self.service_provider_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; optional in requests.
-    ///
-    /// - Example: `embedding`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `CoefficientTiers` to these items; the field is [`coefficient_tiers`](Self::coefficient_tiers).
-    ///
-    /// Wire name `CoefficientTiers`, list of [`CoefficientTier`]; optional in requests.
+    /// Sets `CoefficientTiers` to these items: the field [`coefficient_tiers`](Self::coefficient_tiers) says what it takes.
     pub fn set_coefficient_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
@@ -34645,9 +29425,7 @@ impl ModifyModelAliasAttributesRequest {
         self.coefficient_tiers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CoefficientSchedule` to these items; the field is [`coefficient_schedule`](Self::coefficient_schedule).
-    ///
-    /// Wire name `CoefficientSchedule`, list of [`CoefficientScheduleRule`]; optional in requests.
+    /// Sets `CoefficientSchedule` to these items: the field [`coefficient_schedule`](Self::coefficient_schedule) says what it takes.
     pub fn set_coefficient_schedule(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
@@ -34720,9 +29498,7 @@ impl ModifyModelAliasAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -34837,27 +29613,17 @@ impl ModifyModelAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-gr0ec33g`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; optional in requests.
-    ///
-    /// - Example: `hello`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = Some(value.into());
         self
     }
-    /// Sets `ApiBases` to these items; the field is [`api_bases`](Self::api_bases).
-    ///
-    /// Wire name `ApiBases`, list of [`ApiBaseItem`]; optional in requests.
+    /// Sets `ApiBases` to these items: the field [`api_bases`](Self::api_bases) says what it takes.
     pub fn set_api_bases(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
@@ -34865,47 +29631,27 @@ impl ModifyModelAttributesRequest {
         self.api_bases = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; optional in requests.
-    ///
-    /// - Example: `https://embedding-placeholder.example11.com`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
     }
-    /// Sets `EndpointPath`; the field is [`endpoint_path`](Self::endpoint_path).
-    ///
-    /// Wire name `EndpointPath`, string; optional in requests.
-    ///
-    /// - Example: `/emt`.
+    /// Sets `EndpointPath`: the field [`endpoint_path`](Self::endpoint_path) says what it takes.
     pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.endpoint_path = Some(value.into());
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; optional in requests.
-    ///
-    /// - Example: `anthropic`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = Some(value.into());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelId`; the field is [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
-    ///
-    /// - Example: `pnt-1bf6f527`.
+    /// Sets `CMRPrivateNetworkTunnelId`: the field [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id) says what it takes.
     pub fn set_cmr_private_network_tunnel_id(
         mut self,
         value: impl Into<String>,
@@ -34913,20 +29659,12 @@ impl ModifyModelAttributesRequest {
         self.cmr_private_network_tunnel_id = Some(value.into());
         self
     }
-    /// Sets `HostHeader`; the field is [`host_header`](Self::host_header).
-    ///
-    /// Wire name `HostHeader`, string; optional in requests.
-    ///
-    /// - Example: `new.invalid`.
+    /// Sets `HostHeader`: the field [`host_header`](Self::host_header) says what it takes.
     pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
         self.host_header = Some(value.into());
         self
     }
-    /// Sets `VerifySSL`; the field is [`verify_ssl`](Self::verify_ssl).
-    ///
-    /// Wire name `VerifySSL`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `VerifySSL`: the field [`verify_ssl`](Self::verify_ssl) says what it takes.
     pub fn set_verify_ssl(mut self, value: bool) -> Self {
         self.verify_ssl = Some(value);
         self
@@ -34974,9 +29712,7 @@ impl ModifyModelAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -35102,34 +29838,22 @@ impl ModifyModelRouterAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-h2tdbhtz`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; optional in requests.
-    ///
-    /// - Example: `SCkPG15A`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = Some(value.into());
         self
     }
-    /// Sets `ModelRouterName`; the field is [`model_router_name`](Self::model_router_name).
-    ///
-    /// Wire name `ModelRouterName`, string; optional in requests.
+    /// Sets `ModelRouterName`: the field [`model_router_name`](Self::model_router_name) says what it takes.
     pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
         self.model_router_name = Some(value.into());
         self
     }
-    /// Sets `RateLimitConfig`; the field is [`rate_limit_config`](Self::rate_limit_config).
-    ///
-    /// Wire name `RateLimitConfig`, [`RateLimitConfigForModelRouter`]; optional in requests.
+    /// Sets `RateLimitConfig`: the field [`rate_limit_config`](Self::rate_limit_config) says what it takes.
     pub fn set_rate_limit_config(
         mut self,
         value: impl Into<RateLimitConfigForModelRouter>,
@@ -35137,9 +29861,7 @@ impl ModifyModelRouterAttributesRequest {
         self.rate_limit_config = Some(value.into());
         self
     }
-    /// Sets `RouterSetting`; the field is [`router_setting`](Self::router_setting).
-    ///
-    /// Wire name `RouterSetting`, [`RouterSettingWithFallBack`]; optional in requests.
+    /// Sets `RouterSetting`: the field [`router_setting`](Self::router_setting) says what it takes.
     pub fn set_router_setting(
         mut self,
         value: impl Into<RouterSettingWithFallBack>,
@@ -35147,80 +29869,52 @@ impl ModifyModelRouterAttributesRequest {
         self.router_setting = Some(value.into());
         self
     }
-    /// Sets `Bandwidth`; the field is [`bandwidth`](Self::bandwidth).
-    ///
-    /// Wire name `Bandwidth`, uint64; optional in requests.
-    ///
-    /// - Example: `25`.
+    /// Sets `Bandwidth`: the field [`bandwidth`](Self::bandwidth) says what it takes.
     pub fn set_bandwidth(mut self, value: u64) -> Self {
         self.bandwidth = Some(value);
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; optional in requests.
-    ///
-    /// - Example: `embedding`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `EmbeddingConfig`; the field is [`embedding_config`](Self::embedding_config).
-    ///
-    /// Wire name `EmbeddingConfig`, [`EmbeddingConfig`]; optional in requests.
+    /// Sets `EmbeddingConfig`: the field [`embedding_config`](Self::embedding_config) says what it takes.
     pub fn set_embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
         self.embedding_config = Some(value.into());
         self
     }
-    /// Sets `VideoConfig`; the field is [`video_config`](Self::video_config).
-    ///
-    /// Wire name `VideoConfig`, [`VideoConfig`]; optional in requests.
+    /// Sets `VideoConfig`: the field [`video_config`](Self::video_config) says what it takes.
     pub fn set_video_config(mut self, value: impl Into<VideoConfig>) -> Self {
         self.video_config = Some(value.into());
         self
     }
-    /// Sets `RerankConfig`; the field is [`rerank_config`](Self::rerank_config).
-    ///
-    /// Wire name `RerankConfig`, [`RerankConfig`]; optional in requests.
+    /// Sets `RerankConfig`: the field [`rerank_config`](Self::rerank_config) says what it takes.
     pub fn set_rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
         self.rerank_config = Some(value.into());
         self
     }
-    /// Sets `DecisionsConfig`; the field is [`decisions_config`](Self::decisions_config).
-    ///
-    /// Wire name `DecisionsConfig`, [`DecisionsConfig`]; optional in requests.
+    /// Sets `DecisionsConfig`: the field [`decisions_config`](Self::decisions_config) says what it takes.
     pub fn set_decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
         self.decisions_config = Some(value.into());
         self
     }
-    /// Sets `ImageConfig`; the field is [`image_config`](Self::image_config).
-    ///
-    /// Wire name `ImageConfig`, [`ImageConfig`]; optional in requests.
+    /// Sets `ImageConfig`: the field [`image_config`](Self::image_config) says what it takes.
     pub fn set_image_config(mut self, value: impl Into<ImageConfig>) -> Self {
         self.image_config = Some(value.into());
         self
     }
-    /// Sets `RedirectConfig`; the field is [`redirect_config`](Self::redirect_config).
-    ///
-    /// Wire name `RedirectConfig`, [`RedirectConfig`]; optional in requests.
+    /// Sets `RedirectConfig`: the field [`redirect_config`](Self::redirect_config) says what it takes.
     pub fn set_redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
         self.redirect_config = Some(value.into());
         self
     }
-    /// Sets `Schema`; the field is [`schema`](Self::schema).
-    ///
-    /// Wire name `Schema`, string; optional in requests.
-    ///
-    /// - Example: `HTTPS`.
+    /// Sets `Schema`: the field [`schema`](Self::schema) says what it takes.
     pub fn set_schema(mut self, value: impl Into<String>) -> Self {
         self.schema = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; optional in requests.
-    ///
-    /// - Example: `887`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
@@ -35327,9 +30021,7 @@ impl ModifyModelRouterAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -35364,9 +30056,7 @@ impl ModifyModelRouterGuardrailsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Guardrails` to these items; the field is [`guardrails`](Self::guardrails).
-    ///
-    /// Wire name `Guardrails`, list of [`GuardrailConfig`]; required in requests (empty is missing).
+    /// Sets `Guardrails` to these items: the field [`guardrails`](Self::guardrails) says what it takes.
     pub fn set_guardrails(
         mut self,
         items: impl IntoIterator<Item = impl Into<GuardrailConfig>>,
@@ -35374,11 +30064,7 @@ impl ModifyModelRouterGuardrailsRequest {
         self.guardrails = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-abc12345`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
@@ -35428,9 +30114,7 @@ impl ModifyModelRouterGuardrailsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -35470,20 +30154,12 @@ impl ModifyModelRouterSecurityGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-jcxor1gp`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `SecurityGroups` to these items; the field is [`security_groups`](Self::security_groups).
-    ///
-    /// Wire name `SecurityGroups`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["sg-fktcbp0l"]`.
+    /// Sets `SecurityGroups` to these items: the field [`security_groups`](Self::security_groups) says what it takes.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -35530,9 +30206,7 @@ impl ModifyModelRouterSecurityGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -35656,106 +30330,62 @@ impl ModifyRuleRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw2rm0`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-4fbxq45k`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `loc-9dr7bsl3`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = value.into();
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/bar`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `Scheduler`; the field is [`scheduler`](Self::scheduler).
-    ///
-    /// Wire name `Scheduler`, string; optional in requests.
-    ///
-    /// - Example: `LEAST_CONN`.
+    /// Sets `Scheduler`: the field [`scheduler`](Self::scheduler) says what it takes.
     pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
         self.scheduler = Some(value.into());
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; optional in requests.
-    ///
-    /// - Example: `75`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `ForwardType`; the field is [`forward_type`](Self::forward_type).
-    ///
-    /// Wire name `ForwardType`, string; optional in requests.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `ForwardType`: the field [`forward_type`](Self::forward_type) says what it takes.
     pub fn set_forward_type(mut self, value: impl Into<String>) -> Self {
         self.forward_type = Some(value.into());
         self
     }
-    /// Sets `TrpcCallee`; the field is [`trpc_callee`](Self::trpc_callee).
-    ///
-    /// Wire name `TrpcCallee`, string; optional in requests.
-    ///
-    /// - Example: `TestCallee`.
+    /// Sets `TrpcCallee`: the field [`trpc_callee`](Self::trpc_callee) says what it takes.
     pub fn set_trpc_callee(mut self, value: impl Into<String>) -> Self {
         self.trpc_callee = Some(value.into());
         self
     }
-    /// Sets `TrpcFunc`; the field is [`trpc_func`](Self::trpc_func).
-    ///
-    /// Wire name `TrpcFunc`, string; optional in requests.
-    ///
-    /// - Example: `TestFunc`.
+    /// Sets `TrpcFunc`: the field [`trpc_func`](Self::trpc_func) says what it takes.
     pub fn set_trpc_func(mut self, value: impl Into<String>) -> Self {
         self.trpc_func = Some(value.into());
         self
     }
-    /// Sets `OAuth`; the field is [`o_auth`](Self::o_auth).
-    ///
-    /// Wire name `OAuth`, [`OAuth`]; optional in requests.
+    /// Sets `OAuth`: the field [`o_auth`](Self::o_auth) says what it takes.
     pub fn set_o_auth(mut self, value: impl Into<OAuth>) -> Self {
         self.o_auth = Some(value.into());
         self
     }
-    /// Sets `CookieName`; the field is [`cookie_name`](Self::cookie_name).
-    ///
-    /// Wire name `CookieName`, string; optional in requests.
-    ///
-    /// - Example: `test_cookie`.
+    /// Sets `CookieName`: the field [`cookie_name`](Self::cookie_name) says what it takes.
     pub fn set_cookie_name(mut self, value: impl Into<String>) -> Self {
         self.cookie_name = Some(value.into());
         self
@@ -35826,9 +30456,7 @@ impl ModifyRuleResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -35898,29 +30526,17 @@ impl ModifyServiceProviderModelAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-qhygv05l`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `ModelName`; the field is [`model_name`](Self::model_name).
-    ///
-    /// Wire name `ModelName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `ModelName`: the field [`model_name`](Self::model_name) says what it takes.
     pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
         self.model_name = value.into();
         self
     }
-    /// Sets `InputModalities` to these items; the field is [`input_modalities`](Self::input_modalities).
-    ///
-    /// Wire name `InputModalities`, list of string; optional in requests.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalities` to these items: the field [`input_modalities`](Self::input_modalities) says what it takes.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -35928,20 +30544,12 @@ impl ModifyServiceProviderModelAttributesRequest {
         self.input_modalities = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `NewModelName`; the field is [`new_model_name`](Self::new_model_name).
-    ///
-    /// Wire name `NewModelName`, string; optional in requests.
-    ///
-    /// - Example: `be-70251-2c812903c6-m2`.
+    /// Sets `NewModelName`: the field [`new_model_name`](Self::new_model_name) says what it takes.
     pub fn set_new_model_name(mut self, value: impl Into<String>) -> Self {
         self.new_model_name = Some(value.into());
         self
     }
-    /// Sets `NewModelAlias`; the field is [`new_model_alias`](Self::new_model_alias).
-    ///
-    /// Wire name `NewModelAlias`, string; optional in requests.
-    ///
-    /// - Example: `be-92514-2d41b28193-n`.
+    /// Sets `NewModelAlias`: the field [`new_model_alias`](Self::new_model_alias) says what it takes.
     pub fn set_new_model_alias(mut self, value: impl Into<String>) -> Self {
         self.new_model_alias = Some(value.into());
         self
@@ -35985,9 +30593,7 @@ impl ModifyServiceProviderModelAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -36092,81 +30698,47 @@ impl ModifyTargetGroupAttributeRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-815iz538`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupName`; the field is [`target_group_name`](Self::target_group_name).
-    ///
-    /// Wire name `TargetGroupName`, string; optional in requests.
-    ///
-    /// - Example: `xxxxholic`.
+    /// Sets `TargetGroupName`: the field [`target_group_name`](Self::target_group_name) says what it takes.
     pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
         self.target_group_name = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; optional in requests.
-    ///
-    /// - Example: `22`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `ScheduleAlgorithm`; the field is [`schedule_algorithm`](Self::schedule_algorithm).
-    ///
-    /// Wire name `ScheduleAlgorithm`, string; optional in requests.
-    ///
-    /// - Example: `LEAST_CONN`.
+    /// Sets `ScheduleAlgorithm`: the field [`schedule_algorithm`](Self::schedule_algorithm) says what it takes.
     pub fn set_schedule_algorithm(mut self, value: impl Into<String>) -> Self {
         self.schedule_algorithm = Some(value.into());
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`TargetGroupHealthCheck`]; optional in requests.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; optional in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `KeepaliveEnable`; the field is [`keepalive_enable`](Self::keepalive_enable).
-    ///
-    /// Wire name `KeepaliveEnable`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `KeepaliveEnable`: the field [`keepalive_enable`](Self::keepalive_enable) says what it takes.
     pub fn set_keepalive_enable(mut self, value: bool) -> Self {
         self.keepalive_enable = Some(value);
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, uint64; optional in requests.
-    ///
-    /// - Example: `30`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: u64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `SnatEnable`; the field is [`snat_enable`](Self::snat_enable).
-    ///
-    /// Wire name `SnatEnable`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `SnatEnable`: the field [`snat_enable`](Self::snat_enable) says what it takes.
     pub fn set_snat_enable(mut self, value: bool) -> Self {
         self.snat_enable = Some(value);
         self
@@ -36210,9 +30782,7 @@ impl ModifyTargetGroupAttributeResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -36247,18 +30817,12 @@ impl ModifyTargetGroupInstancesPortRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-815iz538`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupInstances` to these items; the field is [`target_group_instances`](Self::target_group_instances).
-    ///
-    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
+    /// Sets `TargetGroupInstances` to these items: the field [`target_group_instances`](Self::target_group_instances) says what it takes.
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -36311,9 +30875,7 @@ impl ModifyTargetGroupInstancesPortResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -36348,18 +30910,12 @@ impl ModifyTargetGroupInstancesWeightRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-815iz538`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupInstances` to these items; the field is [`target_group_instances`](Self::target_group_instances).
-    ///
-    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
+    /// Sets `TargetGroupInstances` to these items: the field [`target_group_instances`](Self::target_group_instances) says what it takes.
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -36412,9 +30968,7 @@ impl ModifyTargetGroupInstancesWeightResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -36497,27 +31051,17 @@ impl ModifyTargetPortRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-d1ub****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -36525,38 +31069,22 @@ impl ModifyTargetPortRequest {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `NewPort`; the field is [`new_port`](Self::new_port).
-    ///
-    /// Wire name `NewPort`, int64; required in requests.
-    ///
-    /// - Example: `334`.
+    /// Sets `NewPort`: the field [`new_port`](Self::new_port) says what it takes.
     pub fn set_new_port(mut self, value: i64) -> Self {
         self.new_port = Some(value);
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-fi8g****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.qcloud.example.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/index`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -36618,9 +31146,7 @@ impl ModifyTargetPortResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -36703,27 +31229,17 @@ impl ModifyTargetWeightRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-d1ub****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -36731,38 +31247,22 @@ impl ModifyTargetWeightRequest {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-fi8g****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.new.example.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/index`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; optional in requests.
-    ///
-    /// - Example: `8`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = Some(value);
         self
@@ -36821,9 +31321,7 @@ impl ModifyTargetWeightResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -36901,38 +31399,22 @@ impl ModifyUserGroupAttributesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ugrp-9f8e7d6c`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = value.into();
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; optional in requests.
-    ///
-    /// - Example: `budget-1a2b3c4d`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `IntentRouters` to these items; the field is [`intent_routers`](Self::intent_routers).
-    ///
-    /// Wire name `IntentRouters`, list of string; optional in requests.
-    ///
-    /// - Example: `["ir-chat"]`.
+    /// Sets `IntentRouters` to these items: the field [`intent_routers`](Self::intent_routers) says what it takes.
     pub fn set_intent_routers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -36940,11 +31422,7 @@ impl ModifyUserGroupAttributesRequest {
         self.intent_routers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; optional in requests.
-    ///
-    /// - Example: `["deepseek-v3"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -36952,9 +31430,7 @@ impl ModifyUserGroupAttributesRequest {
         self.models = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `UserGroupName`; the field is [`user_group_name`](Self::user_group_name).
-    ///
-    /// Wire name `UserGroupName`, string; optional in requests.
+    /// Sets `UserGroupName`: the field [`user_group_name`](Self::user_group_name) says what it takes.
     pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
         self.user_group_name = Some(value.into());
         self
@@ -36998,9 +31474,7 @@ impl ModifyUserGroupAttributesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -37037,18 +31511,12 @@ impl MultiCertInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SSLMode`; the field is [`ssl_mode`](Self::ssl_mode).
-    ///
-    /// Wire name `SSLMode`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `UNIDIRECTIONAL`.
+    /// Sets `SSLMode`: the field [`ssl_mode`](Self::ssl_mode) says what it takes.
     pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
         self.ssl_mode = value.into();
         self
     }
-    /// Sets `CertList` to these items; the field is [`cert_list`](Self::cert_list).
-    ///
-    /// Wire name `CertList`, list of [`CertInfo`]; required in requests (empty is missing).
+    /// Sets `CertList` to these items: the field [`cert_list`](Self::cert_list) says what it takes.
     pub fn set_cert_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<CertInfo>>,
@@ -37056,11 +31524,7 @@ impl MultiCertInfo {
         self.cert_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SSLVerifyClient`; the field is [`ssl_verify_client`](Self::ssl_verify_client).
-    ///
-    /// Wire name `SSLVerifyClient`, string; optional in requests.
-    ///
-    /// - Example: `ON`.
+    /// Sets `SSLVerifyClient`: the field [`ssl_verify_client`](Self::ssl_verify_client) says what it takes.
     pub fn set_ssl_verify_client(mut self, value: impl Into<String>) -> Self {
         self.ssl_verify_client = Some(value.into());
         self
@@ -37120,20 +31584,12 @@ impl MultiModalityAttachments {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Data`; the field is [`data`](Self::data).
-    ///
-    /// Wire name `Data`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkAAIAAAoAAv/lxKUAAAAASUVORK5CYII=`.
+    /// Sets `Data`: the field [`data`](Self::data) says what it takes.
     pub fn set_data(mut self, value: impl Into<String>) -> Self {
         self.data = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `image`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
@@ -37191,20 +31647,12 @@ impl OAuth {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `OAuthEnable`; the field is [`o_auth_enable`](Self::o_auth_enable).
-    ///
-    /// Wire name `OAuthEnable`, bool; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `True`.
+    /// Sets `OAuthEnable`: the field [`o_auth_enable`](Self::o_auth_enable) says what it takes.
     pub fn set_o_auth_enable(mut self, value: bool) -> Self {
         self.o_auth_enable = Some(value);
         self
     }
-    /// Sets `OAuthFailureStatus`; the field is [`o_auth_failure_status`](Self::o_auth_failure_status).
-    ///
-    /// Wire name `OAuthFailureStatus`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `BYPASS`.
+    /// Sets `OAuthFailureStatus`: the field [`o_auth_failure_status`](Self::o_auth_failure_status) says what it takes.
     pub fn set_o_auth_failure_status(mut self, value: impl Into<String>) -> Self {
         self.o_auth_failure_status = Some(value.into());
         self
@@ -37236,23 +31684,17 @@ impl Price {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstancePrice`; the field is [`instance_price`](Self::instance_price).
-    ///
-    /// Wire name `InstancePrice`, [`ItemPrice`]; always present in responses.
+    /// Sets `InstancePrice`: the field [`instance_price`](Self::instance_price) says what it takes.
     pub fn set_instance_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.instance_price = value.into();
         self
     }
-    /// Sets `BandwidthPrice`; the field is [`bandwidth_price`](Self::bandwidth_price).
-    ///
-    /// Wire name `BandwidthPrice`, [`ItemPrice`]; always present in responses; may be null.
+    /// Sets `BandwidthPrice`: the field [`bandwidth_price`](Self::bandwidth_price) says what it takes.
     pub fn set_bandwidth_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.bandwidth_price = Some(value.into());
         self
     }
-    /// Sets `LcuPrice`; the field is [`lcu_price`](Self::lcu_price).
-    ///
-    /// Wire name `LcuPrice`, [`ItemPrice`]; always present in responses; may be null.
+    /// Sets `LcuPrice`: the field [`lcu_price`](Self::lcu_price) says what it takes.
     pub fn set_lcu_price(mut self, value: impl Into<ItemPrice>) -> Self {
         self.lcu_price = Some(value.into());
         self
@@ -37305,29 +31747,17 @@ impl ProviderItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Provider`; the field is [`provider`](Self::provider).
-    ///
-    /// Wire name `Provider`, string; always present in responses.
-    ///
-    /// - Example: `openai`.
+    /// Sets `Provider`: the field [`provider`](Self::provider) says what it takes.
     pub fn set_provider(mut self, value: impl Into<String>) -> Self {
         self.provider = value.into();
         self
     }
-    /// Sets `DisplayName`; the field is [`display_name`](Self::display_name).
-    ///
-    /// Wire name `DisplayName`, string; always present in responses.
-    ///
-    /// - Example: `OpenAI`.
+    /// Sets `DisplayName`: the field [`display_name`](Self::display_name) says what it takes.
     pub fn set_display_name(mut self, value: impl Into<String>) -> Self {
         self.display_name = value.into();
         self
     }
-    /// Sets `Protocols` to these items; the field is [`protocols`](Self::protocols).
-    ///
-    /// Wire name `Protocols`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["openai"]`.
+    /// Sets `Protocols` to these items: the field [`protocols`](Self::protocols) says what it takes.
     pub fn set_protocols(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -37335,11 +31765,7 @@ impl ProviderItem {
         self.protocols = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `EnglishDisplayName`; the field is [`english_display_name`](Self::english_display_name).
-    ///
-    /// Wire name `EnglishDisplayName`, string; always present in responses.
-    ///
-    /// - Example: `OpenAI`.
+    /// Sets `EnglishDisplayName`: the field [`english_display_name`](Self::english_display_name) says what it takes.
     pub fn set_english_display_name(mut self, value: impl Into<String>) -> Self {
         self.english_display_name = value.into();
         self
@@ -37385,29 +31811,17 @@ impl ProviderTestConnectionErrorInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HttpCode`; the field is [`http_code`](Self::http_code).
-    ///
-    /// Wire name `HttpCode`, uint64; may be absent from responses.
-    ///
-    /// - Example: `401`.
+    /// Sets `HttpCode`: the field [`http_code`](Self::http_code) says what it takes.
     pub fn set_http_code(mut self, value: u64) -> Self {
         self.http_code = Some(value);
         self
     }
-    /// Sets `ErrorStatus`; the field is [`error_status`](Self::error_status).
-    ///
-    /// Wire name `ErrorStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `AuthenticationError`.
+    /// Sets `ErrorStatus`: the field [`error_status`](Self::error_status) says what it takes.
     pub fn set_error_status(mut self, value: impl Into<String>) -> Self {
         self.error_status = Some(value.into());
         self
     }
-    /// Sets `OriginalMessage`; the field is [`original_message`](Self::original_message).
-    ///
-    /// Wire name `OriginalMessage`, string; may be absent from responses.
-    ///
-    /// - Example: `Unable to determine image input support (probe failed with HTTP 401). The API key may be invalid.`.
+    /// Sets `OriginalMessage`: the field [`original_message`](Self::original_message) says what it takes.
     pub fn set_original_message(mut self, value: impl Into<String>) -> Self {
         self.original_message = Some(value.into());
         self
@@ -37451,29 +31865,17 @@ impl Quota {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `QuotaId`; the field is [`quota_id`](Self::quota_id).
-    ///
-    /// Wire name `QuotaId`, string; always present in responses.
-    ///
-    /// - Example: `TOTAL_OPEN_CLB_QUOTA`.
+    /// Sets `QuotaId`: the field [`quota_id`](Self::quota_id) says what it takes.
     pub fn set_quota_id(mut self, value: impl Into<String>) -> Self {
         self.quota_id = value.into();
         self
     }
-    /// Sets `QuotaCurrent`; the field is [`quota_current`](Self::quota_current).
-    ///
-    /// Wire name `QuotaCurrent`, int64; always present in responses; may be null.
-    ///
-    /// - Example: `null`.
+    /// Sets `QuotaCurrent`: the field [`quota_current`](Self::quota_current) says what it takes.
     pub fn set_quota_current(mut self, value: i64) -> Self {
         self.quota_current = Some(value);
         self
     }
-    /// Sets `QuotaLimit`; the field is [`quota_limit`](Self::quota_limit).
-    ///
-    /// Wire name `QuotaLimit`, int64; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `QuotaLimit`: the field [`quota_limit`](Self::quota_limit) says what it takes.
     pub fn set_quota_limit(mut self, value: i64) -> Self {
         self.quota_limit = value;
         self
@@ -37509,20 +31911,12 @@ impl RateLimitConfigForBudget {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RPM`; the field is [`rpm`](Self::rpm).
-    ///
-    /// Wire name `RPM`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `60`.
+    /// Sets `RPM`: the field [`rpm`](Self::rpm) says what it takes.
     pub fn set_rpm(mut self, value: u64) -> Self {
         self.rpm = Some(value);
         self
     }
-    /// Sets `TPM`; the field is [`tpm`](Self::tpm).
-    ///
-    /// Wire name `TPM`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `100000`.
+    /// Sets `TPM`: the field [`tpm`](Self::tpm) says what it takes.
     pub fn set_tpm(mut self, value: u64) -> Self {
         self.tpm = Some(value);
         self
@@ -37571,29 +31965,17 @@ impl RateLimitConfigForKey {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `MaxParallelRequest`; the field is [`max_parallel_request`](Self::max_parallel_request).
-    ///
-    /// Wire name `MaxParallelRequest`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `MaxParallelRequest`: the field [`max_parallel_request`](Self::max_parallel_request) says what it takes.
     pub fn set_max_parallel_request(mut self, value: u64) -> Self {
         self.max_parallel_request = Some(value);
         self
     }
-    /// Sets `RPM`; the field is [`rpm`](Self::rpm).
-    ///
-    /// Wire name `RPM`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `30`.
+    /// Sets `RPM`: the field [`rpm`](Self::rpm) says what it takes.
     pub fn set_rpm(mut self, value: u64) -> Self {
         self.rpm = Some(value);
         self
     }
-    /// Sets `TPM`; the field is [`tpm`](Self::tpm).
-    ///
-    /// Wire name `TPM`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `50000`.
+    /// Sets `TPM`: the field [`tpm`](Self::tpm) says what it takes.
     pub fn set_tpm(mut self, value: u64) -> Self {
         self.tpm = Some(value);
         self
@@ -37632,20 +32014,12 @@ impl RateLimitConfigForModelRouter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RPM`; the field is [`rpm`](Self::rpm).
-    ///
-    /// Wire name `RPM`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `60`.
+    /// Sets `RPM`: the field [`rpm`](Self::rpm) says what it takes.
     pub fn set_rpm(mut self, value: u64) -> Self {
         self.rpm = Some(value);
         self
     }
-    /// Sets `TPM`; the field is [`tpm`](Self::tpm).
-    ///
-    /// Wire name `TPM`, uint64; optional in requests; always present in responses.
-    ///
-    /// - Example: `100000`.
+    /// Sets `TPM`: the field [`tpm`](Self::tpm) says what it takes.
     pub fn set_tpm(mut self, value: u64) -> Self {
         self.tpm = Some(value);
         self
@@ -37684,20 +32058,12 @@ impl RedirectConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `StatusCode`; the field is [`status_code`](Self::status_code).
-    ///
-    /// Wire name `StatusCode`, uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `302`.
+    /// Sets `StatusCode`: the field [`status_code`](Self::status_code) says what it takes.
     pub fn set_status_code(mut self, value: u64) -> Self {
         self.status_code = Some(value);
         self
     }
-    /// Sets `TargetUrl`; the field is [`target_url`](Self::target_url).
-    ///
-    /// Wire name `TargetUrl`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `https://www.qq.com/`.
+    /// Sets `TargetUrl`: the field [`target_url`](Self::target_url) says what it takes.
     pub fn set_target_url(mut self, value: impl Into<String>) -> Self {
         self.target_url = Some(value.into());
         self
@@ -37732,11 +32098,7 @@ impl RefundModelRouterResourcePackageRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterResourcePackageIds` to these items; the field is [`model_router_resource_package_ids`](Self::model_router_resource_package_ids).
-    ///
-    /// Wire name `ModelRouterResourcePackageIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["cmrcredit-k2800toa9v5tnar"]`.
+    /// Sets `ModelRouterResourcePackageIds` to these items: the field [`model_router_resource_package_ids`](Self::model_router_resource_package_ids) says what it takes.
     pub fn set_model_router_resource_package_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -37786,11 +32148,7 @@ impl RefundModelRouterResourcePackageResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DealNames` to these items; the field is [`deal_names`](Self::deal_names).
-    ///
-    /// Wire name `DealNames`, list of string; always present in responses.
-    ///
-    /// - Example: `["20260409643022548182771"]`.
+    /// Sets `DealNames` to these items: the field [`deal_names`](Self::deal_names) says what it takes.
     pub fn set_deal_names(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -37798,9 +32156,7 @@ impl RefundModelRouterResourcePackageResponse {
         self.deal_names = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -37842,20 +32198,12 @@ impl RegenerateKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-jcxor1gp`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["vkey-g2kyvhih"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -37910,11 +32258,7 @@ impl RegenerateKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailedKeyIds` to these items; the field is [`failed_key_ids`](Self::failed_key_ids).
-    ///
-    /// Wire name `FailedKeyIds`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["vkey-g2kyvhih"]`.
+    /// Sets `FailedKeyIds` to these items: the field [`failed_key_ids`](Self::failed_key_ids) says what it takes.
     pub fn set_failed_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -37922,9 +32266,7 @@ impl RegenerateKeysResponse {
         self.failed_key_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RegeneratedKeys` to these items; the field is [`regenerated_keys`](Self::regenerated_keys).
-    ///
-    /// Wire name `RegeneratedKeys`, list of [`RegeneratedKey`]; may be absent from responses.
+    /// Sets `RegeneratedKeys` to these items: the field [`regenerated_keys`](Self::regenerated_keys) says what it takes.
     pub fn set_regenerated_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<RegeneratedKey>>,
@@ -37932,9 +32274,7 @@ impl RegenerateKeysResponse {
         self.regenerated_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -37970,20 +32310,12 @@ impl RegeneratedKey {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; may be absent from responses.
-    ///
-    /// - Example: `sk-HvvyVk2DvoMuG1t0MEzz4qLqWZ8-xNUlVzUZo1jtzW3opZ9eMok0nfgEhd-lLFgqKxY3d-0qFy2aohD5sKRPJu1Hlv1irSX6-nStS-9xXA`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
-    /// Sets `KeyId`; the field is [`key_id`](Self::key_id).
-    ///
-    /// Wire name `KeyId`, string; may be absent from responses.
-    ///
-    /// - Example: `vkey-g2kyvhih`.
+    /// Sets `KeyId`: the field [`key_id`](Self::key_id) says what it takes.
     pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
         self.key_id = Some(value.into());
         self
@@ -38056,27 +32388,17 @@ impl RegisterFunctionTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-1234abcd`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-1234tgbh`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `FunctionTargets` to these items; the field is [`function_targets`](Self::function_targets).
-    ///
-    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; required in requests (empty is missing).
+    /// Sets `FunctionTargets` to these items: the field [`function_targets`](Self::function_targets) says what it takes.
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -38084,29 +32406,17 @@ impl RegisterFunctionTargetsRequest {
         self.function_targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-1234rrrr`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.123.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/test`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -38165,9 +32475,7 @@ impl RegisterFunctionTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38202,18 +32510,12 @@ impl RegisterModelsToServiceProviderRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-pegue82p`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of [`ModelItem`]; optional in requests.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelItem>>,
@@ -38264,9 +32566,7 @@ impl RegisterModelsToServiceProviderResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38301,18 +32601,12 @@ impl RegisterTargetGroupInstancesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-815iz538`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `TargetGroupInstances` to these items; the field is [`target_group_instances`](Self::target_group_instances).
-    ///
-    /// Wire name `TargetGroupInstances`, list of [`TargetGroupInstance`]; required in requests (empty is missing).
+    /// Sets `TargetGroupInstances` to these items: the field [`target_group_instances`](Self::target_group_instances) says what it takes.
     pub fn set_target_group_instances(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
@@ -38365,9 +32659,7 @@ impl RegisterTargetGroupInstancesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38440,27 +32732,17 @@ impl RegisterTargetsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-d1ub****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -38468,29 +32750,17 @@ impl RegisterTargetsRequest {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-fi8g****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.qcloud.example.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/index`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -38549,9 +32819,7 @@ impl RegisterTargetsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38586,18 +32854,12 @@ impl RegisterTargetsWithClassicalLbRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-a3u5****`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`ClassicalTargetInfo`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<ClassicalTargetInfo>>,
@@ -38650,9 +32912,7 @@ impl RegisterTargetsWithClassicalLbResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38692,20 +32952,12 @@ impl RemoveModelKeyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `byok-7s4bvf0l`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `KeyIds` to these items; the field is [`key_ids`](Self::key_ids).
-    ///
-    /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["mkey-133x2eub"]`.
+    /// Sets `KeyIds` to these items: the field [`key_ids`](Self::key_ids) says what it takes.
     pub fn set_key_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -38752,9 +33004,7 @@ impl RemoveModelKeyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38794,20 +33044,12 @@ impl RemoveModelRewriteRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cmr-5x1y2lt8`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `SourceModel`; the field is [`source_model`](Self::source_model).
-    ///
-    /// Wire name `SourceModel`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `default`.
+    /// Sets `SourceModel`: the field [`source_model`](Self::source_model) says what it takes.
     pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
         self.source_model = value.into();
         self
@@ -38851,9 +33093,7 @@ impl RemoveModelRewriteResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -38892,11 +33132,7 @@ impl RenewLoadBalancersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-hcrzu8au"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -38904,9 +33140,7 @@ impl RenewLoadBalancersRequest {
         self.load_balancer_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LBChargePrepaid`; the field is [`lb_charge_prepaid`](Self::lb_charge_prepaid).
-    ///
-    /// Wire name `LBChargePrepaid`, [`LbChargePrepaid`]; required in requests.
+    /// Sets `LBChargePrepaid`: the field [`lb_charge_prepaid`](Self::lb_charge_prepaid) says what it takes.
     pub fn set_lb_charge_prepaid(mut self, value: impl Into<LbChargePrepaid>) -> Self {
         self.lb_charge_prepaid = Some(value.into());
         self
@@ -38963,18 +33197,12 @@ impl RenewLoadBalancersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `DealName`; the field is [`deal_name`](Self::deal_name).
-    ///
-    /// Wire name `DealName`, string; may be absent from responses.
-    ///
-    /// - Example: `2022XXXX`.
+    /// Sets `DealName`: the field [`deal_name`](Self::deal_name) says what it takes.
     pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
         self.deal_name = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -39009,18 +33237,12 @@ impl ReplaceCertForLoadBalancersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `OldCertificateId`; the field is [`old_certificate_id`](Self::old_certificate_id).
-    ///
-    /// Wire name `OldCertificateId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cuxw0123`.
+    /// Sets `OldCertificateId`: the field [`old_certificate_id`](Self::old_certificate_id) says what it takes.
     pub fn set_old_certificate_id(mut self, value: impl Into<String>) -> Self {
         self.old_certificate_id = value.into();
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateInput`]; required in requests.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.certificate = Some(value.into());
         self
@@ -39067,9 +33289,7 @@ impl ReplaceCertForLoadBalancersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -39112,18 +33332,12 @@ impl RerankConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `CostBasedRouting`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -39131,11 +33345,7 @@ impl RerankConfig {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `3`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
@@ -39196,11 +33406,7 @@ impl Resource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type` to these items; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, list of string; always present in responses.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `Type` to these items: the field [`type`](Self::type) says what it takes.
     pub fn set_type(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -39208,18 +33414,12 @@ impl Resource {
         self.r#type = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Isp`; the field is [`isp`](Self::isp).
-    ///
-    /// Wire name `Isp`, string; always present in responses.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `Isp`: the field [`isp`](Self::isp) says what it takes.
     pub fn set_isp(mut self, value: impl Into<String>) -> Self {
         self.isp = value.into();
         self
     }
-    /// Sets `AvailabilitySet` to these items; the field is [`availability_set`](Self::availability_set).
-    ///
-    /// Wire name `AvailabilitySet`, list of [`ResourceAvailability`]; always present in responses.
+    /// Sets `AvailabilitySet` to these items: the field [`availability_set`](Self::availability_set) says what it takes.
     pub fn set_availability_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceAvailability>>,
@@ -39227,9 +33427,7 @@ impl Resource {
         self.availability_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TypeSet` to these items; the field is [`type_set`](Self::type_set).
-    ///
-    /// Wire name `TypeSet`, list of [`TypeInfo`]; always present in responses.
+    /// Sets `TypeSet` to these items: the field [`type_set`](Self::type_set) says what it takes.
     pub fn set_type_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<TypeInfo>>,
@@ -39268,20 +33466,12 @@ impl ResourceAvailability {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; may be absent from responses.
-    ///
-    /// - Example: `CMCC`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `Availability`; the field is [`availability`](Self::availability).
-    ///
-    /// Wire name `Availability`, string; may be absent from responses.
-    ///
-    /// - Example: `Available`.
+    /// Sets `Availability`: the field [`availability`](Self::availability) says what it takes.
     pub fn set_availability(mut self, value: impl Into<String>) -> Self {
         self.availability = Some(value.into());
         self
@@ -39317,20 +33507,12 @@ impl RewriteItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SourceModel`; the field is [`source_model`](Self::source_model).
-    ///
-    /// Wire name `SourceModel`, string; may be absent from responses.
-    ///
-    /// - Example: `default`.
+    /// Sets `SourceModel`: the field [`source_model`](Self::source_model) says what it takes.
     pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
         self.source_model = Some(value.into());
         self
     }
-    /// Sets `TargetModel`; the field is [`target_model`](Self::target_model).
-    ///
-    /// Wire name `TargetModel`, string; may be absent from responses.
-    ///
-    /// - Example: `gpt-4o-mini`.
+    /// Sets `TargetModel`: the field [`target_model`](Self::target_model) says what it takes.
     pub fn set_target_model(mut self, value: impl Into<String>) -> Self {
         self.target_model = Some(value.into());
         self
@@ -39392,47 +33574,27 @@ impl RewriteLocationMap {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SourceLocationId`; the field is [`source_location_id`](Self::source_location_id).
-    ///
-    /// Wire name `SourceLocationId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `loc-i82k****`.
+    /// Sets `SourceLocationId`: the field [`source_location_id`](Self::source_location_id) says what it takes.
     pub fn set_source_location_id(mut self, value: impl Into<String>) -> Self {
         self.source_location_id = value.into();
         self
     }
-    /// Sets `TargetLocationId`; the field is [`target_location_id`](Self::target_location_id).
-    ///
-    /// Wire name `TargetLocationId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `loc-lavx****`.
+    /// Sets `TargetLocationId`: the field [`target_location_id`](Self::target_location_id) says what it takes.
     pub fn set_target_location_id(mut self, value: impl Into<String>) -> Self {
         self.target_location_id = value.into();
         self
     }
-    /// Sets `RewriteCode`; the field is [`rewrite_code`](Self::rewrite_code).
-    ///
-    /// Wire name `RewriteCode`, int64; optional in requests.
-    ///
-    /// - Example: `302`.
+    /// Sets `RewriteCode`: the field [`rewrite_code`](Self::rewrite_code) says what it takes.
     pub fn set_rewrite_code(mut self, value: i64) -> Self {
         self.rewrite_code = Some(value);
         self
     }
-    /// Sets `TakeUrl`; the field is [`take_url`](Self::take_url).
-    ///
-    /// Wire name `TakeUrl`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `TakeUrl`: the field [`take_url`](Self::take_url) says what it takes.
     pub fn set_take_url(mut self, value: bool) -> Self {
         self.take_url = Some(value);
         self
     }
-    /// Sets `SourceDomain`; the field is [`source_domain`](Self::source_domain).
-    ///
-    /// Wire name `SourceDomain`, string; optional in requests.
-    ///
-    /// - Example: `xxx.com`.
+    /// Sets `SourceDomain`: the field [`source_domain`](Self::source_domain) says what it takes.
     pub fn set_source_domain(mut self, value: impl Into<String>) -> Self {
         self.source_domain = Some(value.into());
         self
@@ -39517,47 +33679,27 @@ impl RewriteTarget {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetListenerId`; the field is [`target_listener_id`](Self::target_listener_id).
-    ///
-    /// Wire name `TargetListenerId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `lbl-q471xxxx`.
+    /// Sets `TargetListenerId`: the field [`target_listener_id`](Self::target_listener_id) says what it takes.
     pub fn set_target_listener_id(mut self, value: impl Into<String>) -> Self {
         self.target_listener_id = Some(value.into());
         self
     }
-    /// Sets `TargetLocationId`; the field is [`target_location_id`](Self::target_location_id).
-    ///
-    /// Wire name `TargetLocationId`, string; always present in responses; may be null.
-    ///
-    /// - Example: `loc-188pxxxx`.
+    /// Sets `TargetLocationId`: the field [`target_location_id`](Self::target_location_id) says what it takes.
     pub fn set_target_location_id(mut self, value: impl Into<String>) -> Self {
         self.target_location_id = Some(value.into());
         self
     }
-    /// Sets `RewriteCode`; the field is [`rewrite_code`](Self::rewrite_code).
-    ///
-    /// Wire name `RewriteCode`, int64; always present in responses.
-    ///
-    /// - Example: `302`.
+    /// Sets `RewriteCode`: the field [`rewrite_code`](Self::rewrite_code) says what it takes.
     pub fn set_rewrite_code(mut self, value: i64) -> Self {
         self.rewrite_code = value;
         self
     }
-    /// Sets `TakeUrl`; the field is [`take_url`](Self::take_url).
-    ///
-    /// Wire name `TakeUrl`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `TakeUrl`: the field [`take_url`](Self::take_url) says what it takes.
     pub fn set_take_url(mut self, value: bool) -> Self {
         self.take_url = value;
         self
     }
-    /// Sets `RewriteType`; the field is [`rewrite_type`](Self::rewrite_type).
-    ///
-    /// Wire name `RewriteType`, string; always present in responses.
-    ///
-    /// - Example: `Auto`.
+    /// Sets `RewriteType`: the field [`rewrite_type`](Self::rewrite_type) says what it takes.
     pub fn set_rewrite_type(mut self, value: impl Into<String>) -> Self {
         self.rewrite_type = value.into();
         self
@@ -39616,11 +33758,7 @@ impl RouterSettingWithFallBack {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CrossModelGroupRoutingStrategy`; the field is [`cross_model_group_routing_strategy`](Self::cross_model_group_routing_strategy).
-    ///
-    /// Wire name `CrossModelGroupRoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `CrossModelGroupRoutingStrategy`: the field [`cross_model_group_routing_strategy`](Self::cross_model_group_routing_strategy) says what it takes.
     pub fn set_cross_model_group_routing_strategy(
         mut self,
         value: impl Into<String>,
@@ -39628,34 +33766,22 @@ impl RouterSettingWithFallBack {
         self.cross_model_group_routing_strategy = Some(value.into());
         self
     }
-    /// Sets `FallBack`; the field is [`fall_back`](Self::fall_back).
-    ///
-    /// Wire name `FallBack`, [`FallBackItem`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `FallBack`: the field [`fall_back`](Self::fall_back) says what it takes.
     pub fn set_fall_back(mut self, value: impl Into<FallBackItem>) -> Self {
         self.fall_back = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `4`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -39663,9 +33789,7 @@ impl RouterSettingWithFallBack {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `StickyConfig`; the field is [`sticky_config`](Self::sticky_config).
-    ///
-    /// Wire name `StickyConfig`, [`StickyConfig`]; optional in requests; may be absent from responses.
+    /// Sets `StickyConfig`: the field [`sticky_config`](Self::sticky_config) says what it takes.
     pub fn set_sticky_config(mut self, value: impl Into<StickyConfig>) -> Self {
         self.sticky_config = Some(value.into());
         self
@@ -39752,20 +33876,12 @@ impl RouterSettingWithoutFallBack {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `CrossModelGroupRoutingStrategy`; the field is [`cross_model_group_routing_strategy`](Self::cross_model_group_routing_strategy).
-    ///
-    /// Wire name `CrossModelGroupRoutingStrategy`, string; optional in requests.
-    ///
-    /// - Example: `CostBasedRouting`.
+    /// Sets `CrossModelGroupRoutingStrategy`: the field [`cross_model_group_routing_strategy`](Self::cross_model_group_routing_strategy) says what it takes.
     pub fn set_cross_model_group_routing_strategy(
         mut self,
         value: impl Into<String>,
@@ -39773,9 +33889,7 @@ impl RouterSettingWithoutFallBack {
         self.cross_model_group_routing_strategy = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -39783,18 +33897,12 @@ impl RouterSettingWithoutFallBack {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests.
-    ///
-    /// - Example: `3`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
     }
-    /// Sets `StickyConfig`; the field is [`sticky_config`](Self::sticky_config).
-    ///
-    /// Wire name `StickyConfig`, [`StickyConfig`]; optional in requests.
+    /// Sets `StickyConfig`: the field [`sticky_config`](Self::sticky_config) says what it takes.
     pub fn set_sticky_config(mut self, value: impl Into<StickyConfig>) -> Self {
         self.sticky_config = Some(value.into());
         self
@@ -39872,38 +33980,22 @@ impl RoutingStrategyArgs {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LeastBusyBuffer`; the field is [`least_busy_buffer`](Self::least_busy_buffer).
-    ///
-    /// Wire name `LeastBusyBuffer`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0.3`.
+    /// Sets `LeastBusyBuffer`: the field [`least_busy_buffer`](Self::least_busy_buffer) says what it takes.
     pub fn set_least_busy_buffer(mut self, value: f64) -> Self {
         self.least_busy_buffer = Some(value);
         self
     }
-    /// Sets `UsageBasedBuffer`; the field is [`usage_based_buffer`](Self::usage_based_buffer).
-    ///
-    /// Wire name `UsageBasedBuffer`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0.4`.
+    /// Sets `UsageBasedBuffer`: the field [`usage_based_buffer`](Self::usage_based_buffer) says what it takes.
     pub fn set_usage_based_buffer(mut self, value: f64) -> Self {
         self.usage_based_buffer = Some(value);
         self
     }
-    /// Sets `LowestLatencyBuffer`; the field is [`lowest_latency_buffer`](Self::lowest_latency_buffer).
-    ///
-    /// Wire name `LowestLatencyBuffer`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `0.6`.
+    /// Sets `LowestLatencyBuffer`: the field [`lowest_latency_buffer`](Self::lowest_latency_buffer) says what it takes.
     pub fn set_lowest_latency_buffer(mut self, value: f64) -> Self {
         self.lowest_latency_buffer = Some(value);
         self
     }
-    /// Sets `LowestCostBuffer`; the field is [`lowest_cost_buffer`](Self::lowest_cost_buffer).
-    ///
-    /// Wire name `LowestCostBuffer`, float; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `LowestCostBuffer`: the field [`lowest_cost_buffer`](Self::lowest_cost_buffer) says what it takes.
     pub fn set_lowest_cost_buffer(mut self, value: f64) -> Self {
         self.lowest_cost_buffer = Some(value);
         self
@@ -39953,18 +34045,12 @@ impl RsTagRule {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbl-cuxw****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -39972,20 +34058,12 @@ impl RsTagRule {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-o8cn****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Tag`; the field is [`tag`](Self::tag).
-    ///
-    /// Wire name `Tag`, string; optional in requests.
-    ///
-    /// - Example: `tag_target`.
+    /// Sets `Tag`: the field [`tag`](Self::tag) says what it takes.
     pub fn set_tag(mut self, value: impl Into<String>) -> Self {
         self.tag = Some(value.into());
         self
@@ -40084,18 +34162,12 @@ impl RsWeightRule {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Target`]; required in requests (empty is missing).
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Target>>,
@@ -40103,42 +34175,24 @@ impl RsWeightRule {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-o8cn****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.demo.example.com`.
-    /// - Deprecated by the service.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; optional in requests.
-    ///
-    /// - Example: `/index`.
-    /// - Deprecated by the service.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = Some(value);
         self
@@ -40230,47 +34284,27 @@ impl RuleHealth {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses.
-    ///
-    /// - Example: `loc-lmf0xxxx`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses; may be null.
-    ///
-    /// - Example: `test.clb.cloud.tencent.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses; may be null.
-    ///
-    /// - Example: `/health`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
-    /// Sets `RuleId`; the field is [`rule_id`](Self::rule_id).
-    ///
-    /// Wire name `RuleId`, string; may be absent from responses.
-    ///
-    /// - Example: `rule-b6xw**lo`.
+    /// Sets `RuleId`: the field [`rule_id`](Self::rule_id) says what it takes.
     pub fn set_rule_id(mut self, value: impl Into<String>) -> Self {
         self.rule_id = Some(value.into());
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`TargetHealth`]; always present in responses.
-    ///
-    /// - Example: `None`.
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<TargetHealth>>,
@@ -40426,124 +34460,72 @@ impl RuleInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `/xxxx`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; optional in requests.
-    ///
-    /// - Example: `www.xxxx.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; optional in requests.
-    ///
-    /// - Example: `30`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`HealthCheck`]; optional in requests.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateInput`]; optional in requests.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
         self.certificate = Some(value.into());
         self
     }
-    /// Sets `Scheduler`; the field is [`scheduler`](Self::scheduler).
-    ///
-    /// Wire name `Scheduler`, string; optional in requests.
-    ///
-    /// - Example: `WRR`.
+    /// Sets `Scheduler`: the field [`scheduler`](Self::scheduler) says what it takes.
     pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
         self.scheduler = Some(value.into());
         self
     }
-    /// Sets `ForwardType`; the field is [`forward_type`](Self::forward_type).
-    ///
-    /// Wire name `ForwardType`, string; optional in requests.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `ForwardType`: the field [`forward_type`](Self::forward_type) says what it takes.
     pub fn set_forward_type(mut self, value: impl Into<String>) -> Self {
         self.forward_type = Some(value.into());
         self
     }
-    /// Sets `DefaultServer`; the field is [`default_server`](Self::default_server).
-    ///
-    /// Wire name `DefaultServer`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `DefaultServer`: the field [`default_server`](Self::default_server) says what it takes.
     pub fn set_default_server(mut self, value: bool) -> Self {
         self.default_server = Some(value);
         self
     }
-    /// Sets `Http2`; the field is [`http2`](Self::http2).
-    ///
-    /// Wire name `Http2`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `Http2`: the field [`http2`](Self::http2) says what it takes.
     pub fn set_http2(mut self, value: bool) -> Self {
         self.http2 = Some(value);
         self
     }
-    /// Sets `TargetType`; the field is [`target_type`](Self::target_type).
-    ///
-    /// Wire name `TargetType`, string; optional in requests.
-    ///
-    /// - Example: `NODE`.
+    /// Sets `TargetType`: the field [`target_type`](Self::target_type) says what it takes.
     pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
         self.target_type = Some(value.into());
         self
     }
-    /// Sets `TrpcCallee`; the field is [`trpc_callee`](Self::trpc_callee).
-    ///
-    /// Wire name `TrpcCallee`, string; optional in requests.
-    ///
-    /// - Example: `trpcall`.
+    /// Sets `TrpcCallee`: the field [`trpc_callee`](Self::trpc_callee) says what it takes.
     pub fn set_trpc_callee(mut self, value: impl Into<String>) -> Self {
         self.trpc_callee = Some(value.into());
         self
     }
-    /// Sets `TrpcFunc`; the field is [`trpc_func`](Self::trpc_func).
-    ///
-    /// Wire name `TrpcFunc`, string; optional in requests.
-    ///
-    /// - Example: `trpcFunc`.
+    /// Sets `TrpcFunc`: the field [`trpc_func`](Self::trpc_func) says what it takes.
     pub fn set_trpc_func(mut self, value: impl Into<String>) -> Self {
         self.trpc_func = Some(value.into());
         self
     }
-    /// Sets `Quic`; the field is [`quic`](Self::quic).
-    ///
-    /// Wire name `Quic`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `Quic`: the field [`quic`](Self::quic) says what it takes.
     pub fn set_quic(mut self, value: bool) -> Self {
         self.quic = Some(value);
         self
     }
-    /// Sets `Domains` to these items; the field is [`domains`](Self::domains).
-    ///
-    /// Wire name `Domains`, list of string; optional in requests.
-    ///
-    /// - Example: `["www.xxxx.com"]`.
+    /// Sets `Domains` to these items: the field [`domains`](Self::domains) says what it takes.
     pub fn set_domains(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -40551,18 +34533,12 @@ impl RuleInput {
         self.domains = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `MultiCertInfo`; the field is [`multi_cert_info`](Self::multi_cert_info).
-    ///
-    /// Wire name `MultiCertInfo`, [`MultiCertInfo`]; optional in requests.
+    /// Sets `MultiCertInfo`: the field [`multi_cert_info`](Self::multi_cert_info) says what it takes.
     pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
         self.multi_cert_info = Some(value.into());
         self
     }
-    /// Sets `CookieName`; the field is [`cookie_name`](Self::cookie_name).
-    ///
-    /// Wire name `CookieName`, string; optional in requests.
-    ///
-    /// - Example: `test_cookie`.
+    /// Sets `CookieName`: the field [`cookie_name`](Self::cookie_name) says what it takes.
     pub fn set_cookie_name(mut self, value: impl Into<String>) -> Self {
         self.cookie_name = Some(value.into());
         self
@@ -40820,192 +34796,112 @@ impl RuleOutput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses.
-    ///
-    /// - Example: `loc-xxx`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `www.xxxx.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses.
-    ///
-    /// - Example: `/test`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = value.into();
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = value;
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`HealthCheck`]; always present in responses.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
         self.health_check = value.into();
         self
     }
-    /// Sets `Certificate`; the field is [`certificate`](Self::certificate).
-    ///
-    /// Wire name `Certificate`, [`CertificateOutput`]; always present in responses; may be null.
+    /// Sets `Certificate`: the field [`certificate`](Self::certificate) says what it takes.
     pub fn set_certificate(mut self, value: impl Into<CertificateOutput>) -> Self {
         self.certificate = Some(value.into());
         self
     }
-    /// Sets `Scheduler`; the field is [`scheduler`](Self::scheduler).
-    ///
-    /// Wire name `Scheduler`, string; always present in responses.
-    ///
-    /// - Example: `WRR`.
+    /// Sets `Scheduler`: the field [`scheduler`](Self::scheduler) says what it takes.
     pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
         self.scheduler = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; always present in responses.
-    ///
-    /// - Example: `lbl-8cnl****`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = value.into();
         self
     }
-    /// Sets `RewriteTarget`; the field is [`rewrite_target`](Self::rewrite_target).
-    ///
-    /// Wire name `RewriteTarget`, [`RewriteTarget`]; always present in responses.
+    /// Sets `RewriteTarget`: the field [`rewrite_target`](Self::rewrite_target) says what it takes.
     pub fn set_rewrite_target(mut self, value: impl Into<RewriteTarget>) -> Self {
         self.rewrite_target = value.into();
         self
     }
-    /// Sets `HttpGzip`; the field is [`http_gzip`](Self::http_gzip).
-    ///
-    /// Wire name `HttpGzip`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `HttpGzip`: the field [`http_gzip`](Self::http_gzip) says what it takes.
     pub fn set_http_gzip(mut self, value: bool) -> Self {
         self.http_gzip = value;
         self
     }
-    /// Sets `BeAutoCreated`; the field is [`be_auto_created`](Self::be_auto_created).
-    ///
-    /// Wire name `BeAutoCreated`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `BeAutoCreated`: the field [`be_auto_created`](Self::be_auto_created) says what it takes.
     pub fn set_be_auto_created(mut self, value: bool) -> Self {
         self.be_auto_created = value;
         self
     }
-    /// Sets `DefaultServer`; the field is [`default_server`](Self::default_server).
-    ///
-    /// Wire name `DefaultServer`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `DefaultServer`: the field [`default_server`](Self::default_server) says what it takes.
     pub fn set_default_server(mut self, value: bool) -> Self {
         self.default_server = value;
         self
     }
-    /// Sets `Http2`; the field is [`http2`](Self::http2).
-    ///
-    /// Wire name `Http2`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `Http2`: the field [`http2`](Self::http2) says what it takes.
     pub fn set_http2(mut self, value: bool) -> Self {
         self.http2 = value;
         self
     }
-    /// Sets `ForwardType`; the field is [`forward_type`](Self::forward_type).
-    ///
-    /// Wire name `ForwardType`, string; always present in responses.
-    ///
-    /// - Example: `HTTP`.
+    /// Sets `ForwardType`: the field [`forward_type`](Self::forward_type) says what it takes.
     pub fn set_forward_type(mut self, value: impl Into<String>) -> Self {
         self.forward_type = value.into();
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; always present in responses.
-    ///
-    /// - Example: `2024-01-22 14:36:12`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = value.into();
         self
     }
-    /// Sets `TargetType`; the field is [`target_type`](Self::target_type).
-    ///
-    /// Wire name `TargetType`, string; always present in responses.
-    ///
-    /// - Example: `NODE`.
+    /// Sets `TargetType`: the field [`target_type`](Self::target_type) says what it takes.
     pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
         self.target_type = value.into();
         self
     }
-    /// Sets `TargetGroup`; the field is [`target_group`](Self::target_group).
-    ///
-    /// Wire name `TargetGroup`, [`BasicTargetGroupInfo`]; always present in responses; may be null.
+    /// Sets `TargetGroup`: the field [`target_group`](Self::target_group) says what it takes.
     pub fn set_target_group(mut self, value: impl Into<BasicTargetGroupInfo>) -> Self {
         self.target_group = Some(value.into());
         self
     }
-    /// Sets `WafDomainId`; the field is [`waf_domain_id`](Self::waf_domain_id).
-    ///
-    /// Wire name `WafDomainId`, string; always present in responses.
-    ///
-    /// - Example: `waf-VuDdHZo4`.
+    /// Sets `WafDomainId`: the field [`waf_domain_id`](Self::waf_domain_id) says what it takes.
     pub fn set_waf_domain_id(mut self, value: impl Into<String>) -> Self {
         self.waf_domain_id = value.into();
         self
     }
-    /// Sets `TrpcCallee`; the field is [`trpc_callee`](Self::trpc_callee).
-    ///
-    /// Wire name `TrpcCallee`, string; always present in responses.
-    ///
-    /// - Example: `vpc`.
+    /// Sets `TrpcCallee`: the field [`trpc_callee`](Self::trpc_callee) says what it takes.
     pub fn set_trpc_callee(mut self, value: impl Into<String>) -> Self {
         self.trpc_callee = value.into();
         self
     }
-    /// Sets `TrpcFunc`; the field is [`trpc_func`](Self::trpc_func).
-    ///
-    /// Wire name `TrpcFunc`, string; always present in responses.
-    ///
-    /// - Example: `testFunc`.
+    /// Sets `TrpcFunc`: the field [`trpc_func`](Self::trpc_func) says what it takes.
     pub fn set_trpc_func(mut self, value: impl Into<String>) -> Self {
         self.trpc_func = value.into();
         self
     }
-    /// Sets `QuicStatus`; the field is [`quic_status`](Self::quic_status).
-    ///
-    /// Wire name `QuicStatus`, string; always present in responses.
-    ///
-    /// - Example: `QUIC_INACTIVE`.
+    /// Sets `QuicStatus`: the field [`quic_status`](Self::quic_status) says what it takes.
     pub fn set_quic_status(mut self, value: impl Into<String>) -> Self {
         self.quic_status = value.into();
         self
     }
-    /// Sets `Domains` to these items; the field is [`domains`](Self::domains).
-    ///
-    /// Wire name `Domains`, list of string; always present in responses.
-    ///
-    /// - Example: `["www.xxxx.com"]`.
+    /// Sets `Domains` to these items: the field [`domains`](Self::domains) says what it takes.
     pub fn set_domains(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -41013,9 +34909,7 @@ impl RuleOutput {
         self.domains = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TargetGroupList` to these items; the field is [`target_group_list`](Self::target_group_list).
-    ///
-    /// Wire name `TargetGroupList`, list of [`BasicTargetGroupInfo`]; always present in responses; may be null.
+    /// Sets `TargetGroupList` to these items: the field [`target_group_list`](Self::target_group_list) says what it takes.
     pub fn set_target_group_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<BasicTargetGroupInfo>>,
@@ -41023,18 +34917,12 @@ impl RuleOutput {
         self.target_group_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `OAuth`; the field is [`o_auth`](Self::o_auth).
-    ///
-    /// Wire name `OAuth`, [`OAuth`]; may be absent from responses.
+    /// Sets `OAuth`: the field [`o_auth`](Self::o_auth) says what it takes.
     pub fn set_o_auth(mut self, value: impl Into<OAuth>) -> Self {
         self.o_auth = Some(value.into());
         self
     }
-    /// Sets `CookieName`; the field is [`cookie_name`](Self::cookie_name).
-    ///
-    /// Wire name `CookieName`, string; may be absent from responses.
-    ///
-    /// - Example: `test_cookie`.
+    /// Sets `CookieName`: the field [`cookie_name`](Self::cookie_name) says what it takes.
     pub fn set_cookie_name(mut self, value: impl Into<String>) -> Self {
         self.cookie_name = Some(value.into());
         self
@@ -41091,36 +34979,22 @@ impl RuleTargets {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses.
-    ///
-    /// - Example: `loc-i82k****`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `xxx.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses.
-    ///
-    /// - Example: `/xxx`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`Backend`]; always present in responses.
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<Backend>>,
@@ -41128,9 +35002,7 @@ impl RuleTargets {
         self.targets = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `FunctionTargets` to these items; the field is [`function_targets`](Self::function_targets).
-    ///
-    /// Wire name `FunctionTargets`, list of [`FunctionTarget`]; always present in responses.
+    /// Sets `FunctionTargets` to these items: the field [`function_targets`](Self::function_targets) says what it takes.
     pub fn set_function_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
@@ -41183,36 +35055,22 @@ impl RulesItems {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; always present in responses.
-    ///
-    /// - Example: `loc-lmf0xxxx`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = value.into();
         self
     }
-    /// Sets `Domain`; the field is [`domain`](Self::domain).
-    ///
-    /// Wire name `Domain`, string; always present in responses.
-    ///
-    /// - Example: `test.clb.cloud.tencent.com`.
+    /// Sets `Domain`: the field [`domain`](Self::domain) says what it takes.
     pub fn set_domain(mut self, value: impl Into<String>) -> Self {
         self.domain = value.into();
         self
     }
-    /// Sets `Url`; the field is [`url`](Self::url).
-    ///
-    /// Wire name `Url`, string; always present in responses.
-    ///
-    /// - Example: `/rules`.
+    /// Sets `Url`: the field [`url`](Self::url) says what it takes.
     pub fn set_url(mut self, value: impl Into<String>) -> Self {
         self.url = value.into();
         self
     }
-    /// Sets `Targets` to these items; the field is [`targets`](Self::targets).
-    ///
-    /// Wire name `Targets`, list of [`LbRsTargets`]; always present in responses.
+    /// Sets `Targets` to these items: the field [`targets`](Self::targets) says what it takes.
     pub fn set_targets(
         mut self,
         items: impl IntoIterator<Item = impl Into<LbRsTargets>>,
@@ -41261,29 +35119,17 @@ impl ServiceEndPoints {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CertId`; the field is [`cert_id`](Self::cert_id).
-    ///
-    /// Wire name `CertId`, string; may be absent from responses.
-    ///
-    /// - Example: `SCkPG15A`.
+    /// Sets `CertId`: the field [`cert_id`](Self::cert_id) says what it takes.
     pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
         self.cert_id = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; may be absent from responses.
-    ///
-    /// - Example: `443`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `Schema`; the field is [`schema`](Self::schema).
-    ///
-    /// Wire name `Schema`, string; may be absent from responses.
-    ///
-    /// - Example: `HTTPS`.
+    /// Sets `Schema`: the field [`schema`](Self::schema) says what it takes.
     pub fn set_schema(mut self, value: impl Into<String>) -> Self {
         self.schema = Some(value.into());
         self
@@ -41389,20 +35235,12 @@ impl ServiceProvider {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; may be absent from responses.
-    ///
-    /// - Example: `PublicBYOK`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = Some(value.into());
         self
     }
-    /// Sets `InputModalities` to these items; the field is [`input_modalities`](Self::input_modalities).
-    ///
-    /// Wire name `InputModalities`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalities` to these items: the field [`input_modalities`](Self::input_modalities) says what it takes.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -41410,65 +35248,37 @@ impl ServiceProvider {
         self.input_modalities = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; may be absent from responses.
-    ///
-    /// - Example: `openai`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `Provider`; the field is [`provider`](Self::provider).
-    ///
-    /// Wire name `Provider`, string; may be absent from responses.
-    ///
-    /// - Example: `xai`.
+    /// Sets `Provider`: the field [`provider`](Self::provider) says what it takes.
     pub fn set_provider(mut self, value: impl Into<String>) -> Self {
         self.provider = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; may be absent from responses.
-    ///
-    /// - Example: `model-w***zd4jz`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; may be absent from responses.
-    ///
-    /// - Example: `custom_name`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = Some(value.into());
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: u64) -> Self {
         self.order = Some(value);
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; may be absent from responses.
-    ///
-    /// - Example: `50`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `AssociationStatus`; the field is [`association_status`](Self::association_status).
-    ///
-    /// Wire name `AssociationStatus`, string; may be absent from responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `AssociationStatus`: the field [`association_status`](Self::association_status) says what it takes.
     pub fn set_association_status(mut self, value: impl Into<String>) -> Self {
         self.association_status = Some(value.into());
         self
@@ -41519,34 +35329,22 @@ impl ServiceProviderCoefficient {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Coefficient`; the field is [`coefficient`](Self::coefficient).
-    ///
-    /// Wire name `Coefficient`, [`Coefficient`]; may be absent from responses; may be null.
+    /// Sets `Coefficient`: the field [`coefficient`](Self::coefficient) says what it takes.
     pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
         self.coefficient = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; always present in responses.
-    ///
-    /// - Example: `byok-52mdfb352`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; always present in responses.
-    ///
-    /// - Example: `openai-direct`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = value.into();
         self
     }
-    /// Sets `CoefficientTiers` to these items; the field is [`coefficient_tiers`](Self::coefficient_tiers).
-    ///
-    /// Wire name `CoefficientTiers`, list of [`CoefficientTier`]; may be absent from responses.
+    /// Sets `CoefficientTiers` to these items: the field [`coefficient_tiers`](Self::coefficient_tiers) says what it takes.
     pub fn set_coefficient_tiers(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
@@ -41554,9 +35352,7 @@ impl ServiceProviderCoefficient {
         self.coefficient_tiers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CoefficientSchedule` to these items; the field is [`coefficient_schedule`](Self::coefficient_schedule).
-    ///
-    /// Wire name `CoefficientSchedule`, list of [`CoefficientScheduleRule`]; may be absent from responses.
+    /// Sets `CoefficientSchedule` to these items: the field [`coefficient_schedule`](Self::coefficient_schedule) says what it takes.
     pub fn set_coefficient_schedule(
         mut self,
         items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
@@ -41585,11 +35381,7 @@ impl ServiceProviderHealthCheckConfigInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthCheckEnabled`; the field is [`health_check_enabled`](Self::health_check_enabled).
-    ///
-    /// Wire name `HealthCheckEnabled`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `HealthCheckEnabled`: the field [`health_check_enabled`](Self::health_check_enabled) says what it takes.
     pub fn set_health_check_enabled(mut self, value: bool) -> Self {
         self.health_check_enabled = Some(value);
         self
@@ -41688,74 +35480,42 @@ impl ServiceProviderHealthCheckConfigItemInput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthCheckEnabled`; the field is [`health_check_enabled`](Self::health_check_enabled).
-    ///
-    /// Wire name `HealthCheckEnabled`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `HealthCheckEnabled`: the field [`health_check_enabled`](Self::health_check_enabled) says what it takes.
     pub fn set_health_check_enabled(mut self, value: bool) -> Self {
         self.health_check_enabled = Some(value);
         self
     }
-    /// Sets `HealthCheckInterval`; the field is [`health_check_interval`](Self::health_check_interval).
-    ///
-    /// Wire name `HealthCheckInterval`, uint64; optional in requests.
-    ///
-    /// - Example: `600`.
+    /// Sets `HealthCheckInterval`: the field [`health_check_interval`](Self::health_check_interval) says what it takes.
     pub fn set_health_check_interval(mut self, value: u64) -> Self {
         self.health_check_interval = Some(value);
         self
     }
-    /// Sets `HealthCheckUnhealthyThreshold`; the field is [`health_check_unhealthy_threshold`](Self::health_check_unhealthy_threshold).
-    ///
-    /// Wire name `HealthCheckUnhealthyThreshold`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `HealthCheckUnhealthyThreshold`: the field [`health_check_unhealthy_threshold`](Self::health_check_unhealthy_threshold) says what it takes.
     pub fn set_health_check_unhealthy_threshold(mut self, value: u64) -> Self {
         self.health_check_unhealthy_threshold = Some(value);
         self
     }
-    /// Sets `HealthCheckMaxTokens`; the field is [`health_check_max_tokens`](Self::health_check_max_tokens).
-    ///
-    /// Wire name `HealthCheckMaxTokens`, uint64; optional in requests.
-    ///
-    /// - Example: `16`.
+    /// Sets `HealthCheckMaxTokens`: the field [`health_check_max_tokens`](Self::health_check_max_tokens) says what it takes.
     pub fn set_health_check_max_tokens(mut self, value: u64) -> Self {
         self.health_check_max_tokens = Some(value);
         self
     }
-    /// Sets `HealthCheckProtocol`; the field is [`health_check_protocol`](Self::health_check_protocol).
-    ///
-    /// Wire name `HealthCheckProtocol`, string; optional in requests.
-    ///
-    /// - Example: `chat`.
+    /// Sets `HealthCheckProtocol`: the field [`health_check_protocol`](Self::health_check_protocol) says what it takes.
     pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
         self.health_check_protocol = Some(value.into());
         self
     }
-    /// Sets `HealthCheckPath`; the field is [`health_check_path`](Self::health_check_path).
-    ///
-    /// Wire name `HealthCheckPath`, string; optional in requests.
-    ///
-    /// - Example: `v1/models`.
+    /// Sets `HealthCheckPath`: the field [`health_check_path`](Self::health_check_path) says what it takes.
     pub fn set_health_check_path(mut self, value: impl Into<String>) -> Self {
         self.health_check_path = Some(value.into());
         self
     }
-    /// Sets `HealthCheckMethod`; the field is [`health_check_method`](Self::health_check_method).
-    ///
-    /// Wire name `HealthCheckMethod`, string; optional in requests.
-    ///
-    /// - Example: `Service`.
+    /// Sets `HealthCheckMethod`: the field [`health_check_method`](Self::health_check_method) says what it takes.
     pub fn set_health_check_method(mut self, value: impl Into<String>) -> Self {
         self.health_check_method = Some(value.into());
         self
     }
-    /// Sets `HealthCheckTimeout`; the field is [`health_check_timeout`](Self::health_check_timeout).
-    ///
-    /// Wire name `HealthCheckTimeout`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `HealthCheckTimeout`: the field [`health_check_timeout`](Self::health_check_timeout) says what it takes.
     pub fn set_health_check_timeout(mut self, value: u64) -> Self {
         self.health_check_timeout = Some(value);
         self
@@ -41854,74 +35614,42 @@ impl ServiceProviderHealthCheckConfigItemOutput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthCheckEnabled`; the field is [`health_check_enabled`](Self::health_check_enabled).
-    ///
-    /// Wire name `HealthCheckEnabled`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `HealthCheckEnabled`: the field [`health_check_enabled`](Self::health_check_enabled) says what it takes.
     pub fn set_health_check_enabled(mut self, value: bool) -> Self {
         self.health_check_enabled = Some(value);
         self
     }
-    /// Sets `HealthCheckInterval`; the field is [`health_check_interval`](Self::health_check_interval).
-    ///
-    /// Wire name `HealthCheckInterval`, uint64; may be absent from responses.
-    ///
-    /// - Example: `6000`.
+    /// Sets `HealthCheckInterval`: the field [`health_check_interval`](Self::health_check_interval) says what it takes.
     pub fn set_health_check_interval(mut self, value: u64) -> Self {
         self.health_check_interval = Some(value);
         self
     }
-    /// Sets `HealthCheckUnhealthyThreshold`; the field is [`health_check_unhealthy_threshold`](Self::health_check_unhealthy_threshold).
-    ///
-    /// Wire name `HealthCheckUnhealthyThreshold`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `HealthCheckUnhealthyThreshold`: the field [`health_check_unhealthy_threshold`](Self::health_check_unhealthy_threshold) says what it takes.
     pub fn set_health_check_unhealthy_threshold(mut self, value: u64) -> Self {
         self.health_check_unhealthy_threshold = Some(value);
         self
     }
-    /// Sets `HealthCheckMaxTokens`; the field is [`health_check_max_tokens`](Self::health_check_max_tokens).
-    ///
-    /// Wire name `HealthCheckMaxTokens`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `16`.
+    /// Sets `HealthCheckMaxTokens`: the field [`health_check_max_tokens`](Self::health_check_max_tokens) says what it takes.
     pub fn set_health_check_max_tokens(mut self, value: u64) -> Self {
         self.health_check_max_tokens = Some(value);
         self
     }
-    /// Sets `HealthCheckProtocol`; the field is [`health_check_protocol`](Self::health_check_protocol).
-    ///
-    /// Wire name `HealthCheckProtocol`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `messages`.
+    /// Sets `HealthCheckProtocol`: the field [`health_check_protocol`](Self::health_check_protocol) says what it takes.
     pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
         self.health_check_protocol = Some(value.into());
         self
     }
-    /// Sets `HealthCheckPath`; the field is [`health_check_path`](Self::health_check_path).
-    ///
-    /// Wire name `HealthCheckPath`, string; may be absent from responses.
-    ///
-    /// - Example: `v1/models`.
+    /// Sets `HealthCheckPath`: the field [`health_check_path`](Self::health_check_path) says what it takes.
     pub fn set_health_check_path(mut self, value: impl Into<String>) -> Self {
         self.health_check_path = Some(value.into());
         self
     }
-    /// Sets `HealthCheckMethod`; the field is [`health_check_method`](Self::health_check_method).
-    ///
-    /// Wire name `HealthCheckMethod`, string; may be absent from responses.
-    ///
-    /// - Example: `Service`.
+    /// Sets `HealthCheckMethod`: the field [`health_check_method`](Self::health_check_method) says what it takes.
     pub fn set_health_check_method(mut self, value: impl Into<String>) -> Self {
         self.health_check_method = Some(value.into());
         self
     }
-    /// Sets `HealthCheckTimeout`; the field is [`health_check_timeout`](Self::health_check_timeout).
-    ///
-    /// Wire name `HealthCheckTimeout`, uint64; may be absent from responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `HealthCheckTimeout`: the field [`health_check_timeout`](Self::health_check_timeout) says what it takes.
     pub fn set_health_check_timeout(mut self, value: u64) -> Self {
         self.health_check_timeout = Some(value);
         self
@@ -41947,11 +35675,7 @@ impl ServiceProviderHealthCheckConfigOutput {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthCheckEnabled`; the field is [`health_check_enabled`](Self::health_check_enabled).
-    ///
-    /// Wire name `HealthCheckEnabled`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `HealthCheckEnabled`: the field [`health_check_enabled`](Self::health_check_enabled) says what it takes.
     pub fn set_health_check_enabled(mut self, value: bool) -> Self {
         self.health_check_enabled = Some(value);
         self
@@ -42006,38 +35730,22 @@ impl ServiceProviderItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; always present in responses.
-    ///
-    /// - Example: `byok-c8xrjgpt`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = value.into();
         self
     }
-    /// Sets `ServiceProviderName`; the field is [`service_provider_name`](Self::service_provider_name).
-    ///
-    /// Wire name `ServiceProviderName`, string; always present in responses; may be null.
-    ///
-    /// - Example: `my-provider`.
+    /// Sets `ServiceProviderName`: the field [`service_provider_name`](Self::service_provider_name) says what it takes.
     pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
         self.service_provider_name = Some(value.into());
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; may be absent from responses.
-    ///
-    /// - Example: `openai`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = Some(value.into());
         self
     }
-    /// Sets `InputModalities` to these items; the field is [`input_modalities`](Self::input_modalities).
-    ///
-    /// Wire name `InputModalities`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalities` to these items: the field [`input_modalities`](Self::input_modalities) says what it takes.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42103,9 +35811,7 @@ impl ServiceProviderModelItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AssociatedModelRouters` to these items; the field is [`associated_model_routers`](Self::associated_model_routers).
-    ///
-    /// Wire name `AssociatedModelRouters`, list of [`AssociatedModelRouterItem`]; may be absent from responses.
+    /// Sets `AssociatedModelRouters` to these items: the field [`associated_model_routers`](Self::associated_model_routers) says what it takes.
     pub fn set_associated_model_routers(
         mut self,
         items: impl IntoIterator<Item = impl Into<AssociatedModelRouterItem>>,
@@ -42115,11 +35821,7 @@ impl ServiceProviderModelItem {
         );
         self
     }
-    /// Sets `InputModalities` to these items; the field is [`input_modalities`](Self::input_modalities).
-    ///
-    /// Wire name `InputModalities`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `InputModalities` to these items: the field [`input_modalities`](Self::input_modalities) says what it takes.
     pub fn set_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42127,29 +35829,17 @@ impl ServiceProviderModelItem {
         self.input_modalities = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ModelAlias`; the field is [`model_alias`](Self::model_alias).
-    ///
-    /// Wire name `ModelAlias`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `my-claude-Opus-4.6`.
+    /// Sets `ModelAlias`: the field [`model_alias`](Self::model_alias) says what it takes.
     pub fn set_model_alias(mut self, value: impl Into<String>) -> Self {
         self.model_alias = Some(value.into());
         self
     }
-    /// Sets `ModelId`; the field is [`model_id`](Self::model_id).
-    ///
-    /// Wire name `ModelId`, string; may be absent from responses.
-    ///
-    /// - Example: `gpt-4o-mini`.
+    /// Sets `ModelId`: the field [`model_id`](Self::model_id) says what it takes.
     pub fn set_model_id(mut self, value: impl Into<String>) -> Self {
         self.model_id = Some(value.into());
         self
     }
-    /// Sets `ProbedInputModalities` to these items; the field is [`probed_input_modalities`](Self::probed_input_modalities).
-    ///
-    /// Wire name `ProbedInputModalities`, list of string; may be absent from responses; may be null.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `ProbedInputModalities` to these items: the field [`probed_input_modalities`](Self::probed_input_modalities) says what it takes.
     pub fn set_probed_input_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42227,47 +35917,27 @@ impl SetCustomizedConfigForLoadBalancerRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `OperationType`; the field is [`operation_type`](Self::operation_type).
-    ///
-    /// Wire name `OperationType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ADD`.
+    /// Sets `OperationType`: the field [`operation_type`](Self::operation_type) says what it takes.
     pub fn set_operation_type(mut self, value: impl Into<String>) -> Self {
         self.operation_type = value.into();
         self
     }
-    /// Sets `UconfigId`; the field is [`uconfig_id`](Self::uconfig_id).
-    ///
-    /// Wire name `UconfigId`, string; optional in requests.
-    ///
-    /// - Example: `pz-n651fsue`.
+    /// Sets `UconfigId`: the field [`uconfig_id`](Self::uconfig_id) says what it takes.
     pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
         self.uconfig_id = Some(value.into());
         self
     }
-    /// Sets `ConfigContent`; the field is [`config_content`](Self::config_content).
-    ///
-    /// Wire name `ConfigContent`, string; optional in requests.
-    ///
-    /// - Example: `client_max_body_size 222M;`.
+    /// Sets `ConfigContent`: the field [`config_content`](Self::config_content) says what it takes.
     pub fn set_config_content(mut self, value: impl Into<String>) -> Self {
         self.config_content = Some(value.into());
         self
     }
-    /// Sets `ConfigName`; the field is [`config_name`](Self::config_name).
-    ///
-    /// Wire name `ConfigName`, string; optional in requests.
-    ///
-    /// - Example: `config_test`.
+    /// Sets `ConfigName`: the field [`config_name`](Self::config_name) says what it takes.
     pub fn set_config_name(mut self, value: impl Into<String>) -> Self {
         self.config_name = Some(value.into());
         self
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `[lb-55rh44i6]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42275,9 +35945,7 @@ impl SetCustomizedConfigForLoadBalancerRequest {
         self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -42337,18 +36005,12 @@ impl SetCustomizedConfigForLoadBalancerResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ConfigId`; the field is [`config_id`](Self::config_id).
-    ///
-    /// Wire name `ConfigId`, string; always present in responses.
-    ///
-    /// - Example: `pz-1234abcd`.
+    /// Sets `ConfigId`: the field [`config_id`](Self::config_id) says what it takes.
     pub fn set_config_id(mut self, value: impl Into<String>) -> Self {
         self.config_id = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -42406,38 +36068,22 @@ impl SetLoadBalancerClsLogRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw2r00`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `LogSetId`; the field is [`log_set_id`](Self::log_set_id).
-    ///
-    /// Wire name `LogSetId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ac251c08-778c-4fbc-981b-4898dd48d928`.
+    /// Sets `LogSetId`: the field [`log_set_id`](Self::log_set_id) says what it takes.
     pub fn set_log_set_id(mut self, value: impl Into<String>) -> Self {
         self.log_set_id = value.into();
         self
     }
-    /// Sets `LogTopicId`; the field is [`log_topic_id`](Self::log_topic_id).
-    ///
-    /// Wire name `LogTopicId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `f43636fe-06fc-417b-9349-da4bc8a03745`.
+    /// Sets `LogTopicId`: the field [`log_topic_id`](Self::log_topic_id) says what it takes.
     pub fn set_log_topic_id(mut self, value: impl Into<String>) -> Self {
         self.log_topic_id = value.into();
         self
     }
-    /// Sets `LogType`; the field is [`log_type`](Self::log_type).
-    ///
-    /// Wire name `LogType`, string; optional in requests.
-    ///
-    /// - Example: `ACCESS`.
+    /// Sets `LogType`: the field [`log_type`](Self::log_type) says what it takes.
     pub fn set_log_type(mut self, value: impl Into<String>) -> Self {
         self.log_type = Some(value.into());
         self
@@ -42490,9 +36136,7 @@ impl SetLoadBalancerClsLogResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -42534,20 +36178,12 @@ impl SetLoadBalancerSecurityGroupsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-cuxw2r00`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `SecurityGroups` to these items; the field is [`security_groups`](Self::security_groups).
-    ///
-    /// Wire name `SecurityGroups`, list of string; optional in requests.
-    ///
-    /// - Example: `["sg-0936o7sd","sg-12345678"]`.
+    /// Sets `SecurityGroups` to these items: the field [`security_groups`](Self::security_groups) says what it takes.
     pub fn set_security_groups(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42585,9 +36221,7 @@ impl SetLoadBalancerSecurityGroupsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -42637,29 +36271,17 @@ impl SetLoadBalancerStartStatusRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `OperationType`; the field is [`operation_type`](Self::operation_type).
-    ///
-    /// Wire name `OperationType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `Stop`.
+    /// Sets `OperationType`: the field [`operation_type`](Self::operation_type) says what it takes.
     pub fn set_operation_type(mut self, value: impl Into<String>) -> Self {
         self.operation_type = value.into();
         self
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-hwdt33e0`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `ListenerIds` to these items; the field is [`listener_ids`](Self::listener_ids).
-    ///
-    /// Wire name `ListenerIds`, list of string; optional in requests.
-    ///
-    /// - Example: `["lbl-amze00hu"]`.
+    /// Sets `ListenerIds` to these items: the field [`listener_ids`](Self::listener_ids) says what it takes.
     pub fn set_listener_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42706,9 +36328,7 @@ impl SetLoadBalancerStartStatusResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -42756,29 +36376,17 @@ impl SetSecurityGroupForLoadbalancersRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SecurityGroup`; the field is [`security_group`](Self::security_group).
-    ///
-    /// Wire name `SecurityGroup`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `sg-12345678`.
+    /// Sets `SecurityGroup`: the field [`security_group`](Self::security_group) says what it takes.
     pub fn set_security_group(mut self, value: impl Into<String>) -> Self {
         self.security_group = value.into();
         self
     }
-    /// Sets `OperationType`; the field is [`operation_type`](Self::operation_type).
-    ///
-    /// Wire name `OperationType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ADD`.
+    /// Sets `OperationType`: the field [`operation_type`](Self::operation_type) says what it takes.
     pub fn set_operation_type(mut self, value: impl Into<String>) -> Self {
         self.operation_type = value.into();
         self
     }
-    /// Sets `LoadBalancerIds` to these items; the field is [`load_balancer_ids`](Self::load_balancer_ids).
-    ///
-    /// Wire name `LoadBalancerIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["lb-0936o712","lb-tttt5555"]`.
+    /// Sets `LoadBalancerIds` to these items: the field [`load_balancer_ids`](Self::load_balancer_ids) says what it takes.
     pub fn set_load_balancer_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -42834,9 +36442,7 @@ impl SetSecurityGroupForLoadbalancersResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -42868,20 +36474,12 @@ impl SlaUpdateParam {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-57x2wzka`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `SlaType`; the field is [`sla_type`](Self::sla_type).
-    ///
-    /// Wire name `SlaType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `clb.c4.xlarge`.
+    /// Sets `SlaType`: the field [`sla_type`](Self::sla_type) says what it takes.
     pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
         self.sla_type = value.into();
         self
@@ -42938,20 +36536,12 @@ impl SnatIp {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SubnetId`; the field is [`subnet_id`](Self::subnet_id).
-    ///
-    /// Wire name `SubnetId`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `subnet-3152159`.
+    /// Sets `SubnetId`: the field [`subnet_id`](Self::subnet_id) says what it takes.
     pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
         self.subnet_id = value.into();
         self
     }
-    /// Sets `Ip`; the field is [`ip`](Self::ip).
-    ///
-    /// Wire name `Ip`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `192.168.0.1`.
+    /// Sets `Ip`: the field [`ip`](Self::ip) says what it takes.
     pub fn set_ip(mut self, value: impl Into<String>) -> Self {
         self.ip = Some(value.into());
         self
@@ -43000,20 +36590,12 @@ impl Sort {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Field`; the field is [`field`](Self::field).
-    ///
-    /// Wire name `Field`, string; optional in requests.
-    ///
-    /// - Example: `OutputCoefficient`.
+    /// Sets `Field`: the field [`field`](Self::field) says what it takes.
     pub fn set_field(mut self, value: impl Into<String>) -> Self {
         self.field = Some(value.into());
         self
     }
-    /// Sets `Order`; the field is [`order`](Self::order).
-    ///
-    /// Wire name `Order`, string; optional in requests.
-    ///
-    /// - Example: `DESC`.
+    /// Sets `Order`: the field [`order`](Self::order) says what it takes.
     pub fn set_order(mut self, value: impl Into<String>) -> Self {
         self.order = Some(value.into());
         self
@@ -43050,20 +36632,12 @@ impl SpecAvailability {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SpecType`; the field is [`spec_type`](Self::spec_type).
-    ///
-    /// Wire name `SpecType`, string; always present in responses.
-    ///
-    /// - Example: `shared`.
+    /// Sets `SpecType`: the field [`spec_type`](Self::spec_type) says what it takes.
     pub fn set_spec_type(mut self, value: impl Into<String>) -> Self {
         self.spec_type = value.into();
         self
     }
-    /// Sets `Availability`; the field is [`availability`](Self::availability).
-    ///
-    /// Wire name `Availability`, string; always present in responses.
-    ///
-    /// - Example: `Available`.
+    /// Sets `Availability`: the field [`availability`](Self::availability) says what it takes.
     pub fn set_availability(mut self, value: impl Into<String>) -> Self {
         self.availability = value.into();
         self
@@ -43099,20 +36673,12 @@ impl StickyConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Enabled`; the field is [`enabled`](Self::enabled).
-    ///
-    /// Wire name `Enabled`, bool; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `Enabled`: the field [`enabled`](Self::enabled) says what it takes.
     pub fn set_enabled(mut self, value: bool) -> Self {
         self.enabled = Some(value);
         self
     }
-    /// Sets `TimeoutSeconds`; the field is [`timeout_seconds`](Self::timeout_seconds).
-    ///
-    /// Wire name `TimeoutSeconds`, uint64; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `1800`.
+    /// Sets `TimeoutSeconds`: the field [`timeout_seconds`](Self::timeout_seconds) says what it takes.
     pub fn set_timeout_seconds(mut self, value: u64) -> Self {
         self.timeout_seconds = Some(value);
         self
@@ -43149,20 +36715,12 @@ impl TagInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `key-xxx`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `value-xxx`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
@@ -43260,56 +36818,32 @@ impl Target {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; required in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; optional in requests.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; optional in requests.
-    ///
-    /// - Example: `ins-xxxxxxxx`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `EniIp`; the field is [`eni_ip`](Self::eni_ip).
-    ///
-    /// Wire name `EniIp`, string; optional in requests.
-    ///
-    /// - Example: `x.x.x.x`.
+    /// Sets `EniIp`: the field [`eni_ip`](Self::eni_ip) says what it takes.
     pub fn set_eni_ip(mut self, value: impl Into<String>) -> Self {
         self.eni_ip = Some(value.into());
         self
     }
-    /// Sets `Tag`; the field is [`tag`](Self::tag).
-    ///
-    /// Wire name `Tag`, string; optional in requests.
-    ///
-    /// - Example: `tag_taget`.
+    /// Sets `Tag`: the field [`tag`](Self::tag) says what it takes.
     pub fn set_tag(mut self, value: impl Into<String>) -> Self {
         self.tag = Some(value.into());
         self
@@ -43378,47 +36912,27 @@ impl TargetGroupAssociation {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `LoadBalancerId`; the field is [`load_balancer_id`](Self::load_balancer_id).
-    ///
-    /// Wire name `LoadBalancerId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lb-agcadfe`.
+    /// Sets `LoadBalancerId`: the field [`load_balancer_id`](Self::load_balancer_id) says what it takes.
     pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
         self.load_balancer_id = value.into();
         self
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `lbtg-0nzo3czo`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `ListenerId`; the field is [`listener_id`](Self::listener_id).
-    ///
-    /// Wire name `ListenerId`, string; optional in requests.
-    ///
-    /// - Example: `lbl-xxxx`.
+    /// Sets `ListenerId`: the field [`listener_id`](Self::listener_id) says what it takes.
     pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
         self.listener_id = Some(value.into());
         self
     }
-    /// Sets `LocationId`; the field is [`location_id`](Self::location_id).
-    ///
-    /// Wire name `LocationId`, string; optional in requests.
-    ///
-    /// - Example: `loc-aaaaaa`.
+    /// Sets `LocationId`: the field [`location_id`](Self::location_id) says what it takes.
     pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
         self.location_id = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, int64; optional in requests.
-    ///
-    /// - Example: `100`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: i64) -> Self {
         self.weight = Some(value);
         self
@@ -43556,56 +37070,32 @@ impl TargetGroupBackend {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; always present in responses.
-    ///
-    /// - Example: `lbtg-5f37****`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `CVM`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-2bei****`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = value;
         self
     }
-    /// Sets `PublicIpAddresses` to these items; the field is [`public_ip_addresses`](Self::public_ip_addresses).
-    ///
-    /// Wire name `PublicIpAddresses`, list of string; always present in responses.
-    ///
-    /// - Example: `[1.1.1.1]`.
+    /// Sets `PublicIpAddresses` to these items: the field [`public_ip_addresses`](Self::public_ip_addresses) says what it takes.
     pub fn set_public_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -43613,11 +37103,7 @@ impl TargetGroupBackend {
         self.public_ip_addresses = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PrivateIpAddresses` to these items; the field is [`private_ip_addresses`](Self::private_ip_addresses).
-    ///
-    /// Wire name `PrivateIpAddresses`, list of string; always present in responses.
-    ///
-    /// - Example: `[2.2.2.2]`.
+    /// Sets `PrivateIpAddresses` to these items: the field [`private_ip_addresses`](Self::private_ip_addresses) says what it takes.
     pub fn set_private_ip_addresses(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -43625,38 +37111,22 @@ impl TargetGroupBackend {
         self.private_ip_addresses = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `InstanceName`; the field is [`instance_name`](Self::instance_name).
-    ///
-    /// Wire name `InstanceName`, string; always present in responses.
-    ///
-    /// - Example: `testName`.
+    /// Sets `InstanceName`: the field [`instance_name`](Self::instance_name) says what it takes.
     pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
         self.instance_name = value.into();
         self
     }
-    /// Sets `RegisteredTime`; the field is [`registered_time`](Self::registered_time).
-    ///
-    /// Wire name `RegisteredTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null.
-    ///
-    /// - Example: `2021-03-16 00:00:00`.
+    /// Sets `RegisteredTime`: the field [`registered_time`](Self::registered_time) says what it takes.
     pub fn set_registered_time(mut self, value: impl Into<String>) -> Self {
         self.registered_time = Some(value.into());
         self
     }
-    /// Sets `EniId`; the field is [`eni_id`](Self::eni_id).
-    ///
-    /// Wire name `EniId`, string; always present in responses.
-    ///
-    /// - Example: `eni-jf7u****`.
+    /// Sets `EniId`: the field [`eni_id`](Self::eni_id) says what it takes.
     pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
         self.eni_id = value.into();
         self
     }
-    /// Sets `ZoneId`; the field is [`zone_id`](Self::zone_id).
-    ///
-    /// Wire name `ZoneId`, uint64; always present in responses.
-    ///
-    /// - Example: `400001`.
+    /// Sets `ZoneId`: the field [`zone_id`](Self::zone_id) says what it takes.
     pub fn set_zone_id(mut self, value: u64) -> Self {
         self.zone_id = value;
         self
@@ -43840,153 +37310,87 @@ impl TargetGroupHealthCheck {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `HealthSwitch`; the field is [`health_switch`](Self::health_switch).
-    ///
-    /// Wire name `HealthSwitch`, bool; required in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `HealthSwitch`: the field [`health_switch`](Self::health_switch) says what it takes.
     pub fn set_health_switch(mut self, value: bool) -> Self {
         self.health_switch = Some(value);
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; optional in requests; always present in responses.
-    ///
-    /// - Example: `TCP`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `Timeout`; the field is [`timeout`](Self::timeout).
-    ///
-    /// Wire name `Timeout`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `Timeout`: the field [`timeout`](Self::timeout) says what it takes.
     pub fn set_timeout(mut self, value: i64) -> Self {
         self.timeout = Some(value);
         self
     }
-    /// Sets `GapTime`; the field is [`gap_time`](Self::gap_time).
-    ///
-    /// Wire name `GapTime`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `5`.
+    /// Sets `GapTime`: the field [`gap_time`](Self::gap_time) says what it takes.
     pub fn set_gap_time(mut self, value: i64) -> Self {
         self.gap_time = Some(value);
         self
     }
-    /// Sets `GoodLimit`; the field is [`good_limit`](Self::good_limit).
-    ///
-    /// Wire name `GoodLimit`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `GoodLimit`: the field [`good_limit`](Self::good_limit) says what it takes.
     pub fn set_good_limit(mut self, value: i64) -> Self {
         self.good_limit = Some(value);
         self
     }
-    /// Sets `BadLimit`; the field is [`bad_limit`](Self::bad_limit).
-    ///
-    /// Wire name `BadLimit`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `3`.
+    /// Sets `BadLimit`: the field [`bad_limit`](Self::bad_limit) says what it takes.
     pub fn set_bad_limit(mut self, value: i64) -> Self {
         self.bad_limit = Some(value);
         self
     }
-    /// Sets `JumboFrame`; the field is [`jumbo_frame`](Self::jumbo_frame).
-    ///
-    /// Wire name `JumboFrame`, bool; optional in requests; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `JumboFrame`: the field [`jumbo_frame`](Self::jumbo_frame) says what it takes.
     pub fn set_jumbo_frame(mut self, value: bool) -> Self {
         self.jumbo_frame = Some(value);
         self
     }
-    /// Sets `HttpCode`; the field is [`http_code`](Self::http_code).
-    ///
-    /// Wire name `HttpCode`, int64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `504`.
+    /// Sets `HttpCode`: the field [`http_code`](Self::http_code) says what it takes.
     pub fn set_http_code(mut self, value: i64) -> Self {
         self.http_code = Some(value);
         self
     }
-    /// Sets `HttpCheckDomain`; the field is [`http_check_domain`](Self::http_check_domain).
-    ///
-    /// Wire name `HttpCheckDomain`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `www.xxxx.com`.
+    /// Sets `HttpCheckDomain`: the field [`http_check_domain`](Self::http_check_domain) says what it takes.
     pub fn set_http_check_domain(mut self, value: impl Into<String>) -> Self {
         self.http_check_domain = Some(value.into());
         self
     }
-    /// Sets `HttpCheckPath`; the field is [`http_check_path`](Self::http_check_path).
-    ///
-    /// Wire name `HttpCheckPath`, string; optional in requests; may be absent from responses; may be null.
+    /// Sets `HttpCheckPath`: the field [`http_check_path`](Self::http_check_path) says what it takes.
     pub fn set_http_check_path(mut self, value: impl Into<String>) -> Self {
         self.http_check_path = Some(value.into());
         self
     }
-    /// Sets `HttpCheckMethod`; the field is [`http_check_method`](Self::http_check_method).
-    ///
-    /// Wire name `HttpCheckMethod`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `HEAD`.
+    /// Sets `HttpCheckMethod`: the field [`http_check_method`](Self::http_check_method) says what it takes.
     pub fn set_http_check_method(mut self, value: impl Into<String>) -> Self {
         self.http_check_method = Some(value.into());
         self
     }
-    /// Sets `ContextType`; the field is [`context_type`](Self::context_type).
-    ///
-    /// Wire name `ContextType`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `TEXT`.
+    /// Sets `ContextType`: the field [`context_type`](Self::context_type) says what it takes.
     pub fn set_context_type(mut self, value: impl Into<String>) -> Self {
         self.context_type = Some(value.into());
         self
     }
-    /// Sets `SendContext`; the field is [`send_context`](Self::send_context).
-    ///
-    /// Wire name `SendContext`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `ping`.
+    /// Sets `SendContext`: the field [`send_context`](Self::send_context) says what it takes.
     pub fn set_send_context(mut self, value: impl Into<String>) -> Self {
         self.send_context = Some(value.into());
         self
     }
-    /// Sets `RecvContext`; the field is [`recv_context`](Self::recv_context).
-    ///
-    /// Wire name `RecvContext`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `pong`.
+    /// Sets `RecvContext`: the field [`recv_context`](Self::recv_context) says what it takes.
     pub fn set_recv_context(mut self, value: impl Into<String>) -> Self {
         self.recv_context = Some(value.into());
         self
     }
-    /// Sets `HttpVersion`; the field is [`http_version`](Self::http_version).
-    ///
-    /// Wire name `HttpVersion`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `HTTP/1.1`.
+    /// Sets `HttpVersion`: the field [`http_version`](Self::http_version) says what it takes.
     pub fn set_http_version(mut self, value: impl Into<String>) -> Self {
         self.http_version = Some(value.into());
         self
     }
-    /// Sets `ExtendedCode`; the field is [`extended_code`](Self::extended_code).
-    ///
-    /// Wire name `ExtendedCode`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `12`.
+    /// Sets `ExtendedCode`: the field [`extended_code`](Self::extended_code) says what it takes.
     pub fn set_extended_code(mut self, value: impl Into<String>) -> Self {
         self.extended_code = Some(value.into());
         self
@@ -44182,63 +37586,37 @@ impl TargetGroupInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; always present in responses.
-    ///
-    /// - Example: `lbtg-xxxxxxxx`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = value.into();
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; always present in responses.
-    ///
-    /// - Example: `vpc-xxxxxxxx`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `TargetGroupName`; the field is [`target_group_name`](Self::target_group_name).
-    ///
-    /// Wire name `TargetGroupName`, string; always present in responses.
-    ///
-    /// - Example: `Name`.
+    /// Sets `TargetGroupName`: the field [`target_group_name`](Self::target_group_name) says what it takes.
     pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
         self.target_group_name = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; always present in responses; may be null.
-    ///
-    /// - Example: `60`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2022-03-23 10:37:16`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = value.into();
         self
     }
-    /// Sets `UpdatedTime`; the field is [`updated_time`](Self::updated_time).
-    ///
-    /// Wire name `UpdatedTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
-    ///
-    /// - Example: `2022-03-23 10:37:16`.
+    /// Sets `UpdatedTime`: the field [`updated_time`](Self::updated_time) says what it takes.
     pub fn set_updated_time(mut self, value: impl Into<String>) -> Self {
         self.updated_time = value.into();
         self
     }
-    /// Sets `AssociatedRule` to these items; the field is [`associated_rule`](Self::associated_rule).
-    ///
-    /// Wire name `AssociatedRule`, list of [`AssociationItem`]; always present in responses; may be null.
+    /// Sets `AssociatedRule` to these items: the field [`associated_rule`](Self::associated_rule) says what it takes.
     pub fn set_associated_rule(
         mut self,
         items: impl IntoIterator<Item = impl Into<AssociationItem>>,
@@ -44246,61 +37624,37 @@ impl TargetGroupInfo {
         self.associated_rule = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Protocol`; the field is [`protocol`](Self::protocol).
-    ///
-    /// Wire name `Protocol`, string; always present in responses; may be null.
-    ///
-    /// - Example: `tcp`.
+    /// Sets `Protocol`: the field [`protocol`](Self::protocol) says what it takes.
     pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
         self.protocol = Some(value.into());
         self
     }
-    /// Sets `ScheduleAlgorithm`; the field is [`schedule_algorithm`](Self::schedule_algorithm).
-    ///
-    /// Wire name `ScheduleAlgorithm`, string; always present in responses; may be null.
-    ///
-    /// - Example: `WRR`.
+    /// Sets `ScheduleAlgorithm`: the field [`schedule_algorithm`](Self::schedule_algorithm) says what it takes.
     pub fn set_schedule_algorithm(mut self, value: impl Into<String>) -> Self {
         self.schedule_algorithm = Some(value.into());
         self
     }
-    /// Sets `HealthCheck`; the field is [`health_check`](Self::health_check).
-    ///
-    /// Wire name `HealthCheck`, [`TargetGroupHealthCheck`]; always present in responses; may be null.
+    /// Sets `HealthCheck`: the field [`health_check`](Self::health_check) says what it takes.
     pub fn set_health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
         self.health_check = Some(value.into());
         self
     }
-    /// Sets `TargetGroupType`; the field is [`target_group_type`](Self::target_group_type).
-    ///
-    /// Wire name `TargetGroupType`, string; may be absent from responses.
-    ///
-    /// - Example: `v1`.
+    /// Sets `TargetGroupType`: the field [`target_group_type`](Self::target_group_type) says what it takes.
     pub fn set_target_group_type(mut self, value: impl Into<String>) -> Self {
         self.target_group_type = Some(value.into());
         self
     }
-    /// Sets `AssociatedRuleCount`; the field is [`associated_rule_count`](Self::associated_rule_count).
-    ///
-    /// Wire name `AssociatedRuleCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `60`.
+    /// Sets `AssociatedRuleCount`: the field [`associated_rule_count`](Self::associated_rule_count) says what it takes.
     pub fn set_associated_rule_count(mut self, value: i64) -> Self {
         self.associated_rule_count = Some(value);
         self
     }
-    /// Sets `RegisteredInstancesCount`; the field is [`registered_instances_count`](Self::registered_instances_count).
-    ///
-    /// Wire name `RegisteredInstancesCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `RegisteredInstancesCount`: the field [`registered_instances_count`](Self::registered_instances_count) says what it takes.
     pub fn set_registered_instances_count(mut self, value: i64) -> Self {
         self.registered_instances_count = Some(value);
         self
     }
-    /// Sets `Tag` to these items; the field is [`tag`](Self::tag).
-    ///
-    /// Wire name `Tag`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tag` to these items: the field [`tag`](Self::tag) says what it takes.
     pub fn set_tag(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -44308,56 +37662,32 @@ impl TargetGroupInfo {
         self.tag = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; may be absent from responses; may be null.
-    ///
-    /// - Example: `100`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `FullListenSwitch`; the field is [`full_listen_switch`](Self::full_listen_switch).
-    ///
-    /// Wire name `FullListenSwitch`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `FullListenSwitch`: the field [`full_listen_switch`](Self::full_listen_switch) says what it takes.
     pub fn set_full_listen_switch(mut self, value: bool) -> Self {
         self.full_listen_switch = Some(value);
         self
     }
-    /// Sets `KeepaliveEnable`; the field is [`keepalive_enable`](Self::keepalive_enable).
-    ///
-    /// Wire name `KeepaliveEnable`, bool; may be absent from responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `KeepaliveEnable`: the field [`keepalive_enable`](Self::keepalive_enable) says what it takes.
     pub fn set_keepalive_enable(mut self, value: bool) -> Self {
         self.keepalive_enable = Some(value);
         self
     }
-    /// Sets `SessionExpireTime`; the field is [`session_expire_time`](Self::session_expire_time).
-    ///
-    /// Wire name `SessionExpireTime`, int64; may be absent from responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `SessionExpireTime`: the field [`session_expire_time`](Self::session_expire_time) says what it takes.
     pub fn set_session_expire_time(mut self, value: i64) -> Self {
         self.session_expire_time = Some(value);
         self
     }
-    /// Sets `IpVersion`; the field is [`ip_version`](Self::ip_version).
-    ///
-    /// Wire name `IpVersion`, string; always present in responses.
-    ///
-    /// - Example: `IPv4`.
+    /// Sets `IpVersion`: the field [`ip_version`](Self::ip_version) says what it takes.
     pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
         self.ip_version = value.into();
         self
     }
-    /// Sets `SnatEnable`; the field is [`snat_enable`](Self::snat_enable).
-    ///
-    /// Wire name `SnatEnable`, bool; may be absent from responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `SnatEnable`: the field [`snat_enable`](Self::snat_enable) says what it takes.
     pub fn set_snat_enable(mut self, value: bool) -> Self {
         self.snat_enable = Some(value);
         self
@@ -44411,38 +37741,22 @@ impl TargetGroupInstance {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `BindIP`; the field is [`bind_ip`](Self::bind_ip).
-    ///
-    /// Wire name `BindIP`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `x.x.x.x`.
+    /// Sets `BindIP`: the field [`bind_ip`](Self::bind_ip) says what it takes.
     pub fn set_bind_ip(mut self, value: impl Into<String>) -> Self {
         self.bind_ip = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; optional in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
     }
-    /// Sets `NewPort`; the field is [`new_port`](Self::new_port).
-    ///
-    /// Wire name `NewPort`, uint64; optional in requests.
-    ///
-    /// - Example: `80`.
+    /// Sets `NewPort`: the field [`new_port`](Self::new_port) says what it takes.
     pub fn set_new_port(mut self, value: u64) -> Self {
         self.new_port = Some(value);
         self
@@ -44519,47 +37833,27 @@ impl TargetGroupInstanceStatus {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `InstanceIp`; the field is [`instance_ip`](Self::instance_ip).
-    ///
-    /// Wire name `InstanceIp`, string; always present in responses.
-    ///
-    /// - Example: `10.0.0.1`.
+    /// Sets `InstanceIp`: the field [`instance_ip`](Self::instance_ip) says what it takes.
     pub fn set_instance_ip(mut self, value: impl Into<String>) -> Self {
         self.instance_ip = value.into();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `health`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `InstanceId`; the field is [`instance_id`](Self::instance_id).
-    ///
-    /// Wire name `InstanceId`, string; may be absent from responses.
-    ///
-    /// - Example: `ins-xxxxxxxx`.
+    /// Sets `InstanceId`: the field [`instance_id`](Self::instance_id) says what it takes.
     pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
         self.instance_id = Some(value.into());
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, uint64; may be absent from responses.
-    ///
-    /// - Example: `90`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: u64) -> Self {
         self.port = Some(value);
         self
     }
-    /// Sets `EniId`; the field is [`eni_id`](Self::eni_id).
-    ///
-    /// Wire name `EniId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `eni-xxxxxxxx`.
+    /// Sets `EniId`: the field [`eni_id`](Self::eni_id) says what it takes.
     pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
         self.eni_id = Some(value.into());
         self
@@ -44651,76 +37945,43 @@ impl TargetHealth {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IP`; the field is [`ip`](Self::ip).
-    ///
-    /// Wire name `IP`, string; always present in responses.
-    ///
-    /// - Example: `'10.0.0.1'`.
+    /// Sets `IP`: the field [`ip`](Self::ip) says what it takes.
     pub fn set_ip(mut self, value: impl Into<String>) -> Self {
         self.ip = value.into();
         self
     }
-    /// Sets `Port`; the field is [`port`](Self::port).
-    ///
-    /// Wire name `Port`, int64; always present in responses.
-    ///
-    /// - Example: `80`.
+    /// Sets `Port`: the field [`port`](Self::port) says what it takes.
     pub fn set_port(mut self, value: i64) -> Self {
         self.port = value;
         self
     }
-    /// Sets `HealthStatus`; the field is [`health_status`](Self::health_status).
-    ///
-    /// Wire name `HealthStatus`, bool; always present in responses.
-    ///
-    /// - Example: `true`.
+    /// Sets `HealthStatus`: the field [`health_status`](Self::health_status) says what it takes.
     pub fn set_health_status(mut self, value: bool) -> Self {
         self.health_status = value;
         self
     }
-    /// Sets `TargetId`; the field is [`target_id`](Self::target_id).
-    ///
-    /// Wire name `TargetId`, string; always present in responses.
-    ///
-    /// - Example: `'ins-12345678'`.
+    /// Sets `TargetId`: the field [`target_id`](Self::target_id) says what it takes.
     pub fn set_target_id(mut self, value: impl Into<String>) -> Self {
         self.target_id = value.into();
         self
     }
-    /// Sets `HealthStatusDetail`; the field is [`health_status_detail`](Self::health_status_detail).
-    ///
-    /// Wire name `HealthStatusDetail`, string; always present in responses.
-    ///
-    /// - Example: `'Alive'`.
+    /// Sets `HealthStatusDetail`: the field [`health_status_detail`](Self::health_status_detail) says what it takes.
     pub fn set_health_status_detail(mut self, value: impl Into<String>) -> Self {
         self.health_status_detail = value.into();
         self
     }
-    /// Sets `HealthStatusDetial`; the field is [`health_status_detial`](Self::health_status_detial).
-    ///
-    /// Wire name `HealthStatusDetial`, string; always present in responses.
-    ///
-    /// - Example: `'Alive'`.
-    /// - Deprecated by the service.
+    /// Sets `HealthStatusDetial`: the field [`health_status_detial`](Self::health_status_detial) says what it takes.
     #[deprecated(note = "deprecated by the service")]
     pub fn set_health_status_detial(mut self, value: impl Into<String>) -> Self {
         self.health_status_detial = value.into();
         self
     }
-    /// Sets `TargetGroupId`; the field is [`target_group_id`](Self::target_group_id).
-    ///
-    /// Wire name `TargetGroupId`, string; may be absent from responses.
-    ///
-    /// - Example: `lbtg-xxxxxxxx`.
+    /// Sets `TargetGroupId`: the field [`target_group_id`](Self::target_group_id) says what it takes.
     pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
         self.target_group_id = Some(value.into());
         self
     }
-    /// Sets `Weight`; the field is [`weight`](Self::weight).
-    ///
-    /// Wire name `Weight`, uint64; may be absent from responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Weight`: the field [`weight`](Self::weight) says what it takes.
     pub fn set_weight(mut self, value: u64) -> Self {
         self.weight = Some(value);
         self
@@ -44764,29 +38025,17 @@ impl TargetRegionInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Region`; the field is [`region`](Self::region).
-    ///
-    /// Wire name `Region`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `Region`: the field [`region`](Self::region) says what it takes.
     pub fn set_region(mut self, value: impl Into<String>) -> Self {
         self.region = value.into();
         self
     }
-    /// Sets `VpcId`; the field is [`vpc_id`](Self::vpc_id).
-    ///
-    /// Wire name `VpcId`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `vpc-6kog****`.
+    /// Sets `VpcId`: the field [`vpc_id`](Self::vpc_id) says what it takes.
     pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
         self.vpc_id = value.into();
         self
     }
-    /// Sets `NumericalVpcId`; the field is [`numerical_vpc_id`](Self::numerical_vpc_id).
-    ///
-    /// Wire name `NumericalVpcId`, int64; optional in requests; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `NumericalVpcId`: the field [`numerical_vpc_id`](Self::numerical_vpc_id) says what it takes.
     pub fn set_numerical_vpc_id(mut self, value: i64) -> Self {
         self.numerical_vpc_id = Some(value);
         self
@@ -44854,29 +38103,17 @@ impl TestConnectionRequestInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestUrl`; the field is [`request_url`](Self::request_url).
-    ///
-    /// Wire name `RequestUrl`, string; may be absent from responses.
-    ///
-    /// - Example: `https://api.openai.com/v1/`.
+    /// Sets `RequestUrl`: the field [`request_url`](Self::request_url) says what it takes.
     pub fn set_request_url(mut self, value: impl Into<String>) -> Self {
         self.request_url = Some(value.into());
         self
     }
-    /// Sets `RequestBody`; the field is [`request_body`](Self::request_body).
-    ///
-    /// Wire name `RequestBody`, string; may be absent from responses.
-    ///
-    /// - Example: `{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hey how's it going?"}], "max_tokens": 1, "extra_body": {}}`.
+    /// Sets `RequestBody`: the field [`request_body`](Self::request_body) says what it takes.
     pub fn set_request_body(mut self, value: impl Into<String>) -> Self {
         self.request_body = Some(value.into());
         self
     }
-    /// Sets `RequestHeaders`; the field is [`request_headers`](Self::request_headers).
-    ///
-    /// Wire name `RequestHeaders`, string; may be absent from responses.
-    ///
-    /// - Example: `{"Authorization": "Be****aw"}`.
+    /// Sets `RequestHeaders`: the field [`request_headers`](Self::request_headers) says what it takes.
     pub fn set_request_headers(mut self, value: impl Into<String>) -> Self {
         self.request_headers = Some(value.into());
         self
@@ -45018,110 +38255,62 @@ impl TestModelInputModalitiesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = value.into();
         self
     }
-    /// Sets `ProviderKey`; the field is [`provider_key`](Self::provider_key).
-    ///
-    /// Wire name `ProviderKey`, string; optional in requests.
-    ///
-    /// - Example: `sk-or-v1-************************************************************07c5`.
+    /// Sets `ProviderKey`: the field [`provider_key`](Self::provider_key) says what it takes.
     pub fn set_provider_key(mut self, value: impl Into<String>) -> Self {
         self.provider_key = Some(value.into());
         self
     }
-    /// Sets `ProviderKeyId`; the field is [`provider_key_id`](Self::provider_key_id).
-    ///
-    /// Wire name `ProviderKeyId`, string; optional in requests.
-    ///
-    /// - Example: `mkey-fanvvkf8`.
+    /// Sets `ProviderKeyId`: the field [`provider_key_id`](Self::provider_key_id) says what it takes.
     pub fn set_provider_key_id(mut self, value: impl Into<String>) -> Self {
         self.provider_key_id = Some(value.into());
         self
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; optional in requests.
-    ///
-    /// - Example: `PrivateCustom`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = Some(value.into());
         self
     }
-    /// Sets `ModelProtocol`; the field is [`model_protocol`](Self::model_protocol).
-    ///
-    /// Wire name `ModelProtocol`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `ModelProtocol`: the field [`model_protocol`](Self::model_protocol) says what it takes.
     pub fn set_model_protocol(mut self, value: impl Into<String>) -> Self {
         self.model_protocol = Some(value.into());
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; optional in requests.
-    ///
-    /// - Example: `openai`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = Some(value.into());
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; optional in requests.
-    ///
-    /// - Example: `https://openrouter.ai/api/v1`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
     }
-    /// Sets `HostHeader`; the field is [`host_header`](Self::host_header).
-    ///
-    /// Wire name `HostHeader`, string; optional in requests.
-    ///
-    /// - Example: `test.com`.
+    /// Sets `HostHeader`: the field [`host_header`](Self::host_header) says what it takes.
     pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
         self.host_header = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; optional in requests.
-    ///
-    /// - Example: `byok-l1l4echw`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = Some(value.into());
         self
     }
-    /// Sets `VerifySSL`; the field is [`verify_ssl`](Self::verify_ssl).
-    ///
-    /// Wire name `VerifySSL`, bool; optional in requests.
-    ///
-    /// - Example: `true`.
+    /// Sets `VerifySSL`: the field [`verify_ssl`](Self::verify_ssl) says what it takes.
     pub fn set_verify_ssl(mut self, value: bool) -> Self {
         self.verify_ssl = Some(value);
         self
     }
-    /// Sets `HealthCheckProtocol`; the field is [`health_check_protocol`](Self::health_check_protocol).
-    ///
-    /// Wire name `HealthCheckProtocol`, string; optional in requests.
-    ///
-    /// - Example: `chat`.
+    /// Sets `HealthCheckProtocol`: the field [`health_check_protocol`](Self::health_check_protocol) says what it takes.
     pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
         self.health_check_protocol = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelId`; the field is [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
-    ///
-    /// - Example: `pnt-lbepdi5o`.
+    /// Sets `CMRPrivateNetworkTunnelId`: the field [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id) says what it takes.
     pub fn set_cmr_private_network_tunnel_id(
         mut self,
         value: impl Into<String>,
@@ -45184,20 +38373,12 @@ impl TestModelInputModalitiesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Model`; the field is [`model`](Self::model).
-    ///
-    /// Wire name `Model`, string; always present in responses.
-    ///
-    /// - Example: `gpt-4o`.
+    /// Sets `Model`: the field [`model`](Self::model) says what it takes.
     pub fn set_model(mut self, value: impl Into<String>) -> Self {
         self.model = value.into();
         self
     }
-    /// Sets `SupportedModalities` to these items; the field is [`supported_modalities`](Self::supported_modalities).
-    ///
-    /// Wire name `SupportedModalities`, list of string; always present in responses.
-    ///
-    /// - Example: `["text"]`.
+    /// Sets `SupportedModalities` to these items: the field [`supported_modalities`](Self::supported_modalities) says what it takes.
     pub fn set_supported_modalities(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -45205,9 +38386,7 @@ impl TestModelInputModalitiesResponse {
         self.supported_modalities = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ProbeDetails` to these items; the field is [`probe_details`](Self::probe_details).
-    ///
-    /// Wire name `ProbeDetails`, list of [`ModalityProbeDetail`]; always present in responses.
+    /// Sets `ProbeDetails` to these items: the field [`probe_details`](Self::probe_details) says what it takes.
     pub fn set_probe_details(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModalityProbeDetail>>,
@@ -45215,9 +38394,7 @@ impl TestModelInputModalitiesResponse {
         self.probe_details = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -45401,11 +38578,7 @@ impl TestServiceProviderConnectionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; optional in requests.
-    ///
-    /// - Example: `["deepseek-reasoner"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -45413,101 +38586,57 @@ impl TestServiceProviderConnectionRequest {
         self.models = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ProviderKey`; the field is [`provider_key`](Self::provider_key).
-    ///
-    /// Wire name `ProviderKey`, string; optional in requests.
-    ///
-    /// - Example: `sk-40df882e447043fcaca5e0fce4af1db1`.
+    /// Sets `ProviderKey`: the field [`provider_key`](Self::provider_key) says what it takes.
     pub fn set_provider_key(mut self, value: impl Into<String>) -> Self {
         self.provider_key = Some(value.into());
         self
     }
-    /// Sets `ProviderKeyId`; the field is [`provider_key_id`](Self::provider_key_id).
-    ///
-    /// Wire name `ProviderKeyId`, string; optional in requests.
-    ///
-    /// - Example: `mkey-7jj4vetd`.
+    /// Sets `ProviderKeyId`: the field [`provider_key_id`](Self::provider_key_id) says what it takes.
     pub fn set_provider_key_id(mut self, value: impl Into<String>) -> Self {
         self.provider_key_id = Some(value.into());
         self
     }
-    /// Sets `AccessType`; the field is [`access_type`](Self::access_type).
-    ///
-    /// Wire name `AccessType`, string; optional in requests.
-    ///
-    /// - Example: `PublicCustom`.
+    /// Sets `AccessType`: the field [`access_type`](Self::access_type) says what it takes.
     pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
         self.access_type = Some(value.into());
         self
     }
-    /// Sets `ModelProvider`; the field is [`model_provider`](Self::model_provider).
-    ///
-    /// Wire name `ModelProvider`, string; optional in requests.
-    ///
-    /// - Example: `tokenhub`.
+    /// Sets `ModelProvider`: the field [`model_provider`](Self::model_provider) says what it takes.
     pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
         self.model_provider = Some(value.into());
         self
     }
-    /// Sets `ModelProtocol`; the field is [`model_protocol`](Self::model_protocol).
-    ///
-    /// Wire name `ModelProtocol`, string; optional in requests.
-    ///
-    /// - Example: `deepseek`.
+    /// Sets `ModelProtocol`: the field [`model_protocol`](Self::model_protocol) says what it takes.
     pub fn set_model_protocol(mut self, value: impl Into<String>) -> Self {
         self.model_protocol = Some(value.into());
         self
     }
-    /// Sets `ApiBase`; the field is [`api_base`](Self::api_base).
-    ///
-    /// Wire name `ApiBase`, string; optional in requests.
-    ///
-    /// - Example: `http://api.deepseek.com/v1`.
+    /// Sets `ApiBase`: the field [`api_base`](Self::api_base) says what it takes.
     pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
         self.api_base = Some(value.into());
         self
     }
-    /// Sets `HostHeader`; the field is [`host_header`](Self::host_header).
-    ///
-    /// Wire name `HostHeader`, string; optional in requests.
-    ///
-    /// - Example: `test.com`.
+    /// Sets `HostHeader`: the field [`host_header`](Self::host_header) says what it takes.
     pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
         self.host_header = Some(value.into());
         self
     }
-    /// Sets `ServiceProviderId`; the field is [`service_provider_id`](Self::service_provider_id).
-    ///
-    /// Wire name `ServiceProviderId`, string; optional in requests.
-    ///
-    /// - Example: `byok-giaywwtf`.
+    /// Sets `ServiceProviderId`: the field [`service_provider_id`](Self::service_provider_id) says what it takes.
     pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
         self.service_provider_id = Some(value.into());
         self
     }
-    /// Sets `VerifySSL`; the field is [`verify_ssl`](Self::verify_ssl).
-    ///
-    /// Wire name `VerifySSL`, bool; optional in requests.
-    ///
-    /// - Example: `false`.
+    /// Sets `VerifySSL`: the field [`verify_ssl`](Self::verify_ssl) says what it takes.
     pub fn set_verify_ssl(mut self, value: bool) -> Self {
         self.verify_ssl = Some(value);
         self
     }
-    /// Sets `HealthCheckProtocol`; the field is [`health_check_protocol`](Self::health_check_protocol).
-    ///
-    /// Wire name `HealthCheckProtocol`, string; optional in requests.
-    ///
-    /// - Example: `chat`.
+    /// Sets `HealthCheckProtocol`: the field [`health_check_protocol`](Self::health_check_protocol) says what it takes.
     pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
         self.health_check_protocol = Some(value.into());
         self
     }
-    /// Sets `CMRPrivateNetworkTunnelId`; the field is [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id).
-    ///
-    /// Wire name `CMRPrivateNetworkTunnelId`, string; optional in requests.
-    ///
-    /// - Example: `pnt-lbepdi5o`.
+    /// Sets `CMRPrivateNetworkTunnelId`: the field [`cmr_private_network_tunnel_id`](Self::cmr_private_network_tunnel_id) says what it takes.
     pub fn set_cmr_private_network_tunnel_id(
         mut self,
         value: impl Into<String>,
@@ -45515,38 +38644,22 @@ impl TestServiceProviderConnectionRequest {
         self.cmr_private_network_tunnel_id = Some(value.into());
         self
     }
-    /// Sets `Capability`; the field is [`capability`](Self::capability).
-    ///
-    /// Wire name `Capability`, string; optional in requests.
-    ///
-    /// - Example: `chat`.
+    /// Sets `Capability`: the field [`capability`](Self::capability) says what it takes.
     pub fn set_capability(mut self, value: impl Into<String>) -> Self {
         self.capability = Some(value.into());
         self
     }
-    /// Sets `EndpointPath`; the field is [`endpoint_path`](Self::endpoint_path).
-    ///
-    /// Wire name `EndpointPath`, string; optional in requests.
-    ///
-    /// - Example: `/compatible-mode/v1`.
+    /// Sets `EndpointPath`: the field [`endpoint_path`](Self::endpoint_path) says what it takes.
     pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
         self.endpoint_path = Some(value.into());
         self
     }
-    /// Sets `HealthCheckMethod`; the field is [`health_check_method`](Self::health_check_method).
-    ///
-    /// Wire name `HealthCheckMethod`, string; optional in requests.
-    ///
-    /// - Example: `Service`.
+    /// Sets `HealthCheckMethod`: the field [`health_check_method`](Self::health_check_method) says what it takes.
     pub fn set_health_check_method(mut self, value: impl Into<String>) -> Self {
         self.health_check_method = Some(value.into());
         self
     }
-    /// Sets `HealthCheckPath`; the field is [`health_check_path`](Self::health_check_path).
-    ///
-    /// Wire name `HealthCheckPath`, string; optional in requests.
-    ///
-    /// - Example: `v1/models`.
+    /// Sets `HealthCheckPath`: the field [`health_check_path`](Self::health_check_path) says what it takes.
     pub fn set_health_check_path(mut self, value: impl Into<String>) -> Self {
         self.health_check_path = Some(value.into());
         self
@@ -45574,9 +38687,7 @@ impl TestServiceProviderConnectionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Results` to these items; the field is [`results`](Self::results).
-    ///
-    /// Wire name `Results`, list of [`ModelTestResult`]; may be absent from responses.
+    /// Sets `Results` to these items: the field [`results`](Self::results) says what it takes.
     pub fn set_results(
         mut self,
         items: impl IntoIterator<Item = impl Into<ModelTestResult>>,
@@ -45584,9 +38695,7 @@ impl TestServiceProviderConnectionResponse {
         self.results = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -45618,11 +38727,7 @@ impl TierItem {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `["gpt-4o-mini"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -45630,11 +38735,7 @@ impl TierItem {
         self.models = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TierName`; the field is [`tier_name`](Self::tier_name).
-    ///
-    /// Wire name `TierName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `default`.
+    /// Sets `TierName`: the field [`tier_name`](Self::tier_name) says what it takes.
     pub fn set_tier_name(mut self, value: impl Into<String>) -> Self {
         self.tier_name = value.into();
         self
@@ -45688,18 +38789,12 @@ impl TypeInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; always present in responses.
-    ///
-    /// - Example: `BGP`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = value.into();
         self
     }
-    /// Sets `SpecAvailabilitySet` to these items; the field is [`spec_availability_set`](Self::spec_availability_set).
-    ///
-    /// Wire name `SpecAvailabilitySet`, list of [`SpecAvailability`]; always present in responses.
+    /// Sets `SpecAvailabilitySet` to these items: the field [`spec_availability_set`](Self::spec_availability_set) says what it takes.
     pub fn set_spec_availability_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<SpecAvailability>>,
@@ -45856,45 +38951,27 @@ impl UserGroupInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `UserGroupId`; the field is [`user_group_id`](Self::user_group_id).
-    ///
-    /// Wire name `UserGroupId`, string; always present in responses.
-    ///
-    /// - Example: `ugrp-9f8e7d6c`.
+    /// Sets `UserGroupId`: the field [`user_group_id`](Self::user_group_id) says what it takes.
     pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
         self.user_group_id = value.into();
         self
     }
-    /// Sets `UserGroupName`; the field is [`user_group_name`](Self::user_group_name).
-    ///
-    /// Wire name `UserGroupName`, string; always present in responses.
+    /// Sets `UserGroupName`: the field [`user_group_name`](Self::user_group_name) says what it takes.
     pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
         self.user_group_name = value.into();
         self
     }
-    /// Sets `ModelRouterId`; the field is [`model_router_id`](Self::model_router_id).
-    ///
-    /// Wire name `ModelRouterId`, string; always present in responses.
-    ///
-    /// - Example: `cmr-pm53f9c3`.
+    /// Sets `ModelRouterId`: the field [`model_router_id`](Self::model_router_id) says what it takes.
     pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
         self.model_router_id = value.into();
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, string; always present in responses.
-    ///
-    /// - Example: `Active`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: impl Into<String>) -> Self {
         self.status = value.into();
         self
     }
-    /// Sets `Models` to these items; the field is [`models`](Self::models).
-    ///
-    /// Wire name `Models`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["deepseek-v3"]`.
+    /// Sets `Models` to these items: the field [`models`](Self::models) says what it takes.
     pub fn set_models(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -45902,11 +38979,7 @@ impl UserGroupInfo {
         self.models = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `IntentRouters` to these items; the field is [`intent_routers`](Self::intent_routers).
-    ///
-    /// Wire name `IntentRouters`, list of string; may be absent from responses.
-    ///
-    /// - Example: `["ir-chat"]`.
+    /// Sets `IntentRouters` to these items: the field [`intent_routers`](Self::intent_routers) says what it takes.
     pub fn set_intent_routers(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -45914,52 +38987,32 @@ impl UserGroupInfo {
         self.intent_routers = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `BudgetId`; the field is [`budget_id`](Self::budget_id).
-    ///
-    /// Wire name `BudgetId`, string; may be absent from responses; may be null.
-    ///
-    /// - Example: `budget-x1y2z3`.
+    /// Sets `BudgetId`: the field [`budget_id`](Self::budget_id) says what it takes.
     pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
         self.budget_id = Some(value.into());
         self
     }
-    /// Sets `BudgetName`; the field is [`budget_name`](Self::budget_name).
-    ///
-    /// Wire name `BudgetName`, string; may be absent from responses; may be null.
+    /// Sets `BudgetName`: the field [`budget_name`](Self::budget_name) says what it takes.
     pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
         self.budget_name = Some(value.into());
         self
     }
-    /// Sets `PromptId`; the field is [`prompt_id`](Self::prompt_id).
-    ///
-    /// Wire name `PromptId`, string; may be absent from responses.
-    ///
-    /// - Example: `pmt-m4cwqqv8`.
+    /// Sets `PromptId`: the field [`prompt_id`](Self::prompt_id) says what it takes.
     pub fn set_prompt_id(mut self, value: impl Into<String>) -> Self {
         self.prompt_id = Some(value.into());
         self
     }
-    /// Sets `PromptVersion`; the field is [`prompt_version`](Self::prompt_version).
-    ///
-    /// Wire name `PromptVersion`, string; may be absent from responses.
-    ///
-    /// - Example: `v4`.
+    /// Sets `PromptVersion`: the field [`prompt_version`](Self::prompt_version) says what it takes.
     pub fn set_prompt_version(mut self, value: impl Into<String>) -> Self {
         self.prompt_version = Some(value.into());
         self
     }
-    /// Sets `PromptName`; the field is [`prompt_name`](Self::prompt_name).
-    ///
-    /// Wire name `PromptName`, string; may be absent from responses.
-    ///
-    /// - Example: `new_name`.
+    /// Sets `PromptName`: the field [`prompt_name`](Self::prompt_name) says what it takes.
     pub fn set_prompt_name(mut self, value: impl Into<String>) -> Self {
         self.prompt_name = Some(value.into());
         self
     }
-    /// Sets `CreditUsageSet` to these items; the field is [`credit_usage_set`](Self::credit_usage_set).
-    ///
-    /// Wire name `CreditUsageSet`, list of [`CreditUsage`]; may be absent from responses.
+    /// Sets `CreditUsageSet` to these items: the field [`credit_usage_set`](Self::credit_usage_set) says what it takes.
     pub fn set_credit_usage_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<CreditUsage>>,
@@ -45967,18 +39020,12 @@ impl UserGroupInfo {
         self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `KeyCount`; the field is [`key_count`](Self::key_count).
-    ///
-    /// Wire name `KeyCount`, int64; may be absent from responses.
-    ///
-    /// - Example: `12`.
+    /// Sets `KeyCount`: the field [`key_count`](Self::key_count) says what it takes.
     pub fn set_key_count(mut self, value: i64) -> Self {
         self.key_count = Some(value);
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagInfo`]; may be absent from responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagInfo>>,
@@ -45986,20 +39033,12 @@ impl UserGroupInfo {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `CreatedTime`; the field is [`created_time`](Self::created_time).
-    ///
-    /// Wire name `CreatedTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-06-16T10:00:00+08:00`.
+    /// Sets `CreatedTime`: the field [`created_time`](Self::created_time) says what it takes.
     pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
         self.created_time = Some(value.into());
         self
     }
-    /// Sets `ModifiedTime`; the field is [`modified_time`](Self::modified_time).
-    ///
-    /// Wire name `ModifiedTime`, ISO 8601 date-time string; may be absent from responses.
-    ///
-    /// - Example: `2026-06-16T10:00:00+08:00`.
+    /// Sets `ModifiedTime`: the field [`modified_time`](Self::modified_time) says what it takes.
     pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
         self.modified_time = Some(value.into());
         self
@@ -46042,18 +39081,12 @@ impl VideoConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoutingStrategy`; the field is [`routing_strategy`](Self::routing_strategy).
-    ///
-    /// Wire name `RoutingStrategy`, string; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `SimpleShuffle`.
+    /// Sets `RoutingStrategy`: the field [`routing_strategy`](Self::routing_strategy) says what it takes.
     pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
         self.routing_strategy = Some(value.into());
         self
     }
-    /// Sets `RoutingStrategyArgs`; the field is [`routing_strategy_args`](Self::routing_strategy_args).
-    ///
-    /// Wire name `RoutingStrategyArgs`, [`RoutingStrategyArgs`]; optional in requests; may be absent from responses; may be null.
+    /// Sets `RoutingStrategyArgs`: the field [`routing_strategy_args`](Self::routing_strategy_args) says what it takes.
     pub fn set_routing_strategy_args(
         mut self,
         value: impl Into<RoutingStrategyArgs>,
@@ -46061,11 +39094,7 @@ impl VideoConfig {
         self.routing_strategy_args = Some(value.into());
         self
     }
-    /// Sets `NumRetries`; the field is [`num_retries`](Self::num_retries).
-    ///
-    /// Wire name `NumRetries`, uint64; optional in requests; may be absent from responses; may be null.
-    ///
-    /// - Example: `4`.
+    /// Sets `NumRetries`: the field [`num_retries`](Self::num_retries) says what it takes.
     pub fn set_num_retries(mut self, value: u64) -> Self {
         self.num_retries = Some(value);
         self
@@ -46146,54 +39175,32 @@ impl ZoneInfo {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ZoneId`; the field is [`zone_id`](Self::zone_id).
-    ///
-    /// Wire name `ZoneId`, uint64; always present in responses.
-    ///
-    /// - Example: `100001`.
+    /// Sets `ZoneId`: the field [`zone_id`](Self::zone_id) says what it takes.
     pub fn set_zone_id(mut self, value: u64) -> Self {
         self.zone_id = value;
         self
     }
-    /// Sets `Zone`; the field is [`zone`](Self::zone).
-    ///
-    /// Wire name `Zone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-1`.
+    /// Sets `Zone`: the field [`zone`](Self::zone) says what it takes.
     pub fn set_zone(mut self, value: impl Into<String>) -> Self {
         self.zone = value.into();
         self
     }
-    /// Sets `ZoneName`; the field is [`zone_name`](Self::zone_name).
-    ///
-    /// Wire name `ZoneName`, string; always present in responses.
+    /// Sets `ZoneName`: the field [`zone_name`](Self::zone_name) says what it takes.
     pub fn set_zone_name(mut self, value: impl Into<String>) -> Self {
         self.zone_name = value.into();
         self
     }
-    /// Sets `ZoneRegion`; the field is [`zone_region`](Self::zone_region).
-    ///
-    /// Wire name `ZoneRegion`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ZoneRegion`: the field [`zone_region`](Self::zone_region) says what it takes.
     pub fn set_zone_region(mut self, value: impl Into<String>) -> Self {
         self.zone_region = value.into();
         self
     }
-    /// Sets `LocalZone`; the field is [`local_zone`](Self::local_zone).
-    ///
-    /// Wire name `LocalZone`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `LocalZone`: the field [`local_zone`](Self::local_zone) says what it takes.
     pub fn set_local_zone(mut self, value: bool) -> Self {
         self.local_zone = value;
         self
     }
-    /// Sets `EdgeZone`; the field is [`edge_zone`](Self::edge_zone).
-    ///
-    /// Wire name `EdgeZone`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `EdgeZone`: the field [`edge_zone`](Self::edge_zone) says what it takes.
     pub fn set_edge_zone(mut self, value: bool) -> Self {
         self.edge_zone = value;
         self
@@ -46289,18 +39296,12 @@ impl ZoneResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `MasterZone`; the field is [`master_zone`](Self::master_zone).
-    ///
-    /// Wire name `MasterZone`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou-2`.
+    /// Sets `MasterZone`: the field [`master_zone`](Self::master_zone) says what it takes.
     pub fn set_master_zone(mut self, value: impl Into<String>) -> Self {
         self.master_zone = value.into();
         self
     }
-    /// Sets `ResourceSet` to these items; the field is [`resource_set`](Self::resource_set).
-    ///
-    /// Wire name `ResourceSet`, list of [`Resource`]; always present in responses.
+    /// Sets `ResourceSet` to these items: the field [`resource_set`](Self::resource_set) says what it takes.
     pub fn set_resource_set(
         mut self,
         items: impl IntoIterator<Item = impl Into<Resource>>,
@@ -46308,65 +39309,37 @@ impl ZoneResource {
         self.resource_set = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `SlaveZone`; the field is [`slave_zone`](Self::slave_zone).
-    ///
-    /// Wire name `SlaveZone`, string; always present in responses; may be null.
-    ///
-    /// - Example: `ap-guangzhou-3`.
+    /// Sets `SlaveZone`: the field [`slave_zone`](Self::slave_zone) says what it takes.
     pub fn set_slave_zone(mut self, value: impl Into<String>) -> Self {
         self.slave_zone = Some(value.into());
         self
     }
-    /// Sets `IPVersion`; the field is [`ip_version`](Self::ip_version).
-    ///
-    /// Wire name `IPVersion`, string; always present in responses.
-    ///
-    /// - Example: `IPv4`.
+    /// Sets `IPVersion`: the field [`ip_version`](Self::ip_version) says what it takes.
     pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
         self.ip_version = value.into();
         self
     }
-    /// Sets `ZoneRegion`; the field is [`zone_region`](Self::zone_region).
-    ///
-    /// Wire name `ZoneRegion`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ZoneRegion`: the field [`zone_region`](Self::zone_region) says what it takes.
     pub fn set_zone_region(mut self, value: impl Into<String>) -> Self {
         self.zone_region = value.into();
         self
     }
-    /// Sets `LocalZone`; the field is [`local_zone`](Self::local_zone).
-    ///
-    /// Wire name `LocalZone`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `LocalZone`: the field [`local_zone`](Self::local_zone) says what it takes.
     pub fn set_local_zone(mut self, value: bool) -> Self {
         self.local_zone = value;
         self
     }
-    /// Sets `ZoneResourceType`; the field is [`zone_resource_type`](Self::zone_resource_type).
-    ///
-    /// Wire name `ZoneResourceType`, string; always present in responses.
-    ///
-    /// - Example: `"SHARED"`.
+    /// Sets `ZoneResourceType`: the field [`zone_resource_type`](Self::zone_resource_type) says what it takes.
     pub fn set_zone_resource_type(mut self, value: impl Into<String>) -> Self {
         self.zone_resource_type = value.into();
         self
     }
-    /// Sets `EdgeZone`; the field is [`edge_zone`](Self::edge_zone).
-    ///
-    /// Wire name `EdgeZone`, bool; always present in responses.
-    ///
-    /// - Example: `false`.
+    /// Sets `EdgeZone`: the field [`edge_zone`](Self::edge_zone) says what it takes.
     pub fn set_edge_zone(mut self, value: bool) -> Self {
         self.edge_zone = value;
         self
     }
-    /// Sets `Egress`; the field is [`egress`](Self::egress).
-    ///
-    /// Wire name `Egress`, string; always present in responses.
-    ///
-    /// - Example: `center_egress1`.
+    /// Sets `Egress`: the field [`egress`](Self::egress) says what it takes.
     pub fn set_egress(mut self, value: impl Into<String>) -> Self {
         self.egress = value.into();
         self

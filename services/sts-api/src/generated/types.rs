@@ -42,29 +42,17 @@ impl ApiKey {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SecretId`; the field is [`secret_id`](Self::secret_id).
-    ///
-    /// Wire name `SecretId`, string; always present in responses.
-    ///
-    /// - Example: `AKID***`.
+    /// Sets `SecretId`: the field [`secret_id`](Self::secret_id) says what it takes.
     pub fn set_secret_id(mut self, value: impl Into<String>) -> Self {
         self.secret_id = value.into();
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, uint64; always present in responses.
-    ///
-    /// - Example: `1575517111`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: u64) -> Self {
         self.create_time = value;
         self
     }
-    /// Sets `Status`; the field is [`status`](Self::status).
-    ///
-    /// Wire name `Status`, uint64; always present in responses.
-    ///
-    /// - Example: `2`.
+    /// Sets `Status`: the field [`status`](Self::status) says what it takes.
     pub fn set_status(mut self, value: u64) -> Self {
         self.status = value;
         self
@@ -167,81 +155,47 @@ impl AssumeRoleRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RoleArn`; the field is [`role_arn`](Self::role_arn).
-    ///
-    /// Wire name `RoleArn`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cam::uin/10001:roleName/readOnlyRole`.
+    /// Sets `RoleArn`: the field [`role_arn`](Self::role_arn) says what it takes.
     pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
         self.role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`; the field is [`role_session_name`](Self::role_session_name).
-    ///
-    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cts`.
+    /// Sets `RoleSessionName`: the field [`role_session_name`](Self::role_session_name) says what it takes.
     pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
         self.role_session_name = value.into();
         self
     }
-    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
-    ///
-    /// Wire name `DurationSeconds`, uint64; optional in requests.
-    ///
-    /// - Example: `1800`.
+    /// Sets `DurationSeconds`: the field [`duration_seconds`](Self::duration_seconds) says what it takes.
     pub fn set_duration_seconds(mut self, value: u64) -> Self {
         self.duration_seconds = Some(value);
         self
     }
-    /// Sets `Policy`; the field is [`policy`](Self::policy).
-    ///
-    /// Wire name `Policy`, string; optional in requests.
-    ///
-    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%5B%22cam%3AGetUser%22%5D%2C%22resource%22%3A%5B%22*%22%5D%7D%5D%7D%22%7D%7D%7D`.
+    /// Sets `Policy`: the field [`policy`](Self::policy) says what it takes.
     pub fn set_policy(mut self, value: impl Into<String>) -> Self {
         self.policy = Some(value.into());
         self
     }
-    /// Sets `ExternalId`; the field is [`external_id`](Self::external_id).
-    ///
-    /// Wire name `ExternalId`, string; optional in requests.
-    ///
-    /// - Example: `role-external-id`.
+    /// Sets `ExternalId`: the field [`external_id`](Self::external_id) says what it takes.
     pub fn set_external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `SourceIdentity`; the field is [`source_identity`](Self::source_identity).
-    ///
-    /// Wire name `SourceIdentity`, string; optional in requests.
-    ///
-    /// - Example: `1000001`.
+    /// Sets `SourceIdentity`: the field [`source_identity`](Self::source_identity) says what it takes.
     pub fn set_source_identity(mut self, value: impl Into<String>) -> Self {
         self.source_identity = Some(value.into());
         self
     }
-    /// Sets `SerialNumber`; the field is [`serial_number`](Self::serial_number).
-    ///
-    /// Wire name `SerialNumber`, string; optional in requests.
-    ///
-    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
+    /// Sets `SerialNumber`: the field [`serial_number`](Self::serial_number) says what it takes.
     pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
         self.serial_number = Some(value.into());
         self
     }
-    /// Sets `TokenCode`; the field is [`token_code`](Self::token_code).
-    ///
-    /// Wire name `TokenCode`, string; optional in requests.
-    ///
-    /// - Example: `482724`.
+    /// Sets `TokenCode`: the field [`token_code`](Self::token_code) says what it takes.
     pub fn set_token_code(mut self, value: impl Into<String>) -> Self {
         self.token_code = Some(value.into());
         self
@@ -323,34 +277,22 @@ impl AssumeRoleResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
-    ///
-    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    /// Sets `Credentials`: the field [`credentials`](Self::credentials) says what it takes.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, int64; always present in responses.
-    ///
-    /// - Example: `1543914376`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: i64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
-    ///
-    /// Wire name `Expiration`, string; always present in responses.
-    ///
-    /// - Example: `2018-12-04T09:06:16Z`.
+    /// Sets `Expiration`: the field [`expiration`](Self::expiration) says what it takes.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -417,47 +359,27 @@ impl AssumeRoleWithSamlRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SAMLAssertion`; the field is [`saml_assertion`](Self::saml_assertion).
-    ///
-    /// Wire name `SAMLAssertion`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `c2FtbC***Rpb24=`.
+    /// Sets `SAMLAssertion`: the field [`saml_assertion`](Self::saml_assertion) says what it takes.
     pub fn set_saml_assertion(mut self, value: impl Into<String>) -> Self {
         self.saml_assertion = value.into();
         self
     }
-    /// Sets `PrincipalArn`; the field is [`principal_arn`](Self::principal_arn).
-    ///
-    /// Wire name `PrincipalArn`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cam::uin/7989***:saml-provider/OneLogin`.
+    /// Sets `PrincipalArn`: the field [`principal_arn`](Self::principal_arn) says what it takes.
     pub fn set_principal_arn(mut self, value: impl Into<String>) -> Self {
         self.principal_arn = value.into();
         self
     }
-    /// Sets `RoleArn`; the field is [`role_arn`](Self::role_arn).
-    ///
-    /// Wire name `RoleArn`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
+    /// Sets `RoleArn`: the field [`role_arn`](Self::role_arn) says what it takes.
     pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
         self.role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`; the field is [`role_session_name`](Self::role_session_name).
-    ///
-    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `readOnlySession`.
+    /// Sets `RoleSessionName`: the field [`role_session_name`](Self::role_session_name) says what it takes.
     pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
         self.role_session_name = value.into();
         self
     }
-    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
-    ///
-    /// Wire name `DurationSeconds`, uint64; optional in requests.
-    ///
-    /// - Example: `1800`.
+    /// Sets `DurationSeconds`: the field [`duration_seconds`](Self::duration_seconds) says what it takes.
     pub fn set_duration_seconds(mut self, value: u64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -546,36 +468,22 @@ impl AssumeRoleWithSamlResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
-    ///
-    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
-    ///
-    /// - Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
+    /// Sets `Credentials`: the field [`credentials`](Self::credentials) says what it takes.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, uint64; always present in responses.
-    ///
-    /// - Example: `1543914376`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
-    ///
-    /// Wire name `Expiration`, string; always present in responses.
-    ///
-    /// - Example: `2018-12-04T09:06:16Z`.
+    /// Sets `Expiration`: the field [`expiration`](Self::expiration) says what it takes.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -642,47 +550,27 @@ impl AssumeRoleWithWebIdentityRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProviderId`; the field is [`provider_id`](Self::provider_id).
-    ///
-    /// Wire name `ProviderId`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `OIDC`.
+    /// Sets `ProviderId`: the field [`provider_id`](Self::provider_id) says what it takes.
     pub fn set_provider_id(mut self, value: impl Into<String>) -> Self {
         self.provider_id = value.into();
         self
     }
-    /// Sets `WebIdentityToken`; the field is [`web_identity_token`](Self::web_identity_token).
-    ///
-    /// Wire name `WebIdentityToken`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `eyJraWQiOiJkT**********CNOQ`.
+    /// Sets `WebIdentityToken`: the field [`web_identity_token`](Self::web_identity_token) says what it takes.
     pub fn set_web_identity_token(mut self, value: impl Into<String>) -> Self {
         self.web_identity_token = value.into();
         self
     }
-    /// Sets `RoleArn`; the field is [`role_arn`](Self::role_arn).
-    ///
-    /// Wire name `RoleArn`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cam::uin/7989***:roleName/OneLogin-Role`.
+    /// Sets `RoleArn`: the field [`role_arn`](Self::role_arn) says what it takes.
     pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
         self.role_arn = value.into();
         self
     }
-    /// Sets `RoleSessionName`; the field is [`role_session_name`](Self::role_session_name).
-    ///
-    /// Wire name `RoleSessionName`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `test_OIDC`.
+    /// Sets `RoleSessionName`: the field [`role_session_name`](Self::role_session_name) says what it takes.
     pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
         self.role_session_name = value.into();
         self
     }
-    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
-    ///
-    /// Wire name `DurationSeconds`, int64; optional in requests.
-    ///
-    /// - Example: `3600`.
+    /// Sets `DurationSeconds`: the field [`duration_seconds`](Self::duration_seconds) says what it takes.
     pub fn set_duration_seconds(mut self, value: i64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -771,36 +659,22 @@ impl AssumeRoleWithWebIdentityResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, uint64; always present in responses.
-    ///
-    /// - Example: `1543914376`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
-    ///
-    /// Wire name `Expiration`, string; always present in responses.
-    ///
-    /// - Example: `2018-12-04T09:06:16Z`.
+    /// Sets `Expiration`: the field [`expiration`](Self::expiration) says what it takes.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
-    ///
-    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
-    ///
-    /// - Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
+    /// Sets `Credentials`: the field [`credentials`](Self::credentials) says what it takes.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -843,29 +717,17 @@ impl Credentials {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Token`; the field is [`token`](Self::token).
-    ///
-    /// Wire name `Token`, string; always present in responses.
-    ///
-    /// - Example: `da1e***`.
+    /// Sets `Token`: the field [`token`](Self::token) says what it takes.
     pub fn set_token(mut self, value: impl Into<String>) -> Self {
         self.token = value.into();
         self
     }
-    /// Sets `TmpSecretId`; the field is [`tmp_secret_id`](Self::tmp_secret_id).
-    ///
-    /// Wire name `TmpSecretId`, string; always present in responses.
-    ///
-    /// - Example: `AKID***`.
+    /// Sets `TmpSecretId`: the field [`tmp_secret_id`](Self::tmp_secret_id) says what it takes.
     pub fn set_tmp_secret_id(mut self, value: impl Into<String>) -> Self {
         self.tmp_secret_id = value.into();
         self
     }
-    /// Sets `TmpSecretKey`; the field is [`tmp_secret_key`](Self::tmp_secret_key).
-    ///
-    /// Wire name `TmpSecretKey`, string; always present in responses.
-    ///
-    /// - Example: `q95K***`.
+    /// Sets `TmpSecretKey`: the field [`tmp_secret_key`](Self::tmp_secret_key) says what it takes.
     pub fn set_tmp_secret_key(mut self, value: impl Into<String>) -> Self {
         self.tmp_secret_key = value.into();
         self
@@ -958,54 +820,32 @@ impl GetCallerIdentityResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Arn`; the field is [`arn`](Self::arn).
-    ///
-    /// Wire name `Arn`, string; may be absent from responses.
-    ///
-    /// - Example: `qcs::sts:1000262***:federated-user/1000261****`.
+    /// Sets `Arn`: the field [`arn`](Self::arn) says what it takes.
     pub fn set_arn(mut self, value: impl Into<String>) -> Self {
         self.arn = Some(value.into());
         self
     }
-    /// Sets `AccountId`; the field is [`account_id`](Self::account_id).
-    ///
-    /// Wire name `AccountId`, string; may be absent from responses.
-    ///
-    /// - Example: `1000262***`.
+    /// Sets `AccountId`: the field [`account_id`](Self::account_id) says what it takes.
     pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = Some(value.into());
         self
     }
-    /// Sets `UserId`; the field is [`user_id`](Self::user_id).
-    ///
-    /// Wire name `UserId`, string; may be absent from responses.
-    ///
-    /// - Example: `1000261****:federatedUserName`.
+    /// Sets `UserId`: the field [`user_id`](Self::user_id) says what it takes.
     pub fn set_user_id(mut self, value: impl Into<String>) -> Self {
         self.user_id = Some(value.into());
         self
     }
-    /// Sets `PrincipalId`; the field is [`principal_id`](Self::principal_id).
-    ///
-    /// Wire name `PrincipalId`, string; may be absent from responses.
-    ///
-    /// - Example: `1000261****`.
+    /// Sets `PrincipalId`: the field [`principal_id`](Self::principal_id) says what it takes.
     pub fn set_principal_id(mut self, value: impl Into<String>) -> Self {
         self.principal_id = Some(value.into());
         self
     }
-    /// Sets `Type`; the field is [`type`](Self::type).
-    ///
-    /// Wire name `Type`, string; may be absent from responses.
-    ///
-    /// - Example: `CAMUser`.
+    /// Sets `Type`: the field [`type`](Self::type) says what it takes.
     pub fn set_type(mut self, value: impl Into<String>) -> Self {
         self.r#type = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1055,29 +895,17 @@ impl GetFederationTokenRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Name`; the field is [`name`](Self::name).
-    ///
-    /// Wire name `Name`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `readOnly`.
+    /// Sets `Name`: the field [`name`](Self::name) says what it takes.
     pub fn set_name(mut self, value: impl Into<String>) -> Self {
         self.name = value.into();
         self
     }
-    /// Sets `Policy`; the field is [`policy`](Self::policy).
-    ///
-    /// Wire name `Policy`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `%7B%22version%22%3A%222.0%22%2C%22statement%22%3A%5B%7B%22effect%22%3A%22allow%22%2C%22action%22%3A%22sts%3AAssumeRole%22%2C%22resource%22%3A%22%2A%22%7D%5D%7D`.
+    /// Sets `Policy`: the field [`policy`](Self::policy) says what it takes.
     pub fn set_policy(mut self, value: impl Into<String>) -> Self {
         self.policy = value.into();
         self
     }
-    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
-    ///
-    /// Wire name `DurationSeconds`, uint64; optional in requests.
-    ///
-    /// - Example: `1800`.
+    /// Sets `DurationSeconds`: the field [`duration_seconds`](Self::duration_seconds) says what it takes.
     pub fn set_duration_seconds(mut self, value: u64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -1147,34 +975,22 @@ impl GetFederationTokenResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
-    ///
-    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
+    /// Sets `Credentials`: the field [`credentials`](Self::credentials) says what it takes.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, uint64; always present in responses.
-    ///
-    /// - Example: `1686664553`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
-    ///
-    /// Wire name `Expiration`, string; always present in responses; may be null.
-    ///
-    /// - Example: `2023-06-13T13:55:53Z`.
+    /// Sets `Expiration`: the field [`expiration`](Self::expiration) says what it takes.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = Some(value.into());
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1224,29 +1040,17 @@ impl GetSessionTokenRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `SerialNumber`; the field is [`serial_number`](Self::serial_number).
-    ///
-    /// Wire name `SerialNumber`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cam:uin/10001::mfa/softToken`.
+    /// Sets `SerialNumber`: the field [`serial_number`](Self::serial_number) says what it takes.
     pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
         self.serial_number = value.into();
         self
     }
-    /// Sets `TokenCode`; the field is [`token_code`](Self::token_code).
-    ///
-    /// Wire name `TokenCode`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `482724`.
+    /// Sets `TokenCode`: the field [`token_code`](Self::token_code) says what it takes.
     pub fn set_token_code(mut self, value: impl Into<String>) -> Self {
         self.token_code = value.into();
         self
     }
-    /// Sets `DurationSeconds`; the field is [`duration_seconds`](Self::duration_seconds).
-    ///
-    /// Wire name `DurationSeconds`, int64; optional in requests.
-    ///
-    /// - Example: `1800`.
+    /// Sets `DurationSeconds`: the field [`duration_seconds`](Self::duration_seconds) says what it takes.
     pub fn set_duration_seconds(mut self, value: i64) -> Self {
         self.duration_seconds = Some(value);
         self
@@ -1317,36 +1121,22 @@ impl GetSessionTokenResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Credentials`; the field is [`credentials`](Self::credentials).
-    ///
-    /// Wire name `Credentials`, [`Credentials`]; always present in responses.
-    ///
-    /// - Example: `{"Token":"da1e***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
+    /// Sets `Credentials`: the field [`credentials`](Self::credentials) says what it takes.
     pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
         self.credentials = value.into();
         self
     }
-    /// Sets `ExpiredTime`; the field is [`expired_time`](Self::expired_time).
-    ///
-    /// Wire name `ExpiredTime`, uint64; always present in responses.
-    ///
-    /// - Example: `1686664553`.
+    /// Sets `ExpiredTime`: the field [`expired_time`](Self::expired_time) says what it takes.
     pub fn set_expired_time(mut self, value: u64) -> Self {
         self.expired_time = value;
         self
     }
-    /// Sets `Expiration`; the field is [`expiration`](Self::expiration).
-    ///
-    /// Wire name `Expiration`, string; always present in responses.
-    ///
-    /// - Example: `2018-12-04T09:06:16Z`.
+    /// Sets `Expiration`: the field [`expiration`](Self::expiration) says what it takes.
     pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
         self.expiration = value.into();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1380,11 +1170,7 @@ impl QueryApiKeyRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TargetUin`; the field is [`target_uin`](Self::target_uin).
-    ///
-    /// Wire name `TargetUin`, uint64; optional in requests.
-    ///
-    /// - Example: `100020328651`.
+    /// Sets `TargetUin`: the field [`target_uin`](Self::target_uin) says what it takes.
     pub fn set_target_uin(mut self, value: u64) -> Self {
         self.target_uin = Some(value);
         self
@@ -1418,11 +1204,7 @@ impl QueryApiKeyResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `IdKeys` to these items; the field is [`id_keys`](Self::id_keys).
-    ///
-    /// Wire name `IdKeys`, list of [`ApiKey`]; always present in responses.
-    ///
-    /// - Example: `[{"SecretId":"AKID***","CreateTime":1575517111,"Status":2}]`.
+    /// Sets `IdKeys` to these items: the field [`id_keys`](Self::id_keys) says what it takes.
     pub fn set_id_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<ApiKey>>,
@@ -1430,9 +1212,7 @@ impl QueryApiKeyResponse {
         self.id_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1464,20 +1244,12 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Key`; the field is [`key`](Self::key).
-    ///
-    /// Wire name `Key`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `department`.
+    /// Sets `Key`: the field [`key`](Self::key) says what it takes.
     pub fn set_key(mut self, value: impl Into<String>) -> Self {
         self.key = value.into();
         self
     }
-    /// Sets `Value`; the field is [`value`](Self::value).
-    ///
-    /// Wire name `Value`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `engineering`.
+    /// Sets `Value`: the field [`value`](Self::value) says what it takes.
     pub fn set_value(mut self, value: impl Into<String>) -> Self {
         self.value = value.into();
         self

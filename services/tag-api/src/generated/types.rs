@@ -37,16 +37,12 @@ impl AddProjectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
-    ///
-    /// Wire name `ProjectName`, string; required in requests (empty is missing).
+    /// Sets `ProjectName`: the field [`project_name`](Self::project_name) says what it takes.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = value.into();
         self
     }
-    /// Sets `Info`; the field is [`info`](Self::info).
-    ///
-    /// Wire name `Info`, string; optional in requests.
+    /// Sets `Info`: the field [`info`](Self::info) says what it takes.
     pub fn set_info(mut self, value: impl Into<String>) -> Self {
         self.info = Some(value.into());
         self
@@ -99,27 +95,17 @@ impl AddProjectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; always present in responses.
-    ///
-    /// - Example: `1001`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = value;
         self
     }
-    /// Sets `IsNew`; the field is [`is_new`](Self::is_new).
-    ///
-    /// Wire name `IsNew`, int64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `IsNew`: the field [`is_new`](Self::is_new) says what it takes.
     pub fn set_is_new(mut self, value: i64) -> Self {
         self.is_new = value;
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -167,29 +153,17 @@ impl AddResourceTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagKey`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagValue`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `Resource`; the field is [`resource`](Self::resource).
-    ///
-    /// Wire name `Resource`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Sets `Resource`: the field [`resource`](Self::resource) says what it takes.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
@@ -242,9 +216,7 @@ impl AddResourceTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -320,20 +292,12 @@ impl AttachResourcesTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `instance-***`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -341,38 +305,22 @@ impl AttachResourcesTagRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testKey`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testValue`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-beijing`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; optional in requests.
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
@@ -434,9 +382,7 @@ impl AttachResourcesTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -476,20 +422,12 @@ impl CreateTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagKey`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagValue`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
@@ -533,9 +471,7 @@ impl CreateTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -562,9 +498,7 @@ impl CreateTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; optional in requests.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = Some(items.into_iter().map(Into::into).collect());
         self
@@ -603,9 +537,7 @@ impl CreateTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -645,20 +577,12 @@ impl DeleteResourceTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `key`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `Resource`; the field is [`resource`](Self::resource).
-    ///
-    /// Wire name `Resource`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cvm:ap-beijing:uin/12345:instance/12345`.
+    /// Sets `Resource`: the field [`resource`](Self::resource) says what it takes.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
@@ -702,9 +626,7 @@ impl DeleteResourceTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -744,20 +666,12 @@ impl DeleteTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagKey`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagValue`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
@@ -801,9 +715,7 @@ impl DeleteTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -830,9 +742,7 @@ impl DeleteTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -873,9 +783,7 @@ impl DeleteTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -947,45 +855,27 @@ impl DescribeProjectsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `AllList`; the field is [`all_list`](Self::all_list).
-    ///
-    /// Wire name `AllList`, uint64; required in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `AllList`: the field [`all_list`](Self::all_list) says what it takes.
     pub fn set_all_list(mut self, value: u64) -> Self {
         self.all_list = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; required in requests.
-    ///
-    /// - Example: `1000`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; required in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, int64; optional in requests.
-    ///
-    /// - Example: `1001`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: i64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
-    ///
-    /// Wire name `ProjectName`, string; optional in requests.
+    /// Sets `ProjectName`: the field [`project_name`](Self::project_name) says what it takes.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
@@ -1036,18 +926,12 @@ impl DescribeProjectsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Total`; the field is [`total`](Self::total).
-    ///
-    /// Wire name `Total`, uint64; always present in responses.
-    ///
-    /// - Example: `1000`.
+    /// Sets `Total`: the field [`total`](Self::total) says what it takes.
     pub fn set_total(mut self, value: u64) -> Self {
         self.total = value;
         self
     }
-    /// Sets `Projects` to these items; the field is [`projects`](Self::projects).
-    ///
-    /// Wire name `Projects`, list of [`Project`]; always present in responses.
+    /// Sets `Projects` to these items: the field [`projects`](Self::projects) says what it takes.
     pub fn set_projects(
         mut self,
         items: impl IntoIterator<Item = impl Into<Project>>,
@@ -1055,9 +939,7 @@ impl DescribeProjectsResponse {
         self.projects = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1144,29 +1026,17 @@ impl DescribeResourceTagsByResourceIdsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "ins-12345" ]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1174,38 +1044,22 @@ impl DescribeResourceTagsByResourceIdsRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ap-beijing`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -1301,36 +1155,22 @@ impl DescribeResourceTagsByResourceIdsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagResource`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagResource>>,
@@ -1338,9 +1178,7 @@ impl DescribeResourceTagsByResourceIdsResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1417,29 +1255,17 @@ impl DescribeResourceTagsByResourceIdsSeqRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ckafka`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ckafkaId`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "ckafka-o85jq584" ]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1447,29 +1273,17 @@ impl DescribeResourceTagsByResourceIdsSeqRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -1565,36 +1379,22 @@ impl DescribeResourceTagsByResourceIdsSeqResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `450`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagResource`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagResource>>,
@@ -1602,9 +1402,7 @@ impl DescribeResourceTagsByResourceIdsSeqResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -1689,38 +1487,22 @@ impl DescribeResourceTagsByTagKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "ins-3dgxhgz" ]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1728,11 +1510,7 @@ impl DescribeResourceTagsByTagKeysRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -1740,20 +1518,12 @@ impl DescribeResourceTagsByTagKeysRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `400`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
@@ -1858,36 +1628,22 @@ impl DescribeResourceTagsByTagKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `100`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
-    ///
-    /// Wire name `Rows`, list of [`ResourceIdTag`]; always present in responses.
+    /// Sets `Rows` to these items: the field [`rows`](Self::rows) says what it takes.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceIdTag>>,
@@ -1895,9 +1651,7 @@ impl DescribeResourceTagsByTagKeysResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2002,74 +1756,42 @@ impl DescribeResourceTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `10004546631`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; optional in requests.
-    ///
-    /// - Example: `ckafka`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; optional in requests.
-    ///
-    /// - Example: `ckafkaId`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; optional in requests.
-    ///
-    /// - Example: `ckafka-o85jq584`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CosResourceId`; the field is [`cos_resource_id`](Self::cos_resource_id).
-    ///
-    /// Wire name `CosResourceId`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `CosResourceId`: the field [`cos_resource_id`](Self::cos_resource_id) says what it takes.
     pub fn set_cos_resource_id(mut self, value: u64) -> Self {
         self.cos_resource_id = Some(value);
         self
@@ -2128,36 +1850,22 @@ impl DescribeResourceTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `320`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
-    ///
-    /// Wire name `Rows`, list of [`TagResource`]; always present in responses.
+    /// Sets `Rows` to these items: the field [`rows`](Self::rows) says what it takes.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagResource>>,
@@ -2165,9 +1873,7 @@ impl DescribeResourceTagsResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2265,9 +1971,7 @@ impl DescribeResourcesByTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagFilters` to these items; the field is [`tag_filters`](Self::tag_filters).
-    ///
-    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
+    /// Sets `TagFilters` to these items: the field [`tag_filters`](Self::tag_filters) says what it takes.
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -2275,65 +1979,37 @@ impl DescribeResourcesByTagsRequest {
         self.tag_filters = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `1000046384`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; optional in requests.
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; optional in requests.
-    ///
-    /// - Example: `ins-1234`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-beijing`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; optional in requests.
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = Some(value.into());
         self
@@ -2408,36 +2084,22 @@ impl DescribeResourcesByTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
-    ///
-    /// Wire name `Rows`, list of [`ResourceTag`]; always present in responses.
+    /// Sets `Rows` to these items: the field [`rows`](Self::rows) says what it takes.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceTag>>,
@@ -2445,9 +2107,7 @@ impl DescribeResourcesByTagsResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2545,9 +2205,7 @@ impl DescribeResourcesByTagsUnionRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagFilters` to these items; the field is [`tag_filters`](Self::tag_filters).
-    ///
-    /// Wire name `TagFilters`, list of [`TagFilter`]; required in requests (empty is missing).
+    /// Sets `TagFilters` to these items: the field [`tag_filters`](Self::tag_filters) says what it takes.
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -2555,65 +2213,37 @@ impl DescribeResourcesByTagsUnionRequest {
         self.tag_filters = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `1000343562`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; optional in requests.
-    ///
-    /// - Example: `ckafkaId`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; optional in requests.
-    ///
-    /// - Example: `ckafka-o85jq584`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = Some(value.into());
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; optional in requests.
-    ///
-    /// - Example: `ckafka`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = Some(value.into());
         self
@@ -2688,36 +2318,22 @@ impl DescribeResourcesByTagsUnionResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `20`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Rows` to these items; the field is [`rows`](Self::rows).
-    ///
-    /// Wire name `Rows`, list of [`ResourceTag`]; always present in responses.
+    /// Sets `Rows` to these items: the field [`rows`](Self::rows) says what it takes.
     pub fn set_rows(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceTag>>,
@@ -2725,9 +2341,7 @@ impl DescribeResourcesByTagsUnionResponse {
         self.rows = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -2802,47 +2416,27 @@ impl DescribeTagKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `1486445011341`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `ShowProject`; the field is [`show_project`](Self::show_project).
-    ///
-    /// Wire name `ShowProject`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ShowProject`: the field [`show_project`](Self::show_project) says what it takes.
     pub fn set_show_project(mut self, value: u64) -> Self {
         self.show_project = Some(value);
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -2903,38 +2497,22 @@ impl DescribeTagKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of string; always present in responses.
-    ///
-    /// - Example: `[ "tag1","tag2" ]`.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -2942,9 +2520,7 @@ impl DescribeTagKeysResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3017,11 +2593,7 @@ impl DescribeTagValuesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3029,38 +2601,22 @@ impl DescribeTagValuesRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `1000052481`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -3129,43 +2685,27 @@ impl DescribeTagValuesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `10`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3228,11 +2768,7 @@ impl DescribeTagValuesSeqRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3240,29 +2776,17 @@ impl DescribeTagValuesSeqRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `10000465248`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
@@ -3331,43 +2855,27 @@ impl DescribeTagValuesSeqResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3462,56 +2970,32 @@ impl DescribeTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; optional in requests.
-    ///
-    /// - Example: `testTagKey`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = Some(value.into());
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; optional in requests.
-    ///
-    /// - Example: `testTagValue`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `121`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; optional in requests.
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3519,11 +3003,7 @@ impl DescribeTagsRequest {
         self.tag_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ShowProject`; the field is [`show_project`](Self::show_project).
-    ///
-    /// Wire name `ShowProject`, uint64; optional in requests.
-    ///
-    /// - Example: `1`.
+    /// Sets `ShowProject`: the field [`show_project`](Self::show_project) says what it takes.
     pub fn set_show_project(mut self, value: u64) -> Self {
         self.show_project = Some(value);
         self
@@ -3582,36 +3062,22 @@ impl DescribeTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagWithDelete`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagWithDelete>>,
@@ -3619,9 +3085,7 @@ impl DescribeTagsResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3716,56 +3180,32 @@ impl DescribeTagsSeqRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; optional in requests.
-    ///
-    /// - Example: `key123`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = Some(value.into());
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; optional in requests.
-    ///
-    /// - Example: `val123`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = Some(value.into());
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = Some(value);
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; optional in requests.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = Some(value);
         self
     }
-    /// Sets `CreateUin`; the field is [`create_uin`](Self::create_uin).
-    ///
-    /// Wire name `CreateUin`, uint64; optional in requests.
-    ///
-    /// - Example: `1000045356`.
+    /// Sets `CreateUin`: the field [`create_uin`](Self::create_uin) says what it takes.
     pub fn set_create_uin(mut self, value: u64) -> Self {
         self.create_uin = Some(value);
         self
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; optional in requests.
-    ///
-    /// - Example: `[ "key1", "key2" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3773,11 +3213,7 @@ impl DescribeTagsSeqRequest {
         self.tag_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `ShowProject`; the field is [`show_project`](Self::show_project).
-    ///
-    /// Wire name `ShowProject`, uint64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `ShowProject`: the field [`show_project`](Self::show_project) says what it takes.
     pub fn set_show_project(mut self, value: u64) -> Self {
         self.show_project = Some(value);
         self
@@ -3836,36 +3272,22 @@ impl DescribeTagsSeqResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TotalCount`; the field is [`total_count`](Self::total_count).
-    ///
-    /// Wire name `TotalCount`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
     pub fn set_total_count(mut self, value: u64) -> Self {
         self.total_count = value;
         self
     }
-    /// Sets `Offset`; the field is [`offset`](Self::offset).
-    ///
-    /// Wire name `Offset`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
     pub fn set_offset(mut self, value: u64) -> Self {
         self.offset = value;
         self
     }
-    /// Sets `Limit`; the field is [`limit`](Self::limit).
-    ///
-    /// Wire name `Limit`, uint64; always present in responses.
-    ///
-    /// - Example: `15`.
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
     pub fn set_limit(mut self, value: u64) -> Self {
         self.limit = value;
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`TagWithDelete`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagWithDelete>>,
@@ -3873,9 +3295,7 @@ impl DescribeTagsSeqResponse {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -3943,20 +3363,12 @@ impl DetachResourcesTagRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "ins-3ygfe6" ]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -3964,29 +3376,17 @@ impl DetachResourcesTagRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `key`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-beijing`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; optional in requests.
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
@@ -4039,9 +3439,7 @@ impl DetachResourcesTagResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4087,29 +3485,17 @@ impl FailedResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Resource`; the field is [`resource`](Self::resource).
-    ///
-    /// Wire name `Resource`, string; may be absent from responses.
-    ///
-    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Sets `Resource`: the field [`resource`](Self::resource) says what it takes.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = Some(value.into());
         self
     }
-    /// Sets `Code`; the field is [`code`](Self::code).
-    ///
-    /// Wire name `Code`, string; may be absent from responses.
-    ///
-    /// - Example: `InvalidParameterValue.TagKeyDuplicate`.
+    /// Sets `Code`: the field [`code`](Self::code) says what it takes.
     pub fn set_code(mut self, value: impl Into<String>) -> Self {
         self.code = Some(value.into());
         self
     }
-    /// Sets `Message`; the field is [`message`](Self::message).
-    ///
-    /// Wire name `Message`, string; may be absent from responses.
-    ///
-    /// - Example: `TagKeyDuplicate`.
+    /// Sets `Message`: the field [`message`](Self::message) says what it takes.
     pub fn set_message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -4166,11 +3552,7 @@ impl GetResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceList` to these items; the field is [`resource_list`](Self::resource_list).
-    ///
-    /// Wire name `ResourceList`, list of string; optional in requests.
-    ///
-    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
+    /// Sets `ResourceList` to these items: the field [`resource_list`](Self::resource_list) says what it takes.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4178,9 +3560,7 @@ impl GetResourcesRequest {
         self.resource_list = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `TagFilters` to these items; the field is [`tag_filters`](Self::tag_filters).
-    ///
-    /// Wire name `TagFilters`, list of [`TagFilter`]; optional in requests.
+    /// Sets `TagFilters` to these items: the field [`tag_filters`](Self::tag_filters) says what it takes.
     pub fn set_tag_filters(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagFilter>>,
@@ -4188,20 +3568,12 @@ impl GetResourcesRequest {
         self.tag_filters = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; optional in requests.
-    ///
-    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - Example: `50`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
@@ -4256,18 +3628,12 @@ impl GetResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; always present in responses.
-    ///
-    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `ResourceTagMappingList` to these items; the field is [`resource_tag_mapping_list`](Self::resource_tag_mapping_list).
-    ///
-    /// Wire name `ResourceTagMappingList`, list of [`ResourceTagMapping`]; always present in responses.
+    /// Sets `ResourceTagMappingList` to these items: the field [`resource_tag_mapping_list`](Self::resource_tag_mapping_list) says what it takes.
     pub fn set_resource_tag_mapping_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<ResourceTagMapping>>,
@@ -4275,9 +3641,7 @@ impl GetResourcesResponse {
         self.resource_tag_mapping_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4331,29 +3695,17 @@ impl GetTagKeysRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; optional in requests.
-    ///
-    /// - Example: `fgy43h****`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - Example: `50`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -4396,20 +3748,12 @@ impl GetTagKeysResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; always present in responses.
-    ///
-    /// - Example: `fgy43h****`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; always present in responses.
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4417,9 +3761,7 @@ impl GetTagKeysResponse {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4481,11 +3823,7 @@ impl GetTagValuesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4493,29 +3831,17 @@ impl GetTagValuesRequest {
         self.tag_keys = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; optional in requests.
-    ///
-    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - Example: `50`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -4566,25 +3892,17 @@ impl GetTagValuesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; always present in responses.
-    ///
-    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4648,29 +3966,17 @@ impl GetTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; optional in requests.
-    ///
-    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = Some(value.into());
         self
     }
-    /// Sets `MaxResults`; the field is [`max_results`](Self::max_results).
-    ///
-    /// Wire name `MaxResults`, uint64; optional in requests.
-    ///
-    /// - Example: `50`.
+    /// Sets `MaxResults`: the field [`max_results`](Self::max_results) says what it takes.
     pub fn set_max_results(mut self, value: u64) -> Self {
         self.max_results = Some(value);
         self
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; optional in requests.
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4678,11 +3984,7 @@ impl GetTagsRequest {
         self.tag_keys = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -4723,25 +4025,17 @@ impl GetTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `PaginationToken`; the field is [`pagination_token`](Self::pagination_token).
-    ///
-    /// Wire name `PaginationToken`, string; always present in responses.
-    ///
-    /// - Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
+    /// Sets `PaginationToken`: the field [`pagination_token`](Self::pagination_token) says what it takes.
     pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
         self.pagination_token = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4779,18 +4073,12 @@ impl ModifyResourceTagsRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Resource`; the field is [`resource`](Self::resource).
-    ///
-    /// Wire name `Resource`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Sets `Resource`: the field [`resource`](Self::resource) says what it takes.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
     }
-    /// Sets `ReplaceTags` to these items; the field is [`replace_tags`](Self::replace_tags).
-    ///
-    /// Wire name `ReplaceTags`, list of [`Tag`]; optional in requests.
+    /// Sets `ReplaceTags` to these items: the field [`replace_tags`](Self::replace_tags) says what it takes.
     pub fn set_replace_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<Tag>>,
@@ -4798,9 +4086,7 @@ impl ModifyResourceTagsRequest {
         self.replace_tags = Some(items.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `DeleteTags` to these items; the field is [`delete_tags`](Self::delete_tags).
-    ///
-    /// Wire name `DeleteTags`, list of [`TagKeyObject`]; optional in requests.
+    /// Sets `DeleteTags` to these items: the field [`delete_tags`](Self::delete_tags) says what it takes.
     pub fn set_delete_tags(
         mut self,
         items: impl IntoIterator<Item = impl Into<TagKeyObject>>,
@@ -4864,9 +4150,7 @@ impl ModifyResourceTagsResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -4942,20 +4226,12 @@ impl ModifyResourcesTagValueRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourceIds` to these items; the field is [`resource_ids`](Self::resource_ids).
-    ///
-    /// Wire name `ResourceIds`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "ins-1", "ins-2" ]`.
+    /// Sets `ResourceIds` to these items: the field [`resource_ids`](Self::resource_ids) says what it takes.
     pub fn set_resource_ids(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -4963,38 +4239,22 @@ impl ModifyResourcesTagValueRequest {
         self.resource_ids = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `key1`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `value1`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; optional in requests.
-    ///
-    /// - Example: `ap-beijing`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = Some(value.into());
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; optional in requests.
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = Some(value.into());
         self
@@ -5056,9 +4316,7 @@ impl ModifyResourcesTagValueResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5124,47 +4382,27 @@ impl Project {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
-    ///
-    /// Wire name `ProjectName`, string; may be absent from responses.
-    ///
-    /// - Example: `project_1`.
+    /// Sets `ProjectName`: the field [`project_name`](Self::project_name) says what it takes.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
     }
-    /// Sets `CreatorUin`; the field is [`creator_uin`](Self::creator_uin).
-    ///
-    /// Wire name `CreatorUin`, uint64; may be absent from responses.
-    ///
-    /// - Example: `1`.
+    /// Sets `CreatorUin`: the field [`creator_uin`](Self::creator_uin) says what it takes.
     pub fn set_creator_uin(mut self, value: u64) -> Self {
         self.creator_uin = Some(value);
         self
     }
-    /// Sets `ProjectInfo`; the field is [`project_info`](Self::project_info).
-    ///
-    /// Wire name `ProjectInfo`, string; may be absent from responses.
-    ///
-    /// - Example: `info`.
+    /// Sets `ProjectInfo`: the field [`project_info`](Self::project_info) says what it takes.
     pub fn set_project_info(mut self, value: impl Into<String>) -> Self {
         self.project_info = Some(value.into());
         self
     }
-    /// Sets `CreateTime`; the field is [`create_time`](Self::create_time).
-    ///
-    /// Wire name `CreateTime`, string; may be absent from responses.
-    ///
-    /// - Example: `2022-08-03 00:00:00`.
+    /// Sets `CreateTime`: the field [`create_time`](Self::create_time) says what it takes.
     pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
         self.create_time = Some(value.into());
         self
@@ -5196,18 +4434,12 @@ impl ResourceIdTag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-3841`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = value.into();
         self
     }
-    /// Sets `TagKeyValues` to these items; the field is [`tag_key_values`](Self::tag_key_values).
-    ///
-    /// Wire name `TagKeyValues`, list of [`Tag`]; always present in responses.
+    /// Sets `TagKeyValues` to these items: the field [`tag_key_values`](Self::tag_key_values) says what it takes.
     pub fn set_tag_key_values(
         mut self,
         items: impl IntoIterator<Item = impl Into<Tag>>,
@@ -5269,45 +4501,27 @@ impl ResourceTag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceRegion`; the field is [`resource_region`](Self::resource_region).
-    ///
-    /// Wire name `ResourceRegion`, string; always present in responses.
-    ///
-    /// - Example: `ap-guangzhou`.
+    /// Sets `ResourceRegion`: the field [`resource_region`](Self::resource_region) says what it takes.
     pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
         self.resource_region = value.into();
         self
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; always present in responses.
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `ResourcePrefix`; the field is [`resource_prefix`](Self::resource_prefix).
-    ///
-    /// Wire name `ResourcePrefix`, string; always present in responses.
-    ///
-    /// - Example: `instance`.
+    /// Sets `ResourcePrefix`: the field [`resource_prefix`](Self::resource_prefix) says what it takes.
     pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
         self.resource_prefix = value.into();
         self
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-1399`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -5339,18 +4553,12 @@ impl ResourceTagMapping {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `Resource`; the field is [`resource`](Self::resource).
-    ///
-    /// Wire name `Resource`, string; always present in responses.
-    ///
-    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Sets `Resource`: the field [`resource`](Self::resource) says what it takes.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; always present in responses.
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -5394,29 +4602,17 @@ impl Tag {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `name`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing); always present in responses.
-    ///
-    /// - Example: `John`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; optional in requests; may be absent from responses.
-    ///
-    /// - Example: `All`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -5472,20 +4668,12 @@ impl TagFilter {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `name`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue` to these items; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, list of string; optional in requests.
-    ///
-    /// - Example: `[ "john" ]`.
+    /// Sets `TagValue` to these items: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5525,11 +4713,7 @@ impl TagKeyObject {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `name`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
@@ -5622,65 +4806,37 @@ impl TagResource {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; always present in responses.
-    ///
-    /// - Example: `name`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; always present in responses.
-    ///
-    /// - Example: `john`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `ResourceId`; the field is [`resource_id`](Self::resource_id).
-    ///
-    /// Wire name `ResourceId`, string; always present in responses.
-    ///
-    /// - Example: `ins-2568`.
+    /// Sets `ResourceId`: the field [`resource_id`](Self::resource_id) says what it takes.
     pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
         self.resource_id = value.into();
         self
     }
-    /// Sets `TagKeyMd5`; the field is [`tag_key_md5`](Self::tag_key_md5).
-    ///
-    /// Wire name `TagKeyMd5`, string; always present in responses.
-    ///
-    /// - Example: `b068931cc450442b63f5b3d276ea4297`.
+    /// Sets `TagKeyMd5`: the field [`tag_key_md5`](Self::tag_key_md5) says what it takes.
     pub fn set_tag_key_md5(mut self, value: impl Into<String>) -> Self {
         self.tag_key_md5 = value.into();
         self
     }
-    /// Sets `TagValueMd5`; the field is [`tag_value_md5`](Self::tag_value_md5).
-    ///
-    /// Wire name `TagValueMd5`, string; always present in responses.
-    ///
-    /// - Example: `527bd5b5d689e2c32ae974c6229ff785`.
+    /// Sets `TagValueMd5`: the field [`tag_value_md5`](Self::tag_value_md5) says what it takes.
     pub fn set_tag_value_md5(mut self, value: impl Into<String>) -> Self {
         self.tag_value_md5 = value.into();
         self
     }
-    /// Sets `ServiceType`; the field is [`service_type`](Self::service_type).
-    ///
-    /// Wire name `ServiceType`, string; always present in responses.
-    ///
-    /// - Example: `cvm`.
+    /// Sets `ServiceType`: the field [`service_type`](Self::service_type) says what it takes.
     pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
         self.service_type = value.into();
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; may be absent from responses.
-    ///
-    /// - Example: `Custom`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -5715,11 +4871,7 @@ impl TagResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceList` to these items; the field is [`resource_list`](Self::resource_list).
-    ///
-    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
+    /// Sets `ResourceList` to these items: the field [`resource_list`](Self::resource_list) says what it takes.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5727,9 +4879,7 @@ impl TagResourcesRequest {
         self.resource_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `Tags` to these items; the field is [`tags`](Self::tags).
-    ///
-    /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing).
+    /// Sets `Tags` to these items: the field [`tags`](Self::tags) says what it takes.
     pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
         self.tags = items.into_iter().map(Into::into).collect();
         self
@@ -5786,9 +4936,7 @@ impl TagResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailedResources` to these items; the field is [`failed_resources`](Self::failed_resources).
-    ///
-    /// Wire name `FailedResources`, list of [`FailedResource`]; always present in responses.
+    /// Sets `FailedResources` to these items: the field [`failed_resources`](Self::failed_resources) says what it takes.
     pub fn set_failed_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<FailedResource>>,
@@ -5796,9 +4944,7 @@ impl TagResourcesResponse {
         self.failed_resources = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -5851,38 +4997,22 @@ impl TagWithDelete {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; always present in responses.
-    ///
-    /// - Example: `name`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; always present in responses.
-    ///
-    /// - Example: `john`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `CanDelete`; the field is [`can_delete`](Self::can_delete).
-    ///
-    /// Wire name `CanDelete`, uint64; always present in responses.
-    ///
-    /// - Example: `0`.
+    /// Sets `CanDelete`: the field [`can_delete`](Self::can_delete) says what it takes.
     pub fn set_can_delete(mut self, value: u64) -> Self {
         self.can_delete = value;
         self
     }
-    /// Sets `Category`; the field is [`category`](Self::category).
-    ///
-    /// Wire name `Category`, string; may be absent from responses.
-    ///
-    /// - Example: `Custom`.
+    /// Sets `Category`: the field [`category`](Self::category) says what it takes.
     pub fn set_category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
@@ -5922,11 +5052,7 @@ impl UnTagResourcesRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ResourceList` to these items; the field is [`resource_list`](Self::resource_list).
-    ///
-    /// Wire name `ResourceList`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
+    /// Sets `ResourceList` to these items: the field [`resource_list`](Self::resource_list) says what it takes.
     pub fn set_resource_list(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5934,11 +5060,7 @@ impl UnTagResourcesRequest {
         self.resource_list = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `TagKeys` to these items; the field is [`tag_keys`](Self::tag_keys).
-    ///
-    /// Wire name `TagKeys`, list of string; required in requests (empty is missing).
-    ///
-    /// - Example: `[ "key1" ]`.
+    /// Sets `TagKeys` to these items: the field [`tag_keys`](Self::tag_keys) says what it takes.
     pub fn set_tag_keys(
         mut self,
         items: impl IntoIterator<Item = impl Into<String>>,
@@ -5992,9 +5114,7 @@ impl UnTagResourcesResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `FailedResources` to these items; the field is [`failed_resources`](Self::failed_resources).
-    ///
-    /// Wire name `FailedResources`, list of [`FailedResource`]; always present in responses.
+    /// Sets `FailedResources` to these items: the field [`failed_resources`](Self::failed_resources) says what it takes.
     pub fn set_failed_resources(
         mut self,
         items: impl IntoIterator<Item = impl Into<FailedResource>>,
@@ -6002,9 +5122,7 @@ impl UnTagResourcesResponse {
         self.failed_resources = items.into_iter().map(Into::into).collect();
         self
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6064,34 +5182,22 @@ impl UpdateProjectRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `ProjectId`; the field is [`project_id`](Self::project_id).
-    ///
-    /// Wire name `ProjectId`, uint64; required in requests.
-    ///
-    /// - Example: `1001`.
+    /// Sets `ProjectId`: the field [`project_id`](Self::project_id) says what it takes.
     pub fn set_project_id(mut self, value: u64) -> Self {
         self.project_id = Some(value);
         self
     }
-    /// Sets `ProjectName`; the field is [`project_name`](Self::project_name).
-    ///
-    /// Wire name `ProjectName`, string; optional in requests.
+    /// Sets `ProjectName`: the field [`project_name`](Self::project_name) says what it takes.
     pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
         self.project_name = Some(value.into());
         self
     }
-    /// Sets `Disable`; the field is [`disable`](Self::disable).
-    ///
-    /// Wire name `Disable`, int64; optional in requests.
-    ///
-    /// - Example: `0`.
+    /// Sets `Disable`: the field [`disable`](Self::disable) says what it takes.
     pub fn set_disable(mut self, value: i64) -> Self {
         self.disable = Some(value);
         self
     }
-    /// Sets `Info`; the field is [`info`](Self::info).
-    ///
-    /// Wire name `Info`, string; optional in requests.
+    /// Sets `Info`: the field [`info`](Self::info) says what it takes.
     pub fn set_info(mut self, value: impl Into<String>) -> Self {
         self.info = Some(value.into());
         self
@@ -6120,9 +5226,7 @@ impl UpdateProjectResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
@@ -6170,29 +5274,17 @@ impl UpdateResourceTagValueRequest {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `TagKey`; the field is [`tag_key`](Self::tag_key).
-    ///
-    /// Wire name `TagKey`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagKey`.
+    /// Sets `TagKey`: the field [`tag_key`](Self::tag_key) says what it takes.
     pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
         self.tag_key = value.into();
         self
     }
-    /// Sets `TagValue`; the field is [`tag_value`](Self::tag_value).
-    ///
-    /// Wire name `TagValue`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `testTagValue`.
+    /// Sets `TagValue`: the field [`tag_value`](Self::tag_value) says what it takes.
     pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
         self.tag_value = value.into();
         self
     }
-    /// Sets `Resource`; the field is [`resource`](Self::resource).
-    ///
-    /// Wire name `Resource`, string; required in requests (empty is missing).
-    ///
-    /// - Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Sets `Resource`: the field [`resource`](Self::resource) says what it takes.
     pub fn set_resource(mut self, value: impl Into<String>) -> Self {
         self.resource = value.into();
         self
@@ -6245,9 +5337,7 @@ impl UpdateResourceTagValueResponse {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets `RequestId`; the field is [`request_id`](Self::request_id).
-    ///
-    /// Wire name `RequestId`, string; always present in responses.
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
     pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = value.into();
         self
