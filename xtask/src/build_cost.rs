@@ -600,25 +600,9 @@ fn checkout_commit(root: &Path) -> String {
 /// without what `cargo run` (the xtask alias) set for xtask itself, nor a
 /// lint wrapper.
 fn cargo(dir: &Path, target: &Path) -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-            || [
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "OUT_DIR",
-                "RUSTC_WORKSPACE_WRAPPER",
-                "RUSTC_WRAPPER",
-                "CLIPPY_ARGS",
-            ]
-            .contains(&name);
-        if set_by_cargo {
-            command.env_remove(name);
-        }
+    let mut command = crate::cargo_env::shell_cargo();
+    for wrapper in ["RUSTC_WORKSPACE_WRAPPER", "RUSTC_WRAPPER", "CLIPPY_ARGS"] {
+        command.env_remove(wrapper);
     }
     command
         .current_dir(dir)

@@ -1,6 +1,7 @@
 //! The workspace's automation, as a library so its own tests can drive it.
 
 pub mod build_cost;
+pub mod cargo_env;
 pub mod cli_descriptions;
 pub mod facade;
 pub mod import;

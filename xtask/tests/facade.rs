@@ -7,7 +7,7 @@
 //! directory), version and action. Built and run with no `python3` on
 //! `PATH`.
 //!
-//! The services (autoscaling, tsw, ba, and the curated tag) are a fixed
+//! The services (autoscaling, tsw, ba, and the curated sts) are a fixed
 //! sample, chosen for what could go wrong on this path rather than for size:
 //! an endpoint name that is not the directory, two versions (the default at
 //! the service's root, the other as a module, each signed with its own
@@ -45,7 +45,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("tsw", "2021-04-12", "DescribeToken"),
     ("tsw", "2020-09-24", "DescribeAgentShell"),
     ("ba", "2020-07-20", "DescribeGetAuthInfo"),
-    ("tag", "2018-08-13", "GetTagKeys"),
+    ("sts", "2018-08-13", "GetCallerIdentity"),
 ];
 
 #[test]

@@ -30,29 +30,10 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// The cargo that runs the tests (cargo test and nextest set `CARGO`), in
-/// the environment of a shell rather than of a test: without the variables
-/// cargo sets for the test process. Build scripts that watch them (ring's
-/// watches `CARGO_PKG_NAME`) would otherwise rerun, and the rebuilt crates
-/// would make the workspace's own next build rebuild them back.
+/// the environment of a shell rather than of a test (see
+/// [`xtask::cargo_env::shell_cargo`]).
 pub fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-            || [
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "OUT_DIR",
-            ]
-            .contains(&name);
-        if set_by_cargo {
-            command.env_remove(name);
-        }
-    }
-    command
+    xtask::cargo_env::shell_cargo()
 }
 
 /// [`cargo`] in `dir`, building into `target` with plain rustc: for copies

@@ -3,7 +3,7 @@
 //! environment (`TENCENTCLOUD_ENDPOINT` points it at a local server). Prints
 //! one line per call: `<service> <Action> <RequestId>`.
 
-use tencentcloud::{autoscaling, ba, tag, tsw};
+use tencentcloud::{autoscaling, ba, sts, tsw};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,10 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // A curated service, through the same line.
-    let keys = tag::Client::new(&shared)
-        .get_tag_keys()
-        .send()
-        .await?;
-    println!("tag GetTagKeys {}", keys.request_id);
+    let identity = sts::Client::new(&shared).get_caller_identity().send().await?;
+    println!("sts GetCallerIdentity {}", identity.request_id);
     Ok(())
 }
