@@ -103,6 +103,11 @@ struct Cli {
     #[arg(long, default_value_t = 10, value_name = "N")]
     rate_limit: u32,
 
+    /// Seconds allowed to receive a request's body, and for a body to wait
+    /// for room in the shared body budget (1 to 3600; headers get at most 10).
+    #[arg(long, default_value_t = 30, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout_secs: u64,
+
     /// Keep the instances in this JSON file: loaded at start if it exists,
     /// every change on disk (FILE.journal) before it is answered, the whole
     /// state written back at start and shutdown.
@@ -419,6 +424,7 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     let mut config = EmulatorConfig {
         transition: Duration::from_millis(cli.transition_ms),
         rate_limit: Some(cli.rate_limit).filter(|n| *n > 0),
+        read_timeout: Duration::from_secs(cli.read_timeout_secs),
         ..EmulatorConfig::default()
     };
     if !demo_credentials {
@@ -628,6 +634,8 @@ mod tests {
             (&["--latency-ms", "1..2..3"][..], "not MIN..MAX"),
             (&["--clock-skew", "999999999999"][..], "ten years"),
             (&["--seed", "abc"][..], "--seed"),
+            (&["--read-timeout-secs", "0"][..], "1..=3600"),
+            (&["--read-timeout-secs", "3601"][..], "1..=3600"),
         ] {
             let err = Cli::try_parse_from(std::iter::once("cvm-emulator").chain(args.iter().copied()))
                 .expect_err(&format!("{args:?} accepted"))
