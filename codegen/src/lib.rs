@@ -58,14 +58,7 @@ pub fn model_from_texts(
 /// waiters): what `cargo xtask import` writes into `spec/` and what the
 /// `tencentcloud` crate's build generates from, so the two cannot drift.
 pub fn official_model(entry: &tencentcloud_model::official::Entry) -> Result<RustModel, SpecErrors> {
-    let (api, errors) = tencentcloud_model::official::spec_texts(entry).map_err(|message| {
-        SpecErrors(vec![SpecError {
-            file: tencentcloud_model::API_FILE.into(),
-            path: String::new(),
-            message,
-        }])
-    })?;
-    model_from_texts(&api, &errors, tencentcloud_model::official::EMPTY_RULES, None)
+    annotate(tencentcloud_model::official::model(entry)?)
 }
 
 /// Reads a spec directory (see [`tencentcloud_model::load_dir`]) and annotates its model.

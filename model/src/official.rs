@@ -115,12 +115,16 @@ pub fn common_codes() -> BTreeMap<&'static str, &'static str> {
         .collect()
 }
 
-/// The texts the model is built from: `api.json` and `errors.json` (the
-/// rules are [`EMPTY_RULES`], there are no waiters).
-pub fn spec_texts(entry: &Entry) -> Result<(String, String), String> {
-    let api = serde_json::to_string(&entry.api).map_err(|e| e.to_string())?;
-    let errors = serde_json::to_string(&errors_file(&entry.codes)).map_err(|e| e.to_string())?;
-    Ok((api, errors))
+/// The model of an official service version: its facts and its own codes,
+/// no rules, no waiters. Built from the parsed entry, not from JSON text
+/// made again from it.
+pub fn model(entry: &Entry) -> Result<crate::Model, crate::SpecErrors> {
+    crate::build::build(
+        &entry.api,
+        &errors_file(&entry.codes),
+        &crate::spec::RulesFile::default(),
+        None,
+    )
 }
 
 #[cfg(test)]
