@@ -55,12 +55,7 @@ impl<A> Call<A> {
     /// Sets every option that `options` sets; the others keep what the
     /// service client (or an earlier setter) gave this call.
     pub fn with_options(mut self, options: CallOptions) -> Self {
-        self.options = CallOptions {
-            timeout: options.timeout.or(self.options.timeout),
-            deadline: options.deadline.or(self.options.deadline),
-            retry: options.retry.or(self.options.retry),
-            idempotent: options.idempotent.or(self.options.idempotent),
-        };
+        self.options = self.options.overlaid_with(options);
         self
     }
 
@@ -79,6 +74,13 @@ impl<A> Call<A> {
     /// The retry policy of this call, e.g. `RetryConfig::disabled()`.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.options.retry = Some(retry);
+        self
+    }
+
+    /// The region of this call (e.g. `ap-shanghai`), instead of the
+    /// client's: one client serves every region.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.options.region = Some(region.into());
         self
     }
 

@@ -6,10 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{
+use http::header::{
     HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE, LOCATION, USER_AGENT,
 };
-use reqwest::Body;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use signer::{Payload, SigningRequest};
@@ -20,6 +19,7 @@ use super::display::Escaped;
 use super::interceptor::{AttemptOutcome, OutgoingRequest};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
+use super::transport::{HttpRequest, HttpResponse, HttpTransport};
 use super::{
     Action, Config, ConfigError, Credentials, CredentialsError, Error, FieldPath, InvalidResponseKind,
     Problem, RetryConfig, ServiceError, ValidationError, Violation,
@@ -30,7 +30,7 @@ const CONTENT_TYPE_JSON: &str = "application/json";
 
 /// The SDK and its version: the HTTP client's `User-Agent`, which each call
 /// completes with the service and API version it calls (see [`user_agent`]).
-const SDK_USER_AGENT: &str = concat!("tencentcloud-sdk-rust/", env!("CARGO_PKG_VERSION"));
+pub(crate) const SDK_USER_AGENT: &str = concat!("tencentcloud-sdk-rust/", env!("CARGO_PKG_VERSION"));
 
 const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
@@ -59,7 +59,7 @@ pub struct Client {
 
 struct Inner {
     config: Config,
-    http: reqwest::Client,
+    transport: Arc<dyn HttpTransport>,
     /// Header values built once.
     region: Option<HeaderValue>,
     language: Option<HeaderValue>,
@@ -79,12 +79,12 @@ impl Client {
         };
         let region = config.region().map(|r| header(r, "region")).transpose()?;
         let language = config.language().map(|l| header(l, "language")).transpose()?;
-        let http = config.http_client(SDK_USER_AGENT)?;
+        let transport = config.make_transport()?;
         let budget = TokenBucket::new(config.retry_budget());
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
-                http,
+                transport,
                 region,
                 language,
                 clock: Clock::default(),
@@ -129,23 +129,18 @@ impl Client {
         request: &A,
         options: &CallOptions,
     ) -> Result<A::Response, Error<A::Error>> {
-        let span = tracing::debug_span!(
-            "tencentcloud",
-            action = A::NAME,
-            service = A::SERVICE,
-            version = A::VERSION
-        );
+        let span = call_span(A::SERVICE, A::NAME, A::VERSION);
         async {
             if let Err(e) = request.check() {
                 tracing::debug!(error = %e, "request refused before sending");
                 return Err(Error::InvalidRequest(e));
             }
-            if A::NEEDS_REGION && self.inner.region.is_none() {
+            if A::NEEDS_REGION && options.region.is_none() && self.inner.region.is_none() {
                 let e = ValidationError {
                     violations: vec![Violation {
                         path: FieldPath::parse("region"),
                         problem: Problem::Unsendable(format!(
-                            "is required by {}: set TENCENTCLOUD_REGION or use Config::with_region (e.g. ap-guangzhou)",
+                            "is required by {}: set TENCENTCLOUD_REGION, Config::with_region or the call's with_region (e.g. ap-guangzhou)",
                             A::NAME
                         )),
                     }],
@@ -212,7 +207,7 @@ impl Client {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned + Send,
     {
-        let span = tracing::debug_span!("tencentcloud", action, service, version);
+        let span = call_span(service, action, version);
         async {
             let body = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest(unserializable(e)))?;
             let call = Call {
@@ -238,6 +233,10 @@ impl Client {
         decode: impl Fn(&str) -> Result<R, String>,
     ) -> Result<R, Error<E>> {
         let mut state = self.start(&call, options).map_err(|f| f.into_error(0))?;
+        let span = tracing::Span::current();
+        if let Some((region, _)) = &state.region {
+            span.record("region", *region);
+        }
         loop {
             state.sent += 1;
             let started = Instant::now();
@@ -246,6 +245,9 @@ impl Client {
                     Ok((raw, request_id)) => match decode(raw.get()) {
                         Ok(response) => {
                             self.succeeded(&state, &reply, &request_id, started.elapsed());
+                            span.record("attempts", state.sent);
+                            span.record("request_id", &*request_id);
+                            span.record("status", reply.status);
                             return Ok(response);
                         }
                         Err(reason) => {
@@ -258,6 +260,14 @@ impl Client {
                 Err(failure) => (None, failure),
             };
             if let Err(failure) = self.failed(&mut state, failure, started.elapsed()).await {
+                span.record("attempts", state.sent);
+                span.record("code", failure.code().unwrap_or_else(|| failure.kind_name()));
+                if let Some(request_id) = failure.request_id() {
+                    span.record("request_id", request_id);
+                }
+                if let Some(status) = failure.status() {
+                    span.record("status", status);
+                }
                 return Err(failure.into_error(state.sent));
             }
         }
@@ -270,8 +280,18 @@ impl Client {
             .deadline
             .or(config.deadline())
             .and_then(|d| Instant::now().checked_add(d));
+        let region = match &options.region {
+            Some(name) => {
+                crate::config::check_region(name).map_err(|reason| Failure::request("region", reason))?;
+                let header = HeaderValue::from_str(name)
+                    .map_err(|_| Failure::request("region", "cannot be sent in an HTTP header".to_owned()))?;
+                Some((name.as_str(), header))
+            }
+            None => config.region().zip(self.inner.region.clone()),
+        };
         Ok(CallState {
             call,
+            region,
             action: call
                 .action
                 .header()
@@ -416,7 +436,7 @@ impl Client {
         let target = inner
             .config
             .endpoint_for(call.service)
-            .target(call.service, inner.config.region())
+            .target(call.service, state.region.as_ref().map(|(name, _)| *name))
             .map_err(|reason| Failure::request("service", reason))?;
         let credentials = match inner.config.is_signed() && !call.unsigned {
             true => Some(self.credentials(state.deadline).await?),
@@ -452,7 +472,7 @@ impl Client {
         headers.insert(X_TC_ACTION, state.action.clone());
         headers.insert(X_TC_VERSION, state.version.clone());
         headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
-        if let Some(region) = &inner.region {
+        if let Some((_, region)) = &state.region {
             headers.insert(X_TC_REGION, region.clone());
         }
         if let Some(token) = token {
@@ -486,26 +506,28 @@ impl Client {
             secret_id = state.credentials.as_ref().map(Credentials::secret_id),
             "sending request"
         );
-        let mut builder = inner
-            .http
-            .post(target.url)
-            .headers(headers)
-            .body(Body::from(body.clone()));
-        // The client's own timeout applies unless this attempt needs
-        // another (setting one per request costs an allocation).
         let timeout = match state.deadline {
             Some(d) => state
                 .attempt_timeout
                 .min(d.saturating_duration_since(Instant::now())),
             None => state.attempt_timeout,
         };
-        if timeout != inner.config.timeout() {
-            builder = builder.timeout(timeout);
-        }
-        let mut response = builder.send().await.map_err(Failure::transport)?;
-        let status = response.status().as_u16();
-        let headers = std::mem::take(response.headers_mut());
-        if response.status().is_redirection() {
+        let request = HttpRequest {
+            method: http::Method::POST,
+            url: target.url,
+            headers,
+            body: body.clone(),
+            timeout,
+        };
+        let response = inner.transport.send(request).await.map_err(Failure::Transport)?;
+        let HttpResponse {
+            status,
+            headers,
+            body: mut chunks,
+            ..
+        } = response;
+        let is_redirect = (300..400).contains(&status);
+        if is_redirect {
             let location = headers.get(LOCATION).map(|v| {
                 String::from_utf8_lossy(v.as_bytes())
                     .chars()
@@ -532,7 +554,8 @@ impl Client {
         // A typical answer is one chunk: kept as received, not copied.
         let mut body = bytes::Bytes::new();
         let mut joined: Option<Vec<u8>> = None;
-        while let Some(chunk) = response.chunk().await.map_err(Failure::transport)? {
+        while let Some(chunk) = chunks.next_chunk().await {
+            let chunk = chunk.map_err(Failure::Transport)?;
             let held = joined.as_ref().map_or(body.len(), Vec::len);
             if held + chunk.len() > limit {
                 let mut all = joined.unwrap_or_else(|| body.to_vec());
@@ -649,6 +672,11 @@ pub struct CallOptions {
     /// (`Action::READ_ONLY`, or a `ClientToken`); `Client::call` assumes
     /// it is not.
     pub idempotent: Option<bool>,
+    /// Region of this call, instead of [`Config::with_region`]: one client
+    /// (one connection pool, credential and budget) serves every region,
+    /// since the region is a header (and, for
+    /// [`Endpoint::regional`](crate::Endpoint::regional), the host).
+    pub region: Option<String>,
 }
 
 impl CallOptions {
@@ -679,6 +707,23 @@ impl CallOptions {
     pub fn with_idempotent(mut self, idempotent: bool) -> Self {
         self.idempotent = Some(idempotent);
         self
+    }
+
+    /// Sets [`CallOptions::region`], e.g. `ap-shanghai`.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Every option `other` sets, over the ones this sets.
+    pub fn overlaid_with(self, other: CallOptions) -> Self {
+        CallOptions {
+            timeout: other.timeout.or(self.timeout),
+            deadline: other.deadline.or(self.deadline),
+            retry: other.retry.or(self.retry),
+            idempotent: other.idempotent.or(self.idempotent),
+            region: other.region.or(self.region),
+        }
     }
 }
 
@@ -729,6 +774,8 @@ impl Name<'_> {
 /// What the attempts of one call share.
 struct CallState<'a> {
     call: &'a Call<'a>,
+    /// This call's region (its own, else the client's), and as a header.
+    region: Option<(&'a str, HeaderValue)>,
     action: HeaderValue,
     version: HeaderValue,
     policy: &'a RetryConfig,
@@ -743,6 +790,28 @@ struct CallState<'a> {
     credentials: Option<Credentials>,
     /// Tokens this call's retries took, given back if it succeeds.
     taken: u32,
+}
+
+/// The span of one call, with rpc-style fields that an OpenTelemetry or
+/// metrics layer can read without an interceptor: service, action and
+/// version at once; region when the call starts; attempts, request id,
+/// HTTP status and the final code (the service's, or the kind of local
+/// failure: `transport`, `invalid_response`, ...) when it ends. No field
+/// holds a secret.
+fn call_span(service: &str, action: &str, version: &str) -> tracing::Span {
+    use tracing::field::Empty;
+    tracing::debug_span!(
+        "tencentcloud",
+        rpc.system = "tencentcloud",
+        service,
+        action,
+        version,
+        region = Empty,
+        attempts = Empty,
+        request_id = Empty,
+        status = Empty,
+        code = Empty,
+    )
 }
 
 /// `tencentcloud-sdk-rust/<runtime version> <service>/<API version>`: the

@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::endpoint::check_label;
+use super::transport::HttpTransport;
 use super::{
     ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, Interceptor, ProvideCredentials,
     RetryBudget, RetryConfig,
 };
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
-type HttpClientHook = dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync;
+#[cfg(feature = "reqwest")]
+pub(crate) type HttpClientHook = dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync;
 
 /// Everything a [`Client`](super::Client) needs besides the request.
 ///
@@ -37,7 +39,10 @@ pub struct Config {
     retry: RetryConfig,
     retry_budget: RetryBudget,
     interceptors: Vec<Arc<dyn Interceptor>>,
+    #[cfg(feature = "reqwest")]
     http_client: Option<Arc<HttpClientHook>>,
+    /// Replaces the default transport; see [`Config::with_transport`].
+    transport: Option<Arc<dyn HttpTransport>>,
 }
 
 impl Config {
@@ -78,7 +83,9 @@ impl Config {
             retry: RetryConfig::standard(),
             retry_budget: RetryBudget::standard(),
             interceptors: Vec::new(),
+            #[cfg(feature = "reqwest")]
             http_client: None,
+            transport: None,
         }
     }
 
@@ -223,12 +230,28 @@ impl Config {
     /// `User-Agent` (`tencentcloud-sdk-rust/<version> <service>/<API
     /// version>`), which a builder's `user_agent` does not change: an
     /// [`Interceptor`] can.
+    #[cfg(feature = "reqwest")]
     pub fn with_http_client(
         mut self,
         customize: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
     ) -> Self {
         self.http_client = Some(Arc::new(customize));
         self
+    }
+
+    /// Sends every call through `transport` instead of the default
+    /// ([`ReqwestTransport`](crate::transport::ReqwestTransport), feature
+    /// `reqwest`): another HTTP stack, or a test double from
+    /// [`test_util`](crate::test_util). The runtime still signs, times,
+    /// retries, caps and classifies; see [`HttpTransport`].
+    pub fn with_transport(mut self, transport: impl HttpTransport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// The transport set with [`Config::with_transport`], if any.
+    pub fn transport(&self) -> Option<&Arc<dyn HttpTransport>> {
+        self.transport.as_ref()
     }
 
     /// Time allowed to establish a connection (TCP and TLS), within the
@@ -277,21 +300,28 @@ impl Config {
         &self.interceptors
     }
 
-    /// The HTTP client for this configuration.
-    pub(crate) fn http_client(&self, user_agent: &str) -> Result<reqwest::Client, ConfigError> {
-        let mut builder = reqwest::Client::builder().user_agent(user_agent);
-        if let Some(customize) = &self.http_client {
-            builder = customize(builder);
+    #[cfg(feature = "reqwest")]
+    pub(crate) fn http_client_hook(&self) -> Option<&HttpClientHook> {
+        self.http_client.as_deref()
+    }
+
+    /// The transport calls go through: the one given to
+    /// [`Config::with_transport`], else the default.
+    pub(crate) fn make_transport(&self) -> Result<Arc<dyn HttpTransport>, ConfigError> {
+        if let Some(transport) = &self.transport {
+            return Ok(transport.clone());
         }
-        builder
-            // The API never redirects. Following one would resend the signed
-            // body and the session token to whatever host `Location` names,
-            // and report that host's answer as the service's.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .build()
-            .map_err(|e| ConfigError::HttpClient(Box::new(e)))
+        #[cfg(feature = "reqwest")]
+        {
+            Ok(Arc::new(crate::transport::ReqwestTransport::from_config(self)?))
+        }
+        #[cfg(not(feature = "reqwest"))]
+        {
+            Err(ConfigError::Invalid {
+                what: "transport",
+                reason: "none: this build has no default transport (enable the `rustls`, `native-tls` or `reqwest` feature) and no Config::with_transport".to_owned(),
+            })
+        }
     }
 
     pub fn region(&self) -> Option<&str> {
@@ -376,7 +406,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .field("interceptors", &self.interceptors.len())
-            .field("custom_http_client", &self.http_client.is_some())
+            .field("custom_transport", &self.transport)
             .finish()
     }
 }

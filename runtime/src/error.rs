@@ -153,7 +153,9 @@ pub struct TransportError {
 }
 
 impl TransportError {
-    pub(crate) fn new(kind: TransportErrorKind, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
+    /// A failure of `kind`, caused by `source`: what a
+    /// [`HttpTransport`](crate::transport::HttpTransport) returns.
+    pub fn new(kind: TransportErrorKind, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
         TransportError {
             kind,
             source,

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use reqwest::header::HeaderValue;
+use http::header::HeaderValue;
 use signer::{SecretKey, Signer};
 
 /// A Tencent Cloud API credential: `SecretId`, `SecretKey` and, for

@@ -36,6 +36,9 @@ pub mod paginate;
 pub mod profile;
 mod reply;
 mod retry;
+#[cfg(feature = "test-util")]
+pub mod test_util;
+pub mod transport;
 // The waiter engine generated waiter methods call; its public types are
 // re-exported at the root.
 #[doc(hidden)]

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use reqwest::header::HeaderMap;
+use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -144,12 +144,6 @@ impl Failure {
         })
     }
 
-    pub(crate) fn transport(e: reqwest::Error) -> Self {
-        let e = TransportError::new(transport_kind(&e), Box::new(e));
-        tracing::debug!(error = %e, "transport error");
-        Failure::Transport(e)
-    }
-
     /// How the retry policy treats this failure.
     pub(crate) fn class(&self) -> Class {
         match self {
@@ -196,6 +190,17 @@ impl Failure {
         }
     }
 
+    /// The kind of failure, for a span's `code` when the service sent none.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Failure::Service(_) => "service",
+            Failure::Transport(_) => "transport",
+            Failure::Invalid { .. } => "invalid_response",
+            Failure::Request(_) => "invalid_request",
+            Failure::Credentials(_) => "credentials",
+        }
+    }
+
     /// What failed, in a few words, for logs: the code, the transport
     /// failure or the HTTP status.
     pub(crate) fn summary(&self) -> String {
@@ -238,35 +243,6 @@ impl Failure {
             },
         }
     }
-}
-
-/// Sorts a reqwest failure into the kinds callers act on.
-fn transport_kind(e: &reqwest::Error) -> TransportErrorKind {
-    if e.is_timeout() {
-        return TransportErrorKind::Timeout;
-    }
-    if e.is_connect() {
-        return TransportErrorKind::Connect;
-    }
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(cause) = next {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            if matches!(
-                io.kind(),
-                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-            ) {
-                return TransportErrorKind::Reset;
-            }
-        }
-        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
-            if hyper.is_incomplete_message() || hyper.is_canceled() || hyper.is_closed() {
-                return TransportErrorKind::Reset;
-            }
-        }
-        next = cause.source();
-    }
-    TransportErrorKind::Other
 }
 
 #[cfg(test)]

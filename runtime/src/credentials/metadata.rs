@@ -4,12 +4,14 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::Url;
+use std::sync::Arc;
+
+use url::Url;
 use serde::Deserialize;
 
 use super::RefreshingProvider;
-use crate::error::Causes;
 use crate::identity::{check_secret_id, check_token};
+use crate::transport::{HttpRequest, HttpTransport};
 use crate::Env;
 use crate::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials, SecretKey};
 
@@ -49,23 +51,34 @@ impl InstanceRoleProvider {
     /// The metadata service at `endpoint` (scheme, host and port only);
     /// `role`: the role to ask for, instead of the one the service names.
     pub fn new(endpoint: &str, role: Option<String>) -> Result<Self, CredentialsError> {
+        Self::build(endpoint, role, default_transport()?)
+    }
+
+    /// [`InstanceRoleProvider::new`] asking through `transport` instead of
+    /// the default (which needs the `reqwest` feature): another HTTP
+    /// stack, or a test double. It must not use a proxy: the service is
+    /// link-local.
+    pub fn with_transport(
+        endpoint: &str,
+        role: Option<String>,
+        transport: impl HttpTransport,
+    ) -> Result<Self, CredentialsError> {
+        Self::build(endpoint, role, Arc::new(transport))
+    }
+
+    fn build(
+        endpoint: &str,
+        role: Option<String>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Self, CredentialsError> {
         let base = parse_endpoint(endpoint).map_err(|reason| {
             CredentialsError::new(format!("{METADATA_ENDPOINT} `{endpoint}` is unusable: {reason}"))
         })?;
         let roles = base
             .join(ROLES_PATH)
             .map_err(|e| CredentialsError::new(format!("cannot build the metadata URL: {e}")))?;
-        let http = reqwest::Client::builder()
-            // The metadata service is link-local: never through a proxy.
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(TIMEOUT)
-            .read_timeout(TIMEOUT)
-            .timeout(TIMEOUT * 2)
-            .build()
-            .map_err(|e| CredentialsError::with_source("cannot build the HTTP client", e))?;
         Ok(InstanceRoleProvider {
-            cache: RefreshingProvider::new(MetadataFetch { http, roles, role }),
+            cache: RefreshingProvider::new(MetadataFetch { transport, roles, role }),
         })
     }
 
@@ -85,6 +98,29 @@ impl ProvideCredentials for InstanceRoleProvider {
     }
 }
 
+/// A reqwest client for the metadata service: never through a proxy (the
+/// service is link-local), no redirects, short timeouts.
+#[cfg(feature = "reqwest")]
+fn default_transport() -> Result<Arc<dyn HttpTransport>, CredentialsError> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(TIMEOUT)
+        .read_timeout(TIMEOUT)
+        .timeout(TIMEOUT * 2)
+        .build()
+        .map_err(|e| CredentialsError::with_source("cannot build the HTTP client", e))?;
+    Ok(Arc::new(crate::transport::ReqwestTransport::from_client(client, TIMEOUT * 2)))
+}
+
+#[cfg(not(feature = "reqwest"))]
+fn default_transport() -> Result<Arc<dyn HttpTransport>, CredentialsError> {
+    Err(CredentialsError::new(
+        "the CVM role source has no HTTP transport in this build: enable the `reqwest` feature \
+         (or `rustls`/`native-tls`), or use InstanceRoleProvider::with_transport",
+    ))
+}
+
 fn parse_endpoint(text: &str) -> Result<Url, String> {
     let url = Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -101,7 +137,7 @@ fn parse_endpoint(text: &str) -> Result<Url, String> {
 
 /// One uncached fetch: role name (unless known), then its credentials.
 pub(crate) struct MetadataFetch {
-    http: reqwest::Client,
+    transport: Arc<dyn HttpTransport>,
     roles: Url,
     role: Option<String>,
 }
@@ -129,27 +165,30 @@ struct Document {
 impl MetadataFetch {
     async fn get(&self, url: Url) -> Result<String, CredentialsError> {
         let shown = url.to_string();
-        let mut response = self.http.get(url).send().await.map_err(|e| {
-            CredentialsError::new(format!("cannot reach {shown}{}", Causes(&e.without_url())))
-        })?;
-        let status = response.status();
-        if status.as_u16() == 404 {
+        let request = HttpRequest {
+            method: http::Method::GET,
+            url,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::new(),
+            timeout: TIMEOUT * 2,
+        };
+        let mut response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(|e| CredentialsError::new(format!("cannot reach {shown}: {e}")))?;
+        let status = response.status;
+        if status == 404 {
             return Err(CredentialsError::new(format!(
                 "{shown} answered 404: no CAM role is bound to this instance"
             )));
         }
-        if !status.is_success() {
-            return Err(CredentialsError::new(format!(
-                "{shown} answered HTTP {}",
-                status.as_u16()
-            )));
+        if !(200..300).contains(&status) {
+            return Err(CredentialsError::new(format!("{shown} answered HTTP {status}")));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| CredentialsError::new(format!("cannot read {shown}{}", Causes(&e.without_url()))))?
-        {
+        while let Some(chunk) = response.body.next_chunk().await {
+            let chunk = chunk.map_err(|e| CredentialsError::new(format!("cannot read {shown}: {e}")))?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(CredentialsError::new(format!(
                     "{shown}: answer longer than {MAX_BODY_BYTES} bytes"
