@@ -99,7 +99,10 @@ impl Stubs {
 
     /// Answers action `A` with `answer(request)`: the response it gives,
     /// or the service error (its request id filled in when empty).
-    pub fn on<A>(mut self, answer: impl Fn(&A) -> Result<A::Response, ServiceError> + Send + Sync + 'static) -> Self
+    pub fn on<A>(
+        mut self,
+        answer: impl Fn(&A) -> Result<A::Response, ServiceError> + Send + Sync + 'static,
+    ) -> Self
     where
         A: Action + DeserializeOwned,
         A::Response: Serialize,
@@ -168,10 +171,16 @@ impl Stubs {
                 &request_id,
             ),
             Err(StubError::Service(e)) => {
-                let id = if e.request_id().is_empty() { request_id.as_str() } else { e.request_id() };
+                let id = if e.request_id().is_empty() {
+                    request_id.as_str()
+                } else {
+                    e.request_id()
+                };
                 error_answer(e.code(), e.message(), id)
             }
-            Err(StubError::Undecodable(reason)) => error_answer("InvalidParameter.Stub", &reason, &request_id),
+            Err(StubError::Undecodable(reason)) => {
+                error_answer("InvalidParameter.Stub", &reason, &request_id)
+            }
         }
     }
 }
@@ -185,7 +194,11 @@ impl HttpTransport for Stubs {
 
 impl fmt::Debug for Stubs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut actions: Vec<String> = self.stubs.keys().map(|(s, v, a)| format!("{s} {v} {a}")).collect();
+        let mut actions: Vec<String> = self
+            .stubs
+            .keys()
+            .map(|(s, v, a)| format!("{s} {v} {a}"))
+            .collect();
         actions.sort();
         f.debug_struct("Stubs").field("actions", &actions).finish()
     }
@@ -193,7 +206,10 @@ impl fmt::Debug for Stubs {
 
 fn envelope(response: Value) -> HttpResponse {
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     let body = serde_json::to_vec(&serde_json::json!({ "Response": response })).unwrap_or_default();
     HttpResponse::new(200, headers, body)
 }
@@ -363,7 +379,11 @@ impl ReplayTransport {
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<HttpRequest> {
-        self.inner.received.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner
+            .received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// How the requests received differ from the exchanges' expectations
@@ -393,13 +413,22 @@ impl ReplayTransport {
     #[track_caller]
     pub fn assert_requests_match(&self, ignored_members: &[&str]) {
         let mismatches = self.mismatches(ignored_members);
-        assert!(mismatches.is_empty(), "the replayed requests differ:\n{}", mismatches.join("\n"));
+        assert!(
+            mismatches.is_empty(),
+            "the replayed requests differ:\n{}",
+            mismatches.join("\n")
+        );
     }
 }
 
 impl HttpTransport for ReplayTransport {
     fn send(&self, request: HttpRequest) -> TransportFuture<'_> {
-        let answer = self.inner.answers.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+        let answer = self
+            .inner
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front();
         self.inner
             .received
             .lock()
@@ -410,10 +439,9 @@ impl HttpTransport for ReplayTransport {
                 Some(RecordedResponse(Recorded::Http { status, body })) => {
                     Ok(HttpResponse::new(status, HeaderMap::new(), body))
                 }
-                Some(RecordedResponse(Recorded::Failure(kind))) => Err(TransportError::new(
-                    kind,
-                    "a recorded transport failure".into(),
-                )),
+                Some(RecordedResponse(Recorded::Failure(kind))) => {
+                    Err(TransportError::new(kind, "a recorded transport failure".into()))
+                }
                 None => Err(TransportError::new(
                     TransportErrorKind::Other,
                     "the replay has no recorded exchange left for this request".into(),

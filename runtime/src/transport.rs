@@ -22,7 +22,8 @@ mod reqwest_transport;
 pub use reqwest_transport::ReqwestTransport;
 
 /// What a transport's [`send`](HttpTransport::send) returns.
-pub type TransportFuture<'a> = Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
+pub type TransportFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
 
 /// Sends one HTTP request and returns its answer, as received.
 ///

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use std::sync::Arc;
 
-use url::Url;
 use serde::Deserialize;
+use url::Url;
 
 use super::RefreshingProvider;
 use crate::identity::{check_secret_id, check_token};
@@ -78,7 +78,11 @@ impl InstanceRoleProvider {
             .join(ROLES_PATH)
             .map_err(|e| CredentialsError::new(format!("cannot build the metadata URL: {e}")))?;
         Ok(InstanceRoleProvider {
-            cache: RefreshingProvider::new(MetadataFetch { transport, roles, role }),
+            cache: RefreshingProvider::new(MetadataFetch {
+                transport,
+                roles,
+                role,
+            }),
         })
     }
 
@@ -110,7 +114,10 @@ fn default_transport() -> Result<Arc<dyn HttpTransport>, CredentialsError> {
         .timeout(TIMEOUT * 2)
         .build()
         .map_err(|e| CredentialsError::with_source("cannot build the HTTP client", e))?;
-    Ok(Arc::new(crate::transport::ReqwestTransport::from_client(client, TIMEOUT * 2)))
+    Ok(Arc::new(crate::transport::ReqwestTransport::from_client(
+        client,
+        TIMEOUT * 2,
+    )))
 }
 
 #[cfg(not(feature = "reqwest"))]

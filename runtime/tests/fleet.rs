@@ -1,0 +1,431 @@
+//! One client for a fleet: the region chosen per call (against a local
+//! server), the transport seam and its test doubles, and the call span's
+//! rpc-style fields.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use support::{Scripted, Step};
+use tencentcloud_runtime::test_util::{ExpectedRequest, RecordedResponse, ReplayTransport, Stubs};
+use tencentcloud_runtime::{
+    Action, CallOptions, Client, Config, Credentials, Endpoint, Error, SecretKey, ServiceError,
+    TransportErrorKind, Validate, Validator,
+};
+
+const SECRET_ID: &str = "AKIDfleet0123456789";
+const SECRET_KEY: &str = "fleet-secret-key-9z8y7x";
+
+/// A read that needs a region, as most actions do.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ListThings {
+    #[serde(rename = "Limit", default)]
+    limit: i64,
+}
+
+/// A change with no idempotency token: not safe to repeat.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StartThings {
+    #[serde(rename = "Ids", default)]
+    ids: Vec<String>,
+}
+
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Listed {
+    #[serde(rename = "TotalCount", default)]
+    total_count: u32,
+    #[serde(rename = "RequestId", default)]
+    request_id: String,
+}
+
+impl Validate for ListThings {
+    fn validate(&self, _: &mut Validator) {}
+}
+impl Validate for StartThings {
+    fn validate(&self, _: &mut Validator) {}
+}
+
+impl Action for ListThings {
+    const NAME: &'static str = "ListThings";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
+    type Response = Listed;
+    type Error = ServiceError;
+}
+
+impl Action for StartThings {
+    const NAME: &'static str = "StartThings";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    type Response = Listed;
+    type Error = ServiceError;
+}
+
+fn credentials() -> Credentials {
+    Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY))
+}
+
+#[tokio::test]
+async fn one_client_serves_every_region_chosen_per_call() {
+    let server = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::ok("r"))
+        .start()
+        .await;
+    // No region in the configuration: each call names its own.
+    let client = Client::new(Config::new(credentials()).with_endpoint(server.endpoint())).unwrap();
+    let regions = ["ap-guangzhou", "ap-shanghai", "na-siliconvalley"];
+    let calls = regions.iter().map(|region| {
+        let client = client.clone();
+        async move {
+            client
+                .send_with(&ListThings::default(), &CallOptions::new().with_region(*region))
+                .await
+        }
+    });
+    for outcome in futures::future::join_all(calls).await {
+        outcome.expect("answered");
+    }
+    let mut seen: Vec<String> = server
+        .seen()
+        .iter()
+        .map(|s| s.header("x-tc-region").unwrap_or("none").to_owned())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["ap-guangzhou", "ap-shanghai", "na-siliconvalley"]);
+    server.all_signed();
+
+    // Without a region anywhere, an action that needs one is refused
+    // before sending; so is a region that cannot be a host label.
+    let before = server.count();
+    let missing = client.send(&ListThings::default()).await.unwrap_err();
+    assert!(matches!(missing, Error::InvalidRequest(_)), "{missing}");
+    assert!(missing.to_string().contains("with_region"), "{missing}");
+    for bad in ["ap guangzhou", "AP-SHANGHAI", "ap-guangzhou.evil.example", ""] {
+        let err = client
+            .send_with(&ListThings::default(), &CallOptions::new().with_region(bad))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{bad}: {err}");
+        assert!(err.to_string().contains("region"), "{bad}: {err}");
+    }
+    assert_eq!(server.count(), before, "nothing refused was sent");
+
+    // A call's region wins over the client's.
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-beijing")
+            .with_endpoint(server.endpoint()),
+    )
+    .unwrap();
+    client.send(&ListThings::default()).await.unwrap();
+    client
+        .send_with(
+            &ListThings::default(),
+            &CallOptions::new().with_region("ap-chengdu"),
+        )
+        .await
+        .unwrap();
+    let seen = server.seen();
+    let last_two: Vec<_> = seen[seen.len() - 2..]
+        .iter()
+        .map(|s| s.header("x-tc-region").unwrap_or("none").to_owned())
+        .collect();
+    assert_eq!(last_two, ["ap-beijing", "ap-chengdu"]);
+}
+
+#[tokio::test]
+async fn the_regional_endpoint_follows_the_call_region() {
+    let replay = ReplayTransport::new([
+        (
+            ExpectedRequest::action("ListThings").with_region("ap-shanghai"),
+            RecordedResponse::ok(serde_json::json!({"TotalCount": 1})),
+        ),
+        (
+            ExpectedRequest::action("ListThings").with_region("ap-singapore"),
+            RecordedResponse::ok(serde_json::json!({"TotalCount": 2})),
+        ),
+    ]);
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-shanghai")
+            .with_endpoint(Endpoint::regional())
+            .with_transport(replay.clone()),
+    )
+    .unwrap();
+    client.send(&ListThings::default()).await.unwrap();
+    client
+        .send_with(
+            &ListThings::default(),
+            &CallOptions::new().with_region("ap-singapore"),
+        )
+        .await
+        .unwrap();
+    replay.assert_requests_match(&[]);
+    let hosts: Vec<String> = replay
+        .requests()
+        .iter()
+        .map(|r| r.url.host_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "cvm.ap-shanghai.tencentcloudapi.com",
+            "cvm.ap-singapore.tencentcloudapi.com"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_replay_checks_every_request_and_says_how_they_differ() {
+    let replay = ReplayTransport::new([
+        (
+            ExpectedRequest::action("StartThings")
+                .with_service("cvm")
+                .with_region("ap-guangzhou")
+                .with_body(serde_json::json!({"Ids": ["a", "b"]})),
+            RecordedResponse::ok(serde_json::json!({"TotalCount": 2, "RequestId": "rec-1"})),
+        ),
+        (
+            ExpectedRequest::action("ListThings").with_region("ap-guangzhou"),
+            RecordedResponse::error("ResourceNotFound.Thing", "gone"),
+        ),
+    ]);
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_transport(replay.clone()),
+    )
+    .unwrap();
+    let started = client
+        .send(&StartThings {
+            ids: vec!["a".into(), "b".into()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        started,
+        Listed {
+            total_count: 2,
+            request_id: "rec-1".into()
+        }
+    );
+    let err = client.send(&ListThings::default()).await.unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFound.Thing"));
+    replay.assert_requests_match(&[]);
+
+    // A third request has nothing recorded: a transport error, not retried.
+    let err = client.send(&ListThings::default()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport(e) if e.kind() == TransportErrorKind::Other),
+        "{err}"
+    );
+    assert_eq!(
+        replay.mismatches(&[]),
+        ["2 requests recorded, 3 received"],
+        "the extra request is reported"
+    );
+
+    // A request that differs is named with what differs.
+    let replay = ReplayTransport::new([(
+        ExpectedRequest::action("StartThings")
+            .with_region("ap-shanghai")
+            .with_body(serde_json::json!({"Ids": ["a"]})),
+        RecordedResponse::ok(serde_json::json!({})),
+    )]);
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_transport(replay.clone()),
+    )
+    .unwrap();
+    client
+        .send(&StartThings {
+            ids: vec!["b".into()],
+        })
+        .await
+        .unwrap();
+    let mismatches = replay.mismatches(&[]);
+    assert_eq!(mismatches.len(), 2, "{mismatches:?}");
+    assert!(
+        mismatches[0].contains("region: expected `ap-shanghai`"),
+        "{mismatches:?}"
+    );
+    assert!(
+        mismatches[1].starts_with("request 1: body: expected"),
+        "{mismatches:?}"
+    );
+    // Ignoring the member that differs leaves the region.
+    assert_eq!(replay.mismatches(&["Ids"]).len(), 1);
+}
+
+#[tokio::test]
+async fn recorded_transport_failures_go_through_the_retry_rules() {
+    // A connect failure sent nothing: retried even for a change.
+    let replay = ReplayTransport::new([
+        (
+            ExpectedRequest::action("StartThings"),
+            RecordedResponse::failure(TransportErrorKind::Connect),
+        ),
+        (
+            ExpectedRequest::action("StartThings"),
+            RecordedResponse::ok(serde_json::json!({})),
+        ),
+    ]);
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_transport(replay.clone()),
+    )
+    .unwrap();
+    client
+        .send(&StartThings::default())
+        .await
+        .expect("retried after a connect failure");
+    assert_eq!(replay.requests().len(), 2);
+
+    // A timeout may have taken effect: a change is not repeated.
+    let replay = ReplayTransport::new([
+        (
+            ExpectedRequest::action("StartThings"),
+            RecordedResponse::failure(TransportErrorKind::Timeout),
+        ),
+        (
+            ExpectedRequest::action("StartThings"),
+            RecordedResponse::ok(serde_json::json!({})),
+        ),
+    ]);
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_transport(replay.clone()),
+    )
+    .unwrap();
+    let err = client.send(&StartThings::default()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport(e) if e.kind() == TransportErrorKind::Timeout),
+        "{err}"
+    );
+    assert_eq!(replay.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn stubs_answer_actions_from_typed_closures() {
+    let seen_ids = Arc::new(Mutex::new(Vec::new()));
+    let recorder = seen_ids.clone();
+    let stubs = Stubs::new()
+        .on::<StartThings>(move |request| {
+            recorder.lock().unwrap().extend(request.ids.clone());
+            Ok(Listed {
+                total_count: request.ids.len() as u32,
+                request_id: String::new(),
+            })
+        })
+        .on::<ListThings>(|_| Err(ServiceError::new("LimitExceeded.Things", "too many", "")));
+    let client = Client::new(stubs.config()).unwrap();
+    let started = client
+        .send(&StartThings {
+            ids: vec!["x".into(), "y".into()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(started.total_count, 2);
+    assert!(started.request_id.starts_with("stub-"), "{}", started.request_id);
+    assert_eq!(*seen_ids.lock().unwrap(), ["x", "y"]);
+
+    let err = client.send(&ListThings::default()).await.unwrap_err();
+    assert_eq!(err.code(), Some("LimitExceeded.Things"));
+    assert_eq!(stubs.calls::<StartThings>(), 1);
+    assert_eq!(stubs.calls::<ListThings>(), 1);
+
+    // An action without a stub is answered with a code that names it.
+    let unstubbed = Client::new(Stubs::new().config()).unwrap();
+    let err = unstubbed.send(&ListThings::default()).await.unwrap_err();
+    assert_eq!(err.code(), Some("UnsupportedOperation.NoStub"));
+    assert!(err.to_string().contains("cvm 2017-03-12 ListThings"), "{err}");
+}
+
+/// Everything written through the subscriber, for assertions.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_call_span_carries_rpc_fields_and_no_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let replay = ReplayTransport::new([
+        (
+            ExpectedRequest::action("ListThings"),
+            RecordedResponse::error("InternalError", "retry me"),
+        ),
+        (
+            ExpectedRequest::action("ListThings"),
+            RecordedResponse::ok(serde_json::json!({"RequestId": "req-span-ok"})),
+        ),
+        (
+            ExpectedRequest::action("StartThings"),
+            RecordedResponse::error("ResourceNotFound.Thing", "gone"),
+        ),
+    ]);
+    let config = Config::new(credentials())
+        .with_region("ap-guangzhou")
+        .with_retry(
+            tencentcloud_runtime::RetryConfig::standard()
+                .with_base_delay(std::time::Duration::from_millis(1)),
+        )
+        .with_transport(replay);
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let client = Client::new(config).unwrap();
+            client.send(&ListThings::default()).await.unwrap();
+            client.send(&StartThings::default()).await.unwrap_err();
+        })
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let closes: Vec<&str> = text.lines().filter(|l| l.contains("close")).collect();
+    assert_eq!(closes.len(), 2, "{text}");
+    for field in [
+        "rpc.system=\"tencentcloud\"",
+        "service=\"cvm\"",
+        "action=\"ListThings\"",
+        "region=\"ap-guangzhou\"",
+        "attempts=2",
+        "request_id=\"req-span-ok\"",
+        "status=200",
+    ] {
+        assert!(closes[0].contains(field), "{field} missing in {}", closes[0]);
+    }
+    for field in [
+        "action=\"StartThings\"",
+        "attempts=1",
+        "code=\"ResourceNotFound.Thing\"",
+    ] {
+        assert!(closes[1].contains(field), "{field} missing in {}", closes[1]);
+    }
+    assert!(!text.contains(SECRET_KEY));
+}
