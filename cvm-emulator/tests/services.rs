@@ -430,10 +430,10 @@ async fn vpc_listings_page_and_filter() {
     emu.shutdown().await;
 }
 
-fn fleet_binary() -> PathBuf {
+fn example_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join("fleet");
+    let path = profile_dir.join("examples").join(name);
     assert!(
         path.exists(),
         "{} is missing: build it with `cargo build -p cvm-api --examples`",
@@ -444,7 +444,12 @@ fn fleet_binary() -> PathBuf {
 
 /// Runs the fleet example against `emu` with `args`: (exit code, stdout, stderr).
 async fn run_fleet(emu: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
-    let mut command = Command::new(fleet_binary());
+    run_example(emu, "fleet", args).await
+}
+
+/// Runs example `name` against `emu` with `args`: (exit code, stdout, stderr).
+async fn run_example(emu: &RunningEmulator, name: &str, args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(example_binary(name));
     command
         .args(args)
         .env_clear()
@@ -519,5 +524,48 @@ async fn the_fleet_example_starts_instances_and_names_their_vpc_and_subnet() {
     assert_eq!(status, 2);
     let (status, _, _) = run_fleet(&emu, &["--all-stopped", &named[0]]).await;
     assert_eq!(status, 2);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_regions_example_lists_each_region_through_one_client() {
+    let emu = fleet_emulator().await;
+    let state = emu.state_snapshot();
+    let ids_in = |region: &str| -> Vec<String> {
+        state
+            .instances
+            .iter()
+            .filter(|s| s.region == region)
+            .map(|s| s.instance.instance_id.clone())
+            .collect()
+    };
+    let (here, shanghai) = (ids_in(REGION), ids_in("ap-shanghai"));
+    assert_eq!((here.len(), shanghai.len()), (5, 1));
+
+    let (status, stdout, stderr) = run_example(&emu, "regions", &[REGION, "ap-shanghai", "ap-beijing"]).await;
+    assert_eq!(status, 0, "{stdout} {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let listed = |line: &str| -> (String, usize, std::collections::BTreeSet<String>) {
+        let mut words = line.split(' ');
+        let region = words.next().unwrap().to_owned();
+        let count = words.next().unwrap().parse().unwrap();
+        (region, count, words.map(str::to_owned).collect())
+    };
+    assert_eq!(
+        listed(lines[0]),
+        (REGION.to_owned(), 5, here.into_iter().collect())
+    );
+    assert_eq!(
+        listed(lines[1]),
+        ("ap-shanghai".to_owned(), 1, shanghai.into_iter().collect())
+    );
+    assert_eq!(listed(lines[2]), ("ap-beijing".to_owned(), 0, Default::default()));
+
+    // A region the gateway does not know: one line on stderr naming it, exit 1.
+    let (status, stdout, stderr) = run_example(&emu, "regions", &["ap-nowhere"]).await;
+    assert_eq!(status, 1, "{stdout} {stderr}");
+    assert!(stderr.starts_with("error: ap-nowhere: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     emu.shutdown().await;
 }

@@ -57,6 +57,11 @@ impl<R> Call<R> {
     pub fn with_idempotent(self, idempotent: bool) -> Self {
         Call(self.0.with_idempotent(idempotent))
     }
+    /// The region of this call (e.g. `ap-shanghai`), instead of the
+    /// client's: one client serves every region.
+    pub fn with_region(self, region: impl Into<String>) -> Self {
+        Call(self.0.with_region(region))
+    }
 }
 impl<R: tencentcloud_runtime::Action> Call<R> {
     /// Checks the request, signs it and sends it, retrying as the options allow.
