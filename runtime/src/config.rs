@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::endpoint::check_label;
 use super::transport::HttpTransport;
 use super::{
-    ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, Interceptor, ProvideCredentials,
-    RetryBudget, RetryConfig,
+    ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, FailoverConfig, Interceptor,
+    ProvideCredentials, RetryBudget, RetryConfig,
 };
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
@@ -38,6 +38,7 @@ pub struct Config {
     max_response_bytes: usize,
     retry: RetryConfig,
     retry_budget: RetryBudget,
+    failover: FailoverConfig,
     interceptors: Vec<Arc<dyn Interceptor>>,
     #[cfg(feature = "reqwest")]
     http_client: Option<Arc<HttpClientHook>>,
@@ -82,6 +83,7 @@ impl Config {
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryConfig::standard(),
             retry_budget: RetryBudget::standard(),
+            failover: FailoverConfig::standard(),
             interceptors: Vec::new(),
             #[cfg(feature = "reqwest")]
             http_client: None,
@@ -203,6 +205,15 @@ impl Config {
         self
     }
 
+    /// How calls fail over between an endpoint's candidates and when an
+    /// unreachable endpoint is avoided; default [`FailoverConfig::standard`]
+    /// (on: a built-in endpoint falls back to Tencent's other access points,
+    /// a custom one to those [`Endpoint::with_fallback`] added, if any).
+    pub fn with_failover(mut self, failover: FailoverConfig) -> Self {
+        self.failover = failover;
+        self
+    }
+
     /// Adds an interceptor, called around every attempt after those added before.
     pub fn with_interceptor(mut self, interceptor: impl Interceptor) -> Self {
         self.interceptors.push(Arc::new(interceptor));
@@ -294,6 +305,10 @@ impl Config {
 
     pub fn retry_budget(&self) -> RetryBudget {
         self.retry_budget
+    }
+
+    pub fn failover(&self) -> &FailoverConfig {
+        &self.failover
     }
 
     pub(crate) fn interceptors(&self) -> &[Arc<dyn Interceptor>] {
@@ -405,6 +420,7 @@ impl fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
+            .field("failover", &self.failover)
             .field("interceptors", &self.interceptors.len())
             .field("custom_transport", &self.transport)
             .finish()
