@@ -16,6 +16,8 @@ use tracing::Instrument;
 
 use super::clock::Clock;
 use super::display::Escaped;
+use super::endpoint::Candidates;
+use super::failover::{Breakers, Choice, Health};
 use super::interceptor::{AttemptOutcome, OutgoingRequest};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
@@ -65,6 +67,8 @@ struct Inner {
     language: Option<HeaderValue>,
     clock: Clock,
     budget: TokenBucket,
+    /// Which endpoints cannot be reached, shared by every call.
+    breakers: Breakers,
 }
 
 impl Client {
@@ -81,6 +85,7 @@ impl Client {
         let language = config.language().map(|l| header(l, "language")).transpose()?;
         let transport = config.make_transport()?;
         let budget = TokenBucket::new(config.retry_budget());
+        let breakers = Breakers::new(config.failover());
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -89,6 +94,7 @@ impl Client {
                 language,
                 clock: Clock::default(),
                 budget,
+                breakers,
             }),
         })
     }
@@ -244,6 +250,9 @@ impl Client {
                 Ok(reply) => match reply.open() {
                     Ok((raw, request_id)) => match decode(raw.get()) {
                         Ok(response) => {
+                            if let Some(choice) = state.choice.take() {
+                                choice.record(Health::Reachable, Instant::now());
+                            }
                             self.succeeded(&state, &reply, &request_id, started.elapsed());
                             span.record("attempts", state.sent);
                             span.record("request_id", &*request_id);
@@ -259,6 +268,16 @@ impl Client {
                 },
                 Err(failure) => (None, failure),
             };
+            if let Some(choice) = state.choice.take() {
+                // Nothing learnt (not sent, or failed here): the choice is
+                // dropped, which frees a probe slot it held.
+                if let Some(health) = Health::of_failure(&failure.1) {
+                    if health == Health::Unreachable {
+                        state.failed_endpoints.push(choice.index());
+                    }
+                    choice.record(health, Instant::now());
+                }
+            }
             if let Err(failure) = self.failed(&mut state, failure, started.elapsed()).await {
                 span.record("attempts", state.sent);
                 span.record("code", failure.code().unwrap_or_else(|| failure.kind_name()));
@@ -289,8 +308,15 @@ impl Client {
             }
             None => config.region().zip(self.inner.region.clone()),
         };
+        let candidates = config
+            .endpoint_for(call.service)
+            .candidates(call.service, region.as_ref().map(|(name, _)| *name))
+            .map_err(|reason| Failure::request("service", reason))?;
         Ok(CallState {
             call,
+            candidates,
+            failed_endpoints: Vec::new(),
+            choice: None,
             region,
             action: call
                 .action
@@ -433,11 +459,18 @@ impl Client {
         let inner = &*self.inner;
         let call = state.call;
         let number = state.sent;
-        let target = inner
-            .config
-            .endpoint_for(call.service)
-            .target(call.service, state.region.as_ref().map(|(name, _)| *name))
-            .map_err(|reason| Failure::request("service", reason))?;
+        let choice = inner
+            .breakers
+            .choose(&state.candidates, &state.failed_endpoints, Instant::now());
+        let target = choice.target().clone();
+        if choice.index() > 0 {
+            tracing::debug!(
+                url = %target.url,
+                probe = choice.is_probe(),
+                "failing over: the preferred endpoint could not be reached"
+            );
+        }
+        state.choice = Some(choice);
         let credentials = match inner.config.is_signed() && !call.unsigned {
             true => Some(self.credentials(state.deadline).await?),
             false => None,
@@ -774,6 +807,12 @@ impl Name<'_> {
 /// What the attempts of one call share.
 struct CallState<'a> {
     call: &'a Call<'a>,
+    /// Where attempts may go, in order of preference.
+    candidates: Candidates,
+    /// Indexes of the candidates that could not be reached in this call.
+    failed_endpoints: Vec<usize>,
+    /// Where the current attempt went, until its outcome is recorded.
+    choice: Option<Choice>,
     /// This call's region (its own, else the client's), and as a header.
     region: Option<(&'a str, HeaderValue)>,
     action: HeaderValue,

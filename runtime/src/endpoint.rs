@@ -187,7 +187,9 @@ impl Endpoint {
 
     /// The URL and `Host` value for a call to `service`: the first of
     /// [`Endpoint::candidates`]. `Err` explains why they cannot be built (an
-    /// invalid service name or a missing region).
+    /// invalid service name or a missing region). The attempt loop takes
+    /// every candidate instead; the tests read the first.
+    #[cfg(test)]
     pub(crate) fn target(&self, service: &str, region: Option<&str>) -> Result<Target, String> {
         check_service(service)?;
         target_of(self.primary_url(service, region)?)
@@ -202,7 +204,6 @@ impl Endpoint {
     ///
     /// Built once per call; [`Breakers::choose`](super::failover::Breakers::choose)
     /// picks each attempt's.
-    #[cfg_attr(not(test), expect(dead_code, reason = "not yet wired into the attempt loop"))]
     pub(crate) fn candidates(&self, service: &str, region: Option<&str>) -> Result<Candidates, String> {
         check_service(service)?;
         let primary = self.primary_url(service, region)?;

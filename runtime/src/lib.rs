@@ -29,7 +29,6 @@ mod env;
 mod error;
 // Until the attempt loop (client.rs) chooses its endpoints through it; remove
 // this when wiring it in.
-#[cfg_attr(not(test), expect(dead_code, reason = "not yet wired into the attempt loop"))]
 mod failover;
 mod identity;
 mod interceptor;

@@ -429,3 +429,155 @@ fn the_call_span_carries_rpc_fields_and_no_secret() {
     }
     assert!(!text.contains(SECRET_KEY));
 }
+
+/// A loopback port with nothing listening: connections are refused.
+fn closed_port() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// Counts attempts, whatever their outcome.
+#[derive(Default)]
+struct Attempts(std::sync::atomic::AtomicU32);
+
+impl tencentcloud_runtime::Interceptor for Attempts {
+    fn after_attempt(&self, _: &tencentcloud_runtime::AttemptOutcome<'_>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Attempts {
+    fn take(&self) -> u32 {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+fn failover_client(
+    endpoint: Endpoint,
+    failover: tencentcloud_runtime::FailoverConfig,
+    attempts: &Arc<Attempts>,
+) -> Client {
+    Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_endpoint(endpoint)
+            .with_failover(failover)
+            .with_timeout(std::time::Duration::from_millis(500))
+            .with_retry(
+                tencentcloud_runtime::RetryConfig::standard()
+                    .with_base_delay(std::time::Duration::from_millis(1)),
+            )
+            .with_interceptor(attempts.clone()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_failed_over_then_skipped_then_probed_back() {
+    let dead = closed_port();
+    let fallback = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::ok("from-fallback"))
+        .start()
+        .await;
+    let endpoint = Endpoint::custom(&format!("http://{dead}"))
+        .unwrap()
+        .with_fallback(&format!("http://{}", fallback.addr))
+        .unwrap();
+    let attempts = Arc::new(Attempts::default());
+    let failover = tencentcloud_runtime::FailoverConfig::standard()
+        .with_failures_to_open(3)
+        .with_cool_down(std::time::Duration::from_millis(300))
+        .with_probes_to_close(1);
+    let client = failover_client(endpoint, failover, &attempts);
+
+    // Nothing was sent to the dead endpoint, so even a change that is not
+    // safe to repeat moves on, within the call, to the fallback.
+    for _ in 0..3 {
+        client
+            .send(&StartThings::default())
+            .await
+            .expect("answered by the fallback");
+        assert_eq!(
+            attempts.take(),
+            2,
+            "refused by the primary, answered by the fallback"
+        );
+    }
+    // Three failures in a row open the primary's breaker: calls start at
+    // the fallback.
+    for _ in 0..5 {
+        client.send(&StartThings::default()).await.unwrap();
+        assert_eq!(attempts.take(), 1, "the open primary is skipped");
+    }
+    assert_eq!(fallback.count(), 8);
+    fallback.all_signed();
+    // Clones share the breakers.
+    client.clone().send(&ListThings::default()).await.unwrap();
+    assert_eq!(attempts.take(), 1);
+
+    // The primary comes back: after the cool-down one call probes it, and
+    // its answer closes the breaker.
+    let Some(primary) = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::ok("from-primary"))
+        .start_at(dead)
+        .await
+    else {
+        return; // the port was taken meanwhile: the rest cannot be shown here
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for _ in 0..3 {
+        let listed = client.send(&ListThings::default()).await.unwrap();
+        assert_eq!(listed.request_id, "from-primary");
+    }
+    assert_eq!(primary.count(), 3);
+    primary.all_signed();
+}
+
+#[tokio::test]
+async fn a_change_that_timed_out_is_never_repeated_elsewhere() {
+    // The primary takes the request and does not answer in time: it may
+    // have acted on it.
+    let primary = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::slow(std::time::Duration::from_secs(5), "late"))
+        .start()
+        .await;
+    let fallback = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::ok("from-fallback"))
+        .start()
+        .await;
+    let endpoint = Endpoint::custom(&format!("http://{}", primary.addr))
+        .unwrap()
+        .with_fallback(&format!("http://{}", fallback.addr))
+        .unwrap();
+    let attempts = Arc::new(Attempts::default());
+    let client = failover_client(
+        endpoint,
+        tencentcloud_runtime::FailoverConfig::standard(),
+        &attempts,
+    );
+
+    let err = client.send(&StartThings::default()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport(e) if e.kind() == TransportErrorKind::Timeout),
+        "{err}"
+    );
+    assert_eq!((primary.count(), fallback.count()), (1, 0), "not sent twice");
+
+    // A read is safe to repeat: its retry goes to the fallback.
+    let listed = client.send(&ListThings::default()).await.unwrap();
+    assert_eq!(listed.request_id, "from-fallback");
+    assert_eq!((primary.count(), fallback.count()), (2, 1));
+
+    // Without fallbacks, a custom endpoint has nothing to fail over to.
+    let lone = failover_client(
+        primary.endpoint(),
+        tencentcloud_runtime::FailoverConfig::standard(),
+        &attempts,
+    );
+    lone.send(&ListThings::default()).await.unwrap_err();
+    assert_eq!(fallback.count(), 1);
+}

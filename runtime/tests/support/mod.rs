@@ -226,6 +226,17 @@ impl Builder {
 
     pub async fn start(self) -> Scripted {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        self.serve(listener)
+    }
+
+    /// Serves at `addr` (a port that was closed, say), or `None` when it
+    /// cannot be bound.
+    pub async fn start_at(self, addr: SocketAddr) -> Option<Scripted> {
+        let listener = TcpListener::bind(addr).await.ok()?;
+        Some(self.serve(listener))
+    }
+
+    fn serve(self, listener: TcpListener) -> Scripted {
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             steps: Mutex::new(self.steps.into()),
