@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::endpoint::check_label;
 use super::{
     ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, Interceptor, ProvideCredentials,
-    RetryBudget, RetryConfig,
+    RateLimitConfig, RetryBudget, RetryConfig,
 };
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
@@ -36,6 +36,7 @@ pub struct Config {
     max_response_bytes: usize,
     retry: RetryConfig,
     retry_budget: RetryBudget,
+    rate_limit: RateLimitConfig,
     interceptors: Vec<Arc<dyn Interceptor>>,
     http_client: Option<Arc<HttpClientHook>>,
 }
@@ -50,8 +51,9 @@ impl Config {
     pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
     /// The global endpoint, no region, no language, default timeouts and
-    /// retries ([`RetryConfig::standard`], [`RetryBudget::standard`]), no
-    /// overall deadline, signing with `credentials`.
+    /// retries ([`RetryConfig::standard`], [`RetryBudget::standard`]),
+    /// adaptive rate limiting ([`RateLimitConfig::adaptive`]), no overall
+    /// deadline, signing with `credentials`.
     pub fn new(credentials: Credentials) -> Self {
         Config::with_source(Some(credentials.clone()), Arc::new(credentials))
     }
@@ -77,6 +79,7 @@ impl Config {
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryConfig::standard(),
             retry_budget: RetryBudget::standard(),
+            rate_limit: RateLimitConfig::adaptive(),
             interceptors: Vec::new(),
             http_client: None,
         }
@@ -196,6 +199,14 @@ impl Config {
         self
     }
 
+    /// How calls are paced to stay within each action's quota, shared by
+    /// every call of the client and its clones; default
+    /// [`RateLimitConfig::adaptive`].
+    pub fn with_rate_limit(mut self, rate_limit: RateLimitConfig) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
     /// Adds an interceptor, called around every attempt after those added before.
     pub fn with_interceptor(mut self, interceptor: impl Interceptor) -> Self {
         self.interceptors.push(Arc::new(interceptor));
@@ -271,6 +282,10 @@ impl Config {
 
     pub fn retry_budget(&self) -> RetryBudget {
         self.retry_budget
+    }
+
+    pub fn rate_limit(&self) -> &RateLimitConfig {
+        &self.rate_limit
     }
 
     pub(crate) fn interceptors(&self) -> &[Arc<dyn Interceptor>] {
@@ -375,6 +390,7 @@ impl fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
+            .field("rate_limit", &self.rate_limit)
             .field("interceptors", &self.interceptors.len())
             .field("custom_http_client", &self.http_client.is_some())
             .finish()
@@ -427,6 +443,24 @@ mod tests {
         assert_eq!(config.language(), Some("en-US"));
         assert_eq!(config.timeout(), Duration::from_secs(7));
         assert!(*config.endpoint_for("sts") == endpoint);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn rate_limiting_is_adaptive_unless_set_and_shows_in_debug() {
+        let config = Config::new(Credentials::new("AKID1", SecretKey::new("k")));
+        assert_eq!(*config.rate_limit(), RateLimitConfig::adaptive());
+        let config =
+            config.with_rate_limit(RateLimitConfig::off().with_action_limit("cvm", "StartInstances", 50));
+        assert_eq!(
+            config.rate_limit().action_limit("cvm", "StartInstances"),
+            Some(50)
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("rate_limit: RateLimitConfig { mode: Off"),
+            "{shown}"
+        );
         assert!(config.validate().is_ok());
     }
 

@@ -29,6 +29,10 @@ mod env;
 mod error;
 mod identity;
 mod interceptor;
+// Client-side rate limiting per action. Until the client owns a `Pacer` and
+// its attempt loop calls it, the crate-private parts serve only the tests.
+#[cfg_attr(not(test), allow(dead_code))]
+mod pace;
 #[doc(hidden)]
 pub mod paginate;
 // The one reader of Tencent's profile files, for the config crate and tcloud.
@@ -51,6 +55,7 @@ pub use env::Env;
 pub use error::{ActionError, Error, InvalidResponseKind, ServiceError, TransportError, TransportErrorKind};
 pub use identity::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 pub use interceptor::{AttemptOutcome, HeaderError, Interceptor, OutgoingRequest};
+pub use pace::{RateLimit, RateLimitConfig, RateLimitMode};
 pub use paginate::Paginator;
 // What generated code implements for the actions that page.
 #[doc(hidden)]
