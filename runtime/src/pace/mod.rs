@@ -209,7 +209,7 @@ impl KeyState {
     fn pace(&self, pacing: Pacing, now: Instant) -> Option<Pace> {
         let known = pacing.limit.map(Pace::known);
         let learnt = match pacing.learn {
-            true => self.learner.rate(now, pacing.cap()),
+            true => (self.learner).rate(now, known.map_or(f64::INFINITY, |k| k.per_second)),
             false => None,
         };
         match (learnt, known) {
@@ -274,10 +274,27 @@ impl Pacer {
             return Ok(Permit::unpaced());
         };
         let deadline = deadline.map(Instant::from_std);
-        let (turnstile, started) = match self.try_at_once(key, pacing, deadline) {
-            Start::Done(outcome) => return outcome,
-            Start::Queue { turnstile, started } => (turnstile, started),
-        };
+        match self.try_at_once(key, pacing, deadline) {
+            Start::Done(outcome) => outcome,
+            // Boxed: the waiting's state (queue, timeout, sleep) would
+            // otherwise make every `acquire` future, and every move of it,
+            // several times larger, though most calls never wait.
+            Start::Queue { turnstile, started } => {
+                Box::pin(self.wait_in_line(key, pacing, deadline, turnstile, started)).await
+            }
+        }
+    }
+
+    /// The rest of `acquire` for a call that must wait: in the key's queue,
+    /// then, first in line, until its turn.
+    async fn wait_in_line(
+        &self,
+        key: PaceKey<'_>,
+        pacing: Pacing,
+        deadline: Option<Instant>,
+        turnstile: Arc<tokio::sync::Mutex<()>>,
+        started: Instant,
+    ) -> Result<Permit, PaceError> {
         let mut queued = Queued {
             pacer: self,
             names: key.names(),

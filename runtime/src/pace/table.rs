@@ -23,6 +23,9 @@ pub(super) struct Keys<V> {
     /// cannot collide on purpose); a bucket holds the rare collisions.
     map: HashMap<u64, Vec<Entry<V>>, BuildHasherDefault<Prehashed>>,
     hasher: RandomState,
+    /// The hash of the last key found: a program calls one action many
+    /// times, and comparing its names is cheaper than hashing them.
+    recent: Option<u64>,
     len: usize,
     capacity: usize,
     idle_after: Duration,
@@ -49,6 +52,7 @@ impl<V: Evictable> Keys<V> {
         Keys {
             map: HashMap::default(),
             hasher: RandomState::new(),
+            recent: None,
             len: 0,
             capacity: capacity.max(1),
             idle_after,
@@ -61,9 +65,20 @@ impl<V: Evictable> Keys<V> {
     }
 
     pub(super) fn get_mut(&mut self, names: Names<'_>) -> Option<&mut V> {
-        let hash = self.hasher.hash_one(names);
+        let found = |map: &HashMap<_, Vec<Entry<V>>, _>, hash| {
+            let bucket: &Vec<Entry<V>> = map.get(&hash)?;
+            bucket.iter().position(|e| e.is(names))
+        };
+        let (hash, index) = match self.recent.and_then(|hash| Some((hash, found(&self.map, hash)?))) {
+            Some(hit) => hit,
+            None => {
+                let hash = self.hasher.hash_one(names);
+                (hash, found(&self.map, hash)?)
+            }
+        };
+        self.recent = Some(hash);
         let bucket = self.map.get_mut(&hash)?;
-        bucket.iter_mut().find(|e| e.is(names)).map(|e| &mut e.value)
+        bucket.get_mut(index).map(|e| &mut e.value)
     }
 
     /// Adds `names` (absent: see [`Keys::get_mut`]), first forgetting idle
@@ -77,7 +92,9 @@ impl<V: Evictable> Keys<V> {
             return None;
         }
         let (service, action, region) = names;
-        let bucket = self.map.entry(self.hasher.hash_one(names)).or_default();
+        let hash = self.hasher.hash_one(names);
+        self.recent = Some(hash);
+        let bucket = self.map.entry(hash).or_default();
         bucket.push(Entry {
             service: service.into(),
             action: action.into(),
@@ -184,6 +201,29 @@ mod tests {
         );
         assert!(keys.get_mut(("cvm", "StartInstances", "")).is_none());
         assert!(keys.get_mut(("vpc", "StartInstances", "ap-guangzhou")).is_none());
+    }
+
+    #[test]
+    fn the_last_key_found_is_only_a_guess() {
+        let now = Instant::now();
+        let mut keys = Keys::new(16, Duration::from_secs(60), now);
+        let a = ("cvm", "StartInstances", "ap-guangzhou");
+        let b = ("cvm", "StopInstances", "ap-guangzhou");
+        keys.insert(a, value(true, now), now);
+        keys.insert(b, value(false, now), now);
+        for _ in 0..3 {
+            assert!(keys.get_mut(a).unwrap().in_use);
+            assert!(keys.get_mut(a).unwrap().in_use);
+            assert!(!keys.get_mut(b).unwrap().in_use);
+            assert!(keys.get_mut(("cvm", "StartInstances", "ap-beijing")).is_none());
+        }
+        // Forgotten, it is not found through the guess either.
+        keys.get_mut(b).unwrap().last_used = now;
+        let later = now + Duration::from_secs(61);
+        keys.get_mut(a).unwrap().in_use = false;
+        keys.insert(("cvm", "RunInstances", ""), value(false, later), later);
+        assert!(keys.get_mut(a).is_none() && keys.get_mut(b).is_none());
+        assert_eq!(keys.len(), 1);
     }
 
     #[test]

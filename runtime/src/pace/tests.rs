@@ -429,6 +429,10 @@ async fn a_wait_is_reported_as_a_debug_event() {
         .with_writer(move || writer.clone())
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
+    // `tracing` caches per call site whether anyone listens: another test
+    // thread, without a subscriber, may have reached this one's call sites
+    // first (runtime/tests/retry_trace.rs is alone in its binary for this).
+    tracing::callsite::rebuild_interest_cache();
     let pacer = Pacer::new(RateLimitConfig::adaptive());
     pacer
         .acquire(key(START), Some(10), &RateLimit::Default, None)
