@@ -31,6 +31,10 @@ pub trait Action: Serialize + Validate + Sync {
     fn client_token(&self) -> Option<&str> {
         None
     }
+    /// The documented request quota per second (per account, action and
+    /// region), when the spec states one: the client paces calls to stay
+    /// under it (see [`RateLimitConfig`](super::RateLimitConfig)).
+    const RATE_LIMIT: Option<u32> = None;
     type Response: DeserializeOwned + Send;
     /// The action's typed error, built from whatever code the service sent.
     type Error: From<ServiceError> + ActionError + std::error::Error + Send + Sync + 'static;

@@ -84,6 +84,13 @@ impl<A> Call<A> {
         self
     }
 
+    /// How this call is paced by the client's rate limiter, e.g.
+    /// `RateLimit::Off` for a call that must not wait.
+    pub fn with_rate_limit(mut self, rate_limit: crate::RateLimit) -> Self {
+        self.options.rate_limit = Some(rate_limit);
+        self
+    }
+
     /// Whether repeating this call is safe, overriding what the action says.
     pub fn with_idempotent(mut self, idempotent: bool) -> Self {
         self.options.idempotent = Some(idempotent);

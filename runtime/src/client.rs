@@ -19,12 +19,13 @@ use super::display::Escaped;
 use super::endpoint::Candidates;
 use super::failover::{Breakers, Choice, Health};
 use super::interceptor::{AttemptOutcome, OutgoingRequest};
+use super::pace::{PaceKey, Pacer, Permit};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
 use super::transport::{HttpRequest, HttpResponse, HttpTransport};
 use super::{
     Action, Config, ConfigError, Credentials, CredentialsError, Error, FieldPath, InvalidResponseKind,
-    Problem, RetryConfig, ServiceError, ValidationError, Violation,
+    Problem, RateLimit, RateLimitError, RetryConfig, ServiceError, ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.
@@ -69,6 +70,8 @@ struct Inner {
     budget: TokenBucket,
     /// Which endpoints cannot be reached, shared by every call.
     breakers: Breakers,
+    /// Each action's pace, shared by every call.
+    pacer: Pacer,
 }
 
 impl Client {
@@ -86,6 +89,7 @@ impl Client {
         let transport = config.make_transport()?;
         let budget = TokenBucket::new(config.retry_budget());
         let breakers = Breakers::new(config.failover());
+        let pacer = Pacer::new(config.rate_limit().clone());
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -95,6 +99,7 @@ impl Client {
                 clock: Clock::default(),
                 budget,
                 breakers,
+                pacer,
             }),
         })
     }
@@ -167,6 +172,7 @@ impl Client {
                 version: Name::Static(A::VERSION),
                 safe: options.idempotent.unwrap_or(A::READ_ONLY || has_token),
                 unsigned: A::UNSIGNED,
+                rate_limit: A::RATE_LIMIT,
             };
             self.run(call, body.into(), options, decode::<A::Response>).await
         }
@@ -222,6 +228,7 @@ impl Client {
                 version: Name::Borrowed(version),
                 safe: options.idempotent.unwrap_or(false),
                 unsigned: false,
+                rate_limit: None,
             };
             self.run(call, body.into(), options, decode::<Resp>).await
         }
@@ -250,11 +257,15 @@ impl Client {
                 Ok(reply) => match reply.open() {
                     Ok((raw, request_id)) => match decode(raw.get()) {
                         Ok(response) => {
+                            if let Some(permit) = state.permit.take() {
+                                self.inner.pacer.on_accepted(state.pace_key(), &permit);
+                            }
                             if let Some(choice) = state.choice.take() {
                                 choice.record(Health::Reachable, Instant::now());
                             }
                             self.succeeded(&state, &reply, &request_id, started.elapsed());
                             span.record("attempts", state.sent);
+                            span.record("paced_ms", millis(state.paced));
                             span.record("request_id", &*request_id);
                             span.record("status", reply.status);
                             return Ok(response);
@@ -268,6 +279,17 @@ impl Client {
                 },
                 Err(failure) => (None, failure),
             };
+            if let Some(permit) = state.permit.take() {
+                // The gateway counts a request once it is authenticated:
+                // any answer but an authentication failure used a turn.
+                if let Failure::Service(e) = &failure.1 {
+                    if e.is_throttling() {
+                        self.inner.pacer.on_throttled(state.pace_key(), &permit);
+                    } else if !e.code().starts_with("AuthFailure") {
+                        self.inner.pacer.on_accepted(state.pace_key(), &permit);
+                    }
+                }
+            }
             if let Some(choice) = state.choice.take() {
                 // Nothing learnt (not sent, or failed here): the choice is
                 // dropped, which frees a probe slot it held.
@@ -280,6 +302,7 @@ impl Client {
             }
             if let Err(failure) = self.failed(&mut state, failure, started.elapsed()).await {
                 span.record("attempts", state.sent);
+                span.record("paced_ms", millis(state.paced));
                 span.record("code", failure.code().unwrap_or_else(|| failure.kind_name()));
                 if let Some(request_id) = failure.request_id() {
                     span.record("request_id", request_id);
@@ -317,6 +340,9 @@ impl Client {
             candidates,
             failed_endpoints: Vec::new(),
             choice: None,
+            permit: None,
+            rate_limit: options.rate_limit.clone().unwrap_or_default(),
+            paced: Duration::ZERO,
             region,
             action: call
                 .action
@@ -358,7 +384,7 @@ impl Client {
         (reply, failure): (Option<Reply>, Failure),
         elapsed: Duration,
     ) -> Result<(), Failure> {
-        if let Failure::Credentials(_) | Failure::Request(_) = failure {
+        if let Failure::Credentials(_) | Failure::Request(_) | Failure::Paced(_) = failure {
             // Refused before sending: not an attempt, and final.
             state.sent -= 1;
             return Err(failure);
@@ -459,6 +485,25 @@ impl Client {
         let inner = &*self.inner;
         let call = state.call;
         let number = state.sent;
+        // First, so that a long wait never ages the credential or the timestamp.
+        let permit = inner
+            .pacer
+            .acquire(
+                state.pace_key(),
+                call.rate_limit,
+                &state.rate_limit,
+                state.deadline,
+            )
+            .await
+            .map_err(|e| {
+                Failure::Paced(RateLimitError::new(
+                    call.action.as_str(),
+                    e.would_wait,
+                    e.per_second,
+                ))
+            })?;
+        state.paced += permit.waited();
+        state.permit = Some(permit);
         let choice = inner
             .breakers
             .choose(&state.candidates, &state.failed_endpoints, Instant::now());
@@ -710,6 +755,9 @@ pub struct CallOptions {
     /// since the region is a header (and, for
     /// [`Endpoint::regional`](crate::Endpoint::regional), the host).
     pub region: Option<String>,
+    /// How this call is paced, instead of the client's
+    /// [`RateLimitConfig`](crate::RateLimitConfig) for its action.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl CallOptions {
@@ -748,6 +796,13 @@ impl CallOptions {
         self
     }
 
+    /// Sets [`CallOptions::rate_limit`], e.g. `RateLimit::Off` for a call
+    /// that must not wait, or `RateLimit::PerSecond(5)`.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.rate_limit = Some(rate_limit);
+        self
+    }
+
     /// Every option `other` sets, over the ones this sets.
     pub fn overlaid_with(self, other: CallOptions) -> Self {
         CallOptions {
@@ -756,6 +811,7 @@ impl CallOptions {
             retry: other.retry.or(self.retry),
             idempotent: other.idempotent.or(self.idempotent),
             region: other.region.or(self.region),
+            rate_limit: other.rate_limit.or(self.rate_limit),
         }
     }
 }
@@ -769,6 +825,8 @@ struct Call<'a> {
     safe: bool,
     /// The action takes no signature, whatever the configuration.
     unsigned: bool,
+    /// The action's documented quota per second, when known.
+    rate_limit: Option<u32>,
 }
 
 /// An action or version name: a generated action's are `'static`, and
@@ -813,6 +871,12 @@ struct CallState<'a> {
     failed_endpoints: Vec<usize>,
     /// Where the current attempt went, until its outcome is recorded.
     choice: Option<Choice>,
+    /// The current attempt's turn from the rate limiter, until its outcome is recorded.
+    permit: Option<Permit>,
+    /// This call's pacing override.
+    rate_limit: RateLimit,
+    /// Time spent waiting for the rate limiter, over every attempt.
+    paced: Duration,
     /// This call's region (its own, else the client's), and as a header.
     region: Option<(&'a str, HeaderValue)>,
     action: HeaderValue,
@@ -831,10 +895,22 @@ struct CallState<'a> {
     taken: u32,
 }
 
+impl CallState<'_> {
+    /// The rate limiter's key for this call: per action and region, as
+    /// Tencent counts (per account: one client holds one credential).
+    fn pace_key(&self) -> PaceKey<'_> {
+        PaceKey {
+            service: self.call.service,
+            action: self.call.action.as_str(),
+            region: self.region.as_ref().map(|(name, _)| *name),
+        }
+    }
+}
+
 /// The span of one call, with rpc-style fields that an OpenTelemetry or
 /// metrics layer can read without an interceptor: service, action and
-/// version at once; region when the call starts; attempts, request id,
-/// HTTP status and the final code (the service's, or the kind of local
+/// version at once; region when the call starts; attempts, the time spent
+/// waiting for the rate limiter, request id, HTTP status and the final code (the service's, or the kind of local
 /// failure: `transport`, `invalid_response`, ...) when it ends. No field
 /// holds a secret.
 fn call_span(service: &str, action: &str, version: &str) -> tracing::Span {
@@ -847,6 +923,7 @@ fn call_span(service: &str, action: &str, version: &str) -> tracing::Span {
         version,
         region = Empty,
         attempts = Empty,
+        paced_ms = Empty,
         request_id = Empty,
         status = Empty,
         code = Empty,

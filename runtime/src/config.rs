@@ -8,7 +8,7 @@ use super::endpoint::check_label;
 use super::transport::HttpTransport;
 use super::{
     ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, FailoverConfig, Interceptor,
-    ProvideCredentials, RetryBudget, RetryConfig,
+    ProvideCredentials, RateLimitConfig, RetryBudget, RetryConfig,
 };
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
@@ -39,6 +39,7 @@ pub struct Config {
     retry: RetryConfig,
     retry_budget: RetryBudget,
     failover: FailoverConfig,
+    rate_limit: RateLimitConfig,
     interceptors: Vec<Arc<dyn Interceptor>>,
     #[cfg(feature = "reqwest")]
     http_client: Option<Arc<HttpClientHook>>,
@@ -56,8 +57,9 @@ impl Config {
     pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
     /// The global endpoint, no region, no language, default timeouts and
-    /// retries ([`RetryConfig::standard`], [`RetryBudget::standard`]), no
-    /// overall deadline, signing with `credentials`.
+    /// retries ([`RetryConfig::standard`], [`RetryBudget::standard`]),
+    /// adaptive rate limiting ([`RateLimitConfig::adaptive`]), no overall
+    /// deadline, signing with `credentials`.
     pub fn new(credentials: Credentials) -> Self {
         Config::with_source(Some(credentials.clone()), Arc::new(credentials))
     }
@@ -84,6 +86,7 @@ impl Config {
             retry: RetryConfig::standard(),
             retry_budget: RetryBudget::standard(),
             failover: FailoverConfig::standard(),
+            rate_limit: RateLimitConfig::adaptive(),
             interceptors: Vec::new(),
             #[cfg(feature = "reqwest")]
             http_client: None,
@@ -214,6 +217,14 @@ impl Config {
         self
     }
 
+    /// How calls are paced to stay within each action's quota, shared by
+    /// every call of the client and its clones; default
+    /// [`RateLimitConfig::adaptive`].
+    pub fn with_rate_limit(mut self, rate_limit: RateLimitConfig) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
     /// Adds an interceptor, called around every attempt after those added before.
     pub fn with_interceptor(mut self, interceptor: impl Interceptor) -> Self {
         self.interceptors.push(Arc::new(interceptor));
@@ -309,6 +320,10 @@ impl Config {
 
     pub fn failover(&self) -> &FailoverConfig {
         &self.failover
+    }
+
+    pub fn rate_limit(&self) -> &RateLimitConfig {
+        &self.rate_limit
     }
 
     pub(crate) fn interceptors(&self) -> &[Arc<dyn Interceptor>] {
@@ -421,6 +436,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .field("failover", &self.failover)
+            .field("rate_limit", &self.rate_limit)
             .field("interceptors", &self.interceptors.len())
             .field("custom_transport", &self.transport)
             .finish()
@@ -473,6 +489,24 @@ mod tests {
         assert_eq!(config.language(), Some("en-US"));
         assert_eq!(config.timeout(), Duration::from_secs(7));
         assert!(*config.endpoint_for("sts") == endpoint);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn rate_limiting_is_adaptive_unless_set_and_shows_in_debug() {
+        let config = Config::new(Credentials::new("AKID1", SecretKey::new("k")));
+        assert_eq!(*config.rate_limit(), RateLimitConfig::adaptive());
+        let config =
+            config.with_rate_limit(RateLimitConfig::off().with_action_limit("cvm", "StartInstances", 50));
+        assert_eq!(
+            config.rate_limit().action_limit("cvm", "StartInstances"),
+            Some(50)
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("rate_limit: RateLimitConfig { mode: Off"),
+            "{shown}"
+        );
         assert!(config.validate().is_ok());
     }
 

@@ -247,7 +247,67 @@ pub enum Error<E> {
     /// expired or cannot be sent.
     #[error(transparent)]
     Credentials(CredentialsError),
+    /// The client's rate limiter would have held the request past the
+    /// call's deadline, so it was not sent (see
+    /// [`Config::with_rate_limit`](crate::Config::with_rate_limit)).
+    #[error(transparent)]
+    RateLimited(RateLimitError),
 }
+
+/// A request the client's rate limiter did not send: its turn would have
+/// come after the call's deadline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitError {
+    action: String,
+    would_wait: std::time::Duration,
+    per_second: f64,
+    attempts: u32,
+}
+
+impl RateLimitError {
+    pub(crate) fn new(action: &str, would_wait: std::time::Duration, per_second: f64) -> Self {
+        RateLimitError {
+            action: action.to_owned(),
+            would_wait,
+            per_second,
+            attempts: 0,
+        }
+    }
+
+    /// How long the request would have waited for its turn.
+    pub fn would_wait(&self) -> std::time::Duration {
+        self.would_wait
+    }
+
+    /// The pace it was held to, in requests per second.
+    pub fn per_second(&self) -> f64 {
+        self.per_second
+    }
+
+    /// Requests the call sent before this one was held back.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
+    }
+}
+
+impl fmt::Display for RateLimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not sent: {} is paced to {:.1} requests a second by this client, and its turn would come in {} ms, past the call's deadline",
+            Escaped(&self.action),
+            self.per_second,
+            self.would_wait.as_millis()
+        )?;
+        after_attempts(f, self.attempts)
+    }
+}
+
+impl std::error::Error for RateLimitError {}
 
 impl<E: ActionError> Error<E> {
     /// Requests sent in the call: 0 when it was refused before sending, more
@@ -259,6 +319,7 @@ impl<E: ActionError> Error<E> {
             Error::Transport(e) => e.attempts(),
             Error::InvalidResponse { attempts, .. } => *attempts,
             Error::Credentials(e) => e.attempts(),
+            Error::RateLimited(e) => e.attempts(),
         }
     }
 
@@ -305,6 +366,8 @@ impl<E: ActionError> Error<E> {
                 TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Reset
             ),
             Error::InvalidResponse { .. } => self.is_transient_answer(),
+            // Nothing was sent; the same call with a later deadline goes out.
+            Error::RateLimited(_) => true,
             Error::InvalidRequest(_) | Error::Credentials(_) => false,
         }
     }

@@ -222,7 +222,7 @@ impl Health {
     /// it was never sent, or failed on this side.
     pub(crate) fn of_failure(failure: &Failure) -> Option<Health> {
         match failure {
-            Failure::Request(_) | Failure::Credentials(_) => None,
+            Failure::Request(_) | Failure::Credentials(_) | Failure::Paced(_) => None,
             Failure::Service(_) => Some(Health::Reachable),
             Failure::Transport(e) => match e.kind() {
                 TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Reset => {

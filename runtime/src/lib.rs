@@ -27,11 +27,11 @@ mod display;
 mod endpoint;
 mod env;
 mod error;
-// Until the attempt loop (client.rs) chooses its endpoints through it; remove
-// this when wiring it in.
 mod failover;
 mod identity;
 mod interceptor;
+// Client-side rate limiting per action.
+mod pace;
 #[doc(hidden)]
 pub mod paginate;
 // The one reader of Tencent's profile files, for the config crate and tcloud.
@@ -54,10 +54,13 @@ pub use config::Config;
 pub use config_error::ConfigError;
 pub use endpoint::Endpoint;
 pub use env::Env;
-pub use error::{ActionError, Error, InvalidResponseKind, ServiceError, TransportError, TransportErrorKind};
+pub use error::{
+    ActionError, Error, InvalidResponseKind, RateLimitError, ServiceError, TransportError, TransportErrorKind,
+};
 pub use failover::FailoverConfig;
 pub use identity::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 pub use interceptor::{AttemptOutcome, HeaderError, Interceptor, OutgoingRequest};
+pub use pace::{RateLimit, RateLimitConfig, RateLimitMode};
 pub use paginate::Paginator;
 // What generated code implements for the actions that page.
 #[doc(hidden)]

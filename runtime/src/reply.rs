@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 
 use super::retry::Class;
 use super::{
-    CredentialsError, Error, FieldPath, InvalidResponseKind, Problem, ServiceError, TransportError,
-    TransportErrorKind, ValidationError, Violation,
+    CredentialsError, Error, FieldPath, InvalidResponseKind, Problem, RateLimitError, ServiceError,
+    TransportError, TransportErrorKind, ValidationError, Violation,
 };
 
 /// Longest body kept in [`Error::InvalidResponse`]; the rest is cut.
@@ -123,6 +123,8 @@ fn body_excerpt(body: &[u8]) -> String {
 #[derive(Debug)]
 pub(crate) enum Failure {
     Request(ValidationError),
+    /// The rate limiter held the request past the deadline: not sent.
+    Paced(RateLimitError),
     Credentials(CredentialsError),
     Transport(TransportError),
     Service(ServiceError),
@@ -197,6 +199,7 @@ impl Failure {
             Failure::Transport(_) => "transport",
             Failure::Invalid { .. } => "invalid_response",
             Failure::Request(_) => "invalid_request",
+            Failure::Paced(_) => "rate_limited",
             Failure::Credentials(_) => "credentials",
         }
     }
@@ -209,6 +212,7 @@ impl Failure {
             Failure::Transport(e) => format!("{:?}", e.kind()).to_lowercase(),
             Failure::Invalid { status, kind, .. } => format!("HTTP {status} {kind:?}"),
             Failure::Request(_) => "invalid request".to_owned(),
+            Failure::Paced(_) => "rate limited".to_owned(),
             Failure::Credentials(_) => "credentials".to_owned(),
         }
     }
@@ -217,6 +221,10 @@ impl Failure {
     pub(crate) fn into_error<E: From<ServiceError>>(self, attempts: u32) -> Error<E> {
         match self {
             Failure::Request(e) => Error::InvalidRequest(e),
+            Failure::Paced(mut e) => {
+                e.set_attempts(attempts);
+                Error::RateLimited(e)
+            }
             Failure::Credentials(mut e) => {
                 e.set_attempts(attempts);
                 Error::Credentials(e)

@@ -581,3 +581,131 @@ async fn a_change_that_timed_out_is_never_repeated_elsewhere() {
     lone.send(&ListThings::default()).await.unwrap_err();
     assert_eq!(fallback.count(), 1);
 }
+
+/// A change whose spec states a quota of 5 requests a second.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RebootThings {}
+
+impl Validate for RebootThings {
+    fn validate(&self, _: &mut Validator) {}
+}
+
+impl Action for RebootThings {
+    const NAME: &'static str = "RebootThings";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(5);
+    type Response = Listed;
+    type Error = ServiceError;
+}
+
+/// The most requests `seen` holds within any window of `window`.
+fn busiest(seen: &[support::Seen], window: std::time::Duration) -> usize {
+    let mut at: Vec<std::time::Instant> = seen.iter().map(|s| s.at).collect();
+    at.sort();
+    (0..at.len())
+        .map(|i| {
+            at[i..]
+                .iter()
+                .take_while(|t| t.duration_since(at[i]) < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_documented_quota_paces_calls_shared_by_clones_per_region() {
+    let server = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::ok("r"))
+        .start()
+        .await;
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_endpoint(server.endpoint()),
+    )
+    .unwrap();
+    // 12 calls at once from clones: they wait their turn instead of being
+    // sent to be throttled, so no second holds more than 5.
+    let calls = (0..12).map(|_| {
+        let client = client.clone();
+        async move { client.send(&RebootThings::default()).await }
+    });
+    for outcome in futures::future::join_all(calls).await {
+        outcome.expect("paced, then answered");
+    }
+    let seen = server.seen();
+    assert_eq!(seen.len(), 12);
+    let second = std::time::Duration::from_secs(1);
+    assert!(
+        busiest(&seen, second) <= 5,
+        "{} in one second",
+        busiest(&seen, second)
+    );
+
+    // Another region has its own quota; a call that must not wait is not paced.
+    let before = server.count();
+    let (request, shanghai, off) = (
+        RebootThings::default(),
+        CallOptions::new().with_region("ap-shanghai"),
+        CallOptions::new().with_rate_limit(tencentcloud_runtime::RateLimit::Off),
+    );
+    let other = client.send_with(&request, &shanghai);
+    let unpaced = client.send_with(&request, &off);
+    let (other, unpaced) = futures::join!(other, unpaced);
+    other.unwrap();
+    unpaced.unwrap();
+    assert_eq!(server.count(), before + 2);
+
+    // A call whose deadline would pass while waiting is not sent at all.
+    for _ in 0..10 {
+        let _ = client.send(&RebootThings::default()).await;
+    }
+    let before = server.count();
+    let err = client
+        .send_with(
+            &RebootThings::default(),
+            &CallOptions::new().with_deadline(std::time::Duration::from_millis(20)),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::RateLimited(e) => {
+            assert!(e.would_wait() > std::time::Duration::from_millis(20), "{e}");
+            assert_eq!(e.attempts(), 0);
+        }
+        other => panic!("expected RateLimited, got {other}"),
+    }
+    assert!(err.to_string().contains("RebootThings"), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(server.count(), before, "nothing sent");
+}
+
+#[tokio::test]
+async fn the_rate_limiter_can_be_turned_off_per_client() {
+    let server = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::ok("r"))
+        .start()
+        .await;
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_endpoint(server.endpoint())
+            .with_rate_limit(tencentcloud_runtime::RateLimitConfig::off()),
+    )
+    .unwrap();
+    // With pacing off, 12 calls at once are all sent at once.
+    let calls = (0..12).map(|_| {
+        let client = client.clone();
+        async move { client.send(&RebootThings::default()).await }
+    });
+    for outcome in futures::future::join_all(calls).await {
+        outcome.expect("sent at once");
+    }
+    assert!(busiest(&server.seen(), std::time::Duration::from_secs(1)) > 5);
+}

@@ -62,6 +62,11 @@ impl<R> Call<R> {
     pub fn with_region(self, region: impl Into<String>) -> Self {
         Call(self.0.with_region(region))
     }
+    /// How the client's rate limiter paces this call, e.g.
+    /// `RateLimit::Off` for a call that must not wait.
+    pub fn with_rate_limit(self, rate_limit: tencentcloud_runtime::RateLimit) -> Self {
+        Call(self.0.with_rate_limit(rate_limit))
+    }
 }
 impl<R: tencentcloud_runtime::Action> Call<R> {
     /// Checks the request, signs it and sends it, retrying as the options allow.
