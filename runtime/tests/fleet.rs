@@ -709,3 +709,39 @@ async fn the_rate_limiter_can_be_turned_off_per_client() {
     }
     assert!(busiest(&server.seen(), std::time::Duration::from_secs(1)) > 5);
 }
+
+#[tokio::test]
+async fn throttling_teaches_the_client_to_slow_down() {
+    // A server that throttles everything: once told, the client stops
+    // sending at full speed (an unknown limit, learnt), where without the
+    // limiter every call would send all its attempts at once.
+    let server = Scripted::builder()
+        .key(SECRET_ID, SECRET_KEY)
+        .fallback(Step::error("RequestLimitExceeded", "r"))
+        .start()
+        .await;
+    let no_wait = tencentcloud_runtime::RetryConfig::standard()
+        .with_base_delay(std::time::Duration::ZERO)
+        .with_throttling_base_delay(std::time::Duration::ZERO);
+    let client = Client::new(
+        Config::new(credentials())
+            .with_region("ap-guangzhou")
+            .with_endpoint(server.endpoint())
+            .with_retry(no_wait)
+            .with_retry_budget(tencentcloud_runtime::RetryBudget::unlimited()),
+    )
+    .unwrap();
+    let mut refused_here = 0;
+    for _ in 0..20 {
+        let options = CallOptions::new().with_deadline(std::time::Duration::from_millis(200));
+        match client.send_with(&ListThings::default(), &options).await {
+            Err(Error::RateLimited(_)) => refused_here += 1,
+            Err(e) => assert!(e.is_throttling(), "{e}"),
+            Ok(_) => panic!("the server throttles everything"),
+        }
+    }
+    // 20 calls of 3 attempts would be 60 requests; the learnt pace (its
+    // floor is a request every 2 s) lets through a handful.
+    assert!(server.count() < 10, "{} requests sent", server.count());
+    assert!(refused_here > 10, "{refused_here} calls held back");
+}
