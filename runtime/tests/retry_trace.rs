@@ -1,6 +1,8 @@
-//! The `tracing` event of a retry. Alone in its test binary: `tracing`
-//! caches per call site whether anyone listens, and a test running on
-//! another thread without a subscriber could make this one miss its events.
+//! What the runtime logs through `tracing`: a retry's event, a clock skew
+//! refused.
+//! Every test here installs a subscriber, alone in this test binary:
+//! `tracing` caches per call site whether anyone listens, and a test running
+//! on another thread without a subscriber could make these miss their events.
 
 mod support;
 
@@ -59,8 +61,15 @@ impl std::io::Write for Captured {
     }
 }
 
-#[test]
-fn each_retry_is_traced_with_attempt_delay_code_and_request_id() {
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// Runs `test` on a current-thread runtime (every event is emitted on this
+/// thread) under a subscriber at debug level; what it wrote.
+fn traced<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) -> String {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -68,23 +77,23 @@ fn each_retry_is_traced_with_attempt_delay_code_and_request_id() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    // A current-thread runtime: every event is emitted on this thread,
-    // under this subscriber.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    tracing::subscriber::with_default(subscriber, || {
-        rt.block_on(async {
-            let server =
-                Scripted::start([Step::error("InternalError", "req-traced-1"), Step::ok("ok")]).await;
-            client_with(&server)
-                .send(&Describe::default())
-                .await
-                .expect("retried");
-        })
+    tracing::subscriber::with_default(subscriber, || rt.block_on(test()));
+    captured.text()
+}
+
+#[test]
+fn each_retry_is_traced_with_attempt_delay_code_and_request_id() {
+    let text = traced(|| async {
+        let server = Scripted::start([Step::error("InternalError", "req-traced-1"), Step::ok("ok")]).await;
+        client_with(&server)
+            .send(&Describe::default())
+            .await
+            .expect("retried");
     });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let line = text
         .lines()
         .find(|l| l.contains("retrying"))
@@ -99,4 +108,25 @@ fn each_retry_is_traced_with_attempt_delay_code_and_request_id() {
         assert!(line.contains(field), "{field} missing in {line}");
     }
     assert!(!text.contains(SECRET_KEY));
+}
+
+#[test]
+fn a_clock_skew_refused_says_why() {
+    let text = traced(|| async {
+        let server = Scripted::start([Step::error("AuthFailure.SignatureExpire", "req-far")
+            .with_header("Date", "Fri, 31 Dec 9999 23:59:59 GMT")])
+        .await;
+        let client = client_with(&server);
+        let err = client.send(&Describe::default()).await.unwrap_err();
+        assert_eq!(err.code(), Some("AuthFailure.SignatureExpire"));
+        assert_eq!(client.clock_skew(), 0);
+    });
+    let line = text
+        .lines()
+        .find(|l| l.contains("more than an hour from this machine's clock"))
+        .unwrap_or_else(|| panic!("no event for the refused skew in:\n{text}"));
+    assert!(
+        line.contains("WARN") && line.contains("max_skew_secs=3600"),
+        "{line}"
+    );
 }
