@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::display::UtcTime;
 use crate::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 
 /// Renewed at most this long before expiry...
@@ -162,8 +163,8 @@ impl<P: ProvideCredentials> RefreshingProvider<P> {
                 tracing::debug!(
                     source = credentials.source(),
                     secret_id = credentials.secret_id(),
-                    expiry = ?credentials.expiry().map(httpdate::fmt_http_date),
-                    renew_at = ?state.renew_at.map(httpdate::fmt_http_date),
+                    expiry = ?credentials.expiry().map(UtcTime),
+                    renew_at = ?state.renew_at.map(UtcTime),
                     "credentials fetched"
                 );
                 state.current = Some(credentials.clone());
