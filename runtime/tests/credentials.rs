@@ -273,6 +273,36 @@ async fn a_failed_renewal_serves_the_old_credential_until_it_expires() {
     assert_eq!(renewed.secret_id(), "AKIDrole2");
 }
 
+#[tokio::test]
+async fn a_metadata_service_handing_out_expired_credentials_is_not_asked_at_every_call() {
+    const CALLS: u32 = 150;
+    let metadata = Metadata::start_expired(60).await;
+    let api = Scripted::builder().start().await;
+    let provider = InstanceRoleProvider::new(&metadata.url(), None).unwrap();
+    let client =
+        Client::new(Config::from_credentials_provider(provider).with_endpoint(api.endpoint())).unwrap();
+    let started = Instant::now();
+    for _ in 0..CALLS {
+        let e = describe(&client).await.unwrap_err();
+        assert!(matches!(e, Error::Credentials(_)), "{e}");
+        assert!(
+            e.to_string()
+                .contains("gave credentials (AKIDrole1) that expired at"),
+            "{e}"
+        );
+    }
+    // One fetch (role name and credentials), then one more at most per
+    // backoff (at least half a second) that went by: a count, however slow
+    // the machine.
+    let backoffs = u64::try_from(started.elapsed().as_millis() / 500).unwrap();
+    let issued = metadata.issued.load(Ordering::SeqCst);
+    assert!(
+        (1..=1 + backoffs).contains(&issued),
+        "{issued} credentials fetched for {CALLS} calls"
+    );
+    assert_eq!(api.count(), 0, "nothing is sent with expired credentials");
+}
+
 #[test]
 fn profile_files_and_their_errors() {
     let home = TempDir::new();
