@@ -13,18 +13,82 @@
 //! rows of differing lengths in one table section, ...), these functions
 //! still return something sensible instead of failing; see the notes on the
 //! individual helpers.
+//!
+//! tccli writes the service's strings (values, member names) raw; with
+//! [`Strings::Inert`], for a terminal, each is escaped before it is laid out,
+//! so that widths count what is shown and only the layout writes line feeds
+//! and tabs.
 
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+/// How the service's strings (values, member names) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strings {
+    /// As tccli writes them: raw.
+    #[default]
+    Raw,
+    /// Control characters (line feed, carriage return and tab included) and
+    /// the bidirectional overrides escaped: on a terminal, a line feed in a
+    /// value would forge a line of output, an escape sequence drive the
+    /// terminal, an override reorder what it shows.
+    Inert,
+}
+
+impl Strings {
+    fn show<'s>(self, text: &'s str) -> Cow<'s, str> {
+        match self {
+            Strings::Raw => Cow::Borrowed(text),
+            Strings::Inert => inert(text),
+        }
+    }
+
+    /// Python's `str()` of `value`, as shown.
+    fn show_value(self, value: &Value) -> String {
+        let text = py_str(value);
+        match self.show(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(escaped) => escaped,
+        }
+    }
+}
+
+/// `text` with every control character and bidirectional override written
+/// as its Rust escape (`\n`, `\u{1b}`); unchanged (and not copied) when it
+/// has none.
+fn inert(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// tccli's `--output text`.
-pub fn text(value: &Value) -> String {
-    TextWriter::default().run(value)
+pub fn text(value: &Value, strings: Strings) -> String {
+    TextWriter {
+        strings,
+        ..TextWriter::default()
+    }
+    .run(value)
 }
 
 /// tccli's `--output table`, titled as tccli titles it ("action" at the top).
-pub fn table(value: &Value) -> String {
-    let mut builder = TableBuilder::default();
+pub fn table(value: &Value, strings: Strings) -> String {
+    let mut builder = TableBuilder {
+        strings,
+        ..TableBuilder::default()
+    };
     builder.run("action", value);
     render(&mut builder.sections)
 }
@@ -323,6 +387,7 @@ struct TextItem<'a> {
 
 #[derive(Default)]
 struct TextWriter<'a> {
+    strings: Strings,
     out: String,
     stack: Vec<TextItem<'a>>,
     /// Sorted scalar-key sets of lists of objects, indexed by `columns`.
@@ -341,7 +406,7 @@ impl<'a> TextWriter<'a> {
                 Value::Object(map) => self.object(map, item.ident, item.columns),
                 Value::Array(items) => self.list(items, item.ident),
                 scalar => {
-                    push_py_str(&mut self.out, scalar);
+                    self.out.push_str(&self.strings.show_value(scalar));
                     self.out.push('\n');
                 }
             }
@@ -367,7 +432,7 @@ impl<'a> TextWriter<'a> {
             None => {
                 for (key, value) in map {
                     if is_scalar(value) {
-                        line.push(py_str(value));
+                        line.push(self.strings.show_value(value));
                     } else {
                         nested.push((key, value));
                     }
@@ -377,7 +442,11 @@ impl<'a> TextWriter<'a> {
                 // Inside a list of objects every row has the list's full
                 // column set, blank where this object lacks the key.
                 let keys = &self.column_sets[idx];
-                line.extend(keys.iter().map(|k| map.get(*k).map(py_str).unwrap_or_default()));
+                let strings = self.strings;
+                line.extend(
+                    keys.iter()
+                        .map(|k| map.get(*k).map(|v| strings.show_value(v)).unwrap_or_default()),
+                );
                 nested.extend(
                     map.iter()
                         .filter(|(k, _)| keys.binary_search(&k.as_str()).is_err())
@@ -387,7 +456,7 @@ impl<'a> TextWriter<'a> {
         }
         if !line.is_empty() {
             if let Some(ident) = ident {
-                self.out.push_str(&ident.to_uppercase());
+                self.out.push_str(&self.strings.show(&ident.to_uppercase()));
                 self.out.push('\t');
             }
             self.out.push_str(&line.join("\t"));
@@ -437,10 +506,11 @@ impl<'a> TextWriter<'a> {
         match ident {
             Some(ident) => {
                 let label = ident.to_uppercase();
+                let label = self.strings.show(&label);
                 for item in items {
                     self.out.push_str(&label);
                     self.out.push('\t');
-                    push_py_str(&mut self.out, item);
+                    self.out.push_str(&self.strings.show_value(item));
                     self.out.push('\n');
                 }
             }
@@ -449,7 +519,7 @@ impl<'a> TextWriter<'a> {
                     if i > 0 {
                         self.out.push('\t');
                     }
-                    push_py_str(&mut self.out, item);
+                    self.out.push_str(&self.strings.show_value(item));
                 }
                 self.out.push('\n');
             }
@@ -591,6 +661,7 @@ struct Columns<'a> {
 
 #[derive(Default)]
 struct TableBuilder<'a> {
+    strings: Strings,
     sections: Vec<Section>,
     stack: Vec<TableTask<'a>>,
     column_sets: Vec<Columns<'a>>,
@@ -628,7 +699,12 @@ impl<'a> TableBuilder<'a> {
     }
 
     fn new_section(&mut self, title: &str, indent: usize) {
-        self.sections.push(Section::new(title, indent));
+        let title = self.strings.show(title);
+        self.sections.push(Section::new(&title, indent));
+    }
+
+    fn show_all<'k>(&self, names: impl Iterator<Item = &'k str>) -> Vec<String> {
+        names.map(|name| self.strings.show(name).into_owned()).collect()
     }
 
     fn build(&mut self, title: Option<&'a str>, value: &'a Value, indent: usize) {
@@ -642,7 +718,7 @@ impl<'a> TableBuilder<'a> {
             Value::Array(items) if !items.is_empty() => {
                 if items.first().is_some_and(Value::is_object) {
                     let columns = Columns::of_list(items);
-                    let headers = columns.headers.iter().map(|h| h.to_string()).collect();
+                    let headers = self.show_all(columns.headers.iter().copied());
                     self.current().set_headers(headers);
                     self.column_sets.push(columns);
                     self.stack.push(TableTask::ObjectRow {
@@ -662,12 +738,15 @@ impl<'a> TableBuilder<'a> {
                     [] => {}
                     // A lone scalar becomes a `key | value` row, no header.
                     [(key, value)] => {
-                        let row = vec![key.to_string(), py_str(value)];
+                        let row = vec![
+                            self.strings.show(key).into_owned(),
+                            self.strings.show_value(value),
+                        ];
                         self.current().add_row(row);
                     }
                     pairs => {
-                        let headers = pairs.iter().map(|(k, _)| k.to_string()).collect();
-                        let row = pairs.iter().map(|(_, v)| py_str(v)).collect();
+                        let headers = self.show_all(pairs.iter().map(|(k, _)| k.as_str()));
+                        let row = pairs.iter().map(|(_, v)| self.strings.show_value(v)).collect();
                         let section = self.current();
                         section.set_headers(headers);
                         section.add_row(row);
@@ -683,7 +762,7 @@ impl<'a> TableBuilder<'a> {
             }
             // Scalars, and empty lists (which print as `[]`).
             other => {
-                let row = vec![py_str(other)];
+                let row = vec![self.strings.show_value(other)];
                 self.current().add_row(row);
             }
         }
@@ -713,9 +792,13 @@ impl<'a> TableBuilder<'a> {
             });
         }
         let cols = &self.column_sets[columns];
+        let strings = self.strings;
         let reopen = idx > 0 && !cols.nested.is_empty();
         let headers: Vec<String> = if reopen {
-            cols.headers.iter().map(|h| h.to_string()).collect()
+            cols.headers
+                .iter()
+                .map(|h| strings.show(h).into_owned())
+                .collect()
         } else {
             Vec::new()
         };
@@ -723,7 +806,7 @@ impl<'a> TableBuilder<'a> {
             Some(map) => (
                 cols.headers
                     .iter()
-                    .map(|h| map.get(*h).map(py_str).unwrap_or_default())
+                    .map(|h| map.get(*h).map(|v| strings.show_value(v)).unwrap_or_default())
                     .collect(),
                 // Both sorted, so this keeps tccli's order; walking the
                 // element (not the list's key union) keeps this linear.
@@ -785,16 +868,16 @@ impl<'a> TableBuilder<'a> {
                 });
             }
             Value::Array(inner) => {
-                let row = inner.iter().map(py_str).collect();
+                let row = inner.iter().map(|v| self.strings.show_value(v)).collect();
                 self.current().add_row(row);
             }
             // tccli iterates a dict here, so the row is its keys.
             Value::Object(map) => {
-                let row = map.keys().cloned().collect();
+                let row = self.show_all(map.keys().map(String::as_str));
                 self.current().add_row(row);
             }
             scalar => {
-                let row = vec![py_str(scalar)];
+                let row = vec![self.strings.show_value(scalar)];
                 self.current().add_row(row);
             }
         }
@@ -964,8 +1047,8 @@ mod tests {
                 let value: Value = serde_json::from_str($input).expect("valid JSON");
                 let expected_text: Option<&str> = $expected_text;
                 let expected_table: Option<&str> = $expected_table;
-                let got_text = text(&value);
-                let got_table = table(&value);
+                let got_text = text(&value, Strings::Raw);
+                let got_table = table(&value, Strings::Raw);
                 if let Some(expected) = expected_text {
                     assert_eq!(got_text, expected, "text output");
                 }
@@ -1668,6 +1751,67 @@ mod tests {
     );
     // END GENERATED
 
+    /// An answer whose strings try to forge output: a value with a line
+    /// feed and a fake line after it, a carriage return, a tab, an escape
+    /// sequence, a bidirectional override, and a member name with a line feed.
+    fn forging() -> Value {
+        json!({
+            "InstanceSet": [
+                {"InstanceId": "ins-1", "InstanceName": "web\nINSTANCESET\tins-forged\tadmin"},
+                {"InstanceId": "ins-2\r", "InstanceName": "db\t\u{1b}[2J\u{202e}x"}
+            ],
+            "Tags": {"evil\nKEY": "v"},
+            "RequestId": "req\nOK"
+        })
+    }
+
+    #[test]
+    fn inert_strings_cannot_forge_lines_or_drive_the_terminal() {
+        let value = forging();
+        let text_out = text(&value, Strings::Inert);
+        assert_eq!(
+            text_out,
+            concat!(
+                "req\\nOK\n",
+                "INSTANCESET\tins-1\tweb\\nINSTANCESET\\tins-forged\\tadmin\n",
+                "INSTANCESET\tins-2\\r\tdb\\t\\u{1b}[2J\\u{202e}x\n",
+                "TAGS\tv\n",
+            )
+        );
+        let table_out = table(&value, Strings::Inert);
+        // Escaped before the layout: every line is a table line of one width.
+        let widths: BTreeSet<usize> = table_out.lines().map(char_len).collect();
+        assert_eq!(widths.len(), 1, "{table_out}");
+        assert!(
+            table_out.contains("web\\nINSTANCESET\\tins-forged"),
+            "{table_out}"
+        );
+        assert!(table_out.contains("evil\\nKEY"), "{table_out}");
+        for out in [&text_out, &table_out] {
+            let layout_only = out
+                .chars()
+                .filter(|c| c.is_control())
+                .all(|c| c == '\n' || c == '\t');
+            assert!(layout_only, "{out:?}");
+            assert!(!out.contains('\u{202e}'), "{out:?}");
+        }
+        // Member names go through the same: a title, a text label.
+        let nested = json!({"Set\nFORGED": [{"a": 1}], "x": {"Name\r": ["y"]}});
+        assert_eq!(text(&nested, Strings::Inert), "SET\\nFORGED\t1\nNAME\\r\ty\n");
+        assert!(table(&nested, Strings::Inert).contains("Set\\nFORGED"));
+    }
+
+    #[test]
+    fn raw_strings_are_tccli_s_and_inert_ones_differ_only_where_escaped() {
+        let value = forging();
+        // Raw, for pipes and files: as tccli prints them.
+        assert!(text(&value, Strings::Raw).contains("web\nINSTANCESET\tins-forged\tadmin\n"));
+        // Nothing to escape: the same bytes either way.
+        let plain = json!({"InstanceSet": [{"InstanceId": "ins-1", "Tags": ["a", "é"]}], "RequestId": "r"});
+        assert_eq!(text(&plain, Strings::Inert), text(&plain, Strings::Raw));
+        assert_eq!(table(&plain, Strings::Inert), table(&plain, Strings::Raw));
+    }
+
     /// A deeply nested value, taken apart iteratively when dropped (also
     /// while unwinding from a failed assertion): serde_json's own drop
     /// recurses and would overflow the stack.
@@ -1703,15 +1847,15 @@ mod tests {
     fn deep_nesting_does_not_overflow() {
         const DEPTH: usize = 200_000;
         let lists = deep(DEPTH, |v| Value::Array(vec![v]));
-        assert_eq!(text(&lists.0), "leaf\n");
-        assert!(table(&lists.0).contains("|  leaf  |"));
+        assert_eq!(text(&lists.0, Strings::Raw), "leaf\n");
+        assert!(table(&lists.0, Strings::Raw).contains("|  leaf  |"));
 
         let objects = deep(DEPTH, wrap_in_object);
-        assert_eq!(text(&objects.0), "K\tleaf\n");
+        assert_eq!(text(&objects.0, Strings::Raw), "K\tleaf\n");
         // Each object level is an indented section, so the table grows with
         // the square of the depth; keep that one smaller.
         let objects = deep(1_000, wrap_in_object);
-        let rendered = table(&objects.0);
+        let rendered = table(&objects.0, Strings::Raw);
         // Dash line, then title and border for each of 999 levels without
         // scalars, then title, borders and the `k | leaf` row.
         assert_eq!(rendered.lines().count(), 1 + 2 * 999 + 4);
@@ -1722,11 +1866,11 @@ mod tests {
         // (Built by hand: `json!` would copy `inner` recursively.)
         let second = Value::Object(Map::from_iter([("a".to_owned(), inner)]));
         let mixed = Deep(Value::Array(vec![json!({"a": 1}), second]));
-        let out = text(&mixed.0);
+        let out = text(&mixed.0, Strings::Raw);
         assert!(out.starts_with("1\n[[[["));
         assert!(out.ends_with(&format!("'leaf'{}\n", "]".repeat(DEPTH))));
         // Every line is as wide as that repr, so the `leaf` cell is padded.
-        let rendered = table(&mixed.0);
+        let rendered = table(&mixed.0, Strings::Raw);
         assert!(rendered.contains("|  leaf   "));
     }
 
@@ -1755,13 +1899,13 @@ mod tests {
 
     #[test]
     fn python_scalars_and_integers() {
-        assert_eq!(text(&json!(u64::MAX)), "18446744073709551615\n");
-        assert_eq!(text(&json!(i64::MIN)), "-9223372036854775808\n");
-        assert_eq!(text(&json!(false)), "False\n");
+        assert_eq!(text(&json!(u64::MAX), Strings::Raw), "18446744073709551615\n");
+        assert_eq!(text(&json!(i64::MIN), Strings::Raw), "-9223372036854775808\n");
+        assert_eq!(text(&json!(false), Strings::Raw), "False\n");
         // Known difference: serde_json stores `-0` as the float -0.0, so it
         // prints like Python's -0.0 rather than the integer 0.
         let v: Value = serde_json::from_str("-0").unwrap();
-        assert_eq!(text(&v), "-0.0\n");
+        assert_eq!(text(&v, Strings::Raw), "-0.0\n");
     }
 
     #[test]
@@ -1781,8 +1925,8 @@ mod tests {
             json!([1, {"a": {"b": 1}}, [[1, 2], [3]]]),
         ];
         for input in &inputs {
-            let _ = text(input);
-            let rendered = table(input);
+            let _ = text(input, Strings::Raw);
+            let rendered = table(input, Strings::Raw);
             assert!(rendered.starts_with('-'), "{rendered}");
         }
     }

@@ -221,8 +221,10 @@ fn reordered(node: Node, orders: &HashMap<KeySet, Vec<String>>) -> Node {
     }
 }
 
-/// The text printed for `node` (empty for a top-level `null`, as tccli).
-pub fn render(node: &Node, format: Format) -> String {
+/// The text printed for `node` (empty for a top-level `null`, as tccli);
+/// `strings` says how text and table write the service's strings (JSON
+/// escapes control characters anyway).
+pub fn render(node: &Node, format: Format, strings: format::Strings) -> String {
     if *node == Node::Null && format == Format::Json {
         return String::new();
     }
@@ -233,8 +235,8 @@ pub fn render(node: &Node, format: Format) -> String {
             out.push('\n');
             out
         }
-        Format::Text => format::text(&Value::from(node)),
-        Format::Table => format::table(&Value::from(node)),
+        Format::Text => format::text(&Value::from(node), strings),
+        Format::Table => format::table(&Value::from(node), strings),
     }
 }
 

@@ -210,32 +210,19 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         Some(filter) => filter.search(&node)?,
         None => node,
     };
-    let text = output::render(&node, settings.format);
-    Ok(for_the_screen(text, settings.format).into_bytes())
+    Ok(output::render(&node, settings.format, strings_for_stdout()).into_bytes())
 }
 
-/// Text and table print the service's strings raw, as tccli does; on a
-/// terminal, they are made inert (JSON escapes control characters anyway).
-fn for_the_screen(text: String, format: output::Format) -> String {
+/// Text and table write the service's strings raw, as tccli does, into a
+/// pipe or a file; on a terminal, inert (line feeds included, so that a
+/// value cannot forge a line).
+fn strings_for_stdout() -> crate::format::Strings {
     use std::io::IsTerminal;
-    if format == output::Format::Json || !std::io::stdout().is_terminal() {
-        return text;
+    if std::io::stdout().is_terminal() {
+        crate::format::Strings::Inert
+    } else {
+        crate::format::Strings::Raw
     }
-    inert(&text)
-}
-
-/// `text` with control characters other than newline and tab escaped, so
-/// that an answer cannot drive the terminal.
-fn inert(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `--cli-input-json`: `file://PATH`, or the JSON itself.
@@ -288,16 +275,5 @@ fn token_missing(token: Option<&Value>) -> bool {
         None | Some(Value::Null) => true,
         Some(Value::String(s)) => s.is_empty(),
         Some(_) => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn terminal_controls_are_escaped_lines_and_tabs_kept() {
-        assert_eq!(
-            super::inert("ins-1\tRUNNING\n\u{1b}[2Jname\u{9b}x\r"),
-            "ins-1\tRUNNING\n\\u{1b}[2Jname\\u{9b}x\\r"
-        );
     }
 }

@@ -1,6 +1,6 @@
 //! `tcloud` as a user runs it, against the emulator: credentials from each
 //! source of the SDK's chain, tccli's profile files, parameters refused
-//! before anything is sent, waiters, help and completions.
+//! before anything is sent, text on a terminal, waiters, help and completions.
 
 mod common;
 
@@ -271,6 +271,57 @@ async fn a_named_profile_gives_credentials_region_output_and_endpoint_and_wins_o
     )
     .await;
     assert!(refused(&out).starts_with("tcloud: --profile `../x` is not a profile name"));
+    emulator.shutdown().await;
+}
+
+/// Text and table print the service's strings as tccli does into a pipe;
+/// on a terminal (here `script`'s), with control characters escaped, line
+/// feeds included, so that an instance's name cannot forge a line of output.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_server_text_cannot_forge_lines() {
+    let mut hostile = StoredInstance::with_random_id(ZONE, "RUNNING");
+    hostile.instance.instance_name = "web\nINSTANCESET\tins-forged\r".to_owned();
+    let emulator = start(config(Duration::ZERO).with_state(State::new().with_instance(hostile))).await;
+    let url = emulator.endpoint_url();
+    let home = tempfile::tempdir().unwrap();
+    let vars = [
+        ("TENCENTCLOUD_SECRET_ID", SECRET_ID),
+        ("TENCENTCLOUD_SECRET_KEY", SECRET_KEY),
+        ("TENCENTCLOUD_REGION", REGION),
+    ];
+    let args = ["cvm", "DescribeInstances", "--endpoint", &url, "--output", "text"];
+    let forged_lines = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("INSTANCESET\tins-forged"))
+            .count()
+    };
+
+    let piped = tcloud_in(home.path(), &vars, &args).await;
+    assert!(piped.status.success(), "{}", show(&piped));
+    assert_eq!(
+        forged_lines(&stdout(&piped)),
+        1,
+        "tccli's raw text: {}",
+        show(&piped)
+    );
+
+    // `script` runs the command on a pseudo-terminal, which writes each
+    // line feed as CR LF.
+    let quoted: Vec<String> = std::iter::once(tcloud().display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let mut on_terminal = command(Path::new("script"), home.path());
+    on_terminal
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .envs(vars);
+    let out = output(on_terminal).await;
+    assert!(out.status.success(), "{}", show(&out));
+    let shown = stdout(&out).replace("\r\n", "\n");
+    assert_eq!(forged_lines(&shown), 0, "{shown}");
+    assert!(shown.contains("\tweb\\nINSTANCESET\\tins-forged\\r\t"), "{shown}");
+    assert!(!shown.contains('\r'), "{shown:?}");
     emulator.shutdown().await;
 }
 

@@ -4,6 +4,12 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The largest skew learnt from a `Date`, either way. The gateway tolerates
+/// 5 minutes; a clock an hour off is a broken clock or a hostile answer,
+/// and learning it would make every later call of every client sharing the
+/// runtime sign for the wrong time (and judge its credentials expired).
+pub(crate) const MAX_LEARNT_SKEW: Duration = Duration::from_secs(60 * 60);
+
 /// Shared by a client and its clones, so one correction serves every call.
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
@@ -36,7 +42,8 @@ impl Clock {
 
     /// Learns the skew from an HTTP `Date` header (`Sun, 06 Nov 1994
     /// 08:49:37 GMT`); returns the new skew, or `None` when the value is not
-    /// an HTTP date.
+    /// an HTTP date or is more than [`MAX_LEARNT_SKEW`] from this machine's
+    /// clock (then logged, and the skew learnt before is kept).
     pub(crate) fn learn(&self, date: &[u8]) -> Option<i64> {
         let text = std::str::from_utf8(date).ok()?;
         let server = httpdate::parse_http_date(text.trim()).ok()?;
@@ -45,6 +52,15 @@ impl Clock {
             Err(e) => i64::try_from(e.duration().as_secs()).ok()?.checked_neg()?,
         };
         let skew = server_secs.checked_sub(local_secs())?;
+        if skew.unsigned_abs() > MAX_LEARNT_SKEW.as_secs() {
+            tracing::warn!(
+                skew_secs = skew,
+                max_skew_secs = MAX_LEARNT_SKEW.as_secs(),
+                "signature expired, but the answer's Date is more than an hour from this machine's \
+                 clock: a broken or hostile clock, not learnt (the request is not signed again for it)"
+            );
+            return None;
+        }
         self.skew.store(skew, Ordering::Relaxed);
         Some(skew)
     }
@@ -75,13 +91,32 @@ mod tests {
         let ahead_by = clock.now().duration_since(SystemTime::now()).unwrap();
         assert!(ahead_by > Duration::from_secs(890), "{ahead_by:?}");
 
-        let behind = SystemTime::now() - Duration::from_secs(3600);
+        let behind = SystemTime::now() - Duration::from_secs(1800);
         let skew = clock.learn(httpdate::fmt_http_date(behind).as_bytes()).unwrap();
-        assert!((-3601..=-3599).contains(&skew), "{skew}");
+        assert!((-1801..=-1799).contains(&skew), "{skew}");
 
         // Garbage changes nothing.
         assert_eq!(clock.learn(b"yesterday"), None);
         assert_eq!(clock.learn(b"\xff\xfe"), None);
         assert_eq!(clock.skew(), skew);
+    }
+
+    #[test]
+    fn a_date_more_than_an_hour_off_is_not_learnt() {
+        let clock = Clock::default();
+        let limit = MAX_LEARNT_SKEW.as_secs();
+        let within = SystemTime::now() + Duration::from_secs(limit - 60);
+        let learnt = clock.learn(httpdate::fmt_http_date(within).as_bytes());
+        assert!(learnt.is_some_and(|s| s.unsigned_abs() < limit), "{learnt:?}");
+        let kept = clock.skew();
+        for far in [
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            &httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(limit + 60)),
+            &httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(limit + 60)),
+        ] {
+            assert_eq!(clock.learn(far.as_bytes()), None, "{far}");
+            assert_eq!(clock.skew(), kept, "{far}");
+        }
     }
 }

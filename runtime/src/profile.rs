@@ -107,9 +107,11 @@ impl From<ProfileError> for CredentialsError {
 
 /// The UTF-8 text of the configuration file `path`, at most
 /// [`MAX_FILE_BYTES`]; `Ok(None)` when there is no such file. Anything else
-/// that stands there (a directory, a FIFO, a device) is an error, unread.
+/// that stands there (a directory, a FIFO, a device, a file it cannot read,
+/// a symbolic link to nothing) is an error, unread.
 pub fn read_text(path: &Path) -> Result<Option<String>, ProfileError> {
-    match std::fs::metadata(path) {
+    // The link itself: a dangling one is a broken file, not an absent one.
+    match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         _ => read_bounded(path, MAX_FILE_BYTES, "a configuration file").map(Some),
     }

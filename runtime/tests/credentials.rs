@@ -273,6 +273,36 @@ async fn a_failed_renewal_serves_the_old_credential_until_it_expires() {
     assert_eq!(renewed.secret_id(), "AKIDrole2");
 }
 
+#[tokio::test]
+async fn a_metadata_service_handing_out_expired_credentials_is_not_asked_at_every_call() {
+    const CALLS: u32 = 150;
+    let metadata = Metadata::start_expired(60).await;
+    let api = Scripted::builder().start().await;
+    let provider = InstanceRoleProvider::new(&metadata.url(), None).unwrap();
+    let client =
+        Client::new(Config::from_credentials_provider(provider).with_endpoint(api.endpoint())).unwrap();
+    let started = Instant::now();
+    for _ in 0..CALLS {
+        let e = describe(&client).await.unwrap_err();
+        assert!(matches!(e, Error::Credentials(_)), "{e}");
+        assert!(
+            e.to_string()
+                .contains("gave credentials (AKIDrole1) that expired at"),
+            "{e}"
+        );
+    }
+    // One fetch (role name and credentials), then one more at most per
+    // backoff (at least half a second) that went by: a count, however slow
+    // the machine.
+    let backoffs = u64::try_from(started.elapsed().as_millis() / 500).unwrap();
+    let issued = metadata.issued.load(Ordering::SeqCst);
+    assert!(
+        (1..=1 + backoffs).contains(&issued),
+        "{issued} credentials fetched for {CALLS} calls"
+    );
+    assert_eq!(api.count(), 0, "nothing is sent with expired credentials");
+}
+
 #[test]
 fn profile_files_and_their_errors() {
     let home = TempDir::new();
@@ -463,6 +493,86 @@ fn configuration_files_are_regular_bounded_files_or_errors() {
         .unwrap()
         .is_none());
     assert!(TccliConfigure::read(&env(&[]), "prod").unwrap().is_none());
+}
+
+/// `~/.tencentcloud/credentials` that is there but cannot be read as a
+/// file is an error naming it: the chain never falls through to the next
+/// file (tccli's, which holds other keys here). Only an absent one does.
+#[cfg(unix)]
+#[test]
+fn a_broken_credentials_file_is_an_error_naming_it_never_a_fall_through() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    const INI: &str = "[default]\nsecret_id = AKIDini\nsecret_key = ini-key\n";
+    let chain_in = |home: &TempDir| {
+        let home_text = home.path().display().to_string();
+        let metadata = format!("http://127.0.0.1:{}", closed_port());
+        DefaultChain::from_environment(&env(&[
+            ("HOME", &home_text),
+            ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata),
+        ]))
+    };
+    let home_with = |make: &dyn Fn(&Path)| {
+        let home = TempDir::new();
+        home.write(
+            ".tccli/default.credential",
+            r#"{"secretId": "AKIDcli", "secretKey": "cli-key"}"#,
+        );
+        std::fs::create_dir_all(home.path().join(".tencentcloud")).unwrap();
+        make(&home.path().join(".tencentcloud/credentials"));
+        home
+    };
+    // Absent: the next file serves.
+    let absent = home_with(&|_| {});
+    let chain = chain_in(&absent).unwrap();
+    assert_eq!(chain.source(), Some("profile file"));
+    assert!(format!("{chain:?}").contains("AKIDcli"), "{chain:?}");
+
+    /// Puts something broken at the credentials file's path.
+    type Breaks = fn(&Path);
+    let broken: [(&str, Breaks); 5] = [
+        ("a FIFO", |path| {
+            let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+            assert!(made.success(), "mkfifo (coreutils) failed");
+        }),
+        ("a directory", |path| std::fs::create_dir(path).unwrap()),
+        ("a device", |path| symlink("/dev/null", path).unwrap()),
+        ("a link to nothing", |path| {
+            symlink(path.with_file_name("nowhere"), path).unwrap()
+        }),
+        ("a loop of links", |path| symlink(path, path).unwrap()),
+    ];
+    for (what, make) in broken {
+        let home = home_with(&make);
+        let path = home.path().join(".tencentcloud/credentials");
+        let e = chain_in(&home).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("{}", path.display())) && !e.contains("AKIDcli"),
+            "{what}: {e}"
+        );
+    }
+
+    // A file it may not read: an error, unless the tests run with the
+    // privilege to read it anyway (root), when it is simply read.
+    let home = home_with(&|path| {
+        std::fs::write(path, INI).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    });
+    let path = home.path().join(".tencentcloud/credentials");
+    let privileged = std::fs::File::open(&path).is_ok();
+    match chain_in(&home) {
+        Ok(chain) => {
+            assert!(privileged, "{chain:?}");
+            assert!(format!("{chain:?}").contains("AKIDini"), "{chain:?}");
+        }
+        Err(e) => {
+            assert!(!privileged, "{e}");
+            let e = e.to_string();
+            assert!(
+                e.contains(&format!("cannot read {}", path.display())) && e.contains("ermission denied"),
+                "{e}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -716,6 +716,34 @@ async fn a_signature_expired_again_is_not_retried_twice() {
     assert!(!err.is_retryable());
 }
 
+#[tokio::test]
+async fn a_date_years_off_is_not_learnt_and_later_calls_still_work() {
+    // One hostile answer: SignatureExpire dated at the end of year 9999.
+    let server = Scripted::start([Step::error("AuthFailure.SignatureExpire", "r-far")
+        .with_header("Date", "Fri, 31 Dec 9999 23:59:59 GMT")])
+    .await;
+    // Temporary credentials, valid for an hour more by this machine's clock.
+    let temporary = credentials()
+        .with_session_token("session-token")
+        .with_expiry(SystemTime::now() + Duration::from_secs(3600));
+    let client = make(
+        Config::new(temporary)
+            .with_endpoint(server.endpoint())
+            .with_retry(quick()),
+    );
+    let err = client.send(&reboot()).await.unwrap_err();
+    assert_eq!(err.code(), Some("AuthFailure.SignatureExpire"), "{err}");
+    assert_eq!(err.request_id(), Some("r-far"));
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(client.clock_skew(), 0);
+    // The runtime's clock is untouched: later calls, from clones too, are
+    // signed for this machine's time and served.
+    client.clone().send(&reboot()).await.expect("served");
+    client.send(&Describe::default()).await.expect("served");
+    assert_eq!(server.count(), 3);
+    server.all_signed();
+}
+
 // ---- interceptors ----------------------------------------------------------
 
 #[derive(Default)]

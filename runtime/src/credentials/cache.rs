@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::display::UtcTime;
 use crate::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 
 /// Renewed at most this long before expiry...
@@ -14,6 +15,11 @@ const AHEAD_FRACTION: u32 = 10;
 /// Backoff after a failed renewal: doubles from the first to the last.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A fetched credential due for renewal sooner than this counts as a failed
+/// renewal: kept, a source that hands out expired (or all but expired)
+/// credentials would be asked again on every call. The first backoff, so
+/// that such a source is never asked more often than a failing one.
+const MIN_TIME_TO_RENEWAL: Duration = FIRST_BACKOFF;
 
 /// Wraps a provider that fetches afresh on every call (the metadata
 /// service, STS) and hands out its credential until shortly before it
@@ -26,7 +32,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// - **Failures**: a failed renewal keeps the old credential in use until its
 ///   real expiry and is retried with backoff (1 s doubling to 30 s, jittered).
 ///   Without a valid credential, calls during the backoff get the last error
-///   at once rather than each asking the source again.
+///   at once rather than each asking the source again. A credential that
+///   arrives expired, or due for renewal within a second, is such a failure.
 /// - **Bounded**: no call waits on a renewal longer than the refresh timeout
 ///   (default 5 s).
 /// - [`invalidate`](ProvideCredentials::invalidate) forgets a credential the
@@ -155,6 +162,7 @@ impl<P: ProvideCredentials> RefreshingProvider<P> {
             ))),
         };
         let now = SystemTime::now();
+        let fetched = fetched.and_then(|credentials| lasting(credentials, now));
         let mut state = self.state();
         match fetched {
             Ok(credentials) => {
@@ -162,8 +170,8 @@ impl<P: ProvideCredentials> RefreshingProvider<P> {
                 tracing::debug!(
                     source = credentials.source(),
                     secret_id = credentials.secret_id(),
-                    expiry = ?credentials.expiry().map(httpdate::fmt_http_date),
-                    renew_at = ?state.renew_at.map(httpdate::fmt_http_date),
+                    expiry = ?credentials.expiry().map(UtcTime),
+                    renew_at = ?state.renew_at.map(UtcTime),
                     "credentials fetched"
                 );
                 state.current = Some(credentials.clone());
@@ -202,6 +210,28 @@ impl<P: ProvideCredentials> RefreshingProvider<P> {
                 }
             }
         }
+    }
+}
+
+/// `credentials`, fetched at `now`, unless they would be due for renewal
+/// within [`MIN_TIME_TO_RENEWAL`]: then an error saying when they expire.
+fn lasting(credentials: Credentials, now: SystemTime) -> Result<Credentials, CredentialsError> {
+    let Some(expiry) = credentials.expiry() else {
+        return Ok(credentials);
+    };
+    match now.checked_add(MIN_TIME_TO_RENEWAL) {
+        Some(soon) if renew_at(now, expiry) < soon => Err(CredentialsError::new(format!(
+            "{} gave credentials ({}) that {} at {}",
+            credentials.source(),
+            credentials.secret_id(),
+            if expiry <= now {
+                "expired"
+            } else {
+                "expire too soon to use,"
+            },
+            UtcTime(expiry),
+        ))),
+        _ => Ok(credentials),
     }
 }
 
@@ -338,13 +368,13 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn stale_credentials_serve_while_one_call_renews() {
-        // Lifetime 1 s: renewed from 0.9 s on.
+        // Lifetime 2 s: renewed from 1.8 s on.
         let provider = Arc::new(RefreshingProvider::new(Fake::new(
-            Duration::from_secs(1),
+            Duration::from_secs(2),
             Duration::from_millis(200),
         )));
         assert_eq!(provider.provide().await.unwrap().secret_id(), "AKID1");
-        tokio::time::sleep(Duration::from_millis(920)).await;
+        tokio::time::sleep(Duration::from_millis(1820)).await;
         let renewing = {
             let p = provider.clone();
             tokio::spawn(async move { p.provide().await.unwrap().secret_id().to_owned() })
@@ -397,6 +427,55 @@ mod tests {
         };
         assert_eq!(renewed.secret_id(), "AKID2");
         assert_eq!(provider.fetches(), fetched + 1);
+    }
+
+    /// Hands out `AKID<n>` expiring at `expiry` every time it is asked.
+    #[derive(Debug)]
+    struct AlwaysStale {
+        issued: AtomicU64,
+        expiry: SystemTime,
+    }
+
+    impl ProvideCredentials for AlwaysStale {
+        fn provide(&self) -> CredentialsFuture<'_> {
+            let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+            CredentialsFuture::ready(Ok(Credentials::new(format!("AKID{n}"), SecretKey::new("k"))
+                .with_expiry(self.expiry)
+                .with_source("stale source")))
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_that_arrive_expired_are_a_failed_renewal_with_backoff() {
+        const CALLS: u64 = 150;
+        let now = SystemTime::now();
+        for expiry in [now - Duration::from_secs(60), now + Duration::from_millis(500)] {
+            let provider = RefreshingProvider::new(AlwaysStale {
+                issued: AtomicU64::new(0),
+                expiry,
+            });
+            let started = Instant::now();
+            let mut refused = 0;
+            for _ in 0..CALLS {
+                let e = provider.provide().await.unwrap_err().to_string();
+                assert!(e.contains("stale source gave credentials (AKID"), "{e}");
+                assert!(
+                    e.contains(if expiry <= now { "expired at" } else { "too soon" }),
+                    "{e}"
+                );
+                refused += 1;
+            }
+            assert_eq!(refused, CALLS);
+            // One fetch, then one more at most per backoff (at least half of
+            // the first) that went by: however slow the machine, a count.
+            let backoffs = started.elapsed().as_millis() / (FIRST_BACKOFF / 2).as_millis();
+            let fetches = provider.fetches();
+            assert!(
+                fetches <= 1 + backoffs as u64,
+                "{fetches} fetches for {CALLS} calls"
+            );
+            assert_eq!(provider.source().issued.load(Ordering::SeqCst), fetches);
+        }
     }
 
     #[tokio::test]

@@ -61,11 +61,21 @@ impl Drop for Metadata {
 pub struct MetadataState {
     issued: Arc<AtomicU64>,
     down: Arc<AtomicBool>,
-    lifetime: u64,
+    /// Seconds from now to each credential's `ExpiredTime` (negative: past).
+    lifetime: i64,
 }
 
 impl Metadata {
     pub async fn start(lifetime: u64) -> Metadata {
+        Self::issuing(i64::try_from(lifetime).unwrap()).await
+    }
+
+    /// A metadata service whose every credential expired `ago` seconds before it is issued.
+    pub async fn start_expired(ago: u64) -> Metadata {
+        Self::issuing(-i64::try_from(ago).unwrap()).await
+    }
+
+    async fn issuing(lifetime: i64) -> Metadata {
         let issued = Arc::new(AtomicU64::new(0));
         let down = Arc::new(AtomicBool::new(false));
         let state = MetadataState {
@@ -90,7 +100,7 @@ impl Metadata {
                             "TmpSecretId": format!("AKIDrole{n}"),
                             "TmpSecretKey": format!("role-key-{n}"),
                             "Token": format!("role-token-{n}"),
-                            "ExpiredTime": unix_now() + s.lifetime,
+                            "ExpiredTime": unix_now() as i64 + s.lifetime,
                             "Expiration": "ignored",
                             "Code": "Success",
                         })

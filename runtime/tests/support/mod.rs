@@ -312,10 +312,13 @@ async fn serve(mut socket: TcpStream, state: Arc<State>) {
             } => {
                 tokio::time::sleep(delay).await;
                 let mut head = format!(
-                    "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nDate: {}\r\n",
+                    "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
                     body.len(),
-                    httpdate::fmt_http_date(server_now),
                 );
+                // A step's own `Date` (a hostile one) replaces the server's.
+                if !extra.iter().any(|(name, _)| name.eq_ignore_ascii_case("date")) {
+                    head.push_str(&format!("Date: {}\r\n", httpdate::fmt_http_date(server_now)));
+                }
                 for (name, value) in extra {
                     head.push_str(&format!("{name}: {value}\r\n"));
                 }
