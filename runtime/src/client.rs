@@ -341,7 +341,7 @@ impl Client {
             failed_endpoints: Vec::new(),
             choice: None,
             permit: None,
-            rate_limit: options.rate_limit.clone().unwrap_or_default(),
+            rate_limit: options.rate_limit.unwrap_or_default(),
             paced: Duration::ZERO,
             region,
             action: call
