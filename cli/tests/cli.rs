@@ -676,6 +676,7 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
     // The model's facts, as the SDK's docs state them.
     for fact in [
         "- Not read-only: it may change resources.",
+        "- Documented rate limit: 10 requests per second per account.",
         "- Required members: --InstanceIds.",
         "- Service cvm (endpoint cvm.tencentcloudapi.com, signed for cvm), API version 2017-03-12.",
         "- API Explorer: https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=StartInstances",
@@ -688,6 +689,7 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
     for fact in [
         "- Read-only: it changes nothing.",
         "- Retried on throttling and connection failures, and, being read-only, on timeouts",
+        "- Documented rate limit: 40 requests per second per account.",
         "- Pages by Offset until TotalCount, items in InstanceSet, 100 per page unless --Limit says otherwise.",
         "--wait instances-running",
         "- Holds at most 100 items.",
@@ -700,6 +702,7 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
         text.contains("- Not read-only: it may change resources.")
             && text.contains("- Retried only on throttling and connection failures")
             && text.contains("- Required members: --VpcName.")
+            && !text.contains("rate limit")
             && text.contains("Product=vpc&Version=2017-03-12&Action=CreateVpc"),
         "{text}"
     );

@@ -838,6 +838,12 @@ fn client_file(model: &Model) -> TokenStream {
                 const UNSIGNED: bool = true;
             )
         });
+        let rate_limit = action.rate_limit.map(|limit| {
+            let limit = Literal::u32_unsuffixed(limit);
+            quote!(
+                const RATE_LIMIT: Option<u32> = Some(#limit);
+            )
+        });
         let client_token = client_token_member(model, action).map(|member| {
             let field = ident(model.field_of(&action.input, &member.wire_name));
             let value = if member.optional {
@@ -863,6 +869,7 @@ fn client_file(model: &Model) -> TokenStream {
                 const NEEDS_REGION: bool = #needs_region;
                 const READ_ONLY: bool = #read_only;
                 #unsigned
+                #rate_limit
                 #client_token
                 type Response = super::types::#output;
                 type Error = super::errors::#error;

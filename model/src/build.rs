@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::error::{SpecError, SpecErrors};
 use crate::graph::{components, is_scalar_name, reachable};
 use crate::model::{
-    is_read_only, Action, ErrorCode, Leaf, Member, Model, Object, Scalar, TypeRef, ValueSet, REQUEST_ID,
+    is_read_only, Action, ErrorCode, Leaf, Member, Model, Object, Scalar, TypeRef, ValueSet, MAX_RATE_LIMIT,
+    REQUEST_ID,
 };
 use crate::model::{API_FILE, ERRORS_FILE, RULES_FILE};
 use crate::paging::{paging, Paging};
@@ -284,6 +285,12 @@ fn actions(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Vec<Action>
                 read_only: is_read_only(name),
                 paging: None,
                 skip_sign: action.skip_sign.unwrap_or(false),
+                // Out-of-range limits were refused by `check_rate_limits`.
+                rate_limit: rules
+                    .rate_limits
+                    .0
+                    .get(name)
+                    .and_then(|&limit| u32::try_from(limit).ok()),
             }
         })
         .collect()
@@ -455,6 +462,7 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
         }
     }
     check_enums(api, rules, problems);
+    check_rate_limits(api, rules, problems);
     for (object, members) in &rules.objects.0 {
         let Some(def) = api.objects.0.get(object) else {
             problems.rules(
@@ -548,6 +556,37 @@ impl Problems {
 /// be refused as missing; a zero, a `false` or an empty object is not.
 fn unset_is_visible(ty: &TypeRef) -> bool {
     ty.list || ty.leaf.is_text()
+}
+
+/// `rate_limits`: each names an action of the description, and its limit is
+/// a whole number of requests per second from 1 to [`MAX_RATE_LIMIT`].
+fn check_rate_limits(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
+    for (action, &limit) in &rules.rate_limits.0 {
+        let path = format!("rate_limits.{action}");
+        if !api.actions.0.contains_key(action) {
+            problems.rules(
+                &path,
+                format!(
+                    "no action `{action}` in {API_FILE}{}",
+                    suggest(action, api.actions.0.keys())
+                ),
+            );
+        }
+        if limit < 1 {
+            problems.rules(
+                &path,
+                format!("a rate limit is a positive number of requests per second, not {limit}"),
+            );
+        } else if limit > i64::from(MAX_RATE_LIMIT) {
+            problems.rules(
+                &path,
+                format!(
+                    "{limit} requests per second is above the largest plausible limit, \
+                     {MAX_RATE_LIMIT}; check the documented figure"
+                ),
+            );
+        }
+    }
 }
 
 /// `enums`: names are identifiers no object has; values are non-empty,

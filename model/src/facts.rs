@@ -64,6 +64,8 @@ pub enum Topic {
     ReadOnly,
     Token,
     Retries,
+    /// The documented requests per second (`rules.json`'s `rate_limits`).
+    RateLimit,
     Region,
     Signing,
     Paging,
@@ -172,7 +174,7 @@ impl Fact {
 }
 
 /// The facts of `action`, in a fixed order: what it does to resources, its
-/// token and retries, region and signing, paging, waiters, required members,
+/// token and retries, its documented rate limit, region and signing, paging, waiters, required members,
 /// errors, service and version, and its page in the API Explorer.
 pub fn action(model: &Model, action: &Action) -> Vec<Fact> {
     let input = model.object(&action.input);
@@ -207,6 +209,12 @@ pub fn action(model: &Model, action: &Action) -> Vec<Fact> {
             .code("InternalError")
             .text(" it may have taken effect, so it is not repeated."),
     });
+    if let Some(limit) = action.rate_limit {
+        facts.push(Fact::new(Topic::RateLimit).text(&format!(
+            "Documented rate limit: {limit} request{} per second per account.",
+            if limit == 1 { "" } else { "s" }
+        )));
+    }
     if !action.needs_region {
         facts.push(
             Fact::new(Topic::Region)

@@ -56,7 +56,15 @@ pub struct Action {
     pub paging: Option<Paging>,
     /// The service takes it unsigned (`skip_sign` in the spec).
     pub skip_sign: bool,
+    /// The requests per second Tencent documents for the action, per account
+    /// (`rules.json`'s `rate_limits`); `None` where no limit is documented.
+    pub rate_limit: Option<u32>,
 }
+
+/// The largest documented rate limit a spec may state, in requests per
+/// second: Tencent's documented limits are in the tens to hundreds, so a
+/// larger number is far likelier a typing mistake than a fact.
+pub const MAX_RATE_LIMIT: u32 = 10_000;
 
 /// Name prefixes of the actions that only read. Tencent Cloud names actions
 /// verb first, and these verbs change nothing (`DescribeInstances`,

@@ -80,6 +80,7 @@ pub fn model_of_action(
     })?;
     rules.objects.0.retain(|name, _| objects.contains_key(name));
     rules.actions_without_region.retain(|a| kept.contains(a.as_str()));
+    rules.rate_limits.0.retain(|a, _| kept.contains(a.as_str()));
     for set in rules.enums.0.values_mut() {
         set.members.retain(|m| {
             m.split_once('.')

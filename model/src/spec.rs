@@ -192,6 +192,11 @@ pub struct RulesFile {
     /// take them. Generated code makes each an open enum.
     #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
     pub enums: UniqueMap<EnumDef>,
+    /// Action name → the requests per second Tencent documents for it, per
+    /// account. Signed, so that a zero or a negative number is refused by the
+    /// model's checks with its own words rather than by a type error.
+    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
+    pub rate_limits: UniqueMap<i64>,
 }
 
 /// One closed set of string values (`rules.json`'s `enums`).

@@ -49,6 +49,44 @@ fn no_chinese_text_in_the_spec_or_generated_code() {
     );
 }
 
+/// A request rate is a fact of `rules.json`'s `rate_limits`, stated in the
+/// docs by the model's facts; prose that repeated it would drift from the data.
+#[test]
+fn the_cvm_prose_states_no_rate_limit_by_hand() {
+    let dir = root().join("spec/cvm/v20170312");
+    let api = ours();
+    let mut documents: Vec<(String, &str)> = Vec::new();
+    for (name, action) in &api.actions.0 {
+        documents.push((format!("actions.{name}"), &action.document));
+    }
+    for (name, object) in &api.objects.0 {
+        documents.push((format!("objects.{name}"), &object.document));
+        for m in &object.members {
+            documents.push((format!("objects.{name}.{}", m.name), &m.document));
+        }
+    }
+    // How prose words a rate; "a second call" and "MiB/s" are not one.
+    let rate = ["per second", "calls a second", "requests a second", "/sec", "qps"];
+    let stated: Vec<String> = documents
+        .iter()
+        .filter(|(_, text)| rate.iter().any(|r| text.to_lowercase().contains(r)))
+        .map(|(path, text)| format!("{path}: {text}"))
+        .collect();
+    assert!(
+        stated.is_empty(),
+        "state rate limits in rules.json's rate_limits, not in prose:\n{}",
+        stated.join("\n")
+    );
+    let model = tencentcloud_model::load_dir(&dir).unwrap();
+    let limited: Vec<&str> = model
+        .actions
+        .iter()
+        .filter(|a| a.rate_limit.is_some())
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(!limited.is_empty(), "the CVM spec states no rate limit at all");
+}
+
 fn official() -> ApiFile {
     tencentcloud_model::parse_api(&tccli::read_official("api.json")).expect("official api.json parses")
 }

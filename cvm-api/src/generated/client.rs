@@ -355,6 +355,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstancesRequest {
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = true;
+    const RATE_LIMIT: Option<u32> = Some(40);
     type Response = super::types::DescribeInstancesResponse;
     type Error = super::errors::DescribeInstancesError;
 }
@@ -853,6 +854,7 @@ impl tencentcloud_runtime::Action for super::types::RebootInstancesRequest {
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(10);
     type Response = super::types::RebootInstancesResponse;
     type Error = super::errors::RebootInstancesError;
 }
@@ -953,6 +955,7 @@ impl tencentcloud_runtime::Action for super::types::RunInstancesRequest {
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(10);
     const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
     fn client_token(&self) -> Option<&str> {
         self.client_token.as_deref()
@@ -966,6 +969,7 @@ impl tencentcloud_runtime::Action for super::types::StartInstancesRequest {
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(10);
     type Response = super::types::StartInstancesResponse;
     type Error = super::errors::StartInstancesError;
 }
@@ -975,6 +979,7 @@ impl tencentcloud_runtime::Action for super::types::StopInstancesRequest {
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(10);
     type Response = super::types::StopInstancesResponse;
     type Error = super::errors::StopInstancesError;
 }
@@ -993,6 +998,7 @@ impl tencentcloud_runtime::Action for super::types::TerminateInstancesRequest {
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(10);
     type Response = super::types::TerminateInstancesResponse;
     type Error = super::errors::TerminateInstancesError;
 }
@@ -2145,11 +2151,12 @@ impl Client {
     ///
     /// Returns the details of instances, chosen either by InstanceIds or by Filters (not both); with neither, it lists the account's instances in the region.
     ///
-    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. Each instance reports InstanceState and also LatestOperation and LatestOperationState, which is how asynchronous actions such as StartInstances and StopInstances report their outcome. The service allows 40 calls per second.
+    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. Each instance reports InstanceState and also LatestOperation and LatestOperationState, which is how asynchronous actions such as StartInstances and StopInstances report their outcome.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Documented rate limit: 40 requests per second per account.
     /// - Pages by `Offset` until `TotalCount`, items in `InstanceSet`, 100 per page unless [`Limit`](super::types::DescribeInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Waiters polling it: [`wait_until_instances_running`](super::Client::wait_until_instances_running), [`wait_until_instances_stopped`](super::Client::wait_until_instances_stopped), [`wait_until_instances_terminated`](super::Client::wait_until_instances_terminated), [`wait_until_latest_operation_succeeded`](super::Client::wait_until_latest_operation_succeeded).
     /// - Required members: none.
@@ -3002,11 +3009,12 @@ impl Client {
     ///
     /// Restarts one or more instances that are RUNNING.
     ///
-    /// A successful call moves each instance to REBOOTING; it is RUNNING again once it has booted. StopType chooses a clean or a forced restart; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not restart cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the service allows 10 calls per second.
+    /// A successful call moves each instance to REBOOTING; it is RUNNING again once it has booted. StopType chooses a clean or a forced restart; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not restart cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Documented rate limit: 10 requests per second per account.
     /// - Required members: [`InstanceIds`](super::types::RebootInstancesRequest::instance_ids).
     /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`RebootInstancesError`](super::errors::RebootInstancesError)).
     /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
@@ -3174,11 +3182,12 @@ impl Client {
     ///
     /// Creates one or more instances with the given configuration.
     ///
-    /// Each new instance is PENDING while it is created and boots by itself, reaching RUNNING; LAUNCH_FAILED means its creation failed. The call is asynchronous: it returns the new IDs in InstanceIdSet at once, so poll DescribeInstances (or DescribeInstancesStatus) until every instance is RUNNING. Prepaid instances are paid for up front and pay-as-you-go ones freeze an hour's cost, so the account needs enough balance; instances count against the same quota as those bought in the console. The service allows 10 calls per second.
+    /// Each new instance is PENDING while it is created and boots by itself, reaching RUNNING; LAUNCH_FAILED means its creation failed. The call is asynchronous: it returns the new IDs in InstanceIdSet at once, so poll DescribeInstances (or DescribeInstancesStatus) until every instance is RUNNING. Prepaid instances are paid for up front and pay-as-you-go ones freeze an hour's cost, so the account needs enough balance; instances count against the same quota as those bought in the console.
     ///
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::RunInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
     /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Documented rate limit: 10 requests per second per account.
     /// - Required members: none.
     /// - Errors: `AccountQualificationRestrictions`, `AuthFailure.CamRoleNameAuthenticateFailed`, `FailedOperation.DisasterRecoverGroupNotFound`, `FailedOperation.IllegalTagKey`, `FailedOperation.IllegalTagValue`, `FailedOperation.InquiryPriceFailed`, `FailedOperation.NoAvailableIpAddressCountInSubnet`, `FailedOperation.PromotionalRegionRestriction`, `FailedOperation.SecurityGroupActionFailed`, `FailedOperation.SnapshotSizeLargerThanDataSize`, `FailedOperation.SnapshotSizeLessThanDataSize`, `FailedOperation.TagKeyReserved`, `InstancesQuotaLimitExceeded`, `InternalError.TradeUnknownError`, `InvalidAccount.InsufficientBalance`, `InvalidClientToken.TooLong`, `InvalidHostId.Malformed`, `InvalidHostId.NotFound`, `InvalidImageId.Malformed`, `InvalidImageId.NotFound`, `InvalidInstance.NotSupported`, `InvalidInstanceName.TooLong`, `InvalidInstanceType.Malformed`, `InvalidKeyPairId.Malformed`, `InvalidParameter.CdcNotSupported`, `InvalidParameter.EdgeZoneMissInternetAccessible`, `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`, `InvalidParameter.HostIdInstanceTypeNotSupport`, `InvalidParameter.HostIdStandardInstanceTypeNotSupport`, `InvalidParameter.HostIdStatusNotSupport`, `InvalidParameter.InstanceImageNotSupport`, `InvalidParameter.InstanceTypeSupportedHostNotFound`, `InvalidParameter.InternetAccessibleNotSupported`, `InvalidParameter.InvalidIpFormat`, `InvalidParameter.LackCoreCountOrThreadPerCore`, `InvalidParameter.OnlySupportForEdgeZone`, `InvalidParameter.ParameterConflict`, `InvalidParameter.SnapshotNotFound`, `InvalidParameter.SpecialParameterForSpecialAccount`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.BandwidthPackageIdMalformed`, `InvalidParameterValue.BandwidthPackageIdNotFound`, `InvalidParameterValue.BandwidthPackageIspNotMatch`, `InvalidParameterValue.BandwidthPackageZoneNotMatch`, `InvalidParameterValue.CamRoleNameMalformed`, `InvalidParameterValue.ChcHostsNotFound`, `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`, `InvalidParameterValue.CoreCountValue`, `InvalidParameterValue.DedicatedClusterNotSupportedChargeType`, `InvalidParameterValue.DedicatedResourcePackIdsNotFound`, `InvalidParameterValue.DedicatedResourcePackNotValid`, `InvalidParameterValue.DedicatedResourcePackTenancyMismatch`, `InvalidParameterValue.Duplicate`, `InvalidParameterValue.DuplicateTags`, `InvalidParameterValue.ElasticNetworkNotExist`, `InvalidParameterValue.ElasticNetworkVpcSubnetMismatch`, `InvalidParameterValue.ExternalIpQuotaLimited`, `InvalidParameterValue.HpcClusterIdZoneIdNotMatch`, `InvalidParameterValue.IPAddressMalformed`, `InvalidParameterValue.IllegalHostName`, `InvalidParameterValue.IncorrectFormat`, `InvalidParameterValue.InstanceTypeNotFound`, `InvalidParameterValue.InstanceTypeNotSupportElasticNetworks`, `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`, `InvalidParameterValue.InstanceTypeRequiredHpcCluster`, `InvalidParameterValue.InsufficientOffering`, `InvalidParameterValue.InsufficientPrice`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.InvalidImageForGivenInstanceType`, `InvalidParameterValue.InvalidImageFormat`, `InvalidParameterValue.InvalidImageId`, `InvalidParameterValue.InvalidImageOsName`, `InvalidParameterValue.InvalidImageState`, `InvalidParameterValue.InvalidInstanceTypePeriodicContract`, `InvalidParameterValue.InvalidIpFormat`, `InvalidParameterValue.InvalidNetworkInterfaceId`, `InvalidParameterValue.InvalidParameterMinCount`, `InvalidParameterValue.InvalidPassword`, `InvalidParameterValue.InvalidTimeFormat`, `InvalidParameterValue.InvalidUserDataFormat`, `InvalidParameterValue.InvalidVpcIdSubnetIdNotFound`, `InvalidParameterValue.IspNotSupportForEdgeZone`, `InvalidParameterValue.IspValueRepeated`, `InvalidParameterValue.KeyPairNotFound`, `InvalidParameterValue.LaunchTemplateIdMalformed`, `InvalidParameterValue.LaunchTemplateIdNotExisted`, `InvalidParameterValue.LaunchTemplateNotFound`, `InvalidParameterValue.LaunchTemplateVersion`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.MustDhcpEnabledVpc`, `InvalidParameterValue.MustEnabledIsRdma`, `InvalidParameterValue.NotCdcSubnet`, `InvalidParameterValue.Range`, `InvalidParameterValue.SnapshotIdMalformed`, `InvalidParameterValue.SubnetIdMalformed`, `InvalidParameterValue.SubnetIdZoneIdNotMatch`, `InvalidParameterValue.SubnetNotExist`, `InvalidParameterValue.TagKeyNotFound`, `InvalidParameterValue.TagQuotaLimitExceeded`, `InvalidParameterValue.ThreadPerCoreValue`, `InvalidParameterValue.TooLarge`, `InvalidParameterValue.VpcIdMalformed`, `InvalidParameterValue.VpcIdNotExist`, `InvalidParameterValue.VpcIdSubnetIdNotMatch`, `InvalidParameterValue.VpcIdZoneIdNotMatch`, `InvalidParameterValue.VpcNotSupportIpv6Address`, `InvalidParameterValue.ZoneNotSupported`, `InvalidPassword`, `InvalidPeriod`, `InvalidPermission`, `InvalidProjectId.NotFound`, `InvalidSecurityGroupId.NotFound`, `InvalidZone.MismatchRegion`, `LimitExceeded.CvmInstanceQuota`, `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`, `LimitExceeded.DisasterRecoverGroup`, `LimitExceeded.IPv6AddressNum`, `LimitExceeded.InstanceEniNumLimit`, `LimitExceeded.InstanceQuota`, `LimitExceeded.PrepayQuota`, `LimitExceeded.PrepayUnderwriteQuota`, `LimitExceeded.SingleUSGQuota`, `LimitExceeded.SpotQuota`, `LimitExceeded.UserSpotQuota`, `LimitExceeded.VpcSubnetNum`, `MissingParameter`, `MissingParameter.DPDKInstanceTypeRequiredVPC`, `MissingParameter.MonitorService`, `OperationDenied.AccountNotSupported`, `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`, `OperationDenied.NotBandwidthShiftUpUserApplyEdgeZoneEip`, `ResourceInsufficient.AvailabilityZoneSoldOut`, `ResourceInsufficient.CidrBlock`, `ResourceInsufficient.CloudDiskSoldOut`, `ResourceInsufficient.CloudDiskUnavailable`, `ResourceInsufficient.DisasterRecoverGroupCvmQuota`, `ResourceInsufficient.InsufficientOfferingMinimum`, `ResourceInsufficient.SpecifiedInstanceType`, `ResourceNotFound.HpcCluster`, `ResourceNotFound.KeyPairNotFound`, `ResourceNotFound.NoDefaultCbs`, `ResourceNotFound.NoDefaultCbsWithReason`, `ResourceUnavailable.InstanceType`, `ResourcesSoldOut.EipInsufficient`, `ResourcesSoldOut.SpecifiedInstanceType`, `UnauthorizedOperation.InvalidToken`, `UnsupportedOperation`, `UnsupportedOperation.BandwidthPackageIdNotSupported`, `UnsupportedOperation.HibernationOsVersion`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceTypeNotSupportConfidentiality`, `UnsupportedOperation.InstanceTypeNotSupportGridLicence`, `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`, `UnsupportedOperation.InstancesEnableJumboWithoutReboot`, `UnsupportedOperation.InvalidDisk`, `UnsupportedOperation.InvalidRegionDiskEncrypt`, `UnsupportedOperation.KeyPairUnsupportedWindows`, `UnsupportedOperation.MinCountUnsupportedChargeType`, `UnsupportedOperation.MinCountUnsupportedRegion`, `UnsupportedOperation.NoInstanceTypeSupportSpot`, `UnsupportedOperation.NotSupportImportInstancesActionTimer`, `UnsupportedOperation.OnlyForPrepaidAccount`, `UnsupportedOperation.PeriodicContractNotSupportManualRenew`, `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`, `UnsupportedOperation.SpotUnsupportedRegion`, `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`, `UnsupportedOperation.UnsupportedInternationalUser`, `VpcAddrNotInSubNet`, `VpcIpIsUsed`, and the common ones ([`RunInstancesError`](super::errors::RunInstancesError)).
     /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
@@ -3192,11 +3201,12 @@ impl Client {
     ///
     /// Starts one or more instances that are STOPPED.
     ///
-    /// A successful call moves each instance to STARTING; it reaches RUNNING once it has booted. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the whole batch fails if any instance cannot be started. The service allows 10 calls per second.
+    /// A successful call moves each instance to STARTING; it reaches RUNNING once it has booted. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the whole batch fails if any instance cannot be started.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Documented rate limit: 10 requests per second per account.
     /// - Required members: [`InstanceIds`](super::types::StartInstancesRequest::instance_ids).
     /// - Errors: `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateRunning`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
     /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
@@ -3210,11 +3220,12 @@ impl Client {
     ///
     /// Shuts down one or more instances that are RUNNING.
     ///
-    /// A successful call moves each instance to STOPPING; it reaches STOPPED once it is off. StopType chooses a clean or a forced shutdown; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not shut down cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the service allows 10 calls per second.
+    /// A successful call moves each instance to STOPPING; it reaches STOPPED once it is off. StopType chooses a clean or a forced shutdown; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not shut down cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Documented rate limit: 10 requests per second per account.
     /// - Required members: [`InstanceIds`](super::types::StopInstancesRequest::instance_ids).
     /// - Errors: `InternalServerError`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidParameterCombination`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.ZoneNotSupported`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation.HibernationForNormalInstance`, `UnsupportedOperation.InstanceReinstallFailed`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateCorrupted`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateRescueMode`, `UnsupportedOperation.InstanceStateServiceLiveMigrate`, `UnsupportedOperation.InstanceStateShutdown`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopped`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.StoppedModeStopCharging`, and the common ones ([`StopInstancesError`](super::errors::StopInstancesError)).
     /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.
@@ -3242,11 +3253,12 @@ impl Client {
     ///
     /// Releases one or more instances that are no longer needed.
     ///
-    /// A pay-as-you-go instance moves to TERMINATING and is then destroyed, disappearing from DescribeInstances. A prepaid instance can be released only where its refund rules allow: the first call moves it to the recycle bin, where it is SHUTDOWN, and a second call destroys it for good. Instances with DisableApiTermination set cannot be released this way. The call is asynchronous: poll DescribeInstances to follow it. Up to 100 instances per request, all with the same billing mode; the service allows 10 calls per second.
+    /// A pay-as-you-go instance moves to TERMINATING and is then destroyed, disappearing from DescribeInstances. A prepaid instance can be released only where its refund rules allow: the first call moves it to the recycle bin, where it is SHUTDOWN, and a second call destroys it for good. Instances with DisableApiTermination set cannot be released this way. The call is asynchronous: poll DescribeInstances to follow it. Up to 100 instances per request, all with the same billing mode.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
+    /// - Documented rate limit: 10 requests per second per account.
     /// - Required members: [`InstanceIds`](super::types::TerminateInstancesRequest::instance_ids).
     /// - Errors: `FailedOperation.InvalidInstanceApplicationRole`, `FailedOperation.InvalidInstanceApplicationRoleEmr`, `FailedOperation.Unreturnable`, `InternalError.TradeUnknownError`, `InternalServerError`, `InvalidAccount.UnpaidOrder`, `InvalidInstance.NotSupported`, `InvalidInstanceId.Malformed`, `InvalidInstanceId.NotFound`, `InvalidInstanceNotSupportedPrepaidInstance`, `InvalidParameterValue`, `InvalidParameterValue.InstanceIdMalformed`, `InvalidParameterValue.InvalidAppIdFormat`, `InvalidParameterValue.LimitExceeded`, `InvalidParameterValue.NotSupported`, `LimitExceeded.UserReturnQuota`, `MissingParameter`, `MutexOperation.TaskRunning`, `OperationDenied.InstanceOperationInProgress`, `UnauthorizedOperation.InvalidToken`, `UnauthorizedOperation.MFAExpired`, `UnauthorizedOperation.MFANotFound`, `UnsupportedOperation`, `UnsupportedOperation.InstanceChargeType`, `UnsupportedOperation.InstanceMixedPricingModel`, `UnsupportedOperation.InstanceStateBanning`, `UnsupportedOperation.InstanceStateEnterRescueMode`, `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`, `UnsupportedOperation.InstanceStateExitRescueMode`, `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`, `UnsupportedOperation.InstanceStateFreezing`, `UnsupportedOperation.InstanceStateIsolating`, `UnsupportedOperation.InstanceStateLaunchFailed`, `UnsupportedOperation.InstanceStatePending`, `UnsupportedOperation.InstanceStateRebooting`, `UnsupportedOperation.InstanceStateStarting`, `UnsupportedOperation.InstanceStateStopping`, `UnsupportedOperation.InstanceStateTerminated`, `UnsupportedOperation.InstanceStateTerminating`, `UnsupportedOperation.InstancesProtected`, `UnsupportedOperation.InvalidInstancesOwner`, `UnsupportedOperation.RedHatInstanceTerminateUnsupported`, `UnsupportedOperation.RedHatInstanceUnsupported`, `UnsupportedOperation.Region`, `UnsupportedOperation.SpecialInstanceType`, `UnsupportedOperation.UserLimitOperationExceedQuota`, and the common ones ([`TerminateInstancesError`](super::errors::TerminateInstancesError)).
     /// - Service `cvm` (endpoint `cvm.tencentcloudapi.com`, signed for `cvm`), API version `2017-03-12`.

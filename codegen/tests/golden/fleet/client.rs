@@ -19,6 +19,7 @@ impl tencentcloud_runtime::Action for super::types::StartInstancesRequest {
     const VERSION: &'static str = "2024-01-01";
     const NEEDS_REGION: bool = true;
     const READ_ONLY: bool = false;
+    const RATE_LIMIT: Option<u32> = Some(10);
     const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
     fn client_token(&self) -> Option<&str> {
         self.client_token.as_deref()
@@ -95,6 +96,7 @@ impl Client {
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::StartInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
     /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Documented rate limit: 10 requests per second per account.
     /// - Required members: [`Names`](super::types::StartInstancesRequest::names).
     /// - Errors: `FailedOperation.NameNotFound`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
     /// - Service `fleet` (endpoint `fleet.tencentcloudapi.com`, signed for `fleet`), API version `2024-01-01`.

@@ -96,6 +96,7 @@ impl DescribeInstancesResponse {
 /// - Not read-only: it may change resources.
 /// - Idempotency token: [`ClientToken`](super::types::StartInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
 /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Documented rate limit: 10 requests per second per account.
 /// - Required members: [`Names`](super::types::StartInstancesRequest::names).
 /// - Errors: `FailedOperation.NameNotFound`, and the common ones ([`StartInstancesError`](super::errors::StartInstancesError)).
 /// - Service `fleet` (endpoint `fleet.tencentcloudapi.com`, signed for `fleet`), API version `2024-01-01`.
