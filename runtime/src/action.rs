@@ -27,16 +27,14 @@ pub trait Action: Serialize + Validate + Sync {
     /// Wire name of the request's idempotency token (`ClientToken`), when it
     /// has one: a request carrying a token is safe to repeat.
     const CLIENT_TOKEN: Option<&'static str> = None;
-    /// The documented per-second request limit per account and action (the
-    /// spec's `rules.json` `rate_limits`); `None` where Tencent documents none.
-    const RATE_LIMIT: Option<u32> = None;
     /// The idempotency token the caller set, if any.
     fn client_token(&self) -> Option<&str> {
         None
     }
     /// The documented request quota per second (per account, action and
-    /// region), when the spec states one: the client paces calls to stay
-    /// under it (see [`RateLimitConfig`](super::RateLimitConfig)).
+    /// region; the spec's `rules.json` `rate_limits`), `None` where Tencent
+    /// documents none: the client paces calls to stay under it (see
+    /// [`RateLimitConfig`](super::RateLimitConfig)).
     const RATE_LIMIT: Option<u32> = None;
     type Response: DeserializeOwned + Send;
     /// The action's typed error, built from whatever code the service sent.
