@@ -59,7 +59,9 @@ fn client_for(url: &str) -> Client {
     let config = Config::new(Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY)))
         .with_endpoint(Endpoint::custom(url).expect("endpoint"))
         .with_region(REGION)
-        .with_timeout(Duration::from_secs(10));
+        .with_timeout(Duration::from_secs(10))
+        // The emulator's throughput, not the documented quotas: no pacing.
+        .with_rate_limit(cvm_api::runtime::RateLimitConfig::off());
     Client::from_config(config).expect("client")
 }
 

@@ -325,15 +325,20 @@ impl RunningEmulator {
     }
 
     /// A [`cvm_api::Config`] for this emulator: its endpoint, `region`, the
-    /// first configured credential and a 10 s timeout.
+    /// first configured credential and a 10 s timeout. When the emulator
+    /// enforces no rate limit, the client does not pace its calls either,
+    /// so local tests run at full speed; with one, the client keeps the
+    /// SDK's default pacing, as against Tencent Cloud.
     pub fn client_config(&self, region: &str) -> Result<cvm_api::Config, cvm_api::ConfigError> {
         let (id, key) = &self.emulator.first_credential;
-        Ok(
-            cvm_api::Config::new(cvm_api::Credentials::new(id.clone(), key.clone()))
-                .with_endpoint(cvm_api::Endpoint::custom(&self.endpoint_url())?)
-                .with_region(region)
-                .with_timeout(Duration::from_secs(10)),
-        )
+        let config = cvm_api::Config::new(cvm_api::Credentials::new(id.clone(), key.clone()))
+            .with_endpoint(cvm_api::Endpoint::custom(&self.endpoint_url())?)
+            .with_region(region)
+            .with_timeout(Duration::from_secs(10));
+        Ok(match self.emulator.shared.limiter {
+            None => config.with_rate_limit(cvm_api::runtime::RateLimitConfig::off()),
+            Some(_) => config,
+        })
     }
 
     /// A [`cvm_api::Client`] for [`RunningEmulator::client_config`].

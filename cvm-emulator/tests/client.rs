@@ -19,7 +19,9 @@ fn client_with(emu: &RunningEmulator, id: &str, key: &str) -> Client {
         Config::new(Credentials::new(id, SecretKey::new(key)))
             .with_endpoint(Endpoint::custom(&emu.endpoint_url()).unwrap())
             .with_region(REGION)
-            .with_timeout(Duration::from_secs(10)),
+            .with_timeout(Duration::from_secs(10))
+            // The emulator here enforces no rate limit: nor does the client.
+            .with_rate_limit(cvm_api::runtime::RateLimitConfig::off()),
     )
     .unwrap()
 }

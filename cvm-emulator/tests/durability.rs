@@ -134,7 +134,9 @@ impl Server {
             Config::new(Credentials::new(DEMO_SECRET_ID, SecretKey::new(DEMO_SECRET_KEY)))
                 .with_endpoint(Endpoint::custom(&self.url).unwrap())
                 .with_region("ap-guangzhou")
-                .with_timeout(Duration::from_secs(10)),
+                .with_timeout(Duration::from_secs(10))
+                // The emulator here enforces no rate limit: nor does the client.
+                .with_rate_limit(cvm_api::runtime::RateLimitConfig::off()),
         )
         .unwrap()
     }

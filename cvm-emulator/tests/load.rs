@@ -239,8 +239,10 @@ fn client(emulator: &RunningEmulator, id: &str, key: &str) -> Client {
         .with_endpoint(Endpoint::custom(&emulator.endpoint_url()).expect("endpoint"))
         .with_region(REGION)
         .with_timeout(Duration::from_secs(10))
-        // The test counts every refusal and state error: no retries.
-        .with_retry(cvm_api::runtime::RetryConfig::disabled());
+        // The test counts every refusal and state error: no retries, and
+        // no pacing (it measures the emulator's own limit).
+        .with_retry(cvm_api::runtime::RetryConfig::disabled())
+        .with_rate_limit(cvm_api::runtime::RateLimitConfig::off());
     Client::from_config(config).expect("client")
 }
 
