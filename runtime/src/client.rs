@@ -25,7 +25,8 @@ use super::retry::{Class, TokenBucket};
 use super::transport::{HttpRequest, HttpResponse, HttpTransport};
 use super::{
     Action, Config, ConfigError, Credentials, CredentialsError, Error, FieldPath, InvalidResponseKind,
-    Problem, RateLimit, RateLimitError, RetryConfig, ServiceError, ValidationError, Violation,
+    Problem, RateLimit, RateLimitError, RetryConfig, ServiceError, TransportError, TransportErrorKind,
+    ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.
@@ -40,6 +41,19 @@ const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
 /// What a gateway that no longer knows a temporary id (revoked, or issued
 /// before it restarted) answers.
 const AUTH_SECRET_ID_NOT_FOUND: &str = "AuthFailure.SecretIdNotFound";
+
+/// A timeout counts against an endpoint (see `failover.rs`) only when the
+/// attempt had its whole timeout or at least this long: less, cut by a
+/// call's tight deadline, shows nothing of the endpoint.
+const TIMEOUT_EVIDENCE: Duration = Duration::from_secs(1);
+
+/// Chunks of a body read before the read loop lets the executor in.
+const CHUNKS_BEFORE_YIELD: u32 = 64;
+
+/// Longest action or version name [`Client::call_with`] takes: the
+/// longest Tencent action is far shorter, and each name becomes a header
+/// and a key of the client's rate limiter, which holds thousands.
+const MAX_NAME_BYTES: usize = 128;
 
 const X_TC_ACTION: HeaderName = HeaderName::from_static("x-tc-action");
 const X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
@@ -293,7 +307,12 @@ impl Client {
             if let Some(choice) = state.choice.take() {
                 // Nothing learnt (not sent, or failed here): the choice is
                 // dropped, which frees a probe slot it held.
-                if let Some(health) = Health::of_failure(&failure.1) {
+                // A timeout that the call's own deadline cut short is the
+                // caller's hurry, not the endpoint's fault: counted, a few
+                // hurried calls would move every clone's calls elsewhere.
+                let hurried = failure.1.transport_kind() == Some(TransportErrorKind::Timeout)
+                    && state.given < state.attempt_timeout.min(TIMEOUT_EVIDENCE);
+                if let Some(health) = Health::of_failure(&failure.1).filter(|_| !hurried) {
                     if health == Health::Unreachable {
                         state.failed_endpoints.push(choice.index());
                     }
@@ -355,6 +374,7 @@ impl Client {
             policy: options.retry.as_ref().unwrap_or(config.retry()),
             attempt_timeout: options.timeout.unwrap_or(config.timeout()),
             deadline,
+            given: Duration::ZERO,
             sent: 0,
             skew_corrected: false,
             credentials_renewed: false,
@@ -590,6 +610,7 @@ impl Client {
                 .min(d.saturating_duration_since(Instant::now())),
             None => state.attempt_timeout,
         };
+        state.given = timeout;
         let request = HttpRequest {
             method: http::Method::POST,
             url: target.url,
@@ -597,6 +618,25 @@ impl Client {
             body: body.clone(),
             timeout,
         };
+        // The transport is asked to give up after `timeout`, but the
+        // deadline is the runtime's promise: a transport that ignores it,
+        // or a body that stalls, must not hang the call (nor keep a probe,
+        // and so its endpoint's breaker, busy for good).
+        let url = request.url.clone();
+        let exchange = self.exchange(request);
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Transport(TransportError::new(
+                TransportErrorKind::Timeout,
+                format!("no complete answer from {url} within {} ms", millis(timeout)).into(),
+            ))),
+        }
+    }
+
+    /// Sends `request` and reads its answer within `max_response_bytes`,
+    /// refusing redirects unread.
+    async fn exchange(&self, request: HttpRequest) -> Result<Reply, Failure> {
+        let inner = &*self.inner;
         let response = inner.transport.send(request).await.map_err(Failure::Transport)?;
         let HttpResponse {
             status,
@@ -632,8 +672,24 @@ impl Client {
         // A typical answer is one chunk: kept as received, not copied.
         let mut body = bytes::Bytes::new();
         let mut joined: Option<Vec<u8>> = None;
+        let mut read = 0u32;
         while let Some(chunk) = chunks.next_chunk().await {
-            let chunk = chunk.map_err(Failure::Transport)?;
+            // An answer arrived, so the request was sent, whatever the
+            // transport says: `Connect` (repeated even for a call that is
+            // not safe to repeat, and elsewhere) would repeat a change.
+            let chunk = chunk.map_err(|mut e| {
+                if e.kind() == TransportErrorKind::Connect {
+                    e.set_kind(TransportErrorKind::Reset);
+                }
+                Failure::Transport(e)
+            })?;
+            // A stream that is always ready (empty chunks forever) would
+            // otherwise keep this loop inside one poll, where no timer can
+            // end it: let the executor, and the timeout, in now and then.
+            read = read.wrapping_add(1);
+            if read.is_multiple_of(CHUNKS_BEFORE_YIELD) {
+                YieldNow(false).await;
+            }
             let held = joined.as_ref().map_or(body.len(), Vec::len);
             if held + chunk.len() > limit {
                 let mut all = joined.unwrap_or_else(|| body.to_vec());
@@ -850,6 +906,13 @@ impl Name<'_> {
         if value.is_empty() {
             return Err("is empty".to_owned());
         }
+        // Generated names come from the spec; a caller's may come from anywhere.
+        if matches!(self, Name::Borrowed(_)) && value.len() > MAX_NAME_BYTES {
+            return Err(format!(
+                "is {} bytes long, longer than any action or version ({MAX_NAME_BYTES} at most)",
+                value.len()
+            ));
+        }
         let invalid = || format!("`{value}` cannot be sent in an HTTP header");
         match self {
             // `from_static` panics on a byte HTTP does not allow: check first.
@@ -884,6 +947,9 @@ struct CallState<'a> {
     policy: &'a RetryConfig,
     attempt_timeout: Duration,
     deadline: Option<Instant>,
+    /// The time the current attempt was given: `attempt_timeout`, or what
+    /// was left of the deadline.
+    given: Duration,
     /// Requests sent so far; during an attempt, its number (1-based).
     sent: u32,
     skew_corrected: bool,
@@ -904,6 +970,23 @@ impl CallState<'_> {
             action: self.call.action.as_str(),
             region: self.region.as_ref().map(|(name, _)| *name),
         }
+    }
+}
+
+/// Gives way once to the executor: pending, woken at once. (tokio's own
+/// `yield_now` needs its `rt` feature, which the runtime does not.)
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }
 

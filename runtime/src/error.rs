@@ -176,6 +176,11 @@ impl TransportError {
     pub(crate) fn set_attempts(&mut self, attempts: u32) {
         self.attempts = attempts;
     }
+
+    /// Corrects a kind the transport got wrong (see where it is called).
+    pub(crate) fn set_kind(&mut self, kind: TransportErrorKind) {
+        self.kind = kind;
+    }
 }
 
 impl fmt::Display for TransportError {

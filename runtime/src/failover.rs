@@ -90,7 +90,9 @@ use super::TransportErrorKind;
 /// endpoint; [`probes_to_close`](Self::probes_to_close) answers in a row
 /// close the breaker, a failure opens it for another cool-down. A failure
 /// here is a connect failure, a timeout, a lost connection or a 5xx that is
-/// not the service's answer; any answer of the service, an error code
+/// not the service's answer (a timeout only when the attempt had its whole
+/// timeout or at least a second: one that a call's tight deadline cut short
+/// shows nothing of the endpoint); any answer of the service, an error code
 /// included, shows the endpoint reachable. When every candidate is open the
 /// call still goes out, to the one whose cool-down ends first: breakers
 /// choose the way, they never refuse a call.

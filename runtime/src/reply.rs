@@ -205,10 +205,11 @@ impl Failure {
     }
 
     /// What failed, in a few words, for logs: the code, the transport
-    /// failure or the HTTP status.
+    /// failure or the HTTP status. Written with `%` into log lines, so the
+    /// server's code is escaped: a newline in it would forge a line.
     pub(crate) fn summary(&self) -> String {
         match self {
-            Failure::Service(e) => e.code().to_owned(),
+            Failure::Service(e) => crate::display::Escaped(e.code()).to_string(),
             Failure::Transport(e) => format!("{:?}", e.kind()).to_lowercase(),
             Failure::Invalid { status, kind, .. } => format!("HTTP {status} {kind:?}"),
             Failure::Request(_) => "invalid request".to_owned(),

@@ -47,7 +47,11 @@ impl<T: HttpTransport> HttpTransport for std::sync::Arc<T> {
 }
 
 /// One request as the runtime built it: signed, ready to send.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the body's length, not the body: a body can be a
+/// credential (STS `AssumeRoleWithWebIdentity` carries the OIDC token in
+/// it) or hold passwords.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HttpRequest {
     /// `POST` for API calls.
@@ -85,6 +89,18 @@ impl HttpRequest {
     /// The value of header `name`, when present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 

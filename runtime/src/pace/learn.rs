@@ -26,6 +26,10 @@
 //!   keeps it near 10 %. A cycle (back to the estimate, then the bucket
 //!   drained) lasts about 20 s, a few hundred requests at 10/s, with one or
 //!   two throttled: settled near the limit, not oscillating around it.
+//!   Only as far as the calls use, unless they keep the pace busy. After a
+//!   collapse (a storm of throttles took the estimate to less than half of
+//!   the last five minutes' peak), by [`PROBE_PER_SEC`] of the peak: from
+//!   the floor's own slope, 0.5/s would take an hour back to 20/s.
 //! - **Ignore** throttles of requests sent before the last decrease: they
 //!   were paced by the old rate and say nothing of the new one (32 requests
 //!   in flight would otherwise cut the rate 32 times).
@@ -42,6 +46,9 @@ pub(super) const BACKOFF: f64 = 0.9;
 pub(super) const PROBE_PER_SEC: f64 = 0.01;
 /// The slowest pace learning ever sets, in requests per second.
 pub(super) const MIN_RATE: f64 = 0.5;
+/// An estimate this many times below the recent peak is a collapse (a
+/// storm of throttles), not the limit measured again.
+const COLLAPSE: f64 = 2.0;
 /// Two throttles closer than this give too noisy an estimate from the
 /// accepted answers between them (latency jitter moves an answer across
 /// either end).
@@ -81,6 +88,14 @@ struct Cut {
     /// The pace went unused for a while since: the server's bucket may
     /// have overflowed, and `accepted_since` then tells less than the limit.
     slack: bool,
+    /// The highest estimate of the cuts of the last [`MAX_SPAN`] (this
+    /// one's included), and when it was made: what the limit was before a
+    /// run of throttles (another program draining the quota for a few
+    /// seconds) drove the estimate down to the floor. After such a
+    /// [`COLLAPSE`] the probe climbs back at [`PROBE_PER_SEC`] of it, not
+    /// of the floor's (an hour from 0.5/s to 20/s).
+    peak: f64,
+    peak_at: Instant,
 }
 
 /// A counter of events over the last second: this second's count plus
@@ -152,11 +167,25 @@ impl Learner {
     pub(super) fn rate(&self, now: Instant, cap: f64) -> Option<f64> {
         let cut = self.cut?;
         let since = now.saturating_duration_since(cut.at).as_secs_f64();
-        let curve = cut.ceiling * (BACKOFF + PROBE_PER_SEC * since);
+        // After a collapse (a run of throttles drove the estimate far below
+        // the recent peak), climb back at the peak's slope; otherwise, at
+        // the estimate's, as ever.
+        let base = match cut.peak > COLLAPSE * cut.ceiling {
+            true => cut.peak,
+            false => cut.ceiling,
+        };
+        let slope = PROBE_PER_SEC * base;
+        let curve = cut.ceiling * BACKOFF + slope * since;
         // Probe only as far as the calls use: a pace that kept climbing
-        // through an hour of light use would let the next batch burst.
-        let used = 2.0 * self.accepted.count(now);
-        Some(curve.min(cut.ceiling.max(used)).max(MIN_RATE).min(cap))
+        // through an hour of light use would let the next batch burst. A
+        // pace kept busy (no slack since the cut) is in use however slow:
+        // below a request a second, the last second's count is 0 or 1 and
+        // would hold the pace where it is for good.
+        let used = match cut.slack {
+            true => cut.ceiling.max(2.0 * self.accepted.count(now)),
+            false => f64::INFINITY,
+        };
+        Some(curve.min(used).max(MIN_RATE).min(cap))
     }
 
     /// The pace went unused for a while (see [`Cut::slack`]).
@@ -203,15 +232,27 @@ impl Learner {
                 (count, Some(count))
             }
         };
+        let ceiling = estimate.min(pace_before).max(MIN_RATE).min(cap);
+        let (peak, peak_at) = match self.cut {
+            Some(previous)
+                if now.saturating_duration_since(previous.peak_at) <= MAX_SPAN
+                    && previous.peak.max(previous.ceiling) > ceiling =>
+            {
+                (previous.peak.max(previous.ceiling).min(cap), previous.peak_at)
+            }
+            _ => (ceiling, now),
+        };
         self.generation = self.generation.wrapping_add(1);
         self.cut = Some(Cut {
             at: now,
-            ceiling: estimate.min(pace_before).max(MIN_RATE).min(cap),
+            ceiling,
             pace_before,
             window,
             late: 0,
             accepted_since: 0,
             slack: false,
+            peak,
+            peak_at,
         });
         self.rate(now, cap)
     }
@@ -264,6 +305,36 @@ mod tests {
             (later - 12.0 * (BACKOFF + 5.0 * PROBE_PER_SEC)).abs() < 1e-6,
             "{later}"
         );
+    }
+
+    #[test]
+    fn a_pace_climbs_only_while_in_use_and_after_a_collapse_at_the_peaks_slope() {
+        let t0 = Instant::now();
+        let mut learner = Learner::new(t0);
+        for i in 0..20 {
+            learner.on_accepted(at(t0, i * 50), 0, NONE);
+        }
+        // Throttled at 20/s, then a storm: nothing accepted, the estimate
+        // falls to the floor.
+        learner.on_throttled(at(t0, 1_000), 0, NONE).unwrap();
+        let mut pace = 0.0;
+        for g in 1..10 {
+            pace = learner
+                .on_throttled(at(t0, 3_000 + g as u64 * 100), g, NONE)
+                .unwrap();
+        }
+        assert_eq!(pace, MIN_RATE);
+        // Kept busy (no slack), even at 0.5/s: it climbs, at 1 % of the
+        // peak (20/s) a second, back near 20/s in two minutes or so.
+        let minute = learner.rate(at(t0, 64_000), NONE).unwrap();
+        assert!(
+            (minute - (MIN_RATE * BACKOFF + 0.2 * 60.0)).abs() < 0.1,
+            "{minute}"
+        );
+        // Unused for a while: no higher than the calls use.
+        learner.note_slack();
+        assert_eq!(learner.rate(at(t0, 64_000), NONE), Some(MIN_RATE));
+        assert_eq!(learner.rate(at(t0, 600_000), NONE), Some(MIN_RATE));
     }
 
     #[test]

@@ -363,3 +363,165 @@ async fn other_servers_networks_and_limits() {
         assert!(learnt.settled_share() < 0.05, "{name}: {learnt:?}");
     }
 }
+
+/// What a run of [`under_a_changing_server`] saw in its measured window.
+#[derive(Debug)]
+struct Window {
+    /// Requests admitted per second.
+    admitted: f64,
+    /// Share of the requests sent that were throttled.
+    throttled: f64,
+}
+
+/// `in_flight` calls at a time, for `measured.end`, against a server (a bucket)
+/// whose limit is `limit(t)` requests a second, `None` while it throttles
+/// everything (a storm: another program draining the account's quota, a
+/// gateway having a bad moment); what was sent in `measured`.
+async fn under_a_changing_server(
+    in_flight: u64,
+    known: Option<u32>,
+    limit: impl Fn(Duration) -> Option<u32> + Send + Sync + 'static,
+    measured: std::ops::Range<Duration>,
+) -> Window {
+    fastrand::seed(7);
+    let limit = Arc::new(limit);
+    let pacer = Arc::new(Pacer::new(RateLimitConfig::adaptive()));
+    let first = limit(Duration::ZERO).unwrap_or(1);
+    let server = Arc::new(Mutex::new(Server::new(Counting::Bucket, first)));
+    // (admitted, throttled) among the requests sent in the window.
+    let counts = Arc::new(Mutex::new((0usize, 0usize)));
+    let t0 = Instant::now();
+    let end = t0 + measured.end;
+    let workers: Vec<_> = (0..in_flight)
+        .map(|worker| {
+            let (pacer, server, counts, limit) =
+                (pacer.clone(), server.clone(), counts.clone(), limit.clone());
+            let measured = measured.clone();
+            let mut rng = fastrand::Rng::with_seed(worker + 1);
+            tokio::spawn(async move {
+                let mut retry = 0;
+                while Instant::now() < end {
+                    let permit = pacer
+                        .acquire(KEY, known, &RateLimit::Default, None)
+                        .await
+                        .unwrap();
+                    let sent = Instant::now() - t0;
+                    tokio::time::sleep(Duration::from_millis(rng.u64(20..=80))).await;
+                    let admitted = match limit(Instant::now() - t0) {
+                        None => false,
+                        Some(now_limit) => {
+                            let mut server = server.lock().unwrap();
+                            server.limit = f64::from(now_limit);
+                            server.admit(Instant::now())
+                        }
+                    };
+                    tokio::time::sleep(Duration::from_millis(rng.u64(20..=80))).await;
+                    if measured.contains(&sent) {
+                        let mut counts = counts.lock().unwrap();
+                        match admitted {
+                            true => counts.0 += 1,
+                            false => counts.1 += 1,
+                        }
+                    }
+                    if admitted {
+                        pacer.on_accepted(KEY, &permit);
+                        retry = 0;
+                    } else {
+                        pacer.on_throttled(KEY, &permit);
+                        retry = retry % MAX_ATTEMPTS + 1;
+                        tokio::time::sleep(throttled_backoff(retry)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let (admitted, throttled) = *counts.lock().unwrap();
+    let window = Window {
+        admitted: admitted as f64 / (measured.end - measured.start).as_secs_f64(),
+        throttled: throttled as f64 / (admitted + throttled).max(1) as f64,
+    };
+    println!("{in_flight} in flight, known {known:?}, over {measured:?}: {window:?}");
+    window
+}
+
+const S: fn(u64) -> Duration = Duration::from_secs;
+
+/// 20 a second, but nothing from 20 s to 23 s.
+fn three_second_storm(t: Duration) -> Option<u32> {
+    (!(S(20)..S(23)).contains(&t)).then_some(20)
+}
+
+// Finding (high), fixed: a few seconds of throttling pinned the action at
+// the learnt floor (0.5/s) for as long as the program kept calling it.
+// Each throttle of the storm counted the last second's accepted answers,
+// which fall to none, so the estimate reached the floor; and the probe
+// upward was capped by "what the calls use", twice the last second's
+// accepted answers, which at a pace under one a second is 0 or 1 when a
+// turn is computed: the cap never rose. Half an hour later: 0.50/s of 20.
+// A pace kept busy is in use, however slow; and after such a collapse the
+// probe climbs at the slope of the recent peak, not of the floor.
+#[tokio::test(start_paused = true)]
+async fn a_throttle_storm_does_not_pin_an_action_at_the_floor() {
+    for known in [None, Some(20)] {
+        let later =
+            under_a_changing_server(IN_FLIGHT as u64, known, three_second_storm, S(600)..S(630)).await;
+        assert!(
+            later.admitted >= 0.7 * 20.0,
+            "ten minutes after a 3 s storm: {later:?}"
+        );
+        assert!(later.throttled < 0.05, "{later:?}");
+    }
+}
+
+// Finding (medium), open: even so, two minutes after a 3 s storm the pace
+// is still well below the limit. The first throttle after the climb back
+// estimates the limit from the answers accepted since the storm's last
+// cut, the average over the whole climb (about half the limit), not the
+// rate at its top, and the climb then restarts from there at that
+// estimate's slope. Recovering in seconds (as TCP does after a loss, up to
+// the rate before it) needs a change to how an estimate is made after a
+// collapse, and new simulations to hold it to.
+#[tokio::test(start_paused = true)]
+#[ignore = "finding: after a 3 s throttle storm the learnt pace takes minutes to come back near the limit (13/s of 20 two minutes later): the estimate at the first throttle after the climb is the climb's average"]
+async fn a_short_throttle_storm_does_not_slow_an_action_for_long() {
+    for known in [None, Some(20)] {
+        let soon = under_a_changing_server(IN_FLIGHT as u64, known, three_second_storm, S(143)..S(153)).await;
+        assert!(
+            soon.admitted >= 0.7 * 20.0,
+            "two minutes after a 3 s storm: {soon:?}"
+        );
+    }
+}
+
+// Held with the fix above: when the quota really drops (another program
+// starts using most of it), the pace follows it down, and the faster climb
+// after a collapse does not keep it throttling.
+#[tokio::test(start_paused = true)]
+async fn a_quota_that_drops_for_good_is_followed_down() {
+    let dropped = |t: Duration| Some(if t < S(30) { 20 } else { 6 });
+    for known in [None, Some(20)] {
+        let settled = under_a_changing_server(IN_FLIGHT as u64, known, dropped, S(90)..S(390)).await;
+        assert!(settled.throttled < 0.05, "{settled:?}");
+        assert!(settled.admitted >= 0.8 * 6.0, "{settled:?}");
+    }
+}
+
+// Finding (medium), open: the same slow climb after a single throttle.
+// A program whose first request of an action is throttled (the account's
+// quota busy with other programs at that moment) with nothing else in
+// flight estimates the limit from the last second's accepted answers,
+// none: the floor, 0.5/s. Its climb is 1 % of that floor a second: a
+// minute later it still sends under one request a second to a server that
+// takes ten. A first estimate from so few answers is no estimate; a probe
+// that grows by a share of itself until the next throttle (TCP's slow
+// start) would find the limit in seconds.
+#[tokio::test(start_paused = true)]
+#[ignore = "finding: one throttle of a lone first request paces the action at 0.5/s, climbing 0.005/s each second (under 1/s a minute later, with 10/s allowed)"]
+async fn one_early_throttle_does_not_pace_an_action_at_the_floor_for_minutes() {
+    let busy_at_first = |t: Duration| (t >= Duration::from_millis(100)).then_some(10);
+    let later = under_a_changing_server(2, None, busy_at_first, S(60)..S(70)).await;
+    assert!(later.admitted >= 5.0, "a minute after one throttle: {later:?}");
+}
