@@ -872,11 +872,13 @@ async fn authentication_errors() {
 #[tokio::test]
 async fn rate_limit() {
     let emu = start(config().with_rate_limit(Some(3))).await;
-    // Throttling is retried by default; here every refusal must show.
-    let client = emu
-        .client(REGION)
-        .unwrap()
-        .with_options(cvm_api::CallOptions::new().with_retry(cvm_api::runtime::RetryConfig::disabled()));
+    // Throttling is retried by default, and the client would learn to slow
+    // down: here every refusal of the emulator's own limit must show.
+    let client = emu.client(REGION).unwrap().with_options(
+        cvm_api::CallOptions::new()
+            .with_retry(cvm_api::runtime::RetryConfig::disabled())
+            .with_rate_limit(cvm_api::runtime::RateLimit::Off),
+    );
     let req = DescribeInstancesRequest::default();
     let mut limited = 0;
     for _ in 0..6 {
