@@ -13,19 +13,58 @@
 //! rows of differing lengths in one table section, ...), these functions
 //! still return something sensible instead of failing; see the notes on the
 //! individual helpers.
+//!
+//! Both can make far more than they are given: a list of objects gives
+//! every row a cell for every key any of its objects has (rows × keys), and
+//! a table pads every line to its widest section (lines × width). So every
+//! cell is counted against the answer's [`ResponseLimits`], and a table
+//! whose padded text would pass [`MAX_TABLE_BYTES`] is refused before it is
+//! written.
 
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeSet;
+use std::fmt;
+use tencentcloud_model::budget::{Budget, LimitExceeded, ResponseLimits};
+
+/// The most text a table may print. Real tables are a few MB at most
+/// (lines times the widest section); past this one is an answer whose
+/// padding grows with the square of its size, not something to read.
+pub const MAX_TABLE_BYTES: usize = 128 << 20;
+
+/// Why an answer is not printed as text or a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// More cells than the limits allow.
+    Limit(LimitExceeded),
+    /// The padded table would be `bytes` long, more than [`MAX_TABLE_BYTES`].
+    TableBytes { bytes: u128, width: usize },
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::Limit(limit) => write!(f, "{limit}"),
+            Refused::TableBytes { bytes, width } => write!(
+                f,
+                "the table would be {bytes} bytes (every line padded to {width} columns), \
+                 more than {MAX_TABLE_BYTES} (the limit `MAX_TABLE_BYTES`); --output json prints it"
+            ),
+        }
+    }
+}
 
 /// tccli's `--output text`.
-pub fn text(value: &Value) -> String {
-    TextWriter::default().run(value)
+pub fn text(value: &Value, limits: ResponseLimits) -> Result<String, Refused> {
+    TextWriter::new(limits).run(value)
 }
 
 /// tccli's `--output table`, titled as tccli titles it ("action" at the top).
-pub fn table(value: &Value) -> String {
-    let mut builder = TableBuilder::default();
+pub fn table(value: &Value, limits: ResponseLimits) -> Result<String, Refused> {
+    let mut builder = TableBuilder::new(limits);
     builder.run("action", value);
+    if let Some(limit) = builder.refused {
+        return Err(Refused::Limit(limit));
+    }
     render(&mut builder.sections)
 }
 
@@ -321,22 +360,50 @@ struct TextItem<'a> {
     columns: Option<usize>,
 }
 
-#[derive(Default)]
 struct TextWriter<'a> {
     out: String,
     stack: Vec<TextItem<'a>>,
     /// Sorted scalar-key sets of lists of objects, indexed by `columns`.
     column_sets: Vec<Vec<&'a str>>,
+    /// Cells written so far.
+    budget: Budget,
+    refused: Option<LimitExceeded>,
 }
 
 impl<'a> TextWriter<'a> {
-    fn run(mut self, value: &'a Value) -> String {
+    fn new(limits: ResponseLimits) -> Self {
+        TextWriter {
+            out: String::new(),
+            stack: Vec::new(),
+            column_sets: Vec::new(),
+            budget: Budget::new(limits),
+            refused: None,
+        }
+    }
+
+    /// Counts `cells` about to be written; once over the limits, the walk
+    /// stops.
+    fn charge(&mut self, cells: usize) -> bool {
+        match self.budget.charge(cells) {
+            Ok(()) => true,
+            Err(limit) => {
+                self.refused = Some(limit);
+                self.stack.clear();
+                false
+            }
+        }
+    }
+
+    fn run(mut self, value: &'a Value) -> Result<String, Refused> {
         self.stack.push(TextItem {
             value,
             ident: None,
             columns: None,
         });
         while let Some(item) = self.stack.pop() {
+            if self.refused.is_some() {
+                break;
+            }
             match item.value {
                 Value::Object(map) => self.object(map, item.ident, item.columns),
                 Value::Array(items) => self.list(items, item.ident),
@@ -346,7 +413,10 @@ impl<'a> TextWriter<'a> {
                 }
             }
         }
-        self.out
+        match self.refused {
+            Some(limit) => Err(Refused::Limit(limit)),
+            None => Ok(self.out),
+        }
     }
 
     /// Children are pushed in reverse so they pop in their natural order.
@@ -376,6 +446,9 @@ impl<'a> TextWriter<'a> {
             Some(idx) => {
                 // Inside a list of objects every row has the list's full
                 // column set, blank where this object lacks the key.
+                if !self.charge(self.column_sets[idx].len()) {
+                    return;
+                }
                 let keys = &self.column_sets[idx];
                 line.extend(keys.iter().map(|k| map.get(*k).map(py_str).unwrap_or_default()));
                 nested.extend(
@@ -434,6 +507,9 @@ impl<'a> TextWriter<'a> {
 
     /// Labelled scalars go one per line; a bare list goes on one line.
     fn scalar_list(&mut self, items: &[&Value], ident: Option<&str>) {
+        if !self.charge(items.len()) {
+            return;
+        }
         match ident {
             Some(ident) => {
                 let label = ident.to_uppercase();
@@ -589,14 +665,51 @@ struct Columns<'a> {
     nested: Vec<&'a str>,
 }
 
-#[derive(Default)]
 struct TableBuilder<'a> {
     sections: Vec<Section>,
     stack: Vec<TableTask<'a>>,
     column_sets: Vec<Columns<'a>>,
+    /// Header and row cells made so far.
+    budget: Budget,
+    refused: Option<LimitExceeded>,
 }
 
 impl<'a> TableBuilder<'a> {
+    fn new(limits: ResponseLimits) -> Self {
+        TableBuilder {
+            sections: Vec::new(),
+            stack: Vec::new(),
+            column_sets: Vec::new(),
+            budget: Budget::new(limits),
+            refused: None,
+        }
+    }
+
+    /// Counts `cells` about to be made; once over the limits, the walk
+    /// stops.
+    fn charge(&mut self, cells: usize) -> bool {
+        match self.budget.charge(cells) {
+            Ok(()) => true,
+            Err(limit) => {
+                self.refused = Some(limit);
+                self.stack.clear();
+                false
+            }
+        }
+    }
+
+    fn add_row(&mut self, row: Vec<String>) {
+        if self.charge(row.len()) {
+            self.current().add_row(row);
+        }
+    }
+
+    fn set_headers(&mut self, headers: Vec<String>) {
+        if self.charge(headers.len()) {
+            self.current().set_headers(headers);
+        }
+    }
+
     fn run(&mut self, title: &'a str, value: &'a Value) {
         self.stack.push(TableTask::Build {
             title: Some(title),
@@ -604,6 +717,9 @@ impl<'a> TableBuilder<'a> {
             indent: 0,
         });
         while let Some(task) = self.stack.pop() {
+            if self.refused.is_some() {
+                break;
+            }
             match task {
                 TableTask::Build { title, value, indent } => self.build(title, value, indent),
                 TableTask::ObjectRow {
@@ -643,7 +759,7 @@ impl<'a> TableBuilder<'a> {
                 if items.first().is_some_and(Value::is_object) {
                     let columns = Columns::of_list(items);
                     let headers = columns.headers.iter().map(|h| h.to_string()).collect();
-                    self.current().set_headers(headers);
+                    self.set_headers(headers);
                     self.column_sets.push(columns);
                     self.stack.push(TableTask::ObjectRow {
                         items,
@@ -663,14 +779,13 @@ impl<'a> TableBuilder<'a> {
                     // A lone scalar becomes a `key | value` row, no header.
                     [(key, value)] => {
                         let row = vec![key.to_string(), py_str(value)];
-                        self.current().add_row(row);
+                        self.add_row(row);
                     }
                     pairs => {
                         let headers = pairs.iter().map(|(k, _)| k.to_string()).collect();
                         let row = pairs.iter().map(|(_, v)| py_str(v)).collect();
-                        let section = self.current();
-                        section.set_headers(headers);
-                        section.add_row(row);
+                        self.set_headers(headers);
+                        self.add_row(row);
                     }
                 }
                 for (key, value) in nested.into_iter().rev() {
@@ -684,7 +799,7 @@ impl<'a> TableBuilder<'a> {
             // Scalars, and empty lists (which print as `[]`).
             other => {
                 let row = vec![py_str(other)];
-                self.current().add_row(row);
+                self.add_row(row);
             }
         }
     }
@@ -712,8 +827,15 @@ impl<'a> TableBuilder<'a> {
                 indent,
             });
         }
+        // The row's cells, and the headers again when it reopens a section,
+        // are counted before they are made.
         let cols = &self.column_sets[columns];
         let reopen = idx > 0 && !cols.nested.is_empty();
+        let cells = cols.headers.len() * if reopen { 2 } else { 1 };
+        if !self.charge(cells) {
+            return;
+        }
+        let cols = &self.column_sets[columns];
         let headers: Vec<String> = if reopen {
             cols.headers.iter().map(|h| h.to_string()).collect()
         } else {
@@ -786,16 +908,16 @@ impl<'a> TableBuilder<'a> {
             }
             Value::Array(inner) => {
                 let row = inner.iter().map(py_str).collect();
-                self.current().add_row(row);
+                self.add_row(row);
             }
             // tccli iterates a dict here, so the row is its keys.
             Value::Object(map) => {
                 let row = map.keys().cloned().collect();
-                self.current().add_row(row);
+                self.add_row(row);
             }
             scalar => {
                 let row = vec![py_str(scalar)];
-                self.current().add_row(row);
+                self.add_row(row);
             }
         }
     }
@@ -827,14 +949,21 @@ impl<'a> Columns<'a> {
 // --output table: rendering
 // ---------------------------------------------------------------------------
 
-fn render(sections: &mut [Section]) -> String {
+fn render(sections: &mut [Section]) -> Result<String, Refused> {
     let widest = |sections: &[Section]| sections.iter().map(Section::total_width).max();
     let Some(mut max_width) = widest(sections) else {
-        return String::new();
+        return Ok(String::new());
     };
     if max_width > TERMINAL_WIDTH {
         sections.iter_mut().for_each(Section::make_vertical);
         max_width = widest(sections).unwrap_or(max_width);
+    }
+    let bytes = rendered_bytes(sections, max_width);
+    if bytes > MAX_TABLE_BYTES as u128 {
+        return Err(Refused::TableBytes {
+            bytes,
+            width: max_width,
+        });
     }
     let mut out = String::new();
     push_repeated(&mut out, '-', max_width as i64);
@@ -842,7 +971,32 @@ fn render(sections: &mut [Section]) -> String {
     for section in sections.iter() {
         render_section(&mut out, section, max_width as i64 - 2 * section.indent as i64);
     }
-    out
+    Ok(out)
+}
+
+/// About how long [`render`]'s text is: each of [`render_section`]'s lines
+/// padded to `max_width`, and each cell's bytes beyond its characters.
+fn rendered_bytes(sections: &[Section], max_width: usize) -> u128 {
+    let mut lines: u128 = 1;
+    let mut cell_bytes: u128 = 0;
+    for section in sections {
+        if !section.title.is_empty() {
+            lines += 1;
+            if section.headers.is_empty() && section.rows.is_empty() {
+                lines += 1;
+            }
+        }
+        if !section.headers.is_empty() {
+            lines += 2;
+        }
+        if !section.rows.is_empty() && !section.widths.is_empty() {
+            lines += section.rows.len() as u128 + 2;
+        }
+        for cell in section.headers.iter().chain(section.rows.iter().flatten()) {
+            cell_bytes += cell.len() as u128;
+        }
+    }
+    lines * (max_width as u128 + 1) + cell_bytes
 }
 
 /// Writes one line framed by the section's indentation bars.
@@ -954,6 +1108,16 @@ fn align_left_into(line: &mut String, text: &str, width: i64, left: &str) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// [`super::text`] within the default limits, which these cases stay far below.
+    fn text(value: &Value) -> String {
+        super::text(value, ResponseLimits::new()).expect("within the limits")
+    }
+
+    /// [`super::table`] within the default limits.
+    fn table(value: &Value) -> String {
+        super::table(value, ResponseLimits::new()).expect("within the limits")
+    }
 
     /// `expected_*` is tccli's output, or `None` where tccli itself raises
     /// (then the case only checks that nothing panics).
@@ -1728,6 +1892,70 @@ mod tests {
         // Every line is as wide as that repr, so the `leaf` cell is padded.
         let rendered = table(&mixed.0);
         assert!(rendered.contains("|  leaf   "));
+    }
+
+    /// `[{"k0": 0}, {"k1": 0}, ...]`: every row gets a cell for every key
+    /// of the list, `count` squared cells from `count` objects.
+    fn distinct_keys(count: usize) -> Value {
+        Value::Array((0..count).map(|i| json!({ format!("k{i}"): 0 })).collect())
+    }
+
+    #[test]
+    fn rows_times_keys_is_counted_and_refused_past_the_limit() {
+        let limits = ResponseLimits::new().with_max_values(10_000);
+        // 90 objects: 90 rows of 90 cells (and a table's 90 headers).
+        assert!(super::text(&distinct_keys(90), limits).is_ok());
+        assert!(super::table(&distinct_keys(90), limits).is_ok());
+        // 200: 40 000 cells, from 2 KB of JSON.
+        let refused = Refused::Limit(LimitExceeded::Values(10_000));
+        assert_eq!(super::text(&distinct_keys(200), limits), Err(refused.clone()));
+        assert_eq!(super::table(&distinct_keys(200), limits), Err(refused));
+        // With the default limits: 9 million cells from 50 KB.
+        let big = distinct_keys(3_000);
+        let default = ResponseLimits::new();
+        let limit = Refused::Limit(LimitExceeded::Values(ResponseLimits::DEFAULT_MAX_VALUES));
+        assert_eq!(super::text(&big, default), Err(limit.clone()));
+        assert_eq!(super::table(&big, default), Err(limit));
+    }
+
+    #[test]
+    fn a_table_padded_past_its_byte_limit_is_refused_before_it_is_written() {
+        // Every line is padded to the widest cell: 20 000 rows × 10 000
+        // columns would be 200 MB from 300 KB of JSON.
+        let mut rows: Vec<Value> = vec![json!({"a": ""}); 20_000];
+        assert!(super::table(&Value::Array(rows.clone()), ResponseLimits::new()).is_ok());
+        rows.push(json!({"a": "x".repeat(10_000)}));
+        let refused = super::table(&Value::Array(rows), ResponseLimits::new()).unwrap_err();
+        let Refused::TableBytes { bytes, width } = refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!(width, 10_000 + 6);
+        assert!(bytes > MAX_TABLE_BYTES as u128, "{bytes}");
+        assert!(
+            refused.to_string().contains("(the limit `MAX_TABLE_BYTES`)"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn the_byte_estimate_is_the_table_written() {
+        let value = json!({"Items": [{"a": "é", "b": 1}, {"a": "x", "b": 22}], "Total": 2});
+        let mut builder = TableBuilder::new(ResponseLimits::new());
+        builder.run("action", &value);
+        let max_width = builder.sections.iter().map(Section::total_width).max().unwrap();
+        let estimate = rendered_bytes(&builder.sections, max_width);
+        let written = render(&mut builder.sections).unwrap();
+        // The estimate counts the cells' text once more, as a bound.
+        assert!(
+            written.len() as u128 <= estimate,
+            "{} > {estimate}",
+            written.len()
+        );
+        assert!(
+            estimate <= 2 * written.len() as u128,
+            "{estimate} vs {}",
+            written.len()
+        );
     }
 
     #[test]
