@@ -138,6 +138,7 @@ impl Budget {
     }
 
     /// Counts `values` more.
+    #[inline]
     pub fn charge(&mut self, values: usize) -> Result<(), LimitExceeded> {
         self.values = self.values.saturating_add(values);
         if self.values > self.limits.max_values {
@@ -147,6 +148,7 @@ impl Budget {
     }
 
     /// One level deeper; [`Budget::leave`] when done with it.
+    #[inline]
     pub fn enter(&mut self) -> Result<(), LimitExceeded> {
         self.depth += 1;
         if self.depth > self.limits.max_depth {
@@ -155,6 +157,7 @@ impl Budget {
         Ok(())
     }
 
+    #[inline]
     pub fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
