@@ -14,6 +14,13 @@
 //! still return something sensible instead of failing; see the notes on the
 //! individual helpers.
 //!
+//! Both can make far more than they are given: a list of objects gives
+//! every row a cell for every key any of its objects has (rows × keys), and
+//! a table pads every line to its widest section (lines × width). So every
+//! cell is counted against the answer's [`ResponseLimits`], and a table
+//! whose padded text would pass [`MAX_TABLE_BYTES`] is refused before it is
+//! written.
+//!
 //! tccli writes the service's strings (values, member names) raw; with
 //! [`Strings::Inert`], for a terminal, each is escaped before it is laid out,
 //! so that widths count what is shown and only the layout writes line feeds
@@ -22,6 +29,35 @@
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::fmt;
+use tencentcloud_model::budget::{Budget, LimitExceeded, ResponseLimits};
+
+/// The most text a table may print. Real tables are a few MB at most
+/// (lines times the widest section); past this one is an answer whose
+/// padding grows with the square of its size, not something to read.
+pub const MAX_TABLE_BYTES: usize = 128 << 20;
+
+/// Why an answer is not printed as text or a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// More cells than the limits allow.
+    Limit(LimitExceeded),
+    /// The padded table would be `bytes` long, more than [`MAX_TABLE_BYTES`].
+    TableBytes { bytes: u128, width: usize },
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::Limit(limit) => write!(f, "{limit}"),
+            Refused::TableBytes { bytes, width } => write!(
+                f,
+                "the table would be {bytes} bytes (every line padded to {width} columns), \
+                 more than {MAX_TABLE_BYTES} (the limit `MAX_TABLE_BYTES`); --output json prints it"
+            ),
+        }
+    }
+}
 
 /// How the service's strings (values, member names) are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,21 +111,20 @@ fn inert(text: &str) -> Cow<'_, str> {
 }
 
 /// tccli's `--output text`.
-pub fn text(value: &Value, strings: Strings) -> String {
-    TextWriter {
-        strings,
-        ..TextWriter::default()
-    }
-    .run(value)
+pub fn text(value: &Value, limits: ResponseLimits, strings: Strings) -> Result<String, Refused> {
+    let mut writer = TextWriter::new(limits);
+    writer.strings = strings;
+    writer.run(value)
 }
 
 /// tccli's `--output table`, titled as tccli titles it ("action" at the top).
-pub fn table(value: &Value, strings: Strings) -> String {
-    let mut builder = TableBuilder {
-        strings,
-        ..TableBuilder::default()
-    };
+pub fn table(value: &Value, limits: ResponseLimits, strings: Strings) -> Result<String, Refused> {
+    let mut builder = TableBuilder::new(limits);
+    builder.strings = strings;
     builder.run("action", value);
+    if let Some(limit) = builder.refused {
+        return Err(Refused::Limit(limit));
+    }
     render(&mut builder.sections)
 }
 
@@ -385,23 +420,52 @@ struct TextItem<'a> {
     columns: Option<usize>,
 }
 
-#[derive(Default)]
 struct TextWriter<'a> {
-    strings: Strings,
     out: String,
     stack: Vec<TextItem<'a>>,
     /// Sorted scalar-key sets of lists of objects, indexed by `columns`.
     column_sets: Vec<Vec<&'a str>>,
+    /// Cells written so far.
+    budget: Budget,
+    refused: Option<LimitExceeded>,
+    strings: Strings,
 }
 
 impl<'a> TextWriter<'a> {
-    fn run(mut self, value: &'a Value) -> String {
+    fn new(limits: ResponseLimits) -> Self {
+        TextWriter {
+            out: String::new(),
+            stack: Vec::new(),
+            column_sets: Vec::new(),
+            budget: Budget::new(limits),
+            refused: None,
+            strings: Strings::Raw,
+        }
+    }
+
+    /// Counts `cells` about to be written; once over the limits, the walk
+    /// stops.
+    fn charge(&mut self, cells: usize) -> bool {
+        match self.budget.charge(cells) {
+            Ok(()) => true,
+            Err(limit) => {
+                self.refused = Some(limit);
+                self.stack.clear();
+                false
+            }
+        }
+    }
+
+    fn run(mut self, value: &'a Value) -> Result<String, Refused> {
         self.stack.push(TextItem {
             value,
             ident: None,
             columns: None,
         });
         while let Some(item) = self.stack.pop() {
+            if self.refused.is_some() {
+                break;
+            }
             match item.value {
                 Value::Object(map) => self.object(map, item.ident, item.columns),
                 Value::Array(items) => self.list(items, item.ident),
@@ -411,7 +475,10 @@ impl<'a> TextWriter<'a> {
                 }
             }
         }
-        self.out
+        match self.refused {
+            Some(limit) => Err(Refused::Limit(limit)),
+            None => Ok(self.out),
+        }
     }
 
     /// Children are pushed in reverse so they pop in their natural order.
@@ -441,6 +508,9 @@ impl<'a> TextWriter<'a> {
             Some(idx) => {
                 // Inside a list of objects every row has the list's full
                 // column set, blank where this object lacks the key.
+                if !self.charge(self.column_sets[idx].len()) {
+                    return;
+                }
                 let keys = &self.column_sets[idx];
                 let strings = self.strings;
                 line.extend(
@@ -503,6 +573,9 @@ impl<'a> TextWriter<'a> {
 
     /// Labelled scalars go one per line; a bare list goes on one line.
     fn scalar_list(&mut self, items: &[&Value], ident: Option<&str>) {
+        if !self.charge(items.len()) {
+            return;
+        }
         match ident {
             Some(ident) => {
                 let label = ident.to_uppercase();
@@ -659,15 +732,53 @@ struct Columns<'a> {
     nested: Vec<&'a str>,
 }
 
-#[derive(Default)]
 struct TableBuilder<'a> {
-    strings: Strings,
     sections: Vec<Section>,
     stack: Vec<TableTask<'a>>,
     column_sets: Vec<Columns<'a>>,
+    /// Header and row cells made so far.
+    budget: Budget,
+    refused: Option<LimitExceeded>,
+    strings: Strings,
 }
 
 impl<'a> TableBuilder<'a> {
+    fn new(limits: ResponseLimits) -> Self {
+        TableBuilder {
+            sections: Vec::new(),
+            stack: Vec::new(),
+            column_sets: Vec::new(),
+            budget: Budget::new(limits),
+            refused: None,
+            strings: Strings::Raw,
+        }
+    }
+
+    /// Counts `cells` about to be made; once over the limits, the walk
+    /// stops.
+    fn charge(&mut self, cells: usize) -> bool {
+        match self.budget.charge(cells) {
+            Ok(()) => true,
+            Err(limit) => {
+                self.refused = Some(limit);
+                self.stack.clear();
+                false
+            }
+        }
+    }
+
+    fn add_row(&mut self, row: Vec<String>) {
+        if self.charge(row.len()) {
+            self.current().add_row(row);
+        }
+    }
+
+    fn set_headers(&mut self, headers: Vec<String>) {
+        if self.charge(headers.len()) {
+            self.current().set_headers(headers);
+        }
+    }
+
     fn run(&mut self, title: &'a str, value: &'a Value) {
         self.stack.push(TableTask::Build {
             title: Some(title),
@@ -675,6 +786,9 @@ impl<'a> TableBuilder<'a> {
             indent: 0,
         });
         while let Some(task) = self.stack.pop() {
+            if self.refused.is_some() {
+                break;
+            }
             match task {
                 TableTask::Build { title, value, indent } => self.build(title, value, indent),
                 TableTask::ObjectRow {
@@ -719,7 +833,7 @@ impl<'a> TableBuilder<'a> {
                 if items.first().is_some_and(Value::is_object) {
                     let columns = Columns::of_list(items);
                     let headers = self.show_all(columns.headers.iter().copied());
-                    self.current().set_headers(headers);
+                    self.set_headers(headers);
                     self.column_sets.push(columns);
                     self.stack.push(TableTask::ObjectRow {
                         items,
@@ -742,14 +856,13 @@ impl<'a> TableBuilder<'a> {
                             self.strings.show(key).into_owned(),
                             self.strings.show_value(value),
                         ];
-                        self.current().add_row(row);
+                        self.add_row(row);
                     }
                     pairs => {
                         let headers = self.show_all(pairs.iter().map(|(k, _)| k.as_str()));
                         let row = pairs.iter().map(|(_, v)| self.strings.show_value(v)).collect();
-                        let section = self.current();
-                        section.set_headers(headers);
-                        section.add_row(row);
+                        self.set_headers(headers);
+                        self.add_row(row);
                     }
                 }
                 for (key, value) in nested.into_iter().rev() {
@@ -763,7 +876,7 @@ impl<'a> TableBuilder<'a> {
             // Scalars, and empty lists (which print as `[]`).
             other => {
                 let row = vec![self.strings.show_value(other)];
-                self.current().add_row(row);
+                self.add_row(row);
             }
         }
     }
@@ -791,9 +904,16 @@ impl<'a> TableBuilder<'a> {
                 indent,
             });
         }
+        // The row's cells, and the headers again when it reopens a section,
+        // are counted before they are made.
         let cols = &self.column_sets[columns];
-        let strings = self.strings;
         let reopen = idx > 0 && !cols.nested.is_empty();
+        let cells = cols.headers.len() * if reopen { 2 } else { 1 };
+        if !self.charge(cells) {
+            return;
+        }
+        let strings = self.strings;
+        let cols = &self.column_sets[columns];
         let headers: Vec<String> = if reopen {
             cols.headers
                 .iter()
@@ -869,16 +989,16 @@ impl<'a> TableBuilder<'a> {
             }
             Value::Array(inner) => {
                 let row = inner.iter().map(|v| self.strings.show_value(v)).collect();
-                self.current().add_row(row);
+                self.add_row(row);
             }
             // tccli iterates a dict here, so the row is its keys.
             Value::Object(map) => {
                 let row = self.show_all(map.keys().map(String::as_str));
-                self.current().add_row(row);
+                self.add_row(row);
             }
             scalar => {
                 let row = vec![self.strings.show_value(scalar)];
-                self.current().add_row(row);
+                self.add_row(row);
             }
         }
     }
@@ -910,14 +1030,21 @@ impl<'a> Columns<'a> {
 // --output table: rendering
 // ---------------------------------------------------------------------------
 
-fn render(sections: &mut [Section]) -> String {
+fn render(sections: &mut [Section]) -> Result<String, Refused> {
     let widest = |sections: &[Section]| sections.iter().map(Section::total_width).max();
     let Some(mut max_width) = widest(sections) else {
-        return String::new();
+        return Ok(String::new());
     };
     if max_width > TERMINAL_WIDTH {
         sections.iter_mut().for_each(Section::make_vertical);
         max_width = widest(sections).unwrap_or(max_width);
+    }
+    let bytes = rendered_bytes(sections, max_width);
+    if bytes > MAX_TABLE_BYTES as u128 {
+        return Err(Refused::TableBytes {
+            bytes,
+            width: max_width,
+        });
     }
     let mut out = String::new();
     push_repeated(&mut out, '-', max_width as i64);
@@ -925,7 +1052,32 @@ fn render(sections: &mut [Section]) -> String {
     for section in sections.iter() {
         render_section(&mut out, section, max_width as i64 - 2 * section.indent as i64);
     }
-    out
+    Ok(out)
+}
+
+/// About how long [`render`]'s text is: each of [`render_section`]'s lines
+/// padded to `max_width`, and each cell's bytes beyond its characters.
+fn rendered_bytes(sections: &[Section], max_width: usize) -> u128 {
+    let mut lines: u128 = 1;
+    let mut cell_bytes: u128 = 0;
+    for section in sections {
+        if !section.title.is_empty() {
+            lines += 1;
+            if section.headers.is_empty() && section.rows.is_empty() {
+                lines += 1;
+            }
+        }
+        if !section.headers.is_empty() {
+            lines += 2;
+        }
+        if !section.rows.is_empty() && !section.widths.is_empty() {
+            lines += section.rows.len() as u128 + 2;
+        }
+        for cell in section.headers.iter().chain(section.rows.iter().flatten()) {
+            cell_bytes += cell.len() as u128;
+        }
+    }
+    lines * (max_width as u128 + 1) + cell_bytes
 }
 
 /// Writes one line framed by the section's indentation bars.
@@ -1038,6 +1190,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// [`super::text`] within the default limits, which these cases stay far below.
+    fn text(value: &Value) -> String {
+        inert_or_raw_text(value, Strings::Raw)
+    }
+
+    /// [`super::table`] within the default limits.
+    fn table(value: &Value) -> String {
+        inert_or_raw_table(value, Strings::Raw)
+    }
+
+    fn inert_or_raw_text(value: &Value, strings: Strings) -> String {
+        super::text(value, ResponseLimits::new(), strings).expect("within the limits")
+    }
+
+    fn inert_or_raw_table(value: &Value, strings: Strings) -> String {
+        super::table(value, ResponseLimits::new(), strings).expect("within the limits")
+    }
+
     /// `expected_*` is tccli's output, or `None` where tccli itself raises
     /// (then the case only checks that nothing panics).
     macro_rules! case {
@@ -1047,8 +1217,8 @@ mod tests {
                 let value: Value = serde_json::from_str($input).expect("valid JSON");
                 let expected_text: Option<&str> = $expected_text;
                 let expected_table: Option<&str> = $expected_table;
-                let got_text = text(&value, Strings::Raw);
-                let got_table = table(&value, Strings::Raw);
+                let got_text = text(&value);
+                let got_table = table(&value);
                 if let Some(expected) = expected_text {
                     assert_eq!(got_text, expected, "text output");
                 }
@@ -1751,67 +1921,6 @@ mod tests {
     );
     // END GENERATED
 
-    /// An answer whose strings try to forge output: a value with a line
-    /// feed and a fake line after it, a carriage return, a tab, an escape
-    /// sequence, a bidirectional override, and a member name with a line feed.
-    fn forging() -> Value {
-        json!({
-            "InstanceSet": [
-                {"InstanceId": "ins-1", "InstanceName": "web\nINSTANCESET\tins-forged\tadmin"},
-                {"InstanceId": "ins-2\r", "InstanceName": "db\t\u{1b}[2J\u{202e}x"}
-            ],
-            "Tags": {"evil\nKEY": "v"},
-            "RequestId": "req\nOK"
-        })
-    }
-
-    #[test]
-    fn inert_strings_cannot_forge_lines_or_drive_the_terminal() {
-        let value = forging();
-        let text_out = text(&value, Strings::Inert);
-        assert_eq!(
-            text_out,
-            concat!(
-                "req\\nOK\n",
-                "INSTANCESET\tins-1\tweb\\nINSTANCESET\\tins-forged\\tadmin\n",
-                "INSTANCESET\tins-2\\r\tdb\\t\\u{1b}[2J\\u{202e}x\n",
-                "TAGS\tv\n",
-            )
-        );
-        let table_out = table(&value, Strings::Inert);
-        // Escaped before the layout: every line is a table line of one width.
-        let widths: BTreeSet<usize> = table_out.lines().map(char_len).collect();
-        assert_eq!(widths.len(), 1, "{table_out}");
-        assert!(
-            table_out.contains("web\\nINSTANCESET\\tins-forged"),
-            "{table_out}"
-        );
-        assert!(table_out.contains("evil\\nKEY"), "{table_out}");
-        for out in [&text_out, &table_out] {
-            let layout_only = out
-                .chars()
-                .filter(|c| c.is_control())
-                .all(|c| c == '\n' || c == '\t');
-            assert!(layout_only, "{out:?}");
-            assert!(!out.contains('\u{202e}'), "{out:?}");
-        }
-        // Member names go through the same: a title, a text label.
-        let nested = json!({"Set\nFORGED": [{"a": 1}], "x": {"Name\r": ["y"]}});
-        assert_eq!(text(&nested, Strings::Inert), "SET\\nFORGED\t1\nNAME\\r\ty\n");
-        assert!(table(&nested, Strings::Inert).contains("Set\\nFORGED"));
-    }
-
-    #[test]
-    fn raw_strings_are_tccli_s_and_inert_ones_differ_only_where_escaped() {
-        let value = forging();
-        // Raw, for pipes and files: as tccli prints them.
-        assert!(text(&value, Strings::Raw).contains("web\nINSTANCESET\tins-forged\tadmin\n"));
-        // Nothing to escape: the same bytes either way.
-        let plain = json!({"InstanceSet": [{"InstanceId": "ins-1", "Tags": ["a", "é"]}], "RequestId": "r"});
-        assert_eq!(text(&plain, Strings::Inert), text(&plain, Strings::Raw));
-        assert_eq!(table(&plain, Strings::Inert), table(&plain, Strings::Raw));
-    }
-
     /// A deeply nested value, taken apart iteratively when dropped (also
     /// while unwinding from a failed assertion): serde_json's own drop
     /// recurses and would overflow the stack.
@@ -1847,15 +1956,15 @@ mod tests {
     fn deep_nesting_does_not_overflow() {
         const DEPTH: usize = 200_000;
         let lists = deep(DEPTH, |v| Value::Array(vec![v]));
-        assert_eq!(text(&lists.0, Strings::Raw), "leaf\n");
-        assert!(table(&lists.0, Strings::Raw).contains("|  leaf  |"));
+        assert_eq!(text(&lists.0), "leaf\n");
+        assert!(table(&lists.0).contains("|  leaf  |"));
 
         let objects = deep(DEPTH, wrap_in_object);
-        assert_eq!(text(&objects.0, Strings::Raw), "K\tleaf\n");
+        assert_eq!(text(&objects.0), "K\tleaf\n");
         // Each object level is an indented section, so the table grows with
         // the square of the depth; keep that one smaller.
         let objects = deep(1_000, wrap_in_object);
-        let rendered = table(&objects.0, Strings::Raw);
+        let rendered = table(&objects.0);
         // Dash line, then title and border for each of 999 levels without
         // scalars, then title, borders and the `k | leaf` row.
         assert_eq!(rendered.lines().count(), 1 + 2 * 999 + 4);
@@ -1866,12 +1975,76 @@ mod tests {
         // (Built by hand: `json!` would copy `inner` recursively.)
         let second = Value::Object(Map::from_iter([("a".to_owned(), inner)]));
         let mixed = Deep(Value::Array(vec![json!({"a": 1}), second]));
-        let out = text(&mixed.0, Strings::Raw);
+        let out = text(&mixed.0);
         assert!(out.starts_with("1\n[[[["));
         assert!(out.ends_with(&format!("'leaf'{}\n", "]".repeat(DEPTH))));
         // Every line is as wide as that repr, so the `leaf` cell is padded.
-        let rendered = table(&mixed.0, Strings::Raw);
+        let rendered = table(&mixed.0);
         assert!(rendered.contains("|  leaf   "));
+    }
+
+    /// `[{"k0": 0}, {"k1": 0}, ...]`: every row gets a cell for every key
+    /// of the list, `count` squared cells from `count` objects.
+    fn distinct_keys(count: usize) -> Value {
+        Value::Array((0..count).map(|i| json!({ format!("k{i}"): 0 })).collect())
+    }
+
+    #[test]
+    fn rows_times_keys_is_counted_and_refused_past_the_limit() {
+        let limits = ResponseLimits::new().with_max_values(10_000);
+        // 90 objects: 90 rows of 90 cells (and a table's 90 headers).
+        assert!(super::text(&distinct_keys(90), limits).is_ok());
+        assert!(super::table(&distinct_keys(90), limits).is_ok());
+        // 200: 40 000 cells, from 2 KB of JSON.
+        let refused = Refused::Limit(LimitExceeded::Values(10_000));
+        assert_eq!(super::text(&distinct_keys(200), limits), Err(refused.clone()));
+        assert_eq!(super::table(&distinct_keys(200), limits), Err(refused));
+        // With the default limits: 9 million cells from 50 KB.
+        let big = distinct_keys(3_000);
+        let default = ResponseLimits::new();
+        let limit = Refused::Limit(LimitExceeded::Values(ResponseLimits::DEFAULT_MAX_VALUES));
+        assert_eq!(super::text(&big, default), Err(limit.clone()));
+        assert_eq!(super::table(&big, default), Err(limit));
+    }
+
+    #[test]
+    fn a_table_padded_past_its_byte_limit_is_refused_before_it_is_written() {
+        // Every line is padded to the widest cell: 20 000 rows × 10 000
+        // columns would be 200 MB from 300 KB of JSON.
+        let mut rows: Vec<Value> = vec![json!({"a": ""}); 20_000];
+        assert!(super::table(&Value::Array(rows.clone()), ResponseLimits::new()).is_ok());
+        rows.push(json!({"a": "x".repeat(10_000)}));
+        let refused = super::table(&Value::Array(rows), ResponseLimits::new()).unwrap_err();
+        let Refused::TableBytes { bytes, width } = refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!(width, 10_000 + 6);
+        assert!(bytes > MAX_TABLE_BYTES as u128, "{bytes}");
+        assert!(
+            refused.to_string().contains("(the limit `MAX_TABLE_BYTES`)"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn the_byte_estimate_is_the_table_written() {
+        let value = json!({"Items": [{"a": "é", "b": 1}, {"a": "x", "b": 22}], "Total": 2});
+        let mut builder = TableBuilder::new(ResponseLimits::new());
+        builder.run("action", &value);
+        let max_width = builder.sections.iter().map(Section::total_width).max().unwrap();
+        let estimate = rendered_bytes(&builder.sections, max_width);
+        let written = render(&mut builder.sections).unwrap();
+        // The estimate counts the cells' text once more, as a bound.
+        assert!(
+            written.len() as u128 <= estimate,
+            "{} > {estimate}",
+            written.len()
+        );
+        assert!(
+            estimate <= 2 * written.len() as u128,
+            "{estimate} vs {}",
+            written.len()
+        );
     }
 
     #[test]
@@ -1899,13 +2072,13 @@ mod tests {
 
     #[test]
     fn python_scalars_and_integers() {
-        assert_eq!(text(&json!(u64::MAX), Strings::Raw), "18446744073709551615\n");
-        assert_eq!(text(&json!(i64::MIN), Strings::Raw), "-9223372036854775808\n");
-        assert_eq!(text(&json!(false), Strings::Raw), "False\n");
+        assert_eq!(text(&json!(u64::MAX)), "18446744073709551615\n");
+        assert_eq!(text(&json!(i64::MIN)), "-9223372036854775808\n");
+        assert_eq!(text(&json!(false)), "False\n");
         // Known difference: serde_json stores `-0` as the float -0.0, so it
         // prints like Python's -0.0 rather than the integer 0.
         let v: Value = serde_json::from_str("-0").unwrap();
-        assert_eq!(text(&v, Strings::Raw), "-0.0\n");
+        assert_eq!(text(&v), "-0.0\n");
     }
 
     #[test]
@@ -1925,9 +2098,79 @@ mod tests {
             json!([1, {"a": {"b": 1}}, [[1, 2], [3]]]),
         ];
         for input in &inputs {
-            let _ = text(input, Strings::Raw);
-            let rendered = table(input, Strings::Raw);
+            let _ = text(input);
+            let rendered = table(input);
             assert!(rendered.starts_with('-'), "{rendered}");
         }
+    }
+
+    /// An answer whose strings try to forge output: a value with a line
+    /// feed and a fake line after it, a carriage return, a tab, an escape
+    /// sequence, a bidirectional override, and a member name with a line feed.
+    fn forging() -> Value {
+        json!({
+            "InstanceSet": [
+                {"InstanceId": "ins-1", "InstanceName": "web\nINSTANCESET\tins-forged\tadmin"},
+                {"InstanceId": "ins-2\r", "InstanceName": "db\t\u{1b}[2J\u{202e}x"}
+            ],
+            "Tags": {"evil\nKEY": "v"},
+            "RequestId": "req\nOK"
+        })
+    }
+
+    #[test]
+    fn inert_strings_cannot_forge_lines_or_drive_the_terminal() {
+        let value = forging();
+        let text_out = inert_or_raw_text(&value, Strings::Inert);
+        assert_eq!(
+            text_out,
+            concat!(
+                "req\\nOK\n",
+                "INSTANCESET\tins-1\tweb\\nINSTANCESET\\tins-forged\\tadmin\n",
+                "INSTANCESET\tins-2\\r\tdb\\t\\u{1b}[2J\\u{202e}x\n",
+                "TAGS\tv\n",
+            )
+        );
+        let table_out = inert_or_raw_table(&value, Strings::Inert);
+        // Escaped before the layout: every line is a table line of one width.
+        let widths: BTreeSet<usize> = table_out.lines().map(char_len).collect();
+        assert_eq!(widths.len(), 1, "{table_out}");
+        assert!(
+            table_out.contains("web\\nINSTANCESET\\tins-forged"),
+            "{table_out}"
+        );
+        assert!(table_out.contains("evil\\nKEY"), "{table_out}");
+        for out in [&text_out, &table_out] {
+            let layout_only = out
+                .chars()
+                .filter(|c| c.is_control())
+                .all(|c| c == '\n' || c == '\t');
+            assert!(layout_only, "{out:?}");
+            assert!(!out.contains('\u{202e}'), "{out:?}");
+        }
+        // Member names go through the same: a title, a text label.
+        let nested = json!({"Set\nFORGED": [{"a": 1}], "x": {"Name\r": ["y"]}});
+        assert_eq!(
+            inert_or_raw_text(&nested, Strings::Inert),
+            "SET\\nFORGED\t1\nNAME\\r\ty\n"
+        );
+        assert!(inert_or_raw_table(&nested, Strings::Inert).contains("Set\\nFORGED"));
+    }
+
+    #[test]
+    fn raw_strings_are_tccli_s_and_inert_ones_differ_only_where_escaped() {
+        let value = forging();
+        // Raw, for pipes and files: as tccli prints them.
+        assert!(inert_or_raw_text(&value, Strings::Raw).contains("web\nINSTANCESET\tins-forged\tadmin\n"));
+        // Nothing to escape: the same bytes either way.
+        let plain = json!({"InstanceSet": [{"InstanceId": "ins-1", "Tags": ["a", "é"]}], "RequestId": "r"});
+        assert_eq!(
+            inert_or_raw_text(&plain, Strings::Inert),
+            inert_or_raw_text(&plain, Strings::Raw)
+        );
+        assert_eq!(
+            inert_or_raw_table(&plain, Strings::Inert),
+            inert_or_raw_table(&plain, Strings::Raw)
+        );
     }
 }

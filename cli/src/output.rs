@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Number, Value};
+use tencentcloud_model::budget::{Budget, LimitExceeded, ResponseLimits};
 use tencentcloud_model::model::{Leaf, Model, Object};
 
 use crate::error::CliError;
@@ -27,29 +28,55 @@ pub enum Node {
     Object(Vec<(String, Node)>),
 }
 
-/// `value` as `object` declares it.
-pub fn project(model: &Model, object: &Object, value: &Value) -> Node {
+/// `value` as `object` declares it, within `limits`.
+///
+/// Every member the object declares is printed, `null` where the answer has
+/// none, so an empty `{}` in a list becomes as many values as its object
+/// declares: each projected object is counted by its declared members (the
+/// rest copies the decoded answer, which the runtime bounded already).
+pub fn project(
+    model: &Model,
+    object: &Object,
+    value: &Value,
+    limits: ResponseLimits,
+) -> Result<Node, LimitExceeded> {
+    project_within(model, object, value, &mut Budget::new(limits))
+}
+
+fn project_within(
+    model: &Model,
+    object: &Object,
+    value: &Value,
+    budget: &mut Budget,
+) -> Result<Node, LimitExceeded> {
     let Value::Object(map) = value else {
-        return Node::from(value);
+        return Ok(Node::from(value));
     };
-    let members = object.members.iter().map(|m| {
+    budget.charge(object.members.len())?;
+    let mut members = Vec::with_capacity(object.members.len());
+    for m in &object.members {
         let node = match map.get(&m.wire_name) {
             None | Some(Value::Null) => Node::Null,
             Some(v) => match (&m.ty.leaf, m.ty.list, v) {
                 (Leaf::Object(name), true, Value::Array(items)) => match model.object(name) {
-                    Some(inner) => Node::List(items.iter().map(|i| project(model, inner, i)).collect()),
+                    Some(inner) => Node::List(
+                        items
+                            .iter()
+                            .map(|i| project_within(model, inner, i, budget))
+                            .collect::<Result<_, _>>()?,
+                    ),
                     None => Node::from(v),
                 },
                 (Leaf::Object(name), false, _) => match model.object(name) {
-                    Some(inner) => project(model, inner, v),
+                    Some(inner) => project_within(model, inner, v, budget)?,
                     None => Node::from(v),
                 },
                 _ => Node::from(v),
             },
         };
-        (m.wire_name.clone(), node)
-    });
-    Node::Object(members.collect())
+        members.push((m.wire_name.clone(), node));
+    }
+    Ok(Node::Object(members))
 }
 
 impl From<&Value> for Node {
@@ -221,22 +248,28 @@ fn reordered(node: Node, orders: &HashMap<KeySet, Vec<String>>) -> Node {
     }
 }
 
-/// The text printed for `node` (empty for a top-level `null`, as tccli);
-/// `strings` says how text and table write the service's strings (JSON
-/// escapes control characters anyway).
-pub fn render(node: &Node, format: Format, strings: format::Strings) -> String {
+/// The text printed for `node` (empty for a top-level `null`, as tccli).
+/// JSON is a line per value; text and table, which can make far more (see
+/// [`format`]), are held to `limits`; `strings` says how they write the
+/// service's strings (JSON escapes control characters anyway).
+pub fn render(
+    node: &Node,
+    format: Format,
+    limits: ResponseLimits,
+    strings: format::Strings,
+) -> Result<String, format::Refused> {
     if *node == Node::Null && format == Format::Json {
-        return String::new();
+        return Ok(String::new());
     }
     match format {
         Format::Json => {
             let mut out = String::new();
             write_json(node, 0, &mut out);
             out.push('\n');
-            out
+            Ok(out)
         }
-        Format::Text => format::text(&Value::from(node), strings),
-        Format::Table => format::table(&Value::from(node), strings),
+        Format::Text => format::text(&Value::from(node), limits, strings),
+        Format::Table => format::table(&Value::from(node), limits, strings),
     }
 }
 
@@ -285,6 +318,32 @@ pub fn write_json(node: &Node, depth: usize, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn projection_counts_each_object_by_its_declared_members() {
+        let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/cvm/v20170312");
+        let model = tencentcloud_model::load_dir(&spec).expect("the CVM description");
+        let action = model.action("DescribeInstances").expect("the action");
+        let output = model.object(&action.output).expect("its output");
+        let declared = model.object("Instance").expect("Instance").members.len();
+        // Ten empty items: each printed with every member `Instance` declares.
+        let answer = serde_json::json!({"InstanceSet": vec![serde_json::json!({}); 10], "RequestId": "r"});
+        let cost = output.members.len() + 10 * declared;
+        let enough = ResponseLimits::new().with_max_values(cost);
+        let Node::Object(members) = project(&model, output, &answer, enough).expect("within the limit")
+        else {
+            panic!("not an object");
+        };
+        let Some((_, Node::List(items))) = members.iter().find(|(k, _)| k == "InstanceSet") else {
+            panic!("no InstanceSet");
+        };
+        assert!(matches!(&items[9], Node::Object(m) if m.len() == declared));
+        let short = ResponseLimits::new().with_max_values(cost - 1);
+        assert_eq!(
+            project(&model, output, &answer, short),
+            Err(LimitExceeded::Values(cost - 1))
+        );
+    }
 
     #[test]
     fn json_is_laid_out_as_python_does() {

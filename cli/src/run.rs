@@ -151,6 +151,9 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         )));
     }
 
+    // What the answer may expand to: decoded (by the runtime), projected and
+    // printed (here), each within these.
+    let limits = settings.config.response_limits();
     let config = if action.skip_sign {
         // The service takes this action unsigned (its proof is in the
         // request, as STS `AssumeRoleWithWebIdentity`): no credential is
@@ -181,13 +184,13 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
             Ok::<_, CliError>(answer)
         };
         let project = |answer: &Value| match output_object {
-            Some(object) => output::project(model, object, answer),
-            None => Node::from(answer),
+            Some(object) => output::project(model, object, answer, limits).map_err(too_complex),
+            None => Ok(Node::from(answer)),
         };
         let (answer, node) = match &tccli_waiter {
             None => {
                 let answer = call().await?;
-                let node = project(&answer);
+                let node = project(&answer)?;
                 (answer, node)
             }
             Some(waiter) => waiter.run(call, project).await?,
@@ -210,7 +213,15 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         Some(filter) => filter.search(&node)?,
         None => node,
     };
-    Ok(output::render(&node, settings.format, strings_for_stdout()).into_bytes())
+    let text = output::render(&node, settings.format, limits, strings_for_stdout())
+        .map_err(|refused| CliError::call(format!("cannot print the answer: {refused}")))?;
+    Ok(text.into_bytes())
+}
+
+/// The answer decoded, but printing it as tccli does (every declared member,
+/// `null` where absent) would pass the limits.
+fn too_complex(limit: tencentcloud_model::budget::LimitExceeded) -> CliError {
+    CliError::call(format!("cannot print the answer: {limit}"))
 }
 
 /// Text and table write the service's strings raw, as tccli does, into a

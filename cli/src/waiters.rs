@@ -70,7 +70,7 @@ impl TccliWaiter {
     pub async fn run<F, Fut>(
         &self,
         mut call: F,
-        project: impl Fn(&Value) -> Node,
+        project: impl Fn(&Value) -> Result<Node, CliError>,
     ) -> Result<(Value, Node), CliError>
     where
         F: FnMut() -> Fut,
@@ -81,7 +81,7 @@ impl TccliWaiter {
         let terminal = std::io::stderr().is_terminal();
         loop {
             let answer = call().await?;
-            let output = project(&answer);
+            let output = project(&answer)?;
             let found = self.filter.search(&output)?;
             if found == wanted {
                 return Ok((answer, output));

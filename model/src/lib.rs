@@ -14,7 +14,9 @@
 //!   and by [`check`] (a JSON tree against the model);
 //! - [`lenient`]: the one lenient scalar reader (responses, and requests
 //!   checked at run time);
-//! - [`CommonErrorCode`]: the codes every service shares.
+//! - [`CommonErrorCode`]: the codes every service shares;
+//! - [`budget`]: how far an answer may expand once decoded
+//!   ([`ResponseLimits`](budget::ResponseLimits)), for the runtime and tcloud.
 //!
 //! ```no_run
 //! let model = tencentcloud_model::load_dir(std::path::Path::new("spec/cvm/v20170312"))?;
@@ -22,6 +24,7 @@
 //! # Ok::<(), tencentcloud_model::LoadError>(())
 //! ```
 
+pub mod budget;
 pub mod build;
 pub mod check;
 mod common_codes;

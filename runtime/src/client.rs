@@ -15,6 +15,7 @@ use signer::{Payload, SigningRequest};
 use tracing::Instrument;
 
 use super::clock::Clock;
+use super::decode::{decode, Undecoded};
 use super::display::Escaped;
 use super::endpoint::Candidates;
 use super::failover::{Breakers, Choice, Health};
@@ -25,8 +26,8 @@ use super::retry::{Class, TokenBucket};
 use super::transport::{HttpRequest, HttpResponse, HttpTransport};
 use super::{
     Action, Config, ConfigError, Credentials, CredentialsError, Error, FieldPath, InvalidResponseKind,
-    Problem, RateLimit, RateLimitError, RetryConfig, ServiceError, TransportError, TransportErrorKind,
-    ValidationError, Violation,
+    Problem, RateLimit, RateLimitError, ResponseLimits, RetryConfig, ServiceError, TransportError,
+    TransportErrorKind, ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.
@@ -257,7 +258,7 @@ impl Client {
         call: Call<'_>,
         body: bytes::Bytes,
         options: &CallOptions,
-        decode: impl Fn(&str) -> Result<R, String>,
+        decode: impl Fn(&str, ResponseLimits) -> Result<R, Undecoded>,
     ) -> Result<R, Error<E>> {
         let mut state = self.start(&call, options).map_err(|f| f.into_error(0))?;
         let span = tracing::Span::current();
@@ -269,7 +270,7 @@ impl Client {
             let started = Instant::now();
             let failure = match self.attempt(&mut state, &body).await {
                 Ok(reply) => match reply.open() {
-                    Ok((raw, request_id)) => match decode(raw.get()) {
+                    Ok((raw, request_id)) => match decode(raw.get(), self.inner.config.response_limits()) {
                         Ok(response) => {
                             if let Some(permit) = state.permit.take() {
                                 self.inner.pacer.on_accepted(state.pace_key(), &permit);
@@ -284,8 +285,8 @@ impl Client {
                             span.record("status", reply.status);
                             return Ok(response);
                         }
-                        Err(reason) => {
-                            let failure = reply.invalid(InvalidResponseKind::Undecodable, reason);
+                        Err(Undecoded { kind, reason }) => {
+                            let failure = reply.invalid(kind, reason);
                             (Some(reply), failure)
                         }
                     },
@@ -1020,19 +1021,6 @@ fn call_span(service: &str, action: &str, version: &str) -> tracing::Span {
 fn user_agent(service: &str, version: &str) -> Result<HeaderValue, Failure> {
     HeaderValue::from_str(&format!("{SDK_USER_AGENT} {service}/{version}"))
         .map_err(|_| Failure::request("service", "cannot be sent in an HTTP header".to_owned()))
-}
-
-/// The `Response` object of a success as `R`. Path tracking costs on every
-/// call, so only a failure is decoded again to say where it failed.
-fn decode<R: DeserializeOwned>(raw: &str) -> Result<R, String> {
-    serde_json::from_str(raw).map_err(|plain| {
-        let mut de = serde_json::Deserializer::from_str(raw);
-        let located = serde_path_to_error::deserialize::<_, R>(&mut de).err();
-        match located {
-            Some(e) => format!("cannot decode the `Response` object: {e}"),
-            None => format!("cannot decode the `Response` object: {plain}"),
-        }
-    })
 }
 
 fn unserializable(e: serde_json::Error) -> ValidationError {

@@ -8,7 +8,7 @@ use super::endpoint::check_label;
 use super::transport::HttpTransport;
 use super::{
     ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, FailoverConfig, Interceptor,
-    ProvideCredentials, RateLimitConfig, RetryBudget, RetryConfig,
+    ProvideCredentials, RateLimitConfig, ResponseLimits, RetryBudget, RetryConfig,
 };
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
@@ -36,6 +36,7 @@ pub struct Config {
     connect_timeout: Duration,
     deadline: Option<Duration>,
     max_response_bytes: usize,
+    response_limits: ResponseLimits,
     retry: RetryConfig,
     retry_budget: RetryBudget,
     failover: FailoverConfig,
@@ -83,6 +84,7 @@ impl Config {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             deadline: None,
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
+            response_limits: ResponseLimits::new(),
             retry: RetryConfig::standard(),
             retry_budget: RetryBudget::standard(),
             failover: FailoverConfig::standard(),
@@ -285,6 +287,10 @@ impl Config {
 
     /// Largest response body the client reads; a longer one is
     /// [`Error::InvalidResponse`](super::Error::InvalidResponse).
+    ///
+    /// This bounds the bytes, not what they decode to: a few hundred KB of
+    /// `{}` would be hundreds of thousands of structs. That is
+    /// [`Config::with_response_limits`]'s.
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
@@ -292,6 +298,23 @@ impl Config {
 
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
+    }
+
+    /// How far an answer may expand when decoded: at most
+    /// [`ResponseLimits::max_values`] values (each member a response type
+    /// declares, each list item, each map member) nested at most
+    /// [`ResponseLimits::max_depth`] deep. An answer past either is
+    /// [`Error::InvalidResponse`](super::Error::InvalidResponse) of kind
+    /// [`TooComplex`](super::InvalidResponseKind::TooComplex), naming the
+    /// limit, and is not retried. The defaults ([`ResponseLimits::new`]) are
+    /// far above any real answer; raise them only for an answer that needs it.
+    pub fn with_response_limits(mut self, limits: ResponseLimits) -> Self {
+        self.response_limits = limits;
+        self
+    }
+
+    pub fn response_limits(&self) -> ResponseLimits {
+        self.response_limits
     }
 
     /// The fixed credentials, unless a provider gives them.
@@ -411,6 +434,14 @@ impl Config {
                 reason: "must be above zero".to_owned(),
             });
         }
+        // Zero would refuse every answer: the `Response` object is itself
+        // a level, and a response type declares members.
+        if self.response_limits.max_values == 0 || self.response_limits.max_depth == 0 {
+            return Err(ConfigError::Invalid {
+                what: "response limits",
+                reason: "must be above zero".to_owned(),
+            });
+        }
         Ok(())
     }
 }
@@ -433,6 +464,7 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("deadline", &self.deadline)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("response_limits", &self.response_limits)
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .field("failover", &self.failover)

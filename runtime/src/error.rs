@@ -426,6 +426,13 @@ pub enum InvalidResponseKind {
     TooLarge,
     /// The `Response` object does not decode into the action's response type.
     Undecodable,
+    /// The `Response` object would expand past
+    /// [`Config::response_limits`](super::Config::response_limits) when
+    /// decoded: more values than `max_values`, or nested deeper than
+    /// `max_depth` (the reason names which). Decoding stopped there, so
+    /// memory stays bounded whatever the answer; not retried, since the
+    /// service would answer alike.
+    TooComplex,
     /// Every page decoded, but paging would not end: more pages than the
     /// paginator's limit, or a `NextToken` that repeats.
     EndlessPaging,

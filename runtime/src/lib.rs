@@ -23,6 +23,7 @@ mod config;
 mod config_env;
 mod config_error;
 pub mod credentials;
+mod decode;
 mod display;
 mod endpoint;
 mod env;
@@ -78,6 +79,9 @@ pub use tencentcloud_model::validate::{FieldPath, Problem, Segment, Validate, Va
 // What generated `Validate` impls call.
 #[doc(hidden)]
 pub use tencentcloud_model::validate::{Pattern, Validator};
+// How far an answer may expand when decoded (`Config::with_response_limits`):
+// the model crate's, which tcloud bounds its own output with too.
+pub use tencentcloud_model::budget::ResponseLimits;
 // The codes every service shares: data the model crate owns.
 pub use tencentcloud_model::CommonErrorCode;
 pub use waiter::{WaitError, WaitOptions, WaitOutcome, WaitProgress};
