@@ -22,9 +22,14 @@ fn main() {
                 ("waiters", "waiters.json", false),
             ] {
                 let path = version.join(file);
-                println!("cargo:rerun-if-changed={}", path.display());
                 match std::fs::read_to_string(&path) {
                     Ok(text) => {
+                        // Watched only when present: cargo reruns a build
+                        // script at every build while a watched path is
+                        // missing (then rebuilding tcloud and all that uses
+                        // it). One added later changes its version's
+                        // directory, which is watched.
+                        println!("cargo:rerun-if-changed={}", path.display());
                         let value: serde_json::Value =
                             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                         entry.insert(key.to_owned(), value);
