@@ -1993,18 +1993,24 @@ mod tests {
     fn rows_times_keys_is_counted_and_refused_past_the_limit() {
         let limits = ResponseLimits::new().with_max_values(10_000);
         // 90 objects: 90 rows of 90 cells (and a table's 90 headers).
-        assert!(super::text(&distinct_keys(90), limits).is_ok());
-        assert!(super::table(&distinct_keys(90), limits).is_ok());
+        assert!(super::text(&distinct_keys(90), limits, Strings::Raw).is_ok());
+        assert!(super::table(&distinct_keys(90), limits, Strings::Raw).is_ok());
         // 200: 40 000 cells, from 2 KB of JSON.
         let refused = Refused::Limit(LimitExceeded::Values(10_000));
-        assert_eq!(super::text(&distinct_keys(200), limits), Err(refused.clone()));
-        assert_eq!(super::table(&distinct_keys(200), limits), Err(refused));
+        assert_eq!(
+            super::text(&distinct_keys(200), limits, Strings::Raw),
+            Err(refused.clone())
+        );
+        assert_eq!(
+            super::table(&distinct_keys(200), limits, Strings::Raw),
+            Err(refused)
+        );
         // With the default limits: 9 million cells from 50 KB.
         let big = distinct_keys(3_000);
         let default = ResponseLimits::new();
         let limit = Refused::Limit(LimitExceeded::Values(ResponseLimits::DEFAULT_MAX_VALUES));
-        assert_eq!(super::text(&big, default), Err(limit.clone()));
-        assert_eq!(super::table(&big, default), Err(limit));
+        assert_eq!(super::text(&big, default, Strings::Raw), Err(limit.clone()));
+        assert_eq!(super::table(&big, default, Strings::Raw), Err(limit));
     }
 
     #[test]
@@ -2012,9 +2018,9 @@ mod tests {
         // Every line is padded to the widest cell: 20 000 rows × 10 000
         // columns would be 200 MB from 300 KB of JSON.
         let mut rows: Vec<Value> = vec![json!({"a": ""}); 20_000];
-        assert!(super::table(&Value::Array(rows.clone()), ResponseLimits::new()).is_ok());
+        assert!(super::table(&Value::Array(rows.clone()), ResponseLimits::new(), Strings::Raw).is_ok());
         rows.push(json!({"a": "x".repeat(10_000)}));
-        let refused = super::table(&Value::Array(rows), ResponseLimits::new()).unwrap_err();
+        let refused = super::table(&Value::Array(rows), ResponseLimits::new(), Strings::Raw).unwrap_err();
         let Refused::TableBytes { bytes, width } = refused else {
             panic!("{refused:?}");
         };

@@ -133,7 +133,7 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr,
-        "error: invalid request: region is required by StartInstances: set TENCENTCLOUD_REGION or use Config::with_region (e.g. ap-guangzhou)\n"
+        "error: invalid request: region is required by StartInstances: set TENCENTCLOUD_REGION, Config::with_region or the call's with_region (e.g. ap-guangzhou)\n"
     );
     let (ok, _, _) = run_example(verifier.port, SECRET_KEY, &["ins-5d8a23rs"]);
     assert!(ok);
