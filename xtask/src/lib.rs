@@ -6,6 +6,7 @@ pub mod cli_descriptions;
 pub mod facade;
 pub mod import;
 pub mod official;
+pub mod rate_limits;
 pub mod regen;
 pub mod sdk_codes;
 pub mod service;

@@ -19,6 +19,10 @@ enum Command {
     /// Measure what a user pays to build a service (first build, the crate
     /// alone: wall, CPU, peak RSS) against aws-sdk-ec2. Heavy.
     BuildCost(xtask::build_cost::Args),
+    /// Measure the client's rate limiting against the emulator (2 000
+    /// Start/StopInstances calls, 32 in flight, limit 10/s: with the limiter,
+    /// without it, learning an unknown limit). A few minutes; release build.
+    RateLimits(xtask::rate_limits::Args),
     /// Regenerate the checked-in code from `spec/`.
     Regen {
         /// Write nothing; list the files that would change and fail if any would.
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::BuildCost(args) => xtask::build_cost::run_command(&root, &args),
+        Command::RateLimits(args) => xtask::rate_limits::run_command(&root, &args),
         Command::Regen { check } => run_regen(&root, check),
         Command::Import {
             from,
