@@ -35,7 +35,7 @@ const CONTENT_TYPE_JSON: &str = "application/json";
 
 /// The SDK and its version: the HTTP client's `User-Agent`, which each call
 /// completes with the service and API version it calls (see [`user_agent`]).
-pub(crate) const SDK_USER_AGENT: &str = concat!("tencentcloud-sdk-rust/", env!("CARGO_PKG_VERSION"));
+use super::transport::SDK_USER_AGENT;
 
 const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
@@ -101,7 +101,7 @@ impl Client {
         };
         let region = config.region().map(|r| header(r, "region")).transpose()?;
         let language = config.language().map(|l| header(l, "language")).transpose()?;
-        let transport = config.make_transport()?;
+        let transport = make_transport(&config)?;
         let budget = TokenBucket::new(config.retry_budget());
         let breakers = Breakers::new(config.failover());
         let pacer = Pacer::new(config.rate_limit().clone());
@@ -988,6 +988,25 @@ impl std::future::Future for YieldNow {
         self.0 = true;
         cx.waker().wake_by_ref();
         std::task::Poll::Pending
+    }
+}
+
+/// The transport calls go through: the one given to
+/// [`Config::with_transport`], else the default.
+fn make_transport(config: &Config) -> Result<Arc<dyn HttpTransport>, ConfigError> {
+    if let Some(transport) = config.transport() {
+        return Ok(transport.clone());
+    }
+    #[cfg(feature = "reqwest")]
+    {
+        Ok(Arc::new(super::transport::ReqwestTransport::from_config(config)?))
+    }
+    #[cfg(not(feature = "reqwest"))]
+    {
+        Err(ConfigError::Invalid {
+            what: "transport",
+            reason: "none: this build has no default transport (enable the `rustls`, `native-tls` or `reqwest` feature) and no Config::with_transport".to_owned(),
+        })
     }
 }
 

@@ -358,25 +358,6 @@ impl Config {
         self.http_client.as_deref()
     }
 
-    /// The transport calls go through: the one given to
-    /// [`Config::with_transport`], else the default.
-    pub(crate) fn make_transport(&self) -> Result<Arc<dyn HttpTransport>, ConfigError> {
-        if let Some(transport) = &self.transport {
-            return Ok(transport.clone());
-        }
-        #[cfg(feature = "reqwest")]
-        {
-            Ok(Arc::new(crate::transport::ReqwestTransport::from_config(self)?))
-        }
-        #[cfg(not(feature = "reqwest"))]
-        {
-            Err(ConfigError::Invalid {
-                what: "transport",
-                reason: "none: this build has no default transport (enable the `rustls`, `native-tls` or `reqwest` feature) and no Config::with_transport".to_owned(),
-            })
-        }
-    }
-
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }
@@ -590,5 +571,29 @@ mod tests {
             .with_region("ap-guangzhou")
             .validate()
             .is_ok());
+    }
+
+    #[test]
+    fn the_configuration_carries_it_and_shows_it() {
+        let config = Config::new(Credentials::new("AKID1", SecretKey::new("k")));
+        assert_eq!(*config.failover(), FailoverConfig::standard());
+        assert_eq!(FailoverConfig::default(), FailoverConfig::standard());
+        let custom = FailoverConfig::standard()
+            .with_failures_to_open(3)
+            .with_failure_percentage(90)
+            .with_window(std::time::Duration::from_secs(10))
+            .with_cool_down(std::time::Duration::from_secs(5))
+            .with_probes_to_close(1);
+        let config = config.with_failover(custom.clone());
+        assert_eq!(*config.failover(), custom);
+        assert_ne!(custom, FailoverConfig::standard());
+        let config = config.with_failover(FailoverConfig::disabled());
+        assert!(!config.failover().enabled);
+        let debug = format!("{config:?}");
+        assert!(
+            debug.contains("failover: FailoverConfig { enabled: false"),
+            "{debug}"
+        );
+        assert!(!debug.contains("\"k\""), "{debug}");
     }
 }

@@ -767,9 +767,7 @@ mod tests {
 
     use super::*;
     use crate::endpoint::Endpoint;
-    use crate::{
-        Config, Credentials, CredentialsError, InvalidResponseKind, SecretKey, ServiceError, TransportError,
-    };
+    use crate::{CredentialsError, InvalidResponseKind, ServiceError, TransportError};
 
     use Health::{Reachable, Unreachable};
 
@@ -1234,29 +1232,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn the_configuration_carries_it_and_shows_it() {
-        let config = Config::new(Credentials::new("AKID1", SecretKey::new("k")));
-        assert_eq!(*config.failover(), FailoverConfig::standard());
-        assert_eq!(FailoverConfig::default(), FailoverConfig::standard());
-        let custom = FailoverConfig::standard()
-            .with_failures_to_open(3)
-            .with_failure_percentage(90)
-            .with_window(Duration::from_secs(10))
-            .with_cool_down(Duration::from_secs(5))
-            .with_probes_to_close(1);
-        let config = config.with_failover(custom.clone());
-        assert_eq!(*config.failover(), custom);
-        assert_ne!(custom, FailoverConfig::standard());
-        let config = config.with_failover(FailoverConfig::disabled());
-        assert!(!config.failover().enabled);
-        let debug = format!("{config:?}");
-        assert!(
-            debug.contains("failover: FailoverConfig { enabled: false"),
-            "{debug}"
-        );
-        assert!(!debug.contains("\"k\""), "{debug}");
     }
 }

@@ -21,6 +21,10 @@ mod reqwest_transport;
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::ReqwestTransport;
 
+/// The SDK and its version: the HTTP client's `User-Agent`, which each call
+/// completes with the service and API version it calls.
+pub(crate) const SDK_USER_AGENT: &str = concat!("tencentcloud-sdk-rust/", env!("CARGO_PKG_VERSION"));
+
 /// What a transport's [`send`](HttpTransport::send) returns.
 pub type TransportFuture<'a> =
     Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;

@@ -23,7 +23,7 @@ impl ReqwestTransport {
     /// wrapping the default in a transport of one's own (to record
     /// exchanges, say).
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let mut builder = reqwest::Client::builder().user_agent(crate::client::SDK_USER_AGENT);
+        let mut builder = reqwest::Client::builder().user_agent(super::SDK_USER_AGENT);
         if let Some(customize) = config.http_client_hook() {
             builder = customize(builder);
         }
