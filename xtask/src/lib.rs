@@ -3,6 +3,7 @@
 pub mod build_cost;
 pub mod cargo_env;
 pub mod cli_descriptions;
+pub mod exhaustive;
 pub mod facade;
 pub mod import;
 pub mod official;

@@ -23,6 +23,11 @@ enum Command {
     /// Start/StopInstances calls, 32 in flight, limit 10/s: with the limiter,
     /// without it, learning an unknown limit). A few minutes; release build.
     RateLimits(xtask::rate_limits::Args),
+    /// The checks too heavy for the test command, which runs a sample of
+    /// each: every official service version generated (`services`), then
+    /// every official response example of VPC, CBS and CLB decoded by their
+    /// crates. A few minutes.
+    Exhaustive,
     /// Regenerate the checked-in code from `spec/`.
     Regen {
         /// Write nothing; list the files that would change and fail if any would.
@@ -123,6 +128,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::BuildCost(args) => xtask::build_cost::run_command(&root, &args),
         Command::RateLimits(args) => xtask::rate_limits::run_command(&root, &args),
+        Command::Exhaustive => match run_services(&root, None, None, &[], None, None) {
+            Ok(code) if code == ExitCode::SUCCESS => xtask::exhaustive::run_examples(&root),
+            other => other,
+        },
         Command::Regen { check } => run_regen(&root, check),
         Command::Import {
             from,

@@ -1,0 +1,58 @@
+//! `cargo xtask exhaustive`: the checks too heavy for the test command, which
+//! runs a sample of each. Every official service version generated (the
+//! test command generates a sample: `tests/all_services.rs`), then every
+//! official response example of the imported services decoded by their
+//! crates (the test command decodes TAG's and STS's: the feature
+//! `every-example` of `services/service-tests`).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The cargo arguments of the second step.
+pub fn examples_cargo_args() -> Vec<&'static str> {
+    vec![
+        "test",
+        "--package",
+        "service-tests",
+        "--features",
+        "every-example",
+        "--test",
+        "services",
+    ]
+}
+
+/// Runs the second step, after the caller's `services` run succeeded.
+pub fn run_examples(root: &Path) -> Result<ExitCode, String> {
+    // The shell's cargo: cargo's variables for xtask itself would make
+    // build scripts rerun (see `cargo_env`).
+    let status = crate::cargo_env::shell_cargo()
+        .args(examples_cargo_args())
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(match status.success() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The feature named here is the one the test crate declares.
+    #[test]
+    fn the_feature_is_the_test_crates() {
+        let manifest = crate::regen::workspace_root()
+            .unwrap()
+            .join("services/service-tests/Cargo.toml");
+        let text = std::fs::read_to_string(manifest).unwrap();
+        let args = examples_cargo_args();
+        let feature = args[args.iter().position(|a| *a == "--features").unwrap() + 1];
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{feature} ="))),
+            "services/service-tests/Cargo.toml declares no feature `{feature}`"
+        );
+    }
+}
