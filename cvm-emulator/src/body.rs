@@ -1,5 +1,6 @@
 //! Request bodies: the size limit, the read timeout and the budget of
-//! bytes buffered across all requests, taken as bytes arrive.
+//! bytes buffered across all requests, taken once a body passes its free
+//! share, for the whole body at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -142,11 +143,18 @@ pub(crate) struct Room<'s> {
 /// Reads the body up to the size limit, within the body timeout, holding
 /// its bytes in [`Shared::body_budget`], but for the first
 /// [`FREE_BODY_BYTES`] when the connection's `free_share` is given. Room is
-/// taken as bytes arrive, never for a declared length alone, so clients
-/// that announce big bodies and send nothing hold nothing; and a small
-/// body never waits for room, however many big ones are stalled. A body
-/// over the limit is still read (up to 4 times the limit, not kept) so the
-/// client gets the error envelope rather than a reset connection.
+/// taken once bytes past those arrive, never for a declared length alone,
+/// so clients that announce big bodies and send little hold nothing; and a
+/// small body never waits for room, however many big ones are stalled.
+///
+/// Room is then taken for the whole body at once (its declared length, or
+/// the size limit when none was declared), not piecewise: bodies that each
+/// held part of the budget and waited for more would wait on one another
+/// until their timeouts (eight 10 MiB bodies arriving together in a 64 MiB
+/// budget did). A body waits for room holding none.
+///
+/// A body over the limit is still read (up to 4 times the limit, not kept)
+/// so the client gets the error envelope rather than a reset connection.
 pub(crate) async fn read_body<'s>(
     shared: &'s Shared,
     declared: Option<u64>,
@@ -158,6 +166,7 @@ pub(crate) async fn read_body<'s>(
     // The buffer is sized for the declared length once bytes arrive (no
     // copies as it grows); pages are only resident as they are written.
     let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
+    let whole = budget_units(declared.map_or(max, |_| expected).saturating_sub(free));
     let budget = &shared.body_budget;
     let mut held: Option<SemaphorePermit<'s>> = None;
     let mut held_units: u32 = 0;
@@ -184,9 +193,12 @@ pub(crate) async fn read_body<'s>(
             }
             let needed = budget_units(total.saturating_sub(free));
             if needed > held_units {
+                // The whole body's room the first time (held_units is 0);
+                // only a body longer than it declared would come back here.
+                let wanted = needed.max(whole);
                 waiting_for_budget.store(true, Ordering::Relaxed);
                 let more = budget
-                    .acquire_many(needed - held_units)
+                    .acquire_many(wanted - held_units)
                     .await
                     .map_err(|_| budget_exhausted(shared))?;
                 waiting_for_budget.store(false, Ordering::Relaxed);
@@ -194,7 +206,7 @@ pub(crate) async fn read_body<'s>(
                     Some(permit) => permit.merge(more),
                     None => held = Some(more),
                 }
-                held_units = needed;
+                held_units = wanted;
             }
             if buf.capacity() == 0 {
                 // Address space only; where even that is refused, the

@@ -41,8 +41,8 @@
 //! without reading, and a body of unknown length (chunked) is measured
 //! without being kept when an earlier check fails. At most
 //! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once,
-//! counted as bytes arrive (beyond the first 16 KiB of one body per
-//! connection, so small requests never wait). A JSON body is decoded straight into the typed
+//! taken once a body passes the first 16 KiB of one body per connection
+//! (so small requests never wait), then for the whole body at once. A JSON body is decoded straight into the typed
 //! request (at most 10 000 values), so decoding costs about the body's
 //! size once more, not a multiple of it. Both POST with a JSON body and GET with the
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every

@@ -417,8 +417,8 @@ async fn request_bodies_share_a_global_buffer_budget() {
     body.resize(60 * 1024, b' ');
 
     // A: signed, declares 60 KiB, sends all but its last byte and stalls,
-    // holding room for what it sent (beyond the first 16 KiB, which need
-    // none) until its body times out.
+    // holding room for its whole body (taken once more than the first
+    // 16 KiB, which need none, arrived) until its body times out.
     let a = Call::post_bytes("DescribeInstances", body.clone());
     let mut stalled = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
     let mut raw = head_only(&emu, &a, true);

@@ -279,3 +279,60 @@ async fn stalled_big_bodies_do_not_hold_up_small_requests() {
         .expect("answered once the budget is free");
     assert_eq!(code(&r), "", "{r}");
 }
+
+/// Bodies arriving together, each past its free share before any is
+/// whole, with room in the budget for one at a time: each is served in
+/// turn. When room was taken piecewise, each held part of the budget and
+/// waited for more, and all of them waited on one another until their
+/// bodies timed out (eight 10 MiB bodies in the 64 MiB budget once did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_arriving_together_do_not_wait_on_one_another() {
+    let _serial = SERIAL.lock().await;
+    const BODY: usize = 1 << 20;
+    const BODIES: usize = 8;
+    let emu = start(EmulatorConfig {
+        max_body_bytes: BODY,
+        max_buffered_bytes: BODY,
+        read_timeout: Duration::from_secs(8),
+        ..config()
+    })
+    .await;
+    let host = emu.host();
+    let mut body = br#"{"Limit": 1}"#.to_vec();
+    body.resize(BODY, b' ');
+    let call = Call::post_bytes("DescribeInstances", body);
+    let mut headers = call.headers(&host);
+    headers.insert(0, ("Host".to_owned(), host));
+    let raw = http_text("POST", "/", &headers, &call.body);
+    // Past the free share (16 KiB), small enough for the sockets' buffers.
+    let first = raw.len() - BODY + (160 << 10);
+    let started = Instant::now();
+    let sends: Vec<_> = (0..BODIES)
+        .map(|_| {
+            let raw = raw.clone();
+            let addr = emu.addr();
+            tokio::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.expect("connect");
+                stream.write_all(&raw[..first]).await.expect("send the start");
+                // Every body has started before any is whole.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                stream.write_all(&raw[first..]).await.expect("send the rest");
+                let mut out = Vec::new();
+                let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut out)).await;
+                String::from_utf8_lossy(&out).into_owned()
+            })
+        })
+        .collect();
+    for send in sends {
+        let text = send.await.expect("task");
+        let r = raw_envelope(&text);
+        assert_eq!(code(&r), "", "{r}");
+    }
+    let took = started.elapsed();
+    eprintln!("{BODIES} bodies of {BODY} bytes, room for one at a time: all served in {took:?}");
+    assert!(
+        took < Duration::from_secs(8),
+        "the bodies were served only as their timeouts (8 s) freed room: {took:?}"
+    );
+    assert_healthy(&emu).await;
+}
