@@ -114,5 +114,13 @@ run_tests --bench '*'
 # Every official service version (300 of 262 services) goes through import,
 # validation and generation in `xtask/tests/all_services.rs`, with the tests.
 
+# The imported service crates (services/*-api) are left out: generated
+# whole, their one doc block is the ignored sketch of their actions macro
+# (cvm-api's twin is kept, with cvm-api's runnable ones), and finding it
+# makes rustdoc parse 10 MB of generated code: 20 of this step's 30 s.
 step "doc tests"
-cargo test --workspace --doc --quiet
+generated_only=()
+for dir in services/*-api; do
+    generated_only+=(--exclude "$(basename "$dir")")
+done
+cargo test --workspace --doc --quiet "${generated_only[@]}"
