@@ -17,12 +17,12 @@ use tracing::Instrument;
 use super::clock::Clock;
 use super::decode::{decode, Undecoded};
 use super::display::Escaped;
-use super::endpoint::Candidates;
 use super::failover::{Breakers, Choice, Health};
 use super::interceptor::{AttemptOutcome, OutgoingRequest};
 use super::pace::{PaceKey, Pacer, Permit};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
+use super::route::{Route, Routes};
 use super::transport::{HttpRequest, HttpResponse, HttpTransport};
 use super::{
     Action, Config, ConfigError, Credentials, CredentialsError, Error, FieldPath, InvalidResponseKind,
@@ -87,6 +87,8 @@ struct Inner {
     breakers: Breakers,
     /// Each action's pace, shared by every call.
     pacer: Pacer,
+    /// Each (service, version, region)'s endpoints and user agent.
+    routes: Routes,
 }
 
 impl Client {
@@ -115,6 +117,7 @@ impl Client {
                 budget,
                 breakers,
                 pacer,
+                routes: Routes::new(),
             }),
         })
     }
@@ -351,13 +354,22 @@ impl Client {
             }
             None => config.region().zip(self.inner.region.clone()),
         };
-        let candidates = config
-            .endpoint_for(call.service)
-            .candidates(call.service, region.as_ref().map(|(name, _)| *name))
-            .map_err(|reason| Failure::request("service", reason))?;
+        let region_name = region.as_ref().map(|(name, _)| *name);
+        let route = self
+            .inner
+            .routes
+            .get(call.service, call.version.as_str(), region_name, || {
+                Ok(Route {
+                    candidates: config
+                        .endpoint_for(call.service)
+                        .candidates(call.service, region_name)
+                        .map_err(|reason| Failure::request("service", reason))?,
+                    user_agent: user_agent(call.service, call.version.as_str())?,
+                })
+            })?;
         Ok(CallState {
             call,
-            candidates,
+            route,
             failed_endpoints: Vec::new(),
             choice: None,
             permit: None,
@@ -527,7 +539,7 @@ impl Client {
         state.permit = Some(permit);
         let choice = inner
             .breakers
-            .choose(&state.candidates, &state.failed_endpoints, Instant::now());
+            .choose(&state.route.candidates, &state.failed_endpoints, Instant::now());
         let target = choice.target().clone();
         if choice.index() > 0 {
             tracing::debug!(
@@ -583,7 +595,7 @@ impl Client {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON));
         headers.insert(AUTHORIZATION, authorization);
         // Not signed; an interceptor may replace it.
-        headers.insert(USER_AGENT, user_agent(call.service, call.version.as_str())?);
+        headers.insert(USER_AGENT, state.route.user_agent.clone());
         // No explicit Host: the HTTP client derives it from the URL exactly as
         // `target.host` was (host plus non-default port), and setting it too
         // would duplicate `:authority` on HTTP/2.
@@ -614,7 +626,7 @@ impl Client {
         state.given = timeout;
         let request = HttpRequest {
             method: http::Method::POST,
-            url: target.url,
+            url: target.url.clone(),
             headers,
             body: body.clone(),
             timeout,
@@ -623,13 +635,17 @@ impl Client {
         // deadline is the runtime's promise: a transport that ignores it,
         // or a body that stalls, must not hang the call (nor keep a probe,
         // and so its endpoint's breaker, busy for good).
-        let url = request.url.clone();
         let exchange = self.exchange(request);
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(Failure::Transport(TransportError::new(
                 TransportErrorKind::Timeout,
-                format!("no complete answer from {url} within {} ms", millis(timeout)).into(),
+                format!(
+                    "no complete answer from {} within {} ms",
+                    target.url,
+                    millis(timeout)
+                )
+                .into(),
             ))),
         }
     }
@@ -929,8 +945,8 @@ impl Name<'_> {
 /// What the attempts of one call share.
 struct CallState<'a> {
     call: &'a Call<'a>,
-    /// Where attempts may go, in order of preference.
-    candidates: Candidates,
+    /// Where attempts may go, in order of preference, and the user agent.
+    route: Arc<Route>,
     /// Indexes of the candidates that could not be reached in this call.
     failed_endpoints: Vec<usize>,
     /// Where the current attempt went, until its outcome is recorded.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use url::Url;
 
@@ -218,7 +219,7 @@ impl Endpoint {
                 urls.push(url);
             }
         }
-        let mut targets = urls.into_iter().map(target_of);
+        let mut targets = urls.into_iter().map(|url| target_of(url).map(Arc::new));
         let primary = targets.next().ok_or("the endpoint has no candidate")??;
         // A fallback always has a host (checked when added), so none is lost here.
         let fallbacks = targets.filter_map(Result::ok).collect();
@@ -303,13 +304,14 @@ fn target_of(url: Url) -> Result<Target, String> {
 /// The candidate targets of one call, in order of preference; never empty.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidates {
-    primary: Target,
-    fallbacks: Vec<Target>,
+    /// Shared: each attempt's choice holds one, at the cost of a count.
+    primary: Arc<Target>,
+    fallbacks: Vec<Arc<Target>>,
 }
 
 impl Candidates {
     /// The endpoint's own target: where every attempt goes without failover.
-    pub(crate) fn primary(&self) -> &Target {
+    pub(crate) fn primary(&self) -> &Arc<Target> {
         &self.primary
     }
 
@@ -318,7 +320,7 @@ impl Candidates {
         1 + self.fallbacks.len()
     }
 
-    pub(crate) fn get(&self, index: usize) -> Option<&Target> {
+    pub(crate) fn get(&self, index: usize) -> Option<&Arc<Target>> {
         match index.checked_sub(1) {
             None => Some(&self.primary),
             Some(i) => self.fallbacks.get(i),
@@ -326,7 +328,7 @@ impl Candidates {
     }
 
     /// In order of preference, the primary first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Target> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<Target>> {
         std::iter::once(&self.primary).chain(&self.fallbacks)
     }
 }
@@ -520,7 +522,7 @@ mod tests {
         ] {
             let first = e.candidates("cvm", gz).unwrap().primary().clone();
             let target = e.target("cvm", gz).unwrap();
-            assert_eq!((first.url, first.host), (target.url, target.host));
+            assert_eq!((&first.url, &first.host), (&target.url, &target.host));
         }
         // Hosts are what is signed.
         let c = Endpoint::regional().candidates("cvm", gz).unwrap();

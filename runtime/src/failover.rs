@@ -487,7 +487,7 @@ fn later(now: Instant, period: Duration) -> Instant {
 /// slot and teaches nothing.
 pub(crate) struct Choice {
     index: usize,
-    target: Target,
+    target: Arc<Target>,
     probe: bool,
     /// `None` when nothing is tracked: failover off, or one candidate.
     tracking: Option<Tracking>,
@@ -507,7 +507,7 @@ impl Choice {
     }
 
     /// Where to send the attempt (and the host to sign).
-    pub(crate) fn target(&self) -> &Target {
+    pub(crate) fn target(&self) -> &Arc<Target> {
         &self.target
     }
 

@@ -31,6 +31,7 @@ mod error;
 mod failover;
 mod identity;
 mod interceptor;
+mod keyed;
 // Client-side rate limiting per action.
 mod pace;
 #[doc(hidden)]
@@ -40,6 +41,7 @@ pub mod paginate;
 pub mod profile;
 mod reply;
 mod retry;
+mod route;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 pub mod transport;

@@ -14,7 +14,7 @@
 //! - **Known limits** (the action's documented one, or the configuration's)
 //!   are paced with a margin; see [`KNOWN_LIMIT_PERCENT`].
 //! - **Learning** (adaptive mode): `learn.rs`.
-//! - **Bounded memory**: `table.rs`.
+//! - **Bounded memory**: `crate::keyed`.
 //!
 //! Why not the `governor` crate, GCRA too: its asynchronous wait sleeps
 //! until the earliest possible moment and tries again, with jitter, so
@@ -24,7 +24,6 @@
 
 mod config;
 mod learn;
-mod table;
 
 pub use self::config::{RateLimit, RateLimitConfig, RateLimitMode};
 
@@ -35,7 +34,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use self::learn::Learner;
-use self::table::{Evictable, Keys, Names};
+use crate::keyed::{Evictable, Keys, Names};
 
 /// Percentage of a known limit that is paced at.
 ///

@@ -1,6 +1,7 @@
-//! The per-key states: a map keyed by (service, action, region), looked
-//! up by `&str` without allocating, and bounded, since action names can
-//! come from anywhere (`Client::call_with`, a command line).
+//! A map keyed by three names (the pacer's service, action and region; the
+//! routes' service, version and region), looked up by `&str` without
+//! allocating, and bounded, since names can come from anywhere
+//! (`Client::call_with`, a command line).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
@@ -8,17 +9,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// (service, action, region), the region empty when there is none.
-pub(super) type Names<'a> = (&'a str, &'a str, &'a str);
+/// Three names, e.g. (service, action, region), the region empty when there is none.
+pub(crate) type Names<'a> = (&'a str, &'a str, &'a str);
 
 /// What the table needs to know of a value to forget it.
-pub(super) trait Evictable {
+pub(crate) trait Evictable {
     /// A call is using it (waiting for its turn): never forgotten.
     fn in_use(&self) -> bool;
     fn last_used(&self) -> Instant;
 }
 
-pub(super) struct Keys<V> {
+pub(crate) struct Keys<V> {
     /// By a keyed hash of the names (random per table, so chosen names
     /// cannot collide on purpose); a bucket holds the rare collisions.
     map: HashMap<u64, Vec<Entry<V>>, BuildHasherDefault<Prehashed>>,
@@ -48,7 +49,7 @@ impl<V> Entry<V> {
 impl<V: Evictable> Keys<V> {
     /// At most `capacity` keys; a key unused for `idle_after` is forgotten
     /// at the next sweep.
-    pub(super) fn new(capacity: usize, idle_after: Duration, now: Instant) -> Self {
+    pub(crate) fn new(capacity: usize, idle_after: Duration, now: Instant) -> Self {
         Keys {
             map: HashMap::default(),
             hasher: RandomState::new(),
@@ -60,11 +61,11 @@ impl<V: Evictable> Keys<V> {
         }
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub(super) fn get_mut(&mut self, names: Names<'_>) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, names: Names<'_>) -> Option<&mut V> {
         let found = |map: &HashMap<_, Vec<Entry<V>>, _>, hash| {
             let bucket: &Vec<Entry<V>> = map.get(&hash)?;
             bucket.iter().position(|e| e.is(names))
@@ -84,7 +85,7 @@ impl<V: Evictable> Keys<V> {
     /// Adds `names` (absent: see [`Keys::get_mut`]), first forgetting idle
     /// keys now and then, and the least recently used half when full.
     /// `None` when every key is in use: the caller goes without.
-    pub(super) fn insert(&mut self, names: Names<'_>, value: V, now: Instant) -> Option<&mut V> {
+    pub(crate) fn insert(&mut self, names: Names<'_>, value: V, now: Instant) -> Option<&mut V> {
         if self.len >= self.capacity || now.saturating_duration_since(self.swept_at) >= self.idle_after {
             self.sweep(now);
         }
