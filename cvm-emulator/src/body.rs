@@ -3,6 +3,7 @@
 //! share, for the whole body at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
@@ -23,6 +24,14 @@ pub(crate) const BUDGET_UNIT: usize = 1024;
 /// so that these never wait behind big bodies. Bounded by the connection
 /// cap (1024 x 16 KiB = 16 MiB).
 pub(crate) const FREE_BODY_BYTES: usize = 16 * 1024;
+
+/// While a body holds room, the rest of it must keep arriving at this rate
+/// (after [`HOLDING_GRACE`]), or it is cut and its room freed: room is
+/// taken for the whole body once its first 16 KiB have arrived, and a
+/// client must not hold 10 MiB of it by sending 16 KiB and stalling.
+pub(crate) const HOLDING_RATE: u64 = 1024 * 1024;
+/// How long a body that just got room may wait before its next bytes.
+pub(crate) const HOLDING_GRACE: Duration = Duration::from_secs(2);
 
 /// The semaphore for a budget of `bytes` (at least one body of
 /// `max_body_bytes` always fits).
@@ -66,6 +75,16 @@ fn body_late(shared: &Shared) -> ApiError {
         format!(
             "The request body did not arrive within {} s.",
             shared.body_timeout.as_secs()
+        ),
+    )
+}
+
+fn body_too_slow() -> ApiError {
+    ApiError::new(
+        "InvalidRequest",
+        format!(
+            "The request body arrived slower than {} KiB/s while holding room in the emulator's buffer budget.",
+            HOLDING_RATE / 1024
         ),
     )
 }
@@ -151,7 +170,9 @@ pub(crate) struct Room<'s> {
 /// the size limit when none was declared), not piecewise: bodies that each
 /// held part of the budget and waited for more would wait on one another
 /// until their timeouts (eight 10 MiB bodies arriving together in a 64 MiB
-/// budget did). A body waits for room holding none.
+/// budget did). A body waits for room holding none. Holding it, the body
+/// must keep arriving at [`HOLDING_RATE`] after [`HOLDING_GRACE`], or it is
+/// cut: room for 10 MiB costs a client the bytes that fill it, not 16 KiB.
 ///
 /// A body over the limit is still read (up to 4 times the limit, not kept)
 /// so the client gets the error envelope rather than a reset connection.
@@ -175,7 +196,21 @@ pub(crate) async fn read_body<'s>(
         let mut buf: Vec<u8> = Vec::new();
         let mut total: usize = 0;
         let mut over = false;
-        while let Some(frame) = body.frame().await {
+        // Once room is held: when it was taken, and the bytes at that moment.
+        let mut holding_since: Option<(tokio::time::Instant, usize)> = None;
+        loop {
+            let next = body.frame();
+            let frame = match holding_since {
+                None => next.await,
+                Some((since, at)) => {
+                    let owed = Duration::from_secs_f64((total - at) as f64 / HOLDING_RATE as f64);
+                    match tokio::time::timeout_at(since + HOLDING_GRACE + owed, next).await {
+                        Ok(frame) => frame,
+                        Err(_) => return Err(body_too_slow()),
+                    }
+                }
+            };
+            let Some(frame) = frame else { break };
             let frame = frame.map_err(|e| body_unreadable(&e))?;
             let Ok(data) = frame.into_data() else { continue };
             total = total.saturating_add(data.len());
@@ -184,6 +219,7 @@ pub(crate) async fn read_body<'s>(
                 buf = Vec::new();
                 held = None;
                 held_units = 0;
+                holding_since = None;
             }
             if over {
                 if total > max.saturating_mul(4) {
@@ -193,8 +229,11 @@ pub(crate) async fn read_body<'s>(
             }
             let needed = budget_units(total.saturating_sub(free));
             if needed > held_units {
-                // The whole body's room the first time (held_units is 0);
-                // only a body longer than it declared would come back here.
+                if held_units > 0 {
+                    // Longer than it declared (which hyper does not let
+                    // through): never wait for more room holding some.
+                    return Err(body_unreadable(&"longer than its declared length"));
+                }
                 let wanted = needed.max(whole);
                 waiting_for_budget.store(true, Ordering::Relaxed);
                 let more = budget
@@ -207,6 +246,7 @@ pub(crate) async fn read_body<'s>(
                     None => held = Some(more),
                 }
                 held_units = wanted;
+                holding_since = Some((tokio::time::Instant::now(), total));
             }
             if buf.capacity() == 0 {
                 // Address space only; where even that is refused, the

@@ -58,8 +58,10 @@ pub struct EmulatorConfig {
     /// Largest request body accepted (`RequestSizeLimitExceeded` above it).
     pub max_body_bytes: usize,
     /// Most request body bytes buffered at once across all requests (at
-    /// least `max_body_bytes`), counted as they arrive, beyond the first
-    /// 16 KiB of one body per connection; a request waits up to
+    /// least `max_body_bytes`). A body takes room for its whole declared
+    /// length (the size limit when undeclared) once more than its first
+    /// 16 KiB (one body per connection) have arrived, then must keep
+    /// arriving at 1 MiB/s after 2 s or is cut; a request waits up to
     /// `read_timeout` for room, then gets `RequestLimitExceeded`.
     pub max_buffered_bytes: usize,
     /// Largest accepted difference between `X-TC-Timestamp` and the clock.

@@ -293,7 +293,9 @@ async fn bodies_arriving_together_do_not_wait_on_one_another() {
     let emu = start(EmulatorConfig {
         max_body_bytes: BODY,
         max_buffered_bytes: BODY,
-        read_timeout: Duration::from_secs(8),
+        // Far above the time they need (about 1 s), so that only waiting
+        // on one another until the timeout fails this test.
+        read_timeout: Duration::from_secs(30),
         ..config()
     })
     .await;
@@ -318,7 +320,7 @@ async fn bodies_arriving_together_do_not_wait_on_one_another() {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 stream.write_all(&raw[first..]).await.expect("send the rest");
                 let mut out = Vec::new();
-                let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut out)).await;
+                let _ = tokio::time::timeout(Duration::from_secs(40), stream.read_to_end(&mut out)).await;
                 String::from_utf8_lossy(&out).into_owned()
             })
         })
@@ -331,8 +333,55 @@ async fn bodies_arriving_together_do_not_wait_on_one_another() {
     let took = started.elapsed();
     eprintln!("{BODIES} bodies of {BODY} bytes, room for one at a time: all served in {took:?}");
     assert!(
-        took < Duration::from_secs(8),
-        "the bodies were served only as their timeouts (8 s) freed room: {took:?}"
+        took < Duration::from_secs(20),
+        "the bodies were served only as their timeouts (30 s) freed room: {took:?}"
     );
     assert_healthy(&emu).await;
+}
+
+/// Room is taken for a whole body once its first 16 KiB have arrived, so
+/// seven clients sending 16 KiB + 1 of announced 10 MiB bodies would hold
+/// the whole 64 MiB budget until their bodies timed out (30 s): a body
+/// holding room must keep arriving at 1 MiB/s after 2 s, or it is cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_holding_room_must_keep_arriving() {
+    let _serial = SERIAL.lock().await;
+    let config = config();
+    assert_eq!(
+        (config.max_body_bytes, config.max_buffered_bytes),
+        (10 << 20, 64 << 20)
+    );
+    let emu = start(config).await;
+    let host = emu.host();
+    let mut held = Vec::new();
+    for _ in 0..7 {
+        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+        stream
+            .write_all(&unauthenticated_head(&host, 10 << 20))
+            .await
+            .unwrap();
+        stream.write_all(&vec![b' '; (16 << 10) + 1]).await.unwrap();
+        held.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let big = Call::post(
+        "DescribeInstances",
+        json!({"Filters": [{"Name": "instance-name", "Values": ["a".repeat(200 << 10)]}]}),
+    );
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(10), big.send(&emu))
+        .await
+        .expect("a 200 KiB body answered while stalled bodies held the budget");
+    assert_eq!(code(&r), "", "{r}");
+    eprintln!(
+        "a 200 KiB body behind 7 stalled ones holding the budget: {:?}",
+        started.elapsed()
+    );
+    // The stalled ones were told why.
+    for mut stream in held {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("slower than 1024 KiB/s"), "{text}");
+    }
 }
