@@ -1,7 +1,8 @@
 //! Cargo as a shell would start it, from inside a process cargo started
 //! (xtask under `cargo run`, a test under `cargo test`).
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, ExitCode};
 
 /// The cargo that started this process (`CARGO`), without the variables
 /// cargo sets for the process it runs. Build scripts that watch them
@@ -26,4 +27,18 @@ pub fn shell_cargo() -> Command {
         }
     }
     command
+}
+
+/// Runs [`shell_cargo`] with `args` in `dir`, its output on this process's:
+/// its success as an exit code.
+pub fn run_in(dir: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> Result<ExitCode, String> {
+    let status = shell_cargo()
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(match status.success() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
 }

@@ -23,17 +23,7 @@ pub fn examples_cargo_args() -> Vec<&'static str> {
 
 /// Runs the second step, after the caller's `services` run succeeded.
 pub fn run_examples(root: &Path) -> Result<ExitCode, String> {
-    // The shell's cargo: cargo's variables for xtask itself would make
-    // build scripts rerun (see `cargo_env`).
-    let status = crate::cargo_env::shell_cargo()
-        .args(examples_cargo_args())
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    Ok(match status.success() {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::FAILURE,
-    })
+    crate::cargo_env::run_in(root, &examples_cargo_args())
 }
 
 #[cfg(test)]

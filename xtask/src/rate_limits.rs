@@ -33,17 +33,7 @@ pub fn cargo_args(options: &[String]) -> Vec<String> {
 }
 
 pub fn run_command(root: &Path, args: &Args) -> Result<ExitCode, String> {
-    // The shell's cargo: cargo's variables for xtask itself would make
-    // build scripts rerun (see `cargo_env`).
-    let status = crate::cargo_env::shell_cargo()
-        .args(cargo_args(&args.options))
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    Ok(match status.success() {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::FAILURE,
-    })
+    crate::cargo_env::run_in(root, &cargo_args(&args.options))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 """The official Python SDK's credential providers against cvm-emulator.
 
-Run by cvm-emulator/tests/python_sdk.rs with the pinned venv:
+Run by cvm-emulator/tests/emulator/python_sdk.rs with the pinned venv:
   credentials.py --endpoint 127.0.0.1:PORT --region ap-guangzhou
     --role-arn ARN [--oidc-token-file FILE]
 The permanent key for STSAssumeRoleCredential comes from

@@ -3,15 +3,13 @@
 //! go, a throttled page, each waiter, a failed launch, the deadline, and
 //! 100 concurrent waiters with the number of polls they cost.
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_api::runtime::{AttemptOutcome, Interceptor};
 use cvm_api::types::*;
 use cvm_api::{Client, RetryConfig, WaitError, WaitOptions};

@@ -7,12 +7,10 @@
 //! need about 2 100 file descriptors: the soft limit is raised to the hard
 //! one if need be.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_emulator::{EmulatorConfig, RunningEmulator, DEMO_SECRET_ID};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -216,17 +214,7 @@ async fn announced_bodies_reserve_no_budget() {
         (10 << 20, 64 << 20)
     );
     let emu = start(config).await;
-    let host = emu.host();
-    let mut held = Vec::new();
-    for _ in 0..20 {
-        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
-        stream
-            .write_all(&unauthenticated_head(&host, 10 << 20))
-            .await
-            .unwrap();
-        stream.write_all(b"{").await.unwrap();
-        held.push(stream);
-    }
+    let held = stalled(&emu, 20, 10 << 20, b"{").await;
     // Let the server reach the body of each.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for i in 0..3 {
@@ -247,22 +235,10 @@ async fn stalled_big_bodies_do_not_hold_up_small_requests() {
         ..config()
     })
     .await;
-    let host = emu.host();
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
-        stream
-            .write_all(&unauthenticated_head(&host, 1 << 20))
-            .await
-            .unwrap();
-        stream.write_all(&vec![b' '; (1 << 20) - 1]).await.unwrap();
-        held.push(stream);
-    }
+    let held = stalled(&emu, 4, 1 << 20, &vec![b' '; (1 << 20) - 1]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for i in 0..3 {
-        assert_served_quickly(&emu, &format!("valid request {i} with the budget full")).await;
-    }
-    // The budget still bounds big bodies: a valid 200 KiB one waits.
+    // The budget still bounds big bodies: a valid 200 KiB one waits. First,
+    // within the 2 s the stalled ones may hold their room without sending.
     let big = Call::post(
         "DescribeInstances",
         json!({"Filters": [{"Name": "instance-name", "Values": ["a".repeat(200 << 10)]}]}),
@@ -272,6 +248,9 @@ async fn stalled_big_bodies_do_not_hold_up_small_requests() {
         waiting.is_err(),
         "a big body found room in a full budget: {waiting:?}"
     );
+    for i in 0..3 {
+        assert_served_quickly(&emu, &format!("valid request {i} with the budget full")).await;
+    }
     // Once the stalled bodies are gone, it goes through.
     drop(held);
     let r = tokio::time::timeout(Duration::from_secs(5), big.send(&emu))
@@ -352,17 +331,7 @@ async fn bodies_holding_room_must_keep_arriving() {
         (10 << 20, 64 << 20)
     );
     let emu = start(config).await;
-    let host = emu.host();
-    let mut held = Vec::new();
-    for _ in 0..7 {
-        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
-        stream
-            .write_all(&unauthenticated_head(&host, 10 << 20))
-            .await
-            .unwrap();
-        stream.write_all(&vec![b' '; (16 << 10) + 1]).await.unwrap();
-        held.push(stream);
-    }
+    let held = stalled(&emu, 7, 10 << 20, &vec![b' '; (16 << 10) + 1]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let big = Call::post(
         "DescribeInstances",
@@ -384,4 +353,21 @@ async fn bodies_holding_room_must_keep_arriving() {
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains("slower than 1024 KiB/s"), "{text}");
     }
+}
+
+/// `count` connections, each announcing a body of `declared` bytes with an
+/// [`unauthenticated_head`], sending `sent` of it, and stalling.
+async fn stalled(emu: &RunningEmulator, count: usize, declared: usize, sent: &[u8]) -> Vec<TcpStream> {
+    let host = emu.host();
+    let mut held = Vec::new();
+    for _ in 0..count {
+        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+        stream
+            .write_all(&unauthenticated_head(&host, declared))
+            .await
+            .unwrap();
+        stream.write_all(sent).await.unwrap();
+        held.push(stream);
+    }
+    held
 }

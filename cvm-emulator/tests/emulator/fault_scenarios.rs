@@ -3,14 +3,12 @@
 //! made, internal errors, a skewed clock), reproduced locally. Every scenario
 //! is seeded and bounded in count and time.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_api::runtime::{AttemptOutcome, Interceptor, RetryBudget, RetryConfig};
 use cvm_api::{
     CallOptions, Client, DescribeInstancesRequest, Error, InternetAccessible, Placement, RunInstancesRequest,

@@ -1,11 +1,9 @@
 //! The gateway's checks, with hand-built requests: signed GETs, and every
 //! error the real gateway answers before an action runs.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -5,12 +5,10 @@
 //! limits), paging while instances come and go, and what `request_count`
 //! counts.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_api::types::*;
 use cvm_api::Client;
 use cvm_emulator::{

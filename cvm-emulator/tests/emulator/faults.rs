@@ -6,14 +6,14 @@
 //! Everything listens on 127.0.0.1 with instant transitions and no rate
 //! limit; every request is bounded by a 10 s client timeout.
 
-mod common;
+use crate::common;
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{code, config, http, http_text, message, now, seeded, start, Call, ZONE};
+use crate::common::{code, config, http, http_text, message, now, seeded, start, Call, ZONE};
 use cvm_emulator::{Emulator, EmulatorConfig, FaultConfig, FaultStats, RunningEmulator};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

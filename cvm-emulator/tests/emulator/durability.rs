@@ -4,8 +4,6 @@
 //! Most tests run the real binary (`Child::kill` is SIGKILL on Unix) on a
 //! temporary directory, listening on 127.0.0.1 with instant transitions.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -15,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use common::{config, ZONE};
+use crate::common::{config, ZONE};
 use cvm_api::types::*;
 use cvm_api::{Client, Config, Credentials, Endpoint, SecretKey};
 use cvm_emulator::{Emulator, StartError, State, StateError, DEMO_SECRET_ID, DEMO_SECRET_KEY};

@@ -1,6 +1,6 @@
 //! The `cvm-emulator` binary: serving, state files, credentials, the demo.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;

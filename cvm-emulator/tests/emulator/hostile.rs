@@ -3,11 +3,9 @@
 //! error envelope; nothing crashes or hangs, and a normal request still
 //! works afterwards. Random cases come from a fixed seed, bounded in number.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_emulator::EmulatorConfig;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

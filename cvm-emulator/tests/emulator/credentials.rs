@@ -3,11 +3,11 @@
 //! gateway's X-TC-Token checks, with our runtime client and hand-signed
 //! requests.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{code, message, start, Call};
+use crate::common::{code, message, start, Call};
 use cvm_api::runtime::{Client, Config, Credentials, Endpoint, Error, SecretKey};
 use cvm_emulator::{CredentialsIssued, RunningEmulator, DEMO_SECRET_ID, DEMO_SECRET_KEY};
 use serde::Deserialize;

@@ -3,7 +3,7 @@
 //! `start_instances` example run unchanged with each (logging at
 //! `RUST_LOG=trace`, which must show no secret), and renewal under load.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{config, seeded, start};
+use crate::common::{config, seeded, start};
 use cvm_api::runtime::credentials::DefaultChain;
 use cvm_api::runtime::{AttemptOutcome, Env, Interceptor};
 use cvm_api::{Client, Config, DescribeInstancesRequest};

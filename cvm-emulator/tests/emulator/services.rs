@@ -3,13 +3,13 @@
 //! actions not emulated, VPC's `DescribeVpcs`/`DescribeSubnets` against
 //! CVM's `DescribeInstances`, and the `fleet` example run as a process.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{code, http_text, raw_envelope, raw_http, start, Call, REGION, ZONE};
+use crate::common::{code, http_text, raw_envelope, raw_http, start, Call, REGION, ZONE};
 use cvm_api::runtime::{ActionError, Client as Runtime, Error};
 use cvm_emulator::{RunningEmulator, State, StoredInstance, DEMO_SECRET_ID, DEMO_SECRET_KEY};
 use serde_json::{json, Value};

@@ -1,11 +1,9 @@
 //! Our `cvm-api` client against the emulator: real HTTP, real signatures,
 //! answers decoded into the typed responses and error variants.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use cvm_api::errors::CommonErrorCode;
 use cvm_api::types::*;
 use cvm_api::{

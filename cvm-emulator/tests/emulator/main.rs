@@ -1,0 +1,22 @@
+//! The emulator's integration tests, one module per subject, in one test
+//! binary: sixteen binaries each compiled and linked the helpers and every
+//! dependency again, a fifth of the test command's build.
+
+mod common;
+
+mod cli;
+mod client;
+mod credential_sources;
+mod credentials;
+mod durability;
+mod fault_scenarios;
+mod faults;
+mod hostile;
+mod launch_and_paging;
+mod load;
+mod memory;
+mod protocol;
+mod python_sdk;
+mod services;
+mod starvation;
+mod waiters_and_paginators;
