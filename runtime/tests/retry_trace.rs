@@ -93,7 +93,12 @@ fn traced<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) -> Stri
 #[test]
 fn each_retry_is_traced_with_attempt_delay_code_and_request_id() {
     let text = traced(|| async {
-        let server = Scripted::start([Step::error("InternalError", "req-traced-1"), Step::ok("ok")]).await;
+        let server = Scripted::start(
+            SECRET_ID,
+            SECRET_KEY,
+            [Step::error("InternalError", "req-traced-1"), Step::ok("ok")],
+        )
+        .await;
         client_with(&server)
             .send(&Describe::default())
             .await
@@ -118,8 +123,12 @@ fn each_retry_is_traced_with_attempt_delay_code_and_request_id() {
 #[test]
 fn a_clock_skew_refused_says_why() {
     let text = traced(|| async {
-        let server = Scripted::start([Step::error("AuthFailure.SignatureExpire", "req-far")
-            .with_header("Date", "Fri, 31 Dec 9999 23:59:59 GMT")])
+        let server = Scripted::start(
+            SECRET_ID,
+            SECRET_KEY,
+            [Step::error("AuthFailure.SignatureExpire", "req-far")
+                .with_header("Date", "Fri, 31 Dec 9999 23:59:59 GMT")],
+        )
         .await;
         let client = client_with(&server);
         let err = client.send(&Describe::default()).await.unwrap_err();
@@ -156,7 +165,10 @@ fn credentials_expiring_after_year_9999_are_logged_at_debug_level_without_a_pani
         // The CVM role, and a call signed with it.
         let metadata = Metadata::start(FAR_FUTURE_SECS - unix_now()).await;
         let role = InstanceRoleProvider::new(&metadata.url(), None).unwrap();
-        let server = Scripted::builder().key("AKIDrole1", "role-key-1").start().await;
+        let server = Scripted::builder(SECRET_ID, SECRET_KEY)
+            .key("AKIDrole1", "role-key-1")
+            .start()
+            .await;
         let client =
             Client::new(Config::from_credentials_provider(role).with_endpoint(server.endpoint())).unwrap();
         client.send(&Describe::default()).await.expect("served");

@@ -165,18 +165,23 @@ pub struct Builder {
 }
 
 impl Scripted {
-    pub fn builder() -> Builder {
+    /// A server verifying signatures made with (`secret_id`, `secret_key`).
+    pub fn builder(secret_id: &str, secret_key: &str) -> Builder {
         Builder {
             steps: Vec::new(),
             fallback: Step::ok("fallback"),
-            keys: HashMap::from([(super::SECRET_ID.to_owned(), super::SECRET_KEY.to_owned())]),
+            keys: HashMap::from([(secret_id.to_owned(), secret_key.to_owned())]),
             ahead: Duration::ZERO,
         }
     }
 
-    /// Answers `steps` in order, then successes.
-    pub async fn start(steps: impl IntoIterator<Item = Step>) -> Scripted {
-        Scripted::builder().steps(steps).start().await
+    /// Answers `steps` in order, then successes, to requests signed with
+    /// (`secret_id`, `secret_key`).
+    pub async fn start(secret_id: &str, secret_key: &str, steps: impl IntoIterator<Item = Step>) -> Scripted {
+        Scripted::builder(secret_id, secret_key)
+            .steps(steps)
+            .start()
+            .await
     }
 
     pub fn endpoint(&self) -> Endpoint {

@@ -15,7 +15,7 @@ struct Errors {
 }
 
 fn errors() -> Errors {
-    serde_json::from_str(include_str!("../../spec/cvm/v20170312/errors.json")).unwrap()
+    serde_json::from_str(include_str!("../../../spec/cvm/v20170312/errors.json")).unwrap()
 }
 
 /// The variant name a code landed in, from its `Debug` form.

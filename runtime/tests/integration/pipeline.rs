@@ -3,14 +3,12 @@
 //! interceptors and credential providers. Backoffs are set short and time
 //! bounds generous, for a loaded 2-core machine.
 
-mod support;
-
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::support::{Scripted, Step};
 use serde::{Deserialize, Serialize};
-use support::{Scripted, Step};
 use tencentcloud_runtime::{
     Action, ActionError, AttemptOutcome, CallOptions, Client, Config, Credentials, CredentialsError,
     CredentialsFuture, Error, Interceptor, OutgoingRequest, ProvideCredentials, RetryBudget, RetryConfig,
@@ -171,11 +169,15 @@ fn within(elapsed: Duration, limit: Duration) {
 
 #[tokio::test]
 async fn throttling_is_retried_for_any_action_then_succeeds() {
-    let server = Scripted::start([
-        Step::error("RequestLimitExceeded", "r1"),
-        Step::error("RequestLimitExceeded.UinLimitExceeded", "r2"),
-        Step::ok("r3"),
-    ])
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [
+            Step::error("RequestLimitExceeded", "r1"),
+            Step::error("RequestLimitExceeded.UinLimitExceeded", "r2"),
+            Step::ok("r3"),
+        ],
+    )
     .await;
     let response = make(config(&server))
         .send(&reboot())
@@ -223,7 +225,12 @@ async fn transient_failures_are_retried_only_when_repeating_is_safe() {
         ("reset", Step::Reset),
     ];
     for (what, step) in transient {
-        let server = Scripted::start([step.clone(), step.clone(), Step::ok("ok")]).await;
+        let server = Scripted::start(
+            SECRET_ID,
+            SECRET_KEY,
+            [step.clone(), step.clone(), Step::ok("ok")],
+        )
+        .await;
         let client = make(config(&server));
         let response = client.send(&Describe::default()).await;
         assert_eq!(
@@ -233,7 +240,7 @@ async fn transient_failures_are_retried_only_when_repeating_is_safe() {
         );
         assert_eq!(server.count(), 3, "{what}");
 
-        let server = Scripted::start([step.clone(), Step::ok("ok")]).await;
+        let server = Scripted::start(SECRET_ID, SECRET_KEY, [step.clone(), Step::ok("ok")]).await;
         let err = client_with(&server).send(&reboot()).await.unwrap_err();
         assert_eq!(server.count(), 1, "{what}: not safe to repeat");
         assert_eq!(err.attempts(), 1, "{what}");
@@ -248,7 +255,7 @@ fn client_with(server: &Scripted) -> Client {
 
 #[tokio::test]
 async fn resets_and_timeouts_are_reported_as_such() {
-    let server = Scripted::start([Step::Reset, Step::Reset, Step::Reset]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::Reset, Step::Reset, Step::Reset]).await;
     let err = client_with(&server).send(&Describe::default()).await.unwrap_err();
     let Error::Transport(e) = &err else {
         panic!("{err:?}")
@@ -258,7 +265,12 @@ async fn resets_and_timeouts_are_reported_as_such() {
     assert_eq!(server.count(), 3);
 
     let slow = Duration::from_secs(3);
-    let server = Scripted::start([Step::slow(slow, "late"), Step::slow(slow, "late"), Step::ok("ok")]).await;
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::slow(slow, "late"), Step::slow(slow, "late"), Step::ok("ok")],
+    )
+    .await;
     let client = make(config(&server).with_timeout(Duration::from_millis(200)));
     let started = Instant::now();
     let response = client
@@ -269,7 +281,7 @@ async fn resets_and_timeouts_are_reported_as_such() {
     assert_eq!(server.count(), 3);
     within(started.elapsed(), Duration::from_secs(2));
 
-    let server = Scripted::start([Step::slow(slow, "late"), Step::ok("ok")]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::slow(slow, "late"), Step::ok("ok")]).await;
     let client = make(config(&server).with_timeout(Duration::from_millis(200)));
     let err = client.send(&reboot()).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
@@ -299,7 +311,7 @@ async fn nothing_else_is_retried() {
         ),
     ];
     for (what, step) in final_answers {
-        let server = Scripted::start([step, Step::ok("ok")]).await;
+        let server = Scripted::start(SECRET_ID, SECRET_KEY, [step, Step::ok("ok")]).await;
         let err = client_with(&server).send(&Describe::default()).await.unwrap_err();
         assert_eq!(server.count(), 1, "{what}: {err:?}");
         assert_eq!(err.attempts(), 1, "{what}");
@@ -307,7 +319,12 @@ async fn nothing_else_is_retried() {
     }
 
     // Too long: not read further, and not asked again.
-    let server = Scripted::start([Step::json(200, &format!(r#"{{"Pad":"{}"}}"#, "x".repeat(4096)))]).await;
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::json(200, &format!(r#"{{"Pad":"{}"}}"#, "x".repeat(4096)))],
+    )
+    .await;
     let client = make(config(&server).with_max_response_bytes(1024));
     let err = client.send(&Describe::default()).await.unwrap_err();
     assert_eq!(server.count(), 1, "{err:?}");
@@ -315,12 +332,16 @@ async fn nothing_else_is_retried() {
 
 #[tokio::test]
 async fn the_client_token_is_filled_in_once_and_sent_on_every_attempt() {
-    let server = Scripted::start([
-        Step::error("InternalError", "r1"),
-        Step::Reset,
-        Step::ok("r3"),
-        Step::ok("r4"),
-    ])
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [
+            Step::error("InternalError", "r1"),
+            Step::Reset,
+            Step::ok("r3"),
+            Step::ok("r4"),
+        ],
+    )
     .await;
     let client = client_with(&server);
     let request = Create {
@@ -347,7 +368,7 @@ async fn the_client_token_is_filled_in_once_and_sent_on_every_attempt() {
     assert_eq!(seen[0].json()["Name"], "web");
 
     // A caller's token is sent as is, on every attempt.
-    let server = Scripted::start([Step::html(502), Step::ok("ok")]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::html(502), Step::ok("ok")]).await;
     let mine = Create {
         name: "db".into(),
         client_token: Some("caller-token-1".into()),
@@ -362,7 +383,12 @@ async fn the_client_token_is_filled_in_once_and_sent_on_every_attempt() {
 
 #[tokio::test]
 async fn call_options_override_the_policy_for_one_call() {
-    let server = Scripted::start([Step::html(502), Step::html(502), Step::ok("ok")]).await;
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::html(502), Step::html(502), Step::ok("ok")],
+    )
+    .await;
     let client = client_with(&server);
     let once = CallOptions::new().with_retry(RetryConfig::disabled());
     let err = client.send_with(&Describe::default(), &once).await.unwrap_err();
@@ -370,7 +396,7 @@ async fn call_options_override_the_policy_for_one_call() {
     assert_eq!(server.count(), 1);
 
     // Declared safe, a change is retried too.
-    let server = Scripted::start([Step::html(502), Step::ok("ok")]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::html(502), Step::ok("ok")]).await;
     let safe = CallOptions::new().with_idempotent(true);
     client_with(&server)
         .send_with(&reboot(), &safe)
@@ -379,7 +405,12 @@ async fn call_options_override_the_policy_for_one_call() {
     assert_eq!(server.count(), 2);
 
     // More attempts than the client's.
-    let server = Scripted::start([Step::html(502), Step::html(502), Step::html(502), Step::ok("ok")]).await;
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::html(502), Step::html(502), Step::html(502), Step::ok("ok")],
+    )
+    .await;
     let four = CallOptions::new().with_retry(quick().with_max_attempts(4));
     client_with(&server)
         .send_with(&Describe::default(), &four)
@@ -390,7 +421,7 @@ async fn call_options_override_the_policy_for_one_call() {
 
 #[tokio::test]
 async fn the_untyped_call_retries_only_what_is_always_safe_unless_told() {
-    let server = Scripted::start([Step::html(503), Step::ok("ok")]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::html(503), Step::ok("ok")]).await;
     let client = client_with(&server);
     let err = client
         .call::<_, serde_json::Value>("cvm", "2017-03-12", "DescribeThings", &serde_json::json!({}))
@@ -399,7 +430,12 @@ async fn the_untyped_call_retries_only_what_is_always_safe_unless_told() {
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.count(), 1);
 
-    let server = Scripted::start([Step::error("RequestLimitExceeded", "r1"), Step::ok("ok")]).await;
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::error("RequestLimitExceeded", "r1"), Step::ok("ok")],
+    )
+    .await;
     let response: serde_json::Value = client_with(&server)
         .call("cvm", "2017-03-12", "RunThings", &serde_json::json!({}))
         .await
@@ -407,7 +443,7 @@ async fn the_untyped_call_retries_only_what_is_always_safe_unless_told() {
     assert_eq!(response["RequestId"], "ok");
     assert_eq!(server.count(), 2);
 
-    let server = Scripted::start([Step::html(503), Step::ok("ok")]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::html(503), Step::ok("ok")]).await;
     let read_only = CallOptions::new().with_idempotent(true);
     client_with(&server)
         .call_with::<_, serde_json::Value>(
@@ -426,7 +462,7 @@ async fn the_untyped_call_retries_only_what_is_always_safe_unless_told() {
 
 #[tokio::test]
 async fn the_final_error_says_how_many_attempts_were_made() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .fallback(Step::error("RequestLimitExceeded", "req-throttled"))
         .start()
         .await;
@@ -443,7 +479,10 @@ async fn the_final_error_says_how_many_attempts_were_made() {
     );
     assert_eq!(server.count(), 3);
 
-    let server = Scripted::builder().fallback(Step::html(502)).start().await;
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .fallback(Step::html(502))
+        .start()
+        .await;
     let err = client_with(&server).send(&Describe::default()).await.unwrap_err();
     let shown = err.to_string();
     assert!(
@@ -486,7 +525,12 @@ async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
     let mut throttled = Duration::ZERO;
     let mut internal = Duration::ZERO;
     for _ in 0..8 {
-        let server = Scripted::start([Step::error("RequestLimitExceeded", "r"), Step::ok("ok")]).await;
+        let server = Scripted::start(
+            SECRET_ID,
+            SECRET_KEY,
+            [Step::error("RequestLimitExceeded", "r"), Step::ok("ok")],
+        )
+        .await;
         make(config(&server).with_retry(retry.clone()))
             .send(&Describe::default())
             .await
@@ -495,7 +539,12 @@ async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
         within(gap, Duration::from_millis(100 + 400));
         throttled += gap;
 
-        let server = Scripted::start([Step::error("InternalError", "r"), Step::ok("ok")]).await;
+        let server = Scripted::start(
+            SECRET_ID,
+            SECRET_KEY,
+            [Step::error("InternalError", "r"), Step::ok("ok")],
+        )
+        .await;
         make(config(&server).with_retry(retry.clone()))
             .send(&Describe::default())
             .await
@@ -507,7 +556,10 @@ async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
 
     // Exponential: the second delay is drawn from twice the range, and
     // none is over the cap.
-    let server = Scripted::builder().fallback(Step::html(503)).start().await;
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .fallback(Step::html(503))
+        .start()
+        .await;
     let capped = RetryConfig::standard()
         .with_max_attempts(5)
         .with_base_delay(Duration::from_millis(40))
@@ -525,7 +577,10 @@ async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
 
 #[tokio::test]
 async fn a_backoff_past_the_deadline_is_not_slept() {
-    let server = Scripted::builder().fallback(Step::html(503)).start().await;
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .fallback(Step::html(503))
+        .start()
+        .await;
     let slow_backoff = RetryConfig::standard()
         .with_base_delay(Duration::from_secs(30))
         .with_max_delay(Duration::from_secs(30));
@@ -545,7 +600,7 @@ async fn a_backoff_past_the_deadline_is_not_slept() {
 
 #[tokio::test]
 async fn the_deadline_bounds_the_whole_call_and_cuts_a_slow_attempt() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .fallback(Step::slow(Duration::from_secs(5), "late"))
         .start()
         .await;
@@ -588,7 +643,7 @@ async fn the_deadline_bounds_the_whole_call_and_cuts_a_slow_attempt() {
 #[tokio::test]
 async fn the_budget_caps_what_a_failing_endpoint_gets() {
     const CALLS: usize = 1_000;
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .fallback(Step::error("RequestLimitExceeded", "r"))
         .start()
         .await;
@@ -630,7 +685,7 @@ async fn the_budget_caps_what_a_failing_endpoint_gets() {
 
     // Successes refill the bucket slowly; a call that succeeds after a
     // retry gives its tokens back.
-    let server = Scripted::start([]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, []).await;
     let healthy = make(config(&server).with_retry(no_wait.clone()));
     for _ in 0..10 {
         healthy.send(&Describe::default()).await.expect("success");
@@ -638,7 +693,7 @@ async fn the_budget_caps_what_a_failing_endpoint_gets() {
     assert_eq!(healthy.retry_tokens(), 500, "never above capacity");
 
     // Without a budget, every call makes its 3 attempts.
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .fallback(Step::error("RequestLimitExceeded", "r"))
         .start()
         .await;
@@ -656,12 +711,20 @@ async fn the_budget_caps_what_a_failing_endpoint_gets() {
 
 #[tokio::test]
 async fn a_retried_success_gives_its_tokens_back() {
-    let server = Scripted::start([Step::error("InternalError", "r1"), Step::ok("ok")]).await;
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::error("InternalError", "r1"), Step::ok("ok")],
+    )
+    .await;
     let client = make(config(&server).with_retry_budget(RetryBudget::standard().with_capacity(12)));
     client.send(&Describe::default()).await.expect("retried");
     assert_eq!(client.retry_tokens(), 12);
     // A call that fails keeps what its retries took.
-    let server2 = Scripted::builder().fallback(Step::html(503)).start().await;
+    let server2 = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .fallback(Step::html(503))
+        .start()
+        .await;
     let failing = Client::new(config(&server2).with_retry_budget(RetryBudget::standard().with_capacity(12)))
         .expect("valid");
     failing.send(&Describe::default()).await.unwrap_err();
@@ -675,7 +738,7 @@ async fn a_retried_success_gives_its_tokens_back() {
 
 #[tokio::test]
 async fn a_clock_15_minutes_off_costs_one_extra_round_trip_once() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .clock_ahead(Duration::from_secs(15 * 60))
         .start()
         .await;
@@ -705,7 +768,7 @@ async fn a_clock_15_minutes_off_costs_one_extra_round_trip_once() {
 async fn a_signature_expired_again_is_not_retried_twice() {
     // The server always says expired, with a Date matching ours: the one
     // correction does not help, and the call stops there.
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .fallback(Step::error("AuthFailure.SignatureExpire", "r-exp"))
         .start()
         .await;
@@ -719,8 +782,12 @@ async fn a_signature_expired_again_is_not_retried_twice() {
 #[tokio::test]
 async fn a_date_years_off_is_not_learnt_and_later_calls_still_work() {
     // One hostile answer: SignatureExpire dated at the end of year 9999.
-    let server = Scripted::start([Step::error("AuthFailure.SignatureExpire", "r-far")
-        .with_header("Date", "Fri, 31 Dec 9999 23:59:59 GMT")])
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::error("AuthFailure.SignatureExpire", "r-far")
+            .with_header("Date", "Fri, 31 Dec 9999 23:59:59 GMT")],
+    )
     .await;
     // Temporary credentials, valid for an hour more by this machine's clock.
     let temporary = credentials()
@@ -792,16 +859,20 @@ impl Interceptor for Recorder {
 
 #[tokio::test]
 async fn interceptors_see_every_attempt_and_may_add_headers() {
-    let server = Scripted::start([
-        Step::error("InternalError", "req-1").with_header("X-Served-By", "node-7"),
-        Step::Reset,
-        Step::Answer {
-            status: 200,
-            body: r#"{"Response":{"Count":3,"RequestId":"req-3"}}"#.into(),
-            delay: Duration::from_millis(50),
-            headers: vec![("X-Served-By".into(), "node-9".into())],
-        },
-    ])
+    let server = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [
+            Step::error("InternalError", "req-1").with_header("X-Served-By", "node-7"),
+            Step::Reset,
+            Step::Answer {
+                status: 200,
+                body: r#"{"Response":{"Count":3,"RequestId":"req-3"}}"#.into(),
+                delay: Duration::from_millis(50),
+                headers: vec![("X-Served-By".into(), "node-9".into())],
+            },
+        ],
+    )
     .await;
     let recorder = Arc::new(Recorder::default());
     let client = make(config(&server).with_interceptor(recorder.clone()));
@@ -866,7 +937,7 @@ impl ProvideCredentials for Rotating {
 
 #[tokio::test]
 async fn credentials_are_asked_for_every_attempt_and_a_rotated_secret_is_used() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key("AKIDrotated0000000000", "rotated-key-9z8y")
         .steps([Step::error("InternalError", "r1"), Step::ok("ok")])
         .start()
@@ -918,7 +989,7 @@ impl ProvideCredentials for Failing {
 
 #[tokio::test]
 async fn no_usable_credentials_means_nothing_is_sent() {
-    let server = Scripted::start([]).await;
+    let server = Scripted::start(SECRET_ID, SECRET_KEY, []).await;
     let failing = Arc::new(Failing(AtomicU32::new(0)));
     let client = make(
         Config::from_credentials_provider(failing.clone())

@@ -4,12 +4,10 @@
 //! output with an integer `TotalCount` and one list, or a string `NextToken`
 //! in both and one list in the output.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::tccli;
 use serde_json::Value;
-use support::tccli;
 
 fn members(api: &Value, object: &str) -> Vec<(String, String, String)> {
     api["objects"][object]["members"]

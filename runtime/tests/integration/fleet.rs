@@ -2,12 +2,12 @@
 //! server), the transport seam and its test doubles, and the call span's
 //! rpc-style fields.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 
+use crate::support::{Scripted, Step};
 use serde::{Deserialize, Serialize};
-use support::{Scripted, Step};
 use tencentcloud_runtime::test_util::{ExpectedRequest, RecordedResponse, ReplayTransport, Stubs};
 use tencentcloud_runtime::{
     Action, CallOptions, Client, Config, Credentials, Endpoint, Error, SecretKey, ServiceError,
@@ -72,7 +72,7 @@ fn credentials() -> Credentials {
 
 #[tokio::test]
 async fn one_client_serves_every_region_chosen_per_call() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::ok("r"))
         .start()
@@ -475,7 +475,7 @@ fn failover_client(
 #[tokio::test]
 async fn an_unreachable_endpoint_is_failed_over_then_skipped_then_probed_back() {
     let dead = closed_port();
-    let fallback = Scripted::builder()
+    let fallback = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::ok("from-fallback"))
         .start()
@@ -518,7 +518,7 @@ async fn an_unreachable_endpoint_is_failed_over_then_skipped_then_probed_back() 
 
     // The primary comes back: after the cool-down one call probes it, and
     // its answer closes the breaker.
-    let Some(primary) = Scripted::builder()
+    let Some(primary) = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::ok("from-primary"))
         .start_at(dead)
@@ -539,12 +539,12 @@ async fn an_unreachable_endpoint_is_failed_over_then_skipped_then_probed_back() 
 async fn a_change_that_timed_out_is_never_repeated_elsewhere() {
     // The primary takes the request and does not answer in time: it may
     // have acted on it.
-    let primary = Scripted::builder()
+    let primary = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::slow(std::time::Duration::from_secs(5), "late"))
         .start()
         .await;
-    let fallback = Scripted::builder()
+    let fallback = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::ok("from-fallback"))
         .start()
@@ -618,7 +618,7 @@ fn busiest(seen: &[support::Seen], window: std::time::Duration) -> usize {
 
 #[tokio::test]
 async fn a_documented_quota_paces_calls_shared_by_clones_per_region() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::ok("r"))
         .start()
@@ -687,7 +687,7 @@ async fn a_documented_quota_paces_calls_shared_by_clones_per_region() {
 
 #[tokio::test]
 async fn the_rate_limiter_can_be_turned_off_per_client() {
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::ok("r"))
         .start()
@@ -715,7 +715,7 @@ async fn throttling_teaches_the_client_to_slow_down() {
     // A server that throttles everything: once told, the client stops
     // sending at full speed (an unknown limit, learnt), where without the
     // limiter every call would send all its attempts at once.
-    let server = Scripted::builder()
+    let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .key(SECRET_ID, SECRET_KEY)
         .fallback(Step::error("RequestLimitExceeded", "r"))
         .start()

@@ -2,7 +2,7 @@
 //! independent TC3 verifier built on the official Python SDK's signing code
 //! (`scripts/python/tc3_verifier.py`).
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -1,11 +1,9 @@
 //! Every request and response example of the official `examples.json`
 //! (tccli 3.1.189.1), through the generated types.
 
-mod support;
-
 use serde_json::Value;
 
-use support::tccli;
+use crate::support::tccli;
 
 /// Decodes `json` into the action's request type and re-encodes it, or its
 /// response type; `None` for an action the generated code does not know.

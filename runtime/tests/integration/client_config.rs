@@ -17,7 +17,7 @@ fn lookup(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
 #[test]
 fn missing_variables_are_named() {
     // No keys in the environment: the rest of the default chain (files,
-    // OIDC, CVM role) is asked at the first call; see tests/credentials.rs.
+    // OIDC, CVM role) is asked at the first call; see tests/integration/credentials.rs.
     let config = lookup(&[]).unwrap();
     assert!(config.credentials().is_none());
 

@@ -4,18 +4,14 @@
 //! one, so the process environment and the real home are never read. The
 //! STS-backed sources are `tencentcloud-config`'s, tested there.
 
-#[path = "support/credential_env.rs"]
-mod credential_env;
-mod support;
-
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use credential_env::{assert_falls_to_the_cvm_role, closed_port, env, Metadata, TempDir};
+use crate::credential_env::{assert_falls_to_the_cvm_role, closed_port, env, Metadata, TempDir};
+use crate::support::{Scripted, Step};
 use serde_json::json;
-use support::{Scripted, Step};
 use tencentcloud_runtime::credentials::{
     ChainSource, DefaultChain, InstanceRoleProvider, Lookup, ProfileProvider,
 };
@@ -203,7 +199,7 @@ async fn added_sources_come_after_the_profile_file_and_before_the_cvm_role() {
 #[tokio::test]
 async fn a_refused_credential_is_renewed_once_and_the_call_retried() {
     let metadata = Metadata::start(3600).await;
-    let api = Scripted::builder()
+    let api = Scripted::builder(SECRET_ID, SECRET_KEY)
         .steps([Step::error("AuthFailure.TokenFailure", "req-1")])
         .key("AKIDrole1", "role-key-1")
         .key("AKIDrole2", "role-key-2")
@@ -225,7 +221,7 @@ async fn a_refused_credential_is_renewed_once_and_the_call_retried() {
     assert_eq!(metadata.issued.load(Ordering::SeqCst), 2);
 
     // Refused twice: renewed only once, then the error.
-    let api = Scripted::builder()
+    let api = Scripted::builder(SECRET_ID, SECRET_KEY)
         .steps([
             Step::error("AuthFailure.TokenFailure", "req-2"),
             Step::error("AuthFailure.TokenFailure", "req-3"),
@@ -241,7 +237,12 @@ async fn a_refused_credential_is_renewed_once_and_the_call_retried() {
     assert_eq!(api.count(), 2);
 
     // Fixed keys cannot be renewed: no second request.
-    let api = Scripted::start([Step::error("AuthFailure.TokenFailure", "req-4")]).await;
+    let api = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::error("AuthFailure.TokenFailure", "req-4")],
+    )
+    .await;
     let config = Config::new(Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY)))
         .with_endpoint(api.endpoint())
         .with_region("ap-guangzhou");
@@ -277,7 +278,7 @@ async fn a_failed_renewal_serves_the_old_credential_until_it_expires() {
 async fn a_metadata_service_handing_out_expired_credentials_is_not_asked_at_every_call() {
     const CALLS: u32 = 150;
     let metadata = Metadata::start_expired(60).await;
-    let api = Scripted::builder().start().await;
+    let api = Scripted::builder(SECRET_ID, SECRET_KEY).start().await;
     let provider = InstanceRoleProvider::new(&metadata.url(), None).unwrap();
     let client =
         Client::new(Config::from_credentials_provider(provider).with_endpoint(api.endpoint())).unwrap();
