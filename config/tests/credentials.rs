@@ -76,7 +76,10 @@ async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds
 #[tokio::test]
 async fn the_chain_takes_environment_then_profile_then_oidc_then_cvm_role() {
     let metadata = Metadata::start(3600).await;
-    let sts = Scripted::builder().fallback(sts_answer("oidc")).start().await;
+    let sts = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .fallback(sts_answer("oidc"))
+        .start()
+        .await;
     let home = TempDir::new();
     home.write(
         ".tencentcloud/credentials",
@@ -151,7 +154,7 @@ async fn the_chain_takes_environment_then_profile_then_oidc_then_cvm_role() {
 
 #[tokio::test]
 async fn the_web_identity_token_file_is_read_again_at_each_renewal() {
-    let sts = Scripted::builder()
+    let sts = Scripted::builder(SECRET_ID, SECRET_KEY)
         .steps([sts_answer("first"), sts_answer("second")])
         .start()
         .await;
@@ -190,7 +193,10 @@ async fn the_web_identity_token_file_is_read_again_at_each_renewal() {
 
 #[tokio::test]
 async fn assume_role_is_signed_with_the_base_provider() {
-    let sts = Scripted::builder().steps([sts_answer("assumed")]).start().await;
+    let sts = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .steps([sts_answer("assumed")])
+        .start()
+        .await;
     let base = Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY));
     let provider = AssumeRoleProvider::builder(ROLE_ARN, "nightly")
         .duration(Duration::from_secs(900))
@@ -219,7 +225,12 @@ async fn assume_role_is_signed_with_the_base_provider() {
     assert_eq!(sts.count(), 1);
 
     // An STS refusal is a credentials error carrying the service's code.
-    let sts = Scripted::start([Step::error("InvalidParameter.RoleNotExist", "req-x")]).await;
+    let sts = Scripted::start(
+        SECRET_ID,
+        SECRET_KEY,
+        [Step::error("InvalidParameter.RoleNotExist", "req-x")],
+    )
+    .await;
     let provider = AssumeRoleProvider::builder(ROLE_ARN, "nightly")
         .endpoint(sts.endpoint())
         .build(Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY)))
@@ -234,8 +245,14 @@ async fn assume_role_is_signed_with_the_base_provider() {
 
 #[tokio::test]
 async fn assume_role_chosen_by_environment_variables_wraps_the_chain() {
-    let sts = Scripted::builder().steps([sts_answer("viaenv")]).start().await;
-    let api = Scripted::builder().key("AKIDviaenv", "key-viaenv").start().await;
+    let sts = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .steps([sts_answer("viaenv")])
+        .start()
+        .await;
+    let api = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .key("AKIDviaenv", "key-viaenv")
+        .start()
+        .await;
     let sts_url = format!("http://{}", sts.addr);
     let api_url = format!("http://{}", api.addr);
     let config = config_from_environment(&env(&[
@@ -262,7 +279,7 @@ async fn assume_role_chosen_by_environment_variables_wraps_the_chain() {
 #[tokio::test]
 async fn an_sts_answer_that_does_not_decode_is_described_never_quoted() {
     let leaked = "leaked-secret-key-0f0f";
-    let sts = Scripted::start([
+    let sts = Scripted::start(SECRET_ID, SECRET_KEY, [
         // Credentials where an object belongs: the decoder's message would quote it.
         Step::json(
             200,
@@ -305,7 +322,10 @@ async fn an_sts_answer_that_does_not_decode_is_described_never_quoted() {
 
 #[tokio::test]
 async fn the_web_identity_token_file_is_a_bounded_regular_file_read_before_any_request() {
-    let sts = Scripted::builder().fallback(sts_answer("never")).start().await;
+    let sts = Scripted::builder(SECRET_ID, SECRET_KEY)
+        .fallback(sts_answer("never"))
+        .start()
+        .await;
     let home = TempDir::new();
     let big = home.write("big-token", &"x".repeat(64 * 1024 + 1));
     let empty = home.write("empty-token", " \n");

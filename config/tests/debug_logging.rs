@@ -66,7 +66,7 @@ fn sts_credentials_expiring_after_year_9999_are_logged_without_a_panic() {
         .expect("runtime");
     rt.block_on(async {
         // AssumeRole: year 11,476.
-        let sts = Scripted::start([sts_answer("assumed", "300000000000")]).await;
+        let sts = Scripted::start(SECRET_ID, SECRET_KEY, [sts_answer("assumed", "300000000000")]).await;
         let assumed = AssumeRoleProvider::builder(ROLE_ARN, "nightly")
             .endpoint(sts.endpoint())
             .build(Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY)))
@@ -74,7 +74,7 @@ fn sts_credentials_expiring_after_year_9999_are_logged_without_a_panic() {
         assert_eq!(assumed.provide().await.unwrap().secret_id(), "AKIDassumed");
 
         // TKE OIDC: the largest ExpiredTime the answer can hold.
-        let sts = Scripted::start([sts_answer("oidc", &u64::MAX.to_string())]).await;
+        let sts = Scripted::start(SECRET_ID, SECRET_KEY, [sts_answer("oidc", &u64::MAX.to_string())]).await;
         let home = TempDir::new();
         let oidc = WebIdentityProvider::new(
             "ap-guangzhou".to_owned(),
