@@ -29,7 +29,9 @@ pub(crate) const FREE_BODY_BYTES: usize = 16 * 1024;
 /// (after [`HOLDING_GRACE`]), or it is cut and its room freed: room is
 /// taken for the whole body once its first 16 KiB have arrived, and a
 /// client must not hold 10 MiB of it by sending 16 KiB and stalling.
-pub(crate) const HOLDING_RATE: u64 = 1024 * 1024;
+/// Low enough for a 2 Mbit/s upload; a client at that rate still holds
+/// room for 10 MiB for about 40 s, the price of not stalling on purpose.
+pub(crate) const HOLDING_RATE: u64 = 256 * 1024;
 /// How long a body that just got room may wait before its next bytes.
 pub(crate) const HOLDING_GRACE: Duration = Duration::from_secs(2);
 
@@ -79,9 +81,10 @@ fn body_late(shared: &Shared) -> ApiError {
     )
 }
 
+/// Retryable: the body was fine, the emulator's room was short.
 fn body_too_slow() -> ApiError {
     ApiError::new(
-        "InvalidRequest",
+        "RequestLimitExceeded",
         format!(
             "The request body arrived slower than {} KiB/s while holding room in the emulator's buffer budget.",
             HOLDING_RATE / 1024
@@ -172,7 +175,8 @@ pub(crate) struct Room<'s> {
 /// until their timeouts (eight 10 MiB bodies arriving together in a 64 MiB
 /// budget did). A body waits for room holding none. Holding it, the body
 /// must keep arriving at [`HOLDING_RATE`] after [`HOLDING_GRACE`], or it is
-/// cut: room for 10 MiB costs a client the bytes that fill it, not 16 KiB.
+/// cut: a client that stalls holds room for about 2 s, not for the read
+/// timeout (30 s by default).
 ///
 /// A body over the limit is still read (up to 4 times the limit, not kept)
 /// so the client gets the error envelope rather than a reset connection.

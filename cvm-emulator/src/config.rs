@@ -61,7 +61,7 @@ pub struct EmulatorConfig {
     /// least `max_body_bytes`). A body takes room for its whole declared
     /// length (the size limit when undeclared) once more than its first
     /// 16 KiB (one body per connection) have arrived, then must keep
-    /// arriving at 1 MiB/s after 2 s or is cut; a request waits up to
+    /// arriving at 256 KiB/s after 2 s or is cut; a request waits up to
     /// `read_timeout` for room, then gets `RequestLimitExceeded`.
     pub max_buffered_bytes: usize,
     /// Largest accepted difference between `X-TC-Timestamp` and the clock.
