@@ -238,17 +238,15 @@ pub(crate) async fn read_body<'s>(
                     // through): never wait for more room holding some.
                     return Err(body_unreadable(&"longer than its declared length"));
                 }
+                // The first room this body takes, and all it will.
                 let wanted = needed.max(whole);
                 waiting_for_budget.store(true, Ordering::Relaxed);
-                let more = budget
-                    .acquire_many(wanted - held_units)
+                let room = budget
+                    .acquire_many(wanted)
                     .await
                     .map_err(|_| budget_exhausted(shared))?;
                 waiting_for_budget.store(false, Ordering::Relaxed);
-                match &mut held {
-                    Some(permit) => permit.merge(more),
-                    None => held = Some(more),
-                }
+                held = Some(room);
                 held_units = wanted;
                 holding_since = Some((tokio::time::Instant::now(), total));
             }
