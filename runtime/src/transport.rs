@@ -40,7 +40,9 @@ pub type TransportFuture<'a> =
 /// sent, since the retry policy repeats those even for calls that are not
 /// safe to repeat.
 pub trait HttpTransport: Send + Sync + fmt::Debug + 'static {
-    /// Sends `request`, giving up after `request.timeout`.
+    /// Sends `request`. The runtime drops the exchange (and reports a
+    /// timeout) once `request.timeout` has passed, whether or not the
+    /// transport gives up by itself.
     fn send(&self, request: HttpRequest) -> TransportFuture<'_>;
 }
 

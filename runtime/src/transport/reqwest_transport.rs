@@ -11,8 +11,9 @@ use crate::{Config, ConfigError, TransportError, TransportErrorKind};
 pub struct ReqwestTransport {
     client: reqwest::Client,
     /// The client's own timeout: a request needing another sets its own
-    /// (which costs an allocation, so only then).
-    timeout: Duration,
+    /// (which costs a timer, so only then). `None`: the caller bounds each
+    /// exchange, and this transport sets no timer at all.
+    own_timeout: Option<Duration>,
 }
 
 impl ReqwestTransport {
@@ -22,6 +23,11 @@ impl ReqwestTransport {
     /// uses unless the configuration has a transport of its own; for
     /// wrapping the default in a transport of one's own (to record
     /// exchanges, say).
+    ///
+    /// Its requests have no total timeout of their own: the runtime bounds
+    /// every exchange by [`HttpRequest::timeout`] with its own timer, which
+    /// it needs anyway for transports that ignore the field, and a second
+    /// timer per request only costs. The connect timeout is kept.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let mut builder = reqwest::Client::builder().user_agent(super::SDK_USER_AGENT);
         if let Some(customize) = config.http_client_hook() {
@@ -32,13 +38,12 @@ impl ReqwestTransport {
             // body and the session token to whatever host `Location` names,
             // and report that host's answer as the service's.
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout())
             .connect_timeout(config.connect_timeout())
             .build()
             .map_err(|e| ConfigError::HttpClient(Box::new(e)))?;
         Ok(ReqwestTransport {
             client,
-            timeout: config.timeout(),
+            own_timeout: None,
         })
     }
 }
@@ -47,22 +52,25 @@ impl ReqwestTransport {
     /// Sends through `client`, whose own timeout is `timeout`. The client
     /// must not follow redirects (`reqwest::redirect::Policy::none()`).
     pub fn from_client(client: reqwest::Client, timeout: Duration) -> Self {
-        ReqwestTransport { client, timeout }
+        ReqwestTransport {
+            client,
+            own_timeout: Some(timeout),
+        }
     }
 }
 
 impl HttpTransport for ReqwestTransport {
     fn send(&self, request: HttpRequest) -> TransportFuture<'_> {
         Box::pin(async move {
-            let mut builder = self
-                .client
-                .request(request.method, request.url)
-                .headers(request.headers)
-                .body(request.body);
-            if request.timeout != self.timeout {
-                builder = builder.timeout(request.timeout);
+            // Built whole rather than through `RequestBuilder`, which would
+            // copy every header into a map of its own.
+            let mut outgoing = reqwest::Request::new(request.method, request.url);
+            *outgoing.headers_mut() = request.headers;
+            *outgoing.body_mut() = Some(request.body.into());
+            if self.own_timeout.is_some_and(|own| own != request.timeout) {
+                *outgoing.timeout_mut() = Some(request.timeout);
             }
-            let mut response = builder.send().await.map_err(transport_error)?;
+            let mut response = self.client.execute(outgoing).await.map_err(transport_error)?;
             let status = response.status().as_u16();
             let headers = std::mem::take(response.headers_mut());
             let chunks = futures::stream::unfold(Some(response), |response| async move {
