@@ -71,6 +71,15 @@ impl Emulator {
                 "max_body_bytes, max_connections and read_timeout must be above zero".to_owned(),
             ));
         }
+        // Each instance has a private address of its own, out of IP_HOSTS.
+        if config.max_instances >= crate::cvm::instances::IP_HOSTS as usize {
+            return Err(StartError::Config(format!(
+                "max_instances {} is beyond the {} private addresses instances are numbered from; \
+                 it must be below",
+                config.max_instances,
+                crate::cvm::instances::IP_HOSTS
+            )));
+        }
         if config.clock_skew_secs.unsigned_abs() > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
             return Err(StartError::Config(format!(
                 "clock skew {} s is beyond {MAX_CLOCK_SKEW_SECS} s (ten years) either way",
@@ -108,12 +117,14 @@ impl Emulator {
                 config.initial_state.unwrap_or_default(),
                 transition_ms,
                 time::now_ms(),
+                config.max_instances,
             )?,
             Some(path) => open_state_file(
                 path,
                 config.initial_state,
                 transition_ms,
                 config.journal_limit_bytes,
+                config.max_instances,
             )?,
         };
         let shared = Shared {
@@ -239,6 +250,7 @@ fn open_state_file(
     seed: Option<State>,
     transition_ms: u64,
     journal_limit: u64,
+    max_instances: usize,
 ) -> Result<Store, StateError> {
     let (state, persistence) = Persistence::open(path, seed, journal_limit)?;
     let in_file = |e: StateError| match e {
@@ -248,7 +260,8 @@ fn open_state_file(
             source: Box::new(e),
         },
     };
-    let mut store = Store::from_state(state, transition_ms, time::now_ms()).map_err(in_file)?;
+    let mut store =
+        Store::from_state(state, transition_ms, time::now_ms(), max_instances).map_err(in_file)?;
     store.attach(persistence);
     store.compact().map_err(in_file)?;
     Ok(store)

@@ -32,11 +32,56 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::state_file::{ClientTokenRecord, State, StateError, StoredInstance};
+use super::state_file::{strict_from_json, ClientTokenRecord, State, StateError, StoredInstance};
 use crate::atomic_file::{sibling, write_atomically};
 
 /// Default bound on the journal before it is folded into the state file.
 pub(crate) const DEFAULT_JOURNAL_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Longest state file read: far past 65,024 instances (the most the
+/// emulator can hold) at a few KiB each, and refused unread beyond.
+const MAX_STATE_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Longest journal read for a journal limit of `limit`: compaction runs
+/// once the journal passes the limit, and after a failed one (a full disk)
+/// again one limit later, so a journal this emulator wrote can pass its
+/// limit several times over, but not without bound.
+fn max_journal_bytes(limit: u64) -> u64 {
+    limit.max(DEFAULT_JOURNAL_LIMIT).saturating_mul(8)
+}
+
+/// `path` with every symbolic link and `.`/`..` resolved; for a file that
+/// does not exist yet, its directory resolved. A link to nothing is refused:
+/// creating its target would surprise, and ignoring it would fork the state.
+fn canonical(path: &Path) -> Result<PathBuf, StateError> {
+    match std::fs::canonicalize(path) {
+        Ok(resolved) => Ok(resolved),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                return Err(StateError::Invalid(format!(
+                    "{}: a symbolic link to nothing; point it at a file, or remove it",
+                    shown(path)
+                )));
+            }
+            let name = path
+                .file_name()
+                .ok_or_else(|| StateError::Invalid(format!("{}: not a file name", shown(path))))?;
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let dir = std::fs::canonicalize(dir).map_err(|source| StateError::Io {
+                path: format!("cannot find the directory of {}", shown(path)),
+                source,
+            })?;
+            Ok(dir.join(name))
+        }
+        Err(source) => Err(StateError::Io {
+            path: format!("cannot resolve {}", shown(path)),
+            source,
+        }),
+    }
+}
 
 /// One committed change, as written.
 #[derive(Serialize)]
@@ -250,19 +295,22 @@ impl Persistence {
         seed: Option<State>,
         limit: u64,
     ) -> Result<(State, Persistence), StateError> {
+        // Two names of one file (a symbolic link, `..`) must share one
+        // lock and one journal; and a link stays a link when the file is
+        // replaced, since the file it names is.
+        let path = &canonical(path)?;
         let in_file = |e: StateError| StateError::File {
             path: shown(path),
             source: Box::new(e),
         };
         let lock = LockFile::acquire(path)?;
-        let snapshot = match std::fs::read_to_string(path) {
-            Ok(text) => Some(State::from_json(&text).map_err(in_file)?),
+        let snapshot = match std::fs::symlink_metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(in_file(StateError::Io {
-                    path: "cannot read it".to_owned(),
-                    source,
-                }))
+            _ => {
+                let text =
+                    tencentcloud_runtime::profile::read_bounded(path, MAX_STATE_FILE_BYTES, "a state file")
+                        .map_err(|e| StateError::Invalid(e.to_string()))?;
+                Some(State::from_json(&text).map_err(in_file)?)
             }
         };
         let journal_path = sibling(path, ".journal");
@@ -272,8 +320,31 @@ impl Persistence {
             .create(true)
             .open(&journal_path)
             .map_err(|source| cannot_use(path, &journal_path, source))?;
+        // What was opened: appending to a device or a FIFO would lose every
+        // change, and reading one would never end.
+        let meta = journal.metadata().map_err(io_error(&journal_path))?;
+        if !meta.is_file() {
+            return Err(StateError::Invalid(format!(
+                "{}: not a regular file, as a journal must be",
+                shown(&journal_path)
+            )));
+        }
+        let most = max_journal_bytes(limit);
         let mut bytes = Vec::new();
-        journal.read_to_end(&mut bytes).map_err(io_error(&journal_path))?;
+        if meta.len() <= most {
+            // Bounded by reading too: the file may grow meanwhile.
+            (&mut journal)
+                .take(most + 1)
+                .read_to_end(&mut bytes)
+                .map_err(io_error(&journal_path))?;
+        }
+        if meta.len() > most || bytes.len() as u64 > most {
+            return Err(StateError::Invalid(format!(
+                "{}: longer than {most} bytes, more than this emulator ever writes before folding \
+                 a journal into its state file (its journal limit is {limit} bytes)",
+                shown(&journal_path)
+            )));
+        }
         let (changes, last_seq) = read_journal(&journal_path, &bytes)?;
         drop(bytes);
         let mut state = match (snapshot, seed) {
@@ -405,17 +476,19 @@ fn read_journal(path: &Path, bytes: &[u8]) -> Result<(Vec<Change>, u64), StateEr
     let mut number = 0;
     while let Some(raw) = lines.next() {
         number += 1;
-        let problem = match parse_line(raw, last_seq) {
+        let (problem, whole) = match parse_line(raw, last_seq) {
             Ok((seq, change)) => {
                 changes.push(change);
                 last_seq = seq;
                 offset += raw.len();
                 continue;
             }
-            Err(problem) => problem,
+            Err(damage) => damage,
         };
         let after = lines.by_ref().count();
-        if after > 0 {
+        // A record whose checksum holds was written whole: what is wrong
+        // with it is no crash's doing, even at the end.
+        if after > 0 || whole {
             return Err(StateError::Journal {
                 path: shown(path),
                 line: number,
@@ -434,19 +507,27 @@ fn read_journal(path: &Path, bytes: &[u8]) -> Result<(Vec<Change>, u64), StateEr
     Ok((changes, last_seq))
 }
 
-fn parse_line(raw: &[u8], last_seq: u64) -> Result<(u64, Change), String> {
+/// A line's record, else what is wrong with it and whether its checksum
+/// held (the record was written whole).
+fn parse_line(raw: &[u8], last_seq: u64) -> Result<(u64, Change), (String, bool)> {
     let Some(text) = raw.strip_suffix(b"\n") else {
-        return Err("incomplete: no end of line".to_owned());
+        return Err(("incomplete: no end of line".to_owned(), false));
     };
-    let line: Line<'_> = serde_json::from_slice(text).map_err(|e| format!("not a record: {e}"))?;
+    let line: Line<'_> = serde_json::from_slice(text).map_err(|e| (format!("not a record: {e}"), false))?;
     let crc = crc32fast::hash(line.change.get().as_bytes());
     if crc != line.crc32 {
-        return Err(format!("checksum {crc} instead of {}", line.crc32));
+        return Err((format!("checksum {crc} instead of {}", line.crc32), false));
     }
     if last_seq != 0 && line.seq != last_seq + 1 {
-        return Err(format!("Seq {} after {last_seq}", line.seq));
+        return Err((format!("Seq {} after {last_seq}", line.seq), true));
     }
-    let change = serde_json::from_str(line.change.get()).map_err(|e| format!("not a change: {e}"))?;
+    // As strict as the state file: a member replay does not know would be
+    // dropped, and the change it meant with it.
+    let change = strict_from_json(
+        line.change.get(),
+        "a change has Put, Remove and ClientToken; an instance, the members of a state file's",
+    )
+    .map_err(|e| (format!("not a change: {e}"), true))?;
     Ok((line.seq, change))
 }
 
@@ -551,6 +632,34 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_record_is_held_to_the_state_files_rules_even_last() {
+        let path = Path::new("/x/s.json.journal");
+        let a = line(1, r#"{"Remove":["ins-aaaaaaa1"]}"#);
+        let mut instance =
+            serde_json::to_value(StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", "RUNNING")).unwrap();
+        // A member no instance has, its name holding an escape character.
+        instance["Bo\u{1b}[2Jgus"] = serde_json::json!(1);
+        let put = serde_json::json!({ "Put": [instance] }).to_string();
+        for last in [
+            line(2, &put),
+            line(2, r#"{"Remove":[],"Bogus":1}"#),
+            line(5, r#"{"Remove":[]}"#),
+        ] {
+            let e = read_journal(path, format!("{a}{last}").as_bytes()).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains("line 2"), "{text}");
+            assert!(!text.contains('\u{1b}'), "echoed raw: {text:?}");
+        }
+        let e = read_journal(path, format!("{a}{}", line(2, &put)).as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("unknown member"), "{e}");
+        assert!(e.to_string().contains(r"Bo\u{1b}[2Jgus"), "{e}");
+        // The same instance in a state file: refused alike, escaped alike.
+        let state = serde_json::json!({ "Instances": [instance] }).to_string();
+        let e = State::from_json(&state).unwrap_err().to_string();
+        assert!(e.contains("unknown member") && !e.contains('\u{1b}'), "{e:?}");
+    }
+
+    #[test]
     fn replay_is_ordered_and_idempotent() {
         let a = StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "RUNNING");
         let mut a2 = a.clone();
@@ -603,6 +712,102 @@ mod tests {
         assert_eq!(p.failure().as_deref(), Some(e.as_str()));
         p.journal = OpenOptions::new().append(true).open(&p.journal_path).unwrap();
         assert_eq!(p.append(r#"{"Remove":[]}"#).unwrap_err(), e);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn two_names_of_one_state_file_share_its_lock_and_the_link_stays_a_link() {
+        let dir = temp_dir();
+        let real = dir.join("real.json");
+        let alias = dir.join("alias.json");
+        let (state, mut first) = Persistence::open(&real, None, DEFAULT_JOURNAL_LIMIT).unwrap();
+        first
+            .compact(|w| w.write_all(state.to_json_pretty().as_bytes()))
+            .unwrap();
+        std::os::unix::fs::symlink(&real, &alias).unwrap();
+        let through_link = Persistence::open(&alias, None, DEFAULT_JOURNAL_LIMIT).err();
+        assert!(
+            matches!(through_link, Some(StateError::Locked { .. })),
+            "{through_link:?}"
+        );
+        let dotted = dir.join(".").join("real.json");
+        assert!(matches!(
+            Persistence::open(&dotted, None, DEFAULT_JOURNAL_LIMIT),
+            Err(StateError::Locked { .. })
+        ));
+        drop(first);
+        // Through the link: the file it names is replaced, not the link.
+        let (state, mut second) = Persistence::open(&alias, None, DEFAULT_JOURNAL_LIMIT).unwrap();
+        second.append(r#"{"Remove":[]}"#).unwrap();
+        second
+            .compact(|w| w.write_all(state.to_json_pretty().as_bytes()))
+            .unwrap();
+        assert!(std::fs::symlink_metadata(&alias)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(real.with_extension("json.journal").is_file());
+        assert!(!dir.join("alias.json.journal").exists());
+        drop(second);
+        // A link to nothing is refused, and nothing is created for it.
+        let dangling = dir.join("dangling.json");
+        std::os::unix::fs::symlink(dir.join("missing.json"), &dangling).unwrap();
+        let e = Persistence::open(&dangling, None, DEFAULT_JOURNAL_LIMIT)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("a symbolic link to nothing"), "{e}");
+        assert!(!dir.join("missing.json").exists());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_state_file_or_journal_that_is_not_a_regular_file_is_refused_unread() {
+        let dir = temp_dir();
+        // A state file that is a device: refused before reading.
+        let zero = dir.join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = Persistence::open(&zero, None, DEFAULT_JOURNAL_LIMIT)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // A FIFO with no writer: refused, not waited on.
+        let fifo = dir.join("fifo.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo (coreutils) failed");
+        let e = Persistence::open(&fifo, None, DEFAULT_JOURNAL_LIMIT)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // A journal that is a device or a FIFO.
+        for (name, make) in [("dev", 0), ("pipe", 1)] {
+            let path = dir.join(format!("{name}.json"));
+            let journal = dir.join(format!("{name}.json.journal"));
+            if make == 0 {
+                std::os::unix::fs::symlink("/dev/zero", &journal).unwrap();
+            } else {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(&journal)
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            }
+            let e = Persistence::open(&path, None, DEFAULT_JOURNAL_LIMIT)
+                .err()
+                .unwrap();
+            assert!(
+                e.to_string().contains("not a regular file, as a journal must be"),
+                "{e}"
+            );
+        }
+        // A journal longer than this emulator ever writes: refused unread.
+        let long = dir.join("long.json");
+        let journal = File::create(dir.join("long.json.journal")).unwrap();
+        journal.set_len(max_journal_bytes(1) + 1).unwrap();
+        let e = Persistence::open(&long, None, 1).err().unwrap();
+        assert!(
+            e.to_string().contains("more than this emulator ever writes"),
+            "{e}"
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -156,12 +156,18 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for OwnMembers<A> {
     }
 }
 
+/// Text from a state file or journal (a member's name, a value serde
+/// quotes) as one inert line: it is echoed to terminals and logs.
+fn inert(text: impl std::fmt::Display) -> String {
+    tencentcloud_model::validate::inert(&text.to_string(), usize::MAX)
+}
+
 /// A state that cannot be loaded or kept.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", inert(path))]
     Io {
         /// The file.
         path: String,
@@ -169,13 +175,13 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// The text is not a state document.
-    #[error("invalid state JSON: {0}")]
+    #[error("invalid state JSON: {}", inert(.0))]
     Json(#[from] serde_json::Error),
     /// An instance is unusable (bad id, unknown state, duplicate...).
-    #[error("invalid state: {0}")]
+    #[error("invalid state: {}", inert(.0))]
     Invalid(String),
     /// A problem with the contents of a state file (it is left as it is).
-    #[error("state file {path}: {source}")]
+    #[error("state file {}: {source}", inert(path))]
     File {
         /// The state file.
         path: String,
@@ -186,8 +192,10 @@ pub enum StateError {
     /// tear the last one, so this is not the trace of a crash, and starting
     /// would silently drop the changes it and the records after it hold.
     #[error(
-        "{path}, line {line} (byte {offset}): damaged record ({problem}), and {after} record(s) follow it; \
-         refusing to start: restore the journal, or delete that line to give up its change"
+        "{}, line {line} (byte {offset}): damaged record ({}), and {after} record(s) follow it; \
+         refusing to start: restore the journal, or delete that line to give up its change",
+        inert(path),
+        inert(problem)
     )]
     Journal {
         /// The journal file.
@@ -235,37 +243,11 @@ impl State {
     /// Parses the JSON form. Unknown members are refused (see [`State`]);
     /// errors name the member (`Instances.3.CPU`).
     pub fn from_json(text: &str) -> Result<Self, StateError> {
-        let mut unknown = None;
-        let mut note = |path: serde_ignored::Path<'_>| {
-            unknown.get_or_insert_with(|| member_name(&path));
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let parsed = State::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
-            .and_then(|state| de.end().map(|()| state));
-        let state = match parsed {
-            Ok(state) => state,
-            // Again, tracking the path (which halves the speed) to name
-            // the member at fault.
-            Err(e) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                return Err(StateError::Json(
-                    match serde_path_to_error::deserialize::<_, State>(&mut de) {
-                        Err(located) if !dotted(located.path()).is_empty() => {
-                            let path = dotted(located.path());
-                            de::Error::custom(format!("{path}: {}", located.into_inner()))
-                        }
-                        _ => e,
-                    },
-                ));
-            }
-        };
-        if let Some(path) = unknown {
-            return Err(StateError::Json(de::Error::custom(format!(
-                "{path}: unknown member (an instance has the members of a DescribeInstances Instance, \
-                 plus Region and PendingTransition)"
-            ))));
-        }
-        Ok(state)
+        strict_from_json(
+            text,
+            "an instance has the members of a DescribeInstances Instance, plus Region and PendingTransition",
+        )
+        .map_err(StateError::Json)
     }
 
     /// The JSON form, pretty-printed.
@@ -301,6 +283,41 @@ impl State {
             source,
         })
     }
+}
+
+/// `text` as a `T`, refusing a member `T` does not have (serde would drop
+/// it silently, and with it what the file meant) with `hint`, which says
+/// what the members are. Errors name the member (`Instances.3.CPU`).
+pub(crate) fn strict_from_json<T: de::DeserializeOwned>(
+    text: &str,
+    hint: &str,
+) -> Result<T, serde_json::Error> {
+    let mut unknown = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        unknown.get_or_insert_with(|| member_name(&path));
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = T::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
+        .and_then(|value| de.end().map(|()| value));
+    let value = match parsed {
+        Ok(value) => value,
+        // Again, tracking the path (which halves the speed) to name
+        // the member at fault.
+        Err(e) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            return Err(match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(located) if !dotted(located.path()).is_empty() => {
+                    let path = dotted(located.path());
+                    de::Error::custom(format!("{path}: {}", located.into_inner()))
+                }
+                _ => e,
+            });
+        }
+    };
+    if let Some(path) = unknown {
+        return Err(de::Error::custom(format!("{path}: unknown member ({hint})")));
+    }
+    Ok(value)
 }
 
 /// `Instances.3.Placement.Zonee`: members and indices (serde_ignored's

@@ -39,10 +39,22 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Loads `state`, filling defaults and checking every instance.
-    /// Transitional states without a pending transition complete after
-    /// `transition_ms`.
-    pub(crate) fn from_state(state: State, transition_ms: u64, now: u64) -> Result<Store, StateError> {
+    /// Loads `state`, filling defaults and checking every instance, of
+    /// which there may be `max_instances` at most (the quota RunInstances
+    /// enforces). Transitional states without a pending transition complete
+    /// after `transition_ms`.
+    pub(crate) fn from_state(
+        state: State,
+        transition_ms: u64,
+        now: u64,
+        max_instances: usize,
+    ) -> Result<Store, StateError> {
+        if state.instances.len() > max_instances {
+            return Err(StateError::Invalid(format!(
+                "{} instances, more than the emulator's quota of {max_instances}",
+                state.instances.len()
+            )));
+        }
         let mut store = Store {
             instances: BTreeMap::new(),
             by_id: HashMap::new(),
@@ -500,7 +512,7 @@ mod tests {
         explicit.instance.private_ip_addresses = vec!["10.0.1.153".to_owned()];
         explicit.instance.host_name.clear();
         state = state.with_instance(explicit);
-        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let mut store = Store::from_state(state, 0, 0, 10_000).unwrap();
         let mut seen = HashSet::new();
         for stored in store.snapshot(0).instances {
             let ip = stored.instance.private_ip_addresses[0].clone();
@@ -519,7 +531,7 @@ mod tests {
             .with_instance(StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "RUNNING"))
             .with_instance(StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", "RUNNING"))
             .with_instance(StoredInstance::new("ins-aaaaaaa3", "ap-guangzhou-3", "RUNNING"));
-        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let mut store = Store::from_state(state, 0, 0, 10_000).unwrap();
         let key = |t: &str| ("ap-guangzhou".to_owned(), t.to_owned());
         store.record_client_token(key("t1"), vec!["ins-aaaaaaa1".into(), "ins-aaaaaaa2".into()]);
         store.record_client_token(key("t2"), vec!["ins-aaaaaaa3".into()]);
@@ -554,7 +566,7 @@ mod tests {
             .iter()
             .map(|s| s.instance.instance_id.clone())
             .collect();
-        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let mut store = Store::from_state(state, 0, 0, 10_000).unwrap();
         assert_eq!(store.len(), 1_000);
         let snap = store.snapshot(0);
         let loaded: Vec<String> = snap
@@ -575,7 +587,7 @@ mod tests {
             {"InstanceId": "ins-abcd1235", "InstanceState": "TERMINATING", "Placement": {"Zone": "ap-guangzhou-3"}}
         ]}"#;
         let state = State::from_json(text).unwrap();
-        let mut store = Store::from_state(state, 100, 1_000).unwrap();
+        let mut store = Store::from_state(state, 100, 1_000, 10_000).unwrap();
         let snap = store.snapshot(1_050);
         assert_eq!(snap.instances.len(), 2);
         assert_eq!(snap.instances[0].region, "ap-guangzhou");
@@ -609,7 +621,7 @@ mod tests {
         );
         let state = State::new().with_instance(pending).with_instance(seeded);
         let reloaded = State::from_json(&state.to_json_pretty()).unwrap();
-        let mut store = Store::from_state(reloaded, 100, 1_000).unwrap();
+        let mut store = Store::from_state(reloaded, 100, 1_000, 10_000).unwrap();
         let snap = store.snapshot(1_999);
         assert_eq!(snap.instances[0].instance.instance_state, "PENDING");
         let snap = store.snapshot(2_000);
@@ -682,7 +694,7 @@ mod tests {
             stored.instance.data_disks = vec![Default::default()];
             seed = seed.with_instance(stored);
         }
-        let mut store = Store::from_state(seed, 60_000, 0).unwrap();
+        let mut store = Store::from_state(seed, 60_000, 0, 10_000).unwrap();
         let key = ("ap-guangzhou".to_owned(), "token-1".to_owned());
         let first = store.snapshot(0).instances[0].instance.instance_id.clone();
         store.record_client_token(key, vec![first]);
@@ -699,7 +711,7 @@ mod tests {
         let state = State::new()
             .with_instance(with_ip)
             .with_instance(StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", "RUNNING"));
-        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let mut store = Store::from_state(state, 0, 0, 10_000).unwrap();
         let key = |t: &str| ("ap-guangzhou".to_owned(), t.to_owned());
         store.record_client_token(key("t1"), vec!["ins-aaaaaaa1".into(), "ins-aaaaaaa9".into()]);
         store.record_client_token(key("t2"), vec!["ins-aaaaaaa2".into()]);
@@ -707,7 +719,7 @@ mod tests {
         let snap = store.snapshot(0);
         assert_eq!(snap.client_tokens.len(), 1);
 
-        let mut again = Store::from_state(snap.clone(), 0, 0).unwrap();
+        let mut again = Store::from_state(snap.clone(), 0, 0, 10_000).unwrap();
         assert_eq!(
             again.client_token(&key("t1")),
             Some(&vec!["ins-aaaaaaa1".to_owned(), "ins-aaaaaaa9".to_owned()])
@@ -718,14 +730,19 @@ mod tests {
         // A token none of whose instances is left is dropped.
         let mut gone = snap.clone();
         gone.instances.clear();
-        assert_eq!(Store::from_state(gone, 0, 0).unwrap().client_token_count(), 0);
+        assert_eq!(
+            Store::from_state(gone, 0, 0, 10_000)
+                .unwrap()
+                .client_token_count(),
+            0
+        );
         // Twice the same token, or a malformed id, is refused.
         let mut twice = snap.clone();
         twice.client_tokens.push(twice.client_tokens[0].clone());
-        assert!(Store::from_state(twice, 0, 0).is_err());
+        assert!(Store::from_state(twice, 0, 0, 10_000).is_err());
         let mut bad = snap;
         bad.client_tokens[0].instance_ids.push("nope".into());
-        assert!(Store::from_state(bad, 0, 0).is_err());
+        assert!(Store::from_state(bad, 0, 0, 10_000).is_err());
     }
 
     #[test]
@@ -738,7 +755,7 @@ mod tests {
                               {"InstanceId": "ins-abcd1234", "Placement": {"Zone": "z-1"}}]}"#,
         ] {
             let state = State::from_json(bad).unwrap();
-            assert!(Store::from_state(state, 0, 0).is_err(), "{bad}");
+            assert!(Store::from_state(state, 0, 0, 10_000).is_err(), "{bad}");
         }
     }
 }

@@ -798,6 +798,40 @@ async fn quota() {
     );
 }
 
+#[test]
+fn the_quota_holds_for_a_loaded_state_and_stays_below_the_address_space() {
+    let four = (1..=4).fold(cvm_emulator::State::new(), |state, n| {
+        state.with_instance(cvm_emulator::StoredInstance::new(
+            &format!("ins-0000000{n}"),
+            ZONE,
+            "RUNNING",
+        ))
+    });
+    let err = cvm_emulator::Emulator::new(EmulatorConfig {
+        max_instances: 3,
+        initial_state: Some(four),
+        ..config()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("4 instances, more than the emulator's quota of 3"),
+        "{err}"
+    );
+    // Every instance gets a private address of its own: no more than there are.
+    let err = cvm_emulator::Emulator::new(EmulatorConfig {
+        max_instances: 65_024,
+        ..config()
+    })
+    .unwrap_err();
+    assert!(matches!(err, cvm_emulator::StartError::Config(_)), "{err}");
+    assert!(cvm_emulator::Emulator::new(EmulatorConfig {
+        max_instances: 65_023,
+        ..config()
+    })
+    .is_ok());
+}
+
 #[tokio::test]
 async fn authentication_errors() {
     let emu = start(config().with_credential("AKIDsecond", SecretKey::new("second-key"))).await;

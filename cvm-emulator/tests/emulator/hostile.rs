@@ -711,3 +711,39 @@ async fn idle_keep_alive_and_http2_connections_are_closed() {
 
     assert_healthy(&emu).await;
 }
+
+/// A parameter given twice is ambiguous: the gateway refuses it for every
+/// service it checks against a description, in JSON, in a query and in a
+/// form, rather than judging one of the two values.
+#[tokio::test]
+async fn a_parameter_given_twice_is_refused_for_every_service() {
+    let emu = start(config()).await;
+    for (service, version, action) in [
+        ("cvm", "2017-03-12", "DescribeImages"),
+        ("cbs", "2017-03-12", "DescribeDisks"),
+        ("tag", "2018-08-13", "DescribeTags"),
+    ] {
+        let json = Call {
+            service: service.into(),
+            version: Some(version.into()),
+            ..Call::post_bytes(action, br#"{"Limit":5000,"Limit":2}"#.to_vec())
+        };
+        let query = Call {
+            service: service.into(),
+            version: Some(version.into()),
+            ..Call::get(action, "Limit=5000&Limit=2")
+        };
+        let form = Call {
+            method: "POST".into(),
+            body: b"Limit=5000&Limit=2".to_vec(),
+            query: String::new(),
+            ..query.clone()
+        };
+        for (how, call) in [("json", json), ("query", query), ("form", form)] {
+            let r = call.send(&emu).await;
+            assert_eq!(code(&r), "InvalidParameter", "{service} {action} ({how}): {r}");
+            let m = message(&r);
+            assert!(m.contains("`Limit` is given"), "{service} {action} ({how}): {m}");
+        }
+    }
+}
