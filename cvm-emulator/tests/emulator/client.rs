@@ -802,7 +802,7 @@ async fn quota() {
 fn the_quota_holds_for_a_loaded_state_and_stays_below_the_address_space() {
     let four = (1..=4).fold(cvm_emulator::State::new(), |state, n| {
         state.with_instance(cvm_emulator::StoredInstance::new(
-            &format!("ins-0000000{n}"),
+            format!("ins-0000000{n}"),
             ZONE,
             "RUNNING",
         ))
