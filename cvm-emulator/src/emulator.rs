@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::body::body_budget;
+use crate::body::{body_budget, MAX_BODIES_WAITING};
 use crate::config::{
     check_role_name, failing_images, EmulatorConfig, StartError, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL,
     MAX_WEB_IDENTITY_TOKEN_LEN,
@@ -145,6 +145,7 @@ impl Emulator {
             store: Mutex::new(store),
             failing_images,
             body_budget: body_budget(config.max_buffered_bytes, config.max_body_bytes),
+            body_waiting: tokio::sync::Semaphore::new(MAX_BODIES_WAITING),
         };
         Ok(Emulator {
             shared: Arc::new(shared),

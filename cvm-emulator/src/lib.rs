@@ -42,7 +42,10 @@
 //! without being kept when an earlier check fails. At most
 //! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once,
 //! taken once a body passes the first 16 KiB of one body per connection
-//! (so small requests never wait), then for the whole body at once. A JSON body is decoded straight into the typed
+//! (so small requests never wait), then for the whole body at once; at
+//! most 64 bodies wait for room, and one more is answered
+//! `RequestLimitExceeded` at once. What connections read ahead is bounded
+//! too (32 KiB on HTTP/1, the 64 KiB initial window on HTTP/2). A JSON body is decoded straight into the typed
 //! request (at most 10 000 values), so decoding costs about the body's
 //! size once more, not a multiple of it. Both POST with a JSON body and GET with the
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every

@@ -24,6 +24,13 @@ const GRACE: Duration = Duration::from_secs(5);
 /// bytes, and a client dribbling it holds a connection.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most bytes an HTTP/1 connection reads ahead of the handler.
+const HTTP1_READ_AHEAD: usize = 32 * 1024;
+
+/// HTTP/2 flow-control windows, per connection and per stream: the
+/// protocol's initial size.
+const HTTP2_WINDOW: u32 = 65_535;
+
 /// What the accept loop tells its connections.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
@@ -63,14 +70,22 @@ pub(crate) async fn accept_loop(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(head_timeout)
-        .max_buf_size(256 * 1024);
+        // What a connection reads ahead, outside the body budget: bounded
+        // so that the connection cap bounds it too (1024 x 32 KiB). Heads
+        // fit: Tencent takes a GET of 32 KB at most.
+        .max_buf_size(HTTP1_READ_AHEAD);
     builder
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(read_timeout)
         .keep_alive_timeout(read_timeout)
         .max_header_list_size(256 * 1024)
-        .max_concurrent_streams(256);
+        .max_concurrent_streams(256)
+        // Flow control bounds what the streams of a connection hold
+        // unread, outside the budget: the protocol's initial 64 KiB for the
+        // connection, not hyper's 1 MiB (1024 connections would be 1 GiB).
+        .initial_connection_window_size(HTTP2_WINDOW)
+        .initial_stream_window_size(HTTP2_WINDOW);
     let (phase, _) = watch::channel(Phase::Run);
     let conns = Arc::new(Conns::new(max_connections));
     let (mut refused, mut evicted): (u64, u64) = (0, 0);

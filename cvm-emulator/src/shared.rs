@@ -42,6 +42,10 @@ pub(crate) struct Shared {
     /// the first [`FREE_BODY_BYTES`](crate::body::FREE_BODY_BYTES) of a body per connection), in
     /// [`BUDGET_UNIT`](crate::body::BUDGET_UNIT)s (see [`body_budget`](crate::body::body_budget)).
     pub(crate) body_budget: Semaphore,
+    /// Places for bodies waiting for room in `body_budget`, of
+    /// [`MAX_BODIES_WAITING`](crate::body::MAX_BODIES_WAITING): a waiting
+    /// body holds what it read so far outside the budget.
+    pub(crate) body_waiting: Semaphore,
 }
 
 impl Shared {

@@ -181,3 +181,70 @@ async fn long_strings_checked_against_a_description_cost_about_their_size() {
     )
     .await;
 }
+
+/// Connections a client without the key opens, each declaring a body at
+/// the size limit and sending as fast as the emulator reads. The review
+/// measured 356 MiB over idle for 1,000 such connections against the 64 MiB
+/// body budget; after room was taken whole, 119 to 133 MiB, for the bodies
+/// waiting for room (about 80 KiB each, outside the budget).
+const UNAUTHENTICATED: usize = 1_000;
+
+/// The budget, plus slack for what every connection holds (measured 50 to
+/// 52 MiB over idle in all, since at most 64 bodies wait for room).
+const ALLOWED_FOR_CONNECTIONS_MIB: f64 = 64.0 + 32.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_without_the_key_hold_no_more_than_the_budget_and_their_buffers() {
+    use tokio::io::AsyncWriteExt;
+    let (emulator, url) = spawn();
+    let pid = emulator.0.id();
+    let codes = send_at_once(&url, "cvm", "DescribeInstances", b"{}".to_vec()).await;
+    assert!(codes.iter().all(String::is_empty), "{codes:?}");
+    let (idle, _) = memory(pid);
+    let addr = url.trim_start_matches("http://").to_owned();
+    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Authorization: TC3-HMAC-SHA256 Credential={DEMO_SECRET_ID}/2026-01-01/cvm/tc3_request, \
+         SignedHeaders=content-type;host, Signature={}\r\n\
+         X-TC-Action: DescribeInstances\r\nX-TC-Version: 2017-03-12\r\nX-TC-Region: ap-guangzhou\r\n\
+         X-TC-Timestamp: {timestamp}\r\nContent-Length: {}\r\n\r\n",
+        "0".repeat(64),
+        10 * 1024 * 1024
+    );
+    let chunk = vec![b' '; 64 * 1024];
+    // Every connection writes until the emulator stops reading from it (a
+    // write that waits 300 ms) or 4 s have passed; all stay open until
+    // memory is measured.
+    let until = tokio::time::Instant::now() + Duration::from_secs(4);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..UNAUTHENTICATED {
+        let (addr, head, chunk) = (addr.clone(), head.clone(), chunk.clone());
+        tasks.spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.ok()?;
+            stream.write_all(head.as_bytes()).await.ok()?;
+            while tokio::time::Instant::now() < until {
+                match tokio::time::timeout(Duration::from_millis(300), stream.write_all(&chunk)).await {
+                    Ok(Ok(())) => {}
+                    _ => break,
+                }
+            }
+            Some(stream)
+        });
+    }
+    let mut open = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        open.extend(done.expect("task"));
+    }
+    let (rss, hwm) = memory(pid);
+    eprintln!(
+        "{} of {UNAUTHENTICATED} connections open: idle {idle:.1} MiB, peak {hwm:.1} MiB, now {rss:.1} MiB",
+        open.len()
+    );
+    assert!(open.len() > UNAUTHENTICATED / 2, "only {} connected", open.len());
+    assert!(
+        hwm - idle < ALLOWED_FOR_CONNECTIONS_MIB,
+        "{UNAUTHENTICATED} connections took the resident set from {idle:.1} MiB to {hwm:.1} MiB"
+    );
+    drop(open);
+}
