@@ -122,6 +122,11 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     if i.system_disk.disk_id.is_none() {
         i.system_disk.disk_id = Some(random_id("disk-"));
     }
+    // Members every answer carries (the description says so): empty, not absent.
+    i.system_disk.encrypt.get_or_insert(false);
+    i.system_disk.kms_key_id.get_or_insert_with(String::new);
+    i.public_ip_addresses.get_or_insert_with(Vec::new);
+    i.i_pv6_addresses.get_or_insert_with(Vec::new);
     if i.private_ip_addresses.is_empty() {
         i.private_ip_addresses = vec![next_private_ip(ip)];
     }

@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod credential_sources;
 mod credentials;
+mod described_answers;
 mod durability;
 mod fault_scenarios;
 mod faults;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod described;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cvm_emulator::{
