@@ -51,11 +51,15 @@
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every
 //! answer is HTTP 200 with `{"Response": {..., "RequestId"}}`.
 //!
-//! The actions in [`EMULATED_ACTIONS`] act on the state: RunInstances,
-//! DescribeInstances, DescribeInstancesStatus, StartInstances,
-//! StopInstances, RebootInstances and TerminateInstances. Other actions are
-//! decoded and checked, then answered with `UnsupportedOperation`
-//! ("... is not emulated").
+//! The actions in [`EMULATED_ACTIONS`] answer from the state: the
+//! instance lifecycle (RunInstances, DescribeInstances,
+//! DescribeInstancesStatus, StartInstances, StopInstances, RebootInstances,
+//! TerminateInstances) and the catalogs a provisioning program reads first
+//! (DescribeRegions, DescribeZones, DescribeImages,
+//! DescribeInstanceTypeConfigs, DescribeZoneInstanceConfigInfos: data
+//! shipped with the emulator, and RunInstances takes the zones and types
+//! they list). Other actions are decoded and checked, then answered with
+//! `UnsupportedOperation` ("... is not emulated").
 //!
 //! Instances belong to the region of their zone and requests see only those
 //! of their `X-TC-Region`. Transitions are computed lazily from timestamps:

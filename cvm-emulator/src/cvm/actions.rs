@@ -8,6 +8,7 @@ use cvm_api::types::{
     RebootInstancesResponse, StartInstancesResponse, StopInstancesResponse, TerminateInstancesResponse,
 };
 
+use super::catalog;
 use super::change_state::{change_state, reboot_options, stop_options, Op, Options};
 use super::common::{not_kept, respond};
 use super::describe::{describe_instances, describe_instances_status};
@@ -18,8 +19,13 @@ use crate::shared::Ctx;
 
 /// The actions the emulator implements.
 pub const EMULATED_ACTIONS: &[&str] = &[
+    "DescribeImages",
+    "DescribeInstanceTypeConfigs",
     "DescribeInstances",
     "DescribeInstancesStatus",
+    "DescribeRegions",
+    "DescribeZoneInstanceConfigInfos",
+    "DescribeZones",
     "RebootInstances",
     "RunInstances",
     "StartInstances",
@@ -48,6 +54,13 @@ pub(crate) async fn handle(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String,
 fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let request_id = ctx.request_id.to_owned();
     match request {
+        CvmRequest::DescribeRegions => catalog::describe_regions(ctx),
+        CvmRequest::DescribeZones => catalog::describe_zones(ctx),
+        CvmRequest::DescribeImages(r) => catalog::describe_images(&r, ctx),
+        CvmRequest::DescribeInstanceTypeConfigs(r) => catalog::describe_instance_type_configs(&r, ctx),
+        CvmRequest::DescribeZoneInstanceConfigInfos(r) => {
+            catalog::describe_zone_instance_config_infos(&r, ctx)
+        }
         CvmRequest::RunInstances(r) => run_instances(&r, ctx),
         CvmRequest::DescribeInstances(r) => describe_instances(&r, ctx),
         CvmRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),

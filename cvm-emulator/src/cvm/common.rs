@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use cvm_api::types::Filter;
 use serde::Serialize;
 
 use super::ids::is_instance_id;
@@ -28,7 +29,8 @@ pub(crate) fn respond<T: Serialize>(response: &T) -> Result<String, ApiError> {
 }
 
 /// The request's region: the gateway has checked it against the list and
-/// sends none only to actions that need none, which are not emulated.
+/// sends none only to actions that need none (DescribeRegions, which does
+/// not ask for it).
 pub(crate) fn region<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ApiError> {
     ctx.region.ok_or_else(|| ApiError::missing("Region"))
 }
@@ -93,6 +95,53 @@ pub(crate) fn quoted_list(items: &[&str]) -> String {
         out.push(format!("and {} more", items.len() - 10));
     }
     out.join(", ")
+}
+
+/// Checks `Filters` as the service does for every describing action: at
+/// most 10, each named in `names` (where `tag:KEY` stands for any
+/// `tag:` name), each with 1 to 5 values.
+pub(crate) fn check_filters(filters: &[Filter], names: &[&str]) -> Result<(), ApiError> {
+    if filters.len() > 10 {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            format!("Filters has {} items; at most 10 are allowed.", filters.len()),
+        ));
+    }
+    let tags = names.contains(&"tag:KEY");
+    for f in filters {
+        let name = f.name.as_str();
+        let known =
+            names.contains(&name) || (tags && name.strip_prefix("tag:").is_some_and(|k| !k.is_empty()));
+        if !known {
+            return Err(ApiError::new(
+                "InvalidFilter",
+                format!(
+                    "The filter `{}` is not supported; use one of {}.",
+                    shorten(name),
+                    names.join(", ")
+                ),
+            ));
+        }
+        if f.values.is_empty() {
+            return Err(ApiError::missing("Filters.Values"));
+        }
+        if f.values.len() > 5 {
+            return Err(ApiError::new(
+                "InvalidFilterValue.LimitExceeded",
+                format!(
+                    "The filter `{name}` has {} values; at most 5 are allowed.",
+                    f.values.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an item passes every filter: `matches(name, values)` says
+/// whether it matches one (any of its values).
+pub(crate) fn passes(filters: &[Filter], matches: impl Fn(&str, &[String]) -> bool) -> bool {
+    filters.iter().all(|f| matches(&f.name, &f.values))
 }
 
 pub(crate) fn paging(offset: Option<i64>, limit: Option<i64>) -> Result<(usize, usize), ApiError> {

@@ -6,7 +6,7 @@ use cvm_api::types::{
     DescribeInstancesStatusResponse, Filter, Instance, InstanceStatus,
 };
 
-use super::common::{check_ids, paging, region, respond};
+use super::common::{check_filters, check_ids, paging, region, respond};
 use super::state_file::StoredInstance;
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
@@ -43,38 +43,10 @@ struct Prepared<'a> {
 }
 
 fn prepare_filters(filters: &[Filter]) -> Result<Vec<Prepared<'_>>, ApiError> {
-    if filters.len() > 10 {
-        return Err(ApiError::new(
-            "InvalidParameterValue.LimitExceeded",
-            format!("Filters has {} items; at most 10 are allowed.", filters.len()),
-        ));
-    }
+    check_filters(filters, FILTER_NAMES)?;
     let mut out = Vec::with_capacity(filters.len());
     for f in filters {
         let name = f.name.as_str();
-        let known = FILTER_NAMES.contains(&name) || name.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
-        if !known {
-            return Err(ApiError::new(
-                "InvalidFilter",
-                format!(
-                    "The filter `{}` is not supported; use one of {}.",
-                    shorten(name),
-                    FILTER_NAMES.join(", ")
-                ),
-            ));
-        }
-        if f.values.is_empty() {
-            return Err(ApiError::missing("Filters.Values"));
-        }
-        if f.values.len() > 5 {
-            return Err(ApiError::new(
-                "InvalidFilterValue.LimitExceeded",
-                format!(
-                    "The filter `{name}` has {} values; at most 5 are allowed.",
-                    f.values.len()
-                ),
-            ));
-        }
         let mut values = f.values.clone();
         if name == "creation-start-time" || name == "creation-end-time" {
             values = values

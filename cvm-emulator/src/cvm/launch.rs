@@ -7,6 +7,7 @@ use cvm_api::types::{
     VirtualPrivateCloud,
 };
 
+use super::catalog::{check_offered, check_zone, public_image};
 use super::common::{not_kept, one_of, region, respond};
 use super::ids::{default_subnet_id, default_vpc_id, random_id, region_of_zone};
 use super::instances::{fill_defaults, instance_type_size};
@@ -123,6 +124,7 @@ fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launc
             ),
         ));
     }
+    check_zone(region, zone)?;
     let image_id = match r.image_id.as_deref() {
         None | Some("") => return Err(ApiError::missing("ImageId")),
         Some(id) => id,
@@ -146,6 +148,7 @@ fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launc
             ),
         ));
     };
+    check_offered(&instance_type)?;
     let count = r.instance_count.unwrap_or(1);
     if !(1..=100).contains(&count) {
         return Err(ApiError::invalid_value(format!(
@@ -241,6 +244,11 @@ fn build_instance(
     );
     instance.cpu = launch.cpu;
     instance.memory = launch.memory;
+    // Any other well-formed id is taken for an image of the caller's own.
+    if let Some(image) = public_image(launch.image_id) {
+        instance.os_name = image.os_name.to_owned();
+        instance.default_login_user = image.login_user.to_owned();
+    }
     instance.instance_charge_type = launch.charge_type.clone();
     let public_ip = instance
         .internet_accessible

@@ -3,6 +3,7 @@
 //! that keeps them.
 
 pub(crate) mod actions;
+pub(crate) mod catalog;
 pub(crate) mod change_state;
 pub(crate) mod common;
 pub(crate) mod describe;

@@ -3,8 +3,10 @@
 //! the description (see [`crate::services`]).
 
 use cvm_api::types::{
-    DescribeInstancesRequest, DescribeInstancesStatusRequest, RebootInstancesRequest, RunInstancesRequest,
-    StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
+    DescribeImagesRequest, DescribeInstanceTypeConfigsRequest, DescribeInstancesRequest,
+    DescribeInstancesStatusRequest, DescribeRegionsRequest, DescribeZoneInstanceConfigInfosRequest,
+    DescribeZonesRequest, RebootInstancesRequest, RunInstancesRequest, StartInstancesRequest,
+    StopInstancesRequest, TerminateInstancesRequest,
 };
 
 use crate::decode::{decode as decode_as, Params};
@@ -24,6 +26,11 @@ pub const ACTIONS: &[&str] = {
 
 /// A decoded request of an emulated action ([`EMULATED_ACTIONS`](crate::EMULATED_ACTIONS)).
 pub(crate) enum CvmRequest {
+    DescribeImages(Box<DescribeImagesRequest>),
+    DescribeInstanceTypeConfigs(Box<DescribeInstanceTypeConfigsRequest>),
+    DescribeRegions,
+    DescribeZoneInstanceConfigInfos(Box<DescribeZoneInstanceConfigInfosRequest>),
+    DescribeZones,
     DescribeInstances(Box<DescribeInstancesRequest>),
     DescribeInstancesStatus(Box<DescribeInstancesStatusRequest>),
     RebootInstances(Box<RebootInstancesRequest>),
@@ -37,6 +44,11 @@ impl CvmRequest {
     /// The action's name.
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            CvmRequest::DescribeImages(_) => "DescribeImages",
+            CvmRequest::DescribeInstanceTypeConfigs(_) => "DescribeInstanceTypeConfigs",
+            CvmRequest::DescribeRegions => "DescribeRegions",
+            CvmRequest::DescribeZoneInstanceConfigInfos(_) => "DescribeZoneInstanceConfigInfos",
+            CvmRequest::DescribeZones => "DescribeZones",
             CvmRequest::DescribeInstances(_) => "DescribeInstances",
             CvmRequest::DescribeInstancesStatus(_) => "DescribeInstancesStatus",
             CvmRequest::RebootInstances(_) => "RebootInstances",
@@ -62,6 +74,22 @@ where
     S::Checked: From<CvmRequest>,
 {
     let request = match action {
+        "DescribeImages" => CvmRequest::DescribeImages(Box::new(decode_as(service, action, params)?)),
+        "DescribeInstanceTypeConfigs" => {
+            CvmRequest::DescribeInstanceTypeConfigs(Box::new(decode_as(service, action, params)?))
+        }
+        // No members: decoded only to refuse unknown ones.
+        "DescribeRegions" => {
+            decode_as::<DescribeRegionsRequest, _>(service, action, params)?;
+            CvmRequest::DescribeRegions
+        }
+        "DescribeZoneInstanceConfigInfos" => {
+            CvmRequest::DescribeZoneInstanceConfigInfos(Box::new(decode_as(service, action, params)?))
+        }
+        "DescribeZones" => {
+            decode_as::<DescribeZonesRequest, _>(service, action, params)?;
+            CvmRequest::DescribeZones
+        }
         "DescribeInstances" => CvmRequest::DescribeInstances(Box::new(decode_as(service, action, params)?)),
         "DescribeInstancesStatus" => {
             CvmRequest::DescribeInstancesStatus(Box::new(decode_as(service, action, params)?))

@@ -936,7 +936,7 @@ async fn unemulated_actions_get_a_proper_error() {
     let emu = start(config()).await;
     let client = emu.client(REGION).unwrap();
     let err = client
-        .call((DescribeZonesRequest::default()).clone())
+        .call((DescribeHostsRequest::default()).clone())
         .send()
         .await
         .unwrap_err();
@@ -944,7 +944,7 @@ async fn unemulated_actions_get_a_proper_error() {
         Error::Service(e) => {
             assert_eq!(e.code(), "UnsupportedOperation");
             assert!(
-                e.message().contains("DescribeZones is not emulated")
+                e.message().contains("DescribeHosts is not emulated")
                     && e.message().contains("StartInstances"),
                 "{}",
                 e.message()

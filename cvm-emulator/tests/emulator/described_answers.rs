@@ -30,3 +30,32 @@ async fn instance_answers_hold_to_the_description() {
         assert_described(&cvm, action, &answer);
     }
 }
+
+/// The README's table of what the emulator answers from state lists
+/// exactly the emulated actions of each service.
+#[test]
+fn the_readme_lists_what_is_emulated() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let row = |service: &str| -> Vec<String> {
+        let section = readme
+            .split("## The emulator: what it emulates")
+            .nth(1)
+            .expect("the README's emulator section");
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {service} ")))
+            .unwrap_or_else(|| panic!("no README row for {service}"));
+        line.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+    };
+    let sorted = |actions: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(row("cvm"), sorted(cvm_emulator::EMULATED_ACTIONS));
+    assert_eq!(row("vpc"), sorted(cvm_emulator::VPC_EMULATED_ACTIONS));
+    assert_eq!(row("sts"), sorted(cvm_emulator::STS_EMULATED_ACTIONS));
+    for service in ["cbs", "clb", "tag"] {
+        assert!(row(service).is_empty(), "{service}");
+    }
+}

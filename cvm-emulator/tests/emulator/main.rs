@@ -4,6 +4,7 @@
 
 mod common;
 
+mod catalog;
 mod cli;
 mod client;
 mod credential_sources;

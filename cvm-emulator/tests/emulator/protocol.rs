@@ -241,7 +241,7 @@ async fn parameter_errors() {
     assert_eq!(code(&r), "InvalidParameter");
     let r = send("ResetInstance", json!({})).await;
     assert_eq!(code(&r), "MissingParameter");
-    let r = send("DescribeImages", json!({})).await;
+    let r = send("DescribeHosts", json!({})).await;
     assert_eq!(code(&r), "UnsupportedOperation");
     assert!(message(&r).contains("not emulated"), "{r}");
 

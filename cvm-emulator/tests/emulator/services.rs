@@ -20,7 +20,7 @@ const OTHER_ZONE: &str = "ap-shanghai-2";
 
 /// (scope, version, an action that is not emulated and needs no member).
 const SERVICES: [(&str, &str, &str); 6] = [
-    ("cvm", "2017-03-12", "DescribeImages"),
+    ("cvm", "2017-03-12", "DescribeHosts"),
     ("sts", "2018-08-13", "GetCallerIdentity"),
     ("vpc", "2017-03-12", "DescribeSecurityGroups"),
     ("cbs", "2017-03-12", "DescribeDisks"),
@@ -62,7 +62,7 @@ async fn a_valid_call_to_an_action_not_emulated_is_unsupported_in_every_service(
     let emu = fleet_emulator().await;
     let rt = runtime(&emu);
     let codes = [
-        error_code(cvm_api::Client::new(&rt).describe_images().send().await),
+        error_code(cvm_api::Client::new(&rt).describe_hosts().send().await),
         error_code(sts_api::Client::new(&rt).get_caller_identity().send().await),
         error_code(vpc_api::Client::new(&rt).describe_security_groups().send().await),
         error_code(cbs_api::Client::new(&rt).describe_disks().send().await),
