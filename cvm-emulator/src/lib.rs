@@ -58,7 +58,10 @@
 //! (DescribeRegions, DescribeZones, DescribeImages,
 //! DescribeInstanceTypeConfigs, DescribeZoneInstanceConfigInfos: data
 //! shipped with the emulator, and RunInstances takes the zones and types
-//! they list). Other actions are decoded and checked, then answered with
+//! they list), and key pairs (CreateKeyPair, ImportKeyPair,
+//! DescribeKeyPairs, DeleteKeyPairs, AssociateInstancesKeyPairs,
+//! DisassociateInstancesKeyPairs; RunInstances takes
+//! `LoginSettings.KeyIds`). Other actions are decoded and checked, then answered with
 //! `UnsupportedOperation` ("... is not emulated").
 //!
 //! Instances belong to the region of their zone and requests see only those

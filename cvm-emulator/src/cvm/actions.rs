@@ -12,6 +12,7 @@ use super::catalog;
 use super::change_state::{change_state, reboot_options, stop_options, Op, Options};
 use super::common::{not_kept, respond};
 use super::describe::{describe_instances, describe_instances_status};
+use super::keypairs;
 use super::launch::run_instances;
 use super::request::CvmRequest;
 use crate::error::ApiError;
@@ -19,13 +20,19 @@ use crate::shared::Ctx;
 
 /// The actions the emulator implements.
 pub const EMULATED_ACTIONS: &[&str] = &[
+    "AssociateInstancesKeyPairs",
+    "CreateKeyPair",
+    "DeleteKeyPairs",
     "DescribeImages",
     "DescribeInstanceTypeConfigs",
     "DescribeInstances",
     "DescribeInstancesStatus",
+    "DescribeKeyPairs",
     "DescribeRegions",
     "DescribeZoneInstanceConfigInfos",
     "DescribeZones",
+    "DisassociateInstancesKeyPairs",
+    "ImportKeyPair",
     "RebootInstances",
     "RunInstances",
     "StartInstances",
@@ -61,6 +68,12 @@ fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
         CvmRequest::DescribeZoneInstanceConfigInfos(r) => {
             catalog::describe_zone_instance_config_infos(&r, ctx)
         }
+        CvmRequest::CreateKeyPair(r) => keypairs::create_key_pair(&r, ctx),
+        CvmRequest::ImportKeyPair(r) => keypairs::import_key_pair(&r, ctx),
+        CvmRequest::DescribeKeyPairs(r) => keypairs::describe_key_pairs(&r, ctx),
+        CvmRequest::DeleteKeyPairs(r) => keypairs::delete_key_pairs(&r, ctx),
+        CvmRequest::AssociateInstancesKeyPairs(r) => keypairs::associate_instances_key_pairs(&r, ctx),
+        CvmRequest::DisassociateInstancesKeyPairs(r) => keypairs::disassociate_instances_key_pairs(&r, ctx),
         CvmRequest::RunInstances(r) => run_instances(&r, ctx),
         CvmRequest::DescribeInstances(r) => describe_instances(&r, ctx),
         CvmRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),

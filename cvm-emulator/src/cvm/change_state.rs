@@ -9,6 +9,7 @@ use cvm_api::types::{
 
 use super::common::{check_ids, not_kept, one_of, quoted_list, region};
 use super::state_file::PendingTransition;
+use super::store::ChangeSet;
 use super::transitions::{complete, TERMINATED};
 use crate::error::ApiError;
 use crate::shared::Ctx;
@@ -238,7 +239,11 @@ pub(crate) fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Opti
     }
     let changed: Vec<String> = ids.into_iter().filter(|id| store.contains(id)).collect();
     store
-        .commit(&changed, &removed, None)
+        .commit(ChangeSet {
+            put: &changed,
+            removed: &removed,
+            ..ChangeSet::default()
+        })
         .map_err(|why| not_kept(&why))
 }
 

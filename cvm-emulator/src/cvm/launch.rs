@@ -11,8 +11,10 @@ use super::catalog::{check_offered, check_zone, public_image};
 use super::common::{not_kept, one_of, region, respond};
 use super::ids::{default_subnet_id, default_vpc_id, random_id, region_of_zone};
 use super::instances::{fill_defaults, instance_type_size};
+use super::keypairs::check_keys_exist;
+use super::resources::KEY_PAIR;
 use super::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
-use super::store::Store;
+use super::store::{ChangeSet, Store};
 use super::transitions::{complete, LAUNCH_FAILED};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
@@ -70,6 +72,7 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
         );
     }
     check_quota(&store, launch.count, ctx.shared.max_instances)?;
+    check_launch_keys(&store, r, &launch)?;
     // Decided now and kept in the pending transition: the outcome does not
     // change if the emulator restarts from its state file before it is due.
     let target = if ctx.shared.launch_fails(launch.image_id) {
@@ -92,7 +95,11 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
         store.record_client_token((t.region.clone(), t.client_token.clone()), ids.clone());
     }
     store
-        .commit(&ids, &[], token.as_ref())
+        .commit(ChangeSet {
+            put: &ids,
+            token: token.as_ref(),
+            ..ChangeSet::default()
+        })
         .map_err(|why| not_kept(&why))?;
     respond(
         &RunInstancesResponse::new()
@@ -202,6 +209,39 @@ fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launc
         charge_type,
         count,
     })
+}
+
+/// `LoginSettings.KeyIds`: key pairs of the region, on an image that takes
+/// them (Windows does not).
+fn check_launch_keys(store: &Store, r: &RunInstancesRequest, launch: &Launch<'_>) -> Result<(), ApiError> {
+    let keys = r
+        .login_settings
+        .as_ref()
+        .and_then(|l| l.key_ids.as_deref())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    if let Some(bad) = keys.iter().find(|k| !KEY_PAIR.is_id(k)) {
+        return Err(ApiError::new(
+            "InvalidKeyPairId.Malformed",
+            format!(
+                "Malformed key id `{}` (expected `skey-` followed by 8 lower-case letters or digits).",
+                shorten(bad)
+            ),
+        ));
+    }
+    if public_image(launch.image_id).is_some_and(|i| i.platform == "Windows") {
+        return Err(ApiError::new(
+            "UnsupportedOperation.KeyPairUnsupportedWindows",
+            format!(
+                "The image {} is Windows, which takes no key pairs.",
+                launch.image_id
+            ),
+        ));
+    }
+    check_keys_exist(store, launch.region, keys)
+        .map_err(|e| ApiError::new("InvalidParameterValue.KeyPairNotFound", e.message))
 }
 
 fn check_quota(store: &Store, count: usize, max_instances: usize) -> Result<(), ApiError> {

@@ -32,7 +32,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::state_file::{strict_from_json, ClientTokenRecord, State, StateError, StoredInstance};
+use super::state_file::{
+    strict_from_json, ClientTokenRecord, ResourceKey, State, StateError, StoredInstance, StoredResource,
+};
 use crate::atomic_file::{sibling, write_atomically};
 
 /// Default bound on the journal before it is folded into the state file.
@@ -92,10 +94,14 @@ pub(crate) struct ChangeRef<'a> {
     pub(crate) remove: &'a [String],
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub(crate) client_token: Option<&'a ClientTokenRecord>,
+    #[serde(rename = "PutResources", skip_serializing_if = "Vec::is_empty")]
+    pub(crate) put_resources: Vec<&'a StoredResource>,
+    #[serde(rename = "RemoveResources", skip_serializing_if = "<[ResourceKey]>::is_empty")]
+    pub(crate) remove_resources: &'a [ResourceKey],
 }
 
 /// One committed change, as read back.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Change {
     #[serde(rename = "Put", default)]
@@ -104,6 +110,10 @@ struct Change {
     remove: Vec<String>,
     #[serde(rename = "ClientToken", default)]
     client_token: Option<ClientTokenRecord>,
+    #[serde(rename = "PutResources", default)]
+    put_resources: Vec<StoredResource>,
+    #[serde(rename = "RemoveResources", default)]
+    remove_resources: Vec<ResourceKey>,
 }
 
 /// A journal line; the checksum covers the exact bytes of `Change`.
@@ -525,7 +535,7 @@ fn parse_line(raw: &[u8], last_seq: u64) -> Result<(u64, Change), (String, bool)
     // dropped, and the change it meant with it.
     let change = strict_from_json(
         line.change.get(),
-        "a change has Put, Remove and ClientToken; an instance, the members of a state file's",
+        "a change has Put, Remove, ClientToken, PutResources and RemoveResources; an instance or a resource, the members of a state file's",
     )
     .map_err(|e| (format!("not a change: {e}"), true))?;
     Ok((line.seq, change))
@@ -551,7 +561,9 @@ fn replay(state: &mut State, changes: Vec<Change>) {
         .enumerate()
         .map(|(i, t)| ((t.region.clone(), t.client_token.clone()), i))
         .collect();
+    let mut changes_resources = Vec::with_capacity(changes.len());
     for change in changes {
+        changes_resources.push((change.put_resources, change.remove_resources));
         for stored in change.put {
             match index.get(&stored.instance.instance_id) {
                 Some(&i) => instances[i] = Some(stored),
@@ -578,6 +590,39 @@ fn replay(state: &mut State, changes: Vec<Change>) {
         }
     }
     state.instances = instances.into_iter().flatten().collect();
+    replay_resources(state, changes_resources);
+}
+
+/// The resource part of journal changes, applied in order: a put replaces
+/// the resource of the same kind and id in place, or comes last.
+fn replay_resources(state: &mut State, changes: Vec<(Vec<StoredResource>, Vec<ResourceKey>)>) {
+    let mut resources: Vec<Option<StoredResource>> = std::mem::take(&mut state.resources)
+        .into_iter()
+        .map(Some)
+        .collect();
+    let mut index: HashMap<ResourceKey, usize> = resources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().map(|r| (r.key(), i)))
+        .collect();
+    for (put, remove) in changes {
+        for resource in put {
+            let key = resource.key();
+            match index.get(&key) {
+                Some(&i) => resources[i] = Some(resource),
+                None => {
+                    index.insert(key, resources.len());
+                    resources.push(Some(resource));
+                }
+            }
+        }
+        for key in remove {
+            if let Some(i) = index.remove(&key) {
+                resources[i] = None;
+            }
+        }
+    }
+    state.resources = resources.into_iter().flatten().collect();
 }
 
 #[cfg(test)]
@@ -675,16 +720,19 @@ mod tests {
                         client_token: "t".into(),
                         instance_ids: vec!["ins-aaaaaaa2".into()],
                     }),
+                    ..Change::default()
                 },
                 Change {
                     put: vec![a2.clone()],
                     remove: vec![],
                     client_token: None,
+                    ..Change::default()
                 },
                 Change {
                     put: vec![],
                     remove: vec!["ins-aaaaaaa2".into()],
                     client_token: None,
+                    ..Change::default()
                 },
             ]
         };

@@ -3,10 +3,11 @@
 //! the description (see [`crate::services`]).
 
 use cvm_api::types::{
-    DescribeImagesRequest, DescribeInstanceTypeConfigsRequest, DescribeInstancesRequest,
-    DescribeInstancesStatusRequest, DescribeRegionsRequest, DescribeZoneInstanceConfigInfosRequest,
-    DescribeZonesRequest, RebootInstancesRequest, RunInstancesRequest, StartInstancesRequest,
-    StopInstancesRequest, TerminateInstancesRequest,
+    AssociateInstancesKeyPairsRequest, CreateKeyPairRequest, DeleteKeyPairsRequest, DescribeImagesRequest,
+    DescribeInstanceTypeConfigsRequest, DescribeInstancesRequest, DescribeInstancesStatusRequest,
+    DescribeKeyPairsRequest, DescribeRegionsRequest, DescribeZoneInstanceConfigInfosRequest,
+    DescribeZonesRequest, DisassociateInstancesKeyPairsRequest, ImportKeyPairRequest, RebootInstancesRequest,
+    RunInstancesRequest, StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
 };
 
 use crate::decode::{decode as decode_as, Params};
@@ -26,6 +27,12 @@ pub const ACTIONS: &[&str] = {
 
 /// A decoded request of an emulated action ([`EMULATED_ACTIONS`](crate::EMULATED_ACTIONS)).
 pub(crate) enum CvmRequest {
+    AssociateInstancesKeyPairs(Box<AssociateInstancesKeyPairsRequest>),
+    CreateKeyPair(Box<CreateKeyPairRequest>),
+    DeleteKeyPairs(Box<DeleteKeyPairsRequest>),
+    DescribeKeyPairs(Box<DescribeKeyPairsRequest>),
+    DisassociateInstancesKeyPairs(Box<DisassociateInstancesKeyPairsRequest>),
+    ImportKeyPair(Box<ImportKeyPairRequest>),
     DescribeImages(Box<DescribeImagesRequest>),
     DescribeInstanceTypeConfigs(Box<DescribeInstanceTypeConfigsRequest>),
     DescribeRegions,
@@ -44,6 +51,12 @@ impl CvmRequest {
     /// The action's name.
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            CvmRequest::AssociateInstancesKeyPairs(_) => "AssociateInstancesKeyPairs",
+            CvmRequest::CreateKeyPair(_) => "CreateKeyPair",
+            CvmRequest::DeleteKeyPairs(_) => "DeleteKeyPairs",
+            CvmRequest::DescribeKeyPairs(_) => "DescribeKeyPairs",
+            CvmRequest::DisassociateInstancesKeyPairs(_) => "DisassociateInstancesKeyPairs",
+            CvmRequest::ImportKeyPair(_) => "ImportKeyPair",
             CvmRequest::DescribeImages(_) => "DescribeImages",
             CvmRequest::DescribeInstanceTypeConfigs(_) => "DescribeInstanceTypeConfigs",
             CvmRequest::DescribeRegions => "DescribeRegions",
@@ -74,6 +87,16 @@ where
     S::Checked: From<CvmRequest>,
 {
     let request = match action {
+        "AssociateInstancesKeyPairs" => {
+            CvmRequest::AssociateInstancesKeyPairs(Box::new(decode_as(service, action, params)?))
+        }
+        "CreateKeyPair" => CvmRequest::CreateKeyPair(Box::new(decode_as(service, action, params)?)),
+        "DeleteKeyPairs" => CvmRequest::DeleteKeyPairs(Box::new(decode_as(service, action, params)?)),
+        "DescribeKeyPairs" => CvmRequest::DescribeKeyPairs(Box::new(decode_as(service, action, params)?)),
+        "DisassociateInstancesKeyPairs" => {
+            CvmRequest::DisassociateInstancesKeyPairs(Box::new(decode_as(service, action, params)?))
+        }
+        "ImportKeyPair" => CvmRequest::ImportKeyPair(Box::new(decode_as(service, action, params)?)),
         "DescribeImages" => CvmRequest::DescribeImages(Box::new(decode_as(service, action, params)?)),
         "DescribeInstanceTypeConfigs" => {
             CvmRequest::DescribeInstanceTypeConfigs(Box::new(decode_as(service, action, params)?))

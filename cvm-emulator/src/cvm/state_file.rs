@@ -23,6 +23,9 @@ use crate::atomic_file::write_atomically;
 /// ]}
 /// ```
 ///
+/// `Resources` (key pairs, ...) may follow: each a `Kind`, `Region`, `Id`
+/// and the `Item` its describing action lists.
+///
 /// Each instance is a DescribeInstances `Instance` object plus `Region`
 /// (derived from the zone when absent) and, while an operation is under
 /// way, `PendingTransition`. Members left out of a seed get plausible values
@@ -41,6 +44,48 @@ pub struct State {
     /// token returns the same instances instead of creating more.
     #[serde(rename = "ClientTokens", default, skip_serializing_if = "Vec::is_empty")]
     pub client_tokens: Vec<ClientTokenRecord>,
+    /// Resources other than instances (key pairs, ...), oldest first.
+    #[serde(rename = "Resources", default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<StoredResource>,
+}
+
+/// A resource other than an instance, as its describing action lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredResource {
+    /// What it is: `KeyPair`.
+    #[serde(rename = "Kind")]
+    pub kind: String,
+    /// The region it belongs to.
+    #[serde(rename = "Region")]
+    pub region: String,
+    /// Its id (`skey-abcd1234`), as its item holds it too.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// The item its describing action lists (a DescribeKeyPairs `KeyPair`),
+    /// checked against its type when the state is loaded.
+    #[serde(rename = "Item")]
+    pub item: serde_json::Value,
+}
+
+/// Names a stored resource in a journal record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceKey {
+    #[serde(rename = "Kind")]
+    pub kind: String,
+    #[serde(rename = "Id")]
+    pub id: String,
+}
+
+impl StoredResource {
+    /// Its kind and id.
+    pub fn key(&self) -> ResourceKey {
+        ResourceKey {
+            kind: self.kind.clone(),
+            id: self.id.clone(),
+        }
+    }
 }
 
 /// The instances one RunInstances with a `ClientToken` created.

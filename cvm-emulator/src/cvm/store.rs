@@ -11,7 +11,10 @@ use serde::{Serialize, Serializer};
 use super::ids::is_instance_id;
 use super::instances::{default_host_name, fill_defaults, ip_seed, next_private_ip, IP_HOSTS};
 use super::persist::{ChangeRef, Persistence, Ticket};
-use super::state_file::{ClientTokenRecord, PendingTransition, State, StateError, StoredInstance};
+use super::resources::{Resources, KINDS};
+use super::state_file::{
+    ClientTokenRecord, PendingTransition, ResourceKey, State, StateError, StoredInstance, StoredResource,
+};
 use super::transitions::{complete, settles_to, INSTANCE_STATES, TERMINATED};
 use crate::time::now_ms;
 
@@ -34,8 +37,21 @@ pub(crate) struct Store {
     /// Private addresses of the seeded instances: new ones avoid them.
     seeded_ips: HashSet<String>,
     pub(crate) public_ip_counter: u32,
+    /// Key pairs and the other resources besides instances.
+    pub(crate) resources: Resources,
     /// The state file, when changes are kept on disk.
     persist: Option<Persistence>,
+}
+
+/// What one request changed, for the journal: instances by id (their whole
+/// current form is written), resources by kind and id, a ClientToken.
+#[derive(Default)]
+pub(crate) struct ChangeSet<'a> {
+    pub(crate) put: &'a [String],
+    pub(crate) removed: &'a [String],
+    pub(crate) token: Option<&'a ClientTokenRecord>,
+    pub(crate) put_resources: &'a [ResourceKey],
+    pub(crate) removed_resources: &'a [ResourceKey],
 }
 
 impl Store {
@@ -65,6 +81,7 @@ impl Store {
             private_ip_counter: 2,
             seeded_ips: HashSet::new(),
             public_ip_counter: 0,
+            resources: Resources::load(state.resources)?,
             persist: None,
         };
         // Number new private addresses after the seeded ones.
@@ -197,19 +214,23 @@ impl Store {
     ///
     /// On failure the change stays in memory but not on disk: the store
     /// refuses every later request (see [`Store::persistence_failure`]).
-    pub(crate) fn commit(
-        &mut self,
-        put: &[String],
-        removed: &[String],
-        token: Option<&ClientTokenRecord>,
-    ) -> Result<(), String> {
+    pub(crate) fn commit(&mut self, change: ChangeSet<'_>) -> Result<(), String> {
         if self.persist.is_none() {
             return Ok(());
         }
         let change = ChangeRef {
-            put: put.iter().filter_map(|id| self.get(id)).collect(),
-            remove: removed,
-            client_token: token,
+            put: change.put.iter().filter_map(|id| self.get(id)).collect(),
+            remove: change.removed,
+            client_token: change.token,
+            put_resources: change
+                .put_resources
+                .iter()
+                .filter_map(|key| {
+                    let kind = KINDS.iter().find(|k| k.name == key.kind)?;
+                    self.resources.get(kind, &key.id)
+                })
+                .collect(),
+            remove_resources: change.removed_resources,
         };
         let json = serde_json::to_string(&change).map_err(|e| format!("cannot encode a change: {e}"))?;
         let Some(persist) = self.persist.as_mut() else {
@@ -244,6 +265,7 @@ impl Store {
             persist,
             instances,
             client_tokens,
+            resources,
             ..
         } = self;
         let Some(persist) = persist.as_mut() else {
@@ -252,6 +274,7 @@ impl Store {
         let view = StateView {
             instances,
             client_tokens: token_records(client_tokens),
+            resources: resources.all().collect(),
         };
         persist.compact(|w| {
             serde_json::to_writer_pretty(&mut *w, &view)?;
@@ -397,6 +420,7 @@ impl Store {
                     instance_ids: r.instance_ids.to_vec(),
                 })
                 .collect(),
+            resources: self.resources.all().cloned().collect(),
         }
     }
 
@@ -438,6 +462,8 @@ struct StateView<'a> {
     instances: &'a BTreeMap<u64, Box<StoredInstance>>,
     #[serde(rename = "ClientTokens", skip_serializing_if = "Vec::is_empty")]
     client_tokens: Vec<TokenView<'a>>,
+    #[serde(rename = "Resources", skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<&'a StoredResource>,
 }
 
 #[derive(Serialize)]

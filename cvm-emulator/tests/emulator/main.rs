@@ -14,6 +14,7 @@ mod durability;
 mod fault_scenarios;
 mod faults;
 mod hostile;
+mod keypairs;
 mod launch_and_paging;
 mod load;
 mod memory;
