@@ -77,12 +77,14 @@
 //! (`vpc.tencentcloudapi.com`) the scope must name the host's service
 //! (`AuthFailure.SignatureFailure` otherwise). Each service's requests pass
 //! the same checks as CVM's, against that service's version, actions and
-//! description (typed requests for the emulated actions). Besides CVM's and STS's actions, VPC's `DescribeVpcs` and
-//! `DescribeSubnets` are emulated ([`VPC_EMULATED_ACTIONS`]): they list the
-//! VPCs and subnets the region's instances live in (the region's default
-//! VPC, one default subnet per zone, and any a `RunInstances` named), so
-//! their ids always match `DescribeInstances`'. Every other action of these
-//! services is checked, then answered `UnsupportedOperation`.
+//! description (typed requests for the emulated actions). Besides CVM's and
+//! STS's actions, VPC's networks are emulated ([`VPC_EMULATED_ACTIONS`]):
+//! `DescribeVpcs` and `DescribeSubnets` list the region's default VPC and
+//! its zones' default subnets (derived from the instances in them, so their
+//! ids always match `DescribeInstances`') and those `CreateVpc` and
+//! `CreateSubnet` made, which `DeleteVpc` and `DeleteSubnet` remove once
+//! nothing lives in them. Every other action of these services is checked,
+//! then answered `UnsupportedOperation`.
 //!
 //! # Launch failures, termination and paging (for waiters and paginators)
 //!

@@ -10,7 +10,7 @@ use cvm_api::types::{
 use super::catalog::{check_offered, check_zone, public_image};
 use super::common::{not_kept, one_of, region, respond};
 use super::ids::{default_subnet_id, default_vpc_id, random_id, region_of_zone};
-use super::instances::{fill_defaults, instance_type_size};
+use super::instances::{default_host_name, fill_defaults, instance_type_size};
 use super::keypairs::check_keys_exist;
 use super::resources::KEY_PAIR;
 use super::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
@@ -20,6 +20,7 @@ use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
 use crate::time::{iso8601, now_ms};
+use crate::vpc::networks::{check_launch_network, free_addresses};
 
 /// RunInstances from this image makes instances that go PENDING →
 /// `LAUNCH_FAILED` (instead of RUNNING) after the transition time, their
@@ -73,6 +74,17 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
     }
     check_quota(&store, launch.count, ctx.shared.max_instances)?;
     check_launch_keys(&store, r, &launch)?;
+    // Addresses from a created subnet's block, taken before any instance is made.
+    let mut addresses = match &r.virtual_private_cloud {
+        Some(net) => {
+            match check_launch_network(&store, launch.region, launch.zone, &net.vpc_id, &net.subnet_id)? {
+                Some(block) => free_addresses(&store, launch.region, block, launch.count)?,
+                None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    }
+    .into_iter();
     // Decided now and kept in the pending transition: the outcome does not
     // change if the emulator restarts from its state file before it is due.
     let target = if ctx.shared.launch_fails(launch.image_id) {
@@ -82,7 +94,18 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
     };
     let mut ids = Vec::with_capacity(launch.count);
     for index in 0..launch.count {
-        let stored = build_instance(&mut store, r, ctx, &launch, index, now, target);
+        let mut stored = build_instance(&mut store, r, ctx, &launch, index, now, target);
+        if let Some(address) = addresses.next() {
+            let instance = &mut stored.instance;
+            let pooled = instance
+                .private_ip_addresses
+                .first()
+                .map(|ip| default_host_name(ip));
+            if pooled.as_deref() == Some(instance.host_name.as_str()) {
+                instance.host_name = default_host_name(&address);
+            }
+            instance.private_ip_addresses = vec![address];
+        }
         ids.push(stored.instance.instance_id.clone());
         store.insert(stored);
     }

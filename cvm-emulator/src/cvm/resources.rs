@@ -41,8 +41,27 @@ pub(crate) const KEY_PAIR: Kind = Kind {
     check: decodes::<cvm_api::types::KeyPair>,
 };
 
+/// VPCs made by CreateVpc (`DescribeVpcs`' `Vpc`); the region's default
+/// VPC is derived, not stored.
+pub(crate) const VPC: Kind = Kind {
+    name: "Vpc",
+    id_prefix: "vpc-",
+    id_member: "VpcId",
+    quota: 20,
+    check: decodes::<vpc_api::types::Vpc>,
+};
+
+/// Subnets made by CreateSubnet (`DescribeSubnets`' `Subnet`).
+pub(crate) const SUBNET: Kind = Kind {
+    name: "Subnet",
+    id_prefix: "subnet-",
+    id_member: "SubnetId",
+    quota: 100,
+    check: decodes::<vpc_api::types::Subnet>,
+};
+
 /// Every kind.
-pub(crate) const KINDS: &[&Kind] = &[&KEY_PAIR];
+pub(crate) const KINDS: &[&Kind] = &[&KEY_PAIR, &VPC, &SUBNET];
 
 impl Kind {
     /// Whether `id` has this kind's form.

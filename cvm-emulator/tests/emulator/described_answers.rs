@@ -29,6 +29,19 @@ async fn instance_answers_hold_to_the_description() {
         assert_eq!(code(&answer), "", "{action}: {answer}");
         assert_described(&cvm, action, &answer);
     }
+    // The network the instances live in, as VPC lists it.
+    let vpc = model("vpc", "v20170312");
+    for action in ["DescribeVpcs", "DescribeSubnets"] {
+        let answer = Call {
+            service: "vpc".into(),
+            ..Call::post(action, json!({}))
+        }
+        .send(&emu)
+        .await;
+        assert_eq!(code(&answer), "", "{action}: {answer}");
+        assert!(answer["TotalCount"].as_u64().unwrap() > 0, "{answer}");
+        assert_described(&vpc, action, &answer);
+    }
 }
 
 /// The README's table of what the emulator answers from state lists

@@ -18,6 +18,7 @@ mod keypairs;
 mod launch_and_paging;
 mod load;
 mod memory;
+mod networks;
 mod protocol;
 mod python_sdk;
 mod services;

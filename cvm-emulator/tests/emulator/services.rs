@@ -186,7 +186,28 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
     let rt = runtime(&emu);
     let cvm = cvm_api::Client::new(&rt);
     let vpc = vpc_api::Client::new(&rt);
-    // One instance in a VPC and subnet of the caller's choosing.
+    // One instance in a VPC and subnet of the caller's making.
+    let mine = vpc
+        .create_vpc()
+        .vpc_name("mine")
+        .cidr_block("172.16.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc
+        .vpc_id;
+    let my_subnet = vpc
+        .create_subnet()
+        .vpc_id(mine.clone())
+        .subnet_name("mine-b")
+        .zone(ZONE_B)
+        .cidr_block("172.16.1.0/24")
+        .send()
+        .await
+        .unwrap()
+        .subnet
+        .subnet_id
+        .unwrap();
     cvm.call({
         let mut new_value = cvm_api::RunInstancesRequest::default();
         new_value.placement = Some({
@@ -197,8 +218,8 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
         new_value.image_id = Some("img-pmqg1cw7".into());
         new_value.virtual_private_cloud = Some({
             let mut new_value = cvm_api::VirtualPrivateCloud::default();
-            new_value.vpc_id = "vpc-mine0001".into();
-            new_value.subnet_id = "subnet-mine0001".into();
+            new_value.vpc_id = mine.clone();
+            new_value.subnet_id = my_subnet.clone();
             new_value
         });
         new_value
@@ -215,8 +236,13 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
     assert_eq!(vpc_ids, expected);
     assert_eq!(vpcs.total_count, 2);
     for v in &vpcs.vpc_set {
-        assert_eq!(v.is_default, v.vpc_id != "vpc-mine0001", "{v:?}");
-        assert_eq!(v.cidr_block, "10.0.0.0/16");
+        assert_eq!(v.is_default, v.vpc_id != mine, "{v:?}");
+        let block = if v.is_default {
+            "10.0.0.0/16"
+        } else {
+            "172.16.0.0/16"
+        };
+        assert_eq!(v.cidr_block, block);
         assert!(!v.vpc_name.is_empty() && !v.created_time.is_empty(), "{v:?}");
     }
 
@@ -237,10 +263,17 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
     }
     // Every private address is in the subnet's block.
     let r = cvm.describe_instances().send().await.unwrap();
-    assert!(r
-        .instance_set
-        .iter()
-        .all(|i| i.private_ip_addresses.iter().all(|ip| ip.starts_with("10.0."))));
+    for i in &r.instance_set {
+        let block = if i.virtual_private_cloud.subnet_id == my_subnet {
+            "172.16.1."
+        } else {
+            "10.0."
+        };
+        assert!(
+            i.private_ip_addresses.iter().all(|ip| ip.starts_with(block)),
+            "{i:?}"
+        );
+    }
 
     // The other region sees only its own instance's network.
     let shanghai = vpc_api::Client::new(&Runtime::new(emu.client_config("ap-shanghai").unwrap()).unwrap());

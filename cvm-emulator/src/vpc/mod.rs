@@ -1,27 +1,30 @@
 //! VPC (2017-03-12): `DescribeVpcs` and `DescribeSubnets`, answered from
-//! the network the emulator assigns its instances.
+//! the network the emulator assigns its instances and the VPCs and subnets
+//! made by `CreateVpc` and `CreateSubnet` ([`networks`]).
 //!
-//! There is no network state of its own: the VPCs and subnets of a region
-//! are those its instances live in (their `VirtualPrivateCloud`), so they
-//! can never disagree with CVM's `DescribeInstances`. An instance launched
-//! without a `VirtualPrivateCloud` lives in its region's default VPC and
-//! its zone's default subnet (see [`default_vpc_id`], [`default_subnet_id`]);
-//! one launched into a VPC and subnet of its own choosing brings those into
-//! the listing. Listings follow the instances' one creation order: a VPC or
-//! subnet is where its oldest instance is, so pages are stable while the
-//! instances do not change. Every private address the emulator assigns is
-//! in `10.0.0.0/16` ([`CIDR_BLOCK`]): every VPC and subnet reports that
-//! block (real subnets of one VPC never overlap; here they share the pool).
+//! The region's default VPC and its zones' default subnets are derived
+//! from the instances that live in them (their `VirtualPrivateCloud`), so
+//! they can never disagree with CVM's `DescribeInstances`: an instance
+//! launched without a `VirtualPrivateCloud` lives in its region's default
+//! VPC and its zone's default subnet (see [`default_vpc_id`],
+//! [`default_subnet_id`]), whose block is [`CIDR_BLOCK`]. Created VPCs and
+//! subnets are stored resources with blocks of their own; an instance
+//! launched into one gets an address of its block. Listings follow the
+//! instances' one creation order, then the created networks no instance
+//! uses, in creation order.
+
+pub(crate) mod networks;
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use vpc_api::types::{
-    DescribeSubnetsRequest, DescribeSubnetsResponse, DescribeVpcsRequest, DescribeVpcsResponse, Filter,
-    Subnet, Vpc,
+    CreateSubnetRequest, CreateVpcRequest, DeleteSubnetRequest, DeleteVpcRequest, DescribeSubnetsRequest,
+    DescribeSubnetsResponse, DescribeVpcsRequest, DescribeVpcsResponse, Filter, Subnet, Vpc,
 };
 
 use crate::cvm::ids::{default_subnet_id, default_vpc_id, stable_id};
+use crate::cvm::resources::{item, SUBNET, VPC};
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
 use crate::fallback::Fallback;
@@ -29,7 +32,14 @@ use crate::shared::Ctx;
 use crate::time::now_ms;
 
 /// The VPC actions the emulator implements.
-pub const VPC_EMULATED_ACTIONS: &[&str] = &["DescribeSubnets", "DescribeVpcs"];
+pub const VPC_EMULATED_ACTIONS: &[&str] = &[
+    "CreateSubnet",
+    "CreateVpc",
+    "DeleteSubnet",
+    "DeleteVpc",
+    "DescribeSubnets",
+    "DescribeVpcs",
+];
 
 /// The block every emulated VPC and subnet reports: the one the
 /// emulator's private addresses come from (`10.0.c.d`).
@@ -44,10 +54,14 @@ const MAX_IDS: usize = 100;
 const MAX_FILTERS: usize = 10;
 const MAX_FILTER_VALUES: usize = 100;
 /// Tencent Cloud's internal DNS servers, every VPC's defaults.
-const DNS_SERVERS: [&str; 2] = ["183.60.83.19", "183.60.82.98"];
+pub(crate) const DNS_SERVERS: [&str; 2] = ["183.60.83.19", "183.60.82.98"];
 
 /// A decoded request of an emulated VPC action.
 pub(crate) enum VpcRequest {
+    CreateVpc(Box<CreateVpcRequest>),
+    DeleteVpc(Box<DeleteVpcRequest>),
+    CreateSubnet(Box<CreateSubnetRequest>),
+    DeleteSubnet(Box<DeleteSubnetRequest>),
     DescribeVpcs(Box<DescribeVpcsRequest>),
     DescribeSubnets(Box<DescribeSubnetsRequest>),
 }
@@ -55,6 +69,10 @@ pub(crate) enum VpcRequest {
 impl VpcRequest {
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            VpcRequest::CreateVpc(_) => "CreateVpc",
+            VpcRequest::DeleteVpc(_) => "DeleteVpc",
+            VpcRequest::CreateSubnet(_) => "CreateSubnet",
+            VpcRequest::DeleteSubnet(_) => "DeleteSubnet",
             VpcRequest::DescribeVpcs(_) => "DescribeVpcs",
             VpcRequest::DescribeSubnets(_) => "DescribeSubnets",
         }
@@ -75,6 +93,10 @@ where
     S::Checked: From<VpcRequest>,
 {
     let request = match action {
+        "CreateVpc" => VpcRequest::CreateVpc(Box::new(decode_as(service, action, params)?)),
+        "DeleteVpc" => VpcRequest::DeleteVpc(Box::new(decode_as(service, action, params)?)),
+        "CreateSubnet" => VpcRequest::CreateSubnet(Box::new(decode_as(service, action, params)?)),
+        "DeleteSubnet" => VpcRequest::DeleteSubnet(Box::new(decode_as(service, action, params)?)),
         "DescribeVpcs" => VpcRequest::DescribeVpcs(Box::new(decode_as(service, action, params)?)),
         "DescribeSubnets" => VpcRequest::DescribeSubnets(Box::new(decode_as(service, action, params)?)),
         _ => return service.validate(action, params),
@@ -87,6 +109,10 @@ pub(crate) fn handle(request: VpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
     let region = ctx.region.ok_or_else(|| ApiError::missing("Region"))?;
     let request_id = ctx.request_id.to_owned();
     match request {
+        VpcRequest::CreateVpc(r) => networks::create_vpc(&r, ctx),
+        VpcRequest::DeleteVpc(r) => networks::delete_vpc(&r, ctx),
+        VpcRequest::CreateSubnet(r) => networks::create_subnet(&r, ctx),
+        VpcRequest::DeleteSubnet(r) => networks::delete_subnet(&r, ctx),
         VpcRequest::DescribeVpcs(r) => {
             check_rules(&*r)?;
             let ids = check_ids("VpcIds", "vpc-", r.vpc_ids.as_deref().unwrap_or_default())?;
@@ -184,6 +210,18 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
     let mut subnet_index: HashMap<String, usize> = HashMap::new();
     let mut store = ctx.shared.store();
     store.settle(now_ms());
+    // The created ones (a stored item that does not decode is skipped: the
+    // state was checked when loaded).
+    let mut made_vpcs: Vec<Vpc> = store
+        .resources
+        .in_region(&VPC, region)
+        .filter_map(|r| item(r).ok())
+        .collect();
+    let mut made_subnets: Vec<Subnet> = store
+        .resources
+        .in_region(&SUBNET, region)
+        .filter_map(|r| item(r).ok())
+        .collect();
     for stored in store.in_region(region) {
         let instance = &stored.instance;
         let net = &instance.virtual_private_cloud;
@@ -192,6 +230,19 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
         if !vpc_index.contains_key(&net.vpc_id) {
             vpc_index.insert(net.vpc_id.clone(), vpcs.len());
             let is_default = net.vpc_id == default_vpc;
+            if let Some(i) = made_vpcs.iter().position(|v| v.vpc_id == net.vpc_id) {
+                vpcs.push(made_vpcs.remove(i));
+                continue_subnet(
+                    &mut subnets,
+                    &mut subnet_index,
+                    &mut made_subnets,
+                    net,
+                    zone,
+                    &created,
+                    &default_vpc,
+                );
+                continue;
+            }
             vpcs.push({
                 let mut new_value = Vpc::default();
                 new_value.vpc_name = if is_default {
@@ -216,49 +267,82 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
                 new_value
             });
         }
-        match subnet_index.get(&net.subnet_id) {
-            Some(&i) => {
-                let available = &mut subnets[i].available_ip_address_count;
-                *available = Some(available.unwrap_or(0).saturating_sub(1));
-            }
-            None => {
-                subnet_index.insert(net.subnet_id.clone(), subnets.len());
-                let is_default = net.vpc_id == default_vpc && net.subnet_id == default_subnet_id(zone);
-                subnets.push({
-                    let mut new_value = Subnet::default();
-                    new_value.vpc_id = Some(net.vpc_id.clone());
-                    new_value.subnet_id = Some(net.subnet_id.clone());
-                    new_value.subnet_name = Some(if is_default {
-                        "Default-Subnet".to_owned()
-                    } else {
-                        net.subnet_id.clone()
-                    });
-                    new_value.cidr_block = Some(CIDR_BLOCK.to_owned());
-                    new_value.is_default = Some(is_default);
-                    new_value.enable_broadcast = Some(false);
-                    // A subnet is in the zone of the first instance
-                    // launched into it (a default subnet is its zone's).
-                    new_value.zone = Some(zone.to_owned());
-                    new_value.route_table_id = Some(stable_id("rtb-", &net.vpc_id));
-                    new_value.created_time = Some(created);
-                    new_value.available_ip_address_count = Some(USABLE_ADDRESSES - 1);
-                    new_value.ipv6_cidr_block = Some(String::new());
-                    new_value.network_acl_id = Some(String::new());
-                    new_value.is_remote_vpc_snat = Some(false);
-                    new_value.total_ip_address_count = Some(USABLE_ADDRESSES);
-                    new_value.tag_set = Some(Vec::new());
-                    new_value.cdc_id = Some(String::new());
-                    new_value.is_cdc_subnet = Some(0);
-                    new_value
-                });
-            }
-        }
+        continue_subnet(
+            &mut subnets,
+            &mut subnet_index,
+            &mut made_subnets,
+            net,
+            zone,
+            &created,
+            &default_vpc,
+        );
     }
+    vpcs.extend(made_vpcs);
+    subnets.extend(made_subnets);
     Network { vpcs, subnets }
 }
 
+/// Counts one instance in its subnet, listing the subnet at its first
+/// instance: the created one of that id when there is one, else derived.
+fn continue_subnet(
+    subnets: &mut Vec<Subnet>,
+    subnet_index: &mut HashMap<String, usize>,
+    made_subnets: &mut Vec<Subnet>,
+    net: &cvm_api::types::VirtualPrivateCloud,
+    zone: &str,
+    created: &str,
+    default_vpc: &str,
+) {
+    match subnet_index.get(&net.subnet_id) {
+        Some(&i) => {
+            let available = &mut subnets[i].available_ip_address_count;
+            *available = Some(available.unwrap_or(0).saturating_sub(1));
+        }
+        None => {
+            subnet_index.insert(net.subnet_id.clone(), subnets.len());
+            if let Some(i) = made_subnets
+                .iter()
+                .position(|s| s.subnet_id.as_deref() == Some(net.subnet_id.as_str()))
+            {
+                let mut made = made_subnets.remove(i);
+                made.available_ip_address_count = made.total_ip_address_count.map(|n| n.saturating_sub(1));
+                subnets.push(made);
+                return;
+            }
+            let is_default = net.vpc_id == default_vpc && net.subnet_id == default_subnet_id(zone);
+            subnets.push({
+                let mut new_value = Subnet::default();
+                new_value.vpc_id = Some(net.vpc_id.clone());
+                new_value.subnet_id = Some(net.subnet_id.clone());
+                new_value.subnet_name = Some(if is_default {
+                    "Default-Subnet".to_owned()
+                } else {
+                    net.subnet_id.clone()
+                });
+                new_value.cidr_block = Some(CIDR_BLOCK.to_owned());
+                new_value.is_default = Some(is_default);
+                new_value.enable_broadcast = Some(false);
+                // A subnet is in the zone of the first instance
+                // launched into it (a default subnet is its zone's).
+                new_value.zone = Some(zone.to_owned());
+                new_value.route_table_id = Some(stable_id("rtb-", &net.vpc_id));
+                new_value.created_time = Some(created.to_owned());
+                new_value.available_ip_address_count = Some(USABLE_ADDRESSES - 1);
+                new_value.ipv6_cidr_block = Some(String::new());
+                new_value.network_acl_id = Some(String::new());
+                new_value.is_remote_vpc_snat = Some(false);
+                new_value.total_ip_address_count = Some(USABLE_ADDRESSES);
+                new_value.tag_set = Some(Vec::new());
+                new_value.cdc_id = Some(String::new());
+                new_value.is_cdc_subnet = Some(0);
+                new_value
+            });
+        }
+    }
+}
+
 /// CVM's `2023-06-01T00:00:00Z` in VPC's form, `2023-06-01 00:00:00`.
-fn vpc_time(iso: &str) -> String {
+pub(crate) fn vpc_time(iso: &str) -> String {
     iso.replacen('T', " ", 1).trim_end_matches('Z').to_owned()
 }
 

@@ -1,0 +1,186 @@
+//! VPCs and subnets made and deleted with the service's rules, and
+//! instances launched only into networks that exist.
+
+use crate::common::described::{assert_described, model};
+use crate::common::*;
+use serde_json::{json, Value};
+
+async fn vpc_call(emu: &cvm_emulator::RunningEmulator, action: &str, body: Value) -> Value {
+    Call {
+        service: "vpc".into(),
+        ..Call::post(action, body)
+    }
+    .send(emu)
+    .await
+}
+
+async fn ok(emu: &cvm_emulator::RunningEmulator, action: &str, body: Value) -> Value {
+    let answer = vpc_call(emu, action, body.clone()).await;
+    assert_eq!(code(&answer), "", "{action} {body}: {answer}");
+    assert_described(&model("vpc", "v20170312"), action, &answer);
+    answer
+}
+
+async fn refused(emu: &cvm_emulator::RunningEmulator, action: &str, body: Value) -> String {
+    let answer = vpc_call(emu, action, body.clone()).await;
+    assert_ne!(code(&answer), "", "{action} {body} succeeded: {answer}");
+    code(&answer)
+}
+
+#[tokio::test]
+async fn vpcs_and_subnets_follow_the_services_rules() {
+    let emu = start(config()).await;
+    let vpc = ok(
+        &emu,
+        "CreateVpc",
+        json!({"VpcName": "app", "CidrBlock": "10.8.0.0/16"}),
+    )
+    .await["Vpc"]["VpcId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (block, expected) in [
+        ("8.8.0.0/16", "InvalidParameterValue.Range"),
+        ("10.8.0.1/16", "InvalidParameterValue.Malformed"),
+    ] {
+        assert_eq!(
+            refused(&emu, "CreateVpc", json!({"VpcName": "x", "CidrBlock": block})).await,
+            expected
+        );
+    }
+    let subnet = |name: &str, zone: &str, block: &str| json!({"VpcId": vpc, "SubnetName": name, "Zone": zone, "CidrBlock": block});
+    let web = ok(&emu, "CreateSubnet", subnet("web", ZONE, "10.8.1.0/24")).await["Subnet"]["SubnetId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (body, expected) in [
+        (
+            subnet("overlap", ZONE, "10.8.1.128/25"),
+            "InvalidParameterValue.SubnetConflict",
+        ),
+        (
+            subnet("outside", ZONE, "10.9.1.0/24"),
+            "InvalidParameterValue.SubnetRange",
+        ),
+        (
+            subnet("tiny", ZONE, "10.8.2.0/30"),
+            "InvalidParameterValue.SubnetRange",
+        ),
+        (
+            subnet("far", "ap-shanghai-2", "10.8.3.0/24"),
+            "InvalidParameterValue.ZoneConflict",
+        ),
+        (
+            json!({"VpcId": "vpc-00000000", "SubnetName": "x", "Zone": ZONE, "CidrBlock": "10.8.4.0/24"}),
+            "ResourceNotFound",
+        ),
+    ] {
+        assert_eq!(
+            refused(&emu, "CreateSubnet", body.clone()).await,
+            expected,
+            "{body}"
+        );
+    }
+
+    // Instances go only into networks that exist, in their zone, and get
+    // addresses of the subnet's block.
+    let run = |net: Value| {
+        Call::post(
+            "RunInstances",
+            json!({"Placement": {"Zone": ZONE}, "ImageId": "img-9qabwvbn", "InstanceCount": 2, "VirtualPrivateCloud": net}),
+        )
+    };
+    let launched = run(json!({"VpcId": vpc, "SubnetId": web})).send(&emu).await;
+    assert_eq!(code(&launched), "", "{launched}");
+    for (net, expected) in [
+        (
+            json!({"VpcId": "vpc-00000000", "SubnetId": web}),
+            "InvalidParameterValue.VpcIdNotExist",
+        ),
+        (
+            json!({"VpcId": vpc, "SubnetId": "subnet-00000000"}),
+            "InvalidParameterValue.SubnetNotExist",
+        ),
+        (
+            json!({"VpcId": "vpc-1", "SubnetId": web}),
+            "InvalidParameterValue.VpcIdMalformed",
+        ),
+    ] {
+        assert_eq!(code(&run(net.clone()).send(&emu).await), expected, "{net}");
+    }
+    let other_zone = ok(
+        &emu,
+        "CreateSubnet",
+        subnet("db", "ap-guangzhou-4", "10.8.2.0/24"),
+    )
+    .await["Subnet"]["SubnetId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        code(
+            &run(json!({"VpcId": vpc, "SubnetId": other_zone}))
+                .send(&emu)
+                .await
+        ),
+        "InvalidParameterValue.SubnetIdZoneIdNotMatch"
+    );
+    let instances = Call::post(
+        "DescribeInstances",
+        json!({"Filters": [{"Name": "vpc-id", "Values": [vpc]}]}),
+    )
+    .send(&emu)
+    .await;
+    let addresses: Vec<&str> = instances["InstanceSet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["PrivateIpAddresses"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, ["10.8.1.2", "10.8.1.3"], "{instances}");
+
+    // Listed with their instances counted, held to the description.
+    let listed = ok(&emu, "DescribeSubnets", json!({"SubnetIds": [web]})).await;
+    assert_eq!(
+        listed["SubnetSet"][0]["AvailableIpAddressCount"],
+        253 - 2,
+        "{listed}"
+    );
+    let vpcs = ok(&emu, "DescribeVpcs", json!({"VpcIds": [vpc]})).await;
+    assert_eq!(vpcs["VpcSet"][0]["CidrBlock"], "10.8.0.0/16");
+
+    // Nothing is deleted while something lives in it.
+    assert_eq!(
+        refused(&emu, "DeleteVpc", json!({"VpcId": vpc})).await,
+        "ResourceInUse"
+    );
+    assert_eq!(
+        refused(&emu, "DeleteSubnet", json!({"SubnetId": web})).await,
+        "ResourceInUse"
+    );
+    let ids: Vec<&str> = instances["InstanceSet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["InstanceId"].as_str().unwrap())
+        .collect();
+    let gone = Call::post("TerminateInstances", json!({"InstanceIds": ids}))
+        .send(&emu)
+        .await;
+    assert_eq!(code(&gone), "", "{gone}");
+    assert_eq!(
+        refused(&emu, "DeleteVpc", json!({"VpcId": vpc})).await,
+        "ResourceInUse"
+    );
+    ok(&emu, "DeleteSubnet", json!({"SubnetId": web})).await;
+    ok(&emu, "DeleteSubnet", json!({"SubnetId": other_zone})).await;
+    ok(&emu, "DeleteVpc", json!({"VpcId": vpc})).await;
+    assert_eq!(
+        refused(&emu, "DeleteVpc", json!({"VpcId": vpc})).await,
+        "ResourceNotFound"
+    );
+    assert_eq!(
+        ok(&emu, "DescribeVpcs", json!({"VpcIds": [vpc]})).await["TotalCount"],
+        0
+    );
+}
