@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use signer::SecretKey;
 
-use crate::cvm::launch::{is_image_id, LAUNCH_FAILURE_IMAGE_ID};
+use crate::cvm::ids::is_image_id;
+use crate::cvm::launch::LAUNCH_FAILURE_IMAGE_ID;
 use crate::cvm::persist::DEFAULT_JOURNAL_LIMIT;
 use crate::cvm::state_file::{State, StateError};
 use crate::error::shorten;

@@ -83,7 +83,8 @@
 //! its zones' default subnets (derived from the instances in them, so their
 //! ids always match `DescribeInstances`') and those `CreateVpc` and
 //! `CreateSubnet` made, which `DeleteVpc` and `DeleteSubnet` remove once
-//! nothing lives in them. Every other action of these services is checked,
+//! nothing lives in them; security groups and their rules likewise (the
+//! region's default group, then the created ones). Every other action of these services is checked,
 //! then answered `UnsupportedOperation`.
 //!
 //! # Launch failures, termination and paging (for waiters and paginators)

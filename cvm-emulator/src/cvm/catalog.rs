@@ -12,8 +12,8 @@ use cvm_api::types::{
 };
 
 use super::common::{check_filters, paging, passes, quoted_list, region, respond};
+use super::ids::is_image_id;
 use super::instances::instance_type_size;
-use super::launch::is_image_id;
 use super::regions::{region_entry, Region, REGION_TABLE};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};

@@ -34,6 +34,21 @@ pub(crate) fn stable_id(prefix: &str, seed: &str) -> String {
     id
 }
 
+/// `img-` followed by 8 lower-case letters or digits.
+pub(crate) fn is_image_id(id: &str) -> bool {
+    id.len() == 12
+        && id.starts_with("img-")
+        && id.as_bytes()[4..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// The region's default security group, which instances launched without
+/// `SecurityGroupIds` are in (VPC's `DescribeSecurityGroups` lists it).
+pub(crate) fn default_security_group_id(region: &str) -> String {
+    stable_id("sg-", region)
+}
+
 /// The region's default VPC, where instances launched without a
 /// `VirtualPrivateCloud` live (VPC's `DescribeVpcs` lists it).
 pub(crate) fn default_vpc_id(region: &str) -> String {

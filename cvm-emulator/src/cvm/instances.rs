@@ -8,7 +8,8 @@ use cvm_api::types::{
 };
 
 use super::ids::{
-    default_subnet_id, default_vpc_id, fnv1a, new_instance_id, random_id, region_of_zone, stable_id,
+    default_security_group_id, default_subnet_id, default_vpc_id, fnv1a, new_instance_id, random_id,
+    region_of_zone,
 };
 use super::state_file::StoredInstance;
 use super::transitions::LAUNCH_FAILED;
@@ -147,7 +148,7 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     set(&mut i.renew_flag, &|| "NOTIFY_AND_MANUAL_RENEW".to_owned());
     set(&mut i.created_time, &|| iso8601(now));
     if i.security_group_ids.is_empty() {
-        i.security_group_ids = vec![stable_id("sg-", &region)];
+        i.security_group_ids = vec![default_security_group_id(&region)];
     }
     if i.login_settings == LoginSettings::default() {
         i.login_settings.key_ids = Some(Vec::new());

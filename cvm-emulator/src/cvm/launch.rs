@@ -9,7 +9,7 @@ use cvm_api::types::{
 
 use super::catalog::{check_offered, check_zone, public_image};
 use super::common::{not_kept, one_of, region, respond};
-use super::ids::{default_subnet_id, default_vpc_id, random_id, region_of_zone};
+use super::ids::{default_subnet_id, default_vpc_id, is_image_id, random_id, region_of_zone};
 use super::instances::{default_host_name, fill_defaults, instance_type_size};
 use super::keypairs::check_keys_exist;
 use super::resources::KEY_PAIR;
@@ -21,6 +21,7 @@ use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
 use crate::time::{iso8601, now_ms};
 use crate::vpc::networks::{check_launch_network, free_addresses};
+use crate::vpc::security_groups::check_groups_exist;
 
 /// RunInstances from this image makes instances that go PENDING →
 /// `LAUNCH_FAILED` (instead of RUNNING) after the transition time, their
@@ -32,15 +33,6 @@ use crate::vpc::networks::{check_launch_network, free_addresses};
 /// [`EmulatorConfig::with_failing_image`](crate::EmulatorConfig::with_failing_image)
 /// (the CLI's `--fail-launch-image`).
 pub const LAUNCH_FAILURE_IMAGE_ID: &str = "img-nolaunch";
-
-/// `img-` followed by 8 lower-case letters or digits.
-pub(crate) fn is_image_id(id: &str) -> bool {
-    id.len() == 12
-        && id.starts_with("img-")
-        && id.as_bytes()[4..]
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
 
 /// What a checked RunInstances asks for.
 struct Launch<'r> {
@@ -74,6 +66,9 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
     }
     check_quota(&store, launch.count, ctx.shared.max_instances)?;
     check_launch_keys(&store, r, &launch)?;
+    if let Some(groups) = r.security_group_ids.as_deref().filter(|g| !g.is_empty()) {
+        check_groups_exist(&store, launch.region, groups)?;
+    }
     // Addresses from a created subnet's block, taken before any instance is made.
     let mut addresses = match &r.virtual_private_cloud {
         Some(net) => {

@@ -20,8 +20,8 @@ pub(crate) struct Kind {
     pub(crate) name: &'static str,
     /// `skey-`: ids are the prefix and 8 lower-case letters or digits.
     pub(crate) id_prefix: &'static str,
-    /// The item's member that holds the id (`KeyId`).
-    pub(crate) id_member: &'static str,
+    /// The item's member that holds the id (`KeyId`), if it has one.
+    pub(crate) id_member: Option<&'static str>,
     /// Most resources of the kind per region, as the service allows.
     pub(crate) quota: usize,
     /// Whether a stored item is one of these (it decodes as the type).
@@ -36,7 +36,7 @@ fn decodes<T: DeserializeOwned>(item: &Value) -> Result<(), String> {
 pub(crate) const KEY_PAIR: Kind = Kind {
     name: "KeyPair",
     id_prefix: "skey-",
-    id_member: "KeyId",
+    id_member: Some("KeyId"),
     quota: 100,
     check: decodes::<cvm_api::types::KeyPair>,
 };
@@ -46,7 +46,7 @@ pub(crate) const KEY_PAIR: Kind = Kind {
 pub(crate) const VPC: Kind = Kind {
     name: "Vpc",
     id_prefix: "vpc-",
-    id_member: "VpcId",
+    id_member: Some("VpcId"),
     quota: 20,
     check: decodes::<vpc_api::types::Vpc>,
 };
@@ -55,13 +55,39 @@ pub(crate) const VPC: Kind = Kind {
 pub(crate) const SUBNET: Kind = Kind {
     name: "Subnet",
     id_prefix: "subnet-",
-    id_member: "SubnetId",
+    id_member: Some("SubnetId"),
     quota: 100,
     check: decodes::<vpc_api::types::Subnet>,
 };
 
+/// Security groups made by CreateSecurityGroup (`DescribeSecurityGroups`'
+/// `SecurityGroup`); the region's default group is derived, not stored.
+pub(crate) const SECURITY_GROUP: Kind = Kind {
+    name: "SecurityGroup",
+    id_prefix: "sg-",
+    id_member: Some("SecurityGroupId"),
+    quota: 50,
+    check: decodes::<vpc_api::types::SecurityGroup>,
+};
+
+/// A security group's rules (`DescribeSecurityGroupPolicies`'
+/// `SecurityGroupPolicySet`), under the group's id.
+pub(crate) const SECURITY_GROUP_POLICIES: Kind = Kind {
+    name: "SecurityGroupPolicySet",
+    id_prefix: "sg-",
+    id_member: None,
+    quota: 50,
+    check: decodes::<vpc_api::types::SecurityGroupPolicySet>,
+};
+
 /// Every kind.
-pub(crate) const KINDS: &[&Kind] = &[&KEY_PAIR, &VPC, &SUBNET];
+pub(crate) const KINDS: &[&Kind] = &[
+    &KEY_PAIR,
+    &VPC,
+    &SUBNET,
+    &SECURITY_GROUP,
+    &SECURITY_GROUP_POLICIES,
+];
 
 impl Kind {
     /// Whether `id` has this kind's form.
@@ -139,11 +165,13 @@ impl Resources {
             }
             (kind.check)(&resource.item)
                 .map_err(|e| StateError::Invalid(format!("{} `{}`: {e}", kind.name, resource.id)))?;
-            if resource.item.get(kind.id_member).and_then(Value::as_str) != Some(resource.id.as_str()) {
-                return Err(StateError::Invalid(format!(
-                    "{} `{}`: its {} is not its Id",
-                    kind.name, resource.id, kind.id_member
-                )));
+            if let Some(member) = kind.id_member {
+                if resource.item.get(member).and_then(Value::as_str) != Some(resource.id.as_str()) {
+                    return Err(StateError::Invalid(format!(
+                        "{} `{}`: its {member} is not its Id",
+                        kind.name, resource.id
+                    )));
+                }
             }
             if resources.by_key.contains_key(&resource.key()) {
                 return Err(StateError::Invalid(format!(

@@ -14,13 +14,16 @@
 //! uses, in creation order.
 
 pub(crate) mod networks;
+pub(crate) mod security_groups;
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use vpc_api::types::{
-    CreateSubnetRequest, CreateVpcRequest, DeleteSubnetRequest, DeleteVpcRequest, DescribeSubnetsRequest,
-    DescribeSubnetsResponse, DescribeVpcsRequest, DescribeVpcsResponse, Filter, Subnet, Vpc,
+    CreateSecurityGroupPoliciesRequest, CreateSecurityGroupRequest, CreateSubnetRequest, CreateVpcRequest,
+    DeleteSecurityGroupRequest, DeleteSubnetRequest, DeleteVpcRequest, DescribeSecurityGroupPoliciesRequest,
+    DescribeSecurityGroupsRequest, DescribeSubnetsRequest, DescribeSubnetsResponse, DescribeVpcsRequest,
+    DescribeVpcsResponse, Filter, Subnet, Vpc,
 };
 
 use crate::cvm::ids::{default_subnet_id, default_vpc_id, stable_id};
@@ -33,10 +36,15 @@ use crate::time::now_ms;
 
 /// The VPC actions the emulator implements.
 pub const VPC_EMULATED_ACTIONS: &[&str] = &[
+    "CreateSecurityGroup",
+    "CreateSecurityGroupPolicies",
     "CreateSubnet",
     "CreateVpc",
+    "DeleteSecurityGroup",
     "DeleteSubnet",
     "DeleteVpc",
+    "DescribeSecurityGroupPolicies",
+    "DescribeSecurityGroups",
     "DescribeSubnets",
     "DescribeVpcs",
 ];
@@ -58,6 +66,11 @@ pub(crate) const DNS_SERVERS: [&str; 2] = ["183.60.83.19", "183.60.82.98"];
 
 /// A decoded request of an emulated VPC action.
 pub(crate) enum VpcRequest {
+    CreateSecurityGroup(Box<CreateSecurityGroupRequest>),
+    DeleteSecurityGroup(Box<DeleteSecurityGroupRequest>),
+    DescribeSecurityGroups(Box<DescribeSecurityGroupsRequest>),
+    CreateSecurityGroupPolicies(Box<CreateSecurityGroupPoliciesRequest>),
+    DescribeSecurityGroupPolicies(Box<DescribeSecurityGroupPoliciesRequest>),
     CreateVpc(Box<CreateVpcRequest>),
     DeleteVpc(Box<DeleteVpcRequest>),
     CreateSubnet(Box<CreateSubnetRequest>),
@@ -69,6 +82,11 @@ pub(crate) enum VpcRequest {
 impl VpcRequest {
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            VpcRequest::CreateSecurityGroup(_) => "CreateSecurityGroup",
+            VpcRequest::DeleteSecurityGroup(_) => "DeleteSecurityGroup",
+            VpcRequest::DescribeSecurityGroups(_) => "DescribeSecurityGroups",
+            VpcRequest::CreateSecurityGroupPolicies(_) => "CreateSecurityGroupPolicies",
+            VpcRequest::DescribeSecurityGroupPolicies(_) => "DescribeSecurityGroupPolicies",
             VpcRequest::CreateVpc(_) => "CreateVpc",
             VpcRequest::DeleteVpc(_) => "DeleteVpc",
             VpcRequest::CreateSubnet(_) => "CreateSubnet",
@@ -93,6 +111,21 @@ where
     S::Checked: From<VpcRequest>,
 {
     let request = match action {
+        "CreateSecurityGroup" => {
+            VpcRequest::CreateSecurityGroup(Box::new(decode_as(service, action, params)?))
+        }
+        "DeleteSecurityGroup" => {
+            VpcRequest::DeleteSecurityGroup(Box::new(decode_as(service, action, params)?))
+        }
+        "DescribeSecurityGroups" => {
+            VpcRequest::DescribeSecurityGroups(Box::new(decode_as(service, action, params)?))
+        }
+        "CreateSecurityGroupPolicies" => {
+            VpcRequest::CreateSecurityGroupPolicies(Box::new(decode_as(service, action, params)?))
+        }
+        "DescribeSecurityGroupPolicies" => {
+            VpcRequest::DescribeSecurityGroupPolicies(Box::new(decode_as(service, action, params)?))
+        }
         "CreateVpc" => VpcRequest::CreateVpc(Box::new(decode_as(service, action, params)?)),
         "DeleteVpc" => VpcRequest::DeleteVpc(Box::new(decode_as(service, action, params)?)),
         "CreateSubnet" => VpcRequest::CreateSubnet(Box::new(decode_as(service, action, params)?)),
@@ -109,6 +142,15 @@ pub(crate) fn handle(request: VpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
     let region = ctx.region.ok_or_else(|| ApiError::missing("Region"))?;
     let request_id = ctx.request_id.to_owned();
     match request {
+        VpcRequest::CreateSecurityGroup(r) => security_groups::create_security_group(&r, ctx),
+        VpcRequest::DeleteSecurityGroup(r) => security_groups::delete_security_group(&r, ctx),
+        VpcRequest::DescribeSecurityGroups(r) => security_groups::describe_security_groups(&r, ctx),
+        VpcRequest::CreateSecurityGroupPolicies(r) => {
+            security_groups::create_security_group_policies(&r, ctx)
+        }
+        VpcRequest::DescribeSecurityGroupPolicies(r) => {
+            security_groups::describe_security_group_policies(&r, ctx)
+        }
         VpcRequest::CreateVpc(r) => networks::create_vpc(&r, ctx),
         VpcRequest::DeleteVpc(r) => networks::delete_vpc(&r, ctx),
         VpcRequest::CreateSubnet(r) => networks::create_subnet(&r, ctx),

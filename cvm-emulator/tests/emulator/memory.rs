@@ -172,10 +172,10 @@ async fn many_small_values_are_refused_before_they_multiply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_strings_checked_against_a_description_cost_about_their_size() {
     let value = "a".repeat(BODY - 100);
-    let body = format!("{{\"Filters\":[{{\"Name\":\"vpc-name\",\"Values\":[\"{value}\"]}}]}}");
+    let body = format!("{{\"Filters\":[{{\"Name\":\"route-table-name\",\"Values\":[\"{value}\"]}}]}}");
     peak_over_idle(
         "vpc",
-        "DescribeSecurityGroups",
+        "DescribeRouteTables",
         body.into_bytes(),
         "UnsupportedOperation",
     )

@@ -184,3 +184,143 @@ async fn vpcs_and_subnets_follow_the_services_rules() {
         0
     );
 }
+
+#[tokio::test]
+async fn security_groups_and_their_rules_follow_the_services_rules() {
+    let emu = start(config()).await;
+    let listed = ok(&emu, "DescribeSecurityGroups", json!({})).await;
+    assert_eq!(listed["TotalCount"], 1, "the region's default group: {listed}");
+    let default_group = listed["SecurityGroupSet"][0]["SecurityGroupId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let made = |name: &str| json!({"GroupName": name, "GroupDescription": "for tests"});
+    let web = ok(&emu, "CreateSecurityGroup", made("web")).await["SecurityGroup"]["SecurityGroupId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let db = ok(&emu, "CreateSecurityGroup", made("db")).await["SecurityGroup"]["SecurityGroupId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rules =
+        |ingress: Value| json!({"SecurityGroupId": web, "SecurityGroupPolicySet": {"Ingress": ingress}});
+    ok(
+        &emu,
+        "CreateSecurityGroupPolicies",
+        rules(json!([
+            {"Protocol": "TCP", "Port": "22", "CidrBlock": "10.0.0.0/8", "Action": "ACCEPT", "PolicyDescription": "ssh"},
+            {"Protocol": "tcp", "Port": "80,443", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}
+        ])),
+    )
+    .await;
+    ok(
+        &emu,
+        "CreateSecurityGroupPolicies",
+        json!({"SecurityGroupId": db, "SecurityGroupPolicySet": {"Ingress": [
+            {"Protocol": "TCP", "Port": "3306", "SecurityGroupId": web, "Action": "ACCEPT"}
+        ]}}),
+    )
+    .await;
+    for (ingress, expected) in [
+        (
+            json!([{"Protocol": "TCP", "Port": "22", "Action": "ACCEPT"}]),
+            "InvalidParameterValue.Malformed",
+        ),
+        (
+            json!([{"Protocol": "ICMP", "Port": "22", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"}]),
+            "InvalidParameterValue.Malformed",
+        ),
+        (
+            json!([{"Protocol": "TCP", "Port": "22", "CidrBlock": "0.0.0.0/0", "Action": "ALLOW"}]),
+            "InvalidParameterValue.Malformed",
+        ),
+        (
+            json!([{"Protocol": "TCP", "Port": "22", "SecurityGroupId": "sg-00000000", "Action": "ACCEPT"}]),
+            "InvalidSecurityGroupID.NotFound",
+        ),
+    ] {
+        assert_eq!(
+            refused(&emu, "CreateSecurityGroupPolicies", rules(ingress.clone())).await,
+            expected,
+            "{ingress}"
+        );
+    }
+    let set = ok(
+        &emu,
+        "DescribeSecurityGroupPolicies",
+        json!({"SecurityGroupId": web}),
+    )
+    .await;
+    let ingress = set["SecurityGroupPolicySet"]["Ingress"].as_array().unwrap();
+    assert_eq!(ingress.len(), 2, "{set}");
+    assert_eq!(ingress[1]["Protocol"], "TCP");
+    assert_eq!(ingress[1]["PolicyIndex"], 1);
+    assert_eq!(set["SecurityGroupPolicySet"]["Version"], "1");
+    let named = ok(
+        &emu,
+        "DescribeSecurityGroups",
+        json!({"Filters": [{"Name": "security-group-name", "Values": ["db"]}]}),
+    )
+    .await;
+    assert_eq!(named["SecurityGroupSet"][0]["SecurityGroupId"], db.as_str());
+
+    // Instances take groups that exist.
+    let run = |groups: Value| {
+        Call::post(
+            "RunInstances",
+            json!({"Placement": {"Zone": ZONE}, "ImageId": "img-9qabwvbn", "SecurityGroupIds": groups}),
+        )
+    };
+    assert_eq!(
+        code(&run(json!(["sg-00000000"])).send(&emu).await),
+        "InvalidSecurityGroupId.NotFound"
+    );
+    let launched = run(json!([web])).send(&emu).await;
+    let instance = launched["InstanceIdSet"][0].as_str().unwrap().to_owned();
+    let by_group = Call::post(
+        "DescribeInstances",
+        json!({"Filters": [{"Name": "security-group-id", "Values": [web]}]}),
+    )
+    .send(&emu)
+    .await;
+    assert_eq!(by_group["InstanceSet"][0]["InstanceId"], instance.as_str());
+
+    // A group in use is not deleted: by an instance, or by another group's rule.
+    assert_eq!(
+        refused(&emu, "DeleteSecurityGroup", json!({"SecurityGroupId": web})).await,
+        "ResourceInUse"
+    );
+    assert_eq!(
+        refused(
+            &emu,
+            "DeleteSecurityGroup",
+            json!({"SecurityGroupId": default_group})
+        )
+        .await,
+        "UnsupportedOperation"
+    );
+    let gone = Call::post("TerminateInstances", json!({"InstanceIds": [instance]}))
+        .send(&emu)
+        .await;
+    assert_eq!(code(&gone), "", "{gone}");
+    assert_eq!(
+        refused(&emu, "DeleteSecurityGroup", json!({"SecurityGroupId": web})).await,
+        "ResourceInUse"
+    );
+    ok(&emu, "DeleteSecurityGroup", json!({"SecurityGroupId": db})).await;
+    ok(&emu, "DeleteSecurityGroup", json!({"SecurityGroupId": web})).await;
+    assert_eq!(
+        refused(
+            &emu,
+            "DescribeSecurityGroupPolicies",
+            json!({"SecurityGroupId": web})
+        )
+        .await,
+        "InvalidSecurityGroupID.NotFound"
+    );
+    assert_eq!(
+        ok(&emu, "DescribeSecurityGroups", json!({})).await["TotalCount"],
+        1
+    );
+}
