@@ -11,6 +11,7 @@ use hyper::http::request::Parts;
 use hyper::{Request, Response, StatusCode};
 
 use crate::checked::Checked;
+use crate::cvm::common::answer_kept;
 use crate::error::{shorten, ApiError};
 use crate::faults::Fault;
 use crate::gateway::{gateway, Meta};
@@ -155,8 +156,8 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 Checked::Cvm(request) => cvm::actions::handle(request, &ctx).await,
                 // Issues credentials: nothing to keep.
                 Checked::Sts(request) => sts::handle(request, &ctx),
-                // Reads the instances' network: nothing to keep.
-                Checked::Vpc(request) => vpc::handle(request, &ctx),
+                // Networks are kept like instances.
+                Checked::Vpc(request) => answer_kept(&ctx, || vpc::handle(request, &ctx)).await,
                 Checked::NotEmulated {
                     service,
                     action,

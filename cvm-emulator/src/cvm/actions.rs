@@ -10,7 +10,7 @@ use cvm_api::types::{
 
 use super::catalog;
 use super::change_state::{change_state, reboot_options, stop_options, Op, Options};
-use super::common::{not_kept, respond};
+use super::common::{answer_kept, respond};
 use super::describe::{describe_instances, describe_instances_status};
 use super::keypairs;
 use super::launch::run_instances;
@@ -40,22 +40,10 @@ pub const EMULATED_ACTIONS: &[&str] = &[
     "TerminateInstances",
 ];
 
-/// Answers one decoded request: the JSON of the `Response` object.
-///
-/// With a state file, the answer waits until every change written so far
-/// is on disk: its own, and any other it may have seen. An answer is an
-/// acknowledgement, so nothing it shows can be lost in a crash.
+/// Answers one decoded request: the JSON of the `Response` object, once
+/// every change it may reflect is on disk ([`answer_kept`]).
 pub(crate) async fn handle(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
-    let failure = ctx.shared.store().persistence_failure();
-    if let Some(why) = failure {
-        return Err(not_kept(&why));
-    }
-    let result = handle_now(request, ctx);
-    let ticket = ctx.shared.store().ticket();
-    if let Some(ticket) = ticket {
-        ticket.durable().await.map_err(|why| not_kept(&why))?;
-    }
-    result
+    answer_kept(ctx, || handle_now(request, ctx)).await
 }
 
 fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {

@@ -23,6 +23,27 @@ pub(crate) fn not_kept(why: &str) -> ApiError {
     )
 }
 
+/// `answer`'s result once it is safe to send: with a state file, the
+/// answer waits until every change written so far is on disk, its own and
+/// any other it may have seen. An answer is an acknowledgement, so nothing
+/// it shows can be lost in a crash. Every service that keeps state answers
+/// through this.
+pub(crate) async fn answer_kept(
+    ctx: &Ctx<'_>,
+    answer: impl FnOnce() -> Result<String, ApiError>,
+) -> Result<String, ApiError> {
+    let failure = ctx.shared.store().persistence_failure();
+    if let Some(why) = failure {
+        return Err(not_kept(&why));
+    }
+    let result = answer();
+    let ticket = ctx.shared.store().ticket();
+    if let Some(ticket) = ticket {
+        ticket.durable().await.map_err(|why| not_kept(&why))?;
+    }
+    result
+}
+
 pub(crate) fn respond<T: Serialize>(response: &T) -> Result<String, ApiError> {
     serde_json::to_string(response)
         .map_err(|e| ApiError::new("InternalError", format!("cannot encode the response: {e}")))
