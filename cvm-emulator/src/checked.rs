@@ -4,6 +4,7 @@
 //! converts into it, so the services' decoders never name this type
 //! (see [`crate::fallback`]).
 
+use crate::cbs::CbsRequest;
 use crate::cvm::request::CvmRequest;
 use crate::error::ApiError;
 use crate::sts::StsRequest;
@@ -12,6 +13,7 @@ use crate::vpc::VpcRequest;
 /// A request that passed the gateway, for the service it names.
 pub(crate) enum Checked {
     Cvm(CvmRequest),
+    Cbs(CbsRequest),
     Sts(StsRequest),
     Vpc(VpcRequest),
     /// A valid request of an action the emulator does not implement,
@@ -29,6 +31,7 @@ impl Checked {
     pub(crate) fn action(&self) -> &'static str {
         match self {
             Checked::Cvm(r) => r.action(),
+            Checked::Cbs(r) => r.action(),
             Checked::Sts(r) => r.action(),
             Checked::Vpc(r) => r.action(),
             Checked::NotEmulated { action, .. } => action,
@@ -39,6 +42,12 @@ impl Checked {
 impl From<CvmRequest> for Checked {
     fn from(request: CvmRequest) -> Self {
         Checked::Cvm(request)
+    }
+}
+
+impl From<CbsRequest> for Checked {
+    fn from(request: CbsRequest) -> Self {
+        Checked::Cbs(request)
     }
 }
 

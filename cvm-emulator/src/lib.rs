@@ -84,7 +84,9 @@
 //! ids always match `DescribeInstances`') and those `CreateVpc` and
 //! `CreateSubnet` made, which `DeleteVpc` and `DeleteSubnet` remove once
 //! nothing lives in them; security groups and their rules likewise (the
-//! region's default group, then the created ones). Every other action of these services is checked,
+//! region's default group, then the created ones). CBS's disks are
+//! emulated too ([`CBS_EMULATED_ACTIONS`]), and RunInstances' `DataDisks`
+//! become disks attached to the instance. Every other action of these services is checked,
 //! then answered `UnsupportedOperation`.
 //!
 //! # Launch failures, termination and paging (for waiters and paginators)
@@ -184,6 +186,7 @@
 mod atomic_file;
 mod auth;
 mod body;
+mod cbs;
 mod checked;
 mod config;
 mod conns;
@@ -209,6 +212,7 @@ mod time;
 mod tmpcreds;
 mod vpc;
 
+pub use cbs::CBS_EMULATED_ACTIONS;
 pub use config::{
     EmulatorConfig, StartError, DEMO_SECRET_ID, DEMO_SECRET_KEY, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL,
     MAX_FAILING_IMAGES, MAX_WEB_IDENTITY_TOKEN_LEN,

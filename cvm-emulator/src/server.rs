@@ -16,7 +16,7 @@ use crate::error::{shorten, ApiError};
 use crate::faults::Fault;
 use crate::gateway::{gateway, Meta};
 use crate::shared::{Ctx, Shared};
-use crate::{cvm, metadata, sts, vpc};
+use crate::{cbs, cvm, metadata, sts, vpc};
 
 /// How a request ends.
 pub(crate) enum Reply {
@@ -158,6 +158,7 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 Checked::Sts(request) => sts::handle(request, &ctx),
                 // Networks are kept like instances.
                 Checked::Vpc(request) => answer_kept(&ctx, || vpc::handle(request, &ctx)).await,
+                Checked::Cbs(request) => answer_kept(&ctx, || cbs::handle(request, &ctx)).await,
                 Checked::NotEmulated {
                     service,
                     action,

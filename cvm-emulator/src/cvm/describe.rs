@@ -8,6 +8,7 @@ use cvm_api::types::{
 
 use super::common::{check_filters, check_ids, paging, region, respond};
 use super::state_file::StoredInstance;
+use crate::cbs::disks::data_disks_by_instance;
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
@@ -143,6 +144,7 @@ pub(crate) fn describe_instances(r: &DescribeInstancesRequest, ctx: &Ctx<'_>) ->
 
     let mut store = ctx.shared.store();
     store.settle(now_ms());
+    let mut disks = data_disks_by_instance(&store, region)?;
     let (total, page) = if ids.is_empty() {
         let mut total = 0;
         let mut page = Vec::new();
@@ -168,6 +170,16 @@ pub(crate) fn describe_instances(r: &DescribeInstancesRequest, ctx: &Ctx<'_>) ->
         (found.len(), page)
     };
     drop(store);
+    // Attached CBS disks, after any a state file's instance lists itself.
+    let page: Vec<Instance> = page
+        .into_iter()
+        .map(|mut instance| {
+            instance
+                .data_disks
+                .extend(disks.remove(&instance.instance_id).unwrap_or_default());
+            instance
+        })
+        .collect();
     respond(
         &DescribeInstancesResponse::new()
             .set_total_count(i64::try_from(total).unwrap_or(i64::MAX))

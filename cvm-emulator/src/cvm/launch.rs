@@ -16,6 +16,7 @@ use super::resources::KEY_PAIR;
 use super::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
 use super::store::{ChangeSet, Store};
 use super::transitions::{complete, LAUNCH_FAILED};
+use crate::cbs::disks::{check_launch_disks, launch_disks};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
@@ -66,6 +67,8 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
     }
     check_quota(&store, launch.count, ctx.shared.max_instances)?;
     check_launch_keys(&store, r, &launch)?;
+    let data_disks = r.data_disks.as_deref().unwrap_or_default();
+    check_launch_disks(&store, launch.region, data_disks, launch.count)?;
     if let Some(groups) = r.security_group_ids.as_deref().filter(|g| !g.is_empty()) {
         check_groups_exist(&store, launch.region, groups)?;
     }
@@ -88,6 +91,7 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
         "RUNNING"
     };
     let mut ids = Vec::with_capacity(launch.count);
+    let mut disks = Vec::new();
     for index in 0..launch.count {
         let mut stored = build_instance(&mut store, r, ctx, &launch, index, now, target);
         if let Some(address) = addresses.next() {
@@ -101,6 +105,14 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
             }
             instance.private_ip_addresses = vec![address];
         }
+        // Its data disks are CBS disks attached to it, which DescribeInstances shows.
+        disks.extend(launch_disks(
+            &mut store,
+            launch.region,
+            launch.zone,
+            &stored.instance.instance_id,
+            data_disks,
+        )?);
         ids.push(stored.instance.instance_id.clone());
         store.insert(stored);
     }
@@ -116,6 +128,7 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
         .commit(ChangeSet {
             put: &ids,
             token: token.as_ref(),
+            put_resources: &disks,
             ..ChangeSet::default()
         })
         .map_err(|why| not_kept(&why))?;
@@ -409,17 +422,8 @@ fn new_instance(
                 .set_disk_id(random_id("disk-"))
         })
         .unwrap_or_default();
-    instance.data_disks = r
-        .data_disks
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mut d| {
-            d.disk_id = Some(random_id("disk-"));
-            d.delete_with_instance = Some(d.delete_with_instance.unwrap_or(true));
-            d
-        })
-        .collect();
+    // Data disks are CBS disks (see `launch_disks`), not kept here.
+    instance.data_disks = Vec::new();
     instance.internet_accessible = internet.unwrap_or_else(|| {
         InternetAccessible::new()
             .set_internet_charge_type("TRAFFIC_POSTPAID_BY_HOUR")

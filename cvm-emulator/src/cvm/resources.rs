@@ -80,8 +80,18 @@ pub(crate) const SECURITY_GROUP_POLICIES: Kind = Kind {
     check: decodes::<vpc_api::types::SecurityGroupPolicySet>,
 };
 
+/// Cloud disks (CBS `DescribeDisks`' `Disk`).
+pub(crate) const DISK: Kind = Kind {
+    name: "Disk",
+    id_prefix: "disk-",
+    id_member: Some("DiskId"),
+    quota: 500,
+    check: decodes::<cbs_api::types::Disk>,
+};
+
 /// Every kind.
 pub(crate) const KINDS: &[&Kind] = &[
+    &DISK,
     &KEY_PAIR,
     &VPC,
     &SUBNET,

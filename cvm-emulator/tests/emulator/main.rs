@@ -10,6 +10,7 @@ mod client;
 mod credential_sources;
 mod credentials;
 mod described_answers;
+mod disks;
 mod durability;
 mod fault_scenarios;
 mod faults;

@@ -23,7 +23,7 @@ const SERVICES: [(&str, &str, &str); 6] = [
     ("cvm", "2017-03-12", "DescribeHosts"),
     ("sts", "2018-08-13", "GetCallerIdentity"),
     ("vpc", "2017-03-12", "DescribeRouteTables"),
-    ("cbs", "2017-03-12", "DescribeDisks"),
+    ("cbs", "2017-03-12", "DescribeSnapshots"),
     ("clb", "2018-03-17", "DescribeLoadBalancers"),
     ("tag", "2018-08-13", "GetTags"),
 ];
@@ -65,7 +65,7 @@ async fn a_valid_call_to_an_action_not_emulated_is_unsupported_in_every_service(
         error_code(cvm_api::Client::new(&rt).describe_hosts().send().await),
         error_code(sts_api::Client::new(&rt).get_caller_identity().send().await),
         error_code(vpc_api::Client::new(&rt).describe_route_tables().send().await),
-        error_code(cbs_api::Client::new(&rt).describe_disks().send().await),
+        error_code(cbs_api::Client::new(&rt).describe_snapshots().send().await),
         error_code(clb_api::Client::new(&rt).describe_load_balancers().send().await),
         error_code(tag_api::Client::new(&rt).get_tags().send().await),
     ];
