@@ -61,7 +61,9 @@
 //! they list), and key pairs (CreateKeyPair, ImportKeyPair,
 //! DescribeKeyPairs, DeleteKeyPairs, AssociateInstancesKeyPairs,
 //! DisassociateInstancesKeyPairs; RunInstances takes
-//! `LoginSettings.KeyIds`). Other actions are decoded and checked, then answered with
+//! `LoginSettings.KeyIds`), changes to instances (ModifyInstancesAttribute,
+//! ResetInstancesType, ResetInstancesPassword) and images made from them
+//! (CreateImage, DeleteImages). Other actions are decoded and checked, then answered with
 //! `UnsupportedOperation` ("... is not emulated").
 //!
 //! Instances belong to the region of their zone and requests see only those

@@ -15,13 +15,16 @@ use super::describe::{describe_instances, describe_instances_status};
 use super::keypairs;
 use super::launch::run_instances;
 use super::request::CvmRequest;
+use super::{images, modify};
 use crate::error::ApiError;
 use crate::shared::Ctx;
 
 /// The actions the emulator implements.
 pub const EMULATED_ACTIONS: &[&str] = &[
     "AssociateInstancesKeyPairs",
+    "CreateImage",
     "CreateKeyPair",
+    "DeleteImages",
     "DeleteKeyPairs",
     "DescribeImages",
     "DescribeInstanceTypeConfigs",
@@ -33,7 +36,10 @@ pub const EMULATED_ACTIONS: &[&str] = &[
     "DescribeZones",
     "DisassociateInstancesKeyPairs",
     "ImportKeyPair",
+    "ModifyInstancesAttribute",
     "RebootInstances",
+    "ResetInstancesPassword",
+    "ResetInstancesType",
     "RunInstances",
     "StartInstances",
     "StopInstances",
@@ -62,6 +68,11 @@ fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
         CvmRequest::DeleteKeyPairs(r) => keypairs::delete_key_pairs(&r, ctx),
         CvmRequest::AssociateInstancesKeyPairs(r) => keypairs::associate_instances_key_pairs(&r, ctx),
         CvmRequest::DisassociateInstancesKeyPairs(r) => keypairs::disassociate_instances_key_pairs(&r, ctx),
+        CvmRequest::ModifyInstancesAttribute(r) => modify::modify_instances_attribute(&r, ctx),
+        CvmRequest::ResetInstancesType(r) => modify::reset_instances_type(&r, ctx),
+        CvmRequest::ResetInstancesPassword(r) => modify::reset_instances_password(&r, ctx),
+        CvmRequest::CreateImage(r) => images::create_image(&r, ctx),
+        CvmRequest::DeleteImages(r) => images::delete_images(&r, ctx),
         CvmRequest::RunInstances(r) => run_instances(&r, ctx),
         CvmRequest::DescribeInstances(r) => describe_instances(&r, ctx),
         CvmRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),

@@ -15,6 +15,7 @@ use super::common::{check_filters, paging, passes, quoted_list, region, respond}
 use super::ids::is_image_id;
 use super::instances::instance_type_size;
 use super::regions::{region_entry, Region, REGION_TABLE};
+use super::resources::{item, IMAGE};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
@@ -312,16 +313,20 @@ const IMAGE_FILTERS: &[&str] = &[
     "cdc-cache-status",
 ];
 
-/// Whether a public image passes one filter: public images carry no tags
-/// and belong to no dedicated cluster.
-fn image_matches(image: &PublicImage, name: &str, values: &[String]) -> bool {
+/// Whether an image passes one filter (public images carry no tags and
+/// belong to no dedicated cluster).
+fn image_matches(image: &Image, name: &str, values: &[String]) -> bool {
     let any = |candidate: &str| values.iter().any(|v| v == candidate);
     match name {
-        "image-id" => any(image.id),
-        "image-type" => any("PUBLIC_IMAGE"),
-        "image-name" => any(image.name),
-        "platform" => any(image.platform),
-        _ => false,
+        "image-id" => any(&image.image_id),
+        "image-type" => any(&image.image_type),
+        "image-name" => any(&image.image_name),
+        "platform" => any(&image.platform),
+        "tag-key" => image.tags.iter().any(|t| any(&t.key)),
+        "tag-value" => image.tags.iter().any(|t| any(&t.value)),
+        _ => name
+            .strip_prefix("tag:")
+            .is_some_and(|k| image.tags.iter().any(|t| t.key == k && any(&t.value))),
     }
 }
 
@@ -351,20 +356,23 @@ pub(crate) fn describe_images(r: &DescribeImagesRequest, ctx: &Ctx<'_>) -> Resul
     }
     let to_i64 = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let (offset, limit) = paging(to_i64(r.offset), to_i64(r.limit))?;
-    let chosen: Vec<&PublicImage> = PUBLIC_IMAGES
-        .iter()
-        .filter(|image| ids.is_empty() || ids.iter().any(|id| id == image.id))
+    // The public images, then the region's own (CreateImage), oldest first.
+    let mut images: Vec<Image> = PUBLIC_IMAGES.iter().map(image_item).collect();
+    let store = ctx.shared.store();
+    for stored in store.resources.in_region(&IMAGE, region_of(ctx)?.name) {
+        images.push(item(stored)?);
+    }
+    drop(store);
+    let chosen: Vec<Image> = images
+        .into_iter()
+        .filter(|image| ids.is_empty() || ids.contains(&image.image_id))
         .filter(|image| passes(filters, |name, values| image_matches(image, name, values)))
         .collect();
-    let page: Vec<Image> = chosen
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|image| image_item(image))
-        .collect();
+    let total = chosen.len();
+    let page: Vec<Image> = chosen.into_iter().skip(offset).take(limit).collect();
     respond(
         &DescribeImagesResponse::new()
-            .set_total_count(chosen.len() as i64)
+            .set_total_count(total as i64)
             .set_image_set(page)
             .set_request_id(ctx.request_id),
     )

@@ -23,6 +23,28 @@ pub(crate) fn not_kept(why: &str) -> ApiError {
     )
 }
 
+/// The refusal of an action on instance `id` in `state`, which it needs
+/// to be in one of `needs` for: `UnsupportedOperation.InstanceState<State>`,
+/// as the actions that change an instance document them.
+pub(crate) fn state_refusal(id: &str, state: &str, action: &str, needs: &[&str]) -> ApiError {
+    let suffix: String = state
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+            })
+        })
+        .collect();
+    ApiError::new(
+        format!("UnsupportedOperation.InstanceState{suffix}"),
+        format!(
+            "The instance `{id}` is {state}; {action} needs an instance in state {}.",
+            needs.join(" or ")
+        ),
+    )
+}
+
 /// `answer`'s result once it is safe to send: with a state file, the
 /// answer waits until every change written so far is on disk, its own and
 /// any other it may have seen. An answer is an acknowledgement, so nothing

@@ -20,7 +20,9 @@ use cvm_api::types::{
 };
 use rand::RngExt;
 
-use super::common::{check_filters, check_ids, not_kept, paging, passes, quoted_list, region, respond};
+use super::common::{
+    check_filters, check_ids, not_kept, paging, passes, quoted_list, region, respond, state_refusal,
+};
 use super::resources::{item, KEY_PAIR};
 use super::state_file::ResourceKey;
 use super::store::{ChangeSet, Store};
@@ -446,21 +448,11 @@ fn check_binding(
         if state == "STOPPED" || (state == "RUNNING" && force_stop) {
             continue;
         }
-        let code = match state {
-            "RUNNING" => "UnsupportedOperation.InstanceStateRunning",
-            "PENDING" => "UnsupportedOperation.InstanceStatePending",
-            "STARTING" => "UnsupportedOperation.InstanceStateStarting",
-            "STOPPING" => "UnsupportedOperation.InstanceStateStopping",
-            "REBOOTING" => "UnsupportedOperation.InstanceStateRebooting",
-            "TERMINATING" => "UnsupportedOperation.InstanceStateTerminating",
-            "SHUTDOWN" => "UnsupportedOperation.InstanceStateShutdown",
-            _ => "InvalidInstance.NotSupported",
-        };
-        return Err(ApiError::new(
-            code,
-            format!(
-                "The instance `{id}` is {state}; key pairs change on STOPPED instances (or RUNNING ones with ForceStop)."
-            ),
+        return Err(state_refusal(
+            id,
+            state,
+            "changing key pairs",
+            &["STOPPED", "RUNNING with ForceStop"],
         ));
     }
     Ok(())

@@ -12,7 +12,7 @@ use super::common::{not_kept, one_of, region, respond};
 use super::ids::{default_subnet_id, default_vpc_id, is_image_id, random_id, region_of_zone};
 use super::instances::{default_host_name, fill_defaults, instance_type_size};
 use super::keypairs::check_keys_exist;
-use super::resources::KEY_PAIR;
+use super::resources::{IMAGE, KEY_PAIR};
 use super::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
 use super::store::{ChangeSet, Store};
 use super::transitions::{complete, LAUNCH_FAILED};
@@ -315,10 +315,15 @@ fn build_instance(
     );
     instance.cpu = launch.cpu;
     instance.memory = launch.memory;
-    // Any other well-formed id is taken for an image of the caller's own.
+    // A public image, or one of the region's own (CreateImage); any other
+    // well-formed id is taken for an image of the caller's own.
     if let Some(image) = public_image(launch.image_id) {
         instance.os_name = image.os_name.to_owned();
         instance.default_login_user = image.login_user.to_owned();
+    } else if let Some(made) = store.resources.get(&IMAGE, launch.image_id) {
+        if let Some(os) = made.item.get("OsName").and_then(|v| v.as_str()) {
+            instance.os_name = os.to_owned();
+        }
     }
     instance.instance_charge_type = launch.charge_type.clone();
     let public_ip = instance

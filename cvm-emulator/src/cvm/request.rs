@@ -3,11 +3,13 @@
 //! the description (see [`crate::services`]).
 
 use cvm_api::types::{
-    AssociateInstancesKeyPairsRequest, CreateKeyPairRequest, DeleteKeyPairsRequest, DescribeImagesRequest,
-    DescribeInstanceTypeConfigsRequest, DescribeInstancesRequest, DescribeInstancesStatusRequest,
-    DescribeKeyPairsRequest, DescribeRegionsRequest, DescribeZoneInstanceConfigInfosRequest,
-    DescribeZonesRequest, DisassociateInstancesKeyPairsRequest, ImportKeyPairRequest, RebootInstancesRequest,
-    RunInstancesRequest, StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
+    AssociateInstancesKeyPairsRequest, CreateImageRequest, CreateKeyPairRequest, DeleteImagesRequest,
+    DeleteKeyPairsRequest, DescribeImagesRequest, DescribeInstanceTypeConfigsRequest,
+    DescribeInstancesRequest, DescribeInstancesStatusRequest, DescribeKeyPairsRequest,
+    DescribeRegionsRequest, DescribeZoneInstanceConfigInfosRequest, DescribeZonesRequest,
+    DisassociateInstancesKeyPairsRequest, ImportKeyPairRequest, ModifyInstancesAttributeRequest,
+    RebootInstancesRequest, ResetInstancesPasswordRequest, ResetInstancesTypeRequest, RunInstancesRequest,
+    StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
 };
 
 use crate::decode::{decode as decode_as, Params};
@@ -27,6 +29,11 @@ pub const ACTIONS: &[&str] = {
 
 /// A decoded request of an emulated action ([`EMULATED_ACTIONS`](crate::EMULATED_ACTIONS)).
 pub(crate) enum CvmRequest {
+    CreateImage(Box<CreateImageRequest>),
+    DeleteImages(Box<DeleteImagesRequest>),
+    ModifyInstancesAttribute(Box<ModifyInstancesAttributeRequest>),
+    ResetInstancesPassword(Box<ResetInstancesPasswordRequest>),
+    ResetInstancesType(Box<ResetInstancesTypeRequest>),
     AssociateInstancesKeyPairs(Box<AssociateInstancesKeyPairsRequest>),
     CreateKeyPair(Box<CreateKeyPairRequest>),
     DeleteKeyPairs(Box<DeleteKeyPairsRequest>),
@@ -51,6 +58,11 @@ impl CvmRequest {
     /// The action's name.
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            CvmRequest::CreateImage(_) => "CreateImage",
+            CvmRequest::DeleteImages(_) => "DeleteImages",
+            CvmRequest::ModifyInstancesAttribute(_) => "ModifyInstancesAttribute",
+            CvmRequest::ResetInstancesPassword(_) => "ResetInstancesPassword",
+            CvmRequest::ResetInstancesType(_) => "ResetInstancesType",
             CvmRequest::AssociateInstancesKeyPairs(_) => "AssociateInstancesKeyPairs",
             CvmRequest::CreateKeyPair(_) => "CreateKeyPair",
             CvmRequest::DeleteKeyPairs(_) => "DeleteKeyPairs",
@@ -87,6 +99,15 @@ where
     S::Checked: From<CvmRequest>,
 {
     let request = match action {
+        "CreateImage" => CvmRequest::CreateImage(Box::new(decode_as(service, action, params)?)),
+        "DeleteImages" => CvmRequest::DeleteImages(Box::new(decode_as(service, action, params)?)),
+        "ModifyInstancesAttribute" => {
+            CvmRequest::ModifyInstancesAttribute(Box::new(decode_as(service, action, params)?))
+        }
+        "ResetInstancesPassword" => {
+            CvmRequest::ResetInstancesPassword(Box::new(decode_as(service, action, params)?))
+        }
+        "ResetInstancesType" => CvmRequest::ResetInstancesType(Box::new(decode_as(service, action, params)?)),
         "AssociateInstancesKeyPairs" => {
             CvmRequest::AssociateInstancesKeyPairs(Box::new(decode_as(service, action, params)?))
         }

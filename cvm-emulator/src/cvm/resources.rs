@@ -89,8 +89,19 @@ pub(crate) const DISK: Kind = Kind {
     check: decodes::<cbs_api::types::Disk>,
 };
 
+/// Images made by CreateImage (`DescribeImages`' `Image`); public images
+/// are data ([`super::catalog`]), not stored.
+pub(crate) const IMAGE: Kind = Kind {
+    name: "Image",
+    id_prefix: "img-",
+    id_member: Some("ImageId"),
+    quota: 500,
+    check: decodes::<cvm_api::types::Image>,
+};
+
 /// Every kind.
 pub(crate) const KINDS: &[&Kind] = &[
+    &IMAGE,
     &DISK,
     &KEY_PAIR,
     &VPC,

@@ -15,6 +15,7 @@ mod durability;
 mod fault_scenarios;
 mod faults;
 mod hostile;
+mod instance_changes;
 mod keypairs;
 mod launch_and_paging;
 mod load;
