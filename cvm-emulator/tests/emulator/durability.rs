@@ -33,19 +33,19 @@ fn journal_of(state: &Path) -> PathBuf {
 }
 
 /// A serving binary, or how it ended.
-enum Started {
+pub(crate) enum Started {
     Serving(Server),
     Refused { status: ExitStatus, stderr: String },
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Started {
-    fn serving(self) -> Server {
+    pub(crate) fn serving(self) -> Server {
         match self {
             Started::Serving(s) => s,
             Started::Refused { status, stderr } => panic!("refused to start ({status}): {stderr}"),
@@ -83,7 +83,7 @@ fn wait(child: &mut Child) -> ExitStatus {
 
 /// Starts the binary on `state` (stderr to a log file beside it: a pipe
 /// nobody reads could fill up and stall the server).
-fn start(state: &Path, n: usize) -> Started {
+pub(crate) fn start(state: &Path, n: usize) -> Started {
     let log = state.with_extension(format!("log{n}"));
     let mut child = Command::new(BIN)
         .args([
@@ -140,7 +140,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown code runs.
-    fn kill_9(mut self) {
+    pub(crate) fn kill_9(mut self) {
         self.child.kill().unwrap();
         wait(&mut self.child);
     }

@@ -23,6 +23,7 @@ mod memory;
 mod networks;
 mod protocol;
 mod python_sdk;
+mod scenario;
 mod services;
 mod starvation;
 mod waiters_and_paginators;
