@@ -67,7 +67,7 @@ rm -f "$stamp"
 "$venv/bin/python" -m pip install \
     --disable-pip-version-check --no-input --quiet --no-deps --no-compile \
     -r "$requirements" >&2
-"$venv/bin/python" -c 'import tencentcloud.cvm.v20170312.cvm_client, tencentcloud.common.credential, tccli.main' >&2
+"$venv/bin/python" -c 'import tencentcloud.cvm.v20170312.cvm_client, tencentcloud.cbs.v20170312.cbs_client, tencentcloud.common.credential, tccli.main' >&2
 [[ -x "$venv/bin/tccli" ]] || { echo "setup-venv: tccli was not installed" >&2; exit 1; }
 echo "$want" >"$stamp"
 echo "setup-venv: installed $(grep -c '==' "$requirements") pinned packages into $venv" >&2

@@ -26,6 +26,20 @@ pub(crate) struct Kind {
     pub(crate) quota: usize,
     /// Whether a stored item is one of these (it decodes as the type).
     check: fn(&Value) -> Result<(), String>,
+    /// Whether an item goes when the instance it names is gone (the
+    /// instance's id, if so).
+    goes_with_instance: Option<fn(&Value) -> Option<&str>>,
+}
+
+/// A disk launched with an instance (or attached with `DeleteWithInstance`)
+/// goes with it.
+fn disk_goes_with(item: &Value) -> Option<&str> {
+    let yes = |member: &str| item.get(member).and_then(Value::as_bool) == Some(true);
+    if yes("Attached") && yes("DeleteWithInstance") {
+        item.get("InstanceId").and_then(Value::as_str)
+    } else {
+        None
+    }
 }
 
 fn decodes<T: DeserializeOwned>(item: &Value) -> Result<(), String> {
@@ -39,6 +53,7 @@ pub(crate) const KEY_PAIR: Kind = Kind {
     id_member: Some("KeyId"),
     quota: 100,
     check: decodes::<cvm_api::types::KeyPair>,
+    goes_with_instance: None,
 };
 
 /// VPCs made by CreateVpc (`DescribeVpcs`' `Vpc`); the region's default
@@ -49,6 +64,7 @@ pub(crate) const VPC: Kind = Kind {
     id_member: Some("VpcId"),
     quota: 20,
     check: decodes::<vpc_api::types::Vpc>,
+    goes_with_instance: None,
 };
 
 /// Subnets made by CreateSubnet (`DescribeSubnets`' `Subnet`).
@@ -58,6 +74,7 @@ pub(crate) const SUBNET: Kind = Kind {
     id_member: Some("SubnetId"),
     quota: 100,
     check: decodes::<vpc_api::types::Subnet>,
+    goes_with_instance: None,
 };
 
 /// Security groups made by CreateSecurityGroup (`DescribeSecurityGroups`'
@@ -68,6 +85,7 @@ pub(crate) const SECURITY_GROUP: Kind = Kind {
     id_member: Some("SecurityGroupId"),
     quota: 50,
     check: decodes::<vpc_api::types::SecurityGroup>,
+    goes_with_instance: None,
 };
 
 /// A security group's rules (`DescribeSecurityGroupPolicies`'
@@ -78,6 +96,7 @@ pub(crate) const SECURITY_GROUP_POLICIES: Kind = Kind {
     id_member: None,
     quota: 50,
     check: decodes::<vpc_api::types::SecurityGroupPolicySet>,
+    goes_with_instance: None,
 };
 
 /// Cloud disks (CBS `DescribeDisks`' `Disk`).
@@ -87,6 +106,7 @@ pub(crate) const DISK: Kind = Kind {
     id_member: Some("DiskId"),
     quota: 500,
     check: decodes::<cbs_api::types::Disk>,
+    goes_with_instance: Some(disk_goes_with),
 };
 
 /// Images made by CreateImage (`DescribeImages`' `Image`); public images
@@ -97,6 +117,7 @@ pub(crate) const IMAGE: Kind = Kind {
     id_member: Some("ImageId"),
     quota: 500,
     check: decodes::<cvm_api::types::Image>,
+    goes_with_instance: None,
 };
 
 /// Every kind.
@@ -239,6 +260,22 @@ impl Resources {
     pub(crate) fn remove(&mut self, kind: &Kind, id: &str) -> Option<StoredResource> {
         let seq = self.by_key.remove(&kind.key(id))?;
         self.by_seq.remove(&seq)
+    }
+
+    /// The resources whose instance is gone (by `exists`) and that go with it.
+    pub(crate) fn orphans(&self, exists: impl Fn(&str) -> bool) -> Vec<(&'static Kind, String)> {
+        let mut out = Vec::new();
+        for kind in KINDS {
+            let Some(goes_with) = kind.goes_with_instance else {
+                continue;
+            };
+            for r in self.by_seq.values().filter(|r| r.kind == kind.name) {
+                if goes_with(&r.item).is_some_and(|id| !exists(id)) {
+                    out.push((*kind, r.id.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// Every resource, oldest first.

@@ -179,6 +179,7 @@ impl Store {
             }
         }
         store.settle(now);
+        store.sweep_resources();
         Ok(store)
     }
 
@@ -351,6 +352,17 @@ impl Store {
             if all_gone {
                 self.client_tokens.remove(&key);
             }
+        }
+        self.sweep_resources();
+    }
+
+    /// Drops the resources made to go with an instance that is gone (a
+    /// disk launched with it). Not journaled: removing the instance, from
+    /// the journal or by settling its transition, leads here again.
+    fn sweep_resources(&mut self) {
+        let orphans = self.resources.orphans(|id| self.by_id.contains_key(id));
+        for (kind, id) in orphans {
+            self.resources.remove(kind, &id);
         }
     }
 

@@ -189,6 +189,53 @@ async fn official_python_sdk_runs_the_lifecycle_against_the_emulator() {
     eprintln!("{summary} in {elapsed:.2?}");
 }
 
+/// The provisioning scenario (`scripts/python/sdk_scenario.py`) with the
+/// official SDK's cvm, vpc and cbs packages: the same flow as
+/// `scenario.rs` runs with ours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_runs_the_provisioning_scenario() {
+    let root = workspace_root();
+    let venv = venv().await;
+    let config = EmulatorConfig::default()
+        .with_only_credential(SECRET_ID, SecretKey::new(SECRET_KEY))
+        .with_transition(Duration::ZERO)
+        .with_rate_limit(None);
+    let emulator = Emulator::start(config, "127.0.0.1:0")
+        .await
+        .expect("the emulator starts on 127.0.0.1:0");
+    let mut script = Command::new(venv.join("bin/python"));
+    script
+        .arg(root.join("scripts/python/sdk_scenario.py"))
+        .args(["--endpoint", &emulator.host()])
+        .args(["--secret-id", SECRET_ID])
+        .args(["--region", REGION])
+        .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    no_proxy(&mut script);
+    let output = run(script, "scripts/python/sdk_scenario.py", SCRIPT_TIMEOUT).await;
+    let state = emulator.shutdown().await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the scenario failed:\n{}", show(&output));
+    let summary = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("python-scenario: "))
+        .unwrap_or_else(|| panic!("no summary line:\n{}", show(&output)));
+    assert!(
+        summary.ends_with(" passed, 0 failed") && !summary.starts_with("python-scenario: 0 passed"),
+        "unexpected summary `{summary}`:\n{}",
+        show(&output)
+    );
+    assert!(
+        state.instances.is_empty() && state.resources.is_empty(),
+        "the scenario tears down what it makes, yet {} instance(s) and {} resource(s) remain",
+        state.instances.len(),
+        state.resources.len()
+    );
+    eprintln!("{summary}");
+}
+
 /// The SDK's `CVMRoleCredential` pointed at our metadata service (its class
 /// attributes `_metadata_endpoint`/`_role_endpoint`), `STSAssumeRoleCredential`
 /// and `OIDCRoleArnCredential` pointed at our STS, each signing a CVM
