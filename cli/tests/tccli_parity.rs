@@ -374,6 +374,79 @@ async fn tcloud_prints_what_tccli_prints() {
             .await,
     );
 
+    // The catalogs, answered from data.
+    for args in [
+        &["cvm", "DescribeRegions"][..],
+        &["cvm", "DescribeZones"],
+        &[
+            "cvm",
+            "DescribeImages",
+            "--Filters",
+            r#"[{"Name": "platform", "Values": ["Ubuntu", "CentOS"]}]"#,
+        ],
+        &[
+            "cvm",
+            "DescribeInstanceTypeConfigs",
+            "--Filters",
+            r#"[{"Name": "instance-family", "Values": ["SA2"]}]"#,
+        ],
+    ] {
+        assert_same(&args.join(" "), &tools.both(args).await);
+    }
+    // Resources each tool makes, then lists: the same listing.
+    let made = tools
+        .each(
+            &[
+                "cvm",
+                "CreateKeyPair",
+                "--KeyName",
+                "tccli_key",
+                "--ProjectId",
+                "0",
+            ],
+            &[
+                "cvm",
+                "CreateKeyPair",
+                "--KeyName",
+                "tcloud_key",
+                "--ProjectId",
+                "0",
+            ],
+        )
+        .await;
+    let (a, b) = assert_same_shape("cvm CreateKeyPair", &made);
+    assert!(a["KeyPair"]["PrivateKey"].is_string() && b["KeyPair"]["PrivateKey"].is_string());
+    assert_same(
+        "cvm DescribeKeyPairs",
+        &tools.both(&["cvm", "DescribeKeyPairs"]).await,
+    );
+    let group = [
+        "vpc",
+        "CreateSecurityGroup",
+        "--GroupName",
+        "parity",
+        "--GroupDescription",
+        "made by each tool",
+    ];
+    assert_same_shape("vpc CreateSecurityGroup", &tools.both(&group).await);
+    assert_same(
+        "vpc DescribeSecurityGroups",
+        &tools.both(&["vpc", "DescribeSecurityGroups"]).await,
+    );
+    // A refusal of the new rules: the same code and message.
+    let (official, ours) = tools
+        .both(&[
+            "cvm",
+            "CreateKeyPair",
+            "--KeyName",
+            "tcloud_key",
+            "--ProjectId",
+            "0",
+        ])
+        .await;
+    assert_eq!(tccli_error(&official), tcloud_error(&ours));
+    assert_eq!(tcloud_error(&ours).0, "InvalidKeyPairName.Duplicate");
+
     // The skeleton tccli prints for --cli-input-json.
     let skeleton = tools
         .both(&["cvm", "RunInstances", "--generate-cli-skeleton"])
