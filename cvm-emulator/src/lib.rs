@@ -86,7 +86,7 @@
 //! ids always match `DescribeInstances`') and those `CreateVpc` and
 //! `CreateSubnet` made, which `DeleteVpc` and `DeleteSubnet` remove once
 //! nothing lives in them; security groups and their rules likewise (the
-//! region's default group, then the created ones). CBS's disks are
+//! region's default group, then the created ones), and elastic IPs. CBS's disks are
 //! emulated too ([`CBS_EMULATED_ACTIONS`]), and RunInstances' `DataDisks`
 //! become disks attached to the instance. Every other action of these services is checked,
 //! then answered `UnsupportedOperation`.

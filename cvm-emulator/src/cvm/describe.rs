@@ -13,6 +13,7 @@ use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
 use crate::time::now_ms;
+use crate::vpc::addresses::addresses_by_instance;
 
 const FILTER_NAMES: &[&str] = &[
     "zone",
@@ -145,6 +146,7 @@ pub(crate) fn describe_instances(r: &DescribeInstancesRequest, ctx: &Ctx<'_>) ->
     let mut store = ctx.shared.store();
     store.settle(now_ms());
     let mut disks = data_disks_by_instance(&store, region)?;
+    let mut addresses = addresses_by_instance(&store, region)?;
     let (total, page) = if ids.is_empty() {
         let mut total = 0;
         let mut page = Vec::new();
@@ -177,6 +179,12 @@ pub(crate) fn describe_instances(r: &DescribeInstancesRequest, ctx: &Ctx<'_>) ->
             instance
                 .data_disks
                 .extend(disks.remove(&instance.instance_id).unwrap_or_default());
+            if let Some(elastic) = addresses.remove(&instance.instance_id) {
+                instance
+                    .public_ip_addresses
+                    .get_or_insert_with(Vec::new)
+                    .extend(elastic);
+            }
             instance
         })
         .collect();

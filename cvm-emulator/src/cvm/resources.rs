@@ -120,8 +120,19 @@ pub(crate) const IMAGE: Kind = Kind {
     goes_with_instance: None,
 };
 
+/// Elastic IPs (`DescribeAddresses`' `Address`).
+pub(crate) const ADDRESS: Kind = Kind {
+    name: "Address",
+    id_prefix: "eip-",
+    id_member: Some("AddressId"),
+    quota: 20,
+    check: decodes::<vpc_api::types::Address>,
+    goes_with_instance: None,
+};
+
 /// Every kind.
 pub(crate) const KINDS: &[&Kind] = &[
+    &ADDRESS,
     &IMAGE,
     &DISK,
     &KEY_PAIR,

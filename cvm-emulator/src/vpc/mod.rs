@@ -13,6 +13,7 @@
 //! instances' one creation order, then the created networks no instance
 //! uses, in creation order.
 
+pub(crate) mod addresses;
 pub(crate) mod networks;
 pub(crate) mod security_groups;
 
@@ -20,10 +21,11 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use vpc_api::types::{
-    CreateSecurityGroupPoliciesRequest, CreateSecurityGroupRequest, CreateSubnetRequest, CreateVpcRequest,
-    DeleteSecurityGroupRequest, DeleteSubnetRequest, DeleteVpcRequest, DescribeSecurityGroupPoliciesRequest,
+    AllocateAddressesRequest, AssociateAddressRequest, CreateSecurityGroupPoliciesRequest,
+    CreateSecurityGroupRequest, CreateSubnetRequest, CreateVpcRequest, DeleteSecurityGroupRequest,
+    DeleteSubnetRequest, DeleteVpcRequest, DescribeAddressesRequest, DescribeSecurityGroupPoliciesRequest,
     DescribeSecurityGroupsRequest, DescribeSubnetsRequest, DescribeSubnetsResponse, DescribeVpcsRequest,
-    DescribeVpcsResponse, Filter, Subnet, Vpc,
+    DescribeVpcsResponse, DisassociateAddressRequest, Filter, ReleaseAddressesRequest, Subnet, Vpc,
 };
 
 use crate::cvm::ids::{default_subnet_id, default_vpc_id, stable_id};
@@ -36,6 +38,8 @@ use crate::time::now_ms;
 
 /// The VPC actions the emulator implements.
 pub const VPC_EMULATED_ACTIONS: &[&str] = &[
+    "AllocateAddresses",
+    "AssociateAddress",
     "CreateSecurityGroup",
     "CreateSecurityGroupPolicies",
     "CreateSubnet",
@@ -43,10 +47,13 @@ pub const VPC_EMULATED_ACTIONS: &[&str] = &[
     "DeleteSecurityGroup",
     "DeleteSubnet",
     "DeleteVpc",
+    "DescribeAddresses",
     "DescribeSecurityGroupPolicies",
     "DescribeSecurityGroups",
     "DescribeSubnets",
     "DescribeVpcs",
+    "DisassociateAddress",
+    "ReleaseAddresses",
 ];
 
 /// The block every emulated VPC and subnet reports: the one the
@@ -66,6 +73,11 @@ pub(crate) const DNS_SERVERS: [&str; 2] = ["183.60.83.19", "183.60.82.98"];
 
 /// A decoded request of an emulated VPC action.
 pub(crate) enum VpcRequest {
+    AllocateAddresses(Box<AllocateAddressesRequest>),
+    AssociateAddress(Box<AssociateAddressRequest>),
+    DescribeAddresses(Box<DescribeAddressesRequest>),
+    DisassociateAddress(Box<DisassociateAddressRequest>),
+    ReleaseAddresses(Box<ReleaseAddressesRequest>),
     CreateSecurityGroup(Box<CreateSecurityGroupRequest>),
     DeleteSecurityGroup(Box<DeleteSecurityGroupRequest>),
     DescribeSecurityGroups(Box<DescribeSecurityGroupsRequest>),
@@ -82,6 +94,11 @@ pub(crate) enum VpcRequest {
 impl VpcRequest {
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            VpcRequest::AllocateAddresses(_) => "AllocateAddresses",
+            VpcRequest::AssociateAddress(_) => "AssociateAddress",
+            VpcRequest::DescribeAddresses(_) => "DescribeAddresses",
+            VpcRequest::DisassociateAddress(_) => "DisassociateAddress",
+            VpcRequest::ReleaseAddresses(_) => "ReleaseAddresses",
             VpcRequest::CreateSecurityGroup(_) => "CreateSecurityGroup",
             VpcRequest::DeleteSecurityGroup(_) => "DeleteSecurityGroup",
             VpcRequest::DescribeSecurityGroups(_) => "DescribeSecurityGroups",
@@ -111,6 +128,13 @@ where
     S::Checked: From<VpcRequest>,
 {
     let request = match action {
+        "AllocateAddresses" => VpcRequest::AllocateAddresses(Box::new(decode_as(service, action, params)?)),
+        "AssociateAddress" => VpcRequest::AssociateAddress(Box::new(decode_as(service, action, params)?)),
+        "DescribeAddresses" => VpcRequest::DescribeAddresses(Box::new(decode_as(service, action, params)?)),
+        "DisassociateAddress" => {
+            VpcRequest::DisassociateAddress(Box::new(decode_as(service, action, params)?))
+        }
+        "ReleaseAddresses" => VpcRequest::ReleaseAddresses(Box::new(decode_as(service, action, params)?)),
         "CreateSecurityGroup" => {
             VpcRequest::CreateSecurityGroup(Box::new(decode_as(service, action, params)?))
         }
@@ -142,6 +166,11 @@ pub(crate) fn handle(request: VpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
     let region = ctx.region.ok_or_else(|| ApiError::missing("Region"))?;
     let request_id = ctx.request_id.to_owned();
     match request {
+        VpcRequest::AllocateAddresses(r) => addresses::allocate_addresses(&r, ctx),
+        VpcRequest::AssociateAddress(r) => addresses::associate_address(&r, ctx),
+        VpcRequest::DescribeAddresses(r) => addresses::describe_addresses(&r, ctx),
+        VpcRequest::DisassociateAddress(r) => addresses::disassociate_address(&r, ctx),
+        VpcRequest::ReleaseAddresses(r) => addresses::release_addresses(&r, ctx),
         VpcRequest::CreateSecurityGroup(r) => security_groups::create_security_group(&r, ctx),
         VpcRequest::DeleteSecurityGroup(r) => security_groups::delete_security_group(&r, ctx),
         VpcRequest::DescribeSecurityGroups(r) => security_groups::describe_security_groups(&r, ctx),

@@ -324,3 +324,88 @@ async fn security_groups_and_their_rules_follow_the_services_rules() {
         1
     );
 }
+
+#[tokio::test]
+async fn elastic_ips_bind_to_one_instance_and_are_released_unbound() {
+    let (emu, instances) = seeded(config(), 2, "RUNNING").await;
+    let allocated = ok(
+        &emu,
+        "AllocateAddresses",
+        json!({"AddressCount": 2, "AddressName": "web"}),
+    )
+    .await;
+    let ids: Vec<String> = allocated["AddressSet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let listed = ok(&emu, "DescribeAddresses", json!({"AddressIds": [ids[0]]})).await;
+    let ip = listed["AddressSet"][0]["AddressIp"].as_str().unwrap().to_owned();
+    assert_eq!(listed["AddressSet"][0]["AddressStatus"], "UNBIND");
+
+    ok(
+        &emu,
+        "AssociateAddress",
+        json!({"AddressId": ids[0], "InstanceId": instances[0]}),
+    )
+    .await;
+    assert_eq!(
+        refused(
+            &emu,
+            "AssociateAddress",
+            json!({"AddressId": ids[1], "InstanceId": instances[0]})
+        )
+        .await,
+        "InvalidInstanceId.AlreadyBindEip"
+    );
+    assert_eq!(
+        refused(
+            &emu,
+            "AssociateAddress",
+            json!({"AddressId": ids[0], "InstanceId": instances[1]})
+        )
+        .await,
+        "InvalidAddressIdStatus.NotPermit"
+    );
+    let described = Call::post("DescribeInstances", json!({"InstanceIds": [instances[0]]}))
+        .send(&emu)
+        .await;
+    assert_eq!(
+        described["InstanceSet"][0]["PublicIpAddresses"],
+        json!([ip]),
+        "{described}"
+    );
+    let bound = ok(
+        &emu,
+        "DescribeAddresses",
+        json!({"Filters": [{"Name": "instance-id", "Values": [instances[0]]}]}),
+    )
+    .await;
+    assert_eq!(bound["AddressSet"][0]["AddressStatus"], "BIND");
+
+    // Released only when unbound; an instance that goes lets go of it.
+    assert_eq!(
+        refused(&emu, "ReleaseAddresses", json!({"AddressIds": [ids[0]]})).await,
+        "ResourceInUse.Address"
+    );
+    ok(&emu, "DisassociateAddress", json!({"AddressId": ids[0]})).await;
+    ok(
+        &emu,
+        "AssociateAddress",
+        json!({"AddressId": ids[1], "InstanceId": instances[1]}),
+    )
+    .await;
+    let gone = Call::post("TerminateInstances", json!({"InstanceIds": [instances[1]]}))
+        .send(&emu)
+        .await;
+    assert_eq!(code(&gone), "", "{gone}");
+    let after = ok(&emu, "DescribeAddresses", json!({"AddressIds": [ids[1]]})).await;
+    assert_eq!(after["AddressSet"][0]["AddressStatus"], "UNBIND");
+    ok(&emu, "ReleaseAddresses", json!({"AddressIds": ids})).await;
+    assert_eq!(ok(&emu, "DescribeAddresses", json!({})).await["TotalCount"], 0);
+    assert_eq!(
+        refused(&emu, "ReleaseAddresses", json!({"AddressIds": ["eip-00000000"]})).await,
+        "InvalidAddressId.NotFound"
+    );
+}
