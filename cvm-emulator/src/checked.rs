@@ -8,6 +8,7 @@ use crate::cbs::CbsRequest;
 use crate::cvm::request::CvmRequest;
 use crate::error::ApiError;
 use crate::sts::StsRequest;
+use crate::tag::TagRequest;
 use crate::vpc::VpcRequest;
 
 /// A request that passed the gateway, for the service it names.
@@ -16,6 +17,7 @@ pub(crate) enum Checked {
     Cbs(CbsRequest),
     Sts(StsRequest),
     Vpc(VpcRequest),
+    Tag(TagRequest),
     /// A valid request of an action the emulator does not implement,
     /// with the result of the spec's rules (reported after the fault).
     NotEmulated {
@@ -34,6 +36,7 @@ impl Checked {
             Checked::Cbs(r) => r.action(),
             Checked::Sts(r) => r.action(),
             Checked::Vpc(r) => r.action(),
+            Checked::Tag(r) => r.action(),
             Checked::NotEmulated { action, .. } => action,
         }
     }
@@ -60,5 +63,11 @@ impl From<StsRequest> for Checked {
 impl From<VpcRequest> for Checked {
     fn from(request: VpcRequest) -> Self {
         Checked::Vpc(request)
+    }
+}
+
+impl From<TagRequest> for Checked {
+    fn from(request: TagRequest) -> Self {
+        Checked::Tag(request)
     }
 }

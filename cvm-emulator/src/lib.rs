@@ -88,7 +88,9 @@
 //! nothing lives in them; security groups and their rules likewise (the
 //! region's default group, then the created ones), and elastic IPs. CBS's disks are
 //! emulated too ([`CBS_EMULATED_ACTIONS`]), and RunInstances' `DataDisks`
-//! become disks attached to the instance. Every other action of these services is checked,
+//! become disks attached to the instance. The tag service
+//! ([`TAG_EMULATED_ACTIONS`]) tags every kind of resource the emulator
+//! keeps, where that resource's description keeps its tags. Every other action of these services is checked,
 //! then answered `UnsupportedOperation`.
 //!
 //! # Launch failures, termination and paging (for waiters and paginators)
@@ -210,6 +212,7 @@ mod server;
 mod services;
 mod shared;
 mod sts;
+mod tag;
 mod time;
 mod tmpcreds;
 mod vpc;
@@ -233,5 +236,6 @@ pub use faults::{FaultConfig, FaultStats, MAX_INJECTED_LATENCY};
 pub use metadata::DEFAULT_ROLE_NAME;
 pub use signer::SecretKey;
 pub use sts::{STS_API_VERSION, STS_EMULATED_ACTIONS, STS_SERVICE};
+pub use tag::TAG_EMULATED_ACTIONS;
 pub use tmpcreds::CredentialsIssued;
 pub use vpc::VPC_EMULATED_ACTIONS;

@@ -16,7 +16,7 @@ use crate::error::{shorten, ApiError};
 use crate::faults::Fault;
 use crate::gateway::{gateway, Meta};
 use crate::shared::{Ctx, Shared};
-use crate::{cbs, cvm, metadata, sts, vpc};
+use crate::{cbs, cvm, metadata, sts, tag, vpc};
 
 /// How a request ends.
 pub(crate) enum Reply {
@@ -159,6 +159,7 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 // Networks are kept like instances.
                 Checked::Vpc(request) => answer_kept(&ctx, || vpc::handle(request, &ctx)).await,
                 Checked::Cbs(request) => answer_kept(&ctx, || cbs::handle(request, &ctx)).await,
+                Checked::Tag(request) => answer_kept(&ctx, || tag::handle(request, &ctx)).await,
                 Checked::NotEmulated {
                     service,
                     action,

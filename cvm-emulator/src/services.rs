@@ -8,9 +8,8 @@
 //! `InvalidParameter`, `UnknownParameter`, `MissingParameter`, then the
 //! spec's rules), and answers `UnsupportedOperation`.
 //!
-//! A few services emulate actions ([`EMULATED`]): CVM, STS, VPC and CBS
-//! decode theirs into `cvm_api`'s, `sts_api`'s, `vpc_api`'s and `cbs_api`'s
-//! typed requests and
+//! A few services emulate actions ([`EMULATED`]): CVM, STS, VPC, CBS and
+//! Tag decode theirs into their crates' typed requests and
 //! leave the rest to the model. No other service's crate
 //! is compiled into the emulator: a typed decoder per action of every service
 //! cost minutes of build time for the same answers.
@@ -72,6 +71,12 @@ const EMULATED: &[Emulated] = &[
         name: "cbs",
         actions: crate::cbs::CBS_EMULATED_ACTIONS,
         decode: crate::cbs::decode,
+        region_optional: false,
+    },
+    Emulated {
+        name: "tag",
+        actions: crate::tag::TAG_EMULATED_ACTIONS,
+        decode: crate::tag::decode,
         region_optional: false,
     },
     Emulated {

@@ -26,4 +26,5 @@ mod python_sdk;
 mod scenario;
 mod services;
 mod starvation;
+mod tags;
 mod waiters_and_paginators;
