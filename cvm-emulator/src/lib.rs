@@ -62,7 +62,8 @@
 //! DescribeKeyPairs, DeleteKeyPairs, AssociateInstancesKeyPairs,
 //! DisassociateInstancesKeyPairs; RunInstances takes
 //! `LoginSettings.KeyIds`), changes to instances (ModifyInstancesAttribute,
-//! ResetInstancesType, ResetInstancesPassword) and images made from them
+//! ResetInstancesType, ResetInstancesPassword, ResetInstance,
+//! ResizeInstanceDisks) and images made from them
 //! (CreateImage, DeleteImages). Other actions are decoded and checked, then answered with
 //! `UnsupportedOperation` ("... is not emulated").
 //!

@@ -576,6 +576,36 @@ pub(crate) fn launch_disks(
     Ok(keys)
 }
 
+/// Grows disk `disk_id`, attached to `instance_id`, to `size` GB (kept by
+/// the caller's commit: its key is returned). Disks only grow.
+pub(crate) fn grow_disk(
+    store: &mut Store,
+    region: &str,
+    instance_id: &str,
+    disk_id: &str,
+    size: u64,
+) -> Result<ResourceKey, ApiError> {
+    let mut disk = found(store, region, &[disk_id.to_owned()])?.remove(0);
+    if !disk.attached || disk.instance_id != instance_id {
+        return Err(ApiError::invalid_value(format!(
+            "The disk {disk_id} is not attached to {instance_id}."
+        )));
+    }
+    let size = check_disk(&disk.disk_type, size)?;
+    if size < disk.disk_size {
+        return Err(ApiError::new(
+            "InvalidParameter.DiskSizeNotMatch",
+            format!(
+                "The disk {disk_id} is {} GB; disks only grow, not to {size} GB.",
+                disk.disk_size
+            ),
+        ));
+    }
+    disk.disk_size = size;
+    store.resources.put(DISK.store(region, disk_id, &disk)?);
+    Ok(DISK.key(disk_id))
+}
+
 /// The data disks attached to each instance of `region`, as
 /// DescribeInstances shows them.
 pub(crate) fn data_disks_by_instance(
@@ -593,6 +623,7 @@ pub(crate) fn data_disks_by_instance(
             .set_disk_type(disk.disk_type.clone())
             .set_delete_with_instance(disk.delete_with_instance)
             .set_encrypt(disk.encrypt)
+            .set_kms_key_id(disk.kms_key_id.clone().unwrap_or_default())
             .set_disk_name(disk.disk_name.clone());
         out.entry(disk.instance_id).or_default().push(data_disk);
     }

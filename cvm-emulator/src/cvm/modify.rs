@@ -1,19 +1,25 @@
 //! Changes to existing instances: ModifyInstancesAttribute (name, host
 //! name, security groups, termination protection, role),
-//! ResetInstancesType and ResetInstancesPassword, with the states each
-//! needs. Batches are all or nothing: every instance is checked before
+//! ResetInstancesType, ResetInstancesPassword, ResetInstance (a new system
+//! from an image) and ResizeInstanceDisks, with the states each needs. Batches are all or nothing: every instance is checked before
 //! any changes.
 
 use cvm_api::types::{
-    ModifyInstancesAttributeRequest, ModifyInstancesAttributeResponse, ResetInstancesPasswordRequest,
-    ResetInstancesPasswordResponse, ResetInstancesTypeRequest, ResetInstancesTypeResponse,
+    ModifyInstancesAttributeRequest, ModifyInstancesAttributeResponse, ResetInstanceRequest,
+    ResetInstanceResponse, ResetInstancesPasswordRequest, ResetInstancesPasswordResponse,
+    ResetInstancesTypeRequest, ResetInstancesTypeResponse, ResizeInstanceDisksRequest,
+    ResizeInstanceDisksResponse,
 };
 
-use super::catalog::check_offered;
+use super::catalog::{check_offered, public_image};
 use super::common::{check_ids, not_kept, quoted_list, region, respond, state_refusal};
+use super::ids::is_image_id;
 use super::instances::instance_type_size;
+use super::keypairs::check_keys_exist;
+use super::resources::IMAGE;
 use super::store::{ChangeSet, Store};
 use super::transitions::complete;
+use crate::cbs::disks::grow_disk;
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
@@ -222,6 +228,154 @@ pub(crate) fn reset_instances_password(
     finish(&mut store, &ids, "ResetInstancesPassword", ctx.request_id)?;
     drop(store);
     respond(&ResetInstancesPasswordResponse::new().set_request_id(ctx.request_id))
+}
+
+pub(crate) fn reset_instance(r: &ResetInstanceRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let region = region(ctx)?;
+    check_rules(r)?;
+    let ids = check_ids(std::slice::from_ref(&r.instance_id), true)?;
+    if let Some(image) = r.image_id.as_deref() {
+        if !is_image_id(image) {
+            return Err(ApiError::new(
+                "InvalidImageId.Malformed",
+                format!("The image id `{}` is malformed.", shorten(image)),
+            ));
+        }
+    }
+    if r.user_data.is_some() || r.enhanced_service.is_some() {
+        return Err(ApiError::new(
+            "UnsupportedOperation",
+            "UserData and EnhancedService are not emulated by cvm-emulator on ResetInstance.",
+        ));
+    }
+    let mut store = ctx.shared.store();
+    store.settle(now_ms());
+    check_found(&store, region, &ids)?;
+    check_states(&store, &ids, "ResetInstance", &["RUNNING", "STOPPED"], false)?;
+    let keys = r.login_settings.as_ref().and_then(|l| l.key_ids.clone());
+    if let Some(keys) = keys.as_deref().filter(|k| !k.is_empty()) {
+        check_keys_exist(&store, region, keys)
+            .map_err(|e| ApiError::new("InvalidParameterValue.KeyPairNotFound", e.message))?;
+    }
+    let os_name = r.image_id.as_deref().and_then(|image| match public_image(image) {
+        Some(public) => Some(public.os_name.to_owned()),
+        None => store
+            .resources
+            .get(&IMAGE, image)
+            .and_then(|made| made.item.get("OsName"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+    });
+    let Some(stored) = store.get_mut(&r.instance_id) else {
+        return Err(ApiError::new(
+            "InvalidInstanceId.NotFound",
+            format!("No instance {}.", r.instance_id),
+        ));
+    };
+    let instance = &mut stored.instance;
+    let size = r.system_disk.as_ref().and_then(|d| d.disk_size);
+    if let Some(size) = size {
+        if size < instance.system_disk.disk_size.unwrap_or(0) {
+            return Err(ApiError::invalid_value(format!(
+                "SystemDisk.DiskSize {size} GB is smaller than the instance's {} GB.",
+                instance.system_disk.disk_size.unwrap_or(0)
+            )));
+        }
+        instance.system_disk.disk_size = Some(size);
+    }
+    if let Some(image) = &r.image_id {
+        instance.image_id = image.clone();
+    }
+    if let Some(os) = os_name {
+        instance.os_name = os;
+    }
+    if let Some(host) = &r.host_name {
+        instance.host_name = host.clone();
+    }
+    // A fresh system: its way in is what this request gives (never a password).
+    instance.login_settings.key_ids = Some(keys.unwrap_or_default());
+    finish(&mut store, &ids, "ResetInstance", ctx.request_id)?;
+    drop(store);
+    respond(&ResetInstanceResponse::new().set_request_id(ctx.request_id))
+}
+
+pub(crate) fn resize_instance_disks(
+    r: &ResizeInstanceDisksRequest,
+    ctx: &Ctx<'_>,
+) -> Result<String, ApiError> {
+    let region = region(ctx)?;
+    check_rules(r)?;
+    let ids = check_ids(std::slice::from_ref(&r.instance_id), true)?;
+    let data_disks = r.data_disks.as_deref().unwrap_or_default();
+    if data_disks.is_empty() && r.system_disk.is_none() {
+        return Err(ApiError::missing("DataDisks"));
+    }
+    let online = r.resize_online == Some(true) || r.force_stop == Some(true);
+    let mut store = ctx.shared.store();
+    store.settle(now_ms());
+    check_found(&store, region, &ids)?;
+    check_states(&store, &ids, "ResizeInstanceDisks", &["STOPPED"], online)?;
+    let mut grown = Vec::with_capacity(data_disks.len());
+    // All or nothing: a refusal part way puts back the disks grown so far
+    // (nothing is journaled before the one record at the end).
+    let mut plan = Vec::with_capacity(data_disks.len());
+    for d in data_disks {
+        let Some(disk_id) = d.disk_id.as_deref() else {
+            return Err(ApiError::missing("DataDisks.DiskId"));
+        };
+        let size = u64::try_from(d.disk_size.unwrap_or(0)).unwrap_or(0);
+        plan.push((disk_id.to_owned(), size));
+    }
+    let before: Vec<_> = plan
+        .iter()
+        .filter_map(|(id, _)| store.resources.get(&crate::cvm::resources::DISK, id).cloned())
+        .collect();
+    for (disk_id, size) in &plan {
+        match grow_disk(&mut store, region, &r.instance_id, disk_id, *size) {
+            Ok(key) => grown.push(key),
+            Err(e) => {
+                for kept in before {
+                    store.resources.put(kept);
+                }
+                return Err(e);
+            }
+        }
+    }
+    if let Some(system) = &r.system_disk {
+        let Some(stored) = store.get_mut(&r.instance_id) else {
+            return Err(ApiError::new(
+                "InvalidInstanceId.NotFound",
+                format!("No instance {}.", r.instance_id),
+            ));
+        };
+        let now = stored.instance.system_disk.disk_size.unwrap_or(0);
+        let size = system.disk_size.unwrap_or(now);
+        if size < now {
+            for kept in before {
+                store.resources.put(kept);
+            }
+            return Err(ApiError::invalid_value(format!(
+                "SystemDisk.DiskSize {size} GB is smaller than the instance's {now} GB; disks only grow."
+            )));
+        }
+        stored.instance.system_disk.disk_size = Some(size);
+    }
+    for id in &ids {
+        if let Some(stored) = store.get_mut(id) {
+            stored.instance.latest_operation = Some("ResizeInstanceDisks".to_owned());
+            stored.instance.latest_operation_state = Some(cvm_api::types::LatestOperationState::Success);
+            stored.instance.latest_operation_request_id = Some(ctx.request_id.to_owned());
+        }
+    }
+    store
+        .commit(ChangeSet {
+            put: &ids,
+            put_resources: &grown,
+            ..ChangeSet::default()
+        })
+        .map_err(|why| not_kept(&why))?;
+    drop(store);
+    respond(&ResizeInstanceDisksResponse::new().set_request_id(ctx.request_id))
 }
 
 #[cfg(test)]

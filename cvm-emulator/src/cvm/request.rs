@@ -8,8 +8,9 @@ use cvm_api::types::{
     DescribeInstancesRequest, DescribeInstancesStatusRequest, DescribeKeyPairsRequest,
     DescribeRegionsRequest, DescribeZoneInstanceConfigInfosRequest, DescribeZonesRequest,
     DisassociateInstancesKeyPairsRequest, ImportKeyPairRequest, ModifyInstancesAttributeRequest,
-    RebootInstancesRequest, ResetInstancesPasswordRequest, ResetInstancesTypeRequest, RunInstancesRequest,
-    StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
+    RebootInstancesRequest, ResetInstanceRequest, ResetInstancesPasswordRequest, ResetInstancesTypeRequest,
+    ResizeInstanceDisksRequest, RunInstancesRequest, StartInstancesRequest, StopInstancesRequest,
+    TerminateInstancesRequest,
 };
 
 use crate::decode::{decode as decode_as, Params};
@@ -29,6 +30,8 @@ pub const ACTIONS: &[&str] = {
 
 /// A decoded request of an emulated action ([`EMULATED_ACTIONS`](crate::EMULATED_ACTIONS)).
 pub(crate) enum CvmRequest {
+    ResetInstance(Box<ResetInstanceRequest>),
+    ResizeInstanceDisks(Box<ResizeInstanceDisksRequest>),
     CreateImage(Box<CreateImageRequest>),
     DeleteImages(Box<DeleteImagesRequest>),
     ModifyInstancesAttribute(Box<ModifyInstancesAttributeRequest>),
@@ -58,6 +61,8 @@ impl CvmRequest {
     /// The action's name.
     pub(crate) fn action(&self) -> &'static str {
         match self {
+            CvmRequest::ResetInstance(_) => "ResetInstance",
+            CvmRequest::ResizeInstanceDisks(_) => "ResizeInstanceDisks",
             CvmRequest::CreateImage(_) => "CreateImage",
             CvmRequest::DeleteImages(_) => "DeleteImages",
             CvmRequest::ModifyInstancesAttribute(_) => "ModifyInstancesAttribute",
@@ -99,6 +104,10 @@ where
     S::Checked: From<CvmRequest>,
 {
     let request = match action {
+        "ResetInstance" => CvmRequest::ResetInstance(Box::new(decode_as(service, action, params)?)),
+        "ResizeInstanceDisks" => {
+            CvmRequest::ResizeInstanceDisks(Box::new(decode_as(service, action, params)?))
+        }
         "CreateImage" => CvmRequest::CreateImage(Box::new(decode_as(service, action, params)?)),
         "DeleteImages" => CvmRequest::DeleteImages(Box::new(decode_as(service, action, params)?)),
         "ModifyInstancesAttribute" => {

@@ -201,3 +201,87 @@ async fn images_are_made_from_instances_and_launch_like_public_ones() {
         0
     );
 }
+
+#[tokio::test]
+async fn systems_are_reset_and_disks_grow() {
+    let (emu, ids) = seeded(config(), 1, "STOPPED").await;
+    let key = ok(&emu, "CreateKeyPair", json!({"KeyName": "reset", "ProjectId": 0})).await["KeyPair"]
+        ["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &emu,
+        "ResetInstance",
+        json!({"InstanceId": ids[0], "ImageId": "img-487zeit5", "LoginSettings": {"KeyIds": [key]}, "SystemDisk": {"DiskSize": 80}}),
+    )
+    .await;
+    let reset = instance(&emu, &ids[0]).await;
+    assert_eq!(reset["ImageId"], "img-487zeit5");
+    assert_eq!(reset["OsName"], "Ubuntu Server 22.04 LTS 64bit");
+    assert_eq!(reset["LoginSettings"]["KeyIds"], json!([key]));
+    assert_eq!(reset["SystemDisk"]["DiskSize"], 80);
+    assert_eq!(
+        refused(
+            &emu,
+            "ResetInstance",
+            json!({"InstanceId": ids[0], "LoginSettings": {"KeyIds": ["skey-00000000"]}})
+        )
+        .await,
+        "InvalidParameterValue.KeyPairNotFound"
+    );
+
+    // A data disk grows, on a STOPPED instance (or online when asked).
+    let disk = Call {
+        service: "cbs".into(),
+        ..Call::post(
+            "CreateDisks",
+            json!({"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_PREMIUM", "DiskSize": 50}),
+        )
+    }
+    .send(&emu)
+    .await["DiskIdSet"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attached = Call {
+        service: "cbs".into(),
+        ..Call::post("AttachDisks", json!({"InstanceId": ids[0], "DiskIds": [disk]}))
+    }
+    .send(&emu)
+    .await;
+    assert_eq!(code(&attached), "", "{attached}");
+    ok(
+        &emu,
+        "ResizeInstanceDisks",
+        json!({"InstanceId": ids[0], "DataDisks": [{"DiskId": disk, "DiskSize": 200}]}),
+    )
+    .await;
+    assert_eq!(instance(&emu, &ids[0]).await["DataDisks"][0]["DiskSize"], 200);
+    assert_eq!(
+        refused(
+            &emu,
+            "ResizeInstanceDisks",
+            json!({"InstanceId": ids[0], "DataDisks": [{"DiskId": disk, "DiskSize": 100}]})
+        )
+        .await,
+        "InvalidParameter.DiskSizeNotMatch"
+    );
+    ok(&emu, "StartInstances", json!({"InstanceIds": [ids[0]]})).await;
+    assert_eq!(
+        refused(
+            &emu,
+            "ResizeInstanceDisks",
+            json!({"InstanceId": ids[0], "DataDisks": [{"DiskId": disk, "DiskSize": 300}]})
+        )
+        .await,
+        "UnsupportedOperation.InstanceStateRunning"
+    );
+    ok(
+        &emu,
+        "ResizeInstanceDisks",
+        json!({"InstanceId": ids[0], "DataDisks": [{"DiskId": disk, "DiskSize": 300}], "ResizeOnline": true}),
+    )
+    .await;
+    assert_eq!(instance(&emu, &ids[0]).await["DataDisks"][0]["DiskSize"], 300);
+}
