@@ -23,6 +23,7 @@ use crate::cvm::ids::is_instance_id;
 use crate::cvm::resources::{item, DISK};
 use crate::cvm::state_file::{ResourceKey, StoredResource};
 use crate::cvm::store::{ChangeSet, Store};
+use crate::cvm::tokens::{check_token, earlier, remember};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
@@ -190,7 +191,19 @@ fn check_disk(disk_type: &str, size: u64) -> Result<u64, ApiError> {
 
 /// Stores `disks` (new or changed) and journals them with `removed`.
 fn keep(store: &mut Store, region: &str, disks: &[Disk], removed: &[String]) -> Result<(), ApiError> {
-    let mut put = Vec::with_capacity(disks.len());
+    keep_with(store, region, disks, removed, &[], &[])
+}
+
+/// [`keep`], journaling other resources put and dropped in the same record.
+fn keep_with(
+    store: &mut Store,
+    region: &str,
+    disks: &[Disk],
+    removed: &[String],
+    also_put: &[ResourceKey],
+    also_removed: &[ResourceKey],
+) -> Result<(), ApiError> {
+    let mut put = also_put.to_vec();
     for disk in disks {
         store.resources.put(DISK.store(region, &disk.disk_id, disk)?);
         put.push(DISK.key(&disk.disk_id));
@@ -198,7 +211,8 @@ fn keep(store: &mut Store, region: &str, disks: &[Disk], removed: &[String]) -> 
     for id in removed {
         store.resources.remove(&DISK, id);
     }
-    let removed: Vec<ResourceKey> = removed.iter().map(|id| DISK.key(id)).collect();
+    let mut removed: Vec<ResourceKey> = removed.iter().map(|id| DISK.key(id)).collect();
+    removed.extend_from_slice(also_removed);
     store
         .commit(ChangeSet {
             put_resources: &put,
@@ -240,8 +254,24 @@ pub(crate) fn create_disks(r: &CreateDisksRequest, ctx: &Ctx<'_>) -> Result<Stri
             "DiskCount is {count}; it must be between 1 and {MAX_COUNT}."
         )));
     }
+    let token = r.client_token.as_deref().filter(|t| !t.is_empty());
+    if let Some(token) = token {
+        check_token(token)?;
+    }
     let mut store = ctx.shared.store();
     store.settle(now_ms());
+    if let Some(ids) = token
+        .map(|t| earlier(&store, region, "CreateDisks", t))
+        .transpose()?
+        .flatten()
+    {
+        // A retry: what the first call made.
+        return respond(
+            &CreateDisksResponse::new()
+                .set_disk_id_set(ids)
+                .set_request_id(ctx.request_id),
+        );
+    }
     let held = disks_in(&store, region)?.len();
     if held + count as usize > DISK.quota {
         return Err(ApiError::new(
@@ -269,9 +299,13 @@ pub(crate) fn create_disks(r: &CreateDisksRequest, ctx: &Ctx<'_>) -> Result<Stri
         store.resources.put(DISK.store(region, &id, &disk)?);
         made.push(disk);
     }
-    keep(&mut store, region, &made, &[])?;
+    let ids: Vec<String> = made.iter().map(|d| d.disk_id.clone()).collect();
+    let (put, dropped) = match token {
+        Some(token) => remember(&mut store, region, "CreateDisks", token, &ids)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    keep_with(&mut store, region, &made, &[], &put, &dropped)?;
     drop(store);
-    let ids: Vec<String> = made.into_iter().map(|d| d.disk_id).collect();
     respond(
         &CreateDisksResponse::new()
             .set_disk_id_set(ids)

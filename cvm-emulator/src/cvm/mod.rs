@@ -19,6 +19,7 @@ pub(crate) mod request;
 pub(crate) mod resources;
 pub(crate) mod state_file;
 pub(crate) mod store;
+pub(crate) mod tokens;
 pub(crate) mod transitions;
 
 /// The API version the emulator implements (`X-TC-Version`).

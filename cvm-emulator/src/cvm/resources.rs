@@ -130,8 +130,20 @@ pub(crate) const ADDRESS: Kind = Kind {
     goes_with_instance: None,
 };
 
+/// What a `ClientToken` made ([`super::tokens`]), under a hash of the
+/// region, action and token.
+pub(crate) const CLIENT_TOKEN: Kind = Kind {
+    name: "ClientToken",
+    id_prefix: "tok-",
+    id_member: None,
+    quota: 10_000,
+    check: decodes::<super::tokens::TokenItem>,
+    goes_with_instance: None,
+};
+
 /// Every kind.
 pub(crate) const KINDS: &[&Kind] = &[
+    &CLIENT_TOKEN,
     &ADDRESS,
     &IMAGE,
     &DISK,

@@ -20,6 +20,7 @@ use crate::cvm::ids::is_instance_id;
 use crate::cvm::resources::{item, ADDRESS};
 use crate::cvm::state_file::{ResourceKey, StoredResource};
 use crate::cvm::store::{ChangeSet, Store};
+use crate::cvm::tokens::{check_token, earlier, remember};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
@@ -97,7 +98,19 @@ fn next_ip(store: &Store) -> String {
 }
 
 fn keep(store: &mut Store, region: &str, addresses: &[Address], removed: &[String]) -> Result<(), ApiError> {
-    let mut put = Vec::with_capacity(addresses.len());
+    keep_with(store, region, addresses, removed, &[], &[])
+}
+
+/// [`keep`], journaling other resources put and dropped in the same record.
+fn keep_with(
+    store: &mut Store,
+    region: &str,
+    addresses: &[Address],
+    removed: &[String],
+    also_put: &[ResourceKey],
+    also_removed: &[ResourceKey],
+) -> Result<(), ApiError> {
+    let mut put = also_put.to_vec();
     for address in addresses {
         store
             .resources
@@ -107,7 +120,8 @@ fn keep(store: &mut Store, region: &str, addresses: &[Address], removed: &[Strin
     for id in removed {
         store.resources.remove(&ADDRESS, id);
     }
-    let removed: Vec<ResourceKey> = removed.iter().map(|id| ADDRESS.key(id)).collect();
+    let mut removed: Vec<ResourceKey> = removed.iter().map(|id| ADDRESS.key(id)).collect();
+    removed.extend_from_slice(also_removed);
     store
         .commit(ChangeSet {
             put_resources: &put,
@@ -132,8 +146,25 @@ pub(crate) fn allocate_addresses(r: &AllocateAddressesRequest, ctx: &Ctx<'_>) ->
             "Only AddressType EIP is emulated by cvm-emulator.",
         ));
     }
+    let token = r.client_token.as_deref().filter(|t| !t.is_empty());
+    if let Some(token) = token {
+        check_token(token)?;
+    }
     let mut store = ctx.shared.store();
     store.settle(now_ms());
+    if let Some(ids) = token
+        .map(|t| earlier(&store, region, "AllocateAddresses", t))
+        .transpose()?
+        .flatten()
+    {
+        // A retry: what the first call allocated.
+        return respond(
+            &AllocateAddressesResponse::new()
+                .set_address_set(ids)
+                .set_task_id("")
+                .set_request_id(ctx.request_id),
+        );
+    }
     let held = addresses_in(&store, region)?.len();
     if held + count as usize > ADDRESS.quota {
         return Err(ApiError::new(
@@ -182,9 +213,13 @@ pub(crate) fn allocate_addresses(r: &AllocateAddressesRequest, ctx: &Ctx<'_>) ->
         store.resources.put(ADDRESS.store(region, &id, &address)?);
         made.push(address);
     }
-    keep(&mut store, region, &made, &[])?;
+    let ids: Vec<String> = made.iter().map(|a| a.address_id.clone()).collect();
+    let (put, dropped) = match token {
+        Some(token) => remember(&mut store, region, "AllocateAddresses", token, &ids)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    keep_with(&mut store, region, &made, &[], &put, &dropped)?;
     drop(store);
-    let ids: Vec<String> = made.into_iter().map(|a| a.address_id).collect();
     respond(
         &AllocateAddressesResponse::new()
             .set_address_set(ids)

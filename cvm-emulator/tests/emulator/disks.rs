@@ -189,3 +189,37 @@ async fn disks_follow_the_services_rules() {
     ok(&emu, "TerminateDisks", json!({"DiskIds": [disks[1], elsewhere]})).await;
     assert_eq!(ok(&emu, "DescribeDisks", json!({})).await["TotalCount"], 0);
 }
+
+/// A retry with the same ClientToken answers what the first call made,
+/// across a restart too; another token makes more.
+#[tokio::test]
+async fn client_tokens_make_creation_safe_to_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let emu = start(config().with_state_file(&path)).await;
+    let disks = json!({"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_PREMIUM",
+                       "DiskSize": 20, "DiskCount": 2, "ClientToken": "once-only"});
+    let first = ids(&ok(&emu, "CreateDisks", disks.clone()).await, "DiskIdSet");
+    assert_eq!(
+        ids(&ok(&emu, "CreateDisks", disks.clone()).await, "DiskIdSet"),
+        first
+    );
+    let addresses = json!({"AddressCount": 1, "ClientToken": "once-only"});
+    let eip = Call {
+        service: "vpc".into(),
+        ..Call::post("AllocateAddresses", addresses.clone())
+    };
+    let allocated = eip.send(&emu).await["AddressSet"].clone();
+    assert_eq!(eip.send(&emu).await["AddressSet"], allocated);
+    emu.shutdown().await;
+    let again = start(config().with_state_file(&path)).await;
+    assert_eq!(
+        ids(&ok(&again, "CreateDisks", disks.clone()).await, "DiskIdSet"),
+        first
+    );
+    assert_eq!(eip.send(&again).await["AddressSet"], allocated);
+    let mut other = disks;
+    other["ClientToken"] = "another".into();
+    assert_ne!(ids(&ok(&again, "CreateDisks", other).await, "DiskIdSet"), first);
+    assert_eq!(ok(&again, "DescribeDisks", json!({})).await["TotalCount"], 4);
+}
