@@ -137,7 +137,7 @@ pub(crate) const CLIENT_TOKEN: Kind = Kind {
     id_prefix: "tok-",
     id_member: None,
     quota: 10_000,
-    check: decodes::<super::tokens::TokenItem>,
+    check: decodes::<super::state_file::TokenItem>,
     goes_with_instance: None,
 };
 

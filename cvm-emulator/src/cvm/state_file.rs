@@ -68,6 +68,22 @@ pub struct StoredResource {
     pub item: serde_json::Value,
 }
 
+/// What a `ClientToken` of CreateDisks or AllocateAddresses made (the
+/// item of a `ClientToken` resource).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenItem {
+    /// The action called.
+    #[serde(rename = "Action")]
+    pub action: String,
+    /// The caller's token.
+    #[serde(rename = "ClientToken")]
+    pub client_token: String,
+    /// What the first call made.
+    #[serde(rename = "Ids")]
+    pub ids: Vec<String>,
+}
+
 /// Names a stored resource in a journal record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

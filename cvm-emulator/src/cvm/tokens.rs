@@ -4,11 +4,10 @@
 //! resources of their own kind, so they persist like everything else; the
 //! oldest go once a region holds [`CLIENT_TOKEN`]'s quota of them.
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::resources::{item, CLIENT_TOKEN};
-use super::state_file::ResourceKey;
+use super::state_file::{ResourceKey, TokenItem};
 use super::store::Store;
 use crate::error::ApiError;
 
@@ -16,18 +15,6 @@ use crate::error::ApiError;
 const MAX_TOKEN: usize = 64;
 /// Ids tried for one token (a hash collision takes the next).
 const PROBES: u8 = 4;
-
-/// What a token made.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TokenItem {
-    #[serde(rename = "Action")]
-    action: String,
-    #[serde(rename = "ClientToken")]
-    token: String,
-    #[serde(rename = "Ids")]
-    ids: Vec<String>,
-}
 
 fn id(region: &str, action: &str, token: &str, probe: u8) -> String {
     let digest = Sha256::digest(format!("{region}\n{action}\n{token}\n{probe}").as_bytes());
@@ -59,7 +46,7 @@ pub(crate) fn earlier(
             return Ok(None);
         };
         let kept: TokenItem = item(stored)?;
-        if stored.region == region && kept.action == action && kept.token == token {
+        if stored.region == region && kept.action == action && kept.client_token == token {
             return Ok(Some(kept.ids));
         }
     }
@@ -96,7 +83,7 @@ pub(crate) fn remember(
     };
     let record = TokenItem {
         action: action.to_owned(),
-        token: token.to_owned(),
+        client_token: token.to_owned(),
         ids: ids.to_vec(),
     };
     store.resources.put(CLIENT_TOKEN.store(region, &free, &record)?);
