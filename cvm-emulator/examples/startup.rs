@@ -368,13 +368,16 @@ async fn run(o: Options) {
     for _ in 0..o.instances {
         state = state.with_instance(StoredInstance::with_random_id(ZONE, "RUNNING"));
     }
+    // The other kinds too, at each one's quota in a region.
+    state.resources = seeded_resources();
     state.save(&path).expect("write the state file");
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let path_arg = path.to_string_lossy().into_owned();
     let extra = ["--state", path_arg.as_str()];
     let label = format!(
-        "{} instances seeded from a {:.1} MiB --state file",
+        "{} instances and {} other resources seeded from a {:.1} MiB --state file",
         o.instances,
+        state.resources.len(),
         size as f64 / 1048576.0
     );
     startup(&o, &extra, &label).await;
@@ -395,6 +398,68 @@ async fn run(o: Options) {
     child.kill().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
     bodies(&o, 8).await;
+}
+
+/// 100 key pairs, 20 VPCs, 100 subnets, 50 security groups with 20 rules
+/// each, 20 addresses, 500 disks and 500 images: each kind at its quota in
+/// one region.
+fn seeded_resources() -> Vec<cvm_emulator::StoredResource> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    let mut add = |kind: &str, prefix: &str, n: usize, item: &dyn Fn(&str, usize) -> serde_json::Value| {
+        for i in 0..n {
+            let id = format!("{prefix}{i:08}");
+            out.push(cvm_emulator::StoredResource {
+                kind: kind.to_owned(),
+                region: REGION.to_owned(),
+                id: id.clone(),
+                item: item(&id, i),
+            });
+        }
+    };
+    add(
+        "KeyPair",
+        "skey-",
+        100,
+        &|id, i| json!({"KeyId": id, "KeyName": format!("key{i}"), "ProjectId": 0}),
+    );
+    add(
+        "Vpc",
+        "vpc-",
+        20,
+        &|id, i| json!({"VpcId": id, "VpcName": format!("vpc{i}"), "CidrBlock": format!("10.{i}.0.0/16")}),
+    );
+    add("Subnet", "subnet-", 100, &|id, i| {
+        json!({"SubnetId": id, "VpcId": format!("vpc-{:08}", i % 20), "Zone": ZONE,
+               "CidrBlock": format!("10.{}.{}.0/24", i % 20, i / 20)})
+    });
+    add(
+        "SecurityGroup",
+        "sg-",
+        50,
+        &|id, i| json!({"SecurityGroupId": id, "SecurityGroupName": format!("sg{i}"), "ProjectId": "0"}),
+    );
+    add("SecurityGroupPolicySet", "sg-", 50, &|_, _| {
+        let rule = json!({"Protocol": "TCP", "Port": "22", "CidrBlock": "0.0.0.0/0", "Action": "ACCEPT"});
+        json!({"Version": "1", "Ingress": vec![rule; 20], "Egress": []})
+    });
+    add(
+        "Address",
+        "eip-",
+        20,
+        &|id, i| json!({"AddressId": id, "AddressIp": format!("198.19.0.{}", i + 1), "AddressStatus": "UNBIND"}),
+    );
+    add("Disk", "disk-", 500, &|id, _| {
+        json!({"DiskId": id, "DiskType": "CLOUD_PREMIUM", "DiskSize": 50, "DiskState": "UNATTACHED",
+               "Placement": {"Zone": ZONE}})
+    });
+    add(
+        "Image",
+        "img-",
+        500,
+        &|id, i| json!({"ImageId": id, "ImageName": format!("image{i}"), "ImageType": "PRIVATE_IMAGE", "OsName": "TencentOS"}),
+    );
+    out
 }
 
 fn main() {

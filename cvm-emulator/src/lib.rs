@@ -228,7 +228,10 @@ pub use cvm::ids::new_instance_id;
 pub use cvm::launch::LAUNCH_FAILURE_IMAGE_ID;
 pub use cvm::regions::REGIONS;
 pub use cvm::request::ACTIONS;
-pub use cvm::state_file::{ClientTokenRecord, PendingTransition, State, StateError, StoredInstance};
+pub use cvm::state_file::{
+    ClientTokenRecord, PendingTransition, ResourceKey, State, StateError, StoredInstance, StoredResource,
+    TokenItem,
+};
 pub use cvm::transitions::{INSTANCE_STATES, TERMINATED};
 pub use cvm::{API_VERSION, SERVICE};
 pub use emulator::{Emulator, RunningEmulator};

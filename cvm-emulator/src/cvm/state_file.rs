@@ -88,8 +88,10 @@ pub struct TokenItem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceKey {
+    /// The resource's kind (`KeyPair`).
     #[serde(rename = "Kind")]
     pub kind: String,
+    /// Its id.
     #[serde(rename = "Id")]
     pub id: String,
 }
