@@ -65,10 +65,18 @@ impl Store {
         now: u64,
         max_instances: usize,
     ) -> Result<Store, StateError> {
-        if state.instances.len() > max_instances {
+        // Those on their way out do not count: a crash leaves a terminated
+        // instance in the journal until its transition settles here (it
+        // is never journaled as removed), and a replacement may already
+        // have been launched in its place.
+        let kept = state
+            .instances
+            .iter()
+            .filter(|s| s.pending.as_ref().is_none_or(|p| p.target_state != TERMINATED))
+            .count();
+        if kept > max_instances {
             return Err(StateError::Invalid(format!(
-                "{} instances, more than the emulator's quota of {max_instances}",
-                state.instances.len()
+                "{kept} instances, more than the emulator's quota of {max_instances}"
             )));
         }
         let mut store = Store {

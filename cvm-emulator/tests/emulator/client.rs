@@ -818,6 +818,27 @@ fn the_quota_holds_for_a_loaded_state_and_stays_below_the_address_space() {
             .contains("4 instances, more than the emulator's quota of 3"),
         "{err}"
     );
+    // One of them terminating (as a crash leaves it: the journal never
+    // records the end of a termination): within the quota.
+    let mut leaving = (1..=4).fold(cvm_emulator::State::new(), |state, n| {
+        state.with_instance(cvm_emulator::StoredInstance::new(
+            format!("ins-0000000{n}"),
+            ZONE,
+            "RUNNING",
+        ))
+    });
+    leaving.instances[0].instance.instance_state = "TERMINATING".into();
+    leaving.instances[0].pending = Some(cvm_emulator::PendingTransition {
+        target_state: cvm_emulator::TERMINATED.to_owned(),
+        completes_at_ms: 0,
+    });
+    let emu = cvm_emulator::Emulator::new(EmulatorConfig {
+        max_instances: 3,
+        initial_state: Some(leaving),
+        ..config()
+    })
+    .unwrap();
+    assert_eq!(emu.state_snapshot().instances.len(), 3);
     // Every instance gets a private address of its own: no more than there are.
     let err = cvm_emulator::Emulator::new(EmulatorConfig {
         max_instances: 65_024,
