@@ -15,7 +15,7 @@ use tag_api::types::{
     TagResource, TagResourcesRequest, TagResourcesResponse, UnTagResourcesRequest, UnTagResourcesResponse,
 };
 
-use crate::cvm::common::{not_kept, respond};
+use crate::cvm::common::{check_tags, not_kept, respond, MAX_TAGS};
 use crate::cvm::resources::{Kind, ADDRESS, DISK, IMAGE, KEY_PAIR, SECURITY_GROUP, SUBNET, VPC};
 use crate::cvm::state_file::ResourceKey;
 use crate::cvm::store::{ChangeSet, Store};
@@ -32,12 +32,8 @@ pub const TAG_EMULATED_ACTIONS: &[&str] = &[
     "UnTagResources",
 ];
 
-/// Most resources one request names, and most tags on one resource.
+/// Most resources one request names.
 const MAX_RESOURCES: usize = 50;
-const MAX_TAGS: usize = 50;
-/// Longest tag key and value, in characters.
-const MAX_KEY: usize = 127;
-const MAX_VALUE: usize = 255;
 
 /// Where a resource keeps its tags.
 enum Holder {
@@ -221,28 +217,6 @@ struct Changed {
     resources: Vec<ResourceKey>,
 }
 
-fn check_tag(key: &str, value: &str) -> Result<(), ApiError> {
-    if key.is_empty() {
-        return Err(ApiError::new(
-            "InvalidParameterValue.TagKeyEmpty",
-            "A tag key is empty.",
-        ));
-    }
-    if key.chars().count() > MAX_KEY || value.chars().count() > MAX_VALUE {
-        return Err(ApiError::new(
-            "InvalidParameterValue.TagKeyLengthExceeded",
-            format!("Tag keys are at most {MAX_KEY} characters, values at most {MAX_VALUE}."),
-        ));
-    }
-    if key.starts_with("qcloud:") || key.starts_with("project") {
-        return Err(ApiError::new(
-            "InvalidParameterValue.ReservedTagKey",
-            format!("The tag key `{}` is reserved.", shorten(key)),
-        ));
-    }
-    Ok(())
-}
-
 fn failed(name: &str) -> FailedResource {
     FailedResource::new()
         .set_resource(name)
@@ -302,15 +276,7 @@ fn tag_resources(r: &TagResourcesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
     if r.tags.is_empty() {
         return Err(ApiError::missing("Tags"));
     }
-    for (i, t) in r.tags.iter().enumerate() {
-        check_tag(&t.tag_key, &t.tag_value)?;
-        if r.tags[..i].iter().any(|o| o.tag_key == t.tag_key) {
-            return Err(ApiError::new(
-                "InvalidParameterValue.TagKeyDuplicate",
-                format!("The tag key `{}` is given twice.", shorten(&t.tag_key)),
-            ));
-        }
-    }
+    check_tags(r.tags.iter().map(|t| (t.tag_key.as_str(), t.tag_value.as_str())))?;
     let failures = retag(ctx, &r.resource_list, |tags| {
         for t in &r.tags {
             match tags.iter_mut().find(|(k, _)| *k == t.tag_key) {

@@ -18,7 +18,9 @@ use cbs_api::types::{
 use cvm_api::types::DataDisk;
 
 use crate::cvm::catalog::check_zone;
-use crate::cvm::common::{check_filters, not_kept, paging, passes, quoted_list, respond};
+use crate::cvm::common::{
+    check_filters, check_length, check_tags, not_kept, paging, passes, quoted_list, respond,
+};
 use crate::cvm::ids::is_instance_id;
 use crate::cvm::resources::{item, DISK};
 use crate::cvm::state_file::{ResourceKey, StoredResource};
@@ -74,6 +76,8 @@ pub(crate) fn effective(store: &Store, stored: &StoredResource) -> Result<Option
 
 fn detach(disk: &mut Disk) {
     disk.attached = false;
+    // It went with its instance only while attached to it.
+    disk.delete_with_instance = false;
     disk.instance_id = String::new();
     disk.instance_id_list = Vec::new();
     disk.disk_state = "UNATTACHED".to_owned();
@@ -247,6 +251,13 @@ pub(crate) fn create_disks(r: &CreateDisksRequest, ctx: &Ctx<'_>) -> Result<Stri
             "Disks from snapshots are not emulated by cvm-emulator.",
         ));
     }
+    check_length("DiskName", r.disk_name.as_deref().unwrap_or_default(), 60)?;
+    check_tags(
+        r.tags
+            .iter()
+            .flatten()
+            .map(|t| (t.key.as_str(), t.value.as_str())),
+    )?;
     let size = check_disk(&r.disk_type, r.disk_size.unwrap_or(0))?;
     let count = r.disk_count.unwrap_or(1);
     if !(1..=MAX_COUNT).contains(&count) {

@@ -45,6 +45,65 @@ pub(crate) fn state_refusal(id: &str, state: &str, action: &str, needs: &[&str])
     )
 }
 
+/// Most tags on one resource, and the longest key and value, in
+/// characters (the tag service's limits, held by every action that takes
+/// tags).
+pub(crate) const MAX_TAGS: usize = 50;
+const MAX_TAG_KEY: usize = 127;
+const MAX_TAG_VALUE: usize = 255;
+
+/// `InvalidParameterValue` when `value` is longer than `max` characters:
+/// every free-text member is bounded, as the service bounds it.
+pub(crate) fn check_length(member: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::invalid_value(format!(
+            "{member} is longer than {max} characters."
+        )));
+    }
+    Ok(())
+}
+
+/// Tags as (key, value) pairs, held to the tag service's rules: at most
+/// [`MAX_TAGS`], keys 1 to 127 characters and not reserved (`qcloud:`),
+/// values at most 255, no key twice.
+pub(crate) fn check_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), ApiError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, value) in tags {
+        if key.is_empty() {
+            return Err(ApiError::new(
+                "InvalidParameterValue.TagKeyEmpty",
+                "A tag key is empty.",
+            ));
+        }
+        if key.chars().count() > MAX_TAG_KEY || value.chars().count() > MAX_TAG_VALUE {
+            return Err(ApiError::new(
+                "InvalidParameterValue.TagKeyLengthExceeded",
+                format!("Tag keys are at most {MAX_TAG_KEY} characters, values at most {MAX_TAG_VALUE}."),
+            ));
+        }
+        if key.starts_with("qcloud:") || key.starts_with("project") {
+            return Err(ApiError::new(
+                "InvalidParameterValue.ReservedTagKey",
+                format!("The tag key `{}` is reserved.", shorten(key)),
+            ));
+        }
+        if seen.contains(&key) {
+            return Err(ApiError::new(
+                "InvalidParameterValue.TagKeyDuplicate",
+                format!("The tag key `{}` is given twice.", shorten(key)),
+            ));
+        }
+        seen.push(key);
+        if seen.len() > MAX_TAGS {
+            return Err(ApiError::new(
+                "LimitExceeded.ResourceAttachedTags",
+                format!("A resource carries at most {MAX_TAGS} tags."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `answer`'s result once it is safe to send: with a state file, the
 /// answer waits until every change written so far is on disk, its own and
 /// any other it may have seen. An answer is an acknowledgement, so nothing

@@ -9,7 +9,7 @@ use cvm_api::types::{
 };
 
 use super::catalog::public_image;
-use super::common::{not_kept, quoted_list, region, respond, state_refusal};
+use super::common::{check_length, check_tags, not_kept, quoted_list, region, respond, state_refusal};
 use super::ids::{is_image_id, random_id};
 use super::resources::{item, IMAGE};
 use super::state_file::ResourceKey;
@@ -36,6 +36,7 @@ fn tags_for(specs: Option<&[TagSpecification]>) -> Result<Vec<Tag>, ApiError> {
         }
         tags.extend(spec.tags.iter().cloned());
     }
+    check_tags(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))?;
     Ok(tags)
 }
 
@@ -47,6 +48,11 @@ pub(crate) fn create_image(r: &CreateImageRequest, ctx: &Ctx<'_>) -> Result<Stri
             "ImageName must be 1 to {MAX_NAME} characters."
         )));
     }
+    check_length(
+        "ImageDescription",
+        r.image_description.as_deref().unwrap_or_default(),
+        256,
+    )?;
     if r.snapshot_ids.is_some() {
         return Err(ApiError::new(
             "UnsupportedOperation",

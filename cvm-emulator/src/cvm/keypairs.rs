@@ -21,7 +21,8 @@ use cvm_api::types::{
 use rand::RngExt;
 
 use super::common::{
-    check_filters, check_ids, not_kept, paging, passes, quoted_list, region, respond, state_refusal,
+    check_filters, check_ids, check_length, check_tags, not_kept, paging, passes, quoted_list, region,
+    respond, state_refusal,
 };
 use super::resources::{item, KEY_PAIR};
 use super::state_file::ResourceKey;
@@ -92,6 +93,7 @@ fn tags_for(specs: Option<&[TagSpecification]>) -> Result<Vec<Tag>, ApiError> {
         }
         tags.extend(spec.tags.iter().cloned());
     }
+    check_tags(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))?;
     Ok(tags)
 }
 
@@ -191,6 +193,8 @@ fn check_public_key(text: &str) -> Result<String, ApiError> {
             format!("PublicKey is not an OpenSSH public key: {why}."),
         )
     };
+    // An RSA key of 16384 bits is under 3 KiB in this form.
+    check_length("PublicKey", text, 4096)?;
     let mut parts = text.split_ascii_whitespace();
     let (Some(kind), Some(encoded)) = (parts.next(), parts.next()) else {
         return Err(malformed("expected `TYPE BASE64 [COMMENT]`"));

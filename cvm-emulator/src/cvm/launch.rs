@@ -8,7 +8,7 @@ use cvm_api::types::{
 };
 
 use super::catalog::{check_offered, check_zone, public_image};
-use super::common::{not_kept, one_of, region, respond};
+use super::common::{check_tags, not_kept, one_of, region, respond};
 use super::ids::{default_subnet_id, default_vpc_id, is_image_id, random_id, region_of_zone};
 use super::instances::{default_host_name, fill_defaults, instance_type_size};
 use super::keypairs::check_keys_exist;
@@ -223,6 +223,13 @@ fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launc
         }
     }
     check_rules(r)?;
+    check_tags(
+        r.tag_specification
+            .iter()
+            .flatten()
+            .filter(|t| t.resource_type == "instance")
+            .flat_map(|t| t.tags.iter().map(|tag| (tag.key.as_str(), tag.value.as_str()))),
+    )?;
     if r.dry_run == Some(true) {
         return Err(ApiError::new(
             "DryRunOperation",
@@ -320,7 +327,11 @@ fn build_instance(
     if let Some(image) = public_image(launch.image_id) {
         instance.os_name = image.os_name.to_owned();
         instance.default_login_user = image.login_user.to_owned();
-    } else if let Some(made) = store.resources.get(&IMAGE, launch.image_id) {
+    } else if let Some(made) = store
+        .resources
+        .get(&IMAGE, launch.image_id)
+        .filter(|made| made.region == launch.region)
+    {
         if let Some(os) = made.item.get("OsName").and_then(|v| v.as_str()) {
             instance.os_name = os.to_owned();
         }

@@ -12,7 +12,7 @@ use cvm_api::types::{
 };
 
 use super::catalog::{check_offered, public_image};
-use super::common::{check_ids, not_kept, quoted_list, region, respond, state_refusal};
+use super::common::{check_ids, check_length, not_kept, quoted_list, region, respond, state_refusal};
 use super::ids::is_image_id;
 use super::instances::instance_type_size;
 use super::keypairs::check_keys_exist;
@@ -101,6 +101,8 @@ pub(crate) fn modify_instances_attribute(
             ));
         }
     }
+    check_length("HostName", r.host_name.as_deref().unwrap_or_default(), 60)?;
+    check_length("CamRoleName", r.cam_role_name.as_deref().unwrap_or_default(), 128)?;
     if r.user_data.is_some() || r.enable_jumbo_frame.is_some() || r.auto_reboot.is_some() {
         return Err(ApiError::new(
             "UnsupportedOperation",
@@ -262,10 +264,18 @@ pub(crate) fn reset_instance(r: &ResetInstanceRequest, ctx: &Ctx<'_>) -> Result<
         None => store
             .resources
             .get(&IMAGE, image)
+            .filter(|made| made.region == region)
             .and_then(|made| made.item.get("OsName"))
             .and_then(|v| v.as_str())
             .map(str::to_owned),
     });
+    let windows = os_name.as_deref().is_some_and(|os| os.contains("Windows"));
+    if windows && keys.as_deref().is_some_and(|k| !k.is_empty()) {
+        return Err(ApiError::new(
+            "UnsupportedOperation.KeyPairUnsupportedWindows",
+            "A Windows image takes no key pairs.",
+        ));
+    }
     let Some(stored) = store.get_mut(&r.instance_id) else {
         return Err(ApiError::new(
             "InvalidInstanceId.NotFound",
@@ -315,6 +325,8 @@ pub(crate) fn resize_instance_disks(
     store.settle(now_ms());
     check_found(&store, region, &ids)?;
     check_states(&store, &ids, "ResizeInstanceDisks", &["STOPPED"], online)?;
+    // ForceStop stops a RUNNING instance; ResizeOnline leaves it running.
+    let stop_first = r.force_stop == Some(true) && r.resize_online != Some(true);
     let mut grown = Vec::with_capacity(data_disks.len());
     // All or nothing: a refusal part way puts back the disks grown so far
     // (nothing is journaled before the one record at the end).
@@ -362,6 +374,9 @@ pub(crate) fn resize_instance_disks(
     }
     for id in &ids {
         if let Some(stored) = store.get_mut(id) {
+            if stop_first && stored.instance.instance_state == "RUNNING" {
+                complete(&mut stored.instance, "STOPPED");
+            }
             stored.instance.latest_operation = Some("ResizeInstanceDisks".to_owned());
             stored.instance.latest_operation_state = Some(cvm_api::types::LatestOperationState::Success);
             stored.instance.latest_operation_request_id = Some(ctx.request_id.to_owned());

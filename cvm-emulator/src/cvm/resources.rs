@@ -205,6 +205,9 @@ pub(crate) fn item<T: DeserializeOwned>(resource: &StoredResource) -> Result<T, 
 pub(crate) struct Resources {
     by_seq: BTreeMap<u64, StoredResource>,
     by_key: HashMap<ResourceKey, u64>,
+    /// Each kind's sequence numbers: a kind's listing reads its own
+    /// resources only, however many of other kinds there are.
+    by_kind: HashMap<String, std::collections::BTreeSet<u64>>,
     next_seq: u64,
 }
 
@@ -260,9 +263,16 @@ impl Resources {
         kind: &'a Kind,
         region: &'a str,
     ) -> impl Iterator<Item = &'a StoredResource> + 'a {
-        self.by_seq
-            .values()
-            .filter(move |r| r.kind == kind.name && r.region == region)
+        self.of_kind(kind).filter(move |r| r.region == region)
+    }
+
+    /// The kind's resources in every region, oldest first.
+    fn of_kind<'a>(&'a self, kind: &'a Kind) -> impl Iterator<Item = &'a StoredResource> + 'a {
+        self.by_kind
+            .get(kind.name)
+            .into_iter()
+            .flatten()
+            .filter_map(|seq| self.by_seq.get(seq))
     }
 
     /// Adds a resource, or replaces the one of its kind and id in place.
@@ -275,6 +285,7 @@ impl Resources {
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 self.by_key.insert(resource.key(), seq);
+                self.by_kind.entry(resource.kind.clone()).or_default().insert(seq);
                 self.by_seq.insert(seq, resource);
             }
         }
@@ -282,6 +293,9 @@ impl Resources {
 
     pub(crate) fn remove(&mut self, kind: &Kind, id: &str) -> Option<StoredResource> {
         let seq = self.by_key.remove(&kind.key(id))?;
+        if let Some(seqs) = self.by_kind.get_mut(kind.name) {
+            seqs.remove(&seq);
+        }
         self.by_seq.remove(&seq)
     }
 
@@ -292,7 +306,7 @@ impl Resources {
             let Some(goes_with) = kind.goes_with_instance else {
                 continue;
             };
-            for r in self.by_seq.values().filter(|r| r.kind == kind.name) {
+            for r in self.of_kind(kind) {
                 if goes_with(&r.item).is_some_and(|id| !exists(id)) {
                     out.push((*kind, r.id.clone()));
                 }

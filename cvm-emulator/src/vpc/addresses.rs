@@ -15,7 +15,7 @@ use vpc_api::types::{
     ReleaseAddressesResponse,
 };
 
-use crate::cvm::common::{not_kept, quoted_list, respond};
+use crate::cvm::common::{check_length, check_tags, not_kept, quoted_list, respond};
 use crate::cvm::ids::is_instance_id;
 use crate::cvm::resources::{item, ADDRESS};
 use crate::cvm::state_file::{ResourceKey, StoredResource};
@@ -140,6 +140,13 @@ pub(crate) fn allocate_addresses(r: &AllocateAddressesRequest, ctx: &Ctx<'_>) ->
             "AddressCount is {count}; it must be between 1 and {MAX_COUNT}."
         )));
     }
+    check_length("AddressName", r.address_name.as_deref().unwrap_or_default(), 128)?;
+    check_tags(
+        r.tags
+            .iter()
+            .flatten()
+            .map(|t| (t.key.as_str(), t.value.as_deref().unwrap_or_default())),
+    )?;
     if r.address_type.as_deref().is_some_and(|t| t != "EIP") {
         return Err(ApiError::new(
             "UnsupportedOperation",

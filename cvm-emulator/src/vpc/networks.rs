@@ -11,7 +11,7 @@ use vpc_api::types::{
 };
 
 use crate::cvm::catalog::check_zone;
-use crate::cvm::common::{not_kept, respond};
+use crate::cvm::common::{check_length, check_tags, not_kept, respond};
 use crate::cvm::ids::{default_subnet_id, default_vpc_id, stable_id};
 use crate::cvm::resources::{item, SUBNET, VPC};
 use crate::cvm::store::{ChangeSet, Store};
@@ -145,6 +145,19 @@ pub(crate) fn create_vpc(r: &CreateVpcRequest, ctx: &Ctx<'_>) -> Result<String, 
     let region = region_of(ctx)?;
     check_rules(r)?;
     check_name("VpcName", &r.vpc_name)?;
+    check_length("DomainName", r.domain_name.as_deref().unwrap_or_default(), 60)?;
+    let dns = r.dns_servers.as_deref().unwrap_or_default();
+    if dns.len() > 4 || dns.iter().any(|d| d.parse::<std::net::Ipv4Addr>().is_err()) {
+        return Err(ApiError::invalid_value(
+            "DnsServers takes at most 4 IPv4 addresses.",
+        ));
+    }
+    check_tags(
+        r.tags
+            .iter()
+            .flatten()
+            .map(|t| (t.key.as_str(), t.value.as_deref().unwrap_or_default())),
+    )?;
     let cidr = check_vpc_cidr(r.cidr_block.as_deref().unwrap_or("10.0.0.0/16"))?;
     let mut store = ctx.shared.store();
     if store.resources.in_region(&VPC, region).count() >= VPC.quota {
@@ -280,6 +293,12 @@ pub(crate) fn create_subnet(r: &CreateSubnetRequest, ctx: &Ctx<'_>) -> Result<St
     check_rules(r)?;
     check_id("VpcId", &r.vpc_id, "vpc-")?;
     check_name("SubnetName", &r.subnet_name)?;
+    check_tags(
+        r.tags
+            .iter()
+            .flatten()
+            .map(|t| (t.key.as_str(), t.value.as_deref().unwrap_or_default())),
+    )?;
     check_zone(region, &r.zone)
         .map_err(|e| ApiError::new("InvalidParameterValue.ZoneConflict", e.message))?;
     let text = r.cidr_block.as_deref().unwrap_or_default();
@@ -292,13 +311,19 @@ pub(crate) fn create_subnet(r: &CreateSubnetRequest, ctx: &Ctx<'_>) -> Result<St
             ),
         )
     })?;
+    if r.vpc_id == default_vpc_id(region) {
+        // Its default subnets share its whole block, from which instances
+        // launched without a network are numbered: a subnet here would
+        // hand out the same addresses.
+        return Err(ApiError::new(
+            "UnsupportedOperation",
+            "The region's default VPC takes no new subnets in cvm-emulator; create a VPC (CreateVpc) for them.",
+        ));
+    }
     let mut store = ctx.shared.store();
-    let vpc_block = if r.vpc_id == default_vpc_id(region) {
-        Cidr::parse(super::CIDR_BLOCK).ok_or_else(|| ApiError::new("InternalError", "the default block"))?
-    } else {
-        let vpc = stored_vpc(&store, region, &r.vpc_id)?.ok_or_else(|| vpc_not_found(&r.vpc_id))?;
-        Cidr::parse(&vpc.cidr_block).ok_or_else(|| ApiError::new("InternalError", "a stored VPC's block"))?
-    };
+    let vpc = stored_vpc(&store, region, &r.vpc_id)?.ok_or_else(|| vpc_not_found(&r.vpc_id))?;
+    let vpc_block =
+        Cidr::parse(&vpc.cidr_block).ok_or_else(|| ApiError::new("InternalError", "a stored VPC's block"))?;
     if !vpc_block.contains_block(cidr) || cidr.prefix > MAX_SUBNET_PREFIX {
         return Err(ApiError::new(
             "InvalidParameterValue.SubnetRange",

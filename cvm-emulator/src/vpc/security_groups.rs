@@ -15,7 +15,7 @@ use vpc_api::types::{
     SecurityGroupPolicy, SecurityGroupPolicySet, Tag,
 };
 
-use crate::cvm::common::{not_kept, quoted_list};
+use crate::cvm::common::{check_tags, not_kept, quoted_list};
 use crate::cvm::ids::default_security_group_id;
 use crate::cvm::resources::{item, SECURITY_GROUP, SECURITY_GROUP_POLICIES};
 use crate::cvm::store::{ChangeSet, Store};
@@ -128,6 +128,12 @@ pub(crate) fn create_security_group(
     check_rules(r)?;
     check_text("GroupName", &r.group_name, MAX_NAME)?;
     check_text("GroupDescription", &r.group_description, MAX_DESCRIPTION)?;
+    check_tags(
+        r.tags
+            .iter()
+            .flatten()
+            .map(|t| (t.key.as_str(), t.value.as_deref().unwrap_or_default())),
+    )?;
     if let Some(project) = r.project_id.as_deref().filter(|p| *p != "0") {
         return Err(ApiError::new(
             "InvalidParameterValue.Range",

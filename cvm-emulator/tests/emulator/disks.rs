@@ -65,6 +65,17 @@ async fn disks_follow_the_services_rules() {
             json!({"Placement": {"Zone": "ap-guangzhou-9"}, "DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_SSD", "DiskSize": 20}),
             "InvalidParameterValue.ZoneNotSupported",
         ),
+        // Free text is bounded, and tags follow the tag service's rules.
+        (
+            json!({"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_SSD", "DiskSize": 20,
+                   "DiskName": "d".repeat(61)}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_SSD", "DiskSize": 20,
+                   "Tags": (0..51).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect::<Vec<_>>()}),
+            "LimitExceeded.ResourceAttachedTags",
+        ),
     ] {
         assert_eq!(
             refused(&emu, "CreateDisks", body.clone()).await,

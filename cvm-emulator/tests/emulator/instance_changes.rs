@@ -221,6 +221,13 @@ async fn systems_are_reset_and_disks_grow() {
     assert_eq!(reset["OsName"], "Ubuntu Server 22.04 LTS 64bit");
     assert_eq!(reset["LoginSettings"]["KeyIds"], json!([key]));
     assert_eq!(reset["SystemDisk"]["DiskSize"], 80);
+    // A Windows system takes no key pairs.
+    let windows =
+        json!({"InstanceId": ids[0], "ImageId": "img-22trbn9x", "LoginSettings": {"KeyIds": [key]}});
+    assert_eq!(
+        refused(&emu, "ResetInstance", windows).await,
+        "UnsupportedOperation.KeyPairUnsupportedWindows"
+    );
     assert_eq!(
         refused(
             &emu,

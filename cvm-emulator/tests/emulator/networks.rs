@@ -48,6 +48,22 @@ async fn vpcs_and_subnets_follow_the_services_rules() {
             expected
         );
     }
+    // An instance in the default network, which DescribeVpcs then lists.
+    let default_instance = Call::post(
+        "RunInstances",
+        json!({"Placement": {"Zone": ZONE}, "ImageId": "img-9qabwvbn"}),
+    )
+    .send(&emu)
+    .await;
+    assert_eq!(code(&default_instance), "", "{default_instance}");
+    let default_vpc = ok(&emu, "DescribeVpcs", json!({})).await;
+    let default_vpc = default_vpc["VpcSet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["IsDefault"] == true)
+        .map(|v| v["VpcId"].as_str().unwrap().to_owned())
+        .expect("the default VPC");
     let subnet = |name: &str, zone: &str, block: &str| json!({"VpcId": vpc, "SubnetName": name, "Zone": zone, "CidrBlock": block});
     let web = ok(&emu, "CreateSubnet", subnet("web", ZONE, "10.8.1.0/24")).await["Subnet"]["SubnetId"]
         .as_str()
@@ -73,6 +89,12 @@ async fn vpcs_and_subnets_follow_the_services_rules() {
         (
             json!({"VpcId": "vpc-00000000", "SubnetName": "x", "Zone": ZONE, "CidrBlock": "10.8.4.0/24"}),
             "ResourceNotFound",
+        ),
+        // The default VPC's block is its default subnets' (and its
+        // instances' addresses'): it takes no more.
+        (
+            json!({"VpcId": default_vpc, "SubnetName": "x", "Zone": ZONE, "CidrBlock": "10.0.1.0/24"}),
+            "UnsupportedOperation",
         ),
     ] {
         assert_eq!(
