@@ -86,7 +86,9 @@ fn creation_time(value: &str) -> Result<String, ApiError> {
     Ok(format!("{}T{}Z", &value[..10], &value[11..]))
 }
 
-fn matches(instance: &Instance, filters: &[Prepared<'_>]) -> bool {
+/// Whether `instance` passes every filter; `elastic` are the elastic IPs
+/// bound to it, public addresses as much as its own.
+fn matches(instance: &Instance, elastic: &[String], filters: &[Prepared<'_>]) -> bool {
     filters.iter().all(|f| {
         let any = |candidate: &str| f.values.iter().any(|v| v == candidate);
         let any_of = |list: &[String]| list.iter().any(|c| any(c));
@@ -108,7 +110,9 @@ fn matches(instance: &Instance, filters: &[Prepared<'_>]) -> bool {
             "instance-charge-type" => any(instance.instance_charge_type.as_str()),
             "instance-state" => any(instance.instance_state.as_str()),
             "private-ip-address" => any_of(&instance.private_ip_addresses),
-            "public-ip-address" => instance.public_ip_addresses.as_deref().is_some_and(any_of),
+            "public-ip-address" => {
+                instance.public_ip_addresses.as_deref().is_some_and(any_of) || any_of(elastic)
+            }
             "ipv6-address" => instance.i_pv6_addresses.as_deref().is_some_and(any_of),
             "tag-key" => instance.tags.iter().any(|t| any(&t.key)),
             "tag-value" => instance.tags.iter().any(|t| any(&t.value)),
@@ -150,7 +154,11 @@ pub(crate) fn describe_instances(r: &DescribeInstancesRequest, ctx: &Ctx<'_>) ->
     let (total, page) = if ids.is_empty() {
         let mut total = 0;
         let mut page = Vec::new();
-        for stored in store.in_region(region).filter(|s| matches(&s.instance, &filters)) {
+        let elastic = |id: &str| addresses.get(id).map_or(&[][..], Vec::as_slice);
+        for stored in store
+            .in_region(region)
+            .filter(|s| matches(&s.instance, elastic(&s.instance.instance_id), &filters))
+        {
             if total >= offset && page.len() < limit {
                 page.push(stored.instance.clone());
             }
