@@ -398,6 +398,13 @@ async fn elastic_ips_bind_to_one_instance_and_are_released_unbound() {
         json!([ip]),
         "{described}"
     );
+    let by_ip = Call::post(
+        "DescribeInstances",
+        json!({"Filters": [{"Name": "public-ip-address", "Values": [ip]}]}),
+    )
+    .send(&emu)
+    .await;
+    assert_eq!(by_ip["TotalCount"], 1, "{by_ip}");
     let bound = ok(
         &emu,
         "DescribeAddresses",
