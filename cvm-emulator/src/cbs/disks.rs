@@ -284,15 +284,13 @@ pub(crate) fn create_disks(r: &CreateDisksRequest, ctx: &Ctx<'_>) -> Result<Stri
         );
     }
     let held = disks_in(&store, region)?.len();
-    if held + count as usize > DISK.quota {
-        return Err(ApiError::new(
-            "ResourceInsufficient.OverQuota",
-            format!(
-                "{region} holds {held} disks; {count} more would pass the quota of {}.",
-                DISK.quota
-            ),
-        ));
-    }
+    DISK.check_room(
+        region,
+        held,
+        count as usize,
+        "ResourceInsufficient.OverQuota",
+        "disks",
+    )?;
     let mut made = Vec::new();
     for _ in 0..count {
         let id = store.resources.new_id(&DISK);
@@ -577,16 +575,13 @@ pub(crate) fn check_launch_disks(
         check_disk(d.disk_type.as_deref().unwrap_or("CLOUD_PREMIUM"), size)?;
     }
     let held = disks_in(store, region)?.len();
-    let more = data_disks.len() * instances;
-    if more > 0 && held + more > DISK.quota {
-        return Err(ApiError::new(
-            "ResourceInsufficient.OverQuota",
-            format!(
-                "{region} holds {held} disks; {more} more would pass the quota of {}.",
-                DISK.quota
-            ),
-        ));
-    }
+    DISK.check_room(
+        region,
+        held,
+        data_disks.len() * instances,
+        "ResourceInsufficient.OverQuota",
+        "disks",
+    )?;
     Ok(())
 }
 

@@ -179,6 +179,28 @@ impl Kind {
         })
     }
 
+    /// `code` unless `more` fit beside the `held` of `region` within the
+    /// kind's quota (`what` names them in the message: `disks`).
+    pub(crate) fn check_room(
+        &self,
+        region: &str,
+        held: usize,
+        more: usize,
+        code: &str,
+        what: &str,
+    ) -> Result<(), ApiError> {
+        if held + more > self.quota {
+            return Err(ApiError::new(
+                code,
+                format!(
+                    "{region} holds {held} {what}; {more} more would pass the quota of {}.",
+                    self.quota
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn key(&self, id: &str) -> ResourceKey {
         ResourceKey {
             kind: self.name.to_owned(),

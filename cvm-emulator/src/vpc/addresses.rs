@@ -173,15 +173,13 @@ pub(crate) fn allocate_addresses(r: &AllocateAddressesRequest, ctx: &Ctx<'_>) ->
         );
     }
     let held = addresses_in(&store, region)?.len();
-    if held + count as usize > ADDRESS.quota {
-        return Err(ApiError::new(
-            "AddressQuotaLimitExceeded",
-            format!(
-                "{region} holds {held} addresses; {count} more would pass the quota of {}.",
-                ADDRESS.quota
-            ),
-        ));
-    }
+    ADDRESS.check_room(
+        region,
+        held,
+        count as usize,
+        "AddressQuotaLimitExceeded",
+        "addresses",
+    )?;
     let mut made = Vec::new();
     for _ in 0..count {
         let id = store.resources.new_id(&ADDRESS);

@@ -528,6 +528,24 @@ fn check_filters<'f>(filters: &'f [Filter], known: &[&str]) -> Result<Vec<&'f Fi
     Ok(filters.iter().collect())
 }
 
+/// A name or description: not empty, at most `most` characters
+/// (`InvalidParameterValue.Empty`, `InvalidParameterValue.TooLong`).
+pub(crate) fn check_text(member: &str, text: &str, most: usize) -> Result<(), ApiError> {
+    if text.is_empty() {
+        return Err(ApiError::new(
+            "InvalidParameterValue.Empty",
+            format!("{member} is empty."),
+        ));
+    }
+    if text.chars().count() > most {
+        return Err(ApiError::new(
+            "InvalidParameterValue.TooLong",
+            format!("{member} is longer than {most} characters."),
+        ));
+    }
+    Ok(())
+}
+
 fn any_of(f: &Filter, value: &str) -> bool {
     f.values.iter().any(|v| v == value)
 }

@@ -20,7 +20,7 @@ use crate::error::{shorten, ApiError};
 use crate::shared::Ctx;
 use crate::time::now_ms;
 
-use super::{vpc_time, DNS_SERVERS};
+use super::{check_text, vpc_time, DNS_SERVERS};
 
 /// Longest VPC or subnet name, in characters.
 const MAX_NAME: usize = 60;
@@ -117,22 +117,6 @@ fn check_vpc_cidr(text: &str) -> Result<Cidr, ApiError> {
     Ok(cidr)
 }
 
-fn check_name(member: &str, name: &str) -> Result<(), ApiError> {
-    if name.is_empty() {
-        return Err(ApiError::new(
-            "InvalidParameterValue.Empty",
-            format!("{member} is empty."),
-        ));
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(ApiError::new(
-            "InvalidParameterValue.TooLong",
-            format!("{member} is longer than {MAX_NAME} characters."),
-        ));
-    }
-    Ok(())
-}
-
 fn region_of<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ApiError> {
     ctx.region.ok_or_else(|| ApiError::missing("Region"))
 }
@@ -144,7 +128,7 @@ fn tags(tags: Option<&[Tag]>) -> Vec<Tag> {
 pub(crate) fn create_vpc(r: &CreateVpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let region = region_of(ctx)?;
     check_rules(r)?;
-    check_name("VpcName", &r.vpc_name)?;
+    check_text("VpcName", &r.vpc_name, MAX_NAME)?;
     check_length("DomainName", r.domain_name.as_deref().unwrap_or_default(), 60)?;
     let dns = r.dns_servers.as_deref().unwrap_or_default();
     if dns.len() > 4 || dns.iter().any(|d| d.parse::<std::net::Ipv4Addr>().is_err()) {
@@ -292,7 +276,7 @@ pub(crate) fn create_subnet(r: &CreateSubnetRequest, ctx: &Ctx<'_>) -> Result<St
     let region = region_of(ctx)?;
     check_rules(r)?;
     check_id("VpcId", &r.vpc_id, "vpc-")?;
-    check_name("SubnetName", &r.subnet_name)?;
+    check_text("SubnetName", &r.subnet_name, MAX_NAME)?;
     check_tags(
         r.tags
             .iter()

@@ -25,7 +25,7 @@ use crate::shared::Ctx;
 use crate::time::now_ms;
 
 use super::networks::Cidr;
-use super::{any_of, check_filters, check_ids, choose, coexist, respond, vpc_time, Window};
+use super::{any_of, check_filters, check_ids, check_text, choose, coexist, respond, vpc_time, Window};
 
 /// Longest group name and description, in characters.
 const MAX_NAME: usize = 60;
@@ -102,22 +102,6 @@ pub(crate) fn check_groups_exist(store: &Store, region: &str, ids: &[String]) ->
 
 fn region_of<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ApiError> {
     ctx.region.ok_or_else(|| ApiError::missing("Region"))
-}
-
-fn check_text(member: &str, text: &str, most: usize) -> Result<(), ApiError> {
-    if text.is_empty() {
-        return Err(ApiError::new(
-            "InvalidParameterValue.Empty",
-            format!("{member} is empty."),
-        ));
-    }
-    if text.chars().count() > most {
-        return Err(ApiError::new(
-            "InvalidParameterValue.TooLong",
-            format!("{member} is longer than {most} characters."),
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn create_security_group(
