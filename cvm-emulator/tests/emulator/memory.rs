@@ -214,9 +214,9 @@ async fn connections_without_the_key_hold_no_more_than_the_budget_and_their_buff
     );
     let chunk = vec![b' '; 64 * 1024];
     // Every connection writes until the emulator stops reading from it (a
-    // write that waits 300 ms) or 4 s have passed; all stay open until
+    // write that waits 300 ms) or 2 s have passed; all stay open until
     // memory is measured.
-    let until = tokio::time::Instant::now() + Duration::from_secs(4);
+    let until = tokio::time::Instant::now() + Duration::from_secs(2);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..UNAUTHENTICATED {
         let (addr, head, chunk) = (addr.clone(), head.clone(), chunk.clone());
