@@ -129,7 +129,10 @@ fn main() -> ExitCode {
         Command::BuildCost(args) => xtask::build_cost::run_command(&root, &args),
         Command::RateLimits(args) => xtask::rate_limits::run_command(&root, &args),
         Command::Exhaustive => match run_services(&root, None, None, &[], None, None) {
-            Ok(code) if code == ExitCode::SUCCESS => xtask::exhaustive::run_examples(&root),
+            Ok(code) if code == ExitCode::SUCCESS => match xtask::exhaustive::run_examples(&root) {
+                Ok(code) if code == ExitCode::SUCCESS => xtask::exhaustive::run_evolution(&root),
+                other => other,
+            },
             other => other,
         },
         Command::Regen { check } => run_regen(&root, check),
