@@ -401,10 +401,23 @@ fn write_json(path: &Path, value: &serde_json::Value) {
     std::fs::write(path, xtask::import::to_stable_json(value).unwrap()).unwrap();
 }
 
+/// Our English prose of an action and of its objects' members, blanked:
+/// removing an action removes it, and Tencent's files cannot give it back.
+fn without_our_prose(api: &mut serde_json::Value, action: &str, objects: &[&str]) {
+    api["actions"][action]["document"] = "".into();
+    for object in objects {
+        let object = &mut api["objects"][*object];
+        object["document"] = "".into();
+        for member in object["members"].as_array_mut().unwrap() {
+            member["document"] = "".into();
+        }
+    }
+}
+
 /// Removing an action the way a user would (its entries in api.json and
-/// errors.json, the objects regen then names, the codes nothing else lists),
-/// then importing it again, gives back the spec and the generated code byte
-/// for byte.
+/// errors.json, the objects regen then names, the rules on them, the codes
+/// nothing else lists), then importing it again, gives back the spec byte
+/// for byte, but for our English prose of what was removed.
 #[test]
 fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
     let root = tccli::workspace_root();
@@ -412,7 +425,14 @@ fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
     for name in ["api.json", "errors.json", "rules.json", "waiters.json"] {
         std::fs::copy(root.join(SPEC).join(name), dir.join(name)).unwrap();
     }
-    let original_api = std::fs::read_to_string(dir.join("api.json")).unwrap();
+    let orphans = [
+        "ConvertOperatingSystemsRequest",
+        "ConvertOperatingSystemsResponse",
+        "TargetOS",
+    ];
+    let mut expected_api = read_json(&dir.join("api.json"));
+    without_our_prose(&mut expected_api, REMOVED, &orphans);
+    let original_api = xtask::import::to_stable_json(&expected_api).unwrap();
     let original_errors = std::fs::read_to_string(dir.join("errors.json")).unwrap();
 
     let mut api = read_json(&dir.join("api.json"));
@@ -450,11 +470,6 @@ fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
         Err(codegen::Error::Spec(e)) => e.0.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         other => panic!("expected spec errors, got {other:?}"),
     };
-    let orphans = [
-        "ConvertOperatingSystemsRequest",
-        "ConvertOperatingSystemsResponse",
-        "TargetOS",
-    ];
     let expected: Vec<String> = orphans
         .iter()
         .map(|o| {
@@ -468,6 +483,17 @@ fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
         api["objects"].as_object_mut().unwrap().remove(object).unwrap();
     }
     write_json(&dir.join("api.json"), &api);
+    // The closed sets of values their members took go with them.
+    let mut rules = read_json(&dir.join("rules.json"));
+    for set in rules["enums"].as_object_mut().unwrap().values_mut() {
+        let members = set["members"].as_array_mut().unwrap();
+        members.retain(|m| !orphans.iter().any(|o| m.as_str().unwrap().starts_with(&format!("{o}."))));
+    }
+    rules["enums"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|_, set| !set["members"].as_array().unwrap().is_empty());
+    write_json(&dir.join("rules.json"), &rules);
     codegen::load_dir(&dir).expect("the reduced spec is valid");
 
     let mut o = opts(&[REMOVED]);
@@ -489,16 +515,16 @@ fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
         std::fs::read_to_string(dir.join("errors.json")).unwrap() == original_errors,
         "errors.json differs"
     );
+    // Equal files generate equal code (the spec test holds generation to
+    // the files); this spec generates.
     let model = codegen::load_dir(&dir).unwrap();
-    for file in codegen::generate(&model, SPEC).unwrap() {
-        let committed = std::fs::read_to_string(root.join("cvm-api/src/generated").join(file.name)).unwrap();
-        assert!(committed == file.contents, "{} differs", file.name);
-    }
+    assert!(!codegen::generate(&model, SPEC).unwrap().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The same round trip, in memory, for every action whose objects carry none
-/// of our English docs or rules (those cannot come back from Tencent's files).
+/// The same round trip, in memory, for every action whose objects carry no
+/// rules of ours (those cannot come back from Tencent's files, nor can our
+/// English prose, which is left out of the comparison).
 /// Codes only the action lists stay in `codes` here; the test above covers
 /// their removal.
 #[test]
@@ -531,15 +557,21 @@ fn every_action_comes_back_byte_for_byte() {
             .keys()
             .filter(|o| !kept.contains(*o))
             .collect();
-        let has_ours = !original.api.actions.0[action].document.is_empty()
-            || orphans.iter().any(|o| {
-                let def = &original.api.objects.0[*o];
-                !def.document.is_empty()
-                    || def.members.iter().any(|m| !m.document.is_empty())
-                    || rules.objects.0.contains_key(*o)
-            });
-        if has_ours {
+        // Paging rules of ours cannot come back from Tencent's files.
+        if orphans.iter().any(|o| rules.objects.0.contains_key(*o)) {
             continue;
+        }
+        // Nor can our prose, so it is blanked in what is expected back.
+        let mut expected = original.clone();
+        if let Some(a) = expected.api.actions.0.get_mut(action) {
+            a.document.clear();
+        }
+        for o in &orphans {
+            let def = expected.api.objects.0.get_mut(*o).unwrap();
+            def.document.clear();
+            for m in &mut def.members {
+                m.document.clear();
+            }
         }
         let mut spec = original.clone();
         spec.api.actions.0.remove(action);
@@ -561,10 +593,10 @@ fn every_action_comes_back_byte_for_byte() {
             "{action}"
         );
         // Equal values are written as equal bytes: the files are a function of them.
-        assert!(spec.api == original.api, "{action}: api.json differs");
+        assert!(spec.api == expected.api, "{action}: api.json differs");
         assert!(spec.errors == original.errors, "{action}: errors.json differs");
         restored += 1;
     }
-    // 90 of the 106 today; the others have English docs or paging rules of ours.
-    assert!(restored >= 88, "only {restored} actions checked");
+    // 94 of the 106 today; the others have paging rules of ours.
+    assert!(restored >= 90, "only {restored} actions checked");
 }

@@ -329,10 +329,11 @@ impl Call<types::AllocateHostsRequest> {
     }
     /// Sets `HostChargeType`; see [`AllocateHostsRequest::host_charge_type`](types::AllocateHostsRequest::host_charge_type).
     ///
-    /// Wire name `HostChargeType`, string; optional in requests.
+    /// Wire name `HostChargeType`, [`HostChargeType`]; optional in requests.
     ///
+    /// - One of `PREPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn host_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn host_charge_type(mut self, value: impl Into<HostChargeType>) -> Self {
         self.0.request_mut().host_charge_type = Some(value.into());
         self
     }
@@ -697,10 +698,11 @@ impl Call<types::ConvertOperatingSystemsRequest> {
     }
     /// Sets `TargetOSType`; see [`ConvertOperatingSystemsRequest::target_os_type`](types::ConvertOperatingSystemsRequest::target_os_type).
     ///
-    /// Wire name `TargetOSType`, string; optional in requests.
+    /// Wire name `TargetOSType`, [`TargetOsType`]; optional in requests.
     ///
+    /// - One of `TencentOS`; another value is kept as sent.
     /// - Example: `TencentOS`.
-    pub fn target_os_type(mut self, value: impl Into<String>) -> Self {
+    pub fn target_os_type(mut self, value: impl Into<TargetOsType>) -> Self {
         self.0.request_mut().target_os_type = Some(value.into());
         self
     }
@@ -715,10 +717,11 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
     }
     /// Sets `Type`; see [`CreateDisasterRecoverGroupRequest::type`](types::CreateDisasterRecoverGroupRequest::type).
     ///
-    /// Wire name `Type`, string; required in requests (empty is missing).
+    /// Wire name `Type`, [`DisasterRecoverGroupType`]; required in requests (empty is missing).
     ///
+    /// - One of `HOST`, `SW`, `RACK`; another value is kept as sent.
     /// - Example: `HOST`.
-    pub fn r#type(mut self, value: impl Into<String>) -> Self {
+    pub fn r#type(mut self, value: impl Into<DisasterRecoverGroupType>) -> Self {
         self.0.request_mut().r#type = value.into();
         self
     }
@@ -742,10 +745,11 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
     }
     /// Sets `Strategy`; see [`CreateDisasterRecoverGroupRequest::strategy`](types::CreateDisasterRecoverGroupRequest::strategy).
     ///
-    /// Wire name `Strategy`, string; optional in requests.
+    /// Wire name `Strategy`, [`DisasterRecoverGroupStrategy`]; optional in requests.
     ///
+    /// - One of `SPREAD`, `PARTITION`; another value is kept as sent.
     /// - Example: `SPREAD`.
-    pub fn strategy(mut self, value: impl Into<String>) -> Self {
+    pub fn strategy(mut self, value: impl Into<DisasterRecoverGroupStrategy>) -> Self {
         self.0.request_mut().strategy = Some(value.into());
         self
     }
@@ -810,10 +814,11 @@ impl Call<types::CreateHpcClusterRequest> {
     }
     /// Sets `HpcClusterType`; see [`CreateHpcClusterRequest::hpc_cluster_type`](types::CreateHpcClusterRequest::hpc_cluster_type).
     ///
-    /// Wire name `HpcClusterType`, string; optional in requests.
+    /// Wire name `HpcClusterType`, [`HpcClusterType`]; optional in requests.
     ///
+    /// - One of `STANDARD`, `CDC`, `CHC`; another value is kept as sent.
     /// - Example: `CDC/CHC/STANDARD`.
-    pub fn hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+    pub fn hpc_cluster_type(mut self, value: impl Into<HpcClusterType>) -> Self {
         self.0.request_mut().hpc_cluster_type = Some(value.into());
         self
     }
@@ -878,19 +883,21 @@ impl Call<types::CreateImageRequest> {
     }
     /// Sets `ForcePoweroff`; see [`CreateImageRequest::force_poweroff`](types::CreateImageRequest::force_poweroff).
     ///
-    /// Wire name `ForcePoweroff`, string; optional in requests.
+    /// Wire name `ForcePoweroff`, [`BoolString`]; optional in requests.
     ///
+    /// - One of `true`, `false`; another value is kept as sent.
     /// - Example: `true`.
-    pub fn force_poweroff(mut self, value: impl Into<String>) -> Self {
+    pub fn force_poweroff(mut self, value: impl Into<BoolString>) -> Self {
         self.0.request_mut().force_poweroff = Some(value.into());
         self
     }
     /// Sets `Sysprep`; see [`CreateImageRequest::sysprep`](types::CreateImageRequest::sysprep).
     ///
-    /// Wire name `Sysprep`, string; optional in requests.
+    /// Wire name `Sysprep`, [`BoolString`]; optional in requests.
     ///
+    /// - One of `true`, `false`; another value is kept as sent.
     /// - Example: `false`.
-    pub fn sysprep(mut self, value: impl Into<String>) -> Self {
+    pub fn sysprep(mut self, value: impl Into<BoolString>) -> Self {
         self.0.request_mut().sysprep = Some(value.into());
         self
     }
@@ -1309,10 +1316,11 @@ impl Call<types::CreateLaunchTemplateRequest> {
     }
     /// Sets `InstanceChargeType`; see [`CreateLaunchTemplateRequest::instance_charge_type`](types::CreateLaunchTemplateRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, string; optional in requests.
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
     ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
@@ -1379,10 +1387,14 @@ impl Call<types::CreateLaunchTemplateRequest> {
     }
     /// Sets `TemplateDataModifyAction`; see [`CreateLaunchTemplateRequest::template_data_modify_action`](types::CreateLaunchTemplateRequest::template_data_modify_action).
     ///
-    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
+    /// Wire name `TemplateDataModifyAction`, [`TemplateDataModifyAction`]; optional in requests.
     ///
+    /// - One of `Replace`, `Update`; another value is kept as sent.
     /// - Example: `Update`.
-    pub fn template_data_modify_action(mut self, value: impl Into<String>) -> Self {
+    pub fn template_data_modify_action(
+        mut self,
+        value: impl Into<TemplateDataModifyAction>,
+    ) -> Self {
         self.0.request_mut().template_data_modify_action = Some(value.into());
         self
     }
@@ -1691,10 +1703,11 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
     }
     /// Sets `InstanceChargeType`; see [`CreateLaunchTemplateVersionRequest::instance_charge_type`](types::CreateLaunchTemplateVersionRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, string; optional in requests.
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
     ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
@@ -1735,10 +1748,14 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
     }
     /// Sets `TemplateDataModifyAction`; see [`CreateLaunchTemplateVersionRequest::template_data_modify_action`](types::CreateLaunchTemplateVersionRequest::template_data_modify_action).
     ///
-    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
+    /// Wire name `TemplateDataModifyAction`, [`TemplateDataModifyAction`]; optional in requests.
     ///
+    /// - One of `Replace`, `Update`; another value is kept as sent.
     /// - Example: `Update`.
-    pub fn template_data_modify_action(mut self, value: impl Into<String>) -> Self {
+    pub fn template_data_modify_action(
+        mut self,
+        value: impl Into<TemplateDataModifyAction>,
+    ) -> Self {
         self.0.request_mut().template_data_modify_action = Some(value.into());
         self
     }
@@ -2276,10 +2293,11 @@ impl Call<types::DescribeHpcClustersRequest> {
     }
     /// Sets `HpcClusterType`; see [`DescribeHpcClustersRequest::hpc_cluster_type`](types::DescribeHpcClustersRequest::hpc_cluster_type).
     ///
-    /// Wire name `HpcClusterType`, string; optional in requests.
+    /// Wire name `HpcClusterType`, [`HpcClusterType`]; optional in requests.
     ///
+    /// - One of `STANDARD`, `CDC`, `CHC`; another value is kept as sent.
     /// - Example: `CDC/CHC/STANDARD`.
-    pub fn hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+    pub fn hpc_cluster_type(mut self, value: impl Into<HpcClusterType>) -> Self {
         self.0.request_mut().hpc_cluster_type = Some(value.into());
         self
     }
@@ -2578,10 +2596,11 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
     }
     /// Sets `TimerAction`; see [`DescribeInstancesActionTimerRequest::timer_action`](types::DescribeInstancesActionTimerRequest::timer_action).
     ///
-    /// Wire name `TimerAction`, string; optional in requests.
+    /// Wire name `TimerAction`, [`TimerAction`]; optional in requests.
     ///
+    /// - One of `TerminateInstances`; another value is kept as sent.
     /// - Example: `TerminateInstances`.
-    pub fn timer_action(mut self, value: impl Into<String>) -> Self {
+    pub fn timer_action(mut self, value: impl Into<TimerAction>) -> Self {
         self.0.request_mut().timer_action = Some(value.into());
         self
     }
@@ -2605,21 +2624,23 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
     }
     /// Adds one item to `StatusList`; see [`DescribeInstancesActionTimerRequest::status_list`](types::DescribeInstancesActionTimerRequest::status_list).
     ///
-    /// Wire name `StatusList`, list of string; optional in requests.
+    /// Wire name `StatusList`, list of [`ActionTimerStatus`]; optional in requests.
     ///
+    /// - Each item one of `UNDO`, `DOING`, `DONE`; another value is kept as sent.
     /// - Example: `UNDO`.
-    pub fn status_list(mut self, value: impl Into<String>) -> Self {
+    pub fn status_list(mut self, value: impl Into<ActionTimerStatus>) -> Self {
         self.0.request_mut().status_list.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `StatusList` to these items; see [`DescribeInstancesActionTimerRequest::status_list`](types::DescribeInstancesActionTimerRequest::status_list).
     ///
-    /// Wire name `StatusList`, list of string; optional in requests.
+    /// Wire name `StatusList`, list of [`ActionTimerStatus`]; optional in requests.
     ///
+    /// - Each item one of `UNDO`, `DOING`, `DONE`; another value is kept as sent.
     /// - Example: `UNDO`.
     pub fn set_status_list(
         mut self,
-        items: impl IntoIterator<Item = impl Into<String>>,
+        items: impl IntoIterator<Item = impl Into<ActionTimerStatus>>,
     ) -> Self {
         self.0.request_mut().status_list = Some(
             items.into_iter().map(Into::into).collect(),
@@ -2630,21 +2651,23 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
 impl Call<types::DescribeInstancesAttributesRequest> {
     /// Adds one item to `Attributes`; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes).
     ///
-    /// Wire name `Attributes`, list of string; required in requests (empty is missing).
+    /// Wire name `Attributes`, list of [`InstanceAttributeName`]; required in requests (empty is missing).
     ///
+    /// - Each item one of `UserData`; another value is kept as sent.
     /// - Example: `["UserData"]`.
-    pub fn attributes(mut self, value: impl Into<String>) -> Self {
+    pub fn attributes(mut self, value: impl Into<InstanceAttributeName>) -> Self {
         self.0.request_mut().attributes.push(value.into());
         self
     }
     /// Sets `Attributes` to these items; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes).
     ///
-    /// Wire name `Attributes`, list of string; required in requests (empty is missing).
+    /// Wire name `Attributes`, list of [`InstanceAttributeName`]; required in requests (empty is missing).
     ///
+    /// - Each item one of `UserData`; another value is kept as sent.
     /// - Example: `["UserData"]`.
     pub fn set_attributes(
         mut self,
-        items: impl IntoIterator<Item = impl Into<String>>,
+        items: impl IntoIterator<Item = impl Into<InstanceAttributeName>>,
     ) -> Self {
         self.0.request_mut().attributes = items.into_iter().map(Into::into).collect();
         self
@@ -2735,10 +2758,11 @@ impl Call<types::DescribeInstancesOperationLimitRequest> {
     }
     /// Sets `Operation`; see [`DescribeInstancesOperationLimitRequest::operation`](types::DescribeInstancesOperationLimitRequest::operation).
     ///
-    /// Wire name `Operation`, string; required in requests (empty is missing).
+    /// Wire name `Operation`, [`LimitedOperation`]; required in requests (empty is missing).
     ///
+    /// - One of `INSTANCE_DEGRADE`, `INTERNET_CHARGE_TYPE_CHANGE`; another value is kept as sent.
     /// - Example: `INSTANCE_DEGRADE`.
-    pub fn operation(mut self, value: impl Into<String>) -> Self {
+    pub fn operation(mut self, value: impl Into<LimitedOperation>) -> Self {
         self.0.request_mut().operation = value.into();
         self
     }
@@ -3113,10 +3137,11 @@ impl Call<types::DescribeTaskInfoRequest> {
     }
     /// Sets `Product`; see [`DescribeTaskInfoRequest::product`](types::DescribeTaskInfoRequest::product).
     ///
-    /// Wire name `Product`, string; optional in requests.
+    /// Wire name `Product`, [`RepairTaskProduct`]; optional in requests.
     ///
+    /// - One of `CVM`, `CDH`, `CPM2.0`; another value is kept as sent.
     /// - Example: `CVM`.
-    pub fn product(mut self, value: impl Into<String>) -> Self {
+    pub fn product(mut self, value: impl Into<RepairTaskProduct>) -> Self {
         self.0.request_mut().product = Some(value.into());
         self
     }
@@ -3247,10 +3272,11 @@ impl Call<types::DescribeTaskInfoRequest> {
     }
     /// Sets `OrderField`; see [`DescribeTaskInfoRequest::order_field`](types::DescribeTaskInfoRequest::order_field).
     ///
-    /// Wire name `OrderField`, string; optional in requests.
+    /// Wire name `OrderField`, [`RepairTaskOrderField`]; optional in requests.
     ///
+    /// - One of `CreateTime`, `AuthTime`, `EndTime`; another value is kept as sent.
     /// - Example: `CreateTime`.
-    pub fn order_field(mut self, value: impl Into<String>) -> Self {
+    pub fn order_field(mut self, value: impl Into<RepairTaskOrderField>) -> Self {
         self.0.request_mut().order_field = Some(value.into());
         self
     }
@@ -3424,10 +3450,11 @@ impl Call<types::EnterRescueModeRequest> {
     }
     /// Sets `StopType`; see [`EnterRescueModeRequest::stop_type`](types::EnterRescueModeRequest::stop_type).
     ///
-    /// Wire name `StopType`, string; optional in requests.
+    /// Wire name `StopType`, [`StopType`]; optional in requests.
     ///
+    /// - One of `SOFT`, `HARD`, `SOFT_FIRST`; another value is kept as sent.
     /// - Example: `HARD`.
-    pub fn stop_type(mut self, value: impl Into<String>) -> Self {
+    pub fn stop_type(mut self, value: impl Into<StopType>) -> Self {
         self.0.request_mut().stop_type = Some(value.into());
         self
     }
@@ -3478,10 +3505,11 @@ impl Call<types::ExportImagesRequest> {
     }
     /// Sets `ExportFormat`; see [`ExportImagesRequest::export_format`](types::ExportImagesRequest::export_format).
     ///
-    /// Wire name `ExportFormat`, string; optional in requests.
+    /// Wire name `ExportFormat`, [`ImageExportFormat`]; optional in requests.
     ///
+    /// - One of `RAW`, `QCOW2`, `VHD`, `VMDK`; another value is kept as sent.
     /// - Example: `RAW`.
-    pub fn export_format(mut self, value: impl Into<String>) -> Self {
+    pub fn export_format(mut self, value: impl Into<ImageExportFormat>) -> Self {
         self.0.request_mut().export_format = Some(value.into());
         self
     }
@@ -3543,10 +3571,11 @@ impl Call<types::ExportImagesRequest> {
 impl Call<types::ImportImageRequest> {
     /// Sets `Architecture`; see [`ImportImageRequest::architecture`](types::ImportImageRequest::architecture).
     ///
-    /// Wire name `Architecture`, string; required in requests (empty is missing).
+    /// Wire name `Architecture`, [`ImportImageArchitecture`]; required in requests (empty is missing).
     ///
+    /// - One of `x86_64`, `i386`, `arm_64`; another value is kept as sent.
     /// - Example: `x86_64`.
-    pub fn architecture(mut self, value: impl Into<String>) -> Self {
+    pub fn architecture(mut self, value: impl Into<ImportImageArchitecture>) -> Self {
         self.0.request_mut().architecture = value.into();
         self
     }
@@ -3642,10 +3671,11 @@ impl Call<types::ImportImageRequest> {
     }
     /// Sets `LicenseType`; see [`ImportImageRequest::license_type`](types::ImportImageRequest::license_type).
     ///
-    /// Wire name `LicenseType`, string; optional in requests.
+    /// Wire name `LicenseType`, [`LicenseType`]; optional in requests.
     ///
+    /// - One of `TencentCloud`, `BYOL`; another value is kept as sent.
     /// - Example: `TencentCloud`.
-    pub fn license_type(mut self, value: impl Into<String>) -> Self {
+    pub fn license_type(mut self, value: impl Into<LicenseType>) -> Self {
         self.0.request_mut().license_type = Some(value.into());
         self
     }
@@ -3842,10 +3872,11 @@ impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
     ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
         self.0.request_mut().instance_charge_type = value.into();
         self
     }
@@ -4163,10 +4194,11 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceRunInstancesRequest::instance_charge_type`](types::InquiryPriceRunInstancesRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, string; optional in requests.
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
     ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
@@ -4527,10 +4559,11 @@ impl Call<types::ModifyChcNetworkModeRequest> {
     }
     /// Sets `NetworkMode`; see [`ModifyChcNetworkModeRequest::network_mode`](types::ModifyChcNetworkModeRequest::network_mode).
     ///
-    /// Wire name `NetworkMode`, string; required in requests (empty is missing).
+    /// Wire name `NetworkMode`, [`ChcNetworkMode`]; required in requests (empty is missing).
     ///
+    /// - One of `DEPLOY`, `BUSINESS`; another value is kept as sent.
     /// - Example: `DEPLOY`.
-    pub fn network_mode(mut self, value: impl Into<String>) -> Self {
+    pub fn network_mode(mut self, value: impl Into<ChcNetworkMode>) -> Self {
         self.0.request_mut().network_mode = value.into();
         self
     }
@@ -4595,10 +4628,11 @@ impl Call<types::ModifyHostsAttributeRequest> {
     }
     /// Sets `RenewFlag`; see [`ModifyHostsAttributeRequest::renew_flag`](types::ModifyHostsAttributeRequest::renew_flag).
     ///
-    /// Wire name `RenewFlag`, string; optional in requests.
+    /// Wire name `RenewFlag`, [`RenewFlag`]; optional in requests.
     ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_AUTO_RENEW`.
-    pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.0.request_mut().renew_flag = Some(value.into());
         self
     }
@@ -4721,10 +4755,11 @@ impl Call<types::ModifyImageSharePermissionRequest> {
     }
     /// Sets `Permission`; see [`ModifyImageSharePermissionRequest::permission`](types::ModifyImageSharePermissionRequest::permission).
     ///
-    /// Wire name `Permission`, string; required in requests (empty is missing).
+    /// Wire name `Permission`, [`ImageSharePermission`]; required in requests (empty is missing).
     ///
+    /// - One of `SHARE`, `CANCEL`; another value is kept as sent.
     /// - Example: `SHARE`.
-    pub fn permission(mut self, value: impl Into<String>) -> Self {
+    pub fn permission(mut self, value: impl Into<ImageSharePermission>) -> Self {
         self.0.request_mut().permission = value.into();
         self
     }
@@ -4868,10 +4903,11 @@ impl Call<types::ModifyInstancesAttributeRequest> {
     }
     /// Sets `CamRoleType`; see [`ModifyInstancesAttributeRequest::cam_role_type`](types::ModifyInstancesAttributeRequest::cam_role_type).
     ///
-    /// Wire name `CamRoleType`, string; optional in requests.
+    /// Wire name `CamRoleType`, [`CamRoleType`]; optional in requests.
     ///
+    /// - One of `user`, `system`, `service_linked`; another value is kept as sent.
     /// - Example: `user`.
-    pub fn cam_role_type(mut self, value: impl Into<String>) -> Self {
+    pub fn cam_role_type(mut self, value: impl Into<CamRoleType>) -> Self {
         self.0.request_mut().cam_role_type = Some(value.into());
         self
     }
@@ -4918,10 +4954,11 @@ impl Call<types::ModifyInstancesChargeTypeRequest> {
     }
     /// Sets `InstanceChargeType`; see [`ModifyInstancesChargeTypeRequest::instance_charge_type`](types::ModifyInstancesChargeTypeRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
     ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
         self.0.request_mut().instance_charge_type = value.into();
         self
     }
@@ -5080,10 +5117,11 @@ impl Call<types::ModifyInstancesRenewFlagRequest> {
     }
     /// Sets `RenewFlag`; see [`ModifyInstancesRenewFlagRequest::renew_flag`](types::ModifyInstancesRenewFlagRequest::renew_flag).
     ///
-    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    /// Wire name `RenewFlag`, [`RenewFlag`]; required in requests (empty is missing).
     ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_AUTO_RENEW`.
-    pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.0.request_mut().renew_flag = value.into();
         self
     }
@@ -5277,10 +5315,14 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
     }
     /// Sets `ResourcePoolPackType`; see [`PurchaseResourcePoolPacksRequest::resource_pool_pack_type`](types::PurchaseResourcePoolPacksRequest::resource_pool_pack_type).
     ///
-    /// Wire name `ResourcePoolPackType`, string; optional in requests.
+    /// Wire name `ResourcePoolPackType`, [`ResourcePoolPackType`]; optional in requests.
     ///
+    /// - One of `EXCLUSIVE`, `SHARED`; another value is kept as sent.
     /// - Example: `EXCLUSIVE`.
-    pub fn resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
+    pub fn resource_pool_pack_type(
+        mut self,
+        value: impl Into<ResourcePoolPackType>,
+    ) -> Self {
         self.0.request_mut().resource_pool_pack_type = Some(value.into());
         self
     }
@@ -5305,10 +5347,11 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
     }
     /// Sets `RenewFlag`; see [`PurchaseResourcePoolPacksRequest::renew_flag`](types::PurchaseResourcePoolPacksRequest::renew_flag).
     ///
-    /// Wire name `RenewFlag`, string; optional in requests.
+    /// Wire name `RenewFlag`, [`RenewFlag`]; optional in requests.
     ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
-    pub fn renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.0.request_mut().renew_flag = Some(value.into());
         self
     }
@@ -5491,10 +5534,11 @@ impl Call<types::RenewInstancesRequest> {
 impl Call<types::RepairTaskControlRequest> {
     /// Sets `Product`; see [`RepairTaskControlRequest::product`](types::RepairTaskControlRequest::product).
     ///
-    /// Wire name `Product`, string; required in requests (empty is missing).
+    /// Wire name `Product`, [`RepairTaskProduct`]; required in requests (empty is missing).
     ///
+    /// - One of `CVM`, `CDH`, `CPM2.0`; another value is kept as sent.
     /// - Example: `CVM`.
-    pub fn product(mut self, value: impl Into<String>) -> Self {
+    pub fn product(mut self, value: impl Into<RepairTaskProduct>) -> Self {
         self.0.request_mut().product = value.into();
         self
     }
@@ -5530,10 +5574,11 @@ impl Call<types::RepairTaskControlRequest> {
     }
     /// Sets `Operate`; see [`RepairTaskControlRequest::operate`](types::RepairTaskControlRequest::operate).
     ///
-    /// Wire name `Operate`, string; required in requests (empty is missing).
+    /// Wire name `Operate`, [`RepairTaskOperation`]; required in requests (empty is missing).
     ///
+    /// - One of `AuthorizeRepair`; another value is kept as sent.
     /// - Example: `AuthorizeRepair`.
-    pub fn operate(mut self, value: impl Into<String>) -> Self {
+    pub fn operate(mut self, value: impl Into<RepairTaskOperation>) -> Self {
         self.0.request_mut().operate = value.into();
         self
     }
@@ -5548,10 +5593,11 @@ impl Call<types::RepairTaskControlRequest> {
     }
     /// Sets `TaskSubMethod`; see [`RepairTaskControlRequest::task_sub_method`](types::RepairTaskControlRequest::task_sub_method).
     ///
-    /// Wire name `TaskSubMethod`, string; optional in requests.
+    /// Wire name `TaskSubMethod`, [`RepairTaskSubMethod`]; optional in requests.
     ///
+    /// - One of `LossyLocal`; another value is kept as sent.
     /// - Example: `NA`.
-    pub fn task_sub_method(mut self, value: impl Into<String>) -> Self {
+    pub fn task_sub_method(mut self, value: impl Into<RepairTaskSubMethod>) -> Self {
         self.0.request_mut().task_sub_method = Some(value.into());
         self
     }

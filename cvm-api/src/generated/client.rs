@@ -1389,6 +1389,34 @@ static INSTANCES_RUNNING: tencentcloud_runtime::waiter::WaiterSpec = tencentclou
                 expected: std::borrow::Cow::Borrowed("LAUNCH_FAILED"),
             },
             tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("STOPPING"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("STOPPED"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("SHUTDOWN"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("TERMINATING"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
                 state: tencentcloud_runtime::waiter::AcceptorState::Success,
                 comparator: tencentcloud_runtime::waiter::Comparator::All,
                 path: std::borrow::Cow::Borrowed("InstanceState"),
@@ -1429,6 +1457,27 @@ static INSTANCES_STOPPED: tencentcloud_runtime::waiter::WaiterSpec = tencentclou
                 path: std::borrow::Cow::Borrowed("InstanceState"),
                 value: tencentcloud_runtime::waiter::PathRef::Item(0),
                 expected: std::borrow::Cow::Borrowed("LAUNCH_FAILED"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("STARTING"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("SHUTDOWN"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("TERMINATING"),
             },
             tencentcloud_runtime::waiter::Acceptor {
                 state: tencentcloud_runtime::waiter::AcceptorState::Success,
@@ -1580,6 +1629,10 @@ impl Client {
     }
     /// Allocate hosts.
     ///
+    /// Buys one or more CDH (dedicated host) machines of one host type in a zone; instances are then created on them with the `CDHPAID` billing mode.
+    ///
+    /// Hosts are sold only as monthly subscriptions (`PREPAID`), so HostChargePrepaid is needed and the account must cover the price: `InvalidAccount.InsufficientBalance` means it cannot. The new IDs come back in HostIdSet at once, but each host is `PENDING` until it is ready: poll DescribeHosts until HostState is `RUNNING` (`LAUNCH_FAILURE` means it failed). `ResourceInsufficient.ZoneSoldOutForSpecifiedInstance` means the zone has no stock of that host type.
+    ///
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::AllocateHostsRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
     /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -1593,6 +1646,10 @@ impl Client {
         self.call(super::types::AllocateHostsRequest::default())
     }
     /// Associate instances key pairs.
+    ///
+    /// Binds key pairs to Linux instances: the public keys are written into each instance's SSH configuration, so users log in with the matching private keys.
+    ///
+    /// A key bound earlier stops working, and password login is turned off once a key is bound (DisassociateInstancesKeyPairs removes keys again). Instances must be `STOPPED` unless ForceStop is set; then they are forcibly shut down first, and those that were `RUNNING` are started again afterwards. Up to 100 instances and 100 key pairs per request, and the whole batch fails if any instance does not qualify; poll DescribeInstances until LatestOperationState is `SUCCESS`. `UnsupportedOperation.InstanceOsWindows` means an instance runs Windows, and `UnsupportedOperation.InstanceStateRunning` that it is running while ForceStop is false.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1610,6 +1667,10 @@ impl Client {
     }
     /// Associate security groups.
     ///
+    /// Binds one security group to one or more instances, in addition to the groups they already have (DisassociateSecurityGroups removes one).
+    ///
+    /// An instance with several security groups applies them in the order they were bound, the earliest first. One security group and up to 100 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `LimitExceeded.AssociateUSGLimitExceeded` means an instance already has as many security groups as it may hold, and `InvalidSecurityGroupId.NotFound` that the group does not exist.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1625,6 +1686,10 @@ impl Client {
         self.call(super::types::AssociateSecurityGroupsRequest::default())
     }
     /// Configure chc assist vpc.
+    ///
+    /// Sets up both networks a CHC physical server needs before it can host an instance: the out-of-band (BMC) management network and the deployment network, each a VPC subnet with its own security groups.
+    ///
+    /// Use it for servers still `INIT` in DescribeChcHosts; ConfigureChcDeployVpc sets up the deployment network alone. The server is `OPERATING` in DescribeChcHosts while the networks are configured and `READY` once they are. `InvalidParameterValue.AmountNotEqual` means lists that must pair up, such as ChcIds and the PrivateIpAddresses of a network, differ in length; `VpcIpIsUsed` means a requested private IP is already taken.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1642,6 +1707,10 @@ impl Client {
     }
     /// Configure chc deploy vpc.
     ///
+    /// Sets up the deployment network of one or more CHC physical servers: the VPC subnet, and optionally the addresses and security groups, through which the servers are installed over the network.
+    ///
+    /// ConfigureChcAssistVpc sets up the out-of-band network and the deployment network together; use this action when only the deployment network is missing. The server is `OPERATING` in DescribeChcHosts while the change is applied. `InvalidParameterValue.DeployVpcAlreadyExists` means a server already has a deployment network (RemoveChcDeployVpc clears it), and `VpcAddrNotInSubNet` that a requested private IP is outside the subnet.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1657,6 +1726,10 @@ impl Client {
         self.call(super::types::ConfigureChcDeployVpcRequest::default())
     }
     /// Convert operating systems.
+    ///
+    /// Converts the operating system of instances that run CentOS 7 or CentOS 8 to TencentOS, in place; no other source system is supported.
+    ///
+    /// Set DryRun to run only the pre-checks: the answer then lists in SupportTargetOSList the systems the instances can be converted to. The instances must be `RUNNING` with the TencentCloud Automation Tools (TAT) agent online: `UnsupportedOperation.InstanceStateNotRunning` and `UnsupportedOperation.TatAgentNotOnline` report otherwise, and `UnsupportedOperation.InstanceOsConvertOsNotSupport` means an instance's system cannot be converted. A real run starts a conversion task and returns its TaskId.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1674,6 +1747,10 @@ impl Client {
     }
     /// Create disaster recover group.
     ///
+    /// Creates a placement group, which keeps the instances put into it apart on different physical hosts, switches or racks (Type), so that one hardware failure does not take them all down.
+    ///
+    /// Instances join a group through DisasterRecoverGroupIds in RunInstances, or later through ModifyInstancesDisasterRecoverGroup. Strategy `PARTITION` (limited availability) makes a partition placement group of PartitionCount partitions instead of a spread one. The group exists as soon as the call returns, with its capacity in CvmQuotaTotal. `ResourceInsufficient.InsufficientGroupQuota` means the account's quota of groups is used up (DescribeDisasterRecoverGroupQuota shows it), and `InvalidParameterValue.TooLong` that a value such as Name is too long.
+    ///
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::CreateDisasterRecoverGroupRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
     /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -1689,6 +1766,10 @@ impl Client {
         self.call(super::types::CreateDisasterRecoverGroupRequest::default())
     }
     /// Create hpc cluster.
+    ///
+    /// Creates a high-performance computing (HPC) cluster in one zone; instances of HPC instance types are then launched into it by passing HpcClusterId to RunInstances.
+    ///
+    /// The new cluster comes back at once in HpcClusterSet, empty, with CvmQuotaTotal telling how many instances it can hold. `LimitExceeded.HpcClusterQuota` means the account already has as many clusters as it may, and `UnsupportedOperation.InvalidZone` that the zone does not offer HPC clusters.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1706,6 +1787,10 @@ impl Client {
     }
     /// Create image.
     ///
+    /// Creates a custom image, from which new instances can be created: either from an instance's system disk (plus, for a whole-machine image, some of its data disks) or from disk snapshots.
+    ///
+    /// Give either InstanceId or SnapshotIds, not both. With ForcePoweroff `true` a running instance is shut down before it is imaged; otherwise it is imaged while running, and data not yet written to disk may be missing. The call is asynchronous: it returns ImageId at once, and DescribeImages shows ImageState `CREATING` until the image is `NORMAL` (`CREATEFAILED` means it failed). `ImageQuotaLimitExceeded` means the account's custom image quota is used up, and `InvalidImageName.Duplicate` that ImageName is already taken.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1720,6 +1805,10 @@ impl Client {
     }
     /// Create key pair.
     ///
+    /// Creates an OpenSSH RSA key pair for logging in to Linux instances, and returns its ID with both the public and the private key.
+    ///
+    /// The private key is returned only in this answer: Tencent Cloud does not keep it, so store it safely at once (for example in a file for SSH). To register a key you generated yourself, use ImportKeyPair instead; to put a key on instances, pass it in LoginSettings when creating them or call AssociateInstancesKeyPairs. `InvalidKeyPairName.Duplicate` means the name is already taken, and `InvalidKeyPair.LimitExceeded` that the account holds as many key pairs as it may.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1733,6 +1822,10 @@ impl Client {
         self.call(super::types::CreateKeyPairRequest::default())
     }
     /// Create launch template.
+    ///
+    /// Creates a launch template: a stored instance configuration (zone, image, instance type, disks, network, security groups and so on) that RunInstances can take through its LaunchTemplate parameter instead of spelling everything out.
+    ///
+    /// The template starts with version 1, which is its default version; CreateLaunchTemplateVersion adds more versions. RunInstances uses the default version unless given another, and parameters passed to RunInstances override the template's. Creating a template launches nothing, but the configuration is checked much like a RunInstances request, so the same parameter errors can occur. `LimitExceeded.LaunchTemplateQuota` means the account has as many templates as it may, and `InvalidParameterValue.InvalidLaunchTemplateName` that LaunchTemplateName is not acceptable.
     ///
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::CreateLaunchTemplateRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
@@ -1750,6 +1843,10 @@ impl Client {
     }
     /// Create launch template version.
     ///
+    /// Adds a new version to an existing launch template and returns its number; version numbers increase with each new version.
+    ///
+    /// The new version is built on a base version, LaunchTemplateVersion if given and otherwise the template's default version: every parameter left out of the request keeps the base version's value. To make the new version the one RunInstances uses by default, call ModifyLaunchTemplateDefaultVersion. A template holds at most 30 versions: `LimitExceeded.LaunchTemplateVersionQuota` means it is full (DeleteLaunchTemplateVersions frees room), and `InvalidParameterValue.LaunchTemplateNotFound` means LaunchTemplateId names no template.
+    ///
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::CreateLaunchTemplateVersionRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
     /// - Retried on throttling and connection failures, and, as its token makes repeating safe, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -1765,6 +1862,10 @@ impl Client {
         self.call(super::types::CreateLaunchTemplateVersionRequest::default())
     }
     /// Delete disaster recover groups.
+    ///
+    /// Deletes one or more spread placement groups, up to 10 per request. Only an empty group can be deleted: first terminate the instances in it (DescribeDisasterRecoverGroups shows CurrentNum and InstanceIds). To take instances out of a group while keeping the group, use DeleteInstancesDisasterRecoverGroups instead.
+    ///
+    /// `FailedOperation.PlacementSetNotEmpty` means a group still holds instances; `ResourceNotFound.InvalidPlacementSet` means a group ID does not exist; `InvalidParameterValue.LimitExceeded` means more than 10 IDs were given.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1782,6 +1883,10 @@ impl Client {
     }
     /// Delete hpc clusters.
     ///
+    /// Deletes one or more high-performance computing clusters. A cluster can be deleted only when it is empty, with no instance or other device left in it; DescribeHpcClusters shows CurrentNum and InstanceIds.
+    ///
+    /// `ResourceInUse.HpcCluster` means a cluster still holds devices; `ResourceNotFound.HpcCluster` means a cluster ID does not exist.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1798,6 +1903,10 @@ impl Client {
     }
     /// Delete images.
     ///
+    /// Deletes one or more custom images; this frees image quota, which allows at most 500 custom images per region. An image cannot be deleted while DescribeImages reports its ImageState as `CREATING`, `SYNCING` (being copied) or `IMPORTING`, nor while it is shared with other accounts: cancel the sharing first. Set DryRun to only check whether the images could be deleted.
+    ///
+    /// `InvalidImageId.IncorrectState` means an image is in a state that forbids deletion; `InvalidImageId.InShared` means it is still shared; `InvalidImageId.NotFound` means an image ID does not exist.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1811,6 +1920,8 @@ impl Client {
         self.call(super::types::DeleteImagesRequest::default())
     }
     /// Delete instances action timer.
+    ///
+    /// Deletes scheduled actions (timers) on instances, such as a scheduled termination set through RunInstances' ActionTimer. Only timers that have not run yet can be deleted, that is those DescribeInstancesActionTimer reports with Status `UNDO`; the instances themselves are not changed. The only specific error code documented is `InvalidParameterValue.InvalidAppIdFormat`: the account's AppId was rejected.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1828,6 +1939,10 @@ impl Client {
     }
     /// Delete instances disaster recover groups.
     ///
+    /// Takes one or more instances out of spread placement groups, up to 100 instances per request; both the instances and the groups remain. DeleteDisasterRecoverGroups, by contrast, deletes the groups themselves, and ModifyInstancesDisasterRecoverGroup moves instances between groups.
+    ///
+    /// `FailedOperation.DisasterRecoverGroupNotMatch` means an instance is not in the given group; `FailedOperation.DisasterRecoverGroupNotFound` means a group does not exist; `ResourceNotFound.InvalidInstanceIdNotFound` means an instance does not exist.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1844,6 +1959,10 @@ impl Client {
     }
     /// Delete key pairs.
     ///
+    /// Deletes one or more key pairs kept by Tencent Cloud, up to 100 per request. A key pair still bound to an instance or used by an image cannot be deleted, so a call may delete only some of the pairs: check with DescribeKeyPairs which ones are gone. Unbind a pair from instances first with DisassociateInstancesKeyPairs.
+    ///
+    /// `InvalidKeyPairId.NotFound` means a key pair ID does not exist; `InvalidKeyPairId.Malformed` means an ID is not of the form `skey-xxxxxxxx`; `InvalidParameterValue.LimitExceeded` means too many IDs were given.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1857,6 +1976,10 @@ impl Client {
         self.call(super::types::DeleteKeyPairsRequest::default())
     }
     /// Delete launch template.
+    ///
+    /// Deletes a whole launch template. To delete only some of its versions and keep the template, use DeleteLaunchTemplateVersions instead.
+    ///
+    /// `InvalidParameterValue.LaunchTemplateNotFound` means the template does not exist; `InvalidParameterValue.LaunchTemplateIdMalformed` means the ID is not of the form `lt-xxxxxxxx`.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -1874,6 +1997,10 @@ impl Client {
     }
     /// Delete launch template versions.
     ///
+    /// Deletes one or more versions of a launch template and keeps the template itself; DeleteLaunchTemplate deletes the whole template. The default version cannot be deleted: make another version the default first with ModifyLaunchTemplateDefaultVersion.
+    ///
+    /// `InvalidParameterValue.LaunchTemplateDefaultVersion` means the default version was among those given; `InvalidParameterValue.LaunchTemplateIdVerNotExisted` means a version does not exist in the template; `InvalidParameterValue.LaunchTemplateNotFound` means the template does not exist.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -1889,6 +2016,10 @@ impl Client {
         self.call(super::types::DeleteLaunchTemplateVersionsRequest::default())
     }
     /// Describe account quota.
+    ///
+    /// Returns the account's quotas in the request's region: instance quotas for pay-as-you-go, prepaid and spot instances, one entry per zone, plus the custom image quota and the placement group quota, each with what is used and what is allowed. Check it before a large RunInstances to see how many more instances a zone allows. Filters narrow the answer to some zones or kinds of quota.
+    ///
+    /// `InvalidFilter` means a filter name is not accepted; `InvalidZone.MismatchRegion` means a `zone` filter names a zone outside the region.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -1906,6 +2037,10 @@ impl Client {
     }
     /// Describe chc denied actions.
     ///
+    /// Returns, for each given CHC physical server, its state and the actions that this state forbids, such as `ConfigureChcAssistVpc` or `RunInstances`. Call it before acting on a CHC server to learn what is allowed, rather than waiting for an action to fail; DescribeChcHosts gives the full details of the servers.
+    ///
+    /// `InvalidParameterValue.ChcHostsNotFound` means a server ID does not exist.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -1921,6 +2056,10 @@ impl Client {
         self.call(super::types::DescribeChcDeniedActionsRequest::default())
     }
     /// Describe chc hosts.
+    ///
+    /// Returns the details of CHC (Cloud Hosting Cluster) physical servers, chosen either by ChcIds or by Filters (not both); with neither, it lists the account's servers in the region.
+    ///
+    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. `InvalidParameter.AtMostOne` means both ChcIds and Filters were given; `InvalidFilter` means a filter name is not accepted.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -1939,6 +2078,8 @@ impl Client {
     }
     /// Describe disaster recover group quota.
     ///
+    /// Returns the account's placement group quota: how many groups it may create (GroupQuota), how many it has (CurrentNum), and how many instances one group can hold for each group type (`HOST`, `SW`, `RACK`). It takes no parameters; use it before CreateDisasterRecoverGroup or before adding instances to a group. DescribeAccountQuota returns the same figures in its DisasterRecoverGroupQuotaSet. `AccountQualificationRestrictions` means the account is not allowed to use this feature.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -1954,6 +2095,10 @@ impl Client {
         self.call(super::types::DescribeDisasterRecoverGroupQuotaRequest::default())
     }
     /// Describe disaster recover groups.
+    ///
+    /// Returns spread placement groups with their type, capacity and member instances. Choose them by DisasterRecoverGroupIds (up to 10), by Name (partial match) or by tag Filters; with none, it lists the account's groups in the region.
+    ///
+    /// Page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. `InvalidParameterValue.DisasterRecoverGroupIdMalformed` means an ID is not of the form `ps-xxxxxxxx`; `InvalidParameterValue.LimitExceeded` means more than 10 IDs were given.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -1972,6 +2117,10 @@ impl Client {
     }
     /// Describe hosts.
     ///
+    /// Returns the details of dedicated hosts (CDH): model, billing, state, the instances on each host and how much CPU, memory, disk and GPU is still free. Hosts are chosen by Filters only (use the `host-id` filter to ask for given IDs); with none, it lists the account's hosts in the region.
+    ///
+    /// Page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. `InvalidHostId.Malformed` means a host ID is not of the form `host-xxxxxxxx`; `InvalidFilter` means a filter name is not accepted.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -1986,6 +2135,10 @@ impl Client {
         self.call(super::types::DescribeHostsRequest::default())
     }
     /// Describe hpc clusters.
+    ///
+    /// Returns high-performance computing clusters with their zone, type, capacity and member instances. Choose them by HpcClusterIds, Name, Zone, HpcClusterType, HpcClusterBusinessId, InstanceType or tag Filters; page with Offset and Limit (default 20, 1 to 100) and use TotalCount to know when to stop.
+    ///
+    /// `InvalidZone.MismatchRegion` means Zone is not in the request's region; `UnsupportedOperation.InvalidZone` means the zone does not support this.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2004,6 +2157,10 @@ impl Client {
     }
     /// Describe image from family.
     ///
+    /// Returns the image that is currently available in an image family, named by ImageFamily. Use it to launch from a family without tracking image IDs yourself; DescribeImages looks images up by ID or filter instead. Image is empty when the family holds no usable image.
+    ///
+    /// `InvalidZone.MismatchRegion` means a zone and the region of the request do not match.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2019,6 +2176,10 @@ impl Client {
         self.call(super::types::DescribeImageFromFamilyRequest::default())
     }
     /// Describe image quota.
+    ///
+    /// Returns the image quota of the account: how many images it may hold (ImageNumQuota). Check it before CreateImage or ImportImage when the account is near its limit; DescribeAccountQuota reports instance quotas instead. It takes no parameters.
+    ///
+    /// `InvalidZone.MismatchRegion` means a zone and the region of the request do not match.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2036,6 +2197,10 @@ impl Client {
     }
     /// Describe image share permission.
     ///
+    /// Lists the accounts a custom image is shared with, and when each share began. Only the owner of the image can read this; ModifyImageSharePermission shares or unshares it.
+    ///
+    /// `InvalidImageId.NotFound`: no image has this ID. `UnauthorizedOperation.ImageNotBelongToAccount`: the image belongs to another account.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2052,6 +2217,10 @@ impl Client {
     }
     /// Describe images.
     ///
+    /// Lists images (public, custom and shared), chosen either by ImageIds or by Filters (not both); with neither, it lists the images the account can see in the region. Give InstanceType to keep only images that type can use.
+    ///
+    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. `InvalidParameter.InvalidParameterCoexistImageIdsFilters`: ImageIds and Filters were both given; `InvalidFilter`: a filter name is not accepted.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2066,6 +2235,10 @@ impl Client {
         self.call(super::types::DescribeImagesRequest::default())
     }
     /// Describe import image os.
+    ///
+    /// Lists the operating systems, with their versions and architectures, that ImportImage accepts. Call it before importing an image to check that its system is supported. It takes no parameters.
+    ///
+    /// `UnauthorizedOperation.PermissionDenied`: the caller lacks the CAM permission for this action.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2083,6 +2256,10 @@ impl Client {
     }
     /// Describe instance family configs.
     ///
+    /// Lists the instance families (such as `S5` or `M5`) that the account can use in the region, each with a display name. For the individual instance types of a family, with their CPU and memory, use DescribeInstanceTypeConfigs. It takes no parameters.
+    ///
+    /// `InvalidRegion.NotFound`: the region of the request does not exist.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2098,6 +2275,10 @@ impl Client {
         self.call(super::types::DescribeInstanceFamilyConfigsRequest::default())
     }
     /// Describe instance internet bandwidth configs.
+    ///
+    /// Returns the public bandwidth configurations of one instance, past ones included, each with the period it applies to. Only bandwidth billed `BANDWIDTH_PREPAID` can be queried; for the current setting of other billing modes, read InternetAccessible from DescribeInstances.
+    ///
+    /// `InvalidInstanceId.NotFound`: no instance has this ID. `InvalidInstance.NotSupported`: the instance does not support this query, for example because its bandwidth is not prepaid.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2117,6 +2298,10 @@ impl Client {
     }
     /// Describe instance type configs.
     ///
+    /// Lists instance types with their zone, family, CPU, memory and GPU or FPGA resources. Narrow the list with Filters by zone, family or type; with none, it returns every type of the region. For whether a type is on sale in a zone, and its price, use DescribeZoneInstanceConfigInfos.
+    ///
+    /// `InvalidFilter`: a filter name is not accepted. `InvalidZone.MismatchRegion`: the `zone` filter names a zone outside the region of the request.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2132,6 +2317,10 @@ impl Client {
         self.call(super::types::DescribeInstanceTypeConfigsRequest::default())
     }
     /// Describe instance vnc url.
+    ///
+    /// Returns the address of an instance's web console (VNC), for logging in from a browser. The instance must not be `STOPPED`.
+    ///
+    /// The address is valid for 15 seconds and for one use only, so fetch a new one for each connection; after a disconnect, at most 30 reconnects a minute are allowed. To open the console, append it as the `InstanceVncUrl` query parameter of Tencent Cloud's VNC web page. `UnsupportedOperation.InstanceStateStopped`: the instance is stopped; `InvalidInstanceId.NotFound`: no instance has this ID.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2172,6 +2361,10 @@ impl Client {
     }
     /// Describe instances action timer.
     ///
+    /// Lists scheduled actions (timers) on instances, such as the scheduled termination set by RunInstances' ActionTimer or by ImportInstancesActionTimer. Narrow the list by ActionTimerIds, InstanceIds, TimerAction, StatusList, or a window of execution times (StartActionTime, EndActionTime). DeleteInstancesActionTimer cancels a timer.
+    ///
+    /// `InvalidParameterValue.InvalidTimeFormat`: StartActionTime or EndActionTime is not in the expected format.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2187,6 +2380,10 @@ impl Client {
         self.call(super::types::DescribeInstancesActionTimerRequest::default())
     }
     /// Describe instances attributes.
+    ///
+    /// Returns selected attributes of instances, named in Attributes; only `UserData`, the custom data passed to an instance, can be read. Use it to read back the UserData given to RunInstances or ModifyInstancesAttribute, which DescribeInstances does not return.
+    ///
+    /// `InvalidInstanceId.NotFound`: no instance has one of the IDs.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2204,6 +2401,10 @@ impl Client {
     }
     /// Describe instances modification.
     ///
+    /// Lists the instance types that the given instances can be changed to with ResetInstancesType, each with whether it is on sale. Up to 20 instances per request; filter on `status` with `SELL` to keep only the types that can be chosen now.
+    ///
+    /// `InvalidInstance.NotSupported`: the instance's type cannot be changed. `UnsupportedOperation.UnsupportedChangeInstanceFamily`: the instance cannot move to another family.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2219,6 +2420,10 @@ impl Client {
         self.call(super::types::DescribeInstancesModificationRequest::default())
     }
     /// Describe instances operation limit.
+    ///
+    /// Returns, for each instance, how many times a limited operation has been done and how many times it may be: downgrading the instance type (`INSTANCE_DEGRADE`) or changing how its public bandwidth is billed (`INTERNET_CHARGE_TYPE_CHANGE`). Check it before such a change to know whether one is left. Up to 100 instances per request.
+    ///
+    /// `InvalidInstanceId.NotFound`: no instance has one of the IDs.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2257,6 +2462,10 @@ impl Client {
     }
     /// Describe internet charge type configs.
     ///
+    /// Lists the billing modes for public bandwidth that the account can use, such as `BANDWIDTH_PREPAID` or `TRAFFIC_POSTPAID_BY_HOUR`, each with a description. Use it to choose InternetAccessible's InternetChargeType for RunInstances. It takes no parameters.
+    ///
+    /// `UnauthorizedOperation.InvalidToken`: the token of temporary credentials is invalid.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2272,6 +2481,10 @@ impl Client {
         self.call(super::types::DescribeInternetChargeTypeConfigsRequest::default())
     }
     /// Describe key pairs.
+    ///
+    /// Lists SSH key pairs, chosen either by KeyIds or by Filters (not both); with neither, it lists the account's key pairs. Each comes with its public key and the instances it is bound to; the private key is never returned, because the service does not keep it.
+    ///
+    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. `InvalidKeyPairId.Malformed`: a key pair ID is not of the form `skey-xxxxxxxx`.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2290,6 +2503,10 @@ impl Client {
     }
     /// Describe launch template versions.
     ///
+    /// Lists versions of one launch template, each with the full instance configuration it stores. Choose the versions either by number in LaunchTemplateVersions, or by a range (MinVersion, MaxVersion), DefaultVersion and paging (Offset, Limit); LaunchTemplateVersions cannot be combined with any of those.
+    ///
+    /// `InvalidParameterValue.LaunchTemplateNotFound`: no template has this ID. `InvalidParameterCombination`: LaunchTemplateVersions was given with a range or paging parameter.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2306,6 +2523,10 @@ impl Client {
         self.call(super::types::DescribeLaunchTemplateVersionsRequest::default())
     }
     /// Describe launch templates.
+    ///
+    /// Lists instance launch templates with a summary of each: name, default and latest version numbers, number of versions, creator and creation time. Choose templates by LaunchTemplateIds or by Filters (not both); with neither, it lists all of the account's templates in the region.
+    ///
+    /// Page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. For the configuration a template holds, use DescribeLaunchTemplateVersions. `InvalidParameterValue.LaunchTemplateIdMalformed` means an ID is not of the form `lt-xxxxxxxx`; `InvalidParameterValue.LaunchTemplateNotFound` that a template does not exist; `InvalidFilter` that a filter name is not one this action accepts.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2324,6 +2545,8 @@ impl Client {
     }
     /// Describe regions.
     ///
+    /// Lists the regions where CVM is offered, with each region's ID (such as `ap-guangzhou`), display name and state. It is the one action that takes no Region; pass a Region value from its answer to every other action. Tencent has paused updates to this action and recommends the DescribeRegions action of its separate region-management API for current data. `UnsupportedOperation` means the call is not supported for this request.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2338,6 +2561,8 @@ impl Client {
         self.call(super::types::DescribeRegionsRequest::default())
     }
     /// Describe resource pool pack instances.
+    ///
+    /// Lists the instances created in the given instance resource pools: for each pool, the IDs of its instances with their family, type and zone. Up to 100 pools per request. Use DescribeResourcePoolPacks for the pools' own details and capacity, and DescribeInstances for the details of the instances. `InvalidParameterValue.ResourcePoolPackIdMalformed` means a pool ID is malformed; `UnsupportedOperation.ResourcePoolPackageInvisibleForUser` that resource pools are not available to the account.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2355,6 +2580,8 @@ impl Client {
     }
     /// Describe resource pool pack type configs.
     ///
+    /// Lists the instance types an instance resource pool can be bought with in an availability zone: whole-host and half-host types, with their CPU, memory, GPU and FPGA figures. Filters must name the zone; family and type filters narrow the list further. Use it to choose a type before PurchaseResourcePoolPacks. `MissingParameter` means a required parameter, such as the `zone` filter, is missing; `UnsupportedOperation.ResourcePoolPackageInvisibleForUser` that resource pools are not available to the account.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2370,6 +2597,10 @@ impl Client {
         self.call(super::types::DescribeResourcePoolPackTypeConfigsRequest::default())
     }
     /// Describe resource pool packs.
+    ///
+    /// Lists the account's instance resource pools (IDs such as `rpp-2gyonkx7`). Each pool reserves the capacity of a whole or half physical host for one instance type, and the answer reports its state, total and free capacity, renewal, validity period and the host, rack and switch it sits on (in encrypted form). Narrow the list with Filters; with none it returns all pools in the region.
+    ///
+    /// Results come a page at a time: MaxResults sets the page size, and the NextToken of one answer fetches the next page, until NextToken comes back empty. PurchaseResourcePoolPacks creates pools asynchronously, so poll this action until the pool's Status is `ACTIVE` (or `FAILED`). `UnsupportedOperation.ResourcePoolPackageInvisibleForUser` means resource pools are not available to the account; `InvalidParameterValue.ResourcePoolPackIdMalformed` that a pool ID is malformed.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2388,6 +2619,10 @@ impl Client {
     }
     /// Describe task info.
     ///
+    /// Lists the maintenance (repair) tasks Tencent has raised for the account's instances, dedicated hosts and bare-metal servers, with each task's type, state, authorization options and the affected instance's network details. Filter by product, task state, task type, task ID, instance ID or instance name, and by creation time between StartDate and EndDate; these default to today from `00:00:00` until now, so without dates only today's tasks come back.
+    ///
+    /// Limit and Offset are required: page with them (at most 100 per page) and use TotalCount to know when to stop. A task waiting for authorization (TaskStatus `1`) can be authorized with RepairTaskControl. `InvalidParameterValue` means a filter value or date is not valid; `UnauthorizedOperation` that the caller lacks permission.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2405,6 +2640,10 @@ impl Client {
     }
     /// Describe zone instance config infos.
     ///
+    /// Lists the instance types on offer in the region's availability zones: one entry per zone, type and billing mode, with CPU, memory, GPU, network and local-disk figures, sale status, stock level and price. Narrow it with Filters (zone, family, type, billing mode) and order it with the `sort-keys` filter; with no filters it covers every type in every zone of the region.
+    ///
+    /// Prefer it to DescribeInstanceTypeConfigs when you need to know what can be bought right now and at what price, for example before RunInstances. `InvalidZone.MismatchRegion` means a zone does not belong to the request's region; `InvalidFilter` that a filter name is not accepted; `InvalidInstanceType.Malformed` that an instance type value is malformed.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2421,6 +2660,8 @@ impl Client {
     }
     /// Describe zones.
     ///
+    /// Lists the availability zones of the request's region, with each zone's name (such as `ap-guangzhou-3`), numeric ID, display name and state. Use a Zone value from it in Placement when creating instances, and check ZoneState, since only `AVAILABLE` zones can be used. ZoneName is in English unless the request's Language is `zh-CN`. `UnsupportedOperation` means the call is not supported for this request.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2434,6 +2675,10 @@ impl Client {
         self.call(super::types::DescribeZonesRequest::default())
     }
     /// Disassociate instances key pairs.
+    ///
+    /// Unbinds SSH key pairs from one or more Linux instances; AssociateInstancesKeyPairs does the reverse. The instances must be `STOPPED`, unless ForceStop is true: then each is forced off first, and one that was `RUNNING` is started again once its keys are removed.
+    ///
+    /// Afterwards the instance accepts the password it had before; if it never had one, SSH login is impossible until you set one with ResetInstancesPassword. Up to 100 instances per request; if any of them cannot be changed, the request fails with the matching error code. The change runs in the background: follow it with DescribeInstances' LatestOperationState (`SUCCESS` when done). `UnsupportedOperation.InstanceOsWindows` means an instance runs Windows; `UnsupportedOperation.InstanceStateRunning` that an instance is running and ForceStop was not set; `InvalidKeyPairId.NotFound` that a key pair does not exist.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2451,6 +2696,8 @@ impl Client {
     }
     /// Disassociate security groups.
     ///
+    /// Unbinds one security group from one or more instances, leaving their other security groups in place; AssociateSecurityGroups binds one, and ModifyInstancesAttribute replaces the whole set. Up to 100 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidSecurityGroupId.NotFound` means the security group does not exist; `InvalidSgId.Malformed` that its ID is malformed; `OperationDenied.InstanceOperationInProgress` that another operation is running on an instance, so retry later.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2466,6 +2713,10 @@ impl Client {
         self.call(super::types::DisassociateSecurityGroupsRequest::default())
     }
     /// Enter rescue mode.
+    ///
+    /// Puts an instance into rescue mode: it starts a rescue system in which you log in with Username and Password to repair the instance, for example when its own operating system no longer boots or lets you log in. A running instance is shut down first, as StopType says (ForceStop is the deprecated alternative).
+    ///
+    /// The call is asynchronous: the instance goes through `ENTER_RESCUE_MODE` to `RESCUE_MODE`, so poll DescribeInstances until InstanceState is `RESCUE_MODE`. Call ExitRescueMode to return it to normal operation. `InvalidPassword` means the password breaks the complexity rules; `UnsupportedOperation.ArmArchitecture` that Arm instances cannot use rescue mode; `UnsupportedOperation.InstanceStateRescueMode` that the instance is already in rescue mode.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2483,6 +2734,10 @@ impl Client {
     }
     /// Exit rescue mode.
     ///
+    /// Takes an instance out of rescue mode, back to its own operating system; it is the counterpart of EnterRescueMode. The instance must be in `RESCUE_MODE`.
+    ///
+    /// The call is asynchronous: the instance shows `EXIT_RESCUE_MODE` while it leaves, so poll DescribeInstances until InstanceState has moved on and LatestOperationState is `SUCCESS`. `UnsupportedOperation.InstanceStateRunning` or `UnsupportedOperation.InstanceStateStopped` means the instance is not in rescue mode; `UnsupportedOperation.InstanceStateEnterRescueMode` that it is still entering it, so wait and retry.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2496,6 +2751,10 @@ impl Client {
         self.call(super::types::ExitRescueModeRequest::default())
     }
     /// Export images.
+    ///
+    /// Exports custom images to a COS bucket as image files in `RAW` (default), `QCOW2`, `VHD` or `VMDK` format, one file per disk snapshot of each image, named as CosPaths shows. Only custom images can be exported: public, shared and marketplace images are refused, as are encrypted, Windows, Red Hat and over-large ones. The export writes through a CAM role (RoleName, default `CVM_QcsRole`) that must exist and be allowed to write to the bucket; set DryRun to only check whether the images can be exported.
+    ///
+    /// The export runs as a task, identified by TaskId; the answer already lists the files it will write. `InvalidParameterValue.BucketNotFound` means the bucket does not exist; `InvalidParameterValue.InvalidBucketPermissionForExport` or `AuthFailure.CamRoleNameAuthenticateFailed` that the role cannot write to it; `LimitExceeded.ExportImageTaskLimitExceeded` that the limit on export tasks is reached.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2511,6 +2770,10 @@ impl Client {
     }
     /// Import image.
     ///
+    /// Imports an image file kept in COS (Cloud Object Storage) as a custom image, from which instances can then be created. The file may be RAW, VHD, QCOW2 or VMDK; an ISO file is accepted only with Force. Check first with DescribeImportImageOs which OsType and OsVersion values are accepted.
+    ///
+    /// The import goes on after the call returns: poll DescribeImages with the returned ImageId until ImageState is `NORMAL` (`IMPORTING` while it runs, `IMPORTFAILED` if it failed). `ImageQuotaLimitExceeded` means the account has no custom image quota left; `InvalidImageName.Duplicate` means another image already has ImageName; `RegionAbilityLimit.UnsupportedToImportImage` means the region does not support imports.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2524,6 +2787,10 @@ impl Client {
         self.call(super::types::ImportImageRequest::default())
     }
     /// Import instances action timer.
+    ///
+    /// Adds a scheduled action to existing instances; the only action supported is scheduled termination (TimerAction `TerminateInstances`). To schedule it when creating instances, use RunInstances' ActionTimer instead; DescribeInstancesActionTimer lists timers and DeleteInstancesActionTimer cancels them.
+    ///
+    /// The IDs of the new timers come back in ActionTimerIds. `FailedOperation.MutActionTimerExist` means an instance already has a timer that conflicts with this one; `UnsupportedOperation.NotSupportImportInstancesActionTimer` means a timer cannot be set on this instance; `InvalidParameterValue.InvalidTimeFormat` means ActionTime is not in the required form.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2541,6 +2808,10 @@ impl Client {
     }
     /// Import key pair.
     ///
+    /// Adds a key pair you already have to the account by uploading its public key in `OpenSSH RSA` format; to have the service generate a new pair, use CreateKeyPair instead. The imported pair is not bound to any instance: bind it with AssociateInstancesKeyPairs, or name it in LoginSettings.KeyIds when creating instances. If you hold only the private key, derive the public key from it first.
+    ///
+    /// `InvalidKeyPairName.Duplicate` means another key pair already has KeyName; `InvalidPublicKey.Duplicate` means this public key was already imported; `InvalidPublicKey.Malformed` means PublicKey is not a valid `OpenSSH RSA` key.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2554,6 +2825,8 @@ impl Client {
         self.call(super::types::ImportKeyPairRequest::default())
     }
     /// Inquire price purchase resource pool packs.
+    ///
+    /// Quotes the price of instance resource pool packs, the whole-machine or half-machine capacity that PurchaseResourcePoolPacks buys; it buys nothing. Give the zone, the instance type, the number of packs and the length in months. `UnsupportedOperation.ResourcePoolPackageInvisibleForUser` means the account may not buy resource pool packs; `InvalidParameter.InstanceTypeNotSupport` means InstanceType is not a type offered for packs; `InvalidParameterValue.Range` means a value such as Period is out of range.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2571,6 +2844,8 @@ impl Client {
     }
     /// Inquiry price modify instances charge type.
     ///
+    /// Quotes the price of switching instances to another billing mode with ModifyInstancesChargeType, without switching them. Spot instances, instances that stop charging while stopped, instances with a scheduled termination and instances of the batch-computing families BC1 and BS1 cannot switch. Up to 100 instances per request. `UnsupportedOperation.InstanceChargeType` means an instance's billing mode does not allow the switch; `InvalidInstance.NotSupported` means an instance does not support it; `InvalidPeriod` means the subscription length in InstanceChargePrepaid is not allowed.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2586,6 +2861,8 @@ impl Client {
         self.call(super::types::InquiryPriceModifyInstancesChargeTypeRequest::default())
     }
     /// Inquiry price renew hosts.
+    ///
+    /// Quotes the price of renewing dedicated hosts (CDH) with RenewHosts, without renewing them. Only prepaid (monthly subscription) hosts can be quoted. Up to 100 hosts per request. `InvalidHost.NotSupported` means a host does not support this operation; `InvalidHostId.NotFound` means no host of the account has that ID; `InvalidPeriod` means the renewal length is not allowed.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2603,6 +2880,8 @@ impl Client {
     }
     /// Inquiry price renew instances.
     ///
+    /// Quotes the price of renewing instances with RenewInstances, without renewing them. Only prepaid (monthly subscription) instances can be quoted; RenewPortableDataDisk chooses whether the elastic data disks attached to them are renewed too. Up to 100 instances per request. `InvalidInstance.NotSupported` means an instance cannot be renewed; `InvalidParameterValue.InstanceNotSupportedMixPricingModel` means the instances have different billing modes; `InvalidPeriod` means the renewal length is not allowed.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2619,6 +2898,8 @@ impl Client {
     }
     /// Inquiry price reset instance.
     ///
+    /// Quotes the price of reinstalling an instance's operating system with ResetInstance, without reinstalling it. With ImageId, the quote is for that image; without it, for the image the instance runs now. Switching between Linux and Windows can be quoted only for instances whose system disk is `CLOUD_BSSD`, `CLOUD_PREMIUM` or `CLOUD_SSD`, and not in regions outside mainland China. `InvalidImageId.NotFound` means no image has ImageId; `InvalidParameterValue.InvalidImageIdForRetsetInstance` means that image cannot be used to reinstall this instance; `UnsupportedOperation.InvalidImageLicenseTypeForReset` means the image's license type does not match the instance.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2634,6 +2915,10 @@ impl Client {
         self.call(super::types::InquiryPriceResetInstanceRequest::default())
     }
     /// Inquiry price reset instances internet max bandwidth.
+    ///
+    /// Quotes the price of changing the maximum outbound public bandwidth of instances with ResetInstancesInternetMaxBandwidth, without changing it; the highest bandwidth allowed depends on the instance type.
+    ///
+    /// What may change depends on how the bandwidth is billed: `BANDWIDTH_PREPAID` bandwidth can only be raised, for the days set by StartTime and EndTime; `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` and `BANDWIDTH_PACKAGE` bandwidth can be raised or lowered, at once and without dates; `BANDWIDTH_POSTPAID_BY_MONTH` bandwidth cannot be changed. Up to 100 instances per request, all billed the same way, but only one when the bandwidth is `BANDWIDTH_PREPAID` or `BANDWIDTH_POSTPAID_BY_HOUR`. `InvalidParameterValue.Range` means a value, such as the bandwidth, is out of range; `InvalidParameterCombination` means parameters were combined in a way that is not allowed; `InvalidInstance.NotSupported` means an instance does not support this change.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2655,6 +2940,8 @@ impl Client {
     }
     /// Inquiry price reset instances type.
     ///
+    /// Quotes the price of changing an instance's type (its CPU and memory) with ResetInstancesType, without changing it. Only instances whose system disk is `CLOUD_BSSD`, `CLOUD_PREMIUM` or `CLOUD_SSD` can be quoted, and not instances on dedicated hosts (CDH). One instance per request. `ResourcesSoldOut.SpecifiedInstanceType` means the new type is sold out; `UnsupportedOperation.UnsupportedChangeInstanceFamily` means this instance cannot move to another instance family; `LimitExceeded.InstanceTypeBandwidth` means the new type does not allow the instance's current public bandwidth.
+    ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2670,6 +2957,8 @@ impl Client {
         self.call(super::types::InquiryPriceResetInstancesTypeRequest::default())
     }
     /// Inquiry price resize instance disks.
+    ///
+    /// Quotes the price of enlarging a disk of an instance with ResizeInstanceDisks, without resizing it. Give either DataDisks or SystemDisk, not both. Only one data disk can be quoted at a time, and only a non-elastic one (DescribeDisks reports `Portable` as false); instances on dedicated hosts (CDH) are not supported. `MissingParameter.AtLeastOne` means neither DataDisks nor SystemDisk was given; `UnsupportedOperation.InvalidDisk` means the disk cannot be resized; `UnsupportedOperation.LocalDiskMigratingToCloudDisk` means the disk is still being converted from a local to a cloud disk.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2687,6 +2976,8 @@ impl Client {
     }
     /// Inquiry price run instances.
     ///
+    /// Quotes the price of creating instances with RunInstances, without creating anything. It takes the same kind of configuration as RunInstances, and only configurations within the purchase limits that RunInstances enforces can be quoted. Price gives the instance part (InstancePrice) and the public network part (BandwidthPrice) separately. `InstancesQuotaLimitExceeded` means InstanceCount exceeds the account's remaining instance quota; `ResourcesSoldOut.SpecifiedInstanceType` means the instance type is sold out; `InvalidParameterValue.InstanceTypeNotFound` means the instance type does not exist.
+    ///
     /// - Read-only: it changes nothing.
     /// - Idempotency token: [`ClientToken`](super::types::InquiryPriceRunInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
@@ -2702,6 +2993,8 @@ impl Client {
         self.call(super::types::InquiryPriceRunInstancesRequest::default())
     }
     /// Inquiry price terminate instances.
+    ///
+    /// Quotes the refund for releasing instances with TerminateInstances, without releasing them; InstanceRefundsSet gives the amount for each instance. Up to 100 instances per request; if any of them cannot be released, the whole request fails with an error code. `InvalidInstanceNotSupportedPrepaidInstance` means a prepaid instance does not meet the refund rules; `FailedOperation.Unreturnable` means an instance cannot be returned; `UnsupportedOperation.InstanceMixedPricingModel` means the instances have different billing modes.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2719,6 +3012,8 @@ impl Client {
     }
     /// Modify chc attribute.
     ///
+    /// Changes attributes of CHC physical servers: their name, device type, BMC (out-of-band management) user name and password, and the security groups of their BMC network. Set only the attributes to change. `InvalidParameterValue.ChcHostsNotFound` means a server ID does not exist; `InvalidParameterValue.ChcNetworkEmpty` means the server has no network configured; `InvalidPassword` means Password breaks the password rules.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2734,6 +3029,10 @@ impl Client {
         self.call(super::types::ModifyChcAttributeRequest::default())
     }
     /// Modify chc network mode.
+    ///
+    /// Switches CHC physical servers between the deployment network and the business network, for installs from your own PXE environment: switch to `DEPLOY` before the PXE install and back to `BUSINESS` after it. Switching disrupts the server's business network, so call it only as part of such an install. `DEPLOY` needs a server that is ready for, or already has, its cloud instance and has a deployment network configured; `BUSINESS` needs one that already has its instance; otherwise the call fails at once.
+    ///
+    /// The switch is asynchronous: poll DescribeChcHosts until NetworkMode has the new value, LatestOperation is `SwitchChcDeployNetwork` or `SwitchChcBusinessNetwork`, and LatestOperationState is `SUCCESS`. `OperationDenied.ChcHostStateNotSupported` means a server's state does not allow the switch; `OperationDenied.ChcDeployConfigInvalid` means its deployment network configuration is missing or invalid.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2751,6 +3050,8 @@ impl Client {
     }
     /// Modify disaster recover group attribute.
     ///
+    /// Renames a spread placement group, as created by CreateDisasterRecoverGroup, and can raise its affinity; affinity can never be lowered. `ResourceNotFound.InvalidPlacementSet` means no placement group has that ID; `InvalidParameterValue.TooLong` means Name is too long.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2766,6 +3067,8 @@ impl Client {
         self.call(super::types::ModifyDisasterRecoverGroupAttributeRequest::default())
     }
     /// Modify hosts attribute.
+    ///
+    /// Changes attributes of dedicated hosts (CDH): the display name, the auto-renewal setting or the project. Set either HostName or RenewFlag, not both. `InvalidHostId.NotFound` means no host of the account has that ID; `InvalidHost.NotSupported` means a host does not support this operation.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2783,6 +3086,8 @@ impl Client {
     }
     /// Modify hpc cluster attribute.
     ///
+    /// Changes the name or the remark of a high-performance computing (HPC) cluster, as listed by DescribeHpcClusters. `ResourceNotFound.HpcCluster` means no HPC cluster has that ID; `InvalidParameterValue` means a new value breaks its length limits.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2798,6 +3103,8 @@ impl Client {
         self.call(super::types::ModifyHpcClusterAttributeRequest::default())
     }
     /// Modify image attribute.
+    ///
+    /// Changes attributes of an image: its name, description, image family, and whether it is deprecated. Shared images cannot be changed. `InvalidImageName.Duplicate` means another image already has that name; `UnsupportedOperation.SharedImageModifyUnsupported` means the image is shared and cannot be changed; `InvalidImageId.IncorrectState` means the image's state does not allow the change.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2815,6 +3122,8 @@ impl Client {
     }
     /// Modify image share permission.
     ///
+    /// Shares a custom image with other accounts, or stops sharing it, as Permission says (`SHARE` or `CANCEL`). Those accounts can then create instances from it in the same region, but cannot rename it or change its description. An image can be shared with at most 500 accounts, and it must be `NORMAL`. `OverQuota` means the share limit would be exceeded; `InvalidAccountId.NotFound` means an account ID is not valid; `FailedOperation.BYOLImageShareFailed` means images with a bring-your-own license cannot be shared.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2830,6 +3139,8 @@ impl Client {
         self.call(super::types::ModifyImageSharePermissionRequest::default())
     }
     /// Modify instance disk type.
+    ///
+    /// Converts the local system disk and local data disks of an instance to cloud disks of the given type; cloud disks cannot be changed this way. The instance must be `STOPPED`, and spot instances are not supported. If the instance has both a local system disk and local data disks, convert them together in one request. The conversion may be charged, so make sure the account has enough balance first. `UnsupportedOperation.InstanceStateRunning` means the instance is not stopped; `ResourceInsufficient.CloudDiskSoldOut` means the chosen cloud disk type is sold out; `InvalidAccount.UnpaidOrder` means the account has unpaid orders.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2847,6 +3158,10 @@ impl Client {
     }
     /// Modify instances attribute.
     ///
+    /// Changes attributes of one or more instances: name, user data, security groups, CAM role, host name, termination protection or jumbo frames. Each request must set one of these attributes. Setting SecurityGroups unbinds the groups the instances had; changing HostName restarts the instances at once unless AutoReboot is false.
+    ///
+    /// The change is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. Up to 100 instances per request. `OperationDenied.InstanceOperationInProgress` means another operation is running on an instance; `InvalidParameterValue.IllegalHostName` means HostName breaks the naming rules; `LimitExceeded.AssociateUSGLimitExceeded` means an instance would have more than 5 security groups.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2862,6 +3177,10 @@ impl Client {
         self.call(super::types::ModifyInstancesAttributeRequest::default())
     }
     /// Modify instances charge type.
+    ///
+    /// Switches the billing mode of one or more instances between pay-as-you-go (`POSTPAID_BY_HOUR`) and monthly subscription (`PREPAID`); InquiryPriceModifyInstancesChargeType quotes the cost first.
+    ///
+    /// It is refused for instances stopped without billing (StopInstances with StoppedMode `STOP_CHARGING`), for instances of the batch-compute families BC1 and BS1, and for instances with a scheduled termination. Up to 20 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidAccount.InsufficientBalance` means the balance cannot pay for the new subscription; `UnsupportedOperation.InstanceChargeType` means an instance's current billing mode does not allow the switch.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2879,6 +3198,10 @@ impl Client {
     }
     /// Modify instances disaster recover group.
     ///
+    /// Moves one or more instances into a spread placement group (disaster recovery group), as listed by DescribeDisasterRecoverGroups; DeleteInstancesDisasterRecoverGroups takes instances out of a group instead.
+    ///
+    /// Only basic-network and VPC instances are supported. Joining a group may need another physical host: with Force true the service may move an instance, restarting it, while without Force it must fit on its current host and the move can fail. Up to 100 instances per request. `FailedOperation.AlreadyInDisasterRecoverGroup` means an instance is already in that group; `ResourceInsufficient.DisasterRecoverGroupCvmQuota` means the group has no room for more instances.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2894,6 +3217,10 @@ impl Client {
         self.call(super::types::ModifyInstancesDisasterRecoverGroupRequest::default())
     }
     /// Modify instances project.
+    ///
+    /// Moves one or more instances to another project; projects group an account's resources, and DescribeInstances can filter instances by project ID.
+    ///
+    /// Instances bound to a load balancer cannot change project: deregister them from the load balancer first. Up to 100 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidProjectId.NotFound` means no project has that ID; `OperationDenied.InstanceOperationInProgress` means another operation on an instance is still running, so retry later.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2911,6 +3238,10 @@ impl Client {
     }
     /// Modify instances renew flag.
     ///
+    /// Sets the renewal flag of one or more prepaid (monthly subscription) instances: whether the service warns before expiry and whether it renews automatically. An instance set to renew automatically is extended by one month each time it expires, as long as the balance allows; to extend a subscription right away, use RenewInstances instead.
+    ///
+    /// Up to 100 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `UnsupportedOperation.InstanceChargeType` means an instance is not prepaid.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2926,6 +3257,10 @@ impl Client {
         self.call(super::types::ModifyInstancesRenewFlagRequest::default())
     }
     /// Modify instances vpc attribute.
+    ///
+    /// Changes the VPC settings of one or more instances: their private IP address, or the VPC and subnet they are in. Naming a VPC and subnet other than the current ones migrates the instances into that subnet, which must be in the instances' zone; such instances must have no elastic network interface and no load balancer bound.
+    ///
+    /// By default the instances are shut down for the change and started again afterwards. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `VpcIpIsUsed` means a requested private IP is already taken; `UnsupportedOperation.ModifyVPCWithCLB` means an instance is still bound to a load balancer.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2943,6 +3278,8 @@ impl Client {
     }
     /// Modify key pair attribute.
     ///
+    /// Renames a key pair, changes its description, or both; at least one of KeyName and Description must be given. The key pair's ID never changes, and the new name must not be used by another key pair. `InvalidKeyPairName.Duplicate` means another key pair already has that name; `InvalidKeyPairId.NotFound` means no key pair has that ID.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2958,6 +3295,8 @@ impl Client {
         self.call(super::types::ModifyKeyPairAttributeRequest::default())
     }
     /// Modify launch template default version.
+    ///
+    /// Makes another version of a launch template its default: the version RunInstances and CreateLaunchTemplateVersion use when given the template without a version number. The version must already exist (DescribeLaunchTemplateVersions lists them). `InvalidParameterValue.LaunchTemplateIdVerNotExisted` means the template has no such version; `InvalidParameterValue.LaunchTemplateIdVerSetAlready` means that version is already the default.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2975,6 +3314,8 @@ impl Client {
     }
     /// Program fpga image.
     ///
+    /// Writes (programs) an FPGA image file that you supply, stored in COS, onto the FPGA cards of an instance while it stays online. One instance per request, but several of its cards at once: DBDFs picks the cards, and all of them are programmed when it is empty. DryRun checks the request without programming anything. `UnsupportedOperation.NotFpgaInstance` means the instance has no FPGA cards; `OperationDenied.InstanceOperationInProgress` means another operation on it is still running, so retry later.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -2990,6 +3331,10 @@ impl Client {
         self.call(super::types::ProgramFpgaImageRequest::default())
     }
     /// Purchase resource pool packs.
+    ///
+    /// Creates one or more resource pools, each reserving the capacity of a whole or half physical host of one instance type in a zone, so that instances can later be created inside it; InquirePricePurchaseResourcePoolPacks quotes the price first.
+    ///
+    /// A pool's unused capacity is billed pay-as-you-go, so the account needs enough balance. The call is asynchronous: it returns the new IDs in DedicatedResourcePackIdSet at once, so poll DescribeResourcePoolPacks until each pool's Status is `ACTIVE` (`FAILED` means its creation failed). `ResourceInsufficient.SpecifiedInstanceType` means the zone has no stock of that type; `UnsupportedOperation.ResourcePoolPackageInvisibleForUser` means resource pools are not open to the account.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3026,6 +3371,8 @@ impl Client {
     }
     /// Remove chc assist vpc.
     ///
+    /// Removes both the out-of-band (BMC) network and the deployment network from one or more CHC physical servers, undoing ConfigureChcAssistVpc. To remove only the deployment network, use RemoveChcDeployVpc. `InvalidParameterValue.ChcHostsNotFound` means a CHC ID does not exist; `InvalidHost.NotSupported` means a server does not support this operation.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3041,6 +3388,8 @@ impl Client {
         self.call(super::types::RemoveChcAssistVpcRequest::default())
     }
     /// Remove chc deploy vpc.
+    ///
+    /// Removes the deployment network from one or more CHC physical servers, undoing ConfigureChcDeployVpc; the out-of-band network stays. RemoveChcAssistVpc removes both networks at once. `InvalidParameterValue.ChcHostsNotFound` means a CHC ID does not exist; `InvalidHost.NotSupported` means a server does not support this operation.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3058,6 +3407,8 @@ impl Client {
     }
     /// Renew hosts.
     ///
+    /// Extends the subscription of one or more prepaid CDH (dedicated) hosts by the period in HostChargePrepaid; InquiryPriceRenewHosts quotes the cost first. Only prepaid hosts can be renewed, and the account needs enough balance to pay. Up to 100 hosts per request. `InvalidAccount.InsufficientBalance` means the balance cannot cover the renewal; `InvalidHost.NotSupported` means a host cannot be renewed, for example because it is not prepaid.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3072,6 +3423,10 @@ impl Client {
     }
     /// Renew instances.
     ///
+    /// Extends the subscription of one or more prepaid (monthly subscription) instances by the period in InstanceChargePrepaid; InquiryPriceRenewInstances quotes the cost first, and ModifyInstancesRenewFlag sets up automatic renewal instead.
+    ///
+    /// Only prepaid instances can be renewed, and the account needs enough balance to pay; attached portable data disks are renewed too unless RenewPortableDataDisk is false. Up to 100 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidAccount.InsufficientBalance` means the balance cannot cover the renewal; `UnsupportedOperation.InstanceChargeType` means an instance is not prepaid.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3085,6 +3440,8 @@ impl Client {
         self.call(super::types::RenewInstancesRequest::default())
     }
     /// Repair task control.
+    ///
+    /// Authorizes a repair (maintenance) task that is waiting for the owner's consent, as listed by DescribeTaskInfo with task status `1` (awaiting authorization). The repair can be allowed to start at once, or booked with OrderAuthTime for a later time: at least 5 minutes ahead, within 48 hours, and before the planned maintenance time. The handling options a task accepts depend on its type; TaskSubMethod `LossyLocal` allows a migration that discards local disk data. `InvalidParameter` means a value does not fit the task, so check TaskId, InstanceIds and OrderAuthTime; `UnauthorizedOperation` means the caller may not authorize it.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3102,6 +3459,10 @@ impl Client {
     }
     /// Reset instance.
     ///
+    /// Reinstalls the operating system of one instance, from ImageId or, when it is omitted, from the image the instance runs now. The system disk is formatted and its data lost; to change only a login password and keep the disk, use ResetInstancesPassword. Switching to a different operating system this way works only for instances whose system disk is `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD` or `CLOUD_BSSD`. Without LoginSettings, a random password is generated and sent to the account's message center.
+    ///
+    /// The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidParameterValue.InvalidImageIdForRetsetInstance` means the image cannot be installed on this instance; `OperationDenied.InstanceOperationInProgress` means another operation on it is still running, so retry later.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3115,6 +3476,10 @@ impl Client {
         self.call(super::types::ResetInstanceRequest::default())
     }
     /// Reset instances internet max bandwidth.
+    ///
+    /// Changes the maximum outbound public bandwidth of one or more instances; the allowed range depends on the instance type.
+    ///
+    /// For `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` and `BANDWIDTH_PACKAGE` bandwidth the change applies at once and may go up or down; for `BANDWIDTH_PREPAID` it can only go up, applies between StartTime and EndTime, and is charged to the account. `BANDWIDTH_POSTPAID_BY_MONTH` bandwidth cannot be changed, one request cannot mix billing modes, and `BANDWIDTH_PREPAID` or `BANDWIDTH_POSTPAID_BY_HOUR` bandwidth goes one instance per request (others up to 100). The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidAccount.InsufficientBalance` means the balance cannot pay for a prepaid increase; `OperationDenied.InstanceOperationInProgress` means another operation on an instance is still running, so retry later.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3132,6 +3497,10 @@ impl Client {
     }
     /// Reset instances password.
     ///
+    /// Sets a new login password for an operating system user on one or more instances, the same password on all of them; unlike ResetInstance, it keeps the system disk. The instances must be `STOPPED`, unless ForceStop is true, in which case running instances are shut down for the reset.
+    ///
+    /// Up to 100 instances per request. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidParameterValue.InvalidPassword` means the password breaks the complexity rules; `UnsupportedOperation.InstanceStateRunning` means an instance is running and ForceStop was not set.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3148,6 +3517,10 @@ impl Client {
     }
     /// Reset instances type.
     ///
+    /// Changes the instance type (and so the CPU and memory) of one instance; InquiryPriceResetInstancesType quotes the cost first. Only instances whose system disk is `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD` or `CLOUD_BSSD` can change type, and CDH instances cannot; for prepaid instances the change is charged, so the account needs enough balance.
+    ///
+    /// The call is asynchronous: poll DescribeInstances until LatestOperationState is `SUCCESS`; the instance is then running again without a separate start. `ResourceInsufficient.SpecifiedInstanceType` means the new type is out of stock in the zone; `UnsupportedOperation.UnsupportedChangeInstanceFamily` means the instance cannot move to that type's family.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3163,6 +3536,10 @@ impl Client {
         self.call(super::types::ResetInstancesTypeRequest::default())
     }
     /// Resize instance disks.
+    ///
+    /// Enlarges one disk of an instance: the system disk (SystemDisk) or one data disk (DataDisks), never both; disks cannot shrink. Only non-portable disks (Portable `false` in DescribeDisks) can be enlarged, and a system disk only if it is a cloud disk; for prepaid instances the extra capacity is charged (InquiryPriceResizeInstanceDisks quotes it).
+    ///
+    /// By default the disk is resized with the instance shut down, so a running instance needs ForceStop or ResizeOnline set to true, or the call fails. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `MissingParameter.AtLeastOne` means neither SystemDisk nor DataDisks was given; `UnsupportedOperation.InvalidDataDisk` means the data disk cannot be resized this way.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3237,6 +3614,10 @@ impl Client {
     }
     /// Sync images.
     ///
+    /// Copies one custom image to one or more other regions. It can also copy within the image's own region: a shared image becomes a custom image there, and with Encrypt a custom image becomes an encrypted custom image; for these, DestinationRegions must name only that region. The image must be `NORMAL`, and an account may hold at most 500 custom images per region.
+    ///
+    /// With ImageSetRequired the response lists the copies' IDs; DescribeImages in a destination region shows a copy as `SYNCING` until it becomes `NORMAL`. `ImageQuotaLimitExceeded` means a destination region has reached the image quota; `InvalidImageId.IncorrectState` means the image is not in a state that can be copied.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3272,6 +3653,8 @@ impl Client {
     }
     /// Terminate resource pool packs.
     ///
+    /// Destroys one or more resource pools, releasing the physical capacity they reserved and deleting their records. Instances already in a pool are not destroyed: they move to the public pool and keep their own lifetime, but their physical topology can no longer be queried. Up to 100 pools per request. `InvalidParameterValue.ResourcePoolPackStatus` means a pool's status does not allow destroying it now; `ResourceNotFound.ResourcePoolPackIdNotFound` means no pool has that ID.
+    ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
     /// - Retried only on throttling and connection failures: after timeouts, resets, 5xx or malformed answers and `InternalError` it may have taken effect, so it is not repeated.
@@ -3286,7 +3669,7 @@ impl Client {
     ) -> super::Call<super::types::TerminateResourcePoolPacksRequest> {
         self.call(super::types::TerminateResourcePoolPacksRequest::default())
     }
-    /// Waits until every instance is RUNNING; fails at once when one is LAUNCH_FAILED.
+    /// Waits until every instance is RUNNING. Fails at once when one is in a state that does not lead there without another call: LAUNCH_FAILED, STOPPING, STOPPED, SHUTDOWN or TERMINATING.
     ///
     /// Polls [`describe_instances`](Self::describe_instances) with these `InstanceIds`, pausing 2 s at first and up to 15 s between polls (jittered), for at most 600 s unless `options` says otherwise. Declared in `waiters.json` as `InstancesRunning`.
     pub async fn wait_until_instances_running(
@@ -3312,7 +3695,7 @@ impl Client {
             )
             .await
     }
-    /// Waits until every instance is STOPPED; fails at once when one is LAUNCH_FAILED.
+    /// Waits until every instance is STOPPED. Fails at once when one is in a state that does not lead there without another call: LAUNCH_FAILED, STARTING, SHUTDOWN or TERMINATING.
     ///
     /// Polls [`describe_instances`](Self::describe_instances) with these `InstanceIds`, pausing 2 s at first and up to 15 s between polls (jittered), for at most 600 s unless `options` says otherwise. Declared in `waiters.json` as `InstancesStopped`.
     pub async fn wait_until_instances_stopped(

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AccountQuota {
+    /// Quota for pay-as-you-go (`POSTPAID_BY_HOUR`) instances, one entry per zone.
+    ///
     /// Wire name `PostPaidQuotaSet`, list of [`PostPaidQuota`]; always present in responses.
     #[serde(
         rename = "PostPaidQuotaSet",
@@ -16,6 +18,8 @@ pub struct AccountQuota {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub post_paid_quota_set: Vec<PostPaidQuota>,
+    /// Quota for prepaid (monthly subscription) instances, one entry per zone.
+    ///
     /// Wire name `PrePaidQuotaSet`, list of [`PrePaidQuota`]; always present in responses.
     #[serde(
         rename = "PrePaidQuotaSet",
@@ -23,6 +27,8 @@ pub struct AccountQuota {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub pre_paid_quota_set: Vec<PrePaidQuota>,
+    /// Quota for spot instances, one entry per zone, counted in vCPU cores.
+    ///
     /// Wire name `SpotPaidQuotaSet`, list of [`SpotPaidQuota`]; always present in responses.
     #[serde(
         rename = "SpotPaidQuotaSet",
@@ -30,6 +36,8 @@ pub struct AccountQuota {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub spot_paid_quota_set: Vec<SpotPaidQuota>,
+    /// Quota for custom images in the region: how many exist and how many are allowed.
+    ///
     /// Wire name `ImageQuotaSet`, list of [`ImageQuota`]; always present in responses.
     #[serde(
         rename = "ImageQuotaSet",
@@ -37,6 +45,8 @@ pub struct AccountQuota {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub image_quota_set: Vec<ImageQuota>,
+    /// Quota for placement groups: groups allowed and created, and instances allowed in one group of each type.
+    ///
     /// Wire name `DisasterRecoverGroupQuotaSet`, list of [`DisasterRecoverGroupQuota`]; always present in responses.
     #[serde(
         rename = "DisasterRecoverGroupQuotaSet",
@@ -98,6 +108,8 @@ impl AccountQuota {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AccountQuotaOverview {
+    /// Region the quotas apply to, such as `ap-guangzhou`: the region of the request.
+    ///
     /// Wire name `Region`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou`.
@@ -107,6 +119,8 @@ pub struct AccountQuotaOverview {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region: String,
+    /// The quotas themselves, grouped by kind: pay-as-you-go, prepaid and spot instances, images and placement groups.
+    ///
     /// Wire name `AccountQuota`, [`AccountQuota`]; always present in responses.
     #[serde(
         rename = "AccountQuota",
@@ -139,8 +153,9 @@ impl AccountQuotaOverview {
 pub struct ActionTimer {
     /// Action to run; only `TerminateInstances` is supported.
     ///
-    /// Wire name `TimerAction`, string; optional in requests; always present in responses.
+    /// Wire name `TimerAction`, [`TimerAction`]; optional in requests; always present in responses.
     ///
+    /// - One of `TerminateInstances`; another value is kept as sent.
     /// - Example: `TerminateInstances`.
     #[serde(
         rename = "TimerAction",
@@ -148,7 +163,7 @@ pub struct ActionTimer {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub timer_action: Option<String>,
+    pub timer_action: Option<TimerAction>,
     /// When to run it, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`; at least 5 minutes in the future.
     ///
     /// Wire name `ActionTime`, string; optional in requests; always present in responses.
@@ -180,8 +195,9 @@ pub struct ActionTimer {
     pub action_timer_id: Option<String>,
     /// Timer state: `UNDO` (pending), `DOING` (running) or `DONE`; responses only.
     ///
-    /// Wire name `Status`, string; optional in requests; always present in responses.
+    /// Wire name `Status`, [`ActionTimerStatus`]; optional in requests; always present in responses.
     ///
+    /// - One of `UNDO`, `DOING`, `DONE`; another value is kept as sent.
     /// - Example: `UNDO`.
     #[serde(
         rename = "Status",
@@ -189,7 +205,7 @@ pub struct ActionTimer {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub status: Option<String>,
+    pub status: Option<ActionTimerStatus>,
     /// ID of the instance the timer belongs to; responses only.
     ///
     /// Wire name `InstanceId`, string; optional in requests; always present in responses.
@@ -209,7 +225,7 @@ impl ActionTimer {
         Self::default()
     }
     /// Sets `TimerAction`: the field [`timer_action`](Self::timer_action) says what it takes.
-    pub fn set_timer_action(mut self, value: impl Into<String>) -> Self {
+    pub fn set_timer_action(mut self, value: impl Into<TimerAction>) -> Self {
         self.timer_action = Some(value.into());
         self
     }
@@ -229,7 +245,7 @@ impl ActionTimer {
         self
     }
     /// Sets `Status`: the field [`status`](Self::status) says what it takes.
-    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+    pub fn set_status(mut self, value: impl Into<ActionTimerStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
@@ -264,9 +280,13 @@ impl tencentcloud_runtime::Validate for ActionTimer {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AllocateHostsRequest {
+    /// Where to put the hosts: Zone is required, and ProjectId picks the project (0, the default project, when omitted).
+    ///
     /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// Idempotency token you choose, unique per request, such as a UUID: repeating a request with the same token does not buy the hosts twice. Without it, retries are not idempotent.
+    ///
     /// Wire name `ClientToken`, string; optional in requests.
     ///
     /// - Example: `a521b4e4-c903-4d37-9de6-8606e3ad8eb7`.
@@ -277,6 +297,8 @@ pub struct AllocateHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Subscription length and renewal of the hosts; required when HostChargeType is `PREPAID`, which is the only mode offered.
+    ///
     /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; optional in requests.
     #[serde(
         rename = "HostChargePrepaid",
@@ -284,8 +306,11 @@ pub struct AllocateHostsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub host_charge_prepaid: Option<ChargePrepaid>,
-    /// Wire name `HostChargeType`, string; optional in requests.
+    /// Billing mode of the hosts; only `PREPAID` (monthly subscription paid in advance) is offered, and it is the default.
     ///
+    /// Wire name `HostChargeType`, [`HostChargeType`]; optional in requests.
+    ///
+    /// - One of `PREPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "HostChargeType",
@@ -293,7 +318,9 @@ pub struct AllocateHostsRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub host_charge_type: Option<String>,
+    pub host_charge_type: Option<HostChargeType>,
+    /// CDH host type, which fixes the resources a host offers to its instances, such as `HS1`; default `HS1`.
+    ///
     /// Wire name `HostType`, string; optional in requests.
     ///
     /// - Example: `HS1`.
@@ -304,6 +331,8 @@ pub struct AllocateHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_type: Option<String>,
+    /// Number of hosts to buy, all with the same settings; default 1.
+    ///
     /// Wire name `HostCount`, uint64; optional in requests.
     ///
     /// - Example: `1`.
@@ -314,6 +343,8 @@ pub struct AllocateHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_count: Option<u64>,
+    /// Tags to bind to the new hosts when they are created; use ResourceType `host`.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -343,7 +374,7 @@ impl AllocateHostsRequest {
         self
     }
     /// Sets `HostChargeType`: the field [`host_charge_type`](Self::host_charge_type) says what it takes.
-    pub fn set_host_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_host_charge_type(mut self, value: impl Into<HostChargeType>) -> Self {
         self.host_charge_type = Some(value.into());
         self
     }
@@ -408,6 +439,8 @@ impl tencentcloud_runtime::Validate for AllocateHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AllocateHostsResponse {
+    /// IDs of the new CDH hosts, such as `host-lan4lb2k`. They are not ready yet: poll DescribeHosts until each HostState is `RUNNING`.
+    ///
     /// Wire name `HostIdSet`, list of string; always present in responses.
     ///
     /// - Example: `["host-lan4lb2k"]`.
@@ -417,6 +450,8 @@ pub struct AllocateHostsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_id_set: Vec<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -455,6 +490,8 @@ impl AllocateHostsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssociateInstancesKeyPairsRequest {
+    /// IDs of the Linux instances to bind the keys to, such as `ins-1e4r6y8i`; up to 100. DescribeInstances lists them.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
@@ -463,6 +500,8 @@ pub struct AssociateInstancesKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// IDs of the key pairs to bind to every listed instance, such as `skey-4e5ty7i8`; up to 100. DescribeKeyPairs lists them.
+    ///
     /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["skey-4e5ty7i8"]`.
@@ -471,6 +510,8 @@ pub struct AssociateInstancesKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
+    /// If true, instances that are running are forcibly shut down before the keys are bound (and started again afterwards); if false, the default, every instance must already be `STOPPED`. Shutting instances down yourself first is safer, since a forced shutdown can lose data.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -535,6 +576,8 @@ impl tencentcloud_runtime::Validate for AssociateInstancesKeyPairsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssociateInstancesKeyPairsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -565,6 +608,8 @@ impl AssociateInstancesKeyPairsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssociateSecurityGroupsRequest {
+    /// ID of the security group to bind, such as `sg-9id3l839`, as listed by the VPC service's DescribeSecurityGroups; exactly one group per request.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["sg-9id3l839"]`.
@@ -573,6 +618,8 @@ pub struct AssociateSecurityGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
+    /// IDs of the instances to bind the group to, such as `ins-915zrb0p`; up to 100. DescribeInstances lists them.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-2zvpghhc","ins-915zrb0p"]`.
@@ -630,6 +677,8 @@ impl tencentcloud_runtime::Validate for AssociateSecurityGroupsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssociateSecurityGroupsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -652,6 +701,8 @@ impl AssociateSecurityGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Attribute {
+    /// Custom data of the instance, base64-encoded as it was given, such as a startup script.
+    ///
     /// Wire name `UserData`, string; may be absent from responses.
     ///
     /// - Example: `TXlVc2VyRGF0YQo=`.
@@ -678,6 +729,8 @@ impl Attribute {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChargePrepaid {
+    /// Subscription length in months: 1 to 12, 24 or 36.
+    ///
     /// Wire name `Period`, uint64; required in requests.
     ///
     /// - Example: `1`.
@@ -688,8 +741,11 @@ pub struct ChargePrepaid {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: Option<u64>,
-    /// Wire name `RenewFlag`, string; optional in requests.
+    /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows; the default here), `NOTIFY_AND_MANUAL_RENEW` (notify only) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
+    /// Wire name `RenewFlag`, [`RenewFlag`]; optional in requests.
+    ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -697,7 +753,7 @@ pub struct ChargePrepaid {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub renew_flag: Option<String>,
+    pub renew_flag: Option<RenewFlag>,
 }
 impl ChargePrepaid {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -710,7 +766,7 @@ impl ChargePrepaid {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
@@ -726,6 +782,8 @@ impl tencentcloud_runtime::Validate for ChargePrepaid {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChcDeployExtraConfig {
+    /// Which MiniOS the server boots for deployment: the one Tencent Cloud provides or your own, such as `public`.
+    ///
     /// Wire name `MiniOsType`, string; required in requests (empty is missing); always present in responses.
     ///
     /// - Example: `public`.
@@ -735,15 +793,20 @@ pub struct ChcDeployExtraConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub mini_os_type: String,
-    /// Wire name `BootType`, string; required in requests (empty is missing); always present in responses.
+    /// Architecture and boot mode of the server: `x86_legacy` (x86 with legacy BIOS boot) or `arm_uefi` (ARM with UEFI boot).
     ///
+    /// Wire name `BootType`, [`ChcBootType`]; required in requests (empty is missing); always present in responses.
+    ///
+    /// - One of `x86_legacy`, `arm_uefi`; another value is kept as sent.
     /// - Example: `x86_legacy`.
     #[serde(
         rename = "BootType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub boot_type: String,
+    pub boot_type: ChcBootType,
+    /// Boot file the server loads over PXE; default `pxelinux.0`.
+    ///
     /// Wire name `BootFile`, string; optional in requests; always present in responses.
     ///
     /// - Example: `pxelinux.0`.
@@ -754,6 +817,8 @@ pub struct ChcDeployExtraConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub boot_file: Option<String>,
+    /// IP address of the TFTP server that serves the boot file, such as `169.254.68.10`.
+    ///
     /// Wire name `NextServerAddress`, string; optional in requests; always present in responses.
     ///
     /// - Example: `169.254.68.10`.
@@ -776,7 +841,7 @@ impl ChcDeployExtraConfig {
         self
     }
     /// Sets `BootType`: the field [`boot_type`](Self::boot_type) says what it takes.
-    pub fn set_boot_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_boot_type(mut self, value: impl Into<ChcBootType>) -> Self {
         self.boot_type = value.into();
         self
     }
@@ -807,7 +872,7 @@ impl tencentcloud_runtime::Validate for ChcDeployExtraConfig {
             v.field(
                 "BootType",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -817,6 +882,8 @@ impl tencentcloud_runtime::Validate for ChcDeployExtraConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChcHost {
+    /// CHC physical server ID, such as `chc-1a2b3c4d`.
+    ///
     /// Wire name `ChcId`, string; always present in responses.
     ///
     /// - Example: `chc-1a2b3c4d`.
@@ -826,6 +893,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub chc_id: String,
+    /// Display name of the server.
+    ///
     /// Wire name `InstanceName`, string; always present in responses.
     #[serde(
         rename = "InstanceName",
@@ -833,6 +902,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_name: String,
+    /// Hardware serial number (SN) of the server; the `sn` filter of DescribeChcHosts matches it.
+    ///
     /// Wire name `SerialNumber`, string; always present in responses.
     ///
     /// - Example: `sn34asdfabd`.
@@ -842,15 +913,20 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub serial_number: String,
-    /// Wire name `InstanceState`, string; always present in responses.
+    /// State of the server: `INIT` (registered; out-of-band and deployment networks not configured yet), `READY` (both networks configured), `PREPARED` (an instance can be created on it), `ONLINE` (an instance has been created on it), `OPERATING` (an operation, such as configuring the out-of-band network, is under way) or `CLEAR_NETWORK_FAILED` (removing the out-of-band and deployment networks failed).
     ///
+    /// Wire name `InstanceState`, [`ChcHostState`]; always present in responses.
+    ///
+    /// - One of `INIT`, `READY`, `PREPARED`, `ONLINE`, `OPERATING`, `CLEAR_NETWORK_FAILED`; another value is kept as sent.
     /// - Example: `ONLINE`.
     #[serde(
         rename = "InstanceState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_state: String,
+    pub instance_state: ChcHostState,
+    /// Device type of the server, such as `CHC_HS1`; the `device-type` filter of DescribeChcHosts matches it.
+    ///
     /// Wire name `DeviceType`, string; always present in responses.
     ///
     /// - Example: `CHC_HS1`.
@@ -860,6 +936,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub device_type: String,
+    /// Availability zone the server is in.
+    ///
     /// Wire name `Placement`, [`Placement`]; always present in responses.
     #[serde(
         rename = "Placement",
@@ -867,6 +945,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub placement: Placement,
+    /// VPC and subnet of the out-of-band (BMC) management network of the server.
+    ///
     /// Wire name `BmcVirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
     #[serde(
         rename = "BmcVirtualPrivateCloud",
@@ -874,6 +954,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub bmc_virtual_private_cloud: VirtualPrivateCloud,
+    /// IP address of the server in the out-of-band network, such as `10.12.10.34`.
+    ///
     /// Wire name `BmcIp`, string; always present in responses.
     ///
     /// - Example: `10.12.10.34`.
@@ -883,6 +965,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub bmc_ip: String,
+    /// IDs of the security groups bound to the server in the out-of-band network, such as `sg-1a2b34af`.
+    ///
     /// Wire name `BmcSecurityGroupIds`, list of string; always present in responses.
     ///
     /// - Example: `["sg-1a2b34af"]`.
@@ -892,6 +976,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub bmc_security_group_ids: Vec<String>,
+    /// VPC and subnet of the deployment network of the server.
+    ///
     /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
     #[serde(
         rename = "DeployVirtualPrivateCloud",
@@ -899,6 +985,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub deploy_virtual_private_cloud: VirtualPrivateCloud,
+    /// IP address of the server in the deployment network, such as `10.12.10.34`.
+    ///
     /// Wire name `DeployIp`, string; always present in responses.
     ///
     /// - Example: `10.12.10.34`.
@@ -908,6 +996,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deploy_ip: String,
+    /// IDs of the security groups bound to the server in the deployment network, such as `sg-1a2b34af`.
+    ///
     /// Wire name `DeploySecurityGroupIds`, list of string; always present in responses.
     ///
     /// - Example: `["sg-1a2b34af"]`.
@@ -917,6 +1007,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deploy_security_group_ids: Vec<String>,
+    /// ID of the instance created on the server, such as `ins-34as43at`; empty when there is none.
+    ///
     /// Wire name `CvmInstanceId`, string; always present in responses.
     ///
     /// - Example: `ins-34as43at`.
@@ -926,6 +1018,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_instance_id: String,
+    /// When the server was imported into the service. The documented form is UTC ISO 8601 `YYYY-MM-DDThh:mm:ssZ`, but answers have also shown `YYYY-MM-DD hh:mm:ss`, so accept both.
+    ///
     /// Wire name `CreatedTime`, string; always present in responses.
     ///
     /// - Example: `2020-03-10T02:43:51Z`.
@@ -935,6 +1029,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
+    /// Summary of the hardware as text: CPU cores, memory and disks, such as `128C 384GB 10T Disk`.
+    ///
     /// Wire name `HardwareDescription`, string; always present in responses.
     ///
     /// - Example: `128C 384GB 10T Disk`.
@@ -944,6 +1040,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub hardware_description: String,
+    /// Number of CPU cores of the server.
+    ///
     /// Wire name `CPU`, int64; always present in responses.
     ///
     /// - Example: `128`.
@@ -953,6 +1051,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
+    /// Memory size of the server in GB.
+    ///
     /// Wire name `Memory`, int64; always present in responses.
     ///
     /// - Example: `384`.
@@ -962,6 +1062,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
+    /// Disks of the server as text, such as `10T` or `480GB*2/3.84TB*12`.
+    ///
     /// Wire name `Disk`, string; always present in responses.
     ///
     /// - Example: `10T`.
@@ -971,6 +1073,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk: String,
+    /// MAC address assigned to the server in the out-of-band network, such as `51:94:20:9C:B1:CB`.
+    ///
     /// Wire name `BmcMAC`, string; always present in responses.
     ///
     /// - Example: `51:94:20:9C:B1:CB`.
@@ -980,6 +1084,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub bmc_mac: String,
+    /// MAC address assigned to the server in the deployment network, such as `51:94:20:9C:B1:CB`.
+    ///
     /// Wire name `DeployMAC`, string; always present in responses.
     ///
     /// - Example: `51:94:20:9C:B1:CB`.
@@ -989,15 +1095,20 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deploy_mac: String,
-    /// Wire name `TenantType`, string; always present in responses.
+    /// How the server is held: `HOSTING` (your own server, hosted by Tencent Cloud) or `TENANT` (leased).
     ///
+    /// Wire name `TenantType`, [`ChcTenantType`]; always present in responses.
+    ///
+    /// - One of `HOSTING`, `TENANT`; another value is kept as sent.
     /// - Example: `HOSTING`.
     #[serde(
         rename = "TenantType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub tenant_type: String,
+    pub tenant_type: ChcTenantType,
+    /// DHCP options of the deployment network, for booting the server from your own PXE environment.
+    ///
     /// Wire name `DeployExtraConfig`, [`ChcDeployExtraConfig`]; always present in responses.
     #[serde(
         rename = "DeployExtraConfig",
@@ -1005,6 +1116,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub deploy_extra_config: ChcDeployExtraConfig,
+    /// GPU model and count as text, such as `2 * NVIDIA P40`; empty when the server has none.
+    ///
     /// Wire name `Gpu`, string; may be absent from responses.
     ///
     /// - Example: `2 * NVIDIA P40`.
@@ -1015,6 +1128,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: Option<String>,
+    /// Model of the network card, mainly the RDMA card, such as `ConnectX-5`; empty when not reported.
+    ///
     /// Wire name `NetworkCard`, string; may be absent from responses.
     ///
     /// - Example: `ConnectX-5`.
@@ -1025,6 +1140,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_card: Option<String>,
+    /// Whether the server is of one of the predefined models.
+    ///
     /// Wire name `IsPredefinedType`, bool; may be absent from responses.
     ///
     /// - Example: `true`.
@@ -1035,6 +1152,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_predefined_type: Option<bool>,
+    /// Instance type for an instance on this server, such as `CHCS5.128C256M`.
+    ///
     /// Wire name `ChcInstanceType`, string; may be absent from responses.
     ///
     /// - Example: `CHCS5.128C256M`.
@@ -1045,6 +1164,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_instance_type: Option<String>,
+    /// Instance family of ChcInstanceType, such as `CHCS5`.
+    ///
     /// Wire name `ChcInstanceFamily`, string; may be absent from responses.
     ///
     /// - Example: `CHCS5`.
@@ -1055,6 +1176,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_instance_family: Option<String>,
+    /// Display name of the instance family named by ChcInstanceFamily; it may be in Chinese.
+    ///
     /// Wire name `ChcInstanceFamilyName`, string; may be absent from responses.
     #[serde(
         rename = "ChcInstanceFamilyName",
@@ -1063,6 +1186,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_instance_family_name: Option<String>,
+    /// AppId of the customer the server is resold to, such as `12510001001`.
+    ///
     /// Wire name `ResaleAppId`, string; may be absent from responses.
     ///
     /// - Example: `12510001001`.
@@ -1073,6 +1198,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resale_app_id: Option<String>,
+    /// Account ID of the customer the server is resold to, such as `100002300442`.
+    ///
     /// Wire name `ResaleAccountId`, string; may be absent from responses.
     ///
     /// - Example: `100002300442`.
@@ -1083,8 +1210,11 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resale_account_id: Option<String>,
-    /// Wire name `SaleStatus`, string; may be absent from responses.
+    /// Whether the server is for sale: `NOT_FOR_SALE`, `AVAILABLE` (can be sold) or `SOLD`.
     ///
+    /// Wire name `SaleStatus`, [`ChcSaleStatus`]; may be absent from responses.
+    ///
+    /// - One of `NOT_FOR_SALE`, `AVAILABLE`, `SOLD`; another value is kept as sent.
     /// - Example: `SOLD`.
     #[serde(
         rename = "SaleStatus",
@@ -1092,10 +1222,14 @@ pub struct ChcHost {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub sale_status: Option<String>,
+    pub sale_status: Option<ChcSaleStatus>,
+    /// Tags bound to the server.
+    ///
     /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+    /// Name of the last operation run on the server, such as `ChcPrepare`.
+    ///
     /// Wire name `LatestOperation`, string; may be absent from responses.
     ///
     /// - Example: `ChcPrepare`.
@@ -1106,6 +1240,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation: Option<String>,
+    /// Error code of the last operation when it failed, such as `IpmiFailed`.
+    ///
     /// Wire name `LatestOperationErrorCode`, string; may be absent from responses.
     ///
     /// - Example: `IpmiFailed`.
@@ -1116,6 +1252,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_error_code: Option<String>,
+    /// What went wrong in the last operation and how to fix it, when it failed.
+    ///
     /// Wire name `LatestOperationErrorMsg`, string; may be absent from responses.
     #[serde(
         rename = "LatestOperationErrorMsg",
@@ -1124,6 +1262,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_error_msg: Option<String>,
+    /// Display name of the last operation, which may be in Chinese.
+    ///
     /// Wire name `LatestOperationName`, string; may be absent from responses.
     #[serde(
         rename = "LatestOperationName",
@@ -1132,8 +1272,11 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_name: Option<String>,
-    /// Wire name `LatestOperationState`, string; may be absent from responses.
+    /// Outcome of the last operation: `SUCCESS` or `FAILED`.
     ///
+    /// Wire name `LatestOperationState`, [`ChcOperationState`]; may be absent from responses.
+    ///
+    /// - One of `SUCCESS`, `FAILED`; another value is kept as sent.
     /// - Example: `FAILED`.
     #[serde(
         rename = "LatestOperationState",
@@ -1141,7 +1284,9 @@ pub struct ChcHost {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub latest_operation_state: Option<String>,
+    pub latest_operation_state: Option<ChcOperationState>,
+    /// ID of the CHC gateway the server is behind, such as `chcgw-cluster-jy6853yh-1`; returned for dedicated gateways only.
+    ///
     /// Wire name `ChcGatewayId`, string; may be absent from responses.
     ///
     /// - Example: `chcgw-cluster-jy6853yh-1`.
@@ -1152,6 +1297,8 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_gateway_id: Option<String>,
+    /// ID of the dedicated cluster (CDC) the server belongs to, such as `cluster-34afsd9x`.
+    ///
     /// Wire name `DedicatedClusterId`, string; may be absent from responses.
     ///
     /// - Example: `cluster-34afsd9x`.
@@ -1162,8 +1309,11 @@ pub struct ChcHost {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: Option<String>,
-    /// Wire name `NetworkMode`, string; may be absent from responses.
+    /// Network mode of the business network interface: `DEPLOY` (deployment network mode) or `BUSINESS` (business network mode).
     ///
+    /// Wire name `NetworkMode`, [`ChcNetworkMode`]; may be absent from responses.
+    ///
+    /// - One of `DEPLOY`, `BUSINESS`; another value is kept as sent.
     /// - Example: `BUSINESS`.
     #[serde(
         rename = "NetworkMode",
@@ -1171,7 +1321,7 @@ pub struct ChcHost {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub network_mode: Option<String>,
+    pub network_mode: Option<ChcNetworkMode>,
 }
 impl ChcHost {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -1194,7 +1344,7 @@ impl ChcHost {
         self
     }
     /// Sets `InstanceState`: the field [`instance_state`](Self::instance_state) says what it takes.
-    pub fn set_instance_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_state(mut self, value: impl Into<ChcHostState>) -> Self {
         self.instance_state = value.into();
         self
     }
@@ -1291,7 +1441,7 @@ impl ChcHost {
         self
     }
     /// Sets `TenantType`: the field [`tenant_type`](Self::tenant_type) says what it takes.
-    pub fn set_tenant_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_tenant_type(mut self, value: impl Into<ChcTenantType>) -> Self {
         self.tenant_type = value.into();
         self
     }
@@ -1344,7 +1494,7 @@ impl ChcHost {
         self
     }
     /// Sets `SaleStatus`: the field [`sale_status`](Self::sale_status) says what it takes.
-    pub fn set_sale_status(mut self, value: impl Into<String>) -> Self {
+    pub fn set_sale_status(mut self, value: impl Into<ChcSaleStatus>) -> Self {
         self.sale_status = Some(value.into());
         self
     }
@@ -1374,7 +1524,10 @@ impl ChcHost {
         self
     }
     /// Sets `LatestOperationState`: the field [`latest_operation_state`](Self::latest_operation_state) says what it takes.
-    pub fn set_latest_operation_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_latest_operation_state(
+        mut self,
+        value: impl Into<ChcOperationState>,
+    ) -> Self {
         self.latest_operation_state = Some(value.into());
         self
     }
@@ -1389,7 +1542,7 @@ impl ChcHost {
         self
     }
     /// Sets `NetworkMode`: the field [`network_mode`](Self::network_mode) says what it takes.
-    pub fn set_network_mode(mut self, value: impl Into<String>) -> Self {
+    pub fn set_network_mode(mut self, value: impl Into<ChcNetworkMode>) -> Self {
         self.network_mode = Some(value.into());
         self
     }
@@ -1398,6 +1551,8 @@ impl ChcHost {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChcHostDeniedActions {
+    /// ID of the CHC physical server, such as `chc-1a2b3c4d`.
+    ///
     /// Wire name `ChcId`, string; may be absent from responses.
     #[serde(
         rename = "ChcId",
@@ -1406,8 +1561,11 @@ pub struct ChcHostDeniedActions {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_id: Option<String>,
-    /// Wire name `State`, string; may be absent from responses.
+    /// Current state of the server, such as `INIT` or `ONLINE`; the values are those of ChcHost's InstanceState.
     ///
+    /// Wire name `State`, [`ChcHostState`]; may be absent from responses.
+    ///
+    /// - One of `INIT`, `READY`, `PREPARED`, `ONLINE`, `OPERATING`, `CLEAR_NETWORK_FAILED`; another value is kept as sent.
     /// - Example: `"ONLINE"`.
     #[serde(
         rename = "State",
@@ -1415,7 +1573,9 @@ pub struct ChcHostDeniedActions {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub state: Option<String>,
+    pub state: Option<ChcHostState>,
+    /// Names of the actions that the current state of the server forbids, such as `ConfigureChcAssistVpc` or `RunInstances`.
+    ///
     /// Wire name `DenyActions`, list of string; may be absent from responses.
     ///
     /// - Example: `["ConfigureChcAssistVpc']`.
@@ -1438,7 +1598,7 @@ impl ChcHostDeniedActions {
         self
     }
     /// Sets `State`: the field [`state`](Self::state) says what it takes.
-    pub fn set_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_state(mut self, value: impl Into<ChcHostState>) -> Self {
         self.state = Some(value.into());
         self
     }
@@ -1463,6 +1623,8 @@ impl ChcHostDeniedActions {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConfigureChcAssistVpcRequest {
+    /// IDs of the CHC physical servers to configure, such as `chc-1a2b3c4d`, as listed by DescribeChcHosts.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["chc-123a4d5f"]`.
@@ -1471,6 +1633,8 @@ pub struct ConfigureChcAssistVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
+    /// VPC and subnet of the out-of-band (BMC) management network; its PrivateIpAddresses, if given, hold one address per server in ChcIds.
+    ///
     /// Wire name `BmcVirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
     #[serde(
         rename = "BmcVirtualPrivateCloud",
@@ -1478,6 +1642,8 @@ pub struct ConfigureChcAssistVpcRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub bmc_virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Security groups to bind on the out-of-band network, such as `sg-12345678`.
+    ///
     /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-asda324a"]`.
@@ -1488,6 +1654,8 @@ pub struct ConfigureChcAssistVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_security_group_ids: Option<Vec<String>>,
+    /// VPC and subnet of the deployment network, through which systems are installed; its PrivateIpAddresses, if given, hold one address per server in ChcIds.
+    ///
     /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     #[serde(
         rename = "DeployVirtualPrivateCloud",
@@ -1495,6 +1663,8 @@ pub struct ConfigureChcAssistVpcRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub deploy_virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Security groups to bind on the deployment network, such as `sg-8a7f6d5s`.
+    ///
     /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-asda324a"]`.
@@ -1505,6 +1675,8 @@ pub struct ConfigureChcAssistVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_security_group_ids: Option<Vec<String>>,
+    /// Extra boot settings of the deployment network: MiniOS type, boot mode, PXE boot file and TFTP server.
+    ///
     /// Wire name `ChcDeployExtraConfig`, [`ChcDeployExtraConfig`]; optional in requests.
     #[serde(
         rename = "ChcDeployExtraConfig",
@@ -1616,6 +1788,8 @@ impl tencentcloud_runtime::Validate for ConfigureChcAssistVpcRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConfigureChcAssistVpcResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -1646,6 +1820,8 @@ impl ConfigureChcAssistVpcResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConfigureChcDeployVpcRequest {
+    /// IDs of the CHC physical servers to configure, such as `chc-ej2pc1yr`, as listed by DescribeChcHosts.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["chc-123a4d5f"]`.
@@ -1654,6 +1830,8 @@ pub struct ConfigureChcDeployVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
+    /// VPC and subnet of the deployment network; its PrivateIpAddresses, if given, hold one address per server in ChcIds.
+    ///
     /// Wire name `DeployVirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
     #[serde(
         rename = "DeployVirtualPrivateCloud",
@@ -1661,6 +1839,8 @@ pub struct ConfigureChcDeployVpcRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub deploy_virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Security groups to bind on the deployment network, such as `sg-j9ro1lex`.
+    ///
     /// Wire name `DeploySecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-asda324a"]`.
@@ -1671,6 +1851,8 @@ pub struct ConfigureChcDeployVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_security_group_ids: Option<Vec<String>>,
+    /// DHCP options used during deployment (MiniOS type, boot mode, PXE boot file and TFTP server), for servers that boot from your own PXE setup.
+    ///
     /// Wire name `ChcDeployExtraConfig`, [`ChcDeployExtraConfig`]; optional in requests.
     #[serde(
         rename = "ChcDeployExtraConfig",
@@ -1757,6 +1939,8 @@ impl tencentcloud_runtime::Validate for ConfigureChcDeployVpcRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConfigureChcDeployVpcResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -1787,6 +1971,8 @@ impl ConfigureChcDeployVpcResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConvertOperatingSystemsRequest {
+    /// IDs of the instances to convert, such as `ins-6pb6lrmy`; each must run CentOS 7 or CentOS 8.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-duqhvpt6"]`.
@@ -1795,6 +1981,8 @@ pub struct ConvertOperatingSystemsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Whether to run a minimal conversion rather than a full one; default false.
+    ///
     /// Wire name `MinimalConversion`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -1805,6 +1993,8 @@ pub struct ConvertOperatingSystemsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub minimal_conversion: Option<bool>,
+    /// If true, only runs the pre-checks and converts nothing; the answer then fills SupportTargetOSList. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -1815,8 +2005,11 @@ pub struct ConvertOperatingSystemsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
-    /// Wire name `TargetOSType`, string; optional in requests.
+    /// Operating system to convert to; only `TencentOS` is supported, and it is the default.
     ///
+    /// Wire name `TargetOSType`, [`TargetOsType`]; optional in requests.
+    ///
+    /// - One of `TencentOS`; another value is kept as sent.
     /// - Example: `TencentOS`.
     #[serde(
         rename = "TargetOSType",
@@ -1824,7 +2017,7 @@ pub struct ConvertOperatingSystemsRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub target_os_type: Option<String>,
+    pub target_os_type: Option<TargetOsType>,
 }
 impl ConvertOperatingSystemsRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -1850,7 +2043,7 @@ impl ConvertOperatingSystemsRequest {
         self
     }
     /// Sets `TargetOSType`: the field [`target_os_type`](Self::target_os_type) says what it takes.
-    pub fn set_target_os_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_target_os_type(mut self, value: impl Into<TargetOsType>) -> Self {
         self.target_os_type = Some(value.into());
         self
     }
@@ -1872,6 +2065,8 @@ impl tencentcloud_runtime::Validate for ConvertOperatingSystemsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConvertOperatingSystemsResponse {
+    /// Operating systems and versions the instances can be converted to; returned only when DryRun was true.
+    ///
     /// Wire name `SupportTargetOSList`, list of [`TargetOs`]; may be absent from responses.
     #[serde(
         rename = "SupportTargetOSList",
@@ -1879,6 +2074,8 @@ pub struct ConvertOperatingSystemsResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub support_target_os_list: Option<Vec<TargetOs>>,
+    /// ID of the conversion task that was started, such as `5413165`.
+    ///
     /// Wire name `TaskId`, string; may be absent from responses.
     ///
     /// - Example: `5413165`.
@@ -1889,6 +2086,8 @@ pub struct ConvertOperatingSystemsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: Option<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -1924,6 +2123,8 @@ impl ConvertOperatingSystemsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CpuTopology {
+    /// Number of physical CPU cores to enable; may be null in responses.
+    ///
     /// Wire name `CoreCount`, int64; optional in requests; may be absent from responses; may be null.
     ///
     /// - Example: `4`.
@@ -1934,6 +2135,8 @@ pub struct CpuTopology {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub core_count: Option<i64>,
+    /// Threads per core, which turns hyper-threading off (`1`) or on (`2`). When omitted, the instance keeps its default hyper-threading policy.
+    ///
     /// Wire name `ThreadPerCore`, int64; optional in requests; may be absent from responses; may be null.
     ///
     /// - Example: `2`.
@@ -1976,20 +2179,27 @@ impl tencentcloud_runtime::Validate for CpuTopology {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDisasterRecoverGroupRequest {
+    /// Name of the group, 1 to 60 characters; Chinese and English are accepted.
+    ///
     /// Wire name `Name`, string; required in requests (empty is missing).
     #[serde(
         rename = "Name",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
-    /// Wire name `Type`, string; required in requests (empty is missing).
+    /// What the group keeps its instances apart on: `HOST` (physical hosts), `SW` (switches) or `RACK` (racks).
     ///
+    /// Wire name `Type`, [`DisasterRecoverGroupType`]; required in requests (empty is missing).
+    ///
+    /// - One of `HOST`, `SW`, `RACK`; another value is kept as sent.
     /// - Example: `HOST`.
     #[serde(
         rename = "Type",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub r#type: String,
+    pub r#type: DisasterRecoverGroupType,
+    /// Idempotency token you choose, unique per request and at most 64 ASCII characters: repeating a request with the same token does not create anything twice. Without it, retries are not idempotent.
+    ///
     /// Wire name `ClientToken`, string; optional in requests.
     ///
     /// - Example: `a521b4e4-c903-4d37-9de6-8906e3ad8eb7`.
@@ -2000,6 +2210,8 @@ pub struct CreateDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Affinity of the group, 1 to 10, default 1: how many of its instances may share one host, switch or rack, as chosen by Type.
+    ///
     /// Wire name `Affinity`, int64; optional in requests.
     ///
     /// - Example: `3`.
@@ -2010,8 +2222,11 @@ pub struct CreateDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub affinity: Option<i64>,
-    /// Wire name `Strategy`, string; optional in requests.
+    /// Kind of group: `SPREAD` (spread placement group, the default) or `PARTITION` (partition placement group split into PartitionCount partitions; limited availability).
     ///
+    /// Wire name `Strategy`, [`DisasterRecoverGroupStrategy`]; optional in requests.
+    ///
+    /// - One of `SPREAD`, `PARTITION`; another value is kept as sent.
     /// - Example: `SPREAD`.
     #[serde(
         rename = "Strategy",
@@ -2019,7 +2234,9 @@ pub struct CreateDisasterRecoverGroupRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub strategy: Option<String>,
+    pub strategy: Option<DisasterRecoverGroupStrategy>,
+    /// Number of partitions, 2 to 30; give it only when Strategy is `PARTITION` (limited availability).
+    ///
     /// Wire name `PartitionCount`, int64; optional in requests.
     ///
     /// - Example: `2`.
@@ -2030,6 +2247,8 @@ pub struct CreateDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_count: Option<i64>,
+    /// Tags to bind to the group when it is created; use ResourceType `ps`.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -2049,7 +2268,7 @@ impl CreateDisasterRecoverGroupRequest {
         self
     }
     /// Sets `Type`: the field [`type`](Self::type) says what it takes.
-    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_type(mut self, value: impl Into<DisasterRecoverGroupType>) -> Self {
         self.r#type = value.into();
         self
     }
@@ -2064,7 +2283,10 @@ impl CreateDisasterRecoverGroupRequest {
         self
     }
     /// Sets `Strategy`: the field [`strategy`](Self::strategy) says what it takes.
-    pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
+    pub fn set_strategy(
+        mut self,
+        value: impl Into<DisasterRecoverGroupStrategy>,
+    ) -> Self {
         self.strategy = Some(value.into());
         self
     }
@@ -2098,7 +2320,7 @@ impl tencentcloud_runtime::Validate for CreateDisasterRecoverGroupRequest {
             v.field(
                 "Type",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -2121,6 +2343,8 @@ impl tencentcloud_runtime::Validate for CreateDisasterRecoverGroupRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDisasterRecoverGroupResponse {
+    /// ID of the new group, such as `ps-qajfd25h`; pass it in DisasterRecoverGroupIds when creating instances.
+    ///
     /// Wire name `DisasterRecoverGroupId`, string; always present in responses.
     ///
     /// - Example: `ps-qajfd25h`.
@@ -2130,15 +2354,20 @@ pub struct CreateDisasterRecoverGroupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disaster_recover_group_id: String,
-    /// Wire name `Type`, string; always present in responses.
+    /// What the group keeps its instances apart on, as requested: `HOST` (physical hosts), `SW` (switches) or `RACK` (racks).
     ///
+    /// Wire name `Type`, [`DisasterRecoverGroupType`]; always present in responses.
+    ///
+    /// - One of `HOST`, `SW`, `RACK`; another value is kept as sent.
     /// - Example: `HOST`.
     #[serde(
         rename = "Type",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub r#type: String,
+    pub r#type: DisasterRecoverGroupType,
+    /// Name of the group, as requested (1 to 60 characters).
+    ///
     /// Wire name `Name`, string; always present in responses.
     #[serde(
         rename = "Name",
@@ -2146,6 +2375,8 @@ pub struct CreateDisasterRecoverGroupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub name: String,
+    /// Most instances the group can hold.
+    ///
     /// Wire name `CvmQuotaTotal`, int64; always present in responses.
     ///
     /// - Example: `50`.
@@ -2155,6 +2386,8 @@ pub struct CreateDisasterRecoverGroupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_quota_total: i64,
+    /// Number of instances in the group now; 0 for a new group.
+    ///
     /// Wire name `CurrentNum`, int64; always present in responses.
     ///
     /// - Example: `0`.
@@ -2164,6 +2397,8 @@ pub struct CreateDisasterRecoverGroupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: i64,
+    /// When the group was created, UTC, documented as ISO 8601 `YYYY-MM-DDThh:mm:ssZ` (the official example shows `2025-11-17 07:43:06` instead).
+    ///
     /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
     ///
     /// - Example: `2018-06-08T07:26:38Z`.
@@ -2173,15 +2408,20 @@ pub struct CreateDisasterRecoverGroupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
-    /// Wire name `Strategy`, string; always present in responses.
+    /// Kind of group, as requested: `SPREAD` (spread placement group) or `PARTITION` (partition placement group).
     ///
+    /// Wire name `Strategy`, [`DisasterRecoverGroupStrategy`]; always present in responses.
+    ///
+    /// - One of `SPREAD`, `PARTITION`; another value is kept as sent.
     /// - Example: `PARTITION`.
     #[serde(
         rename = "Strategy",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub strategy: String,
+    pub strategy: DisasterRecoverGroupStrategy,
+    /// Number of partitions, 2 to 30; set only for a `PARTITION` group.
+    ///
     /// Wire name `PartitionCount`, int64; always present in responses.
     ///
     /// - Example: `2`.
@@ -2191,6 +2431,8 @@ pub struct CreateDisasterRecoverGroupResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub partition_count: i64,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -2209,7 +2451,7 @@ impl CreateDisasterRecoverGroupResponse {
         self
     }
     /// Sets `Type`: the field [`type`](Self::type) says what it takes.
-    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_type(mut self, value: impl Into<DisasterRecoverGroupType>) -> Self {
         self.r#type = value.into();
         self
     }
@@ -2234,7 +2476,10 @@ impl CreateDisasterRecoverGroupResponse {
         self
     }
     /// Sets `Strategy`: the field [`strategy`](Self::strategy) says what it takes.
-    pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
+    pub fn set_strategy(
+        mut self,
+        value: impl Into<DisasterRecoverGroupStrategy>,
+    ) -> Self {
         self.strategy = value.into();
         self
     }
@@ -2261,6 +2506,8 @@ impl CreateDisasterRecoverGroupResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateHpcClusterRequest {
+    /// Availability zone of the cluster, such as `ap-guangzhou-3`; DescribeZones lists them. Instances launched into the cluster must be in this zone.
+    ///
     /// Wire name `Zone`, string; required in requests (empty is missing).
     ///
     /// - Example: `ap-guangzhou-2`.
@@ -2269,6 +2516,8 @@ pub struct CreateHpcClusterRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
+    /// Name of the cluster, 1 to 60 characters.
+    ///
     /// Wire name `Name`, string; required in requests (empty is missing).
     ///
     /// - Example: `MyHpcCluster`.
@@ -2277,6 +2526,8 @@ pub struct CreateHpcClusterRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
+    /// Free-text note about the cluster, 1 to 256 characters.
+    ///
     /// Wire name `Remark`, string; optional in requests.
     #[serde(
         rename = "Remark",
@@ -2285,8 +2536,11 @@ pub struct CreateHpcClusterRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remark: Option<String>,
-    /// Wire name `HpcClusterType`, string; optional in requests.
+    /// Cluster type: `STANDARD` (the default), `CDC` (dedicated cluster) or `CHC` (CHC physical servers).
     ///
+    /// Wire name `HpcClusterType`, [`HpcClusterType`]; optional in requests.
+    ///
+    /// - One of `STANDARD`, `CDC`, `CHC`; another value is kept as sent.
     /// - Example: `CDC/CHC/STANDARD`.
     #[serde(
         rename = "HpcClusterType",
@@ -2294,7 +2548,9 @@ pub struct CreateHpcClusterRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub hpc_cluster_type: Option<String>,
+    pub hpc_cluster_type: Option<HpcClusterType>,
+    /// Identifier of the business scenario the cluster serves, such as `cluster-ax457mhr`; only the CDC scenario is supported.
+    ///
     /// Wire name `HpcClusterBusinessId`, string; optional in requests.
     #[serde(
         rename = "HpcClusterBusinessId",
@@ -2303,6 +2559,8 @@ pub struct CreateHpcClusterRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_business_id: Option<String>,
+    /// Tags to bind to the cluster when it is created; use ResourceType `hpc`.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -2332,7 +2590,7 @@ impl CreateHpcClusterRequest {
         self
     }
     /// Sets `HpcClusterType`: the field [`hpc_cluster_type`](Self::hpc_cluster_type) says what it takes.
-    pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_hpc_cluster_type(mut self, value: impl Into<HpcClusterType>) -> Self {
         self.hpc_cluster_type = Some(value.into());
         self
     }
@@ -2389,6 +2647,8 @@ impl tencentcloud_runtime::Validate for CreateHpcClusterRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateHpcClusterResponse {
+    /// The new cluster, described as DescribeHpcClusters describes clusters.
+    ///
     /// Wire name `HpcClusterSet`, list of [`HpcClusterInfo`]; always present in responses.
     #[serde(
         rename = "HpcClusterSet",
@@ -2396,6 +2656,8 @@ pub struct CreateHpcClusterResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub hpc_cluster_set: Vec<HpcClusterInfo>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -2434,6 +2696,8 @@ impl CreateHpcClusterResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateImageRequest {
+    /// Name of the new image, at most 60 characters; it must not repeat the name of another image.
+    ///
     /// Wire name `ImageName`, string; required in requests (empty is missing).
     ///
     /// - Example: `MyImageName`.
@@ -2442,6 +2706,8 @@ pub struct CreateImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: String,
+    /// Instance whose disks to image, such as `ins-2v3sqe2t`. Give either this or SnapshotIds.
+    ///
     /// Wire name `InstanceId`, string; optional in requests.
     ///
     /// - Example: `ins-2v3sqe2t`.
@@ -2452,6 +2718,8 @@ pub struct CreateImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
+    /// Description of the image, at most 256 characters.
+    ///
     /// Wire name `ImageDescription`, string; optional in requests.
     ///
     /// - Example: `MyImageDescription`.
@@ -2462,8 +2730,11 @@ pub struct CreateImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: Option<String>,
-    /// Wire name `ForcePoweroff`, string; optional in requests.
+    /// `true` shuts the instance down before imaging it; `false`, the default, images it while it runs, which may leave data not yet written to disk out of the image.
     ///
+    /// Wire name `ForcePoweroff`, [`BoolString`]; optional in requests.
+    ///
+    /// - One of `true`, `false`; another value is kept as sent.
     /// - Example: `true`.
     #[serde(
         rename = "ForcePoweroff",
@@ -2471,9 +2742,12 @@ pub struct CreateImageRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub force_poweroff: Option<String>,
-    /// Wire name `Sysprep`, string; optional in requests.
+    pub force_poweroff: Option<BoolString>,
+    /// `true` runs Sysprep when imaging a Windows instance, so that instances created from the image get their own system identity; default `false`.
     ///
+    /// Wire name `Sysprep`, [`BoolString`]; optional in requests.
+    ///
+    /// - One of `true`, `false`; another value is kept as sent.
     /// - Example: `false`.
     #[serde(
         rename = "Sysprep",
@@ -2481,7 +2755,9 @@ pub struct CreateImageRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub sysprep: Option<String>,
+    pub sysprep: Option<BoolString>,
+    /// Data disks of InstanceId to include, for a whole-machine image, such as `disk-6gabakqz` (DescribeInstances lists them under DataDisks). They must belong to that instance; the system disk and local disks are not accepted.
+    ///
     /// Wire name `DataDiskIds`, list of string; optional in requests.
     ///
     /// - Example: `["disk-6gabakqz"]`.
@@ -2492,6 +2768,8 @@ pub struct CreateImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub data_disk_ids: Option<Vec<String>>,
+    /// Snapshots to build the image from, such as `snap-kso6f712`, exactly one of them of a system disk. Give either this or InstanceId.
+    ///
     /// Wire name `SnapshotIds`, list of string; optional in requests.
     ///
     /// - Example: `["snap-kso6f712", "snap-l3rrf322"]`.
@@ -2502,6 +2780,8 @@ pub struct CreateImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_ids: Option<Vec<String>>,
+    /// If true, only checks whether the request would succeed and creates nothing. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -2512,6 +2792,8 @@ pub struct CreateImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// Tags to bind to the image when it is created; use ResourceType `image`.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -2519,6 +2801,8 @@ pub struct CreateImageRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Image family to put the image in, such as `business-daily-update`; DescribeImageFromFamily returns the usable images of a family.
+    ///
     /// Wire name `ImageFamily`, string; optional in requests.
     ///
     /// - Example: `business-daily-update`.
@@ -2551,12 +2835,12 @@ impl CreateImageRequest {
         self
     }
     /// Sets `ForcePoweroff`: the field [`force_poweroff`](Self::force_poweroff) says what it takes.
-    pub fn set_force_poweroff(mut self, value: impl Into<String>) -> Self {
+    pub fn set_force_poweroff(mut self, value: impl Into<BoolString>) -> Self {
         self.force_poweroff = Some(value.into());
         self
     }
     /// Sets `Sysprep`: the field [`sysprep`](Self::sysprep) says what it takes.
-    pub fn set_sysprep(mut self, value: impl Into<String>) -> Self {
+    pub fn set_sysprep(mut self, value: impl Into<BoolString>) -> Self {
         self.sysprep = Some(value.into());
         self
     }
@@ -2625,6 +2909,8 @@ impl tencentcloud_runtime::Validate for CreateImageRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateImageResponse {
+    /// ID of the new image, such as `img-0yc6rie8`. It is `CREATING` at first: poll DescribeImages until its ImageState is `NORMAL`.
+    ///
     /// Wire name `ImageId`, string; always present in responses.
     ///
     /// - Example: `img-2v3sqe2t`.
@@ -2634,6 +2920,8 @@ pub struct CreateImageResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -2669,6 +2957,8 @@ impl CreateImageResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateKeyPairRequest {
+    /// Name of the key pair: letters, digits and underscores, at most 25 characters, and not already used by another key pair.
+    ///
     /// Wire name `KeyName`, string; required in requests (empty is missing).
     ///
     /// - Example: `Tencent`.
@@ -2677,6 +2967,8 @@ pub struct CreateKeyPairRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: String,
+    /// ID of the project the key pair belongs to; 0 is the default project.
+    ///
     /// Wire name `ProjectId`, int64; required in requests.
     ///
     /// - Example: `0`.
@@ -2687,6 +2979,8 @@ pub struct CreateKeyPairRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
+    /// Tags to bind to the key pair when it is created; use ResourceType `keypair`.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     ///
     /// - Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
@@ -2754,6 +3048,8 @@ impl tencentcloud_runtime::Validate for CreateKeyPairRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateKeyPairResponse {
+    /// The new key pair, including PrivateKey, which is returned only here.
+    ///
     /// Wire name `KeyPair`, [`KeyPair`]; always present in responses.
     #[serde(
         rename = "KeyPair",
@@ -2761,6 +3057,8 @@ pub struct CreateKeyPairResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub key_pair: KeyPair,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -2796,6 +3094,8 @@ impl CreateKeyPairResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateLaunchTemplateRequest {
+    /// Name of the template, 2 to 128 characters (Chinese or English).
+    ///
     /// Wire name `LaunchTemplateName`, string; required in requests (empty is missing).
     ///
     /// - Example: `MyLaunchTemplate`.
@@ -2804,9 +3104,13 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_name: String,
+    /// Where instances launched from the template go: zone, project and optionally dedicated hosts.
+    ///
     /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// ID of the image to install, such as `img-pmqg1cw7`: a public, custom, shared or marketplace image, as listed by DescribeImages.
+    ///
     /// Wire name `ImageId`, string; required in requests (empty is missing).
     ///
     /// - Example: `img-dkwyg6sr`.
@@ -2815,6 +3119,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
+    /// Description of the template's first version, 2 to 256 characters; empty by default.
+    ///
     /// Wire name `LaunchTemplateVersionDescription`, string; optional in requests.
     ///
     /// - Example: `MyLaunchTemplateVersionDesc`.
@@ -2825,6 +3131,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_description: Option<String>,
+    /// Instance type, which fixes CPU and memory, such as `S5.LARGE4`; DescribeInstanceTypeConfigs lists the types. For `CDHPAID` it is `CDH_` plus cores and memory, such as `CDH_1C1G`; when omitted, the service picks a type on sale in the region.
+    ///
     /// Wire name `InstanceType`, string; optional in requests.
     ///
     /// - Example: `S5.16XLARGE256`.
@@ -2835,12 +3143,18 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
+    /// Type and size of the system disk; service defaults apply when omitted.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// Data disks to create with each instance; none when omitted. At most 21: up to one local disk (`LOCAL_BASIC` or `LOCAL_SSD`) and up to 20 cloud disks.
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// VPC and subnet of the primary network interface; without it the basic (classic) network is used. Private IPs listed here go one to each instance, so their number must equal InstanceCount and be at most 20.
+    ///
     /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     #[serde(
         rename = "VirtualPrivateCloud",
@@ -2848,6 +3162,8 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Public network billing and outbound bandwidth; when omitted the instances get 0 Mbps of public bandwidth.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     #[serde(
         rename = "InternetAccessible",
@@ -2855,6 +3171,8 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub internet_accessible: Option<InternetAccessible>,
+    /// Number of instances to create in one launch, default 1; it may not exceed the account's remaining quota.
+    ///
     /// Wire name `InstanceCount`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -2865,6 +3183,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
+    /// Display name, up to 128 characters including patterns; a default name is used when omitted. When creating several, `{R:x}` is replaced by a counter starting at x, and without such a pattern the suffixes 1, 2, ... are appended.
+    ///
     /// Wire name `InstanceName`, string; optional in requests.
     ///
     /// - Example: `MyInstance`.
@@ -2875,9 +3195,13 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
+    /// How to log in to the instances: a password, key pairs, or the image's own settings.
+    ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// IDs of the security groups to bind, such as `sg-rf6ogz49`, as listed by DescribeSecurityGroups. When omitted, the project's default security group is bound, and created if missing.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-rf6ogz49"]`.
@@ -2888,6 +3212,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
+    /// Which agents (security, monitoring, automation) to enable. When omitted, public images get security and monitoring, while custom and marketplace images keep what they contain.
+    ///
     /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     #[serde(
         rename = "EnhancedService",
@@ -2895,6 +3221,8 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub enhanced_service: Option<EnhancedService>,
+    /// Idempotency token, unique per request and at most 64 ASCII characters: repeating a request with the same token does not create anything twice. Without it, retries are not idempotent.
+    ///
     /// Wire name `ClientToken`, string; optional in requests.
     ///
     /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
@@ -2905,6 +3233,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Host name inside the operating system; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 60 characters in dot-separated segments of letters, digits and hyphens.
+    ///
     /// Wire name `HostName`, string; optional in requests.
     ///
     /// - Example: `myHost`.
@@ -2915,9 +3245,13 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// Scheduled action for the instances launched; only scheduled termination is supported.
+    ///
     /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
     #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
     pub action_timer: Option<ActionTimer>,
+    /// Placement group to put the instances in, such as `ps-3p88qhfo`, as listed by DescribeDisasterRecoverGroups; at most one ID.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["ps-3p88qhfo"]`.
@@ -2928,6 +3262,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Tags to bind to the instances launched from the template; only ResourceType `instance` is supported. LaunchTemplateTagSpecification tags the template itself.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -2935,6 +3271,8 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Market options such as spot bidding; required when InstanceChargeType is `SPOTPAID`.
+    ///
     /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     #[serde(
         rename = "InstanceMarketOptions",
@@ -2942,6 +3280,8 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Data passed to the instance at boot, such as a startup script, base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`, string; optional in requests.
     ///
     /// - Example: `YmFzZTY0Cg==`.
@@ -2952,6 +3292,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
+    /// If true, only checks the request (required parameters, format, business limits and instance stock) and creates nothing: a failed check returns its error code, a passed one just a RequestId. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -2962,6 +3304,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// Name of the CAM role to bind to the instances, as returned by CAM's DescribeRoleList.
+    ///
     /// Wire name `CamRoleName`, string; optional in requests.
     ///
     /// - Example: `testroleName001`.
@@ -2972,6 +3316,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
+    /// High-performance computing cluster to place the instances in, such as `hpc-a5n666lo`; required for HPC instance types and not allowed for others.
+    ///
     /// Wire name `HpcClusterId`, string; optional in requests.
     ///
     /// - Example: `hpc-a5n666lo`.
@@ -2982,8 +3328,11 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
-    /// Wire name `InstanceChargeType`, string; optional in requests.
+    /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed) or `SPOTPAID` (spot instance). Default `POSTPAID_BY_HOUR`.
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
@@ -2991,7 +3340,9 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<String>,
+    pub instance_charge_type: Option<InstanceChargeType>,
+    /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -2999,6 +3350,8 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// If true, the instances have termination protection and cannot be released through the API. Default false.
+    ///
     /// Wire name `DisableApiTermination`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -3009,6 +3362,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
+    /// Whether to enable jumbo frames on the instances; only instance types that support jumbo frames accept this setting.
+    ///
     /// Wire name `EnableJumboFrame`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -3019,6 +3374,8 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
+    /// Tags to bind to the launch template itself; TagSpecification tags the instances launched from it.
+    ///
     /// Wire name `LaunchTemplateTagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "LaunchTemplateTagSpecification",
@@ -3026,11 +3383,16 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub launch_template_tag_specification: Option<Vec<TagSpecification>>,
+    /// Custom key-value metadata to attach to the instances (in beta); TemplateDataModifyAction says how it combines with Metadata given to RunInstances.
+    ///
     /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
-    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
+    /// How Metadata passed to RunInstances combines with the template's (in beta): `Replace`, the default, uses only the request's items; `Update` merges them into the template's, the request winning on equal keys. Matters only when both carry Metadata.
     ///
+    /// Wire name `TemplateDataModifyAction`, [`TemplateDataModifyAction`]; optional in requests.
+    ///
+    /// - One of `Replace`, `Update`; another value is kept as sent.
     /// - Example: `Update`.
     #[serde(
         rename = "TemplateDataModifyAction",
@@ -3038,7 +3400,9 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub template_data_modify_action: Option<String>,
+    pub template_data_modify_action: Option<TemplateDataModifyAction>,
+    /// Network interfaces to create, one primary and any secondary ones, in place of VirtualPrivateCloud; available in some regions only, on request.
+    ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
         rename = "NetworkInterfaces",
@@ -3199,7 +3563,10 @@ impl CreateLaunchTemplateRequest {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = Some(value.into());
         self
     }
@@ -3237,7 +3604,10 @@ impl CreateLaunchTemplateRequest {
         self
     }
     /// Sets `TemplateDataModifyAction`: the field [`template_data_modify_action`](Self::template_data_modify_action) says what it takes.
-    pub fn set_template_data_modify_action(mut self, value: impl Into<String>) -> Self {
+    pub fn set_template_data_modify_action(
+        mut self,
+        value: impl Into<TemplateDataModifyAction>,
+    ) -> Self {
         self.template_data_modify_action = Some(value.into());
         self
     }
@@ -3421,6 +3791,8 @@ impl tencentcloud_runtime::Validate for CreateLaunchTemplateRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateLaunchTemplateResponse {
+    /// ID of the new template, such as `lt-lobxe2yo`; pass it to RunInstances in LaunchTemplate, or to CreateLaunchTemplateVersion.
+    ///
     /// Wire name `LaunchTemplateId`, string; always present in responses.
     ///
     /// - Example: `lt-a5n1305lo`.
@@ -3430,6 +3802,8 @@ pub struct CreateLaunchTemplateResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -3465,9 +3839,13 @@ impl CreateLaunchTemplateResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateLaunchTemplateVersionRequest {
+    /// Where instances launched from this version go: zone, project and optionally dedicated hosts. Required even though other parameters fall back to the base version.
+    ///
     /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// ID of the template to add a version to, such as `lt-f6q777hr`, as listed by DescribeLaunchTemplates.
+    ///
     /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
     ///
     /// - Example: `lt-86v7g7g8`.
@@ -3476,6 +3854,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
+    /// Version to build on, such as `1`: parameters left out of the request keep its values. Default: the template's default version, which DescribeLaunchTemplateVersions reports.
+    ///
     /// Wire name `LaunchTemplateVersion`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -3486,6 +3866,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version: Option<i64>,
+    /// Description of the new version, 2 to 256 characters; empty by default.
+    ///
     /// Wire name `LaunchTemplateVersionDescription`, string; optional in requests.
     ///
     /// - Example: `new_version`.
@@ -3496,6 +3878,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_description: Option<String>,
+    /// Instance type, which fixes CPU and memory, such as `S5.LARGE4`; DescribeInstanceTypeConfigs lists the types. For `CDHPAID` it is `CDH_` plus cores and memory, such as `CDH_1C1G`. When omitted, the base version's type is kept.
+    ///
     /// Wire name `InstanceType`, string; optional in requests.
     ///
     /// - Example: `PREPAID`.
@@ -3506,6 +3890,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
+    /// ID of the image to install, such as `img-irmer45l`: a public, custom, shared or marketplace image, as listed by DescribeImages. When omitted, the base version's image is kept.
+    ///
     /// Wire name `ImageId`, string; optional in requests.
     ///
     /// - Example: `img-irmer45l`.
@@ -3516,12 +3902,18 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
+    /// Type and size of the system disk. When omitted, the base version's value is kept.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// Data disks to create with each instance. At most 21: up to one local disk (`LOCAL_BASIC` or `LOCAL_SSD`) and up to 20 cloud disks. When omitted, the base version's value is kept.
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// VPC and subnet of the primary network interface. Private IPs listed here go one to each instance, so their number must equal InstanceCount and be at most 20. When omitted, the base version's value is kept.
+    ///
     /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     #[serde(
         rename = "VirtualPrivateCloud",
@@ -3529,6 +3921,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Public network billing and outbound bandwidth. When omitted, the base version's value is kept.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     #[serde(
         rename = "InternetAccessible",
@@ -3536,6 +3930,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub internet_accessible: Option<InternetAccessible>,
+    /// Number of instances to create in one launch; it may not exceed the account's remaining quota.
+    ///
     /// Wire name `InstanceCount`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -3546,6 +3942,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
+    /// Display name, up to 128 characters including patterns. When creating several, `{R:x}` is replaced by a counter starting at x, and without such a pattern the suffixes 1, 2, ... are appended. When omitted, the base version's value is kept.
+    ///
     /// Wire name `InstanceName`, string; optional in requests.
     ///
     /// - Example: `my_instance`.
@@ -3556,9 +3954,13 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
+    /// How to log in to the instances: a password, key pairs, or the image's own settings. When omitted, the base version's value is kept.
+    ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// IDs of the security groups to bind, such as `sg-rf6ogz49`, as listed by DescribeSecurityGroups. When omitted, the base version's groups are kept.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-rf6ogz49"]`.
@@ -3569,6 +3971,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
+    /// Which agents (security, monitoring, automation) to enable. When omitted, the base version's value is kept.
+    ///
     /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     #[serde(
         rename = "EnhancedService",
@@ -3576,6 +3980,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub enhanced_service: Option<EnhancedService>,
+    /// Idempotency token, unique per request and at most 64 ASCII characters: repeating a request with the same token does not create anything twice. Without it, retries are not idempotent.
+    ///
     /// Wire name `ClientToken`, string; optional in requests.
     ///
     /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
@@ -3586,6 +3992,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Host name inside the operating system; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 60 characters in dot-separated segments of letters, digits and hyphens.
+    ///
     /// Wire name `HostName`, string; optional in requests.
     ///
     /// - Example: `myHost`.
@@ -3596,9 +4004,13 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// Scheduled action for the instances launched; only scheduled termination is supported.
+    ///
     /// Wire name `ActionTimer`, [`ActionTimer`]; optional in requests.
     #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
     pub action_timer: Option<ActionTimer>,
+    /// Placement group to put the instances in, such as `ps-3p88qhfo`, as listed by DescribeDisasterRecoverGroups; at most one ID.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["ps-3p88qhfo"]`.
@@ -3609,6 +4021,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Tags to bind to the instances when they are launched; only ResourceType `instance` is supported.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -3616,6 +4030,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Market options such as spot bidding; required when InstanceChargeType is `SPOTPAID`.
+    ///
     /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     #[serde(
         rename = "InstanceMarketOptions",
@@ -3623,6 +4039,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Data passed to the instance at boot, such as a startup script, base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`, string; optional in requests.
     ///
     /// - Example: `YmFzZTY0Cg==`.
@@ -3633,6 +4051,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
+    /// If true, only checks the request (required parameters, format, business limits and instance stock) and creates nothing: a failed check returns its error code, a passed one just a RequestId. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -3643,6 +4063,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// Name of the CAM role to bind to the instances, as returned by CAM's DescribeRoleList.
+    ///
     /// Wire name `CamRoleName`, string; optional in requests.
     ///
     /// - Example: `testroleName001`.
@@ -3653,6 +4075,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
+    /// High-performance computing cluster to place the instances in, such as `hpc-a5n666lo`; required for HPC instance types and not allowed for others.
+    ///
     /// Wire name `HpcClusterId`, string; optional in requests.
     ///
     /// - Example: `hpc-a5n666lo`.
@@ -3663,8 +4087,11 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
-    /// Wire name `InstanceChargeType`, string; optional in requests.
+    /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed) or `SPOTPAID` (spot instance). When omitted, the base version's value is kept.
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
@@ -3672,7 +4099,9 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<String>,
+    pub instance_charge_type: Option<InstanceChargeType>,
+    /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -3680,6 +4109,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// If true, the instances have termination protection and cannot be released through the API. When omitted, the base version's value is kept.
+    ///
     /// Wire name `DisableApiTermination`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -3690,6 +4121,8 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
+    /// Whether to enable jumbo frames on the instances; only instance types that support jumbo frames accept this setting.
+    ///
     /// Wire name `EnableJumboFrame`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -3700,11 +4133,16 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
+    /// Custom key-value metadata to attach to the instances (in beta); TemplateDataModifyAction says how it combines with Metadata given to RunInstances. When omitted, the base version's value is kept.
+    ///
     /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
-    /// Wire name `TemplateDataModifyAction`, string; optional in requests.
+    /// How Metadata passed to RunInstances combines with the template's (in beta): `Replace` uses only the request's items; `Update` merges them into the template's, the request winning on equal keys. Matters only when both carry Metadata. When omitted, the base version's value is kept.
     ///
+    /// Wire name `TemplateDataModifyAction`, [`TemplateDataModifyAction`]; optional in requests.
+    ///
+    /// - One of `Replace`, `Update`; another value is kept as sent.
     /// - Example: `Update`.
     #[serde(
         rename = "TemplateDataModifyAction",
@@ -3712,7 +4150,9 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub template_data_modify_action: Option<String>,
+    pub template_data_modify_action: Option<TemplateDataModifyAction>,
+    /// Network interfaces to create, one primary and any secondary ones, in place of VirtualPrivateCloud; available in some regions only, on request.
+    ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
         rename = "NetworkInterfaces",
@@ -3878,7 +4318,10 @@ impl CreateLaunchTemplateVersionRequest {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = Some(value.into());
         self
     }
@@ -3906,7 +4349,10 @@ impl CreateLaunchTemplateVersionRequest {
         self
     }
     /// Sets `TemplateDataModifyAction`: the field [`template_data_modify_action`](Self::template_data_modify_action) says what it takes.
-    pub fn set_template_data_modify_action(mut self, value: impl Into<String>) -> Self {
+    pub fn set_template_data_modify_action(
+        mut self,
+        value: impl Into<TemplateDataModifyAction>,
+    ) -> Self {
         self.template_data_modify_action = Some(value.into());
         self
     }
@@ -4068,6 +4514,8 @@ impl tencentcloud_runtime::Validate for CreateLaunchTemplateVersionRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateLaunchTemplateVersionResponse {
+    /// Number of the new version, such as `7`; pass it with the template ID to RunInstances to launch from this version.
+    ///
     /// Wire name `LaunchTemplateVersionNumber`, int64; always present in responses.
     ///
     /// - Example: `2`.
@@ -4077,6 +4525,8 @@ pub struct CreateLaunchTemplateVersionResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version_number: i64,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4120,8 +4570,9 @@ pub struct DataDisk {
     pub disk_size: Option<i64>,
     /// Disk type: local `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME` or `LOCAL_PRO` (the last two come with the instance type and cannot be chosen), or cloud `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD` or `CLOUD_BSSD`. Default `LOCAL_BASIC`.
     ///
-    /// Wire name `DiskType`, string; optional in requests; always present in responses.
+    /// Wire name `DiskType`, [`DataDiskType`]; optional in requests; always present in responses.
     ///
+    /// - One of `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME`, `LOCAL_PRO`, `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD`, `CLOUD_BSSD`; another value is kept as sent.
     /// - Example: `CLOUD_SSD`.
     #[serde(
         rename = "DiskType",
@@ -4129,7 +4580,7 @@ pub struct DataDisk {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_type: Option<String>,
+    pub disk_type: Option<DataDiskType>,
     /// Disk ID, such as `disk-ciezoimt`; returned by queries, not accepted by RunInstances and other writes.
     ///
     /// Wire name `DiskId`, string; optional in requests; may be absent from responses.
@@ -4250,7 +4701,7 @@ impl DataDisk {
         self
     }
     /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
-    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_disk_type(mut self, value: impl Into<DataDiskType>) -> Self {
         self.disk_type = Some(value.into());
         self
     }
@@ -4319,6 +4770,8 @@ impl tencentcloud_runtime::Validate for DataDisk {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteDisasterRecoverGroupsRequest {
+    /// IDs of the placement groups to delete, such as `ps-58l1hu01`, up to 10; DescribeDisasterRecoverGroups lists them. Each group must be empty.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ps-58l1hu01"]`.
@@ -4359,6 +4812,8 @@ impl tencentcloud_runtime::Validate for DeleteDisasterRecoverGroupsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteDisasterRecoverGroupsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4389,6 +4844,8 @@ impl DeleteDisasterRecoverGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteHpcClustersRequest {
+    /// IDs of the high-performance computing clusters to delete, such as `hpc-p64fdfa9`, as listed by DescribeHpcClusters. Each cluster must be empty.
+    ///
     /// Wire name `HpcClusterIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["hpc-p64fdfa9"]`.
@@ -4429,6 +4886,8 @@ impl tencentcloud_runtime::Validate for DeleteHpcClustersRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteHpcClustersResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4459,6 +4918,8 @@ impl DeleteHpcClustersResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteImagesRequest {
+    /// IDs of the images to delete, such as `img-34vaef8fe`; DescribeImages returns them as ImageId.
+    ///
     /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["img-34vaef8fe"]`.
@@ -4467,6 +4928,8 @@ pub struct DeleteImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Vec<String>,
+    /// If true, the snapshots associated with each image are deleted too. Default false.
+    ///
     /// Wire name `DeleteBindedSnap`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -4477,6 +4940,8 @@ pub struct DeleteImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_binded_snap: Option<bool>,
+    /// If true, only checks whether the images could be deleted and deletes nothing: a failed check returns its error code, a passed one just a RequestId. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -4529,6 +4994,8 @@ impl tencentcloud_runtime::Validate for DeleteImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteImagesResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4559,6 +5026,8 @@ impl DeleteImagesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInstancesActionTimerRequest {
+    /// IDs of the scheduled actions to delete, such as `865d042d-0219-46c3-9821-6028c96cfb7c`; DescribeInstancesActionTimer returns them as ActionTimerId. Only timers that have not run yet can be deleted.
+    ///
     /// Wire name `ActionTimerIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
@@ -4599,6 +5068,8 @@ impl tencentcloud_runtime::Validate for DeleteInstancesActionTimerRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInstancesActionTimerResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4629,6 +5100,8 @@ impl DeleteInstancesActionTimerResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInstancesDisasterRecoverGroupsRequest {
+    /// IDs of the instances to take out of their placement groups, up to 100, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-23sh03x7"]`.
@@ -4637,6 +5110,8 @@ pub struct DeleteInstancesDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// IDs of the placement groups to take the instances out of, such as `ps-c119a27y`, as listed by DescribeDisasterRecoverGroups. The instances must be members of these groups.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ps-c119a27y"]`.
@@ -4694,6 +5169,8 @@ impl tencentcloud_runtime::Validate for DeleteInstancesDisasterRecoverGroupsRequ
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInstancesDisasterRecoverGroupsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4724,6 +5201,8 @@ impl DeleteInstancesDisasterRecoverGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteKeyPairsRequest {
+    /// IDs of the key pairs to delete, such as `skey-mv9yzyjj`, up to 100; DescribeKeyPairs returns them as KeyId. Pairs still bound to an instance or used by an image are not deleted.
+    ///
     /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["skey-mv9yzyjj"]`.
@@ -4764,6 +5243,8 @@ impl tencentcloud_runtime::Validate for DeleteKeyPairsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteKeyPairsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4794,6 +5275,8 @@ impl DeleteKeyPairsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteLaunchTemplateRequest {
+    /// ID of the launch template to delete, such as `lt-rf6ogz49`; DescribeLaunchTemplates returns it as LaunchTemplateId.
+    ///
     /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
     ///
     /// - Example: `lt-rf6ogz49`.
@@ -4831,6 +5314,8 @@ impl tencentcloud_runtime::Validate for DeleteLaunchTemplateRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteLaunchTemplateResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4861,6 +5346,8 @@ impl DeleteLaunchTemplateResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteLaunchTemplateVersionsRequest {
+    /// ID of the launch template whose versions to delete, such as `lt-irmer45l`; DescribeLaunchTemplates returns it as LaunchTemplateId.
+    ///
     /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
     ///
     /// - Example: `lt-irmer45l`.
@@ -4869,6 +5356,8 @@ pub struct DeleteLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
+    /// Version numbers to delete, such as `[2, 3]`; DescribeLaunchTemplateVersions returns them as LaunchTemplateVersion. The template's default version cannot be among them.
+    ///
     /// Wire name `LaunchTemplateVersions`, list of int64; required in requests (empty is missing).
     ///
     /// - Example: `[1,2,3]`.
@@ -4923,6 +5412,8 @@ impl tencentcloud_runtime::Validate for DeleteLaunchTemplateVersionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteLaunchTemplateVersionsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -4953,6 +5444,8 @@ impl DeleteLaunchTemplateVersionsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeAccountQuotaRequest {
+    /// Conditions the quotas must meet, with names `zone` (availability zone, such as `ap-guangzhou-6`) and `quota-type` (kind of quota to return: `PostPaidQuotaSet`, `PrePaidQuotaSet`, `SpotPaidQuotaSet`, `ImageQuotaSet` or `DisasterRecoverGroupQuotaSet`). When omitted, every quota of the region is returned.
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -4992,6 +5485,8 @@ impl tencentcloud_runtime::Validate for DescribeAccountQuotaRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeAccountQuotaResponse {
+    /// AppId of the account the quotas belong to, such as `1251783334`.
+    ///
     /// Wire name `AppId`, uint64; always present in responses.
     ///
     /// - Example: `1251783334`.
@@ -5001,6 +5496,8 @@ pub struct DescribeAccountQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub app_id: u64,
+    /// Quotas of the account in the request's region.
+    ///
     /// Wire name `AccountQuotaOverview`, [`AccountQuotaOverview`]; always present in responses.
     #[serde(
         rename = "AccountQuotaOverview",
@@ -5008,6 +5505,8 @@ pub struct DescribeAccountQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub account_quota_overview: AccountQuotaOverview,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5051,6 +5550,8 @@ impl DescribeAccountQuotaResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeChcDeniedActionsRequest {
+    /// IDs of the CHC physical servers to check, such as `chc-1a2b3c4d`; DescribeChcHosts returns them as ChcId.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     #[serde(
         rename = "ChcIds",
@@ -5089,6 +5590,8 @@ impl tencentcloud_runtime::Validate for DescribeChcDeniedActionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeChcDeniedActionsResponse {
+    /// One entry per server asked about: its state and the actions that state forbids.
+    ///
     /// Wire name `ChcHostDeniedActionSet`, list of [`ChcHostDeniedActions`]; always present in responses.
     #[serde(
         rename = "ChcHostDeniedActionSet",
@@ -5096,6 +5599,8 @@ pub struct DescribeChcDeniedActionsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub chc_host_denied_action_set: Vec<ChcHostDeniedActions>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5135,6 +5640,8 @@ impl DescribeChcDeniedActionsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeChcHostsRequest {
+    /// IDs of the CHC physical servers to describe, such as `chc-1a2b3c4d`, up to 100. Cannot be combined with Filters.
+    ///
     /// Wire name `ChcIds`, list of string; optional in requests.
     ///
     /// - Example: `["chc-1a2b3c4d"]`.
@@ -5145,9 +5652,13 @@ pub struct DescribeChcHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Option<Vec<String>>,
+    /// Conditions the servers must meet; cannot be combined with ChcIds. Filter names: `zone` (availability zone, such as `ap-guangzhou-6`), `instance-name` (server name), `instance-state` (state, such as `PREPARED`), `device-type` (such as `CHC_HS1`), `vpc-id` (VPC ID), `subnet-id` (subnet ID) and `sn` (hardware serial number).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// Number of matching servers to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, int64; optional in requests.
     ///
     /// - At least 0.
@@ -5159,6 +5670,8 @@ pub struct DescribeChcHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
+    /// Maximum number of servers to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`, int64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -5242,6 +5755,8 @@ impl tencentcloud_runtime::Validate for DescribeChcHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeChcHostsResponse {
+    /// Number of servers that match, over all pages.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `5`.
@@ -5251,6 +5766,8 @@ pub struct DescribeChcHostsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Details of the servers on this page.
+    ///
     /// Wire name `ChcHostSet`, list of [`ChcHost`]; always present in responses.
     #[serde(
         rename = "ChcHostSet",
@@ -5258,6 +5775,8 @@ pub struct DescribeChcHostsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub chc_host_set: Vec<ChcHost>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5314,6 +5833,8 @@ impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupQuotaRequest
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupQuotaResponse {
+    /// Most placement groups the account may create.
+    ///
     /// Wire name `GroupQuota`, int64; always present in responses.
     ///
     /// - Example: `10`.
@@ -5323,6 +5844,8 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub group_quota: i64,
+    /// Number of placement groups the account has already created.
+    ///
     /// Wire name `CurrentNum`, int64; always present in responses.
     ///
     /// - Example: `25`.
@@ -5332,6 +5855,8 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: i64,
+    /// Most instances one group of type `HOST` (spread over physical hosts) can hold.
+    ///
     /// Wire name `CvmInHostGroupQuota`, int64; always present in responses.
     ///
     /// - Example: `50`.
@@ -5341,6 +5866,8 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_in_host_group_quota: i64,
+    /// Most instances one group of type `SW` (spread over switches) can hold; the same figure as CvmInSwitchGroupQuota, which is the one answers are known to fill, so read that first.
+    ///
     /// Wire name `CvmInSwGroupQuota`, int64; always present in responses.
     ///
     /// - Example: `20`.
@@ -5352,6 +5879,8 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_in_sw_group_quota: i64,
+    /// Most instances one group of type `RACK` (spread over racks) can hold.
+    ///
     /// Wire name `CvmInRackGroupQuota`, int64; always present in responses.
     ///
     /// - Example: `30`.
@@ -5361,6 +5890,8 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_in_rack_group_quota: i64,
+    /// Most instances one group of type `SW` (spread over switches) can hold.
+    ///
     /// Wire name `CvmInSwitchGroupQuota`, int64; may be absent from responses.
     ///
     /// - Example: `20`.
@@ -5371,6 +5902,8 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_switch_group_quota: Option<i64>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5433,6 +5966,8 @@ impl DescribeDisasterRecoverGroupQuotaResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupsRequest {
+    /// IDs of the placement groups to describe, such as `ps-21q9ibvr`, up to 10.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["ps-21q9ibvr"]`.
@@ -5443,6 +5978,8 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Name of the groups to return; partial matches count.
+    ///
     /// Wire name `Name`, string; optional in requests.
     ///
     /// - Example: `myGroup`.
@@ -5453,6 +5990,8 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: Option<String>,
+    /// Number of matching groups to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, int64; optional in requests.
     ///
     /// - At least 0.
@@ -5464,6 +6003,8 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
+    /// Maximum number of groups to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`, int64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -5475,6 +6016,8 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+    /// Tag conditions the groups must meet: up to 10 filters of up to 5 values each, with names `tag-key` (tag key), `tag-value` (tag value) and `tag:KEY` (value of the tag KEY).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -5557,6 +6100,8 @@ impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupsResponse {
+    /// Details of the placement groups on this page.
+    ///
     /// Wire name `DisasterRecoverGroupSet`, list of [`DisasterRecoverGroup`]; always present in responses.
     #[serde(
         rename = "DisasterRecoverGroupSet",
@@ -5564,6 +6109,8 @@ pub struct DescribeDisasterRecoverGroupsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub disaster_recover_group_set: Vec<DisasterRecoverGroup>,
+    /// Number of placement groups that match, over all pages.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -5573,6 +6120,8 @@ pub struct DescribeDisasterRecoverGroupsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5617,9 +6166,13 @@ impl DescribeDisasterRecoverGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeHostsRequest {
+    /// Conditions the hosts must meet: up to 10 filters of up to 5 values each, with names `zone` (availability zone, such as `ap-guangzhou-6`), `project-id` (project ID, such as `1002189`), `host-id` (host ID, such as `host-xxxxxxxx`), `host-name` (host name), `host-state` (`PENDING`, `LAUNCH_FAILURE`, `RUNNING` or `EXPIRED`), `host-type` (host model), `tag-key` (tag key), `tag-value` (tag value) and `tag:KEY` (value of the tag KEY).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// Number of matching hosts to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, uint64; optional in requests.
     ///
     /// - At least 0.
@@ -5631,6 +6184,8 @@ pub struct DescribeHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
+    /// Maximum number of hosts to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`, uint64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -5706,6 +6261,8 @@ impl tencentcloud_runtime::Validate for DescribeHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeHostsResponse {
+    /// Number of hosts that match, over all pages.
+    ///
     /// Wire name `TotalCount`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -5715,6 +6272,8 @@ pub struct DescribeHostsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
+    /// Details of the hosts on this page.
+    ///
     /// Wire name `HostSet`, list of [`HostItem`]; always present in responses.
     #[serde(
         rename = "HostSet",
@@ -5722,6 +6281,8 @@ pub struct DescribeHostsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub host_set: Vec<HostItem>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5766,6 +6327,8 @@ impl DescribeHostsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeHpcClustersRequest {
+    /// IDs of the clusters to describe, such as `hpc-p64fdfa9`, up to 100; no more than Limit of them, so raise Limit (default 20) when asking for more.
+    ///
     /// Wire name `HpcClusterIds`, list of string; optional in requests.
     ///
     /// - Example: `["hpc-p64fdfa9"]`.
@@ -5776,6 +6339,8 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_ids: Option<Vec<String>>,
+    /// Name of the clusters to return, 1 to 60 characters.
+    ///
     /// Wire name `Name`, string; optional in requests.
     ///
     /// - Example: `MyCluster`.
@@ -5786,6 +6351,8 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: Option<String>,
+    /// Availability zone to look in, such as `ap-guangzhou-2`; DescribeZones lists them.
+    ///
     /// Wire name `Zone`, string; optional in requests.
     ///
     /// - Example: `ap-guangzhou-2`.
@@ -5796,6 +6363,8 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: Option<String>,
+    /// Number of matching clusters to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, uint64; optional in requests.
     ///
     /// - Example: `0`.
@@ -5806,6 +6375,8 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
+    /// Maximum number of clusters to return: 1 to 100, default 20.
+    ///
     /// Wire name `Limit`, uint64; optional in requests.
     ///
     /// - Example: `20`.
@@ -5816,8 +6387,11 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
-    /// Wire name `HpcClusterType`, string; optional in requests.
+    /// Type of the clusters to return: `CDC`, `CHC` or `STANDARD` (the default, ordinary kind).
     ///
+    /// Wire name `HpcClusterType`, [`HpcClusterType`]; optional in requests.
+    ///
+    /// - One of `STANDARD`, `CDC`, `CHC`; another value is kept as sent.
     /// - Example: `CDC/CHC/STANDARD`.
     #[serde(
         rename = "HpcClusterType",
@@ -5825,7 +6399,9 @@ pub struct DescribeHpcClustersRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub hpc_cluster_type: Option<String>,
+    pub hpc_cluster_type: Option<HpcClusterType>,
+    /// Business scenario ID of the clusters to return; only the CDC scenario has one, the dedicated cluster ID, such as `cluster-iu5gustw`.
+    ///
     /// Wire name `HpcClusterBusinessId`, string; optional in requests.
     #[serde(
         rename = "HpcClusterBusinessId",
@@ -5834,6 +6410,8 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_business_id: Option<String>,
+    /// Instance type of the clusters to return, such as `HCCPNV4ane.58XLARGE1929`.
+    ///
     /// Wire name `InstanceType`, string; optional in requests.
     ///
     /// - Example: `HCCPNV4ane.58XLARGE1929`.
@@ -5844,6 +6422,8 @@ pub struct DescribeHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
+    /// Tag conditions the clusters must meet: up to 10 filters of up to 5 values each, with names `tag-key` (tag key), `tag-value` (tag value) and `tag:KEY` (value of the tag KEY).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -5882,7 +6462,7 @@ impl DescribeHpcClustersRequest {
         self
     }
     /// Sets `HpcClusterType`: the field [`hpc_cluster_type`](Self::hpc_cluster_type) says what it takes.
-    pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_hpc_cluster_type(mut self, value: impl Into<HpcClusterType>) -> Self {
         self.hpc_cluster_type = Some(value.into());
         self
     }
@@ -5926,6 +6506,8 @@ impl tencentcloud_runtime::Validate for DescribeHpcClustersRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeHpcClustersResponse {
+    /// Details of the clusters on this page.
+    ///
     /// Wire name `HpcClusterSet`, list of [`HpcClusterInfo`]; always present in responses.
     #[serde(
         rename = "HpcClusterSet",
@@ -5933,6 +6515,8 @@ pub struct DescribeHpcClustersResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub hpc_cluster_set: Vec<HpcClusterInfo>,
+    /// Number of clusters that match, over all pages.
+    ///
     /// Wire name `TotalCount`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -5942,6 +6526,8 @@ pub struct DescribeHpcClustersResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -5985,6 +6571,8 @@ impl DescribeHpcClustersResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImageFromFamilyRequest {
+    /// Name of the image family to look in, such as `business-daily-update`, as set in an image's ImageFamily.
+    ///
     /// Wire name `ImageFamily`, string; optional in requests.
     ///
     /// - Example: `business-daily-update`.
@@ -6014,9 +6602,13 @@ impl tencentcloud_runtime::Validate for DescribeImageFromFamilyRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImageFromFamilyResponse {
+    /// The image available in the family; null when the family holds no usable image.
+    ///
     /// Wire name `Image`, [`Image`]; may be absent from responses; may be null.
     #[serde(rename = "Image", default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6065,6 +6657,8 @@ impl tencentcloud_runtime::Validate for DescribeImageQuotaRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImageQuotaResponse {
+    /// Largest number of images the account may hold, such as `20`.
+    ///
     /// Wire name `ImageNumQuota`, int64; always present in responses.
     ///
     /// - Example: `1000`.
@@ -6074,6 +6668,8 @@ pub struct DescribeImageQuotaResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_num_quota: i64,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6109,6 +6705,8 @@ impl DescribeImageQuotaResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImageSharePermissionRequest {
+    /// ID of the custom image whose sharing to show, such as `img-6pb6lrmy`, as returned by DescribeImages.
+    ///
     /// Wire name `ImageId`, string; required in requests (empty is missing).
     ///
     /// - Example: `img-6pb6lrmy`.
@@ -6146,6 +6744,8 @@ impl tencentcloud_runtime::Validate for DescribeImageSharePermissionRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImageSharePermissionResponse {
+    /// Accounts the image is shared with, one entry each; empty when it is not shared.
+    ///
     /// Wire name `SharePermissionSet`, list of [`SharePermission`]; always present in responses.
     #[serde(
         rename = "SharePermissionSet",
@@ -6153,6 +6753,8 @@ pub struct DescribeImageSharePermissionResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub share_permission_set: Vec<SharePermission>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6192,6 +6794,8 @@ impl DescribeImageSharePermissionResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImagesRequest {
+    /// IDs of the images to describe, such as `img-gvbnzy6f`. Cannot be combined with Filters.
+    ///
     /// Wire name `ImageIds`, list of string; optional in requests.
     ///
     /// - Example: `["img-gvbnzy6f"]`.
@@ -6202,9 +6806,13 @@ pub struct DescribeImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Option<Vec<String>>,
+    /// Conditions the images must meet; cannot be combined with ImageIds. Up to 10 filters of up to 5 values each, with names `image-id`, `image-type` (`PRIVATE_IMAGE` for the account's custom images, `PUBLIC_IMAGE` for official ones, `SHARED_IMAGE` for those other accounts share with it), `image-name` (fuzzy match), `platform` (such as `CentOS`, fuzzy match), `tag-key`, `tag-value`, `tag:KEY` (value of the tag KEY), `dedicated-cluster-id` (ID of a dedicated cluster, CDC) and `cdc-cache-status` (cache state in that CDC: `CACHING`, `CACHED`, `CACHE_INVALID`, `CACHE_FAILED`, or `CACHED_ALL` for any).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// Number of matching images to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, uint64; optional in requests.
     ///
     /// - At least 0.
@@ -6216,6 +6824,8 @@ pub struct DescribeImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
+    /// Maximum number of images to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`, uint64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -6227,6 +6837,8 @@ pub struct DescribeImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
+    /// Instance type, such as `SA5.MEDIUM2`, as listed by DescribeInstanceTypeConfigs; only images that type can use are returned.
+    ///
     /// Wire name `InstanceType`, string; optional in requests.
     ///
     /// - Example: `SA5.MEDIUM2`.
@@ -6314,6 +6926,8 @@ impl tencentcloud_runtime::Validate for DescribeImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImagesResponse {
+    /// Details of the images on this page.
+    ///
     /// Wire name `ImageSet`, list of [`Image`]; always present in responses.
     #[serde(
         rename = "ImageSet",
@@ -6321,6 +6935,8 @@ pub struct DescribeImagesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub image_set: Vec<Image>,
+    /// Number of images that match, over all pages.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -6330,6 +6946,8 @@ pub struct DescribeImagesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6386,6 +7004,8 @@ impl tencentcloud_runtime::Validate for DescribeImportImageOsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeImportImageOsResponse {
+    /// Operating systems ImportImage accepts, split into Windows and Linux.
+    ///
     /// Wire name `ImportImageOsListSupported`, [`ImageOsList`]; always present in responses.
     #[serde(
         rename = "ImportImageOsListSupported",
@@ -6393,6 +7013,8 @@ pub struct DescribeImportImageOsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub import_image_os_list_supported: ImageOsList,
+    /// Versions and architectures ImportImage accepts, one entry per operating system.
+    ///
     /// Wire name `ImportImageOsVersionSet`, list of [`OsVersion`]; always present in responses.
     #[serde(
         rename = "ImportImageOsVersionSet",
@@ -6400,6 +7022,8 @@ pub struct DescribeImportImageOsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub import_image_os_version_set: Vec<OsVersion>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6459,6 +7083,8 @@ impl tencentcloud_runtime::Validate for DescribeInstanceFamilyConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceFamilyConfigsResponse {
+    /// Instance families the account can use in the region.
+    ///
     /// Wire name `InstanceFamilyConfigSet`, list of [`InstanceFamilyConfig`]; always present in responses.
     #[serde(
         rename = "InstanceFamilyConfigSet",
@@ -6466,6 +7092,8 @@ pub struct DescribeInstanceFamilyConfigsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_family_config_set: Vec<InstanceFamilyConfig>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6504,6 +7132,8 @@ impl DescribeInstanceFamilyConfigsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceInternetBandwidthConfigsRequest {
+    /// ID of the instance to query, such as `ins-6lafsaz0`, as returned by DescribeInstances; its bandwidth must be billed `BANDWIDTH_PREPAID`.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-6lafsaz0`.
@@ -6541,6 +7171,8 @@ impl tencentcloud_runtime::Validate for DescribeInstanceInternetBandwidthConfigs
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceInternetBandwidthConfigsResponse {
+    /// Bandwidth configurations of the instance, past ones included, each with the period it applies to.
+    ///
     /// Wire name `InternetBandwidthConfigSet`, list of [`InternetBandwidthConfig`]; always present in responses.
     #[serde(
         rename = "InternetBandwidthConfigSet",
@@ -6548,6 +7180,8 @@ pub struct DescribeInstanceInternetBandwidthConfigsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub internet_bandwidth_config_set: Vec<InternetBandwidthConfig>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6586,6 +7220,8 @@ impl DescribeInstanceInternetBandwidthConfigsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceTypeConfigsRequest {
+    /// Conditions the instance types must meet; with none, every type of the region is returned. Up to 10 filters of 1 value each, with names `zone` (availability zone, such as `ap-guangzhou-6`), `instance-family` (family, such as `S5`) and `instance-type` (type, such as `S5.12XLARGE128`).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -6625,6 +7261,8 @@ impl tencentcloud_runtime::Validate for DescribeInstanceTypeConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceTypeConfigsResponse {
+    /// Instance types that match, one entry per type and zone.
+    ///
     /// Wire name `InstanceTypeConfigSet`, list of [`InstanceTypeConfig`]; always present in responses.
     #[serde(
         rename = "InstanceTypeConfigSet",
@@ -6632,6 +7270,8 @@ pub struct DescribeInstanceTypeConfigsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_type_config_set: Vec<InstanceTypeConfig>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6670,6 +7310,8 @@ impl DescribeInstanceTypeConfigsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceVncUrlRequest {
+    /// ID of the instance to open a console for, such as `ins-r7ov05ke`, as returned by DescribeInstances; it must not be `STOPPED`.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-r9hr2upy`.
@@ -6707,6 +7349,8 @@ impl tencentcloud_runtime::Validate for DescribeInstanceVncUrlRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstanceVncUrlResponse {
+    /// URL-encoded WebSocket (`wss://`) address of the console, usable once and within 15 seconds; pass it as the `InstanceVncUrl` query parameter of Tencent Cloud's VNC web page.
+    ///
     /// Wire name `InstanceVncUrl`, string; always present in responses.
     ///
     /// - Example: `wss%3A%2F%2Fbjvnc.qcloud.com%3A26789%2Fv`.
@@ -6716,6 +7360,8 @@ pub struct DescribeInstanceVncUrlResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_vnc_url: String,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6751,6 +7397,8 @@ impl DescribeInstanceVncUrlResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesActionTimerRequest {
+    /// IDs of the timers to return, as given in ActionTimer's ActionTimerId.
+    ///
     /// Wire name `ActionTimerIds`, list of string; optional in requests.
     ///
     /// - Example: `59337876-b254-4c21-847f-7d57d840d227`.
@@ -6761,6 +7409,8 @@ pub struct DescribeInstancesActionTimerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_timer_ids: Option<Vec<String>>,
+    /// IDs of the instances whose timers to return, such as `ins-37qv3ucj`, as returned by DescribeInstances.
+    ///
     /// Wire name `InstanceIds`, list of string; optional in requests.
     ///
     /// - Example: `["ins-37qv3ucj"]`.
@@ -6771,8 +7421,11 @@ pub struct DescribeInstancesActionTimerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
-    /// Wire name `TimerAction`, string; optional in requests.
+    /// Kind of scheduled action to return; only `TerminateInstances` exists.
     ///
+    /// Wire name `TimerAction`, [`TimerAction`]; optional in requests.
+    ///
+    /// - One of `TerminateInstances`; another value is kept as sent.
     /// - Example: `TerminateInstances`.
     #[serde(
         rename = "TimerAction",
@@ -6780,7 +7433,9 @@ pub struct DescribeInstancesActionTimerRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub timer_action: Option<String>,
+    pub timer_action: Option<TimerAction>,
+    /// End of the window of execution times to match. Documented in the form `2018-05-01 19:00:00`, though the official examples use ISO 8601 (`2024-11-06T08:00:32Z`).
+    ///
     /// Wire name `EndActionTime`, string; optional in requests.
     ///
     /// - Example: `2024-11-06T08:00:32Z`.
@@ -6791,6 +7446,8 @@ pub struct DescribeInstancesActionTimerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_action_time: Option<String>,
+    /// Start of the window of execution times to match. Documented in the form `2018-05-01 19:00:00`, though the official examples use ISO 8601 (`2024-11-06T08:00:32Z`).
+    ///
     /// Wire name `StartActionTime`, string; optional in requests.
     ///
     /// - Example: `2024-11-06T08:00:32Z`.
@@ -6801,8 +7458,11 @@ pub struct DescribeInstancesActionTimerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_action_time: Option<String>,
-    /// Wire name `StatusList`, list of string; optional in requests.
+    /// Timer states to match: `UNDO` (not run yet), `DOING` (running) or `DONE` (finished).
     ///
+    /// Wire name `StatusList`, list of [`ActionTimerStatus`]; optional in requests.
+    ///
+    /// - Each item one of `UNDO`, `DOING`, `DONE`; another value is kept as sent.
     /// - Example: `UNDO`.
     #[serde(
         rename = "StatusList",
@@ -6810,7 +7470,7 @@ pub struct DescribeInstancesActionTimerRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub status_list: Option<Vec<String>>,
+    pub status_list: Option<Vec<ActionTimerStatus>>,
 }
 impl DescribeInstancesActionTimerRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -6834,7 +7494,7 @@ impl DescribeInstancesActionTimerRequest {
         self
     }
     /// Sets `TimerAction`: the field [`timer_action`](Self::timer_action) says what it takes.
-    pub fn set_timer_action(mut self, value: impl Into<String>) -> Self {
+    pub fn set_timer_action(mut self, value: impl Into<TimerAction>) -> Self {
         self.timer_action = Some(value.into());
         self
     }
@@ -6851,7 +7511,7 @@ impl DescribeInstancesActionTimerRequest {
     /// Sets `StatusList` to these items: the field [`status_list`](Self::status_list) says what it takes.
     pub fn set_status_list(
         mut self,
-        items: impl IntoIterator<Item = impl Into<String>>,
+        items: impl IntoIterator<Item = impl Into<ActionTimerStatus>>,
     ) -> Self {
         self.status_list = Some(items.into_iter().map(Into::into).collect());
         self
@@ -6864,6 +7524,8 @@ impl tencentcloud_runtime::Validate for DescribeInstancesActionTimerRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesActionTimerResponse {
+    /// Timers that match, each with its instance, action, execution time and state.
+    ///
     /// Wire name `ActionTimers`, list of [`ActionTimer`]; always present in responses.
     #[serde(
         rename = "ActionTimers",
@@ -6871,6 +7533,8 @@ pub struct DescribeInstancesActionTimerResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub action_timers: Vec<ActionTimer>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -6909,14 +7573,19 @@ impl DescribeInstancesActionTimerResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesAttributesRequest {
-    /// Wire name `Attributes`, list of string; required in requests (empty is missing).
+    /// Attributes to return; only `UserData` (the custom data passed to the instance) is supported.
     ///
+    /// Wire name `Attributes`, list of [`InstanceAttributeName`]; required in requests (empty is missing).
+    ///
+    /// - Each item one of `UserData`; another value is kept as sent.
     /// - Example: `["UserData"]`.
     #[serde(
         rename = "Attributes",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub attributes: Vec<String>,
+    pub attributes: Vec<InstanceAttributeName>,
+    /// IDs of the instances to query, such as `ins-lyxxskp2`, as returned by DescribeInstances.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-lyxxskp2"]`.
@@ -6934,7 +7603,7 @@ impl DescribeInstancesAttributesRequest {
     /// Sets `Attributes` to these items: the field [`attributes`](Self::attributes) says what it takes.
     pub fn set_attributes(
         mut self,
-        items: impl IntoIterator<Item = impl Into<String>>,
+        items: impl IntoIterator<Item = impl Into<InstanceAttributeName>>,
     ) -> Self {
         self.attributes = items.into_iter().map(Into::into).collect();
         self
@@ -6974,6 +7643,8 @@ impl tencentcloud_runtime::Validate for DescribeInstancesAttributesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesAttributesResponse {
+    /// The requested attributes, one entry per instance.
+    ///
     /// Wire name `InstanceSet`, list of [`InstanceAttribute`]; always present in responses.
     #[serde(
         rename = "InstanceSet",
@@ -6981,6 +7652,8 @@ pub struct DescribeInstancesAttributesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_set: Vec<InstanceAttribute>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -7019,6 +7692,8 @@ impl DescribeInstancesAttributesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesModificationRequest {
+    /// IDs of the instances to check, up to 20, as returned by DescribeInstances.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-4txox06m"]`.
@@ -7027,6 +7702,8 @@ pub struct DescribeInstancesModificationRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Conditions on the candidate types. Up to 10 filters of up to 2 values each; the only name is `status`, the sale state of a type, such as `SELL` (can be chosen) or `UNAVAILABLE`.
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -7083,6 +7760,8 @@ impl tencentcloud_runtime::Validate for DescribeInstancesModificationRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesModificationResponse {
+    /// Number of candidate types in InstanceTypeConfigStatusSet.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `10`.
@@ -7092,6 +7771,8 @@ pub struct DescribeInstancesModificationResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Types the instances can be changed to, each with its sale state.
+    ///
     /// Wire name `InstanceTypeConfigStatusSet`, list of [`InstanceTypeConfigStatus`]; always present in responses.
     #[serde(
         rename = "InstanceTypeConfigStatusSet",
@@ -7099,6 +7780,8 @@ pub struct DescribeInstancesModificationResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_type_config_status_set: Vec<InstanceTypeConfigStatus>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -7145,6 +7828,8 @@ impl DescribeInstancesModificationResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesOperationLimitRequest {
+    /// IDs of the instances to check, up to 100, such as `ins-xxxxxxxx`, as returned by DescribeInstances.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-l26mwvil"]`.
@@ -7153,14 +7838,17 @@ pub struct DescribeInstancesOperationLimitRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
-    /// Wire name `Operation`, string; required in requests (empty is missing).
+    /// Operation whose counts to return: `INSTANCE_DEGRADE` (downgrading the instance type) or `INTERNET_CHARGE_TYPE_CHANGE` (changing how public bandwidth is billed).
     ///
+    /// Wire name `Operation`, [`LimitedOperation`]; required in requests (empty is missing).
+    ///
+    /// - One of `INSTANCE_DEGRADE`, `INTERNET_CHARGE_TYPE_CHANGE`; another value is kept as sent.
     /// - Example: `INSTANCE_DEGRADE`.
     #[serde(
         rename = "Operation",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub operation: String,
+    pub operation: LimitedOperation,
 }
 impl DescribeInstancesOperationLimitRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -7176,7 +7864,7 @@ impl DescribeInstancesOperationLimitRequest {
         self
     }
     /// Sets `Operation`: the field [`operation`](Self::operation) says what it takes.
-    pub fn set_operation(mut self, value: impl Into<String>) -> Self {
+    pub fn set_operation(mut self, value: impl Into<LimitedOperation>) -> Self {
         self.operation = value.into();
         self
     }
@@ -7197,7 +7885,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesOperationLimitRequest {
             v.field(
                 "Operation",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -7207,6 +7895,8 @@ impl tencentcloud_runtime::Validate for DescribeInstancesOperationLimitRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInstancesOperationLimitResponse {
+    /// Count and limit of the operation, one entry per instance.
+    ///
     /// Wire name `InstanceOperationLimitSet`, list of [`OperationCountLimit`]; always present in responses.
     #[serde(
         rename = "InstanceOperationLimitSet",
@@ -7214,6 +7904,8 @@ pub struct DescribeInstancesOperationLimitResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_operation_limit_set: Vec<OperationCountLimit>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -7649,6 +8341,8 @@ impl tencentcloud_runtime::Validate for DescribeInternetChargeTypeConfigsRequest
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeInternetChargeTypeConfigsResponse {
+    /// Billing modes for public bandwidth that the account can use.
+    ///
     /// Wire name `InternetChargeTypeConfigSet`, list of [`InternetChargeTypeConfig`]; always present in responses.
     #[serde(
         rename = "InternetChargeTypeConfigSet",
@@ -7656,6 +8350,8 @@ pub struct DescribeInternetChargeTypeConfigsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub internet_charge_type_config_set: Vec<InternetChargeTypeConfig>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -7698,6 +8394,8 @@ impl DescribeInternetChargeTypeConfigsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeKeyPairsRequest {
+    /// IDs of the key pairs to describe, such as `skey-11112222`. Cannot be combined with Filters.
+    ///
     /// Wire name `KeyIds`, list of string; optional in requests.
     ///
     /// - Example: `["skey-11112222"]`.
@@ -7708,9 +8406,13 @@ pub struct DescribeKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Option<Vec<String>>,
+    /// Conditions the key pairs must meet; cannot be combined with KeyIds. Names: `project-id` (ID of the project, an integer), `key-name` (name of the key pair), `tag-key`, `tag-value` and `tag:KEY` (value of the tag KEY).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// Number of matching key pairs to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, int64; optional in requests.
     ///
     /// - At least 0.
@@ -7722,6 +8424,8 @@ pub struct DescribeKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
+    /// Maximum number of key pairs to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`, int64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -7805,6 +8509,8 @@ impl tencentcloud_runtime::Validate for DescribeKeyPairsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeKeyPairsResponse {
+    /// Number of key pairs that match, over all pages; the page itself may hold fewer.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -7814,6 +8520,8 @@ pub struct DescribeKeyPairsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Details of the key pairs on this page, with public keys only.
+    ///
     /// Wire name `KeyPairSet`, list of [`KeyPair`]; always present in responses.
     #[serde(
         rename = "KeyPairSet",
@@ -7821,6 +8529,8 @@ pub struct DescribeKeyPairsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub key_pair_set: Vec<KeyPair>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -7865,6 +8575,8 @@ impl DescribeKeyPairsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeLaunchTemplateVersionsRequest {
+    /// ID of the launch template, such as `lt-irmer45l`.
+    ///
     /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
     ///
     /// - Example: `"lt-irmer45l"`.
@@ -7873,6 +8585,8 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
+    /// Numbers of the versions to return, such as `[1, 2, 3]`. Cannot be combined with MinVersion, MaxVersion, Offset, Limit or DefaultVersion.
+    ///
     /// Wire name `LaunchTemplateVersions`, list of uint64; optional in requests.
     ///
     /// - Example: `[1,2,3]`.
@@ -7883,6 +8597,8 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_versions: Option<Vec<u64>>,
+    /// Lowest version number to return when choosing a range; default 0. Cannot be combined with LaunchTemplateVersions.
+    ///
     /// Wire name `MinVersion`, uint64; optional in requests.
     ///
     /// - Example: `1`.
@@ -7893,6 +8609,8 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub min_version: Option<u64>,
+    /// Highest version number to return when choosing a range; default 30. Cannot be combined with LaunchTemplateVersions.
+    ///
     /// Wire name `MaxVersion`, uint64; optional in requests.
     ///
     /// - Example: `2`.
@@ -7903,6 +8621,8 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_version: Option<u64>,
+    /// Number of matching versions to skip, for paging. Default 0. Cannot be combined with LaunchTemplateVersions.
+    ///
     /// Wire name `Offset`, uint64; optional in requests.
     ///
     /// - At least 0.
@@ -7914,6 +8634,8 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
+    /// Maximum number of versions to return. Default 20, at most 100. Cannot be combined with LaunchTemplateVersions.
+    ///
     /// Wire name `Limit`, uint64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -7925,6 +8647,8 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
+    /// If true, returns the template's default version. Default false. Cannot be combined with LaunchTemplateVersions.
+    ///
     /// Wire name `DefaultVersion`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -8015,6 +8739,8 @@ impl tencentcloud_runtime::Validate for DescribeLaunchTemplateVersionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeLaunchTemplateVersionsResponse {
+    /// Number of versions that match, over all pages.
+    ///
     /// Wire name `TotalCount`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -8024,6 +8750,8 @@ pub struct DescribeLaunchTemplateVersionsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
+    /// The versions on this page, each with the configuration it stores.
+    ///
     /// Wire name `LaunchTemplateVersionSet`, list of [`LaunchTemplateVersionInfo`]; always present in responses.
     #[serde(
         rename = "LaunchTemplateVersionSet",
@@ -8031,6 +8759,8 @@ pub struct DescribeLaunchTemplateVersionsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub launch_template_version_set: Vec<LaunchTemplateVersionInfo>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8075,6 +8805,8 @@ impl DescribeLaunchTemplateVersionsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeLaunchTemplatesRequest {
+    /// IDs of the launch templates to describe, such as `lt-q9t8j8eg`. Cannot be combined with Filters; with neither, all of the account's templates are listed.
+    ///
     /// Wire name `LaunchTemplateIds`, list of string; optional in requests.
     ///
     /// - Example: `["lt-irmer45l"]`.
@@ -8085,9 +8817,13 @@ pub struct DescribeLaunchTemplatesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_ids: Option<Vec<String>>,
+    /// Conditions the templates must meet; cannot be combined with LaunchTemplateIds. Up to 10 filters of up to 5 values each, with names `LaunchTemplateName` (template name), `tag-key` (tag key), `tag-value` (tag value) and `tag:KEY` (value of the tag KEY).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// Number of matching templates to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`, int64; optional in requests.
     ///
     /// - At least 0.
@@ -8099,6 +8835,8 @@ pub struct DescribeLaunchTemplatesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
+    /// Maximum number of templates to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`, int64; optional in requests.
     ///
     /// - From 0 to 100.
@@ -8182,6 +8920,8 @@ impl tencentcloud_runtime::Validate for DescribeLaunchTemplatesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeLaunchTemplatesResponse {
+    /// Number of templates that match, over all pages.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -8191,6 +8931,8 @@ pub struct DescribeLaunchTemplatesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Summary of each template on this page.
+    ///
     /// Wire name `LaunchTemplateSet`, list of [`LaunchTemplateInfo`]; always present in responses.
     #[serde(
         rename = "LaunchTemplateSet",
@@ -8198,6 +8940,8 @@ pub struct DescribeLaunchTemplatesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub launch_template_set: Vec<LaunchTemplateInfo>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8255,6 +8999,8 @@ impl tencentcloud_runtime::Validate for DescribeRegionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeRegionsResponse {
+    /// Number of regions returned in RegionSet.
+    ///
     /// Wire name `TotalCount`, uint64; always present in responses.
     ///
     /// - Example: `9`.
@@ -8264,6 +9010,8 @@ pub struct DescribeRegionsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
+    /// The regions, each with its ID, display name and state.
+    ///
     /// Wire name `RegionSet`, list of [`RegionInfo`]; always present in responses.
     #[serde(
         rename = "RegionSet",
@@ -8271,6 +9019,8 @@ pub struct DescribeRegionsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub region_set: Vec<RegionInfo>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8314,6 +9064,8 @@ impl DescribeRegionsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcePoolPackInstancesRequest {
+    /// IDs of the instance resource pools to look into, 1 to 100 of them, such as `rpp-39kj2fsb`. DescribeResourcePoolPacks returns them as DedicatedResourcePackId.
+    ///
     /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["rpp-2gyonkx7"]`.
@@ -8354,6 +9106,8 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPackInstancesRequest
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcePoolPackInstancesResponse {
+    /// One entry per pool, with the instances created in it.
+    ///
     /// Wire name `DedicatedResourcePackInstanceSet`, list of [`ResourcePoolPackInstance`]; always present in responses.
     #[serde(
         rename = "DedicatedResourcePackInstanceSet",
@@ -8361,6 +9115,8 @@ pub struct DescribeResourcePoolPackInstancesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub dedicated_resource_pack_instance_set: Vec<ResourcePoolPackInstance>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8402,6 +9158,8 @@ impl DescribeResourcePoolPackInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcePoolPackTypeConfigsRequest {
+    /// Conditions on the types, up to 10 filters: `zone` (availability zone, such as `ap-guangzhou-6`; required), `instance-family` (instance family, such as `SA9`) and `instance-type` (instance type, such as `SA9.96XLARGE1152`).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; required in requests (empty is missing).
     #[serde(rename = "Filters")]
     pub filters: Vec<Filter>,
@@ -8443,6 +9201,8 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPackTypeConfigsReque
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcePoolPackTypeConfigsResponse {
+    /// Whole-host and half-host instance types a resource pool can be bought with in the zone, with their figures.
+    ///
     /// Wire name `InstanceTypeConfigSet`, list of [`InstanceTypeConfig`]; always present in responses.
     #[serde(
         rename = "InstanceTypeConfigSet",
@@ -8450,6 +9210,8 @@ pub struct DescribeResourcePoolPackTypeConfigsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_type_config_set: Vec<InstanceTypeConfig>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8489,6 +9251,8 @@ impl DescribeResourcePoolPackTypeConfigsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcePoolPacksRequest {
+    /// Maximum number of pools to return per page: 10 to 100, default 10.
+    ///
     /// Wire name `MaxResults`, int64; optional in requests.
     ///
     /// - From 1 to 100.
@@ -8500,6 +9264,8 @@ pub struct DescribeResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_results: Option<i64>,
+    /// NextToken from the previous answer, to fetch the next page; omit it for the first page.
+    ///
     /// Wire name `NextToken`, string; optional in requests.
     ///
     /// - Example: `HlyieKNKhSHMWHVqZOjzlhKBK1ar2qPnSdoW9YMz84kYuRMJlvGgMfAh68VpTOIS`.
@@ -8510,6 +9276,8 @@ pub struct DescribeResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub next_token: Option<String>,
+    /// Conditions the pools must meet, up to 10 filters: `dedicated-resource-pack-id` (pool ID, such as `rpp-rn99mzt2`), `zone` (availability zone, such as `ap-guangzhou-6`), `instance-family` (instance family, such as `SA9`), `instance-type` (instance type, such as `SA9.96XLARGE1152`) and `status` (pool state: `CREATING`, `ACTIVE` or `RETIRED`).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -8568,6 +9336,8 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPacksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeResourcePoolPacksResponse {
+    /// The matching pools on this page.
+    ///
     /// Wire name `DedicatedResourcePackSet`, list of [`ResourcePoolPack`]; always present in responses.
     #[serde(
         rename = "DedicatedResourcePackSet",
@@ -8575,6 +9345,8 @@ pub struct DescribeResourcePoolPacksResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub dedicated_resource_pack_set: Vec<ResourcePoolPack>,
+    /// Token to pass as NextToken for the next page; empty or absent on the last page.
+    ///
     /// Wire name `NextToken`, string; may be absent from responses; may be null.
     ///
     /// - Example: `DmfvOh9/PDSxjhK9C1m7xWt3GwgUbcW+D4qc2Nfu5ytgQNy7iXh21v7KeIK8Qni6`.
@@ -8585,6 +9357,8 @@ pub struct DescribeResourcePoolPacksResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub next_token: Option<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8629,6 +9403,8 @@ impl DescribeResourcePoolPacksResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTaskInfoRequest {
+    /// Maximum number of tasks to return, at most 100. Required.
+    ///
     /// Wire name `Limit`, int64; required in requests.
     ///
     /// - From 0 to 100.
@@ -8640,6 +9416,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+    /// Number of matching tasks to skip, for paging; 0 for the first page. Required.
+    ///
     /// Wire name `Offset`, int64; required in requests.
     ///
     /// - At least 0.
@@ -8651,8 +9429,11 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
-    /// Wire name `Product`, string; optional in requests.
+    /// Product whose tasks to return: `CVM` (cloud instances), `CDH` (dedicated hosts) or `CPM2.0` (bare-metal servers). All products when omitted or empty.
     ///
+    /// Wire name `Product`, [`RepairTaskProduct`]; optional in requests.
+    ///
+    /// - One of `CVM`, `CDH`, `CPM2.0`; another value is kept as sent.
     /// - Example: `CVM`.
     #[serde(
         rename = "Product",
@@ -8660,7 +9441,9 @@ pub struct DescribeTaskInfoRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub product: Option<String>,
+    pub product: Option<RepairTaskProduct>,
+    /// Task states to accept, by number: `1` waiting for authorization, `2` being processed, `3` finished, `4` scheduled, `5` cancelled, `6` avoided. All states when omitted.
+    ///
     /// Wire name `TaskStatus`, list of int64; optional in requests.
     ///
     /// - Example: `[1, 2, 3, 4, 5, 6]`.
@@ -8671,6 +9454,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_status: Option<Vec<i64>>,
+    /// Task types to accept, by number: `101` latent risk to the instance, `102` instance running abnormally, `103` disk fault, `104` network connection fault, `105` instance running warning, `106` disk warning, `107` maintenance upgrade. All types when omitted.
+    ///
     /// Wire name `TaskTypeIds`, list of int64; optional in requests.
     ///
     /// - Example: `[101, 102, 103, 104, 105, 106, 107]`.
@@ -8681,6 +9466,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_type_ids: Option<Vec<i64>>,
+    /// IDs of the tasks to return, such as `rep-xxxxxxxx`.
+    ///
     /// Wire name `TaskIds`, list of string; optional in requests.
     ///
     /// - Example: `["rep-xxxxxxxx"]`.
@@ -8691,6 +9478,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_ids: Option<Vec<String>>,
+    /// IDs of the instances whose tasks to return, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; optional in requests.
     ///
     /// - Example: `["ins-xxxxxxxx"]`.
@@ -8701,6 +9490,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
+    /// Names of the instances whose tasks to return.
+    ///
     /// Wire name `Aliases`, list of string; optional in requests.
     ///
     /// - Example: `["test-1"]`.
@@ -8711,6 +9502,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub aliases: Option<Vec<String>>,
+    /// Start of the window on task creation time (CreateTime), in the form `YYYY-MM-DD hh:mm:ss`. Default `00:00:00` today.
+    ///
     /// Wire name `StartDate`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
     ///
     /// - Example: `2023-01-01 00:00:00`.
@@ -8721,6 +9514,8 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_date: Option<String>,
+    /// End of the window on task creation time (CreateTime), in the form `YYYY-MM-DD hh:mm:ss`. Default: now.
+    ///
     /// Wire name `EndDate`, date-time string (`YYYY-MM-DD HH:MM:SS`); optional in requests.
     ///
     /// - Example: `2023-02-01 00:00:00`.
@@ -8731,8 +9526,11 @@ pub struct DescribeTaskInfoRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_date: Option<String>,
-    /// Wire name `OrderField`, string; optional in requests.
+    /// Field to sort the tasks by: `CreateTime` (creation time; the default), `AuthTime` (authorization time) or `EndTime` (end time).
     ///
+    /// Wire name `OrderField`, [`RepairTaskOrderField`]; optional in requests.
+    ///
+    /// - One of `CreateTime`, `AuthTime`, `EndTime`; another value is kept as sent.
     /// - Example: `CreateTime`.
     #[serde(
         rename = "OrderField",
@@ -8740,7 +9538,9 @@ pub struct DescribeTaskInfoRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub order_field: Option<String>,
+    pub order_field: Option<RepairTaskOrderField>,
+    /// Sort direction: `0` ascending (the default) or `1` descending.
+    ///
     /// Wire name `Order`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -8768,7 +9568,7 @@ impl DescribeTaskInfoRequest {
         self
     }
     /// Sets `Product`: the field [`product`](Self::product) says what it takes.
-    pub fn set_product(mut self, value: impl Into<String>) -> Self {
+    pub fn set_product(mut self, value: impl Into<RepairTaskProduct>) -> Self {
         self.product = Some(value.into());
         self
     }
@@ -8817,7 +9617,7 @@ impl DescribeTaskInfoRequest {
         self
     }
     /// Sets `OrderField`: the field [`order_field`](Self::order_field) says what it takes.
-    pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
+    pub fn set_order_field(mut self, value: impl Into<RepairTaskOrderField>) -> Self {
         self.order_field = Some(value.into());
         self
     }
@@ -8859,6 +9659,8 @@ impl tencentcloud_runtime::Validate for DescribeTaskInfoRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeTaskInfoResponse {
+    /// Number of tasks that match, over all pages.
+    ///
     /// Wire name `TotalCount`, int64; always present in responses.
     ///
     /// - Example: `2`.
@@ -8868,6 +9670,8 @@ pub struct DescribeTaskInfoResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
+    /// Details of the tasks on this page.
+    ///
     /// Wire name `RepairTaskInfoSet`, list of [`RepairTaskInfo`]; always present in responses.
     #[serde(
         rename = "RepairTaskInfoSet",
@@ -8875,6 +9679,8 @@ pub struct DescribeTaskInfoResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub repair_task_info_set: Vec<RepairTaskInfo>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -8918,6 +9724,8 @@ impl DescribeTaskInfoResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeZoneInstanceConfigInfosRequest {
+    /// Conditions on the offers, up to 10 filters of up to 100 values each: `zone` (availability zone, such as `ap-guangzhou-6`), `instance-family` (instance family, such as `S5`), `instance-type` (instance type, such as `S5.LARGE4`; all types when absent), `instance-charge-type` (billing mode: `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID` or `CDCPAID`) and `sort-keys` (sort order, a field and a direction joined by a colon, such as `cpu:desc` or `mem:asc`).
+    ///
     /// Wire name `Filters`, list of [`Filter`]; optional in requests.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -8957,6 +9765,8 @@ impl tencentcloud_runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeZoneInstanceConfigInfosResponse {
+    /// One entry per zone, instance type and billing mode, with its figures, sale status, stock level and price.
+    ///
     /// Wire name `InstanceTypeQuotaSet`, list of [`InstanceTypeQuotaItem`]; always present in responses.
     #[serde(
         rename = "InstanceTypeQuotaSet",
@@ -8964,6 +9774,8 @@ pub struct DescribeZoneInstanceConfigInfosResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_type_quota_set: Vec<InstanceTypeQuotaItem>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -9015,6 +9827,8 @@ impl tencentcloud_runtime::Validate for DescribeZonesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeZonesResponse {
+    /// Number of zones returned in ZoneSet.
+    ///
     /// Wire name `TotalCount`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -9024,6 +9838,8 @@ pub struct DescribeZonesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
+    /// The availability zones of the region, each with its name, ID, display name and state.
+    ///
     /// Wire name `ZoneSet`, list of [`ZoneInfo`]; always present in responses.
     #[serde(
         rename = "ZoneSet",
@@ -9031,6 +9847,8 @@ pub struct DescribeZonesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub zone_set: Vec<ZoneInfo>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -9074,6 +9892,8 @@ impl DescribeZonesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisassociateInstancesKeyPairsRequest {
+    /// IDs of the instances to unbind the keys from, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-w34e5rl9"]`.
@@ -9082,6 +9902,8 @@ pub struct DisassociateInstancesKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// IDs of the key pairs to unbind, such as `skey-e3r6y7ji`, up to 100 of them. DescribeKeyPairs returns them as KeyId.
+    ///
     /// Wire name `KeyIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["skey-e3r6y7ji"]`.
@@ -9090,6 +9912,8 @@ pub struct DisassociateInstancesKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
+    /// If true, each instance is forced off before its keys are unbound, and started again afterwards if it was `RUNNING`; if false, only `STOPPED` instances are accepted. Default false; stopping the instances cleanly yourself first is the safer choice.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -9154,6 +9978,8 @@ impl tencentcloud_runtime::Validate for DisassociateInstancesKeyPairsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisassociateInstancesKeyPairsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -9184,6 +10010,8 @@ impl DisassociateInstancesKeyPairsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisassociateSecurityGroupsRequest {
+    /// ID of the security group to unbind, such as `sg-9id3l839`: exactly one. DescribeInstances lists the groups of an instance in SecurityGroupIds.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["sg-9id3l839"]`.
@@ -9192,6 +10020,8 @@ pub struct DisassociateSecurityGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
+    /// IDs of the instances to unbind the group from, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-2zvpghhc", "ins-915zrb0p"]`.
@@ -9249,6 +10079,8 @@ impl tencentcloud_runtime::Validate for DisassociateSecurityGroupsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisassociateSecurityGroupsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -9271,6 +10103,8 @@ impl DisassociateSecurityGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisasterRecoverGroup {
+    /// Placement group ID, such as `ps-n4becvb9`.
+    ///
     /// Wire name `DisasterRecoverGroupId`, string; always present in responses.
     ///
     /// - Example: `ps-n4becvb9`.
@@ -9280,6 +10114,8 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disaster_recover_group_id: String,
+    /// Group name, 1 to 60 characters.
+    ///
     /// Wire name `Name`, string; always present in responses.
     ///
     /// - Example: `myGroup`.
@@ -9289,15 +10125,20 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub name: String,
-    /// Wire name `Type`, string; always present in responses.
+    /// What the group spreads its instances over: `HOST` (physical hosts), `SW` (switches) or `RACK` (racks).
     ///
+    /// Wire name `Type`, [`DisasterRecoverGroupType`]; always present in responses.
+    ///
+    /// - One of `HOST`, `SW`, `RACK`; another value is kept as sent.
     /// - Example: `"HOST"`.
     #[serde(
         rename = "Type",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub r#type: String,
+    pub r#type: DisasterRecoverGroupType,
+    /// Most instances the group can hold.
+    ///
     /// Wire name `CvmQuotaTotal`, int64; always present in responses.
     ///
     /// - Example: `50`.
@@ -9307,6 +10148,8 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_quota_total: i64,
+    /// Number of instances in the group now; the group can be deleted only at 0.
+    ///
     /// Wire name `CurrentNum`, int64; always present in responses.
     ///
     /// - Example: `2`.
@@ -9316,6 +10159,8 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: i64,
+    /// IDs of the instances in the group.
+    ///
     /// Wire name `InstanceIds`, list of string; always present in responses.
     ///
     /// - Example: `["ins-19029pru"]`.
@@ -9325,6 +10170,8 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_ids: Vec<String>,
+    /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2025-03-17T03:50:41Z`.
@@ -9334,6 +10181,8 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
+    /// Affinity of the group, 1 to 10 (1 unless set at creation), which governs how its instances are distributed.
+    ///
     /// Wire name `Affinity`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -9343,15 +10192,20 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub affinity: i64,
-    /// Wire name `Strategy`, string; always present in responses.
+    /// Kind of group: `SPREAD` (spread placement group) or `PARTITION` (partition placement group, limited availability).
     ///
+    /// Wire name `Strategy`, [`DisasterRecoverGroupStrategy`]; always present in responses.
+    ///
+    /// - One of `SPREAD`, `PARTITION`; another value is kept as sent.
     /// - Example: `SPREAD`.
     #[serde(
         rename = "Strategy",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub strategy: String,
+    pub strategy: DisasterRecoverGroupStrategy,
+    /// Number of partitions; returned for partition placement groups only (limited availability).
+    ///
     /// Wire name `PartitionCount`, int64; always present in responses.
     ///
     /// - Example: `2`.
@@ -9361,6 +10215,8 @@ pub struct DisasterRecoverGroup {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub partition_count: i64,
+    /// Tags bound to the group.
+    ///
     /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -9381,7 +10237,7 @@ impl DisasterRecoverGroup {
         self
     }
     /// Sets `Type`: the field [`type`](Self::type) says what it takes.
-    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_type(mut self, value: impl Into<DisasterRecoverGroupType>) -> Self {
         self.r#type = value.into();
         self
     }
@@ -9414,7 +10270,10 @@ impl DisasterRecoverGroup {
         self
     }
     /// Sets `Strategy`: the field [`strategy`](Self::strategy) says what it takes.
-    pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
+    pub fn set_strategy(
+        mut self,
+        value: impl Into<DisasterRecoverGroupStrategy>,
+    ) -> Self {
         self.strategy = value.into();
         self
     }
@@ -9433,6 +10292,8 @@ impl DisasterRecoverGroup {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisasterRecoverGroupQuota {
+    /// Most placement groups the account may create.
+    ///
     /// Wire name `GroupQuota`, int64; may be absent from responses.
     ///
     /// - Example: `0`.
@@ -9443,6 +10304,8 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub group_quota: Option<i64>,
+    /// Number of placement groups the account has already created.
+    ///
     /// Wire name `CurrentNum`, int64; may be absent from responses.
     ///
     /// - Example: `10`.
@@ -9453,6 +10316,8 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: Option<i64>,
+    /// Most instances one group of type `HOST` (spread over physical hosts) can hold.
+    ///
     /// Wire name `CvmInHostGroupQuota`, int64; may be absent from responses.
     ///
     /// - Example: `10`.
@@ -9463,6 +10328,8 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_host_group_quota: Option<i64>,
+    /// Most instances one group of type `SW` (spread over switches) can hold.
+    ///
     /// Wire name `CvmInSwitchGroupQuota`, int64; may be absent from responses.
     ///
     /// - Example: `10`.
@@ -9473,6 +10340,8 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_switch_group_quota: Option<i64>,
+    /// Most instances one group of type `RACK` (spread over racks) can hold.
+    ///
     /// Wire name `CvmInRackGroupQuota`, int64; may be absent from responses.
     ///
     /// - Example: `20`.
@@ -9624,6 +10493,8 @@ impl tencentcloud_runtime::Validate for EnhancedService {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EnterRescueModeRequest {
+    /// ID of the instance to put into rescue mode, of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns it as InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-abcdefg`.
@@ -9632,6 +10503,8 @@ pub struct EnterRescueModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// Password for logging in to the rescue system. Linux: 8 to 30 characters using at least two of lower-case letters, upper-case letters, digits and special characters; Windows: 12 to 30 characters using at least three.
+    ///
     /// Wire name `Password`, string; required in requests (empty is missing).
     ///
     /// - Example: `hello123456789`.
@@ -9640,6 +10513,8 @@ pub struct EnterRescueModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: String,
+    /// User name for logging in to the rescue system, such as `root`.
+    ///
     /// Wire name `Username`, string; optional in requests.
     ///
     /// - Example: `root`.
@@ -9650,6 +10525,8 @@ pub struct EnterRescueModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub username: Option<String>,
+    /// Deprecated; use StopType, and never both. If true, a running instance is forced off rather than shut down cleanly.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -9662,8 +10539,11 @@ pub struct EnterRescueModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
-    /// Wire name `StopType`, string; optional in requests.
+    /// How to shut a running instance down first: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
     ///
+    /// Wire name `StopType`, [`StopType`]; optional in requests.
+    ///
+    /// - One of `SOFT`, `HARD`, `SOFT_FIRST`; another value is kept as sent.
     /// - Example: `HARD`.
     #[serde(
         rename = "StopType",
@@ -9671,7 +10551,7 @@ pub struct EnterRescueModeRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub stop_type: Option<String>,
+    pub stop_type: Option<StopType>,
 }
 impl EnterRescueModeRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -9700,7 +10580,7 @@ impl EnterRescueModeRequest {
         self
     }
     /// Sets `StopType`: the field [`stop_type`](Self::stop_type) says what it takes.
-    pub fn set_stop_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_stop_type(mut self, value: impl Into<StopType>) -> Self {
         self.stop_type = Some(value.into());
         self
     }
@@ -9731,6 +10611,8 @@ impl tencentcloud_runtime::Validate for EnterRescueModeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EnterRescueModeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -9761,6 +10643,8 @@ impl EnterRescueModeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExitRescueModeRequest {
+    /// ID of the instance to take out of rescue mode, of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns it as InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-axzc12s`.
@@ -9798,6 +10682,8 @@ impl tencentcloud_runtime::Validate for ExitRescueModeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExitRescueModeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -9828,6 +10714,8 @@ impl ExitRescueModeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExportImagesRequest {
+    /// Name of the COS bucket to write the files to, including its APPID suffix (`NAME-APPID`, such as `mybucket-1250000000`). COS's List Buckets call shows the account's buckets.
+    ///
     /// Wire name `BucketName`, string; required in requests (empty is missing).
     ///
     /// - Example: `mybucketname`.
@@ -9836,6 +10724,8 @@ pub struct ExportImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bucket_name: String,
+    /// IDs of the custom images to export, such as `img-72n9mi0y`, as listed by DescribeImages. Required in practice: the only alternative, exporting snapshots, is not open to the public.
+    ///
     /// Wire name `ImageIds`, list of string; optional in requests.
     ///
     /// - Example: `img-72n9mi0y`.
@@ -9846,8 +10736,11 @@ pub struct ExportImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Option<Vec<String>>,
-    /// Wire name `ExportFormat`, string; optional in requests.
+    /// File format of the exported images: `RAW` (the default), `QCOW2`, `VHD` or `VMDK`.
     ///
+    /// Wire name `ExportFormat`, [`ImageExportFormat`]; optional in requests.
+    ///
+    /// - One of `RAW`, `QCOW2`, `VHD`, `VMDK`; another value is kept as sent.
     /// - Example: `RAW`.
     #[serde(
         rename = "ExportFormat",
@@ -9855,7 +10748,9 @@ pub struct ExportImagesRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub export_format: Option<String>,
+    pub export_format: Option<ImageExportFormat>,
+    /// Prefixes to put at the start of the exported file names; by default the names have no prefix.
+    ///
     /// Wire name `FileNamePrefixList`, list of string; optional in requests.
     ///
     /// - Example: `["testfilename"]`.
@@ -9866,6 +10761,8 @@ pub struct ExportImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub file_name_prefix_list: Option<Vec<String>>,
+    /// If true, exports only the system disk of each image, not its data disks. Default false.
+    ///
     /// Wire name `OnlyExportRootDisk`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -9876,6 +10773,8 @@ pub struct ExportImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub only_export_root_disk: Option<bool>,
+    /// If true, only checks whether the images can be exported, and exports nothing. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -9886,6 +10785,8 @@ pub struct ExportImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// Name of the CAM role the export uses to write to COS; default `CVM_QcsRole`. The role must exist and be allowed to write to the bucket.
+    ///
     /// Wire name `RoleName`, string; optional in requests.
     ///
     /// - Example: `CVM_QcsRole`.
@@ -9916,7 +10817,7 @@ impl ExportImagesRequest {
         self
     }
     /// Sets `ExportFormat`: the field [`export_format`](Self::export_format) says what it takes.
-    pub fn set_export_format(mut self, value: impl Into<String>) -> Self {
+    pub fn set_export_format(mut self, value: impl Into<ImageExportFormat>) -> Self {
         self.export_format = Some(value.into());
         self
     }
@@ -9961,6 +10862,8 @@ impl tencentcloud_runtime::Validate for ExportImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExportImagesResponse {
+    /// ID of the export task.
+    ///
     /// Wire name `TaskId`, uint64; always present in responses.
     ///
     /// - Example: `124578`.
@@ -9970,6 +10873,8 @@ pub struct ExportImagesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_id: u64,
+    /// Names of the files the export writes to the bucket, one per disk: `PREFIX_IMAGEID_system_SNAPSHOTID.FORMAT` for the system disk and `PREFIX_IMAGEID_data_SNAPSHOTID.FORMAT` for each data disk, such as `/img-dz6w75t0_system_snap-hedv100v.raw` when there is no prefix.
+    ///
     /// Wire name `CosPaths`, list of string; always present in responses.
     ///
     /// - Example: `/img-dz6w75t0_system_snap-hedv100v.raw`.
@@ -9979,6 +10884,8 @@ pub struct ExportImagesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cos_paths: Vec<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -10014,6 +10921,8 @@ impl ExportImagesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Externals {
+    /// Address-release flag: whether the instance's IP address is released; returned only.
+    ///
     /// Wire name `ReleaseAddress`, bool; optional in requests; may be absent from responses.
     ///
     /// - Example: `true`.
@@ -10024,8 +10933,11 @@ pub struct Externals {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub release_address: Option<bool>,
-    /// Wire name `UnsupportNetworks`, list of string; optional in requests; may be absent from responses.
+    /// Network types that are not supported: `BASIC` (basic, or classic, network) and `VPC1.0` (VPC 1.0).
     ///
+    /// Wire name `UnsupportNetworks`, list of [`UnsupportedNetworkType`]; optional in requests; may be absent from responses.
+    ///
+    /// - Each item one of `BASIC`, `VPC1.0`; another value is kept as sent.
     /// - Example: `VPC1.0`.
     #[serde(
         rename = "UnsupportNetworks",
@@ -10033,7 +10945,9 @@ pub struct Externals {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub unsupport_networks: Option<Vec<String>>,
+    pub unsupport_networks: Option<Vec<UnsupportedNetworkType>>,
+    /// HDD local storage of the instance: its type and size range.
+    ///
     /// Wire name `StorageBlockAttr`, [`StorageBlock`]; optional in requests; may be absent from responses.
     #[serde(
         rename = "StorageBlockAttr",
@@ -10055,7 +10969,7 @@ impl Externals {
     /// Sets `UnsupportNetworks` to these items: the field [`unsupport_networks`](Self::unsupport_networks) says what it takes.
     pub fn set_unsupport_networks(
         mut self,
-        items: impl IntoIterator<Item = impl Into<String>>,
+        items: impl IntoIterator<Item = impl Into<UnsupportedNetworkType>>,
     ) -> Self {
         self.unsupport_networks = Some(items.into_iter().map(Into::into).collect());
         self
@@ -10151,6 +11065,8 @@ impl tencentcloud_runtime::Validate for Filter {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GpuInfo {
+    /// Number of GPUs of the instance: below 1 means a vGPU (a slice of a shared card), 1 or more means whole pass-through cards.
+    ///
     /// Wire name `GPUCount`, float; always present in responses.
     ///
     /// - Example: `1`.
@@ -10160,6 +11076,8 @@ pub struct GpuInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_count: f64,
+    /// PCI addresses of the instance's GPUs, such as `0000:18:00.0`.
+    ///
     /// Wire name `GPUId`, list of string; always present in responses.
     ///
     /// - Example: `['0000:18:00.0','0000:18:00.1']`.
@@ -10169,6 +11087,8 @@ pub struct GpuInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_id: Vec<String>,
+    /// GPU model, such as `NVIDIA T4`.
+    ///
     /// Wire name `GPUType`, string; always present in responses.
     ///
     /// - Example: `NVIDIA T4`.
@@ -10207,6 +11127,8 @@ impl GpuInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HostItem {
+    /// Zone and project of the host.
+    ///
     /// Wire name `Placement`, [`Placement`]; always present in responses.
     ///
     /// - Example: `{     "Zone": "ap-guangzhou-4",     "ProjectId": 0 }`.
@@ -10216,6 +11138,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub placement: Placement,
+    /// Dedicated host ID, such as `host-6154dm9w`.
+    ///
     /// Wire name `HostId`, string; always present in responses.
     ///
     /// - Example: `host-6154dm9w`.
@@ -10225,6 +11149,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_id: String,
+    /// Host model, such as `HS50`; it decides the resources the host offers.
+    ///
     /// Wire name `HostType`, string; always present in responses.
     ///
     /// - Example: `HS50`.
@@ -10234,6 +11160,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_type: String,
+    /// Display name of the host.
+    ///
     /// Wire name `HostName`, string; always present in responses.
     ///
     /// - Example: `myHost`.
@@ -10243,6 +11171,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_name: String,
+    /// Billing mode of the host, such as `PREPAID` (monthly subscription paid in advance, the only mode AllocateHosts offers).
+    ///
     /// Wire name `HostChargeType`, string; always present in responses.
     ///
     /// - Example: `PREPAID`.
@@ -10252,15 +11182,20 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_charge_type: String,
-    /// Wire name `RenewFlag`, string; always present in responses.
+    /// Auto-renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew), `NOTIFY_AND_MANUAL_RENEW` (notify only) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
+    /// Wire name `RenewFlag`, [`RenewFlag`]; always present in responses.
+    ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub renew_flag: String,
+    pub renew_flag: RenewFlag,
+    /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2024-11-03T09:47:00Z`.
@@ -10270,6 +11205,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
+    /// Expiry time of the host's subscription, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `ExpiredTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2024-12-03T09:47:00Z`.
@@ -10279,6 +11216,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: String,
+    /// IDs of the instances created on the host.
+    ///
     /// Wire name `InstanceIds`, list of string; always present in responses.
     ///
     /// - Example: `ins-bv6i4xxx`.
@@ -10288,15 +11227,20 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_ids: Vec<String>,
-    /// Wire name `HostState`, string; always present in responses.
+    /// State of the host: `PENDING` (being created), `LAUNCH_FAILURE` (creation failed), `RUNNING` or `EXPIRED`.
     ///
+    /// Wire name `HostState`, [`HostState`]; always present in responses.
+    ///
+    /// - One of `PENDING`, `LAUNCH_FAILURE`, `RUNNING`, `EXPIRED`; another value is kept as sent.
     /// - Example: `RUNNING`.
     #[serde(
         rename = "HostState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub host_state: String,
+    pub host_state: HostState,
+    /// IP address of the host, such as `10.0.0.6`.
+    ///
     /// Wire name `HostIp`, string; may be absent from responses.
     ///
     /// - Example: `10.0.0.6`.
@@ -10307,6 +11251,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ip: Option<String>,
+    /// Total and still free CPU, memory, disk and GPU of the host.
+    ///
     /// Wire name `HostResource`, [`HostResource`]; always present in responses.
     ///
     /// - Example: `{     "CpuTotal": 126,     "CpuAvailable": 24,     "MemTotal": 320,     "MemAvailable": 77,     "DiskTotal": 0,     "DiskAvailable": 0,     "DiskType": "",     "GpuTotal": 0,     "GpuAvailable": 0 }`.
@@ -10316,6 +11262,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub host_resource: HostResource,
+    /// ID of the cage the host is in, such as `cage-gz-1-2`; only set for hosts in cages of the finance zones.
+    ///
     /// Wire name `CageId`, string; always present in responses.
     ///
     /// - Example: `cage-gz-1-2`.
@@ -10325,6 +11273,8 @@ pub struct HostItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cage_id: String,
+    /// Tags bound to the host.
+    ///
     /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     ///
     /// - Example: `[     {         "ResourceType": "cdh",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
@@ -10366,7 +11316,7 @@ impl HostItem {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = value.into();
         self
     }
@@ -10389,7 +11339,7 @@ impl HostItem {
         self
     }
     /// Sets `HostState`: the field [`host_state`](Self::host_state) says what it takes.
-    pub fn set_host_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_host_state(mut self, value: impl Into<HostState>) -> Self {
         self.host_state = value.into();
         self
     }
@@ -10418,6 +11368,8 @@ impl HostItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HostPriceInfo {
+    /// Price of the dedicated hosts (CDH), in yuan; for a prepaid renewal, OriginalPrice and DiscountPrice hold the totals.
+    ///
     /// Wire name `HostPrice`, [`ItemPrice`]; may be absent from responses.
     #[serde(rename = "HostPrice", default, skip_serializing_if = "Option::is_none")]
     pub host_price: Option<ItemPrice>,
@@ -10437,6 +11389,8 @@ impl HostPriceInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HostResource {
+    /// Number of CPU cores of the host.
+    ///
     /// Wire name `CpuTotal`, uint64; always present in responses.
     ///
     /// - Example: `32`.
@@ -10446,6 +11400,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_total: u64,
+    /// Number of CPU cores still free for new instances.
+    ///
     /// Wire name `CpuAvailable`, uint64; always present in responses.
     ///
     /// - Example: `32`.
@@ -10455,6 +11411,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_available: u64,
+    /// Memory of the host in GiB.
+    ///
     /// Wire name `MemTotal`, float; always present in responses.
     ///
     /// - Example: `96`.
@@ -10464,6 +11422,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub mem_total: f64,
+    /// Memory still free for new instances, in GiB.
+    ///
     /// Wire name `MemAvailable`, float; always present in responses.
     ///
     /// - Example: `96`.
@@ -10473,6 +11433,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub mem_available: f64,
+    /// Disk space of the host in GiB.
+    ///
     /// Wire name `DiskTotal`, uint64; always present in responses.
     ///
     /// - Example: `1000`.
@@ -10482,6 +11444,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_total: u64,
+    /// Disk space still free for new instances, in GiB.
+    ///
     /// Wire name `DiskAvailable`, uint64; always present in responses.
     ///
     /// - Example: `1000`.
@@ -10491,6 +11455,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_available: u64,
+    /// Type of the host's disks, such as `LOCAL_SSD`; empty when the host has none.
+    ///
     /// Wire name `DiskType`, string; always present in responses.
     ///
     /// - Example: `"LOCAL_SSD"`.
@@ -10500,6 +11466,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_type: String,
+    /// Number of GPU cards of the host.
+    ///
     /// Wire name `GpuTotal`, uint64; always present in responses.
     ///
     /// - Example: `0`.
@@ -10509,6 +11477,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_total: u64,
+    /// Number of GPU cards still free for new instances.
+    ///
     /// Wire name `GpuAvailable`, uint64; always present in responses.
     ///
     /// - Example: `0`.
@@ -10518,6 +11488,8 @@ pub struct HostResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_available: u64,
+    /// Owner of the host, such as `12300021`; may be null when no valid value is available.
+    ///
     /// Wire name `ExclusiveOwner`, string; may be absent from responses; may be null.
     ///
     /// - Example: `12300021`.
@@ -10589,6 +11561,8 @@ impl HostResource {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HpcClusterInfo {
+    /// Cluster ID, such as `hpc-0eixl8xv`; pass it as HpcClusterId when creating instances in the cluster.
+    ///
     /// Wire name `HpcClusterId`, string; always present in responses.
     ///
     /// - Example: `hpc-07b1c`.
@@ -10598,6 +11572,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub hpc_cluster_id: String,
+    /// Name given to the cluster, 1 to 60 characters.
+    ///
     /// Wire name `Name`, string; always present in responses.
     ///
     /// - Example: `myCluster`.
@@ -10607,6 +11583,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub name: String,
+    /// Free-text note attached to the cluster, if any.
+    ///
     /// Wire name `Remark`, string; always present in responses.
     ///
     /// - Example: `HCCPNV6`.
@@ -10616,6 +11594,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remark: String,
+    /// Most instances the cluster can hold.
+    ///
     /// Wire name `CvmQuotaTotal`, uint64; always present in responses.
     ///
     /// - Example: `1600`.
@@ -10625,6 +11605,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_quota_total: u64,
+    /// Availability zone of the cluster, such as `ap-guangzhou-3`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-6`.
@@ -10634,6 +11616,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
+    /// Number of instances in the cluster now.
+    ///
     /// Wire name `CurrentNum`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -10643,6 +11627,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: u64,
+    /// When the cluster was created, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreateTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2023-10-05T14:30:00Z`.
@@ -10652,6 +11638,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
+    /// IDs of the instances in the cluster; empty for a new cluster.
+    ///
     /// Wire name `InstanceIds`, list of string; always present in responses.
     ///
     /// - Example: `["ins-xxxxx"]`.
@@ -10661,8 +11649,11 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_ids: Vec<String>,
-    /// Wire name `HpcClusterType`, string; may be absent from responses.
+    /// Cluster type: `STANDARD`, `CDC` (dedicated cluster) or `CHC` (CHC physical servers).
     ///
+    /// Wire name `HpcClusterType`, [`HpcClusterType`]; may be absent from responses.
+    ///
+    /// - One of `STANDARD`, `CDC`, `CHC`; another value is kept as sent.
     /// - Example: `STANDARD`.
     #[serde(
         rename = "HpcClusterType",
@@ -10670,7 +11661,9 @@ pub struct HpcClusterInfo {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub hpc_cluster_type: Option<String>,
+    pub hpc_cluster_type: Option<HpcClusterType>,
+    /// Identifier of the business scenario the cluster serves, such as `cluster-ax457mhr`; used by CDC clusters only.
+    ///
     /// Wire name `HpcClusterBusinessId`, string; may be absent from responses.
     ///
     /// - Example: `cluster-1f6vxxx`.
@@ -10681,6 +11674,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_business_id: Option<String>,
+    /// Network mode of the cluster, as a numeric code such as `30`.
+    ///
     /// Wire name `HpcClusterNetMode`, uint64; may be absent from responses.
     ///
     /// - Example: `30`.
@@ -10691,6 +11686,8 @@ pub struct HpcClusterInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_net_mode: Option<u64>,
+    /// Tags bound to the cluster.
+    ///
     /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -10744,7 +11741,7 @@ impl HpcClusterInfo {
         self
     }
     /// Sets `HpcClusterType`: the field [`hpc_cluster_type`](Self::hpc_cluster_type) says what it takes.
-    pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_hpc_cluster_type(mut self, value: impl Into<HpcClusterType>) -> Self {
         self.hpc_cluster_type = Some(value.into());
         self
     }
@@ -10768,6 +11765,8 @@ impl HpcClusterInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Image {
+    /// Image ID, such as `img-9qabwvbn`.
+    ///
     /// Wire name `ImageId`, string; always present in responses.
     ///
     /// - Example: `img-19mu3fy3`.
@@ -10777,6 +11776,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
+    /// Operating system of the image, such as `CentOS 7.6 64bit`.
+    ///
     /// Wire name `OsName`, string; always present in responses.
     #[serde(
         rename = "OsName",
@@ -10784,15 +11785,20 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_name: String,
-    /// Wire name `ImageType`, string; always present in responses.
+    /// Kind of image: `PUBLIC_IMAGE` (official Tencent Cloud image), `PRIVATE_IMAGE` (custom image of this account) or `SHARED_IMAGE` (shared with this account by another).
     ///
+    /// Wire name `ImageType`, [`ImageType`]; always present in responses.
+    ///
+    /// - One of `PUBLIC_IMAGE`, `PRIVATE_IMAGE`, `SHARED_IMAGE`; another value is kept as sent.
     /// - Example: `PRIVATE_IMAGE`.
     #[serde(
         rename = "ImageType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub image_type: String,
+    pub image_type: ImageType,
+    /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2022-03-21T08:41:45Z`.
@@ -10802,6 +11808,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
+    /// Display name of the image.
+    ///
     /// Wire name `ImageName`, string; always present in responses.
     ///
     /// - Example: `myImg`.
@@ -10811,6 +11819,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_name: String,
+    /// Free-text description of the image.
+    ///
     /// Wire name `ImageDescription`, string; always present in responses.
     ///
     /// - Example: `tencentcloud`.
@@ -10820,6 +11830,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_description: String,
+    /// Size of the image in GiB, such as `50`.
+    ///
     /// Wire name `ImageSize`, int64; always present in responses.
     ///
     /// - Example: `50`.
@@ -10829,24 +11841,32 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_size: i64,
-    /// Wire name `Architecture`, string; always present in responses.
+    /// Processor architecture the image is built for: `x86_64`, `arm` or `i386`.
     ///
+    /// Wire name `Architecture`, [`ImageArchitecture`]; always present in responses.
+    ///
+    /// - One of `x86_64`, `arm`, `i386`; another value is kept as sent.
     /// - Example: `x86_64`.
     #[serde(
         rename = "Architecture",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub architecture: String,
-    /// Wire name `ImageState`, string; always present in responses.
+    pub architecture: ImageArchitecture,
+    /// State of the image: `CREATING`, `NORMAL` (ready to use), `CREATEFAILED`, `SYNCING` (being copied), `IMPORTING` or `IMPORTFAILED`.
     ///
+    /// Wire name `ImageState`, [`ImageState`]; always present in responses.
+    ///
+    /// - One of `CREATING`, `NORMAL`, `CREATEFAILED`, `SYNCING`, `IMPORTING`, `IMPORTFAILED`; another value is kept as sent.
     /// - Example: `NORMAL`.
     #[serde(
         rename = "ImageState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub image_state: String,
+    pub image_state: ImageState,
+    /// Operating system family of the image, such as `TencentOS`, `CentOS`, `Windows`, `Ubuntu`, `Debian` or `Fedora`; DescribeImages' `platform` filter matches it.
+    ///
     /// Wire name `Platform`, string; always present in responses.
     ///
     /// - Example: `CentOS`.
@@ -10856,6 +11876,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub platform: String,
+    /// Who created the image: `tencent` for official images, or an account ID for custom ones.
+    ///
     /// Wire name `ImageCreator`, string; always present in responses.
     ///
     /// - Example: `tencentcloud`.
@@ -10865,15 +11887,20 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_creator: String,
-    /// Wire name `ImageSource`, string; always present in responses.
+    /// Where the image comes from: `OFFICIAL` (Tencent Cloud), `CREATE_IMAGE` (made by the user from an instance, as with CreateImage) or `EXTERNAL_IMPORT` (imported by the user, as with ImportImage).
     ///
+    /// Wire name `ImageSource`, [`ImageSource`]; always present in responses.
+    ///
+    /// - One of `OFFICIAL`, `CREATE_IMAGE`, `EXTERNAL_IMPORT`; another value is kept as sent.
     /// - Example: `CREATE_IMAGE`.
     #[serde(
         rename = "ImageSource",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub image_source: String,
+    pub image_source: ImageSource,
+    /// Progress of copying the image, in percent; null when there is nothing to report.
+    ///
     /// Wire name `SyncPercent`, int64; always present in responses; may be null.
     ///
     /// - Example: `60`.
@@ -10884,6 +11911,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sync_percent: Option<i64>,
+    /// Whether the image supports cloud-init, which sets up an instance at first boot.
+    ///
     /// Wire name `IsSupportCloudinit`, bool; always present in responses.
     ///
     /// - Example: `true`.
@@ -10893,6 +11922,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_support_cloudinit: bool,
+    /// Snapshots behind the image, one for each disk it covers (system disk and any data disks).
+    ///
     /// Wire name `SnapshotSet`, list of [`Snapshot`]; always present in responses.
     #[serde(
         rename = "SnapshotSet",
@@ -10900,6 +11931,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub snapshot_set: Vec<Snapshot>,
+    /// Tags bound to the image.
+    ///
     /// Wire name `Tags`, list of [`Tag`]; always present in responses.
     #[serde(
         rename = "Tags",
@@ -10907,15 +11940,20 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
-    /// Wire name `LicenseType`, string; always present in responses.
+    /// License of the operating system: `TencentCloud` (licensed through Tencent Cloud) or `BYOL` (bring your own license).
     ///
+    /// Wire name `LicenseType`, [`LicenseType`]; always present in responses.
+    ///
+    /// - One of `TencentCloud`, `BYOL`; another value is kept as sent.
     /// - Example: `TencentCloud`.
     #[serde(
         rename = "LicenseType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub license_type: String,
+    pub license_type: LicenseType,
+    /// Image family the image belongs to, such as `business-daily-update`; DescribeImageFromFamily looks images up by it.
+    ///
     /// Wire name `ImageFamily`, string; may be absent from responses.
     ///
     /// - Example: `business-daily-update`.
@@ -10926,6 +11964,8 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
+    /// Whether the image has been marked deprecated.
+    ///
     /// Wire name `ImageDeprecated`, bool; may be absent from responses.
     ///
     /// - Example: `false`.
@@ -10936,8 +11976,11 @@ pub struct Image {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_deprecated: Option<bool>,
-    /// Wire name `CdcCacheStatus`, string; may be absent from responses.
+    /// Cache state of the image in a dedicated cluster (CDC): `CACHING`, `CACHED`, `CACHE_INVALID` or `CACHE_FAILED`. Reported when DescribeImages filters by `dedicated-cluster-id`.
     ///
+    /// Wire name `CdcCacheStatus`, [`CdcCacheStatus`]; may be absent from responses.
+    ///
+    /// - One of `CACHING`, `CACHED`, `CACHE_INVALID`, `CACHE_FAILED`; another value is kept as sent.
     /// - Example: `CACHED`.
     #[serde(
         rename = "CdcCacheStatus",
@@ -10945,7 +11988,7 @@ pub struct Image {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub cdc_cache_status: Option<String>,
+    pub cdc_cache_status: Option<CdcCacheStatus>,
 }
 impl Image {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -10963,7 +12006,7 @@ impl Image {
         self
     }
     /// Sets `ImageType`: the field [`image_type`](Self::image_type) says what it takes.
-    pub fn set_image_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_image_type(mut self, value: impl Into<ImageType>) -> Self {
         self.image_type = value.into();
         self
     }
@@ -10988,12 +12031,12 @@ impl Image {
         self
     }
     /// Sets `Architecture`: the field [`architecture`](Self::architecture) says what it takes.
-    pub fn set_architecture(mut self, value: impl Into<String>) -> Self {
+    pub fn set_architecture(mut self, value: impl Into<ImageArchitecture>) -> Self {
         self.architecture = value.into();
         self
     }
     /// Sets `ImageState`: the field [`image_state`](Self::image_state) says what it takes.
-    pub fn set_image_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_image_state(mut self, value: impl Into<ImageState>) -> Self {
         self.image_state = value.into();
         self
     }
@@ -11008,7 +12051,7 @@ impl Image {
         self
     }
     /// Sets `ImageSource`: the field [`image_source`](Self::image_source) says what it takes.
-    pub fn set_image_source(mut self, value: impl Into<String>) -> Self {
+    pub fn set_image_source(mut self, value: impl Into<ImageSource>) -> Self {
         self.image_source = value.into();
         self
     }
@@ -11036,7 +12079,7 @@ impl Image {
         self
     }
     /// Sets `LicenseType`: the field [`license_type`](Self::license_type) says what it takes.
-    pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_license_type(mut self, value: impl Into<LicenseType>) -> Self {
         self.license_type = value.into();
         self
     }
@@ -11051,7 +12094,7 @@ impl Image {
         self
     }
     /// Sets `CdcCacheStatus`: the field [`cdc_cache_status`](Self::cdc_cache_status) says what it takes.
-    pub fn set_cdc_cache_status(mut self, value: impl Into<String>) -> Self {
+    pub fn set_cdc_cache_status(mut self, value: impl Into<CdcCacheStatus>) -> Self {
         self.cdc_cache_status = Some(value.into());
         self
     }
@@ -11060,6 +12103,8 @@ impl Image {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImageOsList {
+    /// Windows editions that can be imported, such as `Windows Server 2016`.
+    ///
     /// Wire name `Windows`, list of string; always present in responses.
     ///
     /// - Example: `Windows Server 2019`.
@@ -11069,6 +12114,8 @@ pub struct ImageOsList {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub windows: Vec<String>,
+    /// Linux distributions that can be imported, such as `CentOS` or `Ubuntu`, plus `Other Linux` for the rest.
+    ///
     /// Wire name `Linux`, list of string; always present in responses.
     ///
     /// - Example: `CentOS`.
@@ -11105,6 +12152,8 @@ impl ImageOsList {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImageQuota {
+    /// Number of custom images the account has in the region.
+    ///
     /// Wire name `UsedQuota`, uint64; always present in responses.
     ///
     /// - Example: `10`.
@@ -11114,6 +12163,8 @@ pub struct ImageQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
+    /// Most custom images the account may have in the region.
+    ///
     /// Wire name `TotalQuota`, uint64; always present in responses.
     ///
     /// - Example: `20`.
@@ -11144,6 +12195,8 @@ impl ImageQuota {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportImageDataDisk {
+    /// Address of the data disk's image file in COS (Cloud Object Storage).
+    ///
     /// Wire name `ImageUrl`, string; required in requests (empty is missing).
     ///
     /// - Example: `https://import-img.cos.ap-guangzhou.myqcloud.com/import-img.vpc`.
@@ -11189,14 +12242,19 @@ impl tencentcloud_runtime::Validate for ImportImageDataDisk {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportImageRequest {
-    /// Wire name `Architecture`, string; required in requests (empty is missing).
+    /// Processor architecture of the operating system in the image: `x86_64`, `i386` or `arm_64`.
     ///
+    /// Wire name `Architecture`, [`ImportImageArchitecture`]; required in requests (empty is missing).
+    ///
+    /// - One of `x86_64`, `i386`, `arm_64`; another value is kept as sent.
     /// - Example: `x86_64`.
     #[serde(
         rename = "Architecture",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub architecture: String,
+    pub architecture: ImportImageArchitecture,
+    /// Operating system in the image, such as `CentOS`; it must be one of those DescribeImportImageOs lists in ImportImageOsListSupported.
+    ///
     /// Wire name `OsType`, string; required in requests (empty is missing).
     ///
     /// - Example: `CentOS`.
@@ -11205,6 +12263,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_type: String,
+    /// Version of that operating system, such as `6`; it must be one of those DescribeImportImageOs lists in ImportImageOsVersionSet.
+    ///
     /// Wire name `OsVersion`, string; required in requests (empty is missing).
     ///
     /// - Example: `6`.
@@ -11213,6 +12273,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_version: String,
+    /// Address of the image file in COS (Cloud Object Storage); the file is RAW, VHD, QCOW2 or VMDK, or ISO when Force is true.
+    ///
     /// Wire name `ImageUrl`, string; required in requests (empty is missing).
     ///
     /// - Example: `http://111-1251233127.cosd.myqcloud.com/Windows%20Server%202008%20R2%20x64a.vmdk`.
@@ -11221,6 +12283,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_url: String,
+    /// Name of the new image, at most 60 characters; no other image of the account may have it.
+    ///
     /// Wire name `ImageName`, string; required in requests (empty is missing).
     ///
     /// - Example: `sample`.
@@ -11229,6 +12293,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: String,
+    /// Description of the new image, at most 256 characters.
+    ///
     /// Wire name `ImageDescription`, string; optional in requests.
     ///
     /// - Example: `sampleimage`.
@@ -11239,6 +12305,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: Option<String>,
+    /// If true, only checks the parameters and imports nothing. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -11249,6 +12317,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// If true, imports the image even when it does not pass the usual checks; ISO files must be imported this way. Default false.
+    ///
     /// Wire name `Force`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -11259,6 +12329,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force: Option<bool>,
+    /// Tags to bind to the new image (resource type `image`).
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     ///
     /// - Example: `[{'ResourceType': 'image', 'Tags': [{'Key': 'ServiceInstance', 'Value': 'dfs-digital-facilities-system-isc-prod'}]}]`.
@@ -11268,8 +12340,11 @@ pub struct ImportImageRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
-    /// Wire name `LicenseType`, string; optional in requests.
+    /// License used to activate the operating system once imported: `TencentCloud` (Tencent Cloud's own license; the default) or `BYOL` (bring your own license).
     ///
+    /// Wire name `LicenseType`, [`LicenseType`]; optional in requests.
+    ///
+    /// - One of `TencentCloud`, `BYOL`; another value is kept as sent.
     /// - Example: `TencentCloud`.
     #[serde(
         rename = "LicenseType",
@@ -11277,7 +12352,9 @@ pub struct ImportImageRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub license_type: Option<String>,
+    pub license_type: Option<LicenseType>,
+    /// Firmware the image boots with: `Legacy BIOS` (default) or `UEFI`.
+    ///
     /// Wire name `BootMode`, string; optional in requests.
     ///
     /// - Example: `Legacy BIOS`.
@@ -11288,6 +12365,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub boot_mode: Option<String>,
+    /// Image family to add the image to, such as `business-daily-update`; DescribeImageFromFamily returns the usable images of a family.
+    ///
     /// Wire name `ImageFamily`, string; optional in requests.
     ///
     /// - Example: `business-daily-update`.
@@ -11298,6 +12377,8 @@ pub struct ImportImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
+    /// Images of data disks to import along with the image, one entry per disk.
+    ///
     /// Wire name `ImportImageDataDiskList`, list of [`ImportImageDataDisk`]; optional in requests.
     ///
     /// - Example: `[{"ImageUrl": "https://user-test-1317392000.cos.ap-guangzhou.myqcloud.com/snap-xxxx.qcow2"}]`.
@@ -11314,7 +12395,10 @@ impl ImportImageRequest {
         Self::default()
     }
     /// Sets `Architecture`: the field [`architecture`](Self::architecture) says what it takes.
-    pub fn set_architecture(mut self, value: impl Into<String>) -> Self {
+    pub fn set_architecture(
+        mut self,
+        value: impl Into<ImportImageArchitecture>,
+    ) -> Self {
         self.architecture = value.into();
         self
     }
@@ -11362,7 +12446,7 @@ impl ImportImageRequest {
         self
     }
     /// Sets `LicenseType`: the field [`license_type`](Self::license_type) says what it takes.
-    pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_license_type(mut self, value: impl Into<LicenseType>) -> Self {
         self.license_type = Some(value.into());
         self
     }
@@ -11394,7 +12478,7 @@ impl tencentcloud_runtime::Validate for ImportImageRequest {
             v.field(
                 "Architecture",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -11466,6 +12550,8 @@ impl tencentcloud_runtime::Validate for ImportImageRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportImageResponse {
+    /// ID of the new image, such as `img-ds656asd`; poll DescribeImages with it until ImageState is `NORMAL`.
+    ///
     /// Wire name `ImageId`, string; may be absent from responses.
     ///
     /// - Example: `img-ds656asd`.
@@ -11476,6 +12562,8 @@ pub struct ImportImageResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -11511,6 +12599,8 @@ impl ImportImageResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportInstancesActionTimerRequest {
+    /// IDs of the instances to schedule, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-37qv3ucj"]`.
@@ -11519,6 +12609,8 @@ pub struct ImportInstancesActionTimerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// The scheduled action: TimerAction must be `TerminateInstances`, and ActionTime says when it runs.
+    ///
     /// Wire name `ActionTimer`, [`ActionTimer`]; required in requests.
     #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
     pub action_timer: Option<ActionTimer>,
@@ -11571,6 +12663,8 @@ impl tencentcloud_runtime::Validate for ImportInstancesActionTimerRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportInstancesActionTimerResponse {
+    /// IDs of the timers created, UUIDs such as `865d042d-0219-46c3-9821-6028c96cfb7c`; DescribeInstancesActionTimer and DeleteInstancesActionTimer take them.
+    ///
     /// Wire name `ActionTimerIds`, list of string; always present in responses.
     ///
     /// - Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
@@ -11580,6 +12674,8 @@ pub struct ImportInstancesActionTimerResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub action_timer_ids: Vec<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -11618,6 +12714,8 @@ impl ImportInstancesActionTimerResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportKeyPairRequest {
+    /// Name of the key pair: at most 25 letters, digits and underscores, not used by another key pair of the account.
+    ///
     /// Wire name `KeyName`, string; required in requests (empty is missing).
     ///
     /// - Example: `operation_key`.
@@ -11626,6 +12724,8 @@ pub struct ImportKeyPairRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: String,
+    /// ID of the project the key pair will belong to; use 0 for the default project. DescribeProjects lists the others.
+    ///
     /// Wire name `ProjectId`, int64; required in requests.
     ///
     /// - Example: `0`.
@@ -11636,6 +12736,8 @@ pub struct ImportKeyPairRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
+    /// Text of the public key in `OpenSSH RSA` format, a single line starting with `ssh-rsa`, such as the content of an `id_rsa.pub` file.
+    ///
     /// Wire name `PublicKey`, string; required in requests (empty is missing).
     ///
     /// - Example: `ssh-rsa XXXXXXXXXXXX== skey_45071`.
@@ -11644,6 +12746,8 @@ pub struct ImportKeyPairRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_key: String,
+    /// Tags to bind to the key pair (resource type `keypair`).
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -11723,6 +12827,8 @@ impl tencentcloud_runtime::Validate for ImportKeyPairRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ImportKeyPairResponse {
+    /// ID of the imported key pair, such as `skey-4e5ty7i8`; AssociateInstancesKeyPairs and LoginSettings.KeyIds take it.
+    ///
     /// Wire name `KeyId`, string; always present in responses.
     ///
     /// - Example: `skey-4e5ty7i8`.
@@ -11732,6 +12838,8 @@ pub struct ImportKeyPairResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key_id: String,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -11767,6 +12875,8 @@ impl ImportKeyPairResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePricePurchaseResourcePoolPacksRequest {
+    /// Availability zone of the packs, such as `ap-guangzhou-6`; DescribeZones lists them.
+    ///
     /// Wire name `Zone`, string; required in requests (empty is missing).
     ///
     /// - Example: `ap-guangzhou-7`.
@@ -11775,6 +12885,8 @@ pub struct InquirePricePurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
+    /// Instance type the packs provide capacity for; only whole-machine and half-machine types are accepted, such as `SA9.96XLARGE1152`.
+    ///
     /// Wire name `InstanceType`, string; required in requests (empty is missing).
     ///
     /// - Example: `S9.8XLARGE64`.
@@ -11783,6 +12895,8 @@ pub struct InquirePricePurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
+    /// Number of packs to quote; each pack is the capacity of one whole machine or half machine.
+    ///
     /// Wire name `InstanceCount`, int64; required in requests.
     ///
     /// - Example: `1`.
@@ -11793,6 +12907,8 @@ pub struct InquirePricePurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
+    /// How long the packs are kept, in months: 1 to 60.
+    ///
     /// Wire name `Period`, int64; required in requests.
     ///
     /// - Example: `1`.
@@ -11862,6 +12978,8 @@ impl tencentcloud_runtime::Validate for InquirePricePurchaseResourcePoolPacksReq
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquirePricePurchaseResourcePoolPacksResponse {
+    /// Price of the packs asked for, in yuan; it comes as a unit price (UnitPrice, UnitPriceDiscount) per ChargeUnit, such as `HOUR`.
+    ///
     /// Wire name `Price`, [`ItemPrice`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -11869,6 +12987,8 @@ pub struct InquirePricePurchaseResourcePoolPacksResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: ItemPrice,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -11904,6 +13024,8 @@ impl InquirePricePurchaseResourcePoolPacksResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceModifyInstancesChargeTypeRequest {
+    /// IDs of the instances to quote, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy"]`.
@@ -11912,14 +13034,19 @@ pub struct InquiryPriceModifyInstancesChargeTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
-    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
+    /// Billing mode to switch to: `PREPAID` (monthly subscription paid in advance) or `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly).
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: String,
+    pub instance_charge_type: InstanceChargeType,
+    /// Subscription length and renewal of the new prepaid term; required when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -11927,6 +13054,8 @@ pub struct InquiryPriceModifyInstancesChargeTypeRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// If true, the elastic (portable) data disks attached to the instances switch billing mode with them. Default false.
+    ///
     /// Wire name `ModifyPortableDataDisk`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -11952,7 +13081,10 @@ impl InquiryPriceModifyInstancesChargeTypeRequest {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = value.into();
         self
     }
@@ -11986,7 +13118,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceModifyInstancesChargeTypeReq
             v.field(
                 "InstanceChargeType",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -12005,6 +13137,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceModifyInstancesChargeTypeReq
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceModifyInstancesChargeTypeResponse {
+    /// Price of the instances under the new billing mode.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12012,6 +13146,8 @@ pub struct InquiryPriceModifyInstancesChargeTypeResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12047,6 +13183,8 @@ impl InquiryPriceModifyInstancesChargeTypeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRenewHostsRequest {
+    /// IDs of the prepaid dedicated hosts to quote, up to 100, such as `host-ey16rkyg`; DescribeHosts returns them as HostId.
+    ///
     /// Wire name `HostIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["host-xxxxxxxx"]`.
@@ -12055,6 +13193,8 @@ pub struct InquiryPriceRenewHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Vec<String>,
+    /// Renewal length (Period, in months) and auto-renewal setting to quote.
+    ///
     /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; required in requests.
     #[serde(
         rename = "HostChargePrepaid",
@@ -12062,6 +13202,8 @@ pub struct InquiryPriceRenewHostsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub host_charge_prepaid: Option<ChargePrepaid>,
+    /// If true, only checks the request (required parameters, format, business limits) and returns no price: an error code if the check fails, just a RequestId if it passes. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -12126,6 +13268,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRenewHostsResponse {
+    /// Renewal price of the hosts.
+    ///
     /// Wire name `Price`, [`HostPriceInfo`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12133,6 +13277,8 @@ pub struct InquiryPriceRenewHostsResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: HostPriceInfo,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12168,6 +13314,8 @@ impl InquiryPriceRenewHostsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRenewInstancesRequest {
+    /// IDs of the prepaid instances to quote, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-2zvpghhc"]`.
@@ -12176,6 +13324,8 @@ pub struct InquiryPriceRenewInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Renewal length (Period, in months) and auto-renewal setting to quote.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; required in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -12183,6 +13333,8 @@ pub struct InquiryPriceRenewInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// If true, a test run: the request is accepted but not processed. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -12193,6 +13345,8 @@ pub struct InquiryPriceRenewInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// Whether the elastic (portable) data disks attached to the instances are renewed with them, and so priced too. Default true.
+    ///
     /// Wire name `RenewPortableDataDisk`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -12265,6 +13419,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRenewInstancesResponse {
+    /// Renewal price of the instances; OriginalPrice and DiscountPrice in InstancePrice hold the totals.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12272,6 +13428,8 @@ pub struct InquiryPriceRenewInstancesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12307,6 +13465,8 @@ impl InquiryPriceRenewInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResetInstanceRequest {
+    /// ID of the instance to quote, of the form `ins-` followed by 8 lower-case letters or digits, as DescribeInstances returns it in InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-fd8spnmq`.
@@ -12315,6 +13475,8 @@ pub struct InquiryPriceResetInstanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// Image to reinstall with, such as `img-8toqc6s3`: a public, custom, shared or marketplace image, as listed by DescribeImages. When omitted, the instance's current image is used.
+    ///
     /// Wire name `ImageId`, string; optional in requests.
     ///
     /// - Example: `img-8toqc6s3`.
@@ -12325,12 +13487,18 @@ pub struct InquiryPriceResetInstanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
+    /// New size of a cloud system disk, which can grow but not shrink; its type cannot change. When omitted, the size stays as it is.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// How to log in after the reinstall: a password, key pairs, or the image's own settings. When omitted, a random password is generated and sent to the account's message center.
+    ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// Which agents (security, monitoring) to enable; both are enabled when omitted.
+    ///
     /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     #[serde(
         rename = "EnhancedService",
@@ -12338,6 +13506,8 @@ pub struct InquiryPriceResetInstanceRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub enhanced_service: Option<EnhancedService>,
+    /// Data passed to the instance at boot, such as a startup script, base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`, string; optional in requests.
     ///
     /// - Example: `TXlVc2VyRGF0YQo`.
@@ -12429,6 +13599,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceResetInstanceRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResetInstanceResponse {
+    /// Price of the instance after the reinstall.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12436,6 +13608,8 @@ pub struct InquiryPriceResetInstanceResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12471,6 +13645,8 @@ impl InquiryPriceResetInstanceResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
+    /// IDs of the instances to quote, up to 100 of them (only one for `BANDWIDTH_PREPAID` or `BANDWIDTH_POSTPAID_BY_HOUR` bandwidth), each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-fd8spnmq"]`.
@@ -12479,6 +13655,8 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// New bandwidth: only InternetMaxBandwidthOut, in Mbps, is read. The upper limit depends on the instance type.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
     #[serde(
         rename = "InternetAccessible",
@@ -12486,6 +13664,8 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub internet_accessible: Option<InternetAccessible>,
+    /// First day of the new bandwidth, as `YYYY-MM-DD` (such as `2016-10-30`), not in the past; today makes it apply at once. Required for `BANDWIDTH_PREPAID` bandwidth and refused for any other.
+    ///
     /// Wire name `StartTime`, string; optional in requests.
     ///
     /// - Example: `2016-10-30`.
@@ -12496,6 +13676,8 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_time: Option<String>,
+    /// Last day (included) of the new bandwidth, as `YYYY-MM-DD`, no later than the instance's ExpiredTime in DescribeInstances. Required for `BANDWIDTH_PREPAID` bandwidth and refused for any other.
+    ///
     /// Wire name `EndTime`, string; optional in requests.
     ///
     /// - Example: `2016-11-30`.
@@ -12569,6 +13751,8 @@ for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
+    /// Price of the new bandwidth, in BandwidthPrice.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12576,6 +13760,8 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12611,6 +13797,8 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResetInstancesTypeRequest {
+    /// ID of the instance to quote, exactly one per request, of the form `ins-` followed by 8 lower-case letters or digits, as DescribeInstances returns it in InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-2zvpghhc"]`.
@@ -12619,6 +13807,8 @@ pub struct InquiryPriceResetInstancesTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Instance type to change to, such as `S5.16XLARGE256`; DescribeInstanceTypeConfigs lists the types.
+    ///
     /// Wire name `InstanceType`, string; required in requests (empty is missing).
     ///
     /// - Example: `S5.16XLARGE256`.
@@ -12673,6 +13863,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceResetInstancesTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResetInstancesTypeResponse {
+    /// Price of the instance with the new type.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12680,6 +13872,8 @@ pub struct InquiryPriceResetInstancesTypeResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12715,6 +13909,8 @@ impl InquiryPriceResetInstancesTypeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResizeInstanceDisksRequest {
+    /// ID of the instance whose disk to enlarge, of the form `ins-` followed by 8 lower-case letters or digits, as DescribeInstances returns it in InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-fd8spnmq`.
@@ -12723,9 +13919,13 @@ pub struct InquiryPriceResizeInstanceDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// Data disk to enlarge, with its new DiskSize in GiB (in steps of 10 GiB); one non-elastic data disk only. The largest size depends on the disk type. Cannot be combined with SystemDisk.
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// As in ResizeInstanceDisks: if true, a running instance is forced off when a clean shutdown fails, which is like cutting the power and can lose data. Default false; stopping the instance yourself first is safer.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -12736,9 +13936,13 @@ pub struct InquiryPriceResizeInstanceDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+    /// System disk to enlarge, with its new DiskSize in GiB; cloud disks only. Cannot be combined with DataDisks.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// If true, quotes resizing the disk online, while the instance runs, rather than after shutting it down.
+    ///
     /// Wire name `ResizeOnline`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -12823,6 +14027,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceResizeInstanceDisksResponse {
+    /// Price of the instance with the enlarged disk.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -12830,6 +14036,8 @@ pub struct InquiryPriceResizeInstanceDisksResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -12865,9 +14073,13 @@ impl InquiryPriceResizeInstanceDisksResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRunInstancesRequest {
+    /// Where the instances would be created: zone, project and optionally dedicated hosts. Required unless LaunchTemplate is given; if both are, this value wins.
+    ///
     /// Wire name `Placement`, [`Placement`]; required in requests.
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// ID of the image to install, such as `img-pmqg1cw7`: a public, custom, shared or marketplace image, as listed by DescribeImages. Required unless LaunchTemplate is given; if both are, this value wins.
+    ///
     /// Wire name `ImageId`, string; required in requests (empty is missing).
     ///
     /// - Example: `img-pmqg1cw7`.
@@ -12876,8 +14088,11 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
-    /// Wire name `InstanceChargeType`, string; optional in requests.
+    /// How the instances would be billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly) or `SPOTPAID` (spot instance). Default `POSTPAID_BY_HOUR`.
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
@@ -12885,7 +14100,9 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<String>,
+    pub instance_charge_type: Option<InstanceChargeType>,
+    /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -12893,6 +14110,8 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Instance type, which fixes CPU and memory, such as `S5.MEDIUM2`; DescribeInstanceTypeConfigs lists the types. For `CDHPAID` it is `CDH_` plus cores and memory, such as `CDH_1C1G`; when omitted, the service picks a type on sale in the region.
+    ///
     /// Wire name `InstanceType`, string; optional in requests.
     ///
     /// - Example: `S5.MEDIUM2`.
@@ -12903,12 +14122,18 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
+    /// Type and size of the system disk; service defaults apply when omitted.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// Data disks to create with each instance; none when omitted. At most 21: up to one local disk (`LOCAL_BASIC` or `LOCAL_SSD`) and up to 20 cloud disks (`CLOUD_BASIC`, `CLOUD_PREMIUM` or `CLOUD_SSD`).
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// VPC and subnet of the instances; when omitted, the basic network is used. If it gives a private IP address, InstanceCount must be 1.
+    ///
     /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; optional in requests.
     #[serde(
         rename = "VirtualPrivateCloud",
@@ -12916,6 +14141,8 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Public network billing and outbound bandwidth; when omitted the instances get 0 Mbps of public bandwidth.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; optional in requests.
     #[serde(
         rename = "InternetAccessible",
@@ -12923,6 +14150,8 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub internet_accessible: Option<InternetAccessible>,
+    /// Number of instances to quote, 1 to 100, default 1. It may not exceed the account's remaining quota.
+    ///
     /// Wire name `InstanceCount`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -12933,6 +14162,8 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
+    /// Display name, up to 128 characters including patterns; a default name is used when omitted. For several instances, `{R:x}` is replaced by a counter starting at x, and without such a pattern the suffixes 1, 2, ... are appended.
+    ///
     /// Wire name `InstanceName`, string; optional in requests.
     ///
     /// - Example: `myInstance`.
@@ -12943,9 +14174,13 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
+    /// How to log in: a password, key pairs, or the image's own settings. When omitted, a random password is generated and sent to the account's message center.
+    ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// IDs of the security groups to bind, such as `sg-efil73jd`. When omitted, the project's default security group is bound, and created if missing.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-efil73jd"]`.
@@ -12956,6 +14191,8 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
+    /// Which agents (security, monitoring) to enable; both are enabled when omitted.
+    ///
     /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     #[serde(
         rename = "EnhancedService",
@@ -12963,6 +14200,8 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub enhanced_service: Option<EnhancedService>,
+    /// Idempotency token you choose, unique per request and at most 64 ASCII characters; without it, retries are not idempotent.
+    ///
     /// Wire name `ClientToken`, string; optional in requests.
     ///
     /// - Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
@@ -12973,6 +14212,8 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Host name inside the operating system; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 30 characters in dot-separated segments of letters, digits and hyphens.
+    ///
     /// Wire name `HostName`, string; optional in requests.
     ///
     /// - Example: `myHost`.
@@ -12983,6 +14224,8 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// Tags to bind at creation; only instances (resource type `instance`) can be tagged this way.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; optional in requests.
     #[serde(
         rename = "TagSpecification",
@@ -12990,6 +14233,8 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Market options, such as the spot bidding options of `SPOTPAID` instances.
+    ///
     /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; optional in requests.
     #[serde(
         rename = "InstanceMarketOptions",
@@ -12997,9 +14242,13 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Custom key-value metadata to attach to the instances (in beta).
+    ///
     /// Wire name `Metadata`, [`Metadata`]; optional in requests.
     #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+    /// ID of the high-performance computing cluster to place the instances in, such as `hpc-a5n666lo`.
+    ///
     /// Wire name `HpcClusterId`, string; optional in requests.
     ///
     /// - Example: `hpc-a5n666lo`.
@@ -13010,12 +14259,18 @@ pub struct InquiryPriceRunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
+    /// CPU topology of the instances (physical cores, threads per core); when omitted the service decides.
+    ///
     /// Wire name `CpuTopology`, [`CpuTopology`]; optional in requests.
     #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
     pub cpu_topology: Option<CpuTopology>,
+    /// Launch template that supplies the configuration; parameters given in the request override the template's.
+    ///
     /// Wire name `LaunchTemplate`, [`LaunchTemplate`]; optional in requests.
     #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
+    /// Network interfaces to create, one primary and any secondary ones; cannot be combined with VirtualPrivateCloud. Available in some regions only, on request.
+    ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
         rename = "NetworkInterfaces",
@@ -13040,7 +14295,10 @@ impl InquiryPriceRunInstancesRequest {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = Some(value.into());
         self
     }
@@ -13327,6 +14585,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceRunInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceRunInstancesResponse {
+    /// Price of the configuration: InstancePrice for the instances and BandwidthPrice for the public network.
+    ///
     /// Wire name `Price`, [`Price`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -13334,6 +14594,8 @@ pub struct InquiryPriceRunInstancesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: Price,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -13369,6 +14631,8 @@ impl InquiryPriceRunInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceTerminateInstancesRequest {
+    /// IDs of the instances to quote, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-rfmme2si"]`.
@@ -13409,6 +14673,8 @@ impl tencentcloud_runtime::Validate for InquiryPriceTerminateInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InquiryPriceTerminateInstancesResponse {
+    /// Refund for each instance, one entry per instance.
+    ///
     /// Wire name `InstanceRefundsSet`, list of [`InstanceRefund`]; always present in responses.
     #[serde(
         rename = "InstanceRefundsSet",
@@ -13416,6 +14682,8 @@ pub struct InquiryPriceTerminateInstancesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub instance_refunds_set: Vec<InstanceRefund>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -13512,7 +14780,7 @@ pub struct Instance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub restrict_state: String,
-    /// Display name.
+    /// Display name of the instance, as set at launch or by ModifyInstancesAttribute; names need not be unique.
     ///
     /// Wire name `InstanceName`, string; always present in responses.
     #[serde(
@@ -13533,7 +14801,7 @@ pub struct Instance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_charge_type: InstanceChargeType,
-    /// System disk.
+    /// The instance's system disk: its type, its size in GiB and its disk ID.
     ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; always present in responses.
     #[serde(
@@ -13605,15 +14873,16 @@ pub struct Instance {
     pub image_id: String,
     /// Auto-renewal of a prepaid instance: `NOTIFY_AND_MANUAL_RENEW` (notify before expiry only), `NOTIFY_AND_AUTO_RENEW` (notify and renew) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither). Not set for pay-as-you-go instances.
     ///
-    /// Wire name `RenewFlag`, string; always present in responses.
+    /// Wire name `RenewFlag`, [`RenewFlag`]; always present in responses.
     ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub renew_flag: String,
+    pub renew_flag: RenewFlag,
     /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
     ///
     /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
@@ -14059,7 +15328,7 @@ impl Instance {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = value.into();
         self
     }
@@ -14247,6 +15516,8 @@ impl Instance {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceAttribute {
+    /// ID of the instance the attributes belong to.
+    ///
     /// Wire name `InstanceId`, string; may be absent from responses.
     ///
     /// - Example: `ins-lyxxskp2`.
@@ -14257,6 +15528,8 @@ pub struct InstanceAttribute {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
+    /// Values of the attributes named in the request's Attributes.
+    ///
     /// Wire name `Attributes`, [`Attribute`]; may be absent from responses.
     #[serde(rename = "Attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Attribute>,
@@ -14297,8 +15570,9 @@ pub struct InstanceChargePrepaid {
     pub period: Option<i64>,
     /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only; the default) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
-    /// Wire name `RenewFlag`, string; optional in requests; always present in responses.
+    /// Wire name `RenewFlag`, [`RenewFlag`]; optional in requests; always present in responses.
     ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -14306,7 +15580,7 @@ pub struct InstanceChargePrepaid {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub renew_flag: Option<String>,
+    pub renew_flag: Option<RenewFlag>,
 }
 impl InstanceChargePrepaid {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -14319,7 +15593,7 @@ impl InstanceChargePrepaid {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
@@ -14335,6 +15609,8 @@ impl tencentcloud_runtime::Validate for InstanceChargePrepaid {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceFamilyConfig {
+    /// Full display name of the family, such as the name of the standard family `S1`; the service returns it in Chinese.
+    ///
     /// Wire name `InstanceFamilyName`, string; always present in responses.
     #[serde(
         rename = "InstanceFamilyName",
@@ -14342,6 +15618,8 @@ pub struct InstanceFamilyConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family_name: String,
+    /// Short code of the family, such as `S1`, `I1` or `M1`; DescribeInstanceTypeConfigs' `instance-family` filter takes it.
+    ///
     /// Wire name `InstanceFamily`, string; always present in responses.
     ///
     /// - Example: `I1`.
@@ -14372,13 +15650,18 @@ impl InstanceFamilyConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceMarketOptionsRequest {
+    /// Spot options: the bid price and the request type.
+    ///
     /// Wire name `SpotOptions`, [`SpotMarketOptions`]; required in requests; always present in responses.
     ///
     /// - Example: `0.12`.
     #[serde(rename = "SpotOptions", default, skip_serializing_if = "Option::is_none")]
     pub spot_options: Option<SpotMarketOptions>,
-    /// Wire name `MarketType`, string; optional in requests; always present in responses.
+    /// Market type; only `spot` is supported.
     ///
+    /// Wire name `MarketType`, [`MarketType`]; optional in requests; always present in responses.
+    ///
+    /// - One of `spot`; another value is kept as sent.
     /// - Example: `spot`.
     #[serde(
         rename = "MarketType",
@@ -14386,7 +15669,7 @@ pub struct InstanceMarketOptionsRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub market_type: Option<String>,
+    pub market_type: Option<MarketType>,
 }
 impl InstanceMarketOptionsRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -14399,7 +15682,7 @@ impl InstanceMarketOptionsRequest {
         self
     }
     /// Sets `MarketType`: the field [`market_type`](Self::market_type) says what it takes.
-    pub fn set_market_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_market_type(mut self, value: impl Into<MarketType>) -> Self {
         self.market_type = Some(value.into());
         self
     }
@@ -14424,6 +15707,8 @@ impl tencentcloud_runtime::Validate for InstanceMarketOptionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceRefund {
+    /// ID of the instance, such as `ins-fxqy3xmq`.
+    ///
     /// Wire name `InstanceId`, string; always present in responses.
     ///
     /// - Example: `"ins-fxqy3xmq"`.
@@ -14433,6 +15718,8 @@ pub struct InstanceRefund {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
+    /// Amount that would be refunded for the instance, in yuan.
+    ///
     /// Wire name `Refunds`, float; always present in responses.
     #[serde(
         rename = "Refunds",
@@ -14440,6 +15727,8 @@ pub struct InstanceRefund {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub refunds: f64,
+    /// Breakdown of the refund as free text (in Chinese), such as the cash part and the vouchers that are not refunded.
+    ///
     /// Wire name `PriceDetail`, string; may be absent from responses.
     #[serde(
         rename = "PriceDetail",
@@ -14476,7 +15765,7 @@ impl InstanceRefund {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStatus {
-    /// Instance ID.
+    /// ID of the instance whose state this is, `ins-` followed by 8 lower-case letters or digits.
     ///
     /// Wire name `InstanceId`, string; always present in responses.
     ///
@@ -14520,6 +15809,8 @@ impl InstanceStatus {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceTypeConfig {
+    /// Availability zone the entry is for, such as `ap-guangzhou-6`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-6`.
@@ -14529,6 +15820,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
+    /// Instance type, such as `S5.LARGE4`.
+    ///
     /// Wire name `InstanceType`, string; always present in responses.
     ///
     /// - Example: `S5.LARGE4`.
@@ -14538,6 +15831,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
+    /// Family the type belongs to, such as `S5`.
+    ///
     /// Wire name `InstanceFamily`, string; always present in responses.
     ///
     /// - Example: `S5`.
@@ -14547,6 +15842,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
+    /// Number of GPU cores; 0 for types without GPUs.
+    ///
     /// Wire name `GPU`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -14556,6 +15853,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu: i64,
+    /// Number of CPU cores of the type.
+    ///
     /// Wire name `CPU`, int64; always present in responses.
     ///
     /// - Example: `4`.
@@ -14565,6 +15864,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
+    /// Memory size of the type, in GiB.
+    ///
     /// Wire name `Memory`, int64; always present in responses.
     ///
     /// - Example: `4`.
@@ -14574,6 +15875,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
+    /// Number of FPGA cores; 0 for types without FPGAs.
+    ///
     /// Wire name `FPGA`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -14583,6 +15886,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub fpga: i64,
+    /// Number of physical GPU cards the type maps to: below 1 for vGPU types, which get a slice of a shared card, and 1 or more for pass-through types, which get whole cards.
+    ///
     /// Wire name `GpuCount`, float; always present in responses.
     ///
     /// - Example: `1.0`.
@@ -14592,6 +15897,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_count: f64,
+    /// GPU model of the type, such as `N88a`.
+    ///
     /// Wire name `GpuType`, string; may be absent from responses.
     ///
     /// - Example: `N88a`.
@@ -14602,6 +15909,8 @@ pub struct InstanceTypeConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_type: Option<String>,
+    /// Video memory of one GPU, in GiB.
+    ///
     /// Wire name `GpuMemory`, float; may be absent from responses.
     ///
     /// - Example: `8`.
@@ -14673,6 +15982,8 @@ impl InstanceTypeConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceTypeConfigStatus {
+    /// Whether the type can be chosen, such as `SELL` (on sale) or `UNAVAILABLE` (Message says why).
+    ///
     /// Wire name `Status`, string; always present in responses.
     ///
     /// - Example: `"UNAVAILABLE"`.
@@ -14682,6 +15993,8 @@ pub struct InstanceTypeConfigStatus {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status: String,
+    /// Why the type cannot be chosen, such as `The instance does not support tuning to SA3 instance family.`; empty when it can.
+    ///
     /// Wire name `Message`, string; always present in responses.
     ///
     /// - Example: `"The instance does not support tuning to SA3 instance family."`.
@@ -14691,6 +16004,8 @@ pub struct InstanceTypeConfigStatus {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub message: String,
+    /// Zone, type, CPU, memory and accelerators of the candidate type.
+    ///
     /// Wire name `InstanceTypeConfig`, [`InstanceTypeConfig`]; always present in responses.
     #[serde(
         rename = "InstanceTypeConfig",
@@ -14727,6 +16042,8 @@ impl InstanceTypeConfigStatus {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceTypeQuotaItem {
+    /// Availability zone of the offer, such as `ap-guangzhou-6`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-6`.
@@ -14736,6 +16053,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
+    /// Instance type, such as `S5.LARGE4`.
+    ///
     /// Wire name `InstanceType`, string; always present in responses.
     ///
     /// - Example: `S5.LARGE4`.
@@ -14745,15 +16064,20 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
-    /// Wire name `InstanceChargeType`, string; always present in responses.
+    /// Billing mode of the offer: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster).
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; always present in responses.
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_charge_type: String,
+    pub instance_charge_type: InstanceChargeType,
+    /// Speed of the network card in Gbps, such as 25 for a 25G card.
+    ///
     /// Wire name `NetworkCard`, int64; always present in responses.
     ///
     /// - Example: `25`.
@@ -14763,6 +16087,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub network_card: i64,
+    /// Extra attributes, such as the network types the type does not support and its local HDD storage.
+    ///
     /// Wire name `Externals`, [`Externals`]; always present in responses.
     #[serde(
         rename = "Externals",
@@ -14770,6 +16096,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub externals: Externals,
+    /// Number of CPU cores.
+    ///
     /// Wire name `Cpu`, int64; always present in responses.
     ///
     /// - Example: `4`.
@@ -14779,6 +16107,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
+    /// Memory size in GiB.
+    ///
     /// Wire name `Memory`, int64; always present in responses.
     ///
     /// - Example: `4`.
@@ -14788,6 +16118,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
+    /// Instance family, such as `S5`.
+    ///
     /// Wire name `InstanceFamily`, string; always present in responses.
     ///
     /// - Example: `S5`.
@@ -14797,6 +16129,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
+    /// Display name of the instance type, such as `Standard S5`.
+    ///
     /// Wire name `TypeName`, string; always present in responses.
     #[serde(
         rename = "TypeName",
@@ -14804,6 +16138,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub type_name: String,
+    /// Local disks that can be bought with the type; empty when no local disk can be created.
+    ///
     /// Wire name `LocalDiskTypeList`, list of [`LocalDiskType`]; always present in responses.
     #[serde(
         rename = "LocalDiskTypeList",
@@ -14811,15 +16147,20 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub local_disk_type_list: Vec<LocalDiskType>,
-    /// Wire name `Status`, string; always present in responses.
+    /// Whether the offer is on sale: `SELL` (can be bought) or `SOLD_OUT`.
     ///
+    /// Wire name `Status`, [`SaleStatus`]; always present in responses.
+    ///
+    /// - One of `SELL`, `SOLD_OUT`; another value is kept as sent.
     /// - Example: `SELL`.
     #[serde(
         rename = "Status",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub status: String,
+    pub status: SaleStatus,
+    /// Price of the offer; which fields are set depends on the billing mode.
+    ///
     /// Wire name `Price`, [`ItemPrice`]; always present in responses.
     #[serde(
         rename = "Price",
@@ -14827,6 +16168,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub price: ItemPrice,
+    /// Why the offer is sold out, such as `ResourcesSoldOut.SpecifiedInstanceType`; empty when it is on sale.
+    ///
     /// Wire name `SoldOutReason`, string; always present in responses.
     ///
     /// - Example: `ResourcesSoldOut.SpecifiedInstanceType`.
@@ -14836,6 +16179,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub sold_out_reason: String,
+    /// Private network bandwidth in Gbps.
+    ///
     /// Wire name `InstanceBandwidth`, float; always present in responses.
     ///
     /// - Example: `10.0`.
@@ -14845,6 +16190,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_bandwidth: f64,
+    /// Packet rate the network can send and receive, in units of 10,000 packets each second (so 80 means 800,000).
+    ///
     /// Wire name `InstancePps`, int64; always present in responses.
     ///
     /// - Example: `80`.
@@ -14854,6 +16201,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_pps: i64,
+    /// Number of local storage blocks (local disks) the type comes with.
+    ///
     /// Wire name `StorageBlockAmount`, int64; always present in responses.
     ///
     /// - Example: `10`.
@@ -14863,6 +16212,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub storage_block_amount: i64,
+    /// Processor model, such as `Intel Xeon Cascade Lake 8255C`.
+    ///
     /// Wire name `CpuType`, string; always present in responses.
     ///
     /// - Example: `Intel Xeon Cascade Lake 8255C`.
@@ -14872,6 +16223,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_type: String,
+    /// Number of GPUs.
+    ///
     /// Wire name `Gpu`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -14881,6 +16234,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu: i64,
+    /// Number of FPGAs.
+    ///
     /// Wire name `Fpga`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -14890,6 +16245,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub fpga: i64,
+    /// Free-text note on the type, such as the local disks it comes with.
+    ///
     /// Wire name `Remark`, string; always present in responses.
     #[serde(
         rename = "Remark",
@@ -14897,6 +16254,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remark: String,
+    /// Number of physical GPU cards the type maps to: below 1 for vGPU types, which get a slice of a card shared with other instances, and 1 or more for pass-through types, which get whole cards.
+    ///
     /// Wire name `GpuCount`, float; always present in responses.
     ///
     /// - Example: `1.0`.
@@ -14906,6 +16265,8 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_count: f64,
+    /// CPU clock frequency as text, such as `2.4GHz` or `-/3.1GHz`.
+    ///
     /// Wire name `Frequency`, string; always present in responses.
     ///
     /// - Example: `-/3.1GHz`.
@@ -14915,15 +16276,18 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub frequency: String,
-    /// Wire name `StatusCategory`, string; always present in responses.
+    /// Stock level: `EnoughStock` (plenty), `NormalStock` (supply assured), `UnderStock` (about to sell out) or `WithoutStock` (sold out).
     ///
+    /// Wire name `StatusCategory`, [`StockStatus`]; always present in responses.
+    ///
+    /// - One of `EnoughStock`, `NormalStock`, `UnderStock`, `WithoutStock`; another value is kept as sent.
     /// - Example: `EnoughStock`.
     #[serde(
         rename = "StatusCategory",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub status_category: String,
+    pub status_category: StockStatus,
 }
 impl InstanceTypeQuotaItem {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -14941,7 +16305,10 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = value.into();
         self
     }
@@ -14984,7 +16351,7 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `Status`: the field [`status`](Self::status) says what it takes.
-    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+    pub fn set_status(mut self, value: impl Into<SaleStatus>) -> Self {
         self.status = value.into();
         self
     }
@@ -15044,7 +16411,7 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `StatusCategory`: the field [`status_category`](Self::status_category) says what it takes.
-    pub fn set_status_category(mut self, value: impl Into<String>) -> Self {
+    pub fn set_status_category(mut self, value: impl Into<StockStatus>) -> Self {
         self.status_category = value.into();
         self
     }
@@ -15057,8 +16424,9 @@ impl InstanceTypeQuotaItem {
 pub struct InternetAccessible {
     /// How public traffic is billed: `BANDWIDTH_PREPAID`, `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` or `BANDWIDTH_PACKAGE`. Unless the account uses bandwidth packages, it defaults to prepaid for prepaid instances and postpaid otherwise.
     ///
-    /// Wire name `InternetChargeType`, string; optional in requests; always present in responses.
+    /// Wire name `InternetChargeType`, [`InternetChargeType`]; optional in requests; always present in responses.
     ///
+    /// - One of `BANDWIDTH_PREPAID`, `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR`, `BANDWIDTH_PACKAGE`; another value is kept as sent.
     /// - Example: `BANDWIDTH_PREPAID`.
     #[serde(
         rename = "InternetChargeType",
@@ -15066,7 +16434,7 @@ pub struct InternetAccessible {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub internet_charge_type: Option<String>,
+    pub internet_charge_type: Option<InternetChargeType>,
     /// Maximum outbound public bandwidth in Mbps; default 0. The upper limit depends on the instance type.
     ///
     /// Wire name `InternetMaxBandwidthOut`, int64; optional in requests; always present in responses.
@@ -15105,8 +16473,9 @@ pub struct InternetAccessible {
     pub bandwidth_package_id: Option<String>,
     /// Line type: `BGP` (default); accounts allowed static single-line IPs may choose `CMCC`, `CTCC` or `CUCC` in some regions.
     ///
-    /// Wire name `InternetServiceProvider`, string; optional in requests; may be absent from responses.
+    /// Wire name `InternetServiceProvider`, [`InternetServiceProvider`]; optional in requests; may be absent from responses.
     ///
+    /// - One of `BGP`, `CMCC`, `CTCC`, `CUCC`; another value is kept as sent.
     /// - Example: `BGP`.
     #[serde(
         rename = "InternetServiceProvider",
@@ -15114,11 +16483,12 @@ pub struct InternetAccessible {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub internet_service_provider: Option<String>,
+    pub internet_service_provider: Option<InternetServiceProvider>,
     /// Public IPv4 type: `WanIP` (ordinary), `HighQualityEIP` (premium, some regions) or `AntiDDoSEIP` (DDoS-protected, some regions). Limited availability.
     ///
-    /// Wire name `IPv4AddressType`, string; optional in requests; may be absent from responses.
+    /// Wire name `IPv4AddressType`, [`IPv4AddressType`]; optional in requests; may be absent from responses.
     ///
+    /// - One of `WanIP`, `HighQualityEIP`, `AntiDDoSEIP`; another value is kept as sent.
     /// - Example: `WanIP`.
     #[serde(
         rename = "IPv4AddressType",
@@ -15126,11 +16496,12 @@ pub struct InternetAccessible {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub i_pv4_address_type: Option<String>,
+    pub i_pv4_address_type: Option<IPv4AddressType>,
     /// Elastic public IPv6 type, `EIPv6` or `HighQualityEIPv6`; set it to get a public IPv6 address. Limited availability.
     ///
-    /// Wire name `IPv6AddressType`, string; optional in requests; may be absent from responses.
+    /// Wire name `IPv6AddressType`, [`IPv6AddressType`]; optional in requests; may be absent from responses.
     ///
+    /// - One of `EIPv6`, `HighQualityEIPv6`; another value is kept as sent.
     /// - Example: `EIPv6`.
     #[serde(
         rename = "IPv6AddressType",
@@ -15138,7 +16509,7 @@ pub struct InternetAccessible {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub i_pv6_address_type: Option<String>,
+    pub i_pv6_address_type: Option<IPv6AddressType>,
     /// ID of the Anti-DDoS package; required when requesting an `AntiDDoSEIP`.
     ///
     /// Wire name `AntiDDoSPackageId`, string; optional in requests; may be absent from responses.
@@ -15158,7 +16529,10 @@ impl InternetAccessible {
         Self::default()
     }
     /// Sets `InternetChargeType`: the field [`internet_charge_type`](Self::internet_charge_type) says what it takes.
-    pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_internet_charge_type(
+        mut self,
+        value: impl Into<InternetChargeType>,
+    ) -> Self {
         self.internet_charge_type = Some(value.into());
         self
     }
@@ -15178,17 +16552,20 @@ impl InternetAccessible {
         self
     }
     /// Sets `InternetServiceProvider`: the field [`internet_service_provider`](Self::internet_service_provider) says what it takes.
-    pub fn set_internet_service_provider(mut self, value: impl Into<String>) -> Self {
+    pub fn set_internet_service_provider(
+        mut self,
+        value: impl Into<InternetServiceProvider>,
+    ) -> Self {
         self.internet_service_provider = Some(value.into());
         self
     }
     /// Sets `IPv4AddressType`: the field [`i_pv4_address_type`](Self::i_pv4_address_type) says what it takes.
-    pub fn set_i_pv4_address_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_i_pv4_address_type(mut self, value: impl Into<IPv4AddressType>) -> Self {
         self.i_pv4_address_type = Some(value.into());
         self
     }
     /// Sets `IPv6AddressType`: the field [`i_pv6_address_type`](Self::i_pv6_address_type) says what it takes.
-    pub fn set_i_pv6_address_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_i_pv6_address_type(mut self, value: impl Into<IPv6AddressType>) -> Self {
         self.i_pv6_address_type = Some(value.into());
         self
     }
@@ -15205,6 +16582,8 @@ impl tencentcloud_runtime::Validate for InternetAccessible {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InternetBandwidthConfig {
+    /// Start of the period this configuration applies to, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `StartTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2023-10-05T14:30:00Z`.
@@ -15214,6 +16593,8 @@ pub struct InternetBandwidthConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub start_time: String,
+    /// End of the period this configuration applies to, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `EndTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2023-11-05T14:30:00Z`.
@@ -15223,6 +16604,8 @@ pub struct InternetBandwidthConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub end_time: String,
+    /// Billing mode and maximum outbound bandwidth in force during the period.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; always present in responses.
     #[serde(
         rename = "InternetAccessible",
@@ -15259,15 +16642,20 @@ impl InternetBandwidthConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InternetChargeTypeConfig {
-    /// Wire name `InternetChargeType`, string; always present in responses.
+    /// Billing mode: `BANDWIDTH_PREPAID` (bandwidth paid in advance), `TRAFFIC_POSTPAID_BY_HOUR` (traffic paid hourly after use), `BANDWIDTH_POSTPAID_BY_HOUR` (bandwidth paid hourly after use) or `BANDWIDTH_PACKAGE` (drawn from a bandwidth package).
     ///
+    /// Wire name `InternetChargeType`, [`InternetChargeType`]; always present in responses.
+    ///
+    /// - One of `BANDWIDTH_PREPAID`, `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR`, `BANDWIDTH_PACKAGE`; another value is kept as sent.
     /// - Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     #[serde(
         rename = "InternetChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub internet_charge_type: String,
+    pub internet_charge_type: InternetChargeType,
+    /// Short description of the billing mode, for display.
+    ///
     /// Wire name `Description`, string; always present in responses.
     ///
     /// - Example: `postpaid monthly`.
@@ -15284,7 +16672,10 @@ impl InternetChargeTypeConfig {
         Self::default()
     }
     /// Sets `InternetChargeType`: the field [`internet_charge_type`](Self::internet_charge_type) says what it takes.
-    pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_internet_charge_type(
+        mut self,
+        value: impl Into<InternetChargeType>,
+    ) -> Self {
         self.internet_charge_type = value.into();
         self
     }
@@ -15298,6 +16689,8 @@ impl InternetChargeTypeConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ItemPrice {
+    /// Pay-as-you-go list price per ChargeUnit, in CNY. When step prices such as UnitPriceSecondStep are also returned, it covers the first 96 hours of use; otherwise all use.
+    ///
     /// Wire name `UnitPrice`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15308,8 +16701,11 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price: Option<f64>,
-    /// Wire name `ChargeUnit`, string; may be absent from responses.
+    /// Unit the pay-as-you-go prices are per: `HOUR` (per hour, for instances billed `POSTPAID_BY_HOUR` and bandwidth billed `BANDWIDTH_POSTPAID_BY_HOUR`) or `GB` (per GB, for traffic billed `TRAFFIC_POSTPAID_BY_HOUR`).
     ///
+    /// Wire name `ChargeUnit`, [`ChargeUnit`]; may be absent from responses.
+    ///
+    /// - One of `HOUR`, `GB`; another value is kept as sent.
     /// - Example: `HOUR`.
     #[serde(
         rename = "ChargeUnit",
@@ -15317,7 +16713,9 @@ pub struct ItemPrice {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub charge_unit: Option<String>,
+    pub charge_unit: Option<ChargeUnit>,
+    /// Prepaid list price for the whole period, in CNY.
+    ///
     /// Wire name `OriginalPrice`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15328,6 +16726,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price: Option<f64>,
+    /// Prepaid price after discount for the whole period, in CNY.
+    ///
     /// Wire name `DiscountPrice`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15338,6 +16738,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price: Option<f64>,
+    /// Discount applied, as the percentage of the list price you pay: `20.0` means you pay 20%.
+    ///
     /// Wire name `Discount`, float; may be absent from responses.
     ///
     /// - Example: `20.0`.
@@ -15348,6 +16750,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount: Option<f64>,
+    /// Pay-as-you-go price after discount per ChargeUnit, in CNY. When step prices such as UnitPriceDiscountSecondStep are also returned, it covers the first 96 hours of use; otherwise all use.
+    ///
     /// Wire name `UnitPriceDiscount`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15358,6 +16762,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount: Option<f64>,
+    /// Pay-as-you-go list price per ChargeUnit for use from 96 to 360 hours, in CNY.
+    ///
     /// Wire name `UnitPriceSecondStep`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15368,6 +16774,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_second_step: Option<f64>,
+    /// Pay-as-you-go price after discount per ChargeUnit for use from 96 to 360 hours, in CNY.
+    ///
     /// Wire name `UnitPriceDiscountSecondStep`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15378,6 +16786,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_second_step: Option<f64>,
+    /// Pay-as-you-go list price per ChargeUnit for use beyond 360 hours, in CNY.
+    ///
     /// Wire name `UnitPriceThirdStep`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15388,6 +16798,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_third_step: Option<f64>,
+    /// Pay-as-you-go price after discount per ChargeUnit for use beyond 360 hours, in CNY.
+    ///
     /// Wire name `UnitPriceDiscountThirdStep`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15398,6 +16810,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_third_step: Option<f64>,
+    /// Prepaid list price for three years, in CNY; may be absent.
+    ///
     /// Wire name `OriginalPriceThreeYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15408,6 +16822,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_three_year: Option<f64>,
+    /// Prepaid price after discount for three years, in CNY; may be absent.
+    ///
     /// Wire name `DiscountPriceThreeYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15418,6 +16834,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_three_year: Option<f64>,
+    /// Discount on the three years price, as the percentage of the list price you pay (`20.0` means 20%); may be absent.
+    ///
     /// Wire name `DiscountThreeYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15428,6 +16846,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_three_year: Option<f64>,
+    /// Prepaid list price for five years, in CNY; may be absent.
+    ///
     /// Wire name `OriginalPriceFiveYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15438,6 +16858,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_five_year: Option<f64>,
+    /// Prepaid price after discount for five years, in CNY; may be absent.
+    ///
     /// Wire name `DiscountPriceFiveYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15448,6 +16870,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_five_year: Option<f64>,
+    /// Discount on the five years price, as the percentage of the list price you pay (`20.0` means 20%); may be absent.
+    ///
     /// Wire name `DiscountFiveYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15458,6 +16882,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_five_year: Option<f64>,
+    /// Prepaid list price for one year, in CNY; may be absent.
+    ///
     /// Wire name `OriginalPriceOneYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15468,6 +16894,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_one_year: Option<f64>,
+    /// Prepaid price after discount for one year, in CNY; may be absent.
+    ///
     /// Wire name `DiscountPriceOneYear`, float; may be absent from responses.
     ///
     /// - Example: `35.5`.
@@ -15478,6 +16906,8 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_one_year: Option<f64>,
+    /// Discount on the one year price, as the percentage of the list price you pay (`20.0` means 20%); may be absent.
+    ///
     /// Wire name `DiscountOneYear`, float; may be absent from responses.
     ///
     /// - Example: `20.0`.
@@ -15500,7 +16930,7 @@ impl ItemPrice {
         self
     }
     /// Sets `ChargeUnit`: the field [`charge_unit`](Self::charge_unit) says what it takes.
-    pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
+    pub fn set_charge_unit(mut self, value: impl Into<ChargeUnit>) -> Self {
         self.charge_unit = Some(value.into());
         self
     }
@@ -15594,6 +17024,8 @@ impl ItemPrice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct KeyPair {
+    /// Key pair ID, such as `skey-mv9yzyjj`, which identifies it uniquely.
+    ///
     /// Wire name `KeyId`, string; always present in responses.
     ///
     /// - Example: `skey-q29u65hu`.
@@ -15603,6 +17035,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key_id: String,
+    /// Name of the key pair, unique among the account's key pairs.
+    ///
     /// Wire name `KeyName`, string; always present in responses.
     ///
     /// - Example: `mySkey`.
@@ -15612,6 +17046,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key_name: String,
+    /// ID of the project the key pair belongs to; 0 is the default project.
+    ///
     /// Wire name `ProjectId`, int64; always present in responses.
     ///
     /// - Example: `0`.
@@ -15621,6 +17057,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub project_id: i64,
+    /// Description of the key pair, if one was set.
+    ///
     /// Wire name `Description`, string; may be absent from responses.
     ///
     /// - Example: `mySkey`.
@@ -15631,6 +17069,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub description: Option<String>,
+    /// Public key in plain text, in OpenSSH form (`ssh-rsa ...`).
+    ///
     /// Wire name `PublicKey`, string; may be absent from responses.
     ///
     /// - Example: `ssh-rsa AAAAB3N......59LPzXah+r+d skey-0mjpcb19`.
@@ -15641,6 +17081,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_key: Option<String>,
+    /// Private key in plain text (PEM), returned only when the pair is created: Tencent Cloud does not keep it, so store it safely.
+    ///
     /// Wire name `PrivateKey`, string; may be absent from responses.
     ///
     /// - Example: `-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAzDC......WCvOBGeKHg==\n-----END RSA PRIVATE KEY-----`.
@@ -15651,6 +17093,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_key: Option<String>,
+    /// IDs of the instances the key pair is bound to.
+    ///
     /// Wire name `AssociatedInstanceIds`, list of string; may be absent from responses.
     ///
     /// - Example: `["ins-syht65r4"]`.
@@ -15661,6 +17105,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub associated_instance_ids: Option<Vec<String>>,
+    /// When the key pair was created, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreatedTime`, ISO 8601 date-time string; may be absent from responses.
     ///
     /// - Example: `2022-03-21T08:41:45Z`.
@@ -15671,6 +17117,8 @@ pub struct KeyPair {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: Option<String>,
+    /// Tags bound to the key pair.
+    ///
     /// Wire name `Tags`, list of [`Tag`]; may be absent from responses.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -15733,6 +17181,8 @@ impl KeyPair {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LaunchTemplate {
+    /// ID of the launch template whose settings to use, such as `lt-rf6ogz48`.
+    ///
     /// Wire name `LaunchTemplateId`, string; optional in requests.
     ///
     /// - Example: `lt-rf6ogz48`.
@@ -15743,6 +17193,8 @@ pub struct LaunchTemplate {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: Option<String>,
+    /// Version of the launch template to use; when omitted, the template's default version.
+    ///
     /// Wire name `LaunchTemplateVersion`, uint64; optional in requests.
     ///
     /// - Example: `1`.
@@ -15777,6 +17229,8 @@ impl tencentcloud_runtime::Validate for LaunchTemplate {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LaunchTemplateInfo {
+    /// Number of the template's newest version.
+    ///
     /// Wire name `LatestVersionNumber`, uint64; always present in responses.
     ///
     /// - Example: `10`.
@@ -15786,6 +17240,8 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub latest_version_number: u64,
+    /// Template ID, such as `lt-rf6ogz49`.
+    ///
     /// Wire name `LaunchTemplateId`, string; always present in responses.
     ///
     /// - Example: `lt-rf6ogz49`.
@@ -15795,6 +17251,8 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
+    /// Name of the template.
+    ///
     /// Wire name `LaunchTemplateName`, string; always present in responses.
     ///
     /// - Example: `foobar`.
@@ -15804,6 +17262,8 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_name: String,
+    /// Number of the template's default version, the one used when the template is named without a version.
+    ///
     /// Wire name `DefaultVersionNumber`, uint64; always present in responses.
     ///
     /// - Example: `5`.
@@ -15813,6 +17273,8 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub default_version_number: u64,
+    /// Number of versions the template has in all.
+    ///
     /// Wire name `LaunchTemplateVersionCount`, uint64; always present in responses.
     ///
     /// - Example: `8`.
@@ -15822,6 +17284,8 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version_count: u64,
+    /// UIN of the account that created the template.
+    ///
     /// Wire name `CreatedBy`, string; always present in responses.
     ///
     /// - Example: `1230000`.
@@ -15831,6 +17295,8 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_by: String,
+    /// When the template was created, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreationTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2020-12-17T01:54:31Z`.
@@ -15886,6 +17352,8 @@ impl LaunchTemplateInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LaunchTemplateVersionData {
+    /// Zone and project the instances are created in.
+    ///
     /// Wire name `Placement`, [`Placement`]; always present in responses.
     #[serde(
         rename = "Placement",
@@ -15893,6 +17361,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub placement: Placement,
+    /// Instance type, such as `S1.SMALL2`.
+    ///
     /// Wire name `InstanceType`, string; always present in responses.
     ///
     /// - Example: `S1.SMALL2`.
@@ -15902,6 +17372,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
+    /// Display name given to the instances.
+    ///
     /// Wire name `InstanceName`, string; always present in responses.
     ///
     /// - Example: `MyInstance`.
@@ -15911,15 +17383,20 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_name: String,
-    /// Wire name `InstanceChargeType`, string; always present in responses.
+    /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed) or `SPOTPAID` (spot instance).
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; always present in responses.
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_charge_type: String,
+    pub instance_charge_type: InstanceChargeType,
+    /// Type and size of the system disk.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; always present in responses.
     #[serde(
         rename = "SystemDisk",
@@ -15927,9 +17404,13 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub system_disk: SystemDisk,
+    /// Data disks created together with the instances; disks attached later are not part of the template.
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; may be absent from responses.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// Public network billing and outbound bandwidth.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; always present in responses.
     #[serde(
         rename = "InternetAccessible",
@@ -15937,6 +17418,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub internet_accessible: InternetAccessible,
+    /// VPC and subnet of the primary network interface.
+    ///
     /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; always present in responses.
     #[serde(
         rename = "VirtualPrivateCloud",
@@ -15944,6 +17427,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub virtual_private_cloud: VirtualPrivateCloud,
+    /// ID of the image the instances are created from, such as `img-pi0aa46r`.
+    ///
     /// Wire name `ImageId`, string; always present in responses.
     ///
     /// - Example: `img-pi0aa46r`.
@@ -15953,6 +17438,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
+    /// IDs of the security groups bound to the instances, such as `sg-rf6ogz49`.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; always present in responses.
     ///
     /// - Example: `["sg-rf6ogz49"]`.
@@ -15962,9 +17449,13 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub security_group_ids: Vec<String>,
+    /// Login settings; only the bound key pair IDs are returned.
+    ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; may be absent from responses.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// Name of the CAM role bound to the instances.
+    ///
     /// Wire name `CamRoleName`, string; may be absent from responses.
     ///
     /// - Example: `testroleName001`.
@@ -15975,6 +17466,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
+    /// ID of the high-performance computing cluster the instances are placed in.
+    ///
     /// Wire name `HpcClusterId`, string; may be absent from responses.
     ///
     /// - Example: `hpc-a5n666lo`.
@@ -15985,6 +17478,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
+    /// Number of instances to create.
+    ///
     /// Wire name `InstanceCount`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -15994,6 +17489,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_count: u64,
+    /// Which agents (security, monitoring, automation) are enabled.
+    ///
     /// Wire name `EnhancedService`, [`EnhancedService`]; always present in responses.
     #[serde(
         rename = "EnhancedService",
@@ -16001,6 +17498,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub enhanced_service: EnhancedService,
+    /// Data passed to the instances at boot, such as a startup script, base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`, string; may be absent from responses.
     ///
     /// - Example: `TXlVc2VyRGF0YQo=`.
@@ -16011,6 +17510,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
+    /// Placement group to spread the instances over; at most one ID.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; may be absent from responses.
     ///
     /// - Example: `["ps-3p88qhfo"]`.
@@ -16021,9 +17522,13 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Scheduled action for the instances; only scheduled termination is supported.
+    ///
     /// Wire name `ActionTimer`, [`ActionTimer`]; may be absent from responses.
     #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
     pub action_timer: Option<ActionTimer>,
+    /// Market options such as spot bidding; required when InstanceChargeType is `SPOTPAID`.
+    ///
     /// Wire name `InstanceMarketOptions`, [`InstanceMarketOptionsRequest`]; may be absent from responses.
     #[serde(
         rename = "InstanceMarketOptions",
@@ -16031,6 +17536,8 @@ pub struct LaunchTemplateVersionData {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Host name inside the operating system.
+    ///
     /// Wire name `HostName`, string; may be absent from responses.
     ///
     /// - Example: `MyHostName`.
@@ -16041,6 +17548,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// Idempotency token of the creation request: repeating a request with the same token creates nothing twice.
+    ///
     /// Wire name `ClientToken`, string; may be absent from responses.
     ///
     /// - Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
@@ -16051,6 +17560,8 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Subscription length and renewal; used when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; may be absent from responses.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -16058,6 +17569,8 @@ pub struct LaunchTemplateVersionData {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Tags to bind at creation to the instances and their cloud disks, one entry per resource type.
+    ///
     /// Wire name `TagSpecification`, list of [`TagSpecification`]; may be absent from responses.
     #[serde(
         rename = "TagSpecification",
@@ -16065,6 +17578,8 @@ pub struct LaunchTemplateVersionData {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+    /// If true, the instances have termination protection and cannot be released through the API. Default false.
+    ///
     /// Wire name `DisableApiTermination`, bool; always present in responses.
     ///
     /// - Example: `false`.
@@ -16096,7 +17611,10 @@ impl LaunchTemplateVersionData {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = value.into();
         self
     }
@@ -16231,6 +17749,8 @@ impl LaunchTemplateVersionData {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LaunchTemplateVersionInfo {
+    /// Number of this version within its template, such as `1`.
+    ///
     /// Wire name `LaunchTemplateVersion`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -16240,6 +17760,8 @@ pub struct LaunchTemplateVersionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version: u64,
+    /// Instance configuration stored in this version.
+    ///
     /// Wire name `LaunchTemplateVersionData`, [`LaunchTemplateVersionData`]; always present in responses.
     #[serde(
         rename = "LaunchTemplateVersionData",
@@ -16247,6 +17769,8 @@ pub struct LaunchTemplateVersionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub launch_template_version_data: LaunchTemplateVersionData,
+    /// When the version was created, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreationTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2020-12-17T01:54:31Z`.
@@ -16256,6 +17780,8 @@ pub struct LaunchTemplateVersionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub creation_time: String,
+    /// ID of the template the version belongs to, such as `lt-b8v1kcyq`.
+    ///
     /// Wire name `LaunchTemplateId`, string; always present in responses.
     ///
     /// - Example: `lt-b8v1kcyq`.
@@ -16265,6 +17791,8 @@ pub struct LaunchTemplateVersionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
+    /// Whether this is the template's default version; ModifyLaunchTemplateDefaultVersion changes which one is.
+    ///
     /// Wire name `IsDefaultVersion`, bool; always present in responses.
     ///
     /// - Example: `true`.
@@ -16274,6 +17802,8 @@ pub struct LaunchTemplateVersionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_default_version: bool,
+    /// Description of the version, given when it was created.
+    ///
     /// Wire name `LaunchTemplateVersionDescription`, string; always present in responses.
     ///
     /// - Example: `MyVersion`.
@@ -16283,6 +17813,8 @@ pub struct LaunchTemplateVersionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version_description: String,
+    /// AppId of the account that created the version.
+    ///
     /// Wire name `CreatedBy`, string; always present in responses.
     ///
     /// - Example: `251001234`.
@@ -16344,6 +17876,8 @@ impl LaunchTemplateVersionInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LocalDiskType {
+    /// Local disk type, such as `LOCAL_BASIC` or `LOCAL_SSD`.
+    ///
     /// Wire name `Type`, string; always present in responses.
     ///
     /// - Example: `LOCAL_BASIC`.
@@ -16353,6 +17887,8 @@ pub struct LocalDiskType {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub r#type: String,
+    /// What the local disk serves as, such as `ROOT` (system disk).
+    ///
     /// Wire name `PartitionType`, string; always present in responses.
     ///
     /// - Example: `ROOT`.
@@ -16362,6 +17898,8 @@ pub struct LocalDiskType {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub partition_type: String,
+    /// Smallest size of the local disk that can be bought, in GiB.
+    ///
     /// Wire name `MinSize`, int64; always present in responses.
     ///
     /// - Example: `10`.
@@ -16371,6 +17909,8 @@ pub struct LocalDiskType {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub min_size: i64,
+    /// Largest size of the local disk that can be bought, in GiB.
+    ///
     /// Wire name `MaxSize`, int64; always present in responses.
     ///
     /// - Example: `20`.
@@ -16380,15 +17920,18 @@ pub struct LocalDiskType {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub max_size: i64,
-    /// Wire name `Required`, string; always present in responses.
+    /// Whether the local disk must be bought with the type: `REQUIRED` or `OPTIONAL`.
     ///
+    /// Wire name `Required`, [`LocalDiskRequirement`]; always present in responses.
+    ///
+    /// - One of `REQUIRED`, `OPTIONAL`; another value is kept as sent.
     /// - Example: `REQUIRED`.
     #[serde(
         rename = "Required",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub required: String,
+    pub required: LocalDiskRequirement,
 }
 impl LocalDiskType {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -16416,7 +17959,7 @@ impl LocalDiskType {
         self
     }
     /// Sets `Required`: the field [`required`](Self::required) says what it takes.
-    pub fn set_required(mut self, value: impl Into<String>) -> Self {
+    pub fn set_required(mut self, value: impl Into<LocalDiskRequirement>) -> Self {
         self.required = value.into();
         self
     }
@@ -16453,8 +17996,9 @@ pub struct LoginSettings {
     pub key_ids: Option<Vec<String>>,
     /// `true` keeps the login settings stored in the image, allowed only for custom, shared or imported images and not with Password or KeyIds. Default `false`.
     ///
-    /// Wire name `KeepImageLogin`, string; optional in requests; may be absent from responses.
+    /// Wire name `KeepImageLogin`, [`BoolString`]; optional in requests; may be absent from responses.
     ///
+    /// - One of `true`, `false`; another value is kept as sent.
     /// - Example: `true`.
     #[serde(
         rename = "KeepImageLogin",
@@ -16462,7 +18006,7 @@ pub struct LoginSettings {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub keep_image_login: Option<String>,
+    pub keep_image_login: Option<BoolString>,
 }
 impl LoginSettings {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -16483,7 +18027,7 @@ impl LoginSettings {
         self
     }
     /// Sets `KeepImageLogin`: the field [`keep_image_login`](Self::keep_image_login) says what it takes.
-    pub fn set_keep_image_login(mut self, value: impl Into<String>) -> Self {
+    pub fn set_keep_image_login(mut self, value: impl Into<BoolString>) -> Self {
         self.keep_image_login = Some(value.into());
         self
     }
@@ -16495,6 +18039,8 @@ impl tencentcloud_runtime::Validate for LoginSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Metadata {
+    /// Custom metadata as a list of key-value pairs.
+    ///
     /// Wire name `Items`, list of [`MetadataItem`]; required in requests (empty is missing); may be absent from responses.
     ///
     /// - Example: `[{"Key": "key", "Value": "value"}]`.
@@ -16540,6 +18086,8 @@ impl tencentcloud_runtime::Validate for Metadata {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MetadataItem {
+    /// Metadata key: upper- and lower-case letters, digits, underscores and hyphens, at most 128 bytes.
+    ///
     /// Wire name `Key`, string; required in requests (empty is missing); may be absent from responses.
     ///
     /// - Example: `"key"`.
@@ -16550,6 +18098,8 @@ pub struct MetadataItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key: Option<String>,
+    /// Metadata value, at most 256 KB.
+    ///
     /// Wire name `Value`, string; required in requests (empty is missing); may be absent from responses.
     ///
     /// - Example: `"value"`.
@@ -16615,6 +18165,8 @@ impl tencentcloud_runtime::Validate for MetadataItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyChcAttributeRequest {
+    /// IDs of the CHC physical servers to change, such as `chc-1234abcd`; DescribeChcHosts returns them as ChcId.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["chc-1234abcd"]`.
@@ -16623,6 +18175,8 @@ pub struct ModifyChcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
+    /// New name of the servers.
+    ///
     /// Wire name `InstanceName`, string; optional in requests.
     #[serde(
         rename = "InstanceName",
@@ -16631,6 +18185,8 @@ pub struct ModifyChcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
+    /// New device type of the servers, such as `CHC_HS1`.
+    ///
     /// Wire name `DeviceType`, string; optional in requests.
     ///
     /// - Example: `CHC_HS1`.
@@ -16641,6 +18197,8 @@ pub struct ModifyChcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub device_type: Option<String>,
+    /// User name for the BMC (out-of-band management controller): letters, digits, hyphens and underscores.
+    ///
     /// Wire name `BmcUser`, string; optional in requests.
     ///
     /// - Example: `albert`.
@@ -16651,6 +18209,8 @@ pub struct ModifyChcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_user: Option<String>,
+    /// Password of the BMC user: 8 to 16 characters, of letters, digits and the special characters `` ()`~!@#$%^&*-+=_|{}[]:;'<>,.?/ ``.
+    ///
     /// Wire name `Password`, string; optional in requests.
     ///
     /// - Example: `Test@1234`.
@@ -16661,6 +18221,8 @@ pub struct ModifyChcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: Option<String>,
+    /// IDs of the security groups for the BMC (out-of-band) network, such as `sg-1a2b34af`.
+    ///
     /// Wire name `BmcSecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-1a2b34af"]`.
@@ -16731,6 +18293,8 @@ impl tencentcloud_runtime::Validate for ModifyChcAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyChcAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -16761,6 +18325,8 @@ impl ModifyChcAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyChcNetworkModeRequest {
+    /// IDs of the CHC physical servers to switch, such as `chc-1a2b3c4d`; DescribeChcHosts returns them as ChcId.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["chc-nzufwq77"]`.
@@ -16769,14 +18335,17 @@ pub struct ModifyChcNetworkModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
-    /// Wire name `NetworkMode`, string; required in requests (empty is missing).
+    /// Network to switch to: `DEPLOY` (deployment network, for installing from your PXE environment) or `BUSINESS` (business network, for normal traffic).
     ///
+    /// Wire name `NetworkMode`, [`ChcNetworkMode`]; required in requests (empty is missing).
+    ///
+    /// - One of `DEPLOY`, `BUSINESS`; another value is kept as sent.
     /// - Example: `DEPLOY`.
     #[serde(
         rename = "NetworkMode",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub network_mode: String,
+    pub network_mode: ChcNetworkMode,
 }
 impl ModifyChcNetworkModeRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -16792,7 +18361,7 @@ impl ModifyChcNetworkModeRequest {
         self
     }
     /// Sets `NetworkMode`: the field [`network_mode`](Self::network_mode) says what it takes.
-    pub fn set_network_mode(mut self, value: impl Into<String>) -> Self {
+    pub fn set_network_mode(mut self, value: impl Into<ChcNetworkMode>) -> Self {
         self.network_mode = value.into();
         self
     }
@@ -16813,7 +18382,7 @@ impl tencentcloud_runtime::Validate for ModifyChcNetworkModeRequest {
             v.field(
                 "NetworkMode",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -16823,6 +18392,8 @@ impl tencentcloud_runtime::Validate for ModifyChcNetworkModeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyChcNetworkModeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -16853,6 +18424,8 @@ impl ModifyChcNetworkModeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDisasterRecoverGroupAttributeRequest {
+    /// ID of the spread placement group, such as `ps-58l1hu01`; DescribeDisasterRecoverGroups lists them.
+    ///
     /// Wire name `DisasterRecoverGroupId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ps-58l1hu01`.
@@ -16861,12 +18434,16 @@ pub struct ModifyDisasterRecoverGroupAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
+    /// New name of the placement group, 1 to 60 characters; Chinese and English are both accepted.
+    ///
     /// Wire name `Name`, string; required in requests (empty is missing).
     #[serde(
         rename = "Name",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
+    /// New affinity of the group, 1 to 10, which governs how its instances are spread; it can only be raised, never lowered.
+    ///
     /// Wire name `Affinity`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -16925,6 +18502,8 @@ impl tencentcloud_runtime::Validate for ModifyDisasterRecoverGroupAttributeReque
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyDisasterRecoverGroupAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -16955,6 +18534,8 @@ impl ModifyDisasterRecoverGroupAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyHostsAttributeRequest {
+    /// IDs of the dedicated hosts (CDH) to change, such as `host-ey16rkyg`; DescribeHosts returns them as HostId.
+    ///
     /// Wire name `HostIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["host-ey16rkyg"]`.
@@ -16963,6 +18544,8 @@ pub struct ModifyHostsAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Vec<String>,
+    /// New display name, any text of at most 60 characters. Cannot be combined with RenewFlag.
+    ///
     /// Wire name `HostName`, string; optional in requests.
     ///
     /// - Example: `webserver`.
@@ -16973,8 +18556,11 @@ pub struct ModifyHostsAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
-    /// Wire name `RenewFlag`, string; optional in requests.
+    /// Auto-renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither). Cannot be combined with HostName.
     ///
+    /// Wire name `RenewFlag`, [`RenewFlag`]; optional in requests.
+    ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -16982,7 +18568,9 @@ pub struct ModifyHostsAttributeRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub renew_flag: Option<String>,
+    pub renew_flag: Option<RenewFlag>,
+    /// ID of the project to move the hosts to, as listed by DescribeProjects; DescribeHosts can then filter by it.
+    ///
     /// Wire name `ProjectId`, uint64; optional in requests.
     ///
     /// - Example: `0`.
@@ -17013,7 +18601,7 @@ impl ModifyHostsAttributeRequest {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
@@ -17040,6 +18628,8 @@ impl tencentcloud_runtime::Validate for ModifyHostsAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyHostsAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17070,6 +18660,8 @@ impl ModifyHostsAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyHpcClusterAttributeRequest {
+    /// ID of the HPC cluster to change, such as `hpc-jtynq57p`; DescribeHpcClusters lists them.
+    ///
     /// Wire name `HpcClusterId`, string; required in requests (empty is missing).
     ///
     /// - Example: `hpc-jtynq57p`.
@@ -17078,6 +18670,8 @@ pub struct ModifyHpcClusterAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
+    /// New name of the cluster, 1 to 60 characters; unchanged when omitted.
+    ///
     /// Wire name `Name`, string; optional in requests.
     ///
     /// - Example: `MyHpcCluster`.
@@ -17088,6 +18682,8 @@ pub struct ModifyHpcClusterAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: Option<String>,
+    /// New remark of the cluster, 1 to 256 characters; unchanged when omitted.
+    ///
     /// Wire name `Remark`, string; optional in requests.
     ///
     /// - Example: `myRemark`.
@@ -17137,6 +18733,8 @@ impl tencentcloud_runtime::Validate for ModifyHpcClusterAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyHpcClusterAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17167,6 +18765,8 @@ impl ModifyHpcClusterAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyImageAttributeRequest {
+    /// ID of the image to change, such as `img-gvbnzy6f`; DescribeImages lists them.
+    ///
     /// Wire name `ImageId`, string; required in requests (empty is missing).
     ///
     /// - Example: `img-6pb6lrmy`.
@@ -17175,6 +18775,8 @@ pub struct ModifyImageAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
+    /// New name, at most 60 characters, not used by another image.
+    ///
     /// Wire name `ImageName`, string; optional in requests.
     ///
     /// - Example: `sample`.
@@ -17185,6 +18787,8 @@ pub struct ModifyImageAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: Option<String>,
+    /// New description, at most 256 characters.
+    ///
     /// Wire name `ImageDescription`, string; optional in requests.
     ///
     /// - Example: `sample`.
@@ -17195,6 +18799,8 @@ pub struct ModifyImageAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: Option<String>,
+    /// Image family to put the image in, such as `business-daily-update`; DescribeImageFromFamily returns the usable images of a family.
+    ///
     /// Wire name `ImageFamily`, string; optional in requests.
     ///
     /// - Example: `business-daily-update`.
@@ -17205,6 +18811,8 @@ pub struct ModifyImageAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
+    /// Whether to mark the image as deprecated (true) or as current (false).
+    ///
     /// Wire name `ImageDeprecated`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -17264,6 +18872,8 @@ impl tencentcloud_runtime::Validate for ModifyImageAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyImageAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17294,6 +18904,8 @@ impl ModifyImageAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyImageSharePermissionRequest {
+    /// ID of the custom image, such as `img-gvbnzy6f`; it must be in state `NORMAL`. DescribeImages lists them.
+    ///
     /// Wire name `ImageId`, string; required in requests (empty is missing).
     ///
     /// - Example: `img-6pb6lrmy`.
@@ -17302,6 +18914,8 @@ pub struct ModifyImageSharePermissionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
+    /// Root account IDs (not QQ numbers) to share the image with or stop sharing it with; an image can be shared with at most 500 accounts in all.
+    ///
     /// Wire name `AccountIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["103849387508"]`.
@@ -17310,14 +18924,17 @@ pub struct ModifyImageSharePermissionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub account_ids: Vec<String>,
-    /// Wire name `Permission`, string; required in requests (empty is missing).
+    /// `SHARE` to share the image with AccountIds, or `CANCEL` to stop sharing it with them.
     ///
+    /// Wire name `Permission`, [`ImageSharePermission`]; required in requests (empty is missing).
+    ///
+    /// - One of `SHARE`, `CANCEL`; another value is kept as sent.
     /// - Example: `SHARE`.
     #[serde(
         rename = "Permission",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub permission: String,
+    pub permission: ImageSharePermission,
 }
 impl ModifyImageSharePermissionRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -17338,7 +18955,7 @@ impl ModifyImageSharePermissionRequest {
         self
     }
     /// Sets `Permission`: the field [`permission`](Self::permission) says what it takes.
-    pub fn set_permission(mut self, value: impl Into<String>) -> Self {
+    pub fn set_permission(mut self, value: impl Into<ImageSharePermission>) -> Self {
         self.permission = value.into();
         self
     }
@@ -17368,7 +18985,7 @@ impl tencentcloud_runtime::Validate for ModifyImageSharePermissionRequest {
             v.field(
                 "Permission",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -17378,6 +18995,8 @@ impl tencentcloud_runtime::Validate for ModifyImageSharePermissionRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyImageSharePermissionResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17408,6 +19027,8 @@ impl ModifyImageSharePermissionResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstanceDiskTypeRequest {
+    /// ID of the instance whose disks to convert, of the form `ins-` followed by 8 lower-case letters or digits, as DescribeInstances returns it in InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-r8hr2upy`.
@@ -17416,11 +19037,15 @@ pub struct ModifyInstanceDiskTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// Target type of the local data disk: give only DiskType, such as `CLOUD_PREMIUM`; one data disk at most. CdcId is accepted only for `CDHPAID` instances.
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     ///
     /// - Example: `[{"DiskType": "CLOUD_PREMIUM"}]`.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// Target type of the local system disk: give only DiskType, such as `CLOUD_PREMIUM`. CdcId is accepted only for `CDHPAID` instances.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     ///
     /// - Example: `{"DiskType": "CLOUD_PREMIUM"}`.
@@ -17490,6 +19115,8 @@ impl tencentcloud_runtime::Validate for ModifyInstanceDiskTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstanceDiskTypeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17520,6 +19147,8 @@ impl ModifyInstanceDiskTypeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesAttributeRequest {
+    /// IDs of the instances to change, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-rf6ogz49"]`.
@@ -17528,6 +19157,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// New display name, any text of at most 60 characters; it is for your own use, and Tencent Cloud does not rely on it for support or management.
+    ///
     /// Wire name `InstanceName`, string; optional in requests.
     ///
     /// - Example: `MyInsName`.
@@ -17538,6 +19169,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
+    /// New user data, such as a startup script, base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`, string; optional in requests.
     ///
     /// - Example: `TXlVc2VyRGF0YQo`.
@@ -17548,6 +19181,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
+    /// IDs of the security groups the instances should have, such as `sg-rf6ogz49`, at most 5; they replace the current groups, which are unbound.
+    ///
     /// Wire name `SecurityGroups`, list of string; optional in requests.
     ///
     /// - Example: `["sg-rf6ogz49"]`.
@@ -17558,6 +19193,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_groups: Option<Vec<String>>,
+    /// Name of the CAM role to bind to the instances; an empty string unbinds the current role. See CamRoleType.
+    ///
     /// Wire name `CamRoleName`, string; optional in requests.
     ///
     /// - Example: `TKE_QCSLinkedRoleInPrometheusService`.
@@ -17568,6 +19205,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
+    /// New host name inside the operating system; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 60 characters in dot-separated segments of letters, digits and hyphens. The instances restart at once to apply it, unless AutoReboot is false.
+    ///
     /// Wire name `HostName`, string; optional in requests.
     ///
     /// - Example: `myhostname`.
@@ -17578,6 +19217,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// If true, turns on termination protection, so the instances cannot be released through the API; false turns it off.
+    ///
     /// Wire name `DisableApiTermination`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -17588,8 +19229,11 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
-    /// Wire name `CamRoleType`, string; optional in requests.
+    /// Type of the role in CamRoleName: `user` (default), `system` or `service_linked`, as CAM's DescribeRoleList and GetRole report it in RoleType. Service-linked roles, whose names usually contain `LinkedRoleIn`, need `service_linked`.
     ///
+    /// Wire name `CamRoleType`, [`CamRoleType`]; optional in requests.
+    ///
+    /// - One of `user`, `system`, `service_linked`; another value is kept as sent.
     /// - Example: `user`.
     #[serde(
         rename = "CamRoleType",
@@ -17597,7 +19241,9 @@ pub struct ModifyInstancesAttributeRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub cam_role_type: Option<String>,
+    pub cam_role_type: Option<CamRoleType>,
+    /// Whether a HostName change restarts the instances at once so the new name applies; default true. If false, the new name applies at the next restart you make. Ignored for other changes.
+    ///
     /// Wire name `AutoReboot`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -17608,6 +19254,8 @@ pub struct ModifyInstancesAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_reboot: Option<bool>,
+    /// Whether to enable (true) or disable (false) jumbo frames; only instance types that support jumbo frames accept either value.
+    ///
     /// Wire name `EnableJumboFrame`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -17666,7 +19314,7 @@ impl ModifyInstancesAttributeRequest {
         self
     }
     /// Sets `CamRoleType`: the field [`cam_role_type`](Self::cam_role_type) says what it takes.
-    pub fn set_cam_role_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_cam_role_type(mut self, value: impl Into<CamRoleType>) -> Self {
         self.cam_role_type = Some(value.into());
         self
     }
@@ -17698,6 +19346,8 @@ impl tencentcloud_runtime::Validate for ModifyInstancesAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17728,6 +19378,8 @@ impl ModifyInstancesAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesChargeTypeRequest {
+    /// IDs of the instances to switch, 1 to 20 of them, such as `ins-r8hr2upy`. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy"]`.
@@ -17736,14 +19388,19 @@ pub struct ModifyInstancesChargeTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
-    /// Wire name `InstanceChargeType`, string; required in requests (empty is missing).
+    /// Billing mode to switch to: `PREPAID` (monthly subscription paid in advance) or `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly). No other mode is accepted here.
     ///
+    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
+    ///
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: String,
+    pub instance_charge_type: InstanceChargeType,
+    /// Subscription length and renewal of the instances after the switch; required when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -17751,6 +19408,8 @@ pub struct ModifyInstancesChargeTypeRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// If true, the portable (elastic) cloud data disks attached to the instances switch billing mode with them; if false, they keep their own. Default false.
+    ///
     /// Wire name `ModifyPortableDataDisk`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -17776,7 +19435,10 @@ impl ModifyInstancesChargeTypeRequest {
         self
     }
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
-    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
         self.instance_charge_type = value.into();
         self
     }
@@ -17810,7 +19472,7 @@ impl tencentcloud_runtime::Validate for ModifyInstancesChargeTypeRequest {
             v.field(
                 "InstanceChargeType",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -17829,6 +19491,8 @@ impl tencentcloud_runtime::Validate for ModifyInstancesChargeTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesChargeTypeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17859,6 +19523,8 @@ impl ModifyInstancesChargeTypeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesDisasterRecoverGroupRequest {
+    /// IDs of the instances to move, 1 to 100 of them, such as `ins-r8hr2upy`. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy"]`.
@@ -17867,6 +19533,8 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// ID of the spread placement group to move the instances into, such as `ps-a66w6rlb`; DescribeDisasterRecoverGroups lists the groups.
+    ///
     /// Wire name `DisasterRecoverGroupId`, string; optional in requests.
     ///
     /// - Example: `ps-a66w6rlb`.
@@ -17879,6 +19547,8 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: Option<String>,
+    /// If true, an instance may be moved to another physical host to join the group, which restarts it; not allowed for instances with local disks. If false, instances can only join on their current host, so the move may fail. Default false.
+    ///
     /// Wire name `Force`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -17889,6 +19559,8 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force: Option<bool>,
+    /// IDs of the placement groups to move the instances into, such as `ps-a66w6rlb`; only one ID is accepted for now.
+    ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["ps-a66w6rlb"]`.
@@ -17899,6 +19571,8 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Partition to put the instances in when the group is a partition placement group: 1 to 10, no more than the group's number of partitions. Picked at random when omitted (in beta).
+    ///
     /// Wire name `PartitionNumber`, int64; optional in requests.
     ///
     /// - Example: `1`.
@@ -17967,6 +19641,8 @@ impl tencentcloud_runtime::Validate for ModifyInstancesDisasterRecoverGroupReque
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesDisasterRecoverGroupResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -17997,6 +19673,8 @@ impl ModifyInstancesDisasterRecoverGroupResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesProjectRequest {
+    /// IDs of the instances to move, 1 to 100 of them, such as `ins-r8hr2upy`. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
@@ -18005,6 +19683,8 @@ pub struct ModifyInstancesProjectRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// ID of the project to move the instances to, such as `1045`; projects are created and listed with the project service's AddProject and DescribeProject. DescribeInstances can filter on it afterwards.
+    ///
     /// Wire name `ProjectId`, int64; required in requests.
     ///
     /// - Example: `1045`.
@@ -18055,6 +19735,8 @@ impl tencentcloud_runtime::Validate for ModifyInstancesProjectRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesProjectResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -18085,6 +19767,8 @@ impl ModifyInstancesProjectResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesRenewFlagRequest {
+    /// IDs of the prepaid instances to change, 1 to 100 of them, such as `ins-r8hr2upy`. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
@@ -18093,14 +19777,17 @@ pub struct ModifyInstancesRenewFlagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
-    /// Wire name `RenewFlag`, string; required in requests (empty is missing).
+    /// New renewal setting: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
+    /// Wire name `RenewFlag`, [`RenewFlag`]; required in requests (empty is missing).
+    ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub renew_flag: String,
+    pub renew_flag: RenewFlag,
 }
 impl ModifyInstancesRenewFlagRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -18116,7 +19803,7 @@ impl ModifyInstancesRenewFlagRequest {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = value.into();
         self
     }
@@ -18137,7 +19824,7 @@ impl tencentcloud_runtime::Validate for ModifyInstancesRenewFlagRequest {
             v.field(
                 "RenewFlag",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -18147,6 +19834,8 @@ impl tencentcloud_runtime::Validate for ModifyInstancesRenewFlagRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesRenewFlagResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -18177,6 +19866,8 @@ impl ModifyInstancesRenewFlagResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesVpcAttributeRequest {
+    /// IDs of the instances to change, such as `ins-r8hr2upy`. DescribeInstances returns them as InstanceId. When PrivateIpAddresses is given, its addresses go to these instances by position.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
@@ -18185,6 +19876,8 @@ pub struct ModifyInstancesVpcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Target VPC ID, subnet ID and, optionally, private IPs. A VPC and subnet other than the current ones (the subnet must be in the instances' zone) move the instances there. PrivateIpAddresses, if given, must hold one address of the subnet per instance, in the order of InstanceIds; when omitted, addresses are picked at random.
+    ///
     /// Wire name `VirtualPrivateCloud`, [`VirtualPrivateCloud`]; required in requests.
     #[serde(
         rename = "VirtualPrivateCloud",
@@ -18192,6 +19885,8 @@ pub struct ModifyInstancesVpcAttributeRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Whether running instances may be forced off for the change; forcing is like cutting the power and can lose data. Default true.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -18202,6 +19897,8 @@ pub struct ModifyInstancesVpcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+    /// Whether the instances keep their current host names after the change. Default true.
+    ///
     /// Wire name `ReserveHostName`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -18274,6 +19971,8 @@ impl tencentcloud_runtime::Validate for ModifyInstancesVpcAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyInstancesVpcAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -18304,6 +20003,8 @@ impl ModifyInstancesVpcAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyKeyPairAttributeRequest {
+    /// ID of the key pair to change, such as `skey-mv9yzyjj`; DescribeKeyPairs returns it as KeyId. The ID itself cannot be changed.
+    ///
     /// Wire name `KeyId`, string; required in requests (empty is missing).
     ///
     /// - Example: `skey-mv9yzyjj`.
@@ -18312,6 +20013,8 @@ pub struct ModifyKeyPairAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_id: String,
+    /// New name: letters, digits and underscores, at most 25 characters, not used by another key pair. Give this, Description or both.
+    ///
     /// Wire name `KeyName`, string; optional in requests.
     ///
     /// - Example: `Tencent`.
@@ -18322,6 +20025,8 @@ pub struct ModifyKeyPairAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: Option<String>,
+    /// New description, free text of at most 60 characters. Give this, KeyName or both.
+    ///
     /// Wire name `Description`, string; optional in requests.
     ///
     /// - Example: `KeyPair`.
@@ -18371,6 +20076,8 @@ impl tencentcloud_runtime::Validate for ModifyKeyPairAttributeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyKeyPairAttributeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -18401,6 +20108,8 @@ impl ModifyKeyPairAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyLaunchTemplateDefaultVersionRequest {
+    /// ID of the launch template, such as `lt-irmer45l`; DescribeLaunchTemplates returns it as LaunchTemplateId.
+    ///
     /// Wire name `LaunchTemplateId`, string; required in requests (empty is missing).
     ///
     /// - Example: `lt-irmer45l`.
@@ -18409,6 +20118,8 @@ pub struct ModifyLaunchTemplateDefaultVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
+    /// Number of the version to make the default, such as `2`; DescribeLaunchTemplateVersions returns the template's versions as LaunchTemplateVersion.
+    ///
     /// Wire name `DefaultVersion`, int64; required in requests.
     ///
     /// - Example: `2`.
@@ -18456,6 +20167,8 @@ impl tencentcloud_runtime::Validate for ModifyLaunchTemplateDefaultVersionReques
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyLaunchTemplateDefaultVersionResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -18478,14 +20191,19 @@ impl ModifyLaunchTemplateDefaultVersionResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NetworkInterfaces {
-    /// Wire name `InterfaceType`, string; required in requests (empty is missing).
+    /// `PRIMARY` (primary interface) or `SECONDARY` (secondary interface), in capitals. The list must hold exactly one `PRIMARY` and may hold any number of `SECONDARY`.
     ///
+    /// Wire name `InterfaceType`, [`NetworkInterfaceType`]; required in requests (empty is missing).
+    ///
+    /// - One of `PRIMARY`, `SECONDARY`; another value is kept as sent.
     /// - Example: `PRIMARY`.
     #[serde(
         rename = "InterfaceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub interface_type: String,
+    pub interface_type: NetworkInterfaceType,
+    /// ID of the VPC, such as `vpc-h2rxr2iv`, as listed by DescribeVpcs. Passing `DEFAULT` for both VpcId and SubnetId at creation uses the default VPC.
+    ///
     /// Wire name `VpcId`, string; required in requests (empty is missing).
     ///
     /// - Example: `vpc-h2rxr2iv`.
@@ -18494,6 +20212,8 @@ pub struct NetworkInterfaces {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: String,
+    /// ID of the subnet, such as `subnet-bshmz62m`, as listed by DescribeSubnets. See VpcId for `DEFAULT`.
+    ///
     /// Wire name `SubnetId`, string; required in requests (empty is missing).
     ///
     /// - Example: `subnet-bshmz62m`.
@@ -18502,6 +20222,8 @@ pub struct NetworkInterfaces {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: String,
+    /// Number of private IPv4 addresses to assign to the interface automatically, 1 to 50.
+    ///
     /// Wire name `PrivateIpv4AddressCount`, int64; required in requests.
     ///
     /// - Example: `1`.
@@ -18512,6 +20234,8 @@ pub struct NetworkInterfaces {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_ipv4_address_count: Option<i64>,
+    /// Existing elastic network interface to attach, such as `eni-l6gdyio1`; secondary interfaces only (a primary one is always created), and then InstanceCount must be 1.
+    ///
     /// Wire name `NetworkInterfaceId`, string; optional in requests.
     ///
     /// - Example: `eni-l6gdyio1`.
@@ -18522,6 +20246,8 @@ pub struct NetworkInterfaces {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_interface_id: Option<String>,
+    /// IDs of the security groups of the interface, such as `sg-os13k3gt`. When omitted, the project's default security group is bound, and created if missing; an account may have at most 50 security groups per project in each region.
+    ///
     /// Wire name `SecurityGroupIds`, list of string; optional in requests.
     ///
     /// - Example: `["sg-os13k3gt"]`.
@@ -18532,6 +20258,8 @@ pub struct NetworkInterfaces {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
+    /// Whether a secondary interface is deleted with the instance; default false, which keeps it. The primary interface is always deleted with the instance.
+    ///
     /// Wire name `DeleteWithInstance`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -18549,7 +20277,7 @@ impl NetworkInterfaces {
         Self::default()
     }
     /// Sets `InterfaceType`: the field [`interface_type`](Self::interface_type) says what it takes.
-    pub fn set_interface_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_interface_type(mut self, value: impl Into<NetworkInterfaceType>) -> Self {
         self.interface_type = value.into();
         self
     }
@@ -18594,7 +20322,7 @@ impl tencentcloud_runtime::Validate for NetworkInterfaces {
             v.field(
                 "InterfaceType",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -18625,15 +20353,20 @@ impl tencentcloud_runtime::Validate for NetworkInterfaces {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OperationCountLimit {
-    /// Wire name `Operation`, string; always present in responses.
+    /// Operation the counts are for: `INSTANCE_DEGRADE` (downgrading the instance type) or `INTERNET_CHARGE_TYPE_CHANGE` (changing how public bandwidth is billed).
     ///
+    /// Wire name `Operation`, [`LimitedOperation`]; always present in responses.
+    ///
+    /// - One of `INSTANCE_DEGRADE`, `INTERNET_CHARGE_TYPE_CHANGE`; another value is kept as sent.
     /// - Example: `INSTANCE_DEGRADE`.
     #[serde(
         rename = "Operation",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub operation: String,
+    pub operation: LimitedOperation,
+    /// ID of the instance the counts are for.
+    ///
     /// Wire name `InstanceId`, string; always present in responses.
     ///
     /// - Example: `ins-xxxxx`.
@@ -18643,6 +20376,8 @@ pub struct OperationCountLimit {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
+    /// Times the operation has already been done on the instance; `-1` when the operation is not limited.
+    ///
     /// Wire name `CurrentCount`, int64; always present in responses.
     ///
     /// - Example: `1`.
@@ -18652,6 +20387,8 @@ pub struct OperationCountLimit {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_count: i64,
+    /// Most times the operation may be done: `-1` when it is not limited, `0` when the instance's configuration cannot be changed at all.
+    ///
     /// Wire name `LimitCount`, int64; always present in responses.
     ///
     /// - Example: `5`.
@@ -18668,7 +20405,7 @@ impl OperationCountLimit {
         Self::default()
     }
     /// Sets `Operation`: the field [`operation`](Self::operation) says what it takes.
-    pub fn set_operation(mut self, value: impl Into<String>) -> Self {
+    pub fn set_operation(mut self, value: impl Into<LimitedOperation>) -> Self {
         self.operation = value.into();
         self
     }
@@ -18692,6 +20429,8 @@ impl OperationCountLimit {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OsVersion {
+    /// Operating system the entry is for, such as `CentOS` or `Windows Server 2012`, as named in ImportImageOsListSupported.
+    ///
     /// Wire name `OsName`, string; always present in responses.
     ///
     /// - Example: `CentOS`.
@@ -18701,6 +20440,8 @@ pub struct OsVersion {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_name: String,
+    /// Versions of that operating system that can be imported, such as `7`.
+    ///
     /// Wire name `OsVersions`, list of string; always present in responses.
     ///
     /// - Example: `["9"]`.
@@ -18710,6 +20451,8 @@ pub struct OsVersion {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_versions: Vec<String>,
+    /// Processor architectures that can be imported for it, such as `x86_64` or `i386`.
+    ///
     /// Wire name `Architecture`, list of string; always present in responses.
     ///
     /// - Example: `x86_64`.
@@ -18802,8 +20545,9 @@ pub struct Placement {
     pub host_id: Option<String>,
     /// How dedicated resources are reserved; only `ResourcePool` (from the instance resource pool) is accepted.
     ///
-    /// Wire name `DedicatedResourcePackTenancy`, string; optional in requests; may be absent from responses.
+    /// Wire name `DedicatedResourcePackTenancy`, [`DedicatedResourcePackTenancy`]; optional in requests; may be absent from responses.
     ///
+    /// - One of `ResourcePool`; another value is kept as sent.
     /// - Example: `ResourcePool`.
     #[serde(
         rename = "DedicatedResourcePackTenancy",
@@ -18811,7 +20555,7 @@ pub struct Placement {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub dedicated_resource_pack_tenancy: Option<String>,
+    pub dedicated_resource_pack_tenancy: Option<DedicatedResourcePackTenancy>,
     /// IDs of dedicated resource packs to draw from, such as `rpp-7eumgm3l`; requires DedicatedResourcePackTenancy.
     ///
     /// Wire name `DedicatedResourcePackIds`, list of string; optional in requests; may be absent from responses.
@@ -18868,7 +20612,7 @@ impl Placement {
     /// Sets `DedicatedResourcePackTenancy`: the field [`dedicated_resource_pack_tenancy`](Self::dedicated_resource_pack_tenancy) says what it takes.
     pub fn set_dedicated_resource_pack_tenancy(
         mut self,
-        value: impl Into<String>,
+        value: impl Into<DedicatedResourcePackTenancy>,
     ) -> Self {
         self.dedicated_resource_pack_tenancy = Some(value.into());
         self
@@ -18906,6 +20650,8 @@ impl tencentcloud_runtime::Validate for Placement {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PostPaidQuota {
+    /// Part of the pay-as-you-go quota already used in the zone.
+    ///
     /// Wire name `UsedQuota`, uint64; always present in responses.
     ///
     /// - Example: `10`.
@@ -18915,6 +20661,8 @@ pub struct PostPaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
+    /// Part of the pay-as-you-go quota still free in the zone.
+    ///
     /// Wire name `RemainingQuota`, uint64; always present in responses.
     ///
     /// - Example: `90`.
@@ -18924,6 +20672,8 @@ pub struct PostPaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remaining_quota: u64,
+    /// Whole pay-as-you-go quota of the zone.
+    ///
     /// Wire name `TotalQuota`, uint64; always present in responses.
     ///
     /// - Example: `100`.
@@ -18933,6 +20683,8 @@ pub struct PostPaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
+    /// Availability zone the entry applies to, such as `ap-guangzhou-1`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-1`.
@@ -18973,6 +20725,8 @@ impl PostPaidQuota {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PrePaidQuota {
+    /// Part of the prepaid quota used this month in the zone.
+    ///
     /// Wire name `UsedQuota`, uint64; always present in responses.
     ///
     /// - Example: `10`.
@@ -18982,6 +20736,8 @@ pub struct PrePaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
+    /// Most prepaid instances a single purchase may buy.
+    ///
     /// Wire name `OnceQuota`, uint64; always present in responses.
     ///
     /// - Example: `100`.
@@ -18991,6 +20747,8 @@ pub struct PrePaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub once_quota: u64,
+    /// Part of the prepaid quota still free in the zone.
+    ///
     /// Wire name `RemainingQuota`, uint64; always present in responses.
     ///
     /// - Example: `90`.
@@ -19000,6 +20758,8 @@ pub struct PrePaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remaining_quota: u64,
+    /// Whole prepaid quota of the zone.
+    ///
     /// Wire name `TotalQuota`, uint64; always present in responses.
     ///
     /// - Example: `100`.
@@ -19009,6 +20769,8 @@ pub struct PrePaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
+    /// Availability zone the entry applies to, such as `ap-nanjing-1`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-nanjing-1`.
@@ -19054,9 +20816,13 @@ impl PrePaidQuota {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Price {
+    /// Price of the instances, in yuan: prepaid quotes fill OriginalPrice and DiscountPrice, pay-as-you-go quotes fill UnitPrice, UnitPriceDiscount and ChargeUnit.
+    ///
     /// Wire name `InstancePrice`, [`ItemPrice`]; may be absent from responses.
     #[serde(rename = "InstancePrice", default, skip_serializing_if = "Option::is_none")]
     pub instance_price: Option<ItemPrice>,
+    /// Price of the public network, in yuan, filled like InstancePrice; traffic billed by volume has ChargeUnit `GB`.
+    ///
     /// Wire name `BandwidthPrice`, [`ItemPrice`]; may be absent from responses.
     #[serde(rename = "BandwidthPrice", default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_price: Option<ItemPrice>,
@@ -19089,6 +20855,8 @@ impl Price {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ProgramFpgaImageRequest {
+    /// ID of the instance whose FPGA cards to program, such as `ins-r8hr2upy`; DescribeInstances returns it as InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-kdjnfkda`.
@@ -19097,6 +20865,8 @@ pub struct ProgramFpgaImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// COS address of the FPGA image file to program (bucket host followed by the object path, such as a `.xclbin` file).
+    ///
     /// Wire name `FPGAUrl`, string; required in requests (empty is missing).
     ///
     /// - Example: `fpga-test-123456.cos.ap-guangzhou.myqcloud.com/test.xclbin`.
@@ -19105,6 +20875,8 @@ pub struct ProgramFpgaImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub fpga_url: String,
+    /// PCI addresses (DBDF: domain, bus, device and function) of the FPGA cards to program, such as `0000:00:08.0`; all of the instance's FPGA cards when omitted.
+    ///
     /// Wire name `DBDFs`, list of string; optional in requests.
     ///
     /// - Example: `["0000:00:08.0", "0000:00:09.0"]`.
@@ -19115,6 +20887,8 @@ pub struct ProgramFpgaImageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dbd_fs: Option<Vec<String>>,
+    /// If true, only checks the request and programs nothing. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -19181,6 +20955,8 @@ impl tencentcloud_runtime::Validate for ProgramFpgaImageRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ProgramFpgaImageResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -19211,6 +20987,8 @@ impl ProgramFpgaImageResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PurchaseResourcePoolPacksRequest {
+    /// Availability zone of the pools, such as `ap-guangzhou-6`; DescribeZones lists them.
+    ///
     /// Wire name `Zone`, string; required in requests (empty is missing).
     ///
     /// - Example: `ap-guangzhou-7`.
@@ -19219,6 +20997,8 @@ pub struct PurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
+    /// Instance type whose capacity the pools reserve; only whole-host and half-host types are accepted, such as `SA9.96XLARGE1152` (half an SA9 host).
+    ///
     /// Wire name `InstanceType`, string; required in requests (empty is missing).
     ///
     /// - Example: `S9.8XLARGE64`.
@@ -19227,6 +21007,8 @@ pub struct PurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
+    /// Number of pools to create, 1 to 100; each pool is one whole or half host.
+    ///
     /// Wire name `InstanceCount`, uint64; required in requests.
     ///
     /// - Example: `1`.
@@ -19237,6 +21019,8 @@ pub struct PurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<u64>,
+    /// How long the pools are reserved, in months: 1 to 60.
+    ///
     /// Wire name `Period`, uint64; required in requests.
     ///
     /// - Example: `1`.
@@ -19247,8 +21031,11 @@ pub struct PurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: Option<u64>,
-    /// Wire name `ResourcePoolPackType`, string; optional in requests.
+    /// Pool type: `EXCLUSIVE` (dedicated to the account; the default) or `SHARED`. Only `EXCLUSIVE` is accepted for now.
     ///
+    /// Wire name `ResourcePoolPackType`, [`ResourcePoolPackType`]; optional in requests.
+    ///
+    /// - One of `EXCLUSIVE`, `SHARED`; another value is kept as sent.
     /// - Example: `EXCLUSIVE`.
     #[serde(
         rename = "ResourcePoolPackType",
@@ -19256,7 +21043,9 @@ pub struct PurchaseResourcePoolPacksRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub resource_pool_pack_type: Option<String>,
+    pub resource_pool_pack_type: Option<ResourcePoolPackType>,
+    /// If true, instances created without naming a pool may be placed in these pools; if false, an instance is created in a pool only when it names that pool's ID. Default true.
+    ///
     /// Wire name `AutoPlacement`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -19267,6 +21056,8 @@ pub struct PurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_placement: Option<bool>,
+    /// Name of the pools, 1 to 60 characters: letters (Chinese ones included), digits, hyphens `-` and underscores `_`.
+    ///
     /// Wire name `DedicatedResourcePoolPackName`, string; optional in requests.
     #[serde(
         rename = "DedicatedResourcePoolPackName",
@@ -19275,8 +21066,11 @@ pub struct PurchaseResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pool_pack_name: Option<String>,
-    /// Wire name `RenewFlag`, string; optional in requests.
+    /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew automatically), `NOTIFY_AND_MANUAL_RENEW` (notify only; the default) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
+    /// Wire name `RenewFlag`, [`RenewFlag`]; optional in requests.
+    ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -19284,7 +21078,9 @@ pub struct PurchaseResourcePoolPacksRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub renew_flag: Option<String>,
+    pub renew_flag: Option<RenewFlag>,
+    /// If true, only checks the request (required parameters, format and business limits) and creates nothing: a failed check returns its error code, a passed one just a RequestId. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -19322,7 +21118,10 @@ impl PurchaseResourcePoolPacksRequest {
         self
     }
     /// Sets `ResourcePoolPackType`: the field [`resource_pool_pack_type`](Self::resource_pool_pack_type) says what it takes.
-    pub fn set_resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_resource_pool_pack_type(
+        mut self,
+        value: impl Into<ResourcePoolPackType>,
+    ) -> Self {
         self.resource_pool_pack_type = Some(value.into());
         self
     }
@@ -19340,7 +21139,7 @@ impl PurchaseResourcePoolPacksRequest {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = Some(value.into());
         self
     }
@@ -19382,6 +21181,8 @@ impl tencentcloud_runtime::Validate for PurchaseResourcePoolPacksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PurchaseResourcePoolPacksResponse {
+    /// IDs of the new pools, such as `rpp-39kj2fsb`. The pools may still be in creation; DescribeResourcePoolPacks reports when they are `ACTIVE`.
+    ///
     /// Wire name `DedicatedResourcePackIdSet`, list of string; always present in responses.
     ///
     /// - Example: `["rpp-2gyonkx7"]`.
@@ -19391,6 +21192,8 @@ pub struct PurchaseResourcePoolPacksResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_id_set: Vec<String>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -19553,6 +21356,8 @@ impl RebootInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RegionInfo {
+    /// Region ID, such as `ap-guangzhou`; pass it as the Region of other requests.
+    ///
     /// Wire name `Region`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou`.
@@ -19562,6 +21367,8 @@ pub struct RegionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region: String,
+    /// Display name of the region, such as South China (Guangzhou).
+    ///
     /// Wire name `RegionName`, string; always present in responses.
     #[serde(
         rename = "RegionName",
@@ -19569,6 +21376,8 @@ pub struct RegionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region_name: String,
+    /// Whether the region can be used: `AVAILABLE` when it can.
+    ///
     /// Wire name `RegionState`, string; always present in responses.
     ///
     /// - Example: `AVAILABLE`.
@@ -19612,6 +21421,8 @@ impl RegionInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemoveChcAssistVpcRequest {
+    /// IDs of the CHC physical servers to clear, such as `chc-2324adf5`; DescribeChcHosts returns them as ChcId.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["chc-2324adf5"]`.
@@ -19652,6 +21463,8 @@ impl tencentcloud_runtime::Validate for RemoveChcAssistVpcRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemoveChcAssistVpcResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -19682,6 +21495,8 @@ impl RemoveChcAssistVpcResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemoveChcDeployVpcRequest {
+    /// IDs of the CHC physical servers whose deployment network to remove, such as `chc-2324adf5`; DescribeChcHosts returns them as ChcId.
+    ///
     /// Wire name `ChcIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["chc-2324adf5"]`.
@@ -19722,6 +21537,8 @@ impl tencentcloud_runtime::Validate for RemoveChcDeployVpcRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemoveChcDeployVpcResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -19752,6 +21569,8 @@ impl RemoveChcDeployVpcResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewHostsRequest {
+    /// IDs of the prepaid CDH hosts to renew, 1 to 100 of them, such as `host-ey16rkyg`; DescribeHosts returns them as HostId.
+    ///
     /// Wire name `HostIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["host-ey16rkyg"]`.
@@ -19760,6 +21579,8 @@ pub struct RenewHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Vec<String>,
+    /// How long to renew for (Period, in months) and whether to renew automatically afterwards (RenewFlag).
+    ///
     /// Wire name `HostChargePrepaid`, [`ChargePrepaid`]; required in requests.
     #[serde(
         rename = "HostChargePrepaid",
@@ -19816,6 +21637,8 @@ impl tencentcloud_runtime::Validate for RenewHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewHostsResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -19846,6 +21669,8 @@ impl RenewHostsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewInstancesRequest {
+    /// IDs of the prepaid instances to renew, 1 to 100 of them, such as `ins-r8hr2upy`. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy"]`.
@@ -19854,6 +21679,8 @@ pub struct RenewInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// How long to renew for (Period, in months) and the renewal flag to keep afterwards; required for prepaid instances, the only ones this action accepts.
+    ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -19861,6 +21688,8 @@ pub struct RenewInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// If true, the prepaid portable (elastic) data disks attached to the instances are renewed with them; if false, only the instances are. Default true.
+    ///
     /// Wire name `RenewPortableDataDisk`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -19925,6 +21754,8 @@ impl tencentcloud_runtime::Validate for RenewInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenewInstancesResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -19955,14 +21786,19 @@ impl RenewInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RepairTaskControlRequest {
-    /// Wire name `Product`, string; required in requests (empty is missing).
+    /// Product of the instances the task concerns: `CVM` (cloud virtual machines), `CDH` (dedicated hosts) or `CPM2.0` (bare metal servers).
     ///
+    /// Wire name `Product`, [`RepairTaskProduct`]; required in requests (empty is missing).
+    ///
+    /// - One of `CVM`, `CDH`, `CPM2.0`; another value is kept as sent.
     /// - Example: `CVM`.
     #[serde(
         rename = "Product",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub product: String,
+    pub product: RepairTaskProduct,
+    /// IDs of the instances whose repair task to authorize, such as `ins-r8hr2upy`; only the task's work on these instances is authorized. DescribeTaskInfo returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-xxxxxxx1", "ins-xxxxxxx2"]`.
@@ -19971,6 +21807,8 @@ pub struct RepairTaskControlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// ID of the repair task to authorize, such as `rep-xxxxxxxx`; DescribeTaskInfo returns it as TaskId.
+    ///
     /// Wire name `TaskId`, string; required in requests (empty is missing).
     ///
     /// - Example: `rep-xxxxxxxx`.
@@ -19979,14 +21817,19 @@ pub struct RepairTaskControlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: String,
-    /// Wire name `Operate`, string; required in requests (empty is missing).
+    /// Operation to perform on the task; only `AuthorizeRepair` (consent to the repair) is supported.
     ///
+    /// Wire name `Operate`, [`RepairTaskOperation`]; required in requests (empty is missing).
+    ///
+    /// - One of `AuthorizeRepair`; another value is kept as sent.
     /// - Example: `AuthorizeRepair`.
     #[serde(
         rename = "Operate",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub operate: String,
+    pub operate: RepairTaskOperation,
+    /// When the repair may start, in the form `YYYY-MM-DD hh:mm:ss` (such as `2023-01-01 12:00:00`): at least 5 minutes from now and within 48 hours. When omitted, the repair may start at once.
+    ///
     /// Wire name `OrderAuthTime`, string; optional in requests.
     ///
     /// - Example: `2023-01-01 12:00:00`.
@@ -19997,8 +21840,11 @@ pub struct RepairTaskControlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order_auth_time: Option<String>,
-    /// Wire name `TaskSubMethod`, string; optional in requests.
+    /// Extra handling option; when omitted or empty, the task's default handling applies. `LossyLocal` allows, for tasks that offer it, a migration that discards local disks: all local disk data is erased, as if the instance were redeployed. It is silently ignored for instances without local disks and for tasks that do not offer it. If the system disk is a cloud disk and `/etc/fstab` mounts a local disk, add `nofail` to that entry or comment it out first, or the instance fails to boot and enters rescue mode.
     ///
+    /// Wire name `TaskSubMethod`, [`RepairTaskSubMethod`]; optional in requests.
+    ///
+    /// - One of `LossyLocal`; another value is kept as sent.
     /// - Example: `NA`.
     #[serde(
         rename = "TaskSubMethod",
@@ -20006,7 +21852,7 @@ pub struct RepairTaskControlRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub task_sub_method: Option<String>,
+    pub task_sub_method: Option<RepairTaskSubMethod>,
 }
 impl RepairTaskControlRequest {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -20014,7 +21860,7 @@ impl RepairTaskControlRequest {
         Self::default()
     }
     /// Sets `Product`: the field [`product`](Self::product) says what it takes.
-    pub fn set_product(mut self, value: impl Into<String>) -> Self {
+    pub fn set_product(mut self, value: impl Into<RepairTaskProduct>) -> Self {
         self.product = value.into();
         self
     }
@@ -20032,7 +21878,7 @@ impl RepairTaskControlRequest {
         self
     }
     /// Sets `Operate`: the field [`operate`](Self::operate) says what it takes.
-    pub fn set_operate(mut self, value: impl Into<String>) -> Self {
+    pub fn set_operate(mut self, value: impl Into<RepairTaskOperation>) -> Self {
         self.operate = value.into();
         self
     }
@@ -20042,7 +21888,7 @@ impl RepairTaskControlRequest {
         self
     }
     /// Sets `TaskSubMethod`: the field [`task_sub_method`](Self::task_sub_method) says what it takes.
-    pub fn set_task_sub_method(mut self, value: impl Into<String>) -> Self {
+    pub fn set_task_sub_method(mut self, value: impl Into<RepairTaskSubMethod>) -> Self {
         self.task_sub_method = Some(value.into());
         self
     }
@@ -20054,7 +21900,7 @@ impl tencentcloud_runtime::Validate for RepairTaskControlRequest {
             v.field(
                 "Product",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -20081,7 +21927,7 @@ impl tencentcloud_runtime::Validate for RepairTaskControlRequest {
             v.field(
                 "Operate",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -20091,6 +21937,8 @@ impl tencentcloud_runtime::Validate for RepairTaskControlRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RepairTaskControlResponse {
+    /// ID of the repair task that was authorized, such as `rep-xxxxxxxx`.
+    ///
     /// Wire name `TaskId`, string; always present in responses.
     ///
     /// - Example: `rep-xxxxxxxx`.
@@ -20100,6 +21948,8 @@ pub struct RepairTaskControlResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_id: String,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -20127,6 +21977,8 @@ impl RepairTaskControlResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RepairTaskInfo {
+    /// Task ID, such as `rep-xxxxxxxx`.
+    ///
     /// Wire name `TaskId`, string; always present in responses.
     ///
     /// - Example: `rep-xxxxxxxx`.
@@ -20136,6 +21988,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_id: String,
+    /// ID of the instance the task concerns.
+    ///
     /// Wire name `InstanceId`, string; always present in responses.
     ///
     /// - Example: `ins-xxxxxxxx`.
@@ -20145,6 +21999,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
+    /// Name of that instance; may be absent.
+    ///
     /// Wire name `Alias`, string; always present in responses; may be null.
     ///
     /// - Example: `myTask`.
@@ -20155,6 +22011,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub alias: Option<String>,
+    /// Task type: `101` latent risk to the instance, `102` instance running abnormally, `103` disk fault, `104` network connection fault, `105` instance running warning, `106` disk warning, `107` maintenance upgrade.
+    ///
     /// Wire name `TaskTypeId`, uint64; always present in responses.
     ///
     /// - Example: `101`.
@@ -20164,6 +22022,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_type_id: u64,
+    /// Display name of the task type, in Chinese.
+    ///
     /// Wire name `TaskTypeName`, string; always present in responses.
     #[serde(
         rename = "TaskTypeName",
@@ -20171,6 +22031,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_type_name: String,
+    /// Task state: `1` waiting for authorization, `2` being processed, `3` finished, `4` scheduled, `5` cancelled, `6` avoided.
+    ///
     /// Wire name `TaskStatus`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -20180,6 +22042,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_status: u64,
+    /// State of the device: `1` faulty, `2` being processed, `3` normal, `4` scheduled, `5` cancelled, `6` avoided.
+    ///
     /// Wire name `DeviceStatus`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -20189,6 +22053,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub device_status: u64,
+    /// State of the authorization: `1` not authorized, `2` authorized, `3` handled, `4` scheduled, `5` cancelled, `6` avoided.
+    ///
     /// Wire name `OperateStatus`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -20198,6 +22064,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub operate_status: u64,
+    /// When the task was created, in the form `YYYY-MM-DD hh:mm:ss`.
+    ///
     /// Wire name `CreateTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses.
     ///
     /// - Example: `2017-01-01 12:00:00`.
@@ -20207,6 +22075,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
+    /// When the task was authorized, in the form `YYYY-MM-DD hh:mm:ss`; absent until then.
+    ///
     /// Wire name `AuthTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null.
     ///
     /// - Example: `2017-01-03 12:00:00`.
@@ -20217,6 +22087,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auth_time: Option<String>,
+    /// When the task ended, in the form `YYYY-MM-DD hh:mm:ss`; absent until then.
+    ///
     /// Wire name `EndTime`, date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null.
     ///
     /// - Example: `2017-01-03 14:00:00`.
@@ -20227,6 +22099,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_time: Option<String>,
+    /// Free-text description of the problem and of the authorization asked for; may be absent.
+    ///
     /// Wire name `TaskDetail`, string; always present in responses; may be null.
     #[serde(
         rename = "TaskDetail",
@@ -20235,6 +22109,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_detail: Option<String>,
+    /// Availability zone of the instance, such as `ap-guangzhou-7`; may be absent.
+    ///
     /// Wire name `Zone`, string; always present in responses; may be null.
     ///
     /// - Example: `ap-guangzhou-7`.
@@ -20245,6 +22121,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: Option<String>,
+    /// Region of the instance, such as `ap-guangzhou`; may be absent.
+    ///
     /// Wire name `Region`, string; always present in responses; may be null.
     ///
     /// - Example: `ap-guangzhou`.
@@ -20255,6 +22133,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region: Option<String>,
+    /// ID of the VPC the instance is in; may be absent.
+    ///
     /// Wire name `VpcId`, string; always present in responses; may be null.
     ///
     /// - Example: `vpc-xxxxxxxx`.
@@ -20265,6 +22145,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: Option<String>,
+    /// Name of the VPC the instance is in; may be absent.
+    ///
     /// Wire name `VpcName`, string; always present in responses; may be null.
     ///
     /// - Example: `Default-VPC`.
@@ -20275,6 +22157,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_name: Option<String>,
+    /// ID of the subnet the instance is in; may be absent.
+    ///
     /// Wire name `SubnetId`, string; always present in responses; may be null.
     ///
     /// - Example: `subnet-xxxxxxxx`.
@@ -20285,6 +22169,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: Option<String>,
+    /// Name of the subnet the instance is in; may be absent.
+    ///
     /// Wire name `SubnetName`, string; always present in responses; may be null.
     ///
     /// - Example: `Default-Subnet`.
@@ -20295,6 +22181,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_name: Option<String>,
+    /// Public IP address of the instance; may be absent.
+    ///
     /// Wire name `WanIp`, string; always present in responses; may be null.
     ///
     /// - Example: `11.22.33.44`.
@@ -20305,6 +22193,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub wan_ip: Option<String>,
+    /// Private IP address of the instance; may be absent.
+    ///
     /// Wire name `LanIp`, string; always present in responses; may be null.
     ///
     /// - Example: `10.10.1.9`.
@@ -20315,8 +22205,11 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub lan_ip: Option<String>,
-    /// Wire name `Product`, string; always present in responses; may be null.
+    /// Product the task concerns: `CVM` (cloud instance), `CDH` (dedicated host) or `CPM2.0` (bare-metal server); may be absent.
     ///
+    /// Wire name `Product`, [`RepairTaskProduct`]; always present in responses; may be null.
+    ///
+    /// - One of `CVM`, `CDH`, `CPM2.0`; another value is kept as sent.
     /// - Example: `CVM`.
     #[serde(
         rename = "Product",
@@ -20324,7 +22217,9 @@ pub struct RepairTaskInfo {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub product: Option<String>,
+    pub product: Option<RepairTaskProduct>,
+    /// Subtype of the task, such as `unconfirmed`; may be absent.
+    ///
     /// Wire name `TaskSubType`, string; always present in responses; may be null.
     ///
     /// - Example: `unconfirmed`.
@@ -20335,6 +22230,8 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_sub_type: Option<String>,
+    /// Authorization options the task offers: `1` online migration only, `2` shutdown only, `3` online disk replacement only, `4` shutdown disk replacement (default) or migration that abandons the local disks, `5` shutdown (default) or migration that abandons the local disks, `6` online maintenance only, `7` online maintenance (default) or shutdown, `8` migration that abandons the local disks only.
+    ///
     /// Wire name `AuthType`, uint64; always present in responses.
     ///
     /// - Example: `1`.
@@ -20344,15 +22241,18 @@ pub struct RepairTaskInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auth_type: u64,
-    /// Wire name `AuthSource`, string; always present in responses.
+    /// How the task was authorized: `Waiting_auth` (not yet), `Customer_auth` (by the customer), `System_mandatory_auth` (by the system, by default) or `Pre_policy_auth` (by a preset policy).
     ///
+    /// Wire name `AuthSource`, [`RepairTaskAuthSource`]; always present in responses.
+    ///
+    /// - One of `Waiting_auth`, `Customer_auth`, `System_mandatory_auth`, `Pre_policy_auth`; another value is kept as sent.
     /// - Example: `Customer_auth`.
     #[serde(
         rename = "AuthSource",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub auth_source: String,
+    pub auth_source: RepairTaskAuthSource,
 }
 impl RepairTaskInfo {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -20460,7 +22360,7 @@ impl RepairTaskInfo {
         self
     }
     /// Sets `Product`: the field [`product`](Self::product) says what it takes.
-    pub fn set_product(mut self, value: impl Into<String>) -> Self {
+    pub fn set_product(mut self, value: impl Into<RepairTaskProduct>) -> Self {
         self.product = Some(value.into());
         self
     }
@@ -20475,7 +22375,7 @@ impl RepairTaskInfo {
         self
     }
     /// Sets `AuthSource`: the field [`auth_source`](Self::auth_source) says what it takes.
-    pub fn set_auth_source(mut self, value: impl Into<String>) -> Self {
+    pub fn set_auth_source(mut self, value: impl Into<RepairTaskAuthSource>) -> Self {
         self.auth_source = value.into();
         self
     }
@@ -20492,6 +22392,8 @@ impl RepairTaskInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstanceRequest {
+    /// ID of the instance to reinstall, such as `ins-r8hr2upy`; DescribeInstances returns it as InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-r8hr2upy`.
@@ -20500,6 +22402,8 @@ pub struct ResetInstanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// ID of the image to install, such as `img-pmqg1cw7`: a public, custom, shared or marketplace image, as listed by DescribeImages. Default: the image the instance uses now.
+    ///
     /// Wire name `ImageId`, string; optional in requests.
     ///
     /// - Example: `img-pmqg1cw7`.
@@ -20510,12 +22414,18 @@ pub struct ResetInstanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
+    /// New size of the system disk, for instances whose system disk is a cloud disk: the disk can grow but not shrink, and its type cannot change. The current disk is kept as it is when omitted.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// How to log in after the reinstall: a password, key pairs, or the image's own settings. When omitted, a random password is generated and sent to the account's message center.
+    ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// Which agents (security, monitoring) to enable. When omitted, public images get security and monitoring, while custom and marketplace images keep what they contain.
+    ///
     /// Wire name `EnhancedService`, [`EnhancedService`]; optional in requests.
     #[serde(
         rename = "EnhancedService",
@@ -20523,6 +22433,8 @@ pub struct ResetInstanceRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub enhanced_service: Option<EnhancedService>,
+    /// New host name to set with the reinstall; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 60 characters in dot-separated segments of letters, digits and hyphens.
+    ///
     /// Wire name `HostName`, string; optional in requests.
     ///
     /// - Example: `myHost`.
@@ -20533,6 +22445,8 @@ pub struct ResetInstanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// User data for the instance, such as a script to run at boot: Base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`, string; optional in requests.
     ///
     /// - Example: `TXlVc2VyRGF0YQo`.
@@ -20629,6 +22543,8 @@ impl tencentcloud_runtime::Validate for ResetInstanceRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstanceResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -20659,6 +22575,8 @@ impl ResetInstanceResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstancesInternetMaxBandwidthRequest {
+    /// IDs of the instances to change, 1 to 100 of them, such as `ins-r8hr2upy`; only one when the bandwidth is billed as `BANDWIDTH_PREPAID` or `BANDWIDTH_POSTPAID_BY_HOUR`. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy"]`.
@@ -20667,6 +22585,8 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// The new public bandwidth; only InternetMaxBandwidthOut (in Mbps) is read, and its upper limit depends on the instance type.
+    ///
     /// Wire name `InternetAccessible`, [`InternetAccessible`]; required in requests.
     #[serde(
         rename = "InternetAccessible",
@@ -20674,6 +22594,8 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub internet_accessible: Option<InternetAccessible>,
+    /// First day of the new bandwidth, `YYYY-MM-DD` (such as `2016-10-30`), not in the past; today makes it apply at once. Only for `BANDWIDTH_PREPAID` bandwidth: other billing modes reject it.
+    ///
     /// Wire name `StartTime`, string; optional in requests.
     ///
     /// - Example: `2017-03-15`.
@@ -20684,6 +22606,8 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_time: Option<String>,
+    /// Last day of the new bandwidth, `YYYY-MM-DD`, itself included, and no later than the instance's ExpiredTime (see DescribeInstances). Only for `BANDWIDTH_PREPAID` bandwidth: other billing modes reject it.
+    ///
     /// Wire name `EndTime`, string; optional in requests.
     ///
     /// - Example: `2017-03-16`.
@@ -20756,6 +22680,8 @@ impl tencentcloud_runtime::Validate for ResetInstancesInternetMaxBandwidthReques
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstancesInternetMaxBandwidthResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -20786,6 +22712,8 @@ impl ResetInstancesInternetMaxBandwidthResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstancesPasswordRequest {
+    /// IDs of the instances whose password to reset, 1 to 100 of them, such as `ins-r8hr2upy`; all get the same password. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
@@ -20794,6 +22722,8 @@ pub struct ResetInstancesPasswordRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// New password, not starting with `/` and using at least three of: lower-case letters, upper-case letters, digits, and special characters (`()~!@#$%^&*-+=_|{}[]:;'<>,.?/` and the backquote). Linux: 8 to 30 characters (12 or more advised); Windows: 12 to 30 characters, not containing the user name. When the instances mix Linux and Windows, the Windows rules apply.
+    ///
     /// Wire name `Password`, string; required in requests (empty is missing).
     ///
     /// - Example: `abc123ABC!@#`.
@@ -20802,6 +22732,8 @@ pub struct ResetInstancesPasswordRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: String,
+    /// Operating system user whose password to reset, at most 64 characters. The administrator is `Administrator` on Windows, `ubuntu` on Ubuntu and `root` on other systems.
+    ///
     /// Wire name `UserName`, string; optional in requests.
     ///
     /// - Example: `asdc21`.
@@ -20812,6 +22744,8 @@ pub struct ResetInstancesPasswordRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_name: Option<String>,
+    /// Whether running instances may be forced off when a clean shutdown fails; forcing is like cutting the power and can lose data or corrupt file systems. Default false; stopping the instances yourself first is safer.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -20878,6 +22812,8 @@ impl tencentcloud_runtime::Validate for ResetInstancesPasswordRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstancesPasswordResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -20908,6 +22844,8 @@ impl ResetInstancesPasswordResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstancesTypeRequest {
+    /// ID of the instance to change, such as `ins-r8hr2upy`; exactly one per request for now. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ins-r8hr2upy"]`.
@@ -20916,6 +22854,8 @@ pub struct ResetInstancesTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// New instance type, such as `S5.16XLARGE256`; DescribeInstanceTypeConfigs lists the types.
+    ///
     /// Wire name `InstanceType`, string; required in requests (empty is missing).
     ///
     /// - Example: `S5.16XLARGE256`.
@@ -20924,6 +22864,8 @@ pub struct ResetInstancesTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
+    /// Whether a running instance may be forced off when a clean shutdown fails; forcing is like cutting the power and can lose data or corrupt file systems. Default false; stopping the instance yourself first is safer.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -20985,6 +22927,8 @@ impl tencentcloud_runtime::Validate for ResetInstancesTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetInstancesTypeResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -21015,6 +22959,8 @@ impl ResetInstancesTypeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResizeInstanceDisksRequest {
+    /// ID of the instance whose disk to enlarge, such as `ins-r8hr2upy`; DescribeInstances returns it as InstanceId.
+    ///
     /// Wire name `InstanceId`, string; required in requests (empty is missing).
     ///
     /// - Example: `ins-r8hr2upy`.
@@ -21023,9 +22969,13 @@ pub struct ResizeInstanceDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// The data disk to enlarge and its new DiskSize, in GiB and in steps of at least 10 GiB; nothing but the size can change. The disk must be non-portable, and its largest size depends on its type. Give exactly one of DataDisks and SystemDisk.
+    ///
     /// Wire name `DataDisks`, list of [`DataDisk`]; optional in requests.
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// Whether a running instance may be forced off when a clean shutdown fails; forcing is like cutting the power and can lose data or corrupt file systems. Default false; stopping the instance yourself first is safer.
+    ///
     /// Wire name `ForceStop`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -21036,9 +22986,13 @@ pub struct ResizeInstanceDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+    /// The system disk to enlarge and its new DiskSize, in GiB; nothing but the size can change, and only cloud system disks can be enlarged. Give exactly one of SystemDisk and DataDisks.
+    ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; optional in requests.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// If true, the cloud disk is enlarged while the instance keeps running, with no shutdown. When false or omitted, the resize happens with the instance shut down.
+    ///
     /// Wire name `ResizeOnline`, bool; optional in requests.
     ///
     /// - Example: `true`.
@@ -21123,6 +23077,8 @@ impl tencentcloud_runtime::Validate for ResizeInstanceDisksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResizeInstanceDisksResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -21145,6 +23101,8 @@ impl ResizeInstanceDisksResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourceCount {
+    /// Number of vCPUs; may be absent.
+    ///
     /// Wire name `Cpu`, uint64; may be absent from responses; may be null.
     ///
     /// - Example: `16`.
@@ -21155,6 +23113,8 @@ pub struct ResourceCount {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: Option<u64>,
+    /// Memory size in GiB; may be absent.
+    ///
     /// Wire name `Memory`, uint64; may be absent from responses; may be null.
     ///
     /// - Example: `64`.
@@ -21165,6 +23125,8 @@ pub struct ResourceCount {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: Option<u64>,
+    /// Number of GPUs; may be absent.
+    ///
     /// Wire name `Gpu`, uint64; may be absent from responses; may be null.
     ///
     /// - Example: `0`.
@@ -21175,6 +23137,8 @@ pub struct ResourceCount {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: Option<u64>,
+    /// Local disk size in GiB; may be absent.
+    ///
     /// Wire name `Disk`, uint64; may be absent from responses; may be null.
     ///
     /// - Example: `0`.
@@ -21216,6 +23180,8 @@ impl ResourceCount {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourcePoolPack {
+    /// Pool ID, such as `rpp-rn99mzt2`.
+    ///
     /// Wire name `DedicatedResourcePackId`, string; always present in responses.
     ///
     /// - Example: `rpp-mzeh03bj`.
@@ -21225,6 +23191,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_id: String,
+    /// Name of the pool; may be empty.
+    ///
     /// Wire name `DedicatedResourcePackName`, string; always present in responses.
     #[serde(
         rename = "DedicatedResourcePackName",
@@ -21232,6 +23200,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_name: String,
+    /// Availability zone of the pool, such as `ap-guangzhou-6`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-2`.
@@ -21241,6 +23211,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
+    /// Instance type whose capacity the pool reserves, always a whole-host or half-host type, such as `SA9.96XLARGE1152`.
+    ///
     /// Wire name `InstanceType`, string; always present in responses.
     ///
     /// - Example: `SA9.96XLARGE1152`.
@@ -21250,6 +23222,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
+    /// Instance family of that type, such as `SA9`.
+    ///
     /// Wire name `InstanceFamily`, string; always present in responses.
     ///
     /// - Example: `SA9`.
@@ -21259,24 +23233,32 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
-    /// Wire name `ResourcePoolPackType`, string; always present in responses.
+    /// Pool type: `EXCLUSIVE` (dedicated) or `SHARED`.
     ///
+    /// Wire name `ResourcePoolPackType`, [`ResourcePoolPackType`]; always present in responses.
+    ///
+    /// - One of `EXCLUSIVE`, `SHARED`; another value is kept as sent.
     /// - Example: `EXCLUSIVE`.
     #[serde(
         rename = "ResourcePoolPackType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub resource_pool_pack_type: String,
-    /// Wire name `Status`, string; always present in responses.
+    pub resource_pool_pack_type: ResourcePoolPackType,
+    /// Pool state: `CREATING`, `ACTIVE` (in service), `FAILED` (creation failed) or `RETIRED` (expired).
     ///
+    /// Wire name `Status`, [`ResourcePoolPackStatus`]; always present in responses.
+    ///
+    /// - One of `CREATING`, `ACTIVE`, `FAILED`, `RETIRED`; another value is kept as sent.
     /// - Example: `ACTIVE`.
     #[serde(
         rename = "Status",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub status: String,
+    pub status: ResourcePoolPackStatus,
+    /// Total capacity of the pool.
+    ///
     /// Wire name `TotalCapacity`, [`ResourceCount`]; always present in responses.
     #[serde(
         rename = "TotalCapacity",
@@ -21284,6 +23266,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub total_capacity: ResourceCount,
+    /// Capacity still free for new instances.
+    ///
     /// Wire name `AvailableCapacity`, [`ResourceCount`]; always present in responses.
     #[serde(
         rename = "AvailableCapacity",
@@ -21291,6 +23275,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub available_capacity: ResourceCount,
+    /// IP address of the underlying physical host, in encrypted form.
+    ///
     /// Wire name `HostIp`, string; always present in responses.
     ///
     /// - Example: `3E7A16039D8E141849DE7C837DE70ECC`.
@@ -21300,6 +23286,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_ip: String,
+    /// ID of the rack the host is in, in encrypted form.
+    ///
     /// Wire name `RackId`, string; always present in responses.
     ///
     /// - Example: `3E5BA837F9B5FFD91DCC02DBF501C7A7`.
@@ -21309,6 +23297,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub rack_id: String,
+    /// ID of the switch the host is on, in encrypted form.
+    ///
     /// Wire name `SwitchId`, string; always present in responses.
     ///
     /// - Example: `7E87DEECE245155C880A7CF5355CD81F`.
@@ -21318,6 +23308,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub switch_id: String,
+    /// Whether automatic placement is on: if true, instances created without naming a pool may be placed in this one; if false, only instances that name this pool's ID go into it.
+    ///
     /// Wire name `AutoPlacement`, bool; always present in responses.
     ///
     /// - Example: `true`.
@@ -21327,15 +23319,20 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_placement: bool,
-    /// Wire name `RenewFlag`, string; always present in responses.
+    /// Auto-renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew), `NOTIFY_AND_MANUAL_RENEW` (notify only) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
+    /// Wire name `RenewFlag`, [`RenewFlag`]; always present in responses.
+    ///
+    /// - One of `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`; another value is kept as sent.
     /// - Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub renew_flag: String,
+    pub renew_flag: RenewFlag,
+    /// When the pool was created, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `StartTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2026-01-14T06:47:14Z`.
@@ -21345,6 +23342,8 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub start_time: String,
+    /// When the pool expires, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `EndTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2026-01-14T06:47:14Z`.
@@ -21386,12 +23385,15 @@ impl ResourcePoolPack {
         self
     }
     /// Sets `ResourcePoolPackType`: the field [`resource_pool_pack_type`](Self::resource_pool_pack_type) says what it takes.
-    pub fn set_resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_resource_pool_pack_type(
+        mut self,
+        value: impl Into<ResourcePoolPackType>,
+    ) -> Self {
         self.resource_pool_pack_type = value.into();
         self
     }
     /// Sets `Status`: the field [`status`](Self::status) says what it takes.
-    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+    pub fn set_status(mut self, value: impl Into<ResourcePoolPackStatus>) -> Self {
         self.status = value.into();
         self
     }
@@ -21426,7 +23428,7 @@ impl ResourcePoolPack {
         self
     }
     /// Sets `RenewFlag`: the field [`renew_flag`](Self::renew_flag) says what it takes.
-    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+    pub fn set_renew_flag(mut self, value: impl Into<RenewFlag>) -> Self {
         self.renew_flag = value.into();
         self
     }
@@ -21445,6 +23447,8 @@ impl ResourcePoolPack {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourcePoolPackInstance {
+    /// ID of the pool, such as `rpp-fb7bzcyt`.
+    ///
     /// Wire name `DedicatedResourcePackId`, string; always present in responses.
     ///
     /// - Example: `rpp-fb7bzcyt`.
@@ -21454,6 +23458,8 @@ pub struct ResourcePoolPackInstance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_id: String,
+    /// IDs of the instances created in the pool, such as `ins-5u8lxsum`.
+    ///
     /// Wire name `InstanceIdSet`, list of string; always present in responses.
     ///
     /// - Example: `["ins-5u8lxsum"]`.
@@ -21463,6 +23469,8 @@ pub struct ResourcePoolPackInstance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id_set: Vec<String>,
+    /// Instance family of the pool, such as `SA9`.
+    ///
     /// Wire name `InstanceFamily`, string; always present in responses.
     ///
     /// - Example: `SA9`.
@@ -21472,6 +23480,8 @@ pub struct ResourcePoolPackInstance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
+    /// Instance type of the pool, such as `SA9.96XLARGE1152`.
+    ///
     /// Wire name `InstanceType`, string; always present in responses.
     ///
     /// - Example: `SA9.96XLARGE1152`.
@@ -21481,6 +23491,8 @@ pub struct ResourcePoolPackInstance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
+    /// Availability zone of the pool, such as `ap-guangzhou-6`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-2`.
@@ -21529,6 +23541,8 @@ impl ResourcePoolPackInstance {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RunAutomationServiceEnabled {
+    /// Whether to enable the TencentCloud Automation Tools (TAT) agent; default false.
+    ///
     /// Wire name `Enabled`, bool; optional in requests; always present in responses.
     ///
     /// - Example: `true`.
@@ -22311,6 +24325,8 @@ impl RunInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RunMonitorServiceEnabled {
+    /// Whether to enable the Cloud Monitor agent; default true.
+    ///
     /// Wire name `Enabled`, bool; optional in requests; always present in responses.
     ///
     /// - Example: `true`.
@@ -22340,6 +24356,8 @@ impl tencentcloud_runtime::Validate for RunMonitorServiceEnabled {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RunSecurityServiceEnabled {
+    /// Whether to enable the cloud security agent; default true.
+    ///
     /// Wire name `Enabled`, bool; optional in requests; always present in responses.
     ///
     /// - Example: `false`.
@@ -22369,6 +24387,8 @@ impl tencentcloud_runtime::Validate for RunSecurityServiceEnabled {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SharePermission {
+    /// When the image was shared with this account, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreatedTime`, ISO 8601 date-time string; always present in responses.
     ///
     /// - Example: `2023-10-05T14:30:00Z`.
@@ -22378,6 +24398,8 @@ pub struct SharePermission {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
+    /// ID of the account the image is shared with, such as `101104350000`.
+    ///
     /// Wire name `AccountId`, string; always present in responses.
     ///
     /// - Example: `2700036`.
@@ -22408,6 +24430,8 @@ impl SharePermission {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Snapshot {
+    /// Snapshot ID, such as `snap-gqa37j2p`.
+    ///
     /// Wire name `SnapshotId`, string; always present in responses.
     ///
     /// - Example: `snap-2y1v`.
@@ -22417,15 +24441,20 @@ pub struct Snapshot {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_id: String,
-    /// Wire name `DiskUsage`, string; always present in responses.
+    /// Kind of disk the snapshot was taken of: `SYSTEM_DISK` or `DATA_DISK`.
     ///
+    /// Wire name `DiskUsage`, [`DiskUsage`]; always present in responses.
+    ///
+    /// - One of `SYSTEM_DISK`, `DATA_DISK`; another value is kept as sent.
     /// - Example: `SYSTEM_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub disk_usage: String,
+    pub disk_usage: DiskUsage,
+    /// Size of the disk the snapshot was taken of, in GiB.
+    ///
     /// Wire name `DiskSize`, int64; always present in responses.
     ///
     /// - Example: `50`.
@@ -22447,7 +24476,7 @@ impl Snapshot {
         self
     }
     /// Sets `DiskUsage`: the field [`disk_usage`](Self::disk_usage) says what it takes.
-    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+    pub fn set_disk_usage(mut self, value: impl Into<DiskUsage>) -> Self {
         self.disk_usage = value.into();
         self
     }
@@ -22461,6 +24490,8 @@ impl Snapshot {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SpotMarketOptions {
+    /// Highest price you bid for the spot instance, as a decimal string such as `0.01`.
+    ///
     /// Wire name `MaxPrice`, string; required in requests (empty is missing); may be absent from responses.
     ///
     /// - Example: `0.01`.
@@ -22471,8 +24502,11 @@ pub struct SpotMarketOptions {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_price: Option<String>,
-    /// Wire name `SpotInstanceType`, string; optional in requests; may be absent from responses.
+    /// Spot request type; only `one-time` is supported.
     ///
+    /// Wire name `SpotInstanceType`, [`SpotInstanceType`]; optional in requests; may be absent from responses.
+    ///
+    /// - One of `one-time`; another value is kept as sent.
     /// - Example: `one-time`.
     #[serde(
         rename = "SpotInstanceType",
@@ -22480,7 +24514,7 @@ pub struct SpotMarketOptions {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub spot_instance_type: Option<String>,
+    pub spot_instance_type: Option<SpotInstanceType>,
 }
 impl SpotMarketOptions {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -22493,7 +24527,7 @@ impl SpotMarketOptions {
         self
     }
     /// Sets `SpotInstanceType`: the field [`spot_instance_type`](Self::spot_instance_type) says what it takes.
-    pub fn set_spot_instance_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_spot_instance_type(mut self, value: impl Into<SpotInstanceType>) -> Self {
         self.spot_instance_type = Some(value.into());
         self
     }
@@ -22517,6 +24551,8 @@ impl tencentcloud_runtime::Validate for SpotMarketOptions {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SpotPaidQuota {
+    /// Spot quota already used in the zone, in vCPU cores.
+    ///
     /// Wire name `UsedQuota`, uint64; always present in responses.
     ///
     /// - Example: `10`.
@@ -22526,6 +24562,8 @@ pub struct SpotPaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
+    /// Spot quota still free in the zone, in vCPU cores.
+    ///
     /// Wire name `RemainingQuota`, uint64; always present in responses.
     ///
     /// - Example: `90`.
@@ -22535,6 +24573,8 @@ pub struct SpotPaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remaining_quota: u64,
+    /// Whole spot quota of the zone, in vCPU cores.
+    ///
     /// Wire name `TotalQuota`, uint64; always present in responses.
     ///
     /// - Example: `100`.
@@ -22544,6 +24584,8 @@ pub struct SpotPaidQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
+    /// Availability zone the entry applies to, such as `ap-nanjing-1`.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-nanjing-1`.
@@ -22822,8 +24864,11 @@ impl StopInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StorageBlock {
-    /// Wire name `Type`, string; optional in requests; always present in responses.
+    /// Type of the HDD local storage; always `LOCAL_PRO`.
     ///
+    /// Wire name `Type`, [`StorageBlockType`]; optional in requests; always present in responses.
+    ///
+    /// - One of `LOCAL_PRO`; another value is kept as sent.
     /// - Example: `LOCAL_PRO`.
     #[serde(
         rename = "Type",
@@ -22831,7 +24876,9 @@ pub struct StorageBlock {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub r#type: Option<String>,
+    pub r#type: Option<StorageBlockType>,
+    /// Smallest capacity of the HDD local storage, in GiB.
+    ///
     /// Wire name `MinSize`, int64; optional in requests; always present in responses.
     ///
     /// - Example: `100`.
@@ -22842,6 +24889,8 @@ pub struct StorageBlock {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub min_size: Option<i64>,
+    /// Largest capacity of the HDD local storage, in GiB.
+    ///
     /// Wire name `MaxSize`, int64; optional in requests; always present in responses.
     ///
     /// - Example: `200`.
@@ -22859,7 +24908,7 @@ impl StorageBlock {
         Self::default()
     }
     /// Sets `Type`: the field [`type`](Self::type) says what it takes.
-    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_type(mut self, value: impl Into<StorageBlockType>) -> Self {
         self.r#type = Some(value.into());
         self
     }
@@ -22881,6 +24930,8 @@ impl tencentcloud_runtime::Validate for StorageBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SyncImage {
+    /// ID of the copy in the destination region, such as `img-evhmf3fy`.
+    ///
     /// Wire name `ImageId`, string; may be absent from responses.
     ///
     /// - Example: `img-xxxxxxxx`.
@@ -22891,6 +24942,8 @@ pub struct SyncImage {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
+    /// Destination region of the copy, such as `ap-guangzhou`.
+    ///
     /// Wire name `Region`, string; may be absent from responses.
     ///
     /// - Example: `ap-guangzhou`.
@@ -22930,6 +24983,8 @@ impl SyncImage {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SyncImagesRequest {
+    /// ID of the image to copy, such as `img-o3ycss2p`; one per request. DescribeImages returns it as ImageId, and its ImageState must be `NORMAL`.
+    ///
     /// Wire name `ImageIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["img-o3ycss2p"]`.
@@ -22938,6 +24993,8 @@ pub struct SyncImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Vec<String>,
+    /// Regions to copy to, such as `ap-guangzhou`. A custom image cannot go to its own region, except with Encrypt true, where only its own region is allowed; a shared image can only go to its own region, where it becomes a custom image. Some regions do not accept copies.
+    ///
     /// Wire name `DestinationRegions`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["ap-guangzhou"]`.
@@ -22946,6 +25003,8 @@ pub struct SyncImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub destination_regions: Vec<String>,
+    /// If true, only checks whether the copy can be started, and copies nothing. Default false.
+    ///
     /// Wire name `DryRun`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -22956,6 +25015,8 @@ pub struct SyncImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// Name of the copies, at most 60 characters; default the source image's name.
+    ///
     /// Wire name `ImageName`, string; optional in requests.
     #[serde(
         rename = "ImageName",
@@ -22964,6 +25025,8 @@ pub struct SyncImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: Option<String>,
+    /// If true, the response lists the IDs of the copies in ImageSet. Default false.
+    ///
     /// Wire name `ImageSetRequired`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -22974,6 +25037,8 @@ pub struct SyncImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_set_required: Option<bool>,
+    /// If true, copies a custom image into an encrypted custom image; only within the image's own region, so DestinationRegions must name just that region. Default false.
+    ///
     /// Wire name `Encrypt`, bool; optional in requests.
     ///
     /// - Example: `false`.
@@ -22984,6 +25049,8 @@ pub struct SyncImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub encrypt: Option<bool>,
+    /// ID of the KMS key that encrypts the copy, such as a UUID; read only when Encrypt is true. Default: the KMS key of the cloud block storage (CBS) service.
+    ///
     /// Wire name `KmsKeyId`, string; optional in requests.
     ///
     /// - Example: `2bb53791-c2e9-4c42-8772-ecf135a1d92x`.
@@ -23068,6 +25135,8 @@ impl tencentcloud_runtime::Validate for SyncImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SyncImagesResponse {
+    /// The copies, one per destination region, each with its new image ID; empty unless ImageSetRequired is true.
+    ///
     /// Wire name `ImageSet`, list of [`SyncImage`]; always present in responses.
     #[serde(
         rename = "ImageSet",
@@ -23075,6 +25144,8 @@ pub struct SyncImagesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub image_set: Vec<SyncImage>,
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -23109,8 +25180,9 @@ impl SyncImagesResponse {
 pub struct SystemDisk {
     /// Disk type: `LOCAL_BASIC`, `LOCAL_SSD`, `CLOUD_BASIC`, `CLOUD_SSD`, `CLOUD_PREMIUM`, `CLOUD_BSSD`, `CLOUD_HSSD` or `CLOUD_TSSD`. Defaults to a type in stock.
     ///
-    /// Wire name `DiskType`, string; optional in requests; always present in responses.
+    /// Wire name `DiskType`, [`SystemDiskType`]; optional in requests; always present in responses.
     ///
+    /// - One of `LOCAL_BASIC`, `LOCAL_SSD`, `CLOUD_BASIC`, `CLOUD_SSD`, `CLOUD_PREMIUM`, `CLOUD_BSSD`, `CLOUD_HSSD`, `CLOUD_TSSD`; another value is kept as sent.
     /// - Example: `CLOUD_HSSD`.
     #[serde(
         rename = "DiskType",
@@ -23118,7 +25190,7 @@ pub struct SystemDisk {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_type: Option<String>,
+    pub disk_type: Option<SystemDiskType>,
     /// Disk ID, such as `disk-xyzw1a3x`; returned by queries, not accepted by RunInstances and other writes.
     ///
     /// Wire name `DiskId`, string; optional in requests; may be absent from responses.
@@ -23198,7 +25270,7 @@ impl SystemDisk {
         Self::default()
     }
     /// Sets `DiskType`: the field [`disk_type`](Self::disk_type) says what it takes.
-    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_disk_type(mut self, value: impl Into<SystemDiskType>) -> Self {
         self.disk_type = Some(value.into());
         self
     }
@@ -23242,7 +25314,7 @@ impl tencentcloud_runtime::Validate for SystemDisk {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Tag {
-    /// Tag key.
+    /// Tag key, such as `env`. Keys are case-sensitive, and a resource carries each key at most once.
     ///
     /// Wire name `Key`, string; required in requests (empty is missing); always present in responses.
     ///
@@ -23253,7 +25325,7 @@ pub struct Tag {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key: String,
-    /// Tag value.
+    /// Value of the tag named by Key on this resource, such as `production`.
     ///
     /// Wire name `Value`, string; required in requests (empty is missing); always present in responses.
     ///
@@ -23311,15 +25383,16 @@ impl tencentcloud_runtime::Validate for Tag {
 pub struct TagSpecification {
     /// Type of resource the tags go to: `instance`, `host` (dedicated host), `image`, `keypair`, `ps` (placement group) or `hpc` (HPC cluster).
     ///
-    /// Wire name `ResourceType`, string; required in requests (empty is missing); always present in responses.
+    /// Wire name `ResourceType`, [`TagResourceType`]; required in requests (empty is missing); always present in responses.
     ///
+    /// - One of `instance`, `host`, `image`, `keypair`, `ps`, `hpc`; another value is kept as sent.
     /// - Example: `instance`.
     #[serde(
         rename = "ResourceType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub resource_type: String,
+    pub resource_type: TagResourceType,
     /// Tags to bind.
     ///
     /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing); always present in responses.
@@ -23336,7 +25409,7 @@ impl TagSpecification {
         Self::default()
     }
     /// Sets `ResourceType`: the field [`resource_type`](Self::resource_type) says what it takes.
-    pub fn set_resource_type(mut self, value: impl Into<String>) -> Self {
+    pub fn set_resource_type(mut self, value: impl Into<TagResourceType>) -> Self {
         self.resource_type = value.into();
         self
     }
@@ -23353,7 +25426,7 @@ impl tencentcloud_runtime::Validate for TagSpecification {
             v.field(
                 "ResourceType",
                 |v| {
-                    v.required_str(value);
+                    v.required_str(value.as_str());
                 },
             );
         }
@@ -23378,6 +25451,8 @@ impl tencentcloud_runtime::Validate for TagSpecification {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TargetOs {
+    /// Operating system the instances can be converted to, such as `TencentOS`.
+    ///
     /// Wire name `TargetOSType`, string; always present in responses.
     ///
     /// - Example: `TencentOS`.
@@ -23387,6 +25462,8 @@ pub struct TargetOs {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub target_os_type: String,
+    /// Version of that operating system, such as `2.4`.
+    ///
     /// Wire name `TargetOSVersion`, string; always present in responses.
     ///
     /// - Example: `2.4`.
@@ -23550,6 +25627,8 @@ impl TerminateInstancesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateResourcePoolPacksRequest {
+    /// IDs of the pools to destroy, 1 to 100 of them, such as `rpp-6rk3550n`; DescribeResourcePoolPacks returns them as DedicatedResourcePackId.
+    ///
     /// Wire name `DedicatedResourcePackIds`, list of string; required in requests (empty is missing).
     ///
     /// - Example: `["rpp-6rk3550n"]`.
@@ -23590,6 +25669,8 @@ impl tencentcloud_runtime::Validate for TerminateResourcePoolPacksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateResourcePoolPacksResponse {
+    /// Unique ID the service gave this request; quote it when asking Tencent Cloud support about the call.
+    ///
     /// Wire name `RequestId`, string; always present in responses.
     #[serde(
         rename = "RequestId",
@@ -23733,6 +25814,8 @@ impl tencentcloud_runtime::Validate for VirtualPrivateCloud {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ZoneInfo {
+    /// Zone name, such as `ap-guangzhou-3`: the region ID followed by a number. Use it as Placement.Zone.
+    ///
     /// Wire name `Zone`, string; always present in responses.
     ///
     /// - Example: `ap-guangzhou-3`.
@@ -23742,6 +25825,8 @@ pub struct ZoneInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
+    /// Display name of the zone, such as `Guangzhou Zone 3`; in Chinese when the request's Language is `zh-CN`.
+    ///
     /// Wire name `ZoneName`, string; always present in responses.
     #[serde(
         rename = "ZoneName",
@@ -23749,6 +25834,8 @@ pub struct ZoneInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone_name: String,
+    /// Numeric ID of the zone, as a string such as `100003`.
+    ///
     /// Wire name `ZoneId`, string; always present in responses.
     ///
     /// - Example: `100003`.
@@ -23758,15 +25845,18 @@ pub struct ZoneInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone_id: String,
-    /// Wire name `ZoneState`, string; always present in responses.
+    /// Whether the zone can be used: `AVAILABLE` or `UNAVAILABLE`.
     ///
+    /// Wire name `ZoneState`, [`ZoneState`]; always present in responses.
+    ///
+    /// - One of `AVAILABLE`, `UNAVAILABLE`; another value is kept as sent.
     /// - Example: `AVAILABLE`.
     #[serde(
         rename = "ZoneState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub zone_state: String,
+    pub zone_state: ZoneState,
 }
 impl ZoneInfo {
     /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
@@ -23789,9 +25879,3826 @@ impl ZoneInfo {
         self
     }
     /// Sets `ZoneState`: the field [`zone_state`](Self::zone_state) says what it takes.
-    pub fn set_zone_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_zone_state(mut self, value: impl Into<ZoneState>) -> Self {
         self.zone_state = value.into();
         self
+    }
+}
+/// The values `ActionTimerStatus` takes: `UNDO`, `DOING`, `DONE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActionTimerStatus {
+    /// The wire value `UNDO`.
+    Undo,
+    /// The wire value `DOING`.
+    Doing,
+    /// The wire value `DONE`.
+    Done,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ActionTimerStatus {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["UNDO", "DOING", "DONE"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Undo => "UNDO",
+            Self::Doing => "DOING",
+            Self::Done => "DONE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ActionTimerStatus {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ActionTimerStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "UNDO" => Self::Undo,
+            "DOING" => Self::Doing,
+            "DONE" => Self::Done,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ActionTimerStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ActionTimerStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ActionTimerStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ActionTimerStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ActionTimerStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ActionTimerStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ActionTimerStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ActionTimerStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ActionTimerStatus {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ActionTimerStatus> for str {
+    fn eq(&self, other: &ActionTimerStatus) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ActionTimerStatus> for &str {
+    fn eq(&self, other: &ActionTimerStatus) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ActionTimerStatus> for String {
+    fn from(value: ActionTimerStatus) -> Self {
+        match value {
+            ActionTimerStatus::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ActionTimerStatus {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `BoolString` takes: `true`, `false`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BoolString {
+    /// The wire value `true`.
+    True,
+    /// The wire value `false`.
+    False,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl BoolString {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["true", "false"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::True => "true",
+            Self::False => "false",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for BoolString {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for BoolString {
+    fn from(value: &str) -> Self {
+        match value {
+            "true" => Self::True,
+            "false" => Self::False,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for BoolString {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for BoolString {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for BoolString {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for BoolString {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for BoolString {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for BoolString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for BoolString {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for BoolString {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for BoolString {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<BoolString> for str {
+    fn eq(&self, other: &BoolString) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<BoolString> for &str {
+    fn eq(&self, other: &BoolString) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<BoolString> for String {
+    fn from(value: BoolString) -> Self {
+        match value {
+            BoolString::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for BoolString {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `CamRoleType` takes: `user`, `system`, `service_linked`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CamRoleType {
+    /// The wire value `user`.
+    User,
+    /// The wire value `system`.
+    System,
+    /// The wire value `service_linked`.
+    ServiceLinked,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl CamRoleType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["user", "system", "service_linked"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::User => "user",
+            Self::System => "system",
+            Self::ServiceLinked => "service_linked",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for CamRoleType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for CamRoleType {
+    fn from(value: &str) -> Self {
+        match value {
+            "user" => Self::User,
+            "system" => Self::System,
+            "service_linked" => Self::ServiceLinked,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for CamRoleType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for CamRoleType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for CamRoleType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for CamRoleType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for CamRoleType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for CamRoleType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for CamRoleType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for CamRoleType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for CamRoleType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<CamRoleType> for str {
+    fn eq(&self, other: &CamRoleType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<CamRoleType> for &str {
+    fn eq(&self, other: &CamRoleType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<CamRoleType> for String {
+    fn from(value: CamRoleType) -> Self {
+        match value {
+            CamRoleType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for CamRoleType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `CdcCacheStatus` takes: `CACHING`, `CACHED`, `CACHE_INVALID`, `CACHE_FAILED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CdcCacheStatus {
+    /// The wire value `CACHING`.
+    Caching,
+    /// The wire value `CACHED`.
+    Cached,
+    /// The wire value `CACHE_INVALID`.
+    CacheInvalid,
+    /// The wire value `CACHE_FAILED`.
+    CacheFailed,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl CdcCacheStatus {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "CACHING",
+        "CACHED",
+        "CACHE_INVALID",
+        "CACHE_FAILED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Caching => "CACHING",
+            Self::Cached => "CACHED",
+            Self::CacheInvalid => "CACHE_INVALID",
+            Self::CacheFailed => "CACHE_FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for CdcCacheStatus {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for CdcCacheStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "CACHING" => Self::Caching,
+            "CACHED" => Self::Cached,
+            "CACHE_INVALID" => Self::CacheInvalid,
+            "CACHE_FAILED" => Self::CacheFailed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for CdcCacheStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for CdcCacheStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for CdcCacheStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for CdcCacheStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for CdcCacheStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for CdcCacheStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for CdcCacheStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for CdcCacheStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for CdcCacheStatus {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<CdcCacheStatus> for str {
+    fn eq(&self, other: &CdcCacheStatus) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<CdcCacheStatus> for &str {
+    fn eq(&self, other: &CdcCacheStatus) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<CdcCacheStatus> for String {
+    fn from(value: CdcCacheStatus) -> Self {
+        match value {
+            CdcCacheStatus::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for CdcCacheStatus {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChargeUnit` takes: `HOUR`, `GB`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChargeUnit {
+    /// The wire value `HOUR`.
+    Hour,
+    /// The wire value `GB`.
+    Gb,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChargeUnit {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["HOUR", "GB"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Hour => "HOUR",
+            Self::Gb => "GB",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChargeUnit {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChargeUnit {
+    fn from(value: &str) -> Self {
+        match value {
+            "HOUR" => Self::Hour,
+            "GB" => Self::Gb,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChargeUnit {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChargeUnit {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChargeUnit {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChargeUnit {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChargeUnit {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChargeUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChargeUnit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChargeUnit {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChargeUnit {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChargeUnit> for str {
+    fn eq(&self, other: &ChargeUnit) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChargeUnit> for &str {
+    fn eq(&self, other: &ChargeUnit) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChargeUnit> for String {
+    fn from(value: ChargeUnit) -> Self {
+        match value {
+            ChargeUnit::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChargeUnit {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChcBootType` takes: `x86_legacy`, `arm_uefi`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChcBootType {
+    /// The wire value `x86_legacy`.
+    X86Legacy,
+    /// The wire value `arm_uefi`.
+    ArmUefi,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChcBootType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["x86_legacy", "arm_uefi"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::X86Legacy => "x86_legacy",
+            Self::ArmUefi => "arm_uefi",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChcBootType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChcBootType {
+    fn from(value: &str) -> Self {
+        match value {
+            "x86_legacy" => Self::X86Legacy,
+            "arm_uefi" => Self::ArmUefi,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChcBootType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChcBootType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChcBootType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChcBootType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChcBootType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChcBootType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChcBootType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChcBootType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChcBootType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChcBootType> for str {
+    fn eq(&self, other: &ChcBootType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChcBootType> for &str {
+    fn eq(&self, other: &ChcBootType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChcBootType> for String {
+    fn from(value: ChcBootType) -> Self {
+        match value {
+            ChcBootType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChcBootType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChcHostState` takes: `INIT`, `READY`, `PREPARED`, `ONLINE`, `OPERATING`, `CLEAR_NETWORK_FAILED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChcHostState {
+    /// The wire value `INIT`.
+    Init,
+    /// The wire value `READY`.
+    Ready,
+    /// The wire value `PREPARED`.
+    Prepared,
+    /// The wire value `ONLINE`.
+    Online,
+    /// The wire value `OPERATING`.
+    Operating,
+    /// The wire value `CLEAR_NETWORK_FAILED`.
+    ClearNetworkFailed,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChcHostState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "INIT",
+        "READY",
+        "PREPARED",
+        "ONLINE",
+        "OPERATING",
+        "CLEAR_NETWORK_FAILED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Init => "INIT",
+            Self::Ready => "READY",
+            Self::Prepared => "PREPARED",
+            Self::Online => "ONLINE",
+            Self::Operating => "OPERATING",
+            Self::ClearNetworkFailed => "CLEAR_NETWORK_FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChcHostState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChcHostState {
+    fn from(value: &str) -> Self {
+        match value {
+            "INIT" => Self::Init,
+            "READY" => Self::Ready,
+            "PREPARED" => Self::Prepared,
+            "ONLINE" => Self::Online,
+            "OPERATING" => Self::Operating,
+            "CLEAR_NETWORK_FAILED" => Self::ClearNetworkFailed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChcHostState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChcHostState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChcHostState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChcHostState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChcHostState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChcHostState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChcHostState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChcHostState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChcHostState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChcHostState> for str {
+    fn eq(&self, other: &ChcHostState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChcHostState> for &str {
+    fn eq(&self, other: &ChcHostState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChcHostState> for String {
+    fn from(value: ChcHostState) -> Self {
+        match value {
+            ChcHostState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChcHostState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChcNetworkMode` takes: `DEPLOY`, `BUSINESS`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChcNetworkMode {
+    /// The wire value `DEPLOY`.
+    Deploy,
+    /// The wire value `BUSINESS`.
+    Business,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChcNetworkMode {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["DEPLOY", "BUSINESS"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Deploy => "DEPLOY",
+            Self::Business => "BUSINESS",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChcNetworkMode {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChcNetworkMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "DEPLOY" => Self::Deploy,
+            "BUSINESS" => Self::Business,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChcNetworkMode {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChcNetworkMode {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChcNetworkMode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChcNetworkMode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChcNetworkMode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChcNetworkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChcNetworkMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChcNetworkMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChcNetworkMode {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChcNetworkMode> for str {
+    fn eq(&self, other: &ChcNetworkMode) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChcNetworkMode> for &str {
+    fn eq(&self, other: &ChcNetworkMode) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChcNetworkMode> for String {
+    fn from(value: ChcNetworkMode) -> Self {
+        match value {
+            ChcNetworkMode::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChcNetworkMode {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChcOperationState` takes: `SUCCESS`, `FAILED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChcOperationState {
+    /// The wire value `SUCCESS`.
+    Success,
+    /// The wire value `FAILED`.
+    Failed,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChcOperationState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["SUCCESS", "FAILED"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Failed => "FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChcOperationState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChcOperationState {
+    fn from(value: &str) -> Self {
+        match value {
+            "SUCCESS" => Self::Success,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChcOperationState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChcOperationState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChcOperationState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChcOperationState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChcOperationState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChcOperationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChcOperationState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChcOperationState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChcOperationState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChcOperationState> for str {
+    fn eq(&self, other: &ChcOperationState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChcOperationState> for &str {
+    fn eq(&self, other: &ChcOperationState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChcOperationState> for String {
+    fn from(value: ChcOperationState) -> Self {
+        match value {
+            ChcOperationState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChcOperationState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChcSaleStatus` takes: `NOT_FOR_SALE`, `AVAILABLE`, `SOLD`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChcSaleStatus {
+    /// The wire value `NOT_FOR_SALE`.
+    NotForSale,
+    /// The wire value `AVAILABLE`.
+    Available,
+    /// The wire value `SOLD`.
+    Sold,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChcSaleStatus {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["NOT_FOR_SALE", "AVAILABLE", "SOLD"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NotForSale => "NOT_FOR_SALE",
+            Self::Available => "AVAILABLE",
+            Self::Sold => "SOLD",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChcSaleStatus {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChcSaleStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "NOT_FOR_SALE" => Self::NotForSale,
+            "AVAILABLE" => Self::Available,
+            "SOLD" => Self::Sold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChcSaleStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChcSaleStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChcSaleStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChcSaleStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChcSaleStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChcSaleStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChcSaleStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChcSaleStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChcSaleStatus {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChcSaleStatus> for str {
+    fn eq(&self, other: &ChcSaleStatus) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChcSaleStatus> for &str {
+    fn eq(&self, other: &ChcSaleStatus) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChcSaleStatus> for String {
+    fn from(value: ChcSaleStatus) -> Self {
+        match value {
+            ChcSaleStatus::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChcSaleStatus {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChcTenantType` takes: `HOSTING`, `TENANT`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChcTenantType {
+    /// The wire value `HOSTING`.
+    Hosting,
+    /// The wire value `TENANT`.
+    Tenant,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChcTenantType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["HOSTING", "TENANT"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Hosting => "HOSTING",
+            Self::Tenant => "TENANT",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChcTenantType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChcTenantType {
+    fn from(value: &str) -> Self {
+        match value {
+            "HOSTING" => Self::Hosting,
+            "TENANT" => Self::Tenant,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChcTenantType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChcTenantType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChcTenantType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChcTenantType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChcTenantType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChcTenantType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChcTenantType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChcTenantType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChcTenantType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChcTenantType> for str {
+    fn eq(&self, other: &ChcTenantType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChcTenantType> for &str {
+    fn eq(&self, other: &ChcTenantType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChcTenantType> for String {
+    fn from(value: ChcTenantType) -> Self {
+        match value {
+            ChcTenantType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChcTenantType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `DataDiskType` takes: `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME`, `LOCAL_PRO`, `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD`, `CLOUD_BSSD`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataDiskType {
+    /// The wire value `LOCAL_BASIC`.
+    LocalBasic,
+    /// The wire value `LOCAL_SSD`.
+    LocalSsd,
+    /// The wire value `LOCAL_NVME`.
+    LocalNvme,
+    /// The wire value `LOCAL_PRO`.
+    LocalPro,
+    /// The wire value `CLOUD_BASIC`.
+    CloudBasic,
+    /// The wire value `CLOUD_PREMIUM`.
+    CloudPremium,
+    /// The wire value `CLOUD_SSD`.
+    CloudSsd,
+    /// The wire value `CLOUD_HSSD`.
+    CloudHssd,
+    /// The wire value `CLOUD_TSSD`.
+    CloudTssd,
+    /// The wire value `CLOUD_BSSD`.
+    CloudBssd,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl DataDiskType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "LOCAL_BASIC",
+        "LOCAL_SSD",
+        "LOCAL_NVME",
+        "LOCAL_PRO",
+        "CLOUD_BASIC",
+        "CLOUD_PREMIUM",
+        "CLOUD_SSD",
+        "CLOUD_HSSD",
+        "CLOUD_TSSD",
+        "CLOUD_BSSD",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::LocalBasic => "LOCAL_BASIC",
+            Self::LocalSsd => "LOCAL_SSD",
+            Self::LocalNvme => "LOCAL_NVME",
+            Self::LocalPro => "LOCAL_PRO",
+            Self::CloudBasic => "CLOUD_BASIC",
+            Self::CloudPremium => "CLOUD_PREMIUM",
+            Self::CloudSsd => "CLOUD_SSD",
+            Self::CloudHssd => "CLOUD_HSSD",
+            Self::CloudTssd => "CLOUD_TSSD",
+            Self::CloudBssd => "CLOUD_BSSD",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for DataDiskType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for DataDiskType {
+    fn from(value: &str) -> Self {
+        match value {
+            "LOCAL_BASIC" => Self::LocalBasic,
+            "LOCAL_SSD" => Self::LocalSsd,
+            "LOCAL_NVME" => Self::LocalNvme,
+            "LOCAL_PRO" => Self::LocalPro,
+            "CLOUD_BASIC" => Self::CloudBasic,
+            "CLOUD_PREMIUM" => Self::CloudPremium,
+            "CLOUD_SSD" => Self::CloudSsd,
+            "CLOUD_HSSD" => Self::CloudHssd,
+            "CLOUD_TSSD" => Self::CloudTssd,
+            "CLOUD_BSSD" => Self::CloudBssd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for DataDiskType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for DataDiskType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for DataDiskType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for DataDiskType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for DataDiskType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for DataDiskType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for DataDiskType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for DataDiskType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for DataDiskType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<DataDiskType> for str {
+    fn eq(&self, other: &DataDiskType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<DataDiskType> for &str {
+    fn eq(&self, other: &DataDiskType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<DataDiskType> for String {
+    fn from(value: DataDiskType) -> Self {
+        match value {
+            DataDiskType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for DataDiskType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `DedicatedResourcePackTenancy` takes: `ResourcePool`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DedicatedResourcePackTenancy {
+    /// The wire value `ResourcePool`.
+    Resourcepool,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl DedicatedResourcePackTenancy {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["ResourcePool"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Resourcepool => "ResourcePool",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for DedicatedResourcePackTenancy {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for DedicatedResourcePackTenancy {
+    fn from(value: &str) -> Self {
+        match value {
+            "ResourcePool" => Self::Resourcepool,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for DedicatedResourcePackTenancy {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for DedicatedResourcePackTenancy {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for DedicatedResourcePackTenancy {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for DedicatedResourcePackTenancy {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for DedicatedResourcePackTenancy {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for DedicatedResourcePackTenancy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for DedicatedResourcePackTenancy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for DedicatedResourcePackTenancy {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for DedicatedResourcePackTenancy {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<DedicatedResourcePackTenancy> for str {
+    fn eq(&self, other: &DedicatedResourcePackTenancy) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<DedicatedResourcePackTenancy> for &str {
+    fn eq(&self, other: &DedicatedResourcePackTenancy) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<DedicatedResourcePackTenancy> for String {
+    fn from(value: DedicatedResourcePackTenancy) -> Self {
+        match value {
+            DedicatedResourcePackTenancy::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for DedicatedResourcePackTenancy {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `DisasterRecoverGroupStrategy` takes: `SPREAD`, `PARTITION`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisasterRecoverGroupStrategy {
+    /// The wire value `SPREAD`.
+    Spread,
+    /// The wire value `PARTITION`.
+    Partition,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl DisasterRecoverGroupStrategy {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["SPREAD", "PARTITION"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Spread => "SPREAD",
+            Self::Partition => "PARTITION",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for DisasterRecoverGroupStrategy {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for DisasterRecoverGroupStrategy {
+    fn from(value: &str) -> Self {
+        match value {
+            "SPREAD" => Self::Spread,
+            "PARTITION" => Self::Partition,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for DisasterRecoverGroupStrategy {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for DisasterRecoverGroupStrategy {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for DisasterRecoverGroupStrategy {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for DisasterRecoverGroupStrategy {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for DisasterRecoverGroupStrategy {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for DisasterRecoverGroupStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for DisasterRecoverGroupStrategy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for DisasterRecoverGroupStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for DisasterRecoverGroupStrategy {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<DisasterRecoverGroupStrategy> for str {
+    fn eq(&self, other: &DisasterRecoverGroupStrategy) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<DisasterRecoverGroupStrategy> for &str {
+    fn eq(&self, other: &DisasterRecoverGroupStrategy) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<DisasterRecoverGroupStrategy> for String {
+    fn from(value: DisasterRecoverGroupStrategy) -> Self {
+        match value {
+            DisasterRecoverGroupStrategy::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for DisasterRecoverGroupStrategy {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `DisasterRecoverGroupType` takes: `HOST`, `SW`, `RACK`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisasterRecoverGroupType {
+    /// The wire value `HOST`.
+    Host,
+    /// The wire value `SW`.
+    Sw,
+    /// The wire value `RACK`.
+    Rack,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl DisasterRecoverGroupType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["HOST", "SW", "RACK"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Host => "HOST",
+            Self::Sw => "SW",
+            Self::Rack => "RACK",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for DisasterRecoverGroupType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for DisasterRecoverGroupType {
+    fn from(value: &str) -> Self {
+        match value {
+            "HOST" => Self::Host,
+            "SW" => Self::Sw,
+            "RACK" => Self::Rack,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for DisasterRecoverGroupType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for DisasterRecoverGroupType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for DisasterRecoverGroupType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for DisasterRecoverGroupType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for DisasterRecoverGroupType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for DisasterRecoverGroupType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for DisasterRecoverGroupType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for DisasterRecoverGroupType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for DisasterRecoverGroupType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<DisasterRecoverGroupType> for str {
+    fn eq(&self, other: &DisasterRecoverGroupType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<DisasterRecoverGroupType> for &str {
+    fn eq(&self, other: &DisasterRecoverGroupType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<DisasterRecoverGroupType> for String {
+    fn from(value: DisasterRecoverGroupType) -> Self {
+        match value {
+            DisasterRecoverGroupType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for DisasterRecoverGroupType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `DiskUsage` takes: `SYSTEM_DISK`, `DATA_DISK`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DiskUsage {
+    /// The wire value `SYSTEM_DISK`.
+    SystemDisk,
+    /// The wire value `DATA_DISK`.
+    DataDisk,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl DiskUsage {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["SYSTEM_DISK", "DATA_DISK"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SystemDisk => "SYSTEM_DISK",
+            Self::DataDisk => "DATA_DISK",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for DiskUsage {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for DiskUsage {
+    fn from(value: &str) -> Self {
+        match value {
+            "SYSTEM_DISK" => Self::SystemDisk,
+            "DATA_DISK" => Self::DataDisk,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for DiskUsage {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for DiskUsage {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for DiskUsage {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for DiskUsage {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for DiskUsage {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for DiskUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for DiskUsage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for DiskUsage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for DiskUsage {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<DiskUsage> for str {
+    fn eq(&self, other: &DiskUsage) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<DiskUsage> for &str {
+    fn eq(&self, other: &DiskUsage) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<DiskUsage> for String {
+    fn from(value: DiskUsage) -> Self {
+        match value {
+            DiskUsage::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for DiskUsage {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `HostChargeType` takes: `PREPAID`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HostChargeType {
+    /// The wire value `PREPAID`.
+    Prepaid,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl HostChargeType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["PREPAID"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Prepaid => "PREPAID",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for HostChargeType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for HostChargeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PREPAID" => Self::Prepaid,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for HostChargeType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for HostChargeType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for HostChargeType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for HostChargeType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for HostChargeType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for HostChargeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for HostChargeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for HostChargeType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for HostChargeType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<HostChargeType> for str {
+    fn eq(&self, other: &HostChargeType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<HostChargeType> for &str {
+    fn eq(&self, other: &HostChargeType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<HostChargeType> for String {
+    fn from(value: HostChargeType) -> Self {
+        match value {
+            HostChargeType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for HostChargeType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `HostState` takes: `PENDING`, `LAUNCH_FAILURE`, `RUNNING`, `EXPIRED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HostState {
+    /// The wire value `PENDING`.
+    Pending,
+    /// The wire value `LAUNCH_FAILURE`.
+    LaunchFailure,
+    /// The wire value `RUNNING`.
+    Running,
+    /// The wire value `EXPIRED`.
+    Expired,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl HostState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "PENDING",
+        "LAUNCH_FAILURE",
+        "RUNNING",
+        "EXPIRED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::LaunchFailure => "LAUNCH_FAILURE",
+            Self::Running => "RUNNING",
+            Self::Expired => "EXPIRED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for HostState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for HostState {
+    fn from(value: &str) -> Self {
+        match value {
+            "PENDING" => Self::Pending,
+            "LAUNCH_FAILURE" => Self::LaunchFailure,
+            "RUNNING" => Self::Running,
+            "EXPIRED" => Self::Expired,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for HostState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for HostState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for HostState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for HostState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for HostState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for HostState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for HostState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for HostState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for HostState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<HostState> for str {
+    fn eq(&self, other: &HostState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<HostState> for &str {
+    fn eq(&self, other: &HostState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<HostState> for String {
+    fn from(value: HostState) -> Self {
+        match value {
+            HostState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for HostState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `HpcClusterType` takes: `STANDARD`, `CDC`, `CHC`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HpcClusterType {
+    /// The wire value `STANDARD`.
+    Standard,
+    /// The wire value `CDC`.
+    Cdc,
+    /// The wire value `CHC`.
+    Chc,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl HpcClusterType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["STANDARD", "CDC", "CHC"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::Cdc => "CDC",
+            Self::Chc => "CHC",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for HpcClusterType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for HpcClusterType {
+    fn from(value: &str) -> Self {
+        match value {
+            "STANDARD" => Self::Standard,
+            "CDC" => Self::Cdc,
+            "CHC" => Self::Chc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for HpcClusterType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for HpcClusterType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for HpcClusterType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for HpcClusterType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for HpcClusterType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for HpcClusterType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for HpcClusterType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for HpcClusterType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for HpcClusterType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<HpcClusterType> for str {
+    fn eq(&self, other: &HpcClusterType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<HpcClusterType> for &str {
+    fn eq(&self, other: &HpcClusterType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<HpcClusterType> for String {
+    fn from(value: HpcClusterType) -> Self {
+        match value {
+            HpcClusterType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for HpcClusterType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `IPv4AddressType` takes: `WanIP`, `HighQualityEIP`, `AntiDDoSEIP`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IPv4AddressType {
+    /// The wire value `WanIP`.
+    Wanip,
+    /// The wire value `HighQualityEIP`.
+    Highqualityeip,
+    /// The wire value `AntiDDoSEIP`.
+    Antiddoseip,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl IPv4AddressType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "WanIP",
+        "HighQualityEIP",
+        "AntiDDoSEIP",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Wanip => "WanIP",
+            Self::Highqualityeip => "HighQualityEIP",
+            Self::Antiddoseip => "AntiDDoSEIP",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for IPv4AddressType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for IPv4AddressType {
+    fn from(value: &str) -> Self {
+        match value {
+            "WanIP" => Self::Wanip,
+            "HighQualityEIP" => Self::Highqualityeip,
+            "AntiDDoSEIP" => Self::Antiddoseip,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for IPv4AddressType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for IPv4AddressType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for IPv4AddressType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for IPv4AddressType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for IPv4AddressType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for IPv4AddressType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for IPv4AddressType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for IPv4AddressType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for IPv4AddressType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<IPv4AddressType> for str {
+    fn eq(&self, other: &IPv4AddressType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<IPv4AddressType> for &str {
+    fn eq(&self, other: &IPv4AddressType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<IPv4AddressType> for String {
+    fn from(value: IPv4AddressType) -> Self {
+        match value {
+            IPv4AddressType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for IPv4AddressType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `IPv6AddressType` takes: `EIPv6`, `HighQualityEIPv6`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IPv6AddressType {
+    /// The wire value `EIPv6`.
+    Eipv6,
+    /// The wire value `HighQualityEIPv6`.
+    Highqualityeipv6,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl IPv6AddressType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["EIPv6", "HighQualityEIPv6"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Eipv6 => "EIPv6",
+            Self::Highqualityeipv6 => "HighQualityEIPv6",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for IPv6AddressType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for IPv6AddressType {
+    fn from(value: &str) -> Self {
+        match value {
+            "EIPv6" => Self::Eipv6,
+            "HighQualityEIPv6" => Self::Highqualityeipv6,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for IPv6AddressType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for IPv6AddressType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for IPv6AddressType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for IPv6AddressType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for IPv6AddressType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for IPv6AddressType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for IPv6AddressType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for IPv6AddressType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for IPv6AddressType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<IPv6AddressType> for str {
+    fn eq(&self, other: &IPv6AddressType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<IPv6AddressType> for &str {
+    fn eq(&self, other: &IPv6AddressType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<IPv6AddressType> for String {
+    fn from(value: IPv6AddressType) -> Self {
+        match value {
+            IPv6AddressType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for IPv6AddressType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImageArchitecture` takes: `x86_64`, `arm`, `i386`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageArchitecture {
+    /// The wire value `x86_64`.
+    X8664,
+    /// The wire value `arm`.
+    Arm,
+    /// The wire value `i386`.
+    I386,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImageArchitecture {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["x86_64", "arm", "i386"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::X8664 => "x86_64",
+            Self::Arm => "arm",
+            Self::I386 => "i386",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImageArchitecture {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImageArchitecture {
+    fn from(value: &str) -> Self {
+        match value {
+            "x86_64" => Self::X8664,
+            "arm" => Self::Arm,
+            "i386" => Self::I386,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImageArchitecture {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImageArchitecture {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImageArchitecture {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImageArchitecture {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImageArchitecture {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImageArchitecture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImageArchitecture {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImageArchitecture {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImageArchitecture {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImageArchitecture> for str {
+    fn eq(&self, other: &ImageArchitecture) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImageArchitecture> for &str {
+    fn eq(&self, other: &ImageArchitecture) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImageArchitecture> for String {
+    fn from(value: ImageArchitecture) -> Self {
+        match value {
+            ImageArchitecture::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImageArchitecture {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImageExportFormat` takes: `RAW`, `QCOW2`, `VHD`, `VMDK`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageExportFormat {
+    /// The wire value `RAW`.
+    Raw,
+    /// The wire value `QCOW2`.
+    Qcow2,
+    /// The wire value `VHD`.
+    Vhd,
+    /// The wire value `VMDK`.
+    Vmdk,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImageExportFormat {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["RAW", "QCOW2", "VHD", "VMDK"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Raw => "RAW",
+            Self::Qcow2 => "QCOW2",
+            Self::Vhd => "VHD",
+            Self::Vmdk => "VMDK",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImageExportFormat {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImageExportFormat {
+    fn from(value: &str) -> Self {
+        match value {
+            "RAW" => Self::Raw,
+            "QCOW2" => Self::Qcow2,
+            "VHD" => Self::Vhd,
+            "VMDK" => Self::Vmdk,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImageExportFormat {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImageExportFormat {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImageExportFormat {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImageExportFormat {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImageExportFormat {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImageExportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImageExportFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImageExportFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImageExportFormat {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImageExportFormat> for str {
+    fn eq(&self, other: &ImageExportFormat) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImageExportFormat> for &str {
+    fn eq(&self, other: &ImageExportFormat) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImageExportFormat> for String {
+    fn from(value: ImageExportFormat) -> Self {
+        match value {
+            ImageExportFormat::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImageExportFormat {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImageSharePermission` takes: `SHARE`, `CANCEL`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageSharePermission {
+    /// The wire value `SHARE`.
+    Share,
+    /// The wire value `CANCEL`.
+    Cancel,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImageSharePermission {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["SHARE", "CANCEL"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Share => "SHARE",
+            Self::Cancel => "CANCEL",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImageSharePermission {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImageSharePermission {
+    fn from(value: &str) -> Self {
+        match value {
+            "SHARE" => Self::Share,
+            "CANCEL" => Self::Cancel,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImageSharePermission {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImageSharePermission {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImageSharePermission {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImageSharePermission {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImageSharePermission {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImageSharePermission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImageSharePermission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImageSharePermission {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImageSharePermission {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImageSharePermission> for str {
+    fn eq(&self, other: &ImageSharePermission) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImageSharePermission> for &str {
+    fn eq(&self, other: &ImageSharePermission) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImageSharePermission> for String {
+    fn from(value: ImageSharePermission) -> Self {
+        match value {
+            ImageSharePermission::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImageSharePermission {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImageSource` takes: `OFFICIAL`, `CREATE_IMAGE`, `EXTERNAL_IMPORT`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageSource {
+    /// The wire value `OFFICIAL`.
+    Official,
+    /// The wire value `CREATE_IMAGE`.
+    CreateImage,
+    /// The wire value `EXTERNAL_IMPORT`.
+    ExternalImport,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImageSource {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "OFFICIAL",
+        "CREATE_IMAGE",
+        "EXTERNAL_IMPORT",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Official => "OFFICIAL",
+            Self::CreateImage => "CREATE_IMAGE",
+            Self::ExternalImport => "EXTERNAL_IMPORT",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImageSource {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImageSource {
+    fn from(value: &str) -> Self {
+        match value {
+            "OFFICIAL" => Self::Official,
+            "CREATE_IMAGE" => Self::CreateImage,
+            "EXTERNAL_IMPORT" => Self::ExternalImport,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImageSource {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImageSource {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImageSource {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImageSource {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImageSource {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImageSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImageSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImageSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImageSource {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImageSource> for str {
+    fn eq(&self, other: &ImageSource) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImageSource> for &str {
+    fn eq(&self, other: &ImageSource) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImageSource> for String {
+    fn from(value: ImageSource) -> Self {
+        match value {
+            ImageSource::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImageSource {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImageState` takes: `CREATING`, `NORMAL`, `CREATEFAILED`, `SYNCING`, `IMPORTING`, `IMPORTFAILED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageState {
+    /// The wire value `CREATING`.
+    Creating,
+    /// The wire value `NORMAL`.
+    Normal,
+    /// The wire value `CREATEFAILED`.
+    Createfailed,
+    /// The wire value `SYNCING`.
+    Syncing,
+    /// The wire value `IMPORTING`.
+    Importing,
+    /// The wire value `IMPORTFAILED`.
+    Importfailed,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImageState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "CREATING",
+        "NORMAL",
+        "CREATEFAILED",
+        "SYNCING",
+        "IMPORTING",
+        "IMPORTFAILED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Normal => "NORMAL",
+            Self::Createfailed => "CREATEFAILED",
+            Self::Syncing => "SYNCING",
+            Self::Importing => "IMPORTING",
+            Self::Importfailed => "IMPORTFAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImageState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImageState {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATING" => Self::Creating,
+            "NORMAL" => Self::Normal,
+            "CREATEFAILED" => Self::Createfailed,
+            "SYNCING" => Self::Syncing,
+            "IMPORTING" => Self::Importing,
+            "IMPORTFAILED" => Self::Importfailed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImageState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImageState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImageState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImageState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImageState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImageState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImageState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImageState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImageState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImageState> for str {
+    fn eq(&self, other: &ImageState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImageState> for &str {
+    fn eq(&self, other: &ImageState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImageState> for String {
+    fn from(value: ImageState) -> Self {
+        match value {
+            ImageState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImageState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImageType` takes: `PUBLIC_IMAGE`, `PRIVATE_IMAGE`, `SHARED_IMAGE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageType {
+    /// The wire value `PUBLIC_IMAGE`.
+    PublicImage,
+    /// The wire value `PRIVATE_IMAGE`.
+    PrivateImage,
+    /// The wire value `SHARED_IMAGE`.
+    SharedImage,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImageType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "PUBLIC_IMAGE",
+        "PRIVATE_IMAGE",
+        "SHARED_IMAGE",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PublicImage => "PUBLIC_IMAGE",
+            Self::PrivateImage => "PRIVATE_IMAGE",
+            Self::SharedImage => "SHARED_IMAGE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImageType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImageType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PUBLIC_IMAGE" => Self::PublicImage,
+            "PRIVATE_IMAGE" => Self::PrivateImage,
+            "SHARED_IMAGE" => Self::SharedImage,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImageType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImageType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImageType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImageType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImageType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImageType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImageType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImageType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImageType> for str {
+    fn eq(&self, other: &ImageType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImageType> for &str {
+    fn eq(&self, other: &ImageType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImageType> for String {
+    fn from(value: ImageType) -> Self {
+        match value {
+            ImageType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImageType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ImportImageArchitecture` takes: `x86_64`, `i386`, `arm_64`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImportImageArchitecture {
+    /// The wire value `x86_64`.
+    X8664,
+    /// The wire value `i386`.
+    I386,
+    /// The wire value `arm_64`.
+    Arm64,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ImportImageArchitecture {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["x86_64", "i386", "arm_64"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::X8664 => "x86_64",
+            Self::I386 => "i386",
+            Self::Arm64 => "arm_64",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ImportImageArchitecture {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ImportImageArchitecture {
+    fn from(value: &str) -> Self {
+        match value {
+            "x86_64" => Self::X8664,
+            "i386" => Self::I386,
+            "arm_64" => Self::Arm64,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ImportImageArchitecture {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ImportImageArchitecture {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ImportImageArchitecture {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ImportImageArchitecture {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ImportImageArchitecture {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ImportImageArchitecture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ImportImageArchitecture {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ImportImageArchitecture {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ImportImageArchitecture {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ImportImageArchitecture> for str {
+    fn eq(&self, other: &ImportImageArchitecture) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ImportImageArchitecture> for &str {
+    fn eq(&self, other: &ImportImageArchitecture) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ImportImageArchitecture> for String {
+    fn from(value: ImportImageArchitecture) -> Self {
+        match value {
+            ImportImageArchitecture::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ImportImageArchitecture {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `InstanceAttributeName` takes: `UserData`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InstanceAttributeName {
+    /// The wire value `UserData`.
+    Userdata,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InstanceAttributeName {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["UserData"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Userdata => "UserData",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InstanceAttributeName {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InstanceAttributeName {
+    fn from(value: &str) -> Self {
+        match value {
+            "UserData" => Self::Userdata,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InstanceAttributeName {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InstanceAttributeName {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InstanceAttributeName {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for InstanceAttributeName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InstanceAttributeName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for InstanceAttributeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InstanceAttributeName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for InstanceAttributeName {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for InstanceAttributeName {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InstanceAttributeName> for str {
+    fn eq(&self, other: &InstanceAttributeName) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InstanceAttributeName> for &str {
+    fn eq(&self, other: &InstanceAttributeName) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InstanceAttributeName> for String {
+    fn from(value: InstanceAttributeName) -> Self {
+        match value {
+            InstanceAttributeName::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InstanceAttributeName {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
     }
 }
 /// The values `InstanceChargeType` takes: `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`.
@@ -24132,6 +30039,279 @@ impl tencentcloud_runtime::lenient::Lenient for InstanceState {
             .map(Self::from)
     }
 }
+/// The values `InternetChargeType` takes: `BANDWIDTH_PREPAID`, `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR`, `BANDWIDTH_PACKAGE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InternetChargeType {
+    /// The wire value `BANDWIDTH_PREPAID`.
+    BandwidthPrepaid,
+    /// The wire value `TRAFFIC_POSTPAID_BY_HOUR`.
+    TrafficPostpaidByHour,
+    /// The wire value `BANDWIDTH_POSTPAID_BY_HOUR`.
+    BandwidthPostpaidByHour,
+    /// The wire value `BANDWIDTH_PACKAGE`.
+    BandwidthPackage,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InternetChargeType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "BANDWIDTH_PREPAID",
+        "TRAFFIC_POSTPAID_BY_HOUR",
+        "BANDWIDTH_POSTPAID_BY_HOUR",
+        "BANDWIDTH_PACKAGE",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BandwidthPrepaid => "BANDWIDTH_PREPAID",
+            Self::TrafficPostpaidByHour => "TRAFFIC_POSTPAID_BY_HOUR",
+            Self::BandwidthPostpaidByHour => "BANDWIDTH_POSTPAID_BY_HOUR",
+            Self::BandwidthPackage => "BANDWIDTH_PACKAGE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InternetChargeType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InternetChargeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "BANDWIDTH_PREPAID" => Self::BandwidthPrepaid,
+            "TRAFFIC_POSTPAID_BY_HOUR" => Self::TrafficPostpaidByHour,
+            "BANDWIDTH_POSTPAID_BY_HOUR" => Self::BandwidthPostpaidByHour,
+            "BANDWIDTH_PACKAGE" => Self::BandwidthPackage,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InternetChargeType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InternetChargeType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InternetChargeType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for InternetChargeType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InternetChargeType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for InternetChargeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InternetChargeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for InternetChargeType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for InternetChargeType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InternetChargeType> for str {
+    fn eq(&self, other: &InternetChargeType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InternetChargeType> for &str {
+    fn eq(&self, other: &InternetChargeType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InternetChargeType> for String {
+    fn from(value: InternetChargeType) -> Self {
+        match value {
+            InternetChargeType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InternetChargeType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `InternetServiceProvider` takes: `BGP`, `CMCC`, `CTCC`, `CUCC`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InternetServiceProvider {
+    /// The wire value `BGP`.
+    Bgp,
+    /// The wire value `CMCC`.
+    Cmcc,
+    /// The wire value `CTCC`.
+    Ctcc,
+    /// The wire value `CUCC`.
+    Cucc,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InternetServiceProvider {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["BGP", "CMCC", "CTCC", "CUCC"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Bgp => "BGP",
+            Self::Cmcc => "CMCC",
+            Self::Ctcc => "CTCC",
+            Self::Cucc => "CUCC",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InternetServiceProvider {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InternetServiceProvider {
+    fn from(value: &str) -> Self {
+        match value {
+            "BGP" => Self::Bgp,
+            "CMCC" => Self::Cmcc,
+            "CTCC" => Self::Ctcc,
+            "CUCC" => Self::Cucc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InternetServiceProvider {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InternetServiceProvider {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InternetServiceProvider {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for InternetServiceProvider {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InternetServiceProvider {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for InternetServiceProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InternetServiceProvider {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for InternetServiceProvider {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for InternetServiceProvider {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InternetServiceProvider> for str {
+    fn eq(&self, other: &InternetServiceProvider) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InternetServiceProvider> for &str {
+    fn eq(&self, other: &InternetServiceProvider) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InternetServiceProvider> for String {
+    fn from(value: InternetServiceProvider) -> Self {
+        match value {
+            InternetServiceProvider::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InternetServiceProvider {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
 /// The values `LatestOperationState` takes: `OPERATING`, `SUCCESS`, `FAILED`.
 ///
 /// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
@@ -24255,6 +30435,2064 @@ impl From<LatestOperationState> for String {
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for LatestOperationState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `LicenseType` takes: `TencentCloud`, `BYOL`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LicenseType {
+    /// The wire value `TencentCloud`.
+    Tencentcloud,
+    /// The wire value `BYOL`.
+    Byol,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl LicenseType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["TencentCloud", "BYOL"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Tencentcloud => "TencentCloud",
+            Self::Byol => "BYOL",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for LicenseType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for LicenseType {
+    fn from(value: &str) -> Self {
+        match value {
+            "TencentCloud" => Self::Tencentcloud,
+            "BYOL" => Self::Byol,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for LicenseType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for LicenseType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for LicenseType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for LicenseType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for LicenseType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for LicenseType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for LicenseType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for LicenseType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for LicenseType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<LicenseType> for str {
+    fn eq(&self, other: &LicenseType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<LicenseType> for &str {
+    fn eq(&self, other: &LicenseType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<LicenseType> for String {
+    fn from(value: LicenseType) -> Self {
+        match value {
+            LicenseType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for LicenseType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `LimitedOperation` takes: `INSTANCE_DEGRADE`, `INTERNET_CHARGE_TYPE_CHANGE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitedOperation {
+    /// The wire value `INSTANCE_DEGRADE`.
+    InstanceDegrade,
+    /// The wire value `INTERNET_CHARGE_TYPE_CHANGE`.
+    InternetChargeTypeChange,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl LimitedOperation {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "INSTANCE_DEGRADE",
+        "INTERNET_CHARGE_TYPE_CHANGE",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InstanceDegrade => "INSTANCE_DEGRADE",
+            Self::InternetChargeTypeChange => "INTERNET_CHARGE_TYPE_CHANGE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for LimitedOperation {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for LimitedOperation {
+    fn from(value: &str) -> Self {
+        match value {
+            "INSTANCE_DEGRADE" => Self::InstanceDegrade,
+            "INTERNET_CHARGE_TYPE_CHANGE" => Self::InternetChargeTypeChange,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for LimitedOperation {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for LimitedOperation {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for LimitedOperation {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for LimitedOperation {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for LimitedOperation {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for LimitedOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for LimitedOperation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for LimitedOperation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for LimitedOperation {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<LimitedOperation> for str {
+    fn eq(&self, other: &LimitedOperation) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<LimitedOperation> for &str {
+    fn eq(&self, other: &LimitedOperation) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<LimitedOperation> for String {
+    fn from(value: LimitedOperation) -> Self {
+        match value {
+            LimitedOperation::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for LimitedOperation {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `LocalDiskRequirement` takes: `REQUIRED`, `OPTIONAL`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LocalDiskRequirement {
+    /// The wire value `REQUIRED`.
+    Required,
+    /// The wire value `OPTIONAL`.
+    Optional,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl LocalDiskRequirement {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["REQUIRED", "OPTIONAL"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Required => "REQUIRED",
+            Self::Optional => "OPTIONAL",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for LocalDiskRequirement {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for LocalDiskRequirement {
+    fn from(value: &str) -> Self {
+        match value {
+            "REQUIRED" => Self::Required,
+            "OPTIONAL" => Self::Optional,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for LocalDiskRequirement {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for LocalDiskRequirement {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for LocalDiskRequirement {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for LocalDiskRequirement {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for LocalDiskRequirement {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for LocalDiskRequirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for LocalDiskRequirement {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for LocalDiskRequirement {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for LocalDiskRequirement {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<LocalDiskRequirement> for str {
+    fn eq(&self, other: &LocalDiskRequirement) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<LocalDiskRequirement> for &str {
+    fn eq(&self, other: &LocalDiskRequirement) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<LocalDiskRequirement> for String {
+    fn from(value: LocalDiskRequirement) -> Self {
+        match value {
+            LocalDiskRequirement::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for LocalDiskRequirement {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `MarketType` takes: `spot`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MarketType {
+    /// The wire value `spot`.
+    Spot,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl MarketType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["spot"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Spot => "spot",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for MarketType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for MarketType {
+    fn from(value: &str) -> Self {
+        match value {
+            "spot" => Self::Spot,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for MarketType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for MarketType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for MarketType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for MarketType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for MarketType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for MarketType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for MarketType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for MarketType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for MarketType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<MarketType> for str {
+    fn eq(&self, other: &MarketType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<MarketType> for &str {
+    fn eq(&self, other: &MarketType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<MarketType> for String {
+    fn from(value: MarketType) -> Self {
+        match value {
+            MarketType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for MarketType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `NetworkInterfaceType` takes: `PRIMARY`, `SECONDARY`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NetworkInterfaceType {
+    /// The wire value `PRIMARY`.
+    Primary,
+    /// The wire value `SECONDARY`.
+    Secondary,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl NetworkInterfaceType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["PRIMARY", "SECONDARY"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Primary => "PRIMARY",
+            Self::Secondary => "SECONDARY",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for NetworkInterfaceType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for NetworkInterfaceType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PRIMARY" => Self::Primary,
+            "SECONDARY" => Self::Secondary,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for NetworkInterfaceType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for NetworkInterfaceType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for NetworkInterfaceType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for NetworkInterfaceType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for NetworkInterfaceType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for NetworkInterfaceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for NetworkInterfaceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for NetworkInterfaceType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for NetworkInterfaceType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<NetworkInterfaceType> for str {
+    fn eq(&self, other: &NetworkInterfaceType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<NetworkInterfaceType> for &str {
+    fn eq(&self, other: &NetworkInterfaceType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<NetworkInterfaceType> for String {
+    fn from(value: NetworkInterfaceType) -> Self {
+        match value {
+            NetworkInterfaceType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for NetworkInterfaceType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `RenewFlag` takes: `NOTIFY_AND_AUTO_RENEW`, `NOTIFY_AND_MANUAL_RENEW`, `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RenewFlag {
+    /// The wire value `NOTIFY_AND_AUTO_RENEW`.
+    NotifyAndAutoRenew,
+    /// The wire value `NOTIFY_AND_MANUAL_RENEW`.
+    NotifyAndManualRenew,
+    /// The wire value `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
+    DisableNotifyAndManualRenew,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl RenewFlag {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "NOTIFY_AND_AUTO_RENEW",
+        "NOTIFY_AND_MANUAL_RENEW",
+        "DISABLE_NOTIFY_AND_MANUAL_RENEW",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NotifyAndAutoRenew => "NOTIFY_AND_AUTO_RENEW",
+            Self::NotifyAndManualRenew => "NOTIFY_AND_MANUAL_RENEW",
+            Self::DisableNotifyAndManualRenew => "DISABLE_NOTIFY_AND_MANUAL_RENEW",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for RenewFlag {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for RenewFlag {
+    fn from(value: &str) -> Self {
+        match value {
+            "NOTIFY_AND_AUTO_RENEW" => Self::NotifyAndAutoRenew,
+            "NOTIFY_AND_MANUAL_RENEW" => Self::NotifyAndManualRenew,
+            "DISABLE_NOTIFY_AND_MANUAL_RENEW" => Self::DisableNotifyAndManualRenew,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for RenewFlag {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for RenewFlag {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for RenewFlag {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for RenewFlag {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for RenewFlag {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for RenewFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for RenewFlag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for RenewFlag {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for RenewFlag {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<RenewFlag> for str {
+    fn eq(&self, other: &RenewFlag) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<RenewFlag> for &str {
+    fn eq(&self, other: &RenewFlag) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<RenewFlag> for String {
+    fn from(value: RenewFlag) -> Self {
+        match value {
+            RenewFlag::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for RenewFlag {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `RepairTaskAuthSource` takes: `Waiting_auth`, `Customer_auth`, `System_mandatory_auth`, `Pre_policy_auth`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RepairTaskAuthSource {
+    /// The wire value `Waiting_auth`.
+    WaitingAuth,
+    /// The wire value `Customer_auth`.
+    CustomerAuth,
+    /// The wire value `System_mandatory_auth`.
+    SystemMandatoryAuth,
+    /// The wire value `Pre_policy_auth`.
+    PrePolicyAuth,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl RepairTaskAuthSource {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "Waiting_auth",
+        "Customer_auth",
+        "System_mandatory_auth",
+        "Pre_policy_auth",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::WaitingAuth => "Waiting_auth",
+            Self::CustomerAuth => "Customer_auth",
+            Self::SystemMandatoryAuth => "System_mandatory_auth",
+            Self::PrePolicyAuth => "Pre_policy_auth",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for RepairTaskAuthSource {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for RepairTaskAuthSource {
+    fn from(value: &str) -> Self {
+        match value {
+            "Waiting_auth" => Self::WaitingAuth,
+            "Customer_auth" => Self::CustomerAuth,
+            "System_mandatory_auth" => Self::SystemMandatoryAuth,
+            "Pre_policy_auth" => Self::PrePolicyAuth,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for RepairTaskAuthSource {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for RepairTaskAuthSource {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for RepairTaskAuthSource {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for RepairTaskAuthSource {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for RepairTaskAuthSource {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for RepairTaskAuthSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for RepairTaskAuthSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for RepairTaskAuthSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for RepairTaskAuthSource {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<RepairTaskAuthSource> for str {
+    fn eq(&self, other: &RepairTaskAuthSource) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<RepairTaskAuthSource> for &str {
+    fn eq(&self, other: &RepairTaskAuthSource) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<RepairTaskAuthSource> for String {
+    fn from(value: RepairTaskAuthSource) -> Self {
+        match value {
+            RepairTaskAuthSource::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for RepairTaskAuthSource {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `RepairTaskOperation` takes: `AuthorizeRepair`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RepairTaskOperation {
+    /// The wire value `AuthorizeRepair`.
+    Authorizerepair,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl RepairTaskOperation {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["AuthorizeRepair"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Authorizerepair => "AuthorizeRepair",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for RepairTaskOperation {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for RepairTaskOperation {
+    fn from(value: &str) -> Self {
+        match value {
+            "AuthorizeRepair" => Self::Authorizerepair,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for RepairTaskOperation {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for RepairTaskOperation {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for RepairTaskOperation {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for RepairTaskOperation {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for RepairTaskOperation {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for RepairTaskOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for RepairTaskOperation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for RepairTaskOperation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for RepairTaskOperation {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<RepairTaskOperation> for str {
+    fn eq(&self, other: &RepairTaskOperation) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<RepairTaskOperation> for &str {
+    fn eq(&self, other: &RepairTaskOperation) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<RepairTaskOperation> for String {
+    fn from(value: RepairTaskOperation) -> Self {
+        match value {
+            RepairTaskOperation::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for RepairTaskOperation {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `RepairTaskOrderField` takes: `CreateTime`, `AuthTime`, `EndTime`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RepairTaskOrderField {
+    /// The wire value `CreateTime`.
+    Createtime,
+    /// The wire value `AuthTime`.
+    Authtime,
+    /// The wire value `EndTime`.
+    Endtime,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl RepairTaskOrderField {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["CreateTime", "AuthTime", "EndTime"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Createtime => "CreateTime",
+            Self::Authtime => "AuthTime",
+            Self::Endtime => "EndTime",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for RepairTaskOrderField {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for RepairTaskOrderField {
+    fn from(value: &str) -> Self {
+        match value {
+            "CreateTime" => Self::Createtime,
+            "AuthTime" => Self::Authtime,
+            "EndTime" => Self::Endtime,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for RepairTaskOrderField {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for RepairTaskOrderField {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for RepairTaskOrderField {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for RepairTaskOrderField {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for RepairTaskOrderField {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for RepairTaskOrderField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for RepairTaskOrderField {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for RepairTaskOrderField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for RepairTaskOrderField {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<RepairTaskOrderField> for str {
+    fn eq(&self, other: &RepairTaskOrderField) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<RepairTaskOrderField> for &str {
+    fn eq(&self, other: &RepairTaskOrderField) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<RepairTaskOrderField> for String {
+    fn from(value: RepairTaskOrderField) -> Self {
+        match value {
+            RepairTaskOrderField::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for RepairTaskOrderField {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `RepairTaskProduct` takes: `CVM`, `CDH`, `CPM2.0`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RepairTaskProduct {
+    /// The wire value `CVM`.
+    Cvm,
+    /// The wire value `CDH`.
+    Cdh,
+    /// The wire value `CPM2.0`.
+    Cpm20,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl RepairTaskProduct {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["CVM", "CDH", "CPM2.0"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Cvm => "CVM",
+            Self::Cdh => "CDH",
+            Self::Cpm20 => "CPM2.0",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for RepairTaskProduct {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for RepairTaskProduct {
+    fn from(value: &str) -> Self {
+        match value {
+            "CVM" => Self::Cvm,
+            "CDH" => Self::Cdh,
+            "CPM2.0" => Self::Cpm20,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for RepairTaskProduct {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for RepairTaskProduct {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for RepairTaskProduct {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for RepairTaskProduct {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for RepairTaskProduct {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for RepairTaskProduct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for RepairTaskProduct {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for RepairTaskProduct {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for RepairTaskProduct {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<RepairTaskProduct> for str {
+    fn eq(&self, other: &RepairTaskProduct) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<RepairTaskProduct> for &str {
+    fn eq(&self, other: &RepairTaskProduct) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<RepairTaskProduct> for String {
+    fn from(value: RepairTaskProduct) -> Self {
+        match value {
+            RepairTaskProduct::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for RepairTaskProduct {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `RepairTaskSubMethod` takes: `LossyLocal`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RepairTaskSubMethod {
+    /// The wire value `LossyLocal`.
+    Lossylocal,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl RepairTaskSubMethod {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["LossyLocal"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Lossylocal => "LossyLocal",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for RepairTaskSubMethod {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for RepairTaskSubMethod {
+    fn from(value: &str) -> Self {
+        match value {
+            "LossyLocal" => Self::Lossylocal,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for RepairTaskSubMethod {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for RepairTaskSubMethod {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for RepairTaskSubMethod {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for RepairTaskSubMethod {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for RepairTaskSubMethod {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for RepairTaskSubMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for RepairTaskSubMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for RepairTaskSubMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for RepairTaskSubMethod {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<RepairTaskSubMethod> for str {
+    fn eq(&self, other: &RepairTaskSubMethod) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<RepairTaskSubMethod> for &str {
+    fn eq(&self, other: &RepairTaskSubMethod) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<RepairTaskSubMethod> for String {
+    fn from(value: RepairTaskSubMethod) -> Self {
+        match value {
+            RepairTaskSubMethod::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for RepairTaskSubMethod {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ResourcePoolPackStatus` takes: `CREATING`, `ACTIVE`, `FAILED`, `RETIRED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResourcePoolPackStatus {
+    /// The wire value `CREATING`.
+    Creating,
+    /// The wire value `ACTIVE`.
+    Active,
+    /// The wire value `FAILED`.
+    Failed,
+    /// The wire value `RETIRED`.
+    Retired,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ResourcePoolPackStatus {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "CREATING",
+        "ACTIVE",
+        "FAILED",
+        "RETIRED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Active => "ACTIVE",
+            Self::Failed => "FAILED",
+            Self::Retired => "RETIRED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ResourcePoolPackStatus {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ResourcePoolPackStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATING" => Self::Creating,
+            "ACTIVE" => Self::Active,
+            "FAILED" => Self::Failed,
+            "RETIRED" => Self::Retired,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ResourcePoolPackStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ResourcePoolPackStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ResourcePoolPackStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ResourcePoolPackStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ResourcePoolPackStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ResourcePoolPackStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ResourcePoolPackStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ResourcePoolPackStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ResourcePoolPackStatus {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ResourcePoolPackStatus> for str {
+    fn eq(&self, other: &ResourcePoolPackStatus) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ResourcePoolPackStatus> for &str {
+    fn eq(&self, other: &ResourcePoolPackStatus) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ResourcePoolPackStatus> for String {
+    fn from(value: ResourcePoolPackStatus) -> Self {
+        match value {
+            ResourcePoolPackStatus::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ResourcePoolPackStatus {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ResourcePoolPackType` takes: `EXCLUSIVE`, `SHARED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResourcePoolPackType {
+    /// The wire value `EXCLUSIVE`.
+    Exclusive,
+    /// The wire value `SHARED`.
+    Shared,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ResourcePoolPackType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["EXCLUSIVE", "SHARED"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Exclusive => "EXCLUSIVE",
+            Self::Shared => "SHARED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ResourcePoolPackType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ResourcePoolPackType {
+    fn from(value: &str) -> Self {
+        match value {
+            "EXCLUSIVE" => Self::Exclusive,
+            "SHARED" => Self::Shared,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ResourcePoolPackType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ResourcePoolPackType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ResourcePoolPackType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ResourcePoolPackType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ResourcePoolPackType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ResourcePoolPackType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ResourcePoolPackType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ResourcePoolPackType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ResourcePoolPackType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ResourcePoolPackType> for str {
+    fn eq(&self, other: &ResourcePoolPackType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ResourcePoolPackType> for &str {
+    fn eq(&self, other: &ResourcePoolPackType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ResourcePoolPackType> for String {
+    fn from(value: ResourcePoolPackType) -> Self {
+        match value {
+            ResourcePoolPackType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ResourcePoolPackType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `SaleStatus` takes: `SELL`, `SOLD_OUT`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SaleStatus {
+    /// The wire value `SELL`.
+    Sell,
+    /// The wire value `SOLD_OUT`.
+    SoldOut,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl SaleStatus {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["SELL", "SOLD_OUT"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sell => "SELL",
+            Self::SoldOut => "SOLD_OUT",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for SaleStatus {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for SaleStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "SELL" => Self::Sell,
+            "SOLD_OUT" => Self::SoldOut,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for SaleStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for SaleStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for SaleStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for SaleStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for SaleStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for SaleStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for SaleStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for SaleStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for SaleStatus {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<SaleStatus> for str {
+    fn eq(&self, other: &SaleStatus) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<SaleStatus> for &str {
+    fn eq(&self, other: &SaleStatus) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<SaleStatus> for String {
+    fn from(value: SaleStatus) -> Self {
+        match value {
+            SaleStatus::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for SaleStatus {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `SpotInstanceType` takes: `one-time`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SpotInstanceType {
+    /// The wire value `one-time`.
+    OneTime,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl SpotInstanceType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["one-time"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OneTime => "one-time",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for SpotInstanceType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for SpotInstanceType {
+    fn from(value: &str) -> Self {
+        match value {
+            "one-time" => Self::OneTime,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for SpotInstanceType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for SpotInstanceType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for SpotInstanceType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for SpotInstanceType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for SpotInstanceType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for SpotInstanceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for SpotInstanceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for SpotInstanceType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for SpotInstanceType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<SpotInstanceType> for str {
+    fn eq(&self, other: &SpotInstanceType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<SpotInstanceType> for &str {
+    fn eq(&self, other: &SpotInstanceType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<SpotInstanceType> for String {
+    fn from(value: SpotInstanceType) -> Self {
+        match value {
+            SpotInstanceType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for SpotInstanceType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `StockStatus` takes: `EnoughStock`, `NormalStock`, `UnderStock`, `WithoutStock`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StockStatus {
+    /// The wire value `EnoughStock`.
+    Enoughstock,
+    /// The wire value `NormalStock`.
+    Normalstock,
+    /// The wire value `UnderStock`.
+    Understock,
+    /// The wire value `WithoutStock`.
+    Withoutstock,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl StockStatus {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "EnoughStock",
+        "NormalStock",
+        "UnderStock",
+        "WithoutStock",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Enoughstock => "EnoughStock",
+            Self::Normalstock => "NormalStock",
+            Self::Understock => "UnderStock",
+            Self::Withoutstock => "WithoutStock",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for StockStatus {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for StockStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "EnoughStock" => Self::Enoughstock,
+            "NormalStock" => Self::Normalstock,
+            "UnderStock" => Self::Understock,
+            "WithoutStock" => Self::Withoutstock,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for StockStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for StockStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for StockStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for StockStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for StockStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for StockStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for StockStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for StockStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for StockStatus {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<StockStatus> for str {
+    fn eq(&self, other: &StockStatus) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<StockStatus> for &str {
+    fn eq(&self, other: &StockStatus) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<StockStatus> for String {
+    fn from(value: StockStatus) -> Self {
+        match value {
+            StockStatus::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for StockStatus {
     fn lenient<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -24645,6 +32883,1058 @@ impl From<StoppedMode> for String {
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for StoppedMode {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `StorageBlockType` takes: `LOCAL_PRO`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StorageBlockType {
+    /// The wire value `LOCAL_PRO`.
+    LocalPro,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl StorageBlockType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["LOCAL_PRO"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::LocalPro => "LOCAL_PRO",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for StorageBlockType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for StorageBlockType {
+    fn from(value: &str) -> Self {
+        match value {
+            "LOCAL_PRO" => Self::LocalPro,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for StorageBlockType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for StorageBlockType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for StorageBlockType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for StorageBlockType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for StorageBlockType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for StorageBlockType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for StorageBlockType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for StorageBlockType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for StorageBlockType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<StorageBlockType> for str {
+    fn eq(&self, other: &StorageBlockType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<StorageBlockType> for &str {
+    fn eq(&self, other: &StorageBlockType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<StorageBlockType> for String {
+    fn from(value: StorageBlockType) -> Self {
+        match value {
+            StorageBlockType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for StorageBlockType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `SystemDiskType` takes: `LOCAL_BASIC`, `LOCAL_SSD`, `CLOUD_BASIC`, `CLOUD_SSD`, `CLOUD_PREMIUM`, `CLOUD_BSSD`, `CLOUD_HSSD`, `CLOUD_TSSD`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SystemDiskType {
+    /// The wire value `LOCAL_BASIC`.
+    LocalBasic,
+    /// The wire value `LOCAL_SSD`.
+    LocalSsd,
+    /// The wire value `CLOUD_BASIC`.
+    CloudBasic,
+    /// The wire value `CLOUD_SSD`.
+    CloudSsd,
+    /// The wire value `CLOUD_PREMIUM`.
+    CloudPremium,
+    /// The wire value `CLOUD_BSSD`.
+    CloudBssd,
+    /// The wire value `CLOUD_HSSD`.
+    CloudHssd,
+    /// The wire value `CLOUD_TSSD`.
+    CloudTssd,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl SystemDiskType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "LOCAL_BASIC",
+        "LOCAL_SSD",
+        "CLOUD_BASIC",
+        "CLOUD_SSD",
+        "CLOUD_PREMIUM",
+        "CLOUD_BSSD",
+        "CLOUD_HSSD",
+        "CLOUD_TSSD",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::LocalBasic => "LOCAL_BASIC",
+            Self::LocalSsd => "LOCAL_SSD",
+            Self::CloudBasic => "CLOUD_BASIC",
+            Self::CloudSsd => "CLOUD_SSD",
+            Self::CloudPremium => "CLOUD_PREMIUM",
+            Self::CloudBssd => "CLOUD_BSSD",
+            Self::CloudHssd => "CLOUD_HSSD",
+            Self::CloudTssd => "CLOUD_TSSD",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for SystemDiskType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for SystemDiskType {
+    fn from(value: &str) -> Self {
+        match value {
+            "LOCAL_BASIC" => Self::LocalBasic,
+            "LOCAL_SSD" => Self::LocalSsd,
+            "CLOUD_BASIC" => Self::CloudBasic,
+            "CLOUD_SSD" => Self::CloudSsd,
+            "CLOUD_PREMIUM" => Self::CloudPremium,
+            "CLOUD_BSSD" => Self::CloudBssd,
+            "CLOUD_HSSD" => Self::CloudHssd,
+            "CLOUD_TSSD" => Self::CloudTssd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for SystemDiskType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for SystemDiskType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for SystemDiskType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for SystemDiskType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for SystemDiskType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for SystemDiskType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for SystemDiskType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for SystemDiskType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for SystemDiskType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<SystemDiskType> for str {
+    fn eq(&self, other: &SystemDiskType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<SystemDiskType> for &str {
+    fn eq(&self, other: &SystemDiskType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<SystemDiskType> for String {
+    fn from(value: SystemDiskType) -> Self {
+        match value {
+            SystemDiskType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for SystemDiskType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `TagResourceType` takes: `instance`, `host`, `image`, `keypair`, `ps`, `hpc`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TagResourceType {
+    /// The wire value `instance`.
+    Instance,
+    /// The wire value `host`.
+    Host,
+    /// The wire value `image`.
+    Image,
+    /// The wire value `keypair`.
+    Keypair,
+    /// The wire value `ps`.
+    Ps,
+    /// The wire value `hpc`.
+    Hpc,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl TagResourceType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "instance",
+        "host",
+        "image",
+        "keypair",
+        "ps",
+        "hpc",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Instance => "instance",
+            Self::Host => "host",
+            Self::Image => "image",
+            Self::Keypair => "keypair",
+            Self::Ps => "ps",
+            Self::Hpc => "hpc",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for TagResourceType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for TagResourceType {
+    fn from(value: &str) -> Self {
+        match value {
+            "instance" => Self::Instance,
+            "host" => Self::Host,
+            "image" => Self::Image,
+            "keypair" => Self::Keypair,
+            "ps" => Self::Ps,
+            "hpc" => Self::Hpc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for TagResourceType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for TagResourceType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for TagResourceType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for TagResourceType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for TagResourceType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for TagResourceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for TagResourceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for TagResourceType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for TagResourceType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<TagResourceType> for str {
+    fn eq(&self, other: &TagResourceType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<TagResourceType> for &str {
+    fn eq(&self, other: &TagResourceType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<TagResourceType> for String {
+    fn from(value: TagResourceType) -> Self {
+        match value {
+            TagResourceType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for TagResourceType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `TargetOSType` takes: `TencentOS`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TargetOsType {
+    /// The wire value `TencentOS`.
+    Tencentos,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl TargetOsType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["TencentOS"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Tencentos => "TencentOS",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for TargetOsType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for TargetOsType {
+    fn from(value: &str) -> Self {
+        match value {
+            "TencentOS" => Self::Tencentos,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for TargetOsType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for TargetOsType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for TargetOsType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for TargetOsType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for TargetOsType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for TargetOsType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for TargetOsType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for TargetOsType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for TargetOsType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<TargetOsType> for str {
+    fn eq(&self, other: &TargetOsType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<TargetOsType> for &str {
+    fn eq(&self, other: &TargetOsType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<TargetOsType> for String {
+    fn from(value: TargetOsType) -> Self {
+        match value {
+            TargetOsType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for TargetOsType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `TemplateDataModifyAction` takes: `Replace`, `Update`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TemplateDataModifyAction {
+    /// The wire value `Replace`.
+    Replace,
+    /// The wire value `Update`.
+    Update,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl TemplateDataModifyAction {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["Replace", "Update"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Replace => "Replace",
+            Self::Update => "Update",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for TemplateDataModifyAction {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for TemplateDataModifyAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "Replace" => Self::Replace,
+            "Update" => Self::Update,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for TemplateDataModifyAction {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for TemplateDataModifyAction {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for TemplateDataModifyAction {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for TemplateDataModifyAction {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for TemplateDataModifyAction {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for TemplateDataModifyAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for TemplateDataModifyAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for TemplateDataModifyAction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for TemplateDataModifyAction {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<TemplateDataModifyAction> for str {
+    fn eq(&self, other: &TemplateDataModifyAction) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<TemplateDataModifyAction> for &str {
+    fn eq(&self, other: &TemplateDataModifyAction) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<TemplateDataModifyAction> for String {
+    fn from(value: TemplateDataModifyAction) -> Self {
+        match value {
+            TemplateDataModifyAction::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for TemplateDataModifyAction {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `TimerAction` takes: `TerminateInstances`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimerAction {
+    /// The wire value `TerminateInstances`.
+    Terminateinstances,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl TimerAction {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["TerminateInstances"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Terminateinstances => "TerminateInstances",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for TimerAction {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for TimerAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "TerminateInstances" => Self::Terminateinstances,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for TimerAction {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for TimerAction {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for TimerAction {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for TimerAction {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for TimerAction {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for TimerAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for TimerAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for TimerAction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for TimerAction {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<TimerAction> for str {
+    fn eq(&self, other: &TimerAction) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<TimerAction> for &str {
+    fn eq(&self, other: &TimerAction) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<TimerAction> for String {
+    fn from(value: TimerAction) -> Self {
+        match value {
+            TimerAction::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for TimerAction {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `UnsupportedNetworkType` takes: `BASIC`, `VPC1.0`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnsupportedNetworkType {
+    /// The wire value `BASIC`.
+    Basic,
+    /// The wire value `VPC1.0`.
+    Vpc10,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl UnsupportedNetworkType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["BASIC", "VPC1.0"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Basic => "BASIC",
+            Self::Vpc10 => "VPC1.0",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for UnsupportedNetworkType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for UnsupportedNetworkType {
+    fn from(value: &str) -> Self {
+        match value {
+            "BASIC" => Self::Basic,
+            "VPC1.0" => Self::Vpc10,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for UnsupportedNetworkType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for UnsupportedNetworkType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for UnsupportedNetworkType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for UnsupportedNetworkType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for UnsupportedNetworkType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for UnsupportedNetworkType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for UnsupportedNetworkType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for UnsupportedNetworkType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for UnsupportedNetworkType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<UnsupportedNetworkType> for str {
+    fn eq(&self, other: &UnsupportedNetworkType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<UnsupportedNetworkType> for &str {
+    fn eq(&self, other: &UnsupportedNetworkType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<UnsupportedNetworkType> for String {
+    fn from(value: UnsupportedNetworkType) -> Self {
+        match value {
+            UnsupportedNetworkType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for UnsupportedNetworkType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ZoneState` takes: `AVAILABLE`, `UNAVAILABLE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ZoneState {
+    /// The wire value `AVAILABLE`.
+    Available,
+    /// The wire value `UNAVAILABLE`.
+    Unavailable,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ZoneState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["AVAILABLE", "UNAVAILABLE"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Available => "AVAILABLE",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ZoneState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ZoneState {
+    fn from(value: &str) -> Self {
+        match value {
+            "AVAILABLE" => Self::Available,
+            "UNAVAILABLE" => Self::Unavailable,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ZoneState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ZoneState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ZoneState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ZoneState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ZoneState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ZoneState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ZoneState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ZoneState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ZoneState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ZoneState> for str {
+    fn eq(&self, other: &ZoneState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ZoneState> for &str {
+    fn eq(&self, other: &ZoneState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ZoneState> for String {
+    fn from(value: ZoneState) -> Self {
+        match value {
+            ZoneState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ZoneState {
     fn lenient<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {

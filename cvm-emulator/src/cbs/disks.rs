@@ -572,7 +572,7 @@ pub(crate) fn check_launch_disks(
     }
     for d in data_disks {
         let size = u64::try_from(d.disk_size.unwrap_or(0)).unwrap_or(0);
-        check_disk(d.disk_type.as_deref().unwrap_or("CLOUD_PREMIUM"), size)?;
+        check_disk(d.disk_type.as_ref().map_or("CLOUD_PREMIUM", |t| t.as_str()), size)?;
     }
     let held = disks_in(store, region)?.len();
     DISK.check_room(
@@ -596,7 +596,7 @@ pub(crate) fn launch_disks(
 ) -> Result<Vec<ResourceKey>, ApiError> {
     let mut keys = Vec::with_capacity(data_disks.len());
     for d in data_disks {
-        let disk_type = d.disk_type.as_deref().unwrap_or("CLOUD_PREMIUM");
+        let disk_type = d.disk_type.as_ref().map_or("CLOUD_PREMIUM", |t| t.as_str());
         let size = check_disk(disk_type, u64::try_from(d.disk_size.unwrap_or(0)).unwrap_or(0))?;
         let id = store.resources.new_id(&DISK);
         let mut disk = new_disk(

@@ -319,7 +319,7 @@ fn image_matches(image: &Image, name: &str, values: &[String]) -> bool {
     let any = |candidate: &str| values.iter().any(|v| v == candidate);
     match name {
         "image-id" => any(&image.image_id),
-        "image-type" => any(&image.image_type),
+        "image-type" => any(image.image_type.as_str()),
         "image-name" => any(&image.image_name),
         "platform" => any(&image.platform),
         "tag-key" => image.tags.iter().any(|t| any(&t.key)),

@@ -31,7 +31,7 @@ fn tags_for(specs: Option<&[TagSpecification]>) -> Result<Vec<Tag>, ApiError> {
         if spec.resource_type != "image" {
             return Err(ApiError::invalid_value(format!(
                 "TagSpecification.ResourceType is `{}`; an image takes `image`.",
-                shorten(&spec.resource_type)
+                shorten(spec.resource_type.as_str())
             )));
         }
         tags.extend(spec.tags.iter().cloned());

@@ -145,7 +145,9 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     }
     set(&mut i.image_id, &|| "img-9qabwvbn".to_owned());
     set(&mut i.os_name, &|| "TencentOS Server 3.1 (TK4)".to_owned());
-    set(&mut i.renew_flag, &|| "NOTIFY_AND_MANUAL_RENEW".to_owned());
+    if i.renew_flag.as_str().is_empty() {
+        i.renew_flag = cvm_api::types::RenewFlag::NotifyAndManualRenew;
+    }
     set(&mut i.created_time, &|| iso8601(now));
     if i.security_group_ids.is_empty() {
         i.security_group_ids = vec![default_security_group_id(&region)];

@@ -88,7 +88,7 @@ fn tags_for(specs: Option<&[TagSpecification]>) -> Result<Vec<Tag>, ApiError> {
         if spec.resource_type != "keypair" {
             return Err(ApiError::invalid_value(format!(
                 "TagSpecification.ResourceType is `{}`; a key pair takes `keypair`.",
-                shorten(&spec.resource_type)
+                shorten(spec.resource_type.as_str())
             )));
         }
         tags.extend(spec.tags.iter().cloned());

@@ -2,9 +2,9 @@
 //! ClientToken replayed or the quota checked, and the batch built and kept.
 
 use cvm_api::types::{
-    Instance, InstanceChargeType, InstanceState, InternetAccessible, LatestOperationState, LoginSettings,
-    Placement, RunInstancesRequest, RunInstancesResponse, StopChargingMode, SystemDisk, Tag,
-    VirtualPrivateCloud,
+    Instance, InstanceChargeType, InstanceState, InternetAccessible, InternetChargeType, LatestOperationState,
+    LoginSettings, Placement, RenewFlag, RunInstancesRequest, RunInstancesResponse, StopChargingMode, SystemDisk,
+    SystemDiskType, Tag, VirtualPrivateCloud,
 };
 
 use super::catalog::{check_offered, check_zone, public_image};
@@ -388,7 +388,7 @@ fn new_instance(
             i.public_ip_assigned = Some(i.internet_max_bandwidth_out.unwrap_or(0) > 0);
         }
         if i.internet_charge_type.is_none() {
-            i.internet_charge_type = Some("TRAFFIC_POSTPAID_BY_HOUR".to_owned());
+            i.internet_charge_type = Some(InternetChargeType::TrafficPostpaidByHour);
         }
         if i.internet_max_bandwidth_out.is_none() {
             i.internet_max_bandwidth_out = Some(0);
@@ -399,13 +399,11 @@ fn new_instance(
         Some(p) if r.instance_charge_type == Some(InstanceChargeType::Prepaid) => {
             let months = u64::try_from(p.period.unwrap_or(1).clamp(1, 120)).unwrap_or(1);
             (
-                p.renew_flag
-                    .clone()
-                    .unwrap_or_else(|| "NOTIFY_AND_MANUAL_RENEW".to_owned()),
+                p.renew_flag.clone().unwrap_or(RenewFlag::NotifyAndManualRenew),
                 iso8601(now.saturating_add(months * 30 * 86_400_000)),
             )
         }
-        _ => ("NOTIFY_AND_MANUAL_RENEW".to_owned(), String::new()),
+        _ => (RenewFlag::NotifyAndManualRenew, String::new()),
     };
     let tags: Vec<Tag> = r
         .tag_specification
@@ -433,7 +431,7 @@ fn new_instance(
         .clone()
         .map(|d| {
             SystemDisk::new()
-                .set_disk_type(d.disk_type.unwrap_or_else(|| "CLOUD_PREMIUM".to_owned()))
+                .set_disk_type(d.disk_type.unwrap_or(SystemDiskType::CloudPremium))
                 .set_disk_size(d.disk_size.unwrap_or(50))
                 .set_disk_id(random_id("disk-"))
         })
