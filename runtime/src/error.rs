@@ -221,7 +221,11 @@ impl std::error::Error for ServiceError {}
 
 /// The error of one call. `E` is the action's own error enum, e.g.
 /// `StartInstancesError`.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` leads with the `Display` line, then the variant's fields, so
+/// that `fn main() -> Result<(), Box<dyn Error>>` (or `anyhow`) prints
+/// what went wrong before how it is represented.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error<E> {
     /// The service said no.
@@ -257,6 +261,33 @@ pub enum Error<E> {
     /// [`Config::with_rate_limit`](crate::Config::with_rate_limit)).
     #[error(transparent)]
     RateLimited(RateLimitError),
+}
+
+impl<E: fmt::Debug + fmt::Display> fmt::Debug for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}\n\n")?;
+        match self {
+            Error::Service(e) => f.debug_tuple("Service").field(e).finish(),
+            Error::InvalidRequest(e) => f.debug_tuple("InvalidRequest").field(e).finish(),
+            Error::Transport(e) => f.debug_tuple("Transport").field(e).finish(),
+            Error::InvalidResponse {
+                status,
+                body,
+                reason,
+                kind,
+                attempts,
+            } => f
+                .debug_struct("InvalidResponse")
+                .field("status", status)
+                .field("body", body)
+                .field("reason", reason)
+                .field("kind", kind)
+                .field("attempts", attempts)
+                .finish(),
+            Error::Credentials(e) => f.debug_tuple("Credentials").field(e).finish(),
+            Error::RateLimited(e) => f.debug_tuple("RateLimited").field(e).finish(),
+        }
+    }
 }
 
 /// A request the client's rate limiter did not send: its turn would have
@@ -513,6 +544,30 @@ mod tests {
         ));
         assert!(shown.len() < 1_000, "{}", shown.len());
         assert!(shown.ends_with("more bytes]"), "{shown}");
+    }
+
+    /// What `main` prints when it returns the error with `?`: the one line
+    /// first, the detail after.
+    #[test]
+    fn debug_leads_with_the_display_line() {
+        let e: Error<ServiceError> = Error::Service(ServiceError::new(
+            "InvalidInstanceId.NotFound",
+            "no such instance",
+            "r-1",
+        ));
+        let debug = format!("{e:?}");
+        assert!(debug.starts_with(&format!("{e}\n\nService(ServiceError {{")), "{debug}");
+        assert!(debug.contains("attempts: "), "{debug}");
+        let e: Error<ServiceError> = Error::InvalidResponse {
+            status: 502,
+            body: "<html>".to_owned(),
+            reason: "the body is not a JSON object".to_owned(),
+            kind: InvalidResponseKind::NotAnEnvelope,
+            attempts: 2,
+        };
+        let debug = format!("{e:#?}");
+        assert!(debug.starts_with(&format!("{e}\n\nInvalidResponse {{\n")), "{debug}");
+        assert!(debug.contains("kind: NotAnEnvelope"), "{debug}");
     }
 
     #[test]

@@ -168,8 +168,9 @@ pub struct WaitOutcome<R> {
     pub elapsed: Duration,
 }
 
-/// Why a wait ended without success.
-#[derive(Debug, thiserror::Error)]
+/// Why a wait ended without success. `Debug` leads with the `Display`
+/// line, as [`Error`]'s does.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum WaitError<E> {
     /// A failure acceptor matched: what was awaited cannot happen.
@@ -194,6 +195,45 @@ pub enum WaitError<E> {
     /// A poll failed (after the pipeline's retries).
     #[error(transparent)]
     Call(Error<E>),
+}
+
+impl<E: fmt::Debug + fmt::Display> fmt::Debug for WaitError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The call's error, whose `Debug` leads with this same line.
+            WaitError::Call(e) => fmt::Debug::fmt(e, f),
+            WaitError::Failed {
+                waiter,
+                id,
+                path,
+                value,
+                polls,
+            } => {
+                write!(f, "{self}\n\n")?;
+                f.debug_struct("Failed")
+                    .field("waiter", waiter)
+                    .field("id", id)
+                    .field("path", path)
+                    .field("value", value)
+                    .field("polls", polls)
+                    .finish()
+            }
+            WaitError::TimedOut {
+                waiter,
+                elapsed,
+                polls,
+                last_seen,
+            } => {
+                write!(f, "{self}\n\n")?;
+                f.debug_struct("TimedOut")
+                    .field("waiter", waiter)
+                    .field("elapsed", elapsed)
+                    .field("polls", polls)
+                    .field("last_seen", last_seen)
+                    .finish()
+            }
+        }
+    }
 }
 
 fn subject(id: Option<&str>, path: &str) -> String {

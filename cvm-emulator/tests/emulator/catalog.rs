@@ -14,7 +14,7 @@ fn filter(name: &str, values: &[&str]) -> Filter {
         .set_values(values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>())
 }
 
-fn code_of<T, E: std::fmt::Debug>(result: Result<T, Error<E>>) -> String {
+fn code_of<T, E: std::fmt::Debug + std::fmt::Display>(result: Result<T, Error<E>>) -> String {
     match result {
         Err(Error::Service(e)) => format!("{e:?}").split('(').next().unwrap_or_default().to_owned(),
         Err(other) => format!("{other:?}"),

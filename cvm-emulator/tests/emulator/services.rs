@@ -50,7 +50,7 @@ fn runtime(emu: &RunningEmulator) -> Runtime {
 }
 
 /// The service's error code of a typed call that must fail.
-fn error_code<T: std::fmt::Debug, E: ActionError + std::fmt::Debug>(result: Result<T, Error<E>>) -> String {
+fn error_code<T: std::fmt::Debug, E: ActionError + std::fmt::Debug + std::fmt::Display>(result: Result<T, Error<E>>) -> String {
     match result {
         Err(Error::Service(e)) => e.service_error().code().to_owned(),
         other => panic!("expected a service error, got {other:?}"),
