@@ -20,10 +20,11 @@ pub enum Command {
     /// `tcloud __complete WORD...`: the candidates for the last word (what
     /// the completion scripts call).
     Complete(Vec<String>),
-    /// `tcloud cvm`, `tcloud cvm help`.
+    /// `tcloud cvm`, `tcloud cvm help [--detail]`.
     ServiceHelp {
         service: String,
         version: Option<String>,
+        detail: bool,
     },
     Action(Box<ActionArgs>),
 }
@@ -36,6 +37,8 @@ pub struct ActionArgs {
     pub action: String,
     /// `help` after the action.
     pub help: bool,
+    /// `help --detail`: every member's whole documentation and facts.
+    pub detail: bool,
     pub flags: Flags,
     /// `--Param value`, in order.
     pub params: Vec<(String, String)>,
@@ -56,6 +59,7 @@ impl std::fmt::Debug for ActionArgs {
             .field("service", &self.service)
             .field("action", &self.action)
             .field("help", &self.help)
+            .field("detail", &self.detail)
             .field("flags", &self.flags)
             .field("params", &names)
             .field("cli_input_json", &self.cli_input_json.as_ref().map(|_| ".."))
@@ -79,6 +83,7 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("version", "API version of the service, e.g. 2017-03-12"),
     ("cli-input-json", "parameters as JSON: file://PATH or inline"),
     ("generate-cli-skeleton", "print a JSON skeleton of the parameters"),
+    ("detail", "with help: every parameter's whole documentation and facts"),
     ("filter", "JMESPath expression applied to the output"),
     ("output", "json, table or text"),
     (
@@ -123,16 +128,11 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             return Ok(Command::ServiceHelp {
                 service,
                 version: None,
+                detail: false,
             })
         }
-        Some(a) if a.as_str() == "help" => {
-            return Ok(Command::ServiceHelp {
-                service,
-                version: None,
-            })
-        }
-        Some(a) if a.starts_with('-') => {
-            let mut version = None;
+        Some(a) if a.as_str() == "help" || a.starts_with('-') => {
+            let (mut version, mut detail) = (None, false);
             let mut i = 0;
             while i < rest.len() {
                 if rest[i].as_str() == "help" {
@@ -141,11 +141,16 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 }
                 match option(&rest, &mut i)? {
                     (name, Some(value)) if name == "version" => version = Some(value),
+                    (name, None) if name == "detail" => detail = true,
                     (name, _) if name == "help" => {}
                     (name, _) => return Err(CliError::usage(format!("--{name} needs an action"))),
                 }
             }
-            return Ok(Command::ServiceHelp { service, version });
+            return Ok(Command::ServiceHelp {
+                service,
+                version,
+                detail,
+            });
         }
         Some(a) => a.to_string(),
     };
@@ -159,6 +164,15 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
     while i < rest.len() {
         if matches!(rest[i].as_str(), "help" | "--help" | "-h") {
             parsed.help = true;
+            i += 1;
+            continue;
+        }
+        // tccli's `help --detail`; takes no value.
+        if rest[i].as_str() == "--detail" {
+            if parsed.detail {
+                return Err(CliError::usage("--detail is given twice"));
+            }
+            parsed.detail = true;
             i += 1;
             continue;
         }
@@ -208,6 +222,11 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         if slot.replace(needed(value)?).is_some() {
             return Err(CliError::usage(format!("--{name} is given twice")));
         }
+    }
+    if parsed.detail && !parsed.help {
+        return Err(CliError::usage(
+            "--detail goes with help: tcloud <service> <Action> help --detail",
+        ));
     }
     Ok(Command::Action(Box::new(parsed)))
 }

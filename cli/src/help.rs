@@ -44,7 +44,9 @@ fn options(out: &mut String) {
     }
 }
 
-pub fn service(catalog: &Catalog, service: &Service) -> String {
+/// The service's actions, a line each; with `detail`, each action's whole
+/// documentation under its name.
+pub fn service(catalog: &Catalog, service: &Service, detail: bool) -> String {
     let model = &service.model;
     let mut out = String::new();
     let _ = writeln!(
@@ -61,6 +63,10 @@ pub fn service(catalog: &Catalog, service: &Service) -> String {
     let _ = writeln!(out, "Actions ({}):", model.actions.len());
     for action in &model.actions {
         let _ = writeln!(out, "  {:<39} {}", action.name, first_line(&action.title));
+        if detail && !action.document.trim().is_empty() {
+            paragraphs(&mut out, &action.document, DETAIL_INDENT);
+            out.push('\n');
+        }
     }
     if !model.waiters.is_empty() {
         let _ = writeln!(out, "\nWaiters (--wait NAME):");
@@ -76,8 +82,11 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Parameters with types and whether each is required, the output's
-/// members, and the objects either reaches, each listed once.
-pub fn action(service: &Service, name: &str) -> String {
+/// members, and the objects either reaches, each listed once. Without
+/// `detail`, a member gets its documentation's first line and its rules;
+/// with it (tccli's `help --detail`), its whole documentation and every
+/// fact the model holds about it: shape, presence, rules, values, example.
+pub fn action(service: &Service, name: &str, detail: bool) -> String {
     let model = &service.model;
     let Some(action) = model.action(name) else {
         return String::new();
@@ -101,11 +110,11 @@ pub fn action(service: &Service, name: &str) -> String {
         if input.members.is_empty() {
             let _ = writeln!(out, "  (none)");
         }
-        members(&mut out, model, input, true, "--", &mut objects);
+        members(&mut out, model, input, "--", detail, &mut objects);
     }
     if let Some(output) = model.object(&action.output) {
         let _ = writeln!(out, "\nOutput:");
-        members(&mut out, model, output, false, "", &mut objects);
+        members(&mut out, model, output, "", detail, &mut objects);
     }
     // Each object reached, by name, once.
     let mut shown = BTreeSet::new();
@@ -113,8 +122,10 @@ pub fn action(service: &Service, name: &str) -> String {
         shown.insert(name.clone());
         if let Some(object) = model.object(&name) {
             let _ = writeln!(out, "\n{name}:");
-            let input = object.in_input;
-            members(&mut out, model, object, input, "", &mut objects);
+            if detail && !object.document.trim().is_empty() {
+                paragraphs(&mut out, &object.document, 2);
+            }
+            members(&mut out, model, object, "", detail, &mut objects);
         }
     }
     let _ = writeln!(out, "\nOptions:");
@@ -151,23 +162,33 @@ fn members(
     out: &mut String,
     model: &Model,
     object: &Object,
-    input: bool,
     prefix: &str,
+    detail: bool,
     objects: &mut BTreeSet<String>,
 ) {
+    let text = Text { model };
     for m in &object.members {
         if let Leaf::Object(name) = &m.ty.leaf {
             objects.insert(name.clone());
         }
-        let need = if !input {
-            ""
-        } else if m.required {
-            "required"
-        } else {
-            "optional"
+        // Whether it is required says something only of request members.
+        let need = match (object.in_input, m.required) {
+            (false, _) => "",
+            (true, true) => "required",
+            (true, false) => "optional",
         };
         let name = format!("{prefix}{}", m.wire_name);
         let _ = write!(out, "  {name:<33} {:<25} {need:<9}", shape(m));
+        if detail {
+            out.truncate(out.trim_end().len());
+            out.push('\n');
+            paragraphs(out, &m.document, DETAIL_INDENT);
+            let shape = facts::member_shape(object, m);
+            for fact in std::iter::once(shape).chain(facts::member_rules(model, m)) {
+                let _ = writeln!(out, "{:DETAIL_INDENT$}- {}", "", fact.render(&text));
+            }
+            continue;
+        }
         let doc = first_line(&m.document);
         if !doc.is_empty() {
             let _ = write!(out, "{doc}");
@@ -175,7 +196,27 @@ fn members(
         out.truncate(out.trim_end().len());
         out.push('\n');
         for fact in facts::member_rules(model, m) {
-            let _ = writeln!(out, "  {:<33} - {}", "", fact.render(&Text { model }));
+            let _ = writeln!(out, "  {:<33} - {}", "", fact.render(&text));
+        }
+    }
+}
+
+/// Where `--detail` puts a member's text: under its name.
+const DETAIL_INDENT: usize = 6;
+
+/// Documentation as it is written, each line indented, paragraphs kept
+/// apart; nothing when there is none.
+fn paragraphs(out: &mut String, text: &str, indent: usize) {
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "{:indent$}{line}", "");
         }
     }
 }
@@ -244,7 +285,7 @@ mod tests {
                 versions += 1;
                 for a in &service.model.actions {
                     actions += 1;
-                    let text = action(&service, &a.name);
+                    let text = action(&service, &a.name, false);
                     let input = service.model.object(&a.input).unwrap();
                     for m in &input.members {
                         let line = format!("--{} ", m.wire_name);

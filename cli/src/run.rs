@@ -57,9 +57,13 @@ fn run(catalog: &Catalog, command: Command) -> Result<Vec<u8>, CliError> {
         Command::Version => Ok(format!("tcloud {}\n", env!("CARGO_PKG_VERSION")).into_bytes()),
         Command::Completion(shell) => completion::script(&shell),
         Command::Complete(words) => Ok(completion::candidates(catalog, &words)),
-        Command::ServiceHelp { service, version } => {
+        Command::ServiceHelp {
+            service,
+            version,
+            detail,
+        } => {
             let service = catalog.load(&service, version.as_deref())?;
-            Ok(help::service(catalog, &service).into_bytes())
+            Ok(help::service(catalog, &service, detail).into_bytes())
         }
         Command::Action(args) => action(catalog, *args),
     }
@@ -91,7 +95,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         .object(&action.input)
         .ok_or_else(|| CliError::internal(format!("{}: no input object", action.name)))?;
     if args.help {
-        return Ok(help::action(&service, &action.name).into_bytes());
+        return Ok(help::action(&service, &action.name, args.detail).into_bytes());
     }
     if args.skeleton {
         let mut out = String::new();
@@ -145,10 +149,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         .map(|s| settings::seconds("--wait-timeout", s))
         .transpose()?;
     if action.needs_region && settings.config.region().is_none() {
-        return Err(CliError::usage(format!(
-            "{} needs a region: --region, TENCENTCLOUD_REGION or the profile's configure file",
-            action.name
-        )));
+        return Err(CliError::usage(settings.missing_region(&action.name)));
     }
 
     // What the answer may expand to: decoded (by the runtime), projected and

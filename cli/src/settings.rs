@@ -6,8 +6,9 @@
 //!
 //! - `--profile P` (else `TCCLI_PROFILE`, else `TENCENTCLOUD_PROFILE`, else
 //!   `default`) names `~/.tccli/P.credential` and `~/.tccli/P.configure`. A
-//!   profile named on the command line wins over the environment's keys and
-//!   region, as in tccli;
+//!   profile named on the command line wins over the environment's keys, as
+//!   in tccli, and its region over `TENCENTCLOUD_REGION`, which still serves
+//!   a profile that names no region (the README's precedence table);
 //! - `--secretId`, `--secretKey`, `--token` and `--region` win over both;
 //! - `P.configure` gives the region, the output format
 //!   (`_sys_param.output`) and a service's endpoint and API version
@@ -15,6 +16,7 @@
 //!   one reader of these files (`tencentcloud_runtime::profile`), which also
 //!   reads the `.credential` file for the default chain.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tencentcloud_runtime::profile::TccliConfigure;
@@ -75,6 +77,29 @@ pub struct Settings {
     pub format: Format,
     /// The API version asked for, by flag or profile.
     pub version: Option<String>,
+    /// The profile's configure file, where a region could have come from,
+    /// and whether it exists: named when no region was found.
+    configure_file: Option<(PathBuf, bool)>,
+    /// A profile named by `--profile` or `TCCLI_PROFILE`: its region comes
+    /// before the environment's.
+    named_profile: bool,
+}
+
+impl Settings {
+    /// Why there is no region, naming every place a region is taken from,
+    /// in the order they are looked at.
+    pub fn missing_region(&self, action: &str) -> String {
+        let file = match &self.configure_file {
+            Some((path, true)) => format!("`region` in {}, which has none", path.display()),
+            Some((path, false)) => format!("{}, which does not exist", path.display()),
+            None => "a profile's configure file (no home directory)".to_owned(),
+        };
+        if self.named_profile {
+            format!("{action} needs a region: --region, else {file}, else {REGION}")
+        } else {
+            format!("{action} needs a region: --region, else {REGION}, else {file}")
+        }
+    }
 }
 
 pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
@@ -121,8 +146,12 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     unset(&mut vars, &[TCCLI_TOKEN]);
     if named {
         // tccli: a profile asked for by name is used as written, whatever the
-        // environment holds.
-        unset(&mut vars, &[SECRET_ID, SECRET_KEY, SESSION_TOKEN, REGION]);
+        // environment holds: its keys, and its region when it has one (the
+        // environment's region is the fallback of one that has none).
+        unset(&mut vars, &[SECRET_ID, SECRET_KEY, SESSION_TOKEN]);
+        if conf.as_ref().and_then(TccliConfigure::region).is_some() {
+            unset(&mut vars, &[REGION]);
+        }
     }
     let set = |vars: &mut Vec<(String, String)>, name: &str, value: &str| {
         vars.retain(|(k, _)| k != name);
@@ -204,10 +233,14 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         .version
         .clone()
         .or_else(|| conf.as_ref().and_then(|c| c.version(service)).map(str::to_owned));
+    let configure_file = tencentcloud_runtime::profile::tccli_file(&Env::process(), &profile, "configure")
+        .map(|path| (path, conf.is_some()));
     Ok(Settings {
         config,
         format,
         version,
+        configure_file,
+        named_profile: named,
     })
 }
 

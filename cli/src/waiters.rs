@@ -206,7 +206,20 @@ pub async fn wait(
     if let Some(deadline) = deadline {
         options = options.with_deadline(deadline);
     }
-    if std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() {
+        // Into a log or a pipe, one line, so that a long wait is not silent;
+        // on a terminal, the progress lines below say more.
+        let within = deadline.map_or(waiter.deadline, |d| d.as_secs_f64().ceil() as u64);
+        eprintln!(
+            "{}: waiting for {} {} (polling {} every {} to {} s, for up to {within} s)",
+            spec.name,
+            ids.len(),
+            if ids.len() == 1 { "resource" } else { "resources" },
+            waiter.action,
+            waiter.min_delay,
+            waiter.max_delay,
+        );
+    } else {
         options = options.with_progress(|p| {
             let states: Vec<String> = p
                 .states

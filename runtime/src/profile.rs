@@ -49,8 +49,9 @@ pub fn profile_name(env: &Env) -> String {
     env.get(PROFILE).unwrap_or_else(|| "default".to_owned())
 }
 
-/// `~/.tccli/<profile>.<extension>`, when there is a home directory.
-pub(crate) fn tccli_file(env: &Env, profile: &str, extension: &str) -> Option<PathBuf> {
+/// `~/.tccli/<profile>.<extension>` (`credential` or `configure`), when
+/// there is a home directory.
+pub fn tccli_file(env: &Env, profile: &str, extension: &str) -> Option<PathBuf> {
     env.home()
         .map(|home| home.join(".tccli").join(format!("{profile}.{extension}")))
 }
