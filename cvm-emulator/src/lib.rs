@@ -143,7 +143,7 @@
 //! # Fault injection
 //!
 //! [`EmulatorConfig::faults`] (the CLI's `--fault-*`, `--latency-ms` and
-//! `--seed`) injects `RequestLimitExceeded`, `InternalError`, connection
+//! `--fault-seed`) injects `RequestLimitExceeded`, `InternalError`, connection
 //! resets before or after the action takes effect, and latency, into
 //! authenticated, well-formed requests only, from one seeded PRNG (see
 //! [`FaultConfig`]). [`EmulatorConfig::clock_skew_secs`] sets the

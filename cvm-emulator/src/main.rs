@@ -1,16 +1,17 @@
 //! `cvm-emulator`: a local Tencent Cloud CVM endpoint for tests.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
 use cvm_emulator::{
-    Emulator, EmulatorConfig, FaultConfig, SecretKey, DEFAULT_ROLE_NAME, DEMO_SECRET_ID,
-    LAUNCH_FAILURE_IMAGE_ID, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY,
+    Emulator, EmulatorConfig, FaultConfig, SecretKey, State, StoredInstance, DEFAULT_ROLE_NAME,
+    DEMO_SECRET_ID, LAUNCH_FAILURE_IMAGE_ID, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY,
     MAX_WEB_IDENTITY_TOKEN_LEN,
 };
 use serde::Deserialize;
@@ -25,7 +26,21 @@ Examples:
   cvm-emulator demo
   cvm-emulator --listen 127.0.0.1:9000
   cvm-emulator --listen 127.0.0.1:0 --transition-ms 0 --rate-limit 0 --state state.json
+  cvm-emulator --instances 3   # start with 3 STOPPED instances instead of none
   cvm-emulator --credentials creds.json   # [{\"secret_id\": \"AKID...\", \"secret_key\": \"...\"}]
+
+Seeding: the emulator starts empty; --instances N starts it with N STOPPED instances (random
+ids) in zone ap-guangzhou-3, region ap-guangzhou; N is at most 10000, the emulator's instance
+quota. With --state FILE they are seeded only when FILE does not exist yet, and written to it at
+start; a later start finds FILE and keeps it as it is (--instances is ignored, with a note), so
+restarts never add instances. (--fault-seed seeds fault injection, not instances.) FILE is JSON
+the emulator writes: {\"Instances\": [...], \"ClientTokens\": [...], \"Resources\": [...]}:
+each instance a DescribeInstances Instance plus Region and PendingTransition (written by hand,
+only Placement.Zone is required; unknown members are refused), the ClientTokens of RunInstances,
+and the other resources (key pairs, VPCs, disks...) as {\"Kind\", \"Region\", \"Id\", \"Item\"}.
+FILE.journal beside it holds the changes since FILE was last written, one JSON line each. To
+start afresh, stop the emulator and delete FILE and FILE.journal.
+  cvm-emulator --instances 3 --state state.json   # seeds state.json once; restarts keep it
 
 State: with --state FILE, every change is on disk before it is answered and survives a crash
 (kill -9 included): it is appended to FILE.journal and flushed; the journal is folded into FILE at
@@ -34,18 +49,18 @@ FILE. The emulator refuses to start, leaving FILE as it is, when FILE cannot be 
 it does not know or cannot be written, or when its journal is damaged before the last record.
 
 Fault injection (to reproduce production failures): --fault-* probabilities, --latency-ms and
---seed apply only to authenticated, well-formed requests, those that passed the signature,
+--fault-seed apply only to authenticated, well-formed requests, those that passed the signature,
 version, action, region and rate-limit checks and whose parameters decoded; auth errors stay
 deterministic. Each such request gets at most one fault (the probabilities add up to at most 1):
   --fault-throttle P        answer RequestLimitExceeded; nothing changes
   --fault-internal-error P  answer InternalError; nothing changes
   --fault-reset-before P    reset the TCP connection (RST, no answer); nothing changes
   --fault-reset-after P     make the change (on disk with --state), then reset: no answer
-All decisions and latencies come from one PRNG seeded by --seed (or a random seed, printed at
-start): the same seed and the same request order give the same faults. --clock-skew SECS runs
-the emulator's clock ahead (negative: behind): X-TC-Timestamp must be within 300 s of it, and
-every answer's Date header gives it.
-  cvm-emulator --rate-limit 0 --fault-throttle 0.2 --fault-reset-after 0.05 --latency-ms 10..200 --seed 7
+All decisions and latencies come from one PRNG seeded by --fault-seed (old name --seed; default
+a random seed, printed at start): the same seed and the same request order give the same faults.
+--clock-skew SECS runs the emulator's clock ahead (negative: behind): X-TC-Timestamp must be
+within 300 s of it, and every answer's Date header gives it.
+  cvm-emulator --rate-limit 0 --fault-throttle 0.2 --fault-reset-after 0.05 --latency-ms 10..200 --fault-seed 7
 
 Temporary credentials: the same listener serves the metadata service's instance role
 (GET /latest/meta-data/cam/security-credentials/ gives the role name, --role-name, default
@@ -110,9 +125,15 @@ struct Cli {
 
     /// Keep the instances in this JSON file: loaded at start if it exists,
     /// every change on disk (FILE.journal) before it is answered, the whole
-    /// state written back at start and shutdown.
+    /// state written back at start and shutdown. Format and reset: see
+    /// "Seeding" below.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+
+    /// Start with N STOPPED instances in ap-guangzhou-3 (at most 10000). With
+    /// --state FILE: only when FILE does not exist yet (a restart adds none).
+    #[arg(long, value_name = "N", value_parser = parse_instance_count)]
+    instances: Option<usize>,
 
     /// Also write the final state to this file on shutdown (Ctrl-C / SIGTERM).
     #[arg(long, value_name = "FILE")]
@@ -140,9 +161,12 @@ struct Cli {
     #[arg(long, value_name = "MIN..MAX", value_parser = parse_latency)]
     latency_ms: Option<RangeInclusive<Duration>>,
 
-    /// Seed of the PRNG behind every fault decision and latency (default: random, printed).
-    #[arg(long, value_name = "N")]
-    seed: Option<u64>,
+    /// Seed of the fault-injection PRNG (the --fault-* decisions and
+    /// --latency-ms), for replaying the same faults; default: random,
+    /// printed. It seeds no instances: for those, see --instances. (Old
+    /// name: --seed.)
+    #[arg(long = "fault-seed", alias = "seed", value_name = "N")]
+    fault_seed: Option<u64>,
 
     /// Run the emulator's clock SECS seconds ahead of the machine's (negative:
     /// behind), for the X-TC-Timestamp check and the Date header.
@@ -199,6 +223,45 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         transition_ms: u64,
     },
+}
+
+/// `--instances`: a count the emulator's instance quota allows, checked
+/// before any instance is made.
+fn parse_instance_count(value: &str) -> Result<usize, String> {
+    let max = EmulatorConfig::default().max_instances;
+    let n: usize = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of instances (0 to {max})"))?;
+    if n > max {
+        return Err(format!("{n} is above the emulator's quota of {max} instances"));
+    }
+    Ok(n)
+}
+
+/// `count` STOPPED instances in `zone`, with distinct random ids; refused
+/// above `max` (the quota), before any is made.
+fn seed_state(count: usize, zone: &str, max: usize) -> Result<State, String> {
+    if count > max {
+        return Err(format!(
+            "--instances {count} is above the emulator's quota of {max} instances"
+        ));
+    }
+    let mut ids = HashSet::with_capacity(count);
+    let mut state = State::new();
+    while state.instances.len() < count {
+        let instance = StoredInstance::with_random_id(zone, "STOPPED");
+        if ids.insert(instance.instance.instance_id.clone()) {
+            state = state.with_instance(instance);
+        }
+    }
+    Ok(state)
+}
+
+/// Whether a `--state` file is already there (anything at the path counts,
+/// a broken link too: the emulator then reports what is wrong with it).
+fn state_file_exists(path: &Path) -> bool {
+    !matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// `--secret-key` values go straight into a [`SecretKey`], whose `Debug`
@@ -360,6 +423,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
+            Some(Command::Demo { .. }) if cli.instances.is_some() => Err(
+                "--instances before `demo` seeds a served emulator; give the demo's count after it: \
+                 cvm-emulator demo --instances N"
+                    .to_owned(),
+            ),
             Some(Command::Demo {
                 instances,
                 transition_ms,
@@ -437,7 +505,7 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         reset_before: cli.fault_reset_before,
         reset_after: cli.fault_reset_after,
         latency: cli.latency_ms.clone(),
-        seed: cli.seed,
+        seed: cli.fault_seed,
     };
     config.clock_skew_secs = cli.clock_skew;
     config.instance_role = (!cli.no_instance_role).then(|| cli.role_name.clone());
@@ -448,6 +516,23 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     let config_role = config.instance_role.clone();
     let has_oidc_token = config.web_identity_token.is_some();
     let ids: Vec<String> = config.credentials.iter().map(|(id, _)| id.clone()).collect();
+    // --instances seeds a new state, never one a state file already holds:
+    // restarting with the same command line must not add instances.
+    let kept_file = cli.state.as_deref().filter(|path| state_file_exists(path));
+    let zone = DemoOptions::default().zone;
+    let seeded = match (cli.instances, kept_file) {
+        (Some(count), None) => {
+            let state = seed_state(count, &zone, config.max_instances)?;
+            let ids: Vec<String> = state
+                .instances
+                .iter()
+                .map(|s| s.instance.instance_id.clone())
+                .collect();
+            config.initial_state = Some(state);
+            Some(ids)
+        }
+        _ => None,
+    };
     // Loads, locks and rewrites the state file before anything listens.
     let emulator = Emulator::new(config).map_err(|e| e.to_string())?;
     let instances = emulator.instance_count();
@@ -474,7 +559,7 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         });
         let seed = running.fault_seed();
         eprintln!(
-            "injecting faults: throttle {}, internal error {}, reset before {}, reset after {}, latency {latency}; seed {seed} (replay with --seed {seed})",
+            "injecting faults: throttle {}, internal error {}, reset before {}, reset after {}, latency {latency}; seed {seed} (replay with --fault-seed {seed})",
             faults.request_limit_exceeded, faults.internal_error, faults.reset_before, faults.reset_after
         );
     }
@@ -498,6 +583,27 @@ async fn serve(cli: &Cli) -> Result<(), String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    match (&seeded, cli.instances, kept_file) {
+        (Some(ids), _, _) => {
+            const SHOWN: usize = 5;
+            let mut shown = ids.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+            if ids.len() > SHOWN {
+                shown.push_str(&format!(" and {} more", ids.len() - SHOWN));
+            }
+            eprintln!(
+                "seeded {} STOPPED instance(s) in {zone}{}{shown}",
+                ids.len(),
+                if ids.is_empty() { "" } else { ": " }
+            );
+        }
+        (None, Some(count), Some(path)) => eprintln!(
+            "--instances {count} ignored: {} already exists and is kept as it is ({instances} instance(s)); \
+             to seed anew, stop the emulator and delete it and {}.journal",
+            path.display(),
+            path.display()
+        ),
+        _ => {}
+    }
     if cli.clock_skew != 0 {
         eprintln!(
             "clock skew {} s: the emulator's clock is {} s {} the machine's",
@@ -603,7 +709,7 @@ mod tests {
             "1",
             "--latency-ms",
             "10..200",
-            "--seed",
+            "--fault-seed",
             "7",
             "--clock-skew",
             "-3600",
@@ -616,7 +722,7 @@ mod tests {
             cli.latency_ms,
             Some(std::time::Duration::from_millis(10)..=std::time::Duration::from_millis(200))
         );
-        assert_eq!(cli.seed, Some(7));
+        assert_eq!(cli.fault_seed, Some(7));
         assert_eq!(cli.clock_skew, -3600);
         let exact = Cli::try_parse_from(["cvm-emulator", "--latency-ms", "50"]).unwrap();
         assert_eq!(
@@ -633,7 +739,8 @@ mod tests {
             (&["--latency-ms", "0..60000"][..], "above the maximum of 5000 ms"),
             (&["--latency-ms", "1..2..3"][..], "not MIN..MAX"),
             (&["--clock-skew", "999999999999"][..], "ten years"),
-            (&["--seed", "abc"][..], "--seed"),
+            (&["--fault-seed", "abc"][..], "--fault-seed"),
+            (&["--seed", "abc"][..], "--fault-seed"),
             (&["--read-timeout-secs", "0"][..], "1..=3600"),
             (&["--read-timeout-secs", "3601"][..], "1..=3600"),
         ] {
@@ -645,6 +752,117 @@ mod tests {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("--fault-reset-after"), "{help}");
         assert!(help.contains("authenticated, well-formed requests"), "{help}");
+    }
+
+    #[test]
+    fn seed_is_a_hidden_alias_of_fault_seed() {
+        // Scripts written for the old name keep working.
+        let old = Cli::try_parse_from(["cvm-emulator", "--seed", "9"]).unwrap();
+        assert_eq!(old.fault_seed, Some(9));
+        assert_eq!(old.instances, None);
+        let new = Cli::try_parse_from(["cvm-emulator", "--fault-seed", "9"]).unwrap();
+        assert_eq!(new.fault_seed, Some(9));
+        let help = Cli::command().render_long_help().to_string();
+        // The old name is not listed as an option, and the new one says what it seeds.
+        assert!(!help.contains("--seed <"), "{help}");
+        let entry = help
+            .split("--fault-seed <N>")
+            .nth(1)
+            .and_then(|rest| rest.split("\n      --").next())
+            .expect("--fault-seed has an entry");
+        assert!(entry.contains("fault-injection PRNG"), "{entry}");
+        assert!(entry.contains("no instances"), "{entry}");
+        assert!(entry.contains("--instances"), "{entry}");
+    }
+
+    #[test]
+    fn instances_flag_is_parsed_and_bounded_by_the_quota() {
+        let max = cvm_emulator::EmulatorConfig::default().max_instances;
+        assert_eq!(Cli::try_parse_from(["cvm-emulator"]).unwrap().instances, None);
+        let cli = Cli::try_parse_from(["cvm-emulator", "--instances", "3", "--state", "s.json"]).unwrap();
+        assert_eq!(cli.instances, Some(3));
+        let at_max = Cli::try_parse_from(["cvm-emulator", "--instances", &max.to_string()]).unwrap();
+        assert_eq!(at_max.instances, Some(max));
+        assert_eq!(
+            Cli::try_parse_from(["cvm-emulator", "--instances", "0"])
+                .unwrap()
+                .instances,
+            Some(0)
+        );
+        for (bad, expected) in [
+            ((max + 1).to_string(), format!("quota of {max} instances")),
+            (
+                "99999999999999999999999".to_owned(),
+                "not a number of instances".to_owned(),
+            ),
+            ("-1".to_owned(), "unexpected argument".to_owned()),
+            ("three".to_owned(), "not a number of instances".to_owned()),
+        ] {
+            let err = Cli::try_parse_from(["cvm-emulator", "--instances", &bad])
+                .expect_err(&bad)
+                .to_string();
+            assert!(err.contains(&expected), "{bad}: {err}");
+        }
+        // The demo keeps its own --instances.
+        let demo = Cli::try_parse_from(["cvm-emulator", "demo", "--instances", "2"]).unwrap();
+        assert_eq!(demo.instances, None);
+        assert!(matches!(
+            demo.command,
+            Some(super::Command::Demo { instances: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn seed_state_makes_distinct_stopped_instances_and_refuses_above_the_quota() {
+        let state = super::seed_state(50, "ap-guangzhou-3", 100).unwrap();
+        assert_eq!(state.instances.len(), 50);
+        let ids: std::collections::HashSet<_> =
+            state.instances.iter().map(|s| &s.instance.instance_id).collect();
+        assert_eq!(ids.len(), 50);
+        // As the state file shows them.
+        let json = serde_json::to_value(&state).unwrap();
+        for instance in json["Instances"].as_array().unwrap() {
+            assert_eq!(instance["InstanceState"], "STOPPED", "{instance}");
+            assert_eq!(instance["Placement"]["Zone"], "ap-guangzhou-3", "{instance}");
+        }
+        assert!(super::seed_state(0, "ap-guangzhou-3", 100)
+            .unwrap()
+            .instances
+            .is_empty());
+        let err = super::seed_state(101, "ap-guangzhou-3", 100).unwrap_err();
+        assert!(err.contains("quota of 100"), "{err}");
+    }
+
+    #[test]
+    fn help_explains_seeding_and_the_state_file() {
+        let help = Cli::command().render_long_help().to_string();
+        let max = cvm_emulator::EmulatorConfig::default().max_instances;
+        let seeding = help
+            .split("Seeding:")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .expect("a Seeding paragraph");
+        for needle in [
+            "--instances N",
+            "STOPPED",
+            &format!("at most {max}"),
+            "--state FILE",
+            "does not exist yet",
+            "never add instances",
+            "--fault-seed",
+            "\"Instances\"",
+            "\"Resources\"",
+            "FILE.journal",
+            "delete FILE and FILE.journal",
+        ] {
+            assert!(seeding.contains(needle), "{needle}: {seeding}");
+        }
+        assert!(
+            help.contains(&cvm_emulator::demo::DemoOptions::default().zone),
+            "{help}"
+        );
+        assert!(help.contains("--instances <N>"), "{help}");
+        assert!(help.contains("--fault-seed <N>"), "{help}");
     }
 
     #[test]

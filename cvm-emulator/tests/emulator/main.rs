@@ -24,6 +24,7 @@ mod networks;
 mod protocol;
 mod python_sdk;
 mod scenario;
+mod seeding;
 mod services;
 mod starvation;
 mod tags;
