@@ -271,6 +271,68 @@ async fn a_named_profile_gives_credentials_region_output_and_endpoint_and_wins_o
     )
     .await;
     assert!(refused(&out).starts_with("tcloud: --profile `../x` is not a profile name"));
+
+    // A named profile without a region: the environment's region serves it
+    // (the README's precedence table), so the message below is true.
+    write(
+        home.path(),
+        ".tccli/noregion.credential",
+        &format!(r#"{{"secretId": "{SECRET_ID}", "secretKey": "{SECRET_KEY}"}}"#),
+    );
+    write(
+        home.path(),
+        ".tccli/noregion.configure",
+        &format!(r#"{{"cvm": {{"endpoint": "{url}"}}}}"#),
+    );
+    let profile = [
+        "cvm",
+        "DescribeInstances",
+        "--profile",
+        "noregion",
+        "--filter",
+        "TotalCount",
+    ];
+    let out = tcloud_in(home.path(), &[("TENCENTCLOUD_REGION", REGION)], &profile).await;
+    assert_eq!(stdout(&out).trim(), "2", "{}", show(&out));
+    // Neither: the message names the file it looked in, in the order used.
+    let out = tcloud_in(home.path(), &[], &profile).await;
+    let configure = home.path().join(".tccli/noregion.configure");
+    assert_eq!(
+        refused(&out).trim_end(),
+        format!(
+            "tcloud: DescribeInstances needs a region: --region, else `region` in {}, which has none, else TENCENTCLOUD_REGION",
+            configure.display()
+        ),
+        "{}",
+        show(&out)
+    );
+    // A profile whose configure file does not exist says so.
+    write(
+        home.path(),
+        ".tccli/keysonly.credential",
+        &format!(r#"{{"secretId": "{SECRET_ID}", "secretKey": "{SECRET_KEY}"}}"#),
+    );
+    let out = tcloud_in(
+        home.path(),
+        &[],
+        &[
+            "cvm",
+            "DescribeInstances",
+            "--profile",
+            "keysonly",
+            "--endpoint",
+            &url,
+        ],
+    )
+    .await;
+    assert!(
+        refused(&out).contains(&format!(
+            "{}, which does not exist",
+            home.path().join(".tccli/keysonly.configure").display()
+        )),
+        "{}",
+        show(&out)
+    );
     emulator.shutdown().await;
 }
 
@@ -580,6 +642,30 @@ async fn waiters_reach_running_and_give_up_at_their_timeout() {
         "returned before the transition ended"
     );
     assert_eq!(state_of(&emulator, &ids[0]), "RUNNING");
+    // Not on a terminal: one line says the wait began.
+    assert!(
+        stderr(&out).starts_with(
+            "instances-running: waiting for 1 resource (polling DescribeInstances every 2 to 15 s, for up to 600 s)\n"
+        ),
+        "{}",
+        show(&out)
+    );
+
+    // Waiting for RUNNING after a stop cannot succeed: the waiter fails at
+    // its first poll, naming the state, instead of waiting out its deadline.
+    let polls_before = emulator.request_count("DescribeInstances");
+    let out = run(vec![
+        "cvm".into(),
+        "StopInstances".into(),
+        "--InstanceIds".into(),
+        first.clone(),
+        "--wait".into(),
+        "instances-running".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(stderr(&out).contains("STOPPING"), "{}", show(&out));
+    assert_eq!(emulator.request_count("DescribeInstances"), polls_before + 1);
 
     // tccli's --waiter: DescribeInstances again until the expression is RUNNING.
     let second = format!(r#"["{}"]"#, ids[1]);
@@ -635,7 +721,16 @@ async fn waiters_reach_running_and_give_up_at_their_timeout() {
     let out = tcloud_in(home.path(), &[], &args).await;
     assert_eq!(out.status.code(), Some(255), "{}", show(&out));
     assert!(stderr(&out).contains("gave up after"), "{}", show(&out));
-    assert!(started.elapsed() < Duration::from_secs(20));
+    // At its 1 s timeout, not the waiter's default 600 s: one poll at most
+    // (the next pause, 2 s at least, would end past the timeout), and the
+    // whole command, start-up included, a tenth of that default at most,
+    // room for a loaded machine.
+    assert!(emulator.request_count("DescribeInstances") <= 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
     let mut args = vec![
         "cvm",
         "DescribeInstances",
@@ -723,6 +818,55 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
     );
     let out = tcloud_in(home.path(), &[], &["cdb", "--version", "2017-03-20", "help"]).await;
     assert!(stdout(&out).contains("DescribeDBInstances"), "{}", show(&out));
+}
+
+/// tccli's `help --detail`: each parameter's whole documentation, then
+/// every fact of it, also for the objects the action reaches.
+#[tokio::test]
+async fn help_detail_shows_everything_known_of_each_parameter() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tcloud_in(home.path(), &[], &["cvm", "RunInstances", "help", "--detail"]).await;
+    assert!(out.status.success(), "{}", show(&out));
+    let text = stdout(&out);
+    let after = |heading: &str| -> String {
+        let start = text
+            .find(heading)
+            .unwrap_or_else(|| panic!("no {heading}\n{text}"));
+        text[start..].lines().take(12).collect::<Vec<_>>().join("\n")
+    };
+    // A parameter: its line, its documentation in full, its shape and rules.
+    let charge = after("  --InstanceChargeType");
+    assert!(
+        charge.contains("\n      How the instances are billed")
+            && charge.contains(
+                "\n      - Wire name InstanceChargeType, InstanceChargeType; optional in requests."
+            )
+            && charge.contains("\n      - One of PREPAID, POSTPAID_BY_HOUR"),
+        "{charge}"
+    );
+    // A member of an object the parameters reach.
+    let disk = after("DataDisk:");
+    assert!(
+        disk.contains("  DiskType") && disk.contains("Default `LOCAL_BASIC`"),
+        "{disk}"
+    );
+    // Without --detail, one line of documentation and no shape facts.
+    let short = tcloud_in(home.path(), &[], &["cvm", "RunInstances", "help"]).await;
+    assert!(!stdout(&short).contains("- Wire name"), "{}", show(&short));
+    assert!(stdout(&short).len() < text.len());
+
+    // At the service level, each action's documentation under its name.
+    let out = tcloud_in(home.path(), &[], &["cvm", "help", "--detail"]).await;
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("      Starts one or more instances that are STOPPED."),
+        "{}",
+        show(&out)
+    );
+    // --detail belongs to help.
+    let out = tcloud_in(home.path(), &[], &["cvm", "StartInstances", "--detail"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(stderr(&out).contains("--detail goes with help"), "{}", show(&out));
 }
 
 /// What bash completes after `line` (the last word being typed), through

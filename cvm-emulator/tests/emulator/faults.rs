@@ -252,20 +252,24 @@ async fn latency_stays_within_its_bounds() {
     .await;
     let client = http();
     let call = Call::post("DescribeInstances", json!({}));
+    const REQUESTS: usize = 7;
     let mut took = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..REQUESTS {
         let sent = Instant::now();
         let r = send(&emu, &client, &call).await.unwrap();
         took.push(sent.elapsed());
         assert_eq!(code(&r), "", "{r}");
     }
-    // Slack above the maximum for a loaded machine; below it, none.
-    assert!(
-        took.iter()
-            .all(|t| *t >= min && *t < max + Duration::from_secs(1)),
-        "{took:?}"
-    );
-    assert_eq!(emu.fault_stats().delayed, 5);
+    // Below the minimum, none: timers never fire early.
+    assert!(took.iter().all(|t| *t >= min), "{took:?}");
+    // Above the maximum, slack for a loaded machine, which may stall any
+    // one request by seconds but not most of them: the median stays within
+    // 1 s of the maximum, the slowest within 4 s (under the longest
+    // latency the emulator allows, 5 s).
+    took.sort();
+    assert!(took[REQUESTS / 2] < max + Duration::from_secs(1), "{took:?}");
+    assert!(took[REQUESTS - 1] < max + Duration::from_secs(4), "{took:?}");
+    assert_eq!(emu.fault_stats().delayed, REQUESTS as u64);
 }
 
 /// The `Date` header of an answer to `call`, as seconds off the machine's clock.

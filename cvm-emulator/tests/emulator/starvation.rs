@@ -3,9 +3,11 @@
 //! sent, big bodies stalled. During each, a valid signed request must be
 //! answered within 1 s.
 //!
-//! The tests of this file run one at a time (they measure latency) and
-//! need about 2 100 file descriptors: the soft limit is raised to the hard
-//! one if need be.
+//! The tests of this file measure latency, so they run one at a time: under
+//! nextest, alone (`.config/nextest.toml` gives each every test thread);
+//! under `cargo test`, [`SERIAL`] keeps them from one another. They need
+//! about 2 400 file descriptors: the soft limit is raised to the hard one
+//! if need be.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -19,7 +21,11 @@ use tokio::net::TcpStream;
 /// The review's latency bound for a valid request during an attack.
 const WITHIN: Duration = Duration::from_secs(1);
 
-/// One attack at a time: they measure latency on a 2-core machine.
+/// One attack at a time: they measure latency on a 2-core machine. Kept
+/// for `cargo test`, which runs the tests of this binary on threads of one
+/// process, where it is what serialises them. Under nextest each test is a
+/// process of its own and this lock serialises nothing: there the
+/// `starvation::` override of `.config/nextest.toml` runs them alone.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Raises the soft descriptor limit for `connections` client sockets and

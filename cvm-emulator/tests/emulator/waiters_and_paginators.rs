@@ -231,6 +231,9 @@ async fn each_waiter_reaches_success() {
     );
 }
 
+/// The waiter polls through PENDING and fails at the first poll that shows
+/// LAUNCH_FAILED, not at its deadline: a count of polls, which a loaded
+/// machine can only lower, and a time a third of the deadline.
 #[tokio::test]
 async fn a_failed_launch_fails_the_waiter_at_once() {
     let transition = Duration::from_millis(300);
@@ -242,20 +245,25 @@ async fn a_failed_launch_fails_the_waiter_at_once() {
         .await
         .unwrap()
         .instance_id_set;
+    let deadline = Duration::from_secs(60);
+    let before = emulator.request_count("DescribeInstances");
     let started = Instant::now();
     let error = client
-        .wait_until_instances_running(&ids, &fast().with_deadline(Duration::from_secs(30)))
+        .wait_until_instances_running(&ids, &fast().with_deadline(deadline))
         .await
         .unwrap_err();
-    assert!(
-        started.elapsed() < transition + Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < deadline / 3, "{:?}", started.elapsed());
+    let calls = emulator.request_count("DescribeInstances") - before;
     match &error {
-        WaitError::Failed { id, value, .. } => {
+        WaitError::Failed { id, value, polls, .. } => {
             assert_eq!(id.as_deref(), Some(ids[0].as_str()));
             assert_eq!(value, "LAUNCH_FAILED");
+            assert_eq!(calls, u64::from(*polls), "one call per poll");
+            // Polls are at least 50 ms apart (`fast`): at most 300 / 50 + 1
+            // of them saw PENDING, then one saw LAUNCH_FAILED. Waiting on to
+            // the deadline would have taken hundreds.
+            let most = transition.as_millis() as u64 / 50 + 2;
+            assert!(calls <= most, "{calls} polls, at most {most} expected");
         }
         other => panic!("{other:?}"),
     }
@@ -273,6 +281,43 @@ async fn a_failed_launch_fails_the_waiter_at_once() {
     );
 }
 
+/// Waiting for a state the instance is not heading to fails at the first
+/// poll that shows it, as EC2's waiters do, instead of running out the
+/// deadline: RUNNING after a stop, STOPPED after a start.
+#[tokio::test]
+async fn a_waiter_fails_at_once_on_a_state_that_does_not_lead_to_it() {
+    let transition = Duration::from_secs(60);
+    let (emulator, ids) = seeded(config().with_transition(transition), 1, "RUNNING").await;
+    let client = client_of(&emulator);
+    let mut stop = StopInstancesRequest::default();
+    stop.instance_ids = ids.clone();
+    client.call(stop).send().await.unwrap();
+
+    let deadline = fast().with_deadline(transition);
+    let before = emulator.request_count("DescribeInstances");
+    let error = client
+        .wait_until_instances_running(&ids, &deadline)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, WaitError::Failed { value, .. } if value == "STOPPING"),
+        "{error:?}"
+    );
+    assert_eq!(
+        emulator.request_count("DescribeInstances") - before,
+        1,
+        "one poll"
+    );
+    // And the stopped waiter, on the same instance, would succeed in time:
+    // STOPPING leads to STOPPED.
+    assert!(client
+        .wait_until_instances_stopped(&ids, &fast().with_deadline(Duration::from_millis(300)))
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("gave up after"));
+}
+
 #[tokio::test]
 async fn the_deadline_says_what_was_last_seen() {
     let emulator = start(config().with_transition(Duration::from_secs(60))).await;
@@ -288,7 +333,13 @@ async fn the_deadline_says_what_was_last_seen() {
         .wait_until_instances_running(&ids, &fast().with_deadline(Duration::from_millis(600)))
         .await
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // Given up at the deadline, not at the end of the 60 s transition: a
+    // third of it leaves room for a loaded machine.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     let text = error.to_string();
     assert!(text.starts_with("InstancesRunning: gave up after"), "{text}");
     assert!(

@@ -510,12 +510,15 @@ async fn bodies_over_the_limit_are_not_read() {
     assert!(roomy.send(&ping()).await.is_ok());
 }
 
+/// An answer far later than the 200 ms timeout: the call fails with a
+/// timeout well before the answer comes, however loaded the machine.
 #[tokio::test]
 async fn slow_answer_times_out() {
+    let delay = Duration::from_secs(30);
     let server = Server::start_with(Answer {
         status: 200,
         body: r#"{"Response":{"Count":1,"RequestId":"late"}}"#.into(),
-        delay: Duration::from_secs(3),
+        delay,
     })
     .await;
     let client = client(
@@ -528,11 +531,7 @@ async fn slow_answer_times_out() {
     let err = client.send(&ping()).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < delay / 3, "{:?}", started.elapsed());
 }
 
 #[tokio::test]

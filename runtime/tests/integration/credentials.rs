@@ -5,7 +5,7 @@
 //! STS-backed sources are `tencentcloud-config`'s, tested there.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -29,8 +29,13 @@ async fn describe(client: &Client) -> Result<serde_json::Value, Error<ServiceErr
         .await
 }
 
+/// A metadata service that refuses the connection fails the CVM role at
+/// once: no source is retried or waited on, and the call makes no attempt.
+/// Bounded at 10 s, loose for a loaded machine (the call takes milliseconds)
+/// yet under what a retried source would cost: the metadata service's
+/// timeouts (1 s to connect, 2 s a request) or a backoff of its cache.
 #[tokio::test]
-async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds() {
+async fn with_no_source_anywhere_the_error_lists_every_source_without_waiting() {
     let home = TempDir::new();
     let metadata = format!("http://127.0.0.1:{}", closed_port());
     let home_text = home.path().display().to_string();
@@ -45,7 +50,7 @@ async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds
     let started = Instant::now();
     let error = describe(&client).await.unwrap_err();
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
     assert!(matches!(error, Error::Credentials(_)), "{error:?}");
     assert_eq!(error.attempts(), 0);
     let text = error.to_string();
@@ -59,14 +64,21 @@ async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds
     }
 }
 
+/// Given up at its 1 s timeout, once: not before 0.9 s, on the one
+/// connection it opened (a retry would open another), and well before
+/// anything longer. That bound, 5 s, leaves room for a loaded machine's
+/// late timers; without the timeout the call would wait for ever.
 #[tokio::test]
 async fn a_silent_metadata_service_is_given_up_in_about_a_second() {
     // Accepts connections and never answers: as a host that swallows packets.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
     let hold = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
             held.push(socket);
         }
     });
@@ -76,9 +88,10 @@ async fn a_silent_metadata_service_is_given_up_in_about_a_second() {
     let elapsed = started.elapsed();
     hold.abort();
     assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_millis(2500),
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, not retried");
     assert!(error.contains("cannot reach"), "{error}");
 }
 
@@ -468,8 +481,12 @@ fn configuration_files_are_regular_bounded_files_or_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("fifo: not a regular file"), "{e}");
+    // Neither waited on: a FIFO opened for reading waits for a writer (for
+    // ever here), and /dev/zero read to the end never ends. 20 s tells
+    // those apart from the milliseconds this takes, however loaded the
+    // machine.
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(20),
         "{:?}",
         started.elapsed()
     );

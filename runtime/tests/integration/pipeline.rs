@@ -264,7 +264,9 @@ async fn resets_and_timeouts_are_reported_as_such() {
     assert_eq!(err.attempts(), 3);
     assert_eq!(server.count(), 3);
 
-    let slow = Duration::from_secs(3);
+    // Answers far later than the 200 ms timeout, so that waiting for one
+    // would show at once whatever the machine's load.
+    let slow = Duration::from_secs(30);
     let server = Scripted::start(
         SECRET_ID,
         SECRET_KEY,
@@ -279,7 +281,9 @@ async fn resets_and_timeouts_are_reported_as_such() {
         .expect("the third attempt is quick");
     assert_eq!(response.request_id, "ok");
     assert_eq!(server.count(), 3);
-    within(started.elapsed(), Duration::from_secs(2));
+    // Both slow attempts were cut by the timeout: not one slow answer was
+    // waited for.
+    within(started.elapsed(), slow / 3);
 
     let server = Scripted::start(SECRET_ID, SECRET_KEY, [Step::slow(slow, "late"), Step::ok("ok")]).await;
     let client = make(config(&server).with_timeout(Duration::from_millis(200)));
@@ -515,16 +519,25 @@ fn gaps(server: &Scripted) -> Vec<Duration> {
 
 #[tokio::test]
 async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
-    // 8 calls, each throttled once then served; then 8 calls each failing
+    // 16 calls, each throttled once then served; then 16 calls each failing
     // once with an internal error. Full jitter draws each delay from
-    // 0..=base: with a 100 ms throttling base, the 8 delays sum to under
-    // 50 ms with probability 0.5^8/8! (about 1e-7).
+    // 0..=base: with a 100 ms throttling base, the 16 delays sum to under
+    // 50 ms with probability 0.5^16/16! (about 1e-18), and to 800 ms at
+    // most. The upper bounds are on the sums, with 2 s of slack for the
+    // whole series: a loaded machine may stall a few requests by hundreds
+    // of milliseconds, which a bound on each gap would take for a backoff.
+    // A throttling delay drawn from the default 1 s base instead would sum
+    // to 8 s on average (the bound, 3.6 s, is nearly 4 standard deviations
+    // under).
+    const CALLS: u32 = 16;
+    const SLACK: Duration = Duration::from_secs(2);
+    let (base, throttling_base) = (Duration::from_millis(1), Duration::from_millis(100));
     let retry = RetryConfig::standard()
-        .with_base_delay(Duration::from_millis(1))
-        .with_throttling_base_delay(Duration::from_millis(100));
+        .with_base_delay(base)
+        .with_throttling_base_delay(throttling_base);
     let mut throttled = Duration::ZERO;
     let mut internal = Duration::ZERO;
-    for _ in 0..8 {
+    for _ in 0..CALLS {
         let server = Scripted::start(
             SECRET_ID,
             SECRET_KEY,
@@ -535,9 +548,7 @@ async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
             .send(&Describe::default())
             .await
             .expect("retried");
-        let gap = gaps(&server)[0];
-        within(gap, Duration::from_millis(100 + 400));
-        throttled += gap;
+        throttled += gaps(&server)[0];
 
         let server = Scripted::start(
             SECRET_ID,
@@ -552,26 +563,34 @@ async fn backoff_stays_within_its_bounds_and_throttling_waits_longer() {
         internal += gaps(&server)[0];
     }
     assert!(throttled >= Duration::from_millis(50), "{throttled:?}");
-    within(internal, Duration::from_millis(8 + 8 * 300));
+    within(throttled, throttling_base * CALLS + SLACK);
+    within(internal, base * CALLS + SLACK);
 
-    // Exponential: the second delay is drawn from twice the range, and
-    // none is over the cap.
+    // The cap: with a 10 s base, the four delays would be drawn from up to
+    // 10, 20, 40 and 80 s (all four under 2 s with probability about 3e-5);
+    // each is at most the 60 ms cap, plus the same slack. The deadline only
+    // keeps an uncapped backoff from holding the test for minutes: the
+    // call then stops before its fifth attempt, which the count shows.
     let server = Scripted::builder(SECRET_ID, SECRET_KEY)
         .fallback(Step::html(503))
         .start()
         .await;
+    let cap = Duration::from_millis(60);
     let capped = RetryConfig::standard()
         .with_max_attempts(5)
-        .with_base_delay(Duration::from_millis(40))
-        .with_max_delay(Duration::from_millis(60));
-    make(config(&server).with_retry(capped))
-        .send(&Describe::default())
-        .await
-        .unwrap_err();
-    let gaps = gaps(&server);
-    assert_eq!(gaps.len(), 4);
-    for gap in gaps {
-        within(gap, Duration::from_millis(60 + 400));
+        .with_base_delay(Duration::from_secs(10))
+        .with_max_delay(cap);
+    make(
+        config(&server)
+            .with_retry(capped)
+            .with_deadline(Duration::from_secs(30)),
+    )
+    .send(&Describe::default())
+    .await
+    .unwrap_err();
+    assert_eq!(server.count(), 5, "every attempt made");
+    for gap in gaps(&server) {
+        within(gap, cap + SLACK);
     }
 }
 
@@ -581,40 +600,53 @@ async fn a_backoff_past_the_deadline_is_not_slept() {
         .fallback(Step::html(503))
         .start()
         .await;
+    let backoff = Duration::from_secs(600);
     let slow_backoff = RetryConfig::standard()
-        .with_base_delay(Duration::from_secs(30))
-        .with_max_delay(Duration::from_secs(30));
+        .with_base_delay(backoff)
+        .with_max_delay(backoff);
     let client = make(
         config(&server)
             .with_retry(slow_backoff)
-            .with_deadline(Duration::from_millis(300)),
+            .with_deadline(Duration::from_secs(2)),
     );
     let started = Instant::now();
-    // The delay is drawn from 0..=30 s; unless it is under the ~300 ms
-    // left (1% of draws), the call fails at once with the first error.
+    // The delay is drawn from 0..=600 s; unless it is under the ~2 s left
+    // (1 draw in 300), the call fails at once with the first error, not a
+    // timeout. A backoff slept would be over 20 s in 97% of draws, and one
+    // the deadline cut short would end in a timeout.
     let err = client.send(&Describe::default()).await.unwrap_err();
-    within(started.elapsed(), Duration::from_secs(2));
-    assert_eq!(err.status(), Some(503));
+    within(started.elapsed(), backoff / 30);
+    assert_eq!(err.status(), Some(503), "{err:?}");
     assert!(err.attempts() <= 2, "{err:?}");
+    assert_eq!(server.count(), err.attempts() as usize);
 }
 
 #[tokio::test]
 async fn the_deadline_bounds_the_whole_call_and_cuts_a_slow_attempt() {
+    // Answers after a minute; each attempt may take 30 s. What ended each
+    // call below ends it in a third of an attempt's timeout, however
+    // loaded the machine: the deadline or the call's own attempt timeout,
+    // not the client's.
+    let attempt = Duration::from_secs(30);
     let server = Scripted::builder(SECRET_ID, SECRET_KEY)
-        .fallback(Step::slow(Duration::from_secs(5), "late"))
+        .fallback(Step::slow(Duration::from_secs(60), "late"))
         .start()
         .await;
-    // Per attempt 10 s; the call 400 ms.
-    let client = make(config(&server).with_deadline(Duration::from_millis(400)));
+    // Per attempt 30 s; the call 400 ms.
+    let client = make(
+        config(&server)
+            .with_timeout(attempt)
+            .with_deadline(Duration::from_millis(400)),
+    );
     let started = Instant::now();
     let err = client.send(&Describe::default()).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(err.is_timeout(), "{err:?}");
     assert!(elapsed >= Duration::from_millis(390), "{elapsed:?}");
-    within(elapsed, Duration::from_secs(2));
+    within(elapsed, attempt / 3);
 
     // Per call, overriding the client's (none here).
-    let client = client_with(&server);
+    let client = make(config(&server).with_timeout(attempt));
     let options = CallOptions::new().with_deadline(Duration::from_millis(300));
     let started = Instant::now();
     let err = client
@@ -622,7 +654,7 @@ async fn the_deadline_bounds_the_whole_call_and_cuts_a_slow_attempt() {
         .await
         .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
-    within(started.elapsed(), Duration::from_secs(2));
+    within(started.elapsed(), attempt / 3);
 
     // Per attempt, per call: three short attempts.
     let options = CallOptions::new().with_timeout(Duration::from_millis(100));
@@ -635,7 +667,7 @@ async fn the_deadline_bounds_the_whole_call_and_cuts_a_slow_attempt() {
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(err.attempts(), 3);
     assert_eq!(server.count() - before, 3);
-    within(started.elapsed(), Duration::from_secs(2));
+    within(started.elapsed(), attempt / 3);
 }
 
 // ---- the retry budget ------------------------------------------------------
