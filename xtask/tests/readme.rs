@@ -4,51 +4,105 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cargo, code_blocks, profiles, root, run, section, target_dir, toml_string};
+use common::{
+    cargo, code_blocks, fenced_blocks, is_compiled_rust, profiles, root, run, section, target_dir,
+    toml_string,
+};
 
-fn first_block(section: &str, info: impl Fn(&str) -> bool, what: &str) -> String {
-    code_blocks(section)
+/// The README's samples that rustdoc would compile, with rustdoc's hidden
+/// lines (`# `) shown, as a crate's programs: the first is `src/main.rs`,
+/// the others examples (which may use dev-dependencies, as the testing
+/// sample does). A sample without `fn main` gets an empty one.
+fn samples_as_programs(readme: &str) -> Vec<(usize, String)> {
+    fenced_blocks(readme)
         .into_iter()
-        .find(|(i, _)| info(i))
-        .map(|(_, body)| body)
-        .unwrap_or_else(|| panic!("README.md: `## Calling CVM from Rust` has no {what} block"))
+        .filter(|b| b.info.starts_with("rust") && is_compiled_rust(b.info))
+        .map(|b| {
+            let shown: Vec<&str> = b
+                .body
+                .lines()
+                .map(|l| match l.strip_prefix("# ") {
+                    Some(rest) => rest,
+                    None if l == "#" => "",
+                    None => l,
+                })
+                .collect();
+            let mut program = format!("// README.md line {}\n#![allow(dead_code, unused)]\n", b.line);
+            program.push_str(&shown.join("\n"));
+            if !program.contains("fn main(") {
+                program.push_str("\n\nfn main() {}\n");
+            }
+            (b.line, program)
+        })
+        .collect()
 }
 
 /// A crate outside the workspace whose `Cargo.toml` is the README's snippet
-/// (with `cvm-api` pointed at this checkout, as a user's path or git
-/// dependency would) and whose `main.rs` is the README's sample, checked with
-/// cargo (and linted, under the test script's clippy-driver): a dependency line or a tokio feature missing from the snippet fails
-/// the build.
+/// alone (its `../cvm-sdk/` paths pointed at this checkout, as a user's
+/// clone would be) and whose programs are every Rust sample of the README,
+/// checked with cargo (and linted, under the test script's clippy-driver):
+/// a dependency line or a feature missing from the snippet fails the build.
+/// The snippet's commented further service names a crate of this checkout.
 #[test]
 fn readme_cargo_snippet_builds_the_readme_sample() {
     let root = root();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let section = section(&readme, "Calling CVM from Rust");
-    let snippet = first_block(section, |i| i == "toml", "```toml");
-    let sample = first_block(section, |i| i.split(',').next() == Some("rust"), "```rust");
+    let snippet = code_blocks(section)
+        .into_iter()
+        .find(|(info, _)| *info == "toml")
+        .map(|(_, body)| body)
+        .expect("README.md: `## Calling CVM from Rust` has no ```toml block");
 
-    let is_cvm_api = |line: &str| {
-        line.trim_start()
-            .strip_prefix("cvm-api")
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    };
-    let count = snippet.lines().filter(|l| is_cvm_api(l)).count();
-    assert_eq!(
-        count, 1,
-        "the snippet should have one `cvm-api = ...` line:\n{snippet}"
-    );
-    let local = format!("cvm-api = {{ path = {} }}", toml_string(&root.join("cvm-api")));
-    let dependencies: Vec<String> = snippet
-        .lines()
-        .map(|l| {
-            if is_cvm_api(l) {
-                local.clone()
-            } else {
-                l.to_string()
+    // `path = "../cvm-sdk/<dir>"`: the crate at `<dir>` of this checkout.
+    let clone = "../cvm-sdk/";
+    let local = |line: &str| -> String {
+        match line.find(&format!("\"{clone}")) {
+            Some(at) => {
+                let rest = &line[at + 1 + clone.len()..];
+                let dir = &rest[..rest.find('"').unwrap()];
+                format!(
+                    "{}{}{}",
+                    &line[..at],
+                    toml_string(&root.join(dir)),
+                    &rest[dir.len() + 1..]
+                )
             }
-        })
-        .collect();
+            None => line.to_string(),
+        }
+    };
+    let mut further = 0;
+    for line in snippet.lines() {
+        let Some(commented) = line.trim_start().strip_prefix("# ") else {
+            continue;
+        };
+        let Some((name, rest)) = commented.split_once(" = ") else {
+            continue;
+        };
+        if let Some(at) = rest.find(clone) {
+            let dir = &rest[at + clone.len()..];
+            let dir = &dir[..dir.find('"').unwrap()];
+            let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml"))
+                .unwrap_or_else(|e| panic!("README's snippet names {dir}: {e}"));
+            assert!(
+                manifest.contains(&format!("name = \"{}\"", name.trim())),
+                "README's snippet: {dir} is not the crate {name}"
+            );
+            further += 1;
+        }
+    }
+    assert_eq!(
+        further, 1,
+        "the snippet shows how to name a further service:\n{snippet}"
+    );
+    let dependencies: Vec<String> = snippet.lines().map(local).collect();
+    assert!(
+        dependencies.iter().all(|l| !l.contains(clone)),
+        "{dependencies:?}"
+    );
 
+    let samples = samples_as_programs(&readme);
+    assert!(samples.len() >= 7, "{} samples", samples.len());
     let manifest = format!(
         "[package]\nname = \"cvm-readme-sample\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          {}\n\n# A workspace of its own, not a member of the SDK's.\n[workspace]\n\n{}",
@@ -58,8 +112,16 @@ fn readme_cargo_snippet_builds_the_readme_sample() {
     let dir = std::env::temp_dir().join(format!("cvm-readme-sample-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("examples")).unwrap();
     std::fs::write(dir.join("Cargo.toml"), &manifest).unwrap();
-    std::fs::write(dir.join("src/main.rs"), &sample).unwrap();
+    for (i, (line, program)) in samples.iter().enumerate() {
+        let path = if i == 0 {
+            dir.join("src/main.rs")
+        } else {
+            dir.join(format!("examples/readme_line_{line}.rs"))
+        };
+        std::fs::write(path, program).unwrap();
+    }
     // The workspace's lock: the same versions, all already downloaded, so the
     // build needs no network and shares the workspace's compiled crates.
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
@@ -68,7 +130,7 @@ fn readme_cargo_snippet_builds_the_readme_sample() {
         cargo()
             // `check`: a missing dependency or feature is a compile error, and
             // a check needs no code generation for the snippet's own features.
-            .args(["check", "--offline"])
+            .args(["check", "--offline", "--bins", "--examples"])
             .current_dir(&dir)
             .env("CARGO_TARGET_DIR", target_dir())
             .env_remove("CARGO_MANIFEST_DIR"),
@@ -76,7 +138,7 @@ fn readme_cargo_snippet_builds_the_readme_sample() {
     );
     assert!(
         out.success,
-        "the README's Cargo.toml snippet and sample do not build:\n--- Cargo.toml\n{manifest}\n--- cargo\n{}",
+        "the README's Cargo.toml snippet and samples do not build:\n--- Cargo.toml\n{manifest}\n--- cargo\n{}",
         out.stderr
     );
     std::fs::remove_dir_all(&dir).unwrap();
