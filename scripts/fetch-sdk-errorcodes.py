@@ -39,12 +39,18 @@ ALL_WHEEL_SHA256 = "2eef69aeb33d52b9cb498ca2b3e80e96413afa68e6f053d81d6a23caaaf9
 ALL_MEMBER = re.compile(r"^tencentcloud/([a-z0-9]+)/(v[0-9]{8})/errorcodes\.py$")
 
 
+def progress(message: str) -> None:
+    """On stderr (stdout carries the path): a download is the slow part of a first run."""
+    print(f"fetch-sdk-errorcodes: {message}", file=sys.stderr, flush=True)
+
+
 def every_service(cache: str) -> str:
     final = os.path.join(cache, f"{ALL_PACKAGE}-{ALL_VERSION}")
     marker = os.path.join(final, ".complete")
     if os.path.exists(marker):
         return final
     os.makedirs(cache, exist_ok=True)
+    progress(f"downloading {ALL_PACKAGE}=={ALL_VERSION} from PyPI (once; cached in {cache})")
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
@@ -90,6 +96,7 @@ def main() -> int:
         print(extracted)
         return 0
     os.makedirs(cache, exist_ok=True)
+    progress(f"downloading {PACKAGE}=={VERSION} from PyPI (once; cached in {cache})")
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",

@@ -36,11 +36,17 @@ SERVICE_FILE = re.compile(r"^tccli/services/([a-z0-9]+)/(v[0-9]{8})/(api\.json|e
 COMPLETE = ".complete"
 
 
+def progress(message: str) -> None:
+    """On stderr (stdout carries the path): a download is the slow part of a first run."""
+    print(f"fetch-tccli: {message}", file=sys.stderr, flush=True)
+
+
 def wheel_path(cache: str) -> str:
     """The pinned wheel, downloaded once and checked every time."""
     path = os.path.join(cache, WHEEL)
     if not os.path.exists(path):
         os.makedirs(cache, exist_ok=True)
+        progress(f"downloading tccli=={VERSION} from PyPI (once; cached as {path})")
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
             subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
@@ -115,6 +121,7 @@ def every_service(cache: str) -> str:
             write_defaults(final, wheel_path(cache))
         return final
     wheel = wheel_path(cache)
+    progress(f"extracting every service's description into {final}")
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         staged = os.path.join(tmp, "out")
         with zipfile.ZipFile(wheel) as z:

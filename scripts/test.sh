@@ -87,6 +87,19 @@ export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
 export CARGO_INCREMENTAL=0
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
+# What the tests compare against, fetched before them so that a first run
+# says what it downloads (the tests would fetch it too, silently): the
+# official descriptions (tccli's wheel) and error codes (the Python SDK), and
+# the venv of the official Python SDK and tccli. Pinned, checked and cached
+# under the target directory: later runs find them and print nothing.
+step "official packages (PyPI, pinned; downloaded on the first run only)"
+target_dir="${CARGO_TARGET_DIR:-target}"
+python3 scripts/fetch-tccli.py "$target_dir/official" >/dev/null
+python3 scripts/fetch-tccli.py --all "$target_dir/official" >/dev/null
+python3 scripts/fetch-sdk-errorcodes.py "$target_dir/official" >/dev/null
+python3 scripts/fetch-sdk-errorcodes.py --all "$target_dir/official" >/dev/null
+scripts/python/setup-venv.sh >/dev/null
+
 # The default targets: libraries, binaries, integration tests, and the
 # examples built as programs (a test runs one as a user would).
 step "tests (compiled by clippy-driver: lints denied)"
