@@ -224,3 +224,63 @@ fn the_doc_step_leaves_out_only_crates_without_doc_tests() {
         "doc blocks rustdoc would run, in crates the test script's doc step leaves out: {runnable:?}"
     );
 }
+
+/// A first run says what it downloads: the test script fetches the official
+/// packages in a step of its own before the tests (which would fetch them
+/// silently), and the fetch scripts name each download and extraction on
+/// stderr, keeping stdout for the path. Checked without the network: the
+/// pinned wheel, already cached, is extracted into a fresh cache.
+#[test]
+fn a_first_run_says_what_it_fetches() {
+    let root = root();
+    let script = std::fs::read_to_string(root.join("scripts/test.sh")).unwrap();
+    let fetch = script
+        .find("python3 scripts/fetch-tccli.py --all")
+        .expect("scripts/test.sh fetches the descriptions");
+    let tests = script
+        .find("\nrun_tests\n")
+        .expect("scripts/test.sh runs the tests");
+    assert!(fetch < tests, "the fetch step comes before the tests");
+    for fetched in ["fetch-sdk-errorcodes.py --all", "setup-venv.sh"] {
+        assert!(script[..tests].contains(fetched), "{fetched} before the tests");
+    }
+
+    let cache = std::env::temp_dir().join(format!("xtask-fetch-progress-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    std::fs::create_dir_all(&cache).unwrap();
+    // The wheel the tests already fetched (the first call downloads it).
+    let mut first = std::process::Command::new("python3");
+    first
+        .arg(root.join("scripts/fetch-tccli.py"))
+        .arg(target_dir().join("official"));
+    assert!(run(&mut first, Duration::from_secs(300)).success);
+    let wheel = "tccli-3.1.189.1-py2.py3-none-any.whl";
+    std::fs::copy(target_dir().join("official").join(wheel), cache.join(wheel)).unwrap();
+
+    let mut fetch = std::process::Command::new("python3");
+    fetch
+        .arg(root.join("scripts/fetch-tccli.py"))
+        .arg("--all")
+        .arg(&cache);
+    let out = run(&mut fetch, Duration::from_secs(300));
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.trim(),
+        cache.join("tccli-3.1.189.1-services").display().to_string()
+    );
+    assert!(
+        out.stderr
+            .starts_with("fetch-tccli: extracting every service's description into "),
+        "{}",
+        out.stderr
+    );
+    // Cached: nothing to say.
+    let mut again = std::process::Command::new("python3");
+    again
+        .arg(root.join("scripts/fetch-tccli.py"))
+        .arg("--all")
+        .arg(&cache);
+    let out = run(&mut again, Duration::from_secs(300));
+    assert!(out.success && out.stderr.is_empty(), "{}", out.stderr);
+    std::fs::remove_dir_all(&cache).unwrap();
+}
