@@ -83,7 +83,10 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("version", "API version of the service, e.g. 2017-03-12"),
     ("cli-input-json", "parameters as JSON: file://PATH or inline"),
     ("generate-cli-skeleton", "print a JSON skeleton of the parameters"),
-    ("detail", "with help: every parameter's whole documentation and facts"),
+    (
+        "detail",
+        "with help: every parameter's whole documentation and facts",
+    ),
     ("filter", "JMESPath expression applied to the output"),
     ("output", "json, table or text"),
     (

@@ -160,6 +160,15 @@ pub fn actions_macro_name(model: &Model, layout: Layout) -> String {
     }
 }
 
+/// A version's module: the one list of what a program names at a
+/// service's root, whether the version is a crate's root (`pub use
+/// generated::*;`), one module of several (`tke_api::v20180525`, the
+/// `tencentcloud` crate's `tke::v20180525`) or the default version that a
+/// service's root re-exports: its client, calls and paginated actions, every
+/// type and error enum (and `types`, `errors`), and the runtime's names a
+/// call's result needs (`Error`, `ServiceError`, `Config`, `CallOptions`,
+/// `runtime`). Only the `#[macro_export]` action list is elsewhere: at the
+/// crate's root, and named for the version when there are several.
 fn mod_file(model: &Model, layout: Layout) -> TokenStream {
     let version = format!(
         " Generated from the `{}` API description, version {}.",
@@ -196,10 +205,14 @@ fn mod_file(model: &Model, layout: Layout) -> TokenStream {
 
         pub use calls::{Call, Request};
         pub use client::Client;
+        pub use self::errors::*;
+        pub use self::types::*;
+        pub use tencentcloud_runtime as runtime;
+        pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
 
         /// The actions that page: their [`Call`] has `into_paginator` (derived
         /// from the spec's shapes: `Offset`/`Limit`/`TotalCount` or
-        /// `NextToken`, and one list).
+        /// `NextToken`, and the list of items).
         pub const PAGINATED_ACTIONS: &[&str] = &[#(#paginated),*];
 
         #macro_doc

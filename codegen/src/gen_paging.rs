@@ -15,25 +15,32 @@ fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
     object.member(wire).expect("paging members come from the object")
 }
 
-/// `Option<i64>` from the integer member `m` (field `field`) of `base`.
+/// `Option<i64>` from the number member `m` (field `field`) of `base`: an
+/// integer, or a string holding one in decimal (`None` when it does not).
 fn int_get(base: TokenStream, field: &str, m: &Member) -> TokenStream {
     let field = ident(field);
-    let unsigned = m.ty.leaf == Leaf::Scalar(Scalar::U64);
-    match (m.optional, unsigned) {
-        (true, false) => quote!(#base.#field),
-        (false, false) => quote!(Some(#base.#field)),
-        (true, true) => quote!(#base.#field.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
-        (false, true) => quote!(Some(i64::try_from(#base.#field).unwrap_or(i64::MAX))),
+    match (&m.ty.leaf, m.optional) {
+        (Leaf::Scalar(Scalar::String), true) => {
+            quote!(#base.#field.as_deref().and_then(|v| v.parse::<i64>().ok()))
+        }
+        (Leaf::Scalar(Scalar::String), false) => quote!(#base.#field.parse::<i64>().ok()),
+        (Leaf::Scalar(Scalar::U64), true) => {
+            quote!(#base.#field.map(|v| i64::try_from(v).unwrap_or(i64::MAX)))
+        }
+        (Leaf::Scalar(Scalar::U64), false) => quote!(Some(i64::try_from(#base.#field).unwrap_or(i64::MAX))),
+        (_, true) => quote!(#base.#field),
+        (_, false) => quote!(Some(#base.#field)),
     }
 }
 
-/// Sets the integer member `m` (field `field`) of `self` to the `i64` named `value`.
+/// Sets the number member `m` (field `field`) of `self` to the `i64` named
+/// `value`: a string member to its decimal digits.
 fn int_set(field: &str, m: &Member, value: TokenStream) -> TokenStream {
     let field = ident(field);
-    let converted = if m.ty.leaf == Leaf::Scalar(Scalar::U64) {
-        quote!(u64::try_from(#value).unwrap_or(0))
-    } else {
-        value
+    let converted = match m.ty.leaf {
+        Leaf::Scalar(Scalar::U64) => quote!(u64::try_from(#value).unwrap_or(0)),
+        Leaf::Scalar(Scalar::String) => quote!(#value.to_string()),
+        _ => value,
     };
     if m.optional {
         quote!(self.#field = Some(#converted);)

@@ -69,3 +69,84 @@ fn every_generated_file_names_the_command_that_made_it() {
         );
     }
 }
+
+/// What a program names at a module's root: each `pub` item, each name a
+/// `pub use` brings in (a glob as its path, `self::types::*`). The
+/// `#[macro_export]` action list is left out: it lives at the crate's root.
+fn exported(items: &[syn::Item]) -> std::collections::BTreeSet<String> {
+    fn leaves(prefix: String, tree: &syn::UseTree, out: &mut std::collections::BTreeSet<String>) {
+        match tree {
+            syn::UseTree::Path(path) => leaves(format!("{prefix}{}::", path.ident), &path.tree, out),
+            syn::UseTree::Name(name) => {
+                out.insert(name.ident.to_string());
+            }
+            syn::UseTree::Rename(rename) => {
+                out.insert(rename.rename.to_string());
+            }
+            syn::UseTree::Glob(_) => {
+                out.insert(format!("{prefix}*"));
+            }
+            syn::UseTree::Group(group) => group.items.iter().for_each(|t| leaves(prefix.clone(), t, out)),
+        }
+    }
+    let public = |vis: &syn::Visibility| matches!(vis, syn::Visibility::Public(_));
+    let mut out = std::collections::BTreeSet::new();
+    for item in items {
+        match item {
+            syn::Item::Use(u) if public(&u.vis) => leaves(String::new(), &u.tree, &mut out),
+            syn::Item::Mod(m) if public(&m.vis) => {
+                out.insert(m.ident.to_string());
+            }
+            syn::Item::Const(c) if public(&c.vis) => {
+                out.insert(c.ident.to_string());
+            }
+            syn::Item::Use(_) | syn::Item::Mod(_) | syn::Item::Const(_) | syn::Item::Macro(_) => {}
+            other => panic!("a kind of item this test does not read: {other:?}"),
+        }
+    }
+    out
+}
+
+/// A crate with one version re-exports its generated module at its root
+/// (`pub use generated::*;`, as `cargo xtask import` writes it); with
+/// several, each version is such a module. So `tag_api::X` and
+/// `tke_api::v20180525::X` (or `tencentcloud::tke::v20180525::X`) are the
+/// same X: the client, every type and error enum, `Error` and the rest.
+#[test]
+fn a_version_among_several_exposes_what_a_one_version_root_does() {
+    let model = codegen::load_dir(&dir(&["tests", "fixtures", "paging"])).unwrap();
+    let one = codegen::generate(&model, "x").unwrap();
+    let root = syn::parse_file(&one.iter().find(|f| f.name == "mod.rs").unwrap().contents).unwrap();
+    let layout = codegen::Layout {
+        several_versions: true,
+    };
+    let text = codegen::generate_module(&model, "v20200101", layout, "").unwrap();
+    let file = syn::parse_file(&text).unwrap();
+    let [syn::Item::Mod(version)] = file.items.as_slice() else {
+        panic!("one module expected:\n{text}")
+    };
+    let (_, items) = version.content.as_ref().expect("inline");
+    let names = exported(items);
+    assert_eq!(
+        names,
+        exported(&root.items),
+        "the version module and a one-version root"
+    );
+    for name in [
+        "Client",
+        "Call",
+        "Request",
+        "PAGINATED_ACTIONS",
+        "errors",
+        "types",
+        "self::errors::*",
+        "self::types::*",
+        "runtime",
+        "Error",
+        "ServiceError",
+        "Config",
+        "CallOptions",
+    ] {
+        assert!(names.contains(name), "no `{name}` in {names:?}");
+    }
+}

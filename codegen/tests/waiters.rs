@@ -42,6 +42,8 @@ fn the_fixture_is_valid_and_pages_as_expected() {
         [
             ("DescribeThings", Some(50)),
             ("ListPools", Some(20)),
+            // Offset and Limit are strings: no maximum.
+            ("ListSlots", None),
             ("ListThings", Some(100))
         ]
     );

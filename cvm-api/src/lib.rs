@@ -33,15 +33,14 @@
 #[rustfmt::skip]
 mod generated;
 
-pub use errors::*;
-pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};
-pub use tencentcloud_runtime as runtime;
+// Every name a generated service has at its root (codegen's list: the
+// client, types, error enums, `Error`, `runtime`...), then more of the
+// runtime's, for CVM's waiters and the crate's examples.
+pub use generated::*;
 pub use tencentcloud_runtime::{
-    ActionError, CallOptions, Config, ConfigError, Credentials, Endpoint, Error, Paginator, RetryBudget,
-    RetryConfig, SecretKey, ServiceError, TransportError, TransportErrorKind, WaitError, WaitOptions,
-    WaitOutcome, WaitProgress,
+    ActionError, ConfigError, Credentials, Endpoint, Paginator, RetryBudget, RetryConfig, SecretKey,
+    TransportError, TransportErrorKind, WaitError, WaitOptions, WaitOutcome, WaitProgress,
 };
-pub use types::*;
 
 /// Compiles the README's code samples as doc tests, so they cannot rot.
 #[cfg(doctest)]

@@ -556,7 +556,10 @@ mod tests {
             "r-1",
         ));
         let debug = format!("{e:?}");
-        assert!(debug.starts_with(&format!("{e}\n\nService(ServiceError {{")), "{debug}");
+        assert!(
+            debug.starts_with(&format!("{e}\n\nService(ServiceError {{")),
+            "{debug}"
+        );
         assert!(debug.contains("attempts: "), "{debug}");
         let e: Error<ServiceError> = Error::InvalidResponse {
             status: 502,
@@ -566,7 +569,10 @@ mod tests {
             attempts: 2,
         };
         let debug = format!("{e:#?}");
-        assert!(debug.starts_with(&format!("{e}\n\nInvalidResponse {{\n")), "{debug}");
+        assert!(
+            debug.starts_with(&format!("{e}\n\nInvalidResponse {{\n")),
+            "{debug}"
+        );
         assert!(debug.contains("kind: NotAnEnvelope"), "{debug}");
     }
 

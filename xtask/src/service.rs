@@ -315,7 +315,9 @@ pub fn crate_manifest(service: &str) -> String {
     )
 }
 
-/// One version: its client and types at the crate root. Several: a module each.
+/// One version: its client and types at the crate root. Several: a module
+/// each, the same names in each as at a one-version crate's root (the
+/// generated `mod.rs` holds them), and the default version's at the root.
 pub fn lib_rs(service: &str, versions: &[String], default: &str) -> String {
     let mut out = format!("{LIB_HEADER}\n\n");
     if let [version] = versions {
@@ -326,23 +328,21 @@ pub fn lib_rs(service: &str, versions: &[String], default: &str) -> String {
              and retry budget with other services.\n\n\
              #![deny(missing_docs)]\n\n\
              #[rustfmt::skip]\nmod generated;\n\n\
-             pub use errors::*;\npub use generated::{{errors, types, Call, Client, Request, PAGINATED_ACTIONS}};\n\
-             pub use tencentcloud_runtime as runtime;\npub use tencentcloud_runtime::{{CallOptions, Config, Error, ServiceError}};\n\
-             pub use types::*;\n"
+             // The version's module holds every name of the root (codegen's list).\n\
+             pub use generated::*;\n"
         ));
     } else {
         // The default version at the root too, so that a program names
         // `<service>_api::Client` whether the crate has one version or several
         // (and the `tencentcloud` crate's module looks the same either way).
         out.push_str(&format!(
-            "//! The Tencent Cloud `{service}` API, a module per version ({}), each with its typed, signed \
-             client and types, generated from the official descriptions; {default}, tccli's default, is \
-             also at the root ([`Client`]).\n\n\
+            "//! The Tencent Cloud `{service}` API, a module per version ({}), each laid out as a \
+             one-version crate's root (its typed, signed client, types, error enums and `Error`), generated \
+             from the official descriptions; {default}, tccli's default, is also at the root ([`Client`]).\n\n\
              #![deny(missing_docs)]\n\n\
-             pub use tencentcloud_runtime as runtime;\n\
-             pub use tencentcloud_runtime::{{CallOptions, Config, Error, ServiceError}};\n\
-             pub use {default}::errors::*;\npub use {default}::types::*;\n\
-             pub use {default}::{{errors, types, Call, Client, Request, PAGINATED_ACTIONS}};\n",
+             // Each version's module holds every name a one-version crate has at its root\n\
+             // (codegen's list); the default's are the root's.\n\
+             pub use {default}::*;\n",
             versions.join(", ")
         ));
         for version in versions {
@@ -365,16 +365,21 @@ mod tests {
         assert!(one.starts_with(LIB_HEADER));
         assert!(one.contains("mod generated;"));
         assert!(one.contains("\n#![deny(missing_docs)]\n"));
-        assert!(one.contains("pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};"));
+        // Every name at the root is the generated module's: one list, codegen's.
+        let uses = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("pub use"))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(uses(&one), ["pub use generated::*;"]);
         assert!(!one.contains("pub mod v20180813"));
         let several = lib_rs(
             "monitor",
             &["v20180724".to_owned(), "v20230616".to_owned()],
             "v20180724",
         );
-        assert!(
-            several.contains("pub use v20180724::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};")
-        );
+        assert_eq!(uses(&several), ["pub use v20180724::*;"]);
         for version in ["v20180724", "v20230616"] {
             assert!(several.contains(&format!(
                 "#[path = \"generated/{version}/mod.rs\"]\npub mod {version};"

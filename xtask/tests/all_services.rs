@@ -135,6 +135,52 @@ fn every_official_service_version_validates_and_the_sample_generates() {
     );
 }
 
+/// Which actions page, over every official service version (their models
+/// built from the bundle, as `tencentcloud`'s build does): the census, so a
+/// change of the paging rule (`tencentcloud_model::paging`) shows what it
+/// gains or loses, and the shapes it must (not) take.
+#[test]
+fn paging_over_every_official_service_version() {
+    use tencentcloud_model::model::PagingStyle;
+    let entries = tencentcloud_descriptions::read(tencentcloud_descriptions::OFFICIAL).unwrap();
+    assert_eq!(entries.len(), 300);
+    let mut styles = (0, 0);
+    let mut paging = std::collections::BTreeMap::new();
+    for e in &entries {
+        let entry = tencentcloud_model::official::parse_entry(&e.inflate().unwrap()).unwrap();
+        let model = tencentcloud_model::official::model(&entry).unwrap();
+        for action in &model.actions {
+            let p = action.paging.as_ref();
+            match p.map(|p| p.style) {
+                Some(PagingStyle::Offset) => styles.0 += 1,
+                Some(PagingStyle::Token) => styles.1 += 1,
+                None => {}
+            }
+            let key = format!("{}/{} {}", e.service, e.version, action.name);
+            paging.insert(key, p.map(|p| (p.style, p.items.clone())));
+        }
+    }
+    // 1499 (1466 + 33) before string numbers and several lists were read.
+    assert_eq!(styles, (1500, 33), "paginated actions (offset, token)");
+    let of = |key: &str| paging[key].clone();
+    let offset = |items: &str| Some((PagingStyle::Offset, items.to_owned()));
+    // Strings Offset and Limit.
+    assert_eq!(of("vpc/v20170312 DescribeVpcs"), offset("VpcSet"));
+    // Clusters beside the list of strings Errors.
+    assert_eq!(of("tke/v20220501 DescribeClusters"), offset("Clusters"));
+    assert_eq!(of("tke/v20180525 DescribeClusters"), offset("Clusters"));
+    // A string TotalCount.
+    assert_eq!(of("waf/v20180125 DescribeCustomRuleList"), offset("RuleList"));
+    // Strings Offset and Limit beside a NextToken: the token.
+    assert_eq!(
+        of("vpc/v20170312 DescribeSubnets"),
+        Some((PagingStyle::Token, "SubnetSet".to_owned()))
+    );
+    // Several lists of objects: not decided.
+    assert_eq!(of("csip/v20221121 DescribeAssetTags"), None);
+    assert_eq!(of("gaap/v20180529 DescribeProxies"), None);
+}
+
 #[test]
 fn a_common_code_the_service_also_lists_is_left_to_the_runtime() {
     let common = tencentcloud_model::official::common_codes();

@@ -11,9 +11,10 @@
 //! sample, chosen for what could go wrong on this path rather than for size:
 //! an endpoint name that is not the directory, two versions (the default at
 //! the service's root, the other as a module, each signed with its own
-//! version), a required member refused locally, a committed crate behind the
-//! same line. Every one of the 300 versions goes through the same model and
-//! emitter in `all_services.rs`, `import_service.rs` holds the build's
+//! version; each version's module has every name a service's root has), a
+//! required member refused locally, a committed crate behind the same line.
+//! Every one of the 300 versions goes through the same model and emitter in
+//! `all_services.rs`, `import_service.rs` holds the build's
 //! one-module output to the files import writes; `cargo xtask services
 //! --compile DIR` compiles all of them.
 

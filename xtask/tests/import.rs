@@ -487,7 +487,11 @@ fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
     let mut rules = read_json(&dir.join("rules.json"));
     for set in rules["enums"].as_object_mut().unwrap().values_mut() {
         let members = set["members"].as_array_mut().unwrap();
-        members.retain(|m| !orphans.iter().any(|o| m.as_str().unwrap().starts_with(&format!("{o}."))));
+        members.retain(|m| {
+            !orphans
+                .iter()
+                .any(|o| m.as_str().unwrap().starts_with(&format!("{o}.")))
+        });
     }
     rules["enums"]
         .as_object_mut()

@@ -170,7 +170,7 @@ fn an_unknown_service_is_named_with_a_suggestion() {
 
 /// Re-importing the committed services from the bundle changes nothing:
 /// the bundle holds what they were imported from, and our rules, waiters
-/// and English words survive.
+/// and English words survive; their `lib.rs` is the one import writes.
 #[test]
 fn reimporting_the_committed_services_from_the_bundle_changes_nothing() {
     let checkout = xtask::regen::workspace_root().unwrap();
@@ -199,6 +199,15 @@ fn reimporting_the_committed_services_from_the_bundle_changes_nothing() {
                 assert!(before == after, "{} changed on re-import", relative.display());
             }
         }
+        // The committed `lib.rs` is the one import writes (`pub use generated::*;`).
+        let lib = Path::new("services").join(format!("{service}-api/src/lib.rs"));
+        let committed = std::fs::read_to_string(checkout.join(&lib)).unwrap();
+        let written = std::fs::read_to_string(root.join(&lib)).unwrap();
+        assert!(
+            committed == written,
+            "import writes another {}:\n{written}",
+            lib.display()
+        );
     }
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -71,7 +71,11 @@ fn no_chinese_text_in_the_spec_or_generated_code() {
         offenders.join("\n")
     );
     // Six services' spec files and the generated code of each crate.
-    assert!(generated_dirs >= 6 && checked.len() >= 30, "{generated_dirs} dirs, {} files", checked.len());
+    assert!(
+        generated_dirs >= 6 && checked.len() >= 30,
+        "{generated_dirs} dirs, {} files",
+        checked.len()
+    );
 }
 
 /// The seed service is documented in our words: every action and every

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::routing::post;
-use codegen_golden::paging::types::{ListPoolsRequest, ListThingsRequest};
+use codegen_golden::paging::types::{ListPoolsRequest, ListSlotsRequest, ListThingsRequest};
 use codegen_golden::paging::Client;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -27,6 +27,8 @@ struct Server {
     stuck_token: Option<&'static str>,
     /// DescribeThings: answers in turn (the last repeats).
     describe: Vec<Value>,
+    /// ListSlots: `Offset`, `Limit` and `TotalCount` are decimal strings.
+    slots: Vec<Value>,
     asked: Vec<(String, Value)>,
 }
 
@@ -80,6 +82,21 @@ async fn answer(
                 None => String::new(),
             };
             envelope(json!({"PoolSet": page, "NextToken": next}))
+        }
+        "ListSlots" => {
+            let number = |member: &str| {
+                let text = request[member].as_str();
+                text.map(|t| t.parse::<usize>().unwrap_or_else(|_| panic!("{member} {t:?}")))
+            };
+            let offset = number("Offset").expect("Offset, a string");
+            // The service's default page size, when Limit is not sent.
+            let limit = number("Limit").unwrap_or(4);
+            let page: Vec<Value> = s.slots.iter().skip(offset).take(limit).cloned().collect();
+            envelope(json!({
+                "SlotSet": page,
+                "Errors": ["a list of strings, not the items"],
+                "TotalCount": s.slots.len().to_string(),
+            }))
         }
         "DescribeThings" => {
             let next = if s.describe.len() > 1 {
@@ -169,6 +186,73 @@ async fn offset_paging_follows_offset_until_total_count() {
         .with_page_size(100)
         .by_page();
     assert_eq!(pages.count().await, 1);
+}
+
+/// `Offset`, `Limit` and `TotalCount` declared as strings (VPC's
+/// `DescribeVpcs`): the paginator writes decimal strings and reads the total
+/// from one; the list of strings beside the items is not paged.
+#[tokio::test]
+async fn offset_paging_with_decimal_strings() {
+    let (client, shared, _task) = start(Server {
+        slots: things(11),
+        ..Default::default()
+    })
+    .await;
+    let ids = |items: Vec<codegen_golden::paging::types::Thing>| -> Vec<String> {
+        items.into_iter().map(|t| t.thing_id.unwrap()).collect()
+    };
+    let expected: Vec<String> = (0..11).map(|i| format!("t-{i}")).collect();
+    let items: Vec<_> = client
+        .call(ListSlotsRequest::default())
+        .into_paginator()
+        .with_page_size(5)
+        .by_item()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(items), expected);
+    let sent: Vec<Value> = asked(&shared, "ListSlots")
+        .iter()
+        .map(|r| json!([r["Offset"], r["Limit"]]))
+        .collect();
+    assert_eq!(sent, [json!(["0", "5"]), json!(["5", "5"]), json!(["10", "5"])]);
+
+    // No size of its own nor in the spec (a string has no maximum): the
+    // service's page size, until TotalCount.
+    shared.lock().unwrap().asked.clear();
+    let items: Vec<_> = client
+        .call(ListSlotsRequest::default())
+        .into_paginator()
+        .by_item()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(items), expected);
+    let offsets: Vec<Value> = asked(&shared, "ListSlots")
+        .iter()
+        .map(|r| r["Offset"].clone())
+        .collect();
+    assert_eq!(offsets, [json!("0"), json!("4"), json!("8")]);
+    assert!(asked(&shared, "ListSlots")
+        .iter()
+        .all(|r| r.get("Limit").is_none()));
+
+    // The request's own Offset and Limit, read from their strings.
+    shared.lock().unwrap().asked.clear();
+    let request = ListSlotsRequest::new().set_offset("6").set_limit("2");
+    let items: Vec<_> = client
+        .call(request)
+        .into_paginator()
+        .by_item()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(items), expected[6..]);
+    let sent: Vec<Value> = asked(&shared, "ListSlots")
+        .iter()
+        .map(|r| json!([r["Offset"], r["Limit"]]))
+        .collect();
+    assert_eq!(sent, [json!(["6", "2"]), json!(["8", "2"]), json!(["10", "2"])]);
 }
 
 #[tokio::test]

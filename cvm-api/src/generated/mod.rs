@@ -8,9 +8,13 @@ pub mod errors;
 pub mod types;
 pub use calls::{Call, Request};
 pub use client::Client;
+pub use self::errors::*;
+pub use self::types::*;
+pub use tencentcloud_runtime as runtime;
+pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
 /// The actions that page: their [`Call`] has `into_paginator` (derived
 /// from the spec's shapes: `Offset`/`Limit`/`TotalCount` or
-/// `NextToken`, and one list).
+/// `NextToken`, and the list of items).
 pub const PAGINATED_ACTIONS: &[&str] = &[
     "DescribeChcHosts",
     "DescribeDisasterRecoverGroups",

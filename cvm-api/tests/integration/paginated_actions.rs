@@ -1,8 +1,9 @@
 //! The actions with a paginator are exactly those the official description
 //! says page, computed here independently from the raw JSON (not through
-//! codegen's model): an input with integer `Offset` and `Limit` and an
-//! output with an integer `TotalCount` and one list, or a string `NextToken`
-//! in both and one list in the output.
+//! codegen's model): an input with `Offset` and `Limit` and an output with a
+//! `TotalCount`, each an integer or a string, or a string `NextToken` in
+//! both; and in the output one list, or among several exactly one list of
+//! objects.
 
 use std::collections::BTreeSet;
 
@@ -35,11 +36,22 @@ fn paginated_actions_match_the_official_description() {
     for (name, action) in api["actions"].as_object().unwrap() {
         let input = members(&api, action["input"].as_str().unwrap());
         let output = members(&api, action["output"].as_str().unwrap());
-        let lists = output.iter().filter(|(_, t, _)| t == "list").count();
-        let offset_style =
-            has(&input, "Offset", "int") && has(&input, "Limit", "int") && has(&output, "TotalCount", "int");
+        let lists: Vec<&str> = output
+            .iter()
+            .filter(|(_, t, _)| t == "list")
+            .map(|(_, _, m)| m.as_str())
+            .collect();
+        let object_lists = lists.iter().filter(|m| api["objects"].get(**m).is_some()).count();
+        let items = lists.len() == 1 || object_lists == 1;
+        let number = |list: &[(String, String, String)], name: &str| {
+            has(list, name, "int")
+                || list
+                    .iter()
+                    .any(|(n, t, m)| n == name && t == "string" && m == "string")
+        };
+        let numbers = number(&input, "Offset") && number(&input, "Limit") && number(&output, "TotalCount");
         let token_style = has(&input, "NextToken", "string") && has(&output, "NextToken", "string");
-        if lists == 1 && (offset_style || token_style) {
+        if items && (numbers || token_style) {
             official.insert(name.as_str());
         }
     }

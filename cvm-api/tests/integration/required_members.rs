@@ -22,7 +22,9 @@ fn client() -> Client {
 }
 
 /// The wire names of the members a refusal says are missing.
-fn missing<E: std::fmt::Debug + std::fmt::Display>(result: Result<impl std::fmt::Debug, Error<E>>) -> Vec<String> {
+fn missing<E: std::fmt::Debug + std::fmt::Display>(
+    result: Result<impl std::fmt::Debug, Error<E>>,
+) -> Vec<String> {
     match result {
         Err(Error::InvalidRequest(e)) => e
             .violations

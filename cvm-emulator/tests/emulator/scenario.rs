@@ -42,7 +42,9 @@ fn clients(url: &str) -> Clients {
 }
 
 /// The service's code of a call that must fail.
-fn refusal<T: std::fmt::Debug, E: ActionError + std::fmt::Debug + std::fmt::Display>(result: Result<T, Error<E>>) -> String {
+fn refusal<T: std::fmt::Debug, E: ActionError + std::fmt::Debug + std::fmt::Display>(
+    result: Result<T, Error<E>>,
+) -> String {
     match result {
         Err(Error::Service(e)) => e.service_error().code().to_owned(),
         other => panic!("expected a refusal, got {other:?}"),

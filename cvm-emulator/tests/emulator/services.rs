@@ -50,7 +50,9 @@ fn runtime(emu: &RunningEmulator) -> Runtime {
 }
 
 /// The service's error code of a typed call that must fail.
-fn error_code<T: std::fmt::Debug, E: ActionError + std::fmt::Debug + std::fmt::Display>(result: Result<T, Error<E>>) -> String {
+fn error_code<T: std::fmt::Debug, E: ActionError + std::fmt::Debug + std::fmt::Display>(
+    result: Result<T, Error<E>>,
+) -> String {
     match result {
         Err(Error::Service(e)) => e.service_error().code().to_owned(),
         other => panic!("expected a service error, got {other:?}"),
@@ -461,6 +463,107 @@ async fn vpc_listings_page_and_filter() {
         );
     }
     emu.shutdown().await;
+}
+
+/// `DescribeVpcs` declares `Offset` and `Limit` as strings: its generated
+/// paginator writes them as decimal strings (seen here on the wire, through
+/// the emulator's router behind a layer that keeps each body) and, over
+/// pages, lists every VPC once.
+#[tokio::test]
+async fn describe_vpcs_pages_with_string_offset_and_limit() {
+    use futures::TryStreamExt;
+    use std::sync::{Arc, Mutex};
+
+    // An instance in ZONE, so that the region's default VPC is listed too.
+    let state = State::new().with_instance(StoredInstance::with_random_id(ZONE, "RUNNING"));
+    let emulator = cvm_emulator::Emulator::new(common::config().with_state(state)).unwrap();
+    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let kept = Arc::clone(&bodies);
+    let app = emulator.router().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let kept = Arc::clone(&kept);
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                if parts
+                    .headers
+                    .get("x-tc-action")
+                    .is_some_and(|a| a == "DescribeVpcs")
+                {
+                    kept.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+                }
+                next.run(axum::extract::Request::from_parts(parts, body.into()))
+                    .await
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let config = cvm_api::Config::new(cvm_api::Credentials::new(
+        DEMO_SECRET_ID,
+        cvm_api::SecretKey::new(DEMO_SECRET_KEY),
+    ))
+    .with_endpoint(cvm_api::Endpoint::custom(&url).unwrap())
+    .with_region(REGION)
+    .with_rate_limit(cvm_api::runtime::RateLimitConfig::off());
+    let vpc = vpc_api::Client::new(&Runtime::new(config).unwrap());
+
+    let mut expected = BTreeSet::new();
+    for i in 0..7 {
+        let made = vpc
+            .create_vpc()
+            .vpc_name(format!("paged-{i}"))
+            .cidr_block(format!("172.{}.0.0/16", 16 + i))
+            .send()
+            .await
+            .unwrap();
+        expected.insert(made.vpc.vpc_id);
+    }
+    let listed = vpc.describe_vpcs().send().await.unwrap();
+    assert_eq!(listed.total_count, 8, "the default VPC and the seven made");
+    let default_vpc = listed
+        .vpc_set
+        .iter()
+        .find(|v| v.is_default)
+        .expect("the default VPC");
+    expected.insert(default_vpc.vpc_id.clone());
+    bodies.lock().unwrap().clear();
+
+    let vpcs: Vec<vpc_api::Vpc> = vpc
+        .describe_vpcs()
+        .into_paginator()
+        .with_page_size(3)
+        .by_item()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<String> = vpcs.into_iter().map(|v| v.vpc_id).collect();
+    let once: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(ids.len(), once.len(), "a VPC seen twice: {ids:?}");
+    assert_eq!(once, expected);
+    // Three pages, Offset and Limit as JSON strings; the last short.
+    let sent: Vec<Value> = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| json!([b["Offset"], b["Limit"]]))
+        .collect();
+    assert_eq!(sent, [json!(["0", "3"]), json!(["3", "3"]), json!(["6", "3"])]);
+
+    // The service's page size (20) when the caller sets none: one page.
+    bodies.lock().unwrap().clear();
+    let pages: Vec<vpc_api::DescribeVpcsResponse> = vpc
+        .describe_vpcs()
+        .into_paginator()
+        .by_page()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].vpc_set.len(), 8);
+    assert_eq!(*bodies.lock().unwrap(), [json!({"Offset": "0"})]);
+    server.abort();
 }
 
 fn example_binary(name: &str) -> PathBuf {

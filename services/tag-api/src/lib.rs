@@ -8,8 +8,5 @@
 #[rustfmt::skip]
 mod generated;
 
-pub use errors::*;
-pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};
-pub use tencentcloud_runtime as runtime;
-pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
-pub use types::*;
+// The version's module holds every name of the root (codegen's list).
+pub use generated::*;

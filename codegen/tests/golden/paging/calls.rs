@@ -95,6 +95,8 @@ impl sealed::Sealed for types::DescribeThingsRequest {}
 impl Request for types::DescribeThingsRequest {}
 impl sealed::Sealed for types::ListPoolsRequest {}
 impl Request for types::ListPoolsRequest {}
+impl sealed::Sealed for types::ListSlotsRequest {}
+impl Request for types::ListSlotsRequest {}
 impl sealed::Sealed for types::ListThingsRequest {}
 impl Request for types::ListThingsRequest {}
 impl Call<types::DescribeThingsRequest> {
@@ -159,6 +161,26 @@ impl Call<types::ListPoolsRequest> {
     /// - Example: `10`.
     pub fn max_results(mut self, value: u64) -> Self {
         self.0.request_mut().max_results = Some(value);
+        self
+    }
+}
+impl Call<types::ListSlotsRequest> {
+    /// Sets `Offset`; see [`ListSlotsRequest::offset`](types::ListSlotsRequest::offset).
+    ///
+    /// Wire name `Offset`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `0`.
+    pub fn offset(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().offset = value.into();
+        self
+    }
+    /// Sets `Limit`; see [`ListSlotsRequest::limit`](types::ListSlotsRequest::limit).
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `10`.
+    pub fn limit(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().limit = Some(value.into());
         self
     }
 }

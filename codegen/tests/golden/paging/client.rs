@@ -22,6 +22,15 @@ impl tencentcloud_runtime::Action for super::types::ListPoolsRequest {
     type Response = super::types::ListPoolsResponse;
     type Error = super::errors::ListPoolsError;
 }
+impl tencentcloud_runtime::Action for super::types::ListSlotsRequest {
+    const NAME: &'static str = "ListSlots";
+    const SERVICE: &'static str = "paging";
+    const VERSION: &'static str = "2024-06-01";
+    const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
+    type Response = super::types::ListSlotsResponse;
+    type Error = super::errors::ListSlotsError;
+}
 impl tencentcloud_runtime::Action for super::types::ListThingsRequest {
     const NAME: &'static str = "ListThings";
     const SERVICE: &'static str = "paging";
@@ -86,6 +95,36 @@ impl tencentcloud_runtime::TokenPaged for super::types::ListPoolsRequest {
     }
     fn next_token(response: &Self::Response) -> Option<&str> {
         response.next_token.as_deref()
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::ListSlotsRequest {
+    type Item = super::types::Thing;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.slot_set.as_ref().map_or(0, Vec::len)
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.slot_set.unwrap_or_default()
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged for super::types::ListSlotsRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.parse::<i64>().ok()
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = offset.to_string();
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        response.total_count.parse::<i64>().ok()
     }
 }
 #[allow(deprecated)]
@@ -358,6 +397,23 @@ impl Client {
     /// Wire action `ListPools`, version 2024-06-01. Request: [`ListPoolsRequest`](super::types::ListPoolsRequest); response: [`ListPoolsResponse`](super::types::ListPoolsResponse); errors: [`ListPoolsError`](super::errors::ListPoolsError).
     pub fn list_pools(&self) -> super::Call<super::types::ListPoolsRequest> {
         self.call(super::types::ListPoolsRequest::default())
+    }
+    /// List slots.
+    ///
+    /// Lists slots, a page at a time, by offsets written as decimal strings.
+    ///
+    /// - Read-only: it changes nothing.
+    /// - Takes no idempotency token.
+    /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SlotSet`, the service's page size unless [`Limit`](super::types::ListSlotsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+    /// - Required members: [`Offset`](super::types::ListSlotsRequest::offset).
+    /// - Errors: the service's codes and the common ones ([`ListSlotsError`](super::errors::ListSlotsError)); none is documented for this action alone.
+    /// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+    /// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=ListSlots>
+    ///
+    /// Wire action `ListSlots`, version 2024-06-01. Request: [`ListSlotsRequest`](super::types::ListSlotsRequest); response: [`ListSlotsResponse`](super::types::ListSlotsResponse); errors: [`ListSlotsError`](super::errors::ListSlotsError).
+    pub fn list_slots(&self) -> super::Call<super::types::ListSlotsRequest> {
+        self.call(super::types::ListSlotsRequest::default())
     }
     /// List things.
     ///

@@ -138,6 +138,72 @@ impl tencentcloud_runtime::ActionError for ListPoolsError {
         ListPoolsError::service_error(self)
     }
 }
+/// An error the service returned for `ListSlots`.
+///
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ListSlotsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ListSlotsError::code), because a code unknown today may get its own variant when the spec documents it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListSlotsError {
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
+    Unknown(ServiceError),
+}
+#[allow(deprecated)]
+impl ListSlotsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    /// The service's message, as received (untrusted text).
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    /// The id the service gave the request, for its support.
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+#[allow(deprecated)]
+impl From<ServiceError> for ListSlotsError {
+    fn from(error: ServiceError) -> Self {
+        match CommonErrorCode::from_code(error.code()) {
+            Some(common) => Self::Common(common, error),
+            None => Self::Unknown(error),
+        }
+    }
+}
+impl std::fmt::Display for ListSlotsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ListSlotsError {}
+impl tencentcloud_runtime::ActionError for ListSlotsError {
+    fn service_error(&self) -> &ServiceError {
+        ListSlotsError::service_error(self)
+    }
+}
 /// An error the service returned for `ListThings`.
 ///
 /// Each code the spec documents for this action alone has a variant. A code any action may return is [`ListThingsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ListThingsError::code), because a code unknown today may get its own variant when the spec documents it.

@@ -8,10 +8,19 @@ pub mod errors;
 pub mod types;
 pub use calls::{Call, Request};
 pub use client::Client;
+pub use self::errors::*;
+pub use self::types::*;
+pub use tencentcloud_runtime as runtime;
+pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
 /// The actions that page: their [`Call`] has `into_paginator` (derived
 /// from the spec's shapes: `Offset`/`Limit`/`TotalCount` or
-/// `NextToken`, and one list).
-pub const PAGINATED_ACTIONS: &[&str] = &["DescribeThings", "ListPools", "ListThings"];
+/// `NextToken`, and the list of items).
+pub const PAGINATED_ACTIONS: &[&str] = &[
+    "DescribeThings",
+    "ListPools",
+    "ListSlots",
+    "ListThings",
+];
 /// Calls `$callback!` with every action of the spec as `Action: Request => Response, method;`, for code that handles each
 /// action alike (a dispatcher, a CLI, a test over all actions).
 ///
@@ -27,6 +36,7 @@ macro_rules! paging_actions {
     ($callback:ident) => {
         $callback ! { DescribeThings : DescribeThingsRequest => DescribeThingsResponse,
         describe_things; ListPools : ListPoolsRequest => ListPoolsResponse, list_pools;
-        ListThings : ListThingsRequest => ListThingsResponse, list_things; }
+        ListSlots : ListSlotsRequest => ListSlotsResponse, list_slots; ListThings :
+        ListThingsRequest => ListThingsResponse, list_things; }
     };
 }

@@ -340,6 +340,144 @@ impl ListPoolsResponse {
         self
     }
 }
+/// Parameters of ListSlots.
+///
+/// The request of `ListSlots`, sent by [`Client::list_slots`](super::Client::list_slots) (wire object `ListSlotsRequest`).
+///
+/// - Read-only: it changes nothing.
+/// - Takes no idempotency token.
+/// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `SlotSet`, the service's page size unless [`Limit`](super::types::ListSlotsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
+/// - Required members: [`Offset`](super::types::ListSlotsRequest::offset).
+/// - Errors: the service's codes and the common ones ([`ListSlotsError`](super::errors::ListSlotsError)); none is documented for this action alone.
+/// - Service `paging` (endpoint `paging.tencentcloudapi.com`, signed for `paging`), API version `2024-06-01`.
+/// - API Explorer: <https://console.cloud.tencent.com/api/explorer?Product=paging&Version=2024-06-01&Action=ListSlots>
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListSlotsRequest {
+    /// Where the page starts, in decimal.
+    ///
+    /// Wire name `Offset`, string; required in requests (empty is missing).
+    ///
+    /// - Example: `0`.
+    #[serde(
+        rename = "Offset",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
+    pub offset: String,
+    /// Most slots per page, in decimal.
+    ///
+    /// Wire name `Limit`, string; optional in requests.
+    ///
+    /// - Example: `10`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
+    pub limit: Option<String>,
+}
+impl ListSlotsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Offset`: the field [`offset`](Self::offset) says what it takes.
+    pub fn set_offset(mut self, value: impl Into<String>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`: the field [`limit`](Self::limit) says what it takes.
+    pub fn set_limit(mut self, value: impl Into<String>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
+impl tencentcloud_runtime::Validate for ListSlotsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        {
+            let value = &self.offset;
+            v.field(
+                "Offset",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Result of ListSlots.
+///
+/// The response of `ListSlots`, as [`Client::list_slots`](super::Client::list_slots) returns it (wire object `ListSlotsResponse`): members the service adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListSlotsResponse {
+    /// Slots matching, in decimal.
+    ///
+    /// Wire name `TotalCount`, string; always present in responses.
+    #[serde(
+        rename = "TotalCount",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
+    )]
+    pub total_count: String,
+    /// The page's slots.
+    ///
+    /// Wire name `SlotSet`, list of [`Thing`]; may be absent from responses.
+    #[serde(rename = "SlotSet", default, skip_serializing_if = "Option::is_none")]
+    pub slot_set: Option<Vec<Thing>>,
+    /// What went wrong, if anything: not items.
+    ///
+    /// Wire name `Errors`, list of string; may be absent from responses.
+    #[serde(
+        rename = "Errors",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
+    pub errors: Option<Vec<String>>,
+    /// Request ID.
+    ///
+    /// Wire name `RequestId`, string; always present in responses.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+impl ListSlotsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`: the field [`total_count`](Self::total_count) says what it takes.
+    pub fn set_total_count(mut self, value: impl Into<String>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `SlotSet` to these items: the field [`slot_set`](Self::slot_set) says what it takes.
+    pub fn set_slot_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Thing>>,
+    ) -> Self {
+        self.slot_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Errors` to these items: the field [`errors`](Self::errors) says what it takes.
+    pub fn set_errors(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.errors = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`: the field [`request_id`](Self::request_id) says what it takes.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of ListThings.
 ///
 /// The request of `ListThings`, sent by [`Client::list_things`](super::Client::list_things) (wire object `ListThingsRequest`).

@@ -4217,6 +4217,69 @@ impl tencentcloud_runtime::Action for super::types::WithdrawNotifyRoutesRequest 
     type Error = super::errors::WithdrawNotifyRoutesError;
 }
 #[allow(deprecated)]
+impl tencentcloud_runtime::Paginated
+for super::types::DescribeAddressTemplateGroupsRequest {
+    type Item = super::types::AddressTemplateGroup;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.address_template_group_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.address_template_group_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeAddressTemplateGroupsRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::DescribeAddressTemplatesRequest {
+    type Item = super::types::AddressTemplate;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.address_template_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.address_template_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeAddressTemplatesRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeAddressesRequest {
     type Item = super::types::Address;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4373,6 +4436,38 @@ for super::types::DescribeCcnAttachedInstancesRequest {
 }
 #[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
+for super::types::DescribeCcnPolicyBasedRoutingNextHopRequest {
+    type Item = super::types::CcnPolicyBasedRoutingNextHop;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.ccn_policy_based_routing_next_hop_set.as_ref().map_or(0, Vec::len)
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.ccn_policy_based_routing_next_hop_set.unwrap_or_default()
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeCcnPolicyBasedRoutingNextHopRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        response.total_count
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated
 for super::types::DescribeCcnPolicyBasedRoutingRuleRequest {
     type Item = super::types::CcnPolicyBasedRoutingRule;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4491,6 +4586,38 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnsRequest {
     }
     fn total_count(response: &Self::Response) -> Option<i64> {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated
+for super::types::DescribeClassicLinkInstancesRequest {
+    type Item = super::types::ClassicLinkInstance;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.classic_link_instance_set.as_ref().map_or(0, Vec::len)
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.classic_link_instance_set.unwrap_or_default()
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeClassicLinkInstancesRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
 #[allow(deprecated)]
@@ -4799,6 +4926,38 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHaVipsRequest {
     }
     fn set_offset(&mut self, offset: i64) {
         self.offset = Some(u64::try_from(offset).unwrap_or(0));
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated
+for super::types::DescribeHighPriorityRouteTablesRequest {
+    type Item = super::types::HighPriorityRouteTable;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.high_priority_route_table_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.high_priority_route_table_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeHighPriorityRouteTablesRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
     }
     fn total_count(response: &Self::Response) -> Option<i64> {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
@@ -5426,6 +5585,36 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRouteListReques
     }
 }
 #[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::DescribeRoutePoliciesRequest {
+    type Item = super::types::RoutePolicy;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.route_policy_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.route_policy_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRoutePoliciesRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeRoutePolicyEntriesRequest {
     type Item = super::types::RoutePolicyEntry;
@@ -5522,6 +5711,36 @@ for super::types::DescribeRouteTableSelectionPoliciesRequest {
     }
 }
 #[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::DescribeRouteTablesRequest {
+    type Item = super::types::RouteTable;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.route_table_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.route_table_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRouteTablesRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeRoutesRequest {
     type Item = super::types::Route;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5546,6 +5765,99 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRoutesRequest {
     }
     fn set_offset(&mut self, offset: i64) {
         self.offset = Some(u64::try_from(offset).unwrap_or(0));
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::DescribeSecurityGroupsRequest {
+    type Item = super::types::SecurityGroup;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.security_group_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.security_group_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged for super::types::DescribeSecurityGroupsRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated
+for super::types::DescribeServiceTemplateGroupsRequest {
+    type Item = super::types::ServiceTemplateGroup;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.service_template_group_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.service_template_group_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeServiceTemplateGroupsRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::DescribeServiceTemplatesRequest {
+    type Item = super::types::ServiceTemplate;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.service_template_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.service_template_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged
+for super::types::DescribeServiceTemplatesRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
     }
     fn total_count(response: &Self::Response) -> Option<i64> {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
@@ -5976,6 +6288,36 @@ for super::types::DescribeVpcPeeringConnectionsRequest {
     }
     fn total_count(response: &Self::Response) -> Option<i64> {
         Some(response.total_count)
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::Paginated for super::types::DescribeVpcsRequest {
+    type Item = super::types::Vpc;
+    type Style = tencentcloud_runtime::paginate::ByOffset;
+    const MAX_PAGE_SIZE: Option<i64> = None;
+    fn page_size(&self) -> Option<i64> {
+        self.limit.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_page_size(&mut self, size: i64) {
+        self.limit = Some(size.to_string());
+    }
+    fn item_count(response: &Self::Response) -> usize {
+        response.vpc_set.len()
+    }
+    fn into_items(response: Self::Response) -> Vec<Self::Item> {
+        response.vpc_set
+    }
+}
+#[allow(deprecated)]
+impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpcsRequest {
+    fn offset(&self) -> Option<i64> {
+        self.offset.as_deref().and_then(|v| v.parse::<i64>().ok())
+    }
+    fn set_offset(&mut self, offset: i64) {
+        self.offset = Some(offset.to_string());
+    }
+    fn total_count(response: &Self::Response) -> Option<i64> {
+        Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
 #[allow(deprecated)]
@@ -8806,6 +9148,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AddressTemplateGroupSet`, the service's page size unless [`Limit`](super::types::DescribeAddressTemplateGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplateGroupsError`](super::errors::DescribeAddressTemplateGroupsError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -8838,6 +9181,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `AddressTemplateSet`, the service's page size unless [`Limit`](super::types::DescribeAddressTemplatesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplatesError`](super::errors::DescribeAddressTemplatesError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -8987,6 +9331,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `CcnPolicyBasedRoutingNextHopSet`, the service's page size unless [`Limit`](super::types::DescribeCcnPolicyBasedRoutingNextHopRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: [`CcnId`](super::types::DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id).
     /// - Errors: the service's codes and the common ones ([`DescribeCcnPolicyBasedRoutingNextHopError`](super::errors::DescribeCcnPolicyBasedRoutingNextHopError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -9165,6 +9510,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ClassicLinkInstanceSet`, the service's page size unless [`Limit`](super::types::DescribeClassicLinkInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeClassicLinkInstancesError`](super::errors::DescribeClassicLinkInstancesError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -9431,6 +9777,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `HighPriorityRouteTableSet`, the service's page size unless [`Limit`](super::types::DescribeHighPriorityRouteTablesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeHighPriorityRouteTablesError`](super::errors::DescribeHighPriorityRouteTablesError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -9997,6 +10344,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RoutePolicySet`, the service's page size unless [`Limit`](super::types::DescribeRoutePoliciesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeRoutePoliciesError`](super::errors::DescribeRoutePoliciesError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -10064,6 +10412,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `RouteTableSet`, the service's page size unless [`Limit`](super::types::DescribeRouteTablesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeRouteTablesError`](super::errors::DescribeRouteTablesError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -10177,6 +10526,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `SecurityGroupSet`, the service's page size unless [`Limit`](super::types::DescribeSecurityGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupsError`](super::errors::DescribeSecurityGroupsError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -10209,6 +10559,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ServiceTemplateGroupSet`, the service's page size unless [`Limit`](super::types::DescribeServiceTemplateGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplateGroupsError`](super::errors::DescribeServiceTemplateGroupsError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -10241,6 +10592,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `ServiceTemplateSet`, the service's page size unless [`Limit`](super::types::DescribeServiceTemplatesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplatesError`](super::errors::DescribeServiceTemplatesError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -10671,6 +11023,7 @@ impl Client {
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
     /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+    /// - Pages by `Offset` until `TotalCount`, items in `VpcSet`, the service's page size unless [`Limit`](super::types::DescribeVpcsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
     /// - Required members: none.
     /// - Errors: the service's codes and the common ones ([`DescribeVpcsError`](super::errors::DescribeVpcsError)); none is documented for this action alone.
     /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.

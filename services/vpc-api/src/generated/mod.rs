@@ -8,19 +8,27 @@ pub mod errors;
 pub mod types;
 pub use calls::{Call, Request};
 pub use client::Client;
+pub use self::errors::*;
+pub use self::types::*;
+pub use tencentcloud_runtime as runtime;
+pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
 /// The actions that page: their [`Call`] has `into_paginator` (derived
 /// from the spec's shapes: `Offset`/`Limit`/`TotalCount` or
-/// `NextToken`, and one list).
+/// `NextToken`, and the list of items).
 pub const PAGINATED_ACTIONS: &[&str] = &[
+    "DescribeAddressTemplateGroups",
+    "DescribeAddressTemplates",
     "DescribeAddresses",
     "DescribeAssistantCidr",
     "DescribeBandwidthPackageResources",
     "DescribeBandwidthPackages",
     "DescribeCcnAttachedInstances",
+    "DescribeCcnPolicyBasedRoutingNextHop",
     "DescribeCcnPolicyBasedRoutingRule",
     "DescribeCcnRouteTables",
     "DescribeCcnRoutes",
     "DescribeCcns",
+    "DescribeClassicLinkInstances",
     "DescribeCrossBorderCcnRegionBandwidthLimits",
     "DescribeCrossBorderCompliance",
     "DescribeCustomerGateways",
@@ -31,6 +39,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
     "DescribeGatewayFlowQos",
     "DescribeGlobalRoutes",
     "DescribeHaVips",
+    "DescribeHighPriorityRouteTables",
     "DescribeHighPriorityRoutes",
     "DescribeIPv6Addresses",
     "DescribeIp6Addresses",
@@ -51,10 +60,15 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
     "DescribePrivateNatGateways",
     "DescribeReserveIpAddresses",
     "DescribeRouteList",
+    "DescribeRoutePolicies",
     "DescribeRoutePolicyEntries",
     "DescribeRouteTableAssociatedInstances",
     "DescribeRouteTableSelectionPolicies",
+    "DescribeRouteTables",
     "DescribeRoutes",
+    "DescribeSecurityGroups",
+    "DescribeServiceTemplateGroups",
+    "DescribeServiceTemplates",
     "DescribeSnapshotAttachedInstances",
     "DescribeSnapshotFiles",
     "DescribeSnapshotPolicies",
@@ -69,6 +83,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
     "DescribeVpcInstances",
     "DescribeVpcIpv6Addresses",
     "DescribeVpcPeeringConnections",
+    "DescribeVpcs",
     "DescribeVpnConnections",
     "DescribeVpnGatewayCcnRoutes",
     "DescribeVpnGatewayRoutes",

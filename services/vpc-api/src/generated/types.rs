@@ -25635,6 +25635,7 @@ impl DescribeAddressTemplateGroupInstancesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `AddressTemplateGroupSet`, the service's page size unless [`Limit`](super::types::DescribeAddressTemplateGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplateGroupsError`](super::errors::DescribeAddressTemplateGroupsError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -25937,6 +25938,7 @@ impl DescribeAddressTemplateInstancesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `AddressTemplateSet`, the service's page size unless [`Limit`](super::types::DescribeAddressTemplatesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeAddressTemplatesError`](super::errors::DescribeAddressTemplatesError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -27134,6 +27136,7 @@ impl DescribeCcnAttachedInstancesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `CcnPolicyBasedRoutingNextHopSet`, the service's page size unless [`Limit`](super::types::DescribeCcnPolicyBasedRoutingNextHopRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: [`CcnId`](super::types::DescribeCcnPolicyBasedRoutingNextHopRequest::ccn_id).
 /// - Errors: the service's codes and the common ones ([`DescribeCcnPolicyBasedRoutingNextHopError`](super::errors::DescribeCcnPolicyBasedRoutingNextHopError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -28353,6 +28356,7 @@ impl DescribeCdcUsedIdcVlanResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `ClassicLinkInstanceSet`, the service's page size unless [`Limit`](super::types::DescribeClassicLinkInstancesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeClassicLinkInstancesError`](super::errors::DescribeClassicLinkInstancesError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -30982,6 +30986,7 @@ impl DescribeHaVipsResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `HighPriorityRouteTableSet`, the service's page size unless [`Limit`](super::types::DescribeHighPriorityRouteTablesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeHighPriorityRouteTablesError`](super::errors::DescribeHighPriorityRouteTablesError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -35515,6 +35520,7 @@ impl DescribeRouteListResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `RoutePolicySet`, the service's page size unless [`Limit`](super::types::DescribeRoutePoliciesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeRoutePoliciesError`](super::errors::DescribeRoutePoliciesError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -36109,6 +36115,7 @@ impl DescribeRouteTableSelectionPoliciesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `RouteTableSet`, the service's page size unless [`Limit`](super::types::DescribeRouteTablesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeRouteTablesError`](super::errors::DescribeRouteTablesError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -36851,6 +36858,7 @@ impl DescribeSecurityGroupReferencesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `SecurityGroupSet`, the service's page size unless [`Limit`](super::types::DescribeSecurityGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeSecurityGroupsError`](super::errors::DescribeSecurityGroupsError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -37126,6 +37134,7 @@ impl DescribeServiceTemplateGroupInstancesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `ServiceTemplateGroupSet`, the service's page size unless [`Limit`](super::types::DescribeServiceTemplateGroupsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplateGroupsError`](super::errors::DescribeServiceTemplateGroupsError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -37428,6 +37437,7 @@ impl DescribeServiceTemplateInstancesResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `ServiceTemplateSet`, the service's page size unless [`Limit`](super::types::DescribeServiceTemplatesRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeServiceTemplatesError`](super::errors::DescribeServiceTemplatesError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.
@@ -41335,6 +41345,7 @@ impl DescribeVpcTaskResultResponse {
 /// - Read-only: it changes nothing.
 /// - Takes no idempotency token.
 /// - Retried on throttling and connection failures, and, being read-only, on timeouts, resets, 5xx or malformed answers and `InternalError`.
+/// - Pages by `Offset` until `TotalCount`, items in `VpcSet`, the service's page size unless [`Limit`](super::types::DescribeVpcsRequest::limit) says otherwise; [`into_paginator`](super::Call::into_paginator) streams the pages.
 /// - Required members: none.
 /// - Errors: the service's codes and the common ones ([`DescribeVpcsError`](super::errors::DescribeVpcsError)); none is documented for this action alone.
 /// - Service `vpc` (endpoint `vpc.tencentcloudapi.com`, signed for `vpc`), API version `2017-03-12`.

@@ -5,6 +5,25 @@
 
 use tencentcloud::{autoscaling, ba, sts, tsw};
 
+/// Every name a service's root has, at `$path`: a service's module
+/// (generated or a committed crate's root) and a version's module alike.
+macro_rules! root_names {
+    ($name:ident: $($path:ident)::+) => {
+        #[allow(unused_imports)]
+        mod $name {
+            pub use tencentcloud::$($path)::+::{
+                errors, runtime, types, Call, CallOptions, Client, Config, Error, Request, ServiceError,
+                PAGINATED_ACTIONS,
+            };
+        }
+    };
+}
+root_names!(ba_root: ba);
+root_names!(sts_root: sts);
+root_names!(tsw_root: tsw);
+root_names!(tsw_v20200924: tsw::v20200924);
+root_names!(tsw_v20210412: tsw::v20210412);
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shared = tencentcloud::from_env()?;
@@ -25,10 +44,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await?;
     println!("tsw DescribeToken {}", token.request_id);
-    let shell = tsw::v20200924::Client::new(&shared)
-        .describe_agent_shell()
-        .send()
-        .await?;
+    let shell = {
+        // Named as a one-version service's root is: the version's module has
+        // the client, request types, error enums and `Error`.
+        use tencentcloud::tsw::v20200924::{
+            Client, DescribeAgentShellError, DescribeAgentShellRequest, Error,
+        };
+        let call = Client::new(&shared).call(DescribeAgentShellRequest::default());
+        let sent: Result<_, Error<DescribeAgentShellError>> = call.send().await;
+        sent?
+    };
     println!("tsw DescribeAgentShell {}", shell.request_id);
 
     let info = ba::Client::new(&shared)
