@@ -859,7 +859,7 @@ async fn help_detail_shows_everything_known_of_each_parameter() {
     let out = tcloud_in(home.path(), &[], &["cvm", "help", "--detail"]).await;
     assert!(out.status.success(), "{}", show(&out));
     assert!(
-        stdout(&out).contains("      Starts one or more instances that are STOPPED."),
+        stdout(&out).contains("      Boots `STOPPED` instances, up to 100 per request."),
         "{}",
         show(&out)
     );

@@ -1316,11 +1316,14 @@ impl Call<types::CreateLaunchTemplateRequest> {
     }
     /// Sets `InstanceChargeType`; see [`CreateLaunchTemplateRequest::instance_charge_type`](types::CreateLaunchTemplateRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    /// Wire name `InstanceChargeType`, [`LaunchTemplateInstanceChargeType`]; optional in requests.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
+    pub fn instance_charge_type(
+        mut self,
+        value: impl Into<LaunchTemplateInstanceChargeType>,
+    ) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
@@ -1703,11 +1706,14 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
     }
     /// Sets `InstanceChargeType`; see [`CreateLaunchTemplateVersionRequest::instance_charge_type`](types::CreateLaunchTemplateVersionRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    /// Wire name `InstanceChargeType`, [`LaunchTemplateInstanceChargeType`]; optional in requests.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
+    pub fn instance_charge_type(
+        mut self,
+        value: impl Into<LaunchTemplateInstanceChargeType>,
+    ) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
@@ -3872,11 +3878,14 @@ impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
+    /// Wire name `InstanceChargeType`, [`ChargeTypeSwitchTarget`]; required in requests (empty is missing).
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
+    pub fn instance_charge_type(
+        mut self,
+        value: impl Into<ChargeTypeSwitchTarget>,
+    ) -> Self {
         self.0.request_mut().instance_charge_type = value.into();
         self
     }
@@ -4194,11 +4203,14 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceRunInstancesRequest::instance_charge_type`](types::InquiryPriceRunInstancesRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    /// Wire name `InstanceChargeType`, [`PriceQuoteInstanceChargeType`]; optional in requests.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
+    pub fn instance_charge_type(
+        mut self,
+        value: impl Into<PriceQuoteInstanceChargeType>,
+    ) -> Self {
         self.0.request_mut().instance_charge_type = Some(value.into());
         self
     }
@@ -4954,11 +4966,14 @@ impl Call<types::ModifyInstancesChargeTypeRequest> {
     }
     /// Sets `InstanceChargeType`; see [`ModifyInstancesChargeTypeRequest::instance_charge_type`](types::ModifyInstancesChargeTypeRequest::instance_charge_type).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
+    /// Wire name `InstanceChargeType`, [`ChargeTypeSwitchTarget`]; required in requests (empty is missing).
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`; another value is kept as sent.
     /// - Example: `PREPAID`.
-    pub fn instance_charge_type(mut self, value: impl Into<InstanceChargeType>) -> Self {
+    pub fn instance_charge_type(
+        mut self,
+        value: impl Into<ChargeTypeSwitchTarget>,
+    ) -> Self {
         self.0.request_mut().instance_charge_type = value.into();
         self
     }

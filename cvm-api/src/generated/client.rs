@@ -2318,9 +2318,9 @@ impl Client {
     }
     /// Describe instance vnc url.
     ///
-    /// Returns the address of an instance's web console (VNC), for logging in from a browser. The instance must not be `STOPPED`.
+    /// Gets a one-time address for the browser console (VNC) of an instance, for when you cannot log in over the network; any instance that is not `STOPPED` qualifies.
     ///
-    /// The address is valid for 15 seconds and for one use only, so fetch a new one for each connection; after a disconnect, at most 30 reconnects a minute are allowed. To open the console, append it as the `InstanceVncUrl` query parameter of Tencent Cloud's VNC web page. `UnsupportedOperation.InstanceStateStopped`: the instance is stopped; `InvalidInstanceId.NotFound`: no instance has this ID.
+    /// Fetch it right before connecting: it expires 15 seconds after it is issued or as soon as it is used, and after a disconnect at most 30 reconnects a minute are accepted. Open the console by passing the value as the `InstanceVncUrl` query parameter of Tencent Cloud's VNC web page. `UnsupportedOperation.InstanceStateStopped`: the instance is off; `InvalidInstanceId.NotFound`: no instance has this ID.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2340,7 +2340,7 @@ impl Client {
     ///
     /// Returns the details of instances, chosen either by InstanceIds or by Filters (not both); with neither, it lists the account's instances in the region.
     ///
-    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. Each instance reports InstanceState and also LatestOperation and LatestOperationState, which is how asynchronous actions such as StartInstances and StopInstances report their outcome.
+    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. Each instance reports InstanceState and also LatestOperation and LatestOperationState, which is how asynchronous actions such as StartInstances and StopInstances report their outcome. `InvalidFilter` means a filter name is not accepted; `InvalidFilterValue.LimitExceeded` that a filter has too many values.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2443,7 +2443,7 @@ impl Client {
     ///
     /// Returns only the state (InstanceState) of instances, chosen by InstanceIds; with none, it lists the account's instances in the region.
     ///
-    /// Page with Offset and Limit (default 20, at most 100). It is a light way to wait for an instance to reach a state, such as RUNNING after RunInstances; it does not report LatestOperationState, for which use DescribeInstances.
+    /// Page with Offset and Limit (default 20, at most 100). It is a light way to wait for an instance to reach a state, such as `RUNNING` after RunInstances; it does not report LatestOperationState, for which use DescribeInstances. `InvalidInstanceId.Malformed` means an ID is not of the form `ins-xxxxxxxx`; `InvalidParameterValue.LimitExceeded` that more than 100 IDs were given.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -2676,9 +2676,9 @@ impl Client {
     }
     /// Disassociate instances key pairs.
     ///
-    /// Unbinds SSH key pairs from one or more Linux instances; AssociateInstancesKeyPairs does the reverse. The instances must be `STOPPED`, unless ForceStop is true: then each is forced off first, and one that was `RUNNING` is started again once its keys are removed.
+    /// Removes SSH key pairs from Linux instances, up to 100 instances per request (AssociateInstancesKeyPairs adds them). Afterwards users log in with the password the instance had before; an instance that never had one cannot be reached over SSH until ResetInstancesPassword sets one.
     ///
-    /// Afterwards the instance accepts the password it had before; if it never had one, SSH login is impossible until you set one with ResetInstancesPassword. Up to 100 instances per request; if any of them cannot be changed, the request fails with the matching error code. The change runs in the background: follow it with DescribeInstances' LatestOperationState (`SUCCESS` when done). `UnsupportedOperation.InstanceOsWindows` means an instance runs Windows; `UnsupportedOperation.InstanceStateRunning` that an instance is running and ForceStop was not set; `InvalidKeyPairId.NotFound` that a key pair does not exist.
+    /// The instances must be `STOPPED`; with ForceStop true, running ones are forced off first, and those that were `RUNNING` start again when done. If any instance does not qualify the request fails; otherwise follow DescribeInstances until LatestOperationState is `SUCCESS`. `UnsupportedOperation.InstanceOsWindows`: an instance runs Windows; `UnsupportedOperation.InstanceStateRunning`: an instance is running and ForceStop was not set; `InvalidKeyPairId.NotFound`: a key pair does not exist.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -2916,9 +2916,9 @@ impl Client {
     }
     /// Inquiry price reset instances internet max bandwidth.
     ///
-    /// Quotes the price of changing the maximum outbound public bandwidth of instances with ResetInstancesInternetMaxBandwidth, without changing it; the highest bandwidth allowed depends on the instance type.
+    /// Quotes what a new outbound bandwidth cap would cost, without changing it; ResetInstancesInternetMaxBandwidth applies the change under the same rules.
     ///
-    /// What may change depends on how the bandwidth is billed: `BANDWIDTH_PREPAID` bandwidth can only be raised, for the days set by StartTime and EndTime; `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` and `BANDWIDTH_PACKAGE` bandwidth can be raised or lowered, at once and without dates; `BANDWIDTH_POSTPAID_BY_MONTH` bandwidth cannot be changed. Up to 100 instances per request, all billed the same way, but only one when the bandwidth is `BANDWIDTH_PREPAID` or `BANDWIDTH_POSTPAID_BY_HOUR`. `InvalidParameterValue.Range` means a value, such as the bandwidth, is out of range; `InvalidParameterCombination` means parameters were combined in a way that is not allowed; `InvalidInstance.NotSupported` means an instance does not support this change.
+    /// Those rules depend on the bandwidth billing mode: `BANDWIDTH_PREPAID` can only grow, over the dates given by StartTime and EndTime; `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` and `BANDWIDTH_PACKAGE` can go either way and take no dates; `BANDWIDTH_POSTPAID_BY_MONTH` cannot be changed. Up to 100 instances of a single billing mode per request, or one instance for `BANDWIDTH_PREPAID` and `BANDWIDTH_POSTPAID_BY_HOUR`; the cap allowed depends on the instance type. `InvalidParameterValue.Range`: a value such as the bandwidth is out of range; `InvalidParameterCombination`: parameters were combined in a way that is not allowed; `InvalidInstance.NotSupported`: an instance does not support the change.
     ///
     /// - Read-only: it changes nothing.
     /// - Takes no idempotency token.
@@ -3140,7 +3140,9 @@ impl Client {
     }
     /// Modify instance disk type.
     ///
-    /// Converts the local system disk and local data disks of an instance to cloud disks of the given type; cloud disks cannot be changed this way. The instance must be `STOPPED`, and spot instances are not supported. If the instance has both a local system disk and local data disks, convert them together in one request. The conversion may be charged, so make sure the account has enough balance first. `UnsupportedOperation.InstanceStateRunning` means the instance is not stopped; `ResourceInsufficient.CloudDiskSoldOut` means the chosen cloud disk type is sold out; `InvalidAccount.UnpaidOrder` means the account has unpaid orders.
+    /// Moves an instance off local storage: its local system disk and local data disks become cloud disks of the type given in SystemDisk and DataDisks. Only local disks can be converted, and an instance with both a local system disk and local data disks must convert both in the same request.
+    ///
+    /// Stop the instance first (`UnsupportedOperation.InstanceStateRunning` otherwise); spot instances are not supported. The conversion may be billed, so it fails on unpaid orders (`InvalidAccount.UnpaidOrder`) or too little balance; `ResourceInsufficient.CloudDiskSoldOut` means the chosen cloud disk type is out of stock.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3352,9 +3354,9 @@ impl Client {
     }
     /// Reboot instances.
     ///
-    /// Restarts one or more instances that are RUNNING.
+    /// Restarts `RUNNING` instances, up to 100 per request, keeping their configuration; to keep an instance off for a while, use StopInstances and StartInstances instead.
     ///
-    /// A successful call moves each instance to REBOOTING; it is RUNNING again once it has booted. StopType chooses a clean or a forced restart; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not restart cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request.
+    /// Each instance shows `REBOOTING` and is `RUNNING` again once it has booted; confirm with DescribeInstances that LatestOperationState is `SUCCESS`. StopType picks a clean restart (`SOFT`, the default), a power cycle (`HARD`) or a clean attempt that falls back to a power cycle (`SOFT_FIRST`); a power cycle can lose unsaved data or damage file systems. `UnsupportedOperation.InstanceStateStopped` means an instance is off (start it instead); `OperationDenied.InstanceOperationInProgress` that another operation on it is still running.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3477,9 +3479,9 @@ impl Client {
     }
     /// Reset instances internet max bandwidth.
     ///
-    /// Changes the maximum outbound public bandwidth of one or more instances; the allowed range depends on the instance type.
+    /// Raises or lowers the outbound public bandwidth cap of instances; InquiryPriceResetInstancesInternetMaxBandwidth quotes the change first, and the allowed maximum depends on the instance type.
     ///
-    /// For `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` and `BANDWIDTH_PACKAGE` bandwidth the change applies at once and may go up or down; for `BANDWIDTH_PREPAID` it can only go up, applies between StartTime and EndTime, and is charged to the account. `BANDWIDTH_POSTPAID_BY_MONTH` bandwidth cannot be changed, one request cannot mix billing modes, and `BANDWIDTH_PREPAID` or `BANDWIDTH_POSTPAID_BY_HOUR` bandwidth goes one instance per request (others up to 100). The call is asynchronous: poll DescribeInstances and check that LatestOperationState is `SUCCESS`. `InvalidAccount.InsufficientBalance` means the balance cannot pay for a prepaid increase; `OperationDenied.InstanceOperationInProgress` means another operation on an instance is still running, so retry later.
+    /// What may change follows the bandwidth billing mode. `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` and `BANDWIDTH_PACKAGE` bandwidth changes at once, in either direction, and takes no StartTime or EndTime. `BANDWIDTH_PREPAID` bandwidth can only grow, for the dates set by StartTime and EndTime, and the increase is charged. `BANDWIDTH_POSTPAID_BY_MONTH` bandwidth cannot be changed here. A request holds up to 100 instances of one billing mode, but only one for `BANDWIDTH_PREPAID` and `BANDWIDTH_POSTPAID_BY_HOUR`. Follow DescribeInstances until LatestOperationState is `SUCCESS`. `InvalidAccount.InsufficientBalance`: the balance cannot pay a prepaid increase; `OperationDenied.InstanceOperationInProgress`: another operation on an instance is still running.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3559,7 +3561,7 @@ impl Client {
     ///
     /// Creates one or more instances with the given configuration.
     ///
-    /// Each new instance is PENDING while it is created and boots by itself, reaching RUNNING; LAUNCH_FAILED means its creation failed. The call is asynchronous: it returns the new IDs in InstanceIdSet at once, so poll DescribeInstances (or DescribeInstancesStatus) until every instance is RUNNING. Prepaid instances are paid for up front and pay-as-you-go ones freeze an hour's cost, so the account needs enough balance; instances count against the same quota as those bought in the console.
+    /// Each new instance is `PENDING` while it is created and boots by itself, reaching `RUNNING`; `LAUNCH_FAILED` means its creation failed. The call is asynchronous: it returns the new IDs in InstanceIdSet at once, so poll DescribeInstances (or DescribeInstancesStatus) until every instance is `RUNNING`. Prepaid instances are paid for up front and pay-as-you-go ones freeze an hour's cost, so the account needs enough balance; instances count against the same quota as those bought in the console. `InstancesQuotaLimitExceeded` means InstanceCount exceeds the remaining quota; `ResourcesSoldOut.SpecifiedInstanceType` that the instance type is sold out in the zone; `InvalidAccount.InsufficientBalance` that the balance cannot cover the purchase.
     ///
     /// - Not read-only: it may change resources.
     /// - Idempotency token: [`ClientToken`](super::types::RunInstancesRequest::client_token), filled with a new UUID when left empty and the same on every attempt.
@@ -3576,9 +3578,9 @@ impl Client {
     }
     /// Start instances.
     ///
-    /// Starts one or more instances that are STOPPED.
+    /// Boots `STOPPED` instances, up to 100 per request.
     ///
-    /// A successful call moves each instance to STARTING; it reaches RUNNING once it has booted. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the whole batch fails if any instance cannot be started.
+    /// The instances pass through `STARTING` to `RUNNING`; the call returns before that, so follow DescribeInstances until LatestOperationState is `SUCCESS`. `UnsupportedOperation.InstanceStateRunning` means an instance is already running; `OperationDenied.InstanceOperationInProgress` that another operation on it has not finished.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3595,9 +3597,9 @@ impl Client {
     }
     /// Stop instances.
     ///
-    /// Shuts down one or more instances that are RUNNING.
+    /// Shuts down `RUNNING` instances, up to 100 per request; use StartInstances to bring them back, or RebootInstances to restart them without leaving them off.
     ///
-    /// A successful call moves each instance to STOPPING; it reaches STOPPED once it is off. StopType chooses a clean or a forced shutdown; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not shut down cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request.
+    /// The request returns at once with each instance `STOPPING`; it is done when DescribeInstances shows it `STOPPED` with LatestOperationState `SUCCESS`. StopType chooses a clean shutdown (`SOFT`, the default), a power cut (`HARD`) or a clean attempt that falls back to a power cut (`SOFT_FIRST`); a power cut can lose unsaved data or damage file systems. StoppedMode `STOP_CHARGING` stops compute billing of eligible pay-as-you-go instances. `UnsupportedOperation.InstanceStateStopped` means an instance is already off; `OperationDenied.InstanceOperationInProgress` that another operation on it is still running; `UnsupportedOperation.StoppedModeStopCharging` that an instance cannot stop charging while off.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.
@@ -3632,9 +3634,9 @@ impl Client {
     }
     /// Terminate instances.
     ///
-    /// Releases one or more instances that are no longer needed.
+    /// Releases instances that are no longer needed, up to 100 per request, all with the same billing mode.
     ///
-    /// A pay-as-you-go instance moves to TERMINATING and is then destroyed, disappearing from DescribeInstances. A prepaid instance can be released only where its refund rules allow: the first call moves it to the recycle bin, where it is SHUTDOWN, and a second call destroys it for good. Instances with DisableApiTermination set cannot be released this way. The call is asynchronous: poll DescribeInstances to follow it. Up to 100 instances per request, all with the same billing mode.
+    /// A pay-as-you-go instance goes to `TERMINATING` and is destroyed, after which DescribeInstances no longer lists it. A prepaid instance can be returned only if its refund rules allow (InquiryPriceTerminateInstances shows the refund): the first call isolates it in the recycle bin (`SHUTDOWN`), together with its prepaid data disks when ReleasePrepaidDataDisks is true, and a second call destroys it for good. Instances with DisableApiTermination set are refused. The call is asynchronous: poll DescribeInstances to follow it. `UnsupportedOperation.InstancesProtected` means termination protection is on; `InvalidInstanceNotSupportedPrepaidInstance` that a prepaid instance does not meet the refund rules; `UnsupportedOperation.InstanceMixedPricingModel` that the batch mixes billing modes.
     ///
     /// - Not read-only: it may change resources.
     /// - Takes no idempotency token.

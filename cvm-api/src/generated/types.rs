@@ -176,7 +176,7 @@ pub struct ActionTimer {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_time: Option<String>,
-    /// Extra data; responses only.
+    /// Extra attributes of the timer, such as whether the instance's IP address is released (ReleaseAddress); responses only.
     ///
     /// Wire name `Externals`, [`Externals`]; optional in requests; always present in responses.
     #[serde(rename = "Externals", default, skip_serializing_if = "Option::is_none")]
@@ -3195,7 +3195,7 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
-    /// How to log in to the instances: a password, key pairs, or the image's own settings.
+    /// How instances launched from the template log in: key pairs (KeyIds) or the login settings stored in the image (KeepImageLogin). A template cannot hold a login password; setting Password fails with `InvalidParameter.PasswordNotSupported`.
     ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
@@ -3330,9 +3330,9 @@ pub struct CreateLaunchTemplateRequest {
     pub hpc_cluster_id: Option<String>,
     /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed) or `SPOTPAID` (spot instance). Default `POSTPAID_BY_HOUR`.
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    /// Wire name `InstanceChargeType`, [`LaunchTemplateInstanceChargeType`]; optional in requests.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
@@ -3340,7 +3340,7 @@ pub struct CreateLaunchTemplateRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<InstanceChargeType>,
+    pub instance_charge_type: Option<LaunchTemplateInstanceChargeType>,
     /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
     ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
@@ -3401,7 +3401,7 @@ pub struct CreateLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub template_data_modify_action: Option<TemplateDataModifyAction>,
-    /// Network interfaces to create, one primary and any secondary ones, in place of VirtualPrivateCloud; available in some regions only, on request.
+    /// Network interfaces for instances launched from the template: exactly one `PRIMARY` entry and any number of `SECONDARY` ones. Available in some regions only, on request.
     ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
@@ -3565,7 +3565,7 @@ impl CreateLaunchTemplateRequest {
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
-        value: impl Into<InstanceChargeType>,
+        value: impl Into<LaunchTemplateInstanceChargeType>,
     ) -> Self {
         self.instance_charge_type = Some(value.into());
         self
@@ -3954,7 +3954,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
-    /// How to log in to the instances: a password, key pairs, or the image's own settings. When omitted, the base version's value is kept.
+    /// How instances launched from this version log in: key pairs (KeyIds) or the login settings stored in the image (KeepImageLogin). A template version cannot hold a login password (`InvalidParameter.PasswordNotSupported`). When omitted, the base version's value is kept.
     ///
     /// Wire name `LoginSettings`, [`LoginSettings`]; optional in requests.
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
@@ -4089,9 +4089,9 @@ pub struct CreateLaunchTemplateVersionRequest {
     pub hpc_cluster_id: Option<String>,
     /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed) or `SPOTPAID` (spot instance). When omitted, the base version's value is kept.
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    /// Wire name `InstanceChargeType`, [`LaunchTemplateInstanceChargeType`]; optional in requests.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
@@ -4099,7 +4099,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<InstanceChargeType>,
+    pub instance_charge_type: Option<LaunchTemplateInstanceChargeType>,
     /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
     ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
@@ -4151,7 +4151,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub template_data_modify_action: Option<TemplateDataModifyAction>,
-    /// Network interfaces to create, one primary and any secondary ones, in place of VirtualPrivateCloud; available in some regions only, on request.
+    /// Network interfaces for instances launched from this version: exactly one `PRIMARY` entry and any number of `SECONDARY` ones. Available in some regions only, on request. When omitted, the base version's value is kept.
     ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
@@ -4320,7 +4320,7 @@ impl CreateLaunchTemplateVersionRequest {
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
-        value: impl Into<InstanceChargeType>,
+        value: impl Into<LaunchTemplateInstanceChargeType>,
     ) -> Self {
         self.instance_charge_type = Some(value.into());
         self
@@ -10862,7 +10862,7 @@ impl tencentcloud_runtime::Validate for ExportImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExportImagesResponse {
-    /// ID of the export task.
+    /// Numeric ID of the export task that writes the files named in CosPaths to the bucket.
     ///
     /// Wire name `TaskId`, uint64; always present in responses.
     ///
@@ -13036,15 +13036,15 @@ pub struct InquiryPriceModifyInstancesChargeTypeRequest {
     pub instance_ids: Vec<String>,
     /// Billing mode to switch to: `PREPAID` (monthly subscription paid in advance) or `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
+    /// Wire name `InstanceChargeType`, [`ChargeTypeSwitchTarget`]; required in requests (empty is missing).
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: InstanceChargeType,
+    pub instance_charge_type: ChargeTypeSwitchTarget,
     /// Subscription length and renewal of the new prepaid term; required when InstanceChargeType is `PREPAID`.
     ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
@@ -13083,7 +13083,7 @@ impl InquiryPriceModifyInstancesChargeTypeRequest {
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
-        value: impl Into<InstanceChargeType>,
+        value: impl Into<ChargeTypeSwitchTarget>,
     ) -> Self {
         self.instance_charge_type = value.into();
         self
@@ -14090,9 +14090,9 @@ pub struct InquiryPriceRunInstancesRequest {
     pub image_id: String,
     /// How the instances would be billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly) or `SPOTPAID` (spot instance). Default `POSTPAID_BY_HOUR`.
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; optional in requests.
+    /// Wire name `InstanceChargeType`, [`PriceQuoteInstanceChargeType`]; optional in requests.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
@@ -14100,7 +14100,7 @@ pub struct InquiryPriceRunInstancesRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<InstanceChargeType>,
+    pub instance_charge_type: Option<PriceQuoteInstanceChargeType>,
     /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
     ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
@@ -14269,7 +14269,7 @@ pub struct InquiryPriceRunInstancesRequest {
     /// Wire name `LaunchTemplate`, [`LaunchTemplate`]; optional in requests.
     #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
-    /// Network interfaces to create, one primary and any secondary ones; cannot be combined with VirtualPrivateCloud. Available in some regions only, on request.
+    /// Network interfaces to quote, the primary one included: exactly one `PRIMARY` entry and any number of `SECONDARY` ones. Available in some regions only, on request.
     ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
@@ -14297,7 +14297,7 @@ impl InquiryPriceRunInstancesRequest {
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
-        value: impl Into<InstanceChargeType>,
+        value: impl Into<PriceQuoteInstanceChargeType>,
     ) -> Self {
         self.instance_charge_type = Some(value.into());
         self
@@ -14771,15 +14771,16 @@ pub struct Instance {
     pub memory: i64,
     /// Business state: `NORMAL`, `EXPIRED` (subscription ended) or `PROTECTIVELY_ISOLATED` (isolated for security reasons).
     ///
-    /// Wire name `RestrictState`, string; always present in responses.
+    /// Wire name `RestrictState`, [`InstanceRestrictState`]; always present in responses.
     ///
+    /// - One of `NORMAL`, `EXPIRED`, `PROTECTIVELY_ISOLATED`; another value is kept as sent.
     /// - Example: `NORMAL`.
     #[serde(
         rename = "RestrictState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub restrict_state: String,
+    pub restrict_state: InstanceRestrictState,
     /// Display name of the instance, as set at launch or by ModifyInstancesAttribute; names need not be unique.
     ///
     /// Wire name `InstanceName`, string; always present in responses.
@@ -15090,15 +15091,16 @@ pub struct Instance {
     pub dedicated_cluster_id: String,
     /// Why the instance is isolated: `ARREAR` (overdue payment), `EXPIRE` (subscription expired), `MANMADE` (released by the user) or `NOTISOLATED`.
     ///
-    /// Wire name `IsolatedSource`, string; always present in responses.
+    /// Wire name `IsolatedSource`, [`InstanceIsolatedSource`]; always present in responses.
     ///
+    /// - One of `ARREAR`, `EXPIRE`, `MANMADE`, `NOTISOLATED`; another value is kept as sent.
     /// - Example: `NOTISOLATED`.
     #[serde(
         rename = "IsolatedSource",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub isolated_source: String,
+    pub isolated_source: InstanceIsolatedSource,
     /// IDs of the placement groups of the instance (at most one).
     ///
     /// Wire name `DisasterRecoverGroupIds`, list of string; always present in responses.
@@ -15211,7 +15213,7 @@ pub struct Instance {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_i_pv6_addresses: Option<Vec<String>>,
-    /// CPU topology of the instance.
+    /// CPU topology of the instance: the physical cores enabled (CoreCount) and the threads per core (ThreadPerCore: `1` with hyper-threading off, `2` with it on).
     ///
     /// Wire name `CpuTopology`, [`CpuTopology`]; may be absent from responses.
     #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
@@ -15260,7 +15262,10 @@ impl Instance {
         self
     }
     /// Sets `RestrictState`: the field [`restrict_state`](Self::restrict_state) says what it takes.
-    pub fn set_restrict_state(mut self, value: impl Into<String>) -> Self {
+    pub fn set_restrict_state(
+        mut self,
+        value: impl Into<InstanceRestrictState>,
+    ) -> Self {
         self.restrict_state = value.into();
         self
     }
@@ -15436,7 +15441,10 @@ impl Instance {
         self
     }
     /// Sets `IsolatedSource`: the field [`isolated_source`](Self::isolated_source) says what it takes.
-    pub fn set_isolated_source(mut self, value: impl Into<String>) -> Self {
+    pub fn set_isolated_source(
+        mut self,
+        value: impl Into<InstanceIsolatedSource>,
+    ) -> Self {
         self.isolated_source = value.into();
         self
     }
@@ -16107,7 +16115,7 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
-    /// Memory size in GiB.
+    /// Memory of an instance of this type, in GB.
     ///
     /// Wire name `Memory`, int64; always present in responses.
     ///
@@ -16223,7 +16231,7 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_type: String,
-    /// Number of GPUs.
+    /// Number of GPUs an instance of this type has; GpuCount gives the physical cards they map to.
     ///
     /// Wire name `Gpu`, int64; always present in responses.
     ///
@@ -16234,7 +16242,7 @@ pub struct InstanceTypeQuotaItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu: i64,
-    /// Number of FPGAs.
+    /// Number of FPGAs an instance of this type has.
     ///
     /// Wire name `Fpga`, int64; always present in responses.
     ///
@@ -17251,7 +17259,7 @@ pub struct LaunchTemplateInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
-    /// Name of the template.
+    /// Name given to the template when it was created, 2 to 128 characters; DescribeLaunchTemplates' `LaunchTemplateName` filter matches it.
     ///
     /// Wire name `LaunchTemplateName`, string; always present in responses.
     ///
@@ -17385,16 +17393,16 @@ pub struct LaunchTemplateVersionData {
     pub instance_name: String,
     /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed) or `SPOTPAID` (spot instance).
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; always present in responses.
+    /// Wire name `InstanceChargeType`, [`LaunchTemplateInstanceChargeType`]; always present in responses.
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_charge_type: InstanceChargeType,
+    pub instance_charge_type: LaunchTemplateInstanceChargeType,
     /// Type and size of the system disk.
     ///
     /// Wire name `SystemDisk`, [`SystemDisk`]; always present in responses.
@@ -17478,7 +17486,7 @@ pub struct LaunchTemplateVersionData {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
-    /// Number of instances to create.
+    /// Number of instances a RunInstances call based on this version creates, unless the call gives its own InstanceCount.
     ///
     /// Wire name `InstanceCount`, uint64; always present in responses.
     ///
@@ -17613,7 +17621,7 @@ impl LaunchTemplateVersionData {
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
-        value: impl Into<InstanceChargeType>,
+        value: impl Into<LaunchTemplateInstanceChargeType>,
     ) -> Self {
         self.instance_charge_type = value.into();
         self
@@ -18175,7 +18183,7 @@ pub struct ModifyChcAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
-    /// New name of the servers.
+    /// New display name of the servers, as DescribeChcHosts reports it in InstanceName; unchanged when omitted.
     ///
     /// Wire name `InstanceName`, string; optional in requests.
     #[serde(
@@ -19390,15 +19398,15 @@ pub struct ModifyInstancesChargeTypeRequest {
     pub instance_ids: Vec<String>,
     /// Billing mode to switch to: `PREPAID` (monthly subscription paid in advance) or `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly). No other mode is accepted here.
     ///
-    /// Wire name `InstanceChargeType`, [`InstanceChargeType`]; required in requests (empty is missing).
+    /// Wire name `InstanceChargeType`, [`ChargeTypeSwitchTarget`]; required in requests (empty is missing).
     ///
-    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`; another value is kept as sent.
+    /// - One of `PREPAID`, `POSTPAID_BY_HOUR`; another value is kept as sent.
     /// - Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: InstanceChargeType,
+    pub instance_charge_type: ChargeTypeSwitchTarget,
     /// Subscription length and renewal of the instances after the switch; required when InstanceChargeType is `PREPAID`.
     ///
     /// Wire name `InstanceChargePrepaid`, [`InstanceChargePrepaid`]; optional in requests.
@@ -19437,7 +19445,7 @@ impl ModifyInstancesChargeTypeRequest {
     /// Sets `InstanceChargeType`: the field [`instance_charge_type`](Self::instance_charge_type) says what it takes.
     pub fn set_instance_charge_type(
         mut self,
-        value: impl Into<InstanceChargeType>,
+        value: impl Into<ChargeTypeSwitchTarget>,
     ) -> Self {
         self.instance_charge_type = value.into();
         self
@@ -21840,7 +21848,7 @@ pub struct RepairTaskControlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order_auth_time: Option<String>,
-    /// Extra handling option; when omitted or empty, the task's default handling applies. `LossyLocal` allows, for tasks that offer it, a migration that discards local disks: all local disk data is erased, as if the instance were redeployed. It is silently ignored for instances without local disks and for tasks that do not offer it. If the system disk is a cloud disk and `/etc/fstab` mounts a local disk, add `nofail` to that entry or comment it out first, or the instance fails to boot and enters rescue mode.
+    /// Optional authorization variant; omit it or pass an empty string for the task's default handling. The only value, `LossyLocal`, lets a task that offers it migrate the instance while abandoning its local disks, which wipes every local disk as a redeployment would; for other tasks and for instances without local disks it is accepted and ignored. Before using it on an instance whose system disk is a cloud disk, make any local-disk mount in `/etc/fstab` tolerant (`nofail`) or remove it, otherwise the instance fails to boot and ends up in rescue mode.
     ///
     /// Wire name `TaskSubMethod`, [`RepairTaskSubMethod`]; optional in requests.
     ///
@@ -22722,7 +22730,7 @@ pub struct ResetInstancesPasswordRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
-    /// New password, not starting with `/` and using at least three of: lower-case letters, upper-case letters, digits, and special characters (`()~!@#$%^&*-+=_|{}[]:;'<>,.?/` and the backquote). Linux: 8 to 30 characters (12 or more advised); Windows: 12 to 30 characters, not containing the user name. When the instances mix Linux and Windows, the Windows rules apply.
+    /// The new password, the same for every instance in the request. It may not begin with `/` and must mix at least three kinds of characters: lower-case letters, upper-case letters, digits and the specials `()~!@#$%^&*-+=_|{}[]:;'<>,.?/` or the backquote. Length is 8 to 30 on Linux, where 12 or more is advised, and 12 to 30 on Windows, where it may not contain the user name either; a batch that mixes both systems must meet the Windows rules.
     ///
     /// Wire name `Password`, string; required in requests (empty is missing).
     ///
@@ -23113,7 +23121,7 @@ pub struct ResourceCount {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: Option<u64>,
-    /// Memory size in GiB; may be absent.
+    /// Memory size in GB; may be absent.
     ///
     /// Wire name `Memory`, uint64; may be absent from responses; may be null.
     ///
@@ -23137,7 +23145,7 @@ pub struct ResourceCount {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: Option<u64>,
-    /// Local disk size in GiB; may be absent.
+    /// Local disk size in GB; may be absent.
     ///
     /// Wire name `Disk`, uint64; may be absent from responses; may be null.
     ///
@@ -23257,7 +23265,7 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status: ResourcePoolPackStatus,
-    /// Total capacity of the pool.
+    /// Total capacity the pool reserves, as a ResourceCount: vCPUs, memory (GB), GPUs and local disk (GB).
     ///
     /// Wire name `TotalCapacity`, [`ResourceCount`]; always present in responses.
     #[serde(
@@ -23266,7 +23274,7 @@ pub struct ResourcePoolPack {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub total_capacity: ResourceCount,
-    /// Capacity still free for new instances.
+    /// Part of TotalCapacity not yet used by instances in the pool, as a ResourceCount: vCPUs, memory (GB), GPUs and local disk (GB).
     ///
     /// Wire name `AvailableCapacity`, [`ResourceCount`]; always present in responses.
     #[serde(
@@ -23904,7 +23912,7 @@ pub struct RunInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
-    /// Additional network interfaces to create; available in some regions only, on request.
+    /// Network interfaces to create on each instance, the primary one included: exactly one entry with InterfaceType `PRIMARY` and any number with `SECONDARY`. Available in some regions only, on request.
     ///
     /// Wire name `NetworkInterfaces`, list of [`NetworkInterfaces`]; optional in requests.
     #[serde(
@@ -25393,7 +25401,7 @@ pub struct TagSpecification {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_type: TagResourceType,
-    /// Tags to bind.
+    /// Key-value pairs to bind to the new resource of type ResourceType, each a Tag with Key and Value.
     ///
     /// Wire name `Tags`, list of [`Tag`]; required in requests (empty is missing); always present in responses.
     #[serde(
@@ -26402,6 +26410,132 @@ impl From<CdcCacheStatus> for String {
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for CdcCacheStatus {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `ChargeTypeSwitchTarget` takes: `PREPAID`, `POSTPAID_BY_HOUR`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChargeTypeSwitchTarget {
+    /// The wire value `PREPAID`.
+    Prepaid,
+    /// The wire value `POSTPAID_BY_HOUR`.
+    PostpaidByHour,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl ChargeTypeSwitchTarget {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["PREPAID", "POSTPAID_BY_HOUR"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Prepaid => "PREPAID",
+            Self::PostpaidByHour => "POSTPAID_BY_HOUR",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for ChargeTypeSwitchTarget {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for ChargeTypeSwitchTarget {
+    fn from(value: &str) -> Self {
+        match value {
+            "PREPAID" => Self::Prepaid,
+            "POSTPAID_BY_HOUR" => Self::PostpaidByHour,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for ChargeTypeSwitchTarget {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for ChargeTypeSwitchTarget {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for ChargeTypeSwitchTarget {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for ChargeTypeSwitchTarget {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for ChargeTypeSwitchTarget {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for ChargeTypeSwitchTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for ChargeTypeSwitchTarget {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for ChargeTypeSwitchTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for ChargeTypeSwitchTarget {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<ChargeTypeSwitchTarget> for str {
+    fn eq(&self, other: &ChargeTypeSwitchTarget) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<ChargeTypeSwitchTarget> for &str {
+    fn eq(&self, other: &ChargeTypeSwitchTarget) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<ChargeTypeSwitchTarget> for String {
+    fn from(value: ChargeTypeSwitchTarget) -> Self {
+        match value {
+            ChargeTypeSwitchTarget::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for ChargeTypeSwitchTarget {
     fn lenient<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -29845,6 +29979,279 @@ impl tencentcloud_runtime::lenient::Lenient for InstanceChargeType {
             .map(Self::from)
     }
 }
+/// The values `InstanceIsolatedSource` takes: `ARREAR`, `EXPIRE`, `MANMADE`, `NOTISOLATED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InstanceIsolatedSource {
+    /// The wire value `ARREAR`.
+    Arrear,
+    /// The wire value `EXPIRE`.
+    Expire,
+    /// The wire value `MANMADE`.
+    Manmade,
+    /// The wire value `NOTISOLATED`.
+    Notisolated,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InstanceIsolatedSource {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "ARREAR",
+        "EXPIRE",
+        "MANMADE",
+        "NOTISOLATED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Arrear => "ARREAR",
+            Self::Expire => "EXPIRE",
+            Self::Manmade => "MANMADE",
+            Self::Notisolated => "NOTISOLATED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InstanceIsolatedSource {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InstanceIsolatedSource {
+    fn from(value: &str) -> Self {
+        match value {
+            "ARREAR" => Self::Arrear,
+            "EXPIRE" => Self::Expire,
+            "MANMADE" => Self::Manmade,
+            "NOTISOLATED" => Self::Notisolated,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InstanceIsolatedSource {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InstanceIsolatedSource {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InstanceIsolatedSource {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for InstanceIsolatedSource {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InstanceIsolatedSource {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for InstanceIsolatedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InstanceIsolatedSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for InstanceIsolatedSource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for InstanceIsolatedSource {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InstanceIsolatedSource> for str {
+    fn eq(&self, other: &InstanceIsolatedSource) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InstanceIsolatedSource> for &str {
+    fn eq(&self, other: &InstanceIsolatedSource) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InstanceIsolatedSource> for String {
+    fn from(value: InstanceIsolatedSource) -> Self {
+        match value {
+            InstanceIsolatedSource::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InstanceIsolatedSource {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `InstanceRestrictState` takes: `NORMAL`, `EXPIRED`, `PROTECTIVELY_ISOLATED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InstanceRestrictState {
+    /// The wire value `NORMAL`.
+    Normal,
+    /// The wire value `EXPIRED`.
+    Expired,
+    /// The wire value `PROTECTIVELY_ISOLATED`.
+    ProtectivelyIsolated,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InstanceRestrictState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "NORMAL",
+        "EXPIRED",
+        "PROTECTIVELY_ISOLATED",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::Expired => "EXPIRED",
+            Self::ProtectivelyIsolated => "PROTECTIVELY_ISOLATED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InstanceRestrictState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InstanceRestrictState {
+    fn from(value: &str) -> Self {
+        match value {
+            "NORMAL" => Self::Normal,
+            "EXPIRED" => Self::Expired,
+            "PROTECTIVELY_ISOLATED" => Self::ProtectivelyIsolated,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InstanceRestrictState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InstanceRestrictState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InstanceRestrictState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for InstanceRestrictState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InstanceRestrictState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for InstanceRestrictState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InstanceRestrictState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for InstanceRestrictState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for InstanceRestrictState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InstanceRestrictState> for str {
+    fn eq(&self, other: &InstanceRestrictState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InstanceRestrictState> for &str {
+    fn eq(&self, other: &InstanceRestrictState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InstanceRestrictState> for String {
+    fn from(value: InstanceRestrictState) -> Self {
+        match value {
+            InstanceRestrictState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InstanceRestrictState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
 /// The values `InstanceState` takes: `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE`, `EXIT_SERVICE_LIVE_MIGRATE`.
 ///
 /// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
@@ -30435,6 +30842,145 @@ impl From<LatestOperationState> for String {
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for LatestOperationState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `LaunchTemplateInstanceChargeType` takes: `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LaunchTemplateInstanceChargeType {
+    /// The wire value `PREPAID`.
+    Prepaid,
+    /// The wire value `POSTPAID_BY_HOUR`.
+    PostpaidByHour,
+    /// The wire value `CDHPAID`.
+    Cdhpaid,
+    /// The wire value `SPOTPAID`.
+    Spotpaid,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl LaunchTemplateInstanceChargeType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "PREPAID",
+        "POSTPAID_BY_HOUR",
+        "CDHPAID",
+        "SPOTPAID",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Prepaid => "PREPAID",
+            Self::PostpaidByHour => "POSTPAID_BY_HOUR",
+            Self::Cdhpaid => "CDHPAID",
+            Self::Spotpaid => "SPOTPAID",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for LaunchTemplateInstanceChargeType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for LaunchTemplateInstanceChargeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PREPAID" => Self::Prepaid,
+            "POSTPAID_BY_HOUR" => Self::PostpaidByHour,
+            "CDHPAID" => Self::Cdhpaid,
+            "SPOTPAID" => Self::Spotpaid,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for LaunchTemplateInstanceChargeType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for LaunchTemplateInstanceChargeType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for LaunchTemplateInstanceChargeType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for LaunchTemplateInstanceChargeType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for LaunchTemplateInstanceChargeType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for LaunchTemplateInstanceChargeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for LaunchTemplateInstanceChargeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for LaunchTemplateInstanceChargeType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for LaunchTemplateInstanceChargeType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<LaunchTemplateInstanceChargeType> for str {
+    fn eq(&self, other: &LaunchTemplateInstanceChargeType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<LaunchTemplateInstanceChargeType> for &str {
+    fn eq(&self, other: &LaunchTemplateInstanceChargeType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<LaunchTemplateInstanceChargeType> for String {
+    fn from(value: LaunchTemplateInstanceChargeType) -> Self {
+        match value {
+            LaunchTemplateInstanceChargeType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for LaunchTemplateInstanceChargeType {
     fn lenient<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -31064,6 +31610,140 @@ impl From<NetworkInterfaceType> for String {
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for NetworkInterfaceType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `PriceQuoteInstanceChargeType` takes: `PREPAID`, `POSTPAID_BY_HOUR`, `SPOTPAID`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PriceQuoteInstanceChargeType {
+    /// The wire value `PREPAID`.
+    Prepaid,
+    /// The wire value `POSTPAID_BY_HOUR`.
+    PostpaidByHour,
+    /// The wire value `SPOTPAID`.
+    Spotpaid,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl PriceQuoteInstanceChargeType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "PREPAID",
+        "POSTPAID_BY_HOUR",
+        "SPOTPAID",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Prepaid => "PREPAID",
+            Self::PostpaidByHour => "POSTPAID_BY_HOUR",
+            Self::Spotpaid => "SPOTPAID",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for PriceQuoteInstanceChargeType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for PriceQuoteInstanceChargeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PREPAID" => Self::Prepaid,
+            "POSTPAID_BY_HOUR" => Self::PostpaidByHour,
+            "SPOTPAID" => Self::Spotpaid,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for PriceQuoteInstanceChargeType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for PriceQuoteInstanceChargeType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for PriceQuoteInstanceChargeType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq<str> for PriceQuoteInstanceChargeType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for PriceQuoteInstanceChargeType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl std::fmt::Display for PriceQuoteInstanceChargeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for PriceQuoteInstanceChargeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+/// As the fields holding it decode: a number or flag is kept as its text.
+impl<'de> Deserialize<'de> for PriceQuoteInstanceChargeType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+    }
+}
+impl PartialEq<String> for PriceQuoteInstanceChargeType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<PriceQuoteInstanceChargeType> for str {
+    fn eq(&self, other: &PriceQuoteInstanceChargeType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<PriceQuoteInstanceChargeType> for &str {
+    fn eq(&self, other: &PriceQuoteInstanceChargeType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<PriceQuoteInstanceChargeType> for String {
+    fn from(value: PriceQuoteInstanceChargeType) -> Self {
+        match value {
+            PriceQuoteInstanceChargeType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for PriceQuoteInstanceChargeType {
     fn lenient<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {

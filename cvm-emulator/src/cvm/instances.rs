@@ -109,7 +109,9 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
             i.memory = memory;
         }
     }
-    set(&mut i.restrict_state, &|| "NORMAL".to_owned());
+    if i.restrict_state.as_str().is_empty() {
+        i.restrict_state = cvm_api::types::InstanceRestrictState::Normal;
+    }
     set(&mut i.instance_name, &|| "Unnamed".to_owned());
     if i.instance_charge_type.as_str().is_empty() {
         i.instance_charge_type = InstanceChargeType::PostpaidByHour;
@@ -189,7 +191,9 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     if i.rdma_ip_addresses.is_none() {
         i.rdma_ip_addresses = Some(Vec::new());
     }
-    set(&mut i.isolated_source, &|| "NOTISOLATED".to_owned());
+    if i.isolated_source.as_str().is_empty() {
+        i.isolated_source = cvm_api::types::InstanceIsolatedSource::Notisolated;
+    }
     set(&mut i.license_type, &|| "TencentCloud".to_owned());
     if i.host_name.is_empty() {
         i.host_name = default_host_name(i.private_ip_addresses.first().map_or("", String::as_str));

@@ -2,9 +2,9 @@
 //! ClientToken replayed or the quota checked, and the batch built and kept.
 
 use cvm_api::types::{
-    Instance, InstanceChargeType, InstanceState, InternetAccessible, InternetChargeType, LatestOperationState,
-    LoginSettings, Placement, RenewFlag, RunInstancesRequest, RunInstancesResponse, StopChargingMode, SystemDisk,
-    SystemDiskType, Tag, VirtualPrivateCloud,
+    Instance, InstanceChargeType, InstanceState, InternetAccessible, InternetChargeType,
+    LatestOperationState, LoginSettings, Placement, RenewFlag, RunInstancesRequest, RunInstancesResponse,
+    StopChargingMode, SystemDisk, SystemDiskType, Tag, VirtualPrivateCloud,
 };
 
 use super::catalog::{check_offered, check_zone, public_image};
@@ -424,7 +424,7 @@ fn new_instance(
         .set_project_id(placement.project_id.unwrap_or(0));
     instance.instance_id = id.to_owned();
     instance.instance_type = instance_type.to_owned();
-    instance.restrict_state = "NORMAL".to_owned();
+    instance.restrict_state = cvm_api::types::InstanceRestrictState::Normal;
     instance.instance_name = instance_name(r.instance_name.as_deref(), index, count);
     instance.system_disk = r
         .system_disk
