@@ -138,14 +138,31 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             let (mut version, mut detail) = (None, false);
             let mut i = 0;
             while i < rest.len() {
-                if rest[i].as_str() == "help" {
-                    i += 1;
-                    continue;
+                match rest[i].as_str() {
+                    "help" | "--help" | "-h" => {
+                        i += 1;
+                        continue;
+                    }
+                    // As after an action: takes no value.
+                    "--detail" => {
+                        if std::mem::replace(&mut detail, true) {
+                            return Err(CliError::usage("--detail is given twice"));
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    _ => {}
                 }
                 match option(&rest, &mut i)? {
-                    (name, Some(value)) if name == "version" => version = Some(value),
-                    (name, None) if name == "detail" => detail = true,
-                    (name, _) if name == "help" => {}
+                    (name, _) if name == "detail" => return Err(CliError::usage("--detail takes no value")),
+                    (name, Some(value)) if name == "version" => {
+                        if version.replace(value).is_some() {
+                            return Err(CliError::usage("--version is given twice"));
+                        }
+                    }
+                    (name, None) if name == "version" => {
+                        return Err(CliError::usage("--version needs a value"))
+                    }
                     (name, _) => return Err(CliError::usage(format!("--{name} needs an action"))),
                 }
             }
@@ -189,6 +206,9 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             continue;
         }
         let (name, value) = option(rest, &mut i)?;
+        if name == "detail" {
+            return Err(CliError::usage("--detail takes no value"));
+        }
         // An unknown option is named as such, even one tccli takes without
         // a value (`--use-cvm-role`).
         let needed =
@@ -319,6 +339,33 @@ mod tests {
             "tcloud: --region is given twice"
         );
         assert!(err(&["cvm", "X", "stray"]).contains("unexpected argument (5 characters)"));
+        // help --detail, at both levels, in any order; --detail takes no value.
+        for line in [
+            &["cvm", "help", "--detail", "--detail"][..],
+            &["cvm", "X", "help", "--detail", "--detail"],
+        ] {
+            assert_eq!(err(line), "tcloud: --detail is given twice", "{line:?}");
+        }
+        for line in [
+            &["cvm", "help", "--detail=x"][..],
+            &["cvm", "X", "help", "--detail=x"],
+        ] {
+            assert_eq!(err(line), "tcloud: --detail takes no value", "{line:?}");
+        }
+        assert_eq!(
+            err(&["cvm", "help", "--version"]),
+            "tcloud: --version needs a value"
+        );
+        assert_eq!(
+            err(&["tke", "help", "--version", "a", "--version", "b"]),
+            "tcloud: --version is given twice"
+        );
+        for line in [&["cvm", "--detail", "help"][..], &["cvm", "help", "--detail"]] {
+            assert!(
+                matches!(parse(&args(line)), Ok(Command::ServiceHelp { detail: true, .. })),
+                "{line:?}"
+            );
+        }
         assert_eq!(
             err(&["cvm", "X", "--InstanceName", "--region", "r"]),
             "tcloud: --InstanceName needs a value"

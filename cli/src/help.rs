@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use tencentcloud_model::facts::{self, Ref, Render};
-use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
+use tencentcloud_model::facts::{self, Ref, Render, Topic};
+use tencentcloud_model::model::{Leaf, Member, Model, Object, Paging, PagingStyle, Scalar};
 
 use crate::args::OPTIONS;
 use crate::catalog::{Catalog, Origin, Service};
@@ -102,6 +102,14 @@ pub fn action(service: &Service, name: &str, detail: bool) -> String {
     }
     let _ = writeln!(out);
     for fact in facts::action(model, action) {
+        // The SDK's paginator fetches every page; a tcloud command is one
+        // call, one page: say how to page by hand instead.
+        if fact.topic == Topic::Paging {
+            if let Some(line) = action.paging.as_ref().map(paging_by_hand) {
+                let _ = writeln!(out, "  - {line}");
+            }
+            continue;
+        }
         let _ = writeln!(out, "  - {}", fact.render(&Text { model }));
     }
     let mut objects = BTreeSet::new();
@@ -131,6 +139,33 @@ pub fn action(service: &Service, name: &str, detail: bool) -> String {
     let _ = writeln!(out, "\nOptions:");
     options(&mut out);
     out
+}
+
+/// How to page with tcloud, which makes one call: the page size and the
+/// member that moves on.
+fn paging_by_hand(paging: &Paging) -> String {
+    let size = match (&paging.page_size, paging.max_page_size) {
+        (Some(size), Some(max)) => {
+            format!("the service's default page size unless --{size} says otherwise; at most {max}")
+        }
+        (Some(size), None) => format!("the service's default page size unless --{size} says otherwise"),
+        (None, _) => "the service's page size".to_owned(),
+    };
+    let next = match paging.style {
+        PagingStyle::Offset => format!(
+            "--{} moves on, up to {}",
+            paging.offset.as_deref().unwrap_or("Offset"),
+            paging.total_count.as_deref().unwrap_or("TotalCount")
+        ),
+        PagingStyle::Token => format!(
+            "--{} takes the NextToken of the page before",
+            paging.token.as_deref().unwrap_or("NextToken")
+        ),
+    };
+    format!(
+        "Pages: one command returns one page of {} ({size}); {next}.",
+        paging.items
+    )
 }
 
 /// The model's facts as terminal text: code as it is, a request member as

@@ -171,7 +171,17 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::internal(format!("async runtime: {e}")))?;
-    let node = runtime.block_on(async {
+    let format = settings.format;
+    let render = |node: Node| -> Result<Vec<u8>, CliError> {
+        let node = match &filter {
+            Some(filter) => filter.search(&node)?,
+            None => node,
+        };
+        let text = output::render(&node, format, limits, strings_for_stdout())
+            .map_err(|refused| CliError::call(format!("cannot print the answer: {refused}")))?;
+        Ok(text.into_bytes())
+    };
+    runtime.block_on(async {
         let call = || async {
             let answer: Value = client
                 .call_with(
@@ -196,7 +206,11 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
             }
             Some(waiter) => waiter.run(call, project).await?,
         };
+        let text = render(node)?;
         if let Some(waiter) = named_waiter {
+            // The answer first: what the call did is kept when the wait then
+            // fails (a new key pair's private key is shown once, new ids).
+            write_stdout(&text)?;
             let ids = waiters::ids(waiter, &request, &answer)?;
             waiters::wait(
                 &client,
@@ -207,16 +221,10 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
                 wait_deadline,
             )
             .await?;
+            return Ok(Vec::new());
         }
-        Ok::<_, CliError>(node)
-    })?;
-    let node = match &filter {
-        Some(filter) => filter.search(&node)?,
-        None => node,
-    };
-    let text = output::render(&node, settings.format, limits, strings_for_stdout())
-        .map_err(|refused| CliError::call(format!("cannot print the answer: {refused}")))?;
-    Ok(text.into_bytes())
+        Ok::<_, CliError>(text)
+    })
 }
 
 /// The answer decoded, but printing it as tccli does (every declared member,

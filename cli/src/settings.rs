@@ -113,10 +113,30 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         .clone()
         .or_else(|| process(PROFILE))
         .unwrap_or_else(|| "default".to_owned());
+    // Named as the user gave it, in every message about it.
+    let profile_source = if flags.profile.is_some() {
+        "--profile"
+    } else if process(TCCLI_PROFILE).is_some() {
+        TCCLI_PROFILE
+    } else {
+        PROFILE
+    };
     if profile.is_empty() || profile.contains(['/', '\\']) || profile.starts_with('.') {
         return Err(CliError::usage(format!(
-            "--profile `{profile}` is not a profile name"
+            "{profile_source} `{profile}` is not a profile name"
         )));
+    }
+    // An empty value (`--region "$R"` with R unset) is a mistake, never a
+    // reason to fall back to the profile's.
+    for (flag, value) in [
+        ("--region", &flags.region),
+        ("--secretId", &flags.secret_id),
+        ("--secretKey", &flags.secret_key),
+        ("--token", &flags.token),
+    ] {
+        if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(CliError::usage(format!("{flag} is empty")));
+        }
     }
     if flags.secret_id.is_some() != flags.secret_key.is_some() {
         return Err(CliError::usage("--secretId and --secretKey go together"));
@@ -188,8 +208,8 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         if flags.region.is_some() {
             message = message.replace(REGION, "--region");
         }
-        if flags.profile.is_some() {
-            message = message.replace(PROFILE, "--profile");
+        if profile_source != PROFILE {
+            message = message.replace(PROFILE, profile_source);
         }
         if flags.secret_id.is_some() {
             message = message

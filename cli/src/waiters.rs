@@ -79,6 +79,7 @@ impl TccliWaiter {
         let started = Instant::now();
         let wanted = Node::from(&self.to);
         let terminal = std::io::stderr().is_terminal();
+        let mut announce = true;
         loop {
             let answer = call().await?;
             let output = project(&answer)?;
@@ -95,6 +96,16 @@ impl TccliWaiter {
             }
             if terminal {
                 eprintln!("Inquiry result is {shown}.");
+            } else if std::mem::replace(&mut announce, false) {
+                // Off a terminal, one line as the waiting begins, as --wait
+                // prints, so that a log does not go silent until the timeout.
+                eprintln!(
+                    "--waiter: waiting for `{}` to be {} (every {:.1} s, for up to {:.0} s); now {shown}",
+                    self.expression,
+                    self.to,
+                    self.interval.as_secs_f64(),
+                    self.timeout.as_secs_f64()
+                );
             }
             tokio::time::sleep(self.interval).await;
         }

@@ -592,6 +592,19 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
     )
     .await;
     assert!(refused(&out).contains("needs a region"));
+    // An empty value (`--region "$R"`, R unset) is refused, not replaced
+    // by the profile's.
+    for (flag, value) in [("--region", ""), ("--region", " "), ("--secretId", "")] {
+        let mut line = vec!["cvm", "DescribeInstances", "--endpoint", &url];
+        if flag != "--secretId" {
+            line.extend(["--secretId", SECRET_ID, "--secretKey", SECRET_KEY]);
+        } else {
+            line.extend(["--secretKey", SECRET_KEY, "--region", REGION]);
+        }
+        line.extend([flag, value]);
+        let out = tcloud_in(home.path(), &[("TENCENTCLOUD_REGION", REGION)], &line).await;
+        assert_eq!(refused(&out).trim_end(), format!("tcloud: {flag} is empty"));
+    }
 
     for action in ["StartInstances", "RunInstances", "DescribeInstances"] {
         assert_eq!(emulator.request_count(action), 0, "{action} reached the server");
@@ -665,6 +678,9 @@ async fn waiters_reach_running_and_give_up_at_their_timeout() {
     .await;
     assert_eq!(out.status.code(), Some(255), "{}", show(&out));
     assert!(stderr(&out).contains("STOPPING"), "{}", show(&out));
+    // The call's answer is printed before the wait: what it did is not lost.
+    let answer: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", show(&out)));
+    assert!(answer["RequestId"].is_string(), "{}", show(&out));
     assert_eq!(emulator.request_count("DescribeInstances"), polls_before + 1);
 
     // tccli's --waiter: DescribeInstances again until the expression is RUNNING.
@@ -743,7 +759,8 @@ async fn waiters_reach_running_and_give_up_at_their_timeout() {
     let out = tcloud_in(home.path(), &[], &args).await;
     assert_eq!(out.status.code(), Some(255), "{}", show(&out));
     assert!(
-        stderr(&out).starts_with("Request timeout, wait `InstanceSet[0].InstanceState` to `\"RUNNING\"` timeout, last request is \"STARTING\""),
+        stderr(&out).starts_with("--waiter: waiting for `InstanceSet[0].InstanceState` to be \"RUNNING\" (every 0.3 s, for up to 1 s); now \"STARTING\"\n")
+            && stderr(&out).lines().last().unwrap_or_default().starts_with("Request timeout, wait `InstanceSet[0].InstanceState` to `\"RUNNING\"` timeout, last request is \"STARTING\""),
         "{}",
         show(&out)
     );
@@ -785,7 +802,7 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
         "- Read-only: it changes nothing.",
         "- Retried on throttling and connection failures, and, being read-only, on timeouts",
         "- Documented rate limit: 40 requests per second per account.",
-        "- Pages by Offset until TotalCount, items in InstanceSet, 100 per page unless --Limit says otherwise.",
+        "- Pages: one command returns one page of InstanceSet (the service's default page size unless --Limit says otherwise; at most 100); --Offset moves on, up to TotalCount.",
         "--wait instances-running",
         "- Holds at most 100 items.",
     ] {

@@ -4,7 +4,9 @@ use super::display::AndList;
 use super::CredentialsError;
 
 /// A configuration that cannot be used. Messages never contain secrets.
-#[derive(Debug, thiserror::Error)]
+/// `Debug` leads with the `Display` line, as [`Error`](crate::Error)'s
+/// does, so that `Client::from_env()?` in a `main` prints the message first.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// Required environment variables are unset or empty (names listed).
@@ -30,4 +32,41 @@ pub enum ConfigError {
     /// The HTTP client could not be set up (e.g. TLS initialisation).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}\n\n")?;
+        match self {
+            ConfigError::MissingEnv(names) => f.debug_tuple("MissingEnv").field(names).finish(),
+            ConfigError::InvalidEnv { name, reason } => f
+                .debug_struct("InvalidEnv")
+                .field("name", name)
+                .field("reason", reason)
+                .finish(),
+            ConfigError::Invalid { what, reason } => f
+                .debug_struct("Invalid")
+                .field("what", what)
+                .field("reason", reason)
+                .finish(),
+            ConfigError::RegionRequired => f.write_str("RegionRequired"),
+            ConfigError::Credentials(e) => f.debug_tuple("Credentials").field(e).finish(),
+            ConfigError::Profile(e) => f.debug_tuple("Profile").field(e).finish(),
+            ConfigError::HttpClient(e) => f.debug_tuple("HttpClient").field(e).finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leads_with_the_display_line() {
+        let e = ConfigError::MissingEnv(vec!["TENCENTCLOUD_SECRET_KEY"]);
+        assert_eq!(
+            format!("{e:?}"),
+            "missing TENCENTCLOUD_SECRET_KEY\n\nMissingEnv([\"TENCENTCLOUD_SECRET_KEY\"])"
+        );
+    }
 }

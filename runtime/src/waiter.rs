@@ -13,7 +13,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock, which is the machine's but for tests that pause it.
+use tokio::time::Instant;
 
 use tencentcloud_model::waiters::Waiter;
 
@@ -235,6 +238,9 @@ impl<E: fmt::Debug + fmt::Display> fmt::Debug for WaitError<E> {
         }
     }
 }
+
+/// What the last poll before the deadline is given to answer.
+const LAST_POLL_ROOM: Duration = Duration::from_secs(1);
 
 fn subject(id: Option<&str>, path: &str) -> String {
     match id {
@@ -458,15 +464,23 @@ where
             });
         }
         last_seen = summary(&states);
+        // The deadline is used whole: when the next pause would pass it,
+        // the pause is cut so that one last poll starts `LAST_POLL_ROOM`
+        // before it, rather than giving up a whole pause early.
+        let left = deadline.saturating_sub(elapsed);
         let pause = delay(min, max, polls);
-        if elapsed + pause > deadline {
+        let pause = if pause < left {
+            pause
+        } else if left > LAST_POLL_ROOM {
+            left - LAST_POLL_ROOM
+        } else {
             return Err(WaitError::TimedOut {
                 waiter: spec.name.to_string(),
                 elapsed,
                 polls,
                 last_seen,
             });
-        }
+        };
         tokio::time::sleep(pause).await;
     }
 }
@@ -664,6 +678,37 @@ mod tests {
         .await
         .unwrap_err();
         assert!(error.to_string().contains("needs at least one id"), "{error}");
+    }
+
+    /// The deadline is used whole: with pauses of 15 s and a 20 s deadline,
+    /// the waiter polls at 0 s and 15 s, then once more at 19 s (a second
+    /// left for the answer), instead of giving up at 15 s because a whole
+    /// pause no longer fits. (Paused time: the clock moves only when every
+    /// task waits.)
+    #[tokio::test(start_paused = true)]
+    async fn the_last_pause_is_cut_to_poll_at_the_deadline() {
+        let started = Instant::now();
+        let polled_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = polled_at.clone();
+        let error = wait::<Observation, std::convert::Infallible, _, _>(
+            &RUNNING,
+            &ids(&["ins-a"]),
+            &WaitOptions::new()
+                .with_delays(Duration::from_secs(15), Duration::from_secs(15))
+                .with_deadline(Duration::from_secs(20)),
+            || {
+                log.lock().unwrap().push(started.elapsed().as_secs());
+                async { Ok(seen(&[("ins-a", "PENDING")])) }
+            },
+            Observation::clone,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(error, WaitError::TimedOut { polls: 3, .. }), "{error}");
+        let at = polled_at.lock().unwrap().clone();
+        assert_eq!(at.len(), 3, "{at:?}");
+        assert_eq!((at[0], at[2]), (0, 19), "{at:?}");
+        assert!((10..=15).contains(&at[1]), "{at:?}");
     }
 
     /// A poll that never answers (a server that accepts and stays silent,

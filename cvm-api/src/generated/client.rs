@@ -1463,7 +1463,28 @@ static INSTANCES_STOPPED: tencentcloud_runtime::waiter::WaiterSpec = tencentclou
                 comparator: tencentcloud_runtime::waiter::Comparator::Any,
                 path: std::borrow::Cow::Borrowed("InstanceState"),
                 value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("PENDING"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
                 expected: std::borrow::Cow::Borrowed("STARTING"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("RUNNING"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("REBOOTING"),
             },
             tencentcloud_runtime::waiter::Acceptor {
                 state: tencentcloud_runtime::waiter::AcceptorState::Failure,
@@ -3697,7 +3718,7 @@ impl Client {
             )
             .await
     }
-    /// Waits until every instance is STOPPED. Fails at once when one is in a state that does not lead there without another call: LAUNCH_FAILED, STARTING, SHUTDOWN or TERMINATING.
+    /// Waits until every instance is STOPPED. Fails at once when one is in a state that does not lead there without another call: LAUNCH_FAILED, PENDING, STARTING, RUNNING, REBOOTING, SHUTDOWN or TERMINATING (StopInstances moves an instance to STOPPING as it answers).
     ///
     /// Polls [`describe_instances`](Self::describe_instances) with these `InstanceIds`, pausing 2 s at first and up to 15 s between polls (jittered), for at most 600 s unless `options` says otherwise. Declared in `waiters.json` as `InstancesStopped`.
     pub async fn wait_until_instances_stopped(
