@@ -177,7 +177,7 @@ pub struct WaitOutcome<R> {
 #[non_exhaustive]
 pub enum WaitError<E> {
     /// A failure acceptor matched: what was awaited cannot happen.
-    #[error("{waiter}: {} is {value}, so it will not happen (after {polls} polls)", subject(.id.as_deref(), .path))]
+    #[error("{waiter}: {} is {value}, so it will not happen (after {})", subject(.id.as_deref(), .path), polls_text(*.polls))]
     Failed {
         waiter: String,
         /// The item that failed, for item paths.
@@ -187,7 +187,7 @@ pub enum WaitError<E> {
         polls: u32,
     },
     /// The deadline came first.
-    #[error("{waiter}: gave up after {:.1} s and {polls} polls; last seen: {last_seen}", .elapsed.as_secs_f64())]
+    #[error("{waiter}: gave up after {:.1} s and {}; last seen: {last_seen}", .elapsed.as_secs_f64(), polls_text(*.polls))]
     TimedOut {
         waiter: String,
         elapsed: Duration,
@@ -236,6 +236,15 @@ impl<E: fmt::Debug + fmt::Display> fmt::Debug for WaitError<E> {
                     .finish()
             }
         }
+    }
+}
+
+/// `1 poll`, `3 polls`.
+fn polls_text(polls: u32) -> String {
+    if polls == 1 {
+        "1 poll".to_owned()
+    } else {
+        format!("{polls} polls")
     }
 }
 

@@ -418,7 +418,7 @@ async fn waiters_reach_success_fail_fast_and_give_up_clearly() {
     );
     assert_eq!(
         error.to_string(),
-        "ThingsReady: t-2 State is BROKEN, so it will not happen (after 1 polls)"
+        "ThingsReady: t-2 State is BROKEN, so it will not happen (after 1 poll)"
     );
 
     let (client, _shared, _task) = start(Server {

@@ -225,6 +225,6 @@ async fn a_spec_built_at_run_time_drives_the_engine_with_a_capturing_closure() {
     }
     assert_eq!(
         error.to_string(),
-        "things-ready: t-2 State is BROKEN, so it will not happen (after 1 polls)"
+        "things-ready: t-2 State is BROKEN, so it will not happen (after 1 poll)"
     );
 }
