@@ -75,10 +75,11 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
     } else {
         Some(settings::resolve(&args.flags, &args.service)?)
     };
-    let version = settings
-        .as_ref()
-        .and_then(|s| s.version.clone())
-        .or_else(|| args.flags.version.clone());
+    // Help and the skeleton describe the version a call would use.
+    let version = match &settings {
+        Some(settings) => settings.version.clone(),
+        None => settings::version(&args.flags, &args.service)?,
+    };
     let service = catalog.load_action(&args.service, version.as_deref(), &args.action)?;
     let model = &service.model;
     let Some(action) = model.action(&args.action) else {

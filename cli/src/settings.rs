@@ -102,30 +102,46 @@ impl Settings {
     }
 }
 
+fn process(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The profile in use and where its name came from (named so in every
+/// message about it): `--profile`, else `TCCLI_PROFILE`, else
+/// `TENCENTCLOUD_PROFILE`, else `default`.
+fn profile_name(flags: &Flags) -> Result<(String, &'static str), CliError> {
+    let (profile, source) = match (&flags.profile, process(TCCLI_PROFILE)) {
+        (Some(profile), _) => (profile.clone(), "--profile"),
+        (None, Some(profile)) => (profile, TCCLI_PROFILE),
+        (None, None) => (process(PROFILE).unwrap_or_else(|| "default".to_owned()), PROFILE),
+    };
+    if profile.is_empty() || profile.contains(['/', '\\']) || profile.starts_with('.') {
+        return Err(CliError::usage(format!(
+            "{source} `{profile}` is not a profile name"
+        )));
+    }
+    Ok((profile, source))
+}
+
+/// The API version a command asks for, without credentials (for `help`
+/// and the skeleton): `--version`, else the profile's `<service>.version`,
+/// as a call would use.
+pub fn version(flags: &Flags, service: &str) -> Result<Option<String>, CliError> {
+    if let Some(version) = &flags.version {
+        return Ok(Some(version.clone()));
+    }
+    let (profile, _) = profile_name(flags)?;
+    let conf = TccliConfigure::read(&Env::process(), &profile).map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(conf.as_ref().and_then(|c| c.version(service)).map(str::to_owned))
+}
+
 pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     let named = flags.profile.is_some();
-    let process = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     // Named by the command line or tccli's variable: the runtime is told,
     // and then requires it. Otherwise its own rules apply (its variable,
     // else `default` when a file has it).
     let chosen = flags.profile.clone().or_else(|| process(TCCLI_PROFILE));
-    let profile = chosen
-        .clone()
-        .or_else(|| process(PROFILE))
-        .unwrap_or_else(|| "default".to_owned());
-    // Named as the user gave it, in every message about it.
-    let profile_source = if flags.profile.is_some() {
-        "--profile"
-    } else if process(TCCLI_PROFILE).is_some() {
-        TCCLI_PROFILE
-    } else {
-        PROFILE
-    };
-    if profile.is_empty() || profile.contains(['/', '\\']) || profile.starts_with('.') {
-        return Err(CliError::usage(format!(
-            "{profile_source} `{profile}` is not a profile name"
-        )));
-    }
+    let (profile, profile_source) = profile_name(flags)?;
     // An empty value (`--region "$R"` with R unset) is a mistake, never a
     // reason to fall back to the profile's.
     for (flag, value) in [

@@ -880,6 +880,30 @@ async fn help_detail_shows_everything_known_of_each_parameter() {
         "{}",
         show(&out)
     );
+    // Help describes the version a call would use: the profile's, unless
+    // --version says otherwise.
+    write(
+        home.path(),
+        ".tccli/default.configure",
+        r#"{"tke": {"version": "2022-05-01"}}"#,
+    );
+    let out = tcloud_in(home.path(), &[], &["tke", "DescribeClusters", "help"]).await;
+    assert!(
+        stdout(&out).starts_with("tke DescribeClusters (API version 2022-05-01)"),
+        "{}",
+        show(&out)
+    );
+    let out = tcloud_in(
+        home.path(),
+        &[],
+        &["tke", "DescribeClusters", "help", "--version", "2018-05-25"],
+    )
+    .await;
+    assert!(
+        stdout(&out).starts_with("tke DescribeClusters (API version 2018-05-25)"),
+        "{}",
+        show(&out)
+    );
     // --detail belongs to help.
     let out = tcloud_in(home.path(), &[], &["cvm", "StartInstances", "--detail"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
