@@ -286,5 +286,9 @@ pub fn seconds(flag: &str, text: &str) -> Result<Duration, CliError> {
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
         .map(Duration::from_secs_f64)
-        .ok_or_else(|| CliError::usage(format!("{flag} takes seconds (0 to 86400), not `{text}`")))
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "{flag} takes seconds (more than 0, at most 86400), not `{text}`"
+            ))
+        })
 }
