@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use cvm_api::{InstanceState, LatestOperationState, StartInstancesError};
 
 use crate::config::{EmulatorConfig, DEMO_SECRET_ID};
-use crate::cvm::state_file::{State, StoredInstance};
+use crate::cvm::state_file::State;
 use crate::emulator::Emulator;
 
 /// What the demo does.
@@ -48,10 +48,7 @@ pub async fn run(options: &DemoOptions, out: &mut (dyn Write + Send)) -> Result<
         return Err(fail("--instances must be between 1 and 100"));
     }
     let region = crate::cvm::ids::region_of_zone(&options.zone).to_owned();
-    let mut state = State::new();
-    for _ in 0..options.instances {
-        state = state.with_instance(StoredInstance::with_random_id(&options.zone, "STOPPED"));
-    }
+    let state = State::new().with_random_instances(&options.zone, "STOPPED", options.instances);
     let ids: Vec<String> = state
         .instances
         .iter()

@@ -1,6 +1,5 @@
 //! `cvm-emulator`: a local Tencent Cloud CVM endpoint for tests.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -10,8 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
 use cvm_emulator::{
-    Emulator, EmulatorConfig, FaultConfig, SecretKey, State, StoredInstance, DEFAULT_ROLE_NAME,
-    DEMO_SECRET_ID, LAUNCH_FAILURE_IMAGE_ID, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY,
+    Emulator, EmulatorConfig, FaultConfig, SecretKey, State, DEFAULT_ROLE_NAME, DEMO_SECRET_ID,
+    LAUNCH_FAILURE_IMAGE_ID, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY,
     MAX_WEB_IDENTITY_TOKEN_LEN,
 };
 use serde::Deserialize;
@@ -247,15 +246,7 @@ fn seed_state(count: usize, zone: &str, max: usize) -> Result<State, String> {
             "--instances {count} is above the emulator's quota of {max} instances"
         ));
     }
-    let mut ids = HashSet::with_capacity(count);
-    let mut state = State::new();
-    while state.instances.len() < count {
-        let instance = StoredInstance::with_random_id(zone, "STOPPED");
-        if ids.insert(instance.instance.instance_id.clone()) {
-            state = state.with_instance(instance);
-        }
-    }
-    Ok(state)
+    Ok(State::new().with_random_instances(zone, "STOPPED", count))
 }
 
 /// Whether a `--state` file is already there (anything at the path counts,

@@ -296,6 +296,25 @@ impl State {
         self
     }
 
+    /// Adds `count` instances in `zone`, in `state` (`STOPPED`...), each
+    /// with a random id none of the others has (builder style): what the
+    /// demo and `--instances` start with.
+    pub fn with_random_instances(mut self, zone: &str, state: &str, count: usize) -> Self {
+        let mut ids: std::collections::HashSet<String> = self
+            .instances
+            .iter()
+            .map(|i| i.instance.instance_id.clone())
+            .collect();
+        let wanted = self.instances.len() + count;
+        while self.instances.len() < wanted {
+            let instance = StoredInstance::with_random_id(zone, state);
+            if ids.insert(instance.instance.instance_id.clone()) {
+                self.instances.push(instance);
+            }
+        }
+        self
+    }
+
     /// The instance called `instance_id`, if present.
     pub fn instance(&self, instance_id: &str) -> Option<&StoredInstance> {
         self.instances

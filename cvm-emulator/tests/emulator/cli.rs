@@ -1,11 +1,12 @@
 //! The `cvm-emulator` binary: serving, state files, credentials, the demo.
 
 use crate::common;
+use crate::common::binary::{refused, serve, stop, wait, BIN};
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use cvm_api::{
     Client, Config, Credentials, Endpoint, Error, SecretKey, StartInstancesError, StartInstancesRequest,
@@ -13,61 +14,10 @@ use cvm_api::{
 use cvm_emulator::demo::DemoOptions;
 use cvm_emulator::{State, StoredInstance, DEMO_SECRET_ID, DEMO_SECRET_KEY};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cvm-emulator");
-
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cvm-emulator-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Waits (bounded) for the child to exit; kills it on timeout.
-fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("process did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Starts the server with `args`; its endpoint URL from the first stdout line.
-fn serve(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, url)
-}
-
-fn terminate(child: &mut Child) -> String {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let status = wait(child, Duration::from_secs(10));
-    assert!(status.success(), "{status}");
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    stderr
 }
 
 fn client(url: &str, id: &str, key: &str) -> Client {
@@ -90,7 +40,8 @@ async fn serves_and_saves_state_on_sigterm() {
         .with_instance(StoredInstance::new("ins-cli00001", "ap-guangzhou-3", "STOPPED"))
         .save(&state_file)
         .unwrap();
-    let (mut child, url) = serve(&["--transition-ms", "0", "--state", state_file.to_str().unwrap()]);
+    let served = serve(&["--transition-ms", "0", "--state", state_file.to_str().unwrap()]);
+    let url = served.url.clone();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let c = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY);
@@ -103,7 +54,7 @@ async fn serves_and_saves_state_on_sigterm() {
     .await
     .unwrap();
 
-    let stderr = terminate(&mut child);
+    let stderr = stop(served);
     assert!(!stderr.contains(DEMO_SECRET_KEY), "{stderr}");
     let saved = State::load(&state_file).unwrap();
     assert_eq!(
@@ -123,7 +74,7 @@ async fn credentials_file_and_dump() {
     )
     .unwrap();
     let dump = dir.join("dump.json");
-    let (mut child, url) = serve(&[
+    let served = serve(&[
         "--credentials",
         creds.to_str().unwrap(),
         "--rate-limit",
@@ -133,6 +84,7 @@ async fn credentials_file_and_dump() {
         "--dump",
         dump.to_str().unwrap(),
     ]);
+    let url = served.url.clone();
     // The demo credential is not accepted when others are configured.
     let err = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY)
         .call({
@@ -163,7 +115,7 @@ async fn credentials_file_and_dump() {
         ),
         "{err:?}"
     );
-    let stderr = terminate(&mut child);
+    let stderr = stop(served);
     assert!(stderr.contains("AKIDcli"), "{stderr}");
     assert!(!stderr.contains("cli-key-do-not-print"), "{stderr}");
     assert!(State::load(&dump).unwrap().instances.is_empty());
@@ -235,26 +187,6 @@ async fn demo_in_process() {
     assert!(text.contains("OK: 2 instance(s)"), "{text}");
 }
 
-/// Runs the binary expecting it to refuse to start: its stderr. Bounded:
-/// a binary that serves instead is killed and the test fails.
-fn refused(args: &[&str]) -> String {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = wait(&mut child, Duration::from_secs(20));
-    let mut stdout = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(!status.success(), "{stdout}{stderr}");
-    assert!(!stdout.contains("listening"), "served before refusing: {stdout}");
-    stderr
-}
-
 #[test]
 fn misshaped_state_file_is_refused_and_left_alone() {
     let dir = temp_dir();
@@ -302,25 +234,13 @@ fn unwritable_state_path_is_refused_before_serving() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// Kills the child when dropped, so that a failing test leaves no server.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 #[tokio::test]
 async fn second_emulator_on_the_same_state_file_is_refused() {
     let dir = temp_dir();
     let path = dir.join("state.json");
     let path_arg = path.to_str().unwrap();
-    let (first, url) = serve(&["--transition-ms", "0", "--state", path_arg]);
-    let mut first = Reaper(first);
+    let first = serve(&["--transition-ms", "0", "--state", path_arg]);
+    let url = first.url.clone();
     let snapshot = std::fs::read(&path).unwrap();
 
     let stderr = refused(&["--state", path_arg]);
@@ -329,7 +249,7 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("pid {}, {url}", first.0.id())),
+        stderr.contains(&format!("pid {}, {url}", first.child.id())),
         "{stderr}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), snapshot);
@@ -352,11 +272,10 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
         ),
         "{err:?}"
     );
-    terminate(&mut first.0);
+    stop(first);
 
     // Free once the first has exited.
-    let mut second = Reaper(serve(&["--state", path_arg]).0);
-    terminate(&mut second.0);
+    stop(serve(&["--state", path_arg]));
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -373,7 +292,7 @@ async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
     let token = "eyJ.cli-oidc-token-never-printed.sig";
     // A trailing newline, as `echo` writes: ignored.
     std::fs::write(&token_file, format!("{token}\n")).unwrap();
-    let (mut child, url) = serve(&[
+    let served = serve(&[
         "--role-name",
         "CliRole",
         "--credential-ttl",
@@ -381,6 +300,7 @@ async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
         "--oidc-token-file",
         token_file.to_str().unwrap(),
     ]);
+    let url = served.url.clone();
     let roles = format!("{url}/latest/meta-data/cam/security-credentials/");
     assert_eq!(get_text(&roles).await, (200, "CliRole".to_owned()));
     let before = common::now();
@@ -412,7 +332,7 @@ async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
         "{answer}"
     );
 
-    let stderr = terminate(&mut child);
+    let stderr = stop(served);
     assert!(!stderr.contains(token), "{stderr}");
     assert!(
         !stderr.contains(creds["TmpSecretKey"].as_str().unwrap()),
@@ -421,12 +341,16 @@ async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
     assert!(!stderr.contains(creds["Token"].as_str().unwrap()), "{stderr}");
     assert!(stderr.contains("instance role CliRole"), "{stderr}");
 
-    let (mut child, url) = serve(&["--no-instance-role"]);
+    let served = serve(&["--no-instance-role"]);
     for path in ["", "CVM_QcsRole"] {
-        let (status, _) = get_text(&format!("{url}/latest/meta-data/cam/security-credentials/{path}")).await;
+        let (status, _) = get_text(&format!(
+            "{}/latest/meta-data/cam/security-credentials/{path}",
+            served.url
+        ))
+        .await;
         assert_eq!(status, 404, "{path}");
     }
-    terminate(&mut child);
+    stop(served);
 
     for (args, expected) in [
         (vec!["--credential-ttl", "0"], "1 s to 604800 s"),

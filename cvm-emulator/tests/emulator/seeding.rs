@@ -3,15 +3,12 @@
 //! instances), and `--fault-seed` with its old name `--seed`.
 
 use crate::common;
+use crate::common::binary::{self, refused, stop, Served, BIN};
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cvm-emulator");
 
 /// A fresh directory, removed when dropped.
 struct TempDir(PathBuf);
@@ -30,103 +27,12 @@ impl Drop for TempDir {
     }
 }
 
-/// A served binary, killed when dropped (a failing test leaves no server).
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Waits (bounded) for the child to exit; kills it on timeout.
-fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("process did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Starts the binary as a user would, with no rate limit and instant
-/// transitions, plus `args`; returns once it prints its address.
+/// transitions, plus `args`.
 fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(BIN)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-            "--transition-ms",
-            "0",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let Some(url) = line.trim().strip_prefix("listening on ").map(str::to_owned) else {
-        let _ = child.kill();
-        let mut stderr = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut stderr).ok();
-        panic!("unexpected first line {line:?}; stderr: {stderr}");
-    };
-    Served { child, url }
-}
-
-/// Stops the server as Ctrl-C would; its stderr (the start-up report).
-fn stop(mut served: Served) -> String {
-    let status = Command::new("kill")
-        .args(["-TERM", &served.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let status = wait(&mut served.child, Duration::from_secs(10));
-    let mut stderr = String::new();
-    served
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(status.success(), "{status}: {stderr}");
-    stderr
-}
-
-/// Runs the binary expecting it to refuse to start: its stderr.
-fn refused(args: &[&str]) -> String {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = wait(&mut child, Duration::from_secs(20));
-    let mut stdout = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(!status.success(), "{stdout}{stderr}");
-    assert!(!stdout.contains("listening"), "served before refusing: {stdout}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
+    let mut all = vec!["--rate-limit", "0", "--transition-ms", "0"];
+    all.extend(args);
+    binary::serve(&all)
 }
 
 /// A signed CVM call (demo credential, region ap-guangzhou): its `Response`.
@@ -259,9 +165,9 @@ async fn instances_seed_a_new_state_file_once_and_restarts_keep_it() {
 fn instances_beyond_the_quota_or_before_demo_are_refused() {
     let max = cvm_emulator::EmulatorConfig::default().max_instances;
     let too_many = (max + 1).to_string();
-    let stderr = refused(&["--listen", "127.0.0.1:0", "--instances", &too_many]);
+    let stderr = refused(&["--instances", &too_many]);
     assert!(stderr.contains(&format!("quota of {max} instances")), "{stderr}");
-    let stderr = refused(&["--listen", "127.0.0.1:0", "--instances", "-3"]);
+    let stderr = refused(&["--instances", "-3"]);
     assert!(stderr.contains("-3"), "{stderr}");
     // The demo has its own --instances, after its name.
     let stderr = refused(&["--instances", "2", "demo"]);

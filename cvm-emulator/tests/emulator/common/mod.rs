@@ -3,13 +3,13 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod described;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cvm_emulator::{
-    Emulator, EmulatorConfig, RunningEmulator, SecretKey, State, StoredInstance, DEMO_SECRET_ID,
-    DEMO_SECRET_KEY,
+    Emulator, EmulatorConfig, RunningEmulator, SecretKey, State, DEMO_SECRET_ID, DEMO_SECRET_KEY,
 };
 use serde_json::Value;
 use signer::{Payload, Signer, SigningRequest};
@@ -33,10 +33,7 @@ pub async fn start(config: EmulatorConfig) -> RunningEmulator {
 
 /// An emulator seeded with `n` instances of `state` in [`ZONE`]; their ids.
 pub async fn seeded(config: EmulatorConfig, n: usize, state: &str) -> (RunningEmulator, Vec<String>) {
-    let mut seed = State::new();
-    for _ in 0..n {
-        seed = seed.with_instance(StoredInstance::with_random_id(ZONE, state));
-    }
+    let seed = State::new().with_random_instances(ZONE, state, n);
     let ids = seed
         .instances
         .iter()
