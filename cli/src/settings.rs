@@ -80,8 +80,8 @@ pub struct Settings {
     /// The profile's configure file, where a region could have come from,
     /// and whether it exists: named when no region was found.
     configure_file: Option<(PathBuf, bool)>,
-    /// A profile named by `--profile` or `TCCLI_PROFILE`: its region comes
-    /// before the environment's.
+    /// A profile named by `--profile`: its region comes before the
+    /// environment's.
     named_profile: bool,
 }
 
@@ -123,24 +123,40 @@ fn profile_name(flags: &Flags) -> Result<(String, &'static str), CliError> {
     Ok((profile, source))
 }
 
+/// The profile's configure file: where it is (none without a home
+/// directory) and what it holds (none when it does not exist). Read,
+/// bounded and parsed by the runtime, as the runtime reads it for the region.
+fn configure(profile: &str) -> Result<(Option<PathBuf>, Option<TccliConfigure>), CliError> {
+    let path = tencentcloud_runtime::profile::tccli_file(&Env::process(), profile, "configure");
+    let conf = match &path {
+        Some(path) => TccliConfigure::read_path(path).map_err(|e| CliError::usage(e.to_string()))?,
+        None => None,
+    };
+    Ok((path, conf))
+}
+
+/// `--version`, else the profile's `<service>.version`.
+fn version_of(flags: &Flags, conf: Option<&TccliConfigure>, service: &str) -> Option<String> {
+    flags
+        .version
+        .clone()
+        .or_else(|| conf.and_then(|c| c.version(service)).map(str::to_owned))
+}
+
 /// The API version a command asks for, without credentials (for `help`
-/// and the skeleton): `--version`, else the profile's `<service>.version`,
-/// as a call would use.
+/// and the skeleton), as a call would use it.
 pub fn version(flags: &Flags, service: &str) -> Result<Option<String>, CliError> {
-    if let Some(version) = &flags.version {
-        return Ok(Some(version.clone()));
+    if flags.version.is_some() {
+        // The profile's file is not read: nothing in it could change this.
+        return Ok(flags.version.clone());
     }
     let (profile, _) = profile_name(flags)?;
-    let conf = TccliConfigure::read(&Env::process(), &profile).map_err(|e| CliError::usage(e.to_string()))?;
-    Ok(conf.as_ref().and_then(|c| c.version(service)).map(str::to_owned))
+    let (_, conf) = configure(&profile)?;
+    Ok(version_of(flags, conf.as_ref(), service))
 }
 
 pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     let named = flags.profile.is_some();
-    // Named by the command line or tccli's variable: the runtime is told,
-    // and then requires it. Otherwise its own rules apply (its variable,
-    // else `default` when a file has it).
-    let chosen = flags.profile.clone().or_else(|| process(TCCLI_PROFILE));
     let (profile, profile_source) = profile_name(flags)?;
     // An empty value (`--region "$R"` with R unset) is a mistake, never a
     // reason to fall back to the profile's.
@@ -157,8 +173,7 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     if flags.secret_id.is_some() != flags.secret_key.is_some() {
         return Err(CliError::usage("--secretId and --secretKey go together"));
     }
-    // Read, bounded and parsed by the runtime, as it reads it for the region.
-    let conf = TccliConfigure::read(&Env::process(), &profile).map_err(|e| CliError::usage(e.to_string()))?;
+    let (configure_path, conf) = configure(&profile)?;
 
     if flags.token.is_some() && flags.secret_id.is_none() {
         return Err(CliError::usage(
@@ -193,8 +208,11 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         vars.retain(|(k, _)| k != name);
         vars.push((name.to_owned(), value.to_owned()));
     };
-    if let Some(profile) = &chosen {
-        set(&mut vars, PROFILE, profile);
+    // Named by the command line or tccli's variable: the runtime is told,
+    // and then requires it. Otherwise its own rules apply (its variable,
+    // else `default` when a file has it).
+    if profile_source != PROFILE {
+        set(&mut vars, PROFILE, &profile);
     }
     match (&flags.secret_id, &flags.secret_key) {
         (Some(id), Some(key)) => {
@@ -265,12 +283,8 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         .clone()
         .or_else(|| conf.as_ref().and_then(TccliConfigure::output).map(str::to_owned));
     let format = Format::parse(output.as_deref().unwrap_or("json"))?;
-    let version = flags
-        .version
-        .clone()
-        .or_else(|| conf.as_ref().and_then(|c| c.version(service)).map(str::to_owned));
-    let configure_file = tencentcloud_runtime::profile::tccli_file(&Env::process(), &profile, "configure")
-        .map(|path| (path, conf.is_some()));
+    let version = version_of(flags, conf.as_ref(), service);
+    let configure_file = configure_path.map(|path| (path, conf.is_some()));
     Ok(Settings {
         config,
         format,
